@@ -1,0 +1,98 @@
+//! The change log (SPEC §8): one entry per committed write, in the same transaction.
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::{CHANGES, meta};
+use crate::tx::{Tables, WriteTx};
+use crate::{EntityKind, Error, Result, Timestamp, codec};
+
+/// What a change did to its record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeOp {
+    /// The record was created (or imported).
+    Create,
+    /// The record was changed.
+    Update,
+    /// The record was deleted; the entry carries its last version.
+    Delete,
+}
+
+/// One entry of the change log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Strictly increasing sequence number, starting at 1.
+    pub seq: u64,
+    /// When the write was made.
+    pub at: Timestamp,
+    /// The kind of record written.
+    pub entity: EntityKind,
+    /// The record's id.
+    pub id: u64,
+    /// What the write did.
+    pub op: ChangeOp,
+    /// The record's version after the write (for a delete, its last version).
+    pub version: u64,
+}
+
+/// The stored form of an entry; the sequence number is its key.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    at: Timestamp,
+    entity: EntityKind,
+    id: u64,
+    op: ChangeOp,
+    version: u64,
+}
+
+/// The largest number of entries one call to [`read`] returns.
+pub const MAX_CHANGES_PER_CALL: usize = 1000;
+
+/// Appends an entry in the transaction of the write it describes.
+pub(crate) fn append(
+    tx: &WriteTx<'_>,
+    at: Timestamp,
+    entity: EntityKind,
+    id: u64,
+    op: ChangeOp,
+    version: u64,
+) -> Result<()> {
+    let seq = tx.bump(meta::LAST_SEQ)?;
+    let entry = Entry {
+        at,
+        entity,
+        id,
+        op,
+        version,
+    };
+    tx.txn
+        .open_table(CHANGES)?
+        .insert(seq, codec::encode(&entry)?.as_slice())?;
+    Ok(())
+}
+
+/// Up to `limit` entries with a sequence number above `after`, oldest first.
+pub(crate) fn read(tables: &dyn Tables, after: u64, limit: usize) -> Result<Vec<Change>> {
+    if !(1..=MAX_CHANGES_PER_CALL).contains(&limit) {
+        return Err(Error::InvalidQuery {
+            message: format!("limit must be 1 to {MAX_CHANGES_PER_CALL}"),
+            position: None,
+            field: Some("limit".into()),
+        });
+    }
+    tables
+        .records_after(CHANGES, after, limit)?
+        .into_iter()
+        .map(|(seq, bytes)| {
+            let e: Entry = codec::decode(&bytes)?;
+            Ok(Change {
+                seq,
+                at: e.at,
+                entity: e.entity,
+                id: e.id,
+                op: e.op,
+                version: e.version,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,205 @@
+//! Collection handles: the operations on users, roles and clients, through a
+//! store (one transaction per call) or through a transaction.
+
+use std::marker::PhantomData;
+
+use crate::client::{ClientRecord, client_id_key};
+use crate::credentials::{new_client_id, new_client_secret};
+use crate::entity::{self, Entity, fetch, fetch_unique, holders, load, next_id};
+use crate::role::RoleRecord;
+use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
+use crate::tx::{ReadContext, WriteContext, WriteTx};
+use crate::user::{UserRecord, external_key, folded_key};
+use crate::{
+    Client, CreatedClient, Error, NewClient, NewRole, NewUser, Result, Role, Timestamp, User,
+};
+
+/// The records of one kind `E`, reached through `C`: a [`crate::Store`], a
+/// [`crate::WriteTx`] or a [`crate::ReadTx`].
+pub struct Collection<'a, C, E> {
+    ctx: &'a C,
+    kind: PhantomData<fn() -> E>,
+}
+
+impl<'a, C, E> Collection<'a, C, E> {
+    pub(crate) fn new(ctx: &'a C) -> Self {
+        Collection {
+            ctx,
+            kind: PhantomData,
+        }
+    }
+}
+
+impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
+    /// The record with this id, or `NotFound`.
+    pub fn get(&self, id: u64) -> Result<E> {
+        self.ctx
+            .with_tables(|t| E::document(&fetch::<E>(t, id)?, Timestamp::now()))
+    }
+}
+
+impl<C: WriteContext, E: Entity> Collection<'_, C, E> {
+    /// Deletes a record of a kind no other record refers to, returning its last document.
+    fn delete_record(&self, id: u64) -> Result<E> {
+        self.ctx.with_write(|tx| {
+            let record = fetch::<E>(&tx.txn, id)?;
+            let now = tx.now();
+            entity::remove::<E>(tx, &record, now)?;
+            E::document(&record, now)
+        })
+    }
+}
+
+impl<C: ReadContext> Collection<'_, C, User> {
+    /// The user with this username (case-insensitively) in `tenant`
+    /// (`None`: users without a tenant).
+    pub fn get_by_username(&self, username: &str, tenant: Option<&str>) -> Result<User> {
+        let key = folded_key(tenant, username);
+        self.get_unique(USER_USERNAME, &key, || format!("username {username:?}"))
+    }
+
+    /// The user with this email (case-insensitively) in `tenant`.
+    pub fn get_by_email(&self, email: &str, tenant: Option<&str>) -> Result<User> {
+        let key = folded_key(tenant, email);
+        self.get_unique(USER_EMAIL, &key, || format!("email {email:?}"))
+    }
+
+    /// The user with this external id in `tenant`.
+    pub fn get_by_external_id(
+        &self,
+        kind: &str,
+        value: &str,
+        tenant: Option<&str>,
+    ) -> Result<User> {
+        let key = external_key(tenant, kind, value);
+        self.get_unique(USER_EXTERNAL_ID, &key, || {
+            format!("external id {kind:?}/{value:?}")
+        })
+    }
+}
+
+impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
+    fn get_unique(
+        &self,
+        index: crate::schema::UniqueTable,
+        key: &crate::keys::Key,
+        what: impl FnOnce() -> String,
+    ) -> Result<E> {
+        self.ctx.with_tables(|t| {
+            E::document(&fetch_unique::<E>(t, index, key, what)?, Timestamp::now())
+        })
+    }
+}
+
+impl<C: ReadContext> Collection<'_, C, Client> {
+    /// The client with this public client id.
+    pub fn get_by_client_id(&self, client_id: &str) -> Result<Client> {
+        let key = client_id_key(client_id);
+        self.get_unique(CLIENT_CLIENT_ID, &key, || format!("clientId {client_id:?}"))
+    }
+}
+
+impl<C: WriteContext> Collection<'_, C, User> {
+    /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
+    pub fn create(&self, new: NewUser) -> Result<User> {
+        new.validate()?;
+        let mut new = new;
+        let password_hash = match (new.password.take(), new.password_hash.take()) {
+            (Some(password), _) => Some(self.ctx.options().argon2.hash(&password)?),
+            (None, imported) => imported,
+        };
+        self.ctx.with_write(|tx| {
+            let now = tx.now();
+            let record = UserRecord::create(new, next_id::<User>(tx)?, password_hash, now)?;
+            entity::insert::<User>(tx, &record, now)?;
+            User::document(&record, now)
+        })
+    }
+
+    /// Deletes a user, returning its last document.
+    pub fn delete(&self, id: u64) -> Result<User> {
+        self.delete_record(id)
+    }
+}
+
+impl<C: WriteContext> Collection<'_, C, Role> {
+    /// Creates a role.
+    pub fn create(&self, new: NewRole) -> Result<Role> {
+        new.validate()?;
+        self.ctx.with_write(|tx| {
+            let now = tx.now();
+            let record = RoleRecord::create(new, next_id::<Role>(tx)?, now);
+            entity::insert::<Role>(tx, &record, now)?;
+            Role::document(&record, now)
+        })
+    }
+
+    /// Deletes a role, returning its last document.
+    ///
+    /// While users or clients hold the role this fails with `InUse`, unless
+    /// `cascade` is true: then the role is removed from every holder (an
+    /// update of each) in the same transaction.
+    pub fn delete(&self, id: u64, cascade: bool) -> Result<Role> {
+        self.ctx.with_write(|tx| {
+            let role = fetch::<Role>(&tx.txn, id)?;
+            let users = holders::<User>(&tx.txn, id)?;
+            let clients = holders::<Client>(&tx.txn, id)?;
+            let count = (users.len() + clients.len()) as u64;
+            if count > 0 && !cascade {
+                return Err(Error::InUse { id, count });
+            }
+            let now = tx.now();
+            drop_role_from::<User>(tx, &users, id, now)?;
+            drop_role_from::<Client>(tx, &clients, id, now)?;
+            entity::remove::<Role>(tx, &role, now)?;
+            Role::document(&role, now)
+        })
+    }
+}
+
+/// Removes `role` from each holder, as an update of each.
+fn drop_role_from<E: Entity>(
+    tx: &WriteTx<'_>,
+    ids: &[u64],
+    role: u64,
+    now: Timestamp,
+) -> Result<()> {
+    for &id in ids {
+        let Some(old) = load::<E>(&tx.txn, id)? else {
+            return Err(Error::storage(format!(
+                "index names missing {} {id}",
+                E::KIND
+            )));
+        };
+        let mut new = old.clone();
+        if E::drop_role(&mut new, role) {
+            E::touch(&mut new, now);
+            entity::update::<E>(tx, &old, &new, now)?;
+        }
+    }
+    Ok(())
+}
+
+impl<C: WriteContext> Collection<'_, C, Client> {
+    /// Creates a client with a generated client id and secret. The secret is
+    /// returned only here and stored only as an Argon2id hash.
+    pub fn create(&self, new: NewClient) -> Result<CreatedClient> {
+        new.validate()?;
+        let secret = new_client_secret()?;
+        let secret_hash = self.ctx.options().argon2.hash(&secret)?;
+        let client_id = new_client_id()?;
+        let client = self.ctx.with_write(|tx| {
+            let now = tx.now();
+            let record =
+                ClientRecord::create(new, next_id::<Client>(tx)?, client_id, secret_hash, now);
+            entity::insert::<Client>(tx, &record, now)?;
+            Client::document(&record, now)
+        })?;
+        Ok(CreatedClient { client, secret })
+    }
+
+    /// Deletes a client, returning its last document.
+    pub fn delete(&self, id: u64) -> Result<Client> {
+        self.delete_record(id)
+    }
+}

@@ -1,0 +1,258 @@
+//! What the three record kinds have in common, and the record writes shared by
+//! all of them: insert, update and remove with their index entries and
+//! change-log entries, each checking everything before writing anything.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::changelog::{self, ChangeOp};
+use crate::keys::{Key, trailing_u64};
+use crate::schema::{MultiTable, RecordTable, UniqueTable};
+use crate::tx::{Tables, WriteTx};
+use crate::{EntityKind, Error, Result, Role, Timestamp, codec};
+
+/// One entry a record puts in a unique index.
+#[doc(hidden)]
+pub struct UniqueKey {
+    pub(crate) table: UniqueTable,
+    pub(crate) key: Vec<u8>,
+    /// The document field reported when the key is taken.
+    pub(crate) field: &'static str,
+}
+
+/// One entry a record puts in a non-unique index.
+#[doc(hidden)]
+pub struct MultiKey {
+    pub(crate) table: MultiTable,
+    pub(crate) key: Vec<u8>,
+}
+
+/// A kind of record the store keeps: [`crate::User`], [`crate::Role`] or [`crate::Client`].
+///
+/// Sealed: only rosterdb implements it. Its items are the storage binding of
+/// each kind and not part of the stable API.
+pub trait Entity: crate::tx::sealed::Sealed + Sized {
+    /// The kind, as the change log and errors name it.
+    const KIND: EntityKind;
+    /// The table its records live in.
+    #[doc(hidden)]
+    const TABLE: RecordTable;
+    /// The index of (role id, record id) pairs, for kinds that hold roles.
+    #[doc(hidden)]
+    const ROLE_INDEX: Option<MultiTable> = None;
+    /// The stored form of a record.
+    #[doc(hidden)]
+    type Record: Serialize + DeserializeOwned + Clone;
+
+    /// The record's id.
+    #[doc(hidden)]
+    fn id(record: &Self::Record) -> u64;
+    /// The record's version.
+    #[doc(hidden)]
+    fn version(record: &Self::Record) -> u64;
+    /// The record's tenant.
+    #[doc(hidden)]
+    fn tenant(record: &Self::Record) -> Option<&str>;
+    /// Marks the record changed at `now`: `version` + 1 and `updatedAt`.
+    #[doc(hidden)]
+    fn touch(record: &mut Self::Record, now: Timestamp);
+    /// The role ids the record holds.
+    #[doc(hidden)]
+    fn held_roles(_record: &Self::Record) -> &[u64] {
+        &[]
+    }
+    /// Removes a role from the record; false when it did not hold it.
+    #[doc(hidden)]
+    fn drop_role(_record: &mut Self::Record, _role: u64) -> bool {
+        false
+    }
+    /// The record's unique-index entries.
+    #[doc(hidden)]
+    fn unique_keys(record: &Self::Record) -> Vec<UniqueKey>;
+    /// The public document of a record, as seen at `now`.
+    #[doc(hidden)]
+    fn document(record: &Self::Record, now: Timestamp) -> Result<Self>;
+}
+
+fn multi_keys<E: Entity>(record: &E::Record) -> Vec<MultiKey> {
+    let Some(table) = E::ROLE_INDEX else {
+        return Vec::new();
+    };
+    E::held_roles(record)
+        .iter()
+        .map(|&role| MultiKey {
+            table,
+            key: Key::new().u64(role).u64(E::id(record)).into_bytes(),
+        })
+        .collect()
+}
+
+/// The record with this id, if there is one.
+pub(crate) fn load<E: Entity>(tables: &dyn Tables, id: u64) -> Result<Option<E::Record>> {
+    tables
+        .record(E::TABLE, id)?
+        .map(|bytes| codec::decode(&bytes))
+        .transpose()
+}
+
+/// The record with this id, or `NotFound`.
+pub(crate) fn fetch<E: Entity>(tables: &dyn Tables, id: u64) -> Result<E::Record> {
+    load::<E>(tables, id)?.ok_or_else(|| Error::not_found(E::KIND, format!("id {id}")))
+}
+
+/// The record a unique index holds for `key`, or `NotFound` naming `what`.
+pub(crate) fn fetch_unique<E: Entity>(
+    tables: &dyn Tables,
+    index: UniqueTable,
+    key: &Key,
+    what: impl FnOnce() -> String,
+) -> Result<E::Record> {
+    match tables.unique(index, key.bytes())? {
+        Some(id) => fetch::<E>(tables, id),
+        None => Err(Error::not_found(E::KIND, what())),
+    }
+}
+
+/// The ids of the records of kind `E` that hold `role`.
+pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u64>> {
+    let Some(table) = E::ROLE_INDEX else {
+        return Ok(Vec::new());
+    };
+    let prefix = Key::new().u64(role);
+    Ok(tables
+        .keys_with_prefix(table, prefix.bytes())?
+        .iter()
+        .filter_map(|k| trailing_u64(k))
+        .collect())
+}
+
+/// The next id of kind `E`: ids start at 1 and are never reused.
+pub(crate) fn next_id<E: Entity>(tx: &WriteTx<'_>) -> Result<u64> {
+    tx.bump(id_counter(E::KIND))
+}
+
+pub(crate) fn id_counter(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::User => "last_id.user",
+        EntityKind::Role => "last_id.role",
+        EntityKind::Client => "last_id.client",
+    }
+}
+
+/// Checks what a write of `record` needs from the rest of the store: its
+/// unique keys free (or its own) and its roles existing in its tenant.
+fn check<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
+    let id = E::id(record);
+    for unique in E::unique_keys(record) {
+        if let Some(owner) = tx.txn.unique(unique.table, &unique.key)?
+            && owner != id
+        {
+            return Err(Error::Conflict {
+                entity: E::KIND,
+                field: unique.field.to_owned(),
+            });
+        }
+    }
+    let mut missing = Vec::new();
+    for &role in E::held_roles(record) {
+        let found = load::<Role>(&tx.txn, role)?;
+        if found.is_none_or(|r| Role::tenant(&r) != E::tenant(record)) {
+            missing.push(role.to_string());
+        }
+    }
+    if !missing.is_empty() {
+        let noun = if missing.len() == 1 { "role" } else { "roles" };
+        return Err(Error::invalid(
+            "roles",
+            format!("{noun} {} not found in this tenant", missing.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+fn write_indexes<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
+    let id = E::id(record);
+    for unique in E::unique_keys(record) {
+        tx.txn
+            .open_table(unique.table)?
+            .insert(unique.key.as_slice(), id)?;
+    }
+    for multi in multi_keys::<E>(record) {
+        tx.txn
+            .open_table(multi.table)?
+            .insert(multi.key.as_slice(), ())?;
+    }
+    Ok(())
+}
+
+fn clear_indexes<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
+    for unique in E::unique_keys(record) {
+        tx.txn
+            .open_table(unique.table)?
+            .remove(unique.key.as_slice())?;
+    }
+    for multi in multi_keys::<E>(record) {
+        tx.txn
+            .open_table(multi.table)?
+            .remove(multi.key.as_slice())?;
+    }
+    Ok(())
+}
+
+fn put<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
+    let bytes = codec::encode(record)?;
+    tx.txn
+        .open_table(E::TABLE)?
+        .insert(E::id(record), bytes.as_slice())?;
+    Ok(())
+}
+
+/// Writes a new record, its index entries and a `create` change.
+pub(crate) fn insert<E: Entity>(tx: &WriteTx<'_>, record: &E::Record, at: Timestamp) -> Result<()> {
+    check::<E>(tx, record)?;
+    put::<E>(tx, record)?;
+    write_indexes::<E>(tx, record)?;
+    changelog::append(
+        tx,
+        at,
+        E::KIND,
+        E::id(record),
+        ChangeOp::Create,
+        E::version(record),
+    )
+}
+
+/// Replaces `old` by `new` (same id), moving index entries, with an `update` change.
+pub(crate) fn update<E: Entity>(
+    tx: &WriteTx<'_>,
+    old: &E::Record,
+    new: &E::Record,
+    at: Timestamp,
+) -> Result<()> {
+    check::<E>(tx, new)?;
+    clear_indexes::<E>(tx, old)?;
+    put::<E>(tx, new)?;
+    write_indexes::<E>(tx, new)?;
+    changelog::append(
+        tx,
+        at,
+        E::KIND,
+        E::id(new),
+        ChangeOp::Update,
+        E::version(new),
+    )
+}
+
+/// Deletes a record and its index entries, with a `delete` change carrying its last version.
+pub(crate) fn remove<E: Entity>(tx: &WriteTx<'_>, record: &E::Record, at: Timestamp) -> Result<()> {
+    clear_indexes::<E>(tx, record)?;
+    tx.txn.open_table(E::TABLE)?.remove(E::id(record))?;
+    changelog::append(
+        tx,
+        at,
+        E::KIND,
+        E::id(record),
+        ChangeOp::Delete,
+        E::version(record),
+    )
+}

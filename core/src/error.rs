@@ -1,0 +1,239 @@
+//! The one error type of rosterdb and the pieces it carries.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The kinds of record the store keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntityKind {
+    /// A person who can log in.
+    User,
+    /// A permission group.
+    Role,
+    /// An app-client: a service identity for programmatic access.
+    Client,
+}
+
+impl EntityKind {
+    /// The lowercase name used in change-log entries and exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntityKind::User => "user",
+            EntityKind::Role => "role",
+            EntityKind::Client => "client",
+        }
+    }
+}
+
+impl fmt::Display for EntityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One failing field of a document: its camelCase path and what is wrong with it.
+///
+/// Messages describe the rule that failed and never echo the value, so a
+/// password can never leak through an error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field's path, e.g. `username` or `externalIds[1].value`.
+    pub field: String,
+    /// What is wrong, e.g. `must be 1 to 100 characters`.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A failing field with its message.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.field, self.message)
+        }
+    }
+}
+
+/// Every way a rosterdb call can fail.
+///
+/// The kinds are those of the product specification (§9). No variant ever
+/// carries a password, a client secret or a session token.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// No record with that id or key (records of another tenant included).
+    #[error("{entity} not found: {key}")]
+    NotFound {
+        /// The kind of record looked for.
+        entity: EntityKind,
+        /// How it was looked for, e.g. `id 42` or `username "alice"`.
+        key: String,
+    },
+    /// A unique field's value is already taken.
+    #[error("{entity} {field} is already taken")]
+    Conflict {
+        /// The kind of record written.
+        entity: EntityKind,
+        /// The camelCase name of the taken field.
+        field: String,
+    },
+    /// The document breaks one or more field rules; every failing field is listed.
+    #[error("invalid document: {}", join(errors))]
+    Validation {
+        /// Each failing field with its message.
+        errors: Vec<FieldError>,
+    },
+    /// A filter, sort, projection, page or cursor is malformed.
+    #[error("invalid query: {message}{}", query_location(*position, field.as_deref()))]
+    InvalidQuery {
+        /// What is wrong.
+        message: String,
+        /// The character position in the expression, when there is one.
+        position: Option<usize>,
+        /// The field or parameter at fault, when there is one.
+        field: Option<String>,
+    },
+    /// A JSON Patch operation is malformed or targets a read-only field.
+    #[error("invalid patch: operation {op_index}: {message}")]
+    InvalidPatch {
+        /// The index of the failing operation in the patch.
+        op_index: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The record's version is not the one the caller expected.
+    #[error("version conflict: expected version {expected}, found {actual}")]
+    VersionConflict {
+        /// The version the caller sent.
+        expected: u64,
+        /// The version the record has.
+        actual: u64,
+    },
+    /// A role cannot be deleted while users or clients hold it.
+    #[error(
+        "role {id} is held by {count} users or clients; delete with cascade to remove it from them"
+    )]
+    InUse {
+        /// The role's id.
+        id: u64,
+        /// How many users and clients hold it.
+        count: u64,
+    },
+    /// A password or client-secret check failed (the reason is deliberately not told).
+    #[error("authentication failed")]
+    AuthenticationFailed,
+    /// A session token is unknown, expired or revoked.
+    #[error("invalid or expired session token")]
+    InvalidToken,
+    /// The store file is held by another open store.
+    #[error("the store file is locked by another process or store")]
+    Locked,
+    /// The file is not a rosterdb store, or was written by a newer version.
+    #[error("incompatible file format: {reason}")]
+    IncompatibleFormat {
+        /// Why the file cannot be opened.
+        reason: String,
+    },
+    /// An I/O or storage-engine error.
+    #[error("storage error: {message}")]
+    Storage {
+        /// The engine's description of the failure.
+        message: String,
+    },
+}
+
+/// The result type of every fallible rosterdb call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A `Validation` error with a single failing field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation {
+            errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// A `Storage` error from anything displayable.
+    pub fn storage(err: impl fmt::Display) -> Self {
+        Error::Storage {
+            message: err.to_string(),
+        }
+    }
+
+    pub(crate) fn not_found(entity: EntityKind, key: impl Into<String>) -> Self {
+        Error::NotFound {
+            entity,
+            key: key.into(),
+        }
+    }
+
+    pub(crate) fn incompatible(reason: impl Into<String>) -> Self {
+        Error::IncompatibleFormat {
+            reason: reason.into(),
+        }
+    }
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn query_location(position: Option<usize>, field: Option<&str>) -> String {
+    match (position, field) {
+        (Some(p), Some(f)) => format!(" (at position {p}, field {f})"),
+        (Some(p), None) => format!(" (at position {p})"),
+        (None, Some(f)) => format!(" (field {f})"),
+        (None, None) => String::new(),
+    }
+}
+
+macro_rules! storage_errors {
+    ($($t:ty),* $(,)?) => {
+        $(impl From<$t> for Error {
+            fn from(err: $t) -> Self {
+                Error::storage(err)
+            }
+        })*
+    };
+}
+
+storage_errors!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::CompactionError,
+    redb::SetDurabilityError,
+    std::io::Error,
+);
+
+impl From<redb::DatabaseError> for Error {
+    fn from(err: redb::DatabaseError) -> Self {
+        match err {
+            redb::DatabaseError::DatabaseAlreadyOpen
+            | redb::DatabaseError::LockProtocolMismatch => Error::Locked,
+            redb::DatabaseError::UpgradeRequired(v) => {
+                Error::incompatible(format!("storage engine file format {v} needs an upgrade"))
+            }
+            redb::DatabaseError::Storage(redb::StorageError::Corrupted(reason)) => {
+                Error::incompatible(format!("not a rosterdb file ({reason})"))
+            }
+            other => Error::storage(other),
+        }
+    }
+}

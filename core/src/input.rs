@@ -1,0 +1,169 @@
+//! Reading an input document from JSON, type by type, collecting every problem.
+//!
+//! Rules of content (lengths, characters) live in [`crate::rules`]; this
+//! module checks only shape: known keys, JSON types, required keys and
+//! read-only keys. A missing or mistyped required string reads as `""` so the
+//! typed document can still be built and its other fields checked.
+
+use serde_json::{Map, Value};
+
+use crate::rules::Problems;
+use crate::{Error, Result, Secret};
+
+/// The keys of one JSON object still to be read, and the problems found so far.
+pub(crate) struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    read: Vec<&'static str>,
+    pub(crate) problems: Problems,
+}
+
+impl<'a> Fields<'a> {
+    /// Starts reading `value`, which must be a JSON object.
+    pub(crate) fn of(value: &'a Value) -> Result<Self> {
+        match value {
+            Value::Object(object) => Ok(Fields {
+                object,
+                read: Vec::new(),
+                problems: Problems::new(),
+            }),
+            _ => Err(Error::invalid("", "the document must be a JSON object")),
+        }
+    }
+
+    fn take(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.read.push(key);
+        self.object.get(key)
+    }
+
+    /// Takes a key whose value may be absent or `null`.
+    fn take_nullable(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.take(key).filter(|v| !v.is_null())
+    }
+
+    /// A required string; `""` when it is missing or not a string.
+    pub(crate) fn required_string(&mut self, key: &'static str) -> String {
+        match self.take(key) {
+            None | Some(Value::Null) => {
+                self.problems.add(key, "is required");
+                String::new()
+            }
+            Some(v) => self.as_string(key, v).unwrap_or_default(),
+        }
+    }
+
+    /// An optional string; absent and `null` both read as `None`.
+    pub(crate) fn optional_string(&mut self, key: &'static str) -> Option<String> {
+        let v = self.take_nullable(key)?;
+        self.as_string(key, v)
+    }
+
+    /// A write-only secret such as `password`.
+    pub(crate) fn secret(&mut self, key: &'static str) -> Option<Secret> {
+        self.optional_string(key).map(Secret::new)
+    }
+
+    /// A boolean with a default for when it is absent.
+    pub(crate) fn bool_or(&mut self, key: &'static str, default: bool) -> bool {
+        match self.take(key) {
+            None => default,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.problems.add(key, "must be a boolean");
+                default
+            }
+        }
+    }
+
+    /// A list of record ids; absent reads as empty.
+    pub(crate) fn ids(&mut self, key: &'static str) -> Vec<u64> {
+        self.list(
+            key,
+            |v| v.as_u64(),
+            "must be a list of ids (non-negative integers)",
+        )
+    }
+
+    /// A list of strings; absent reads as empty.
+    pub(crate) fn strings(&mut self, key: &'static str) -> Vec<String> {
+        self.list(
+            key,
+            |v| v.as_str().map(str::to_owned),
+            "must be a list of strings",
+        )
+    }
+
+    /// A list of JSON objects; absent reads as empty.
+    pub(crate) fn objects(&mut self, key: &'static str) -> Vec<&'a Value> {
+        self.list(
+            key,
+            |v| v.is_object().then_some(v),
+            "must be a list of objects",
+        )
+    }
+
+    fn list<T>(
+        &mut self,
+        key: &'static str,
+        item: impl Fn(&'a Value) -> Option<T>,
+        message: &str,
+    ) -> Vec<T> {
+        match self.take(key) {
+            None => Vec::new(),
+            Some(Value::Array(values)) => match values.iter().map(item).collect() {
+                Some(items) => items,
+                None => {
+                    self.problems.add(key, message);
+                    Vec::new()
+                }
+            },
+            Some(_) => {
+                self.problems.add(key, message);
+                Vec::new()
+            }
+        }
+    }
+
+    /// A JSON object; absent reads as empty.
+    pub(crate) fn object(&mut self, key: &'static str) -> Map<String, Value> {
+        match self.take(key) {
+            None => Map::new(),
+            Some(Value::Object(map)) => map.clone(),
+            Some(_) => {
+                self.problems.add(key, "must be a JSON object");
+                Map::new()
+            }
+        }
+    }
+
+    /// Fields the store sets: present in input, they are an error.
+    pub(crate) fn read_only(&mut self, keys: &[&'static str]) {
+        for key in keys {
+            if self.take(key).is_some() {
+                self.problems.add(*key, "is read-only");
+            }
+        }
+    }
+
+    fn as_string(&mut self, key: &'static str, v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                self.problems.add(key, "must be a string");
+                None
+            }
+        }
+    }
+
+    /// Reports every key that was never read as unknown and returns the problems.
+    pub(crate) fn finish(mut self) -> Problems {
+        let unknown: Vec<&String> = self
+            .object
+            .keys()
+            .filter(|k| !self.read.contains(&k.as_str()))
+            .collect();
+        for key in unknown {
+            self.problems.add(key.as_str(), "is not a known field");
+        }
+        self.problems
+    }
+}

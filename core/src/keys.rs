@@ -1,0 +1,112 @@
+//! Order-preserving encoding of index keys.
+//!
+//! A key is a tuple of parts appended in order: strings end with `0x00` (an
+//! inner `0x00` is written `0x00 0xFF`), integers are 8 bytes big-endian.
+//! Byte order of the encoded keys is then the tuple order of their parts, so
+//! an index can be range-scanned by any prefix of its parts.
+
+/// Builds one encoded index key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Key(Vec<u8>);
+
+impl Key {
+    pub(crate) fn new() -> Self {
+        Key(Vec::with_capacity(32))
+    }
+
+    /// Appends a string part.
+    pub(crate) fn str(mut self, part: &str) -> Self {
+        for &byte in part.as_bytes() {
+            self.0.push(byte);
+            if byte == 0 {
+                self.0.push(0xFF);
+            }
+        }
+        self.0.push(0);
+        self
+    }
+
+    /// Appends an optional tenant: no tenant is the empty string, which no tenant can be.
+    pub(crate) fn tenant(self, tenant: Option<&str>) -> Self {
+        self.str(tenant.unwrap_or(""))
+    }
+
+    /// Appends an integer part.
+    pub(crate) fn u64(mut self, part: u64) -> Self {
+        self.0.extend_from_slice(&part.to_be_bytes());
+        self
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+/// Reads the trailing 8-byte integer part of an encoded key.
+pub(crate) fn trailing_u64(key: &[u8]) -> Option<u64> {
+    let start = key.len().checked_sub(8)?;
+    Some(u64::from_be_bytes(key[start..].try_into().ok()?))
+}
+
+/// The smallest key greater than every key starting with `prefix`, if any.
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xFF {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_order_is_tuple_order() {
+        let k = |a: &str, n: u64| Key::new().str(a).u64(n).into_bytes();
+        let mut keys = vec![
+            k("ab", 1),
+            k("a", 9),
+            k("a\0b", 0),
+            k("", 5),
+            k("b", 0),
+            k("a", 2),
+        ];
+        keys.sort();
+        assert_eq!(
+            keys,
+            vec![
+                k("", 5),
+                k("a", 2),
+                k("a", 9),
+                k("a\0b", 0),
+                k("ab", 1),
+                k("b", 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn strings_with_nul_do_not_collide() {
+        assert_ne!(
+            Key::new().str("a\0").str("b"),
+            Key::new().str("a").str("\0b")
+        );
+    }
+
+    #[test]
+    fn trailing_integers_and_prefix_ends() {
+        let key = Key::new().str("x").u64(42).into_bytes();
+        assert_eq!(trailing_u64(&key), Some(42));
+        assert_eq!(prefix_end(&[1, 2]), Some(vec![1, 3]));
+        assert_eq!(prefix_end(&[1, 0xFF]), Some(vec![2]));
+        assert_eq!(prefix_end(&[0xFF]), None);
+    }
+}

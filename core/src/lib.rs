@@ -1,0 +1,54 @@
+//! rosterdb: an embedded identity store.
+//!
+//! Users, roles (permission groups) and app-clients (service identities) live
+//! in one [redb](https://docs.rs/redb) file, with unique indexes, Argon2id
+//! credential hashing, all-or-nothing transactions and a change log.
+//!
+//! ```
+//! use rosterdb::{NewRole, NewUser, Store};
+//!
+//! let store = Store::memory()?;
+//! let admins = store.roles().create(NewRole {
+//!     permissions: vec!["users:write".into()],
+//!     ..NewRole::new("admins")
+//! })?;
+//! let alice = store.users().create(NewUser {
+//!     roles: vec![admins.id],
+//!     ..NewUser::new("alice", "alice@example.com", "Alice", "Liddell")
+//! })?;
+//! assert_eq!(store.users().get_by_email("ALICE@example.com", None)?.id, alice.id);
+//! # Ok::<(), rosterdb::Error>(())
+//! ```
+
+mod changelog;
+mod client;
+mod codec;
+mod collection;
+mod credentials;
+mod entity;
+mod error;
+mod format;
+mod input;
+mod keys;
+mod role;
+mod rules;
+mod schema;
+mod secret;
+mod store;
+mod time;
+mod tx;
+mod user;
+
+pub use changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
+pub use client::{Client, CreatedClient, NewClient};
+pub use collection::Collection;
+pub use credentials::Argon2Params;
+pub use entity::Entity;
+pub use error::{EntityKind, Error, FieldError, Result};
+pub use format::FORMAT_VERSION;
+pub use role::{NewRole, Role};
+pub use secret::Secret;
+pub use store::{Options, Store};
+pub use time::Timestamp;
+pub use tx::{ReadContext, ReadTx, WriteContext, WriteTx};
+pub use user::{ExternalId, NewUser, User};

@@ -1,0 +1,183 @@
+//! Roles (SPEC §2.2): permission groups held by users and clients.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::entity::{Entity, UniqueKey};
+use crate::input::Fields;
+use crate::keys::Key;
+use crate::rules::{self, Problems, fold};
+use crate::schema::{ROLE_NAME, ROLES};
+use crate::{EntityKind, Result, Timestamp};
+
+/// A role document, as the store returns it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Role {
+    /// Assigned by the store, from 1, never reused.
+    pub id: u64,
+    /// Unique per tenant, case-insensitively.
+    pub name: String,
+    /// Optional description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Permission strings, deduplicated and sorted.
+    pub permissions: Vec<String>,
+    /// The tenant the role belongs to; fixed at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// When the role was created.
+    pub created_at: Timestamp,
+    /// When the role was last changed.
+    pub updated_at: Timestamp,
+    /// 1 at creation, + 1 on every change.
+    pub version: u64,
+}
+
+/// The fields of a role to create.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NewRole {
+    /// Required; 1–100 characters.
+    pub name: String,
+    /// 0–500 characters.
+    pub description: Option<String>,
+    /// Each 1–100 characters of `[A-Za-z0-9:._*-]`; deduplicated and sorted.
+    pub permissions: Vec<String>,
+    /// 1–64 characters of `[A-Za-z0-9._:-]`.
+    pub tenant: Option<String>,
+}
+
+impl NewRole {
+    /// A role with this name and every other field at its default.
+    pub fn new(name: impl Into<String>) -> Self {
+        NewRole {
+            name: name.into(),
+            ..NewRole::default()
+        }
+    }
+
+    /// Reads a role to create from its JSON document, reporting every bad field at once.
+    pub fn from_json(doc: &Value) -> Result<Self> {
+        let mut f = Fields::of(doc)?;
+        f.read_only(&["id", "createdAt", "updatedAt", "version"]);
+        let role = NewRole {
+            name: f.required_string("name"),
+            description: f.optional_string("description"),
+            permissions: f.strings("permissions"),
+            tenant: f.optional_string("tenant"),
+        };
+        let mut problems = f.finish();
+        problems.merge(role.problems());
+        problems.into_result().map(|()| role)
+    }
+
+    /// Checks every field rule of SPEC §2.2.
+    pub fn validate(&self) -> Result<()> {
+        self.problems().into_result()
+    }
+
+    fn problems(&self) -> Problems {
+        let mut p = Problems::new();
+        p.check("name", &self.name, rules::entity_name);
+        p.check_opt(
+            "description",
+            self.description.as_deref(),
+            rules::description,
+        );
+        for (i, permission) in self.permissions.iter().enumerate() {
+            p.check(&format!("permissions[{i}]"), permission, rules::permission);
+        }
+        p.check_opt("tenant", self.tenant.as_deref(), rules::tenant);
+        p
+    }
+}
+
+/// Sorts and deduplicates a list of ids.
+pub(crate) fn normalize_ids(mut ids: Vec<u64>) -> Vec<u64> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The stored form of a role.
+#[doc(hidden)]
+#[derive(Clone, Serialize, Deserialize)]
+pub struct RoleRecord {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) permissions: Vec<String>,
+    pub(crate) tenant: Option<String>,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
+    pub(crate) version: u64,
+}
+
+impl RoleRecord {
+    pub(crate) fn create(new: NewRole, id: u64, now: Timestamp) -> Self {
+        let mut permissions = new.permissions;
+        permissions.sort_unstable();
+        permissions.dedup();
+        RoleRecord {
+            id,
+            name: new.name,
+            description: new.description,
+            permissions,
+            tenant: new.tenant,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
+/// The unique key of a role name.
+pub(crate) fn name_key(tenant: Option<&str>, name: &str) -> Key {
+    Key::new().tenant(tenant).str(&fold(name))
+}
+
+impl crate::tx::sealed::Sealed for Role {}
+
+impl Entity for Role {
+    const KIND: EntityKind = EntityKind::Role;
+    const TABLE: crate::schema::RecordTable = ROLES;
+    type Record = RoleRecord;
+
+    fn id(r: &RoleRecord) -> u64 {
+        r.id
+    }
+
+    fn version(r: &RoleRecord) -> u64 {
+        r.version
+    }
+
+    fn tenant(r: &RoleRecord) -> Option<&str> {
+        r.tenant.as_deref()
+    }
+
+    fn touch(r: &mut RoleRecord, now: Timestamp) {
+        r.version += 1;
+        r.updated_at = now;
+    }
+
+    fn unique_keys(r: &RoleRecord) -> Vec<UniqueKey> {
+        vec![UniqueKey {
+            table: ROLE_NAME,
+            key: name_key(r.tenant.as_deref(), &r.name).into_bytes(),
+            field: "name",
+        }]
+    }
+
+    fn document(r: &RoleRecord, _now: Timestamp) -> Result<Role> {
+        Ok(Role {
+            id: r.id,
+            name: r.name.clone(),
+            description: r.description.clone(),
+            permissions: r.permissions.clone(),
+            tenant: r.tenant.clone(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+        })
+    }
+}

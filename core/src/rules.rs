@@ -1,0 +1,306 @@
+//! The field rules of SPEC §2, as pure functions, and a collector for their failures.
+//!
+//! Lengths count Unicode scalar values. Messages name the rule, never the value.
+
+use std::net::IpAddr;
+
+use unicode_general_category::{GeneralCategory, get_general_category};
+
+use crate::{Error, FieldError, Result};
+
+/// Collects every failing field of one document.
+#[derive(Debug, Default)]
+pub(crate) struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub(crate) fn new() -> Self {
+        Problems::default()
+    }
+
+    /// Records a failure, unless the field already has one (the first is the most useful).
+    pub(crate) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        let field = field.into();
+        if !self.has(&field) {
+            self.0.push(FieldError::new(field, message));
+        }
+    }
+
+    pub(crate) fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
+    /// Runs `rule` on `value` and records its failure under `field`.
+    pub(crate) fn check(&mut self, field: &str, value: &str, rule: fn(&str) -> Result<(), String>) {
+        if let Err(message) = rule(value) {
+            self.add(field, message);
+        }
+    }
+
+    /// Like [`Problems::check`], for an optional value.
+    pub(crate) fn check_opt(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        rule: fn(&str) -> Result<(), String>,
+    ) {
+        if let Some(value) = value {
+            self.check(field, value, rule);
+        }
+    }
+
+    /// The same problems with `prefix` before every field name.
+    pub(crate) fn prefixed(self, prefix: &str) -> Problems {
+        Problems(
+            self.0
+                .into_iter()
+                .map(|e| FieldError::new(format!("{prefix}{}", e.field), e.message))
+                .collect(),
+        )
+    }
+
+    pub(crate) fn merge(&mut self, other: Problems) {
+        for e in other.0 {
+            self.add(e.field, e.message);
+        }
+    }
+
+    pub(crate) fn into_result(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation { errors: self.0 })
+        }
+    }
+}
+
+fn length(value: &str, min: usize, max: usize) -> Result<(), String> {
+    let n = value.chars().count();
+    if (min..=max).contains(&n) {
+        Ok(())
+    } else if min == 0 {
+        Err(format!("must be at most {max} characters"))
+    } else {
+        Err(format!("must be {min} to {max} characters"))
+    }
+}
+
+/// A rule that only bounds the length.
+macro_rules! length_rules {
+    ($($name:ident: $min:literal..=$max:literal;)*) => {
+        $(pub(crate) fn $name(value: &str) -> Result<(), String> {
+            length(value, $min, $max)
+        })*
+    };
+}
+
+length_rules! {
+    name_part: 1..=50;
+    nickname: 0..=50;
+    telephone_number: 1..=100;
+    mobile_number: 1..=30;
+    external_id_type: 1..=50;
+    external_id_value: 1..=255;
+    entity_name: 1..=100;
+    description: 0..=500;
+}
+
+/// Letters of any script, ASCII digits and `@ . - _`; 1 to 100 characters.
+pub(crate) fn username(value: &str) -> Result<(), String> {
+    length(value, 1, 100)?;
+    let letter = |c: char| {
+        matches!(
+            get_general_category(c),
+            GeneralCategory::UppercaseLetter
+                | GeneralCategory::LowercaseLetter
+                | GeneralCategory::TitlecaseLetter
+                | GeneralCategory::ModifierLetter
+                | GeneralCategory::OtherLetter
+        )
+    };
+    if value
+        .chars()
+        .all(|c| letter(c) || c.is_ascii_digit() || matches!(c, '@' | '.' | '-' | '_'))
+    {
+        Ok(())
+    } else {
+        Err("may contain only letters, ASCII digits and @ . - _".into())
+    }
+}
+
+/// `local@domain`: one `@`, a non-empty local part, two or more non-empty
+/// dot-separated domain labels, no whitespace; 5 to 255 characters.
+pub(crate) fn email(value: &str) -> Result<(), String> {
+    length(value, 5, 255)?;
+    let bad = || Err("must be an address of the form local@domain.tld".into());
+    let Some((local, domain)) = value.split_once('@') else {
+        return bad();
+    };
+    if local.is_empty()
+        || domain.contains('@')
+        || value.chars().any(char::is_whitespace)
+        || !domain.contains('.')
+        || domain.split('.').any(str::is_empty)
+    {
+        return bad();
+    }
+    Ok(())
+}
+
+/// 1 to 64 characters of `[A-Za-z0-9._:-]`.
+pub(crate) fn tenant(value: &str) -> Result<(), String> {
+    length(value, 1, 64)?;
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+    {
+        Ok(())
+    } else {
+        Err("may contain only A-Z a-z 0-9 . _ : -".into())
+    }
+}
+
+/// 1 to 100 characters of `[A-Za-z0-9:._*-]`.
+pub(crate) fn permission(value: &str) -> Result<(), String> {
+    length(value, 1, 100)?;
+    if value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '*' | '-'))
+    {
+        Ok(())
+    } else {
+        Err("may contain only A-Z a-z 0-9 : . _ * -".into())
+    }
+}
+
+/// 8 to 1024 characters.
+pub(crate) fn password(value: &str) -> Result<(), String> {
+    length(value, 8, 1024)
+}
+
+/// A PHC-format Argon2 hash.
+pub(crate) fn password_hash(value: &str) -> Result<(), String> {
+    if crate::credentials::is_argon2_phc(value) {
+        Ok(())
+    } else {
+        Err("must be a PHC-format $argon2id$, $argon2i$ or $argon2d$ hash".into())
+    }
+}
+
+/// An IPv4 or IPv6 address, or a CIDR block of one.
+pub(crate) fn ip_or_cidr(value: &str) -> Result<(), String> {
+    let bad = || Err("must be an IPv4 or IPv6 address or CIDR block".into());
+    let (addr, prefix) = match value.split_once('/') {
+        Some((addr, prefix)) => (addr, Some(prefix)),
+        None => (value, None),
+    };
+    let Ok(addr) = addr.parse::<IpAddr>() else {
+        return bad();
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    match prefix {
+        None => Ok(()),
+        Some(p) if p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) => match p.parse::<u8>() {
+            Ok(bits) if bits <= max => Ok(()),
+            _ => bad(),
+        },
+        Some(_) => bad(),
+    }
+}
+
+/// The largest `attributes` object, in bytes of compact JSON.
+pub(crate) const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
+
+/// At most 16 KiB as compact JSON.
+pub(crate) fn attributes(value: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
+    if size <= MAX_ATTRIBUTES_BYTES {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON"
+        ))
+    }
+}
+
+/// Case-folds a string for uniqueness and comparisons.
+pub(crate) fn fold(value: &str) -> String {
+    value.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_accept_letters_of_any_script() {
+        for ok in [
+            "a",
+            "Zoë",
+            "李小龙",
+            "o'neil".replace('\'', "_").as_str(),
+            "a.b-c_d@e",
+            "x1",
+        ] {
+            assert_eq!(username(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "a b", "a+b", "e\u{301}", "ab!", "١٢"] {
+            assert!(username(bad).is_err(), "{bad}");
+        }
+        assert!(username(&"a".repeat(100)).is_ok());
+        assert!(username(&"a".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn emails_follow_the_decided_shape() {
+        for ok in ["a@b.c", "first.last@example.co.uk", "ü@bücher.de"] {
+            assert_eq!(email(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "ab.cd", "@b.cd", "a@b@c.d", "a@bcd", "a@b..d", "a@.bc", "a@bc.", "a b@c.d", "a@b.c\t",
+        ] {
+            assert!(email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ip_allowlist_entries() {
+        for ok in [
+            "10.0.0.1",
+            "10.0.0.0/8",
+            "0.0.0.0/0",
+            "::1",
+            "2001:db8::/32",
+            "::/128",
+        ] {
+            assert_eq!(ip_or_cidr(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "10.0.0.256",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/",
+            "10.0.0.0/+8",
+            "host",
+        ] {
+            assert!(ip_or_cidr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn problems_keep_the_first_message_per_field() {
+        let mut p = Problems::new();
+        p.add("a", "first");
+        p.add("a", "second");
+        p.add("b", "other");
+        match p.into_result() {
+            Err(Error::Validation { errors }) => {
+                assert_eq!(
+                    errors,
+                    vec![FieldError::new("a", "first"), FieldError::new("b", "other")]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The store: opening a file or memory, transactions, and the collection handles.
+
+use std::path::Path;
+
+use redb::backends::InMemoryBackend;
+use redb::{Database, Durability, ReadableDatabase};
+
+use crate::changelog::{self, Change};
+use crate::collection::Collection;
+use crate::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
+use crate::{Argon2Params, Client, Result, Role, User, format};
+
+/// Settings chosen when a store is opened.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    /// Argon2id parameters for new password and client-secret hashes.
+    pub argon2: Argon2Params,
+}
+
+impl Options {
+    /// These options with other Argon2id parameters.
+    pub fn with_argon2(mut self, argon2: Argon2Params) -> Self {
+        self.argon2 = argon2;
+        self
+    }
+
+    /// Checks every option, naming the bad one.
+    pub fn validate(&self) -> Result<()> {
+        self.argon2.validate()
+    }
+}
+
+/// An open rosterdb store: users, roles and clients in one redb file.
+///
+/// `Store` is `Send + Sync`: share it between threads (e.g. in an `Arc`).
+/// Any number of threads may read while one writes; each call is its own
+/// durable transaction unless grouped with [`Store::write`].
+pub struct Store {
+    db: Database,
+    options: Options,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! collection_handles {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// The users.
+            pub fn users(&self) -> Collection<'_, Self, User> {
+                Collection::new(self)
+            }
+
+            /// The roles.
+            pub fn roles(&self) -> Collection<'_, Self, Role> {
+                Collection::new(self)
+            }
+
+            /// The app-clients.
+            pub fn clients(&self) -> Collection<'_, Self, Client> {
+                Collection::new(self)
+            }
+
+            /// Up to `limit` (1–1000) change-log entries after sequence number `after`.
+            pub fn changes(&self, after: u64, limit: usize) -> Result<Vec<Change>> {
+                self.with_tables(|t| changelog::read(t, after, limit))
+            }
+        }
+    )*};
+}
+
+collection_handles!(Store, WriteTx<'_>, ReadTx);
+
+impl Store {
+    /// Opens the store file at `path`, creating it (or initialising a 0-byte
+    /// file) when needed.
+    ///
+    /// Fails with `Locked` when another store holds the file, and with
+    /// `IncompatibleFormat`, leaving the file untouched, when it is not a
+    /// rosterdb file or comes from a newer release.
+    pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Store> {
+        options.validate()?;
+        let path = path.as_ref();
+        format::check_header(path)?;
+        let db = Database::builder().create(path)?;
+        Store::prepared(db, options)
+    }
+
+    /// An in-memory store with default options, for tests and examples.
+    pub fn memory() -> Result<Store> {
+        Store::memory_with(Options::default())
+    }
+
+    /// An in-memory store with these options.
+    pub fn memory_with(options: Options) -> Result<Store> {
+        options.validate()?;
+        let db = Database::builder().create_with_backend(InMemoryBackend::new())?;
+        Store::prepared(db, options)
+    }
+
+    fn prepared(db: Database, options: Options) -> Result<Store> {
+        format::prepare(&db)?;
+        Ok(Store { db, options })
+    }
+
+    /// The options the store was opened with.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// Runs `f` in one write transaction, committed durably when it returns
+    /// `Ok` and rolled back entirely when it returns `Err` (or panics).
+    pub fn write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let tx = WriteTx {
+            txn,
+            options: &self.options,
+        };
+        match f(&tx) {
+            Ok(value) => {
+                tx.txn.commit()?;
+                Ok(value)
+            }
+            Err(err) => {
+                tx.txn.abort()?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Runs `f` on a consistent snapshot of the store.
+    pub fn read<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T>) -> Result<T> {
+        let txn = self.db.begin_read()?;
+        f(&ReadTx { txn })
+    }
+}
+
+impl sealed::Sealed for Store {}
+
+impl ReadContext for Store {
+    fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
+        let txn = self.db.begin_read()?;
+        f(&txn)
+    }
+}
+
+impl WriteContext for Store {
+    fn with_write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
+        self.write(f)
+    }
+
+    fn options(&self) -> &Options {
+        &self.options
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Store>();
+    }
+}

@@ -1,0 +1,163 @@
+//! Transactions: the read side shared by snapshots and write transactions,
+//! and the write transaction itself.
+
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+
+use crate::keys::prefix_end;
+use crate::schema::{META, MultiTable, RecordTable, UniqueTable};
+use crate::store::Options;
+use crate::{Result, Timestamp};
+
+/// Reads a store's tables, from a snapshot or from inside a write transaction.
+pub trait Tables {
+    /// The encoded record with this id.
+    fn record(&self, table: RecordTable, id: u64) -> Result<Option<Vec<u8>>>;
+    /// Up to `limit` encoded records with ids above `after`, in id order.
+    fn records_after(
+        &self,
+        table: RecordTable,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>>;
+    /// The record id a unique index holds for `key`.
+    fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Option<u64>>;
+    /// Every key of a non-unique index that starts with `prefix`.
+    fn keys_with_prefix(&self, table: MultiTable, prefix: &[u8]) -> Result<Vec<Vec<u8>>>;
+    /// A counter or version from the meta table.
+    fn meta(&self, key: &str) -> Result<Option<u64>>;
+}
+
+macro_rules! impl_tables {
+    ($txn:ty) => {
+        impl Tables for $txn {
+            fn record(&self, table: RecordTable, id: u64) -> Result<Option<Vec<u8>>> {
+                let t = self.open_table(table)?;
+                Ok(t.get(id)?.map(|v| v.value().to_vec()))
+            }
+
+            fn records_after(
+                &self,
+                table: RecordTable,
+                after: u64,
+                limit: usize,
+            ) -> Result<Vec<(u64, Vec<u8>)>> {
+                let t = self.open_table(table)?;
+                let Some(start) = after.checked_add(1) else {
+                    return Ok(Vec::new());
+                };
+                let mut out = Vec::new();
+                for entry in t.range(start..)?.take(limit) {
+                    let (k, v) = entry?;
+                    out.push((k.value(), v.value().to_vec()));
+                }
+                Ok(out)
+            }
+
+            fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Option<u64>> {
+                let t = self.open_table(table)?;
+                Ok(t.get(key)?.map(|v| v.value()))
+            }
+
+            fn keys_with_prefix(&self, table: MultiTable, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
+                let t = self.open_table(table)?;
+                let end = prefix_end(prefix);
+                let range = match &end {
+                    Some(end) => t.range::<&[u8]>(prefix..end.as_slice())?,
+                    None => t.range::<&[u8]>(prefix..)?,
+                };
+                let mut out = Vec::new();
+                for entry in range {
+                    out.push(entry?.0.value().to_vec());
+                }
+                Ok(out)
+            }
+
+            fn meta(&self, key: &str) -> Result<Option<u64>> {
+                let t = self.open_table(META)?;
+                Ok(t.get(key)?.map(|v| v.value()))
+            }
+        }
+    };
+}
+
+impl_tables!(ReadTransaction);
+impl_tables!(WriteTransaction);
+
+/// A consistent, read-only snapshot of the store, given to [`crate::Store::read`].
+pub struct ReadTx {
+    pub(crate) txn: ReadTransaction,
+}
+
+/// An open write transaction, given to [`crate::Store::write`].
+///
+/// Reads through it see its own writes. Every operation checks everything
+/// before it writes anything, so an operation that fails leaves no trace even
+/// when the caller goes on with the transaction.
+pub struct WriteTx<'s> {
+    pub(crate) txn: WriteTransaction,
+    pub(crate) options: &'s Options,
+}
+
+impl WriteTx<'_> {
+    /// The clock reading for writes made now.
+    pub(crate) fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+
+    /// Increments a meta counter and returns its new value.
+    pub(crate) fn bump(&self, key: &str) -> Result<u64> {
+        let mut t = self.txn.open_table(META)?;
+        let next = t.get(key)?.map_or(0, |v| v.value()) + 1;
+        t.insert(key, next)?;
+        Ok(next)
+    }
+}
+
+pub(crate) mod sealed {
+    /// Keeps the context traits implementable only by rosterdb.
+    pub trait Sealed {}
+}
+
+/// Something collections can read through: the store itself (one snapshot
+/// per call), a [`ReadTx`] or a [`WriteTx`].
+pub trait ReadContext: sealed::Sealed {
+    /// Runs `f` on a snapshot of the tables.
+    #[doc(hidden)]
+    fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T>;
+}
+
+/// Something collections can write through: the store itself (one durable
+/// transaction per call) or a [`WriteTx`].
+pub trait WriteContext: ReadContext {
+    /// Runs `f` inside a write transaction.
+    #[doc(hidden)]
+    fn with_write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T>;
+    /// The store's options.
+    #[doc(hidden)]
+    fn options(&self) -> &Options;
+}
+
+impl sealed::Sealed for ReadTx {}
+impl sealed::Sealed for WriteTx<'_> {}
+
+impl ReadContext for ReadTx {
+    fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
+        f(&self.txn)
+    }
+}
+
+impl ReadContext for WriteTx<'_> {
+    fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
+        f(&self.txn)
+    }
+}
+
+impl WriteContext for WriteTx<'_> {
+    fn with_write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
+        f(self)
+    }
+
+    fn options(&self) -> &Options {
+        self.options
+    }
+}

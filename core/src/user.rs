@@ -1,0 +1,398 @@
+//! Users (SPEC §2.1): the document, its input form and its stored record.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::entity::{Entity, UniqueKey};
+use crate::input::Fields;
+use crate::keys::Key;
+use crate::rules::{self, Problems, fold};
+use crate::schema::{USER_EMAIL, USER_EXTERNAL_ID, USER_ROLES, USER_USERNAME, USERS};
+use crate::{EntityKind, Result, Secret, Timestamp};
+
+/// An identity in another system, e.g. `{"type": "github", "value": "12345"}`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalId {
+    /// The other system, 1–50 characters.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The identity there, 1–255 characters.
+    pub value: String,
+}
+
+impl ExternalId {
+    /// An external id of the given type and value.
+    pub fn new(kind: impl Into<String>, value: impl Into<String>) -> Self {
+        ExternalId {
+            kind: kind.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// A user document, as the store returns it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct User {
+    /// Assigned by the store, from 1, never reused.
+    pub id: u64,
+    /// Unique per tenant, case-insensitively.
+    pub username: String,
+    /// Unique per tenant, case-insensitively.
+    pub email: String,
+    /// Given name.
+    pub first_name: String,
+    /// Family name.
+    pub last_name: String,
+    /// Optional display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
+    /// Optional phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephone_number: Option<String>,
+    /// Optional mobile number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mobile_number: Option<String>,
+    /// The tenant the user belongs to; fixed at creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    /// Whether the user may log in.
+    pub enabled: bool,
+    /// Ids of the roles the user holds, sorted.
+    pub roles: Vec<u64>,
+    /// Identities of the user in other systems.
+    pub external_ids: Vec<ExternalId>,
+    /// Free-form profile fields.
+    pub attributes: Map<String, Value>,
+    /// When the user was created.
+    pub created_at: Timestamp,
+    /// When the user was last changed.
+    pub updated_at: Timestamp,
+    /// When the user last logged in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_login_at: Option<Timestamp>,
+    /// Until when the user is locked out, while that is in the future.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<Timestamp>,
+    /// Whether the user has a password.
+    pub has_password: bool,
+    /// 1 at creation, + 1 on every change.
+    pub version: u64,
+}
+
+/// The fields of a user to create.
+///
+/// Build it with [`NewUser::new`] and struct-update syntax, or from JSON with
+/// [`NewUser::from_json`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewUser {
+    /// Required; 1–100 letters, ASCII digits and `@ . - _`.
+    pub username: String,
+    /// Required; `local@domain.tld`, 5–255 characters.
+    pub email: String,
+    /// Required; 1–50 characters.
+    pub first_name: String,
+    /// Required; 1–50 characters.
+    pub last_name: String,
+    /// 0–50 characters.
+    pub nickname: Option<String>,
+    /// 1–100 characters.
+    pub telephone_number: Option<String>,
+    /// 1–30 characters.
+    pub mobile_number: Option<String>,
+    /// 1–64 characters of `[A-Za-z0-9._:-]`.
+    pub tenant: Option<String>,
+    /// Default true.
+    pub enabled: bool,
+    /// Role ids of the same tenant; duplicates are removed.
+    pub roles: Vec<u64>,
+    /// (tenant, type, value) must be unique.
+    pub external_ids: Vec<ExternalId>,
+    /// At most 16 KiB as JSON.
+    pub attributes: Map<String, Value>,
+    /// 8–1024 characters; stored only as an Argon2id hash.
+    pub password: Option<Secret>,
+    /// A PHC Argon2 hash imported from another system; not with `password`.
+    pub password_hash: Option<String>,
+}
+
+impl NewUser {
+    /// A user with the required fields and every other field at its default.
+    pub fn new(
+        username: impl Into<String>,
+        email: impl Into<String>,
+        first_name: impl Into<String>,
+        last_name: impl Into<String>,
+    ) -> Self {
+        NewUser {
+            username: username.into(),
+            email: email.into(),
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            nickname: None,
+            telephone_number: None,
+            mobile_number: None,
+            tenant: None,
+            enabled: true,
+            roles: Vec::new(),
+            external_ids: Vec::new(),
+            attributes: Map::new(),
+            password: None,
+            password_hash: None,
+        }
+    }
+
+    /// Reads a user to create from its JSON document, reporting every
+    /// unknown, read-only, missing, mistyped or invalid field at once.
+    pub fn from_json(doc: &Value) -> Result<Self> {
+        let mut f = Fields::of(doc)?;
+        f.read_only(&[
+            "id",
+            "createdAt",
+            "updatedAt",
+            "lastLoginAt",
+            "lockedUntil",
+            "hasPassword",
+            "version",
+        ]);
+        let user = NewUser {
+            username: f.required_string("username"),
+            email: f.required_string("email"),
+            first_name: f.required_string("firstName"),
+            last_name: f.required_string("lastName"),
+            nickname: f.optional_string("nickname"),
+            telephone_number: f.optional_string("telephoneNumber"),
+            mobile_number: f.optional_string("mobileNumber"),
+            tenant: f.optional_string("tenant"),
+            enabled: f.bool_or("enabled", true),
+            roles: f.ids("roles"),
+            external_ids: external_ids(&mut f),
+            attributes: f.object("attributes"),
+            password: f.secret("password"),
+            password_hash: f.optional_string("passwordHash"),
+        };
+        let mut problems = f.finish();
+        problems.merge(user.problems());
+        problems.into_result().map(|()| user)
+    }
+
+    /// Checks every field rule of SPEC §2.1 that needs nothing from the store.
+    pub fn validate(&self) -> Result<()> {
+        self.problems().into_result()
+    }
+
+    fn problems(&self) -> Problems {
+        let mut p = Problems::new();
+        p.check("username", &self.username, rules::username);
+        p.check("email", &self.email, rules::email);
+        p.check("firstName", &self.first_name, rules::name_part);
+        p.check("lastName", &self.last_name, rules::name_part);
+        p.check_opt("nickname", self.nickname.as_deref(), rules::nickname);
+        p.check_opt(
+            "telephoneNumber",
+            self.telephone_number.as_deref(),
+            rules::telephone_number,
+        );
+        p.check_opt(
+            "mobileNumber",
+            self.mobile_number.as_deref(),
+            rules::mobile_number,
+        );
+        p.check_opt("tenant", self.tenant.as_deref(), rules::tenant);
+        for (i, ext) in self.external_ids.iter().enumerate() {
+            p.check(
+                &format!("externalIds[{i}].type"),
+                &ext.kind,
+                rules::external_id_type,
+            );
+            p.check(
+                &format!("externalIds[{i}].value"),
+                &ext.value,
+                rules::external_id_value,
+            );
+            if self.external_ids[..i].contains(ext) {
+                p.add(format!("externalIds[{i}]"), "duplicates an earlier entry");
+            }
+        }
+        if let Err(message) = rules::attributes(&self.attributes) {
+            p.add("attributes", message);
+        }
+        if let Some(password) = &self.password {
+            p.check("password", password.expose(), rules::password);
+        }
+        if let Some(hash) = &self.password_hash {
+            if self.password.is_some() {
+                p.add("passwordHash", "cannot be given together with password");
+            }
+            p.check("passwordHash", hash, rules::password_hash);
+        }
+        p
+    }
+}
+
+fn external_ids(f: &mut Fields<'_>) -> Vec<ExternalId> {
+    let mut out = Vec::new();
+    for (i, item) in f.objects("externalIds").into_iter().enumerate() {
+        let Ok(mut g) = Fields::of(item) else {
+            continue;
+        };
+        let ext = ExternalId::new(g.required_string("type"), g.required_string("value"));
+        f.problems
+            .merge(g.finish().prefixed(&format!("externalIds[{i}].")));
+        out.push(ext);
+    }
+    out
+}
+
+/// The stored form of a user.
+#[doc(hidden)]
+#[derive(Clone, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub(crate) id: u64,
+    pub(crate) username: String,
+    pub(crate) email: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) nickname: Option<String>,
+    pub(crate) telephone_number: Option<String>,
+    pub(crate) mobile_number: Option<String>,
+    pub(crate) tenant: Option<String>,
+    pub(crate) enabled: bool,
+    pub(crate) roles: Vec<u64>,
+    pub(crate) external_ids: Vec<ExternalId>,
+    /// Compact JSON: the storage format cannot hold free-form values directly.
+    pub(crate) attributes: String,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
+    pub(crate) last_login_at: Option<Timestamp>,
+    pub(crate) locked_until: Option<Timestamp>,
+    pub(crate) failed_logins: u32,
+    pub(crate) password_hash: Option<String>,
+    pub(crate) version: u64,
+}
+
+impl UserRecord {
+    /// A new record from validated input and the stored form of its password.
+    pub(crate) fn create(
+        new: NewUser,
+        id: u64,
+        password_hash: Option<String>,
+        now: Timestamp,
+    ) -> Result<Self> {
+        Ok(UserRecord {
+            id,
+            username: new.username,
+            email: new.email,
+            first_name: new.first_name,
+            last_name: new.last_name,
+            nickname: new.nickname,
+            telephone_number: new.telephone_number,
+            mobile_number: new.mobile_number,
+            tenant: new.tenant,
+            enabled: new.enabled,
+            roles: crate::role::normalize_ids(new.roles),
+            external_ids: new.external_ids,
+            attributes: crate::codec::encode_json(&new.attributes)?,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+            locked_until: None,
+            failed_logins: 0,
+            password_hash,
+            version: 1,
+        })
+    }
+}
+
+/// The unique key of a username or email.
+pub(crate) fn folded_key(tenant: Option<&str>, value: &str) -> Key {
+    Key::new().tenant(tenant).str(&fold(value))
+}
+
+/// The unique key of an external id.
+pub(crate) fn external_key(tenant: Option<&str>, kind: &str, value: &str) -> Key {
+    Key::new().tenant(tenant).str(kind).str(value)
+}
+
+impl crate::tx::sealed::Sealed for User {}
+
+impl Entity for User {
+    const KIND: EntityKind = EntityKind::User;
+    const TABLE: crate::schema::RecordTable = USERS;
+    const ROLE_INDEX: Option<crate::schema::MultiTable> = Some(USER_ROLES);
+    type Record = UserRecord;
+
+    fn id(r: &UserRecord) -> u64 {
+        r.id
+    }
+
+    fn version(r: &UserRecord) -> u64 {
+        r.version
+    }
+
+    fn tenant(r: &UserRecord) -> Option<&str> {
+        r.tenant.as_deref()
+    }
+
+    fn touch(r: &mut UserRecord, now: Timestamp) {
+        r.version += 1;
+        r.updated_at = now;
+    }
+
+    fn held_roles(r: &UserRecord) -> &[u64] {
+        &r.roles
+    }
+
+    fn drop_role(r: &mut UserRecord, role: u64) -> bool {
+        let before = r.roles.len();
+        r.roles.retain(|&id| id != role);
+        r.roles.len() != before
+    }
+
+    fn unique_keys(r: &UserRecord) -> Vec<UniqueKey> {
+        let tenant = r.tenant.as_deref();
+        let mut keys = vec![
+            UniqueKey {
+                table: USER_USERNAME,
+                key: folded_key(tenant, &r.username).into_bytes(),
+                field: "username",
+            },
+            UniqueKey {
+                table: USER_EMAIL,
+                key: folded_key(tenant, &r.email).into_bytes(),
+                field: "email",
+            },
+        ];
+        keys.extend(r.external_ids.iter().map(|e| UniqueKey {
+            table: USER_EXTERNAL_ID,
+            key: external_key(tenant, &e.kind, &e.value).into_bytes(),
+            field: "externalIds",
+        }));
+        keys
+    }
+
+    fn document(r: &UserRecord, now: Timestamp) -> Result<User> {
+        Ok(User {
+            id: r.id,
+            username: r.username.clone(),
+            email: r.email.clone(),
+            first_name: r.first_name.clone(),
+            last_name: r.last_name.clone(),
+            nickname: r.nickname.clone(),
+            telephone_number: r.telephone_number.clone(),
+            mobile_number: r.mobile_number.clone(),
+            tenant: r.tenant.clone(),
+            enabled: r.enabled,
+            roles: r.roles.clone(),
+            external_ids: r.external_ids.clone(),
+            attributes: crate::codec::decode_json(&r.attributes)?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            last_login_at: r.last_login_at,
+            locked_until: r.locked_until.filter(|&t| t > now),
+            has_password: r.password_hash.is_some(),
+            version: r.version,
+        })
+    }
+}
