@@ -126,9 +126,12 @@ pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u
         .collect())
 }
 
-/// The next id of kind `E`: ids start at 1 and are never reused.
+/// The id the next record of kind `E` gets: ids start at 1 and are never
+/// reused. [`insert`] takes it, so a create that fails its checks uses none.
 pub(crate) fn next_id<E: Entity>(tx: &WriteTx<'_>) -> Result<u64> {
-    tx.bump(id_counter(E::KIND))
+    let last = tx.txn.meta(id_counter(E::KIND))?.unwrap_or(0);
+    last.checked_add(1)
+        .ok_or_else(|| Error::storage(format!("{} ids are exhausted", E::KIND)))
 }
 
 pub(crate) fn id_counter(kind: EntityKind) -> &'static str {
@@ -207,9 +210,11 @@ fn put<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
     Ok(())
 }
 
-/// Writes a new record, its index entries and a `create` change.
+/// Writes a new record (whose id came from [`next_id`]), its index entries
+/// and a `create` change.
 pub(crate) fn insert<E: Entity>(tx: &WriteTx<'_>, record: &E::Record, at: Timestamp) -> Result<()> {
     check::<E>(tx, record)?;
+    tx.set_meta(id_counter(E::KIND), E::id(record))?;
     put::<E>(tx, record)?;
     write_indexes::<E>(tx, record)?;
     changelog::append(

@@ -52,3 +52,8 @@ pub use store::{Options, Store};
 pub use time::Timestamp;
 pub use tx::{ReadContext, ReadTx, WriteContext, WriteTx};
 pub use user::{ExternalId, NewUser, User};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -106,10 +106,15 @@ impl WriteTx<'_> {
 
     /// Increments a meta counter and returns its new value.
     pub(crate) fn bump(&self, key: &str) -> Result<u64> {
-        let mut t = self.txn.open_table(META)?;
-        let next = t.get(key)?.map_or(0, |v| v.value()) + 1;
-        t.insert(key, next)?;
+        let next = self.txn.meta(key)?.unwrap_or(0) + 1;
+        self.set_meta(key, next)?;
         Ok(next)
+    }
+
+    /// Sets a meta counter.
+    pub(crate) fn set_meta(&self, key: &str, value: u64) -> Result<()> {
+        self.txn.open_table(META)?.insert(key, value)?;
+        Ok(())
     }
 }
 
