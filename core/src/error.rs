@@ -233,6 +233,11 @@ impl From<redb::DatabaseError> for Error {
             redb::DatabaseError::Storage(redb::StorageError::Corrupted(reason)) => {
                 Error::incompatible(format!("not a rosterdb file ({reason})"))
             }
+            redb::DatabaseError::Storage(redb::StorageError::Io(e))
+                if e.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                Error::incompatible("a truncated or damaged file")
+            }
             other => Error::storage(other),
         }
     }

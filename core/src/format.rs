@@ -24,43 +24,82 @@ const MIGRATIONS: &[Migration] = &[];
 /// The first bytes of every redb file.
 const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
 
-/// Refuses, without writing to it, an existing non-empty file that is not a redb file.
-pub(crate) fn check_header(path: &Path) -> Result<()> {
+/// Whether `path` is an existing, non-empty redb file; an error for any other
+/// non-empty file.
+fn check_header(path: &Path) -> Result<bool> {
     let mut file = match File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(Error::storage(e)),
     };
     let mut head = Vec::with_capacity(REDB_MAGIC.len());
     file.by_ref()
         .take(REDB_MAGIC.len() as u64)
         .read_to_end(&mut head)?;
-    if head.is_empty() || head == REDB_MAGIC {
-        Ok(())
+    if head.is_empty() {
+        Ok(false)
+    } else if head == REDB_MAGIC {
+        Ok(true)
     } else {
         Err(Error::incompatible("not a rosterdb file"))
     }
 }
 
-/// Makes `db` a rosterdb store of the current format: creates the tables of
-/// an empty file, refuses foreign and newer files, migrates older ones.
-pub(crate) fn prepare(db: &Database) -> Result<()> {
+/// Refuses, without writing a byte, an existing file that is not a rosterdb
+/// store or that a newer release wrote.
+pub(crate) fn inspect(path: &Path) -> Result<()> {
+    if !check_header(path)? {
+        return Ok(());
+    }
+    match Database::builder().open_read_only(path) {
+        Ok(db) => classify(&db).map(|_| ()),
+        // A file that needs recovery is checked after the read-write open repairs it.
+        Err(redb::DatabaseError::RepairAborted) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What an opened file holds.
+enum Contents {
+    /// No tables at all: a new file.
+    Nothing,
+    /// A rosterdb store of this format version.
+    Store(u64),
+}
+
+fn classify(db: &impl ReadableDatabase) -> Result<Contents> {
     let read = db.begin_read()?;
-    let names: Vec<String> = read.list_tables()?.map(|t| t.name().to_owned()).collect();
-    if !names.iter().any(|n| n == META.name()) {
-        if !names.is_empty() {
-            return Err(Error::incompatible(
-                "a redb file that is not a rosterdb store",
-            ));
-        }
-        drop(read);
-        return initialise(db);
+    let mut names = read.list_tables()?.map(|t| t.name().to_owned()).peekable();
+    if names.peek().is_none() {
+        return Ok(Contents::Nothing);
+    }
+    if !names.any(|n| n == META.name()) {
+        return Err(Error::incompatible(
+            "a redb file that is not a rosterdb store",
+        ));
     }
     let version = read
         .meta(meta::FORMAT_VERSION)?
         .ok_or_else(|| Error::incompatible("the file has no rosterdb format version"))?;
-    drop(read);
-    migrate(db, version, FORMAT_VERSION, MIGRATIONS)
+    if version > FORMAT_VERSION {
+        return Err(newer(version, FORMAT_VERSION));
+    }
+    Ok(Contents::Store(version))
+}
+
+fn newer(version: u64, current: u64) -> Error {
+    Error::incompatible(format!(
+        "format version {version} is newer than this release supports ({current})"
+    ))
+}
+
+/// Makes `db` a rosterdb store of the current format: creates the tables of
+/// an empty file, refuses foreign and newer files, migrates older ones.
+pub(crate) fn prepare(db: &Database) -> Result<()> {
+    match classify(db)? {
+        Contents::Nothing => initialise(db),
+        Contents::Store(version) => migrate(db, version, FORMAT_VERSION, MIGRATIONS),
+    }
 }
 
 fn initialise(db: &Database) -> Result<()> {
@@ -95,9 +134,7 @@ pub(crate) fn migrate(
     migrations: &[Migration],
 ) -> Result<()> {
     if version > current {
-        return Err(Error::incompatible(format!(
-            "format version {version} is newer than this release supports ({current})"
-        )));
+        return Err(newer(version, current));
     }
     if version == 0 {
         return Err(Error::incompatible("format version 0 does not exist"));

@@ -210,8 +210,37 @@ pub(crate) fn ip_or_cidr(value: &str) -> Result<(), String> {
 /// The largest `attributes` object, in bytes of compact JSON.
 pub(crate) const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
-/// At most 16 KiB as compact JSON.
+/// The deepest nesting of objects and arrays allowed inside `attributes`.
+pub(crate) const MAX_ATTRIBUTES_DEPTH: usize = 32;
+
+/// Whether `value` nests objects and arrays deeper than `max` (checked
+/// without recursion, so any depth is safe to check).
+pub(crate) fn too_deep(value: &serde_json::Value, max: usize) -> bool {
+    let mut stack = vec![(value, 0)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match v {
+            serde_json::Value::Array(items) => Box::new(items.iter()),
+            serde_json::Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth >= max {
+            return true;
+        }
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
+/// At most 16 KiB as compact JSON, nested at most 32 levels.
 pub(crate) fn attributes(value: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    if value
+        .values()
+        .any(|v| too_deep(v, MAX_ATTRIBUTES_DEPTH - 1))
+    {
+        return Err(format!(
+            "must nest objects and arrays at most {MAX_ATTRIBUTES_DEPTH} levels deep"
+        ));
+    }
     let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
     if size <= MAX_ATTRIBUTES_BYTES {
         Ok(())
@@ -285,6 +314,28 @@ mod tests {
         ] {
             assert!(ip_or_cidr(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn attributes_are_bounded_in_size_and_depth() {
+        use serde_json::{Map, Value, json};
+        let nest = |levels: usize| {
+            let mut v = json!(1);
+            for _ in 0..levels {
+                v = json!([v]);
+            }
+            v
+        };
+        let map = |v: Value| Map::from_iter([("k".to_owned(), v)]);
+        // The map itself is level 1, so `k` may nest 31 more.
+        assert_eq!(attributes(&map(nest(31))), Ok(()));
+        assert!(attributes(&map(nest(32))).is_err());
+        assert!(too_deep(&nest(1000), 32));
+        assert!(!too_deep(&json!({"a": {"b": [1, 2]}}), 3));
+        assert!(too_deep(&json!({"a": {"b": [1, 2]}}), 2));
+        let big = "x".repeat(MAX_ATTRIBUTES_BYTES - 8);
+        assert_eq!(attributes(&map(json!(big))), Ok(()));
+        assert!(attributes(&map(json!(format!("{big}x")))).is_err());
     }
 
     #[test]

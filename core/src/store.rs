@@ -87,7 +87,7 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Store> {
         options.validate()?;
         let path = path.as_ref();
-        format::check_header(path)?;
+        format::inspect(path)?;
         let db = Database::builder().create(path)?;
         Store::prepared(db, options)
     }

@@ -119,7 +119,7 @@ fn a_file_of_random_bytes_is_refused_and_left_unchanged() {
         .collect();
     std::fs::write(&path, &bytes).unwrap();
     assert_incompatible(Store::open(&path, options()));
-    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert!(std::fs::read(&path).unwrap() == bytes, "the file changed");
 
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "not a database").unwrap();
@@ -133,8 +133,12 @@ fn a_truncated_redb_file_is_refused() {
     let path = dir.path().join("cut.redb");
     std::fs::write(&path, b"redb\x1A\x0A\xA9\x0D\x0Atruncated").unwrap();
     let before = std::fs::read(&path).unwrap();
-    assert!(Store::open(&path, options()).is_err());
-    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let result = Store::open(&path, options());
+    assert!(
+        matches!(result, Err(Error::IncompatibleFormat { .. })),
+        "{result:?}"
+    );
+    assert!(std::fs::read(&path).unwrap() == before, "the file changed");
 }
 
 #[test]
@@ -159,7 +163,9 @@ fn a_redb_file_of_another_program_is_refused() {
             .unwrap();
         txn.commit().unwrap();
     }
+    let before = std::fs::read(&path).unwrap();
     assert_incompatible(Store::open(&path, options()));
+    assert!(std::fs::read(&path).unwrap() == before, "the file changed");
 }
 
 #[test]
@@ -176,10 +182,12 @@ fn a_newer_format_version_is_refused() {
             .unwrap();
         txn.commit().unwrap();
     }
+    let before = std::fs::read(&path).unwrap();
     match Store::open(&path, options()) {
         Err(Error::IncompatibleFormat { reason }) => assert!(reason.contains("newer"), "{reason}"),
         other => panic!("{other:?}"),
     }
+    assert!(std::fs::read(&path).unwrap() == before, "the file changed");
 }
 
 #[test]
