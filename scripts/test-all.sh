@@ -7,5 +7,7 @@ echo "== formatting"
 cargo fmt --all -- --check
 echo "== lints"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== test vectors are up to date with their generators"
+python3 tests/vectors/gen_validation.py --check
 echo "== Rust tests"
 cargo test --workspace

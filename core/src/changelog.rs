@@ -50,7 +50,7 @@ pub const MAX_CHANGES_PER_CALL: usize = 1000;
 
 /// Appends an entry in the transaction of the write it describes.
 pub(crate) fn append(
-    tx: &WriteTx<'_>,
+    tx: &WriteTx,
     at: Timestamp,
     entity: EntityKind,
     id: u64,

@@ -158,12 +158,7 @@ impl<C: WriteContext> Collection<'_, C, Role> {
 }
 
 /// Removes `role` from each holder, as an update of each.
-fn drop_role_from<E: Entity>(
-    tx: &WriteTx<'_>,
-    ids: &[u64],
-    role: u64,
-    now: Timestamp,
-) -> Result<()> {
+fn drop_role_from<E: Entity>(tx: &WriteTx, ids: &[u64], role: u64, now: Timestamp) -> Result<()> {
     for &id in ids {
         let Some(old) = load::<E>(&tx.txn, id)? else {
             return Err(Error::storage(format!(

@@ -128,7 +128,7 @@ pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u
 
 /// The id the next record of kind `E` gets: ids start at 1 and are never
 /// reused. [`insert`] takes it, so a create that fails its checks uses none.
-pub(crate) fn next_id<E: Entity>(tx: &WriteTx<'_>) -> Result<u64> {
+pub(crate) fn next_id<E: Entity>(tx: &WriteTx) -> Result<u64> {
     let last = tx.txn.meta(id_counter(E::KIND))?.unwrap_or(0);
     last.checked_add(1)
         .ok_or_else(|| Error::storage(format!("{} ids are exhausted", E::KIND)))
@@ -144,7 +144,7 @@ pub(crate) fn id_counter(kind: EntityKind) -> &'static str {
 
 /// Checks what a write of `record` needs from the rest of the store: its
 /// unique keys free (or its own) and its roles existing in its tenant.
-fn check<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
+fn check<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     let id = E::id(record);
     for unique in E::unique_keys(record) {
         if let Some(owner) = tx.txn.unique(unique.table, &unique.key)?
@@ -173,7 +173,7 @@ fn check<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
     Ok(())
 }
 
-fn write_indexes<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
+fn write_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     let id = E::id(record);
     for unique in E::unique_keys(record) {
         tx.txn
@@ -188,7 +188,7 @@ fn write_indexes<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> 
     Ok(())
 }
 
-fn clear_indexes<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
+fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     for unique in E::unique_keys(record) {
         tx.txn
             .open_table(unique.table)?
@@ -202,7 +202,7 @@ fn clear_indexes<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> 
     Ok(())
 }
 
-fn put<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
+fn put<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     let bytes = codec::encode(record)?;
     tx.txn
         .open_table(E::TABLE)?
@@ -212,7 +212,7 @@ fn put<E: Entity>(tx: &WriteTx<'_>, record: &E::Record) -> Result<()> {
 
 /// Writes a new record (whose id came from [`next_id`]), its index entries
 /// and a `create` change.
-pub(crate) fn insert<E: Entity>(tx: &WriteTx<'_>, record: &E::Record, at: Timestamp) -> Result<()> {
+pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
     check::<E>(tx, record)?;
     tx.set_meta(id_counter(E::KIND), E::id(record))?;
     put::<E>(tx, record)?;
@@ -229,7 +229,7 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx<'_>, record: &E::Record, at: Timest
 
 /// Replaces `old` by `new` (same id), moving index entries, with an `update` change.
 pub(crate) fn update<E: Entity>(
-    tx: &WriteTx<'_>,
+    tx: &WriteTx,
     old: &E::Record,
     new: &E::Record,
     at: Timestamp,
@@ -249,7 +249,7 @@ pub(crate) fn update<E: Entity>(
 }
 
 /// Deletes a record and its index entries, with a `delete` change carrying its last version.
-pub(crate) fn remove<E: Entity>(tx: &WriteTx<'_>, record: &E::Record, at: Timestamp) -> Result<()> {
+pub(crate) fn remove<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
     clear_indexes::<E>(tx, record)?;
     tx.txn.open_table(E::TABLE)?.remove(E::id(record))?;
     changelog::append(

@@ -50,7 +50,7 @@ pub use role::{NewRole, Role};
 pub use secret::Secret;
 pub use store::{Options, Store};
 pub use time::Timestamp;
-pub use tx::{ReadContext, ReadTx, WriteContext, WriteTx};
+pub use tx::{Context, ReadContext, ReadTx, WriteContext, WriteTx};
 pub use user::{ExternalId, NewUser, User};
 
 /// The README's code blocks, compiled and run as doctests.

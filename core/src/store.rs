@@ -7,7 +7,7 @@ use redb::{Database, Durability, ReadableDatabase};
 
 use crate::changelog::{self, Change};
 use crate::collection::Collection;
-use crate::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
+use crate::tx::{Context, ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
 use crate::{Argon2Params, Client, Result, Role, User, format};
 
 /// Settings chosen when a store is opened.
@@ -75,7 +75,7 @@ macro_rules! collection_handles {
     )*};
 }
 
-collection_handles!(Store, WriteTx<'_>, ReadTx);
+collection_handles!(Store, WriteTx, ReadTx, Context<'_>);
 
 impl Store {
     /// Opens the store file at `path`, creating it (or initialising a 0-byte
@@ -116,23 +116,30 @@ impl Store {
 
     /// Runs `f` in one write transaction, committed durably when it returns
     /// `Ok` and rolled back entirely when it returns `Err` (or panics).
-    pub fn write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(Durability::Immediate)?;
-        let tx = WriteTx {
-            txn,
-            options: &self.options,
-        };
+    pub fn write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
+        let tx = self.begin_write()?;
         match f(&tx) {
             Ok(value) => {
-                tx.txn.commit()?;
+                tx.commit()?;
                 Ok(value)
             }
             Err(err) => {
-                tx.txn.abort()?;
+                tx.rollback()?;
                 Err(err)
             }
         }
+    }
+
+    /// Starts a write transaction to commit or roll back explicitly; while
+    /// it is open, other writers wait. Prefer [`Store::write`] where a
+    /// closure fits.
+    pub fn begin_write(&self) -> Result<WriteTx> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        Ok(WriteTx {
+            txn,
+            options: self.options.clone(),
+        })
     }
 
     /// Runs `f` on a consistent snapshot of the store.
@@ -152,7 +159,7 @@ impl ReadContext for Store {
 }
 
 impl WriteContext for Store {
-    fn with_write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
+    fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
         self.write(f)
     }
 

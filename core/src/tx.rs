@@ -88,17 +88,43 @@ pub struct ReadTx {
     pub(crate) txn: ReadTransaction,
 }
 
-/// An open write transaction, given to [`crate::Store::write`].
+/// An open write transaction, given to [`crate::Store::write`] or returned by
+/// [`crate::Store::begin_write`].
 ///
 /// Reads through it see its own writes. Every operation checks everything
 /// before it writes anything, so an operation that fails leaves no trace even
-/// when the caller goes on with the transaction.
-pub struct WriteTx<'s> {
+/// when the caller goes on with the transaction. Dropping it without
+/// [`WriteTx::commit`] rolls it back.
+pub struct WriteTx {
     pub(crate) txn: WriteTransaction,
-    pub(crate) options: &'s Options,
+    pub(crate) options: Options,
 }
 
-impl WriteTx<'_> {
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTx").finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for ReadTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadTx").finish_non_exhaustive()
+    }
+}
+
+impl WriteTx {
+    /// Makes every write of the transaction durable, or none of them.
+    pub fn commit(self) -> Result<()> {
+        self.txn.commit()?;
+        Ok(())
+    }
+
+    /// Discards every write of the transaction.
+    pub fn rollback(self) -> Result<()> {
+        self.txn.abort()?;
+        Ok(())
+    }
+
     /// The clock reading for writes made now.
     pub(crate) fn now(&self) -> Timestamp {
         Timestamp::now()
@@ -123,6 +149,43 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
+/// A store or an open write transaction, chosen at run time: for callers
+/// (such as language bindings) that hold either and want one code path.
+#[derive(Clone, Copy, Debug)]
+pub enum Context<'a> {
+    /// Each call is its own transaction.
+    Store(&'a crate::Store),
+    /// Calls join this transaction.
+    Write(&'a WriteTx),
+}
+
+impl sealed::Sealed for Context<'_> {}
+
+impl ReadContext for Context<'_> {
+    fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
+        match self {
+            Context::Store(s) => s.with_tables(f),
+            Context::Write(t) => t.with_tables(f),
+        }
+    }
+}
+
+impl WriteContext for Context<'_> {
+    fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
+        match self {
+            Context::Store(s) => s.with_write(f),
+            Context::Write(t) => t.with_write(f),
+        }
+    }
+
+    fn options(&self) -> &Options {
+        match self {
+            Context::Store(s) => s.options(),
+            Context::Write(t) => &t.options,
+        }
+    }
+}
+
 /// Something collections can read through: the store itself (one snapshot
 /// per call), a [`ReadTx`] or a [`WriteTx`].
 pub trait ReadContext: sealed::Sealed {
@@ -136,14 +199,14 @@ pub trait ReadContext: sealed::Sealed {
 pub trait WriteContext: ReadContext {
     /// Runs `f` inside a write transaction.
     #[doc(hidden)]
-    fn with_write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T>;
+    fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T>;
     /// The store's options.
     #[doc(hidden)]
     fn options(&self) -> &Options;
 }
 
 impl sealed::Sealed for ReadTx {}
-impl sealed::Sealed for WriteTx<'_> {}
+impl sealed::Sealed for WriteTx {}
 
 impl ReadContext for ReadTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
@@ -151,18 +214,18 @@ impl ReadContext for ReadTx {
     }
 }
 
-impl ReadContext for WriteTx<'_> {
+impl ReadContext for WriteTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
         f(&self.txn)
     }
 }
 
-impl WriteContext for WriteTx<'_> {
-    fn with_write<T>(&self, f: impl FnOnce(&WriteTx<'_>) -> Result<T>) -> Result<T> {
+impl WriteContext for WriteTx {
+    fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
         f(self)
     }
 
     fn options(&self) -> &Options {
-        self.options
+        &self.options
     }
 }

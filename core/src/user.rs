@@ -211,7 +211,11 @@ impl NewUser {
                 &ext.value,
                 rules::external_id_value,
             );
-            if self.external_ids[..i].contains(ext) {
+            let key = external_key(None, &ext.kind, &ext.value);
+            if self.external_ids[..i]
+                .iter()
+                .any(|e| external_key(None, &e.kind, &e.value) == key)
+            {
                 p.add(format!("externalIds[{i}]"), "duplicates an earlier entry");
             }
         }
@@ -310,9 +314,9 @@ pub(crate) fn folded_key(tenant: Option<&str>, value: &str) -> Key {
     Key::new().tenant(tenant).str(&fold(value))
 }
 
-/// The unique key of an external id.
+/// The unique key of an external id (type and value case-folded).
 pub(crate) fn external_key(tenant: Option<&str>, kind: &str, value: &str) -> Key {
-    Key::new().tenant(tenant).str(kind).str(value)
+    Key::new().tenant(tenant).str(&fold(kind)).str(&fold(value))
 }
 
 impl crate::tx::sealed::Sealed for User {}

@@ -165,8 +165,21 @@ fn external_ids_are_unique_per_tenant_and_findable() {
             .id,
         c.id
     );
+    // Like every unique string, external ids compare case-folded.
+    assert_eq!(
+        s.users()
+            .get_by_external_id("GitHub", "42", None)
+            .unwrap()
+            .id,
+        a.id
+    );
+    let shouting = NewUser {
+        external_ids: vec![ExternalId::new("GITHUB", "42")],
+        ..user("e")
+    };
+    assert_eq!(conflict_field(s.users().create(shouting)), "externalIds");
     assert!(matches!(
-        s.users().get_by_external_id("GitHub", "42", None),
+        s.users().get_by_external_id("github", "43", None),
         Err(Error::NotFound { .. })
     ));
     // Deleting frees the external id.

@@ -1,0 +1,239 @@
+//! Runs the document-validation vectors of `tests/vectors/validation.json`.
+//!
+//! Each case is read with `from_json` and, when that succeeds, created in a
+//! fresh in-memory store. Every case runs; all failures are reported together.
+
+use std::collections::{BTreeSet, HashSet};
+
+use rosterdb::{Error, NewClient, NewRole, NewUser};
+use rosterdb_conformance::{load_vectors, memory_store};
+use serde_json::{Map, Value};
+
+/// Keys a case object may have.
+const CASE_KEYS: [&str; 5] = ["name", "entity", "doc", "valid", "errorFields"];
+
+/// Fewer cases than this means the file was emptied or truncated by accident.
+const MIN_CASES: usize = 80;
+
+#[test]
+fn validation_vectors() {
+    let vectors = load_vectors("validation.json");
+    assert!(
+        vectors["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "validation.json needs a non-empty \"description\""
+    );
+    let cases = vectors["cases"]
+        .as_array()
+        .expect("validation.json needs a \"cases\" array");
+    assert!(
+        cases.len() > MIN_CASES,
+        "validation.json has only {} cases",
+        cases.len()
+    );
+
+    let mut names = HashSet::new();
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let label = case["name"]
+            .as_str()
+            .map_or_else(|| format!("case #{i}"), str::to_owned);
+        if !names.insert(label.clone()) {
+            failures.push(format!("{label}: duplicate case name"));
+        }
+        if let Err(problem) = run_case(case) {
+            failures.push(format!("{label}: {problem}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} validation vectors failed:\n  {}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n  ")
+    );
+}
+
+/// What a case expects.
+enum Expected {
+    Valid,
+    Invalid(BTreeSet<String>),
+}
+
+/// Checks the case's own shape, runs it, and compares the outcome.
+fn run_case(case: &Value) -> Result<(), String> {
+    let (entity, doc, expected) = parse_case(case)?;
+    match (create(entity, doc)?, expected) {
+        (Ok(created), Expected::Valid) => round_trip(entity, doc, &created),
+        (Err(e), Expected::Valid) => Err(format!("expected valid, got {}", describe(&e))),
+        (Ok(_), Expected::Invalid(fields)) => Err(format!(
+            "expected errors on {fields:?}, but it was accepted"
+        )),
+        (Err(Error::Validation { errors }), Expected::Invalid(fields)) => {
+            let actual: BTreeSet<String> = errors.iter().map(|e| e.field.clone()).collect();
+            if actual == fields {
+                Ok(())
+            } else {
+                Err(format!(
+                    "expected errors on {fields:?}, got {}",
+                    describe(&Error::Validation { errors })
+                ))
+            }
+        }
+        (Err(e), Expected::Invalid(fields)) => Err(format!(
+            "expected a Validation error on {fields:?}, got {}",
+            describe(&e)
+        )),
+    }
+}
+
+fn parse_case(case: &Value) -> Result<(&str, &Value, Expected), String> {
+    let object = case.as_object().ok_or("a case must be a JSON object")?;
+    if let Some(key) = object.keys().find(|k| !CASE_KEYS.contains(&k.as_str())) {
+        return Err(format!("unknown case key {key:?}"));
+    }
+    if !object.get("name").is_some_and(Value::is_string) {
+        return Err("\"name\" must be a string".into());
+    }
+    let entity = match object.get("entity").and_then(Value::as_str) {
+        Some(e @ ("user" | "role" | "client")) => e,
+        _ => return Err("\"entity\" must be \"user\", \"role\" or \"client\"".into()),
+    };
+    let doc = object.get("doc").ok_or("\"doc\" is missing")?;
+    let valid = object
+        .get("valid")
+        .and_then(Value::as_bool)
+        .ok_or("\"valid\" must be a boolean")?;
+    let expected = match (valid, object.get("errorFields")) {
+        (true, None) => {
+            // Each case has a fresh store, so no role exists to refer to.
+            match doc.get("roles") {
+                None => Expected::Valid,
+                Some(Value::Array(roles)) if roles.is_empty() => Expected::Valid,
+                Some(_) => return Err("a valid case cannot name roles (the store is empty)".into()),
+            }
+        }
+        (true, Some(_)) => return Err("a valid case has no \"errorFields\"".into()),
+        (false, Some(Value::Array(fields))) if !fields.is_empty() => {
+            let names: Option<Vec<String>> = fields
+                .iter()
+                .map(|f| f.as_str().map(str::to_owned))
+                .collect();
+            let names = names.ok_or("\"errorFields\" must hold strings")?;
+            let set: BTreeSet<String> = names.iter().cloned().collect();
+            if set.len() != names.len() {
+                return Err("\"errorFields\" lists a field twice".into());
+            }
+            Expected::Invalid(set)
+        }
+        (false, _) => {
+            return Err("an invalid case needs a non-empty \"errorFields\" list".into());
+        }
+    };
+    Ok((entity, doc, expected))
+}
+
+/// Reads `doc` as a new `entity` and creates it in a fresh store, returning
+/// the created document or the first error.
+fn create(entity: &str, doc: &Value) -> Result<Result<Value, Error>, String> {
+    let store = memory_store();
+    let outcome = match entity {
+        "user" => NewUser::from_json(doc)
+            .and_then(|new| store.users().create(new))
+            .map(|user| serde_json::to_value(&user)),
+        "role" => NewRole::from_json(doc)
+            .and_then(|new| store.roles().create(new))
+            .map(|role| serde_json::to_value(&role)),
+        "client" => NewClient::from_json(doc)
+            .and_then(|new| store.clients().create(new))
+            .map(|created| serde_json::to_value(&created.client)),
+        other => return Err(format!("unknown entity {other:?}")),
+    };
+    match outcome {
+        Ok(Ok(value)) => Ok(Ok(value)),
+        Ok(Err(e)) => Err(format!("the created document does not serialize: {e}")),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+/// Checks that every field sent comes back in the created document.
+///
+/// Write-only fields are not returned, `null` means absent, and `roles` and
+/// `permissions` come back sorted and deduplicated.
+fn round_trip(entity: &str, sent: &Value, created: &Value) -> Result<(), String> {
+    let (Some(sent), Some(created)) = (sent.as_object(), created.as_object()) else {
+        return Err(format!("the created document is not an object: {created}"));
+    };
+    let mut problems = Vec::new();
+    for (key, value) in sent {
+        if value.is_null() || matches!(key.as_str(), "password" | "passwordHash") {
+            continue;
+        }
+        let expected = match key.as_str() {
+            "roles" | "permissions" => sorted_set(value),
+            _ => value.clone(),
+        };
+        match created.get(key) {
+            Some(actual) if *actual == expected => {}
+            Some(actual) => problems.push(format!("{key} sent {value}, came back {actual}")),
+            None => problems.push(format!("{key} sent {value}, missing in the result")),
+        }
+    }
+    if entity == "user" {
+        problems.extend(expect_field(
+            created,
+            "hasPassword",
+            &Value::Bool(has_non_null(sent, "password") || has_non_null(sent, "passwordHash")),
+        ));
+    }
+    problems.extend(expect_field(created, "version", &Value::from(1)));
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("created, but {}", problems.join("; ")))
+    }
+}
+
+fn expect_field(created: &Map<String, Value>, key: &str, expected: &Value) -> Option<String> {
+    match created.get(key) {
+        Some(actual) if actual == expected => None,
+        other => Some(format!("{key} should be {expected}, is {other:?}")),
+    }
+}
+
+fn has_non_null(doc: &Map<String, Value>, key: &str) -> bool {
+    doc.get(key).is_some_and(|v| !v.is_null())
+}
+
+/// A list of ids or strings, sorted and deduplicated as the store keeps it.
+fn sorted_set(list: &Value) -> Value {
+    let Some(items) = list.as_array() else {
+        return list.clone();
+    };
+    if let Some(mut ids) = items.iter().map(Value::as_u64).collect::<Option<Vec<_>>>() {
+        ids.sort_unstable();
+        ids.dedup();
+        return Value::from(ids);
+    }
+    if let Some(mut strings) = items.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
+        strings.sort_unstable();
+        strings.dedup();
+        return Value::from(strings);
+    }
+    list.clone()
+}
+
+/// An error with its kind and, for validation, every field and message.
+fn describe(e: &Error) -> String {
+    match e {
+        Error::Validation { errors } => {
+            let list: Vec<String> = errors
+                .iter()
+                .map(|fe| format!("{:?}: {}", fe.field, fe.message))
+                .collect();
+            format!("Validation [{}]", list.join(", "))
+        }
+        other => format!("{other:?}"),
+    }
+}
