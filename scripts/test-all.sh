@@ -11,3 +11,6 @@ echo "== test vectors are up to date with their generators"
 python3 tests/vectors/gen_validation.py --check
 echo "== Rust tests"
 cargo test --workspace
+echo "== Python package and tests"
+bash scripts/python-env.sh
+.venv/bin/pytest -q python/tests

@@ -1,0 +1,294 @@
+//! `rosterdb.Store` and `rosterdb.Transaction`: opening, closing and transactions.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::thread::ThreadId;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyType};
+use rosterdb::{Argon2Params, Context, Error, Options, Store, WriteTx};
+
+use crate::collections::{PyClients, PyRoles, PyUsers, Target};
+use crate::convert::doc_to_py;
+use crate::errors::IntoPyResult;
+
+/// What a store's Python objects share: the open store (none once closed)
+/// and the thread that holds an open transaction, if any.
+pub(crate) struct Shared {
+    store: RwLock<Option<Arc<Store>>>,
+    writer: Mutex<Option<ThreadId>>,
+}
+
+impl Shared {
+    /// The open store, or `StorageError` once it is closed.
+    pub(crate) fn store(&self) -> rosterdb::Result<Arc<Store>> {
+        self.store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| Error::storage("the store is closed"))
+    }
+
+    /// Refuses a store-level write from the thread that has a transaction
+    /// open: it would wait for that transaction forever.
+    pub(crate) fn check_not_writing(&self) -> rosterdb::Result<()> {
+        let writer = *self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        if writer == Some(std::thread::current().id()) {
+            return Err(Error::storage(
+                "a transaction is open in this thread: write through the transaction's collections",
+            ));
+        }
+        Ok(())
+    }
+
+    fn set_writer(&self, writer: Option<ThreadId>) {
+        *self.writer.lock().unwrap_or_else(PoisonError::into_inner) = writer;
+    }
+}
+
+/// An open rosterdb store.
+#[pyclass(frozen, name = "Store", module = "rosterdb")]
+pub(crate) struct PyStore {
+    shared: Arc<Shared>,
+}
+
+impl PyStore {
+    fn wrap(store: Store) -> Self {
+        PyStore {
+            shared: Arc::new(Shared {
+                store: RwLock::new(Some(Arc::new(store))),
+                writer: Mutex::new(None),
+            }),
+        }
+    }
+}
+
+#[pymethods]
+impl PyStore {
+    #[new]
+    #[pyo3(signature = (path, *, argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
+    fn new(
+        py: Python<'_>,
+        path: PathBuf,
+        argon2_memory_kib: u32,
+        argon2_iterations: u32,
+        argon2_parallelism: u32,
+    ) -> PyResult<Self> {
+        let options = Options::default().with_argon2(Argon2Params {
+            memory_kib: argon2_memory_kib,
+            iterations: argon2_iterations,
+            parallelism: argon2_parallelism,
+        });
+        let store = py.detach(|| Store::open(path, options)).or_raise(py)?;
+        Ok(PyStore::wrap(store))
+    }
+
+    /// An in-memory store, for tests and examples.
+    #[classmethod]
+    fn memory(_cls: &Bound<'_, PyType>, py: Python<'_>) -> PyResult<Self> {
+        let store = py.detach(Store::memory).or_raise(py)?;
+        Ok(PyStore::wrap(store))
+    }
+
+    /// The users.
+    #[getter]
+    fn users(&self) -> PyUsers {
+        PyUsers::new(Target::Store(Arc::clone(&self.shared)))
+    }
+
+    /// The roles.
+    #[getter]
+    fn roles(&self) -> PyRoles {
+        PyRoles::new(Target::Store(Arc::clone(&self.shared)))
+    }
+
+    /// The app-clients.
+    #[getter]
+    fn clients(&self) -> PyClients {
+        PyClients::new(Target::Store(Arc::clone(&self.shared)))
+    }
+
+    /// A transaction: use it as `with store.transaction() as tx:`.
+    fn transaction(&self) -> PyTransaction {
+        PyTransaction {
+            shared: Arc::clone(&self.shared),
+            tx: Arc::new(Mutex::new(TxState::NotStarted)),
+        }
+    }
+
+    /// Change-log entries after sequence number `after`, oldest first.
+    #[pyo3(signature = (after=0, limit=100))]
+    fn changes<'py>(
+        &self,
+        py: Python<'py>,
+        after: u64,
+        limit: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let store = self.shared.store().or_raise(py)?;
+        let changes = py.detach(|| store.changes(after, limit)).or_raise(py)?;
+        changes_to_py(py, &changes)
+    }
+
+    /// Closes the store; later calls raise `StorageError`. Closing twice does nothing.
+    fn close(&self, py: Python<'_>) {
+        let store = self
+            .shared
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        // The file closes when the last reference goes (an open
+        // transaction keeps it until it ends); dropping may wait on disk.
+        py.detach(move || drop(store));
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+}
+
+fn changes_to_py<'py>(
+    py: Python<'py>,
+    changes: &[rosterdb::Change],
+) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for change in changes {
+        list.append(doc_to_py(py, change)?)?;
+    }
+    Ok(list)
+}
+
+/// The life of a Python transaction.
+pub(crate) enum TxState {
+    /// Created, not yet entered.
+    NotStarted,
+    /// Inside the `with` block.
+    Open(Box<WriteTx>),
+    /// Committed or rolled back.
+    Finished,
+}
+
+/// A write transaction: everything in its `with` block commits together, or
+/// nothing does when an exception leaves the block.
+#[pyclass(frozen, name = "Transaction", module = "rosterdb")]
+pub(crate) struct PyTransaction {
+    shared: Arc<Shared>,
+    tx: Arc<Mutex<TxState>>,
+}
+
+/// Runs `f` in the open transaction `tx`, with the GIL released.
+pub(crate) fn in_transaction<T: Send>(
+    py: Python<'_>,
+    shared: &Shared,
+    tx: &Mutex<TxState>,
+    f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
+) -> PyResult<T> {
+    shared.store().or_raise(py)?;
+    py.detach(|| {
+        let state = tx.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*state {
+            TxState::Open(tx) => f(Context::Write(tx)),
+            TxState::NotStarted => Err(Error::storage(
+                "the transaction has not begun: use it in a with block",
+            )),
+            TxState::Finished => Err(Error::storage("the transaction is finished")),
+        }
+    })
+    .or_raise(py)
+}
+
+#[pymethods]
+impl PyTransaction {
+    /// The users, inside the transaction.
+    #[getter]
+    fn users(&self) -> PyUsers {
+        PyUsers::new(self.target())
+    }
+
+    /// The roles, inside the transaction.
+    #[getter]
+    fn roles(&self) -> PyRoles {
+        PyRoles::new(self.target())
+    }
+
+    /// The app-clients, inside the transaction.
+    #[getter]
+    fn clients(&self) -> PyClients {
+        PyClients::new(self.target())
+    }
+
+    /// Change-log entries after `after`, including this transaction's own.
+    #[pyo3(signature = (after=0, limit=100))]
+    fn changes<'py>(
+        &self,
+        py: Python<'py>,
+        after: u64,
+        limit: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let changes = in_transaction(py, &self.shared, &self.tx, |c| c.changes(after, limit))?;
+        changes_to_py(py, &changes)
+    }
+
+    fn __enter__<'py>(slf: Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, Self>> {
+        let this = slf.get();
+        let store = this.shared.store().or_raise(py)?;
+        if !matches!(
+            *this.tx.lock().unwrap_or_else(PoisonError::into_inner),
+            TxState::NotStarted
+        ) {
+            return Err(crate::errors::to_py_err(
+                py,
+                Error::storage("a transaction can be entered only once"),
+            ));
+        }
+        this.shared.check_not_writing().or_raise(py)?;
+        // Waits, without the GIL, for any other thread's transaction.
+        let tx = py.detach(|| store.begin_write()).or_raise(py)?;
+        *this.tx.lock().unwrap_or_else(PoisonError::into_inner) = TxState::Open(Box::new(tx));
+        this.shared.set_writer(Some(std::thread::current().id()));
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (exc_type, _exc_value, _traceback))]
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        exc_type: &Bound<'_, PyAny>,
+        _exc_value: &Bound<'_, PyAny>,
+        _traceback: &Bound<'_, PyAny>,
+    ) -> PyResult<bool> {
+        let state = std::mem::replace(
+            &mut *self.tx.lock().unwrap_or_else(PoisonError::into_inner),
+            TxState::Finished,
+        );
+        self.shared.set_writer(None);
+        let TxState::Open(tx) = state else {
+            return Ok(false);
+        };
+        let closed = self.shared.store().is_err();
+        if exc_type.is_none() && !closed {
+            py.detach(|| tx.commit()).or_raise(py)?;
+        } else {
+            py.detach(|| tx.rollback()).or_raise(py)?;
+            if closed && exc_type.is_none() {
+                return Err(crate::errors::to_py_err(
+                    py,
+                    Error::storage("the store was closed; the transaction was rolled back"),
+                ));
+            }
+        }
+        Ok(false)
+    }
+}
+
+impl PyTransaction {
+    fn target(&self) -> Target {
+        Target::Transaction(Arc::clone(&self.shared), Arc::clone(&self.tx))
+    }
+}

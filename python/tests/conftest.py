@@ -1,0 +1,54 @@
+"""Fixtures shared by the rosterdb Python tests."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+import rosterdb
+
+#: Argon2 parameters that make hashing cheap; tests only.
+CHEAP = {"argon2_memory_kib": 8, "argon2_iterations": 1, "argon2_parallelism": 1}
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def store() -> Iterator[rosterdb.Store]:
+    """A fresh in-memory store."""
+    with rosterdb.Store.memory() as s:
+        yield s
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """Where a file store may be created."""
+    return tmp_path / "roster.redb"
+
+
+@pytest.fixture
+def cheap_store(path: Path) -> Iterator[rosterdb.Store]:
+    """A fresh file store with cheap password hashing."""
+    with rosterdb.Store(path, **CHEAP) as s:
+        yield s
+
+
+def user(name: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A valid user document; `name` defaults to a fresh unique one."""
+    name = name or f"user{next(_names)}"
+    doc: dict[str, Any] = {
+        "username": name,
+        "email": f"{name}@example.com",
+        "firstName": "First",
+        "lastName": "Last",
+    }
+    doc.update(fields)
+    return doc
+
+
+@pytest.fixture
+def make_user() -> Callable[..., dict[str, Any]]:
+    return user

@@ -1,0 +1,111 @@
+"""Documents cross the binding as plain dicts, unchanged."""
+
+from __future__ import annotations
+
+import rosterdb
+from conftest import user
+
+
+def test_a_created_user_has_defaults_and_no_password(store: rosterdb.Store) -> None:
+    u = store.users.create(user("ada", password="analytical-engine"))
+    assert u["id"] == 1
+    assert u["enabled"] is True
+    assert u["roles"] == [] and u["externalIds"] == [] and u["attributes"] == {}
+    assert u["version"] == 1
+    assert u["hasPassword"] is True
+    assert "password" not in u and "passwordHash" not in u
+    assert u["createdAt"] == u["updatedAt"]
+    assert u["createdAt"].endswith("Z") and len(u["createdAt"]) == 24
+    assert list(u)[:2] == ["id", "username"]
+    assert "nickname" not in u  # absent optional fields are left out
+    assert store.users.get(1) == u
+
+
+def test_attributes_round_trip_exactly(store: rosterdb.Store) -> None:
+    attributes = {
+        "unicode": "Zoë 李小龙 😀",
+        "nested": {"list": [1, -2, 2.5, None, True, False, "x"], "empty": {}},
+        "beyond_2_53": 2**53 + 1,
+        "max_u64": 2**64 - 1,
+        "min_i64": -(2**63),
+        "float": 1e-300,
+        "integral_float": 3.0,
+        "bool_not_int": True,
+        "tuple_becomes_list": (1, 2),
+    }
+    u = store.users.create(user(attributes=attributes))
+    back = store.users.get(u["id"])["attributes"]
+    expected = dict(attributes, tuple_becomes_list=[1, 2])
+    assert back == expected
+    assert type(back["bool_not_int"]) is bool
+    assert type(back["beyond_2_53"]) is int and back["beyond_2_53"] == 9007199254740993
+    assert type(back["integral_float"]) is float
+    assert type(back["nested"]["list"][4]) is bool
+    assert list(back) == list(attributes)  # insertion order is kept
+
+
+def test_unicode_fields_are_kept_as_given(store: rosterdb.Store) -> None:
+    u = store.users.create(user("Zoë", firstName=" Zoë ", lastName="李", nickname=""))
+    assert (u["username"], u["firstName"], u["lastName"], u["nickname"]) == (
+        "Zoë",
+        " Zoë ",
+        "李",
+        "",
+    )
+    assert store.users.get_by_username("ZOË")["id"] == u["id"]
+
+
+def test_lookups_by_username_email_and_external_id(store: rosterdb.Store) -> None:
+    a = store.users.create(user("ann", externalIds=[{"type": "github", "value": "42"}]))
+    b = store.users.create(user("ann", tenant="acme"))
+    assert store.users.get_by_username("ANN")["id"] == a["id"]
+    assert store.users.get_by_username("ann", tenant="acme")["id"] == b["id"]
+    assert store.users.get_by_email("Ann@Example.com", "acme")["id"] == b["id"]
+    assert store.users.get_by_external_id("github", "42")["id"] == a["id"]
+    assert store.users.get_by_external_id(type="GitHub", value="42", tenant=None)["id"] == a["id"]
+
+
+def test_roles_and_clients(store: rosterdb.Store) -> None:
+    role = store.roles.create({"name": "ops", "permissions": ["b", "a", "b"], "description": "d"})
+    assert role["permissions"] == ["a", "b"]
+    created = store.clients.create({"name": "deployer", "roles": [role["id"]],
+                                    "ipAllowlist": ["10.0.0.0/8"]})
+    assert set(created) == {"client", "secret"}
+    client, secret = created["client"], created["secret"]
+    assert client["clientId"].startswith("rc_") and len(client["clientId"]) == 25
+    assert isinstance(secret, str) and len(secret) == 43
+    assert secret not in repr(store.clients.get(client["id"]))
+    assert store.clients.get_by_client_id(client["clientId"]) == client
+    assert store.roles.get(role["id"]) == role
+
+
+def test_delete_returns_the_last_document(store: rosterdb.Store) -> None:
+    u = store.users.create(user())
+    assert store.users.delete(u["id"]) == u
+    role = store.roles.create({"name": "r"})
+    assert store.roles.delete(role["id"]) == role
+    c = store.clients.create({"name": "c"})["client"]
+    assert store.clients.delete(c["id"]) == c
+
+
+def test_cascade_removes_a_held_role(store: rosterdb.Store) -> None:
+    role = store.roles.create({"name": "staff"})
+    u = store.users.create(user(roles=[role["id"]]))
+    with __import__("pytest").raises(rosterdb.InUseError) as info:
+        store.roles.delete(role["id"])
+    assert info.value.count == 1
+    store.roles.delete(role["id"], cascade=True)
+    after = store.users.get(u["id"])
+    assert after["roles"] == [] and after["version"] == 2
+
+
+def test_change_log(store: rosterdb.Store) -> None:
+    u = store.users.create(user())
+    store.users.delete(u["id"])
+    changes = store.changes()
+    assert [(c["seq"], c["entity"], c["id"], c["op"], c["version"]) for c in changes] == [
+        (1, "user", 1, "create", 1),
+        (2, "user", 1, "delete", 1),
+    ]
+    assert set(changes[0]) == {"seq", "at", "entity", "id", "op", "version"}
+    assert store.changes(after=1, limit=1) == changes[1:]
