@@ -237,3 +237,24 @@ impl Entity for Client {
         })
     }
 }
+
+impl crate::query::schema::Queryable for ClientRecord {
+    fn value(&self, name: &str, _now: Timestamp) -> crate::query::schema::FieldValue<'_> {
+        use crate::query::schema::FieldValue as V;
+        match name {
+            "id" => V::Int(self.id),
+            "clientId" => V::Str(&self.client_id),
+            "name" => V::Str(&self.name),
+            "description" => V::opt_str(self.description.as_deref()),
+            "tenant" => V::opt_str(self.tenant.as_deref()),
+            "enabled" => V::Bool(self.enabled),
+            "roles" => V::Ints(&self.roles),
+            "ipAllowlist" => V::Strs(self.ip_allowlist.iter().map(String::as_str).collect()),
+            "createdAt" => V::Time(self.created_at),
+            "updatedAt" => V::Time(self.updated_at),
+            "lastUsedAt" => V::opt_time(self.last_used_at),
+            "version" => V::Int(self.version),
+            _ => V::Absent,
+        }
+    }
+}

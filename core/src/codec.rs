@@ -28,17 +28,6 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     }
 }
 
-/// Encodes a free-form JSON object for a record field (postcard cannot hold
-/// self-describing values).
-pub(crate) fn encode_json(value: &serde_json::Map<String, serde_json::Value>) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| Error::storage(format!("encode: {e}")))
-}
-
-/// Decodes a free-form JSON object written by [`encode_json`].
-pub(crate) fn decode_json(text: &str) -> Result<serde_json::Map<String, serde_json::Value>> {
-    serde_json::from_str(text).map_err(|e| Error::storage(format!("corrupt record: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -110,7 +110,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
         };
         self.ctx.with_write(|tx| {
             let now = tx.now();
-            let record = UserRecord::create(new, next_id::<User>(tx)?, password_hash, now)?;
+            let record = UserRecord::create(new, next_id::<User>(tx)?, password_hash, now);
             entity::insert::<User>(tx, &record, now)?;
             User::document(&record, now)
         })

@@ -181,3 +181,20 @@ impl Entity for Role {
         })
     }
 }
+
+impl crate::query::schema::Queryable for RoleRecord {
+    fn value(&self, name: &str, _now: Timestamp) -> crate::query::schema::FieldValue<'_> {
+        use crate::query::schema::FieldValue as V;
+        match name {
+            "id" => V::Int(self.id),
+            "name" => V::Str(&self.name),
+            "description" => V::opt_str(self.description.as_deref()),
+            "permissions" => V::Strs(self.permissions.iter().map(String::as_str).collect()),
+            "tenant" => V::opt_str(self.tenant.as_deref()),
+            "createdAt" => V::Time(self.created_at),
+            "updatedAt" => V::Time(self.updated_at),
+            "version" => V::Int(self.version),
+            _ => V::Absent,
+        }
+    }
+}

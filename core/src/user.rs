@@ -265,8 +265,7 @@ pub struct UserRecord {
     pub(crate) enabled: bool,
     pub(crate) roles: Vec<u64>,
     pub(crate) external_ids: Vec<ExternalId>,
-    /// Compact JSON: the storage format cannot hold free-form values directly.
-    pub(crate) attributes: String,
+    pub(crate) attributes: crate::json::Json,
     pub(crate) created_at: Timestamp,
     pub(crate) updated_at: Timestamp,
     pub(crate) last_login_at: Option<Timestamp>,
@@ -283,8 +282,8 @@ impl UserRecord {
         id: u64,
         password_hash: Option<String>,
         now: Timestamp,
-    ) -> Result<Self> {
-        Ok(UserRecord {
+    ) -> Self {
+        UserRecord {
             id,
             username: new.username,
             email: new.email,
@@ -297,7 +296,7 @@ impl UserRecord {
             enabled: new.enabled,
             roles: crate::role::normalize_ids(new.roles),
             external_ids: new.external_ids,
-            attributes: crate::codec::encode_json(&new.attributes)?,
+            attributes: crate::json::Json::from_map(&new.attributes),
             created_at: now,
             updated_at: now,
             last_login_at: None,
@@ -305,7 +304,7 @@ impl UserRecord {
             failed_logins: 0,
             password_hash,
             version: 1,
-        })
+        }
     }
 }
 
@@ -390,7 +389,7 @@ impl Entity for User {
             enabled: r.enabled,
             roles: r.roles.clone(),
             external_ids: r.external_ids.clone(),
-            attributes: crate::codec::decode_json(&r.attributes)?,
+            attributes: r.attributes.to_map(),
             created_at: r.created_at,
             updated_at: r.updated_at,
             last_login_at: r.last_login_at,
@@ -398,5 +397,43 @@ impl Entity for User {
             has_password: r.password_hash.is_some(),
             version: r.version,
         })
+    }
+}
+
+impl crate::query::schema::Queryable for UserRecord {
+    fn value(&self, name: &str, now: Timestamp) -> crate::query::schema::FieldValue<'_> {
+        use crate::query::schema::FieldValue as V;
+        match name {
+            "id" => V::Int(self.id),
+            "username" => V::Str(&self.username),
+            "email" => V::Str(&self.email),
+            "firstName" => V::Str(&self.first_name),
+            "lastName" => V::Str(&self.last_name),
+            "nickname" => V::opt_str(self.nickname.as_deref()),
+            "telephoneNumber" => V::opt_str(self.telephone_number.as_deref()),
+            "mobileNumber" => V::opt_str(self.mobile_number.as_deref()),
+            "tenant" => V::opt_str(self.tenant.as_deref()),
+            "enabled" => V::Bool(self.enabled),
+            "roles" => V::Ints(&self.roles),
+            "externalIds" if self.external_ids.is_empty() => V::Absent,
+            "externalIds" | "attributes" => V::Present,
+            "externalIds.type" => {
+                V::Strs(self.external_ids.iter().map(|e| e.kind.as_str()).collect())
+            }
+            "externalIds.value" => {
+                V::Strs(self.external_ids.iter().map(|e| e.value.as_str()).collect())
+            }
+            "createdAt" => V::Time(self.created_at),
+            "updatedAt" => V::Time(self.updated_at),
+            "lastLoginAt" => V::opt_time(self.last_login_at),
+            "lockedUntil" => V::opt_time(self.locked_until.filter(|&t| t > now)),
+            "hasPassword" => V::Bool(self.password_hash.is_some()),
+            "version" => V::Int(self.version),
+            _ => V::Absent,
+        }
+    }
+
+    fn attributes(&self) -> Option<&crate::json::Json> {
+        Some(&self.attributes)
     }
 }

@@ -1,0 +1,333 @@
+//! Type checking: the untyped syntax of a query becomes a typed filter over
+//! one kind's fields, or an `InvalidQuery` error naming the field and position.
+
+use serde_json::Number;
+
+use super::ast::{CompareOp, Expr, Literal, Path, Value};
+use super::pattern::Pattern;
+use super::schema::{FieldDef, FieldType, WRITE_ONLY};
+use crate::json::Json;
+use crate::rules::fold;
+use crate::{Error, Result, Timestamp};
+
+/// A field a filter reads.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field {
+    /// A declared field of the kind.
+    Def(&'static FieldDef),
+    /// `attributes.<key>(.<key>)*`: keys are case-sensitive.
+    Attr(Vec<String>),
+}
+
+impl Field {
+    /// The canonical path, as explain and error messages show it.
+    pub fn name(&self) -> String {
+        match self {
+            Field::Def(def) => def.name.to_owned(),
+            Field::Attr(keys) => format!("attributes.{}", keys.join(".")),
+        }
+    }
+}
+
+/// A typed literal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar {
+    /// For `Int` and `Ints` fields.
+    Int(u64),
+    /// For `Str` and `Strs` fields: the case-folded text.
+    Str(String),
+    /// For `Bool` fields.
+    Bool(bool),
+    /// For `Time` fields.
+    Time(Timestamp),
+    /// For `attributes.*`: a JSON scalar (strings case-folded).
+    Json(Json),
+}
+
+/// An ordering or equality operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+/// The kind of text match, for explain and index use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchKind {
+    /// `like`
+    Like,
+    /// `co`
+    Contains,
+    /// `sw`
+    StartsWith,
+    /// `ew`
+    EndsWith,
+}
+
+/// A typed filter over one kind's records.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Filter {
+    /// Every part holds.
+    And(Vec<Filter>),
+    /// Some part holds.
+    Or(Vec<Filter>),
+    /// The part does not hold.
+    Not(Box<Filter>),
+    /// `field op value`.
+    Cmp {
+        /// The field.
+        field: Field,
+        /// The operator.
+        op: Cmp,
+        /// The typed literal.
+        value: Scalar,
+    },
+    /// `field in (…)`; `null` among the values matches an absent field.
+    In {
+        /// The field.
+        field: Field,
+        /// The typed literals.
+        values: Vec<Scalar>,
+        /// Whether `null` was among them.
+        null: bool,
+    },
+    /// `like`, `co`, `sw`, `ew` on a string field.
+    Match {
+        /// The field.
+        field: Field,
+        /// Which operator.
+        kind: MatchKind,
+        /// The compiled pattern.
+        pattern: Pattern,
+    },
+    /// The field is present (an array: non-empty).
+    Present(Field),
+    /// The field is absent (an array: empty).
+    Absent(Field),
+    /// Every term occurs in one of the kind's search fields.
+    Search(Vec<String>),
+}
+
+/// Resolves a path against a kind's fields (names case-insensitive).
+pub fn resolve(fields: &'static [FieldDef], path: &Path, param: Option<&str>) -> Result<Field> {
+    let joined = path.segments.join(".");
+    let err = |message: String| Error::InvalidQuery {
+        message,
+        position: Some(path.position),
+        field: Some(param.map_or_else(|| joined.clone(), str::to_owned)),
+    };
+    if WRITE_ONLY.iter().any(|w| w.eq_ignore_ascii_case(&joined)) {
+        return Err(err(format!("{joined} is write-only and cannot be queried")));
+    }
+    if let Some((first, rest)) = path.segments.split_first()
+        && first.eq_ignore_ascii_case("attributes")
+        && !rest.is_empty()
+        && fields.iter().any(|f| f.name == "attributes")
+    {
+        return Ok(Field::Attr(rest.to_vec()));
+    }
+    fields
+        .iter()
+        .find(|f| f.name.eq_ignore_ascii_case(&joined))
+        .map(Field::Def)
+        .ok_or_else(|| err(format!("unknown field {joined}")))
+}
+
+/// Checks a filter expression against a kind's fields.
+pub fn check(fields: &'static [FieldDef], expr: &Expr) -> Result<Filter> {
+    Ok(match expr {
+        Expr::And(parts) => Filter::And(
+            parts
+                .iter()
+                .map(|p| check(fields, p))
+                .collect::<Result<_>>()?,
+        ),
+        Expr::Or(parts) => Filter::Or(
+            parts
+                .iter()
+                .map(|p| check(fields, p))
+                .collect::<Result<_>>()?,
+        ),
+        Expr::Not(part) => Filter::Not(Box::new(check(fields, part)?)),
+        Expr::Present(path) => Filter::Present(resolve(fields, path, None)?),
+        Expr::IsNull(path) => Filter::Absent(resolve(fields, path, None)?),
+        Expr::In { path, values } => {
+            let field = resolve(fields, path, None)?;
+            let mut typed = Vec::new();
+            let mut null = false;
+            for value in values {
+                match literal(&field, path, value)? {
+                    Some(scalar) => typed.push(scalar),
+                    None => null = true,
+                }
+            }
+            Filter::In {
+                field,
+                values: typed,
+                null,
+            }
+        }
+        Expr::Compare { path, op, value } => {
+            let field = resolve(fields, path, None)?;
+            compare(field, path, *op, value)?
+        }
+    })
+}
+
+fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Filter> {
+    let kind = match op {
+        CompareOp::Like => Some(MatchKind::Like),
+        CompareOp::Co => Some(MatchKind::Contains),
+        CompareOp::Sw => Some(MatchKind::StartsWith),
+        CompareOp::Ew => Some(MatchKind::EndsWith),
+        _ => None,
+    };
+    if let Some(kind) = kind {
+        let text = match (&value.literal, &field) {
+            (Literal::Str(s) | Literal::Text(s), _) => s,
+            _ => return Err(mismatch(path, value, "a text pattern needs a string")),
+        };
+        if let Field::Def(def) = &field
+            && !matches!(def.ty, FieldType::Str | FieldType::Strs)
+        {
+            return Err(mismatch(
+                path,
+                value,
+                &format!(
+                    "{} is {}; text patterns apply to strings",
+                    def.name,
+                    def.ty.describe()
+                ),
+            ));
+        }
+        let pattern = match kind {
+            MatchKind::Like => Pattern::like(text),
+            MatchKind::Contains => Pattern::contains(text),
+            MatchKind::StartsWith => Pattern::starts_with(text),
+            MatchKind::EndsWith => Pattern::ends_with(text),
+        };
+        return Ok(Filter::Match {
+            field,
+            kind,
+            pattern,
+        });
+    }
+    let cmp = match op {
+        CompareOp::Eq => Cmp::Eq,
+        CompareOp::Ne => Cmp::Ne,
+        CompareOp::Lt => Cmp::Lt,
+        CompareOp::Le => Cmp::Le,
+        CompareOp::Gt => Cmp::Gt,
+        _ => Cmp::Ge,
+    };
+    match literal(&field, path, value)? {
+        Some(value) => Ok(Filter::Cmp {
+            field,
+            op: cmp,
+            value,
+        }),
+        None => match cmp {
+            Cmp::Eq => Ok(Filter::Absent(field)),
+            Cmp::Ne => Ok(Filter::Present(field)),
+            _ => Err(mismatch(
+                path,
+                value,
+                "null can only be compared with = or !=",
+            )),
+        },
+    }
+}
+
+fn mismatch(path: &Path, value: &Value, message: &str) -> Error {
+    Error::InvalidQuery {
+        message: message.to_owned(),
+        position: value.position.or(Some(path.position)),
+        field: Some(path.segments.join(".")),
+    }
+}
+
+/// Types a literal for a field; `None` is `null`.
+fn literal(field: &Field, path: &Path, value: &Value) -> Result<Option<Scalar>> {
+    let ty = match field {
+        Field::Attr(_) => return Ok(json_literal(&value.literal)),
+        Field::Def(def) => def.ty,
+    };
+    let name = field.name();
+    let wrong = |what: &str| {
+        mismatch(
+            path,
+            value,
+            &format!("{name} is {}; {what} does not fit", ty.describe()),
+        )
+    };
+    let scalar = match (&value.literal, ty) {
+        (Literal::Null, _) => return Ok(None),
+        (Literal::Text(t), FieldType::Int | FieldType::Ints) => {
+            Scalar::Int(t.trim().parse().map_err(|_| wrong(&format!("{t:?}")))?)
+        }
+        (Literal::Num(n), FieldType::Int | FieldType::Ints) => Scalar::Int(
+            n.as_u64()
+                .ok_or_else(|| wrong(&format!("the number {n}")))?,
+        ),
+        (Literal::Str(s) | Literal::Text(s), FieldType::Str | FieldType::Strs) => {
+            Scalar::Str(fold(s))
+        }
+        (Literal::Bool(b), FieldType::Bool) => Scalar::Bool(*b),
+        (Literal::Text(t), FieldType::Bool) => match t.to_ascii_lowercase().as_str() {
+            "true" => Scalar::Bool(true),
+            "false" => Scalar::Bool(false),
+            _ => return Err(wrong(&format!("{t:?}"))),
+        },
+        (Literal::Str(s) | Literal::Text(s), FieldType::Time) => {
+            Scalar::Time(Timestamp::parse(s).ok_or_else(|| {
+                wrong(&format!(
+                    "{s:?} (a date YYYY-MM-DD or an RFC 3339 timestamp is needed)"
+                ))
+            })?)
+        }
+        (Literal::Str(_), _) => return Err(wrong("a string")),
+        (Literal::Num(_), _) => return Err(wrong("a number")),
+        (Literal::Bool(_), _) => return Err(wrong("a boolean")),
+        (Literal::Text(t), _) => return Err(wrong(&format!("{t:?}"))),
+    };
+    Ok(Some(scalar))
+}
+
+/// Types a literal for an `attributes.*` field: parameter text is a JSON
+/// number, `true`, `false` or `null` when it parses as one, else a string.
+fn json_literal(literal: &Literal) -> Option<Scalar> {
+    let json = match literal {
+        Literal::Null => return None,
+        Literal::Bool(b) => Json::Bool(*b),
+        Literal::Num(n) => number(n),
+        Literal::Str(s) => Json::Str(fold(s)),
+        Literal::Text(t) => match t.as_str() {
+            "null" => return None,
+            "true" => Json::Bool(true),
+            "false" => Json::Bool(false),
+            _ => match serde_json::from_str::<Number>(t) {
+                Ok(n) => number(&n),
+                Err(_) => Json::Str(fold(t)),
+            },
+        },
+    };
+    Some(Scalar::Json(json))
+}
+
+fn number(n: &Number) -> Json {
+    match (n.as_u64(), n.as_i64()) {
+        (Some(u), _) => Json::U64(u),
+        (None, Some(i)) => Json::I64(i),
+        _ => Json::F64(n.as_f64().unwrap_or_default()),
+    }
+}

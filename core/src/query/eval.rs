@@ -1,0 +1,177 @@
+//! Evaluating a typed filter on one record (SPEC §3.3): the residual filter
+//! of every plan, and the whole of a scan.
+
+use std::cmp::Ordering;
+
+use super::check::{Cmp, Field, Filter, Scalar};
+use super::schema::{FieldValue, Queryable};
+use crate::Timestamp;
+use crate::json::Json;
+use crate::rules::fold;
+
+/// Whether `record` satisfies `filter` at `now`.
+pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: Timestamp) -> bool {
+    match filter {
+        Filter::And(parts) => parts.iter().all(|p| matches(p, record, search, now)),
+        Filter::Or(parts) => parts.iter().any(|p| matches(p, record, search, now)),
+        Filter::Not(part) => !matches(part, record, search, now),
+        Filter::Present(field) => !is_absent(&read(field, record, now)),
+        Filter::Absent(field) => is_absent(&read(field, record, now)),
+        Filter::Cmp { field, op, value } => compare(&read(field, record, now), *op, value),
+        Filter::In {
+            field,
+            values,
+            null,
+        } => {
+            let v = read(field, record, now);
+            (*null && is_absent(&v)) || values.iter().any(|x| compare(&v, Cmp::Eq, x))
+        }
+        Filter::Match { field, pattern, .. } => {
+            any_text(&read(field, record, now), &mut |s| pattern.matches(s))
+        }
+        Filter::Search(terms) => terms.iter().all(|term| {
+            search.iter().any(|name| match record.value(name, now) {
+                FieldValue::Str(s) => fold(s).contains(term.as_str()),
+                _ => false,
+            })
+        }),
+    }
+}
+
+/// A field's value, reaching into `attributes` for [`Field::Attr`].
+pub fn read<'r>(field: &Field, record: &'r impl Queryable, now: Timestamp) -> FieldValue<'r> {
+    match field {
+        Field::Def(def) => record.value(def.name, now),
+        Field::Attr(keys) => {
+            let mut node = match record.attributes() {
+                Some(a) => a,
+                None => return FieldValue::Absent,
+            };
+            for key in keys {
+                match node.get(key) {
+                    Some(next) => node = next,
+                    None => return FieldValue::Absent,
+                }
+            }
+            match node {
+                Json::Null => FieldValue::Absent,
+                json => FieldValue::Json(json),
+            }
+        }
+    }
+}
+
+fn is_absent(value: &FieldValue<'_>) -> bool {
+    match value {
+        FieldValue::Absent => true,
+        FieldValue::Ints(items) => items.is_empty(),
+        FieldValue::Strs(items) => items.is_empty(),
+        FieldValue::Json(Json::Arr(items)) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether any string in `value` satisfies `test`.
+fn any_text(value: &FieldValue<'_>, test: &mut dyn FnMut(&str) -> bool) -> bool {
+    match value {
+        FieldValue::Str(s) => test(s),
+        FieldValue::Strs(items) => items.iter().any(|s| test(s)),
+        FieldValue::Json(json) => any_json(json, &mut |j| matches!(j, Json::Str(s) if test(s))),
+        _ => false,
+    }
+}
+
+/// Applies `test` to a JSON value, or to each element of an array.
+fn any_json(json: &Json, test: &mut dyn FnMut(&Json) -> bool) -> bool {
+    match json {
+        Json::Arr(items) => items.iter().any(&mut *test),
+        j => test(j),
+    }
+}
+
+/// `value op literal`: false for absent values; on arrays any element
+/// satisfies it (for `!=`: no element equals).
+fn compare(value: &FieldValue<'_>, op: Cmp, literal: &Scalar) -> bool {
+    if op == Cmp::Ne {
+        return match value {
+            FieldValue::Absent => false,
+            FieldValue::Ints(_) | FieldValue::Strs(_) | FieldValue::Json(Json::Arr(_)) => {
+                !compare(value, Cmp::Eq, literal)
+            }
+            FieldValue::Json(json) => {
+                same_json_type(json, literal) && !compare(value, Cmp::Eq, literal)
+            }
+            _ => !compare(value, Cmp::Eq, literal),
+        };
+    }
+    let ordering = |o: Option<Ordering>| o.is_some_and(|o| holds(op, o));
+    match (value, literal) {
+        (FieldValue::Int(v), Scalar::Int(x)) => holds(op, v.cmp(x)),
+        (FieldValue::Ints(items), Scalar::Int(x)) => items.iter().any(|v| holds(op, v.cmp(x))),
+        (FieldValue::Str(v), Scalar::Str(x)) => holds(op, fold(v).as_str().cmp(x.as_str())),
+        (FieldValue::Strs(items), Scalar::Str(x)) => items
+            .iter()
+            .any(|v| holds(op, fold(v).as_str().cmp(x.as_str()))),
+        (FieldValue::Bool(v), Scalar::Bool(x)) => holds(op, v.cmp(x)),
+        (FieldValue::Time(v), Scalar::Time(x)) => holds(op, v.cmp(x)),
+        (FieldValue::Json(json), Scalar::Json(x)) => {
+            any_json(json, &mut |j| ordering(json_cmp(j, x)))
+        }
+        _ => false,
+    }
+}
+
+fn holds(op: Cmp, ordering: Ordering) -> bool {
+    match op {
+        Cmp::Eq => ordering == Ordering::Equal,
+        Cmp::Ne => ordering != Ordering::Equal,
+        Cmp::Lt => ordering == Ordering::Less,
+        Cmp::Le => ordering != Ordering::Greater,
+        Cmp::Gt => ordering == Ordering::Greater,
+        Cmp::Ge => ordering != Ordering::Less,
+    }
+}
+
+fn same_json_type(json: &Json, literal: &Scalar) -> bool {
+    let Scalar::Json(x) = literal else {
+        return false;
+    };
+    json_cmp(json, x).is_some()
+}
+
+/// Compares a stored JSON scalar with a literal (whose strings are folded);
+/// `None` when their types differ.
+fn json_cmp(value: &Json, literal: &Json) -> Option<Ordering> {
+    match (value, literal) {
+        (Json::Str(v), Json::Str(x)) => Some(fold(v).as_str().cmp(x.as_str())),
+        (Json::Bool(v), Json::Bool(x)) => Some(v.cmp(x)),
+        (a, b) => Some(number_cmp(as_number(a)?, as_number(b)?)),
+    }
+}
+
+/// A JSON number as an exact integer or a float.
+#[derive(Clone, Copy)]
+pub(crate) enum Num {
+    Int(i128),
+    Float(f64),
+}
+
+pub(crate) fn as_number(json: &Json) -> Option<Num> {
+    match json {
+        Json::U64(u) => Some(Num::Int(i128::from(*u))),
+        Json::I64(i) => Some(Num::Int(i128::from(*i))),
+        Json::F64(f) => Some(Num::Float(*f)),
+        _ => None,
+    }
+}
+
+pub(crate) fn number_cmp(a: Num, b: Num) -> Ordering {
+    match (a, b) {
+        (Num::Int(a), Num::Int(b)) => a.cmp(&b),
+        #[allow(clippy::cast_precision_loss)]
+        (Num::Int(a), Num::Float(b)) => (a as f64).total_cmp(&b),
+        #[allow(clippy::cast_precision_loss)]
+        (Num::Float(a), Num::Int(b)) => a.total_cmp(&(b as f64)),
+        (Num::Float(a), Num::Float(b)) => a.total_cmp(&b),
+    }
+}

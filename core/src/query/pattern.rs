@@ -1,0 +1,205 @@
+//! `like`, `co`, `sw` and `ew` patterns, matched against case-folded text.
+
+use crate::rules::fold;
+
+/// One element of a pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    /// These characters, in order (already case-folded).
+    Text(Vec<char>),
+    /// `_`: exactly one character.
+    One,
+    /// `%`: any run of characters, the empty one included.
+    Any,
+}
+
+/// A case-insensitive text pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pattern {
+    tokens: Vec<Token>,
+}
+
+impl Pattern {
+    /// A `like` pattern: `%` any run, `_` one character, `\` makes the next
+    /// character literal (a trailing `\` is itself). A pattern with no
+    /// unescaped wildcard matches as a substring (SPEC §13).
+    pub fn like(pattern: &str) -> Pattern {
+        let mut tokens = Vec::new();
+        let mut text = String::new();
+        let mut wildcard = false;
+        let mut chars = pattern.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => text.push(chars.next().unwrap_or('\\')),
+                '%' | '_' => {
+                    wildcard = true;
+                    push_text(&mut tokens, &mut text);
+                    tokens.push(if c == '%' { Token::Any } else { Token::One });
+                }
+                _ => text.push(c),
+            }
+        }
+        push_text(&mut tokens, &mut text);
+        if !wildcard {
+            tokens.insert(0, Token::Any);
+            tokens.push(Token::Any);
+        }
+        Pattern { tokens }
+    }
+
+    /// Contains `text`.
+    pub fn contains(text: &str) -> Pattern {
+        Pattern::literal(text, true, true)
+    }
+
+    /// Starts with `text`.
+    pub fn starts_with(text: &str) -> Pattern {
+        Pattern::literal(text, false, true)
+    }
+
+    /// Ends with `text`.
+    pub fn ends_with(text: &str) -> Pattern {
+        Pattern::literal(text, true, false)
+    }
+
+    fn literal(text: &str, any_before: bool, any_after: bool) -> Pattern {
+        let mut tokens = Vec::new();
+        if any_before {
+            tokens.push(Token::Any);
+        }
+        let mut text = text.to_owned();
+        push_text(&mut tokens, &mut text);
+        if any_after {
+            tokens.push(Token::Any);
+        }
+        Pattern { tokens }
+    }
+
+    /// Whether `value` (any case) matches.
+    pub fn matches(&self, value: &str) -> bool {
+        let folded: Vec<char> = fold(value).chars().collect();
+        let flat: Vec<&Token> = self.tokens.iter().collect();
+        matches_from(&flat, &folded)
+    }
+
+    /// The case-folded literal runs of the pattern (between wildcards):
+    /// every matching value contains each of them.
+    pub fn literal_runs(&self) -> Vec<String> {
+        self.tokens
+            .iter()
+            .filter_map(|t| match t {
+                Token::Text(chars) => Some(chars.iter().collect()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn push_text(tokens: &mut Vec<Token>, text: &mut String) {
+    if !text.is_empty() {
+        tokens.push(Token::Text(fold(text).chars().collect()));
+        text.clear();
+    }
+}
+
+/// Wildcard matching with one backtracking point per `%` (linear in practice).
+fn matches_from(tokens: &[&Token], value: &[char]) -> bool {
+    // Expand to single-character steps: Some(c) literal, None one-any, and stars.
+    let mut steps: Vec<Step> = Vec::new();
+    for token in tokens {
+        match token {
+            Token::Text(chars) => steps.extend(chars.iter().map(|&c| Step::Char(c))),
+            Token::One => steps.push(Step::One),
+            Token::Any => steps.push(Step::Any),
+        }
+    }
+    let (mut s, mut v) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while v < value.len() {
+        match steps.get(s) {
+            Some(Step::Char(c)) if *c == value[v] => {
+                s += 1;
+                v += 1;
+            }
+            Some(Step::One) => {
+                s += 1;
+                v += 1;
+            }
+            Some(Step::Any) => {
+                star = Some((s, v));
+                s += 1;
+            }
+            _ => match star {
+                Some((star_s, star_v)) => {
+                    s = star_s + 1;
+                    v = star_v + 1;
+                    star = Some((star_s, star_v + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    steps[s..].iter().all(|step| *step == Step::Any)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    Char(char),
+    One,
+    Any,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_and_escapes() {
+        let cases = [
+            ("a%", "Alice", true),
+            ("a%", "bAlice", false),
+            ("%ice", "ALICE", true),
+            ("a_ice", "alice", true),
+            ("a_ice", "aice", false),
+            ("a%e", "ae", true),
+            ("%", "", true),
+            ("_", "", false),
+            ("lic", "Alice", true), // no wildcard: substring
+            ("LIC", "alice", true),
+            ("zz", "alice", false),
+            ("100\\%", "100%", true),
+            ("100\\%", "1000", false),
+            ("a\\_b", "a_b", true),
+            ("a\\_b", "axb", false),
+            ("a\\\\b", "a\\b", true),
+            ("end\\", "the end\\", true),
+            ("%a%b%c%", "xaxbxcx", true),
+            ("%a%b%c%", "xcxbxax", false),
+            ("Zoë%", "zoëlla", true),
+        ];
+        for (pattern, value, expected) in cases {
+            assert_eq!(
+                Pattern::like(pattern).matches(value),
+                expected,
+                "{pattern} ~ {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn co_sw_ew_are_literal() {
+        assert!(Pattern::contains("%x").matches("a%xb"));
+        assert!(!Pattern::contains("%x").matches("axb"));
+        assert!(Pattern::starts_with("AL").matches("alice"));
+        assert!(!Pattern::starts_with("li").matches("alice"));
+        assert!(Pattern::ends_with("CE").matches("alice"));
+        assert!(!Pattern::ends_with("al").matches("alice"));
+        assert!(Pattern::contains("").matches("anything"));
+    }
+
+    #[test]
+    fn literal_runs_are_folded() {
+        assert_eq!(Pattern::like("Ab%cD_e").literal_runs(), ["ab", "cd", "e"]);
+        assert_eq!(Pattern::contains("XY").literal_runs(), ["xy"]);
+    }
+}
