@@ -11,6 +11,8 @@ echo "== test vectors are up to date with their generators"
 python3 tests/vectors/gen_validation.py --check
 echo "== Rust tests"
 cargo test --workspace
+echo "== Kotlin and Swift bindings"
+bash bindings/scripts/test-kotlin.sh
 echo "== Python package and tests"
 bash scripts/python-env.sh
 .venv/bin/pytest -q python/tests

@@ -7,7 +7,7 @@ use crate::entity::{Entity, UniqueKey};
 use crate::input::Fields;
 use crate::keys::Key;
 use crate::rules::{self, Problems};
-use crate::schema::{CLIENT_CLIENT_ID, CLIENT_ROLES, CLIENTS};
+use crate::schema::{CLIENT_CLIENT_ID, CLIENTS};
 use crate::{EntityKind, Result, Secret, Timestamp};
 
 /// A client document, as the store returns it. The secret is never part of it.
@@ -182,7 +182,6 @@ impl crate::tx::sealed::Sealed for Client {}
 impl Entity for Client {
     const KIND: EntityKind = EntityKind::Client;
     const TABLE: crate::schema::RecordTable = CLIENTS;
-    const ROLE_INDEX: Option<crate::schema::MultiTable> = Some(CLIENT_ROLES);
     type Record = ClientRecord;
 
     fn id(r: &ClientRecord) -> u64 {

@@ -6,6 +6,8 @@ use std::marker::PhantomData;
 use crate::client::{ClientRecord, client_id_key};
 use crate::credentials::{new_client_id, new_client_secret};
 use crate::entity::{self, Entity, fetch, fetch_unique, holders, load, next_id};
+use crate::query::Query;
+use crate::query::exec::{self, Page};
 use crate::role::RoleRecord;
 use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
 use crate::tx::{ReadContext, WriteContext, WriteTx};
@@ -35,6 +37,35 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     pub fn get(&self, id: u64) -> Result<E> {
         self.ctx
             .with_tables(|t| E::document(&fetch::<E>(t, id)?, Timestamp::now()))
+    }
+}
+
+impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
+    /// One page of the records matching `query`.
+    pub fn list(&self, query: &Query) -> Result<Page<E>> {
+        let p = query.prepare(E::KIND, None)?;
+        self.ctx
+            .with_tables(|t| exec::page::<E>(t, &p, Timestamp::now()))
+    }
+
+    /// How many records match `query` (its paging is ignored).
+    pub fn count(&self, query: &Query) -> Result<u64> {
+        let p = query.prepare(E::KIND, None)?;
+        self.ctx
+            .with_tables(|t| exec::count::<E>(t, &p, Timestamp::now()))
+    }
+
+    /// Whether any record matches `query`.
+    pub fn exists(&self, query: &Query) -> Result<bool> {
+        let p = query.prepare(E::KIND, None)?;
+        self.ctx
+            .with_tables(|t| exec::exists::<E>(t, &p, Timestamp::now()))
+    }
+
+    /// How `query` would run, as text.
+    pub fn explain(&self, query: &Query) -> Result<String> {
+        let p = query.prepare(E::KIND, None)?;
+        self.ctx.with_tables(|t| exec::explain(t, &p))
     }
 }
 

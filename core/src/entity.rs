@@ -37,12 +37,9 @@ pub trait Entity: crate::tx::sealed::Sealed + Sized {
     /// The table its records live in.
     #[doc(hidden)]
     const TABLE: RecordTable;
-    /// The index of (role id, record id) pairs, for kinds that hold roles.
-    #[doc(hidden)]
-    const ROLE_INDEX: Option<MultiTable> = None;
     /// The stored form of a record.
     #[doc(hidden)]
-    type Record: Serialize + DeserializeOwned + Clone;
+    type Record: Serialize + DeserializeOwned + Clone + crate::query::schema::Queryable;
 
     /// The record's id.
     #[doc(hidden)]
@@ -75,16 +72,7 @@ pub trait Entity: crate::tx::sealed::Sealed + Sized {
 }
 
 fn multi_keys<E: Entity>(record: &E::Record) -> Vec<MultiKey> {
-    let Some(table) = E::ROLE_INDEX else {
-        return Vec::new();
-    };
-    E::held_roles(record)
-        .iter()
-        .map(|&role| MultiKey {
-            table,
-            key: Key::new().u64(role).u64(E::id(record)).into_bytes(),
-        })
-        .collect()
+    crate::query::index::entries(E::KIND, E::id(record), record)
 }
 
 /// The record with this id, if there is one.
@@ -115,12 +103,12 @@ pub(crate) fn fetch_unique<E: Entity>(
 
 /// The ids of the records of kind `E` that hold `role`.
 pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u64>> {
-    let Some(table) = E::ROLE_INDEX else {
+    let Some(index) = crate::query::index::index_of(E::KIND, "roles") else {
         return Ok(Vec::new());
     };
-    let prefix = Key::new().u64(role);
+    let prefix = crate::query::index::holders_prefix(role);
     Ok(tables
-        .keys_with_prefix(table, prefix.bytes())?
+        .keys_with_prefix(index.table, prefix.bytes())?
         .iter()
         .filter_map(|k| trailing_u64(k))
         .collect())

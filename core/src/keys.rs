@@ -31,6 +31,29 @@ impl Key {
         self.str(tenant.unwrap_or(""))
     }
 
+    /// Appends one byte (a marker or a boolean).
+    pub(crate) fn byte(mut self, part: u8) -> Self {
+        self.0.push(part);
+        self
+    }
+
+    /// Appends a signed integer so that byte order is numeric order.
+    pub(crate) fn i64(self, part: i64) -> Self {
+        self.u64(part.cast_unsigned() ^ (1 << 63))
+    }
+
+    /// Appends the bytes of a string part without its terminator: a prefix
+    /// of every key whose string part starts with `part`.
+    pub(crate) fn str_prefix(mut self, part: &str) -> Self {
+        for &byte in part.as_bytes() {
+            self.0.push(byte);
+            if byte == 0 {
+                self.0.push(0xFF);
+            }
+        }
+        self
+    }
+
     /// Appends an integer part.
     pub(crate) fn u64(mut self, part: u64) -> Self {
         self.0.extend_from_slice(&part.to_be_bytes());
@@ -91,6 +114,24 @@ mod tests {
                 k("b", 0)
             ]
         );
+    }
+
+    #[test]
+    fn signed_integers_keep_their_order() {
+        let mut keys: Vec<_> = [5i64, -1, i64::MIN, 0, i64::MAX]
+            .iter()
+            .map(|&n| (Key::new().i64(n).into_bytes(), n))
+            .collect();
+        keys.sort();
+        let order: Vec<i64> = keys.into_iter().map(|(_, n)| n).collect();
+        assert_eq!(order, [i64::MIN, -1, 0, 5, i64::MAX]);
+    }
+
+    #[test]
+    fn string_prefixes_prefix_their_keys() {
+        let key = Key::new().str("alice").u64(3).into_bytes();
+        assert!(key.starts_with(Key::new().str_prefix("ali").bytes()));
+        assert!(!key.starts_with(Key::new().str_prefix("alx").bytes()));
     }
 
     #[test]

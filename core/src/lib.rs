@@ -32,6 +32,7 @@ mod input;
 mod json;
 mod keys;
 pub mod query;
+pub use query::{Page, Query};
 mod role;
 mod rules;
 mod schema;

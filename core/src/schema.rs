@@ -29,10 +29,26 @@ pub(crate) const ROLE_NAME: UniqueTable = TableDefinition::new("idx.role.name");
 /// clientId → client id.
 pub(crate) const CLIENT_CLIENT_ID: UniqueTable = TableDefinition::new("idx.client.client_id");
 
-/// (role id, user id): who holds a role.
+// Ordered secondary indexes (see `query::index` for their keys).
+pub(crate) const USER_TENANT: MultiTable = TableDefinition::new("idx.user.tenant");
+pub(crate) const USER_ENABLED: MultiTable = TableDefinition::new("idx.user.enabled");
 pub(crate) const USER_ROLES: MultiTable = TableDefinition::new("idx.user.roles");
-/// (role id, client id): which clients hold a role.
+pub(crate) const USER_CREATED: MultiTable = TableDefinition::new("idx.user.created_at");
+pub(crate) const USER_UPDATED: MultiTable = TableDefinition::new("idx.user.updated_at");
+pub(crate) const USER_LAST_NAME: MultiTable = TableDefinition::new("idx.user.last_name");
+pub(crate) const USER_USERNAME_ORDER: MultiTable = TableDefinition::new("idx.user.username.order");
+pub(crate) const USER_EMAIL_ORDER: MultiTable = TableDefinition::new("idx.user.email.order");
+pub(crate) const USER_TRIGRAMS: MultiTable = TableDefinition::new("idx.user.trigrams");
+pub(crate) const ROLE_TENANT: MultiTable = TableDefinition::new("idx.role.tenant");
+pub(crate) const ROLE_NAME_ORDER: MultiTable = TableDefinition::new("idx.role.name.order");
+pub(crate) const ROLE_CREATED: MultiTable = TableDefinition::new("idx.role.created_at");
+pub(crate) const ROLE_UPDATED: MultiTable = TableDefinition::new("idx.role.updated_at");
+pub(crate) const CLIENT_TENANT: MultiTable = TableDefinition::new("idx.client.tenant");
+pub(crate) const CLIENT_ENABLED: MultiTable = TableDefinition::new("idx.client.enabled");
 pub(crate) const CLIENT_ROLES: MultiTable = TableDefinition::new("idx.client.roles");
+pub(crate) const CLIENT_CREATED: MultiTable = TableDefinition::new("idx.client.created_at");
+pub(crate) const CLIENT_UPDATED: MultiTable = TableDefinition::new("idx.client.updated_at");
+pub(crate) const CLIENT_NAME: MultiTable = TableDefinition::new("idx.client.name");
 
 pub(crate) const RECORD_TABLES: [RecordTable; 4] = [USERS, ROLES, CLIENTS, CHANGES];
 pub(crate) const UNIQUE_TABLES: [UniqueTable; 5] = [
@@ -42,7 +58,27 @@ pub(crate) const UNIQUE_TABLES: [UniqueTable; 5] = [
     ROLE_NAME,
     CLIENT_CLIENT_ID,
 ];
-pub(crate) const MULTI_TABLES: [MultiTable; 2] = [USER_ROLES, CLIENT_ROLES];
+pub(crate) const MULTI_TABLES: [MultiTable; 19] = [
+    USER_TENANT,
+    USER_ENABLED,
+    USER_ROLES,
+    USER_CREATED,
+    USER_UPDATED,
+    USER_LAST_NAME,
+    USER_USERNAME_ORDER,
+    USER_EMAIL_ORDER,
+    USER_TRIGRAMS,
+    ROLE_TENANT,
+    ROLE_NAME_ORDER,
+    ROLE_CREATED,
+    ROLE_UPDATED,
+    CLIENT_TENANT,
+    CLIENT_ENABLED,
+    CLIENT_ROLES,
+    CLIENT_CREATED,
+    CLIENT_UPDATED,
+    CLIENT_NAME,
+];
 
 /// Meta keys.
 pub(crate) mod meta {

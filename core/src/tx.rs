@@ -23,6 +23,20 @@ pub trait Tables {
     fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Option<u64>>;
     /// Every key of a non-unique index that starts with `prefix`.
     fn keys_with_prefix(&self, table: MultiTable, prefix: &[u8]) -> Result<Vec<Vec<u8>>>;
+    /// Up to `limit` keys of a non-unique index in `[start, end)` (no `end`:
+    /// to the last key), ascending, or descending when `reverse`.
+    fn keys_in_range(
+        &self,
+        table: MultiTable,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+        reverse: bool,
+    ) -> Result<Vec<Vec<u8>>>;
+    /// The number of keys of a non-unique index in `[start, end)`.
+    fn count_range(&self, table: MultiTable, start: &[u8], end: Option<&[u8]>) -> Result<u64>;
+    /// The number of records in a record table.
+    fn record_count(&self, table: RecordTable) -> Result<u64>;
     /// A counter or version from the meta table.
     fn meta(&self, key: &str) -> Result<Option<u64>>;
 }
@@ -70,6 +84,58 @@ macro_rules! impl_tables {
                     out.push(entry?.0.value().to_vec());
                 }
                 Ok(out)
+            }
+
+            fn keys_in_range(
+                &self,
+                table: MultiTable,
+                start: &[u8],
+                end: Option<&[u8]>,
+                limit: usize,
+                reverse: bool,
+            ) -> Result<Vec<Vec<u8>>> {
+                let t = self.open_table(table)?;
+                let range = match end {
+                    Some(end) if end <= start => return Ok(Vec::new()),
+                    Some(end) => t.range::<&[u8]>(start..end)?,
+                    None => t.range::<&[u8]>(start..)?,
+                };
+                let mut out = Vec::new();
+                if reverse {
+                    for entry in range.rev().take(limit) {
+                        out.push(entry?.0.value().to_vec());
+                    }
+                } else {
+                    for entry in range.take(limit) {
+                        out.push(entry?.0.value().to_vec());
+                    }
+                }
+                Ok(out)
+            }
+
+            fn count_range(
+                &self,
+                table: MultiTable,
+                start: &[u8],
+                end: Option<&[u8]>,
+            ) -> Result<u64> {
+                let t = self.open_table(table)?;
+                let range = match end {
+                    Some(end) if end <= start => return Ok(0),
+                    Some(end) => t.range::<&[u8]>(start..end)?,
+                    None => t.range::<&[u8]>(start..)?,
+                };
+                let mut n = 0;
+                for entry in range {
+                    entry?;
+                    n += 1;
+                }
+                Ok(n)
+            }
+
+            fn record_count(&self, table: RecordTable) -> Result<u64> {
+                use redb::ReadableTableMetadata;
+                Ok(self.open_table(table)?.len()?)
             }
 
             fn meta(&self, key: &str) -> Result<Option<u64>> {

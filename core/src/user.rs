@@ -7,7 +7,7 @@ use crate::entity::{Entity, UniqueKey};
 use crate::input::Fields;
 use crate::keys::Key;
 use crate::rules::{self, Problems, fold};
-use crate::schema::{USER_EMAIL, USER_EXTERNAL_ID, USER_ROLES, USER_USERNAME, USERS};
+use crate::schema::{USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
 use crate::{EntityKind, Result, Secret, Timestamp};
 
 /// An identity in another system, e.g. `{"type": "github", "value": "12345"}`.
@@ -323,7 +323,6 @@ impl crate::tx::sealed::Sealed for User {}
 impl Entity for User {
     const KIND: EntityKind = EntityKind::User;
     const TABLE: crate::schema::RecordTable = USERS;
-    const ROLE_INDEX: Option<crate::schema::MultiTable> = Some(USER_ROLES);
     type Record = UserRecord;
 
     fn id(r: &UserRecord) -> u64 {

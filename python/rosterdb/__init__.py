@@ -16,7 +16,7 @@ transactions and a change log::
 Documents are plain dicts with the camelCase keys of the specification.
 """
 
-from ._native import Clients, Roles, Store, Transaction, Users
+from ._native import Clients, Page, PageWalk, Roles, Store, Transaction, Users
 from .errors import (
     AuthenticationError,
     ConflictError,
@@ -39,6 +39,8 @@ __all__ = [
     "Users",
     "Roles",
     "Clients",
+    "Page",
+    "PageWalk",
     "RosterError",
     "NotFoundError",
     "ConflictError",

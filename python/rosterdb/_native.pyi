@@ -1,12 +1,90 @@
 """Type stubs of the native extension; import from ``rosterdb`` instead."""
 
 import os
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Optional, Union, final
 
-__all__ = ["Clients", "Roles", "Store", "Transaction", "Users"]
+__all__ = ["Clients", "Page", "PageWalk", "Roles", "Store", "Transaction", "Users"]
 
 _Document = dict[str, Any]
+_Names = Union[str, list[str]]
+
+@final
+class Page:
+    """One page of results; iterable, with ``len()``."""
+
+    @property
+    def items(self) -> list[_Document]: ...
+    @property
+    def total(self) -> Optional[int]: ...
+    @property
+    def next_cursor(self) -> Optional[str]: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[_Document]: ...
+
+@final
+class PageWalk:
+    """Every match of a query, fetched a page at a time."""
+
+    def __iter__(self) -> PageWalk: ...
+    def __next__(self) -> _Document: ...
+
+class _Queryable:
+    def list(
+        self,
+        *,
+        where: Optional[str] = None,
+        search: Optional[str] = None,
+        filters: Optional[dict[str, Union[str, int, bool]]] = None,
+        sort: Optional[_Names] = None,
+        fields: Optional[_Names] = None,
+        page: Optional[int] = None,
+        page_size: Optional[int] = None,
+        offset: Optional[int] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        with_total: bool = False,
+    ) -> Page: ...
+    def iter(
+        self,
+        *,
+        where: Optional[str] = None,
+        search: Optional[str] = None,
+        filters: Optional[dict[str, Union[str, int, bool]]] = None,
+        sort: Optional[_Names] = None,
+        fields: Optional[_Names] = None,
+        page_size: Optional[int] = None,
+    ) -> PageWalk: ...
+    def count(
+        self,
+        *,
+        where: Optional[str] = None,
+        search: Optional[str] = None,
+        filters: Optional[dict[str, Union[str, int, bool]]] = None,
+    ) -> int: ...
+    def exists(
+        self,
+        *,
+        where: Optional[str] = None,
+        search: Optional[str] = None,
+        filters: Optional[dict[str, Union[str, int, bool]]] = None,
+    ) -> bool: ...
+    def explain(
+        self,
+        *,
+        where: Optional[str] = None,
+        search: Optional[str] = None,
+        filters: Optional[dict[str, Union[str, int, bool]]] = None,
+        sort: Optional[_Names] = None,
+        fields: Optional[_Names] = None,
+        page: Optional[int] = None,
+        page_size: Optional[int] = None,
+        offset: Optional[int] = None,
+        limit: Optional[int] = None,
+        cursor: Optional[str] = None,
+        with_total: bool = False,
+    ) -> str: ...
 
 @final
 class Store:
@@ -54,7 +132,7 @@ class Transaction:
     ) -> bool: ...
 
 @final
-class Users:
+class Users(_Queryable):
     """The users of a store or transaction."""
 
     def get(self, id: int) -> _Document: ...
@@ -67,7 +145,7 @@ class Users:
     def delete(self, id: int) -> _Document: ...
 
 @final
-class Roles:
+class Roles(_Queryable):
     """The roles of a store or transaction."""
 
     def get(self, id: int) -> _Document: ...
@@ -75,7 +153,7 @@ class Roles:
     def delete(self, id: int, cascade: bool = False) -> _Document: ...
 
 @final
-class Clients:
+class Clients(_Queryable):
     """The app-clients of a store or transaction."""
 
     def get(self, id: int) -> _Document: ...

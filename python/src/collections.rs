@@ -9,9 +9,11 @@ use rosterdb::{Context, EntityKind, Error, NewClient, NewRole, NewUser};
 
 use crate::convert::{dict_to_json, doc_to_py};
 use crate::errors::{IntoPyResult, to_py_err};
+use crate::query::{Params, PyPage, PyWalk, list_page, page_to_py};
 use crate::store::{Shared, TxState, in_transaction};
 
 /// Where a collection's calls go.
+#[derive(Clone)]
 pub(crate) enum Target {
     /// Each call is its own transaction on the store.
     Store(Arc<Shared>),
@@ -21,7 +23,7 @@ pub(crate) enum Target {
 
 impl Target {
     /// Runs a read with the GIL released.
-    fn read<T: Send>(
+    pub(crate) fn read<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
@@ -255,3 +257,139 @@ impl PyClients {
         doc_to_py(py, &client)
     }
 }
+
+/// `list`, `iter`, `count`, `exists` and `explain` for one collection class.
+macro_rules! query_methods {
+    ($class:ident, $doc:ty, $collection:ident) => {
+        #[pymethods]
+        impl $class {
+            /// One page of the matching documents.
+            #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
+                page=None, page_size=None, offset=None, limit=None, cursor=None, with_total=false))]
+            #[allow(clippy::too_many_arguments)]
+            fn list(
+                &self,
+                py: Python<'_>,
+                r#where: Option<&str>,
+                search: Option<&str>,
+                filters: Option<&Bound<'_, PyDict>>,
+                sort: Option<&Bound<'_, PyAny>>,
+                fields: Option<&Bound<'_, PyAny>>,
+                page: Option<u64>,
+                page_size: Option<u64>,
+                offset: Option<u64>,
+                limit: Option<u64>,
+                cursor: Option<&str>,
+                with_total: bool,
+            ) -> PyResult<PyPage> {
+                let query = Params::default()
+                    .filters(r#where, search, filters)?
+                    .list_param("sort", sort)?
+                    .list_param("fields", fields)?
+                    .number("page", page)
+                    .number("pageSize", page_size)
+                    .number("offset", offset)
+                    .number("limit", limit)
+                    .cursor(cursor, with_total)
+                    .query(py)?;
+                let raw = list_page::<$doc>(py, &self.target, query, |c, q| c.$collection().list(q))?;
+                page_to_py(py, raw)
+            }
+
+            /// Every matching document, fetched `page_size` at a time.
+            #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
+                page_size=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn iter(
+                &self,
+                py: Python<'_>,
+                r#where: Option<&str>,
+                search: Option<&str>,
+                filters: Option<&Bound<'_, PyDict>>,
+                sort: Option<&Bound<'_, PyAny>>,
+                fields: Option<&Bound<'_, PyAny>>,
+                page_size: Option<u64>,
+            ) -> PyResult<PyWalk> {
+                let first = Params::default()
+                    .filters(r#where, search, filters)?
+                    .list_param("sort", sort)?
+                    .list_param("fields", fields)?
+                    .number("pageSize", page_size)
+                    .query(py)?;
+                let target = self.target.clone();
+                Ok(PyWalk::new(Box::new(move |py: Python<'_>, cursor: Option<&str>| {
+                    let query = match cursor {
+                        None => first.clone(),
+                        Some(token) => Params::default()
+                            .number("pageSize", page_size)
+                            .cursor(Some(token), false)
+                            .query(py)?,
+                    };
+                    list_page::<$doc>(py, &target, query, |c, q| c.$collection().list(q))
+                })))
+            }
+
+            /// The number of matching documents.
+            #[pyo3(signature = (*, r#where=None, search=None, filters=None))]
+            fn count(
+                &self,
+                py: Python<'_>,
+                r#where: Option<&str>,
+                search: Option<&str>,
+                filters: Option<&Bound<'_, PyDict>>,
+            ) -> PyResult<u64> {
+                let query = Params::default().filters(r#where, search, filters)?.query(py)?;
+                self.target.read(py, move |c| c.$collection().count(&query))
+            }
+
+            /// Whether any document matches.
+            #[pyo3(signature = (*, r#where=None, search=None, filters=None))]
+            fn exists(
+                &self,
+                py: Python<'_>,
+                r#where: Option<&str>,
+                search: Option<&str>,
+                filters: Option<&Bound<'_, PyDict>>,
+            ) -> PyResult<bool> {
+                let query = Params::default().filters(r#where, search, filters)?.query(py)?;
+                self.target.read(py, move |c| c.$collection().exists(&query))
+            }
+
+            /// How the query would run: the index used, the order, the checks.
+            #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
+                page=None, page_size=None, offset=None, limit=None, cursor=None, with_total=false))]
+            #[allow(clippy::too_many_arguments)]
+            fn explain(
+                &self,
+                py: Python<'_>,
+                r#where: Option<&str>,
+                search: Option<&str>,
+                filters: Option<&Bound<'_, PyDict>>,
+                sort: Option<&Bound<'_, PyAny>>,
+                fields: Option<&Bound<'_, PyAny>>,
+                page: Option<u64>,
+                page_size: Option<u64>,
+                offset: Option<u64>,
+                limit: Option<u64>,
+                cursor: Option<&str>,
+                with_total: bool,
+            ) -> PyResult<String> {
+                let query = Params::default()
+                    .filters(r#where, search, filters)?
+                    .list_param("sort", sort)?
+                    .list_param("fields", fields)?
+                    .number("page", page)
+                    .number("pageSize", page_size)
+                    .number("offset", offset)
+                    .number("limit", limit)
+                    .cursor(cursor, with_total)
+                    .query(py)?;
+                self.target.read(py, move |c| c.$collection().explain(&query))
+            }
+        }
+    };
+}
+
+query_methods!(PyUsers, rosterdb::User, users);
+query_methods!(PyRoles, rosterdb::Role, roles);
+query_methods!(PyClients, rosterdb::Client, clients);

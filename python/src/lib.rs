@@ -4,6 +4,7 @@
 mod collections;
 mod convert;
 mod errors;
+mod query;
 mod store;
 
 use pyo3::prelude::*;
@@ -13,6 +14,8 @@ use pyo3::prelude::*;
 mod _native {
     #[pymodule_export]
     use crate::collections::{PyClients, PyRoles, PyUsers};
+    #[pymodule_export]
+    use crate::query::{PyPage, PyWalk};
     #[pymodule_export]
     use crate::store::{PyStore, PyTransaction};
 }

@@ -56,6 +56,15 @@ def test_signatures_are_those_of_the_spec() -> None:
     assert params(s.roles.delete) == ["id", "cascade=False"]
     assert params(s.changes) == ["after=0", "limit=100"]
     assert callable(s.transaction) and callable(s.close)
+    filters = ["where=None", "search=None", "filters=None"]
+    listing = filters + ["sort=None", "fields=None", "page=None", "page_size=None",
+                         "offset=None", "limit=None", "cursor=None", "with_total=False"]
+    for c in (s.users, s.roles, s.clients):
+        assert params(c.list) == listing
+        assert params(c.explain) == listing
+        assert params(c.iter) == filters + ["sort=None", "fields=None", "page_size=None"]
+        assert params(c.count) == filters
+        assert params(c.exists) == filters
 
 
 def test_all_lists_the_public_names() -> None:

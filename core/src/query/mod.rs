@@ -2,8 +2,19 @@
 //! evaluator, secondary indexes and a planner.
 
 pub mod ast;
-pub mod check;
-pub mod eval;
-pub mod pattern;
-pub mod schema;
-pub mod sort;
+mod builder;
+pub(crate) mod check;
+pub(crate) mod cursor;
+pub(crate) mod eval;
+pub(crate) mod exec;
+pub(crate) mod index;
+pub(crate) mod lexer;
+pub mod params;
+pub mod parser;
+pub(crate) mod pattern;
+pub(crate) mod plan;
+pub(crate) mod schema;
+pub(crate) mod sort;
+
+pub use builder::Query;
+pub use exec::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};

@@ -1,0 +1,170 @@
+// Every error kind arrives as its RosterException subclass with its data.
+package rosterdb.tests
+
+import java.nio.file.Files
+import kotlin.test.assertEquals
+import kotlin.test.assertFailsWith
+import kotlin.test.assertTrue
+import rosterdb.EntityKind
+import rosterdb.FieldError
+import rosterdb.NewRole
+import rosterdb.NewUser
+import rosterdb.RosterException
+import rosterdb.RosterStore
+import rosterdb.StoreOptions
+
+fun errorTests() = Suite("errors").apply {
+    test("NotFound for unknown and out-of-range ids and keys") {
+        memoryStore().use { store ->
+            for (id in listOf(0uL, 1uL, Long.MAX_VALUE.toULong(), ULong.MAX_VALUE)) {
+                val e = assertFailsWith<RosterException.NotFound> { store.getUser(id) }
+                assertEquals(EntityKind.USER, e.entity)
+                assertEquals("id $id", e.key)
+                assertFailsWith<RosterException.NotFound> { store.deleteUser(id) }
+                assertEquals(EntityKind.ROLE, assertFailsWith<RosterException.NotFound> { store.getRole(id) }.entity)
+                assertFailsWith<RosterException.NotFound> { store.deleteRole(id, cascade = true) }
+                assertEquals(EntityKind.CLIENT, assertFailsWith<RosterException.NotFound> { store.getClient(id) }.entity)
+                assertFailsWith<RosterException.NotFound> { store.deleteClient(id) }
+            }
+            val e = assertFailsWith<RosterException.NotFound> { store.getUserByUsername("ghost") }
+            assertEquals("username \"ghost\"", e.key)
+            assertFailsWith<RosterException.NotFound> { store.getUserByEmail("ghost@example.com") }
+            assertFailsWith<RosterException.NotFound> { store.getClientByClientId("rc_0000000000000000000000") }
+            assertFailsWith<RosterException.NotFound> { store.getClientByClientId("") }
+        }
+    }
+
+    test("Conflict names the taken field") {
+        memoryStore().use { store ->
+            store.createUser(NewUser("alice", "alice@example.com", "Alice", "L"))
+            val byName = assertFailsWith<RosterException.Conflict> {
+                store.createUser(NewUser("ALICE", "other@example.com", "A", "L"))
+            }
+            assertEquals(EntityKind.USER, byName.entity)
+            assertEquals("username", byName.field)
+            val byEmail = assertFailsWith<RosterException.Conflict> {
+                store.createUser(NewUser("alice2", "Alice@Example.com", "A", "L"))
+            }
+            assertEquals("email", byEmail.field)
+            store.createRole(NewRole("admins"))
+            val role = assertFailsWith<RosterException.Conflict> { store.createRole(NewRole("Admins")) }
+            assertEquals(EntityKind.ROLE, role.entity)
+            assertEquals("name", role.field)
+        }
+    }
+
+    test("Validation lists every failing field") {
+        memoryStore().use { store ->
+            val e = assertInvalid("username", "email", "firstName", "externalIds[0].type") {
+                store.createUser(
+                    NewUser(
+                        "a b", "not-an-email", "", "L",
+                        externalIds = listOf(rosterdb.ExternalId("", "x")),
+                    ),
+                )
+            }
+            assertTrue(e.errors.all { it.message.isNotEmpty() }, e.errors.toString())
+            assertTrue(e.message.contains("username"), "message: ${e.message}")
+            assertInvalid("roles") {
+                store.createUser(NewUser("bob", "bob@example.com", "B", "B", roles = listOf(ULong.MAX_VALUE)))
+            }
+            assertInvalid("name", "permissions[0]") {
+                store.createRole(NewRole("", permissions = listOf("no spaces")))
+            }
+            assertInvalid("ipAllowlist[0]") {
+                store.createClient(rosterdb.NewClient("c", ipAllowlist = listOf("300.1.2.3")))
+            }
+            assertEquals(0, store.changes().size, "nothing was written")
+        }
+    }
+
+    test("Validation of store options names the option") {
+        assertInvalid("argon2_memory_kib") { RosterStore.memory(StoreOptions(argon2MemoryKib = 1u)) }
+        assertInvalid("argon2_iterations") { RosterStore.memory(StoreOptions(argon2Iterations = 0u)) }
+    }
+
+    test("InvalidQuery for a change-log limit out of range") {
+        memoryStore().use { store ->
+            for (limit in listOf(0u, 1001u, UInt.MAX_VALUE)) {
+                val e = assertFailsWith<RosterException.InvalidQuery> { store.changes(limit = limit) }
+                assertEquals("limit", e.field)
+                assertEquals(null, e.position)
+                assertTrue(e.reason.contains("1 to 1000"), e.reason)
+            }
+        }
+    }
+
+    test("Locked when the file is open in another store") {
+        withTempDir { dir ->
+            val path = dir.resolve("locked.redb").toString()
+            RosterStore.open(path).use {
+                assertFailsWith<RosterException.Locked> { RosterStore.open(path) }
+            }
+            RosterStore.open(path).close()
+        }
+    }
+
+    test("IncompatibleFormat for a file that is not a store, left unchanged") {
+        withTempDir { dir ->
+            val path = dir.resolve("notes.txt")
+            Files.writeString(path, "not a database")
+            val e = assertFailsWith<RosterException.IncompatibleFormat> { RosterStore.open(path.toString()) }
+            assertTrue(e.reason.isNotEmpty())
+            assertEquals("not a database", Files.readString(path))
+        }
+    }
+
+    test("Storage for a path that cannot be created") {
+        withTempDir { dir ->
+            val e = assertFailsWith<RosterException.Storage> {
+                RosterStore.open(dir.resolve("missing/folder/roster.redb").toString())
+            }
+            assertTrue(e.reason.isNotEmpty())
+            assertFailsWith<RosterException.Storage> { RosterStore.open(dir.toString()) }
+        }
+    }
+
+    test("every variant crosses to Rust and back with its data") {
+        // toString() is the Rust Display of the error, so each variant is
+        // lowered by Kotlin and lifted by Rust, field by field.
+        val cases = listOf(
+            RosterException.NotFound(EntityKind.USER, "id 42") to "user not found: id 42",
+            RosterException.Conflict(EntityKind.CLIENT, "clientId") to "client clientId is already taken",
+            RosterException.Validation(listOf(FieldError("username", "is required"), FieldError("", "whole"))) to
+                "invalid document: username: is required; whole",
+            RosterException.InvalidQuery("unexpected end", 4uL, "sort") to
+                "invalid query: unexpected end (at position 4, field sort)",
+            RosterException.InvalidQuery("bad page", null, null) to "invalid query: bad page",
+            RosterException.InvalidPatch(2uL, "read-only") to "invalid patch: operation 2: read-only",
+            RosterException.VersionConflict(1uL, 2uL) to "version conflict: expected version 1, found 2",
+            RosterException.InUse(3uL, 5uL) to
+                "role 3 is held by 5 users or clients; delete with cascade to remove it from them",
+            RosterException.AuthenticationFailed() to "authentication failed",
+            RosterException.InvalidToken() to "invalid or expired session token",
+            RosterException.Locked() to "the store file is locked by another process or store",
+            RosterException.IncompatibleFormat("newer") to "incompatible file format: newer",
+            RosterException.Storage("disk full") to "storage error: disk full",
+            RosterException.Internal("boom") to "internal error: boom",
+        )
+        for ((error, text) in cases) {
+            assertEquals(text, error.toString())
+            // One catch clause handles them all; `when` over the sealed class is exhaustive.
+            val kind = when (error) {
+                is RosterException.NotFound -> "NotFound"
+                is RosterException.Conflict -> "Conflict"
+                is RosterException.Validation -> "Validation"
+                is RosterException.InvalidQuery -> "InvalidQuery"
+                is RosterException.InvalidPatch -> "InvalidPatch"
+                is RosterException.VersionConflict -> "VersionConflict"
+                is RosterException.InUse -> "InUse"
+                is RosterException.AuthenticationFailed -> "AuthenticationFailed"
+                is RosterException.InvalidToken -> "InvalidToken"
+                is RosterException.Locked -> "Locked"
+                is RosterException.IncompatibleFormat -> "IncompatibleFormat"
+                is RosterException.Storage -> "Storage"
+                is RosterException.Internal -> "Internal"
+            }
+            assertEquals(error::class.simpleName, kind)
+        }
+    }
+}

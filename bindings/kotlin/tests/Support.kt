@@ -1,0 +1,36 @@
+// Helpers shared by the suites: cheap stores, temporary folders, and
+// assertions on RosterException.
+package rosterdb.tests
+
+import java.nio.file.Files
+import java.nio.file.Path
+import kotlin.test.assertFailsWith
+import rosterdb.RosterException
+import rosterdb.RosterStore
+import rosterdb.StoreOptions
+
+/** Argon2id parameters that make hashing cheap, for tests only. */
+val CHEAP = StoreOptions(argon2MemoryKib = 8u, argon2Iterations = 1u, argon2Parallelism = 1u)
+
+/** A fresh in-memory store with cheap hashing. */
+fun memoryStore(): RosterStore = RosterStore.memory(CHEAP)
+
+/** Runs [body] with a new temporary folder, deleted afterwards. */
+fun <T> withTempDir(body: (Path) -> T): T {
+    val dir = Files.createTempDirectory("rosterdb-kotlin-")
+    try {
+        return body(dir)
+    } finally {
+        dir.toFile().deleteRecursively()
+    }
+}
+
+/** An RFC 3339 UTC timestamp with milliseconds, as the store writes them. */
+val RFC3339_MILLIS = Regex("""\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z""")
+
+/** Asserts that [body] throws a Validation error on exactly [fields]. */
+fun assertInvalid(vararg fields: String, body: () -> Unit): RosterException.Validation {
+    val e = assertFailsWith<RosterException.Validation> { body() }
+    kotlin.test.assertEquals(fields.toSet(), e.errors.map { it.field }.toSet(), e.toString())
+    return e
+}

@@ -1,0 +1,35 @@
+//! Kotlin and Swift bindings of rosterdb, generated with
+//! [uniffi](https://mozilla.github.io/uniffi-rs/).
+//!
+//! This crate only converts: every operation is one call into the `rosterdb`
+//! core, with its documents turned into uniffi records and its errors into
+//! [`RosterError`] (`RosterException` in Kotlin). No behaviour lives here
+//! that the core lacks.
+//!
+//! Conventions of the foreign API:
+//! - ids are `u64` (Kotlin `ULong`, Swift `UInt64`);
+//! - timestamps are RFC 3339 UTC strings with milliseconds ([`Timestamp`]);
+//! - free-form JSON (`attributes`, whole documents) crosses as a string
+//!   ([`JsonObject`], or `String` for the `*_json` entry points);
+//! - passwords and client secrets travel in a [`Secret`] object, whose
+//!   `toString()`/`description` never shows the value;
+//! - a panic in Rust is caught at the boundary and reported as
+//!   [`RosterError::Internal`]; it never unwinds into the JVM or Swift.
+
+#![warn(missing_docs)]
+
+#[macro_use]
+mod convert;
+mod documents;
+mod error;
+mod inputs;
+mod store;
+mod values;
+
+pub use documents::{Change, Client, CreatedClient, ExternalId, Role, User};
+pub use error::{FieldError, RosterError};
+pub use inputs::{NewClient, NewRole, NewUser, StoreOptions};
+pub use store::RosterStore;
+pub use values::{ChangeOp, EntityKind, JsonObject, Secret, Timestamp};
+
+uniffi::setup_scaffolding!("rosterdb");

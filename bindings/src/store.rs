@@ -1,0 +1,203 @@
+//! `RosterStore`: an open store and its operations, each one call into the core.
+
+use std::sync::Arc;
+
+use crate::error::guard;
+use crate::inputs::json_document;
+use crate::{
+    Change, Client, CreatedClient, NewClient, NewRole, NewUser, Role, RosterError, StoreOptions,
+    User,
+};
+
+/// An open rosterdb store: users, roles and app-clients in one file.
+///
+/// Open one with `RosterStore.open(path)` or `RosterStore.memory()`, share it
+/// between threads freely, and close it (Kotlin `close()` or `use { }`,
+/// Swift: drop the last reference) to release the file. Every call is its
+/// own durable transaction and blocks while it runs (password hashing takes
+/// tens of milliseconds), so call it off the UI thread.
+#[derive(uniffi::Object)]
+pub struct RosterStore {
+    store: rosterdb::Store,
+}
+
+/// Converts a core result into the foreign API's.
+fn out<T, U: From<T>>(result: rosterdb::Result<T>) -> Result<U, RosterError> {
+    Ok(result?.into())
+}
+
+/// What `create_client_json` returns: the client document and its secret.
+#[derive(serde::Serialize)]
+struct CreatedClientDoc<'a> {
+    client: &'a rosterdb::Client,
+    secret: &'a str,
+}
+
+/// A document as compact JSON text.
+fn to_json(doc: &impl serde::Serialize) -> Result<String, RosterError> {
+    serde_json::to_string(doc).map_err(|e| RosterError::Internal {
+        reason: format!("a document could not be written as JSON ({e})"),
+    })
+}
+
+#[uniffi::export]
+impl RosterStore {
+    /// Opens the store file at `path`, creating it (or initialising a 0-byte
+    /// file) when needed. Fails with `Locked` when another store holds the
+    /// file, and with `IncompatibleFormat`, leaving it untouched, when it is
+    /// not a rosterdb file or comes from a newer release.
+    #[uniffi::constructor(default(options = None))]
+    pub fn open(path: String, options: Option<StoreOptions>) -> Result<Arc<Self>, RosterError> {
+        guard(|| {
+            let options = options.unwrap_or_default().into();
+            let store = rosterdb::Store::open(path, options)?;
+            Ok(Arc::new(RosterStore { store }))
+        })
+    }
+
+    /// A new, empty store that lives in memory only, for tests and previews.
+    #[uniffi::constructor(default(options = None))]
+    pub fn memory(options: Option<StoreOptions>) -> Result<Arc<Self>, RosterError> {
+        guard(|| {
+            let store = rosterdb::Store::memory_with(options.unwrap_or_default().into())?;
+            Ok(Arc::new(RosterStore { store }))
+        })
+    }
+
+    /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
+    pub fn create_user(&self, user: NewUser) -> Result<User, RosterError> {
+        guard(|| out(self.store.users().create(user.try_into()?)))
+    }
+
+    /// Creates a user from its JSON document (camelCase keys, SPEC §2.1,
+    /// `password` included) and returns the created document as JSON.
+    pub fn create_user_json(&self, doc: String) -> Result<String, RosterError> {
+        guard(|| {
+            let new = rosterdb::NewUser::from_json(&json_document(&doc)?)?;
+            to_json(&self.store.users().create(new)?)
+        })
+    }
+
+    /// The user with this id, or `NotFound`.
+    pub fn get_user(&self, id: u64) -> Result<User, RosterError> {
+        guard(|| out(self.store.users().get(id)))
+    }
+
+    /// The user with this username (case-insensitively) in `tenant`
+    /// (`null`/`nil`: users without a tenant), or `NotFound`.
+    #[uniffi::method(default(tenant = None))]
+    pub fn get_user_by_username(
+        &self,
+        username: String,
+        tenant: Option<String>,
+    ) -> Result<User, RosterError> {
+        guard(|| {
+            out(self
+                .store
+                .users()
+                .get_by_username(&username, tenant.as_deref()))
+        })
+    }
+
+    /// The user with this email (case-insensitively) in `tenant`, or `NotFound`.
+    #[uniffi::method(default(tenant = None))]
+    pub fn get_user_by_email(
+        &self,
+        email: String,
+        tenant: Option<String>,
+    ) -> Result<User, RosterError> {
+        guard(|| out(self.store.users().get_by_email(&email, tenant.as_deref())))
+    }
+
+    /// The user with this external id (`kind` is its `type`) in `tenant`, or `NotFound`.
+    #[uniffi::method(default(tenant = None))]
+    pub fn get_user_by_external_id(
+        &self,
+        kind: String,
+        value: String,
+        tenant: Option<String>,
+    ) -> Result<User, RosterError> {
+        guard(|| {
+            out(self
+                .store
+                .users()
+                .get_by_external_id(&kind, &value, tenant.as_deref()))
+        })
+    }
+
+    /// Deletes a user, returning its last document.
+    pub fn delete_user(&self, id: u64) -> Result<User, RosterError> {
+        guard(|| out(self.store.users().delete(id)))
+    }
+
+    /// Creates a role.
+    pub fn create_role(&self, role: NewRole) -> Result<Role, RosterError> {
+        guard(|| out(self.store.roles().create(role.into())))
+    }
+
+    /// Creates a role from its JSON document and returns the created document as JSON.
+    pub fn create_role_json(&self, doc: String) -> Result<String, RosterError> {
+        guard(|| {
+            let new = rosterdb::NewRole::from_json(&json_document(&doc)?)?;
+            to_json(&self.store.roles().create(new)?)
+        })
+    }
+
+    /// The role with this id, or `NotFound`.
+    pub fn get_role(&self, id: u64) -> Result<Role, RosterError> {
+        guard(|| out(self.store.roles().get(id)))
+    }
+
+    /// Deletes a role, returning its last document. While users or clients
+    /// hold it this fails with `InUse`, unless `cascade` is true: then the
+    /// role is removed from every holder in the same transaction.
+    #[uniffi::method(default(cascade = false))]
+    pub fn delete_role(&self, id: u64, cascade: bool) -> Result<Role, RosterError> {
+        guard(|| out(self.store.roles().delete(id, cascade)))
+    }
+
+    /// Creates an app-client with a generated client id and secret. The
+    /// secret is returned only here and stored only as an Argon2id hash.
+    pub fn create_client(&self, client: NewClient) -> Result<CreatedClient, RosterError> {
+        guard(|| out(self.store.clients().create(client.into())))
+    }
+
+    /// Creates an app-client from its JSON document and returns
+    /// `{"client": {…}, "secret": "…"}` as JSON; the secret is shown only here.
+    pub fn create_client_json(&self, doc: String) -> Result<String, RosterError> {
+        guard(|| {
+            let new = rosterdb::NewClient::from_json(&json_document(&doc)?)?;
+            let created = self.store.clients().create(new)?;
+            to_json(&CreatedClientDoc {
+                client: &created.client,
+                secret: created.secret.expose(),
+            })
+        })
+    }
+
+    /// The client with this id, or `NotFound`.
+    pub fn get_client(&self, id: u64) -> Result<Client, RosterError> {
+        guard(|| out(self.store.clients().get(id)))
+    }
+
+    /// The client with this public client id (`rc_…`, compared exactly), or `NotFound`.
+    pub fn get_client_by_client_id(&self, client_id: String) -> Result<Client, RosterError> {
+        guard(|| out(self.store.clients().get_by_client_id(&client_id)))
+    }
+
+    /// Deletes a client, returning its last document.
+    pub fn delete_client(&self, id: u64) -> Result<Client, RosterError> {
+        guard(|| out(self.store.clients().delete(id)))
+    }
+
+    /// Up to `limit` (1–1000) change-log entries after sequence number
+    /// `after`, oldest first.
+    #[uniffi::method(default(after = 0, limit = 100))]
+    pub fn changes(&self, after: u64, limit: u32) -> Result<Vec<Change>, RosterError> {
+        guard(|| {
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            let changes = self.store.changes(after, limit)?;
+            Ok(changes.into_iter().map(Change::from).collect())
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! `Query`: what to list, count or explain, built from an expression, from
+//! parameter pairs, or step by step.
+
+use super::ast::{Paging, RawQuery};
+use super::exec::{Prepared, prepare};
+use super::{params, parser};
+use crate::{EntityKind, Error, Result};
+
+/// A query over one collection (SPEC §3).
+///
+/// ```
+/// use rosterdb::Query;
+///
+/// let q = Query::parse("enabled = true and lastName sw 'lo'")?
+///     .sort("lastName,firstName:desc")
+///     .page(1, 50)
+///     .with_total();
+/// let same = Query::from_params(&[
+///     ("enabled", "true"), ("lastName", "like:lo%"),
+///     ("sort", "lastName,firstName:desc"), ("pageSize", "50"), ("withTotal", "true"),
+/// ])?;
+/// # let _ = (q, same);
+/// # Ok::<(), rosterdb::Error>(())
+/// ```
+///
+/// Builder steps never fail on the spot: the first bad step's error is
+/// returned by the call that runs the query.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Query {
+    raw: RawQuery,
+    error: Option<Error>,
+}
+
+impl Query {
+    /// Every record, first page, sorted by id.
+    pub fn all() -> Query {
+        Query::default()
+    }
+
+    /// The records matching an expression (SPEC §3.2); blank text matches all.
+    pub fn parse(expr: &str) -> Result<Query> {
+        Ok(Query {
+            raw: RawQuery {
+                filter: parser::parse_expr(expr)?,
+                ..RawQuery::default()
+            },
+            error: None,
+        })
+    }
+
+    /// A query in the parameter form (SPEC §3.1), as a query string carries it.
+    pub fn from_params<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<Query> {
+        Ok(Query {
+            raw: params::parse_params(pairs)?,
+            error: None,
+        })
+    }
+
+    /// The untyped form of the query.
+    pub fn raw(&self) -> &RawQuery {
+        &self.raw
+    }
+
+    fn step(mut self, f: impl FnOnce(&mut RawQuery) -> Result<()>) -> Query {
+        if self.error.is_none()
+            && let Err(e) = f(&mut self.raw)
+        {
+            self.error = Some(e);
+        }
+        self
+    }
+
+    /// Also requires an expression to hold.
+    pub fn and_where(self, expr: &str) -> Query {
+        self.step(|raw| {
+            if let Some(more) = parser::parse_expr(expr)? {
+                raw.filter = Some(match raw.filter.take() {
+                    Some(existing) => super::ast::Expr::And(vec![existing, more]),
+                    None => more,
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Free-text search: every term must occur in a searchable field.
+    pub fn search(self, text: &str) -> Query {
+        self.step(|raw| {
+            raw.search = Some(text.to_owned()).filter(|t| !t.trim().is_empty());
+            Ok(())
+        })
+    }
+
+    /// Sort keys, e.g. `lastName,firstName:desc`.
+    pub fn sort(self, spec: &str) -> Query {
+        self.step(|raw| {
+            raw.sort = parser::parse_sort(spec)?;
+            Ok(())
+        })
+    }
+
+    /// The top-level fields to return, e.g. `id,username`.
+    pub fn fields(self, spec: &str) -> Query {
+        self.step(|raw| {
+            raw.fields = Some(parser::parse_fields(spec)?);
+            Ok(())
+        })
+    }
+
+    /// Page `page` (from 1) of `size` items.
+    pub fn page(self, page: u64, size: usize) -> Query {
+        self.step(|raw| {
+            raw.paging = Paging::Page { page, size };
+            Ok(())
+        })
+    }
+
+    /// `limit` items after skipping `offset` matches.
+    pub fn offset(self, offset: u64, limit: usize) -> Query {
+        self.step(|raw| {
+            raw.paging = Paging::Offset { offset, limit };
+            Ok(())
+        })
+    }
+
+    /// The page after a previous page's `next_cursor`.
+    pub fn cursor(self, token: &str) -> Query {
+        self.step(|raw| {
+            raw.paging = Paging::Cursor {
+                token: token.to_owned(),
+                size: None,
+            };
+            Ok(())
+        })
+    }
+
+    /// Also counts every match into the page's `total`.
+    pub fn with_total(self) -> Query {
+        self.step(|raw| {
+            raw.with_total = true;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn prepare(&self, kind: EntityKind, scope: Option<&str>) -> Result<Prepared> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        prepare(&self.raw, kind, scope)
+    }
+}
+
+impl From<RawQuery> for Query {
+    fn from(raw: RawQuery) -> Query {
+        Query { raw, error: None }
+    }
+}

@@ -1,0 +1,178 @@
+//! Secondary indexes (SPEC §3.4): which fields each kind indexes, the keys a
+//! record puts in them, and the key prefixes the planner scans.
+//!
+//! An ordered index holds one key per value of its field: `0x00` + id when
+//! the field is absent (or an empty list), else `0x01` + the value + id.
+//! Values encode so that byte order is the sort order of SPEC §13:
+//! integers big-endian, booleans one byte, timestamps as sign-flipped
+//! integers, strings case-folded then exact. A list field (`roles`) puts one
+//! key per element. A trigram index holds (field number, three case-folded
+//! characters, id) for each distinct trigram of each text field.
+
+use super::schema::{FieldValue, Queryable};
+use crate::entity::MultiKey;
+use crate::keys::Key;
+use crate::rules::fold;
+use crate::schema::{
+    CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT, CLIENT_UPDATED,
+    MultiTable, ROLE_CREATED, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED, USER_CREATED,
+    USER_EMAIL_ORDER, USER_ENABLED, USER_LAST_NAME, USER_ROLES, USER_TENANT, USER_TRIGRAMS,
+    USER_UPDATED, USER_USERNAME_ORDER,
+};
+use crate::{EntityKind, Timestamp};
+
+/// An ordered index over one field.
+pub struct IndexDef {
+    /// The field's canonical name.
+    pub field: &'static str,
+    /// The table holding the index.
+    pub table: MultiTable,
+}
+
+const fn index(field: &'static str, table: MultiTable) -> IndexDef {
+    IndexDef { field, table }
+}
+
+static USER_INDEXES: &[IndexDef] = &[
+    index("tenant", USER_TENANT),
+    index("enabled", USER_ENABLED),
+    index("roles", USER_ROLES),
+    index("createdAt", USER_CREATED),
+    index("updatedAt", USER_UPDATED),
+    index("lastName", USER_LAST_NAME),
+    index("username", USER_USERNAME_ORDER),
+    index("email", USER_EMAIL_ORDER),
+];
+
+static ROLE_INDEXES: &[IndexDef] = &[
+    index("tenant", ROLE_TENANT),
+    index("name", ROLE_NAME_ORDER),
+    index("createdAt", ROLE_CREATED),
+    index("updatedAt", ROLE_UPDATED),
+];
+
+static CLIENT_INDEXES: &[IndexDef] = &[
+    index("tenant", CLIENT_TENANT),
+    index("enabled", CLIENT_ENABLED),
+    index("roles", CLIENT_ROLES),
+    index("createdAt", CLIENT_CREATED),
+    index("updatedAt", CLIENT_UPDATED),
+    index("name", CLIENT_NAME),
+];
+
+/// The ordered indexes of a kind.
+pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {
+    match kind {
+        EntityKind::User => USER_INDEXES,
+        EntityKind::Role => ROLE_INDEXES,
+        EntityKind::Client => CLIENT_INDEXES,
+    }
+}
+
+/// The ordered index of a field, if it has one.
+pub fn index_of(kind: EntityKind, field: &str) -> Option<&'static IndexDef> {
+    indexes(kind).iter().find(|i| i.field == field)
+}
+
+/// The trigram index of a kind and the fields it covers, in field-number order.
+pub fn trigram_index(kind: EntityKind) -> Option<(MultiTable, &'static [&'static str])> {
+    match kind {
+        EntityKind::User => Some((
+            USER_TRIGRAMS,
+            &["username", "email", "firstName", "lastName", "nickname"],
+        )),
+        _ => None,
+    }
+}
+
+/// The marker of an absent value.
+pub const ABSENT: u8 = 0;
+/// The marker of a present value.
+pub const PRESENT: u8 = 1;
+
+/// Appends an encoded value (after its `PRESENT` marker).
+pub fn encode_int(key: Key, value: u64) -> Key {
+    key.u64(value)
+}
+
+/// Appends an encoded timestamp.
+pub fn encode_time(key: Key, value: Timestamp) -> Key {
+    key.i64(value.as_millis())
+}
+
+/// Appends an encoded boolean.
+pub fn encode_bool(key: Key, value: bool) -> Key {
+    key.byte(u8::from(value))
+}
+
+/// Appends an encoded string: case-folded, then exact.
+pub fn encode_str(key: Key, value: &str) -> Key {
+    key.str(&fold(value)).str(value)
+}
+
+/// The value parts (marker and value, without the id) a field value puts in an index.
+fn value_keys(value: &FieldValue<'_>) -> Vec<Key> {
+    let present = || Key::new().byte(PRESENT);
+    match value {
+        FieldValue::Int(v) => vec![encode_int(present(), *v)],
+        FieldValue::Bool(v) => vec![encode_bool(present(), *v)],
+        FieldValue::Time(v) => vec![encode_time(present(), *v)],
+        FieldValue::Str(v) => vec![encode_str(present(), v)],
+        FieldValue::Ints(items) if !items.is_empty() => {
+            items.iter().map(|v| encode_int(present(), *v)).collect()
+        }
+        FieldValue::Strs(items) if !items.is_empty() => {
+            items.iter().map(|v| encode_str(present(), v)).collect()
+        }
+        _ => vec![Key::new().byte(ABSENT)],
+    }
+}
+
+/// The distinct trigrams of a case-folded text.
+pub fn trigrams(folded: &str) -> Vec<String> {
+    let chars: Vec<char> = folded.chars().collect();
+    let mut out: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The key prefix of one trigram of one field in a trigram index.
+pub fn trigram_prefix(field: usize, trigram: &str) -> Key {
+    Key::new()
+        .byte(u8::try_from(field).unwrap_or(u8::MAX))
+        .str(trigram)
+}
+
+/// Every secondary-index entry of a record of `kind` with this `id`.
+pub fn entries(kind: EntityKind, id: u64, record: &impl Queryable) -> Vec<MultiKey> {
+    // Index values do not depend on the clock: no indexed field is `lockedUntil`.
+    let now = Timestamp::from_millis(0).unwrap_or_else(Timestamp::now);
+    let mut out = Vec::new();
+    for def in indexes(kind) {
+        for key in value_keys(&record.value(def.field, now)) {
+            out.push(MultiKey {
+                table: def.table,
+                key: key.u64(id).into_bytes(),
+            });
+        }
+    }
+    if let Some((table, fields)) = trigram_index(kind) {
+        for (n, field) in fields.iter().enumerate() {
+            if let FieldValue::Str(text) = record.value(field, now) {
+                for trigram in trigrams(&fold(text)) {
+                    out.push(MultiKey {
+                        table,
+                        key: trigram_prefix(n, &trigram).u64(id).into_bytes(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The key prefix under which an ordered `roles` index lists the holders of `role`.
+pub fn holders_prefix(role: u64) -> Key {
+    encode_int(Key::new().byte(PRESENT), role)
+}

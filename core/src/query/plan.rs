@@ -1,0 +1,438 @@
+//! The planner (SPEC §3.4): which index finds the candidates, in which order
+//! they are read, and what is left to check on each record.
+//!
+//! Every indexable conjunct of the filter gets an *access*: the index keys
+//! that hold every record it can match. The planner counts each access's
+//! candidates up to [`SMALL`]; the smallest becomes the *driver*. A small
+//! driver's records are read, checked against the whole filter (the
+//! residual) and sorted. Otherwise the page streams: in id order from the
+//! driver or the record table, or in sort order from the index of the first
+//! sort key, checking each record until the page is full, so page 10,000 of
+//! a cursor walk costs what page 1 costs.
+
+use super::check::{Cmp, Field, Filter, MatchKind, Scalar};
+use super::index::{
+    ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
+    trigram_index, trigram_prefix, trigrams,
+};
+use super::schema::FieldType;
+use super::sort::SortValue;
+use crate::keys::{Key, prefix_end, trailing_u64};
+use crate::schema::MultiTable;
+use crate::tx::Tables;
+use crate::{EntityKind, Result, Timestamp};
+
+/// Drivers with fewer candidates than this are read whole and sorted.
+pub const SMALL: usize = 2000;
+
+/// How one conjunct's candidates are found.
+#[derive(Clone)]
+pub enum Access {
+    /// Keys in `[start, end)` of an index; each key ends with a record id.
+    Range {
+        /// The index table.
+        table: MultiTable,
+        /// The table's name, for explain.
+        name: String,
+        /// The first key.
+        start: Vec<u8>,
+        /// The key after the last (none: to the end).
+        end: Option<Vec<u8>>,
+        /// What the range stands for, for explain.
+        what: String,
+    },
+    /// Any of several accesses.
+    Union(Vec<Access>),
+    /// Alternatives that each find every match alone (the trigrams of a
+    /// pattern): the planner uses the smallest.
+    AnyOf(Vec<Access>),
+}
+
+impl Access {
+    fn describe(&self) -> String {
+        match self {
+            Access::Range { name, what, .. } => format!("index {name} ({what})"),
+            Access::Union(parts) => {
+                let parts: Vec<String> = parts.iter().map(Access::describe).collect();
+                format!("union of [{}]", parts.join(", "))
+            }
+            Access::AnyOf(parts) => {
+                let parts: Vec<String> = parts.iter().map(Access::describe).collect();
+                format!("smallest of [{}]", parts.join(", "))
+            }
+        }
+    }
+
+    /// The alternatives this access offers.
+    fn options(&self) -> Vec<Access> {
+        match self {
+            Access::AnyOf(choices) => choices.clone(),
+            other => vec![other.clone()],
+        }
+    }
+
+    /// Up to `cap` candidate ids, ascending and distinct, and whether that is all of them.
+    fn ids(&self, tables: &dyn Tables, cap: usize) -> Result<(Vec<u64>, bool)> {
+        match self {
+            Access::Range {
+                table, start, end, ..
+            } => {
+                let keys = tables.keys_in_range(*table, start, end.as_deref(), cap + 1, false)?;
+                let complete = keys.len() <= cap;
+                let mut ids: Vec<u64> = keys
+                    .iter()
+                    .take(cap)
+                    .filter_map(|k| trailing_u64(k))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                Ok((ids, complete))
+            }
+            Access::AnyOf(_) => {
+                // Resolved by `choose`, which tries each alternative.
+                let mut best: Option<(Vec<u64>, bool)> = None;
+                for option in self.options() {
+                    let found = option.ids(tables, cap)?;
+                    if best.as_ref().is_none_or(|b| found.0.len() < b.0.len()) {
+                        best = Some(found);
+                    }
+                }
+                Ok(best.unwrap_or((Vec::new(), true)))
+            }
+            Access::Union(parts) => {
+                let mut all = Vec::new();
+                let mut complete = true;
+                for part in parts {
+                    let (ids, done) = part.ids(tables, cap)?;
+                    complete &= done;
+                    all.extend(ids);
+                }
+                all.sort_unstable();
+                all.dedup();
+                if all.len() > cap {
+                    all.truncate(cap);
+                    complete = false;
+                }
+                Ok((all, complete))
+            }
+        }
+    }
+}
+
+fn range(def: &IndexDef, start: Key, end: Option<Vec<u8>>, what: String) -> Access {
+    Access::Range {
+        table: def.table,
+        name: redb::TableHandle::name(&def.table).to_owned(),
+        start: start.into_bytes(),
+        end,
+        what,
+    }
+}
+
+fn range_bytes(def: &IndexDef, start: Vec<u8>, end: Option<Vec<u8>>, what: String) -> Access {
+    Access::Range {
+        table: def.table,
+        name: redb::TableHandle::name(&def.table).to_owned(),
+        start,
+        end,
+        what,
+    }
+}
+
+/// The range of keys that start with `prefix`.
+fn prefix(def: &IndexDef, prefix: Key, what: String) -> Access {
+    let end = prefix_end(prefix.bytes());
+    range(def, prefix, end, what)
+}
+
+/// The key part of a typed literal in an index of a field of type `ty`.
+fn literal_key(ty: FieldType, value: &Scalar) -> Option<Key> {
+    let present = Key::new().byte(PRESENT);
+    match (ty, value) {
+        (FieldType::Int | FieldType::Ints, Scalar::Int(v)) => Some(encode_int(present, *v)),
+        (FieldType::Bool, Scalar::Bool(v)) => Some(encode_bool(present, *v)),
+        (FieldType::Time, Scalar::Time(v)) => Some(encode_time(present, *v)),
+        (FieldType::Str | FieldType::Strs, Scalar::Str(folded)) => Some(present.str(folded)),
+        _ => None,
+    }
+}
+
+/// The access for one conjunct, if an index can find its candidates.
+pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
+    match filter {
+        Filter::Or(parts) => parts
+            .iter()
+            .map(|p| access(kind, p))
+            .collect::<Option<Vec<_>>>()
+            .map(Access::Union),
+        Filter::And(parts) => parts.iter().find_map(|p| access(kind, p)),
+        Filter::Search(terms) => search_access(kind, terms),
+        Filter::Match {
+            field: Field::Def(def),
+            kind: match_kind,
+            pattern,
+        } => {
+            if *match_kind == MatchKind::StartsWith
+                && let Some(index) = index_of(kind, def.name)
+                && let [run] = pattern.literal_runs().as_slice()
+            {
+                return Some(prefix(
+                    index,
+                    Key::new().byte(PRESENT).str_prefix(run),
+                    format!("{} sw {run:?}", def.name),
+                ));
+            }
+            trigram_access(kind, def.name, &pattern.literal_runs())
+        }
+        Filter::Absent(Field::Def(def)) => {
+            let index = index_of(kind, def.name)?;
+            Some(prefix(
+                index,
+                Key::new().byte(ABSENT),
+                format!("{} is null", def.name),
+            ))
+        }
+        Filter::Present(Field::Def(def)) => {
+            let index = index_of(kind, def.name)?;
+            Some(prefix(
+                index,
+                Key::new().byte(PRESENT),
+                format!("{} is present", def.name),
+            ))
+        }
+        Filter::Cmp {
+            field: Field::Def(def),
+            op,
+            value,
+        } => {
+            let Some(index) = index_of(kind, def.name) else {
+                // Equality implies containment: the trigram index can find it.
+                return match (op, value) {
+                    (Cmp::Eq, Scalar::Str(folded)) => {
+                        trigram_access(kind, def.name, std::slice::from_ref(folded))
+                    }
+                    _ => None,
+                };
+            };
+            let key = literal_key(def.ty, value)?;
+            let what = format!("{} {op:?} {value:?}", def.name);
+            let present = Key::new().byte(PRESENT);
+            let after_present = prefix_end(present.bytes());
+            let after_key = prefix_end(key.bytes());
+            match op {
+                Cmp::Eq => Some(prefix(index, key, what)),
+                Cmp::Ne => None,
+                Cmp::Lt => Some(range(index, present, Some(key.into_bytes()), what)),
+                Cmp::Le => Some(range(index, present, after_key, what)),
+                Cmp::Gt => Some(range_bytes(index, after_key?, after_present, what)),
+                Cmp::Ge => Some(range(index, key, after_present, what)),
+            }
+        }
+        Filter::In {
+            field: Field::Def(def),
+            values,
+            null,
+        } => {
+            let index = index_of(kind, def.name)?;
+            let mut parts = Vec::new();
+            for value in values {
+                let key = literal_key(def.ty, value)?;
+                parts.push(prefix(index, key, format!("{} = {value:?}", def.name)));
+            }
+            if *null {
+                parts.push(prefix(
+                    index,
+                    Key::new().byte(ABSENT),
+                    format!("{} is null", def.name),
+                ));
+            }
+            Some(Access::Union(parts))
+        }
+        _ => None,
+    }
+}
+
+/// Candidates for a text match through the trigram index: the records
+/// holding the rarest trigram of the pattern's literal text.
+fn trigram_access(kind: EntityKind, field: &str, runs: &[String]) -> Option<Access> {
+    let (table, fields) = trigram_index(kind)?;
+    let n = fields.iter().position(|f| *f == field)?;
+    let grams: Vec<String> = runs.iter().flat_map(|r| trigrams(r)).collect();
+    if grams.is_empty() {
+        return None;
+    }
+    Some(trigram_choice(table, fields, &[n], &grams))
+}
+
+/// Candidates for `search`: for each term, the records holding one of its
+/// trigrams in any search field; the planner picks the rarest.
+fn search_access(kind: EntityKind, terms: &[String]) -> Option<Access> {
+    let (table, fields) = trigram_index(kind)?;
+    let grams: Vec<String> = terms.iter().flat_map(|t| trigrams(t)).collect();
+    if grams.is_empty() {
+        return None;
+    }
+    let all: Vec<usize> = (0..fields.len()).collect();
+    Some(trigram_choice(table, fields, &all, &grams))
+}
+
+/// One trigram access per trigram (each a union over `fields`), wrapped so
+/// the planner can pick the smallest: every matching record holds all of them.
+fn trigram_choice(table: MultiTable, names: &[&str], fields: &[usize], grams: &[String]) -> Access {
+    let name = redb::TableHandle::name(&table).to_owned();
+    let options = grams
+        .iter()
+        .map(|g| {
+            Access::Union(
+                fields
+                    .iter()
+                    .map(|&f| {
+                        let start = trigram_prefix(f, g);
+                        let end = prefix_end(start.bytes());
+                        Access::Range {
+                            table,
+                            name: name.clone(),
+                            start: start.into_bytes(),
+                            end,
+                            what: format!("{} trigram {g:?}", names[f]),
+                        }
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Access::AnyOf(options)
+}
+
+/// The conjuncts of a filter.
+fn conjuncts(filter: &Filter) -> Vec<&Filter> {
+    match filter {
+        Filter::And(parts) => parts.iter().flat_map(conjuncts).collect(),
+        other => vec![other],
+    }
+}
+
+/// The chosen way to find candidates.
+#[derive(Debug)]
+pub enum Driver {
+    /// Few enough candidates to read whole: these ids, ascending.
+    Small {
+        /// The candidate ids.
+        ids: Vec<u64>,
+        /// What found them.
+        what: String,
+    },
+    /// Every record, streamed.
+    Stream {
+        /// Why no index narrowed the search.
+        why: String,
+    },
+}
+
+/// Picks the driver: the access with the fewest candidates, if it has few.
+pub fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Result<Driver> {
+    let Some(filter) = filter else {
+        return Ok(Driver::Stream {
+            why: "no filter".into(),
+        });
+    };
+    let mut best: Option<(Vec<u64>, String)> = None;
+    let mut seen_large = Vec::new();
+    for conjunct in conjuncts(filter) {
+        let Some(access) = access(kind, conjunct) else {
+            continue;
+        };
+        for candidate in access.options() {
+            let (ids, complete) = candidate.ids(tables, SMALL)?;
+            if !complete {
+                seen_large.push(candidate.describe());
+                continue;
+            }
+            if best.as_ref().is_none_or(|(b, _)| ids.len() < b.len()) {
+                best = Some((ids, candidate.describe()));
+            }
+        }
+    }
+    Ok(match best {
+        Some((ids, what)) => Driver::Small { ids, what },
+        None if seen_large.is_empty() => Driver::Stream {
+            why: "no indexed condition".into(),
+        },
+        None => Driver::Stream {
+            why: format!(
+                "every index matches {SMALL} or more: {}",
+                seen_large.join(", ")
+            ),
+        },
+    })
+}
+
+/// The index that yields records in the order of the first sort key, if any.
+pub fn sort_index(kind: EntityKind, sort: &[Field]) -> Option<&'static IndexDef> {
+    match sort.first() {
+        Some(Field::Def(def)) => index_of(kind, def.name).filter(|_| def.ty.sortable()),
+        _ => None,
+    }
+}
+
+/// The index key (without the id) of a sort value of an indexed field.
+pub fn sort_value_key(value: &SortValue) -> Key {
+    let present = Key::new().byte(PRESENT);
+    match value {
+        SortValue::Absent => Key::new().byte(ABSENT),
+        SortValue::Bool(b) => encode_bool(present, *b),
+        SortValue::Int(v) => encode_int(present, *v),
+        SortValue::Time(ms) => match Timestamp::from_millis(*ms) {
+            Some(t) => encode_time(present, t),
+            None => present,
+        },
+        SortValue::Str(_, exact) => encode_str(present, exact),
+        SortValue::Num(_) | SortValue::Other(_) => present,
+    }
+}
+
+/// The number of matches counted from index keys alone, when the filter is
+/// one condition an index answers exactly (no record needs reading).
+pub fn exact_count(tables: &dyn Tables, kind: EntityKind, filter: &Filter) -> Result<Option<u64>> {
+    let (field, exact) = match filter {
+        Filter::Cmp { field, op, .. } => (field, *op != Cmp::Ne),
+        Filter::Absent(field) | Filter::Present(field) => (field, true),
+        Filter::In { field, values, .. } => {
+            let distinct = values
+                .iter()
+                .enumerate()
+                .all(|(i, v)| !values[..i].contains(v));
+            (field, distinct)
+        }
+        Filter::Match {
+            field,
+            kind: MatchKind::StartsWith,
+            ..
+        } => (field, true),
+        _ => return Ok(None),
+    };
+    let Field::Def(def) = field else {
+        return Ok(None);
+    };
+    // A list field puts one key per element: only equality counts each record once.
+    let scalar = def.ty.sortable()
+        || (matches!(filter, Filter::Cmp { op: Cmp::Eq, .. })
+            && index_of(kind, def.name).is_some());
+    if !exact || !scalar {
+        return Ok(None);
+    }
+    let Some(access) = access(kind, filter) else {
+        return Ok(None);
+    };
+    count_access(tables, &access).map(Some)
+}
+
+fn count_access(tables: &dyn Tables, access: &Access) -> Result<u64> {
+    match access {
+        Access::Range {
+            table, start, end, ..
+        } => tables.count_range(*table, start, end.as_deref()),
+        Access::Union(parts) => parts.iter().map(|a| count_access(tables, a)).sum(),
+        Access::AnyOf(_) => Err(crate::Error::storage("an inexact access was counted")),
+    }
+}

@@ -1,0 +1,145 @@
+"""list, iter, count, exists and explain with the keyword arguments of SPEC §10."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import rosterdb
+from conftest import user
+
+
+@pytest.fixture
+def people(store: rosterdb.Store) -> rosterdb.Store:
+    staff = store.roles.create({"name": "staff"})
+    rows = [
+        ("ada", "Ada", "Lovelace", True, {"dept": "R&D", "level": 3}),
+        ("grace", "Grace", "Hopper", True, {"dept": "Navy", "level": 5}),
+        ("alan", "Alan", "Turing", False, {"dept": "R&D", "level": 4}),
+        ("edsger", "Edsger", "Dijkstra", True, {"dept": "Math"}),
+        ("barbara", "Barbara", "Liskov", True, {"level": 2}),
+        ("linus", "Linus", "Torvalds", False, {}),
+    ]
+    for i, (name, first, last, enabled, attributes) in enumerate(rows):
+        store.users.create(user(name, firstName=first, lastName=last, enabled=enabled,
+                                attributes=attributes,
+                                roles=[staff["id"]] if i % 2 == 0 else []))
+    return store
+
+
+def ids(items: Any) -> list[int]:
+    return [doc["id"] for doc in items]
+
+
+def test_a_page_is_a_sequence_with_total_and_cursor(people: rosterdb.Store) -> None:
+    page = people.users.list(page_size=4, with_total=True)
+    assert isinstance(page, rosterdb.Page)
+    assert len(page) == 4 and ids(page) == [1, 2, 3, 4] and ids(page.items) == [1, 2, 3, 4]
+    assert page.total == 6
+    assert isinstance(page.next_cursor, str)
+    rest = people.users.list(cursor=page.next_cursor)
+    assert ids(rest) == [5, 6] and rest.next_cursor is None and rest.total == 6
+    assert people.users.list().total is None
+
+
+def test_where_filters_search_and_sort(people: rosterdb.Store) -> None:
+    assert ids(people.users.list(where="enabled = true and attributes.dept = 'r&d'")) == [1]
+    assert ids(people.users.list(filters={"enabled": True, "lastName": "like:%o%"})) == [1, 2, 5]
+    assert ids(people.users.list(filters={"filter[roles]": 1})) == [1, 3, 5]
+    assert ids(people.users.list(search="ED")) == [4]
+    by_last = people.users.list(sort="lastName:desc")
+    assert [d["lastName"] for d in by_last] == [
+        "Turing", "Torvalds", "Lovelace", "Liskov", "Hopper", "Dijkstra"]
+    by_level = people.users.list(sort=["attributes.level:desc", "username"])
+    assert ids(by_level) == [2, 3, 1, 5, 4, 6]  # absent levels last when descending
+
+
+def test_projection_keeps_id(people: rosterdb.Store) -> None:
+    page = people.users.list(fields=["username"], page_size=2)
+    assert page.items == [{"id": 1, "username": "ada"}, {"id": 2, "username": "grace"}]
+    assert people.users.list(fields="id,email", limit=1).items == [
+        {"id": 1, "email": "ada@example.com"}]
+
+
+def test_paging_styles(people: rosterdb.Store) -> None:
+    assert ids(people.users.list(page=2, page_size=4)) == [5, 6]
+    assert ids(people.users.list(offset=1, limit=2)) == [2, 3]
+    # Every page with more results carries a cursor, whatever style made it.
+    assert people.users.list(offset=1, limit=2).next_cursor
+    assert people.users.list(page=2, page_size=4).next_cursor is None
+
+
+def test_iter_walks_every_match(people: rosterdb.Store) -> None:
+    walk = people.users.iter(sort="lastName", page_size=2)
+    assert iter(walk) is walk
+    assert [d["lastName"] for d in walk] == [
+        "Dijkstra", "Hopper", "Liskov", "Lovelace", "Torvalds", "Turing"]
+    assert ids(people.users.iter(filters={"enabled": "false"})) == [3, 6]
+    assert list(people.users.iter(where="username = 'nobody'")) == []
+
+
+def test_count_exists_explain(people: rosterdb.Store) -> None:
+    assert people.users.count() == 6
+    assert people.users.count(filters={"enabled": True}) == 4
+    assert people.users.count(where="attributes.level > 2") == 3
+    assert people.users.exists(search="grace") is True
+    assert people.users.exists(where="lastName = 'nobody'") is False
+    plan = people.users.explain(filters={"lastName": "hopper"}, sort="lastName")
+    assert "idx.user.last_name" in plan
+    assert "scan" not in people.users.explain(where="username co 'race'")
+    assert people.roles.count() == 1 and people.clients.count() == 0
+
+
+def test_queries_see_a_transactions_own_writes(people: rosterdb.Store) -> None:
+    with people.transaction() as tx:
+        tx.users.create(user("zed", lastName="Zuse"))
+        assert tx.users.count(filters={"lastName": "zuse"}) == 1
+        assert people.users.count(filters={"lastName": "zuse"}) == 0
+    assert people.users.count(filters={"lastName": "zuse"}) == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, field, position",
+    [
+        ({"where": "nope = 1"}, "nope", 0),
+        ({"where": "enabled = 'yes'"}, "enabled", 10),
+        ({"where": "username = "}, None, None),
+        ({"sort": "roles"}, "sort", None),
+        ({"fields": "password"}, "fields", None),
+        ({"page_size": 0}, "pageSize", None),
+        ({"page_size": 1001}, "pageSize", None),
+        ({"page": 1, "offset": 2}, None, None),
+        ({"cursor": "not-a-cursor"}, "cursor", None),
+        ({"filters": {"passwordHash": "x"}}, "passwordHash", None),
+    ],
+)
+def test_query_errors_name_the_problem(
+    people: rosterdb.Store, kwargs: dict[str, Any], field: str | None, position: int | None
+) -> None:
+    with pytest.raises(rosterdb.QueryError) as info:
+        people.users.list(**kwargs)
+    assert isinstance(info.value, ValueError)
+    if field is not None:
+        assert info.value.field == field
+    if position is not None:
+        assert info.value.position == position
+
+
+def test_a_cursor_belongs_to_its_collection(people: rosterdb.Store) -> None:
+    cursor = people.users.list(page_size=1).next_cursor
+    assert cursor
+    with pytest.raises(rosterdb.QueryError):
+        people.roles.list(cursor=cursor)
+    with pytest.raises(rosterdb.QueryError):
+        people.users.list(cursor=cursor, where="enabled = true")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"filters": {"enabled": 1.5}}, {"filters": {1: "x"}}, {"sort": 5}, {"fields": ["id", 2]},
+     {"where": 5}, {"page_size": "10"}, {"filters": ["enabled"]}],
+)
+def test_wrong_argument_types(people: rosterdb.Store, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(TypeError):
+        people.users.list(**kwargs)
