@@ -33,6 +33,12 @@ pub trait Tables {
         limit: usize,
         reverse: bool,
     ) -> Result<Vec<Vec<u8>>>;
+    /// Whether a non-unique index holds `key`.
+    fn contains(&self, table: MultiTable, key: &[u8]) -> Result<bool>;
+    /// Whether a non-unique index holds each of `keys` (one table opening).
+    fn contains_many(&self, table: MultiTable, keys: &[Vec<u8>]) -> Result<Vec<bool>>;
+    /// The encoded records with these ids (one table opening).
+    fn records_by_id(&self, table: RecordTable, ids: &[u64]) -> Result<Vec<Option<Vec<u8>>>>;
     /// The number of keys of a non-unique index in `[start, end)`.
     fn count_range(&self, table: MultiTable, start: &[u8], end: Option<&[u8]>) -> Result<u64>;
     /// The number of records in a record table.
@@ -111,6 +117,28 @@ macro_rules! impl_tables {
                     }
                 }
                 Ok(out)
+            }
+
+            fn contains(&self, table: MultiTable, key: &[u8]) -> Result<bool> {
+                Ok(self.open_table(table)?.get(key)?.is_some())
+            }
+
+            fn contains_many(&self, table: MultiTable, keys: &[Vec<u8>]) -> Result<Vec<bool>> {
+                let t = self.open_table(table)?;
+                keys.iter()
+                    .map(|k| Ok(t.get(k.as_slice())?.is_some()))
+                    .collect()
+            }
+
+            fn records_by_id(
+                &self,
+                table: RecordTable,
+                ids: &[u64],
+            ) -> Result<Vec<Option<Vec<u8>>>> {
+                let t = self.open_table(table)?;
+                ids.iter()
+                    .map(|&id| Ok(t.get(id)?.map(|v| v.value().to_vec())))
+                    .collect()
             }
 
             fn count_range(

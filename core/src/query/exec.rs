@@ -253,11 +253,69 @@ impl Prepared {
     }
 }
 
-/// Records are read from the table and from indexes this many at a time.
+/// Index keys and records are read this many at a time.
 const BATCH: usize = 256;
+/// Candidates are checked this many at a time (a page needs about its size).
+const TAKE: usize = 64;
 
-fn load<E: Entity>(tables: &dyn Tables, id: u64) -> Result<Option<E::Record>> {
-    crate::entity::load::<E>(tables, id)
+/// Index checks of a record id that must pass before the record is read
+/// (`field = value` conditions, see [`plan::probes`]). The checks that
+/// reject the most run first, learnt as candidates go by.
+struct Probes {
+    list: std::cell::RefCell<Vec<Probe>>,
+}
+
+/// (table, key prefix, candidates tried, candidates passed).
+type Probe = (crate::schema::MultiTable, Vec<u8>, u64, u64);
+
+impl Probes {
+    fn new(kind: EntityKind, filter: Option<&Filter>) -> Probes {
+        let list = plan::probes(kind, filter)
+            .into_iter()
+            .map(|(table, prefix)| (table, prefix, 0, 0))
+            .collect();
+        Probes {
+            list: std::cell::RefCell::new(list),
+        }
+    }
+
+    /// The ids among `ids` that pass every probe (one table opening per probe).
+    fn filter(&self, tables: &dyn Tables, ids: &[u64]) -> Result<Vec<u64>> {
+        let mut list = self.list.borrow_mut();
+        let mut kept = ids.to_vec();
+        for (table, prefix, tried, passed) in list.iter_mut() {
+            if kept.is_empty() {
+                break;
+            }
+            let keys: Vec<Vec<u8>> = kept
+                .iter()
+                .map(|id| {
+                    let mut key = prefix.clone();
+                    key.extend_from_slice(&id.to_be_bytes());
+                    key
+                })
+                .collect();
+            let present = tables.contains_many(*table, &keys)?;
+            *tried += kept.len() as u64;
+            kept = kept
+                .into_iter()
+                .zip(present)
+                .filter_map(|(id, yes)| yes.then_some(id))
+                .collect();
+            *passed += kept.len() as u64;
+        }
+        // Most rejecting first: the lowest pass rate, (passed + 1) / (tried + 2).
+        list.sort_by(|a, b| {
+            #[allow(clippy::cast_precision_loss)]
+            let rate = |p: &Probe| (p.3 as f64 + 1.0) / (p.2 as f64 + 2.0);
+            rate(a).total_cmp(&rate(b))
+        });
+        Ok(kept)
+    }
+
+    fn len(&self) -> usize {
+        self.list.borrow().len()
+    }
 }
 
 /// The matching records among `ids`, with their positions.
@@ -265,13 +323,14 @@ fn matching_among<E: Entity>(
     tables: &dyn Tables,
     p: &Prepared,
     ids: &[u64],
+    probes: &Probes,
     now: Timestamp,
 ) -> Result<Vec<(Position, E::Record)>> {
+    let kept = probes.filter(tables, ids)?;
     let mut out = Vec::new();
-    for &id in ids {
-        if let Some(record) = load::<E>(tables, id)?
-            && p.accepts::<E>(&record, now)
-        {
+    for bytes in tables.records_by_id(E::TABLE, &kept)?.into_iter().flatten() {
+        let record: E::Record = codec::decode(&bytes)?;
+        if p.accepts::<E>(&record, now) {
             out.push((p.position::<E>(&record, now), record));
         }
     }
@@ -346,9 +405,10 @@ pub(crate) fn page<E: Entity>(
         None
     };
     let mut out = Collector::<E>::new(p);
+    let probes = Probes::new(p.kind, p.filter.as_ref());
     match plan::choose(tables, p.kind, p.filter.as_ref())? {
         Driver::Small { ids, .. } => {
-            let mut found = matching_among::<E>(tables, p, &ids, now)?;
+            let mut found = matching_among::<E>(tables, p, &ids, &probes, now)?;
             found.sort_by(|a, b| compare(&a.0, &b.0, &p.descending));
             for (position, record) in found {
                 if !out.push(position, record) {
@@ -356,11 +416,14 @@ pub(crate) fn page<E: Entity>(
                 }
             }
         }
-        Driver::Stream { .. } => {
+        Driver::Stream { ordered, .. } => {
             if p.sort.is_empty() {
-                stream_by_id::<E>(tables, p, now, &mut out)?;
+                match ordered {
+                    Some(access) => stream_access::<E>(tables, p, &access, &probes, now, &mut out)?,
+                    None => stream_by_id::<E>(tables, p, now, &mut out)?,
+                }
             } else if let Some(index) = plan::sort_index(p.kind, &p.sort) {
-                stream_by_index::<E>(tables, p, index, now, &mut out)?;
+                stream_by_index::<E>(tables, p, index, &probes, now, &mut out)?;
             } else {
                 let mut found = scan::<E>(tables, p, now)?;
                 found.sort_by(|a, b| compare(&a.0, &b.0, &p.descending));
@@ -424,69 +487,166 @@ fn stream_by_id<E: Entity>(
     }
 }
 
-/// Streams records in the order of the index of the first sort key, a run
-/// of equal values at a time (each run sorted by the whole key), until the
-/// page is full.
-fn stream_by_index<E: Entity>(
+/// Streams the candidates of an index whose ids come in ascending order.
+fn stream_access<E: Entity>(
     tables: &dyn Tables,
     p: &Prepared,
-    index: &IndexDef,
+    access: &plan::Access,
+    probes: &Probes,
     now: Timestamp,
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
-    let reverse = p.descending.first().copied().unwrap_or(false);
-    // Where the scan starts: the run holding the cursor's position, or an end.
-    let run_of_cursor = match &p.start {
-        Start::After(position) => position.values.first().map(plan::sort_value_key),
-        Start::Offset(_) => None,
+    let mut after = match &p.start {
+        Start::After(position) => position.id,
+        Start::Offset(_) => 0,
     };
-    let (mut start, mut end): (Vec<u8>, Option<Vec<u8>>) = match (&run_of_cursor, reverse) {
-        (Some(run), false) => (run.bytes().to_vec(), None),
-        (Some(run), true) => (Vec::new(), crate::keys::prefix_end(run.bytes())),
-        (None, _) => (Vec::new(), None),
-    };
-    let mut run_key: Vec<u8> = Vec::new();
-    let mut run_ids: Vec<u64> = Vec::new();
     loop {
-        let keys = tables.keys_in_range(index.table, &start, end.as_deref(), BATCH, reverse)?;
-        let exhausted = keys.len() < BATCH;
-        for key in &keys {
-            let split = key.len().saturating_sub(8);
-            let (value, id) = (&key[..split], trailing_u64(key).unwrap_or_default());
-            if value != run_key.as_slice() {
-                if !flush_run::<E>(tables, p, &run_ids, now, out)? {
-                    return Ok(());
-                }
-                run_key = value.to_vec();
-                run_ids.clear();
-            }
-            run_ids.push(id);
-        }
-        match (keys.last(), reverse) {
-            (Some(last), false) => {
-                start = last.clone();
-                start.push(0);
-            }
-            (Some(last), true) => end = Some(last.clone()),
-            (None, _) => {}
-        }
-        if exhausted {
-            flush_run::<E>(tables, p, &run_ids, now, out)?;
+        let (ids, done) = access.ids_after(tables, after, BATCH)?;
+        if !take_batch::<E>(tables, p, &ids, probes, now, out)? {
             return Ok(());
+        }
+        match ids.last() {
+            Some(&last) if !done => after = last,
+            _ => return Ok(()),
         }
     }
 }
 
-/// Sorts one run of equal first-key values and hands its matches over;
-/// false once the page is full.
-fn flush_run<E: Entity>(
+/// Checks candidates in order (index probes first, then the records, read
+/// a batch at a time) and hands the matches over; false once the page is full.
+fn take_batch<E: Entity>(
     tables: &dyn Tables,
     p: &Prepared,
     ids: &[u64],
+    probes: &Probes,
     now: Timestamp,
     out: &mut Collector<'_, E>,
 ) -> Result<bool> {
-    let mut found = matching_among::<E>(tables, p, ids, now)?;
+    for chunk in ids.chunks(TAKE) {
+        let kept = probes.filter(tables, chunk)?;
+        for bytes in tables.records_by_id(E::TABLE, &kept)?.into_iter().flatten() {
+            let record: E::Record = codec::decode(&bytes)?;
+            if p.accepts::<E>(&record, now) && !out.push(p.position::<E>(&record, now), record) {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Streams records in the order of the index of the first sort key, one
+/// run of equal values at a time, until the page is full. A run's ids are
+/// read in ascending order whichever way the runs go (the `id`
+/// tie-breaker is always ascending); with one sort key they stream straight
+/// into the page, with more the run's matches are sorted first.
+fn stream_by_index<E: Entity>(
+    tables: &dyn Tables,
+    p: &Prepared,
+    index: &IndexDef,
+    probes: &Probes,
+    now: Timestamp,
+    out: &mut Collector<'_, E>,
+) -> Result<()> {
+    let reverse = p.descending.first().copied().unwrap_or(false);
+    // The keys a match can have, from conditions on the sort field itself.
+    let (mut start, mut end) = plan::bounds(p.kind, p.filter.as_ref(), index.table);
+    // A cursor's walk resumes at the run holding its position.
+    let cursor = match &p.start {
+        Start::After(position) => position
+            .values
+            .first()
+            .map(|v| (plan::sort_value_key(v).into_bytes(), position.id)),
+        Start::Offset(_) => None,
+    };
+    if let Some((run, _)) = &cursor {
+        if reverse {
+            if let Some(run_end) = crate::keys::prefix_end(run)
+                && end.as_ref().is_none_or(|e| run_end < *e)
+            {
+                end = Some(run_end);
+            }
+        } else if run.as_slice() > start.as_slice() {
+            start = run.clone();
+        }
+    }
+    loop {
+        let Some(first) = tables
+            .keys_in_range(index.table, &start, end.as_deref(), 1, reverse)?
+            .pop()
+        else {
+            return Ok(());
+        };
+        let run = first[..first.len().saturating_sub(8)].to_vec();
+        let run_end = crate::keys::prefix_end(&run);
+        let skip = match &cursor {
+            Some((cursor_run, id)) if *cursor_run == run && p.sort.len() == 1 => *id,
+            _ => 0,
+        };
+        if !stream_run::<E>(
+            tables,
+            p,
+            index,
+            &run,
+            run_end.as_deref(),
+            skip,
+            probes,
+            now,
+            out,
+        )? {
+            return Ok(());
+        }
+        if reverse {
+            end = Some(run);
+        } else {
+            match run_end {
+                Some(e) => start = e,
+                None => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Hands over the matches of one run; false once the page is full.
+#[allow(clippy::too_many_arguments)]
+fn stream_run<E: Entity>(
+    tables: &dyn Tables,
+    p: &Prepared,
+    index: &IndexDef,
+    run: &[u8],
+    run_end: Option<&[u8]>,
+    skip: u64,
+    probes: &Probes,
+    now: Timestamp,
+    out: &mut Collector<'_, E>,
+) -> Result<bool> {
+    let mut from = run.to_vec();
+    from.extend_from_slice(&skip.saturating_add(1).to_be_bytes());
+    if skip == u64::MAX {
+        return Ok(true);
+    }
+    let mut all = Vec::new();
+    loop {
+        let keys = tables.keys_in_range(index.table, &from, run_end, BATCH, false)?;
+        let ids: Vec<u64> = keys.iter().filter_map(|k| trailing_u64(k)).collect();
+        if p.sort.len() == 1 {
+            if !take_batch::<E>(tables, p, &ids, probes, now, out)? {
+                return Ok(false);
+            }
+        } else {
+            all.extend(ids);
+        }
+        match keys.last() {
+            Some(last) if keys.len() == BATCH => {
+                from = last.clone();
+                from.push(0);
+            }
+            _ => break,
+        }
+    }
+    if p.sort.len() == 1 {
+        return Ok(true);
+    }
+    let mut found = matching_among::<E>(tables, p, &all, probes, now)?;
     found.sort_by(|a, b| compare(&a.0, &b.0, &p.descending));
     for (position, record) in found {
         if !out.push(position, record) {
@@ -505,7 +665,10 @@ pub(crate) fn count<E: Entity>(tables: &dyn Tables, p: &Prepared, now: Timestamp
         return Ok(n);
     }
     Ok(match plan::choose(tables, p.kind, Some(filter))? {
-        Driver::Small { ids, .. } => matching_among::<E>(tables, p, &ids, now)?.len() as u64,
+        Driver::Small { ids, .. } => {
+            let probes = Probes::new(p.kind, Some(filter));
+            matching_among::<E>(tables, p, &ids, &probes, now)?.len() as u64
+        }
         Driver::Stream { .. } => scan::<E>(tables, p, now)?.len() as u64,
     })
 }
@@ -535,10 +698,25 @@ pub(crate) fn explain(tables: &dyn Tables, p: &Prepared) -> Result<String> {
             lines.push(format!("candidates: {what}, {} ids", ids.len()));
             lines.push("order: read the candidates and sort them".into());
         }
-        Driver::Stream { why } => {
-            lines.push(format!("candidates: scan {}s ({why})", p.kind));
+        Driver::Stream { why, ordered } => {
+            match (&ordered, p.sort.is_empty()) {
+                (Some(access), true) => lines.push(format!(
+                    "candidates: {} ({why}), streamed in id order",
+                    access.describe()
+                )),
+                _ => lines.push(format!("candidates: scan {}s ({why})", p.kind)),
+            }
+            let probes = Probes::new(p.kind, p.filter.as_ref());
+            if probes.len() > 0 {
+                lines.push(format!(
+                    "probes: {} index checks before reading a record",
+                    probes.len()
+                ));
+            }
             if p.sort.is_empty() {
-                lines.push("order: id, streamed from the record table".into());
+                if ordered.is_none() {
+                    lines.push("order: id, streamed from the record table".into());
+                }
             } else if let Some(index) = plan::sort_index(p.kind, &p.sort) {
                 lines.push(format!(
                     "order: index {}, streamed",

@@ -82,6 +82,15 @@ impl Pattern {
         matches_from(&flat, &folded)
     }
 
+    /// The case-folded text every match starts with, when the pattern is
+    /// exactly "this text, then anything" (`sw`, or `like 'abc%'`).
+    pub fn prefix(&self) -> Option<String> {
+        match self.tokens.as_slice() {
+            [Token::Text(chars), Token::Any] => Some(chars.iter().collect()),
+            _ => None,
+        }
+    }
+
     /// The case-folded literal runs of the pattern (between wildcards):
     /// every matching value contains each of them.
     pub fn literal_runs(&self) -> Vec<String> {
@@ -195,6 +204,15 @@ mod tests {
         assert!(Pattern::ends_with("CE").matches("alice"));
         assert!(!Pattern::ends_with("al").matches("alice"));
         assert!(Pattern::contains("").matches("anything"));
+    }
+
+    #[test]
+    fn prefixes_are_recognised() {
+        assert_eq!(Pattern::like("Ho%").prefix().as_deref(), Some("ho"));
+        assert_eq!(Pattern::starts_with("Ho").prefix().as_deref(), Some("ho"));
+        assert_eq!(Pattern::like("Ho%r").prefix(), None);
+        assert_eq!(Pattern::like("Ho").prefix(), None); // a substring match
+        assert_eq!(Pattern::like("%Ho%").prefix(), None);
     }
 
     #[test]

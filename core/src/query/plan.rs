@@ -10,7 +10,7 @@
 //! sort key, checking each record until the page is full, so page 10,000 of
 //! a cursor walk costs what page 1 costs.
 
-use super::check::{Cmp, Field, Filter, MatchKind, Scalar};
+use super::check::{Cmp, Field, Filter, Scalar};
 use super::index::{
     ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
     trigram_index, trigram_prefix, trigrams,
@@ -23,7 +23,7 @@ use crate::tx::Tables;
 use crate::{EntityKind, Result, Timestamp};
 
 /// Drivers with fewer candidates than this are read whole and sorted.
-pub const SMALL: usize = 2000;
+pub const SMALL: usize = 256;
 
 /// How one conjunct's candidates are found.
 #[derive(Clone)]
@@ -40,6 +40,9 @@ pub enum Access {
         end: Option<Vec<u8>>,
         /// What the range stands for, for explain.
         what: String,
+        /// Whether the range fixes everything but the id, so its ids come
+        /// in ascending order.
+        ordered: bool,
     },
     /// Any of several accesses.
     Union(Vec<Access>),
@@ -49,7 +52,7 @@ pub enum Access {
 }
 
 impl Access {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Access::Range { name, what, .. } => format!("index {name} ({what})"),
             Access::Union(parts) => {
@@ -60,6 +63,59 @@ impl Access {
                 let parts: Vec<String> = parts.iter().map(Access::describe).collect();
                 format!("smallest of [{}]", parts.join(", "))
             }
+        }
+    }
+
+    /// Whether its ids come in ascending order (a union merges them).
+    pub fn is_ordered(&self) -> bool {
+        match self {
+            Access::Range { ordered, .. } => *ordered,
+            Access::Union(parts) => parts.iter().all(Access::is_ordered),
+            Access::AnyOf(_) => false,
+        }
+    }
+
+    /// The next ids above `after`, ascending (up to `limit` of them, or
+    /// fewer where a union's parts must catch up), and whether there are
+    /// no more. Only for ordered accesses.
+    pub fn ids_after(
+        &self,
+        tables: &dyn Tables,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<u64>, bool)> {
+        match self {
+            Access::Range {
+                table, start, end, ..
+            } => {
+                let Some(next) = after.checked_add(1) else {
+                    return Ok((Vec::new(), true));
+                };
+                let mut from = start.clone();
+                from.extend_from_slice(&next.to_be_bytes());
+                let keys = tables.keys_in_range(*table, &from, end.as_deref(), limit, false)?;
+                let done = keys.len() < limit;
+                Ok((keys.iter().filter_map(|k| trailing_u64(k)).collect(), done))
+            }
+            Access::Union(parts) => {
+                let mut all = Vec::new();
+                // Ids above the smallest last id of a part that has more are not final yet.
+                let mut bound: Option<u64> = None;
+                for part in parts {
+                    let (ids, done) = part.ids_after(tables, after, limit)?;
+                    if !done && let Some(&last) = ids.last() {
+                        bound = Some(bound.map_or(last, |b| b.min(last)));
+                    }
+                    all.extend(ids);
+                }
+                all.sort_unstable();
+                all.dedup();
+                if let Some(bound) = bound {
+                    all.retain(|&id| id <= bound);
+                }
+                Ok((all, bound.is_none()))
+            }
+            Access::AnyOf(_) => Err(crate::Error::storage("an unordered access was streamed")),
         }
     }
 
@@ -126,6 +182,7 @@ fn range(def: &IndexDef, start: Key, end: Option<Vec<u8>>, what: String) -> Acce
         start: start.into_bytes(),
         end,
         what,
+        ordered: false,
     }
 }
 
@@ -136,6 +193,7 @@ fn range_bytes(def: &IndexDef, start: Vec<u8>, end: Option<Vec<u8>>, what: Strin
         start,
         end,
         what,
+        ordered: false,
     }
 }
 
@@ -143,6 +201,19 @@ fn range_bytes(def: &IndexDef, start: Vec<u8>, end: Option<Vec<u8>>, what: Strin
 fn prefix(def: &IndexDef, prefix: Key, what: String) -> Access {
     let end = prefix_end(prefix.bytes());
     range(def, prefix, end, what)
+}
+
+/// The keys of one whole value (everything but the id): ids ascending.
+fn point(def: &IndexDef, prefix: Key, what: String) -> Access {
+    let end = prefix_end(prefix.bytes());
+    Access::Range {
+        table: def.table,
+        name: redb::TableHandle::name(&def.table).to_owned(),
+        start: prefix.into_bytes(),
+        end,
+        what,
+        ordered: true,
+    }
 }
 
 /// The key part of a typed literal in an index of a field of type `ty`.
@@ -169,17 +240,16 @@ pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
         Filter::Search(terms) => search_access(kind, terms),
         Filter::Match {
             field: Field::Def(def),
-            kind: match_kind,
             pattern,
+            ..
         } => {
-            if *match_kind == MatchKind::StartsWith
-                && let Some(index) = index_of(kind, def.name)
-                && let [run] = pattern.literal_runs().as_slice()
+            if let Some(index) = index_of(kind, def.name)
+                && let Some(start) = pattern.prefix()
             {
                 return Some(prefix(
                     index,
-                    Key::new().byte(PRESENT).str_prefix(run),
-                    format!("{} sw {run:?}", def.name),
+                    Key::new().byte(PRESENT).str_prefix(&start),
+                    format!("{} starts with {start:?}", def.name),
                 ));
             }
             trigram_access(kind, def.name, &pattern.literal_runs())
@@ -220,7 +290,10 @@ pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
             let after_present = prefix_end(present.bytes());
             let after_key = prefix_end(key.bytes());
             match op {
-                Cmp::Eq => Some(prefix(index, key, what)),
+                Cmp::Eq if matches!(def.ty, FieldType::Str | FieldType::Strs) => {
+                    Some(prefix(index, key, what))
+                }
+                Cmp::Eq => Some(point(index, key, what)),
                 Cmp::Ne => None,
                 Cmp::Lt => Some(range(index, present, Some(key.into_bytes()), what)),
                 Cmp::Le => Some(range(index, present, after_key, what)),
@@ -237,7 +310,12 @@ pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
             let mut parts = Vec::new();
             for value in values {
                 let key = literal_key(def.ty, value)?;
-                parts.push(prefix(index, key, format!("{} = {value:?}", def.name)));
+                let what = format!("{} = {value:?}", def.name);
+                parts.push(if matches!(def.ty, FieldType::Str | FieldType::Strs) {
+                    prefix(index, key, what)
+                } else {
+                    point(index, key, what)
+                });
             }
             if *null {
                 parts.push(prefix(
@@ -295,6 +373,7 @@ fn trigram_choice(table: MultiTable, names: &[&str], fields: &[usize], grams: &[
                             start: start.into_bytes(),
                             end,
                             what: format!("{} trigram {g:?}", names[f]),
+                            ordered: true,
                         }
                     })
                     .collect(),
@@ -313,7 +392,6 @@ fn conjuncts(filter: &Filter) -> Vec<&Filter> {
 }
 
 /// The chosen way to find candidates.
-#[derive(Debug)]
 pub enum Driver {
     /// Few enough candidates to read whole: these ids, ascending.
     Small {
@@ -322,10 +400,13 @@ pub enum Driver {
         /// What found them.
         what: String,
     },
-    /// Every record, streamed.
+    /// Too many candidates to read whole: stream them.
     Stream {
         /// Why no index narrowed the search.
         why: String,
+        /// An index whose ids come in ascending order and hold every match,
+        /// to stream in id order instead of the whole record table.
+        ordered: Option<Access>,
     },
 }
 
@@ -334,10 +415,12 @@ pub fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) ->
     let Some(filter) = filter else {
         return Ok(Driver::Stream {
             why: "no filter".into(),
+            ordered: None,
         });
     };
     let mut best: Option<(Vec<u64>, String)> = None;
     let mut seen_large = Vec::new();
+    let mut ordered = None;
     for conjunct in conjuncts(filter) {
         let Some(access) = access(kind, conjunct) else {
             continue;
@@ -346,6 +429,9 @@ pub fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) ->
             let (ids, complete) = candidate.ids(tables, SMALL)?;
             if !complete {
                 seen_large.push(candidate.describe());
+                if ordered.is_none() && candidate.is_ordered() {
+                    ordered = Some(candidate);
+                }
                 continue;
             }
             if best.as_ref().is_none_or(|(b, _)| ids.len() < b.len()) {
@@ -357,14 +443,70 @@ pub fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) ->
         Some((ids, what)) => Driver::Small { ids, what },
         None if seen_large.is_empty() => Driver::Stream {
             why: "no indexed condition".into(),
+            ordered: None,
         },
         None => Driver::Stream {
             why: format!(
                 "every index matches {SMALL} or more: {}",
                 seen_large.join(", ")
             ),
+            ordered,
         },
     })
+}
+
+/// The tightest key range a conjunct puts on `table` (an index the page
+/// streams in order), so the stream can start and stop there.
+pub fn bounds(
+    kind: EntityKind,
+    filter: Option<&Filter>,
+    table: MultiTable,
+) -> (Vec<u8>, Option<Vec<u8>>) {
+    let table_name = redb::TableHandle::name(&table);
+    let mut start: Vec<u8> = Vec::new();
+    let mut end: Option<Vec<u8>> = None;
+    for conjunct in filter.map(conjuncts).unwrap_or_default() {
+        if let Some(Access::Range {
+            name,
+            start: s,
+            end: e,
+            ..
+        }) = access(kind, conjunct)
+            && name == table_name
+        {
+            if s > start {
+                start = s;
+            }
+            if let Some(e) = e
+                && end.as_ref().is_none_or(|cur| e < *cur)
+            {
+                end = Some(e);
+            }
+        }
+    }
+    (start, end)
+}
+
+/// Conditions a record must meet that its id can be checked against in an
+/// index without reading the record: `field = value` on indexed fields whose
+/// keys hold the whole value (not strings, whose keys also hold the exact
+/// spelling). Each is a key prefix to which the id is appended.
+pub fn probes(kind: EntityKind, filter: Option<&Filter>) -> Vec<(MultiTable, Vec<u8>)> {
+    let mut out = Vec::new();
+    for conjunct in filter.map(conjuncts).unwrap_or_default() {
+        if let Filter::Cmp {
+            field: Field::Def(def),
+            op: Cmp::Eq,
+            value,
+        } = conjunct
+            && !matches!(def.ty, FieldType::Str | FieldType::Strs)
+            && let Some(index) = index_of(kind, def.name)
+            && let Some(key) = literal_key(def.ty, value)
+        {
+            out.push((index.table, key.into_bytes()));
+        }
+    }
+    out
 }
 
 /// The index that yields records in the order of the first sort key, if any.
@@ -404,11 +546,7 @@ pub fn exact_count(tables: &dyn Tables, kind: EntityKind, filter: &Filter) -> Re
                 .all(|(i, v)| !values[..i].contains(v));
             (field, distinct)
         }
-        Filter::Match {
-            field,
-            kind: MatchKind::StartsWith,
-            ..
-        } => (field, true),
+        Filter::Match { field, pattern, .. } => (field, pattern.prefix().is_some()),
         _ => return Ok(None),
     };
     let Field::Def(def) = field else {
