@@ -552,11 +552,11 @@ pub fn exact_count(tables: &dyn Tables, kind: EntityKind, filter: &Filter) -> Re
     let Field::Def(def) = field else {
         return Ok(None);
     };
-    // A list field puts one key per element: only equality counts each record once.
-    let scalar = def.ty.sortable()
-        || (matches!(filter, Filter::Cmp { op: Cmp::Eq, .. })
-            && index_of(kind, def.name).is_some());
-    if !exact || !scalar {
+    // Only an ordered index of the field itself answers exactly; a list
+    // field puts one key per element, so only equality counts each record once.
+    let indexed = index_of(kind, def.name).is_some();
+    let scalar = def.ty.sortable() || matches!(filter, Filter::Cmp { op: Cmp::Eq, .. });
+    if !exact || !scalar || !indexed {
         return Ok(None);
     }
     let Some(access) = access(kind, filter) else {
