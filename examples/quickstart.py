@@ -77,6 +77,18 @@ def main(path: Path) -> None:
         except rosterdb.InUseError as e:
             print(f"role still held by {e.count} users")
 
+        page = store.users.list(where="enabled = true", sort="lastName:desc",
+                                fields=["username", "lastName"], page_size=2, with_total=True)
+        print(f"enabled users by last name, descending (page 1, {page.total} in all):",
+              [u["username"] for u in page])
+        rest = store.users.list(cursor=page.next_cursor)
+        print("page 2:", [u["username"] for u in rest])
+        print("support staff:", [u["username"] for u in store.users.iter(
+            filters={"roles": support["id"]})])
+        print("search 'ada':", [u["email"] for u in store.users.list(search="ada")])
+        print("plan for lastName like 'Ho%':")
+        print("  " + store.users.explain(filters={"lastName": "like:Ho%"}).replace("\n", "\n  "))
+
         created = store.clients.create({
             "name": "warehouse-export",
             "description": "Nightly export to the data warehouse",
