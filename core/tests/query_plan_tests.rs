@@ -330,3 +330,63 @@ fn a_cursor_walk_survives_writes_between_pages() {
         "every unchanged record exactly once, in order"
     );
 }
+
+fn cursor_error(result: rosterdb::Result<rosterdb::Page<impl std::fmt::Debug>>) -> String {
+    match result {
+        Err(rosterdb::Error::InvalidQuery { field: Some(f), .. }) => f,
+        other => panic!("expected InvalidQuery, got {other:?}"),
+    }
+}
+
+#[test]
+fn cursors_continue_only_their_own_query() {
+    let s = small_store();
+    let q = Query::parse("enabled = true")
+        .unwrap()
+        .sort("lastName")
+        .page(1, 3);
+    let page = s.users().list(&q).unwrap();
+    let cursor = page.next_cursor.clone().unwrap();
+    // Another collection, another query, an edited token: refused.
+    assert_eq!(
+        cursor_error(s.roles().list(&Query::all().cursor(&cursor))),
+        "cursor"
+    );
+    assert_eq!(
+        cursor_error(s.clients().list(&Query::all().cursor(&cursor))),
+        "cursor"
+    );
+    let other = Query::parse("enabled = false").unwrap().cursor(&cursor);
+    assert_eq!(cursor_error(s.users().list(&other)), "cursor");
+    let resorted = Query::parse("enabled = true")
+        .unwrap()
+        .sort("email")
+        .cursor(&cursor);
+    assert_eq!(cursor_error(s.users().list(&resorted)), "cursor");
+    let mut edited: Vec<char> = cursor.chars().collect();
+    let last = edited.len() - 5;
+    edited[last] = if edited[last] == 'x' { 'y' } else { 'x' };
+    let edited: String = edited.into_iter().collect();
+    assert_eq!(
+        cursor_error(s.users().list(&Query::all().cursor(&edited))),
+        "cursor"
+    );
+    // The same query, or none, continues; the page size may change.
+    let same = s
+        .users()
+        .list(
+            &Query::parse("enabled = true")
+                .unwrap()
+                .sort("lastName")
+                .cursor(&cursor),
+        )
+        .unwrap();
+    let bare = s.users().list(&Query::all().cursor(&cursor)).unwrap();
+    assert_eq!(same, bare);
+    let bigger = s
+        .users()
+        .list(&Query::from_params(&[("cursor", cursor.as_str()), ("pageSize", "50")]).unwrap())
+        .unwrap();
+    assert_eq!(bigger.items[..3], bare.items[..]);
+    assert!(bigger.next_cursor.is_none());
+}
