@@ -11,6 +11,8 @@
 //! - timestamps are RFC 3339 UTC strings with milliseconds ([`Timestamp`]);
 //! - free-form JSON (`attributes`, whole documents) crosses as a string
 //!   ([`JsonObject`], or `String` for the `*_json` entry points);
+//! - a query is a [`ListQuery`] record, turned into the core's parameter
+//!   form; pages come back as records ([`UserPage`], …) or as JSON text;
 //! - passwords and client secrets travel in a [`Secret`] object, whose
 //!   `toString()`/`description` never shows the value;
 //! - a panic in Rust is caught at the boundary and reported as
@@ -23,12 +25,14 @@ mod convert;
 mod documents;
 mod error;
 mod inputs;
+mod query;
 mod store;
 mod values;
 
 pub use documents::{Change, Client, CreatedClient, ExternalId, Role, User};
 pub use error::{FieldError, RosterError};
 pub use inputs::{NewClient, NewRole, NewUser, StoreOptions};
+pub use query::{ClientPage, ListQuery, RolePage, UserPage};
 pub use store::RosterStore;
 pub use values::{ChangeOp, EntityKind, JsonObject, Secret, Timestamp};
 

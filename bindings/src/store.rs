@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use crate::error::guard;
 use crate::inputs::json_document;
+use crate::query::PageDoc;
 use crate::{
-    Change, Client, CreatedClient, NewClient, NewRole, NewUser, Role, RosterError, StoreOptions,
-    User,
+    Change, Client, ClientPage, CreatedClient, EntityKind, ListQuery, NewClient, NewRole, NewUser,
+    Role, RolePage, RosterError, StoreOptions, User, UserPage,
 };
 
 /// An open rosterdb store: users, roles and app-clients in one file.
@@ -31,6 +32,26 @@ fn out<T, U: From<T>>(result: rosterdb::Result<T>) -> Result<U, RosterError> {
 struct CreatedClientDoc<'a> {
     client: &'a rosterdb::Client,
     secret: &'a str,
+}
+
+/// Evaluates `$body` with `$c` bound to the core's collection of `$entity`.
+macro_rules! with_collection {
+    ($store:expr, $entity:expr, |$c:ident| $body:expr) => {
+        match $entity {
+            EntityKind::User => {
+                let $c = $store.users();
+                $body
+            }
+            EntityKind::Role => {
+                let $c = $store.roles();
+                $body
+            }
+            EntityKind::Client => {
+                let $c = $store.clients();
+                $body
+            }
+        }
+    };
 }
 
 /// A document as compact JSON text.
@@ -198,6 +219,65 @@ impl RosterStore {
             let limit = usize::try_from(limit).unwrap_or(usize::MAX);
             let changes = self.store.changes(after, limit)?;
             Ok(changes.into_iter().map(Change::from).collect())
+        })
+    }
+
+    /// One page of the users matching `query`, as records. A query with
+    /// `fields` is `InvalidQuery` on `fields`: use `listJson` for a projection.
+    #[uniffi::method(default(query))]
+    pub fn list_users(&self, query: ListQuery) -> Result<UserPage, RosterError> {
+        guard(|| out(self.store.users().list(&query.to_typed_query()?)))
+    }
+
+    /// One page of the roles matching `query`, as records (no `fields`).
+    #[uniffi::method(default(query))]
+    pub fn list_roles(&self, query: ListQuery) -> Result<RolePage, RosterError> {
+        guard(|| out(self.store.roles().list(&query.to_typed_query()?)))
+    }
+
+    /// One page of the clients matching `query`, as records (no `fields`).
+    #[uniffi::method(default(query))]
+    pub fn list_clients(&self, query: ListQuery) -> Result<ClientPage, RosterError> {
+        guard(|| out(self.store.clients().list(&query.to_typed_query()?)))
+    }
+
+    /// One page of the records of `entity` matching `query`, as the JSON
+    /// text `{"items": […], "total": n or null, "nextCursor": "…" or null}`;
+    /// the items are the camelCase documents, projected to `fields` when given.
+    #[uniffi::method(default(query))]
+    pub fn list_json(&self, entity: EntityKind, query: ListQuery) -> Result<String, RosterError> {
+        guard(|| {
+            let query = query.to_query()?;
+            let page = with_collection!(self.store, entity, |c| PageDoc::new(c.list(&query)?)?);
+            to_json(&page)
+        })
+    }
+
+    /// How many records of `entity` match `query` (its paging is ignored).
+    #[uniffi::method(default(query))]
+    pub fn count(&self, entity: EntityKind, query: ListQuery) -> Result<u64, RosterError> {
+        guard(|| {
+            let query = query.to_query()?;
+            Ok(with_collection!(self.store, entity, |c| c.count(&query)?))
+        })
+    }
+
+    /// Whether any record of `entity` matches `query`.
+    #[uniffi::method(default(query))]
+    pub fn exists(&self, entity: EntityKind, query: ListQuery) -> Result<bool, RosterError> {
+        guard(|| {
+            let query = query.to_query()?;
+            Ok(with_collection!(self.store, entity, |c| c.exists(&query)?))
+        })
+    }
+
+    /// How `query` would run on the records of `entity`, as text: the
+    /// index or scan that finds the candidates, the order, the checks left.
+    #[uniffi::method(default(query))]
+    pub fn explain(&self, entity: EntityKind, query: ListQuery) -> Result<String, RosterError> {
+        guard(|| {
+            let query = query.to_query()?;
+            Ok(with_collection!(self.store, entity, |c| c.explain(&query)?))
         })
     }
 }

@@ -129,7 +129,7 @@ impl NewClient {
 
 /// The stored form of a client.
 #[doc(hidden)]
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientRecord {
     pub(crate) id: u64,
     pub(crate) client_id: String,
@@ -254,6 +254,41 @@ impl crate::query::schema::Queryable for ClientRecord {
             "lastUsedAt" => V::opt_time(self.last_used_at),
             "version" => V::Int(self.version),
             _ => V::Absent,
+        }
+    }
+}
+
+impl crate::update::Editable for Client {
+    type New = NewClient;
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "clientId",
+        "createdAt",
+        "updatedAt",
+        "lastUsedAt",
+        "version",
+    ];
+
+    fn parse(doc: &Value) -> Result<NewClient> {
+        NewClient::from_json(doc)
+    }
+
+    fn tenant_of(new: &NewClient) -> Option<&str> {
+        new.tenant.as_deref()
+    }
+
+    fn rebuild(old: &ClientRecord, new: NewClient, _password_hash: Option<String>) -> ClientRecord {
+        ClientRecord {
+            updated_at: old.updated_at,
+            last_used_at: old.last_used_at,
+            version: old.version,
+            ..ClientRecord::create(
+                new,
+                old.id,
+                old.client_id.clone(),
+                old.secret_hash.clone(),
+                old.created_at,
+            )
         }
     }
 }

@@ -11,10 +11,12 @@ use crate::query::exec::{self, Page};
 use crate::role::RoleRecord;
 use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
 use crate::tx::{ReadContext, WriteContext, WriteTx};
+use crate::update::{self, Change, Editable};
 use crate::user::{UserRecord, external_key, folded_key};
 use crate::{
     Client, CreatedClient, Error, NewClient, NewRole, NewUser, Result, Role, Timestamp, User,
 };
+use serde_json::Value;
 
 /// The records of one kind `E`, reached through `C`: a [`crate::Store`], a
 /// [`crate::WriteTx`] or a [`crate::ReadTx`].
@@ -66,6 +68,34 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     pub fn explain(&self, query: &Query) -> Result<String> {
         let p = query.prepare(E::KIND, None)?;
         self.ctx.with_tables(|t| exec::explain(t, &p))
+    }
+}
+
+impl<C: WriteContext, E: Editable> Collection<'_, C, E>
+where
+    E::Record: PartialEq,
+{
+    /// Applies an RFC 6902 JSON Patch (an array of operations) to the
+    /// record's document: all operations or none. Operations on read-only
+    /// fields fail (a `test` may read them); `add`/`replace` of `/password`
+    /// sets the password. With `expected_version`, a record of another
+    /// version is `VersionConflict` and nothing changes.
+    pub fn patch(&self, id: u64, ops: &Value, expected_version: Option<u64>) -> Result<E> {
+        self.ctx
+            .with_write(|tx| update::update::<E>(tx, id, Change::Patch(ops), expected_version))
+    }
+
+    /// Applies an RFC 7396 merge patch: `null` removes an optional field.
+    pub fn merge(&self, id: u64, partial: &Value, expected_version: Option<u64>) -> Result<E> {
+        self.ctx
+            .with_write(|tx| update::update::<E>(tx, id, Change::Merge(partial), expected_version))
+    }
+
+    /// Replaces the writable fields (PUT): absent optional fields are
+    /// cleared; the tenant and the password are kept unless given.
+    pub fn replace(&self, id: u64, doc: &Value, expected_version: Option<u64>) -> Result<E> {
+        self.ctx
+            .with_write(|tx| update::update::<E>(tx, id, Change::Replace(doc), expected_version))
     }
 }
 

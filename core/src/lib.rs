@@ -40,6 +40,7 @@ mod secret;
 mod store;
 mod time;
 mod tx;
+mod update;
 mod user;
 
 pub use changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
@@ -54,6 +55,7 @@ pub use secret::Secret;
 pub use store::{Options, Store};
 pub use time::Timestamp;
 pub use tx::{Context, ReadContext, ReadTx, WriteContext, WriteTx};
+pub use update::Editable;
 pub use user::{ExternalId, NewUser, User};
 
 /// The README's code blocks, compiled and run as doctests.

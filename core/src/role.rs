@@ -101,7 +101,7 @@ pub(crate) fn normalize_ids(mut ids: Vec<u64>) -> Vec<u64> {
 
 /// The stored form of a role.
 #[doc(hidden)]
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleRecord {
     pub(crate) id: u64,
     pub(crate) name: String,
@@ -195,6 +195,27 @@ impl crate::query::schema::Queryable for RoleRecord {
             "updatedAt" => V::Time(self.updated_at),
             "version" => V::Int(self.version),
             _ => V::Absent,
+        }
+    }
+}
+
+impl crate::update::Editable for Role {
+    type New = NewRole;
+    const READ_ONLY: &'static [&'static str] = &["id", "createdAt", "updatedAt", "version"];
+
+    fn parse(doc: &Value) -> Result<NewRole> {
+        NewRole::from_json(doc)
+    }
+
+    fn tenant_of(new: &NewRole) -> Option<&str> {
+        new.tenant.as_deref()
+    }
+
+    fn rebuild(old: &RoleRecord, new: NewRole, _password_hash: Option<String>) -> RoleRecord {
+        RoleRecord {
+            updated_at: old.updated_at,
+            version: old.version,
+            ..RoleRecord::create(new, old.id, old.created_at)
         }
     }
 }

@@ -251,7 +251,7 @@ fn external_ids(f: &mut Fields<'_>) -> Vec<ExternalId> {
 
 /// The stored form of a user.
 #[doc(hidden)]
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
     pub(crate) id: u64,
     pub(crate) username: String,
@@ -434,5 +434,51 @@ impl crate::query::schema::Queryable for UserRecord {
 
     fn attributes(&self) -> Option<&crate::json::Json> {
         Some(&self.attributes)
+    }
+}
+
+impl crate::update::Editable for User {
+    type New = NewUser;
+    const READ_ONLY: &'static [&'static str] = &[
+        "id",
+        "createdAt",
+        "updatedAt",
+        "lastLoginAt",
+        "lockedUntil",
+        "hasPassword",
+        "version",
+    ];
+
+    fn parse(doc: &Value) -> Result<NewUser> {
+        NewUser::from_json(doc)
+    }
+
+    fn tenant_of(new: &NewUser) -> Option<&str> {
+        new.tenant.as_deref()
+    }
+
+    fn take_password(new: &mut NewUser) -> Option<Secret> {
+        new.password.take()
+    }
+
+    fn rebuild(old: &UserRecord, mut new: NewUser, password_hash: Option<String>) -> UserRecord {
+        let hash = password_hash
+            .or_else(|| new.password_hash.take())
+            .or_else(|| old.password_hash.clone());
+        UserRecord::create(new, old.id, hash, old.created_at).keeping(old)
+    }
+}
+
+impl UserRecord {
+    /// This record with the store-kept fields of `old`.
+    fn keeping(self, old: &UserRecord) -> UserRecord {
+        UserRecord {
+            updated_at: old.updated_at,
+            last_login_at: old.last_login_at,
+            locked_until: old.locked_until,
+            failed_logins: old.failed_logins,
+            version: old.version,
+            ..self
+        }
     }
 }

@@ -1,5 +1,6 @@
-// The language-neutral validation vectors of tests/vectors/validation.json
-// (see tests/vectors/README.md), run through the JSON entry points.
+// The language-neutral vectors of tests/vectors/ (see tests/vectors/README.md):
+// validation.json here, through the JSON entry points, and queries.json
+// (QueryVectors.kt).
 package rosterdb.tests
 
 import java.nio.file.Files
@@ -11,35 +12,49 @@ import rosterdb.RosterException
 private const val MIN_CASES = 80
 
 /** The vector folder: `ROSTERDB_VECTORS`, or `tests/vectors` of the working directory. */
-private fun vectorDir(): Path =
+fun vectorDir(): Path =
     Path.of(System.getenv("ROSTERDB_VECTORS") ?: "tests/vectors")
+
+/** A vector file, read: its whole object, after checking its description and that it has more than [minCases] cases. */
+fun readVectors(file: String, minCases: Int): Map<*, *> {
+    val vectors = Json.parse(Files.readString(vectorDir().resolve(file))) as Map<*, *>
+    assertTrue((vectors["description"] as? String).orEmpty().isNotEmpty(), "$file needs a description")
+    val cases = vectors["cases"] as List<*>
+    assertTrue(cases.size > minCases, "$file has only ${cases.size} cases")
+    return vectors
+}
+
+/**
+ * Runs [run] on every case of [vectors], which returns what went wrong or
+ * null; throws listing every failure, duplicate case names included.
+ */
+fun runEachCase(file: String, vectors: Map<*, *>, run: (Map<*, *>) -> String?) {
+    val cases = vectors["cases"] as List<*>
+    val names = HashSet<String>()
+    val failures = mutableListOf<String>()
+    for ((i, raw) in cases.withIndex()) {
+        val case = raw as Map<*, *>
+        val name = case["name"] as? String ?: "case #$i"
+        if (!names.add(name)) failures += "$name: duplicate case name"
+        try {
+            run(case)?.let { failures += "$name: $it" }
+        } catch (e: Exception) {
+            failures += "$name: $e"
+        }
+    }
+    if (failures.isNotEmpty()) {
+        throw AssertionError("${failures.size} of ${cases.size} cases of $file failed:\n  " + failures.joinToString("\n  "))
+    }
+}
 
 fun vectorTests() = Suite("vectors").apply {
     test("validation.json: every case passes") {
-        val file = vectorDir().resolve("validation.json")
-        val vectors = Json.parse(Files.readString(file)) as Map<*, *>
-        assertTrue((vectors["description"] as? String).orEmpty().isNotEmpty(), "a description is needed")
-        val cases = vectors["cases"] as List<*>
-        assertTrue(cases.size > MIN_CASES, "validation.json has only ${cases.size} cases")
-        val names = HashSet<String>()
-        val failures = mutableListOf<String>()
-        for ((i, raw) in cases.withIndex()) {
-            val case = raw as Map<*, *>
-            val name = case["name"] as? String ?: "case #$i"
-            if (!names.add(name)) failures += "$name: duplicate case name"
-            try {
-                runCase(case)?.let { failures += "$name: $it" }
-            } catch (e: Exception) {
-                failures += "$name: $e"
-            }
-        }
-        if (failures.isNotEmpty()) {
-            throw AssertionError(
-                "${failures.size} of ${cases.size} validation vectors failed:\n  " + failures.joinToString("\n  "),
-            )
-        }
-        println("     ran ${cases.size} validation vectors")
+        val vectors = readVectors("validation.json", MIN_CASES)
+        runEachCase("validation.json", vectors, ::runCase)
+        println("     ran ${(vectors["cases"] as List<*>).size} validation vectors")
     }
+
+    test("queries.json: every case passes or is skipped") { runQueryVectors() }
 }
 
 /** Runs one case in a fresh store; returns what went wrong, or null. */

@@ -1,0 +1,246 @@
+//! Queries (SPEC §3): the `ListQuery` record, which becomes the core's
+//! parameter form, and the pages the store returns.
+//!
+//! The conversion is the one the Python binding makes of its keyword
+//! arguments: every field becomes (name, value) pairs for
+//! `rosterdb::Query::from_params`, and the core checks and runs them.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::{Client, Role, RosterError, User};
+
+/// What to list, count, test or explain (SPEC §3). Every field has a
+/// default, so `ListQuery()` is every record, first page (100), by id.
+///
+/// Each field is one parameter of the parameter form (SPEC §3.1), and the
+/// core checks them all: a bad value is `InvalidQuery` naming the parameter,
+/// or the position in `filter`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
+pub struct ListQuery {
+    /// An expression (SPEC §3.2), e.g. `enabled = true and lastName sw 'ho'`;
+    /// the parameter `where`, a reserved word in Swift.
+    #[uniffi(default = None)]
+    pub filter: Option<String>,
+    /// Free text: every whitespace-separated term must occur in a searchable field.
+    #[uniffi(default = None)]
+    pub search: Option<String>,
+    /// Field filters in the parameter form, name to value: `"enabled" to "true"`,
+    /// `"lastName" to "like:Ho%"`, `"roles" to "in:1,2"`; `filter[name]` is
+    /// an alias of `name`. Filters are ANDed with each other and with `filter`.
+    #[uniffi(default)]
+    pub filters: HashMap<String, String>,
+    /// Sort keys, each a field optionally suffixed `:asc` or `:desc`; `id`
+    /// is always the final tie-breaker.
+    #[uniffi(default = [])]
+    pub sort: Vec<String>,
+    /// Top-level fields to return (`id` is always included). Only the
+    /// `listJson` call can return a projection: typed lists refuse it.
+    #[uniffi(default = [])]
+    pub fields: Vec<String>,
+    /// The page (from 1), with `pageSize`.
+    #[uniffi(default = None)]
+    pub page: Option<u64>,
+    /// Items per page, 1–1000 (default 100); also the size of a cursor's page.
+    #[uniffi(default = None)]
+    pub page_size: Option<u32>,
+    /// Matches to skip, with `limit`; not with `page` or `pageSize`.
+    #[uniffi(default = None)]
+    pub offset: Option<u64>,
+    /// Items per page, 1–1000, with `offset`; also the size of a cursor's page.
+    #[uniffi(default = None)]
+    pub limit: Option<u32>,
+    /// A previous page's `nextCursor`: the page after it, of the same
+    /// query. Other fields may come with it only unchanged (`pageSize` and
+    /// `limit` excepted); not with `page` or `offset`.
+    #[uniffi(default = None)]
+    pub cursor: Option<String>,
+    /// Also count every match into the page's `total`.
+    #[uniffi(default = false)]
+    pub with_total: bool,
+}
+
+impl ListQuery {
+    /// The query's parameters, in the order the Python binding passes them:
+    /// `where`, `search`, the filters (by name, so that the first error
+    /// reported does not depend on a hash map's order), `sort`, `fields`,
+    /// `page`, `pageSize`, `offset`, `limit`, `cursor`, `withTotal`.
+    fn params<'a>(&'a self) -> Vec<(&'a str, String)> {
+        let mut params = Vec::new();
+        let mut text = |name: &'a str, value: Option<String>| {
+            if let Some(value) = value {
+                params.push((name, value));
+            }
+        };
+        text("where", self.filter.clone());
+        text("search", self.search.clone());
+        let mut filters: Vec<_> = self.filters.iter().collect();
+        filters.sort();
+        for (name, value) in filters {
+            text(name, Some(value.clone()));
+        }
+        let list = |items: &[String]| Some(items.join(",")).filter(|_| !items.is_empty());
+        text("sort", list(&self.sort));
+        text("fields", list(&self.fields));
+        text("page", self.page.map(|n| n.to_string()));
+        text("pageSize", self.page_size.map(|n| n.to_string()));
+        text("offset", self.offset.map(|n| n.to_string()));
+        text("limit", self.limit.map(|n| n.to_string()));
+        text("cursor", self.cursor.clone());
+        text("withTotal", self.with_total.then(|| "true".to_owned()));
+        params
+    }
+
+    /// The core's query.
+    pub(crate) fn to_query(&self) -> Result<rosterdb::Query, RosterError> {
+        Ok(rosterdb::Query::from_params(&self.params())?)
+    }
+
+    /// The core's query for a typed list, which holds whole records: a
+    /// projection (`fields`) is `InvalidQuery` on `fields`.
+    pub(crate) fn to_typed_query(&self) -> Result<rosterdb::Query, RosterError> {
+        let query = self.to_query()?;
+        if query.raw().fields.is_some() {
+            return Err(RosterError::InvalidQuery {
+                reason: "a typed page holds whole records; list with listJson to select fields"
+                    .into(),
+                position: None,
+                field: Some("fields".into()),
+            });
+        }
+        Ok(query)
+    }
+}
+
+/// Declares the typed page record of one kind and its conversion from the core's page.
+macro_rules! page_records {
+    ($($(#[$attr:meta])* $page:ident of $doc:ident;)+) => {$(
+        $(#[$attr])*
+        #[derive(Clone, Debug, PartialEq, uniffi::Record)]
+        pub struct $page {
+            /// The records of the page, in order; whole records (typed lists
+            /// refuse `fields`).
+            pub items: Vec<$doc>,
+            /// The number of all matches, when the query set `withTotal`.
+            pub total: Option<u64>,
+            /// The `cursor` of the next page; `null`/`nil` on the last page.
+            pub next_cursor: Option<String>,
+        }
+
+        impl From<rosterdb::Page<rosterdb::$doc>> for $page {
+            fn from(page: rosterdb::Page<rosterdb::$doc>) -> Self {
+                $page {
+                    items: page.items.into_iter().map(Into::into).collect(),
+                    total: page.total,
+                    next_cursor: page.next_cursor,
+                }
+            }
+        }
+    )+};
+}
+
+page_records! {
+    /// One page of users, as `listUsers` returns it.
+    UserPage of User;
+    /// One page of roles, as `listRoles` returns it.
+    RolePage of Role;
+    /// One page of app-clients, as `listClients` returns it.
+    ClientPage of Client;
+}
+
+/// A page as the JSON document `listJson` returns.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PageDoc {
+    items: Vec<Value>,
+    total: Option<u64>,
+    next_cursor: Option<String>,
+}
+
+impl PageDoc {
+    /// The page with its documents projected to the query's `fields`.
+    pub(crate) fn new<E: serde::Serialize>(
+        page: rosterdb::Page<E>,
+    ) -> Result<PageDoc, RosterError> {
+        Ok(PageDoc {
+            items: page.items_json()?,
+            total: page.total,
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_becomes_its_parameter_in_order() {
+        let query = ListQuery {
+            filter: Some("enabled = true".into()),
+            search: Some("ann".into()),
+            filters: HashMap::from([
+                ("lastName".into(), "like:Ho%".into()),
+                ("filter[email]".into(), "a@b.io".into()),
+            ]),
+            sort: vec!["lastName".into(), "firstName:desc".into()],
+            fields: vec!["id".into(), "username".into()],
+            page: Some(2),
+            page_size: Some(50),
+            offset: Some(0),
+            limit: Some(10),
+            cursor: Some("c".into()),
+            with_total: true,
+        };
+        let expected = [
+            ("where", "enabled = true"),
+            ("search", "ann"),
+            ("filter[email]", "a@b.io"),
+            ("lastName", "like:Ho%"),
+            ("sort", "lastName,firstName:desc"),
+            ("fields", "id,username"),
+            ("page", "2"),
+            ("pageSize", "50"),
+            ("offset", "0"),
+            ("limit", "10"),
+            ("cursor", "c"),
+            ("withTotal", "true"),
+        ];
+        let params = query.params();
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(params, expected);
+    }
+
+    #[test]
+    fn defaults_give_no_parameters() {
+        assert!(ListQuery::default().params().is_empty());
+        assert_eq!(
+            ListQuery::default().to_query().unwrap(),
+            rosterdb::Query::all()
+        );
+    }
+
+    #[test]
+    fn typed_lists_refuse_a_projection() {
+        let query = ListQuery {
+            fields: vec!["username".into()],
+            ..ListQuery::default()
+        };
+        assert!(query.to_query().is_ok());
+        match query.to_typed_query() {
+            Err(RosterError::InvalidQuery {
+                field, position, ..
+            }) => assert_eq!((field.as_deref(), position), (Some("fields"), None)),
+            other => panic!("expected InvalidQuery on fields, got {other:?}"),
+        }
+        let blank = ListQuery {
+            fields: vec![" ".into()],
+            ..ListQuery::default()
+        };
+        assert!(
+            blank.to_typed_query().is_ok(),
+            "blank fields are no projection"
+        );
+    }
+}

@@ -1,0 +1,326 @@
+//! Updates (SPEC §4): JSON Patch, JSON Merge Patch and replace, each turned
+//! into a whole new document that is validated like a create, with
+//! optimistic concurrency and no write when nothing changes.
+
+use serde_json::{Map, Value};
+
+use crate::entity::{self, Entity, fetch};
+use crate::{Error, FieldError, Result, Secret, WriteTx};
+
+/// A kind whose documents can be updated.
+pub trait Editable: Entity + serde::Serialize {
+    /// The input form of the kind.
+    #[doc(hidden)]
+    type New;
+    /// Top-level document keys only the store sets.
+    #[doc(hidden)]
+    const READ_ONLY: &'static [&'static str];
+    /// Reads the input form from a whole document (read-only keys removed).
+    #[doc(hidden)]
+    fn parse(doc: &Value) -> Result<Self::New>;
+    /// The tenant of an input.
+    #[doc(hidden)]
+    fn tenant_of(new: &Self::New) -> Option<&str>;
+    /// Takes a new password (plaintext) out of an input, if it carries one.
+    #[doc(hidden)]
+    fn take_password(_new: &mut Self::New) -> Option<Secret> {
+        None
+    }
+    /// The record `old` becomes with the writable fields of `new`; the
+    /// store's own fields (id, timestamps, version, secrets) are kept, and
+    /// `password_hash`, when given, replaces the stored one.
+    #[doc(hidden)]
+    fn rebuild(old: &Self::Record, new: Self::New, password_hash: Option<String>) -> Self::Record;
+}
+
+/// What an update asks for.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Change<'a> {
+    /// RFC 6902 operations.
+    Patch(&'a Value),
+    /// An RFC 7396 merge patch.
+    Merge(&'a Value),
+    /// A whole new document.
+    Replace(&'a Value),
+}
+
+/// Applies an update to record `id` in `tx` and returns the resulting document.
+pub(crate) fn update<E: Editable>(
+    tx: &WriteTx,
+    id: u64,
+    change: Change<'_>,
+    expected_version: Option<u64>,
+) -> Result<E>
+where
+    E::Record: PartialEq,
+{
+    let old = fetch::<E>(&tx.txn, id)?;
+    let actual = E::version(&old);
+    if let Some(expected) = expected_version
+        && expected != actual
+    {
+        return Err(Error::VersionConflict { expected, actual });
+    }
+    let now = tx.now();
+    let current = serde_json::to_value(E::document(&old, now)?).map_err(Error::storage)?;
+    let Value::Object(current) = current else {
+        return Err(Error::storage("a document is not a JSON object"));
+    };
+    let target = match change {
+        Change::Patch(ops) => patched(&current, ops, E::READ_ONLY)?,
+        Change::Merge(partial) => merged(&current, partial, E::READ_ONLY)?,
+        Change::Replace(doc) => replaced(&current, doc, E::READ_ONLY)?,
+    };
+    let mut new = E::parse(&Value::Object(target))?;
+    if E::tenant_of(&new) != E::tenant(&old) {
+        return Err(Error::invalid("tenant", "is immutable"));
+    }
+    let password_hash = match E::take_password(&mut new) {
+        Some(password) => Some(tx.options.argon2.hash(&password)?),
+        None => None,
+    };
+    let changed_password = password_hash.is_some();
+    let mut record = E::rebuild(&old, new, password_hash);
+    if record == old && !changed_password {
+        return E::document(&old, now);
+    }
+    E::touch(&mut record, now);
+    entity::update::<E>(tx, &old, &record, now)?;
+    E::document(&record, now)
+}
+
+fn read_only_error(key: &str) -> Error {
+    Error::Validation {
+        errors: vec![FieldError::new(key, "is read-only")],
+    }
+}
+
+/// The document's writable keys, after checking that every read-only key
+/// given equals the stored value (§13: a fetched document can be sent back).
+fn writable(
+    given: Map<String, Value>,
+    current: &Map<String, Value>,
+    read_only: &[&str],
+) -> Result<Map<String, Value>> {
+    let mut out = Map::new();
+    for (key, value) in given {
+        if read_only.contains(&key.as_str()) {
+            if current.get(&key) != Some(&value) {
+                return Err(read_only_error(&key));
+            }
+        } else {
+            out.insert(key, value);
+        }
+    }
+    Ok(out)
+}
+
+/// The stored document without its read-only keys.
+fn without_read_only(current: &Map<String, Value>, read_only: &[&str]) -> Map<String, Value> {
+    current
+        .iter()
+        .filter(|(k, _)| !read_only.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `replace`: a whole document; absent optional fields are cleared (they
+/// take their defaults), the tenant is kept when absent.
+fn replaced(
+    current: &Map<String, Value>,
+    doc: &Value,
+    read_only: &[&str],
+) -> Result<Map<String, Value>> {
+    let Value::Object(given) = doc else {
+        return Err(Error::invalid("", "the document must be a JSON object"));
+    };
+    let mut out = writable(given.clone(), current, read_only)?;
+    if !out.contains_key("tenant")
+        && let Some(tenant) = current.get("tenant")
+    {
+        out.insert("tenant".into(), tenant.clone());
+    }
+    Ok(out)
+}
+
+/// `merge`: RFC 7396 on the stored document; `null` removes a field.
+fn merged(
+    current: &Map<String, Value>,
+    partial: &Value,
+    read_only: &[&str],
+) -> Result<Map<String, Value>> {
+    let Value::Object(given) = partial else {
+        return Err(Error::invalid("", "a merge patch must be a JSON object"));
+    };
+    let given = writable(given.clone(), current, read_only)?;
+    let mut doc = Value::Object(without_read_only(current, read_only));
+    json_patch::merge(&mut doc, &Value::Object(given));
+    match doc {
+        Value::Object(map) => Ok(map),
+        _ => Err(Error::storage("a merged document is not an object")),
+    }
+}
+
+/// Write-only keys: they can be set, never read or removed.
+const WRITE_ONLY: [&str; 2] = ["password", "passwordHash"];
+
+fn patch_error(op_index: usize, message: impl Into<String>) -> Error {
+    Error::InvalidPatch {
+        op_index,
+        message: message.into(),
+    }
+}
+
+/// The first key of a JSON pointer, unescaped; `None` for the root.
+fn first_key(pointer: &str) -> Option<String> {
+    let rest = pointer.strip_prefix('/')?;
+    let token = rest.split('/').next().unwrap_or_default();
+    Some(token.replace("~1", "/").replace("~0", "~"))
+}
+
+/// Checks one operation's shape and targets, naming its index in errors.
+fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::PatchOperation> {
+    let Value::Object(fields) = op else {
+        return Err(patch_error(index, "an operation must be a JSON object"));
+    };
+    let name = match fields.get("op") {
+        Some(Value::String(name)) => name.as_str(),
+        _ => {
+            return Err(patch_error(
+                index,
+                "\"op\" must be one of add, remove, replace, move, copy, test",
+            ));
+        }
+    };
+    let needs: &[&str] = match name {
+        "add" | "replace" | "test" => &["path", "value"],
+        "remove" => &["path"],
+        "move" | "copy" => &["path", "from"],
+        _ => {
+            return Err(patch_error(
+                index,
+                "\"op\" must be one of add, remove, replace, move, copy, test",
+            ));
+        }
+    };
+    for key in fields.keys() {
+        if key != "op" && !needs.contains(&key.as_str()) {
+            return Err(patch_error(index, format!("{name} does not take {key:?}")));
+        }
+    }
+    for key in needs {
+        match (fields.get(*key), *key) {
+            (None, _) => return Err(patch_error(index, format!("{name} needs {key:?}"))),
+            (Some(Value::String(p)), "path" | "from") if !p.is_empty() && !p.starts_with('/') => {
+                return Err(patch_error(
+                    index,
+                    format!("{key} must be a JSON pointer starting with /"),
+                ));
+            }
+            (Some(v), "path" | "from") if !v.is_string() => {
+                return Err(patch_error(index, format!("{key} must be a string")));
+            }
+            _ => {}
+        }
+    }
+    let path = fields
+        .get("path")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let target = first_key(path);
+    let Some(target) = target else {
+        return Err(patch_error(
+            index,
+            "the whole document cannot be patched; use replace",
+        ));
+    };
+    let from = fields.get("from").and_then(Value::as_str).map(first_key);
+    if name != "test" && read_only.contains(&target.as_str()) {
+        return Err(patch_error(index, format!("/{target} is read-only")));
+    }
+    if WRITE_ONLY.contains(&target.as_str()) {
+        if !matches!(name, "add" | "replace") {
+            return Err(patch_error(
+                index,
+                format!("/{target} is write-only: add or replace it"),
+            ));
+        }
+        if path != format!("/{target}") || !fields.get("value").is_some_and(Value::is_string) {
+            return Err(patch_error(index, format!("/{target} takes a string")));
+        }
+    }
+    match from {
+        Some(None) => {
+            return Err(patch_error(
+                index,
+                "the whole document cannot be moved or copied",
+            ));
+        }
+        Some(Some(f)) if name == "move" && read_only.contains(&f.as_str()) => {
+            return Err(patch_error(index, format!("/{f} is read-only")));
+        }
+        Some(Some(f)) if WRITE_ONLY.contains(&f.as_str()) => {
+            return Err(patch_error(index, format!("/{f} is write-only")));
+        }
+        _ => {}
+    }
+    serde_json::from_value(op.clone()).map_err(|_| patch_error(index, "malformed operation"))
+}
+
+/// `patch`: RFC 6902 on the stored document, all or nothing.
+fn patched(
+    current: &Map<String, Value>,
+    ops: &Value,
+    read_only: &[&str],
+) -> Result<Map<String, Value>> {
+    let Value::Array(items) = ops else {
+        return Err(patch_error(0, "a patch must be a JSON array of operations"));
+    };
+    let ops: Vec<json_patch::PatchOperation> = items
+        .iter()
+        .enumerate()
+        .map(|(i, op)| check_op(i, op, read_only))
+        .collect::<Result<_>>()?;
+    let mut doc = current.clone();
+    // Write-only fields are never in the document; `replace` may still set them.
+    for op in &ops {
+        if let json_patch::PatchOperation::Replace(r) = op
+            && let Some(key) = first_key(r.path.as_str())
+            && WRITE_ONLY.contains(&key.as_str())
+        {
+            doc.entry(key).or_insert(Value::Null);
+        }
+    }
+    let mut doc = Value::Object(doc);
+    json_patch::patch(&mut doc, &ops).map_err(|e| {
+        let message = match e.kind {
+            json_patch::PatchErrorKind::TestFailed => format!("test failed at {}", e.path),
+            json_patch::PatchErrorKind::InvalidFromPointer => {
+                format!("\"from\" {} does not exist", ops_from(&ops, e.operation))
+            }
+            json_patch::PatchErrorKind::CannotMoveInsideItself => {
+                "cannot move a value inside itself".into()
+            }
+            _ => format!("path {} does not exist or is not valid here", e.path),
+        };
+        patch_error(e.operation, message)
+    })?;
+    let Value::Object(mut doc) = doc else {
+        return Err(Error::storage("a patched document is not an object"));
+    };
+    for key in WRITE_ONLY {
+        if doc.get(key) == Some(&Value::Null) {
+            doc.remove(key);
+        }
+    }
+    // Read-only keys cannot have changed (operations on them were refused).
+    Ok(without_read_only(&doc, read_only))
+}
+
+fn ops_from(ops: &[json_patch::PatchOperation], index: usize) -> String {
+    match ops.get(index) {
+        Some(json_patch::PatchOperation::Move(m)) => m.from.to_string(),
+        Some(json_patch::PatchOperation::Copy(c)) => c.from.to_string(),
+        _ => String::new(),
+    }
+}
