@@ -413,7 +413,7 @@ fn value_cmp(v: &Value, ty: Ty, lit: &Lit) -> Option<Ordering> {
 
 fn holds(v: &Value, ty: Ty, op: Op, lit: &Lit) -> bool {
     let text = || match (v, lit) {
-        (Value::String(s), Lit::Str(l)) if ty != Ty::Ts => Some((fold(s), fold(l))),
+        (Value::String(s), Lit::Str(l)) if ty != Ty::Ts => Some((fold(s), l.clone())),
         _ => None,
     };
     let ord = || value_cmp(v, ty, lit);
@@ -425,9 +425,9 @@ fn holds(v: &Value, ty: Ty, op: Op, lit: &Lit) -> bool {
         Op::Gt => ord() == Some(Ordering::Greater),
         Op::Ge => matches!(ord(), Some(Ordering::Greater | Ordering::Equal)),
         Op::Like => text().is_some_and(|(s, p)| like(&s, &p)),
-        Op::Co => text().is_some_and(|(s, p)| s.contains(&p)),
-        Op::Sw => text().is_some_and(|(s, p)| s.starts_with(&p)),
-        Op::Ew => text().is_some_and(|(s, p)| s.ends_with(&p)),
+        Op::Co => text().is_some_and(|(s, p)| s.contains(&fold(&p))),
+        Op::Sw => text().is_some_and(|(s, p)| s.starts_with(&fold(&p))),
+        Op::Ew => text().is_some_and(|(s, p)| s.ends_with(&fold(&p))),
     }
 }
 
@@ -438,18 +438,30 @@ enum Tok {
     Any,
 }
 
-/// SQL-style `like` on already case-folded text.
+/// SQL-style `like` of a pattern as written on already case-folded text.
+///
+/// The pattern's escapes are read first; each run of literal characters is
+/// then case-folded as a whole (so that context-dependent folding, like a
+/// final Greek sigma, sees the text the pattern stands for, not its `\`).
 fn like(text: &str, pattern: &str) -> bool {
     let mut toks = Vec::new();
+    let mut run = String::new();
     let mut chars = pattern.chars();
+    let flush = |run: &mut String, toks: &mut Vec<Tok>| {
+        toks.extend(fold(run).chars().map(Tok::Ch));
+        run.clear();
+    };
     while let Some(c) = chars.next() {
-        toks.push(match c {
-            '%' => Tok::Any,
-            '_' => Tok::One,
-            '\\' => Tok::Ch(chars.next().unwrap_or('\\')),
-            c => Tok::Ch(c),
-        });
+        match c {
+            '%' | '_' => {
+                flush(&mut run, &mut toks);
+                toks.push(if c == '%' { Tok::Any } else { Tok::One });
+            }
+            '\\' => run.push(chars.next().unwrap_or('\\')),
+            c => run.push(c),
+        }
     }
+    flush(&mut run, &mut toks);
     let text: Vec<char> = text.chars().collect();
     if toks.iter().all(|t| matches!(t, Tok::Ch(_))) {
         let lit: Vec<char> = toks

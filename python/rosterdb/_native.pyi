@@ -30,6 +30,17 @@ class PageWalk:
     def __iter__(self) -> PageWalk: ...
     def __next__(self) -> _Document: ...
 
+class _Updatable:
+    def patch(
+        self, id: int, ops: list[dict[str, Any]], expected_version: Optional[int] = None
+    ) -> _Document: ...
+    def merge(
+        self, id: int, partial: _Document, expected_version: Optional[int] = None
+    ) -> _Document: ...
+    def replace(
+        self, id: int, doc: _Document, expected_version: Optional[int] = None
+    ) -> _Document: ...
+
 class _Queryable:
     def list(
         self,
@@ -132,7 +143,7 @@ class Transaction:
     ) -> bool: ...
 
 @final
-class Users(_Queryable):
+class Users(_Queryable, _Updatable):
     """The users of a store or transaction."""
 
     def get(self, id: int) -> _Document: ...
@@ -145,7 +156,7 @@ class Users(_Queryable):
     def delete(self, id: int) -> _Document: ...
 
 @final
-class Roles(_Queryable):
+class Roles(_Queryable, _Updatable):
     """The roles of a store or transaction."""
 
     def get(self, id: int) -> _Document: ...
@@ -153,7 +164,7 @@ class Roles(_Queryable):
     def delete(self, id: int, cascade: bool = False) -> _Document: ...
 
 @final
-class Clients(_Queryable):
+class Clients(_Queryable, _Updatable):
     """The app-clients of a store or transaction."""
 
     def get(self, id: int) -> _Document: ...

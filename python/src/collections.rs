@@ -393,3 +393,69 @@ macro_rules! query_methods {
 query_methods!(PyUsers, rosterdb::User, users);
 query_methods!(PyRoles, rosterdb::Role, roles);
 query_methods!(PyClients, rosterdb::Client, clients);
+
+/// `patch`, `merge` and `replace` for one collection class.
+macro_rules! update_methods {
+    ($class:ident, $entity:expr, $collection:ident) => {
+        #[pymethods]
+        impl $class {
+            /// Applies a JSON Patch (a list of operation dicts), all or nothing.
+            #[pyo3(signature = (id, ops, expected_version=None))]
+            fn patch<'py>(
+                &self,
+                py: Python<'py>,
+                id: &Bound<'py, PyAny>,
+                ops: &Bound<'py, PyAny>,
+                expected_version: Option<u64>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let id = record_id(py, $entity, id)?;
+                if !ops.is_instance_of::<pyo3::types::PyList>() {
+                    return Err(PyTypeError::new_err("ops must be a list of dicts"));
+                }
+                let ops = crate::convert::to_json(ops)?;
+                let doc = self
+                    .target
+                    .write(py, |c| c.$collection().patch(id, &ops, expected_version))?;
+                doc_to_py(py, &doc)
+            }
+
+            /// Applies a JSON Merge Patch: `None` removes an optional field.
+            #[pyo3(signature = (id, partial, expected_version=None))]
+            fn merge<'py>(
+                &self,
+                py: Python<'py>,
+                id: &Bound<'py, PyAny>,
+                partial: &Bound<'py, PyAny>,
+                expected_version: Option<u64>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let id = record_id(py, $entity, id)?;
+                let partial = dict_to_json(partial, "partial")?;
+                let doc = self.target.write(py, |c| {
+                    c.$collection().merge(id, &partial, expected_version)
+                })?;
+                doc_to_py(py, &doc)
+            }
+
+            /// Replaces the writable fields; the tenant and password are kept unless given.
+            #[pyo3(signature = (id, doc, expected_version=None))]
+            fn replace<'py>(
+                &self,
+                py: Python<'py>,
+                id: &Bound<'py, PyAny>,
+                doc: &Bound<'py, PyAny>,
+                expected_version: Option<u64>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let id = record_id(py, $entity, id)?;
+                let doc = dict_to_json(doc, "doc")?;
+                let updated = self
+                    .target
+                    .write(py, |c| c.$collection().replace(id, &doc, expected_version))?;
+                doc_to_py(py, &updated)
+            }
+        }
+    };
+}
+
+update_methods!(PyUsers, EntityKind::User, users);
+update_methods!(PyRoles, EntityKind::Role, roles);
+update_methods!(PyClients, EntityKind::Client, clients);

@@ -64,6 +64,9 @@ def test_signatures_are_those_of_the_spec() -> None:
         assert params(c.explain) == listing
         assert params(c.iter) == filters + ["sort=None", "fields=None", "page_size=None"]
         assert params(c.count) == filters
+        assert params(c.patch) == ["id", "ops", "expected_version=None"]
+        assert params(c.merge) == ["id", "partial", "expected_version=None"]
+        assert params(c.replace) == ["id", "doc", "expected_version=None"]
         assert params(c.exists) == filters
 
 
