@@ -43,27 +43,33 @@ struct Entry {
     id: u64,
     op: ChangeOp,
     version: u64,
+    /// The record's tenant, so a scoped view reads only its own changes.
+    tenant: Option<String>,
 }
 
 /// The largest number of entries one call to [`read`] returns.
 pub const MAX_CHANGES_PER_CALL: usize = 1000;
 
+/// One change to append.
+pub(crate) struct Appended<'a> {
+    pub(crate) at: Timestamp,
+    pub(crate) entity: EntityKind,
+    pub(crate) id: u64,
+    pub(crate) op: ChangeOp,
+    pub(crate) version: u64,
+    pub(crate) tenant: Option<&'a str>,
+}
+
 /// Appends an entry in the transaction of the write it describes.
-pub(crate) fn append(
-    tx: &WriteTx,
-    at: Timestamp,
-    entity: EntityKind,
-    id: u64,
-    op: ChangeOp,
-    version: u64,
-) -> Result<()> {
+pub(crate) fn append(tx: &WriteTx, change: Appended<'_>) -> Result<()> {
     let seq = tx.bump(meta::LAST_SEQ)?;
     let entry = Entry {
-        at,
-        entity,
-        id,
-        op,
-        version,
+        at: change.at,
+        entity: change.entity,
+        id: change.id,
+        op: change.op,
+        version: change.version,
+        tenant: change.tenant.map(str::to_owned),
     };
     tx.txn
         .open_table(CHANGES)?
@@ -71,8 +77,14 @@ pub(crate) fn append(
     Ok(())
 }
 
-/// Up to `limit` entries with a sequence number above `after`, oldest first.
-pub(crate) fn read(tables: &dyn Tables, after: u64, limit: usize) -> Result<Vec<Change>> {
+/// Up to `limit` entries with a sequence number above `after`, oldest
+/// first; in a scoped view only the entries of its tenant's records.
+pub(crate) fn read(
+    tables: &dyn Tables,
+    after: u64,
+    limit: usize,
+    scope: Option<&str>,
+) -> Result<Vec<Change>> {
     if !(1..=MAX_CHANGES_PER_CALL).contains(&limit) {
         return Err(Error::InvalidQuery {
             message: format!("limit must be 1 to {MAX_CHANGES_PER_CALL}"),
@@ -80,19 +92,30 @@ pub(crate) fn read(tables: &dyn Tables, after: u64, limit: usize) -> Result<Vec<
             field: Some("limit".into()),
         });
     }
-    tables
-        .records_after(CHANGES, after, limit)?
-        .into_iter()
-        .map(|(seq, bytes)| {
+    let mut out = Vec::new();
+    let mut from = after;
+    loop {
+        let batch = tables.records_after(CHANGES, from, limit)?;
+        let Some((last, _)) = batch.last() else {
+            return Ok(out);
+        };
+        from = *last;
+        for (seq, bytes) in batch {
             let e: Entry = codec::decode(&bytes)?;
-            Ok(Change {
+            if scope.is_some() && e.tenant.as_deref() != scope {
+                continue;
+            }
+            out.push(Change {
                 seq,
                 at: e.at,
                 entity: e.entity,
                 id: e.id,
                 op: e.op,
                 version: e.version,
-            })
-        })
-        .collect()
+            });
+            if out.len() == limit {
+                return Ok(out);
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use crate::client::{ClientRecord, client_id_key};
 use crate::credentials::{new_client_id, new_client_secret};
-use crate::entity::{self, Entity, fetch, fetch_unique, holders, load, next_id};
+use crate::entity::{self, Entity, fetch_in, fetch_unique, holders, load, next_id};
 use crate::query::Query;
 use crate::query::exec::{self, Page};
 use crate::role::RoleRecord;
@@ -37,36 +37,37 @@ impl<'a, C, E> Collection<'a, C, E> {
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// The record with this id, or `NotFound`.
     pub fn get(&self, id: u64) -> Result<E> {
-        self.ctx
-            .with_tables(|t| E::document(&fetch::<E>(t, id)?, Timestamp::now()))
+        self.ctx.with_tables(|t| {
+            E::document(&fetch_in::<E>(t, id, self.ctx.scope())?, Timestamp::now())
+        })
     }
 }
 
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// One page of the records matching `query`.
     pub fn list(&self, query: &Query) -> Result<Page<E>> {
-        let p = query.prepare(E::KIND, None)?;
+        let p = query.prepare(E::KIND, self.ctx.scope())?;
         self.ctx
             .with_tables(|t| exec::page::<E>(t, &p, Timestamp::now()))
     }
 
     /// How many records match `query` (its paging is ignored).
     pub fn count(&self, query: &Query) -> Result<u64> {
-        let p = query.prepare(E::KIND, None)?;
+        let p = query.prepare(E::KIND, self.ctx.scope())?;
         self.ctx
             .with_tables(|t| exec::count::<E>(t, &p, Timestamp::now()))
     }
 
     /// Whether any record matches `query`.
     pub fn exists(&self, query: &Query) -> Result<bool> {
-        let p = query.prepare(E::KIND, None)?;
+        let p = query.prepare(E::KIND, self.ctx.scope())?;
         self.ctx
             .with_tables(|t| exec::exists::<E>(t, &p, Timestamp::now()))
     }
 
     /// How `query` would run, as text.
     pub fn explain(&self, query: &Query) -> Result<String> {
-        let p = query.prepare(E::KIND, None)?;
+        let p = query.prepare(E::KIND, self.ctx.scope())?;
         self.ctx.with_tables(|t| exec::explain(t, &p))
     }
 }
@@ -81,21 +82,42 @@ where
     /// sets the password. With `expected_version`, a record of another
     /// version is `VersionConflict` and nothing changes.
     pub fn patch(&self, id: u64, ops: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx
-            .with_write(|tx| update::update::<E>(tx, id, Change::Patch(ops), expected_version))
+        self.ctx.with_write(|tx| {
+            update::update::<E>(
+                tx,
+                id,
+                Change::Patch(ops),
+                expected_version,
+                self.ctx.scope(),
+            )
+        })
     }
 
     /// Applies an RFC 7396 merge patch: `null` removes an optional field.
     pub fn merge(&self, id: u64, partial: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx
-            .with_write(|tx| update::update::<E>(tx, id, Change::Merge(partial), expected_version))
+        self.ctx.with_write(|tx| {
+            update::update::<E>(
+                tx,
+                id,
+                Change::Merge(partial),
+                expected_version,
+                self.ctx.scope(),
+            )
+        })
     }
 
     /// Replaces the writable fields (PUT): absent optional fields are
     /// cleared; the tenant and the password are kept unless given.
     pub fn replace(&self, id: u64, doc: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx
-            .with_write(|tx| update::update::<E>(tx, id, Change::Replace(doc), expected_version))
+        self.ctx.with_write(|tx| {
+            update::update::<E>(
+                tx,
+                id,
+                Change::Replace(doc),
+                expected_version,
+                self.ctx.scope(),
+            )
+        })
     }
 }
 
@@ -103,7 +125,7 @@ impl<C: WriteContext, E: Entity> Collection<'_, C, E> {
     /// Deletes a record of a kind no other record refers to, returning its last document.
     fn delete_record(&self, id: u64) -> Result<E> {
         self.ctx.with_write(|tx| {
-            let record = fetch::<E>(&tx.txn, id)?;
+            let record = fetch_in::<E>(&tx.txn, id, self.ctx.scope())?;
             let now = tx.now();
             entity::remove::<E>(tx, &record, now)?;
             E::document(&record, now)
@@ -115,13 +137,13 @@ impl<C: ReadContext> Collection<'_, C, User> {
     /// The user with this username (case-insensitively) in `tenant`
     /// (`None`: users without a tenant).
     pub fn get_by_username(&self, username: &str, tenant: Option<&str>) -> Result<User> {
-        let key = folded_key(tenant, username);
+        let key = folded_key(self.tenant(tenant), username);
         self.get_unique(USER_USERNAME, &key, || format!("username {username:?}"))
     }
 
     /// The user with this email (case-insensitively) in `tenant`.
     pub fn get_by_email(&self, email: &str, tenant: Option<&str>) -> Result<User> {
-        let key = folded_key(tenant, email);
+        let key = folded_key(self.tenant(tenant), email);
         self.get_unique(USER_EMAIL, &key, || format!("email {email:?}"))
     }
 
@@ -132,7 +154,7 @@ impl<C: ReadContext> Collection<'_, C, User> {
         value: &str,
         tenant: Option<&str>,
     ) -> Result<User> {
-        let key = external_key(tenant, kind, value);
+        let key = external_key(self.tenant(tenant), kind, value);
         self.get_unique(USER_EXTERNAL_ID, &key, || {
             format!("external id {kind:?}/{value:?}")
         })
@@ -140,6 +162,28 @@ impl<C: ReadContext> Collection<'_, C, User> {
 }
 
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
+    /// The tenant a lookup names: in a scoped view, always the view's.
+    fn tenant<'t>(&'t self, given: Option<&'t str>) -> Option<&'t str> {
+        self.ctx.scope().or(given)
+    }
+
+    /// In a scoped view, the tenant a create must have: the view's, which
+    /// `given` may repeat but not contradict.
+    fn create_tenant(&self, given: &mut Option<String>) -> Result<()> {
+        if let Some(scope) = self.ctx.scope() {
+            match given {
+                Some(t) if t != scope => {
+                    return Err(Error::invalid(
+                        "tenant",
+                        "must be the tenant of the scoped view",
+                    ));
+                }
+                _ => *given = Some(scope.to_owned()),
+            }
+        }
+        Ok(())
+    }
+
     fn get_unique(
         &self,
         index: crate::schema::UniqueTable,
@@ -147,7 +191,11 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
         what: impl FnOnce() -> String,
     ) -> Result<E> {
         self.ctx.with_tables(|t| {
-            E::document(&fetch_unique::<E>(t, index, key, what)?, Timestamp::now())
+            let record = fetch_unique::<E>(t, index, key, what)?;
+            if !entity::visible::<E>(&record, self.ctx.scope()) {
+                return Err(Error::not_found(E::KIND, format!("id {}", E::id(&record))));
+            }
+            E::document(&record, Timestamp::now())
         })
     }
 }
@@ -163,8 +211,9 @@ impl<C: ReadContext> Collection<'_, C, Client> {
 impl<C: WriteContext> Collection<'_, C, User> {
     /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
     pub fn create(&self, new: NewUser) -> Result<User> {
-        new.validate()?;
         let mut new = new;
+        self.create_tenant(&mut new.tenant)?;
+        new.validate()?;
         let password_hash = match (new.password.take(), new.password_hash.take()) {
             (Some(password), _) => Some(self.ctx.options().argon2.hash(&password)?),
             (None, imported) => imported,
@@ -186,6 +235,8 @@ impl<C: WriteContext> Collection<'_, C, User> {
 impl<C: WriteContext> Collection<'_, C, Role> {
     /// Creates a role.
     pub fn create(&self, new: NewRole) -> Result<Role> {
+        let mut new = new;
+        self.create_tenant(&mut new.tenant)?;
         new.validate()?;
         self.ctx.with_write(|tx| {
             let now = tx.now();
@@ -202,7 +253,7 @@ impl<C: WriteContext> Collection<'_, C, Role> {
     /// update of each) in the same transaction.
     pub fn delete(&self, id: u64, cascade: bool) -> Result<Role> {
         self.ctx.with_write(|tx| {
-            let role = fetch::<Role>(&tx.txn, id)?;
+            let role = fetch_in::<Role>(&tx.txn, id, self.ctx.scope())?;
             let users = holders::<User>(&tx.txn, id)?;
             let clients = holders::<Client>(&tx.txn, id)?;
             let count = (users.len() + clients.len()) as u64;
@@ -240,6 +291,8 @@ impl<C: WriteContext> Collection<'_, C, Client> {
     /// Creates a client with a generated client id and secret. The secret is
     /// returned only here and stored only as an Argon2id hash.
     pub fn create(&self, new: NewClient) -> Result<CreatedClient> {
+        let mut new = new;
+        self.create_tenant(&mut new.tenant)?;
         new.validate()?;
         let secret = new_client_secret()?;
         let secret_hash = self.ctx.options().argon2.hash(&secret)?;

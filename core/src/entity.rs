@@ -198,6 +198,39 @@ fn put<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     Ok(())
 }
 
+fn log<E: Entity>(tx: &WriteTx, record: &E::Record, op: ChangeOp, at: Timestamp) -> Result<()> {
+    changelog::append(
+        tx,
+        changelog::Appended {
+            at,
+            entity: E::KIND,
+            id: E::id(record),
+            op,
+            version: E::version(record),
+            tenant: E::tenant(record),
+        },
+    )
+}
+
+/// Whether a record can be seen from a view scoped to `scope` (`None`: unscoped).
+pub(crate) fn visible<E: Entity>(record: &E::Record, scope: Option<&str>) -> bool {
+    scope.is_none() || E::tenant(record) == scope
+}
+
+/// The record with this id, or `NotFound` (also for another tenant's record).
+pub(crate) fn fetch_in<E: Entity>(
+    tables: &dyn Tables,
+    id: u64,
+    scope: Option<&str>,
+) -> Result<E::Record> {
+    let record = fetch::<E>(tables, id)?;
+    if visible::<E>(&record, scope) {
+        Ok(record)
+    } else {
+        Err(Error::not_found(E::KIND, format!("id {id}")))
+    }
+}
+
 /// Writes a new record (whose id came from [`next_id`]), its index entries
 /// and a `create` change.
 pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
@@ -205,14 +238,7 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     tx.set_meta(id_counter(E::KIND), E::id(record))?;
     put::<E>(tx, record)?;
     write_indexes::<E>(tx, record)?;
-    changelog::append(
-        tx,
-        at,
-        E::KIND,
-        E::id(record),
-        ChangeOp::Create,
-        E::version(record),
-    )
+    log::<E>(tx, record, ChangeOp::Create, at)
 }
 
 /// Replaces `old` by `new` (same id), moving index entries, with an `update` change.
@@ -226,26 +252,12 @@ pub(crate) fn update<E: Entity>(
     clear_indexes::<E>(tx, old)?;
     put::<E>(tx, new)?;
     write_indexes::<E>(tx, new)?;
-    changelog::append(
-        tx,
-        at,
-        E::KIND,
-        E::id(new),
-        ChangeOp::Update,
-        E::version(new),
-    )
+    log::<E>(tx, new, ChangeOp::Update, at)
 }
 
 /// Deletes a record and its index entries, with a `delete` change carrying its last version.
 pub(crate) fn remove<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
     clear_indexes::<E>(tx, record)?;
     tx.txn.open_table(E::TABLE)?.remove(E::id(record))?;
-    changelog::append(
-        tx,
-        at,
-        E::KIND,
-        E::id(record),
-        ChangeOp::Delete,
-        E::version(record),
-    )
+    log::<E>(tx, record, ChangeOp::Delete, at)
 }

@@ -7,6 +7,7 @@ use redb::{Database, Durability, ReadableDatabase};
 
 use crate::changelog::{self, Change};
 use crate::collection::Collection;
+use crate::scope::Scope;
 use crate::tx::{Context, ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
 use crate::{Argon2Params, Client, Result, Role, User, format};
 
@@ -69,13 +70,22 @@ macro_rules! collection_handles {
 
             /// Up to `limit` (1–1000) change-log entries after sequence number `after`.
             pub fn changes(&self, after: u64, limit: usize) -> Result<Vec<Change>> {
-                self.with_tables(|t| changelog::read(t, after, limit))
+                self.with_tables(|t| changelog::read(t, after, limit, self.scope()))
             }
         }
     )*};
 }
 
-collection_handles!(Store, WriteTx, ReadTx, Context<'_>);
+collection_handles!(
+    Store,
+    WriteTx,
+    ReadTx,
+    Context<'_>,
+    Scope<'_, Store>,
+    Scope<'_, WriteTx>,
+    Scope<'_, ReadTx>,
+    Scope<'_, Context<'_>>
+);
 
 impl Store {
     /// Opens the store file at `path`, creating it (or initialising a 0-byte
@@ -140,6 +150,13 @@ impl Store {
             txn,
             options: self.options.clone(),
         })
+    }
+
+    /// A view of one tenant: creates set the tenant, and every other
+    /// tenant's records are `NotFound` (SPEC §7). Fails with `Validation`
+    /// naming `tenant` when it is not a valid tenant.
+    pub fn scoped(&self, tenant: &str) -> Result<Scope<'_, Store>> {
+        Scope::new(self, tenant)
     }
 
     /// Runs `f` on a consistent snapshot of the store.

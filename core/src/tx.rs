@@ -286,6 +286,11 @@ pub trait ReadContext: sealed::Sealed {
     /// Runs `f` on a snapshot of the tables.
     #[doc(hidden)]
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T>;
+    /// The tenant a scoped view sees; `None` when unscoped.
+    #[doc(hidden)]
+    fn scope(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Something collections can write through: the store itself (one durable

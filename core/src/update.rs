@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::entity::{self, Entity, fetch};
+use crate::entity::{self, Entity, fetch_in};
 use crate::{Error, FieldError, Result, Secret, WriteTx};
 
 /// A kind whose documents can be updated.
@@ -50,11 +50,12 @@ pub(crate) fn update<E: Editable>(
     id: u64,
     change: Change<'_>,
     expected_version: Option<u64>,
+    scope: Option<&str>,
 ) -> Result<E>
 where
     E::Record: PartialEq,
 {
-    let old = fetch::<E>(&tx.txn, id)?;
+    let old = fetch_in::<E>(&tx.txn, id, scope)?;
     let actual = E::version(&old);
     if let Some(expected) = expected_version
         && expected != actual

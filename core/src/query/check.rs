@@ -116,6 +116,8 @@ pub enum Filter {
     Absent(Field),
     /// Every term occurs in one of the kind's search fields.
     Search(Vec<String>),
+    /// The record belongs to exactly this tenant (a scoped view's own filter).
+    TenantIs(String),
 }
 
 /// Resolves a path against a kind's fields (names case-insensitive).

@@ -29,6 +29,9 @@ pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: T
         Filter::Match { field, pattern, .. } => {
             any_text(&read(field, record, now), &mut |s| pattern.matches(s))
         }
+        Filter::TenantIs(tenant) => {
+            matches!(record.value("tenant", now), FieldValue::Str(t) if t == tenant)
+        }
         Filter::Search(terms) => terms.iter().all(|term| {
             search.iter().any(|name| match record.value(name, now) {
                 FieldValue::Str(s) => fold(s).contains(term.as_str()),

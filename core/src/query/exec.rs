@@ -151,6 +151,9 @@ pub(crate) fn prepare(raw: &RawQuery, kind: EntityKind, scope: Option<&str>) -> 
     if let Some(text) = &parts.search {
         filters.push(Filter::Search(text.split_whitespace().map(fold).collect()));
     }
+    if let Some(tenant) = scope {
+        filters.push(Filter::TenantIs(tenant.to_owned()));
+    }
     let filter = match filters.len() {
         0 => None,
         1 => filters.pop(),
@@ -695,7 +698,11 @@ pub(crate) fn explain(tables: &dyn Tables, p: &Prepared) -> Result<String> {
     };
     match plan::choose(tables, p.kind, p.filter.as_ref())? {
         Driver::Small { ids, what } => {
-            lines.push(format!("candidates: {what}, {} ids", ids.len()));
+            if p.scope.is_some() {
+                lines.push(format!("candidates: {what}"));
+            } else {
+                lines.push(format!("candidates: {what}, {} ids", ids.len()));
+            }
             lines.push("order: read the candidates and sort them".into());
         }
         Driver::Stream { why, ordered } => {
@@ -760,5 +767,6 @@ fn describe(filter: &Filter) -> String {
         Filter::Present(field) => format!("{} present", field.name()),
         Filter::Absent(field) => format!("{} absent", field.name()),
         Filter::Search(terms) => format!("search {terms:?}"),
+        Filter::TenantIs(tenant) => format!("tenant is {tenant:?}"),
     }
 }

@@ -238,6 +238,14 @@ pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
             .map(Access::Union),
         Filter::And(parts) => parts.iter().find_map(|p| access(kind, p)),
         Filter::Search(terms) => search_access(kind, terms),
+        Filter::TenantIs(tenant) => {
+            let index = index_of(kind, "tenant")?;
+            Some(point(
+                index,
+                encode_str(Key::new().byte(PRESENT), tenant),
+                format!("tenant {tenant:?}"),
+            ))
+        }
         Filter::Match {
             field: Field::Def(def),
             pattern,
@@ -418,6 +426,12 @@ pub fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) ->
             ordered: None,
         });
     };
+    if let Some(tenant) = conjuncts(filter).into_iter().find_map(|c| match c {
+        Filter::TenantIs(t) => Some(t),
+        _ => None,
+    }) {
+        return choose_scoped(tables, kind, filter, tenant);
+    }
     let mut best: Option<(Vec<u64>, String)> = None;
     let mut seen_large = Vec::new();
     let mut ordered = None;
@@ -494,6 +508,14 @@ pub fn bounds(
 pub fn probes(kind: EntityKind, filter: Option<&Filter>) -> Vec<(MultiTable, Vec<u8>)> {
     let mut out = Vec::new();
     for conjunct in filter.map(conjuncts).unwrap_or_default() {
+        if let Filter::TenantIs(tenant) = conjunct
+            && let Some(index) = index_of(kind, "tenant")
+        {
+            out.push((
+                index.table,
+                encode_str(Key::new().byte(PRESENT), tenant).into_bytes(),
+            ));
+        }
         if let Filter::Cmp {
             field: Field::Def(def),
             op: Cmp::Eq,
@@ -507,6 +529,40 @@ pub fn probes(kind: EntityKind, filter: Option<&Filter>) -> Vec<(MultiTable, Vec
         }
     }
     out
+}
+
+/// The driver of a scoped view's query. It depends only on the tenant's own
+/// records and on the query's shape, never on how many records other tenants
+/// have, so neither its speed nor `explain` tells anything of them: the
+/// tenant's records when they are few, else a stream from the first
+/// condition whose index yields ids in order.
+fn choose_scoped(
+    tables: &dyn Tables,
+    kind: EntityKind,
+    filter: &Filter,
+    tenant: &str,
+) -> Result<Driver> {
+    let own = access(kind, &Filter::TenantIs(tenant.to_owned()));
+    if let Some(own) = &own {
+        let (ids, complete) = own.ids(tables, SMALL)?;
+        if complete {
+            return Ok(Driver::Small {
+                ids,
+                what: own.describe(),
+            });
+        }
+    }
+    let ordered = conjuncts(filter)
+        .into_iter()
+        .filter(|c| !matches!(c, Filter::TenantIs(_)))
+        .filter_map(|c| access(kind, c))
+        .flat_map(|a| a.options())
+        .find(Access::is_ordered)
+        .or(own);
+    Ok(Driver::Stream {
+        why: "a scoped view".into(),
+        ordered,
+    })
 }
 
 /// The index that yields records in the order of the first sort key, if any.
@@ -536,6 +592,11 @@ pub fn sort_value_key(value: &SortValue) -> Key {
 /// The number of matches counted from index keys alone, when the filter is
 /// one condition an index answers exactly (no record needs reading).
 pub fn exact_count(tables: &dyn Tables, kind: EntityKind, filter: &Filter) -> Result<Option<u64>> {
+    if let Filter::TenantIs(_) = filter {
+        return access(kind, filter)
+            .map(|a| count_access(tables, &a))
+            .transpose();
+    }
     let (field, exact) = match filter {
         Filter::Cmp { field, op, .. } => (field, *op != Cmp::Ne),
         Filter::Absent(field) | Filter::Present(field) => (field, true),

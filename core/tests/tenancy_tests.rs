@@ -1,0 +1,273 @@
+//! Scoped views (SPEC §7): one tenant's records only, through every path.
+
+mod common;
+
+use common::{role, store, user};
+use rosterdb::{EntityKind, Error, ExternalId, NewClient, NewUser, Query, Store};
+use serde_json::json;
+
+fn not_found<T: std::fmt::Debug>(result: rosterdb::Result<T>) {
+    match result {
+        Err(Error::NotFound { .. }) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+/// Two tenants with look-alike users; returns (acme user id, globex user id).
+fn two_tenants(s: &Store) -> (u64, u64) {
+    let ext = vec![ExternalId::new("github", "42")];
+    let a = s
+        .scoped("acme")
+        .unwrap()
+        .users()
+        .create(NewUser {
+            external_ids: ext.clone(),
+            ..user("ann")
+        })
+        .unwrap();
+    let g = s
+        .scoped("globex")
+        .unwrap()
+        .users()
+        .create(NewUser {
+            external_ids: ext,
+            enabled: false,
+            ..user("ann")
+        })
+        .unwrap();
+    (a.id, g.id)
+}
+
+#[test]
+fn creates_take_the_views_tenant() {
+    let s = store();
+    let acme = s.scoped("acme").unwrap();
+    let u = acme.users().create(user("ann")).unwrap();
+    assert_eq!(u.tenant.as_deref(), Some("acme"));
+    let same = NewUser {
+        tenant: Some("acme".into()),
+        ..user("bob")
+    };
+    assert_eq!(
+        acme.users().create(same).unwrap().tenant.as_deref(),
+        Some("acme")
+    );
+    let other = NewUser {
+        tenant: Some("globex".into()),
+        ..user("cid")
+    };
+    assert!(matches!(
+        acme.users().create(other),
+        Err(Error::Validation { .. })
+    ));
+    let r = acme.roles().create(role("staff", None)).unwrap();
+    assert_eq!(r.tenant.as_deref(), Some("acme"));
+    let c = acme
+        .clients()
+        .create(NewClient {
+            roles: vec![r.id],
+            ..NewClient::new("svc")
+        })
+        .unwrap();
+    assert_eq!(c.client.tenant.as_deref(), Some("acme"));
+    assert!(matches!(
+        s.scoped("not a tenant!"),
+        Err(Error::Validation { .. })
+    ));
+}
+
+#[test]
+fn other_tenants_records_are_not_found_everywhere() {
+    let s = store();
+    let (a, g) = two_tenants(&s);
+    let acme = s.scoped("acme").unwrap();
+    not_found(acme.users().get(g));
+    assert_eq!(acme.users().get(a).unwrap().id, a);
+    // Lookups use the view's tenant, whatever tenant is named.
+    assert_eq!(acme.users().get_by_username("ANN", None).unwrap().id, a);
+    assert_eq!(
+        acme.users()
+            .get_by_username("ann", Some("globex"))
+            .unwrap()
+            .id,
+        a
+    );
+    assert_eq!(
+        acme.users()
+            .get_by_email("ann@example.com", None)
+            .unwrap()
+            .id,
+        a
+    );
+    assert_eq!(
+        acme.users()
+            .get_by_external_id("github", "42", None)
+            .unwrap()
+            .id,
+        a
+    );
+    // Updates and deletes of another tenant's record: NotFound, nothing changes.
+    not_found(acme.users().patch(
+        g,
+        &json!([{"op": "replace", "path": "/lastName", "value": "X"}]),
+        None,
+    ));
+    not_found(acme.users().merge(g, &json!({"lastName": "X"}), None));
+    not_found(acme.users().replace(
+        g,
+        &json!({"username": "x", "email": "x@y.zz", "firstName": "a", "lastName": "b"}),
+        None,
+    ));
+    not_found(acme.users().delete(g));
+    let unscoped = s.users().get(g).unwrap();
+    assert_eq!(unscoped.version, 1);
+    // A version check cannot be used to probe another tenant's record either.
+    not_found(acme.users().merge(g, &json!({"lastName": "X"}), Some(99)));
+    let groles = s
+        .scoped("globex")
+        .unwrap()
+        .roles()
+        .create(role("r", None))
+        .unwrap();
+    not_found(acme.roles().delete(groles.id, true));
+    not_found(acme.roles().get(groles.id));
+    let gclient = s
+        .scoped("globex")
+        .unwrap()
+        .clients()
+        .create(NewClient::new("svc"))
+        .unwrap()
+        .client;
+    not_found(acme.clients().get(gclient.id));
+    not_found(acme.clients().get_by_client_id(&gclient.client_id));
+    // Roles of another tenant cannot be held: the same message as a missing one.
+    let held = NewUser {
+        roles: vec![groles.id],
+        ..user("bob")
+    };
+    let err = acme.users().create(held).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "invalid document: roles: role {} not found in this tenant",
+            groles.id
+        )
+    );
+}
+
+#[test]
+fn queries_see_one_tenant() {
+    let s = store();
+    two_tenants(&s);
+    for i in 0..300 {
+        s.scoped("globex")
+            .unwrap()
+            .users()
+            .create(user(&format!("g{i}")))
+            .unwrap();
+    }
+    let acme = s.scoped("acme").unwrap();
+    let all = acme.users().list(&Query::all().with_total()).unwrap();
+    assert_eq!((all.items.len(), all.total), (1, Some(1)));
+    assert_eq!(acme.users().count(&Query::all()).unwrap(), 1);
+    assert_eq!(
+        acme.users()
+            .count(&Query::parse("username = 'ann'").unwrap())
+            .unwrap(),
+        1
+    );
+    assert!(
+        !acme
+            .users()
+            .exists(&Query::parse("enabled = false").unwrap())
+            .unwrap()
+    );
+    assert_eq!(
+        acme.users()
+            .list(&Query::all().search("ann"))
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_eq!(
+        acme.users()
+            .count(&Query::parse("tenant = 'globex'").unwrap())
+            .unwrap(),
+        0
+    );
+    // Explain says nothing of the other tenant: same text with or without it.
+    let q = Query::parse("enabled = true and username sw 'g'").unwrap();
+    let with_globex = acme.users().explain(&q).unwrap();
+    let fresh = store();
+    two_tenants(&fresh);
+    let without = fresh.scoped("acme").unwrap().users().explain(&q).unwrap();
+    assert_eq!(with_globex, without);
+    assert!(
+        !with_globex.contains("300") && !with_globex.contains("ids"),
+        "{with_globex}"
+    );
+    // Cursors belong to their view.
+    let globex = s.scoped("globex").unwrap();
+    let page = globex.users().list(&Query::all().page(1, 10)).unwrap();
+    let cursor = page.next_cursor.unwrap();
+    let stolen = acme.users().list(&Query::all().cursor(&cursor));
+    assert!(matches!(stolen, Err(Error::InvalidQuery { field: Some(ref f), .. }) if f == "cursor"));
+    assert!(s.users().list(&Query::all().cursor(&cursor)).is_err());
+    let walked = globex.users().list(&Query::all().cursor(&cursor)).unwrap();
+    assert!(
+        walked
+            .items
+            .iter()
+            .all(|u| u.tenant.as_deref() == Some("globex"))
+    );
+}
+
+#[test]
+fn the_change_log_of_a_view_is_its_own() {
+    let s = store();
+    let (a, _) = two_tenants(&s);
+    let changes = s.scoped("acme").unwrap().changes(0, 100).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!((changes[0].entity, changes[0].id), (EntityKind::User, a));
+    assert_eq!(s.changes(0, 100).unwrap().len(), 2);
+}
+
+#[test]
+fn uniqueness_is_per_tenant_and_tells_nothing_across() {
+    let s = store();
+    two_tenants(&s);
+    // The same username elsewhere is no conflict; within the view it is.
+    let initech = s.scoped("initech").unwrap();
+    initech.users().create(user("ann")).unwrap();
+    let again = initech.users().create(user("ANN"));
+    assert!(matches!(again, Err(Error::Conflict { .. })));
+}
+
+#[test]
+fn transactions_in_a_view() {
+    let s = store();
+    let acme = s.scoped("acme").unwrap();
+    acme.write(|tx| {
+        let r = tx.roles().create(role("staff", None))?;
+        tx.users().create(NewUser {
+            roles: vec![r.id],
+            ..user("ann")
+        })?;
+        assert_eq!(tx.users().count(&Query::all())?, 1);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        s.users()
+            .get_by_username("ann", Some("acme"))
+            .unwrap()
+            .roles,
+        vec![1]
+    );
+    acme.read(|r| {
+        assert_eq!(r.users().list(&Query::all())?.items.len(), 1);
+        Ok(())
+    })
+    .unwrap();
+}
