@@ -251,6 +251,11 @@ pub enum Context<'a> {
     Store(&'a crate::Store),
     /// Calls join this transaction.
     Write(&'a WriteTx),
+    /// Each call is its own transaction, seeing one tenant (a tenant that
+    /// [`crate::Store::scoped`] accepted).
+    ScopedStore(&'a crate::Store, &'a str),
+    /// Calls join this transaction, seeing one tenant.
+    ScopedWrite(&'a WriteTx, &'a str),
 }
 
 impl sealed::Sealed for Context<'_> {}
@@ -258,8 +263,15 @@ impl sealed::Sealed for Context<'_> {}
 impl ReadContext for Context<'_> {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
         match self {
-            Context::Store(s) => s.with_tables(f),
-            Context::Write(t) => t.with_tables(f),
+            Context::Store(s) | Context::ScopedStore(s, _) => s.with_tables(f),
+            Context::Write(t) | Context::ScopedWrite(t, _) => t.with_tables(f),
+        }
+    }
+
+    fn scope(&self) -> Option<&str> {
+        match self {
+            Context::ScopedStore(_, tenant) | Context::ScopedWrite(_, tenant) => Some(tenant),
+            _ => None,
         }
     }
 }
@@ -267,15 +279,15 @@ impl ReadContext for Context<'_> {
 impl WriteContext for Context<'_> {
     fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
         match self {
-            Context::Store(s) => s.with_write(f),
-            Context::Write(t) => t.with_write(f),
+            Context::Store(s) | Context::ScopedStore(s, _) => s.with_write(f),
+            Context::Write(t) | Context::ScopedWrite(t, _) => t.with_write(f),
         }
     }
 
     fn options(&self) -> &Options {
         match self {
-            Context::Store(s) => s.options(),
-            Context::Write(t) => &t.options,
+            Context::Store(s) | Context::ScopedStore(s, _) => s.options(),
+            Context::Write(t) | Context::ScopedWrite(t, _) => &t.options,
         }
     }
 }

@@ -15,10 +15,10 @@ use crate::store::{Shared, TxState, in_transaction};
 /// Where a collection's calls go.
 #[derive(Clone)]
 pub(crate) enum Target {
-    /// Each call is its own transaction on the store.
-    Store(Arc<Shared>),
-    /// Calls join an open transaction.
-    Transaction(Arc<Shared>, Arc<Mutex<TxState>>),
+    /// Each call is its own transaction on the store (seeing one tenant when scoped).
+    Store(Arc<Shared>, Option<Arc<str>>),
+    /// Calls join an open transaction (seeing one tenant when scoped).
+    Transaction(Arc<Shared>, Arc<Mutex<TxState>>, Option<Arc<str>>),
 }
 
 impl Target {
@@ -29,11 +29,17 @@ impl Target {
         f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
     ) -> PyResult<T> {
         match self {
-            Target::Store(shared) => {
+            Target::Store(shared, scope) => {
                 let store = shared.store().or_raise(py)?;
-                py.detach(|| f(Context::Store(&store))).or_raise(py)
+                py.detach(|| match scope {
+                    Some(tenant) => f(Context::ScopedStore(&store, tenant)),
+                    None => f(Context::Store(&store)),
+                })
+                .or_raise(py)
             }
-            Target::Transaction(shared, tx) => in_transaction(py, shared, tx, f),
+            Target::Transaction(shared, tx, scope) => {
+                in_transaction(py, shared, tx, scope.as_deref(), f)
+            }
         }
     }
 
@@ -43,7 +49,7 @@ impl Target {
         py: Python<'_>,
         f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
     ) -> PyResult<T> {
-        if let Target::Store(shared) = self {
+        if let Target::Store(shared, _) = self {
             shared.check_not_writing().or_raise(py)?;
         }
         self.read(py, f)

@@ -50,6 +50,8 @@ impl Shared {
 #[pyclass(frozen, name = "Store", module = "rosterdb")]
 pub(crate) struct PyStore {
     shared: Arc<Shared>,
+    /// The tenant of a scoped view.
+    scope: Option<Arc<str>>,
 }
 
 impl PyStore {
@@ -59,6 +61,7 @@ impl PyStore {
                 store: RwLock::new(Some(Arc::new(store))),
                 writer: Mutex::new(None),
             }),
+            scope: None,
         }
     }
 }
@@ -93,19 +96,19 @@ impl PyStore {
     /// The users.
     #[getter]
     fn users(&self) -> PyUsers {
-        PyUsers::new(Target::Store(Arc::clone(&self.shared)))
+        PyUsers::new(Target::Store(Arc::clone(&self.shared), self.scope.clone()))
     }
 
     /// The roles.
     #[getter]
     fn roles(&self) -> PyRoles {
-        PyRoles::new(Target::Store(Arc::clone(&self.shared)))
+        PyRoles::new(Target::Store(Arc::clone(&self.shared), self.scope.clone()))
     }
 
     /// The app-clients.
     #[getter]
     fn clients(&self) -> PyClients {
-        PyClients::new(Target::Store(Arc::clone(&self.shared)))
+        PyClients::new(Target::Store(Arc::clone(&self.shared), self.scope.clone()))
     }
 
     /// A transaction: use it as `with store.transaction() as tx:`.
@@ -113,7 +116,25 @@ impl PyStore {
         PyTransaction {
             shared: Arc::clone(&self.shared),
             tx: Arc::new(Mutex::new(TxState::NotStarted)),
+            scope: self.scope.clone(),
         }
+    }
+
+    /// A view of one tenant, with the whole store API: creates set the
+    /// tenant; other tenants' records are not found.
+    fn scoped(&self, py: Python<'_>, tenant: &str) -> PyResult<PyStore> {
+        let store = self.shared.store().or_raise(py)?;
+        store.scoped(tenant).or_raise(py)?;
+        Ok(PyStore {
+            shared: Arc::clone(&self.shared),
+            scope: Some(Arc::from(tenant)),
+        })
+    }
+
+    /// The tenant of a scoped view; `None` for the whole store.
+    #[getter]
+    fn tenant(&self) -> Option<String> {
+        self.scope.as_deref().map(str::to_owned)
     }
 
     /// Change-log entries after sequence number `after`, oldest first.
@@ -125,7 +146,12 @@ impl PyStore {
         limit: usize,
     ) -> PyResult<Bound<'py, PyList>> {
         let store = self.shared.store().or_raise(py)?;
-        let changes = py.detach(|| store.changes(after, limit)).or_raise(py)?;
+        let changes = py
+            .detach(|| match &self.scope {
+                Some(tenant) => Context::ScopedStore(&store, tenant).changes(after, limit),
+                None => store.changes(after, limit),
+            })
+            .or_raise(py)?;
         changes_to_py(py, &changes)
     }
 
@@ -180,6 +206,7 @@ pub(crate) enum TxState {
 pub(crate) struct PyTransaction {
     shared: Arc<Shared>,
     tx: Arc<Mutex<TxState>>,
+    scope: Option<Arc<str>>,
 }
 
 /// Runs `f` in the open transaction `tx`, with the GIL released.
@@ -187,13 +214,17 @@ pub(crate) fn in_transaction<T: Send>(
     py: Python<'_>,
     shared: &Shared,
     tx: &Mutex<TxState>,
+    scope: Option<&str>,
     f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
 ) -> PyResult<T> {
     shared.store().or_raise(py)?;
     py.detach(|| {
         let state = tx.lock().unwrap_or_else(PoisonError::into_inner);
         match &*state {
-            TxState::Open(tx) => f(Context::Write(tx)),
+            TxState::Open(tx) => match scope {
+                Some(tenant) => f(Context::ScopedWrite(tx, tenant)),
+                None => f(Context::Write(tx)),
+            },
             TxState::NotStarted => Err(Error::storage(
                 "the transaction has not begun: use it in a with block",
             )),
@@ -231,7 +262,9 @@ impl PyTransaction {
         after: u64,
         limit: usize,
     ) -> PyResult<Bound<'py, PyList>> {
-        let changes = in_transaction(py, &self.shared, &self.tx, |c| c.changes(after, limit))?;
+        let changes = in_transaction(py, &self.shared, &self.tx, self.scope.as_deref(), |c| {
+            c.changes(after, limit)
+        })?;
         changes_to_py(py, &changes)
     }
 
@@ -289,6 +322,10 @@ impl PyTransaction {
 
 impl PyTransaction {
     fn target(&self) -> Target {
-        Target::Transaction(Arc::clone(&self.shared), Arc::clone(&self.tx))
+        Target::Transaction(
+            Arc::clone(&self.shared),
+            Arc::clone(&self.tx),
+            self.scope.clone(),
+        )
     }
 }
