@@ -292,3 +292,30 @@ impl crate::update::Editable for Client {
         }
     }
 }
+
+impl ClientRecord {
+    /// A record from an exported document (SPEC §8).
+    pub(crate) fn import(doc: &Value) -> Result<ClientRecord> {
+        let mut kept = crate::transfer::Kept::take(doc)?;
+        let last_used_at = kept.time("lastUsedAt")?;
+        let client_id = kept
+            .string("clientId")?
+            .ok_or_else(|| crate::Error::invalid("clientId", "is required"))?;
+        let secret_hash = kept
+            .string("secretHash")?
+            .ok_or_else(|| crate::Error::invalid("secretHash", "is required"))?;
+        if !crate::credentials::is_argon2_phc(&secret_hash) {
+            return Err(crate::Error::invalid(
+                "secretHash",
+                "must be a PHC-format argon2 hash",
+            ));
+        }
+        let new = NewClient::from_json(&kept.rest)?;
+        Ok(ClientRecord {
+            updated_at: kept.updated_at,
+            last_used_at,
+            version: kept.version,
+            ..ClientRecord::create(new, kept.id, client_id, secret_hash, kept.created_at)
+        })
+    }
+}

@@ -219,3 +219,16 @@ impl crate::update::Editable for Role {
         }
     }
 }
+
+impl RoleRecord {
+    /// A record from an exported document (SPEC §8).
+    pub(crate) fn import(doc: &Value) -> Result<RoleRecord> {
+        let kept = crate::transfer::Kept::take(doc)?;
+        let new = NewRole::from_json(&kept.rest)?;
+        Ok(RoleRecord {
+            updated_at: kept.updated_at,
+            version: kept.version,
+            ..RoleRecord::create(new, kept.id, kept.created_at)
+        })
+    }
+}

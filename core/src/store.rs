@@ -159,6 +159,31 @@ impl Store {
         Scope::new(self, tenant)
     }
 
+    /// Writes every role, user and client to `path` as JSON Lines (roles
+    /// first; credential hashes, never plaintext) and returns the count.
+    pub fn export_jsonl(&self, path: impl AsRef<Path>) -> Result<u64> {
+        crate::transfer::export(self, path.as_ref())
+    }
+
+    /// Loads a file written by [`Store::export_jsonl`] into this empty
+    /// store (otherwise `Conflict`), all or nothing, keeping ids,
+    /// timestamps and versions; returns how many records were read.
+    pub fn import_jsonl(&self, path: impl AsRef<Path>) -> Result<u64> {
+        crate::transfer::import(self, path.as_ref())
+    }
+
+    /// Verifies that every index entry matches its record and every record
+    /// has its index entries.
+    pub fn check(&self) -> Result<crate::CheckReport> {
+        self.read(|r| r.with_tables(crate::integrity::check))
+    }
+
+    /// Reclaims unused file space; needs the store to itself (no open
+    /// transaction). Returns whether anything was reclaimed.
+    pub fn compact(&mut self) -> Result<bool> {
+        Ok(self.db.compact()?)
+    }
+
     /// Runs `f` on a consistent snapshot of the store.
     pub fn read<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T>) -> Result<T> {
         let txn = self.db.begin_read()?;

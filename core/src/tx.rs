@@ -35,6 +35,8 @@ pub trait Tables {
     ) -> Result<Vec<Vec<u8>>>;
     /// Whether a non-unique index holds `key`.
     fn contains(&self, table: MultiTable, key: &[u8]) -> Result<bool>;
+    /// Every entry of a unique index.
+    fn unique_entries(&self, table: UniqueTable) -> Result<Vec<(Vec<u8>, u64)>>;
     /// Whether a non-unique index holds each of `keys` (one table opening).
     fn contains_many(&self, table: MultiTable, keys: &[Vec<u8>]) -> Result<Vec<bool>>;
     /// The encoded records with these ids (one table opening).
@@ -121,6 +123,16 @@ macro_rules! impl_tables {
 
             fn contains(&self, table: MultiTable, key: &[u8]) -> Result<bool> {
                 Ok(self.open_table(table)?.get(key)?.is_some())
+            }
+
+            fn unique_entries(&self, table: UniqueTable) -> Result<Vec<(Vec<u8>, u64)>> {
+                let t = self.open_table(table)?;
+                let mut out = Vec::new();
+                for entry in t.iter()? {
+                    let (k, v) = entry?;
+                    out.push((k.value().to_vec(), v.value()));
+                }
+                Ok(out)
             }
 
             fn contains_many(&self, table: MultiTable, keys: &[Vec<u8>]) -> Result<Vec<bool>> {

@@ -482,3 +482,28 @@ impl UserRecord {
         }
     }
 }
+
+impl UserRecord {
+    /// A record from an exported document (SPEC §8).
+    pub(crate) fn import(doc: &Value) -> Result<UserRecord> {
+        let mut kept = crate::transfer::Kept::take(doc)?;
+        let last_login_at = kept.time("lastLoginAt")?;
+        let locked_until = kept.time("lockedUntil")?;
+        kept.drop("hasPassword");
+        let mut new = NewUser::from_json(&kept.rest)?;
+        let hash = new.password_hash.take();
+        if new.password.is_some() {
+            return Err(crate::Error::invalid(
+                "password",
+                "an export never holds plaintext passwords",
+            ));
+        }
+        Ok(UserRecord {
+            updated_at: kept.updated_at,
+            version: kept.version,
+            last_login_at,
+            locked_until,
+            ..UserRecord::create(new, kept.id, hash, kept.created_at)
+        })
+    }
+}

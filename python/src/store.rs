@@ -55,6 +55,19 @@ pub(crate) struct PyStore {
 }
 
 impl PyStore {
+    /// Refuses whole-store operations (export, import, compact) in a scoped view.
+    fn whole_store(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.scope {
+            Some(_) => Err(crate::errors::to_py_err(
+                py,
+                Error::storage(
+                    "export, import, check and compact work on the whole store, not a scoped view",
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
     fn wrap(store: Store) -> Self {
         PyStore {
             shared: Arc::new(Shared {
@@ -153,6 +166,52 @@ impl PyStore {
             })
             .or_raise(py)?;
         changes_to_py(py, &changes)
+    }
+
+    /// Writes every role, user and client to `path` as JSON Lines; returns the count.
+    fn export_jsonl(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+        self.whole_store(py)?;
+        let store = self.shared.store().or_raise(py)?;
+        py.detach(|| store.export_jsonl(path)).or_raise(py)
+    }
+
+    /// Loads an export into this empty store, all or nothing; returns the count.
+    fn import_jsonl(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+        self.whole_store(py)?;
+        self.shared.check_not_writing().or_raise(py)?;
+        let store = self.shared.store().or_raise(py)?;
+        py.detach(|| store.import_jsonl(path)).or_raise(py)
+    }
+
+    /// Checks indexes against records: `{"ok": bool, "problems": [str, ...]}`.
+    fn check<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.whole_store(py)?;
+        let store = self.shared.store().or_raise(py)?;
+        let report = py.detach(|| store.check()).or_raise(py)?;
+        doc_to_py(py, &report)
+    }
+
+    /// Reclaims unused file space; the store must not be in use meanwhile.
+    fn compact(&self, py: Python<'_>) -> PyResult<bool> {
+        self.whole_store(py)?;
+        let mut guard = self
+            .shared
+            .store
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(store) = guard.as_mut() else {
+            return Err(crate::errors::to_py_err(
+                py,
+                Error::storage("the store is closed"),
+            ));
+        };
+        let Some(store) = Arc::get_mut(store) else {
+            return Err(crate::errors::to_py_err(
+                py,
+                Error::storage("the store is in use by another call"),
+            ));
+        };
+        py.detach(|| store.compact()).or_raise(py)
     }
 
     /// Closes the store; later calls raise `StorageError`. Closing twice does nothing.

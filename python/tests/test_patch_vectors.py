@@ -8,14 +8,17 @@ error is compared as tests/vectors/README.md describes.
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import Any, Union
 
 import pytest
 
 import rosterdb
-from test_vectors import VECTORS
 
-CASES = json.loads(VECTORS.with_name("patches.json").read_text(encoding="utf-8"))["cases"]
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors" / "patches.json"
+CASES = json.loads(VECTORS.read_text(encoding="utf-8"))["cases"]
+
+Records = Union[rosterdb.Users, rosterdb.Roles, rosterdb.Clients]
 
 #: Fields no update changes.
 KEPT = ("id", "createdAt", "clientId")
@@ -34,16 +37,17 @@ def same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-def records_of(store: rosterdb.Store, entity: str) -> Any:
-    return {"user": store.users, "role": store.roles, "client": store.clients}[entity]
+def records_of(store: rosterdb.Store, entity: str) -> Records:
+    records: dict[str, Records] = {"user": store.users, "role": store.roles, "client": store.clients}
+    return records[entity]
 
 
 def create(store: rosterdb.Store, entity: str, doc: dict[str, Any]) -> dict[str, Any]:
     created = records_of(store, entity).create(doc)
-    return created["client"] if entity == "client" else created
+    return dict(created["client"]) if entity == "client" else created
 
 
-def apply(records: Any, case: dict[str, Any], id: int) -> dict[str, Any]:
+def apply(records: Records, case: dict[str, Any], id: int) -> dict[str, Any]:
     version = case.get("expectedVersion")
     if "ops" in case:
         return records.patch(id, case["ops"], expected_version=version)

@@ -1,0 +1,261 @@
+//! Export and import as JSON Lines (SPEC §8): one `{"kind", "doc"}` per
+//! line, roles first; documents carry their ids, timestamps, versions and
+//! credential hashes (never plaintext), so a round trip is lossless.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use crate::entity::{self, Entity, id_counter};
+use crate::tx::{ReadContext, Tables, WriteTx};
+use crate::{Client, EntityKind, Error, FieldError, Result, Role, Store, Timestamp, User, codec};
+
+/// Writes every role, user and client of the store to `path` (replacing
+/// it) and returns how many records were written.
+pub(crate) fn export(store: &Store, path: &Path) -> Result<u64> {
+    store.read(|r| {
+        let file = File::create(path)?;
+        let mut out = BufWriter::new(file);
+        let mut n = 0;
+        r.with_tables(|t| {
+            n += export_kind::<Role>(t, &mut out, |_, _| {})?;
+            n += export_kind::<User>(t, &mut out, |record, doc| {
+                if let Some(hash) = &record.password_hash {
+                    doc.insert("passwordHash".into(), json!(hash));
+                }
+            })?;
+            n += export_kind::<Client>(t, &mut out, |record, doc| {
+                doc.insert("secretHash".into(), json!(record.secret_hash));
+            })?;
+            Ok(())
+        })?;
+        out.flush()?;
+        out.into_inner()
+            .map_err(|e| Error::storage(e.error()))?
+            .sync_all()?;
+        Ok(n)
+    })
+}
+
+fn export_kind<E: Entity + serde::Serialize>(
+    tables: &dyn Tables,
+    out: &mut impl Write,
+    secrets: impl Fn(&E::Record, &mut Map<String, Value>),
+) -> Result<u64> {
+    let now = Timestamp::now();
+    let mut n = 0;
+    let mut after = 0;
+    loop {
+        let batch = tables.records_after(E::TABLE, after, 256)?;
+        let Some((last, _)) = batch.last() else {
+            return Ok(n);
+        };
+        after = *last;
+        for (_, bytes) in batch {
+            let record: E::Record = codec::decode(&bytes)?;
+            let Value::Object(mut doc) =
+                serde_json::to_value(E::document(&record, now)?).map_err(Error::storage)?
+            else {
+                return Err(Error::storage("a document is not a JSON object"));
+            };
+            secrets(&record, &mut doc);
+            let line = json!({"kind": E::KIND.as_str(), "doc": doc});
+            serde_json::to_writer(&mut *out, &line).map_err(Error::storage)?;
+            out.write_all(b"\n")?;
+            n += 1;
+        }
+    }
+}
+
+/// Loads a file written by [`export`] into an empty store, all or nothing,
+/// and returns how many records were read.
+pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
+    let file = File::open(path)?;
+    let mut lines = Vec::new();
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: Value =
+            serde_json::from_str(&line).map_err(|_| at_line(i + 1, "", "is not valid JSON"))?;
+        lines.push((i + 1, value));
+    }
+    store.write(|tx| {
+        for kind in [EntityKind::Role, EntityKind::User, EntityKind::Client] {
+            let count = match kind {
+                EntityKind::Role => tx.txn.record_count(crate::schema::ROLES)?,
+                EntityKind::User => tx.txn.record_count(crate::schema::USERS)?,
+                EntityKind::Client => tx.txn.record_count(crate::schema::CLIENTS)?,
+            };
+            if count > 0 {
+                return Err(Error::Conflict {
+                    entity: kind,
+                    field: "id".into(),
+                });
+            }
+        }
+        let mut max: std::collections::BTreeMap<EntityKind, u64> =
+            std::collections::BTreeMap::new();
+        for (line, value) in &lines {
+            let (kind, doc) = split_line(*line, value)?;
+            let id = match kind {
+                EntityKind::Role => {
+                    insert::<Role>(tx, *line, doc, crate::role::RoleRecord::import)?
+                }
+                EntityKind::User => {
+                    insert::<User>(tx, *line, doc, crate::user::UserRecord::import)?
+                }
+                EntityKind::Client => {
+                    insert::<Client>(tx, *line, doc, crate::client::ClientRecord::import)?
+                }
+            };
+            let top = max.entry(kind).or_default();
+            *top = (*top).max(id);
+        }
+        // Later ids come after every imported one, whatever the file's order.
+        for (kind, id) in max {
+            tx.set_meta(id_counter(kind), id)?;
+        }
+        Ok(lines.len() as u64)
+    })
+}
+
+fn at_line(line: usize, field: &str, message: &str) -> Error {
+    Error::Validation {
+        errors: vec![FieldError::new(field, format!("line {line}: {message}"))],
+    }
+}
+
+fn split_line(line: usize, value: &Value) -> Result<(EntityKind, &Value)> {
+    let kind = match value.get("kind").and_then(Value::as_str) {
+        Some("role") => EntityKind::Role,
+        Some("user") => EntityKind::User,
+        Some("client") => EntityKind::Client,
+        _ => {
+            return Err(at_line(
+                line,
+                "kind",
+                "must be \"role\", \"user\" or \"client\"",
+            ));
+        }
+    };
+    let doc = value
+        .get("doc")
+        .filter(|d| d.is_object())
+        .ok_or_else(|| at_line(line, "doc", "must be a JSON object"))?;
+    if value.as_object().is_some_and(|o| o.len() != 2) {
+        return Err(at_line(
+            line,
+            "",
+            "a line holds exactly \"kind\" and \"doc\"",
+        ));
+    }
+    Ok((kind, doc))
+}
+
+fn insert<E: Entity>(
+    tx: &WriteTx,
+    line: usize,
+    doc: &Value,
+    build: fn(&Value) -> Result<E::Record>,
+) -> Result<u64> {
+    let record = build(doc).map_err(|e| match e {
+        Error::Validation { errors } => Error::Validation {
+            errors: errors
+                .into_iter()
+                .map(|f| FieldError::new(f.field, format!("line {line}: {}", f.message)))
+                .collect(),
+        },
+        other => other,
+    })?;
+    if crate::entity::load::<E>(&tx.txn, E::id(&record))?.is_some() {
+        return Err(Error::Conflict {
+            entity: E::KIND,
+            field: "id".into(),
+        });
+    }
+    entity::insert::<E>(tx, &record, tx.now())?;
+    Ok(E::id(&record))
+}
+
+/// The store-kept fields of an imported document, taken out of it.
+pub(crate) struct Kept {
+    pub(crate) id: u64,
+    pub(crate) created_at: Timestamp,
+    pub(crate) updated_at: Timestamp,
+    pub(crate) version: u64,
+    /// The rest of the document.
+    pub(crate) rest: Value,
+}
+
+impl Kept {
+    /// Takes `id`, `createdAt`, `updatedAt` and `version` out of `doc`.
+    pub(crate) fn take(doc: &Value) -> Result<Kept> {
+        let mut rest = doc.as_object().cloned().unwrap_or_default();
+        let id = take_u64(&mut rest, "id")?;
+        let created_at = take_time(&mut rest, "createdAt")?
+            .ok_or_else(|| Error::invalid("createdAt", "is required"))?;
+        let updated_at = take_time(&mut rest, "updatedAt")?
+            .ok_or_else(|| Error::invalid("updatedAt", "is required"))?;
+        let version = take_u64(&mut rest, "version")?;
+        if id == 0 || version == 0 {
+            return Err(Error::invalid(
+                if id == 0 { "id" } else { "version" },
+                "must be 1 or more",
+            ));
+        }
+        Ok(Kept {
+            id,
+            created_at,
+            updated_at,
+            version,
+            rest: Value::Object(rest),
+        })
+    }
+
+    /// Takes an optional timestamp field out of the rest.
+    pub(crate) fn time(&mut self, key: &str) -> Result<Option<Timestamp>> {
+        match &mut self.rest {
+            Value::Object(map) => take_time(map, key),
+            _ => Ok(None),
+        }
+    }
+
+    /// Takes a string field out of the rest.
+    pub(crate) fn string(&mut self, key: &str) -> Result<Option<String>> {
+        match &mut self.rest {
+            Value::Object(map) => match map.remove(key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(Error::invalid(key, "must be a string")),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Removes a derived field the store computes again.
+    pub(crate) fn drop(&mut self, key: &str) {
+        if let Value::Object(map) = &mut self.rest {
+            map.remove(key);
+        }
+    }
+}
+
+fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
+    map.remove(key)
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| Error::invalid(key, "must be a non-negative integer"))
+}
+
+fn take_time(map: &mut Map<String, Value>, key: &str) -> Result<Option<Timestamp>> {
+    match map.remove(key) {
+        None => Ok(None),
+        Some(Value::String(s)) => Timestamp::parse(&s)
+            .map(Some)
+            .ok_or_else(|| Error::invalid(key, "must be an RFC 3339 timestamp")),
+        Some(_) => Err(Error::invalid(key, "must be an RFC 3339 timestamp")),
+    }
+}
