@@ -9,6 +9,7 @@ echo "== lints"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== test vectors are up to date with their generators"
 python3 tests/vectors/gen_validation.py --check
+python3 tests/vectors/gen_patches.py --check
 echo "== Rust tests"
 cargo test --workspace
 echo "== Kotlin and Swift bindings"
@@ -16,3 +17,5 @@ bash bindings/scripts/test-kotlin.sh
 echo "== Python package and tests"
 bash scripts/python-env.sh
 .venv/bin/pytest -q python/tests
+echo "== JSON Patch conformance suite (RFC 6902) counts"
+cargo test -q -p rosterdb-conformance --test json_patch_suite -- --nocapture 2>&1 | grep "json-patch suite"

@@ -204,11 +204,7 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
             ));
         }
     };
-    for key in fields.keys() {
-        if key != "op" && !needs.contains(&key.as_str()) {
-            return Err(patch_error(index, format!("{name} does not take {key:?}")));
-        }
-    }
+    // RFC 6902 §4: members an operation does not define are ignored.
     for key in needs {
         match (fields.get(*key), *key) {
             (None, _) => return Err(patch_error(index, format!("{name} needs {key:?}"))),
@@ -265,7 +261,13 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
         }
         _ => {}
     }
-    serde_json::from_value(op.clone()).map_err(|_| patch_error(index, "malformed operation"))
+    let defined: serde_json::Map<String, Value> = fields
+        .iter()
+        .filter(|(k, _)| *k == "op" || needs.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    serde_json::from_value(Value::Object(defined))
+        .map_err(|_| patch_error(index, "malformed operation"))
 }
 
 /// `patch`: RFC 6902 on the stored document, all or nothing.

@@ -16,11 +16,21 @@ CHEAP = {"argon2_memory_kib": 8, "argon2_iterations": 1, "argon2_parallelism": 1
 _names = itertools.count()
 
 
+def assert_consistent(store: rosterdb.Store) -> None:
+    """Every scenario ends with a store whose indexes match its records."""
+    try:
+        report = store.check()
+    except rosterdb.StorageError:
+        return  # the test closed the store
+    assert report == {"ok": True, "problems": []}, report
+
+
 @pytest.fixture
 def store() -> Iterator[rosterdb.Store]:
-    """A fresh in-memory store."""
+    """A fresh in-memory store, checked after the test."""
     with rosterdb.Store.memory() as s:
         yield s
+        assert_consistent(s)
 
 
 @pytest.fixture
@@ -34,6 +44,7 @@ def cheap_store(path: Path) -> Iterator[rosterdb.Store]:
     """A fresh file store with cheap password hashing."""
     with rosterdb.Store(path, **CHEAP) as s:
         yield s
+        assert_consistent(s)
 
 
 def user(name: str | None = None, **fields: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use rosterdb::{Argon2Params, Options, Store};
+use rosterdb::{Argon2Params, NewClient, NewRole, NewUser, Options, Store};
 
 /// Argon2id parameters that make hashing cheap, for tests only.
 pub const CHEAP_ARGON2: Argon2Params = Argon2Params {
@@ -42,4 +42,78 @@ pub fn load_vectors(name: &str) -> serde_json::Value {
 pub fn memory_store() -> Store {
     Store::memory_with(Options::default().with_argon2(CHEAP_ARGON2))
         .expect("an in-memory store opens")
+}
+
+/// Reads `doc` as a new record of `entity` (`"user"`, `"role"` or
+/// `"client"`), creates it in `store` and returns the created document (for
+/// a client, the client without its one-time secret).
+///
+/// # Panics
+///
+/// When `entity` is not one of the three kinds, or a created record does
+/// not serialize.
+pub fn create_document(
+    store: &Store,
+    entity: &str,
+    doc: &serde_json::Value,
+) -> rosterdb::Result<serde_json::Value> {
+    let document = match entity {
+        "user" => serde_json::to_value(store.users().create(NewUser::from_json(doc)?)?),
+        "role" => serde_json::to_value(store.roles().create(NewRole::from_json(doc)?)?),
+        "client" => {
+            serde_json::to_value(store.clients().create(NewClient::from_json(doc)?)?.client)
+        }
+        other => panic!("unknown entity {other:?}"),
+    };
+    Ok(document.expect("a created record serializes"))
+}
+
+/// Runs every case of the vector file `name`: a JSON object with a non-empty
+/// `description` and a `cases` array of more than `min_cases` cases, each
+/// with a unique `name`. `run` checks one case; all failures are reported
+/// together, each with its case's name.
+///
+/// # Panics
+///
+/// When the file is malformed or has too few cases, or any case fails.
+pub fn run_cases(
+    name: &str,
+    min_cases: usize,
+    mut run: impl FnMut(&serde_json::Value) -> Result<(), String>,
+) {
+    let vectors = load_vectors(name);
+    assert!(
+        vectors["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{name} needs a non-empty \"description\""
+    );
+    let cases = vectors["cases"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name} needs a \"cases\" array"));
+    assert!(
+        cases.len() > min_cases,
+        "{name} has only {} cases",
+        cases.len()
+    );
+    let mut names = std::collections::HashSet::new();
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let label = case["name"]
+            .as_str()
+            .map_or_else(|| format!("case #{i}"), str::to_owned);
+        if !names.insert(label.clone()) {
+            failures.push(format!("{label}: duplicate case name"));
+        }
+        if let Err(problem) = run(case) {
+            failures.push(format!("{label}: {problem}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases of {name} failed:\n  {}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n  ")
+    );
 }
