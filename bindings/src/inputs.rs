@@ -122,8 +122,26 @@ fn json_object(text: &str) -> Result<Map<String, Value>, String> {
 /// Text that is not JSON is a `Validation` error on `""`, the whole
 /// document; what the document holds is then checked by the core.
 pub(crate) fn json_document(text: &str) -> Result<Value, RosterError> {
+    json_argument("the document", text)
+}
+
+/// Parses the JSON text of the argument `name` of an update (`partial` of
+/// a merge, `doc` of a replace): text that is not JSON is a `Validation`
+/// error on `""`, the whole document, naming the argument. Whether it is an
+/// object, and what it holds, the core checks.
+pub(crate) fn json_argument(name: &str, text: &str) -> Result<Value, RosterError> {
     serde_json::from_str(text)
-        .map_err(|e| RosterError::invalid("", format!("the document is not valid JSON ({e})")))
+        .map_err(|e| RosterError::invalid("", format!("{name} is not valid JSON ({e})")))
+}
+
+/// Parses the JSON text of the `ops` of a patch. Text that is not JSON is
+/// `InvalidPatch` at operation 0, as the core reports a patch that is not an
+/// array of operations, naming the argument.
+pub(crate) fn json_patch_ops(text: &str) -> Result<Value, RosterError> {
+    serde_json::from_str(text).map_err(|e| RosterError::InvalidPatch {
+        op_index: 0,
+        reason: format!("ops is not valid JSON ({e})"),
+    })
 }
 
 /// The fields of a role to create (SPEC §2.2).
@@ -265,6 +283,30 @@ mod tests {
         }
         let fields = error_fields(new_user("nope", "[]").try_into());
         assert_eq!(fields, ["email", "attributes"]);
+    }
+
+    #[test]
+    fn update_arguments_that_are_not_json_name_the_argument() {
+        for bad in ["", "[", "{\"op\": }", "[] []"] {
+            match json_patch_ops(bad) {
+                Err(RosterError::InvalidPatch { op_index, reason }) => {
+                    assert_eq!(op_index, 0);
+                    assert!(reason.starts_with("ops is not valid JSON ("), "{reason}");
+                }
+                other => panic!("expected InvalidPatch for {bad:?}, got {other:?}"),
+            }
+            match json_argument("partial", bad) {
+                Err(RosterError::Validation { errors }) => {
+                    assert_eq!(errors.len(), 1);
+                    assert_eq!(errors[0].field, "");
+                    assert!(errors[0].message.starts_with("partial is not valid JSON ("));
+                }
+                other => panic!("expected Validation for {bad:?}, got {other:?}"),
+            }
+        }
+        // Valid JSON of any shape passes; the core checks the shape.
+        assert_eq!(json_patch_ops("{}"), Ok(serde_json::json!({})));
+        assert_eq!(json_argument("doc", "[1]"), Ok(serde_json::json!([1])));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::error::guard;
-use crate::inputs::json_document;
+use crate::inputs::{json_argument, json_document, json_patch_ops};
 use crate::query::PageDoc;
 use crate::{
     Change, Client, ClientPage, CreatedClient, EntityKind, ListQuery, NewClient, NewRole, NewUser,
@@ -281,3 +281,77 @@ impl RosterStore {
         })
     }
 }
+
+/// `patch_*`, `merge_*` and `replace_*` (SPEC §4) for the records of one
+/// collection, as methods `$patch`, `$merge` and `$replace` returning `$record`.
+macro_rules! update_methods {
+    ($collection:ident => $record:ty: $patch:ident, $merge:ident, $replace:ident) => {
+        #[uniffi::export]
+        impl RosterStore {
+            /// Applies a JSON Patch (RFC 6902) to the record with this id and
+            /// returns the result. `ops` is the text of a JSON array of
+            /// operations (add, remove, replace, move, copy, test) on its
+            /// camelCase document, applied all or none. A bad operation, or one
+            /// on a read-only field (a `test` may read them), is `InvalidPatch`
+            /// with its index; text that is not JSON is `InvalidPatch` at 0.
+            /// For users, `add`/`replace` of `/password` sets the password.
+            /// With `expected_version`, a record of another version is
+            /// `VersionConflict` and nothing changes.
+            #[uniffi::method(default(expected_version = None))]
+            pub fn $patch(
+                &self,
+                id: u64,
+                ops: String,
+                expected_version: Option<u64>,
+            ) -> Result<$record, RosterError> {
+                guard(|| {
+                    let ops = json_patch_ops(&ops)?;
+                    out(self.store.$collection().patch(id, &ops, expected_version))
+                })
+            }
+
+            /// Applies a JSON Merge Patch (RFC 7396) to the record with this id
+            /// and returns the result. `partial` is the text of a JSON object
+            /// of camelCase fields; `null` removes an optional field. Text
+            /// that is not JSON is a `Validation` error on `""`.
+            #[uniffi::method(default(expected_version = None))]
+            pub fn $merge(
+                &self,
+                id: u64,
+                partial: String,
+                expected_version: Option<u64>,
+            ) -> Result<$record, RosterError> {
+                guard(|| {
+                    let partial = json_argument("partial", &partial)?;
+                    out(self
+                        .store
+                        .$collection()
+                        .merge(id, &partial, expected_version))
+                })
+            }
+
+            /// Replaces the writable fields of the record with this id (PUT)
+            /// and returns the result. `doc` is the text of its whole JSON
+            /// document: absent optional fields are cleared, the tenant and a
+            /// user's password are kept unless given. Read-only fields may be
+            /// sent only with their stored values. Text that is not JSON is a
+            /// `Validation` error on `""`.
+            #[uniffi::method(default(expected_version = None))]
+            pub fn $replace(
+                &self,
+                id: u64,
+                doc: String,
+                expected_version: Option<u64>,
+            ) -> Result<$record, RosterError> {
+                guard(|| {
+                    let doc = json_argument("doc", &doc)?;
+                    out(self.store.$collection().replace(id, &doc, expected_version))
+                })
+            }
+        }
+    };
+}
+
+update_methods!(users => User: patch_user, merge_user, replace_user);
+update_methods!(roles => Role: patch_role, merge_role, replace_role);
+update_methods!(clients => Client: patch_client, merge_client, replace_client);

@@ -1,6 +1,6 @@
 // The language-neutral vectors of tests/vectors/ (see tests/vectors/README.md):
-// validation.json here, through the JSON entry points, and queries.json
-// (QueryVectors.kt).
+// validation.json here, through the JSON entry points, queries.json
+// (QueryVectors.kt) and patches.json (PatchVectors.kt).
 package rosterdb.tests
 
 import java.nio.file.Files
@@ -55,6 +55,8 @@ fun vectorTests() = Suite("vectors").apply {
     }
 
     test("queries.json: every case passes or is skipped") { runQueryVectors() }
+
+    test("patches.json: every case passes") { runPatchVectors() }
 }
 
 /** Runs one case in a fresh store; returns what went wrong, or null. */
