@@ -44,10 +44,17 @@ impl Timestamp {
     /// an optional fraction and a `Z` or `±HH:MM` offset. Sub-millisecond
     /// digits are truncated.
     pub fn parse(text: &str) -> Option<Self> {
+        Timestamp::parse_precise(text).map(|(t, _)| t)
+    }
+
+    /// Like [`Timestamp::parse`], also returning the nanoseconds beyond the
+    /// millisecond (0 to 999,999) that the timestamp itself cannot hold, so
+    /// a query literal keeps its full precision.
+    pub fn parse_precise(text: &str) -> Option<(Self, u32)> {
         let b = text.as_bytes();
         let date = parse_date(b.get(..10)?)?;
         if b.len() == 10 {
-            return Timestamp::from_millis(date * MS_PER_DAY);
+            return Timestamp::from_millis(date * MS_PER_DAY).map(|t| (t, 0));
         }
         if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.len() < 20 {
             return None;
@@ -60,6 +67,7 @@ impl Timestamp {
         }
         let mut rest = &b[19..];
         let mut millis = 0;
+        let mut nanos = 0u32;
         if let Some((b'.', frac)) = rest.split_first() {
             let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
             if n == 0 {
@@ -67,6 +75,13 @@ impl Timestamp {
             }
             for (i, c) in frac[..n.min(3)].iter().enumerate() {
                 millis += i64::from(c - b'0') * [100, 10, 1][i];
+            }
+            // Digits 4 to 9 are nanoseconds within the millisecond; beyond, below a nanosecond.
+            for (i, c) in frac[n.min(3)..n.min(9)].iter().enumerate() {
+                nanos += u32::from(c - b'0') * [100_000, 10_000, 1000, 100, 10, 1][i];
+            }
+            if nanos == 0 && frac[n.min(9)..n].iter().any(|&c| c != b'0') {
+                nanos = 1;
             }
             rest = &frac[n..];
         }
@@ -84,7 +99,7 @@ impl Timestamp {
             _ => return None,
         };
         let seconds = hour * 3600 + minute * 60 + second.min(59) - offset_minutes * 60;
-        Timestamp::from_millis(date * MS_PER_DAY + seconds * 1000 + millis)
+        Timestamp::from_millis(date * MS_PER_DAY + seconds * 1000 + millis).map(|t| (t, nanos))
     }
 }
 
@@ -230,6 +245,31 @@ mod tests {
                 .to_string(),
             "2024-02-29T00:00:00.000Z"
         );
+    }
+
+    #[test]
+    fn keeps_sub_millisecond_digits_apart() {
+        let (t, nanos) = Timestamp::parse_precise("2026-11-23T17:16:32.123456789Z").unwrap();
+        assert_eq!((t.as_millis(), nanos), (1_795_454_192_123, 456_789));
+        assert_eq!(
+            Timestamp::parse_precise("2026-11-23T17:16:32.1234Z")
+                .unwrap()
+                .1,
+            400_000
+        );
+        assert_eq!(
+            Timestamp::parse_precise("2026-11-23T17:16:32.123000000001Z")
+                .unwrap()
+                .1,
+            1
+        );
+        assert_eq!(
+            Timestamp::parse_precise("2026-11-23T17:16:32.123000Z")
+                .unwrap()
+                .1,
+            0
+        );
+        assert_eq!(Timestamp::parse_precise("2014-01-15").unwrap().1, 0);
     }
 
     #[test]

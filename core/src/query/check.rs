@@ -38,8 +38,9 @@ pub enum Scalar {
     Str(String),
     /// For `Bool` fields.
     Bool(bool),
-    /// For `Time` fields.
-    Time(Timestamp),
+    /// For `Time` fields: the instant to the millisecond, and the literal's
+    /// nanoseconds beyond it (stored timestamps have none).
+    Time(Timestamp, u32),
     /// For `attributes.*`: a JSON scalar (strings case-folded).
     Json(Json),
 }
@@ -274,9 +275,11 @@ fn literal(field: &Field, path: &Path, value: &Value) -> Result<Option<Scalar>> 
     };
     let scalar = match (&value.literal, ty) {
         (Literal::Null, _) => return Ok(None),
-        (Literal::Text(t), FieldType::Int | FieldType::Ints) => {
-            Scalar::Int(t.trim().parse().map_err(|_| wrong(&format!("{t:?}")))?)
-        }
+        (Literal::Text(t), FieldType::Int | FieldType::Ints) => Scalar::Int(
+            t.trim()
+                .parse()
+                .map_err(|_| wrong("a text that is not a whole number"))?,
+        ),
         (Literal::Num(n), FieldType::Int | FieldType::Ints) => Scalar::Int(
             n.as_u64()
                 .ok_or_else(|| wrong(&format!("the number {n}")))?,
@@ -288,19 +291,18 @@ fn literal(field: &Field, path: &Path, value: &Value) -> Result<Option<Scalar>> 
         (Literal::Text(t), FieldType::Bool) => match t.to_ascii_lowercase().as_str() {
             "true" => Scalar::Bool(true),
             "false" => Scalar::Bool(false),
-            _ => return Err(wrong(&format!("{t:?}"))),
+            _ => return Err(wrong("a text other than true or false")),
         },
         (Literal::Str(s) | Literal::Text(s), FieldType::Time) => {
-            Scalar::Time(Timestamp::parse(s).ok_or_else(|| {
-                wrong(&format!(
-                    "{s:?} (a date YYYY-MM-DD or an RFC 3339 timestamp is needed)"
-                ))
-            })?)
+            let (t, nanos) = Timestamp::parse_precise(s).ok_or_else(|| {
+                wrong("a text that is neither a date YYYY-MM-DD nor an RFC 3339 timestamp")
+            })?;
+            Scalar::Time(t, nanos)
         }
         (Literal::Str(_), _) => return Err(wrong("a string")),
         (Literal::Num(_), _) => return Err(wrong("a number")),
         (Literal::Bool(_), _) => return Err(wrong("a boolean")),
-        (Literal::Text(t), _) => return Err(wrong(&format!("{t:?}"))),
+        (Literal::Text(_), _) => return Err(wrong("this text")),
     };
     Ok(Some(scalar))
 }

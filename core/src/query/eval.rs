@@ -116,7 +116,16 @@ fn compare(value: &FieldValue<'_>, op: Cmp, literal: &Scalar) -> bool {
             .iter()
             .any(|v| holds(op, fold(v).as_str().cmp(x.as_str()))),
         (FieldValue::Bool(v), Scalar::Bool(x)) => holds(op, v.cmp(x)),
-        (FieldValue::Time(v), Scalar::Time(x)) => holds(op, v.cmp(x)),
+        // A stored instant has no digits beyond the millisecond: it is
+        // before a literal with some in the same millisecond.
+        (FieldValue::Time(v), Scalar::Time(x, nanos)) => holds(
+            op,
+            v.cmp(x).then(if *nanos > 0 {
+                Ordering::Less
+            } else {
+                Ordering::Equal
+            }),
+        ),
         (FieldValue::Json(json), Scalar::Json(x)) => {
             any_json(json, &mut |j| ordering(json_cmp(j, x)))
         }

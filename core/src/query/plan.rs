@@ -222,7 +222,9 @@ fn literal_key(ty: FieldType, value: &Scalar) -> Option<Key> {
     match (ty, value) {
         (FieldType::Int | FieldType::Ints, Scalar::Int(v)) => Some(encode_int(present, *v)),
         (FieldType::Bool, Scalar::Bool(v)) => Some(encode_bool(present, *v)),
-        (FieldType::Time, Scalar::Time(v)) => Some(encode_time(present, *v)),
+        // Ranges on the millisecond hold every match of a finer literal;
+        // the residual check decides (and `exact_count` declines those).
+        (FieldType::Time, Scalar::Time(v, _)) => Some(encode_time(present, *v)),
         (FieldType::Str | FieldType::Strs, Scalar::Str(folded)) => Some(present.str(folded)),
         _ => None,
     }
@@ -294,6 +296,11 @@ pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
             };
             let key = literal_key(def.ty, value)?;
             let what = format!("{} {op:?} {value:?}", def.name);
+            // `< t` with digits below the millisecond holds for that millisecond too.
+            let op = match (op, value) {
+                (Cmp::Lt, Scalar::Time(_, nanos)) if *nanos > 0 => &Cmp::Le,
+                _ => op,
+            };
             let present = Key::new().byte(PRESENT);
             let after_present = prefix_end(present.bytes());
             let after_key = prefix_end(key.bytes());
@@ -598,6 +605,10 @@ pub fn exact_count(tables: &dyn Tables, kind: EntityKind, filter: &Filter) -> Re
             .transpose();
     }
     let (field, exact) = match filter {
+        Filter::Cmp {
+            value: Scalar::Time(_, nanos),
+            ..
+        } if *nanos > 0 => return Ok(None),
         Filter::Cmp { field, op, .. } => (field, *op != Cmp::Ne),
         Filter::Absent(field) | Filter::Present(field) => (field, true),
         Filter::In { field, values, .. } => {
@@ -605,7 +616,10 @@ pub fn exact_count(tables: &dyn Tables, kind: EntityKind, filter: &Filter) -> Re
                 .iter()
                 .enumerate()
                 .all(|(i, v)| !values[..i].contains(v));
-            (field, distinct)
+            let to_the_ms = !values
+                .iter()
+                .any(|v| matches!(v, Scalar::Time(_, n) if *n > 0));
+            (field, distinct && to_the_ms)
         }
         Filter::Match { field, pattern, .. } => (field, pattern.prefix().is_some()),
         _ => return Ok(None),
