@@ -198,6 +198,8 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
     if let Some(kind) = kind {
         let text = match (&value.literal, &field) {
             (Literal::Str(s) | Literal::Text(s), _) => s,
+            // Inside attributes a literal of another type matches nothing (§13).
+            (_, Field::Attr(_)) => return Ok(Filter::Or(Vec::new())),
             _ => return Err(mismatch(path, value, "a text pattern needs a string")),
         };
         if let Field::Def(def) = &field
@@ -242,6 +244,8 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
         None => match cmp {
             Cmp::Eq => Ok(Filter::Absent(field)),
             Cmp::Ne => Ok(Filter::Present(field)),
+            // Ordering against null inside attributes: another type, false (§13).
+            _ if matches!(field, Field::Attr(_)) => Ok(Filter::Or(Vec::new())),
             _ => Err(mismatch(
                 path,
                 value,
@@ -315,7 +319,8 @@ fn json_literal(literal: &Literal) -> Option<Scalar> {
         Literal::Bool(b) => Json::Bool(*b),
         Literal::Num(n) => number(n),
         Literal::Str(s) => Json::Str(fold(s)),
-        Literal::Text(t) => match t.as_str() {
+        Literal::Text(t) => match t.to_ascii_lowercase().as_str() {
+            // Like every keyword in a query, case-insensitive (§13).
             "null" => return None,
             "true" => Json::Bool(true),
             "false" => Json::Bool(false),

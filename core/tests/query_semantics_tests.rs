@@ -1,0 +1,82 @@
+//! Edge cases of SPEC §13 the vectors cannot pin (they depend on stored times).
+
+mod common;
+
+use common::{store, user};
+use rosterdb::{Error, NewUser, Query};
+use serde_json::json;
+
+fn ids(s: &rosterdb::Store, q: Query) -> Vec<u64> {
+    s.users()
+        .list(&q)
+        .unwrap()
+        .items
+        .iter()
+        .map(|u| u.id)
+        .collect()
+}
+
+#[test]
+fn literals_of_another_type_inside_attributes_match_nothing() {
+    let s = store();
+    let attributes = json!({"x": 3, "flag": true, "name": "Ann"})
+        .as_object()
+        .cloned()
+        .unwrap();
+    s.users()
+        .create(NewUser {
+            attributes,
+            ..user("ann")
+        })
+        .unwrap();
+    for expr in [
+        "attributes.x > null",
+        "attributes.x <= null",
+        "attributes.name like 5",
+        "attributes.x co true",
+    ] {
+        assert_eq!(
+            ids(&s, Query::parse(expr).unwrap()),
+            Vec::<u64>::new(),
+            "{expr}"
+        );
+    }
+    // Typed fields still refuse a literal of another type.
+    let typed = s.users().list(&Query::parse("nickname > null").unwrap());
+    assert!(
+        matches!(typed, Err(Error::InvalidQuery { field: Some(ref f), .. }) if f == "nickname")
+    );
+    // Parameter-form true/false/null are case-insensitive, like every keyword.
+    for value in ["TRUE", "True", "true"] {
+        let q = Query::from_params(&[("attributes.flag", value)]).unwrap();
+        assert_eq!(ids(&s, q), vec![1], "{value}");
+    }
+    let q = Query::from_params(&[("attributes.missing", "NULL")]).unwrap();
+    assert_eq!(ids(&s, q), vec![1]);
+}
+
+#[test]
+fn timestamp_literals_keep_their_full_precision() {
+    let s = store();
+    let u = s.users().create(user("ann")).unwrap();
+    let at = u.created_at.to_string(); // e.g. 2026-11-23T20:50:31.799Z
+    let finer = format!("{}000001Z", &at[..at.len() - 1]); // one nanosecond later
+    let before = format!("{}Z", &at[..at.len() - 1]);
+    for (expr, expected) in [
+        (format!("createdAt < '{finer}'"), vec![1]),
+        (format!("createdAt <= '{finer}'"), vec![1]),
+        (format!("createdAt = '{finer}'"), vec![]),
+        (format!("createdAt != '{finer}'"), vec![1]),
+        (format!("createdAt >= '{finer}'"), vec![]),
+        (format!("createdAt = '{before}'"), vec![1]),
+        (format!("createdAt in ('{finer}')"), vec![]),
+    ] {
+        let q = Query::parse(&expr).unwrap();
+        assert_eq!(ids(&s, q.clone()), expected, "{expr}");
+        assert_eq!(
+            s.users().count(&q).unwrap(),
+            expected.len() as u64,
+            "{expr}"
+        );
+    }
+}
