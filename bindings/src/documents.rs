@@ -230,3 +230,15 @@ convert_fields!(rosterdb::Change => Change {
     op,
     version,
 });
+
+/// What `check()` found (SPEC §8): whether every index entry matches its
+/// record and every record has its index entries.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct CheckReport {
+    /// True when nothing is wrong.
+    pub ok: bool,
+    /// One line per problem found; empty when `ok`.
+    pub problems: Vec<String>,
+}
+
+convert_fields!(rosterdb::CheckReport => CheckReport { ok, problems });

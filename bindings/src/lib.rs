@@ -29,7 +29,7 @@ mod query;
 mod store;
 mod values;
 
-pub use documents::{Change, Client, CreatedClient, ExternalId, Role, User};
+pub use documents::{Change, CheckReport, Client, CreatedClient, ExternalId, Role, User};
 pub use error::{FieldError, RosterError};
 pub use inputs::{NewClient, NewRole, NewUser, StoreOptions};
 pub use query::{ClientPage, ListQuery, RolePage, UserPage};

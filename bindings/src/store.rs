@@ -1,16 +1,19 @@
 //! `RosterStore`: an open store and its operations, each one call into the core.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use rosterdb::Context;
 
 use crate::error::guard;
 use crate::inputs::{json_argument, json_document, json_patch_ops};
 use crate::query::PageDoc;
 use crate::{
-    Change, Client, ClientPage, CreatedClient, EntityKind, ListQuery, NewClient, NewRole, NewUser,
-    Role, RolePage, RosterError, StoreOptions, User, UserPage,
+    Change, CheckReport, Client, ClientPage, CreatedClient, EntityKind, ListQuery, NewClient,
+    NewRole, NewUser, Role, RolePage, RosterError, StoreOptions, User, UserPage,
 };
 
-/// An open rosterdb store: users, roles and app-clients in one file.
+/// An open rosterdb store: users, roles and app-clients in one file, or a
+/// view of one tenant of it (`scoped`).
 ///
 /// Open one with `RosterStore.open(path)` or `RosterStore.memory()`, share it
 /// between threads freely, and close it (Kotlin `close()` or `use { }`,
@@ -19,7 +22,58 @@ use crate::{
 /// tens of milliseconds), so call it off the UI thread.
 #[derive(uniffi::Object)]
 pub struct RosterStore {
-    store: rosterdb::Store,
+    /// The open store, shared with every view of it. Each call clones the
+    /// inner `Arc` for its duration, so `compact` can tell whether the
+    /// store is in use.
+    shared: Arc<RwLock<Arc<rosterdb::Store>>>,
+    /// The tenant of a scoped view (one `Store::scoped` accepted); `None`
+    /// for the whole store.
+    scope: Option<String>,
+}
+
+impl RosterStore {
+    /// The whole store, as the foreign API holds it.
+    fn wrap(store: rosterdb::Store) -> Arc<Self> {
+        Arc::new(RosterStore {
+            shared: Arc::new(RwLock::new(Arc::new(store))),
+            scope: None,
+        })
+    }
+
+    /// The open store, held for one call.
+    fn store(&self) -> Arc<rosterdb::Store> {
+        Arc::clone(&self.shared.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Runs one call of the foreign API (inside [`guard`]) through the
+    /// store, or through the view of its tenant when scoped.
+    fn call<T>(
+        &self,
+        f: impl FnOnce(&Context<'_>) -> Result<T, RosterError>,
+    ) -> Result<T, RosterError> {
+        guard(|| {
+            let store = self.store();
+            let ctx = match &self.scope {
+                Some(tenant) => Context::ScopedStore(&store, tenant),
+                None => Context::Store(&store),
+            };
+            f(&ctx)
+        })
+    }
+
+    /// Runs a whole-store operation (export, import, check, compact),
+    /// which a scoped view refuses with `Storage` (decision 0003).
+    fn whole_store<T>(&self, f: impl FnOnce() -> Result<T, RosterError>) -> Result<T, RosterError> {
+        guard(|| {
+            if self.scope.is_some() {
+                return Err(rosterdb::Error::storage(
+                    "export, import, check and compact work on the whole store, not a scoped view",
+                )
+                .into());
+            }
+            f()
+        })
+    }
 }
 
 /// Converts a core result into the foreign API's.
@@ -34,7 +88,8 @@ struct CreatedClientDoc<'a> {
     secret: &'a str,
 }
 
-/// Evaluates `$body` with `$c` bound to the core's collection of `$entity`.
+/// Evaluates `$body` with `$c` bound to the collection of `$entity` in the
+/// context `$store`.
 macro_rules! with_collection {
     ($store:expr, $entity:expr, |$c:ident| $body:expr) => {
         match $entity {
@@ -71,8 +126,7 @@ impl RosterStore {
     pub fn open(path: String, options: Option<StoreOptions>) -> Result<Arc<Self>, RosterError> {
         guard(|| {
             let options = options.unwrap_or_default().into();
-            let store = rosterdb::Store::open(path, options)?;
-            Ok(Arc::new(RosterStore { store }))
+            Ok(RosterStore::wrap(rosterdb::Store::open(path, options)?))
         })
     }
 
@@ -81,43 +135,39 @@ impl RosterStore {
     pub fn memory(options: Option<StoreOptions>) -> Result<Arc<Self>, RosterError> {
         guard(|| {
             let store = rosterdb::Store::memory_with(options.unwrap_or_default().into())?;
-            Ok(Arc::new(RosterStore { store }))
+            Ok(RosterStore::wrap(store))
         })
     }
 
     /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
     pub fn create_user(&self, user: NewUser) -> Result<User, RosterError> {
-        guard(|| out(self.store.users().create(user.try_into()?)))
+        self.call(|c| out(c.users().create(user.try_into()?)))
     }
 
     /// Creates a user from its JSON document (camelCase keys, SPEC §2.1,
     /// `password` included) and returns the created document as JSON.
     pub fn create_user_json(&self, doc: String) -> Result<String, RosterError> {
-        guard(|| {
+        self.call(|c| {
             let new = rosterdb::NewUser::from_json(&json_document(&doc)?)?;
-            to_json(&self.store.users().create(new)?)
+            to_json(&c.users().create(new)?)
         })
     }
 
     /// The user with this id, or `NotFound`.
     pub fn get_user(&self, id: u64) -> Result<User, RosterError> {
-        guard(|| out(self.store.users().get(id)))
+        self.call(|c| out(c.users().get(id)))
     }
 
     /// The user with this username (case-insensitively) in `tenant`
-    /// (`null`/`nil`: users without a tenant), or `NotFound`.
+    /// (`null`/`nil`: users without a tenant), or `NotFound`. In a scoped
+    /// view the view's tenant is used, whatever `tenant` says.
     #[uniffi::method(default(tenant = None))]
     pub fn get_user_by_username(
         &self,
         username: String,
         tenant: Option<String>,
     ) -> Result<User, RosterError> {
-        guard(|| {
-            out(self
-                .store
-                .users()
-                .get_by_username(&username, tenant.as_deref()))
-        })
+        self.call(|c| out(c.users().get_by_username(&username, tenant.as_deref())))
     }
 
     /// The user with this email (case-insensitively) in `tenant`, or `NotFound`.
@@ -127,7 +177,7 @@ impl RosterStore {
         email: String,
         tenant: Option<String>,
     ) -> Result<User, RosterError> {
-        guard(|| out(self.store.users().get_by_email(&email, tenant.as_deref())))
+        self.call(|c| out(c.users().get_by_email(&email, tenant.as_deref())))
     }
 
     /// The user with this external id (`kind` is its `type`) in `tenant`, or `NotFound`.
@@ -138,9 +188,8 @@ impl RosterStore {
         value: String,
         tenant: Option<String>,
     ) -> Result<User, RosterError> {
-        guard(|| {
-            out(self
-                .store
+        self.call(|c| {
+            out(c
                 .users()
                 .get_by_external_id(&kind, &value, tenant.as_deref()))
         })
@@ -148,25 +197,25 @@ impl RosterStore {
 
     /// Deletes a user, returning its last document.
     pub fn delete_user(&self, id: u64) -> Result<User, RosterError> {
-        guard(|| out(self.store.users().delete(id)))
+        self.call(|c| out(c.users().delete(id)))
     }
 
     /// Creates a role.
     pub fn create_role(&self, role: NewRole) -> Result<Role, RosterError> {
-        guard(|| out(self.store.roles().create(role.into())))
+        self.call(|c| out(c.roles().create(role.into())))
     }
 
     /// Creates a role from its JSON document and returns the created document as JSON.
     pub fn create_role_json(&self, doc: String) -> Result<String, RosterError> {
-        guard(|| {
+        self.call(|c| {
             let new = rosterdb::NewRole::from_json(&json_document(&doc)?)?;
-            to_json(&self.store.roles().create(new)?)
+            to_json(&c.roles().create(new)?)
         })
     }
 
     /// The role with this id, or `NotFound`.
     pub fn get_role(&self, id: u64) -> Result<Role, RosterError> {
-        guard(|| out(self.store.roles().get(id)))
+        self.call(|c| out(c.roles().get(id)))
     }
 
     /// Deletes a role, returning its last document. While users or clients
@@ -174,21 +223,21 @@ impl RosterStore {
     /// role is removed from every holder in the same transaction.
     #[uniffi::method(default(cascade = false))]
     pub fn delete_role(&self, id: u64, cascade: bool) -> Result<Role, RosterError> {
-        guard(|| out(self.store.roles().delete(id, cascade)))
+        self.call(|c| out(c.roles().delete(id, cascade)))
     }
 
     /// Creates an app-client with a generated client id and secret. The
     /// secret is returned only here and stored only as an Argon2id hash.
     pub fn create_client(&self, client: NewClient) -> Result<CreatedClient, RosterError> {
-        guard(|| out(self.store.clients().create(client.into())))
+        self.call(|c| out(c.clients().create(client.into())))
     }
 
     /// Creates an app-client from its JSON document and returns
     /// `{"client": {…}, "secret": "…"}` as JSON; the secret is shown only here.
     pub fn create_client_json(&self, doc: String) -> Result<String, RosterError> {
-        guard(|| {
+        self.call(|c| {
             let new = rosterdb::NewClient::from_json(&json_document(&doc)?)?;
-            let created = self.store.clients().create(new)?;
+            let created = c.clients().create(new)?;
             to_json(&CreatedClientDoc {
                 client: &created.client,
                 secret: created.secret.expose(),
@@ -198,27 +247,84 @@ impl RosterStore {
 
     /// The client with this id, or `NotFound`.
     pub fn get_client(&self, id: u64) -> Result<Client, RosterError> {
-        guard(|| out(self.store.clients().get(id)))
+        self.call(|c| out(c.clients().get(id)))
     }
 
     /// The client with this public client id (`rc_…`, compared exactly), or `NotFound`.
     pub fn get_client_by_client_id(&self, client_id: String) -> Result<Client, RosterError> {
-        guard(|| out(self.store.clients().get_by_client_id(&client_id)))
+        self.call(|c| out(c.clients().get_by_client_id(&client_id)))
     }
 
     /// Deletes a client, returning its last document.
     pub fn delete_client(&self, id: u64) -> Result<Client, RosterError> {
-        guard(|| out(self.store.clients().delete(id)))
+        self.call(|c| out(c.clients().delete(id)))
     }
 
     /// Up to `limit` (1–1000) change-log entries after sequence number
     /// `after`, oldest first.
     #[uniffi::method(default(after = 0, limit = 100))]
     pub fn changes(&self, after: u64, limit: u32) -> Result<Vec<Change>, RosterError> {
-        guard(|| {
+        self.call(|c| {
             let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-            let changes = self.store.changes(after, limit)?;
+            let changes = c.changes(after, limit)?;
             Ok(changes.into_iter().map(Change::from).collect())
+        })
+    }
+
+    /// A view of `tenant` with the whole API of the store (SPEC §7):
+    /// creates set the tenant (naming another is `Validation` on `tenant`),
+    /// lookups use it, lists, counts, plans, cursors and `changes` see only
+    /// its records, and any other tenant's record is `NotFound`. Export,
+    /// import, check and compact work on the whole store only: a view
+    /// refuses them with `Storage`. The view shares the open store (it
+    /// keeps the file open until it is closed too). An invalid tenant is
+    /// `Validation` on `tenant`. Called on a view, it gives a view of
+    /// `tenant`, as the Python binding does.
+    pub fn scoped(&self, tenant: String) -> Result<Arc<RosterStore>, RosterError> {
+        guard(|| {
+            self.store().scoped(&tenant)?;
+            Ok(Arc::new(RosterStore {
+                shared: Arc::clone(&self.shared),
+                scope: Some(tenant),
+            }))
+        })
+    }
+
+    /// The tenant of a scoped view; `null`/`nil` for the whole store.
+    pub fn tenant(&self) -> Option<String> {
+        self.scope.clone()
+    }
+
+    /// Writes every role, user and client to the file at `path` (created or
+    /// truncated) as JSON Lines, roles first, with credential hashes and
+    /// never plaintext (SPEC §8); returns how many records were written.
+    pub fn export_jsonl(&self, path: String) -> Result<u64, RosterError> {
+        self.whole_store(|| Ok(self.store().export_jsonl(path)?))
+    }
+
+    /// Loads a file written by `exportJsonl` into this store, which must be
+    /// empty (otherwise `Conflict`), all or nothing, keeping ids,
+    /// timestamps and versions; returns how many records were read. A bad
+    /// line is an error naming the line, and nothing is written.
+    pub fn import_jsonl(&self, path: String) -> Result<u64, RosterError> {
+        self.whole_store(|| Ok(self.store().import_jsonl(path)?))
+    }
+
+    /// Verifies that every index entry matches its record and every record
+    /// has its index entries.
+    pub fn check(&self) -> Result<CheckReport, RosterError> {
+        self.whole_store(|| out(self.store().check()))
+    }
+
+    /// Reclaims unused file space and returns whether anything was
+    /// reclaimed. It needs the store to itself: while another call on it
+    /// (or on a view of it) runs, it fails with `Storage`.
+    pub fn compact(&self) -> Result<bool, RosterError> {
+        self.whole_store(|| {
+            let mut store = self.shared.write().unwrap_or_else(PoisonError::into_inner);
+            let store = Arc::get_mut(&mut store)
+                .ok_or_else(|| rosterdb::Error::storage("the store is in use by another call"))?;
+            Ok(store.compact()?)
         })
     }
 
@@ -226,19 +332,19 @@ impl RosterStore {
     /// `fields` is `InvalidQuery` on `fields`: use `listJson` for a projection.
     #[uniffi::method(default(query))]
     pub fn list_users(&self, query: ListQuery) -> Result<UserPage, RosterError> {
-        guard(|| out(self.store.users().list(&query.to_typed_query()?)))
+        self.call(|c| out(c.users().list(&query.to_typed_query()?)))
     }
 
     /// One page of the roles matching `query`, as records (no `fields`).
     #[uniffi::method(default(query))]
     pub fn list_roles(&self, query: ListQuery) -> Result<RolePage, RosterError> {
-        guard(|| out(self.store.roles().list(&query.to_typed_query()?)))
+        self.call(|c| out(c.roles().list(&query.to_typed_query()?)))
     }
 
     /// One page of the clients matching `query`, as records (no `fields`).
     #[uniffi::method(default(query))]
     pub fn list_clients(&self, query: ListQuery) -> Result<ClientPage, RosterError> {
-        guard(|| out(self.store.clients().list(&query.to_typed_query()?)))
+        self.call(|c| out(c.clients().list(&query.to_typed_query()?)))
     }
 
     /// One page of the records of `entity` matching `query`, as the JSON
@@ -246,9 +352,9 @@ impl RosterStore {
     /// the items are the camelCase documents, projected to `fields` when given.
     #[uniffi::method(default(query))]
     pub fn list_json(&self, entity: EntityKind, query: ListQuery) -> Result<String, RosterError> {
-        guard(|| {
+        self.call(|c| {
             let query = query.to_query()?;
-            let page = with_collection!(self.store, entity, |c| PageDoc::new(c.list(&query)?)?);
+            let page = with_collection!(c, entity, |c| PageDoc::new(c.list(&query)?)?);
             to_json(&page)
         })
     }
@@ -256,18 +362,18 @@ impl RosterStore {
     /// How many records of `entity` match `query` (its paging is ignored).
     #[uniffi::method(default(query))]
     pub fn count(&self, entity: EntityKind, query: ListQuery) -> Result<u64, RosterError> {
-        guard(|| {
+        self.call(|c| {
             let query = query.to_query()?;
-            Ok(with_collection!(self.store, entity, |c| c.count(&query)?))
+            Ok(with_collection!(c, entity, |c| c.count(&query)?))
         })
     }
 
     /// Whether any record of `entity` matches `query`.
     #[uniffi::method(default(query))]
     pub fn exists(&self, entity: EntityKind, query: ListQuery) -> Result<bool, RosterError> {
-        guard(|| {
+        self.call(|c| {
             let query = query.to_query()?;
-            Ok(with_collection!(self.store, entity, |c| c.exists(&query)?))
+            Ok(with_collection!(c, entity, |c| c.exists(&query)?))
         })
     }
 
@@ -275,9 +381,9 @@ impl RosterStore {
     /// index or scan that finds the candidates, the order, the checks left.
     #[uniffi::method(default(query))]
     pub fn explain(&self, entity: EntityKind, query: ListQuery) -> Result<String, RosterError> {
-        guard(|| {
+        self.call(|c| {
             let query = query.to_query()?;
-            Ok(with_collection!(self.store, entity, |c| c.explain(&query)?))
+            Ok(with_collection!(c, entity, |c| c.explain(&query)?))
         })
     }
 }
@@ -304,9 +410,9 @@ macro_rules! update_methods {
                 ops: String,
                 expected_version: Option<u64>,
             ) -> Result<$record, RosterError> {
-                guard(|| {
+                self.call(|c| {
                     let ops = json_patch_ops(&ops)?;
-                    out(self.store.$collection().patch(id, &ops, expected_version))
+                    out(c.$collection().patch(id, &ops, expected_version))
                 })
             }
 
@@ -321,12 +427,9 @@ macro_rules! update_methods {
                 partial: String,
                 expected_version: Option<u64>,
             ) -> Result<$record, RosterError> {
-                guard(|| {
+                self.call(|c| {
                     let partial = json_argument("partial", &partial)?;
-                    out(self
-                        .store
-                        .$collection()
-                        .merge(id, &partial, expected_version))
+                    out(c.$collection().merge(id, &partial, expected_version))
                 })
             }
 
@@ -343,9 +446,9 @@ macro_rules! update_methods {
                 doc: String,
                 expected_version: Option<u64>,
             ) -> Result<$record, RosterError> {
-                guard(|| {
+                self.call(|c| {
                     let doc = json_argument("doc", &doc)?;
-                    out(self.store.$collection().replace(id, &doc, expected_version))
+                    out(c.$collection().replace(id, &doc, expected_version))
                 })
             }
         }
@@ -355,3 +458,49 @@ macro_rules! update_methods {
 update_methods!(users => User: patch_user, merge_user, replace_user);
 update_methods!(roles => Role: patch_role, merge_role, replace_role);
 update_methods!(clients => Client: patch_client, merge_client, replace_client);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_needs_the_store_to_itself() {
+        let store = RosterStore::memory(None).unwrap();
+        let view = store.scoped("acme".into()).unwrap();
+        assert!(
+            store.compact().is_ok(),
+            "a view holds the store only during its calls"
+        );
+        let held = view.store();
+        assert_eq!(
+            store.compact(),
+            Err(RosterError::Storage {
+                reason: "the store is in use by another call".into()
+            })
+        );
+        drop(held);
+        assert!(store.compact().is_ok());
+    }
+
+    #[test]
+    fn a_view_refuses_whole_store_operations_before_touching_the_file() {
+        let view = RosterStore::memory(None)
+            .unwrap()
+            .scoped("acme".into())
+            .unwrap();
+        let refused = |r: Result<(), RosterError>| match r {
+            Err(RosterError::Storage { reason }) => {
+                assert!(reason.ends_with("not a scoped view"), "{reason}")
+            }
+            other => panic!("{other:?}"),
+        };
+        refused(view.check().map(drop));
+        refused(view.compact().map(drop));
+        refused(
+            view.export_jsonl("/nonexistent/dir/x.jsonl".into())
+                .map(drop),
+        );
+        refused(view.import_jsonl("/nonexistent/x.jsonl".into()).map(drop));
+        assert_eq!(view.tenant().as_deref(), Some("acme"));
+    }
+}

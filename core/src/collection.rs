@@ -9,6 +9,7 @@ use crate::entity::{self, Entity, fetch_in, fetch_unique, holders, load, next_id
 use crate::query::Query;
 use crate::query::exec::{self, Page};
 use crate::role::RoleRecord;
+use crate::rules::Problems;
 use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
 use crate::tx::{ReadContext, WriteContext, WriteTx};
 use crate::update::{self, Change, Editable};
@@ -212,8 +213,10 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
     pub fn create(&self, new: NewUser) -> Result<User> {
         let mut new = new;
-        self.create_tenant(&mut new.tenant)?;
-        new.validate()?;
+        let mut problems = Problems::new();
+        problems.absorb(self.create_tenant(&mut new.tenant))?;
+        problems.absorb(new.validate())?;
+        problems.into_result()?;
         let password_hash = match (new.password.take(), new.password_hash.take()) {
             (Some(password), _) => Some(self.ctx.options().argon2.hash(&password)?),
             (None, imported) => imported,
@@ -236,8 +239,10 @@ impl<C: WriteContext> Collection<'_, C, Role> {
     /// Creates a role.
     pub fn create(&self, new: NewRole) -> Result<Role> {
         let mut new = new;
-        self.create_tenant(&mut new.tenant)?;
-        new.validate()?;
+        let mut problems = Problems::new();
+        problems.absorb(self.create_tenant(&mut new.tenant))?;
+        problems.absorb(new.validate())?;
+        problems.into_result()?;
         self.ctx.with_write(|tx| {
             let now = tx.now();
             let record = RoleRecord::create(new, next_id::<Role>(tx)?, now);
@@ -292,8 +297,10 @@ impl<C: WriteContext> Collection<'_, C, Client> {
     /// returned only here and stored only as an Argon2id hash.
     pub fn create(&self, new: NewClient) -> Result<CreatedClient> {
         let mut new = new;
-        self.create_tenant(&mut new.tenant)?;
-        new.validate()?;
+        let mut problems = Problems::new();
+        problems.absorb(self.create_tenant(&mut new.tenant))?;
+        problems.absorb(new.validate())?;
+        problems.into_result()?;
         let secret = new_client_secret()?;
         let secret_hash = self.ctx.options().argon2.hash(&secret)?;
         let client_id = new_client_id()?;

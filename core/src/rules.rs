@@ -64,6 +64,20 @@ impl Problems {
         }
     }
 
+    /// Adds the fields of a `Validation` error; any other error is returned.
+    pub(crate) fn absorb<T>(&mut self, result: Result<T>) -> Result<Option<T>> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(Error::Validation { errors }) => {
+                for e in errors {
+                    self.add(e.field, e.message);
+                }
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
     pub(crate) fn into_result(self) -> Result<()> {
         if self.0.is_empty() {
             Ok(())

@@ -5,7 +5,8 @@
 use serde_json::{Map, Value};
 
 use crate::entity::{self, Entity, fetch_in};
-use crate::{Error, FieldError, Result, Secret, WriteTx};
+use crate::rules::Problems;
+use crate::{Error, Result, Secret, WriteTx};
 
 /// A kind whose documents can be updated.
 pub trait Editable: Entity + serde::Serialize {
@@ -67,15 +68,26 @@ where
     let Value::Object(current) = current else {
         return Err(Error::storage("a document is not a JSON object"));
     };
+    let mut problems = Problems::new();
     let target = match change {
         Change::Patch(ops) => patched(&current, ops, E::READ_ONLY)?,
-        Change::Merge(partial) => merged(&current, partial, E::READ_ONLY)?,
-        Change::Replace(doc) => replaced(&current, doc, E::READ_ONLY)?,
+        Change::Merge(partial) => merged(&current, partial, E::READ_ONLY, &mut problems)?,
+        Change::Replace(doc) => replaced(&current, doc, E::READ_ONLY, &mut problems)?,
     };
-    let mut new = E::parse(&Value::Object(target))?;
-    if E::tenant_of(&new) != E::tenant(&old) {
-        return Err(Error::invalid("tenant", "is immutable"));
+    // Every failing field at once: read-only mismatches, the tenant, the document.
+    let tenant = match target.get("tenant") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t.as_str()),
+        Some(_) => Some(""),
+    };
+    if tenant != E::tenant(&old) {
+        problems.add("tenant", "is immutable");
     }
+    let parsed = problems.absorb(E::parse(&Value::Object(target)))?;
+    problems.into_result()?;
+    let Some(mut new) = parsed else {
+        return Err(Error::storage("a document failed without a reason"));
+    };
     let password_hash = match E::take_password(&mut new) {
         Some(password) => Some(tx.options.argon2.hash(&password)?),
         None => None,
@@ -90,30 +102,25 @@ where
     E::document(&record, now)
 }
 
-fn read_only_error(key: &str) -> Error {
-    Error::Validation {
-        errors: vec![FieldError::new(key, "is read-only")],
-    }
-}
-
 /// The document's writable keys, after checking that every read-only key
 /// given equals the stored value (§13: a fetched document can be sent back).
 fn writable(
     given: Map<String, Value>,
     current: &Map<String, Value>,
     read_only: &[&str],
-) -> Result<Map<String, Value>> {
+    problems: &mut Problems,
+) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in given {
         if read_only.contains(&key.as_str()) {
             if current.get(&key) != Some(&value) {
-                return Err(read_only_error(&key));
+                problems.add(key, "is read-only");
             }
         } else {
             out.insert(key, value);
         }
     }
-    Ok(out)
+    out
 }
 
 /// The stored document without its read-only keys.
@@ -131,11 +138,12 @@ fn replaced(
     current: &Map<String, Value>,
     doc: &Value,
     read_only: &[&str],
+    problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
     let Value::Object(given) = doc else {
         return Err(Error::invalid("", "the document must be a JSON object"));
     };
-    let mut out = writable(given.clone(), current, read_only)?;
+    let mut out = writable(given.clone(), current, read_only, problems);
     if !out.contains_key("tenant")
         && let Some(tenant) = current.get("tenant")
     {
@@ -149,11 +157,12 @@ fn merged(
     current: &Map<String, Value>,
     partial: &Value,
     read_only: &[&str],
+    problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
     let Value::Object(given) = partial else {
         return Err(Error::invalid("", "a merge patch must be a JSON object"));
     };
-    let given = writable(given.clone(), current, read_only)?;
+    let given = writable(given.clone(), current, read_only, problems);
     let mut doc = Value::Object(without_read_only(current, read_only));
     json_patch::merge(&mut doc, &Value::Object(given));
     match doc {

@@ -1,6 +1,6 @@
 //! Model-based property test: random sequences of operations run against the
 //! real store and against a small in-memory model (BTreeMaps), which must
-//! agree after every step (SPEC §2, §5, §8, §13).
+//! agree after every step (SPEC §2, §4, §5, §7, §8, §13).
 //!
 //! The model follows the documented semantics:
 //! - ids per kind start at 1, grow by one per successful create, are never
@@ -14,11 +14,30 @@
 //! - deleting a held role is `InUse` (with the holder count) unless cascading,
 //!   which removes it from each holder as an update (version + 1, an `update`
 //!   change each);
+//! - patch (RFC 6902), merge (RFC 7396) and replace re-validate the whole
+//!   resulting document like a create: every failing field of the document
+//!   is listed (SPEC §9), a changed `tenant` and a read-only key given with
+//!   another value than the stored one among them; then uniqueness
+//!   (`Conflict`), then role integrity (`Validation` on `roles`), as for a
+//!   create. Before any of that: another tenant's record or a missing one is
+//!   `NotFound`, then a wrong `expected_version` is `VersionConflict`; a
+//!   patch operation on a read-only path (other than `test`) is
+//!   `InvalidPatch` naming it, checked for every operation before any is
+//!   applied; operations then apply in order, the first that fails (a
+//!   failed `test`, a missing path) is `InvalidPatch` naming it. An update
+//!   that changes nothing keeps the version and logs nothing; any other
+//!   bumps the version and logs one `update`;
+//! - a scoped view (SPEC §7) sees one tenant: its creates take the view's
+//!   tenant (another one is `Validation` on `tenant`), every other tenant's
+//!   record is `NotFound`, lookups use the view's tenant whatever tenant is
+//!   named, lists and counts hold only its records, and its change log only
+//!   the entries of its records;
 //! - every successful write appends its change-log entries, failures none;
 //! - `store.write` commits all or nothing, its reads see its own writes, and an
 //!   operation that failed inside it (and whose error the caller swallowed)
 //!   leaves no trace; a `begin_write` transaction dropped uncommitted leaves
-//!   no trace at all.
+//!   no trace at all;
+//! - `store.check()` finds nothing wrong after any operation.
 
 use std::collections::BTreeMap;
 
@@ -27,8 +46,9 @@ use proptest::sample::Index;
 use proptest::test_runner::TestCaseError;
 use rosterdb::{
     Argon2Params, Change, ChangeOp, Collection, EntityKind, Error, ExternalId, NewRole, NewUser,
-    Options, Role, Store, User, WriteContext, WriteTx,
+    Options, Query, Role, Scope, Store, User, WriteContext, WriteTx,
 };
+use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------
 // Input pools: small, so that collisions are frequent.
@@ -57,10 +77,33 @@ const EXTERNAL_IDS: &[(&str, &str)] = &[
 ];
 const TENANTS: &[Option<&str>] = &[None, Some("t1"), Some("t2")];
 const INVALID_TENANT: &str = "bad tenant";
+/// The tenants scoped views are opened on.
+const VIEWS: &[&str] = &["t1", "t2"];
+/// firstName / lastName values (1–50 characters); "First" and "Last" are
+/// what creates use.
+const VALID_NAMES: &[&str] = &["First", "Last", "Ann", "Ünal"];
+const INVALID_NAMES: &[&str] = &[""];
+/// Nicknames may be empty (0–50 characters).
+const NICKNAMES: &[&str] = &["", "Nan", "Bo"];
+/// Values of the one attribute updates set, `attributes.dept`.
+const DEPTS: &[&str] = &["R&D", "Ops"];
+const NAME_FIELDS: &[&str] = &["firstName", "lastName"];
+/// Patch operations on read-only paths (present or absent ones): `(op, path)`.
+const READ_ONLY_OPS: &[(&str, &str)] = &[
+    ("replace", "/id"),
+    ("replace", "/version"),
+    ("remove", "/createdAt"),
+    ("add", "/updatedAt"),
+    ("add", "/lastLoginAt"),
+    ("replace", "/hasPassword"),
+    ("remove", "/lockedUntil"),
+];
+/// Read-only keys merge and replace are given, with the stored value or another.
+const READ_ONLY_KEYS: &[&str] = &["id", "version", "hasPassword"];
 
 /// Re-cases `s` character by character: two bits of `seed` per character pick
 /// as-is, lower or upper case (`ß` upper-cases to `SS`, which does not fold
-/// back to `ß`: the model decides what such a key finds).
+/// back to `ß`: the model decides what such a key finds). Seed 0 keeps `s`.
 fn recase(s: &str, seed: u64) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -119,15 +162,37 @@ fn valid_tenant(s: &str) -> bool {
 #[derive(Clone, Debug)]
 enum IdRef {
     /// A live record (for a user's roles: a live role of the user's tenant;
-    /// for a role to delete: one that users hold). Falls back to `Live`.
+    /// for a role to delete: one that users hold; for a user to update or
+    /// delete: one the operation's view sees). Falls back to `Live`.
     Held(Index),
-    /// A live record (for a user's roles: of the user's tenant). A user's
-    /// role falls back to none, anything else to `Known`.
+    /// A live record (for a user's roles: of the user's tenant). A created
+    /// user's role falls back to none, anything else to `Known`.
     Live(Index),
     /// An id the store has handed out, live or deleted.
     Known(Index),
     /// Any number.
     Raw(u64),
+}
+
+/// A username or email an update sets, resolved against the model.
+#[derive(Clone, Debug)]
+enum Src {
+    /// A pool value (re-cased).
+    Pool(String),
+    /// The target's own value, re-cased by the seed (0: exactly as stored).
+    Own(u64),
+    /// Another user's value, re-cased by the seed: a user of the target's
+    /// tenant when there is one, else any other user, else the target.
+    Other(Index, u64),
+}
+
+/// The `expected_version` an update passes, resolved against the target.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    Any,
+    Right,
+    Above,
+    Below,
 }
 
 #[derive(Clone, Debug)]
@@ -145,12 +210,89 @@ struct RoleSpec {
     tenant: Option<String>,
 }
 
+/// One RFC 6902 operation of a generated patch.
+#[derive(Clone, Debug)]
+enum PatchSpec {
+    /// `replace` of `/firstName` or `/lastName`.
+    Name(&'static str, String),
+    /// `replace /username`.
+    Username(Src),
+    /// `replace /email`.
+    Email(Src),
+    /// `add /nickname` (a value) or `remove /nickname` (none).
+    Nickname(Option<String>),
+    /// `replace /enabled`.
+    Enabled(bool),
+    /// `add /roles/-`.
+    AddRole(IdRef),
+    /// `remove /roles/<i>`.
+    RemoveRole(usize),
+    /// `add /externalIds/-`.
+    AddExternal(ExternalId),
+    /// `add /tenant` (a value) or `remove /tenant` (none).
+    Tenant(Option<String>),
+    /// An operation on a read-only path: `READ_ONLY_OPS[i]`.
+    ReadOnly(usize),
+    /// `test /version` with the stored version (true) or another.
+    TestVersion(bool),
+    /// `test /username` with the stored username re-cased by the seed.
+    TestUsername(u64),
+}
+
+/// A generated RFC 7396 merge patch: each `Some` is a key of it.
+#[derive(Clone, Debug)]
+struct MergeSpec {
+    username: Option<Src>,
+    email: Option<Src>,
+    /// `Some(None)`: `"nickname": null`.
+    nickname: Option<Option<String>>,
+    enabled: Option<bool>,
+    /// `"attributes": {"dept": …}`; `Some(None)`: `{"dept": null}`.
+    dept: Option<Option<String>>,
+    /// `Some(None)`: `"tenant": null`.
+    tenant: Option<Option<String>>,
+    /// `READ_ONLY_KEYS[i]` with the stored value (true) or another.
+    read_only: Option<(usize, bool)>,
+}
+
+/// What a replace document says about the tenant.
+#[derive(Clone, Debug)]
+enum TenantIn {
+    /// No `tenant` key: the stored one is kept.
+    Absent,
+    /// The stored tenant (`null` when there is none).
+    Current,
+    /// This tenant (`None`: `null`).
+    Given(Option<String>),
+}
+
+/// A generated replace document. Each `keep_*` either repeats the stored
+/// value or leaves the key out (clearing it to its default).
+#[derive(Clone, Debug)]
+struct ReplaceSpec {
+    username: Src,
+    email: Src,
+    /// firstName and lastName; `None`: the stored ones.
+    names: Option<(String, String)>,
+    keep_nickname: bool,
+    keep_roles: bool,
+    keep_external_ids: bool,
+    keep_attributes: bool,
+    /// `None`: no `enabled` key.
+    enabled: Option<bool>,
+    tenant: TenantIn,
+    read_only: Option<(usize, bool)>,
+}
+
 #[derive(Clone, Debug)]
 enum Step {
     CreateUser(UserSpec),
     CreateRole(RoleSpec),
     DeleteUser(IdRef),
     DeleteRole(IdRef, bool),
+    Patch(IdRef, Vec<PatchSpec>, Expect),
+    Merge(IdRef, Box<MergeSpec>, Expect),
+    Replace(IdRef, Box<ReplaceSpec>, Expect),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,10 +311,14 @@ enum TxMode {
     BeginDrop,
 }
 
+/// The tenant of the scoped view an operation runs through; `None`: the
+/// store itself.
+type View = Option<&'static str>;
+
 #[derive(Clone, Debug)]
 enum Op {
-    Single(Step),
-    Tx(Vec<Step>, TxMode),
+    Single(Step, View),
+    Tx(Vec<Step>, TxMode, View),
 }
 
 /// One operation and the seed that re-cases the lookup keys checked after it.
@@ -206,7 +352,40 @@ fn id_ref() -> impl Strategy<Value = IdRef> {
     ]
 }
 
-fn user_spec() -> impl Strategy<Value = UserSpec> {
+/// The user an update targets: mostly a live one (`Held`: one the view
+/// sees).
+fn target() -> impl Strategy<Value = IdRef> {
+    prop_oneof![
+        4 => any::<Index>().prop_map(IdRef::Held),
+        4 => any::<Index>().prop_map(IdRef::Live),
+        1 => any::<Index>().prop_map(IdRef::Known),
+        1 => prop_oneof![0..12u64, Just(u64::MAX)].prop_map(IdRef::Raw),
+    ]
+}
+
+fn src(valid: &'static [&'static str], invalid: &'static [&'static str]) -> BoxedStrategy<Src> {
+    prop_oneof![
+        3 => pick(valid, invalid).prop_map(Src::Pool),
+        2 => prop_oneof![Just(0), any::<u64>()].prop_map(Src::Own),
+        2 => (any::<Index>(), any::<u64>()).prop_map(|(i, seed)| Src::Other(i, seed)),
+    ]
+    .boxed()
+}
+
+fn expect() -> impl Strategy<Value = Expect> {
+    prop_oneof![
+        4 => Just(Expect::Any),
+        3 => Just(Expect::Right),
+        1 => Just(Expect::Above),
+        1 => Just(Expect::Below),
+    ]
+}
+
+fn owned(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
+    prop::sample::select(pool).prop_map(str::to_owned)
+}
+
+fn user_spec() -> BoxedStrategy<UserSpec> {
     (
         pick(VALID_USERNAMES, INVALID_USERNAMES),
         pick(VALID_EMAILS, INVALID_EMAILS),
@@ -226,6 +405,7 @@ fn user_spec() -> impl Strategy<Value = UserSpec> {
                 .map(|(k, v)| ExternalId::new(k, v))
                 .collect(),
         })
+        .boxed()
 }
 
 fn role_spec() -> impl Strategy<Value = RoleSpec> {
@@ -233,13 +413,119 @@ fn role_spec() -> impl Strategy<Value = RoleSpec> {
         .prop_map(|(name, tenant)| RoleSpec { name, tenant })
 }
 
-fn step() -> impl Strategy<Value = Step> {
+fn patch_spec() -> BoxedStrategy<PatchSpec> {
     prop_oneof![
-        6 => user_spec().prop_map(Step::CreateUser),
+        2 => (prop::sample::select(NAME_FIELDS), pick(VALID_NAMES, INVALID_NAMES))
+            .prop_map(|(field, v)| PatchSpec::Name(field, v)),
+        3 => src(VALID_USERNAMES, INVALID_USERNAMES).prop_map(PatchSpec::Username),
+        2 => src(VALID_EMAILS, INVALID_EMAILS).prop_map(PatchSpec::Email),
+        1 => prop::option::of(owned(NICKNAMES)).prop_map(PatchSpec::Nickname),
+        1 => any::<bool>().prop_map(PatchSpec::Enabled),
+        2 => id_ref().prop_map(PatchSpec::AddRole),
+        1 => (0..3usize).prop_map(PatchSpec::RemoveRole),
+        2 => prop::sample::select(EXTERNAL_IDS)
+            .prop_map(|(k, v)| PatchSpec::AddExternal(ExternalId::new(k, v))),
+        1 => tenant().prop_map(PatchSpec::Tenant),
+        1 => (0..READ_ONLY_OPS.len()).prop_map(PatchSpec::ReadOnly),
+        1 => any::<bool>().prop_map(PatchSpec::TestVersion),
+        1 => prop_oneof![Just(0), any::<u64>()].prop_map(PatchSpec::TestUsername),
+    ]
+    .boxed()
+}
+
+fn merge_spec() -> BoxedStrategy<MergeSpec> {
+    use prop::option::weighted;
+    (
+        weighted(0.4, src(VALID_USERNAMES, INVALID_USERNAMES)),
+        weighted(0.15, src(VALID_EMAILS, INVALID_EMAILS)),
+        weighted(0.4, prop::option::of(owned(NICKNAMES))),
+        weighted(0.4, any::<bool>()),
+        weighted(0.3, prop::option::of(owned(DEPTS))),
+        weighted(0.1, tenant()),
+        weighted(0.15, (0..READ_ONLY_KEYS.len(), any::<bool>())),
+    )
+        .prop_map(
+            |(username, email, nickname, enabled, dept, tenant, read_only)| MergeSpec {
+                username,
+                email,
+                nickname,
+                enabled,
+                dept,
+                tenant,
+                read_only,
+            },
+        )
+        .boxed()
+}
+
+fn replace_spec() -> BoxedStrategy<ReplaceSpec> {
+    let minimal = (
+        src(VALID_USERNAMES, INVALID_USERNAMES),
+        src(VALID_EMAILS, INVALID_EMAILS),
+    )
+        .prop_map(|(username, email)| ReplaceSpec {
+            username,
+            email,
+            names: None,
+            keep_nickname: false,
+            keep_roles: false,
+            keep_external_ids: false,
+            keep_attributes: false,
+            enabled: None,
+            tenant: TenantIn::Absent,
+            read_only: None,
+        });
+    let tenant_in = prop_oneof![
+        3 => Just(TenantIn::Absent),
+        2 => Just(TenantIn::Current),
+        1 => tenant().prop_map(TenantIn::Given),
+    ];
+    let full = (
+        src(VALID_USERNAMES, INVALID_USERNAMES),
+        src(VALID_EMAILS, INVALID_EMAILS),
+        prop::option::weighted(
+            0.4,
+            (
+                pick(VALID_NAMES, INVALID_NAMES),
+                pick(VALID_NAMES, INVALID_NAMES),
+            ),
+        ),
+        any::<[bool; 4]>(),
+        prop::option::weighted(0.5, any::<bool>()),
+        tenant_in,
+        prop::option::weighted(0.15, (0..READ_ONLY_KEYS.len(), any::<bool>())),
+    )
+        .prop_map(
+            |(username, email, names, keep, enabled, tenant, read_only)| ReplaceSpec {
+                username,
+                email,
+                names,
+                keep_nickname: keep[0],
+                keep_roles: keep[1],
+                keep_external_ids: keep[2],
+                keep_attributes: keep[3],
+                enabled,
+                tenant,
+                read_only,
+            },
+        );
+    prop_oneof![1 => minimal, 3 => full].boxed()
+}
+
+fn step() -> BoxedStrategy<Step> {
+    prop_oneof![
+        7 => user_spec().prop_map(Step::CreateUser),
         3 => role_spec().prop_map(Step::CreateRole),
         1 => id_ref().prop_map(Step::DeleteUser),
         2 => (id_ref(), any::<bool>()).prop_map(|(id, cascade)| Step::DeleteRole(id, cascade)),
+        4 => (target(), prop::collection::vec(patch_spec(), 1..=3), expect())
+            .prop_map(|(id, ops, e)| Step::Patch(id, ops, e)),
+        3 => (target(), merge_spec(), expect())
+            .prop_map(|(id, m, e)| Step::Merge(id, Box::new(m), e)),
+        2 => (target(), replace_spec(), expect())
+            .prop_map(|(id, r, e)| Step::Replace(id, Box::new(r), e)),
     ]
+    .boxed()
 }
 
 fn tx_mode() -> impl Strategy<Value = TxMode> {
@@ -253,28 +539,43 @@ fn tx_mode() -> impl Strategy<Value = TxMode> {
     ]
 }
 
-fn op() -> impl Strategy<Value = Op> {
+fn view() -> impl Strategy<Value = View> {
+    prop_oneof![
+        3 => Just(None),
+        1 => prop::sample::select(VIEWS).prop_map(Some),
+    ]
+}
+
+fn op() -> BoxedStrategy<Op> {
     // A transaction whose second step re-creates the first user with other
     // casing: a conflict midway (unless the first step already failed).
-    let duplicate =
-        (user_spec(), any::<u64>(), any::<u64>(), tx_mode()).prop_map(|(user, s1, s2, mode)| {
+    let duplicate = (user_spec(), any::<u64>(), any::<u64>(), tx_mode(), view()).prop_map(
+        |(user, s1, s2, mode, view)| {
             let again = UserSpec {
                 username: recase(&user.username, s1),
                 email: recase(&user.email, s2),
                 ..user.clone()
             };
-            Op::Tx(vec![Step::CreateUser(user), Step::CreateUser(again)], mode)
-        });
+            Op::Tx(
+                vec![Step::CreateUser(user), Step::CreateUser(again)],
+                mode,
+                view,
+            )
+        },
+    );
     prop_oneof![
-        10 => step().prop_map(Op::Single),
-        3 => (prop::collection::vec(step(), 1..=4), tx_mode())
-            .prop_map(|(steps, mode)| Op::Tx(steps, mode)),
+        10 => (step(), view()).prop_map(|(step, view)| Op::Single(step, view)),
+        3 => (prop::collection::vec(step(), 1..=4), tx_mode(), view())
+            .prop_map(|(steps, mode, view)| Op::Tx(steps, mode, view)),
         1 => duplicate,
     ]
+    .boxed()
 }
 
-fn case() -> impl Strategy<Value = Case> {
-    (op(), any::<u64>()).prop_map(|(op, seed)| Case { op, seed })
+fn case() -> BoxedStrategy<Case> {
+    (op(), any::<u64>())
+        .prop_map(|(op, seed)| Case { op, seed })
+        .boxed()
 }
 
 // ---------------------------------------------------------------------------
@@ -289,12 +590,157 @@ struct UserInput {
     external_ids: Vec<ExternalId>,
 }
 
+/// One resolved RFC 6902 operation.
+#[derive(Clone, Debug, PartialEq)]
+enum PatchOp {
+    /// `replace` of a required string field (always present).
+    Set(&'static str, String),
+    AddNickname(String),
+    RemoveNickname,
+    SetEnabled(bool),
+    AddRole(u64),
+    RemoveRole(usize),
+    AddExternal(ExternalId),
+    AddTenant(String),
+    RemoveTenant,
+    /// `(op, path)` of `READ_ONLY_OPS`.
+    ReadOnly(&'static str, &'static str),
+    /// `test` of `/version` or `/username`.
+    Test(&'static str, Value),
+}
+
+impl PatchOp {
+    fn to_json(&self) -> Value {
+        match self {
+            PatchOp::Set(field, v) => {
+                json!({"op": "replace", "path": format!("/{field}"), "value": v})
+            }
+            PatchOp::AddNickname(v) => json!({"op": "add", "path": "/nickname", "value": v}),
+            PatchOp::RemoveNickname => json!({"op": "remove", "path": "/nickname"}),
+            PatchOp::SetEnabled(b) => json!({"op": "replace", "path": "/enabled", "value": b}),
+            PatchOp::AddRole(id) => json!({"op": "add", "path": "/roles/-", "value": id}),
+            PatchOp::RemoveRole(i) => json!({"op": "remove", "path": format!("/roles/{i}")}),
+            PatchOp::AddExternal(e) => json!({
+                "op": "add",
+                "path": "/externalIds/-",
+                "value": {"type": e.kind, "value": e.value},
+            }),
+            PatchOp::AddTenant(t) => json!({"op": "add", "path": "/tenant", "value": t}),
+            PatchOp::RemoveTenant => json!({"op": "remove", "path": "/tenant"}),
+            PatchOp::ReadOnly("remove", path) => json!({"op": "remove", "path": path}),
+            PatchOp::ReadOnly(op, path) => json!({"op": op, "path": path, "value": 7}),
+            PatchOp::Test(path, v) => json!({"op": "test", "path": path, "value": v}),
+        }
+    }
+}
+
+/// A resolved merge patch; each `Some` is a key.
+#[derive(Clone, Debug, Default)]
+struct MergeDoc {
+    username: Option<String>,
+    email: Option<String>,
+    nickname: Option<Option<String>>,
+    enabled: Option<bool>,
+    dept: Option<Option<String>>,
+    tenant: Option<Option<String>>,
+    read_only: Option<(&'static str, Value)>,
+}
+
+impl MergeDoc {
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(v) = &self.username {
+            m.insert("username".into(), json!(v));
+        }
+        if let Some(v) = &self.email {
+            m.insert("email".into(), json!(v));
+        }
+        if let Some(v) = &self.nickname {
+            m.insert("nickname".into(), json!(v));
+        }
+        if let Some(v) = self.enabled {
+            m.insert("enabled".into(), json!(v));
+        }
+        if let Some(v) = &self.dept {
+            m.insert("attributes".into(), json!({"dept": v}));
+        }
+        if let Some(v) = &self.tenant {
+            m.insert("tenant".into(), json!(v));
+        }
+        if let Some((key, v)) = &self.read_only {
+            m.insert((*key).into(), v.clone());
+        }
+        Value::Object(m)
+    }
+}
+
+/// A resolved replace document; each `Some` is a key.
+#[derive(Clone, Debug, Default)]
+struct ReplaceDoc {
+    username: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    nickname: Option<String>,
+    enabled: Option<bool>,
+    roles: Option<Vec<u64>>,
+    external_ids: Option<Vec<ExternalId>>,
+    /// `Some(None)`: `"attributes": {}`.
+    dept: Option<Option<String>>,
+    /// `Some(None)`: `"tenant": null`.
+    tenant: Option<Option<String>>,
+    read_only: Option<(&'static str, Value)>,
+}
+
+impl ReplaceDoc {
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("username".into(), json!(self.username));
+        m.insert("email".into(), json!(self.email));
+        m.insert("firstName".into(), json!(self.first_name));
+        m.insert("lastName".into(), json!(self.last_name));
+        if let Some(v) = &self.nickname {
+            m.insert("nickname".into(), json!(v));
+        }
+        if let Some(v) = self.enabled {
+            m.insert("enabled".into(), json!(v));
+        }
+        if let Some(v) = &self.roles {
+            m.insert("roles".into(), json!(v));
+        }
+        if let Some(v) = &self.external_ids {
+            m.insert("externalIds".into(), json!(v));
+        }
+        if let Some(v) = &self.dept {
+            m.insert("attributes".into(), attributes(v.as_deref()));
+        }
+        if let Some(v) = &self.tenant {
+            m.insert("tenant".into(), json!(v));
+        }
+        if let Some((key, v)) = &self.read_only {
+            m.insert((*key).into(), v.clone());
+        }
+        Value::Object(m)
+    }
+}
+
+/// The `attributes` object of a model user.
+fn attributes(dept: Option<&str>) -> Value {
+    match dept {
+        Some(d) => json!({ "dept": d }),
+        None => json!({}),
+    }
+}
+
 #[derive(Clone, Debug)]
 enum Action {
     CreateUser(UserInput),
     CreateRole(RoleSpec),
     DeleteUser(u64),
     DeleteRole(u64, bool),
+    Patch(u64, Vec<PatchOp>, Option<u64>),
+    Merge(u64, MergeDoc, Option<u64>),
+    Replace(u64, Box<ReplaceDoc>, Option<u64>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -302,9 +748,15 @@ struct UserView {
     id: u64,
     username: String,
     email: String,
+    first_name: String,
+    last_name: String,
+    nickname: Option<String>,
     tenant: Option<String>,
+    enabled: bool,
     roles: Vec<u64>,
     external_ids: Vec<ExternalId>,
+    attributes: Value,
+    has_password: bool,
     version: u64,
 }
 
@@ -318,7 +770,7 @@ struct RoleView {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Outcome {
-    User(UserView),
+    User(Box<UserView>),
     Role(RoleView),
     NotFound(EntityKind),
     Conflict(EntityKind, String),
@@ -328,19 +780,31 @@ enum Outcome {
         id: u64,
         count: u64,
     },
+    VersionConflict {
+        expected: u64,
+        actual: u64,
+    },
+    /// The failing operation's index.
+    InvalidPatch(usize),
     Other(String),
 }
 
-fn user_view(u: &User) -> UserView {
-    UserView {
+fn user_view(u: &User) -> Box<UserView> {
+    Box::new(UserView {
         id: u.id,
         username: u.username.clone(),
         email: u.email.clone(),
+        first_name: u.first_name.clone(),
+        last_name: u.last_name.clone(),
+        nickname: u.nickname.clone(),
         tenant: u.tenant.clone(),
+        enabled: u.enabled,
         roles: u.roles.clone(),
         external_ids: u.external_ids.clone(),
+        attributes: Value::Object(u.attributes.clone()),
+        has_password: u.has_password,
         version: u.version,
-    }
+    })
 }
 
 fn role_view(r: &Role) -> RoleView {
@@ -365,6 +829,11 @@ fn error_outcome(e: &Error) -> Outcome {
             id: *id,
             count: *count,
         },
+        Error::VersionConflict { expected, actual } => Outcome::VersionConflict {
+            expected: *expected,
+            actual: *actual,
+        },
+        Error::InvalidPatch { op_index, .. } => Outcome::InvalidPatch(*op_index),
         other => Outcome::Other(format!("{other:?}")),
     }
 }
@@ -376,17 +845,76 @@ fn outcome<T>(r: &Result<T, Error>, view: impl Fn(&T) -> Outcome) -> Outcome {
     }
 }
 
+/// A short form of an outcome, for the hand-written sequences.
+fn brief(o: &Outcome) -> String {
+    match o {
+        Outcome::User(u) => format!("user {} v{}", u.id, u.version),
+        Outcome::Role(r) => format!("role {} v{}", r.id, r.version),
+        Outcome::NotFound(kind) => format!("NotFound {kind}"),
+        Outcome::Conflict(kind, field) => format!("Conflict {kind} {field}"),
+        Outcome::Validation(fields) => format!("Validation {}", fields.join(" ")),
+        Outcome::InUse { id, count } => format!("InUse {id} {count}"),
+        Outcome::VersionConflict { expected, actual } => {
+            format!("VersionConflict {expected} {actual}")
+        }
+        Outcome::InvalidPatch(i) => format!("InvalidPatch {i}"),
+        Outcome::Other(s) => s.clone(),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The model.
 
-#[derive(Clone, Debug)]
+/// A user's writable state as the model keeps it (its id is the map key).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 struct ModelUser {
     username: String,
     email: String,
+    first_name: String,
+    last_name: String,
+    nickname: Option<String>,
     tenant: Option<String>,
+    enabled: bool,
     roles: Vec<u64>,
     external_ids: Vec<ExternalId>,
+    /// `attributes` is `{"dept": …}` or `{}`.
+    dept: Option<String>,
     version: u64,
+}
+
+impl ModelUser {
+    /// The fields that break SPEC §2.1's rules (store lookups aside).
+    fn problems(&self) -> Vec<String> {
+        let mut fields = Vec::new();
+        if !valid_username(&self.username) {
+            fields.push("username".to_owned());
+        }
+        if !valid_email(&self.email) {
+            fields.push("email".to_owned());
+        }
+        if !chars_in(&self.first_name, 1, 50) {
+            fields.push("firstName".to_owned());
+        }
+        if !chars_in(&self.last_name, 1, 50) {
+            fields.push("lastName".to_owned());
+        }
+        if self
+            .nickname
+            .as_deref()
+            .is_some_and(|n| !chars_in(n, 0, 50))
+        {
+            fields.push("nickname".to_owned());
+        }
+        if self.tenant.as_deref().is_some_and(|t| !valid_tenant(t)) {
+            fields.push("tenant".to_owned());
+        }
+        for (i, ext) in self.external_ids.iter().enumerate() {
+            if self.external_ids[..i].iter().any(|e| same_external(e, ext)) {
+                fields.push(format!("externalIds[{i}]"));
+            }
+        }
+        fields
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -405,6 +933,48 @@ struct Model {
     last_user_id: u64,
     last_role_id: u64,
     log: Vec<LogEntry>,
+    /// The tenant of the record of each entry of `log`.
+    log_tenants: Vec<Option<String>>,
+}
+
+/// Whether a record of `tenant` is seen through a view of `scope`.
+fn visible(tenant: Option<&str>, scope: View) -> bool {
+    scope.is_none() || tenant == scope
+}
+
+/// The tenant a lookup naming `tenant` searches through a view of `scope`.
+fn effective(tenant: Option<&str>, scope: View) -> Option<&str> {
+    scope.or(tenant)
+}
+
+/// Sorted, deduplicated field names, or `None` when there are none.
+fn failing(mut fields: Vec<String>) -> Option<Outcome> {
+    fields.sort();
+    fields.dedup();
+    (!fields.is_empty()).then_some(Outcome::Validation(fields))
+}
+
+/// The field a read-only key given to merge or replace fails on, if its
+/// value is not the stored one.
+fn read_only_mismatch(
+    given: &Option<(&'static str, Value)>,
+    id: u64,
+    u: &ModelUser,
+) -> Vec<String> {
+    let Some((key, value)) = given else {
+        return Vec::new();
+    };
+    let stored = match *key {
+        "id" => json!(id),
+        "version" => json!(u.version),
+        "hasPassword" => json!(false),
+        other => unreachable!("no stored value for {other}"),
+    };
+    if *value == stored {
+        Vec::new()
+    } else {
+        vec![(*key).to_owned()]
+    }
 }
 
 impl Model {
@@ -422,17 +992,98 @@ impl Model {
         }
     }
 
-    fn resolve(&self, step: &Step) -> Action {
-        let live_users: Vec<u64> = self.users.keys().copied().collect();
-        let live_roles: Vec<u64> = self.roles.keys().copied().collect();
+    fn roles_of(&self, tenant: Option<&str>) -> Vec<u64> {
+        self.roles
+            .iter()
+            .filter(|(_, r)| r.tenant.as_deref() == tenant)
+            .map(|(&id, _)| id)
+            .collect()
+    }
+
+    /// A user id; `Held` picks one the view sees.
+    fn resolve_user(&self, id: &IdRef, view: View) -> u64 {
+        let live: Vec<u64> = self.users.keys().copied().collect();
+        let seen: Vec<u64> = self
+            .users
+            .iter()
+            .filter(|(_, u)| visible(u.tenant.as_deref(), view))
+            .map(|(&id, _)| id)
+            .collect();
+        Model::resolve_id(id, &seen, &live, self.last_user_id)
+    }
+
+    /// A role for a user of `tenant` to hold (one of that tenant if any).
+    fn resolve_role(&self, r: &IdRef, tenant: Option<&str>) -> u64 {
+        let same = self.roles_of(tenant);
+        match r {
+            IdRef::Held(ix) | IdRef::Live(ix) if same.is_empty() => {
+                Model::resolve_id(&IdRef::Known(*ix), &[], &[], self.last_role_id)
+            }
+            r => Model::resolve_id(r, &same, &same, self.last_role_id),
+        }
+    }
+
+    fn value_of(
+        &self,
+        src: &Src,
+        id: u64,
+        target: &ModelUser,
+        field: fn(&ModelUser) -> &String,
+    ) -> String {
+        match src {
+            Src::Pool(s) => s.clone(),
+            Src::Own(seed) => recase(field(target), *seed),
+            Src::Other(ix, seed) => {
+                let others: Vec<&ModelUser> = self
+                    .users
+                    .iter()
+                    .filter(|&(&other, _)| other != id)
+                    .map(|(_, u)| u)
+                    .collect();
+                let same: Vec<&ModelUser> = others
+                    .iter()
+                    .copied()
+                    .filter(|u| u.tenant == target.tenant)
+                    .collect();
+                let pool = if same.is_empty() { others } else { same };
+                let from = if pool.is_empty() {
+                    target
+                } else {
+                    pool[ix.index(pool.len())]
+                };
+                recase(field(from), *seed)
+            }
+        }
+    }
+
+    fn read_only_value(
+        spec: Option<(usize, bool)>,
+        id: u64,
+        u: &ModelUser,
+    ) -> Option<(&'static str, Value)> {
+        let (i, equal) = spec?;
+        let key = READ_ONLY_KEYS[i];
+        let value = match (key, equal) {
+            ("id", true) => json!(id),
+            ("id", false) => json!(id.wrapping_add(1)),
+            ("version", true) => json!(u.version),
+            ("version", false) => json!(u.version + 1),
+            (_, equal) => json!(!equal),
+        };
+        Some((key, value))
+    }
+
+    fn resolve(&self, step: &Step, view: View) -> Action {
+        let expected = |e: &Expect, u: &ModelUser| match e {
+            Expect::Any => None,
+            Expect::Right => Some(u.version),
+            Expect::Above => Some(u.version + 1),
+            Expect::Below => Some(u.version.saturating_sub(1)),
+        };
         match step {
             Step::CreateUser(u) => {
-                let same_tenant: Vec<u64> = self
-                    .roles
-                    .iter()
-                    .filter(|(_, r)| r.tenant == u.tenant)
-                    .map(|(&id, _)| id)
-                    .collect();
+                let tenant = view.map(str::to_owned).or_else(|| u.tenant.clone());
+                let same_tenant = self.roles_of(tenant.as_deref());
                 let roles = u.roles.iter().filter_map(|r| match r {
                     IdRef::Held(_) | IdRef::Live(_) if same_tenant.is_empty() => None,
                     r => Some(Model::resolve_id(
@@ -451,13 +1102,9 @@ impl Model {
                 })
             }
             Step::CreateRole(r) => Action::CreateRole(r.clone()),
-            Step::DeleteUser(id) => Action::DeleteUser(Model::resolve_id(
-                id,
-                &live_users,
-                &live_users,
-                self.last_user_id,
-            )),
+            Step::DeleteUser(id) => Action::DeleteUser(self.resolve_user(id, view)),
             Step::DeleteRole(id, cascade) => {
+                let live_roles: Vec<u64> = self.roles.keys().copied().collect();
                 let held: Vec<u64> = live_roles
                     .iter()
                     .copied()
@@ -466,20 +1113,110 @@ impl Model {
                 let id = Model::resolve_id(id, &held, &live_roles, self.last_role_id);
                 Action::DeleteRole(id, *cascade)
             }
+            Step::Patch(id, specs, e) => {
+                let id = self.resolve_user(id, view);
+                let target = self.users.get(&id).cloned().unwrap_or_default();
+                let ops = specs
+                    .iter()
+                    .map(|s| match s {
+                        PatchSpec::Name(field, v) => PatchOp::Set(field, v.clone()),
+                        PatchSpec::Username(src) => PatchOp::Set(
+                            "username",
+                            self.value_of(src, id, &target, |u| &u.username),
+                        ),
+                        PatchSpec::Email(src) => {
+                            PatchOp::Set("email", self.value_of(src, id, &target, |u| &u.email))
+                        }
+                        PatchSpec::Nickname(Some(v)) => PatchOp::AddNickname(v.clone()),
+                        PatchSpec::Nickname(None) => PatchOp::RemoveNickname,
+                        PatchSpec::Enabled(b) => PatchOp::SetEnabled(*b),
+                        PatchSpec::AddRole(r) => {
+                            PatchOp::AddRole(self.resolve_role(r, target.tenant.as_deref()))
+                        }
+                        PatchSpec::RemoveRole(i) => PatchOp::RemoveRole(*i),
+                        PatchSpec::AddExternal(e) => PatchOp::AddExternal(e.clone()),
+                        PatchSpec::Tenant(Some(t)) => PatchOp::AddTenant(t.clone()),
+                        PatchSpec::Tenant(None) => PatchOp::RemoveTenant,
+                        PatchSpec::ReadOnly(i) => {
+                            let (op, path) = READ_ONLY_OPS[*i];
+                            PatchOp::ReadOnly(op, path)
+                        }
+                        PatchSpec::TestVersion(pass) => {
+                            PatchOp::Test("/version", json!(target.version + u64::from(!pass)))
+                        }
+                        PatchSpec::TestUsername(seed) => {
+                            PatchOp::Test("/username", json!(recase(&target.username, *seed)))
+                        }
+                    })
+                    .collect();
+                Action::Patch(id, ops, expected(e, &target))
+            }
+            Step::Merge(id, m, e) => {
+                let id = self.resolve_user(id, view);
+                let target = self.users.get(&id).cloned().unwrap_or_default();
+                let doc = MergeDoc {
+                    username: m
+                        .username
+                        .as_ref()
+                        .map(|s| self.value_of(s, id, &target, |u| &u.username)),
+                    email: m
+                        .email
+                        .as_ref()
+                        .map(|s| self.value_of(s, id, &target, |u| &u.email)),
+                    nickname: m.nickname.clone(),
+                    enabled: m.enabled,
+                    dept: m.dept.clone(),
+                    tenant: m.tenant.clone(),
+                    read_only: Model::read_only_value(m.read_only, id, &target),
+                };
+                Action::Merge(id, doc, expected(e, &target))
+            }
+            Step::Replace(id, r, e) => {
+                let id = self.resolve_user(id, view);
+                let target = self.users.get(&id).cloned().unwrap_or_default();
+                let (first_name, last_name) = r
+                    .names
+                    .clone()
+                    .unwrap_or_else(|| (target.first_name.clone(), target.last_name.clone()));
+                let doc = ReplaceDoc {
+                    username: self.value_of(&r.username, id, &target, |u| &u.username),
+                    email: self.value_of(&r.email, id, &target, |u| &u.email),
+                    first_name,
+                    last_name,
+                    nickname: target.nickname.clone().filter(|_| r.keep_nickname),
+                    enabled: r.enabled,
+                    roles: r.keep_roles.then(|| target.roles.clone()),
+                    external_ids: r.keep_external_ids.then(|| target.external_ids.clone()),
+                    dept: r.keep_attributes.then(|| target.dept.clone()),
+                    tenant: match &r.tenant {
+                        TenantIn::Absent => None,
+                        TenantIn::Current => Some(target.tenant.clone()),
+                        TenantIn::Given(t) => Some(t.clone()),
+                    },
+                    read_only: Model::read_only_value(r.read_only, id, &target),
+                };
+                Action::Replace(id, Box::new(doc), expected(e, &target))
+            }
         }
     }
 
-    fn user_view(&self, id: u64) -> UserView {
+    fn user_view(&self, id: u64) -> Box<UserView> {
         let u = &self.users[&id];
-        UserView {
+        Box::new(UserView {
             id,
             username: u.username.clone(),
             email: u.email.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            nickname: u.nickname.clone(),
             tenant: u.tenant.clone(),
+            enabled: u.enabled,
             roles: u.roles.clone(),
             external_ids: u.external_ids.clone(),
+            attributes: attributes(u.dept.as_deref()),
+            has_password: false,
             version: u.version,
-        }
+        })
     }
 
     fn role_view(&self, id: u64) -> RoleView {
@@ -517,103 +1254,316 @@ impl Model {
         })
     }
 
-    /// Applies `action` if it succeeds (a failure changes nothing) and returns
-    /// the outcome the store must report.
-    fn apply(&mut self, action: &Action) -> Outcome {
-        match action {
-            Action::CreateUser(u) => self.create_user(u),
-            Action::CreateRole(r) => self.create_role(r),
-            Action::DeleteUser(id) => {
-                if !self.users.contains_key(id) {
-                    return Outcome::NotFound(EntityKind::User);
-                }
-                let view = self.user_view(*id);
-                self.users.remove(id);
-                self.log
-                    .push((EntityKind::User, *id, ChangeOp::Delete, view.version));
-                Outcome::User(view)
-            }
-            Action::DeleteRole(id, cascade) => self.delete_role(*id, *cascade),
+    /// The unique field of `u` another user of its tenant (other than
+    /// `except`) already has, in the order the store checks them.
+    fn taken(&self, u: &ModelUser, except: Option<u64>) -> Option<&'static str> {
+        let others: Vec<&ModelUser> = self
+            .users
+            .iter()
+            .filter(|&(&id, o)| Some(id) != except && o.tenant == u.tenant)
+            .map(|(_, o)| o)
+            .collect();
+        if others
+            .iter()
+            .any(|o| fold(&o.username) == fold(&u.username))
+        {
+            Some("username")
+        } else if others.iter().any(|o| fold(&o.email) == fold(&u.email)) {
+            Some("email")
+        } else if u.external_ids.iter().any(|e| {
+            others
+                .iter()
+                .any(|o| o.external_ids.iter().any(|x| same_external(x, e)))
+        }) {
+            Some("externalIds")
+        } else {
+            None
         }
     }
 
-    fn create_user(&mut self, u: &UserInput) -> Outcome {
-        let mut fields = Vec::new();
-        if !valid_username(&u.username) {
-            fields.push("username".to_owned());
-        }
-        if !valid_email(&u.email) {
-            fields.push("email".to_owned());
-        }
-        if u.tenant.as_deref().is_some_and(|t| !valid_tenant(t)) {
-            fields.push("tenant".to_owned());
-        }
-        for (i, ext) in u.external_ids.iter().enumerate() {
-            if u.external_ids[..i].iter().any(|e| same_external(e, ext)) {
-                fields.push(format!("externalIds[{i}]"));
-            }
-        }
-        if !fields.is_empty() {
-            fields.sort();
-            return Outcome::Validation(fields);
-        }
-        let tenant = u.tenant.as_deref();
-        if self.by_username(&u.username, tenant).is_some() {
-            return Outcome::Conflict(EntityKind::User, "username".into());
-        }
-        if self.by_email(&u.email, tenant).is_some() {
-            return Outcome::Conflict(EntityKind::User, "email".into());
-        }
-        if u.external_ids
-            .iter()
-            .any(|e| self.by_external_id(e, tenant).is_some())
-        {
-            return Outcome::Conflict(EntityKind::User, "externalIds".into());
-        }
-        let roles_ok = u.roles.iter().all(|r| {
+    /// Whether every role exists in `tenant`.
+    fn roles_ok(&self, roles: &[u64], tenant: Option<&str>) -> bool {
+        roles.iter().all(|r| {
             self.roles
                 .get(r)
                 .is_some_and(|role| role.tenant.as_deref() == tenant)
-        });
-        if !roles_ok {
+        })
+    }
+
+    fn push_log(&mut self, entry: LogEntry, tenant: Option<String>) {
+        self.log.push(entry);
+        self.log_tenants.push(tenant);
+    }
+
+    /// Applies `action`, run through a view of `scope` (or the store itself),
+    /// if it succeeds (a failure changes nothing) and returns the outcome the
+    /// store must report.
+    fn apply(&mut self, action: &Action, scope: View) -> Outcome {
+        match action {
+            Action::CreateUser(u) => self.create_user(u, scope),
+            Action::CreateRole(r) => self.create_role(r, scope),
+            Action::DeleteUser(id) => {
+                let Some(u) = self
+                    .users
+                    .get(id)
+                    .filter(|u| visible(u.tenant.as_deref(), scope))
+                else {
+                    return Outcome::NotFound(EntityKind::User);
+                };
+                let tenant = u.tenant.clone();
+                let view = self.user_view(*id);
+                self.users.remove(id);
+                self.push_log(
+                    (EntityKind::User, *id, ChangeOp::Delete, view.version),
+                    tenant,
+                );
+                Outcome::User(view)
+            }
+            Action::DeleteRole(id, cascade) => self.delete_role(*id, *cascade, scope),
+            Action::Patch(id, ops, expected) => self.update_user(*id, *expected, scope, |old| {
+                Model::patched(old, ops)
+                    .map(|u| (u, Vec::new()))
+                    .map_err(Outcome::InvalidPatch)
+            }),
+            Action::Merge(id, doc, expected) => self.update_user(*id, *expected, scope, |old| {
+                Ok(Model::merged(*id, old, doc))
+            }),
+            Action::Replace(id, doc, expected) => self.update_user(*id, *expected, scope, |old| {
+                Ok(Model::replaced(*id, old, doc))
+            }),
+        }
+    }
+
+    /// RFC 6902 on the stored user: read-only targets are refused before
+    /// anything applies, then operations apply in order.
+    fn patched(old: &ModelUser, ops: &[PatchOp]) -> Result<ModelUser, usize> {
+        if let Some(i) = ops
+            .iter()
+            .position(|op| matches!(op, PatchOp::ReadOnly(..)))
+        {
+            return Err(i);
+        }
+        let mut w = old.clone();
+        for (i, op) in ops.iter().enumerate() {
+            let ok = match op {
+                PatchOp::Set(field, v) => {
+                    let slot = match *field {
+                        "username" => &mut w.username,
+                        "email" => &mut w.email,
+                        "firstName" => &mut w.first_name,
+                        "lastName" => &mut w.last_name,
+                        other => unreachable!("no field {other}"),
+                    };
+                    *slot = v.clone();
+                    true
+                }
+                PatchOp::AddNickname(v) => {
+                    w.nickname = Some(v.clone());
+                    true
+                }
+                PatchOp::RemoveNickname => w.nickname.take().is_some(),
+                PatchOp::SetEnabled(b) => {
+                    w.enabled = *b;
+                    true
+                }
+                PatchOp::AddRole(r) => {
+                    w.roles.push(*r);
+                    true
+                }
+                PatchOp::RemoveRole(j) => {
+                    let present = *j < w.roles.len();
+                    if present {
+                        w.roles.remove(*j);
+                    }
+                    present
+                }
+                PatchOp::AddExternal(e) => {
+                    w.external_ids.push(e.clone());
+                    true
+                }
+                PatchOp::AddTenant(t) => {
+                    w.tenant = Some(t.clone());
+                    true
+                }
+                PatchOp::RemoveTenant => w.tenant.take().is_some(),
+                PatchOp::ReadOnly(..) => unreachable!("refused above"),
+                PatchOp::Test(path, v) => match *path {
+                    "/version" => json!(w.version) == *v,
+                    "/username" => json!(w.username) == *v,
+                    other => unreachable!("no test of {other}"),
+                },
+            };
+            if !ok {
+                return Err(i);
+            }
+        }
+        Ok(w)
+    }
+
+    /// RFC 7396 on the stored user, and the read-only keys that fail.
+    fn merged(id: u64, old: &ModelUser, doc: &MergeDoc) -> (ModelUser, Vec<String>) {
+        let mut u = old.clone();
+        if let Some(v) = &doc.username {
+            u.username = v.clone();
+        }
+        if let Some(v) = &doc.email {
+            u.email = v.clone();
+        }
+        if let Some(v) = &doc.nickname {
+            u.nickname = v.clone();
+        }
+        if let Some(v) = doc.enabled {
+            u.enabled = v;
+        }
+        if let Some(v) = &doc.dept {
+            u.dept = v.clone();
+        }
+        if let Some(v) = &doc.tenant {
+            u.tenant = v.clone();
+        }
+        (u, read_only_mismatch(&doc.read_only, id, old))
+    }
+
+    /// The user a replace document makes: absent keys take their defaults,
+    /// except the tenant, which is kept.
+    fn replaced(id: u64, old: &ModelUser, doc: &ReplaceDoc) -> (ModelUser, Vec<String>) {
+        let u = ModelUser {
+            username: doc.username.clone(),
+            email: doc.email.clone(),
+            first_name: doc.first_name.clone(),
+            last_name: doc.last_name.clone(),
+            nickname: doc.nickname.clone(),
+            tenant: doc.tenant.clone().unwrap_or_else(|| old.tenant.clone()),
+            enabled: doc.enabled.unwrap_or(true),
+            roles: doc.roles.clone().unwrap_or_default(),
+            external_ids: doc.external_ids.clone().unwrap_or_default(),
+            dept: doc.dept.clone().flatten(),
+            version: old.version,
+        };
+        (u, read_only_mismatch(&doc.read_only, id, old))
+    }
+
+    /// An update of user `id` through a view of `scope`: `edit` makes the
+    /// new state from the stored one (or fails), with the read-only keys it
+    /// found changed.
+    fn update_user(
+        &mut self,
+        id: u64,
+        expected: Option<u64>,
+        scope: View,
+        edit: impl FnOnce(&ModelUser) -> Result<(ModelUser, Vec<String>), Outcome>,
+    ) -> Outcome {
+        let Some(old) = self
+            .users
+            .get(&id)
+            .filter(|u| visible(u.tenant.as_deref(), scope))
+            .cloned()
+        else {
+            return Outcome::NotFound(EntityKind::User);
+        };
+        if let Some(expected) = expected
+            && expected != old.version
+        {
+            return Outcome::VersionConflict {
+                expected,
+                actual: old.version,
+            };
+        }
+        let (mut new, mut fields) = match edit(&old) {
+            Ok(edited) => edited,
+            Err(outcome) => return outcome,
+        };
+        fields.extend(new.problems());
+        if new.tenant != old.tenant {
+            fields.push("tenant".to_owned());
+        }
+        if let Some(invalid) = failing(fields) {
+            return invalid;
+        }
+        new.roles.sort_unstable();
+        new.roles.dedup();
+        new.version = old.version;
+        if new == old {
+            return Outcome::User(self.user_view(id));
+        }
+        if let Some(field) = self.taken(&new, Some(id)) {
+            return Outcome::Conflict(EntityKind::User, field.into());
+        }
+        if !self.roles_ok(&new.roles, new.tenant.as_deref()) {
+            return Outcome::Validation(vec!["roles".into()]);
+        }
+        new.version += 1;
+        let entry = (EntityKind::User, id, ChangeOp::Update, new.version);
+        let tenant = new.tenant.clone();
+        self.users.insert(id, new);
+        self.push_log(entry, tenant);
+        Outcome::User(self.user_view(id))
+    }
+
+    fn create_user(&mut self, u: &UserInput, scope: View) -> Outcome {
+        let mut fields = Vec::new();
+        let mut tenant = u.tenant.clone();
+        if let Some(scope) = scope {
+            if tenant.as_deref().is_some_and(|t| t != scope) {
+                fields.push("tenant".to_owned());
+            }
+            tenant = Some(scope.to_owned());
+        }
+        let mut new = ModelUser {
+            username: u.username.clone(),
+            email: u.email.clone(),
+            first_name: "First".into(),
+            last_name: "Last".into(),
+            nickname: None,
+            tenant,
+            enabled: true,
+            roles: u.roles.clone(),
+            external_ids: u.external_ids.clone(),
+            dept: None,
+            version: 1,
+        };
+        fields.extend(new.problems());
+        if let Some(invalid) = failing(fields) {
+            return invalid;
+        }
+        if let Some(field) = self.taken(&new, None) {
+            return Outcome::Conflict(EntityKind::User, field.into());
+        }
+        if !self.roles_ok(&new.roles, new.tenant.as_deref()) {
             return Outcome::Validation(vec!["roles".into()]);
         }
         self.last_user_id += 1;
         let id = self.last_user_id;
-        let mut roles = u.roles.clone();
-        roles.sort_unstable();
-        roles.dedup();
-        self.users.insert(
-            id,
-            ModelUser {
-                username: u.username.clone(),
-                email: u.email.clone(),
-                tenant: u.tenant.clone(),
-                roles,
-                external_ids: u.external_ids.clone(),
-                version: 1,
-            },
-        );
-        self.log.push((EntityKind::User, id, ChangeOp::Create, 1));
+        new.roles.sort_unstable();
+        new.roles.dedup();
+        let tenant = new.tenant.clone();
+        self.users.insert(id, new);
+        self.push_log((EntityKind::User, id, ChangeOp::Create, 1), tenant);
         Outcome::User(self.user_view(id))
     }
 
-    fn create_role(&mut self, r: &RoleSpec) -> Outcome {
+    fn create_role(&mut self, r: &RoleSpec, scope: View) -> Outcome {
         let mut fields = Vec::new();
+        let mut tenant = r.tenant.clone();
+        if let Some(scope) = scope {
+            if tenant.as_deref().is_some_and(|t| t != scope) {
+                fields.push("tenant".to_owned());
+            }
+            tenant = Some(scope.to_owned());
+        }
         if !chars_in(&r.name, 1, 100) {
             fields.push("name".to_owned());
         }
-        if r.tenant.as_deref().is_some_and(|t| !valid_tenant(t)) {
+        if tenant.as_deref().is_some_and(|t| !valid_tenant(t)) {
             fields.push("tenant".to_owned());
         }
-        if !fields.is_empty() {
-            fields.sort();
-            return Outcome::Validation(fields);
+        if let Some(invalid) = failing(fields) {
+            return invalid;
         }
         let taken = self
             .roles
             .values()
-            .any(|x| x.tenant == r.tenant && fold(&x.name) == fold(&r.name));
+            .any(|x| x.tenant == tenant && fold(&x.name) == fold(&r.name));
         if taken {
             return Outcome::Conflict(EntityKind::Role, "name".into());
         }
@@ -623,18 +1573,23 @@ impl Model {
             id,
             ModelRole {
                 name: r.name.clone(),
-                tenant: r.tenant.clone(),
+                tenant: tenant.clone(),
                 version: 1,
             },
         );
-        self.log.push((EntityKind::Role, id, ChangeOp::Create, 1));
+        self.push_log((EntityKind::Role, id, ChangeOp::Create, 1), tenant);
         Outcome::Role(self.role_view(id))
     }
 
-    fn delete_role(&mut self, id: u64, cascade: bool) -> Outcome {
-        if !self.roles.contains_key(&id) {
+    fn delete_role(&mut self, id: u64, cascade: bool, scope: View) -> Outcome {
+        let Some(role) = self
+            .roles
+            .get(&id)
+            .filter(|r| visible(r.tenant.as_deref(), scope))
+        else {
             return Outcome::NotFound(EntityKind::Role);
-        }
+        };
+        let role_tenant = role.tenant.clone();
         let holders: Vec<u64> = self
             .users
             .iter()
@@ -651,54 +1606,52 @@ impl Model {
             let u = self.users.get_mut(&uid).expect("holder exists");
             u.roles.retain(|&r| r != id);
             u.version += 1;
-            self.log
-                .push((EntityKind::User, uid, ChangeOp::Update, u.version));
+            let entry = (EntityKind::User, uid, ChangeOp::Update, u.version);
+            let tenant = u.tenant.clone();
+            self.push_log(entry, tenant);
         }
         let view = self.role_view(id);
         self.roles.remove(&id);
-        self.log
-            .push((EntityKind::Role, id, ChangeOp::Delete, view.version));
+        self.push_log(
+            (EntityKind::Role, id, ChangeOp::Delete, view.version),
+            role_tenant,
+        );
         Outcome::Role(view)
     }
 }
 
 // ---------------------------------------------------------------------------
-// Running actions on the store, or on a transaction.
+// Running actions on the store, a transaction, or a scoped view of either.
 
-/// The collection handles of a [`Store`] or a [`WriteTx`] (inherent methods
-/// of both), so one function can drive either.
+/// The collection handles of a [`Store`], a [`WriteTx`] or a scoped view of
+/// either (inherent methods of each), so one function can drive them all.
 trait Handles: WriteContext + Sized {
     fn users(&self) -> Collection<'_, Self, User>;
     fn roles(&self) -> Collection<'_, Self, Role>;
     fn changes(&self, after: u64, limit: usize) -> rosterdb::Result<Vec<Change>>;
 }
 
-impl Handles for Store {
-    fn users(&self) -> Collection<'_, Self, User> {
-        Store::users(self)
-    }
-    fn roles(&self) -> Collection<'_, Self, Role> {
-        Store::roles(self)
-    }
-    fn changes(&self, after: u64, limit: usize) -> rosterdb::Result<Vec<Change>> {
-        Store::changes(self, after, limit)
-    }
+macro_rules! handles {
+    ($($t:ty),*) => {$(
+        impl Handles for $t {
+            fn users(&self) -> Collection<'_, Self, User> {
+                <$t>::users(self)
+            }
+            fn roles(&self) -> Collection<'_, Self, Role> {
+                <$t>::roles(self)
+            }
+            fn changes(&self, after: u64, limit: usize) -> rosterdb::Result<Vec<Change>> {
+                <$t>::changes(self, after, limit)
+            }
+        }
+    )*};
 }
 
-impl Handles for WriteTx {
-    fn users(&self) -> Collection<'_, Self, User> {
-        WriteTx::users(self)
-    }
-    fn roles(&self) -> Collection<'_, Self, Role> {
-        WriteTx::roles(self)
-    }
-    fn changes(&self, after: u64, limit: usize) -> rosterdb::Result<Vec<Change>> {
-        WriteTx::changes(self, after, limit)
-    }
-}
+handles!(Store, WriteTx, Scope<'_, Store>, Scope<'_, WriteTx>);
 
 /// Runs `action`; `Err` carries the store's error so a transaction can propagate it.
 fn exec<C: Handles>(ctx: &C, action: &Action) -> Result<Outcome, Error> {
+    let user = |u: User| Outcome::User(user_view(&u));
     match action {
         Action::CreateUser(u) => ctx
             .users()
@@ -708,7 +1661,7 @@ fn exec<C: Handles>(ctx: &C, action: &Action) -> Result<Outcome, Error> {
                 external_ids: u.external_ids.clone(),
                 ..NewUser::new(u.username.clone(), u.email.clone(), "First", "Last")
             })
-            .map(|u| Outcome::User(user_view(&u))),
+            .map(user),
         Action::CreateRole(r) => ctx
             .roles()
             .create(NewRole {
@@ -716,14 +1669,22 @@ fn exec<C: Handles>(ctx: &C, action: &Action) -> Result<Outcome, Error> {
                 ..NewRole::new(r.name.clone())
             })
             .map(|r| Outcome::Role(role_view(&r))),
-        Action::DeleteUser(id) => ctx
-            .users()
-            .delete(*id)
-            .map(|u| Outcome::User(user_view(&u))),
+        Action::DeleteUser(id) => ctx.users().delete(*id).map(user),
         Action::DeleteRole(id, cascade) => ctx
             .roles()
             .delete(*id, *cascade)
             .map(|r| Outcome::Role(role_view(&r))),
+        Action::Patch(id, ops, expected) => {
+            let ops = Value::Array(ops.iter().map(PatchOp::to_json).collect());
+            ctx.users().patch(*id, &ops, *expected).map(user)
+        }
+        Action::Merge(id, doc, expected) => {
+            ctx.users().merge(*id, &doc.to_json(), *expected).map(user)
+        }
+        Action::Replace(id, doc, expected) => ctx
+            .users()
+            .replace(*id, &doc.to_json(), *expected)
+            .map(user),
     }
 }
 
@@ -776,18 +1737,87 @@ fn read_log<C: Handles>(ctx: &C, limit: usize) -> Result<Vec<Change>, String> {
     Ok(all)
 }
 
-/// Checks everything readable through `ctx` against the model.
-fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64) -> Result<(), String> {
-    // Every model user: by id, and by username/email/external id with the
-    // stored spelling, upper case and a random re-casing.
-    for (&id, u) in &m.users {
-        let t = u.tenant.as_deref();
+/// Checks everything readable through `ctx`, a view of `scope` (`None`: all
+/// tenants), against the model.
+fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64, scope: View) -> Result<(), String> {
+    let seen = |t: Option<&str>| visible(t, scope);
+    // Every id handed out (and the next): the record when the model has it
+    // and the view sees it, else NotFound.
+    for id in 0..=m.last_user_id + 1 {
+        let expected = m
+            .users
+            .get(&id)
+            .filter(|u| seen(u.tenant.as_deref()))
+            .map(|_| id);
         expect_user(
             &format!("users.get({id})"),
             m,
             ctx.users().get(id),
-            Some(id),
+            expected,
         )?;
+    }
+    for id in 0..=m.last_role_id + 1 {
+        let expected = match m.roles.get(&id) {
+            Some(r) if seen(r.tenant.as_deref()) => Outcome::Role(m.role_view(id)),
+            _ => Outcome::NotFound(EntityKind::Role),
+        };
+        same(
+            &format!("roles.get({id})"),
+            outcome(&ctx.roles().get(id), |r| Outcome::Role(role_view(r))),
+            expected,
+        )?;
+    }
+    // Lists and counts: exactly the records the view sees, in id order.
+    let users: Vec<Box<UserView>> = m
+        .users
+        .iter()
+        .filter(|(_, u)| seen(u.tenant.as_deref()))
+        .map(|(&id, _)| m.user_view(id))
+        .collect();
+    let all = Query::all().page(1, 1000);
+    let page = ctx
+        .users()
+        .list(&all)
+        .map_err(|e| format!("users.list: {e:?}"))?;
+    same(
+        "users.list",
+        page.items.iter().map(user_view).collect(),
+        users.clone(),
+    )?;
+    same(
+        "users.count",
+        ctx.users()
+            .count(&Query::all())
+            .map_err(|e| format!("{e:?}")),
+        Ok(users.len() as u64),
+    )?;
+    let roles: Vec<RoleView> = m
+        .roles
+        .iter()
+        .filter(|(_, r)| seen(r.tenant.as_deref()))
+        .map(|(&id, _)| m.role_view(id))
+        .collect();
+    let page = ctx
+        .roles()
+        .list(&all)
+        .map_err(|e| format!("roles.list: {e:?}"))?;
+    same(
+        "roles.list",
+        page.items.iter().map(role_view).collect(),
+        roles.clone(),
+    )?;
+    same(
+        "roles.count",
+        ctx.roles()
+            .count(&Query::all())
+            .map_err(|e| format!("{e:?}")),
+        Ok(roles.len() as u64),
+    )?;
+    // Every model user's keys: the stored spelling, upper case and a random
+    // re-casing, named with the user's tenant (which a view overrides).
+    for (&id, u) in &m.users {
+        let t = u.tenant.as_deref();
+        let at = effective(t, scope);
         let keys = [
             u.username.clone(),
             u.username.to_uppercase(),
@@ -798,7 +1828,7 @@ fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64) -> Result<(), String> {
                 &format!("get_by_username({key:?}, {t:?})"),
                 m,
                 ctx.users().get_by_username(&key, t),
-                m.by_username(&key, t),
+                m.by_username(&key, at),
             )?;
         }
         let keys = [
@@ -811,7 +1841,7 @@ fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64) -> Result<(), String> {
                 &format!("get_by_email({key:?}, {t:?})"),
                 m,
                 ctx.users().get_by_email(&key, t),
-                m.by_email(&key, t),
+                m.by_email(&key, at),
             )?;
         }
         for (k, ext) in u.external_ids.iter().enumerate() {
@@ -822,21 +1852,27 @@ fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64) -> Result<(), String> {
                     &format!("get_by_external_id({key:?}, {t:?})"),
                     m,
                     ctx.users().get_by_external_id(&key.kind, &key.value, t),
-                    Some(id),
+                    m.by_external_id(&key, at),
                 )?;
             }
         }
     }
     // Every pool key in every tenant: found exactly when the model has it.
-    for (i, &t) in TENANTS.iter().enumerate() {
+    // (Through a view every tenant named means the view's: one will do.)
+    let named: &[Option<&str>] = match scope {
+        None => TENANTS,
+        Some(_) => &TENANTS[(seed % 3) as usize..][..1],
+    };
+    for (i, &t) in named.iter().enumerate() {
         let s = seed.rotate_left(7 * i as u32 + 1);
+        let at = effective(t, scope);
         for name in VALID_USERNAMES.iter().chain(INVALID_USERNAMES) {
             let key = recase(name, s);
             expect_user(
                 &format!("get_by_username({key:?}, {t:?})"),
                 m,
                 ctx.users().get_by_username(&key, t),
-                m.by_username(&key, t),
+                m.by_username(&key, at),
             )?;
         }
         for email in VALID_EMAILS.iter().chain(INVALID_EMAILS) {
@@ -845,7 +1881,7 @@ fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64) -> Result<(), String> {
                 &format!("get_by_email({key:?}, {t:?})"),
                 m,
                 ctx.users().get_by_email(&key, t),
-                m.by_email(&key, t),
+                m.by_email(&key, at),
             )?;
         }
         for &(kind, value) in EXTERNAL_IDS {
@@ -855,35 +1891,18 @@ fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64) -> Result<(), String> {
                 &format!("get_by_external_id({ext:?}, {t:?})"),
                 m,
                 ctx.users().get_by_external_id(kind, value, t),
-                m.by_external_id(&ext, t),
+                m.by_external_id(&ext, at),
             )?;
         }
     }
-    // Ids never handed out or deleted are NotFound.
-    for id in 0..=m.last_user_id + 1 {
-        if !m.users.contains_key(&id) {
-            expect_user(&format!("users.get({id})"), m, ctx.users().get(id), None)?;
-        }
-    }
-    for id in 0..=m.last_role_id + 1 {
-        let expected = if m.roles.contains_key(&id) {
-            Outcome::Role(m.role_view(id))
-        } else {
-            Outcome::NotFound(EntityKind::Role)
-        };
-        same(
-            &format!("roles.get({id})"),
-            outcome(&ctx.roles().get(id), |r| Outcome::Role(role_view(r))),
-            expected,
-        )?;
-    }
-    // The change log, read in full, and again in small pages.
+    // The change log (a view's: the entries of its tenant's records), read
+    // in full, and again in small pages.
     let log = read_log(ctx, 1000)?;
     for (i, c) in log.iter().enumerate() {
-        let ok = if i == 0 {
-            c.seq == 1
-        } else {
-            c.seq > log[i - 1].seq
+        let ok = match i {
+            0 if scope.is_none() => c.seq == 1,
+            0 => c.seq >= 1,
+            _ => c.seq > log[i - 1].seq,
         };
         if !ok {
             return Err(format!(
@@ -896,7 +1915,14 @@ fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64) -> Result<(), String> {
         .iter()
         .map(|c| (c.entity, c.id, c.op, c.version))
         .collect();
-    same("change log", &entries, &m.log)?;
+    let expected: Vec<LogEntry> = m
+        .log
+        .iter()
+        .zip(&m.log_tenants)
+        .filter(|(_, t)| seen(t.as_deref()))
+        .map(|(e, _)| *e)
+        .collect();
+    same("change log", &entries, &expected)?;
     let small = 1 + (seed % 4) as usize;
     same(
         &format!("change log read {small} at a time"),
@@ -904,6 +1930,14 @@ fn verify<C: Handles>(ctx: &C, m: &Model, seed: u64) -> Result<(), String> {
         log,
     )?;
     Ok(())
+}
+
+/// `store.check()` must find nothing wrong.
+fn check(store: &Store) -> Result<(), String> {
+    match store.check() {
+        Ok(report) if report.ok && report.problems.is_empty() => Ok(()),
+        other => Err(format!("check(): {other:?}")),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -925,10 +1959,14 @@ struct TxRun {
     /// Where we are, for messages.
     at: String,
     seed: u64,
+    /// The view the transaction is seen through.
+    view: View,
     /// A disagreement with the model, which stops the run.
     mismatch: Option<String>,
     /// Whether some step failed (as the model predicted).
     failed: bool,
+    /// The outcome of each step run.
+    outcomes: Vec<Outcome>,
 }
 
 impl TxRun {
@@ -937,24 +1975,25 @@ impl TxRun {
     ///
     /// A failed step's error is swallowed, unless `stop_on_error`: then it is
     /// returned, to roll the transaction back.
-    fn run_steps(
+    fn run_steps<C: Handles>(
         &mut self,
-        tx: &WriteTx,
+        tx: &C,
         steps: &[Step],
         stop_on_error: bool,
     ) -> Result<(), Error> {
         let at = &self.at;
         for (j, step) in steps.iter().enumerate() {
-            let action = self.shadow.resolve(step);
-            let expected = self.shadow.apply(&action);
+            let action = self.shadow.resolve(step, self.view);
+            let expected = self.shadow.apply(&action, self.view);
             let actual = exec(tx, &action);
             let got = match &actual {
                 Ok(o) => o.clone(),
                 Err(e) => error_outcome(e),
             };
+            self.outcomes.push(got.clone());
             let checked =
                 same(&format!("{at}, step {j}: {action:?}"), got, expected).and_then(|()| {
-                    verify(tx, &self.shadow, self.seed ^ j as u64)
+                    verify(tx, &self.shadow, self.seed ^ j as u64, self.view)
                         .map_err(|e| format!("{at}, read inside after step {j} ({action:?}): {e}"))
                 });
             if let Err(msg) = checked {
@@ -970,43 +2009,68 @@ impl TxRun {
         }
         Ok(())
     }
+
+    /// The body of a `store.write` transaction in `mode`.
+    fn body<C: Handles>(&mut self, tx: &C, steps: &[Step], mode: TxMode) -> Result<(), Error> {
+        self.run_steps(tx, steps, mode != TxMode::Swallow)?;
+        match mode {
+            TxMode::Abort => Err(Error::AuthenticationFailed),
+            _ => Ok(()),
+        }
+    }
 }
 
-/// Runs `cases` on a new store and a new model, checking after every step;
-/// returns the final model.
-fn run(cases: &[Case]) -> Result<Model, TestCaseError> {
+/// What a run did: the final model and the outcome of every step run.
+struct Ran {
+    model: Model,
+    outcomes: Vec<Outcome>,
+}
+
+/// Runs `cases` on a new store and a new model, checking after every step.
+fn run(cases: &[Case]) -> Result<Ran, TestCaseError> {
     let store = store();
     let mut model = Model::default();
+    let mut outcomes = Vec::new();
+    let fail = |e: Error| TestCaseError::fail(format!("{e:?}"));
     for (i, case) in cases.iter().enumerate() {
-        match &case.op {
-            Op::Single(step) => {
-                let action = model.resolve(step);
-                let expected = model.apply(&action);
-                let actual = match exec(&store, &action) {
-                    Ok(o) => o,
-                    Err(e) => error_outcome(&e),
+        let view = match &case.op {
+            Op::Single(step, view) => {
+                let action = model.resolve(step, *view);
+                let expected = model.apply(&action, *view);
+                let actual = match view {
+                    None => exec(&store, &action),
+                    Some(t) => exec(&store.scoped(t).map_err(fail)?, &action),
                 };
-                same(&format!("step {i}: {action:?}"), actual, expected)
-                    .map_err(TestCaseError::fail)?;
+                let actual = actual.unwrap_or_else(|e| error_outcome(&e));
+                outcomes.push(actual.clone());
+                same(
+                    &format!("step {i} (view {view:?}): {action:?}"),
+                    actual,
+                    expected,
+                )
+                .map_err(TestCaseError::fail)?;
+                *view
             }
-            Op::Tx(steps, mode) => {
+            Op::Tx(steps, mode, view) => {
                 let mode = *mode;
                 let mut run = TxRun {
                     shadow: model.clone(),
-                    at: format!("step {i}, {mode:?} transaction"),
+                    at: format!("step {i}, {mode:?} transaction (view {view:?})"),
                     seed: case.seed,
+                    view: *view,
                     mismatch: None,
                     failed: false,
+                    outcomes: Vec::new(),
                 };
                 let should_commit = match mode {
                     TxMode::Atomic | TxMode::Swallow | TxMode::Abort => {
-                        let result = store.write(|tx| {
-                            run.run_steps(tx, steps, mode != TxMode::Swallow)?;
-                            match mode {
-                                TxMode::Abort => Err(Error::AuthenticationFailed),
-                                _ => Ok(()),
-                            }
-                        });
+                        let result = match view {
+                            None => store.write(|tx| run.body(tx, steps, mode)),
+                            Some(t) => store
+                                .scoped(t)
+                                .map_err(fail)?
+                                .write(|tx| run.body(tx, steps, mode)),
+                        };
                         let should_commit = match mode {
                             TxMode::Atomic => !run.failed,
                             TxMode::Swallow => true,
@@ -1022,7 +2086,13 @@ fn run(cases: &[Case]) -> Result<Model, TestCaseError> {
                             TestCaseError::fail(format!("{}: begin_write: {e:?}", run.at))
                         })?;
                         // Errors are swallowed; a stopped run set `mismatch`.
-                        let _ = run.run_steps(&tx, steps, false);
+                        let _ = match view {
+                            None => run.run_steps(&tx, steps, false),
+                            Some(t) => {
+                                let scoped = Scope::new(&tx, t).map_err(fail)?;
+                                run.run_steps(&scoped, steps, false)
+                            }
+                        };
                         let ended = match mode {
                             TxMode::BeginCommit => tx.commit(),
                             TxMode::BeginRollback => tx.rollback(),
@@ -1038,18 +2108,26 @@ fn run(cases: &[Case]) -> Result<Model, TestCaseError> {
                         mode == TxMode::BeginCommit
                     }
                 };
+                outcomes.append(&mut run.outcomes);
                 if let Some(msg) = run.mismatch {
                     return Err(TestCaseError::fail(msg));
                 }
                 if should_commit {
                     model = run.shadow;
                 }
+                *view
             }
-        }
-        verify(&store, &model, case.seed)
-            .map_err(|e| TestCaseError::fail(format!("after step {i} ({:?}): {e}", case.op)))?;
+        };
+        let after = |e: String| TestCaseError::fail(format!("after step {i} ({:?}): {e}", case.op));
+        check(&store).map_err(after)?;
+        verify(&store, &model, case.seed, None).map_err(after)?;
+        // And through a view: the operation's, or one the seed picks.
+        let t = view.unwrap_or(VIEWS[(case.seed >> 32) as usize % VIEWS.len()]);
+        let scoped = store.scoped(t).map_err(fail)?;
+        verify(&scoped, &model, case.seed.rotate_left(11), Some(t))
+            .map_err(|e| after(format!("through the view of {t}: {e}")))?;
     }
-    Ok(model)
+    Ok(Ran { model, outcomes })
 }
 
 proptest! {
@@ -1063,7 +2141,6 @@ proptest! {
         run(&cases)?;
     }
 }
-
 /// The pools' validity is what the model's rules say: guards the
 /// `char::is_alphabetic` stand-in for `\p{L}` and the hand-written rules.
 #[test]
@@ -1146,11 +2223,11 @@ fn fixed_sequence() {
         user_ext(name, email, tenant, roles, &[])
     };
     let single = |step: Step| Case {
-        op: Op::Single(step),
+        op: Op::Single(step, None),
         seed: 0x9e37_79b9_7f4a_7c15,
     };
     let tx = |steps: Vec<Step>, mode: TxMode| Case {
-        op: Op::Tx(steps, mode),
+        op: Op::Tx(steps, mode, None),
         seed: 0x0123_4567_89ab_cdef,
     };
     let cases = vec![
@@ -1214,7 +2291,7 @@ fn fixed_sequence() {
             TxMode::BeginCommit,
         ),
     ];
-    let model = run(&cases).unwrap_or_else(|e| panic!("{e}"));
+    let model = run(&cases).unwrap_or_else(|e| panic!("{e}")).model;
     assert_eq!((model.last_user_id, model.last_role_id), (9, 3));
     assert_eq!(
         model.users.keys().copied().collect::<Vec<_>>(),
@@ -1246,6 +2323,320 @@ fn fixed_sequence() {
             (Us, 8, C, 1),
             (R, 3, C, 1),
             (Us, 9, C, 1),
+        ]
+    );
+}
+
+/// A hand-written sequence of updates and scoped operations, with every
+/// outcome and the end state pinned by hand.
+#[test]
+fn fixed_update_sequence() {
+    use PatchSpec as P;
+    let single = |step: Step| Case {
+        op: Op::Single(step, None),
+        seed: 0x5851_f42d_4c95_7f2d,
+    };
+    let scoped = |view: &'static str, step: Step| Case {
+        op: Op::Single(step, Some(view)),
+        seed: 0x1405_7b7e_f767_814f,
+    };
+    let user = |name: &str, email: &str, tenant: Option<&str>, roles: &[u64]| {
+        Step::CreateUser(UserSpec {
+            username: name.into(),
+            email: email.into(),
+            tenant: tenant.map(str::to_owned),
+            roles: roles.iter().map(|&r| IdRef::Raw(r)).collect(),
+            external_ids: Vec::new(),
+        })
+    };
+    let role = |name: &str, tenant: Option<&str>| {
+        Step::CreateRole(RoleSpec {
+            name: name.into(),
+            tenant: tenant.map(str::to_owned),
+        })
+    };
+    let patch = |id: u64, ops: Vec<PatchSpec>, e: Expect| Step::Patch(IdRef::Raw(id), ops, e);
+    let no_merge = MergeSpec {
+        username: None,
+        email: None,
+        nickname: None,
+        enabled: None,
+        dept: None,
+        tenant: None,
+        read_only: None,
+    };
+    let merge = |id: u64, m: MergeSpec, e: Expect| Step::Merge(IdRef::Raw(id), Box::new(m), e);
+    let minimal = |username: Src, email: Src| ReplaceSpec {
+        username,
+        email,
+        names: None,
+        keep_nickname: false,
+        keep_roles: false,
+        keep_external_ids: false,
+        keep_attributes: false,
+        enabled: None,
+        tenant: TenantIn::Absent,
+        read_only: None,
+    };
+    let replace =
+        |id: u64, r: ReplaceSpec, e: Expect| Step::Replace(IdRef::Raw(id), Box::new(r), e);
+    let pool = |s: &str| Src::Pool(s.into());
+    let ext = |k: &str, v: &str| ExternalId::new(k, v);
+    let cases = vec![
+        single(role("admin", None)),                       // role 1
+        single(role("ops", Some("t1"))),                   // role 2
+        single(user("ann", "ann@x.io", None, &[])),        // user 1
+        single(user("bob", "bob@x.io", None, &[])),        // user 2
+        scoped("t1", user("ann", "ann@x.io", None, &[2])), // user 3, tenant t1
+        // Patches of user 1.
+        single(patch(1, vec![P::Username(pool("BOB"))], Expect::Any)),
+        single(patch(
+            1,
+            vec![
+                P::Name("firstName", "Ann".into()),
+                P::AddExternal(ext("github", "1")),
+            ],
+            Expect::Right,
+        )), // v2
+        single(patch(
+            1,
+            vec![P::Name("lastName", "X".into()), P::ReadOnly(0)],
+            Expect::Any,
+        )), // refused before anything applies
+        single(patch(
+            1,
+            vec![P::Name("firstName", "Ünal".into()), P::TestVersion(false)],
+            Expect::Any,
+        )),
+        single(patch(1, vec![P::Tenant(Some("t1".into()))], Expect::Any)),
+        single(patch(
+            1,
+            vec![P::Username(pool("bad name")), P::Tenant(Some("t1".into()))],
+            Expect::Any,
+        )), // every failing field
+        single(patch(
+            1,
+            vec![P::TestVersion(true), P::TestUsername(0)],
+            Expect::Right,
+        )), // no change: still v2
+        // Merges.
+        single(merge(
+            1,
+            MergeSpec {
+                nickname: Some(None),
+                ..no_merge.clone()
+            },
+            Expect::Above,
+        )),
+        single(merge(
+            1,
+            MergeSpec {
+                nickname: Some(Some("Nan".into())),
+                enabled: Some(false),
+                dept: Some(Some("R&D".into())),
+                ..no_merge.clone()
+            },
+            Expect::Right,
+        )), // v3
+        single(merge(
+            1,
+            MergeSpec {
+                nickname: Some(Some("Nan".into())),
+                read_only: Some((1, true)),
+                ..no_merge.clone()
+            },
+            Expect::Any,
+        )), // no change: still v3
+        single(merge(
+            1,
+            MergeSpec {
+                read_only: Some((0, false)),
+                ..no_merge.clone()
+            },
+            Expect::Any,
+        )),
+        single(merge(
+            1,
+            MergeSpec {
+                email: Some(pool("ann@x")),
+                read_only: Some((2, false)),
+                ..no_merge.clone()
+            },
+            Expect::Any,
+        )), // every failing field
+        single(merge(
+            2,
+            MergeSpec {
+                username: Some(pool("ANN")),
+                ..no_merge.clone()
+            },
+            Expect::Any,
+        )),
+        // Replaces.
+        single(replace(1, minimal(Src::Own(0), Src::Own(0)), Expect::Right)), // v4
+        single(replace(
+            1,
+            ReplaceSpec {
+                keep_nickname: true,
+                keep_roles: true,
+                keep_external_ids: true,
+                keep_attributes: true,
+                enabled: Some(true),
+                tenant: TenantIn::Current,
+                ..minimal(Src::Own(0), Src::Own(0))
+            },
+            Expect::Any,
+        )), // the same document: still v4
+        single(replace(
+            1,
+            ReplaceSpec {
+                tenant: TenantIn::Given(Some("t2".into())),
+                ..minimal(Src::Own(0), Src::Own(0))
+            },
+            Expect::Any,
+        )),
+        // Roles through patches.
+        single(patch(2, vec![P::AddRole(IdRef::Raw(2))], Expect::Any)), // a t1 role
+        single(patch(
+            2,
+            vec![P::AddRole(IdRef::Raw(1)), P::AddRole(IdRef::Raw(1))],
+            Expect::Any,
+        )), // v2, roles [1]
+        single(patch(2, vec![P::RemoveRole(1)], Expect::Any)),
+        // Scoped views.
+        scoped("t2", patch(3, vec![P::Enabled(false)], Expect::Any)),
+        scoped("t1", Step::DeleteUser(IdRef::Raw(1))),
+        scoped(
+            "t1",
+            merge(
+                3,
+                MergeSpec {
+                    username: Some(pool("ZOË")),
+                    ..no_merge.clone()
+                },
+                Expect::Right,
+            ),
+        ), // v2
+        scoped("t1", user("bob", "bob@x.io", Some("t2"), &[])),
+        scoped("t1", user("bad name", "bob@x.io", Some("t2"), &[])),
+        scoped("t1", user("Zoë", "zoë@x.io", None, &[])),
+        Case {
+            op: Op::Tx(
+                vec![
+                    patch(3, vec![P::Email(pool("bob@x.io"))], Expect::Any),
+                    user("bob", "BOB@x.io", None, &[]),
+                ],
+                TxMode::Atomic,
+                Some("t1"),
+            ),
+            seed: 7,
+        },
+        Case {
+            op: Op::Tx(
+                vec![
+                    replace(3, minimal(Src::Own(0), pool("zoë@x.io")), Expect::Any),
+                    Step::DeleteUser(IdRef::Raw(2)),
+                ],
+                TxMode::Swallow,
+                Some("t1"),
+            ),
+            seed: 8,
+        },
+        single(Step::DeleteRole(IdRef::Raw(1), true)),
+    ];
+    let ran = run(&cases).unwrap_or_else(|e| panic!("{e}"));
+    let outcomes: Vec<String> = ran.outcomes.iter().map(brief).collect();
+    assert_eq!(
+        outcomes,
+        [
+            "role 1 v1",
+            "role 2 v1",
+            "user 1 v1",
+            "user 2 v1",
+            "user 3 v1",
+            "Conflict user username",
+            "user 1 v2",
+            "InvalidPatch 1",
+            "InvalidPatch 1",
+            "Validation tenant",
+            "Validation tenant username",
+            "user 1 v2",
+            "VersionConflict 3 2",
+            "user 1 v3",
+            "user 1 v3",
+            "Validation id",
+            "Validation email hasPassword",
+            "Conflict user username",
+            "user 1 v4",
+            "user 1 v4",
+            "Validation tenant",
+            "Validation roles",
+            "user 2 v2",
+            "InvalidPatch 0",
+            "NotFound user",
+            "NotFound user",
+            "user 3 v2",
+            "Validation tenant",
+            "Validation tenant username",
+            "Conflict user username",
+            "user 3 v3",
+            "Conflict user email",
+            "user 3 v3",
+            "NotFound user",
+            "role 1 v1",
+        ]
+    );
+    let m = &ran.model;
+    let u1 = m.user_view(1);
+    assert_eq!(
+        (
+            u1.first_name.as_str(),
+            u1.nickname.clone(),
+            u1.enabled,
+            u1.external_ids.len(),
+            u1.attributes.clone(),
+            u1.version
+        ),
+        ("Ann", None, true, 0, json!({}), 4)
+    );
+    assert_eq!((m.users[&2].roles.len(), m.users[&2].version), (0, 3));
+    let u3 = m.user_view(3);
+    assert_eq!(
+        (
+            u3.username.as_str(),
+            u3.email.as_str(),
+            u3.tenant.as_deref(),
+            u3.roles.len(),
+            u3.version
+        ),
+        ("ZOË", "zoë@x.io", Some("t1"), 0, 3)
+    );
+    use ChangeOp::{Create as C, Delete as D, Update as U};
+    use EntityKind::{Role as R, User as Us};
+    assert_eq!(
+        m.log,
+        [
+            (R, 1, C, 1),
+            (R, 2, C, 1),
+            (Us, 1, C, 1),
+            (Us, 2, C, 1),
+            (Us, 3, C, 1),
+            (Us, 1, U, 2),
+            (Us, 1, U, 3),
+            (Us, 1, U, 4),
+            (Us, 2, U, 2),
+            (Us, 3, U, 2),
+            (Us, 3, U, 3),
+            (Us, 2, U, 3),
+            (R, 1, D, 1),
+        ]
+    );
+    let tenants: Vec<Option<&str>> = m.log_tenants.iter().map(Option::as_deref).collect();
+    let (none, t) = (None, Some("t1"));
+    assert_eq!(
+        tenants,
+        [
+            none, t, none, none, t, none, none, none, none, t, t, none, none
         ]
     );
 }

@@ -17,7 +17,9 @@ class Suite(val name: String) {
 
 fun main(args: Array<String>) {
     val only = args.firstOrNull()
-    val suites = listOf(storeTests(), errorTests(), jsonTests(), queryTests(), updateTests(), vectorTests(), docsTests())
+    val suites = listOf(
+        storeTests(), errorTests(), jsonTests(), queryTests(), updateTests(), tenancyTests(), transferTests(), vectorTests(), docsTests(),
+    )
     var passed = 0
     var failed = 0
     for (suite in suites) {
