@@ -463,7 +463,7 @@ fn reads_see_a_consistent_snapshot() {
 
 #[test]
 fn threads_read_while_one_writes() {
-    let s: Arc<Store> = Arc::new(store());
+    let s: Arc<Store> = Arc::new(Store::memory_with(common::options()).unwrap());
     s.users().create(user("seed")).unwrap();
     let writer = {
         let s = Arc::clone(&s);

@@ -15,9 +15,34 @@ pub fn options() -> Options {
     Options::default().with_argon2(CHEAP)
 }
 
-/// An in-memory store with cheap hashing.
-pub fn store() -> Store {
-    Store::memory_with(options()).expect("memory store")
+/// An in-memory store with cheap hashing that, when the test is done,
+/// checks its indexes against its records (SPEC §8 `check()`).
+pub fn store() -> Checked {
+    Checked(Store::memory_with(options()).expect("memory store"))
+}
+
+/// A store checked for consistency when dropped at the end of a test.
+pub struct Checked(pub Store);
+
+impl std::ops::Deref for Checked {
+    type Target = Store;
+
+    fn deref(&self) -> &Store {
+        &self.0
+    }
+}
+
+impl Drop for Checked {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let report = self.0.check().expect("check runs");
+            assert!(
+                report.ok,
+                "the store is inconsistent: {:?}",
+                report.problems
+            );
+        }
+    }
 }
 
 /// A valid user whose username and email derive from `name`.
