@@ -264,6 +264,34 @@ impl PyClients {
     }
 }
 
+/// The query of `list` and `explain` keyword arguments.
+#[allow(clippy::too_many_arguments)]
+fn listing(
+    py: Python<'_>,
+    r#where: Option<&str>,
+    search: Option<&str>,
+    filters: Option<&Bound<'_, PyDict>>,
+    sort: Option<&Bound<'_, PyAny>>,
+    fields: Option<&Bound<'_, PyAny>>,
+    page: Option<u64>,
+    page_size: Option<u64>,
+    offset: Option<u64>,
+    limit: Option<u64>,
+    cursor: Option<&str>,
+    with_total: bool,
+) -> PyResult<rosterdb::Query> {
+    Params::default()
+        .filters(r#where, search, filters)?
+        .list_param("sort", sort)?
+        .list_param("fields", fields)?
+        .number("page", page)
+        .number("pageSize", page_size)
+        .number("offset", offset)
+        .number("limit", limit)
+        .cursor(cursor, with_total)
+        .query(py)
+}
+
 /// `list`, `iter`, `count`, `exists` and `explain` for one collection class.
 macro_rules! query_methods {
     ($class:ident, $doc:ty, $collection:ident) => {
@@ -288,16 +316,10 @@ macro_rules! query_methods {
                 cursor: Option<&str>,
                 with_total: bool,
             ) -> PyResult<PyPage> {
-                let query = Params::default()
-                    .filters(r#where, search, filters)?
-                    .list_param("sort", sort)?
-                    .list_param("fields", fields)?
-                    .number("page", page)
-                    .number("pageSize", page_size)
-                    .number("offset", offset)
-                    .number("limit", limit)
-                    .cursor(cursor, with_total)
-                    .query(py)?;
+                let query = listing(
+                    py, r#where, search, filters, sort, fields, page, page_size, offset, limit,
+                    cursor, with_total,
+                )?;
                 let raw = list_page::<$doc>(py, &self.target, query, |c, q| c.$collection().list(q))?;
                 page_to_py(py, raw)
             }
@@ -380,16 +402,10 @@ macro_rules! query_methods {
                 cursor: Option<&str>,
                 with_total: bool,
             ) -> PyResult<String> {
-                let query = Params::default()
-                    .filters(r#where, search, filters)?
-                    .list_param("sort", sort)?
-                    .list_param("fields", fields)?
-                    .number("page", page)
-                    .number("pageSize", page_size)
-                    .number("offset", offset)
-                    .number("limit", limit)
-                    .cursor(cursor, with_total)
-                    .query(py)?;
+                let query = listing(
+                    py, r#where, search, filters, sort, fields, page, page_size, offset, limit,
+                    cursor, with_total,
+                )?;
                 self.target.read(py, move |c| c.$collection().explain(&query))
             }
         }

@@ -5,10 +5,8 @@
 //! and, when it has only a `where`, through `Query::parse` as well. Every case
 //! runs; all failures are reported together.
 
-use std::collections::HashSet;
-
 use rosterdb::{Error, NewClient, NewRole, NewUser, Query, Store};
-use rosterdb_conformance::{load_vectors, memory_store};
+use rosterdb_conformance::{load_vectors, memory_store, run_cases};
 use serde_json::{Map, Value};
 
 /// Keys a case object may have.
@@ -33,44 +31,9 @@ const MIN_CASES: usize = 60;
 
 #[test]
 fn query_vectors() {
-    let vectors = load_vectors("queries.json");
-    assert!(
-        vectors["description"]
-            .as_str()
-            .is_some_and(|d| !d.is_empty()),
-        "queries.json needs a non-empty \"description\""
-    );
     let store = memory_store();
-    populate(&store, &vectors["population"]);
-    let cases = vectors["cases"]
-        .as_array()
-        .expect("queries.json needs a \"cases\" array");
-    assert!(
-        cases.len() > MIN_CASES,
-        "queries.json has only {} cases",
-        cases.len()
-    );
-
-    let mut names = HashSet::new();
-    let mut failures = Vec::new();
-    for (i, case) in cases.iter().enumerate() {
-        let label = case["name"]
-            .as_str()
-            .map_or_else(|| format!("case #{i}"), str::to_owned);
-        if !names.insert(label.clone()) {
-            failures.push(format!("{label}: duplicate case name"));
-        }
-        if let Err(problem) = run_case(&store, case) {
-            failures.push(format!("{label}: {problem}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} query vectors failed:\n  {}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n  ")
-    );
+    populate(&store, &load_vectors("queries.json")["population"]);
+    run_cases("queries.json", MIN_CASES, |case| run_case(&store, case));
 }
 
 /// Creates the roles, users and clients of the population, in that order,

@@ -3,10 +3,10 @@
 //! Each case is read with `from_json` and, when that succeeds, created in a
 //! fresh in-memory store. Every case runs; all failures are reported together.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use rosterdb::{Error, NewClient, NewRole, NewUser};
-use rosterdb_conformance::{load_vectors, memory_store};
+use rosterdb_conformance::{memory_store, run_cases};
 use serde_json::{Map, Value};
 
 /// Keys a case object may have.
@@ -17,42 +17,7 @@ const MIN_CASES: usize = 80;
 
 #[test]
 fn validation_vectors() {
-    let vectors = load_vectors("validation.json");
-    assert!(
-        vectors["description"]
-            .as_str()
-            .is_some_and(|d| !d.is_empty()),
-        "validation.json needs a non-empty \"description\""
-    );
-    let cases = vectors["cases"]
-        .as_array()
-        .expect("validation.json needs a \"cases\" array");
-    assert!(
-        cases.len() > MIN_CASES,
-        "validation.json has only {} cases",
-        cases.len()
-    );
-
-    let mut names = HashSet::new();
-    let mut failures = Vec::new();
-    for (i, case) in cases.iter().enumerate() {
-        let label = case["name"]
-            .as_str()
-            .map_or_else(|| format!("case #{i}"), str::to_owned);
-        if !names.insert(label.clone()) {
-            failures.push(format!("{label}: duplicate case name"));
-        }
-        if let Err(problem) = run_case(case) {
-            failures.push(format!("{label}: {problem}"));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} validation vectors failed:\n  {}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n  ")
-    );
+    run_cases("validation.json", MIN_CASES, run_case);
 }
 
 /// What a case expects.
