@@ -1,6 +1,7 @@
 """A first session with rosterdb: a store file with roles, users and an
-app-client; lookups; refused duplicates; an all-or-nothing transaction; and
-the change log.
+app-client; lookups; refused duplicates; an all-or-nothing transaction;
+queries and pages; a guarded patch; a tenant's view; an export; and the
+change log.
 
 Run it with ``bash scripts/demo.sh`` (which builds the package into .venv),
 or ``python examples/quickstart.py [PATH]`` once ``rosterdb`` is installed.
@@ -89,6 +90,24 @@ def main(path: Path) -> None:
         print("plan for lastName like 'Ho%':")
         print("  " + store.users.explain(filters={"lastName": "like:Ho%"}).replace("\n", "\n  "))
 
+        # Updates: a JSON Patch guarded by the version we read, then a merge patch.
+        ada = store.users.patch(ada["id"], [
+            {"op": "replace", "path": "/attributes/office", "value": "Cambridge"},
+            {"op": "add", "path": "/roles/-", "value": support["id"]},
+        ], expected_version=ada["version"])
+        print(f"patched ada: version {ada['version']}, office {ada['attributes']['office']},"
+              f" roles {ada['roles']}")
+        try:
+            store.users.merge(ada["id"], {"nickname": None}, expected_version=1)
+        except rosterdb.VersionConflictError as e:
+            print(f"stale update refused: expected version {e.expected}, found {e.actual}")
+
+        # A tenant's view: the same API, one tenant.
+        acme = store.scoped("acme")
+        acme.users.create({"username": "ada.lovelace", "email": "ada@acme.example",
+                           "firstName": "Ada", "lastName": "Byron"})
+        print(f"acme sees {acme.users.count()} user; the store holds {store.users.count()}")
+
         created = store.clients.create({
             "name": "warehouse-export",
             "description": "Nightly export to the data warehouse",
@@ -98,6 +117,10 @@ def main(path: Path) -> None:
         show("client", created["client"])
         print(f"client secret: {len(created['secret'])} characters, handed over once;"
               " the store keeps only its Argon2id hash")
+
+        export = path.with_suffix(".jsonl")
+        print(f"exported {store.export_jsonl(export)} records to {export};"
+              f" check: {store.check()}")
 
         print("change log:")
         for change in store.changes():

@@ -41,5 +41,6 @@ def test_quickstart_example_runs(tmp_path: Path) -> None:
     out = result.stdout
     assert "duplicate refused on 'username'" in out
     assert "role still held by 2 users" in out
-    assert out.count('"op": "create"') == 6
+    assert out.count('"op": "create"') == 7
+    assert "stale update refused" in out and "acme sees 1 user" in out
     assert target.exists()
