@@ -38,26 +38,21 @@ impl From<rosterdb::FieldError> for FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.field, self.message)
-        }
+        rosterdb::FieldError::new(&self.field, &self.message).fmt(f)
     }
 }
 
 /// Every way a rosterdb call can fail (SPEC §9).
 ///
 /// Kotlin sees a sealed class `RosterException` with one subclass per
-/// variant (`RosterException.NotFound`, …); `toString()` gives the
-/// description below. No field is called `message`, which would clash with
+/// variant (`RosterException.NotFound`, …); `toString()` gives the core's
+/// description of the error, word for word. No field is called `message`, which would clash with
 /// `Throwable.message`: descriptions of what went wrong are called `reason`.
 /// No variant ever carries a password, a client secret or a session token.
-#[derive(Clone, Debug, PartialEq, thiserror::Error, uniffi::Error)]
+#[derive(Clone, Debug, PartialEq, uniffi::Error)]
 #[uniffi::export(Display)]
 pub enum RosterError {
     /// No record with that id or key (records of another tenant included).
-    #[error("{entity} not found: {key}")]
     NotFound {
         /// The kind of record looked for.
         entity: EntityKind,
@@ -65,7 +60,6 @@ pub enum RosterError {
         key: String,
     },
     /// A unique field's value is already taken.
-    #[error("{entity} {field} is already taken")]
     Conflict {
         /// The kind of record written.
         entity: EntityKind,
@@ -73,13 +67,11 @@ pub enum RosterError {
         field: String,
     },
     /// The document breaks one or more field rules; every failing field is listed.
-    #[error("invalid document: {}", join(errors))]
     Validation {
         /// Each failing field with its message.
         errors: Vec<FieldError>,
     },
     /// A filter, sort, projection, page or cursor is malformed.
-    #[error("invalid query: {reason}{}", query_location(*position, field.as_deref()))]
     InvalidQuery {
         /// What is wrong.
         reason: String,
@@ -89,7 +81,6 @@ pub enum RosterError {
         field: Option<String>,
     },
     /// A JSON Patch operation is malformed or targets a read-only field.
-    #[error("invalid patch: operation {op_index}: {reason}")]
     InvalidPatch {
         /// The index of the failing operation in the patch.
         op_index: u64,
@@ -97,7 +88,6 @@ pub enum RosterError {
         reason: String,
     },
     /// The record's version is not the one the caller expected.
-    #[error("version conflict: expected version {expected}, found {actual}")]
     VersionConflict {
         /// The version the caller sent.
         expected: u64,
@@ -105,9 +95,6 @@ pub enum RosterError {
         actual: u64,
     },
     /// A role cannot be deleted while users or clients hold it.
-    #[error(
-        "role {id} is held by {count} users or clients; delete with cascade to remove it from them"
-    )]
     InUse {
         /// The role's id.
         id: u64,
@@ -115,51 +102,87 @@ pub enum RosterError {
         count: u64,
     },
     /// A password or client-secret check failed (the reason is deliberately not told).
-    #[error("authentication failed")]
     AuthenticationFailed,
     /// A session token is unknown, expired or revoked.
-    #[error("invalid or expired session token")]
     InvalidToken,
     /// The store file is held by another open store.
-    #[error("the store file is locked by another process or store")]
     Locked,
     /// The file is not a rosterdb store, or was written by a newer version.
-    #[error("incompatible file format: {reason}")]
     IncompatibleFormat {
         /// Why the file cannot be opened.
         reason: String,
     },
     /// An I/O or storage-engine error.
-    #[error("storage error: {reason}")]
     Storage {
         /// The engine's description of the failure.
         reason: String,
     },
     /// A bug in rosterdb: a panic caught at the binding boundary, or an
     /// error kind newer than these bindings. Please report it.
-    #[error("internal error: {reason}")]
     Internal {
         /// The panic message or the error's description.
         reason: String,
     },
 }
 
-fn join(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-fn query_location(position: Option<u64>, field: Option<&str>) -> String {
-    match (position, field) {
-        (Some(p), Some(f)) => format!(" (at position {p}, field {f})"),
-        (Some(p), None) => format!(" (at position {p})"),
-        (None, Some(f)) => format!(" (field {f})"),
-        (None, None) => String::new(),
+impl RosterError {
+    /// The core error this one stands for; `None` for [`RosterError::Internal`].
+    fn to_core(&self) -> Option<rosterdb::Error> {
+        use rosterdb::Error as E;
+        Some(match self.clone() {
+            RosterError::NotFound { entity, key } => E::NotFound {
+                entity: entity.into(),
+                key,
+            },
+            RosterError::Conflict { entity, field } => E::Conflict {
+                entity: entity.into(),
+                field,
+            },
+            RosterError::Validation { errors } => E::Validation {
+                errors: errors
+                    .into_iter()
+                    .map(|e| rosterdb::FieldError::new(e.field, e.message))
+                    .collect(),
+            },
+            RosterError::InvalidQuery {
+                reason,
+                position,
+                field,
+            } => E::InvalidQuery {
+                message: reason,
+                position: position.map(|p| usize::try_from(p).unwrap_or(usize::MAX)),
+                field,
+            },
+            RosterError::InvalidPatch { op_index, reason } => E::InvalidPatch {
+                op_index: usize::try_from(op_index).unwrap_or(usize::MAX),
+                message: reason,
+            },
+            RosterError::VersionConflict { expected, actual } => {
+                E::VersionConflict { expected, actual }
+            }
+            RosterError::InUse { id, count } => E::InUse { id, count },
+            RosterError::AuthenticationFailed => E::AuthenticationFailed,
+            RosterError::InvalidToken => E::InvalidToken,
+            RosterError::Locked => E::Locked,
+            RosterError::IncompatibleFormat { reason } => E::IncompatibleFormat { reason },
+            RosterError::Storage { reason } => E::Storage { message: reason },
+            RosterError::Internal { .. } => return None,
+        })
     }
 }
+
+impl fmt::Display for RosterError {
+    /// The core's description: the bindings never word an error themselves.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.to_core(), self) {
+            (Some(core), _) => core.fmt(f),
+            (None, RosterError::Internal { reason }) => write!(f, "internal error: {reason}"),
+            (None, _) => f.write_str("internal error"),
+        }
+    }
+}
+
+impl std::error::Error for RosterError {}
 
 impl RosterError {
     /// A `Validation` error with a single failing field.

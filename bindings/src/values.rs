@@ -70,11 +70,17 @@ pub enum EntityKind {
 impl fmt::Display for EntityKind {
     /// The lowercase name used in change-log entries and error descriptions.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EntityKind::User => "user",
-            EntityKind::Role => "role",
-            EntityKind::Client => "client",
-        })
+        rosterdb::EntityKind::from(*self).fmt(f)
+    }
+}
+
+impl From<EntityKind> for rosterdb::EntityKind {
+    fn from(kind: EntityKind) -> Self {
+        match kind {
+            EntityKind::User => rosterdb::EntityKind::User,
+            EntityKind::Role => rosterdb::EntityKind::Role,
+            EntityKind::Client => rosterdb::EntityKind::Client,
+        }
     }
 }
 

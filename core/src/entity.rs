@@ -231,11 +231,21 @@ pub(crate) fn fetch_in<E: Entity>(
     }
 }
 
-/// Writes a new record (whose id came from [`next_id`]), its index entries
-/// and a `create` change.
+/// Writes a new record (whose id came from [`next_id`], or from an import),
+/// its index entries and a `create` change; an id already in use is a
+/// `Conflict` on `id`.
 pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
+    let id = E::id(record);
+    if tx.txn.record(E::TABLE, id)?.is_some() {
+        return Err(Error::Conflict {
+            entity: E::KIND,
+            field: "id".into(),
+        });
+    }
     check::<E>(tx, record)?;
-    tx.set_meta(id_counter(E::KIND), E::id(record))?;
+    // The counter only moves forward: an import may bring ids in any order.
+    let last = tx.txn.meta(id_counter(E::KIND))?.unwrap_or(0);
+    tx.set_meta(id_counter(E::KIND), last.max(id))?;
     put::<E>(tx, record)?;
     write_indexes::<E>(tx, record)?;
     log::<E>(tx, record, ChangeOp::Create, at)

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::entity::{self, Entity, id_counter};
+use crate::entity::{self, Entity};
 use crate::tx::{ReadContext, Tables, WriteTx};
 use crate::{Client, EntityKind, Error, FieldError, Result, Role, Store, Timestamp, User, codec};
 
@@ -97,11 +97,10 @@ pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
                 });
             }
         }
-        let mut max: std::collections::BTreeMap<EntityKind, u64> =
-            std::collections::BTreeMap::new();
+        // Insertion keeps ids and moves each id counter past them.
         for (line, value) in &lines {
             let (kind, doc) = split_line(*line, value)?;
-            let id = match kind {
+            match kind {
                 EntityKind::Role => {
                     insert::<Role>(tx, *line, doc, crate::role::RoleRecord::import)?
                 }
@@ -111,13 +110,7 @@ pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
                 EntityKind::Client => {
                     insert::<Client>(tx, *line, doc, crate::client::ClientRecord::import)?
                 }
-            };
-            let top = max.entry(kind).or_default();
-            *top = (*top).max(id);
-        }
-        // Later ids come after every imported one, whatever the file's order.
-        for (kind, id) in max {
-            tx.set_meta(id_counter(kind), id)?;
+            }
         }
         Ok(lines.len() as u64)
     })
@@ -161,7 +154,7 @@ fn insert<E: Entity>(
     line: usize,
     doc: &Value,
     build: fn(&Value) -> Result<E::Record>,
-) -> Result<u64> {
+) -> Result<()> {
     let record = build(doc).map_err(|e| match e {
         Error::Validation { errors } => Error::Validation {
             errors: errors
@@ -171,14 +164,7 @@ fn insert<E: Entity>(
         },
         other => other,
     })?;
-    if crate::entity::load::<E>(&tx.txn, E::id(&record))?.is_some() {
-        return Err(Error::Conflict {
-            entity: E::KIND,
-            field: "id".into(),
-        });
-    }
-    entity::insert::<E>(tx, &record, tx.now())?;
-    Ok(E::id(&record))
+    entity::insert::<E>(tx, &record, tx.now())
 }
 
 /// The store-kept fields of an imported document, taken out of it.

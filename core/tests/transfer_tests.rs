@@ -118,6 +118,17 @@ fn import_needs_an_empty_store_and_is_all_or_nothing() {
     assert_eq!(t.users().count(&Query::all()).unwrap(), 0);
     assert_eq!(t.roles().count(&Query::all()).unwrap(), 0);
     assert!(t.changes(0, 10).unwrap().is_empty());
+    // A file naming the same id twice is refused as a whole.
+    let role = &lines[0];
+    std::fs::write(&broken, format!("{role}\n{role}\n")).unwrap();
+    assert_eq!(
+        t.import_jsonl(&broken),
+        Err(Error::Conflict {
+            entity: rosterdb::EntityKind::Role,
+            field: "id".into()
+        })
+    );
+    assert_eq!(t.roles().count(&Query::all()).unwrap(), 0);
     std::fs::write(&broken, "{\"kind\": \"user\"\n").unwrap();
     assert!(matches!(
         t.import_jsonl(&broken),

@@ -402,14 +402,15 @@ pub(crate) fn page<E: Entity>(
     p: &Prepared,
     now: Timestamp,
 ) -> Result<Page<E>> {
+    let driver = plan::choose(tables, p.kind, p.filter.as_ref())?;
     let total = if p.with_total {
-        Some(count::<E>(tables, p, now)?)
+        Some(count_with::<E>(tables, p, &driver, now)?)
     } else {
         None
     };
     let mut out = Collector::<E>::new(p);
     let probes = Probes::new(p.kind, p.filter.as_ref());
-    match plan::choose(tables, p.kind, p.filter.as_ref())? {
+    match driver {
         Driver::Small { ids, .. } => {
             let mut found = matching_among::<E>(tables, p, &ids, &probes, now)?;
             found.sort_by(|a, b| compare(&a.0, &b.0, &p.descending));
@@ -448,17 +449,30 @@ fn scan<E: Entity>(
     now: Timestamp,
 ) -> Result<Vec<(Position, E::Record)>> {
     let mut out = Vec::new();
+    scan_each::<E>(tables, p, now, |record| {
+        out.push((p.position::<E>(&record, now), record));
+    })?;
+    Ok(out)
+}
+
+/// Hands every matching record of the record table to `f`.
+fn scan_each<E: Entity>(
+    tables: &dyn Tables,
+    p: &Prepared,
+    now: Timestamp,
+    mut f: impl FnMut(E::Record),
+) -> Result<()> {
     let mut after = 0;
     loop {
         let batch = tables.records_after(E::TABLE, after, BATCH)?;
         let Some((last, _)) = batch.last() else {
-            return Ok(out);
+            return Ok(());
         };
         after = *last;
         for (_, bytes) in batch {
             let record: E::Record = codec::decode(&bytes)?;
             if p.accepts::<E>(&record, now) {
-                out.push((p.position::<E>(&record, now), record));
+                f(record);
             }
         }
     }
@@ -661,18 +675,33 @@ fn stream_run<E: Entity>(
 
 /// The number of matches.
 pub(crate) fn count<E: Entity>(tables: &dyn Tables, p: &Prepared, now: Timestamp) -> Result<u64> {
+    let driver = plan::choose(tables, p.kind, p.filter.as_ref())?;
+    count_with::<E>(tables, p, &driver, now)
+}
+
+/// The number of matches, with the driver already chosen for the query.
+fn count_with<E: Entity>(
+    tables: &dyn Tables,
+    p: &Prepared,
+    driver: &Driver,
+    now: Timestamp,
+) -> Result<u64> {
     let Some(filter) = &p.filter else {
         return tables.record_count(E::TABLE);
     };
     if let Some(n) = plan::exact_count(tables, p.kind, filter)? {
         return Ok(n);
     }
-    Ok(match plan::choose(tables, p.kind, Some(filter))? {
+    Ok(match driver {
         Driver::Small { ids, .. } => {
             let probes = Probes::new(p.kind, Some(filter));
-            matching_among::<E>(tables, p, &ids, &probes, now)?.len() as u64
+            matching_among::<E>(tables, p, ids, &probes, now)?.len() as u64
         }
-        Driver::Stream { .. } => scan::<E>(tables, p, now)?.len() as u64,
+        Driver::Stream { .. } => {
+            let mut n = 0;
+            scan_each::<E>(tables, p, now, |_| n += 1)?;
+            n
+        }
     })
 }
 
