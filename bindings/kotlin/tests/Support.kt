@@ -34,3 +34,26 @@ fun assertInvalid(vararg fields: String, body: () -> Unit): RosterException.Vali
     kotlin.test.assertEquals(fields.toSet(), e.errors.map { it.field }.toSet(), e.toString())
     return e
 }
+
+/**
+ * The tests' `use` for stores (it shadows Kotlin's for this package): runs
+ * [block], then, when it succeeded, checks that the store's indexes match
+ * its records (SPEC §8 `check()`), and closes the store either way. Scoped
+ * views, which refuse `check()`, are only closed.
+ */
+inline fun <R> RosterStore.use(block: (RosterStore) -> R): R {
+    try {
+        val result = block(this)
+        val report = try {
+            check()
+        } catch (e: RosterException.Storage) {
+            null
+        }
+        if (report != null) {
+            kotlin.test.assertTrue(report.ok, "the store is inconsistent: ${report.problems}")
+        }
+        return result
+    } finally {
+        close()
+    }
+}
