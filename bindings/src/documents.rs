@@ -59,6 +59,8 @@ pub struct User {
     pub locked_until: Option<Timestamp>,
     /// Whether the user has a password.
     pub has_password: bool,
+    /// Whether logins need a TOTP or recovery code (SPEC §6.3).
+    pub totp_enabled: bool,
     /// 1 at creation, + 1 on every change.
     pub version: u64,
 }
@@ -84,6 +86,7 @@ impl From<rosterdb::User> for User {
             last_login_at,
             locked_until,
             has_password,
+            totp_enabled,
             version,
         } = u;
         User {
@@ -105,6 +108,7 @@ impl From<rosterdb::User> for User {
             last_login_at,
             locked_until,
             has_password,
+            totp_enabled,
             version,
         }
     }

@@ -201,6 +201,10 @@ impl Entity for Client {
         r.updated_at = now;
     }
 
+    fn enabled(r: &ClientRecord) -> bool {
+        r.enabled
+    }
+
     fn held_roles(r: &ClientRecord) -> &[u64] {
         &r.roles
     }

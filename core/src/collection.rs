@@ -33,14 +33,18 @@ impl<'a, C, E> Collection<'a, C, E> {
             kind: PhantomData,
         }
     }
+
+    /// The store, transaction or view the collection works through.
+    pub(crate) fn ctx(&self) -> &'a C {
+        self.ctx
+    }
 }
 
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// The record with this id, or `NotFound`.
     pub fn get(&self, id: u64) -> Result<E> {
-        self.ctx.with_tables(|t| {
-            E::document(&fetch_in::<E>(t, id, self.ctx.scope())?, Timestamp::now())
-        })
+        self.ctx
+            .with_tables(|t| E::document(&fetch_in::<E>(t, id, self.ctx.scope())?, self.ctx.now()))
     }
 }
 
@@ -49,21 +53,21 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     pub fn list(&self, query: &Query) -> Result<Page<E>> {
         let p = query.prepare(E::KIND, self.ctx.scope())?;
         self.ctx
-            .with_tables(|t| exec::page::<E>(t, &p, Timestamp::now()))
+            .with_tables(|t| exec::page::<E>(t, &p, self.ctx.now()))
     }
 
     /// How many records match `query` (its paging is ignored).
     pub fn count(&self, query: &Query) -> Result<u64> {
         let p = query.prepare(E::KIND, self.ctx.scope())?;
         self.ctx
-            .with_tables(|t| exec::count::<E>(t, &p, Timestamp::now()))
+            .with_tables(|t| exec::count::<E>(t, &p, self.ctx.now()))
     }
 
     /// Whether any record matches `query`.
     pub fn exists(&self, query: &Query) -> Result<bool> {
         let p = query.prepare(E::KIND, self.ctx.scope())?;
         self.ctx
-            .with_tables(|t| exec::exists::<E>(t, &p, Timestamp::now()))
+            .with_tables(|t| exec::exists::<E>(t, &p, self.ctx.now()))
     }
 
     /// How `query` would run, as text.
@@ -196,7 +200,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
             if !entity::visible::<E>(&record, self.ctx.scope()) {
                 return Err(Error::not_found(E::KIND, format!("id {}", E::id(&record))));
             }
-            E::document(&record, Timestamp::now())
+            E::document(&record, self.ctx.now())
         })
     }
 }
@@ -218,7 +222,10 @@ impl<C: WriteContext> Collection<'_, C, User> {
         problems.absorb(new.validate())?;
         problems.into_result()?;
         let password_hash = match (new.password.take(), new.password_hash.take()) {
-            (Some(password), _) => Some(self.ctx.options().argon2.hash(&password)?),
+            (Some(password), _) => Some(crate::credentials::hash_password(
+                &self.ctx.options().argon2,
+                &password,
+            )?),
             (None, imported) => imported,
         };
         self.ctx.with_write(|tx| {

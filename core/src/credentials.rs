@@ -5,6 +5,12 @@ use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use std::borrow::Cow;
+
+use precis_core::profile::PrecisFastInvocation;
+use precis_profiles::OpaqueString;
+
+use crate::hashes::StoredHash;
 use crate::{Error, Result, Secret};
 
 /// Argon2id cost parameters for new password and secret hashes.
@@ -29,8 +35,21 @@ impl Default for Argon2Params {
 }
 
 impl Argon2Params {
-    /// Checks the parameters are ones Argon2 accepts, naming the bad option.
+    /// Checks the parameters are ones Argon2 accepts and within the bounds
+    /// every stored hash must keep (SPEC §6.1: m ≤ 1,048,576 KiB, t ≤ 100,
+    /// p ≤ 64): `InvalidArgument` naming the bad option
+    /// (`argon2_memory_kib`, `argon2_iterations`, `argon2_parallelism`)
+    /// otherwise.
     pub fn validate(&self) -> Result<()> {
+        for (name, value, max) in [
+            ("argon2_memory_kib", self.memory_kib, 1_048_576),
+            ("argon2_iterations", self.iterations, 100),
+            ("argon2_parallelism", self.parallelism, 64),
+        ] {
+            if value > max {
+                return Err(Error::argument(name, format!("must be at most {max}")));
+            }
+        }
         self.hasher().map(|_| ())
     }
 
@@ -44,7 +63,7 @@ impl Argon2Params {
                     argon2::Error::TimeTooSmall => "argon2_iterations",
                     _ => "argon2_parallelism",
                 };
-                Error::invalid(field, e.to_string())
+                Error::argument(field, e.to_string())
             })?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
@@ -57,6 +76,102 @@ impl Argon2Params {
             .map_err(|_| Error::storage("could not hash a secret"))?;
         Ok(hash.to_string())
     }
+}
+
+/// The longest password a check looks at (SPEC §2.1: 1024 characters).
+const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// A password prepared for hashing or checking: PRECIS OpaqueString
+/// enforcement (RFC 8265 §4.2: non-ASCII spaces become U+0020, then NFC;
+/// control and unassigned code points are refused). `None` when the
+/// profile refuses it or it is longer than any password can be.
+pub(crate) fn normalize_password(password: &str) -> Option<Cow<'_, str>> {
+    if password.len() > MAX_PASSWORD_CHARS * 4 || password.chars().count() > MAX_PASSWORD_CHARS {
+        return None;
+    }
+    OpaqueString::enforce(password).ok()
+}
+
+/// Hashes a new password with the store's parameters, after normalising it.
+/// `Validation` on `password` when OpaqueString refuses it.
+pub(crate) fn hash_password(params: &Argon2Params, password: &Secret) -> Result<String> {
+    let normalized = normalize_password(password.expose()).ok_or_else(|| {
+        Error::invalid(
+            "password",
+            "may not hold control or unassigned characters (RFC 8265 OpaqueString)",
+        )
+    })?;
+    params.hash(&Secret::new(normalized.into_owned()))
+}
+
+/// The outcome of checking a password or secret against a stored hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Checked {
+    /// Whether it matched.
+    pub(crate) matched: bool,
+    /// Whether the stored hash should be made again with the store's parameters.
+    pub(crate) rehash: bool,
+}
+
+impl Checked {
+    const NO: Checked = Checked {
+        matched: false,
+        rehash: false,
+    };
+}
+
+/// Checks a password against a stored hash (`None`: the user has none or
+/// does not exist). The normalised form is checked first; a hash the store
+/// did not make with its current parameters (an imported one) is also checked
+/// against the password as given, when that differs (SPEC §6.1). Where there
+/// is nothing to check against, a hash of the same cost is computed anyway so
+/// that every failure takes similar time.
+pub(crate) fn check_password(
+    params: &Argon2Params,
+    stored: Option<&str>,
+    password: &Secret,
+) -> Checked {
+    let given = password.expose();
+    let hash = stored.and_then(|s| StoredHash::parse(s).ok());
+    let (Some(hash), Some(normalized)) = (hash, normalize_password(given)) else {
+        dummy_work(params);
+        return Checked::NO;
+    };
+    let current = hash.is_current(params.memory_kib, params.iterations, params.parallelism);
+    let matched = hash.verify(normalized.as_bytes())
+        || (!current && normalized != given && hash.verify(given.as_bytes()));
+    Checked {
+        matched,
+        rehash: matched && !current,
+    }
+}
+
+/// Checks a client secret (no normalisation: secrets are made by the store).
+pub(crate) fn check_secret(
+    params: &Argon2Params,
+    stored: Option<&str>,
+    secret: &Secret,
+) -> Checked {
+    let given = secret.expose();
+    let Some(hash) = stored.and_then(|s| StoredHash::parse(s).ok()) else {
+        dummy_work(params);
+        return Checked::NO;
+    };
+    if given.len() > MAX_PASSWORD_CHARS {
+        dummy_work(params);
+        return Checked::NO;
+    }
+    let matched = hash.verify(given.as_bytes());
+    Checked {
+        matched,
+        rehash: matched
+            && !hash.is_current(params.memory_kib, params.iterations, params.parallelism),
+    }
+}
+
+/// Work of the cost of one check, for a check that has nothing to compare.
+fn dummy_work(params: &Argon2Params) {
+    let _ = params.hash(&Secret::new("rosterdb dummy password"));
 }
 
 /// True when `text` is a PHC string of one of the Argon2 variants.
@@ -150,7 +265,9 @@ mod tests {
             ..CHEAP
         };
         match bad.validate() {
-            Err(Error::Validation { errors }) => assert_eq!(errors[0].field, "argon2_memory_kib"),
+            Err(Error::InvalidArgument { argument, .. }) => {
+                assert_eq!(argument, "argon2_memory_kib")
+            }
             other => panic!("{other:?}"),
         }
         let bad = Argon2Params {
@@ -158,7 +275,9 @@ mod tests {
             ..CHEAP
         };
         match bad.validate() {
-            Err(Error::Validation { errors }) => assert_eq!(errors[0].field, "argon2_iterations"),
+            Err(Error::InvalidArgument { argument, .. }) => {
+                assert_eq!(argument, "argon2_iterations")
+            }
             other => panic!("{other:?}"),
         }
     }

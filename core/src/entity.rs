@@ -63,6 +63,12 @@ pub trait Entity: crate::tx::sealed::Sealed + Sized {
     fn drop_role(_record: &mut Self::Record, _role: u64) -> bool {
         false
     }
+    /// Whether the record may log in (users and clients); sessions of a
+    /// record that stops being enabled are revoked.
+    #[doc(hidden)]
+    fn enabled(_record: &Self::Record) -> bool {
+        true
+    }
     /// The record's unique-index entries.
     #[doc(hidden)]
     fn unique_keys(record: &Self::Record) -> Vec<UniqueKey>;
@@ -262,12 +268,25 @@ pub(crate) fn update<E: Entity>(
     clear_indexes::<E>(tx, old)?;
     put::<E>(tx, new)?;
     write_indexes::<E>(tx, new)?;
+    if E::enabled(old) && !E::enabled(new) {
+        crate::sessions::revoke_all(tx, E::KIND, E::id(new))?;
+    }
     log::<E>(tx, new, ChangeOp::Update, at)
+}
+
+/// Rewrites a record after login bookkeeping (SPEC §13: last login, failure
+/// count, lockout, re-hash, second-factor use): no version, no change-log
+/// entry, and no index entry moves, since none of those fields is indexed.
+pub(crate) fn bookkeep<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
+    put::<E>(tx, record)
 }
 
 /// Deletes a record and its index entries, with a `delete` change carrying its last version.
 pub(crate) fn remove<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
     clear_indexes::<E>(tx, record)?;
+    if E::KIND != EntityKind::Role {
+        crate::sessions::revoke_all(tx, E::KIND, E::id(record))?;
+    }
     tx.txn.open_table(E::TABLE)?.remove(E::id(record))?;
     log::<E>(tx, record, ChangeOp::Delete, at)
 }

@@ -145,6 +145,15 @@ pub enum Error {
         /// Why the file cannot be opened.
         reason: String,
     },
+    /// An option or argument is out of its range (e.g. `lockout_seconds`,
+    /// a session lifetime, `changes(after=…)`).
+    #[error("invalid argument {argument}: {message}")]
+    InvalidArgument {
+        /// The option or argument, as the caller's API names it.
+        argument: String,
+        /// What range or shape it must have.
+        message: String,
+    },
     /// An I/O or storage-engine error.
     #[error("storage error: {message}")]
     Storage {
@@ -168,6 +177,14 @@ impl Error {
     pub fn storage(err: impl fmt::Display) -> Self {
         Error::Storage {
             message: err.to_string(),
+        }
+    }
+
+    /// An `InvalidArgument` error naming the argument.
+    pub fn argument(argument: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            argument: argument.into(),
+            message: message.into(),
         }
     }
 

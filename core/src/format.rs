@@ -7,19 +7,22 @@ use std::path::Path;
 
 use redb::{Database, ReadableDatabase, TableHandle, WriteTransaction};
 
-use crate::schema::{META, MULTI_TABLES, RECORD_TABLES, UNIQUE_TABLES, meta};
+use crate::schema::{
+    META, MULTI_TABLES, RECORD_TABLES, SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS, UNIQUE_TABLES,
+    meta,
+};
 use crate::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
 
-/// `MIGRATIONS[n - 1]` takes a version-`n` file to version `n + 1`.
-/// Format 1 is the first, so there are none yet.
-const MIGRATIONS: &[Migration] = &[];
+/// `MIGRATIONS[n - 1]` takes a version-`n` file to version `n + 1`
+/// (`crate::migrations` holds the steps and the format history).
+const MIGRATIONS: &[Migration] = &[crate::migrations::v1_to_v2];
 
 /// The first bytes of every redb file.
 const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
@@ -123,6 +126,9 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
     for table in MULTI_TABLES {
         txn.open_table(table)?;
     }
+    txn.open_table(SESSIONS)?;
+    txn.open_table(SESSION_PRINCIPAL)?;
+    txn.open_table(SESSION_EXPIRY)?;
     Ok(())
 }
 
@@ -214,20 +220,20 @@ mod tests {
         }
         let db = fresh();
         assert!(migrate(&db, 1, 2, &[fails]).is_err());
-        assert_eq!(version(&db), 1);
+        assert_eq!(version(&db), FORMAT_VERSION);
         assert!(matches!(
             migrate(&db, 1, 3, &[]),
             Err(Error::IncompatibleFormat { .. })
         ));
-        assert_eq!(version(&db), 1);
+        assert_eq!(version(&db), FORMAT_VERSION);
     }
 
     #[test]
     fn newer_and_zero_versions_are_refused() {
         let db = fresh();
-        for v in [0, 2] {
+        for v in [0, FORMAT_VERSION + 1] {
             assert!(matches!(
-                migrate(&db, v, 1, MIGRATIONS),
+                migrate(&db, v, FORMAT_VERSION, MIGRATIONS),
                 Err(Error::IncompatibleFormat { .. })
             ));
         }

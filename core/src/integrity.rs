@@ -61,6 +61,7 @@ pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
             problems.push(format!("{name}: record {id} has no entry"));
         }
     }
+    crate::sessions::check(tables, &mut problems)?;
     Ok(CheckReport {
         ok: problems.is_empty(),
         problems,

@@ -67,6 +67,13 @@ impl Key {
     pub(crate) fn into_bytes(self) -> Vec<u8> {
         self.0
     }
+
+    /// The key's bytes followed by `tail` (a fixed-size last part).
+    pub(crate) fn bytes_with(&self, tail: &[u8]) -> Vec<u8> {
+        let mut out = self.0.clone();
+        out.extend_from_slice(tail);
+        out
+    }
 }
 
 /// Reads the trailing 8-byte integer part of an encoded key.

@@ -20,18 +20,25 @@
 //! # Ok::<(), rosterdb::Error>(())
 //! ```
 
+mod account;
+mod allowlist;
 mod changelog;
 mod client;
+mod clock;
 mod codec;
 mod collection;
 mod credentials;
 mod entity;
 mod error;
 mod format;
+mod hashes;
 mod input;
 mod integrity;
 mod json;
 mod keys;
+mod lockout;
+mod login;
+mod migrations;
 pub mod query;
 pub use query::{Page, Query};
 mod role;
@@ -39,24 +46,31 @@ mod rules;
 mod schema;
 mod scope;
 mod secret;
+mod sessions;
 mod store;
 mod time;
+mod totp;
 mod transfer;
 mod tx;
 mod update;
 mod user;
 
+pub use account::TotpEnrollment;
 pub use changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
 pub use client::{Client, CreatedClient, NewClient};
+pub use clock::{Clock, ManualClock};
 pub use collection::Collection;
 pub use credentials::Argon2Params;
 pub use entity::Entity;
 pub use error::{EntityKind, Error, FieldError, Result};
 pub use format::FORMAT_VERSION;
 pub use integrity::CheckReport;
+pub use lockout::{Lockout, MAX_LOCKOUT_SECONDS};
+pub use login::Credentials;
 pub use role::{NewRole, Role};
 pub use scope::Scope;
 pub use secret::Secret;
+pub use sessions::{DEFAULT_SESSION_TTL, Login, MAX_SESSION_TTL, Principal, Session, TOKEN_PREFIX};
 pub use store::{Options, Store};
 pub use time::Timestamp;
 pub use tx::{Context, ReadContext, ReadTx, WriteContext, WriteTx};

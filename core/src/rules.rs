@@ -186,18 +186,19 @@ pub(crate) fn permission(value: &str) -> Result<(), String> {
     }
 }
 
-/// 8 to 1024 characters.
+/// 8 to 1024 characters that RFC 8265 OpaqueString accepts (no control or
+/// unassigned code points).
 pub(crate) fn password(value: &str) -> Result<(), String> {
-    length(value, 8, 1024)
+    length(value, 8, 1024)?;
+    match crate::credentials::normalize_password(value) {
+        Some(_) => Ok(()),
+        None => Err("may not hold control or unassigned characters (RFC 8265 OpaqueString)".into()),
+    }
 }
 
-/// A PHC-format Argon2 hash.
+/// A password hash of a format SPEC §6.1 accepts, with bounded cost.
 pub(crate) fn password_hash(value: &str) -> Result<(), String> {
-    if crate::credentials::is_argon2_phc(value) {
-        Ok(())
-    } else {
-        Err("must be a PHC-format $argon2id$, $argon2i$ or $argon2d$ hash".into())
-    }
+    crate::hashes::StoredHash::parse(value).map(|_| ())
 }
 
 /// An IPv4 or IPv6 address, or a CIDR block of one.

@@ -18,6 +18,14 @@ pub(crate) const META: TableDefinition<'static, &'static str, u64> = TableDefini
 /// The change log: sequence number → encoded change.
 pub(crate) const CHANGES: RecordTable = TableDefinition::new("changes");
 
+/// Sessions: SHA-256 digest of the bearer token → encoded session.
+pub(crate) const SESSIONS: TableDefinition<'static, &'static [u8], &'static [u8]> =
+    TableDefinition::new("sessions");
+/// (principal kind, principal id, token digest) → nothing: a principal's sessions.
+pub(crate) const SESSION_PRINCIPAL: MultiTable = TableDefinition::new("idx.session.principal");
+/// (expiresAt, token digest) → nothing: expired sessions, oldest first.
+pub(crate) const SESSION_EXPIRY: MultiTable = TableDefinition::new("idx.session.expires_at");
+
 /// (tenant, case-folded username) → user id.
 pub(crate) const USER_USERNAME: UniqueTable = TableDefinition::new("idx.user.username");
 /// (tenant, case-folded email) → user id.

@@ -66,6 +66,10 @@ impl<C: ReadContext> ReadContext for Scope<'_, C> {
     fn scope(&self) -> Option<&str> {
         Some(&self.tenant)
     }
+
+    fn now(&self) -> crate::Timestamp {
+        self.ctx.now()
+    }
 }
 
 impl<C: WriteContext> WriteContext for Scope<'_, C> {

@@ -9,14 +9,32 @@ use crate::changelog::{self, Change};
 use crate::collection::Collection;
 use crate::scope::Scope;
 use crate::tx::{Context, ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
-use crate::{Argon2Params, Client, Result, Role, User, format};
+use crate::{Argon2Params, Client, Clock, Lockout, Result, Role, Timestamp, User, format};
 
-/// Settings chosen when a store is opened.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Settings chosen when a store is opened, checked by [`Store::open`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
     /// Argon2id parameters for new password and client-secret hashes.
     pub argon2: Argon2Params,
+    /// When failed password checks lock a user out (SPEC §6.2).
+    pub lockout: Lockout,
+    /// Where the store reads the time.
+    pub clock: Clock,
+    /// The issuer named in TOTP enrolment URIs (default `rosterdb`): 1–100
+    /// characters, no `:` (Key Uri Format).
+    pub totp_issuer: String,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            argon2: Argon2Params::default(),
+            lockout: Lockout::default(),
+            clock: Clock::system(),
+            totp_issuer: "rosterdb".into(),
+        }
+    }
 }
 
 impl Options {
@@ -26,9 +44,39 @@ impl Options {
         self
     }
 
-    /// Checks every option, naming the bad one.
+    /// These options with another lockout policy.
+    pub fn with_lockout(mut self, lockout: Lockout) -> Self {
+        self.lockout = lockout;
+        self
+    }
+
+    /// These options reading time from `clock` (e.g. a [`crate::ManualClock`]'s).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// These options naming another issuer in TOTP enrolment URIs.
+    pub fn with_totp_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.totp_issuer = issuer.into();
+        self
+    }
+
+    /// Checks every option: `InvalidArgument` naming the first bad one.
     pub fn validate(&self) -> Result<()> {
-        self.argon2.validate()
+        self.argon2.validate()?;
+        self.lockout.validate()?;
+        let issuer = self.totp_issuer.chars().count();
+        if !(1..=100).contains(&issuer)
+            || self.totp_issuer.contains(':')
+            || self.totp_issuer.chars().any(char::is_control)
+        {
+            return Err(crate::Error::argument(
+                "totp_issuer",
+                "must be 1 to 100 characters without ':' or control characters",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -187,7 +235,10 @@ impl Store {
     /// Runs `f` on a consistent snapshot of the store.
     pub fn read<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T>) -> Result<T> {
         let txn = self.db.begin_read()?;
-        f(&ReadTx { txn })
+        f(&ReadTx {
+            txn,
+            clock: self.options.clock.clone(),
+        })
     }
 }
 
@@ -197,6 +248,10 @@ impl ReadContext for Store {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
         let txn = self.db.begin_read()?;
         f(&txn)
+    }
+
+    fn now(&self) -> Timestamp {
+        self.options.clock.now()
     }
 }
 

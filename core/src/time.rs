@@ -35,6 +35,23 @@ impl Timestamp {
             .then_some(Timestamp(millis))
     }
 
+    /// The instant `millis` milliseconds after the Unix epoch, moved into
+    /// the range RFC 3339 can write.
+    pub(crate) fn clamped(millis: i64) -> Self {
+        Timestamp(millis.clamp(MIN_MILLIS, MAX_MILLIS))
+    }
+
+    /// This instant moved `by` later, saturating at the last writable instant.
+    pub fn plus(self, by: std::time::Duration) -> Self {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        Timestamp::clamped(self.0.saturating_add(by))
+    }
+
+    /// Whole seconds since the Unix epoch (0 before it).
+    pub fn as_unix_seconds(self) -> u64 {
+        u64::try_from(self.0.div_euclid(1000)).unwrap_or(0)
+    }
+
     /// Milliseconds since the Unix epoch.
     pub fn as_millis(self) -> i64 {
         self.0

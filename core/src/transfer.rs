@@ -19,14 +19,15 @@ pub(crate) fn export(store: &Store, path: &Path) -> Result<u64> {
         let file = File::create(path)?;
         let mut out = BufWriter::new(file);
         let mut n = 0;
+        let now = r.now();
         r.with_tables(|t| {
-            n += export_kind::<Role>(t, &mut out, |_, _| {})?;
-            n += export_kind::<User>(t, &mut out, |record, doc| {
+            n += export_kind::<Role>(t, now, &mut out, |_, _| {})?;
+            n += export_kind::<User>(t, now, &mut out, |record, doc| {
                 if let Some(hash) = &record.password_hash {
                     doc.insert("passwordHash".into(), json!(hash));
                 }
             })?;
-            n += export_kind::<Client>(t, &mut out, |record, doc| {
+            n += export_kind::<Client>(t, now, &mut out, |record, doc| {
                 doc.insert("secretHash".into(), json!(record.secret_hash));
             })?;
             Ok(())
@@ -41,10 +42,10 @@ pub(crate) fn export(store: &Store, path: &Path) -> Result<u64> {
 
 fn export_kind<E: Entity + serde::Serialize>(
     tables: &dyn Tables,
+    now: Timestamp,
     out: &mut impl Write,
     secrets: impl Fn(&E::Record, &mut Map<String, Value>),
 ) -> Result<u64> {
-    let now = Timestamp::now();
     let mut n = 0;
     let mut after = 0;
     loop {

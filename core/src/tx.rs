@@ -47,6 +47,10 @@ pub trait Tables {
     fn record_count(&self, table: RecordTable) -> Result<u64>;
     /// A counter or version from the meta table.
     fn meta(&self, key: &str) -> Result<Option<u64>>;
+    /// The encoded session whose token has this digest.
+    fn session(&self, digest: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every session: (token digest, encoded session).
+    fn sessions(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
 }
 
 macro_rules! impl_tables {
@@ -182,6 +186,21 @@ macro_rules! impl_tables {
                 let t = self.open_table(META)?;
                 Ok(t.get(key)?.map(|v| v.value()))
             }
+
+            fn session(&self, digest: &[u8]) -> Result<Option<Vec<u8>>> {
+                let t = self.open_table(crate::schema::SESSIONS)?;
+                Ok(t.get(digest)?.map(|v| v.value().to_vec()))
+            }
+
+            fn sessions(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+                let t = self.open_table(crate::schema::SESSIONS)?;
+                let mut out = Vec::new();
+                for entry in t.iter()? {
+                    let (k, v) = entry?;
+                    out.push((k.value().to_vec(), v.value().to_vec()));
+                }
+                Ok(out)
+            }
         }
     };
 }
@@ -192,6 +211,7 @@ impl_tables!(WriteTransaction);
 /// A consistent, read-only snapshot of the store, given to [`crate::Store::read`].
 pub struct ReadTx {
     pub(crate) txn: ReadTransaction,
+    pub(crate) clock: crate::Clock,
 }
 
 /// An open write transaction, given to [`crate::Store::write`] or returned by
@@ -231,9 +251,9 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The clock reading for writes made now.
+    /// The store clock's reading, for writes made now.
     pub(crate) fn now(&self) -> Timestamp {
-        Timestamp::now()
+        self.options.clock.now()
     }
 
     /// Increments a meta counter and returns its new value.
@@ -286,6 +306,13 @@ impl ReadContext for Context<'_> {
             _ => None,
         }
     }
+
+    fn now(&self) -> Timestamp {
+        match self {
+            Context::Store(s) | Context::ScopedStore(s, _) => s.now(),
+            Context::Write(t) | Context::ScopedWrite(t, _) => t.now(),
+        }
+    }
 }
 
 impl WriteContext for Context<'_> {
@@ -315,6 +342,9 @@ pub trait ReadContext: sealed::Sealed {
     fn scope(&self) -> Option<&str> {
         None
     }
+    /// The store clock's reading.
+    #[doc(hidden)]
+    fn now(&self) -> Timestamp;
 }
 
 /// Something collections can write through: the store itself (one durable
@@ -335,11 +365,19 @@ impl ReadContext for ReadTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
         f(&self.txn)
     }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
 }
 
 impl ReadContext for WriteTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
         f(&self.txn)
+    }
+
+    fn now(&self) -> Timestamp {
+        WriteTx::now(self)
     }
 }
 

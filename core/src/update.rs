@@ -89,7 +89,10 @@ where
         return Err(Error::storage("a document failed without a reason"));
     };
     let password_hash = match E::take_password(&mut new) {
-        Some(password) => Some(tx.options.argon2.hash(&password)?),
+        Some(password) => Some(crate::credentials::hash_password(
+            &tx.options.argon2,
+            &password,
+        )?),
         None => None,
     };
     let changed_password = password_hash.is_some();
@@ -99,6 +102,10 @@ where
     }
     E::touch(&mut record, now);
     entity::update::<E>(tx, &old, &record, now)?;
+    if changed_password {
+        // A new password ends the sessions the old one opened.
+        crate::sessions::revoke_all(tx, E::KIND, id)?;
+    }
     E::document(&record, now)
 }
 

@@ -77,6 +77,8 @@ pub struct User {
     pub locked_until: Option<Timestamp>,
     /// Whether the user has a password.
     pub has_password: bool,
+    /// Whether a confirmed TOTP second factor is required at login (SPEC §6.3).
+    pub totp_enabled: bool,
     /// 1 at creation, + 1 on every change.
     pub version: u64,
 }
@@ -154,6 +156,7 @@ impl NewUser {
             "lastLoginAt",
             "lockedUntil",
             "hasPassword",
+            "totpEnabled",
             "version",
         ]);
         let user = NewUser {
@@ -273,6 +276,8 @@ pub struct UserRecord {
     pub(crate) failed_logins: u32,
     pub(crate) password_hash: Option<String>,
     pub(crate) version: u64,
+    /// The second factor, enrolled or confirmed.
+    pub(crate) totp: Option<crate::totp::TotpState>,
 }
 
 impl UserRecord {
@@ -304,6 +309,7 @@ impl UserRecord {
             failed_logins: 0,
             password_hash,
             version: 1,
+            totp: None,
         }
     }
 }
@@ -340,6 +346,10 @@ impl Entity for User {
     fn touch(r: &mut UserRecord, now: Timestamp) {
         r.version += 1;
         r.updated_at = now;
+    }
+
+    fn enabled(r: &UserRecord) -> bool {
+        r.enabled
     }
 
     fn held_roles(r: &UserRecord) -> &[u64] {
@@ -394,6 +404,7 @@ impl Entity for User {
             last_login_at: r.last_login_at,
             locked_until: r.locked_until.filter(|&t| t > now),
             has_password: r.password_hash.is_some(),
+            totp_enabled: r.totp_enabled(),
             version: r.version,
         })
     }
@@ -427,6 +438,7 @@ impl crate::query::schema::Queryable for UserRecord {
             "lastLoginAt" => V::opt_time(self.last_login_at),
             "lockedUntil" => V::opt_time(self.locked_until.filter(|&t| t > now)),
             "hasPassword" => V::Bool(self.password_hash.is_some()),
+            "totpEnabled" => V::Bool(self.totp_enabled()),
             "version" => V::Int(self.version),
             _ => V::Absent,
         }
@@ -446,6 +458,7 @@ impl crate::update::Editable for User {
         "lastLoginAt",
         "lockedUntil",
         "hasPassword",
+        "totpEnabled",
         "version",
     ];
 
@@ -470,6 +483,11 @@ impl crate::update::Editable for User {
 }
 
 impl UserRecord {
+    /// Whether a confirmed second factor guards the user's logins.
+    pub(crate) fn totp_enabled(&self) -> bool {
+        self.totp.as_ref().is_some_and(|t| t.confirmed)
+    }
+
     /// This record with the store-kept fields of `old`.
     fn keeping(self, old: &UserRecord) -> UserRecord {
         UserRecord {
@@ -478,6 +496,7 @@ impl UserRecord {
             locked_until: old.locked_until,
             failed_logins: old.failed_logins,
             version: old.version,
+            totp: old.totp.clone(),
             ..self
         }
     }
@@ -490,6 +509,16 @@ impl UserRecord {
         let last_login_at = kept.time("lastLoginAt")?;
         let locked_until = kept.time("lockedUntil")?;
         kept.drop("hasPassword");
+        let totp = match kept
+            .rest
+            .as_object_mut()
+            .and_then(|d| d.remove("totpEnabled"))
+        {
+            None | Some(Value::Bool(false)) => None,
+            // The secret never leaves the store: fail closed until enrolled again.
+            Some(Value::Bool(true)) => Some(crate::totp::TotpState::lost()),
+            Some(_) => return Err(crate::Error::invalid("totpEnabled", "must be a boolean")),
+        };
         let mut new = NewUser::from_json(&kept.rest)?;
         let hash = new.password_hash.take();
         if new.password.is_some() {
@@ -503,6 +532,7 @@ impl UserRecord {
             version: kept.version,
             last_login_at,
             locked_until,
+            totp,
             ..UserRecord::create(new, kept.id, hash, kept.created_at)
         })
     }

@@ -99,6 +99,13 @@ fn every_error_kind_displays_as_pinned() {
             "incompatible file format: not a rosterdb file",
         ),
         (
+            Error::InvalidArgument {
+                argument: "lockout_seconds".into(),
+                message: "must be 1 to 31536000".into(),
+            },
+            "invalid argument lockout_seconds: must be 1 to 31536000",
+        ),
+        (
             Error::Storage {
                 message: "disk full".into(),
             },

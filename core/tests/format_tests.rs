@@ -196,12 +196,46 @@ fn bad_options_are_refused_by_name() {
         parallelism: 0,
         ..common::CHEAP
     });
+    let argument = |result: rosterdb::Result<Store>| match result {
+        Err(rosterdb::Error::InvalidArgument { argument, .. }) => argument,
+        other => panic!("expected InvalidArgument, got {other:?}"),
+    };
     assert_eq!(
-        common::error_fields(Store::memory_with(bad.clone())),
-        ["argon2_parallelism"]
+        argument(Store::memory_with(bad.clone())),
+        "argon2_parallelism"
     );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("never.redb");
-    assert!(Store::open(&path, bad).is_err());
+    assert_eq!(argument(Store::open(&path, bad)), "argon2_parallelism");
     assert!(!path.exists());
+    // The bounds every stored hash keeps apply to the store's own parameters too.
+    for (params, name) in [
+        (
+            rosterdb::Argon2Params {
+                memory_kib: 1_048_577,
+                ..common::CHEAP
+            },
+            "argon2_memory_kib",
+        ),
+        (
+            rosterdb::Argon2Params {
+                iterations: 101,
+                ..common::CHEAP
+            },
+            "argon2_iterations",
+        ),
+        (
+            rosterdb::Argon2Params {
+                parallelism: 65,
+                ..common::CHEAP
+            },
+            "argon2_parallelism",
+        ),
+    ] {
+        assert_eq!(
+            argument(Store::open(&path, options().with_argon2(params))),
+            name
+        );
+        assert!(!path.exists());
+    }
 }

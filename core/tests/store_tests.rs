@@ -28,7 +28,7 @@ fn a_user_gets_defaults_and_read_only_fields() {
             "firstName": "First", "lastName": "Last", "enabled": true,
             "roles": [], "externalIds": [], "attributes": {},
             "createdAt": u.created_at.to_string(), "updatedAt": u.updated_at.to_string(),
-            "hasPassword": false, "version": 1
+            "hasPassword": false, "totpEnabled": false, "version": 1
         })
     );
     assert_eq!(s.users().get(1).unwrap(), u);

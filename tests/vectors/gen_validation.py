@@ -359,10 +359,13 @@ ok("argon2i passwordHash passes", U, field(U, "passwordHash", PHC))
 ok("argon2id passwordHash passes", U, field(U, "passwordHash", PHC.replace("$argon2i$", "$argon2id$")))
 ok("argon2d passwordHash passes", U, field(U, "passwordHash", PHC.replace("$argon2i$", "$argon2d$")))
 ok("null passwordHash passes as absent", U, field(U, "passwordHash", None))
+ok("scrypt passwordHash passes", U, field(U, "passwordHash", "$scrypt$ln=4,r=8,p=1$c29tZXNhbHQ$Wz0VCgo2fMbt9uy1X4vLZg"))
+ok("bcrypt passwordHash passes", U, field(U, "passwordHash", "$2b$04$VUbXsYzvWN5YfWWy2RIJeOzM.ro1PEg5VNm5USaAtAlh1uPO6fkBq"))
+bad("md5-crypt passwordHash fails", U, field(U, "passwordHash", "$1$saltsalt$qjXMvbEw8oaL.CzflDugX/"), "passwordHash")
 bad(
-    "scrypt passwordHash fails",
+    "argon2 passwordHash with absurd memory fails",
     U,
-    field(U, "passwordHash", "$scrypt$ln=4,r=8,p=1$c29tZXNhbHQ$Wz0VCgo2fMbt9uy1X4vLZg"),
+    field(U, "passwordHash", PHC.replace("m=16", "m=4294967295")),
     "passwordHash",
 )
 bad("passwordHash without salt and hash fails", U, field(U, "passwordHash", "$argon2id$v=19$m=16,t=2,p=1"), "passwordHash")

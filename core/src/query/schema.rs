@@ -97,6 +97,7 @@ pub static USER_FIELDS: &[FieldDef] = &[
     field("lastLoginAt", Time),
     field("lockedUntil", Time),
     field("hasPassword", Bool),
+    field("totpEnabled", Bool),
     field("version", Int),
 ];
 

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use rosterdb::{Argon2Params, Error, NewRole, NewUser, Options, Store};
+use rosterdb::{Argon2Params, Error, ManualClock, NewRole, NewUser, Options, Store, Timestamp};
 
 /// Argon2 parameters that make hashing take microseconds, for tests.
 pub const CHEAP: Argon2Params = Argon2Params {
@@ -80,4 +80,65 @@ pub fn conflict_field<T: std::fmt::Debug>(result: rosterdb::Result<T>) -> String
         Err(Error::Conflict { field, .. }) => field,
         other => panic!("expected a conflict, got {other:?}"),
     }
+}
+
+/// A checked in-memory store with cheap hashing whose clock stands at
+/// 2026-01-01T00:00:00Z until the returned [`ManualClock`] moves it.
+pub fn store_with_clock(options: Options) -> (Checked, ManualClock) {
+    let clock = ManualClock::new(Timestamp::parse("2026-01-01T00:00:00Z").unwrap());
+    let store = Store::memory_with(options.with_clock(clock.clock())).expect("memory store");
+    (Checked(store), clock)
+}
+
+/// Asserts that `result` is the one `AuthenticationFailed` error.
+#[track_caller]
+pub fn assert_auth_failed<T: std::fmt::Debug>(result: rosterdb::Result<T>) {
+    match result {
+        Err(Error::AuthenticationFailed) => {}
+        other => panic!("expected AuthenticationFailed, got {other:?}"),
+    }
+}
+
+/// Asserts that `result` is `InvalidToken`.
+#[track_caller]
+pub fn assert_invalid_token<T: std::fmt::Debug>(result: rosterdb::Result<T>) {
+    match result {
+        Err(Error::InvalidToken) => {}
+        other => panic!("expected InvalidToken, got {other:?}"),
+    }
+}
+
+/// A user with a password.
+pub fn user_with_password(name: &str, password: &str) -> NewUser {
+    NewUser {
+        password: Some(password.into()),
+        ..user(name)
+    }
+}
+
+/// An RFC 6238 code (HMAC-SHA-1, 30 s steps, 6 digits) of a base32 secret
+/// at `at`, computed here independently of the store's own TOTP code.
+pub fn totp_code(secret_base32: &str, at: Timestamp) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut bits = 0u64;
+    let mut n = 0;
+    let mut key = Vec::new();
+    for c in secret_base32.trim_end_matches('=').chars() {
+        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+            .find(c.to_ascii_uppercase())
+            .expect("base32") as u64;
+        bits = (bits << 5) | v;
+        n += 5;
+        if n >= 8 {
+            n -= 8;
+            key.push((bits >> n) as u8);
+        }
+    }
+    let counter = (at.as_millis() / 1000 / 30) as u64;
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
+    mac.update(&counter.to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = usize::from(hash[19] & 0x0f);
+    let value = u32::from_be_bytes(hash[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", value % 1_000_000)
 }

@@ -1,0 +1,394 @@
+//! Logins (SPEC §6.1–6.5): password checks with lockout and a second factor,
+//! client logins, and the sessions they open.
+//!
+//! Every check runs in two steps. The costly hash comparison runs on a
+//! snapshot, holding no lock; then one write transaction re-reads the record
+//! and decides everything else (enabled, locked, second factor, the failure
+//! count), so concurrent checks neither lose a failure nor reuse a code.
+//! Every failure is the same `AuthenticationFailed`.
+
+use std::time::Duration;
+
+use crate::collection::Collection;
+use crate::credentials::{Checked, check_password, check_secret, hash_password};
+use crate::entity::{self, Entity, load, visible};
+use crate::lockout::Attempts;
+use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_USERNAME};
+use crate::sessions::{self, Login, Principal};
+use crate::tx::{ReadContext, Tables, WriteContext, WriteTx};
+use crate::user::{UserRecord, folded_key};
+use crate::{Client, Error, Result, Role, Secret, Timestamp, User};
+
+/// What a user logs in with.
+///
+/// `Debug` shows the identifier and tenant only.
+#[derive(Clone)]
+pub struct Credentials {
+    /// A username or an email address (case-insensitive).
+    pub identifier: String,
+    /// The password, as typed (it is normalised as RFC 8265 OpaqueString).
+    pub password: Secret,
+    /// The user's tenant (`None`: users without one; a scoped view uses its own).
+    pub tenant: Option<String>,
+    /// A current TOTP code or an unused recovery code, for users with a second factor.
+    pub totp_code: Option<Secret>,
+}
+
+impl Credentials {
+    /// An identifier and a password, with no tenant and no second factor.
+    pub fn new(identifier: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Credentials {
+            identifier: identifier.into(),
+            password: password.into(),
+            tenant: None,
+            totp_code: None,
+        }
+    }
+
+    /// These credentials for a user of `tenant`.
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
+    /// These credentials with a TOTP or recovery code.
+    pub fn totp_code(mut self, code: impl Into<Secret>) -> Self {
+        self.totp_code = Some(code.into());
+        self
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("identifier", &self.identifier)
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+/// No username or email is longer (100 and 255 characters).
+const MAX_IDENTIFIER_BYTES: usize = 1024;
+
+/// The user an identifier names in `tenant`: by username, else by email.
+fn find_user(
+    tables: &dyn Tables,
+    identifier: &str,
+    tenant: Option<&str>,
+) -> Result<Option<UserRecord>> {
+    if identifier.is_empty() || identifier.len() > MAX_IDENTIFIER_BYTES {
+        return Ok(None);
+    }
+    let key = folded_key(tenant, identifier);
+    for index in [USER_USERNAME, USER_EMAIL] {
+        if let Some(id) = tables.unique(index, key.bytes())? {
+            return load::<User>(tables, id);
+        }
+    }
+    Ok(None)
+}
+
+/// A durable write of nothing, so that an unknown user's check costs what a
+/// known user's bookkeeping costs.
+fn empty_write<C: WriteContext>(ctx: &C) -> Result<()> {
+    ctx.with_write(|_| Ok(()))
+}
+
+/// Checks a user's credentials and, on success, opens a session when `ttl` is given.
+fn attempt<C: WriteContext>(
+    ctx: &C,
+    credentials: &Credentials,
+    ttl: Option<Duration>,
+) -> Result<(User, Option<(Secret, Timestamp)>)> {
+    if let Some(ttl) = ttl {
+        sessions::check_ttl(ttl)?;
+    }
+    let options = ctx.options();
+    let tenant = ctx.scope().or(credentials.tenant.as_deref());
+    let found = ctx.with_tables(|t| find_user(t, &credentials.identifier, tenant))?;
+    let checked = check_password(
+        &options.argon2,
+        found.as_ref().and_then(|u| u.password_hash.as_deref()),
+        &credentials.password,
+    );
+    let rehash = match checked {
+        Checked { rehash: true, .. } => {
+            Some(hash_password(&options.argon2, &credentials.password)?)
+        }
+        _ => None,
+    };
+    let Some(found) = found else {
+        empty_write(ctx)?;
+        return Err(Error::AuthenticationFailed);
+    };
+    ctx.with_write(|tx| {
+        let now = tx.now();
+        let Some(mut user) = load::<User>(&tx.txn, found.id)? else {
+            return Ok(Err(Error::AuthenticationFailed));
+        };
+        let mut attempts = Attempts {
+            failures: user.failed_logins,
+            locked_until: user.locked_until,
+        };
+        // A password changed since the check, a disabled or a locked user:
+        // refused without counting.
+        if user.password_hash != found.password_hash || !user.enabled || attempts.locked(now) {
+            return Ok(Err(Error::AuthenticationFailed));
+        }
+        let passed = checked.matched && second_factor(&mut user, credentials, now);
+        if !passed {
+            attempts.fail(now, &tx.options.lockout);
+            user.failed_logins = attempts.failures;
+            user.locked_until = attempts.locked_until;
+            entity::bookkeep::<User>(tx, &user)?;
+            return Ok(Err(Error::AuthenticationFailed));
+        }
+        attempts.succeed();
+        user.failed_logins = attempts.failures;
+        user.locked_until = attempts.locked_until;
+        user.last_login_at = Some(now);
+        if let Some(hash) = &rehash {
+            user.password_hash = Some(hash.clone());
+        }
+        entity::bookkeep::<User>(tx, &user)?;
+        let session = match ttl {
+            Some(ttl) => Some(sessions::open(
+                tx,
+                crate::EntityKind::User,
+                user.id,
+                ttl,
+                now,
+            )?),
+            None => None,
+        };
+        Ok(Ok((User::document(&user, now)?, session)))
+    })?
+}
+
+/// Whether the second factor passes: none is enrolled, or the code is a
+/// current TOTP code of a later step than the last one used, or an unused
+/// recovery code (which is then used up).
+fn second_factor(user: &mut UserRecord, credentials: &Credentials, now: Timestamp) -> bool {
+    let Some(totp) = user.totp.as_mut().filter(|t| t.confirmed) else {
+        return true;
+    };
+    let Some(code) = &credentials.totp_code else {
+        return false;
+    };
+    let code = code.expose().trim();
+    if let Some(step) = totp.accepts_code(code, now) {
+        totp.last_step = step;
+        true
+    } else if let Some(i) = totp.accepts_recovery(code) {
+        totp.recovery.remove(i);
+        true
+    } else {
+        false
+    }
+}
+
+impl<C: WriteContext> Collection<'_, C, User> {
+    /// Checks a user's password (and second factor, when one is enabled)
+    /// and returns the user, with `lastLoginAt` set (SPEC §6.1).
+    ///
+    /// An unknown user, a wrong password, a disabled or locked user and a
+    /// missing or wrong second factor all fail with the same
+    /// `AuthenticationFailed`, in similar time. A failure counts towards
+    /// the lockout (SPEC §6.2) unless the user is disabled or already
+    /// locked; a success resets the count and re-hashes a password whose
+    /// hash is not the store's current Argon2id. That bookkeeping is no
+    /// update: no version bump, no change-log entry.
+    pub fn verify_password(&self, credentials: &Credentials) -> Result<User> {
+        attempt(self.ctx(), credentials, None).map(|(user, _)| user)
+    }
+}
+
+/// The principal of a live session, seen from a view scoped to `scope`.
+fn principal(
+    tables: &dyn Tables,
+    token: &str,
+    now: Timestamp,
+    scope: Option<&str>,
+) -> Result<Principal> {
+    let session = sessions::find(tables, token, now)?;
+    let (tenant, roles) = match session.kind {
+        crate::EntityKind::User => {
+            let user = load::<User>(tables, session.id)?.ok_or(Error::InvalidToken)?;
+            if !user.enabled || !visible::<User>(&user, scope) {
+                return Err(Error::InvalidToken);
+            }
+            (user.tenant, user.roles)
+        }
+        crate::EntityKind::Client => {
+            let client = load::<Client>(tables, session.id)?.ok_or(Error::InvalidToken)?;
+            if !client.enabled || !visible::<Client>(&client, scope) {
+                return Err(Error::InvalidToken);
+            }
+            (client.tenant, client.roles)
+        }
+        crate::EntityKind::Role => return Err(Error::InvalidToken),
+    };
+    let mut permissions = std::collections::BTreeSet::new();
+    for &role in &roles {
+        if let Some(role) = load::<Role>(tables, role)? {
+            permissions.extend(role.permissions);
+        }
+    }
+    Ok(Principal {
+        kind: session.kind,
+        id: session.id,
+        tenant,
+        roles,
+        permissions: permissions.into_iter().collect(),
+        expires_at: session.expires_at,
+    })
+}
+
+/// The longest client id worth looking up (`rc_` and 22 characters).
+const MAX_CLIENT_ID_BYTES: usize = 64;
+
+fn client_attempt<C: WriteContext>(
+    ctx: &C,
+    client_id: &str,
+    secret: &Secret,
+    ip: Option<&str>,
+    ttl: Duration,
+) -> Result<Login<Client>> {
+    sessions::check_ttl(ttl)?;
+    let options = ctx.options();
+    let found = ctx.with_tables(|t| {
+        if client_id.len() > MAX_CLIENT_ID_BYTES {
+            return Ok(None);
+        }
+        let key = crate::client::client_id_key(client_id);
+        match t.unique(CLIENT_CLIENT_ID, key.bytes())? {
+            Some(id) => Ok(load::<Client>(t, id)?.filter(|c| visible::<Client>(c, ctx.scope()))),
+            None => Ok(None),
+        }
+    })?;
+    let checked = check_secret(
+        &options.argon2,
+        found.as_ref().map(|c| c.secret_hash.as_str()),
+        secret,
+    );
+    let rehash = match checked {
+        Checked { rehash: true, .. } => Some(options.argon2.hash(secret)?),
+        _ => None,
+    };
+    let Some(found) = found else {
+        empty_write(ctx)?;
+        return Err(Error::AuthenticationFailed);
+    };
+    ctx.with_write(|tx| {
+        let now = tx.now();
+        let Some(mut client) = load::<Client>(&tx.txn, found.id)? else {
+            return Ok(Err(Error::AuthenticationFailed));
+        };
+        if !checked.matched
+            || client.secret_hash != found.secret_hash
+            || !client.enabled
+            || !crate::allowlist::permits(&client.ip_allowlist, ip)
+        {
+            return Ok(Err(Error::AuthenticationFailed));
+        }
+        client.last_used_at = Some(now);
+        if let Some(hash) = &rehash {
+            client.secret_hash = hash.clone();
+        }
+        entity::bookkeep::<Client>(tx, &client)?;
+        let (token, expires_at) =
+            sessions::open(tx, crate::EntityKind::Client, client.id, ttl, now)?;
+        Ok(Ok(Login {
+            token,
+            expires_at,
+            principal: Client::document(&client, now)?,
+        }))
+    })?
+}
+
+/// Ends a session seen from a view scoped to `scope`; anything else is a no-op.
+fn end_session(tx: &WriteTx, token: &str, scope: Option<&str>) -> Result<()> {
+    if scope.is_some() && principal(&tx.txn, token, tx.now(), scope).is_err() {
+        return Ok(());
+    }
+    sessions::close(tx, token).map(|_| ())
+}
+
+macro_rules! login_handles {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Checks a user's credentials like
+            /// [`Collection::verify_password`] and opens a session of `ttl`
+            /// (1 s to 30 days; [`crate::DEFAULT_SESSION_TTL`] is 15
+            /// minutes), returning its bearer token (shown only here) and
+            /// the user. `InvalidArgument` for a bad `ttl`;
+            /// `AuthenticationFailed` for any failed check.
+            pub fn login(&self, credentials: &Credentials, ttl: Duration) -> Result<Login<User>> {
+                let (user, session) = attempt(self, credentials, Some(ttl))?;
+                let (token, expires_at) = session.ok_or_else(|| Error::storage("no session was opened"))?;
+                Ok(Login { token, expires_at, principal: user })
+            }
+
+            /// Checks a client's secret, that it is enabled and that `ip`
+            /// lies in its `ipAllowlist` (any address when the list is
+            /// empty; an IPv4-mapped IPv6 address counts as its IPv4
+            /// address), sets `lastUsedAt` (bookkeeping) and opens a session
+            /// of `ttl` (SPEC §6.5). Every failure is `AuthenticationFailed`.
+            pub fn client_login(
+                &self,
+                client_id: &str,
+                secret: &Secret,
+                ip: Option<&str>,
+                ttl: Duration,
+            ) -> Result<Login<Client>> {
+                client_attempt(self, client_id, secret, ip, ttl)
+            }
+
+            /// Ends the session of `token`; an unknown, expired or
+            /// malformed token is a no-op.
+            pub fn logout(&self, token: &str) -> Result<()> {
+                let scope = self.scope().map(str::to_owned);
+                self.with_write(|tx| end_session(tx, token, scope.as_deref()))
+            }
+        }
+    )*};
+}
+
+macro_rules! authenticate_handles {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Who a session token stands for: kind, id, tenant, role ids,
+            /// and the union of those roles' permissions as they are now.
+            /// `InvalidToken` for a malformed, unknown, expired or revoked
+            /// token, and for one whose user or client was deleted or
+            /// disabled (or, in a scoped view, belongs to another tenant).
+            pub fn authenticate(&self, token: &str) -> Result<Principal> {
+                let now = self.now();
+                self.with_tables(|t| principal(t, token, now, self.scope()))
+            }
+        }
+    )*};
+}
+
+use crate::scope::Scope;
+use crate::tx::{Context, ReadTx};
+
+login_handles!(
+    crate::Store,
+    WriteTx,
+    Context<'_>,
+    Scope<'_, crate::Store>,
+    Scope<'_, WriteTx>,
+    Scope<'_, Context<'_>>
+);
+
+authenticate_handles!(
+    crate::Store,
+    WriteTx,
+    ReadTx,
+    Context<'_>,
+    Scope<'_, crate::Store>,
+    Scope<'_, WriteTx>,
+    Scope<'_, ReadTx>,
+    Scope<'_, Context<'_>>
+);
