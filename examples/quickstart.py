@@ -1,7 +1,7 @@
 """A first session with rosterdb: a store file with roles, users and an
 app-client; lookups; refused duplicates; an all-or-nothing transaction;
-queries and pages; a guarded patch; a tenant's view; an export; and the
-change log.
+queries and pages; a guarded patch; a tenant's view; logins with a second
+factor, sessions, a lockout and client logins; an export; and the change log.
 
 Run it with ``bash scripts/demo.sh`` (which builds the package into .venv),
 or ``python examples/quickstart.py [PATH]`` once ``rosterdb`` is installed.
@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
+
+import pyotp  # stands in for the user's authenticator app
 
 import rosterdb
 
@@ -117,6 +120,55 @@ def main(path: Path) -> None:
         show("client", created["client"])
         print(f"client secret: {len(created['secret'])} characters, handed over once;"
               " the store keeps only its Argon2id hash")
+
+        # Logins (SPEC §6): a session token, then a second factor.
+        login = store.login("ada@example.com", "analytical-engine-1843")
+        who = store.authenticate(login["token"])
+        print(f"ada logged in: a {len(login['token'])}-character token until {login['expiresAt']};"
+              f" permissions {who['permissions']}")
+        enrolment = store.users.totp_enroll(ada["id"])
+        app = pyotp.parse_uri(enrolment["uri"])  # what scanning the QR code does
+        recovery = store.users.totp_confirm(ada["id"], app.now())
+        print(f"ada enrolled TOTP ({app.issuer}) and got {len(recovery)} one-time recovery codes")
+        try:
+            store.login("ada.lovelace", "analytical-engine-1843")
+        except rosterdb.AuthenticationError as e:
+            print(f"password alone refused: {e}")
+        # A code is accepted once; the app's next code is (30 s of clock skew are allowed).
+        login = store.login("ada.lovelace", "analytical-engine-1843",
+                            totp_code=app.at(time.time() + 30))
+        print(f"password + TOTP code: session for {login['user']['username']},"
+              f" {len(store.users.sessions(ada['id']))} live sessions")
+        store.logout(login["token"])
+        try:
+            store.authenticate(login["token"])
+        except rosterdb.InvalidTokenError as e:
+            print(f"after logout: {e}")
+
+        grace = store.users.get_by_username("grace")
+        store.users.set_password(grace["id"], "cobol-1959-compiler")
+        for guess in ["password1", "letmein!", "grace1906", "hopper1992", "COBOL-1959-compiler"]:
+            try:
+                store.users.verify_password("grace", guess)
+            except rosterdb.AuthenticationError:
+                pass
+        locked = store.users.get(grace["id"])
+        print(f"5 wrong guesses lock grace until {locked['lockedUntil']}")
+        try:
+            store.users.verify_password("grace", "cobol-1959-compiler")
+        except rosterdb.AuthenticationError:
+            print("while locked even the right password fails, with the same error")
+        store.users.unlock(grace["id"])
+        print(f"after unlock: {store.users.verify_password('grace', 'cobol-1959-compiler')['username']}"
+              " is in")
+
+        for ip in ["10.20.30.40", "203.0.113.9"]:
+            try:
+                session = store.client_login(created["client"]["clientId"], created["secret"], ip=ip)
+                print(f"client login from {ip}: {store.authenticate(session['token'])['kind']}"
+                      f" session, permissions {store.authenticate(session['token'])['permissions']}")
+            except rosterdb.AuthenticationError as e:
+                print(f"client login from {ip} refused: {e}")
 
         export = path.with_suffix(".jsonl")
         print(f"exported {store.export_jsonl(export)} records to {export};"

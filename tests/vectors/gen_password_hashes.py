@@ -294,6 +294,19 @@ passlib_bcrypt(ASCII, "bcrypt-2a", 4, "2a")
 passlib_bcrypt(UNICODE, "bcrypt-2y", 4, "2y")
 passlib_bcrypt(SPACED, "bcrypt-2b", 5, "2b")
 
+# Normalisation (RFC 8265 OpaqueString: non-ASCII spaces to U+0020, then NFC)
+# is the store's, not the hash's. `store_matches` lists passwords the store
+# accepts although the tool does not. A hash another system made from the
+# unnormalised text still matches, because the store then tries the password
+# as typed (SPEC §6.1).
+NFD_TYPED = "cafe\u0301 au lait\u00a0noir"
+NFC_FORM = "caf\u00e9 au lait noir"
+pyca(NFD_TYPED, "bcrypt-nfd", 4, rejects=[NFC_FORM],
+     note="made from decomposed, unnormalised text; matches only as typed")
+pyca(NFC_FORM, "bcrypt-nfc", 4, rejects=[NFD_TYPED],
+     store_matches=[NFD_TYPED, "caf\u00e9\u2003au lait noir"],
+     note="made from the normalised text; the store also accepts its other spellings")
+
 # Over 72 bytes. OpenBSD's bcrypt, passlib, PHP and pyca bcrypt before 5.0 use
 # only the first 72 bytes; pyca bcrypt 5.0 raises ValueError instead. rosterdb
 # follows the truncating implementations, so the 100-character password and
