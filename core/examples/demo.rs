@@ -1,13 +1,17 @@
 //! A realistic first session with rosterdb: a store file with roles, users,
 //! an app-client, lookups, a refused duplicate, an all-or-nothing
-//! transaction and the change log.
+//! transaction, logins (a session, a lockout, client logins from an allowed
+//! and a refused address) and the change log.
 //!
 //! `cargo run -p rosterdb --example demo [PATH]` (default: a fresh file in
 //! the system's temporary directory).
 
 use std::path::PathBuf;
 
-use rosterdb::{ExternalId, NewClient, NewRole, NewUser, Options, Secret, Store};
+use rosterdb::{
+    Credentials, DEFAULT_SESSION_TTL, ExternalId, NewClient, NewRole, NewUser, Options, Secret,
+    Store,
+};
 use serde_json::json;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -99,6 +103,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "client secret: {} characters, handed over once; the store keeps only its Argon2id hash",
         exporter.secret.expose().len()
     );
+
+    // Logins: a session whose token carries the roles' current permissions.
+    let login = store.login(
+        &Credentials::new("ADA@example.com", "analytical-engine-1843"),
+        DEFAULT_SESSION_TTL,
+    )?;
+    let principal = store.authenticate(login.token.expose())?;
+    println!(
+        "ada logged in until {}: permissions {:?}",
+        login.expires_at, principal.permissions
+    );
+    store.logout(login.token.expose())?;
+    for guess in ["password", "ada1815", "lovelace", "babbage", "engine"] {
+        let refused = store
+            .users()
+            .verify_password(&Credentials::new("ada.lovelace", guess));
+        if refused.is_ok() {
+            return Err("a wrong password was accepted".into());
+        }
+    }
+    let locked = store.users().get(ada.id)?;
+    println!(
+        "five wrong guesses lock ada until {:?}",
+        locked.locked_until.map(|t| t.to_string())
+    );
+    store.users().unlock(ada.id)?;
+    for ip in ["10.20.30.40", "203.0.113.9"] {
+        match store.client_login(
+            &exporter.client.client_id,
+            &exporter.secret,
+            Some(ip),
+            DEFAULT_SESSION_TTL,
+        ) {
+            Ok(session) => println!(
+                "client login from {ip}: permissions {:?}",
+                store.authenticate(session.token.expose())?.permissions
+            ),
+            Err(e) => println!("client login from {ip} refused: {e}"),
+        }
+    }
 
     println!("change log:");
     for change in store.changes(0, 100)? {
