@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use crate::collection::Collection;
-use crate::credentials::{Checked, check_password, check_secret, hash_password};
+use crate::credentials::{check_password, check_secret, hash_password};
 use crate::entity::{self, Entity, load, visible};
 use crate::lockout::Attempts;
 use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_USERNAME};
@@ -88,10 +88,17 @@ fn find_user(
     Ok(None)
 }
 
-/// A durable write of nothing, so that an unknown user's check costs what a
-/// known user's bookkeeping costs.
-fn empty_write<C: WriteContext>(ctx: &C) -> Result<()> {
-    ctx.with_write(|_| Ok(()))
+/// The record a check found, or — after a durable write of nothing, so that
+/// an unknown name costs what a known one's bookkeeping costs —
+/// `AuthenticationFailed`.
+fn known<C: WriteContext, R>(ctx: &C, found: Option<R>) -> Result<R> {
+    match found {
+        Some(record) => Ok(record),
+        None => {
+            ctx.with_write(|_| Ok(()))?;
+            Err(Error::AuthenticationFailed)
+        }
+    }
 }
 
 /// Checks a user's credentials and, on success, opens a session when `ttl` is given.
@@ -111,16 +118,11 @@ fn attempt<C: WriteContext>(
         found.as_ref().and_then(|u| u.password_hash.as_deref()),
         &credentials.password,
     );
-    let rehash = match checked {
-        Checked { rehash: true, .. } => {
-            Some(hash_password(&options.argon2, &credentials.password)?)
-        }
-        _ => None,
-    };
-    let Some(found) = found else {
-        empty_write(ctx)?;
-        return Err(Error::AuthenticationFailed);
-    };
+    let rehash = checked
+        .rehash
+        .then(|| hash_password(&options.argon2, &credentials.password))
+        .transpose()?;
+    let found = known(ctx, found)?;
     ctx.with_write(|tx| {
         let now = tx.now();
         let Some(mut user) = load::<User>(&tx.txn, found.id)? else {
@@ -271,14 +273,11 @@ fn client_attempt<C: WriteContext>(
         found.as_ref().map(|c| c.secret_hash.as_str()),
         secret,
     );
-    let rehash = match checked {
-        Checked { rehash: true, .. } => Some(options.argon2.hash(secret)?),
-        _ => None,
-    };
-    let Some(found) = found else {
-        empty_write(ctx)?;
-        return Err(Error::AuthenticationFailed);
-    };
+    let rehash = checked
+        .rehash
+        .then(|| options.argon2.hash(secret))
+        .transpose()?;
+    let found = known(ctx, found)?;
     ctx.with_write(|tx| {
         let now = tx.now();
         let Some(mut client) = load::<Client>(&tx.txn, found.id)? else {

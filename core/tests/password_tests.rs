@@ -231,6 +231,23 @@ fn threshold_zero_never_locks() {
     s.users().verify_password(&creds("ann", PASSWORD)).unwrap();
 }
 
+/// `n` threads check a wrong password for `ann` at the same moment.
+fn fail_together(s: &Arc<common::Checked>, n: usize) {
+    let barrier = Arc::new(Barrier::new(n));
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (s, barrier) = (Arc::clone(s), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                assert_auth_failed(s.users().verify_password(&creds("ann", "wrong password")));
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
 #[test]
 fn concurrent_failures_lock_once_and_lose_none() {
     // 20 threads fail at once against a threshold of 50: none is lost, so
@@ -241,19 +258,7 @@ fn concurrent_failures_lock_once_and_lose_none() {
         .users()
         .create(user_with_password("ann", PASSWORD))
         .unwrap();
-    let barrier = Arc::new(Barrier::new(20));
-    let threads: Vec<_> = (0..20)
-        .map(|_| {
-            let (s, barrier) = (Arc::clone(&s), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                barrier.wait();
-                assert_auth_failed(s.users().verify_password(&creds("ann", "wrong password")));
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    fail_together(&s, 20);
     for _ in 0..29 {
         assert_auth_failed(s.users().verify_password(&creds("ann", "wrong password")));
     }
@@ -270,19 +275,7 @@ fn concurrent_failures_past_the_threshold_lock_exactly_once() {
         .users()
         .create(user_with_password("ann", PASSWORD))
         .unwrap();
-    let barrier = Arc::new(Barrier::new(20));
-    let threads: Vec<_> = (0..20)
-        .map(|_| {
-            let (s, barrier) = (Arc::clone(&s), Arc::clone(&barrier));
-            std::thread::spawn(move || {
-                barrier.wait();
-                assert_auth_failed(s.users().verify_password(&creds("ann", "wrong password")));
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    fail_together(&s, 20);
     let locked = s.users().get(u.id).unwrap();
     assert_eq!(
         locked.locked_until,

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{options, store_with_clock, totp_code, user_with_password};
+use common::{options, store_with_clock, totp_code, totp_user, user_with_password};
 use rosterdb::{Credentials, DEFAULT_SESSION_TTL, NewClient, Query, Secret, Store};
 use serde_json::json;
 
@@ -126,21 +126,7 @@ fn secrets_are_nowhere_to_be_seen() {
 #[test]
 fn an_imported_second_factor_fails_closed_until_enrolled_again() {
     let (s, clock) = store_with_clock(options());
-    let u = s
-        .users()
-        .create(user_with_password("ann", PASSWORD))
-        .unwrap();
-    let secret = s
-        .users()
-        .totp_enroll(u.id)
-        .unwrap()
-        .secret
-        .expose()
-        .to_owned();
-    let codes = s
-        .users()
-        .totp_confirm(u.id, &totp_code(&secret, clock.now()))
-        .unwrap();
+    let (id, secret, codes) = totp_user(&s, &clock, "ann", PASSWORD);
     let dir = tempfile::tempdir().unwrap();
     let export = dir.path().join("export.jsonl");
     s.export_jsonl(&export).unwrap();
@@ -150,7 +136,7 @@ fn an_imported_second_factor_fails_closed_until_enrolled_again() {
 
     let t = Store::memory_with(options()).unwrap();
     t.import_jsonl(&export).unwrap();
-    let imported = t.users().get(u.id).unwrap();
+    let imported = t.users().get(id).unwrap();
     assert!(imported.totp_enabled);
     clock.advance(Duration::from_secs(30));
     // Neither the password alone, nor a code of the old secret, nor a recovery code works.
@@ -167,11 +153,11 @@ fn an_imported_second_factor_fails_closed_until_enrolled_again() {
         );
     }
     // An administrator disables the factor; the user logs in and can enrol again.
-    t.users().totp_disable(u.id).unwrap();
+    t.users().totp_disable(id).unwrap();
     t.users()
         .verify_password(&Credentials::new("ann", PASSWORD))
         .unwrap();
-    t.users().totp_enroll(u.id).unwrap();
+    t.users().totp_enroll(id).unwrap();
     let report = t.check().unwrap();
     assert!(report.ok, "{:?}", report.problems);
 }

@@ -4,7 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_auth_failed, options, store_with_clock, totp_code, user_with_password};
+use common::{
+    assert_auth_failed, options, store_with_clock, totp_code, totp_user, user_with_password,
+};
 use rosterdb::{Credentials, Error, Timestamp};
 
 const PASSWORD: &str = "correct horse battery";
@@ -138,20 +140,7 @@ fn malformed_codes_are_plain_failures_and_count() {
         threshold: 3,
         duration: Duration::from_secs(60),
     }));
-    let u = s
-        .users()
-        .create(user_with_password("ann", PASSWORD))
-        .unwrap();
-    let secret = s
-        .users()
-        .totp_enroll(u.id)
-        .unwrap()
-        .secret
-        .expose()
-        .to_owned();
-    s.users()
-        .totp_confirm(u.id, &totp_code(&secret, clock.now()))
-        .unwrap();
+    let (id, secret, _) = totp_user(&s, &clock, "ann", PASSWORD);
     for bad in ["abcdef", "", &"9".repeat(1_000_000)] {
         assert_auth_failed(
             s.users()
@@ -159,7 +148,7 @@ fn malformed_codes_are_plain_failures_and_count() {
         );
     }
     // Three failures with the right password but a bad code lock the user.
-    assert!(s.users().get(u.id).unwrap().locked_until.is_some());
+    assert!(s.users().get(id).unwrap().locked_until.is_some());
     assert_auth_failed(s.users().verify_password(
         &Credentials::new("ann", PASSWORD).totp_code(totp_code(&secret, clock.now())),
     ));
@@ -174,23 +163,10 @@ fn malformed_codes_are_plain_failures_and_count() {
 #[test]
 fn a_totp_user_without_a_code_gets_no_session() {
     let (s, clock) = store_with_clock(options());
-    let u = s
-        .users()
-        .create(user_with_password("ann", PASSWORD))
-        .unwrap();
-    let secret = s
-        .users()
-        .totp_enroll(u.id)
-        .unwrap()
-        .secret
-        .expose()
-        .to_owned();
-    s.users()
-        .totp_confirm(u.id, &totp_code(&secret, clock.now()))
-        .unwrap();
+    let (id, _, _) = totp_user(&s, &clock, "ann", PASSWORD);
     assert_auth_failed(s.login(
         &Credentials::new("ann", PASSWORD),
         rosterdb::DEFAULT_SESSION_TTL,
     ));
-    assert!(s.users().sessions(u.id).unwrap().is_empty());
+    assert!(s.users().sessions(id).unwrap().is_empty());
 }

@@ -142,3 +142,30 @@ pub fn totp_code(secret_base32: &str, at: Timestamp) -> String {
     let value = u32::from_be_bytes(hash[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
     format!("{:06}", value % 1_000_000)
 }
+
+/// A user `name` with `password` and a confirmed second factor, made at the
+/// clock's time: its id, TOTP secret (base32) and recovery codes.
+pub fn totp_user(
+    store: &Store,
+    clock: &ManualClock,
+    name: &str,
+    password: &str,
+) -> (u64, String, Vec<rosterdb::Secret>) {
+    let id = store
+        .users()
+        .create(user_with_password(name, password))
+        .unwrap()
+        .id;
+    let secret = store
+        .users()
+        .totp_enroll(id)
+        .unwrap()
+        .secret
+        .expose()
+        .to_owned();
+    let codes = store
+        .users()
+        .totp_confirm(id, &totp_code(&secret, clock.now()))
+        .unwrap();
+    (id, secret, codes)
+}
