@@ -142,13 +142,13 @@ impl<C: ReadContext> Collection<'_, C, User> {
     /// The user with this username (case-insensitively) in `tenant`
     /// (`None`: users without a tenant).
     pub fn get_by_username(&self, username: &str, tenant: Option<&str>) -> Result<User> {
-        let key = folded_key(self.tenant(tenant), username);
+        let key = folded_key(self.tenant(tenant)?, username);
         self.get_unique(USER_USERNAME, &key, || format!("username {username:?}"))
     }
 
     /// The user with this email (case-insensitively) in `tenant`.
     pub fn get_by_email(&self, email: &str, tenant: Option<&str>) -> Result<User> {
-        let key = folded_key(self.tenant(tenant), email);
+        let key = folded_key(self.tenant(tenant)?, email);
         self.get_unique(USER_EMAIL, &key, || format!("email {email:?}"))
     }
 
@@ -159,7 +159,7 @@ impl<C: ReadContext> Collection<'_, C, User> {
         value: &str,
         tenant: Option<&str>,
     ) -> Result<User> {
-        let key = external_key(self.tenant(tenant), kind, value);
+        let key = external_key(self.tenant(tenant)?, kind, value);
         self.get_unique(USER_EXTERNAL_ID, &key, || {
             format!("external id {kind:?}/{value:?}")
         })
@@ -168,8 +168,11 @@ impl<C: ReadContext> Collection<'_, C, User> {
 
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// The tenant a lookup names: in a scoped view, always the view's.
-    fn tenant<'t>(&'t self, given: Option<&'t str>) -> Option<&'t str> {
-        self.ctx.scope().or(given)
+    /// `NotFound` for a given tenant no record can have (such as `""`,
+    /// which must not find the records without a tenant).
+    fn tenant<'t>(&'t self, given: Option<&'t str>) -> Result<Option<&'t str>> {
+        crate::login::named_tenant(self.ctx.scope(), given)
+            .map_err(|()| Error::not_found(E::KIND, format!("tenant {:?}", given.unwrap_or(""))))
     }
 
     /// In a scoped view, the tenant a create must have: the view's, which

@@ -67,6 +67,31 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
+/// Refuses a check inside a transaction: a rollback of the caller's
+/// transaction would undo the failure count, and with it the lockout.
+fn on_its_own<C: WriteContext>(ctx: &C) -> Result<()> {
+    if ctx.in_transaction() {
+        return Err(Error::argument(
+            "transaction",
+            "password and secret checks run on their own, not inside a transaction, \
+             so that a rollback cannot undo their failure count",
+        ));
+    }
+    Ok(())
+}
+
+/// The tenant a check or lookup names: the view's in a scoped view; a
+/// given tenant that no record can have names no record (`None` inside).
+pub(crate) fn named_tenant<'a>(
+    scope: Option<&'a str>,
+    given: Option<&'a str>,
+) -> std::result::Result<Option<&'a str>, ()> {
+    match scope.or(given) {
+        Some(t) if crate::rules::tenant(t).is_err() => Err(()),
+        other => Ok(other),
+    }
+}
+
 /// No username or email is longer (100 and 255 characters).
 const MAX_IDENTIFIER_BYTES: usize = 1024;
 
@@ -110,9 +135,12 @@ fn attempt<C: WriteContext>(
     if let Some(ttl) = ttl {
         sessions::check_ttl(ttl)?;
     }
+    on_its_own(ctx)?;
     let options = ctx.options();
-    let tenant = ctx.scope().or(credentials.tenant.as_deref());
-    let found = ctx.with_tables(|t| find_user(t, &credentials.identifier, tenant))?;
+    let found = match named_tenant(ctx.scope(), credentials.tenant.as_deref()) {
+        Ok(tenant) => ctx.with_tables(|t| find_user(t, &credentials.identifier, tenant))?,
+        Err(()) => None,
+    };
     let checked = check_password(
         &options.argon2,
         found.as_ref().and_then(|u| u.password_hash.as_deref()),
@@ -200,6 +228,10 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// locked; a success resets the count and re-hashes a password whose
     /// hash is not the store's current Argon2id. That bookkeeping is no
     /// update: no version bump, no change-log entry.
+    ///
+    /// Checks run on their own: through a transaction this is
+    /// `InvalidArgument` naming `transaction`, since rolling the
+    /// transaction back would undo the failure count.
     pub fn verify_password(&self, credentials: &Credentials) -> Result<User> {
         attempt(self.ctx(), credentials, None).map(|(user, _)| user)
     }
@@ -257,6 +289,7 @@ fn client_attempt<C: WriteContext>(
     ttl: Duration,
 ) -> Result<Login<Client>> {
     sessions::check_ttl(ttl)?;
+    on_its_own(ctx)?;
     let options = ctx.options();
     let found = ctx.with_tables(|t| {
         if client_id.len() > MAX_CLIENT_ID_BYTES {
@@ -320,8 +353,9 @@ macro_rules! login_handles {
             /// [`Collection::verify_password`] and opens a session of `ttl`
             /// (1 s to 30 days; [`crate::DEFAULT_SESSION_TTL`] is 15
             /// minutes), returning its bearer token (shown only here) and
-            /// the user. `InvalidArgument` for a bad `ttl`;
-            /// `AuthenticationFailed` for any failed check.
+            /// the user. `InvalidArgument` for a bad `ttl` or when called
+            /// inside a transaction (a rollback would undo the failure
+            /// count); `AuthenticationFailed` for any failed check.
             pub fn login(&self, credentials: &Credentials, ttl: Duration) -> Result<Login<User>> {
                 let (user, session) = attempt(self, credentials, Some(ttl))?;
                 let (token, expires_at) = session.ok_or_else(|| Error::storage("no session was opened"))?;
@@ -332,7 +366,8 @@ macro_rules! login_handles {
             /// lies in its `ipAllowlist` (any address when the list is
             /// empty; an IPv4-mapped IPv6 address counts as its IPv4
             /// address), sets `lastUsedAt` (bookkeeping) and opens a session
-            /// of `ttl` (SPEC §6.5). Every failure is `AuthenticationFailed`.
+            /// of `ttl` (SPEC §6.5). Every failure is `AuthenticationFailed`;
+            /// inside a transaction it is `InvalidArgument`, as for `login`.
             pub fn client_login(
                 &self,
                 client_id: &str,
@@ -344,9 +379,16 @@ macro_rules! login_handles {
             }
 
             /// Ends the session of `token`; an unknown, expired or
-            /// malformed token is a no-op.
+            /// malformed token is a no-op (and writes nothing).
             pub fn logout(&self, token: &str) -> Result<()> {
                 let scope = self.scope().map(str::to_owned);
+                let now = self.now();
+                if self
+                    .with_tables(|t| sessions::find(t, token, now).map(|_| ()))
+                    .is_err()
+                {
+                    return Ok(());
+                }
                 self.with_write(|tx| end_session(tx, token, scope.as_deref()))
             }
         }

@@ -80,4 +80,8 @@ impl<C: WriteContext> WriteContext for Scope<'_, C> {
     fn options(&self) -> &Options {
         self.ctx.options()
     }
+
+    fn in_transaction(&self) -> bool {
+        self.ctx.in_transaction()
+    }
 }

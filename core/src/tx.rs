@@ -329,6 +329,10 @@ impl WriteContext for Context<'_> {
             Context::Write(t) | Context::ScopedWrite(t, _) => &t.options,
         }
     }
+
+    fn in_transaction(&self) -> bool {
+        matches!(self, Context::Write(_) | Context::ScopedWrite(..))
+    }
 }
 
 /// Something collections can read through: the store itself (one snapshot
@@ -356,6 +360,11 @@ pub trait WriteContext: ReadContext {
     /// The store's options.
     #[doc(hidden)]
     fn options(&self) -> &Options;
+    /// Whether calls join a transaction the caller commits or rolls back.
+    #[doc(hidden)]
+    fn in_transaction(&self) -> bool {
+        false
+    }
 }
 
 impl sealed::Sealed for ReadTx {}
@@ -388,5 +397,9 @@ impl WriteContext for WriteTx {
 
     fn options(&self) -> &Options {
         &self.options
+    }
+
+    fn in_transaction(&self) -> bool {
+        true
     }
 }

@@ -336,3 +336,70 @@ fn bad_options_are_refused_at_open() {
         Err(Error::InvalidArgument { ref argument, .. }) if argument == "totp_issuer"
     ));
 }
+
+#[test]
+fn checks_refuse_to_run_inside_a_transaction() {
+    // A rollback would undo the failure count: unlimited guesses, no lockout.
+    let (s, _clock) = store_with_clock(locking(2, 900));
+    let u = s
+        .users()
+        .create(user_with_password("ann", PASSWORD))
+        .unwrap();
+    let secret = s.clients().create(rosterdb::NewClient::new("c")).unwrap();
+    let refused = |result: rosterdb::Result<()>| match result {
+        Err(Error::InvalidArgument { argument, .. }) => assert_eq!(argument, "transaction"),
+        other => panic!("{other:?}"),
+    };
+    for _ in 0..5 {
+        refused(s.write(|tx| {
+            tx.users()
+                .verify_password(&creds("ann", "wrong"))
+                .map(|_| ())
+        }));
+        refused(s.write(|tx| {
+            tx.login(&creds("ann", "wrong"), rosterdb::DEFAULT_SESSION_TTL)
+                .map(|_| ())
+        }));
+        refused(s.write(|tx| {
+            tx.client_login(
+                &secret.client.client_id,
+                &"wrong".into(),
+                None,
+                rosterdb::DEFAULT_SESSION_TTL,
+            )
+            .map(|_| ())
+        }));
+    }
+    let scoped = s.scoped("acme").unwrap();
+    refused(scoped.write(|tx| {
+        tx.users()
+            .verify_password(&creds("ann", "wrong"))
+            .map(|_| ())
+    }));
+    assert_eq!(s.users().get(u.id).unwrap().locked_until, None);
+    s.users().verify_password(&creds("ann", PASSWORD)).unwrap();
+}
+
+#[test]
+fn an_invalid_tenant_names_no_user() {
+    // "" is how the index spells "no tenant": it must not reach those users.
+    let s = store();
+    s.users()
+        .create(user_with_password("ann", PASSWORD))
+        .unwrap();
+    for tenant in ["", "not valid!", &"t".repeat(65)] {
+        assert_auth_failed(
+            s.users()
+                .verify_password(&creds("ann", PASSWORD).tenant(tenant)),
+        );
+        assert!(matches!(
+            s.users().get_by_username("ann", Some(tenant)),
+            Err(Error::NotFound { .. })
+        ));
+        assert!(matches!(
+            s.users().get_by_email("ann@example.com", Some(tenant)),
+            Err(Error::NotFound { .. })
+        ));
+    }
+    s.users().get_by_username("ann", None).unwrap();
+}

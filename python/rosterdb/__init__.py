@@ -12,12 +12,18 @@ transactions and a change log::
                             "firstName": "Ada", "lastName": "Lovelace",
                             "roles": [admins["id"]], "password": "analytical-engine"})
         print(store.users.get_by_email("ADA@example.com"))
+        session = store.login("ada", "analytical-engine")   # 15-minute bearer token
+        print(store.authenticate(session["token"])["permissions"])  # ['users:write']
 
 Documents are plain dicts with the camelCase keys of the specification.
+Every failed password, code or secret check raises the same
+:class:`AuthenticationError`; a bad token raises :class:`InvalidTokenError`;
+an option or argument out of range raises :class:`ArgumentError`.
 """
 
 from ._native import Clients, Page, PageWalk, Roles, Store, Transaction, Users
 from .errors import (
+    ArgumentError,
     AuthenticationError,
     ConflictError,
     FormatError,
@@ -54,4 +60,5 @@ __all__ = [
     "StoreLockedError",
     "FormatError",
     "StorageError",
+    "ArgumentError",
 ]

@@ -3,12 +3,59 @@
 import os
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any, Optional, Union, final
+from typing import Any, Literal, Optional, TypedDict, Union, final
 
 __all__ = ["Clients", "Page", "PageWalk", "Roles", "Store", "Transaction", "Users"]
 
 _Document = dict[str, Any]
 _Names = Union[str, list[str]]
+
+class _Login(TypedDict):
+    token: str
+    expiresAt: str
+    user: _Document
+
+class _ClientLogin(TypedDict):
+    token: str
+    expiresAt: str
+    client: _Document
+
+class _Principal(TypedDict):
+    kind: Literal["user", "client"]
+    id: int
+    tenant: Optional[str]
+    roles: list[int]
+    permissions: list[str]
+    expiresAt: str
+
+class _Session(TypedDict):
+    createdAt: str
+    expiresAt: str
+
+class _TotpEnrollment(TypedDict):
+    secret: str
+    uri: str
+
+class _Sessions:
+    def authenticate(self, token: str) -> _Principal: ...
+    def logout(self, token: str) -> None: ...
+
+class _Logins(_Sessions):
+    def login(
+        self,
+        identifier: str,
+        password: str,
+        tenant: Optional[str] = None,
+        ttl_seconds: int = 900,
+        totp_code: Optional[str] = None,
+    ) -> _Login: ...
+    def client_login(
+        self,
+        client_id: str,
+        secret: str,
+        ip: Optional[str] = None,
+        ttl_seconds: int = 900,
+    ) -> _ClientLogin: ...
 
 @final
 class Page:
@@ -98,19 +145,29 @@ class _Queryable:
     ) -> str: ...
 
 @final
-class Store:
+class Store(_Logins):
     """An open rosterdb store (also a context manager that closes it)."""
 
     def __new__(
         cls,
         path: Union[str, os.PathLike[str]],
         *,
+        lockout_threshold: int = 5,
+        lockout_seconds: int = 900,
         argon2_memory_kib: int = 19456,
         argon2_iterations: int = 2,
         argon2_parallelism: int = 1,
     ) -> Store: ...
     @classmethod
-    def memory(cls) -> Store: ...
+    def memory(
+        cls,
+        *,
+        lockout_threshold: int = 5,
+        lockout_seconds: int = 900,
+        argon2_memory_kib: int = 19456,
+        argon2_iterations: int = 2,
+        argon2_parallelism: int = 1,
+    ) -> Store: ...
     @property
     def users(self) -> Users: ...
     @property
@@ -131,7 +188,7 @@ class Store:
     def __exit__(self, *_exc: object) -> bool: ...
 
 @final
-class Transaction:
+class Transaction(_Sessions):
     """A write transaction: ``with store.transaction() as tx:``."""
 
     @property
@@ -161,6 +218,20 @@ class Users(_Queryable, _Updatable):
         self, type: str, value: str, tenant: Optional[str] = None
     ) -> _Document: ...
     def delete(self, id: int) -> _Document: ...
+    def set_password(self, id: int, password: str) -> _Document: ...
+    def unlock(self, id: int) -> _Document: ...
+    def verify_password(
+        self,
+        identifier: str,
+        password: str,
+        tenant: Optional[str] = None,
+        totp_code: Optional[str] = None,
+    ) -> _Document: ...
+    def totp_enroll(self, id: int) -> _TotpEnrollment: ...
+    def totp_confirm(self, id: int, code: str) -> list[str]: ...
+    def totp_disable(self, id: int) -> _Document: ...
+    def sessions(self, id: int) -> list[_Session]: ...
+    def revoke_sessions(self, id: int) -> int: ...
 
 @final
 class Roles(_Queryable, _Updatable):
@@ -178,3 +249,4 @@ class Clients(_Queryable, _Updatable):
     def create(self, doc: _Document) -> dict[str, Any]: ...
     def get_by_client_id(self, client_id: str) -> _Document: ...
     def delete(self, id: int) -> _Document: ...
+    def rotate_secret(self, id: int) -> str: ...

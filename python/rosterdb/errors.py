@@ -23,6 +23,7 @@ __all__ = [
     "StoreLockedError",
     "FormatError",
     "StorageError",
+    "ArgumentError",
 ]
 
 
@@ -104,3 +105,13 @@ class FormatError(RosterError):
 
 class StorageError(RosterError, OSError):
     """An I/O or storage-engine error, or a call on a closed store."""
+
+
+class ArgumentError(RosterError, ValueError):
+    """An option or argument is out of its range, or not an ``int`` where one
+    is needed (e.g. ``lockout_seconds=-1``, ``ttl_seconds=0``,
+    ``argon2_memory_kib=1``); ``argument`` names it."""
+
+    def __init__(self, message: str, argument: str) -> None:
+        super().__init__(message)
+        self.argument = argument

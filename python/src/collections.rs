@@ -44,7 +44,7 @@ impl Target {
     }
 
     /// Runs a write with the GIL released.
-    fn write<T: Send>(
+    pub(crate) fn write<T: Send>(
         &self,
         py: Python<'_>,
         f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
@@ -58,7 +58,11 @@ impl Target {
 
 /// Reads a record id: an `int` (not a `bool`). An int no record can have
 /// (negative, or beyond 64 bits) is simply not found.
-fn record_id(py: Python<'_>, entity: EntityKind, id: &Bound<'_, PyAny>) -> PyResult<u64> {
+pub(crate) fn record_id(
+    py: Python<'_>,
+    entity: EntityKind,
+    id: &Bound<'_, PyAny>,
+) -> PyResult<u64> {
     if id.is_instance_of::<PyBool>() || !id.is_instance_of::<PyInt>() {
         let kind = id
             .get_type()
@@ -95,19 +99,19 @@ fn get_doc<'py, D: serde::Serialize + Send>(
 /// The users of a store or transaction.
 #[pyclass(frozen, name = "Users", module = "rosterdb")]
 pub(crate) struct PyUsers {
-    target: Target,
+    pub(crate) target: Target,
 }
 
 /// The roles of a store or transaction.
 #[pyclass(frozen, name = "Roles", module = "rosterdb")]
 pub(crate) struct PyRoles {
-    target: Target,
+    pub(crate) target: Target,
 }
 
 /// The app-clients of a store or transaction.
 #[pyclass(frozen, name = "Clients", module = "rosterdb")]
 pub(crate) struct PyClients {
-    target: Target,
+    pub(crate) target: Target,
 }
 
 macro_rules! constructors {
@@ -273,10 +277,10 @@ fn listing(
     filters: Option<&Bound<'_, PyDict>>,
     sort: Option<&Bound<'_, PyAny>>,
     fields: Option<&Bound<'_, PyAny>>,
-    page: Option<u64>,
-    page_size: Option<u64>,
-    offset: Option<u64>,
-    limit: Option<u64>,
+    page: Option<String>,
+    page_size: Option<String>,
+    offset: Option<String>,
+    limit: Option<String>,
     cursor: Option<&str>,
     with_total: bool,
 ) -> PyResult<rosterdb::Query> {
@@ -309,10 +313,10 @@ macro_rules! query_methods {
                 filters: Option<&Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                page: Option<u64>,
-                page_size: Option<u64>,
-                offset: Option<u64>,
-                limit: Option<u64>,
+                #[pyo3(from_py_with = crate::args::paging)] page: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] offset: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] limit: Option<String>,
                 cursor: Option<&str>,
                 with_total: bool,
             ) -> PyResult<PyPage> {
@@ -336,20 +340,20 @@ macro_rules! query_methods {
                 filters: Option<&Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                page_size: Option<u64>,
+                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
             ) -> PyResult<PyWalk> {
                 let first = Params::default()
                     .filters(r#where, search, filters)?
                     .list_param("sort", sort)?
                     .list_param("fields", fields)?
-                    .number("pageSize", page_size)
+                    .number("pageSize", page_size.clone())
                     .query(py)?;
                 let target = self.target.clone();
                 Ok(PyWalk::new(Box::new(move |py: Python<'_>, cursor: Option<&str>| {
                     let query = match cursor {
                         None => first.clone(),
                         Some(token) => Params::default()
-                            .number("pageSize", page_size)
+                            .number("pageSize", page_size.clone())
                             .cursor(Some(token), false)
                             .query(py)?,
                     };
@@ -395,10 +399,10 @@ macro_rules! query_methods {
                 filters: Option<&Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                page: Option<u64>,
-                page_size: Option<u64>,
-                offset: Option<u64>,
-                limit: Option<u64>,
+                #[pyo3(from_py_with = crate::args::paging)] page: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] offset: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] limit: Option<String>,
                 cursor: Option<&str>,
                 with_total: bool,
             ) -> PyResult<String> {
@@ -428,7 +432,7 @@ macro_rules! update_methods {
                 py: Python<'py>,
                 id: &Bound<'py, PyAny>,
                 ops: &Bound<'py, PyAny>,
-                expected_version: Option<u64>,
+                #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let id = record_id(py, $entity, id)?;
                 if !ops.is_instance_of::<pyo3::types::PyList>() {
@@ -448,7 +452,7 @@ macro_rules! update_methods {
                 py: Python<'py>,
                 id: &Bound<'py, PyAny>,
                 partial: &Bound<'py, PyAny>,
-                expected_version: Option<u64>,
+                #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let id = record_id(py, $entity, id)?;
                 let partial = dict_to_json(partial, "partial")?;
@@ -465,7 +469,7 @@ macro_rules! update_methods {
                 py: Python<'py>,
                 id: &Bound<'py, PyAny>,
                 doc: &Bound<'py, PyAny>,
-                expected_version: Option<u64>,
+                #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let id = record_id(py, $entity, id)?;
                 let doc = dict_to_json(doc, "doc")?;

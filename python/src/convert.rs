@@ -42,7 +42,7 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
             .map(Value::Number)
             .ok_or_else(|| PyValueError::new_err("NaN and infinity are not valid JSON numbers"))
     } else if let Ok(s) = obj.cast::<PyString>() {
-        Ok(Value::String(s.to_cow()?.into_owned()))
+        Ok(Value::String(text(s)?))
     } else if let Ok(dict) = obj.cast::<PyDict>() {
         let mut map = Map::new();
         for (k, v) in dict.iter() {
@@ -52,7 +52,7 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
                     type_name(&k)
                 )));
             };
-            map.insert(key.to_cow()?.into_owned(), convert(&v, depth + 1)?);
+            map.insert(text(key)?, convert(&v, depth + 1)?);
         }
         Ok(Value::Object(map))
     } else if let Ok(list) = obj.cast::<PyList>() {
@@ -65,6 +65,15 @@ fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
             type_name(obj)
         )))
     }
+}
+
+/// The text of a `str`. One holding lone surrogates (which JSON text
+/// cannot) is a `ValueError` that, unlike Python's `UnicodeEncodeError`,
+/// does not carry the string: it may be a password.
+fn text(s: &Bound<'_, PyString>) -> PyResult<String> {
+    s.to_cow().map(|c| c.into_owned()).map_err(|_| {
+        PyValueError::new_err("str values must be Unicode text: this one holds lone surrogates")
+    })
 }
 
 /// Converts a Python dict to a JSON object; anything else is a `TypeError`.

@@ -60,6 +60,10 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         Error::Locked => "StoreLockedError",
         Error::IncompatibleFormat { .. } => "FormatError",
         Error::Storage { .. } => "StorageError",
+        Error::InvalidArgument { argument, .. } => {
+            kwargs.set_item("argument", argument)?;
+            "ArgumentError"
+        }
         _ => "RosterError",
     };
     let exception = module.getattr(class)?.call((message,), Some(&kwargs))?;

@@ -1,6 +1,9 @@
 //! The `rosterdb._native` Python extension: conversions between Python and
 //! the `rosterdb` core. All behaviour lives in the core.
 
+mod account;
+mod args;
+mod auth;
 mod collections;
 mod convert;
 mod errors;

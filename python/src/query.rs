@@ -78,10 +78,11 @@ impl Params {
         Ok(self)
     }
 
-    /// A numeric paging parameter.
-    pub(crate) fn number(mut self, name: &str, value: Option<u64>) -> Self {
+    /// A numeric paging parameter, as the decimal text of the int given
+    /// (the core checks its range: `QueryError` naming it).
+    pub(crate) fn number(mut self, name: &str, value: Option<String>) -> Self {
         if let Some(v) = value {
-            self.push(name, v.to_string());
+            self.push(name, v);
         }
         self
     }

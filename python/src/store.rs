@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::ThreadId;
+use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyType};
-use rosterdb::{Argon2Params, Context, Error, Options, Store, WriteTx};
+use rosterdb::{Argon2Params, Context, Error, Lockout, Options, Store, WriteTx};
 
+use crate::args;
 use crate::collections::{PyClients, PyRoles, PyUsers, Target};
 use crate::convert::doc_to_py;
 use crate::errors::IntoPyResult;
@@ -46,7 +48,17 @@ impl Shared {
     }
 }
 
-/// An open rosterdb store.
+/// An open rosterdb store: `Store(path, *, lockout_threshold=5,
+/// lockout_seconds=900, argon2_memory_kib=19456, argon2_iterations=2,
+/// argon2_parallelism=1)`, also a context manager that closes it.
+///
+/// `lockout_threshold` failed password checks in a row (0: never) lock a
+/// user for `lockout_seconds` (1 to 31,536,000). New password and secret
+/// hashes use Argon2id with `argon2_memory_kib` KiB of memory,
+/// `argon2_iterations` passes and `argon2_parallelism` lanes (the defaults
+/// are the OWASP minimum). Each option is an `int`; a value that is not one,
+/// or out of range, raises `ArgumentError` naming it, before any file is
+/// created.
 #[pyclass(frozen, name = "Store", module = "rosterdb")]
 pub(crate) struct PyStore {
     shared: Arc<Shared>,
@@ -54,7 +66,33 @@ pub(crate) struct PyStore {
     scope: Option<Arc<str>>,
 }
 
+/// The core's options from the keyword arguments of `Store` and
+/// `Store.memory`; the core checks them when the store opens.
+fn options(
+    lockout_threshold: u32,
+    lockout_seconds: u64,
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+) -> Options {
+    Options::default()
+        .with_lockout(Lockout {
+            threshold: lockout_threshold,
+            duration: Duration::from_secs(lockout_seconds),
+        })
+        .with_argon2(Argon2Params {
+            memory_kib: argon2_memory_kib,
+            iterations: argon2_iterations,
+            parallelism: argon2_parallelism,
+        })
+}
+
 impl PyStore {
+    /// Where the store-level session calls go.
+    pub(crate) fn target(&self) -> Target {
+        Target::Store(Arc::clone(&self.shared), self.scope.clone())
+    }
+
     /// Refuses whole-store operations (export, import, compact) in a scoped view.
     fn whole_store(&self, py: Python<'_>) -> PyResult<()> {
         match &self.scope {
@@ -82,27 +120,50 @@ impl PyStore {
 #[pymethods]
 impl PyStore {
     #[new]
-    #[pyo3(signature = (path, *, argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
+    #[pyo3(signature = (path, *, lockout_threshold=5, lockout_seconds=900,
+        argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
     fn new(
         py: Python<'_>,
         path: PathBuf,
-        argon2_memory_kib: u32,
-        argon2_iterations: u32,
-        argon2_parallelism: u32,
+        #[pyo3(from_py_with = args::lockout_threshold)] lockout_threshold: u32,
+        #[pyo3(from_py_with = args::lockout_seconds)] lockout_seconds: u64,
+        #[pyo3(from_py_with = args::argon2_memory_kib)] argon2_memory_kib: u32,
+        #[pyo3(from_py_with = args::argon2_iterations)] argon2_iterations: u32,
+        #[pyo3(from_py_with = args::argon2_parallelism)] argon2_parallelism: u32,
     ) -> PyResult<Self> {
-        let options = Options::default().with_argon2(Argon2Params {
-            memory_kib: argon2_memory_kib,
-            iterations: argon2_iterations,
-            parallelism: argon2_parallelism,
-        });
+        let options = options(
+            lockout_threshold,
+            lockout_seconds,
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
+        );
         let store = py.detach(|| Store::open(path, options)).or_raise(py)?;
         Ok(PyStore::wrap(store))
     }
 
-    /// An in-memory store, for tests and examples.
+    /// An in-memory store, for tests and examples, with the same options
+    /// as a file store.
     #[classmethod]
-    fn memory(_cls: &Bound<'_, PyType>, py: Python<'_>) -> PyResult<Self> {
-        let store = py.detach(Store::memory).or_raise(py)?;
+    #[pyo3(signature = (*, lockout_threshold=5, lockout_seconds=900,
+        argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
+    fn memory(
+        _cls: &Bound<'_, PyType>,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::lockout_threshold)] lockout_threshold: u32,
+        #[pyo3(from_py_with = args::lockout_seconds)] lockout_seconds: u64,
+        #[pyo3(from_py_with = args::argon2_memory_kib)] argon2_memory_kib: u32,
+        #[pyo3(from_py_with = args::argon2_iterations)] argon2_iterations: u32,
+        #[pyo3(from_py_with = args::argon2_parallelism)] argon2_parallelism: u32,
+    ) -> PyResult<Self> {
+        let options = options(
+            lockout_threshold,
+            lockout_seconds,
+            argon2_memory_kib,
+            argon2_iterations,
+            argon2_parallelism,
+        );
+        let store = py.detach(|| Store::memory_with(options)).or_raise(py)?;
         Ok(PyStore::wrap(store))
     }
 
@@ -150,13 +211,16 @@ impl PyStore {
         self.scope.as_deref().map(str::to_owned)
     }
 
-    /// Change-log entries after sequence number `after`, oldest first.
+    /// Change-log entries after sequence number `after`, oldest first: up
+    /// to `limit` (1–1000) dicts `{"seq", "at", "entity", "id", "op",
+    /// "version"}`. `ArgumentError` for a bad `after`, `QueryError` for a
+    /// bad `limit`.
     #[pyo3(signature = (after=0, limit=100))]
     fn changes<'py>(
         &self,
         py: Python<'py>,
-        after: u64,
-        limit: usize,
+        #[pyo3(from_py_with = args::after)] after: u64,
+        #[pyo3(from_py_with = args::limit)] limit: usize,
     ) -> PyResult<Bound<'py, PyList>> {
         let store = self.shared.store().or_raise(py)?;
         let changes = py
@@ -318,8 +382,8 @@ impl PyTransaction {
     fn changes<'py>(
         &self,
         py: Python<'py>,
-        after: u64,
-        limit: usize,
+        #[pyo3(from_py_with = args::after)] after: u64,
+        #[pyo3(from_py_with = args::limit)] limit: usize,
     ) -> PyResult<Bound<'py, PyList>> {
         let changes = in_transaction(py, &self.shared, &self.tx, self.scope.as_deref(), |c| {
             c.changes(after, limit)
@@ -380,7 +444,8 @@ impl PyTransaction {
 }
 
 impl PyTransaction {
-    fn target(&self) -> Target {
+    /// Where the transaction's collections and session calls go.
+    pub(crate) fn target(&self) -> Target {
         Target::Transaction(
             Arc::clone(&self.shared),
             Arc::clone(&self.tx),

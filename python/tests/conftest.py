@@ -13,6 +13,9 @@ import rosterdb
 #: Argon2 parameters that make hashing cheap; tests only.
 CHEAP = {"argon2_memory_kib": 8, "argon2_iterations": 1, "argon2_parallelism": 1}
 
+#: The password the credential tests give their users.
+PASSWORD = "correct horse battery staple"
+
 _names = itertools.count()
 
 
@@ -29,6 +32,15 @@ def assert_consistent(store: rosterdb.Store) -> None:
 def store() -> Iterator[rosterdb.Store]:
     """A fresh in-memory store, checked after the test."""
     with rosterdb.Store.memory() as s:
+        yield s
+        assert_consistent(s)
+
+
+@pytest.fixture
+def mem() -> Iterator[rosterdb.Store]:
+    """A fresh in-memory store with cheap hashing and a lockout after 3
+    failures, checked after the test."""
+    with rosterdb.Store.memory(lockout_threshold=3, **CHEAP) as s:
         yield s
         assert_consistent(s)
 

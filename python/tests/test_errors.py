@@ -22,6 +22,7 @@ HIERARCHY = {
     rosterdb.StoreLockedError: (),
     rosterdb.FormatError: (),
     rosterdb.StorageError: (OSError,),
+    rosterdb.ArgumentError: (ValueError,),
 }
 
 
@@ -121,10 +122,10 @@ def test_storage_error_after_close(store: rosterdb.Store) -> None:
         store.changes()
 
 
-def test_bad_options_are_validation_errors(path: Path) -> None:
-    with pytest.raises(rosterdb.ValidationError) as info:
+def test_bad_options_are_argument_errors(path: Path) -> None:
+    with pytest.raises(rosterdb.ArgumentError) as info:
         rosterdb.Store(path, argon2_memory_kib=1)
-    assert info.value.errors[0]["field"] == "argon2_memory_kib"
+    assert info.value.argument == "argon2_memory_kib"
     assert not path.exists()
 
 

@@ -38,13 +38,15 @@ def params(func: object) -> list[str]:
 
 def test_signatures_are_those_of_the_spec() -> None:
     s = rosterdb.Store.memory()
-    assert params(rosterdb.Store) == [
-        "path",
+    options = [
+        "lockout_threshold=5",
+        "lockout_seconds=900",
         "argon2_memory_kib=19456",
         "argon2_iterations=2",
         "argon2_parallelism=1",
     ]
-    assert params(rosterdb.Store.memory) == []
+    assert params(rosterdb.Store) == ["path"] + options
+    assert params(rosterdb.Store.memory) == options
     for c in (s.users, s.roles, s.clients):
         assert params(c.create) == ["doc"]
         assert params(c.get) == ["id"]
@@ -55,6 +57,24 @@ def test_signatures_are_those_of_the_spec() -> None:
     assert params(s.clients.delete) == ["id"]
     assert params(s.roles.delete) == ["id", "cascade=False"]
     assert params(s.changes) == ["after=0", "limit=100"]
+    assert params(s.users.set_password) == ["id", "password"]
+    assert params(s.users.unlock) == ["id"]
+    assert params(s.users.verify_password) == [
+        "identifier", "password", "tenant=None", "totp_code=None"]
+    assert params(s.users.totp_enroll) == ["id"]
+    assert params(s.users.totp_confirm) == ["id", "code"]
+    assert params(s.users.totp_disable) == ["id"]
+    assert params(s.users.sessions) == ["id"]
+    assert params(s.users.revoke_sessions) == ["id"]
+    assert params(s.clients.rotate_secret) == ["id"]
+    for sessions in (s, s.scoped("acme"), s.transaction()):
+        assert params(sessions.authenticate) == ["token"]
+        assert params(sessions.logout) == ["token"]
+    for logins in (s, s.scoped("acme")):
+        assert params(logins.login) == [
+            "identifier", "password", "tenant=None", "ttl_seconds=900", "totp_code=None"]
+        assert params(logins.client_login) == [
+            "client_id", "secret", "ip=None", "ttl_seconds=900"]
     assert callable(s.transaction) and callable(s.close)
     filters = ["where=None", "search=None", "filters=None"]
     listing = filters + ["sort=None", "fields=None", "page=None", "page_size=None",

@@ -1,0 +1,221 @@
+//! Python arguments → core values, for the options and the credential calls.
+//!
+//! Numbers: an `int` (not a `bool`) that fits the core's type; anything else
+//! is `ArgumentError` naming the argument (SPEC §9: no bare `OverflowError`
+//! or `TypeError` from a conversion), and the core checks the range.
+//!
+//! Text: a `str`, else `TypeError` naming the argument (the binding's
+//! convention for wrong types). A `str` can hold lone surrogates, which no
+//! Rust string can: credentials and tokens that hold one are passed on with
+//! each bad code unit replaced by U+FFFD, so the core refuses them as it
+//! refuses any wrong value (counting a failed check, in the same time),
+//! and new passwords that hold one are `ValidationError`. Neither error
+//! quotes the value: pyo3's own `UnicodeEncodeError` would carry the whole
+//! password in its `object` attribute.
+
+use std::fmt::Display;
+
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyInt, PyString};
+use rosterdb::{Error, Secret};
+
+use crate::errors::to_py_err;
+
+/// The Python type name of `obj`, for messages (never its value).
+pub(crate) fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "object".to_owned(), |n| n.to_string())
+}
+
+/// `ArgumentError` naming `argument`.
+fn argument_error(py: Python<'_>, argument: &str, message: String) -> PyErr {
+    to_py_err(py, Error::argument(argument, message))
+}
+
+/// An unsigned integer type of the core's options and arguments.
+pub(crate) trait Unsigned: TryFrom<u64> + Display {
+    /// The largest value of the type.
+    const MAX: Self;
+}
+
+impl Unsigned for u32 {
+    const MAX: Self = u32::MAX;
+}
+
+impl Unsigned for u64 {
+    const MAX: Self = u64::MAX;
+}
+
+/// Reads the argument `name`: an `int` (not a `bool`) from 0 to `T::MAX`.
+pub(crate) fn unsigned<T: Unsigned>(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<T> {
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        return Err(argument_error(
+            obj.py(),
+            name,
+            format!("must be an int, not {}", type_name(obj)),
+        ));
+    }
+    obj.extract::<u64>()
+        .ok()
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| {
+            argument_error(
+                obj.py(),
+                name,
+                format!("must be an int from 0 to {}", T::MAX),
+            )
+        })
+}
+
+/// `from_py_with` converters for numeric arguments, each naming its argument.
+macro_rules! unsigned_args {
+    ($($name:ident: $t:ty),* $(,)?) => {$(
+        #[doc = concat!("The `", stringify!($name), "` argument.")]
+        pub(crate) fn $name(obj: &Bound<'_, PyAny>) -> PyResult<$t> {
+            unsigned::<$t>(obj, stringify!($name))
+        }
+    )*};
+}
+
+unsigned_args!(
+    lockout_threshold: u32,
+    lockout_seconds: u64,
+    argon2_memory_kib: u32,
+    argon2_iterations: u32,
+    argon2_parallelism: u32,
+    ttl_seconds: u64,
+    after: u64,
+);
+
+/// The `limit` of `changes`: an `int` (not a `bool`). The core checks its
+/// range (1–1000) and names it in a `QueryError`, so an int beyond `usize`
+/// in either direction is handed over as the nearest value it can hold,
+/// which the core refuses the same way; anything else is `QueryError` too.
+pub(crate) fn limit(obj: &Bound<'_, PyAny>) -> PyResult<usize> {
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        return Err(to_py_err(
+            obj.py(),
+            Error::InvalidQuery {
+                message: format!("limit must be an int, not {}", type_name(obj)),
+                position: None,
+                field: Some("limit".to_owned()),
+            },
+        ));
+    }
+    Ok(match obj.extract::<usize>() {
+        Ok(n) => n,
+        Err(_) if obj.lt(0)? => 0,
+        Err(_) => usize::MAX,
+    })
+}
+
+/// A paging argument of `list`, `iter` and `explain` (`page`, `page_size`,
+/// `offset`, `limit`): `None`, or an `int` (not a `bool`) handed to the
+/// core as its decimal text, so that any int out of range, negative or
+/// beyond 64 bits, is the core's `QueryError` naming the parameter.
+/// Anything else is a `TypeError`, as for ids.
+pub(crate) fn paging(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        return Err(PyTypeError::new_err(format!(
+            "paging values must be ints, not {}",
+            type_name(obj)
+        )));
+    }
+    // An int beyond 64 bits is handed over as the nearest text out of the
+    // core's range, so a 5,000-digit int costs nothing to refuse.
+    Ok(Some(match obj.extract::<u64>() {
+        Ok(n) => n.to_string(),
+        Err(_) if obj.lt(0)? => "-1".to_owned(),
+        Err(_) => "18446744073709551616".to_owned(),
+    }))
+}
+
+/// The optional `expected_version` of `patch`, `merge` and `replace`:
+/// `None`, or an `int` from 0 to 2**64 - 1 (else `ArgumentError`).
+pub(crate) fn expected_version(obj: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    unsigned::<u64>(obj, "expected_version").map(Some)
+}
+
+/// Reads a `str` argument; lone surrogates become U+FFFD (see the module docs).
+fn lossy(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    let text = obj.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!("{name} must be a str, not {}", type_name(obj)))
+    })?;
+    Ok(text.to_string_lossy().into_owned())
+}
+
+/// `from_py_with` converters for text arguments of logins and sessions.
+macro_rules! text_args {
+    ($($name:ident),* $(,)?) => {$(
+        #[doc = concat!("The `", stringify!($name), "` argument (a `str`).")]
+        pub(crate) fn $name(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+            lossy(obj, stringify!($name))
+        }
+    )*};
+}
+
+text_args!(identifier, token, client_id);
+
+/// `from_py_with` converters for optional text arguments (`None` allowed).
+macro_rules! optional_text_args {
+    ($($name:ident),* $(,)?) => {$(
+        #[doc = concat!("The optional `", stringify!($name), "` argument (a `str` or `None`).")]
+        pub(crate) fn $name(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+            if obj.is_none() {
+                Ok(None)
+            } else {
+                lossy(obj, stringify!($name)).map(Some)
+            }
+        }
+    )*};
+}
+
+optional_text_args!(tenant, ip);
+
+/// `from_py_with` converters for secrets being checked (passwords, client
+/// secrets, TOTP and recovery codes).
+macro_rules! secret_args {
+    ($($name:ident),* $(,)?) => {$(
+        #[doc = concat!("The `", stringify!($name), "` argument (a `str`), as a secret.")]
+        pub(crate) fn $name(obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
+            lossy(obj, stringify!($name)).map(Secret::from)
+        }
+    )*};
+}
+
+secret_args!(password, secret, code);
+
+/// The optional `totp_code` argument (a `str` or `None`), as a secret.
+pub(crate) fn totp_code(obj: &Bound<'_, PyAny>) -> PyResult<Option<Secret>> {
+    if obj.is_none() {
+        Ok(None)
+    } else {
+        lossy(obj, "totp_code").map(|c| Some(Secret::from(c)))
+    }
+}
+
+/// The `password` argument of `set_password`: a `str` of Unicode scalar
+/// values; one holding lone surrogates is `ValidationError` on `password`.
+pub(crate) fn new_password(obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
+    let text = obj.cast::<PyString>().map_err(|_| {
+        PyTypeError::new_err(format!("password must be a str, not {}", type_name(obj)))
+    })?;
+    match text.to_cow() {
+        Ok(s) => Ok(Secret::from(s.into_owned())),
+        Err(_) => Err(to_py_err(
+            obj.py(),
+            Error::invalid(
+                "password",
+                "must be Unicode text (it holds lone surrogate code points)",
+            ),
+        )),
+    }
+}

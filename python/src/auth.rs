@@ -1,0 +1,170 @@
+//! Sessions (SPEC §6.4, §6.5): `login` and `client_login` on a store or a
+//! scoped view, `authenticate` and `logout` also on a transaction. The core does the
+//! work without the GIL; this module converts arguments and results.
+
+use std::time::Duration;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use rosterdb::{Login, Principal, Secret};
+
+use crate::account::credentials;
+use crate::args;
+use crate::collections::Target;
+use crate::convert::doc_to_py;
+use crate::store::{PyStore, PyTransaction};
+
+/// `{"token", "expiresAt", <principal_key>: document}`.
+fn login_to_py<'py, T: serde::Serialize>(
+    py: Python<'py>,
+    login: &Login<T>,
+    principal_key: &str,
+) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("token", login.token.expose())?;
+    out.set_item("expiresAt", doc_to_py(py, &login.expires_at)?)?;
+    out.set_item(principal_key, doc_to_py(py, &login.principal)?)?;
+    Ok(out)
+}
+
+/// `{"kind", "id", "tenant", "roles", "permissions", "expiresAt"}`, with
+/// `"tenant": None` for a principal without one (every key is always there).
+fn principal_to_py<'py>(py: Python<'py>, p: &Principal) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("kind", p.kind.as_str())?;
+    out.set_item("id", p.id)?;
+    out.set_item("tenant", p.tenant.as_deref())?;
+    out.set_item("roles", &p.roles)?;
+    out.set_item("permissions", &p.permissions)?;
+    out.set_item("expiresAt", doc_to_py(py, &p.expires_at)?)?;
+    Ok(out)
+}
+
+fn login<'py>(
+    py: Python<'py>,
+    target: &Target,
+    identifier: String,
+    password: Secret,
+    tenant: Option<String>,
+    ttl_seconds: u64,
+    totp_code: Option<Secret>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let credentials = credentials(identifier, password, tenant, totp_code);
+    let ttl = Duration::from_secs(ttl_seconds);
+    let login = target.write(py, |c| c.login(&credentials, ttl))?;
+    login_to_py(py, &login, "user")
+}
+
+fn client_login<'py>(
+    py: Python<'py>,
+    target: &Target,
+    client_id: String,
+    secret: Secret,
+    ip: Option<String>,
+    ttl_seconds: u64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let ttl = Duration::from_secs(ttl_seconds);
+    let login = target.write(py, |c| {
+        c.client_login(&client_id, &secret, ip.as_deref(), ttl)
+    })?;
+    login_to_py(py, &login, "client")
+}
+
+fn authenticate<'py>(
+    py: Python<'py>,
+    target: &Target,
+    token: String,
+) -> PyResult<Bound<'py, PyDict>> {
+    let principal = target.read(py, |c| c.authenticate(&token))?;
+    principal_to_py(py, &principal)
+}
+
+fn logout(py: Python<'_>, target: &Target, token: String) -> PyResult<()> {
+    target.write(py, |c| c.logout(&token))
+}
+
+/// `login` and `client_login`, on a store or a scoped view. A transaction
+/// has neither: the core refuses checks inside one, since a rollback would
+/// undo their failure count.
+#[pymethods]
+impl PyStore {
+    /// Checks credentials like `users.verify_password` and opens a
+    /// session of `ttl_seconds` (1 to 2,592,000; default 900):
+    /// `{"token": str, "expiresAt": str, "user": dict}`. The bearer
+    /// token (`rs_` + 43 base64url characters) is shown only here.
+    /// `AuthenticationError` for any failed check; `ArgumentError`
+    /// naming `ttl_seconds` for a bad lifetime.
+    #[pyo3(signature = (identifier, password, tenant=None, ttl_seconds=900, totp_code=None))]
+    fn login<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = args::identifier)] identifier: String,
+        #[pyo3(from_py_with = args::password)] password: Secret,
+        #[pyo3(from_py_with = args::tenant)] tenant: Option<String>,
+        #[pyo3(from_py_with = args::ttl_seconds)] ttl_seconds: u64,
+        #[pyo3(from_py_with = args::totp_code)] totp_code: Option<Secret>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        login(
+            py,
+            &self.target(),
+            identifier,
+            password,
+            tenant,
+            ttl_seconds,
+            totp_code,
+        )
+    }
+
+    /// Checks an app-client's secret, that it is enabled and that
+    /// `ip` (an IPv4 or IPv6 address) is in its non-empty
+    /// `ipAllowlist` (`None` then fails), and opens a session of
+    /// `ttl_seconds`: `{"token": str, "expiresAt": str, "client":
+    /// dict}`. `AuthenticationError` for any failed check.
+    #[pyo3(signature = (client_id, secret, ip=None, ttl_seconds=900))]
+    fn client_login<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = args::client_id)] client_id: String,
+        #[pyo3(from_py_with = args::secret)] secret: Secret,
+        #[pyo3(from_py_with = args::ip)] ip: Option<String>,
+        #[pyo3(from_py_with = args::ttl_seconds)] ttl_seconds: u64,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        client_login(py, &self.target(), client_id, secret, ip, ttl_seconds)
+    }
+}
+
+/// `authenticate` and `logout`, the same on a store (or scoped view) and a transaction.
+macro_rules! session_methods {
+    ($class:ident) => {
+        #[pymethods]
+        impl $class {
+            /// Who a session token stands for: `{"kind": "user"|"client",
+            /// "id": int, "tenant": str|None, "roles": [int], "permissions":
+            /// [str], "expiresAt": str}`, with the permissions of the roles
+            /// as they are now. `InvalidTokenError` for a malformed, unknown,
+            /// expired or revoked token, or one whose user or client was
+            /// deleted or disabled (or belongs to another tenant than a
+            /// scoped view's).
+            fn authenticate<'py>(
+                &self,
+                py: Python<'py>,
+                #[pyo3(from_py_with = args::token)] token: String,
+            ) -> PyResult<Bound<'py, PyDict>> {
+                authenticate(py, &self.target(), token)
+            }
+
+            /// Ends the session of `token`; an unknown, expired or
+            /// malformed token is a no-op.
+            fn logout(
+                &self,
+                py: Python<'_>,
+                #[pyo3(from_py_with = args::token)] token: String,
+            ) -> PyResult<()> {
+                logout(py, &self.target(), token)
+            }
+        }
+    };
+}
+
+session_methods!(PyStore);
+session_methods!(PyTransaction);
