@@ -120,9 +120,16 @@ impl NewClient {
             rules::description,
         );
         p.check_opt("tenant", self.tenant.as_deref(), rules::tenant);
-        for (i, entry) in self.ip_allowlist.iter().enumerate() {
-            p.check(&format!("ipAllowlist[{i}]"), entry, rules::ip_or_cidr);
+        if p.bounded(
+            "ipAllowlist",
+            self.ip_allowlist.len(),
+            rules::MAX_IP_ALLOWLIST,
+        ) {
+            for (i, entry) in self.ip_allowlist.iter().enumerate() {
+                p.check(&format!("ipAllowlist[{i}]"), entry, rules::ip_or_cidr);
+            }
         }
+        p.bounded("roles", self.roles.len(), rules::MAX_ROLES);
         p
     }
 }
@@ -197,7 +204,7 @@ impl Entity for Client {
     }
 
     fn touch(r: &mut ClientRecord, now: Timestamp) {
-        r.version += 1;
+        r.version = r.version.saturating_add(1);
         r.updated_at = now;
     }
 

@@ -125,7 +125,13 @@ pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u
 pub(crate) fn next_id<E: Entity>(tx: &WriteTx) -> Result<u64> {
     let last = tx.txn.meta(id_counter(E::KIND))?.unwrap_or(0);
     last.checked_add(1)
-        .ok_or_else(|| Error::storage(format!("{} ids are exhausted", E::KIND)))
+        .filter(|&id| id <= crate::rules::MAX_SAFE_INTEGER)
+        .ok_or_else(|| {
+            Error::invalid(
+                "id",
+                format!("{} ids are exhausted (the last is 2^53 - 1)", E::KIND),
+            )
+        })
 }
 
 pub(crate) fn id_counter(kind: EntityKind) -> &'static str {
@@ -264,6 +270,12 @@ pub(crate) fn update<E: Entity>(
     new: &E::Record,
     at: Timestamp,
 ) -> Result<()> {
+    if E::version(new) > crate::rules::MAX_SAFE_INTEGER {
+        return Err(Error::invalid(
+            "version",
+            "has reached 2^53 - 1, the largest a JSON client holds exactly",
+        ));
+    }
     check::<E>(tx, new)?;
     clear_indexes::<E>(tx, old)?;
     put::<E>(tx, new)?;

@@ -78,8 +78,8 @@ impl<'a> Fields<'a> {
     pub(crate) fn ids(&mut self, key: &'static str) -> Vec<u64> {
         self.list(
             key,
-            |v| v.as_u64(),
-            "must be a list of ids (non-negative integers)",
+            crate::json::safe_integer,
+            "must be a list of ids (whole numbers from 0 to 9007199254740991)",
         )
     }
 

@@ -84,8 +84,14 @@ impl NewRole {
             self.description.as_deref(),
             rules::description,
         );
-        for (i, permission) in self.permissions.iter().enumerate() {
-            p.check(&format!("permissions[{i}]"), permission, rules::permission);
+        if p.bounded(
+            "permissions",
+            self.permissions.len(),
+            rules::MAX_PERMISSIONS,
+        ) {
+            for (i, permission) in self.permissions.iter().enumerate() {
+                p.check(&format!("permissions[{i}]"), permission, rules::permission);
+            }
         }
         p.check_opt("tenant", self.tenant.as_deref(), rules::tenant);
         p
@@ -156,7 +162,7 @@ impl Entity for Role {
     }
 
     fn touch(r: &mut RoleRecord, now: Timestamp) {
-        r.version += 1;
+        r.version = r.version.saturating_add(1);
         r.updated_at = now;
     }
 

@@ -87,6 +87,31 @@ impl Problems {
     }
 }
 
+/// The most `externalIds` a user may have (SPEC §2.6).
+pub(crate) const MAX_EXTERNAL_IDS: usize = 100;
+/// The most `roles` a user or client may hold (SPEC §2.6).
+pub(crate) const MAX_ROLES: usize = 1000;
+/// The most `permissions` a role may grant (SPEC §2.6).
+pub(crate) const MAX_PERMISSIONS: usize = 1000;
+/// The most `ipAllowlist` entries a client may have (SPEC §2.6).
+pub(crate) const MAX_IP_ALLOWLIST: usize = 100;
+/// The largest id or version: 2^53 − 1, so every JSON client holds it exactly (SPEC §2.6).
+pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+impl Problems {
+    /// Checks that list `field` has at most `max` entries (counted as
+    /// given); false, with the problem noted, when it has more — then its
+    /// entries are not checked one by one, so the error list stays short.
+    pub(crate) fn bounded(&mut self, field: &str, len: usize, max: usize) -> bool {
+        if len > max {
+            self.add(field, format!("may have at most {max} entries (has {len})"));
+            false
+        } else {
+            true
+        }
+    }
+}
+
 fn length(value: &str, min: usize, max: usize) -> Result<(), String> {
     let n = value.chars().count();
     if (min..=max).contains(&n) {
@@ -98,16 +123,34 @@ fn length(value: &str, min: usize, max: usize) -> Result<(), String> {
     }
 }
 
-/// A rule that only bounds the length.
-macro_rules! length_rules {
-    ($($name:ident: $min:literal..=$max:literal;)*) => {
-        $(pub(crate) fn $name(value: &str) -> Result<(), String> {
-            length(value, $min, $max)
-        })*
-    };
+/// Refuses control characters (Unicode Cc, SPEC §2.6); `multiline` lets
+/// tab and newline through (only `description` is multiline).
+fn no_controls(value: &str, multiline: bool) -> Result<(), String> {
+    let allowed = |c: char| multiline && matches!(c, '\t' | '\n');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        Err(if multiline {
+            "may not contain control characters other than tab and newline".into()
+        } else {
+            "may not contain control characters".into()
+        })
+    } else {
+        Ok(())
+    }
 }
 
-length_rules! {
+/// A rule for free text: a length and no control characters.
+macro_rules! text_rules {
+    ($($name:ident: $min:literal..=$max:literal $(, $multiline:ident)?;)*) => {
+        $(pub(crate) fn $name(value: &str) -> Result<(), String> {
+            length(value, $min, $max)?;
+            no_controls(value, text_rules!(@multiline $($multiline)?))
+        })*
+    };
+    (@multiline multiline) => { true };
+    (@multiline) => { false };
+}
+
+text_rules! {
     name_part: 1..=50;
     nickname: 0..=50;
     telephone_number: 1..=100;
@@ -115,7 +158,7 @@ length_rules! {
     external_id_type: 1..=50;
     external_id_value: 1..=255;
     entity_name: 1..=100;
-    description: 0..=500;
+    description: 0..=500, multiline;
 }
 
 /// Letters of any script, ASCII digits and `@ . - _`; 1 to 100 characters.
@@ -145,6 +188,7 @@ pub(crate) fn username(value: &str) -> Result<(), String> {
 /// dot-separated domain labels, no whitespace; 5 to 255 characters.
 pub(crate) fn email(value: &str) -> Result<(), String> {
     length(value, 5, 255)?;
+    no_controls(value, false)?;
     let bad = || Err("must be an address of the form local@domain.tld".into());
     let Some((local, domain)) = value.split_once('@') else {
         return bad();

@@ -188,12 +188,6 @@ impl Kept {
         let updated_at = take_time(&mut rest, "updatedAt")?
             .ok_or_else(|| Error::invalid("updatedAt", "is required"))?;
         let version = take_u64(&mut rest, "version")?;
-        if id == 0 || version == 0 {
-            return Err(Error::invalid(
-                if id == 0 { "id" } else { "version" },
-                "must be 1 or more",
-            ));
-        }
         Ok(Kept {
             id,
             created_at,
@@ -231,10 +225,21 @@ impl Kept {
     }
 }
 
+/// An id or version: a whole number from 1 to 2^53 − 1 (SPEC §2.6).
 fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
     map.remove(key)
-        .and_then(|v| v.as_u64())
-        .ok_or_else(|| Error::invalid(key, "must be a non-negative integer"))
+        .as_ref()
+        .and_then(crate::json::safe_integer)
+        .filter(|&n| n >= 1)
+        .ok_or_else(|| {
+            Error::invalid(
+                key,
+                format!(
+                    "must be a whole number from 1 to {}",
+                    crate::rules::MAX_SAFE_INTEGER
+                ),
+            )
+        })
 }
 
 fn take_time(map: &mut Map<String, Value>, key: &str) -> Result<Option<Timestamp>> {

@@ -311,19 +311,9 @@ fn patched(
         }
     }
     let mut doc = Value::Object(doc);
-    json_patch::patch(&mut doc, &ops).map_err(|e| {
-        let message = match e.kind {
-            json_patch::PatchErrorKind::TestFailed => format!("test failed at {}", e.path),
-            json_patch::PatchErrorKind::InvalidFromPointer => {
-                format!("\"from\" {} does not exist", ops_from(&ops, e.operation))
-            }
-            json_patch::PatchErrorKind::CannotMoveInsideItself => {
-                "cannot move a value inside itself".into()
-            }
-            _ => format!("path {} does not exist or is not valid here", e.path),
-        };
-        patch_error(e.operation, message)
-    })?;
+    for (index, op) in ops.iter().enumerate() {
+        apply(&mut doc, op).map_err(|message| patch_error(index, message))?;
+    }
     let Value::Object(mut doc) = doc else {
         return Err(Error::storage("a patched document is not an object"));
     };
@@ -336,10 +326,31 @@ fn patched(
     Ok(without_read_only(&doc, read_only))
 }
 
-fn ops_from(ops: &[json_patch::PatchOperation], index: usize) -> String {
-    match ops.get(index) {
-        Some(json_patch::PatchOperation::Move(m)) => m.from.to_string(),
-        Some(json_patch::PatchOperation::Copy(c)) => c.from.to_string(),
+/// Applies one operation. `test` compares by JSON value (RFC 6902 §4.6:
+/// numbers are equal when their values are; SPEC §13), with the one number
+/// comparison queries use; the others are `json_patch`'s.
+fn apply(doc: &mut Value, op: &json_patch::PatchOperation) -> std::result::Result<(), String> {
+    if let json_patch::PatchOperation::Test(test) = op {
+        return match doc.pointer(test.path.as_str()) {
+            Some(found) if crate::json::values_equal(found, &test.value) => Ok(()),
+            _ => Err(format!("test failed at {}", test.path)),
+        };
+    }
+    json_patch::patch(doc, std::slice::from_ref(op)).map_err(|e| match e.kind {
+        json_patch::PatchErrorKind::InvalidFromPointer => {
+            format!("\"from\" {} does not exist", op_from(op))
+        }
+        json_patch::PatchErrorKind::CannotMoveInsideItself => {
+            "cannot move a value inside itself".into()
+        }
+        _ => format!("path {} does not exist or is not valid here", e.path),
+    })
+}
+
+fn op_from(op: &json_patch::PatchOperation) -> String {
+    match op {
+        json_patch::PatchOperation::Move(m) => m.from.to_string(),
+        json_patch::PatchOperation::Copy(c) => c.from.to_string(),
         _ => String::new(),
     }
 }

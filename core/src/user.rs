@@ -203,23 +203,31 @@ impl NewUser {
             rules::mobile_number,
         );
         p.check_opt("tenant", self.tenant.as_deref(), rules::tenant);
-        for (i, ext) in self.external_ids.iter().enumerate() {
-            p.check(
-                &format!("externalIds[{i}].type"),
-                &ext.kind,
-                rules::external_id_type,
-            );
-            p.check(
-                &format!("externalIds[{i}].value"),
-                &ext.value,
-                rules::external_id_value,
-            );
-            let key = external_key(None, &ext.kind, &ext.value);
-            if self.external_ids[..i]
-                .iter()
-                .any(|e| external_key(None, &e.kind, &e.value) == key)
-            {
-                p.add(format!("externalIds[{i}]"), "duplicates an earlier entry");
+        p.bounded("roles", self.roles.len(), rules::MAX_ROLES);
+        if p.bounded(
+            "externalIds",
+            self.external_ids.len(),
+            rules::MAX_EXTERNAL_IDS,
+        ) {
+            // Each entry's key once, in a map: O(n log n) however many there are.
+            let mut seen = std::collections::BTreeMap::new();
+            for (i, ext) in self.external_ids.iter().enumerate() {
+                p.check(
+                    &format!("externalIds[{i}].type"),
+                    &ext.kind,
+                    rules::external_id_type,
+                );
+                p.check(
+                    &format!("externalIds[{i}].value"),
+                    &ext.value,
+                    rules::external_id_value,
+                );
+                if seen
+                    .insert(external_key(None, &ext.kind, &ext.value).into_bytes(), i)
+                    .is_some()
+                {
+                    p.add(format!("externalIds[{i}]"), "duplicates an earlier entry");
+                }
             }
         }
         if let Err(message) = rules::attributes(&self.attributes) {
@@ -344,7 +352,7 @@ impl Entity for User {
     }
 
     fn touch(r: &mut UserRecord, now: Timestamp) {
-        r.version += 1;
+        r.version = r.version.saturating_add(1);
         r.updated_at = now;
     }
 

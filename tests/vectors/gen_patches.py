@@ -904,6 +904,55 @@ replace(
 replace("a missing name fails validation", C, {"enabled": False}, validation("name"))
 
 
+# ---------------------------------------------------------------- numbers compare by value (SPEC §13)
+
+LEVEL = doc(U, attributes={"level": 1, "o": {"a": [1, 2.5], "b": 0}})
+patch(
+    "a test of 1.0 passes on a stored 1",
+    U,
+    [op("test", "/attributes/level", 1.0)],
+    result(1, attributes={"level": 1, "o": {"a": [1, 2.5], "b": 0}}),
+    document=LEVEL,
+)
+patch(
+    "a test of 1e0 passes on a stored 1",
+    U,
+    [op("test", "/attributes/level", 1e0)],
+    result(1, attributes={"level": 1, "o": {"a": [1, 2.5], "b": 0}}),
+    document=LEVEL,
+)
+patch(
+    "a test compares objects by value, in any member order",
+    U,
+    [op("test", "/attributes/o", {"b": -0.0, "a": [1.0, 2.5]})],
+    result(1, attributes={"level": 1, "o": {"a": [1, 2.5], "b": 0}}),
+    document=LEVEL,
+)
+patch("a test of 1.5 fails on a stored 1", U, [op("test", "/attributes/level", 1.5)], invalid_patch(0), document=LEVEL)
+patch("a test of \"1\" fails on a stored 1", U, [op("test", "/attributes/level", "1")], invalid_patch(0), document=LEVEL)
+patch("a test of the version as 1.0 passes", U, [op("test", "/version", 1.0)], result(1), document=LEVEL)
+patch(
+    "replacing 1 by 1.0 writes nothing",
+    U,
+    [op("replace", "/attributes/level", 1.0)],
+    result(1, attributes={"level": 1, "o": {"a": [1, 2.5], "b": 0}}),
+    document=LEVEL,
+)
+merge(
+    "merging 1.0 over a stored 1 writes nothing",
+    U,
+    {"attributes": {"level": 1.0, "o": {"a": [1.0, 2.5], "b": -0.0}}},
+    result(1, attributes={"level": 1, "o": {"a": [1, 2.5], "b": 0}}),
+    document=LEVEL,
+)
+merge(
+    "merging 1.5 over a stored 1 is a change",
+    U,
+    {"attributes": {"level": 1.5}},
+    result(2, attributes={"level": 1.5, "o": {"a": [1, 2.5], "b": 0}}),
+    document=LEVEL,
+)
+
 # ---------------------------------------------------------------- output
 
 

@@ -161,29 +161,4 @@ fn json_cmp(value: &Json, literal: &Json) -> Option<Ordering> {
     }
 }
 
-/// A JSON number as an exact integer or a float.
-#[derive(Clone, Copy)]
-pub(crate) enum Num {
-    Int(i128),
-    Float(f64),
-}
-
-pub(crate) fn as_number(json: &Json) -> Option<Num> {
-    match json {
-        Json::U64(u) => Some(Num::Int(i128::from(*u))),
-        Json::I64(i) => Some(Num::Int(i128::from(*i))),
-        Json::F64(f) => Some(Num::Float(*f)),
-        _ => None,
-    }
-}
-
-pub(crate) fn number_cmp(a: Num, b: Num) -> Ordering {
-    match (a, b) {
-        (Num::Int(a), Num::Int(b)) => a.cmp(&b),
-        #[allow(clippy::cast_precision_loss)]
-        (Num::Int(a), Num::Float(b)) => (a as f64).total_cmp(&b),
-        #[allow(clippy::cast_precision_loss)]
-        (Num::Float(a), Num::Int(b)) => a.total_cmp(&(b as f64)),
-        (Num::Float(a), Num::Float(b)) => a.total_cmp(&b),
-    }
-}
+pub(crate) use crate::json::{Num, as_number, number_cmp};
