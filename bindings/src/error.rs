@@ -117,6 +117,16 @@ pub enum RosterError {
         /// The engine's description of the failure.
         reason: String,
     },
+    /// An option or argument is out of its range: a store option
+    /// (`argon2MemoryKib`, `lockoutSeconds`, `totpIssuer`, …, checked when
+    /// the store opens) or a call's argument (`ttlSeconds`).
+    InvalidArgument {
+        /// The option or argument, named as in this API (camelCase:
+        /// the core's `lockout_seconds` is `lockoutSeconds`).
+        argument: String,
+        /// What range or shape it must have.
+        reason: String,
+    },
     /// A bug in rosterdb: a panic caught at the binding boundary, or an
     /// error kind newer than these bindings. Please report it.
     Internal {
@@ -166,6 +176,10 @@ impl RosterError {
             RosterError::Locked => E::Locked,
             RosterError::IncompatibleFormat { reason } => E::IncompatibleFormat { reason },
             RosterError::Storage { reason } => E::Storage { message: reason },
+            RosterError::InvalidArgument { argument, reason } => E::InvalidArgument {
+                argument,
+                message: reason,
+            },
             RosterError::Internal { .. } => return None,
         })
     }
@@ -230,11 +244,34 @@ impl From<rosterdb::Error> for RosterError {
             E::Locked => RosterError::Locked,
             E::IncompatibleFormat { reason } => RosterError::IncompatibleFormat { reason },
             E::Storage { message } => RosterError::Storage { reason: message },
+            E::InvalidArgument { argument, message } => RosterError::InvalidArgument {
+                argument: camel_case(&argument),
+                reason: message,
+            },
             other => RosterError::Internal {
                 reason: other.to_string(),
             },
         }
     }
+}
+
+/// The name of an option or argument as Kotlin and Swift spell it: the
+/// core names them as Rust and Python do (`lockout_seconds`), this API in
+/// camelCase (`lockoutSeconds`).
+fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A `usize` as the `u64` the foreign API uses (lossless on every target).
@@ -370,12 +407,48 @@ mod tests {
                     reason: "disk full".into(),
                 },
             ),
+            (
+                E::argument("ttl", "must be positive"),
+                RosterError::InvalidArgument {
+                    argument: "ttl".into(),
+                    reason: "must be positive".into(),
+                },
+            ),
         ];
         for (core, expected) in cases {
             let text = core.to_string();
             let mapped = RosterError::from(core);
             assert_eq!(mapped, expected);
             assert_eq!(mapped.to_string(), text, "the description is the core's");
+        }
+    }
+
+    #[test]
+    fn argument_names_are_camel_cased() {
+        let mapped = RosterError::from(rosterdb::Error::argument(
+            "argon2_memory_kib",
+            "must be at least 8",
+        ));
+        assert_eq!(
+            mapped,
+            RosterError::InvalidArgument {
+                argument: "argon2MemoryKib".into(),
+                reason: "must be at least 8".into(),
+            }
+        );
+        assert_eq!(
+            mapped.to_string(),
+            "invalid argument argon2MemoryKib: must be at least 8"
+        );
+        for (core, foreign) in [
+            ("ttl_seconds", "ttlSeconds"),
+            ("lockout_seconds", "lockoutSeconds"),
+            ("totp_issuer", "totpIssuer"),
+            ("after", "after"),
+            ("_x__y_", "xY"),
+            ("", ""),
+        ] {
+            assert_eq!(camel_case(core), foreign, "{core:?}");
         }
     }
 }

@@ -2,6 +2,7 @@
 //! options of a store, with their conversions into the core's types.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -199,7 +200,9 @@ convert_fields!(NewClient => rosterdb::NewClient {
     ip_allowlist,
 });
 
-/// Settings chosen when a store is opened; an absent value keeps the core's default.
+/// Settings chosen when a store is opened; an absent value keeps the core's
+/// default. The core checks them when the store opens: a value out of range
+/// is `InvalidArgument` naming the option (`argon2MemoryKib`, …).
 #[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
 pub struct StoreOptions {
     /// Argon2id memory in KiB for new password and secret hashes (default 19456).
@@ -211,6 +214,17 @@ pub struct StoreOptions {
     /// Argon2id lanes (default 1).
     #[uniffi(default = None)]
     pub argon2_parallelism: Option<u32>,
+    /// Consecutive failed password checks that lock a user out (default 5;
+    /// 0 never locks).
+    #[uniffi(default = None)]
+    pub lockout_threshold: Option<u32>,
+    /// How long a lockout lasts, 1 to 31,536,000 seconds (default 900).
+    #[uniffi(default = None)]
+    pub lockout_seconds: Option<u64>,
+    /// The issuer named in TOTP enrolment URIs, 1–100 characters without
+    /// `:` (default `rosterdb`).
+    #[uniffi(default = None)]
+    pub totp_issuer: Option<String>,
 }
 
 impl From<StoreOptions> for rosterdb::Options {
@@ -219,13 +233,25 @@ impl From<StoreOptions> for rosterdb::Options {
             argon2_memory_kib,
             argon2_iterations,
             argon2_parallelism,
+            lockout_threshold,
+            lockout_seconds,
+            totp_issuer,
         } = o;
-        let defaults = rosterdb::Argon2Params::default();
-        rosterdb::Options::default().with_argon2(rosterdb::Argon2Params {
-            memory_kib: argon2_memory_kib.unwrap_or(defaults.memory_kib),
-            iterations: argon2_iterations.unwrap_or(defaults.iterations),
-            parallelism: argon2_parallelism.unwrap_or(defaults.parallelism),
-        })
+        let defaults = rosterdb::Options::default();
+        let argon2 = defaults.argon2;
+        let lockout = defaults.lockout;
+        let issuer = totp_issuer.unwrap_or_else(|| defaults.totp_issuer.clone());
+        defaults
+            .with_argon2(rosterdb::Argon2Params {
+                memory_kib: argon2_memory_kib.unwrap_or(argon2.memory_kib),
+                iterations: argon2_iterations.unwrap_or(argon2.iterations),
+                parallelism: argon2_parallelism.unwrap_or(argon2.parallelism),
+            })
+            .with_lockout(rosterdb::Lockout {
+                threshold: lockout_threshold.unwrap_or(lockout.threshold),
+                duration: lockout_seconds.map_or(lockout.duration, Duration::from_secs),
+            })
+            .with_totp_issuer(issuer)
     }
 }
 
@@ -318,13 +344,56 @@ mod tests {
         let cheap = StoreOptions {
             argon2_memory_kib: Some(8),
             argon2_iterations: Some(1),
-            argon2_parallelism: None,
+            ..StoreOptions::default()
         };
-        let params = rosterdb::Options::from(cheap).argon2;
+        let options = rosterdb::Options::from(cheap);
+        let params = options.argon2;
         assert_eq!((params.memory_kib, params.iterations), (8, 1));
         assert_eq!(
             params.parallelism,
             rosterdb::Argon2Params::default().parallelism
         );
+        assert_eq!(options.lockout, rosterdb::Lockout::default());
+        assert_eq!(
+            options.totp_issuer,
+            rosterdb::Options::default().totp_issuer
+        );
+    }
+
+    #[test]
+    fn every_store_option_reaches_the_core() {
+        let options = rosterdb::Options::from(StoreOptions {
+            argon2_memory_kib: Some(16),
+            argon2_iterations: Some(3),
+            argon2_parallelism: Some(2),
+            lockout_threshold: Some(0),
+            lockout_seconds: Some(60),
+            totp_issuer: Some("Acme".into()),
+        });
+        assert_eq!(
+            options.argon2,
+            rosterdb::Argon2Params {
+                memory_kib: 16,
+                iterations: 3,
+                parallelism: 2
+            }
+        );
+        assert_eq!(
+            options.lockout,
+            rosterdb::Lockout {
+                threshold: 0,
+                duration: Duration::from_secs(60)
+            }
+        );
+        assert_eq!(options.totp_issuer, "Acme");
+        // Any u64 converts; the core's check at open refuses what is out of range.
+        let huge = rosterdb::Options::from(StoreOptions {
+            lockout_seconds: Some(u64::MAX),
+            ..StoreOptions::default()
+        });
+        assert!(matches!(
+            huge.validate(),
+            Err(rosterdb::Error::InvalidArgument { argument, .. }) if argument == "lockout_seconds"
+        ));
     }
 }

@@ -13,8 +13,10 @@
 //!   ([`JsonObject`], or `String` for the `*_json` entry points);
 //! - a query is a [`ListQuery`] record, turned into the core's parameter
 //!   form; pages come back as records ([`UserPage`], …) or as JSON text;
-//! - passwords and client secrets travel in a [`Secret`] object, whose
-//!   `toString()`/`description` never shows the value;
+//! - passwords, client secrets, session tokens, TOTP secrets and recovery
+//!   codes travel in a [`Secret`] object, whose `toString()`/`description`
+//!   (and Rust `Debug`) never shows the value, so records carrying one can
+//!   be printed whole;
 //! - a panic in Rust is caught at the boundary and reported as
 //!   [`RosterError::Internal`]; it never unwinds into the JVM or Swift.
 
@@ -22,6 +24,7 @@
 
 #[macro_use]
 mod convert;
+mod auth;
 mod documents;
 mod error;
 mod inputs;
@@ -29,6 +32,7 @@ mod query;
 mod store;
 mod values;
 
+pub use auth::{ClientLogin, Principal, PrincipalKind, Session, TotpEnrollment, UserLogin};
 pub use documents::{Change, CheckReport, Client, CreatedClient, ExternalId, Role, User};
 pub use error::{FieldError, RosterError};
 pub use inputs::{NewClient, NewRole, NewUser, StoreOptions};

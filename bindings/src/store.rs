@@ -47,7 +47,7 @@ impl RosterStore {
 
     /// Runs one call of the foreign API (inside [`guard`]) through the
     /// store, or through the view of its tenant when scoped.
-    fn call<T>(
+    pub(crate) fn call<T>(
         &self,
         f: impl FnOnce(&Context<'_>) -> Result<T, RosterError>,
     ) -> Result<T, RosterError> {
@@ -77,7 +77,7 @@ impl RosterStore {
 }
 
 /// Converts a core result into the foreign API's.
-fn out<T, U: From<T>>(result: rosterdb::Result<T>) -> Result<U, RosterError> {
+pub(crate) fn out<T, U: From<T>>(result: rosterdb::Result<T>) -> Result<U, RosterError> {
     Ok(result?.into())
 }
 

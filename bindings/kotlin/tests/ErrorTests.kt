@@ -78,9 +78,11 @@ fun errorTests() = Suite("errors").apply {
         }
     }
 
-    test("Validation of store options names the option") {
-        assertInvalid("argon2_memory_kib") { RosterStore.memory(StoreOptions(argon2MemoryKib = 1u)) }
-        assertInvalid("argon2_iterations") { RosterStore.memory(StoreOptions(argon2Iterations = 0u)) }
+    test("InvalidArgument for store options names the option") {
+        assertInvalidArgument("argon2MemoryKib") { RosterStore.memory(StoreOptions(argon2MemoryKib = 1u)) }
+        assertInvalidArgument("argon2Iterations") { RosterStore.memory(StoreOptions(argon2Iterations = 0u)) }
+        assertInvalidArgument("lockoutSeconds") { RosterStore.memory(StoreOptions(lockoutSeconds = 0uL)) }
+        assertInvalidArgument("totpIssuer") { RosterStore.memory(StoreOptions(totpIssuer = "a:b")) }
     }
 
     test("InvalidQuery for a change-log limit out of range") {
@@ -144,6 +146,8 @@ fun errorTests() = Suite("errors").apply {
             RosterException.Locked() to "the store file is locked by another process or store",
             RosterException.IncompatibleFormat("newer") to "incompatible file format: newer",
             RosterException.Storage("disk full") to "storage error: disk full",
+            RosterException.InvalidArgument("ttlSeconds", "must be 1 to 2592000 whole seconds") to
+                "invalid argument ttlSeconds: must be 1 to 2592000 whole seconds",
             RosterException.Internal("boom") to "internal error: boom",
         )
         for ((error, text) in cases) {
@@ -162,6 +166,7 @@ fun errorTests() = Suite("errors").apply {
                 is RosterException.Locked -> "Locked"
                 is RosterException.IncompatibleFormat -> "IncompatibleFormat"
                 is RosterException.Storage -> "Storage"
+                is RosterException.InvalidArgument -> "InvalidArgument"
                 is RosterException.Internal -> "Internal"
             }
             assertEquals(error::class.simpleName, kind)

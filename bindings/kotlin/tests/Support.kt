@@ -15,6 +15,36 @@ val CHEAP = StoreOptions(argon2MemoryKib = 8u, argon2Iterations = 1u, argon2Para
 /** A fresh in-memory store with cheap hashing. */
 fun memoryStore(): RosterStore = RosterStore.memory(CHEAP)
 
+/** A fresh in-memory store with cheap hashing and these lockout and TOTP options (`null`: the default). */
+fun authStore(lockoutThreshold: UInt? = null, lockoutSeconds: ULong? = null, totpIssuer: String? = null): RosterStore =
+    RosterStore.memory(CHEAP.copy(lockoutThreshold = lockoutThreshold, lockoutSeconds = lockoutSeconds, totpIssuer = totpIssuer))
+
+/**
+ * Asserts that [body] fails with exactly `AuthenticationFailed`, the one
+ * error of every failed check, telling nothing of the reason.
+ */
+fun assertAuthFails(what: String = "", body: () -> Unit): RosterException.AuthenticationFailed {
+    val e = assertFailsWith<RosterException> { body() }
+    kotlin.test.assertEquals(RosterException.AuthenticationFailed::class, e::class, "$what: $e")
+    kotlin.test.assertEquals("authentication failed", e.toString(), what)
+    return e as RosterException.AuthenticationFailed
+}
+
+/** Asserts that [body] fails with exactly `InvalidToken`. */
+fun assertInvalidToken(what: String = "", body: () -> Unit) {
+    val e = assertFailsWith<RosterException> { body() }
+    kotlin.test.assertEquals(RosterException.InvalidToken::class, e::class, "$what: $e")
+}
+
+/** Asserts that [body] fails with `InvalidArgument` naming [argument]. */
+fun assertInvalidArgument(argument: String, body: () -> Unit): RosterException.InvalidArgument {
+    val e = assertFailsWith<RosterException.InvalidArgument> { body() }
+    kotlin.test.assertEquals(argument, e.argument, e.toString())
+    kotlin.test.assertTrue(e.reason.isNotEmpty())
+    kotlin.test.assertEquals("invalid argument $argument: ${e.reason}", e.toString())
+    return e
+}
+
 /** Runs [body] with a new temporary folder, deleted afterwards. */
 fun <T> withTempDir(body: (Path) -> T): T {
     val dir = Files.createTempDirectory("rosterdb-kotlin-")

@@ -1,0 +1,436 @@
+//! Credentials and sessions (SPEC §6): password checks, logins, session
+//! tokens, TOTP second factors and client secrets, each one call into the
+//! core, on a store or a scoped view of it.
+//!
+//! Every secret the core hands out (a session token, a TOTP secret and its
+//! URI, recovery codes, a client secret) comes out as a [`Secret`] object,
+//! whose `toString()`/`description` and Rust `Debug` are `Secret(***)`: the
+//! records that carry them (Kotlin data classes) can be printed or logged
+//! whole without showing one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::store::out;
+use crate::{Client, RosterError, RosterStore, Secret, Timestamp, User};
+
+/// What a user logs in with, as the core takes it.
+fn credentials(
+    identifier: String,
+    password: &Secret,
+    tenant: Option<String>,
+    totp_code: Option<String>,
+) -> rosterdb::Credentials {
+    let mut credentials = rosterdb::Credentials::new(identifier, password.0.clone());
+    if let Some(tenant) = tenant {
+        credentials = credentials.tenant(tenant);
+    }
+    if let Some(code) = totp_code {
+        credentials = credentials.totp_code(code);
+    }
+    credentials
+}
+
+/// A session lifetime in seconds (`None`: the core's default, 15 minutes).
+/// Any value converts; the core refuses one out of 1 s to 30 days with
+/// `InvalidArgument` on `ttlSeconds`.
+fn ttl(ttl_seconds: Option<u64>) -> Duration {
+    ttl_seconds.map_or(rosterdb::DEFAULT_SESSION_TTL, Duration::from_secs)
+}
+
+/// A new user session: its bearer token, when it ends, and the user.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct UserLogin {
+    /// The bearer token (`rs_` and 43 base64url characters), shown only
+    /// here; read it with `expose()`. The store keeps only its digest.
+    pub token: Arc<Secret>,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+    /// The user, with `lastLoginAt` set by this login.
+    pub user: User,
+}
+
+impl From<rosterdb::Login<rosterdb::User>> for UserLogin {
+    fn from(login: rosterdb::Login<rosterdb::User>) -> Self {
+        let rosterdb::Login {
+            token,
+            expires_at,
+            principal,
+        } = login;
+        UserLogin {
+            token: Arc::new(Secret(token)),
+            expires_at,
+            user: principal.into(),
+        }
+    }
+}
+
+/// A new client session: its bearer token, when it ends, and the client.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct ClientLogin {
+    /// The bearer token, shown only here; read it with `expose()`.
+    pub token: Arc<Secret>,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+    /// The client, with `lastUsedAt` set by this login.
+    pub client: Client,
+}
+
+impl From<rosterdb::Login<rosterdb::Client>> for ClientLogin {
+    fn from(login: rosterdb::Login<rosterdb::Client>) -> Self {
+        let rosterdb::Login {
+            token,
+            expires_at,
+            principal,
+        } = login;
+        ClientLogin {
+            token: Arc::new(Secret(token)),
+            expires_at,
+            client: principal.into(),
+        }
+    }
+}
+
+/// What a session belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum PrincipalKind {
+    /// A user, logged in with `login`.
+    User,
+    /// An app-client, logged in with `clientLogin`.
+    Client,
+}
+
+/// Who a session token stands for, as `authenticate` finds it now.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Principal {
+    /// A user or a client.
+    pub kind: PrincipalKind,
+    /// The user's or client's id.
+    pub id: u64,
+    /// Its tenant.
+    pub tenant: Option<String>,
+    /// The ids of the roles it holds now, sorted.
+    pub roles: Vec<u64>,
+    /// The union of those roles' permissions as they are now, sorted.
+    pub permissions: Vec<String>,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+impl TryFrom<rosterdb::Principal> for Principal {
+    type Error = RosterError;
+
+    fn try_from(p: rosterdb::Principal) -> Result<Self, RosterError> {
+        let rosterdb::Principal {
+            kind,
+            id,
+            tenant,
+            roles,
+            permissions,
+            expires_at,
+        } = p;
+        let kind = match kind {
+            rosterdb::EntityKind::User => PrincipalKind::User,
+            rosterdb::EntityKind::Client => PrincipalKind::Client,
+            other => {
+                return Err(RosterError::Internal {
+                    reason: format!("a session belongs to a {other}"),
+                });
+            }
+        };
+        Ok(Principal {
+            kind,
+            id,
+            tenant,
+            roles,
+            permissions,
+            expires_at,
+        })
+    }
+}
+
+/// A live session of a user, as `userSessions` lists it: never its token.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Session {
+    /// When it was opened.
+    pub created_at: Timestamp,
+    /// When it ends.
+    pub expires_at: Timestamp,
+}
+
+convert_fields!(rosterdb::Session => Session { created_at, expires_at });
+
+/// A pending TOTP enrolment (SPEC §6.3): what an authenticator app needs,
+/// shown only once. Both values are secrets: anyone holding either can make
+/// the user's codes.
+#[derive(Clone, Debug, uniffi::Record)]
+pub struct TotpEnrollment {
+    /// The shared secret in base32 (RFC 4648, no padding), for typing into an app.
+    pub secret: Arc<Secret>,
+    /// The `otpauth://totp/ISSUER:USERNAME?secret=…&issuer=ISSUER` URI, for a QR code.
+    pub uri: Arc<Secret>,
+}
+
+impl From<rosterdb::TotpEnrollment> for TotpEnrollment {
+    fn from(e: rosterdb::TotpEnrollment) -> Self {
+        let rosterdb::TotpEnrollment { secret, uri } = e;
+        TotpEnrollment {
+            secret: Arc::new(Secret(secret)),
+            uri: Arc::new(Secret(uri)),
+        }
+    }
+}
+
+/// Secrets of the core as objects of the foreign API.
+fn secrets(secrets: Vec<rosterdb::Secret>) -> Vec<Arc<Secret>> {
+    secrets.into_iter().map(|s| Arc::new(Secret(s))).collect()
+}
+
+#[uniffi::export]
+impl RosterStore {
+    /// Checks a user's password, and second factor when one is enabled, and
+    /// returns the user with `lastLoginAt` set (SPEC §6.1). `identifier` is
+    /// a username or an email (case-insensitive) in `tenant` (`null`/`nil`:
+    /// users without one; a scoped view uses its own). `totpCode` is a
+    /// current 6-digit code or an unused recovery code.
+    ///
+    /// An unknown user, a wrong password, a disabled or locked user and a
+    /// missing or wrong code all fail with the same `AuthenticationFailed`.
+    /// A failure counts towards the lockout (`StoreOptions.lockoutThreshold`).
+    #[uniffi::method(default(tenant = None, totp_code = None))]
+    pub fn verify_password(
+        &self,
+        identifier: String,
+        password: Arc<Secret>,
+        tenant: Option<String>,
+        totp_code: Option<String>,
+    ) -> Result<User, RosterError> {
+        self.call(|c| {
+            let credentials = credentials(identifier, &password, tenant, totp_code);
+            out(c.users().verify_password(&credentials))
+        })
+    }
+
+    /// Checks a user's credentials like `verifyPassword` and opens a
+    /// session of `ttlSeconds` (1 to 2,592,000, i.e. 30 days; `null`/`nil`:
+    /// 900), returning its bearer token, shown only here, and the user.
+    /// `InvalidArgument` on `ttlSeconds` for a lifetime out of range;
+    /// `AuthenticationFailed` for any failed check.
+    #[uniffi::method(default(tenant = None, ttl_seconds = None, totp_code = None))]
+    pub fn login(
+        &self,
+        identifier: String,
+        password: Arc<Secret>,
+        tenant: Option<String>,
+        ttl_seconds: Option<u64>,
+        totp_code: Option<String>,
+    ) -> Result<UserLogin, RosterError> {
+        self.call(|c| {
+            let credentials = credentials(identifier, &password, tenant, totp_code);
+            out(c.login(&credentials, ttl(ttl_seconds)))
+        })
+    }
+
+    /// Checks an app-client's secret, that it is enabled and that `ip`
+    /// matches its `ipAllowlist` (any address, or none, when the list is
+    /// empty; an IPv4-mapped IPv6 address counts as its IPv4 address), and
+    /// opens a session of `ttlSeconds` (as for `login`). Every failure is
+    /// `AuthenticationFailed`.
+    #[uniffi::method(default(ip = None, ttl_seconds = None))]
+    pub fn client_login(
+        &self,
+        client_id: String,
+        secret: Arc<Secret>,
+        ip: Option<String>,
+        ttl_seconds: Option<u64>,
+    ) -> Result<ClientLogin, RosterError> {
+        self.call(|c| out(c.client_login(&client_id, &secret.0, ip.as_deref(), ttl(ttl_seconds))))
+    }
+
+    /// Who the session `token` stands for, with the permissions of its
+    /// roles as they are now. `InvalidToken` for a malformed, unknown,
+    /// expired or revoked token, and for one whose user or client was
+    /// deleted or disabled (or, in a scoped view, is of another tenant).
+    pub fn authenticate(&self, token: String) -> Result<Principal, RosterError> {
+        self.call(|c| c.authenticate(&token)?.try_into())
+    }
+
+    /// Ends the session `token`; an unknown, expired or malformed token is a no-op.
+    pub fn logout(&self, token: String) -> Result<(), RosterError> {
+        self.call(|c| Ok(c.logout(&token)?))
+    }
+
+    /// Sets a user's password (8–1024 characters; `Validation` on
+    /// `password` otherwise) and ends the user's sessions. An update.
+    pub fn set_user_password(&self, id: u64, password: Arc<Secret>) -> Result<User, RosterError> {
+        self.call(|c| out(c.users().set_password(id, &password.0)))
+    }
+
+    /// Clears a user's lockout (`lockedUntil`) and failure count.
+    pub fn unlock_user(&self, id: u64) -> Result<User, RosterError> {
+        self.call(|c| out(c.users().unlock(id)))
+    }
+
+    /// Starts a TOTP enrolment: a new secret, pending until
+    /// `confirmUserTotp` (an earlier pending one is replaced). `Validation`
+    /// on `totpEnabled` when the user has a confirmed second factor already.
+    pub fn enroll_user_totp(&self, id: u64) -> Result<TotpEnrollment, RosterError> {
+        self.call(|c| out(c.users().totp_enroll(id)))
+    }
+
+    /// Confirms a pending enrolment with a current code and returns ten
+    /// one-time recovery codes (`xxxxx-xxxxx`), shown only here; from then
+    /// on logins need a code (`totpEnabled`). `AuthenticationFailed` for a
+    /// wrong code; `Validation` on `totp` when no enrolment is pending.
+    pub fn confirm_user_totp(
+        &self,
+        id: u64,
+        code: String,
+    ) -> Result<Vec<Arc<Secret>>, RosterError> {
+        self.call(|c| Ok(secrets(c.users().totp_confirm(id, &code)?)))
+    }
+
+    /// Removes a user's second factor, confirmed or pending.
+    pub fn disable_user_totp(&self, id: u64) -> Result<User, RosterError> {
+        self.call(|c| out(c.users().totp_disable(id)))
+    }
+
+    /// A user's live sessions, oldest first (never their tokens).
+    pub fn user_sessions(&self, id: u64) -> Result<Vec<Session>, RosterError> {
+        self.call(|c| {
+            let sessions = c.users().sessions(id)?;
+            Ok(sessions.into_iter().map(Session::from).collect())
+        })
+    }
+
+    /// Ends every session of a user and returns how many there were.
+    pub fn revoke_user_sessions(&self, id: u64) -> Result<u64, RosterError> {
+        self.call(|c| Ok(c.users().revoke_sessions(id)?))
+    }
+
+    /// Gives an app-client a new secret, returned only here; the old secret
+    /// and the client's sessions stop working at once. An update.
+    pub fn rotate_client_secret(&self, id: u64) -> Result<Arc<Secret>, RosterError> {
+        self.call(|c| Ok(Arc::new(Secret(c.clients().rotate_secret(id)?))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewClient, NewUser, StoreOptions};
+
+    fn store() -> Arc<RosterStore> {
+        RosterStore::memory(Some(StoreOptions {
+            argon2_memory_kib: Some(8),
+            argon2_iterations: Some(1),
+            argon2_parallelism: Some(1),
+            ..StoreOptions::default()
+        }))
+        .unwrap()
+    }
+
+    fn secret(value: &str) -> Arc<Secret> {
+        Arc::new(Secret::new(value.into()))
+    }
+
+    fn user(store: &RosterStore) -> User {
+        store
+            .create_user(NewUser {
+                username: "ada".into(),
+                email: "ada@example.com".into(),
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                nickname: None,
+                telephone_number: None,
+                mobile_number: None,
+                tenant: None,
+                enabled: true,
+                roles: vec![],
+                external_ids: vec![],
+                attributes: crate::JsonObject("{}".into()),
+                password: Some(secret("analytical engine")),
+                password_hash: None,
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn no_debug_shows_a_secret() {
+        let store = store();
+        let ada = user(&store);
+        let login = store
+            .login("ada".into(), secret("analytical engine"), None, None, None)
+            .unwrap();
+        let token = login.token.expose();
+        assert!(token.starts_with("rs_"));
+        assert!(!format!("{login:?}").contains(&token), "{login:?}");
+        assert!(format!("{login:?}").contains("Secret(***)"));
+
+        let enrollment = store.enroll_user_totp(ada.id).unwrap();
+        let text = format!("{enrollment:?}");
+        assert!(!text.contains(&enrollment.secret.expose()), "{text}");
+        assert!(!text.contains("otpauth"), "{text}");
+
+        let created = store
+            .create_client(NewClient {
+                name: "c".into(),
+                description: None,
+                tenant: None,
+                enabled: true,
+                roles: vec![],
+                ip_allowlist: vec![],
+            })
+            .unwrap();
+        let client_login = store
+            .client_login(
+                created.client.client_id.clone(),
+                Arc::clone(&created.secret),
+                None,
+                None,
+            )
+            .unwrap();
+        let text = format!("{client_login:?}");
+        assert!(!text.contains(&client_login.token.expose()), "{text}");
+        let rotated = store.rotate_client_secret(created.client.id).unwrap();
+        assert_eq!(format!("{rotated:?}"), "Secret(***)");
+    }
+
+    #[test]
+    fn lifetimes_default_to_the_core_s_and_bad_ones_name_ttl_seconds() {
+        assert_eq!(ttl(None), rosterdb::DEFAULT_SESSION_TTL);
+        assert_eq!(ttl(Some(60)), Duration::from_secs(60));
+        let store = store();
+        user(&store);
+        for bad in [0, 30 * 86_400 + 1, u64::MAX] {
+            match store.login(
+                "ada".into(),
+                secret("analytical engine"),
+                None,
+                Some(bad),
+                None,
+            ) {
+                Err(RosterError::InvalidArgument { argument, .. }) => {
+                    assert_eq!(argument, "ttlSeconds")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_role_session_is_an_internal_error_not_a_panic() {
+        let principal = rosterdb::Principal {
+            kind: rosterdb::EntityKind::Role,
+            id: 1,
+            tenant: None,
+            roles: vec![],
+            permissions: vec![],
+            expires_at: rosterdb::Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap(),
+        };
+        assert!(matches!(
+            Principal::try_from(principal),
+            Err(RosterError::Internal { .. })
+        ));
+    }
+}
