@@ -20,6 +20,9 @@ pub(crate) struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Starts reading `value`, which must be a JSON object.
     pub(crate) fn of(value: &'a Value) -> Result<Self> {
+        if let Some(field) = crate::rules::too_deep_member(value) {
+            return Err(Error::invalid(field, crate::rules::too_deep_message()));
+        }
         match value {
             Value::Object(object) => Ok(Fields {
                 object,

@@ -41,6 +41,7 @@ mod login;
 mod migrations;
 pub mod query;
 pub use query::{Page, Query};
+pub use rules::MAX_ATTRIBUTES_DEPTH;
 mod role;
 mod rules;
 mod schema;

@@ -270,7 +270,27 @@ pub(crate) fn ip_or_cidr(value: &str) -> Result<(), String> {
 pub(crate) const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
 /// The deepest nesting of objects and arrays allowed inside `attributes`.
-pub(crate) const MAX_ATTRIBUTES_DEPTH: usize = 32;
+pub const MAX_ATTRIBUTES_DEPTH: usize = 32;
+
+/// The first member of the JSON object `doc` that nests objects and arrays
+/// more than [`MAX_ATTRIBUTES_DEPTH`] levels: no valid member of any
+/// document does. Every entry point that takes a `serde_json::Value` asks
+/// this before it clones or walks the value, so no depth of input can
+/// exhaust the stack (decision 0001).
+pub(crate) fn too_deep_member(doc: &serde_json::Value) -> Option<&str> {
+    let serde_json::Value::Object(members) = doc else {
+        return None;
+    };
+    members
+        .iter()
+        .find(|(_, v)| too_deep(v, MAX_ATTRIBUTES_DEPTH))
+        .map(|(k, _)| k.as_str())
+}
+
+/// The message for a value nested too deep.
+pub(crate) fn too_deep_message() -> String {
+    format!("may nest objects and arrays at most {MAX_ATTRIBUTES_DEPTH} levels deep")
+}
 
 /// Whether `value` nests objects and arrays deeper than `max` (checked
 /// without recursion, so any depth is safe to check).

@@ -56,6 +56,7 @@ pub(crate) fn update<E: Editable>(
 where
     E::Record: PartialEq,
 {
+    too_deep(change)?;
     let old = fetch_in::<E>(&tx.txn, id, scope)?;
     let actual = E::version(&old);
     if let Some(expected) = expected_version
@@ -107,6 +108,31 @@ where
         crate::sessions::revoke_all(tx, E::KIND, id)?;
     }
     E::document(&record, now)
+}
+
+/// Refuses, before anything clones or walks it, an update nested deeper
+/// than any valid document (so no input can exhaust the stack): a patch
+/// operation deeper than an `attributes` value can be is `InvalidPatch`,
+/// a merge or replacement member `Validation` naming it.
+fn too_deep(change: Change<'_>) -> Result<()> {
+    use crate::rules::{MAX_ATTRIBUTES_DEPTH, too_deep_member, too_deep_message};
+    match change {
+        Change::Patch(Value::Array(ops)) => {
+            // An operation, its value, then at most the whole of `attributes`.
+            match ops
+                .iter()
+                .position(|op| crate::rules::too_deep(op, MAX_ATTRIBUTES_DEPTH + 1))
+            {
+                Some(index) => Err(patch_error(index, too_deep_message())),
+                None => Ok(()),
+            }
+        }
+        Change::Patch(_) => Ok(()),
+        Change::Merge(doc) | Change::Replace(doc) => match too_deep_member(doc) {
+            Some(field) => Err(Error::invalid(field, too_deep_message())),
+            None => Ok(()),
+        },
+    }
 }
 
 /// The document's writable keys, after checking that every read-only key

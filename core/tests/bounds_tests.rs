@@ -198,3 +198,58 @@ fn the_last_safe_version_and_id_are_not_passed() {
     assert_eq!(error_fields(s.roles().create(NewRole::new("next"))), ["id"]);
     assert!(s.check().unwrap().ok);
 }
+
+/// A value nested `depth` arrays deep, built without recursion. Tests leak
+/// it: dropping a `serde_json::Value` that deep recurses.
+fn nested(depth: usize) -> serde_json::Value {
+    let mut v = json!(1);
+    for _ in 0..depth {
+        v = serde_json::Value::Array(vec![v]);
+    }
+    v
+}
+
+#[test]
+fn input_nested_any_depth_is_refused_before_it_is_walked() {
+    let s = store();
+    let u = s.users().create(user("ann")).unwrap();
+    for depth in [33, 100_000] {
+        let doc = json!({"username": "bob", "email": "bob@example.com", "firstName": "B",
+                         "lastName": "B", "attributes": {"k": null}});
+        let mut doc = doc;
+        doc["attributes"]["k"] = nested(depth);
+        assert_eq!(error_fields(NewUser::from_json(&doc)), ["attributes"]);
+        let mut role = json!({"name": "r", "permissions": null});
+        role["permissions"] = nested(depth);
+        assert_eq!(error_fields(NewRole::from_json(&role)), ["permissions"]);
+        let merge = json!({"attributes": {"k": null}});
+        let mut merge = merge;
+        merge["attributes"]["k"] = nested(depth);
+        assert_eq!(
+            error_fields(s.users().merge(u.id, &merge, None)),
+            ["attributes"]
+        );
+        assert_eq!(
+            error_fields(s.users().replace(u.id, &merge, None)),
+            ["attributes"]
+        );
+        let ops = json!([{"op": "test", "path": "/id", "value": 1},
+                         {"op": "add", "path": "/attributes/k", "value": null}]);
+        let mut ops = ops;
+        ops[1]["value"] = nested(depth);
+        match s.users().patch(u.id, &ops, None) {
+            Err(rosterdb::Error::InvalidPatch { op_index, message }) => {
+                assert_eq!(op_index, 1);
+                assert!(message.contains("32 levels"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+        for v in [doc, role, merge, ops] {
+            std::mem::forget(v);
+        }
+    }
+    // The deepest valid attributes still pass.
+    let ok = json!({"attributes": {"k": nested(31)}});
+    s.users().merge(u.id, &ok, None).unwrap();
+    assert_eq!(s.users().get(u.id).unwrap().version, 2);
+}
