@@ -111,20 +111,28 @@ where
 }
 
 /// Refuses, before anything clones or walks it, an update nested deeper
-/// than any valid document (so no input can exhaust the stack): a patch
-/// operation deeper than an `attributes` value can be is `InvalidPatch`,
-/// a merge or replacement member `Validation` naming it.
+/// than any valid document (so no input can exhaust the stack):
+/// `Validation` naming the field a too-deep patch operation targets, or
+/// the too-deep member of a merge or replacement (SPEC §9); `InvalidPatch`
+/// for a too-deep operation without a usable path.
 fn too_deep(change: Change<'_>) -> Result<()> {
     use crate::rules::{MAX_ATTRIBUTES_DEPTH, too_deep_member, too_deep_message};
     match change {
         Change::Patch(Value::Array(ops)) => {
             // An operation, its value, then at most the whole of `attributes`.
-            match ops
+            let Some(index) = ops
                 .iter()
                 .position(|op| crate::rules::too_deep(op, MAX_ATTRIBUTES_DEPTH + 1))
+            else {
+                return Ok(());
+            };
+            match ops[index]
+                .get("path")
+                .and_then(Value::as_str)
+                .and_then(first_key)
             {
-                Some(index) => Err(patch_error(index, too_deep_message())),
-                None => Ok(()),
+                Some(field) => Err(Error::invalid(field, too_deep_message())),
+                None => Err(patch_error(index, too_deep_message())),
             }
         }
         Change::Patch(_) => Ok(()),

@@ -237,14 +237,20 @@ fn input_nested_any_depth_is_refused_before_it_is_walked() {
                          {"op": "add", "path": "/attributes/k", "value": null}]);
         let mut ops = ops;
         ops[1]["value"] = nested(depth);
-        match s.users().patch(u.id, &ops, None) {
+        assert_eq!(
+            error_fields(s.users().patch(u.id, &ops, None)),
+            ["attributes"]
+        );
+        let mut pathless = json!([{"op": "add", "value": null}]);
+        pathless[0]["value"] = nested(depth);
+        match s.users().patch(u.id, &pathless, None) {
             Err(rosterdb::Error::InvalidPatch { op_index, message }) => {
-                assert_eq!(op_index, 1);
+                assert_eq!(op_index, 0);
                 assert!(message.contains("32 levels"), "{message}");
             }
             other => panic!("{other:?}"),
         }
-        for v in [doc, role, merge, ops] {
+        for v in [doc, role, merge, ops, pathless] {
             std::mem::forget(v);
         }
     }

@@ -14,12 +14,14 @@
 //! password in its `object` attribute.
 
 use std::fmt::Display;
+use std::path::PathBuf;
 
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyTypeError, PyUnicodeError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt, PyString};
-use rosterdb::{Error, Secret};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyInt, PyString};
+use rosterdb::{EntityKind, Error, Secret};
 
+use crate::convert::NOT_UNICODE;
 use crate::errors::to_py_err;
 
 /// The Python type name of `obj`, for messages (never its value).
@@ -218,4 +220,159 @@ pub(crate) fn new_password(obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
             ),
         )),
     }
+}
+
+/// The `str` argument `name`; `TypeError` naming it for anything else.
+pub(crate) fn str_arg<'a, 'py>(
+    obj: &'a Bound<'py, PyAny>,
+    name: &str,
+) -> PyResult<&'a Bound<'py, PyString>> {
+    obj.cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be a str, not {}", type_name(obj))))
+}
+
+/// The text of a `str`, or the index (in code points) of its first lone
+/// surrogate when it holds one.
+pub(crate) fn unicode(s: &Bound<'_, PyString>) -> Result<String, usize> {
+    s.to_cow()
+        .map(|c| c.into_owned())
+        .map_err(|_| first_surrogate(s).unwrap_or(0))
+}
+
+fn first_surrogate(s: &Bound<'_, PyString>) -> Option<usize> {
+    let encoded = s
+        .call_method1("encode", ("utf-32-le", "surrogatepass"))
+        .ok()?;
+    let bytes = encoded.cast::<PyBytes>().ok()?.as_bytes();
+    bytes.chunks_exact(4).position(|unit| {
+        let code = u32::from_le_bytes([unit[0], unit[1], unit[2], unit[3]]);
+        (0xD800..=0xDFFF).contains(&code)
+    })
+}
+
+/// `QueryError` naming the query parameter `field` whose text holds a
+/// lone surrogate at `position` (`None` for opaque text).
+pub(crate) fn not_unicode_query(py: Python<'_>, field: &str, position: Option<usize>) -> PyErr {
+    to_py_err(
+        py,
+        Error::InvalidQuery {
+            message: format!("{field} {NOT_UNICODE}"),
+            position,
+            field: Some(field.to_owned()),
+        },
+    )
+}
+
+/// A text parameter of a query (`None` allowed): a `str` (else
+/// `TypeError`) of Unicode text (else `QueryError` naming `field`, at the
+/// first lone surrogate when `positioned`).
+fn query_text(obj: &Bound<'_, PyAny>, field: &str, positioned: bool) -> PyResult<Option<String>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    unicode(str_arg(obj, field)?)
+        .map(Some)
+        .map_err(|at| not_unicode_query(obj.py(), field, positioned.then_some(at)))
+}
+
+/// The `where` argument of queries.
+pub(crate) fn where_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    query_text(obj, "where", true)
+}
+
+/// The `search` argument of queries.
+pub(crate) fn search_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    query_text(obj, "search", true)
+}
+
+/// The `cursor` argument of `list` and `explain` (opaque: no position).
+pub(crate) fn cursor_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    query_text(obj, "cursor", false)
+}
+
+/// A key a lookup finds a record of `entity` by (`username`, `email`,
+/// `external id`, `clientId`): a `str` (else `TypeError` naming
+/// `argument`); one holding lone surrogates names no record
+/// (`NotFoundError`).
+pub(crate) fn lookup_key(
+    obj: &Bound<'_, PyAny>,
+    argument: &str,
+    key: &str,
+    entity: EntityKind,
+) -> PyResult<String> {
+    unicode(str_arg(obj, argument)?).map_err(|_| {
+        to_py_err(
+            obj.py(),
+            Error::NotFound {
+                entity,
+                key: format!("{key} that is not Unicode text"),
+            },
+        )
+    })
+}
+
+/// The `tenant` of a lookup: `None`, or a `str` (else `TypeError`); one
+/// holding lone surrogates is a tenant no record has (`NotFoundError`).
+pub(crate) fn lookup_tenant(
+    obj: Option<&Bound<'_, PyAny>>,
+    entity: EntityKind,
+) -> PyResult<Option<String>> {
+    match obj {
+        Some(obj) if !obj.is_none() => lookup_key(obj, "tenant", "tenant", entity).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The tenant of `store.scoped`: a `str` (else `TypeError`) of Unicode
+/// text (else `ValidationError` on `tenant`, as for any tenant the core
+/// refuses).
+pub(crate) fn scope_tenant(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    unicode(str_arg(obj, "tenant")?)
+        .map_err(|_| to_py_err(obj.py(), Error::invalid("tenant", NOT_UNICODE)))
+}
+
+/// A file path: a `str`, `bytes` or `os.PathLike` (else `TypeError`). A
+/// `str` that cannot be encoded as a file name (lone surrogates outside
+/// the `surrogateescape` range) is `StorageError`, like any file name the
+/// system refuses.
+pub(crate) fn path(obj: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    obj.extract::<PathBuf>().map_err(|e| {
+        if e.is_instance_of::<PyUnicodeError>(obj.py()) {
+            to_py_err(
+                obj.py(),
+                Error::storage(
+                    "the path is not a valid file name: it holds lone surrogate code points",
+                ),
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// A `bool` argument (not merely truthy); `TypeError` naming it otherwise.
+fn flag(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
+    obj.cast::<PyBool>()
+        .map(|b| b.is_true())
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be a bool, not {}", type_name(obj))))
+}
+
+/// The `with_total` argument of `list` and `explain`.
+pub(crate) fn with_total(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    flag(obj, "with_total")
+}
+
+/// The `cascade` argument of `roles.delete`.
+pub(crate) fn cascade(obj: &Bound<'_, PyAny>) -> PyResult<bool> {
+    flag(obj, "cascade")
+}
+
+/// The `filters` argument of queries: `None` or a `dict` (else `TypeError`).
+pub(crate) fn filters<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    obj.cast::<PyDict>().map(|d| Some(d.clone())).map_err(|_| {
+        PyTypeError::new_err(format!("filters must be a dict, not {}", type_name(obj)))
+    })
 }

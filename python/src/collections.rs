@@ -4,10 +4,11 @@ use std::sync::{Arc, Mutex};
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyInt};
+use pyo3::types::{PyBool, PyDict, PyInt, PyList};
 use rosterdb::{Context, EntityKind, Error, NewClient, NewRole, NewUser};
 
-use crate::convert::{dict_to_json, doc_to_py};
+use crate::args::{lookup_key, lookup_tenant, type_name};
+use crate::convert::{doc_to_py, document, new_document, patch_ops};
 use crate::errors::{IntoPyResult, to_py_err};
 use crate::query::{Params, PyPage, PyWalk, list_page, page_to_py};
 use crate::store::{Shared, TxState, in_transaction};
@@ -56,30 +57,26 @@ impl Target {
     }
 }
 
-/// Reads a record id: an `int` (not a `bool`). An int no record can have
-/// (negative, or beyond 64 bits) is simply not found.
+/// Reads a record id: an `int` (not a `bool`; else `TypeError`). An int
+/// no record can have (negative, or beyond 64 bits) is simply not found.
 pub(crate) fn record_id(
     py: Python<'_>,
     entity: EntityKind,
     id: &Bound<'_, PyAny>,
 ) -> PyResult<u64> {
     if id.is_instance_of::<PyBool>() || !id.is_instance_of::<PyInt>() {
-        let kind = id
-            .get_type()
-            .name()
-            .map_or_else(|_| "object".into(), |n| n.to_string());
         return Err(PyTypeError::new_err(format!(
-            "id must be an int, not {kind}"
+            "id must be an int, not {}",
+            type_name(id)
         )));
     }
     id.extract::<u64>().map_err(|_| {
-        to_py_err(
-            py,
-            Error::NotFound {
-                entity,
-                key: format!("id {id}"),
-            },
-        )
+        let key = match id.extract::<i128>() {
+            Ok(n) => format!("id {n}"),
+            Err(_) if id.lt(0).unwrap_or(false) => "id below -2**127".to_owned(),
+            Err(_) => "id beyond 2**127".to_owned(),
+        };
+        to_py_err(py, Error::NotFound { entity, key })
     })
 }
 
@@ -137,7 +134,7 @@ impl PyUsers {
 
     /// Creates a user from its document and returns the stored document.
     fn create<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let new = NewUser::from_json(&dict_to_json(doc, "doc")?).or_raise(py)?;
+        let new = new_document(py, doc, NewUser::from_json)?;
         let user = self.target.write(py, |c| c.users().create(new))?;
         doc_to_py(py, &user)
     }
@@ -147,12 +144,14 @@ impl PyUsers {
     fn get_by_username<'py>(
         &self,
         py: Python<'py>,
-        username: &str,
-        tenant: Option<&str>,
+        username: &Bound<'py, PyAny>,
+        tenant: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let user = self
-            .target
-            .read(py, |c| c.users().get_by_username(username, tenant))?;
+        let tenant = lookup_tenant(tenant, EntityKind::User)?;
+        let username = lookup_key(username, "username", "username", EntityKind::User)?;
+        let user = self.target.read(py, |c| {
+            c.users().get_by_username(&username, tenant.as_deref())
+        })?;
         doc_to_py(py, &user)
     }
 
@@ -161,12 +160,14 @@ impl PyUsers {
     fn get_by_email<'py>(
         &self,
         py: Python<'py>,
-        email: &str,
-        tenant: Option<&str>,
+        email: &Bound<'py, PyAny>,
+        tenant: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let tenant = lookup_tenant(tenant, EntityKind::User)?;
+        let email = lookup_key(email, "email", "email", EntityKind::User)?;
         let user = self
             .target
-            .read(py, |c| c.users().get_by_email(email, tenant))?;
+            .read(py, |c| c.users().get_by_email(&email, tenant.as_deref()))?;
         doc_to_py(py, &user)
     }
 
@@ -175,13 +176,17 @@ impl PyUsers {
     fn get_by_external_id<'py>(
         &self,
         py: Python<'py>,
-        r#type: &str,
-        value: &str,
-        tenant: Option<&str>,
+        r#type: &Bound<'py, PyAny>,
+        value: &Bound<'py, PyAny>,
+        tenant: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let user = self
-            .target
-            .read(py, |c| c.users().get_by_external_id(r#type, value, tenant))?;
+        let tenant = lookup_tenant(tenant, EntityKind::User)?;
+        let kind = lookup_key(r#type, "type", "external id", EntityKind::User)?;
+        let value = lookup_key(value, "value", "external id", EntityKind::User)?;
+        let user = self.target.read(py, |c| {
+            c.users()
+                .get_by_external_id(&kind, &value, tenant.as_deref())
+        })?;
         doc_to_py(py, &user)
     }
 
@@ -204,7 +209,7 @@ impl PyRoles {
 
     /// Creates a role from its document and returns the stored document.
     fn create<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let new = NewRole::from_json(&dict_to_json(doc, "doc")?).or_raise(py)?;
+        let new = new_document(py, doc, NewRole::from_json)?;
         let role = self.target.write(py, |c| c.roles().create(new))?;
         doc_to_py(py, &role)
     }
@@ -216,7 +221,7 @@ impl PyRoles {
         &self,
         py: Python<'py>,
         id: &Bound<'py, PyAny>,
-        cascade: bool,
+        #[pyo3(from_py_with = crate::args::cascade)] cascade: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let id = record_id(py, EntityKind::Role, id)?;
         let role = self.target.write(py, |c| c.roles().delete(id, cascade))?;
@@ -240,7 +245,7 @@ impl PyClients {
         py: Python<'py>,
         doc: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let new = NewClient::from_json(&dict_to_json(doc, "doc")?).or_raise(py)?;
+        let new = new_document(py, doc, NewClient::from_json)?;
         let created = self.target.write(py, |c| c.clients().create(new))?;
         let out = PyDict::new(py);
         out.set_item("client", doc_to_py(py, &created.client)?)?;
@@ -252,11 +257,12 @@ impl PyClients {
     fn get_by_client_id<'py>(
         &self,
         py: Python<'py>,
-        client_id: &str,
+        client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let client_id = lookup_key(client_id, "client_id", "clientId", EntityKind::Client)?;
         let client = self
             .target
-            .read(py, |c| c.clients().get_by_client_id(client_id))?;
+            .read(py, |c| c.clients().get_by_client_id(&client_id))?;
         doc_to_py(py, &client)
     }
 
@@ -308,21 +314,21 @@ macro_rules! query_methods {
             fn list(
                 &self,
                 py: Python<'_>,
-                r#where: Option<&str>,
-                search: Option<&str>,
-                filters: Option<&Bound<'_, PyDict>>,
+                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
+                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
+                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
                 #[pyo3(from_py_with = crate::args::paging)] page: Option<String>,
                 #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
                 #[pyo3(from_py_with = crate::args::paging)] offset: Option<String>,
                 #[pyo3(from_py_with = crate::args::paging)] limit: Option<String>,
-                cursor: Option<&str>,
-                with_total: bool,
+                #[pyo3(from_py_with = crate::args::cursor_arg)] cursor: Option<String>,
+                #[pyo3(from_py_with = crate::args::with_total)] with_total: bool,
             ) -> PyResult<PyPage> {
                 let query = listing(
-                    py, r#where, search, filters, sort, fields, page, page_size, offset, limit,
-                    cursor, with_total,
+                    py, r#where.as_deref(), search.as_deref(), filters.as_ref(), sort, fields, page,
+                    page_size, offset, limit, cursor.as_deref(), with_total,
                 )?;
                 let raw = list_page::<$doc>(py, &self.target, query, |c, q| c.$collection().list(q))?;
                 page_to_py(py, raw)
@@ -335,15 +341,15 @@ macro_rules! query_methods {
             fn iter(
                 &self,
                 py: Python<'_>,
-                r#where: Option<&str>,
-                search: Option<&str>,
-                filters: Option<&Bound<'_, PyDict>>,
+                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
+                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
+                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
                 #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
             ) -> PyResult<PyWalk> {
                 let first = Params::default()
-                    .filters(r#where, search, filters)?
+                    .filters(r#where.as_deref(), search.as_deref(), filters.as_ref())?
                     .list_param("sort", sort)?
                     .list_param("fields", fields)?
                     .number("pageSize", page_size.clone())
@@ -366,11 +372,13 @@ macro_rules! query_methods {
             fn count(
                 &self,
                 py: Python<'_>,
-                r#where: Option<&str>,
-                search: Option<&str>,
-                filters: Option<&Bound<'_, PyDict>>,
+                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
+                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
+                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
             ) -> PyResult<u64> {
-                let query = Params::default().filters(r#where, search, filters)?.query(py)?;
+                let query = Params::default()
+                    .filters(r#where.as_deref(), search.as_deref(), filters.as_ref())?
+                    .query(py)?;
                 self.target.read(py, move |c| c.$collection().count(&query))
             }
 
@@ -379,11 +387,13 @@ macro_rules! query_methods {
             fn exists(
                 &self,
                 py: Python<'_>,
-                r#where: Option<&str>,
-                search: Option<&str>,
-                filters: Option<&Bound<'_, PyDict>>,
+                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
+                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
+                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
             ) -> PyResult<bool> {
-                let query = Params::default().filters(r#where, search, filters)?.query(py)?;
+                let query = Params::default()
+                    .filters(r#where.as_deref(), search.as_deref(), filters.as_ref())?
+                    .query(py)?;
                 self.target.read(py, move |c| c.$collection().exists(&query))
             }
 
@@ -394,21 +404,21 @@ macro_rules! query_methods {
             fn explain(
                 &self,
                 py: Python<'_>,
-                r#where: Option<&str>,
-                search: Option<&str>,
-                filters: Option<&Bound<'_, PyDict>>,
+                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
+                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
+                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
                 #[pyo3(from_py_with = crate::args::paging)] page: Option<String>,
                 #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
                 #[pyo3(from_py_with = crate::args::paging)] offset: Option<String>,
                 #[pyo3(from_py_with = crate::args::paging)] limit: Option<String>,
-                cursor: Option<&str>,
-                with_total: bool,
+                #[pyo3(from_py_with = crate::args::cursor_arg)] cursor: Option<String>,
+                #[pyo3(from_py_with = crate::args::with_total)] with_total: bool,
             ) -> PyResult<String> {
                 let query = listing(
-                    py, r#where, search, filters, sort, fields, page, page_size, offset, limit,
-                    cursor, with_total,
+                    py, r#where.as_deref(), search.as_deref(), filters.as_ref(), sort, fields, page,
+                    page_size, offset, limit, cursor.as_deref(), with_total,
                 )?;
                 self.target.read(py, move |c| c.$collection().explain(&query))
             }
@@ -435,10 +445,13 @@ macro_rules! update_methods {
                 #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let id = record_id(py, $entity, id)?;
-                if !ops.is_instance_of::<pyo3::types::PyList>() {
-                    return Err(PyTypeError::new_err("ops must be a list of dicts"));
-                }
-                let ops = crate::convert::to_json(ops)?;
+                let Ok(ops) = ops.cast::<PyList>() else {
+                    return Err(PyTypeError::new_err(format!(
+                        "ops must be a list of dicts, not {}",
+                        type_name(ops)
+                    )));
+                };
+                let ops = patch_ops(py, ops)?;
                 let doc = self
                     .target
                     .write(py, |c| c.$collection().patch(id, &ops, expected_version))?;
@@ -455,7 +468,7 @@ macro_rules! update_methods {
                 #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let id = record_id(py, $entity, id)?;
-                let partial = dict_to_json(partial, "partial")?;
+                let partial = document(py, partial, "partial")?;
                 let doc = self.target.write(py, |c| {
                     c.$collection().merge(id, &partial, expected_version)
                 })?;
@@ -472,7 +485,7 @@ macro_rules! update_methods {
                 #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let id = record_id(py, $entity, id)?;
-                let doc = dict_to_json(doc, "doc")?;
+                let doc = document(py, doc, "doc")?;
                 let updated = self
                     .target
                     .write(py, |c| c.$collection().replace(id, &doc, expected_version))?;

@@ -1,90 +1,401 @@
 //! Python objects ⇄ JSON values, in one place.
 //!
 //! `dict`, `list`/`tuple`, `str`, `int`, `float`, `bool` and `None` map onto
-//! JSON; anything else is a `TypeError`. `bool` is checked before `int`
-//! (Python's `True` is an `int`), and integers keep their full 64 bits.
+//! JSON; `bool` is checked before `int` (Python's `True` is an `int`), and
+//! integers keep their full 64 bits. Only a document's top-level argument
+//! of the wrong type (`doc` not a `dict`, `ops` not a `list`) is a
+//! `TypeError`. A value inside a document that JSON cannot hold (SPEC §9)
+//! is `ValidationError` naming where it is (`attributes.level`,
+//! `roles[0]`): NaN and infinity, an int beyond 64 bits, a `str` holding
+//! lone surrogates, a key that is not a `str`, an object of any other type,
+//! and nesting deeper than [`MAX_LEVELS`]. The conversion stops descending
+//! there, so a value nested 100,000 deep costs 64 frames. No message
+//! quotes the value (it may be a password).
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use std::collections::HashSet;
+
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use rosterdb::{Error, FieldError};
 use serde_json::{Map, Number, Value};
 
-/// How deeply a Python value may nest; the core allows less inside `attributes`.
-const MAX_DEPTH: usize = 64;
+use crate::args::type_name;
+use crate::errors::{IntoPyResult, to_py_err};
 
-/// Converts a Python value to JSON.
-pub(crate) fn to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
-    convert(obj, 0)
+/// How deeply objects and arrays may nest under a document's top-level
+/// field (the field's own object or array is level 1, as for the core's
+/// bound on `attributes`, which is lower).
+const MAX_LEVELS: usize = 64;
+
+/// The message for a `str` holding lone surrogates (never the value).
+pub(crate) const NOT_UNICODE: &str = "must be Unicode text (it holds lone surrogate code points)";
+
+/// One step of the path from a document to a value.
+enum Step {
+    /// A key of an object.
+    Key(String),
+    /// An index of an array.
+    Index(usize),
+    /// A JSON Pointer token that names an array index (or `-`, the end).
+    Token(String),
 }
 
-fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
-    if depth > MAX_DEPTH {
-        return Err(PyValueError::new_err(format!(
-            "value nests more than {MAX_DEPTH} levels deep"
-        )));
+/// Converts one Python value, collecting every part JSON cannot hold as a
+/// problem at its path (and putting `null` there instead).
+#[derive(Default)]
+struct Converter {
+    path: Vec<Step>,
+    problems: Vec<FieldError>,
+    /// The problems found so far, to report each once.
+    seen: HashSet<(String, String)>,
+}
+
+impl Converter {
+    /// The dotted path of the current value: `attributes.tags[2]`; `""`
+    /// for the document itself.
+    fn field(&self) -> String {
+        let mut out = String::new();
+        for (i, step) in self.path.iter().enumerate() {
+            match step {
+                Step::Key(key) if i == 0 => out.push_str(key),
+                Step::Key(key) => {
+                    out.push('.');
+                    out.push_str(key);
+                }
+                Step::Index(index) => {
+                    out.push('[');
+                    out.push_str(&index.to_string());
+                    out.push(']');
+                }
+                Step::Token(token) => {
+                    out.push('[');
+                    out.push_str(token);
+                    out.push(']');
+                }
+            }
+        }
+        out
     }
-    if obj.is_none() {
-        Ok(Value::Null)
-    } else if let Ok(b) = obj.cast::<PyBool>() {
-        Ok(Value::Bool(b.is_true()))
-    } else if obj.is_instance_of::<PyInt>() {
-        if let Ok(i) = obj.extract::<i64>() {
-            Ok(Value::from(i))
-        } else if let Ok(u) = obj.extract::<u64>() {
-            Ok(Value::from(u))
+
+    fn problem(&mut self, field: String, message: impl Into<String>) {
+        let message = message.into();
+        if self.seen.insert((field.clone(), message.clone())) {
+            self.problems.push(FieldError::new(field, message));
+        }
+    }
+
+    /// Converts `obj`, an object or array at nesting `level` when it is one.
+    fn value(&mut self, obj: &Bound<'_, PyAny>, level: usize) -> Value {
+        if obj.is_none() {
+            Value::Null
+        } else if let Ok(b) = obj.cast::<PyBool>() {
+            Value::Bool(b.is_true())
+        } else if obj.is_instance_of::<PyInt>() {
+            if let Ok(i) = obj.extract::<i64>() {
+                Value::from(i)
+            } else if let Ok(u) = obj.extract::<u64>() {
+                Value::from(u)
+            } else {
+                let field = self.field();
+                self.problem(
+                    field,
+                    "must be an integer from -9223372036854775808 to 18446744073709551615",
+                );
+                Value::Null
+            }
+        } else if let Ok(f) = obj.cast::<PyFloat>() {
+            Number::from_f64(f.value()).map_or_else(
+                || {
+                    let field = self.field();
+                    self.problem(
+                        field,
+                        "must be a finite number (NaN and infinity are not JSON numbers)",
+                    );
+                    Value::Null
+                },
+                Value::Number,
+            )
+        } else if let Ok(s) = obj.cast::<PyString>() {
+            match s.to_cow() {
+                Ok(text) => Value::String(text.into_owned()),
+                Err(_) => {
+                    let field = self.field();
+                    self.problem(field, NOT_UNICODE);
+                    Value::Null
+                }
+            }
+        } else if obj.is_instance_of::<PyDict>()
+            || obj.is_instance_of::<PyList>()
+            || obj.is_instance_of::<PyTuple>()
+        {
+            if level > MAX_LEVELS {
+                let top = match self.path.first() {
+                    Some(Step::Key(key)) => key.clone(),
+                    _ => String::new(),
+                };
+                self.problem(
+                    top,
+                    format!("nests objects and arrays more than {MAX_LEVELS} levels deep"),
+                );
+                Value::Null
+            } else if let Ok(dict) = obj.cast::<PyDict>() {
+                self.object(dict, level)
+            } else if let Ok(list) = obj.cast::<PyList>() {
+                self.array(list.iter(), level)
+            } else if let Ok(tuple) = obj.cast::<PyTuple>() {
+                self.array(tuple.iter(), level)
+            } else {
+                Value::Null
+            }
         } else {
-            Err(PyValueError::new_err(
-                "integer out of range: JSON integers here must fit in 64 bits",
-            ))
+            let field = self.field();
+            self.problem(
+                field,
+                format!(
+                    "must be a JSON value (a dict, list, tuple, str, int, float, bool or None), not {}",
+                    type_name(obj)
+                ),
+            );
+            Value::Null
         }
-    } else if let Ok(f) = obj.cast::<PyFloat>() {
-        Number::from_f64(f.value())
-            .map(Value::Number)
-            .ok_or_else(|| PyValueError::new_err("NaN and infinity are not valid JSON numbers"))
-    } else if let Ok(s) = obj.cast::<PyString>() {
-        Ok(Value::String(text(s)?))
-    } else if let Ok(dict) = obj.cast::<PyDict>() {
+    }
+
+    fn array<'py>(
+        &mut self,
+        items: impl Iterator<Item = Bound<'py, PyAny>>,
+        level: usize,
+    ) -> Value {
+        let mut out = Vec::new();
+        for (i, item) in items.enumerate() {
+            self.path.push(Step::Index(i));
+            out.push(self.value(&item, level + 1));
+            self.path.pop();
+        }
+        Value::Array(out)
+    }
+
+    fn object(&mut self, dict: &Bound<'_, PyDict>, level: usize) -> Value {
         let mut map = Map::new();
-        for (k, v) in dict.iter() {
-            let Ok(key) = k.cast::<PyString>() else {
-                return Err(PyTypeError::new_err(format!(
-                    "dict keys must be str, not {}",
-                    type_name(&k)
-                )));
-            };
-            map.insert(text(key)?, convert(&v, depth + 1)?);
+        // A snapshot of the items: conversion runs no Python code, yet a
+        // dict must never change size under an iterator (a panic).
+        for item in dict.items().iter() {
+            if let Ok((k, v)) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
+                && let Some((key, value)) = self.entry(&k, &v, level)
+            {
+                map.insert(key, value);
+            }
         }
-        Ok(Value::Object(map))
-    } else if let Ok(list) = obj.cast::<PyList>() {
-        list.iter().map(|v| convert(&v, depth + 1)).collect()
-    } else if let Ok(tuple) = obj.cast::<PyTuple>() {
-        tuple.iter().map(|v| convert(&v, depth + 1)).collect()
-    } else {
-        Err(PyTypeError::new_err(format!(
-            "{} cannot be converted to JSON",
-            type_name(obj)
-        )))
+        Value::Object(map)
+    }
+
+    /// One key and value of an object at `level`; `None` (a problem) for
+    /// a key that is not text.
+    fn entry(
+        &mut self,
+        k: &Bound<'_, PyAny>,
+        v: &Bound<'_, PyAny>,
+        level: usize,
+    ) -> Option<(String, Value)> {
+        let key = match k.cast::<PyString>() {
+            Err(_) => {
+                let field = self.field();
+                self.problem(field, format!("keys must be str, not {}", type_name(k)));
+                return None;
+            }
+            Ok(key) => match key.to_cow() {
+                Ok(key) => key.into_owned(),
+                Err(_) => {
+                    let field = self.field();
+                    self.problem(
+                        field,
+                        "keys must be Unicode text (one holds lone surrogate code points)",
+                    );
+                    return None;
+                }
+            },
+        };
+        self.path.push(Step::Key(key));
+        let value = self.value(v, level + 1);
+        match self.path.pop() {
+            Some(Step::Key(key)) => Some((key, value)),
+            _ => None,
+        }
     }
 }
 
-/// The text of a `str`. One holding lone surrogates (which JSON text
-/// cannot) is a `ValueError` that, unlike Python's `UnicodeEncodeError`,
-/// does not carry the string: it may be a password.
-fn text(s: &Bound<'_, PyString>) -> PyResult<String> {
-    s.to_cow().map(|c| c.into_owned()).map_err(|_| {
-        PyValueError::new_err("str values must be Unicode text: this one holds lone surrogates")
-    })
+/// The top-level field of a path (`attributes` of `attributes.a[1]`).
+fn top_level(field: &str) -> &str {
+    field.split(['.', '[']).next().unwrap_or_default()
 }
 
-/// Converts a Python dict to a JSON object; anything else is a `TypeError`.
-pub(crate) fn dict_to_json(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
+/// Checks that `obj` is a dict (else `TypeError` naming `what`) and
+/// converts it: the JSON object, and every problem found in it.
+fn convert_dict(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(Value, Vec<FieldError>)> {
     if !obj.is_instance_of::<PyDict>() {
         return Err(PyTypeError::new_err(format!(
             "{what} must be a dict, not {}",
             type_name(obj)
         )));
     }
-    to_json(obj)
+    let mut converter = Converter::default();
+    let value = converter.value(obj, 0);
+    Ok((value, converter.problems))
+}
+
+/// Converts the document argument `what` of a merge or replace: a dict
+/// (else `TypeError`) of values JSON can hold (else `ValidationError`
+/// naming each that it cannot).
+pub(crate) fn document(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Value> {
+    let (value, problems) = convert_dict(obj, what)?;
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(to_py_err(py, Error::Validation { errors: problems }))
+    }
+}
+
+/// Reads the document of a create with the core's `parse`. When it holds
+/// values JSON cannot, the `ValidationError` lists them together with what
+/// the core finds wrong with the rest of the document (its other
+/// top-level fields), as it lists every failing field.
+pub(crate) fn new_document<T>(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    parse: impl FnOnce(&Value) -> rosterdb::Result<T>,
+) -> PyResult<T> {
+    let (value, problems) = convert_dict(obj, "doc")?;
+    if problems.is_empty() {
+        return parse(&value).or_raise(py);
+    }
+    let mut errors: Vec<FieldError> = match parse(&value) {
+        Err(Error::Validation { errors }) => errors
+            .into_iter()
+            .filter(|e| {
+                !problems
+                    .iter()
+                    .any(|p| top_level(&p.field) == top_level(&e.field))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    errors.extend(problems);
+    Err(to_py_err(py, Error::Validation { errors }))
+}
+
+/// The steps of a JSON Pointer (`/attributes/tags/0`), unescaped; `None`
+/// when `pointer` is not one or names the whole document.
+fn pointer_steps(pointer: &str) -> Option<Vec<Step>> {
+    let rest = pointer.strip_prefix('/')?;
+    let steps = rest
+        .split('/')
+        .map(|token| {
+            let token = token.replace("~1", "/").replace("~0", "~");
+            if token == "-" || (!token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())) {
+                Step::Token(token)
+            } else {
+                Step::Key(token)
+            }
+        })
+        .collect::<Vec<_>>();
+    match steps.first() {
+        Some(Step::Key(_)) => Some(steps),
+        _ => None,
+    }
+}
+
+/// Converts the operations of a JSON Patch (`ops`, already known to be a
+/// list). A `value` JSON cannot hold is `ValidationError` naming the
+/// field the operation's `path` points at (`/attributes/level` →
+/// `attributes.level`, plus the place inside the value); anything else in
+/// an operation JSON cannot hold (in `op`, `path`, `from`, a key) makes it
+/// a malformed operation: `PatchError` with its index. Operations that are
+/// not dicts go to the core, which names them. Problems are reported in
+/// the order of the operations.
+pub(crate) fn patch_ops(py: Python<'_>, ops: &Bound<'_, PyList>) -> PyResult<Value> {
+    let mut out = Vec::with_capacity(ops.len());
+    let mut value_problems: Vec<FieldError> = Vec::new();
+    for (index, op) in ops.iter().enumerate() {
+        let Ok(dict) = op.cast::<PyDict>() else {
+            // The core says that an operation must be a JSON object.
+            let mut converter = Converter::default();
+            let value = converter.value(&op, 0);
+            out.push(if converter.problems.is_empty() {
+                value
+            } else {
+                Value::Null
+            });
+            continue;
+        };
+        let mut members = Converter::default();
+        let mut given_value = None;
+        let mut map = Map::new();
+        for item in dict.items().iter() {
+            let Ok((k, v)) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>() else {
+                continue;
+            };
+            if k.cast::<PyString>()
+                .is_ok_and(|k| k.to_cow().is_ok_and(|k| k == "value"))
+            {
+                given_value = Some(v);
+            } else if let Some((key, value)) = members.entry(&k, &v, 0) {
+                map.insert(key, value);
+            }
+        }
+        let mut malformed = members.problems.first().map(|problem| {
+            if problem.field.is_empty() {
+                format!("an operation's {}", problem.message)
+            } else {
+                format!("{} {}", problem.field, problem.message)
+            }
+        });
+        if let Some(given) = given_value {
+            let steps = map
+                .get("path")
+                .and_then(Value::as_str)
+                .and_then(pointer_steps);
+            let named = steps.is_some();
+            let mut converter = Converter::default();
+            let level = steps.as_ref().map_or(1, Vec::len);
+            converter.path = steps.unwrap_or_default();
+            let value = converter.value(&given, level);
+            match converter.problems.first() {
+                // No pointer to name the field by: the operation is malformed.
+                Some(problem) if !named => {
+                    malformed.get_or_insert_with(|| format!("value {}", problem.message));
+                }
+                _ if malformed.is_none() => value_problems.extend(converter.problems),
+                _ => {}
+            }
+            map.insert("value".to_owned(), value);
+        }
+        if let Some(message) = malformed {
+            if !value_problems.is_empty() {
+                break;
+            }
+            return Err(to_py_err(
+                py,
+                Error::InvalidPatch {
+                    op_index: index,
+                    message,
+                },
+            ));
+        }
+        out.push(Value::Object(map));
+    }
+    // Two operations may put values nested too deeply into one field.
+    let mut seen = HashSet::new();
+    value_problems.retain(|p| seen.insert((p.field.clone(), p.message.clone())));
+    if value_problems.is_empty() {
+        Ok(Value::Array(out))
+    } else {
+        Err(to_py_err(
+            py,
+            Error::Validation {
+                errors: value_problems,
+            },
+        ))
+    }
 }
 
 /// Converts a JSON value to Python objects.
@@ -124,13 +435,6 @@ pub(crate) fn doc_to_py<'py>(
     py: Python<'py>,
     doc: &impl serde::Serialize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let value = serde_json::to_value(doc)
-        .map_err(|e| crate::errors::to_py_err(py, rosterdb::Error::storage(e)))?;
+    let value = serde_json::to_value(doc).map_err(|e| to_py_err(py, Error::storage(e)))?;
     to_py(py, &value)
-}
-
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map_or_else(|_| "object".to_owned(), |n| n.to_string())
 }

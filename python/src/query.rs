@@ -6,9 +6,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
 use rosterdb::{Context, Entity, Query};
 
+use crate::args::{not_unicode_query, type_name, unicode};
 use crate::collections::Target;
 use crate::convert::to_py;
-use crate::errors::IntoPyResult;
+use crate::errors::{IntoPyResult, to_py_err};
 
 /// The query keyword arguments, as `(name, value)` pairs of the parameter form.
 #[derive(Default)]
@@ -19,7 +20,10 @@ impl Params {
         self.0.push((name.to_owned(), value.into()));
     }
 
-    /// `where`, `search` and `filters`.
+    /// `where`, `search` and `filters`. A filter's name is a `str` (else
+    /// `TypeError`), its value a `str`, `int` or `bool` (else
+    /// `TypeError`); text holding lone surrogates is `QueryError` naming
+    /// the filter (`filters` for a name).
     pub(crate) fn filters(
         mut self,
         r#where: Option<&str>,
@@ -33,24 +37,34 @@ impl Params {
             self.push("search", s);
         }
         if let Some(filters) = filters {
-            for (name, value) in filters.iter() {
+            // A snapshot: reading an int subclass may run its `__index__`.
+            for item in filters.items().iter() {
+                let (name, value) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
                 let name = name
                     .cast::<PyString>()
-                    .map_err(|_| PyTypeError::new_err("filters keys must be str"))?
-                    .to_cow()?
-                    .into_owned();
-                let value = param_text(&value).map_err(|kind| {
-                    PyTypeError::new_err(format!(
-                        "filters[{name:?}] must be a str, int or bool, not {kind}"
-                    ))
+                    .map_err(|_| PyTypeError::new_err("filters keys must be str"))?;
+                let name = unicode(name).map_err(|_| {
+                    to_py_err(
+                        filters.py(),
+                        rosterdb::Error::InvalidQuery {
+                            message: "filter names must be Unicode text \
+                                      (one holds lone surrogate code points)"
+                                .to_owned(),
+                            position: None,
+                            field: Some("filters".to_owned()),
+                        },
+                    )
                 })?;
+                let value = param_text(&name, &value)?;
                 self.push(&name, value);
             }
         }
         Ok(self)
     }
 
-    /// `sort` and `fields`: a comma string or a list of strings.
+    /// `sort` and `fields`: a comma string or a list of strings (else
+    /// `TypeError`); text holding a lone surrogate is `QueryError` naming
+    /// the parameter, at its position in the comma string.
     pub(crate) fn list_param(
         mut self,
         name: &str,
@@ -59,15 +73,24 @@ impl Params {
         let Some(value) = value else {
             return Ok(self);
         };
+        if value.is_none() {
+            return Ok(self);
+        }
+        let py = value.py();
         if let Ok(text) = value.cast::<PyString>() {
-            self.push(name, text.to_cow()?.into_owned());
+            let text = unicode(text).map_err(|at| not_unicode_query(py, name, Some(at)))?;
+            self.push(name, text);
         } else if let Ok(items) = value.cast::<PyList>() {
             let mut parts = Vec::new();
+            let mut offset = 0;
             for item in items.iter() {
                 let text = item.cast::<PyString>().map_err(|_| {
                     PyTypeError::new_err(format!("{name} must be a str or a list of str"))
                 })?;
-                parts.push(text.to_cow()?.into_owned());
+                let part =
+                    unicode(text).map_err(|at| not_unicode_query(py, name, Some(offset + at)))?;
+                offset += part.chars().count() + 1;
+                parts.push(part);
             }
             self.push(name, parts.join(","));
         } else {
@@ -103,21 +126,37 @@ impl Params {
     }
 }
 
-/// The parameter-form text of a filter value; the type's name when it has none.
-fn param_text(value: &Bound<'_, PyAny>) -> Result<String, String> {
+/// The parameter-form text of the value of filter `name`: `true`/`false`
+/// for a `bool`, the decimal digits of an `int`, a `str` as it is.
+fn param_text(name: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    let py = value.py();
     if let Ok(b) = value.cast::<PyBool>() {
         Ok(if b.is_true() { "true" } else { "false" }.to_owned())
     } else if value.is_instance_of::<PyInt>() {
-        Ok(value.str().map_err(|_| "int".to_owned())?.to_string())
+        if let Ok(n) = value.extract::<i128>() {
+            return Ok(n.to_string());
+        }
+        // `int.__repr__`, not `str()`: an int subclass may redefine the latter.
+        py.get_type::<PyInt>()
+            .call_method1("__repr__", (value,))
+            .and_then(|digits| digits.extract::<String>())
+            .map_err(|_| {
+                to_py_err(
+                    py,
+                    rosterdb::Error::InvalidQuery {
+                        message: format!("{name} is an int with too many digits to write out"),
+                        position: None,
+                        field: Some(name.to_owned()),
+                    },
+                )
+            })
     } else if let Ok(s) = value.cast::<PyString>() {
-        s.to_cow()
-            .map(|c| c.into_owned())
-            .map_err(|_| "str".to_owned())
+        unicode(s).map_err(|_| not_unicode_query(py, name, None))
     } else {
-        Err(value
-            .get_type()
-            .name()
-            .map_or_else(|_| "object".to_owned(), |n| n.to_string()))
+        Err(PyTypeError::new_err(format!(
+            "filters[{name:?}] must be a str, int or bool, not {}",
+            type_name(value)
+        )))
     }
 }
 

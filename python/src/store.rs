@@ -124,7 +124,7 @@ impl PyStore {
         argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
     fn new(
         py: Python<'_>,
-        path: PathBuf,
+        #[pyo3(from_py_with = args::path)] path: PathBuf,
         #[pyo3(from_py_with = args::lockout_threshold)] lockout_threshold: u32,
         #[pyo3(from_py_with = args::lockout_seconds)] lockout_seconds: u64,
         #[pyo3(from_py_with = args::argon2_memory_kib)] argon2_memory_kib: u32,
@@ -196,9 +196,13 @@ impl PyStore {
 
     /// A view of one tenant, with the whole store API: creates set the
     /// tenant; other tenants' records are not found.
-    fn scoped(&self, py: Python<'_>, tenant: &str) -> PyResult<PyStore> {
+    fn scoped(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::scope_tenant)] tenant: String,
+    ) -> PyResult<PyStore> {
         let store = self.shared.store().or_raise(py)?;
-        store.scoped(tenant).or_raise(py)?;
+        store.scoped(&tenant).or_raise(py)?;
         Ok(PyStore {
             shared: Arc::clone(&self.shared),
             scope: Some(Arc::from(tenant)),
@@ -233,14 +237,22 @@ impl PyStore {
     }
 
     /// Writes every role, user and client to `path` as JSON Lines; returns the count.
-    fn export_jsonl(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+    fn export_jsonl(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::path)] path: PathBuf,
+    ) -> PyResult<u64> {
         self.whole_store(py)?;
         let store = self.shared.store().or_raise(py)?;
         py.detach(|| store.export_jsonl(path)).or_raise(py)
     }
 
     /// Loads an export into this empty store, all or nothing; returns the count.
-    fn import_jsonl(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+    fn import_jsonl(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = args::path)] path: PathBuf,
+    ) -> PyResult<u64> {
         self.whole_store(py)?;
         self.shared.check_not_writing().or_raise(py)?;
         let store = self.shared.store().or_raise(py)?;
