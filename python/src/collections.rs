@@ -9,7 +9,7 @@ use rosterdb::{Context, EntityKind, Error, NewClient, NewRole, NewUser};
 
 use crate::convert::{dict_to_json, doc_to_py};
 use crate::errors::{IntoPyResult, to_py_err};
-use crate::query::{Params, PyPage, PyWalk, list_page, page_to_py};
+use crate::query::{Params, PyPage, PyWalk, list_page, page_to_py, paging_number};
 use crate::store::{Shared, TxState, in_transaction};
 
 /// Where a collection's calls go.
@@ -273,10 +273,10 @@ fn listing(
     filters: Option<&Bound<'_, PyDict>>,
     sort: Option<&Bound<'_, PyAny>>,
     fields: Option<&Bound<'_, PyAny>>,
-    page: Option<u64>,
-    page_size: Option<u64>,
-    offset: Option<u64>,
-    limit: Option<u64>,
+    page: Option<&Bound<'_, PyAny>>,
+    page_size: Option<&Bound<'_, PyAny>>,
+    offset: Option<&Bound<'_, PyAny>>,
+    limit: Option<&Bound<'_, PyAny>>,
     cursor: Option<&str>,
     with_total: bool,
 ) -> PyResult<rosterdb::Query> {
@@ -284,10 +284,13 @@ fn listing(
         .filters(r#where, search, filters)?
         .list_param("sort", sort)?
         .list_param("fields", fields)?
-        .number("page", page)
-        .number("pageSize", page_size)
-        .number("offset", offset)
-        .number("limit", limit)
+        .number("page", paging_number("page", page)?.as_deref())
+        .number(
+            "pageSize",
+            paging_number("page_size", page_size)?.as_deref(),
+        )
+        .number("offset", paging_number("offset", offset)?.as_deref())
+        .number("limit", paging_number("limit", limit)?.as_deref())
         .cursor(cursor, with_total)
         .query(py)
 }
@@ -309,10 +312,10 @@ macro_rules! query_methods {
                 filters: Option<&Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                page: Option<u64>,
-                page_size: Option<u64>,
-                offset: Option<u64>,
-                limit: Option<u64>,
+                page: Option<&Bound<'_, PyAny>>,
+                page_size: Option<&Bound<'_, PyAny>>,
+                offset: Option<&Bound<'_, PyAny>>,
+                limit: Option<&Bound<'_, PyAny>>,
                 cursor: Option<&str>,
                 with_total: bool,
             ) -> PyResult<PyPage> {
@@ -336,20 +339,21 @@ macro_rules! query_methods {
                 filters: Option<&Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                page_size: Option<u64>,
+                page_size: Option<&Bound<'_, PyAny>>,
             ) -> PyResult<PyWalk> {
+                let page_size = paging_number("page_size", page_size)?;
                 let first = Params::default()
                     .filters(r#where, search, filters)?
                     .list_param("sort", sort)?
                     .list_param("fields", fields)?
-                    .number("pageSize", page_size)
+                    .number("pageSize", page_size.as_deref())
                     .query(py)?;
                 let target = self.target.clone();
                 Ok(PyWalk::new(Box::new(move |py: Python<'_>, cursor: Option<&str>| {
                     let query = match cursor {
                         None => first.clone(),
                         Some(token) => Params::default()
-                            .number("pageSize", page_size)
+                            .number("pageSize", page_size.as_deref())
                             .cursor(Some(token), false)
                             .query(py)?,
                     };
@@ -395,10 +399,10 @@ macro_rules! query_methods {
                 filters: Option<&Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                page: Option<u64>,
-                page_size: Option<u64>,
-                offset: Option<u64>,
-                limit: Option<u64>,
+                page: Option<&Bound<'_, PyAny>>,
+                page_size: Option<&Bound<'_, PyAny>>,
+                offset: Option<&Bound<'_, PyAny>>,
+                limit: Option<&Bound<'_, PyAny>>,
                 cursor: Option<&str>,
                 with_total: bool,
             ) -> PyResult<String> {

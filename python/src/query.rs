@@ -78,10 +78,10 @@ impl Params {
         Ok(self)
     }
 
-    /// A numeric paging parameter.
-    pub(crate) fn number(mut self, name: &str, value: Option<u64>) -> Self {
+    /// A numeric paging parameter, as its decimal text (see [`paging_number`]).
+    pub(crate) fn number(mut self, name: &str, value: Option<&str>) -> Self {
         if let Some(v) = value {
-            self.push(name, v.to_string());
+            self.push(name, v);
         }
         self
     }
@@ -100,6 +100,33 @@ impl Params {
     pub(crate) fn query(&self, py: Python<'_>) -> PyResult<Query> {
         Query::from_params(&self.0).or_raise(py)
     }
+}
+
+/// A paging keyword (`page`, `page_size`, `offset`, `limit`) as the decimal
+/// text of the parameter `name`: any Python `int`, so that a negative or
+/// huge one reaches the core, which refuses it as `InvalidQuery` with the
+/// range (SPEC §9), not as a bare `OverflowError`. Other types (`bool`
+/// included) are a `TypeError`.
+pub(crate) fn paging_number(
+    name: &str,
+    value: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<String>> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    if value.is_none() {
+        return Ok(None);
+    }
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        let kind = value
+            .get_type()
+            .name()
+            .map_or_else(|_| "object".to_owned(), |n| n.to_string());
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be an int, not {kind}"
+        )));
+    }
+    Ok(Some(value.str()?.to_cow()?.into_owned()))
 }
 
 /// The parameter-form text of a filter value; the type's name when it has none.
