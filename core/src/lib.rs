@@ -39,6 +39,7 @@ mod keys;
 mod lockout;
 mod login;
 mod migrations;
+mod pointer;
 pub mod query;
 pub use query::{Page, Query};
 pub use rules::MAX_ATTRIBUTES_DEPTH;

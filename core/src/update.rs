@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::entity::{self, Entity, fetch_in};
+use crate::pointer::{self, Role};
 use crate::rules::Problems;
 use crate::{Error, Result, Secret, WriteTx};
 
@@ -258,11 +259,8 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
     for key in needs {
         match (fields.get(*key), *key) {
             (None, _) => return Err(patch_error(index, format!("{name} needs {key:?}"))),
-            (Some(Value::String(p)), "path" | "from") if !p.is_empty() && !p.starts_with('/') => {
-                return Err(patch_error(
-                    index,
-                    format!("{key} must be a JSON pointer starting with /"),
-                ));
+            (Some(Value::String(p)), "path" | "from") => {
+                pointer::check_syntax(key, p).map_err(|message| patch_error(index, message))?;
             }
             (Some(v), "path" | "from") if !v.is_string() => {
                 return Err(patch_error(index, format!("{key} must be a string")));
@@ -334,19 +332,37 @@ fn patched(
         .enumerate()
         .map(|(i, op)| check_op(i, op, read_only))
         .collect::<Result<_>>()?;
-    let mut doc = current.clone();
-    // Write-only fields are never in the document; `replace` may still set them.
-    for op in &ops {
-        if let json_patch::PatchOperation::Replace(r) = op
-            && let Some(key) = first_key(r.path.as_str())
-            && WRITE_ONLY.contains(&key.as_str())
-        {
-            doc.entry(key).or_insert(Value::Null);
+    let start = || {
+        let mut doc = current.clone();
+        // Write-only fields are never in the document; `replace` may still set them.
+        for op in &ops {
+            if let json_patch::PatchOperation::Replace(r) = op
+                && let Some(key) = first_key(r.path.as_str())
+                && WRITE_ONLY.contains(&key.as_str())
+            {
+                doc.entry(key).or_insert(Value::Null);
+            }
         }
-    }
-    let mut doc = Value::Object(doc);
+        Value::Object(doc)
+    };
+    let mut doc = start();
     for (index, op) in ops.iter().enumerate() {
-        apply(&mut doc, op).map_err(|message| patch_error(index, message))?;
+        // `test` compares by JSON value (RFC 6902 §4.6: numbers are equal
+        // when their values are; SPEC §13), with the one number comparison
+        // queries use; a path that resolves to nothing is explained below.
+        if let json_patch::PatchOperation::Test(test) = op
+            && let Some(found) = doc.pointer(test.path.as_str())
+        {
+            if crate::json::values_equal(found, &test.value) {
+                continue;
+            }
+            return Err(patch_error(index, format!("test failed at {}", test.path)));
+        }
+        if let Err(e) = json_patch::patch(&mut doc, std::slice::from_ref(op)) {
+            // `doc` may keep part of the failing operation (a move's
+            // removal): judge the failure from the start.
+            return Err(patch_error(index, failure(&start(), &ops, index, &e)));
+        }
     }
     let Value::Object(mut doc) = doc else {
         return Err(Error::storage("a patched document is not an object"));
@@ -360,31 +376,68 @@ fn patched(
     Ok(without_read_only(&doc, read_only))
 }
 
-/// Applies one operation. `test` compares by JSON value (RFC 6902 §4.6:
-/// numbers are equal when their values are; SPEC §13), with the one number
-/// comparison queries use; the others are `json_patch`'s.
-fn apply(doc: &mut Value, op: &json_patch::PatchOperation) -> std::result::Result<(), String> {
-    if let json_patch::PatchOperation::Test(test) = op {
-        return match doc.pointer(test.path.as_str()) {
-            Some(found) if crate::json::values_equal(found, &test.value) => Ok(()),
-            _ => Err(format!("test failed at {}", test.path)),
-        };
-    }
-    json_patch::patch(doc, std::slice::from_ref(op)).map_err(|e| match e.kind {
-        json_patch::PatchErrorKind::InvalidFromPointer => {
-            format!("\"from\" {} does not exist", op_from(op))
-        }
-        json_patch::PatchErrorKind::CannotMoveInsideItself => {
-            "cannot move a value inside itself".into()
-        }
+/// What is wrong with operation `index`, which failed (`e`) on the document
+/// that the operations before it made of `start`.
+fn failure(
+    start: &Value,
+    ops: &[json_patch::PatchOperation],
+    index: usize,
+    e: &json_patch::PatchError,
+) -> String {
+    use json_patch::{PatchErrorKind as Kind, PatchOperation as Op};
+    let generic = || match e.kind {
+        Kind::TestFailed => format!("test failed at {}", e.path),
+        Kind::InvalidFromPointer => format!("\"from\" {} does not exist", ops_from(ops, index)),
+        Kind::CannotMoveInsideItself => "cannot move a value inside itself".into(),
         _ => format!("path {} does not exist or is not valid here", e.path),
+    };
+    // The operations before it succeeded; tests change nothing.
+    let earlier: Vec<Op> = ops[..index.min(ops.len())]
+        .iter()
+        .filter(|op| !matches!(op, Op::Test(_)))
+        .cloned()
+        .collect();
+    let mut before = start.clone();
+    if json_patch::patch(&mut before, &earlier).is_err() {
+        return generic();
+    }
+    let path = |pointer: &str, role| pointer::explain(&before, pointer, role);
+    let from = |pointer: &str| {
+        pointer::explain(&before, pointer, Role::Existing).map(|why| format!("from: {why}"))
+    };
+    let explained = match (ops.get(index), &e.kind) {
+        (Some(Op::Move(m)), Kind::InvalidFromPointer) => from(m.from.as_str()),
+        (Some(Op::Copy(c)), Kind::InvalidFromPointer) => from(c.from.as_str()),
+        (Some(Op::Add(a)), Kind::InvalidPointer) => path(a.path.as_str(), Role::Insert),
+        (Some(Op::Copy(c)), Kind::InvalidPointer) => path(c.path.as_str(), Role::Insert),
+        (Some(Op::Remove(r)), Kind::InvalidPointer) => path(r.path.as_str(), Role::Existing),
+        (Some(Op::Replace(r)), Kind::InvalidPointer) => path(r.path.as_str(), Role::Existing),
+        (Some(Op::Test(t)), Kind::InvalidPointer) => path(t.path.as_str(), Role::Existing),
+        (Some(Op::Move(m)), Kind::InvalidPointer) => {
+            // The target is read after the value left `from`.
+            let mut taken = before.clone();
+            let remove = Op::Remove(json_patch::RemoveOperation {
+                path: m.from.clone(),
+            });
+            json_patch::patch(&mut taken, &[remove])
+                .ok()
+                .and_then(|()| pointer::explain(&taken, m.path.as_str(), Role::Insert))
+        }
+        _ => None,
+    };
+    explained.map_or_else(generic, |why| {
+        if why.starts_with("from: ") {
+            why
+        } else {
+            format!("path: {why}")
+        }
     })
 }
 
-fn op_from(op: &json_patch::PatchOperation) -> String {
-    match op {
-        json_patch::PatchOperation::Move(m) => m.from.to_string(),
-        json_patch::PatchOperation::Copy(c) => c.from.to_string(),
+fn ops_from(ops: &[json_patch::PatchOperation], index: usize) -> String {
+    match ops.get(index) {
+        Some(json_patch::PatchOperation::Move(m)) => m.from.to_string(),
+        Some(json_patch::PatchOperation::Copy(c)) => c.from.to_string(),
         _ => String::new(),
     }
 }

@@ -183,3 +183,226 @@ fn conflicts_name_the_field_not_the_value() {
     let err = s.users().create(user("ann")).unwrap_err();
     assert_eq!(err.to_string(), "user username is already taken");
 }
+
+/// Number literals in queries (SPEC §9, §13): one that is out of range says
+/// so, which way, and gives the range, distinct from one that is no number;
+/// paging values out of range are `InvalidQuery` too.
+#[test]
+fn numbers_out_of_range_say_so_with_the_range() {
+    let s = store();
+    for name in ["ann", "bob", "cid"] {
+        s.users()
+            .create(NewUser {
+                attributes: json!({"n": 1}).as_object().cloned().unwrap(),
+                ..user(name)
+            })
+            .unwrap();
+    }
+    // (field, position, message) of the error listing `query` gives.
+    let refused =
+        |query: rosterdb::Result<rosterdb::Query>| -> (Option<String>, Option<usize>, String) {
+            let err = query
+                .and_then(|q| s.users().list(&q).map(|_| ()))
+                .expect_err("an InvalidQuery");
+            match err {
+                Error::InvalidQuery {
+                    message,
+                    position,
+                    field,
+                } => (field, position, message),
+                other => panic!("expected InvalidQuery, got {other:?}"),
+            }
+        };
+    let params = |pairs: &[(&str, &str)]| rosterdb::Query::from_params(pairs);
+    let parse = rosterdb::Query::parse;
+    const U64: &str = "from 0 to 18446744073709551615";
+    // The issue's example: a whole number, only too large.
+    let (field, _, message) = refused(params(&[("id", "18446744073709551616")]));
+    assert_eq!(field.as_deref(), Some("id"));
+    assert_eq!(
+        message,
+        format!("18446744073709551616 is out of range (too large): id takes whole numbers {U64}")
+    );
+    let cases: &[(rosterdb::Result<rosterdb::Query>, &str, Option<usize>, &str)] = &[
+        (
+            params(&[("id", "-1")]),
+            "id",
+            Some(0),
+            "-1 is out of range (too small)",
+        ),
+        (params(&[("id", "abc")]), "id", Some(0), "not a number"),
+        (
+            params(&[("id", "1.5")]),
+            "id",
+            Some(0),
+            "1.5 is not a whole number",
+        ),
+        (
+            params(&[("version", "99999999999999999999")]),
+            "version",
+            Some(0),
+            "too large",
+        ),
+        (
+            params(&[("roles", "in:1,18446744073709551616")]),
+            "roles",
+            Some(0),
+            "too large",
+        ),
+        (
+            params(&[("id", "gt:1e20")]),
+            "id",
+            Some(0),
+            "1e20 is out of range (too large)",
+        ),
+        (
+            parse("id = -1"),
+            "id",
+            Some(5),
+            "-1 is out of range (too small)",
+        ),
+        (
+            parse("version < 1e20"),
+            "version",
+            Some(10),
+            "out of range (too large)",
+        ),
+        (
+            parse("id = 2.5"),
+            "id",
+            Some(5),
+            "2.5 is not a whole number",
+        ),
+        // Beyond every whole number a query can hold: the lexer says so.
+        (
+            params(&[("where", "id = 18446744073709551616")]),
+            "where",
+            Some(5),
+            "the number 18446744073709551616 is out of range (too large): whole numbers must \
+             be from -9223372036854775808 to 18446744073709551615",
+        ),
+        (
+            params(&[("where", "attributes.n > -9223372036854775809")]),
+            "where",
+            Some(15),
+            "out of range (too small)",
+        ),
+        (
+            params(&[("where", "attributes.n < 1e999")]),
+            "where",
+            Some(15),
+            "must be finite",
+        ),
+        // Parameter text for attributes: the same rules as the expression form.
+        (
+            params(&[("attributes.n", "18446744073709551616")]),
+            "attributes.n",
+            Some(0),
+            "out of range (too large)",
+        ),
+        (
+            params(&[("attributes.n", "gt:-1e400")]),
+            "attributes.n",
+            Some(0),
+            "must be finite",
+        ),
+        // Paging.
+        (
+            params(&[("page", "0")]),
+            "page",
+            None,
+            "page is out of range (too small)",
+        ),
+        (
+            params(&[("page", "18446744073709551616")]),
+            "page",
+            None,
+            "out of range (too large)",
+        ),
+        (
+            params(&[("pageSize", "1001")]),
+            "pageSize",
+            None,
+            "from 1 to 1000",
+        ),
+        (
+            params(&[("limit", "0")]),
+            "limit",
+            None,
+            "out of range (too small)",
+        ),
+        (
+            params(&[("offset", "-1")]),
+            "offset",
+            None,
+            "out of range (too small)",
+        ),
+        (
+            params(&[("offset", "1e3")]),
+            "offset",
+            None,
+            "offset is not a whole number",
+        ),
+        (
+            Ok(rosterdb::Query::all().page(0, 10)),
+            "page",
+            None,
+            "too small",
+        ),
+        (
+            Ok(rosterdb::Query::all().page(1, 1001)),
+            "pageSize",
+            None,
+            "too large",
+        ),
+        (
+            Ok(rosterdb::Query::all().offset(0, 0)),
+            "limit",
+            None,
+            "too small",
+        ),
+        (
+            Ok(rosterdb::Query::all().page(u64::MAX, 100)),
+            "page",
+            None,
+            "page is out of range (too large): it must be a whole number from 1 to \
+             184467440737095517",
+        ),
+    ];
+    for (query, field, position, message) in cases {
+        let (got_field, got_position, got) = refused(query.clone());
+        assert_eq!(got_field.as_deref(), Some(*field), "{query:?}: {got}");
+        assert_eq!(got_position, *position, "{query:?}: {got}");
+        assert!(
+            got.contains(message),
+            "{query:?}: {got:?} lacks {message:?}"
+        );
+        assert!(
+            !got.contains("not a number") || message.contains("not a number"),
+            "{got}"
+        );
+    }
+    // In range: whole numbers written as decimals, floats for attributes,
+    // the last page that fits.
+    let ids = |q: rosterdb::Query| -> Vec<u64> {
+        s.users()
+            .list(&q)
+            .unwrap()
+            .items
+            .iter()
+            .map(|u| u.id)
+            .collect()
+    };
+    assert_eq!(ids(params(&[("id", "2.0")]).unwrap()), [2]);
+    assert_eq!(ids(parse("id < 3e0").unwrap()), [1, 2]);
+    assert_eq!(ids(params(&[("attributes.n", "1e0")]).unwrap()), [1, 2, 3]);
+    assert_eq!(
+        ids(params(&[("attributes.n", "lt:1e20")]).unwrap()),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        ids(params(&[("id", "18446744073709551615")]).unwrap()),
+        Vec::<u64>::new()
+    );
+    assert!(ids(rosterdb::Query::all().page(184_467_440_737_095_517, 100)).is_empty());
+}

@@ -78,6 +78,8 @@ enum Ent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ty {
     Str,
+    /// `tenant`: an identifier, compared exactly (SPEC §2.5).
+    Ident,
     Int,
     Bool,
     Ts,
@@ -96,7 +98,7 @@ const USER_FIELDS: &[(&str, Ty)] = &[
     ("nickname", Ty::Str),
     ("telephoneNumber", Ty::Str),
     ("mobileNumber", Ty::Str),
-    ("tenant", Ty::Str),
+    ("tenant", Ty::Ident),
     ("enabled", Ty::Bool),
     ("roles", Ty::IntArr),
     ("externalIds.type", Ty::StrArr),
@@ -123,7 +125,7 @@ const ROLE_FIELDS: &[(&str, Ty)] = &[
     ("name", Ty::Str),
     ("description", Ty::Str),
     ("permissions", Ty::StrArr),
-    ("tenant", Ty::Str),
+    ("tenant", Ty::Ident),
     ("createdAt", Ty::Ts),
     ("updatedAt", Ty::Ts),
     ("version", Ty::Int),
@@ -134,7 +136,7 @@ const CLIENT_FIELDS: &[(&str, Ty)] = &[
     ("clientId", Ty::Str),
     ("name", Ty::Str),
     ("description", Ty::Str),
-    ("tenant", Ty::Str),
+    ("tenant", Ty::Ident),
     ("enabled", Ty::Bool),
     ("roles", Ty::IntArr),
     ("ipAllowlist", Ty::StrArr),
@@ -424,6 +426,7 @@ fn value_cmp(v: &Value, ty: Ty, lit: &Lit) -> Option<Ordering> {
         (Value::String(s), Lit::Str(l)) if ty == Ty::Ts => {
             Some(parse_ts(s).expect("stored timestamp").cmp(&parse_ts(l)?))
         }
+        (Value::String(s), Lit::Str(l)) if ty == Ty::Ident => Some(s.cmp(l)),
         (Value::String(s), Lit::Str(l)) => Some(fold(s).cmp(&fold(l))),
         (Value::Number(a), Lit::Num(b)) => num_cmp(a, b),
         (Value::Bool(a), Lit::Bool(b)) => Some(a.cmp(b)),
@@ -432,8 +435,11 @@ fn value_cmp(v: &Value, ty: Ty, lit: &Lit) -> Option<Ordering> {
 }
 
 fn holds(v: &Value, ty: Ty, op: Op, lit: &Lit) -> bool {
+    // Identifiers match case-sensitively: no folding on either side.
+    let exact = ty == Ty::Ident;
+    let f = |t: &str| if exact { t.to_owned() } else { fold(t) };
     let text = || match (v, lit) {
-        (Value::String(s), Lit::Str(l)) if ty != Ty::Ts => Some((fold(s), l.clone())),
+        (Value::String(s), Lit::Str(l)) if ty != Ty::Ts => Some((f(s), l.clone())),
         _ => None,
     };
     let ord = || value_cmp(v, ty, lit);
@@ -444,10 +450,10 @@ fn holds(v: &Value, ty: Ty, op: Op, lit: &Lit) -> bool {
         Op::Le => matches!(ord(), Some(Ordering::Less | Ordering::Equal)),
         Op::Gt => ord() == Some(Ordering::Greater),
         Op::Ge => matches!(ord(), Some(Ordering::Greater | Ordering::Equal)),
-        Op::Like => text().is_some_and(|(s, p)| like(&s, &p)),
-        Op::Co => text().is_some_and(|(s, p)| s.contains(&fold(&p))),
-        Op::Sw => text().is_some_and(|(s, p)| s.starts_with(&fold(&p))),
-        Op::Ew => text().is_some_and(|(s, p)| s.ends_with(&fold(&p))),
+        Op::Like => text().is_some_and(|(s, p)| like(&s, &p, !exact)),
+        Op::Co => text().is_some_and(|(s, p)| s.contains(&f(&p))),
+        Op::Sw => text().is_some_and(|(s, p)| s.starts_with(&f(&p))),
+        Op::Ew => text().is_some_and(|(s, p)| s.ends_with(&f(&p))),
     }
 }
 
@@ -458,17 +464,19 @@ enum Tok {
     Any,
 }
 
-/// SQL-style `like` of a pattern as written on already case-folded text.
+/// SQL-style `like` of a pattern as written on already case-folded text
+/// (when `folded`; else on exact text with the pattern as written).
 ///
 /// The pattern's escapes are read first; each run of literal characters is
 /// then case-folded as a whole (so that context-dependent folding, like a
 /// final Greek sigma, sees the text the pattern stands for, not its `\`).
-fn like(text: &str, pattern: &str) -> bool {
+fn like(text: &str, pattern: &str, folded: bool) -> bool {
     let mut toks = Vec::new();
     let mut run = String::new();
     let mut chars = pattern.chars();
     let flush = |run: &mut String, toks: &mut Vec<Tok>| {
-        toks.extend(fold(run).chars().map(Tok::Ch));
+        let run_text = if folded { fold(run) } else { run.clone() };
+        toks.extend(run_text.chars().map(Tok::Ch));
         run.clear();
     };
     while let Some(c) = chars.next() {
@@ -579,6 +587,8 @@ enum SortVal {
     Num(Number),
     Ts(i128),
     Str(String),
+    /// An identifier: ordered exactly, by code points.
+    Ident(String),
 }
 
 impl SortVal {
@@ -587,7 +597,7 @@ impl SortVal {
             SortVal::Null => 0,
             SortVal::Bool(_) => 1,
             SortVal::Num(_) | SortVal::Ts(_) => 2,
-            SortVal::Str(_) => 3,
+            SortVal::Str(_) | SortVal::Ident(_) => 3,
         }
     }
     fn cmp(&self, other: &SortVal) -> Ordering {
@@ -596,6 +606,7 @@ impl SortVal {
             (SortVal::Num(a), SortVal::Num(b)) => num_cmp(a, b).unwrap_or(Ordering::Equal),
             (SortVal::Ts(a), SortVal::Ts(b)) => a.cmp(b),
             (SortVal::Str(a), SortVal::Str(b)) => fold(a).cmp(&fold(b)).then_with(|| a.cmp(b)),
+            (SortVal::Ident(a), SortVal::Ident(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -608,6 +619,7 @@ fn sort_val(ent: Ent, doc: &Value, path: &str) -> SortVal {
         Got::One(Value::String(s)) if ty == Ty::Ts => {
             SortVal::Ts(parse_ts(s).expect("stored timestamp"))
         }
+        Got::One(Value::String(s)) if ty == Ty::Ident => SortVal::Ident(s.clone()),
         Got::One(Value::String(s)) => SortVal::Str(s.clone()),
         Got::One(Value::Number(n)) => SortVal::Num(n.clone()),
         Got::One(Value::Bool(b)) => SortVal::Bool(*b),
@@ -787,7 +799,8 @@ fn format_ts(nanos: i128, form: u8) -> String {
 // ---------------------------------------------------------------------------
 // Populations.
 
-const TENANTS: &[Option<&str>] = &[None, Some("t1"), Some("t2")];
+/// `T1` and `t1` are different tenants (SPEC §2.5): exact comparisons show.
+const TENANTS: &[Option<&str>] = &[None, Some("t1"), Some("t2"), Some("T1")];
 const USERNAMES: &[&str] = &[
     "ann", "Ann", "zoë", "ZOË", "élodie", "ÉLODIE", "bob", "b.o-b", "ann_1", "straße", "ΟΔΟΣ",
     "user1", "user10", "a@b",
@@ -1818,8 +1831,10 @@ const NUM_POOL: &[&str] = &[
 fn fixed_lit(ty: Ty, op: Op, i: &Index) -> Lit {
     let text_op = matches!(op, Op::Like | Op::Co | Op::Sw | Op::Ew);
     match ty {
-        Ty::Str | Ty::StrArr if op == Op::Like => Lit::Str((*pick(LIKE_POOL, i)).into()),
-        Ty::Str | Ty::StrArr => Lit::Str((*pick(STR_POOL, i)).into()),
+        Ty::Str | Ty::StrArr | Ty::Ident if op == Op::Like => {
+            Lit::Str((*pick(LIKE_POOL, i)).into())
+        }
+        Ty::Str | Ty::StrArr | Ty::Ident => Lit::Str((*pick(STR_POOL, i)).into()),
         Ty::Int | Ty::IntArr => Lit::Num(Number::from(i.index(12) as u64)),
         Ty::Bool => Lit::Bool(i.index(2) == 1),
         Ty::Ts => Lit::Str(
@@ -2024,7 +2039,7 @@ fn resolve_expr(model: &Model, ent: Ent, g: &GExpr) -> Ex {
                 GKind::Cmp(op, lit) => {
                     // Keep operators to what the field's type allows.
                     let op = match ty {
-                        Ty::Str | Ty::StrArr | Ty::Json => *op,
+                        Ty::Str | Ty::StrArr | Ty::Ident | Ty::Json => *op,
                         _ => ORDER_OPS[ALL_OPS.iter().position(|o| o == op).unwrap_or(0) % 6],
                     };
                     Ex::Cmp {
@@ -2609,10 +2624,13 @@ fn check_query_walking(w: &World, q: &Q, max_steps: usize) -> Result<(), TestCas
                 break;
             }
             step += 1;
-            let variant = (q.style >> (24 + 2 * (step % 16))) % 4;
+            let variant = (q.style >> (24 + 2 * (step % 16))) % 5;
             let (query, new_size) = match variant {
                 0 => (Query::all().cursor(&token), None),
                 1 => (original.clone().cursor(&token), None),
+                // The whole query again, written differently (SPEC §13: a
+                // part sent again must mean the same, not read the same).
+                4 => (resent(q, front, &token)?, None),
                 2 => {
                     let s = SIZES[(step as usize + q.style as usize) % 6];
                     let q = Query::from_params(&[
@@ -2642,6 +2660,66 @@ fn check_query_walking(w: &World, q: &Q, max_steps: usize) -> Result<(), TestCas
         }
     }
     Ok(())
+}
+
+/// The query `q` sent again with a cursor through the same front end,
+/// written in another style: other keyword and field-name case, operator
+/// spellings, quotes, `filter[x]` or `x`, `:asc` or not, fields and search
+/// terms in another order. Its paging is left out (the cursor's applies).
+fn resent(q: &Q, front: &str, token: &str) -> Result<Query, TestCaseError> {
+    fn restyle(ex: &Ex) -> Ex {
+        let next = |s: &u8| s.wrapping_mul(7).wrapping_add(1);
+        match ex {
+            Ex::And(parts, s) => Ex::And(parts.iter().map(restyle).collect(), next(s)),
+            Ex::Or(parts, s) => Ex::Or(parts.iter().map(restyle).collect(), next(s)),
+            Ex::Not(inner, s) => Ex::Not(Box::new(restyle(inner)), next(s)),
+            Ex::Cmp {
+                path,
+                op,
+                lit,
+                style,
+            } => Ex::Cmp {
+                path,
+                op: *op,
+                lit: lit.clone(),
+                style: next(style),
+            },
+            Ex::In { path, lits, style } => Ex::In {
+                path,
+                lits: lits.clone(),
+                style: next(style),
+            },
+            Ex::Pr(path, s) => Ex::Pr(path, next(s)),
+            Ex::IsNull(path, s) => Ex::IsNull(path, next(s)),
+        }
+    }
+    let again = Q {
+        filter: q.filter.as_ref().map(restyle),
+        search: q.search.as_ref().map(|s| {
+            let mut terms: Vec<&str> = s.split_whitespace().collect();
+            terms.reverse();
+            format!(" {} ", terms.join("\t"))
+        }),
+        sort: q
+            .sort
+            .iter()
+            .map(|k| SortKey {
+                style: k.style.wrapping_add(1),
+                ..k.clone()
+            })
+            .collect(),
+        fields: q.fields.as_ref().map(|f| f.iter().rev().copied().collect()),
+        paging: Paging::Default,
+        ..q.clone()
+    };
+    let fail = |e: String| TestCaseError::fail(format!("re-sending the query: {e}"));
+    if front == "params" {
+        let mut pairs = to_params(&again);
+        pairs.push(("cursor".into(), token.to_owned()));
+        Query::from_params(&pairs).map_err(|e| fail(format!("{e:?}")))
+    } else {
+        Ok(to_builder(&again).map_err(fail)?.cursor(token))
+    }
 }
 
 /// `cases` cases, or `PROPTEST_CASES` when set (for longer soak runs).
@@ -2850,7 +2928,8 @@ proptest! {
 
 /// The cursor rules of SPEC §3.4 and §13: a cursor continues its own query
 /// in its own collection; the same query may be given again, a different one
-/// is refused; a damaged token is refused; none of it panics.
+/// is refused naming the part that differs; a damaged token is refused;
+/// none of it panics.
 #[test]
 fn cursors_continue_only_their_own_query() {
     let w = World::new();
@@ -2868,9 +2947,9 @@ fn cursors_continue_only_their_own_query() {
     let query = || Query::parse("enabled = true").map(|q| q.sort("lastName:desc").page(1, 3));
     let first = w.store.users().list(&query().unwrap()).unwrap();
     let token = first.next_cursor.expect("more than one page");
-    let invalid = |r: rosterdb::Result<Page<rosterdb::User>>, what: &str| match r {
-        Err(rosterdb::Error::InvalidQuery { .. }) => {}
-        other => panic!("{what}: expected InvalidQuery, got {other:?}"),
+    let invalid = |r: rosterdb::Result<Page<rosterdb::User>>, part: &str| match r {
+        Err(rosterdb::Error::InvalidQuery { field: Some(f), .. }) if f == part => {}
+        other => panic!("a changed {part}: expected InvalidQuery naming it, got {other:?}"),
     };
 
     // The same query again, with the cursor: the next page.
@@ -2887,25 +2966,25 @@ fn cursors_continue_only_their_own_query() {
         w.store
             .users()
             .list(&Query::parse("enabled = false").unwrap().cursor(&token)),
-        "changed filter",
+        "where",
     );
     invalid(
         w.store
             .users()
             .list(&Query::all().sort("lastName").cursor(&token)),
-        "changed sort",
+        "sort",
     );
     invalid(
         w.store
             .users()
             .list(&Query::all().fields("id").cursor(&token)),
-        "changed fields",
+        "fields",
     );
     invalid(
         w.store
             .users()
             .list(&Query::all().search("ann").cursor(&token)),
-        "changed search",
+        "search",
     );
     // Another collection: refused.
     let role_page = w.store.roles().list(&Query::all().cursor(&token));

@@ -347,7 +347,8 @@ fn cursors_continue_only_their_own_query() {
         .page(1, 3);
     let page = s.users().list(&q).unwrap();
     let cursor = page.next_cursor.clone().unwrap();
-    // Another collection, another query, an edited token: refused.
+    // Another collection, another query, an edited token: refused, naming
+    // the cursor or the part of the query that differs.
     assert_eq!(
         cursor_error(s.roles().list(&Query::all().cursor(&cursor))),
         "cursor"
@@ -357,12 +358,12 @@ fn cursors_continue_only_their_own_query() {
         "cursor"
     );
     let other = Query::parse("enabled = false").unwrap().cursor(&cursor);
-    assert_eq!(cursor_error(s.users().list(&other)), "cursor");
+    assert_eq!(cursor_error(s.users().list(&other)), "where");
     let resorted = Query::parse("enabled = true")
         .unwrap()
         .sort("email")
         .cursor(&cursor);
-    assert_eq!(cursor_error(s.users().list(&resorted)), "cursor");
+    assert_eq!(cursor_error(s.users().list(&resorted)), "sort");
     let mut edited: Vec<char> = cursor.chars().collect();
     let last = edited.len() - 5;
     edited[last] = if edited[last] == 'x' { 'y' } else { 'x' };

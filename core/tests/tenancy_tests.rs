@@ -271,3 +271,226 @@ fn transactions_in_a_view() {
     })
     .unwrap();
 }
+
+/// Tenants are identifiers (SPEC §2.5): every query compares them exactly,
+/// case-sensitively, as scoping does. `ACME`, `Acme` and `acme` are three
+/// tenants.
+#[test]
+fn queries_compare_tenants_exactly() {
+    let s = store();
+    // The example: one alice in `acme`, one in `ACME`.
+    for tenant in ["acme", "ACME"] {
+        s.scoped(tenant)
+            .unwrap()
+            .users()
+            .create(user("alice"))
+            .unwrap();
+    }
+    let count = |q: Query| s.users().count(&q).unwrap();
+    let params = |pairs: &[(&str, &str)]| Query::from_params(pairs).unwrap();
+    assert_eq!(
+        s.scoped("acme")
+            .unwrap()
+            .users()
+            .count(&Query::all())
+            .unwrap(),
+        1
+    );
+    assert_eq!(count(params(&[("tenant", "acme")])), 1);
+    assert_eq!(count(params(&[("tenant", "ACME")])), 1);
+    // More tenants: 3 Acme, 4 beta, 5 none, 6 acme:eu.
+    for (name, tenant) in [
+        ("bob", Some("Acme")),
+        ("carol", Some("beta")),
+        ("dave", None),
+        ("erin", Some("acme:eu")),
+    ] {
+        let new = match tenant {
+            Some(t) => common::tenant_user(name, t),
+            None => user(name),
+        };
+        s.users().create(new).unwrap();
+    }
+    let ids = |q: Query| -> Vec<u64> {
+        s.users()
+            .list(&q)
+            .unwrap()
+            .items
+            .iter()
+            .map(|u| u.id)
+            .collect()
+    };
+    let cases: &[(&str, &[u64])] = &[
+        ("tenant = 'acme'", &[1]),
+        ("tenant = 'ACME'", &[2]),
+        ("tenant eq 'AcMe'", &[]),
+        ("tenant != 'acme'", &[2, 3, 4, 6]),
+        ("tenant in ('acme', 'BETA')", &[1]),
+        ("tenant in ('acme', 'ACME', null)", &[1, 2, 5]),
+        ("tenant like 'acme%'", &[1, 6]),
+        ("tenant like 'A%'", &[2, 3]),
+        ("tenant like '_CME'", &[2]),
+        ("tenant like 'cme'", &[1, 3, 6]),
+        ("tenant like 'CM'", &[2]),
+        ("tenant co 'CM'", &[2]),
+        ("tenant sw 'Ac'", &[3]),
+        ("tenant ew 'me'", &[1, 3]),
+        ("tenant ew 'ME'", &[2]),
+        // Ordering is by characters: upper case before lower case.
+        ("tenant < 'a'", &[2, 3]),
+        ("tenant >= 'acme'", &[1, 4, 6]),
+        ("tenant > 'ACME'", &[1, 3, 4, 6]),
+        ("tenant <= 'B'", &[2, 3]),
+        ("not (tenant = 'acme')", &[2, 3, 4, 5, 6]),
+    ];
+    for (expr, want) in cases {
+        let q = Query::parse(expr).unwrap();
+        assert_eq!(ids(q.clone()), *want, "{expr}");
+        assert_eq!(count(q.clone()), want.len() as u64, "count {expr}");
+        assert_eq!(
+            s.users().exists(&q).unwrap(),
+            !want.is_empty(),
+            "exists {expr}"
+        );
+    }
+    // The parameter form: plain, filter[tenant], operator prefixes.
+    let param_cases: &[(&str, &str, &[u64])] = &[
+        ("tenant", "acme", &[1]),
+        ("filter[tenant]", "ACME", &[2]),
+        ("TENANT", "eq:Acme", &[3]),
+        ("tenant", "ne:acme", &[2, 3, 4, 6]),
+        ("tenant", "in:acme,ACME", &[1, 2]),
+        ("tenant", "in:ACME,Acme,aCME", &[2, 3]),
+        ("tenant", "like:a%", &[1, 6]),
+        ("tenant", "lt:a", &[2, 3]),
+        ("tenant", "ge:b", &[4]),
+    ];
+    for (name, value, want) in param_cases {
+        assert_eq!(ids(params(&[(name, value)])), *want, "{name}={value}");
+    }
+    // Sorting by tenant: by characters, absent first ascending, last descending.
+    assert_eq!(ids(Query::all().sort("tenant")), [5, 2, 3, 1, 6, 4]);
+    assert_eq!(ids(Query::all().sort("tenant:desc")), [4, 6, 1, 3, 2, 5]);
+    // Page by page with cursors too.
+    let mut page = s
+        .users()
+        .list(&Query::all().sort("tenant").page(1, 2))
+        .unwrap();
+    let mut walked: Vec<u64> = page.items.iter().map(|u| u.id).collect();
+    while let Some(c) = page.next_cursor.clone() {
+        page = s.users().list(&Query::all().cursor(&c)).unwrap();
+        walked.extend(page.items.iter().map(|u| u.id));
+    }
+    assert_eq!(walked, [5, 2, 3, 1, 6, 4]);
+    // Lookups and uniqueness were already per exact tenant.
+    assert_eq!(
+        s.users().get_by_username("alice", Some("ACME")).unwrap().id,
+        2
+    );
+    not_found(s.users().get_by_username("alice", Some("Acme")));
+    // Roles and clients too.
+    s.roles().create(role("staff", Some("acme"))).unwrap();
+    s.roles().create(role("staff", Some("ACME"))).unwrap();
+    assert_eq!(
+        s.roles()
+            .count(&Query::parse("tenant = 'ACME'").unwrap())
+            .unwrap(),
+        1
+    );
+    s.clients()
+        .create(NewClient {
+            tenant: Some("Acme".into()),
+            ..NewClient::new("sync")
+        })
+        .unwrap();
+    assert_eq!(
+        s.clients()
+            .count(&Query::parse("tenant sw 'A'").unwrap())
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.clients()
+            .count(&Query::parse("tenant sw 'a'").unwrap())
+            .unwrap(),
+        0
+    );
+}
+
+/// The tenant index serves exact tenant conditions: equality finds exactly
+/// that tenant's records and counts from index keys; patterns and ranges,
+/// which the folded index cannot answer exactly, are checked record by
+/// record; sorting by tenant reads and sorts. Results are the same either way.
+#[test]
+fn the_tenant_index_answers_exactly() {
+    let s = store();
+    for i in 0..300 {
+        s.users()
+            .create(common::tenant_user(&format!("u{i}"), "ACME"))
+            .unwrap();
+    }
+    for i in 0..3 {
+        s.users()
+            .create(common::tenant_user(&format!("v{i}"), "acme"))
+            .unwrap();
+    }
+    let count = |expr: &str| s.users().count(&Query::parse(expr).unwrap()).unwrap();
+    let explain = |expr: &str| s.users().explain(&Query::parse(expr).unwrap()).unwrap();
+    assert_eq!(count("tenant = 'acme'"), 3);
+    assert_eq!(count("tenant = 'ACME'"), 300);
+    let plan = explain("tenant = 'acme'");
+    assert!(
+        plan.contains("idx.user.tenant") && plan.contains("3 ids"),
+        "{plan}"
+    );
+    assert!(plan.contains("count: index keys"), "{plan}");
+    assert_eq!(count("tenant in ('acme', 'nobody')"), 3);
+    assert_eq!(count("tenant != 'ACME'"), 3);
+    assert_eq!(count("tenant like 'acme%'"), 3);
+    assert_eq!(count("tenant sw 'a'"), 3);
+    assert_eq!(count("tenant sw 'AC'"), 300);
+    assert_eq!(count("tenant > 'ACME'"), 3);
+    assert_eq!(count("tenant = 'acme' and username sw 'v'"), 3);
+    assert!(!explain("tenant sw 'a'").contains("count: index keys"));
+    assert_eq!(
+        s.users()
+            .list(&Query::parse("tenant = 'acme'").unwrap().with_total())
+            .unwrap()
+            .total,
+        Some(3)
+    );
+    // Sorted by tenant: the three `acme` users come last (after `ACME`).
+    let mut page = s
+        .users()
+        .list(&Query::all().sort("tenant,username:desc").page(1, 100))
+        .unwrap();
+    let mut order = Vec::new();
+    loop {
+        order.extend(
+            page.items
+                .iter()
+                .map(|u| (u.tenant.clone().unwrap(), u.username.clone())),
+        );
+        match page.next_cursor.clone() {
+            Some(c) => page = s.users().list(&Query::all().cursor(&c)).unwrap(),
+            None => break,
+        }
+    }
+    assert_eq!(order.len(), 303);
+    assert!(order[..300].iter().all(|(t, _)| t == "ACME"));
+    assert_eq!(
+        order[300..]
+            .iter()
+            .map(|(_, u)| u.as_str())
+            .collect::<Vec<_>>(),
+        ["v2", "v1", "v0"]
+    );
+    assert_eq!(
+        s.scoped("acme")
+            .unwrap()
+            .users()
+            .count(&Query::all())
+            .unwrap(),
+        3
+    );
+}

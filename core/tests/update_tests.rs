@@ -352,3 +352,182 @@ fn write_only_fields_take_strings_only() {
     }
     assert_eq!(s.users().get(u.id).unwrap(), u);
 }
+
+/// Every JSON Pointer problem (RFC 6901) in a patch is `InvalidPatch`
+/// naming the operation and saying what is wrong: a path that does not
+/// start with `/`, a bad `~` escape, an array index that is not a number,
+/// has leading zeros, is `-` where only add may append, or is out of range
+/// (with the range), a member that does not exist, a step into a scalar.
+/// Problems that depend on the document are judged on the document as the
+/// operations before them left it. The record is unchanged after each.
+#[test]
+fn json_pointer_errors_say_what_is_wrong() {
+    let s = store();
+    s.roles().create(role("staff", None)).unwrap();
+    s.roles().create(role("admins", None)).unwrap();
+    let u = s
+        .users()
+        .create(NewUser {
+            roles: vec![1, 2],
+            attributes: json!({"tags": ["a", "b"], "s": "x", "o": {"k": 1}})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            ..user("ann")
+        })
+        .unwrap();
+    let ok = json!({"op": "test", "path": "/username", "value": "ann"});
+    let cases: Vec<(Value, usize, &str)> = vec![
+        // The issue's example.
+        (
+            json!([{"op": "add", "path": "/attributes/~2", "value": 1}]),
+            0,
+            "path \"/attributes/~2\" has a bad escape at character 12: '~' is followed by \
+             '2'; in a JSON pointer '~' must be followed by 0 or 1",
+        ),
+        (
+            json!([ok, {"op": "remove", "path": "/attributes/a~"}]),
+            1,
+            "'~' is followed by nothing",
+        ),
+        (
+            json!([ok, ok, {"op": "move", "from": "/attributes/~x", "path": "/attributes/y"}]),
+            2,
+            "from \"/attributes/~x\" has a bad escape",
+        ),
+        (
+            json!([{"op": "add", "path": "attributes/x", "value": 1}]),
+            0,
+            "path \"attributes/x\" is not a JSON pointer: it must be empty or start with '/'",
+        ),
+        (
+            json!([ok, {"op": "copy", "from": "attributes/s", "path": "/attributes/t"}]),
+            1,
+            "from \"attributes/s\" is not a JSON pointer",
+        ),
+        (
+            json!([{"op": "add", "path": "/attributes/tags/01", "value": "c"}]),
+            0,
+            "path: /attributes/tags is an array and \"01\" is not an array index: an index \
+             has no leading zeros (write 1)",
+        ),
+        (
+            json!([{"op": "replace", "path": "/attributes/tags/-", "value": "c"}]),
+            0,
+            "'-' names the position after its last element",
+        ),
+        (
+            json!([ok, {"op": "remove", "path": "/roles/-"}]),
+            1,
+            "'-' names the position",
+        ),
+        (
+            json!([{"op": "test", "path": "/attributes/tags/-", "value": "b"}]),
+            0,
+            "'-' names the position",
+        ),
+        (
+            json!([{"op": "copy", "from": "/attributes/tags/-", "path": "/attributes/t"}]),
+            0,
+            "from: /attributes/tags is an array and '-' names the position",
+        ),
+        (
+            json!([{"op": "add", "path": "/attributes/tags/x", "value": "c"}]),
+            0,
+            "\"x\" is not an array index: an index is a whole number from 0",
+        ),
+        (
+            json!([{"op": "replace", "path": "/attributes/tags/2", "value": "c"}]),
+            0,
+            "path: array index 2 is out of range: /attributes/tags has 2 elements (indexes 0 to 1)",
+        ),
+        (
+            json!([{"op": "add", "path": "/attributes/tags/3", "value": "c"}]),
+            0,
+            "array index 3 is out of range: /attributes/tags has 2 elements (indexes 0 to 2, or - to append)",
+        ),
+        (
+            json!([{"op": "remove", "path": "/roles/2"}]),
+            0,
+            "array index 2 is out of range: /roles has 2 elements (indexes 0 to 1)",
+        ),
+        (
+            json!([{"op": "remove", "path": "/attributes/tags/99999999999999999999999"}]),
+            0,
+            "out of range (too large)",
+        ),
+        (
+            json!([{"op": "remove", "path": "/attributes/nope"}]),
+            0,
+            "path: /attributes/nope does not exist",
+        ),
+        (
+            json!([{"op": "add", "path": "/attributes/nope/x", "value": 1}]),
+            0,
+            "/attributes/nope does not exist (so \"/attributes/nope/x\" cannot be reached)",
+        ),
+        (
+            json!([{"op": "add", "path": "/attributes/s/t", "value": 1}]),
+            0,
+            "/attributes/s is a string, not an object or an array, so it has no member \"t\"",
+        ),
+        (
+            json!([{"op": "move", "from": "/attributes/gone", "path": "/attributes/t"}]),
+            0,
+            "from: /attributes/gone does not exist",
+        ),
+        // Judged on the document as the operations before left it.
+        (
+            json!([
+                {"op": "add", "path": "/attributes/tags/-", "value": "c"},
+                ok,
+                {"op": "remove", "path": "/attributes/tags/3"}
+            ]),
+            2,
+            "array index 3 is out of range: /attributes/tags has 3 elements (indexes 0 to 2)",
+        ),
+        (
+            json!([
+                {"op": "remove", "path": "/attributes/o"},
+                {"op": "add", "path": "/attributes/o/k", "value": 2}
+            ]),
+            1,
+            "/attributes/o does not exist",
+        ),
+        // A move's target is judged after the value left its source.
+        (
+            json!([{"op": "move", "from": "/attributes/tags/0", "path": "/attributes/tags/2"}]),
+            0,
+            "array index 2 is out of range: /attributes/tags has 1 element (indexes 0 to 1, or - to append)",
+        ),
+    ];
+    for (ops, index, message) in cases {
+        let err = s.users().patch(u.id, &ops, None).unwrap_err();
+        let Error::InvalidPatch {
+            op_index,
+            message: got,
+        } = &err
+        else {
+            panic!("{ops}: expected InvalidPatch, got {err:?}");
+        };
+        assert_eq!(*op_index, index, "{ops}: {got}");
+        assert!(got.contains(message), "{ops}: {got:?} lacks {message:?}");
+        assert!(!got.contains("malformed"), "{ops}: {got}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("invalid patch: operation {index}: ")),
+            "{err}"
+        );
+        assert_eq!(s.users().get(u.id).unwrap(), u, "{ops} changed the record");
+    }
+    // The same pointers where they are fine.
+    let fine = json!([
+        {"op": "add", "path": "/attributes/tags/2", "value": "c"},
+        {"op": "add", "path": "/attributes/tags/-", "value": "d"},
+        {"op": "add", "path": "/attributes/a~1b~0c", "value": 1},
+        {"op": "remove", "path": "/attributes/tags/0"},
+        {"op": "test", "path": "/attributes/tags", "value": ["b", "c", "d"]},
+    ]);
+    let after = s.users().patch(u.id, &fine, None).unwrap();
+    assert_eq!(after.attributes["a/b~c"], json!(1));
+}

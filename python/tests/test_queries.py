@@ -131,8 +131,110 @@ def test_a_cursor_belongs_to_its_collection(people: rosterdb.Store) -> None:
     assert cursor
     with pytest.raises(rosterdb.QueryError):
         people.roles.list(cursor=cursor)
-    with pytest.raises(rosterdb.QueryError):
+    with pytest.raises(rosterdb.QueryError) as info:
         people.users.list(cursor=cursor, where="enabled = true")
+    assert info.value.field == "where"
+
+
+def test_a_cursor_carries_its_query(people: rosterdb.Store) -> None:
+    # Issue 10's example: the filter (and with_total) sent again with the cursor.
+    p = people.users.list(where="id > 0", page_size=1, with_total=True)
+    assert ids(p) == [1] and p.total == 6
+    again = people.users.list(cursor=p.next_cursor, where="id > 0")
+    assert ids(again) == [2] and again.total == 6
+    also = people.users.list(cursor=p.next_cursor, where="id > 0", with_total=True)
+    assert ids(also) == [2] and also.total == 6
+    # The whole query again, written otherwise, with a new page size.
+    query: dict[str, Any] = {"where": "enabled = true", "filters": {"lastName": "like:%o%"},
+                             "sort": "lastName", "fields": ["username", "lastName"]}
+    first = people.users.list(**query, page_size=1)
+    assert first.items == [{"id": 2, "username": "grace", "lastName": "Hopper"}]
+    token = first.next_cursor
+    same = people.users.list(cursor=token, where="ENABLED=TRUE",
+                             filters={"filter[LASTNAME]": "like:%O%"},
+                             sort=["lastname:asc", "id"], fields="lastName,id,username,id",
+                             page_size=2)
+    assert ids(same) == [5, 1] and same.next_cursor is None
+    assert same.items == people.users.list(cursor=token, page_size=2).items
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"where": "enabled = false"}, "where"),
+        ({"where": "enabled = true and id > 0"}, "where"),
+        ({"filters": {"lastName": "like:%x%"}}, "filters"),
+        ({"filters": {"lastName": "like:%o%", "enabled": True}}, "filters"),
+        ({"sort": "username"}, "sort"),
+        ({"sort": "lastName:desc"}, "sort"),
+        ({"fields": ["username"]}, "fields"),
+        ({"search": "ada"}, "search"),
+    ],
+)
+def test_a_different_part_with_a_cursor_is_named(
+    people: rosterdb.Store, kwargs: dict[str, Any], field: str
+) -> None:
+    token = people.users.list(where="enabled = true", filters={"lastName": "like:%o%"},
+                              sort="lastName", fields=["username", "lastName"],
+                              page_size=1).next_cursor
+    with pytest.raises(rosterdb.QueryError) as info:
+        people.users.list(cursor=token, **kwargs)
+    assert info.value.field == field
+    assert "differs from the query the cursor continues" in str(info.value)
+
+
+def test_iter_follows_cursors_of_any_query(people: rosterdb.Store) -> None:
+    query: dict[str, Any] = {"where": "id > 0", "filters": {"enabled": True},
+                             "sort": ["lastName:desc"], "fields": "username"}
+    walked = list(people.users.iter(**query, page_size=1))
+    assert walked == people.users.list(**query).items
+    assert [d["username"] for d in walked] == ["ada", "barbara", "grace", "edsger"]
+    with pytest.raises(rosterdb.QueryError) as info:
+        list(people.users.iter(page_size=2**64))
+    assert info.value.field == "pageSize"
+    with pytest.raises(TypeError):
+        people.users.iter(page_size=True)
+
+
+def test_tenants_compare_exactly(store: rosterdb.Store) -> None:
+    # Issue 10's example: one alice in `acme`, one in `ACME`.
+    store.scoped("acme").users.create(user("alice"))
+    store.scoped("ACME").users.create(user("alice"))
+    store.users.create(user("bob", tenant="Acme"))
+    assert store.scoped("acme").users.count() == 1
+    assert store.users.count(filters={"tenant": "acme"}) == 1
+    assert store.users.count(filters={"tenant": "in:acme,ACME"}) == 2
+    assert ids(store.users.list(filters={"tenant": "like:a%"})) == [1]
+    assert ids(store.users.list(where="tenant sw 'A'")) == [2, 3]
+    assert ids(store.users.list(where="tenant < 'a'")) == [2, 3]
+    assert ids(store.users.list(sort="tenant")) == [2, 3, 1]
+    assert store.users.exists(where="tenant = 'aCmE'") is False
+
+
+@pytest.mark.parametrize(
+    "kwargs, field, words",
+    [
+        ({"page": 0}, "page", "out of range (too small)"),
+        ({"page": -1}, "page", "out of range (too small)"),
+        ({"page": 2**64}, "page", "out of range (too large)"),
+        ({"offset": -1, "limit": 1}, "offset", "out of range (too small)"),
+        ({"offset": 2**64}, "offset", "out of range (too large)"),
+        ({"limit": 10**30}, "limit", "out of range (too large)"),
+        ({"page_size": -5}, "pageSize", "out of range (too small)"),
+        ({"filters": {"id": 2**64}}, "id", "18446744073709551616 is out of range (too large)"),
+        ({"filters": {"id": "18446744073709551616"}}, "id", "from 0 to 18446744073709551615"),
+        ({"filters": {"version": -1}}, "version", "out of range (too small)"),
+        ({"where": "id = 18446744073709551616"}, "where", "out of range (too large)"),
+        ({"filters": {"attributes.level": "1e999"}}, "attributes.level", "must be finite"),
+    ],
+)
+def test_numbers_out_of_range_are_query_errors(
+    people: rosterdb.Store, kwargs: dict[str, Any], field: str, words: str
+) -> None:
+    with pytest.raises(rosterdb.QueryError) as info:
+        people.users.list(**kwargs)
+    assert info.value.field == field
+    assert words in str(info.value) and "not a number" not in str(info.value)
 
 
 @pytest.mark.parametrize(

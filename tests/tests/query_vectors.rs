@@ -2,15 +2,16 @@
 //!
 //! The population is created once, in order, on a fresh in-memory store; every
 //! case then runs against it through the parameter form (`Query::from_params`)
-//! and, when it has only a `where`, through `Query::parse` as well. Every case
-//! runs; all failures are reported together.
+//! and, when it has only a `where`, through `Query::parse` as well; its
+//! `then` steps follow the cursor of each page with more parameters. Every
+//! case runs; all failures are reported together.
 
 use rosterdb::{Error, NewClient, NewRole, NewUser, Query, Store};
 use rosterdb_conformance::{load_vectors, memory_store, run_cases};
 use serde_json::{Map, Value};
 
 /// Keys a case object may have.
-const CASE_KEYS: [&str; 13] = [
+const CASE_KEYS: [&str; 14] = [
     "name",
     "entity",
     "params",
@@ -21,6 +22,19 @@ const CASE_KEYS: [&str; 13] = [
     "nextCursor",
     "items",
     "pages",
+    "error",
+    "errorField",
+    "errorPosition",
+    "then",
+];
+
+/// Keys a step of `then` may have.
+const STEP_KEYS: [&str; 8] = [
+    "params",
+    "ids",
+    "total",
+    "nextCursor",
+    "items",
     "error",
     "errorField",
     "errorPosition",
@@ -104,11 +118,8 @@ fn ids(items: &[Value]) -> Vec<u64> {
         .collect()
 }
 
-/// The queries a case stands for: its parameter form (with `where` added as
-/// a parameter) and, for a `where` alone, the expression form too.
-fn queries(
-    case: &Map<String, Value>,
-) -> Result<Vec<(&'static str, rosterdb::Result<Query>)>, String> {
+/// The `params` of a case or step as (name, value) pairs.
+fn pairs_of(case: &Map<String, Value>) -> Result<Vec<(String, String)>, String> {
     let mut pairs: Vec<(String, String)> = Vec::new();
     if let Some(params) = case.get("params") {
         let params = params.as_array().ok_or("\"params\" must be a list")?;
@@ -123,6 +134,15 @@ fn queries(
             }
         }
     }
+    Ok(pairs)
+}
+
+/// The queries a case stands for: its parameter form (with `where` added as
+/// a parameter) and, for a `where` alone, the expression form too.
+fn queries(
+    case: &Map<String, Value>,
+) -> Result<Vec<(&'static str, rosterdb::Result<Query>)>, String> {
+    let mut pairs = pairs_of(case)?;
     let expr = match case.get("where") {
         None => None,
         Some(Value::String(w)) => Some(w.as_str()),
@@ -156,6 +176,9 @@ fn run_case(store: &Store, case: &Value) -> Result<(), String> {
     let expects = ["ids", "count", "items", "pages", "error"];
     if !expects.iter().any(|k| case.contains_key(*k)) {
         return Err(format!("a case expects one of {expects:?}"));
+    }
+    if case.contains_key("then") && (case.contains_key("pages") || case.contains_key("error")) {
+        return Err("\"then\" goes with neither \"pages\" nor \"error\"".into());
     }
     let mut problems = Vec::new();
     for (front, query) in queries(case)? {
@@ -238,7 +261,7 @@ fn expect_results(
             other => problems.push(format!("count: expected {want}, got {other:?}")),
         }
     }
-    let wants_page = ["ids", "total", "nextCursor", "items", "pages"]
+    let wants_page = ["ids", "total", "nextCursor", "items", "pages", "then"]
         .iter()
         .any(|k| case.contains_key(*k));
     if !wants_page {
@@ -249,6 +272,30 @@ fn expect_results(
         };
     }
     let page = list(store, entity, query).map_err(|e| format!("list failed: {e:?}"))?;
+    problems.extend(check_page(case, &page));
+    if let Some(steps) = case.get("then")
+        && let Err(p) = follow(store, entity, page.next_cursor.clone(), steps)
+    {
+        problems.push(format!("then: {p}"));
+    }
+    if let Some(want) = case.get("pages") {
+        match walk(store, entity, page) {
+            Ok(pages) if Value::from(pages.clone()) == *want => {}
+            Ok(pages) => problems.push(format!("pages: expected {want}, got {pages:?}")),
+            Err(e) => problems.push(format!("pages: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// What differs between a page and the `ids`, `total`, `nextCursor` and
+/// `items` a case or step expects.
+fn check_page(case: &Map<String, Value>, page: &Listed) -> Vec<String> {
+    let mut problems = Vec::new();
     let got = ids(&page.items);
     if let Some(want) = case.get("ids")
         && Value::from(got.clone()) != *want
@@ -276,18 +323,55 @@ fn expect_results(
             Value::from(page.items.clone())
         ));
     }
-    if let Some(want) = case.get("pages") {
-        match walk(store, entity, page) {
-            Ok(pages) if Value::from(pages.clone()) == *want => {}
-            Ok(pages) => problems.push(format!("pages: expected {want}, got {pages:?}")),
-            Err(e) => problems.push(format!("pages: {e}")),
+    problems
+}
+
+/// Runs the steps of `then`: each lists its `params` plus `cursor`, the
+/// `nextCursor` of the last page listed without error (the case's first
+/// page, then each step's), and checks what the step expects.
+fn follow(
+    store: &Store,
+    entity: &str,
+    first_cursor: Option<String>,
+    steps: &Value,
+) -> Result<(), String> {
+    let steps = steps.as_array().ok_or("\"then\" must be a list")?;
+    if steps.is_empty() {
+        return Err("\"then\" is empty".into());
+    }
+    let mut cursor = first_cursor;
+    for (n, step) in steps.iter().enumerate() {
+        let n = n + 1;
+        let step = step
+            .as_object()
+            .ok_or(format!("step {n} is not a JSON object"))?;
+        if let Some(key) = step.keys().find(|k| !STEP_KEYS.contains(&k.as_str())) {
+            return Err(format!("step {n}: unknown key {key:?}"));
         }
+        let expects = ["ids", "total", "nextCursor", "items", "error"];
+        if !expects.iter().any(|k| step.contains_key(*k)) {
+            return Err(format!("step {n} expects none of {expects:?}"));
+        }
+        let token = cursor
+            .clone()
+            .ok_or(format!("step {n}: the page before has no nextCursor"))?;
+        let mut pairs = pairs_of(step)?;
+        pairs.push(("cursor".into(), token));
+        let query = Query::from_params(&pairs);
+        if let Some(kind) = step.get("error") {
+            expect_error(store, entity, step, kind, query).map_err(|e| format!("step {n}: {e}"))?;
+            continue;
+        }
+        let query = query.map_err(|e| format!("step {n}: the query does not build: {e:?}"))?;
+        let page =
+            list(store, entity, &query).map_err(|e| format!("step {n}: list failed: {e:?}"))?;
+        let problems = check_page(step, &page);
+        if !problems.is_empty() {
+            return Err(format!("step {n}: {}", problems.join("; ")));
+        }
+        cursor = page.next_cursor;
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; "))
-    }
+    Ok(())
 }
 
 /// The ids of the first page and of every page after it, following

@@ -583,6 +583,88 @@ patch(
     invalid_patch(1),
 )
 
+# ---------------------------------------------------------------- user: JSON Pointer errors (RFC 6901)
+#
+# Every problem with a `path` or `from` fails the patch with InvalidPatch at
+# the operation's index; problems that depend on the document are judged on
+# the document as the operations before left it. A valid operation often
+# comes first, so the index is not always 0.
+
+PTR = {"tags": ["a", "b"], "s": "x", "o": {"k": 1}}
+PTR_DOC = doc(U, attributes=PTR)
+FIRST = op("test", "/username", "alice")
+
+
+def pointer(name, ops, expect, **kw):
+    kw.setdefault("document", PTR_DOC)
+    patch(f"pointer: {name}", U, ops, expect, **kw)
+
+
+pointer("a ~ not followed by 0 or 1 fails", [op("add", "/attributes/~2", 1)], invalid_patch(0))
+pointer("a ~ at the end fails", [FIRST, op("remove", "/attributes/a~")], invalid_patch(1))
+pointer(
+    "a bad escape in from fails",
+    [FIRST, op("copy", "/attributes/y", **{"from": "/attributes/~x"})],
+    invalid_patch(1),
+)
+pointer(
+    "a from that does not start with / fails",
+    [op("copy", "/attributes/t", **{"from": "attributes/s"})],
+    invalid_patch(0),
+)
+pointer("~01 is a ~ then a 1", [op("add", "/attributes/a~01", 1)], result(2, attributes={**PTR, "a~1": 1}))
+pointer("~1 is a / inside a key", [op("add", "/attributes/a~1b", 1)], result(2, attributes={**PTR, "a/b": 1}))
+pointer("an index with a leading zero fails for add", [FIRST, op("add", "/attributes/tags/00", "c")], invalid_patch(1))
+pointer("- cannot be replaced", [op("replace", "/attributes/tags/-", "c")], invalid_patch(0))
+pointer("- cannot be removed", [op("remove", "/attributes/tags/-")], invalid_patch(0))
+pointer("- cannot be tested", [op("test", "/attributes/tags/-", "b")], invalid_patch(0))
+pointer("- cannot be moved from", [op("move", "/attributes/t", **{"from": "/attributes/tags/-"})], invalid_patch(0))
+pointer("- cannot be a step inside a path", [op("add", "/attributes/tags/-/x", 1)], invalid_patch(0))
+pointer("- appends with add", [op("add", "/attributes/tags/-", "c")], result(2, attributes={**PTR, "tags": ["a", "b", "c"]}))
+pointer("an index that is not a number fails", [op("add", "/attributes/tags/x", "c")], invalid_patch(0))
+pointer("a negative index fails", [op("remove", "/attributes/tags/-1")], invalid_patch(0))
+pointer("an index at the length fails for replace", [op("replace", "/attributes/tags/2", "c")], invalid_patch(0))
+pointer(
+    "an index at the length appends with add",
+    [op("add", "/attributes/tags/2", "c")],
+    result(2, attributes={**PTR, "tags": ["a", "b", "c"]}),
+)
+pointer("an index beyond 64 bits fails", [op("remove", "/attributes/tags/99999999999999999999")], invalid_patch(0))
+pointer(
+    "an index past the end of roles fails",
+    [FIRST, op("remove", "/roles/2")],
+    invalid_patch(1),
+    before=TWO_ROLES,
+    document=doc(U, roles=[1, 2]),
+)
+pointer(
+    "an index is judged after the operations before it",
+    [op("add", "/attributes/tags/-", "c"), op("remove", "/attributes/tags/3")],
+    invalid_patch(1),
+)
+pointer(
+    "the same index in range after an add",
+    [op("add", "/attributes/tags/-", "c"), op("remove", "/attributes/tags/2")],
+    result(1, attributes=PTR),
+)
+pointer("a member of a string fails", [op("add", "/attributes/s/t", 1)], invalid_patch(0))
+pointer("a member of a missing object fails", [op("add", "/attributes/nope/x", 1)], invalid_patch(0))
+pointer(
+    "a member removed by an earlier operation fails",
+    [op("remove", "/attributes/o"), op("add", "/attributes/o/k", 2)],
+    invalid_patch(1),
+)
+pointer(
+    "a move target is judged after the value left its source",
+    [op("move", "/attributes/tags/2", **{"from": "/attributes/tags/0"})],
+    invalid_patch(0),
+)
+pointer(
+    "a move target at the new length appends",
+    [op("move", "/attributes/tags/1", **{"from": "/attributes/tags/0"})],
+    result(2, attributes={**PTR, "tags": ["b", "a"]}),
+)
+
 # ---------------------------------------------------------------- user: versions and no-op updates
 
 patch("an empty patch writes nothing", U, [], result(1))
@@ -776,6 +858,14 @@ patch(
     "remove the description", R, [op("remove", "/description")], result(2, description=None), document=EDITORS
 )
 patch("replace /id fails: read-only", R, [op("replace", "/id", 7)], invalid_patch(0))
+patch("pointer: a ~ at the end fails", R, [op("add", "/permissions/~", "x")], invalid_patch(0))
+patch(
+    "pointer: an index past the end of permissions fails",
+    R,
+    [op("test", "/name", "editors"), op("replace", "/permissions/1", "posts:read")],
+    invalid_patch(1),
+    document=EDITORS,
+)
 patch(
     "add /updatedAt fails: read-only",
     R,
@@ -857,6 +947,13 @@ patch(
     document=SYNC,
 )
 patch("roles: append a role", C, [op("add", "/roles/-", 2)], result(2, roles=[2]), before=TWO_ROLES)
+patch(
+    "pointer: an index into an empty ipAllowlist fails",
+    C,
+    [op("replace", "/ipAllowlist/0", "10.0.0.1")],
+    invalid_patch(0),
+)
+patch("pointer: an index with a leading zero fails", C, [op("remove", "/ipAllowlist/00")], invalid_patch(0), document=SYNC)
 patch(
     "replace /clientId fails: read-only",
     C,

@@ -7,6 +7,7 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
 import rosterdb.EntityKind
 import rosterdb.FieldError
+import rosterdb.ListQuery
 import rosterdb.NewRole
 import rosterdb.NewUser
 import rosterdb.RosterException
@@ -93,6 +94,34 @@ fun errorTests() = Suite("errors").apply {
                 assertEquals(null, e.position)
                 assertTrue(e.reason.contains("1 to 1000"), e.reason)
             }
+        }
+    }
+
+    test("InvalidQuery for a number out of range says so, with the range") {
+        memoryStore().use { store ->
+            val e = assertFailsWith<RosterException.InvalidQuery> {
+                store.listUsers(ListQuery(filters = mapOf("id" to "18446744073709551616")))
+            }
+            assertEquals("id", e.field)
+            assertTrue(e.reason.contains("out of range (too large)") && e.reason.contains("0 to 18446744073709551615"), e.reason)
+            val size = assertFailsWith<RosterException.InvalidQuery> { store.listUsers(ListQuery(pageSize = 5000u)) }
+            assertEquals("pageSize", size.field)
+            assertTrue(size.reason.contains("from 1 to 1000"), size.reason)
+        }
+    }
+
+    test("InvalidPatch for a bad JSON pointer says what is wrong") {
+        memoryStore().use { store ->
+            val id = store.createUser(NewUser("ann", "ann@example.com", "A", "L")).id
+            val escape = assertFailsWith<RosterException.InvalidPatch> {
+                store.patchUser(id, """[{"op": "test", "path": "/username", "value": "ann"}, {"op": "add", "path": "/attributes/~2", "value": 1}]""")
+            }
+            assertEquals(1uL, escape.opIndex)
+            assertTrue(escape.reason.contains("'~' is followed by '2'"), escape.reason)
+            val index = assertFailsWith<RosterException.InvalidPatch> {
+                store.patchUser(id, """[{"op": "remove", "path": "/roles/0"}]""")
+            }
+            assertTrue(index.reason.contains("/roles has 0 elements"), index.reason)
         }
     }
 

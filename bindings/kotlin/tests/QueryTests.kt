@@ -117,9 +117,23 @@ fun queryTests() = Suite("queries").apply {
             val json = Json.parse(store.listJson(EntityKind.USER, query)) as Map<*, *>
             val walked = jsonItems(store.listJson(EntityKind.USER, ListQuery(cursor = json["nextCursor"] as String)))
             assertEquals(expected.drop(4).take(4), walked.map { (it["id"] as JsonNumber).text.toULong() })
-            assertInvalidQuery("cursor") {
+            // A different part with the cursor: refused, naming the part (SPEC §13).
+            assertInvalidQuery("sort") {
                 store.listUsers(query.copy(cursor = store.listUsers(query).nextCursor, sort = listOf("username")))
             }
+            assertInvalidQuery("filters") {
+                store.listUsers(query.copy(cursor = store.listUsers(query).nextCursor, filters = mapOf("enabled" to "false")))
+            }
+            // The same query written otherwise continues.
+            val respelled = query.copy(
+                cursor = store.listUsers(query).nextCursor,
+                filters = mapOf("filter[ENABLED]" to "TRUE"),
+                sort = listOf("LASTNAME:desc", "id"),
+                withTotal = true,
+            )
+            val continued = store.listUsers(respelled)
+            assertEquals(expected.drop(4).take(4), ids(continued))
+            assertEquals(18uL, continued.total)
         }
     }
 

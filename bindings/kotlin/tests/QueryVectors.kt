@@ -2,7 +2,9 @@
 // tests/vectors/README.md), run through ListQuery, listJson, the typed lists
 // and count. A case whose parameters ListQuery cannot carry (a parameter
 // given twice, a number that is not a ULong or UInt, a withTotal that is not
-// true or false) is skipped and named; the Rust runner covers it.
+// true or false, a step that sends withTotal=false) is skipped and named; the
+// Rust runner covers it. The steps of `then` list with their own parameters
+// plus `cursor`, the nextCursor of the last page listed.
 package rosterdb.tests
 
 import kotlin.test.assertEquals
@@ -17,7 +19,12 @@ private const val MIN_QUERY_CASES = 60
 /** The keys a case may have; any other is a mistake in the file or a key this runner lacks. */
 private val CASE_KEYS = setOf(
     "name", "entity", "params", "where", "ids", "total", "count", "nextCursor", "items", "pages",
-    "error", "errorField", "errorPosition",
+    "error", "errorField", "errorPosition", "then",
+)
+
+/** The keys a step of `then` may have. */
+private val STEP_KEYS = setOf(
+    "params", "ids", "total", "nextCursor", "items", "error", "errorField", "errorPosition",
 )
 
 /** Runs every case of queries.json against its population; throws listing every failure. */
@@ -30,7 +37,8 @@ fun runQueryVectors() {
             val unknown = case.keys.filter { it !in CASE_KEYS }
             require(unknown.isEmpty()) { "unknown case keys $unknown" }
             try {
-                runQueryCase(store, case, listQuery(case))
+                val steps = (case["then"] as List<*>? ?: emptyList<Any>()).map { stepQuery(it as Map<*, *>) }
+                runQueryCase(store, case, listQuery(case), steps)
             } catch (e: Inexpressible) {
                 skipped += "${case["name"]} (${e.message})"
                 null
@@ -94,6 +102,21 @@ private fun listQuery(case: Map<*, *>): ListQuery {
     return query.copy(filters = filters)
 }
 
+/**
+ * A step of `then` and its ListQuery (its params; the cursor is added when
+ * it runs). ListQuery sends withTotal only when true, so a step that sends
+ * withTotal=false, which would turn a cursor's totals off, is Inexpressible.
+ */
+private fun stepQuery(step: Map<*, *>): Pair<Map<*, *>, ListQuery> {
+    val unknown = step.keys.filter { it !in STEP_KEYS }
+    require(unknown.isEmpty()) { "unknown step keys $unknown" }
+    val params = step["params"] as List<*>? ?: emptyList<Any>()
+    if (params.any { (it as List<*>)[0] == "withTotal" && it[1] == "false" }) {
+        throw Inexpressible("a step sends withTotal=false")
+    }
+    return step to (if (params.isEmpty()) ListQuery() else listQuery(mapOf("params" to params)))
+}
+
 /** A paging number that reads back as the same text, or Inexpressible. */
 private fun <T : Any> number(name: String, text: String, type: String, read: (String) -> T?): T =
     read(text)?.takeIf { it.toString() == text } ?: throw Inexpressible("$name \"$text\" is not a $type")
@@ -124,8 +147,50 @@ private fun typedPage(store: RosterStore, kind: EntityKind, query: ListQuery): T
 
 private fun ulongs(value: Any?) = (value as List<*>).map { (it as JsonNumber).text.toULong() }
 
+/** What differs between a page and the ids, total, nextCursor and items a case or step expects. */
+private fun pageProblems(want: Map<*, *>, page: JsonPage): List<String> {
+    val problems = mutableListOf<String>()
+    if (want.containsKey("ids") && page.ids != ulongs(want["ids"])) {
+        problems += "ids: expected ${want["ids"]}, got ${page.ids}"
+    }
+    if (want.containsKey("total") && page.total != (want["total"] as JsonNumber?)?.text?.toULong()) {
+        problems += "total: expected ${want["total"]}, got ${page.total}"
+    }
+    if (want.containsKey("nextCursor") && (page.nextCursor != null) != want["nextCursor"]) {
+        problems += "nextCursor: expected present=${want["nextCursor"]}, got ${page.nextCursor}"
+    }
+    if (want.containsKey("items") && page.items != want["items"]) {
+        problems += "items: expected ${Json.write(want["items"])}, got ${Json.write(page.items)}"
+    }
+    return problems
+}
+
+/** Runs the steps of `then` after the first page; returns what went wrong, or null. */
+private fun follow(store: RosterStore, kind: EntityKind, first: JsonPage, steps: List<Pair<Map<*, *>, ListQuery>>): String? {
+    var cursor = first.nextCursor
+    for ((n, pair) in steps.withIndex()) {
+        val (step, stepQuery) = pair
+        val token = cursor ?: return "step ${n + 1}: the page before has no nextCursor"
+        val query = stepQuery.copy(cursor = token)
+        if (step.containsKey("error")) {
+            expectError(store, kind, step, query, step["error"]!!)?.let { return "step ${n + 1}: $it" }
+            continue
+        }
+        val page = JsonPage(store.listJson(kind, query))
+        val problems = pageProblems(step, page)
+        if (problems.isNotEmpty()) return "step ${n + 1}: ${problems.joinToString("; ")}"
+        cursor = page.nextCursor
+    }
+    return null
+}
+
 /** Runs one case; returns what went wrong, or null. */
-private fun runQueryCase(store: RosterStore, case: Map<*, *>, query: ListQuery): String? {
+private fun runQueryCase(
+    store: RosterStore,
+    case: Map<*, *>,
+    query: ListQuery,
+    steps: List<Pair<Map<*, *>, ListQuery>>,
+): String? {
     val kind = entityKind(case["entity"] as String)
     case["error"]?.let { return expectError(store, kind, case, query, it) }
     val problems = mutableListOf<String>()
@@ -134,21 +199,13 @@ private fun runQueryCase(store: RosterStore, case: Map<*, *>, query: ListQuery):
         val got = store.count(kind, query)
         if (got != want) problems += "count: expected $want, got $got"
     }
-    if (listOf("ids", "total", "nextCursor", "items", "pages").none(case::containsKey)) {
+    if (listOf("ids", "total", "nextCursor", "items", "pages", "then").none(case::containsKey)) {
         return problems.joinToString("; ").ifEmpty { null }
     }
     val page = JsonPage(store.listJson(kind, query))
-    if (case.containsKey("ids") && page.ids != ulongs(case["ids"])) {
-        problems += "ids: expected ${case["ids"]}, got ${page.ids}"
-    }
-    if (case.containsKey("total") && page.total != (case["total"] as JsonNumber?)?.text?.toULong()) {
-        problems += "total: expected ${case["total"]}, got ${page.total}"
-    }
-    if (case.containsKey("nextCursor") && (page.nextCursor != null) != case["nextCursor"]) {
-        problems += "nextCursor: expected present=${case["nextCursor"]}, got ${page.nextCursor}"
-    }
-    if (case.containsKey("items") && page.items != case["items"]) {
-        problems += "items: expected ${Json.write(case["items"])}, got ${Json.write(page.items)}"
+    problems += pageProblems(case, page)
+    if (steps.isNotEmpty()) {
+        follow(store, kind, page, steps)?.let { problems += "then: $it" }
     }
     if (case.containsKey("pages")) {
         val pages = walk(store, kind, page)

@@ -151,6 +151,19 @@ fun tenancyTests() = Suite("tenancy").apply {
         }
     }
 
+    test("queries compare tenants exactly, as views do") {
+        memoryStore().use { store ->
+            store.scoped("acme").createUser(NewUser("alice", "alice@example.com", "A", "L"))
+            store.scoped("ACME").createUser(NewUser("alice", "alice@example.com", "A", "L"))
+            assertEquals(1uL, store.scoped("acme").count(EntityKind.USER, ListQuery()))
+            assertEquals(1uL, store.count(EntityKind.USER, ListQuery(filters = mapOf("tenant" to "acme"))))
+            assertEquals(2uL, store.count(EntityKind.USER, ListQuery(filters = mapOf("tenant" to "in:acme,ACME"))))
+            assertEquals(listOf(2uL), store.listUsers(ListQuery(filter = "tenant like 'A%'")).items.map { it.id })
+            assertEquals(listOf(2uL, 1uL), store.listUsers(ListQuery(sort = listOf("tenant"))).items.map { it.id })
+            assertChecked(store)
+        }
+    }
+
     test("changes through a view are that tenant's only") {
         memoryStore().use { store ->
             val acme = store.scoped("acme")

@@ -136,19 +136,37 @@ pub enum Paging {
     },
 }
 
+/// A field filter of the parameter form (`lastName=Smith`, `filter[roles]=in:1,2`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldFilter {
+    /// The parameter's name as given (`lastName`, `filter[lastName]`).
+    pub param: String,
+    /// The test it makes.
+    pub test: Expr,
+}
+
 /// A whole query as the front ends read it, before type checking.
+///
+/// Each part is `None` (or empty) when it was not given, so that a query
+/// continued from a cursor can tell a part left out (it comes from the
+/// cursor) from a part given again (it must equal the cursor's, SPEC §13).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RawQuery {
-    /// Every filter (field filters and `where`), ANDed; `None` when there is none.
+    /// The expression (`where`, [`Query::parse`](crate::Query::parse),
+    /// `and_where`); `None` when there is none or it is blank.
     pub filter: Option<Expr>,
+    /// The field filters of the parameter form, in the order given; ANDed
+    /// with each other and with `filter`.
+    pub field_filters: Vec<FieldFilter>,
     /// Free-text search terms, when given and not blank.
     pub search: Option<String>,
-    /// Sort keys, in order (empty: by id).
+    /// Sort keys, in order (empty: not given, by id).
     pub sort: Vec<SortKey>,
     /// Top-level fields to return, when given.
     pub fields: Option<Vec<Path>>,
     /// The page asked for.
     pub paging: Paging,
-    /// Whether to count every match.
-    pub with_total: bool,
+    /// Whether to count every match, when given (not given: no, or what
+    /// the cursor's query said).
+    pub with_total: Option<bool>,
 }

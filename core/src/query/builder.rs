@@ -123,7 +123,11 @@ impl Query {
         })
     }
 
-    /// The page after a previous page's `next_cursor`.
+    /// The page after a previous page's `next_cursor`, of the query the
+    /// cursor carries. The query's own filter, search, sort and fields may
+    /// be left out or be the cursor's query again (compared by meaning, not
+    /// by text; a different one is `InvalidQuery` naming the part, SPEC §13);
+    /// the page size and [`with_total`](Query::with_total) may change.
     pub fn cursor(self, token: &str) -> Query {
         self.step(|raw| {
             raw.paging = Paging::Cursor {
@@ -137,7 +141,7 @@ impl Query {
     /// Also counts every match into the page's `total`.
     pub fn with_total(self) -> Query {
         self.step(|raw| {
-            raw.with_total = true;
+            raw.with_total = Some(true);
             Ok(())
         })
     }

@@ -4,7 +4,8 @@
 use serde_json::Number;
 
 use super::ast::{CompareOp, Expr, Literal, Path, Value};
-use super::pattern::Pattern;
+use super::number::{self, Misfit};
+use super::pattern::{Case, Pattern};
 use super::schema::{FieldDef, FieldType, WRITE_ONLY};
 use crate::json::Json;
 use crate::rules::fold;
@@ -36,6 +37,8 @@ pub enum Scalar {
     Int(u64),
     /// For `Str` and `Strs` fields: the case-folded text.
     Str(String),
+    /// For `Ident` fields (`tenant`): the exact text.
+    Ident(String),
     /// For `Bool` fields.
     Bool(bool),
     /// For `Time` fields: the instant to the millisecond, and the literal's
@@ -203,7 +206,7 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
             _ => return Err(mismatch(path, value, "a text pattern needs a string")),
         };
         if let Field::Def(def) = &field
-            && !matches!(def.ty, FieldType::Str | FieldType::Strs)
+            && !matches!(def.ty, FieldType::Str | FieldType::Strs | FieldType::Ident)
         {
             return Err(mismatch(
                 path,
@@ -215,12 +218,12 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
                 ),
             ));
         }
-        let pattern = match kind {
-            MatchKind::Like => Pattern::like(text),
-            MatchKind::Contains => Pattern::contains(text),
-            MatchKind::StartsWith => Pattern::starts_with(text),
-            MatchKind::EndsWith => Pattern::ends_with(text),
+        // Identifiers match case-sensitively, like every comparison of them (§2.5).
+        let case = match &field {
+            Field::Def(def) if def.ty == FieldType::Ident => Case::Exact,
+            _ => Case::Folded,
         };
+        let pattern = Pattern::new(kind, text, case);
         return Ok(Filter::Match {
             field,
             kind,
@@ -266,7 +269,9 @@ fn mismatch(path: &Path, value: &Value, message: &str) -> Error {
 /// Types a literal for a field; `None` is `null`.
 fn literal(field: &Field, path: &Path, value: &Value) -> Result<Option<Scalar>> {
     let ty = match field {
-        Field::Attr(_) => return Ok(json_literal(&value.literal)),
+        Field::Attr(_) => {
+            return json_literal(&value.literal).map_err(|message| mismatch(path, value, &message));
+        }
         Field::Def(def) => def.ty,
     };
     let name = field.name();
@@ -279,18 +284,25 @@ fn literal(field: &Field, path: &Path, value: &Value) -> Result<Option<Scalar>> 
     };
     let scalar = match (&value.literal, ty) {
         (Literal::Null, _) => return Ok(None),
-        (Literal::Text(t), FieldType::Int | FieldType::Ints) => Scalar::Int(
-            t.trim()
-                .parse()
-                .map_err(|_| wrong("a text that is not a whole number"))?,
-        ),
-        (Literal::Num(n), FieldType::Int | FieldType::Ints) => Scalar::Int(
-            n.as_u64()
-                .ok_or_else(|| wrong(&format!("the number {n}")))?,
-        ),
+        (Literal::Text(t), FieldType::Int | FieldType::Ints) => {
+            let t = t.trim();
+            Scalar::Int(number::unsigned_text(t).map_err(|misfit| {
+                mismatch(path, value, &number::unsigned_message(&name, t, misfit))
+            })?)
+        }
+        (Literal::Num(n), FieldType::Int | FieldType::Ints) => {
+            Scalar::Int(number::unsigned(n).map_err(|misfit| {
+                mismatch(
+                    path,
+                    value,
+                    &number::unsigned_message(&name, &n.to_string(), misfit),
+                )
+            })?)
+        }
         (Literal::Str(s) | Literal::Text(s), FieldType::Str | FieldType::Strs) => {
             Scalar::Str(fold(s))
         }
+        (Literal::Str(s) | Literal::Text(s), FieldType::Ident) => Scalar::Ident(s.clone()),
         (Literal::Bool(b), FieldType::Bool) => Scalar::Bool(*b),
         (Literal::Text(t), FieldType::Bool) => match t.to_ascii_lowercase().as_str() {
             "true" => Scalar::Bool(true),
@@ -313,27 +325,31 @@ fn literal(field: &Field, path: &Path, value: &Value) -> Result<Option<Scalar>> 
 
 /// Types a literal for an `attributes.*` field: parameter text is a JSON
 /// number, `true`, `false` or `null` when it parses as one, else a string.
-fn json_literal(literal: &Literal) -> Option<Scalar> {
+/// Text in number syntax that no number can hold is an error (as it is in
+/// the expression form), not a string.
+fn json_literal(literal: &Literal) -> std::result::Result<Option<Scalar>, String> {
     let json = match literal {
-        Literal::Null => return None,
+        Literal::Null => return Ok(None),
         Literal::Bool(b) => Json::Bool(*b),
-        Literal::Num(n) => number(n),
+        Literal::Num(n) => json_number(n),
         Literal::Str(s) => Json::Str(fold(s)),
         Literal::Text(t) => match t.to_ascii_lowercase().as_str() {
             // Like every keyword in a query, case-insensitive (§13).
-            "null" => return None,
+            "null" => return Ok(None),
             "true" => Json::Bool(true),
             "false" => Json::Bool(false),
-            _ => match serde_json::from_str::<Number>(t) {
-                Ok(n) => number(&n),
-                Err(_) => Json::Str(fold(t)),
+            // JSON allows whitespace around a number.
+            _ => match number::json_number(t.trim_matches([' ', '\t', '\n', '\r'])) {
+                Ok(n) => json_number(&n),
+                Err(Misfit::NotANumber) => Json::Str(fold(t)),
+                Err(misfit) => return Err(number::range_message(t, misfit)),
             },
         },
     };
-    Some(Scalar::Json(json))
+    Ok(Some(Scalar::Json(json)))
 }
 
-fn number(n: &Number) -> Json {
+fn json_number(n: &Number) -> Json {
     match (n.as_u64(), n.as_i64()) {
         (Some(u), _) => Json::U64(u),
         (None, Some(i)) => Json::I64(i),

@@ -10,15 +10,17 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
-use super::ast::{Expr, Path, SortKey};
+use super::ast::{Expr, FieldFilter, Path, SortKey};
 use super::sort::Position;
 use crate::{EntityKind, Error, Result};
 
 /// The parts of a query a cursor continues (everything but the paging).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueryParts {
-    /// The filter.
+    /// The expression (`where`).
     pub filter: Option<Expr>,
+    /// The field filters of the parameter form.
+    pub field_filters: Vec<FieldFilter>,
     /// The search text.
     pub search: Option<String>,
     /// The sort keys.
@@ -44,7 +46,10 @@ pub struct Cursor {
     pub after: Position,
 }
 
-const VERSION: u8 = 1;
+/// The token format: 2 since `where` and field filters are kept apart (so a
+/// query sent again with the cursor can be compared part by part); a
+/// version-1 token is refused like any token this store did not make.
+const VERSION: u8 = 2;
 
 fn checksum(bytes: &[u8]) -> u64 {
     // FNV-1a: detects damaged and edited tokens. A forged token gains

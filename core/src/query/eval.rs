@@ -112,6 +112,8 @@ fn compare(value: &FieldValue<'_>, op: Cmp, literal: &Scalar) -> bool {
         (FieldValue::Int(v), Scalar::Int(x)) => holds(op, v.cmp(x)),
         (FieldValue::Ints(items), Scalar::Int(x)) => items.iter().any(|v| holds(op, v.cmp(x))),
         (FieldValue::Str(v), Scalar::Str(x)) => holds(op, fold(v).as_str().cmp(x.as_str())),
+        // Identifiers compare exactly, by their characters (§2.5).
+        (FieldValue::Str(v), Scalar::Ident(x)) => holds(op, (*v).cmp(x.as_str())),
         (FieldValue::Strs(items), Scalar::Str(x)) => items
             .iter()
             .any(|v| holds(op, fold(v).as_str().cmp(x.as_str()))),

@@ -10,6 +10,7 @@
 use serde_json::Number;
 
 use super::ast::{CompareOp, Path};
+use super::number;
 use crate::{Error, Result};
 
 /// The keywords that are not comparison operators.
@@ -401,7 +402,8 @@ impl Lexer {
     /// A number in JSON syntax: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
     ///
     /// An integer is a `u64` (an `i64` when negative); one out of range is an
-    /// error. A fraction or exponent makes it an `f64`, which must be finite.
+    /// error saying so, with the range. A fraction or exponent makes it an
+    /// `f64`, which must be finite.
     fn number(&mut self) -> Result<TokenKind> {
         let start = self.pos;
         if self.peek(0) == Some('-') {
@@ -444,16 +446,10 @@ impl Lexer {
             ));
         }
         let text = self.text(start, self.pos);
-        let number = if !integer {
-            text.parse::<f64>().ok().and_then(Number::from_f64)
-        } else if text.starts_with('-') {
-            text.parse::<i64>().ok().map(Number::from)
-        } else {
-            text.parse::<u64>().ok().map(Number::from)
-        };
-        number
+        debug_assert_eq!(integer, !text.contains(['.', 'e', 'E']));
+        number::json_number(&text)
             .map(TokenKind::Num)
-            .ok_or_else(|| self.error(start, format!("number {} out of range", quoted(&text))))
+            .map_err(|misfit| self.error(start, number::range_message(&text, misfit)))
     }
 
     /// Skips ASCII digits; returns how many.
@@ -754,9 +750,24 @@ mod tests {
     #[test]
     fn bad_numbers() {
         let cases: &[(&str, usize, &str)] = &[
-            ("x = 18446744073709551616", 4, "out of range"),
-            ("x = -9223372036854775809", 4, "out of range"),
-            ("x = 1e999", 4, "out of range"),
+            (
+                "x = 18446744073709551616",
+                4,
+                "the number 18446744073709551616 is out of range (too large): whole numbers \
+                 must be from -9223372036854775808 to 18446744073709551615",
+            ),
+            (
+                "x = -9223372036854775809",
+                4,
+                "the number -9223372036854775809 is out of range (too small): whole numbers \
+                 must be from -9223372036854775808 to 18446744073709551615",
+            ),
+            (
+                "x = 1e999",
+                4,
+                "the number 1e999 is out of range (too large)",
+            ),
+            ("x = -1e999", 4, "must be finite"),
             ("x = 07", 4, "cannot start with 0"),
             ("x = -007", 4, "cannot start with 0"),
             ("x = -", 5, "expected a digit after '-'"),

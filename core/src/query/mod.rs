@@ -9,6 +9,7 @@ pub(crate) mod eval;
 pub(crate) mod exec;
 pub(crate) mod index;
 pub(crate) mod lexer;
+pub(crate) mod number;
 pub mod params;
 pub mod parser;
 pub(crate) mod pattern;

@@ -7,9 +7,10 @@
 //! `filter[name]` whatever `name` is. Errors name the parameter at fault in
 //! `field`; values from parameters carry no position.
 
-use super::ast::{CompareOp, Expr, Literal, Paging, RawQuery, Value};
+use super::ast::{CompareOp, Expr, FieldFilter, Literal, Paging, RawQuery, Value};
 use super::exec::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::lexer::{self, in_field};
+use super::number::Misfit;
 use super::parser::{parse_expr, parse_fields, parse_sort};
 use crate::{Error, Result};
 
@@ -44,7 +45,12 @@ const PREFIXES: [(&str, Option<CompareOp>); 8] = [
 /// - `page` (≥ 1) and `pageSize` (1–1000), or `offset` (≥ 0) and `limit`
 ///   (1–1000), or `cursor` with at most one of `pageSize` and `limit` as its
 ///   page size; mixing the styles is an error naming the later parameter.
-///   A missing page is 1, offset 0, size 100.
+///   A missing page is 1, offset 0, size 100. Numbers beyond a range are
+///   refused as out of range (with the range), text that is no whole
+///   number as not a number.
+/// - with `cursor`, the other parts (`where`, `search`, field filters,
+///   `sort`, `fields`) may be left out or given unchanged: the query checks
+///   them against the cursor's when it runs (SPEC §13).
 /// - `sort`, `fields`: comma lists ([`parse_sort`], [`parse_fields`]); blank
 ///   is as if not given.
 /// - `search`, `where`: blank is as if not given; `where` errors carry the
@@ -57,7 +63,9 @@ const PREFIXES: [(&str, Option<CompareOp>); 8] = [
 ///   are [`Literal::Text`] for the checker to read by the field's type.
 ///
 /// Each reserved name may be given once; a field may be filtered several
-/// times. Field filters and `where` are ANDed, in the order given.
+/// times. `where` goes to [`RawQuery::filter`], the field filters, in the
+/// order given, to [`RawQuery::field_filters`]; all of them are ANDed.
+/// A blank `where` counts as given once but adds no filter.
 ///
 /// ```
 /// use rosterdb::query::ast::Paging;
@@ -85,8 +93,6 @@ pub fn parse_params<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<Ra
 #[derive(Default)]
 struct Reader {
     query: RawQuery,
-    /// Field filters and `where`, in order.
-    filters: Vec<Expr>,
     /// The reserved names given so far.
     seen: Vec<&'static str>,
     page: Option<u64>,
@@ -99,7 +105,10 @@ struct Reader {
 impl Reader {
     fn read(&mut self, name: &str, value: &str) -> Result<()> {
         let Some(&reserved) = RESERVED_NAMES.iter().find(|&&r| r == name) else {
-            self.filters.push(field_filter(name, value)?);
+            self.query.field_filters.push(FieldFilter {
+                param: name.to_owned(),
+                test: field_filter(name, value)?,
+            });
             return Ok(());
         };
         if self.seen.contains(&reserved) {
@@ -113,9 +122,9 @@ impl Reader {
         }
         self.seen.push(reserved);
         match reserved {
-            "page" => self.page = Some(whole_number(reserved, value, 1)?),
+            "page" => self.page = Some(whole_number(reserved, value, 1, u64::MAX)?),
             "pageSize" => self.page_size = Some(page_size(reserved, value)?),
-            "offset" => self.offset = Some(whole_number(reserved, value, 0)?),
+            "offset" => self.offset = Some(whole_number(reserved, value, 0, u64::MAX)?),
             "limit" => self.limit = Some(page_size(reserved, value)?),
             "cursor" if value.is_empty() => {
                 return Err(param_error(reserved, "cursor is empty"));
@@ -126,13 +135,9 @@ impl Reader {
             "fields" => self.query.fields = Some(parse_fields(value)?),
             "search" if value.trim().is_empty() => {}
             "search" => self.query.search = Some(value.to_owned()),
-            "where" => {
-                if let Some(expr) = parse_expr(value).map_err(|e| in_field(e, reserved))? {
-                    self.filters.push(expr);
-                }
-            }
+            "where" => self.query.filter = parse_expr(value).map_err(|e| in_field(e, reserved))?,
             // The one reserved name left: withTotal.
-            _ => self.query.with_total = boolean(reserved, value)?,
+            _ => self.query.with_total = Some(boolean(reserved, value)?),
         }
         Ok(())
     }
@@ -155,11 +160,6 @@ impl Reader {
             }
         } else {
             Paging::Default
-        };
-        self.query.filter = match self.filters.len() {
-            0 => None,
-            1 => self.filters.pop(),
-            _ => Some(Expr::And(self.filters)),
         };
         self.query
     }
@@ -184,8 +184,8 @@ fn clash(a: &str, b: &str) -> bool {
 fn clash_message(name: &str, other: &str) -> String {
     if name == "cursor" || other == "cursor" {
         format!(
-            "{name} cannot be given with {other}: a cursor continues the query it came from, \
-             and only pageSize or limit may come with it"
+            "{name} cannot be given with {other}: a cursor says where the page starts, \
+             and only pageSize or limit may come with it to set its size"
         )
     } else {
         format!(
@@ -258,34 +258,44 @@ fn any_of<'a>(name: &str, list: &'a str) -> Result<Vec<&'a str>> {
     Ok(items)
 }
 
-/// A decimal whole number of at least `min`.
-fn whole_number(name: &str, value: &str, min: u64) -> Result<u64> {
-    value
-        .bytes()
-        .all(|b| b.is_ascii_digit())
-        .then(|| value.parse::<u64>().ok())
-        .flatten()
-        .filter(|&n| n >= min)
-        .ok_or_else(|| {
-            param_error(
-                name,
-                format!("{name} must be a whole number of at least {min}"),
-            )
-        })
+/// A decimal whole number from `min` to `max`: ASCII digits (leading zeros
+/// allowed), or `-` and digits for a number below the range.
+fn whole_number(name: &str, value: &str, min: u64, max: u64) -> Result<u64> {
+    let (negative, digits) = match value.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(number_error(name, Misfit::NotANumber, min, max));
+    }
+    let zero = digits.bytes().all(|b| b == b'0');
+    match digits.parse::<u64>() {
+        _ if negative && !zero => Err(number_error(name, Misfit::TooSmall, min, max)),
+        Ok(n) if n < min => Err(number_error(name, Misfit::TooSmall, min, max)),
+        Ok(n) if n <= max => Ok(n),
+        // Only digits, so the parse fails only by overflow.
+        _ => Err(number_error(name, Misfit::TooLarge, min, max)),
+    }
 }
 
-/// A page size: a decimal whole number from 1 to [`MAX_PAGE_SIZE`].
+/// A page size (`pageSize`, `limit`): a decimal whole number from 1 to [`MAX_PAGE_SIZE`].
 fn page_size(name: &str, value: &str) -> Result<usize> {
-    whole_number(name, value, 1)
-        .ok()
-        .and_then(|n| usize::try_from(n).ok())
-        .filter(|&n| n <= MAX_PAGE_SIZE)
-        .ok_or_else(|| {
-            param_error(
-                name,
-                format!("{name} must be a whole number from 1 to {MAX_PAGE_SIZE}"),
-            )
-        })
+    let n = whole_number(name, value, 1, MAX_PAGE_SIZE as u64)?;
+    usize::try_from(n).map_err(|_| number_error(name, Misfit::TooLarge, 1, MAX_PAGE_SIZE as u64))
+}
+
+/// An `InvalidQuery` naming the paging parameter `name` whose value does
+/// not fit `min..=max`, saying which way and giving the range.
+pub(crate) fn number_error(name: &str, misfit: Misfit, min: u64, max: u64) -> Error {
+    let what = match misfit {
+        Misfit::NotANumber | Misfit::NotWhole => "is not a whole number",
+        Misfit::TooSmall => "is out of range (too small)",
+        Misfit::TooLarge => "is out of range (too large)",
+    };
+    param_error(
+        name,
+        format!("{name} {what}: it must be a whole number from {min} to {max}"),
+    )
 }
 
 /// `true` or `false`, in any case.
@@ -375,8 +385,14 @@ mod tests {
         }
     }
 
+    /// The one filter `pairs` make: their `where` or their one field filter.
     fn filter(pairs: &[(&str, &str)]) -> Option<Expr> {
-        parse(pairs).filter
+        let query = parse(pairs);
+        match (query.filter, query.field_filters.as_slice()) {
+            (where_, []) => where_,
+            (None, [one]) => Some(one.test.clone()),
+            other => panic!("{pairs:?}: more than one filter: {other:?}"),
+        }
     }
 
     #[test]
@@ -483,8 +499,7 @@ mod tests {
                 "٣",
                 "99999999999999999999",
             ];
-            let message = format!("{name} must be a whole number from 1 to 1000");
-            assert_rejects_each(name, &bad, &message);
+            assert_rejects_each(name, &bad, "it must be a whole number from 1 to 1000");
             for (good, size) in [("1", 1), ("1000", 1000), ("0100", 100)] {
                 let got = paging(&[(name, good)]);
                 let expected = if name == "limit" {
@@ -502,16 +517,64 @@ mod tests {
 
     #[test]
     fn page_and_offset_are_bounded() {
-        assert_rejects_each(
-            "page",
-            &["0", "-1", "", "x", "18446744073709551616", "1.0"],
-            "page must be a whole number of at least 1",
+        for (name, min) in [("page", 1), ("offset", 0)] {
+            let message = |what: &str| {
+                format!(
+                    "{name} is {what}: it must be a whole number from {min} to {}",
+                    u64::MAX
+                )
+            };
+            let too_small: &[&str] = if min == 1 {
+                &["0", "-1", "-00"]
+            } else {
+                &["-1"]
+            };
+            assert_rejects_each(name, too_small, &message("out of range (too small)"));
+            assert_rejects_each(
+                name,
+                &["-18446744073709551616"],
+                &message("out of range (too small)"),
+            );
+            assert_rejects_each(
+                name,
+                &["18446744073709551616", "99999999999999999999999"],
+                &message("out of range (too large)"),
+            );
+            assert_rejects_each(
+                name,
+                &["", "x", "1.0", "1e3", "+1", " 1", "-", "٣"],
+                &message("not a whole number"),
+            );
+        }
+        assert_eq!(
+            paging(&[("offset", "18446744073709551615")]),
+            Paging::Offset {
+                offset: u64::MAX,
+                limit: 100
+            }
         );
-        assert_rejects_each(
-            "offset",
-            &["-1", "", "x", "18446744073709551616"],
-            "offset must be a whole number of at least 0",
+        assert_eq!(
+            paging(&[("offset", "-0")]),
+            Paging::Offset {
+                offset: 0,
+                limit: 100
+            }
         );
+    }
+
+    #[test]
+    fn page_sizes_say_which_way_they_miss() {
+        for name in ["pageSize", "limit"] {
+            let message =
+                |what: &str| format!("{name} is {what}: it must be a whole number from 1 to 1000");
+            assert_rejects_each(name, &["0", "-5"], &message("out of range (too small)"));
+            assert_rejects_each(
+                name,
+                &["1001", "18446744073709551616"],
+                &message("out of range (too large)"),
+            );
+            assert_rejects_each(name, &["ten", "5.0"], &message("not a whole number"));
+        }
     }
 
     #[test]
@@ -620,8 +683,9 @@ mod tests {
     #[test]
     fn with_total() {
         for (value, expected) in [("true", true), ("TRUE", true), ("False", false)] {
-            assert_eq!(parse(&[("withTotal", value)]).with_total, expected);
+            assert_eq!(parse(&[("withTotal", value)]).with_total, Some(expected));
         }
+        assert_eq!(parse(&[("page", "1")]).with_total, None);
         assert_rejects_each(
             "withTotal",
             &["", "yes", "1", " true"],
@@ -757,7 +821,7 @@ mod tests {
     }
 
     #[test]
-    fn filters_and_where_are_anded_in_order() {
+    fn field_filters_keep_their_order_and_names_apart_from_where() {
         let query = parse(&[
             ("lastName", "Smith"),
             ("pageSize", "10"),
@@ -765,20 +829,29 @@ mod tests {
             ("lastName", "ne:Jones"),
             ("filter[lastName]", "like:S%"),
         ]);
+        assert_eq!(query.filter, Some(Expr::Present(path("a", 0))));
+        let field_filter = |param: &str, test: Expr| FieldFilter {
+            param: param.to_owned(),
+            test,
+        };
         assert_eq!(
-            query.filter,
-            Some(Expr::And(vec![
-                cmp("lastName", CompareOp::Eq, "Smith"),
-                Expr::Present(path("a", 0)),
-                cmp("lastName", CompareOp::Ne, "Jones"),
-                Expr::Compare {
-                    path: path("lastName", 7),
-                    op: CompareOp::Like,
-                    value: text("S%"),
-                },
-            ]))
+            query.field_filters,
+            vec![
+                field_filter("lastName", cmp("lastName", CompareOp::Eq, "Smith")),
+                field_filter("lastName", cmp("lastName", CompareOp::Ne, "Jones")),
+                field_filter(
+                    "filter[lastName]",
+                    Expr::Compare {
+                        path: path("lastName", 7),
+                        op: CompareOp::Like,
+                        value: text("S%"),
+                    }
+                ),
+            ]
         );
         assert_eq!(query.paging, Paging::Page { page: 1, size: 10 });
+        // A blank `where` adds nothing (but counts as given).
+        assert_eq!(parse(&[("where", " "), ("x", "1")]).filter, None);
     }
 
     #[test]
@@ -786,7 +859,8 @@ mod tests {
         let err = parse_params(&[("pageSize", "0")]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid query: pageSize must be a whole number from 1 to 1000 (field pageSize)"
+            "invalid query: pageSize is out of range (too small): it must be a whole number \
+             from 1 to 1000 (field pageSize)"
         );
         let err = parse_params(&[("where", "a = ")]).unwrap_err();
         assert_eq!(

@@ -1,5 +1,7 @@
-//! `like`, `co`, `sw` and `ew` patterns, matched against case-folded text.
+//! `like`, `co`, `sw` and `ew` patterns, matched against case-folded text
+//! (or, for identifiers such as `tenant`, against the exact text).
 
+use super::check::MatchKind;
 use crate::rules::fold;
 
 /// One element of a pattern.
@@ -13,17 +15,38 @@ enum Token {
     Any,
 }
 
-/// A case-insensitive text pattern.
+/// How a pattern compares characters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Case {
+    /// On the case-folded text (SPEC §2.5): every string field.
+    Folded,
+    /// On the exact text: identifiers (`tenant`).
+    Exact,
+}
+
+/// A text pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pattern {
     tokens: Vec<Token>,
+    case: Case,
 }
 
 impl Pattern {
-    /// A `like` pattern: `%` any run, `_` one character, `\` makes the next
-    /// character literal (a trailing `\` is itself). A pattern with no
-    /// unescaped wildcard matches as a substring (SPEC §13).
-    pub fn like(pattern: &str) -> Pattern {
+    /// The pattern of `like`, `co`, `sw` or `ew` with this text, comparing
+    /// characters as `case` says. A `like` pattern: `%` any run, `_` one
+    /// character, `\` makes the next character literal (a trailing `\` is
+    /// itself); with no unescaped wildcard it matches as a substring (SPEC
+    /// §13). `co`, `sw` and `ew` take their text literally.
+    pub fn new(kind: MatchKind, text: &str, case: Case) -> Pattern {
+        match kind {
+            MatchKind::Like => Pattern::like_in(text, case),
+            MatchKind::Contains => Pattern::literal(text, true, true, case),
+            MatchKind::StartsWith => Pattern::literal(text, false, true, case),
+            MatchKind::EndsWith => Pattern::literal(text, true, false, case),
+        }
+    }
+
+    fn like_in(pattern: &str, case: Case) -> Pattern {
         let mut tokens = Vec::new();
         let mut text = String::new();
         let mut wildcard = false;
@@ -33,57 +56,51 @@ impl Pattern {
                 '\\' => text.push(chars.next().unwrap_or('\\')),
                 '%' | '_' => {
                     wildcard = true;
-                    push_text(&mut tokens, &mut text);
+                    push_text(&mut tokens, &mut text, case);
                     tokens.push(if c == '%' { Token::Any } else { Token::One });
                 }
                 _ => text.push(c),
             }
         }
-        push_text(&mut tokens, &mut text);
+        push_text(&mut tokens, &mut text, case);
         if !wildcard {
             tokens.insert(0, Token::Any);
             tokens.push(Token::Any);
         }
-        Pattern { tokens }
+        Pattern { tokens, case }
     }
 
-    /// Contains `text`.
-    pub fn contains(text: &str) -> Pattern {
-        Pattern::literal(text, true, true)
-    }
-
-    /// Starts with `text`.
-    pub fn starts_with(text: &str) -> Pattern {
-        Pattern::literal(text, false, true)
-    }
-
-    /// Ends with `text`.
-    pub fn ends_with(text: &str) -> Pattern {
-        Pattern::literal(text, true, false)
-    }
-
-    fn literal(text: &str, any_before: bool, any_after: bool) -> Pattern {
+    fn literal(text: &str, any_before: bool, any_after: bool, case: Case) -> Pattern {
         let mut tokens = Vec::new();
         if any_before {
             tokens.push(Token::Any);
         }
         let mut text = text.to_owned();
-        push_text(&mut tokens, &mut text);
+        push_text(&mut tokens, &mut text, case);
         if any_after {
             tokens.push(Token::Any);
         }
-        Pattern { tokens }
+        Pattern { tokens, case }
     }
 
-    /// Whether `value` (any case) matches.
+    /// How the pattern compares characters.
+    pub fn case(&self) -> Case {
+        self.case
+    }
+
+    /// Whether `value` matches (in any case, unless the pattern is [`Case::Exact`]).
     pub fn matches(&self, value: &str) -> bool {
-        let folded: Vec<char> = fold(value).chars().collect();
+        let chars: Vec<char> = match self.case {
+            Case::Folded => fold(value).chars().collect(),
+            Case::Exact => value.chars().collect(),
+        };
         let flat: Vec<&Token> = self.tokens.iter().collect();
-        matches_from(&flat, &folded)
+        matches_from(&flat, &chars)
     }
 
-    /// The case-folded text every match starts with, when the pattern is
-    /// exactly "this text, then anything" (`sw`, or `like 'abc%'`).
+    /// The text every match starts with (case-folded unless the pattern is
+    /// [`Case::Exact`]), when the pattern is exactly "this text, then
+    /// anything" (`sw`, or `like 'abc%'`).
     pub fn prefix(&self) -> Option<String> {
         match self.tokens.as_slice() {
             [Token::Text(chars), Token::Any] => Some(chars.iter().collect()),
@@ -91,8 +108,8 @@ impl Pattern {
         }
     }
 
-    /// The case-folded literal runs of the pattern (between wildcards):
-    /// every matching value contains each of them.
+    /// The literal runs of the pattern (between wildcards; case-folded
+    /// unless [`Case::Exact`]): every matching value contains each of them.
     pub fn literal_runs(&self) -> Vec<String> {
         self.tokens
             .iter()
@@ -104,9 +121,12 @@ impl Pattern {
     }
 }
 
-fn push_text(tokens: &mut Vec<Token>, text: &mut String) {
+fn push_text(tokens: &mut Vec<Token>, text: &mut String, case: Case) {
     if !text.is_empty() {
-        tokens.push(Token::Text(fold(text).chars().collect()));
+        tokens.push(Token::Text(match case {
+            Case::Folded => fold(text).chars().collect(),
+            Case::Exact => text.chars().collect(),
+        }));
         text.clear();
     }
 }
@@ -161,6 +181,22 @@ enum Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The case-folded patterns of every string field.
+    impl Pattern {
+        fn like(pattern: &str) -> Pattern {
+            Pattern::new(MatchKind::Like, pattern, Case::Folded)
+        }
+        fn contains(text: &str) -> Pattern {
+            Pattern::new(MatchKind::Contains, text, Case::Folded)
+        }
+        fn starts_with(text: &str) -> Pattern {
+            Pattern::new(MatchKind::StartsWith, text, Case::Folded)
+        }
+        fn ends_with(text: &str) -> Pattern {
+            Pattern::new(MatchKind::EndsWith, text, Case::Folded)
+        }
+    }
 
     #[test]
     fn like_wildcards_and_escapes() {

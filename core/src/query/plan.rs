@@ -15,9 +15,11 @@ use super::index::{
     ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
     trigram_index, trigram_prefix, trigrams,
 };
+use super::pattern::Case;
 use super::schema::FieldType;
 use super::sort::SortValue;
 use crate::keys::{Key, prefix_end, trailing_u64};
+use crate::rules::fold;
 use crate::schema::MultiTable;
 use crate::tx::Tables;
 use crate::{EntityKind, Result, Timestamp};
@@ -226,6 +228,9 @@ fn literal_key(ty: FieldType, value: &Scalar) -> Option<Key> {
         // the residual check decides (and `exact_count` declines those).
         (FieldType::Time, Scalar::Time(v, _)) => Some(encode_time(present, *v)),
         (FieldType::Str | FieldType::Strs, Scalar::Str(folded)) => Some(present.str(folded)),
+        // An identifier's keys hold its folded form and then its exact
+        // form: the whole key picks exactly one value.
+        (FieldType::Ident, Scalar::Ident(exact)) => Some(encode_str(present, exact)),
         _ => None,
     }
 }
@@ -256,10 +261,17 @@ pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
             if let Some(index) = index_of(kind, def.name)
                 && let Some(start) = pattern.prefix()
             {
+                // Index keys start with the folded value: an exact prefix
+                // narrows to the keys with its folded form, a superset that
+                // the residual check then holds to the exact case.
+                let folded = match pattern.case() {
+                    Case::Folded => start,
+                    Case::Exact => fold(&start),
+                };
                 return Some(prefix(
                     index,
-                    Key::new().byte(PRESENT).str_prefix(&start),
-                    format!("{} starts with {start:?}", def.name),
+                    Key::new().byte(PRESENT).str_prefix(&folded),
+                    format!("{} starts with {folded:?}", def.name),
                 ));
             }
             trigram_access(kind, def.name, &pattern.literal_runs())
@@ -296,6 +308,11 @@ pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
             };
             let key = literal_key(def.ty, value)?;
             let what = format!("{} {op:?} {value:?}", def.name);
+            // The index orders identifiers by their folded form, not by the
+            // exact order their comparisons use: it answers only equality.
+            if def.ty == FieldType::Ident && *op != Cmp::Eq {
+                return None;
+            }
             // `< t` with digits below the millisecond holds for that millisecond too.
             let op = match (op, value) {
                 (Cmp::Lt, Scalar::Time(_, nanos)) if *nanos > 0 => &Cmp::Le,
@@ -573,9 +590,14 @@ fn choose_scoped(
 }
 
 /// The index that yields records in the order of the first sort key, if any.
+///
+/// Not for identifiers (`tenant`): their index is in folded order, their
+/// sort exact (§2.5), so a page sorted by one reads every match and sorts.
 pub fn sort_index(kind: EntityKind, sort: &[Field]) -> Option<&'static IndexDef> {
     match sort.first() {
-        Some(Field::Def(def)) => index_of(kind, def.name).filter(|_| def.ty.sortable()),
+        Some(Field::Def(def)) if def.ty != FieldType::Ident => {
+            index_of(kind, def.name).filter(|_| def.ty.sortable())
+        }
         _ => None,
     }
 }
@@ -591,7 +613,7 @@ pub fn sort_value_key(value: &SortValue) -> Key {
             Some(t) => encode_time(present, t),
             None => present,
         },
-        SortValue::Str(_, exact) => encode_str(present, exact),
+        SortValue::Str(_, exact) | SortValue::Ident(exact) => encode_str(present, exact),
         SortValue::Num(_) | SortValue::Other(_) => present,
     }
 }
@@ -621,7 +643,11 @@ pub fn exact_count(tables: &dyn Tables, kind: EntityKind, filter: &Filter) -> Re
                 .any(|v| matches!(v, Scalar::Time(_, n) if *n > 0));
             (field, distinct && to_the_ms)
         }
-        Filter::Match { field, pattern, .. } => (field, pattern.prefix().is_some()),
+        // An exact pattern's index range also holds other cases of its prefix.
+        Filter::Match { field, pattern, .. } => (
+            field,
+            pattern.prefix().is_some() && pattern.case() == Case::Folded,
+        ),
         _ => return Ok(None),
     };
     let Field::Def(def) = field else {

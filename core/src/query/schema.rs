@@ -10,6 +10,9 @@ pub enum FieldType {
     Int,
     /// A string, compared case-insensitively.
     Str,
+    /// An identifier (`tenant`, SPEC §2.5): a string compared exactly,
+    /// case-sensitively, and ordered by its characters (Unicode code points).
+    Ident,
     /// A boolean.
     Bool,
     /// A timestamp, compared as an instant.
@@ -28,7 +31,7 @@ impl FieldType {
     pub fn sortable(self) -> bool {
         matches!(
             self,
-            FieldType::Int | FieldType::Str | FieldType::Bool | FieldType::Time
+            FieldType::Int | FieldType::Str | FieldType::Ident | FieldType::Bool | FieldType::Time
         )
     }
 
@@ -37,6 +40,7 @@ impl FieldType {
         match self {
             FieldType::Int => "an integer",
             FieldType::Str => "a string",
+            FieldType::Ident => "an identifier (a string compared exactly)",
             FieldType::Bool => "a boolean",
             FieldType::Time => "a timestamp",
             FieldType::Ints => "a list of ids",
@@ -73,7 +77,7 @@ const fn nested(name: &'static str, ty: FieldType) -> FieldDef {
     }
 }
 
-use FieldType::{Bool, Int, Ints, Object, Str, Strs, Time};
+use FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
 
 /// The fields of a user document.
 pub static USER_FIELDS: &[FieldDef] = &[
@@ -85,7 +89,7 @@ pub static USER_FIELDS: &[FieldDef] = &[
     field("nickname", Str),
     field("telephoneNumber", Str),
     field("mobileNumber", Str),
-    field("tenant", Str),
+    field("tenant", Ident),
     field("enabled", Bool),
     field("roles", Ints),
     field("externalIds", Object),
@@ -107,7 +111,7 @@ pub static ROLE_FIELDS: &[FieldDef] = &[
     field("name", Str),
     field("description", Str),
     field("permissions", Strs),
-    field("tenant", Str),
+    field("tenant", Ident),
     field("createdAt", Time),
     field("updatedAt", Time),
     field("version", Int),
@@ -119,7 +123,7 @@ pub static CLIENT_FIELDS: &[FieldDef] = &[
     field("clientId", Str),
     field("name", Str),
     field("description", Str),
-    field("tenant", Str),
+    field("tenant", Ident),
     field("enabled", Bool),
     field("roles", Ints),
     field("ipAllowlist", Strs),

@@ -1,6 +1,6 @@
-//! Sort keys (SPEC §3.1, §13): values ordered case-folded then exact,
-//! absent first ascending and last descending, `id` always the final
-//! ascending tie-breaker.
+//! Sort keys (SPEC §3.1, §13): strings ordered case-folded then exact
+//! (identifiers, `tenant`, exactly: §2.5), absent first ascending and last
+//! descending, `id` always the final ascending tie-breaker.
 
 use std::cmp::Ordering;
 
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::check::Field;
 use super::eval::{as_number, number_cmp, read};
-use super::schema::{FieldValue, Queryable};
+use super::schema::{FieldType, FieldValue, Queryable};
 use crate::Timestamp;
 use crate::json::Json;
 use crate::rules::fold;
@@ -28,6 +28,8 @@ pub enum SortValue {
     Num(NumKey),
     /// A string: case-folded, then exact.
     Str(String, String),
+    /// An identifier (`tenant`): exact, by its characters.
+    Ident(String),
     /// An array or object inside `attributes`, by its JSON text.
     Other(String),
 }
@@ -47,7 +49,7 @@ impl SortValue {
             SortValue::Absent => 0,
             SortValue::Bool(_) => 1,
             SortValue::Int(_) | SortValue::Time(_) | SortValue::Num(_) => 2,
-            SortValue::Str(..) => 3,
+            SortValue::Str(..) | SortValue::Ident(_) => 3,
             SortValue::Other(_) => 4,
         }
     }
@@ -60,6 +62,7 @@ impl SortValue {
             (SortValue::Time(a), SortValue::Time(b)) => a.cmp(b),
             (SortValue::Num(a), SortValue::Num(b)) => number_cmp(a.num(), b.num()),
             (SortValue::Str(af, ae), SortValue::Str(bf, be)) => af.cmp(bf).then_with(|| ae.cmp(be)),
+            (SortValue::Ident(a), SortValue::Ident(b)) => a.cmp(b),
             (SortValue::Other(a), SortValue::Other(b)) => a.cmp(b),
             (a, b) => a.rank().cmp(&b.rank()),
         }
@@ -68,6 +71,9 @@ impl SortValue {
     /// The sort value of `field` in `record`.
     pub fn of(field: &Field, record: &impl Queryable, now: Timestamp) -> SortValue {
         match read(field, record, now) {
+            FieldValue::Str(s) if matches!(field, Field::Def(def) if def.ty == FieldType::Ident) => {
+                SortValue::Ident(s.to_owned())
+            }
             FieldValue::Int(v) => SortValue::Int(v),
             FieldValue::Str(s) => SortValue::Str(fold(s), s.to_owned()),
             FieldValue::Bool(b) => SortValue::Bool(b),
