@@ -96,6 +96,8 @@ fn a_format_1_file_migrates_and_keeps_everything() {
 }
 
 #[test]
-fn the_fixture_is_untouched_by_the_tests() {
+fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v1.redb")), 1);
+    assert_eq!(format_version(&fixture("format-v2.redb")), 2);
+    assert_eq!(format_version(&fixture("format-v2-fold-clash.redb")), 2);
 }
