@@ -79,7 +79,12 @@ fn imported_hashes_check_and_upgrade() {
         // Each matching password on a store of its own: after the first
         // success the hash is the store's, which knows only that password
         // (bcrypt's 72-byte truncation, for one, does not survive).
-        for good in v["matches"].as_array().unwrap().iter().chain(&store_matches) {
+        for good in v["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(&store_matches)
+        {
             let s = with_hash();
             let c = Credentials::new("ann", good.as_str().unwrap());
             for _ in 0..2 {
@@ -112,8 +117,17 @@ fn normalisation_is_the_stores_and_unnormalised_hashes_still_match() {
             .cloned()
             .unwrap()
     };
-    assert_eq!(by_note("unnormalised")["rejects"][0], "caf\u{e9} au lait noir");
-    assert_eq!(by_note("other spellings")["store_matches"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        by_note("unnormalised")["rejects"][0],
+        "caf\u{e9} au lait noir"
+    );
+    assert_eq!(
+        by_note("other spellings")["store_matches"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[test]

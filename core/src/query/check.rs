@@ -6,8 +6,8 @@ use serde_json::Number;
 use super::ast::{CompareOp, Expr, Literal, Path, Value};
 use super::pattern::Pattern;
 use super::schema::{FieldDef, FieldType, WRITE_ONLY};
+use crate::caseless::fold;
 use crate::json::Json;
-use crate::rules::fold;
 use crate::{Error, Result, Timestamp};
 
 /// A field a filter reads.
