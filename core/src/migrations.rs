@@ -30,6 +30,7 @@ use crate::{Client, EntityKind, Error, Result, Role, Timestamp, User, codec};
 
 /// A user record as format 1 wrote it.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 struct UserRecordV1 {
     id: u64,
     username: String,
@@ -378,6 +379,59 @@ mod tests {
             reason.contains("user 1 has two externalIds entries that are the same"),
             "{reason}"
         );
+    }
+
+    #[test]
+    fn a_format_1_file_is_checked_with_its_own_records() {
+        let v1 = |id: u64, username: &str| {
+            let u = user(id, username, &format!("{id}@x.io"), None);
+            UserRecordV1 {
+                id: u.id,
+                username: u.username,
+                email: u.email,
+                first_name: u.first_name,
+                last_name: u.last_name,
+                nickname: None,
+                telephone_number: None,
+                mobile_number: None,
+                tenant: None,
+                enabled: true,
+                roles: Vec::new(),
+                external_ids: Vec::new(),
+                attributes: u.attributes,
+                created_at: u.created_at,
+                updated_at: u.updated_at,
+                last_login_at: None,
+                locked_until: None,
+                failed_logins: 0,
+                password_hash: None,
+                version: 1,
+            }
+        };
+        let db = format_2(&[], &[]);
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(USERS).unwrap();
+            for u in [v1(1, "ΟΔΟΣ"), v1(2, "bob"), v1(3, "οδος")] {
+                t.insert(u.id, codec::encode(&u).unwrap().as_slice())
+                    .unwrap();
+            }
+            let mut m = txn.open_table(crate::schema::META).unwrap();
+            m.insert(meta::FORMAT_VERSION, 1).unwrap();
+            m.insert("last_id.user", 3).unwrap();
+        }
+        txn.commit().unwrap();
+        // Format-1 records do not decode as format-2 ones: the preflight
+        // reads them as format 1 wrote them.
+        assert!(preflight(&db.begin_read().unwrap(), 2).is_err());
+        let first = reason(preflight(&db.begin_read().unwrap(), 1));
+        assert!(
+            first.contains("user 1 and user 3 have the same username"),
+            "{first}"
+        );
+        assert_eq!(reason(crate::format::prepare(&db)), first);
+        let read = db.begin_read().unwrap();
+        assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(1));
     }
 
     #[test]
