@@ -15,14 +15,14 @@ use crate::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 2;
+pub const FORMAT_VERSION: u64 = 3;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
 
 /// `MIGRATIONS[n - 1]` takes a version-`n` file to version `n + 1`
 /// (`crate::migrations` holds the steps and the format history).
-const MIGRATIONS: &[Migration] = &[crate::migrations::v1_to_v2];
+const MIGRATIONS: &[Migration] = &[crate::migrations::v1_to_v2, crate::migrations::v2_to_v3];
 
 /// The first bytes of every redb file.
 const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
@@ -49,13 +49,19 @@ fn check_header(path: &Path) -> Result<bool> {
 }
 
 /// Refuses, without writing a byte, an existing file that is not a rosterdb
-/// store or that a newer release wrote.
+/// store, that a newer release wrote, or whose migration would fail
+/// (`migrations::preflight`).
 pub(crate) fn inspect(path: &Path) -> Result<()> {
     if !check_header(path)? {
         return Ok(());
     }
     match Database::builder().open_read_only(path) {
-        Ok(db) => classify(&db).map(|_| ()),
+        Ok(db) => match classify(&db)? {
+            Contents::Store(version) if version < FORMAT_VERSION => {
+                crate::migrations::preflight(&db.begin_read()?, version)
+            }
+            _ => Ok(()),
+        },
         // A file that needs recovery is checked after the read-write open repairs it.
         Err(redb::DatabaseError::RepairAborted) => Ok(()),
         Err(e) => Err(e.into()),

@@ -22,6 +22,7 @@
 
 mod account;
 mod allowlist;
+mod caseless;
 mod changelog;
 mod client;
 mod clock;
@@ -58,6 +59,7 @@ mod update;
 mod user;
 
 pub use account::TotpEnrollment;
+pub use caseless::fold;
 pub use changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
 pub use client::{Client, CreatedClient, NewClient};
 pub use clock::{Clock, ManualClock};

@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::caseless::fold;
 use crate::entity::{Entity, UniqueKey};
 use crate::input::Fields;
 use crate::keys::Key;
-use crate::rules::{self, Problems, fold};
+use crate::rules::{self, Problems};
 use crate::schema::{ROLE_NAME, ROLES};
 use crate::{EntityKind, Result, Timestamp};
 

@@ -330,11 +330,6 @@ pub(crate) fn attributes(value: &serde_json::Map<String, serde_json::Value>) -> 
     }
 }
 
-/// Case-folds a string for uniqueness and comparisons.
-pub(crate) fn fold(value: &str) -> String {
-    value.to_lowercase()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::caseless::fold;
 use crate::entity::{Entity, UniqueKey};
 use crate::input::Fields;
 use crate::keys::Key;
-use crate::rules::{self, Problems, fold};
+use crate::rules::{self, Problems};
 use crate::schema::{USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
 use crate::{EntityKind, Result, Secret, Timestamp};
 

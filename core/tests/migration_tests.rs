@@ -4,9 +4,12 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::options;
+use common::{conflict_field, options, totp_code};
 use redb::{Database, ReadableDatabase, TableDefinition};
-use rosterdb::{Credentials, DEFAULT_SESSION_TTL, FORMAT_VERSION, Query, Secret, Store};
+use rosterdb::{
+    Credentials, DEFAULT_SESSION_TTL, EntityKind, Error, FORMAT_VERSION, ManualClock, NewRole,
+    NewUser, Query, Secret, Store, Timestamp,
+};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
@@ -95,7 +98,158 @@ fn a_format_1_file_migrates_and_keeps_everything() {
     assert!(s.check().unwrap().ok);
 }
 
+/// The ids a query finds, in order.
+fn ids<E: rosterdb::Entity + serde::Serialize>(
+    c: &rosterdb::Collection<'_, Store, E>,
+    query: Query,
+) -> Vec<u64> {
+    c.list(&query)
+        .unwrap()
+        .items
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap()["id"].as_u64().unwrap())
+        .collect()
+}
+
+fn q(expr: &str) -> Query {
+    Query::parse(expr).unwrap()
+}
+
 #[test]
-fn the_fixture_is_untouched_by_the_tests() {
+fn a_format_2_file_migrates_to_nfkc_casefold_keys() {
+    let (_dir, path) = copy_of("format-v2.redb");
+    assert_eq!(format_version(&path), 2);
+    // The fixture's sessions last until 2026-12-30.
+    let clock = ManualClock::new(Timestamp::parse("2026-12-01T00:00:00Z").unwrap());
+    {
+        let s = Store::open(&path, options().with_clock(clock.clock())).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        assert_eq!(s.users().count(&Query::default()).unwrap(), 7);
+        assert_eq!(s.roles().count(&Query::default()).unwrap(), 3);
+        assert_eq!(s.clients().count(&Query::default()).unwrap(), 1);
+        assert_eq!(s.changes(0, 100).unwrap().len(), 16);
+        // Records are as they were: values are never folded.
+        let u1 = s.users().get(1).unwrap();
+        assert_eq!(
+            (
+                u1.username.as_str(),
+                u1.email.as_str(),
+                u1.last_name.as_str()
+            ),
+            ("straße", "straße@bücher.de", "Weiß")
+        );
+        assert!(u1.has_password && u1.totp_enabled);
+        assert_eq!(u1.version, 3);
+        assert_eq!(s.users().get(7).unwrap().first_name, "Zoe\u{308}");
+
+        // Lookups by the caseless form, which format 2 could not make.
+        let by_name =
+            |name: &str, tenant: Option<&str>| s.users().get_by_username(name, tenant).unwrap().id;
+        assert_eq!(by_name("STRASSE", None), 1);
+        assert_eq!(by_name("Straße", Some("t1")), 2);
+        assert_eq!(by_name("οδος", None), 3);
+        assert_eq!(by_name("ΟΔΟΣ", Some("t1")), 4);
+        assert_eq!(by_name("admin", None), 5);
+        assert_eq!(by_name("ＡＤＭＩＮ", Some("t1")), 6);
+        assert_eq!(by_name("FILE", None), 7);
+        let by_email =
+            |email: &str, tenant: Option<&str>| s.users().get_by_email(email, tenant).unwrap().id;
+        assert_eq!(by_email("STRASSE@BÜCHER.DE", None), 1);
+        assert_eq!(by_email("οδος@EXAMPLE.GR", Some("t1")), 4);
+        assert_eq!(by_email("admin@example.com", None), 5);
+        let by_external = |kind: &str, value: &str, tenant: Option<&str>| {
+            s.users()
+                .get_by_external_id(kind, value, tenant)
+                .unwrap()
+                .id
+        };
+        assert_eq!(by_external("ldap", "UID=STRASSE", None), 1);
+        assert_eq!(by_external("LDAP", "uid=straße", Some("t1")), 2);
+
+        // Queries through the rebuilt indexes.
+        assert_eq!(ids(&s.users(), q("username sw 'ΟΔ'")), [3, 4]);
+        assert_eq!(ids(&s.users(), q("lastName = 'WEISS'")), [1, 2]);
+        assert_eq!(ids(&s.users(), q("lastName like 'kel%'")), [5, 6]);
+        assert_eq!(ids(&s.users(), q("firstName = 'zoë'")), [7]);
+        assert_eq!(ids(&s.users(), q("firstName like 'zo_'")), [7]);
+        assert_eq!(ids(&s.users(), q("email co 'SSE@'")), [1, 2]);
+        let search = Query::from_params(&[("search", "STRASS")]).unwrap();
+        assert_eq!(ids(&s.users(), search), [1, 2]);
+        let sorted = Query::from_params(&[("sort", "username")]).unwrap();
+        assert_eq!(ids(&s.users(), sorted), [6, 5, 7, 2, 1, 3, 4]);
+        assert_eq!(ids(&s.roles(), q("name = 'οδος'")), [2, 3]);
+        assert_eq!(ids(&s.clients(), q("name like 'sync%'")), [1]);
+
+        // Credentials, the second factor and sessions made by format 2.
+        let principal = s
+            .authenticate("rs_lhjTb84nEkyMliUNG0WDq_FvWi_2Wfza7KFdwbxCECg")
+            .unwrap();
+        assert_eq!((principal.kind, principal.id), (EntityKind::User, 1));
+        assert_eq!(principal.permissions, ["users:read", "users:write"]);
+        let client = s
+            .authenticate("rs_pM3NB9DGiYs1y-47ZWkht-zmyBiF6xdol_xjFSdL8vU")
+            .unwrap();
+        assert_eq!((client.kind, client.id), (EntityKind::Client, 1));
+        let code = totp_code("QYI2ROJ4LL7WQVGBGYWYADC3IVVYL4HG", clock.now());
+        let login = s
+            .login(
+                &Credentials::new("STRASSE", "correct horse battery").totp_code(code),
+                DEFAULT_SESSION_TTL,
+            )
+            .unwrap();
+        assert_eq!(login.principal.id, 1);
+        s.users()
+            .verify_password(&Credentials::new("straße@bücher.de", "t1 password 1").tenant("t1"))
+            .unwrap();
+        s.client_login(
+            "rc_YASOXcq1t4n6eqRmvmDoXi",
+            &Secret::new("jt54moPv-4cM6IHaisrxgMGd4_VyTw0pmQ8CzEjRaEY"),
+            Some("10.1.2.3"),
+            DEFAULT_SESSION_TTL,
+        )
+        .unwrap();
+
+        // Uniqueness follows the caseless form; ids continue.
+        let taken = s.users().create(common::user("Strasse"));
+        assert_eq!(conflict_field(taken), "username");
+        let taken = s.roles().create(NewRole::new("οδος"));
+        assert_eq!(conflict_field(taken), "name");
+        let next = s
+            .users()
+            .create(NewUser::new("newcomer", "new@example.com", "New", "Comer"))
+            .unwrap();
+        assert_eq!(next.id, 9);
+    }
+    assert_eq!(format_version(&path), FORMAT_VERSION);
+    let s = Store::open(&path, options()).unwrap();
+    assert!(s.check().unwrap().ok);
+}
+
+#[test]
+fn a_clash_that_folding_creates_fails_the_open_and_changes_no_byte() {
+    let (_dir, path) = copy_of("format-v2-fold-clash.redb");
+    let before = std::fs::read(&path).unwrap();
+    for _ in 0..2 {
+        match Store::open(&path, options()) {
+            Err(Error::IncompatibleFormat { reason }) => {
+                assert!(
+                    reason.contains("user 1 and user 2 have the same username"),
+                    "{reason}"
+                );
+                assert!(reason.contains("previous release"), "{reason}");
+                assert!(!reason.contains("οδοσ") && !reason.contains("ΟΔΟΣ"));
+            }
+            other => panic!("expected IncompatibleFormat, got {other:?}"),
+        }
+        assert!(std::fs::read(&path).unwrap() == before, "the file changed");
+    }
+    assert_eq!(format_version(&path), 2);
+}
+
+#[test]
+fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v1.redb")), 1);
+    assert_eq!(format_version(&fixture("format-v2.redb")), 2);
+    assert_eq!(format_version(&fixture("format-v2-fold-clash.redb")), 2);
 }

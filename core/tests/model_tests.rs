@@ -5,7 +5,8 @@
 //! The model follows the documented semantics:
 //! - ids per kind start at 1, grow by one per successful create, are never
 //!   reused; a failed create consumes no id;
-//! - username and email are unique per tenant under `str::to_lowercase`
+//! - username and email are unique per tenant under `rosterdb::fold`
+//!   (NFKC_Casefold, SPEC §2.5; tested on its own in `caseless.rs`)
 //!   (username checked first), and so are role names; external ids (tenant,
 //!   type, value) are likewise case-folded (docs/design.md: SPEC §2's general
 //!   rule), for uniqueness, lookups and duplicates within one user;
@@ -53,7 +54,18 @@ use serde_json::{Map, Value, json};
 // ---------------------------------------------------------------------------
 // Input pools: small, so that collisions are frequent.
 
-const VALID_USERNAMES: &[&str] = &["ann", "bob", "zoë", "straße", "ΟΔΟΣ", "ann.b"];
+/// Some differ only by case folding or compatibility forms, not by `to_lowercase`.
+const VALID_USERNAMES: &[&str] = &[
+    "ann",
+    "bob",
+    "zoë",
+    "straße",
+    "ΟΔΟΣ",
+    "ann.b",
+    "STRASSE",
+    "οδοσ",
+    "ａｎｎ",
+];
 /// A space, and a combining diaeresis (not a letter).
 const INVALID_USERNAMES: &[&str] = &["bad name", "zoe\u{308}"];
 const VALID_EMAILS: &[&str] = &[
@@ -62,9 +74,11 @@ const VALID_EMAILS: &[&str] = &[
     "zoë@x.io",
     "straße@x.io",
     "ann@y.io",
+    "Strasse@X.io",
+    "ａｎｎ@x.io",
 ];
 const INVALID_EMAILS: &[&str] = &["ann@x", "no pe@x.io"];
-const VALID_ROLE_NAMES: &[&str] = &["admin", "ops", "straße", "ΟΔΟΣ"];
+const VALID_ROLE_NAMES: &[&str] = &["admin", "ops", "straße", "ΟΔΟΣ", "ＡＤＭＩＮ", "οδος"];
 const INVALID_ROLE_NAMES: &[&str] = &[""];
 const EXTERNAL_IDS: &[(&str, &str)] = &[
     ("github", "1"),
@@ -74,6 +88,7 @@ const EXTERNAL_IDS: &[(&str, &str)] = &[
     ("ldap", "ann"),
     ("ldap", "bob"),
     ("sso", "Ann"),
+    ("LDAP", "ａｎｎ"),
 ];
 const TENANTS: &[Option<&str>] = &[None, Some("t1"), Some("t2")];
 const INVALID_TENANT: &str = "bad tenant";
@@ -102,8 +117,8 @@ const READ_ONLY_OPS: &[(&str, &str)] = &[
 const READ_ONLY_KEYS: &[&str] = &["id", "version", "hasPassword"];
 
 /// Re-cases `s` character by character: two bits of `seed` per character pick
-/// as-is, lower or upper case (`ß` upper-cases to `SS`, which does not fold
-/// back to `ß`: the model decides what such a key finds). Seed 0 keeps `s`.
+/// as-is, lower or upper case (`ß` upper-cases to `SS`, which folds like
+/// `ß`; `ς` and `σ` upper-case alike). Seed 0 keeps `s`.
 fn recase(s: &str, seed: u64) -> String {
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -117,7 +132,7 @@ fn recase(s: &str, seed: u64) -> String {
 }
 
 fn fold(s: &str) -> String {
-    s.to_lowercase()
+    rosterdb::fold(s)
 }
 
 fn same_external(a: &ExternalId, b: &ExternalId) -> bool {
@@ -2166,11 +2181,15 @@ fn pool_assumptions() {
     }
     assert!(!valid_tenant(INVALID_TENANT));
     let store = store();
-    for s in VALID_USERNAMES {
+    // One tenant each: some of them are the same name in their caseless form.
+    for (i, s) in VALID_USERNAMES.iter().enumerate() {
         let email = format!("{}@pool.io", s.replace('.', ""));
         store
             .users()
-            .create(NewUser::new(*s, email, "F", "L"))
+            .create(NewUser {
+                tenant: Some(format!("p{i}")),
+                ..NewUser::new(*s, email, "F", "L")
+            })
             .unwrap_or_else(|e| panic!("{s}: {e}"));
     }
     for s in INVALID_USERNAMES {

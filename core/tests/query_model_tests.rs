@@ -10,11 +10,13 @@
 //!
 //! The oracle's rules (SPEC §3.3, §13):
 //! - field names are case-insensitive (keys inside `attributes` are not);
-//! - strings compare case-folded (`str::to_lowercase`) for `= != in like co
-//!   sw ew` and for `< <= > >=`; timestamps compare as instants (a date is
+//! - strings compare in their caseless form (`rosterdb::fold`, NFKC_Casefold,
+//!   SPEC §2.5, tested on its own in `caseless.rs`) for `= != in like co sw
+//!   ew` and for `< <= > >=`; timestamps compare as instants (a date is
 //!   midnight UTC); numbers numerically; booleans `false < true`;
-//! - `like`: `%` any run, `_` one character, `\` makes the next character
-//!   literal; no unescaped wildcard means a substring match;
+//! - `like`: `%` any run of characters, `_` one extended grapheme cluster
+//!   of the folded value (starting where a cluster starts), `\` makes the
+//!   next character literal; no unescaped wildcard means a substring match;
 //! - arrays (`roles`, `permissions`, `ipAllowlist`, `externalIds.type`,
 //!   `externalIds.value`, and arrays inside `attributes`): a test holds when
 //!   some element satisfies it; `!=` means no element equals; `pr` / `is not
@@ -296,7 +298,7 @@ impl Ent {
 // The oracle: a naive evaluator over JSON documents.
 
 fn fold(s: &str) -> String {
-    s.to_lowercase()
+    rosterdb::fold(s)
 }
 
 /// A literal of a resolved query.
@@ -308,7 +310,7 @@ enum Lit {
     Null,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Op {
     Eq,
     Ne,
@@ -468,8 +470,9 @@ enum Tok {
 /// (when `folded`; else on exact text with the pattern as written).
 ///
 /// The pattern's escapes are read first; each run of literal characters is
-/// then case-folded as a whole (so that context-dependent folding, like a
-/// final Greek sigma, sees the text the pattern stands for, not its `\`).
+/// then case-folded as a whole (so that folding sees the text the pattern
+/// stands for, not its `\`). `_` takes one whole extended grapheme cluster
+/// of the text, so it can only stand where a cluster starts.
 fn like(text: &str, pattern: &str, folded: bool) -> bool {
     let mut toks = Vec::new();
     let mut run = String::new();
@@ -490,7 +493,7 @@ fn like(text: &str, pattern: &str, folded: bool) -> bool {
         }
     }
     flush(&mut run, &mut toks);
-    let text: Vec<char> = text.chars().collect();
+    let chars: Vec<char> = text.chars().collect();
     if toks.iter().all(|t| matches!(t, Tok::Ch(_))) {
         let lit: Vec<char> = toks
             .iter()
@@ -499,26 +502,43 @@ fn like(text: &str, pattern: &str, folded: bool) -> bool {
                 _ => unreachable!(),
             })
             .collect();
-        return lit.is_empty() || text.windows(lit.len()).any(|w| w == lit.as_slice());
+        return lit.is_empty() || chars.windows(lit.len()).any(|w| w == lit.as_slice());
     }
-    // dp[j]: the first i characters match the first j tokens.
-    let mut dp = vec![false; toks.len() + 1];
-    dp[0] = true;
-    for (j, t) in toks.iter().enumerate() {
-        dp[j + 1] = dp[j] && *t == Tok::Any;
+    // Where each cluster starting at a character position ends.
+    let mut cluster_end = BTreeMap::new();
+    let mut at = 0;
+    for g in unicode_segmentation::UnicodeSegmentation::graphemes(text, true) {
+        let n = g.chars().count();
+        cluster_end.insert(at, at + n);
+        at += n;
     }
-    for c in &text {
-        let mut next = vec![false; toks.len() + 1];
-        for (j, t) in toks.iter().enumerate() {
-            next[j + 1] = match t {
-                Tok::Any => next[j] || dp[j + 1],
-                Tok::One => dp[j],
-                Tok::Ch(x) => dp[j] && x == c,
-            };
+    // reach[i][j]: the first i characters match the first j tokens.
+    let (n, m) = (chars.len(), toks.len());
+    let mut reach = vec![vec![false; m + 1]; n + 1];
+    reach[0][0] = true;
+    for i in 0..=n {
+        for j in 0..m {
+            if reach[i][j] && toks[j] == Tok::Any {
+                reach[i][j + 1] = true;
+            }
         }
-        dp = next;
+        for j in 0..m {
+            if !reach[i][j] {
+                continue;
+            }
+            match toks[j] {
+                Tok::Any if i < n => reach[i + 1][j] = true,
+                Tok::Ch(c) if i < n && chars[i] == c => reach[i + 1][j + 1] = true,
+                Tok::One => {
+                    if let Some(&end) = cluster_end.get(&i) {
+                        reach[end][j + 1] = true;
+                    }
+                }
+                _ => {}
+            }
+        }
     }
-    dp[toks.len()]
+    reach[n][m]
 }
 
 fn eval(ent: Ent, doc: &Value, ex: &Ex) -> bool {
@@ -802,10 +822,41 @@ fn format_ts(nanos: i128, form: u8) -> String {
 /// `T1` and `t1` are different tenants (SPEC §2.5): exact comparisons show.
 const TENANTS: &[Option<&str>] = &[None, Some("t1"), Some("t2"), Some("T1")];
 const USERNAMES: &[&str] = &[
-    "ann", "Ann", "zoë", "ZOË", "élodie", "ÉLODIE", "bob", "b.o-b", "ann_1", "straße", "ΟΔΟΣ",
-    "user1", "user10", "a@b",
+    "ann",
+    "Ann",
+    "zoë",
+    "ZOË",
+    "élodie",
+    "ÉLODIE",
+    "bob",
+    "b.o-b",
+    "ann_1",
+    "straße",
+    "ΟΔΟΣ",
+    "user1",
+    "user10",
+    "a@b",
+    "STRASSE",
+    "οδος",
+    "ΟΣΟΣ",
+    "ａｄｍｉｎ",
+    "admin",
+    "ﬁle",
+    "İstanbul",
+    "ᏣᎳᎩ",
 ];
-const EMAIL_LOCALS: &[&str] = &["ann", "Ann", "zoë", "bob", "x.y", "élodie", "a_b"];
+const EMAIL_LOCALS: &[&str] = &[
+    "ann",
+    "Ann",
+    "zoë",
+    "bob",
+    "x.y",
+    "élodie",
+    "a_b",
+    "straße",
+    "STRASSE",
+    "ａｎｎ",
+];
 const EMAIL_DOMAINS: &[&str] = &["x.io", "Example.COM", "ex.org"];
 const FIRST_NAMES: &[&str] = &[
     "Ann",
@@ -826,6 +877,12 @@ const FIRST_NAMES: &[&str] = &[
     "Ωmega",
     "李",
     "\"Q\"",
+    "Zoe\u{308}",
+    "👩\u{200D}💻",
+    "🇩🇪 Max",
+    "ﬁona",
+    "Ὀδυσσεύς",
+    "ꮳꮃꭹ",
 ];
 const LAST_NAMES: &[&str] = &[
     "Lovelace",
@@ -840,8 +897,23 @@ const LAST_NAMES: &[&str] = &[
     "de la Cruz",
     "Noether",
     "Ñúñez",
+    "Weiß",
+    "WEISS",
+    "\u{212A}elvin",
+    "ΟΣΟΣ",
 ];
-const NICKNAMES: &[&str] = &["", "Nic", "nic", "ÅSA", "zz_top", "50%", "ann"];
+const NICKNAMES: &[&str] = &[
+    "",
+    "Nic",
+    "nic",
+    "ÅSA",
+    "zz_top",
+    "50%",
+    "ann",
+    "👍🏽",
+    "Ａｎｎ",
+    "i\u{307}sa",
+];
 const PHONES: &[&str] = &["+1 555 0100", "+44 20 7946 0000", "555"];
 const EXTERNAL_IDS: &[(&str, &str)] = &[
     ("github", "1"),
@@ -1740,8 +1812,31 @@ impl Paging {
 }
 
 const SEARCH_TERMS: &[&str] = &[
-    "ann", "ANN", "zo", "Ë", "lo", "x.io", "example", "@", "straße", "o'b", "%", "_", "nic", "ops",
-    "Team", "bill", "rc_", "ΟΔ", "ve",
+    "ann",
+    "ANN",
+    "zo",
+    "Ë",
+    "lo",
+    "x.io",
+    "example",
+    "@",
+    "straße",
+    "o'b",
+    "%",
+    "_",
+    "nic",
+    "ops",
+    "Team",
+    "bill",
+    "rc_",
+    "ΟΔ",
+    "ve",
+    "SS",
+    "ﬁ",
+    "ος",
+    "ΣΟ",
+    "ｍａｘ",
+    "ᏣᎳ",
 ];
 
 /// Strings for fixed literals of string fields and `attributes`.
@@ -1789,6 +1884,13 @@ const STR_POOL: &[&str] = &[
     "in:a",
     "Ωmega",
     "ß",
+    "STRASSE",
+    "ｓａｌｅｓ",
+    "οσ",
+    "weiss",
+    "zoe\u{308}",
+    "kelvin",
+    "ΟΣΟΣ",
 ];
 const LIKE_POOL: &[&str] = &[
     "%",
@@ -1810,6 +1912,18 @@ const LIKE_POOL: &[&str] = &[
     "\\a\\n\\n",
     "%.%",
     "",
+    "ΟΣ%",
+    "%ος",
+    "%ss%",
+    "zo_",
+    "%ß_",
+    "%💻",
+    "_ max",
+    "ᏣᎳ%",
+    "i%",
+    "_sa",
+    "__",
+    "wei_",
 ];
 const NUM_POOL: &[&str] = &[
     "-3",
@@ -3099,4 +3213,108 @@ proptest! {
         kinds_ok(run(Query::from_params(&[(key, text.as_str())])))?;
         kinds_ok(run(Ok(Query::all().sort(&text).fields(&text))))?;
     }
+}
+
+/// Every pattern built from a set of texts whose folded form differs in
+/// length or in characters per grapheme cluster (ß, ligatures, fullwidth,
+/// final sigma, NFD, İ, flags, skin tones, ZWJ sequences, Cherokee): `_` at
+/// every character position, prefixes and suffixes, through `like`, `sw`,
+/// `ew` and `co` on an indexed (`lastName`) and a trigram-only
+/// (`firstName`) field, must equal the naive evaluation. Deterministic, so
+/// the cases that random pools reach only sometimes always run.
+#[test]
+fn caseless_patterns_equal_the_naive_evaluation() {
+    const TEXTS: &[&str] = &[
+        "Straße",
+        "STRASSE",
+        "Weiß",
+        "ﬁle",
+        "ａｄｍｉｎ",
+        "ΟΣΟΣ",
+        "οδος",
+        "Zoe\u{308}",
+        "Zoë",
+        "İstanbul",
+        "istanbul",
+        "🇩🇪🇫🇷",
+        "👍🏽 ok",
+        "👩\u{200D}💻",
+        "ᏣᎳᎩ",
+        "\u{212A}elvin",
+        "e\u{301}\u{323}x",
+    ];
+    let store = Store::memory_with(Options::default().with_argon2(Argon2Params {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    }))
+    .unwrap();
+    for (i, text) in TEXTS.iter().enumerate() {
+        let name = format!("u{i}");
+        store
+            .users()
+            .create(NewUser::new(&name, format!("{name}@x.io"), *text, *text))
+            .unwrap();
+    }
+    let mut patterns: BTreeSet<(Op, String)> = BTreeSet::new();
+    for text in TEXTS {
+        let chars: Vec<char> = text.chars().collect();
+        for i in 0..chars.len() {
+            let head: String = chars[..i].iter().collect();
+            let tail: String = chars[i + 1..].iter().collect();
+            let (head, tail) = (like_escape(&head), like_escape(&tail));
+            patterns.insert((Op::Like, format!("{head}_{tail}")));
+            patterns.insert((Op::Like, format!("{head}%")));
+            patterns.insert((Op::Like, format!("%_{tail}")));
+            patterns.insert((Op::Like, format!("_%{tail}")));
+            let head: String = chars[..i].iter().collect();
+            let tail: String = chars[i..].iter().collect();
+            patterns.insert((Op::Sw, head.clone()));
+            patterns.insert((Op::Ew, tail.clone()));
+            patterns.insert((Op::Co, chars[i..=i].iter().collect()));
+            patterns.insert((Op::Co, head.to_uppercase()));
+        }
+    }
+    for p in LIKE_POOL {
+        patterns.insert((Op::Like, (*p).to_owned()));
+    }
+    let users: Vec<Value> = store
+        .users()
+        .list(&Query::from_params(&[("pageSize", "1000")]).unwrap())
+        .unwrap()
+        .items
+        .iter()
+        .map(|u| serde_json::to_value(u).unwrap())
+        .collect();
+    let mut failures = Vec::new();
+    for (op, p) in &patterns {
+        let word = match op {
+            Op::Like => "like",
+            Op::Sw => "sw",
+            Op::Ew => "ew",
+            _ => "co",
+        };
+        for field in ["firstName", "lastName"] {
+            let lit = Lit::Str(p.clone());
+            let want: Vec<u64> = users
+                .iter()
+                .filter(|u| holds(&u[field], Ty::Str, *op, &lit))
+                .map(|u| u["id"].as_u64().unwrap())
+                .collect();
+            let expr = format!("{field} {word} '{}'", p.replace('\'', "''"));
+            let got: Vec<u64> = store
+                .users()
+                .list(&Query::parse(&expr).unwrap())
+                .unwrap()
+                .items
+                .iter()
+                .map(|u| u.id)
+                .collect();
+            if got != want {
+                failures.push(format!("{expr}: store {got:?}, naive {want:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(patterns.len() > 300, "{}", patterns.len());
 }

@@ -7,7 +7,7 @@ mod common;
 use std::cmp::Ordering;
 
 use common::{options, role};
-use rosterdb::{NewClient, NewUser, Query, Store, User};
+use rosterdb::{NewClient, NewUser, Query, Store, User, fold};
 
 fn explain_users(s: &Store, expr: &str) -> String {
     s.users().explain(&Query::parse(expr).unwrap()).unwrap()
@@ -169,9 +169,8 @@ fn walk(s: &Store, query: Query, size: usize) -> Vec<u64> {
 }
 
 fn by_last_name(a: &User, b: &User) -> Ordering {
-    a.last_name
-        .to_lowercase()
-        .cmp(&b.last_name.to_lowercase())
+    fold(&a.last_name)
+        .cmp(&fold(&b.last_name))
         .then_with(|| a.last_name.cmp(&b.last_name))
 }
 
@@ -215,7 +214,7 @@ fn streamed_plans_equal_a_scan() {
         .unwrap()
         .sort("lastName:desc")
         .page(1, 29);
-    let keep = |u: &User| u.last_name.to_lowercase().starts_with("ho") && u.roles == [2];
+    let keep = |u: &User| fold(&u.last_name).starts_with("ho") && u.roles == [2];
     assert_eq!(
         walk(&s, q, 29),
         expect(&users, keep, |a, b| by_last_name(b, a))
@@ -228,7 +227,7 @@ fn streamed_plans_equal_a_scan() {
         .page(1, 23);
     let order = |a: &User, b: &User| {
         by_last_name(a, b).then_with(|| {
-            let f = |u: &User| (u.first_name.to_lowercase(), u.first_name.clone());
+            let f = |u: &User| (fold(&u.first_name), u.first_name.clone());
             f(b).cmp(&f(a))
         })
     };
@@ -241,7 +240,7 @@ fn streamed_plans_equal_a_scan() {
         expect(&users, |u| u.roles == [3], |_, _| Ordering::Equal)
     );
     let q = Query::all().search("hop").page(1, 64);
-    let keep = |u: &User| u.last_name.to_lowercase().contains("hop");
+    let keep = |u: &User| fold(&u.last_name).contains("hop");
     assert_eq!(
         walk(&s, q, 64),
         expect(&users, keep, |_, _| Ordering::Equal)
@@ -284,9 +283,130 @@ fn streamed_plans_equal_a_scan() {
             .unwrap(),
         users
             .iter()
-            .filter(|u| u.last_name.eq_ignore_ascii_case("hopper"))
+            .filter(|u| fold(&u.last_name) == "hopper")
             .count() as u64
     );
+}
+
+/// Names whose caseless form (SPEC §2.5) is longer than, or written
+/// differently from, the stored text, so that index prefixes, trigrams and
+/// sort runs all come from `fold`.
+const CASELESS: &[&str] = &[
+    "ΟΣΟΣ",
+    "οσος",
+    "straße",
+    "STRASSE",
+    "ａｄｍｉｎ",
+    "admin",
+    "ﬁle",
+    "FILE",
+    "ꮳꮃꭹ",
+    "ᏣᎳᎩ",
+    "Weiß",
+    "\u{212A}elvin",
+    "İlker",
+    "ılker",
+];
+
+#[test]
+fn caseless_queries_through_indexes_equal_a_scan() {
+    let s = Store::memory_with(options()).unwrap();
+    s.write(|tx| {
+        for i in 0..600usize {
+            let name = CASELESS[i % CASELESS.len()];
+            let other = CASELESS[(i / CASELESS.len()) % CASELESS.len()];
+            tx.users().create(NewUser::new(
+                format!("{name}{i}"),
+                format!("u{i}@example.com"),
+                other,
+                name,
+            ))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let users = s.users().list(&Query::all().page(1, 1000)).unwrap().items;
+    fn folded(u: &User, field: fn(&User) -> &str) -> String {
+        fold(field(u))
+    }
+    type Keep = Box<dyn Fn(&User) -> bool>;
+    let checks: [(&str, &str, Keep); 7] = [
+        (
+            "username sw 'ΟΣ'",
+            "idx.user.username.order",
+            Box::new(|u| folded(u, |u| &u.username).starts_with("οσ")),
+        ),
+        (
+            "username like 'Οσ%'",
+            "idx.user.username.order",
+            Box::new(|u| folded(u, |u| &u.username).starts_with("οσ")),
+        ),
+        (
+            "lastName = 'WEISS'",
+            "idx.user.last_name",
+            Box::new(|u| folded(u, |u| &u.last_name) == "weiss"),
+        ),
+        (
+            "lastName like 'STRAß%'",
+            "idx.user.last_name",
+            Box::new(|u| folded(u, |u| &u.last_name).starts_with("strass")),
+        ),
+        (
+            "firstName co 'rass'",
+            "trigram",
+            Box::new(|u| folded(u, |u| &u.first_name).contains("rass")),
+        ),
+        (
+            "firstName like '%ꮳꮃꭹ%'",
+            "trigram",
+            Box::new(|u| folded(u, |u| &u.first_name).contains("ᏣᎳᎩ")),
+        ),
+        (
+            "username like '_lker%'",
+            "",
+            Box::new(|u| {
+                let f = folded(u, |u| &u.username);
+                f.starts_with("ılker") || f.starts_with("i\u{307}lker")
+            }),
+        ),
+    ];
+    for (expr, index, keep) in &checks {
+        let plan = explain_users(&s, expr);
+        assert!(plan.contains(index), "{expr}: {plan}");
+        let want = expect(&users, keep, |_, _| Ordering::Equal);
+        assert!(!want.is_empty(), "{expr} finds nothing");
+        assert_eq!(
+            walk(&s, Query::parse(expr).unwrap().page(1, 37), 37),
+            want,
+            "{expr}"
+        );
+        assert_eq!(
+            s.users().count(&Query::parse(expr).unwrap()).unwrap(),
+            want.len() as u64,
+            "{expr}"
+        );
+    }
+    // Sorted pages streamed from the ordered indexes: folded, exact, id.
+    for (key, field) in [
+        (
+            "lastName",
+            (|u: &User| u.last_name.clone()) as fn(&User) -> String,
+        ),
+        ("username", |u: &User| u.username.clone()),
+    ] {
+        let order = |a: &User, b: &User| {
+            let (a, b) = (field(a), field(b));
+            fold(&a).cmp(&fold(&b)).then_with(|| a.cmp(&b))
+        };
+        let q = Query::all().sort(key).page(1, 41);
+        assert_eq!(walk(&s, q, 41), expect(&users, |_| true, order), "{key}");
+        let q = Query::all().sort(&format!("{key}:desc")).page(1, 41);
+        assert_eq!(
+            walk(&s, q, 41),
+            expect(&users, |_| true, |a, b| order(b, a)),
+            "{key}:desc"
+        );
+    }
 }
 
 #[test]

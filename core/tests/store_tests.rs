@@ -137,6 +137,142 @@ fn case_folding_covers_other_scripts() {
     );
 }
 
+/// SPEC §2.5: uniqueness and lookups use the compatibility caseless form
+/// (NFKC_Casefold). Each pair is one user name to the store; the first of
+/// each pair is created, the second is then found and refused.
+const SAME_NAME: &[(&str, &str)] = &[
+    ("ΟΔΟΣ", "οδοσ"), // the issue: accepted as two users under to_lowercase
+    ("οδος", "ΟΔΟΣ"),
+    ("ΟΣΟΣ", "οσος"),
+    ("straße", "STRASSE"),
+    ("Strasse", "STRAẞE"),
+    ("ａｄｍｉｎ", "Admin"),
+    ("\u{212A}elvin", "kelvin"),     // the Kelvin sign
+    ("\u{212B}ngstrom", "ångstrom"), // the Ångström sign
+    ("ﬁle", "FILE"),
+    ("ǅemal", "džemal"),
+    ("ꮳꮃꭹ", "ᏣᎳᎩ"), // Cherokee folds to its capitals
+    ("ISTANBUL", "istanbul"),
+    ("ΣΊΣΥΦΟΣ", "σίσυφοσ"),
+];
+
+/// Pairs that only look alike or that a locale would tailor: distinct.
+const DIFFERENT_NAMES: &[(&str, &str)] = &[
+    ("istanbul", "ıstanbul"), // dotless ı is its own letter
+    ("istanbul", "İstanbul"), // no Turkish tailoring
+    ("anna", "аnna"),         // Cyrillic а
+    ("strase", "straße"),
+    ("ο", "σ"),
+];
+
+#[test]
+fn usernames_are_unique_in_their_caseless_form() {
+    for (i, (first, second)) in SAME_NAME.iter().enumerate() {
+        let s = store();
+        let id = s
+            .users()
+            .create(NewUser::new(*first, format!("a{i}@x.io"), "F", "L"))
+            .unwrap()
+            .id;
+        assert_eq!(
+            s.users().get_by_username(second, None).unwrap().id,
+            id,
+            "{second} finds {first}"
+        );
+        let again = s
+            .users()
+            .create(NewUser::new(*second, format!("b{i}@x.io"), "F", "L"));
+        assert_eq!(conflict_field(again), "username", "{first} / {second}");
+        // Another tenant may hold it.
+        s.users()
+            .create(tenant_user(second, "t1"))
+            .unwrap_or_else(|e| panic!("{second} in t1: {e}"));
+    }
+    for (first, second) in DIFFERENT_NAMES {
+        let s = store();
+        s.users()
+            .create(NewUser::new(*first, "a@x.io", "F", "L"))
+            .unwrap();
+        assert!(
+            matches!(
+                s.users().get_by_username(second, None),
+                Err(Error::NotFound { .. })
+            ),
+            "{second} is not {first}"
+        );
+        s.users()
+            .create(NewUser::new(*second, "b@x.io", "F", "L"))
+            .unwrap_or_else(|e| panic!("{first} / {second}: {e}"));
+    }
+}
+
+#[test]
+fn emails_role_names_and_external_ids_are_unique_in_their_caseless_form() {
+    let s = store();
+    s.users()
+        .create(NewUser {
+            external_ids: vec![ExternalId::new("ldap", "uid=straße")],
+            ..NewUser::new("a", "Zoe\u{308}@bücher.de", "F", "L")
+        })
+        .unwrap();
+    // NFD and NFC, ü and Ü, a zero-width space and a soft hyphen.
+    for email in [
+        "zoë@BÜCHER.DE",
+        "ZOË@bu\u{308}cher.de",
+        "zo\u{200B}ë@bücher.de",
+        "zoë@bü\u{AD}cher.de",
+    ] {
+        assert_eq!(
+            s.users().get_by_email(email, None).unwrap().id,
+            1,
+            "{email}"
+        );
+        let taken = s.users().create(NewUser::new("b", email, "F", "L"));
+        assert_eq!(conflict_field(taken), "email", "{email}");
+    }
+    // İ folds to i + U+0307 (no Turkish tailoring): not to plain i.
+    s.users()
+        .create(NewUser::new("i1", "İlker@x.io", "F", "L"))
+        .unwrap();
+    assert_eq!(
+        s.users()
+            .get_by_email("i\u{307}LKER@x.io", None)
+            .unwrap()
+            .username,
+        "i1"
+    );
+    s.users()
+        .create(NewUser::new("i2", "ilker@x.io", "F", "L"))
+        .unwrap();
+    assert_eq!(
+        s.users()
+            .get_by_external_id("LDAP", "UID=STRASSE", None)
+            .unwrap()
+            .id,
+        1
+    );
+    let taken = s.users().create(NewUser {
+        external_ids: vec![ExternalId::new("ＬＤＡＰ", "uid=STRAẞE")],
+        ..NewUser::new("b", "b@x.io", "F", "L")
+    });
+    assert_eq!(conflict_field(taken), "externalIds");
+    // One user's own external ids are duplicates in the caseless form too.
+    let fields = error_fields(s.users().create(NewUser {
+        external_ids: vec![
+            ExternalId::new("sso", "ΟΔΟΣ"),
+            ExternalId::new("SSO", "οδοσ"),
+        ],
+        ..NewUser::new("c", "c@x.io", "F", "L")
+    }));
+    assert_eq!(fields, ["externalIds[1]"]);
+
+    s.roles().create(NewRole::new("ΟΔΟΣ")).unwrap();
+    for name in ["οδος", "οδοσ", "ΟΔΟς"] {
+        assert_eq!(conflict_field(s.roles().create(NewRole::new(name))), "name");
+    }
+    s.roles().create(role("οδος", Some("t1"))).unwrap();
+}
+
 #[test]
 fn external_ids_are_unique_per_tenant_and_findable() {
     let s = store();

@@ -329,6 +329,82 @@ patch(
     conflict("email"),
     before=BOB,
 )
+
+# Uniqueness compares the caseless form, NFKC_Casefold (SPEC §2.5): texts
+# that differ only by case, compatibility forms, full case folding,
+# normalisation or default-ignorables are the same key; other letters are not.
+def taken(username="bob", email="bob@example.com", tenant=None):
+    record = {**USER, "username": username, "email": email}
+    if tenant is not None:
+        record["tenant"] = tenant
+    return [{"entity": "user", "doc": record}]
+
+
+for what, stored, given in [
+    ("a final sigma", "ΟΔΟΣ", "οδοσ"),
+    ("ß and SS", "straße", "STRASSE"),
+    ("capital ẞ and ss", "STRA\u1e9eE", "strasse"),
+    ("fullwidth letters", "admin", "ａｄｍｉｎ"),
+    ("the Kelvin sign", "kate", "\u212aate"),
+    ("a ligature", "file", "\ufb01le"),
+    ("Cherokee small and capital letters", "ᏣᎳᎩ", "ꮳꮃꭹ"),
+]:
+    patch(
+        f"a username equal in the caseless form conflicts: {what}",
+        U,
+        [op("replace", "/username", given)],
+        conflict("username"),
+        before=taken(username=stored),
+    )
+for what, stored, given in [
+    ("dotless ı is not i (no Turkish tailoring)", "ilker", "ılker"),
+    ("dotted İ is not I (no Turkish tailoring)", "ILKER", "İLKER"),
+    ("Cyrillic а is not Latin a", "anna", "аnna"),
+]:
+    patch(
+        f"a username that only looks alike is free: {what}",
+        U,
+        [op("replace", "/username", given)],
+        result(2, username=given),
+        before=taken(username=stored),
+    )
+patch(
+    "a username equal in the caseless form in another tenant is free",
+    U,
+    [op("replace", "/username", "οδοσ")],
+    result(2, username="οδοσ"),
+    before=taken(username="ΟΔΟΣ", tenant="t1"),
+)
+for what, stored, given in [
+    ("ß and SS", "straße@example.com", "STRASSE@example.com"),
+    ("NFD and NFC", "zoe\u0308@example.com", "ZOË@example.com"),
+    ("a zero-width space (default-ignorable)", "bob@example.com", "bo\u200bb@example.com"),
+    ("a soft hyphen (default-ignorable)", "bob@example.com", "b\u00adob@example.com"),
+]:
+    merge(
+        f"an email equal in the caseless form conflicts: {what}",
+        U,
+        {"email": given},
+        conflict("email"),
+        before=taken(email=stored),
+    )
+patch(
+    "an external id equal in the caseless form conflicts",
+    U,
+    [op("add", "/externalIds/-", {"type": "LDAP", "value": "UID=STRASSE"})],
+    conflict("externalIds"),
+    before=[
+        {
+            "entity": "user",
+            "doc": {
+                **USER,
+                "username": "bob",
+                "email": "bob@example.com",
+                "externalIds": [{"type": "ldap", "value": "uid=straße"}],
+            },
+        }
+    ],
+)
 patch(
     "external ids: append one",
     U,
@@ -884,6 +960,13 @@ patch(
     [op("replace", "/name", "STAFF")],
     conflict("name"),
     before=[TWO_ROLES[0]],
+)
+patch(
+    "a name equal in the caseless form conflicts",
+    R,
+    [op("replace", "/name", "οδος")],
+    conflict("name"),
+    before=[{"entity": "role", "doc": {"name": "ΟΔΟΣ"}}],
 )
 patch("a role has no password", R, [op("add", "/password", PASSWORD)], validation("password"))
 patch(

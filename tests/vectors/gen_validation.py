@@ -314,6 +314,41 @@ bad(
     field(U, "externalIds", [{"type": "github", "value": "abc"}, {"type": "GitHub", "value": "ABC"}]),
     "externalIds[1]",
 )
+# Duplicates are found in the caseless form, NFKC_Casefold (SPEC §2.5).
+for what, first, second in [
+    ("ß and SS", ("ldap", "uid=straße"), ("LDAP", "UID=STRASSE")),
+    ("final and capital sigma", ("sso", "οδος"), ("SSO", "ΟΔΟΣ")),
+    ("fullwidth letters", ("ｇｉｔｈｕｂ", "ａｂｃ１"), ("github", "ABC1")),
+    ("the Kelvin sign", ("sso", "\u212aate"), ("sso", "kate")),
+    ("a ligature", ("sso", "\ufb01le"), ("sso", "FILE")),
+    ("NFD and NFC", ("sso", "zoe\u0308"), ("sso", "ZOË")),
+    ("Cherokee small and capital letters", ("sso", "ꮳꮃꭹ"), ("sso", "ᏣᎳᎩ")),
+    ("a zero-width space (default-ignorable)", ("sso", "ab\u200bc"), ("sso", "abc")),
+]:
+    bad(
+        f"externalIds duplicate differing only by {what} fails",
+        U,
+        field(
+            U,
+            "externalIds",
+            [{"type": first[0], "value": first[1]}, {"type": second[0], "value": second[1]}],
+        ),
+        "externalIds[1]",
+    )
+for what, first, second in [
+    ("dotless ı and i (no Turkish tailoring)", ("sso", "ılker"), ("sso", "ilker")),
+    ("dotted İ and I (no Turkish tailoring)", ("sso", "İLKER"), ("sso", "ILKER")),
+    ("Latin a and Cyrillic а", ("sso", "a"), ("sso", "а")),
+]:
+    ok(
+        f"externalIds differing by {what} pass",
+        U,
+        field(
+            U,
+            "externalIds",
+            [{"type": first[0], "value": first[1]}, {"type": second[0], "value": second[1]}],
+        ),
+    )
 bad("externalIds with a non-object entry fails", U, field(U, "externalIds", ["github:1"]), "externalIds")
 bad("externalIds as an object fails", U, field(U, "externalIds", {"type": "github", "value": "1"}), "externalIds")
 bad("null externalIds fails", U, field(U, "externalIds", None), "externalIds")
@@ -623,9 +658,13 @@ for entity in ("user", "role", "client"):
 # ---------------------------------------------------------------- output
 
 
+# Letter-like signs that look like ASCII letters (Kelvin K, Angstrom Å, Ohm Ω).
+LOOKALIKE_SIGNS = "\u212a\u212b\u2126"
+
+
 def readable(ch):
-    """Characters written as \\uXXXX escapes: invisible or combining ones."""
-    return not (unicodedata.category(ch)[0] in "MCZ" and ch != " ")
+    """Characters written as \\uXXXX escapes: invisible, combining and look-alike ones."""
+    return not (unicodedata.category(ch)[0] in "MCZ" and ch != " ") and ch not in LOOKALIKE_SIGNS
 
 
 def escape(text):

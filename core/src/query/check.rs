@@ -7,8 +7,8 @@ use super::ast::{CompareOp, Expr, Literal, Path, Value};
 use super::number::{self, Misfit};
 use super::pattern::{Case, Pattern};
 use super::schema::{FieldDef, FieldType, WRITE_ONLY};
+use crate::caseless::fold;
 use crate::json::Json;
-use crate::rules::fold;
 use crate::{Error, Result, Timestamp};
 
 /// A field a filter reads.

@@ -11,7 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use super::ast::{Expr, FieldFilter, Path, SortKey};
-use super::sort::Position;
+use super::sort::{Position, SortValue};
+use crate::caseless::fold;
 use crate::{EntityKind, Error, Result};
 
 /// The parts of a query a cursor continues (everything but the paging).
@@ -82,14 +83,22 @@ impl Cursor {
         if sum != checksum(body).to_be_bytes() || body.first() != Some(&VERSION) {
             return Err(bad());
         }
-        serde_json::from_slice(&body[1..]).map_err(|_| bad())
+        let mut cursor: Cursor = serde_json::from_slice(&body[1..]).map_err(|_| bad())?;
+        // The folded half of a string position is derived from the exact
+        // half: recompute it, so a cursor made before `fold` changed (format
+        // 2) continues where it stood rather than where the old form sorts.
+        for value in &mut cursor.after.values {
+            if let SortValue::Str(folded, exact) = value {
+                *folded = fold(exact);
+            }
+        }
+        Ok(cursor)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::sort::SortValue;
 
     fn sample() -> Cursor {
         Cursor {
@@ -115,6 +124,18 @@ mod tests {
     fn round_trips() {
         let c = sample();
         assert_eq!(Cursor::decode(&c.encode().unwrap()).unwrap(), c);
+    }
+
+    #[test]
+    fn string_positions_are_folded_again() {
+        let mut c = sample();
+        // As a release that folded with `to_lowercase` wrote it.
+        c.after.values[0] = SortValue::Str("straße".into(), "Straße".into());
+        let back = Cursor::decode(&c.encode().unwrap()).unwrap();
+        assert_eq!(
+            back.after.values[0],
+            SortValue::Str("strasse".into(), "Straße".into())
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::cmp::Ordering;
 use super::check::{Cmp, Field, Filter, Scalar};
 use super::schema::{FieldValue, Queryable};
 use crate::Timestamp;
+use crate::caseless::fold;
 use crate::json::Json;
-use crate::rules::fold;
 
 /// Whether `record` satisfies `filter` at `now`.
 pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: Timestamp) -> bool {

@@ -15,9 +15,9 @@ use std::cmp::Ordering;
 use super::index::IndexDef;
 use super::plan::{self, Driver};
 use super::sort::{Position, SortValue, compare};
+use crate::caseless::fold;
 use crate::entity::Entity;
 use crate::keys::trailing_u64;
-use crate::rules::fold;
 use crate::tx::Tables;
 use crate::{EntityKind, Error, Result, Timestamp, codec};
 

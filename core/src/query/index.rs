@@ -10,9 +10,9 @@
 //! characters, id) for each distinct trigram of each text field.
 
 use super::schema::{FieldValue, Queryable};
+use crate::caseless::fold;
 use crate::entity::MultiKey;
 use crate::keys::Key;
-use crate::rules::fold;
 use crate::schema::{
     CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT, CLIENT_UPDATED,
     MultiTable, ROLE_CREATED, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED, USER_CREATED,

@@ -1,15 +1,25 @@
 //! `like`, `co`, `sw` and `ew` patterns, matched against case-folded text
 //! (or, for identifiers such as `tenant`, against the exact text).
+//!
+//! Both sides are compared in their canonical caseless form (`fold`, SPEC
+//! §2.5): each literal run of a pattern is folded on its own, the value as a
+//! whole. Literal runs and `%` work on characters (Unicode scalar values) of
+//! the folded value, as `co`, `sw` and `ew` do, so the trigram and prefix
+//! indexes answer them; `_` is one user-perceived character: one whole
+//! extended grapheme cluster of the folded value (UAX #29,
+//! `unicode-segmentation`), so it matches only where a cluster starts.
+
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::check::MatchKind;
-use crate::rules::fold;
+use crate::caseless::fold;
 
 /// One element of a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Token {
     /// These characters, in order (already case-folded).
     Text(Vec<char>),
-    /// `_`: exactly one character.
+    /// `_`: exactly one extended grapheme cluster.
     One,
     /// `%`: any run of characters, the empty one included.
     Any,
@@ -34,7 +44,8 @@ pub struct Pattern {
 impl Pattern {
     /// The pattern of `like`, `co`, `sw` or `ew` with this text, comparing
     /// characters as `case` says. A `like` pattern: `%` any run, `_` one
-    /// character, `\` makes the next character literal (a trailing `\` is
+    /// user-perceived character (an extended grapheme cluster of the
+    /// compared value), `\` makes the next character literal (a trailing `\` is
     /// itself); with no unescaped wildcard it matches as a substring (SPEC
     /// §13). `co`, `sw` and `ew` take their text literally.
     pub fn new(kind: MatchKind, text: &str, case: Case) -> Pattern {
@@ -90,12 +101,17 @@ impl Pattern {
 
     /// Whether `value` matches (in any case, unless the pattern is [`Case::Exact`]).
     pub fn matches(&self, value: &str) -> bool {
-        let chars: Vec<char> = match self.case {
-            Case::Folded => fold(value).chars().collect(),
-            Case::Exact => value.chars().collect(),
+        let compared = match self.case {
+            Case::Folded => fold(value),
+            Case::Exact => value.to_owned(),
         };
-        let flat: Vec<&Token> = self.tokens.iter().collect();
-        matches_from(&flat, &chars)
+        let chars: Vec<char> = compared.chars().collect();
+        let ends = if self.tokens.contains(&Token::One) {
+            cluster_ends(&compared)
+        } else {
+            Vec::new()
+        };
+        matches_from(&self.tokens, &chars, &ends)
     }
 
     /// The text every match starts with (case-folded unless the pattern is
@@ -131,8 +147,27 @@ fn push_text(tokens: &mut Vec<Token>, text: &mut String, case: Case) {
     }
 }
 
-/// Wildcard matching with one backtracking point per `%` (linear in practice).
-fn matches_from(tokens: &[&Token], value: &[char]) -> bool {
+/// For each character position of `text`: where the extended grapheme
+/// cluster that starts there ends, or `None` inside a cluster.
+fn cluster_ends(text: &str) -> Vec<Option<usize>> {
+    let mut ends = Vec::new();
+    for cluster in text.graphemes(true) {
+        let start = ends.len();
+        let end = start + cluster.chars().count();
+        ends.push(Some(end));
+        ends.resize(end, None);
+    }
+    ends
+}
+
+/// Wildcard matching with one backtracking point per `%` (linear in
+/// practice). `ends[v]` is where a `_` standing at character `v` ends.
+///
+/// Restarting the last `%` one character later and matching greedily from
+/// there is enough although `_` takes a variable number of characters: where
+/// a `%`-free stretch ends only grows with where it starts, so its leftmost
+/// match leaves the most for what follows.
+fn matches_from(tokens: &[Token], value: &[char], ends: &[Option<usize>]) -> bool {
     // Expand to single-character steps: Some(c) literal, None one-any, and stars.
     let mut steps: Vec<Step> = Vec::new();
     for token in tokens {
@@ -150,9 +185,9 @@ fn matches_from(tokens: &[&Token], value: &[char]) -> bool {
                 s += 1;
                 v += 1;
             }
-            Some(Step::One) => {
+            Some(Step::One) if ends[v].is_some() => {
                 s += 1;
-                v += 1;
+                v = ends[v].unwrap_or(v + 1);
             }
             Some(Step::Any) => {
                 star = Some((s, v));
@@ -232,6 +267,88 @@ mod tests {
     }
 
     #[test]
+    fn patterns_compare_caseless_forms() {
+        let cases = [
+            // the issue: a final sigma in the pattern or the value
+            (Pattern::like("ΟΣ%"), "ΟΣΟΣ", true),
+            (Pattern::like("ος%"), "ΟΣΟΣ", true),
+            (Pattern::starts_with("ΟΣ"), "ΟΣΟΣ", true),
+            (Pattern::ends_with("ΟΣ"), "οσοσ", true),
+            (Pattern::like("%δοσ"), "ΟΔΟΣ", true),
+            // ß is ss: the folded value is longer than the stored one
+            (Pattern::like("straße"), "STRASSE", true),
+            (Pattern::like("%ss%"), "Weiß", true),
+            (Pattern::like("wei_"), "Weiß", false),
+            (Pattern::like("wei__"), "Weiß", true),
+            (Pattern::like("stra__e"), "Straße", true),
+            (Pattern::starts_with("STRAS"), "straße", true),
+            (Pattern::ends_with("SSE"), "Straße", true),
+            // compatibility forms, ligatures, signs
+            (Pattern::like("adm%"), "ａｄｍｉｎ", true),
+            (Pattern::like("ａ_ｍ%"), "Admin", true),
+            (Pattern::contains("fi"), "ﬁle", true),
+            (Pattern::like("_le"), "ﬁle", false),
+            (Pattern::like("__le"), "ﬁle", true),
+            (Pattern::like("k%"), "\u{212A}elvin", true),
+            // Turkish: no locale tailoring
+            (Pattern::like("i%"), "Istanbul", true),
+            (Pattern::like("ı%"), "Istanbul", false),
+        ];
+        for (pattern, value, expected) in cases {
+            assert_eq!(pattern.matches(value), expected, "{pattern:?} ~ {value:?}");
+        }
+    }
+
+    #[test]
+    fn one_is_one_grapheme_cluster_of_the_folded_value() {
+        let cases = [
+            // combining sequences: NFD and NFC are the same character
+            ("zo_", "Zoe\u{308}", true),
+            ("zo_", "Zoë", true),
+            ("zoe_", "Zoe\u{308}", false),
+            ("_", "e\u{301}", true),
+            ("_", "e\u{301}\u{323}", true), // no precomposed form: still one cluster
+            ("_", "\u{1100}\u{1161}\u{11A8}", true), // Hangul jamo compose to 각
+            ("_", "नि", true),
+            ("__", "नि", false),
+            // emoji: a flag, a skin tone and a keycap are one cluster each
+            ("_", "🇩🇪", true),
+            ("_", "👍🏽", true),
+            ("_", "1\u{FE0F}\u{20E3}", true),
+            ("a_b", "a🇩🇪b", true),
+            // a ZWJ sequence: fold removes U+200D (a default-ignorable), so
+            // its emoji are separate characters of the folded value
+            ("_", "👩\u{200D}💻", false),
+            ("__", "👩\u{200D}💻", true),
+            ("%💻", "👩\u{200D}💻", true),
+            // `_` needs a character to take
+            ("_", "\u{200B}", false),
+            ("%", "\u{200B}", true),
+            // `_` takes a whole cluster, never the rest of one
+            ("i_stanbul", "İstanbul", false), // İ folds to i + U+0307
+            ("_stanbul", "İstanbul", true),
+            ("i%", "İstanbul", true), // a literal run is characters
+            ("%_", "👍🏽", true),
+            ("👍_", "👍🏽", false),
+        ];
+        for (pattern, value, expected) in cases {
+            assert_eq!(
+                Pattern::like(pattern).matches(value),
+                expected,
+                "{pattern:?} ~ {value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn clusters_end_where_their_characters_do() {
+        assert_eq!(cluster_ends("ab"), [Some(1), Some(2)]);
+        assert_eq!(cluster_ends("e\u{301}x"), [Some(2), None, Some(3)]);
+        assert_eq!(cluster_ends("🇩🇪🇫🇷"), [Some(2), None, Some(4), None]);
+        assert!(cluster_ends("").is_empty());
+    }
+
+    #[test]
     fn co_sw_ew_are_literal() {
         assert!(Pattern::contains("%x").matches("a%xb"));
         assert!(!Pattern::contains("%x").matches("axb"));
@@ -254,6 +371,8 @@ mod tests {
     #[test]
     fn literal_runs_are_folded() {
         assert_eq!(Pattern::like("Ab%cD_e").literal_runs(), ["ab", "cd", "e"]);
+        assert_eq!(Pattern::like("Straße%ΟΣ").literal_runs(), ["strasse", "οσ"]);
+        assert_eq!(Pattern::like("ＡＢ%").prefix().as_deref(), Some("ab"));
         assert_eq!(Pattern::contains("XY").literal_runs(), ["xy"]);
     }
 }

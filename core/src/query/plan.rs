@@ -19,7 +19,7 @@ use super::pattern::Case;
 use super::schema::FieldType;
 use super::sort::SortValue;
 use crate::keys::{Key, prefix_end, trailing_u64};
-use crate::rules::fold;
+use crate::caseless::fold;
 use crate::schema::MultiTable;
 use crate::tx::Tables;
 use crate::{EntityKind, Result, Timestamp};
