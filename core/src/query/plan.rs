@@ -18,8 +18,8 @@ use super::index::{
 use super::pattern::Case;
 use super::schema::FieldType;
 use super::sort::SortValue;
-use crate::keys::{Key, prefix_end, trailing_u64};
 use crate::caseless::fold;
+use crate::keys::{Key, prefix_end, trailing_u64};
 use crate::schema::MultiTable;
 use crate::tx::Tables;
 use crate::{EntityKind, Result, Timestamp};
