@@ -12,21 +12,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::store::out;
-use crate::{Client, RosterError, RosterStore, Secret, Timestamp, User};
+use crate::{Client, RosterError, RosterStore, Secret, Timestamp, UnicodeString, User};
 
 /// What a user logs in with, as the core takes it.
+///
+/// Text that is not Unicode goes on with U+FFFD in place of each lone
+/// surrogate, as in the Python binding: it then fails the check as any
+/// wrong value does (`AuthenticationFailed`, counted towards the lockout
+/// like any other failure), and says nothing more.
 fn credentials(
-    identifier: String,
+    identifier: UnicodeString,
     password: &Secret,
-    tenant: Option<String>,
-    totp_code: Option<String>,
+    tenant: Option<UnicodeString>,
+    totp_code: Option<UnicodeString>,
 ) -> rosterdb::Credentials {
-    let mut credentials = rosterdb::Credentials::new(identifier, password.0.clone());
+    let mut credentials =
+        rosterdb::Credentials::new(identifier.lossy(), password.checked().clone());
     if let Some(tenant) = tenant {
-        credentials = credentials.tenant(tenant);
+        credentials = credentials.tenant(tenant.lossy());
     }
     if let Some(code) = totp_code {
-        credentials = credentials.totp_code(code);
+        credentials = credentials.totp_code(code.lossy());
     }
     credentials
 }
@@ -58,7 +64,7 @@ impl From<rosterdb::Login<rosterdb::User>> for UserLogin {
             principal,
         } = login;
         UserLogin {
-            token: Arc::new(Secret(token)),
+            token: Arc::new(Secret::from(token)),
             expires_at,
             user: principal.into(),
         }
@@ -84,7 +90,7 @@ impl From<rosterdb::Login<rosterdb::Client>> for ClientLogin {
             principal,
         } = login;
         ClientLogin {
-            token: Arc::new(Secret(token)),
+            token: Arc::new(Secret::from(token)),
             expires_at,
             client: principal.into(),
         }
@@ -175,15 +181,18 @@ impl From<rosterdb::TotpEnrollment> for TotpEnrollment {
     fn from(e: rosterdb::TotpEnrollment) -> Self {
         let rosterdb::TotpEnrollment { secret, uri } = e;
         TotpEnrollment {
-            secret: Arc::new(Secret(secret)),
-            uri: Arc::new(Secret(uri)),
+            secret: Arc::new(Secret::from(secret)),
+            uri: Arc::new(Secret::from(uri)),
         }
     }
 }
 
 /// Secrets of the core as objects of the foreign API.
 fn secrets(secrets: Vec<rosterdb::Secret>) -> Vec<Arc<Secret>> {
-    secrets.into_iter().map(|s| Arc::new(Secret(s))).collect()
+    secrets
+        .into_iter()
+        .map(|s| Arc::new(Secret::from(s)))
+        .collect()
 }
 
 #[uniffi::export]
@@ -200,10 +209,10 @@ impl RosterStore {
     #[uniffi::method(default(tenant = None, totp_code = None))]
     pub fn verify_password(
         &self,
-        identifier: String,
+        identifier: UnicodeString,
         password: Arc<Secret>,
-        tenant: Option<String>,
-        totp_code: Option<String>,
+        tenant: Option<UnicodeString>,
+        totp_code: Option<UnicodeString>,
     ) -> Result<User, RosterError> {
         self.call(|c| {
             let credentials = credentials(identifier, &password, tenant, totp_code);
@@ -219,11 +228,11 @@ impl RosterStore {
     #[uniffi::method(default(tenant = None, ttl_seconds = None, totp_code = None))]
     pub fn login(
         &self,
-        identifier: String,
+        identifier: UnicodeString,
         password: Arc<Secret>,
-        tenant: Option<String>,
+        tenant: Option<UnicodeString>,
         ttl_seconds: Option<u64>,
-        totp_code: Option<String>,
+        totp_code: Option<UnicodeString>,
     ) -> Result<UserLogin, RosterError> {
         self.call(|c| {
             let credentials = credentials(identifier, &password, tenant, totp_code);
@@ -239,31 +248,39 @@ impl RosterStore {
     #[uniffi::method(default(ip = None, ttl_seconds = None))]
     pub fn client_login(
         &self,
-        client_id: String,
+        client_id: UnicodeString,
         secret: Arc<Secret>,
-        ip: Option<String>,
+        ip: Option<UnicodeString>,
         ttl_seconds: Option<u64>,
     ) -> Result<ClientLogin, RosterError> {
-        self.call(|c| out(c.client_login(&client_id, &secret.0, ip.as_deref(), ttl(ttl_seconds))))
+        self.call(|c| {
+            let (client_id, ip) = (client_id.lossy(), ip.map(UnicodeString::lossy));
+            out(c.client_login(
+                &client_id,
+                secret.checked(),
+                ip.as_deref(),
+                ttl(ttl_seconds),
+            ))
+        })
     }
 
     /// Who the session `token` stands for, with the permissions of its
     /// roles as they are now. `InvalidToken` for a malformed, unknown,
     /// expired or revoked token, and for one whose user or client was
     /// deleted or disabled (or, in a scoped view, is of another tenant).
-    pub fn authenticate(&self, token: String) -> Result<Principal, RosterError> {
-        self.call(|c| c.authenticate(&token)?.try_into())
+    pub fn authenticate(&self, token: UnicodeString) -> Result<Principal, RosterError> {
+        self.call(|c| c.authenticate(&token.lossy())?.try_into())
     }
 
     /// Ends the session `token`; an unknown, expired or malformed token is a no-op.
-    pub fn logout(&self, token: String) -> Result<(), RosterError> {
-        self.call(|c| Ok(c.logout(&token)?))
+    pub fn logout(&self, token: UnicodeString) -> Result<(), RosterError> {
+        self.call(|c| Ok(c.logout(&token.lossy())?))
     }
 
     /// Sets a user's password (8–1024 characters; `Validation` on
     /// `password` otherwise) and ends the user's sessions. An update.
     pub fn set_user_password(&self, id: u64, password: Arc<Secret>) -> Result<User, RosterError> {
-        self.call(|c| out(c.users().set_password(id, &password.0)))
+        self.call(|c| out(c.users().set_password(id, &password.new_password()?)))
     }
 
     /// Clears a user's lockout (`lockedUntil`) and failure count.
@@ -285,9 +302,9 @@ impl RosterStore {
     pub fn confirm_user_totp(
         &self,
         id: u64,
-        code: String,
+        code: UnicodeString,
     ) -> Result<Vec<Arc<Secret>>, RosterError> {
-        self.call(|c| Ok(secrets(c.users().totp_confirm(id, &code)?)))
+        self.call(|c| Ok(secrets(c.users().totp_confirm(id, &code.lossy())?)))
     }
 
     /// Removes a user's second factor, confirmed or pending.
@@ -311,7 +328,7 @@ impl RosterStore {
     /// Gives an app-client a new secret, returned only here; the old secret
     /// and the client's sessions stop working at once. An update.
     pub fn rotate_client_secret(&self, id: u64) -> Result<Arc<Secret>, RosterError> {
-        self.call(|c| Ok(Arc::new(Secret(c.clients().rotate_secret(id)?))))
+        self.call(|c| Ok(Arc::new(Secret::from(c.clients().rotate_secret(id)?))))
     }
 }
 
@@ -348,7 +365,7 @@ mod tests {
                 enabled: true,
                 roles: vec![],
                 external_ids: vec![],
-                attributes: crate::JsonObject("{}".into()),
+                attributes: None,
                 password: Some(secret("analytical engine")),
                 password_hash: None,
             })
@@ -384,7 +401,7 @@ mod tests {
             .unwrap();
         let client_login = store
             .client_login(
-                created.client.client_id.clone(),
+                created.client.client_id.clone().into(),
                 Arc::clone(&created.secret),
                 None,
                 None,

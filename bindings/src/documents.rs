@@ -5,20 +5,18 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::{ChangeOp, EntityKind, JsonObject, Secret, Timestamp};
+use crate::{ChangeOp, EntityKind, JsonObject, Secret, Timestamp, UnicodeString};
 
 /// An identity in another system, e.g. type `github`, value `12345`.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct ExternalId {
     /// The other system, 1–50 characters (`type` in JSON documents).
-    pub kind: String,
+    pub kind: UnicodeString,
     /// The identity there, 1–255 characters.
-    pub value: String,
+    pub value: UnicodeString,
 }
 
 convert_fields!(rosterdb::ExternalId => ExternalId { kind, value });
-
-convert_fields!(ExternalId => rosterdb::ExternalId { kind, value });
 
 /// A user, as the store returns it (SPEC §2.1).
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
@@ -102,7 +100,7 @@ impl From<rosterdb::User> for User {
             enabled,
             roles,
             external_ids: external_ids.into_iter().map(ExternalId::from).collect(),
-            attributes: JsonObject(Value::Object(attributes).to_string()),
+            attributes: JsonObject(Value::Object(attributes).to_string().into()),
             created_at,
             updated_at,
             last_login_at,
@@ -204,7 +202,7 @@ impl From<rosterdb::CreatedClient> for CreatedClient {
         let rosterdb::CreatedClient { client, secret } = c;
         CreatedClient {
             client: client.into(),
-            secret: Arc::new(Secret(secret)),
+            secret: Arc::new(Secret::from(secret)),
         }
     }
 }

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 
-use crate::{ExternalId, JsonObject, RosterError, Secret};
+use crate::json::NOT_UNICODE;
+use crate::{ExternalId, FieldError, JsonObject, RosterError, Secret, UnicodeString};
 
 /// The fields of a user to create (SPEC §2.1). Every field but the four
 /// required ones has a default, so Kotlin can name only what it sets:
@@ -14,25 +15,25 @@ use crate::{ExternalId, JsonObject, RosterError, Secret};
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct NewUser {
     /// Required; 1–100 letters, ASCII digits and `@ . - _`.
-    pub username: String,
+    pub username: UnicodeString,
     /// Required; `local@domain.tld`, 5–255 characters.
-    pub email: String,
+    pub email: UnicodeString,
     /// Required; 1–50 characters.
-    pub first_name: String,
+    pub first_name: UnicodeString,
     /// Required; 1–50 characters.
-    pub last_name: String,
+    pub last_name: UnicodeString,
     /// 0–50 characters.
     #[uniffi(default = None)]
-    pub nickname: Option<String>,
+    pub nickname: Option<UnicodeString>,
     /// 1–100 characters.
     #[uniffi(default = None)]
-    pub telephone_number: Option<String>,
+    pub telephone_number: Option<UnicodeString>,
     /// 1–30 characters.
     #[uniffi(default = None)]
-    pub mobile_number: Option<String>,
+    pub mobile_number: Option<UnicodeString>,
     /// 1–64 characters of `[A-Za-z0-9._:-]`; fixed once created.
     #[uniffi(default = None)]
-    pub tenant: Option<String>,
+    pub tenant: Option<UnicodeString>,
     /// Whether the user may log in; default true.
     #[uniffi(default = true)]
     pub enabled: bool,
@@ -42,22 +43,25 @@ pub struct NewUser {
     /// (tenant, type, value) must be unique.
     #[uniffi(default = [])]
     pub external_ids: Vec<ExternalId>,
-    /// A JSON object of free-form profile fields, at most 16 KiB; default `{}`.
-    #[uniffi(default = "{}")]
-    pub attributes: JsonObject,
+    /// The text of a JSON object of free-form profile fields, at most
+    /// 16 KiB; `null`/`nil` (the default) is `{}`. (Optional because a
+    /// `JsonObject` crosses as bytes, which uniffi gives no text default.)
+    #[uniffi(default = None)]
+    pub attributes: Option<JsonObject>,
     /// 8–1024 characters; stored only as an Argon2id hash.
     #[uniffi(default = None)]
     pub password: Option<Arc<Secret>>,
     /// A PHC-format Argon2 hash imported from another system; not with `password`.
     #[uniffi(default = None)]
-    pub password_hash: Option<String>,
+    pub password_hash: Option<UnicodeString>,
 }
 
 impl TryFrom<NewUser> for rosterdb::NewUser {
     type Error = RosterError;
 
-    /// The core's input; `attributes` that are not a JSON object are a
-    /// `Validation` error, reported together with the core's own checks.
+    /// The core's input. Text that is not Unicode, and `attributes` that
+    /// are not a JSON object, are `Validation` errors reported together
+    /// with the core's own checks of the other fields.
     fn try_from(u: NewUser) -> Result<Self, RosterError> {
         let NewUser {
             username,
@@ -75,10 +79,39 @@ impl TryFrom<NewUser> for rosterdb::NewUser {
             password,
             password_hash,
         } = u;
-        let (attributes, attributes_problem) = match json_object(&attributes.0) {
-            Ok(map) => (map, None),
-            Err(problem) => (Map::new(), Some(problem)),
-        };
+        // In the order of the document, as the core lists its findings.
+        let mut fields = Fields::default();
+        let username = fields.text("username", username);
+        let email = fields.text("email", email);
+        let first_name = fields.text("firstName", first_name);
+        let last_name = fields.text("lastName", last_name);
+        let nickname = fields.optional("nickname", nickname);
+        let telephone_number = fields.optional("telephoneNumber", telephone_number);
+        let mobile_number = fields.optional("mobileNumber", mobile_number);
+        let tenant = fields.optional("tenant", tenant);
+        let external_ids = external_ids
+            .into_iter()
+            .enumerate()
+            .map(|(i, ExternalId { kind, value })| rosterdb::ExternalId {
+                kind: fields.text(&format!("externalIds[{i}].type"), kind),
+                value: fields.text(&format!("externalIds[{i}].value"), value),
+            })
+            .collect();
+        let attributes = attributes.map_or_else(
+            || Ok(Map::new()),
+            |attributes| crate::json::attributes(&attributes.0),
+        );
+        let attributes = attributes.unwrap_or_else(|problems| {
+            fields.0.extend(problems);
+            Map::new()
+        });
+        let password = password.map(|secret| {
+            secret.new_password().unwrap_or_else(|_| {
+                fields.0.push(FieldError::new("password", NOT_UNICODE));
+                secret.checked().clone()
+            })
+        });
+        let password_hash = fields.optional("passwordHash", password_hash);
         let user = rosterdb::NewUser {
             username,
             email,
@@ -90,96 +123,119 @@ impl TryFrom<NewUser> for rosterdb::NewUser {
             tenant,
             enabled,
             roles,
-            external_ids: external_ids.into_iter().map(Into::into).collect(),
+            external_ids,
             attributes,
-            password: password.map(|secret| secret.0.clone()),
+            password,
             password_hash,
         };
-        match attributes_problem {
-            None => Ok(user),
-            Some(problem) => {
-                let mut errors = match user.validate() {
-                    Err(rosterdb::Error::Validation { errors }) => errors,
-                    _ => Vec::new(),
-                };
-                errors.push(rosterdb::FieldError::new("attributes", problem));
-                Err(rosterdb::Error::Validation { errors }.into())
-            }
+        fields.finish(user, rosterdb::NewUser::validate)
+    }
+}
+
+/// The fields of a new record whose text is not Unicode, each with
+/// [`NOT_UNICODE`]; the text goes on with U+FFFD in place of each lone
+/// surrogate, for the core to check the rest of the record.
+#[derive(Default)]
+struct Fields(Vec<FieldError>);
+
+impl Fields {
+    /// The text of `field`.
+    fn text(&mut self, field: &str, text: UnicodeString) -> String {
+        text.unicode().unwrap_or_else(|e| {
+            self.0.push(FieldError::new(field, NOT_UNICODE));
+            e.lossy
+        })
+    }
+
+    /// The text of an optional `field`.
+    fn optional(&mut self, field: &str, text: Option<UnicodeString>) -> Option<String> {
+        text.map(|text| self.text(field, text))
+    }
+
+    /// The texts of the list `field` (`field[0]`, …).
+    fn list(&mut self, field: &str, texts: Vec<UnicodeString>) -> Vec<String> {
+        texts
+            .into_iter()
+            .enumerate()
+            .map(|(i, text)| self.text(&format!("{field}[{i}]"), text))
+            .collect()
+    }
+
+    /// The core's input when every text was Unicode; otherwise a
+    /// `Validation` error listing what `validate` finds wrong with the
+    /// other fields, then these.
+    fn finish<T>(
+        self,
+        input: T,
+        validate: impl FnOnce(&T) -> rosterdb::Result<()>,
+    ) -> Result<T, RosterError> {
+        if self.0.is_empty() {
+            return Ok(input);
         }
+        let mut errors: Vec<FieldError> = match validate(&input) {
+            Err(rosterdb::Error::Validation { errors }) => errors
+                .into_iter()
+                .map(FieldError::from)
+                .filter(|e| !self.0.iter().any(|f| f.field == e.field))
+                .collect(),
+            _ => Vec::new(),
+        };
+        errors.extend(self.0);
+        Err(RosterError::Validation { errors })
     }
-}
-
-/// Parses the text of a JSON object, or says what is wrong with it.
-fn json_object(text: &str) -> Result<Map<String, Value>, String> {
-    match serde_json::from_str(text) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err("must be a JSON object".into()),
-        Err(e) => Err(format!("is not valid JSON ({e})")),
-    }
-}
-
-/// Parses the text of a whole JSON document for a `*_json` entry point.
-///
-/// Text that is not JSON is a `Validation` error on `""`, the whole
-/// document; what the document holds is then checked by the core.
-pub(crate) fn json_document(text: &str) -> Result<Value, RosterError> {
-    json_argument("the document", text)
-}
-
-/// Parses the JSON text of the argument `name` of an update (`partial` of
-/// a merge, `doc` of a replace): text that is not JSON is a `Validation`
-/// error on `""`, the whole document, naming the argument. Whether it is an
-/// object, and what it holds, the core checks.
-pub(crate) fn json_argument(name: &str, text: &str) -> Result<Value, RosterError> {
-    serde_json::from_str(text)
-        .map_err(|e| RosterError::invalid("", format!("{name} is not valid JSON ({e})")))
-}
-
-/// Parses the JSON text of the `ops` of a patch. Text that is not JSON is
-/// `InvalidPatch` at operation 0, as the core reports a patch that is not an
-/// array of operations, naming the argument.
-pub(crate) fn json_patch_ops(text: &str) -> Result<Value, RosterError> {
-    serde_json::from_str(text).map_err(|e| RosterError::InvalidPatch {
-        op_index: 0,
-        reason: format!("ops is not valid JSON ({e})"),
-    })
 }
 
 /// The fields of a role to create (SPEC §2.2).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct NewRole {
     /// Required; 1–100 characters, unique per tenant.
-    pub name: String,
+    pub name: UnicodeString,
     /// 0–500 characters.
     #[uniffi(default = None)]
-    pub description: Option<String>,
+    pub description: Option<UnicodeString>,
     /// Each 1–100 characters of `[A-Za-z0-9:._*-]`; deduplicated and sorted.
     #[uniffi(default = [])]
-    pub permissions: Vec<String>,
+    pub permissions: Vec<UnicodeString>,
     /// 1–64 characters of `[A-Za-z0-9._:-]`; fixed once created.
     #[uniffi(default = None)]
-    pub tenant: Option<String>,
+    pub tenant: Option<UnicodeString>,
 }
 
-convert_fields!(NewRole => rosterdb::NewRole {
-    name,
-    description,
-    permissions,
-    tenant,
-});
+impl TryFrom<NewRole> for rosterdb::NewRole {
+    type Error = RosterError;
+
+    /// The core's input; text that is not Unicode is a `Validation` error
+    /// on its field, listed with the core's checks of the others.
+    fn try_from(r: NewRole) -> Result<Self, RosterError> {
+        let NewRole {
+            name,
+            description,
+            permissions,
+            tenant,
+        } = r;
+        let mut fields = Fields::default();
+        let role = rosterdb::NewRole {
+            name: fields.text("name", name),
+            description: fields.optional("description", description),
+            permissions: fields.list("permissions", permissions),
+            tenant: fields.optional("tenant", tenant),
+        };
+        fields.finish(role, rosterdb::NewRole::validate)
+    }
+}
 
 /// The fields of an app-client to create (SPEC §2.3); the store generates
 /// its client id and secret.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct NewClient {
     /// Required; 1–100 characters.
-    pub name: String,
+    pub name: UnicodeString,
     /// 0–500 characters.
     #[uniffi(default = None)]
-    pub description: Option<String>,
+    pub description: Option<UnicodeString>,
     /// 1–64 characters of `[A-Za-z0-9._:-]`; fixed once created.
     #[uniffi(default = None)]
-    pub tenant: Option<String>,
+    pub tenant: Option<UnicodeString>,
     /// Whether the client may log in; default true.
     #[uniffi(default = true)]
     pub enabled: bool,
@@ -188,17 +244,35 @@ pub struct NewClient {
     pub roles: Vec<u64>,
     /// IPv4/IPv6 addresses or CIDR blocks the client may log in from; empty means any.
     #[uniffi(default = [])]
-    pub ip_allowlist: Vec<String>,
+    pub ip_allowlist: Vec<UnicodeString>,
 }
 
-convert_fields!(NewClient => rosterdb::NewClient {
-    name,
-    description,
-    tenant,
-    enabled,
-    roles,
-    ip_allowlist,
-});
+impl TryFrom<NewClient> for rosterdb::NewClient {
+    type Error = RosterError;
+
+    /// The core's input; text that is not Unicode is a `Validation` error
+    /// on its field, listed with the core's checks of the others.
+    fn try_from(c: NewClient) -> Result<Self, RosterError> {
+        let NewClient {
+            name,
+            description,
+            tenant,
+            enabled,
+            roles,
+            ip_allowlist,
+        } = c;
+        let mut fields = Fields::default();
+        let client = rosterdb::NewClient {
+            name: fields.text("name", name),
+            description: fields.optional("description", description),
+            tenant: fields.optional("tenant", tenant),
+            enabled,
+            roles,
+            ip_allowlist: fields.list("ipAllowlist", ip_allowlist),
+        };
+        fields.finish(client, rosterdb::NewClient::validate)
+    }
+}
 
 /// Settings chosen when a store is opened; an absent value keeps the core's
 /// default. The core checks them when the store opens: a value out of range
@@ -224,11 +298,15 @@ pub struct StoreOptions {
     /// The issuer named in TOTP enrolment URIs, 1–100 characters without
     /// `:` (default `rosterdb`).
     #[uniffi(default = None)]
-    pub totp_issuer: Option<String>,
+    pub totp_issuer: Option<UnicodeString>,
 }
 
-impl From<StoreOptions> for rosterdb::Options {
-    fn from(o: StoreOptions) -> Self {
+impl TryFrom<StoreOptions> for rosterdb::Options {
+    type Error = RosterError;
+
+    /// The core's options, which the core checks when the store opens; a
+    /// `totpIssuer` that is not Unicode is `InvalidArgument` on it here.
+    fn try_from(o: StoreOptions) -> Result<Self, RosterError> {
         let StoreOptions {
             argon2_memory_kib,
             argon2_iterations,
@@ -240,8 +318,17 @@ impl From<StoreOptions> for rosterdb::Options {
         let defaults = rosterdb::Options::default();
         let argon2 = defaults.argon2;
         let lockout = defaults.lockout;
-        let issuer = totp_issuer.unwrap_or_else(|| defaults.totp_issuer.clone());
-        defaults
+        let issuer = match totp_issuer.map(UnicodeString::unicode) {
+            None => defaults.totp_issuer.clone(),
+            Some(Ok(issuer)) => issuer,
+            Some(Err(_)) => {
+                return Err(RosterError::InvalidArgument {
+                    argument: "totpIssuer".into(),
+                    reason: NOT_UNICODE.into(),
+                });
+            }
+        };
+        Ok(defaults
             .with_argon2(rosterdb::Argon2Params {
                 memory_kib: argon2_memory_kib.unwrap_or(argon2.memory_kib),
                 iterations: argon2_iterations.unwrap_or(argon2.iterations),
@@ -251,13 +338,19 @@ impl From<StoreOptions> for rosterdb::Options {
                 threshold: lockout_threshold.unwrap_or(lockout.threshold),
                 duration: lockout_seconds.map_or(lockout.duration, Duration::from_secs),
             })
-            .with_totp_issuer(issuer)
+            .with_totp_issuer(issuer))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    /// Text as the generated Kotlin sends `"x\uD800"`: WTF-8.
+    fn lone_surrogate() -> UnicodeString {
+        UnicodeString::from_bytes(b"x\xED\xA0\x80".to_vec())
+    }
 
     fn new_user(email: &str, attributes: &str) -> NewUser {
         NewUser {
@@ -272,7 +365,7 @@ mod tests {
             enabled: true,
             roles: vec![],
             external_ids: vec![],
-            attributes: JsonObject(attributes.into()),
+            attributes: Some(JsonObject(attributes.into())),
             password: Some(Arc::new(Secret::new("a secret password".into()))),
             password_hash: None,
         }
@@ -312,33 +405,92 @@ mod tests {
     }
 
     #[test]
-    fn update_arguments_that_are_not_json_name_the_argument() {
-        for bad in ["", "[", "{\"op\": }", "[] []"] {
-            match json_patch_ops(bad) {
-                Err(RosterError::InvalidPatch { op_index, reason }) => {
-                    assert_eq!(op_index, 0);
-                    assert!(reason.starts_with("ops is not valid JSON ("), "{reason}");
-                }
-                other => panic!("expected InvalidPatch for {bad:?}, got {other:?}"),
+    fn text_that_is_not_unicode_is_a_validation_error_on_its_field() {
+        let mut user = new_user("nope", "{}");
+        user.username = lone_surrogate();
+        user.nickname = Some(lone_surrogate());
+        user.external_ids = vec![
+            ExternalId {
+                kind: "github".into(),
+                value: "".into(),
+            },
+            ExternalId {
+                kind: lone_surrogate(),
+                value: "1".into(),
+            },
+        ];
+        user.password = Some(Arc::new(Secret::new(lone_surrogate())));
+        let fields = error_fields(user.try_into());
+        // The core's findings on the other fields come first.
+        assert_eq!(
+            fields,
+            [
+                "email",
+                "externalIds[0].value",
+                "username",
+                "nickname",
+                "externalIds[1].type",
+                "password",
+            ]
+        );
+        let role = NewRole {
+            name: "r".into(),
+            description: None,
+            permissions: vec!["a:read".into(), lone_surrogate()],
+            tenant: Some(lone_surrogate()),
+        };
+        match rosterdb::NewRole::try_from(role) {
+            Err(RosterError::Validation { errors }) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["permissions[1]", "tenant"]);
+                assert!(errors.iter().all(|e| e.message == NOT_UNICODE));
             }
-            match json_argument("partial", bad) {
-                Err(RosterError::Validation { errors }) => {
-                    assert_eq!(errors.len(), 1);
-                    assert_eq!(errors[0].field, "");
-                    assert!(errors[0].message.starts_with("partial is not valid JSON ("));
-                }
-                other => panic!("expected Validation for {bad:?}, got {other:?}"),
-            }
+            other => panic!("{other:?}"),
         }
-        // Valid JSON of any shape passes; the core checks the shape.
-        assert_eq!(json_patch_ops("{}"), Ok(serde_json::json!({})));
-        assert_eq!(json_argument("doc", "[1]"), Ok(serde_json::json!([1])));
+        let client = NewClient {
+            name: lone_surrogate(),
+            description: None,
+            tenant: None,
+            enabled: true,
+            roles: vec![],
+            ip_allowlist: vec![lone_surrogate()],
+        };
+        match rosterdb::NewClient::try_from(client) {
+            Err(RosterError::Validation { errors }) => {
+                let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+                assert_eq!(fields, ["name", "ipAllowlist[0]"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let options = StoreOptions {
+            totp_issuer: Some(lone_surrogate()),
+            ..StoreOptions::default()
+        };
+        assert_eq!(
+            rosterdb::Options::try_from(options),
+            Err(RosterError::InvalidArgument {
+                argument: "totpIssuer".into(),
+                reason: NOT_UNICODE.into(),
+            })
+        );
+    }
+
+    #[test]
+    fn absent_attributes_are_an_empty_object_and_values_json_cannot_hold_are_named() {
+        let mut user = new_user("ada@example.com", "{}");
+        user.attributes = None;
+        let core = rosterdb::NewUser::try_from(user).unwrap();
+        assert!(core.attributes.is_empty());
+        let fields = error_fields(
+            new_user("ada@example.com", r#"{"a": NaN, "b": {"c": [1e400]}}"#).try_into(),
+        );
+        assert_eq!(fields, ["attributes.a", "attributes.b.c[0]"]);
     }
 
     #[test]
     fn absent_store_options_keep_the_core_defaults() {
         assert_eq!(
-            rosterdb::Options::from(StoreOptions::default()),
+            rosterdb::Options::try_from(StoreOptions::default()).unwrap(),
             rosterdb::Options::default()
         );
         let cheap = StoreOptions {
@@ -346,7 +498,7 @@ mod tests {
             argon2_iterations: Some(1),
             ..StoreOptions::default()
         };
-        let options = rosterdb::Options::from(cheap);
+        let options = rosterdb::Options::try_from(cheap).unwrap();
         let params = options.argon2;
         assert_eq!((params.memory_kib, params.iterations), (8, 1));
         assert_eq!(
@@ -362,14 +514,15 @@ mod tests {
 
     #[test]
     fn every_store_option_reaches_the_core() {
-        let options = rosterdb::Options::from(StoreOptions {
+        let options = rosterdb::Options::try_from(StoreOptions {
             argon2_memory_kib: Some(16),
             argon2_iterations: Some(3),
             argon2_parallelism: Some(2),
             lockout_threshold: Some(0),
             lockout_seconds: Some(60),
             totp_issuer: Some("Acme".into()),
-        });
+        })
+        .unwrap();
         assert_eq!(
             options.argon2,
             rosterdb::Argon2Params {
@@ -387,10 +540,11 @@ mod tests {
         );
         assert_eq!(options.totp_issuer, "Acme");
         // Any u64 converts; the core's check at open refuses what is out of range.
-        let huge = rosterdb::Options::from(StoreOptions {
+        let huge = rosterdb::Options::try_from(StoreOptions {
             lockout_seconds: Some(u64::MAX),
             ..StoreOptions::default()
-        });
+        })
+        .unwrap();
         assert!(matches!(
             huge.validate(),
             Err(rosterdb::Error::InvalidArgument { argument, .. }) if argument == "lockout_seconds"

@@ -9,8 +9,12 @@
 //! Conventions of the foreign API:
 //! - ids are `u64` (Kotlin `ULong`, Swift `UInt64`);
 //! - timestamps are RFC 3339 UTC strings with milliseconds ([`Timestamp`]);
-//! - free-form JSON (`attributes`, whole documents) crosses as a string
-//!   ([`JsonObject`], or `String` for the `*_json` entry points);
+//! - text a caller sends is a [`UnicodeString`] (a `String` in Kotlin and
+//!   Swift that crosses as bytes, so that a Kotlin string holding lone
+//!   surrogates reaches Rust and ends in a typed error);
+//! - free-form JSON (`attributes`, whole documents, patches) crosses as
+//!   text ([`JsonObject`], or a [`UnicodeString`] for the `*_json` entry
+//!   points and updates), read without recursion;
 //! - a query is a [`ListQuery`] record, turned into the core's parameter
 //!   form; pages come back as records ([`UserPage`], …) or as JSON text;
 //! - passwords, client secrets, session tokens, TOTP secrets and recovery
@@ -28,6 +32,7 @@ mod auth;
 mod documents;
 mod error;
 mod inputs;
+mod json;
 mod query;
 mod store;
 mod values;
@@ -38,6 +43,6 @@ pub use error::{FieldError, RosterError};
 pub use inputs::{NewClient, NewRole, NewUser, StoreOptions};
 pub use query::{ClientPage, ListQuery, RolePage, UserPage};
 pub use store::RosterStore;
-pub use values::{ChangeOp, EntityKind, JsonObject, Secret, Timestamp};
+pub use values::{ChangeOp, EntityKind, JsonObject, Secret, Timestamp, UnicodeString};
 
 uniffi::setup_scaffolding!("rosterdb");

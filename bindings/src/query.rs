@@ -9,7 +9,17 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::{Client, Role, RosterError, User};
+use crate::json::NOT_UNICODE;
+use crate::{Client, Role, RosterError, UnicodeString, User};
+
+/// `InvalidQuery` on the parameter `name`, whose text is not Unicode.
+fn not_unicode(name: &str, position: Option<usize>) -> RosterError {
+    RosterError::InvalidQuery {
+        reason: format!("{name} {NOT_UNICODE}"),
+        position: position.map(|p| u64::try_from(p).unwrap_or(u64::MAX)),
+        field: Some(name.to_owned()),
+    }
+}
 
 /// What to list, count, test or explain (SPEC §3). Every field has a
 /// default, so `ListQuery()` is every record, first page (100), by id.
@@ -22,23 +32,23 @@ pub struct ListQuery {
     /// An expression (SPEC §3.2), e.g. `enabled = true and lastName sw 'ho'`;
     /// the parameter `where`, a reserved word in Swift.
     #[uniffi(default = None)]
-    pub filter: Option<String>,
+    pub filter: Option<UnicodeString>,
     /// Free text: every whitespace-separated term must occur in a searchable field.
     #[uniffi(default = None)]
-    pub search: Option<String>,
+    pub search: Option<UnicodeString>,
     /// Field filters in the parameter form, name to value: `"enabled" to "true"`,
     /// `"lastName" to "like:Ho%"`, `"roles" to "in:1,2"`; `filter[name]` is
     /// an alias of `name`. Filters are ANDed with each other and with `filter`.
     #[uniffi(default)]
-    pub filters: HashMap<String, String>,
+    pub filters: HashMap<UnicodeString, UnicodeString>,
     /// Sort keys, each a field optionally suffixed `:asc` or `:desc`; `id`
     /// is always the final tie-breaker.
     #[uniffi(default = [])]
-    pub sort: Vec<String>,
+    pub sort: Vec<UnicodeString>,
     /// Top-level fields to return (`id` is always included). Only the
     /// `listJson` call can return a projection: typed lists refuse it.
     #[uniffi(default = [])]
-    pub fields: Vec<String>,
+    pub fields: Vec<UnicodeString>,
     /// The page (from 1), with `pageSize`.
     #[uniffi(default = None)]
     pub page: Option<u64>,
@@ -55,7 +65,7 @@ pub struct ListQuery {
     /// query. Other fields may come with it only unchanged (`pageSize` and
     /// `limit` excepted); not with `page` or `offset`.
     #[uniffi(default = None)]
-    pub cursor: Option<String>,
+    pub cursor: Option<UnicodeString>,
     /// Also count every match into the page's `total`.
     #[uniffi(default = false)]
     pub with_total: bool,
@@ -66,35 +76,86 @@ impl ListQuery {
     /// `where`, `search`, the filters (by name, so that the first error
     /// reported does not depend on a hash map's order), `sort`, `fields`,
     /// `page`, `pageSize`, `offset`, `limit`, `cursor`, `withTotal`.
-    fn params<'a>(&'a self) -> Vec<(&'a str, String)> {
+    ///
+    /// Text that is not Unicode is `InvalidQuery` naming the parameter (a
+    /// filter by its name, a filter name as `filters`), at the position of
+    /// its first lone surrogate in `where`, `search`, `sort` and `fields`
+    /// (as the core counts positions: in code points, the items of `sort`
+    /// and `fields` joined by commas).
+    fn params(&self) -> Result<Vec<(String, String)>, RosterError> {
         let mut params = Vec::new();
-        let mut text = |name: &'a str, value: Option<String>| {
-            if let Some(value) = value {
-                params.push((name, value));
-            }
+        let positioned = |name: &str, text: &UnicodeString, offset: usize| {
+            text.clone()
+                .unicode()
+                .map_err(|e| not_unicode(name, Some(offset + e.position)))
         };
-        text("where", self.filter.clone());
-        text("search", self.search.clone());
+        if let Some(filter) = &self.filter {
+            params.push(("where".to_owned(), positioned("where", filter, 0)?));
+        }
+        if let Some(search) = &self.search {
+            params.push(("search".to_owned(), positioned("search", search, 0)?));
+        }
         let mut filters: Vec<_> = self.filters.iter().collect();
         filters.sort();
         for (name, value) in filters {
-            text(name, Some(value.clone()));
+            let name = name
+                .clone()
+                .unicode()
+                .map_err(|_| RosterError::InvalidQuery {
+                    reason:
+                        "filter names must be Unicode text (one holds lone surrogate code points)"
+                            .into(),
+                    position: None,
+                    field: Some("filters".into()),
+                })?;
+            let value = value
+                .clone()
+                .unicode()
+                .map_err(|_| not_unicode(&name, None))?;
+            params.push((name, value));
         }
-        let list = |items: &[String]| Some(items.join(",")).filter(|_| !items.is_empty());
-        text("sort", list(&self.sort));
-        text("fields", list(&self.fields));
-        text("page", self.page.map(|n| n.to_string()));
-        text("pageSize", self.page_size.map(|n| n.to_string()));
-        text("offset", self.offset.map(|n| n.to_string()));
-        text("limit", self.limit.map(|n| n.to_string()));
-        text("cursor", self.cursor.clone());
-        text("withTotal", self.with_total.then(|| "true".to_owned()));
-        params
+        for (name, items) in [("sort", &self.sort), ("fields", &self.fields)] {
+            if items.is_empty() {
+                continue;
+            }
+            let mut joined = String::new();
+            let mut offset = 0;
+            for item in items {
+                if !joined.is_empty() {
+                    joined.push(',');
+                    offset += 1;
+                }
+                let item = positioned(name, item, offset)?;
+                offset += item.chars().count();
+                joined.push_str(&item);
+            }
+            params.push((name.to_owned(), joined));
+        }
+        let mut number = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                params.push((name.to_owned(), value));
+            }
+        };
+        number("page", self.page.map(|n| n.to_string()));
+        number("pageSize", self.page_size.map(|n| n.to_string()));
+        number("offset", self.offset.map(|n| n.to_string()));
+        number("limit", self.limit.map(|n| n.to_string()));
+        if let Some(cursor) = &self.cursor {
+            let cursor = cursor
+                .clone()
+                .unicode()
+                .map_err(|_| not_unicode("cursor", None))?;
+            params.push(("cursor".to_owned(), cursor));
+        }
+        if self.with_total {
+            params.push(("withTotal".to_owned(), "true".to_owned()));
+        }
+        Ok(params)
     }
 
     /// The core's query.
     pub(crate) fn to_query(&self) -> Result<rosterdb::Query, RosterError> {
-        Ok(rosterdb::Query::from_params(&self.params())?)
+        Ok(rosterdb::Query::from_params(&self.params()?)?)
     }
 
     /// The core's query for a typed list, which holds whole records: a
@@ -207,17 +268,71 @@ mod tests {
             ("cursor", "c"),
             ("withTotal", "true"),
         ];
-        let params = query.params();
-        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let params = query.params().unwrap();
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         assert_eq!(params, expected);
     }
 
     #[test]
     fn defaults_give_no_parameters() {
-        assert!(ListQuery::default().params().is_empty());
+        assert!(ListQuery::default().params().unwrap().is_empty());
         assert_eq!(
             ListQuery::default().to_query().unwrap(),
             rosterdb::Query::all()
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_unicode_is_invalid_query_on_its_parameter() {
+        // "\uD800" from Kotlin: WTF-8.
+        let bad = |before: &str| {
+            let mut bytes = before.as_bytes().to_vec();
+            bytes.extend([0xED, 0xA0, 0x80]);
+            UnicodeString::from_bytes(bytes)
+        };
+        let at = |query: ListQuery| match query.to_query() {
+            Err(RosterError::InvalidQuery {
+                reason,
+                position,
+                field,
+            }) => {
+                assert!(reason.contains("must be Unicode text"), "{reason}");
+                (field.unwrap_or_default(), position)
+            }
+            other => panic!("{other:?}"),
+        };
+        let query = ListQuery::default;
+        let filter = Some(bad("id = 'é😀"));
+        assert_eq!(
+            at(ListQuery { filter, ..query() }),
+            ("where".into(), Some(8))
+        );
+        let search = Some(bad(""));
+        assert_eq!(
+            at(ListQuery { search, ..query() }),
+            ("search".into(), Some(0))
+        );
+        let sort = vec!["lastName".into(), "id".into(), bad("fi")];
+        assert_eq!(at(ListQuery { sort, ..query() }), ("sort".into(), Some(14)));
+        let fields = vec![bad("é")];
+        assert_eq!(
+            at(ListQuery { fields, ..query() }),
+            ("fields".into(), Some(1))
+        );
+        let cursor = Some(bad("abc"));
+        assert_eq!(at(ListQuery { cursor, ..query() }), ("cursor".into(), None));
+        let filters = HashMap::from([("lastName".into(), bad("Ho"))]);
+        assert_eq!(
+            at(ListQuery { filters, ..query() }),
+            ("lastName".into(), None)
+        );
+        let filters = HashMap::from([(bad("last"), "Ho".into())]);
+        assert_eq!(
+            at(ListQuery { filters, ..query() }),
+            ("filters".into(), None)
         );
     }
 

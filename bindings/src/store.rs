@@ -5,12 +5,48 @@ use std::sync::{Arc, PoisonError, RwLock};
 use rosterdb::Context;
 
 use crate::error::guard;
-use crate::inputs::{json_argument, json_document, json_patch_ops};
+use crate::json::{self, NOT_UNICODE};
 use crate::query::PageDoc;
 use crate::{
     Change, CheckReport, Client, ClientPage, CreatedClient, EntityKind, ListQuery, NewClient,
-    NewRole, NewUser, Role, RolePage, RosterError, StoreOptions, User, UserPage,
+    NewRole, NewUser, Role, RolePage, RosterError, StoreOptions, UnicodeString, User, UserPage,
 };
+
+/// A file path: `Storage` when it is not Unicode, as for any file name
+/// the system refuses.
+fn path(path: UnicodeString) -> Result<String, RosterError> {
+    path.unicode().map_err(|_| {
+        rosterdb::Error::storage(
+            "the path is not a valid file name: it holds lone surrogate code points",
+        )
+        .into()
+    })
+}
+
+/// A key a lookup finds a record of `entity` by, named `key` (`username`,
+/// …): text that is not Unicode names no record (`NotFound`).
+fn lookup_key(
+    text: UnicodeString,
+    key: &str,
+    entity: rosterdb::EntityKind,
+) -> Result<String, RosterError> {
+    text.unicode().map_err(|_| {
+        rosterdb::Error::NotFound {
+            entity,
+            key: format!("{key} that is not Unicode text"),
+        }
+        .into()
+    })
+}
+
+/// The `tenant` of a lookup: text that is not Unicode is a tenant no record
+/// has (`NotFound`).
+fn lookup_tenant(
+    tenant: Option<UnicodeString>,
+    entity: rosterdb::EntityKind,
+) -> Result<Option<String>, RosterError> {
+    tenant.map(|t| lookup_key(t, "tenant", entity)).transpose()
+}
 
 /// An open rosterdb store: users, roles and app-clients in one file, or a
 /// view of one tenant of it (`scoped`).
@@ -123,9 +159,13 @@ impl RosterStore {
     /// file, and with `IncompatibleFormat`, leaving it untouched, when it is
     /// not a rosterdb file or comes from a newer release.
     #[uniffi::constructor(default(options = None))]
-    pub fn open(path: String, options: Option<StoreOptions>) -> Result<Arc<Self>, RosterError> {
+    pub fn open(
+        path: UnicodeString,
+        options: Option<StoreOptions>,
+    ) -> Result<Arc<Self>, RosterError> {
         guard(|| {
-            let options = options.unwrap_or_default().into();
+            let options = options.unwrap_or_default().try_into()?;
+            let path = self::path(path)?;
             Ok(RosterStore::wrap(rosterdb::Store::open(path, options)?))
         })
     }
@@ -134,7 +174,7 @@ impl RosterStore {
     #[uniffi::constructor(default(options = None))]
     pub fn memory(options: Option<StoreOptions>) -> Result<Arc<Self>, RosterError> {
         guard(|| {
-            let store = rosterdb::Store::memory_with(options.unwrap_or_default().into())?;
+            let store = rosterdb::Store::memory_with(options.unwrap_or_default().try_into()?)?;
             Ok(RosterStore::wrap(store))
         })
     }
@@ -146,9 +186,9 @@ impl RosterStore {
 
     /// Creates a user from its JSON document (camelCase keys, SPEC §2.1,
     /// `password` included) and returns the created document as JSON.
-    pub fn create_user_json(&self, doc: String) -> Result<String, RosterError> {
+    pub fn create_user_json(&self, doc: UnicodeString) -> Result<String, RosterError> {
         self.call(|c| {
-            let new = rosterdb::NewUser::from_json(&json_document(&doc)?)?;
+            let new = json::new_document(&doc, rosterdb::NewUser::from_json)?;
             to_json(&c.users().create(new)?)
         })
     }
@@ -164,31 +204,43 @@ impl RosterStore {
     #[uniffi::method(default(tenant = None))]
     pub fn get_user_by_username(
         &self,
-        username: String,
-        tenant: Option<String>,
+        username: UnicodeString,
+        tenant: Option<UnicodeString>,
     ) -> Result<User, RosterError> {
-        self.call(|c| out(c.users().get_by_username(&username, tenant.as_deref())))
+        self.call(|c| {
+            let username = lookup_key(username, "username", rosterdb::EntityKind::User)?;
+            let tenant = lookup_tenant(tenant, rosterdb::EntityKind::User)?;
+            out(c.users().get_by_username(&username, tenant.as_deref()))
+        })
     }
 
     /// The user with this email (case-insensitively) in `tenant`, or `NotFound`.
     #[uniffi::method(default(tenant = None))]
     pub fn get_user_by_email(
         &self,
-        email: String,
-        tenant: Option<String>,
+        email: UnicodeString,
+        tenant: Option<UnicodeString>,
     ) -> Result<User, RosterError> {
-        self.call(|c| out(c.users().get_by_email(&email, tenant.as_deref())))
+        self.call(|c| {
+            let email = lookup_key(email, "email", rosterdb::EntityKind::User)?;
+            let tenant = lookup_tenant(tenant, rosterdb::EntityKind::User)?;
+            out(c.users().get_by_email(&email, tenant.as_deref()))
+        })
     }
 
     /// The user with this external id (`kind` is its `type`) in `tenant`, or `NotFound`.
     #[uniffi::method(default(tenant = None))]
     pub fn get_user_by_external_id(
         &self,
-        kind: String,
-        value: String,
-        tenant: Option<String>,
+        kind: UnicodeString,
+        value: UnicodeString,
+        tenant: Option<UnicodeString>,
     ) -> Result<User, RosterError> {
         self.call(|c| {
+            let user = rosterdb::EntityKind::User;
+            let kind = lookup_key(kind, "external id", user)?;
+            let value = lookup_key(value, "external id", user)?;
+            let tenant = lookup_tenant(tenant, user)?;
             out(c
                 .users()
                 .get_by_external_id(&kind, &value, tenant.as_deref()))
@@ -202,13 +254,13 @@ impl RosterStore {
 
     /// Creates a role.
     pub fn create_role(&self, role: NewRole) -> Result<Role, RosterError> {
-        self.call(|c| out(c.roles().create(role.into())))
+        self.call(|c| out(c.roles().create(role.try_into()?)))
     }
 
     /// Creates a role from its JSON document and returns the created document as JSON.
-    pub fn create_role_json(&self, doc: String) -> Result<String, RosterError> {
+    pub fn create_role_json(&self, doc: UnicodeString) -> Result<String, RosterError> {
         self.call(|c| {
-            let new = rosterdb::NewRole::from_json(&json_document(&doc)?)?;
+            let new = json::new_document(&doc, rosterdb::NewRole::from_json)?;
             to_json(&c.roles().create(new)?)
         })
     }
@@ -229,14 +281,14 @@ impl RosterStore {
     /// Creates an app-client with a generated client id and secret. The
     /// secret is returned only here and stored only as an Argon2id hash.
     pub fn create_client(&self, client: NewClient) -> Result<CreatedClient, RosterError> {
-        self.call(|c| out(c.clients().create(client.into())))
+        self.call(|c| out(c.clients().create(client.try_into()?)))
     }
 
     /// Creates an app-client from its JSON document and returns
     /// `{"client": {…}, "secret": "…"}` as JSON; the secret is shown only here.
-    pub fn create_client_json(&self, doc: String) -> Result<String, RosterError> {
+    pub fn create_client_json(&self, doc: UnicodeString) -> Result<String, RosterError> {
         self.call(|c| {
-            let new = rosterdb::NewClient::from_json(&json_document(&doc)?)?;
+            let new = json::new_document(&doc, rosterdb::NewClient::from_json)?;
             let created = c.clients().create(new)?;
             to_json(&CreatedClientDoc {
                 client: &created.client,
@@ -251,8 +303,11 @@ impl RosterStore {
     }
 
     /// The client with this public client id (`rc_…`, compared exactly), or `NotFound`.
-    pub fn get_client_by_client_id(&self, client_id: String) -> Result<Client, RosterError> {
-        self.call(|c| out(c.clients().get_by_client_id(&client_id)))
+    pub fn get_client_by_client_id(&self, client_id: UnicodeString) -> Result<Client, RosterError> {
+        self.call(|c| {
+            let client_id = lookup_key(client_id, "clientId", rosterdb::EntityKind::Client)?;
+            out(c.clients().get_by_client_id(&client_id))
+        })
     }
 
     /// Deletes a client, returning its last document.
@@ -280,8 +335,11 @@ impl RosterStore {
     /// keeps the file open until it is closed too). An invalid tenant is
     /// `Validation` on `tenant`. Called on a view, it gives a view of
     /// `tenant`, as the Python binding does.
-    pub fn scoped(&self, tenant: String) -> Result<Arc<RosterStore>, RosterError> {
+    pub fn scoped(&self, tenant: UnicodeString) -> Result<Arc<RosterStore>, RosterError> {
         guard(|| {
+            let tenant = tenant
+                .unicode()
+                .map_err(|_| RosterError::invalid("tenant", NOT_UNICODE))?;
             self.store().scoped(&tenant)?;
             Ok(Arc::new(RosterStore {
                 shared: Arc::clone(&self.shared),
@@ -298,16 +356,16 @@ impl RosterStore {
     /// Writes every role, user and client to the file at `path` (created or
     /// truncated) as JSON Lines, roles first, with credential hashes and
     /// never plaintext (SPEC §8); returns how many records were written.
-    pub fn export_jsonl(&self, path: String) -> Result<u64, RosterError> {
-        self.whole_store(|| Ok(self.store().export_jsonl(path)?))
+    pub fn export_jsonl(&self, path: UnicodeString) -> Result<u64, RosterError> {
+        self.whole_store(|| Ok(self.store().export_jsonl(self::path(path)?)?))
     }
 
     /// Loads a file written by `exportJsonl` into this store, which must be
     /// empty (otherwise `Conflict`), all or nothing, keeping ids,
     /// timestamps and versions; returns how many records were read. A bad
     /// line is an error naming the line, and nothing is written.
-    pub fn import_jsonl(&self, path: String) -> Result<u64, RosterError> {
-        self.whole_store(|| Ok(self.store().import_jsonl(path)?))
+    pub fn import_jsonl(&self, path: UnicodeString) -> Result<u64, RosterError> {
+        self.whole_store(|| Ok(self.store().import_jsonl(self::path(path)?)?))
     }
 
     /// Verifies that every index entry matches its record and every record
@@ -407,11 +465,11 @@ macro_rules! update_methods {
             pub fn $patch(
                 &self,
                 id: u64,
-                ops: String,
+                ops: UnicodeString,
                 expected_version: Option<u64>,
             ) -> Result<$record, RosterError> {
                 self.call(|c| {
-                    let ops = json_patch_ops(&ops)?;
+                    let ops = json::patch_ops(&ops)?;
                     out(c.$collection().patch(id, &ops, expected_version))
                 })
             }
@@ -424,11 +482,11 @@ macro_rules! update_methods {
             pub fn $merge(
                 &self,
                 id: u64,
-                partial: String,
+                partial: UnicodeString,
                 expected_version: Option<u64>,
             ) -> Result<$record, RosterError> {
                 self.call(|c| {
-                    let partial = json_argument("partial", &partial)?;
+                    let partial = json::document("partial", &partial)?;
                     out(c.$collection().merge(id, &partial, expected_version))
                 })
             }
@@ -443,11 +501,11 @@ macro_rules! update_methods {
             pub fn $replace(
                 &self,
                 id: u64,
-                doc: String,
+                doc: UnicodeString,
                 expected_version: Option<u64>,
             ) -> Result<$record, RosterError> {
                 self.call(|c| {
-                    let doc = json_argument("doc", &doc)?;
+                    let doc = json::document("doc", &doc)?;
                     out(c.$collection().replace(id, &doc, expected_version))
                 })
             }

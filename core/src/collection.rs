@@ -19,6 +19,15 @@ use crate::{
 };
 use serde_json::Value;
 
+/// A looked-up key as an error shows it: at most 100 characters, so that a
+/// huge key makes no huge message.
+fn shown(key: &str) -> String {
+    match key.char_indices().nth(100) {
+        Some((end, _)) => format!("{}…", &key[..end]),
+        None => key.to_owned(),
+    }
+}
+
 /// The records of one kind `E`, reached through `C`: a [`crate::Store`], a
 /// [`crate::WriteTx`] or a [`crate::ReadTx`].
 pub struct Collection<'a, C, E> {
@@ -143,13 +152,15 @@ impl<C: ReadContext> Collection<'_, C, User> {
     /// (`None`: users without a tenant).
     pub fn get_by_username(&self, username: &str, tenant: Option<&str>) -> Result<User> {
         let key = folded_key(self.tenant(tenant)?, username);
-        self.get_unique(USER_USERNAME, &key, || format!("username {username:?}"))
+        self.get_unique(USER_USERNAME, &key, || {
+            format!("username {:?}", shown(username))
+        })
     }
 
     /// The user with this email (case-insensitively) in `tenant`.
     pub fn get_by_email(&self, email: &str, tenant: Option<&str>) -> Result<User> {
         let key = folded_key(self.tenant(tenant)?, email);
-        self.get_unique(USER_EMAIL, &key, || format!("email {email:?}"))
+        self.get_unique(USER_EMAIL, &key, || format!("email {:?}", shown(email)))
     }
 
     /// The user with this external id in `tenant`.
@@ -161,7 +172,7 @@ impl<C: ReadContext> Collection<'_, C, User> {
     ) -> Result<User> {
         let key = external_key(self.tenant(tenant)?, kind, value);
         self.get_unique(USER_EXTERNAL_ID, &key, || {
-            format!("external id {kind:?}/{value:?}")
+            format!("external id {:?}/{:?}", shown(kind), shown(value))
         })
     }
 }
@@ -212,7 +223,9 @@ impl<C: ReadContext> Collection<'_, C, Client> {
     /// The client with this public client id.
     pub fn get_by_client_id(&self, client_id: &str) -> Result<Client> {
         let key = client_id_key(client_id);
-        self.get_unique(CLIENT_CLIENT_ID, &key, || format!("clientId {client_id:?}"))
+        self.get_unique(CLIENT_CLIENT_ID, &key, || {
+            format!("clientId {:?}", shown(client_id))
+        })
     }
 }
 

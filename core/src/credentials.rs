@@ -41,14 +41,17 @@ impl Argon2Params {
     /// (`argon2_memory_kib`, `argon2_iterations`, `argon2_parallelism`)
     /// otherwise.
     pub fn validate(&self) -> Result<()> {
-        for (name, value, max) in [
-            ("argon2_memory_kib", self.memory_kib, 1_048_576),
-            ("argon2_iterations", self.iterations, 100),
-            ("argon2_parallelism", self.parallelism, 64),
-        ] {
-            if value > max {
-                return Err(Error::argument(name, format!("must be at most {max}")));
-            }
+        if self.memory_kib > 1_048_576 {
+            return Err(Error::argument(
+                "argon2_memory_kib",
+                "must be 8 KiB per lane (argon2_parallelism) to 1048576 KiB",
+            ));
+        }
+        if self.iterations > 100 {
+            return Err(Error::argument("argon2_iterations", "must be 1 to 100"));
+        }
+        if self.parallelism > 64 {
+            return Err(Error::argument("argon2_parallelism", "must be 1 to 64"));
         }
         self.hasher().map(|_| ())
     }
@@ -56,14 +59,15 @@ impl Argon2Params {
     fn hasher(&self) -> Result<Argon2<'static>> {
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .map_err(|e| {
-                let field = match e {
-                    argon2::Error::MemoryTooLittle | argon2::Error::MemoryTooMuch => {
-                        "argon2_memory_kib"
-                    }
-                    argon2::Error::TimeTooSmall => "argon2_iterations",
-                    _ => "argon2_parallelism",
+                let (field, range) = match e {
+                    argon2::Error::MemoryTooLittle | argon2::Error::MemoryTooMuch => (
+                        "argon2_memory_kib",
+                        "must be 8 KiB per lane (argon2_parallelism) to 1048576 KiB",
+                    ),
+                    argon2::Error::TimeTooSmall => ("argon2_iterations", "must be 1 to 100"),
+                    _ => ("argon2_parallelism", "must be 1 to 64"),
                 };
-                Error::argument(field, e.to_string())
+                Error::argument(field, range)
             })?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }

@@ -316,9 +316,7 @@ pub(crate) fn attributes(value: &serde_json::Map<String, serde_json::Value>) -> 
         .values()
         .any(|v| too_deep(v, MAX_ATTRIBUTES_DEPTH - 1))
     {
-        return Err(format!(
-            "must nest objects and arrays at most {MAX_ATTRIBUTES_DEPTH} levels deep"
-        ));
+        return Err(too_deep_message());
     }
     let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
     if size <= MAX_ATTRIBUTES_BYTES {

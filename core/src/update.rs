@@ -363,6 +363,11 @@ fn patched(
             // removal): judge the failure from the start.
             return Err(patch_error(index, failure(&start(), &ops, index, &e)));
         }
+        // `copy` and `move` can deepen or double the document with every
+        // operation: stop before it can exhaust the stack or the memory.
+        if let json_patch::PatchOperation::Copy(_) | json_patch::PatchOperation::Move(_) = op {
+            outgrown(&doc).map_err(|message| patch_error(index, message))?;
+        }
     }
     let Value::Object(mut doc) = doc else {
         return Err(Error::storage("a patched document is not an object"));
@@ -374,6 +379,45 @@ fn patched(
     }
     // Read-only keys cannot have changed (operations on them were refused).
     Ok(without_read_only(&doc, read_only))
+}
+
+/// The most bytes (strings, keys, and 8 per value) a document being
+/// patched may reach: far above any valid document, far below harm.
+const MAX_PATCHED_BYTES: usize = 1 << 20;
+
+/// Refuses a document no valid one can be: nested deeper than `attributes`
+/// allows under the document, or past [`MAX_PATCHED_BYTES`]. Walks without
+/// recursion and stops at the first limit.
+fn outgrown(doc: &Value) -> std::result::Result<(), String> {
+    use crate::rules::MAX_ATTRIBUTES_DEPTH;
+    if crate::rules::too_deep(doc, MAX_ATTRIBUTES_DEPTH + 1) {
+        return Err(format!(
+            "the document would nest objects and arrays more than {} levels deep",
+            MAX_ATTRIBUTES_DEPTH + 1
+        ));
+    }
+    let mut bytes = 0usize;
+    let mut stack = vec![doc];
+    while let Some(v) = stack.pop() {
+        bytes += 8;
+        match v {
+            Value::String(s) => bytes += s.len(),
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => {
+                for (k, v) in map {
+                    bytes += k.len();
+                    stack.push(v);
+                }
+            }
+            _ => {}
+        }
+        if bytes > MAX_PATCHED_BYTES {
+            return Err(format!(
+                "the document would grow past {MAX_PATCHED_BYTES} bytes"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What is wrong with operation `index`, which failed (`e`) on the document

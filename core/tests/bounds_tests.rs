@@ -259,3 +259,38 @@ fn input_nested_any_depth_is_refused_before_it_is_walked() {
     s.users().merge(u.id, &ok, None).unwrap();
     assert_eq!(s.users().get(u.id).unwrap().version, 2);
 }
+
+#[test]
+fn copies_that_deepen_or_double_the_document_stop_early() {
+    let s = store();
+    let u = s.users().create(user("ann")).unwrap();
+    // Each copy nests the document one level deeper: refused at the limit,
+    // not after a thousand levels (which would exhaust the stack).
+    let deeper = json!(vec![
+        json!({"op": "copy", "from": "/attributes", "path": "/attributes/a"});
+        1000
+    ]);
+    match s.users().patch(u.id, &deeper, None) {
+        Err(rosterdb::Error::InvalidPatch { op_index, message }) => {
+            assert!(op_index < 40, "{op_index}");
+            assert!(message.contains("levels deep"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Each copy doubles the document: refused long before memory runs out.
+    let mut doubling =
+        vec![json!({"op": "add", "path": "/attributes/k0", "value": "x".repeat(1000)})];
+    for i in 0..60 {
+        doubling.push(
+            json!({"op": "copy", "from": "/attributes", "path": format!("/attributes/k{}", i + 1)}),
+        );
+    }
+    match s.users().patch(u.id, &json!(doubling), None) {
+        Err(rosterdb::Error::InvalidPatch { op_index, message }) => {
+            assert!(op_index < 20, "{op_index}");
+            assert!(message.contains("bytes"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(s.users().get(u.id).unwrap().version, 1);
+}

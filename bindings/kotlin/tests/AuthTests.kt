@@ -509,18 +509,31 @@ fun authTests() = Suite("auth").apply {
         }
     }
 
-    test("a lone surrogate is refused by the generated code before the call, as MalformedInputException") {
+    test("a lone surrogate in a credential fails the check like any wrong value") {
         // Kotlin strings may hold unpaired UTF-16 surrogates, which no UTF-8
-        // text can: uniffi's generated lowering refuses them with
-        // java.nio.charset.MalformedInputException before Rust is called, for
-        // every String argument of the API (Swift strings cannot hold them).
-        authStore().use { store ->
+        // text can. They cross as WTF-8 (bindings/uniffi.toml), and a
+        // credential holding one is checked with U+FFFD in place of each, as
+        // in Python: it fails as any wrong value does, never with a
+        // CharacterCodingException. A new password holding one is refused.
+        authStore(lockoutThreshold = 0u).use { store ->
             val ada = userWithPassword(store, "ada", "correct horse 1")
-            for (bad in listOf("\uD800", "ada\uDC00", "\uDC00\uD800")) {
-                assertFailsWith<java.nio.charset.MalformedInputException> { store.verifyPassword(bad, Secret("correct horse 1")) }
-                assertFailsWith<java.nio.charset.MalformedInputException> { store.authenticate(bad) }
-                assertFailsWith<java.nio.charset.MalformedInputException> { store.login("ada", Secret("correct horse 1"), totpCode = bad) }
-                assertFailsWith<java.nio.charset.MalformedInputException> { Secret(bad) }
+            val tina = userWithPassword(store, "tina", "correct horse 1")
+            enrolTotp(store, tina.id)
+            val pending = userWithPassword(store, "pending", "correct horse 1")
+            store.enrollUserTotp(pending.id)
+            val client = store.createClient(NewClient("fenced", ipAllowlist = listOf("10.0.0.0/8")))
+            for (bad in listOf("\uD800", "ada\uDC00", "\uDC00\uD800", "correct horse 1\uD800")) {
+                assertAuthFails("identifier") { store.verifyPassword(bad, Secret("correct horse 1")) }
+                assertAuthFails("password") { store.verifyPassword("ada", Secret(bad)) }
+                assertAuthFails("tenant") { store.login("ada", Secret("correct horse 1"), tenant = bad) }
+                assertAuthFails("code") { store.login("tina", Secret("correct horse 1"), totpCode = bad) }
+                assertAuthFails("confirm") { store.confirmUserTotp(pending.id, bad) }
+                assertAuthFails("client id") { store.clientLogin(bad, client.secret, ip = "10.0.0.1") }
+                assertAuthFails("client secret") { store.clientLogin(client.client.clientId, Secret(bad), ip = "10.0.0.1") }
+                assertAuthFails("ip") { store.clientLogin(client.client.clientId, client.secret, ip = "10.0.0.1$bad") }
+                assertInvalidToken("token") { store.authenticate(bad) }
+                store.logout(bad)
+                assertEquals(NOT_UNICODE, assertInvalid("password") { store.setUserPassword(ada.id, Secret(bad)) }.errors.single().message)
             }
             assertEquals(ada.id, store.login("ada", Secret("correct horse 1")).user.id)
             assertNull(store.getUser(ada.id).lockedUntil)

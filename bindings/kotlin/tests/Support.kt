@@ -87,3 +87,6 @@ inline fun <R> RosterStore.use(block: (RosterStore) -> R): R {
         close()
     }
 }
+
+/** The message of every text that holds lone surrogates (never the value). */
+const val NOT_UNICODE = "must be Unicode text (it holds lone surrogate code points)"

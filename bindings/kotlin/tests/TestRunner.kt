@@ -18,8 +18,8 @@ class Suite(val name: String) {
 fun main(args: Array<String>) {
     val only = args.firstOrNull()
     val suites = listOf(
-        storeTests(), errorTests(), jsonTests(), queryTests(), updateTests(), tenancyTests(), transferTests(), authTests(),
-        sessionTests(), vectorTests(), docsTests(),
+        storeTests(), errorTests(), conversionTests(), jsonTests(), queryTests(), updateTests(), tenancyTests(), transferTests(),
+        authTests(), sessionTests(), vectorTests(), docsTests(),
     )
     var passed = 0
     var failed = 0
