@@ -489,24 +489,13 @@ impl Reader<'_> {
     }
 }
 
-/// A path as a field name: `attributes.tags[2]`; `""` for the document.
+/// A path as a field name, as the core names fields: `attributes.tags[2]`;
+/// `""` for the document.
 pub(crate) fn field_name(path: &[Step]) -> String {
-    let mut out = String::new();
-    for (i, step) in path.iter().enumerate() {
-        match step {
-            Step::Key(key) if i == 0 => out.push_str(key),
-            Step::Key(key) => {
-                out.push('.');
-                out.push_str(key);
-            }
-            Step::Index(index) => {
-                out.push('[');
-                out.push_str(index);
-                out.push(']');
-            }
-        }
-    }
-    out
+    rosterdb::field_name(path.iter().map(|step| match step {
+        Step::Key(key) => rosterdb::PathStep::Key(key),
+        Step::Index(index) => rosterdb::PathStep::Index(index),
+    }))
 }
 
 /// The field a problem is reported on: its path, or for nesting, the

@@ -65,6 +65,38 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// One step of the way into a document, for naming a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathStep<'a> {
+    /// A member of an object.
+    Key(&'a str),
+    /// An element of an array: its index, or a JSON Pointer token naming one.
+    Index(&'a str),
+}
+
+/// The name errors give a place in a document ([`FieldError::field`]):
+/// keys joined by `.`, array elements in brackets, e.g. `attributes.tags[2]`
+/// or `externalIds[0].value`; `""` for the document itself. Bindings that
+/// find a bad value while converting one name it the same way.
+pub fn field_name<'a>(steps: impl IntoIterator<Item = PathStep<'a>>) -> String {
+    let mut out = String::new();
+    for (i, step) in steps.into_iter().enumerate() {
+        match step {
+            PathStep::Key(key) if i == 0 => out.push_str(key),
+            PathStep::Key(key) => {
+                out.push('.');
+                out.push_str(key);
+            }
+            PathStep::Index(index) => {
+                out.push('[');
+                out.push_str(index);
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
 /// Every way a rosterdb call can fail.
 ///
 /// The kinds are those of the product specification (§9). No variant ever

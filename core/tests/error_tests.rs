@@ -406,3 +406,26 @@ fn numbers_out_of_range_say_so_with_the_range() {
     );
     assert!(ids(rosterdb::Query::all().page(184_467_440_737_095_517, 100)).is_empty());
 }
+
+#[test]
+fn fields_are_named_as_paths() {
+    use rosterdb::{PathStep, field_name};
+    assert_eq!(field_name([]), "");
+    assert_eq!(
+        field_name([
+            PathStep::Key("attributes"),
+            PathStep::Key("tags"),
+            PathStep::Index("2")
+        ]),
+        "attributes.tags[2]"
+    );
+    assert_eq!(
+        field_name([
+            PathStep::Key("externalIds"),
+            PathStep::Index("0"),
+            PathStep::Key("value")
+        ]),
+        "externalIds[0].value"
+    );
+    assert_eq!(field_name([PathStep::Index("-")]), "[-]");
+}

@@ -52,30 +52,27 @@ struct Converter {
 }
 
 impl Converter {
-    /// The dotted path of the current value: `attributes.tags[2]`; `""`
-    /// for the document itself.
+    /// The path of the current value, as the core names fields:
+    /// `attributes.tags[2]`; `""` for the document itself.
     fn field(&self) -> String {
-        let mut out = String::new();
-        for (i, step) in self.path.iter().enumerate() {
-            match step {
-                Step::Key(key) if i == 0 => out.push_str(key),
-                Step::Key(key) => {
-                    out.push('.');
-                    out.push_str(key);
-                }
-                Step::Index(index) => {
-                    out.push('[');
-                    out.push_str(&index.to_string());
-                    out.push(']');
-                }
-                Step::Token(token) => {
-                    out.push('[');
-                    out.push_str(token);
-                    out.push(']');
-                }
-            }
-        }
-        out
+        let indexes: Vec<String> = self
+            .path
+            .iter()
+            .map(|step| match step {
+                Step::Index(index) => index.to_string(),
+                _ => String::new(),
+            })
+            .collect();
+        rosterdb::field_name(
+            self.path
+                .iter()
+                .zip(&indexes)
+                .map(|(step, index)| match step {
+                    Step::Key(key) => rosterdb::PathStep::Key(key),
+                    Step::Index(_) => rosterdb::PathStep::Index(index),
+                    Step::Token(token) => rosterdb::PathStep::Index(token),
+                }),
+        )
     }
 
     fn problem(&mut self, field: String, message: impl Into<String>) {
