@@ -125,9 +125,9 @@ impl Checked {
 }
 
 /// Checks a password against a stored hash (`None`: the user has none or
-/// does not exist). The normalised form is checked first; a hash the store
-/// did not make with its current parameters (an imported one) is also checked
-/// against the password as given, when that differs (SPEC §6.1). Where there
+/// does not exist). The normalised form is checked first, then the password
+/// as given when that differs (SPEC §6.1: an imported hash may be of the
+/// unnormalised text; a match that way re-hashes the normalised form). Where there
 /// is nothing to check against, a hash of the same cost is computed anyway so
 /// that every failure takes similar time.
 pub(crate) fn check_password(
@@ -142,11 +142,19 @@ pub(crate) fn check_password(
         return Checked::NO;
     };
     let current = hash.is_current(params.memory_kib, params.iterations, params.parallelism);
-    let matched = hash.verify(normalized.as_bytes())
-        || (!current && normalized != given && hash.verify(given.as_bytes()));
+    // The form as given is tried for every hash, not only imported-looking
+    // ones: a hash imported with the store's own parameters looks current.
+    let as_given = |h: &StoredHash| normalized != given && h.verify(given.as_bytes());
+    let (matched, by_given) = if hash.verify(normalized.as_bytes()) {
+        (true, false)
+    } else {
+        let by_given = as_given(&hash);
+        (by_given, by_given)
+    };
     Checked {
         matched,
-        rehash: matched && !current,
+        // A hash of the unnormalised form is made again from the normalised one.
+        rehash: matched && (!current || by_given),
     }
 }
 

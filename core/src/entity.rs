@@ -69,6 +69,11 @@ pub trait Entity: crate::tx::sealed::Sealed + Sized {
     fn enabled(_record: &Self::Record) -> bool {
         true
     }
+    /// The stored credential hash, whose change ends the record's sessions.
+    #[doc(hidden)]
+    fn credential(_record: &Self::Record) -> Option<&str> {
+        None
+    }
     /// The record's unique-index entries.
     #[doc(hidden)]
     fn unique_keys(record: &Self::Record) -> Vec<UniqueKey>;

@@ -104,8 +104,8 @@ where
     }
     E::touch(&mut record, now);
     entity::update::<E>(tx, &old, &record, now)?;
-    if changed_password {
-        // A new password ends the sessions the old one opened.
+    if changed_password || E::credential(&old) != E::credential(&record) {
+        // A new password (or an imported hash) ends the sessions the old one opened.
         crate::sessions::revoke_all(tx, E::KIND, id)?;
     }
     E::document(&record, now)

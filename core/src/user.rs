@@ -361,6 +361,10 @@ impl Entity for User {
         r.enabled
     }
 
+    fn credential(r: &UserRecord) -> Option<&str> {
+        r.password_hash.as_deref()
+    }
+
     fn held_roles(r: &UserRecord) -> &[u64] {
         &r.roles
     }

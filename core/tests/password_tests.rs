@@ -403,3 +403,33 @@ fn an_invalid_tenant_names_no_user() {
     }
     s.users().get_by_username("ann", None).unwrap();
 }
+
+#[test]
+fn an_imported_hash_with_the_stores_parameters_is_also_checked_as_typed() {
+    // Another system hashed the password as typed (a no-break space, not
+    // normalised), with exactly this store's Argon2id parameters.
+    use argon2::password_hash::PasswordHasher;
+    let typed = "correct\u{a0}horse-1";
+    let params = argon2::Params::new(8, 1, 1, None).unwrap();
+    let hasher = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let hash = hasher
+        .hash_password_with_salt(typed.as_bytes(), b"somesaltsomesalt")
+        .unwrap()
+        .to_string();
+    assert!(hash.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{hash}");
+    let s = store();
+    let u = s
+        .users()
+        .create(NewUser {
+            password_hash: Some(hash.clone()),
+            ..user("ann")
+        })
+        .unwrap();
+    s.users().verify_password(&creds("ann", typed)).unwrap();
+    // Re-hashed from the normalised form: both spellings now match.
+    s.users()
+        .verify_password(&creds("ann", "correct horse-1"))
+        .unwrap();
+    s.users().verify_password(&creds("ann", typed)).unwrap();
+    assert_eq!(s.users().get(u.id).unwrap().version, 1);
+}

@@ -175,6 +175,24 @@ fn every_revocation_path_ends_sessions() {
         .unwrap();
     assert_invalid_token(s.authenticate(&t));
     s.users().set_password(u.id, &PASSWORD.into()).unwrap();
+    // an imported hash set by merge or patch is a password change too
+    let bcrypt = "$2b$04$K5v2ve35upvzzc2loAPRMOpCdt5ypbduDlfDiAG7rE7BWaV1cRewu";
+    let t = login();
+    s.users()
+        .merge(u.id, &json!({"passwordHash": bcrypt}), None)
+        .unwrap();
+    assert_invalid_token(s.authenticate(&t));
+    s.users().set_password(u.id, &PASSWORD.into()).unwrap();
+    let t = login();
+    s.users()
+        .patch(
+            u.id,
+            &json!([{"op": "replace", "path": "/passwordHash", "value": bcrypt}]),
+            None,
+        )
+        .unwrap();
+    assert_invalid_token(s.authenticate(&t));
+    s.users().set_password(u.id, &PASSWORD.into()).unwrap();
     // deleting
     let t = login();
     s.users().delete(u.id).unwrap();
