@@ -129,7 +129,7 @@ impl NewClient {
                 p.check(&format!("ipAllowlist[{i}]"), entry, rules::ip_or_cidr);
             }
         }
-        p.bounded("roles", self.roles.len(), rules::MAX_ROLES);
+        p.role_ids(&self.roles);
         p
     }
 }

@@ -99,6 +99,19 @@ pub(crate) const MAX_IP_ALLOWLIST: usize = 100;
 pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 impl Problems {
+    /// Checks a `roles` list: at most [`MAX_ROLES`] ids, each at most
+    /// 2^53 − 1 (SPEC §2.6).
+    pub(crate) fn role_ids(&mut self, roles: &[u64]) {
+        if self.bounded("roles", roles.len(), MAX_ROLES)
+            && roles.iter().any(|&id| id > MAX_SAFE_INTEGER)
+        {
+            self.add(
+                "roles",
+                format!("role ids are whole numbers from 1 to {MAX_SAFE_INTEGER}"),
+            );
+        }
+    }
+
     /// Checks that list `field` has at most `max` entries (counted as
     /// given); false, with the problem noted, when it has more — then its
     /// entries are not checked one by one, so the error list stays short.

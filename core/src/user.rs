@@ -204,7 +204,7 @@ impl NewUser {
             rules::mobile_number,
         );
         p.check_opt("tenant", self.tenant.as_deref(), rules::tenant);
-        p.bounded("roles", self.roles.len(), rules::MAX_ROLES);
+        p.role_ids(&self.roles);
         if p.bounded(
             "externalIds",
             self.external_ids.len(),

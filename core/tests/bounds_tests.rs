@@ -294,3 +294,29 @@ fn copies_that_deepen_or_double_the_document_stop_early() {
     }
     assert_eq!(s.users().get(u.id).unwrap().version, 1);
 }
+
+#[test]
+fn role_ids_beyond_2_53_are_a_document_error_before_any_store_check() {
+    // Found by the model test: the id is refused with the document's rules,
+    // before uniqueness (here a taken username) is looked at.
+    let s = store();
+    s.users().create(user("zoë")).unwrap();
+    let bob = s.users().create(user("bob")).unwrap();
+    let ops = json!([{"op": "replace", "path": "/username", "value": "zoë"},
+                     {"op": "add", "path": "/roles/-", "value": u64::MAX}]);
+    assert_eq!(error_fields(s.users().patch(bob.id, &ops, None)), ["roles"]);
+    assert_eq!(
+        error_fields(s.users().create(NewUser {
+            roles: vec![u64::MAX],
+            ..user("zoë")
+        })),
+        ["roles"]
+    );
+    assert_eq!(
+        error_fields(s.clients().create(NewClient {
+            roles: vec![1 << 53],
+            ..NewClient::new("c")
+        })),
+        ["roles"]
+    );
+}

@@ -923,6 +923,10 @@ impl ModelUser {
         if self.tenant.as_deref().is_some_and(|t| !valid_tenant(t)) {
             fields.push("tenant".to_owned());
         }
+        // SPEC §2.6: ids are at most 2^53 - 1.
+        if self.roles.iter().any(|&r| r > (1 << 53) - 1) {
+            fields.push("roles".to_owned());
+        }
         for (i, ext) in self.external_ids.iter().enumerate() {
             if self.external_ids[..i].iter().any(|e| same_external(e, ext)) {
                 fields.push(format!("externalIds[{i}]"));
