@@ -13,6 +13,15 @@ use precis_profiles::OpaqueString;
 use crate::hashes::StoredHash;
 use crate::{Error, Result, Secret};
 
+/// Each Argon2id option and its range, as `InvalidArgument` states them
+/// (the upper bounds are those every stored hash keeps, SPEC §6.1).
+const MEMORY: (&str, &str) = (
+    "argon2_memory_kib",
+    "must be 8 KiB per lane (argon2_parallelism) to 1048576 KiB",
+);
+const ITERATIONS: (&str, &str) = ("argon2_iterations", "must be 1 to 100");
+const PARALLELISM: (&str, &str) = ("argon2_parallelism", "must be 1 to 64");
+
 /// Argon2id cost parameters for new password and secret hashes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Argon2Params {
@@ -42,16 +51,13 @@ impl Argon2Params {
     /// otherwise.
     pub fn validate(&self) -> Result<()> {
         if self.memory_kib > 1_048_576 {
-            return Err(Error::argument(
-                "argon2_memory_kib",
-                "must be 8 KiB per lane (argon2_parallelism) to 1048576 KiB",
-            ));
+            return Err(Error::argument(MEMORY.0, MEMORY.1));
         }
         if self.iterations > 100 {
-            return Err(Error::argument("argon2_iterations", "must be 1 to 100"));
+            return Err(Error::argument(ITERATIONS.0, ITERATIONS.1));
         }
         if self.parallelism > 64 {
-            return Err(Error::argument("argon2_parallelism", "must be 1 to 64"));
+            return Err(Error::argument(PARALLELISM.0, PARALLELISM.1));
         }
         self.hasher().map(|_| ())
     }
@@ -60,12 +66,9 @@ impl Argon2Params {
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, None)
             .map_err(|e| {
                 let (field, range) = match e {
-                    argon2::Error::MemoryTooLittle | argon2::Error::MemoryTooMuch => (
-                        "argon2_memory_kib",
-                        "must be 8 KiB per lane (argon2_parallelism) to 1048576 KiB",
-                    ),
-                    argon2::Error::TimeTooSmall => ("argon2_iterations", "must be 1 to 100"),
-                    _ => ("argon2_parallelism", "must be 1 to 64"),
+                    argon2::Error::MemoryTooLittle | argon2::Error::MemoryTooMuch => MEMORY,
+                    argon2::Error::TimeTooSmall => ITERATIONS,
+                    _ => PARALLELISM,
                 };
                 Error::argument(field, range)
             })?;

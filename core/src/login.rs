@@ -237,6 +237,21 @@ impl<C: WriteContext> Collection<'_, C, User> {
     }
 }
 
+/// The tenant and roles of a session's user or client, if it still exists,
+/// is enabled and is seen from a view scoped to `scope`; else `InvalidToken`.
+fn holder<E: Entity>(
+    tables: &dyn Tables,
+    id: u64,
+    scope: Option<&str>,
+) -> Result<(Option<String>, Vec<u64>)> {
+    match load::<E>(tables, id)? {
+        Some(r) if E::enabled(&r) && visible::<E>(&r, scope) => {
+            Ok((E::tenant(&r).map(str::to_owned), E::held_roles(&r).to_vec()))
+        }
+        _ => Err(Error::InvalidToken),
+    }
+}
+
 /// The principal of a live session, seen from a view scoped to `scope`.
 fn principal(
     tables: &dyn Tables,
@@ -246,20 +261,8 @@ fn principal(
 ) -> Result<Principal> {
     let session = sessions::find(tables, token, now)?;
     let (tenant, roles) = match session.kind {
-        crate::EntityKind::User => {
-            let user = load::<User>(tables, session.id)?.ok_or(Error::InvalidToken)?;
-            if !user.enabled || !visible::<User>(&user, scope) {
-                return Err(Error::InvalidToken);
-            }
-            (user.tenant, user.roles)
-        }
-        crate::EntityKind::Client => {
-            let client = load::<Client>(tables, session.id)?.ok_or(Error::InvalidToken)?;
-            if !client.enabled || !visible::<Client>(&client, scope) {
-                return Err(Error::InvalidToken);
-            }
-            (client.tenant, client.roles)
-        }
+        crate::EntityKind::User => holder::<User>(tables, session.id, scope)?,
+        crate::EntityKind::Client => holder::<Client>(tables, session.id, scope)?,
         crate::EntityKind::Role => return Err(Error::InvalidToken),
     };
     let mut permissions = std::collections::BTreeSet::new();
