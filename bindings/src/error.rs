@@ -127,6 +127,18 @@ pub enum RosterError {
         /// What range or shape it must have.
         reason: String,
     },
+    /// The store was closed, or the transaction the call went through is
+    /// not open (not begun yet, or already committed or rolled back).
+    Closed {
+        /// What is closed, e.g. `the store is closed`.
+        reason: String,
+    },
+    /// The call cannot run now because of other work on the same store
+    /// (e.g. `compact` while other calls or views hold the store).
+    Busy {
+        /// What is in the way.
+        reason: String,
+    },
     /// A bug in rosterdb: a panic caught at the binding boundary, or an
     /// error kind newer than these bindings. Please report it.
     Internal {
@@ -180,7 +192,9 @@ impl RosterError {
                 argument,
                 message: reason,
             },
-            RosterError::Internal { .. } => return None,
+            RosterError::Closed { reason } => E::Closed { message: reason },
+            RosterError::Busy { reason } => E::Busy { message: reason },
+            RosterError::Internal { reason } => E::Internal { message: reason },
         })
     }
 }
@@ -248,6 +262,9 @@ impl From<rosterdb::Error> for RosterError {
                 argument: camel_case(&argument),
                 reason: message,
             },
+            E::Closed { message } => RosterError::Closed { reason: message },
+            E::Busy { message } => RosterError::Busy { reason: message },
+            E::Internal { message } => RosterError::Internal { reason: message },
             other => RosterError::Internal {
                 reason: other.to_string(),
             },

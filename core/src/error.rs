@@ -192,6 +192,29 @@ pub enum Error {
         /// The engine's description of the failure.
         message: String,
     },
+    /// The store was closed, or the transaction the call went through is
+    /// not open (not begun yet, or already committed or rolled back).
+    #[error("{message}")]
+    Closed {
+        /// What is closed, e.g. `the store is closed`.
+        message: String,
+    },
+    /// The call cannot run now because of other work on the same store:
+    /// `compact` while other calls or views hold the store, a store-level
+    /// write from the thread that holds an open transaction (it would wait
+    /// for itself), or a transaction entered twice.
+    #[error("busy: {message}")]
+    Busy {
+        /// What is in the way.
+        message: String,
+    },
+    /// A bug in rosterdb: an invariant that cannot fail did, or a panic was
+    /// caught at a binding boundary. Please report it.
+    #[error("internal error (a bug in rosterdb; please report it): {message}")]
+    Internal {
+        /// What went wrong.
+        message: String,
+    },
 }
 
 /// The result type of every fallible rosterdb call.
@@ -216,6 +239,27 @@ impl Error {
     pub fn argument(argument: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidArgument {
             argument: argument.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A `Closed` error saying what is closed.
+    pub fn closed(message: impl Into<String>) -> Self {
+        Error::Closed {
+            message: message.into(),
+        }
+    }
+
+    /// A `Busy` error saying what is in the way.
+    pub fn busy(message: impl Into<String>) -> Self {
+        Error::Busy {
+            message: message.into(),
+        }
+    }
+
+    /// An `Internal` error: a broken invariant, which is a bug.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Error::Internal {
             message: message.into(),
         }
     }

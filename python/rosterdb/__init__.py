@@ -25,9 +25,12 @@ from ._native import Clients, Page, PageWalk, Roles, Store, Transaction, Users
 from .errors import (
     ArgumentError,
     AuthenticationError,
+    BusyError,
+    ClosedError,
     ConflictError,
     FormatError,
     InUseError,
+    InternalError,
     InvalidTokenError,
     NotFoundError,
     PatchError,
@@ -60,5 +63,8 @@ __all__ = [
     "StoreLockedError",
     "FormatError",
     "StorageError",
+    "ClosedError",
+    "BusyError",
     "ArgumentError",
+    "InternalError",
 ]

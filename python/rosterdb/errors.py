@@ -23,7 +23,10 @@ __all__ = [
     "StoreLockedError",
     "FormatError",
     "StorageError",
+    "ClosedError",
+    "BusyError",
     "ArgumentError",
+    "InternalError",
 ]
 
 
@@ -107,6 +110,18 @@ class StorageError(RosterError, OSError):
     """An I/O or storage-engine error, or a call on a closed store."""
 
 
+class ClosedError(StorageError):
+    """The store was closed, or the transaction the call went through is not
+    open (not entered yet, or already committed or rolled back)."""
+
+
+class BusyError(StorageError):
+    """The call cannot run now because of other work on the same store, e.g.
+    ``compact()`` while another call or view holds the store, or a store-level
+    write from the thread whose transaction is open (it would wait for
+    itself)."""
+
+
 class ArgumentError(RosterError, ValueError):
     """An option or argument is out of its range, or not an ``int`` where one
     is needed (e.g. ``lockout_seconds=-1``, ``ttl_seconds=0``,
@@ -115,3 +130,7 @@ class ArgumentError(RosterError, ValueError):
     def __init__(self, message: str, argument: str) -> None:
         super().__init__(message)
         self.argument = argument
+
+
+class InternalError(RosterError):
+    """A bug in rosterdb (a broken invariant). Please report it."""

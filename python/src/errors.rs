@@ -60,6 +60,9 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         Error::Locked => "StoreLockedError",
         Error::IncompatibleFormat { .. } => "FormatError",
         Error::Storage { .. } => "StorageError",
+        Error::Closed { .. } => "ClosedError",
+        Error::Busy { .. } => "BusyError",
+        Error::Internal { .. } => "InternalError",
         Error::InvalidArgument { argument, .. } => {
             kwargs.set_item("argument", argument)?;
             "ArgumentError"
