@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde_json::Map;
 
+use rosterdb::FieldId as _;
+
 use crate::json::NOT_UNICODE;
 use crate::{ExternalId, FieldError, JsonObject, RosterError, Secret, UnicodeString};
 
@@ -79,22 +81,27 @@ impl TryFrom<NewUser> for rosterdb::NewUser {
             password,
             password_hash,
         } = u;
-        // In the order of the document, as the core lists its findings.
+        // In the order of the document, as the core lists its findings;
+        // field names from the core's user field table.
+        use rosterdb::UserField as F;
         let mut fields = Fields::default();
-        let username = fields.text("username", username);
-        let email = fields.text("email", email);
-        let first_name = fields.text("firstName", first_name);
-        let last_name = fields.text("lastName", last_name);
-        let nickname = fields.optional("nickname", nickname);
-        let telephone_number = fields.optional("telephoneNumber", telephone_number);
-        let mobile_number = fields.optional("mobileNumber", mobile_number);
-        let tenant = fields.optional("tenant", tenant);
+        let username = fields.text(F::Username.name(), username);
+        let email = fields.text(F::Email.name(), email);
+        let first_name = fields.text(F::FirstName.name(), first_name);
+        let last_name = fields.text(F::LastName.name(), last_name);
+        let nickname = fields.optional(F::Nickname.name(), nickname);
+        let telephone_number = fields.optional(F::TelephoneNumber.name(), telephone_number);
+        let mobile_number = fields.optional(F::MobileNumber.name(), mobile_number);
+        let tenant = fields.optional(F::Tenant.name(), tenant);
         let external_ids = external_ids
             .into_iter()
             .enumerate()
-            .map(|(i, ExternalId { kind, value })| rosterdb::ExternalId {
-                kind: fields.text(&format!("externalIds[{i}].type"), kind),
-                value: fields.text(&format!("externalIds[{i}].value"), value),
+            .map(|(i, ExternalId { kind, value })| {
+                let at = format!("{}[{i}]", F::ExternalIds.name());
+                rosterdb::ExternalId {
+                    kind: fields.text(&format!("{at}.type"), kind),
+                    value: fields.text(&format!("{at}.value"), value),
+                }
             })
             .collect();
         let attributes = attributes.map_or_else(
@@ -107,11 +114,13 @@ impl TryFrom<NewUser> for rosterdb::NewUser {
         });
         let password = password.map(|secret| {
             secret.new_password().unwrap_or_else(|_| {
-                fields.0.push(FieldError::new("password", NOT_UNICODE));
+                fields
+                    .0
+                    .push(FieldError::new(F::Password.name(), NOT_UNICODE));
                 secret.checked().clone()
             })
         });
-        let password_hash = fields.optional("passwordHash", password_hash);
+        let password_hash = fields.optional(F::PasswordHash.name(), password_hash);
         let user = rosterdb::NewUser {
             username,
             email,
@@ -213,12 +222,13 @@ impl TryFrom<NewRole> for rosterdb::NewRole {
             permissions,
             tenant,
         } = r;
+        use rosterdb::RoleField as F;
         let mut fields = Fields::default();
         let role = rosterdb::NewRole {
-            name: fields.text("name", name),
-            description: fields.optional("description", description),
-            permissions: fields.list("permissions", permissions),
-            tenant: fields.optional("tenant", tenant),
+            name: fields.text(F::Name.name(), name),
+            description: fields.optional(F::Description.name(), description),
+            permissions: fields.list(F::Permissions.name(), permissions),
+            tenant: fields.optional(F::Tenant.name(), tenant),
         };
         fields.finish(role, rosterdb::NewRole::validate)
     }
@@ -261,14 +271,15 @@ impl TryFrom<NewClient> for rosterdb::NewClient {
             roles,
             ip_allowlist,
         } = c;
+        use rosterdb::ClientField as F;
         let mut fields = Fields::default();
         let client = rosterdb::NewClient {
-            name: fields.text("name", name),
-            description: fields.optional("description", description),
-            tenant: fields.optional("tenant", tenant),
+            name: fields.text(F::Name.name(), name),
+            description: fields.optional(F::Description.name(), description),
+            tenant: fields.optional(F::Tenant.name(), tenant),
             enabled,
             roles,
-            ip_allowlist: fields.list("ipAllowlist", ip_allowlist),
+            ip_allowlist: fields.list(F::IpAllowlist.name(), ip_allowlist),
         };
         fields.finish(client, rosterdb::NewClient::validate)
     }

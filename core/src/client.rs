@@ -4,10 +4,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::entity::{Entity, UniqueKey};
+use crate::fields::FieldType::{Bool, Ident, Int, Ints, Str, Strs, Time};
+use crate::fields::{FieldId, FieldSpec, field_table};
 use crate::input::Fields;
 use crate::keys::Key;
 use crate::rules::{self, Problems};
-use crate::schema::{CLIENT_CLIENT_ID, CLIENTS};
+use crate::schema::{
+    CLIENT_CLIENT_ID, CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT,
+    CLIENT_UPDATED, CLIENTS,
+};
 use crate::{EntityKind, Result, Secret, Timestamp};
 
 /// A client document, as the store returns it. The secret is never part of it.
@@ -41,6 +46,27 @@ pub struct Client {
     pub last_used_at: Option<Timestamp>,
     /// 1 at creation, + 1 on every change.
     pub version: u64,
+}
+
+field_table! {
+    /// A field of a client document: one row of the client field table,
+    /// from which every list of client fields is derived (see
+    /// `docs/design.md`, "Fields: one table per kind").
+    pub enum ClientField;
+    kind = EntityKind::Client;
+    trigrams = None;
+    Id => FieldSpec::read_only("id", Int),
+    ClientId => FieldSpec::read_only("clientId", Str).search(),
+    Name => FieldSpec::read_write("name", Str).indexed(CLIENT_NAME).search(),
+    Description => FieldSpec::read_write("description", Str).search(),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(CLIENT_TENANT),
+    Enabled => FieldSpec::read_write("enabled", Bool).indexed(CLIENT_ENABLED),
+    Roles => FieldSpec::read_write("roles", Ints).indexed(CLIENT_ROLES),
+    IpAllowlist => FieldSpec::read_write("ipAllowlist", Strs),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(CLIENT_CREATED),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(CLIENT_UPDATED),
+    LastUsedAt => FieldSpec::read_only("lastUsedAt", Time),
+    Version => FieldSpec::read_only("version", Int),
 }
 
 /// A newly created client and its secret, which the store never shows again.
@@ -85,14 +111,7 @@ impl NewClient {
     /// Reads a client to create from its JSON document, reporting every bad field at once.
     pub fn from_json(doc: &Value) -> Result<Self> {
         let mut f = Fields::of(doc)?;
-        f.read_only(&[
-            "id",
-            "clientId",
-            "createdAt",
-            "updatedAt",
-            "lastUsedAt",
-            "version",
-        ]);
+        f.read_only(ClientField::lists().read_only());
         let client = NewClient {
             name: f.required_string("name"),
             description: f.optional_string("description"),
@@ -249,36 +268,30 @@ impl Entity for Client {
 }
 
 impl crate::query::schema::Queryable for ClientRecord {
-    fn value(&self, name: &str, _now: Timestamp) -> crate::query::schema::FieldValue<'_> {
+    type Field = ClientField;
+
+    fn get(&self, field: ClientField, _now: Timestamp) -> crate::query::schema::FieldValue<'_> {
         use crate::query::schema::FieldValue as V;
-        match name {
-            "id" => V::Int(self.id),
-            "clientId" => V::Str(&self.client_id),
-            "name" => V::Str(&self.name),
-            "description" => V::opt_str(self.description.as_deref()),
-            "tenant" => V::opt_str(self.tenant.as_deref()),
-            "enabled" => V::Bool(self.enabled),
-            "roles" => V::Ints(&self.roles),
-            "ipAllowlist" => V::Strs(self.ip_allowlist.iter().map(String::as_str).collect()),
-            "createdAt" => V::Time(self.created_at),
-            "updatedAt" => V::Time(self.updated_at),
-            "lastUsedAt" => V::opt_time(self.last_used_at),
-            "version" => V::Int(self.version),
-            _ => V::Absent,
+        use ClientField as F;
+        match field {
+            F::Id => V::Int(self.id),
+            F::ClientId => V::Str(&self.client_id),
+            F::Name => V::Str(&self.name),
+            F::Description => V::opt_str(self.description.as_deref()),
+            F::Tenant => V::opt_str(self.tenant.as_deref()),
+            F::Enabled => V::Bool(self.enabled),
+            F::Roles => V::Ints(&self.roles),
+            F::IpAllowlist => V::Strs(self.ip_allowlist.iter().map(String::as_str).collect()),
+            F::CreatedAt => V::Time(self.created_at),
+            F::UpdatedAt => V::Time(self.updated_at),
+            F::LastUsedAt => V::opt_time(self.last_used_at),
+            F::Version => V::Int(self.version),
         }
     }
 }
 
 impl crate::update::Editable for Client {
     type New = NewClient;
-    const READ_ONLY: &'static [&'static str] = &[
-        "id",
-        "clientId",
-        "createdAt",
-        "updatedAt",
-        "lastUsedAt",
-        "version",
-    ];
 
     fn parse(doc: &Value) -> Result<NewClient> {
         NewClient::from_json(doc)

@@ -31,6 +31,7 @@ mod collection;
 mod credentials;
 mod entity;
 mod error;
+mod fields;
 mod format;
 mod hashes;
 mod input;
@@ -61,17 +62,18 @@ mod user;
 pub use account::TotpEnrollment;
 pub use caseless::fold;
 pub use changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
-pub use client::{Client, CreatedClient, NewClient};
+pub use client::{Client, ClientField, CreatedClient, NewClient};
 pub use clock::{Clock, ManualClock};
 pub use collection::Collection;
 pub use credentials::Argon2Params;
 pub use entity::Entity;
 pub use error::{EntityKind, Error, FieldError, PathStep, Result, field_name};
+pub use fields::{Access, FieldId, FieldLists, FieldSpec, FieldType, IndexDef, IndexTable};
 pub use format::FORMAT_VERSION;
 pub use integrity::CheckReport;
 pub use lockout::{Lockout, MAX_LOCKOUT_SECONDS};
 pub use login::Credentials;
-pub use role::{NewRole, Role};
+pub use role::{NewRole, Role, RoleField};
 pub use scope::Scope;
 pub use secret::Secret;
 pub use sessions::{DEFAULT_SESSION_TTL, Login, MAX_SESSION_TTL, Principal, Session, TOKEN_PREFIX};
@@ -79,7 +81,7 @@ pub use store::{Options, Store};
 pub use time::Timestamp;
 pub use tx::{Context, ReadContext, ReadTx, WriteContext, WriteTx};
 pub use update::Editable;
-pub use user::{ExternalId, NewUser, User};
+pub use user::{ExternalId, NewUser, User, UserField};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

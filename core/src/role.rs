@@ -5,10 +5,12 @@ use serde_json::Value;
 
 use crate::caseless::fold;
 use crate::entity::{Entity, UniqueKey};
+use crate::fields::FieldType::{Ident, Int, Str, Strs, Time};
+use crate::fields::{FieldId, FieldSpec, field_table};
 use crate::input::Fields;
 use crate::keys::Key;
 use crate::rules::{self, Problems};
-use crate::schema::{ROLE_NAME, ROLES};
+use crate::schema::{ROLE_CREATED, ROLE_NAME, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED, ROLES};
 use crate::{EntityKind, Result, Timestamp};
 
 /// A role document, as the store returns it.
@@ -33,6 +35,23 @@ pub struct Role {
     pub updated_at: Timestamp,
     /// 1 at creation, + 1 on every change.
     pub version: u64,
+}
+
+field_table! {
+    /// A field of a role document: one row of the role field table, from
+    /// which every list of role fields is derived (see `docs/design.md`,
+    /// "Fields: one table per kind").
+    pub enum RoleField;
+    kind = EntityKind::Role;
+    trigrams = None;
+    Id => FieldSpec::read_only("id", Int),
+    Name => FieldSpec::read_write("name", Str).indexed(ROLE_NAME_ORDER).search(),
+    Description => FieldSpec::read_write("description", Str).search(),
+    Permissions => FieldSpec::read_write("permissions", Strs),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(ROLE_TENANT),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(ROLE_CREATED),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(ROLE_UPDATED),
+    Version => FieldSpec::read_only("version", Int),
 }
 
 /// The fields of a role to create.
@@ -60,7 +79,7 @@ impl NewRole {
     /// Reads a role to create from its JSON document, reporting every bad field at once.
     pub fn from_json(doc: &Value) -> Result<Self> {
         let mut f = Fields::of(doc)?;
-        f.read_only(&["id", "createdAt", "updatedAt", "version"]);
+        f.read_only(RoleField::lists().read_only());
         let role = NewRole {
             name: f.required_string("name"),
             description: f.optional_string("description"),
@@ -190,25 +209,26 @@ impl Entity for Role {
 }
 
 impl crate::query::schema::Queryable for RoleRecord {
-    fn value(&self, name: &str, _now: Timestamp) -> crate::query::schema::FieldValue<'_> {
+    type Field = RoleField;
+
+    fn get(&self, field: RoleField, _now: Timestamp) -> crate::query::schema::FieldValue<'_> {
         use crate::query::schema::FieldValue as V;
-        match name {
-            "id" => V::Int(self.id),
-            "name" => V::Str(&self.name),
-            "description" => V::opt_str(self.description.as_deref()),
-            "permissions" => V::Strs(self.permissions.iter().map(String::as_str).collect()),
-            "tenant" => V::opt_str(self.tenant.as_deref()),
-            "createdAt" => V::Time(self.created_at),
-            "updatedAt" => V::Time(self.updated_at),
-            "version" => V::Int(self.version),
-            _ => V::Absent,
+        use RoleField as F;
+        match field {
+            F::Id => V::Int(self.id),
+            F::Name => V::Str(&self.name),
+            F::Description => V::opt_str(self.description.as_deref()),
+            F::Permissions => V::Strs(self.permissions.iter().map(String::as_str).collect()),
+            F::Tenant => V::opt_str(self.tenant.as_deref()),
+            F::CreatedAt => V::Time(self.created_at),
+            F::UpdatedAt => V::Time(self.updated_at),
+            F::Version => V::Int(self.version),
         }
     }
 }
 
 impl crate::update::Editable for Role {
     type New = NewRole;
-    const READ_ONLY: &'static [&'static str] = &["id", "createdAt", "updatedAt", "version"];
 
     fn parse(doc: &Value) -> Result<NewRole> {
         NewRole::from_json(doc)

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::entity::{self, Entity, fetch_in};
+use crate::fields::FieldLists;
 use crate::pointer::{self, Role};
 use crate::rules::Problems;
 use crate::{Error, Result, Secret, WriteTx};
@@ -14,9 +15,6 @@ pub trait Editable: Entity + serde::Serialize {
     /// The input form of the kind.
     #[doc(hidden)]
     type New;
-    /// Top-level document keys only the store sets.
-    #[doc(hidden)]
-    const READ_ONLY: &'static [&'static str];
     /// Reads the input form from a whole document (read-only keys removed).
     #[doc(hidden)]
     fn parse(doc: &Value) -> Result<Self::New>;
@@ -71,19 +69,20 @@ where
         return Err(Error::storage("a document is not a JSON object"));
     };
     let mut problems = Problems::new();
+    let fields = FieldLists::of(E::KIND);
+    let read_only = fields.read_only();
     let target = match change {
-        Change::Patch(ops) => patched(&current, ops, E::READ_ONLY)?,
-        Change::Merge(partial) => merged(&current, partial, E::READ_ONLY, &mut problems)?,
-        Change::Replace(doc) => replaced(&current, doc, E::READ_ONLY, &mut problems)?,
+        Change::Patch(ops) => patched(&current, ops, read_only)?,
+        Change::Merge(partial) => merged(&current, partial, read_only, &mut problems)?,
+        Change::Replace(doc) => replaced(&current, doc, fields, &mut problems)?,
     };
-    // Every failing field at once: read-only mismatches, the tenant, the document.
-    let tenant = match target.get("tenant") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(t)) => Some(t.as_str()),
-        Some(_) => Some(""),
-    };
-    if tenant != E::tenant(&old) {
-        problems.add("tenant", "is immutable");
+    // Every failing field at once: read-only mismatches, create-only
+    // changes (the tenant), the document.
+    for &key in fields.create_only() {
+        let given = |doc: &Map<String, Value>| doc.get(key).filter(|v| !v.is_null()).cloned();
+        if given(&target) != given(&current) {
+            problems.add(key, "is immutable");
+        }
     }
     let parsed = problems.absorb(E::parse(&Value::Object(target)))?;
     problems.into_result()?;
@@ -175,21 +174,23 @@ fn without_read_only(current: &Map<String, Value>, read_only: &[&str]) -> Map<St
 }
 
 /// `replace`: a whole document; absent optional fields are cleared (they
-/// take their defaults), the tenant is kept when absent.
+/// take their defaults), create-only fields (the tenant) are kept when absent.
 fn replaced(
     current: &Map<String, Value>,
     doc: &Value,
-    read_only: &[&str],
+    fields: &FieldLists,
     problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
     let Value::Object(given) = doc else {
         return Err(Error::invalid("", "the document must be a JSON object"));
     };
-    let mut out = writable(given.clone(), current, read_only, problems);
-    if !out.contains_key("tenant")
-        && let Some(tenant) = current.get("tenant")
-    {
-        out.insert("tenant".into(), tenant.clone());
+    let mut out = writable(given.clone(), current, fields.read_only(), problems);
+    for &key in fields.create_only() {
+        if !out.contains_key(key)
+            && let Some(value) = current.get(key)
+        {
+            out.insert(key.into(), value.clone());
+        }
     }
     Ok(out)
 }
@@ -213,8 +214,10 @@ fn merged(
     }
 }
 
-/// Write-only keys: they can be set, never read or removed.
-const WRITE_ONLY: [&str; 2] = ["password", "passwordHash"];
+/// Whether `key` is write-only (in any kind): it can be set, never read or removed.
+fn write_only(key: &str) -> bool {
+    crate::fields::write_only_keys().contains(&key)
+}
 
 fn patch_error(op_index: usize, message: impl Into<String>) -> Error {
     Error::InvalidPatch {
@@ -283,7 +286,7 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
     if name != "test" && read_only.contains(&target.as_str()) {
         return Err(patch_error(index, format!("/{target} is read-only")));
     }
-    if WRITE_ONLY.contains(&target.as_str()) {
+    if write_only(&target) {
         if !matches!(name, "add" | "replace") {
             return Err(patch_error(
                 index,
@@ -304,7 +307,7 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
         Some(Some(f)) if name == "move" && read_only.contains(&f.as_str()) => {
             return Err(patch_error(index, format!("/{f} is read-only")));
         }
-        Some(Some(f)) if WRITE_ONLY.contains(&f.as_str()) => {
+        Some(Some(f)) if write_only(&f) => {
             return Err(patch_error(index, format!("/{f} is write-only")));
         }
         _ => {}
@@ -338,7 +341,7 @@ fn patched(
         for op in &ops {
             if let json_patch::PatchOperation::Replace(r) = op
                 && let Some(key) = first_key(r.path.as_str())
-                && WRITE_ONLY.contains(&key.as_str())
+                && write_only(&key)
             {
                 doc.entry(key).or_insert(Value::Null);
             }
@@ -372,7 +375,7 @@ fn patched(
     let Value::Object(mut doc) = doc else {
         return Err(Error::storage("a patched document is not an object"));
     };
-    for key in WRITE_ONLY {
+    for &key in crate::fields::write_only_keys() {
         if doc.get(key) == Some(&Value::Null) {
             doc.remove(key);
         }

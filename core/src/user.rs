@@ -5,10 +5,16 @@ use serde_json::{Map, Value};
 
 use crate::caseless::fold;
 use crate::entity::{Entity, UniqueKey};
+use crate::fields::FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
+use crate::fields::{FieldId, FieldSpec, field_table};
 use crate::input::Fields;
 use crate::keys::Key;
 use crate::rules::{self, Problems};
-use crate::schema::{USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
+use crate::schema::{
+    USER_CREATED, USER_EMAIL, USER_EMAIL_ORDER, USER_ENABLED, USER_EXTERNAL_ID, USER_LAST_NAME,
+    USER_ROLES, USER_TENANT, USER_TRIGRAMS, USER_UPDATED, USER_USERNAME, USER_USERNAME_ORDER,
+    USERS,
+};
 use crate::{EntityKind, Result, Secret, Timestamp};
 
 /// An identity in another system, e.g. `{"type": "github", "value": "12345"}`.
@@ -84,6 +90,40 @@ pub struct User {
     pub version: u64,
 }
 
+field_table! {
+    /// A field of a user document: one row of the user field table, from
+    /// which every list of user fields is derived (see `docs/design.md`,
+    /// "Fields: one table per kind"). Searchable rows are numbered in the
+    /// trigram index in table order: add new ones after `nickname`.
+    pub enum UserField;
+    kind = EntityKind::User;
+    trigrams = Some(USER_TRIGRAMS);
+    Id => FieldSpec::read_only("id", Int),
+    Username => FieldSpec::read_write("username", Str).indexed(USER_USERNAME_ORDER).search(),
+    Email => FieldSpec::read_write("email", Str).indexed(USER_EMAIL_ORDER).search(),
+    FirstName => FieldSpec::read_write("firstName", Str).search(),
+    LastName => FieldSpec::read_write("lastName", Str).indexed(USER_LAST_NAME).search(),
+    Nickname => FieldSpec::read_write("nickname", Str).search(),
+    TelephoneNumber => FieldSpec::read_write("telephoneNumber", Str),
+    MobileNumber => FieldSpec::read_write("mobileNumber", Str),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(USER_TENANT),
+    Enabled => FieldSpec::read_write("enabled", Bool).indexed(USER_ENABLED),
+    Roles => FieldSpec::read_write("roles", Ints).indexed(USER_ROLES),
+    ExternalIds => FieldSpec::read_write("externalIds", Object),
+    ExternalIdType => FieldSpec::path("externalIds.type", Strs),
+    ExternalIdValue => FieldSpec::path("externalIds.value", Strs),
+    Attributes => FieldSpec::read_write("attributes", Object),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(USER_CREATED),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(USER_UPDATED),
+    LastLoginAt => FieldSpec::read_only("lastLoginAt", Time),
+    LockedUntil => FieldSpec::read_only("lockedUntil", Time),
+    HasPassword => FieldSpec::read_only("hasPassword", Bool),
+    TotpEnabled => FieldSpec::read_only("totpEnabled", Bool),
+    Version => FieldSpec::read_only("version", Int),
+    Password => FieldSpec::write_only("password", Str),
+    PasswordHash => FieldSpec::write_only("passwordHash", Str),
+}
+
 /// The fields of a user to create.
 ///
 /// Build it with [`NewUser::new`] and struct-update syntax, or from JSON with
@@ -150,16 +190,7 @@ impl NewUser {
     /// unknown, read-only, missing, mistyped or invalid field at once.
     pub fn from_json(doc: &Value) -> Result<Self> {
         let mut f = Fields::of(doc)?;
-        f.read_only(&[
-            "id",
-            "createdAt",
-            "updatedAt",
-            "lastLoginAt",
-            "lockedUntil",
-            "hasPassword",
-            "totpEnabled",
-            "version",
-        ]);
+        f.read_only(UserField::lists().read_only());
         let user = NewUser {
             username: f.required_string("username"),
             email: f.required_string("email"),
@@ -424,36 +455,40 @@ impl Entity for User {
 }
 
 impl crate::query::schema::Queryable for UserRecord {
-    fn value(&self, name: &str, now: Timestamp) -> crate::query::schema::FieldValue<'_> {
+    type Field = UserField;
+
+    fn get(&self, field: UserField, now: Timestamp) -> crate::query::schema::FieldValue<'_> {
         use crate::query::schema::FieldValue as V;
-        match name {
-            "id" => V::Int(self.id),
-            "username" => V::Str(&self.username),
-            "email" => V::Str(&self.email),
-            "firstName" => V::Str(&self.first_name),
-            "lastName" => V::Str(&self.last_name),
-            "nickname" => V::opt_str(self.nickname.as_deref()),
-            "telephoneNumber" => V::opt_str(self.telephone_number.as_deref()),
-            "mobileNumber" => V::opt_str(self.mobile_number.as_deref()),
-            "tenant" => V::opt_str(self.tenant.as_deref()),
-            "enabled" => V::Bool(self.enabled),
-            "roles" => V::Ints(&self.roles),
-            "externalIds" if self.external_ids.is_empty() => V::Absent,
-            "externalIds" | "attributes" => V::Present,
-            "externalIds.type" => {
+        use UserField as F;
+        match field {
+            F::Id => V::Int(self.id),
+            F::Username => V::Str(&self.username),
+            F::Email => V::Str(&self.email),
+            F::FirstName => V::Str(&self.first_name),
+            F::LastName => V::Str(&self.last_name),
+            F::Nickname => V::opt_str(self.nickname.as_deref()),
+            F::TelephoneNumber => V::opt_str(self.telephone_number.as_deref()),
+            F::MobileNumber => V::opt_str(self.mobile_number.as_deref()),
+            F::Tenant => V::opt_str(self.tenant.as_deref()),
+            F::Enabled => V::Bool(self.enabled),
+            F::Roles => V::Ints(&self.roles),
+            F::ExternalIds if self.external_ids.is_empty() => V::Absent,
+            F::ExternalIds | F::Attributes => V::Present,
+            F::ExternalIdType => {
                 V::Strs(self.external_ids.iter().map(|e| e.kind.as_str()).collect())
             }
-            "externalIds.value" => {
+            F::ExternalIdValue => {
                 V::Strs(self.external_ids.iter().map(|e| e.value.as_str()).collect())
             }
-            "createdAt" => V::Time(self.created_at),
-            "updatedAt" => V::Time(self.updated_at),
-            "lastLoginAt" => V::opt_time(self.last_login_at),
-            "lockedUntil" => V::opt_time(self.locked_until.filter(|&t| t > now)),
-            "hasPassword" => V::Bool(self.password_hash.is_some()),
-            "totpEnabled" => V::Bool(self.totp_enabled()),
-            "version" => V::Int(self.version),
-            _ => V::Absent,
+            F::CreatedAt => V::Time(self.created_at),
+            F::UpdatedAt => V::Time(self.updated_at),
+            F::LastLoginAt => V::opt_time(self.last_login_at),
+            F::LockedUntil => V::opt_time(self.locked_until.filter(|&t| t > now)),
+            F::HasPassword => V::Bool(self.password_hash.is_some()),
+            F::TotpEnabled => V::Bool(self.totp_enabled()),
+            F::Version => V::Int(self.version),
+            // Write-only: never read back.
+            F::Password | F::PasswordHash => V::Absent,
         }
     }
 
@@ -464,16 +499,6 @@ impl crate::query::schema::Queryable for UserRecord {
 
 impl crate::update::Editable for User {
     type New = NewUser;
-    const READ_ONLY: &'static [&'static str] = &[
-        "id",
-        "createdAt",
-        "updatedAt",
-        "lastLoginAt",
-        "lockedUntil",
-        "hasPassword",
-        "totpEnabled",
-        "version",
-    ];
 
     fn parse(doc: &Value) -> Result<NewUser> {
         NewUser::from_json(doc)

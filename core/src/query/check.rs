@@ -6,7 +6,7 @@ use serde_json::Number;
 use super::ast::{CompareOp, Expr, Literal, Path, Value};
 use super::number::{self, Misfit};
 use super::pattern::{Case, Pattern};
-use super::schema::{FieldDef, FieldType, WRITE_ONLY};
+use super::schema::{FieldDef, FieldType};
 use crate::caseless::fold;
 use crate::json::Json;
 use crate::{Error, Result, Timestamp};
@@ -132,7 +132,10 @@ pub fn resolve(fields: &'static [FieldDef], path: &Path, param: Option<&str>) ->
         position: Some(path.position),
         field: Some(param.map_or_else(|| joined.clone(), str::to_owned)),
     };
-    if WRITE_ONLY.iter().any(|w| w.eq_ignore_ascii_case(&joined)) {
+    if crate::fields::write_only_keys()
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(&joined))
+    {
         return Err(err(format!("{joined} is write-only and cannot be queried")));
     }
     if let Some((first, rest)) = path.segments.split_first()

@@ -12,61 +12,16 @@
 use super::schema::{FieldValue, Queryable};
 use crate::caseless::fold;
 use crate::entity::MultiKey;
+use crate::fields::FieldLists;
 use crate::keys::Key;
-use crate::schema::{
-    CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT, CLIENT_UPDATED,
-    MultiTable, ROLE_CREATED, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED, USER_CREATED,
-    USER_EMAIL_ORDER, USER_ENABLED, USER_LAST_NAME, USER_ROLES, USER_TENANT, USER_TRIGRAMS,
-    USER_UPDATED, USER_USERNAME_ORDER,
-};
+use crate::schema::MultiTable;
 use crate::{EntityKind, Timestamp};
 
-/// An ordered index over one field.
-pub struct IndexDef {
-    /// The field's canonical name.
-    pub field: &'static str,
-    /// The table holding the index.
-    pub table: MultiTable,
-}
+pub use crate::fields::IndexDef;
 
-const fn index(field: &'static str, table: MultiTable) -> IndexDef {
-    IndexDef { field, table }
-}
-
-static USER_INDEXES: &[IndexDef] = &[
-    index("tenant", USER_TENANT),
-    index("enabled", USER_ENABLED),
-    index("roles", USER_ROLES),
-    index("createdAt", USER_CREATED),
-    index("updatedAt", USER_UPDATED),
-    index("lastName", USER_LAST_NAME),
-    index("username", USER_USERNAME_ORDER),
-    index("email", USER_EMAIL_ORDER),
-];
-
-static ROLE_INDEXES: &[IndexDef] = &[
-    index("tenant", ROLE_TENANT),
-    index("name", ROLE_NAME_ORDER),
-    index("createdAt", ROLE_CREATED),
-    index("updatedAt", ROLE_UPDATED),
-];
-
-static CLIENT_INDEXES: &[IndexDef] = &[
-    index("tenant", CLIENT_TENANT),
-    index("enabled", CLIENT_ENABLED),
-    index("roles", CLIENT_ROLES),
-    index("createdAt", CLIENT_CREATED),
-    index("updatedAt", CLIENT_UPDATED),
-    index("name", CLIENT_NAME),
-];
-
-/// The ordered indexes of a kind.
+/// The ordered indexes of a kind: one per indexed row of its field table.
 pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {
-    match kind {
-        EntityKind::User => USER_INDEXES,
-        EntityKind::Role => ROLE_INDEXES,
-        EntityKind::Client => CLIENT_INDEXES,
-    }
+    FieldLists::of(kind).indexes()
 }
 
 /// The ordered index of a field, if it has one.
@@ -74,15 +29,11 @@ pub fn index_of(kind: EntityKind, field: &str) -> Option<&'static IndexDef> {
     indexes(kind).iter().find(|i| i.field == field)
 }
 
-/// The trigram index of a kind and the fields it covers, in field-number order.
+/// The trigram index of a kind and the fields it covers (its searchable
+/// fields), in field-number order.
 pub fn trigram_index(kind: EntityKind) -> Option<(MultiTable, &'static [&'static str])> {
-    match kind {
-        EntityKind::User => Some((
-            USER_TRIGRAMS,
-            &["username", "email", "firstName", "lastName", "nickname"],
-        )),
-        _ => None,
-    }
+    let lists = FieldLists::of(kind);
+    lists.trigrams().map(|t| (t.0, lists.searchable()))
 }
 
 /// The marker of an absent value.

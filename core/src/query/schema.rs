@@ -1,157 +1,23 @@
-//! The queryable fields of each kind of record and their types (SPEC §2, §3.3).
+//! What queries read of a record (SPEC §2, §3.3): its kind's queryable
+//! fields (from the kind's field table, `crate::fields`) and their values.
 
+use crate::fields::{FieldId, FieldLists};
 use crate::json::Json;
 use crate::{EntityKind, Timestamp};
 
-/// The type of a queryable field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldType {
-    /// An unsigned integer (`id`, `version`).
-    Int,
-    /// A string, compared case-insensitively.
-    Str,
-    /// An identifier (`tenant`, SPEC §2.5): a string compared exactly,
-    /// case-sensitively, and ordered by its characters (Unicode code points).
-    Ident,
-    /// A boolean.
-    Bool,
-    /// A timestamp, compared as an instant.
-    Time,
-    /// An array of ids (`roles`): a test holds when any element satisfies it.
-    Ints,
-    /// An array of strings (`permissions`, `externalIds.type`, …).
-    Strs,
-    /// A structured value that can only be tested for presence and projected
-    /// (`externalIds`, `attributes`).
-    Object,
-}
+/// The query modules' name for a row of a kind's field table.
+pub use crate::fields::FieldSpec as FieldDef;
+pub use crate::fields::FieldType;
 
-impl FieldType {
-    /// Whether a page can be sorted by a field of this type.
-    pub fn sortable(self) -> bool {
-        matches!(
-            self,
-            FieldType::Int | FieldType::Str | FieldType::Ident | FieldType::Bool | FieldType::Time
-        )
-    }
-
-    /// The name used in error messages.
-    pub fn describe(self) -> &'static str {
-        match self {
-            FieldType::Int => "an integer",
-            FieldType::Str => "a string",
-            FieldType::Ident => "an identifier (a string compared exactly)",
-            FieldType::Bool => "a boolean",
-            FieldType::Time => "a timestamp",
-            FieldType::Ints => "a list of ids",
-            FieldType::Strs => "a list of strings",
-            FieldType::Object => "a structured value",
-        }
-    }
-}
-
-/// One queryable field.
-#[derive(Debug, PartialEq, Eq)]
-pub struct FieldDef {
-    /// Its canonical camelCase name (a path for `externalIds.type`).
-    pub name: &'static str,
-    /// Its type.
-    pub ty: FieldType,
-    /// Whether it is a top-level document key that `fields` can project.
-    pub top_level: bool,
-}
-
-const fn field(name: &'static str, ty: FieldType) -> FieldDef {
-    FieldDef {
-        name,
-        ty,
-        top_level: true,
-    }
-}
-
-const fn nested(name: &'static str, ty: FieldType) -> FieldDef {
-    FieldDef {
-        name,
-        ty,
-        top_level: false,
-    }
-}
-
-use FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
-
-/// The fields of a user document.
-pub static USER_FIELDS: &[FieldDef] = &[
-    field("id", Int),
-    field("username", Str),
-    field("email", Str),
-    field("firstName", Str),
-    field("lastName", Str),
-    field("nickname", Str),
-    field("telephoneNumber", Str),
-    field("mobileNumber", Str),
-    field("tenant", Ident),
-    field("enabled", Bool),
-    field("roles", Ints),
-    field("externalIds", Object),
-    nested("externalIds.type", Strs),
-    nested("externalIds.value", Strs),
-    field("attributes", Object),
-    field("createdAt", Time),
-    field("updatedAt", Time),
-    field("lastLoginAt", Time),
-    field("lockedUntil", Time),
-    field("hasPassword", Bool),
-    field("totpEnabled", Bool),
-    field("version", Int),
-];
-
-/// The fields of a role document.
-pub static ROLE_FIELDS: &[FieldDef] = &[
-    field("id", Int),
-    field("name", Str),
-    field("description", Str),
-    field("permissions", Strs),
-    field("tenant", Ident),
-    field("createdAt", Time),
-    field("updatedAt", Time),
-    field("version", Int),
-];
-
-/// The fields of a client document.
-pub static CLIENT_FIELDS: &[FieldDef] = &[
-    field("id", Int),
-    field("clientId", Str),
-    field("name", Str),
-    field("description", Str),
-    field("tenant", Ident),
-    field("enabled", Bool),
-    field("roles", Ints),
-    field("ipAllowlist", Strs),
-    field("createdAt", Time),
-    field("updatedAt", Time),
-    field("lastUsedAt", Time),
-    field("version", Int),
-];
-
-/// Fields that exist but may never be queried.
-pub const WRITE_ONLY: [&str; 2] = ["password", "passwordHash"];
-
-/// The fields of a kind.
+/// The queryable fields of a kind (every row of its table but the
+/// write-only ones), in table order.
 pub fn fields_of(kind: EntityKind) -> &'static [FieldDef] {
-    match kind {
-        EntityKind::User => USER_FIELDS,
-        EntityKind::Role => ROLE_FIELDS,
-        EntityKind::Client => CLIENT_FIELDS,
-    }
+    FieldLists::of(kind).queryable()
 }
 
 /// The fields `search` looks in.
 pub fn search_fields(kind: EntityKind) -> &'static [&'static str] {
-    match kind {
-        EntityKind::User => &["username", "email", "firstName", "lastName", "nickname"],
-        EntityKind::Role => &["name", "description"],
-        EntityKind::Client => &["name", "clientId", "description"],
-    }
+    FieldLists::of(kind).searchable()
 }
 
 /// The value of one field of one record.
@@ -191,9 +57,18 @@ impl<'a> FieldValue<'a> {
 
 /// A record that queries can read.
 pub trait Queryable {
+    /// The field ids of the record's kind.
+    type Field: FieldId;
+
+    /// The value of `field`, as seen at `now`; write-only fields read as
+    /// [`FieldValue::Absent`]. Implementations match `field` exhaustively.
+    fn get(&self, field: Self::Field, now: Timestamp) -> FieldValue<'_>;
+
     /// The value of the field named `name` (a canonical name from the
-    /// kind's field list), as seen at `now`.
-    fn value(&self, name: &str, now: Timestamp) -> FieldValue<'_>;
+    /// kind's table), as seen at `now`; absent for any other name.
+    fn value(&self, name: &str, now: Timestamp) -> FieldValue<'_> {
+        Self::Field::from_name(name).map_or(FieldValue::Absent, |field| self.get(field, now))
+    }
 
     /// The record's `attributes`, for kinds that have them.
     fn attributes(&self) -> Option<&Json> {
