@@ -127,7 +127,7 @@ impl Reader<'_> {
                     Value::Null
                 }
                 Some(b'{') => {
-                    self.pos += 1;
+                    self.advance(1);
                     self.skip_whitespace();
                     if self.eat(b'}') {
                         Value::Object(Map::new())
@@ -138,7 +138,7 @@ impl Reader<'_> {
                     }
                 }
                 Some(b'[') => {
-                    self.pos += 1;
+                    self.advance(1);
                     self.skip_whitespace();
                     if self.eat(b']') {
                         Value::Array(Vec::new())
@@ -163,7 +163,7 @@ impl Reader<'_> {
                     self.literal("Infinity", Value::Null)?;
                     self.problem(NOT_FINITE)
                 }
-                Some(b'-') if self.text.get(self.pos + 1) == Some(&b'I') => {
+                Some(b'-') if self.rest().get(1) == Some(&b'I') => {
                     self.literal("-Infinity", Value::Null)?;
                     self.problem(NOT_FINITE)
                 }
@@ -225,35 +225,48 @@ impl Reader<'_> {
         self.text.get(self.pos).copied()
     }
 
+    /// The text from the current position on.
+    fn rest(&self) -> &[u8] {
+        self.text.get(self.pos..).unwrap_or_default()
+    }
+
+    /// Moves `n` bytes on. (A position is at most a byte or two past the
+    /// end of the text, far from overflowing.)
+    fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n);
+    }
+
     fn eat(&mut self, byte: u8) -> bool {
         let found = self.peek() == Some(byte);
         if found {
-            self.pos += 1;
+            self.advance(1);
         }
         found
     }
 
     fn skip_whitespace(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
+            self.advance(1);
         }
     }
 
     /// The syntax error `message` at the current position.
     fn error(&self, message: &'static str) -> SyntaxError {
         let before = self.text.get(..self.pos).unwrap_or(self.text);
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
+        let line = before.rsplit(|&b| b == b'\n').next().unwrap_or(before);
         SyntaxError {
             message,
-            line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
+            line: before
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                .saturating_add(1),
             // Characters, counted by the bytes that do not continue one.
-            column: 1 + before[line_start..]
+            column: line
                 .iter()
                 .filter(|&&b| b & 0xC0 != 0x80)
-                .count(),
+                .count()
+                .saturating_add(1),
         }
     }
 
@@ -279,8 +292,8 @@ impl Reader<'_> {
     }
 
     fn literal(&mut self, word: &'static str, value: Value) -> Result<Value, SyntaxError> {
-        if self.text[self.pos..].starts_with(word.as_bytes()) {
-            self.pos += word.len();
+        if self.rest().starts_with(word.as_bytes()) {
+            self.advance(word.len());
             Ok(value)
         } else {
             Err(self.error("expected a value"))
@@ -309,7 +322,7 @@ impl Reader<'_> {
     /// A string, from its opening quote; `None` when it is not Unicode
     /// (lone surrogates, escaped or raw).
     fn string(&mut self) -> Result<Option<String>, SyntaxError> {
-        self.pos += 1;
+        self.advance(1);
         let mut bytes = Vec::new();
         let mut unicode = true;
         loop {
@@ -318,17 +331,17 @@ impl Reader<'_> {
                 if b == b'"' || b == b'\\' || b < 0x20 {
                     break;
                 }
-                self.pos += 1;
+                self.advance(1);
             }
-            bytes.extend_from_slice(&self.text[start..self.pos]);
+            bytes.extend_from_slice(self.text.get(start..self.pos).unwrap_or_default());
             match self.peek() {
                 None => return Err(self.error("the text ends inside a string")),
                 Some(b'"') => {
-                    self.pos += 1;
+                    self.advance(1);
                     break;
                 }
                 Some(b'\\') => {
-                    self.pos += 1;
+                    self.advance(1);
                     let escaped = match self.peek() {
                         Some(b'"') => '"',
                         Some(b'\\') => '\\',
@@ -339,7 +352,7 @@ impl Reader<'_> {
                         Some(b'r') => '\r',
                         Some(b't') => '\t',
                         Some(b'u') => {
-                            self.pos += 1;
+                            self.advance(1);
                             match self.unicode_escape()? {
                                 Some(c) => {
                                     bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
@@ -350,7 +363,7 @@ impl Reader<'_> {
                         }
                         _ => return Err(self.error("invalid escape in a string")),
                     };
-                    self.pos += 1;
+                    self.advance(1);
                     bytes.extend_from_slice(escaped.encode_utf8(&mut [0; 4]).as_bytes());
                 }
                 Some(_) => {
@@ -370,15 +383,17 @@ impl Reader<'_> {
         let unit = self.hex4()?;
         match unit {
             0xD800..=0xDBFF => {
-                if !self.text[self.pos..].starts_with(b"\\u") {
+                if !self.rest().starts_with(b"\\u") {
                     return Ok(None);
                 }
                 let pair = self.pos;
-                self.pos += 2;
+                self.advance(2);
                 let low = self.hex4()?;
                 if (0xDC00..=0xDFFF).contains(&low) {
-                    let code = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
-                    Ok(char::from_u32(code))
+                    let (Ok(high), Ok(low)) = (u16::try_from(unit), u16::try_from(low)) else {
+                        return Ok(None);
+                    };
+                    Ok(char::decode_utf16([high, low]).next().and_then(Result::ok))
                 } else {
                     // Not a pair: the second escape is read on its own.
                     self.pos = pair;
@@ -392,14 +407,14 @@ impl Reader<'_> {
 
     fn hex4(&mut self) -> Result<u32, SyntaxError> {
         let digits = self
-            .text
-            .get(self.pos..self.pos + 4)
+            .rest()
+            .get(..4)
             .and_then(|d| std::str::from_utf8(d).ok())
             .filter(|d| d.bytes().all(|b| b.is_ascii_hexdigit()))
             .and_then(|d| u32::from_str_radix(d, 16).ok());
         match digits {
             Some(unit) => {
-                self.pos += 4;
+                self.advance(4);
                 Ok(unit)
             }
             None => Err(self.error("invalid \\u escape (four hex digits expected)")),
@@ -407,11 +422,13 @@ impl Reader<'_> {
     }
 
     fn digits(&mut self) -> usize {
-        let start = self.pos;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
-        self.pos - start
+        let n = self
+            .rest()
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        self.advance(n);
+        n
     }
 
     /// A number, checked against JSON's grammar and read by serde_json.
@@ -419,7 +436,7 @@ impl Reader<'_> {
         let start = self.pos;
         self.eat(b'-');
         match self.peek() {
-            Some(b'0') => self.pos += 1,
+            Some(b'0') => self.advance(1),
             Some(b'1'..=b'9') => {
                 self.digits();
             }
@@ -434,7 +451,7 @@ impl Reader<'_> {
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
             integer = false;
-            self.pos += 1;
+            self.advance(1);
             if !self.eat(b'+') {
                 self.eat(b'-');
             }
@@ -442,7 +459,8 @@ impl Reader<'_> {
                 return Err(self.error("invalid number (digits expected in the exponent)"));
             }
         }
-        let token = std::str::from_utf8(&self.text[start..self.pos]).unwrap_or_default();
+        let token = self.text.get(start..self.pos).unwrap_or_default();
+        let token = std::str::from_utf8(token).unwrap_or_default();
         Ok(match serde_json::from_str::<Value>(token) {
             // `-0` is the double -0.0, as serde_json reads it.
             Ok(Value::Number(n))
@@ -463,21 +481,21 @@ impl Reader<'_> {
     fn skip_nested(&mut self) -> Result<(), SyntaxError> {
         let mut depth = 0_usize;
         while let Some(b) = self.peek() {
-            self.pos += 1;
+            self.advance(1);
             match b {
-                b'{' | b'[' => depth += 1,
+                b'{' | b'[' => depth = depth.saturating_add(1),
                 b'}' | b']' => {
-                    depth -= 1;
+                    depth = depth.saturating_sub(1);
                     if depth == 0 {
                         return Ok(());
                     }
                 }
                 b'"' => {
                     while let Some(b) = self.peek() {
-                        self.pos += 1;
+                        self.advance(1);
                         match b {
                             b'"' => break,
-                            b'\\' => self.pos += 1,
+                            b'\\' => self.advance(1),
                             _ => {}
                         }
                     }
@@ -502,7 +520,7 @@ pub(crate) fn field_name(path: &[Step]) -> String {
 /// top-level field.
 fn problem_field(problem: &Problem) -> String {
     if problem.too_deep {
-        field_name(&problem.path[..problem.path.len().min(1)])
+        field_name(problem.path.get(..1).unwrap_or(&problem.path))
     } else {
         field_name(&problem.path)
     }

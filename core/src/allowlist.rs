@@ -24,9 +24,9 @@ fn network(entry: &str) -> Option<IpNet> {
     // A block inside ::ffff:0:0/96 is the IPv4 block it maps.
     if let IpNet::V6(v6) = net
         && let Some(v4) = v6.addr().to_ipv4_mapped()
-        && v6.prefix_len() >= 96
+        && let Some(v4_prefix_len) = v6.prefix_len().checked_sub(96)
     {
-        return Ipv4Net::new(v4, v6.prefix_len() - 96).ok().map(IpNet::V4);
+        return Ipv4Net::new(v4, v4_prefix_len).ok().map(IpNet::V4);
     }
     Some(net)
 }

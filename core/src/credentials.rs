@@ -221,6 +221,7 @@ pub(crate) fn new_client_id() -> Result<String> {
         for byte in random_bytes::<32>()? {
             // 248 = 4 * 62: rejecting larger bytes keeps every character equally likely.
             if byte < 248 && id.len() < 25 {
+                #[allow(clippy::indexing_slicing, reason = "`byte % 62` < 62 = ALPHABET.len()")]
                 id.push(char::from(ALPHABET[usize::from(byte % 62)]));
             }
         }

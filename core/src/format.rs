@@ -156,8 +156,9 @@ pub(crate) fn migrate(
     }
     let txn = db.begin_write()?;
     for from in version..current {
-        let step = usize::try_from(from - 1)
-            .ok()
+        let step = from
+            .checked_sub(1)
+            .and_then(|i| usize::try_from(i).ok())
             .and_then(|i| migrations.get(i))
             .ok_or_else(|| Error::incompatible(format!("no migration from format {from}")))?;
         step(&txn)?;

@@ -306,14 +306,15 @@ fn named_params<const N: usize>(
         let (name, value) = pair
             .split_once('=')
             .ok_or_else(|| format!("{scheme} parameters must be name=value pairs"))?;
-        let slot = names
+        let (_, slot) = names
             .iter()
-            .position(|n| *n == name)
+            .zip(values.iter_mut())
+            .find(|(n, _)| **n == name)
             .ok_or_else(|| format!("{scheme} accepts only the parameters {}", names.join(", ")))?;
-        if values[slot].is_some() {
+        if slot.is_some() {
             return Err(format!("{scheme} parameters may not repeat"));
         }
-        values[slot] = Some(
+        *slot = Some(
             decimal(value).ok_or_else(|| format!("{scheme} parameters must be decimal numbers"))?,
         );
     }
@@ -381,7 +382,10 @@ fn parse_argon2(algorithm: Algorithm, rest: &str) -> Result<Kind, String> {
             "argon2 parallelism must be between 1 and {ARGON2_MAX_P}"
         ));
     }
-    if m < ARGON2_KIB_PER_LANE * p {
+    if ARGON2_KIB_PER_LANE
+        .checked_mul(p)
+        .is_none_or(|least| m < least)
+    {
         return Err(format!(
             "argon2 memory must be at least {ARGON2_KIB_PER_LANE} KiB per lane"
         ));
@@ -404,11 +408,12 @@ fn parse_bcrypt(text: &str) -> Result<Kind, String> {
     if text.len() != 60 {
         return Err("bcrypt hash must be 60 characters".into());
     }
-    let cost_text = &text[4..6];
-    if !cost_text.bytes().all(|b| b.is_ascii_digit()) || text.as_bytes()[6] != b'$' {
-        return Err("bcrypt hash must have a two-digit cost".into());
-    }
-    let cost = decimal(cost_text).unwrap_or(u64::MAX);
+    let cost = match (text.get(4..6), text.as_bytes().get(6)) {
+        (Some(digits), Some(b'$')) if digits.bytes().all(|b| b.is_ascii_digit()) => {
+            decimal(digits).unwrap_or(u64::MAX)
+        }
+        _ => return Err("bcrypt hash must have a two-digit cost".into()),
+    };
     if !BCRYPT_COST.contains(&cost) {
         return Err(format!(
             "bcrypt cost must be between {} and {}",

@@ -78,16 +78,16 @@ impl Key {
 
 /// Reads the trailing 8-byte integer part of an encoded key.
 pub(crate) fn trailing_u64(key: &[u8]) -> Option<u64> {
-    let start = key.len().checked_sub(8)?;
-    Some(u64::from_be_bytes(key[start..].try_into().ok()?))
+    let (_, tail) = key.split_last_chunk::<8>()?;
+    Some(u64::from_be_bytes(*tail))
 }
 
 /// The smallest key greater than every key starting with `prefix`, if any.
 pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
-        if last < 0xFF {
-            end.push(last + 1);
+        if let Some(next) = last.checked_add(1) {
+            end.push(next);
             return Some(end);
         }
     }

@@ -18,6 +18,7 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
+use std::ops::Bound;
 
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 use serde::Deserialize;
@@ -90,7 +91,10 @@ pub(crate) fn v1_to_v2(txn: &WriteTransaction) -> Result<()> {
     let mut after = 0;
     loop {
         let mut batch = Vec::new();
-        for entry in users.range(after + 1..)?.take(BATCH) {
+        for entry in users
+            .range((Bound::Excluded(after), Bound::Unbounded))?
+            .take(BATCH)
+        {
             let (id, bytes) = entry?;
             batch.push((id.value(), codec::decode::<UserRecordV1>(bytes.value())?));
         }

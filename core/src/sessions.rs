@@ -188,16 +188,16 @@ fn digests_of(tables: &dyn Tables, kind: EntityKind, id: u64) -> Result<Vec<Vec<
     let keys = tables.keys_with_prefix(SESSION_PRINCIPAL, prefix.bytes())?;
     Ok(keys
         .into_iter()
-        .map(|k| k[prefix.bytes().len()..].to_vec())
+        .filter_map(|k| k.strip_prefix(prefix.bytes()).map(<[u8]>::to_vec))
         .collect())
 }
 
 /// Ends every session of a principal; returns how many there were (expired included).
 pub(crate) fn revoke_all(tx: &WriteTx, kind: EntityKind, id: u64) -> Result<u64> {
-    let mut n = 0;
+    let mut n: u64 = 0;
     for key in digests_of(&tx.txn, kind, id)? {
         if remove(tx, &key)? {
-            n += 1;
+            n = n.saturating_add(1);
         }
     }
     Ok(n)

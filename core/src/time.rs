@@ -23,7 +23,9 @@ impl Timestamp {
     pub fn now() -> Self {
         let millis = match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(d) => i64::try_from(d.as_millis()).unwrap_or(MAX_MILLIS),
-            Err(e) => -i64::try_from(e.duration().as_millis()).unwrap_or(-MIN_MILLIS),
+            Err(e) => {
+                i64::try_from(e.duration().as_millis()).map_or(MIN_MILLIS, i64::saturating_neg)
+            }
         };
         Timestamp(millis.clamp(MIN_MILLIS, MAX_MILLIS))
     }
@@ -71,37 +73,27 @@ impl Timestamp {
         let b = text.as_bytes();
         let date = parse_date(b.get(..10)?)?;
         if b.len() == 10 {
-            return Timestamp::from_millis(date * MS_PER_DAY).map(|t| (t, 0));
+            return Timestamp::from_millis(date.checked_mul(MS_PER_DAY)?).map(|t| (t, 0));
         }
-        if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.len() < 20 {
+        let (clock, rest) = b.get(10..)?.split_first_chunk::<9>()?;
+        let [b'T' | b't' | b' ', h1, h2, b':', m1, m2, b':', s1, s2] = clock else {
+            return None;
+        };
+        let hour = digits(&[*h1, *h2])?;
+        let minute = digits(&[*m1, *m2])?;
+        let second = digits(&[*s1, *s2])?;
+        if rest.is_empty() || hour > 23 || minute > 59 || second > 60 {
             return None;
         }
-        let hour = digits(&b[11..13])?;
-        let minute = digits(&b[14..16])?;
-        let second = digits(&b[17..19])?;
-        if b[13] != b':' || b[16] != b':' || hour > 23 || minute > 59 || second > 60 {
-            return None;
-        }
-        let mut rest = &b[19..];
-        let mut millis = 0;
-        let mut nanos = 0u32;
-        if let Some((b'.', frac)) = rest.split_first() {
-            let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return None;
+        let (millis, nanos, rest) = match rest.split_first() {
+            Some((b'.', frac)) => {
+                let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (fraction, rest) = frac.split_at_checked(n)?;
+                let (millis, nanos) = parse_fraction(fraction)?;
+                (millis, nanos, rest)
             }
-            for (i, c) in frac[..n.min(3)].iter().enumerate() {
-                millis += i64::from(c - b'0') * [100, 10, 1][i];
-            }
-            // Digits 4 to 9 are nanoseconds within the millisecond; beyond, below a nanosecond.
-            for (i, c) in frac[n.min(3)..n.min(9)].iter().enumerate() {
-                nanos += u32::from(c - b'0') * [100_000, 10_000, 1000, 100, 10, 1][i];
-            }
-            if nanos == 0 && frac[n.min(9)..n].iter().any(|&c| c != b'0') {
-                nanos = 1;
-            }
-            rest = &frac[n..];
-        }
+            _ => (0, 0, rest),
+        };
         let offset_minutes = match rest {
             [b'Z' | b'z'] => 0,
             [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
@@ -110,86 +102,132 @@ impl Timestamp {
                 if h > 23 || m > 59 {
                     return None;
                 }
-                let total = h * 60 + m;
-                if *sign == b'-' { -total } else { total }
+                let total = sum_of(&[(h, 60), (m, 1)])?;
+                if *sign == b'-' {
+                    total.checked_neg()?
+                } else {
+                    total
+                }
             }
             _ => return None,
         };
-        let seconds = hour * 3600 + minute * 60 + second.min(59) - offset_minutes * 60;
-        Timestamp::from_millis(date * MS_PER_DAY + seconds * 1000 + millis).map(|t| (t, nanos))
+        let seconds = sum_of(&[
+            (hour, 3600),
+            (minute, 60),
+            (second.min(59), 1),
+            (offset_minutes, -60),
+        ])?;
+        let millis = sum_of(&[(date, MS_PER_DAY), (seconds, 1000), (millis, 1)])?;
+        Timestamp::from_millis(millis).map(|t| (t, nanos))
     }
 }
 
-fn digits(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+/// The milliseconds (first three digits) and the nanoseconds within the
+/// millisecond (digits 4 to 9) of a fraction's digits; digits beyond the
+/// ninth, below a nanosecond, count as 1 ns when the others are 0, so the
+/// fraction stays apart from a whole millisecond. `None` when empty.
+fn parse_fraction(fraction: &[u8]) -> Option<(i64, u32)> {
+    if fraction.is_empty() {
         return None;
     }
-    Some(b.iter().fold(0, |n, c| n * 10 + i64::from(c - b'0')))
+    let mut padded = [b'0'; 9];
+    for (slot, c) in padded.iter_mut().zip(fraction) {
+        *slot = *c;
+    }
+    let [a, b, c, rest @ ..] = padded;
+    let millis = digits(&[a, b, c])?;
+    let nanos = u32::try_from(digits(&rest)?).ok()?;
+    let below_nanos = fraction
+        .get(9..)
+        .is_some_and(|beyond| beyond.iter().any(|&c| c != b'0'));
+    Some((millis, if nanos == 0 && below_nanos { 1 } else { nanos }))
+}
+
+/// The decimal number `b` spells, or `None` when it is empty, holds anything
+/// but ASCII digits, or overflows.
+fn digits(b: &[u8]) -> Option<i64> {
+    if b.is_empty() {
+        return None;
+    }
+    b.iter().try_fold(0i64, |n, &c| {
+        let digit = char::from(c).to_digit(10)?;
+        n.checked_mul(10)?.checked_add(i64::from(digit))
+    })
+}
+
+/// `value × unit` summed over `terms`, or `None` on overflow.
+fn sum_of(terms: &[(i64, i64)]) -> Option<i64> {
+    terms.iter().try_fold(0i64, |sum, &(value, unit)| {
+        sum.checked_add(value.checked_mul(unit)?)
+    })
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date, checking the day exists.
 fn parse_date(b: &[u8]) -> Option<i64> {
-    if b[4] != b'-' || b[7] != b'-' {
+    let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = b else {
         return None;
-    }
-    let (y, m, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    };
+    let y = digits(&[*y1, *y2, *y3, *y4])?;
+    let m = digits(&[*m1, *m2])?;
+    let d = digits(&[*d1, *d2])?;
     let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
+    let month_days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1..=month_days).contains(&d) {
         return None;
     }
-    Some(days_from_civil(y, m, d))
+    days_from_civil(y, m, d)
 }
 
-/// Howard Hinnant's `days_from_civil`.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Howard Hinnant's `days_from_civil` (years starting in March, so that a
+/// leap day ends them); `None` on overflow.
+fn days_from_civil(y: i64, m: i64, d: i64) -> Option<i64> {
+    let (y, mp) = if m > 2 {
+        (y, m.checked_sub(3)?)
+    } else {
+        (y.checked_sub(1)?, m.checked_add(9)?)
+    };
+    let (era, yoe) = (y.div_euclid(400), y.rem_euclid(400));
+    let doy = (mp.checked_mul(153)?.checked_add(2)? / 5)
+        .checked_add(d)?
+        .checked_sub(1)?;
+    let doe = sum_of(&[(yoe, 365), (yoe / 4, 1), (yoe / 100, -1), (doy, 1)])?;
+    sum_of(&[(era, 146_097), (doe, 1), (-719_468, 1)])
 }
 
-/// Howard Hinnant's `civil_from_days`.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+/// Howard Hinnant's `civil_from_days`: the year, month and day of a day
+/// count since 1970-01-01; `None` on overflow.
+fn civil_from_days(z: i64) -> Option<(i64, i64, i64)> {
+    let z = z.checked_add(719_468)?;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = sum_of(&[
+        (doe, 1),
+        (doe / 1460, -1),
+        (doe / 36_524, 1),
+        (doe / 146_096, -1),
+    ])? / 365;
+    let doy = sum_of(&[(doe, 1), (yoe, -365), (yoe / 4, -1), (yoe / 100, 1)])?;
+    let mp = sum_of(&[(doy, 5), (2, 1)])? / 153;
+    let d = sum_of(&[(doy, 1), (sum_of(&[(mp, 153), (2, 1)])? / 5, -1), (1, 1)])?;
+    let y = sum_of(&[(yoe, 1), (era, 400)])?;
+    if mp < 10 {
+        Some((y, mp.checked_add(3)?, d))
+    } else {
+        Some((y.checked_add(1)?, mp.checked_sub(9)?, d))
+    }
 }
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let days = self.0.div_euclid(MS_PER_DAY);
         let ms = self.0.rem_euclid(MS_PER_DAY);
-        let (y, m, d) = civil_from_days(days);
+        // A Timestamp's days lie within ±3·10^6, far from overflowing.
+        let (y, m, d) = civil_from_days(days).ok_or(fmt::Error)?;
         write!(
             f,
             "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",

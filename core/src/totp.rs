@@ -97,8 +97,10 @@ impl TotpState {
         let step = now.as_unix_seconds() / STEP_SECONDS;
         let mut found = None;
         // Every candidate is computed and compared, in constant time each.
-        for candidate in [step.saturating_sub(1), step, step + 1] {
-            let expected = totp.generate(candidate * STEP_SECONDS).to_string();
+        for candidate in [step.saturating_sub(1), step, step.saturating_add(1)] {
+            let expected = totp
+                .generate(candidate.saturating_mul(STEP_SECONDS))
+                .to_string();
             let same: bool = expected.as_bytes().ct_eq(code.as_bytes()).into();
             if same && candidate > self.last_step && found.is_none() {
                 found = Some(candidate);
@@ -167,6 +169,7 @@ fn new_recovery_code() -> Result<String> {
         if i == RECOVERY_CHARS / 2 {
             code.push('-');
         }
+        #[allow(clippy::indexing_slicing, reason = "`b & 31` < 32 = BASE32.len()")]
         code.push(char::from(BASE32[usize::from(b & 31)]));
     }
     Ok(code)

@@ -8,6 +8,11 @@
 //!   spacing, redundant parentheses), parse back to the same tree, with every
 //!   position pointing at the part it belongs to.
 //! - Random sort lists round-trip the same way.
+//!
+//! Failures proptest finds are kept in `tests/regressions/query_syntax_tests.txt`
+//! and replayed first (`common/regressions.rs`).
+
+mod common;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -470,7 +475,7 @@ fn check_positions(expr: &Expr, chars: &[char]) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
+    #![proptest_config(common::regressions::persisted(ProptestConfig::with_cases(400)))]
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..160)) {

@@ -26,6 +26,10 @@ pub fn vector_path(name: &str) -> PathBuf {
 /// # Panics
 ///
 /// When the file cannot be read or is not valid JSON, naming the file.
+#[allow(
+    clippy::panic,
+    reason = "a test helper: a missing vector file fails the test"
+)]
 pub fn load_vectors(name: &str) -> serde_json::Value {
     let path = vector_path(name);
     let text = std::fs::read_to_string(&path)
@@ -39,6 +43,7 @@ pub fn load_vectors(name: &str) -> serde_json::Value {
 /// # Panics
 ///
 /// When the store cannot be opened.
+#[allow(clippy::expect_used, reason = "a test helper: no store, no test")]
 pub fn memory_store() -> Store {
     Store::memory_with(Options::default().with_argon2(CHEAP_ARGON2))
         .expect("an in-memory store opens")
@@ -48,10 +53,18 @@ pub fn memory_store() -> Store {
 /// `"client"`), creates it in `store` and returns the created document (for
 /// a client, the client without its one-time secret).
 ///
+/// # Errors
+///
+/// `InvalidArgument` on `entity` when it is not one of the three kinds;
+/// otherwise what reading or creating the record raises.
+///
 /// # Panics
 ///
-/// When `entity` is not one of the three kinds, or a created record does
-/// not serialize.
+/// When a created record does not serialize.
+#[allow(
+    clippy::expect_used,
+    reason = "a test helper: a record that does not serialize is a bug"
+)]
 pub fn create_document(
     store: &Store,
     entity: &str,
@@ -63,7 +76,12 @@ pub fn create_document(
         "client" => {
             serde_json::to_value(store.clients().create(NewClient::from_json(doc)?)?.client)
         }
-        other => panic!("unknown entity {other:?}"),
+        other => {
+            return Err(rosterdb::Error::argument(
+                "entity",
+                format!("must be user, role or client, not {other:?}"),
+            ));
+        }
     };
     Ok(document.expect("a created record serializes"))
 }
@@ -76,6 +94,10 @@ pub fn create_document(
 /// # Panics
 ///
 /// When the file is malformed or has too few cases, or any case fails.
+#[allow(
+    clippy::panic,
+    reason = "a test runner: a malformed vector file fails the test"
+)]
 pub fn run_cases(
     name: &str,
     min_cases: usize,
@@ -83,13 +105,15 @@ pub fn run_cases(
 ) {
     let vectors = load_vectors(name);
     assert!(
-        vectors["description"]
-            .as_str()
+        vectors
+            .get("description")
+            .and_then(serde_json::Value::as_str)
             .is_some_and(|d| !d.is_empty()),
         "{name} needs a non-empty \"description\""
     );
-    let cases = vectors["cases"]
-        .as_array()
+    let cases = vectors
+        .get("cases")
+        .and_then(serde_json::Value::as_array)
         .unwrap_or_else(|| panic!("{name} needs a \"cases\" array"));
     assert!(
         cases.len() > min_cases,
@@ -99,8 +123,9 @@ pub fn run_cases(
     let mut names = std::collections::HashSet::new();
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        let label = case["name"]
-            .as_str()
+        let label = case
+            .get("name")
+            .and_then(serde_json::Value::as_str)
             .map_or_else(|| format!("case #{i}"), str::to_owned);
         if !names.insert(label.clone()) {
             failures.push(format!("{label}: duplicate case name"));

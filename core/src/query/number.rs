@@ -32,38 +32,34 @@ pub(crate) enum Misfit {
 /// Whether `text` is a number in JSON syntax:
 /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
 pub(crate) fn json_syntax(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while b.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i - start
+    after_number(text.as_bytes()).is_some_and(<[u8]>::is_empty)
+}
+
+/// What follows the JSON number `b` starts with (taking all the digits,
+/// fraction and exponent it can), or `None` when it does not start with one.
+fn after_number(b: &[u8]) -> Option<&[u8]> {
+    let unsigned = b.strip_prefix(b"-").unwrap_or(b);
+    let mut rest = match unsigned {
+        [b'0', rest @ ..] => rest,
+        _ => after_digits(unsigned)?,
     };
-    match b.get(i) {
-        Some(b'0') => i += 1,
-        Some(b'1'..=b'9') => {
-            digits(&mut i);
-        }
-        _ => return false,
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        rest = after_digits(fraction)?;
     }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
+    if let [b'e' | b'E', exponent @ ..] = rest {
+        let unsigned = match exponent {
+            [b'+' | b'-', unsigned @ ..] => unsigned,
+            _ => exponent,
+        };
+        rest = after_digits(unsigned)?;
     }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
+    Some(rest)
+}
+
+/// `b` after its leading ASCII digits, or `None` when it has none.
+fn after_digits(b: &[u8]) -> Option<&[u8]> {
+    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 { None } else { b.get(n..) }
 }
 
 /// The value of a number in JSON syntax: a `u64` or (negative) `i64` for a

@@ -105,13 +105,16 @@ impl Pattern {
             Case::Folded => fold(value),
             Case::Exact => value.to_owned(),
         };
-        let chars: Vec<char> = compared.chars().collect();
-        let ends = if self.tokens.contains(&Token::One) {
-            cluster_ends(&compared)
+        let clusters = if self.tokens.contains(&Token::One) {
+            cluster_lengths(&compared)
         } else {
             Vec::new()
         };
-        matches_from(&self.tokens, &chars, &ends)
+        let value: Vec<ValueChar> = compared
+            .chars()
+            .zip(clusters.into_iter().chain(std::iter::repeat(None)))
+            .collect();
+        matches_from(&self.tokens, &value)
     }
 
     /// The text every match starts with (case-folded unless the pattern is
@@ -147,28 +150,34 @@ fn push_text(tokens: &mut Vec<Token>, text: &mut String, case: Case) {
     }
 }
 
-/// For each character position of `text`: where the extended grapheme
-/// cluster that starts there ends, or `None` inside a cluster.
-fn cluster_ends(text: &str) -> Vec<Option<usize>> {
-    let mut ends = Vec::new();
+/// One character of the compared value, with the length in characters of
+/// the extended grapheme cluster that starts there (`None` inside one, and
+/// for patterns without `_`, which do not need it).
+type ValueChar = (char, Option<usize>);
+
+/// For each character of `text`: the length in characters of the extended
+/// grapheme cluster that starts there, or `None` inside a cluster.
+fn cluster_lengths(text: &str) -> Vec<Option<usize>> {
+    let mut lengths = Vec::new();
     for cluster in text.graphemes(true) {
-        let start = ends.len();
-        let end = start + cluster.chars().count();
-        ends.push(Some(end));
-        ends.resize(end, None);
+        let mut chars = cluster.chars();
+        if chars.next().is_some() {
+            lengths.push(Some(cluster.chars().count()));
+        }
+        lengths.extend(chars.map(|_| None));
     }
-    ends
+    lengths
 }
 
 /// Wildcard matching with one backtracking point per `%` (linear in
-/// practice). `ends[v]` is where a `_` standing at character `v` ends.
+/// practice). A `_` takes the whole cluster that starts where it stands.
 ///
 /// Restarting the last `%` one character later and matching greedily from
 /// there is enough although `_` takes a variable number of characters: where
 /// a `%`-free stretch ends only grows with where it starts, so its leftmost
 /// match leaves the most for what follows.
-fn matches_from(tokens: &[Token], value: &[char], ends: &[Option<usize>]) -> bool {
-    // Expand to single-character steps: Some(c) literal, None one-any, and stars.
+fn matches_from(tokens: &[Token], value: &[ValueChar]) -> bool {
+    // Expand to single-character steps: a literal character, `_`, or `%`.
     let mut steps: Vec<Step> = Vec::new();
     for token in tokens {
         match token {
@@ -177,33 +186,38 @@ fn matches_from(tokens: &[Token], value: &[char], ends: &[Option<usize>]) -> boo
             Token::Any => steps.push(Step::Any),
         }
     }
-    let (mut s, mut v) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while v < value.len() {
-        match steps.get(s) {
-            Some(Step::Char(c)) if *c == value[v] => {
-                s += 1;
-                v += 1;
+    let mut steps_left: &[Step] = &steps;
+    let mut value_left = value;
+    // The steps after the last `%` met, and the value after the run it takes.
+    let mut star: Option<(&[Step], &[ValueChar])> = None;
+    while let Some((&(c, cluster), after_c)) = value_left.split_first() {
+        match (steps_left.split_first(), cluster) {
+            (Some((Step::Char(want), after)), _) if *want == c => {
+                (steps_left, value_left) = (after, after_c);
             }
-            Some(Step::One) if ends[v].is_some() => {
-                s += 1;
-                v = ends[v].unwrap_or(v + 1);
+            (Some((Step::One, after)), Some(length)) => {
+                let Some(after_cluster) = value_left.get(length..) else {
+                    return false;
+                };
+                (steps_left, value_left) = (after, after_cluster);
             }
-            Some(Step::Any) => {
-                star = Some((s, v));
-                s += 1;
+            (Some((Step::Any, after)), _) => {
+                star = Some((after, value_left));
+                steps_left = after;
             }
             _ => match star {
-                Some((star_s, star_v)) => {
-                    s = star_s + 1;
-                    v = star_v + 1;
-                    star = Some((star_s, star_v + 1));
+                Some((after_star, run_end)) => {
+                    let Some((_, longer)) = run_end.split_first() else {
+                        return false;
+                    };
+                    (steps_left, value_left) = (after_star, longer);
+                    star = Some((after_star, longer));
                 }
                 None => return false,
             },
         }
     }
-    steps[s..].iter().all(|step| *step == Step::Any)
+    steps_left.iter().all(|step| *step == Step::Any)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -341,11 +355,11 @@ mod tests {
     }
 
     #[test]
-    fn clusters_end_where_their_characters_do() {
-        assert_eq!(cluster_ends("ab"), [Some(1), Some(2)]);
-        assert_eq!(cluster_ends("e\u{301}x"), [Some(2), None, Some(3)]);
-        assert_eq!(cluster_ends("🇩🇪🇫🇷"), [Some(2), None, Some(4), None]);
-        assert!(cluster_ends("").is_empty());
+    fn clusters_are_measured_where_they_start() {
+        assert_eq!(cluster_lengths("ab"), [Some(1), Some(1)]);
+        assert_eq!(cluster_lengths("e\u{301}x"), [Some(2), None, Some(1)]);
+        assert_eq!(cluster_lengths("🇩🇪🇫🇷"), [Some(2), None, Some(2), None]);
+        assert!(cluster_lengths("").is_empty());
     }
 
     #[test]

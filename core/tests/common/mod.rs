@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod regressions;
+
 use rosterdb::{Argon2Params, Error, ManualClock, NewRole, NewUser, Options, Store, Timestamp};
 
 /// Argon2 parameters that make hashing take microseconds, for tests.
