@@ -252,4 +252,89 @@ fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v1.redb")), 1);
     assert_eq!(format_version(&fixture("format-v2.redb")), 2);
     assert_eq!(format_version(&fixture("format-v2-fold-clash.redb")), 2);
+    assert_eq!(format_version(&fixture("format-v3.redb")), 3);
+}
+
+#[test]
+fn a_format_3_file_opens_with_its_records_credentials_and_sessions() {
+    let (_dir, path) = copy_of("format-v3.redb");
+    // The fixture's sessions last until 2026-12-31T12:00:43Z.
+    let clock = ManualClock::new(Timestamp::parse("2026-12-02T00:00:00Z").unwrap());
+    {
+        let s = Store::open(&path, options().with_clock(clock.clock())).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        assert_eq!(s.users().count(&Query::default()).unwrap(), 3);
+        assert_eq!(s.roles().count(&Query::default()).unwrap(), 3);
+        assert_eq!(s.clients().count(&Query::default()).unwrap(), 1);
+        assert_eq!(s.changes(0, 100).unwrap().len(), 12);
+
+        let u1 = s.users().get(1).unwrap();
+        assert_eq!(
+            (u1.username.as_str(), u1.nickname.as_deref(), u1.version),
+            ("straße", Some("Straßenbahn"), 3)
+        );
+        assert!(u1.has_password && u1.totp_enabled);
+        assert_eq!(
+            u1.last_login_at,
+            Some(Timestamp::parse("2026-12-01T12:00:43Z").unwrap())
+        );
+        assert_eq!(u1.attributes["city"], "Köln");
+        let u3 = s.users().get(3).unwrap();
+        assert_eq!(
+            (u3.last_name.as_str(), u3.enabled, u3.version),
+            ("Ithaca", false, 2)
+        );
+        assert!(matches!(s.users().get(4), Err(Error::NotFound { .. })));
+        assert_eq!(
+            s.users()
+                .get_by_username("STRASSE", Some("acme"))
+                .unwrap()
+                .id,
+            2
+        );
+        assert_eq!(
+            s.users()
+                .get_by_external_id("LDAP", "UID=STRASSE", None)
+                .unwrap()
+                .id,
+            1
+        );
+        assert_eq!(ids(&s.users(), q("lastName = 'weiss'")), [1, 2]);
+        assert_eq!(ids(&s.roles(), q("tenant = 'acme'")), [3]);
+
+        let principal = s
+            .authenticate("rs_6D5JDt7tKBaAyG9Ae07BafW03LPdbUn6quX4hv1pv9g")
+            .unwrap();
+        assert_eq!((principal.kind, principal.id), (EntityKind::User, 1));
+        assert_eq!(principal.permissions, ["users:read", "users:write"]);
+        let client = s
+            .authenticate("rs_gbg6Y1qyYPcWObTSZ5q6-qHF_ah8ZFSgd3q45zG6eEY")
+            .unwrap();
+        assert_eq!((client.kind, client.id), (EntityKind::Client, 1));
+        let code = totp_code("YTKA4T6YMFSYPANZC2D2BTQG4UCPP7WG", clock.now());
+        s.login(
+            &Credentials::new("straße@bücher.de", "correct horse battery").totp_code(code),
+            DEFAULT_SESSION_TTL,
+        )
+        .unwrap();
+        s.users()
+            .verify_password(&Credentials::new("strasse", "acme password 1").tenant("acme"))
+            .unwrap();
+        s.client_login(
+            "rc_0dHXZD5F8QYwQBCcAfj0lj",
+            &Secret::new("WdrivpLbcsXv6vOJAyBPKEUEwXj2RsPTGINmkR3xaj8"),
+            Some("10.1.2.3"),
+            DEFAULT_SESSION_TTL,
+        )
+        .unwrap();
+        let next = s
+            .users()
+            .create(NewUser::new("newcomer", "new@example.com", "New", "Comer"))
+            .unwrap();
+        assert_eq!(next.id, 5);
+    }
+    assert_eq!(format_version(&path), FORMAT_VERSION);
+    let s = Store::open(&path, options()).unwrap();
+    assert!(s.check().unwrap().ok);
 }
