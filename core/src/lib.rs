@@ -33,6 +33,7 @@ mod entity;
 mod error;
 mod fields;
 mod format;
+mod handle;
 mod hashes;
 mod input;
 mod integrity;
@@ -43,7 +44,9 @@ mod login;
 mod migrations;
 mod pointer;
 pub mod query;
+mod query_args;
 pub use query::{Page, Query};
+pub use query_args::{ListArg, QueryArgs};
 pub use rules::MAX_ATTRIBUTES_DEPTH;
 mod role;
 mod rules;
@@ -58,6 +61,7 @@ mod transfer;
 mod tx;
 mod update;
 mod user;
+mod walk;
 
 pub use account::TotpEnrollment;
 pub use caseless::fold;
@@ -70,6 +74,7 @@ pub use entity::Entity;
 pub use error::{EntityKind, Error, FieldError, PathStep, Result, field_name};
 pub use fields::{Access, FieldId, FieldLists, FieldSpec, FieldType, IndexDef, IndexTable};
 pub use format::FORMAT_VERSION;
+pub use handle::{StoreHandle, TxHandle};
 pub use integrity::CheckReport;
 pub use lockout::{Lockout, MAX_LOCKOUT_SECONDS};
 pub use login::Credentials;
@@ -82,6 +87,7 @@ pub use time::Timestamp;
 pub use tx::{Context, ReadContext, ReadTx, WriteContext, WriteTx};
 pub use update::Editable;
 pub use user::{ExternalId, NewUser, User, UserField};
+pub use walk::{Walk, WalkItems};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

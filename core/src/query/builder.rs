@@ -159,3 +159,110 @@ impl From<RawQuery> for Query {
         Query { raw, error: None }
     }
 }
+
+/// Steps for callers that hold lists (a binding's `sort=[…]`): one item per
+/// key or field, so nothing is joined or split on commas.
+impl Query {
+    /// Sort keys, one per item: `field`, `field:asc` or `field:desc`
+    /// (`&["lastName", "firstName:desc"]`); an empty list is the default
+    /// order, by id, which is always the final tie-breaker.
+    ///
+    /// Errors (`InvalidQuery` on `sort`, returned when the query runs or by
+    /// [`Query::checked`]): an item that is blank or holds a comma (one key
+    /// per item; the message names the item, e.g. `sort[1]`), or an item
+    /// that is not a sort key. Positions count code points in the items as
+    /// if joined by commas, as in the parameter form's `sort`.
+    pub fn sort_keys<S: AsRef<str>>(self, keys: &[S]) -> Query {
+        self.step(|raw| {
+            raw.sort = list_items(
+                "sort",
+                "key",
+                keys,
+                parser::parse_sort_key,
+                |key, offset| {
+                    key.path.position = key.path.position.saturating_add(offset);
+                },
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The top-level fields to return, one per item (`&["id", "username"]`;
+    /// `id` is always included); an empty list returns whole documents.
+    ///
+    /// Errors (`InvalidQuery` on `fields`, returned when the query runs or
+    /// by [`Query::checked`]): an item that is blank or holds a comma (the
+    /// message names the item, e.g. `fields[0]`), or an item that is not a
+    /// field path. Positions count as for [`Query::sort_keys`].
+    pub fn select<S: AsRef<str>>(self, fields: &[S]) -> Query {
+        self.step(|raw| {
+            let paths = list_items(
+                "fields",
+                "field",
+                fields,
+                parser::parse_field,
+                |path, offset| {
+                    path.position = path.position.saturating_add(offset);
+                },
+            )?;
+            raw.fields = (!paths.is_empty()).then_some(paths);
+            Ok(())
+        })
+    }
+
+    /// This query, or the error of its first bad builder step (which would
+    /// otherwise come from the call that runs it). Checks against a
+    /// collection's fields still happen when the query runs.
+    pub fn checked(self) -> Result<Query> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self),
+        }
+    }
+}
+
+/// Reads the items of the list parameter `param` (whose items are each a
+/// `noun`) with `parse`, then moves each item's positions by `shift` to
+/// where the item would start in the items joined by commas.
+fn list_items<S: AsRef<str>, T>(
+    param: &str,
+    noun: &str,
+    items: &[S],
+    parse: fn(&str) -> Result<T>,
+    shift: fn(&mut T, usize),
+) -> Result<Vec<T>> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut offset = 0_usize;
+    for (index, item) in items.iter().enumerate() {
+        let item = item.as_ref();
+        let refuse = |at: usize, problem: &str| Error::InvalidQuery {
+            message: format!("{param}[{index}] {problem}: give one {noun} per item"),
+            position: Some(offset.saturating_add(at)),
+            field: Some(param.to_owned()),
+        };
+        if item.trim().is_empty() {
+            return Err(refuse(0, "is empty"));
+        }
+        if let Some(comma) = item.chars().position(|c| c == ',') {
+            return Err(refuse(comma, "holds a comma"));
+        }
+        let mut parsed = parse(item).map_err(|e| match e {
+            Error::InvalidQuery {
+                message,
+                position,
+                field,
+            } => Error::InvalidQuery {
+                message,
+                position: position.map(|p| p.saturating_add(offset)),
+                field,
+            },
+            other => other,
+        })?;
+        shift(&mut parsed, offset);
+        out.push(parsed);
+        offset = offset
+            .saturating_add(item.chars().count())
+            .saturating_add(1);
+    }
+    Ok(out)
+}
