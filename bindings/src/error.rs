@@ -5,9 +5,12 @@ use std::any::Any;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use rosterdb::{PatchCode, QueryCode, ValidationCode};
+
 use crate::EntityKind;
 
-/// One failing field of a document: its camelCase path and what is wrong with it.
+/// One failing field of a document: its camelCase path, the stable code of
+/// the problem and what is wrong with it.
 ///
 /// The message describes the rule that failed and never echoes the value.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -15,31 +18,67 @@ pub struct FieldError {
     /// The field's path, e.g. `username` or `externalIds[1].value`; `""` is
     /// the whole document.
     pub field: String,
+    /// What kind of problem it is, a stable snake_case string such as
+    /// `missing` or `string_too_long` (docs/errors.md lists them all).
+    pub code: String,
     /// What is wrong, e.g. `must be 1 to 100 characters`.
     pub message: String,
 }
 
 impl FieldError {
-    /// A failing field with its message.
-    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A failing field with its code and message.
+    pub(crate) fn new(
+        field: impl Into<String>,
+        code: ValidationCode,
+        message: impl Into<String>,
+    ) -> Self {
         FieldError {
             field: field.into(),
+            code: code.as_str().to_owned(),
             message: message.into(),
         }
+    }
+
+    /// The core's field error this one stands for.
+    fn to_core(&self) -> rosterdb::FieldError {
+        rosterdb::FieldError::new(&self.field, validation_code(&self.code), &self.message)
     }
 }
 
 impl From<rosterdb::FieldError> for FieldError {
     fn from(e: rosterdb::FieldError) -> Self {
-        let rosterdb::FieldError { field, message } = e;
-        FieldError { field, message }
+        let rosterdb::FieldError {
+            field,
+            code,
+            message,
+        } = e;
+        FieldError {
+            field,
+            code: code.as_str().to_owned(),
+            message,
+        }
     }
 }
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        rosterdb::FieldError::new(&self.field, &self.message).fmt(f)
+        self.to_core().fmt(f)
     }
+}
+
+// The codes of errors built on the foreign side may name no code; a code
+// never shows in an error's description, so any stands in for it there.
+
+fn validation_code(code: &str) -> ValidationCode {
+    ValidationCode::parse(code).unwrap_or(ValidationCode::InvalidState)
+}
+
+fn query_code(code: &str) -> QueryCode {
+    QueryCode::parse(code).unwrap_or(QueryCode::Syntax)
+}
+
+fn patch_code(code: &str) -> PatchCode {
+    PatchCode::parse(code).unwrap_or(PatchCode::InvalidOperation)
 }
 
 /// Every way a rosterdb call can fail (SPEC §9).
@@ -73,6 +112,9 @@ pub enum RosterError {
     },
     /// A filter, sort, projection, page or cursor is malformed.
     InvalidQuery {
+        /// What kind of problem it is, a stable snake_case string such as
+        /// `syntax` or `unknown_field` (docs/errors.md lists them all).
+        code: String,
         /// What is wrong.
         reason: String,
         /// The character position in the expression, when there is one.
@@ -84,6 +126,9 @@ pub enum RosterError {
     InvalidPatch {
         /// The index of the failing operation in the patch.
         op_index: u64,
+        /// What kind of problem it is, a stable snake_case string such as
+        /// `read_only` or `path_not_found` (docs/errors.md lists them all).
+        code: String,
         /// What is wrong.
         reason: String,
     },
@@ -114,8 +159,11 @@ pub enum RosterError {
     },
     /// An I/O or storage-engine error.
     Storage {
-        /// The engine's description of the failure.
+        /// The description of the failure.
         reason: String,
+        /// The file the failing call read or wrote, when the failure is
+        /// about one (opening a store, export, import).
+        path: Option<String>,
     },
     /// An option or argument is out of its range: a store option
     /// (`argon2MemoryKib`, `lockoutSeconds`, `totpIssuer`, …, checked when
@@ -161,22 +209,26 @@ impl RosterError {
                 field,
             },
             RosterError::Validation { errors } => E::Validation {
-                errors: errors
-                    .into_iter()
-                    .map(|e| rosterdb::FieldError::new(e.field, e.message))
-                    .collect(),
+                errors: errors.iter().map(FieldError::to_core).collect(),
             },
             RosterError::InvalidQuery {
+                code,
                 reason,
                 position,
                 field,
             } => E::InvalidQuery {
+                code: query_code(&code),
                 message: reason,
                 position: position.map(|p| usize::try_from(p).unwrap_or(usize::MAX)),
                 field,
             },
-            RosterError::InvalidPatch { op_index, reason } => E::InvalidPatch {
+            RosterError::InvalidPatch {
+                op_index,
+                code,
+                reason,
+            } => E::InvalidPatch {
                 op_index: usize::try_from(op_index).unwrap_or(usize::MAX),
+                code: patch_code(&code),
                 message: reason,
             },
             RosterError::VersionConflict { expected, actual } => {
@@ -187,7 +239,11 @@ impl RosterError {
             RosterError::InvalidToken => E::InvalidToken,
             RosterError::Locked => E::Locked,
             RosterError::IncompatibleFormat { reason } => E::IncompatibleFormat { reason },
-            RosterError::Storage { reason } => E::Storage { message: reason },
+            RosterError::Storage { reason, path } => E::Storage {
+                message: reason,
+                path: path.map(Into::into),
+                source: None,
+            },
             RosterError::InvalidArgument { argument, reason } => E::InvalidArgument {
                 argument,
                 message: reason,
@@ -214,9 +270,13 @@ impl std::error::Error for RosterError {}
 
 impl RosterError {
     /// A `Validation` error with a single failing field.
-    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(
+        field: impl Into<String>,
+        code: ValidationCode,
+        message: impl Into<String>,
+    ) -> Self {
         RosterError::Validation {
-            errors: vec![FieldError::new(field, message)],
+            errors: vec![FieldError::new(field, code, message)],
         }
     }
 }
@@ -237,16 +297,23 @@ impl From<rosterdb::Error> for RosterError {
                 errors: errors.into_iter().map(FieldError::from).collect(),
             },
             E::InvalidQuery {
+                code,
                 message,
                 position,
                 field,
             } => RosterError::InvalidQuery {
+                code: code.as_str().to_owned(),
                 reason: message,
                 position: position.map(to_u64),
                 field,
             },
-            E::InvalidPatch { op_index, message } => RosterError::InvalidPatch {
+            E::InvalidPatch {
+                op_index,
+                code,
+                message,
+            } => RosterError::InvalidPatch {
                 op_index: to_u64(op_index),
+                code: code.as_str().to_owned(),
                 reason: message,
             },
             E::VersionConflict { expected, actual } => {
@@ -257,7 +324,10 @@ impl From<rosterdb::Error> for RosterError {
             E::InvalidToken => RosterError::InvalidToken,
             E::Locked => RosterError::Locked,
             E::IncompatibleFormat { reason } => RosterError::IncompatibleFormat { reason },
-            E::Storage { message } => RosterError::Storage { reason: message },
+            E::Storage { message, path, .. } => RosterError::Storage {
+                reason: message,
+                path: path.map(|p| p.to_string_lossy().into_owned()),
+            },
             E::InvalidArgument { argument, message } => RosterError::InvalidArgument {
                 argument: camel_case(&argument),
                 reason: message,
@@ -368,28 +438,31 @@ mod tests {
                 },
             ),
             (
-                E::invalid("username", "is required"),
-                RosterError::invalid("username", "is required"),
+                E::invalid("username", ValidationCode::Missing, "is required"),
+                RosterError::Validation {
+                    errors: vec![FieldError {
+                        field: "username".into(),
+                        code: "missing".into(),
+                        message: "is required".into(),
+                    }],
+                },
             ),
             (
-                E::InvalidQuery {
-                    message: "unexpected end".into(),
-                    position: Some(4),
-                    field: Some("sort".into()),
-                },
+                E::query(QueryCode::Syntax, "unexpected end")
+                    .at_position(4)
+                    .for_field("sort"),
                 RosterError::InvalidQuery {
+                    code: "syntax".into(),
                     reason: "unexpected end".into(),
                     position: Some(4),
                     field: Some("sort".into()),
                 },
             ),
             (
-                E::InvalidPatch {
-                    op_index: 2,
-                    message: "read-only".into(),
-                },
+                E::patch(2, PatchCode::ReadOnly, "read-only"),
                 RosterError::InvalidPatch {
                     op_index: 2,
+                    code: "read_only".into(),
                     reason: "read-only".into(),
                 },
             ),
@@ -422,6 +495,33 @@ mod tests {
                 E::storage("disk full"),
                 RosterError::Storage {
                     reason: "disk full".into(),
+                    path: None,
+                },
+            ),
+            (
+                E::storage_from(std::io::Error::other("disk full"))
+                    .with_path(std::path::Path::new("/data/x.roster")),
+                RosterError::Storage {
+                    reason: "disk full".into(),
+                    path: Some("/data/x.roster".into()),
+                },
+            ),
+            (
+                E::closed("the store is closed"),
+                RosterError::Closed {
+                    reason: "the store is closed".into(),
+                },
+            ),
+            (
+                E::busy("in use"),
+                RosterError::Busy {
+                    reason: "in use".into(),
+                },
+            ),
+            (
+                E::internal("broken"),
+                RosterError::Internal {
+                    reason: "broken".into(),
                 },
             ),
             (
@@ -438,6 +538,29 @@ mod tests {
             assert_eq!(mapped, expected);
             assert_eq!(mapped.to_string(), text, "the description is the core's");
         }
+    }
+
+    #[test]
+    fn codes_cross_as_their_strings_and_back() {
+        for &code in ValidationCode::ALL {
+            let field = FieldError::new("f", code, "m");
+            assert_eq!(field.code, code.as_str());
+            assert_eq!(field.to_core().code, code);
+        }
+        for &code in QueryCode::ALL {
+            assert_eq!(query_code(code.as_str()), code);
+        }
+        for &code in PatchCode::ALL {
+            assert_eq!(patch_code(code.as_str()), code);
+        }
+        // A code a foreign caller made up still describes the error.
+        let made_up = RosterError::InvalidQuery {
+            code: "no such code".into(),
+            reason: "bad".into(),
+            position: None,
+            field: None,
+        };
+        assert_eq!(made_up.to_string(), "invalid query: bad");
     }
 
     #[test]

@@ -114,9 +114,11 @@ impl TryFrom<NewUser> for rosterdb::NewUser {
         });
         let password = password.map(|secret| {
             secret.new_password().unwrap_or_else(|_| {
-                fields
-                    .0
-                    .push(FieldError::new(F::Password.name(), NOT_UNICODE));
+                fields.0.push(FieldError::new(
+                    F::Password.name(),
+                    rosterdb::ValidationCode::StringUnicode,
+                    NOT_UNICODE,
+                ));
                 secret.checked().clone()
             })
         });
@@ -151,7 +153,11 @@ impl Fields {
     /// The text of `field`.
     fn text(&mut self, field: &str, text: UnicodeString) -> String {
         text.unicode().unwrap_or_else(|e| {
-            self.0.push(FieldError::new(field, NOT_UNICODE));
+            self.0.push(FieldError::new(
+                field,
+                rosterdb::ValidationCode::StringUnicode,
+                NOT_UNICODE,
+            ));
             e.lossy
         })
     }

@@ -19,6 +19,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use rosterdb::{PatchCode, ValidationCode};
+
 use crate::{FieldError, RosterError, UnicodeString};
 
 /// The deepest nesting of objects and arrays read (serde_json's own limit).
@@ -55,6 +57,8 @@ pub(crate) enum Step {
 pub(crate) struct Problem {
     /// Where it is.
     pub(crate) path: Vec<Step>,
+    /// What kind of problem it is.
+    pub(crate) code: ValidationCode,
     /// What is wrong with it.
     pub(crate) message: String,
     /// Whether it nests too deeply (reported on the top-level field, as
@@ -150,22 +154,22 @@ impl Reader<'_> {
                 }
                 Some(b'"') => match self.string()? {
                     Some(text) => Value::String(text),
-                    None => self.problem(NOT_UNICODE),
+                    None => self.problem(ValidationCode::StringUnicode, NOT_UNICODE),
                 },
                 Some(b't') => self.literal("true", Value::Bool(true))?,
                 Some(b'f') => self.literal("false", Value::Bool(false))?,
                 Some(b'n') => self.literal("null", Value::Null)?,
                 Some(b'N') => {
                     self.literal("NaN", Value::Null)?;
-                    self.problem(NOT_FINITE)
+                    self.problem(ValidationCode::FiniteNumber, NOT_FINITE)
                 }
                 Some(b'I') => {
                     self.literal("Infinity", Value::Null)?;
-                    self.problem(NOT_FINITE)
+                    self.problem(ValidationCode::FiniteNumber, NOT_FINITE)
                 }
                 Some(b'-') if self.rest().get(1) == Some(&b'I') => {
                     self.literal("-Infinity", Value::Null)?;
-                    self.problem(NOT_FINITE)
+                    self.problem(ValidationCode::FiniteNumber, NOT_FINITE)
                 }
                 Some(b'-' | b'0'..=b'9') => self.number()?,
                 _ => return Err(self.error("expected a value")),
@@ -271,9 +275,10 @@ impl Reader<'_> {
     }
 
     /// Records a problem at the current path; `null` stands in for the value.
-    fn problem(&mut self, message: &str) -> Value {
+    fn problem(&mut self, code: ValidationCode, message: &str) -> Value {
         self.problems.push(Problem {
             path: self.path.clone(),
+            code,
             message: message.to_owned(),
             too_deep: false,
         });
@@ -283,6 +288,7 @@ impl Reader<'_> {
     fn too_deep(&mut self) {
         self.problems.push(Problem {
             path: self.path.clone(),
+            code: ValidationCode::TooDeep,
             message: format!(
                 "may nest objects and arrays at most {} levels deep",
                 rosterdb::MAX_ATTRIBUTES_DEPTH
@@ -308,7 +314,7 @@ impl Reader<'_> {
         }
         let key = self.string()?;
         if key.is_none() {
-            self.problem(KEY_NOT_UNICODE);
+            self.problem(ValidationCode::StringUnicode, KEY_NOT_UNICODE);
         }
         self.skip_whitespace();
         if !self.eat(b':') {
@@ -468,11 +474,11 @@ impl Reader<'_> {
                     && !(n.is_i64() || n.is_u64())
                     && token.bytes().any(|b| matches!(b, b'1'..=b'9')) =>
             {
-                self.problem(INTEGER_RANGE)
+                self.problem(ValidationCode::NumberOutOfRange, INTEGER_RANGE)
             }
             Ok(value) => value,
-            Err(_) if integer => self.problem(INTEGER_RANGE),
-            Err(_) => self.problem(FLOAT_RANGE),
+            Err(_) if integer => self.problem(ValidationCode::NumberOutOfRange, INTEGER_RANGE),
+            Err(_) => self.problem(ValidationCode::NumberOutOfRange, FLOAT_RANGE),
         })
     }
 
@@ -531,13 +537,15 @@ fn top_level(field: &str) -> &str {
     field.split(['.', '[']).next().unwrap_or_default()
 }
 
-/// Each problem once, as `(field, message)`.
-fn field_errors(problems: impl IntoIterator<Item = (String, String)>) -> Vec<FieldError> {
+/// Each problem once, as `(field, code, message)`.
+fn field_errors(
+    problems: impl IntoIterator<Item = (String, ValidationCode, String)>,
+) -> Vec<FieldError> {
     let mut seen = HashSet::new();
     problems
         .into_iter()
         .filter(|p| seen.insert(p.clone()))
-        .map(|(field, message)| FieldError::new(field, message))
+        .map(|(field, code, message)| FieldError::new(field, code, message))
         .collect()
 }
 
@@ -547,8 +555,10 @@ fn field_errors(problems: impl IntoIterator<Item = (String, String)>) -> Vec<Fie
 /// cannot hold are `Validation` errors at their places. Whether it is an
 /// object, and what it holds, the core checks.
 pub(crate) fn document(name: &str, text: &UnicodeString) -> Result<Value, RosterError> {
-    let Parsed { value, problems } = parse(text.as_bytes())
-        .map_err(|e| RosterError::invalid("", format!("{name} is not valid JSON ({e})")))?;
+    let Parsed { value, problems } = parse(text.as_bytes()).map_err(|e| {
+        let message = format!("{name} is not valid JSON ({e})");
+        RosterError::invalid("", ValidationCode::JsonInvalid, message)
+    })?;
     if problems.is_empty() {
         return Ok(value);
     }
@@ -556,7 +566,7 @@ pub(crate) fn document(name: &str, text: &UnicodeString) -> Result<Value, Roster
         errors: field_errors(
             problems
                 .iter()
-                .map(|p| (problem_field(p), p.message.clone())),
+                .map(|p| (problem_field(p), p.code, p.message.clone())),
         ),
     })
 }
@@ -570,24 +580,26 @@ pub(crate) fn new_document<T>(
     text: &UnicodeString,
     parse_doc: impl FnOnce(&Value) -> rosterdb::Result<T>,
 ) -> Result<T, RosterError> {
-    let Parsed { value, problems } = parse(text.as_bytes())
-        .map_err(|e| RosterError::invalid("", format!("the document is not valid JSON ({e})")))?;
+    let Parsed { value, problems } = parse(text.as_bytes()).map_err(|e| {
+        let message = format!("the document is not valid JSON ({e})");
+        RosterError::invalid("", ValidationCode::JsonInvalid, message)
+    })?;
     if problems.is_empty() {
         return Ok(parse_doc(&value)?);
     }
     let problems: Vec<_> = problems
         .iter()
-        .map(|p| (problem_field(p), p.message.clone()))
+        .map(|p| (problem_field(p), p.code, p.message.clone()))
         .collect();
-    let mut errors: Vec<(String, String)> = match parse_doc(&value) {
+    let mut errors: Vec<(String, ValidationCode, String)> = match parse_doc(&value) {
         Err(rosterdb::Error::Validation { errors }) => errors
             .into_iter()
             .filter(|e| {
                 !problems
                     .iter()
-                    .any(|(field, _)| top_level(field) == top_level(&e.field))
+                    .any(|(field, _, _)| top_level(field) == top_level(&e.field))
             })
-            .map(|e| (e.field, e.message))
+            .map(|e| (e.field, e.code, e.message))
             .collect(),
         _ => Vec::new(),
     };
@@ -600,23 +612,29 @@ pub(crate) fn new_document<T>(
 /// Reads a user's `attributes`: the JSON object, or what is wrong with it
 /// as `(field, message)` pairs (`attributes`, `attributes.level`).
 pub(crate) fn attributes(text: &UnicodeString) -> Result<Map<String, Value>, Vec<FieldError>> {
-    let at = |message: String| vec![FieldError::new("attributes", message)];
+    let at = |code, message: String| vec![FieldError::new("attributes", code, message)];
     match parse(text.as_bytes()) {
-        Err(e) => Err(at(format!("is not valid JSON ({e})"))),
+        Err(e) => Err(at(
+            ValidationCode::JsonInvalid,
+            format!("is not valid JSON ({e})"),
+        )),
         Ok(Parsed { problems, .. }) if !problems.is_empty() => {
             Err(field_errors(problems.iter().map(|p| {
                 let mut path = vec![Step::Key("attributes".into())];
                 if !p.too_deep {
                     path.extend(p.path.iter().cloned());
                 }
-                (field_name(&path), p.message.clone())
+                (field_name(&path), p.code, p.message.clone())
             })))
         }
         Ok(Parsed {
             value: Value::Object(map),
             ..
         }) => Ok(map),
-        Ok(_) => Err(at("must be a JSON object".into())),
+        Ok(_) => Err(at(
+            ValidationCode::ObjectType,
+            "must be a JSON object".into(),
+        )),
     }
 }
 
@@ -651,6 +669,7 @@ pub(crate) fn patch_ops(text: &UnicodeString) -> Result<Value, RosterError> {
     let Parsed { value, problems } =
         parse(text.as_bytes()).map_err(|e| RosterError::InvalidPatch {
             op_index: 0,
+            code: PatchCode::JsonInvalid.as_str().into(),
             reason: format!("ops is not valid JSON ({e})"),
         })?;
     let mut fields = Vec::new();
@@ -677,7 +696,7 @@ pub(crate) fn patch_ops(text: &UnicodeString) -> Result<Value, RosterError> {
             _ => None,
         };
         match target {
-            Some(field) => fields.push((field, problem.message.clone())),
+            Some(field) => fields.push((field, problem.code, problem.message.clone())),
             None if fields.is_empty() => {
                 let what = match (problem.path.is_empty(), inside) {
                     // As the core words an operation nested too deeply.
@@ -686,8 +705,14 @@ pub(crate) fn patch_ops(text: &UnicodeString) -> Result<Value, RosterError> {
                     (false, []) => "an operation's ".to_owned(),
                     (false, inside) => format!("{} ", field_name(inside)),
                 };
+                let code = if problem.too_deep {
+                    PatchCode::TooDeep
+                } else {
+                    PatchCode::InvalidOperation
+                };
                 return Err(RosterError::InvalidPatch {
                     op_index: index,
+                    code: code.as_str().into(),
                     reason: format!("{what}{}", problem.message),
                 });
             }
@@ -975,8 +1000,12 @@ mod tests {
     fn updates_name_the_argument_and_the_place() {
         for bad in ["", "[", "{\"op\": }", "[] []", "[NaN"] {
             match patch_ops(&bad.into()) {
-                Err(RosterError::InvalidPatch { op_index, reason }) => {
-                    assert_eq!(op_index, 0);
+                Err(RosterError::InvalidPatch {
+                    op_index,
+                    code,
+                    reason,
+                }) => {
+                    assert_eq!((op_index, code.as_str()), (0, "json_invalid"));
                     assert!(reason.starts_with("ops is not valid JSON ("), "{reason}");
                 }
                 other => panic!("expected InvalidPatch for {bad:?}, got {other:?}"),
@@ -985,6 +1014,7 @@ mod tests {
                 Err(RosterError::Validation { errors }) => {
                     assert_eq!(errors.len(), 1);
                     assert_eq!(errors[0].field, "");
+                    assert_eq!(errors[0].code, "json_invalid");
                     assert!(errors[0].message.starts_with("partial is not valid JSON ("));
                 }
                 other => panic!("expected Validation for {bad:?}, got {other:?}"),
@@ -995,18 +1025,30 @@ mod tests {
         assert_eq!(document("doc", &"[1]".into()), Ok(serde_json::json!([1])));
         assert_eq!(
             document("doc", &r#"{"attributes": {"x": [NaN]}}"#.into()),
-            Err(RosterError::invalid("attributes.x[0]", NOT_FINITE))
+            Err(RosterError::invalid(
+                "attributes.x[0]",
+                ValidationCode::FiniteNumber,
+                NOT_FINITE
+            ))
         );
 
         let ops = |text: &str| patch_ops(&text.into());
         assert_eq!(
             ops(r#"[{"op": "test", "path": "/id", "value": 1},
                     {"op": "add", "value": {"a": [1e400]}, "path": "/attributes/x~1y"}]"#),
-            Err(RosterError::invalid("attributes.x/y.a[0]", FLOAT_RANGE))
+            Err(RosterError::invalid(
+                "attributes.x/y.a[0]",
+                ValidationCode::NumberOutOfRange,
+                FLOAT_RANGE
+            ))
         );
         assert_eq!(
             ops(r#"[{"op": "add", "path": "/roles/0", "value": 18446744073709551616}]"#),
-            Err(RosterError::invalid("roles[0]", INTEGER_RANGE))
+            Err(RosterError::invalid(
+                "roles[0]",
+                ValidationCode::NumberOutOfRange,
+                INTEGER_RANGE
+            ))
         );
         let deep = format!(
             r#"[{{"op": "add", "path": "/attributes/x", "value": {}1{}}}]"#,
@@ -1015,12 +1057,14 @@ mod tests {
         );
         assert!(matches!(
             ops(&deep),
-            Err(RosterError::Validation { errors }) if errors[0].field == "attributes"
+            Err(RosterError::Validation { errors })
+                if errors[0].field == "attributes" && errors[0].code == "too_deep"
         ));
         assert_eq!(
             ops(r#"[{}, {"op": "add", "value": NaN}]"#),
             Err(RosterError::InvalidPatch {
                 op_index: 1,
+                code: "invalid_operation".into(),
                 reason: format!("value {NOT_FINITE}"),
             })
         );
@@ -1028,6 +1072,7 @@ mod tests {
             ops(r#"[{"op": "add", "path": "/x\ud800", "value": 1}]"#),
             Err(RosterError::InvalidPatch {
                 op_index: 0,
+                code: "invalid_operation".into(),
                 reason: format!("path {NOT_UNICODE}"),
             })
         );
@@ -1035,6 +1080,7 @@ mod tests {
             ops(r#"[{"\ud800": 1}]"#),
             Err(RosterError::InvalidPatch {
                 op_index: 0,
+                code: "invalid_operation".into(),
                 reason: format!("an operation's {KEY_NOT_UNICODE}"),
             })
         );
@@ -1042,6 +1088,7 @@ mod tests {
             ops(&format!("[{{}}, {}]", nested_arrays(300))),
             Err(RosterError::InvalidPatch {
                 op_index: 1,
+                code: "too_deep".into(),
                 reason: "may nest objects and arrays at most 32 levels deep".into(),
             })
         );
@@ -1049,6 +1096,7 @@ mod tests {
             ops("NaN"),
             Err(RosterError::InvalidPatch {
                 op_index: 0,
+                code: "invalid_operation".into(),
                 reason: format!("ops {NOT_FINITE}"),
             })
         );

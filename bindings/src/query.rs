@@ -15,6 +15,7 @@ use crate::{Client, Role, RosterError, UnicodeString, User};
 /// `InvalidQuery` on the parameter `name`, whose text is not Unicode.
 fn not_unicode(name: &str, position: Option<usize>) -> RosterError {
     RosterError::InvalidQuery {
+        code: rosterdb::QueryCode::StringUnicode.as_str().into(),
         reason: format!("{name} {NOT_UNICODE}"),
         position: position.map(|p| u64::try_from(p).unwrap_or(u64::MAX)),
         field: Some(name.to_owned()),
@@ -102,6 +103,7 @@ impl ListQuery {
                 .clone()
                 .unicode()
                 .map_err(|_| RosterError::InvalidQuery {
+                    code: rosterdb::QueryCode::StringUnicode.as_str().into(),
                     reason:
                         "filter names must be Unicode text (one holds lone surrogate code points)"
                             .into(),
@@ -164,6 +166,7 @@ impl ListQuery {
         let query = self.to_query()?;
         if query.raw().fields.is_some() {
             return Err(RosterError::InvalidQuery {
+                code: rosterdb::QueryCode::InvalidParameter.as_str().into(),
                 reason: "a typed page holds whole records; list with listJson to select fields"
                     .into(),
                 position: None,
@@ -295,11 +298,13 @@ mod tests {
         };
         let at = |query: ListQuery| match query.to_query() {
             Err(RosterError::InvalidQuery {
+                code,
                 reason,
                 position,
                 field,
             }) => {
                 assert!(reason.contains("must be Unicode text"), "{reason}");
+                assert_eq!(code, "string_unicode");
                 (field.unwrap_or_default(), position)
             }
             other => panic!("{other:?}"),

@@ -337,9 +337,10 @@ impl RosterStore {
     /// `tenant`, as the Python binding does.
     pub fn scoped(&self, tenant: UnicodeString) -> Result<Arc<RosterStore>, RosterError> {
         guard(|| {
-            let tenant = tenant
-                .unicode()
-                .map_err(|_| RosterError::invalid("tenant", NOT_UNICODE))?;
+            let tenant = tenant.unicode().map_err(|_| {
+                let code = rosterdb::ValidationCode::StringUnicode;
+                RosterError::invalid("tenant", code, NOT_UNICODE)
+            })?;
             self.store().scoped(&tenant)?;
             Ok(Arc::new(RosterStore {
                 shared: Arc::clone(&self.shared),
@@ -533,7 +534,8 @@ mod tests {
         assert_eq!(
             store.compact(),
             Err(RosterError::Storage {
-                reason: "the store is in use by another call".into()
+                reason: "the store is in use by another call".into(),
+                path: None,
             })
         );
         drop(held);
@@ -547,7 +549,7 @@ mod tests {
             .scoped("acme".into())
             .unwrap();
         let refused = |r: Result<(), RosterError>| match r {
-            Err(RosterError::Storage { reason }) => {
+            Err(RosterError::Storage { reason, .. }) => {
                 assert!(reason.ends_with("not a scoped view"), "{reason}")
             }
             other => panic!("{other:?}"),

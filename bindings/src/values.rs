@@ -208,7 +208,11 @@ impl Secret {
     /// text given was not Unicode.
     pub(crate) fn new_password(&self) -> Result<rosterdb::Secret, RosterError> {
         if self.not_unicode {
-            Err(RosterError::invalid("password", NOT_UNICODE))
+            Err(RosterError::invalid(
+                "password",
+                rosterdb::ValidationCode::StringUnicode,
+                NOT_UNICODE,
+            ))
         } else {
             Ok(self.value.clone())
         }

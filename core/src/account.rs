@@ -90,6 +90,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
             if old.totp_enabled() {
                 return Err(Error::invalid(
                     "totpEnabled",
+                    crate::ValidationCode::InvalidState,
                     "a second factor is enabled already; disable it first",
                 ));
             }
@@ -122,6 +123,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
                 _ => {
                     return Err(Error::invalid(
                         "totp",
+                        crate::ValidationCode::InvalidState,
                         "no enrolment is waiting for confirmation",
                     ));
                 }

@@ -86,11 +86,11 @@ pub(crate) fn read(
     scope: Option<&str>,
 ) -> Result<Vec<Change>> {
     if !(1..=MAX_CHANGES_PER_CALL).contains(&limit) {
-        return Err(Error::InvalidQuery {
-            message: format!("limit must be 1 to {MAX_CHANGES_PER_CALL}"),
-            position: None,
-            field: Some("limit".into()),
-        });
+        return Err(Error::query(
+            crate::QueryCode::InvalidPaging,
+            format!("limit must be 1 to {MAX_CHANGES_PER_CALL}"),
+        )
+        .for_field("limit"));
     }
     let mut out = Vec::new();
     let mut from = after;

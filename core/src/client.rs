@@ -322,15 +322,16 @@ impl ClientRecord {
     pub(crate) fn import(doc: &Value) -> Result<ClientRecord> {
         let mut kept = crate::transfer::Kept::take(doc)?;
         let last_used_at = kept.time("lastUsedAt")?;
-        let client_id = kept
-            .string("clientId")?
-            .ok_or_else(|| crate::Error::invalid("clientId", "is required"))?;
-        let secret_hash = kept
-            .string("secretHash")?
-            .ok_or_else(|| crate::Error::invalid("secretHash", "is required"))?;
+        let client_id = kept.string("clientId")?.ok_or_else(|| {
+            crate::Error::invalid("clientId", crate::ValidationCode::Missing, "is required")
+        })?;
+        let secret_hash = kept.string("secretHash")?.ok_or_else(|| {
+            crate::Error::invalid("secretHash", crate::ValidationCode::Missing, "is required")
+        })?;
         if !crate::credentials::is_argon2_phc(&secret_hash) {
             return Err(crate::Error::invalid(
                 "secretHash",
+                crate::ValidationCode::InvalidHash,
                 "must be a PHC-format argon2 hash",
             ));
         }

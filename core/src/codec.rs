@@ -11,16 +11,15 @@ pub(crate) const RECORD_SCHEMA: u8 = 1;
 /// Encodes a record inside its versioned envelope.
 pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
     let mut out = vec![RECORD_SCHEMA];
-    postcard::to_io(record, &mut out).map_err(|e| Error::storage(format!("encode: {e}")))?;
+    postcard::to_io(record, &mut out).map_err(|e| Error::internal(format!("encode: {e}")))?;
     Ok(out)
 }
 
 /// Decodes a record, refusing envelopes of an unknown schema version.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     match bytes.split_first() {
-        Some((&RECORD_SCHEMA, body)) => {
-            postcard::from_bytes(body).map_err(|e| Error::storage(format!("corrupt record: {e}")))
-        }
+        Some((&RECORD_SCHEMA, body)) => postcard::from_bytes(body)
+            .map_err(|e| Error::storage_with(format!("corrupt record: {e}"), e)),
         Some((&schema, _)) => Err(Error::incompatible(format!(
             "record schema {schema} is not known to this release (which writes {RECORD_SCHEMA})"
         ))),

@@ -194,6 +194,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
                 Some(t) if t != scope => {
                     return Err(Error::invalid(
                         "tenant",
+                        crate::ValidationCode::TenantMismatch,
                         "must be the tenant of the scoped view",
                     ));
                 }
@@ -301,7 +302,7 @@ impl<C: WriteContext> Collection<'_, C, Role> {
 fn drop_role_from<E: Entity>(tx: &WriteTx, ids: &[u64], role: u64, now: Timestamp) -> Result<()> {
     for &id in ids {
         let Some(old) = load::<E>(&tx.txn, id)? else {
-            return Err(Error::storage(format!(
+            return Err(Error::internal(format!(
                 "index names missing {} {id}",
                 E::KIND
             )));

@@ -80,7 +80,7 @@ impl Argon2Params {
         let hash = self
             .hasher()?
             .hash_password(secret.expose().as_bytes())
-            .map_err(|_| Error::storage("could not hash a secret"))?;
+            .map_err(|e| Error::internal(format!("could not hash a secret: {e}")))?;
         Ok(hash.to_string())
     }
 }
@@ -105,6 +105,7 @@ pub(crate) fn hash_password(params: &Argon2Params, password: &Secret) -> Result<
     let normalized = normalize_password(password.expose()).ok_or_else(|| {
         Error::invalid(
             "password",
+            crate::ValidationCode::InvalidCharacters,
             "may not hold control or unassigned characters (RFC 8265 OpaqueString)",
         )
     })?;
@@ -204,7 +205,8 @@ pub(crate) fn is_argon2_phc(text: &str) -> bool {
 /// `N` bytes from the operating system's random source.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N]> {
     let mut bytes = [0u8; N];
-    getrandom::fill(&mut bytes).map_err(|e| Error::storage(format!("random source: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::storage_with(format!("random source: {e}"), e))?;
     Ok(bytes)
 }
 

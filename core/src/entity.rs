@@ -134,6 +134,7 @@ pub(crate) fn next_id<E: Entity>(tx: &WriteTx) -> Result<u64> {
         .ok_or_else(|| {
             Error::invalid(
                 "id",
+                crate::ValidationCode::LimitReached,
                 format!("{} ids are exhausted (the last is 2^53 - 1)", E::KIND),
             )
         })
@@ -172,6 +173,7 @@ fn check<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
         let noun = if missing.len() == 1 { "role" } else { "roles" };
         return Err(Error::invalid(
             "roles",
+            crate::ValidationCode::RoleNotFound,
             format!("{noun} {} not found in this tenant", missing.join(", ")),
         ));
     }
@@ -278,6 +280,7 @@ pub(crate) fn update<E: Entity>(
     if E::version(new) > crate::rules::MAX_SAFE_INTEGER {
         return Err(Error::invalid(
             "version",
+            crate::ValidationCode::LimitReached,
             "has reached 2^53 - 1, the largest a JSON client holds exactly",
         ));
     }

@@ -1,8 +1,14 @@
 //! The one error type of rosterdb and the pieces it carries.
 
+mod codes;
+
 use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+pub use codes::{PatchCode, QueryCode, ValidationCode};
 
 /// The kinds of record the store keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -33,7 +39,8 @@ impl fmt::Display for EntityKind {
     }
 }
 
-/// One failing field of a document: its camelCase path and what is wrong with it.
+/// One failing field of a document: its camelCase path, the stable code of
+/// the problem and what is wrong with it in words.
 ///
 /// Messages describe the rule that failed and never echo the value, so a
 /// password can never leak through an error.
@@ -41,15 +48,19 @@ impl fmt::Display for EntityKind {
 pub struct FieldError {
     /// The field's path, e.g. `username` or `externalIds[1].value`.
     pub field: String,
+    /// What kind of problem it is, e.g. [`ValidationCode::StringTooLong`]
+    /// (`"string_too_long"`).
+    pub code: ValidationCode,
     /// What is wrong, e.g. `must be 1 to 100 characters`.
     pub message: String,
 }
 
 impl FieldError {
-    /// A failing field with its message.
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// A failing field with its code and message.
+    pub fn new(field: impl Into<String>, code: ValidationCode, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
+            code,
             message: message.into(),
         }
     }
@@ -129,6 +140,8 @@ pub enum Error {
     /// A filter, sort, projection, page or cursor is malformed.
     #[error("invalid query: {message}{}", query_location(*position, field.as_deref()))]
     InvalidQuery {
+        /// What kind of problem it is, e.g. [`QueryCode::UnknownField`].
+        code: QueryCode,
         /// What is wrong.
         message: String,
         /// The character position in the expression, when there is one.
@@ -141,6 +154,8 @@ pub enum Error {
     InvalidPatch {
         /// The index of the failing operation in the patch.
         op_index: usize,
+        /// What kind of problem it is, e.g. [`PatchCode::ReadOnly`].
+        code: PatchCode,
         /// What is wrong.
         message: String,
     },
@@ -189,8 +204,16 @@ pub enum Error {
     /// An I/O or storage-engine error.
     #[error("storage error: {message}")]
     Storage {
-        /// The engine's description of the failure.
+        /// The description of the failure (the underlying error's, when
+        /// there is one).
         message: String,
+        /// The file the failing call read or wrote, when the failure is
+        /// about one (opening a store, export, import).
+        path: Option<PathBuf>,
+        /// The underlying error (an `io::Error`, a redb error, …), when
+        /// there is one: what [`std::error::Error::source`] returns.
+        #[source]
+        source: Option<ErrorSource>,
     },
     /// The store was closed, or the transaction the call went through is
     /// not open (not begun yet, or already committed or rolled back).
@@ -222,17 +245,123 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// A `Validation` error with a single failing field.
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        field: impl Into<String>,
+        code: ValidationCode,
+        message: impl Into<String>,
+    ) -> Self {
         Error::Validation {
-            errors: vec![FieldError::new(field, message)],
+            errors: vec![FieldError::new(field, code, message)],
         }
     }
 
-    /// A `Storage` error from anything displayable.
-    pub fn storage(err: impl fmt::Display) -> Self {
-        Error::Storage {
-            message: err.to_string(),
+    /// An `InvalidQuery` error naming no position or field (add them with
+    /// [`Error::at_position`] and [`Error::for_field`]).
+    pub fn query(code: QueryCode, message: impl Into<String>) -> Self {
+        Error::InvalidQuery {
+            code,
+            message: message.into(),
+            position: None,
+            field: None,
         }
+    }
+
+    /// An `InvalidQuery` error with its character position set; any other
+    /// error is returned unchanged.
+    pub fn at_position(mut self, at: usize) -> Self {
+        if let Error::InvalidQuery { position, .. } = &mut self {
+            *position = Some(at);
+        }
+        self
+    }
+
+    /// An `InvalidQuery` error with the field or parameter at fault set
+    /// (replacing any); any other error is returned unchanged.
+    pub fn for_field(mut self, name: impl Into<String>) -> Self {
+        if let Error::InvalidQuery { field, .. } = &mut self {
+            *field = Some(name.into());
+        }
+        self
+    }
+
+    /// An `InvalidPatch` error for operation `op_index`.
+    pub fn patch(op_index: usize, code: PatchCode, message: impl Into<String>) -> Self {
+        Error::InvalidPatch {
+            op_index,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// A `Storage` error described by `message`, with no underlying error.
+    pub fn storage(message: impl fmt::Display) -> Self {
+        Error::Storage {
+            message: message.to_string(),
+            path: None,
+            source: None,
+        }
+    }
+
+    /// A `Storage` error caused by `source`, described as it describes itself.
+    pub fn storage_from(source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Error::Storage {
+            message: source.to_string(),
+            path: None,
+            source: Some(ErrorSource::new(source)),
+        }
+    }
+
+    /// A `Storage` error described by `message` and caused by `source`.
+    pub fn storage_with(
+        message: impl fmt::Display,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Storage {
+            message: message.to_string(),
+            path: None,
+            source: Some(ErrorSource::new(source)),
+        }
+    }
+
+    /// The same error naming the file `at`, when it is a `Storage` error
+    /// that names none yet; any other error is returned unchanged.
+    pub fn with_path(mut self, at: &Path) -> Self {
+        if let Error::Storage {
+            path: path @ None, ..
+        } = &mut self
+        {
+            *path = Some(at.to_path_buf());
+        }
+        self
+    }
+
+    /// The I/O error beneath a `Storage` error, when there is one (directly
+    /// or inside a storage-engine error): for its `kind()` and
+    /// `raw_os_error()`.
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        let Error::Storage {
+            source: Some(source),
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(source.as_dyn());
+        while let Some(err) = next {
+            if let Some(io) = err.downcast_ref::<std::io::Error>() {
+                return Some(io);
+            }
+            if let Some(redb::StorageError::Io(io)) = err.downcast_ref::<redb::StorageError>() {
+                return Some(io);
+            }
+            if let Some(redb::DatabaseError::Storage(redb::StorageError::Io(io))) =
+                err.downcast_ref::<redb::DatabaseError>()
+            {
+                return Some(io);
+            }
+            next = err.source();
+        }
+        None
     }
 
     /// An `InvalidArgument` error naming the argument.
@@ -278,6 +407,47 @@ impl Error {
     }
 }
 
+/// The underlying error of a `Storage` error, shared so that [`Error`]
+/// stays `Clone`; two are equal when they describe themselves alike.
+///
+/// It dereferences to the error itself, which is what
+/// [`std::error::Error::source`] of the `Storage` error returns (so a
+/// caller can `downcast_ref` it to `std::io::Error` or a redb error).
+#[derive(Clone, Debug)]
+pub struct ErrorSource(Arc<dyn std::error::Error + Send + Sync + 'static>);
+
+impl ErrorSource {
+    /// Wraps `err`.
+    pub fn new(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ErrorSource(Arc::new(err))
+    }
+
+    /// The error itself.
+    pub fn as_dyn(&self) -> &(dyn std::error::Error + 'static) {
+        &*self.0
+    }
+}
+
+impl std::ops::Deref for ErrorSource {
+    type Target = dyn std::error::Error + Send + Sync + 'static;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Display for ErrorSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl PartialEq for ErrorSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
 fn join(errors: &[FieldError]) -> String {
     errors
         .iter()
@@ -299,7 +469,7 @@ macro_rules! storage_errors {
     ($($t:ty),* $(,)?) => {
         $(impl From<$t> for Error {
             fn from(err: $t) -> Self {
-                Error::storage(err)
+                Error::storage_from(err)
             }
         })*
     };
@@ -331,7 +501,7 @@ impl From<redb::DatabaseError> for Error {
             {
                 Error::incompatible("a truncated or damaged file")
             }
-            other => Error::storage(other),
+            other => Error::storage_from(other),
         }
     }
 }

@@ -33,7 +33,7 @@ fn check_header(path: &Path) -> Result<bool> {
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(Error::storage(e)),
+        Err(e) => return Err(Error::storage_from(e)),
     };
     let mut head = Vec::with_capacity(REDB_MAGIC.len());
     file.by_ref()

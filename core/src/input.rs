@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use crate::rules::Problems;
-use crate::{Error, Result, Secret};
+use crate::{Error, Result, Secret, ValidationCode};
 
 /// The keys of one JSON object still to be read, and the problems found so far.
 pub(crate) struct Fields<'a> {
@@ -21,7 +21,11 @@ impl<'a> Fields<'a> {
     /// Starts reading `value`, which must be a JSON object.
     pub(crate) fn of(value: &'a Value) -> Result<Self> {
         if let Some(field) = crate::rules::too_deep_member(value) {
-            return Err(Error::invalid(field, crate::rules::too_deep_message()));
+            return Err(Error::invalid(
+                field,
+                ValidationCode::TooDeep,
+                crate::rules::too_deep_message(),
+            ));
         }
         match value {
             Value::Object(object) => Ok(Fields {
@@ -29,7 +33,11 @@ impl<'a> Fields<'a> {
                 read: Vec::new(),
                 problems: Problems::new(),
             }),
-            _ => Err(Error::invalid("", "the document must be a JSON object")),
+            _ => Err(Error::invalid(
+                "",
+                ValidationCode::ObjectType,
+                "the document must be a JSON object",
+            )),
         }
     }
 
@@ -47,7 +55,8 @@ impl<'a> Fields<'a> {
     pub(crate) fn required_string(&mut self, key: &'static str) -> String {
         match self.take(key) {
             None | Some(Value::Null) => {
-                self.problems.add(key, "is required");
+                self.problems
+                    .add(key, ValidationCode::Missing, "is required");
                 String::new()
             }
             Some(v) => self.as_string(key, v).unwrap_or_default(),
@@ -71,7 +80,8 @@ impl<'a> Fields<'a> {
             None => default,
             Some(Value::Bool(b)) => *b,
             Some(_) => {
-                self.problems.add(key, "must be a boolean");
+                self.problems
+                    .add(key, ValidationCode::BoolType, "must be a boolean");
                 default
             }
         }
@@ -115,12 +125,12 @@ impl<'a> Fields<'a> {
             Some(Value::Array(values)) => match values.iter().map(item).collect() {
                 Some(items) => items,
                 None => {
-                    self.problems.add(key, message);
+                    self.problems.add(key, ValidationCode::ListType, message);
                     Vec::new()
                 }
             },
             Some(_) => {
-                self.problems.add(key, message);
+                self.problems.add(key, ValidationCode::ListType, message);
                 Vec::new()
             }
         }
@@ -132,7 +142,8 @@ impl<'a> Fields<'a> {
             None => Map::new(),
             Some(Value::Object(map)) => map.clone(),
             Some(_) => {
-                self.problems.add(key, "must be a JSON object");
+                self.problems
+                    .add(key, ValidationCode::ObjectType, "must be a JSON object");
                 Map::new()
             }
         }
@@ -142,7 +153,8 @@ impl<'a> Fields<'a> {
     pub(crate) fn read_only(&mut self, keys: &[&'static str]) {
         for key in keys {
             if self.take(key).is_some() {
-                self.problems.add(*key, "is read-only");
+                self.problems
+                    .add(*key, ValidationCode::ReadOnly, "is read-only");
             }
         }
     }
@@ -151,7 +163,8 @@ impl<'a> Fields<'a> {
         match v {
             Value::String(s) => Some(s.clone()),
             _ => {
-                self.problems.add(key, "must be a string");
+                self.problems
+                    .add(key, ValidationCode::StringType, "must be a string");
                 None
             }
         }
@@ -165,7 +178,11 @@ impl<'a> Fields<'a> {
             .filter(|k| !self.read.contains(&k.as_str()))
             .collect();
         for key in unknown {
-            self.problems.add(key.as_str(), "is not a known field");
+            self.problems.add(
+                key.as_str(),
+                ValidationCode::UnknownField,
+                "is not a known field",
+            );
         }
         self.problems
     }

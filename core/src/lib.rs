@@ -71,7 +71,10 @@ pub use clock::{Clock, ManualClock};
 pub use collection::Collection;
 pub use credentials::Argon2Params;
 pub use entity::Entity;
-pub use error::{EntityKind, Error, FieldError, PathStep, Result, field_name};
+pub use error::{
+    EntityKind, Error, ErrorSource, FieldError, PatchCode, PathStep, QueryCode, Result,
+    ValidationCode, field_name,
+};
 pub use fields::{Access, FieldId, FieldLists, FieldSpec, FieldType, IndexDef, IndexTable};
 pub use format::FORMAT_VERSION;
 pub use handle::{StoreHandle, TxHandle};

@@ -361,7 +361,7 @@ macro_rules! login_handles {
             /// count); `AuthenticationFailed` for any failed check.
             pub fn login(&self, credentials: &Credentials, ttl: Duration) -> Result<Login<User>> {
                 let (user, session) = attempt(self, credentials, Some(ttl))?;
-                let (token, expires_at) = session.ok_or_else(|| Error::storage("no session was opened"))?;
+                let (token, expires_at) = session.ok_or_else(|| Error::internal("no session was opened"))?;
                 Ok(Login { token, expires_at, principal: user })
             }
 

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use unicode_general_category::{GeneralCategory, get_general_category};
 
-use crate::{Error, FieldError, Result};
+use crate::{Error, FieldError, Result, ValidationCode};
 
 /// Collects every failing field of one document.
 #[derive(Debug, Default)]
@@ -18,10 +18,15 @@ impl Problems {
     }
 
     /// Records a failure, unless the field already has one (the first is the most useful).
-    pub(crate) fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+    pub(crate) fn add(
+        &mut self,
+        field: impl Into<String>,
+        code: ValidationCode,
+        message: impl Into<String>,
+    ) {
         let field = field.into();
         if !self.has(&field) {
-            self.0.push(FieldError::new(field, message));
+            self.0.push(FieldError::new(field, code, message));
         }
     }
 
@@ -30,9 +35,9 @@ impl Problems {
     }
 
     /// Runs `rule` on `value` and records its failure under `field`.
-    pub(crate) fn check(&mut self, field: &str, value: &str, rule: fn(&str) -> Result<(), String>) {
-        if let Err(message) = rule(value) {
-            self.add(field, message);
+    pub(crate) fn check(&mut self, field: &str, value: &str, rule: fn(&str) -> Checked) {
+        if let Err((code, message)) = rule(value) {
+            self.add(field, code, message);
         }
     }
 
@@ -41,7 +46,7 @@ impl Problems {
         &mut self,
         field: &str,
         value: Option<&str>,
-        rule: fn(&str) -> Result<(), String>,
+        rule: fn(&str) -> Checked,
     ) {
         if let Some(value) = value {
             self.check(field, value, rule);
@@ -53,14 +58,14 @@ impl Problems {
         Problems(
             self.0
                 .into_iter()
-                .map(|e| FieldError::new(format!("{prefix}{}", e.field), e.message))
+                .map(|e| FieldError::new(format!("{prefix}{}", e.field), e.code, e.message))
                 .collect(),
         )
     }
 
     pub(crate) fn merge(&mut self, other: Problems) {
         for e in other.0 {
-            self.add(e.field, e.message);
+            self.add(e.field, e.code, e.message);
         }
     }
 
@@ -70,7 +75,7 @@ impl Problems {
             Ok(value) => Ok(Some(value)),
             Err(Error::Validation { errors }) => {
                 for e in errors {
-                    self.add(e.field, e.message);
+                    self.add(e.field, e.code, e.message);
                 }
                 Ok(None)
             }
@@ -107,6 +112,7 @@ impl Problems {
         {
             self.add(
                 "roles",
+                ValidationCode::NumberOutOfRange,
                 format!("role ids are whole numbers from 1 to {MAX_SAFE_INTEGER}"),
             );
         }
@@ -117,7 +123,11 @@ impl Problems {
     /// entries are not checked one by one, so the error list stays short.
     pub(crate) fn bounded(&mut self, field: &str, len: usize, max: usize) -> bool {
         if len > max {
-            self.add(field, format!("may have at most {max} entries (has {len})"));
+            self.add(
+                field,
+                ValidationCode::TooManyEntries,
+                format!("may have at most {max} entries (has {len})"),
+            );
             false
         } else {
             true
@@ -125,27 +135,38 @@ impl Problems {
     }
 }
 
-fn length(value: &str, min: usize, max: usize) -> Result<(), String> {
+/// What a rule finds: nothing, or the code and message of the failure.
+pub(crate) type Checked = Result<(), (ValidationCode, String)>;
+
+fn length(value: &str, min: usize, max: usize) -> Checked {
     let n = value.chars().count();
+    let code = if n < min {
+        ValidationCode::StringTooShort
+    } else {
+        ValidationCode::StringTooLong
+    };
     if (min..=max).contains(&n) {
         Ok(())
     } else if min == 0 {
-        Err(format!("must be at most {max} characters"))
+        Err((code, format!("must be at most {max} characters")))
     } else {
-        Err(format!("must be {min} to {max} characters"))
+        Err((code, format!("must be {min} to {max} characters")))
     }
 }
 
 /// Refuses control characters (Unicode Cc, SPEC §2.6); `multiline` lets
 /// tab and newline through (only `description` is multiline).
-fn no_controls(value: &str, multiline: bool) -> Result<(), String> {
+fn no_controls(value: &str, multiline: bool) -> Checked {
     let allowed = |c: char| multiline && matches!(c, '\t' | '\n');
     if value.chars().any(|c| c.is_control() && !allowed(c)) {
-        Err(if multiline {
-            "may not contain control characters other than tab and newline".into()
-        } else {
-            "may not contain control characters".into()
-        })
+        Err((
+            ValidationCode::ControlCharacters,
+            if multiline {
+                "may not contain control characters other than tab and newline".into()
+            } else {
+                "may not contain control characters".into()
+            },
+        ))
     } else {
         Ok(())
     }
@@ -154,7 +175,7 @@ fn no_controls(value: &str, multiline: bool) -> Result<(), String> {
 /// A rule for free text: a length and no control characters.
 macro_rules! text_rules {
     ($($name:ident: $min:literal..=$max:literal $(, $multiline:ident)?;)*) => {
-        $(pub(crate) fn $name(value: &str) -> Result<(), String> {
+        $(pub(crate) fn $name(value: &str) -> Checked {
             length(value, $min, $max)?;
             no_controls(value, text_rules!(@multiline $($multiline)?))
         })*
@@ -175,7 +196,7 @@ text_rules! {
 }
 
 /// Letters of any script, ASCII digits and `@ . - _`; 1 to 100 characters.
-pub(crate) fn username(value: &str) -> Result<(), String> {
+pub(crate) fn username(value: &str) -> Checked {
     length(value, 1, 100)?;
     let letter = |c: char| {
         matches!(
@@ -193,16 +214,24 @@ pub(crate) fn username(value: &str) -> Result<(), String> {
     {
         Ok(())
     } else {
-        Err("may contain only letters, ASCII digits and @ . - _".into())
+        Err((
+            ValidationCode::InvalidCharacters,
+            "may contain only letters, ASCII digits and @ . - _".into(),
+        ))
     }
 }
 
 /// `local@domain`: one `@`, a non-empty local part, two or more non-empty
 /// dot-separated domain labels, no whitespace; 5 to 255 characters.
-pub(crate) fn email(value: &str) -> Result<(), String> {
+pub(crate) fn email(value: &str) -> Checked {
     length(value, 5, 255)?;
     no_controls(value, false)?;
-    let bad = || Err("must be an address of the form local@domain.tld".into());
+    let bad = || {
+        Err((
+            ValidationCode::InvalidEmail,
+            "must be an address of the form local@domain.tld".into(),
+        ))
+    };
     let Some((local, domain)) = value.split_once('@') else {
         return bad();
     };
@@ -218,7 +247,7 @@ pub(crate) fn email(value: &str) -> Result<(), String> {
 }
 
 /// 1 to 64 characters of `[A-Za-z0-9._:-]`.
-pub(crate) fn tenant(value: &str) -> Result<(), String> {
+pub(crate) fn tenant(value: &str) -> Checked {
     length(value, 1, 64)?;
     if value
         .chars()
@@ -226,12 +255,15 @@ pub(crate) fn tenant(value: &str) -> Result<(), String> {
     {
         Ok(())
     } else {
-        Err("may contain only A-Z a-z 0-9 . _ : -".into())
+        Err((
+            ValidationCode::InvalidCharacters,
+            "may contain only A-Z a-z 0-9 . _ : -".into(),
+        ))
     }
 }
 
 /// 1 to 100 characters of `[A-Za-z0-9:._*-]`.
-pub(crate) fn permission(value: &str) -> Result<(), String> {
+pub(crate) fn permission(value: &str) -> Checked {
     length(value, 1, 100)?;
     if value
         .chars()
@@ -239,28 +271,41 @@ pub(crate) fn permission(value: &str) -> Result<(), String> {
     {
         Ok(())
     } else {
-        Err("may contain only A-Z a-z 0-9 : . _ * -".into())
+        Err((
+            ValidationCode::InvalidCharacters,
+            "may contain only A-Z a-z 0-9 : . _ * -".into(),
+        ))
     }
 }
 
 /// 8 to 1024 characters that RFC 8265 OpaqueString accepts (no control or
 /// unassigned code points).
-pub(crate) fn password(value: &str) -> Result<(), String> {
+pub(crate) fn password(value: &str) -> Checked {
     length(value, 8, 1024)?;
     match crate::credentials::normalize_password(value) {
         Some(_) => Ok(()),
-        None => Err("may not hold control or unassigned characters (RFC 8265 OpaqueString)".into()),
+        None => Err((
+            ValidationCode::InvalidCharacters,
+            "may not hold control or unassigned characters (RFC 8265 OpaqueString)".into(),
+        )),
     }
 }
 
 /// A password hash of a format SPEC §6.1 accepts, with bounded cost.
-pub(crate) fn password_hash(value: &str) -> Result<(), String> {
-    crate::hashes::StoredHash::parse(value).map(|_| ())
+pub(crate) fn password_hash(value: &str) -> Checked {
+    crate::hashes::StoredHash::parse(value)
+        .map(|_| ())
+        .map_err(|message| (ValidationCode::InvalidHash, message))
 }
 
 /// An IPv4 or IPv6 address, or a CIDR block of one.
-pub(crate) fn ip_or_cidr(value: &str) -> Result<(), String> {
-    let bad = || Err("must be an IPv4 or IPv6 address or CIDR block".into());
+pub(crate) fn ip_or_cidr(value: &str) -> Checked {
+    let bad = || {
+        Err((
+            ValidationCode::InvalidIp,
+            "must be an IPv4 or IPv6 address or CIDR block".into(),
+        ))
+    };
     let (addr, prefix) = match value.split_once('/') {
         Some((addr, prefix)) => (addr, Some(prefix)),
         None => (value, None),
@@ -324,19 +369,20 @@ pub(crate) fn too_deep(value: &serde_json::Value, max: usize) -> bool {
 }
 
 /// At most 16 KiB as compact JSON, nested at most 32 levels.
-pub(crate) fn attributes(value: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+pub(crate) fn attributes(value: &serde_json::Map<String, serde_json::Value>) -> Checked {
     if value
         .values()
         .any(|v| too_deep(v, MAX_ATTRIBUTES_DEPTH - 1))
     {
-        return Err(too_deep_message());
+        return Err((ValidationCode::TooDeep, too_deep_message()));
     }
     let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
     if size <= MAX_ATTRIBUTES_BYTES {
         Ok(())
     } else {
-        Err(format!(
-            "must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON"
+        Err((
+            ValidationCode::TooLarge,
+            format!("must be at most {MAX_ATTRIBUTES_BYTES} bytes as JSON"),
         ))
     }
 }
@@ -426,14 +472,17 @@ mod tests {
     #[test]
     fn problems_keep_the_first_message_per_field() {
         let mut p = Problems::new();
-        p.add("a", "first");
-        p.add("a", "second");
-        p.add("b", "other");
+        p.add("a", ValidationCode::Missing, "first");
+        p.add("a", ValidationCode::StringType, "second");
+        p.add("b", ValidationCode::Duplicate, "other");
         match p.into_result() {
             Err(Error::Validation { errors }) => {
                 assert_eq!(
                     errors,
-                    vec![FieldError::new("a", "first"), FieldError::new("b", "other")]
+                    vec![
+                        FieldError::new("a", ValidationCode::Missing, "first"),
+                        FieldError::new("b", ValidationCode::Duplicate, "other")
+                    ]
                 );
             }
             other => panic!("{other:?}"),

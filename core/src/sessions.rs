@@ -120,7 +120,7 @@ pub(crate) fn open(
         "{TOKEN_PREFIX}{}",
         URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)
     );
-    let key = digest(&token).ok_or_else(|| Error::storage("a new token is malformed"))?;
+    let key = digest(&token).ok_or_else(|| Error::internal("a new token is malformed"))?;
     let expires_at = now.plus(ttl);
     let record = SessionRecord {
         kind,

@@ -145,9 +145,11 @@ impl Store {
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Store> {
         options.validate()?;
         let path = path.as_ref();
-        format::inspect(path)?;
-        let db = Database::builder().create(path)?;
-        Store::prepared(db, options)
+        format::inspect(path).map_err(|e| e.with_path(path))?;
+        let db = Database::builder()
+            .create(path)
+            .map_err(|e| crate::Error::from(e).with_path(path))?;
+        Store::prepared(db, options).map_err(|e| e.with_path(path))
     }
 
     /// An in-memory store with default options, for tests and examples.

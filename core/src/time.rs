@@ -243,7 +243,13 @@ impl FromStr for Timestamp {
     type Err = crate::Error;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Timestamp::parse(s).ok_or_else(|| crate::Error::invalid("", "not an RFC 3339 timestamp"))
+        Timestamp::parse(s).ok_or_else(|| {
+            crate::Error::invalid(
+                "",
+                crate::ValidationCode::InvalidTimestamp,
+                "not an RFC 3339 timestamp",
+            )
+        })
     }
 }
 

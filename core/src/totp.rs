@@ -77,10 +77,10 @@ impl TotpState {
             .with_issuer(Some(issuer))
             .with_account_name(account.replace(':', "_"))
             .build()
-            .map_err(|e| Error::storage(format!("TOTP enrolment: {e}")))?;
+            .map_err(|e| Error::internal(format!("TOTP enrolment: {e}")))?;
         let url = totp
             .to_url()
-            .map_err(|e| Error::storage(format!("TOTP enrolment: {e}")))?;
+            .map_err(|e| Error::internal(format!("TOTP enrolment: {e}")))?;
         Ok(Secret::new(url))
     }
 
@@ -128,7 +128,8 @@ impl TotpState {
         self.recovery.clear();
         for _ in 0..RECOVERY_CODES {
             let code = new_recovery_code()?;
-            let digest = recovery_digest(&code).ok_or_else(|| Error::storage("recovery code"))?;
+            let digest = recovery_digest(&code)
+                .ok_or_else(|| Error::internal("a new recovery code is malformed"))?;
             self.recovery.push(digest);
             codes.push(Secret::new(code));
         }

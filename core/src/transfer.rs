@@ -10,32 +10,42 @@ use serde_json::{Map, Value, json};
 
 use crate::entity::{self, Entity};
 use crate::tx::{ReadContext, Tables, WriteTx};
-use crate::{Client, EntityKind, Error, FieldError, Result, Role, Store, Timestamp, User, codec};
+use crate::{
+    Client, EntityKind, Error, FieldError, Result, Role, Store, Timestamp, User, ValidationCode,
+    codec,
+};
+
+/// A `Storage` error for a failed read or write of the file at `path`,
+/// naming it and keeping the I/O error as its source.
+fn file_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::storage_from(e).with_path(path)
+}
 
 /// Writes every role, user and client of the store to `path` (replacing
 /// it) and returns how many records were written.
 pub(crate) fn export(store: &Store, path: &Path) -> Result<u64> {
     store.read(|r| {
-        let file = File::create(path)?;
+        let file = File::create(path).map_err(file_error(path))?;
         let mut out = BufWriter::new(file);
         let mut n = 0;
         let now = r.now();
         r.with_tables(|t| {
-            n += export_kind::<Role>(t, now, &mut out, |_, _| {})?;
-            n += export_kind::<User>(t, now, &mut out, |record, doc| {
+            n += export_kind::<Role>(t, now, &mut out, path, |_, _| {})?;
+            n += export_kind::<User>(t, now, &mut out, path, |record, doc| {
                 if let Some(hash) = &record.password_hash {
                     doc.insert("passwordHash".into(), json!(hash));
                 }
             })?;
-            n += export_kind::<Client>(t, now, &mut out, |record, doc| {
+            n += export_kind::<Client>(t, now, &mut out, path, |record, doc| {
                 doc.insert("secretHash".into(), json!(record.secret_hash));
             })?;
             Ok(())
         })?;
-        out.flush()?;
+        out.flush().map_err(file_error(path))?;
         out.into_inner()
-            .map_err(|e| Error::storage(e.error()))?
-            .sync_all()?;
+            .map_err(|e| file_error(path)(e.into_error()))?
+            .sync_all()
+            .map_err(file_error(path))?;
         Ok(n)
     })
 }
@@ -44,6 +54,7 @@ fn export_kind<E: Entity + serde::Serialize>(
     tables: &dyn Tables,
     now: Timestamp,
     out: &mut impl Write,
+    path: &Path,
     secrets: impl Fn(&E::Record, &mut Map<String, Value>),
 ) -> Result<u64> {
     let mut n = 0;
@@ -56,15 +67,15 @@ fn export_kind<E: Entity + serde::Serialize>(
         after = *last;
         for (_, bytes) in batch {
             let record: E::Record = codec::decode(&bytes)?;
-            let Value::Object(mut doc) =
-                serde_json::to_value(E::document(&record, now)?).map_err(Error::storage)?
+            let Value::Object(mut doc) = serde_json::to_value(E::document(&record, now)?)
+                .map_err(|e| Error::internal(format!("a document as JSON: {e}")))?
             else {
-                return Err(Error::storage("a document is not a JSON object"));
+                return Err(Error::internal("a document is not a JSON object"));
             };
             secrets(&record, &mut doc);
             let line = json!({"kind": E::KIND.as_str(), "doc": doc});
-            serde_json::to_writer(&mut *out, &line).map_err(Error::storage)?;
-            out.write_all(b"\n")?;
+            serde_json::to_writer(&mut *out, &line).map_err(|e| file_error(path)(e.into()))?;
+            out.write_all(b"\n").map_err(file_error(path))?;
             n += 1;
         }
     }
@@ -73,15 +84,15 @@ fn export_kind<E: Entity + serde::Serialize>(
 /// Loads a file written by [`export`] into an empty store, all or nothing,
 /// and returns how many records were read.
 pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
-    let file = File::open(path)?;
+    let file = File::open(path).map_err(file_error(path))?;
     let mut lines = Vec::new();
     for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line?;
+        let line = line.map_err(file_error(path))?;
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value =
-            serde_json::from_str(&line).map_err(|_| at_line(i + 1, "", "is not valid JSON"))?;
+        let value: Value = serde_json::from_str(&line)
+            .map_err(|_| at_line(i + 1, "", ValidationCode::JsonInvalid, "is not valid JSON"))?;
         lines.push((i + 1, value));
     }
     store.write(|tx| {
@@ -117,9 +128,13 @@ pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
     })
 }
 
-fn at_line(line: usize, field: &str, message: &str) -> Error {
+fn at_line(line: usize, field: &str, code: ValidationCode, message: &str) -> Error {
     Error::Validation {
-        errors: vec![FieldError::new(field, format!("line {line}: {message}"))],
+        errors: vec![FieldError::new(
+            field,
+            code,
+            format!("line {line}: {message}"),
+        )],
     }
 }
 
@@ -132,18 +147,24 @@ fn split_line(line: usize, value: &Value) -> Result<(EntityKind, &Value)> {
             return Err(at_line(
                 line,
                 "kind",
+                ValidationCode::NotOneOf,
                 "must be \"role\", \"user\" or \"client\"",
             ));
         }
     };
-    let doc = value
-        .get("doc")
-        .filter(|d| d.is_object())
-        .ok_or_else(|| at_line(line, "doc", "must be a JSON object"))?;
+    let doc = value.get("doc").filter(|d| d.is_object()).ok_or_else(|| {
+        at_line(
+            line,
+            "doc",
+            ValidationCode::ObjectType,
+            "must be a JSON object",
+        )
+    })?;
     if value.as_object().is_some_and(|o| o.len() != 2) {
         return Err(at_line(
             line,
             "",
+            ValidationCode::UnknownField,
             "a line holds exactly \"kind\" and \"doc\"",
         ));
     }
@@ -160,7 +181,7 @@ fn insert<E: Entity>(
         Error::Validation { errors } => Error::Validation {
             errors: errors
                 .into_iter()
-                .map(|f| FieldError::new(f.field, format!("line {line}: {}", f.message)))
+                .map(|f| FieldError::new(f.field, f.code, format!("line {line}: {}", f.message)))
                 .collect(),
         },
         other => other,
@@ -184,9 +205,9 @@ impl Kept {
         let mut rest = doc.as_object().cloned().unwrap_or_default();
         let id = take_u64(&mut rest, "id")?;
         let created_at = take_time(&mut rest, "createdAt")?
-            .ok_or_else(|| Error::invalid("createdAt", "is required"))?;
+            .ok_or_else(|| Error::invalid("createdAt", ValidationCode::Missing, "is required"))?;
         let updated_at = take_time(&mut rest, "updatedAt")?
-            .ok_or_else(|| Error::invalid("updatedAt", "is required"))?;
+            .ok_or_else(|| Error::invalid("updatedAt", ValidationCode::Missing, "is required"))?;
         let version = take_u64(&mut rest, "version")?;
         Ok(Kept {
             id,
@@ -211,7 +232,11 @@ impl Kept {
             Value::Object(map) => match map.remove(key) {
                 None => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s)),
-                Some(_) => Err(Error::invalid(key, "must be a string")),
+                Some(_) => Err(Error::invalid(
+                    key,
+                    ValidationCode::StringType,
+                    "must be a string",
+                )),
             },
             _ => Ok(None),
         }
@@ -234,6 +259,7 @@ fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
         .ok_or_else(|| {
             Error::invalid(
                 key,
+                ValidationCode::InvalidNumber,
                 format!(
                     "must be a whole number from 1 to {}",
                     crate::rules::MAX_SAFE_INTEGER
@@ -245,9 +271,17 @@ fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
 fn take_time(map: &mut Map<String, Value>, key: &str) -> Result<Option<Timestamp>> {
     match map.remove(key) {
         None => Ok(None),
-        Some(Value::String(s)) => Timestamp::parse(&s)
-            .map(Some)
-            .ok_or_else(|| Error::invalid(key, "must be an RFC 3339 timestamp")),
-        Some(_) => Err(Error::invalid(key, "must be an RFC 3339 timestamp")),
+        Some(Value::String(s)) => Timestamp::parse(&s).map(Some).ok_or_else(|| {
+            Error::invalid(
+                key,
+                ValidationCode::InvalidTimestamp,
+                "must be an RFC 3339 timestamp",
+            )
+        }),
+        Some(_) => Err(Error::invalid(
+            key,
+            ValidationCode::InvalidTimestamp,
+            "must be an RFC 3339 timestamp",
+        )),
     }
 }

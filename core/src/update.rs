@@ -8,7 +8,7 @@ use crate::entity::{self, Entity, fetch_in};
 use crate::fields::FieldLists;
 use crate::pointer::{self, Role};
 use crate::rules::Problems;
-use crate::{Error, Result, Secret, WriteTx};
+use crate::{Error, PatchCode, Result, Secret, ValidationCode, WriteTx};
 
 /// A kind whose documents can be updated.
 pub trait Editable: Entity + serde::Serialize {
@@ -64,9 +64,10 @@ where
         return Err(Error::VersionConflict { expected, actual });
     }
     let now = tx.now();
-    let current = serde_json::to_value(E::document(&old, now)?).map_err(Error::storage)?;
+    let current = serde_json::to_value(E::document(&old, now)?)
+        .map_err(|e| Error::internal(format!("a document as JSON: {e}")))?;
     let Value::Object(current) = current else {
-        return Err(Error::storage("a document is not a JSON object"));
+        return Err(Error::internal("a document is not a JSON object"));
     };
     let mut problems = Problems::new();
     let fields = FieldLists::of(E::KIND);
@@ -81,13 +82,13 @@ where
     for &key in fields.create_only() {
         let given = |doc: &Map<String, Value>| doc.get(key).filter(|v| !v.is_null()).cloned();
         if given(&target) != given(&current) {
-            problems.add(key, "is immutable");
+            problems.add(key, ValidationCode::Immutable, "is immutable");
         }
     }
     let parsed = problems.absorb(E::parse(&Value::Object(target)))?;
     problems.into_result()?;
     let Some(mut new) = parsed else {
-        return Err(Error::storage("a document failed without a reason"));
+        return Err(Error::internal("a document failed without a reason"));
     };
     let password_hash = match E::take_password(&mut new) {
         Some(password) => Some(crate::credentials::hash_password(
@@ -131,13 +132,21 @@ fn too_deep(change: Change<'_>) -> Result<()> {
                 .and_then(Value::as_str)
                 .and_then(first_key)
             {
-                Some(field) => Err(Error::invalid(field, too_deep_message())),
-                None => Err(patch_error(index, too_deep_message())),
+                Some(field) => Err(Error::invalid(
+                    field,
+                    ValidationCode::TooDeep,
+                    too_deep_message(),
+                )),
+                None => Err(patch_error(index, PatchCode::TooDeep, too_deep_message())),
             }
         }
         Change::Patch(_) => Ok(()),
         Change::Merge(doc) | Change::Replace(doc) => match too_deep_member(doc) {
-            Some(field) => Err(Error::invalid(field, too_deep_message())),
+            Some(field) => Err(Error::invalid(
+                field,
+                ValidationCode::TooDeep,
+                too_deep_message(),
+            )),
             None => Ok(()),
         },
     }
@@ -155,7 +164,7 @@ fn writable(
     for (key, value) in given {
         if read_only.contains(&key.as_str()) {
             if current.get(&key) != Some(&value) {
-                problems.add(key, "is read-only");
+                problems.add(key, ValidationCode::ReadOnly, "is read-only");
             }
         } else {
             out.insert(key, value);
@@ -182,7 +191,11 @@ fn replaced(
     problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
     let Value::Object(given) = doc else {
-        return Err(Error::invalid("", "the document must be a JSON object"));
+        return Err(Error::invalid(
+            "",
+            ValidationCode::ObjectType,
+            "the document must be a JSON object",
+        ));
     };
     let mut out = writable(given.clone(), current, fields.read_only(), problems);
     for &key in fields.create_only() {
@@ -203,14 +216,18 @@ fn merged(
     problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
     let Value::Object(given) = partial else {
-        return Err(Error::invalid("", "a merge patch must be a JSON object"));
+        return Err(Error::invalid(
+            "",
+            ValidationCode::ObjectType,
+            "a merge patch must be a JSON object",
+        ));
     };
     let given = writable(given.clone(), current, read_only, problems);
     let mut doc = Value::Object(without_read_only(current, read_only));
     json_patch::merge(&mut doc, &Value::Object(given));
     match doc {
         Value::Object(map) => Ok(map),
-        _ => Err(Error::storage("a merged document is not an object")),
+        _ => Err(Error::internal("a merged document is not an object")),
     }
 }
 
@@ -219,11 +236,8 @@ fn write_only(key: &str) -> bool {
     crate::fields::write_only_keys().contains(&key)
 }
 
-fn patch_error(op_index: usize, message: impl Into<String>) -> Error {
-    Error::InvalidPatch {
-        op_index,
-        message: message.into(),
-    }
+fn patch_error(op_index: usize, code: PatchCode, message: impl Into<String>) -> Error {
+    Error::patch(op_index, code, message)
 }
 
 /// The first key of a JSON pointer, unescaped; `None` for the root.
@@ -236,13 +250,18 @@ fn first_key(pointer: &str) -> Option<String> {
 /// Checks one operation's shape and targets, naming its index in errors.
 fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::PatchOperation> {
     let Value::Object(fields) = op else {
-        return Err(patch_error(index, "an operation must be a JSON object"));
+        return Err(patch_error(
+            index,
+            PatchCode::InvalidOperation,
+            "an operation must be a JSON object",
+        ));
     };
     let name = match fields.get("op") {
         Some(Value::String(name)) => name.as_str(),
         _ => {
             return Err(patch_error(
                 index,
+                PatchCode::UnknownOp,
                 "\"op\" must be one of add, remove, replace, move, copy, test",
             ));
         }
@@ -254,6 +273,7 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
         _ => {
             return Err(patch_error(
                 index,
+                PatchCode::UnknownOp,
                 "\"op\" must be one of add, remove, replace, move, copy, test",
             ));
         }
@@ -261,12 +281,23 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
     // RFC 6902 §4: members an operation does not define are ignored.
     for key in needs {
         match (fields.get(*key), *key) {
-            (None, _) => return Err(patch_error(index, format!("{name} needs {key:?}"))),
+            (None, _) => {
+                return Err(patch_error(
+                    index,
+                    PatchCode::MissingMember,
+                    format!("{name} needs {key:?}"),
+                ));
+            }
             (Some(Value::String(p)), "path" | "from") => {
-                pointer::check_syntax(key, p).map_err(|message| patch_error(index, message))?;
+                pointer::check_syntax(key, p)
+                    .map_err(|message| patch_error(index, PatchCode::PointerSyntax, message))?;
             }
             (Some(v), "path" | "from") if !v.is_string() => {
-                return Err(patch_error(index, format!("{key} must be a string")));
+                return Err(patch_error(
+                    index,
+                    PatchCode::PointerSyntax,
+                    format!("{key} must be a string"),
+                ));
             }
             _ => {}
         }
@@ -279,36 +310,55 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
     let Some(target) = target else {
         return Err(patch_error(
             index,
+            PatchCode::RootTarget,
             "the whole document cannot be patched; use replace",
         ));
     };
     let from = fields.get("from").and_then(Value::as_str).map(first_key);
     if name != "test" && read_only.contains(&target.as_str()) {
-        return Err(patch_error(index, format!("/{target} is read-only")));
+        return Err(patch_error(
+            index,
+            PatchCode::ReadOnly,
+            format!("/{target} is read-only"),
+        ));
     }
     if write_only(&target) {
         if !matches!(name, "add" | "replace") {
             return Err(patch_error(
                 index,
+                PatchCode::WriteOnly,
                 format!("/{target} is write-only: add or replace it"),
             ));
         }
         if path != format!("/{target}") || !fields.get("value").is_some_and(Value::is_string) {
-            return Err(patch_error(index, format!("/{target} takes a string")));
+            return Err(patch_error(
+                index,
+                PatchCode::WriteOnly,
+                format!("/{target} takes a string"),
+            ));
         }
     }
     match from {
         Some(None) => {
             return Err(patch_error(
                 index,
+                PatchCode::RootTarget,
                 "the whole document cannot be moved or copied",
             ));
         }
         Some(Some(f)) if name == "move" && read_only.contains(&f.as_str()) => {
-            return Err(patch_error(index, format!("/{f} is read-only")));
+            return Err(patch_error(
+                index,
+                PatchCode::ReadOnly,
+                format!("/{f} is read-only"),
+            ));
         }
         Some(Some(f)) if write_only(&f) => {
-            return Err(patch_error(index, format!("/{f} is write-only")));
+            return Err(patch_error(
+                index,
+                PatchCode::WriteOnly,
+                format!("/{f} is write-only"),
+            ));
         }
         _ => {}
     }
@@ -318,7 +368,7 @@ fn check_op(index: usize, op: &Value, read_only: &[&str]) -> Result<json_patch::
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     serde_json::from_value(Value::Object(defined))
-        .map_err(|_| patch_error(index, "malformed operation"))
+        .map_err(|_| patch_error(index, PatchCode::InvalidOperation, "malformed operation"))
 }
 
 /// `patch`: RFC 6902 on the stored document, all or nothing.
@@ -328,7 +378,11 @@ fn patched(
     read_only: &[&str],
 ) -> Result<Map<String, Value>> {
     let Value::Array(items) = ops else {
-        return Err(patch_error(0, "a patch must be a JSON array of operations"));
+        return Err(patch_error(
+            0,
+            PatchCode::NotAnArray,
+            "a patch must be a JSON array of operations",
+        ));
     };
     let ops: Vec<json_patch::PatchOperation> = items
         .iter()
@@ -359,21 +413,29 @@ fn patched(
             if crate::json::values_equal(found, &test.value) {
                 continue;
             }
-            return Err(patch_error(index, format!("test failed at {}", test.path)));
+            return Err(patch_error(
+                index,
+                PatchCode::TestFailed,
+                format!("test failed at {}", test.path),
+            ));
         }
         if let Err(e) = json_patch::patch(&mut doc, std::slice::from_ref(op)) {
             // `doc` may keep part of the failing operation (a move's
             // removal): judge the failure from the start.
-            return Err(patch_error(index, failure(&start(), &ops, index, &e)));
+            return Err(patch_error(
+                index,
+                failure_code(&e),
+                failure(&start(), &ops, index, &e),
+            ));
         }
         // `copy` and `move` can deepen or double the document with every
         // operation: stop before it can exhaust the stack or the memory.
         if let json_patch::PatchOperation::Copy(_) | json_patch::PatchOperation::Move(_) = op {
-            outgrown(&doc).map_err(|message| patch_error(index, message))?;
+            outgrown(&doc).map_err(|(code, message)| patch_error(index, code, message))?;
         }
     }
     let Value::Object(mut doc) = doc else {
-        return Err(Error::storage("a patched document is not an object"));
+        return Err(Error::internal("a patched document is not an object"));
     };
     for &key in crate::fields::write_only_keys() {
         if doc.get(key) == Some(&Value::Null) {
@@ -391,12 +453,15 @@ const MAX_PATCHED_BYTES: usize = 1 << 20;
 /// Refuses a document no valid one can be: nested deeper than `attributes`
 /// allows under the document, or past [`MAX_PATCHED_BYTES`]. Walks without
 /// recursion and stops at the first limit.
-fn outgrown(doc: &Value) -> std::result::Result<(), String> {
+fn outgrown(doc: &Value) -> std::result::Result<(), (PatchCode, String)> {
     use crate::rules::MAX_ATTRIBUTES_DEPTH;
     if crate::rules::too_deep(doc, MAX_ATTRIBUTES_DEPTH + 1) {
-        return Err(format!(
-            "the document would nest objects and arrays more than {} levels deep",
-            MAX_ATTRIBUTES_DEPTH + 1
+        return Err((
+            PatchCode::TooDeep,
+            format!(
+                "the document would nest objects and arrays more than {} levels deep",
+                MAX_ATTRIBUTES_DEPTH + 1
+            ),
         ));
     }
     let mut bytes = 0usize;
@@ -415,12 +480,22 @@ fn outgrown(doc: &Value) -> std::result::Result<(), String> {
             _ => {}
         }
         if bytes > MAX_PATCHED_BYTES {
-            return Err(format!(
-                "the document would grow past {MAX_PATCHED_BYTES} bytes"
+            return Err((
+                PatchCode::TooLarge,
+                format!("the document would grow past {MAX_PATCHED_BYTES} bytes"),
             ));
         }
     }
     Ok(())
+}
+
+/// The code of an operation that failed with `e` as it was applied.
+fn failure_code(e: &json_patch::PatchError) -> PatchCode {
+    match e.kind {
+        json_patch::PatchErrorKind::TestFailed => PatchCode::TestFailed,
+        json_patch::PatchErrorKind::CannotMoveInsideItself => PatchCode::MoveIntoItself,
+        _ => PatchCode::PathNotFound,
+    }
 }
 
 /// What is wrong with operation `index`, which failed (`e`) on the document

@@ -258,19 +258,27 @@ impl NewUser {
                     .insert(external_key(None, &ext.kind, &ext.value).into_bytes(), i)
                     .is_some()
                 {
-                    p.add(format!("externalIds[{i}]"), "duplicates an earlier entry");
+                    p.add(
+                        format!("externalIds[{i}]"),
+                        crate::ValidationCode::Duplicate,
+                        "duplicates an earlier entry",
+                    );
                 }
             }
         }
-        if let Err(message) = rules::attributes(&self.attributes) {
-            p.add("attributes", message);
+        if let Err((code, message)) = rules::attributes(&self.attributes) {
+            p.add("attributes", code, message);
         }
         if let Some(password) = &self.password {
             p.check("password", password.expose(), rules::password);
         }
         if let Some(hash) = &self.password_hash {
             if self.password.is_some() {
-                p.add("passwordHash", "cannot be given together with password");
+                p.add(
+                    "passwordHash",
+                    crate::ValidationCode::NotAllowed,
+                    "cannot be given together with password",
+                );
             }
             p.check("passwordHash", hash, rules::password_hash);
         }
@@ -555,13 +563,20 @@ impl UserRecord {
             None | Some(Value::Bool(false)) => None,
             // The secret never leaves the store: fail closed until enrolled again.
             Some(Value::Bool(true)) => Some(crate::totp::TotpState::lost()),
-            Some(_) => return Err(crate::Error::invalid("totpEnabled", "must be a boolean")),
+            Some(_) => {
+                return Err(crate::Error::invalid(
+                    "totpEnabled",
+                    crate::ValidationCode::BoolType,
+                    "must be a boolean",
+                ));
+            }
         };
         let mut new = NewUser::from_json(&kept.rest)?;
         let hash = new.password_hash.take();
         if new.password.is_some() {
             return Err(crate::Error::invalid(
                 "password",
+                crate::ValidationCode::NotAllowed,
                 "an export never holds plaintext passwords",
             ));
         }

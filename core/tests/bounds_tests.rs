@@ -244,7 +244,9 @@ fn input_nested_any_depth_is_refused_before_it_is_walked() {
         let mut pathless = json!([{"op": "add", "value": null}]);
         pathless[0]["value"] = nested(depth);
         match s.users().patch(u.id, &pathless, None) {
-            Err(rosterdb::Error::InvalidPatch { op_index, message }) => {
+            Err(rosterdb::Error::InvalidPatch {
+                op_index, message, ..
+            }) => {
                 assert_eq!(op_index, 0);
                 assert!(message.contains("32 levels"), "{message}");
             }
@@ -271,7 +273,9 @@ fn copies_that_deepen_or_double_the_document_stop_early() {
         1000
     ]);
     match s.users().patch(u.id, &deeper, None) {
-        Err(rosterdb::Error::InvalidPatch { op_index, message }) => {
+        Err(rosterdb::Error::InvalidPatch {
+            op_index, message, ..
+        }) => {
             assert!(op_index < 40, "{op_index}");
             assert!(message.contains("levels deep"), "{message}");
         }
@@ -286,7 +290,9 @@ fn copies_that_deepen_or_double_the_document_stop_early() {
         );
     }
     match s.users().patch(u.id, &json!(doubling), None) {
-        Err(rosterdb::Error::InvalidPatch { op_index, message }) => {
+        Err(rosterdb::Error::InvalidPatch {
+            op_index, message, ..
+        }) => {
             assert!(op_index < 20, "{op_index}");
             assert!(message.contains("bytes"), "{message}");
         }

@@ -3,7 +3,10 @@
 mod common;
 
 use common::{store, user};
-use rosterdb::{EntityKind, Error, FieldError, NewClient, NewUser, Secret};
+use rosterdb::Store;
+use rosterdb::{
+    EntityKind, Error, FieldError, NewClient, NewUser, PatchCode, QueryCode, Secret, ValidationCode,
+};
 use serde_json::json;
 
 #[test]
@@ -26,18 +29,27 @@ fn every_error_kind_displays_as_pinned() {
         (
             Error::Validation {
                 errors: vec![
-                    FieldError::new("username", "is required"),
-                    FieldError::new("email", "must be 5 to 255 characters"),
+                    FieldError::new("username", ValidationCode::Missing, "is required"),
+                    FieldError::new(
+                        "email",
+                        ValidationCode::StringTooShort,
+                        "must be 5 to 255 characters",
+                    ),
                 ],
             },
             "invalid document: username: is required; email: must be 5 to 255 characters",
         ),
         (
-            Error::invalid("", "the document must be a JSON object"),
+            Error::invalid(
+                "",
+                ValidationCode::ObjectType,
+                "the document must be a JSON object",
+            ),
             "invalid document: the document must be a JSON object",
         ),
         (
             Error::InvalidQuery {
+                code: QueryCode::Syntax,
                 message: "unexpected ')'".into(),
                 position: Some(7),
                 field: None,
@@ -45,34 +57,21 @@ fn every_error_kind_displays_as_pinned() {
             "invalid query: unexpected ')' (at position 7)",
         ),
         (
-            Error::InvalidQuery {
-                message: "unknown field".into(),
-                position: None,
-                field: Some("nmae".into()),
-            },
+            Error::query(QueryCode::UnknownField, "unknown field").for_field("nmae"),
             "invalid query: unknown field (field nmae)",
         ),
         (
-            Error::InvalidQuery {
-                message: "type mismatch".into(),
-                position: Some(3),
-                field: Some("enabled".into()),
-            },
+            Error::query(QueryCode::TypeMismatch, "type mismatch")
+                .at_position(3)
+                .for_field("enabled"),
             "invalid query: type mismatch (at position 3, field enabled)",
         ),
         (
-            Error::InvalidQuery {
-                message: "bad cursor".into(),
-                position: None,
-                field: None,
-            },
+            Error::query(QueryCode::InvalidCursor, "bad cursor"),
             "invalid query: bad cursor",
         ),
         (
-            Error::InvalidPatch {
-                op_index: 2,
-                message: "/id is read-only".into(),
-            },
+            Error::patch(2, PatchCode::ReadOnly, "/id is read-only"),
             "invalid patch: operation 2: /id is read-only",
         ),
         (
@@ -108,8 +107,19 @@ fn every_error_kind_displays_as_pinned() {
         (
             Error::Storage {
                 message: "disk full".into(),
+                path: Some("/tmp/x.roster".into()),
+                source: None,
             },
             "storage error: disk full",
+        ),
+        (Error::closed("the store is closed"), "the store is closed"),
+        (
+            Error::busy("the store is in use by another call"),
+            "busy: the store is in use by another call",
+        ),
+        (
+            Error::internal("an inexact access was counted"),
+            "internal error (a bug in rosterdb; please report it): an inexact access was counted",
         ),
     ];
     for (error, text) in table {
@@ -209,6 +219,7 @@ fn numbers_out_of_range_say_so_with_the_range() {
                     message,
                     position,
                     field,
+                    ..
                 } => (field, position, message),
                 other => panic!("expected InvalidQuery, got {other:?}"),
             }
@@ -428,4 +439,402 @@ fn fields_are_named_as_paths() {
         "externalIds[0].value"
     );
     assert_eq!(field_name([PathStep::Index("-")]), "[-]");
+}
+
+/// Every code string is pinned: changing one, or adding a code without
+/// pinning it here, fails (the strings are API, SPEC §9 and docs/errors.md).
+#[test]
+fn every_code_string_is_pinned() {
+    let validation = [
+        (ValidationCode::Missing, "missing"),
+        (ValidationCode::UnknownField, "unknown_field"),
+        (ValidationCode::ReadOnly, "read_only"),
+        (ValidationCode::Immutable, "immutable"),
+        (ValidationCode::NotAllowed, "not_allowed"),
+        (ValidationCode::StringType, "string_type"),
+        (ValidationCode::BoolType, "bool_type"),
+        (ValidationCode::ObjectType, "object_type"),
+        (ValidationCode::ListType, "list_type"),
+        (ValidationCode::JsonType, "json_type"),
+        (ValidationCode::JsonInvalid, "json_invalid"),
+        (ValidationCode::StringUnicode, "string_unicode"),
+        (ValidationCode::FiniteNumber, "finite_number"),
+        (ValidationCode::NumberOutOfRange, "number_out_of_range"),
+        (ValidationCode::InvalidNumber, "invalid_number"),
+        (ValidationCode::TooDeep, "too_deep"),
+        (ValidationCode::TooLarge, "too_large"),
+        (ValidationCode::TooManyEntries, "too_many_entries"),
+        (ValidationCode::StringTooShort, "string_too_short"),
+        (ValidationCode::StringTooLong, "string_too_long"),
+        (ValidationCode::ControlCharacters, "control_characters"),
+        (ValidationCode::InvalidCharacters, "invalid_characters"),
+        (ValidationCode::InvalidEmail, "invalid_email"),
+        (ValidationCode::InvalidIp, "invalid_ip"),
+        (ValidationCode::InvalidHash, "invalid_hash"),
+        (ValidationCode::InvalidTimestamp, "invalid_timestamp"),
+        (ValidationCode::Duplicate, "duplicate"),
+        (ValidationCode::NotOneOf, "not_one_of"),
+        (ValidationCode::RoleNotFound, "role_not_found"),
+        (ValidationCode::TenantMismatch, "tenant_mismatch"),
+        (ValidationCode::LimitReached, "limit_reached"),
+        (ValidationCode::InvalidState, "invalid_state"),
+    ];
+    let query = [
+        (QueryCode::Syntax, "syntax"),
+        (QueryCode::TooDeep, "too_deep"),
+        (QueryCode::NumberOutOfRange, "number_out_of_range"),
+        (QueryCode::StringUnicode, "string_unicode"),
+        (QueryCode::UnknownField, "unknown_field"),
+        (QueryCode::WriteOnly, "write_only"),
+        (QueryCode::TypeMismatch, "type_mismatch"),
+        (QueryCode::NotSortable, "not_sortable"),
+        (QueryCode::NotTopLevel, "not_top_level"),
+        (QueryCode::InvalidPaging, "invalid_paging"),
+        (QueryCode::ConflictingParameters, "conflicting_parameters"),
+        (QueryCode::DuplicateParameter, "duplicate_parameter"),
+        (QueryCode::InvalidParameter, "invalid_parameter"),
+        (QueryCode::InvalidCursor, "invalid_cursor"),
+        (QueryCode::CursorMismatch, "cursor_mismatch"),
+    ];
+    let patch = [
+        (PatchCode::NotAnArray, "not_an_array"),
+        (PatchCode::JsonInvalid, "json_invalid"),
+        (PatchCode::InvalidOperation, "invalid_operation"),
+        (PatchCode::UnknownOp, "unknown_op"),
+        (PatchCode::MissingMember, "missing_member"),
+        (PatchCode::PointerSyntax, "pointer_syntax"),
+        (PatchCode::RootTarget, "root_target"),
+        (PatchCode::ReadOnly, "read_only"),
+        (PatchCode::WriteOnly, "write_only"),
+        (PatchCode::PathNotFound, "path_not_found"),
+        (PatchCode::MoveIntoItself, "move_into_itself"),
+        (PatchCode::TestFailed, "test_failed"),
+        (PatchCode::TooDeep, "too_deep"),
+        (PatchCode::TooLarge, "too_large"),
+    ];
+    assert_eq!(
+        ValidationCode::ALL,
+        validation.map(|(c, _)| c),
+        "every code, in order"
+    );
+    assert_eq!(QueryCode::ALL, query.map(|(c, _)| c));
+    assert_eq!(PatchCode::ALL, patch.map(|(c, _)| c));
+    for (code, text) in validation {
+        assert_eq!(code.as_str(), text);
+        assert_eq!(code.to_string(), text);
+        assert_eq!(ValidationCode::parse(text), Some(code));
+        assert_eq!(serde_json::to_value(code).unwrap(), json!(text));
+        assert_eq!(
+            serde_json::from_value::<ValidationCode>(json!(text)).unwrap(),
+            code
+        );
+    }
+    for (code, text) in query {
+        assert_eq!((code.as_str(), code.to_string()), (text, text.to_owned()));
+        assert_eq!(QueryCode::parse(text), Some(code));
+    }
+    for (code, text) in patch {
+        assert_eq!((code.as_str(), code.to_string()), (text, text.to_owned()));
+        assert_eq!(PatchCode::parse(text), Some(code));
+    }
+    assert_eq!(ValidationCode::parse("Missing"), None);
+    assert!(serde_json::from_value::<QueryCode>(json!("nope")).is_err());
+}
+
+/// docs/errors.md documents every code of every family.
+#[test]
+fn the_error_docs_list_every_code() {
+    let docs = include_str!("../../docs/errors.md");
+    let section = |title: &str| {
+        let start = docs
+            .find(title)
+            .unwrap_or_else(|| panic!("docs/errors.md has no {title:?}"));
+        let rest = &docs[start + title.len()..];
+        &rest[..rest.find("\n## ").unwrap_or(rest.len())]
+    };
+    let listed = |section: &str, code: &str| section.contains(&format!("| `{code}` |"));
+    let validation = section("## Validation codes");
+    for code in ValidationCode::ALL {
+        assert!(listed(validation, code.as_str()), "{code} is undocumented");
+    }
+    let query = section("## Query codes");
+    for code in QueryCode::ALL {
+        assert!(listed(query, code.as_str()), "{code} is undocumented");
+    }
+    let patch = section("## Patch codes");
+    for code in PatchCode::ALL {
+        assert!(listed(patch, code.as_str()), "{code} is undocumented");
+    }
+}
+
+/// The codes of a `Validation` error, by field (in field order).
+fn field_codes<T: std::fmt::Debug>(result: rosterdb::Result<T>) -> Vec<(String, ValidationCode)> {
+    match result {
+        Err(Error::Validation { errors }) => {
+            let mut codes: Vec<_> = errors.into_iter().map(|e| (e.field, e.code)).collect();
+            codes.sort();
+            codes
+        }
+        other => panic!("expected Validation, got {other:?}"),
+    }
+}
+
+fn codes(pairs: &[(&str, ValidationCode)]) -> Vec<(String, ValidationCode)> {
+    let mut codes: Vec<_> = pairs.iter().map(|&(f, c)| (f.to_owned(), c)).collect();
+    codes.sort();
+    codes
+}
+
+#[test]
+fn field_errors_carry_the_code_of_each_rule() {
+    use ValidationCode as V;
+    let doc = json!({
+        "username": "a b", "email": "nope.example", "firstName": "", "lastName": "x".repeat(51),
+        "nickname": "tab\there", "enabled": "yes", "roles": [-1], "createdAt": "now",
+        "externalIds": [{"type": "t", "value": "v"}, {"type": "T", "value": "v"}],
+        "color": "red", "attributes": [], "passwordHash": "$plain$x",
+    });
+    assert_eq!(
+        field_codes(NewUser::from_json(&doc)),
+        codes(&[
+            ("enabled", V::BoolType),
+            ("roles", V::ListType),
+            ("attributes", V::ObjectType),
+            ("createdAt", V::ReadOnly),
+            ("color", V::UnknownField),
+            ("username", V::InvalidCharacters),
+            ("email", V::InvalidEmail),
+            ("firstName", V::StringTooShort),
+            ("lastName", V::StringTooLong),
+            ("nickname", V::ControlCharacters),
+            ("externalIds[1]", V::Duplicate),
+            ("passwordHash", V::InvalidHash),
+        ])
+    );
+    assert_eq!(
+        field_codes(NewUser::from_json(&json!({"username": 1}))),
+        codes(&[
+            ("username", V::StringType),
+            ("email", V::Missing),
+            ("firstName", V::Missing),
+            ("lastName", V::Missing),
+        ])
+    );
+    assert_eq!(
+        field_codes(NewUser::from_json(&json!([]))),
+        codes(&[("", V::ObjectType)])
+    );
+    let s = store();
+    assert_eq!(
+        field_codes(s.users().create(NewUser {
+            roles: vec![7],
+            ..user("ann")
+        })),
+        codes(&[("roles", V::RoleNotFound)])
+    );
+    assert_eq!(
+        field_codes(s.scoped("acme").unwrap().users().create(NewUser {
+            tenant: Some("other".into()),
+            ..user("bob")
+        })),
+        codes(&[("tenant", V::TenantMismatch)])
+    );
+    assert_eq!(
+        field_codes(s.scoped("a b").map(|_| ())),
+        codes(&[("tenant", V::InvalidCharacters)])
+    );
+    let created = s.users().create(user("cid")).unwrap();
+    assert_eq!(
+        field_codes(
+            s.users()
+                .merge(created.id, &json!({"tenant": "t", "id": 99}), None)
+        ),
+        codes(&[("id", V::ReadOnly), ("tenant", V::Immutable)])
+    );
+}
+
+/// The code of an `InvalidQuery` error.
+fn query_code(result: rosterdb::Result<rosterdb::Query>, s: &Store) -> QueryCode {
+    match result.and_then(|q| s.users().list(&q).map(|_| ())) {
+        Err(Error::InvalidQuery { code, .. }) => code,
+        other => panic!("expected InvalidQuery, got {other:?}"),
+    }
+}
+
+#[test]
+fn query_errors_carry_the_code_of_each_problem() {
+    use QueryCode as Q;
+    use rosterdb::Query;
+    let s = store();
+    let params = |pairs: &[(&str, &str)]| Query::from_params(pairs);
+    let cases = [
+        (Query::parse("username = 'ann"), Q::Syntax),
+        (Query::parse("username ="), Q::Syntax),
+        (
+            Query::parse(&format!("{}a = 1{}", "(".repeat(100), ")".repeat(100))),
+            Q::TooDeep,
+        ),
+        (
+            Query::parse("id = 99999999999999999999"),
+            Q::NumberOutOfRange,
+        ),
+        (Query::parse("nmae = 'x'"), Q::UnknownField),
+        (Query::parse("password = 'x'"), Q::WriteOnly),
+        (Query::parse("enabled = 'x'"), Q::TypeMismatch),
+        (params(&[("id", "abc")]), Q::TypeMismatch),
+        (params(&[("id", "-1")]), Q::NumberOutOfRange),
+        (Ok(Query::all().sort("attributes")), Q::NotSortable),
+        (Ok(Query::all().fields("attributes.x")), Q::NotTopLevel),
+        (params(&[("pageSize", "0")]), Q::InvalidPaging),
+        (Ok(Query::all().page(1, 0)), Q::InvalidPaging),
+        (
+            params(&[("page", "1"), ("offset", "1")]),
+            Q::ConflictingParameters,
+        ),
+        (
+            params(&[("sort", "id"), ("sort", "id")]),
+            Q::DuplicateParameter,
+        ),
+        (params(&[("withTotal", "maybe")]), Q::InvalidParameter),
+        (params(&[("", "x")]), Q::InvalidParameter),
+        (params(&[("cursor", "")]), Q::InvalidCursor),
+        (params(&[("cursor", "not-a-cursor")]), Q::InvalidCursor),
+    ];
+    for (i, (query, code)) in cases.into_iter().enumerate() {
+        assert_eq!(query_code(query, &s), code, "case {i}");
+    }
+    for name in ["ann", "bob"] {
+        s.users().create(user(name)).unwrap();
+    }
+    let first = s.users().list(&Query::all().offset(0, 1)).unwrap();
+    let cursor = first.next_cursor.expect("a second page");
+    let other = Query::parse("enabled = false").map(|q| q.cursor(&cursor));
+    assert_eq!(query_code(other, &s), Q::CursorMismatch);
+    assert!(matches!(
+        s.roles().list(&Query::all().cursor(&cursor)),
+        Err(Error::InvalidQuery {
+            code: Q::InvalidCursor,
+            ..
+        })
+    ));
+    assert!(matches!(
+        s.changes(0, 0),
+        Err(Error::InvalidQuery {
+            code: Q::InvalidPaging,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn patch_errors_carry_the_code_of_each_problem() {
+    use PatchCode as P;
+    let s = store();
+    let u = s
+        .users()
+        .create(NewUser {
+            attributes: json!({"tags": ["a"]}).as_object().cloned().unwrap(),
+            ..user("ann")
+        })
+        .unwrap();
+    let cases = [
+        (json!({}), P::NotAnArray),
+        (json!([1]), P::InvalidOperation),
+        (
+            json!([{"op": "frobnicate", "path": "/nickname"}]),
+            P::UnknownOp,
+        ),
+        (
+            json!([{"op": "add", "path": "/nickname"}]),
+            P::MissingMember,
+        ),
+        (
+            json!([{"op": "remove", "path": "nickname"}]),
+            P::PointerSyntax,
+        ),
+        (json!([{"op": "remove", "path": 3}]), P::PointerSyntax),
+        (
+            json!([{"op": "add", "path": "", "value": {}}]),
+            P::RootTarget,
+        ),
+        (
+            json!([{"op": "replace", "path": "/id", "value": 9}]),
+            P::ReadOnly,
+        ),
+        (json!([{"op": "remove", "path": "/password"}]), P::WriteOnly),
+        (
+            json!([{"op": "remove", "path": "/attributes/nope"}]),
+            P::PathNotFound,
+        ),
+        (
+            json!([{"op": "move", "from": "/attributes", "path": "/attributes/x"}]),
+            P::MoveIntoItself,
+        ),
+        (
+            json!([{"op": "test", "path": "/username", "value": "bob"}]),
+            P::TestFailed,
+        ),
+    ];
+    for (ops, code) in cases {
+        match s.users().patch(u.id, &ops, None) {
+            Err(Error::InvalidPatch { code: got, .. }) => assert_eq!(got, code, "{ops}"),
+            other => panic!("{ops}: expected InvalidPatch, got {other:?}"),
+        }
+    }
+    // Copies that double the document each time outgrow it.
+    let mut ops = vec![json!({"op": "add", "path": "/attributes/x", "value": "y".repeat(1000)})];
+    for i in 0..20 {
+        ops.push(json!({"op": "copy", "from": "/attributes", "path": format!("/attributes/c{i}")}));
+    }
+    match s.users().patch(u.id, &json!(ops), None) {
+        Err(Error::InvalidPatch { code, .. }) => assert_eq!(code, P::TooLarge),
+        other => panic!("expected InvalidPatch, got {other:?}"),
+    }
+}
+
+#[test]
+fn storage_errors_keep_their_source_and_name_the_file() {
+    use std::error::Error as _;
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-dir").join("store.roster");
+    let err = Store::open(&missing, common::options()).unwrap_err();
+    let Error::Storage { path, source, .. } = &err else {
+        panic!("expected Storage, got {err:?}");
+    };
+    assert_eq!(path.as_deref(), Some(missing.as_path()));
+    assert!(source.is_some());
+    let io = err.io_error().expect("an io::Error beneath");
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    assert!(io.raw_os_error().is_some());
+    assert!(err.source().is_some(), "source() gives the cause");
+
+    let s = store();
+    let out = dir.path().join("nowhere").join("export.jsonl");
+    let err = s.export_jsonl(&out).unwrap_err();
+    assert!(
+        matches!(&err, Error::Storage { path: Some(p), .. } if *p == out),
+        "{err:?}"
+    );
+    let cause = err.source().expect("a source");
+    let io = cause
+        .downcast_ref::<std::io::Error>()
+        .expect("the source is the io::Error");
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    assert_eq!(err.to_string(), format!("storage error: {io}"), "{err}");
+
+    let err = s.import_jsonl(dir.path().join("absent.jsonl")).unwrap_err();
+    assert!(
+        matches!(&err, Error::Storage { path: Some(_), .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.io_error().map(std::io::Error::kind),
+        Some(std::io::ErrorKind::NotFound)
+    );
+
+    // Errors stay comparable and cloneable: equal when described alike.
+    assert_eq!(err.clone(), err);
+    assert_ne!(err, Error::storage("storage error"));
+    assert!(Error::storage("x").io_error().is_none());
+    assert!(Error::storage("x").source().is_none());
 }

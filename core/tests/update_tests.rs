@@ -506,6 +506,7 @@ fn json_pointer_errors_say_what_is_wrong() {
         let Error::InvalidPatch {
             op_index,
             message: got,
+            ..
         } = &err
         else {
             panic!("{ops}: expected InvalidPatch, got {err:?}");

@@ -2,11 +2,18 @@
 
 Every class derives from :class:`RosterError`; several also derive from the
 built-in exception a Python caller would expect (``LookupError``,
-``ValueError``, ``OSError``).
+``ValueError``, ``OSError``). ``str(e)`` is the core's description, the same
+in every language.
+
+Field, query and patch errors carry a ``code``: a stable snake_case string
+naming the kind of problem (``"missing"``, ``"string_too_long"``,
+``"unknown_field"``, ``"read_only"``, …), listed with their meanings in
+``docs/errors.md``. Match on codes, not messages.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 __all__ = [
@@ -35,19 +42,36 @@ class RosterError(Exception):
 
 
 class NotFoundError(RosterError, LookupError):
-    """No record with that id or key (records of other tenants included)."""
+    """No record with that id or key (records of other tenants included).
+
+    ``entity`` is the kind looked for (``"user"``, ``"role"`` or
+    ``"client"``) and ``key`` how it was looked for (``'id 42'``,
+    ``'username "alice"'``).
+    """
+
+    def __init__(
+        self, message: str, entity: Optional[str] = None, key: Optional[str] = None
+    ) -> None:
+        super().__init__(message)
+        self.entity = entity
+        self.key = key
 
 
 class ConflictError(RosterError):
-    """A unique field's value is already taken; ``field`` names it."""
+    """A unique field's value is already taken; ``field`` names it and
+    ``entity`` the kind of record written (``"user"``, ``"role"``,
+    ``"client"``)."""
 
-    def __init__(self, message: str, field: str) -> None:
+    def __init__(self, message: str, field: str, entity: Optional[str] = None) -> None:
         super().__init__(message)
         self.field = field
+        self.entity = entity
 
 
 class ValidationError(RosterError, ValueError):
-    """A document breaks field rules; ``errors`` lists ``{"field", "message"}`` dicts."""
+    """A document breaks field rules; ``errors`` lists one
+    ``{"field": str, "code": str, "message": str}`` dict per failing field
+    (``field`` is ``""`` for the whole document)."""
 
     def __init__(self, message: str, errors: list[dict[str, str]]) -> None:
         super().__init__(message)
@@ -55,22 +79,32 @@ class ValidationError(RosterError, ValueError):
 
 
 class QueryError(RosterError, ValueError):
-    """A malformed filter, sort, projection, page or cursor."""
+    """A malformed filter, sort, projection, page or cursor: ``code`` says
+    what kind of problem (``"syntax"``, ``"unknown_field"``, …),
+    ``position`` the character position in the expression and ``field`` the
+    field or parameter at fault, each when there is one."""
 
     def __init__(
-        self, message: str, position: Optional[int] = None, field: Optional[str] = None
+        self,
+        message: str,
+        position: Optional[int] = None,
+        field: Optional[str] = None,
+        code: Optional[str] = None,
     ) -> None:
         super().__init__(message)
+        self.code = code
         self.position = position
         self.field = field
 
 
 class PatchError(RosterError, ValueError):
-    """A malformed JSON Patch operation; ``op_index`` names it."""
+    """A malformed JSON Patch operation; ``op_index`` names it and ``code``
+    says what kind of problem (``"read_only"``, ``"path_not_found"``, …)."""
 
-    def __init__(self, message: str, op_index: int) -> None:
+    def __init__(self, message: str, op_index: int, code: Optional[str] = None) -> None:
         super().__init__(message)
         self.op_index = op_index
+        self.code = code
 
 
 class VersionConflictError(RosterError):
@@ -107,7 +141,27 @@ class FormatError(RosterError):
 
 
 class StorageError(RosterError, OSError):
-    """An I/O or storage-engine error, or a call on a closed store."""
+    """An I/O or storage-engine error, or a call on a closed store.
+
+    ``path`` (also ``filename``) names the file when the failure is about
+    one (opening a store, export, import), else ``None``. When an
+    operating-system error caused it, ``errno`` is its number and
+    ``strerror`` its text, as on any ``OSError``; ``str(e)`` stays the
+    core's description.
+    """
+
+    def __init__(
+        self, message: str, path: Optional[str] = None, errno: Optional[int] = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.filename = path
+        self.errno = errno
+        self.strerror = os.strerror(errno) if errno is not None else None
+
+    def __str__(self) -> str:
+        # OSError would show "[Errno n] strerror: 'filename'" instead.
+        return str(self.args[0]) if self.args else ""
 
 
 class ClosedError(StorageError):

@@ -99,11 +99,11 @@ pub(crate) fn limit(obj: &Bound<'_, PyAny>) -> PyResult<usize> {
     if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
         return Err(to_py_err(
             obj.py(),
-            Error::InvalidQuery {
-                message: format!("limit must be an int, not {}", type_name(obj)),
-                position: None,
-                field: Some("limit".to_owned()),
-            },
+            Error::query(
+                rosterdb::QueryCode::InvalidPaging,
+                format!("limit must be an int, not {}", type_name(obj)),
+            )
+            .for_field("limit"),
         ));
     }
     Ok(match obj.extract::<usize>() {
@@ -216,6 +216,7 @@ pub(crate) fn new_password(obj: &Bound<'_, PyAny>) -> PyResult<Secret> {
             obj.py(),
             Error::invalid(
                 "password",
+                rosterdb::ValidationCode::StringUnicode,
                 "must be Unicode text (it holds lone surrogate code points)",
             ),
         )),
@@ -256,6 +257,7 @@ pub(crate) fn not_unicode_query(py: Python<'_>, field: &str, position: Option<us
     to_py_err(
         py,
         Error::InvalidQuery {
+            code: rosterdb::QueryCode::StringUnicode,
             message: format!("{field} {NOT_UNICODE}"),
             position,
             field: Some(field.to_owned()),
@@ -327,8 +329,10 @@ pub(crate) fn lookup_tenant(
 /// text (else `ValidationError` on `tenant`, as for any tenant the core
 /// refuses).
 pub(crate) fn scope_tenant(obj: &Bound<'_, PyAny>) -> PyResult<String> {
-    unicode(str_arg(obj, "tenant")?)
-        .map_err(|_| to_py_err(obj.py(), Error::invalid("tenant", NOT_UNICODE)))
+    unicode(str_arg(obj, "tenant")?).map_err(|_| {
+        let code = rosterdb::ValidationCode::StringUnicode;
+        to_py_err(obj.py(), Error::invalid("tenant", code, NOT_UNICODE))
+    })
 }
 
 /// A file path: a `str`, `bytes` or `os.PathLike` (else `TypeError`). A

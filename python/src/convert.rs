@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
-use rosterdb::{Error, FieldError};
+use rosterdb::{Error, FieldError, PatchCode, ValidationCode};
 use serde_json::{Map, Number, Value};
 
 use crate::args::type_name;
@@ -75,10 +75,10 @@ impl Converter {
         )
     }
 
-    fn problem(&mut self, field: String, message: impl Into<String>) {
+    fn problem(&mut self, field: String, code: ValidationCode, message: impl Into<String>) {
         let message = message.into();
         if self.seen.insert((field.clone(), message.clone())) {
-            self.problems.push(FieldError::new(field, message));
+            self.problems.push(FieldError::new(field, code, message));
         }
     }
 
@@ -97,6 +97,7 @@ impl Converter {
                 let field = self.field();
                 self.problem(
                     field,
+                    ValidationCode::NumberOutOfRange,
                     "must be an integer from -9223372036854775808 to 18446744073709551615",
                 );
                 Value::Null
@@ -107,6 +108,7 @@ impl Converter {
                     let field = self.field();
                     self.problem(
                         field,
+                        ValidationCode::FiniteNumber,
                         "must be a finite number (NaN and infinity are not JSON numbers)",
                     );
                     Value::Null
@@ -118,7 +120,7 @@ impl Converter {
                 Ok(text) => Value::String(text.into_owned()),
                 Err(_) => {
                     let field = self.field();
-                    self.problem(field, NOT_UNICODE);
+                    self.problem(field, ValidationCode::StringUnicode, NOT_UNICODE);
                     Value::Null
                 }
             }
@@ -133,6 +135,7 @@ impl Converter {
                 };
                 self.problem(
                     top,
+                    ValidationCode::TooDeep,
                     format!("nests objects and arrays more than {MAX_LEVELS} levels deep"),
                 );
                 Value::Null
@@ -149,6 +152,7 @@ impl Converter {
             let field = self.field();
             self.problem(
                 field,
+                ValidationCode::JsonType,
                 format!(
                     "must be a JSON value (a dict, list, tuple, str, int, float, bool or None), not {}",
                     type_name(obj)
@@ -197,7 +201,11 @@ impl Converter {
         let key = match k.cast::<PyString>() {
             Err(_) => {
                 let field = self.field();
-                self.problem(field, format!("keys must be str, not {}", type_name(k)));
+                self.problem(
+                    field,
+                    ValidationCode::JsonType,
+                    format!("keys must be str, not {}", type_name(k)),
+                );
                 return None;
             }
             Ok(key) => match key.to_cow() {
@@ -206,6 +214,7 @@ impl Converter {
                     let field = self.field();
                     self.problem(
                         field,
+                        ValidationCode::StringUnicode,
                         "keys must be Unicode text (one holds lone surrogate code points)",
                     );
                     return None;
@@ -340,11 +349,12 @@ pub(crate) fn patch_ops(py: Python<'_>, ops: &Bound<'_, PyList>) -> PyResult<Val
             }
         }
         let mut malformed = members.problems.first().map(|problem| {
-            if problem.field.is_empty() {
+            let message = if problem.field.is_empty() {
                 format!("an operation's {}", problem.message)
             } else {
                 format!("{} {}", problem.field, problem.message)
-            }
+            };
+            (patch_code(problem.code), message)
         });
         if let Some(given) = given_value {
             let steps = map
@@ -359,24 +369,23 @@ pub(crate) fn patch_ops(py: Python<'_>, ops: &Bound<'_, PyList>) -> PyResult<Val
             match converter.problems.first() {
                 // No pointer to name the field by: the operation is malformed.
                 Some(problem) if !named => {
-                    malformed.get_or_insert_with(|| format!("value {}", problem.message));
+                    malformed.get_or_insert_with(|| {
+                        (
+                            patch_code(problem.code),
+                            format!("value {}", problem.message),
+                        )
+                    });
                 }
                 _ if malformed.is_none() => value_problems.extend(converter.problems),
                 _ => {}
             }
             map.insert("value".to_owned(), value);
         }
-        if let Some(message) = malformed {
+        if let Some((code, message)) = malformed {
             if !value_problems.is_empty() {
                 break;
             }
-            return Err(to_py_err(
-                py,
-                Error::InvalidPatch {
-                    op_index: index,
-                    message,
-                },
-            ));
+            return Err(to_py_err(py, Error::patch(index, code, message)));
         }
         out.push(Value::Object(map));
     }
@@ -392,6 +401,15 @@ pub(crate) fn patch_ops(py: Python<'_>, ops: &Bound<'_, PyList>) -> PyResult<Val
                 errors: value_problems,
             },
         ))
+    }
+}
+
+/// The code of an operation made malformed by a value JSON cannot hold
+/// (`code`) outside a `value` the operation's `path` names.
+fn patch_code(code: ValidationCode) -> PatchCode {
+    match code {
+        ValidationCode::TooDeep => PatchCode::TooDeep,
+        _ => PatchCode::InvalidOperation,
     }
 }
 
@@ -432,6 +450,7 @@ pub(crate) fn doc_to_py<'py>(
     py: Python<'py>,
     doc: &impl serde::Serialize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let value = serde_json::to_value(doc).map_err(|e| to_py_err(py, Error::storage(e)))?;
+    let value = serde_json::to_value(doc)
+        .map_err(|e| to_py_err(py, Error::internal(format!("a document as JSON: {e}"))))?;
     to_py(py, &value)
 }

@@ -19,8 +19,13 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     let message = err.to_string();
     let kwargs = PyDict::new(py);
     let class = match err {
-        Error::NotFound { .. } => "NotFoundError",
-        Error::Conflict { field, .. } => {
+        Error::NotFound { entity, key } => {
+            kwargs.set_item("entity", entity.as_str())?;
+            kwargs.set_item("key", key)?;
+            "NotFoundError"
+        }
+        Error::Conflict { entity, field } => {
+            kwargs.set_item("entity", entity.as_str())?;
             kwargs.set_item("field", field)?;
             "ConflictError"
         }
@@ -29,6 +34,7 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             for e in errors {
                 let item = PyDict::new(py);
                 item.set_item("field", &e.field)?;
+                item.set_item("code", e.code.as_str())?;
                 item.set_item("message", &e.message)?;
                 list.append(item)?;
             }
@@ -36,14 +42,19 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             "ValidationError"
         }
         Error::InvalidQuery {
-            position, field, ..
+            code,
+            position,
+            field,
+            ..
         } => {
+            kwargs.set_item("code", code.as_str())?;
             kwargs.set_item("position", position)?;
             kwargs.set_item("field", field)?;
             "QueryError"
         }
-        Error::InvalidPatch { op_index, .. } => {
+        Error::InvalidPatch { op_index, code, .. } => {
             kwargs.set_item("op_index", op_index)?;
+            kwargs.set_item("code", code.as_str())?;
             "PatchError"
         }
         Error::VersionConflict { expected, actual } => {
@@ -59,7 +70,13 @@ fn build(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         Error::InvalidToken => "InvalidTokenError",
         Error::Locked => "StoreLockedError",
         Error::IncompatibleFormat { .. } => "FormatError",
-        Error::Storage { .. } => "StorageError",
+        Error::Storage { path, .. } => {
+            kwargs.set_item("path", path.as_deref().map(std::path::Path::as_os_str))?;
+            if let Some(errno) = err.io_error().and_then(std::io::Error::raw_os_error) {
+                kwargs.set_item("errno", errno)?;
+            }
+            "StorageError"
+        }
         Error::Closed { .. } => "ClosedError",
         Error::Busy { .. } => "BusyError",
         Error::Internal { .. } => "InternalError",

@@ -34,13 +34,12 @@ pub(crate) fn filter_args(
             let name = unicode(name).map_err(|_| {
                 to_py_err(
                     filters.py(),
-                    rosterdb::Error::InvalidQuery {
-                        message: "filter names must be Unicode text \
-                                  (one holds lone surrogate code points)"
-                            .to_owned(),
-                        position: None,
-                        field: Some("filters".to_owned()),
-                    },
+                    rosterdb::Error::query(
+                        rosterdb::QueryCode::StringUnicode,
+                        "filter names must be Unicode text \
+                         (one holds lone surrogate code points)",
+                    )
+                    .for_field("filters"),
                 )
             })?;
             let value = param_text(&name, &value)?;
@@ -99,11 +98,11 @@ fn param_text(name: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
             .map_err(|_| {
                 to_py_err(
                     py,
-                    rosterdb::Error::InvalidQuery {
-                        message: format!("{name} is an int with too many digits to write out"),
-                        position: None,
-                        field: Some(name.to_owned()),
-                    },
+                    rosterdb::Error::query(
+                        rosterdb::QueryCode::NumberOutOfRange,
+                        format!("{name} is an int with too many digits to write out"),
+                    )
+                    .for_field(name),
                 )
             })
     } else if let Ok(s) = value.cast::<PyString>() {

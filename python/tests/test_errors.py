@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -43,12 +45,24 @@ def test_error_attributes_of_kinds_raised_by_later_features() -> None:
     assert (e.expected, e.actual) == (1, 2)
     assert rosterdb.PatchError("p", op_index=3).op_index == 3
     q = rosterdb.QueryError("q")
-    assert (q.position, q.field) == (None, None)
+    assert (q.position, q.field, q.code) == (None, None, None)
+    s = rosterdb.StorageError("s")
+    assert (s.path, s.filename, s.errno, s.strerror, str(s)) == (None, None, None, None, "s")
 
 
 def test_not_found(store: rosterdb.Store) -> None:
-    with pytest.raises(rosterdb.NotFoundError, match="user not found: id 7"):
+    with pytest.raises(rosterdb.NotFoundError, match="user not found: id 7") as info:
         store.users.get(7)
+    assert (info.value.entity, info.value.key) == ("user", "id 7")
+    with pytest.raises(rosterdb.NotFoundError) as info:
+        store.users.get_by_username("nobody")
+    assert (info.value.entity, info.value.key) == ("user", 'username "nobody"')
+    with pytest.raises(rosterdb.NotFoundError) as info:
+        store.roles.get(3)
+    assert (info.value.entity, info.value.key) == ("role", "id 3")
+    with pytest.raises(rosterdb.NotFoundError) as info:
+        store.clients.get(4)
+    assert info.value.entity == "client"
     for call in (
         lambda: store.users.get_by_username("nobody"),
         lambda: store.users.get_by_email("no@body.com"),
@@ -68,21 +82,52 @@ def test_conflict_names_the_field(store: rosterdb.Store) -> None:
     store.users.create(user("ann"))
     with pytest.raises(rosterdb.ConflictError) as info:
         store.users.create(user("ANN", email="other@example.com"))
-    assert info.value.field == "username"
+    assert (info.value.entity, info.value.field) == ("user", "username")
     store.roles.create({"name": "r"})
     with pytest.raises(rosterdb.ConflictError) as info:
         store.roles.create({"name": "R"})
-    assert info.value.field == "name"
+    assert (info.value.entity, info.value.field) == ("role", "name")
 
 
 def test_validation_lists_every_field(store: rosterdb.Store) -> None:
     with pytest.raises(rosterdb.ValidationError) as info:
         store.users.create({"username": "a b", "email": "nope", "id": 3, "shoe": 42})
-    fields = {e["field"] for e in info.value.errors}
-    assert fields == {"username", "email", "firstName", "lastName", "id", "shoe"}
-    assert all(set(e) == {"field", "message"} for e in info.value.errors)
-    with pytest.raises(ValueError):
+    codes = {e["field"]: e["code"] for e in info.value.errors}
+    assert codes == {
+        "username": "invalid_characters",
+        "email": "string_too_short",
+        "firstName": "missing",
+        "lastName": "missing",
+        "id": "read_only",
+        "shoe": "unknown_field",
+    }
+    assert all(set(e) == {"field", "code", "message"} for e in info.value.errors)
+    with pytest.raises(ValueError) as info:
         store.users.create(user(roles=[99]))
+    assert info.value.errors == [
+        {"field": "roles", "code": "role_not_found", "message": "role 99 not found in this tenant"}
+    ]
+
+
+def test_binding_conversions_have_codes(store: rosterdb.Store) -> None:
+    with pytest.raises(rosterdb.ValidationError) as info:
+        store.users.create(
+            user(attributes={"nan": float("nan"), "big": 2**70, "set": {1}, "s": "\ud800"})
+        )
+    codes = {e["field"]: e["code"] for e in info.value.errors}
+    assert codes == {
+        "attributes.nan": "finite_number",
+        "attributes.big": "number_out_of_range",
+        "attributes.set": "json_type",
+        "attributes.s": "string_unicode",
+    }
+    u = store.users.create(user())
+    with pytest.raises(rosterdb.PatchError) as info:
+        store.users.patch(u["id"], [{"op": "add", "path": "/attributes/x", "value": 1}, {"op": 1}])
+    assert (info.value.op_index, info.value.code) == (1, "unknown_op")
+    with pytest.raises(rosterdb.PatchError) as info:
+        store.users.patch(u["id"], [{"op": "add", "path": 7, 1: 2}])
+    assert (info.value.op_index, info.value.code) == (0, "invalid_operation")
 
 
 def test_in_use_carries_the_count(store: rosterdb.Store) -> None:
@@ -98,6 +143,40 @@ def test_query_error_names_the_parameter(store: rosterdb.Store) -> None:
     with pytest.raises(rosterdb.QueryError) as info:
         store.changes(limit=0)
     assert info.value.field == "limit" and info.value.position is None
+    assert info.value.code == "invalid_paging"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code", "position", "field"),
+    [
+        ({"where": "username = 'ann"}, "syntax", 11, "where"),
+        ({"where": "nmae = 1"}, "unknown_field", 0, "nmae"),
+        ({"where": "enabled = 'x'"}, "type_mismatch", 10, "enabled"),
+        ({"sort": ["attributes"]}, "not_sortable", 0, "sort"),
+        ({"cursor": "garbage"}, "invalid_cursor", None, "cursor"),
+        ({"filters": {"id": "abc"}}, "type_mismatch", 0, "id"),
+    ],
+)
+def test_query_errors_carry_a_code(
+    store: rosterdb.Store, kwargs: dict, code: str, position: object, field: object
+) -> None:
+    with pytest.raises(rosterdb.QueryError) as info:
+        store.users.list(**kwargs)
+    assert (info.value.code, info.value.position, info.value.field) == (code, position, field)
+
+
+def test_patch_errors_carry_a_code(store: rosterdb.Store) -> None:
+    u = store.users.create(user())
+    cases = [
+        ([{"op": "replace", "path": "/id", "value": 2}], "read_only"),
+        ([{"op": "remove", "path": "/attributes/nope"}], "path_not_found"),
+        ([{"op": "test", "path": "/username", "value": "zed"}], "test_failed"),
+        ([{"op": "add", "path": "/nickname"}], "missing_member"),
+    ]
+    for ops, code in cases:
+        with pytest.raises(rosterdb.PatchError) as info:
+            store.users.patch(u["id"], ops)
+        assert (info.value.op_index, info.value.code) == (0, code), ops
 
 
 def test_store_locked(path: Path) -> None:
@@ -112,6 +191,26 @@ def test_format_error_leaves_the_file_alone(tmp_path: Path) -> None:
     with pytest.raises(rosterdb.FormatError):
         rosterdb.Store(junk)
     assert junk.read_bytes() == b"\x00\x01not a store" * 100
+
+
+def test_storage_errors_name_the_file_and_the_os_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-dir" / "store.roster"
+    with pytest.raises(rosterdb.StorageError) as info:
+        rosterdb.Store(missing, **CHEAP)
+    e = info.value
+    assert e.path == str(missing) and e.filename == str(missing)
+    assert e.errno == errno.ENOENT and e.strerror == os.strerror(errno.ENOENT)
+    assert not isinstance(e, FileNotFoundError)  # one class per kind, not per errno
+    assert str(e).startswith("storage error: ") and "Errno" not in str(e)
+    with rosterdb.Store(tmp_path / "s.roster", **CHEAP) as s:
+        out = tmp_path / "nowhere" / "x.jsonl"
+        with pytest.raises(OSError) as info:
+            s.export_jsonl(out)
+        assert isinstance(info.value, rosterdb.StorageError)
+        assert (info.value.filename, info.value.errno) == (str(out), errno.ENOENT)
+        with pytest.raises(rosterdb.StorageError) as info:
+            s.import_jsonl(tmp_path / "absent.jsonl")
+        assert info.value.path == str(tmp_path / "absent.jsonl")
 
 
 def test_storage_error_after_close(store: rosterdb.Store) -> None:

@@ -66,9 +66,21 @@ fun errorTests() = Suite("errors").apply {
             }
             assertTrue(e.errors.all { it.message.isNotEmpty() }, e.errors.toString())
             assertTrue(e.message.contains("username"), "message: ${e.message}")
-            assertInvalid("roles") {
+            assertEquals(
+                mapOf(
+                    "username" to "invalid_characters",
+                    "email" to "invalid_email",
+                    "firstName" to "string_too_short",
+                    "externalIds[0].type" to "string_too_short",
+                ),
+                e.errors.associate { it.field to it.code },
+            )
+            val roles = assertInvalid("roles") {
                 store.createUser(NewUser("bob", "bob@example.com", "B", "B", roles = listOf(ULong.MAX_VALUE)))
             }
+            assertEquals("number_out_of_range", roles.errors.single().code)
+            val json = assertFailsWith<RosterException.Validation> { store.createUserJson("{") }
+            assertEquals(listOf("" to "json_invalid"), json.errors.map { it.field to it.code })
             assertInvalid("name", "permissions[0]") {
                 store.createRole(NewRole("", permissions = listOf("no spaces")))
             }
@@ -91,6 +103,7 @@ fun errorTests() = Suite("errors").apply {
             for (limit in listOf(0u, 1001u, UInt.MAX_VALUE)) {
                 val e = assertFailsWith<RosterException.InvalidQuery> { store.changes(limit = limit) }
                 assertEquals("limit", e.field)
+                assertEquals("invalid_paging", e.code)
                 assertEquals(null, e.position)
                 assertTrue(e.reason.contains("1 to 1000"), e.reason)
             }
@@ -103,9 +116,17 @@ fun errorTests() = Suite("errors").apply {
                 store.listUsers(ListQuery(filters = mapOf("id" to "18446744073709551616")))
             }
             assertEquals("id", e.field)
+            assertEquals("number_out_of_range", e.code)
             assertTrue(e.reason.contains("out of range (too large)") && e.reason.contains("0 to 18446744073709551615"), e.reason)
             val size = assertFailsWith<RosterException.InvalidQuery> { store.listUsers(ListQuery(pageSize = 5000u)) }
             assertEquals("pageSize", size.field)
+            assertEquals("invalid_paging", size.code)
+            val syntax = assertFailsWith<RosterException.InvalidQuery> {
+                store.listUsers(ListQuery(filter = "username = 'ann"))
+            }
+            assertEquals("syntax" to 11uL, syntax.code to syntax.position)
+            val unknown = assertFailsWith<RosterException.InvalidQuery> { store.listUsers(ListQuery(filter = "nmae = 1")) }
+            assertEquals("unknown_field" to "nmae", unknown.code to unknown.field)
             assertTrue(size.reason.contains("from 1 to 1000"), size.reason)
         }
     }
@@ -117,11 +138,19 @@ fun errorTests() = Suite("errors").apply {
                 store.patchUser(id, """[{"op": "test", "path": "/username", "value": "ann"}, {"op": "add", "path": "/attributes/~2", "value": 1}]""")
             }
             assertEquals(1uL, escape.opIndex)
+            assertEquals("pointer_syntax", escape.code)
             assertTrue(escape.reason.contains("'~' is followed by '2'"), escape.reason)
             val index = assertFailsWith<RosterException.InvalidPatch> {
                 store.patchUser(id, """[{"op": "remove", "path": "/roles/0"}]""")
             }
             assertTrue(index.reason.contains("/roles has 0 elements"), index.reason)
+            assertEquals("path_not_found", index.code)
+            val readOnly = assertFailsWith<RosterException.InvalidPatch> {
+                store.patchUser(id, """[{"op": "replace", "path": "/id", "value": 9}]""")
+            }
+            assertEquals("read_only", readOnly.code)
+            val notJson = assertFailsWith<RosterException.InvalidPatch> { store.patchUser(id, "[") }
+            assertEquals(0uL to "json_invalid", notJson.opIndex to notJson.code)
         }
     }
 
@@ -145,13 +174,19 @@ fun errorTests() = Suite("errors").apply {
         }
     }
 
-    test("Storage for a path that cannot be created") {
+    test("Storage for a path that cannot be created names the path") {
         withTempDir { dir ->
-            val e = assertFailsWith<RosterException.Storage> {
-                RosterStore.open(dir.resolve("missing/folder/roster.redb").toString())
-            }
+            val missing = dir.resolve("missing/folder/roster.redb").toString()
+            val e = assertFailsWith<RosterException.Storage> { RosterStore.open(missing) }
             assertTrue(e.reason.isNotEmpty())
-            assertFailsWith<RosterException.Storage> { RosterStore.open(dir.toString()) }
+            assertEquals(missing, e.path)
+            assertEquals(dir.toString(), assertFailsWith<RosterException.Storage> { RosterStore.open(dir.toString()) }.path)
+            memoryStore().use { store ->
+                val out = dir.resolve("nowhere/export.jsonl").toString()
+                assertEquals(out, assertFailsWith<RosterException.Storage> { store.exportJsonl(out) }.path)
+                val absent = dir.resolve("absent.jsonl").toString()
+                assertEquals(absent, assertFailsWith<RosterException.Storage> { store.importJsonl(absent) }.path)
+            }
         }
     }
 
@@ -161,12 +196,15 @@ fun errorTests() = Suite("errors").apply {
         val cases = listOf(
             RosterException.NotFound(EntityKind.USER, "id 42") to "user not found: id 42",
             RosterException.Conflict(EntityKind.CLIENT, "clientId") to "client clientId is already taken",
-            RosterException.Validation(listOf(FieldError("username", "is required"), FieldError("", "whole"))) to
-                "invalid document: username: is required; whole",
-            RosterException.InvalidQuery("unexpected end", 4uL, "sort") to
+            RosterException.Validation(
+                listOf(FieldError("username", "missing", "is required"), FieldError("", "object_type", "whole")),
+            ) to "invalid document: username: is required; whole",
+            RosterException.InvalidQuery("syntax", "unexpected end", 4uL, "sort") to
                 "invalid query: unexpected end (at position 4, field sort)",
-            RosterException.InvalidQuery("bad page", null, null) to "invalid query: bad page",
-            RosterException.InvalidPatch(2uL, "read-only") to "invalid patch: operation 2: read-only",
+            RosterException.InvalidQuery("invalid_paging", "bad page", null, null) to "invalid query: bad page",
+            // A code the caller made up still describes the error.
+            RosterException.InvalidQuery("made_up", "odd", null, null) to "invalid query: odd",
+            RosterException.InvalidPatch(2uL, "read_only", "read-only") to "invalid patch: operation 2: read-only",
             RosterException.VersionConflict(1uL, 2uL) to "version conflict: expected version 1, found 2",
             RosterException.InUse(3uL, 5uL) to
                 "role 3 is held by 5 users or clients; delete with cascade to remove it from them",
@@ -174,10 +212,13 @@ fun errorTests() = Suite("errors").apply {
             RosterException.InvalidToken() to "invalid or expired session token",
             RosterException.Locked() to "the store file is locked by another process or store",
             RosterException.IncompatibleFormat("newer") to "incompatible file format: newer",
-            RosterException.Storage("disk full") to "storage error: disk full",
+            RosterException.Storage("disk full", null) to "storage error: disk full",
+            RosterException.Storage("disk full", "/data/x.roster") to "storage error: disk full",
+            RosterException.Closed("the store is closed") to "the store is closed",
+            RosterException.Busy("in use") to "busy: in use",
             RosterException.InvalidArgument("ttlSeconds", "must be 1 to 2592000 whole seconds") to
                 "invalid argument ttlSeconds: must be 1 to 2592000 whole seconds",
-            RosterException.Internal("boom") to "internal error: boom",
+            RosterException.Internal("boom") to "internal error (a bug in rosterdb; please report it): boom",
         )
         for ((error, text) in cases) {
             assertEquals(text, error.toString())
@@ -195,6 +236,8 @@ fun errorTests() = Suite("errors").apply {
                 is RosterException.Locked -> "Locked"
                 is RosterException.IncompatibleFormat -> "IncompatibleFormat"
                 is RosterException.Storage -> "Storage"
+                is RosterException.Closed -> "Closed"
+                is RosterException.Busy -> "Busy"
                 is RosterException.InvalidArgument -> "InvalidArgument"
                 is RosterException.Internal -> "Internal"
             }

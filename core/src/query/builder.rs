@@ -4,7 +4,7 @@
 use super::ast::{Paging, RawQuery};
 use super::exec::{Prepared, prepare};
 use super::{params, parser};
-use crate::{EntityKind, Error, Result};
+use crate::{EntityKind, Error, QueryCode, Result};
 
 /// A query over one collection (SPEC §3).
 ///
@@ -235,10 +235,13 @@ fn list_items<S: AsRef<str>, T>(
     let mut offset = 0_usize;
     for (index, item) in items.iter().enumerate() {
         let item = item.as_ref();
-        let refuse = |at: usize, problem: &str| Error::InvalidQuery {
-            message: format!("{param}[{index}] {problem}: give one {noun} per item"),
-            position: Some(offset.saturating_add(at)),
-            field: Some(param.to_owned()),
+        let refuse = |at: usize, problem: &str| {
+            Error::query(
+                QueryCode::InvalidParameter,
+                format!("{param}[{index}] {problem}: give one {noun} per item"),
+            )
+            .at_position(offset.saturating_add(at))
+            .for_field(param)
         };
         if item.trim().is_empty() {
             return Err(refuse(0, "is empty"));
@@ -246,17 +249,14 @@ fn list_items<S: AsRef<str>, T>(
         if let Some(comma) = item.chars().position(|c| c == ',') {
             return Err(refuse(comma, "holds a comma"));
         }
-        let mut parsed = parse(item).map_err(|e| match e {
-            Error::InvalidQuery {
-                message,
-                position,
-                field,
-            } => Error::InvalidQuery {
-                message,
-                position: position.map(|p| p.saturating_add(offset)),
-                field,
-            },
-            other => other,
+        let mut parsed = parse(item).map_err(|mut e| {
+            if let Error::InvalidQuery {
+                position: Some(p), ..
+            } = &mut e
+            {
+                *p = p.saturating_add(offset);
+            }
+            e
         })?;
         shift(&mut parsed, offset);
         out.push(parsed);

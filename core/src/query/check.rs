@@ -9,7 +9,7 @@ use super::pattern::{Case, Pattern};
 use super::schema::{FieldDef, FieldType};
 use crate::caseless::fold;
 use crate::json::Json;
-use crate::{Error, Result, Timestamp};
+use crate::{Error, QueryCode, Result, Timestamp};
 
 /// A field a filter reads.
 #[derive(Clone, Debug, PartialEq)]
@@ -127,16 +127,19 @@ pub enum Filter {
 /// Resolves a path against a kind's fields (names case-insensitive).
 pub fn resolve(fields: &'static [FieldDef], path: &Path, param: Option<&str>) -> Result<Field> {
     let joined = path.segments.join(".");
-    let err = |message: String| Error::InvalidQuery {
-        message,
-        position: Some(path.position),
-        field: Some(param.map_or_else(|| joined.clone(), str::to_owned)),
+    let err = |code, message: String| {
+        Error::query(code, message)
+            .at_position(path.position)
+            .for_field(param.map_or_else(|| joined.clone(), str::to_owned))
     };
     if crate::fields::write_only_keys()
         .iter()
         .any(|w| w.eq_ignore_ascii_case(&joined))
     {
-        return Err(err(format!("{joined} is write-only and cannot be queried")));
+        return Err(err(
+            QueryCode::WriteOnly,
+            format!("{joined} is write-only and cannot be queried"),
+        ));
     }
     if let Some((first, rest)) = path.segments.split_first()
         && first.eq_ignore_ascii_case("attributes")
@@ -149,7 +152,7 @@ pub fn resolve(fields: &'static [FieldDef], path: &Path, param: Option<&str>) ->
         .iter()
         .find(|f| f.name.eq_ignore_ascii_case(&joined))
         .map(Field::Def)
-        .ok_or_else(|| err(format!("unknown field {joined}")))
+        .ok_or_else(|| err(QueryCode::UnknownField, format!("unknown field {joined}")))
 }
 
 /// Checks a filter expression against a kind's fields.
@@ -261,19 +264,24 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
     }
 }
 
+/// A [`QueryCode::TypeMismatch`] error at the literal (or the path).
 fn mismatch(path: &Path, value: &Value, message: &str) -> Error {
-    Error::InvalidQuery {
-        message: message.to_owned(),
-        position: value.position.or(Some(path.position)),
-        field: Some(path.segments.join(".")),
-    }
+    misfit(QueryCode::TypeMismatch, path, value, message)
+}
+
+/// An `InvalidQuery` error with `code` at the literal (or the path), naming the path.
+fn misfit(code: QueryCode, path: &Path, value: &Value, message: &str) -> Error {
+    Error::query(code, message)
+        .at_position(value.position.unwrap_or(path.position))
+        .for_field(path.segments.join("."))
 }
 
 /// Types a literal for a field; `None` is `null`.
 fn literal(field: &Field, path: &Path, value: &Value) -> Result<Option<Scalar>> {
     let ty = match field {
         Field::Attr(_) => {
-            return json_literal(&value.literal).map_err(|message| mismatch(path, value, &message));
+            return json_literal(&value.literal)
+                .map_err(|message| misfit(QueryCode::NumberOutOfRange, path, value, &message));
         }
         Field::Def(def) => def.ty,
     };
@@ -289,17 +297,15 @@ fn literal(field: &Field, path: &Path, value: &Value) -> Result<Option<Scalar>> 
         (Literal::Null, _) => return Ok(None),
         (Literal::Text(t), FieldType::Int | FieldType::Ints) => {
             let t = t.trim();
-            Scalar::Int(number::unsigned_text(t).map_err(|misfit| {
-                mismatch(path, value, &number::unsigned_message(&name, t, misfit))
+            Scalar::Int(number::unsigned_text(t).map_err(|m| {
+                let message = number::unsigned_message(&name, t, m);
+                misfit(number::misfit_code(m), path, value, &message)
             })?)
         }
         (Literal::Num(n), FieldType::Int | FieldType::Ints) => {
-            Scalar::Int(number::unsigned(n).map_err(|misfit| {
-                mismatch(
-                    path,
-                    value,
-                    &number::unsigned_message(&name, &n.to_string(), misfit),
-                )
+            Scalar::Int(number::unsigned(n).map_err(|m| {
+                let message = number::unsigned_message(&name, &n.to_string(), m);
+                misfit(number::misfit_code(m), path, value, &message)
             })?)
         }
         (Literal::Str(s) | Literal::Text(s), FieldType::Str | FieldType::Strs) => {

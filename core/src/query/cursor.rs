@@ -64,7 +64,8 @@ impl Cursor {
     /// The opaque token.
     pub fn encode(&self) -> Result<String> {
         let mut bytes = vec![VERSION];
-        serde_json::to_writer(&mut bytes, self).map_err(Error::storage)?;
+        serde_json::to_writer(&mut bytes, self)
+            .map_err(|e| Error::internal(format!("a cursor as JSON: {e}")))?;
         let sum = checksum(&bytes);
         bytes.extend_from_slice(&sum.to_be_bytes());
         Ok(URL_SAFE_NO_PAD.encode(bytes))
@@ -72,10 +73,12 @@ impl Cursor {
 
     /// Reads a token, refusing anything this store did not make.
     pub fn decode(token: &str) -> Result<Cursor> {
-        let bad = || Error::InvalidQuery {
-            message: "the cursor is not valid (damaged, edited, or not a cursor)".into(),
-            position: None,
-            field: Some("cursor".into()),
+        let bad = || {
+            Error::query(
+                crate::QueryCode::InvalidCursor,
+                "the cursor is not valid (damaged, edited, or not a cursor)",
+            )
+            .for_field("cursor")
         };
         let bytes = URL_SAFE_NO_PAD.decode(token.trim()).map_err(|_| bad())?;
         let split = bytes.len().checked_sub(8).ok_or_else(bad)?;

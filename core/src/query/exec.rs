@@ -45,7 +45,8 @@ impl<E: serde::Serialize> Page<E> {
         self.items
             .iter()
             .map(|item| {
-                let value = serde_json::to_value(item).map_err(Error::storage)?;
+                let value = serde_json::to_value(item)
+                    .map_err(|e| Error::internal(format!("a document as JSON: {e}")))?;
                 Ok(match (&self.fields, value) {
                     (Some(fields), Value::Object(map)) => Value::Object(
                         map.into_iter()
@@ -84,12 +85,8 @@ pub(crate) struct Prepared {
     pub(crate) parts: QueryParts,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> Error {
-    Error::InvalidQuery {
-        message: message.into(),
-        position: None,
-        field: Some(field.to_owned()),
-    }
+fn invalid(code: crate::QueryCode, field: &str, message: impl Into<String>) -> Error {
+    Error::query(code, message).for_field(field)
 }
 
 fn check_size(size: usize, name: &str) -> Result<usize> {
@@ -137,6 +134,7 @@ pub(crate) fn prepare(raw: &RawQuery, kind: EntityKind, scope: Option<&str>) -> 
             let cursor = Cursor::decode(token)?;
             if cursor.kind != kind || cursor.scope.as_deref() != scope {
                 return Err(invalid(
+                    crate::QueryCode::InvalidCursor,
                     "cursor",
                     "the cursor belongs to another collection",
                 ));
@@ -192,11 +190,12 @@ fn sort_keys(fields: &'static [FieldDef], keys: &[SortKey]) -> Result<(Vec<Field
         if let Field::Def(def) = &field
             && !def.ty.sortable()
         {
-            return Err(Error::InvalidQuery {
-                message: format!("{} is {} and cannot be sorted", def.name, def.ty.describe()),
-                position: Some(key.path.position),
-                field: Some("sort".into()),
-            });
+            return Err(Error::query(
+                crate::QueryCode::NotSortable,
+                format!("{} is {} and cannot be sorted", def.name, def.ty.describe()),
+            )
+            .at_position(key.path.position)
+            .for_field("sort"));
         }
         sort.push(field);
         descending.push(key.descending);
@@ -208,7 +207,11 @@ fn sort_keys(fields: &'static [FieldDef], keys: &[SortKey]) -> Result<(Vec<Field
         descending.pop();
     }
     if matches!(sort.first(), Some(Field::Def(def)) if def.ty == FieldType::Object) {
-        return Err(invalid("sort", "structured values cannot be sorted"));
+        return Err(invalid(
+            crate::QueryCode::NotSortable,
+            "sort",
+            "structured values cannot be sorted",
+        ));
     }
     Ok((sort, descending))
 }
@@ -231,14 +234,15 @@ fn projection(
                 }
             }
             other => {
-                return Err(Error::InvalidQuery {
-                    message: format!(
+                return Err(Error::query(
+                    crate::QueryCode::NotTopLevel,
+                    format!(
                         "{} is not a top-level field; fields lists top-level fields",
                         other.name()
                     ),
-                    position: Some(path.position),
-                    field: Some("fields".into()),
-                });
+                )
+                .at_position(path.position)
+                .for_field("fields"));
             }
         }
     }
@@ -265,6 +269,7 @@ fn continued(
 ) -> Result<QueryParts> {
     let differs = |part: &str| {
         invalid(
+            crate::QueryCode::CursorMismatch,
             part,
             format!(
                 "{part} differs from the query the cursor continues: \

@@ -11,7 +11,7 @@ use serde_json::Number;
 
 use super::ast::{CompareOp, Path};
 use super::number;
-use crate::{Error, Result};
+use crate::{Error, QueryCode, Result};
 
 /// The keywords that are not comparison operators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,27 +61,15 @@ pub(crate) struct Token {
     pub(crate) end: usize,
 }
 
-/// An `InvalidQuery` error at a character position, naming no field.
+/// An `InvalidQuery` [`QueryCode::Syntax`] error at a character position,
+/// naming no field.
 pub(crate) fn syntax_error(position: usize, message: impl Into<String>) -> Error {
-    Error::InvalidQuery {
-        message: message.into(),
-        position: Some(position),
-        field: None,
-    }
+    Error::query(QueryCode::Syntax, message).at_position(position)
 }
 
 /// The same error, naming `field` (a parameter) as the one at fault.
 pub(crate) fn in_field(err: Error, field: &str) -> Error {
-    match err {
-        Error::InvalidQuery {
-            message, position, ..
-        } => Error::InvalidQuery {
-            message,
-            position,
-            field: Some(field.to_owned()),
-        },
-        other => other,
-    }
+    err.for_field(field)
 }
 
 /// Text quoted for a message, cut to 40 characters so errors stay short.
@@ -449,7 +437,13 @@ impl Lexer {
         debug_assert_eq!(integer, !text.contains(['.', 'e', 'E']));
         number::json_number(&text)
             .map(TokenKind::Num)
-            .map_err(|misfit| self.error(start, number::range_message(&text, misfit)))
+            .map_err(|misfit| {
+                Error::query(
+                    QueryCode::NumberOutOfRange,
+                    number::range_message(&text, misfit),
+                )
+                .at_position(self.at(start))
+            })
     }
 
     /// Skips ASCII digits; returns how many.
@@ -503,6 +497,7 @@ pub(crate) mod testing {
                 message,
                 position: Some(position),
                 field: got,
+                ..
             }) if got.as_deref() == field => (position, message),
             other => panic!("expected a positioned InvalidQuery on {field:?}, got {other:?}"),
         }

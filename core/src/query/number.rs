@@ -162,6 +162,15 @@ pub(crate) fn unsigned_message(field: &str, text: &str, misfit: Misfit) -> Strin
     }
 }
 
+/// The code of a literal of an integer field that does not fit:
+/// out of range, or not a whole number at all.
+pub(crate) fn misfit_code(misfit: Misfit) -> crate::QueryCode {
+    match misfit {
+        Misfit::TooSmall | Misfit::TooLarge => crate::QueryCode::NumberOutOfRange,
+        Misfit::NotANumber | Misfit::NotWhole => crate::QueryCode::TypeMismatch,
+    }
+}
+
 /// The message for a number in JSON syntax that no query value can hold.
 pub(crate) fn range_message(text: &str, misfit: Misfit) -> String {
     let n = shown(text);

@@ -12,7 +12,7 @@ use super::exec::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::lexer::{self, in_field};
 use super::number::Misfit;
 use super::parser::{parse_expr, parse_fields, parse_sort};
-use crate::{Error, Result};
+use crate::{Error, QueryCode, Result};
 
 /// The reserved parameter names, as the spec spells them; any other name is a field filter.
 pub const RESERVED_NAMES: [&str; 10] = [
@@ -113,12 +113,17 @@ impl Reader {
         };
         if self.seen.contains(&reserved) {
             return Err(param_error(
+                QueryCode::DuplicateParameter,
                 reserved,
                 format!("{reserved} is given more than once"),
             ));
         }
         if let Some(other) = self.seen.iter().find(|&&other| clash(reserved, other)) {
-            return Err(param_error(reserved, clash_message(reserved, other)));
+            return Err(param_error(
+                QueryCode::ConflictingParameters,
+                reserved,
+                clash_message(reserved, other),
+            ));
         }
         self.seen.push(reserved);
         match reserved {
@@ -127,7 +132,11 @@ impl Reader {
             "offset" => self.offset = Some(whole_number(reserved, value, 0, u64::MAX)?),
             "limit" => self.limit = Some(page_size(reserved, value)?),
             "cursor" if value.is_empty() => {
-                return Err(param_error(reserved, "cursor is empty"));
+                return Err(param_error(
+                    QueryCode::InvalidCursor,
+                    reserved,
+                    "cursor is empty",
+                ));
             }
             "cursor" => self.cursor = Some(value.to_owned()),
             "sort" => self.query.sort = parse_sort(value)?,
@@ -198,11 +207,10 @@ fn clash_message(name: &str, other: &str) -> String {
 /// A filter on the field `name` (or `filter[name]`) by the parameter value.
 fn field_filter(name: &str, value: &str) -> Result<Expr> {
     if name.is_empty() {
-        return Err(Error::InvalidQuery {
-            message: "a parameter has an empty name".to_owned(),
-            position: None,
-            field: None,
-        });
+        return Err(Error::query(
+            QueryCode::InvalidParameter,
+            "a parameter has an empty name",
+        ));
     }
     let (field, base) = match name
         .strip_prefix("filter[")
@@ -244,6 +252,7 @@ fn field_filter(name: &str, value: &str) -> Result<Expr> {
 fn any_of<'a>(name: &str, list: &'a str) -> Result<Vec<&'a str>> {
     if list.is_empty() {
         return Err(param_error(
+            QueryCode::InvalidParameter,
             name,
             "in: needs at least one value, as in in:a,b,c",
         ));
@@ -251,6 +260,7 @@ fn any_of<'a>(name: &str, list: &'a str) -> Result<Vec<&'a str>> {
     let items: Vec<&str> = list.split(',').collect();
     if let Some(index) = items.iter().position(|item| item.is_empty()) {
         return Err(param_error(
+            QueryCode::InvalidParameter,
             name,
             format!("in: has an empty value at item {}", index + 1),
         ));
@@ -293,6 +303,7 @@ pub(crate) fn number_error(name: &str, misfit: Misfit, min: u64, max: u64) -> Er
         Misfit::TooLarge => "is out of range (too large)",
     };
     param_error(
+        QueryCode::InvalidPaging,
         name,
         format!("{name} {what}: it must be a whole number from {min} to {max}"),
     )
@@ -305,17 +316,17 @@ fn boolean(name: &str, value: &str) -> Result<bool> {
     } else if value.eq_ignore_ascii_case("false") {
         Ok(false)
     } else {
-        Err(param_error(name, format!("{name} must be true or false")))
+        Err(param_error(
+            QueryCode::InvalidParameter,
+            name,
+            format!("{name} must be true or false"),
+        ))
     }
 }
 
 /// An `InvalidQuery` naming the parameter `name`, with no position.
-fn param_error(name: &str, message: impl Into<String>) -> Error {
-    Error::InvalidQuery {
-        message: message.into(),
-        position: None,
-        field: Some(name.to_owned()),
-    }
+fn param_error(code: QueryCode, name: &str, message: impl Into<String>) -> Error {
+    Error::query(code, message).for_field(name)
 }
 
 #[cfg(test)]
@@ -334,6 +345,7 @@ mod tests {
                 message,
                 position,
                 field,
+                ..
             }) => (field, position, message),
             other => panic!("{pairs:?}: expected InvalidQuery, got {other:?}"),
         }

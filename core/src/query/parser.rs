@@ -254,10 +254,11 @@ impl Parser {
     /// Runs `inner` one level deeper, refusing to go past [`MAX_DEPTH`].
     fn nested(&mut self, inner: impl FnOnce(&mut Self) -> Result<Expr>) -> Result<Expr> {
         if self.depth >= MAX_DEPTH {
-            return Err(syntax_error(
-                self.token.start,
+            return Err(crate::Error::query(
+                crate::QueryCode::TooDeep,
                 format!("the filter nests 'not' and parentheses more than {MAX_DEPTH} levels deep"),
-            ));
+            )
+            .at_position(self.token.start));
         }
         self.depth += 1;
         let expr = inner(self);

@@ -117,7 +117,7 @@ impl Access {
                 }
                 Ok((all, bound.is_none()))
             }
-            Access::AnyOf(_) => Err(crate::Error::storage("an unordered access was streamed")),
+            Access::AnyOf(_) => Err(crate::Error::internal("an unordered access was streamed")),
         }
     }
 
@@ -672,6 +672,6 @@ fn count_access(tables: &dyn Tables, access: &Access) -> Result<u64> {
             table, start, end, ..
         } => tables.count_range(*table, start, end.as_deref()),
         Access::Union(parts) => parts.iter().map(|a| count_access(tables, a)).sum(),
-        Access::AnyOf(_) => Err(crate::Error::storage("an inexact access was counted")),
+        Access::AnyOf(_) => Err(crate::Error::internal("an inexact access was counted")),
     }
 }
