@@ -93,7 +93,7 @@ fn a_scoped_view_refuses_whole_store_operations_before_touching_the_file() {
     let h = handle();
     let view = h.scoped("acme").unwrap();
     let refused = |result: rosterdb::Result<()>| match result {
-        Err(Error::Storage { message }) => assert_eq!(
+        Err(Error::Storage { message, .. }) => assert_eq!(
             message,
             "export, import, check and compact work on the whole store, not a scoped view"
         ),

@@ -13,6 +13,7 @@ fn query_error<T: std::fmt::Debug>(result: rosterdb::Result<T>) -> (String, Opti
             message,
             position,
             field,
+            ..
         }) => (field.unwrap_or_default(), position, message),
         other => panic!("expected InvalidQuery, got {other:?}"),
     }
