@@ -36,7 +36,7 @@ pub(crate) fn check_syntax(member: &str, pointer: &str) -> Result<(), String> {
         if *pair != '~' {
             continue;
         }
-        match chars.get(at + 1) {
+        match chars.get(at.saturating_add(1)) {
             Some('0' | '1') => {}
             next => {
                 let after = match next {
@@ -62,7 +62,7 @@ pub(crate) fn explain(doc: &Value, pointer: &str, role: Role) -> Option<String> 
     let mut node = doc;
     let mut at = String::new();
     for (i, token) in raw.iter().enumerate() {
-        let last = i + 1 == raw.len();
+        let last = i.saturating_add(1) == raw.len();
         let key = token.replace("~1", "/").replace("~0", "~");
         let here = if at.is_empty() {
             "the document".to_owned()
@@ -109,7 +109,7 @@ pub(crate) fn explain(doc: &Value, pointer: &str, role: Role) -> Option<String> 
                     let range = match (insert, len) {
                         (true, _) => format!("0 to {len}, or - to append"),
                         (false, 0) => "none: it is empty".to_owned(),
-                        (false, _) => format!("0 to {}", len - 1),
+                        (false, _) => format!("0 to {}", len.saturating_sub(1)),
                     };
                     return Some(format!(
                         "array index {index} is out of range: {here} has {len} element{} \

@@ -363,7 +363,7 @@ pub(crate) fn too_deep(value: &serde_json::Value, max: usize) -> bool {
         if depth >= max {
             return true;
         }
-        stack.extend(children.map(|c| (c, depth + 1)));
+        stack.extend(children.map(|c| (c, depth.saturating_add(1))));
     }
     false
 }

@@ -246,8 +246,8 @@ fn first_surrogate(s: &Bound<'_, PyString>) -> Option<usize> {
         .ok()?;
     let bytes = encoded.cast::<PyBytes>().ok()?.as_bytes();
     bytes.chunks_exact(4).position(|unit| {
-        let code = u32::from_le_bytes([unit[0], unit[1], unit[2], unit[3]]);
-        (0xD800..=0xDFFF).contains(&code)
+        <[u8; 4]>::try_from(unit)
+            .is_ok_and(|unit| (0xD800..=0xDFFF).contains(&u32::from_le_bytes(unit)))
     })
 }
 

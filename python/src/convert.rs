@@ -170,7 +170,7 @@ impl Converter {
         let mut out = Vec::new();
         for (i, item) in items.enumerate() {
             self.path.push(Step::Index(i));
-            out.push(self.value(&item, level + 1));
+            out.push(self.value(&item, level.saturating_add(1)));
             self.path.pop();
         }
         Value::Array(out)
@@ -222,7 +222,7 @@ impl Converter {
             },
         };
         self.path.push(Step::Key(key));
-        let value = self.value(v, level + 1);
+        let value = self.value(v, level.saturating_add(1));
         match self.path.pop() {
             Some(Step::Key(key)) => Some((key, value)),
             _ => None,

@@ -198,7 +198,7 @@ impl Lexer {
     /// Reads the next token; after the end, returns `End` again.
     pub(crate) fn next_token(&mut self) -> Result<Token> {
         while self.peek(0).is_some_and(char::is_whitespace) {
-            self.pos += 1;
+            self.advance(1);
         }
         let start = self.pos;
         let kind = match self.peek(0) {
@@ -235,7 +235,7 @@ impl Lexer {
                 return Err(self.error(start, format!("unexpected character {}", show_char(c))));
             }
         };
-        self.pos += len;
+        self.advance(len);
         Ok(kind)
     }
 
@@ -256,7 +256,7 @@ impl Lexer {
         loop {
             let from = self.pos;
             while self.peek(0).is_some_and(is_name_char) {
-                self.pos += 1;
+                self.advance(1);
             }
             if self.pos == from {
                 return Err(self.error(self.pos, "expected a name after '.'"));
@@ -265,29 +265,29 @@ impl Lexer {
             if self.peek(0) != Some('.') {
                 return Ok(segments);
             }
-            self.pos += 1;
+            self.advance(1);
         }
     }
 
     /// `'…'`: any characters, a quote written twice.
     fn single_quoted(&mut self) -> Result<TokenKind> {
         let start = self.pos;
-        self.pos += 1;
+        self.advance(1);
         let mut text = String::new();
         loop {
             match (self.peek(0), self.peek(1)) {
                 (None, _) => return Err(self.error(start, "unterminated string")),
                 (Some('\''), Some('\'')) => {
                     text.push('\'');
-                    self.pos += 2;
+                    self.advance(2);
                 }
                 (Some('\''), _) => {
-                    self.pos += 1;
+                    self.advance(1);
                     return Ok(TokenKind::Str(text));
                 }
                 (Some(c), _) => {
                     text.push(c);
-                    self.pos += 1;
+                    self.advance(1);
                 }
             }
         }
@@ -296,13 +296,13 @@ impl Lexer {
     /// `"…"` with JSON escapes; raw control characters are not allowed.
     fn double_quoted(&mut self) -> Result<TokenKind> {
         let start = self.pos;
-        self.pos += 1;
+        self.advance(1);
         let mut text = String::new();
         loop {
             match self.peek(0) {
                 None => return Err(self.error(start, "unterminated string")),
                 Some('"') => {
-                    self.pos += 1;
+                    self.advance(1);
                     return Ok(TokenKind::Str(text));
                 }
                 Some('\\') => text.push(self.escape(start)?),
@@ -317,7 +317,7 @@ impl Lexer {
                 }
                 Some(c) => {
                     text.push(c);
-                    self.pos += 1;
+                    self.advance(1);
                 }
             }
         }
@@ -351,7 +351,7 @@ impl Lexer {
                 ));
             }
         };
-        self.pos += 2;
+        self.advance(2);
         Ok(c)
     }
 
@@ -359,7 +359,7 @@ impl Lexer {
     fn unicode_escape(&mut self) -> Result<char> {
         let at = self.pos;
         let high = self.hex4(at)?;
-        self.pos += 6;
+        self.advance(6);
         let code = if (0xD800..0xDC00).contains(&high) {
             let low = match (self.peek(0), self.peek(1)) {
                 (Some('\\'), Some('u')) => self.hex4(self.pos)?,
@@ -368,8 +368,9 @@ impl Lexer {
             if !(0xDC00..0xE000).contains(&low) {
                 return Err(self.error(at, format!("unpaired surrogate \\u{high:04x} in a string")));
             }
-            self.pos += 6;
-            0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+            self.advance(6);
+            // Both halves were checked to be in their ranges just above.
+            0x10000 | (high.saturating_sub(0xD800) << 10) | low.saturating_sub(0xDC00)
         } else {
             high
         };
@@ -380,8 +381,11 @@ impl Lexer {
     /// The four hex digits after the `\u` at `at`.
     fn hex4(&self, at: usize) -> Result<u32> {
         (2..6).try_fold(0, |code, i| {
-            match self.char_at(at + i).and_then(|c| c.to_digit(16)) {
-                Some(digit) => Ok(code * 16 + digit),
+            match self
+                .char_at(at.saturating_add(i))
+                .and_then(|c| c.to_digit(16))
+            {
+                Some(digit) => Ok((code << 4) | digit),
                 None => Err(self.error(at, "invalid \\u escape: expected four hex digits")),
             }
         })
@@ -395,10 +399,10 @@ impl Lexer {
     fn number(&mut self) -> Result<TokenKind> {
         let start = self.pos;
         if self.peek(0) == Some('-') {
-            self.pos += 1;
+            self.advance(1);
         }
         if self.peek(0) == Some('0') {
-            self.pos += 1;
+            self.advance(1);
             if self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
                 return Err(self.error(start, "a number cannot start with 0 (write 7, not 07)"));
             }
@@ -407,17 +411,17 @@ impl Lexer {
         }
         let mut integer = true;
         if self.peek(0) == Some('.') {
-            self.pos += 1;
+            self.advance(1);
             integer = false;
             if self.digits() == 0 {
                 return Err(self.error(self.pos, "expected a digit after the decimal point"));
             }
         }
         if matches!(self.peek(0), Some('e' | 'E')) {
-            self.pos += 1;
+            self.advance(1);
             integer = false;
             if matches!(self.peek(0), Some('+' | '-')) {
-                self.pos += 1;
+                self.advance(1);
             }
             if self.digits() == 0 {
                 return Err(self.error(self.pos, "expected a digit in the exponent"));
@@ -450,13 +454,13 @@ impl Lexer {
     fn digits(&mut self) -> usize {
         let from = self.pos;
         while self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
-            self.pos += 1;
+            self.advance(1);
         }
-        self.pos - from
+        self.pos.saturating_sub(from)
     }
 
     fn peek(&self, ahead: usize) -> Option<char> {
-        self.char_at(self.pos + ahead)
+        self.char_at(self.pos.saturating_add(ahead))
     }
 
     fn char_at(&self, index: usize) -> Option<char> {
@@ -474,7 +478,12 @@ impl Lexer {
 
     /// The reported position of index `index` of this text.
     fn at(&self, index: usize) -> usize {
-        self.base + index
+        self.base.saturating_add(index)
+    }
+
+    /// Moves the cursor `n` characters on.
+    fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n);
     }
 
     fn error(&self, index: usize, message: impl Into<String>) -> Error {

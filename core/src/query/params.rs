@@ -262,7 +262,7 @@ fn any_of<'a>(name: &str, list: &'a str) -> Result<Vec<&'a str>> {
         return Err(param_error(
             QueryCode::InvalidParameter,
             name,
-            format!("in: has an empty value at item {}", index + 1),
+            format!("in: has an empty value at item {}", index.saturating_add(1)),
         ));
     }
     Ok(items)

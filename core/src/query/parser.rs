@@ -82,11 +82,11 @@ fn comma_list<T>(text: &str, item: fn(&str, usize) -> Result<T>) -> Result<Vec<T
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let mut base = 0;
+    let mut base = 0_usize;
     text.split(',')
         .map(|part| {
             let at = base;
-            base += part.chars().count() + 1;
+            base = base.saturating_add(part.chars().count()).saturating_add(1);
             item(part, at)
         })
         .collect()
@@ -102,7 +102,10 @@ fn sort_key(text: &str, base: usize) -> Result<SortKey> {
     let descending = match direction {
         None => false,
         Some(direction) => {
-            let at = base + name.chars().count() + 1 + leading_spaces(direction);
+            let at = base
+                .saturating_add(name.chars().count())
+                .saturating_add(1)
+                .saturating_add(leading_spaces(direction));
             match direction.trim().to_ascii_lowercase().as_str() {
                 "asc" => false,
                 "desc" => true,
@@ -130,7 +133,7 @@ fn field(text: &str, base: usize) -> Result<Path> {
             "expected a field name, found nothing (is there an extra comma?)",
         ));
     }
-    lexer::path(name, base + leading_spaces(text))
+    lexer::path(name, base.saturating_add(leading_spaces(text)))
 }
 
 fn leading_spaces(text: &str) -> usize {
@@ -260,9 +263,10 @@ impl Parser {
             )
             .at_position(self.token.start));
         }
-        self.depth += 1;
+        // Below MAX_DEPTH, checked just above.
+        self.depth = self.depth.saturating_add(1);
         let expr = inner(self);
-        self.depth -= 1;
+        self.depth = self.depth.saturating_sub(1);
         expr
     }
 
