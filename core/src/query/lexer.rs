@@ -370,7 +370,9 @@ impl Lexer {
             }
             self.advance(6);
             // Both halves were checked to be in their ranges just above.
-            0x10000 | (high.saturating_sub(0xD800) << 10) | low.saturating_sub(0xDC00)
+            0x10000_u32
+                .saturating_add(high.saturating_sub(0xD800) << 10)
+                .saturating_add(low.saturating_sub(0xDC00))
         } else {
             high
         };
