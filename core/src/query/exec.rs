@@ -1,13 +1,12 @@
 //! Running a query: preparing it for one kind (type checking, cursors,
 //! paging), then producing pages, counts and plans.
 
-use serde_json::{Map, Value};
-
 use super::ast::{Expr, FieldFilter, Paging, Path, RawQuery, SortKey};
 use super::check::{Field, Filter, check, resolve};
 use super::cursor::{Cursor, QueryParts};
 use super::eval::matches;
 use super::number::Misfit;
+use super::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
 use super::params::number_error;
 use super::schema::{FieldDef, FieldType, fields_of, search_fields};
 use std::cmp::Ordering;
@@ -20,44 +19,6 @@ use crate::entity::Entity;
 use crate::keys::trailing_u64;
 use crate::tx::Tables;
 use crate::{EntityKind, Error, Result, Timestamp, codec};
-
-/// The default page size.
-pub const DEFAULT_PAGE_SIZE: usize = 100;
-/// The largest page size.
-pub const MAX_PAGE_SIZE: usize = 1000;
-
-/// One page of results.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Page<E> {
-    /// The documents of the page, in order.
-    pub items: Vec<E>,
-    /// The number of all matches, when the query asked for it.
-    pub total: Option<u64>,
-    /// The token of the next page; `None` on the last page.
-    pub next_cursor: Option<String>,
-    /// The projection the query asked for (`id` always included).
-    pub fields: Option<Vec<&'static str>>,
-}
-
-impl<E: serde::Serialize> Page<E> {
-    /// The items as JSON documents, projected to the query's `fields`.
-    pub fn items_json(&self) -> Result<Vec<Value>> {
-        self.items
-            .iter()
-            .map(|item| {
-                let value = serde_json::to_value(item).map_err(Error::storage)?;
-                Ok(match (&self.fields, value) {
-                    (Some(fields), Value::Object(map)) => Value::Object(
-                        map.into_iter()
-                            .filter(|(k, _)| fields.contains(&k.as_str()))
-                            .collect::<Map<_, _>>(),
-                    ),
-                    (_, value) => value,
-                })
-            })
-            .collect()
-    }
-}
 
 /// Where a page starts.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,6 +10,7 @@ pub(crate) mod exec;
 pub(crate) mod index;
 pub(crate) mod lexer;
 pub(crate) mod number;
+mod page;
 pub mod params;
 pub mod parser;
 pub(crate) mod pattern;
@@ -18,4 +19,4 @@ pub(crate) mod schema;
 pub(crate) mod sort;
 
 pub use builder::Query;
-pub use exec::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
+pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
