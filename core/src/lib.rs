@@ -35,6 +35,8 @@ mod format;
 mod hashes;
 mod input;
 mod integrity;
+#[cfg(feature = "internals")]
+pub mod internals;
 mod json;
 mod keys;
 mod lockout;

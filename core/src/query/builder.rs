@@ -56,9 +56,18 @@ impl Query {
         })
     }
 
-    /// The untyped form of the query.
-    pub fn raw(&self) -> &RawQuery {
+    /// The untyped form of the query (for the crate and, with the
+    /// `internals` feature, its tests: `rosterdb::internals::QueryInternals`).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
+    pub(crate) fn raw(&self) -> &RawQuery {
         &self.raw
+    }
+
+    /// Whether the query names the fields to return (`fields`, a
+    /// projection). A query continuing a cursor names them only when they
+    /// are given again.
+    pub fn selects_fields(&self) -> bool {
+        self.raw.fields.is_some()
     }
 
     fn step(mut self, f: impl FnOnce(&mut RawQuery) -> Result<()>) -> Query {

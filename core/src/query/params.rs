@@ -68,8 +68,8 @@ const PREFIXES: [(&str, Option<CompareOp>); 8] = [
 /// A blank `where` counts as given once but adds no filter.
 ///
 /// ```
-/// use rosterdb::query::ast::Paging;
-/// use rosterdb::query::params::parse_params;
+/// use rosterdb::internals::ast::Paging;
+/// use rosterdb::internals::params::parse_params;
 ///
 /// let query = parse_params(&[
 ///     ("lastName", "in:Smith,Jones"),
