@@ -1,5 +1,7 @@
 //! The crate's internals, opened for its own tests: the query syntax tree
-//! and parsers.
+//! and parsers, and the physical plan `list`, `count` and `exists` run
+//! (with `Collection::{plan, list_with_plan, count_with_plan,
+//! exists_with_plan}`).
 //!
 //! Only with the `internals` cargo feature, which is off by default and
 //! enabled by `core/Cargo.toml`'s dev-dependency on the crate itself. None
@@ -21,6 +23,11 @@ pub mod params {
 pub mod parser {
     pub use crate::query::parser::*;
 }
+
+pub use crate::query::access::{Access, IndexTable, Span};
+pub use crate::query::bind::{SortBy, Start};
+pub use crate::query::check::{Cmp, Field, Filter, Scalar};
+pub use crate::query::physical::{AccessPath, Count, PhysicalPlan, Probe, Reason};
 
 /// A query's untyped form.
 pub trait QueryInternals {

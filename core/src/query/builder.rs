@@ -2,7 +2,7 @@
 //! parameter pairs, or step by step.
 
 use super::ast::{Paging, RawQuery};
-use super::exec::{Prepared, prepare};
+use super::bind::{Bound, bind};
 use super::{params, parser};
 use crate::{EntityKind, Error, Result};
 
@@ -155,11 +155,13 @@ impl Query {
         })
     }
 
-    pub(crate) fn prepare(&self, kind: EntityKind, scope: Option<&str>) -> Result<Prepared> {
+    /// The query checked against `kind` in a view of `scope`: the first
+    /// builder step's error, or binding's (see [`bind`]).
+    pub(crate) fn bind(&self, kind: EntityKind, scope: Option<&str>) -> Result<Bound> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        prepare(&self.raw, kind, scope)
+        bind(&self.raw, kind, scope)
     }
 }
 
