@@ -119,11 +119,15 @@ pub(crate) fn bind(raw: &RawQuery, kind: EntityKind, scope: Option<&str>) -> Res
         Paging::Page { page, size } => {
             let size = check_size(*size, "pageSize")?;
             // (page - 1) × size must fit: page is at most u64::MAX / size + 1.
-            let last_page = (u64::MAX / size as u64).saturating_add(1);
-            if *page == 0 {
+            // (size is at least 1: checked above.)
+            let last_page = u64::MAX
+                .checked_div(size as u64)
+                .unwrap_or(u64::MAX)
+                .saturating_add(1);
+            let Some(before) = page.checked_sub(1) else {
                 return Err(number_error("page", Misfit::TooSmall, 1, last_page));
-            }
-            let offset = (page - 1)
+            };
+            let offset = before
                 .checked_mul(size as u64)
                 .ok_or_else(|| number_error("page", Misfit::TooLarge, 1, last_page))?;
             (given, Start::Offset(offset), size)
