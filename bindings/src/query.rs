@@ -164,7 +164,7 @@ impl ListQuery {
     /// projection (`fields`) is `InvalidQuery` on `fields`.
     pub(crate) fn to_typed_query(&self) -> Result<rosterdb::Query, RosterError> {
         let query = self.to_query()?;
-        if query.raw().fields.is_some() {
+        if query.selects_fields() {
             return Err(RosterError::InvalidQuery {
                 code: rosterdb::QueryCode::InvalidParameter.as_str().into(),
                 reason: "a typed page holds whole records; list with listJson to select fields"

@@ -6,12 +6,13 @@ use std::marker::PhantomData;
 use crate::client::{ClientRecord, client_id_key};
 use crate::credentials::{new_client_id, new_client_secret};
 use crate::entity::{self, Entity, fetch_in, fetch_unique, holders, load, next_id};
-use crate::query::Query;
-use crate::query::exec::{self, Page};
+use crate::query::bind::Bound;
+use crate::query::physical::PhysicalPlan;
+use crate::query::{Page, Query, exec, plan};
 use crate::role::RoleRecord;
 use crate::rules::Problems;
 use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
-use crate::tx::{ReadContext, WriteContext, WriteTx};
+use crate::tx::{ReadContext, Tables, WriteContext, WriteTx};
 use crate::update::{self, Change, Editable};
 use crate::user::{UserRecord, external_key, folded_key};
 use crate::{
@@ -60,29 +61,73 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// One page of the records matching `query`.
     pub fn list(&self, query: &Query) -> Result<Page<E>> {
-        let p = query.prepare(E::KIND, self.ctx.scope())?;
-        self.ctx
-            .with_tables(|t| exec::page::<E>(t, &p, self.ctx.now()))
+        Ok(self.planned(self.bind(query)?, exec::page::<E>)?.0)
     }
 
     /// How many records match `query` (its paging is ignored).
     pub fn count(&self, query: &Query) -> Result<u64> {
-        let p = query.prepare(E::KIND, self.ctx.scope())?;
-        self.ctx
-            .with_tables(|t| exec::count::<E>(t, &p, self.ctx.now()))
+        Ok(self.planned(self.bind(query)?, exec::count::<E>)?.0)
     }
 
-    /// Whether any record matches `query`.
+    /// Whether any record matches `query` (its sort, paging and `withTotal`
+    /// are ignored: the first match in id order is looked for).
     pub fn exists(&self, query: &Query) -> Result<bool> {
-        let p = query.prepare(E::KIND, self.ctx.scope())?;
-        self.ctx
-            .with_tables(|t| exec::exists::<E>(t, &p, self.ctx.now()))
+        Ok(self
+            .planned(self.bind(query)?.first_match(), exec::exists::<E>)?
+            .0)
     }
 
-    /// How `query` would run, as text.
+    /// The plan `list` and `count` run for `query`, as an indented
+    /// operator tree read like a database's EXPLAIN, then how matches are
+    /// counted (docs/queries.md). In a scoped view it tells nothing of
+    /// other tenants.
     pub fn explain(&self, query: &Query) -> Result<String> {
-        let p = query.prepare(E::KIND, self.ctx.scope())?;
-        self.ctx.with_tables(|t| exec::explain(t, &p))
+        let bound = self.bind(query)?;
+        Ok(self.ctx.with_tables(|t| plan::plan(t, &bound))?.to_string())
+    }
+
+    fn bind(&self, query: &Query) -> Result<Bound> {
+        query.bind(E::KIND, self.ctx.scope())
+    }
+
+    /// Plans `bound` and runs `exec` on that plan, in one read of the
+    /// tables; returns the result and the plan that ran.
+    fn planned<T>(
+        &self,
+        bound: Bound,
+        exec: impl FnOnce(&dyn Tables, &PhysicalPlan, Timestamp) -> Result<T>,
+    ) -> Result<(T, PhysicalPlan)> {
+        self.ctx.with_tables(|t| {
+            let plan = plan::plan(t, &bound)?;
+            let out = exec(t, &plan, self.ctx.now())?;
+            Ok((out, plan))
+        })
+    }
+}
+
+/// The plan that ran, for the crate's tests (feature `internals`).
+#[cfg(feature = "internals")]
+impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
+    /// The plan of `query`: what [`explain`](Collection::explain) prints.
+    pub fn plan(&self, query: &Query) -> Result<PhysicalPlan> {
+        let bound = self.bind(query)?;
+        self.ctx.with_tables(|t| plan::plan(t, &bound))
+    }
+
+    /// [`list`](Collection::list), and the plan it ran.
+    pub fn list_with_plan(&self, query: &Query) -> Result<(Page<E>, PhysicalPlan)> {
+        self.planned(self.bind(query)?, exec::page::<E>)
+    }
+
+    /// [`count`](Collection::count), and the plan it ran.
+    pub fn count_with_plan(&self, query: &Query) -> Result<(u64, PhysicalPlan)> {
+        self.planned(self.bind(query)?, exec::count::<E>)
+    }
+
+    /// [`exists`](Collection::exists), and the plan it ran: the plan of
+    /// `query` without sort, paged to one item from the first, without total.
+    pub fn exists_with_plan(&self, query: &Query) -> Result<(bool, PhysicalPlan)> {
+        self.planned(self.bind(query)?.first_match(), exec::exists::<E>)
     }
 }
 

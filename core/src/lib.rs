@@ -37,6 +37,8 @@ mod handle;
 mod hashes;
 mod input;
 mod integrity;
+#[cfg(feature = "internals")]
+pub mod internals;
 mod json;
 mod keys;
 mod lockout;

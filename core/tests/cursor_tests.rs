@@ -6,7 +6,8 @@
 mod common;
 
 use common::{Checked, store};
-use rosterdb::query::ast::Paging;
+use rosterdb::internals::QueryInternals;
+use rosterdb::internals::ast::Paging;
 use rosterdb::{Error, NewUser, Page, Query, User};
 use serde_json::json;
 

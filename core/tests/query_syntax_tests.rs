@@ -17,9 +17,9 @@ mod common;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use rosterdb::Error;
-use rosterdb::query::ast::{CompareOp, Expr, Literal, Path, SortKey, Value};
-use rosterdb::query::params::{RESERVED_NAMES, parse_params};
-use rosterdb::query::parser::{parse_expr, parse_fields, parse_sort, without_positions};
+use rosterdb::internals::ast::{CompareOp, Expr, Literal, Path, SortKey, Value};
+use rosterdb::internals::params::{RESERVED_NAMES, parse_params};
+use rosterdb::internals::parser::{parse_expr, parse_fields, parse_sort, without_positions};
 use serde_json::Number;
 
 const KEYWORDS: &[&str] = &[

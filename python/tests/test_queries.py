@@ -103,8 +103,9 @@ def test_count_exists_explain(people: rosterdb.Store) -> None:
     assert people.users.exists(search="grace") is True
     assert people.users.exists(where="lastName = 'nobody'") is False
     plan = people.users.explain(filters={"lastName": "hopper"}, sort="lastName")
-    assert "idx.user.last_name" in plan
-    assert "scan" not in people.users.explain(where="username co 'race'")
+    assert "Index lookup idx.user.last_name = 'hopper'" in plan
+    assert "Filter lastName = 'hopper'" in plan
+    assert "Table scan" not in people.users.explain(where="username co 'race'")
     assert people.roles.count() == 1 and people.clients.count() == 0
 
 

@@ -152,13 +152,13 @@ fun queryTests() = Suite("queries").apply {
             assertTrue(store.exists(EntityKind.ROLE, ListQuery(search = "every")))
 
             val indexed = store.explain(EntityKind.USER, ListQuery(filters = mapOf("lastName" to "Hopper")))
-            assertTrue(indexed.contains("index idx.user.last_name"), indexed)
+            assertTrue(indexed.contains("Index lookup idx.user.last_name = 'hopper'"), indexed)
             val sorted = store.explain(EntityKind.USER, ListQuery(sort = listOf("lastName:desc")))
-            assertTrue(sorted.contains("idx.user.last_name"), sorted)
+            assertTrue(sorted.contains("Index scan idx.user.last_name, lastName desc"), sorted)
             val scan = store.explain(EntityKind.USER, ListQuery(filter = "nickname is null"))
-            assertTrue(scan.contains("scan users"), scan)
+            assertTrue(scan.contains("Table scan users"), scan)
             val roles = store.explain(EntityKind.ROLE, ListQuery(filter = "name = 'STAFF'"))
-            assertTrue(roles.contains("index idx.role.name"), roles)
+            assertTrue(roles.contains("Index lookup idx.role.name.order = 'staff'"), roles)
         }
     }
 

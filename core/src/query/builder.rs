@@ -2,7 +2,7 @@
 //! parameter pairs, or step by step.
 
 use super::ast::{Paging, RawQuery};
-use super::exec::{Prepared, prepare};
+use super::bind::{Bound, bind};
 use super::{params, parser};
 use crate::{EntityKind, Error, QueryCode, Result};
 
@@ -56,9 +56,18 @@ impl Query {
         })
     }
 
-    /// The untyped form of the query.
-    pub fn raw(&self) -> &RawQuery {
+    /// The untyped form of the query (for the crate and, with the
+    /// `internals` feature, its tests: `rosterdb::internals::QueryInternals`).
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
+    pub(crate) fn raw(&self) -> &RawQuery {
         &self.raw
+    }
+
+    /// Whether the query names the fields to return (`fields`, a
+    /// projection). A query continuing a cursor names them only when they
+    /// are given again.
+    pub fn selects_fields(&self) -> bool {
+        self.raw.fields.is_some()
     }
 
     fn step(mut self, f: impl FnOnce(&mut RawQuery) -> Result<()>) -> Query {
@@ -146,11 +155,13 @@ impl Query {
         })
     }
 
-    pub(crate) fn prepare(&self, kind: EntityKind, scope: Option<&str>) -> Result<Prepared> {
+    /// The query checked against `kind` in a view of `scope`: the first
+    /// builder step's error, or binding's (see [`bind`]).
+    pub(crate) fn bind(&self, kind: EntityKind, scope: Option<&str>) -> Result<Bound> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
-        prepare(&self.raw, kind, scope)
+        bind(&self.raw, kind, scope)
     }
 }
 

@@ -1,21 +1,43 @@
 //! Queries (SPEC §3): two front ends, one filter tree, a type checker, an
-//! evaluator, secondary indexes and a planner.
+//! evaluator, secondary indexes, a planner that makes a plan value, and an
+//! executor that runs it.
+//!
+//! The path of a query: `lexer`/`parser` and `params` make the untyped tree
+//! (`ast`); `bind` checks it against a kind (`check`), resolves its cursor
+//! and paging and adds a scoped view's tenant; `plan` turns the bound query
+//! into a [`PhysicalPlan`](physical::PhysicalPlan) (with `access` paths
+//! into the indexes); `exec` runs that plan into a [`Page`], a count or a
+//! yes/no, and `explain` prints it.
+//!
+//! Only [`Query`], [`Page`] and the page sizes are public. The syntax tree,
+//! the parsers and the plan are internals: the crate's own tests reach them
+//! through `rosterdb::internals`, which exists only with the `internals`
+//! cargo feature (off by default).
+//!
+//! ```compile_fail
+//! use rosterdb::query::ast::RawQuery; // private: not part of the API
+//! ```
 
-pub mod ast;
+pub(crate) mod access;
+pub(crate) mod ast;
+pub(crate) mod bind;
 mod builder;
 pub(crate) mod check;
 pub(crate) mod cursor;
 pub(crate) mod eval;
 pub(crate) mod exec;
+mod filter_text;
 pub(crate) mod index;
 pub(crate) mod lexer;
 pub(crate) mod number;
-pub mod params;
-pub mod parser;
+mod page;
+pub(crate) mod params;
+pub(crate) mod parser;
 pub(crate) mod pattern;
+pub(crate) mod physical;
 pub(crate) mod plan;
 pub(crate) mod schema;
 pub(crate) mod sort;
 
 pub use builder::Query;
-pub use exec::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};
+pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};

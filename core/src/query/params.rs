@@ -8,9 +8,9 @@
 //! `field`; values from parameters carry no position.
 
 use super::ast::{CompareOp, Expr, FieldFilter, Literal, Paging, RawQuery, Value};
-use super::exec::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::lexer::{self, in_field};
 use super::number::Misfit;
+use super::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::parser::{parse_expr, parse_fields, parse_sort};
 use crate::{Error, QueryCode, Result};
 
@@ -68,8 +68,8 @@ const PREFIXES: [(&str, Option<CompareOp>); 8] = [
 /// A blank `where` counts as given once but adds no filter.
 ///
 /// ```
-/// use rosterdb::query::ast::Paging;
-/// use rosterdb::query::params::parse_params;
+/// use rosterdb::internals::ast::Paging;
+/// use rosterdb::internals::params::parse_params;
 ///
 /// let query = parse_params(&[
 ///     ("lastName", "in:Smith,Jones"),

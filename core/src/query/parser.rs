@@ -29,8 +29,8 @@ pub const MAX_DEPTH: usize = 64;
 /// nest as written.
 ///
 /// ```
-/// use rosterdb::query::ast::Expr;
-/// use rosterdb::query::parser::parse_expr;
+/// use rosterdb::internals::ast::Expr;
+/// use rosterdb::internals::parser::parse_expr;
 ///
 /// let filter = parse_expr("lastName = 'O''Brien' and not enabled = false")?;
 /// assert!(matches!(filter, Some(Expr::And(parts)) if parts.len() == 2));
@@ -142,6 +142,7 @@ fn leading_spaces(text: &str) -> usize {
 
 /// `expr` with every position cleared (paths at 0, values at `None`), so
 /// that filters can be compared by what they mean, however they were spaced.
+#[cfg_attr(not(feature = "internals"), allow(dead_code))] // for tests
 pub fn without_positions(expr: &Expr) -> Expr {
     let path = |p: &Path| Path {
         segments: p.segments.clone(),

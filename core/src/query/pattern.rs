@@ -140,6 +140,29 @@ impl Pattern {
     }
 }
 
+/// The pattern in `like` syntax (its literal runs as compared: folded
+/// unless [`Case::Exact`]; `%`, `_` and the backslash in them escaped), so that
+/// `like '<this>'` matches what the pattern matches.
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for token in &self.tokens {
+            match token {
+                Token::Text(chars) => {
+                    for c in chars {
+                        if matches!(c, '%' | '_' | '\\') {
+                            f.write_str("\\")?;
+                        }
+                        write!(f, "{c}")?;
+                    }
+                }
+                Token::One => f.write_str("_")?,
+                Token::Any => f.write_str("%")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 fn push_text(tokens: &mut Vec<Token>, text: &mut String, case: Case) {
     if !text.is_empty() {
         tokens.push(Token::Text(match case {

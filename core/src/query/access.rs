@@ -1,0 +1,568 @@
+//! Access paths into the secondary indexes (SPEC §3.4): for one condition,
+//! the index keys that hold every record it can match, and how to read
+//! their ids (counted, streamed in id order, or counted from keys alone).
+
+use std::fmt;
+
+use super::check::{Cmp, Field, Filter, Scalar};
+use super::filter_text::Quoted;
+use super::index::{
+    ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
+    trigram_index, trigram_prefix, trigrams,
+};
+use super::pattern::Case;
+use super::schema::FieldType;
+use super::sort::SortValue;
+use crate::caseless::fold;
+use crate::keys::{Key, prefix_end, trailing_u64};
+use crate::schema::MultiTable;
+use crate::tx::Tables;
+use crate::{EntityKind, Error, Result, Timestamp};
+
+/// An index table, named in plans and compared by name.
+#[derive(Clone, Copy)]
+pub struct IndexTable(MultiTable);
+
+impl IndexTable {
+    /// The table of an index.
+    pub fn new(table: MultiTable) -> IndexTable {
+        IndexTable(table)
+    }
+
+    /// The table, to read.
+    pub fn table(self) -> MultiTable {
+        self.0
+    }
+
+    /// The table's name, e.g. `idx.user.last_name`.
+    pub fn name(&self) -> &str {
+        redb::TableHandle::name(&self.0)
+    }
+}
+
+impl PartialEq for IndexTable {
+    fn eq(&self, other: &IndexTable) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl fmt::Debug for IndexTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for IndexTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the keys of one index range stand for, as a plan shows them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Span {
+    /// The records without the field (an empty list included).
+    Absent,
+    /// The records with the field, whatever its value.
+    Present,
+    /// One value (for text: every spelling of its folded form; for a
+    /// timestamp: its millisecond).
+    Equal(Scalar),
+    /// The values starting with this text (folded, or exact for `tenant`).
+    Prefix(String),
+    /// The values `op` a literal (`<`, `<=`, `>`, `>=`), to the millisecond
+    /// for timestamps.
+    Compare(Cmp, Scalar),
+    /// The records holding a trigram (three folded characters) in a field.
+    Trigram {
+        /// The field.
+        field: &'static str,
+        /// The trigram.
+        gram: String,
+    },
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Span::Absent => f.write_str("is null"),
+            Span::Present => f.write_str("is not null"),
+            Span::Equal(value) => write!(f, "= {value}"),
+            Span::Prefix(text) => write!(f, "prefix {}", Quoted(text)),
+            Span::Compare(op, value) => write!(f, "{op} {value}"),
+            Span::Trigram { field, gram } => write!(f, "{field} trigram {}", Quoted(gram)),
+        }
+    }
+}
+
+/// How one condition's candidates are found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Access {
+    /// Keys in `[start, end)` of an index; each key ends with a record id.
+    Range {
+        /// The index.
+        index: IndexTable,
+        /// The first key.
+        start: Vec<u8>,
+        /// The key after the last (none: to the end).
+        end: Option<Vec<u8>>,
+        /// What the range stands for.
+        span: Span,
+        /// Whether the range fixes everything but the id, so its ids come
+        /// in ascending order.
+        ordered: bool,
+    },
+    /// Any of several accesses.
+    Union(Vec<Access>),
+    /// Alternatives that each find every match alone (the trigrams of a
+    /// pattern): the planner uses the smallest.
+    AnyOf(Vec<Access>),
+}
+
+impl fmt::Display for Access {
+    /// `idx.user.last_name = 'hopper'`; a union of ranges of one index as
+    /// `idx.user.email.order (= 'a' or = 'b')`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Access::Range { index, span, .. } => write!(f, "{index} {span}"),
+            Access::Union(parts) => {
+                let spans: Option<Vec<(&IndexTable, &Span)>> = parts
+                    .iter()
+                    .map(|part| match part {
+                        Access::Range { index, span, .. } => Some((index, span)),
+                        _ => None,
+                    })
+                    .collect();
+                match spans.as_deref() {
+                    Some([]) => f.write_str("nothing"),
+                    Some([(index, span)]) => write!(f, "{index} {span}"),
+                    Some(all @ [(index, _), ..]) if all.iter().all(|(i, _)| i == index) => {
+                        write!(f, "{index} (")?;
+                        for (n, (_, span)) in all.iter().enumerate() {
+                            if n > 0 {
+                                f.write_str(" or ")?;
+                            }
+                            write!(f, "{span}")?;
+                        }
+                        f.write_str(")")
+                    }
+                    _ => write_list(f, "", parts, " or ", ""),
+                }
+            }
+            Access::AnyOf(parts) => write_list(f, "rarest of (", parts, "; ", ")"),
+        }
+    }
+}
+
+fn write_list(
+    f: &mut fmt::Formatter<'_>,
+    open: &str,
+    parts: &[Access],
+    separator: &str,
+    close: &str,
+) -> fmt::Result {
+    f.write_str(open)?;
+    for (n, part) in parts.iter().enumerate() {
+        if n > 0 {
+            f.write_str(separator)?;
+        }
+        write!(f, "({part})")?;
+    }
+    f.write_str(close)
+}
+
+impl Access {
+    /// Whether its ids come in ascending order (a union merges them).
+    pub fn is_ordered(&self) -> bool {
+        match self {
+            Access::Range { ordered, .. } => *ordered,
+            Access::Union(parts) => parts.iter().all(Access::is_ordered),
+            Access::AnyOf(_) => false,
+        }
+    }
+
+    /// The next ids above `after`, ascending (up to `limit` of them, or
+    /// fewer where a union's parts must catch up), and whether there are
+    /// no more. Only for ordered accesses: an `AnyOf` is a `Storage` error.
+    pub fn ids_after(
+        &self,
+        tables: &dyn Tables,
+        after: u64,
+        limit: usize,
+    ) -> Result<(Vec<u64>, bool)> {
+        match self {
+            Access::Range {
+                index, start, end, ..
+            } => {
+                let Some(next) = after.checked_add(1) else {
+                    return Ok((Vec::new(), true));
+                };
+                let mut from = start.clone();
+                from.extend_from_slice(&next.to_be_bytes());
+                let keys =
+                    tables.keys_in_range(index.table(), &from, end.as_deref(), limit, false)?;
+                let done = keys.len() < limit;
+                Ok((keys.iter().filter_map(|k| trailing_u64(k)).collect(), done))
+            }
+            Access::Union(parts) => {
+                let mut all = Vec::new();
+                // Ids above the smallest last id of a part that has more are not final yet.
+                let mut bound: Option<u64> = None;
+                for part in parts {
+                    let (ids, done) = part.ids_after(tables, after, limit)?;
+                    if !done && let Some(&last) = ids.last() {
+                        bound = Some(bound.map_or(last, |b| b.min(last)));
+                    }
+                    all.extend(ids);
+                }
+                all.sort_unstable();
+                all.dedup();
+                if let Some(bound) = bound {
+                    all.retain(|&id| id <= bound);
+                }
+                Ok((all, bound.is_none()))
+            }
+            Access::AnyOf(_) => Err(Error::internal("an unordered access was streamed")),
+        }
+    }
+
+    /// The alternatives this access offers.
+    pub fn options(&self) -> Vec<Access> {
+        match self {
+            Access::AnyOf(choices) => choices.clone(),
+            other => vec![other.clone()],
+        }
+    }
+
+    /// Up to `cap` candidate ids, ascending and distinct, and whether that is all of them.
+    pub fn ids(&self, tables: &dyn Tables, cap: usize) -> Result<(Vec<u64>, bool)> {
+        match self {
+            Access::Range {
+                index, start, end, ..
+            } => {
+                let keys = tables.keys_in_range(
+                    index.table(),
+                    start,
+                    end.as_deref(),
+                    cap.saturating_add(1),
+                    false,
+                )?;
+                let complete = keys.len() <= cap;
+                let mut ids: Vec<u64> = keys
+                    .iter()
+                    .take(cap)
+                    .filter_map(|k| trailing_u64(k))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                Ok((ids, complete))
+            }
+            Access::AnyOf(_) => {
+                let mut best: Option<(Vec<u64>, bool)> = None;
+                for option in self.options() {
+                    let found = option.ids(tables, cap)?;
+                    if best.as_ref().is_none_or(|b| found.0.len() < b.0.len()) {
+                        best = Some(found);
+                    }
+                }
+                Ok(best.unwrap_or((Vec::new(), true)))
+            }
+            Access::Union(parts) => {
+                let mut all = Vec::new();
+                let mut complete = true;
+                for part in parts {
+                    let (ids, done) = part.ids(tables, cap)?;
+                    complete &= done;
+                    all.extend(ids);
+                }
+                all.sort_unstable();
+                all.dedup();
+                if all.len() > cap {
+                    all.truncate(cap);
+                    complete = false;
+                }
+                Ok((all, complete))
+            }
+        }
+    }
+
+    /// The number of keys in the access (for an exact access: of matches),
+    /// read from the index alone. An `AnyOf` is a `Storage` error.
+    pub fn count(&self, tables: &dyn Tables) -> Result<u64> {
+        match self {
+            Access::Range {
+                index, start, end, ..
+            } => tables.count_range(index.table(), start, end.as_deref()),
+            Access::Union(parts) => {
+                let mut n: u64 = 0;
+                for part in parts {
+                    n = n.saturating_add(part.count(tables)?);
+                }
+                Ok(n)
+            }
+            Access::AnyOf(_) => Err(Error::internal("an inexact access was counted")),
+        }
+    }
+}
+
+fn range(def: &IndexDef, start: Vec<u8>, end: Option<Vec<u8>>, span: Span) -> Access {
+    Access::Range {
+        index: IndexTable::new(def.table),
+        start,
+        end,
+        span,
+        ordered: false,
+    }
+}
+
+/// The range of keys that start with `prefix`.
+fn prefix(def: &IndexDef, prefix: Key, span: Span) -> Access {
+    let end = prefix_end(prefix.bytes());
+    range(def, prefix.into_bytes(), end, span)
+}
+
+/// The keys of one whole value (everything but the id): ids ascending.
+fn point(def: &IndexDef, prefix: Key, span: Span) -> Access {
+    let end = prefix_end(prefix.bytes());
+    Access::Range {
+        index: IndexTable::new(def.table),
+        start: prefix.into_bytes(),
+        end,
+        span,
+        ordered: true,
+    }
+}
+
+/// A literal as index keys hold it: a timestamp to the millisecond.
+pub fn keyed(value: &Scalar) -> Scalar {
+    match value {
+        Scalar::Time(instant, _) => Scalar::Time(*instant, 0),
+        other => other.clone(),
+    }
+}
+
+/// The key part of a typed literal in an index of a field of type `ty`.
+pub fn literal_key(ty: FieldType, value: &Scalar) -> Option<Key> {
+    let present = Key::new().byte(PRESENT);
+    match (ty, value) {
+        (FieldType::Int | FieldType::Ints, Scalar::Int(v)) => Some(encode_int(present, *v)),
+        (FieldType::Bool, Scalar::Bool(v)) => Some(encode_bool(present, *v)),
+        // Ranges on the millisecond hold every match of a finer literal;
+        // the residual check decides (and exact counts decline those).
+        (FieldType::Time, Scalar::Time(v, _)) => Some(encode_time(present, *v)),
+        (FieldType::Str | FieldType::Strs, Scalar::Str(folded)) => Some(present.str(folded)),
+        // An identifier's keys hold its folded form and then its exact
+        // form: the whole key picks exactly one value.
+        (FieldType::Ident, Scalar::Ident(exact)) => Some(encode_str(present, exact)),
+        _ => None,
+    }
+}
+
+/// The access of a scoped view's own condition: the tenant's index keys.
+pub fn tenant_access(kind: EntityKind, tenant: &str) -> Option<Access> {
+    let index = index_of(kind, "tenant")?;
+    Some(point(
+        index,
+        encode_str(Key::new().byte(PRESENT), tenant),
+        Span::Equal(Scalar::Ident(tenant.to_owned())),
+    ))
+}
+
+/// The access for one conjunct, if an index can find its candidates.
+pub fn access(kind: EntityKind, filter: &Filter) -> Option<Access> {
+    match filter {
+        Filter::Or(parts) => parts
+            .iter()
+            .map(|p| access(kind, p))
+            .collect::<Option<Vec<_>>>()
+            .map(Access::Union),
+        Filter::And(parts) => parts.iter().find_map(|p| access(kind, p)),
+        Filter::Search(terms) => search_access(kind, terms),
+        Filter::TenantIs(tenant) => tenant_access(kind, tenant),
+        Filter::Match {
+            field: Field::Def(def),
+            pattern,
+            ..
+        } => {
+            if let Some(index) = index_of(kind, def.name)
+                && let Some(start) = pattern.prefix()
+            {
+                // Index keys start with the folded value: an exact prefix
+                // narrows to the keys with its folded form, a superset that
+                // the residual check then holds to the exact case.
+                let folded = match pattern.case() {
+                    Case::Folded => start,
+                    Case::Exact => fold(&start),
+                };
+                return Some(prefix(
+                    index,
+                    Key::new().byte(PRESENT).str_prefix(&folded),
+                    Span::Prefix(folded),
+                ));
+            }
+            trigram_access(kind, def.name, &pattern.literal_runs())
+        }
+        Filter::Absent(Field::Def(def)) => {
+            let index = index_of(kind, def.name)?;
+            Some(prefix(index, Key::new().byte(ABSENT), Span::Absent))
+        }
+        Filter::Present(Field::Def(def)) => {
+            let index = index_of(kind, def.name)?;
+            Some(prefix(index, Key::new().byte(PRESENT), Span::Present))
+        }
+        Filter::Cmp {
+            field: Field::Def(def),
+            op,
+            value,
+        } => compare_access(kind, def.name, def.ty, *op, value),
+        Filter::In {
+            field: Field::Def(def),
+            values,
+            null,
+        } => {
+            let index = index_of(kind, def.name)?;
+            let mut parts = Vec::new();
+            for value in values {
+                let key = literal_key(def.ty, value)?;
+                let span = Span::Equal(keyed(value));
+                parts.push(if matches!(def.ty, FieldType::Str | FieldType::Strs) {
+                    prefix(index, key, span)
+                } else {
+                    point(index, key, span)
+                });
+            }
+            if *null {
+                parts.push(prefix(index, Key::new().byte(ABSENT), Span::Absent));
+            }
+            Some(Access::Union(parts))
+        }
+        _ => None,
+    }
+}
+
+/// The access of `name op value` on a declared field of type `ty`.
+fn compare_access(
+    kind: EntityKind,
+    name: &'static str,
+    ty: FieldType,
+    op: Cmp,
+    value: &Scalar,
+) -> Option<Access> {
+    let Some(index) = index_of(kind, name) else {
+        // Equality implies containment: the trigram index can find it.
+        return match (op, value) {
+            (Cmp::Eq, Scalar::Str(folded)) => {
+                trigram_access(kind, name, std::slice::from_ref(folded))
+            }
+            _ => None,
+        };
+    };
+    let key = literal_key(ty, value)?;
+    // The index orders identifiers by their folded form, not by the
+    // exact order their comparisons use: it answers only equality.
+    if ty == FieldType::Ident && op != Cmp::Eq {
+        return None;
+    }
+    // `< t` with digits below the millisecond holds for that millisecond too.
+    let op = match (op, value) {
+        (Cmp::Lt, Scalar::Time(_, nanos)) if *nanos > 0 => Cmp::Le,
+        _ => op,
+    };
+    let span = match op {
+        Cmp::Eq => Span::Equal(keyed(value)),
+        other => Span::Compare(other, keyed(value)),
+    };
+    let present = Key::new().byte(PRESENT);
+    let after_present = prefix_end(present.bytes());
+    let after_key = prefix_end(key.bytes());
+    match op {
+        Cmp::Eq if matches!(ty, FieldType::Str | FieldType::Strs) => Some(prefix(index, key, span)),
+        Cmp::Eq => Some(point(index, key, span)),
+        Cmp::Ne => None,
+        Cmp::Lt => Some(range(
+            index,
+            present.into_bytes(),
+            Some(key.into_bytes()),
+            span,
+        )),
+        Cmp::Le => Some(range(index, present.into_bytes(), after_key, span)),
+        Cmp::Gt => Some(range(index, after_key?, after_present, span)),
+        Cmp::Ge => Some(range(index, key.into_bytes(), after_present, span)),
+    }
+}
+
+/// Candidates for a text match through the trigram index: the records
+/// holding the rarest trigram of the pattern's literal text.
+fn trigram_access(kind: EntityKind, field: &str, runs: &[String]) -> Option<Access> {
+    let (table, fields) = trigram_index(kind)?;
+    let n = fields.iter().position(|f| *f == field)?;
+    let grams: Vec<String> = runs.iter().flat_map(|r| trigrams(r)).collect();
+    if grams.is_empty() {
+        return None;
+    }
+    Some(trigram_choice(table, fields, &[n], &grams))
+}
+
+/// Candidates for `search`: for each term, the records holding one of its
+/// trigrams in any search field; the planner picks the rarest.
+fn search_access(kind: EntityKind, terms: &[String]) -> Option<Access> {
+    let (table, fields) = trigram_index(kind)?;
+    let grams: Vec<String> = terms.iter().flat_map(|t| trigrams(t)).collect();
+    if grams.is_empty() {
+        return None;
+    }
+    let all: Vec<usize> = (0..fields.len()).collect();
+    Some(trigram_choice(table, fields, &all, &grams))
+}
+
+/// One trigram access per trigram (each a union over `fields`), wrapped so
+/// the planner can pick the smallest: every matching record holds all of them.
+fn trigram_choice(
+    table: MultiTable,
+    names: &'static [&'static str],
+    fields: &[usize],
+    grams: &[String],
+) -> Access {
+    let options = grams
+        .iter()
+        .map(|g| {
+            Access::Union(
+                fields
+                    .iter()
+                    .filter_map(|&f| {
+                        let field = names.get(f)?;
+                        let start = trigram_prefix(f, g);
+                        let end = prefix_end(start.bytes());
+                        Some(Access::Range {
+                            index: IndexTable::new(table),
+                            start: start.into_bytes(),
+                            end,
+                            span: Span::Trigram {
+                                field,
+                                gram: g.clone(),
+                            },
+                            ordered: true,
+                        })
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Access::AnyOf(options)
+}
+
+/// The index key (without the id) of a sort value of an indexed field.
+pub fn sort_value_key(value: &SortValue) -> Key {
+    let present = Key::new().byte(PRESENT);
+    match value {
+        SortValue::Absent => Key::new().byte(ABSENT),
+        SortValue::Bool(b) => encode_bool(present, *b),
+        SortValue::Int(v) => encode_int(present, *v),
+        SortValue::Time(ms) => match Timestamp::from_millis(*ms) {
+            Some(t) => encode_time(present, t),
+            None => present,
+        },
+        SortValue::Str(_, exact) | SortValue::Ident(exact) => encode_str(present, exact),
+        SortValue::Num(_) | SortValue::Other(_) => present,
+    }
+}
