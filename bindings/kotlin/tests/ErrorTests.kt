@@ -177,7 +177,11 @@ fun errorTests() = Suite("errors").apply {
             RosterException.Storage("disk full") to "storage error: disk full",
             RosterException.InvalidArgument("ttlSeconds", "must be 1 to 2592000 whole seconds") to
                 "invalid argument ttlSeconds: must be 1 to 2592000 whole seconds",
-            RosterException.Internal("boom") to "internal error: boom",
+            RosterException.Closed("the store is closed") to "the store is closed",
+            RosterException.Busy("the store is in use by another call") to "busy: the store is in use by another call",
+            RosterException.Aborted("java.lang.IllegalStateException: no") to
+                "the transaction was rolled back: its body threw java.lang.IllegalStateException: no",
+            RosterException.Internal("boom") to "internal error (a bug in rosterdb; please report it): boom",
         )
         for ((error, text) in cases) {
             assertEquals(text, error.toString())
@@ -196,6 +200,9 @@ fun errorTests() = Suite("errors").apply {
                 is RosterException.IncompatibleFormat -> "IncompatibleFormat"
                 is RosterException.Storage -> "Storage"
                 is RosterException.InvalidArgument -> "InvalidArgument"
+                is RosterException.Closed -> "Closed"
+                is RosterException.Busy -> "Busy"
+                is RosterException.Aborted -> "Aborted"
                 is RosterException.Internal -> "Internal"
             }
             assertEquals(error::class.simpleName, kind)
