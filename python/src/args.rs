@@ -115,10 +115,12 @@ pub(crate) fn limit(obj: &Bound<'_, PyAny>) -> PyResult<usize> {
 
 /// A paging argument of `list`, `iter` and `explain` (`page`, `page_size`,
 /// `offset`, `limit`): `None`, or an `int` (not a `bool`) handed to the
-/// core as its decimal text, so that any int out of range, negative or
-/// beyond 64 bits, is the core's `QueryError` naming the parameter.
-/// Anything else is a `TypeError`, as for ids.
-pub(crate) fn paging(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+/// core, which checks its range, so that any int out of range, negative or
+/// beyond 64 bits, is the core's `QueryError` naming the parameter (an int
+/// beyond 128 bits is handed over as the nearest one, out of range the
+/// same way, so a 5,000-digit int costs nothing to refuse). Anything else
+/// is a `TypeError`, as for ids.
+pub(crate) fn paging(obj: &Bound<'_, PyAny>) -> PyResult<Option<i128>> {
     if obj.is_none() {
         return Ok(None);
     }
@@ -128,12 +130,10 @@ pub(crate) fn paging(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
             type_name(obj)
         )));
     }
-    // An int beyond 64 bits is handed over as the nearest text out of the
-    // core's range, so a 5,000-digit int costs nothing to refuse.
-    Ok(Some(match obj.extract::<u64>() {
-        Ok(n) => n.to_string(),
-        Err(_) if obj.lt(0)? => "-1".to_owned(),
-        Err(_) => "18446744073709551616".to_owned(),
+    Ok(Some(match obj.extract::<i128>() {
+        Ok(n) => n,
+        Err(_) if obj.lt(0)? => i128::MIN,
+        Err(_) => i128::MAX,
     }))
 }
 

@@ -1,25 +1,27 @@
 //! `store.users`, `store.roles`, `store.clients` (and the same on a transaction).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList};
-use rosterdb::{Context, EntityKind, Error, NewClient, NewRole, NewUser};
+use rosterdb::{
+    Context, EntityKind, Error, NewClient, NewRole, NewUser, Query, QueryArgs, StoreHandle,
+    TxHandle,
+};
 
 use crate::args::{lookup_key, lookup_tenant, type_name};
 use crate::convert::{doc_to_py, document, new_document, patch_ops};
 use crate::errors::{IntoPyResult, to_py_err};
-use crate::query::{Params, PyPage, PyWalk, list_page, page_to_py};
-use crate::store::{Shared, TxState, in_transaction};
+use crate::query::{PyPage, PyWalk, filter_args, list_arg, list_page, page_to_py};
 
 /// Where a collection's calls go.
 #[derive(Clone)]
 pub(crate) enum Target {
     /// Each call is its own transaction on the store (seeing one tenant when scoped).
-    Store(Arc<Shared>, Option<Arc<str>>),
+    Store(StoreHandle),
     /// Calls join an open transaction (seeing one tenant when scoped).
-    Transaction(Arc<Shared>, Arc<Mutex<TxState>>, Option<Arc<str>>),
+    Transaction(Arc<TxHandle>),
 }
 
 impl Target {
@@ -29,19 +31,11 @@ impl Target {
         py: Python<'_>,
         f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
     ) -> PyResult<T> {
-        match self {
-            Target::Store(shared, scope) => {
-                let store = shared.store().or_raise(py)?;
-                py.detach(|| match scope {
-                    Some(tenant) => f(Context::ScopedStore(&store, tenant)),
-                    None => f(Context::Store(&store)),
-                })
-                .or_raise(py)
-            }
-            Target::Transaction(shared, tx, scope) => {
-                in_transaction(py, shared, tx, scope.as_deref(), f)
-            }
-        }
+        py.detach(|| match self {
+            Target::Store(store) => store.read(f),
+            Target::Transaction(tx) => tx.call(f),
+        })
+        .or_raise(py)
     }
 
     /// Runs a write with the GIL released.
@@ -50,10 +44,11 @@ impl Target {
         py: Python<'_>,
         f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
     ) -> PyResult<T> {
-        if let Target::Store(shared, _) = self {
-            shared.check_not_writing().or_raise(py)?;
-        }
-        self.read(py, f)
+        py.detach(|| match self {
+            Target::Store(store) => store.write(f),
+            Target::Transaction(tx) => tx.call(f),
+        })
+        .or_raise(py)
     }
 }
 
@@ -274,32 +269,37 @@ impl PyClients {
     }
 }
 
-/// The query of `list` and `explain` keyword arguments.
+/// The query of the keyword arguments of `list`, `iter` and `explain`,
+/// converted in their order and read by the core.
 #[allow(clippy::too_many_arguments)]
 fn listing(
     py: Python<'_>,
-    r#where: Option<&str>,
-    search: Option<&str>,
+    r#where: Option<String>,
+    search: Option<String>,
     filters: Option<&Bound<'_, PyDict>>,
     sort: Option<&Bound<'_, PyAny>>,
     fields: Option<&Bound<'_, PyAny>>,
-    page: Option<String>,
-    page_size: Option<String>,
-    offset: Option<String>,
-    limit: Option<String>,
-    cursor: Option<&str>,
+    page: Option<i128>,
+    page_size: Option<i128>,
+    offset: Option<i128>,
+    limit: Option<i128>,
+    cursor: Option<String>,
     with_total: bool,
-) -> PyResult<rosterdb::Query> {
-    Params::default()
-        .filters(r#where, search, filters)?
-        .list_param("sort", sort)?
-        .list_param("fields", fields)?
-        .number("page", page)
-        .number("pageSize", page_size)
-        .number("offset", offset)
-        .number("limit", limit)
-        .cursor(cursor, with_total)
-        .query(py)
+) -> PyResult<Query> {
+    let mut args = filter_args(r#where, search, filters)?;
+    args.sort = list_arg("sort", sort)?;
+    args.fields = list_arg("fields", fields)?;
+    QueryArgs {
+        page,
+        page_size,
+        offset,
+        limit,
+        cursor,
+        with_total,
+        ..args
+    }
+    .query()
+    .or_raise(py)
 }
 
 /// `list`, `iter`, `count`, `exists` and `explain` for one collection class.
@@ -319,19 +319,19 @@ macro_rules! query_methods {
                 #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                #[pyo3(from_py_with = crate::args::paging)] page: Option<String>,
-                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
-                #[pyo3(from_py_with = crate::args::paging)] offset: Option<String>,
-                #[pyo3(from_py_with = crate::args::paging)] limit: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] page: Option<i128>,
+                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<i128>,
+                #[pyo3(from_py_with = crate::args::paging)] offset: Option<i128>,
+                #[pyo3(from_py_with = crate::args::paging)] limit: Option<i128>,
                 #[pyo3(from_py_with = crate::args::cursor_arg)] cursor: Option<String>,
                 #[pyo3(from_py_with = crate::args::with_total)] with_total: bool,
             ) -> PyResult<PyPage> {
                 let query = listing(
-                    py, r#where.as_deref(), search.as_deref(), filters.as_ref(), sort, fields, page,
-                    page_size, offset, limit, cursor.as_deref(), with_total,
+                    py, r#where, search, filters.as_ref(), sort, fields, page, page_size, offset,
+                    limit, cursor, with_total,
                 )?;
-                let raw = list_page::<$doc>(py, &self.target, query, |c, q| c.$collection().list(q))?;
-                page_to_py(py, raw)
+                let page = list_page::<$doc>(py, &self.target, &query, |c, q| c.$collection().list(q))?;
+                page_to_py(py, page)
             }
 
             /// Every matching document, fetched `page_size` at a time.
@@ -346,25 +346,15 @@ macro_rules! query_methods {
                 #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<i128>,
             ) -> PyResult<PyWalk> {
-                let first = Params::default()
-                    .filters(r#where.as_deref(), search.as_deref(), filters.as_ref())?
-                    .list_param("sort", sort)?
-                    .list_param("fields", fields)?
-                    .number("pageSize", page_size.clone())
-                    .query(py)?;
-                let target = self.target.clone();
-                Ok(PyWalk::new(Box::new(move |py: Python<'_>, cursor: Option<&str>| {
-                    let query = match cursor {
-                        None => first.clone(),
-                        Some(token) => Params::default()
-                            .number("pageSize", page_size.clone())
-                            .cursor(Some(token), false)
-                            .query(py)?,
-                    };
-                    list_page::<$doc>(py, &target, query, |c, q| c.$collection().list(q))
-                })))
+                let query = listing(
+                    py, r#where, search, filters.as_ref(), sort, fields, None, page_size, None, None,
+                    None, false,
+                )?;
+                Ok(PyWalk::new(query, self.target.clone(), |target, py, query| {
+                    list_page::<$doc>(py, target, query, |c, q| c.$collection().list(q))
+                }))
             }
 
             /// The number of matching documents.
@@ -376,9 +366,7 @@ macro_rules! query_methods {
                 #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
                 #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
             ) -> PyResult<u64> {
-                let query = Params::default()
-                    .filters(r#where.as_deref(), search.as_deref(), filters.as_ref())?
-                    .query(py)?;
+                let query = filter_args(r#where, search, filters.as_ref())?.query().or_raise(py)?;
                 self.target.read(py, move |c| c.$collection().count(&query))
             }
 
@@ -391,9 +379,7 @@ macro_rules! query_methods {
                 #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
                 #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
             ) -> PyResult<bool> {
-                let query = Params::default()
-                    .filters(r#where.as_deref(), search.as_deref(), filters.as_ref())?
-                    .query(py)?;
+                let query = filter_args(r#where, search, filters.as_ref())?.query().or_raise(py)?;
                 self.target.read(py, move |c| c.$collection().exists(&query))
             }
 
@@ -409,16 +395,16 @@ macro_rules! query_methods {
                 #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
                 sort: Option<&Bound<'_, PyAny>>,
                 fields: Option<&Bound<'_, PyAny>>,
-                #[pyo3(from_py_with = crate::args::paging)] page: Option<String>,
-                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<String>,
-                #[pyo3(from_py_with = crate::args::paging)] offset: Option<String>,
-                #[pyo3(from_py_with = crate::args::paging)] limit: Option<String>,
+                #[pyo3(from_py_with = crate::args::paging)] page: Option<i128>,
+                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<i128>,
+                #[pyo3(from_py_with = crate::args::paging)] offset: Option<i128>,
+                #[pyo3(from_py_with = crate::args::paging)] limit: Option<i128>,
                 #[pyo3(from_py_with = crate::args::cursor_arg)] cursor: Option<String>,
                 #[pyo3(from_py_with = crate::args::with_total)] with_total: bool,
             ) -> PyResult<String> {
                 let query = listing(
-                    py, r#where.as_deref(), search.as_deref(), filters.as_ref(), sort, fields, page,
-                    page_size, offset, limit, cursor.as_deref(), with_total,
+                    py, r#where, search, filters.as_ref(), sort, fields, page, page_size, offset,
+                    limit, cursor, with_total,
                 )?;
                 self.target.read(py, move |c| c.$collection().explain(&query))
             }

@@ -1,129 +1,85 @@
 //! `list`, `iter`, `count`, `exists` and `explain`: keyword arguments become
-//! a query in the parameter form, pages become `rosterdb.Page`.
+//! the core's typed query arguments, pages become `rosterdb.Page`, walks
+//! `rosterdb.PageWalk`.
 
 use pyo3::exceptions::{PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
-use rosterdb::{Context, Entity, Query};
+use rosterdb::{Context, Entity, ListArg, Page, Query, QueryArgs, Walk};
+use serde_json::Value;
 
 use crate::args::{not_unicode_query, type_name, unicode};
 use crate::collections::Target;
 use crate::convert::to_py;
-use crate::errors::{IntoPyResult, to_py_err};
+use crate::errors::to_py_err;
 
-/// The query keyword arguments, as `(name, value)` pairs of the parameter form.
-#[derive(Default)]
-pub(crate) struct Params(Vec<(String, String)>);
-
-impl Params {
-    fn push(&mut self, name: &str, value: impl Into<String>) {
-        self.0.push((name.to_owned(), value.into()));
+/// The arguments `where`, `search` and `filters` (the ones `count` and
+/// `exists` take). A filter's name is a `str` (else `TypeError`), its value
+/// a `str`, `int` or `bool` (else `TypeError`), handed over as the text of
+/// the parameter form; text holding lone surrogates is `QueryError` naming
+/// the filter (`filters` for a name).
+pub(crate) fn filter_args(
+    r#where: Option<String>,
+    search: Option<String>,
+    filters: Option<&Bound<'_, PyDict>>,
+) -> PyResult<QueryArgs> {
+    let mut pairs = Vec::new();
+    if let Some(filters) = filters {
+        // A snapshot: reading an int subclass may run its `__index__`.
+        for item in filters.items().iter() {
+            let (name, value) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
+            let name = name
+                .cast::<PyString>()
+                .map_err(|_| PyTypeError::new_err("filters keys must be str"))?;
+            let name = unicode(name).map_err(|_| {
+                to_py_err(
+                    filters.py(),
+                    rosterdb::Error::InvalidQuery {
+                        message: "filter names must be Unicode text \
+                                  (one holds lone surrogate code points)"
+                            .to_owned(),
+                        position: None,
+                        field: Some("filters".to_owned()),
+                    },
+                )
+            })?;
+            let value = param_text(&name, &value)?;
+            pairs.push((name, value));
+        }
     }
+    Ok(QueryArgs {
+        filter: r#where,
+        search,
+        filters: pairs,
+        ..QueryArgs::default()
+    })
+}
 
-    /// `where`, `search` and `filters`. A filter's name is a `str` (else
-    /// `TypeError`), its value a `str`, `int` or `bool` (else
-    /// `TypeError`); text holding lone surrogates is `QueryError` naming
-    /// the filter (`filters` for a name).
-    pub(crate) fn filters(
-        mut self,
-        r#where: Option<&str>,
-        search: Option<&str>,
-        filters: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Self> {
-        if let Some(w) = r#where {
-            self.push("where", w);
-        }
-        if let Some(s) = search {
-            self.push("search", s);
-        }
-        if let Some(filters) = filters {
-            // A snapshot: reading an int subclass may run its `__index__`.
-            for item in filters.items().iter() {
-                let (name, value) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
-                let name = name
-                    .cast::<PyString>()
-                    .map_err(|_| PyTypeError::new_err("filters keys must be str"))?;
-                let name = unicode(name).map_err(|_| {
-                    to_py_err(
-                        filters.py(),
-                        rosterdb::Error::InvalidQuery {
-                            message: "filter names must be Unicode text \
-                                      (one holds lone surrogate code points)"
-                                .to_owned(),
-                            position: None,
-                            field: Some("filters".to_owned()),
-                        },
-                    )
-                })?;
-                let value = param_text(&name, &value)?;
-                self.push(&name, value);
-            }
-        }
-        Ok(self)
+/// `sort` or `fields` (named `name`): `None`, a comma string, or a list of
+/// strings, one key or field each (else `TypeError`); the core reads them.
+/// Text holding a lone surrogate is `QueryError` naming the parameter, at
+/// its position (in a list, as the core counts: the items joined by commas).
+pub(crate) fn list_arg(name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<ListArg>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else {
+        return Ok(None);
+    };
+    let py = value.py();
+    if let Ok(text) = value.cast::<PyString>() {
+        let text = unicode(text).map_err(|at| not_unicode_query(py, name, Some(at)))?;
+        return Ok(Some(ListArg::Text(text)));
     }
-
-    /// `sort` and `fields`: a comma string or a list of strings (else
-    /// `TypeError`); text holding a lone surrogate is `QueryError` naming
-    /// the parameter, at its position in the comma string.
-    pub(crate) fn list_param(
-        mut self,
-        name: &str,
-        value: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let Some(value) = value else {
-            return Ok(self);
-        };
-        if value.is_none() {
-            return Ok(self);
-        }
-        let py = value.py();
-        if let Ok(text) = value.cast::<PyString>() {
-            let text = unicode(text).map_err(|at| not_unicode_query(py, name, Some(at)))?;
-            self.push(name, text);
-        } else if let Ok(items) = value.cast::<PyList>() {
-            let mut parts = Vec::new();
-            let mut offset = 0;
-            for item in items.iter() {
-                let text = item.cast::<PyString>().map_err(|_| {
-                    PyTypeError::new_err(format!("{name} must be a str or a list of str"))
-                })?;
-                let part =
-                    unicode(text).map_err(|at| not_unicode_query(py, name, Some(offset + at)))?;
-                offset += part.chars().count() + 1;
-                parts.push(part);
-            }
-            self.push(name, parts.join(","));
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "{name} must be a str or a list of str"
-            )));
-        }
-        Ok(self)
+    let not_a_list = || PyTypeError::new_err(format!("{name} must be a str or a list of str"));
+    let items = value.cast::<PyList>().map_err(|_| not_a_list())?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items.iter() {
+        let text = item.cast::<PyString>().map_err(|_| not_a_list())?;
+        let text = unicode(text).map_err(|at| {
+            let start = QueryArgs::item_position(&out);
+            not_unicode_query(py, name, Some(start.saturating_add(at)))
+        })?;
+        out.push(text);
     }
-
-    /// A numeric paging parameter, as the decimal text of the int given
-    /// (the core checks its range: `QueryError` naming it).
-    pub(crate) fn number(mut self, name: &str, value: Option<String>) -> Self {
-        if let Some(v) = value {
-            self.push(name, v);
-        }
-        self
-    }
-
-    /// `cursor` and `withTotal`.
-    pub(crate) fn cursor(mut self, cursor: Option<&str>, with_total: bool) -> Self {
-        if let Some(c) = cursor {
-            self.push("cursor", c);
-        }
-        if with_total {
-            self.push("withTotal", "true");
-        }
-        self
-    }
-
-    pub(crate) fn query(&self, py: Python<'_>) -> PyResult<Query> {
-        Query::from_params(&self.0).or_raise(py)
-    }
+    Ok(Some(ListArg::Items(out)))
 }
 
 /// The parameter-form text of the value of filter `name`: `true`/`false`
@@ -212,55 +168,56 @@ impl PyPage {
     }
 }
 
-/// A page's documents as JSON, with its total and cursor.
-pub(crate) type RawPage = (Vec<serde_json::Value>, Option<u64>, Option<String>);
-
-/// Runs `list` on the collection of `E` behind `target`.
+/// Lists one page of `E` behind `target`, its documents as JSON (projected
+/// to the query's `fields`).
 pub(crate) fn list_page<E: Entity + serde::Serialize + Send>(
     py: Python<'_>,
     target: &Target,
-    query: Query,
-    list: impl FnOnce(Context<'_>, &Query) -> rosterdb::Result<rosterdb::Page<E>> + Send,
-) -> PyResult<RawPage> {
+    query: &Query,
+    list: impl FnOnce(Context<'_>, &Query) -> rosterdb::Result<Page<E>> + Send,
+) -> PyResult<Page<Value>> {
     target.read(py, move |c| {
-        let page = list(c, &query)?;
-        Ok((page.items_json()?, page.total, page.next_cursor))
+        let page = list(c, query)?;
+        Ok(Page {
+            items: page.items_json()?,
+            total: page.total,
+            next_cursor: page.next_cursor,
+            fields: None,
+        })
     })
 }
 
 /// Converts a page to Python.
-pub(crate) fn page_to_py(py: Python<'_>, (items, total, next_cursor): RawPage) -> PyResult<PyPage> {
+pub(crate) fn page_to_py(py: Python<'_>, page: Page<Value>) -> PyResult<PyPage> {
     let list = PyList::empty(py);
-    for item in &items {
+    for item in &page.items {
         list.append(to_py(py, item)?)?;
     }
     Ok(PyPage {
         items: list.unbind(),
-        total,
-        next_cursor,
+        total: page.total,
+        next_cursor: page.next_cursor,
     })
 }
 
-/// Fetches the page after a cursor (`None`: the first page).
-pub(crate) type FetchPage =
-    Box<dyn FnMut(Python<'_>, Option<&str>) -> PyResult<RawPage> + Send + Sync>;
+/// Lists the page of a query, for a walk.
+pub(crate) type FetchPage = fn(&Target, Python<'_>, &Query) -> PyResult<Page<Value>>;
 
-/// Walks every match of a query, a page at a time, following cursors.
+/// Walks every match of a query, a page at a time: the core's walk, each
+/// page listed through `fetch` on `target`.
 #[pyclass(name = "PageWalk", module = "rosterdb")]
 pub(crate) struct PyWalk {
-    next: FetchPage,
-    buffer: std::collections::VecDeque<serde_json::Value>,
-    cursor: Option<String>,
-    started: bool,
+    walk: Walk<Value>,
+    target: Target,
+    fetch: FetchPage,
 }
 
 impl PyWalk {
-    pub(crate) fn new(next: FetchPage) -> Self {
+    pub(crate) fn new(query: Query, target: Target, fetch: FetchPage) -> Self {
         PyWalk {
-            next,
-            buffer: std::collections::VecDeque::new(),
-            cursor: None,
-            started: false,
+            walk: Walk::new(query),
+            target,
+            fetch,
         }
     }
 }
@@ -272,16 +229,10 @@ impl PyWalk {
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        while self.buffer.is_empty() {
-            if self.started && self.cursor.is_none() {
-                return Err(PyStopIteration::new_err(()));
-            }
-            let (items, _, cursor) = (self.next)(py, self.cursor.as_deref())?;
-            self.started = true;
-            self.cursor = cursor;
-            self.buffer.extend(items);
-        }
-        match self.buffer.pop_front() {
+        match self
+            .walk
+            .next_item(|query| (self.fetch)(&self.target, py, query))?
+        {
             Some(item) => to_py(py, &item),
             None => Err(PyStopIteration::new_err(())),
         }

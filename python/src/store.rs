@@ -1,52 +1,17 @@
 //! `rosterdb.Store` and `rosterdb.Transaction`: opening, closing and transactions.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::thread::ThreadId;
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyType};
-use rosterdb::{Argon2Params, Context, Error, Lockout, Options, Store, WriteTx};
+use rosterdb::{Argon2Params, Lockout, Options, Store, StoreHandle, TxHandle};
 
 use crate::args;
 use crate::collections::{PyClients, PyRoles, PyUsers, Target};
 use crate::convert::doc_to_py;
 use crate::errors::IntoPyResult;
-
-/// What a store's Python objects share: the open store (none once closed)
-/// and the thread that holds an open transaction, if any.
-pub(crate) struct Shared {
-    store: RwLock<Option<Arc<Store>>>,
-    writer: Mutex<Option<ThreadId>>,
-}
-
-impl Shared {
-    /// The open store, or `StorageError` once it is closed.
-    pub(crate) fn store(&self) -> rosterdb::Result<Arc<Store>> {
-        self.store
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-            .ok_or_else(|| Error::storage("the store is closed"))
-    }
-
-    /// Refuses a store-level write from the thread that has a transaction
-    /// open: it would wait for that transaction forever.
-    pub(crate) fn check_not_writing(&self) -> rosterdb::Result<()> {
-        let writer = *self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        if writer == Some(std::thread::current().id()) {
-            return Err(Error::storage(
-                "a transaction is open in this thread: write through the transaction's collections",
-            ));
-        }
-        Ok(())
-    }
-
-    fn set_writer(&self, writer: Option<ThreadId>) {
-        *self.writer.lock().unwrap_or_else(PoisonError::into_inner) = writer;
-    }
-}
 
 /// An open rosterdb store: `Store(path, *, lockout_threshold=5,
 /// lockout_seconds=900, argon2_memory_kib=19456, argon2_iterations=2,
@@ -61,9 +26,8 @@ impl Shared {
 /// created.
 #[pyclass(frozen, name = "Store", module = "rosterdb")]
 pub(crate) struct PyStore {
-    shared: Arc<Shared>,
-    /// The tenant of a scoped view.
-    scope: Option<Arc<str>>,
+    /// The store, or a scoped view of it; the core keeps its rules.
+    handle: StoreHandle,
 }
 
 /// The core's options from the keyword arguments of `Store` and
@@ -90,29 +54,12 @@ fn options(
 impl PyStore {
     /// Where the store-level session calls go.
     pub(crate) fn target(&self) -> Target {
-        Target::Store(Arc::clone(&self.shared), self.scope.clone())
-    }
-
-    /// Refuses whole-store operations (export, import, compact) in a scoped view.
-    fn whole_store(&self, py: Python<'_>) -> PyResult<()> {
-        match &self.scope {
-            Some(_) => Err(crate::errors::to_py_err(
-                py,
-                Error::storage(
-                    "export, import, check and compact work on the whole store, not a scoped view",
-                ),
-            )),
-            None => Ok(()),
-        }
+        Target::Store(self.handle.clone())
     }
 
     fn wrap(store: Store) -> Self {
         PyStore {
-            shared: Arc::new(Shared {
-                store: RwLock::new(Some(Arc::new(store))),
-                writer: Mutex::new(None),
-            }),
-            scope: None,
+            handle: StoreHandle::new(store),
         }
     }
 }
@@ -170,27 +117,25 @@ impl PyStore {
     /// The users.
     #[getter]
     fn users(&self) -> PyUsers {
-        PyUsers::new(Target::Store(Arc::clone(&self.shared), self.scope.clone()))
+        PyUsers::new(self.target())
     }
 
     /// The roles.
     #[getter]
     fn roles(&self) -> PyRoles {
-        PyRoles::new(Target::Store(Arc::clone(&self.shared), self.scope.clone()))
+        PyRoles::new(self.target())
     }
 
     /// The app-clients.
     #[getter]
     fn clients(&self) -> PyClients {
-        PyClients::new(Target::Store(Arc::clone(&self.shared), self.scope.clone()))
+        PyClients::new(self.target())
     }
 
     /// A transaction: use it as `with store.transaction() as tx:`.
     fn transaction(&self) -> PyTransaction {
         PyTransaction {
-            shared: Arc::clone(&self.shared),
-            tx: Arc::new(Mutex::new(TxState::NotStarted)),
-            scope: self.scope.clone(),
+            tx: Arc::new(self.handle.transaction()),
         }
     }
 
@@ -201,18 +146,15 @@ impl PyStore {
         py: Python<'_>,
         #[pyo3(from_py_with = args::scope_tenant)] tenant: String,
     ) -> PyResult<PyStore> {
-        let store = self.shared.store().or_raise(py)?;
-        store.scoped(&tenant).or_raise(py)?;
         Ok(PyStore {
-            shared: Arc::clone(&self.shared),
-            scope: Some(Arc::from(tenant)),
+            handle: self.handle.scoped(&tenant).or_raise(py)?,
         })
     }
 
     /// The tenant of a scoped view; `None` for the whole store.
     #[getter]
     fn tenant(&self) -> Option<String> {
-        self.scope.as_deref().map(str::to_owned)
+        self.handle.tenant().map(str::to_owned)
     }
 
     /// Change-log entries after sequence number `after`, oldest first: up
@@ -226,13 +168,7 @@ impl PyStore {
         #[pyo3(from_py_with = args::after)] after: u64,
         #[pyo3(from_py_with = args::limit)] limit: usize,
     ) -> PyResult<Bound<'py, PyList>> {
-        let store = self.shared.store().or_raise(py)?;
-        let changes = py
-            .detach(|| match &self.scope {
-                Some(tenant) => Context::ScopedStore(&store, tenant).changes(after, limit),
-                None => store.changes(after, limit),
-            })
-            .or_raise(py)?;
+        let changes = self.target().read(py, |c| c.changes(after, limit))?;
         changes_to_py(py, &changes)
     }
 
@@ -242,9 +178,7 @@ impl PyStore {
         py: Python<'_>,
         #[pyo3(from_py_with = args::path)] path: PathBuf,
     ) -> PyResult<u64> {
-        self.whole_store(py)?;
-        let store = self.shared.store().or_raise(py)?;
-        py.detach(|| store.export_jsonl(path)).or_raise(py)
+        py.detach(|| self.handle.export_jsonl(path)).or_raise(py)
     }
 
     /// Loads an export into this empty store, all or nothing; returns the count.
@@ -253,54 +187,27 @@ impl PyStore {
         py: Python<'_>,
         #[pyo3(from_py_with = args::path)] path: PathBuf,
     ) -> PyResult<u64> {
-        self.whole_store(py)?;
-        self.shared.check_not_writing().or_raise(py)?;
-        let store = self.shared.store().or_raise(py)?;
-        py.detach(|| store.import_jsonl(path)).or_raise(py)
+        py.detach(|| self.handle.import_jsonl(path)).or_raise(py)
     }
 
     /// Checks indexes against records: `{"ok": bool, "problems": [str, ...]}`.
     fn check<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.whole_store(py)?;
-        let store = self.shared.store().or_raise(py)?;
-        let report = py.detach(|| store.check()).or_raise(py)?;
+        let report = py.detach(|| self.handle.check()).or_raise(py)?;
         doc_to_py(py, &report)
     }
 
-    /// Reclaims unused file space; the store must not be in use meanwhile.
+    /// Reclaims unused file space; `BusyError` while another call or a
+    /// transaction holds the store.
     fn compact(&self, py: Python<'_>) -> PyResult<bool> {
-        self.whole_store(py)?;
-        let mut guard = self
-            .shared
-            .store
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let Some(store) = guard.as_mut() else {
-            return Err(crate::errors::to_py_err(
-                py,
-                Error::storage("the store is closed"),
-            ));
-        };
-        let Some(store) = Arc::get_mut(store) else {
-            return Err(crate::errors::to_py_err(
-                py,
-                Error::storage("the store is in use by another call"),
-            ));
-        };
-        py.detach(|| store.compact()).or_raise(py)
+        py.detach(|| self.handle.compact()).or_raise(py)
     }
 
-    /// Closes the store; later calls raise `StorageError`. Closing twice does nothing.
+    /// Closes the store; later calls raise `ClosedError` (a `StorageError`).
+    /// Closing twice does nothing.
     fn close(&self, py: Python<'_>) {
-        let store = self
-            .shared
-            .store
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        // The file closes when the last reference goes (an open
-        // transaction keeps it until it ends); dropping may wait on disk.
-        py.detach(move || drop(store));
+        // The file closes when the last call or open transaction lets it go;
+        // that may wait on disk.
+        py.detach(|| self.handle.close());
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -325,48 +232,12 @@ fn changes_to_py<'py>(
     Ok(list)
 }
 
-/// The life of a Python transaction.
-pub(crate) enum TxState {
-    /// Created, not yet entered.
-    NotStarted,
-    /// Inside the `with` block.
-    Open(Box<WriteTx>),
-    /// Committed or rolled back.
-    Finished,
-}
-
 /// A write transaction: everything in its `with` block commits together, or
 /// nothing does when an exception leaves the block.
 #[pyclass(frozen, name = "Transaction", module = "rosterdb")]
 pub(crate) struct PyTransaction {
-    shared: Arc<Shared>,
-    tx: Arc<Mutex<TxState>>,
-    scope: Option<Arc<str>>,
-}
-
-/// Runs `f` in the open transaction `tx`, with the GIL released.
-pub(crate) fn in_transaction<T: Send>(
-    py: Python<'_>,
-    shared: &Shared,
-    tx: &Mutex<TxState>,
-    scope: Option<&str>,
-    f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
-) -> PyResult<T> {
-    shared.store().or_raise(py)?;
-    py.detach(|| {
-        let state = tx.lock().unwrap_or_else(PoisonError::into_inner);
-        match &*state {
-            TxState::Open(tx) => match scope {
-                Some(tenant) => f(Context::ScopedWrite(tx, tenant)),
-                None => f(Context::Write(tx)),
-            },
-            TxState::NotStarted => Err(Error::storage(
-                "the transaction has not begun: use it in a with block",
-            )),
-            TxState::Finished => Err(Error::storage("the transaction is finished")),
-        }
-    })
-    .or_raise(py)
+    /// Shared with the transaction's collections.
+    tx: Arc<TxHandle>,
 }
 
 #[pymethods]
@@ -397,29 +268,14 @@ impl PyTransaction {
         #[pyo3(from_py_with = args::after)] after: u64,
         #[pyo3(from_py_with = args::limit)] limit: usize,
     ) -> PyResult<Bound<'py, PyList>> {
-        let changes = in_transaction(py, &self.shared, &self.tx, self.scope.as_deref(), |c| {
-            c.changes(after, limit)
-        })?;
+        let changes = self.target().read(py, |c| c.changes(after, limit))?;
         changes_to_py(py, &changes)
     }
 
     fn __enter__<'py>(slf: Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, Self>> {
-        let this = slf.get();
-        let store = this.shared.store().or_raise(py)?;
-        if !matches!(
-            *this.tx.lock().unwrap_or_else(PoisonError::into_inner),
-            TxState::NotStarted
-        ) {
-            return Err(crate::errors::to_py_err(
-                py,
-                Error::storage("a transaction can be entered only once"),
-            ));
-        }
-        this.shared.check_not_writing().or_raise(py)?;
         // Waits, without the GIL, for any other thread's transaction.
-        let tx = py.detach(|| store.begin_write()).or_raise(py)?;
-        *this.tx.lock().unwrap_or_else(PoisonError::into_inner) = TxState::Open(Box::new(tx));
-        this.shared.set_writer(Some(std::thread::current().id()));
+        let tx = &slf.get().tx;
+        py.detach(|| tx.begin()).or_raise(py)?;
         Ok(slf)
     }
 
@@ -431,26 +287,8 @@ impl PyTransaction {
         _exc_value: &Bound<'_, PyAny>,
         _traceback: &Bound<'_, PyAny>,
     ) -> PyResult<bool> {
-        let state = std::mem::replace(
-            &mut *self.tx.lock().unwrap_or_else(PoisonError::into_inner),
-            TxState::Finished,
-        );
-        self.shared.set_writer(None);
-        let TxState::Open(tx) = state else {
-            return Ok(false);
-        };
-        let closed = self.shared.store().is_err();
-        if exc_type.is_none() && !closed {
-            py.detach(|| tx.commit()).or_raise(py)?;
-        } else {
-            py.detach(|| tx.rollback()).or_raise(py)?;
-            if closed && exc_type.is_none() {
-                return Err(crate::errors::to_py_err(
-                    py,
-                    Error::storage("the store was closed; the transaction was rolled back"),
-                ));
-            }
-        }
+        let commit = exc_type.is_none();
+        py.detach(|| self.tx.end(commit)).or_raise(py)?;
         Ok(false)
     }
 }
@@ -458,10 +296,6 @@ impl PyTransaction {
 impl PyTransaction {
     /// Where the transaction's collections and session calls go.
     pub(crate) fn target(&self) -> Target {
-        Target::Transaction(
-            Arc::clone(&self.shared),
-            Arc::clone(&self.tx),
-            self.scope.clone(),
-        )
+        Target::Transaction(Arc::clone(&self.tx))
     }
 }

@@ -116,8 +116,9 @@ def test_format_error_leaves_the_file_alone(tmp_path: Path) -> None:
 
 def test_storage_error_after_close(store: rosterdb.Store) -> None:
     store.close()
-    with pytest.raises(rosterdb.StorageError, match="closed"):
+    with pytest.raises(rosterdb.StorageError, match="closed") as info:
         store.users.get(1)
+    assert isinstance(info.value, rosterdb.ClosedError)
     with pytest.raises(OSError):
         store.changes()
 

@@ -55,6 +55,23 @@ def test_where_filters_search_and_sort(people: rosterdb.Store) -> None:
     assert ids(by_level) == [2, 3, 1, 5, 4, 6]  # absent levels last when descending
 
 
+def test_list_items_are_one_key_or_field_each(people: rosterdb.Store) -> None:
+    # A comma inside an item is an error, not two keys.
+    for call in (lambda: people.users.list(sort=["lastName,firstName"]),
+                 lambda: list(people.users.iter(sort=["lastName,firstName"]))):
+        with pytest.raises(rosterdb.QueryError) as info:
+            call()
+        assert (info.value.field, info.value.position) == ("sort", 8)
+        assert "sort[0] holds a comma" in str(info.value)
+    with pytest.raises(rosterdb.QueryError) as info:
+        people.users.list(fields=["id", ""])
+    assert (info.value.field, info.value.position) == ("fields", 3)
+    assert "fields[1] is empty" in str(info.value)
+    # The comma string is still a list of keys.
+    assert ids(people.users.list(sort="lastName,firstName")) == ids(
+        people.users.list(sort=["lastName", "firstName"]))
+
+
 def test_projection_keeps_id(people: rosterdb.Store) -> None:
     page = people.users.list(fields=["username"], page_size=2)
     assert page.items == [{"id": 1, "username": "ada"}, {"id": 2, "username": "grace"}]

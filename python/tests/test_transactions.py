@@ -55,7 +55,7 @@ def test_a_store_write_inside_the_block_is_refused_not_deadlocked(
 ) -> None:
     with store.transaction() as tx:
         tx.users.create(user("ann"))
-        with pytest.raises(rosterdb.StorageError, match="transaction is open"):
+        with pytest.raises(rosterdb.BusyError, match="transaction is open"):
             store.users.create(user("bob"))
         # Reads through the store see the last commit, not the open block.
         with pytest.raises(rosterdb.NotFoundError):
@@ -65,23 +65,29 @@ def test_a_store_write_inside_the_block_is_refused_not_deadlocked(
 
 def test_a_transaction_outside_its_block_refuses_calls(store: rosterdb.Store) -> None:
     tx = store.transaction()
-    with pytest.raises(rosterdb.StorageError, match="not begun"):
+    with pytest.raises(rosterdb.ClosedError, match="not begun"):
         tx.users.create(user())
     with tx:
         tx.users.create(user())
-    with pytest.raises(rosterdb.StorageError, match="finished"):
+    with pytest.raises(rosterdb.ClosedError, match="finished"):
         tx.users.get(1)
-    with pytest.raises(rosterdb.StorageError, match="only once"):
+    with pytest.raises(rosterdb.BusyError, match="only once"):
         with tx:
             pass
 
 
 def test_closing_the_store_inside_a_block_rolls_it_back(store: rosterdb.Store) -> None:
-    with pytest.raises(rosterdb.StorageError):
+    with pytest.raises(rosterdb.ClosedError, match="the store is closed"):
         with store.transaction() as tx:
             tx.users.create(user())
             store.close()
             tx.users.create(user())
+    # Leaving the block normally after the close rolls back too, and says so.
+    with rosterdb.Store.memory() as other:
+        with pytest.raises(rosterdb.ClosedError, match="rolled back"):
+            with other.transaction() as tx:
+                tx.users.create(user())
+                other.close()
 
 
 def test_transactions_of_two_threads_take_turns(cheap_store: rosterdb.Store) -> None:
