@@ -1,4 +1,7 @@
-// Every error kind arrives as its RosterException subclass with its data.
+// Every error kind arrives as its RosterException subclass with its data,
+// and crosses back from Kotlin to Rust (a transaction body may throw one).
+// Which input raises which error is ConversionTests.kt's and the core's
+// (core/tests/error_tests.rs) business.
 package rosterdb.tests
 
 import java.nio.file.Files
@@ -7,31 +10,18 @@ import kotlin.test.assertFailsWith
 import kotlin.test.assertTrue
 import rosterdb.EntityKind
 import rosterdb.FieldError
-import rosterdb.ListQuery
 import rosterdb.NewRole
 import rosterdb.NewUser
 import rosterdb.RosterException
 import rosterdb.RosterStore
-import rosterdb.StoreOptions
 
 fun errorTests() = Suite("errors").apply {
-    test("NotFound for unknown and out-of-range ids and keys") {
+    test("NotFound carries the entity and the key") {
         memoryStore().use { store ->
-            for (id in listOf(0uL, 1uL, Long.MAX_VALUE.toULong(), ULong.MAX_VALUE)) {
-                val e = assertFailsWith<RosterException.NotFound> { store.getUser(id) }
-                assertEquals(EntityKind.USER, e.entity)
-                assertEquals("id $id", e.key)
-                assertFailsWith<RosterException.NotFound> { store.deleteUser(id) }
-                assertEquals(EntityKind.ROLE, assertFailsWith<RosterException.NotFound> { store.getRole(id) }.entity)
-                assertFailsWith<RosterException.NotFound> { store.deleteRole(id, cascade = true) }
-                assertEquals(EntityKind.CLIENT, assertFailsWith<RosterException.NotFound> { store.getClient(id) }.entity)
-                assertFailsWith<RosterException.NotFound> { store.deleteClient(id) }
-            }
             val e = assertFailsWith<RosterException.NotFound> { store.getUserByUsername("ghost") }
-            assertEquals("username \"ghost\"", e.key)
-            assertFailsWith<RosterException.NotFound> { store.getUserByEmail("ghost@example.com") }
-            assertFailsWith<RosterException.NotFound> { store.getClientByClientId("rc_0000000000000000000000") }
-            assertFailsWith<RosterException.NotFound> { store.getClientByClientId("") }
+            assertEquals(EntityKind.USER to "username \"ghost\"", e.entity to e.key)
+            assertEquals(EntityKind.ROLE to "id 7", assertFailsWith<RosterException.NotFound> { store.getRole(7uL) }.let { it.entity to it.key })
+            assertEquals(EntityKind.CLIENT, assertFailsWith<RosterException.NotFound> { store.getClientByClientId("rc_0000000000000000000000") }.entity)
         }
     }
 
@@ -76,52 +66,6 @@ fun errorTests() = Suite("errors").apply {
                 store.createClient(rosterdb.NewClient("c", ipAllowlist = listOf("300.1.2.3")))
             }
             assertEquals(0, store.changes().size, "nothing was written")
-        }
-    }
-
-    test("InvalidArgument for store options names the option") {
-        assertInvalidArgument("argon2MemoryKib") { RosterStore.memory(StoreOptions(argon2MemoryKib = 1u)) }
-        assertInvalidArgument("argon2Iterations") { RosterStore.memory(StoreOptions(argon2Iterations = 0u)) }
-        assertInvalidArgument("lockoutSeconds") { RosterStore.memory(StoreOptions(lockoutSeconds = 0uL)) }
-        assertInvalidArgument("totpIssuer") { RosterStore.memory(StoreOptions(totpIssuer = "a:b")) }
-    }
-
-    test("InvalidQuery for a change-log limit out of range") {
-        memoryStore().use { store ->
-            for (limit in listOf(0u, 1001u, UInt.MAX_VALUE)) {
-                val e = assertFailsWith<RosterException.InvalidQuery> { store.changes(limit = limit) }
-                assertEquals("limit", e.field)
-                assertEquals(null, e.position)
-                assertTrue(e.reason.contains("1 to 1000"), e.reason)
-            }
-        }
-    }
-
-    test("InvalidQuery for a number out of range says so, with the range") {
-        memoryStore().use { store ->
-            val e = assertFailsWith<RosterException.InvalidQuery> {
-                store.listUsers(ListQuery(filters = mapOf("id" to "18446744073709551616")))
-            }
-            assertEquals("id", e.field)
-            assertTrue(e.reason.contains("out of range (too large)") && e.reason.contains("0 to 18446744073709551615"), e.reason)
-            val size = assertFailsWith<RosterException.InvalidQuery> { store.listUsers(ListQuery(pageSize = 5000u)) }
-            assertEquals("pageSize", size.field)
-            assertTrue(size.reason.contains("from 1 to 1000"), size.reason)
-        }
-    }
-
-    test("InvalidPatch for a bad JSON pointer says what is wrong") {
-        memoryStore().use { store ->
-            val id = store.createUser(NewUser("ann", "ann@example.com", "A", "L")).id
-            val escape = assertFailsWith<RosterException.InvalidPatch> {
-                store.patchUser(id, """[{"op": "test", "path": "/username", "value": "ann"}, {"op": "add", "path": "/attributes/~2", "value": 1}]""")
-            }
-            assertEquals(1uL, escape.opIndex)
-            assertTrue(escape.reason.contains("'~' is followed by '2'"), escape.reason)
-            val index = assertFailsWith<RosterException.InvalidPatch> {
-                store.patchUser(id, """[{"op": "remove", "path": "/roles/0"}]""")
-            }
-            assertTrue(index.reason.contains("/roles has 0 elements"), index.reason)
         }
     }
 
