@@ -82,19 +82,35 @@ impl RosterStore {
         guard(|| {
             let tx = Arc::new(self.target().transaction());
             tx.begin()?;
+            // Ends the transaction even if the body's call panics, while the
+            // foreign side may still hold the `RosterTransaction`.
+            let ending = RollbackOnDrop(Arc::clone(&tx));
             let outcome = body.run(Arc::new(RosterTransaction {
                 tx: Arc::clone(&tx),
             }));
-            match outcome {
-                Ok(commit) => Ok(tx.end(commit)?),
+            let ended = match outcome {
+                Ok(commit) => tx.end(commit).map_err(RosterError::from),
+                // The body's error is the one to report; the rollback ends
+                // the transaction whether it reports an error or not.
                 Err(error) => {
-                    // The body's error is the one to report; the rollback
-                    // ends the transaction whether it reports an error or not.
                     drop(tx.end(false));
                     Err(error)
                 }
-            }
+            };
+            drop(ending);
+            ended
         })
+    }
+}
+
+/// Rolls the transaction back when dropped, unless it ended already (then
+/// ending it again does nothing).
+struct RollbackOnDrop(Arc<TxHandle>);
+
+impl Drop for RollbackOnDrop {
+    fn drop(&mut self) {
+        // A rollback error here has no caller left to report to.
+        drop(self.0.end(false));
     }
 }
 
@@ -158,6 +174,32 @@ mod tests {
             kept.get_user(1),
             Err(RosterError::Closed { reason }) if reason == "the transaction is finished"
         ));
+    }
+
+    /// A body that keeps its transaction, writes, then panics.
+    struct Panics(Mutex<Option<Arc<RosterTransaction>>>);
+
+    impl TransactionBody for Arc<Panics> {
+        fn run(&self, tx: Arc<RosterTransaction>) -> Result<bool, RosterError> {
+            let doc = r#"{"username": "bob", "email": "bob@example.com", "firstName": "B", "lastName": "B"}"#;
+            tx.create_user_json(doc.into())?;
+            *self.0.lock().unwrap() = Some(tx);
+            panic!("the body broke");
+        }
+    }
+
+    #[test]
+    fn a_panic_in_the_body_rolls_back_though_the_transaction_is_held() {
+        let store = RosterStore::memory(None).unwrap();
+        let panics = Arc::new(Panics(Mutex::new(None)));
+        assert!(matches!(
+            store.transaction(Box::new(Arc::clone(&panics))),
+            Err(RosterError::Internal { reason }) if reason.contains("the body broke")
+        ));
+        assert_eq!(users(&store), 0);
+        assert!(panics.0.lock().unwrap().is_some(), "still held");
+        store.transaction(Box::new(body(Ok(true)))).unwrap();
+        assert_eq!(users(&store), 1, "the writer lock was let go");
     }
 
     #[test]
