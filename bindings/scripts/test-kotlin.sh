@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the rosterdb-ffi cdylib, generates the Kotlin and Swift bindings
-# (library mode, into bindings/generated/), compiles the generated Kotlin with
-# the Kotlin test suite and runs it on the JVM through JNA, against the host
+# (library mode, into bindings/generated/), compiles the generated Kotlin and
+# the Kotlin shipped beside it (bindings/kotlin/src/) with the Kotlin test suite and runs it on the JVM through JNA, against the host
 # cdylib. Installs what it needs: Debian's libjna-java and the npm package
 # kotlin-compiler (into bindings/kotlin/.tools/). The suite ends by printing
 # "N passed, N failed"; the script fails when any test fails.
@@ -71,7 +71,8 @@ readme_kotlin bindings/README.md bindings
 readme_kotlin README.md root
 mapfile -t readme_files < <(find "$BUILD/docs" -name '*.kt')
 "$KOTLIN_HOME/bin/kotlinc" -nowarn -jvm-target 17 -cp "$JNA_JAR:$KOTLIN_LIB/kotlin-test.jar" \
-    -d "$BUILD/tests.jar" "$GENERATED/kotlin/rosterdb/rosterdb.kt" bindings/kotlin/tests/*.kt \
+    -d "$BUILD/tests.jar" "$GENERATED/kotlin/rosterdb/rosterdb.kt" bindings/kotlin/src/rosterdb/*.kt \
+    bindings/kotlin/tests/*.kt \
     "${readme_files[@]}"
 
 step "run the Kotlin tests on the JVM"

@@ -1,6 +1,7 @@
 //! Credentials and sessions (SPEC §6): password checks, logins, session
 //! tokens, TOTP second factors and client secrets, each one call into the
-//! core, on a store or a scoped view of it.
+//! core, on a store or a scoped view of it, and (but for the password and
+//! secret checks) in a transaction.
 //!
 //! Every secret the core hands out (a session token, a TOTP secret and its
 //! URI, recovery codes, a client secret) comes out as a [`Secret`] object,
@@ -11,8 +12,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::store::out;
-use crate::{Client, RosterError, RosterStore, Secret, Timestamp, UnicodeString, User};
+use crate::calls::{Calls, out};
+use crate::{
+    Client, RosterError, RosterStore, RosterTransaction, Secret, Timestamp, UnicodeString, User,
+};
 
 /// What a user logs in with, as the core takes it.
 ///
@@ -195,6 +198,8 @@ fn secrets(secrets: Vec<rosterdb::Secret>) -> Vec<Arc<Secret>> {
         .collect()
 }
 
+/// Password and secret checks: store and view calls only, each run on its
+/// own (inside a transaction, a rollback would undo the failure count).
 #[uniffi::export]
 impl RosterStore {
     /// Checks a user's password, and second factor when one is enabled, and
@@ -214,7 +219,7 @@ impl RosterStore {
         tenant: Option<UnicodeString>,
         totp_code: Option<UnicodeString>,
     ) -> Result<User, RosterError> {
-        self.call(|c| {
+        self.target().write(|c| {
             let credentials = credentials(identifier, &password, tenant, totp_code);
             out(c.users().verify_password(&credentials))
         })
@@ -234,7 +239,7 @@ impl RosterStore {
         ttl_seconds: Option<u64>,
         totp_code: Option<UnicodeString>,
     ) -> Result<UserLogin, RosterError> {
-        self.call(|c| {
+        self.target().write(|c| {
             let credentials = credentials(identifier, &password, tenant, totp_code);
             out(c.login(&credentials, ttl(ttl_seconds)))
         })
@@ -253,7 +258,7 @@ impl RosterStore {
         ip: Option<UnicodeString>,
         ttl_seconds: Option<u64>,
     ) -> Result<ClientLogin, RosterError> {
-        self.call(|c| {
+        self.target().write(|c| {
             let (client_id, ip) = (client_id.lossy(), ip.map(UnicodeString::lossy));
             out(c.client_login(
                 &client_id,
@@ -263,74 +268,86 @@ impl RosterStore {
             ))
         })
     }
-
-    /// Who the session `token` stands for, with the permissions of its
-    /// roles as they are now. `InvalidToken` for a malformed, unknown,
-    /// expired or revoked token, and for one whose user or client was
-    /// deleted or disabled (or, in a scoped view, is of another tenant).
-    pub fn authenticate(&self, token: UnicodeString) -> Result<Principal, RosterError> {
-        self.call(|c| c.authenticate(&token.lossy())?.try_into())
-    }
-
-    /// Ends the session `token`; an unknown, expired or malformed token is a no-op.
-    pub fn logout(&self, token: UnicodeString) -> Result<(), RosterError> {
-        self.call(|c| Ok(c.logout(&token.lossy())?))
-    }
-
-    /// Sets a user's password (8–1024 characters; `Validation` on
-    /// `password` otherwise) and ends the user's sessions. An update.
-    pub fn set_user_password(&self, id: u64, password: Arc<Secret>) -> Result<User, RosterError> {
-        self.call(|c| out(c.users().set_password(id, &password.new_password()?)))
-    }
-
-    /// Clears a user's lockout (`lockedUntil`) and failure count.
-    pub fn unlock_user(&self, id: u64) -> Result<User, RosterError> {
-        self.call(|c| out(c.users().unlock(id)))
-    }
-
-    /// Starts a TOTP enrolment: a new secret, pending until
-    /// `confirmUserTotp` (an earlier pending one is replaced). `Validation`
-    /// on `totpEnabled` when the user has a confirmed second factor already.
-    pub fn enroll_user_totp(&self, id: u64) -> Result<TotpEnrollment, RosterError> {
-        self.call(|c| out(c.users().totp_enroll(id)))
-    }
-
-    /// Confirms a pending enrolment with a current code and returns ten
-    /// one-time recovery codes (`xxxxx-xxxxx`), shown only here; from then
-    /// on logins need a code (`totpEnabled`). `AuthenticationFailed` for a
-    /// wrong code; `Validation` on `totp` when no enrolment is pending.
-    pub fn confirm_user_totp(
-        &self,
-        id: u64,
-        code: UnicodeString,
-    ) -> Result<Vec<Arc<Secret>>, RosterError> {
-        self.call(|c| Ok(secrets(c.users().totp_confirm(id, &code.lossy())?)))
-    }
-
-    /// Removes a user's second factor, confirmed or pending.
-    pub fn disable_user_totp(&self, id: u64) -> Result<User, RosterError> {
-        self.call(|c| out(c.users().totp_disable(id)))
-    }
-
-    /// A user's live sessions, oldest first (never their tokens).
-    pub fn user_sessions(&self, id: u64) -> Result<Vec<Session>, RosterError> {
-        self.call(|c| {
-            let sessions = c.users().sessions(id)?;
-            Ok(sessions.into_iter().map(Session::from).collect())
-        })
-    }
-
-    /// Ends every session of a user and returns how many there were.
-    pub fn revoke_user_sessions(&self, id: u64) -> Result<u64, RosterError> {
-        self.call(|c| Ok(c.users().revoke_sessions(id)?))
-    }
-
-    /// Gives an app-client a new secret, returned only here; the old secret
-    /// and the client's sessions stop working at once. An update.
-    pub fn rotate_client_secret(&self, id: u64) -> Result<Arc<Secret>, RosterError> {
-        self.call(|c| Ok(Arc::new(Secret::from(c.clients().rotate_secret(id)?))))
-    }
 }
+
+/// The session and account calls of a store, a scoped view and a
+/// transaction, as methods of each `$ty` (which has `fn target(&self) ->
+/// &impl Calls`).
+macro_rules! account_calls {
+    ($($ty:ty),+) => {$(
+        #[uniffi::export]
+        impl $ty {
+            /// Who the session `token` stands for, with the permissions of its
+            /// roles as they are now. `InvalidToken` for a malformed, unknown,
+            /// expired or revoked token, and for one whose user or client was
+            /// deleted or disabled (or, in a scoped view, is of another tenant).
+            pub fn authenticate(&self, token: UnicodeString) -> Result<Principal, RosterError> {
+                self.target().read(|c| c.authenticate(&token.lossy())?.try_into())
+            }
+
+            /// Ends the session `token`; an unknown, expired or malformed token is a no-op.
+            pub fn logout(&self, token: UnicodeString) -> Result<(), RosterError> {
+                self.target().write(|c| Ok(c.logout(&token.lossy())?))
+            }
+
+            /// Sets a user's password (8–1024 characters; `Validation` on
+            /// `password` otherwise) and ends the user's sessions. An update.
+            pub fn set_user_password(&self, id: u64, password: Arc<Secret>) -> Result<User, RosterError> {
+                self.target().write(|c| out(c.users().set_password(id, &password.new_password()?)))
+            }
+
+            /// Clears a user's lockout (`lockedUntil`) and failure count.
+            pub fn unlock_user(&self, id: u64) -> Result<User, RosterError> {
+                self.target().write(|c| out(c.users().unlock(id)))
+            }
+
+            /// Starts a TOTP enrolment: a new secret, pending until
+            /// `confirmUserTotp` (an earlier pending one is replaced). `Validation`
+            /// on `totpEnabled` when the user has a confirmed second factor already.
+            pub fn enroll_user_totp(&self, id: u64) -> Result<TotpEnrollment, RosterError> {
+                self.target().write(|c| out(c.users().totp_enroll(id)))
+            }
+
+            /// Confirms a pending enrolment with a current code and returns ten
+            /// one-time recovery codes (`xxxxx-xxxxx`), shown only here; from then
+            /// on logins need a code (`totpEnabled`). `AuthenticationFailed` for a
+            /// wrong code; `Validation` on `totp` when no enrolment is pending.
+            pub fn confirm_user_totp(
+                &self,
+                id: u64,
+                code: UnicodeString,
+            ) -> Result<Vec<Arc<Secret>>, RosterError> {
+                self.target().write(|c| Ok(secrets(c.users().totp_confirm(id, &code.lossy())?)))
+            }
+
+            /// Removes a user's second factor, confirmed or pending.
+            pub fn disable_user_totp(&self, id: u64) -> Result<User, RosterError> {
+                self.target().write(|c| out(c.users().totp_disable(id)))
+            }
+
+            /// A user's live sessions, oldest first (never their tokens).
+            pub fn user_sessions(&self, id: u64) -> Result<Vec<Session>, RosterError> {
+                self.target().read(|c| {
+                    let sessions = c.users().sessions(id)?;
+                    Ok(sessions.into_iter().map(Session::from).collect())
+                })
+            }
+
+            /// Ends every session of a user and returns how many there were.
+            pub fn revoke_user_sessions(&self, id: u64) -> Result<u64, RosterError> {
+                self.target().write(|c| Ok(c.users().revoke_sessions(id)?))
+            }
+
+            /// Gives an app-client a new secret, returned only here; the old secret
+            /// and the client's sessions stop working at once. An update.
+            pub fn rotate_client_secret(&self, id: u64) -> Result<Arc<Secret>, RosterError> {
+                self.target().write(|c| Ok(Arc::new(Secret::from(c.clients().rotate_secret(id)?))))
+            }
+        }
+    )+};
+}
+
+account_calls!(RosterStore, RosterTransaction);
 
 #[cfg(test)]
 mod tests {

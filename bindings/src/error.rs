@@ -187,6 +187,14 @@ pub enum RosterError {
         /// What is in the way.
         reason: String,
     },
+    /// A transaction's body (a `TransactionBody` written in Kotlin or
+    /// Swift) threw an error that is not a `RosterException`/`RosterError`:
+    /// the transaction was rolled back. (Kotlin's `transaction { }` rethrows
+    /// the body's own exception instead.)
+    Aborted {
+        /// The error as its language describes it (Kotlin: its stack trace).
+        reason: String,
+    },
     /// A bug in rosterdb: a panic caught at the binding boundary, or an
     /// error kind newer than these bindings. Please report it.
     Internal {
@@ -196,7 +204,8 @@ pub enum RosterError {
 }
 
 impl RosterError {
-    /// The core error this one stands for; `None` for [`RosterError::Internal`].
+    /// The core error this one stands for; `None` for [`RosterError::Aborted`],
+    /// which only a foreign transaction body raises.
     fn to_core(&self) -> Option<rosterdb::Error> {
         use rosterdb::Error as E;
         Some(match self.clone() {
@@ -251,6 +260,7 @@ impl RosterError {
             RosterError::Closed { reason } => E::Closed { message: reason },
             RosterError::Busy { reason } => E::Busy { message: reason },
             RosterError::Internal { reason } => E::Internal { message: reason },
+            RosterError::Aborted { .. } => return None,
         })
     }
 }
@@ -260,6 +270,12 @@ impl fmt::Display for RosterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.to_core(), self) {
             (Some(core), _) => core.fmt(f),
+            (None, RosterError::Aborted { reason }) => {
+                write!(
+                    f,
+                    "the transaction was rolled back: its body threw {reason}"
+                )
+            }
             (None, RosterError::Internal { reason }) => write!(f, "internal error: {reason}"),
             (None, _) => f.write_str("internal error"),
         }

@@ -1,13 +1,13 @@
 //! Queries (SPEC §3): the `ListQuery` record, which becomes the core's
-//! parameter form, and the pages the store returns.
-//!
-//! The conversion is the one the Python binding makes of its keyword
-//! arguments: every field becomes (name, value) pairs for
-//! `rosterdb::Query::from_params`, and the core checks and runs them.
+//! typed query arguments (`rosterdb::QueryArgs`: lists stay lists, numbers
+//! stay numbers), and the pages the store returns. The core reads, checks
+//! and runs them; nothing here builds or joins query text.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
+
+use rosterdb::{ListArg, QueryArgs};
 
 use crate::json::NOT_UNICODE;
 use crate::{Client, Role, RosterError, UnicodeString, User};
@@ -73,32 +73,38 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// The query's parameters, in the order the Python binding passes them:
-    /// `where`, `search`, the filters (by name, so that the first error
-    /// reported does not depend on a hash map's order), `sort`, `fields`,
-    /// `page`, `pageSize`, `offset`, `limit`, `cursor`, `withTotal`.
+    /// The query's arguments for the core, which reads them by the
+    /// parameter form's rules: `sort` and `fields` as lists (one key or
+    /// field per item; an empty list is as if not given), the filters in
+    /// the order of their names (so that the first error reported does not
+    /// depend on a hash map's order), the paging numbers as numbers.
     ///
     /// Text that is not Unicode is `InvalidQuery` naming the parameter (a
     /// filter by its name, a filter name as `filters`), at the position of
     /// its first lone surrogate in `where`, `search`, `sort` and `fields`
     /// (as the core counts positions: in code points, the items of `sort`
-    /// and `fields` joined by commas).
-    fn params(&self) -> Result<Vec<(String, String)>, RosterError> {
-        let mut params = Vec::new();
+    /// and `fields` as if joined by commas). Such errors come first, in the
+    /// order `where`, `search`, filters, `sort`, `fields`, `cursor`.
+    pub(crate) fn args(&self) -> Result<QueryArgs, RosterError> {
         let positioned = |name: &str, text: &UnicodeString, offset: usize| {
             text.clone()
                 .unicode()
-                .map_err(|e| not_unicode(name, Some(offset + e.position)))
+                .map_err(|e| not_unicode(name, Some(offset.saturating_add(e.position))))
         };
-        if let Some(filter) = &self.filter {
-            params.push(("where".to_owned(), positioned("where", filter, 0)?));
-        }
-        if let Some(search) = &self.search {
-            params.push(("search".to_owned(), positioned("search", search, 0)?));
-        }
-        let mut filters: Vec<_> = self.filters.iter().collect();
-        filters.sort();
-        for (name, value) in filters {
+        let filter = self
+            .filter
+            .as_ref()
+            .map(|text| positioned("where", text, 0))
+            .transpose()?;
+        let search = self
+            .search
+            .as_ref()
+            .map(|text| positioned("search", text, 0))
+            .transpose()?;
+        let mut named: Vec<_> = self.filters.iter().collect();
+        named.sort();
+        let mut filters = Vec::with_capacity(named.len());
+        for (name, value) in named {
             let name = name
                 .clone()
                 .unicode()
@@ -114,54 +120,50 @@ impl ListQuery {
                 .clone()
                 .unicode()
                 .map_err(|_| not_unicode(&name, None))?;
-            params.push((name, value));
+            filters.push((name, value));
         }
-        for (name, items) in [("sort", &self.sort), ("fields", &self.fields)] {
-            if items.is_empty() {
-                continue;
-            }
-            let mut joined = String::new();
-            let mut offset = 0;
+        let list = |name: &str, items: &[UnicodeString]| {
+            let mut out: Vec<String> = Vec::with_capacity(items.len());
             for item in items {
-                if !joined.is_empty() {
-                    joined.push(',');
-                    offset += 1;
-                }
-                let item = positioned(name, item, offset)?;
-                offset += item.chars().count();
-                joined.push_str(&item);
+                let at = QueryArgs::item_position(&out);
+                out.push(positioned(name, item, at)?);
             }
-            params.push((name.to_owned(), joined));
-        }
-        let mut number = |name: &str, value: Option<String>| {
-            if let Some(value) = value {
-                params.push((name.to_owned(), value));
-            }
+            Ok::<_, RosterError>((!out.is_empty()).then_some(ListArg::Items(out)))
         };
-        number("page", self.page.map(|n| n.to_string()));
-        number("pageSize", self.page_size.map(|n| n.to_string()));
-        number("offset", self.offset.map(|n| n.to_string()));
-        number("limit", self.limit.map(|n| n.to_string()));
-        if let Some(cursor) = &self.cursor {
-            let cursor = cursor
-                .clone()
-                .unicode()
-                .map_err(|_| not_unicode("cursor", None))?;
-            params.push(("cursor".to_owned(), cursor));
-        }
-        if self.with_total {
-            params.push(("withTotal".to_owned(), "true".to_owned()));
-        }
-        Ok(params)
+        let sort = list("sort", &self.sort)?;
+        let fields = list("fields", &self.fields)?;
+        let cursor = self
+            .cursor
+            .as_ref()
+            .map(|cursor| {
+                cursor
+                    .clone()
+                    .unicode()
+                    .map_err(|_| not_unicode("cursor", None))
+            })
+            .transpose()?;
+        Ok(QueryArgs {
+            filter,
+            search,
+            filters,
+            sort,
+            fields,
+            page: self.page.map(i128::from),
+            page_size: self.page_size.map(i128::from),
+            offset: self.offset.map(i128::from),
+            limit: self.limit.map(i128::from),
+            cursor,
+            with_total: self.with_total,
+        })
     }
 
     /// The core's query.
     pub(crate) fn to_query(&self) -> Result<rosterdb::Query, RosterError> {
-        Ok(rosterdb::Query::from_params(&self.params()?)?)
+        Ok(self.args()?.query()?)
     }
 
-    /// The core's query for a typed list, which holds whole records: a
-    /// projection (`fields`) is `InvalidQuery` on `fields`.
+    /// The core's query for a typed list or walk, which holds whole
+    /// records: a projection (`fields`) is `InvalidQuery` on `fields`.
     pub(crate) fn to_typed_query(&self) -> Result<rosterdb::Query, RosterError> {
         let query = self.to_query()?;
         if query.selects_fields() {
@@ -240,7 +242,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_field_becomes_its_parameter_in_order() {
+    fn every_field_becomes_its_typed_argument() {
         let query = ListQuery {
             filter: Some("enabled = true".into()),
             search: Some("ann".into()),
@@ -257,35 +259,58 @@ mod tests {
             cursor: Some("c".into()),
             with_total: true,
         };
-        let expected = [
-            ("where", "enabled = true"),
-            ("search", "ann"),
-            ("filter[email]", "a@b.io"),
-            ("lastName", "like:Ho%"),
-            ("sort", "lastName,firstName:desc"),
-            ("fields", "id,username"),
-            ("page", "2"),
-            ("pageSize", "50"),
-            ("offset", "0"),
-            ("limit", "10"),
-            ("cursor", "c"),
-            ("withTotal", "true"),
-        ];
-        let params = query.params().unwrap();
-        let params: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        assert_eq!(params, expected);
+        let items = |items: &[&str]| {
+            Some(ListArg::Items(
+                items.iter().map(|s| s.to_string()).collect(),
+            ))
+        };
+        let expected = QueryArgs {
+            filter: Some("enabled = true".into()),
+            search: Some("ann".into()),
+            filters: vec![
+                ("filter[email]".into(), "a@b.io".into()),
+                ("lastName".into(), "like:Ho%".into()),
+            ],
+            sort: items(&["lastName", "firstName:desc"]),
+            fields: items(&["id", "username"]),
+            page: Some(2),
+            page_size: Some(50),
+            offset: Some(0),
+            limit: Some(10),
+            cursor: Some("c".into()),
+            with_total: true,
+        };
+        assert_eq!(query.args().unwrap(), expected);
     }
 
     #[test]
-    fn defaults_give_no_parameters() {
-        assert!(ListQuery::default().params().unwrap().is_empty());
+    fn defaults_give_no_arguments() {
+        assert_eq!(ListQuery::default().args().unwrap(), QueryArgs::default());
         assert_eq!(
             ListQuery::default().to_query().unwrap(),
             rosterdb::Query::all()
         );
+    }
+
+    #[test]
+    fn list_items_reach_the_core_as_items() {
+        // One item holding a comma is one bad key, not two keys.
+        let joined = ListQuery {
+            sort: vec!["lastName,firstName".into()],
+            ..ListQuery::default()
+        };
+        match joined.to_query() {
+            Err(RosterError::InvalidQuery { field, .. }) => {
+                assert_eq!(field.as_deref(), Some("sort"))
+            }
+            other => panic!("expected InvalidQuery on sort, got {other:?}"),
+        }
+        let two = ListQuery {
+            sort: vec!["lastName".into(), "firstName".into()],
+            ..ListQuery::default()
+        };
+        let same = rosterdb::Query::from_params(&[("sort", "lastName,firstName")]).unwrap();
+        assert_eq!(two.to_query().unwrap(), same);
     }
 
     #[test]
@@ -359,8 +384,16 @@ mod tests {
             ..ListQuery::default()
         };
         assert!(
-            blank.to_typed_query().is_ok(),
-            "blank fields are no projection"
+            matches!(blank.to_typed_query(), Err(RosterError::InvalidQuery { field: Some(f), .. }) if f == "fields"),
+            "a blank item is no field"
+        );
+        let by_filter = ListQuery {
+            filters: HashMap::from([("fields".into(), "username".into())]),
+            ..ListQuery::default()
+        };
+        assert!(
+            by_filter.to_typed_query().is_err(),
+            "a projection through the filter named fields is refused too"
         );
     }
 }

@@ -1,6 +1,9 @@
-// Queries through the binding: ListQuery's fields reach the core as their
-// parameters, typed and JSON pages come back whole, and every InvalidQuery
-// arrives as RosterException.InvalidQuery with its position and field.
+// Queries through the binding: ListQuery's fields reach the core as its
+// typed arguments, typed and JSON pages come back whole, cursors cross both
+// ways, and InvalidQuery arrives from every query call with its position and
+// field. The query language, cursor rules and plans are tested in Rust
+// (core/tests/query_*_tests.rs, cursor_tests.rs) and by tests/vectors/
+// queries.json, which this suite also runs (VectorTests.kt).
 package rosterdb.tests
 
 import kotlin.test.assertEquals
@@ -92,7 +95,7 @@ fun queryTests() = Suite("queries").apply {
         }
     }
 
-    test("a cursor walk visits every match once, in order") {
+    test("nextCursor crosses back as ListQuery(cursor): every match once, in order") {
         memoryStore().use { store ->
             for (i in 1..23) {
                 store.createUser(NewUser("u$i", "u$i@example.com", "U", "Name${i % 5}", enabled = i % 4 != 0))
@@ -100,40 +103,18 @@ fun queryTests() = Suite("queries").apply {
             val query = ListQuery(filters = mapOf("enabled" to "true"), sort = listOf("lastName:desc"), pageSize = 4u)
             val expected = ids(store.listUsers(query.copy(pageSize = 1000u)))
             assertEquals(18, expected.size)
-            // With the cursor alone, and with the query repeated unchanged (the page size may change).
-            for (next in listOf<(String) -> ListQuery>({ ListQuery(cursor = it) }, { query.copy(cursor = it, pageSize = 5u) })) {
-                val seen = mutableListOf<ULong>()
-                var page = store.listUsers(query)
-                var pages = 1
+            val seen = mutableListOf<ULong>()
+            var page = store.listUsers(query)
+            seen += ids(page)
+            while (page.nextCursor != null) {
+                page = store.listUsers(ListQuery(cursor = page.nextCursor))
                 seen += ids(page)
-                while (page.nextCursor != null) {
-                    page = store.listUsers(next(page.nextCursor!!))
-                    seen += ids(page)
-                    pages++
-                    assertTrue(pages < 10, "the walk does not end")
-                }
-                assertEquals(expected, seen)
+                assertTrue(seen.size <= expected.size, "the walk does not end")
             }
+            assertEquals(expected, seen)
             val json = Json.parse(store.listJson(EntityKind.USER, query)) as Map<*, *>
             val walked = jsonItems(store.listJson(EntityKind.USER, ListQuery(cursor = json["nextCursor"] as String)))
             assertEquals(expected.drop(4).take(4), walked.map { (it["id"] as JsonNumber).text.toULong() })
-            // A different part with the cursor: refused, naming the part (SPEC §13).
-            assertInvalidQuery("sort") {
-                store.listUsers(query.copy(cursor = store.listUsers(query).nextCursor, sort = listOf("username")))
-            }
-            assertInvalidQuery("filters") {
-                store.listUsers(query.copy(cursor = store.listUsers(query).nextCursor, filters = mapOf("enabled" to "false")))
-            }
-            // The same query written otherwise continues.
-            val respelled = query.copy(
-                cursor = store.listUsers(query).nextCursor,
-                filters = mapOf("filter[ENABLED]" to "TRUE"),
-                sort = listOf("LASTNAME:desc", "id"),
-                withTotal = true,
-            )
-            val continued = store.listUsers(respelled)
-            assertEquals(expected.drop(4).take(4), ids(continued))
-            assertEquals(18uL, continued.total)
         }
     }
 
@@ -205,7 +186,9 @@ fun queryTests() = Suite("queries").apply {
                 assertTrue(e.reason.contains("listJson"), e.reason)
             }
             assertEquals(6, jsonItems(store.listJson(EntityKind.USER, projected)).size)
-            assertEquals(6, store.listUsers(ListQuery(fields = listOf(" "))).items.size, "blank fields select nothing")
+            // Lists reach the core as lists: a blank item is no field, and one item is one field.
+            assertInvalidQuery("fields", 0uL) { store.listUsers(ListQuery(fields = listOf(" "))) }
+            assertInvalidQuery("sort", 8uL) { store.listUsers(ListQuery(sort = listOf("lastName,firstName"))) }
         }
     }
 
@@ -223,19 +206,11 @@ fun queryTests() = Suite("queries").apply {
             fun invalid(query: ListQuery, field: String?, position: ULong? = null) {
                 for (call in calls) assertInvalidQuery(field, position) { call(query) }
             }
-            invalid(ListQuery(filter = "username 'ann'"), "where", 9uL)
             invalid(ListQuery(filter = "enabled = true and foo = 1"), "foo", 19uL)
-            invalid(ListQuery(filter = "enabled = 'abc'"), "enabled", 10uL)
-            invalid(ListQuery(filters = mapOf("foo" to "1")), "foo", ANY_POSITION)
             invalid(ListQuery(filters = mapOf("enabled" to "maybe")), "enabled", ANY_POSITION)
-            invalid(ListQuery(filters = mapOf("" to "1")), null, ANY_POSITION)
             invalid(ListQuery(pageSize = 0u), "pageSize")
-            invalid(ListQuery(pageSize = UInt.MAX_VALUE), "pageSize")
-            invalid(ListQuery(page = 0uL), "page")
-            invalid(ListQuery(limit = 1001u), "limit")
             invalid(ListQuery(page = 2uL, limit = 10u), "limit")
-            invalid(ListQuery(cursor = ""), "cursor")
-            invalid(ListQuery(sort = listOf("username", "roles")), "sort", 9uL) // in "username,roles"
+            invalid(ListQuery(sort = listOf("username", "roles")), "sort", 9uL) // "roles" after "username,"
 
             // Errors found when the query runs, not when it is read.
             for (call in calls.take(2)) {
@@ -245,9 +220,6 @@ fun queryTests() = Suite("queries").apply {
             assertInvalidQuery("fields", 3uL) { // in "id,password"
                 store.listJson(EntityKind.USER, ListQuery(fields = listOf("id", "password")))
             }
-            assertInvalidQuery("enabled", 0uL) { store.count(EntityKind.ROLE, ListQuery(filter = "enabled = true")) }
-            assertInvalidQuery("email", ANY_POSITION) { store.listClients(ListQuery(filters = mapOf("email" to "x@y.io"))) }
-
             // Filters are passed by name, so the first bad one does not depend on the map's order.
             for (filters in listOf(mapOf("zz" to "1", "aa" to "2"), mapOf("aa" to "2", "zz" to "1"))) {
                 assertInvalidQuery("aa", ANY_POSITION) { store.listUsers(ListQuery(filters = filters)) }

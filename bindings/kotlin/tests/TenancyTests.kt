@@ -1,6 +1,10 @@
 // Scoped views (SPEC §7) and the whole-store operations (SPEC §8) through the
-// binding: a view has the whole API and sees one tenant; export, import,
-// check and compact work on the whole store and a view refuses them.
+// binding: scoped() gives a view whose calls go to its tenant, which outlives
+// the store object, and which refuses export, import, check and compact;
+// export, import, check and compact take their paths and return their
+// counts. What a view sees and refuses record by record, and what an import
+// accepts, are tested in Rust: core/tests/tenancy_tests.rs,
+// handle_tests.rs and transfer_tests.rs.
 package rosterdb.tests
 
 import java.io.File
@@ -68,117 +72,20 @@ fun tenancyTests() = Suite("tenancy").apply {
         }
     }
 
-    test("another tenant's records are NotFound through a view") {
+    test("a view's reads and writes go to its tenant; another tenant's record is NotFound") {
         memoryStore().use { store ->
             val theirs = store.createUser(NewUser("ada", "ada@example.com", "Ada", "G", tenant = "globex"))
-            val plain = store.createUser(NewUser("bob", "bob@example.com", "Bob", "B"))
-            val role = store.createRole(NewRole("staff", tenant = "globex"))
-            val client = store.createClient(NewClient("sync", tenant = "globex")).client
             val acme = store.scoped("acme")
-            for (id in listOf(theirs.id, plain.id)) {
-                assertEquals(EntityKind.USER, assertFailsWith<RosterException.NotFound> { acme.getUser(id) }.entity)
-                assertFailsWith<RosterException.NotFound> { acme.patchUser(id, """[{"op":"replace","path":"/lastName","value":"X"}]""") }
-                assertFailsWith<RosterException.NotFound> { acme.mergeUser(id, """{"lastName":"X"}""") }
-                assertFailsWith<RosterException.NotFound> { acme.replaceUser(id, """{"username":"x","email":"x@example.com","firstName":"X","lastName":"X"}""") }
-                assertFailsWith<RosterException.NotFound> { acme.deleteUser(id) }
-            }
-            assertFailsWith<RosterException.NotFound> { acme.getRole(role.id) }
-            assertFailsWith<RosterException.NotFound> { acme.mergeRole(role.id, """{"description":"x"}""") }
-            assertFailsWith<RosterException.NotFound> { acme.deleteRole(role.id, cascade = true) }
-            assertFailsWith<RosterException.NotFound> { acme.getClient(client.id) }
-            assertFailsWith<RosterException.NotFound> { acme.getClientByClientId(client.clientId) }
-            assertFailsWith<RosterException.NotFound> { acme.patchClient(client.id, """[{"op":"replace","path":"/name","value":"x"}]""") }
-            assertFailsWith<RosterException.NotFound> { acme.deleteClient(client.id) }
+            assertEquals(EntityKind.USER, assertFailsWith<RosterException.NotFound> { acme.getUser(theirs.id) }.entity)
+            assertFailsWith<RosterException.NotFound> { acme.mergeUser(theirs.id, """{"lastName":"X"}""") }
             assertEquals(theirs, store.getUser(theirs.id), "nothing was changed")
-            assertEquals(1uL, store.getRole(role.id).version)
-            assertEquals(client, store.getClient(client.id))
             val globex = store.scoped("globex")
             assertEquals("X", globex.mergeUser(theirs.id, """{"lastName":"X"}""").lastName)
-            assertEquals(client, globex.deleteClient(client.id))
-            assertChecked(store)
-        }
-    }
-
-    test("lookups through a view use its tenant") {
-        memoryStore().use { store ->
-            val plain = store.createUser(NewUser("alice", "alice@example.com", "Alice", "P"))
-            val acmeAlice = store.createUser(
-                NewUser("alice", "alice@example.com", "Alice", "A", tenant = "acme", externalIds = listOf(ExternalId("ldap", "uid=alice"))),
-            )
-            store.createUser(NewUser("alice", "alice@example.com", "Alice", "G", tenant = "globex", externalIds = listOf(ExternalId("ldap", "uid=alice"))))
-            val acme = store.scoped("acme")
-            assertEquals(acmeAlice.id, acme.getUserByUsername("ALICE").id)
-            assertEquals(acmeAlice.id, acme.getUserByEmail("Alice@Example.com").id)
-            assertEquals(acmeAlice.id, acme.getUserByExternalId("ldap", "uid=alice").id)
-            assertEquals(acmeAlice.id, acme.getUserByUsername("alice", tenant = "globex").id, "the view's tenant wins")
-            assertEquals(plain.id, store.getUserByUsername("alice").id)
-            assertFailsWith<RosterException.NotFound> { store.scoped("initech").getUserByUsername("alice") }
-            assertChecked(store)
-        }
-    }
-
-    test("lists, counts, plans and cursors through a view see one tenant") {
-        memoryStore().use { store ->
-            for (tenant in listOf("acme", "globex", null)) {
-                repeat(3) { i ->
-                    store.createUser(NewUser("u$i", "u$i@example.com", "U", "Hopper", tenant = tenant))
-                }
-            }
-            store.createRole(NewRole("staff", tenant = "globex"))
-            val acme = store.scoped("acme")
-            val globex = store.scoped("globex")
-            val page = acme.listUsers(ListQuery(withTotal = true))
-            assertEquals(3uL, page.total)
-            assertTrue(page.items.all { it.tenant == "acme" }, page.toString())
-            assertEquals(9uL, store.count(EntityKind.USER, ListQuery()))
-            assertEquals(3uL, acme.count(EntityKind.USER, ListQuery(filters = mapOf("lastName" to "Hopper"))))
-            assertEquals(0uL, acme.count(EntityKind.USER, ListQuery(filter = "tenant = 'globex'")))
-            assertEquals(0uL, acme.count(EntityKind.ROLE, ListQuery()))
-            assertEquals(1uL, globex.count(EntityKind.ROLE, ListQuery()))
-            assertEquals(emptyList(), acme.listRoles().items)
-            assertTrue(acme.exists(EntityKind.USER, ListQuery()))
-            assertTrue(acme.explain(EntityKind.USER, ListQuery()).isNotEmpty())
-            val json = Json.parse(acme.listJson(EntityKind.USER, ListQuery(fields = listOf("tenant")))) as Map<*, *>
-            assertEquals(List(3) { "acme" }, (json["items"] as List<*>).map { (it as Map<*, *>)["tenant"] })
-
-            val first = acme.listUsers(ListQuery(pageSize = 2u))
-            val cursor = first.nextCursor!!
-            assertEquals(1, acme.listUsers(ListQuery(cursor = cursor)).items.size)
-            val refused = assertFailsWith<RosterException.InvalidQuery> { globex.listUsers(ListQuery(cursor = cursor)) }
-            assertEquals("cursor", refused.field, refused.toString())
-            assertFailsWith<RosterException.InvalidQuery> { store.listUsers(ListQuery(cursor = cursor)) }
-            assertChecked(store)
-        }
-    }
-
-    test("queries compare tenants exactly, as views do") {
-        memoryStore().use { store ->
-            store.scoped("acme").createUser(NewUser("alice", "alice@example.com", "A", "L"))
-            store.scoped("ACME").createUser(NewUser("alice", "alice@example.com", "A", "L"))
-            assertEquals(1uL, store.scoped("acme").count(EntityKind.USER, ListQuery()))
-            assertEquals(1uL, store.count(EntityKind.USER, ListQuery(filters = mapOf("tenant" to "acme"))))
-            assertEquals(2uL, store.count(EntityKind.USER, ListQuery(filters = mapOf("tenant" to "in:acme,ACME"))))
-            assertEquals(listOf(2uL), store.listUsers(ListQuery(filter = "tenant like 'A%'")).items.map { it.id })
-            assertEquals(listOf(2uL, 1uL), store.listUsers(ListQuery(sort = listOf("tenant"))).items.map { it.id })
-            assertChecked(store)
-        }
-    }
-
-    test("changes through a view are that tenant's only") {
-        memoryStore().use { store ->
-            val acme = store.scoped("acme")
-            val ada = acme.createUser(NewUser("ada", "ada@example.com", "Ada", "L"))
-            store.createUser(NewUser("bob", "bob@example.com", "Bob", "B", tenant = "globex"))
-            store.createRole(NewRole("plain"))
-            acme.mergeUser(ada.id, """{"nickname":"Countess"}""")
-            acme.deleteUser(ada.id)
-            val changes = acme.changes()
-            assertEquals(listOf(ChangeOp.CREATE, ChangeOp.UPDATE, ChangeOp.DELETE), changes.map { it.op })
-            assertTrue(changes.all { it.entity == EntityKind.USER && it.id == ada.id }, changes.toString())
-            assertEquals(listOf(1uL, 4uL, 5uL), changes.map { it.seq })
-            assertEquals(changes.drop(1), acme.changes(after = 1uL))
-            assertEquals(5, store.changes().size)
-            assertEquals(listOf(2uL), store.scoped("globex").changes().map { it.seq })
+            assertEquals(theirs.id, globex.getUserByUsername("ADA", tenant = "acme").id, "the view's tenant wins")
+            assertEquals(listOf(theirs.id), globex.listUsers().items.map { it.id })
+            assertEquals(0uL, acme.count(EntityKind.USER))
+            assertEquals(listOf(ChangeOp.CREATE, ChangeOp.UPDATE), globex.changes().map { it.op })
+            assertEquals(emptyList(), acme.changes())
             assertChecked(store)
         }
     }
@@ -220,13 +127,12 @@ fun tenancyTests() = Suite("tenancy").apply {
 }
 
 fun transferTests() = Suite("transfer").apply {
-    test("export, import into a fresh file store, export again: byte for byte") {
+    test("export, then import into a fresh file store: paths in, counts out, the same records") {
         withTempDir { dir ->
             val first = dir.resolve("first.jsonl").toFile()
             val second = dir.resolve("second.jsonl").toFile()
             val (written, before) = memoryStore().use { store ->
                 populate(store)
-                assertChecked(store)
                 store.exportJsonl(first.path) to store.listJson(EntityKind.USER, ListQuery())
             }
             assertEquals(6uL, written, "2 roles, 3 users, 1 client")
@@ -234,25 +140,20 @@ fun transferTests() = Suite("transfer").apply {
             assertTrue(!first.readText().contains("cobol-forever-1959"), "no plaintext password")
             RosterStore.open(dir.resolve("copy.redb").toString(), CHEAP).use { copy ->
                 assertEquals(6uL, copy.importJsonl(first.path))
+                assertEquals(before, copy.listJson(EntityKind.USER, ListQuery()))
                 assertEquals(6uL, copy.exportJsonl(second.path))
                 assertContentEquals(first.readBytes(), second.readBytes())
-                assertEquals(before, copy.listJson(EntityKind.USER, ListQuery()))
-                val next = copy.createUser(NewUser("next", "next@example.com", "N", "X"))
-                assertTrue(next.id > 3uL, "later ids do not collide with imported ones: ${next.id}")
-                assertEquals(1, copy.scoped("acme").listClients().items.size)
-                assertChecked(copy)
             }
         }
     }
 
-    test("import refuses a non-empty store and a bad line, writing nothing") {
+    test("import's refusals arrive typed: Conflict, Validation naming the line, Storage") {
         withTempDir { dir ->
             val export = dir.resolve("export.jsonl").toFile()
             memoryStore().use { store ->
                 populate(store)
                 store.exportJsonl(export.path)
                 assertFailsWith<RosterException.Conflict> { store.importJsonl(export.path) }
-                assertChecked(store)
             }
             val lines = export.readLines()
             val bad = dir.resolve("bad.jsonl").toFile()
@@ -260,15 +161,9 @@ fun transferTests() = Suite("transfer").apply {
             memoryStore().use { store ->
                 val e = assertFailsWith<RosterException.Validation> { store.importJsonl(bad.path) }
                 assertTrue(e.errors.single().message.contains("line 3"), e.toString())
-                bad.writeText(lines.joinToString("\n") + "\n" + """{"kind":"user","doc":{"username":"x"}}""" + "\n")
-                val invalid = assertFailsWith<RosterException.Validation> { store.importJsonl(bad.path) }
-                assertTrue(invalid.errors.all { it.message.contains("line 7") }, invalid.toString())
-                assertEquals(0uL, store.count(EntityKind.ROLE, ListQuery()), "all or nothing")
                 assertEquals(emptyList(), store.changes())
                 val missing = assertFailsWith<RosterException.Storage> { store.importJsonl(dir.resolve("none.jsonl").toString()) }
                 assertTrue(missing.reason.isNotEmpty())
-                assertEquals(6uL, store.importJsonl(export.path), "a failed import leaves the store empty")
-                assertChecked(store)
             }
         }
     }

@@ -19,7 +19,7 @@ fun main(args: Array<String>) {
     val only = args.firstOrNull()
     val suites = listOf(
         storeTests(), errorTests(), conversionTests(), jsonTests(), queryTests(), updateTests(), tenancyTests(), transferTests(),
-        authTests(), sessionTests(), vectorTests(), docsTests(),
+        authTests(), sessionTests(), walkTests(), transactionTests(), lifetimeTests(), vectorTests(), docsTests(),
     )
     var passed = 0
     var failed = 0
