@@ -157,43 +157,37 @@ impl NewClient {
 #[doc(hidden)]
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientRecord {
-    pub(crate) id: u64,
+    /// Id, tenant, timestamps and version, stored first (format 4).
+    pub(crate) header: crate::header::Header,
     pub(crate) client_id: String,
     pub(crate) name: String,
     pub(crate) description: Option<String>,
-    pub(crate) tenant: Option<String>,
     pub(crate) enabled: bool,
     pub(crate) roles: Vec<u64>,
     pub(crate) ip_allowlist: Vec<String>,
-    pub(crate) created_at: Timestamp,
-    pub(crate) updated_at: Timestamp,
     pub(crate) last_used_at: Option<Timestamp>,
     pub(crate) secret_hash: String,
-    pub(crate) version: u64,
 }
 
 impl ClientRecord {
+    /// The record of validated input under `header` (whose tenant becomes
+    /// the input's), with its public id and the stored form of its secret.
     pub(crate) fn create(
         new: NewClient,
-        id: u64,
+        header: crate::header::Header,
         client_id: String,
         secret_hash: String,
-        now: Timestamp,
     ) -> Self {
         ClientRecord {
-            id,
+            header: header.in_tenant(new.tenant),
             client_id,
             name: new.name,
             description: new.description,
-            tenant: new.tenant,
             enabled: new.enabled,
             roles: crate::role::normalize_ids(new.roles),
             ip_allowlist: new.ip_allowlist,
-            created_at: now,
-            updated_at: now,
             last_used_at: None,
             secret_hash,
-            version: 1,
         }
     }
 }
@@ -210,21 +204,12 @@ impl Entity for Client {
     const TABLE: crate::schema::RecordTable = CLIENTS;
     type Record = ClientRecord;
 
-    fn id(r: &ClientRecord) -> u64 {
-        r.id
+    fn header(r: &ClientRecord) -> &crate::header::Header {
+        &r.header
     }
 
-    fn version(r: &ClientRecord) -> u64 {
-        r.version
-    }
-
-    fn tenant(r: &ClientRecord) -> Option<&str> {
-        r.tenant.as_deref()
-    }
-
-    fn touch(r: &mut ClientRecord, now: Timestamp) {
-        r.version = r.version.saturating_add(1);
-        r.updated_at = now;
+    fn header_mut(r: &mut ClientRecord) -> &mut crate::header::Header {
+        &mut r.header
     }
 
     fn enabled(r: &ClientRecord) -> bool {
@@ -251,18 +236,18 @@ impl Entity for Client {
 
     fn document(r: &ClientRecord, _now: Timestamp) -> Result<Client> {
         Ok(Client {
-            id: r.id,
+            id: r.header.id,
             client_id: r.client_id.clone(),
             name: r.name.clone(),
             description: r.description.clone(),
-            tenant: r.tenant.clone(),
+            tenant: r.header.tenant.clone(),
             enabled: r.enabled,
             roles: r.roles.clone(),
             ip_allowlist: r.ip_allowlist.clone(),
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            created_at: r.header.created_at,
+            updated_at: r.header.updated_at,
             last_used_at: r.last_used_at,
-            version: r.version,
+            version: r.header.version,
         })
     }
 }
@@ -274,18 +259,18 @@ impl crate::query::schema::Queryable for ClientRecord {
         use crate::query::schema::FieldValue as V;
         use ClientField as F;
         match field {
-            F::Id => V::Int(self.id),
+            F::Id => V::Int(self.header.id),
             F::ClientId => V::Str(&self.client_id),
             F::Name => V::Str(&self.name),
             F::Description => V::opt_str(self.description.as_deref()),
-            F::Tenant => V::opt_str(self.tenant.as_deref()),
+            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
             F::Enabled => V::Bool(self.enabled),
             F::Roles => V::Ints(&self.roles),
             F::IpAllowlist => V::Strs(self.ip_allowlist.iter().map(String::as_str).collect()),
-            F::CreatedAt => V::Time(self.created_at),
-            F::UpdatedAt => V::Time(self.updated_at),
+            F::CreatedAt => V::Time(self.header.created_at),
+            F::UpdatedAt => V::Time(self.header.updated_at),
             F::LastUsedAt => V::opt_time(self.last_used_at),
-            F::Version => V::Int(self.version),
+            F::Version => V::Int(self.header.version),
         }
     }
 }
@@ -303,15 +288,12 @@ impl crate::update::Editable for Client {
 
     fn rebuild(old: &ClientRecord, new: NewClient, _password_hash: Option<String>) -> ClientRecord {
         ClientRecord {
-            updated_at: old.updated_at,
             last_used_at: old.last_used_at,
-            version: old.version,
             ..ClientRecord::create(
                 new,
-                old.id,
+                old.header.clone(),
                 old.client_id.clone(),
                 old.secret_hash.clone(),
-                old.created_at,
             )
         }
     }
@@ -337,10 +319,8 @@ impl ClientRecord {
         }
         let new = NewClient::from_json(&kept.rest)?;
         Ok(ClientRecord {
-            updated_at: kept.updated_at,
             last_used_at,
-            version: kept.version,
-            ..ClientRecord::create(new, kept.id, client_id, secret_hash, kept.created_at)
+            ..ClientRecord::create(new, kept.header, client_id, secret_hash)
         })
     }
 }

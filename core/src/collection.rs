@@ -292,7 +292,11 @@ impl<C: WriteContext> Collection<'_, C, User> {
         };
         self.ctx.with_write(|tx| {
             let now = tx.now();
-            let record = UserRecord::create(new, next_id::<User>(tx)?, password_hash, now);
+            let record = UserRecord::create(
+                new,
+                crate::header::Header::new(next_id::<User>(tx)?, now),
+                password_hash,
+            );
             entity::insert::<User>(tx, &record, now)?;
             User::document(&record, now)
         })
@@ -314,7 +318,8 @@ impl<C: WriteContext> Collection<'_, C, Role> {
         problems.into_result()?;
         self.ctx.with_write(|tx| {
             let now = tx.now();
-            let record = RoleRecord::create(new, next_id::<Role>(tx)?, now);
+            let record =
+                RoleRecord::create(new, crate::header::Header::new(next_id::<Role>(tx)?, now));
             entity::insert::<Role>(tx, &record, now)?;
             Role::document(&record, now)
         })
@@ -375,8 +380,8 @@ impl<C: WriteContext> Collection<'_, C, Client> {
         let client_id = new_client_id()?;
         let client = self.ctx.with_write(|tx| {
             let now = tx.now();
-            let record =
-                ClientRecord::create(new, next_id::<Client>(tx)?, client_id, secret_hash, now);
+            let header = crate::header::Header::new(next_id::<Client>(tx)?, now);
+            let record = ClientRecord::create(new, header, client_id, secret_hash);
             entity::insert::<Client>(tx, &record, now)?;
             Client::document(&record, now)
         })?;

@@ -41,18 +41,32 @@ pub trait Entity: crate::tx::sealed::Sealed + Sized {
     #[doc(hidden)]
     type Record: Serialize + DeserializeOwned + Clone + crate::query::schema::Queryable;
 
+    /// The record's header: id, tenant, timestamps and version.
+    #[doc(hidden)]
+    fn header(record: &Self::Record) -> &crate::header::Header;
+    /// The record's header, to change.
+    #[doc(hidden)]
+    fn header_mut(record: &mut Self::Record) -> &mut crate::header::Header;
     /// The record's id.
     #[doc(hidden)]
-    fn id(record: &Self::Record) -> u64;
+    fn id(record: &Self::Record) -> u64 {
+        Self::header(record).id
+    }
     /// The record's version.
     #[doc(hidden)]
-    fn version(record: &Self::Record) -> u64;
+    fn version(record: &Self::Record) -> u64 {
+        Self::header(record).version
+    }
     /// The record's tenant.
     #[doc(hidden)]
-    fn tenant(record: &Self::Record) -> Option<&str>;
+    fn tenant(record: &Self::Record) -> Option<&str> {
+        Self::header(record).tenant.as_deref()
+    }
     /// Marks the record changed at `now`: `version` + 1 and `updatedAt`.
     #[doc(hidden)]
-    fn touch(record: &mut Self::Record, now: Timestamp);
+    fn touch(record: &mut Self::Record, now: Timestamp) {
+        Self::header_mut(record).touch(now);
+    }
     /// The role ids the record holds.
     #[doc(hidden)]
     fn held_roles(_record: &Self::Record) -> &[u64] {

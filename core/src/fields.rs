@@ -475,7 +475,11 @@ mod tests {
             last_login_at: Some(at(500)),
             locked_until: Some(at(2_000)),
             totp: Some(crate::totp::TotpState::lost()),
-            ..UserRecord::create(new, 7, Some("$argon2id$…".into()), at(100))
+            ..UserRecord::create(
+                new,
+                crate::header::Header::new(7, at(100)),
+                Some("$argon2id$…".into()),
+            )
         }
     }
 
@@ -486,7 +490,7 @@ mod tests {
             tenant: Some("acme".into()),
             ..NewRole::new("ops")
         };
-        RoleRecord::create(new, 3, at(100))
+        RoleRecord::create(new, crate::header::Header::new(3, at(100)))
     }
 
     fn full_client() -> ClientRecord {
@@ -499,7 +503,12 @@ mod tests {
         };
         ClientRecord {
             last_used_at: Some(at(500)),
-            ..ClientRecord::create(new, 9, "rc_x".into(), "$argon2id$…".into(), at(100))
+            ..ClientRecord::create(
+                new,
+                crate::header::Header::new(9, at(100)),
+                "rc_x".into(),
+                "$argon2id$…".into(),
+            )
         }
     }
 

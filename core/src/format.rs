@@ -15,14 +15,18 @@ use crate::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 3;
+pub const FORMAT_VERSION: u64 = 4;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
 
 /// `MIGRATIONS[n - 1]` takes a version-`n` file to version `n + 1`
 /// (`crate::migrations` holds the steps and the format history).
-const MIGRATIONS: &[Migration] = &[crate::migrations::v1_to_v2, crate::migrations::v2_to_v3];
+const MIGRATIONS: &[Migration] = &[
+    crate::migrations::v1_to_v2,
+    crate::migrations::v2_to_v3,
+    crate::migrations::v3_to_v4,
+];
 
 /// The first bytes of every redb file.
 const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];

@@ -35,6 +35,7 @@ mod fields;
 mod format;
 mod handle;
 mod hashes;
+mod header;
 mod input;
 mod integrity;
 #[cfg(feature = "internals")]

@@ -153,7 +153,7 @@ fn attempt<C: WriteContext>(
     let found = known(ctx, found)?;
     ctx.with_write(|tx| {
         let now = tx.now();
-        let Some(mut user) = load::<User>(&tx.txn, found.id)? else {
+        let Some(mut user) = load::<User>(&tx.txn, found.header.id)? else {
             return Ok(Err(Error::AuthenticationFailed));
         };
         let mut attempts = Attempts {
@@ -185,7 +185,7 @@ fn attempt<C: WriteContext>(
             Some(ttl) => Some(sessions::open(
                 tx,
                 crate::EntityKind::User,
-                user.id,
+                user.header.id,
                 ttl,
                 now,
             )?),
@@ -316,7 +316,7 @@ fn client_attempt<C: WriteContext>(
     let found = known(ctx, found)?;
     ctx.with_write(|tx| {
         let now = tx.now();
-        let Some(mut client) = load::<Client>(&tx.txn, found.id)? else {
+        let Some(mut client) = load::<Client>(&tx.txn, found.header.id)? else {
             return Ok(Err(Error::AuthenticationFailed));
         };
         if !checked.matched
@@ -332,7 +332,7 @@ fn client_attempt<C: WriteContext>(
         }
         entity::bookkeep::<Client>(tx, &client)?;
         let (token, expires_at) =
-            sessions::open(tx, crate::EntityKind::Client, client.id, ttl, now)?;
+            sessions::open(tx, crate::EntityKind::Client, client.header.id, ttl, now)?;
         Ok(Ok(Login {
             token,
             expires_at,

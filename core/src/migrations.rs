@@ -15,6 +15,15 @@
 //!   migrated: opening it fails with `IncompatibleFormat` naming both
 //!   records, and leaves it as it was (`preflight` finds the clash on the
 //!   read-only open, before the file is opened for writing).
+//! - 4: every user, role and client record starts with the shared header
+//!   (`crate::header::Header`: id, tenant, createdAt, updatedAt, version, in
+//!   that order) instead of holding those fields at places of its own; the
+//!   other fields keep their order. Every record is re-encoded; values,
+//!   indexes, sessions and the change log do not change.
+//!
+//! The `…V1` and `…V3` structs are frozen copies of the records those
+//! formats stored (postcard is positional: field order and types are the
+//! layout). Never change them; a new format adds new copies.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry as MapEntry;
@@ -55,10 +64,70 @@ struct UserRecordV1 {
     version: u64,
 }
 
-impl From<UserRecordV1> for UserRecord {
+/// A user record as formats 2 and 3 wrote it: format 1's and the second factor.
+#[derive(serde::Serialize, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq))]
+struct UserRecordV3 {
+    id: u64,
+    username: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+    nickname: Option<String>,
+    telephone_number: Option<String>,
+    mobile_number: Option<String>,
+    tenant: Option<String>,
+    enabled: bool,
+    roles: Vec<u64>,
+    external_ids: Vec<ExternalId>,
+    attributes: crate::json::Json,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    last_login_at: Option<Timestamp>,
+    locked_until: Option<Timestamp>,
+    failed_logins: u32,
+    password_hash: Option<String>,
+    version: u64,
+    totp: Option<crate::totp::TotpState>,
+}
+
+/// A role record as formats 1 to 3 wrote it.
+#[derive(serde::Serialize, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq))]
+struct RoleRecordV3 {
+    id: u64,
+    name: String,
+    description: Option<String>,
+    permissions: Vec<String>,
+    tenant: Option<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: u64,
+}
+
+/// A client record as formats 1 to 3 wrote it.
+#[derive(serde::Serialize, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq))]
+struct ClientRecordV3 {
+    id: u64,
+    client_id: String,
+    name: String,
+    description: Option<String>,
+    tenant: Option<String>,
+    enabled: bool,
+    roles: Vec<u64>,
+    ip_allowlist: Vec<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    last_used_at: Option<Timestamp>,
+    secret_hash: String,
+    version: u64,
+}
+
+impl From<UserRecordV1> for UserRecordV3 {
     /// A format-1 user has no second factor.
-    fn from(old: UserRecordV1) -> UserRecord {
-        UserRecord {
+    fn from(old: UserRecordV1) -> UserRecordV3 {
+        UserRecordV3 {
             id: old.id,
             username: old.username,
             email: old.email,
@@ -84,38 +153,157 @@ impl From<UserRecordV1> for UserRecord {
     }
 }
 
+/// The header of a format-3 record, from its fields.
+fn header(
+    id: u64,
+    tenant: Option<String>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    version: u64,
+) -> crate::header::Header {
+    crate::header::Header {
+        id,
+        tenant,
+        created_at,
+        updated_at,
+        version,
+    }
+}
+
+impl From<UserRecordV3> for UserRecord {
+    fn from(old: UserRecordV3) -> UserRecord {
+        UserRecord {
+            header: header(
+                old.id,
+                old.tenant,
+                old.created_at,
+                old.updated_at,
+                old.version,
+            ),
+            username: old.username,
+            email: old.email,
+            first_name: old.first_name,
+            last_name: old.last_name,
+            nickname: old.nickname,
+            telephone_number: old.telephone_number,
+            mobile_number: old.mobile_number,
+            enabled: old.enabled,
+            roles: old.roles,
+            external_ids: old.external_ids,
+            attributes: old.attributes,
+            last_login_at: old.last_login_at,
+            locked_until: old.locked_until,
+            failed_logins: old.failed_logins,
+            password_hash: old.password_hash,
+            totp: old.totp,
+        }
+    }
+}
+
+impl From<RoleRecordV3> for crate::role::RoleRecord {
+    fn from(old: RoleRecordV3) -> crate::role::RoleRecord {
+        crate::role::RoleRecord {
+            header: header(
+                old.id,
+                old.tenant,
+                old.created_at,
+                old.updated_at,
+                old.version,
+            ),
+            name: old.name,
+            description: old.description,
+            permissions: old.permissions,
+        }
+    }
+}
+
+impl From<ClientRecordV3> for crate::client::ClientRecord {
+    fn from(old: ClientRecordV3) -> crate::client::ClientRecord {
+        crate::client::ClientRecord {
+            header: header(
+                old.id,
+                old.tenant,
+                old.created_at,
+                old.updated_at,
+                old.version,
+            ),
+            client_id: old.client_id,
+            name: old.name,
+            description: old.description,
+            enabled: old.enabled,
+            roles: old.roles,
+            ip_allowlist: old.ip_allowlist,
+            last_used_at: old.last_used_at,
+            secret_hash: old.secret_hash,
+        }
+    }
+}
+
+/// A kind and the record struct formats 2 and 3 stored for it.
+trait Format3: Entity {
+    /// The frozen format-3 record, which holds everything the current one does.
+    type V3: serde::de::DeserializeOwned + Into<Self::Record>;
+}
+
+impl Format3 for User {
+    type V3 = UserRecordV3;
+}
+
+impl Format3 for Role {
+    type V3 = RoleRecordV3;
+}
+
+impl Format3 for Client {
+    type V3 = ClientRecordV3;
+}
+
+/// Decodes a record of a format-2 or format-3 file as the current record.
+fn decode_v3<E: Format3>(bytes: &[u8]) -> Result<E::Record> {
+    Ok(codec::decode::<E::V3>(bytes)?.into())
+}
+
 /// Format 1 → 2: every user record is re-encoded with no second factor.
 /// (The session tables are created after the last step.)
 pub(crate) fn v1_to_v2(txn: &WriteTransaction) -> Result<()> {
-    let mut users = txn.open_table(USERS)?;
+    reencode(txn, USERS, |old: UserRecordV1| UserRecordV3::from(old))
+}
+
+/// Records read and written at a time.
+const BATCH: usize = 1024;
+
+/// Replaces every record of `table`, decoded as `Old`, by `step` of it:
+/// `Storage` for a record that does not decode (the migration, and with it
+/// the opening transaction, then fails).
+fn reencode<Old: serde::de::DeserializeOwned, New: serde::Serialize>(
+    txn: &WriteTransaction,
+    table: crate::schema::RecordTable,
+    step: impl Fn(Old) -> New,
+) -> Result<()> {
+    let mut records = txn.open_table(table)?;
     let mut after = 0;
     loop {
         let mut batch = Vec::new();
-        for entry in users
+        for entry in records
             .range((Bound::Excluded(after), Bound::Unbounded))?
             .take(BATCH)
         {
             let (id, bytes) = entry?;
-            batch.push((id.value(), codec::decode::<UserRecordV1>(bytes.value())?));
+            batch.push((id.value(), codec::decode::<Old>(bytes.value())?));
         }
         let Some(&(last, _)) = batch.last() else {
             return Ok(());
         };
         after = last;
         for (id, old) in batch {
-            let record = UserRecord::from(old);
-            users.insert(id, codec::encode(&record)?.as_slice())?;
+            records.insert(id, codec::encode(&step(old))?.as_slice())?;
         }
     }
 }
 
-/// Records read and written at a time.
-const BATCH: usize = 1024;
-
 /// Format 2 → 3: every index is emptied and rebuilt from the records with
 /// NFKC_Casefold keys; two records (or one record twice) claiming one unique
-/// key is the error of [`clash`]. Reads records with this release's structs,
-/// which format 3 did not change.
+/// key is the error of [`clash`]. Reads records in their format-3 layout
+/// (which format 3 did not change).
 pub(crate) fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
     for table in UNIQUE_TABLES {
         txn.delete_table(table)?;
@@ -128,8 +316,21 @@ pub(crate) fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
     rebuild::<Client>(txn)
 }
 
-/// Writes the unique and secondary index entries of every record of `E`.
-fn rebuild<E: Entity>(txn: &WriteTransaction) -> Result<()> {
+/// Format 3 → 4: every user, role and client record is re-encoded with its
+/// header first; nothing else changes.
+pub(crate) fn v3_to_v4(txn: &WriteTransaction) -> Result<()> {
+    to_header_layout::<User>(txn)?;
+    to_header_layout::<Role>(txn)?;
+    to_header_layout::<Client>(txn)
+}
+
+fn to_header_layout<E: Format3>(txn: &WriteTransaction) -> Result<()> {
+    reencode(txn, E::TABLE, |old: E::V3| -> E::Record { old.into() })
+}
+
+/// Writes the unique and secondary index entries of every record of `E`,
+/// stored in its format-3 layout.
+fn rebuild<E: Format3>(txn: &WriteTransaction) -> Result<()> {
     let mut after = 0;
     loop {
         let batch = txn.records_after(E::TABLE, after, BATCH)?;
@@ -140,7 +341,7 @@ fn rebuild<E: Entity>(txn: &WriteTransaction) -> Result<()> {
         let mut unique = Vec::new();
         let mut multi = Vec::new();
         for (id, bytes) in batch {
-            let record: E::Record = codec::decode(&bytes)?;
+            let record = decode_v3::<E>(&bytes)?;
             unique.extend(E::unique_keys(&record).into_iter().map(|key| (id, key)));
             multi.extend(crate::query::index::entries(E::KIND, id, &record));
         }
@@ -163,35 +364,37 @@ fn rebuild<E: Entity>(txn: &WriteTransaction) -> Result<()> {
 
 /// Checks, on a read-only view of a file of format `version`, what its
 /// migration will need, so that a migration that must fail fails before the
-/// file is opened for writing (which alone would change its bytes): no two
-/// records may share a format-3 unique key.
+/// file is opened for writing (which alone would change its bytes): every
+/// record decodes in its format's layout (`Storage` naming the corruption
+/// otherwise), and, before format 3, no two records share a format-3
+/// unique key (the error of [`clash`]).
 pub(crate) fn preflight(tables: &dyn Tables, version: u64) -> Result<()> {
-    if version >= 3 {
+    if version >= crate::format::FORMAT_VERSION {
         return Ok(());
     }
-    let mut claims = Claims::default();
+    let mut claims = (version < 3).then(Claims::default);
     each_record(tables, USERS, |id, bytes| {
         let record: UserRecord = if version == 1 {
-            codec::decode::<UserRecordV1>(bytes)?.into()
+            UserRecordV3::from(codec::decode::<UserRecordV1>(bytes)?).into()
         } else {
-            codec::decode(bytes)?
+            decode_v3::<User>(bytes)?
         };
-        claims.claim(EntityKind::User, id, User::unique_keys(&record))
+        claim::<User>(&mut claims, id, &record)
     })?;
     each_record(tables, Role::TABLE, |id, bytes| {
-        claims.claim(
-            EntityKind::Role,
-            id,
-            Role::unique_keys(&codec::decode(bytes)?),
-        )
+        claim::<Role>(&mut claims, id, &decode_v3::<Role>(bytes)?)
     })?;
     each_record(tables, Client::TABLE, |id, bytes| {
-        claims.claim(
-            EntityKind::Client,
-            id,
-            Client::unique_keys(&codec::decode(bytes)?),
-        )
+        claim::<Client>(&mut claims, id, &decode_v3::<Client>(bytes)?)
     })
+}
+
+/// Claims the unique keys of `record`, when they are being checked.
+fn claim<E: Entity>(claims: &mut Option<Claims>, id: u64, record: &E::Record) -> Result<()> {
+    match claims {
+        Some(claims) => claims.claim(E::KIND, id, E::unique_keys(record)),
+        None => Ok(()),
+    }
 }
 
 /// Calls `f` with every record of `table`, in id order.
@@ -258,30 +461,107 @@ mod tests {
     use redb::{Database, ReadableDatabase};
 
     use super::*;
+    use crate::client::ClientRecord;
+    use crate::header::Header;
     use crate::role::RoleRecord;
-    use crate::schema::{ROLES, USER_USERNAME, meta};
+    use crate::schema::{CLIENTS, ROLES, USER_USERNAME, meta};
     use crate::{NewRole, NewUser};
 
-    fn user(id: u64, username: &str, email: &str, tenant: Option<&str>) -> UserRecord {
+    /// Format 3's layout of a current record: the inverse of `From<UserRecordV3>`.
+    impl From<&UserRecord> for UserRecordV3 {
+        fn from(r: &UserRecord) -> UserRecordV3 {
+            UserRecordV3 {
+                id: r.header.id,
+                username: r.username.clone(),
+                email: r.email.clone(),
+                first_name: r.first_name.clone(),
+                last_name: r.last_name.clone(),
+                nickname: r.nickname.clone(),
+                telephone_number: r.telephone_number.clone(),
+                mobile_number: r.mobile_number.clone(),
+                tenant: r.header.tenant.clone(),
+                enabled: r.enabled,
+                roles: r.roles.clone(),
+                external_ids: r.external_ids.clone(),
+                attributes: r.attributes.clone(),
+                created_at: r.header.created_at,
+                updated_at: r.header.updated_at,
+                last_login_at: r.last_login_at,
+                locked_until: r.locked_until,
+                failed_logins: r.failed_logins,
+                password_hash: r.password_hash.clone(),
+                version: r.header.version,
+                totp: r.totp.clone(),
+            }
+        }
+    }
+
+    impl From<&RoleRecord> for RoleRecordV3 {
+        fn from(r: &RoleRecord) -> RoleRecordV3 {
+            RoleRecordV3 {
+                id: r.header.id,
+                name: r.name.clone(),
+                description: r.description.clone(),
+                permissions: r.permissions.clone(),
+                tenant: r.header.tenant.clone(),
+                created_at: r.header.created_at,
+                updated_at: r.header.updated_at,
+                version: r.header.version,
+            }
+        }
+    }
+
+    impl From<&ClientRecord> for ClientRecordV3 {
+        fn from(r: &ClientRecord) -> ClientRecordV3 {
+            ClientRecordV3 {
+                id: r.header.id,
+                client_id: r.client_id.clone(),
+                name: r.name.clone(),
+                description: r.description.clone(),
+                tenant: r.header.tenant.clone(),
+                enabled: r.enabled,
+                roles: r.roles.clone(),
+                ip_allowlist: r.ip_allowlist.clone(),
+                created_at: r.header.created_at,
+                updated_at: r.header.updated_at,
+                last_used_at: r.last_used_at,
+                secret_hash: r.secret_hash.clone(),
+                version: r.header.version,
+            }
+        }
+    }
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp::from_millis(ms).unwrap()
+    }
+
+    /// A format-3 user record.
+    fn user(id: u64, username: &str, email: &str, tenant: Option<&str>) -> UserRecordV3 {
         let new = NewUser {
             tenant: tenant.map(Into::into),
             ..NewUser::new(username, email, "First", "Last")
         };
-        UserRecord::create(new, id, None, Timestamp::from_millis(0).unwrap())
+        UserRecordV3::from(&UserRecord::create(new, Header::new(id, at(0)), None))
     }
 
-    fn role(id: u64, name: &str, tenant: Option<&str>) -> RoleRecord {
+    /// A format-3 role record.
+    fn role(id: u64, name: &str, tenant: Option<&str>) -> RoleRecordV3 {
         let new = NewRole {
             tenant: tenant.map(Into::into),
             ..NewRole::new(name)
         };
-        RoleRecord::create(new, id, Timestamp::from_millis(0).unwrap())
+        RoleRecordV3::from(&RoleRecord::create(new, Header::new(id, at(0))))
     }
 
-    /// A format-2 store holding these records and no index entries at all
-    /// (as format 2 would have written them, its keys do not matter here:
-    /// the migration rebuilds every index).
-    fn format_2(users: &[UserRecord], roles: &[RoleRecord]) -> Database {
+    /// A store of format `version` holding these format-3 records and no
+    /// index entries at all (as format 2 would have written them, its keys
+    /// do not matter here: the migration rebuilds every index).
+    fn format_3_layout(
+        version: u64,
+        users: &[UserRecordV3],
+        roles: &[RoleRecordV3],
+        clients: &[ClientRecordV3],
+    ) -> Database {
         let db = Database::builder()
             .create_with_backend(InMemoryBackend::new())
             .unwrap();
@@ -298,13 +578,31 @@ mod tests {
                 t.insert(r.id, codec::encode(r).unwrap().as_slice())
                     .unwrap();
             }
+            let mut t = txn.open_table(CLIENTS).unwrap();
+            for c in clients {
+                t.insert(c.id, codec::encode(c).unwrap().as_slice())
+                    .unwrap();
+            }
             let mut m = txn.open_table(crate::schema::META).unwrap();
-            m.insert(meta::FORMAT_VERSION, 2).unwrap();
-            m.insert("last_id.user", users.len() as u64).unwrap();
-            m.insert("last_id.role", roles.len() as u64).unwrap();
+            m.insert(meta::FORMAT_VERSION, version).unwrap();
+            let last = |ids: Vec<u64>| ids.into_iter().max().unwrap_or(0);
+            m.insert("last_id.user", last(users.iter().map(|u| u.id).collect()))
+                .unwrap();
+            m.insert("last_id.role", last(roles.iter().map(|r| r.id).collect()))
+                .unwrap();
+            m.insert(
+                "last_id.client",
+                last(clients.iter().map(|c| c.id).collect()),
+            )
+            .unwrap();
         }
         txn.commit().unwrap();
         db
+    }
+
+    /// A format-2 store holding these records and no index entries.
+    fn format_2(users: &[UserRecordV3], roles: &[RoleRecordV3]) -> Database {
+        format_3_layout(2, users, roles, &[])
     }
 
     fn reason(result: Result<()>) -> String {
@@ -451,7 +749,10 @@ mod tests {
         preflight(&db.begin_read().unwrap(), 2).unwrap();
         crate::format::prepare(&db).unwrap();
         let read = db.begin_read().unwrap();
-        assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(3));
+        assert_eq!(
+            read.meta(meta::FORMAT_VERSION).unwrap(),
+            Some(crate::format::FORMAT_VERSION)
+        );
         let report = crate::integrity::check(&read).unwrap();
         assert!(report.ok, "{:?}", report.problems);
         assert_eq!(read.unique_entries(USER_USERNAME).unwrap().len(), 3);
@@ -484,5 +785,189 @@ mod tests {
             )]
         );
         assert!(crate::integrity::check(&read).unwrap().ok);
+    }
+
+    /// A format-3 user, role and client with every field set (none at its
+    /// default), a header value differing from every other.
+    fn full_records() -> (UserRecordV3, RoleRecordV3, ClientRecordV3) {
+        let user = UserRecordV3 {
+            id: 41,
+            username: "straße".into(),
+            email: "straße@bücher.de".into(),
+            first_name: "Fiona".into(),
+            last_name: "Weiß".into(),
+            nickname: Some("Straßenbahn".into()),
+            telephone_number: Some("+49 221 555".into()),
+            mobile_number: Some("+49 171 555".into()),
+            tenant: Some("acme".into()),
+            enabled: false,
+            roles: vec![7],
+            external_ids: vec![ExternalId::new("ldap", "uid=straße")],
+            attributes: crate::json::Json::from_map(
+                serde_json::json!({"city": "Köln", "level": 3})
+                    .as_object()
+                    .unwrap(),
+            ),
+            created_at: at(1_000),
+            updated_at: at(2_000),
+            last_login_at: Some(at(3_000)),
+            locked_until: Some(at(4_000)),
+            failed_logins: 5,
+            password_hash: Some("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA".into()),
+            version: 6,
+            totp: Some(crate::totp::TotpState {
+                secret: vec![1, 2, 3],
+                confirmed: true,
+                last_step: 99,
+                recovery: vec![[8; 32], [9; 32]],
+            }),
+        };
+        let role = RoleRecordV3 {
+            id: 7,
+            name: "owners".into(),
+            description: Some("Owners".into()),
+            permissions: vec!["*".into(), "users:read".into()],
+            tenant: Some("acme".into()),
+            created_at: at(500),
+            updated_at: at(600),
+            version: 2,
+        };
+        let client = ClientRecordV3 {
+            id: 3,
+            client_id: "rc_0dHXZD5F8QYwQBCcAfj0lj".into(),
+            name: "sync job".into(),
+            description: Some("Nightly sync".into()),
+            tenant: Some("acme".into()),
+            enabled: false,
+            roles: vec![7],
+            ip_allowlist: vec!["10.0.0.0/8".into(), "::1".into()],
+            created_at: at(700),
+            updated_at: at(800),
+            last_used_at: Some(at(900)),
+            secret_hash: "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$c2VjcmV0".into(),
+            version: 4,
+        };
+        (user, role, client)
+    }
+
+    /// The stored bytes of record `id` of `table`.
+    fn stored(db: &Database, table: crate::schema::RecordTable, id: u64) -> Vec<u8> {
+        db.begin_read().unwrap().record(table, id).unwrap().unwrap()
+    }
+
+    #[test]
+    fn the_3_to_4_step_keeps_every_field_of_every_record() {
+        let (u, r, c) = full_records();
+        let db = format_3_layout(
+            3,
+            std::slice::from_ref(&u),
+            std::slice::from_ref(&r),
+            std::slice::from_ref(&c),
+        );
+        // The index entries a format-3 file holds, made from its records.
+        let txn = db.begin_write().unwrap();
+        v2_to_v3(&txn).unwrap();
+        txn.commit().unwrap();
+        let indexes = |db: &Database| {
+            let read = db.begin_read().unwrap();
+            (
+                read.unique_entries(USER_USERNAME).unwrap(),
+                read.unique_entries(crate::schema::CLIENT_CLIENT_ID)
+                    .unwrap(),
+            )
+        };
+        let indexes_before = indexes(&db);
+        let before = [
+            stored(&db, USERS, 41),
+            stored(&db, ROLES, 7),
+            stored(&db, CLIENTS, 3),
+        ];
+        preflight(&db.begin_read().unwrap(), 3).unwrap();
+        crate::format::prepare(&db).unwrap();
+        let read = db.begin_read().unwrap();
+        assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(4));
+
+        let user: UserRecord = codec::decode(&stored(&db, USERS, 41)).unwrap();
+        let role: RoleRecord = codec::decode(&stored(&db, ROLES, 7)).unwrap();
+        let client: ClientRecord = codec::decode(&stored(&db, CLIENTS, 3)).unwrap();
+        assert_eq!(
+            user.header,
+            Header {
+                id: 41,
+                tenant: Some("acme".into()),
+                created_at: at(1_000),
+                updated_at: at(2_000),
+                version: 6,
+            }
+        );
+        assert_eq!(
+            (role.header.id, role.header.created_at, role.header.version),
+            (7, at(500), 2)
+        );
+        assert_eq!(
+            (client.header.updated_at, client.header.version),
+            (at(800), 4)
+        );
+        // Back in format 3's layout, each record is the bytes it was.
+        assert!(UserRecordV3::from(&user) == u);
+        assert!(RoleRecordV3::from(&role) == r);
+        assert!(ClientRecordV3::from(&client) == c);
+        let again = [
+            codec::encode(&UserRecordV3::from(&user)).unwrap(),
+            codec::encode(&RoleRecordV3::from(&role)).unwrap(),
+            codec::encode(&ClientRecordV3::from(&client)).unwrap(),
+        ];
+        assert_eq!(again, before);
+        // ... and no longer stored in it: the header comes first.
+        assert_ne!(stored(&db, USERS, 41), before[0]);
+        assert_eq!(
+            &stored(&db, USERS, 41)[..],
+            &codec::encode(&user).unwrap()[..]
+        );
+        // The indexes are untouched and agree with the re-encoded records.
+        assert_eq!(indexes(&db), indexes_before);
+        let report = crate::integrity::check(&read).unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+    }
+
+    #[test]
+    fn formats_1_and_2_reach_format_4_through_format_3() {
+        let db = format_2(
+            &[user(1, "Weiß", "w@x.io", Some("t1"))],
+            &[role(1, "a", None)],
+        );
+        crate::format::prepare(&db).unwrap();
+        let read = db.begin_read().unwrap();
+        assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(4));
+        let u: UserRecord = codec::decode(&stored(&db, USERS, 1)).unwrap();
+        assert_eq!((u.header.id, u.header.tenant.as_deref()), (1, Some("t1")));
+        assert_eq!(u.last_name, "Last");
+        assert!(crate::integrity::check(&read).unwrap().ok);
+    }
+
+    #[test]
+    fn a_record_that_does_not_decode_fails_the_preflight_and_the_step() {
+        let (u, r, c) = full_records();
+        let db = format_3_layout(3, &[u], &[r], &[c]);
+        let txn = db.begin_write().unwrap();
+        txn.open_table(ROLES)
+            .unwrap()
+            .insert(7, [codec::RECORD_SCHEMA, 7].as_slice())
+            .unwrap();
+        txn.commit().unwrap();
+        let before = stored(&db, USERS, 41);
+        assert!(matches!(
+            preflight(&db.begin_read().unwrap(), 3),
+            Err(Error::Storage { .. })
+        ));
+        assert!(matches!(
+            crate::format::prepare(&db),
+            Err(Error::Storage { .. })
+        ));
+        // The users were re-encoded before the role failed, in the same
+        // transaction: nothing of it was kept.
+        let read = db.begin_read().unwrap();
+        assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(3));
+        assert_eq!(stored(&db, USERS, 41), before);
     }
 }

@@ -129,30 +129,25 @@ pub(crate) fn normalize_ids(mut ids: Vec<u64>) -> Vec<u64> {
 #[doc(hidden)]
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleRecord {
-    pub(crate) id: u64,
+    /// Id, tenant, timestamps and version, stored first (format 4).
+    pub(crate) header: crate::header::Header,
     pub(crate) name: String,
     pub(crate) description: Option<String>,
     pub(crate) permissions: Vec<String>,
-    pub(crate) tenant: Option<String>,
-    pub(crate) created_at: Timestamp,
-    pub(crate) updated_at: Timestamp,
-    pub(crate) version: u64,
 }
 
 impl RoleRecord {
-    pub(crate) fn create(new: NewRole, id: u64, now: Timestamp) -> Self {
+    /// The record of validated input under `header` (whose tenant becomes
+    /// the input's), its permissions deduplicated and sorted.
+    pub(crate) fn create(new: NewRole, header: crate::header::Header) -> Self {
         let mut permissions = new.permissions;
         permissions.sort_unstable();
         permissions.dedup();
         RoleRecord {
-            id,
+            header: header.in_tenant(new.tenant),
             name: new.name,
             description: new.description,
             permissions,
-            tenant: new.tenant,
-            created_at: now,
-            updated_at: now,
-            version: 1,
         }
     }
 }
@@ -169,41 +164,32 @@ impl Entity for Role {
     const TABLE: crate::schema::RecordTable = ROLES;
     type Record = RoleRecord;
 
-    fn id(r: &RoleRecord) -> u64 {
-        r.id
+    fn header(r: &RoleRecord) -> &crate::header::Header {
+        &r.header
     }
 
-    fn version(r: &RoleRecord) -> u64 {
-        r.version
-    }
-
-    fn tenant(r: &RoleRecord) -> Option<&str> {
-        r.tenant.as_deref()
-    }
-
-    fn touch(r: &mut RoleRecord, now: Timestamp) {
-        r.version = r.version.saturating_add(1);
-        r.updated_at = now;
+    fn header_mut(r: &mut RoleRecord) -> &mut crate::header::Header {
+        &mut r.header
     }
 
     fn unique_keys(r: &RoleRecord) -> Vec<UniqueKey> {
         vec![UniqueKey {
             table: ROLE_NAME,
-            key: name_key(r.tenant.as_deref(), &r.name).into_bytes(),
+            key: name_key(r.header.tenant.as_deref(), &r.name).into_bytes(),
             field: "name",
         }]
     }
 
     fn document(r: &RoleRecord, _now: Timestamp) -> Result<Role> {
         Ok(Role {
-            id: r.id,
+            id: r.header.id,
             name: r.name.clone(),
             description: r.description.clone(),
             permissions: r.permissions.clone(),
-            tenant: r.tenant.clone(),
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-            version: r.version,
+            tenant: r.header.tenant.clone(),
+            created_at: r.header.created_at,
+            updated_at: r.header.updated_at,
+            version: r.header.version,
         })
     }
 }
@@ -215,14 +201,14 @@ impl crate::query::schema::Queryable for RoleRecord {
         use crate::query::schema::FieldValue as V;
         use RoleField as F;
         match field {
-            F::Id => V::Int(self.id),
+            F::Id => V::Int(self.header.id),
             F::Name => V::Str(&self.name),
             F::Description => V::opt_str(self.description.as_deref()),
             F::Permissions => V::Strs(self.permissions.iter().map(String::as_str).collect()),
-            F::Tenant => V::opt_str(self.tenant.as_deref()),
-            F::CreatedAt => V::Time(self.created_at),
-            F::UpdatedAt => V::Time(self.updated_at),
-            F::Version => V::Int(self.version),
+            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
+            F::CreatedAt => V::Time(self.header.created_at),
+            F::UpdatedAt => V::Time(self.header.updated_at),
+            F::Version => V::Int(self.header.version),
         }
     }
 }
@@ -239,11 +225,7 @@ impl crate::update::Editable for Role {
     }
 
     fn rebuild(old: &RoleRecord, new: NewRole, _password_hash: Option<String>) -> RoleRecord {
-        RoleRecord {
-            updated_at: old.updated_at,
-            version: old.version,
-            ..RoleRecord::create(new, old.id, old.created_at)
-        }
+        RoleRecord::create(new, old.header.clone())
     }
 }
 
@@ -252,10 +234,6 @@ impl RoleRecord {
     pub(crate) fn import(doc: &Value) -> Result<RoleRecord> {
         let kept = crate::transfer::Kept::take(doc)?;
         let new = NewRole::from_json(&kept.rest)?;
-        Ok(RoleRecord {
-            updated_at: kept.updated_at,
-            version: kept.version,
-            ..RoleRecord::create(new, kept.id, kept.created_at)
-        })
+        Ok(RoleRecord::create(new, kept.header))
     }
 }

@@ -191,29 +191,20 @@ fn insert<E: Entity>(
 
 /// The store-kept fields of an imported document, taken out of it.
 pub(crate) struct Kept {
-    pub(crate) id: u64,
-    pub(crate) created_at: Timestamp,
-    pub(crate) updated_at: Timestamp,
-    pub(crate) version: u64,
+    /// The record's header, without its tenant (see [`crate::header::Header::take`]).
+    pub(crate) header: crate::header::Header,
     /// The rest of the document.
     pub(crate) rest: Value,
 }
 
 impl Kept {
-    /// Takes `id`, `createdAt`, `updatedAt` and `version` out of `doc`.
+    /// Takes the header fields (`id`, `createdAt`, `updatedAt`, `version`)
+    /// out of `doc`; errors as [`crate::header::Header::take`].
     pub(crate) fn take(doc: &Value) -> Result<Kept> {
         let mut rest = doc.as_object().cloned().unwrap_or_default();
-        let id = take_u64(&mut rest, "id")?;
-        let created_at = take_time(&mut rest, "createdAt")?
-            .ok_or_else(|| Error::invalid("createdAt", ValidationCode::Missing, "is required"))?;
-        let updated_at = take_time(&mut rest, "updatedAt")?
-            .ok_or_else(|| Error::invalid("updatedAt", ValidationCode::Missing, "is required"))?;
-        let version = take_u64(&mut rest, "version")?;
+        let header = crate::header::Header::take(&mut rest)?;
         Ok(Kept {
-            id,
-            created_at,
-            updated_at,
-            version,
+            header,
             rest: Value::Object(rest),
         })
     }
@@ -221,7 +212,7 @@ impl Kept {
     /// Takes an optional timestamp field out of the rest.
     pub(crate) fn time(&mut self, key: &str) -> Result<Option<Timestamp>> {
         match &mut self.rest {
-            Value::Object(map) => take_time(map, key),
+            Value::Object(map) => crate::header::take_time(map, key),
             _ => Ok(None),
         }
     }
@@ -247,41 +238,5 @@ impl Kept {
         if let Value::Object(map) = &mut self.rest {
             map.remove(key);
         }
-    }
-}
-
-/// An id or version: a whole number from 1 to 2^53 − 1 (SPEC §2.6).
-fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
-    map.remove(key)
-        .as_ref()
-        .and_then(crate::json::safe_integer)
-        .filter(|&n| n >= 1)
-        .ok_or_else(|| {
-            Error::invalid(
-                key,
-                ValidationCode::InvalidNumber,
-                format!(
-                    "must be a whole number from 1 to {}",
-                    crate::rules::MAX_SAFE_INTEGER
-                ),
-            )
-        })
-}
-
-fn take_time(map: &mut Map<String, Value>, key: &str) -> Result<Option<Timestamp>> {
-    match map.remove(key) {
-        None => Ok(None),
-        Some(Value::String(s)) => Timestamp::parse(&s).map(Some).ok_or_else(|| {
-            Error::invalid(
-                key,
-                ValidationCode::InvalidTimestamp,
-                "must be an RFC 3339 timestamp",
-            )
-        }),
-        Some(_) => Err(Error::invalid(
-            key,
-            ValidationCode::InvalidTimestamp,
-            "must be an RFC 3339 timestamp",
-        )),
     }
 }

@@ -304,7 +304,8 @@ fn external_ids(f: &mut Fields<'_>) -> Vec<ExternalId> {
 #[doc(hidden)]
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
-    pub(crate) id: u64,
+    /// Id, tenant, timestamps and version, stored first (format 4).
+    pub(crate) header: crate::header::Header,
     pub(crate) username: String,
     pub(crate) email: String,
     pub(crate) first_name: String,
@@ -312,32 +313,28 @@ pub struct UserRecord {
     pub(crate) nickname: Option<String>,
     pub(crate) telephone_number: Option<String>,
     pub(crate) mobile_number: Option<String>,
-    pub(crate) tenant: Option<String>,
     pub(crate) enabled: bool,
     pub(crate) roles: Vec<u64>,
     pub(crate) external_ids: Vec<ExternalId>,
     pub(crate) attributes: crate::json::Json,
-    pub(crate) created_at: Timestamp,
-    pub(crate) updated_at: Timestamp,
     pub(crate) last_login_at: Option<Timestamp>,
     pub(crate) locked_until: Option<Timestamp>,
     pub(crate) failed_logins: u32,
     pub(crate) password_hash: Option<String>,
-    pub(crate) version: u64,
     /// The second factor, enrolled or confirmed.
     pub(crate) totp: Option<crate::totp::TotpState>,
 }
 
 impl UserRecord {
-    /// A new record from validated input and the stored form of its password.
+    /// The record of validated input under `header` (whose tenant becomes
+    /// the input's) with the stored form of its password.
     pub(crate) fn create(
         new: NewUser,
-        id: u64,
+        header: crate::header::Header,
         password_hash: Option<String>,
-        now: Timestamp,
     ) -> Self {
         UserRecord {
-            id,
+            header: header.in_tenant(new.tenant),
             username: new.username,
             email: new.email,
             first_name: new.first_name,
@@ -345,18 +342,14 @@ impl UserRecord {
             nickname: new.nickname,
             telephone_number: new.telephone_number,
             mobile_number: new.mobile_number,
-            tenant: new.tenant,
             enabled: new.enabled,
             roles: crate::role::normalize_ids(new.roles),
             external_ids: new.external_ids,
             attributes: crate::json::Json::from_map(&new.attributes),
-            created_at: now,
-            updated_at: now,
             last_login_at: None,
             locked_until: None,
             failed_logins: 0,
             password_hash,
-            version: 1,
             totp: None,
         }
     }
@@ -379,21 +372,12 @@ impl Entity for User {
     const TABLE: crate::schema::RecordTable = USERS;
     type Record = UserRecord;
 
-    fn id(r: &UserRecord) -> u64 {
-        r.id
+    fn header(r: &UserRecord) -> &crate::header::Header {
+        &r.header
     }
 
-    fn version(r: &UserRecord) -> u64 {
-        r.version
-    }
-
-    fn tenant(r: &UserRecord) -> Option<&str> {
-        r.tenant.as_deref()
-    }
-
-    fn touch(r: &mut UserRecord, now: Timestamp) {
-        r.version = r.version.saturating_add(1);
-        r.updated_at = now;
+    fn header_mut(r: &mut UserRecord) -> &mut crate::header::Header {
+        &mut r.header
     }
 
     fn enabled(r: &UserRecord) -> bool {
@@ -415,7 +399,7 @@ impl Entity for User {
     }
 
     fn unique_keys(r: &UserRecord) -> Vec<UniqueKey> {
-        let tenant = r.tenant.as_deref();
+        let tenant = r.header.tenant.as_deref();
         let mut keys = vec![
             UniqueKey {
                 table: USER_USERNAME,
@@ -438,7 +422,7 @@ impl Entity for User {
 
     fn document(r: &UserRecord, now: Timestamp) -> Result<User> {
         Ok(User {
-            id: r.id,
+            id: r.header.id,
             username: r.username.clone(),
             email: r.email.clone(),
             first_name: r.first_name.clone(),
@@ -446,18 +430,18 @@ impl Entity for User {
             nickname: r.nickname.clone(),
             telephone_number: r.telephone_number.clone(),
             mobile_number: r.mobile_number.clone(),
-            tenant: r.tenant.clone(),
+            tenant: r.header.tenant.clone(),
             enabled: r.enabled,
             roles: r.roles.clone(),
             external_ids: r.external_ids.clone(),
             attributes: r.attributes.to_map(),
-            created_at: r.created_at,
-            updated_at: r.updated_at,
+            created_at: r.header.created_at,
+            updated_at: r.header.updated_at,
             last_login_at: r.last_login_at,
             locked_until: r.locked_until.filter(|&t| t > now),
             has_password: r.password_hash.is_some(),
             totp_enabled: r.totp_enabled(),
-            version: r.version,
+            version: r.header.version,
         })
     }
 }
@@ -469,7 +453,7 @@ impl crate::query::schema::Queryable for UserRecord {
         use crate::query::schema::FieldValue as V;
         use UserField as F;
         match field {
-            F::Id => V::Int(self.id),
+            F::Id => V::Int(self.header.id),
             F::Username => V::Str(&self.username),
             F::Email => V::Str(&self.email),
             F::FirstName => V::Str(&self.first_name),
@@ -477,7 +461,7 @@ impl crate::query::schema::Queryable for UserRecord {
             F::Nickname => V::opt_str(self.nickname.as_deref()),
             F::TelephoneNumber => V::opt_str(self.telephone_number.as_deref()),
             F::MobileNumber => V::opt_str(self.mobile_number.as_deref()),
-            F::Tenant => V::opt_str(self.tenant.as_deref()),
+            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
             F::Enabled => V::Bool(self.enabled),
             F::Roles => V::Ints(&self.roles),
             F::ExternalIds if self.external_ids.is_empty() => V::Absent,
@@ -488,13 +472,13 @@ impl crate::query::schema::Queryable for UserRecord {
             F::ExternalIdValue => {
                 V::Strs(self.external_ids.iter().map(|e| e.value.as_str()).collect())
             }
-            F::CreatedAt => V::Time(self.created_at),
-            F::UpdatedAt => V::Time(self.updated_at),
+            F::CreatedAt => V::Time(self.header.created_at),
+            F::UpdatedAt => V::Time(self.header.updated_at),
             F::LastLoginAt => V::opt_time(self.last_login_at),
             F::LockedUntil => V::opt_time(self.locked_until.filter(|&t| t > now)),
             F::HasPassword => V::Bool(self.password_hash.is_some()),
             F::TotpEnabled => V::Bool(self.totp_enabled()),
-            F::Version => V::Int(self.version),
+            F::Version => V::Int(self.header.version),
             // Write-only: never read back.
             F::Password | F::PasswordHash => V::Absent,
         }
@@ -524,7 +508,7 @@ impl crate::update::Editable for User {
         let hash = password_hash
             .or_else(|| new.password_hash.take())
             .or_else(|| old.password_hash.clone());
-        UserRecord::create(new, old.id, hash, old.created_at).keeping(old)
+        UserRecord::create(new, old.header.clone(), hash).keeping(old)
     }
 }
 
@@ -537,11 +521,9 @@ impl UserRecord {
     /// This record with the store-kept fields of `old`.
     fn keeping(self, old: &UserRecord) -> UserRecord {
         UserRecord {
-            updated_at: old.updated_at,
             last_login_at: old.last_login_at,
             locked_until: old.locked_until,
             failed_logins: old.failed_logins,
-            version: old.version,
             totp: old.totp.clone(),
             ..self
         }
@@ -581,12 +563,10 @@ impl UserRecord {
             ));
         }
         Ok(UserRecord {
-            updated_at: kept.updated_at,
-            version: kept.version,
             last_login_at,
             locked_until,
             totp,
-            ..UserRecord::create(new, kept.id, hash, kept.created_at)
+            ..UserRecord::create(new, kept.header, hash)
         })
     }
 }

@@ -255,9 +255,11 @@ fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v3.redb")), 3);
 }
 
+/// Opening migrates it to format 4 (records re-encoded with their header first).
 #[test]
 fn a_format_3_file_opens_with_its_records_credentials_and_sessions() {
     let (_dir, path) = copy_of("format-v3.redb");
+    assert_eq!(format_version(&path), 3);
     // The fixture's sessions last until 2026-12-31T12:00:43Z.
     let clock = ManualClock::new(Timestamp::parse("2026-12-02T00:00:00Z").unwrap());
     {
@@ -337,4 +339,100 @@ fn a_format_3_file_opens_with_its_records_credentials_and_sessions() {
     assert_eq!(format_version(&path), FORMAT_VERSION);
     let s = Store::open(&path, options()).unwrap();
     assert!(s.check().unwrap().ok);
+}
+
+/// The lines `format-v3.jsonl` holds: the fixture's export by the last
+/// release of format 3 (see `tests/fixtures/README.md`).
+fn format_3_export() -> String {
+    std::fs::read_to_string(fixture("format-v3.jsonl")).unwrap()
+}
+
+/// The export of a store, as text.
+fn exported(s: &Store) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export.jsonl");
+    s.export_jsonl(&out).unwrap();
+    std::fs::read_to_string(&out).unwrap()
+}
+
+#[test]
+fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
+    assert_eq!(FORMAT_VERSION, 4);
+    let (_dir, path) = copy_of("format-v3.redb");
+    assert_eq!(format_version(&path), 3);
+    let expected = format_3_export();
+    assert_eq!(expected.lines().count(), 7);
+    let clock = ManualClock::new(Timestamp::parse("2026-12-02T00:00:00Z").unwrap());
+    let options = || options().with_clock(clock.clock());
+    {
+        let s = Store::open(&path, options()).unwrap();
+        // Every document, hashes included, as format 3 exported it.
+        assert_eq!(exported(&s), expected);
+        // The values the fixture README documents, field by field.
+        let u1 = s.users().get(1).unwrap();
+        assert_eq!(
+            (
+                u1.id,
+                u1.tenant.as_deref(),
+                u1.created_at,
+                u1.updated_at,
+                u1.version
+            ),
+            (
+                1,
+                None,
+                Timestamp::parse("2026-12-01T12:00:03Z").unwrap(),
+                Timestamp::parse("2026-12-01T12:00:10Z").unwrap(),
+                3
+            )
+        );
+        let u2 = s.users().get(2).unwrap();
+        assert_eq!(
+            (
+                u2.username.as_str(),
+                u2.tenant.as_deref(),
+                u2.roles.as_slice()
+            ),
+            ("STRASSE", Some("acme"), [3].as_slice())
+        );
+        let role = s.roles().get(3).unwrap();
+        assert_eq!(
+            (role.name.as_str(), role.tenant.as_deref(), role.version),
+            ("owners", Some("acme"), 1)
+        );
+        let client = s.clients().get(1).unwrap();
+        assert_eq!(
+            (
+                client.client_id.as_str(),
+                client.description.as_deref(),
+                client.version
+            ),
+            ("rc_0dHXZD5F8QYwQBCcAfj0lj", Some("Nightly sync"), 1)
+        );
+        assert_eq!(
+            client.last_used_at,
+            Some(Timestamp::parse("2026-12-01T12:00:44Z").unwrap())
+        );
+        // What no document shows was kept too: a recovery code of the
+        // second factor works, once.
+        let recovery = Credentials::new("straße", "correct horse battery").totp_code("ovrfc-4qeqz");
+        s.login(&recovery, DEFAULT_SESSION_TTL).unwrap();
+        assert!(matches!(
+            s.login(&recovery, DEFAULT_SESSION_TTL),
+            Err(Error::AuthenticationFailed)
+        ));
+    }
+    assert_eq!(format_version(&path), FORMAT_VERSION);
+
+    // The export of the migrated fixture, imported into a new store and
+    // exported again, is the same text.
+    let (_dir2, copy) = copy_of("format-v3.redb");
+    let migrated = Store::open(&copy, options()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v3.jsonl");
+    migrated.export_jsonl(&file).unwrap();
+    let fresh = Store::memory_with(options()).unwrap();
+    assert_eq!(fresh.import_jsonl(&file).unwrap(), 7);
+    assert_eq!(exported(&fresh), expected);
+    assert!(fresh.check().unwrap().ok);
 }
