@@ -1,6 +1,17 @@
 //! Query latency at growing store sizes: a filtered, sorted page should cost
 //! about the same at 10k and 100k users (it reads an index, not the store).
 
+// A test fails by panicking: unwraps, indexing and arithmetic on small
+// known values are how it says what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use rosterdb::Query;
 use rosterdb_benches::populated;

@@ -335,7 +335,7 @@ impl<C: WriteContext> Collection<'_, C, Role> {
             let role = fetch_in::<Role>(&tx.txn, id, self.ctx.scope())?;
             let users = holders::<User>(&tx.txn, id)?;
             let clients = holders::<Client>(&tx.txn, id)?;
-            let count = (users.len() + clients.len()) as u64;
+            let count = users.len().saturating_add(clients.len()) as u64;
             if count > 0 && !cascade {
                 return Err(Error::InUse { id, count });
             }

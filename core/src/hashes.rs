@@ -555,6 +555,7 @@ fn parse_scrypt(rest: &str) -> Result<Kind, String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::arithmetic_side_effects)] // test arithmetic on small known values
 mod tests {
     use super::*;
     use proptest::prelude::*;

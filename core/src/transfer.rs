@@ -27,18 +27,19 @@ pub(crate) fn export(store: &Store, path: &Path) -> Result<u64> {
     store.read(|r| {
         let file = File::create(path).map_err(file_error(path))?;
         let mut out = BufWriter::new(file);
-        let mut n = 0;
+        let mut n = 0_u64;
         let now = r.now();
         r.with_tables(|t| {
-            n += export_kind::<Role>(t, now, &mut out, path, |_, _| {})?;
-            n += export_kind::<User>(t, now, &mut out, path, |record, doc| {
+            let roles = export_kind::<Role>(t, now, &mut out, path, |_, _| {})?;
+            let users = export_kind::<User>(t, now, &mut out, path, |record, doc| {
                 if let Some(hash) = &record.password_hash {
                     doc.insert("passwordHash".into(), json!(hash));
                 }
             })?;
-            n += export_kind::<Client>(t, now, &mut out, path, |record, doc| {
+            let clients = export_kind::<Client>(t, now, &mut out, path, |record, doc| {
                 doc.insert("secretHash".into(), json!(record.secret_hash));
             })?;
+            n = roles.saturating_add(users).saturating_add(clients);
             Ok(())
         })?;
         out.flush().map_err(file_error(path))?;
@@ -76,7 +77,7 @@ fn export_kind<E: Entity + serde::Serialize>(
             let line = json!({"kind": E::KIND.as_str(), "doc": doc});
             serde_json::to_writer(&mut *out, &line).map_err(|e| file_error(path)(e.into()))?;
             out.write_all(b"\n").map_err(file_error(path))?;
-            n += 1;
+            n = n.saturating_add(1);
         }
     }
 }
@@ -91,9 +92,15 @@ pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(&line)
-            .map_err(|_| at_line(i + 1, "", ValidationCode::JsonInvalid, "is not valid JSON"))?;
-        lines.push((i + 1, value));
+        let value: Value = serde_json::from_str(&line).map_err(|_| {
+            at_line(
+                i.saturating_add(1),
+                "",
+                ValidationCode::JsonInvalid,
+                "is not valid JSON",
+            )
+        })?;
+        lines.push((i.saturating_add(1), value));
     }
     store.write(|tx| {
         for kind in [EntityKind::Role, EntityKind::User, EntityKind::Client] {

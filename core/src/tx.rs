@@ -6,7 +6,7 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use crate::keys::prefix_end;
 use crate::schema::{META, MultiTable, RecordTable, UniqueTable};
 use crate::store::Options;
-use crate::{Result, Timestamp};
+use crate::{Error, Result, Timestamp};
 
 /// Reads a store's tables, from a snapshot or from inside a write transaction.
 pub trait Tables {
@@ -169,10 +169,10 @@ macro_rules! impl_tables {
                     Some(end) => t.range::<&[u8]>(start..end)?,
                     None => t.range::<&[u8]>(start..)?,
                 };
-                let mut n = 0;
+                let mut n = 0_u64;
                 for entry in range {
                     entry?;
-                    n += 1;
+                    n = n.saturating_add(1);
                 }
                 Ok(n)
             }
@@ -258,7 +258,12 @@ impl WriteTx {
 
     /// Increments a meta counter and returns its new value.
     pub(crate) fn bump(&self, key: &str) -> Result<u64> {
-        let next = self.txn.meta(key)?.unwrap_or(0) + 1;
+        let next = self
+            .txn
+            .meta(key)?
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or_else(|| Error::internal(format!("the counter {key} is at its largest value")))?;
         self.set_meta(key, next)?;
         Ok(next)
     }

@@ -127,8 +127,9 @@ fn too_deep(change: Change<'_>) -> Result<()> {
             else {
                 return Ok(());
             };
-            match ops[index]
-                .get("path")
+            match ops
+                .get(index)
+                .and_then(|op| op.get("path"))
                 .and_then(Value::as_str)
                 .and_then(first_key)
             {
@@ -467,13 +468,13 @@ fn outgrown(doc: &Value) -> std::result::Result<(), (PatchCode, String)> {
     let mut bytes = 0usize;
     let mut stack = vec![doc];
     while let Some(v) = stack.pop() {
-        bytes += 8;
+        bytes = bytes.saturating_add(8);
         match v {
-            Value::String(s) => bytes += s.len(),
+            Value::String(s) => bytes = bytes.saturating_add(s.len()),
             Value::Array(items) => stack.extend(items),
             Value::Object(map) => {
                 for (k, v) in map {
-                    bytes += k.len();
+                    bytes = bytes.saturating_add(k.len());
                     stack.push(v);
                 }
             }
@@ -514,8 +515,9 @@ fn failure(
         _ => format!("path {} does not exist or is not valid here", e.path),
     };
     // The operations before it succeeded; tests change nothing.
-    let earlier: Vec<Op> = ops[..index.min(ops.len())]
+    let earlier: Vec<Op> = ops
         .iter()
+        .take(index)
         .filter(|op| !matches!(op, Op::Test(_)))
         .cloned()
         .collect();

@@ -47,6 +47,17 @@
 //! proptest finds are kept in `tests/regressions/model_tests.txt` and
 //! replayed first (`common/regressions.rs`).
 
+// A test fails by panicking: unwraps, indexing and arithmetic on small
+// known values are how it says what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
+
 #[path = "model/actions.rs"]
 mod actions;
 mod common;

@@ -1,6 +1,17 @@
 //! Typed query arguments: `Query::sort_keys`, `Query::select`,
 //! `Query::checked` and `QueryArgs`, against the parameter form they stand for.
 
+// A test fails by panicking: unwraps, indexing and arithmetic on small
+// known values are how it says what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
+
 mod common;
 
 use common::{store, user};

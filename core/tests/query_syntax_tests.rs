@@ -12,6 +12,17 @@
 //! Failures proptest finds are kept in `tests/regressions/query_syntax_tests.txt`
 //! and replayed first (`common/regressions.rs`).
 
+// A test fails by panicking: unwraps, indexing and arithmetic on small
+// known values are how it says what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
+
 mod common;
 
 use proptest::prelude::*;

@@ -3,6 +3,17 @@
 //! Each case is read with `from_json` and, when that succeeds, created in a
 //! fresh in-memory store. Every case runs; all failures are reported together.
 
+// A test fails by panicking: unwraps, indexing and arithmetic on small
+// known values are how it says what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
+
 use std::collections::BTreeSet;
 
 use rosterdb::{Error, NewClient, NewRole, NewUser};

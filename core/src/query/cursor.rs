@@ -86,7 +86,8 @@ impl Cursor {
         if sum != checksum(body).to_be_bytes() || body.first() != Some(&VERSION) {
             return Err(bad());
         }
-        let mut cursor: Cursor = serde_json::from_slice(&body[1..]).map_err(|_| bad())?;
+        let mut cursor: Cursor =
+            serde_json::from_slice(body.get(1..).unwrap_or_default()).map_err(|_| bad())?;
         // The folded half of a string position is derived from the exact
         // half: recompute it, so a cursor made before `fold` changed (format
         // 2) continues where it stood rather than where the old form sorts.
