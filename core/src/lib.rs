@@ -20,80 +20,51 @@
 //! # Ok::<(), rosterdb::Error>(())
 //! ```
 
-mod account;
-mod allowlist;
-mod caseless;
-mod changelog;
-mod client;
-mod clock;
-mod codec;
-mod collection;
-mod credentials;
-mod entity;
+mod api;
+mod auth;
+mod documents;
 mod error;
-mod fields;
-mod format;
-mod handle;
-mod hashes;
-mod header;
-mod input;
-mod integrity;
 #[cfg(feature = "internals")]
 pub mod internals;
-mod json;
-mod keys;
-mod lockout;
-mod login;
-mod migrations;
-mod pointer;
 pub mod query;
-mod query_args;
-pub use query::{Page, Query};
-pub use query_args::{ListArg, QueryArgs};
-pub use rules::MAX_ATTRIBUTES_DEPTH;
-mod role;
-mod rules;
-mod schema;
-mod scope;
-mod secret;
-mod sessions;
-mod store;
-mod time;
-mod totp;
+mod storage;
 mod transfer;
-mod tx;
-mod update;
-mod user;
-mod walk;
 
-pub use account::TotpEnrollment;
-pub use caseless::fold;
-pub use changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
-pub use client::{Client, ClientField, CreatedClient, NewClient};
-pub use clock::{Clock, ManualClock};
-pub use collection::Collection;
-pub use credentials::Argon2Params;
-pub use entity::Entity;
+pub use api::account::TotpEnrollment;
+pub use api::collection::Collection;
+pub use api::handle::{StoreHandle, TxHandle};
+pub use api::scope::Scope;
+pub use auth::credentials::Argon2Params;
+pub use auth::lockout::{Lockout, MAX_LOCKOUT_SECONDS};
+pub use auth::login::Credentials;
+pub use auth::sessions::{
+    DEFAULT_SESSION_TTL, Login, MAX_SESSION_TTL, Principal, Session, TOKEN_PREFIX,
+};
+pub use documents::caseless::fold;
+pub use documents::client::{Client, ClientField, CreatedClient, NewClient};
+pub use documents::fields::{
+    Access, FieldId, FieldLists, FieldSpec, FieldType, IndexDef, IndexTable,
+};
+pub use documents::role::{NewRole, Role, RoleField};
+pub use documents::rules::MAX_ATTRIBUTES_DEPTH;
+pub use documents::secret::Secret;
+pub use documents::time::Timestamp;
+pub use documents::update::Editable;
+pub use documents::user::{ExternalId, NewUser, User, UserField};
 pub use error::{
     EntityKind, Error, ErrorSource, FieldError, PatchCode, PathStep, QueryCode, Result,
     ValidationCode, field_name,
 };
-pub use fields::{Access, FieldId, FieldLists, FieldSpec, FieldType, IndexDef, IndexTable};
-pub use format::FORMAT_VERSION;
-pub use handle::{StoreHandle, TxHandle};
-pub use integrity::CheckReport;
-pub use lockout::{Lockout, MAX_LOCKOUT_SECONDS};
-pub use login::Credentials;
-pub use role::{NewRole, Role, RoleField};
-pub use scope::Scope;
-pub use secret::Secret;
-pub use sessions::{DEFAULT_SESSION_TTL, Login, MAX_SESSION_TTL, Principal, Session, TOKEN_PREFIX};
-pub use store::{Options, Store};
-pub use time::Timestamp;
-pub use tx::{Context, ReadContext, ReadTx, WriteContext, WriteTx};
-pub use update::Editable;
-pub use user::{ExternalId, NewUser, User, UserField};
-pub use walk::{Walk, WalkItems};
+pub use query::args::{ListArg, QueryArgs};
+pub use query::walk::{Walk, WalkItems};
+pub use query::{Page, Query};
+pub use storage::changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
+pub use storage::clock::{Clock, ManualClock};
+pub use storage::entity::Entity;
+pub use storage::format::FORMAT_VERSION;
+pub use storage::integrity::CheckReport;
+pub use storage::store::{Options, Store};
+pub use storage::tx::{Context, ReadContext, ReadTx, WriteContext, WriteTx};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -7,7 +7,7 @@
 Run by hand, not in CI. The hashes come from independent implementations
 (argon2-cffi, which wraps the reference C argon2; pyca bcrypt; passlib's pure
 Python bcrypt; passlib; Django; Python's hashlib, i.e. OpenSSL), so the Rust
-verifier in core/src/hashes.rs is checked against other people's code, not
+verifier in core/src/auth/hashes.rs is checked against other people's code, not
 against itself.
 
 The script needs those packages. When they cannot be imported it creates a

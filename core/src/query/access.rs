@@ -6,17 +6,17 @@ use std::fmt;
 
 use super::check::{Cmp, Field, Filter, Scalar};
 use super::filter_text::Quoted;
-use super::index::{
-    ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
-    trigram_index, trigram_prefix, trigrams,
-};
 use super::pattern::Case;
 use super::schema::FieldType;
 use super::sort::SortValue;
-use crate::caseless::fold;
-use crate::keys::{Key, prefix_end, trailing_u64};
-use crate::schema::MultiTable;
-use crate::tx::Tables;
+use crate::documents::caseless::fold;
+use crate::storage::index::{
+    ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
+    trigram_index, trigram_prefix, trigrams,
+};
+use crate::storage::keys::{Key, prefix_end, trailing_u64};
+use crate::storage::schema::MultiTable;
+use crate::storage::tx::Tables;
 use crate::{EntityKind, Error, Result, Timestamp};
 
 /// An index table, named in plans and compared by name.

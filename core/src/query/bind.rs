@@ -11,7 +11,7 @@ use super::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::params::number_error;
 use super::schema::{FieldDef, FieldType, fields_of};
 use super::sort::Position;
-use crate::caseless::fold;
+use crate::documents::caseless::fold;
 use crate::{EntityKind, Error, QueryCode, Result};
 
 /// Where a page starts.

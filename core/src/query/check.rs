@@ -7,8 +7,8 @@ use super::ast::{CompareOp, Expr, Literal, Path, Value};
 use super::number::{self, Misfit};
 use super::pattern::{Case, Pattern};
 use super::schema::{FieldDef, FieldType};
-use crate::caseless::fold;
-use crate::json::Json;
+use crate::documents::caseless::fold;
+use crate::documents::json::Json;
 use crate::{Error, QueryCode, Result, Timestamp};
 
 /// A field a filter reads.
@@ -132,7 +132,7 @@ pub fn resolve(fields: &'static [FieldDef], path: &Path, param: Option<&str>) ->
             .at_position(path.position)
             .for_field(param.map_or_else(|| joined.clone(), str::to_owned))
     };
-    if crate::fields::write_only_keys()
+    if crate::documents::fields::write_only_keys()
         .iter()
         .any(|w| w.eq_ignore_ascii_case(&joined))
     {

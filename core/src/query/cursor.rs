@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ast::{Expr, FieldFilter, Path, SortKey};
 use super::sort::{Position, SortValue};
-use crate::caseless::fold;
+use crate::documents::caseless::fold;
 use crate::{EntityKind, Error, Result};
 
 /// The parts of a query a cursor continues (everything but the paging).

@@ -6,8 +6,8 @@ use std::cmp::Ordering;
 use super::check::{Cmp, Field, Filter, Scalar};
 use super::schema::{FieldValue, Queryable};
 use crate::Timestamp;
-use crate::caseless::fold;
-use crate::json::Json;
+use crate::documents::caseless::fold;
+use crate::documents::json::Json;
 
 /// Whether `record` satisfies `filter` at `now`.
 pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: Timestamp) -> bool {
@@ -163,4 +163,4 @@ fn json_cmp(value: &Json, literal: &Json) -> Option<Ordering> {
     }
 }
 
-pub(crate) use crate::json::{Num, as_number, number_cmp};
+pub(crate) use crate::documents::json::{Num, as_number, number_cmp};

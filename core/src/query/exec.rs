@@ -12,10 +12,11 @@ use super::eval::matches;
 use super::page::Page;
 use super::physical::{AccessPath, Count, PhysicalPlan};
 use super::sort::{Position, SortValue, compare};
-use crate::entity::Entity;
-use crate::keys::{prefix_end, trailing_u64};
-use crate::tx::Tables;
-use crate::{Result, Timestamp, codec};
+use crate::storage::codec;
+use crate::storage::entity::Entity;
+use crate::storage::keys::{prefix_end, trailing_u64};
+use crate::storage::tx::Tables;
+use crate::{Result, Timestamp};
 
 /// Index keys and records are read this many at a time.
 const BATCH: usize = 256;

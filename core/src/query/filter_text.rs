@@ -10,7 +10,7 @@
 use std::fmt;
 
 use super::check::{Cmp, Field, Filter, MatchKind, Scalar};
-use crate::json::Json;
+use crate::documents::json::Json;
 
 /// Where a filter is written, which decides whether it needs parentheses.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,7 @@
-//! Queries (SPEC §3): two front ends, one filter tree, a type checker, an
-//! evaluator, secondary indexes, a planner that makes a plan value, and an
+//! Queries (SPEC §3): reading, binding, planning and running filters, sorts and pages; uses storage and documents.
+//!
+//! Two front ends, one filter tree, a type checker, an evaluator, a planner
+//! that makes a plan value over the indexes of `storage::index`, and an
 //! executor that runs it.
 //!
 //! The path of a query: `lexer`/`parser` and `params` make the untyped tree
@@ -19,6 +21,7 @@
 //! ```
 
 pub(crate) mod access;
+pub(crate) mod args;
 pub(crate) mod ast;
 pub(crate) mod bind;
 mod builder;
@@ -27,7 +30,6 @@ pub(crate) mod cursor;
 pub(crate) mod eval;
 pub(crate) mod exec;
 mod filter_text;
-pub(crate) mod index;
 pub(crate) mod lexer;
 pub(crate) mod number;
 mod page;
@@ -38,6 +40,7 @@ pub(crate) mod physical;
 pub(crate) mod plan;
 pub(crate) mod schema;
 pub(crate) mod sort;
+pub(crate) mod walk;
 
 pub use builder::Query;
 pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page};

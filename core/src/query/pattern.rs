@@ -12,7 +12,7 @@
 use unicode_segmentation::UnicodeSegmentation;
 
 use super::check::MatchKind;
-use crate::caseless::fold;
+use crate::documents::caseless::fold;
 
 /// One element of a pattern.
 #[derive(Clone, Debug, PartialEq, Eq)]

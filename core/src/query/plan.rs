@@ -14,12 +14,12 @@
 use super::access::{Access, IndexTable, Span, access, keyed, literal_key, tenant_access};
 use super::bind::{Bound, SortBy};
 use super::check::{Cmp, Field, Filter, Scalar};
-use super::index::{IndexDef, index_of};
 use super::pattern::Case;
 use super::physical::{AccessPath, Count, PhysicalPlan, Probe, Reason};
 use super::schema::{FieldType, search_fields};
-use crate::schema::MultiTable;
-use crate::tx::Tables;
+use crate::storage::index::{IndexDef, index_of};
+use crate::storage::schema::MultiTable;
+use crate::storage::tx::Tables;
 use crate::{EntityKind, Result};
 
 /// Drivers with fewer candidates than this are read whole and sorted.

@@ -1,13 +1,13 @@
 //! What queries read of a record (SPEC §2, §3.3): its kind's queryable
-//! fields (from the kind's field table, `crate::fields`) and their values.
+//! fields (from the kind's field table, `crate::documents::fields`) and their values.
 
-use crate::fields::{FieldId, FieldLists};
-use crate::json::Json;
+use crate::documents::fields::{FieldId, FieldLists};
+use crate::documents::json::Json;
 use crate::{EntityKind, Timestamp};
 
 /// The query modules' name for a row of a kind's field table.
-pub use crate::fields::FieldSpec as FieldDef;
-pub use crate::fields::FieldType;
+pub use crate::documents::fields::FieldSpec as FieldDef;
+pub use crate::documents::fields::FieldType;
 
 /// The queryable fields of a kind (every row of its table but the
 /// write-only ones), in table order.

@@ -10,8 +10,8 @@ use super::check::Field;
 use super::eval::{as_number, number_cmp, read};
 use super::schema::{FieldType, FieldValue, Queryable};
 use crate::Timestamp;
-use crate::caseless::fold;
-use crate::json::Json;
+use crate::documents::caseless::fold;
+use crate::documents::json::Json;
 
 /// One sort key's value for one record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -3,9 +3,9 @@
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
-use crate::keys::prefix_end;
-use crate::schema::{META, MultiTable, RecordTable, UniqueTable};
-use crate::store::Options;
+use crate::storage::keys::prefix_end;
+use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
+use crate::storage::store::Options;
 use crate::{Error, Result, Timestamp};
 
 /// Reads a store's tables, from a snapshot or from inside a write transaction.
@@ -188,12 +188,12 @@ macro_rules! impl_tables {
             }
 
             fn session(&self, digest: &[u8]) -> Result<Option<Vec<u8>>> {
-                let t = self.open_table(crate::schema::SESSIONS)?;
+                let t = self.open_table(crate::storage::schema::SESSIONS)?;
                 Ok(t.get(digest)?.map(|v| v.value().to_vec()))
             }
 
             fn sessions(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-                let t = self.open_table(crate::schema::SESSIONS)?;
+                let t = self.open_table(crate::storage::schema::SESSIONS)?;
                 let mut out = Vec::new();
                 for entry in t.iter()? {
                     let (k, v) = entry?;

@@ -282,7 +282,7 @@ pub(crate) fn permission(value: &str) -> Checked {
 /// unassigned code points).
 pub(crate) fn password(value: &str) -> Checked {
     length(value, 8, 1024)?;
-    match crate::credentials::normalize_password(value) {
+    match crate::auth::credentials::normalize_password(value) {
         Some(_) => Ok(()),
         None => Err((
             ValidationCode::InvalidCharacters,
@@ -293,7 +293,7 @@ pub(crate) fn password(value: &str) -> Checked {
 
 /// A password hash of a format SPEC §6.1 accepts, with bounded cost.
 pub(crate) fn password_hash(value: &str) -> Checked {
-    crate::hashes::StoredHash::parse(value)
+    crate::auth::hashes::StoredHash::parse(value)
         .map(|_| ())
         .map_err(|message| (ValidationCode::InvalidHash, message))
 }

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use redb::TableHandle;
 use serde::{Deserialize, Serialize};
 
-use crate::entity::{Entity, id_counter};
-use crate::keys::trailing_u64;
-use crate::schema::{MULTI_TABLES, UNIQUE_TABLES};
-use crate::tx::Tables;
-use crate::{Client, Result, Role, User, codec};
+use crate::storage::codec;
+use crate::storage::entity::{Entity, id_counter};
+use crate::storage::keys::trailing_u64;
+use crate::storage::schema::{MULTI_TABLES, UNIQUE_TABLES};
+use crate::storage::tx::Tables;
+use crate::{Client, Result, Role, User};
 
 /// What [`crate::Store::check`] found.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +62,7 @@ pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
             problems.push(format!("{name}: record {id} has no entry"));
         }
     }
-    crate::sessions::check(tables, &mut problems)?;
+    crate::auth::sessions::check(tables, &mut problems)?;
     Ok(CheckReport {
         ok: problems.is_empty(),
         problems,
@@ -107,7 +108,7 @@ fn expect<E: Entity>(
                     .or_default()
                     .insert(key.key, id);
             }
-            for key in crate::query::index::entries(E::KIND, id, &record) {
+            for key in crate::storage::index::entries(E::KIND, id, &record) {
                 multi
                     .entry(key.table.name().to_owned())
                     .or_default()

@@ -3,14 +3,16 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::caseless::fold;
-use crate::entity::{Entity, UniqueKey};
-use crate::fields::FieldType::{Ident, Int, Str, Strs, Time};
-use crate::fields::{FieldId, FieldSpec, field_table};
-use crate::input::Fields;
-use crate::keys::Key;
-use crate::rules::{self, Problems};
-use crate::schema::{ROLE_CREATED, ROLE_NAME, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED, ROLES};
+use crate::documents::caseless::fold;
+use crate::documents::fields::FieldType::{Ident, Int, Str, Strs, Time};
+use crate::documents::fields::{FieldId, FieldSpec, field_table};
+use crate::documents::input::Fields;
+use crate::documents::rules::{self, Problems};
+use crate::storage::entity::{Entity, UniqueKey};
+use crate::storage::keys::Key;
+use crate::storage::schema::{
+    ROLE_CREATED, ROLE_NAME, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED, ROLES,
+};
 use crate::{EntityKind, Result, Timestamp};
 
 /// A role document, as the store returns it.
@@ -130,7 +132,7 @@ pub(crate) fn normalize_ids(mut ids: Vec<u64>) -> Vec<u64> {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct RoleRecord {
     /// Id, tenant, timestamps and version, stored first (format 4).
-    pub(crate) header: crate::header::Header,
+    pub(crate) header: crate::documents::header::Header,
     pub(crate) name: String,
     pub(crate) description: Option<String>,
     pub(crate) permissions: Vec<String>,
@@ -139,7 +141,7 @@ pub struct RoleRecord {
 impl RoleRecord {
     /// The record of validated input under `header` (whose tenant becomes
     /// the input's), its permissions deduplicated and sorted.
-    pub(crate) fn create(new: NewRole, header: crate::header::Header) -> Self {
+    pub(crate) fn create(new: NewRole, header: crate::documents::header::Header) -> Self {
         let mut permissions = new.permissions;
         permissions.sort_unstable();
         permissions.dedup();
@@ -157,18 +159,18 @@ pub(crate) fn name_key(tenant: Option<&str>, name: &str) -> Key {
     Key::new().tenant(tenant).str(&fold(name))
 }
 
-impl crate::tx::sealed::Sealed for Role {}
+impl crate::storage::tx::sealed::Sealed for Role {}
 
 impl Entity for Role {
     const KIND: EntityKind = EntityKind::Role;
-    const TABLE: crate::schema::RecordTable = ROLES;
+    const TABLE: crate::storage::schema::RecordTable = ROLES;
     type Record = RoleRecord;
 
-    fn header(r: &RoleRecord) -> &crate::header::Header {
+    fn header(r: &RoleRecord) -> &crate::documents::header::Header {
         &r.header
     }
 
-    fn header_mut(r: &mut RoleRecord) -> &mut crate::header::Header {
+    fn header_mut(r: &mut RoleRecord) -> &mut crate::documents::header::Header {
         &mut r.header
     }
 
@@ -213,7 +215,7 @@ impl crate::query::schema::Queryable for RoleRecord {
     }
 }
 
-impl crate::update::Editable for Role {
+impl crate::documents::update::Editable for Role {
     type New = NewRole;
 
     fn parse(doc: &Value) -> Result<NewRole> {
@@ -232,7 +234,7 @@ impl crate::update::Editable for Role {
 impl RoleRecord {
     /// A record from an exported document (SPEC §8).
     pub(crate) fn import(doc: &Value) -> Result<RoleRecord> {
-        let kept = crate::transfer::Kept::take(doc)?;
+        let kept = crate::transfer::jsonl::Kept::take(doc)?;
         let new = NewRole::from_json(&kept.rest)?;
         Ok(RoleRecord::create(new, kept.header))
     }

@@ -16,7 +16,7 @@
 //!   records, and leaves it as it was (`preflight` finds the clash on the
 //!   read-only open, before the file is opened for writing).
 //! - 4: every user, role and client record starts with the shared header
-//!   (`crate::header::Header`: id, tenant, createdAt, updatedAt, version, in
+//!   (`crate::documents::header::Header`: id, tenant, createdAt, updatedAt, version, in
 //!   that order) instead of holding those fields at places of its own; the
 //!   other fields keep their order. Every record is re-encoded; values,
 //!   indexes, sessions and the change log do not change.
@@ -32,11 +32,12 @@ use std::ops::Bound;
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 use serde::Deserialize;
 
-use crate::entity::{Entity, UniqueKey};
-use crate::schema::{MULTI_TABLES, UNIQUE_TABLES, USERS};
-use crate::tx::Tables;
-use crate::user::{ExternalId, UserRecord};
-use crate::{Client, EntityKind, Error, Result, Role, Timestamp, User, codec};
+use crate::documents::user::{ExternalId, UserRecord};
+use crate::storage::codec;
+use crate::storage::entity::{Entity, UniqueKey};
+use crate::storage::schema::{MULTI_TABLES, UNIQUE_TABLES, USERS};
+use crate::storage::tx::Tables;
+use crate::{Client, EntityKind, Error, Result, Role, Timestamp, User};
 
 /// A user record as format 1 wrote it.
 #[derive(Deserialize)]
@@ -54,7 +55,7 @@ struct UserRecordV1 {
     enabled: bool,
     roles: Vec<u64>,
     external_ids: Vec<ExternalId>,
-    attributes: crate::json::Json,
+    attributes: crate::documents::json::Json,
     created_at: Timestamp,
     updated_at: Timestamp,
     last_login_at: Option<Timestamp>,
@@ -80,7 +81,7 @@ struct UserRecordV3 {
     enabled: bool,
     roles: Vec<u64>,
     external_ids: Vec<ExternalId>,
-    attributes: crate::json::Json,
+    attributes: crate::documents::json::Json,
     created_at: Timestamp,
     updated_at: Timestamp,
     last_login_at: Option<Timestamp>,
@@ -88,7 +89,7 @@ struct UserRecordV3 {
     failed_logins: u32,
     password_hash: Option<String>,
     version: u64,
-    totp: Option<crate::totp::TotpState>,
+    totp: Option<crate::auth::totp::TotpState>,
 }
 
 /// A role record as formats 1 to 3 wrote it.
@@ -160,8 +161,8 @@ fn header(
     created_at: Timestamp,
     updated_at: Timestamp,
     version: u64,
-) -> crate::header::Header {
-    crate::header::Header {
+) -> crate::documents::header::Header {
+    crate::documents::header::Header {
         id,
         tenant,
         created_at,
@@ -200,9 +201,9 @@ impl From<UserRecordV3> for UserRecord {
     }
 }
 
-impl From<RoleRecordV3> for crate::role::RoleRecord {
-    fn from(old: RoleRecordV3) -> crate::role::RoleRecord {
-        crate::role::RoleRecord {
+impl From<RoleRecordV3> for crate::documents::role::RoleRecord {
+    fn from(old: RoleRecordV3) -> crate::documents::role::RoleRecord {
+        crate::documents::role::RoleRecord {
             header: header(
                 old.id,
                 old.tenant,
@@ -217,9 +218,9 @@ impl From<RoleRecordV3> for crate::role::RoleRecord {
     }
 }
 
-impl From<ClientRecordV3> for crate::client::ClientRecord {
-    fn from(old: ClientRecordV3) -> crate::client::ClientRecord {
-        crate::client::ClientRecord {
+impl From<ClientRecordV3> for crate::documents::client::ClientRecord {
+    fn from(old: ClientRecordV3) -> crate::documents::client::ClientRecord {
+        crate::documents::client::ClientRecord {
             header: header(
                 old.id,
                 old.tenant,
@@ -276,7 +277,7 @@ const BATCH: usize = 1024;
 /// the opening transaction, then fails).
 fn reencode<Old: serde::de::DeserializeOwned, New: serde::Serialize>(
     txn: &WriteTransaction,
-    table: crate::schema::RecordTable,
+    table: crate::storage::schema::RecordTable,
     step: impl Fn(Old) -> New,
 ) -> Result<()> {
     let mut records = txn.open_table(table)?;
@@ -343,7 +344,7 @@ fn rebuild<E: Format3>(txn: &WriteTransaction) -> Result<()> {
         for (id, bytes) in batch {
             let record = decode_v3::<E>(&bytes)?;
             unique.extend(E::unique_keys(&record).into_iter().map(|key| (id, key)));
-            multi.extend(crate::query::index::entries(E::KIND, id, &record));
+            multi.extend(crate::storage::index::entries(E::KIND, id, &record));
         }
         for def in UNIQUE_TABLES {
             let mut table = txn.open_table(def)?;
@@ -369,7 +370,7 @@ fn rebuild<E: Format3>(txn: &WriteTransaction) -> Result<()> {
 /// otherwise), and, before format 3, no two records share a format-3
 /// unique key (the error of [`clash`]).
 pub(crate) fn preflight(tables: &dyn Tables, version: u64) -> Result<()> {
-    if version >= crate::format::FORMAT_VERSION {
+    if version >= crate::storage::format::FORMAT_VERSION {
         return Ok(());
     }
     let mut claims = (version < 3).then(Claims::default);
@@ -400,7 +401,7 @@ fn claim<E: Entity>(claims: &mut Option<Claims>, id: u64, record: &E::Record) ->
 /// Calls `f` with every record of `table`, in id order.
 fn each_record(
     tables: &dyn Tables,
-    table: crate::schema::RecordTable,
+    table: crate::storage::schema::RecordTable,
     mut f: impl FnMut(u64, &[u8]) -> Result<()>,
 ) -> Result<()> {
     let mut after = 0;
@@ -461,10 +462,10 @@ mod tests {
     use redb::{Database, ReadableDatabase};
 
     use super::*;
-    use crate::client::ClientRecord;
-    use crate::header::Header;
-    use crate::role::RoleRecord;
-    use crate::schema::{CLIENTS, ROLES, USER_USERNAME, meta};
+    use crate::documents::client::ClientRecord;
+    use crate::documents::header::Header;
+    use crate::documents::role::RoleRecord;
+    use crate::storage::schema::{CLIENTS, ROLES, USER_USERNAME, meta};
     use crate::{NewRole, NewUser};
 
     /// Format 3's layout of a current record: the inverse of `From<UserRecordV3>`.
@@ -565,7 +566,7 @@ mod tests {
         let db = Database::builder()
             .create_with_backend(InMemoryBackend::new())
             .unwrap();
-        crate::format::prepare(&db).unwrap();
+        crate::storage::format::prepare(&db).unwrap();
         let txn = db.begin_write().unwrap();
         {
             let mut t = txn.open_table(USERS).unwrap();
@@ -583,7 +584,7 @@ mod tests {
                 t.insert(c.id, codec::encode(c).unwrap().as_slice())
                     .unwrap();
             }
-            let mut m = txn.open_table(crate::schema::META).unwrap();
+            let mut m = txn.open_table(crate::storage::schema::META).unwrap();
             m.insert(meta::FORMAT_VERSION, version).unwrap();
             let last = |ids: Vec<u64>| ids.into_iter().max().unwrap_or(0);
             m.insert("last_id.user", last(users.iter().map(|u| u.id).collect()))
@@ -621,7 +622,7 @@ mod tests {
             .unique_entries(USER_USERNAME)
             .unwrap();
         let first = reason(preflight(&db.begin_read().unwrap(), 2));
-        let second = reason(crate::format::prepare(db));
+        let second = reason(crate::storage::format::prepare(db));
         assert_eq!(first, second);
         let read = db.begin_read().unwrap();
         assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(2));
@@ -718,7 +719,7 @@ mod tests {
                 t.insert(u.id, codec::encode(&u).unwrap().as_slice())
                     .unwrap();
             }
-            let mut m = txn.open_table(crate::schema::META).unwrap();
+            let mut m = txn.open_table(crate::storage::schema::META).unwrap();
             m.insert(meta::FORMAT_VERSION, 1).unwrap();
             m.insert("last_id.user", 3).unwrap();
         }
@@ -731,7 +732,7 @@ mod tests {
             first.contains("user 1 and user 3 have the same username"),
             "{first}"
         );
-        assert_eq!(reason(crate::format::prepare(&db)), first);
+        assert_eq!(reason(crate::storage::format::prepare(&db)), first);
         let read = db.begin_read().unwrap();
         assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(1));
     }
@@ -747,13 +748,13 @@ mod tests {
             &[role(1, "ﬁle", None), role(2, "FILE", Some("t1"))],
         );
         preflight(&db.begin_read().unwrap(), 2).unwrap();
-        crate::format::prepare(&db).unwrap();
+        crate::storage::format::prepare(&db).unwrap();
         let read = db.begin_read().unwrap();
         assert_eq!(
             read.meta(meta::FORMAT_VERSION).unwrap(),
-            Some(crate::format::FORMAT_VERSION)
+            Some(crate::storage::format::FORMAT_VERSION)
         );
-        let report = crate::integrity::check(&read).unwrap();
+        let report = crate::storage::integrity::check(&read).unwrap();
         assert!(report.ok, "{:?}", report.problems);
         assert_eq!(read.unique_entries(USER_USERNAME).unwrap().len(), 3);
     }
@@ -765,26 +766,38 @@ mod tests {
         let txn = db.begin_write().unwrap();
         {
             let mut t = txn.open_table(USER_USERNAME).unwrap();
-            t.insert(crate::keys::Key::new().tenant(None).str("weiß").bytes(), 1)
-                .unwrap();
-            t.insert(crate::keys::Key::new().tenant(None).str("gone").bytes(), 9)
-                .unwrap();
+            t.insert(
+                crate::storage::keys::Key::new()
+                    .tenant(None)
+                    .str("weiß")
+                    .bytes(),
+                1,
+            )
+            .unwrap();
+            t.insert(
+                crate::storage::keys::Key::new()
+                    .tenant(None)
+                    .str("gone")
+                    .bytes(),
+                9,
+            )
+            .unwrap();
         }
         txn.commit().unwrap();
-        crate::format::prepare(&db).unwrap();
+        crate::storage::format::prepare(&db).unwrap();
         let read = db.begin_read().unwrap();
         let entries = read.unique_entries(USER_USERNAME).unwrap();
         assert_eq!(
             entries,
             [(
-                crate::keys::Key::new()
+                crate::storage::keys::Key::new()
                     .tenant(None)
                     .str("weiss")
                     .into_bytes(),
                 1
             )]
         );
-        assert!(crate::integrity::check(&read).unwrap().ok);
+        assert!(crate::storage::integrity::check(&read).unwrap().ok);
     }
 
     /// A format-3 user, role and client with every field set (none at its
@@ -803,7 +816,7 @@ mod tests {
             enabled: false,
             roles: vec![7],
             external_ids: vec![ExternalId::new("ldap", "uid=straße")],
-            attributes: crate::json::Json::from_map(
+            attributes: crate::documents::json::Json::from_map(
                 serde_json::json!({"city": "Köln", "level": 3})
                     .as_object()
                     .unwrap(),
@@ -815,7 +828,7 @@ mod tests {
             failed_logins: 5,
             password_hash: Some("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA".into()),
             version: 6,
-            totp: Some(crate::totp::TotpState {
+            totp: Some(crate::auth::totp::TotpState {
                 secret: vec![1, 2, 3],
                 confirmed: true,
                 last_step: 99,
@@ -851,7 +864,7 @@ mod tests {
     }
 
     /// The stored bytes of record `id` of `table`.
-    fn stored(db: &Database, table: crate::schema::RecordTable, id: u64) -> Vec<u8> {
+    fn stored(db: &Database, table: crate::storage::schema::RecordTable, id: u64) -> Vec<u8> {
         db.begin_read().unwrap().record(table, id).unwrap().unwrap()
     }
 
@@ -872,7 +885,7 @@ mod tests {
             let read = db.begin_read().unwrap();
             (
                 read.unique_entries(USER_USERNAME).unwrap(),
-                read.unique_entries(crate::schema::CLIENT_CLIENT_ID)
+                read.unique_entries(crate::storage::schema::CLIENT_CLIENT_ID)
                     .unwrap(),
             )
         };
@@ -883,7 +896,7 @@ mod tests {
             stored(&db, CLIENTS, 3),
         ];
         preflight(&db.begin_read().unwrap(), 3).unwrap();
-        crate::format::prepare(&db).unwrap();
+        crate::storage::format::prepare(&db).unwrap();
         let read = db.begin_read().unwrap();
         assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(4));
 
@@ -926,7 +939,7 @@ mod tests {
         );
         // The indexes are untouched and agree with the re-encoded records.
         assert_eq!(indexes(&db), indexes_before);
-        let report = crate::integrity::check(&read).unwrap();
+        let report = crate::storage::integrity::check(&read).unwrap();
         assert!(report.ok, "{:?}", report.problems);
     }
 
@@ -936,13 +949,13 @@ mod tests {
             &[user(1, "Weiß", "w@x.io", Some("t1"))],
             &[role(1, "a", None)],
         );
-        crate::format::prepare(&db).unwrap();
+        crate::storage::format::prepare(&db).unwrap();
         let read = db.begin_read().unwrap();
         assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(4));
         let u: UserRecord = codec::decode(&stored(&db, USERS, 1)).unwrap();
         assert_eq!((u.header.id, u.header.tenant.as_deref()), (1, Some("t1")));
         assert_eq!(u.last_name, "Last");
-        assert!(crate::integrity::check(&read).unwrap().ok);
+        assert!(crate::storage::integrity::check(&read).unwrap().ok);
     }
 
     #[test]
@@ -961,7 +974,7 @@ mod tests {
             Err(Error::Storage { .. })
         ));
         assert!(matches!(
-            crate::format::prepare(&db),
+            crate::storage::format::prepare(&db),
             Err(Error::Storage { .. })
         ));
         // The users were re-encoded before the role failed, in the same

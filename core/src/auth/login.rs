@@ -9,14 +9,14 @@
 
 use std::time::Duration;
 
-use crate::collection::Collection;
-use crate::credentials::{check_password, check_secret, hash_password};
-use crate::entity::{self, Entity, load, visible};
-use crate::lockout::Attempts;
-use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_USERNAME};
-use crate::sessions::{self, Login, Principal};
-use crate::tx::{ReadContext, Tables, WriteContext, WriteTx};
-use crate::user::{UserRecord, folded_key};
+use crate::api::collection::Collection;
+use crate::auth::credentials::{check_password, check_secret, hash_password};
+use crate::auth::lockout::Attempts;
+use crate::auth::sessions::{self, Login, Principal};
+use crate::documents::user::{UserRecord, folded_key};
+use crate::storage::entity::{self, Entity, load, visible};
+use crate::storage::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_USERNAME};
+use crate::storage::tx::{ReadContext, Tables, WriteContext, WriteTx};
 use crate::{Client, Error, Result, Role, Secret, Timestamp, User};
 
 /// What a user logs in with.
@@ -87,7 +87,7 @@ pub(crate) fn named_tenant<'a>(
     given: Option<&'a str>,
 ) -> std::result::Result<Option<&'a str>, ()> {
     match scope.or(given) {
-        Some(t) if crate::rules::tenant(t).is_err() => Err(()),
+        Some(t) if crate::documents::rules::tenant(t).is_err() => Err(()),
         other => Ok(other),
     }
 }
@@ -298,7 +298,7 @@ fn client_attempt<C: WriteContext>(
         if client_id.len() > MAX_CLIENT_ID_BYTES {
             return Ok(None);
         }
-        let key = crate::client::client_id_key(client_id);
+        let key = crate::documents::client::client_id_key(client_id);
         match t.unique(CLIENT_CLIENT_ID, key.bytes())? {
             Some(id) => Ok(load::<Client>(t, id)?.filter(|c| visible::<Client>(c, ctx.scope()))),
             None => Ok(None),
@@ -322,7 +322,7 @@ fn client_attempt<C: WriteContext>(
         if !checked.matched
             || client.secret_hash != found.secret_hash
             || !client.enabled
-            || !crate::allowlist::permits(&client.ip_allowlist, ip)
+            || !crate::auth::allowlist::permits(&client.ip_allowlist, ip)
         {
             return Ok(Err(Error::AuthenticationFailed));
         }
@@ -414,8 +414,8 @@ macro_rules! authenticate_handles {
     )*};
 }
 
-use crate::scope::Scope;
-use crate::tx::{Context, ReadTx};
+use crate::api::scope::Scope;
+use crate::storage::tx::{Context, ReadTx};
 
 login_handles!(
     crate::Store,

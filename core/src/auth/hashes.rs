@@ -561,7 +561,7 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::Value;
 
-    const VECTORS: &str = include_str!("../../tests/vectors/password_hashes.json");
+    const VECTORS: &str = include_str!("../../../tests/vectors/password_hashes.json");
 
     fn vectors() -> Value {
         serde_json::from_str(VECTORS).expect("password_hashes.json is JSON")

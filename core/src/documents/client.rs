@@ -3,13 +3,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::entity::{Entity, UniqueKey};
-use crate::fields::FieldType::{Bool, Ident, Int, Ints, Str, Strs, Time};
-use crate::fields::{FieldId, FieldSpec, field_table};
-use crate::input::Fields;
-use crate::keys::Key;
-use crate::rules::{self, Problems};
-use crate::schema::{
+use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Str, Strs, Time};
+use crate::documents::fields::{FieldId, FieldSpec, field_table};
+use crate::documents::input::Fields;
+use crate::documents::rules::{self, Problems};
+use crate::storage::entity::{Entity, UniqueKey};
+use crate::storage::keys::Key;
+use crate::storage::schema::{
     CLIENT_CLIENT_ID, CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT,
     CLIENT_UPDATED, CLIENTS,
 };
@@ -158,7 +158,7 @@ impl NewClient {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientRecord {
     /// Id, tenant, timestamps and version, stored first (format 4).
-    pub(crate) header: crate::header::Header,
+    pub(crate) header: crate::documents::header::Header,
     pub(crate) client_id: String,
     pub(crate) name: String,
     pub(crate) description: Option<String>,
@@ -174,7 +174,7 @@ impl ClientRecord {
     /// the input's), with its public id and the stored form of its secret.
     pub(crate) fn create(
         new: NewClient,
-        header: crate::header::Header,
+        header: crate::documents::header::Header,
         client_id: String,
         secret_hash: String,
     ) -> Self {
@@ -184,7 +184,7 @@ impl ClientRecord {
             name: new.name,
             description: new.description,
             enabled: new.enabled,
-            roles: crate::role::normalize_ids(new.roles),
+            roles: crate::documents::role::normalize_ids(new.roles),
             ip_allowlist: new.ip_allowlist,
             last_used_at: None,
             secret_hash,
@@ -197,18 +197,18 @@ pub(crate) fn client_id_key(client_id: &str) -> Key {
     Key::new().str(client_id)
 }
 
-impl crate::tx::sealed::Sealed for Client {}
+impl crate::storage::tx::sealed::Sealed for Client {}
 
 impl Entity for Client {
     const KIND: EntityKind = EntityKind::Client;
-    const TABLE: crate::schema::RecordTable = CLIENTS;
+    const TABLE: crate::storage::schema::RecordTable = CLIENTS;
     type Record = ClientRecord;
 
-    fn header(r: &ClientRecord) -> &crate::header::Header {
+    fn header(r: &ClientRecord) -> &crate::documents::header::Header {
         &r.header
     }
 
-    fn header_mut(r: &mut ClientRecord) -> &mut crate::header::Header {
+    fn header_mut(r: &mut ClientRecord) -> &mut crate::documents::header::Header {
         &mut r.header
     }
 
@@ -275,7 +275,7 @@ impl crate::query::schema::Queryable for ClientRecord {
     }
 }
 
-impl crate::update::Editable for Client {
+impl crate::documents::update::Editable for Client {
     type New = NewClient;
 
     fn parse(doc: &Value) -> Result<NewClient> {
@@ -302,7 +302,7 @@ impl crate::update::Editable for Client {
 impl ClientRecord {
     /// A record from an exported document (SPEC §8).
     pub(crate) fn import(doc: &Value) -> Result<ClientRecord> {
-        let mut kept = crate::transfer::Kept::take(doc)?;
+        let mut kept = crate::transfer::jsonl::Kept::take(doc)?;
         let last_used_at = kept.time("lastUsedAt")?;
         let client_id = kept.string("clientId")?.ok_or_else(|| {
             crate::Error::invalid("clientId", crate::ValidationCode::Missing, "is required")
@@ -310,7 +310,7 @@ impl ClientRecord {
         let secret_hash = kept.string("secretHash")?.ok_or_else(|| {
             crate::Error::invalid("secretHash", crate::ValidationCode::Missing, "is required")
         })?;
-        if !crate::credentials::is_argon2_phc(&secret_hash) {
+        if !crate::auth::credentials::is_argon2_phc(&secret_hash) {
             return Err(crate::Error::invalid(
                 "secretHash",
                 crate::ValidationCode::InvalidHash,

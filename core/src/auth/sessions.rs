@@ -8,11 +8,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::credentials::random_bytes;
-use crate::keys::Key;
-use crate::schema::{SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS};
-use crate::tx::{Tables, WriteTx};
-use crate::{EntityKind, Error, Result, Secret, Timestamp, codec};
+use crate::auth::credentials::random_bytes;
+use crate::storage::codec;
+use crate::storage::keys::Key;
+use crate::storage::schema::{SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS};
+use crate::storage::tx::{Tables, WriteTx};
+use crate::{EntityKind, Error, Result, Secret, Timestamp};
 
 /// Every token starts with this.
 pub const TOKEN_PREFIX: &str = "rs_";

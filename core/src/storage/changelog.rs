@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::schema::{CHANGES, meta};
-use crate::tx::{Tables, WriteTx};
-use crate::{EntityKind, Error, Result, Timestamp, codec};
+use crate::storage::codec;
+use crate::storage::schema::{CHANGES, meta};
+use crate::storage::tx::{Tables, WriteTx};
+use crate::{EntityKind, Error, Result, Timestamp};
 
 /// What a change did to its record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -9,15 +9,15 @@
 //! key per element. A trigram index holds (field number, three case-folded
 //! characters, id) for each distinct trigram of each text field.
 
-use super::schema::{FieldValue, Queryable};
-use crate::caseless::fold;
-use crate::entity::MultiKey;
-use crate::fields::FieldLists;
-use crate::keys::Key;
-use crate::schema::MultiTable;
+use crate::documents::caseless::fold;
+use crate::documents::fields::FieldLists;
+use crate::query::schema::{FieldValue, Queryable};
+use crate::storage::entity::MultiKey;
+use crate::storage::keys::Key;
+use crate::storage::schema::MultiTable;
 use crate::{EntityKind, Timestamp};
 
-pub use crate::fields::IndexDef;
+pub use crate::documents::fields::IndexDef;
 
 /// The ordered indexes of a kind: one per indexed row of its field table.
 pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {

@@ -15,7 +15,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use crate::EntityKind;
-use crate::schema::MultiTable;
+use crate::storage::schema::MultiTable;
 
 /// The type of a field, as queries see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,27 +274,27 @@ macro_rules! field_table {
             )+
         }
 
-        impl $crate::fields::FieldId for $Enum {
+        impl $crate::documents::fields::FieldId for $Enum {
             const KIND: $crate::EntityKind = $kind;
             const ALL: &'static [Self] = &[$($Enum::$Variant),+];
 
-            fn spec(self) -> &'static $crate::fields::FieldSpec {
+            fn spec(self) -> &'static $crate::documents::fields::FieldSpec {
                 match self {
                     $($Enum::$Variant => {
-                        const SPEC: &$crate::fields::FieldSpec = &$spec;
+                        const SPEC: &$crate::documents::fields::FieldSpec = &$spec;
                         SPEC
                     })+
                 }
             }
 
-            fn lists() -> &'static $crate::fields::FieldLists {
-                static LISTS: std::sync::LazyLock<$crate::fields::FieldLists> =
+            fn lists() -> &'static $crate::documents::fields::FieldLists {
+                static LISTS: std::sync::LazyLock<$crate::documents::fields::FieldLists> =
                     std::sync::LazyLock::new(|| {
-                        $crate::fields::FieldLists::derive(
+                        $crate::documents::fields::FieldLists::derive(
                             $kind,
-                            <$Enum as $crate::fields::FieldId>::ALL
+                            <$Enum as $crate::documents::fields::FieldId>::ALL
                                 .iter()
-                                .map(|f| $crate::fields::FieldId::spec(*f)),
+                                .map(|f| $crate::documents::fields::FieldId::spec(*f)),
                             $trigrams,
                         )
                     });
@@ -437,10 +437,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::client::{ClientRecord, NewClient};
+    use crate::documents::client::{ClientRecord, NewClient};
+    use crate::documents::role::{NewRole, RoleRecord};
+    use crate::documents::user::{ExternalId, NewUser, UserRecord};
     use crate::query::schema::{FieldValue, Queryable};
-    use crate::role::{NewRole, RoleRecord};
-    use crate::user::{ExternalId, NewUser, UserRecord};
     use crate::{ClientField, RoleField, Timestamp, UserField};
 
     const KINDS: [EntityKind; 3] = [EntityKind::User, EntityKind::Role, EntityKind::Client];
@@ -474,10 +474,10 @@ mod tests {
         UserRecord {
             last_login_at: Some(at(500)),
             locked_until: Some(at(2_000)),
-            totp: Some(crate::totp::TotpState::lost()),
+            totp: Some(crate::auth::totp::TotpState::lost()),
             ..UserRecord::create(
                 new,
-                crate::header::Header::new(7, at(100)),
+                crate::documents::header::Header::new(7, at(100)),
                 Some("$argon2id$…".into()),
             )
         }
@@ -490,7 +490,7 @@ mod tests {
             tenant: Some("acme".into()),
             ..NewRole::new("ops")
         };
-        RoleRecord::create(new, crate::header::Header::new(3, at(100)))
+        RoleRecord::create(new, crate::documents::header::Header::new(3, at(100)))
     }
 
     fn full_client() -> ClientRecord {
@@ -505,7 +505,7 @@ mod tests {
             last_used_at: Some(at(500)),
             ..ClientRecord::create(
                 new,
-                crate::header::Header::new(9, at(100)),
+                crate::documents::header::Header::new(9, at(100)),
                 "rc_x".into(),
                 "$argon2id$…".into(),
             )
@@ -599,7 +599,7 @@ mod tests {
             for table in tables {
                 let name = table.name().to_owned();
                 assert!(
-                    crate::schema::MULTI_TABLES
+                    crate::storage::schema::MULTI_TABLES
                         .iter()
                         .any(|t| redb::TableHandle::name(t) == name),
                     "{name} is not in schema::MULTI_TABLES"
@@ -612,6 +612,6 @@ mod tests {
                 assert!(f.queryable() && f.ty == FieldType::Str, "{}", f.name);
             }
         }
-        assert_eq!(seen.len(), crate::schema::MULTI_TABLES.len());
+        assert_eq!(seen.len(), crate::storage::schema::MULTI_TABLES.len());
     }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Builder, Totp};
 
-use crate::credentials::random_bytes;
+use crate::auth::credentials::random_bytes;
 use crate::{Error, Result, Secret, Timestamp};
 
 /// Seconds per time step (RFC 6238 §4.1 `X`, its recommended default).

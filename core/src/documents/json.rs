@@ -200,7 +200,7 @@ pub(crate) fn safe_integer(value: &Value) -> Option<u64> {
     let Value::Number(n) = value else {
         return None;
     };
-    let max = i128::from(crate::rules::MAX_SAFE_INTEGER);
+    let max = i128::from(crate::documents::rules::MAX_SAFE_INTEGER);
     let exact = match number_of(n) {
         Num::Int(i) => i,
         Num::Float(f) if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_991.0 => {
@@ -305,8 +305,8 @@ mod tests {
     fn round_trips_through_the_storage_format() {
         let value = json!({"b": 1, "a": [true, null, -5, 2.5, u64::MAX, "Zoë"], "o": {"x": {}}});
         let tree = Json::from(&value);
-        let bytes = crate::codec::encode(&tree).unwrap();
-        let back: Json = crate::codec::decode(&bytes).unwrap();
+        let bytes = crate::storage::codec::encode(&tree).unwrap();
+        let back: Json = crate::storage::codec::decode(&bytes).unwrap();
         assert_eq!(back.to_value(), value);
         let keys: Vec<_> = back.to_map().keys().cloned().collect();
         assert_eq!(keys, ["b", "a", "o"]);

@@ -5,11 +5,12 @@ use std::path::Path;
 use redb::backends::InMemoryBackend;
 use redb::{Database, Durability, ReadableDatabase};
 
-use crate::changelog::{self, Change};
-use crate::collection::Collection;
-use crate::scope::Scope;
-use crate::tx::{Context, ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
-use crate::{Argon2Params, Client, Clock, Lockout, Result, Role, Timestamp, User, format};
+use crate::api::collection::Collection;
+use crate::api::scope::Scope;
+use crate::storage::changelog::{self, Change};
+use crate::storage::format;
+use crate::storage::tx::{Context, ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
+use crate::{Argon2Params, Client, Clock, Lockout, Result, Role, Timestamp, User};
 
 /// Settings chosen when a store is opened, checked by [`Store::open`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,20 +213,20 @@ impl Store {
     /// Writes every role, user and client to `path` as JSON Lines (roles
     /// first; credential hashes, never plaintext) and returns the count.
     pub fn export_jsonl(&self, path: impl AsRef<Path>) -> Result<u64> {
-        crate::transfer::export(self, path.as_ref())
+        crate::transfer::jsonl::export(self, path.as_ref())
     }
 
     /// Loads a file written by [`Store::export_jsonl`] into this empty
     /// store (otherwise `Conflict`), all or nothing, keeping ids,
     /// timestamps and versions; returns how many records were read.
     pub fn import_jsonl(&self, path: impl AsRef<Path>) -> Result<u64> {
-        crate::transfer::import(self, path.as_ref())
+        crate::transfer::jsonl::import(self, path.as_ref())
     }
 
     /// Verifies that every index entry matches its record and every record
     /// has its index entries.
     pub fn check(&self) -> Result<crate::CheckReport> {
-        self.read(|r| r.with_tables(crate::integrity::check))
+        self.read(|r| r.with_tables(crate::storage::integrity::check))
     }
 
     /// Reclaims unused file space; needs the store to itself (no open

@@ -1,8 +1,9 @@
 //! Tenant-scoped views (SPEC §7): the same operations, seeing one tenant.
 
-use crate::store::Options;
-use crate::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
-use crate::{Result, Store, rules::Problems};
+use crate::documents::rules::Problems;
+use crate::storage::store::Options;
+use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
+use crate::{Result, Store};
 
 /// A view of one tenant over a [`Store`], a transaction or a snapshot.
 ///
@@ -20,7 +21,7 @@ impl<'a, C: ReadContext> Scope<'a, C> {
     /// A view of `tenant` through `ctx`.
     pub fn new(ctx: &'a C, tenant: &str) -> Result<Self> {
         let mut problems = Problems::new();
-        problems.check("tenant", tenant, crate::rules::tenant);
+        problems.check("tenant", tenant, crate::documents::rules::tenant);
         problems.into_result()?;
         Ok(Scope {
             ctx,

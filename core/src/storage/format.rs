@@ -7,11 +7,11 @@ use std::path::Path;
 
 use redb::{Database, ReadableDatabase, TableHandle, WriteTransaction};
 
-use crate::schema::{
+use crate::storage::schema::{
     META, MULTI_TABLES, RECORD_TABLES, SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS, UNIQUE_TABLES,
     meta,
 };
-use crate::tx::Tables;
+use crate::storage::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
@@ -21,11 +21,11 @@ pub const FORMAT_VERSION: u64 = 4;
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
 
 /// `MIGRATIONS[n - 1]` takes a version-`n` file to version `n + 1`
-/// (`crate::migrations` holds the steps and the format history).
+/// (`crate::storage::migrations` holds the steps and the format history).
 const MIGRATIONS: &[Migration] = &[
-    crate::migrations::v1_to_v2,
-    crate::migrations::v2_to_v3,
-    crate::migrations::v3_to_v4,
+    crate::storage::migrations::v1_to_v2,
+    crate::storage::migrations::v2_to_v3,
+    crate::storage::migrations::v3_to_v4,
 ];
 
 /// The first bytes of every redb file.
@@ -62,7 +62,7 @@ pub(crate) fn inspect(path: &Path) -> Result<()> {
     match Database::builder().open_read_only(path) {
         Ok(db) => match classify(&db)? {
             Contents::Store(version) if version < FORMAT_VERSION => {
-                crate::migrations::preflight(&db.begin_read()?, version)
+                crate::storage::migrations::preflight(&db.begin_read()?, version)
             }
             _ => Ok(()),
         },

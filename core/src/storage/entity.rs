@@ -5,11 +5,12 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::changelog::{self, ChangeOp};
-use crate::keys::{Key, trailing_u64};
-use crate::schema::{MultiTable, RecordTable, UniqueTable};
-use crate::tx::{Tables, WriteTx};
-use crate::{EntityKind, Error, Result, Role, Timestamp, codec};
+use crate::storage::changelog::{self, ChangeOp};
+use crate::storage::codec;
+use crate::storage::keys::{Key, trailing_u64};
+use crate::storage::schema::{MultiTable, RecordTable, UniqueTable};
+use crate::storage::tx::{Tables, WriteTx};
+use crate::{EntityKind, Error, Result, Role, Timestamp};
 
 /// One entry a record puts in a unique index.
 #[doc(hidden)]
@@ -31,7 +32,7 @@ pub struct MultiKey {
 ///
 /// Sealed: only rosterdb implements it. Its items are the storage binding of
 /// each kind and not part of the stable API.
-pub trait Entity: crate::tx::sealed::Sealed + Sized {
+pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
     /// The kind, as the change log and errors name it.
     const KIND: EntityKind;
     /// The table its records live in.
@@ -43,10 +44,10 @@ pub trait Entity: crate::tx::sealed::Sealed + Sized {
 
     /// The record's header: id, tenant, timestamps and version.
     #[doc(hidden)]
-    fn header(record: &Self::Record) -> &crate::header::Header;
+    fn header(record: &Self::Record) -> &crate::documents::header::Header;
     /// The record's header, to change.
     #[doc(hidden)]
-    fn header_mut(record: &mut Self::Record) -> &mut crate::header::Header;
+    fn header_mut(record: &mut Self::Record) -> &mut crate::documents::header::Header;
     /// The record's id.
     #[doc(hidden)]
     fn id(record: &Self::Record) -> u64 {
@@ -97,7 +98,7 @@ pub trait Entity: crate::tx::sealed::Sealed + Sized {
 }
 
 fn multi_keys<E: Entity>(record: &E::Record) -> Vec<MultiKey> {
-    crate::query::index::entries(E::KIND, E::id(record), record)
+    crate::storage::index::entries(E::KIND, E::id(record), record)
 }
 
 /// The record with this id, if there is one.
@@ -128,10 +129,10 @@ pub(crate) fn fetch_unique<E: Entity>(
 
 /// The ids of the records of kind `E` that hold `role`.
 pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u64>> {
-    let Some(index) = crate::query::index::index_of(E::KIND, "roles") else {
+    let Some(index) = crate::storage::index::index_of(E::KIND, "roles") else {
         return Ok(Vec::new());
     };
-    let prefix = crate::query::index::holders_prefix(role);
+    let prefix = crate::storage::index::holders_prefix(role);
     Ok(tables
         .keys_with_prefix(index.table, prefix.bytes())?
         .iter()
@@ -144,7 +145,7 @@ pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u
 pub(crate) fn next_id<E: Entity>(tx: &WriteTx) -> Result<u64> {
     let last = tx.txn.meta(id_counter(E::KIND))?.unwrap_or(0);
     last.checked_add(1)
-        .filter(|&id| id <= crate::rules::MAX_SAFE_INTEGER)
+        .filter(|&id| id <= crate::documents::rules::MAX_SAFE_INTEGER)
         .ok_or_else(|| {
             Error::invalid(
                 "id",
@@ -291,7 +292,7 @@ pub(crate) fn update<E: Entity>(
     new: &E::Record,
     at: Timestamp,
 ) -> Result<()> {
-    if E::version(new) > crate::rules::MAX_SAFE_INTEGER {
+    if E::version(new) > crate::documents::rules::MAX_SAFE_INTEGER {
         return Err(Error::invalid(
             "version",
             crate::ValidationCode::LimitReached,
@@ -303,7 +304,7 @@ pub(crate) fn update<E: Entity>(
     put::<E>(tx, new)?;
     write_indexes::<E>(tx, new)?;
     if E::enabled(old) && !E::enabled(new) {
-        crate::sessions::revoke_all(tx, E::KIND, E::id(new))?;
+        crate::auth::sessions::revoke_all(tx, E::KIND, E::id(new))?;
     }
     log::<E>(tx, new, ChangeOp::Update, at)
 }
@@ -319,7 +320,7 @@ pub(crate) fn bookkeep<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()
 pub(crate) fn remove<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
     clear_indexes::<E>(tx, record)?;
     if E::KIND != EntityKind::Role {
-        crate::sessions::revoke_all(tx, E::KIND, E::id(record))?;
+        crate::auth::sessions::revoke_all(tx, E::KIND, E::id(record))?;
     }
     tx.txn.open_table(E::TABLE)?.remove(E::id(record))?;
     log::<E>(tx, record, ChangeOp::Delete, at)

@@ -1,13 +1,13 @@
 //! Reading an input document from JSON, type by type, collecting every problem.
 //!
-//! Rules of content (lengths, characters) live in [`crate::rules`]; this
+//! Rules of content (lengths, characters) live in [`crate::documents::rules`]; this
 //! module checks only shape: known keys, JSON types, required keys and
 //! read-only keys. A missing or mistyped required string reads as `""` so the
 //! typed document can still be built and its other fields checked.
 
 use serde_json::{Map, Value};
 
-use crate::rules::Problems;
+use crate::documents::rules::Problems;
 use crate::{Error, Result, Secret, ValidationCode};
 
 /// The keys of one JSON object still to be read, and the problems found so far.
@@ -20,11 +20,11 @@ pub(crate) struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Starts reading `value`, which must be a JSON object.
     pub(crate) fn of(value: &'a Value) -> Result<Self> {
-        if let Some(field) = crate::rules::too_deep_member(value) {
+        if let Some(field) = crate::documents::rules::too_deep_member(value) {
             return Err(Error::invalid(
                 field,
                 ValidationCode::TooDeep,
-                crate::rules::too_deep_message(),
+                crate::documents::rules::too_deep_message(),
             ));
         }
         match value {
@@ -91,7 +91,7 @@ impl<'a> Fields<'a> {
     pub(crate) fn ids(&mut self, key: &'static str) -> Vec<u64> {
         self.list(
             key,
-            crate::json::safe_integer,
+            crate::documents::json::safe_integer,
             "must be a list of ids (whole numbers from 0 to 9007199254740991)",
         )
     }

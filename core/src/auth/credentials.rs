@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use precis_core::profile::PrecisFastInvocation;
 use precis_profiles::OpaqueString;
 
-use crate::hashes::StoredHash;
+use crate::auth::hashes::StoredHash;
 use crate::{Error, Result, Secret};
 
 /// Each Argon2id option and its range, as `InvalidArgument` states them

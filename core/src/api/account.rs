@@ -3,15 +3,15 @@
 //! secrets. Each that changes the document is an update (version bump,
 //! change-log entry); ending sessions is not.
 
-use crate::client::ClientRecord;
-use crate::collection::Collection;
-use crate::credentials::{hash_password, new_client_secret};
-use crate::entity::{self, Entity, fetch_in};
-use crate::rules::Problems;
-use crate::sessions::{self, Session};
-use crate::totp::TotpState;
-use crate::tx::{ReadContext, WriteContext, WriteTx};
-use crate::user::UserRecord;
+use crate::api::collection::Collection;
+use crate::auth::credentials::{hash_password, new_client_secret};
+use crate::auth::sessions::{self, Session};
+use crate::auth::totp::TotpState;
+use crate::documents::client::ClientRecord;
+use crate::documents::rules::Problems;
+use crate::documents::user::UserRecord;
+use crate::storage::entity::{self, Entity, fetch_in};
+use crate::storage::tx::{ReadContext, WriteContext, WriteTx};
 use crate::{Client, EntityKind, Error, Result, Secret, Timestamp, User};
 
 /// A pending TOTP enrolment: what an authenticator app needs. Shown once.
@@ -37,7 +37,11 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// sessions. `Validation` on `password` for a bad one.
     pub fn set_password(&self, id: u64, password: &Secret) -> Result<User> {
         let mut problems = Problems::new();
-        problems.check("password", password.expose(), crate::rules::password);
+        problems.check(
+            "password",
+            password.expose(),
+            crate::documents::rules::password,
+        );
         problems.into_result()?;
         let ctx = self.ctx();
         let hash = hash_password(&ctx.options().argon2, password)?;

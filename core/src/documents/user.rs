@@ -3,14 +3,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::caseless::fold;
-use crate::entity::{Entity, UniqueKey};
-use crate::fields::FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
-use crate::fields::{FieldId, FieldSpec, field_table};
-use crate::input::Fields;
-use crate::keys::Key;
-use crate::rules::{self, Problems};
-use crate::schema::{
+use crate::documents::caseless::fold;
+use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
+use crate::documents::fields::{FieldId, FieldSpec, field_table};
+use crate::documents::input::Fields;
+use crate::documents::rules::{self, Problems};
+use crate::storage::entity::{Entity, UniqueKey};
+use crate::storage::keys::Key;
+use crate::storage::schema::{
     USER_CREATED, USER_EMAIL, USER_EMAIL_ORDER, USER_ENABLED, USER_EXTERNAL_ID, USER_LAST_NAME,
     USER_ROLES, USER_TENANT, USER_TRIGRAMS, USER_UPDATED, USER_USERNAME, USER_USERNAME_ORDER,
     USERS,
@@ -305,7 +305,7 @@ fn external_ids(f: &mut Fields<'_>) -> Vec<ExternalId> {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserRecord {
     /// Id, tenant, timestamps and version, stored first (format 4).
-    pub(crate) header: crate::header::Header,
+    pub(crate) header: crate::documents::header::Header,
     pub(crate) username: String,
     pub(crate) email: String,
     pub(crate) first_name: String,
@@ -316,13 +316,13 @@ pub struct UserRecord {
     pub(crate) enabled: bool,
     pub(crate) roles: Vec<u64>,
     pub(crate) external_ids: Vec<ExternalId>,
-    pub(crate) attributes: crate::json::Json,
+    pub(crate) attributes: crate::documents::json::Json,
     pub(crate) last_login_at: Option<Timestamp>,
     pub(crate) locked_until: Option<Timestamp>,
     pub(crate) failed_logins: u32,
     pub(crate) password_hash: Option<String>,
     /// The second factor, enrolled or confirmed.
-    pub(crate) totp: Option<crate::totp::TotpState>,
+    pub(crate) totp: Option<crate::auth::totp::TotpState>,
 }
 
 impl UserRecord {
@@ -330,7 +330,7 @@ impl UserRecord {
     /// the input's) with the stored form of its password.
     pub(crate) fn create(
         new: NewUser,
-        header: crate::header::Header,
+        header: crate::documents::header::Header,
         password_hash: Option<String>,
     ) -> Self {
         UserRecord {
@@ -343,9 +343,9 @@ impl UserRecord {
             telephone_number: new.telephone_number,
             mobile_number: new.mobile_number,
             enabled: new.enabled,
-            roles: crate::role::normalize_ids(new.roles),
+            roles: crate::documents::role::normalize_ids(new.roles),
             external_ids: new.external_ids,
-            attributes: crate::json::Json::from_map(&new.attributes),
+            attributes: crate::documents::json::Json::from_map(&new.attributes),
             last_login_at: None,
             locked_until: None,
             failed_logins: 0,
@@ -365,18 +365,18 @@ pub(crate) fn external_key(tenant: Option<&str>, kind: &str, value: &str) -> Key
     Key::new().tenant(tenant).str(&fold(kind)).str(&fold(value))
 }
 
-impl crate::tx::sealed::Sealed for User {}
+impl crate::storage::tx::sealed::Sealed for User {}
 
 impl Entity for User {
     const KIND: EntityKind = EntityKind::User;
-    const TABLE: crate::schema::RecordTable = USERS;
+    const TABLE: crate::storage::schema::RecordTable = USERS;
     type Record = UserRecord;
 
-    fn header(r: &UserRecord) -> &crate::header::Header {
+    fn header(r: &UserRecord) -> &crate::documents::header::Header {
         &r.header
     }
 
-    fn header_mut(r: &mut UserRecord) -> &mut crate::header::Header {
+    fn header_mut(r: &mut UserRecord) -> &mut crate::documents::header::Header {
         &mut r.header
     }
 
@@ -484,12 +484,12 @@ impl crate::query::schema::Queryable for UserRecord {
         }
     }
 
-    fn attributes(&self) -> Option<&crate::json::Json> {
+    fn attributes(&self) -> Option<&crate::documents::json::Json> {
         Some(&self.attributes)
     }
 }
 
-impl crate::update::Editable for User {
+impl crate::documents::update::Editable for User {
     type New = NewUser;
 
     fn parse(doc: &Value) -> Result<NewUser> {
@@ -533,7 +533,7 @@ impl UserRecord {
 impl UserRecord {
     /// A record from an exported document (SPEC §8).
     pub(crate) fn import(doc: &Value) -> Result<UserRecord> {
-        let mut kept = crate::transfer::Kept::take(doc)?;
+        let mut kept = crate::transfer::jsonl::Kept::take(doc)?;
         let last_login_at = kept.time("lastLoginAt")?;
         let locked_until = kept.time("lockedUntil")?;
         kept.drop("hasPassword");
@@ -544,7 +544,7 @@ impl UserRecord {
         {
             None | Some(Value::Bool(false)) => None,
             // The secret never leaves the store: fail closed until enrolled again.
-            Some(Value::Bool(true)) => Some(crate::totp::TotpState::lost()),
+            Some(Value::Bool(true)) => Some(crate::auth::totp::TotpState::lost()),
             Some(_) => {
                 return Err(crate::Error::invalid(
                     "totpEnabled",

@@ -3,18 +3,18 @@
 
 use std::marker::PhantomData;
 
-use crate::client::{ClientRecord, client_id_key};
-use crate::credentials::{new_client_id, new_client_secret};
-use crate::entity::{self, Entity, fetch_in, fetch_unique, holders, load, next_id};
+use crate::auth::credentials::{new_client_id, new_client_secret};
+use crate::documents::client::{ClientRecord, client_id_key};
+use crate::documents::role::RoleRecord;
+use crate::documents::rules::Problems;
+use crate::documents::update::{self, Change, Editable};
+use crate::documents::user::{UserRecord, external_key, folded_key};
 use crate::query::bind::Bound;
 use crate::query::physical::PhysicalPlan;
 use crate::query::{Page, Query, exec, plan};
-use crate::role::RoleRecord;
-use crate::rules::Problems;
-use crate::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
-use crate::tx::{ReadContext, Tables, WriteContext, WriteTx};
-use crate::update::{self, Change, Editable};
-use crate::user::{UserRecord, external_key, folded_key};
+use crate::storage::entity::{self, Entity, fetch_in, fetch_unique, holders, load, next_id};
+use crate::storage::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
+use crate::storage::tx::{ReadContext, Tables, WriteContext, WriteTx};
 use crate::{
     Client, CreatedClient, Error, NewClient, NewRole, NewUser, Result, Role, Timestamp, User,
 };
@@ -227,7 +227,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// `NotFound` for a given tenant no record can have (such as `""`,
     /// which must not find the records without a tenant).
     fn tenant<'t>(&'t self, given: Option<&'t str>) -> Result<Option<&'t str>> {
-        crate::login::named_tenant(self.ctx.scope(), given)
+        crate::auth::login::named_tenant(self.ctx.scope(), given)
             .map_err(|()| Error::not_found(E::KIND, format!("tenant {:?}", given.unwrap_or(""))))
     }
 
@@ -251,8 +251,8 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
 
     fn get_unique(
         &self,
-        index: crate::schema::UniqueTable,
-        key: &crate::keys::Key,
+        index: crate::storage::schema::UniqueTable,
+        key: &crate::storage::keys::Key,
         what: impl FnOnce() -> String,
     ) -> Result<E> {
         self.ctx.with_tables(|t| {
@@ -284,7 +284,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
         problems.absorb(new.validate())?;
         problems.into_result()?;
         let password_hash = match (new.password.take(), new.password_hash.take()) {
-            (Some(password), _) => Some(crate::credentials::hash_password(
+            (Some(password), _) => Some(crate::auth::credentials::hash_password(
                 &self.ctx.options().argon2,
                 &password,
             )?),
@@ -294,7 +294,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
             let now = tx.now();
             let record = UserRecord::create(
                 new,
-                crate::header::Header::new(next_id::<User>(tx)?, now),
+                crate::documents::header::Header::new(next_id::<User>(tx)?, now),
                 password_hash,
             );
             entity::insert::<User>(tx, &record, now)?;
@@ -318,8 +318,10 @@ impl<C: WriteContext> Collection<'_, C, Role> {
         problems.into_result()?;
         self.ctx.with_write(|tx| {
             let now = tx.now();
-            let record =
-                RoleRecord::create(new, crate::header::Header::new(next_id::<Role>(tx)?, now));
+            let record = RoleRecord::create(
+                new,
+                crate::documents::header::Header::new(next_id::<Role>(tx)?, now),
+            );
             entity::insert::<Role>(tx, &record, now)?;
             Role::document(&record, now)
         })
@@ -380,7 +382,7 @@ impl<C: WriteContext> Collection<'_, C, Client> {
         let client_id = new_client_id()?;
         let client = self.ctx.with_write(|tx| {
             let now = tx.now();
-            let header = crate::header::Header::new(next_id::<Client>(tx)?, now);
+            let header = crate::documents::header::Header::new(next_id::<Client>(tx)?, now);
             let record = ClientRecord::create(new, header, client_id, secret_hash);
             entity::insert::<Client>(tx, &record, now)?;
             Client::document(&record, now)

@@ -8,11 +8,11 @@ use std::path::Path;
 
 use serde_json::{Map, Value, json};
 
-use crate::entity::{self, Entity};
-use crate::tx::{ReadContext, Tables, WriteTx};
+use crate::storage::codec;
+use crate::storage::entity::{self, Entity};
+use crate::storage::tx::{ReadContext, Tables, WriteTx};
 use crate::{
     Client, EntityKind, Error, FieldError, Result, Role, Store, Timestamp, User, ValidationCode,
-    codec,
 };
 
 /// A `Storage` error for a failed read or write of the file at `path`,
@@ -105,9 +105,9 @@ pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
     store.write(|tx| {
         for kind in [EntityKind::Role, EntityKind::User, EntityKind::Client] {
             let count = match kind {
-                EntityKind::Role => tx.txn.record_count(crate::schema::ROLES)?,
-                EntityKind::User => tx.txn.record_count(crate::schema::USERS)?,
-                EntityKind::Client => tx.txn.record_count(crate::schema::CLIENTS)?,
+                EntityKind::Role => tx.txn.record_count(crate::storage::schema::ROLES)?,
+                EntityKind::User => tx.txn.record_count(crate::storage::schema::USERS)?,
+                EntityKind::Client => tx.txn.record_count(crate::storage::schema::CLIENTS)?,
             };
             if count > 0 {
                 return Err(Error::Conflict {
@@ -121,14 +121,17 @@ pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
             let (kind, doc) = split_line(*line, value)?;
             match kind {
                 EntityKind::Role => {
-                    insert::<Role>(tx, *line, doc, crate::role::RoleRecord::import)?
+                    insert::<Role>(tx, *line, doc, crate::documents::role::RoleRecord::import)?
                 }
                 EntityKind::User => {
-                    insert::<User>(tx, *line, doc, crate::user::UserRecord::import)?
+                    insert::<User>(tx, *line, doc, crate::documents::user::UserRecord::import)?
                 }
-                EntityKind::Client => {
-                    insert::<Client>(tx, *line, doc, crate::client::ClientRecord::import)?
-                }
+                EntityKind::Client => insert::<Client>(
+                    tx,
+                    *line,
+                    doc,
+                    crate::documents::client::ClientRecord::import,
+                )?,
             }
         }
         Ok(lines.len() as u64)
@@ -198,18 +201,18 @@ fn insert<E: Entity>(
 
 /// The store-kept fields of an imported document, taken out of it.
 pub(crate) struct Kept {
-    /// The record's header, without its tenant (see [`crate::header::Header::take`]).
-    pub(crate) header: crate::header::Header,
+    /// The record's header, without its tenant (see [`crate::documents::header::Header::take`]).
+    pub(crate) header: crate::documents::header::Header,
     /// The rest of the document.
     pub(crate) rest: Value,
 }
 
 impl Kept {
     /// Takes the header fields (`id`, `createdAt`, `updatedAt`, `version`)
-    /// out of `doc`; errors as [`crate::header::Header::take`].
+    /// out of `doc`; errors as [`crate::documents::header::Header::take`].
     pub(crate) fn take(doc: &Value) -> Result<Kept> {
         let mut rest = doc.as_object().cloned().unwrap_or_default();
-        let header = crate::header::Header::take(&mut rest)?;
+        let header = crate::documents::header::Header::take(&mut rest)?;
         Ok(Kept {
             header,
             rest: Value::Object(rest),
@@ -219,7 +222,7 @@ impl Kept {
     /// Takes an optional timestamp field out of the rest.
     pub(crate) fn time(&mut self, key: &str) -> Result<Option<Timestamp>> {
         match &mut self.rest {
-            Value::Object(map) => crate::header::take_time(map, key),
+            Value::Object(map) => crate::documents::header::take_time(map, key),
             _ => Ok(None),
         }
     }

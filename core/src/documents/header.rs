@@ -77,7 +77,7 @@ impl Header {
 fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
     map.remove(key)
         .as_ref()
-        .and_then(crate::json::safe_integer)
+        .and_then(crate::documents::json::safe_integer)
         .filter(|&n| n >= 1)
         .ok_or_else(|| {
             Error::invalid(
@@ -85,7 +85,7 @@ fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
                 ValidationCode::InvalidNumber,
                 format!(
                     "must be a whole number from 1 to {}",
-                    crate::rules::MAX_SAFE_INTEGER
+                    crate::documents::rules::MAX_SAFE_INTEGER
                 ),
             )
         })

@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::entity::{self, Entity, fetch_in};
-use crate::fields::FieldLists;
-use crate::pointer::{self, Role};
-use crate::rules::Problems;
+use crate::documents::fields::FieldLists;
+use crate::documents::pointer::{self, Role};
+use crate::documents::rules::Problems;
+use crate::storage::entity::{self, Entity, fetch_in};
 use crate::{Error, PatchCode, Result, Secret, ValidationCode, WriteTx};
 
 /// A kind whose documents can be updated.
@@ -91,7 +91,7 @@ where
         return Err(Error::internal("a document failed without a reason"));
     };
     let password_hash = match E::take_password(&mut new) {
-        Some(password) => Some(crate::credentials::hash_password(
+        Some(password) => Some(crate::auth::credentials::hash_password(
             &tx.options.argon2,
             &password,
         )?),
@@ -106,7 +106,7 @@ where
     entity::update::<E>(tx, &old, &record, now)?;
     if changed_password || E::credential(&old) != E::credential(&record) {
         // A new password (or an imported hash) ends the sessions the old one opened.
-        crate::sessions::revoke_all(tx, E::KIND, id)?;
+        crate::auth::sessions::revoke_all(tx, E::KIND, id)?;
     }
     E::document(&record, now)
 }
@@ -117,13 +117,13 @@ where
 /// the too-deep member of a merge or replacement (SPEC §9); `InvalidPatch`
 /// for a too-deep operation without a usable path.
 fn too_deep(change: Change<'_>) -> Result<()> {
-    use crate::rules::{MAX_ATTRIBUTES_DEPTH, too_deep_member, too_deep_message};
+    use crate::documents::rules::{MAX_ATTRIBUTES_DEPTH, too_deep_member, too_deep_message};
     match change {
         Change::Patch(Value::Array(ops)) => {
             // An operation, its value, then at most the whole of `attributes`.
             let Some(index) = ops
                 .iter()
-                .position(|op| crate::rules::too_deep(op, MAX_ATTRIBUTES_DEPTH + 1))
+                .position(|op| crate::documents::rules::too_deep(op, MAX_ATTRIBUTES_DEPTH + 1))
             else {
                 return Ok(());
             };
@@ -234,7 +234,7 @@ fn merged(
 
 /// Whether `key` is write-only (in any kind): it can be set, never read or removed.
 fn write_only(key: &str) -> bool {
-    crate::fields::write_only_keys().contains(&key)
+    crate::documents::fields::write_only_keys().contains(&key)
 }
 
 fn patch_error(op_index: usize, code: PatchCode, message: impl Into<String>) -> Error {
@@ -411,7 +411,7 @@ fn patched(
         if let json_patch::PatchOperation::Test(test) = op
             && let Some(found) = doc.pointer(test.path.as_str())
         {
-            if crate::json::values_equal(found, &test.value) {
+            if crate::documents::json::values_equal(found, &test.value) {
                 continue;
             }
             return Err(patch_error(
@@ -438,7 +438,7 @@ fn patched(
     let Value::Object(mut doc) = doc else {
         return Err(Error::internal("a patched document is not an object"));
     };
-    for &key in crate::fields::write_only_keys() {
+    for &key in crate::documents::fields::write_only_keys() {
         if doc.get(key) == Some(&Value::Null) {
             doc.remove(key);
         }
@@ -455,8 +455,8 @@ const MAX_PATCHED_BYTES: usize = 1 << 20;
 /// allows under the document, or past [`MAX_PATCHED_BYTES`]. Walks without
 /// recursion and stops at the first limit.
 fn outgrown(doc: &Value) -> std::result::Result<(), (PatchCode, String)> {
-    use crate::rules::MAX_ATTRIBUTES_DEPTH;
-    if crate::rules::too_deep(doc, MAX_ATTRIBUTES_DEPTH + 1) {
+    use crate::documents::rules::MAX_ATTRIBUTES_DEPTH;
+    if crate::documents::rules::too_deep(doc, MAX_ATTRIBUTES_DEPTH + 1) {
         return Err((
             PatchCode::TooDeep,
             format!(

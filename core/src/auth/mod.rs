@@ -1,0 +1,9 @@
+//! Authentication: credentials, hashes, logins, lockout, second factors, sessions; uses storage, query and documents.
+
+pub(crate) mod allowlist;
+pub(crate) mod credentials;
+pub(crate) mod hashes;
+pub(crate) mod lockout;
+pub(crate) mod login;
+pub(crate) mod sessions;
+pub(crate) mod totp;

@@ -1,0 +1,15 @@
+//! Documents: what a record is (its fields, rules, input, JSON, updates, timestamps); uses nothing above it.
+
+pub(crate) mod caseless;
+pub(crate) mod client;
+pub(crate) mod fields;
+pub(crate) mod header;
+pub(crate) mod input;
+pub(crate) mod json;
+pub(crate) mod pointer;
+pub(crate) mod role;
+pub(crate) mod rules;
+pub(crate) mod secret;
+pub(crate) mod time;
+pub(crate) mod update;
+pub(crate) mod user;

@@ -1,0 +1,14 @@
+//! Storage: how records are kept (tables, keys, encoding, indexes, writes, format, transactions); uses documents.
+
+pub(crate) mod changelog;
+pub(crate) mod clock;
+pub(crate) mod codec;
+pub(crate) mod entity;
+pub(crate) mod format;
+pub(crate) mod index;
+pub(crate) mod integrity;
+pub(crate) mod keys;
+pub(crate) mod migrations;
+pub(crate) mod schema;
+pub(crate) mod store;
+pub(crate) mod tx;

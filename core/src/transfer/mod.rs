@@ -1,0 +1,3 @@
+//! Transfer: export and import of a whole store as JSON Lines; uses storage and documents.
+
+pub(crate) mod jsonl;
