@@ -302,7 +302,7 @@ impl crate::documents::update::Editable for Client {
 impl ClientRecord {
     /// A record from an exported document (SPEC §8).
     pub(crate) fn import(doc: &Value) -> Result<ClientRecord> {
-        let mut kept = crate::transfer::jsonl::Kept::take(doc)?;
+        let mut kept = crate::documents::header::Kept::take(doc)?;
         let last_used_at = kept.time("lastUsedAt")?;
         let client_id = kept.string("clientId")?.ok_or_else(|| {
             crate::Error::invalid("clientId", crate::ValidationCode::Missing, "is required")

@@ -1,4 +1,5 @@
-//! The header every stored record starts with: id, tenant, timestamps and version.
+//! The header every stored record starts with: id, tenant, timestamps and
+//! version; and what an exported document keeps of it, read back on import.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -97,7 +98,7 @@ fn required_time(map: &mut Map<String, Value>, key: &str) -> Result<Timestamp> {
 
 /// Takes an optional timestamp field out of a document: `Validation`
 /// (`InvalidTimestamp`) naming `key` when it is not an RFC 3339 string.
-pub(crate) fn take_time(map: &mut Map<String, Value>, key: &str) -> Result<Option<Timestamp>> {
+fn take_time(map: &mut Map<String, Value>, key: &str) -> Result<Option<Timestamp>> {
     match map.remove(key) {
         None => Ok(None),
         Some(Value::String(s)) => Timestamp::parse(&s).map(Some).ok_or_else(|| {
@@ -112,6 +113,58 @@ pub(crate) fn take_time(map: &mut Map<String, Value>, key: &str) -> Result<Optio
             ValidationCode::InvalidTimestamp,
             "must be an RFC 3339 timestamp",
         )),
+    }
+}
+
+/// The store-kept fields of an imported document, taken out of it.
+pub(crate) struct Kept {
+    /// The record's header, without its tenant (see [`Header::take`]).
+    pub(crate) header: Header,
+    /// The rest of the document.
+    pub(crate) rest: Value,
+}
+
+impl Kept {
+    /// Takes the header fields (`id`, `createdAt`, `updatedAt`, `version`)
+    /// out of `doc`; errors as [`Header::take`].
+    pub(crate) fn take(doc: &Value) -> Result<Kept> {
+        let mut rest = doc.as_object().cloned().unwrap_or_default();
+        let header = Header::take(&mut rest)?;
+        Ok(Kept {
+            header,
+            rest: Value::Object(rest),
+        })
+    }
+
+    /// Takes an optional timestamp field out of the rest.
+    pub(crate) fn time(&mut self, key: &str) -> Result<Option<Timestamp>> {
+        match &mut self.rest {
+            Value::Object(map) => take_time(map, key),
+            _ => Ok(None),
+        }
+    }
+
+    /// Takes a string field out of the rest.
+    pub(crate) fn string(&mut self, key: &str) -> Result<Option<String>> {
+        match &mut self.rest {
+            Value::Object(map) => match map.remove(key) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s)),
+                Some(_) => Err(Error::invalid(
+                    key,
+                    ValidationCode::StringType,
+                    "must be a string",
+                )),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Removes a derived field the store computes again.
+    pub(crate) fn drop(&mut self, key: &str) {
+        if let Value::Object(map) = &mut self.rest {
+            map.remove(key);
+        }
     }
 }
 

@@ -234,7 +234,7 @@ impl crate::documents::update::Editable for Role {
 impl RoleRecord {
     /// A record from an exported document (SPEC §8).
     pub(crate) fn import(doc: &Value) -> Result<RoleRecord> {
-        let kept = crate::transfer::jsonl::Kept::take(doc)?;
+        let kept = crate::documents::header::Kept::take(doc)?;
         let new = NewRole::from_json(&kept.rest)?;
         Ok(RoleRecord::create(new, kept.header))
     }

@@ -533,7 +533,7 @@ impl UserRecord {
 impl UserRecord {
     /// A record from an exported document (SPEC §8).
     pub(crate) fn import(doc: &Value) -> Result<UserRecord> {
-        let mut kept = crate::transfer::jsonl::Kept::take(doc)?;
+        let mut kept = crate::documents::header::Kept::take(doc)?;
         let last_login_at = kept.time("lastLoginAt")?;
         let locked_until = kept.time("lockedUntil")?;
         kept.drop("hasPassword");
