@@ -252,11 +252,11 @@ impl Entity for Client {
     }
 }
 
-impl crate::query::schema::Queryable for ClientRecord {
+impl crate::documents::values::Queryable for ClientRecord {
     type Field = ClientField;
 
-    fn get(&self, field: ClientField, _now: Timestamp) -> crate::query::schema::FieldValue<'_> {
-        use crate::query::schema::FieldValue as V;
+    fn get(&self, field: ClientField, _now: Timestamp) -> crate::documents::values::FieldValue<'_> {
+        use crate::documents::values::FieldValue as V;
         use ClientField as F;
         match field {
             F::Id => V::Int(self.header.id),

@@ -440,7 +440,7 @@ mod tests {
     use crate::documents::client::{ClientRecord, NewClient};
     use crate::documents::role::{NewRole, RoleRecord};
     use crate::documents::user::{ExternalId, NewUser, UserRecord};
-    use crate::query::schema::{FieldValue, Queryable};
+    use crate::documents::values::{FieldValue, Queryable};
     use crate::{ClientField, RoleField, Timestamp, UserField};
 
     const KINDS: [EntityKind; 3] = [EntityKind::User, EntityKind::Role, EntityKind::Client];

@@ -13,3 +13,4 @@ pub(crate) mod secret;
 pub(crate) mod time;
 pub(crate) mod update;
 pub(crate) mod user;
+pub(crate) mod values;

@@ -196,11 +196,11 @@ impl Entity for Role {
     }
 }
 
-impl crate::query::schema::Queryable for RoleRecord {
+impl crate::documents::values::Queryable for RoleRecord {
     type Field = RoleField;
 
-    fn get(&self, field: RoleField, _now: Timestamp) -> crate::query::schema::FieldValue<'_> {
-        use crate::query::schema::FieldValue as V;
+    fn get(&self, field: RoleField, _now: Timestamp) -> crate::documents::values::FieldValue<'_> {
+        use crate::documents::values::FieldValue as V;
         use RoleField as F;
         match field {
             F::Id => V::Int(self.header.id),

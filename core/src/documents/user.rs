@@ -446,11 +446,11 @@ impl Entity for User {
     }
 }
 
-impl crate::query::schema::Queryable for UserRecord {
+impl crate::documents::values::Queryable for UserRecord {
     type Field = UserField;
 
-    fn get(&self, field: UserField, now: Timestamp) -> crate::query::schema::FieldValue<'_> {
-        use crate::query::schema::FieldValue as V;
+    fn get(&self, field: UserField, now: Timestamp) -> crate::documents::values::FieldValue<'_> {
+        use crate::documents::values::FieldValue as V;
         use UserField as F;
         match field {
             F::Id => V::Int(self.header.id),

@@ -4,10 +4,10 @@
 use std::cmp::Ordering;
 
 use super::check::{Cmp, Field, Filter, Scalar};
-use super::schema::{FieldValue, Queryable};
 use crate::Timestamp;
 use crate::documents::caseless::fold;
 use crate::documents::json::Json;
+use crate::documents::values::{FieldValue, Queryable};
 
 /// Whether `record` satisfies `filter` at `now`.
 pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: Timestamp) -> bool {

@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use super::check::Field;
 use super::eval::{as_number, number_cmp, read};
-use super::schema::{FieldType, FieldValue, Queryable};
+use super::schema::FieldType;
 use crate::Timestamp;
 use crate::documents::caseless::fold;
 use crate::documents::json::Json;
+use crate::documents::values::{FieldValue, Queryable};
 
 /// One sort key's value for one record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -40,7 +40,7 @@ pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
     const TABLE: RecordTable;
     /// The stored form of a record.
     #[doc(hidden)]
-    type Record: Serialize + DeserializeOwned + Clone + crate::query::schema::Queryable;
+    type Record: Serialize + DeserializeOwned + Clone + crate::documents::values::Queryable;
 
     /// The record's header: id, tenant, timestamps and version.
     #[doc(hidden)]

@@ -11,7 +11,7 @@
 
 use crate::documents::caseless::fold;
 use crate::documents::fields::FieldLists;
-use crate::query::schema::{FieldValue, Queryable};
+use crate::documents::values::{FieldValue, Queryable};
 use crate::storage::entity::MultiKey;
 use crate::storage::keys::Key;
 use crate::storage::schema::MultiTable;
