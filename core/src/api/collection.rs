@@ -3,11 +3,12 @@
 
 use std::marker::PhantomData;
 
+use crate::api::edit;
 use crate::auth::credentials::{new_client_id, new_client_secret};
 use crate::documents::client::{ClientRecord, client_id_key};
 use crate::documents::role::RoleRecord;
 use crate::documents::rules::Problems;
-use crate::documents::update::{self, Change, Editable};
+use crate::documents::update::{Change, Editable};
 use crate::documents::user::{UserRecord, external_key, folded_key};
 use crate::query::bind::Bound;
 use crate::query::physical::PhysicalPlan;
@@ -142,7 +143,7 @@ where
     /// version is `VersionConflict` and nothing changes.
     pub fn patch(&self, id: u64, ops: &Value, expected_version: Option<u64>) -> Result<E> {
         self.ctx.with_write(|tx| {
-            update::update::<E>(
+            edit::update::<E>(
                 tx,
                 id,
                 Change::Patch(ops),
@@ -155,7 +156,7 @@ where
     /// Applies an RFC 7396 merge patch: `null` removes an optional field.
     pub fn merge(&self, id: u64, partial: &Value, expected_version: Option<u64>) -> Result<E> {
         self.ctx.with_write(|tx| {
-            update::update::<E>(
+            edit::update::<E>(
                 tx,
                 id,
                 Change::Merge(partial),
@@ -169,7 +170,7 @@ where
     /// cleared; the tenant and the password are kept unless given.
     pub fn replace(&self, id: u64, doc: &Value, expected_version: Option<u64>) -> Result<E> {
         self.ctx.with_write(|tx| {
-            update::update::<E>(
+            edit::update::<E>(
                 tx,
                 id,
                 Change::Replace(doc),

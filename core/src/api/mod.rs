@@ -2,5 +2,6 @@
 
 pub(crate) mod account;
 pub(crate) mod collection;
+pub(crate) mod edit;
 pub(crate) mod handle;
 pub(crate) mod scope;

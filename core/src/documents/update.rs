@@ -1,14 +1,14 @@
 //! Updates (SPEC §4): JSON Patch, JSON Merge Patch and replace, each turned
-//! into a whole new document that is validated like a create, with
-//! optimistic concurrency and no write when nothing changes.
+//! into a whole new document that is validated like a create (`api::edit`
+//! writes it, with optimistic concurrency and no write when nothing changes).
 
 use serde_json::{Map, Value};
 
 use crate::documents::fields::FieldLists;
 use crate::documents::pointer::{self, Role};
 use crate::documents::rules::Problems;
-use crate::storage::entity::{self, Entity, fetch_in};
-use crate::{Error, PatchCode, Result, Secret, ValidationCode, WriteTx};
+use crate::storage::entity::Entity;
+use crate::{Error, PatchCode, Result, Secret, ValidationCode};
 
 /// A kind whose documents can be updated.
 pub trait Editable: Entity + serde::Serialize {
@@ -44,27 +44,13 @@ pub(crate) enum Change<'a> {
     Replace(&'a Value),
 }
 
-/// Applies an update to record `id` in `tx` and returns the resulting document.
-pub(crate) fn update<E: Editable>(
-    tx: &WriteTx,
-    id: u64,
-    change: Change<'_>,
-    expected_version: Option<u64>,
-    scope: Option<&str>,
-) -> Result<E>
-where
-    E::Record: PartialEq,
-{
-    too_deep(change)?;
-    let old = fetch_in::<E>(&tx.txn, id, scope)?;
-    let actual = E::version(&old);
-    if let Some(expected) = expected_version
-        && expected != actual
-    {
-        return Err(Error::VersionConflict { expected, actual });
-    }
-    let now = tx.now();
-    let current = serde_json::to_value(E::document(&old, now)?)
+/// The input `change` makes of `current` (a record's document as read
+/// now): the whole new document, checked like a create. Every failing
+/// field at once in one `Validation`: read-only keys given with another
+/// value, create-only keys (the tenant) changed, the document's own rules.
+/// `InvalidPatch` for a malformed or failing patch operation.
+pub(crate) fn changed<E: Editable>(current: &E, change: Change<'_>) -> Result<E::New> {
+    let current = serde_json::to_value(current)
         .map_err(|e| Error::internal(format!("a document as JSON: {e}")))?;
     let Value::Object(current) = current else {
         return Err(Error::internal("a document is not a JSON object"));
@@ -87,28 +73,7 @@ where
     }
     let parsed = problems.absorb(E::parse(&Value::Object(target)))?;
     problems.into_result()?;
-    let Some(mut new) = parsed else {
-        return Err(Error::internal("a document failed without a reason"));
-    };
-    let password_hash = match E::take_password(&mut new) {
-        Some(password) => Some(crate::auth::credentials::hash_password(
-            &tx.options.argon2,
-            &password,
-        )?),
-        None => None,
-    };
-    let changed_password = password_hash.is_some();
-    let mut record = E::rebuild(&old, new, password_hash);
-    if record == old && !changed_password {
-        return E::document(&old, now);
-    }
-    E::touch(&mut record, now);
-    entity::update::<E>(tx, &old, &record, now)?;
-    if changed_password || E::credential(&old) != E::credential(&record) {
-        // A new password (or an imported hash) ends the sessions the old one opened.
-        crate::auth::sessions::revoke_all(tx, E::KIND, id)?;
-    }
-    E::document(&record, now)
+    parsed.ok_or_else(|| Error::internal("a document failed without a reason"))
 }
 
 /// Refuses, before anything clones or walks it, an update nested deeper
@@ -116,7 +81,7 @@ where
 /// `Validation` naming the field a too-deep patch operation targets, or
 /// the too-deep member of a merge or replacement (SPEC §9); `InvalidPatch`
 /// for a too-deep operation without a usable path.
-fn too_deep(change: Change<'_>) -> Result<()> {
+pub(crate) fn too_deep(change: Change<'_>) -> Result<()> {
     use crate::documents::rules::{MAX_ATTRIBUTES_DEPTH, too_deep_member, too_deep_message};
     match change {
         Change::Patch(Value::Array(ops)) => {
