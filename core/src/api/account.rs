@@ -11,6 +11,7 @@ use crate::documents::client::ClientRecord;
 use crate::documents::rules::Problems;
 use crate::documents::user::UserRecord;
 use crate::storage::entity::{self, Entity, fetch_in};
+use crate::storage::sessions as storage_sessions;
 use crate::storage::tx::{ReadContext, WriteContext, WriteTx};
 use crate::{Client, EntityKind, Error, Result, Secret, Timestamp, User};
 
@@ -53,7 +54,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
             };
             let now = tx.now();
             let user = save::<User>(tx, &old, new, now)?;
-            sessions::revoke_all(tx, EntityKind::User, id)?;
+            storage_sessions::revoke_all(tx, EntityKind::User, id)?;
             Ok(user)
         })
     }
@@ -168,7 +169,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
         let ctx = self.ctx();
         ctx.with_write(|tx| {
             fetch_in::<User>(&tx.txn, id, ctx.scope())?;
-            sessions::revoke_all(tx, EntityKind::User, id)
+            storage_sessions::revoke_all(tx, EntityKind::User, id)
         })
     }
 }
@@ -200,7 +201,7 @@ impl<C: WriteContext> Collection<'_, C, Client> {
                 ..old.clone()
             };
             save::<Client>(tx, &old, new, tx.now())?;
-            sessions::revoke_all(tx, EntityKind::Client, id)?;
+            storage_sessions::revoke_all(tx, EntityKind::Client, id)?;
             Ok(secret.clone())
         })
     }

@@ -4,9 +4,9 @@
 //! when its credential changes.
 
 use crate::auth::credentials::hash_password;
-use crate::auth::sessions;
 use crate::documents::update::{Change, Editable, changed, too_deep};
 use crate::storage::entity::{self, fetch_in};
+use crate::storage::sessions;
 use crate::{Error, Result, WriteTx};
 
 /// Applies an update to record `id` in `tx` and returns the resulting document.

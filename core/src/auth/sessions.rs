@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::credentials::random_bytes;
-use crate::storage::codec;
-use crate::storage::keys::Key;
-use crate::storage::schema::{SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS};
+use crate::storage::sessions::{self, SessionRecord};
 use crate::storage::tx::{Tables, WriteTx};
 use crate::{EntityKind, Error, Result, Secret, Timestamp};
 
@@ -21,8 +19,6 @@ pub const TOKEN_PREFIX: &str = "rs_";
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(900);
 /// The longest lifetime a session may have: 30 days.
 pub const MAX_SESSION_TTL: Duration = Duration::from_secs(30 * 86_400);
-/// Expired sessions a login purges at most, so that purging stays cheap.
-const PURGE_BATCH: usize = 64;
 
 /// Who a session token stands for, as [`crate::Store::authenticate`] finds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,15 +61,6 @@ pub struct Login<T> {
     pub principal: T,
 }
 
-/// The stored form of a session; the digest of its token is its key.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct SessionRecord {
-    pub(crate) kind: EntityKind,
-    pub(crate) id: u64,
-    pub(crate) created_at: Timestamp,
-    pub(crate) expires_at: Timestamp,
-}
-
 /// Checks a session lifetime: 1 s to 30 days, whole seconds.
 pub(crate) fn check_ttl(ttl: Duration) -> Result<()> {
     if ttl.subsec_nanos() != 0 || ttl < Duration::from_secs(1) || ttl > MAX_SESSION_TTL {
@@ -83,18 +70,6 @@ pub(crate) fn check_ttl(ttl: Duration) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn kind_byte(kind: EntityKind) -> u8 {
-    match kind {
-        EntityKind::User => 0,
-        EntityKind::Client => 1,
-        EntityKind::Role => 2,
-    }
-}
-
-fn principal_prefix(kind: EntityKind, id: u64) -> Key {
-    Key::new().byte(kind_byte(kind)).u64(id)
 }
 
 /// The digest a well-formed token is kept under; `None` for anything that
@@ -116,7 +91,7 @@ pub(crate) fn open(
     now: Timestamp,
 ) -> Result<(Secret, Timestamp)> {
     check_ttl(ttl)?;
-    purge(tx, now)?;
+    sessions::purge(tx, now)?;
     let token = format!(
         "{TOKEN_PREFIX}{}",
         URL_SAFE_NO_PAD.encode(random_bytes::<32>()?)
@@ -129,27 +104,14 @@ pub(crate) fn open(
         created_at: now,
         expires_at,
     };
-    tx.txn
-        .open_table(SESSIONS)?
-        .insert(key.as_slice(), codec::encode(&record)?.as_slice())?;
-    tx.txn
-        .open_table(SESSION_PRINCIPAL)?
-        .insert(principal_prefix(kind, id).bytes_with(&key).as_slice(), ())?;
-    tx.txn.open_table(SESSION_EXPIRY)?.insert(
-        Key::new()
-            .i64(expires_at.as_millis())
-            .bytes_with(&key)
-            .as_slice(),
-        (),
-    )?;
+    sessions::insert(tx, &key, &record)?;
     Ok((Secret::new(token), expires_at))
 }
 
 /// The live session of `token`, or `InvalidToken`.
 pub(crate) fn find(tables: &dyn Tables, token: &str, now: Timestamp) -> Result<SessionRecord> {
     let key = digest(token).ok_or(Error::InvalidToken)?;
-    let bytes = tables.session(&key)?.ok_or(Error::InvalidToken)?;
-    let record: SessionRecord = codec::decode(&bytes)?;
+    let record = sessions::get(tables, &key)?.ok_or(Error::InvalidToken)?;
     if record.expires_at <= now {
         return Err(Error::InvalidToken);
     }
@@ -161,47 +123,7 @@ pub(crate) fn close(tx: &WriteTx, token: &str) -> Result<bool> {
     let Some(key) = digest(token) else {
         return Ok(false);
     };
-    remove(tx, &key)
-}
-
-fn remove(tx: &WriteTx, key: &[u8]) -> Result<bool> {
-    let Some(bytes) = tx.txn.session(key)? else {
-        return Ok(false);
-    };
-    let record: SessionRecord = codec::decode(&bytes)?;
-    tx.txn.open_table(SESSIONS)?.remove(key)?;
-    tx.txn.open_table(SESSION_PRINCIPAL)?.remove(
-        principal_prefix(record.kind, record.id)
-            .bytes_with(key)
-            .as_slice(),
-    )?;
-    tx.txn.open_table(SESSION_EXPIRY)?.remove(
-        Key::new()
-            .i64(record.expires_at.as_millis())
-            .bytes_with(key)
-            .as_slice(),
-    )?;
-    Ok(true)
-}
-
-fn digests_of(tables: &dyn Tables, kind: EntityKind, id: u64) -> Result<Vec<Vec<u8>>> {
-    let prefix = principal_prefix(kind, id);
-    let keys = tables.keys_with_prefix(SESSION_PRINCIPAL, prefix.bytes())?;
-    Ok(keys
-        .into_iter()
-        .filter_map(|k| k.strip_prefix(prefix.bytes()).map(<[u8]>::to_vec))
-        .collect())
-}
-
-/// Ends every session of a principal; returns how many there were (expired included).
-pub(crate) fn revoke_all(tx: &WriteTx, kind: EntityKind, id: u64) -> Result<u64> {
-    let mut n: u64 = 0;
-    for key in digests_of(&tx.txn, kind, id)? {
-        if remove(tx, &key)? {
-            n = n.saturating_add(1);
-        }
-    }
-    Ok(n)
+    sessions::remove(tx, &key)
 }
 
 /// The live sessions of a principal, oldest first.
@@ -211,69 +133,15 @@ pub(crate) fn list(
     id: u64,
     now: Timestamp,
 ) -> Result<Vec<Session>> {
-    let mut out = Vec::new();
-    for key in digests_of(tables, kind, id)? {
-        if let Some(bytes) = tables.session(&key)? {
-            let record: SessionRecord = codec::decode(&bytes)?;
-            if record.expires_at > now {
-                out.push(Session {
-                    created_at: record.created_at,
-                    expires_at: record.expires_at,
-                });
-            }
-        }
-    }
+    let mut out: Vec<Session> = sessions::live(tables, kind, id, now)?
+        .into_iter()
+        .map(|record| Session {
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+        })
+        .collect();
     out.sort_by_key(|s| (s.created_at, s.expires_at));
     Ok(out)
-}
-
-/// Deletes up to a batch of sessions that ended by `now`, oldest first.
-fn purge(tx: &WriteTx, now: Timestamp) -> Result<()> {
-    let end = Key::new().i64(now.as_millis()).u64(u64::MAX);
-    let expired =
-        tx.txn
-            .keys_in_range(SESSION_EXPIRY, &[], Some(end.bytes()), PURGE_BATCH, false)?;
-    for entry in expired {
-        if let Some(key) = entry.get(8..) {
-            remove(tx, key)?;
-        }
-    }
-    Ok(())
-}
-
-/// `check()` of the session tables: every session has its two index
-/// entries, and every index entry its session.
-pub(crate) fn check(tables: &dyn Tables, problems: &mut Vec<String>) -> Result<()> {
-    let mut by_principal = std::collections::BTreeSet::new();
-    let mut by_expiry = std::collections::BTreeSet::new();
-    for (key, bytes) in tables.sessions()? {
-        match codec::decode::<SessionRecord>(&bytes) {
-            Ok(record) => {
-                by_principal.insert(principal_prefix(record.kind, record.id).bytes_with(&key));
-                by_expiry.insert(
-                    Key::new()
-                        .i64(record.expires_at.as_millis())
-                        .bytes_with(&key),
-                );
-            }
-            Err(e) => problems.push(format!("sessions: a session cannot be read ({e})")),
-        }
-    }
-    for (table, mut wanted) in [
-        (SESSION_PRINCIPAL, by_principal),
-        (SESSION_EXPIRY, by_expiry),
-    ] {
-        let name = redb::TableHandle::name(&table).to_owned();
-        for key in tables.keys_in_range(table, &[], None, usize::MAX, false)? {
-            if !wanted.remove(&key) {
-                problems.push(format!("{name}: a stray entry names no session"));
-            }
-        }
-        if !wanted.is_empty() {
-            problems.push(format!("{name}: {} sessions have no entry", wanted.len()));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -304,7 +304,7 @@ pub(crate) fn update<E: Entity>(
     put::<E>(tx, new)?;
     write_indexes::<E>(tx, new)?;
     if E::enabled(old) && !E::enabled(new) {
-        crate::auth::sessions::revoke_all(tx, E::KIND, E::id(new))?;
+        crate::storage::sessions::revoke_all(tx, E::KIND, E::id(new))?;
     }
     log::<E>(tx, new, ChangeOp::Update, at)
 }
@@ -320,7 +320,7 @@ pub(crate) fn bookkeep<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()
 pub(crate) fn remove<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
     clear_indexes::<E>(tx, record)?;
     if E::KIND != EntityKind::Role {
-        crate::auth::sessions::revoke_all(tx, E::KIND, E::id(record))?;
+        crate::storage::sessions::revoke_all(tx, E::KIND, E::id(record))?;
     }
     tx.txn.open_table(E::TABLE)?.remove(E::id(record))?;
     log::<E>(tx, record, ChangeOp::Delete, at)

@@ -62,7 +62,7 @@ pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
             problems.push(format!("{name}: record {id} has no entry"));
         }
     }
-    crate::auth::sessions::check(tables, &mut problems)?;
+    crate::storage::sessions::check(tables, &mut problems)?;
     Ok(CheckReport {
         ok: problems.is_empty(),
         problems,

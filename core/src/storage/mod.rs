@@ -10,5 +10,6 @@ pub(crate) mod integrity;
 pub(crate) mod keys;
 pub(crate) mod migrations;
 pub(crate) mod schema;
+pub(crate) mod sessions;
 pub(crate) mod store;
 pub(crate) mod tx;
