@@ -33,7 +33,7 @@ mod transfer;
 pub use api::account::TotpEnrollment;
 pub use api::collection::Collection;
 pub use api::handle::{StoreHandle, TxHandle};
-pub use api::scope::Scope;
+pub use api::view::{Context, ReadOnly, ReadWrite, Scope, Target, View};
 pub use auth::credentials::Argon2Params;
 pub use auth::lockout::{Lockout, MAX_LOCKOUT_SECONDS};
 pub use auth::login::Credentials;
@@ -64,7 +64,7 @@ pub use storage::entity::Entity;
 pub use storage::format::FORMAT_VERSION;
 pub use storage::integrity::CheckReport;
 pub use storage::store::{Options, Store};
-pub use storage::tx::{Context, ReadContext, ReadTx, WriteContext, WriteTx};
+pub use storage::tx::{ReadContext, ReadTx, WriteContext, WriteTx};
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]

@@ -1,10 +1,12 @@
-//! Administration of credentials (SPEC §6): setting passwords, unlocking,
-//! enrolling a second factor, listing and revoking sessions, rotating client
-//! secrets. Each that changes the document is an update (version bump,
+//! Credentials through a collection (SPEC §6): checking a password, and
+//! their administration: setting passwords, unlocking, enrolling a second
+//! factor, listing and revoking sessions, rotating client secrets. Each
+//! administration that changes the document is an update (version bump,
 //! change-log entry); ending sessions is not.
 
 use crate::api::collection::Collection;
 use crate::auth::credentials::{hash_password, new_client_secret};
+use crate::auth::login::{self, Credentials};
 use crate::auth::sessions::{self, Session};
 use crate::auth::totp::TotpState;
 use crate::documents::client::ClientRecord;
@@ -33,6 +35,24 @@ fn save<E: Entity>(tx: &WriteTx, old: &E::Record, mut new: E::Record, now: Times
 }
 
 impl<C: WriteContext> Collection<'_, C, User> {
+    /// Checks a user's password (and second factor, when one is enabled)
+    /// and returns the user, with `lastLoginAt` set (SPEC §6.1).
+    ///
+    /// An unknown user, a wrong password, a disabled or locked user and a
+    /// missing or wrong second factor all fail with the same
+    /// `AuthenticationFailed`, in similar time. A failure counts towards
+    /// the lockout (SPEC §6.2) unless the user is disabled or already
+    /// locked; a success resets the count and re-hashes a password whose
+    /// hash is not the store's current Argon2id. That bookkeeping is no
+    /// update: no version bump, no change-log entry.
+    ///
+    /// Checks run on their own: through a transaction this is
+    /// `InvalidArgument` naming `transaction`, since rolling the
+    /// transaction back would undo the failure count.
+    pub fn verify_password(&self, credentials: &Credentials) -> Result<User> {
+        login::verify_password(self.ctx(), credentials)
+    }
+
     /// Sets a user's password (8–1024 characters, normalised as RFC 8265
     /// OpaqueString, stored as an Argon2id hash) and ends the user's
     /// sessions. `Validation` on `password` for a bad one.

@@ -31,7 +31,7 @@ fn shown(key: &str) -> String {
 }
 
 /// The records of one kind `E`, reached through `C`: a [`crate::Store`], a
-/// [`crate::WriteTx`] or a [`crate::ReadTx`].
+/// [`crate::WriteTx`], a [`crate::ReadTx`] or a [`crate::View`] of one of them.
 pub struct Collection<'a, C, E> {
     ctx: &'a C,
     kind: PhantomData<fn() -> E>,

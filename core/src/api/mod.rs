@@ -3,5 +3,6 @@
 pub(crate) mod account;
 pub(crate) mod collection;
 pub(crate) mod edit;
+pub(crate) mod entries;
 pub(crate) mod handle;
-pub(crate) mod scope;
+pub(crate) mod view;

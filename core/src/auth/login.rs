@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-use crate::api::collection::Collection;
 use crate::auth::credentials::{check_password, check_secret, hash_password};
 use crate::auth::lockout::Attempts;
 use crate::auth::sessions::{self, Login, Principal};
@@ -217,24 +216,10 @@ fn second_factor(user: &mut UserRecord, credentials: &Credentials, now: Timestam
     }
 }
 
-impl<C: WriteContext> Collection<'_, C, User> {
-    /// Checks a user's password (and second factor, when one is enabled)
-    /// and returns the user, with `lastLoginAt` set (SPEC §6.1).
-    ///
-    /// An unknown user, a wrong password, a disabled or locked user and a
-    /// missing or wrong second factor all fail with the same
-    /// `AuthenticationFailed`, in similar time. A failure counts towards
-    /// the lockout (SPEC §6.2) unless the user is disabled or already
-    /// locked; a success resets the count and re-hashes a password whose
-    /// hash is not the store's current Argon2id. That bookkeeping is no
-    /// update: no version bump, no change-log entry.
-    ///
-    /// Checks run on their own: through a transaction this is
-    /// `InvalidArgument` naming `transaction`, since rolling the
-    /// transaction back would undo the failure count.
-    pub fn verify_password(&self, credentials: &Credentials) -> Result<User> {
-        attempt(self.ctx(), credentials, None).map(|(user, _)| user)
-    }
+/// `Collection::verify_password`: a user's password (and second factor)
+/// checked through `ctx`, returning the user.
+pub(crate) fn verify_password<C: WriteContext>(ctx: &C, credentials: &Credentials) -> Result<User> {
+    attempt(ctx, credentials, None).map(|(user, _)| user)
 }
 
 /// The tenant and roles of a session's user or client, if it still exists,
@@ -349,90 +334,50 @@ fn end_session(tx: &WriteTx, token: &str, scope: Option<&str>) -> Result<()> {
     sessions::close(tx, token).map(|_| ())
 }
 
-macro_rules! login_handles {
-    ($($t:ty),*) => {$(
-        impl $t {
-            /// Checks a user's credentials like
-            /// [`Collection::verify_password`] and opens a session of `ttl`
-            /// (1 s to 30 days; [`crate::DEFAULT_SESSION_TTL`] is 15
-            /// minutes), returning its bearer token (shown only here) and
-            /// the user. `InvalidArgument` for a bad `ttl` or when called
-            /// inside a transaction (a rollback would undo the failure
-            /// count); `AuthenticationFailed` for any failed check.
-            pub fn login(&self, credentials: &Credentials, ttl: Duration) -> Result<Login<User>> {
-                let (user, session) = attempt(self, credentials, Some(ttl))?;
-                let (token, expires_at) = session.ok_or_else(|| Error::internal("no session was opened"))?;
-                Ok(Login { token, expires_at, principal: user })
-            }
-
-            /// Checks a client's secret, that it is enabled and that `ip`
-            /// lies in its `ipAllowlist` (any address when the list is
-            /// empty; an IPv4-mapped IPv6 address counts as its IPv4
-            /// address), sets `lastUsedAt` (bookkeeping) and opens a session
-            /// of `ttl` (SPEC §6.5). Every failure is `AuthenticationFailed`;
-            /// inside a transaction it is `InvalidArgument`, as for `login`.
-            pub fn client_login(
-                &self,
-                client_id: &str,
-                secret: &Secret,
-                ip: Option<&str>,
-                ttl: Duration,
-            ) -> Result<Login<Client>> {
-                client_attempt(self, client_id, secret, ip, ttl)
-            }
-
-            /// Ends the session of `token`; an unknown, expired or
-            /// malformed token is a no-op (and writes nothing).
-            pub fn logout(&self, token: &str) -> Result<()> {
-                let scope = self.scope().map(str::to_owned);
-                let now = self.now();
-                if self
-                    .with_tables(|t| sessions::find(t, token, now).map(|_| ()))
-                    .is_err()
-                {
-                    return Ok(());
-                }
-                self.with_write(|tx| end_session(tx, token, scope.as_deref()))
-            }
-        }
-    )*};
+/// `login`: a user's credentials checked through `ctx` and a session of
+/// `ttl` opened.
+pub(crate) fn login<C: WriteContext>(
+    ctx: &C,
+    credentials: &Credentials,
+    ttl: Duration,
+) -> Result<Login<User>> {
+    let (user, session) = attempt(ctx, credentials, Some(ttl))?;
+    let (token, expires_at) = session.ok_or_else(|| Error::internal("no session was opened"))?;
+    Ok(Login {
+        token,
+        expires_at,
+        principal: user,
+    })
 }
 
-macro_rules! authenticate_handles {
-    ($($t:ty),*) => {$(
-        impl $t {
-            /// Who a session token stands for: kind, id, tenant, role ids,
-            /// and the union of those roles' permissions as they are now.
-            /// `InvalidToken` for a malformed, unknown, expired or revoked
-            /// token, and for one whose user or client was deleted or
-            /// disabled (or, in a scoped view, belongs to another tenant).
-            pub fn authenticate(&self, token: &str) -> Result<Principal> {
-                let now = self.now();
-                self.with_tables(|t| principal(t, token, now, self.scope()))
-            }
-        }
-    )*};
+/// `client_login`: a client's secret, state and address checked through
+/// `ctx` and a session of `ttl` opened.
+pub(crate) fn client_login<C: WriteContext>(
+    ctx: &C,
+    client_id: &str,
+    secret: &Secret,
+    ip: Option<&str>,
+    ttl: Duration,
+) -> Result<Login<Client>> {
+    client_attempt(ctx, client_id, secret, ip, ttl)
 }
 
-use crate::api::scope::Scope;
-use crate::storage::tx::{Context, ReadTx};
+/// `logout`: ends the session of `token` seen through `ctx`; anything else
+/// is a no-op that writes nothing.
+pub(crate) fn logout<C: WriteContext>(ctx: &C, token: &str) -> Result<()> {
+    let scope = ctx.scope().map(str::to_owned);
+    let now = ctx.now();
+    if ctx
+        .with_tables(|t| sessions::find(t, token, now).map(|_| ()))
+        .is_err()
+    {
+        return Ok(());
+    }
+    ctx.with_write(|tx| end_session(tx, token, scope.as_deref()))
+}
 
-login_handles!(
-    crate::Store,
-    WriteTx,
-    Context<'_>,
-    Scope<'_, crate::Store>,
-    Scope<'_, WriteTx>,
-    Scope<'_, Context<'_>>
-);
-
-authenticate_handles!(
-    crate::Store,
-    WriteTx,
-    ReadTx,
-    Context<'_>,
-    Scope<'_, crate::Store>,
-    Scope<'_, WriteTx>,
-    Scope<'_, ReadTx>,
-    Scope<'_, Context<'_>>
-);
+/// `authenticate`: the principal of a live session seen through `ctx`.
+pub(crate) fn authenticate<C: ReadContext>(ctx: &C, token: &str) -> Result<Principal> {
+    let now = ctx.now();
+    ctx.with_tables(|t| principal(t, token, now, ctx.scope()))
+}

@@ -1,16 +1,13 @@
-//! The store: opening a file or memory, transactions, and the collection handles.
+//! The store: opening a file or memory, options, transactions and snapshots.
 
 use std::path::Path;
 
 use redb::backends::InMemoryBackend;
 use redb::{Database, Durability, ReadableDatabase};
 
-use crate::api::collection::Collection;
-use crate::api::scope::Scope;
-use crate::storage::changelog::{self, Change};
 use crate::storage::format;
-use crate::storage::tx::{Context, ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
-use crate::{Argon2Params, Client, Clock, Lockout, Result, Role, Timestamp, User};
+use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
+use crate::{Argon2Params, Clock, Lockout, Result, Timestamp};
 
 /// Settings chosen when a store is opened, checked by [`Store::open`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,43 +96,6 @@ impl std::fmt::Debug for Store {
     }
 }
 
-macro_rules! collection_handles {
-    ($($t:ty),*) => {$(
-        impl $t {
-            /// The users.
-            pub fn users(&self) -> Collection<'_, Self, User> {
-                Collection::new(self)
-            }
-
-            /// The roles.
-            pub fn roles(&self) -> Collection<'_, Self, Role> {
-                Collection::new(self)
-            }
-
-            /// The app-clients.
-            pub fn clients(&self) -> Collection<'_, Self, Client> {
-                Collection::new(self)
-            }
-
-            /// Up to `limit` (1–1000) change-log entries after sequence number `after`.
-            pub fn changes(&self, after: u64, limit: usize) -> Result<Vec<Change>> {
-                self.with_tables(|t| changelog::read(t, after, limit, self.scope()))
-            }
-        }
-    )*};
-}
-
-collection_handles!(
-    Store,
-    WriteTx,
-    ReadTx,
-    Context<'_>,
-    Scope<'_, Store>,
-    Scope<'_, WriteTx>,
-    Scope<'_, ReadTx>,
-    Scope<'_, Context<'_>>
-);
-
 impl Store {
     /// Opens the store file at `path`, creating it (or initialising a 0-byte
     /// file) when needed.
@@ -203,26 +163,6 @@ impl Store {
         })
     }
 
-    /// A view of one tenant: creates set the tenant, and every other
-    /// tenant's records are `NotFound` (SPEC §7). Fails with `Validation`
-    /// naming `tenant` when it is not a valid tenant.
-    pub fn scoped(&self, tenant: &str) -> Result<Scope<'_, Store>> {
-        Scope::new(self, tenant)
-    }
-
-    /// Writes every role, user and client to `path` as JSON Lines (roles
-    /// first; credential hashes, never plaintext) and returns the count.
-    pub fn export_jsonl(&self, path: impl AsRef<Path>) -> Result<u64> {
-        crate::transfer::jsonl::export(self, path.as_ref())
-    }
-
-    /// Loads a file written by [`Store::export_jsonl`] into this empty
-    /// store (otherwise `Conflict`), all or nothing, keeping ids,
-    /// timestamps and versions; returns how many records were read.
-    pub fn import_jsonl(&self, path: impl AsRef<Path>) -> Result<u64> {
-        crate::transfer::jsonl::import(self, path.as_ref())
-    }
-
     /// Verifies that every index entry matches its record and every record
     /// has its index entries.
     pub fn check(&self) -> Result<crate::CheckReport> {
@@ -240,7 +180,7 @@ impl Store {
         let txn = self.db.begin_read()?;
         f(&ReadTx {
             txn,
-            clock: self.options.clock.clone(),
+            options: self.options.clone(),
         })
     }
 }

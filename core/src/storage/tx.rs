@@ -211,7 +211,7 @@ impl_tables!(WriteTransaction);
 /// A consistent, read-only snapshot of the store, given to [`crate::Store::read`].
 pub struct ReadTx {
     pub(crate) txn: ReadTransaction,
-    pub(crate) clock: crate::Clock,
+    pub(crate) options: Options,
 }
 
 /// An open write transaction, given to [`crate::Store::write`] or returned by
@@ -280,68 +280,9 @@ pub(crate) mod sealed {
     pub trait Sealed {}
 }
 
-/// A store or an open write transaction, chosen at run time: for callers
-/// (such as language bindings) that hold either and want one code path.
-#[derive(Clone, Copy, Debug)]
-pub enum Context<'a> {
-    /// Each call is its own transaction.
-    Store(&'a crate::Store),
-    /// Calls join this transaction.
-    Write(&'a WriteTx),
-    /// Each call is its own transaction, seeing one tenant (a tenant that
-    /// [`crate::Store::scoped`] accepted).
-    ScopedStore(&'a crate::Store, &'a str),
-    /// Calls join this transaction, seeing one tenant.
-    ScopedWrite(&'a WriteTx, &'a str),
-}
-
-impl sealed::Sealed for Context<'_> {}
-
-impl ReadContext for Context<'_> {
-    fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
-        match self {
-            Context::Store(s) | Context::ScopedStore(s, _) => s.with_tables(f),
-            Context::Write(t) | Context::ScopedWrite(t, _) => t.with_tables(f),
-        }
-    }
-
-    fn scope(&self) -> Option<&str> {
-        match self {
-            Context::ScopedStore(_, tenant) | Context::ScopedWrite(_, tenant) => Some(tenant),
-            _ => None,
-        }
-    }
-
-    fn now(&self) -> Timestamp {
-        match self {
-            Context::Store(s) | Context::ScopedStore(s, _) => s.now(),
-            Context::Write(t) | Context::ScopedWrite(t, _) => t.now(),
-        }
-    }
-}
-
-impl WriteContext for Context<'_> {
-    fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
-        match self {
-            Context::Store(s) | Context::ScopedStore(s, _) => s.with_write(f),
-            Context::Write(t) | Context::ScopedWrite(t, _) => t.with_write(f),
-        }
-    }
-
-    fn options(&self) -> &Options {
-        match self {
-            Context::Store(s) | Context::ScopedStore(s, _) => s.options(),
-            Context::Write(t) | Context::ScopedWrite(t, _) => &t.options,
-        }
-    }
-
-    fn in_transaction(&self) -> bool {
-        matches!(self, Context::Write(_) | Context::ScopedWrite(..))
-    }
-}
-
 /// Something collections can read through: the store itself (one snapshot
-/// per call), a [`ReadTx`] or a [`WriteTx`].
+/// per call), a [`ReadTx`], a [`WriteTx`] or a view of one of them
+/// (`View`, which adds a tenant).
 pub trait ReadContext: sealed::Sealed {
     /// Runs `f` on a snapshot of the tables.
     #[doc(hidden)]
@@ -357,7 +298,7 @@ pub trait ReadContext: sealed::Sealed {
 }
 
 /// Something collections can write through: the store itself (one durable
-/// transaction per call) or a [`WriteTx`].
+/// transaction per call), a [`WriteTx`] or a writable view of either.
 pub trait WriteContext: ReadContext {
     /// Runs `f` inside a write transaction.
     #[doc(hidden)]
@@ -381,7 +322,7 @@ impl ReadContext for ReadTx {
     }
 
     fn now(&self) -> Timestamp {
-        self.clock.now()
+        self.options.clock.now()
     }
 }
 

@@ -46,7 +46,7 @@ macro_rules! handles {
     )*};
 }
 
-handles!(Store, WriteTx, Scope<'_, Store>, Scope<'_, WriteTx>);
+handles!(Store, WriteTx, Scope<'_>);
 
 /// Runs `action`; `Err` carries the store's error so a transaction can propagate it.
 pub fn exec<C: Handles>(ctx: &C, action: &Action) -> Result<Outcome, Error> {

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::{Arc, PoisonError};
 
 use super::{CLOSED, Shared, TxHandle};
-use crate::{CheckReport, Context, Error, Result, Store};
+use crate::{CheckReport, Error, Result, Store, View};
 
 /// Decision 0003: the refusal of a whole-store operation in a scoped view.
 const WHOLE_STORE: &str =
@@ -89,7 +89,7 @@ impl StoreHandle {
     /// refuses the thread that holds an open transaction).
     pub fn read<T, E: From<Error>>(
         &self,
-        f: impl FnOnce(Context<'_>) -> Result<T, E>,
+        f: impl FnOnce(View<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let store = self.shared.store()?;
         f(self.context(&store))
@@ -102,17 +102,14 @@ impl StoreHandle {
     /// it instead); `f`'s own error otherwise.
     pub fn write<T, E: From<Error>>(
         &self,
-        f: impl FnOnce(Context<'_>) -> Result<T, E>,
+        f: impl FnOnce(View<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         self.shared.check_not_writing()?;
         self.read(f)
     }
 
-    fn context<'a>(&'a self, store: &'a Store) -> Context<'a> {
-        match &self.tenant {
-            Some(tenant) => Context::ScopedStore(store, tenant),
-            None => Context::Store(store),
-        }
+    fn context<'a>(&'a self, store: &'a Store) -> View<'a> {
+        View::of_checked(store, self.tenant.clone())
     }
 
     /// A transaction on this store (seeing this view's tenant), not begun:

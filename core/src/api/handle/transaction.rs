@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::Shared;
-use crate::{Context, Error, Result, Store, WriteTx};
+use crate::{Error, Result, Store, View, WriteTx};
 
 const NOT_BEGUN: &str = "the transaction has not begun: use it in a with block";
 const FINISHED: &str = "the transaction is finished";
@@ -152,15 +152,12 @@ impl TxHandle {
     /// take turns.
     pub fn call<T, E: From<Error>>(
         &self,
-        f: impl FnOnce(Context<'_>) -> Result<T, E>,
+        f: impl FnOnce(View<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         self.shared.store()?;
         let state = self.lock();
         match &*state {
-            State::Open(open) => f(match &self.tenant {
-                Some(tenant) => Context::ScopedWrite(&open.tx, tenant),
-                None => Context::Write(&open.tx),
-            }),
+            State::Open(open) => f(View::of_checked(&open.tx, self.tenant.clone())),
             State::NotBegun | State::Beginning => Err(Error::closed(NOT_BEGUN).into()),
             State::Finished => Err(Error::closed(FINISHED).into()),
         }
