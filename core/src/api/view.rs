@@ -51,6 +51,16 @@ enum Via<'a> {
 /// assert_eq!(acme.read(|r| r.users().get(1))?.username, "ann");
 /// # Ok::<(), rosterdb::Error>(())
 /// ```
+///
+/// A view over a snapshot has no writing calls:
+///
+/// ```compile_fail
+/// use rosterdb::{NewUser, Store, View};
+///
+/// let store = Store::memory()?;
+/// store.read(|r| View::new(r, "acme")?.users().create(NewUser::new("a", "a@b.c", "A", "B")))?;
+/// # Ok::<(), rosterdb::Error>(())
+/// ```
 pub struct View<'a, A = ReadWrite> {
     via: Via<'a>,
     /// The tenant the view sees (one [`rules::tenant`] accepted); `None`:
