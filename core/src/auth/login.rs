@@ -12,8 +12,9 @@ use std::time::Duration;
 use crate::auth::credentials::{check_password, check_secret, hash_password};
 use crate::auth::lockout::Attempts;
 use crate::auth::sessions::{self, Login, Principal};
-use crate::documents::user::{UserRecord, folded_key};
+use crate::documents::user::UserRecord;
 use crate::storage::entity::{self, Entity, load, visible};
+use crate::storage::kinds::user::folded_key;
 use crate::storage::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_USERNAME};
 use crate::storage::tx::{ReadContext, Tables, WriteContext, WriteTx};
 use crate::{Client, Error, Result, Role, Secret, Timestamp, User};
@@ -283,7 +284,7 @@ fn client_attempt<C: WriteContext>(
         if client_id.len() > MAX_CLIENT_ID_BYTES {
             return Ok(None);
         }
-        let key = crate::documents::client::client_id_key(client_id);
+        let key = crate::storage::kinds::client::client_id_key(client_id);
         match t.unique(CLIENT_CLIENT_ID, key.bytes())? {
             Some(id) => Ok(load::<Client>(t, id)?.filter(|c| visible::<Client>(c, ctx.scope()))),
             None => Ok(None),

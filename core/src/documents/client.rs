@@ -7,11 +7,8 @@ use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Str, Strs, Tim
 use crate::documents::fields::{FieldId, FieldSpec, field_table};
 use crate::documents::input::Fields;
 use crate::documents::rules::{self, Problems};
-use crate::storage::entity::{Entity, UniqueKey};
-use crate::storage::keys::Key;
 use crate::storage::schema::{
-    CLIENT_CLIENT_ID, CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT,
-    CLIENT_UPDATED, CLIENTS,
+    CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT, CLIENT_UPDATED,
 };
 use crate::{EntityKind, Result, Secret, Timestamp};
 
@@ -192,63 +189,23 @@ impl ClientRecord {
     }
 }
 
-/// The unique key of a public client id.
-pub(crate) fn client_id_key(client_id: &str) -> Key {
-    Key::new().str(client_id)
-}
-
-impl crate::storage::tx::sealed::Sealed for Client {}
-
-impl Entity for Client {
-    const KIND: EntityKind = EntityKind::Client;
-    const TABLE: crate::storage::schema::RecordTable = CLIENTS;
-    type Record = ClientRecord;
-
-    fn header(r: &ClientRecord) -> &crate::documents::header::Header {
-        &r.header
-    }
-
-    fn header_mut(r: &mut ClientRecord) -> &mut crate::documents::header::Header {
-        &mut r.header
-    }
-
-    fn enabled(r: &ClientRecord) -> bool {
-        r.enabled
-    }
-
-    fn held_roles(r: &ClientRecord) -> &[u64] {
-        &r.roles
-    }
-
-    fn drop_role(r: &mut ClientRecord, role: u64) -> bool {
-        let before = r.roles.len();
-        r.roles.retain(|&id| id != role);
-        r.roles.len() != before
-    }
-
-    fn unique_keys(r: &ClientRecord) -> Vec<UniqueKey> {
-        vec![UniqueKey {
-            table: CLIENT_CLIENT_ID,
-            key: client_id_key(&r.client_id).into_bytes(),
-            field: "clientId",
-        }]
-    }
-
-    fn document(r: &ClientRecord, _now: Timestamp) -> Result<Client> {
-        Ok(Client {
-            id: r.header.id,
-            client_id: r.client_id.clone(),
-            name: r.name.clone(),
-            description: r.description.clone(),
-            tenant: r.header.tenant.clone(),
-            enabled: r.enabled,
-            roles: r.roles.clone(),
-            ip_allowlist: r.ip_allowlist.clone(),
-            created_at: r.header.created_at,
-            updated_at: r.header.updated_at,
-            last_used_at: r.last_used_at,
-            version: r.header.version,
-        })
+impl ClientRecord {
+    /// The public document of this record, as seen at `now`.
+    pub(crate) fn document(&self, _now: Timestamp) -> Client {
+        Client {
+            id: self.header.id,
+            client_id: self.client_id.clone(),
+            name: self.name.clone(),
+            description: self.description.clone(),
+            tenant: self.header.tenant.clone(),
+            enabled: self.enabled,
+            roles: self.roles.clone(),
+            ip_allowlist: self.ip_allowlist.clone(),
+            created_at: self.header.created_at,
+            updated_at: self.header.updated_at,
+            last_used_at: self.last_used_at,
+            version: self.header.version,
+        }
     }
 }
 

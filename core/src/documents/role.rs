@@ -3,16 +3,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::documents::caseless::fold;
 use crate::documents::fields::FieldType::{Ident, Int, Str, Strs, Time};
 use crate::documents::fields::{FieldId, FieldSpec, field_table};
 use crate::documents::input::Fields;
 use crate::documents::rules::{self, Problems};
-use crate::storage::entity::{Entity, UniqueKey};
-use crate::storage::keys::Key;
-use crate::storage::schema::{
-    ROLE_CREATED, ROLE_NAME, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED, ROLES,
-};
+use crate::storage::schema::{ROLE_CREATED, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED};
 use crate::{EntityKind, Result, Timestamp};
 
 /// A role document, as the store returns it.
@@ -154,45 +149,19 @@ impl RoleRecord {
     }
 }
 
-/// The unique key of a role name.
-pub(crate) fn name_key(tenant: Option<&str>, name: &str) -> Key {
-    Key::new().tenant(tenant).str(&fold(name))
-}
-
-impl crate::storage::tx::sealed::Sealed for Role {}
-
-impl Entity for Role {
-    const KIND: EntityKind = EntityKind::Role;
-    const TABLE: crate::storage::schema::RecordTable = ROLES;
-    type Record = RoleRecord;
-
-    fn header(r: &RoleRecord) -> &crate::documents::header::Header {
-        &r.header
-    }
-
-    fn header_mut(r: &mut RoleRecord) -> &mut crate::documents::header::Header {
-        &mut r.header
-    }
-
-    fn unique_keys(r: &RoleRecord) -> Vec<UniqueKey> {
-        vec![UniqueKey {
-            table: ROLE_NAME,
-            key: name_key(r.header.tenant.as_deref(), &r.name).into_bytes(),
-            field: "name",
-        }]
-    }
-
-    fn document(r: &RoleRecord, _now: Timestamp) -> Result<Role> {
-        Ok(Role {
-            id: r.header.id,
-            name: r.name.clone(),
-            description: r.description.clone(),
-            permissions: r.permissions.clone(),
-            tenant: r.header.tenant.clone(),
-            created_at: r.header.created_at,
-            updated_at: r.header.updated_at,
-            version: r.header.version,
-        })
+impl RoleRecord {
+    /// The public document of this record, as seen at `now`.
+    pub(crate) fn document(&self, _now: Timestamp) -> Role {
+        Role {
+            id: self.header.id,
+            name: self.name.clone(),
+            description: self.description.clone(),
+            permissions: self.permissions.clone(),
+            tenant: self.header.tenant.clone(),
+            created_at: self.header.created_at,
+            updated_at: self.header.updated_at,
+            version: self.header.version,
+        }
     }
 }
 

@@ -8,12 +8,9 @@ use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Object, Str, S
 use crate::documents::fields::{FieldId, FieldSpec, field_table};
 use crate::documents::input::Fields;
 use crate::documents::rules::{self, Problems};
-use crate::storage::entity::{Entity, UniqueKey};
-use crate::storage::keys::Key;
 use crate::storage::schema::{
-    USER_CREATED, USER_EMAIL, USER_EMAIL_ORDER, USER_ENABLED, USER_EXTERNAL_ID, USER_LAST_NAME,
-    USER_ROLES, USER_TENANT, USER_TRIGRAMS, USER_UPDATED, USER_USERNAME, USER_USERNAME_ORDER,
-    USERS,
+    USER_CREATED, USER_EMAIL_ORDER, USER_ENABLED, USER_LAST_NAME, USER_ROLES, USER_TENANT,
+    USER_TRIGRAMS, USER_UPDATED, USER_USERNAME_ORDER,
 };
 use crate::{EntityKind, Result, Secret, Timestamp};
 
@@ -255,7 +252,7 @@ impl NewUser {
                     rules::external_id_value,
                 );
                 if seen
-                    .insert(external_key(None, &ext.kind, &ext.value).into_bytes(), i)
+                    .insert((fold(&ext.kind), fold(&ext.value)), i)
                     .is_some()
                 {
                     p.add(
@@ -355,94 +352,31 @@ impl UserRecord {
     }
 }
 
-/// The unique key of a username or email.
-pub(crate) fn folded_key(tenant: Option<&str>, value: &str) -> Key {
-    Key::new().tenant(tenant).str(&fold(value))
-}
-
-/// The unique key of an external id (type and value case-folded).
-pub(crate) fn external_key(tenant: Option<&str>, kind: &str, value: &str) -> Key {
-    Key::new().tenant(tenant).str(&fold(kind)).str(&fold(value))
-}
-
-impl crate::storage::tx::sealed::Sealed for User {}
-
-impl Entity for User {
-    const KIND: EntityKind = EntityKind::User;
-    const TABLE: crate::storage::schema::RecordTable = USERS;
-    type Record = UserRecord;
-
-    fn header(r: &UserRecord) -> &crate::documents::header::Header {
-        &r.header
-    }
-
-    fn header_mut(r: &mut UserRecord) -> &mut crate::documents::header::Header {
-        &mut r.header
-    }
-
-    fn enabled(r: &UserRecord) -> bool {
-        r.enabled
-    }
-
-    fn credential(r: &UserRecord) -> Option<&str> {
-        r.password_hash.as_deref()
-    }
-
-    fn held_roles(r: &UserRecord) -> &[u64] {
-        &r.roles
-    }
-
-    fn drop_role(r: &mut UserRecord, role: u64) -> bool {
-        let before = r.roles.len();
-        r.roles.retain(|&id| id != role);
-        r.roles.len() != before
-    }
-
-    fn unique_keys(r: &UserRecord) -> Vec<UniqueKey> {
-        let tenant = r.header.tenant.as_deref();
-        let mut keys = vec![
-            UniqueKey {
-                table: USER_USERNAME,
-                key: folded_key(tenant, &r.username).into_bytes(),
-                field: "username",
-            },
-            UniqueKey {
-                table: USER_EMAIL,
-                key: folded_key(tenant, &r.email).into_bytes(),
-                field: "email",
-            },
-        ];
-        keys.extend(r.external_ids.iter().map(|e| UniqueKey {
-            table: USER_EXTERNAL_ID,
-            key: external_key(tenant, &e.kind, &e.value).into_bytes(),
-            field: "externalIds",
-        }));
-        keys
-    }
-
-    fn document(r: &UserRecord, now: Timestamp) -> Result<User> {
-        Ok(User {
-            id: r.header.id,
-            username: r.username.clone(),
-            email: r.email.clone(),
-            first_name: r.first_name.clone(),
-            last_name: r.last_name.clone(),
-            nickname: r.nickname.clone(),
-            telephone_number: r.telephone_number.clone(),
-            mobile_number: r.mobile_number.clone(),
-            tenant: r.header.tenant.clone(),
-            enabled: r.enabled,
-            roles: r.roles.clone(),
-            external_ids: r.external_ids.clone(),
-            attributes: r.attributes.to_map(),
-            created_at: r.header.created_at,
-            updated_at: r.header.updated_at,
-            last_login_at: r.last_login_at,
-            locked_until: r.locked_until.filter(|&t| t > now),
-            has_password: r.password_hash.is_some(),
-            totp_enabled: r.totp_enabled(),
-            version: r.header.version,
-        })
+impl UserRecord {
+    /// The public document of this record, as seen at `now`.
+    pub(crate) fn document(&self, now: Timestamp) -> User {
+        User {
+            id: self.header.id,
+            username: self.username.clone(),
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            nickname: self.nickname.clone(),
+            telephone_number: self.telephone_number.clone(),
+            mobile_number: self.mobile_number.clone(),
+            tenant: self.header.tenant.clone(),
+            enabled: self.enabled,
+            roles: self.roles.clone(),
+            external_ids: self.external_ids.clone(),
+            attributes: self.attributes.to_map(),
+            created_at: self.header.created_at,
+            updated_at: self.header.updated_at,
+            last_login_at: self.last_login_at,
+            locked_until: self.locked_until.filter(|&t| t > now),
+            has_password: self.password_hash.is_some(),
+            totp_enabled: self.totp_enabled(),
+            version: self.header.version,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod format;
 pub(crate) mod index;
 pub(crate) mod integrity;
 pub(crate) mod keys;
+pub(crate) mod kinds;
 pub(crate) mod migrations;
 pub(crate) mod schema;
 pub(crate) mod sessions;
