@@ -47,56 +47,54 @@ fn ttl(ttl_seconds: Option<u64>) -> Duration {
     ttl_seconds.map_or(rosterdb::DEFAULT_SESSION_TTL, Duration::from_secs)
 }
 
-/// A new user session: its bearer token, when it ends, and the user.
-#[derive(Clone, Debug, uniffi::Record)]
-pub struct UserLogin {
-    /// The bearer token (`rs_` and 43 base64url characters), shown only
-    /// here; read it with `expose()`. The store keeps only its digest.
-    pub token: Arc<Secret>,
-    /// When the session ends.
-    pub expires_at: Timestamp,
-    /// The user, with `lastLoginAt` set by this login.
-    pub user: User,
+/// Declares the login record of one kind of principal (uniffi records are
+/// not generic) and its conversion from the core's login.
+macro_rules! login_records {
+    ($(
+        $(#[$attr:meta])*
+        $login:ident {
+            $(#[$token:meta])*
+            token,
+            $(#[$principal:meta])*
+            $field:ident: $record:ident,
+        }
+    )+) => {$(
+        $(#[$attr])*
+        #[derive(Clone, Debug, uniffi::Record)]
+        pub struct $login {
+            $(#[$token])*
+            pub token: Arc<Secret>,
+            /// When the session ends.
+            pub expires_at: Timestamp,
+            $(#[$principal])*
+            pub $field: $record,
+        }
+
+        impl From<rosterdb::Login<rosterdb::$record>> for $login {
+            fn from(login: rosterdb::Login<rosterdb::$record>) -> Self {
+                let rosterdb::Login { token, expires_at, principal } = login;
+                $login { token: Arc::new(Secret::from(token)), expires_at, $field: principal.into() }
+            }
+        }
+    )+};
 }
 
-impl From<rosterdb::Login<rosterdb::User>> for UserLogin {
-    fn from(login: rosterdb::Login<rosterdb::User>) -> Self {
-        let rosterdb::Login {
-            token,
-            expires_at,
-            principal,
-        } = login;
-        UserLogin {
-            token: Arc::new(Secret::from(token)),
-            expires_at,
-            user: principal.into(),
-        }
+login_records! {
+    /// A new user session: its bearer token, when it ends, and the user.
+    UserLogin {
+        /// The bearer token (`rs_` and 43 base64url characters), shown only
+        /// here; read it with `expose()`. The store keeps only its digest.
+        token,
+        /// The user, with `lastLoginAt` set by this login.
+        user: User,
     }
-}
 
-/// A new client session: its bearer token, when it ends, and the client.
-#[derive(Clone, Debug, uniffi::Record)]
-pub struct ClientLogin {
-    /// The bearer token, shown only here; read it with `expose()`.
-    pub token: Arc<Secret>,
-    /// When the session ends.
-    pub expires_at: Timestamp,
-    /// The client, with `lastUsedAt` set by this login.
-    pub client: Client,
-}
-
-impl From<rosterdb::Login<rosterdb::Client>> for ClientLogin {
-    fn from(login: rosterdb::Login<rosterdb::Client>) -> Self {
-        let rosterdb::Login {
-            token,
-            expires_at,
-            principal,
-        } = login;
-        ClientLogin {
-            token: Arc::new(Secret::from(token)),
-            expires_at,
-            client: principal.into(),
-        }
+    /// A new client session: its bearer token, when it ends, and the client.
+    ClientLogin {
+        /// The bearer token, shown only here; read it with `expose()`.
+        token,
+        /// The client, with `lastUsedAt` set by this login.
+        client: Client,
     }
 }
 
@@ -126,35 +124,19 @@ pub struct Principal {
     pub expires_at: Timestamp,
 }
 
-impl TryFrom<rosterdb::Principal> for Principal {
-    type Error = RosterError;
+convert_fields!(TryFrom rosterdb::Principal => Principal {
+    kind: principal_kind, id, tenant, roles, permissions, expires_at,
+});
 
-    fn try_from(p: rosterdb::Principal) -> Result<Self, RosterError> {
-        let rosterdb::Principal {
-            kind,
-            id,
-            tenant,
-            roles,
-            permissions,
-            expires_at,
-        } = p;
-        let kind = match kind {
-            rosterdb::EntityKind::User => PrincipalKind::User,
-            rosterdb::EntityKind::Client => PrincipalKind::Client,
-            other => {
-                return Err(RosterError::Internal {
-                    reason: format!("a session belongs to a {other}"),
-                });
-            }
-        };
-        Ok(Principal {
-            kind,
-            id,
-            tenant,
-            roles,
-            permissions,
-            expires_at,
-        })
+/// What a session belongs to: a user or a client. A session of any other
+/// kind would be a bug in the core: `Internal`.
+fn principal_kind(kind: rosterdb::EntityKind) -> Result<PrincipalKind, RosterError> {
+    match kind {
+        rosterdb::EntityKind::User => Ok(PrincipalKind::User),
+        rosterdb::EntityKind::Client => Ok(PrincipalKind::Client),
+        other => Err(RosterError::Internal {
+            reason: format!("a session belongs to a {other}"),
+        }),
     }
 }
 
@@ -352,7 +334,7 @@ account_calls!(RosterStore, RosterTransaction);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{NewClient, NewUser, StoreOptions};
+    use crate::{NewClient, StoreOptions};
 
     fn store() -> Arc<RosterStore> {
         RosterStore::memory(Some(StoreOptions {
@@ -370,22 +352,7 @@ mod tests {
 
     fn user(store: &RosterStore) -> User {
         store
-            .create_user(NewUser {
-                username: "ada".into(),
-                email: "ada@example.com".into(),
-                first_name: "Ada".into(),
-                last_name: "Lovelace".into(),
-                nickname: None,
-                telephone_number: None,
-                mobile_number: None,
-                tenant: None,
-                enabled: true,
-                roles: vec![],
-                external_ids: vec![],
-                attributes: None,
-                password: Some(secret("analytical engine")),
-                password_hash: None,
-            })
+            .create_user(crate::inputs::tests::ada("analytical engine"))
             .unwrap()
     }
 

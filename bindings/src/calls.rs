@@ -82,8 +82,10 @@ impl Calls for Arc<TxHandle> {
     }
 }
 
-impl Calls for Source {
-    fn read<T>(
+impl Source {
+    /// Runs `f`, which only reads (walks only read), with the store, view
+    /// or transaction.
+    pub(crate) fn read<T>(
         &self,
         f: impl FnOnce(&Context<'_>) -> Result<T, RosterError>,
     ) -> Result<T, RosterError> {
@@ -91,20 +93,6 @@ impl Calls for Source {
             Source::Store(store) => Calls::read(store, f),
             Source::Tx(tx) => Calls::read(tx, f),
         }
-    }
-
-    fn write<T>(
-        &self,
-        f: impl FnOnce(&Context<'_>) -> Result<T, RosterError>,
-    ) -> Result<T, RosterError> {
-        match self {
-            Source::Store(store) => Calls::write(store, f),
-            Source::Tx(tx) => Calls::write(tx, f),
-        }
-    }
-
-    fn source(&self) -> Source {
-        self.clone()
     }
 }
 

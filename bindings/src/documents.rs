@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
-
+use crate::convert::all;
 use crate::{ChangeOp, EntityKind, JsonObject, Secret, Timestamp, UnicodeString};
 
 /// An identity in another system, e.g. type `github`, value `12345`.
@@ -63,54 +62,11 @@ pub struct User {
     pub version: u64,
 }
 
-impl From<rosterdb::User> for User {
-    fn from(u: rosterdb::User) -> Self {
-        let rosterdb::User {
-            id,
-            username,
-            email,
-            first_name,
-            last_name,
-            nickname,
-            telephone_number,
-            mobile_number,
-            tenant,
-            enabled,
-            roles,
-            external_ids,
-            attributes,
-            created_at,
-            updated_at,
-            last_login_at,
-            locked_until,
-            has_password,
-            totp_enabled,
-            version,
-        } = u;
-        User {
-            id,
-            username,
-            email,
-            first_name,
-            last_name,
-            nickname,
-            telephone_number,
-            mobile_number,
-            tenant,
-            enabled,
-            roles,
-            external_ids: external_ids.into_iter().map(ExternalId::from).collect(),
-            attributes: JsonObject(Value::Object(attributes).to_string().into()),
-            created_at,
-            updated_at,
-            last_login_at,
-            locked_until,
-            has_password,
-            totp_enabled,
-            version,
-        }
-    }
-}
+convert_fields!(rosterdb::User => User {
+    id, username, email, first_name, last_name, nickname, telephone_number, mobile_number,
+    tenant, enabled, roles, external_ids: all, attributes, created_at, updated_at,
+    last_login_at, locked_until, has_password, totp_enabled, version,
+});
 
 /// A role (permission group), as the store returns it (SPEC §2.2).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -134,14 +90,7 @@ pub struct Role {
 }
 
 convert_fields!(rosterdb::Role => Role {
-    id,
-    name,
-    description,
-    permissions,
-    tenant,
-    created_at,
-    updated_at,
-    version,
+    id, name, description, permissions, tenant, created_at, updated_at, version,
 });
 
 /// An app-client, as the store returns it (SPEC §2.3). Its secret is never part of it.
@@ -174,18 +123,8 @@ pub struct Client {
 }
 
 convert_fields!(rosterdb::Client => Client {
-    id,
-    client_id,
-    name,
-    description,
-    tenant,
-    enabled,
-    roles,
-    ip_allowlist,
-    created_at,
-    updated_at,
-    last_used_at,
-    version,
+    id, client_id, name, description, tenant, enabled, roles, ip_allowlist, created_at,
+    updated_at, last_used_at, version,
 });
 
 /// A newly created client and its secret, which the store never shows again.
@@ -224,14 +163,7 @@ pub struct Change {
     pub version: u64,
 }
 
-convert_fields!(rosterdb::Change => Change {
-    seq,
-    at,
-    entity,
-    id,
-    op,
-    version,
-});
+convert_fields!(rosterdb::Change => Change { seq, at, entity, id, op, version });
 
 /// What `check()` found (SPEC §8): whether every index entry matches its
 /// record and every record has its index entries.

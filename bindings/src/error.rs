@@ -32,11 +32,7 @@ impl FieldError {
         code: ValidationCode,
         message: impl Into<String>,
     ) -> Self {
-        FieldError {
-            field: field.into(),
-            code: code.as_str().to_owned(),
-            message: message.into(),
-        }
+        rosterdb::FieldError::new(field, code, message).into()
     }
 
     /// The core's field error this one stands for.
@@ -45,20 +41,11 @@ impl FieldError {
     }
 }
 
-impl From<rosterdb::FieldError> for FieldError {
-    fn from(e: rosterdb::FieldError) -> Self {
-        let rosterdb::FieldError {
-            field,
-            code,
-            message,
-        } = e;
-        FieldError {
-            field,
-            code: code.as_str().to_owned(),
-            message,
-        }
-    }
-}
+convert_fields!(rosterdb::FieldError => FieldError {
+    field,
+    code: |code: ValidationCode| code.as_str().to_owned(),
+    message,
+});
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -291,9 +278,7 @@ impl RosterError {
         code: ValidationCode,
         message: impl Into<String>,
     ) -> Self {
-        RosterError::Validation {
-            errors: vec![FieldError::new(field, code, message)],
-        }
+        rosterdb::Error::invalid(field, code, message).into()
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Map;
+use serde_json::{Map, Value};
 
 use rosterdb::FieldId as _;
 
@@ -58,91 +58,6 @@ pub struct NewUser {
     pub password_hash: Option<UnicodeString>,
 }
 
-impl TryFrom<NewUser> for rosterdb::NewUser {
-    type Error = RosterError;
-
-    /// The core's input. Text that is not Unicode, and `attributes` that
-    /// are not a JSON object, are `Validation` errors reported together
-    /// with the core's own checks of the other fields.
-    fn try_from(u: NewUser) -> Result<Self, RosterError> {
-        let NewUser {
-            username,
-            email,
-            first_name,
-            last_name,
-            nickname,
-            telephone_number,
-            mobile_number,
-            tenant,
-            enabled,
-            roles,
-            external_ids,
-            attributes,
-            password,
-            password_hash,
-        } = u;
-        // In the order of the document, as the core lists its findings;
-        // field names from the core's user field table.
-        use rosterdb::UserField as F;
-        let mut fields = Fields::default();
-        let username = fields.text(F::Username.name(), username);
-        let email = fields.text(F::Email.name(), email);
-        let first_name = fields.text(F::FirstName.name(), first_name);
-        let last_name = fields.text(F::LastName.name(), last_name);
-        let nickname = fields.optional(F::Nickname.name(), nickname);
-        let telephone_number = fields.optional(F::TelephoneNumber.name(), telephone_number);
-        let mobile_number = fields.optional(F::MobileNumber.name(), mobile_number);
-        let tenant = fields.optional(F::Tenant.name(), tenant);
-        let external_ids = external_ids
-            .into_iter()
-            .enumerate()
-            .map(|(i, ExternalId { kind, value })| {
-                let at = format!("{}[{i}]", F::ExternalIds.name());
-                rosterdb::ExternalId {
-                    kind: fields.text(&format!("{at}.type"), kind),
-                    value: fields.text(&format!("{at}.value"), value),
-                }
-            })
-            .collect();
-        let attributes = attributes.map_or_else(
-            || Ok(Map::new()),
-            |attributes| crate::json::attributes(&attributes.0),
-        );
-        let attributes = attributes.unwrap_or_else(|problems| {
-            fields.0.extend(problems);
-            Map::new()
-        });
-        let password = password.map(|secret| {
-            secret.new_password().unwrap_or_else(|_| {
-                fields.0.push(FieldError::new(
-                    F::Password.name(),
-                    rosterdb::ValidationCode::StringUnicode,
-                    NOT_UNICODE,
-                ));
-                secret.checked().clone()
-            })
-        });
-        let password_hash = fields.optional(F::PasswordHash.name(), password_hash);
-        let user = rosterdb::NewUser {
-            username,
-            email,
-            first_name,
-            last_name,
-            nickname,
-            telephone_number,
-            mobile_number,
-            tenant,
-            enabled,
-            roles,
-            external_ids,
-            attributes,
-            password,
-            password_hash,
-        };
-        fields.finish(user, rosterdb::NewUser::validate)
-    }
-}
-
 /// The fields of a new record whose text is not Unicode, each with
 /// [`NOT_UNICODE`]; the text goes on with U+FFFD in place of each lone
 /// surrogate, for the core to check the rest of the record.
@@ -174,6 +89,45 @@ impl Fields {
             .enumerate()
             .map(|(i, text)| self.text(&format!("{field}[{i}]"), text))
             .collect()
+    }
+
+    /// A user's external ids (`externalIds[0].type`, …).
+    fn external_ids(&mut self, ids: Vec<ExternalId>) -> Vec<rosterdb::ExternalId> {
+        let name = rosterdb::UserField::ExternalIds.name();
+        ids.into_iter()
+            .enumerate()
+            .map(|(i, ExternalId { kind, value })| rosterdb::ExternalId {
+                kind: self.text(&format!("{name}[{i}].type"), kind),
+                value: self.text(&format!("{name}[{i}].value"), value),
+            })
+            .collect()
+    }
+
+    /// A user's `attributes`: the JSON object (`{}` when absent), or what
+    /// is wrong with it (`attributes`, `attributes.level`).
+    fn attributes(&mut self, attributes: Option<JsonObject>) -> Map<String, Value> {
+        let attributes = attributes.map_or_else(
+            || Ok(Map::new()),
+            |attributes| crate::json::attributes(&attributes.0),
+        );
+        attributes.unwrap_or_else(|problems| {
+            self.0.extend(problems);
+            Map::new()
+        })
+    }
+
+    /// A user's new password.
+    fn password(&mut self, password: Option<Arc<Secret>>) -> Option<rosterdb::Secret> {
+        password.map(|secret| {
+            secret.new_password().unwrap_or_else(|_| {
+                self.0.push(FieldError::new(
+                    rosterdb::UserField::Password.name(),
+                    rosterdb::ValidationCode::StringUnicode,
+                    NOT_UNICODE,
+                ));
+                secret.checked().clone()
+            })
+        })
     }
 
     /// The core's input when every text was Unicode; otherwise a
@@ -216,30 +170,6 @@ pub struct NewRole {
     pub tenant: Option<UnicodeString>,
 }
 
-impl TryFrom<NewRole> for rosterdb::NewRole {
-    type Error = RosterError;
-
-    /// The core's input; text that is not Unicode is a `Validation` error
-    /// on its field, listed with the core's checks of the others.
-    fn try_from(r: NewRole) -> Result<Self, RosterError> {
-        let NewRole {
-            name,
-            description,
-            permissions,
-            tenant,
-        } = r;
-        use rosterdb::RoleField as F;
-        let mut fields = Fields::default();
-        let role = rosterdb::NewRole {
-            name: fields.text(F::Name.name(), name),
-            description: fields.optional(F::Description.name(), description),
-            permissions: fields.list(F::Permissions.name(), permissions),
-            tenant: fields.optional(F::Tenant.name(), tenant),
-        };
-        fields.finish(role, rosterdb::NewRole::validate)
-    }
-}
-
 /// The fields of an app-client to create (SPEC §2.3); the store generates
 /// its client id and secret.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
@@ -263,31 +193,55 @@ pub struct NewClient {
     pub ip_allowlist: Vec<UnicodeString>,
 }
 
-impl TryFrom<NewClient> for rosterdb::NewClient {
-    type Error = RosterError;
+/// Implements `TryFrom<$new> for rosterdb::$new`, the core's input of a
+/// create, field by field in the order of the document (as the core lists
+/// its findings): a field with `text`, `optional` or `list` and the
+/// variant of `rosterdb::$ids` naming it is read by that method of
+/// [`Fields`]; a field with another method (no name) is read by it; a field
+/// alone is taken as it is. Text that is not Unicode, and `attributes`
+/// that are not a JSON object, are `Validation` errors reported together
+/// with the core's own checks of the other fields.
+macro_rules! new_records {
+    ($($new:ident by $ids:ident { $($field:ident $(: $read:ident $(($id:ident))?)?),+ $(,)? })+) => {$(
+        impl TryFrom<$new> for rosterdb::$new {
+            type Error = RosterError;
 
-    /// The core's input; text that is not Unicode is a `Validation` error
-    /// on its field, listed with the core's checks of the others.
-    fn try_from(c: NewClient) -> Result<Self, RosterError> {
-        let NewClient {
-            name,
-            description,
-            tenant,
-            enabled,
-            roles,
-            ip_allowlist,
-        } = c;
-        use rosterdb::ClientField as F;
-        let mut fields = Fields::default();
-        let client = rosterdb::NewClient {
-            name: fields.text(F::Name.name(), name),
-            description: fields.optional(F::Description.name(), description),
-            tenant: fields.optional(F::Tenant.name(), tenant),
-            enabled,
-            roles,
-            ip_allowlist: fields.list(F::IpAllowlist.name(), ip_allowlist),
-        };
-        fields.finish(client, rosterdb::NewClient::validate)
+            fn try_from(new: $new) -> Result<Self, RosterError> {
+                let $new { $($field),+ } = new;
+                let mut fields = Fields::default();
+                let record = rosterdb::$new {
+                    $($field: new_records!(@field fields, $ids, $field $(: $read $(($id))?)?)),+
+                };
+                fields.finish(record, rosterdb::$new::validate)
+            }
+        }
+    )+};
+    (@field $fields:ident, $ids:ident, $field:ident) => {
+        $field
+    };
+    (@field $fields:ident, $ids:ident, $field:ident: $read:ident($id:ident)) => {
+        $fields.$read(rosterdb::$ids::$id.name(), $field)
+    };
+    (@field $fields:ident, $ids:ident, $field:ident: $read:ident) => {
+        $fields.$read($field)
+    };
+}
+
+new_records! {
+    NewUser by UserField {
+        username: text(Username), email: text(Email), first_name: text(FirstName),
+        last_name: text(LastName), nickname: optional(Nickname),
+        telephone_number: optional(TelephoneNumber), mobile_number: optional(MobileNumber),
+        tenant: optional(Tenant), enabled, roles, external_ids: external_ids,
+        attributes: attributes, password: password, password_hash: optional(PasswordHash),
+    }
+    NewRole by RoleField {
+        name: text(Name), description: optional(Description),
+        permissions: list(Permissions), tenant: optional(Tenant),
+    }
+    NewClient by ClientField {
+        name: text(Name), description: optional(Description), tenant: optional(Tenant),
+        enabled, roles, ip_allowlist: list(IpAllowlist),
     }
 }
 
@@ -360,19 +314,19 @@ impl TryFrom<StoreOptions> for rosterdb::Options {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use serde_json::Value;
 
     /// Text as the generated Kotlin sends `"x\uD800"`: WTF-8.
     fn lone_surrogate() -> UnicodeString {
         UnicodeString::from_bytes(b"x\xED\xA0\x80".to_vec())
     }
 
-    fn new_user(email: &str, attributes: &str) -> NewUser {
+    /// Ada Lovelace, with `password` and every optional field left out.
+    pub(crate) fn ada(password: &str) -> NewUser {
         NewUser {
             username: "ada".into(),
-            email: email.into(),
+            email: "ada@example.com".into(),
             first_name: "Ada".into(),
             last_name: "Lovelace".into(),
             nickname: None,
@@ -382,9 +336,17 @@ mod tests {
             enabled: true,
             roles: vec![],
             external_ids: vec![],
-            attributes: Some(JsonObject(attributes.into())),
-            password: Some(Arc::new(Secret::new("a secret password".into()))),
+            attributes: None,
+            password: Some(Arc::new(Secret::new(password.into()))),
             password_hash: None,
+        }
+    }
+
+    fn new_user(email: &str, attributes: &str) -> NewUser {
+        NewUser {
+            email: email.into(),
+            attributes: Some(JsonObject(attributes.into())),
+            ..ada("a secret password")
         }
     }
 

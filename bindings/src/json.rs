@@ -130,28 +130,10 @@ impl Reader<'_> {
                     self.too_deep();
                     Value::Null
                 }
-                Some(b'{') => {
-                    self.advance(1);
-                    self.skip_whitespace();
-                    if self.eat(b'}') {
-                        Value::Object(Map::new())
-                    } else {
-                        let key = self.key()?;
-                        stack.push(Open::Object(Map::new(), key));
-                        continue 'value;
-                    }
-                }
-                Some(b'[') => {
-                    self.advance(1);
-                    self.skip_whitespace();
-                    if self.eat(b']') {
-                        Value::Array(Vec::new())
-                    } else {
-                        self.path.push(Step::Index("0".into()));
-                        stack.push(Open::Array(Vec::new()));
-                        continue 'value;
-                    }
-                }
+                Some(b'{' | b'[') => match self.open(&mut stack)? {
+                    Some(empty) => empty,
+                    None => continue 'value,
+                },
                 Some(b'"') => match self.string()? {
                     Some(text) => Value::String(text),
                     None => self.problem(ValidationCode::StringUnicode, NOT_UNICODE),
@@ -223,6 +205,32 @@ impl Reader<'_> {
                 };
             }
         }
+    }
+
+    /// Reads the `{` or `[` at the current position: the empty object or
+    /// array when it closes at once; otherwise `None`, with the container
+    /// pushed onto `stack` to be filled (an object with its first key read,
+    /// an array with the path at its first element).
+    fn open(&mut self, stack: &mut Vec<Open>) -> Result<Option<Value>, SyntaxError> {
+        let object = self.peek() == Some(b'{');
+        self.advance(1);
+        self.skip_whitespace();
+        let (close, empty) = if object {
+            (b'}', Value::Object(Map::new()))
+        } else {
+            (b']', Value::Array(Vec::new()))
+        };
+        if self.eat(close) {
+            return Ok(Some(empty));
+        }
+        if object {
+            let key = self.key()?;
+            stack.push(Open::Object(Map::new(), key));
+        } else {
+            self.path.push(Step::Index("0".into()));
+            stack.push(Open::Array(Vec::new()));
+        }
+        Ok(None)
     }
 
     fn peek(&self) -> Option<u8> {

@@ -13,7 +13,9 @@ use crate::{
 };
 
 /// Lists, counts, plans and walks, as methods of each `$ty` (which has
-/// `fn target(&self) -> &impl Calls`).
+/// `fn target(&self) -> &impl Calls`). `@entity` declares a call on the
+/// records of an `entity` named by the caller: the query read by the core,
+/// then `$call` on the collection.
 macro_rules! list_calls {
     ($($ty:ty),+) => {$(
         #[uniffi::export]
@@ -35,54 +37,6 @@ macro_rules! list_calls {
             #[uniffi::method(default(query))]
             pub fn list_clients(&self, query: ListQuery) -> Result<ClientPage, RosterError> {
                 self.target().read(|c| out(c.clients().list(&query.to_typed_query()?)))
-            }
-
-            /// One page of the records of `entity` matching `query`, as the JSON
-            /// text `{"items": […], "total": n or null, "nextCursor": "…" or null}`;
-            /// the items are the camelCase documents, projected to `fields` when given.
-            #[uniffi::method(default(query))]
-            pub fn list_json(
-                &self,
-                entity: EntityKind,
-                query: ListQuery,
-            ) -> Result<String, RosterError> {
-                self.target().read(|c| {
-                    let query = query.to_query()?;
-                    let page = with_collection!(c, entity, |c| PageDoc::new(c.list(&query)?)?);
-                    to_json(&page)
-                })
-            }
-
-            /// How many records of `entity` match `query` (its paging is ignored).
-            #[uniffi::method(default(query))]
-            pub fn count(&self, entity: EntityKind, query: ListQuery) -> Result<u64, RosterError> {
-                self.target().read(|c| {
-                    let query = query.to_query()?;
-                    Ok(with_collection!(c, entity, |c| c.count(&query)?))
-                })
-            }
-
-            /// Whether any record of `entity` matches `query`.
-            #[uniffi::method(default(query))]
-            pub fn exists(&self, entity: EntityKind, query: ListQuery) -> Result<bool, RosterError> {
-                self.target().read(|c| {
-                    let query = query.to_query()?;
-                    Ok(with_collection!(c, entity, |c| c.exists(&query)?))
-                })
-            }
-
-            /// How `query` would run on the records of `entity`, as text: the
-            /// index or scan that finds the candidates, the order, the checks left.
-            #[uniffi::method(default(query))]
-            pub fn explain(
-                &self,
-                entity: EntityKind,
-                query: ListQuery,
-            ) -> Result<String, RosterError> {
-                self.target().read(|c| {
-                    let query = query.to_query()?;
-                    Ok(with_collection!(c, entity, |c| c.explain(&query)?))
-                })
             }
 
             /// Every user matching `query`, one at a time: `next()` returns
@@ -128,7 +82,39 @@ macro_rules! list_calls {
                 })
             }
         }
+
+        list_calls!(@entity $ty,
+            /// One page of the records of `entity` matching `query`, as the JSON
+            /// text `{"items": […], "total": n or null, "nextCursor": "…" or null}`;
+            /// the items are the camelCase documents, projected to `fields` when given.
+            fn list_json -> String = |c, query| to_json(&PageDoc::new(c.list(&query)?)?)?);
+
+        list_calls!(@entity $ty,
+            /// How many records of `entity` match `query` (its paging is ignored).
+            fn count -> u64 = |c, query| c.count(&query)?);
+
+        list_calls!(@entity $ty,
+            /// Whether any record of `entity` matches `query`.
+            fn exists -> bool = |c, query| c.exists(&query)?);
+
+        list_calls!(@entity $ty,
+            /// How `query` would run on the records of `entity`, as text: the
+            /// index or scan that finds the candidates, the order, the checks left.
+            fn explain -> String = |c, query| c.explain(&query)?);
     )+};
+    (@entity $ty:ty, $(#[$attr:meta])* fn $name:ident -> $out:ty = |$c:ident, $query:ident| $call:expr) => {
+        #[uniffi::export]
+        impl $ty {
+            $(#[$attr])*
+            #[uniffi::method(default(query))]
+            pub fn $name(&self, entity: EntityKind, query: ListQuery) -> Result<$out, RosterError> {
+                self.target().read(|context| {
+                    let $query = query.to_query()?;
+                    Ok(with_collection!(context, entity, |$c| $call))
+                })
+            }
+        }
+    };
 }
 
 list_calls!(RosterStore, RosterTransaction);

@@ -43,31 +43,51 @@ struct CreatedClientDoc<'a> {
     secret: &'a str,
 }
 
-/// Creates, lookups, deletes and the change log, as methods of each `$ty`
-/// (which has `fn target(&self) -> &impl Calls`).
+/// The JSON text `create_client_json` returns: `{"client": {…}, "secret": "…"}`.
+fn created_client_json(created: &rosterdb::CreatedClient) -> Result<String, RosterError> {
+    to_json(&CreatedClientDoc {
+        client: &created.client,
+        secret: created.secret.expose(),
+    })
+}
+
+/// Creates, gets, lookups, deletes and the change log, as methods of each
+/// `$ty` (which has `fn target(&self) -> &impl Calls`); `@kind` declares the
+/// creates and the get of one collection.
 macro_rules! record_calls {
     ($($ty:ty),+) => {$(
-        #[uniffi::export]
-        impl $ty {
+        record_calls!(@kind $ty, users {
             /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
-            pub fn create_user(&self, user: NewUser) -> Result<User, RosterError> {
-                self.target().write(|c| out(c.users().create(user.try_into()?)))
-            }
-
+            fn create_user(user: NewUser) -> User;
             /// Creates a user from its JSON document (camelCase keys, SPEC §2.1,
             /// `password` included) and returns the created document as JSON.
-            pub fn create_user_json(&self, doc: UnicodeString) -> Result<String, RosterError> {
-                self.target().write(|c| {
-                    let new = json::new_document(&doc, rosterdb::NewUser::from_json)?;
-                    to_json(&c.users().create(new)?)
-                })
-            }
-
+            fn create_user_json(rosterdb::NewUser) => to_json;
             /// The user with this id, or `NotFound`.
-            pub fn get_user(&self, id: u64) -> Result<User, RosterError> {
-                self.target().read(|c| out(c.users().get(id)))
-            }
+            fn get_user -> User;
+        });
 
+        record_calls!(@kind $ty, roles {
+            /// Creates a role.
+            fn create_role(role: NewRole) -> Role;
+            /// Creates a role from its JSON document and returns the created document as JSON.
+            fn create_role_json(rosterdb::NewRole) => to_json;
+            /// The role with this id, or `NotFound`.
+            fn get_role -> Role;
+        });
+
+        record_calls!(@kind $ty, clients {
+            /// Creates an app-client with a generated client id and secret. The
+            /// secret is returned only here and stored only as an Argon2id hash.
+            fn create_client(client: NewClient) -> CreatedClient;
+            /// Creates an app-client from its JSON document and returns
+            /// `{"client": {…}, "secret": "…"}` as JSON; the secret is shown only here.
+            fn create_client_json(rosterdb::NewClient) => created_client_json;
+            /// The client with this id, or `NotFound`.
+            fn get_client -> Client;
+        });
+
+        #[uniffi::export]
+        impl $ty {
             /// The user with this username (case-insensitively) in `tenant`
             /// (`null`/`nil`: users without a tenant), or `NotFound`. In a scoped
             /// view the view's tenant is used, whatever `tenant` says.
@@ -120,54 +140,12 @@ macro_rules! record_calls {
                 self.target().write(|c| out(c.users().delete(id)))
             }
 
-            /// Creates a role.
-            pub fn create_role(&self, role: NewRole) -> Result<Role, RosterError> {
-                self.target().write(|c| out(c.roles().create(role.try_into()?)))
-            }
-
-            /// Creates a role from its JSON document and returns the created document as JSON.
-            pub fn create_role_json(&self, doc: UnicodeString) -> Result<String, RosterError> {
-                self.target().write(|c| {
-                    let new = json::new_document(&doc, rosterdb::NewRole::from_json)?;
-                    to_json(&c.roles().create(new)?)
-                })
-            }
-
-            /// The role with this id, or `NotFound`.
-            pub fn get_role(&self, id: u64) -> Result<Role, RosterError> {
-                self.target().read(|c| out(c.roles().get(id)))
-            }
-
             /// Deletes a role, returning its last document. While users or clients
             /// hold it this fails with `InUse`, unless `cascade` is true: then the
             /// role is removed from every holder in the same transaction.
             #[uniffi::method(default(cascade = false))]
             pub fn delete_role(&self, id: u64, cascade: bool) -> Result<Role, RosterError> {
                 self.target().write(|c| out(c.roles().delete(id, cascade)))
-            }
-
-            /// Creates an app-client with a generated client id and secret. The
-            /// secret is returned only here and stored only as an Argon2id hash.
-            pub fn create_client(&self, client: NewClient) -> Result<CreatedClient, RosterError> {
-                self.target().write(|c| out(c.clients().create(client.try_into()?)))
-            }
-
-            /// Creates an app-client from its JSON document and returns
-            /// `{"client": {…}, "secret": "…"}` as JSON; the secret is shown only here.
-            pub fn create_client_json(&self, doc: UnicodeString) -> Result<String, RosterError> {
-                self.target().write(|c| {
-                    let new = json::new_document(&doc, rosterdb::NewClient::from_json)?;
-                    let created = c.clients().create(new)?;
-                    to_json(&CreatedClientDoc {
-                        client: &created.client,
-                        secret: created.secret.expose(),
-                    })
-                })
-            }
-
-            /// The client with this id, or `NotFound`.
-            pub fn get_client(&self, id: u64) -> Result<Client, RosterError> {
-                self.target().read(|c| out(c.clients().get(id)))
             }
 
             /// The client with this public client id (`rc_…`, compared exactly), or `NotFound`.
@@ -199,6 +177,32 @@ macro_rules! record_calls {
             }
         }
     )+};
+    (@kind $ty:ty, $collection:ident {
+        $(#[$create_doc:meta])* fn $create:ident($new:ident: $input:ty) -> $created:ty;
+        $(#[$json_doc:meta])* fn $create_json:ident($core:path) => $json:path;
+        $(#[$get_doc:meta])* fn $get:ident -> $record:ty;
+    }) => {
+        #[uniffi::export]
+        impl $ty {
+            $(#[$create_doc])*
+            pub fn $create(&self, $new: $input) -> Result<$created, RosterError> {
+                self.target().write(|c| out(c.$collection().create($new.try_into()?)))
+            }
+
+            $(#[$json_doc])*
+            pub fn $create_json(&self, doc: UnicodeString) -> Result<String, RosterError> {
+                self.target().write(|c| {
+                    let new = json::new_document(&doc, <$core>::from_json)?;
+                    $json(&c.$collection().create(new)?)
+                })
+            }
+
+            $(#[$get_doc])*
+            pub fn $get(&self, id: u64) -> Result<$record, RosterError> {
+                self.target().read(|c| out(c.$collection().get(id)))
+            }
+        }
+    };
 }
 
 /// `patch_*`, `merge_*` and `replace_*` (SPEC §4) for the records of each

@@ -30,6 +30,13 @@ uniffi::custom_type!(JsonObject, UnicodeString, {
     try_lift: |text| Ok(JsonObject(text)),
 });
 
+impl From<serde_json::Map<String, serde_json::Value>> for JsonObject {
+    /// The object as compact JSON text.
+    fn from(map: serde_json::Map<String, serde_json::Value>) -> Self {
+        JsonObject(serde_json::Value::Object(map).to_string().into())
+    }
+}
+
 /// Text as callers send it: a `String` in Kotlin and Swift.
 ///
 /// It crosses as bytes, so that no text is refused before the call: Swift

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rosterdb::{Query, Walk};
 
-use crate::calls::{Calls, Source, to_json};
+use crate::calls::{Source, to_json};
 use crate::{Client, EntityKind, Role, RosterError, User};
 
 /// The walk, whatever a panic in an earlier call left it as (a failed

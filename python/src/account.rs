@@ -4,10 +4,11 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use rosterdb::{Credentials, EntityKind, Secret};
+use rosterdb::{Credentials, Secret};
 
 use crate::args;
-use crate::collections::{PyClients, PyUsers, record_id};
+use crate::collections::Access::{Read, Write};
+use crate::collections::{PyClients, PyCollection, PyUsers};
 use crate::convert::doc_to_py;
 
 /// Login credentials from the converted arguments.
@@ -36,19 +37,18 @@ impl PyUsers {
         id: &Bound<'py, PyAny>,
         #[pyo3(from_py_with = args::new_password)] password: Secret,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let id = record_id(py, EntityKind::User, id)?;
-        let user = self
-            .target
-            .write(py, |c| c.users().set_password(id, &password))?;
+        let user =
+            self.call_record(py, Write, id, |users, id| users.set_password(id, &password))?;
         doc_to_py(py, &user)
     }
 
     /// Clears a user's lockout and failure count (SPEC §6.2); returns the
     /// user, without `lockedUntil`.
     fn unlock<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let id = record_id(py, EntityKind::User, id)?;
-        let user = self.target.write(py, |c| c.users().unlock(id))?;
-        doc_to_py(py, &user)
+        doc_to_py(
+            py,
+            &self.call_record(py, Write, id, |users, id| users.unlock(id))?,
+        )
     }
 
     /// Checks a password (and, for a user with `totpEnabled`, a current
@@ -69,9 +69,7 @@ impl PyUsers {
         #[pyo3(from_py_with = args::totp_code)] totp_code: Option<Secret>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let credentials = credentials(identifier, password, tenant, totp_code);
-        let user = self
-            .target
-            .write(py, |c| c.users().verify_password(&credentials))?;
+        let user = self.call(py, Write, |users| users.verify_password(&credentials))?;
         doc_to_py(py, &user)
     }
 
@@ -84,8 +82,7 @@ impl PyUsers {
         py: Python<'py>,
         id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let id = record_id(py, EntityKind::User, id)?;
-        let enrollment = self.target.write(py, |c| c.users().totp_enroll(id))?;
+        let enrollment = self.call_record(py, Write, id, |users, id| users.totp_enroll(id))?;
         let out = PyDict::new(py);
         out.set_item("secret", enrollment.secret.expose())?;
         out.set_item("uri", enrollment.uri.expose())?;
@@ -102,10 +99,9 @@ impl PyUsers {
         id: &Bound<'py, PyAny>,
         #[pyo3(from_py_with = args::code)] code: Secret,
     ) -> PyResult<Bound<'py, PyList>> {
-        let id = record_id(py, EntityKind::User, id)?;
-        let codes = self
-            .target
-            .write(py, |c| c.users().totp_confirm(id, code.expose()))?;
+        let codes = self.call_record(py, Write, id, |users, id| {
+            users.totp_confirm(id, code.expose())
+        })?;
         PyList::new(py, codes.iter().map(Secret::expose))
     }
 
@@ -115,9 +111,10 @@ impl PyUsers {
         py: Python<'py>,
         id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let id = record_id(py, EntityKind::User, id)?;
-        let user = self.target.write(py, |c| c.users().totp_disable(id))?;
-        doc_to_py(py, &user)
+        doc_to_py(
+            py,
+            &self.call_record(py, Write, id, |users, id| users.totp_disable(id))?,
+        )
     }
 
     /// A user's live sessions, oldest first: `[{"createdAt", "expiresAt"}]`
@@ -127,8 +124,7 @@ impl PyUsers {
         py: Python<'py>,
         id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let id = record_id(py, EntityKind::User, id)?;
-        let sessions = self.target.read(py, |c| c.users().sessions(id))?;
+        let sessions = self.call_record(py, Read, id, |users, id| users.sessions(id))?;
         let list = PyList::empty(py);
         for session in &sessions {
             list.append(doc_to_py(py, session)?)?;
@@ -138,8 +134,7 @@ impl PyUsers {
 
     /// Ends every session of a user; returns how many there were.
     fn revoke_sessions(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<u64> {
-        let id = record_id(py, EntityKind::User, id)?;
-        self.target.write(py, |c| c.users().revoke_sessions(id))
+        self.call_record(py, Write, id, |users, id| users.revoke_sessions(id))
     }
 }
 
@@ -149,8 +144,7 @@ impl PyClients {
     /// it, shown only here; the old secret and the client's sessions stop
     /// working at once. An admin write.
     fn rotate_secret(&self, py: Python<'_>, id: &Bound<'_, PyAny>) -> PyResult<String> {
-        let id = record_id(py, EntityKind::Client, id)?;
-        let secret = self.target.write(py, |c| c.clients().rotate_secret(id))?;
+        let secret = self.call_record(py, Write, id, |clients, id| clients.rotate_secret(id))?;
         Ok(secret.expose().to_owned())
     }
 }

@@ -10,6 +10,7 @@ use rosterdb::{Login, Principal, Secret};
 
 use crate::account::credentials;
 use crate::args;
+use crate::collections::Access::{Read, Write};
 use crate::collections::Target;
 use crate::convert::doc_to_py;
 use crate::store::{PyStore, PyTransaction};
@@ -51,7 +52,7 @@ fn login<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let credentials = credentials(identifier, password, tenant, totp_code);
     let ttl = Duration::from_secs(ttl_seconds);
-    let login = target.write(py, |c| c.login(&credentials, ttl))?;
+    let login = target.call(py, Write, |c| c.login(&credentials, ttl))?;
     login_to_py(py, &login, "user")
 }
 
@@ -64,7 +65,7 @@ fn client_login<'py>(
     ttl_seconds: u64,
 ) -> PyResult<Bound<'py, PyDict>> {
     let ttl = Duration::from_secs(ttl_seconds);
-    let login = target.write(py, |c| {
+    let login = target.call(py, Write, |c| {
         c.client_login(&client_id, &secret, ip.as_deref(), ttl)
     })?;
     login_to_py(py, &login, "client")
@@ -75,12 +76,12 @@ fn authenticate<'py>(
     target: &Target,
     token: String,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let principal = target.read(py, |c| c.authenticate(&token))?;
+    let principal = target.call(py, Read, |c| c.authenticate(&token))?;
     principal_to_py(py, &principal)
 }
 
 fn logout(py: Python<'_>, target: &Target, token: String) -> PyResult<()> {
-    target.write(py, |c| c.logout(&token))
+    target.call(py, Write, |c| c.logout(&token))
 }
 
 /// `login` and `client_login`, on a store or a scoped view. A transaction

@@ -1,19 +1,23 @@
 //! `store.users`, `store.roles`, `store.clients` (and the same on a transaction).
+//!
+//! The three classes share their methods: [`PyCollection`] says, per class,
+//! which kind of record it holds and how to reach it in the core, and
+//! `collection_classes!` declares each class with the methods pyo3 needs
+//! spelled out per class, each converting its arguments and handing over to
+//! one generic function here or in [`crate::query`].
 
 use std::sync::Arc;
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList};
-use rosterdb::{
-    Context, EntityKind, Error, NewClient, NewRole, NewUser, Query, QueryArgs, StoreHandle,
-    TxHandle,
-};
+use rosterdb::{Collection, Context, Editable, Entity, EntityKind, Error, StoreHandle, TxHandle};
+use serde_json::Value;
 
+use self::Access::{Read, Write};
 use crate::args::{lookup_key, lookup_tenant, type_name};
-use crate::convert::{doc_to_py, document, new_document, patch_ops};
+use crate::convert::{doc_to_py, document, patch_ops};
 use crate::errors::{IntoPyResult, to_py_err};
-use crate::query::{PyPage, PyWalk, filter_args, list_arg, list_page, page_to_py};
 
 /// Where a collection's calls go.
 #[derive(Clone)]
@@ -24,29 +28,28 @@ pub(crate) enum Target {
     Transaction(Arc<TxHandle>),
 }
 
-impl Target {
-    /// Runs a read with the GIL released.
-    pub(crate) fn read<T: Send>(
-        &self,
-        py: Python<'_>,
-        f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
-    ) -> PyResult<T> {
-        py.detach(|| match self {
-            Target::Store(store) => store.read(f),
-            Target::Transaction(tx) => tx.call(f),
-        })
-        .or_raise(py)
-    }
+/// Whether a call only reads or may write: on a store, each call is a
+/// read or a write transaction of its own; in a transaction, both join it.
+#[derive(Clone, Copy)]
+pub(crate) enum Access {
+    /// The call only reads.
+    Read,
+    /// The call may write.
+    Write,
+}
 
-    /// Runs a write with the GIL released.
-    pub(crate) fn write<T: Send>(
+impl Target {
+    /// Runs `f` with the GIL released.
+    pub(crate) fn call<T: Send>(
         &self,
         py: Python<'_>,
+        access: Access,
         f: impl FnOnce(Context<'_>) -> rosterdb::Result<T> + Send,
     ) -> PyResult<T> {
-        py.detach(|| match self {
-            Target::Store(store) => store.write(f),
-            Target::Transaction(tx) => tx.call(f),
+        py.detach(|| match (self, access) {
+            (Target::Store(store), Access::Read) => store.read(f),
+            (Target::Store(store), Access::Write) => store.write(f),
+            (Target::Transaction(tx), _) => tx.call(f),
         })
         .or_raise(py)
     }
@@ -75,65 +78,195 @@ pub(crate) fn record_id(
     })
 }
 
-/// The document with this id through `get`, converted to a dict.
-fn get_doc<'py, D: serde::Serialize + Send>(
+/// The collection of `D` in a call's context, as the closures of
+/// [`PyCollection`] receive it.
+pub(crate) type Records<'c, 'a, D> = Collection<'c, Context<'a>, D>;
+
+/// A collection class (`Users`, `Roles`, `Clients`): the kind of record it
+/// holds, where its calls go, and the calls on one record by id that all
+/// its methods share.
+pub(crate) trait PyCollection {
+    /// The core's document of the kind.
+    type Doc: Editable<Record: PartialEq> + Send;
+
+    /// The class, for the calls going to `target`.
+    fn new(target: Target) -> Self;
+
+    /// Where the calls go.
+    fn target(&self) -> &Target;
+
+    /// The kind's collection in a call's context.
+    fn of<'c, 'a>(c: &'c Context<'a>) -> Records<'c, 'a, Self::Doc>;
+
+    /// Runs `f` on the collection with the GIL released.
+    fn call<T: Send>(
+        &self,
+        py: Python<'_>,
+        access: Access,
+        f: impl FnOnce(Records<'_, '_, Self::Doc>) -> rosterdb::Result<T> + Send,
+    ) -> PyResult<T> {
+        self.target().call(py, access, |c| f(Self::of(&c)))
+    }
+
+    /// Reads the record id `id` (see [`record_id`]), then runs `f` with it
+    /// on the collection.
+    fn call_record<T: Send>(
+        &self,
+        py: Python<'_>,
+        access: Access,
+        id: &Bound<'_, PyAny>,
+        f: impl FnOnce(Records<'_, '_, Self::Doc>, u64) -> rosterdb::Result<T> + Send,
+    ) -> PyResult<T> {
+        let id = record_id(py, Self::Doc::KIND, id)?;
+        self.call(py, access, |records| f(records, id))
+    }
+}
+
+/// `patch`, `merge` and `replace`: `read` converts the argument, then
+/// `apply` changes the record with this id (with `expected_version`, only
+/// a record of that version).
+fn update<'py, K: PyCollection>(
+    collection: &K,
     py: Python<'py>,
-    target: &Target,
-    entity: EntityKind,
     id: &Bound<'py, PyAny>,
-    get: impl FnOnce(Context<'_>, u64) -> rosterdb::Result<D> + Send,
+    arg: &Bound<'py, PyAny>,
+    expected_version: Option<u64>,
+    read: fn(Python<'_>, &Bound<'_, PyAny>) -> PyResult<Value>,
+    apply: impl FnOnce(Records<'_, '_, K::Doc>, u64, &Value, Option<u64>) -> rosterdb::Result<K::Doc>
+    + Send,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let id = record_id(py, entity, id)?;
-    let doc = target.read(py, |c| get(c, id))?;
+    let id = record_id(py, K::Doc::KIND, id)?;
+    let value = read(py, arg)?;
+    let doc = collection.call(py, Write, |c| apply(c, id, &value, expected_version))?;
     doc_to_py(py, &doc)
 }
 
-/// The users of a store or transaction.
-#[pyclass(frozen, name = "Users", module = "rosterdb")]
-pub(crate) struct PyUsers {
-    pub(crate) target: Target,
+/// The `ops` of `patch`: a list of operation dicts (else `TypeError`).
+fn ops_arg(py: Python<'_>, ops: &Bound<'_, PyAny>) -> PyResult<Value> {
+    let Ok(ops) = ops.cast::<PyList>() else {
+        return Err(PyTypeError::new_err(format!(
+            "ops must be a list of dicts, not {}",
+            type_name(ops)
+        )));
+    };
+    patch_ops(py, ops)
 }
 
-/// The roles of a store or transaction.
-#[pyclass(frozen, name = "Roles", module = "rosterdb")]
-pub(crate) struct PyRoles {
-    pub(crate) target: Target,
+/// What `clients.create` returns: `{"client": dict, "secret": str}`.
+fn created_client_to_py<'py>(
+    py: Python<'py>,
+    created: &rosterdb::CreatedClient,
+) -> PyResult<Bound<'py, PyAny>> {
+    let out = PyDict::new(py);
+    out.set_item("client", doc_to_py(py, &created.client)?)?;
+    out.set_item("secret", created.secret.expose())?;
+    Ok(out.into_any())
 }
 
-/// The app-clients of a store or transaction.
-#[pyclass(frozen, name = "Clients", module = "rosterdb")]
-pub(crate) struct PyClients {
-    pub(crate) target: Target,
-}
+/// Declares each collection class with the methods every one of them has:
+/// `get`, `create` (whose result `$created` converts), `list`, `iter`,
+/// `count`, `exists`, `explain`, `patch`, `merge` and `replace`. pyo3 needs
+/// each method written out per class; each only converts its arguments and
+/// calls the generic function that does the work.
+macro_rules! collection_classes {
+    ($(
+        $(#[$attr:meta])*
+        $class:ident $name:tt of $doc:ident in $collection:ident {
+            $(#[$create_doc:meta])*
+            fn create($new:ty) => $created:path;
+        }
+    )+) => {$(
+        $(#[$attr])*
+        #[pyclass(frozen, name = $name, module = "rosterdb")]
+        pub(crate) struct $class {
+            target: Target,
+        }
 
-macro_rules! constructors {
-    ($($class:ident),*) => {$(
-        impl $class {
-            pub(crate) fn new(target: Target) -> Self {
+        impl PyCollection for $class {
+            type Doc = rosterdb::$doc;
+
+            fn new(target: Target) -> Self {
                 $class { target }
             }
+
+            fn target(&self) -> &Target {
+                &self.target
+            }
+
+            fn of<'c, 'a>(c: &'c Context<'a>) -> Records<'c, 'a, rosterdb::$doc> {
+                c.$collection()
+            }
         }
-    )*};
+
+        #[pymethods]
+        impl $class {
+            /// The record with this id; `NotFoundError` when there is none.
+            fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+                doc_to_py(py, &self.call_record(py, Read, id, |c, id| c.get(id))?)
+            }
+
+            $(#[$create_doc])*
+            fn create<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+                let new = crate::convert::new_document(py, doc, <$new>::from_json)?;
+                $created(py, &self.call(py, Write, |c| c.create(new))?)
+            }
+        }
+
+        collection_classes!(@update $class,
+            /// Applies a JSON Patch (a list of operation dicts), all or nothing.
+            fn patch(ops) = ops_arg);
+        collection_classes!(@update $class,
+            /// Applies a JSON Merge Patch: `None` removes an optional field.
+            fn merge(partial) = |py, partial| document(py, partial, "partial"));
+        collection_classes!(@update $class,
+            /// Replaces the writable fields; the tenant and password are kept unless given.
+            fn replace(doc) = |py, doc| document(py, doc, "doc"));
+
+        crate::query::query_methods!($class);
+    )+};
+    (@update $class:ident, $(#[$attr:meta])* fn $name:ident($arg:ident) = $read:expr) => {
+        #[pymethods]
+        impl $class {
+            $(#[$attr])*
+            #[pyo3(signature = (id, $arg, expected_version=None))]
+            fn $name<'py>(
+                &self,
+                py: Python<'py>,
+                id: &Bound<'py, PyAny>,
+                $arg: &Bound<'py, PyAny>,
+                #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                update(self, py, id, $arg, expected_version, $read, |c, id, value, expected| {
+                    c.$name(id, value, expected)
+                })
+            }
+        }
+    };
 }
 
-constructors!(PyUsers, PyRoles, PyClients);
+collection_classes! {
+    /// The users of a store or transaction.
+    PyUsers "Users" of User in users {
+        /// Creates a user from its document and returns the stored document.
+        fn create(rosterdb::NewUser) => doc_to_py;
+    }
+
+    /// The roles of a store or transaction.
+    PyRoles "Roles" of Role in roles {
+        /// Creates a role from its document and returns the stored document.
+        fn create(rosterdb::NewRole) => doc_to_py;
+    }
+
+    /// The app-clients of a store or transaction.
+    PyClients "Clients" of Client in clients {
+        /// Creates a client; returns `{"client": dict, "secret": str}`. The
+        /// secret is shown only here.
+        fn create(rosterdb::NewClient) => created_client_to_py;
+    }
+}
 
 #[pymethods]
 impl PyUsers {
-    /// The record with this id; `NotFoundError` when there is none.
-    fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        get_doc(py, &self.target, EntityKind::User, id, |c, id| {
-            c.users().get(id)
-        })
-    }
-
-    /// Creates a user from its document and returns the stored document.
-    fn create<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let new = new_document(py, doc, NewUser::from_json)?;
-        let user = self.target.write(py, |c| c.users().create(new))?;
-        doc_to_py(py, &user)
-    }
-
     /// The user with this username (any case) in `tenant`.
     #[pyo3(signature = (username, tenant=None))]
     fn get_by_username<'py>(
@@ -144,8 +277,8 @@ impl PyUsers {
     ) -> PyResult<Bound<'py, PyAny>> {
         let tenant = lookup_tenant(tenant, EntityKind::User)?;
         let username = lookup_key(username, "username", "username", EntityKind::User)?;
-        let user = self.target.read(py, |c| {
-            c.users().get_by_username(&username, tenant.as_deref())
+        let user = self.call(py, Read, |users| {
+            users.get_by_username(&username, tenant.as_deref())
         })?;
         doc_to_py(py, &user)
     }
@@ -160,9 +293,9 @@ impl PyUsers {
     ) -> PyResult<Bound<'py, PyAny>> {
         let tenant = lookup_tenant(tenant, EntityKind::User)?;
         let email = lookup_key(email, "email", "email", EntityKind::User)?;
-        let user = self
-            .target
-            .read(py, |c| c.users().get_by_email(&email, tenant.as_deref()))?;
+        let user = self.call(py, Read, |users| {
+            users.get_by_email(&email, tenant.as_deref())
+        })?;
         doc_to_py(py, &user)
     }
 
@@ -178,37 +311,23 @@ impl PyUsers {
         let tenant = lookup_tenant(tenant, EntityKind::User)?;
         let kind = lookup_key(r#type, "type", "external id", EntityKind::User)?;
         let value = lookup_key(value, "value", "external id", EntityKind::User)?;
-        let user = self.target.read(py, |c| {
-            c.users()
-                .get_by_external_id(&kind, &value, tenant.as_deref())
+        let user = self.call(py, Read, |users| {
+            users.get_by_external_id(&kind, &value, tenant.as_deref())
         })?;
         doc_to_py(py, &user)
     }
 
     /// Deletes a user and returns its last document.
     fn delete<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let id = record_id(py, EntityKind::User, id)?;
-        let user = self.target.write(py, |c| c.users().delete(id))?;
-        doc_to_py(py, &user)
+        doc_to_py(
+            py,
+            &self.call_record(py, Write, id, |users, id| users.delete(id))?,
+        )
     }
 }
 
 #[pymethods]
 impl PyRoles {
-    /// The record with this id; `NotFoundError` when there is none.
-    fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        get_doc(py, &self.target, EntityKind::Role, id, |c, id| {
-            c.roles().get(id)
-        })
-    }
-
-    /// Creates a role from its document and returns the stored document.
-    fn create<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let new = new_document(py, doc, NewRole::from_json)?;
-        let role = self.target.write(py, |c| c.roles().create(new))?;
-        doc_to_py(py, &role)
-    }
-
     /// Deletes a role and returns its last document; with `cascade`, also
     /// removes it from every user and client holding it.
     #[pyo3(signature = (id, cascade=false))]
@@ -218,36 +337,15 @@ impl PyRoles {
         id: &Bound<'py, PyAny>,
         #[pyo3(from_py_with = crate::args::cascade)] cascade: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let id = record_id(py, EntityKind::Role, id)?;
-        let role = self.target.write(py, |c| c.roles().delete(id, cascade))?;
-        doc_to_py(py, &role)
+        doc_to_py(
+            py,
+            &self.call_record(py, Write, id, |roles, id| roles.delete(id, cascade))?,
+        )
     }
 }
 
 #[pymethods]
 impl PyClients {
-    /// The record with this id; `NotFoundError` when there is none.
-    fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        get_doc(py, &self.target, EntityKind::Client, id, |c, id| {
-            c.clients().get(id)
-        })
-    }
-
-    /// Creates a client; returns `{"client": dict, "secret": str}`. The
-    /// secret is shown only here.
-    fn create<'py>(
-        &self,
-        py: Python<'py>,
-        doc: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let new = new_document(py, doc, NewClient::from_json)?;
-        let created = self.target.write(py, |c| c.clients().create(new))?;
-        let out = PyDict::new(py);
-        out.set_item("client", doc_to_py(py, &created.client)?)?;
-        out.set_item("secret", created.secret.expose())?;
-        Ok(out)
-    }
-
     /// The client with this public client id.
     fn get_by_client_id<'py>(
         &self,
@@ -255,232 +353,15 @@ impl PyClients {
         client_id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client_id = lookup_key(client_id, "client_id", "clientId", EntityKind::Client)?;
-        let client = self
-            .target
-            .read(py, |c| c.clients().get_by_client_id(&client_id))?;
+        let client = self.call(py, Read, |clients| clients.get_by_client_id(&client_id))?;
         doc_to_py(py, &client)
     }
 
     /// Deletes a client and returns its last document.
     fn delete<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let id = record_id(py, EntityKind::Client, id)?;
-        let client = self.target.write(py, |c| c.clients().delete(id))?;
-        doc_to_py(py, &client)
+        doc_to_py(
+            py,
+            &self.call_record(py, Write, id, |clients, id| clients.delete(id))?,
+        )
     }
 }
-
-/// The query of the keyword arguments of `list`, `iter` and `explain`,
-/// converted in their order and read by the core.
-#[allow(clippy::too_many_arguments)]
-fn listing(
-    py: Python<'_>,
-    r#where: Option<String>,
-    search: Option<String>,
-    filters: Option<&Bound<'_, PyDict>>,
-    sort: Option<&Bound<'_, PyAny>>,
-    fields: Option<&Bound<'_, PyAny>>,
-    page: Option<i128>,
-    page_size: Option<i128>,
-    offset: Option<i128>,
-    limit: Option<i128>,
-    cursor: Option<String>,
-    with_total: bool,
-) -> PyResult<Query> {
-    let mut args = filter_args(r#where, search, filters)?;
-    args.sort = list_arg("sort", sort)?;
-    args.fields = list_arg("fields", fields)?;
-    QueryArgs {
-        page,
-        page_size,
-        offset,
-        limit,
-        cursor,
-        with_total,
-        ..args
-    }
-    .query()
-    .or_raise(py)
-}
-
-/// `list`, `iter`, `count`, `exists` and `explain` for one collection class.
-macro_rules! query_methods {
-    ($class:ident, $doc:ty, $collection:ident) => {
-        #[pymethods]
-        impl $class {
-            /// One page of the matching documents.
-            #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
-                page=None, page_size=None, offset=None, limit=None, cursor=None, with_total=false))]
-            #[allow(clippy::too_many_arguments)]
-            fn list(
-                &self,
-                py: Python<'_>,
-                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
-                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
-                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
-                sort: Option<&Bound<'_, PyAny>>,
-                fields: Option<&Bound<'_, PyAny>>,
-                #[pyo3(from_py_with = crate::args::paging)] page: Option<i128>,
-                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<i128>,
-                #[pyo3(from_py_with = crate::args::paging)] offset: Option<i128>,
-                #[pyo3(from_py_with = crate::args::paging)] limit: Option<i128>,
-                #[pyo3(from_py_with = crate::args::cursor_arg)] cursor: Option<String>,
-                #[pyo3(from_py_with = crate::args::with_total)] with_total: bool,
-            ) -> PyResult<PyPage> {
-                let query = listing(
-                    py, r#where, search, filters.as_ref(), sort, fields, page, page_size, offset,
-                    limit, cursor, with_total,
-                )?;
-                let page = list_page::<$doc>(py, &self.target, &query, |c, q| c.$collection().list(q))?;
-                page_to_py(py, page)
-            }
-
-            /// Every matching document, fetched `page_size` at a time.
-            #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
-                page_size=None))]
-            #[allow(clippy::too_many_arguments)]
-            fn iter(
-                &self,
-                py: Python<'_>,
-                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
-                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
-                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
-                sort: Option<&Bound<'_, PyAny>>,
-                fields: Option<&Bound<'_, PyAny>>,
-                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<i128>,
-            ) -> PyResult<PyWalk> {
-                let query = listing(
-                    py, r#where, search, filters.as_ref(), sort, fields, None, page_size, None, None,
-                    None, false,
-                )?;
-                Ok(PyWalk::new(query, self.target.clone(), |target, py, query| {
-                    list_page::<$doc>(py, target, query, |c, q| c.$collection().list(q))
-                }))
-            }
-
-            /// The number of matching documents.
-            #[pyo3(signature = (*, r#where=None, search=None, filters=None))]
-            fn count(
-                &self,
-                py: Python<'_>,
-                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
-                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
-                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
-            ) -> PyResult<u64> {
-                let query = filter_args(r#where, search, filters.as_ref())?.query().or_raise(py)?;
-                self.target.read(py, move |c| c.$collection().count(&query))
-            }
-
-            /// Whether any document matches.
-            #[pyo3(signature = (*, r#where=None, search=None, filters=None))]
-            fn exists(
-                &self,
-                py: Python<'_>,
-                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
-                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
-                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
-            ) -> PyResult<bool> {
-                let query = filter_args(r#where, search, filters.as_ref())?.query().or_raise(py)?;
-                self.target.read(py, move |c| c.$collection().exists(&query))
-            }
-
-            /// How the query would run: the index used, the order, the checks.
-            #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
-                page=None, page_size=None, offset=None, limit=None, cursor=None, with_total=false))]
-            #[allow(clippy::too_many_arguments)]
-            fn explain(
-                &self,
-                py: Python<'_>,
-                #[pyo3(from_py_with = crate::args::where_arg)] r#where: Option<String>,
-                #[pyo3(from_py_with = crate::args::search_arg)] search: Option<String>,
-                #[pyo3(from_py_with = crate::args::filters)] filters: Option<Bound<'_, PyDict>>,
-                sort: Option<&Bound<'_, PyAny>>,
-                fields: Option<&Bound<'_, PyAny>>,
-                #[pyo3(from_py_with = crate::args::paging)] page: Option<i128>,
-                #[pyo3(from_py_with = crate::args::paging)] page_size: Option<i128>,
-                #[pyo3(from_py_with = crate::args::paging)] offset: Option<i128>,
-                #[pyo3(from_py_with = crate::args::paging)] limit: Option<i128>,
-                #[pyo3(from_py_with = crate::args::cursor_arg)] cursor: Option<String>,
-                #[pyo3(from_py_with = crate::args::with_total)] with_total: bool,
-            ) -> PyResult<String> {
-                let query = listing(
-                    py, r#where, search, filters.as_ref(), sort, fields, page, page_size, offset,
-                    limit, cursor, with_total,
-                )?;
-                self.target.read(py, move |c| c.$collection().explain(&query))
-            }
-        }
-    };
-}
-
-query_methods!(PyUsers, rosterdb::User, users);
-query_methods!(PyRoles, rosterdb::Role, roles);
-query_methods!(PyClients, rosterdb::Client, clients);
-
-/// `patch`, `merge` and `replace` for one collection class.
-macro_rules! update_methods {
-    ($class:ident, $entity:expr, $collection:ident) => {
-        #[pymethods]
-        impl $class {
-            /// Applies a JSON Patch (a list of operation dicts), all or nothing.
-            #[pyo3(signature = (id, ops, expected_version=None))]
-            fn patch<'py>(
-                &self,
-                py: Python<'py>,
-                id: &Bound<'py, PyAny>,
-                ops: &Bound<'py, PyAny>,
-                #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
-            ) -> PyResult<Bound<'py, PyAny>> {
-                let id = record_id(py, $entity, id)?;
-                let Ok(ops) = ops.cast::<PyList>() else {
-                    return Err(PyTypeError::new_err(format!(
-                        "ops must be a list of dicts, not {}",
-                        type_name(ops)
-                    )));
-                };
-                let ops = patch_ops(py, ops)?;
-                let doc = self
-                    .target
-                    .write(py, |c| c.$collection().patch(id, &ops, expected_version))?;
-                doc_to_py(py, &doc)
-            }
-
-            /// Applies a JSON Merge Patch: `None` removes an optional field.
-            #[pyo3(signature = (id, partial, expected_version=None))]
-            fn merge<'py>(
-                &self,
-                py: Python<'py>,
-                id: &Bound<'py, PyAny>,
-                partial: &Bound<'py, PyAny>,
-                #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
-            ) -> PyResult<Bound<'py, PyAny>> {
-                let id = record_id(py, $entity, id)?;
-                let partial = document(py, partial, "partial")?;
-                let doc = self.target.write(py, |c| {
-                    c.$collection().merge(id, &partial, expected_version)
-                })?;
-                doc_to_py(py, &doc)
-            }
-
-            /// Replaces the writable fields; the tenant and password are kept unless given.
-            #[pyo3(signature = (id, doc, expected_version=None))]
-            fn replace<'py>(
-                &self,
-                py: Python<'py>,
-                id: &Bound<'py, PyAny>,
-                doc: &Bound<'py, PyAny>,
-                #[pyo3(from_py_with = crate::args::expected_version)] expected_version: Option<u64>,
-            ) -> PyResult<Bound<'py, PyAny>> {
-                let id = record_id(py, $entity, id)?;
-                let doc = document(py, doc, "doc")?;
-                let updated = self
-                    .target
-                    .write(py, |c| c.$collection().replace(id, &doc, expected_version))?;
-                doc_to_py(py, &updated)
-            }
-        }
-    };
-}
-
-update_methods!(PyUsers, EntityKind::User, users);
-update_methods!(PyRoles, EntityKind::Role, roles);
-update_methods!(PyClients, EntityKind::Client, clients);

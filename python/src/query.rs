@@ -5,13 +5,14 @@
 use pyo3::exceptions::{PyStopIteration, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyInt, PyList, PyString};
-use rosterdb::{Context, Entity, ListArg, Page, Query, QueryArgs, Walk};
+use rosterdb::{ListArg, Page, Query, QueryArgs, Walk};
 use serde_json::Value;
 
 use crate::args::{not_unicode_query, type_name, unicode};
-use crate::collections::Target;
+use crate::collections::Access::Read;
+use crate::collections::{PyCollection, Records, Target};
 use crate::convert::to_py;
-use crate::errors::to_py_err;
+use crate::errors::{IntoPyResult, to_py_err};
 
 /// The arguments `where`, `search` and `filters` (the ones `count` and
 /// `exists` take). A filter's name is a `str` (else `TypeError`), its value
@@ -53,6 +54,168 @@ pub(crate) fn filter_args(
         ..QueryArgs::default()
     })
 }
+
+/// The query of the keyword arguments of `list`, `iter` and `explain`,
+/// converted in their order and read by the core.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn listing(
+    py: Python<'_>,
+    r#where: Option<String>,
+    search: Option<String>,
+    filters: Option<&Bound<'_, PyDict>>,
+    sort: Option<&Bound<'_, PyAny>>,
+    fields: Option<&Bound<'_, PyAny>>,
+    page: Option<i128>,
+    page_size: Option<i128>,
+    offset: Option<i128>,
+    limit: Option<i128>,
+    cursor: Option<String>,
+    with_total: bool,
+) -> PyResult<Query> {
+    let mut args = filter_args(r#where, search, filters)?;
+    args.sort = list_arg("sort", sort)?;
+    args.fields = list_arg("fields", fields)?;
+    QueryArgs {
+        page,
+        page_size,
+        offset,
+        limit,
+        cursor,
+        with_total,
+        ..args
+    }
+    .query()
+    .or_raise(py)
+}
+
+/// The query of the keyword arguments of `count` and `exists`.
+pub(crate) fn filtering(
+    py: Python<'_>,
+    r#where: Option<String>,
+    search: Option<String>,
+    filters: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Query> {
+    filter_args(r#where, search, filters)?.query().or_raise(py)
+}
+
+/// `list`: one page of the matching documents.
+pub(crate) fn list<K: PyCollection>(
+    collection: &K,
+    py: Python<'_>,
+    query: Query,
+) -> PyResult<PyPage> {
+    page_to_py(py, list_page::<K>(collection.target(), py, &query)?)
+}
+
+/// `iter`: a walk over every matching document.
+pub(crate) fn walk<K: PyCollection>(collection: &K, query: Query) -> PyWalk {
+    PyWalk::new(query, collection.target().clone(), list_page::<K>)
+}
+
+/// `count`, `exists` and `explain`: `f` on the collection with the query,
+/// as a read.
+pub(crate) fn read<K: PyCollection, T: Send>(
+    collection: &K,
+    py: Python<'_>,
+    query: Query,
+    f: impl FnOnce(Records<'_, '_, K::Doc>, &Query) -> rosterdb::Result<T> + Send,
+) -> PyResult<T> {
+    collection.call(py, Read, move |c| f(c, &query))
+}
+
+/// `list`, `iter`, `count`, `exists` and `explain` for one collection class.
+/// Each keyword list is written once: `@listing` declares a method taking
+/// every keyword of `list` (as `explain` does), `@filtering` one taking
+/// those of `count` (as `exists` does).
+macro_rules! query_methods {
+    ($class:ident) => {
+        $crate::query::query_methods!(@listing $class,
+            /// One page of the matching documents.
+            fn list -> $crate::query::PyPage = list);
+        $crate::query::query_methods!(@listing $class,
+            /// How the query would run: the index used, the order, the checks.
+            fn explain -> String = read(|c, q| c.explain(q)));
+        $crate::query::query_methods!(@filtering $class,
+            /// The number of matching documents.
+            fn count -> u64 = read(|c, q| c.count(q)));
+        $crate::query::query_methods!(@filtering $class,
+            /// Whether any document matches.
+            fn exists -> bool = read(|c, q| c.exists(q)));
+
+        #[::pyo3::pymethods]
+        impl $class {
+            /// Every matching document, fetched `page_size` at a time.
+            #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
+                page_size=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn iter(
+                &self,
+                py: ::pyo3::Python<'_>,
+                #[pyo3(from_py_with = $crate::args::where_arg)] r#where: Option<String>,
+                #[pyo3(from_py_with = $crate::args::search_arg)] search: Option<String>,
+                #[pyo3(from_py_with = $crate::args::filters)] filters: Option<::pyo3::Bound<'_, ::pyo3::types::PyDict>>,
+                sort: Option<&::pyo3::Bound<'_, ::pyo3::PyAny>>,
+                fields: Option<&::pyo3::Bound<'_, ::pyo3::PyAny>>,
+                #[pyo3(from_py_with = $crate::args::paging)] page_size: Option<i128>,
+            ) -> ::pyo3::PyResult<$crate::query::PyWalk> {
+                let query = $crate::query::listing(
+                    py, r#where, search, filters.as_ref(), sort, fields, None, page_size, None, None,
+                    None, false,
+                )?;
+                Ok($crate::query::walk(self, query))
+            }
+        }
+    };
+    (@listing $class:ident, $(#[$attr:meta])* fn $name:ident -> $out:ty = $run:ident $(($f:expr))?) => {
+        #[::pyo3::pymethods]
+        impl $class {
+            $(#[$attr])*
+            #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
+                page=None, page_size=None, offset=None, limit=None, cursor=None, with_total=false))]
+            #[allow(clippy::too_many_arguments)]
+            fn $name(
+                &self,
+                py: ::pyo3::Python<'_>,
+                #[pyo3(from_py_with = $crate::args::where_arg)] r#where: Option<String>,
+                #[pyo3(from_py_with = $crate::args::search_arg)] search: Option<String>,
+                #[pyo3(from_py_with = $crate::args::filters)] filters: Option<::pyo3::Bound<'_, ::pyo3::types::PyDict>>,
+                sort: Option<&::pyo3::Bound<'_, ::pyo3::PyAny>>,
+                fields: Option<&::pyo3::Bound<'_, ::pyo3::PyAny>>,
+                #[pyo3(from_py_with = $crate::args::paging)] page: Option<i128>,
+                #[pyo3(from_py_with = $crate::args::paging)] page_size: Option<i128>,
+                #[pyo3(from_py_with = $crate::args::paging)] offset: Option<i128>,
+                #[pyo3(from_py_with = $crate::args::paging)] limit: Option<i128>,
+                #[pyo3(from_py_with = $crate::args::cursor_arg)] cursor: Option<String>,
+                #[pyo3(from_py_with = $crate::args::with_total)] with_total: bool,
+            ) -> ::pyo3::PyResult<$out> {
+                let query = $crate::query::listing(
+                    py, r#where, search, filters.as_ref(), sort, fields, page, page_size, offset,
+                    limit, cursor, with_total,
+                )?;
+                $crate::query::$run(self, py, query $(, $f)?)
+            }
+        }
+    };
+    (@filtering $class:ident, $(#[$attr:meta])* fn $name:ident -> $out:ty = $run:ident $(($f:expr))?) => {
+        #[::pyo3::pymethods]
+        impl $class {
+            $(#[$attr])*
+            #[pyo3(signature = (*, r#where=None, search=None, filters=None))]
+            fn $name(
+                &self,
+                py: ::pyo3::Python<'_>,
+                #[pyo3(from_py_with = $crate::args::where_arg)] r#where: Option<String>,
+                #[pyo3(from_py_with = $crate::args::search_arg)] search: Option<String>,
+                #[pyo3(from_py_with = $crate::args::filters)] filters: Option<::pyo3::Bound<'_, ::pyo3::types::PyDict>>,
+            ) -> ::pyo3::PyResult<$out> {
+                let query = $crate::query::filtering(py, r#where, search, filters.as_ref())?;
+                $crate::query::$run(self, py, query $(, $f)?)
+            }
+        }
+    };
+}
+
+pub(crate) use query_methods;
 
 /// `sort` or `fields` (named `name`): `None`, a comma string, or a list of
 /// strings, one key or field each (else `TypeError`); the core reads them.
@@ -167,16 +330,15 @@ impl PyPage {
     }
 }
 
-/// Lists one page of `E` behind `target`, its documents as JSON (projected
-/// to the query's `fields`).
-pub(crate) fn list_page<E: Entity + serde::Serialize + Send>(
-    py: Python<'_>,
+/// Lists one page of the collection `K` behind `target`, its documents as
+/// JSON (projected to the query's `fields`); also how a walk fetches a page.
+pub(crate) fn list_page<K: PyCollection>(
     target: &Target,
+    py: Python<'_>,
     query: &Query,
-    list: impl FnOnce(Context<'_>, &Query) -> rosterdb::Result<Page<E>> + Send,
 ) -> PyResult<Page<Value>> {
-    target.read(py, move |c| {
-        let page = list(c, query)?;
+    target.call(py, Read, move |c| {
+        let page = K::of(&c).list(query)?;
         Ok(Page {
             items: page.items_json()?,
             total: page.total,

@@ -9,7 +9,8 @@ use pyo3::types::{PyList, PyType};
 use rosterdb::{Argon2Params, Lockout, Options, Store, StoreHandle, TxHandle};
 
 use crate::args;
-use crate::collections::{PyClients, PyRoles, PyUsers, Target};
+use crate::collections::Access::Read;
+use crate::collections::{PyClients, PyCollection, PyRoles, PyUsers, Target};
 use crate::convert::doc_to_py;
 use crate::errors::IntoPyResult;
 
@@ -30,27 +31,6 @@ pub(crate) struct PyStore {
     handle: StoreHandle,
 }
 
-/// The core's options from the keyword arguments of `Store` and
-/// `Store.memory`; the core checks them when the store opens.
-fn options(
-    lockout_threshold: u32,
-    lockout_seconds: u64,
-    argon2_memory_kib: u32,
-    argon2_iterations: u32,
-    argon2_parallelism: u32,
-) -> Options {
-    Options::default()
-        .with_lockout(Lockout {
-            threshold: lockout_threshold,
-            duration: Duration::from_secs(lockout_seconds),
-        })
-        .with_argon2(Argon2Params {
-            memory_kib: argon2_memory_kib,
-            iterations: argon2_iterations,
-            parallelism: argon2_parallelism,
-        })
-}
-
 impl PyStore {
     /// Where the store-level session calls go.
     pub(crate) fn target(&self) -> Target {
@@ -64,74 +44,140 @@ impl PyStore {
     }
 }
 
-#[pymethods]
-impl PyStore {
+/// `Store(path, ...)` and `Store.memory(...)`, each with the keyword
+/// arguments of the core's options, written once here: each option is read
+/// by its converter in `args`, and the core checks the values when the
+/// store opens.
+macro_rules! constructors {
+    ($(
+        $(#[$attr:meta])*
+        fn $name:ident($($params:tt)*) [$($signature:tt)*] |$options:ident| $open:expr;
+    )+) => {
+        #[pymethods]
+        impl PyStore {$(
+            $(#[$attr])*
+            #[pyo3(signature = ($($signature)* lockout_threshold=5, lockout_seconds=900,
+                argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
+            fn $name(
+                $($params)*
+                py: Python<'_>,
+                #[pyo3(from_py_with = args::lockout_threshold)] lockout_threshold: u32,
+                #[pyo3(from_py_with = args::lockout_seconds)] lockout_seconds: u64,
+                #[pyo3(from_py_with = args::argon2_memory_kib)] argon2_memory_kib: u32,
+                #[pyo3(from_py_with = args::argon2_iterations)] argon2_iterations: u32,
+                #[pyo3(from_py_with = args::argon2_parallelism)] argon2_parallelism: u32,
+            ) -> PyResult<Self> {
+                let $options = Options::default()
+                    .with_lockout(Lockout {
+                        threshold: lockout_threshold,
+                        duration: Duration::from_secs(lockout_seconds),
+                    })
+                    .with_argon2(Argon2Params {
+                        memory_kib: argon2_memory_kib,
+                        iterations: argon2_iterations,
+                        parallelism: argon2_parallelism,
+                    });
+                let store = py.detach(|| $open).or_raise(py)?;
+                Ok(PyStore::wrap(store))
+            }
+        )+}
+    };
+}
+
+constructors! {
     #[new]
-    #[pyo3(signature = (path, *, lockout_threshold=5, lockout_seconds=900,
-        argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
-    fn new(
-        py: Python<'_>,
-        #[pyo3(from_py_with = args::path)] path: PathBuf,
-        #[pyo3(from_py_with = args::lockout_threshold)] lockout_threshold: u32,
-        #[pyo3(from_py_with = args::lockout_seconds)] lockout_seconds: u64,
-        #[pyo3(from_py_with = args::argon2_memory_kib)] argon2_memory_kib: u32,
-        #[pyo3(from_py_with = args::argon2_iterations)] argon2_iterations: u32,
-        #[pyo3(from_py_with = args::argon2_parallelism)] argon2_parallelism: u32,
-    ) -> PyResult<Self> {
-        let options = options(
-            lockout_threshold,
-            lockout_seconds,
-            argon2_memory_kib,
-            argon2_iterations,
-            argon2_parallelism,
-        );
-        let store = py.detach(|| Store::open(path, options)).or_raise(py)?;
-        Ok(PyStore::wrap(store))
-    }
+    fn new(#[pyo3(from_py_with = args::path)] path: PathBuf,) [path, *,]
+        |options| Store::open(path, options);
 
     /// An in-memory store, for tests and examples, with the same options
     /// as a file store.
     #[classmethod]
-    #[pyo3(signature = (*, lockout_threshold=5, lockout_seconds=900,
-        argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
-    fn memory(
-        _cls: &Bound<'_, PyType>,
-        py: Python<'_>,
-        #[pyo3(from_py_with = args::lockout_threshold)] lockout_threshold: u32,
-        #[pyo3(from_py_with = args::lockout_seconds)] lockout_seconds: u64,
-        #[pyo3(from_py_with = args::argon2_memory_kib)] argon2_memory_kib: u32,
-        #[pyo3(from_py_with = args::argon2_iterations)] argon2_iterations: u32,
-        #[pyo3(from_py_with = args::argon2_parallelism)] argon2_parallelism: u32,
-    ) -> PyResult<Self> {
-        let options = options(
-            lockout_threshold,
-            lockout_seconds,
-            argon2_memory_kib,
-            argon2_iterations,
-            argon2_parallelism,
-        );
-        let store = py.detach(|| Store::memory_with(options)).or_raise(py)?;
-        Ok(PyStore::wrap(store))
-    }
+    fn memory(_cls: &Bound<'_, PyType>,) [*,] |options| Store::memory_with(options);
+}
 
-    /// The users.
-    #[getter]
-    fn users(&self) -> PyUsers {
-        PyUsers::new(self.target())
-    }
+/// The collections and the change log, the same on a store (or scoped
+/// view) and a transaction, each described `$within` it.
+macro_rules! collections {
+    ($($class:ident $within:literal { $(#[$changes:meta])* })+) => {$(
+        #[pymethods]
+        impl $class {
+            #[doc = concat!("The users", $within, ".")]
+            #[getter]
+            fn users(&self) -> PyUsers {
+                PyUsers::new(self.target())
+            }
 
-    /// The roles.
-    #[getter]
-    fn roles(&self) -> PyRoles {
-        PyRoles::new(self.target())
-    }
+            #[doc = concat!("The roles", $within, ".")]
+            #[getter]
+            fn roles(&self) -> PyRoles {
+                PyRoles::new(self.target())
+            }
 
-    /// The app-clients.
-    #[getter]
-    fn clients(&self) -> PyClients {
-        PyClients::new(self.target())
-    }
+            #[doc = concat!("The app-clients", $within, ".")]
+            #[getter]
+            fn clients(&self) -> PyClients {
+                PyClients::new(self.target())
+            }
 
+            $(#[$changes])*
+            #[pyo3(signature = (after=0, limit=100))]
+            fn changes<'py>(
+                &self,
+                py: Python<'py>,
+                #[pyo3(from_py_with = args::after)] after: u64,
+                #[pyo3(from_py_with = args::limit)] limit: usize,
+            ) -> PyResult<Bound<'py, PyList>> {
+                let changes = self.target().call(py, Read, |c| c.changes(after, limit))?;
+                let list = PyList::empty(py);
+                for change in &changes {
+                    list.append(doc_to_py(py, change)?)?;
+                }
+                Ok(list)
+            }
+        }
+    )+};
+}
+
+collections! {
+    PyStore "" {
+        /// Change-log entries after sequence number `after`, oldest first: up
+        /// to `limit` (1–1000) dicts `{"seq", "at", "entity", "id", "op",
+        /// "version"}`. `ArgumentError` for a bad `after`, `QueryError` for a
+        /// bad `limit`.
+    }
+    PyTransaction ", inside the transaction" {
+        /// Change-log entries after `after`, including this transaction's own.
+    }
+}
+
+/// Export and import: a file path in (see [`args::path`]), the number of
+/// records written or read out, each the store handle's call of the same name.
+macro_rules! transfers {
+    ($($(#[$attr:meta])* fn $name:ident;)+) => {
+        #[pymethods]
+        impl PyStore {$(
+            $(#[$attr])*
+            fn $name(
+                &self,
+                py: Python<'_>,
+                #[pyo3(from_py_with = args::path)] path: PathBuf,
+            ) -> PyResult<u64> {
+                py.detach(|| self.handle.$name(path)).or_raise(py)
+            }
+        )+}
+    };
+}
+
+transfers! {
+    /// Writes every role, user and client to `path` as JSON Lines; returns the count.
+    fn export_jsonl;
+
+    /// Loads an export into this empty store, all or nothing; returns the count.
+    fn import_jsonl;
+}
+
+#[pymethods]
+impl PyStore {
     /// A transaction: use it as `with store.transaction() as tx:`.
     fn transaction(&self) -> PyTransaction {
         PyTransaction {
@@ -155,39 +201,6 @@ impl PyStore {
     #[getter]
     fn tenant(&self) -> Option<String> {
         self.handle.tenant().map(str::to_owned)
-    }
-
-    /// Change-log entries after sequence number `after`, oldest first: up
-    /// to `limit` (1–1000) dicts `{"seq", "at", "entity", "id", "op",
-    /// "version"}`. `ArgumentError` for a bad `after`, `QueryError` for a
-    /// bad `limit`.
-    #[pyo3(signature = (after=0, limit=100))]
-    fn changes<'py>(
-        &self,
-        py: Python<'py>,
-        #[pyo3(from_py_with = args::after)] after: u64,
-        #[pyo3(from_py_with = args::limit)] limit: usize,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let changes = self.target().read(py, |c| c.changes(after, limit))?;
-        changes_to_py(py, &changes)
-    }
-
-    /// Writes every role, user and client to `path` as JSON Lines; returns the count.
-    fn export_jsonl(
-        &self,
-        py: Python<'_>,
-        #[pyo3(from_py_with = args::path)] path: PathBuf,
-    ) -> PyResult<u64> {
-        py.detach(|| self.handle.export_jsonl(path)).or_raise(py)
-    }
-
-    /// Loads an export into this empty store, all or nothing; returns the count.
-    fn import_jsonl(
-        &self,
-        py: Python<'_>,
-        #[pyo3(from_py_with = args::path)] path: PathBuf,
-    ) -> PyResult<u64> {
-        py.detach(|| self.handle.import_jsonl(path)).or_raise(py)
     }
 
     /// Checks indexes against records: `{"ok": bool, "problems": [str, ...]}`.
@@ -221,17 +234,6 @@ impl PyStore {
     }
 }
 
-fn changes_to_py<'py>(
-    py: Python<'py>,
-    changes: &[rosterdb::Change],
-) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for change in changes {
-        list.append(doc_to_py(py, change)?)?;
-    }
-    Ok(list)
-}
-
 /// A write transaction: everything in its `with` block commits together, or
 /// nothing does when an exception leaves the block.
 #[pyclass(frozen, name = "Transaction", module = "rosterdb")]
@@ -242,36 +244,6 @@ pub(crate) struct PyTransaction {
 
 #[pymethods]
 impl PyTransaction {
-    /// The users, inside the transaction.
-    #[getter]
-    fn users(&self) -> PyUsers {
-        PyUsers::new(self.target())
-    }
-
-    /// The roles, inside the transaction.
-    #[getter]
-    fn roles(&self) -> PyRoles {
-        PyRoles::new(self.target())
-    }
-
-    /// The app-clients, inside the transaction.
-    #[getter]
-    fn clients(&self) -> PyClients {
-        PyClients::new(self.target())
-    }
-
-    /// Change-log entries after `after`, including this transaction's own.
-    #[pyo3(signature = (after=0, limit=100))]
-    fn changes<'py>(
-        &self,
-        py: Python<'py>,
-        #[pyo3(from_py_with = args::after)] after: u64,
-        #[pyo3(from_py_with = args::limit)] limit: usize,
-    ) -> PyResult<Bound<'py, PyList>> {
-        let changes = self.target().read(py, |c| c.changes(after, limit))?;
-        changes_to_py(py, &changes)
-    }
-
     fn __enter__<'py>(slf: Bound<'py, Self>, py: Python<'py>) -> PyResult<Bound<'py, Self>> {
         // Waits, without the GIL, for any other thread's transaction.
         let tx = &slf.get().tx;
