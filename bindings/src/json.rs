@@ -646,22 +646,19 @@ pub(crate) fn attributes(text: &UnicodeString) -> Result<Map<String, Value>, Vec
     }
 }
 
-/// The steps of a JSON Pointer (`/attributes/tags/0`), unescaped; `None`
-/// when `pointer` is not one or does not start with a field name.
+/// The steps of a JSON Pointer naming a place inside a field, as this
+/// reader records them (`rosterdb::field_steps`); `None` when it names none.
 fn pointer_steps(pointer: &str) -> Option<Vec<Step>> {
-    let steps: Vec<Step> = pointer
-        .strip_prefix('/')?
-        .split('/')
-        .map(|token| {
-            let token = token.replace("~1", "/").replace("~0", "~");
-            if token == "-" || (!token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())) {
-                Step::Index(token)
-            } else {
-                Step::Key(token)
-            }
-        })
-        .collect();
-    matches!(steps.first(), Some(Step::Key(_))).then_some(steps)
+    let steps = rosterdb::field_steps(pointer)?;
+    Some(
+        steps
+            .into_iter()
+            .map(|step| match step {
+                rosterdb::PointerStep::Key(key) => Step::Key(key),
+                rosterdb::PointerStep::Index(token) => Step::Index(token),
+            })
+            .collect(),
+    )
 }
 
 /// Reads the JSON text of the `ops` of a patch. Text that is not JSON is

@@ -45,6 +45,7 @@ pub use documents::client::{Client, ClientField, CreatedClient, NewClient};
 pub use documents::fields::{
     Access, FieldId, FieldLists, FieldSpec, FieldType, IndexDef, IndexTable,
 };
+pub use documents::pointer::{PointerStep, field_steps};
 pub use documents::role::{NewRole, Role, RoleField};
 pub use documents::rules::MAX_ATTRIBUTES_DEPTH;
 pub use documents::secret::Secret;

@@ -289,25 +289,19 @@ pub(crate) fn new_document<T>(
     Err(to_py_err(py, Error::Validation { errors }))
 }
 
-/// The steps of a JSON Pointer (`/attributes/tags/0`), unescaped; `None`
-/// when `pointer` is not one or names the whole document.
+/// The steps of a JSON Pointer naming a place inside a field, as this
+/// converter records them (`rosterdb::field_steps`); `None` when it names none.
 fn pointer_steps(pointer: &str) -> Option<Vec<Step>> {
-    let rest = pointer.strip_prefix('/')?;
-    let steps = rest
-        .split('/')
-        .map(|token| {
-            let token = token.replace("~1", "/").replace("~0", "~");
-            if token == "-" || (!token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())) {
-                Step::Token(token)
-            } else {
-                Step::Key(token)
-            }
-        })
-        .collect::<Vec<_>>();
-    match steps.first() {
-        Some(Step::Key(_)) => Some(steps),
-        _ => None,
-    }
+    let steps = rosterdb::field_steps(pointer)?;
+    Some(
+        steps
+            .into_iter()
+            .map(|step| match step {
+                rosterdb::PointerStep::Key(key) => Step::Key(key),
+                rosterdb::PointerStep::Index(token) => Step::Token(token),
+            })
+            .collect(),
+    )
 }
 
 /// Converts the operations of a JSON Patch (`ops`, already known to be a

@@ -10,6 +10,43 @@
 
 use serde_json::Value;
 
+/// One step of a JSON Pointer into a document, unescaped (RFC 6901 §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PointerStep {
+    /// A member name.
+    Key(String),
+    /// A token that can name an array element: decimal digits, or `-`
+    /// (the end of an array).
+    Index(String),
+}
+
+/// A pointer token with its escapes undone: `~1` is `/`, `~0` is `~`
+/// (RFC 6901 §4, in that order).
+pub(crate) fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+/// The steps of a JSON Pointer that names a place inside a document field,
+/// e.g. `/attributes/tags/0` → `attributes`, `tags`, `0`; `None` when
+/// `pointer` is not one (empty, no leading `/`) or its first token is not a
+/// field name. Bindings use it to name a bad value inside a patch operation
+/// the way the core names fields.
+pub fn field_steps(pointer: &str) -> Option<Vec<PointerStep>> {
+    let steps: Vec<PointerStep> = pointer
+        .strip_prefix('/')?
+        .split('/')
+        .map(|token| {
+            let token = unescape(token);
+            if token == "-" || (!token.is_empty() && token.bytes().all(|b| b.is_ascii_digit())) {
+                PointerStep::Index(token)
+            } else {
+                PointerStep::Key(token)
+            }
+        })
+        .collect();
+    matches!(steps.first(), Some(PointerStep::Key(_))).then_some(steps)
+}
+
 /// How an operation uses a pointer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -63,7 +100,7 @@ pub(crate) fn explain(doc: &Value, pointer: &str, role: Role) -> Option<String> 
     let mut at = String::new();
     for (i, token) in raw.iter().enumerate() {
         let last = i.saturating_add(1) == raw.len();
-        let key = token.replace("~1", "/").replace("~0", "~");
+        let key = unescape(token);
         let here = if at.is_empty() {
             "the document".to_owned()
         } else {
@@ -183,6 +220,26 @@ fn shown(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn field_steps_unescape_and_tell_keys_from_indexes() {
+        let key = |k: &str| PointerStep::Key(k.to_owned());
+        let index = |i: &str| PointerStep::Index(i.to_owned());
+        assert_eq!(
+            field_steps("/attributes/a~1b~0c/0/-"),
+            Some(vec![
+                key("attributes"),
+                key("a/b~c"),
+                index("0"),
+                index("-")
+            ])
+        );
+        assert_eq!(field_steps("/roles"), Some(vec![key("roles")]));
+        assert_eq!(field_steps("/0/x"), None, "an index cannot name a field");
+        assert_eq!(field_steps(""), None);
+        assert_eq!(field_steps("roles"), None);
+        assert_eq!(unescape("~01"), "~1", "~0 is undone last (RFC 6901 §4)");
+    }
 
     #[test]
     fn syntax() {

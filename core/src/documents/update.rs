@@ -210,7 +210,7 @@ fn patch_error(op_index: usize, code: PatchCode, message: impl Into<String>) -> 
 fn first_key(pointer: &str) -> Option<String> {
     let rest = pointer.strip_prefix('/')?;
     let token = rest.split('/').next().unwrap_or_default();
-    Some(token.replace("~1", "/").replace("~0", "~"))
+    Some(super::pointer::unescape(token))
 }
 
 /// Checks one operation's shape and targets, naming its index in errors.

@@ -85,7 +85,8 @@ impl Options {
 /// durable transaction unless grouped with [`Store::write`].
 pub struct Store {
     db: Database,
-    options: Options,
+    /// Shared with every transaction and snapshot, which read it per call.
+    options: std::sync::Arc<Options>,
 }
 
 impl std::fmt::Debug for Store {
@@ -127,7 +128,10 @@ impl Store {
 
     fn prepared(db: Database, options: Options) -> Result<Store> {
         format::prepare(&db)?;
-        Ok(Store { db, options })
+        Ok(Store {
+            db,
+            options: std::sync::Arc::new(options),
+        })
     }
 
     /// The options the store was opened with.
@@ -159,7 +163,7 @@ impl Store {
         txn.set_durability(Durability::Immediate)?;
         Ok(WriteTx {
             txn,
-            options: self.options.clone(),
+            options: std::sync::Arc::clone(&self.options),
         })
     }
 
@@ -180,7 +184,7 @@ impl Store {
         let txn = self.db.begin_read()?;
         f(&ReadTx {
             txn,
-            options: self.options.clone(),
+            options: std::sync::Arc::clone(&self.options),
         })
     }
 }

@@ -211,7 +211,7 @@ impl_tables!(WriteTransaction);
 /// A consistent, read-only snapshot of the store, given to [`crate::Store::read`].
 pub struct ReadTx {
     pub(crate) txn: ReadTransaction,
-    pub(crate) options: Options,
+    pub(crate) options: std::sync::Arc<Options>,
 }
 
 /// An open write transaction, given to [`crate::Store::write`] or returned by
@@ -223,7 +223,7 @@ pub struct ReadTx {
 /// [`WriteTx::commit`] rolls it back.
 pub struct WriteTx {
     pub(crate) txn: WriteTransaction,
-    pub(crate) options: Options,
+    pub(crate) options: std::sync::Arc<Options>,
 }
 
 impl std::fmt::Debug for WriteTx {
