@@ -67,6 +67,12 @@ pub use storage::integrity::CheckReport;
 pub use storage::store::{Options, Store};
 pub use storage::tx::{ReadContext, ReadTx, WriteContext, WriteTx};
 
+/// The trait a backend implements to hold a store (see [`Store::open_with_backend`]).
+pub use redb::StorageBackend;
+/// redb's storage backends (`FileBackend`, `InMemoryBackend`), to open a
+/// store on with [`Store::open_with_backend`], directly or wrapped.
+pub use redb::backends;
+
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

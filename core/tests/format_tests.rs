@@ -250,3 +250,39 @@ fn bad_options_are_refused_by_name() {
         assert!(!path.exists());
     }
 }
+
+#[test]
+fn a_store_opens_on_a_given_backend_and_reopens_from_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("backend.redb");
+    let file = || {
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .unwrap()
+    };
+    {
+        let backend = rosterdb::backends::FileBackend::new(file()).unwrap();
+        let store = rosterdb::Store::open_with_backend(backend, options()).unwrap();
+        store.users().create(user("ada")).unwrap();
+    }
+    let backend = rosterdb::backends::FileBackend::new(file()).unwrap();
+    let store = rosterdb::Store::open_with_backend(backend, options()).unwrap();
+    assert_eq!(store.users().get_by_username("ada", None).unwrap().id, 1);
+    assert!(store.check().unwrap().ok);
+}
+
+#[test]
+fn a_backend_holding_something_else_is_refused_unchanged() {
+    let backend = rosterdb::backends::InMemoryBackend::new();
+    rosterdb::StorageBackend::set_len(&backend, 4096).unwrap();
+    rosterdb::StorageBackend::write(&backend, 0, b"SQLite format 3\0").unwrap();
+    let err = rosterdb::Store::open_with_backend(backend, options()).unwrap_err();
+    assert!(
+        matches!(err, rosterdb::Error::IncompatibleFormat { .. }),
+        "{err:?}"
+    );
+}

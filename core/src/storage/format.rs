@@ -52,6 +52,28 @@ fn check_header(path: &Path) -> Result<bool> {
     }
 }
 
+/// Refuses a non-empty `backend` whose first bytes are not redb's.
+pub(crate) fn check_backend_header(backend: &impl redb::StorageBackend) -> Result<()> {
+    let len = backend.len().map_err(backend_error)?;
+    if len == 0 {
+        return Ok(());
+    }
+    let mut head = [0u8; REDB_MAGIC.len()];
+    if len < head.len() as u64 {
+        return Err(Error::incompatible("not a rosterdb file"));
+    }
+    backend.read(0, &mut head).map_err(backend_error)?;
+    if head == REDB_MAGIC {
+        Ok(())
+    } else {
+        Err(Error::incompatible("not a rosterdb file"))
+    }
+}
+
+fn backend_error(e: std::io::Error) -> Error {
+    Error::storage_from(e)
+}
+
 /// Refuses, without writing a byte, an existing file that is not a rosterdb
 /// store, that a newer release wrote, or whose migration would fail
 /// (`migrations::preflight`).

@@ -114,6 +114,26 @@ impl Store {
         Store::prepared(db, options).map_err(|e| e.with_path(path))
     }
 
+    /// Opens the store kept in `backend` (any redb [`redb::StorageBackend`]:
+    /// a file wrapper that counts or fails I/O, an encrypted or remote
+    /// block store), creating it when the backend is empty.
+    ///
+    /// Fails with `IncompatibleFormat` when the backend holds something that
+    /// is not a rosterdb store or comes from a newer release, and with
+    /// `Storage` when the backend's I/O fails. Unlike [`Store::open`], an
+    /// older store whose migration fails may have had redb's crash recovery
+    /// written to it before the migration is refused (the migration itself
+    /// is one transaction and leaves nothing behind).
+    pub fn open_with_backend(
+        backend: impl redb::StorageBackend,
+        options: Options,
+    ) -> Result<Store> {
+        options.validate()?;
+        format::check_backend_header(&backend)?;
+        let db = Database::builder().create_with_backend(backend)?;
+        Store::prepared(db, options)
+    }
+
     /// An in-memory store with default options, for tests and examples.
     pub fn memory() -> Result<Store> {
         Store::memory_with(Options::default())
