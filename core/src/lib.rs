@@ -52,6 +52,7 @@ pub use documents::secret::Secret;
 pub use documents::time::Timestamp;
 pub use documents::update::Editable;
 pub use documents::user::{ExternalId, NewUser, User, UserField};
+pub use error::json_messages;
 pub use error::{
     EntityKind, Error, ErrorSource, FieldError, PatchCode, PathStep, QueryCode, Result,
     ValidationCode, field_name,
