@@ -144,42 +144,25 @@ where
     /// sets the password. With `expected_version`, a record of another
     /// version is `VersionConflict` and nothing changes.
     pub fn patch(&self, id: u64, ops: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx.with_write(|tx| {
-            edit::update::<E>(
-                tx,
-                id,
-                Change::Patch(ops),
-                expected_version,
-                self.ctx.scope(),
-            )
-        })
+        self.update(id, Change::Patch(ops), expected_version)
     }
 
     /// Applies an RFC 7396 merge patch: `null` removes an optional field.
     pub fn merge(&self, id: u64, partial: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx.with_write(|tx| {
-            edit::update::<E>(
-                tx,
-                id,
-                Change::Merge(partial),
-                expected_version,
-                self.ctx.scope(),
-            )
-        })
+        self.update(id, Change::Merge(partial), expected_version)
     }
 
     /// Replaces the writable fields (PUT): absent optional fields are
     /// cleared; the tenant and the password are kept unless given.
     pub fn replace(&self, id: u64, doc: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx.with_write(|tx| {
-            edit::update::<E>(
-                tx,
-                id,
-                Change::Replace(doc),
-                expected_version,
-                self.ctx.scope(),
-            )
-        })
+        self.update(id, Change::Replace(doc), expected_version)
+    }
+
+    /// Applies `change` to the record `id` in one write, checking
+    /// `expected_version` when given.
+    fn update(&self, id: u64, change: Change<'_>, expected_version: Option<u64>) -> Result<E> {
+        self.ctx
+            .with_write(|tx| edit::update::<E>(tx, id, change, expected_version, self.ctx.scope()))
     }
 }
 
