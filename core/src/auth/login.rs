@@ -276,7 +276,9 @@ fn principal(
 /// The longest client id worth looking up (`rc_` and 22 characters).
 const MAX_CLIENT_ID_BYTES: usize = 64;
 
-fn client_attempt<C: WriteContext>(
+/// `client_login`: a client's secret, state and address checked through
+/// `ctx` and a session of `ttl` opened.
+pub(crate) fn client_login<C: WriteContext>(
     ctx: &C,
     client_id: &str,
     secret: &Secret,
@@ -350,18 +352,6 @@ pub(crate) fn login<C: WriteContext>(
         expires_at,
         principal: user,
     })
-}
-
-/// `client_login`: a client's secret, state and address checked through
-/// `ctx` and a session of `ttl` opened.
-pub(crate) fn client_login<C: WriteContext>(
-    ctx: &C,
-    client_id: &str,
-    secret: &Secret,
-    ip: Option<&str>,
-    ttl: Duration,
-) -> Result<Login<Client>> {
-    client_attempt(ctx, client_id, secret, ip, ttl)
 }
 
 /// `logout`: ends the session of `token` seen through `ctx`; anything else
