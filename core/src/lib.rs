@@ -27,6 +27,7 @@ mod error;
 #[cfg(feature = "internals")]
 pub mod internals;
 pub mod query;
+mod settings;
 mod storage;
 mod transfer;
 
@@ -34,8 +35,6 @@ pub use api::account::TotpEnrollment;
 pub use api::collection::Collection;
 pub use api::handle::{StoreHandle, TxHandle};
 pub use api::view::{Context, ReadOnly, ReadWrite, Scope, Target, View};
-pub use auth::credentials::Argon2Params;
-pub use auth::lockout::{Lockout, MAX_LOCKOUT_SECONDS};
 pub use auth::login::Credentials;
 pub use auth::sessions::{
     DEFAULT_SESSION_TTL, Login, MAX_SESSION_TTL, Principal, Session, TOKEN_PREFIX,
@@ -59,6 +58,7 @@ pub use error::{
 pub use query::args::{ListArg, QueryArgs};
 pub use query::walk::{Walk, WalkItems};
 pub use query::{Page, Query};
+pub use settings::{Argon2Params, Lockout, MAX_LOCKOUT_SECONDS};
 pub use storage::changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
 pub use storage::clock::{Clock, ManualClock};
 pub use storage::entity::Entity;

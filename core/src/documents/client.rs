@@ -267,7 +267,7 @@ impl ClientRecord {
         let secret_hash = kept.string("secretHash")?.ok_or_else(|| {
             crate::Error::invalid("secretHash", crate::ValidationCode::Missing, "is required")
         })?;
-        if !crate::auth::credentials::is_argon2_phc(&secret_hash) {
+        if !crate::documents::credentials::is_argon2_phc(&secret_hash) {
             return Err(crate::Error::invalid(
                 "secretHash",
                 crate::ValidationCode::InvalidHash,

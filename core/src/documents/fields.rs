@@ -474,7 +474,7 @@ mod tests {
         UserRecord {
             last_login_at: Some(at(500)),
             locked_until: Some(at(2_000)),
-            totp: Some(crate::auth::totp::TotpState::lost()),
+            totp: Some(crate::documents::credentials::TotpState::lost()),
             ..UserRecord::create(
                 new,
                 crate::documents::header::Header::new(7, at(100)),

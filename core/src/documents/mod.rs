@@ -2,6 +2,7 @@
 
 pub(crate) mod caseless;
 pub(crate) mod client;
+pub(crate) mod credentials;
 pub(crate) mod fields;
 pub(crate) mod header;
 pub(crate) mod input;
@@ -10,6 +11,7 @@ pub(crate) mod pointer;
 pub(crate) mod role;
 pub(crate) mod rules;
 pub(crate) mod secret;
+pub(crate) mod stored_hash;
 pub(crate) mod time;
 pub(crate) mod update;
 pub(crate) mod user;

@@ -282,18 +282,18 @@ pub(crate) fn permission(value: &str) -> Checked {
 /// unassigned code points).
 pub(crate) fn password(value: &str) -> Checked {
     length(value, 8, 1024)?;
-    match crate::auth::credentials::normalize_password(value) {
+    match crate::documents::credentials::normalize_password(value) {
         Some(_) => Ok(()),
         None => Err((
             ValidationCode::InvalidCharacters,
-            "may not hold control or unassigned characters (RFC 8265 OpaqueString)".into(),
+            crate::documents::credentials::NOT_OPAQUE_STRING.into(),
         )),
     }
 }
 
 /// A password hash of a format SPEC §6.1 accepts, with bounded cost.
 pub(crate) fn password_hash(value: &str) -> Checked {
-    crate::auth::hashes::StoredHash::parse(value)
+    crate::documents::stored_hash::StoredHash::parse(value)
         .map(|_| ())
         .map_err(|message| (ValidationCode::InvalidHash, message))
 }

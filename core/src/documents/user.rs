@@ -319,7 +319,7 @@ pub struct UserRecord {
     pub(crate) failed_logins: u32,
     pub(crate) password_hash: Option<String>,
     /// The second factor, enrolled or confirmed.
-    pub(crate) totp: Option<crate::auth::totp::TotpState>,
+    pub(crate) totp: Option<crate::documents::credentials::TotpState>,
 }
 
 impl UserRecord {
@@ -478,7 +478,7 @@ impl UserRecord {
         {
             None | Some(Value::Bool(false)) => None,
             // The secret never leaves the store: fail closed until enrolled again.
-            Some(Value::Bool(true)) => Some(crate::auth::totp::TotpState::lost()),
+            Some(Value::Bool(true)) => Some(crate::documents::credentials::TotpState::lost()),
             Some(_) => {
                 return Err(crate::Error::invalid(
                     "totpEnabled",
