@@ -49,7 +49,6 @@ pub use documents::role::{NewRole, Role, RoleField};
 pub use documents::rules::MAX_ATTRIBUTES_DEPTH;
 pub use documents::secret::Secret;
 pub use documents::time::Timestamp;
-pub use documents::update::Editable;
 pub use documents::user::{ExternalId, NewUser, User, UserField};
 pub use error::{
     EntityKind, Error, ErrorSource, FieldError, PatchCode, PathStep, QueryCode, Result,
@@ -61,7 +60,7 @@ pub use query::{Page, Query};
 pub use settings::{Argon2Params, Lockout, MAX_LOCKOUT_SECONDS};
 pub use storage::changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
 pub use storage::clock::{Clock, ManualClock};
-pub use storage::entity::Entity;
+pub use storage::entity::{Editable, Entity};
 pub use storage::format::FORMAT_VERSION;
 pub use storage::integrity::CheckReport;
 pub use storage::store::{Options, Store};

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Str, Strs, Time};
-use crate::documents::fields::{FieldId, FieldSpec, field_table};
-use crate::documents::input::Fields;
+use crate::documents::fields::{FieldSpec, field_table};
+use crate::documents::input::{self, Fields, Input};
+use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
 use crate::storage::schema::{
     CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT, CLIENT_UPDATED,
@@ -107,24 +108,27 @@ impl NewClient {
 
     /// Reads a client to create from its JSON document, reporting every bad field at once.
     pub fn from_json(doc: &Value) -> Result<Self> {
-        let mut f = Fields::of(doc)?;
-        f.read_only(ClientField::lists().read_only());
-        let client = NewClient {
+        input::parse(doc)
+    }
+
+    /// Checks every field rule of SPEC §2.3.
+    pub fn validate(&self) -> Result<()> {
+        self.problems().into_result()
+    }
+}
+
+impl Input for NewClient {
+    type Field = ClientField;
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        NewClient {
             name: f.required_string("name"),
             description: f.optional_string("description"),
             tenant: f.optional_string("tenant"),
             enabled: f.bool_or("enabled", true),
             roles: f.ids("roles"),
             ip_allowlist: f.strings("ipAllowlist"),
-        };
-        let mut problems = f.finish();
-        problems.merge(client.problems());
-        problems.into_result().map(|()| client)
-    }
-
-    /// Checks every field rule of SPEC §2.3.
-    pub fn validate(&self) -> Result<()> {
-        self.problems().into_result()
+        }
     }
 
     fn problems(&self) -> Problems {
@@ -189,9 +193,29 @@ impl ClientRecord {
     }
 }
 
-impl ClientRecord {
-    /// The public document of this record, as seen at `now`.
-    pub(crate) fn document(&self, _now: Timestamp) -> Client {
+impl Record for ClientRecord {
+    type Document = Client;
+    type New = NewClient;
+
+    fn parse(doc: &Value) -> Result<NewClient> {
+        NewClient::from_json(doc)
+    }
+
+    record_fields!(header, roles, enabled);
+
+    fn rebuilt(&self, new: NewClient, _password_hash: Option<String>) -> ClientRecord {
+        ClientRecord {
+            last_used_at: self.last_used_at,
+            ..ClientRecord::create(
+                new,
+                self.header.clone(),
+                self.client_id.clone(),
+                self.secret_hash.clone(),
+            )
+        }
+    }
+
+    fn document(&self, _now: Timestamp) -> Client {
         Client {
             id: self.header.id,
             client_id: self.client_id.clone(),
@@ -228,30 +252,6 @@ impl crate::documents::values::Queryable for ClientRecord {
             F::UpdatedAt => V::Time(self.header.updated_at),
             F::LastUsedAt => V::opt_time(self.last_used_at),
             F::Version => V::Int(self.header.version),
-        }
-    }
-}
-
-impl crate::documents::update::Editable for Client {
-    type New = NewClient;
-
-    fn parse(doc: &Value) -> Result<NewClient> {
-        NewClient::from_json(doc)
-    }
-
-    fn tenant_of(new: &NewClient) -> Option<&str> {
-        new.tenant.as_deref()
-    }
-
-    fn rebuild(old: &ClientRecord, new: NewClient, _password_hash: Option<String>) -> ClientRecord {
-        ClientRecord {
-            last_used_at: old.last_used_at,
-            ..ClientRecord::create(
-                new,
-                old.header.clone(),
-                old.client_id.clone(),
-                old.secret_hash.clone(),
-            )
         }
     }
 }

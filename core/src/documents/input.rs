@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::documents::fields::FieldId;
 use crate::documents::rules::Problems;
 use crate::{Error, Result, Secret, ValidationCode};
 
@@ -186,4 +187,30 @@ impl<'a> Fields<'a> {
         }
         self.problems
     }
+}
+
+/// The input form of a kind ([`NewUser`](crate::NewUser),
+/// [`NewRole`](crate::NewRole), [`NewClient`](crate::NewClient)): read from
+/// a JSON document field by field, then checked by the kind's rules.
+pub(crate) trait Input: Sized {
+    /// The field ids of the kind, whose read-only keys an input may not hold.
+    type Field: FieldId;
+
+    /// Reads every field of the form from `f` (shape only; a missing or
+    /// mistyped field reads as its default and is a problem of `f`).
+    fn read(f: &mut Fields<'_>) -> Self;
+
+    /// Every field rule of the kind (SPEC §2) that this input breaks.
+    fn problems(&self) -> Problems;
+}
+
+/// Reads an input form from its JSON document: `Validation` naming every
+/// unknown, read-only, missing, mistyped or invalid field at once.
+pub(crate) fn parse<I: Input>(doc: &Value) -> Result<I> {
+    let mut f = Fields::of(doc)?;
+    f.read_only(I::Field::lists().read_only());
+    let input = I::read(&mut f);
+    let mut problems = f.finish();
+    problems.merge(input.problems());
+    problems.into_result().map(|()| input)
 }

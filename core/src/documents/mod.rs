@@ -8,6 +8,7 @@ pub(crate) mod header;
 pub(crate) mod input;
 pub(crate) mod json;
 pub(crate) mod pointer;
+pub(crate) mod record;
 pub(crate) mod role;
 pub(crate) mod rules;
 pub(crate) mod secret;

@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::documents::fields::FieldType::{Ident, Int, Str, Strs, Time};
-use crate::documents::fields::{FieldId, FieldSpec, field_table};
-use crate::documents::input::Fields;
+use crate::documents::fields::{FieldSpec, field_table};
+use crate::documents::input::{self, Fields, Input};
+use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
 use crate::storage::schema::{ROLE_CREATED, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED};
 use crate::{EntityKind, Result, Timestamp};
@@ -75,22 +76,25 @@ impl NewRole {
 
     /// Reads a role to create from its JSON document, reporting every bad field at once.
     pub fn from_json(doc: &Value) -> Result<Self> {
-        let mut f = Fields::of(doc)?;
-        f.read_only(RoleField::lists().read_only());
-        let role = NewRole {
-            name: f.required_string("name"),
-            description: f.optional_string("description"),
-            permissions: f.strings("permissions"),
-            tenant: f.optional_string("tenant"),
-        };
-        let mut problems = f.finish();
-        problems.merge(role.problems());
-        problems.into_result().map(|()| role)
+        input::parse(doc)
     }
 
     /// Checks every field rule of SPEC §2.2.
     pub fn validate(&self) -> Result<()> {
         self.problems().into_result()
+    }
+}
+
+impl Input for NewRole {
+    type Field = RoleField;
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        NewRole {
+            name: f.required_string("name"),
+            description: f.optional_string("description"),
+            permissions: f.strings("permissions"),
+            tenant: f.optional_string("tenant"),
+        }
     }
 
     fn problems(&self) -> Problems {
@@ -149,9 +153,21 @@ impl RoleRecord {
     }
 }
 
-impl RoleRecord {
-    /// The public document of this record, as seen at `now`.
-    pub(crate) fn document(&self, _now: Timestamp) -> Role {
+impl Record for RoleRecord {
+    type Document = Role;
+    type New = NewRole;
+
+    fn parse(doc: &Value) -> Result<NewRole> {
+        NewRole::from_json(doc)
+    }
+
+    record_fields!(header);
+
+    fn rebuilt(&self, new: NewRole, _password_hash: Option<String>) -> RoleRecord {
+        RoleRecord::create(new, self.header.clone())
+    }
+
+    fn document(&self, _now: Timestamp) -> Role {
         Role {
             id: self.header.id,
             name: self.name.clone(),
@@ -181,22 +197,6 @@ impl crate::documents::values::Queryable for RoleRecord {
             F::UpdatedAt => V::Time(self.header.updated_at),
             F::Version => V::Int(self.header.version),
         }
-    }
-}
-
-impl crate::documents::update::Editable for Role {
-    type New = NewRole;
-
-    fn parse(doc: &Value) -> Result<NewRole> {
-        NewRole::from_json(doc)
-    }
-
-    fn tenant_of(new: &NewRole) -> Option<&str> {
-        new.tenant.as_deref()
-    }
-
-    fn rebuild(old: &RoleRecord, new: NewRole, _password_hash: Option<String>) -> RoleRecord {
-        RoleRecord::create(new, old.header.clone())
     }
 }
 

@@ -5,8 +5,9 @@ use serde_json::{Map, Value};
 
 use crate::documents::caseless::fold;
 use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
-use crate::documents::fields::{FieldId, FieldSpec, field_table};
-use crate::documents::input::Fields;
+use crate::documents::fields::{FieldSpec, field_table};
+use crate::documents::input::{self, Fields, Input};
+use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
 use crate::storage::schema::{
     USER_CREATED, USER_EMAIL_ORDER, USER_ENABLED, USER_LAST_NAME, USER_ROLES, USER_TENANT,
@@ -186,9 +187,20 @@ impl NewUser {
     /// Reads a user to create from its JSON document, reporting every
     /// unknown, read-only, missing, mistyped or invalid field at once.
     pub fn from_json(doc: &Value) -> Result<Self> {
-        let mut f = Fields::of(doc)?;
-        f.read_only(UserField::lists().read_only());
-        let user = NewUser {
+        input::parse(doc)
+    }
+
+    /// Checks every field rule of SPEC §2.1 that needs nothing from the store.
+    pub fn validate(&self) -> Result<()> {
+        self.problems().into_result()
+    }
+}
+
+impl Input for NewUser {
+    type Field = UserField;
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        NewUser {
             username: f.required_string("username"),
             email: f.required_string("email"),
             first_name: f.required_string("firstName"),
@@ -199,19 +211,11 @@ impl NewUser {
             tenant: f.optional_string("tenant"),
             enabled: f.bool_or("enabled", true),
             roles: f.ids("roles"),
-            external_ids: external_ids(&mut f),
+            external_ids: external_ids(f),
             attributes: f.object("attributes"),
             password: f.secret("password"),
             password_hash: f.optional_string("passwordHash"),
-        };
-        let mut problems = f.finish();
-        problems.merge(user.problems());
-        problems.into_result().map(|()| user)
-    }
-
-    /// Checks every field rule of SPEC §2.1 that needs nothing from the store.
-    pub fn validate(&self) -> Result<()> {
-        self.problems().into_result()
+        }
     }
 
     fn problems(&self) -> Problems {
@@ -352,9 +356,32 @@ impl UserRecord {
     }
 }
 
-impl UserRecord {
-    /// The public document of this record, as seen at `now`.
-    pub(crate) fn document(&self, now: Timestamp) -> User {
+impl Record for UserRecord {
+    type Document = User;
+    type New = NewUser;
+
+    fn parse(doc: &Value) -> Result<NewUser> {
+        NewUser::from_json(doc)
+    }
+
+    record_fields!(header, roles, enabled);
+
+    fn take_password(new: &mut NewUser) -> Option<Secret> {
+        new.password.take()
+    }
+
+    fn credential(&self) -> Option<&str> {
+        self.password_hash.as_deref()
+    }
+
+    fn rebuilt(&self, mut new: NewUser, password_hash: Option<String>) -> UserRecord {
+        let hash = password_hash
+            .or_else(|| new.password_hash.take())
+            .or_else(|| self.password_hash.clone());
+        UserRecord::create(new, self.header.clone(), hash).keeping(self)
+    }
+
+    fn document(&self, now: Timestamp) -> User {
         User {
             id: self.header.id,
             username: self.username.clone(),
@@ -420,29 +447,6 @@ impl crate::documents::values::Queryable for UserRecord {
 
     fn attributes(&self) -> Option<&crate::documents::json::Json> {
         Some(&self.attributes)
-    }
-}
-
-impl crate::documents::update::Editable for User {
-    type New = NewUser;
-
-    fn parse(doc: &Value) -> Result<NewUser> {
-        NewUser::from_json(doc)
-    }
-
-    fn tenant_of(new: &NewUser) -> Option<&str> {
-        new.tenant.as_deref()
-    }
-
-    fn take_password(new: &mut NewUser) -> Option<Secret> {
-        new.password.take()
-    }
-
-    fn rebuild(old: &UserRecord, mut new: NewUser, password_hash: Option<String>) -> UserRecord {
-        let hash = password_hash
-            .or_else(|| new.password_hash.take())
-            .or_else(|| old.password_hash.clone());
-        UserRecord::create(new, old.header.clone(), hash).keeping(old)
     }
 }
 

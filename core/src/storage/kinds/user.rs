@@ -6,7 +6,7 @@ use crate::documents::user::UserRecord;
 use crate::storage::entity::{Entity, UniqueKey};
 use crate::storage::keys::Key;
 use crate::storage::schema::{USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
-use crate::{EntityKind, Result, Timestamp, User};
+use crate::{EntityKind, User};
 
 /// The unique key of a username or email.
 pub(crate) fn folded_key(tenant: Option<&str>, value: &str) -> Key {
@@ -24,32 +24,6 @@ impl Entity for User {
     const KIND: EntityKind = EntityKind::User;
     const TABLE: crate::storage::schema::RecordTable = USERS;
     type Record = UserRecord;
-
-    fn header(r: &UserRecord) -> &crate::documents::header::Header {
-        &r.header
-    }
-
-    fn header_mut(r: &mut UserRecord) -> &mut crate::documents::header::Header {
-        &mut r.header
-    }
-
-    fn enabled(r: &UserRecord) -> bool {
-        r.enabled
-    }
-
-    fn credential(r: &UserRecord) -> Option<&str> {
-        r.password_hash.as_deref()
-    }
-
-    fn held_roles(r: &UserRecord) -> &[u64] {
-        &r.roles
-    }
-
-    fn drop_role(r: &mut UserRecord, role: u64) -> bool {
-        let before = r.roles.len();
-        r.roles.retain(|&id| id != role);
-        r.roles.len() != before
-    }
 
     fn unique_keys(r: &UserRecord) -> Vec<UniqueKey> {
         let tenant = r.header.tenant.as_deref();
@@ -71,9 +45,5 @@ impl Entity for User {
             field: "externalIds",
         }));
         keys
-    }
-
-    fn document(r: &UserRecord, now: Timestamp) -> Result<User> {
-        Ok(r.document(now))
     }
 }
