@@ -41,9 +41,7 @@ pub use auth::sessions::{
 };
 pub use documents::caseless::fold;
 pub use documents::client::{Client, ClientField, CreatedClient, NewClient};
-pub use documents::fields::{
-    Access, FieldId, FieldLists, FieldSpec, FieldType, IndexDef, IndexTable,
-};
+pub use documents::fields::{Access, FieldId, FieldLists, FieldSpec, FieldType, IndexTable};
 pub use documents::pointer::{PointerStep, field_steps};
 pub use documents::role::{NewRole, Role, RoleField};
 pub use documents::rules::MAX_ATTRIBUTES_DEPTH;
@@ -62,6 +60,7 @@ pub use storage::changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
 pub use storage::clock::{Clock, ManualClock};
 pub use storage::entity::{Editable, Entity};
 pub use storage::format::FORMAT_VERSION;
+pub use storage::index::IndexDef;
 pub use storage::integrity::CheckReport;
 pub use storage::store::{Options, Store};
 pub use storage::tx::{ReadContext, ReadTx, WriteContext, WriteTx};

@@ -8,9 +8,6 @@ use crate::documents::fields::{FieldSpec, field_table};
 use crate::documents::input::{self, Fields, Input};
 use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
-use crate::storage::schema::{
-    CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT, CLIENT_UPDATED,
-};
 use crate::{EntityKind, Result, Secret, Timestamp};
 
 /// A client document, as the store returns it. The secret is never part of it.
@@ -52,17 +49,17 @@ field_table! {
     /// `docs/design.md`, "Fields: one table per kind").
     pub enum ClientField;
     kind = EntityKind::Client;
-    trigrams = None;
+    trigrams = false;
     Id => FieldSpec::read_only("id", Int),
     ClientId => FieldSpec::read_only("clientId", Str).search(),
-    Name => FieldSpec::read_write("name", Str).indexed(CLIENT_NAME).search(),
+    Name => FieldSpec::read_write("name", Str).indexed().search(),
     Description => FieldSpec::read_write("description", Str).search(),
-    Tenant => FieldSpec::create_only("tenant", Ident).indexed(CLIENT_TENANT),
-    Enabled => FieldSpec::read_write("enabled", Bool).indexed(CLIENT_ENABLED),
-    Roles => FieldSpec::read_write("roles", Ints).indexed(CLIENT_ROLES),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(),
+    Enabled => FieldSpec::read_write("enabled", Bool).indexed(),
+    Roles => FieldSpec::read_write("roles", Ints).indexed(),
     IpAllowlist => FieldSpec::read_write("ipAllowlist", Strs),
-    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(CLIENT_CREATED),
-    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(CLIENT_UPDATED),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(),
     LastUsedAt => FieldSpec::read_only("lastUsedAt", Time),
     Version => FieldSpec::read_only("version", Int),
 }

@@ -8,7 +8,6 @@ use crate::documents::fields::{FieldSpec, field_table};
 use crate::documents::input::{self, Fields, Input};
 use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
-use crate::storage::schema::{ROLE_CREATED, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED};
 use crate::{EntityKind, Result, Timestamp};
 
 /// A role document, as the store returns it.
@@ -41,14 +40,14 @@ field_table! {
     /// "Fields: one table per kind").
     pub enum RoleField;
     kind = EntityKind::Role;
-    trigrams = None;
+    trigrams = false;
     Id => FieldSpec::read_only("id", Int),
-    Name => FieldSpec::read_write("name", Str).indexed(ROLE_NAME_ORDER).search(),
+    Name => FieldSpec::read_write("name", Str).indexed().search(),
     Description => FieldSpec::read_write("description", Str).search(),
     Permissions => FieldSpec::read_write("permissions", Strs),
-    Tenant => FieldSpec::create_only("tenant", Ident).indexed(ROLE_TENANT),
-    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(ROLE_CREATED),
-    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(ROLE_UPDATED),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(),
     Version => FieldSpec::read_only("version", Int),
 }
 

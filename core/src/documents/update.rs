@@ -1,7 +1,7 @@
 //! Updates (SPEC §4): JSON Patch, JSON Merge Patch and replace, each turned
 //! into a whole new document that is validated like a create (`api::edit`
 //! writes it, with optimistic concurrency and no write when nothing changes,
-//! for any [`Editable`](crate::Editable) kind).
+//! for any kind that is `storage::entity::Editable`).
 
 use serde_json::{Map, Value};
 

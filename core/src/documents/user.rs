@@ -9,10 +9,6 @@ use crate::documents::fields::{FieldSpec, field_table};
 use crate::documents::input::{self, Fields, Input};
 use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
-use crate::storage::schema::{
-    USER_CREATED, USER_EMAIL_ORDER, USER_ENABLED, USER_LAST_NAME, USER_ROLES, USER_TENANT,
-    USER_TRIGRAMS, USER_UPDATED, USER_USERNAME_ORDER,
-};
 use crate::{EntityKind, Result, Secret, Timestamp};
 
 /// An identity in another system, e.g. `{"type": "github", "value": "12345"}`.
@@ -95,24 +91,24 @@ field_table! {
     /// trigram index in table order: add new ones after `nickname`.
     pub enum UserField;
     kind = EntityKind::User;
-    trigrams = Some(USER_TRIGRAMS);
+    trigrams = true;
     Id => FieldSpec::read_only("id", Int),
-    Username => FieldSpec::read_write("username", Str).indexed(USER_USERNAME_ORDER).search(),
-    Email => FieldSpec::read_write("email", Str).indexed(USER_EMAIL_ORDER).search(),
+    Username => FieldSpec::read_write("username", Str).indexed().search(),
+    Email => FieldSpec::read_write("email", Str).indexed().search(),
     FirstName => FieldSpec::read_write("firstName", Str).search(),
-    LastName => FieldSpec::read_write("lastName", Str).indexed(USER_LAST_NAME).search(),
+    LastName => FieldSpec::read_write("lastName", Str).indexed().search(),
     Nickname => FieldSpec::read_write("nickname", Str).search(),
     TelephoneNumber => FieldSpec::read_write("telephoneNumber", Str),
     MobileNumber => FieldSpec::read_write("mobileNumber", Str),
-    Tenant => FieldSpec::create_only("tenant", Ident).indexed(USER_TENANT),
-    Enabled => FieldSpec::read_write("enabled", Bool).indexed(USER_ENABLED),
-    Roles => FieldSpec::read_write("roles", Ints).indexed(USER_ROLES),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(),
+    Enabled => FieldSpec::read_write("enabled", Bool).indexed(),
+    Roles => FieldSpec::read_write("roles", Ints).indexed(),
     ExternalIds => FieldSpec::read_write("externalIds", Object),
     ExternalIdType => FieldSpec::path("externalIds.type", Strs),
     ExternalIdValue => FieldSpec::path("externalIds.value", Strs),
     Attributes => FieldSpec::read_write("attributes", Object),
-    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(USER_CREATED),
-    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(USER_UPDATED),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(),
     LastLoginAt => FieldSpec::read_only("lastLoginAt", Time),
     LockedUntil => FieldSpec::read_only("lockedUntil", Time),
     HasPassword => FieldSpec::read_only("hasPassword", Bool),
