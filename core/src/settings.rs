@@ -111,36 +111,64 @@ impl Lockout {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const CHEAP: Argon2Params = Argon2Params {
+impl Argon2Params {
+    /// The cheapest parameters Argon2id accepts, for tests.
+    pub(crate) const CHEAPEST: Argon2Params = Argon2Params {
         memory_kib: 8,
         iterations: 1,
         parallelism: 1,
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn bad_parameters_name_the_option() {
-        let bad = Argon2Params {
-            memory_kib: 1,
-            ..CHEAP
-        };
-        match bad.validate() {
-            Err(Error::InvalidArgument { argument, .. }) => {
-                assert_eq!(argument, "argon2_memory_kib")
+        let cheap = Argon2Params::CHEAPEST;
+        Argon2Params::CHEAPEST.validate().unwrap();
+        for (bad, option) in [
+            (
+                Argon2Params {
+                    memory_kib: 1,
+                    ..cheap
+                },
+                "argon2_memory_kib",
+            ),
+            (
+                Argon2Params {
+                    memory_kib: 1_048_577,
+                    ..cheap
+                },
+                "argon2_memory_kib",
+            ),
+            (
+                Argon2Params {
+                    iterations: 0,
+                    ..cheap
+                },
+                "argon2_iterations",
+            ),
+            (
+                Argon2Params {
+                    iterations: 101,
+                    ..cheap
+                },
+                "argon2_iterations",
+            ),
+            (
+                Argon2Params {
+                    parallelism: 65,
+                    ..cheap
+                },
+                "argon2_parallelism",
+            ),
+        ] {
+            match bad.validate() {
+                Err(Error::InvalidArgument { argument, .. }) => assert_eq!(argument, option),
+                other => panic!("{bad:?}: {other:?}"),
             }
-            other => panic!("{other:?}"),
-        }
-        let bad = Argon2Params {
-            iterations: 0,
-            ..CHEAP
-        };
-        match bad.validate() {
-            Err(Error::InvalidArgument { argument, .. }) => {
-                assert_eq!(argument, "argon2_iterations")
-            }
-            other => panic!("{other:?}"),
         }
     }
 

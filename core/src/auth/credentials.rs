@@ -144,11 +144,7 @@ pub(crate) fn new_client_id() -> Result<String> {
 mod tests {
     use super::*;
 
-    const CHEAP: Argon2Params = Argon2Params {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    };
+    const CHEAP: Argon2Params = Argon2Params::CHEAPEST;
 
     #[test]
     fn hashes_are_salted_argon2id_phc_strings() {

@@ -29,16 +29,11 @@ impl StoredHash {
                 params,
                 salt,
                 hash,
-            } => {
-                let mut buffer = [0u8; *OUTPUT_BYTES.end()];
-                let Some(out) = buffer.get_mut(..hash.len()) else {
-                    return false;
-                };
+            } => recomputed_equals(hash, |out| {
                 Argon2::new(*algorithm, *version, params.clone())
                     .hash_password_into(password, salt, out)
                     .is_ok()
-                    && bool::from(out.ct_eq(hash))
-            }
+            }),
             // `bcrypt::verify` truncates at 72 bytes and compares in constant time.
             Kind::Bcrypt { text, .. } => bcrypt::verify(password, text).unwrap_or(false),
             Kind::Pbkdf2 {
@@ -47,11 +42,7 @@ impl StoredHash {
                 salt,
                 hash,
                 ..
-            } => {
-                let mut buffer = [0u8; *OUTPUT_BYTES.end()];
-                let Some(out) = buffer.get_mut(..hash.len()) else {
-                    return false;
-                };
+            } => recomputed_equals(hash, |out| {
                 match digest {
                     Digest::Sha256 => {
                         pbkdf2::pbkdf2_hmac::<Sha256>(password, salt, *iterations, out);
@@ -60,8 +51,8 @@ impl StoredHash {
                         pbkdf2::pbkdf2_hmac::<Sha512>(password, salt, *iterations, out);
                     }
                 }
-                bool::from(out.ct_eq(hash))
-            }
+                true
+            }),
             Kind::Scrypt {
                 log_n,
                 r,
@@ -72,11 +63,9 @@ impl StoredHash {
                 let Ok(params) = scrypt::Params::new(*log_n, *r, *p) else {
                     return false;
                 };
-                let mut buffer = [0u8; *OUTPUT_BYTES.end()];
-                let Some(out) = buffer.get_mut(..hash.len()) else {
-                    return false;
-                };
-                scrypt::scrypt(password, salt, &params, out).is_ok() && bool::from(out.ct_eq(hash))
+                recomputed_equals(hash, |out| {
+                    scrypt::scrypt(password, salt, &params, out).is_ok()
+                })
             }
         }
     }
@@ -98,6 +87,16 @@ impl StoredHash {
             _ => false,
         }
     }
+}
+
+/// Whether `compute`, writing an output of `hash`'s length, succeeds and
+/// writes `hash`: compared in constant time.
+fn recomputed_equals(hash: &[u8], compute: impl FnOnce(&mut [u8]) -> bool) -> bool {
+    let mut buffer = [0u8; *OUTPUT_BYTES.end()];
+    let Some(out) = buffer.get_mut(..hash.len()) else {
+        return false;
+    };
+    compute(out) && bool::from(out.ct_eq(hash))
 }
 
 #[cfg(test)]
@@ -130,6 +129,27 @@ mod tests {
             .iter()
             .map(|s| s.as_str().expect("a string"))
             .collect()
+    }
+
+    /// The list `key` of the vectors, which must hold more than `min` of them.
+    fn more_than<'a>(vectors: &'a Value, key: &str, min: usize) -> &'a Vec<Value> {
+        let items = list(vectors, key);
+        assert!(
+            items.len() > min,
+            "suspiciously few {key} vectors: {}",
+            items.len()
+        );
+        items
+    }
+
+    /// Fails naming every failure, if there is any.
+    fn assert_none(failures: &[String]) {
+        assert!(
+            failures.is_empty(),
+            "{} failures:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
     }
 
     /// Identifiers and parameter fields, which messages and Debug may name.
@@ -170,12 +190,7 @@ mod tests {
     #[test]
     fn valid_vectors_parse_and_verify() {
         let vectors = vectors();
-        let valid = list(&vectors, "valid");
-        assert!(
-            valid.len() > 30,
-            "suspiciously few valid vectors: {}",
-            valid.len()
-        );
+        let valid = more_than(&vectors, "valid", 30);
         let mut failures = Vec::new();
         for vector in valid {
             let hash = text(vector, "hash");
@@ -207,12 +222,7 @@ mod tests {
                 }
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} failures:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert_none(&failures);
     }
 
     #[test]
@@ -247,12 +257,7 @@ mod tests {
     #[test]
     fn invalid_vectors_are_refused_without_echoing_the_hash() {
         let vectors = vectors();
-        let invalid = list(&vectors, "invalid");
-        assert!(
-            invalid.len() > 80,
-            "suspiciously few invalid vectors: {}",
-            invalid.len()
-        );
+        let invalid = more_than(&vectors, "invalid", 80);
         let mut failures = Vec::new();
         for vector in invalid {
             let hash = text(vector, "hash");
@@ -271,12 +276,7 @@ mod tests {
                 }
             }
         }
-        assert!(
-            failures.is_empty(),
-            "{} failures:\n{}",
-            failures.len(),
-            failures.join("\n")
-        );
+        assert_none(&failures);
     }
 
     #[test]

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Str, Strs, Time};
-use crate::documents::fields::{FieldSpec, field_table};
-use crate::documents::input::{self, Fields, Input};
+use crate::documents::fields::{FieldId, FieldSpec, field_table};
+use crate::documents::input::{Fields, Input, input_methods};
 use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
 use crate::{EntityKind, Result, Secret, Timestamp};
@@ -102,17 +102,9 @@ impl NewClient {
             ip_allowlist: Vec::new(),
         }
     }
-
-    /// Reads a client to create from its JSON document, reporting every bad field at once.
-    pub fn from_json(doc: &Value) -> Result<Self> {
-        input::parse(doc)
-    }
-
-    /// Checks every field rule of SPEC §2.3.
-    pub fn validate(&self) -> Result<()> {
-        self.problems().into_result()
-    }
 }
+
+input_methods!(NewClient, "a client", "SPEC §2.3");
 
 impl Input for NewClient {
     type Field = ClientField;
@@ -237,18 +229,16 @@ impl crate::documents::values::Queryable for ClientRecord {
         use crate::documents::values::FieldValue as V;
         use ClientField as F;
         match field {
-            F::Id => V::Int(self.header.id),
+            F::Id | F::Tenant | F::CreatedAt | F::UpdatedAt | F::Version => {
+                self.header.value(field.name())
+            }
             F::ClientId => V::Str(&self.client_id),
             F::Name => V::Str(&self.name),
             F::Description => V::opt_str(self.description.as_deref()),
-            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
             F::Enabled => V::Bool(self.enabled),
             F::Roles => V::Ints(&self.roles),
             F::IpAllowlist => V::Strs(self.ip_allowlist.iter().map(String::as_str).collect()),
-            F::CreatedAt => V::Time(self.header.created_at),
-            F::UpdatedAt => V::Time(self.header.updated_at),
             F::LastUsedAt => V::opt_time(self.last_used_at),
-            F::Version => V::Int(self.header.version),
         }
     }
 }

@@ -214,3 +214,29 @@ pub(crate) fn parse<I: Input>(doc: &Value) -> Result<I> {
     problems.merge(input.problems());
     problems.into_result().map(|()| input)
 }
+
+/// The public `from_json` and `validate` of an input form: `$New` is the
+/// form, `$what` names what it creates (`"a user"`), `$rules` the rules
+/// `validate` checks (`"SPEC §2.2"`).
+macro_rules! input_methods {
+    ($New:ident, $what:literal, $rules:literal) => {
+        impl $New {
+            #[doc = concat!(
+                        "Reads ", $what, " to create from its JSON document: `Validation` naming ",
+                        "every unknown, read-only, missing, mistyped or invalid field at once."
+                    )]
+            pub fn from_json(doc: &serde_json::Value) -> $crate::Result<Self> {
+                $crate::documents::input::parse(doc)
+            }
+
+            #[doc = concat!(
+                        "Checks every field rule of ", $rules,
+                        ": `Validation` naming every failing field at once."
+                    )]
+            pub fn validate(&self) -> $crate::Result<()> {
+                $crate::documents::input::Input::problems(self).into_result()
+            }
+        }
+    };
+}
+pub(crate) use input_methods;

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::documents::fields::FieldType::{Ident, Int, Str, Strs, Time};
-use crate::documents::fields::{FieldSpec, field_table};
-use crate::documents::input::{self, Fields, Input};
+use crate::documents::fields::{FieldId, FieldSpec, field_table};
+use crate::documents::input::{Fields, Input, input_methods};
 use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
 use crate::{EntityKind, Result, Timestamp};
@@ -72,17 +72,9 @@ impl NewRole {
             ..NewRole::default()
         }
     }
-
-    /// Reads a role to create from its JSON document, reporting every bad field at once.
-    pub fn from_json(doc: &Value) -> Result<Self> {
-        input::parse(doc)
-    }
-
-    /// Checks every field rule of SPEC §2.2.
-    pub fn validate(&self) -> Result<()> {
-        self.problems().into_result()
-    }
 }
+
+input_methods!(NewRole, "a role", "SPEC §2.2");
 
 impl Input for NewRole {
     type Field = RoleField;
@@ -187,14 +179,12 @@ impl crate::documents::values::Queryable for RoleRecord {
         use crate::documents::values::FieldValue as V;
         use RoleField as F;
         match field {
-            F::Id => V::Int(self.header.id),
+            F::Id | F::Tenant | F::CreatedAt | F::UpdatedAt | F::Version => {
+                self.header.value(field.name())
+            }
             F::Name => V::Str(&self.name),
             F::Description => V::opt_str(self.description.as_deref()),
             F::Permissions => V::Strs(self.permissions.iter().map(String::as_str).collect()),
-            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
-            F::CreatedAt => V::Time(self.header.created_at),
-            F::UpdatedAt => V::Time(self.header.updated_at),
-            F::Version => V::Int(self.header.version),
         }
     }
 }

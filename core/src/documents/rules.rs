@@ -208,17 +208,11 @@ pub(crate) fn username(value: &str) -> Checked {
                 | GeneralCategory::OtherLetter
         )
     };
-    if value
-        .chars()
-        .all(|c| letter(c) || c.is_ascii_digit() || matches!(c, '@' | '.' | '-' | '_'))
-    {
-        Ok(())
-    } else {
-        Err((
-            ValidationCode::InvalidCharacters,
-            "may contain only letters, ASCII digits and @ . - _".into(),
-        ))
-    }
+    only(
+        value,
+        |c| letter(c) || c.is_ascii_digit() || matches!(c, '@' | '.' | '-' | '_'),
+        "letters, ASCII digits and @ . - _",
+    )
 }
 
 /// `local@domain`: one `@`, a non-empty local part, two or more non-empty
@@ -249,31 +243,32 @@ pub(crate) fn email(value: &str) -> Checked {
 /// 1 to 64 characters of `[A-Za-z0-9._:-]`.
 pub(crate) fn tenant(value: &str) -> Checked {
     length(value, 1, 64)?;
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
-    {
-        Ok(())
-    } else {
-        Err((
-            ValidationCode::InvalidCharacters,
-            "may contain only A-Z a-z 0-9 . _ : -".into(),
-        ))
-    }
+    only(
+        value,
+        |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'),
+        "A-Z a-z 0-9 . _ : -",
+    )
 }
 
 /// 1 to 100 characters of `[A-Za-z0-9:._*-]`.
 pub(crate) fn permission(value: &str) -> Checked {
     length(value, 1, 100)?;
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '*' | '-'))
-    {
+    only(
+        value,
+        |c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '*' | '-'),
+        "A-Z a-z 0-9 : . _ * -",
+    )
+}
+
+/// Every character of `value` is `allowed`; else `InvalidCharacters`:
+/// "may contain only `characters`".
+fn only(value: &str, allowed: impl Fn(char) -> bool, characters: &str) -> Checked {
+    if value.chars().all(allowed) {
         Ok(())
     } else {
         Err((
             ValidationCode::InvalidCharacters,
-            "may contain only A-Z a-z 0-9 : . _ * -".into(),
+            format!("may contain only {characters}"),
         ))
     }
 }

@@ -255,6 +255,15 @@ fn decode(
     Ok(bytes)
 }
 
+/// The three `$`-separated fields of `rest` (parameters, salt, hash); else
+/// the `malformed` message.
+fn three_fields<'a>(rest: &'a str, malformed: &str) -> Result<[&'a str; 3], String> {
+    match rest.split('$').collect::<Vec<_>>()[..] {
+        [params, salt, hash] => Ok([params, salt, hash]),
+        _ => Err(malformed.into()),
+    }
+}
+
 fn to_u32(value: u64) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
@@ -356,9 +365,10 @@ fn check_iterations(iterations: u64, scheme: &str) -> Result<u32, String> {
 /// `rest` follows `$pbkdf2-sha256$` or `$pbkdf2-sha512$`: `i=N[,l=N]$salt$hash`
 /// (PHC) or `N$salt$hash` (passlib).
 fn parse_pbkdf2(digest: Digest, rest: &str) -> Result<Kind, String> {
-    let [params, salt, hash] = rest.split('$').collect::<Vec<_>>()[..] else {
-        return Err("pbkdf2 hash is malformed: expected the iterations, a salt and a hash".into());
-    };
+    let [params, salt, hash] = three_fields(
+        rest,
+        "pbkdf2 hash is malformed: expected the iterations, a salt and a hash",
+    )?;
     if let Some(iterations) = decimal(params) {
         // passlib: "adapted base64", '.' for '+' (passlib also reads '+').
         let iterations = check_iterations(iterations, "pbkdf2")?;
@@ -405,12 +415,10 @@ fn parse_pbkdf2(digest: Digest, rest: &str) -> Result<Kind, String> {
 /// `rest` follows `pbkdf2_sha256$`: `N$salt$hash`, the salt used as text and
 /// the hash in padded standard base64.
 fn parse_django(rest: &str) -> Result<Kind, String> {
-    let [iterations, salt, hash] = rest.split('$').collect::<Vec<_>>()[..] else {
-        return Err(
-            "Django pbkdf2_sha256 hash is malformed: expected the iterations, a salt and a hash"
-                .into(),
-        );
-    };
+    let [iterations, salt, hash] = three_fields(
+        rest,
+        "Django pbkdf2_sha256 hash is malformed: expected the iterations, a salt and a hash",
+    )?;
     let iterations =
         decimal(iterations).ok_or("Django pbkdf2_sha256 iterations must be a decimal number")?;
     let iterations = check_iterations(iterations, "Django pbkdf2_sha256")?;
@@ -434,12 +442,10 @@ fn parse_django(rest: &str) -> Result<Kind, String> {
 
 /// `rest` follows `$scrypt$`: `ln=..,r=..,p=..$salt$hash`.
 fn parse_scrypt(rest: &str) -> Result<Kind, String> {
-    let [params, salt, hash] = rest.split('$').collect::<Vec<_>>()[..] else {
-        return Err(
-            "scrypt hash is malformed: expected the ln, r and p parameters, a salt and a hash"
-                .into(),
-        );
-    };
+    let [params, salt, hash] = three_fields(
+        rest,
+        "scrypt hash is malformed: expected the ln, r and p parameters, a salt and a hash",
+    )?;
     let [Some(log_n), Some(r), Some(p)] = named_params(params, ["ln", "r", "p"], "scrypt")? else {
         return Err("scrypt parameters must include ln, r and p".into());
     };

@@ -118,6 +118,22 @@ fn writable(
     out
 }
 
+/// The writable keys of `given` (see [`writable`]), which must be a JSON
+/// object: else `Validation` with `ObjectType` and `not_object` on the
+/// whole document.
+fn writable_of(
+    given: &Value,
+    not_object: &str,
+    current: &Map<String, Value>,
+    read_only: &[&str],
+    problems: &mut Problems,
+) -> Result<Map<String, Value>> {
+    let Value::Object(given) = given else {
+        return Err(Error::invalid("", ValidationCode::ObjectType, not_object));
+    };
+    Ok(writable(given.clone(), current, read_only, problems))
+}
+
 /// The stored document without its read-only keys.
 fn without_read_only(current: &Map<String, Value>, read_only: &[&str]) -> Map<String, Value> {
     current
@@ -135,14 +151,13 @@ fn replaced(
     fields: &FieldLists,
     problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
-    let Value::Object(given) = doc else {
-        return Err(Error::invalid(
-            "",
-            ValidationCode::ObjectType,
-            "the document must be a JSON object",
-        ));
-    };
-    let mut out = writable(given.clone(), current, fields.read_only(), problems);
+    let mut out = writable_of(
+        doc,
+        "the document must be a JSON object",
+        current,
+        fields.read_only(),
+        problems,
+    )?;
     for &key in fields.create_only() {
         if !out.contains_key(key)
             && let Some(value) = current.get(key)
@@ -160,14 +175,13 @@ fn merged(
     read_only: &[&str],
     problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
-    let Value::Object(given) = partial else {
-        return Err(Error::invalid(
-            "",
-            ValidationCode::ObjectType,
-            "a merge patch must be a JSON object",
-        ));
-    };
-    let given = writable(given.clone(), current, read_only, problems);
+    let given = writable_of(
+        partial,
+        "a merge patch must be a JSON object",
+        current,
+        read_only,
+        problems,
+    )?;
     let mut doc = Value::Object(without_read_only(current, read_only));
     json_patch::merge(&mut doc, &Value::Object(given));
     match doc {

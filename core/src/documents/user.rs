@@ -5,8 +5,8 @@ use serde_json::{Map, Value};
 
 use crate::documents::caseless::fold;
 use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
-use crate::documents::fields::{FieldSpec, field_table};
-use crate::documents::input::{self, Fields, Input};
+use crate::documents::fields::{FieldId, FieldSpec, field_table};
+use crate::documents::input::{Fields, Input, input_methods};
 use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
 use crate::{EntityKind, Result, Secret, Timestamp};
@@ -179,18 +179,13 @@ impl NewUser {
             password_hash: None,
         }
     }
-
-    /// Reads a user to create from its JSON document, reporting every
-    /// unknown, read-only, missing, mistyped or invalid field at once.
-    pub fn from_json(doc: &Value) -> Result<Self> {
-        input::parse(doc)
-    }
-
-    /// Checks every field rule of SPEC §2.1 that needs nothing from the store.
-    pub fn validate(&self) -> Result<()> {
-        self.problems().into_result()
-    }
 }
+
+input_methods!(
+    NewUser,
+    "a user",
+    "SPEC §2.1 that need nothing from the store"
+);
 
 impl Input for NewUser {
     type Field = UserField;
@@ -410,7 +405,9 @@ impl crate::documents::values::Queryable for UserRecord {
         use crate::documents::values::FieldValue as V;
         use UserField as F;
         match field {
-            F::Id => V::Int(self.header.id),
+            F::Id | F::Tenant | F::CreatedAt | F::UpdatedAt | F::Version => {
+                self.header.value(field.name())
+            }
             F::Username => V::Str(&self.username),
             F::Email => V::Str(&self.email),
             F::FirstName => V::Str(&self.first_name),
@@ -418,7 +415,6 @@ impl crate::documents::values::Queryable for UserRecord {
             F::Nickname => V::opt_str(self.nickname.as_deref()),
             F::TelephoneNumber => V::opt_str(self.telephone_number.as_deref()),
             F::MobileNumber => V::opt_str(self.mobile_number.as_deref()),
-            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
             F::Enabled => V::Bool(self.enabled),
             F::Roles => V::Ints(&self.roles),
             F::ExternalIds if self.external_ids.is_empty() => V::Absent,
@@ -429,13 +425,10 @@ impl crate::documents::values::Queryable for UserRecord {
             F::ExternalIdValue => {
                 V::Strs(self.external_ids.iter().map(|e| e.value.as_str()).collect())
             }
-            F::CreatedAt => V::Time(self.header.created_at),
-            F::UpdatedAt => V::Time(self.header.updated_at),
             F::LastLoginAt => V::opt_time(self.last_login_at),
             F::LockedUntil => V::opt_time(self.locked_until.filter(|&t| t > now)),
             F::HasPassword => V::Bool(self.password_hash.is_some()),
             F::TotpEnabled => V::Bool(self.totp_enabled()),
-            F::Version => V::Int(self.header.version),
             // Write-only: never read back.
             F::Password | F::PasswordHash => V::Absent,
         }

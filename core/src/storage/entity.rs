@@ -23,6 +23,17 @@ pub struct UniqueKey {
     pub(crate) field: &'static str,
 }
 
+impl UniqueKey {
+    /// The entry `key` in `table`, reported as `field` when taken.
+    pub(crate) fn new(table: UniqueTable, field: &'static str, key: Key) -> UniqueKey {
+        UniqueKey {
+            table,
+            key: key.into_bytes(),
+            field,
+        }
+    }
+}
+
 /// One entry a record puts in a non-unique index.
 #[doc(hidden)]
 pub struct MultiKey {

@@ -4,7 +4,7 @@
 use crate::documents::client::ClientRecord;
 use crate::storage::entity::{Entity, UniqueKey};
 use crate::storage::keys::Key;
-use crate::storage::schema::{CLIENT_CLIENT_ID, CLIENTS};
+use crate::storage::schema::{CLIENT_CLIENT_ID, CLIENTS, RecordTable};
 use crate::{Client, EntityKind};
 
 /// The unique key of a public client id.
@@ -12,18 +12,16 @@ pub(crate) fn client_id_key(client_id: &str) -> Key {
     Key::new().str(client_id)
 }
 
-impl crate::storage::tx::sealed::Sealed for Client {}
-
 impl Entity for Client {
     const KIND: EntityKind = EntityKind::Client;
-    const TABLE: crate::storage::schema::RecordTable = CLIENTS;
+    const TABLE: RecordTable = CLIENTS;
     type Record = ClientRecord;
 
     fn unique_keys(r: &ClientRecord) -> Vec<UniqueKey> {
-        vec![UniqueKey {
-            table: CLIENT_CLIENT_ID,
-            key: client_id_key(&r.client_id).into_bytes(),
-            field: "clientId",
-        }]
+        vec![UniqueKey::new(
+            CLIENT_CLIENT_ID,
+            "clientId",
+            client_id_key(&r.client_id),
+        )]
     }
 }

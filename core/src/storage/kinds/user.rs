@@ -5,7 +5,7 @@ use crate::documents::caseless::fold;
 use crate::documents::user::UserRecord;
 use crate::storage::entity::{Entity, UniqueKey};
 use crate::storage::keys::Key;
-use crate::storage::schema::{USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
+use crate::storage::schema::{RecordTable, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
 use crate::{EntityKind, User};
 
 /// The unique key of a username or email.
@@ -18,31 +18,23 @@ pub(crate) fn external_key(tenant: Option<&str>, kind: &str, value: &str) -> Key
     Key::new().tenant(tenant).str(&fold(kind)).str(&fold(value))
 }
 
-impl crate::storage::tx::sealed::Sealed for User {}
-
 impl Entity for User {
     const KIND: EntityKind = EntityKind::User;
-    const TABLE: crate::storage::schema::RecordTable = USERS;
+    const TABLE: RecordTable = USERS;
     type Record = UserRecord;
 
     fn unique_keys(r: &UserRecord) -> Vec<UniqueKey> {
         let tenant = r.header.tenant.as_deref();
         let mut keys = vec![
-            UniqueKey {
-                table: USER_USERNAME,
-                key: folded_key(tenant, &r.username).into_bytes(),
-                field: "username",
-            },
-            UniqueKey {
-                table: USER_EMAIL,
-                key: folded_key(tenant, &r.email).into_bytes(),
-                field: "email",
-            },
+            UniqueKey::new(USER_USERNAME, "username", folded_key(tenant, &r.username)),
+            UniqueKey::new(USER_EMAIL, "email", folded_key(tenant, &r.email)),
         ];
-        keys.extend(r.external_ids.iter().map(|e| UniqueKey {
-            table: USER_EXTERNAL_ID,
-            key: external_key(tenant, &e.kind, &e.value).into_bytes(),
-            field: "externalIds",
+        keys.extend(r.external_ids.iter().map(|e| {
+            UniqueKey::new(
+                USER_EXTERNAL_ID,
+                "externalIds",
+                external_key(tenant, &e.kind, &e.value),
+            )
         }));
         keys
     }
