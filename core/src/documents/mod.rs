@@ -1,4 +1,4 @@
-//! Documents: what a record is (its fields, rules, input, JSON, updates, timestamps); uses nothing above it.
+//! Documents: what a record is (its fields, rules, input, JSON, updates, timestamps, credential formats); uses only `error`.
 
 pub(crate) mod caseless;
 pub(crate) mod client;
