@@ -186,10 +186,6 @@ impl Record for ClientRecord {
     type Document = Client;
     type New = NewClient;
 
-    fn parse(doc: &Value) -> Result<NewClient> {
-        NewClient::from_json(doc)
-    }
-
     record_fields!(header, roles, enabled);
 
     fn rebuilt(&self, new: NewClient, _password_hash: Option<String>) -> ClientRecord {

@@ -215,7 +215,16 @@ pub(crate) fn parse<I: Input>(doc: &Value) -> Result<I> {
     problems.into_result().map(|()| input)
 }
 
-/// The public `from_json` and `validate` of an input form: `$New` is the
+/// An input form read from a whole JSON document (read-only keys absent):
+/// what an update's new document is read back into.
+#[doc(hidden)]
+pub trait FromDocument: Sized {
+    /// Reads the form: `Validation` naming every bad field at once.
+    fn from_document(doc: &Value) -> Result<Self>;
+}
+
+/// The public `from_json` and `validate` of an input form, and its
+/// [`FromDocument`]: `$New` is the
 /// form, `$what` names what it creates (`"a user"`), `$rules` the rules
 /// `validate` checks (`"SPEC §2.2"`).
 macro_rules! input_methods {
@@ -235,6 +244,12 @@ macro_rules! input_methods {
                     )]
             pub fn validate(&self) -> $crate::Result<()> {
                 $crate::documents::input::Input::problems(self).into_result()
+            }
+        }
+
+        impl $crate::documents::input::FromDocument for $New {
+            fn from_document(doc: &serde_json::Value) -> $crate::Result<Self> {
+                $New::from_json(doc)
             }
         }
     };

@@ -7,11 +7,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use serde_json::Value;
-
 use crate::documents::header::Header;
+use crate::documents::input::FromDocument;
 use crate::documents::values::Queryable;
-use crate::{Result, Secret, Timestamp};
+use crate::{Secret, Timestamp};
 
 /// The stored form of a kind of record.
 #[doc(hidden)]
@@ -19,7 +18,7 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
     /// The public document of the kind.
     type Document: Serialize;
     /// The input form of the kind.
-    type New;
+    type New: FromDocument;
 
     /// The record's header: id, tenant, timestamps and version.
     fn header(&self) -> &Header;
@@ -45,10 +44,6 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
 
     /// The public document of the record, as seen at `now`.
     fn document(&self, now: Timestamp) -> Self::Document;
-
-    /// Reads the input form from a whole document (read-only keys removed):
-    /// `Validation` naming every bad field at once.
-    fn parse(doc: &Value) -> Result<Self::New>;
 
     /// Takes a new password (plaintext) out of an input, if it carries one.
     fn take_password(_new: &mut Self::New) -> Option<Secret> {

@@ -148,10 +148,6 @@ impl Record for RoleRecord {
     type Document = Role;
     type New = NewRole;
 
-    fn parse(doc: &Value) -> Result<NewRole> {
-        NewRole::from_json(doc)
-    }
-
     record_fields!(header);
 
     fn rebuilt(&self, new: NewRole, _password_hash: Option<String>) -> RoleRecord {

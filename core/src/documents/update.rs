@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::documents::fields::{FieldId, FieldLists};
+use crate::documents::input::FromDocument;
 use crate::documents::pointer::{self, Role};
 use crate::documents::record::Record;
 use crate::documents::rules::Problems;
@@ -50,7 +51,7 @@ pub(crate) fn changed<R: Record>(current: &R::Document, change: Change<'_>) -> R
             problems.add(key, ValidationCode::Immutable, "is immutable");
         }
     }
-    let parsed = problems.absorb(R::parse(&Value::Object(target)))?;
+    let parsed = problems.absorb(R::New::from_document(&Value::Object(target)))?;
     problems.into_result()?;
     parsed.ok_or_else(|| Error::internal("a document failed without a reason"))
 }

@@ -351,10 +351,6 @@ impl Record for UserRecord {
     type Document = User;
     type New = NewUser;
 
-    fn parse(doc: &Value) -> Result<NewUser> {
-        NewUser::from_json(doc)
-    }
-
     record_fields!(header, roles, enabled);
 
     fn take_password(new: &mut NewUser) -> Option<Secret> {
