@@ -9,12 +9,14 @@ use crate::documents::client::ClientRecord;
 use crate::documents::header::Header;
 use crate::documents::role::RoleRecord;
 use crate::documents::rules::Problems;
-use crate::documents::update::{Change, Editable};
+use crate::documents::update::Change;
 use crate::documents::user::UserRecord;
 use crate::query::bind::Bound;
 use crate::query::physical::PhysicalPlan;
 use crate::query::{Page, Query, exec, plan};
-use crate::storage::entity::{self, Entity, fetch_in, fetch_unique, holders, load, next_id};
+use crate::storage::entity::{
+    self, Editable, Entity, fetch_in, fetch_unique, holders, load, next_id,
+};
 use crate::storage::kinds::client::client_id_key;
 use crate::storage::kinds::user::{external_key, folded_key};
 use crate::storage::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
