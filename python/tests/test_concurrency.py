@@ -142,6 +142,9 @@ def test_optimistic_increments_lose_no_update(cheap_store: rosterdb.Store) -> No
 
 
 def test_an_open_transaction_blocks_writers_but_not_readers(cheap_store: rosterdb.Store) -> None:
+    """The writers wait inside the extension for the open transaction; were
+    the GIL held while they wait, neither the reader nor the holder (Python
+    code) could run and the watchdog would report a deadlock."""
     store = cheap_store
     store.users.create(user("first"))
     opened = threading.Event()
