@@ -108,9 +108,9 @@ impl Store {
         options.validate()?;
         let path = path.as_ref();
         format::inspect(path).map_err(|e| e.with_path(path))?;
-        let db = Database::builder()
-            .create(path)
-            .map_err(|e| crate::Error::from(e).with_path(path))?;
+        let db = format::file_backend(path)
+            .and_then(format::create_database)
+            .map_err(|e| e.with_path(path))?;
         Store::prepared(db, options).map_err(|e| e.with_path(path))
     }
 
@@ -130,7 +130,7 @@ impl Store {
     ) -> Result<Store> {
         options.validate()?;
         format::check_backend_header(&backend)?;
-        let db = Database::builder().create_with_backend(backend)?;
+        let db = format::create_database(backend)?;
         Store::prepared(db, options)
     }
 
