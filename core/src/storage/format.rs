@@ -141,8 +141,16 @@ fn left_by_interrupted_creation(backend: &impl redb::StorageBackend, len: u64) -
 /// Opens (creating it when missing) the redb database kept in `backend`,
 /// after emptying a file an interrupted creation left (see
 /// [`interrupted_creation`]).
+///
+/// Every page's checksum is verified as the file opens (redb's
+/// `set_check_integrity_on_open`): redb trusts a file it closed cleanly and
+/// may panic on one damaged since, where the check gives `Corrupted`
+/// (`IncompatibleFormat`). It costs what redb's recovery after a crash
+/// costs: a read of the whole file and a commit.
 pub(crate) fn create_database(backend: impl redb::StorageBackend) -> Result<Database> {
-    Ok(Database::builder().create_with_backend(FreshStart::new(backend))?)
+    let mut builder = Database::builder();
+    builder.set_check_integrity_on_open(true);
+    Ok(builder.create_with_backend(FreshStart::new(backend))?)
 }
 
 /// The file at `path` as a redb backend, created when missing.
@@ -247,10 +255,23 @@ type BackendResult<T> = std::result::Result<T, redb::BackendError>;
 /// Refuses, without writing a byte, an existing file that is not a rosterdb
 /// store, that a newer release wrote, or whose migration would fail
 /// (`migrations::preflight`).
+///
+/// redb trusts a file it closed cleanly, and may panic reading one damaged
+/// since; the integrity check that turns that into an error cannot run on
+/// a read-only open. So a panic while reading here refuses the file as
+/// damaged (`IncompatibleFormat`), leaving it untouched.
 pub(crate) fn inspect(path: &Path) -> Result<()> {
     if !check_header(path)? {
         return Ok(());
     }
+    std::panic::catch_unwind(|| inspect_redb_file(path)).unwrap_or_else(|_| {
+        Err(Error::incompatible(
+            "a damaged file: the storage engine failed reading it",
+        ))
+    })
+}
+
+fn inspect_redb_file(path: &Path) -> Result<()> {
     match Database::builder().open_read_only(path) {
         Ok(db) => match classify(&db)? {
             Contents::Store(version) if version < FORMAT_VERSION => {
@@ -504,6 +525,39 @@ mod tests {
             Err(Error::IncompatibleFormat { .. })
         ));
         assert!(std::fs::read(&path).unwrap() == data, "the file changed");
+    }
+
+    /// The format-3 fixture with bit 7 of byte 124,150 flipped: a `meta`
+    /// key that is no longer UTF-8, on which a plain redb open panics.
+    fn damaged_fixture() -> Vec<u8> {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/format-v3.redb");
+        let mut bytes = std::fs::read(fixture).unwrap();
+        bytes[124_150] ^= 0x80;
+        bytes
+    }
+
+    #[test]
+    fn a_file_damaged_since_redb_closed_it_is_refused_without_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("damaged.redb");
+        let bytes = damaged_fixture();
+        std::fs::write(&path, &bytes).unwrap();
+        let result = crate::Store::open(&path, crate::Options::default());
+        assert!(
+            matches!(result, Err(Error::IncompatibleFormat { .. })),
+            "{result:?}"
+        );
+        assert!(std::fs::read(&path).unwrap() == bytes, "the file changed");
+
+        let backend = InMemoryBackend::new();
+        redb::StorageBackend::set_len(&backend, bytes.len() as u64).unwrap();
+        redb::StorageBackend::write(&backend, 0, &bytes).unwrap();
+        let result = crate::Store::open_with_backend(backend, crate::Options::default());
+        assert!(
+            matches!(result, Err(Error::IncompatibleFormat { .. })),
+            "{result:?}"
+        );
     }
 
     #[test]
