@@ -19,6 +19,22 @@
 //! fails until the disk is crashed. Faults count calls of one kind from the
 //! moment they are armed: `nth: 0` is the next such call.
 //!
+//! What rosterdb does with a failed call (see `faults/tests/faults.rs`):
+//! the call that made it fails with `Error::Storage`, and redb latches the
+//! failure, so the store refuses every later write (and every read its
+//! page cache cannot serve) with `Storage`. Drop it and reopen from
+//! [`FaultyDisk::crash`] (or from the same disk, which is a crash where
+//! every unsynced change survived): the store opens holding the last
+//! committed state, or the failed commit's in full when its header write
+//! had landed before the failure.
+//!
+//! A model test or fuzz target typically opens a store on a clone of the
+//! disk, runs operations against the store and a model side by side, arms
+//! a fault at a chosen call (e.g. `Fault::Fail { call: Call::Write, nth }`
+//! with `nth` taken from the input), and when an operation fails with
+//! `Storage`, drops the store, reopens from `disk.crash(&survivors)` and
+//! checks the store equals the model before or after that operation.
+//!
 //! ```
 //! use rosterdb::{NewUser, Options, Store};
 //! use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
@@ -329,17 +345,20 @@ impl FaultyDisk {
         drop(state);
         FaultyDisk::from_image(image)
     }
+}
 
+impl State {
     /// Counts a call of kind `call`, then fails it when the power is out or
-    /// an armed fault hits it; returns the fault to apply to a write.
-    fn enter(&self, state: &mut State, call: Call) -> io::Result<Option<usize>> {
-        let index = state.counts.bump(call);
-        if state.powered_off {
+    /// an armed fault hits it; for a write an armed tear hits, returns how
+    /// many bytes land.
+    fn enter(&mut self, call: Call) -> io::Result<Option<usize>> {
+        let index = self.counts.bump(call);
+        if self.powered_off {
             return Err(io::Error::other(format!(
                 "rosterdb-faults: {call} #{index} after the power went out"
             )));
         }
-        let Some(position) = state.armed.iter().position(|(fault, at)| {
+        let Some(position) = self.armed.iter().position(|(fault, at)| {
             *at == index
                 && match fault {
                     Fault::Fail { call: c, .. } => *c == call,
@@ -348,14 +367,20 @@ impl FaultyDisk {
         }) else {
             return Ok(None);
         };
-        let (fault, _) = state.armed.swap_remove(position);
-        state.fired = state.fired.saturating_add(1);
+        let (fault, _) = self.armed.swap_remove(position);
+        self.fired = self.fired.saturating_add(1);
         match fault {
             Fault::Fail { .. } => Err(io::Error::other(format!(
                 "rosterdb-faults: injected failure of {call} #{index}"
             ))),
             Fault::Tear { keep, .. } => Ok(Some(keep)),
         }
+    }
+
+    /// Records an unsynced change and applies it to what reads see.
+    fn change(&mut self, change: Unsynced) {
+        apply(&mut self.current, &change);
+        self.unsynced.push(change);
     }
 }
 
@@ -393,23 +418,32 @@ fn out_of_range(what: &str, offset: u64, len: usize) -> io::Error {
     )
 }
 
-fn too_large(len: u64) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("rosterdb-faults: {len} bytes do not fit in memory"),
-    )
+/// Refuses a change that would reach past what memory can address.
+fn fits(what: &str, offset: u64, len: usize) -> io::Result<()> {
+    usize::try_from(offset)
+        .ok()
+        .and_then(|start| start.checked_add(len))
+        .map(drop)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "rosterdb-faults: {what} of {len} bytes at {offset} does not fit in memory"
+                ),
+            )
+        })
 }
 
 impl rosterdb::StorageBackend for FaultyDisk {
     fn len(&self) -> io::Result<u64> {
         let mut state = self.lock();
-        self.enter(&mut state, Call::Len)?;
+        state.enter(Call::Len)?;
         Ok(state.current.len() as u64)
     }
 
     fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
         let mut state = self.lock();
-        self.enter(&mut state, Call::Read)?;
+        state.enter(Call::Read)?;
         let source = usize::try_from(offset)
             .ok()
             .and_then(|start| Some(start..start.checked_add(out.len())?))
@@ -421,17 +455,15 @@ impl rosterdb::StorageBackend for FaultyDisk {
 
     fn set_len(&self, len: u64) -> io::Result<()> {
         let mut state = self.lock();
-        self.enter(&mut state, Call::SetLen)?;
-        usize::try_from(len).map_err(|_| too_large(len))?;
-        let change = Unsynced::SetLen(len);
-        apply(&mut state.current, &change);
-        state.unsynced.push(change);
+        state.enter(Call::SetLen)?;
+        fits("set_len", len, 0)?;
+        state.change(Unsynced::SetLen(len));
         Ok(())
     }
 
     fn sync_data(&self) -> io::Result<()> {
         let mut state = self.lock();
-        self.enter(&mut state, Call::SyncData)?;
+        state.enter(Call::SyncData)?;
         state.durable = state.current.clone();
         state.unsynced.clear();
         Ok(())
@@ -439,27 +471,21 @@ impl rosterdb::StorageBackend for FaultyDisk {
 
     fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
         let mut state = self.lock();
-        let tear = self.enter(&mut state, Call::Write)?;
-        let end = usize::try_from(offset)
-            .ok()
-            .and_then(|start| start.checked_add(data.len()));
-        if end.is_none() {
-            return Err(too_large(offset));
-        }
+        let tear = state.enter(Call::Write)?;
+        fits("write", offset, data.len())?;
         let landed = match tear {
             Some(keep) => data.get(..keep).unwrap_or(data),
             None => data,
         };
-        let change = Unsynced::Write {
+        state.change(Unsynced::Write {
             offset,
             data: landed.to_vec(),
-        };
-        apply(&mut state.current, &change);
-        state.unsynced.push(change);
+        });
         if tear.is_some() {
             state.powered_off = true;
             return Err(io::Error::other(format!(
-                "rosterdb-faults: write of {} bytes at {offset} torn after {} bytes; the power went out",
+                "rosterdb-faults: write of {} bytes at {offset} torn after {} bytes; \
+                 the power went out",
                 data.len(),
                 landed.len()
             )));

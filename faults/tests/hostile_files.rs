@@ -176,6 +176,8 @@ struct Outcomes {
     opened: usize,
     check_found_problems: usize,
     reads_failed: usize,
+    /// Files `Store::open` refused as `IncompatibleFormat` but changed.
+    changed_refused: usize,
     failures: Vec<String>,
 }
 
@@ -188,14 +190,16 @@ impl Outcomes {
     fn finish(self, name: &str) {
         eprintln!(
             "{name}: {} cases: {} refused, {} opened ({} with problems found by check(), \
-             {} with failing reads); largest allocation {} bytes",
+             {} with failing reads); {} refused files changed; largest allocation {} bytes",
             self.cases,
             self.refused,
             self.opened,
             self.check_found_problems,
             self.reads_failed,
+            self.changed_refused,
             LARGEST.load(Ordering::Relaxed)
         );
+        assert_eq!(self.changed_refused, 0, "{name}: refused files changed");
         assert!(
             self.failures.is_empty(),
             "{name}: {} of {} cases failed:\n{}",
@@ -287,6 +291,13 @@ fn try_file(bytes: &[u8], what: &str, dir: &Path, also_backend: bool, out: &mut 
                 Ok(store) => store,
                 Err(e) if acceptable(&e) => {
                     out.refused += 1;
+                    let now = std::fs::read(&path).unwrap();
+                    if how == "file"
+                        && matches!(e, Error::IncompatibleFormat { .. })
+                        && now != bytes
+                    {
+                        out.changed_refused += 1;
+                    }
                     return Ok(());
                 }
                 Err(e) => return Err(format!("open: {e:?}")),
