@@ -330,14 +330,13 @@ fn try_file(bytes: &[u8], what: &str, dir: &Path, also_backend: bool, out: &mut 
 }
 
 /// The sources the damaged files are made from: a store written by this
-/// release and the format-3 fixture (opening it migrates it).
+/// release, and the fixtures of formats 1 and 3 (opening them migrates them).
 fn sources(dir: &Path) -> Vec<(&'static str, Vec<u8>)> {
+    let fixture = |name: &str| std::fs::read(fixture_dir().join(name)).unwrap();
     vec![
         ("store", std::fs::read(store_file(dir)).unwrap()),
-        (
-            "format-v3",
-            std::fs::read(fixture_dir().join("format-v3.redb")).unwrap(),
-        ),
+        ("format-v3", fixture("format-v3.redb")),
+        ("format-v1", fixture("format-v1.redb")),
     ]
 }
 
