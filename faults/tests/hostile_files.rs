@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use rosterdb::{
     Argon2Params, Credentials, DEFAULT_SESSION_TTL, Error, FORMAT_VERSION, NewClient, NewRole,
-    NewUser, Options, Query, Store,
+    NewUser, Options, Query, Secret, Store,
 };
 use rosterdb_faults::FaultyDisk;
 
@@ -122,6 +122,11 @@ impl Rng {
 
 /// A closed store file with records of every kind, a session and a change log.
 fn store_file(dir: &Path) -> PathBuf {
+    store_file_and_session(dir).0
+}
+
+/// [`store_file`], and the token of alice's session in it.
+fn store_file_and_session(dir: &Path) -> (PathBuf, Secret) {
     let path = dir.join("store.redb");
     let store = Store::open(&path, options()).unwrap();
     let admins = store
@@ -150,14 +155,14 @@ fn store_file(dir: &Path) -> PathBuf {
         )
         .unwrap();
     store.clients().create(NewClient::new("sync job")).unwrap();
-    store
+    let login = store
         .login(
             &Credentials::new("alice", ALICE_PASSWORD),
             DEFAULT_SESSION_TTL,
         )
         .unwrap();
     drop(store);
-    path
+    (path, login.token)
 }
 
 /// Whether an error is one a damaged file may give.
@@ -690,6 +695,44 @@ fn garbage_in_rosterdb_tables_gives_errors_not_panics() {
         try_file(&file, what, dir.path(), false, &mut out);
     }
     out.finish("garbage tables");
+}
+
+/// A logout that cannot read its session fails: it must not report a
+/// session ended that may still be live.
+#[test]
+fn a_logout_that_cannot_read_its_session_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, token) = store_file_and_session(dir.path());
+    let store = std::fs::read(&path).unwrap();
+    let scratch = dir.path().join("scratch.redb");
+    let file = rewrite(&store, &scratch, |txn| {
+        let mut sessions = txn.open_table(SESSIONS).unwrap();
+        let key = sessions
+            .iter()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .0
+            .value()
+            .to_vec();
+        sessions.insert(&key[..], &[1u8, 0xFF][..]).unwrap();
+    });
+    std::fs::write(&scratch, &file).unwrap();
+    let store = Store::open(&scratch, options()).unwrap();
+    for (what, result) in [
+        ("logout", store.logout(token.expose())),
+        ("authenticate", store.authenticate(token.expose()).map(drop)),
+    ] {
+        assert!(
+            matches!(result, Err(Error::Storage { .. })),
+            "{what}: {result:?}"
+        );
+    }
+    // A token that names no session is still a no-op.
+    store
+        .logout("rs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .unwrap();
 }
 
 /// Every record decode that meets a length prefix far beyond its bytes.
