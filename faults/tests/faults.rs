@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use rosterdb::{
     Argon2Params, Credentials, DEFAULT_SESSION_TTL, Error, Lockout, ManualClock, NewClient,
-    NewRole, NewUser, Options, Query, Store, Timestamp,
+    NewRole, NewUser, Options, Query, Secret, Store, Timestamp,
 };
 use rosterdb_faults::{Call, Counts, Fault, FaultyDisk, Survivors};
 use serde_json::{Value, json};
@@ -73,9 +73,18 @@ fn user(name: &str) -> NewUser {
     NewUser::new(name, format!("{name}@example.com"), "First", "Last")
 }
 
-/// A closed store file holding two roles, three users (alice with a
-/// password and a session), and a client: every operation below starts from it.
-fn base_image() -> Vec<u8> {
+/// The store every operation below starts from, closed: two roles, three
+/// users (alice with a password and a session), and a client.
+struct Base {
+    image: Vec<u8>,
+    /// Alice's session token.
+    session: Secret,
+    /// The client's `clientId` and secret.
+    client_id: String,
+    client_secret: Secret,
+}
+
+fn base() -> Base {
     let disk = FaultyDisk::new();
     let store = open(&disk).unwrap();
     let admins = store
@@ -102,21 +111,26 @@ fn base_image() -> Vec<u8> {
         })
         .unwrap();
     store.users().create(user("carol")).unwrap();
-    store
+    let client = store
         .clients()
         .create(NewClient {
             roles: vec![readers.id],
             ..NewClient::new("sync job")
         })
         .unwrap();
-    store
+    let login = store
         .login(
             &Credentials::new("alice", ALICE_PASSWORD),
             DEFAULT_SESSION_TTL,
         )
         .unwrap();
     drop(store);
-    disk.image()
+    Base {
+        image: disk.image(),
+        session: login.token,
+        client_id: client.client.client_id,
+        client_secret: client.secret,
+    }
 }
 
 /// Everything a reader can see: records, change log, sessions.
@@ -143,9 +157,9 @@ fn state(store: &Store) -> rosterdb::Result<Value> {
 }
 
 /// A durable operation: `Ok` when it does what it does without a fault.
-type Operation = fn(&Store) -> rosterdb::Result<()>;
+type Operation = fn(&Store, &Base) -> rosterdb::Result<()>;
 
-fn create_user(s: &Store) -> rosterdb::Result<()> {
+fn create_user(s: &Store, _: &Base) -> rosterdb::Result<()> {
     s.users().create(NewUser {
         password: Some(DAVE_PASSWORD.into()),
         roles: vec![1],
@@ -154,7 +168,7 @@ fn create_user(s: &Store) -> rosterdb::Result<()> {
     Ok(())
 }
 
-fn patch_user(s: &Store) -> rosterdb::Result<()> {
+fn patch_user(s: &Store, _: &Base) -> rosterdb::Result<()> {
     let ops = json!([
         {"op": "replace", "path": "/lastName", "value": "Patched"},
         {"op": "add", "path": "/attributes/team", "value": "blue"},
@@ -163,12 +177,12 @@ fn patch_user(s: &Store) -> rosterdb::Result<()> {
     Ok(())
 }
 
-fn delete_role_with_cascade(s: &Store) -> rosterdb::Result<()> {
+fn delete_role_with_cascade(s: &Store, _: &Base) -> rosterdb::Result<()> {
     s.roles().delete(1, true)?;
     Ok(())
 }
 
-fn transaction(s: &Store) -> rosterdb::Result<()> {
+fn transaction(s: &Store, _: &Base) -> rosterdb::Result<()> {
     s.write(|tx| {
         let ops = tx.roles().create(NewRole::new("ops"))?;
         tx.users().create(NewUser {
@@ -182,7 +196,7 @@ fn transaction(s: &Store) -> rosterdb::Result<()> {
     })
 }
 
-fn failed_login(s: &Store) -> rosterdb::Result<()> {
+fn failed_login(s: &Store, _: &Base) -> rosterdb::Result<()> {
     match s.login(
         &Credentials::new("alice", WRONG_PASSWORD),
         DEFAULT_SESSION_TTL,
@@ -193,12 +207,26 @@ fn failed_login(s: &Store) -> rosterdb::Result<()> {
     }
 }
 
-fn login_with_session(s: &Store) -> rosterdb::Result<()> {
+fn login_with_session(s: &Store, _: &Base) -> rosterdb::Result<()> {
     s.login(
         &Credentials::new("alice", ALICE_PASSWORD),
         Duration::from_secs(3600),
     )?;
     Ok(())
+}
+
+fn client_login(s: &Store, base: &Base) -> rosterdb::Result<()> {
+    s.client_login(
+        &base.client_id,
+        &base.client_secret,
+        Some("10.1.2.3"),
+        Duration::from_secs(600),
+    )?;
+    Ok(())
+}
+
+fn logout(s: &Store, base: &Base) -> rosterdb::Result<()> {
+    s.logout(base.session.expose())
 }
 
 /// A seeded xorshift generator: the same subsets on every run.
@@ -244,10 +272,10 @@ fn crashes(disk: &FaultyDisk, rng: &mut Rng) -> Vec<Survivors> {
     out
 }
 
-fn assert_storage_without_secrets(err: &Error, what: &str) {
+fn assert_storage_without_secrets(err: &Error, what: &str, more: &[&str]) {
     assert!(matches!(err, Error::Storage { .. }), "{what}: {err:?}");
     let shown = format!("{err} {err:?}");
-    for secret in SECRETS {
+    for secret in SECRETS.iter().chain(more) {
         assert!(!shown.contains(secret), "{what}: {shown} names {secret}");
     }
 }
@@ -302,12 +330,14 @@ impl Tally {
     }
 }
 
-fn run_scenario(base: &[u8], name: &str, run: Operation, rng: &mut Rng) -> Tally {
+fn run_scenario(base: &Base, name: &str, run: Operation, rng: &mut Rng) -> Tally {
+    let (ops, base) = (base, &base.image[..]);
+    let secrets = [ops.session.expose(), ops.client_secret.expose()];
     let before = state(&open(&FaultyDisk::from_image(base.to_vec())).unwrap()).unwrap();
     let disk = FaultyDisk::from_image(base.to_vec());
     let store = open(&disk).unwrap();
     let start = disk.counts();
-    run(&store).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+    run(&store, ops).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     let cost = disk.counts().since(&start);
     let after = state(&store).unwrap();
     assert_ne!(before, after, "{name} changed nothing");
@@ -323,10 +353,10 @@ fn run_scenario(base: &[u8], name: &str, run: Operation, rng: &mut Rng) -> Tally
         let disk = FaultyDisk::from_image(base.to_vec());
         let store = open(&disk).unwrap();
         disk.arm(fault);
-        let result = run(&store);
+        let result = run(&store, ops);
         assert_eq!(disk.fired(), 1, "{what}: the fault was not reached");
         let err = result.expect_err(&what);
-        assert_storage_without_secrets(&err, &what);
+        assert_storage_without_secrets(&err, &what, &secrets);
         // redb latches the failed I/O: every later write fails, and reads
         // are served from its page cache (the last committed state) or,
         // when they would need the disk, fail too.
@@ -338,10 +368,10 @@ fn run_scenario(base: &[u8], name: &str, run: Operation, rng: &mut Rng) -> Tally
                 );
                 tally.served_after_failure += 1;
             }
-            Err(e) => assert_storage_without_secrets(&e, &what),
+            Err(e) => assert_storage_without_secrets(&e, &what, &secrets),
         }
         let late = store.roles().create(NewRole::new("late")).expect_err(&what);
-        assert_storage_without_secrets(&late, &what);
+        assert_storage_without_secrets(&late, &what, &secrets);
         drop(store);
         tally.faults += 1;
         for survivors in crashes(&disk, rng) {
@@ -356,7 +386,7 @@ fn run_scenario(base: &[u8], name: &str, run: Operation, rng: &mut Rng) -> Tally
 }
 
 fn every_fault_fails_it_whole(name: &str, run: Operation, seed: u64) {
-    run_scenario(&base_image(), name, run, &mut Rng(seed)).report(name);
+    run_scenario(&base(), name, run, &mut Rng(seed)).report(name);
 }
 
 #[test]
@@ -389,6 +419,16 @@ fn every_fault_in_a_failed_logins_bookkeeping_fails_it_whole() {
 }
 
 #[test]
+fn every_fault_in_a_client_login_fails_it_whole() {
+    every_fault_fails_it_whole("client login (session)", client_login, 0x5EED_0007);
+}
+
+#[test]
+fn every_fault_in_a_logout_fails_it_whole() {
+    every_fault_fails_it_whole("logout", logout, 0x5EED_0008);
+}
+
+#[test]
 fn every_fault_in_a_login_with_a_session_fails_it_whole() {
     every_fault_fails_it_whole("login (session)", login_with_session, 0x5EED_0006);
 }
@@ -418,7 +458,7 @@ fn open_with_faults(image: &[u8], name: &str, rng: &mut Rng) -> Tally {
         disk.arm(fault);
         let err = open(&disk).expect_err(&what);
         assert_eq!(disk.fired(), 1, "{what}: the fault was not reached");
-        assert_storage_without_secrets(&err, &what);
+        assert_storage_without_secrets(&err, &what, &[]);
         tally.faults += 1;
         for survivors in crashes(&disk, rng) {
             let what = format!("{what}, crash keeping {survivors:?}");
@@ -436,7 +476,7 @@ fn a_fault_while_creating_a_store_leaves_a_disk_that_opens() {
 
 #[test]
 fn a_fault_while_reopening_a_store_leaves_it_as_it_was() {
-    open_with_faults(&base_image(), "reopen", &mut Rng(0x0DDB_A11D_EAD0_BEEF)).report("reopen");
+    open_with_faults(&base().image, "reopen", &mut Rng(0x0DDB_A11D_EAD0_BEEF)).report("reopen");
 }
 
 #[test]

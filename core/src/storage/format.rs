@@ -133,7 +133,9 @@ fn left_by_interrupted_creation(backend: &impl redb::StorageBackend, len: u64) -
     if len > MAX_INTERRUPTED_LEN {
         return Ok(false);
     }
-    let mut bytes = vec![0u8; usize::try_from(len).map_err(|e| Error::internal(e.to_string()))?];
+    let len = usize::try_from(len)
+        .map_err(|_| Error::internal(format!("a file of {len} bytes does not fit in memory")))?;
+    let mut bytes = vec![0u8; len];
     backend.read(0, &mut bytes).map_err(backend_error)?;
     Ok(interrupted_creation(&bytes))
 }
