@@ -399,7 +399,7 @@ fn bit_flips_anywhere_are_refused_or_read_with_errors() {
 }
 
 #[test]
-fn random_bytes_behind_a_redb_header_are_refused() {
+fn random_bytes_in_a_redb_file_are_refused_or_read_with_errors() {
     let dir = tempfile::tempdir().unwrap();
     let mut out = Outcomes::default();
     let mut rng = Rng(0x4A4D_0B17_E500_0003);
