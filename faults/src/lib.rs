@@ -36,14 +36,14 @@
 //! checks the store equals the model before or after that operation.
 //!
 //! ```
-//! use rosterdb::{NewUser, Options, Store};
+//! use rosterdb::{NewRole, Options, Store};
 //! use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
 //!
 //! let disk = FaultyDisk::new();
 //! let store = Store::open_with_backend(disk.clone(), Options::default())?;
 //! // Fail the next sync: the commit reports `Storage`.
 //! disk.arm(Fault::Fail { call: Call::SyncData, nth: 0 });
-//! let result = store.roles().create(rosterdb::NewRole::new("admins"));
+//! let result = store.roles().create(NewRole::new("admins"));
 //! assert!(matches!(result, Err(rosterdb::Error::Storage { .. })));
 //! assert_eq!(disk.fired(), 1);
 //! drop(store);
