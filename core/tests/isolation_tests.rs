@@ -396,7 +396,7 @@ impl Side {
     fn other_role(&mut self, tenant: Option<&str>, name: &str) {
         let role = match self.store.roles().create(NewRole {
             tenant: tenant.map(str::to_owned),
-            permissions: vec![format!("perm:{name}")],
+            permissions: vec![format!("perm:{}", self.other_roles.len())],
             ..NewRole::new(name)
         }) {
             Ok(r) => r,
