@@ -850,3 +850,268 @@ fn encode_cursor(json: &Value) -> String {
     bytes.extend(sum.to_be_bytes());
     URL_SAFE_NO_PAD.encode(bytes)
 }
+
+/// Every call a view makes on another tenant's record fails exactly as on
+/// a record that never existed (`NotFound`, or for a check
+/// `AuthenticationFailed`, with the same message once the id is the same),
+/// and changes nothing; the same email, username, external id or role name
+/// in another tenant is no conflict; another tenant's session is not seen.
+#[test]
+fn another_tenants_records_are_as_if_absent() {
+    let (s, _clock) = store_with_clock(options());
+    let theirs = s.scoped("t2").unwrap();
+    let role = theirs.roles().create(NewRole::new("admin")).unwrap();
+    let ann = theirs
+        .users()
+        .create(NewUser {
+            password: Some(PASSWORDS[0].into()),
+            external_ids: vec![ExternalId::new("github", "1")],
+            roles: vec![role.id],
+            ..NewUser::new("ann", "ann@x.io", "Ann", "Lovelace")
+        })
+        .unwrap();
+    let client = theirs
+        .clients()
+        .create(rosterdb::NewClient::new("svc"))
+        .unwrap();
+    let token = theirs
+        .login(&Credentials::new("ann", PASSWORDS[0]), DEFAULT_SESSION_TTL)
+        .unwrap()
+        .token;
+    let client_token = theirs
+        .client_login(
+            &client.client.client_id,
+            &client.secret,
+            None,
+            DEFAULT_SESSION_TTL,
+        )
+        .unwrap()
+        .token;
+    let before = s.changes(0, 1000).unwrap();
+    let mine = s.scoped(MINE).unwrap();
+    // An id no record ever had, the same number as the other tenant's.
+    let absent = Store::memory_with(options()).unwrap();
+    let nothing = absent.scoped(MINE).unwrap();
+    let patch = json!([{"op": "replace", "path": "/lastName", "value": "X"}]);
+    let pairs: Vec<(String, String)> = [
+        (
+            format!("{:?}", mine.users().get(ann.id)),
+            format!("{:?}", nothing.users().get(ann.id)),
+        ),
+        (
+            format!("{:?}", mine.users().patch(ann.id, &patch, Some(1))),
+            format!("{:?}", nothing.users().patch(ann.id, &patch, Some(1))),
+        ),
+        (
+            format!(
+                "{:?}",
+                mine.users()
+                    .merge(ann.id, &json!({"lastName": "X"}), Some(9))
+            ),
+            format!(
+                "{:?}",
+                nothing
+                    .users()
+                    .merge(ann.id, &json!({"lastName": "X"}), Some(9))
+            ),
+        ),
+        (
+            format!("{:?}", mine.users().replace(ann.id, &json!({}), None)),
+            format!("{:?}", nothing.users().replace(ann.id, &json!({}), None)),
+        ),
+        (
+            format!("{:?}", mine.users().delete(ann.id)),
+            format!("{:?}", nothing.users().delete(ann.id)),
+        ),
+        (
+            format!(
+                "{:?}",
+                mine.users().set_password(ann.id, &"new-password-1".into())
+            ),
+            format!(
+                "{:?}",
+                nothing
+                    .users()
+                    .set_password(ann.id, &"new-password-1".into())
+            ),
+        ),
+        (
+            format!("{:?}", mine.users().unlock(ann.id)),
+            format!("{:?}", nothing.users().unlock(ann.id)),
+        ),
+        (
+            format!("{:?}", mine.users().totp_enroll(ann.id)),
+            format!("{:?}", nothing.users().totp_enroll(ann.id)),
+        ),
+        (
+            format!("{:?}", mine.users().totp_disable(ann.id)),
+            format!("{:?}", nothing.users().totp_disable(ann.id)),
+        ),
+        (
+            format!("{:?}", mine.users().sessions(ann.id)),
+            format!("{:?}", nothing.users().sessions(ann.id)),
+        ),
+        (
+            format!("{:?}", mine.users().revoke_sessions(ann.id)),
+            format!("{:?}", nothing.users().revoke_sessions(ann.id)),
+        ),
+        (
+            format!("{:?}", mine.roles().get(role.id)),
+            format!("{:?}", nothing.roles().get(role.id)),
+        ),
+        (
+            format!("{:?}", mine.roles().delete(role.id, false)),
+            format!("{:?}", nothing.roles().delete(role.id, false)),
+        ),
+        (
+            format!("{:?}", mine.roles().delete(role.id, true)),
+            format!("{:?}", nothing.roles().delete(role.id, true)),
+        ),
+        (
+            format!("{:?}", mine.clients().get(client.client.id)),
+            format!("{:?}", nothing.clients().get(client.client.id)),
+        ),
+        (
+            format!("{:?}", mine.clients().rotate_secret(client.client.id)),
+            format!("{:?}", nothing.clients().rotate_secret(client.client.id)),
+        ),
+        (
+            format!(
+                "{:?}",
+                mine.clients().get_by_client_id(&client.client.client_id)
+            ),
+            format!(
+                "{:?}",
+                nothing.clients().get_by_client_id(&client.client.client_id)
+            ),
+        ),
+        (
+            format!(
+                "{:?}",
+                mine.client_login(
+                    &client.client.client_id,
+                    &client.secret,
+                    None,
+                    DEFAULT_SESSION_TTL
+                )
+                .map(|l| l.principal)
+            ),
+            format!(
+                "{:?}",
+                nothing
+                    .client_login(
+                        &client.client.client_id,
+                        &client.secret,
+                        None,
+                        DEFAULT_SESSION_TTL
+                    )
+                    .map(|l| l.principal)
+            ),
+        ),
+        (
+            format!(
+                "{:?}",
+                mine.login(
+                    &Credentials::new("ann", PASSWORDS[0]).tenant("t2"),
+                    DEFAULT_SESSION_TTL
+                )
+                .map(|l| l.principal)
+            ),
+            format!(
+                "{:?}",
+                nothing
+                    .login(
+                        &Credentials::new("ann", PASSWORDS[0]).tenant("t2"),
+                        DEFAULT_SESSION_TTL
+                    )
+                    .map(|l| l.principal)
+            ),
+        ),
+        (
+            format!("{:?}", mine.users().get_by_email("ANN@x.io", Some("t2"))),
+            format!("{:?}", nothing.users().get_by_email("ANN@x.io", Some("t2"))),
+        ),
+        (
+            format!(
+                "{:?}",
+                mine.users().get_by_external_id("github", "1", Some("t2"))
+            ),
+            format!(
+                "{:?}",
+                nothing
+                    .users()
+                    .get_by_external_id("github", "1", Some("t2"))
+            ),
+        ),
+        (
+            format!("{:?}", mine.authenticate(token.expose())),
+            format!("{:?}", nothing.authenticate(token.expose())),
+        ),
+        (
+            format!("{:?}", mine.authenticate(client_token.expose())),
+            format!("{:?}", nothing.authenticate(client_token.expose())),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    for (got, expected) in &pairs {
+        assert_eq!(got, expected);
+        assert!(
+            got.contains("NotFound")
+                || got.contains("AuthenticationFailed")
+                || got.contains("InvalidToken"),
+            "{got}"
+        );
+    }
+    mine.logout(token.expose()).unwrap();
+    mine.logout(client_token.expose()).unwrap();
+    // Nothing changed: the other tenant's records, log and sessions.
+    assert_eq!(s.changes(0, 1000).unwrap(), before);
+    assert_eq!(
+        s.users().get(ann.id).unwrap(),
+        theirs.users().get(ann.id).unwrap()
+    );
+    assert_eq!(theirs.authenticate(token.expose()).unwrap().id, ann.id);
+    assert_eq!(
+        theirs.authenticate(client_token.expose()).unwrap().id,
+        client.client.id
+    );
+    assert_eq!(theirs.users().sessions(ann.id).unwrap().len(), 1);
+    // The same unique values in this tenant are no conflict.
+    let role = mine.roles().create(NewRole::new("ADMIN")).unwrap();
+    let mine_ann = mine
+        .users()
+        .create(NewUser {
+            password: Some(PASSWORDS[1].into()),
+            external_ids: vec![ExternalId::new("GitHub", "1")],
+            roles: vec![role.id],
+            ..NewUser::new("ANN", "Ann@X.io", "Ann", "Lovelace")
+        })
+        .unwrap();
+    let bob = mine
+        .users()
+        .create(NewUser::new("bob", "bob@x.io", "Bob", "B"))
+        .unwrap();
+    // Taking ann's email for bob in t1 is a conflict with t1's ann only.
+    let taken = mine
+        .users()
+        .merge(bob.id, &json!({"email": "ann@x.io"}), None)
+        .unwrap_err();
+    assert!(
+        matches!(taken, Error::Conflict { ref field, .. } if field == "email"),
+        "{taken:?}"
+    );
+    mine.users().delete(mine_ann.id).unwrap();
+    mine.users()
+        .merge(
+            bob.id,
+            &json!({"email": "ann@x.io", "username": "ann"}),
+            None,
+        )
+        .unwrap();
+    // A login in t1 finds t1's users only, with t1's password.
+    assert!(
+        mine.login(&Credentials::new("ann", PASSWORDS[0]), DEFAULT_SESSION_TTL)
+            .is_err()
+    );
+}

@@ -338,3 +338,31 @@ def test_a_cursor_of_one_view_tells_nothing_in_another() -> None:
                 assert "secret" not in str(e) and "t1" not in str(e)
             else:
                 raise AssertionError("accepted")
+
+
+def test_another_tenants_client_is_as_absent_as_an_unknown_one() -> None:
+    """Looking up another tenant's clientId through a view fails exactly as
+    an unknown clientId does: the message names the clientId asked for,
+    never the record's id (it used to say "client id 1 not found")."""
+    with rosterdb.Store.memory(**CHEAP) as store:
+        theirs = store.scoped("t2").clients.create({"name": "svc"})
+        client_id, secret = theirs["client"]["clientId"], theirs["secret"]
+        view = store.scoped("t1")
+        with rosterdb.Store.memory(**CHEAP) as empty:
+            for call in (lambda v: v.clients.get_by_client_id(client_id),
+                         lambda v: v.clients.get(theirs["client"]["id"]),
+                         lambda v: v.clients.rotate_secret(theirs["client"]["id"]),
+                         lambda v: v.client_login(client_id, secret)):
+                got, absent = shown(lambda: call(view)), shown(lambda: call(empty.scoped("t1")))
+                assert got == absent
+                assert got[0] in ("NotFoundError", "AuthenticationError"), got
+        # Whole-store calls are refused in a view, saying nothing of the store.
+        for whole in (view.check, view.compact, lambda: view.export_jsonl("x.jsonl"),
+                      lambda: view.import_jsonl("x.jsonl")):
+            try:
+                whole()
+            except rosterdb.StorageError as e:
+                assert "svc" not in str(e) and client_id not in str(e)
+            else:
+                raise AssertionError("a whole-store call worked in a view")
+        assert store.clients.get_by_client_id(client_id)["id"] == theirs["client"]["id"]
