@@ -330,13 +330,18 @@ ext_st = st.lists(st.sampled_from(EXTERNAL_IDS), max_size=2)
 #: An id reference: ("live", ix) a live record the view sees when possible,
 #: ("known", ix) any id handed out, or ("raw", n).
 ref_st = st.one_of(
-    st.tuples(st.sampled_from(["live", "live", "live", "known"]), ix),
+    st.tuples(st.sampled_from(["live"] * 6 + ["known"]), ix),
     st.tuples(st.just("raw"), st.integers(0, 40)))
-expect_st = st.sampled_from(["any", "any", "right", "above", "below"])
+expect_st = st.sampled_from(["any", "any", "any", "right", "right", "above", "below"])
 #: One patch op spec; resolved against the target when the step runs.
 patch_op_st = st.one_of(
     st.tuples(st.just("name"), st.sampled_from(["firstName", "lastName"]),
-              st.sampled_from(NAMES + [""])),
+              st.sampled_from(NAMES * 4 + [""])),
+    st.tuples(st.just("name"), st.sampled_from(["firstName", "lastName"]),
+              st.sampled_from(NAMES)),
+    st.tuples(st.just("enabled"), st.booleans()),
+    st.tuples(st.just("nickname"), st.sampled_from(NICKNAMES)),
+    st.tuples(st.just("add_role"), ref_st),
     st.tuples(st.just("username"), username_st),
     st.tuples(st.just("own_username"), how),
     st.tuples(st.just("email"), email_st),
@@ -492,6 +497,8 @@ class Ops:
                       role_refs: list[tuple[str, int]]) -> None:
         m = self.m
         effective, mismatch = self.tenant_for_create(tenant)
+        if not any(r.tenant == effective for r in m.roles.values()):
+            role_refs = [r for r in role_refs if r[0] != "live"]
         roles = [self.role_ref(r, effective) for r in role_refs]
         doc: dict[str, Any] = {"name": name, "roles": roles}
         if tenant is not None:
@@ -865,18 +872,25 @@ class StoreMachine(RuleBasedStateMachine):
         own, t = tenant
         return None if view is not None and own else t
 
-    @initialize(users=st.lists(st.tuples(username_st, email_st, tenant_st,
-                                         st.sampled_from(PASSWORDS + [None])), max_size=6),
-                roles=st.lists(st.tuples(st.sampled_from(ROLE_NAMES), tenant_st,
+    @initialize(users=st.lists(st.tuples(username_st, email_st, st.sampled_from(VIEWS),
+                                         st.sampled_from(PASSWORDS + [None]), ix),
+                               min_size=2, max_size=8),
+                roles=st.lists(st.tuples(st.sampled_from(ROLE_NAMES), st.sampled_from(VIEWS),
                                          st.lists(st.sampled_from(PERMISSIONS), max_size=2)),
-                               max_size=3))
-    def populate(self, users: list[tuple[str, str, Optional[str], Optional[str]]],
-                 roles: list[tuple[str, Optional[str], list[str]]]) -> None:
+                               max_size=4),
+                clients=st.lists(st.tuples(st.sampled_from(CLIENT_NAMES),
+                                           st.sampled_from(VIEWS)), max_size=2))
+    def populate(self, users: list[tuple[str, str, Optional[str], Optional[str], int]],
+                 roles: list[tuple[str, Optional[str], list[str]]],
+                 clients: list[tuple[str, Optional[str]]]) -> None:
+        """A few records of the views' tenants to start from."""
         ops = self.ops(None)
         for name, tenant, permissions in roles:
             ops.create_role(name, tenant, permissions)
-        for username, email, tenant, password in users:
-            ops.create_user(username, email, tenant, [("live", 0)], [], password)
+        for username, email, tenant, password, role in users:
+            ops.create_user(username, email, tenant, [("live", role)], [], password)
+        for name, tenant in clients:
+            ops.create_client(name, tenant, [("live", 0)])
 
     @rule(view=view_st, username=username_st, email=email_st, tenant=create_tenant_st,
           roles=st.lists(ref_st, max_size=2), ext=ext_st,
