@@ -289,7 +289,7 @@ class Side:
         return out
 
 
-@settings(max_examples=300 if LONG else 30, deadline=None, print_blob=True,
+@settings(max_examples=3000 if LONG else 200, deadline=None, print_blob=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(steps=st.lists(step_st, min_size=1, max_size=30))
 def test_a_view_shows_nothing_of_other_tenants(steps: list[tuple[Any, ...]]) -> None:
