@@ -56,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Each round starts at another case, so no case always runs first
         // (or always right after the same other one).
         for k in 0..CASES.len() {
-            let case = (k + round) % CASES.len();
+            let case = k.wrapping_add(round).checked_rem(CASES.len()).unwrap_or(k);
             let Some(&(_, identifier, password)) = CASES.get(case) else {
                 continue;
             };
