@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::population::user;
+use crate::population::email;
 use crate::workloads::{BenchError, BenchResult, PAGE, WRITERS, Workloads};
 
 /// `lastName like` pattern of the filtered page (a substring no index prefix
@@ -17,7 +17,8 @@ pub const COUNT_ROLE: u64 = 4;
 pub const SEARCH: &str = "ller";
 /// The `email co` part.
 pub const EMAIL_PART: &str = "42";
-/// The page the offset workload reads (1-based, [`PAGE`] per page).
+/// The page the offset workload reads (1-based, [`PAGE`] per page; the
+/// last full page on a smaller store).
 pub const OFFSET_PAGE: u64 = 100;
 /// Deepest cursor page measured (fewer on smaller stores: half the pages).
 pub const CURSOR_DEPTH: u64 = 1_000;
@@ -147,6 +148,7 @@ pub struct Fixture<C> {
     emails: Vec<String>,
     deep: Option<C>,
     depth: u64,
+    offset: u64,
     step: AtomicU64,
 }
 
@@ -159,9 +161,9 @@ impl<C: Clone> Fixture<C> {
     /// What the walk raises.
     pub fn new<W: Workloads<Cursor = C>>(store: &W, users: u64) -> BenchResult<Fixture<C>> {
         let emails = (0..256)
-            .map(|k: u64| user(k.wrapping_mul(7_919) % users.max(1)).email)
+            .map(|k: u64| email(k.wrapping_mul(7_919).checked_rem(users).unwrap_or(0)))
             .collect();
-        let depth = CURSOR_DEPTH.min(users / PAGE as u64 / 2);
+        let depth = CURSOR_DEPTH.min(users.checked_div(crate::workloads::TWO_PAGES).unwrap_or(0));
         let mut cursor: Option<C> = None;
         for _ in 0..depth {
             let (_, next) = store.sorted_page(cursor.as_ref())?;
@@ -172,6 +174,10 @@ impl<C: Clone> Fixture<C> {
             emails,
             deep: cursor,
             depth,
+            offset: OFFSET_PAGE
+                .saturating_sub(1)
+                .saturating_mul(PAGE as u64)
+                .min(users.saturating_sub(PAGE as u64)),
             step: AtomicU64::new(0),
         })
     }
@@ -187,7 +193,10 @@ impl<C: Clone> Fixture<C> {
 
     /// A user id (from 1) that the `k`th step visits, spread over the store.
     fn id(&self, k: u64) -> u64 {
-        (k.wrapping_mul(7_919) % self.users.max(1)).saturating_add(1)
+        k.wrapping_mul(7_919)
+            .checked_rem(self.users)
+            .unwrap_or(0)
+            .saturating_add(1)
     }
 }
 
@@ -210,7 +219,10 @@ pub fn run<W: Workloads>(
         let got = match workload {
             Workload::GetById => store.get_by_id(fx.id(k))?,
             Workload::GetByEmail => {
-                let i = usize::try_from(k).unwrap_or(0) % fx.emails.len().max(1);
+                let i = usize::try_from(k)
+                    .unwrap_or(0)
+                    .checked_rem(fx.emails.len())
+                    .unwrap_or(0);
                 let email = fx
                     .emails
                     .get(i)
@@ -229,9 +241,7 @@ pub fn run<W: Workloads>(
                 len(store.sorted_page(Some(deep))?.0)
             }
             Workload::Count => store.count_enabled_role(COUNT_ROLE)?,
-            Workload::OffsetPage => {
-                len(store.offset_page(OFFSET_PAGE.saturating_sub(1).saturating_mul(PAGE as u64))?)
-            }
+            Workload::OffsetPage => len(store.offset_page(fx.offset)?),
             Workload::Patch => {
                 store.patch_attribute(fx.id(k), "title", &format!("v{k}"))?;
                 1

@@ -49,7 +49,7 @@ pub fn per_op(elapsed: Duration, ops: u64) -> f64 {
 /// most `cap`).
 pub fn batch_size(one: Duration, target: Duration, cap: u64) -> u64 {
     let one = one.as_nanos().max(1);
-    u64::try_from(target.as_nanos() / one)
+    u64::try_from(target.as_nanos().checked_div(one).unwrap_or(0))
         .unwrap_or(cap)
         .clamp(1, cap.max(1))
 }

@@ -158,8 +158,8 @@ pub fn password_hashes() -> &'static [String] {
 /// 2–6 attributes, and sometimes a nickname, telephone number and external id.
 pub fn user(n: u64) -> NewUser {
     let mix = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 29;
-    let (first, first_ascii) = pick(FIRST, mix);
-    let (last, last_ascii) = pick(LAST, mix / 41);
+    let (first, _) = pick(FIRST, mix);
+    let (last, _) = pick(LAST, mix / 41);
     let mut roles = vec![(n % ROLES).saturating_add(1)];
     if n.is_multiple_of(3) {
         let extra = (n / ROLES % ROLES).saturating_add(1);
@@ -180,7 +180,10 @@ pub fn user(n: u64) -> NewUser {
         enabled: !n.is_multiple_of(4),
         roles,
         external_ids: if n.is_multiple_of(7) {
-            vec![ExternalId::new("github", format!("{}", 1_000_000 + n))]
+            vec![ExternalId::new(
+                "github",
+                format!("{}", n.saturating_add(1_000_000)),
+            )]
         } else {
             Vec::new()
         },
@@ -188,11 +191,20 @@ pub fn user(n: u64) -> NewUser {
         password_hash: hash,
         ..NewUser::new(
             format!("{}.{}{n}", first.to_lowercase(), last.to_lowercase()),
-            format!("{first_ascii}.{last_ascii}{n}@{}", pick(DOMAINS, mix / 7)),
+            email(n),
             first,
             last,
         )
     }
+}
+
+/// The e-mail address of the `n`th user (as [`user`] gives it, without
+/// making the rest of the user).
+pub fn email(n: u64) -> String {
+    let mix = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 29;
+    let (_, first) = pick(FIRST, mix);
+    let (_, last) = pick(LAST, mix / 41);
+    format!("{first}.{last}{n}@{}", pick(DOMAINS, mix / 7))
 }
 
 /// Two to six attributes of varied types: strings, numbers, booleans, a

@@ -4,6 +4,8 @@ use rosterdb::NewUser;
 
 /// Users per page in every page workload.
 pub const PAGE: usize = 100;
+/// [`PAGE`] twice, as a u64.
+pub(crate) const TWO_PAGES: u64 = 200;
 
 /// What a benchmark step can fail with.
 #[derive(Debug)]
