@@ -47,13 +47,17 @@ pub enum Workload {
     OffsetPage,
     /// One durable patch of one attribute.
     Patch,
-    /// [`WRITERS`] threads patching concurrently (time per patch).
+    /// [`WRITERS`] threads patching concurrently (time per patch); SQLite's
+    /// threads share one connection behind a mutex.
     Concurrent,
+    /// The same, SQLite's threads each with a connection of its own
+    /// (`busy_timeout`).
+    ConcurrentOwnConnections,
 }
 
 impl Workload {
     /// Every timed workload, in report order.
-    pub const ALL: [Workload; 11] = [
+    pub const ALL: [Workload; 12] = [
         Workload::GetById,
         Workload::GetByEmail,
         Workload::FilteredPage,
@@ -65,6 +69,7 @@ impl Workload {
         Workload::OffsetPage,
         Workload::Patch,
         Workload::Concurrent,
+        Workload::ConcurrentOwnConnections,
     ];
 
     /// A short identifier (criterion ids, chart labels).
@@ -81,6 +86,7 @@ impl Workload {
             Workload::OffsetPage => "offset_page_100",
             Workload::Patch => "patch",
             Workload::Concurrent => "8_writers",
+            Workload::ConcurrentOwnConnections => "8_writers_own_conn",
         }
     }
 
@@ -99,7 +105,12 @@ impl Workload {
             Workload::Count => format!("count `enabled = true and roles eq {COUNT_ROLE}`"),
             Workload::OffsetPage => format!("page {OFFSET_PAGE} via offset, sorted by lastName"),
             Workload::Patch => "single durable patch of one attribute".into(),
-            Workload::Concurrent => format!("{WRITERS} threads patching (time per patch)"),
+            Workload::Concurrent => format!(
+                "{WRITERS} threads patching (time per patch); SQLite: one connection shared behind a mutex"
+            ),
+            Workload::ConcurrentOwnConnections => format!(
+                "{WRITERS} threads patching (time per patch); SQLite: a connection per thread, `busy_timeout`"
+            ),
         }
     }
 
@@ -115,7 +126,7 @@ impl Workload {
             Workload::Count => "≥ 2×",
             Workload::OffsetPage => "—",
             Workload::Patch => "≥ 0.6× and ≥ 40% of raw fdatasync",
-            Workload::Concurrent => "≥ 2×",
+            Workload::Concurrent | Workload::ConcurrentOwnConnections => "≥ 2×",
         }
     }
 
@@ -125,17 +136,27 @@ impl Workload {
         match self {
             Workload::GetById | Workload::GetByEmail | Workload::FilteredPage => Some(3.0),
             Workload::Search | Workload::EmailContains => Some(10.0),
-            Workload::Count | Workload::Concurrent => Some(2.0),
+            Workload::Count | Workload::Concurrent | Workload::ConcurrentOwnConnections => {
+                Some(2.0)
+            }
             Workload::Patch => Some(0.6),
             Workload::CursorFirst | Workload::CursorDeep | Workload::OffsetPage => None,
         }
+    }
+
+    /// Whether it writes (the memory probe runs only the reads).
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Workload::Patch | Workload::Concurrent | Workload::ConcurrentOwnConnections
+        )
     }
 
     /// Operations one iteration performs (the concurrent workload patches
     /// [`WRITERS`] users per iteration).
     pub fn ops_per_iteration(self) -> u64 {
         match self {
-            Workload::Concurrent => WRITERS as u64,
+            Workload::Concurrent | Workload::ConcurrentOwnConnections => WRITERS as u64,
             _ => 1,
         }
     }
@@ -247,7 +268,10 @@ pub fn run<W: Workloads>(
                 1
             }
             Workload::Concurrent => {
-                return concurrent(store, fx, iterations);
+                return concurrent(store, fx, iterations, false);
+            }
+            Workload::ConcurrentOwnConnections => {
+                return concurrent(store, fx, iterations, true);
             }
         };
         acc = acc.wrapping_add(got);
@@ -261,11 +285,17 @@ fn concurrent<W: Workloads>(
     store: &W,
     fx: &Fixture<W::Cursor>,
     per_thread: u64,
+    own_connections: bool,
 ) -> BenchResult<u64> {
     let ids: Vec<Vec<u64>> = (0..WRITERS)
         .map(|_| (0..per_thread).map(|_| fx.id(fx.next())).collect())
         .collect();
-    store.patch_concurrently(&ids, &format!("w{}", fx.next()))?;
+    let value = format!("w{}", fx.next());
+    if own_connections {
+        store.patch_concurrently_own_connections(&ids, &value)?;
+    } else {
+        store.patch_concurrently(&ids, &value)?;
+    }
     Ok(per_thread.saturating_mul(WRITERS as u64))
 }
 

@@ -117,6 +117,13 @@ pub trait Workloads: Sync {
     /// one durable transaction at a time (as [`Workloads::patch_attribute`]).
     /// At most [`WRITERS`] threads.
     fn patch_concurrently(&self, ids: &[Vec<u64>], value: &str) -> BenchResult<()>;
+
+    /// As [`Workloads::patch_concurrently`], for a store where each writer
+    /// thread may instead hold a connection of its own and wait on the
+    /// store's lock (SQLite with `busy_timeout`); the same by default.
+    fn patch_concurrently_own_connections(&self, ids: &[Vec<u64>], value: &str) -> BenchResult<()> {
+        self.patch_concurrently(ids, value)
+    }
 }
 
 /// Writer threads in the concurrent workload.

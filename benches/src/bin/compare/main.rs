@@ -13,9 +13,16 @@
 //! write+fdatasync latency in the same directory, and the resident memory
 //! while querying each store in a child process of its own
 //! (`compare --probe-memory rosterdb|sqlite FILE USERS`).
+//!
+//! For `benches/python/compare.py` it also writes the population as JSON
+//! Lines (`--export-population USERS FILE`) and times the Rust `get` on a
+//! store file (`--time-get FILE USERS`). For profiling (`strace -c -f`,
+//! `perf`), `--build rosterdb|sqlite FILE USERS` makes a store and
+//! `--patches rosterdb|sqlite FILE COUNT` runs COUNT durable patches on it.
 
 mod chart;
 mod report;
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -69,11 +76,28 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> BenchResult<Args> {
 
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
-    let outcome = if std::env::args().nth(1).as_deref() == Some("--probe-memory") {
-        let _ = args.next();
-        probe_memory(args)
-    } else {
-        parse_args(args).and_then(compare)
+    let outcome = match std::env::args().nth(1).as_deref() {
+        Some("--probe-memory") => {
+            let _ = args.next();
+            probe_memory(args)
+        }
+        Some("--export-population") => {
+            let _ = args.next();
+            tools::export_population(args)
+        }
+        Some("--time-get") => {
+            let _ = args.next();
+            tools::time_get(args)
+        }
+        Some("--build") => {
+            let _ = args.next();
+            tools::build_store(args)
+        }
+        Some("--patches") => {
+            let _ = args.next();
+            tools::patches(args)
+        }
+        _ => parse_args(args).and_then(compare),
     };
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -99,7 +123,7 @@ fn compare(args: Args) -> BenchResult<()> {
 /// Imports the population `0..n` into `store` in transactions of
 /// [`BUILD_CHUNK`] users; returns the time spent importing (the users are
 /// made outside the timing).
-fn build<W: Workloads>(store: &W, n: u64) -> BenchResult<Duration> {
+pub(crate) fn build<W: Workloads>(store: &W, n: u64) -> BenchResult<Duration> {
     let mut spent = Duration::ZERO;
     let mut from = 0;
     while from < n {
@@ -206,7 +230,11 @@ fn import_row(dir: &Path, reps: usize) -> BenchResult<Row> {
 }
 
 /// Iterations of `w` on `store` that take about [`BATCH_TARGET`].
-fn calibrate<W: Workloads>(store: &W, fx: &Fixture<W::Cursor>, w: Workload) -> BenchResult<u64> {
+pub(crate) fn calibrate<W: Workloads>(
+    store: &W,
+    fx: &Fixture<W::Cursor>,
+    w: Workload,
+) -> BenchResult<u64> {
     let (done, one) = timed(|| run(store, fx, w, 1));
     done?;
     let probe = batch_size(one, Duration::from_millis(10), 10_000);
@@ -300,9 +328,7 @@ fn query_peak<W: Workloads>(store: &W, n: u64) -> BenchResult<Option<u64>> {
     let fx = Fixture::new(store, n)?;
     reset_peak_resident();
     for w in Workload::ALL {
-        if matches!(w, Workload::Patch | Workload::Concurrent)
-            || (w == Workload::CursorDeep && fx.depth() == 0)
-        {
+        if w.writes() || (w == Workload::CursorDeep && fx.depth() == 0) {
             continue;
         }
         let iterations = calibrate(store, &fx, w)?;
