@@ -68,6 +68,16 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
 ///
 /// When the file cannot be created, written or synced.
 pub fn fdatasync_latency(dir: &Path, count: usize) -> std::io::Result<Stats> {
+    fdatasync_samples(dir, count).map(|s| Stats::of(&s))
+}
+
+/// The latencies (ns) of `count` overwrites of one 4 KiB block of a file
+/// in `dir`, each followed by `fdatasync`.
+///
+/// # Errors
+///
+/// When the file cannot be created, written or synced.
+pub fn fdatasync_samples(dir: &Path, count: usize) -> std::io::Result<Vec<f64>> {
     let path = dir.join("fdatasync-probe");
     let mut f = OpenOptions::new()
         .create(true)
@@ -88,7 +98,7 @@ pub fn fdatasync_latency(dir: &Path, count: usize) -> std::io::Result<Stats> {
     }
     drop(f);
     std::fs::remove_file(&path)?;
-    Ok(Stats::of(&samples))
+    Ok(samples)
 }
 
 /// The process's resident set now and its peak (`VmRSS`, `VmHWM` of

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use rosterdb_benches::drive::{Fixture, Workload, run};
 use rosterdb_benches::measure::{
-    Stats, batch_size, fdatasync_latency, per_op, reset_peak_resident, resident_kib, timed,
+    Stats, batch_size, fdatasync_samples, per_op, reset_peak_resident, resident_kib, timed,
 };
 use rosterdb_benches::{BenchError, BenchResult, RosterStore, SqliteStore, Workloads, users};
 
@@ -143,8 +143,9 @@ fn file_len(path: &Path) -> u64 {
 
 fn one_size(n: u64, reps: usize) -> BenchResult<SizeReport> {
     let dir = tempfile::tempdir_in(std::env::current_dir()?.join("target"))?;
-    let fsync = fdatasync_latency(dir.path(), 200)?;
-    eprintln!("raw fdatasync median {:.0} µs", fsync.median / 1e3);
+    // The disk's raw sync latency varies with the other jobs on it: it is
+    // sampled here and again between the repetitions of every write workload.
+    let mut syncs = fdatasync_samples(dir.path(), 100)?;
     let rpath = dir.path().join("users.rdb");
     let spath = dir.path().join("users.sqlite");
     let (mut rows, depth) = {
@@ -168,7 +169,8 @@ fn one_size(n: u64, reps: usize) -> BenchResult<SizeReport> {
             if w == Workload::CursorDeep && fr.depth() == 0 {
                 continue;
             }
-            rows.push(interleaved(&r, &fr, &s, &fs, w, reps)?);
+            let probe = w.writes().then_some(dir.path());
+            rows.push(interleaved(&r, &fr, &s, &fs, w, reps, probe, &mut syncs)?);
         }
         s.checkpoint()?;
         (rows, fr.depth())
@@ -181,6 +183,8 @@ fn one_size(n: u64, reps: usize) -> BenchResult<SizeReport> {
         sqlite_file: files.1,
     };
     rows.retain(|r| r.roster.median > 0.0);
+    let fsync = Stats::of(&syncs);
+    eprintln!("raw fdatasync median {:.0} µs", fsync.median / 1e3);
     Ok(SizeReport {
         users: n,
         rows,
@@ -246,7 +250,9 @@ pub(crate) fn calibrate<W: Workloads>(
     Ok(batch_size(each, BATCH_TARGET, 1_000_000))
 }
 
-/// `reps` batches of `w` on each store, alternating.
+/// `reps` batches of `w` on each store, alternating; with `probe`, 20 raw
+/// fdatasync samples in that directory after each pair, added to `syncs`.
+#[allow(clippy::too_many_arguments, reason = "both stores and their fixtures")]
 fn interleaved<R: Workloads, S: Workloads>(
     r: &R,
     fr: &Fixture<R::Cursor>,
@@ -254,6 +260,8 @@ fn interleaved<R: Workloads, S: Workloads>(
     fs: &Fixture<S::Cursor>,
     w: Workload,
     reps: usize,
+    probe: Option<&Path>,
+    syncs: &mut Vec<f64>,
 ) -> BenchResult<Row> {
     let rb = calibrate(r, fr, w)?;
     let sb = calibrate(s, fs, w)?;
@@ -266,6 +274,9 @@ fn interleaved<R: Workloads, S: Workloads>(
         let (done, took) = timed(|| run(s, fs, w, sb));
         done?;
         st.push(per_op(took, sb.saturating_mul(ops)));
+        if let Some(dir) = probe {
+            syncs.extend(fdatasync_samples(dir, 20)?);
+        }
     }
     let row = Row::new(
         w.describe(),

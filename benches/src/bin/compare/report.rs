@@ -17,6 +17,11 @@ use crate::chart;
 pub const PYTHON_BEGIN: &str = "<!-- python-compare: begin -->";
 /// End of the Python section.
 pub const PYTHON_END: &str = "<!-- python-compare: end -->";
+/// Where the profile notes (written by hand, from `strace`, `perf` and
+/// `explain`) are kept; `compare` copies them over unchanged.
+pub const NOTES_BEGIN: &str = "<!-- profile-notes: begin -->";
+/// End of the profile notes.
+pub const NOTES_END: &str = "<!-- profile-notes: end -->";
 /// Heading from which the rest of the old file is kept as it is.
 const EARLIER: &str = "## Earlier figures";
 
@@ -236,7 +241,7 @@ fn size_section(out: &mut String, rep: &SizeReport) {
     };
     let _ = writeln!(
         out,
-        "\n- Raw 4 KiB write + fdatasync on the same disk, same run: median {} (min {}, max {}) — {:.0} syncs/s.",
+        "\n- Raw 4 KiB write + fdatasync on the same disk, same run (sampled before the workloads and between the repetitions of each write workload): median {} (min {}, max {}) — {:.0} syncs/s.",
         duration(rep.fsync.median),
         duration(rep.fsync.min),
         duration(rep.fsync.max),
@@ -280,23 +285,38 @@ fn locked_version(name: &str) -> String {
         .map_or_else(|| "?".to_string(), |(v, _)| v.to_string())
 }
 
-/// The Python section and the earlier figures of the file at `path`.
-fn kept_sections(path: &Path) -> (String, String) {
+/// The block between `begin` and `end` in `old` (markers included), or
+/// one with `default` as its body.
+fn block(old: &str, begin: &str, end: &str, default: &str) -> String {
+    old.split_once(begin)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map_or_else(
+            || format!("{begin}\n{default}\n{end}\n"),
+            |(body, _)| format!("{begin}{body}{end}\n"),
+        )
+}
+
+/// The profile notes, the Python section and the earlier figures of the
+/// file at `path`.
+fn kept_sections(path: &Path) -> (String, String, String) {
     let old = std::fs::read_to_string(path).unwrap_or_default();
-    let python = old
-        .split_once(PYTHON_BEGIN)
-        .and_then(|(_, rest)| rest.split_once(PYTHON_END))
-        .map(|(body, _)| format!("{PYTHON_BEGIN}{body}{PYTHON_END}\n"))
-        .unwrap_or_else(|| {
-            format!(
-                "{PYTHON_BEGIN}\n## From Python\n\nNot measured yet: run `benches/python/compare.py`.\n{PYTHON_END}\n"
-            )
-        });
+    let notes = block(
+        &old,
+        NOTES_BEGIN,
+        NOTES_END,
+        "## Profile notes\n\nNone yet.",
+    );
+    let python = block(
+        &old,
+        PYTHON_BEGIN,
+        PYTHON_END,
+        "## From Python\n\nNot measured yet: run `benches/python/compare.py`.",
+    );
     let earlier = old
         .split_once(EARLIER)
         .map(|(_, rest)| format!("{EARLIER}{rest}"))
         .unwrap_or_default();
-    (python, earlier)
+    (notes, python, earlier)
 }
 
 /// Writes the report to `path` and the chart next to it
@@ -306,7 +326,7 @@ fn kept_sections(path: &Path) -> (String, String) {
 ///
 /// When a file cannot be written.
 pub fn write(path: &Path, reports: &[SizeReport], peak_kib: Option<u64>) -> BenchResult<()> {
-    let (python, earlier) = kept_sections(path);
+    let (notes, python, earlier) = kept_sections(path);
     let svg_name = "benchmarks-ratios.svg";
     let svg_path = path.with_file_name(svg_name);
     std::fs::write(&svg_path, chart::svg(reports))?;
@@ -368,6 +388,8 @@ SQLite {}. Peak resident set of the whole `compare` run: {}.
     for rep in reports {
         size_section(&mut out, rep);
     }
+    out.push_str(&notes);
+    out.push('\n');
     out.push_str(&python);
     out.push('\n');
     out.push_str(&earlier);

@@ -109,7 +109,7 @@ pub fn build_store(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
 }
 
 /// `--patches rosterdb|sqlite FILE COUNT`: COUNT durable patches of one
-/// attribute of users 1, 2, … on an existing store.
+/// attribute of users 1, 2, … on an existing store (values new on every run).
 ///
 /// # Errors
 ///
@@ -119,8 +119,11 @@ pub fn patches(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let path: PathBuf = arg(&mut args, "FILE")?;
     let count: u64 = arg(&mut args, "COUNT")?;
     fn go<W: Workloads>(store: &W, count: u64) -> BenchResult<()> {
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         for id in 1..=count {
-            store.patch_attribute(id, "title", &format!("p{id}"))?;
+            store.patch_attribute(id, "title", &format!("p{id}-{run}"))?;
         }
         Ok(())
     }
