@@ -354,7 +354,10 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   attributes as JSON text. Every read decodes whole users (attributes
   parsed, roles and external ids gathered) as rosterdb returns them.
   `benches/tests/same_answers.rs` checks that both stores return the same
-  ids for every workload.
+  ids for every workload. Concurrent writers: SQLite's threads either share
+  one connection behind a mutex (its one writer at a time, without waits) or
+  hold a connection each and wait in `busy_timeout`, whose sleeps of
+  milliseconds dominate; both rows are given.
 - **Population** (`benches/src/population.rs`): names in Latin with
   diacritics, Greek, Cyrillic, CJK, Hangul, Arabic and Hebrew; 2–6 varied
   attributes (strings, numbers, booleans, a nested object, an array); one to
@@ -366,6 +369,9 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   100 ms; the tables give the median and the range of the time per
   operation. Ratio = SQLite time / rosterdb time: above 1, rosterdb is
   faster. Absolute §12 bounds (get ≤ 1 µs, …) are judged at 1M users only.
+- **Kept by hand.** The profile notes and the Python section (written by
+  `benches/python/compare.py`) sit between `<!-- … -->` markers that
+  `compare` copies over unchanged, as it keeps the earlier figures.
 - **Noise.** The machine is a shared 2-core VM on which other jobs
   (builds, tests) ran during the measurements, and `compare` itself ran
   under `nice -n 10` so as not to starve them: ranges are wide, and
