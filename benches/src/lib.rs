@@ -1,62 +1,22 @@
-//! Shared set-up for the rosterdb benchmarks: deterministic populations.
+//! rosterdb's benchmarks side by side with SQLite (SPEC §12): a seeded
+//! population ([`population`]), the workloads as one trait ([`Workloads`])
+//! implemented by a rosterdb store ([`RosterStore`]) and by "SQLite plus a
+//! users table" ([`SqliteStore`]), and the measuring tools of the `compare`
+//! binary ([`measure`]).
 
-use rosterdb::{Argon2Params, NewRole, NewUser, Options, Store};
+pub mod drive;
+pub mod measure;
+pub mod population;
+pub mod roster;
+pub mod sqlite;
+pub mod workloads;
 
-const FIRST: &[&str] = &[
-    "Ada",
-    "Grace",
-    "Alan",
-    "Edsger",
-    "Barbara",
-    "Linus",
-    "Margaret",
-    "Donald",
-    "Frances",
-    "Ken",
-    "Dennis",
-    "Bjarne",
-    "Guido",
-    "Radia",
-    "Shafi",
-    "Leslie",
-    "Tony",
-    "Niklaus",
-    "John",
-    "Katherine",
-];
-const LAST: &[&str] = &[
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Dijkstra",
-    "Liskov",
-    "Torvalds",
-    "Hamilton",
-    "Knuth",
-    "Allen",
-    "Thompson",
-    "Ritchie",
-    "Stroustrup",
-    "Rossum",
-    "Perlman",
-    "Goldwasser",
-    "Lamport",
-    "Hoare",
-    "Wirth",
-    "Backus",
-    "Johnson",
-    "Kay",
-    "Engelbart",
-    "Cerf",
-    "Kahn",
-    "Berners-Lee",
-    "Wozniak",
-    "Stallman",
-    "Pike",
-    "Milner",
-    "Church",
-];
-const DEPARTMENTS: &[&str] = &["R&D", "Sales", "Support", "Finance", "Legal", "Ops"];
+pub use population::{user, users};
+pub use roster::RosterStore;
+pub use sqlite::SqliteStore;
+pub use workloads::{BenchError, BenchResult, PAGE, WRITERS, Workloads};
+
+use rosterdb::{Argon2Params, NewRole, Options, Store};
 
 /// Cheap Argon2 parameters: population set-up does not measure hashing.
 pub const CHEAP: Argon2Params = Argon2Params {
@@ -66,8 +26,7 @@ pub const CHEAP: Argon2Params = Argon2Params {
 };
 
 /// An in-memory store with `users` users over 10 roles, created in batches
-/// of 10,000 per transaction. User `i` is enabled unless `i % 4 == 0`, holds
-/// role `i % 10 + 1`, and has a pseudo-random first and last name.
+/// of 10,000 per transaction, users as [`population::user`] makes them.
 ///
 /// # Panics
 ///
@@ -100,36 +59,4 @@ pub fn populated(users: u64) -> Store {
         i = end;
     }
     store
-}
-
-/// The `n`th user of a population.
-pub fn user(n: u64) -> NewUser {
-    let mix = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
-    let first = pick(FIRST, mix);
-    let last = pick(LAST, mix / 7);
-    let mut attributes = serde_json::Map::new();
-    attributes.insert("department".into(), pick(DEPARTMENTS, n).into());
-    NewUser {
-        enabled: !n.is_multiple_of(4),
-        roles: vec![(n % 10).saturating_add(1)],
-        attributes,
-        ..NewUser::new(
-            format!("{}.{}{n}", first.to_lowercase(), last.to_lowercase()),
-            format!("user{n}@example.com"),
-            first,
-            last,
-        )
-    }
-}
-
-/// The entry of `pool` that `n` picks, cycling through it (`""` from an
-/// empty pool).
-fn pick(pool: &[&'static str], n: u64) -> &'static str {
-    u64::try_from(pool.len())
-        .ok()
-        .and_then(|len| n.checked_rem(len))
-        .and_then(|i| usize::try_from(i).ok())
-        .and_then(|i| pool.get(i))
-        .copied()
-        .unwrap_or_default()
 }

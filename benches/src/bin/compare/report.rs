@@ -1,0 +1,404 @@
+//! The Markdown report: per size a table of medians, ranges, ratios and
+//! targets, the disk's fdatasync latency, memory and file sizes, the
+//! machine and versions. Keeps the Python section and the earlier figures
+//! of the file it replaces.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use rosterdb_benches::drive::Workload;
+use rosterdb_benches::measure::{Stats, machine};
+use rosterdb_benches::{BenchResult, PAGE};
+
+use crate::chart;
+
+/// Where the Python comparison (`benches/python/compare.py`) keeps its
+/// section; `compare` copies it over unchanged.
+pub const PYTHON_BEGIN: &str = "<!-- python-compare: begin -->";
+/// End of the Python section.
+pub const PYTHON_END: &str = "<!-- python-compare: end -->";
+/// Where the profile notes (written by hand, from `strace`, `perf` and
+/// `explain`) are kept; `compare` copies them over unchanged.
+pub const NOTES_BEGIN: &str = "<!-- profile-notes: begin -->";
+/// End of the profile notes.
+pub const NOTES_END: &str = "<!-- profile-notes: end -->";
+/// Heading from which the rest of the old file is kept as it is.
+const EARLIER: &str = "## Earlier figures";
+
+/// One workload's measurements on both stores, in ns per operation.
+pub struct Row {
+    pub label: String,
+    pub roster: Stats,
+    pub sqlite: Stats,
+    pub target: String,
+    pub min_ratio: Option<f64>,
+    pub id: Option<Workload>,
+    /// Whether it is a single measurement (no range).
+    pub single: bool,
+}
+
+impl Row {
+    pub fn new(
+        label: impl Into<String>,
+        roster: Stats,
+        sqlite: Stats,
+        target: impl Into<String>,
+        min_ratio: Option<f64>,
+    ) -> Row {
+        Row {
+            label: label.into(),
+            roster,
+            sqlite,
+            target: target.into(),
+            min_ratio,
+            id: None,
+            single: false,
+        }
+    }
+
+    /// A row of one run per store.
+    pub fn single(
+        label: impl Into<String>,
+        roster: f64,
+        sqlite: f64,
+        target: &str,
+        min_ratio: Option<f64>,
+    ) -> Row {
+        let one = |x| Stats {
+            median: x,
+            min: x,
+            max: x,
+        };
+        Row {
+            single: true,
+            ..Row::new(label, one(roster), one(sqlite), target, min_ratio)
+        }
+    }
+
+    pub fn with_id(mut self, w: Workload) -> Row {
+        self.id = Some(w);
+        self
+    }
+
+    /// SQLite time / rosterdb time (higher is better for rosterdb).
+    pub fn ratio(&self) -> f64 {
+        if self.roster.median > 0.0 {
+            self.sqlite.median / self.roster.median
+        } else {
+            0.0
+        }
+    }
+
+    /// Short label for the chart.
+    pub fn short(&self) -> String {
+        match self.id {
+            Some(w) => w.id().to_string(),
+            None if self.single => "build".into(),
+            None => "bulk_import".into(),
+        }
+    }
+}
+
+/// Peak resident set while querying, per store, and file sizes.
+pub struct Memory {
+    pub roster_kib: Option<u64>,
+    pub sqlite_kib: Option<u64>,
+    pub roster_file: u64,
+    pub sqlite_file: u64,
+}
+
+/// Everything measured at one store size.
+pub struct SizeReport {
+    pub users: u64,
+    pub rows: Vec<Row>,
+    pub fsync: Stats,
+    pub depth: u64,
+    pub memory: Memory,
+}
+
+/// `ns` as a short human duration.
+pub fn duration(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.2} s", ns / 1e9)
+    }
+}
+
+fn cell(s: &Stats, single: bool) -> String {
+    if single {
+        duration(s.median)
+    } else {
+        format!(
+            "{} ({}–{})",
+            duration(s.median),
+            duration(s.min),
+            duration(s.max)
+        )
+    }
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / 1_048_576.0)
+}
+
+/// Absolute SPEC §12 bounds (ns), which hold at 1M users.
+fn bound(w: Workload) -> Option<f64> {
+    match w {
+        Workload::GetById => Some(1e3),
+        Workload::GetByEmail => Some(2e3),
+        Workload::FilteredPage => Some(1e6),
+        Workload::Search | Workload::EmailContains => Some(5e6),
+        _ => None,
+    }
+}
+
+/// Whether the row meets its target: "yes", "no" or "—".
+fn verdict(r: &Row, report: &SizeReport) -> String {
+    let ratio_ok = r.min_ratio.map(|m| r.ratio() >= m);
+    let mut ok = ratio_ok;
+    match r.id {
+        Some(Workload::CursorDeep) => {
+            let first = report
+                .rows
+                .iter()
+                .find(|x| x.id == Some(Workload::CursorFirst))
+                .map_or(0.0, |x| x.roster.median);
+            let rel = if first > 0.0 {
+                r.roster.median / first
+            } else {
+                0.0
+            };
+            return format!(
+                "{} ({rel:.2}× page 1)",
+                if rel <= 1.25 { "yes" } else { "no" }
+            );
+        }
+        Some(Workload::Patch) => {
+            let of_raw = if r.roster.median > 0.0 {
+                report.fsync.median / r.roster.median
+            } else {
+                0.0
+            };
+            let both = ratio_ok.unwrap_or(false) && of_raw >= 0.4;
+            return format!(
+                "{} ({:.0}% of raw fdatasync rate)",
+                if both { "yes" } else { "no" },
+                of_raw * 100.0
+            );
+        }
+        Some(w) if report.users >= 1_000_000 => {
+            if let Some(b) = bound(w) {
+                ok = Some(ok.unwrap_or(true) && r.roster.median <= b);
+            }
+        }
+        _ => {}
+    }
+    match ok {
+        Some(true) => "yes".into(),
+        Some(false) => "no".into(),
+        None => "—".into(),
+    }
+}
+
+fn size_section(out: &mut String, rep: &SizeReport) {
+    let _ = writeln!(out, "## {} users\n", rep.users);
+    let _ = writeln!(
+        out,
+        "| workload | rosterdb median (min–max) | SQLite median (min–max) | ratio SQLite/rosterdb | §12 target | met |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
+    for r in &rep.rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.2} | {} | {} |",
+            r.label,
+            cell(&r.roster, r.single),
+            cell(&r.sqlite, r.single),
+            r.ratio(),
+            r.target,
+            verdict(r, rep)
+        );
+    }
+    let m = &rep.memory;
+    #[allow(clippy::cast_precision_loss, reason = "sizes for display")]
+    let (rf, sf, n) = (m.roster_file as f64, m.sqlite_file as f64, rep.users as f64);
+    let rss = |kib: Option<u64>, file: f64| match kib {
+        #[allow(clippy::cast_precision_loss, reason = "sizes for display")]
+        Some(k) => {
+            let bytes = k as f64 * 1024.0;
+            format!(
+                "{} ({:.2}× the file)",
+                mib(bytes),
+                if file > 0.0 { bytes / file } else { 0.0 }
+            )
+        }
+        None => "not measured".into(),
+    };
+    let _ = writeln!(
+        out,
+        "\n- Raw 4 KiB write + fdatasync on the same disk, same run (sampled before the workloads and between the repetitions of each write workload): median {} (min {}, max {}) — {:.0} syncs/s.",
+        duration(rep.fsync.median),
+        duration(rep.fsync.min),
+        duration(rep.fsync.max),
+        if rep.fsync.median > 0.0 {
+            1e9 / rep.fsync.median
+        } else {
+            0.0
+        }
+    );
+    let _ = writeln!(
+        out,
+        "- File size: rosterdb {} ({:.0} bytes/user), SQLite {} ({:.0} bytes/user, after a WAL checkpoint).",
+        mib(rf),
+        rf / n.max(1.0),
+        mib(sf),
+        sf / n.max(1.0)
+    );
+    let _ = writeln!(
+        out,
+        "- Peak resident set while querying (a child process per store, every read workload, peak reset after opening): rosterdb {}, SQLite {}.",
+        rss(m.roster_kib, rf),
+        rss(m.sqlite_kib, sf)
+    );
+    if rep.depth > 0 {
+        let _ = writeln!(
+            out,
+            "- The deep cursor page is page {} of the lastName walk ({} users in).",
+            rep.depth.saturating_add(1),
+            rep.depth.saturating_mul(PAGE as u64)
+        );
+    }
+    let _ = writeln!(out);
+}
+
+/// Version of `name` in the workspace's Cargo.lock, when it can be read.
+fn locked_version(name: &str) -> String {
+    let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
+    let needle = format!("name = \"{name}\"\nversion = \"");
+    lock.split_once(&needle)
+        .and_then(|(_, rest)| rest.split_once('"'))
+        .map_or_else(|| "?".to_string(), |(v, _)| v.to_string())
+}
+
+/// The block between `begin` and `end` in `old` (markers included), or
+/// one with `default` as its body.
+fn block(old: &str, begin: &str, end: &str, default: &str) -> String {
+    old.split_once(begin)
+        .and_then(|(_, rest)| rest.split_once(end))
+        .map_or_else(
+            || format!("{begin}\n{default}\n{end}\n"),
+            |(body, _)| format!("{begin}{body}{end}\n"),
+        )
+}
+
+/// The profile notes, the Python section and the earlier figures of the
+/// file at `path`.
+fn kept_sections(path: &Path) -> (String, String, String) {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let notes = block(
+        &old,
+        NOTES_BEGIN,
+        NOTES_END,
+        "## Profile notes\n\nNone yet.",
+    );
+    let python = block(
+        &old,
+        PYTHON_BEGIN,
+        PYTHON_END,
+        "## From Python\n\nNot measured yet: run `benches/python/compare.py`.",
+    );
+    let earlier = old
+        .split_once(EARLIER)
+        .map(|(_, rest)| format!("{EARLIER}{rest}"))
+        .unwrap_or_default();
+    (notes, python, earlier)
+}
+
+/// Writes the report to `path` and the chart next to it
+/// (`benchmarks-ratios.svg`).
+///
+/// # Errors
+///
+/// When a file cannot be written.
+pub fn write(path: &Path, reports: &[SizeReport], peak_kib: Option<u64>) -> BenchResult<()> {
+    let (notes, python, earlier) = kept_sections(path);
+    let svg_name = "benchmarks-ratios.svg";
+    let svg_path = path.with_file_name(svg_name);
+    std::fs::write(&svg_path, chart::svg(reports))?;
+    let sizes: Vec<String> = reports.iter().map(|r| r.users.to_string()).collect();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Benchmarks
+
+rosterdb side by side with \"SQLite plus a users table\" (SPEC §12), measured
+by the `compare` binary in one process on the same seeded data, never by
+timed tests:
+
+```sh
+cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/BENCHMARKS.md
+```
+
+- **Stores.** rosterdb: a file store (`benches/src/roster.rs`). SQLite
+  (`benches/src/sqlite.rs`): rusqlite with bundled SQLite, WAL,
+  `synchronous=FULL`, prepared (cached) statements; the same user fields;
+  unique indexes on (tenant, folded username) and (tenant, folded e-mail) with
+  the folded columns computed by `rosterdb::fold`; indexes on tenant,
+  enabled, (folded, exact) lastName, createdAt, updatedAt; a `user_roles`
+  table indexed both ways; external ids unique per (tenant, type, value);
+  attributes as JSON text. Every read decodes whole users (attributes
+  parsed, roles and external ids gathered) as rosterdb returns them.
+  `benches/tests/same_answers.rs` checks that both stores return the same
+  ids for every workload. Concurrent writers: SQLite's threads either share
+  one connection behind a mutex (its one writer at a time, without waits) or
+  hold a connection each and wait in `busy_timeout`, whose sleeps of
+  milliseconds dominate; both rows are given.
+- **Population** (`benches/src/population.rs`): names in Latin with
+  diacritics, Greek, Cyrillic, CJK, Hangul, Arabic and Hebrew; 2–6 varied
+  attributes (strings, numbers, booleans, a nested object, an array); one to
+  three of 10 roles; 75% enabled; Argon2id PHC hashes made once and imported
+  as `password_hash`, so imports do not measure Argon2.
+- **Method.** Per size, both stores are built in a temporary directory on
+  the same disk; each workload then runs interleaved (rosterdb, SQLite,
+  rosterdb, …), 5 repetitions per store, each a batch sized for about
+  100 ms; the tables give the median and the range of the time per
+  operation. Ratio = SQLite time / rosterdb time: above 1, rosterdb is
+  faster. Absolute §12 bounds (get ≤ 1 µs, …) are judged at 1M users only.
+- **Kept by hand.** The profile notes and the Python section (written by
+  `benches/python/compare.py`) sit between `<!-- … -->` markers that
+  `compare` copies over unchanged, as it keeps the earlier figures.
+- **Noise.** The machine is a shared 2-core VM on which other jobs
+  (builds, tests) ran during the measurements, and `compare` itself ran
+  under `nice -n 10` so as not to starve them: ranges are wide, and
+  ratios under about ±20% are not significant.
+
+Machine: {}. Versions: rosterdb {} (format {}), redb {}, rusqlite {} with
+SQLite {}. Peak resident set of the whole `compare` run: {}.
+
+![Ratio SQLite time / rosterdb time per workload and size (log scale; right of 1 = rosterdb faster)]({svg_name})
+",
+        sizes.join(","),
+        machine(),
+        env!("CARGO_PKG_VERSION"),
+        rosterdb::FORMAT_VERSION,
+        locked_version("redb"),
+        locked_version("rusqlite"),
+        rusqlite::version(),
+        peak_kib.map_or_else(|| "not measured".to_string(), |k| format!("{} MiB", k / 1024)),
+    );
+    for rep in reports {
+        size_section(&mut out, rep);
+    }
+    out.push_str(&notes);
+    out.push('\n');
+    out.push_str(&python);
+    out.push('\n');
+    out.push_str(&earlier);
+    std::fs::write(path, out)?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The helper modes `benches/python/compare.py` calls: the population as
+//! JSON Lines, and the Rust `get` latency on a store file.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use rosterdb_benches::drive::{Fixture, Workload, run};
+use rosterdb_benches::measure::{Stats, per_op, timed};
+use rosterdb_benches::{BenchError, BenchResult, RosterStore, SqliteStore, Workloads, user};
+use serde_json::{Value, json};
+
+fn arg<T: std::str::FromStr>(
+    args: &mut impl Iterator<Item = String>,
+    what: &str,
+) -> BenchResult<T> {
+    args.next()
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| BenchError::Missing(format!("the {what} argument")))
+}
+
+/// `--export-population USERS FILE`: the first USERS users as JSON Lines
+/// in the document form `create` takes (camelCase, `passwordHash`).
+///
+/// # Errors
+///
+/// When the file cannot be written.
+pub fn export_population(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
+    let n: u64 = arg(&mut args, "USERS")?;
+    let path: PathBuf = arg(&mut args, "FILE")?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    for k in 0..n {
+        let u = user(k);
+        let mut doc = json!({
+            "username": u.username,
+            "email": u.email,
+            "firstName": u.first_name,
+            "lastName": u.last_name,
+            "enabled": u.enabled,
+            "roles": u.roles,
+            "externalIds": u.external_ids.iter()
+                .map(|e| json!({"type": e.kind, "value": e.value}))
+                .collect::<Vec<_>>(),
+            "attributes": Value::Object(u.attributes),
+        });
+        if let Some(map) = doc.as_object_mut() {
+            for (key, value) in [
+                ("nickname", u.nickname),
+                ("telephoneNumber", u.telephone_number),
+                ("passwordHash", u.password_hash),
+            ] {
+                if let Some(v) = value {
+                    map.insert(key.into(), v.into());
+                }
+            }
+        }
+        serde_json::to_writer(&mut out, &doc)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `--time-get FILE USERS [REPS]`: prints the median time (ns) of `get` by
+/// id on the rosterdb store at FILE over REPS (default 5) batches of about
+/// 100 ms, and the range, as `median min max`.
+///
+/// # Errors
+///
+/// What opening or reading the store raises.
+pub fn time_get(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
+    let path: PathBuf = arg(&mut args, "FILE")?;
+    let n: u64 = arg(&mut args, "USERS")?;
+    let reps: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let store = RosterStore::open(&path)?;
+    let fx = Fixture::new(&store, n)?;
+    let batch = crate::calibrate(&store, &fx, Workload::GetById)?;
+    let mut samples = Vec::new();
+    for _ in 0..reps {
+        let (done, took) = timed(|| run(&store, &fx, Workload::GetById, batch));
+        done?;
+        samples.push(per_op(took, batch));
+    }
+    let s = Stats::of(&samples);
+    println!("{:.0} {:.0} {:.0}", s.median, s.min, s.max);
+    Ok(())
+}
+
+/// `--build rosterdb|sqlite FILE USERS`: makes a store of the population
+/// (for profiling the other workloads on it).
+///
+/// # Errors
+///
+/// What opening or importing raises, or an unknown kind.
+pub fn build_store(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
+    let kind: String = arg(&mut args, "KIND")?;
+    let path: PathBuf = arg(&mut args, "FILE")?;
+    let n: u64 = arg(&mut args, "USERS")?;
+    match kind.as_str() {
+        "rosterdb" => crate::build(&RosterStore::open(&path)?, n).map(|_| ()),
+        "sqlite" => {
+            let s = SqliteStore::open(&path)?;
+            crate::build(&s, n)?;
+            s.checkpoint()
+        }
+        other => Err(BenchError::Missing(format!(
+            "KIND rosterdb or sqlite, not {other}"
+        ))),
+    }
+}
+
+/// `--patches rosterdb|sqlite FILE COUNT`: COUNT durable patches of one
+/// attribute of users 1, 2, … on an existing store (values new on every run).
+///
+/// # Errors
+///
+/// What opening or patching raises, or an unknown kind.
+pub fn patches(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
+    let kind: String = arg(&mut args, "KIND")?;
+    let path: PathBuf = arg(&mut args, "FILE")?;
+    let count: u64 = arg(&mut args, "COUNT")?;
+    fn go<W: Workloads>(store: &W, count: u64) -> BenchResult<()> {
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        for id in 1..=count {
+            store.patch_attribute(id, "title", &format!("p{id}-{run}"))?;
+        }
+        Ok(())
+    }
+    match kind.as_str() {
+        "rosterdb" => go(&RosterStore::open(&path)?, count),
+        "sqlite" => go(&SqliteStore::open(&path)?, count),
+        other => Err(BenchError::Missing(format!(
+            "KIND rosterdb or sqlite, not {other}"
+        ))),
+    }
+}
