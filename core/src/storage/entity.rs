@@ -2,6 +2,7 @@
 //! all of them: insert, update and remove with their index entries and
 //! change-log entries, each checking everything before writing anything.
 
+use redb::TableHandle;
 use serde::Serialize;
 
 use crate::documents::header::Header;
@@ -271,6 +272,58 @@ fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     Ok(())
 }
 
+/// Moves a record's index entries from those of `old` to those of `new`
+/// (the same record, updated), touching only the entries that differ: an
+/// entry both have is neither removed nor inserted again, so a commit
+/// writes no page of an index whose entries did not change.
+fn move_indexes<E: Entity>(tx: &WriteTx, old: &E::Record, new: &E::Record) -> Result<()> {
+    let id = E::id(new);
+    let (old_unique, new_unique) = (E::unique_keys(old), E::unique_keys(new));
+    let (gone, added) = difference(&old_unique, &new_unique, |u| (&u.table, &u.key));
+    for unique in gone {
+        tx.txn
+            .open_table(unique.table)?
+            .remove(unique.key.as_slice())?;
+    }
+    for unique in added {
+        tx.txn
+            .open_table(unique.table)?
+            .insert(unique.key.as_slice(), id)?;
+    }
+    let (old_multi, new_multi) = (multi_keys::<E>(old), multi_keys::<E>(new));
+    let (gone, added) = difference(&old_multi, &new_multi, |m| (&m.table, &m.key));
+    for multi in gone {
+        tx.txn
+            .open_table(multi.table)?
+            .remove(multi.key.as_slice())?;
+    }
+    for multi in added {
+        tx.txn
+            .open_table(multi.table)?
+            .insert(multi.key.as_slice(), ())?;
+    }
+    Ok(())
+}
+
+/// The entries of `old` that `new` lacks, and those of `new` that `old`
+/// lacks, an entry named by its table and key.
+fn difference<'a, T, D: TableHandle + 'a>(
+    old: &'a [T],
+    new: &'a [T],
+    entry: impl Fn(&'a T) -> (&'a D, &'a Vec<u8>),
+) -> (Vec<&'a T>, Vec<&'a T>) {
+    use std::collections::HashSet;
+    let named = |t: &'a T| {
+        let (table, key) = entry(t);
+        (table.name(), key.as_slice())
+    };
+    let before: HashSet<_> = old.iter().map(named).collect();
+    let after: HashSet<_> = new.iter().map(named).collect();
+    let gone = old.iter().filter(|t| !after.contains(&named(t))).collect();
+    let added = new.iter().filter(|t| !before.contains(&named(t))).collect();
+    (gone, added)
+}
+
 fn put<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     let bytes = codec::encode(record)?;
     tx.txn
@@ -347,9 +400,8 @@ pub(crate) fn update<E: Entity>(
         ));
     }
     check::<E>(tx, new)?;
-    clear_indexes::<E>(tx, old)?;
+    move_indexes::<E>(tx, old, new)?;
     put::<E>(tx, new)?;
-    write_indexes::<E>(tx, new)?;
     if E::enabled(old) && !E::enabled(new) {
         crate::storage::sessions::revoke_all(tx, E::KIND, E::id(new))?;
     }
