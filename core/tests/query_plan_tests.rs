@@ -590,6 +590,49 @@ fn large(indexes: &str) -> String {
     format!("every index has 256 or more candidates: {indexes}")
 }
 
+/// A conjunction of conditions that indexes answer exactly, with ids in
+/// order, is counted by merging the index keys: no record read, and the
+/// same number as checking every record.
+#[test]
+fn counts_of_exact_conjunctions_merge_index_keys() {
+    let (s, users) = big_store();
+    let users_of = s.users();
+    for (text, keep) in [
+        (
+            "enabled = true and roles eq 2",
+            (|u: &User| u.enabled && u.roles == [2]) as fn(&User) -> bool,
+        ),
+        // Disabled users hold role 1 alone (see big_store).
+        ("enabled = false and roles eq 1", |u: &User| {
+            !u.enabled && u.roles == [1]
+        }),
+        (
+            "roles eq 1 and enabled = true and roles eq 3",
+            |_: &User| false,
+        ),
+    ] {
+        let plan = users_of.plan(&expr(text)).unwrap();
+        assert!(
+            matches!(&plan.count, Count::Intersection(parts) if parts.len() == text.matches(" and ").count() + 1),
+            "{text}: {plan}"
+        );
+        assert!(
+            plan.to_string()
+                .ends_with("merged from index keys, no records read"),
+            "{plan}"
+        );
+        let want = users.iter().filter(|u| keep(u)).count() as u64;
+        assert_eq!(want > 0, !text.starts_with("roles eq 1 and"), "{text}");
+        let (n, counted) = users_of.count_with_plan(&expr(text)).unwrap();
+        assert_eq!((n, counted), (want, plan), "{text}");
+    }
+    // A condition no index answers exactly keeps the filtered count.
+    let plan = users_of
+        .plan(&expr("enabled = true and lastName co 'op'"))
+        .unwrap();
+    assert_eq!(plan.count, Count::Filtered);
+}
+
 #[test]
 fn each_streaming_path_runs_the_plan_explain_prints() {
     let (s, users) = big_store();
@@ -884,7 +927,8 @@ fn each_scoped_path_runs_the_plan_explain_prints() {
         "Limit 100 offset 0\n  Filter enabled = false and tenant = 'acme' (view)\n    \
          Fetch users by id\n      Index probes idx.user.enabled = false, idx.user.tenant = 'acme'\n        \
          Index scan idx.user.enabled = false (id order; scoped view)\n\
-         Count: table scan of users with the filter",
+         Count: ids in every one of idx.user.enabled = false and idx.user.tenant = 'acme', \
+         merged from index keys, no records read",
     );
     let want = expect(&of("acme"), |u| !u.enabled, |_, _| Ordering::Equal);
     assert_eq!(ids(&page), want);

@@ -85,6 +85,7 @@ pub(crate) fn count<E: Entity>(
     match &plan.count {
         Count::Table => tables.record_count(E::TABLE),
         Count::IndexKeys(access) => access.count(tables),
+        Count::Intersection(accesses) => super::intersect::count(tables, accesses),
         Count::Filtered => match &plan.access {
             AccessPath::Candidates { ids, .. } => {
                 let probes = Probes::new(plan);

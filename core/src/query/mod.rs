@@ -30,6 +30,7 @@ pub(crate) mod cursor;
 pub(crate) mod eval;
 pub(crate) mod exec;
 mod filter_text;
+mod intersect;
 pub(crate) mod lexer;
 pub(crate) mod number;
 mod page;

@@ -144,6 +144,10 @@ pub enum Count {
     Table,
     /// One condition an index answers exactly: its keys, no record read.
     IndexKeys(Access),
+    /// Every condition answered exactly by an index whose ids come in
+    /// ascending order: the ids all of them hold, found by merging the
+    /// index keys (leapfrog), no record read.
+    Intersection(Vec<Access>),
     /// The matches of the access path: the candidates that pass the
     /// filter, or (on a streaming path) every record checked against it.
     Filtered,
@@ -253,6 +257,13 @@ impl PhysicalPlan {
             (Count::Table, _) => format!("{}s table length, no records read", self.kind),
             (Count::IndexKeys(access), _) => {
                 format!("index keys of {access}, no records read")
+            }
+            (Count::Intersection(accesses), _) => {
+                let names: Vec<String> = accesses.iter().map(ToString::to_string).collect();
+                format!(
+                    "ids in every one of {}, merged from index keys, no records read",
+                    names.join(" and ")
+                )
             }
             (Count::Filtered, AccessPath::Candidates { .. }) => {
                 "the candidates that pass the filter".to_owned()

@@ -63,7 +63,14 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     };
     let count = match filter {
         None => Count::Table,
-        Some(filter) => exact_access(kind, filter).map_or(Count::Filtered, Count::IndexKeys),
+        Some(filter) => match exact_access(kind, filter) {
+            Some(access) => Count::IndexKeys(access),
+            // A few candidates are counted as read; more, from the index keys.
+            None => match (&access, intersection(kind, filter)) {
+                (AccessPath::Candidates { .. }, _) | (_, None) => Count::Filtered,
+                (_, Some(accesses)) => Count::Intersection(accesses),
+            },
+        },
     };
     Ok(PhysicalPlan {
         kind,
@@ -274,6 +281,21 @@ fn sort_index(kind: EntityKind, sort: &[SortBy]) -> Option<&'static IndexDef> {
         }
         _ => None,
     }
+}
+
+/// The accesses whose ids intersect to exactly the matches, when the filter
+/// is a conjunction of conditions each of which an index answers exactly
+/// with ids in ascending order (such as `enabled = true and roles eq 4`).
+/// Depends on the query's shape alone, never on what the store holds.
+fn intersection(kind: EntityKind, filter: &Filter) -> Option<Vec<Access>> {
+    let parts = conjuncts(filter);
+    if parts.len() < 2 {
+        return None;
+    }
+    parts
+        .into_iter()
+        .map(|c| exact_access(kind, c).filter(Access::is_ordered))
+        .collect()
 }
 
 /// The access whose index keys count the matches exactly, when the filter
