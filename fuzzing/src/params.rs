@@ -3,7 +3,8 @@
 //! The input is `name=value` lines (split at the first `=`; a line without
 //! one is a name with an empty value). Properties:
 //! - `parse_params` returns a query or an `InvalidQuery` naming in `field`
-//!   one of the parameters given (or the name inside `filter[…]`);
+//!   one of the parameters given (or the name inside `filter[…]`), or no
+//!   field when some parameter has an empty name;
 //! - the query `Query::from_params` makes of the same pairs lists, counts
 //!   and explains on each collection of a small store with a result or an
 //!   `InvalidQuery`, never another error; a listed page holds at most 1000
@@ -67,9 +68,13 @@ fn names_a_given_parameter(error: &Error, pairs: &[(&str, &str)]) {
         return;
     };
     let Some(field) = field else {
-        violated(format!(
-            "parse_params: an error names no parameter: {error}"
-        ));
+        // Only a parameter without a name has none to report.
+        if !pairs.iter().any(|(name, _)| name.is_empty()) {
+            violated(format!(
+                "parse_params: an error names no parameter: {error}"
+            ));
+        }
+        return;
     };
     let given = pairs.iter().any(|(name, _)| {
         *name == field
