@@ -19,6 +19,11 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+/// One step of the path from a document to a value: a key of an object,
+/// or an index of an array (or a JSON Pointer token that names one).
+pub(crate) use rosterdb::PointerStep as Step;
+pub(crate) use rosterdb::json_messages::NOT_UNICODE;
+use rosterdb::json_messages::{FLOAT_RANGE, INTEGER_RANGE, KEY_NOT_UNICODE, NOT_FINITE};
 use rosterdb::{PatchCode, ValidationCode};
 
 use crate::{FieldError, RosterError, UnicodeString};
@@ -27,30 +32,6 @@ use crate::{FieldError, RosterError, UnicodeString};
 /// No valid document nests half as deep (decision 0001: 32 levels in
 /// `attributes`), and the core names what is deeper than its limits.
 pub(crate) const MAX_NESTING: usize = 128;
-
-/// The message for text holding lone surrogates (never the value).
-pub(crate) const NOT_UNICODE: &str = "must be Unicode text (it holds lone surrogate code points)";
-
-/// The message for `NaN`, `Infinity` and `-Infinity`.
-const NOT_FINITE: &str = "must be a finite number (NaN and infinity are not JSON numbers)";
-
-/// The message for a number too large for a double.
-const FLOAT_RANGE: &str = "must be a number within the range of a double (about ±1.8e308)";
-
-/// The message for an integer beyond 64 bits.
-const INTEGER_RANGE: &str = "must be an integer from -9223372036854775808 to 18446744073709551615";
-
-/// The message for a key holding lone surrogates.
-const KEY_NOT_UNICODE: &str = "keys must be Unicode text (one holds lone surrogate code points)";
-
-/// One step of the path from a document to a value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// A key of an object.
-    Key(String),
-    /// An index of an array (or a JSON Pointer token that names one).
-    Index(String),
-}
 
 /// A value JSON cannot hold, at its place.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -646,21 +627,6 @@ pub(crate) fn attributes(text: &UnicodeString) -> Result<Map<String, Value>, Vec
     }
 }
 
-/// The steps of a JSON Pointer naming a place inside a field, as this
-/// reader records them (`rosterdb::field_steps`); `None` when it names none.
-fn pointer_steps(pointer: &str) -> Option<Vec<Step>> {
-    let steps = rosterdb::field_steps(pointer)?;
-    Some(
-        steps
-            .into_iter()
-            .map(|step| match step {
-                rosterdb::PointerStep::Key(key) => Step::Key(key),
-                rosterdb::PointerStep::Index(token) => Step::Index(token),
-            })
-            .collect(),
-    )
-}
-
 /// Reads the JSON text of the `ops` of a patch. Text that is not JSON is
 /// `InvalidPatch` at operation 0, as the core reports a patch that is not
 /// an array of operations, naming the argument. A `value` JSON cannot hold
@@ -689,7 +655,7 @@ pub(crate) fn patch_ops(text: &UnicodeString) -> Result<Value, RosterError> {
                 .and_then(|i| value.get(i))
                 .and_then(|op| op.get("path"))
                 .and_then(Value::as_str)
-                .and_then(pointer_steps)
+                .and_then(rosterdb::field_steps)
                 .map(|mut steps| {
                     if problem.too_deep {
                         steps.truncate(1);

@@ -1,6 +1,7 @@
 //! The one error type of rosterdb and the pieces it carries.
 
 mod codes;
+pub mod json_messages;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -25,7 +25,7 @@ pub mod parser {
     pub use crate::query::parser::*;
 }
 
-pub use crate::auth::hashes::StoredHash;
+pub use crate::documents::stored_hash::StoredHash;
 pub use crate::query::access::{Access, IndexTable, Span};
 pub use crate::query::bind::{SortBy, Start};
 pub use crate::query::check::{Cmp, Field, Filter, Scalar, check};

@@ -27,6 +27,7 @@ mod error;
 #[cfg(feature = "internals")]
 pub mod internals;
 pub mod query;
+mod settings;
 mod storage;
 mod transfer;
 
@@ -34,24 +35,20 @@ pub use api::account::TotpEnrollment;
 pub use api::collection::Collection;
 pub use api::handle::{StoreHandle, TxHandle};
 pub use api::view::{Context, ReadOnly, ReadWrite, Scope, Target, View};
-pub use auth::credentials::Argon2Params;
-pub use auth::lockout::{Lockout, MAX_LOCKOUT_SECONDS};
 pub use auth::login::Credentials;
 pub use auth::sessions::{
     DEFAULT_SESSION_TTL, Login, MAX_SESSION_TTL, Principal, Session, TOKEN_PREFIX,
 };
 pub use documents::caseless::fold;
 pub use documents::client::{Client, ClientField, CreatedClient, NewClient};
-pub use documents::fields::{
-    Access, FieldId, FieldLists, FieldSpec, FieldType, IndexDef, IndexTable,
-};
+pub use documents::fields::{Access, FieldId, FieldLists, FieldSpec, FieldType, IndexTable};
 pub use documents::pointer::{PointerStep, field_steps};
 pub use documents::role::{NewRole, Role, RoleField};
 pub use documents::rules::MAX_ATTRIBUTES_DEPTH;
 pub use documents::secret::Secret;
 pub use documents::time::Timestamp;
-pub use documents::update::Editable;
 pub use documents::user::{ExternalId, NewUser, User, UserField};
+pub use error::json_messages;
 pub use error::{
     EntityKind, Error, ErrorSource, FieldError, PatchCode, PathStep, QueryCode, Result,
     ValidationCode, field_name,
@@ -59,10 +56,12 @@ pub use error::{
 pub use query::args::{ListArg, QueryArgs};
 pub use query::walk::{Walk, WalkItems};
 pub use query::{Page, Query};
+pub use settings::{Argon2Params, Lockout, MAX_LOCKOUT_SECONDS};
 pub use storage::changelog::{Change, ChangeOp, MAX_CHANGES_PER_CALL};
 pub use storage::clock::{Clock, ManualClock};
-pub use storage::entity::Entity;
+pub use storage::entity::{Editable, Entity};
 pub use storage::format::FORMAT_VERSION;
+pub use storage::index::IndexDef;
 pub use storage::integrity::CheckReport;
 pub use storage::store::{Options, Store};
 pub use storage::tx::{ReadContext, ReadTx, WriteContext, WriteTx};

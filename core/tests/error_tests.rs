@@ -406,15 +406,7 @@ fn numbers_out_of_range_say_so_with_the_range() {
     }
     // In range: whole numbers written as decimals, floats for attributes,
     // the last page that fits.
-    let ids = |q: rosterdb::Query| -> Vec<u64> {
-        s.users()
-            .list(&q)
-            .unwrap()
-            .items
-            .iter()
-            .map(|u| u.id)
-            .collect()
-    };
+    let ids = |q| common::user_ids(&s, q);
     assert_eq!(ids(params(&[("id", "2.0")]).unwrap()), [2]);
     assert_eq!(ids(parse("id < 3e0").unwrap()), [1, 2]);
     assert_eq!(ids(params(&[("attributes.n", "1e0")]).unwrap()), [1, 2, 3]);

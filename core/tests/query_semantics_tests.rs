@@ -13,19 +13,9 @@
 
 mod common;
 
-use common::{store, user};
+use common::{store, user, user_ids as ids};
 use rosterdb::{Error, NewUser, Query};
 use serde_json::json;
-
-fn ids(s: &rosterdb::Store, q: Query) -> Vec<u64> {
-    s.users()
-        .list(&q)
-        .unwrap()
-        .items
-        .iter()
-        .map(|u| u.id)
-        .collect()
-}
 
 #[test]
 fn literals_of_another_type_inside_attributes_match_nothing() {

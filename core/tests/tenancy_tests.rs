@@ -13,16 +13,9 @@
 
 mod common;
 
-use common::{role, store, user};
+use common::{assert_not_found as not_found, role, store, user};
 use rosterdb::{EntityKind, Error, ExternalId, NewClient, NewUser, Query, Store};
 use serde_json::json;
-
-fn not_found<T: std::fmt::Debug>(result: rosterdb::Result<T>) {
-    match result {
-        Err(Error::NotFound { .. }) => {}
-        other => panic!("expected NotFound, got {other:?}"),
-    }
-}
 
 /// Two tenants with look-alike users; returns (acme user id, globex user id).
 fn two_tenants(s: &Store) -> (u64, u64) {
@@ -322,15 +315,7 @@ fn queries_compare_tenants_exactly() {
         };
         s.users().create(new).unwrap();
     }
-    let ids = |q: Query| -> Vec<u64> {
-        s.users()
-            .list(&q)
-            .unwrap()
-            .items
-            .iter()
-            .map(|u| u.id)
-            .collect()
-    };
+    let ids = |q| common::user_ids(&s, q);
     let cases: &[(&str, &[u64])] = &[
         ("tenant = 'acme'", &[1]),
         ("tenant = 'ACME'", &[2]),

@@ -14,15 +14,8 @@
 
 mod common;
 
-use common::{store, user};
+use common::{assert_not_found as not_found, store, user};
 use rosterdb::{Context, Error, NewUser, Query, ReadOnly, Scope, Store, View};
-
-fn not_found<T: std::fmt::Debug>(result: rosterdb::Result<T>) {
-    match result {
-        Err(Error::NotFound { .. }) => {}
-        other => panic!("expected NotFound, got {other:?}"),
-    }
-}
 
 fn tenant_error<T: std::fmt::Debug>(result: rosterdb::Result<T>) {
     match result {

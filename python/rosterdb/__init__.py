@@ -22,49 +22,8 @@ an option or argument out of range raises :class:`ArgumentError`.
 """
 
 from ._native import Clients, Page, PageWalk, Roles, Store, Transaction, Users
-from .errors import (
-    ArgumentError,
-    AuthenticationError,
-    BusyError,
-    ClosedError,
-    ConflictError,
-    FormatError,
-    InUseError,
-    InternalError,
-    InvalidTokenError,
-    NotFoundError,
-    PatchError,
-    QueryError,
-    RosterError,
-    StorageError,
-    StoreLockedError,
-    ValidationError,
-    VersionConflictError,
-)
+from .errors import *  # noqa: F403 (the exception classes)
+from .errors import __all__ as __all__
 
-__all__ = [
-    "Store",
-    "Transaction",
-    "Users",
-    "Roles",
-    "Clients",
-    "Page",
-    "PageWalk",
-    "RosterError",
-    "NotFoundError",
-    "ConflictError",
-    "ValidationError",
-    "QueryError",
-    "PatchError",
-    "VersionConflictError",
-    "InUseError",
-    "AuthenticationError",
-    "InvalidTokenError",
-    "StoreLockedError",
-    "FormatError",
-    "StorageError",
-    "ClosedError",
-    "BusyError",
-    "ArgumentError",
-    "InternalError",
-]
+# The classes of the extension, then the exception classes (errors.__all__).
+__all__ = ["Store", "Transaction", "Users", "Roles", "Clients", "Page", "PageWalk", *__all__]

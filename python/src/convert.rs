@@ -17,6 +17,8 @@ use std::collections::HashSet;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+pub(crate) use rosterdb::json_messages::NOT_UNICODE;
+use rosterdb::json_messages::{INTEGER_RANGE, KEY_NOT_UNICODE, NOT_FINITE};
 use rosterdb::{Error, FieldError, PatchCode, ValidationCode};
 use serde_json::{Map, Number, Value};
 
@@ -27,9 +29,6 @@ use crate::errors::{IntoPyResult, to_py_err};
 /// field (the field's own object or array is level 1, as for the core's
 /// bound on `attributes`, which is lower).
 const MAX_LEVELS: usize = 64;
-
-/// The message for a `str` holding lone surrogates (never the value).
-pub(crate) const NOT_UNICODE: &str = "must be Unicode text (it holds lone surrogate code points)";
 
 /// One step of the path from a document to a value.
 enum Step {
@@ -95,22 +94,14 @@ impl Converter {
                 Value::from(u)
             } else {
                 let field = self.field();
-                self.problem(
-                    field,
-                    ValidationCode::NumberOutOfRange,
-                    "must be an integer from -9223372036854775808 to 18446744073709551615",
-                );
+                self.problem(field, ValidationCode::NumberOutOfRange, INTEGER_RANGE);
                 Value::Null
             }
         } else if let Ok(f) = obj.cast::<PyFloat>() {
             Number::from_f64(f.value()).map_or_else(
                 || {
                     let field = self.field();
-                    self.problem(
-                        field,
-                        ValidationCode::FiniteNumber,
-                        "must be a finite number (NaN and infinity are not JSON numbers)",
-                    );
+                    self.problem(field, ValidationCode::FiniteNumber, NOT_FINITE);
                     Value::Null
                 },
                 Value::Number,
@@ -212,11 +203,7 @@ impl Converter {
                 Ok(key) => key.into_owned(),
                 Err(_) => {
                     let field = self.field();
-                    self.problem(
-                        field,
-                        ValidationCode::StringUnicode,
-                        "keys must be Unicode text (one holds lone surrogate code points)",
-                    );
+                    self.problem(field, ValidationCode::StringUnicode, KEY_NOT_UNICODE);
                     return None;
                 }
             },

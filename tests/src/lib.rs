@@ -142,3 +142,37 @@ pub fn run_cases(
         failures.join("\n  ")
     );
 }
+
+/// One case of a vector file: the JSON object `case`, every key of which is
+/// one of `keys`, with a string `name`, and its `entity`.
+///
+/// # Errors
+///
+/// A message saying what is wrong: not an object, an unknown key, a `name`
+/// that is not a string, or what [`entity_of`] finds.
+pub fn case_object<'a>(
+    case: &'a serde_json::Value,
+    keys: &[&str],
+) -> Result<(&'a serde_json::Map<String, serde_json::Value>, &'a str), String> {
+    let object = case.as_object().ok_or("a case must be a JSON object")?;
+    if let Some(key) = object.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(format!("unknown case key {key:?}"));
+    }
+    if !object.get("name").is_some_and(serde_json::Value::is_string) {
+        return Err("\"name\" must be a string".into());
+    }
+    Ok((object, entity_of(object.get("entity"))?))
+}
+
+/// The kind a case's (or a record's) `entity` names: `"user"`, `"role"` or
+/// `"client"`.
+///
+/// # Errors
+///
+/// A message when it is absent or another value.
+pub fn entity_of(value: Option<&serde_json::Value>) -> Result<&str, String> {
+    match value.and_then(serde_json::Value::as_str) {
+        Some(e @ ("user" | "role" | "client")) => Ok(e),
+        _ => Err("\"entity\" must be \"user\", \"role\" or \"client\"".into()),
+    }
+}

@@ -19,7 +19,7 @@
 use std::collections::BTreeSet;
 
 use rosterdb::{Collection, Editable, Error, Store};
-use rosterdb_conformance::{create_document, memory_store, run_cases};
+use rosterdb_conformance::{case_object, create_document, entity_of, memory_store, run_cases};
 use serde_json::{Map, Value};
 
 /// Keys a case object may have.
@@ -85,14 +85,7 @@ enum Expect {
 }
 
 fn parse_case(case: &Value) -> Result<Case<'_>, String> {
-    let object = case.as_object().ok_or("a case must be a JSON object")?;
-    if let Some(key) = object.keys().find(|k| !CASE_KEYS.contains(&k.as_str())) {
-        return Err(format!("unknown case key {key:?}"));
-    }
-    if !object.get("name").is_some_and(Value::is_string) {
-        return Err("\"name\" must be a string".into());
-    }
-    let entity = entity_of(object.get("entity"))?;
+    let (object, entity) = case_object(case, &CASE_KEYS)?;
     let before = match object.get("before") {
         None => Vec::new(),
         Some(Value::Array(records)) => records
@@ -121,13 +114,6 @@ fn parse_case(case: &Value) -> Result<Case<'_>, String> {
         expected_version: optional_u64(object, "expectedVersion")?,
         expect: parse_expect(object)?,
     })
-}
-
-fn entity_of(value: Option<&Value>) -> Result<&str, String> {
-    match value.and_then(Value::as_str) {
-        Some(e @ ("user" | "role" | "client")) => Ok(e),
-        _ => Err("\"entity\" must be \"user\", \"role\" or \"client\"".into()),
-    }
 }
 
 fn optional_u64(object: &Map<String, Value>, key: &str) -> Result<Option<u64>, String> {

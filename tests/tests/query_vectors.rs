@@ -18,7 +18,7 @@
 )]
 
 use rosterdb::{Error, NewClient, NewRole, NewUser, Query, Store};
-use rosterdb_conformance::{load_vectors, memory_store, run_cases};
+use rosterdb_conformance::{case_object, load_vectors, memory_store, run_cases};
 use serde_json::{Map, Value};
 
 /// Keys a case object may have.
@@ -173,17 +173,7 @@ fn queries(
 }
 
 fn run_case(store: &Store, case: &Value) -> Result<(), String> {
-    let case = case.as_object().ok_or("a case must be a JSON object")?;
-    if let Some(key) = case.keys().find(|k| !CASE_KEYS.contains(&k.as_str())) {
-        return Err(format!("unknown case key {key:?}"));
-    }
-    if !case.get("name").is_some_and(Value::is_string) {
-        return Err("\"name\" must be a string".into());
-    }
-    let entity = match case.get("entity").and_then(Value::as_str) {
-        Some(e @ ("user" | "role" | "client")) => e,
-        _ => return Err("\"entity\" must be \"user\", \"role\" or \"client\"".into()),
-    };
+    let (case, entity) = case_object(case, &CASE_KEYS)?;
     let expects = ["ids", "count", "items", "pages", "error"];
     if !expects.iter().any(|k| case.contains_key(*k)) {
         return Err(format!("a case expects one of {expects:?}"));

@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 
 use rosterdb::{Error, NewClient, NewRole, NewUser};
-use rosterdb_conformance::{memory_store, run_cases};
+use rosterdb_conformance::{case_object, memory_store, run_cases};
 use serde_json::{Map, Value};
 
 /// Keys a case object may have.
@@ -65,17 +65,7 @@ fn run_case(case: &Value) -> Result<(), String> {
 }
 
 fn parse_case(case: &Value) -> Result<(&str, &Value, Expected), String> {
-    let object = case.as_object().ok_or("a case must be a JSON object")?;
-    if let Some(key) = object.keys().find(|k| !CASE_KEYS.contains(&k.as_str())) {
-        return Err(format!("unknown case key {key:?}"));
-    }
-    if !object.get("name").is_some_and(Value::is_string) {
-        return Err("\"name\" must be a string".into());
-    }
-    let entity = match object.get("entity").and_then(Value::as_str) {
-        Some(e @ ("user" | "role" | "client")) => e,
-        _ => return Err("\"entity\" must be \"user\", \"role\" or \"client\"".into()),
-    };
+    let (object, entity) = case_object(case, &CASE_KEYS)?;
     let doc = object.get("doc").ok_or("\"doc\" is missing")?;
     let valid = object
         .get("valid")

@@ -10,8 +10,6 @@ import java.time.Duration
 import java.time.Instant
 import java.time.temporal.ChronoUnit
 import java.util.concurrent.ConcurrentLinkedQueue
-import java.util.concurrent.CountDownLatch
-import kotlin.concurrent.thread
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNotNull
@@ -154,30 +152,18 @@ fun sessionTests() = Suite("sessions").apply {
             RosterStore.open(dir.resolve("sessions.redb").toString(), CHEAP).use { store ->
                 val ada = user(store, "ada")
                 val created = store.createClient(NewClient("sync"))
-                val start = CountDownLatch(1)
                 val tokens = ConcurrentLinkedQueue<String>()
-                val failures = ConcurrentLinkedQueue<Throwable>()
-                val workers = (0 until 8).map { t ->
-                    thread(name = "login-$t") {
-                        try {
-                            start.await()
-                            repeat(3) {
-                                val token = if (t % 2 == 0) {
-                                    store.login("ada", Secret(PASSWORD)).token.expose()
-                                } else {
-                                    store.clientLogin(created.client.clientId, created.secret).token.expose()
-                                }
-                                store.authenticate(token)
-                                tokens += token
-                            }
-                        } catch (e: Throwable) {
-                            failures += e
+                concurrently(8, "login") { t ->
+                    repeat(3) {
+                        val token = if (t % 2 == 0) {
+                            store.login("ada", Secret(PASSWORD)).token.expose()
+                        } else {
+                            store.clientLogin(created.client.clientId, created.secret).token.expose()
                         }
+                        store.authenticate(token)
+                        tokens += token
                     }
                 }
-                start.countDown()
-                workers.forEach { it.join() }
-                failures.firstOrNull()?.let { throw it }
                 assertEquals(24, tokens.toSet().size)
                 assertEquals(12, store.userSessions(ada.id).size)
                 assertEquals(12uL, store.revokeUserSessions(ada.id))

@@ -3,8 +3,6 @@
 package rosterdb.tests
 
 import java.util.concurrent.ConcurrentLinkedQueue
-import java.util.concurrent.CountDownLatch
-import kotlin.concurrent.thread
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertFalse
@@ -25,21 +23,7 @@ fun storeTests() = Suite("store").apply {
         memoryStore().use { store ->
             val role = store.createRole(NewRole(name = "support", permissions = listOf("users:read")))
             val created = store.createUser(
-                NewUser(
-                    username = "grace",
-                    email = "grace@example.com",
-                    firstName = "Grace",
-                    lastName = "Hopper",
-                    nickname = "Amazing Grace",
-                    telephoneNumber = "+1 555 0100",
-                    mobileNumber = "+1 555 0199",
-                    tenant = null,
-                    enabled = false,
-                    roles = listOf(role.id, role.id),
-                    externalIds = listOf(ExternalId(kind = "github", value = "1906")),
-                    attributes = """{"department":"Navy"}""",
-                    password = Secret("cobol-forever-1959"),
-                ),
+                graceHopper(roles = listOf(role.id, role.id), enabled = false, attributes = """{"department":"Navy"}"""),
             )
             assertEquals(1uL, created.id)
             assertEquals("grace", created.username)
@@ -196,30 +180,18 @@ fun storeTests() = Suite("store").apply {
         withTempDir { dir ->
             RosterStore.open(dir.resolve("threads.redb").toString(), CHEAP).use { store ->
                 val perThread = 15
-                val start = CountDownLatch(1)
-                val failures = ConcurrentLinkedQueue<Throwable>()
                 val ids = ConcurrentLinkedQueue<ULong>()
-                val workers = (0 until 2).map { t ->
-                    thread(name = "writer-$t") {
-                        try {
-                            start.await()
-                            repeat(perThread) { i ->
-                                val user = store.createUser(
-                                    NewUser("t${t}u$i", "t${t}u$i@example.com", "T$t", "U$i",
-                                        password = Secret("password-$t-$i")),
-                                )
-                                ids += user.id
-                                assertEquals(user, store.getUser(user.id))
-                                assertEquals(user.id, store.getUserByUsername("T${t}U$i").id)
-                            }
-                        } catch (e: Throwable) {
-                            failures += e
-                        }
+                concurrently(2, "writer") { t ->
+                    repeat(perThread) { i ->
+                        val user = store.createUser(
+                            NewUser("t${t}u$i", "t${t}u$i@example.com", "T$t", "U$i",
+                                password = Secret("password-$t-$i")),
+                        )
+                        ids += user.id
+                        assertEquals(user, store.getUser(user.id))
+                        assertEquals(user.id, store.getUserByUsername("T${t}U$i").id)
                     }
                 }
-                start.countDown()
-                workers.forEach { it.join() }
-                failures.firstOrNull()?.let { throw it }
                 assertEquals((1uL..(2 * perThread).toULong()).toSet(), ids.toSet())
                 assertEquals(2 * perThread, store.changes(limit = 1000u).size)
             }

@@ -4,9 +4,15 @@ package rosterdb.tests
 
 import java.nio.file.Files
 import java.nio.file.Path
+import java.util.concurrent.ConcurrentLinkedQueue
+import java.util.concurrent.CountDownLatch
+import kotlin.concurrent.thread
 import kotlin.test.assertFailsWith
+import rosterdb.ExternalId
+import rosterdb.NewUser
 import rosterdb.RosterException
 import rosterdb.RosterStore
+import rosterdb.Secret
 import rosterdb.StoreOptions
 
 /** Argon2id parameters that make hashing cheap, for tests only. */
@@ -18,6 +24,32 @@ fun memoryStore(): RosterStore = RosterStore.memory(CHEAP)
 /** A fresh in-memory store with cheap hashing and these lockout and TOTP options (`null`: the default). */
 fun authStore(lockoutThreshold: UInt? = null, lockoutSeconds: ULong? = null, totpIssuer: String? = null): RosterStore =
     RosterStore.memory(CHEAP.copy(lockoutThreshold = lockoutThreshold, lockoutSeconds = lockoutSeconds, totpIssuer = totpIssuer))
+
+/**
+ * Grace Hopper as a new user with every optional field set: [roles],
+ * [tenant], [enabled] and [attributes] as given, the others fixed (phone
+ * numbers, a GitHub id, a password).
+ */
+fun graceHopper(
+    roles: List<ULong>,
+    tenant: String? = null,
+    enabled: Boolean = true,
+    attributes: String = """{"department": "Navy", "languages": ["COBOL"]}""",
+) = NewUser(
+    username = "grace",
+    email = "grace@example.com",
+    firstName = "Grace",
+    lastName = "Hopper",
+    nickname = "Amazing Grace",
+    telephoneNumber = "+1 555 0100",
+    mobileNumber = "+1 555 0199",
+    tenant = tenant,
+    enabled = enabled,
+    roles = roles,
+    externalIds = listOf(ExternalId(kind = "github", value = "1906")),
+    attributes = attributes,
+    password = Secret("cobol-forever-1959"),
+)
 
 /**
  * Asserts that [body] fails with exactly `AuthenticationFailed`, the one
@@ -43,6 +75,29 @@ fun assertInvalidArgument(argument: String, body: () -> Unit): RosterException.I
     kotlin.test.assertTrue(e.reason.isNotEmpty())
     kotlin.test.assertEquals("invalid argument $argument: ${e.reason}", e.toString())
     return e
+}
+
+/**
+ * Runs [body] on [threads] threads at once (each given its number, from 0,
+ * and named `"$name-<number>"`), released together, and waits for all of
+ * them; then throws the first failure of any.
+ */
+fun concurrently(threads: Int, name: String, body: (Int) -> Unit) {
+    val start = CountDownLatch(1)
+    val failures = ConcurrentLinkedQueue<Throwable>()
+    val workers = (0 until threads).map { t ->
+        thread(name = "$name-$t") {
+            try {
+                start.await()
+                body(t)
+            } catch (e: Throwable) {
+                failures += e
+            }
+        }
+    }
+    start.countDown()
+    workers.forEach { it.join() }
+    failures.firstOrNull()?.let { throw it }
 }
 
 /** Runs [body] with a new temporary folder, deleted afterwards. */

@@ -13,31 +13,16 @@ import kotlin.test.assertFalse
 import kotlin.test.assertTrue
 import rosterdb.ChangeOp
 import rosterdb.EntityKind
-import rosterdb.ExternalId
 import rosterdb.NewClient
 import rosterdb.NewRole
 import rosterdb.NewUser
 import rosterdb.RosterException
 import rosterdb.RosterStore
-import rosterdb.Secret
 import rosterdb.User
 
 /** A user with every optional field set, in a store of its own. */
 private fun fullUser(store: RosterStore, tenant: String? = null): User = store.createUser(
-    NewUser(
-        username = "grace",
-        email = "grace@example.com",
-        firstName = "Grace",
-        lastName = "Hopper",
-        nickname = "Amazing Grace",
-        telephoneNumber = "+1 555 0100",
-        mobileNumber = "+1 555 0199",
-        tenant = tenant,
-        roles = listOf(store.createRole(NewRole("staff", tenant = tenant)).id),
-        externalIds = listOf(ExternalId("github", "1906")),
-        attributes = """{"department": "Navy", "languages": ["COBOL"]}""",
-        password = Secret("cobol-forever-1959"),
-    ),
+    graceHopper(roles = listOf(store.createRole(NewRole("staff", tenant = tenant)).id), tenant = tenant),
 )
 
 /** The change-log entries of updates so far. */

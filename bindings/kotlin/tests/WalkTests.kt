@@ -6,8 +6,6 @@
 package rosterdb.tests
 
 import java.util.concurrent.ConcurrentLinkedQueue
-import java.util.concurrent.CountDownLatch
-import kotlin.concurrent.thread
 import kotlin.test.assertEquals
 import kotlin.test.assertFailsWith
 import kotlin.test.assertNull
@@ -113,21 +111,9 @@ fun walkTests() = Suite("walks").apply {
             users(store, 40)
             val walk = store.walkUsers(ListQuery(pageSize = 3u))
             val seen = ConcurrentLinkedQueue<ULong>()
-            val failures = ConcurrentLinkedQueue<Throwable>()
-            val start = CountDownLatch(1)
-            val workers = (0 until 4).map {
-                thread {
-                    try {
-                        start.await()
-                        generateSequence { walk.next() }.forEach { seen += it.id }
-                    } catch (e: Throwable) {
-                        failures += e
-                    }
-                }
+            concurrently(4, "walker") {
+                generateSequence { walk.next() }.forEach { seen += it.id }
             }
-            start.countDown()
-            workers.forEach { it.join() }
-            failures.firstOrNull()?.let { throw it }
             assertEquals((1uL..40uL).toList(), seen.sorted())
         }
     }

@@ -6,14 +6,17 @@ use std::marker::PhantomData;
 use crate::api::edit;
 use crate::auth::credentials::{new_client_id, new_client_secret};
 use crate::documents::client::ClientRecord;
+use crate::documents::header::Header;
 use crate::documents::role::RoleRecord;
 use crate::documents::rules::Problems;
-use crate::documents::update::{Change, Editable};
+use crate::documents::update::Change;
 use crate::documents::user::UserRecord;
 use crate::query::bind::Bound;
 use crate::query::physical::PhysicalPlan;
 use crate::query::{Page, Query, exec, plan};
-use crate::storage::entity::{self, Entity, fetch_in, fetch_unique, holders, load, next_id};
+use crate::storage::entity::{
+    self, Editable, Entity, fetch_in, fetch_unique, holders, load, next_id,
+};
 use crate::storage::kinds::client::client_id_key;
 use crate::storage::kinds::user::{external_key, folded_key};
 use crate::storage::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
@@ -144,46 +147,55 @@ where
     /// sets the password. With `expected_version`, a record of another
     /// version is `VersionConflict` and nothing changes.
     pub fn patch(&self, id: u64, ops: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx.with_write(|tx| {
-            edit::update::<E>(
-                tx,
-                id,
-                Change::Patch(ops),
-                expected_version,
-                self.ctx.scope(),
-            )
-        })
+        self.update(id, Change::Patch(ops), expected_version)
     }
 
     /// Applies an RFC 7396 merge patch: `null` removes an optional field.
     pub fn merge(&self, id: u64, partial: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx.with_write(|tx| {
-            edit::update::<E>(
-                tx,
-                id,
-                Change::Merge(partial),
-                expected_version,
-                self.ctx.scope(),
-            )
-        })
+        self.update(id, Change::Merge(partial), expected_version)
     }
 
     /// Replaces the writable fields (PUT): absent optional fields are
     /// cleared; the tenant and the password are kept unless given.
     pub fn replace(&self, id: u64, doc: &Value, expected_version: Option<u64>) -> Result<E> {
-        self.ctx.with_write(|tx| {
-            edit::update::<E>(
-                tx,
-                id,
-                Change::Replace(doc),
-                expected_version,
-                self.ctx.scope(),
-            )
-        })
+        self.update(id, Change::Replace(doc), expected_version)
+    }
+
+    /// Applies `change` to the record `id` in one write, checking
+    /// `expected_version` when given.
+    fn update(&self, id: u64, change: Change<'_>, expected_version: Option<u64>) -> Result<E> {
+        self.ctx
+            .with_write(|tx| edit::update::<E>(tx, id, change, expected_version, self.ctx.scope()))
     }
 }
 
 impl<C: WriteContext, E: Entity> Collection<'_, C, E> {
+    /// Checks the input of a create: the tenant a scoped view gives it
+    /// (`tenant` of `new`), then `validate`; `Validation` lists every
+    /// field that fails of both.
+    fn check_new<N>(
+        &self,
+        new: &mut N,
+        tenant: fn(&mut N) -> &mut Option<String>,
+        validate: fn(&N) -> Result<()>,
+    ) -> Result<()> {
+        let mut problems = Problems::new();
+        problems.absorb(self.create_tenant(tenant(new)))?;
+        problems.absorb(validate(new))?;
+        problems.into_result()
+    }
+
+    /// Stores the record `make` builds from its header (the next id of the
+    /// kind, created now) in one write, returning its document.
+    fn insert_new(&self, make: impl FnOnce(Header) -> E::Record) -> Result<E> {
+        self.ctx.with_write(|tx| {
+            let now = tx.now();
+            let record = make(Header::new(next_id::<E>(tx)?, now));
+            entity::insert::<E>(tx, &record, now)?;
+            E::document(&record, now)
+        })
+    }
+
     /// Deletes a record of a kind no other record refers to, returning its last document.
     fn delete_record(&self, id: u64) -> Result<E> {
         self.ctx.with_write(|tx| {
@@ -282,10 +294,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
     pub fn create(&self, new: NewUser) -> Result<User> {
         let mut new = new;
-        let mut problems = Problems::new();
-        problems.absorb(self.create_tenant(&mut new.tenant))?;
-        problems.absorb(new.validate())?;
-        problems.into_result()?;
+        self.check_new(&mut new, |n| &mut n.tenant, NewUser::validate)?;
         let password_hash = match (new.password.take(), new.password_hash.take()) {
             (Some(password), _) => Some(crate::auth::credentials::hash_password(
                 &self.ctx.options().argon2,
@@ -293,16 +302,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
             )?),
             (None, imported) => imported,
         };
-        self.ctx.with_write(|tx| {
-            let now = tx.now();
-            let record = UserRecord::create(
-                new,
-                crate::documents::header::Header::new(next_id::<User>(tx)?, now),
-                password_hash,
-            );
-            entity::insert::<User>(tx, &record, now)?;
-            User::document(&record, now)
-        })
+        self.insert_new(|header| UserRecord::create(new, header, password_hash))
     }
 
     /// Deletes a user, returning its last document.
@@ -315,19 +315,8 @@ impl<C: WriteContext> Collection<'_, C, Role> {
     /// Creates a role.
     pub fn create(&self, new: NewRole) -> Result<Role> {
         let mut new = new;
-        let mut problems = Problems::new();
-        problems.absorb(self.create_tenant(&mut new.tenant))?;
-        problems.absorb(new.validate())?;
-        problems.into_result()?;
-        self.ctx.with_write(|tx| {
-            let now = tx.now();
-            let record = RoleRecord::create(
-                new,
-                crate::documents::header::Header::new(next_id::<Role>(tx)?, now),
-            );
-            entity::insert::<Role>(tx, &record, now)?;
-            Role::document(&record, now)
-        })
+        self.check_new(&mut new, |n| &mut n.tenant, NewRole::validate)?;
+        self.insert_new(|header| RoleRecord::create(new, header))
     }
 
     /// Deletes a role, returning its last document.
@@ -376,20 +365,12 @@ impl<C: WriteContext> Collection<'_, C, Client> {
     /// returned only here and stored only as an Argon2id hash.
     pub fn create(&self, new: NewClient) -> Result<CreatedClient> {
         let mut new = new;
-        let mut problems = Problems::new();
-        problems.absorb(self.create_tenant(&mut new.tenant))?;
-        problems.absorb(new.validate())?;
-        problems.into_result()?;
+        self.check_new(&mut new, |n| &mut n.tenant, NewClient::validate)?;
         let secret = new_client_secret()?;
         let secret_hash = self.ctx.options().argon2.hash(&secret)?;
         let client_id = new_client_id()?;
-        let client = self.ctx.with_write(|tx| {
-            let now = tx.now();
-            let header = crate::documents::header::Header::new(next_id::<Client>(tx)?, now);
-            let record = ClientRecord::create(new, header, client_id, secret_hash);
-            entity::insert::<Client>(tx, &record, now)?;
-            Client::document(&record, now)
-        })?;
+        let client =
+            self.insert_new(|header| ClientRecord::create(new, header, client_id, secret_hash))?;
         Ok(CreatedClient { client, secret })
     }
 

@@ -4,8 +4,8 @@
 //! when its credential changes.
 
 use crate::auth::credentials::hash_password;
-use crate::documents::update::{Change, Editable, changed, too_deep};
-use crate::storage::entity::{self, fetch_in};
+use crate::documents::update::{Change, changed, too_deep};
+use crate::storage::entity::{self, Editable, fetch_in};
 use crate::storage::sessions;
 use crate::{Error, Result, WriteTx};
 
@@ -29,7 +29,7 @@ where
         return Err(Error::VersionConflict { expected, actual });
     }
     let now = tx.now();
-    let mut new = changed::<E>(&E::document(&old, now)?, change)?;
+    let mut new = changed::<E::Record>(&E::document(&old, now)?, change)?;
     let password_hash = match E::take_password(&mut new) {
         Some(password) => Some(hash_password(&tx.options.argon2, &password)?),
         None => None,

@@ -1,44 +1,8 @@
-//! Lockout after repeated failed password checks (SPEC §6.2).
+//! Lockout after repeated failed password checks (SPEC §6.2): the count a
+//! user record keeps, under the policy of [`crate::settings::Lockout`].
 
-use std::time::Duration;
-
-use crate::{Error, Result, Timestamp};
-
-/// The longest lockout a store accepts: one year.
-pub const MAX_LOCKOUT_SECONDS: u64 = 31_536_000;
-
-/// When and for how long failed password checks lock a user out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Lockout {
-    /// Consecutive failures that lock the user (default 5); 0 never locks.
-    pub threshold: u32,
-    /// How long a lock lasts (default 900 s): 1 s to one year, whole seconds.
-    pub duration: Duration,
-}
-
-impl Default for Lockout {
-    fn default() -> Self {
-        Lockout {
-            threshold: 5,
-            duration: Duration::from_secs(900),
-        }
-    }
-}
-
-impl Lockout {
-    /// Checks the policy: `InvalidArgument` naming `lockout_seconds` when the
-    /// duration is not 1 to 31,536,000 whole seconds.
-    pub fn validate(&self) -> Result<()> {
-        let secs = self.duration.as_secs();
-        if self.duration.subsec_nanos() != 0 || !(1..=MAX_LOCKOUT_SECONDS).contains(&secs) {
-            return Err(Error::argument(
-                "lockout_seconds",
-                format!("must be 1 to {MAX_LOCKOUT_SECONDS} whole seconds"),
-            ));
-        }
-        Ok(())
-    }
-}
+use crate::Timestamp;
+use crate::settings::Lockout;
 
 /// The lockout state a user record keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -80,6 +44,8 @@ impl Attempts {
 #[cfg(test)]
 #[allow(clippy::arithmetic_side_effects)] // test arithmetic on small known values
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn at(secs: i64) -> Timestamp {
@@ -118,24 +84,5 @@ mod tests {
             a.fail(at(i), &policy);
         }
         assert_eq!(a, Attempts::default());
-    }
-
-    #[test]
-    fn durations_are_bounded_whole_seconds() {
-        for bad in [
-            Duration::ZERO,
-            Duration::from_millis(1500),
-            Duration::from_secs(MAX_LOCKOUT_SECONDS + 1),
-        ] {
-            let policy = Lockout {
-                threshold: 5,
-                duration: bad,
-            };
-            assert!(matches!(
-                policy.validate(),
-                Err(Error::InvalidArgument { argument, .. }) if argument == "lockout_seconds"
-            ));
-        }
-        Lockout::default().validate().unwrap();
     }
 }

@@ -113,17 +113,28 @@ fn find_user(
     Ok(None)
 }
 
-/// The record a check found, or — after a durable write of nothing, so that
-/// an unknown name costs what a known one's bookkeeping costs —
-/// `AuthenticationFailed`.
-fn known<C: WriteContext, R>(ctx: &C, found: Option<R>) -> Result<R> {
-    match found {
-        Some(record) => Ok(record),
-        None => {
-            ctx.with_write(|_| Ok(()))?;
-            Err(Error::AuthenticationFailed)
+/// The second step of a check: the record the first step found re-read in
+/// one write transaction and handed to `decide` with the one it found and
+/// the time. No record found is `AuthenticationFailed` after a durable
+/// write of nothing, so that an unknown name costs what a known one's
+/// bookkeeping costs; a record gone since is `AuthenticationFailed` too.
+/// `decide` returns `Ok(Err(_))` for a failure whose bookkeeping commits.
+fn recheck<C: WriteContext, E: Entity, T>(
+    ctx: &C,
+    found: Option<E::Record>,
+    decide: impl FnOnce(&WriteTx, &E::Record, E::Record, Timestamp) -> Result<Result<T>>,
+) -> Result<T> {
+    let Some(found) = found else {
+        ctx.with_write(|_| Ok(()))?;
+        return Err(Error::AuthenticationFailed);
+    };
+    ctx.with_write(|tx| {
+        let now = tx.now();
+        match load::<E>(&tx.txn, E::id(&found))? {
+            Some(record) => decide(tx, &found, record, now),
+            None => Ok(Err(Error::AuthenticationFailed)),
         }
-    }
+    })?
 }
 
 /// Checks a user's credentials and, on success, opens a session when `ttl` is given.
@@ -150,12 +161,7 @@ fn attempt<C: WriteContext>(
         .rehash
         .then(|| hash_password(&options.argon2, &credentials.password))
         .transpose()?;
-    let found = known(ctx, found)?;
-    ctx.with_write(|tx| {
-        let now = tx.now();
-        let Some(mut user) = load::<User>(&tx.txn, found.header.id)? else {
-            return Ok(Err(Error::AuthenticationFailed));
-        };
+    recheck::<_, User, _>(ctx, found, |tx, found, mut user, now| {
         let mut attempts = Attempts {
             failures: user.failed_logins,
             locked_until: user.locked_until,
@@ -192,7 +198,7 @@ fn attempt<C: WriteContext>(
             None => None,
         };
         Ok(Ok((User::document(&user, now)?, session)))
-    })?
+    })
 }
 
 /// Whether the second factor passes: none is enrolled, or the code is a
@@ -270,7 +276,9 @@ fn principal(
 /// The longest client id worth looking up (`rc_` and 22 characters).
 const MAX_CLIENT_ID_BYTES: usize = 64;
 
-fn client_attempt<C: WriteContext>(
+/// `client_login`: a client's secret, state and address checked through
+/// `ctx` and a session of `ttl` opened.
+pub(crate) fn client_login<C: WriteContext>(
     ctx: &C,
     client_id: &str,
     secret: &Secret,
@@ -299,12 +307,7 @@ fn client_attempt<C: WriteContext>(
         .rehash
         .then(|| options.argon2.hash(secret))
         .transpose()?;
-    let found = known(ctx, found)?;
-    ctx.with_write(|tx| {
-        let now = tx.now();
-        let Some(mut client) = load::<Client>(&tx.txn, found.header.id)? else {
-            return Ok(Err(Error::AuthenticationFailed));
-        };
+    recheck::<_, Client, _>(ctx, found, |tx, found, mut client, now| {
         if !checked.matched
             || client.secret_hash != found.secret_hash
             || !client.enabled
@@ -324,7 +327,7 @@ fn client_attempt<C: WriteContext>(
             expires_at,
             principal: Client::document(&client, now)?,
         }))
-    })?
+    })
 }
 
 /// Ends a session seen from a view scoped to `scope`; anything else is a no-op.
@@ -349,18 +352,6 @@ pub(crate) fn login<C: WriteContext>(
         expires_at,
         principal: user,
     })
-}
-
-/// `client_login`: a client's secret, state and address checked through
-/// `ctx` and a session of `ttl` opened.
-pub(crate) fn client_login<C: WriteContext>(
-    ctx: &C,
-    client_id: &str,
-    secret: &Secret,
-    ip: Option<&str>,
-    ttl: Duration,
-) -> Result<Login<Client>> {
-    client_attempt(ctx, client_id, secret, ip, ttl)
 }
 
 /// `logout`: ends the session of `token` seen through `ctx`; anything else

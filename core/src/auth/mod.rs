@@ -1,4 +1,4 @@
-//! Authentication: credentials, hashes, logins, lockout, second factors, sessions; uses storage, query and documents.
+//! Authentication: hashing and checking credentials, logins, lockout, second factors, sessions; uses storage, query, documents and settings.
 
 pub(crate) mod allowlist;
 pub(crate) mod credentials;

@@ -1,16 +1,18 @@
 //! The second factor (SPEC §6.3): time-based one-time passwords (RFC 6238,
 //! HMAC-SHA-1, 30 s steps, 6 digits, ±1 step) and one-time recovery codes.
 //!
-//! The RFC 6238 arithmetic is `totp-rs`'s; this module keeps the state a user
-//! record needs (secret, confirmation, the last accepted step so that no code
-//! is accepted twice, the digests of unused recovery codes).
+//! The RFC 6238 arithmetic is `totp-rs`'s; the state a user record keeps
+//! (secret, confirmation, the last accepted step so that no code is accepted
+//! twice, the digests of unused recovery codes) is
+//! [`TotpState`](crate::documents::credentials::TotpState), which this
+//! module enrols, checks and confirms.
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, Builder, Totp};
 
 use crate::auth::credentials::random_bytes;
+use crate::documents::credentials::TotpState;
 use crate::{Error, Result, Secret, Timestamp};
 
 /// Seconds per time step (RFC 6238 §4.1 `X`, its recommended default).
@@ -23,22 +25,6 @@ pub(crate) const RECOVERY_CODES: usize = 10;
 const RECOVERY_CHARS: usize = 10;
 const BASE32: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
-/// What a user record keeps of its second factor.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct TotpState {
-    /// The shared HMAC key: 20 random bytes (RFC 4226 §4 recommends 160
-    /// bits). Empty after an import, which carries no secret: then no code
-    /// matches until the user is enrolled again (fail closed).
-    pub(crate) secret: Vec<u8>,
-    /// False while an enrolment waits for its first code.
-    pub(crate) confirmed: bool,
-    /// The last time step whose code was accepted; codes of this step and
-    /// earlier ones are refused (RFC 6238 §5.2).
-    pub(crate) last_step: u64,
-    /// SHA-256 digests of the recovery codes not used yet.
-    pub(crate) recovery: Vec<[u8; 32]>,
-}
-
 impl TotpState {
     /// A new, unconfirmed enrolment with a fresh secret.
     pub(crate) fn enrol() -> Result<TotpState> {
@@ -48,17 +34,6 @@ impl TotpState {
             last_step: 0,
             recovery: Vec::new(),
         })
-    }
-
-    /// The state of an imported user that had a confirmed second factor:
-    /// the secret did not travel, so every code is refused.
-    pub(crate) fn lost() -> TotpState {
-        TotpState {
-            secret: Vec::new(),
-            confirmed: true,
-            last_step: 0,
-            recovery: Vec::new(),
-        }
     }
 
     /// The secret in base32 (RFC 4648 §6, no padding), as authenticator apps take it.

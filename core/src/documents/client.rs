@@ -5,11 +5,9 @@ use serde_json::Value;
 
 use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Str, Strs, Time};
 use crate::documents::fields::{FieldId, FieldSpec, field_table};
-use crate::documents::input::Fields;
+use crate::documents::input::{Fields, Input, input_methods};
+use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
-use crate::storage::schema::{
-    CLIENT_CREATED, CLIENT_ENABLED, CLIENT_NAME, CLIENT_ROLES, CLIENT_TENANT, CLIENT_UPDATED,
-};
 use crate::{EntityKind, Result, Secret, Timestamp};
 
 /// A client document, as the store returns it. The secret is never part of it.
@@ -51,17 +49,17 @@ field_table! {
     /// `docs/design.md`, "Fields: one table per kind").
     pub enum ClientField;
     kind = EntityKind::Client;
-    trigrams = None;
+    trigrams = false;
     Id => FieldSpec::read_only("id", Int),
     ClientId => FieldSpec::read_only("clientId", Str).search(),
-    Name => FieldSpec::read_write("name", Str).indexed(CLIENT_NAME).search(),
+    Name => FieldSpec::read_write("name", Str).indexed().search(),
     Description => FieldSpec::read_write("description", Str).search(),
-    Tenant => FieldSpec::create_only("tenant", Ident).indexed(CLIENT_TENANT),
-    Enabled => FieldSpec::read_write("enabled", Bool).indexed(CLIENT_ENABLED),
-    Roles => FieldSpec::read_write("roles", Ints).indexed(CLIENT_ROLES),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(),
+    Enabled => FieldSpec::read_write("enabled", Bool).indexed(),
+    Roles => FieldSpec::read_write("roles", Ints).indexed(),
     IpAllowlist => FieldSpec::read_write("ipAllowlist", Strs),
-    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(CLIENT_CREATED),
-    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(CLIENT_UPDATED),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(),
     LastUsedAt => FieldSpec::read_only("lastUsedAt", Time),
     Version => FieldSpec::read_only("version", Int),
 }
@@ -104,27 +102,22 @@ impl NewClient {
             ip_allowlist: Vec::new(),
         }
     }
+}
 
-    /// Reads a client to create from its JSON document, reporting every bad field at once.
-    pub fn from_json(doc: &Value) -> Result<Self> {
-        let mut f = Fields::of(doc)?;
-        f.read_only(ClientField::lists().read_only());
-        let client = NewClient {
+input_methods!(NewClient, "a client", "SPEC §2.3");
+
+impl Input for NewClient {
+    type Field = ClientField;
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        NewClient {
             name: f.required_string("name"),
             description: f.optional_string("description"),
             tenant: f.optional_string("tenant"),
             enabled: f.bool_or("enabled", true),
             roles: f.ids("roles"),
             ip_allowlist: f.strings("ipAllowlist"),
-        };
-        let mut problems = f.finish();
-        problems.merge(client.problems());
-        problems.into_result().map(|()| client)
-    }
-
-    /// Checks every field rule of SPEC §2.3.
-    pub fn validate(&self) -> Result<()> {
-        self.problems().into_result()
+        }
     }
 
     fn problems(&self) -> Problems {
@@ -189,9 +182,25 @@ impl ClientRecord {
     }
 }
 
-impl ClientRecord {
-    /// The public document of this record, as seen at `now`.
-    pub(crate) fn document(&self, _now: Timestamp) -> Client {
+impl Record for ClientRecord {
+    type Document = Client;
+    type New = NewClient;
+
+    record_fields!(header, roles, enabled);
+
+    fn rebuilt(&self, new: NewClient, _password_hash: Option<String>) -> ClientRecord {
+        ClientRecord {
+            last_used_at: self.last_used_at,
+            ..ClientRecord::create(
+                new,
+                self.header.clone(),
+                self.client_id.clone(),
+                self.secret_hash.clone(),
+            )
+        }
+    }
+
+    fn document(&self, _now: Timestamp) -> Client {
         Client {
             id: self.header.id,
             client_id: self.client_id.clone(),
@@ -216,42 +225,16 @@ impl crate::documents::values::Queryable for ClientRecord {
         use crate::documents::values::FieldValue as V;
         use ClientField as F;
         match field {
-            F::Id => V::Int(self.header.id),
+            F::Id | F::Tenant | F::CreatedAt | F::UpdatedAt | F::Version => {
+                self.header.value(field.name())
+            }
             F::ClientId => V::Str(&self.client_id),
             F::Name => V::Str(&self.name),
             F::Description => V::opt_str(self.description.as_deref()),
-            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
             F::Enabled => V::Bool(self.enabled),
             F::Roles => V::Ints(&self.roles),
             F::IpAllowlist => V::Strs(self.ip_allowlist.iter().map(String::as_str).collect()),
-            F::CreatedAt => V::Time(self.header.created_at),
-            F::UpdatedAt => V::Time(self.header.updated_at),
             F::LastUsedAt => V::opt_time(self.last_used_at),
-            F::Version => V::Int(self.header.version),
-        }
-    }
-}
-
-impl crate::documents::update::Editable for Client {
-    type New = NewClient;
-
-    fn parse(doc: &Value) -> Result<NewClient> {
-        NewClient::from_json(doc)
-    }
-
-    fn tenant_of(new: &NewClient) -> Option<&str> {
-        new.tenant.as_deref()
-    }
-
-    fn rebuild(old: &ClientRecord, new: NewClient, _password_hash: Option<String>) -> ClientRecord {
-        ClientRecord {
-            last_used_at: old.last_used_at,
-            ..ClientRecord::create(
-                new,
-                old.header.clone(),
-                old.client_id.clone(),
-                old.secret_hash.clone(),
-            )
         }
     }
 }
@@ -267,7 +250,7 @@ impl ClientRecord {
         let secret_hash = kept.string("secretHash")?.ok_or_else(|| {
             crate::Error::invalid("secretHash", crate::ValidationCode::Missing, "is required")
         })?;
-        if !crate::auth::credentials::is_argon2_phc(&secret_hash) {
+        if !crate::documents::credentials::is_argon2_phc(&secret_hash) {
             return Err(crate::Error::invalid(
                 "secretHash",
                 crate::ValidationCode::InvalidHash,

@@ -15,7 +15,6 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use crate::EntityKind;
-use crate::storage::schema::MultiTable;
 
 /// The type of a field, as queries see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,30 +83,17 @@ pub enum Access {
     WriteOnly,
 }
 
-/// An ordered secondary index table (SPEC §3.4), named like `idx.user.tenant`.
-#[derive(Clone, Copy)]
-pub struct IndexTable(pub(crate) MultiTable);
-
-impl IndexTable {
-    /// The table's name in the store file.
-    pub fn name(&self) -> &str {
-        redb::TableHandle::name(&self.0)
-    }
+/// A secondary index table (SPEC §3.4), named by what it indexes: the
+/// ordered index of one field of a kind, or a kind's trigram index over its
+/// searchable fields. Storage derives the table from it (`storage::schema`,
+/// which also gives its name, like `idx.user.tenant`, and its `Debug` form).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct IndexTable {
+    /// The kind whose records it indexes.
+    pub(crate) kind: EntityKind,
+    /// The field an ordered index is over; `None` for the trigram index.
+    pub(crate) field: Option<&'static str>,
 }
-
-impl fmt::Debug for IndexTable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl PartialEq for IndexTable {
-    fn eq(&self, other: &Self) -> bool {
-        self.name() == other.name()
-    }
-}
-
-impl Eq for IndexTable {}
 
 /// One row of a kind's field table: everything the store needs to know
 /// about one field, read by every list in [`FieldLists`].
@@ -123,6 +109,9 @@ pub struct FieldSpec {
     pub access: Access,
     /// The ordered index over it, if it has one.
     pub index: Option<IndexTable>,
+    /// Whether the row asks for an ordered index, which [`FieldSpec::in_kind`]
+    /// turns into [`FieldSpec::index`].
+    indexed: bool,
     /// Whether `search` looks in it. In a kind with a trigram index the
     /// index covers exactly these fields, numbered in table order (the
     /// number is part of every stored trigram key).
@@ -139,6 +128,7 @@ impl FieldSpec {
             ty,
             access,
             index: None,
+            indexed: false,
             searchable: false,
             top_level: true,
         }
@@ -172,10 +162,24 @@ impl FieldSpec {
         }
     }
 
-    /// The same field with an ordered index in `table`.
-    pub(crate) const fn indexed(self, table: MultiTable) -> FieldSpec {
+    /// The same field with an ordered index (its table is storage's).
+    pub(crate) const fn indexed(self) -> FieldSpec {
         FieldSpec {
-            index: Some(IndexTable(table)),
+            indexed: true,
+            ..self
+        }
+    }
+
+    /// The row as a row of `kind`'s table: an indexed field gets its index.
+    pub(crate) const fn in_kind(self, kind: EntityKind) -> FieldSpec {
+        if !self.indexed {
+            return self;
+        }
+        FieldSpec {
+            index: Some(IndexTable {
+                kind,
+                field: Some(self.name),
+            }),
             ..self
         }
     }
@@ -201,28 +205,6 @@ impl FieldSpec {
     /// Whether documents the store returns show it.
     pub fn shown(&self) -> bool {
         self.top_level && self.queryable()
-    }
-}
-
-/// An ordered index over one field.
-#[derive(Clone, Copy)]
-pub struct IndexDef {
-    /// The field's canonical name.
-    pub field: &'static str,
-    /// The table holding the index.
-    pub(crate) table: MultiTable,
-}
-
-impl IndexDef {
-    /// The name of the table holding the index.
-    pub fn table_name(&self) -> &str {
-        redb::TableHandle::name(&self.table)
-    }
-}
-
-impl fmt::Debug for IndexDef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} in {}", self.field, self.table_name())
     }
 }
 
@@ -252,7 +234,9 @@ pub trait FieldId: Copy + Eq + fmt::Debug + Send + Sync + 'static {
 }
 
 /// Declares a kind's field table: the field-id enum, one variant per row,
-/// and its [`FieldId`] impl. Rows are `Variant => FieldSpec`, in table order.
+/// and its [`FieldId`] impl. Rows are `Variant => FieldSpec`, in table order;
+/// `trigrams` says whether the kind keeps a trigram index over its
+/// searchable fields.
 macro_rules! field_table {
     (
         $(#[$meta:meta])*
@@ -281,7 +265,8 @@ macro_rules! field_table {
             fn spec(self) -> &'static $crate::documents::fields::FieldSpec {
                 match self {
                     $($Enum::$Variant => {
-                        const SPEC: &$crate::documents::fields::FieldSpec = &$spec;
+                        const SPEC: &$crate::documents::fields::FieldSpec =
+                            &$spec.in_kind($kind);
                         SPEC
                     })+
                 }
@@ -316,7 +301,6 @@ pub struct FieldLists {
     write_only: Vec<&'static str>,
     searchable: Vec<&'static str>,
     sortable: Vec<&'static str>,
-    indexes: Vec<IndexDef>,
     trigrams: Option<IndexTable>,
 }
 
@@ -334,7 +318,7 @@ impl FieldLists {
     pub(crate) fn derive<'a>(
         kind: EntityKind,
         rows: impl Iterator<Item = &'a FieldSpec>,
-        trigrams: Option<MultiTable>,
+        trigrams: bool,
     ) -> FieldLists {
         let table: Vec<FieldSpec> = rows.copied().collect();
         let names = |keep: &dyn Fn(&FieldSpec) -> bool| -> Vec<&'static str> {
@@ -349,16 +333,7 @@ impl FieldLists {
             write_only: names(&|f| document_key(f, Access::WriteOnly)),
             searchable: names(&|f| f.searchable && f.queryable()),
             sortable: names(&FieldSpec::sortable),
-            indexes: table
-                .iter()
-                .filter_map(|f| {
-                    f.index.map(|t| IndexDef {
-                        field: f.name,
-                        table: t.0,
-                    })
-                })
-                .collect(),
-            trigrams: trigrams.map(IndexTable),
+            trigrams: trigrams.then_some(IndexTable { kind, field: None }),
             table,
         }
     }
@@ -402,11 +377,6 @@ impl FieldLists {
     /// The fields a page can be sorted by (besides `attributes.*`).
     pub fn sortable(&self) -> &[&'static str] {
         &self.sortable
-    }
-
-    /// The ordered indexes, one per indexed field, in table order.
-    pub fn indexes(&self) -> &[IndexDef] {
-        &self.indexes
     }
 
     /// The trigram index over [`FieldLists::searchable`], if the kind has one.
@@ -474,7 +444,7 @@ mod tests {
         UserRecord {
             last_login_at: Some(at(500)),
             locked_until: Some(at(2_000)),
-            totp: Some(crate::auth::totp::TotpState::lost()),
+            totp: Some(crate::documents::credentials::TotpState::lost()),
             ..UserRecord::create(
                 new,
                 crate::documents::header::Header::new(7, at(100)),
@@ -587,31 +557,11 @@ mod tests {
     }
 
     #[test]
-    fn every_index_table_is_a_store_table_used_once() {
-        let mut seen: Vec<String> = Vec::new();
+    fn only_queryable_text_fields_are_searched() {
         for kind in KINDS {
-            let lists = FieldLists::of(kind);
-            let tables = lists
-                .table()
-                .iter()
-                .filter_map(|f| f.index)
-                .chain(lists.trigrams().copied());
-            for table in tables {
-                let name = table.name().to_owned();
-                assert!(
-                    crate::storage::schema::MULTI_TABLES
-                        .iter()
-                        .any(|t| redb::TableHandle::name(t) == name),
-                    "{name} is not in schema::MULTI_TABLES"
-                );
-                assert!(!seen.contains(&name), "{name} indexes two fields");
-                seen.push(name);
-            }
-            // Only text fields are searched, and only queryable ones.
-            for f in lists.table().iter().filter(|f| f.searchable) {
+            for f in FieldLists::of(kind).table().iter().filter(|f| f.searchable) {
                 assert!(f.queryable() && f.ty == FieldType::Str, "{}", f.name);
             }
         }
-        assert_eq!(seen.len(), crate::storage::schema::MULTI_TABLES.len());
     }
 }

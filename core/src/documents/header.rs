@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::documents::values::FieldValue;
 use crate::{Error, Result, Timestamp, ValidationCode};
 
 /// The store-kept fields every record has, stored first in each record
@@ -41,6 +42,20 @@ impl Header {
     /// This header in `tenant`.
     pub(crate) fn in_tenant(self, tenant: Option<String>) -> Header {
         Header { tenant, ..self }
+    }
+
+    /// The value of one of the header's fields (`id`, `tenant`,
+    /// `createdAt`, `updatedAt`, `version`) as queries read it; absent for
+    /// any other name.
+    pub(crate) fn value(&self, name: &str) -> FieldValue<'_> {
+        match name {
+            "id" => FieldValue::Int(self.id),
+            "tenant" => FieldValue::opt_str(self.tenant.as_deref()),
+            "createdAt" => FieldValue::Time(self.created_at),
+            "updatedAt" => FieldValue::Time(self.updated_at),
+            "version" => FieldValue::Int(self.version),
+            _ => FieldValue::Absent,
+        }
     }
 
     /// Marks the record changed at `now`: `version` + 1 (saturating; the

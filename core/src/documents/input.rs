@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::documents::fields::FieldId;
 use crate::documents::rules::Problems;
 use crate::{Error, Result, Secret, ValidationCode};
 
@@ -187,3 +188,70 @@ impl<'a> Fields<'a> {
         self.problems
     }
 }
+
+/// The input form of a kind ([`NewUser`](crate::NewUser),
+/// [`NewRole`](crate::NewRole), [`NewClient`](crate::NewClient)): read from
+/// a JSON document field by field, then checked by the kind's rules.
+pub(crate) trait Input: Sized {
+    /// The field ids of the kind, whose read-only keys an input may not hold.
+    type Field: FieldId;
+
+    /// Reads every field of the form from `f` (shape only; a missing or
+    /// mistyped field reads as its default and is a problem of `f`).
+    fn read(f: &mut Fields<'_>) -> Self;
+
+    /// Every field rule of the kind (SPEC §2) that this input breaks.
+    fn problems(&self) -> Problems;
+}
+
+/// Reads an input form from its JSON document: `Validation` naming every
+/// unknown, read-only, missing, mistyped or invalid field at once.
+pub(crate) fn parse<I: Input>(doc: &Value) -> Result<I> {
+    let mut f = Fields::of(doc)?;
+    f.read_only(I::Field::lists().read_only());
+    let input = I::read(&mut f);
+    let mut problems = f.finish();
+    problems.merge(input.problems());
+    problems.into_result().map(|()| input)
+}
+
+/// An input form read from a whole JSON document (read-only keys absent):
+/// what an update's new document is read back into.
+#[doc(hidden)]
+pub trait FromDocument: Sized {
+    /// Reads the form: `Validation` naming every bad field at once.
+    fn from_document(doc: &Value) -> Result<Self>;
+}
+
+/// The public `from_json` and `validate` of an input form, and its
+/// [`FromDocument`]: `$New` is the
+/// form, `$what` names what it creates (`"a user"`), `$rules` the rules
+/// `validate` checks (`"SPEC §2.2"`).
+macro_rules! input_methods {
+    ($New:ident, $what:literal, $rules:literal) => {
+        impl $New {
+            #[doc = concat!(
+                        "Reads ", $what, " to create from its JSON document: `Validation` naming ",
+                        "every unknown, read-only, missing, mistyped or invalid field at once."
+                    )]
+            pub fn from_json(doc: &serde_json::Value) -> $crate::Result<Self> {
+                $crate::documents::input::parse(doc)
+            }
+
+            #[doc = concat!(
+                        "Checks every field rule of ", $rules,
+                        ": `Validation` naming every failing field at once."
+                    )]
+            pub fn validate(&self) -> $crate::Result<()> {
+                $crate::documents::input::Input::problems(self).into_result()
+            }
+        }
+
+        impl $crate::documents::input::FromDocument for $New {
+            fn from_document(doc: &serde_json::Value) -> $crate::Result<Self> {
+                $New::from_json(doc)
+            }
+        }
+    };
+}
+pub(crate) use input_methods;

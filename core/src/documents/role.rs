@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use crate::documents::fields::FieldType::{Ident, Int, Str, Strs, Time};
 use crate::documents::fields::{FieldId, FieldSpec, field_table};
-use crate::documents::input::Fields;
+use crate::documents::input::{Fields, Input, input_methods};
+use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
-use crate::storage::schema::{ROLE_CREATED, ROLE_NAME_ORDER, ROLE_TENANT, ROLE_UPDATED};
 use crate::{EntityKind, Result, Timestamp};
 
 /// A role document, as the store returns it.
@@ -40,14 +40,14 @@ field_table! {
     /// "Fields: one table per kind").
     pub enum RoleField;
     kind = EntityKind::Role;
-    trigrams = None;
+    trigrams = false;
     Id => FieldSpec::read_only("id", Int),
-    Name => FieldSpec::read_write("name", Str).indexed(ROLE_NAME_ORDER).search(),
+    Name => FieldSpec::read_write("name", Str).indexed().search(),
     Description => FieldSpec::read_write("description", Str).search(),
     Permissions => FieldSpec::read_write("permissions", Strs),
-    Tenant => FieldSpec::create_only("tenant", Ident).indexed(ROLE_TENANT),
-    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(ROLE_CREATED),
-    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(ROLE_UPDATED),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(),
     Version => FieldSpec::read_only("version", Int),
 }
 
@@ -72,25 +72,20 @@ impl NewRole {
             ..NewRole::default()
         }
     }
+}
 
-    /// Reads a role to create from its JSON document, reporting every bad field at once.
-    pub fn from_json(doc: &Value) -> Result<Self> {
-        let mut f = Fields::of(doc)?;
-        f.read_only(RoleField::lists().read_only());
-        let role = NewRole {
+input_methods!(NewRole, "a role", "SPEC §2.2");
+
+impl Input for NewRole {
+    type Field = RoleField;
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        NewRole {
             name: f.required_string("name"),
             description: f.optional_string("description"),
             permissions: f.strings("permissions"),
             tenant: f.optional_string("tenant"),
-        };
-        let mut problems = f.finish();
-        problems.merge(role.problems());
-        problems.into_result().map(|()| role)
-    }
-
-    /// Checks every field rule of SPEC §2.2.
-    pub fn validate(&self) -> Result<()> {
-        self.problems().into_result()
+        }
     }
 
     fn problems(&self) -> Problems {
@@ -149,9 +144,17 @@ impl RoleRecord {
     }
 }
 
-impl RoleRecord {
-    /// The public document of this record, as seen at `now`.
-    pub(crate) fn document(&self, _now: Timestamp) -> Role {
+impl Record for RoleRecord {
+    type Document = Role;
+    type New = NewRole;
+
+    record_fields!(header);
+
+    fn rebuilt(&self, new: NewRole, _password_hash: Option<String>) -> RoleRecord {
+        RoleRecord::create(new, self.header.clone())
+    }
+
+    fn document(&self, _now: Timestamp) -> Role {
         Role {
             id: self.header.id,
             name: self.name.clone(),
@@ -172,31 +175,13 @@ impl crate::documents::values::Queryable for RoleRecord {
         use crate::documents::values::FieldValue as V;
         use RoleField as F;
         match field {
-            F::Id => V::Int(self.header.id),
+            F::Id | F::Tenant | F::CreatedAt | F::UpdatedAt | F::Version => {
+                self.header.value(field.name())
+            }
             F::Name => V::Str(&self.name),
             F::Description => V::opt_str(self.description.as_deref()),
             F::Permissions => V::Strs(self.permissions.iter().map(String::as_str).collect()),
-            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
-            F::CreatedAt => V::Time(self.header.created_at),
-            F::UpdatedAt => V::Time(self.header.updated_at),
-            F::Version => V::Int(self.header.version),
         }
-    }
-}
-
-impl crate::documents::update::Editable for Role {
-    type New = NewRole;
-
-    fn parse(doc: &Value) -> Result<NewRole> {
-        NewRole::from_json(doc)
-    }
-
-    fn tenant_of(new: &NewRole) -> Option<&str> {
-        new.tenant.as_deref()
-    }
-
-    fn rebuild(old: &RoleRecord, new: NewRole, _password_hash: Option<String>) -> RoleRecord {
-        RoleRecord::create(new, old.header.clone())
     }
 }
 

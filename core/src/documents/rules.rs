@@ -208,17 +208,11 @@ pub(crate) fn username(value: &str) -> Checked {
                 | GeneralCategory::OtherLetter
         )
     };
-    if value
-        .chars()
-        .all(|c| letter(c) || c.is_ascii_digit() || matches!(c, '@' | '.' | '-' | '_'))
-    {
-        Ok(())
-    } else {
-        Err((
-            ValidationCode::InvalidCharacters,
-            "may contain only letters, ASCII digits and @ . - _".into(),
-        ))
-    }
+    only(
+        value,
+        |c| letter(c) || c.is_ascii_digit() || matches!(c, '@' | '.' | '-' | '_'),
+        "letters, ASCII digits and @ . - _",
+    )
 }
 
 /// `local@domain`: one `@`, a non-empty local part, two or more non-empty
@@ -249,31 +243,32 @@ pub(crate) fn email(value: &str) -> Checked {
 /// 1 to 64 characters of `[A-Za-z0-9._:-]`.
 pub(crate) fn tenant(value: &str) -> Checked {
     length(value, 1, 64)?;
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
-    {
-        Ok(())
-    } else {
-        Err((
-            ValidationCode::InvalidCharacters,
-            "may contain only A-Z a-z 0-9 . _ : -".into(),
-        ))
-    }
+    only(
+        value,
+        |c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'),
+        "A-Z a-z 0-9 . _ : -",
+    )
 }
 
 /// 1 to 100 characters of `[A-Za-z0-9:._*-]`.
 pub(crate) fn permission(value: &str) -> Checked {
     length(value, 1, 100)?;
-    if value
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '*' | '-'))
-    {
+    only(
+        value,
+        |c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '*' | '-'),
+        "A-Z a-z 0-9 : . _ * -",
+    )
+}
+
+/// Every character of `value` is `allowed`; else `InvalidCharacters`:
+/// "may contain only `characters`".
+fn only(value: &str, allowed: impl Fn(char) -> bool, characters: &str) -> Checked {
+    if value.chars().all(allowed) {
         Ok(())
     } else {
         Err((
             ValidationCode::InvalidCharacters,
-            "may contain only A-Z a-z 0-9 : . _ * -".into(),
+            format!("may contain only {characters}"),
         ))
     }
 }
@@ -282,18 +277,18 @@ pub(crate) fn permission(value: &str) -> Checked {
 /// unassigned code points).
 pub(crate) fn password(value: &str) -> Checked {
     length(value, 8, 1024)?;
-    match crate::auth::credentials::normalize_password(value) {
+    match crate::documents::credentials::normalize_password(value) {
         Some(_) => Ok(()),
         None => Err((
             ValidationCode::InvalidCharacters,
-            "may not hold control or unassigned characters (RFC 8265 OpaqueString)".into(),
+            crate::documents::credentials::NOT_OPAQUE_STRING.into(),
         )),
     }
 }
 
 /// A password hash of a format SPEC §6.1 accepts, with bounded cost.
 pub(crate) fn password_hash(value: &str) -> Checked {
-    crate::auth::hashes::StoredHash::parse(value)
+    crate::documents::stored_hash::StoredHash::parse(value)
         .map(|_| ())
         .map_err(|message| (ValidationCode::InvalidHash, message))
 }

@@ -1,37 +1,16 @@
 //! Updates (SPEC §4): JSON Patch, JSON Merge Patch and replace, each turned
 //! into a whole new document that is validated like a create (`api::edit`
-//! writes it, with optimistic concurrency and no write when nothing changes).
+//! writes it, with optimistic concurrency and no write when nothing changes,
+//! for any kind that is `storage::entity::Editable`).
 
 use serde_json::{Map, Value};
 
-use crate::documents::fields::FieldLists;
+use crate::documents::fields::{FieldId, FieldLists};
+use crate::documents::input::FromDocument;
 use crate::documents::pointer::{self, Role};
+use crate::documents::record::Record;
 use crate::documents::rules::Problems;
-use crate::storage::entity::Entity;
-use crate::{Error, PatchCode, Result, Secret, ValidationCode};
-
-/// A kind whose documents can be updated.
-pub trait Editable: Entity + serde::Serialize {
-    /// The input form of the kind.
-    #[doc(hidden)]
-    type New;
-    /// Reads the input form from a whole document (read-only keys removed).
-    #[doc(hidden)]
-    fn parse(doc: &Value) -> Result<Self::New>;
-    /// The tenant of an input.
-    #[doc(hidden)]
-    fn tenant_of(new: &Self::New) -> Option<&str>;
-    /// Takes a new password (plaintext) out of an input, if it carries one.
-    #[doc(hidden)]
-    fn take_password(_new: &mut Self::New) -> Option<Secret> {
-        None
-    }
-    /// The record `old` becomes with the writable fields of `new`; the
-    /// store's own fields (id, timestamps, version, secrets) are kept, and
-    /// `password_hash`, when given, replaces the stored one.
-    #[doc(hidden)]
-    fn rebuild(old: &Self::Record, new: Self::New, password_hash: Option<String>) -> Self::Record;
-}
+use crate::{Error, PatchCode, Result, ValidationCode};
 
 /// What an update asks for.
 #[derive(Clone, Copy, Debug)]
@@ -44,19 +23,20 @@ pub(crate) enum Change<'a> {
     Replace(&'a Value),
 }
 
-/// The input `change` makes of `current` (a record's document as read
-/// now): the whole new document, checked like a create. Every failing
-/// field at once in one `Validation`: read-only keys given with another
-/// value, create-only keys (the tenant) changed, the document's own rules.
-/// `InvalidPatch` for a malformed or failing patch operation.
-pub(crate) fn changed<E: Editable>(current: &E, change: Change<'_>) -> Result<E::New> {
+/// The input `change` makes of `current` (the document of a record of
+/// kind `R` as read now): the whole new document, checked like a create.
+/// Every failing field at once in one `Validation`: read-only keys given
+/// with another value, create-only keys (the tenant) changed, the
+/// document's own rules. `InvalidPatch` for a malformed or failing patch
+/// operation.
+pub(crate) fn changed<R: Record>(current: &R::Document, change: Change<'_>) -> Result<R::New> {
     let current = serde_json::to_value(current)
         .map_err(|e| Error::internal(format!("a document as JSON: {e}")))?;
     let Value::Object(current) = current else {
         return Err(Error::internal("a document is not a JSON object"));
     };
     let mut problems = Problems::new();
-    let fields = FieldLists::of(E::KIND);
+    let fields = <R::Field as FieldId>::lists();
     let read_only = fields.read_only();
     let target = match change {
         Change::Patch(ops) => patched(&current, ops, read_only)?,
@@ -71,7 +51,7 @@ pub(crate) fn changed<E: Editable>(current: &E, change: Change<'_>) -> Result<E:
             problems.add(key, ValidationCode::Immutable, "is immutable");
         }
     }
-    let parsed = problems.absorb(E::parse(&Value::Object(target)))?;
+    let parsed = problems.absorb(R::New::from_document(&Value::Object(target)))?;
     problems.into_result()?;
     parsed.ok_or_else(|| Error::internal("a document failed without a reason"))
 }
@@ -139,6 +119,22 @@ fn writable(
     out
 }
 
+/// The writable keys of `given` (see [`writable`]), which must be a JSON
+/// object: else `Validation` with `ObjectType` and `not_object` on the
+/// whole document.
+fn writable_of(
+    given: &Value,
+    not_object: &str,
+    current: &Map<String, Value>,
+    read_only: &[&str],
+    problems: &mut Problems,
+) -> Result<Map<String, Value>> {
+    let Value::Object(given) = given else {
+        return Err(Error::invalid("", ValidationCode::ObjectType, not_object));
+    };
+    Ok(writable(given.clone(), current, read_only, problems))
+}
+
 /// The stored document without its read-only keys.
 fn without_read_only(current: &Map<String, Value>, read_only: &[&str]) -> Map<String, Value> {
     current
@@ -156,14 +152,13 @@ fn replaced(
     fields: &FieldLists,
     problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
-    let Value::Object(given) = doc else {
-        return Err(Error::invalid(
-            "",
-            ValidationCode::ObjectType,
-            "the document must be a JSON object",
-        ));
-    };
-    let mut out = writable(given.clone(), current, fields.read_only(), problems);
+    let mut out = writable_of(
+        doc,
+        "the document must be a JSON object",
+        current,
+        fields.read_only(),
+        problems,
+    )?;
     for &key in fields.create_only() {
         if !out.contains_key(key)
             && let Some(value) = current.get(key)
@@ -181,14 +176,13 @@ fn merged(
     read_only: &[&str],
     problems: &mut Problems,
 ) -> Result<Map<String, Value>> {
-    let Value::Object(given) = partial else {
-        return Err(Error::invalid(
-            "",
-            ValidationCode::ObjectType,
-            "a merge patch must be a JSON object",
-        ));
-    };
-    let given = writable(given.clone(), current, read_only, problems);
+    let given = writable_of(
+        partial,
+        "a merge patch must be a JSON object",
+        current,
+        read_only,
+        problems,
+    )?;
     let mut doc = Value::Object(without_read_only(current, read_only));
     json_patch::merge(&mut doc, &Value::Object(given));
     match doc {

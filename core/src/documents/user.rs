@@ -6,12 +6,9 @@ use serde_json::{Map, Value};
 use crate::documents::caseless::fold;
 use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
 use crate::documents::fields::{FieldId, FieldSpec, field_table};
-use crate::documents::input::Fields;
+use crate::documents::input::{Fields, Input, input_methods};
+use crate::documents::record::{Record, record_fields};
 use crate::documents::rules::{self, Problems};
-use crate::storage::schema::{
-    USER_CREATED, USER_EMAIL_ORDER, USER_ENABLED, USER_LAST_NAME, USER_ROLES, USER_TENANT,
-    USER_TRIGRAMS, USER_UPDATED, USER_USERNAME_ORDER,
-};
 use crate::{EntityKind, Result, Secret, Timestamp};
 
 /// An identity in another system, e.g. `{"type": "github", "value": "12345"}`.
@@ -94,24 +91,24 @@ field_table! {
     /// trigram index in table order: add new ones after `nickname`.
     pub enum UserField;
     kind = EntityKind::User;
-    trigrams = Some(USER_TRIGRAMS);
+    trigrams = true;
     Id => FieldSpec::read_only("id", Int),
-    Username => FieldSpec::read_write("username", Str).indexed(USER_USERNAME_ORDER).search(),
-    Email => FieldSpec::read_write("email", Str).indexed(USER_EMAIL_ORDER).search(),
+    Username => FieldSpec::read_write("username", Str).indexed().search(),
+    Email => FieldSpec::read_write("email", Str).indexed().search(),
     FirstName => FieldSpec::read_write("firstName", Str).search(),
-    LastName => FieldSpec::read_write("lastName", Str).indexed(USER_LAST_NAME).search(),
+    LastName => FieldSpec::read_write("lastName", Str).indexed().search(),
     Nickname => FieldSpec::read_write("nickname", Str).search(),
     TelephoneNumber => FieldSpec::read_write("telephoneNumber", Str),
     MobileNumber => FieldSpec::read_write("mobileNumber", Str),
-    Tenant => FieldSpec::create_only("tenant", Ident).indexed(USER_TENANT),
-    Enabled => FieldSpec::read_write("enabled", Bool).indexed(USER_ENABLED),
-    Roles => FieldSpec::read_write("roles", Ints).indexed(USER_ROLES),
+    Tenant => FieldSpec::create_only("tenant", Ident).indexed(),
+    Enabled => FieldSpec::read_write("enabled", Bool).indexed(),
+    Roles => FieldSpec::read_write("roles", Ints).indexed(),
     ExternalIds => FieldSpec::read_write("externalIds", Object),
     ExternalIdType => FieldSpec::path("externalIds.type", Strs),
     ExternalIdValue => FieldSpec::path("externalIds.value", Strs),
     Attributes => FieldSpec::read_write("attributes", Object),
-    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(USER_CREATED),
-    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(USER_UPDATED),
+    CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(),
+    UpdatedAt => FieldSpec::read_only("updatedAt", Time).indexed(),
     LastLoginAt => FieldSpec::read_only("lastLoginAt", Time),
     LockedUntil => FieldSpec::read_only("lockedUntil", Time),
     HasPassword => FieldSpec::read_only("hasPassword", Bool),
@@ -182,13 +179,19 @@ impl NewUser {
             password_hash: None,
         }
     }
+}
 
-    /// Reads a user to create from its JSON document, reporting every
-    /// unknown, read-only, missing, mistyped or invalid field at once.
-    pub fn from_json(doc: &Value) -> Result<Self> {
-        let mut f = Fields::of(doc)?;
-        f.read_only(UserField::lists().read_only());
-        let user = NewUser {
+input_methods!(
+    NewUser,
+    "a user",
+    "SPEC §2.1 that need nothing from the store"
+);
+
+impl Input for NewUser {
+    type Field = UserField;
+
+    fn read(f: &mut Fields<'_>) -> Self {
+        NewUser {
             username: f.required_string("username"),
             email: f.required_string("email"),
             first_name: f.required_string("firstName"),
@@ -199,19 +202,11 @@ impl NewUser {
             tenant: f.optional_string("tenant"),
             enabled: f.bool_or("enabled", true),
             roles: f.ids("roles"),
-            external_ids: external_ids(&mut f),
+            external_ids: external_ids(f),
             attributes: f.object("attributes"),
             password: f.secret("password"),
             password_hash: f.optional_string("passwordHash"),
-        };
-        let mut problems = f.finish();
-        problems.merge(user.problems());
-        problems.into_result().map(|()| user)
-    }
-
-    /// Checks every field rule of SPEC §2.1 that needs nothing from the store.
-    pub fn validate(&self) -> Result<()> {
-        self.problems().into_result()
+        }
     }
 
     fn problems(&self) -> Problems {
@@ -319,7 +314,7 @@ pub struct UserRecord {
     pub(crate) failed_logins: u32,
     pub(crate) password_hash: Option<String>,
     /// The second factor, enrolled or confirmed.
-    pub(crate) totp: Option<crate::auth::totp::TotpState>,
+    pub(crate) totp: Option<crate::documents::credentials::TotpState>,
 }
 
 impl UserRecord {
@@ -352,9 +347,28 @@ impl UserRecord {
     }
 }
 
-impl UserRecord {
-    /// The public document of this record, as seen at `now`.
-    pub(crate) fn document(&self, now: Timestamp) -> User {
+impl Record for UserRecord {
+    type Document = User;
+    type New = NewUser;
+
+    record_fields!(header, roles, enabled);
+
+    fn take_password(new: &mut NewUser) -> Option<Secret> {
+        new.password.take()
+    }
+
+    fn credential(&self) -> Option<&str> {
+        self.password_hash.as_deref()
+    }
+
+    fn rebuilt(&self, mut new: NewUser, password_hash: Option<String>) -> UserRecord {
+        let hash = password_hash
+            .or_else(|| new.password_hash.take())
+            .or_else(|| self.password_hash.clone());
+        UserRecord::create(new, self.header.clone(), hash).keeping(self)
+    }
+
+    fn document(&self, now: Timestamp) -> User {
         User {
             id: self.header.id,
             username: self.username.clone(),
@@ -387,7 +401,9 @@ impl crate::documents::values::Queryable for UserRecord {
         use crate::documents::values::FieldValue as V;
         use UserField as F;
         match field {
-            F::Id => V::Int(self.header.id),
+            F::Id | F::Tenant | F::CreatedAt | F::UpdatedAt | F::Version => {
+                self.header.value(field.name())
+            }
             F::Username => V::Str(&self.username),
             F::Email => V::Str(&self.email),
             F::FirstName => V::Str(&self.first_name),
@@ -395,7 +411,6 @@ impl crate::documents::values::Queryable for UserRecord {
             F::Nickname => V::opt_str(self.nickname.as_deref()),
             F::TelephoneNumber => V::opt_str(self.telephone_number.as_deref()),
             F::MobileNumber => V::opt_str(self.mobile_number.as_deref()),
-            F::Tenant => V::opt_str(self.header.tenant.as_deref()),
             F::Enabled => V::Bool(self.enabled),
             F::Roles => V::Ints(&self.roles),
             F::ExternalIds if self.external_ids.is_empty() => V::Absent,
@@ -406,13 +421,10 @@ impl crate::documents::values::Queryable for UserRecord {
             F::ExternalIdValue => {
                 V::Strs(self.external_ids.iter().map(|e| e.value.as_str()).collect())
             }
-            F::CreatedAt => V::Time(self.header.created_at),
-            F::UpdatedAt => V::Time(self.header.updated_at),
             F::LastLoginAt => V::opt_time(self.last_login_at),
             F::LockedUntil => V::opt_time(self.locked_until.filter(|&t| t > now)),
             F::HasPassword => V::Bool(self.password_hash.is_some()),
             F::TotpEnabled => V::Bool(self.totp_enabled()),
-            F::Version => V::Int(self.header.version),
             // Write-only: never read back.
             F::Password | F::PasswordHash => V::Absent,
         }
@@ -420,29 +432,6 @@ impl crate::documents::values::Queryable for UserRecord {
 
     fn attributes(&self) -> Option<&crate::documents::json::Json> {
         Some(&self.attributes)
-    }
-}
-
-impl crate::documents::update::Editable for User {
-    type New = NewUser;
-
-    fn parse(doc: &Value) -> Result<NewUser> {
-        NewUser::from_json(doc)
-    }
-
-    fn tenant_of(new: &NewUser) -> Option<&str> {
-        new.tenant.as_deref()
-    }
-
-    fn take_password(new: &mut NewUser) -> Option<Secret> {
-        new.password.take()
-    }
-
-    fn rebuild(old: &UserRecord, mut new: NewUser, password_hash: Option<String>) -> UserRecord {
-        let hash = password_hash
-            .or_else(|| new.password_hash.take())
-            .or_else(|| old.password_hash.clone());
-        UserRecord::create(new, old.header.clone(), hash).keeping(old)
     }
 }
 
@@ -478,7 +467,7 @@ impl UserRecord {
         {
             None | Some(Value::Bool(false)) => None,
             // The secret never leaves the store: fail closed until enrolled again.
-            Some(Value::Bool(true)) => Some(crate::auth::totp::TotpState::lost()),
+            Some(Value::Bool(true)) => Some(crate::documents::credentials::TotpState::lost()),
             Some(_) => {
                 return Err(crate::Error::invalid(
                     "totpEnabled",

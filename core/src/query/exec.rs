@@ -93,7 +93,10 @@ pub(crate) fn count<E: Entity>(
             }
             _ => {
                 let mut n: u64 = 0;
-                scan_each::<E>(tables, &run, |_| n = n.saturating_add(1))?;
+                scan_each::<E>(tables, &run, 0, |_| {
+                    n = n.saturating_add(1);
+                    true
+                })?;
                 Ok(n)
             }
         },
@@ -330,19 +333,21 @@ impl<'r, E: Entity> Collector<'r, E> {
 /// Every matching record, read from the record table.
 fn scan<E: Entity>(tables: &dyn Tables, run: &Run<'_>) -> Result<Vec<(Position, E::Record)>> {
     let mut out = Vec::new();
-    scan_each::<E>(tables, run, |record| {
+    scan_each::<E>(tables, run, 0, |record| {
         out.push((run.position::<E>(&record), record));
+        true
     })?;
     Ok(out)
 }
 
-/// Hands every matching record of the record table to `f`.
+/// Hands every matching record of the record table with an id above
+/// `after` to `f`, in id order, until `f` returns false.
 fn scan_each<E: Entity>(
     tables: &dyn Tables,
     run: &Run<'_>,
-    mut f: impl FnMut(E::Record),
+    mut after: u64,
+    mut f: impl FnMut(E::Record) -> bool,
 ) -> Result<()> {
-    let mut after = 0;
     loop {
         let batch = tables.records_after(E::TABLE, after, BATCH)?;
         let Some((last, _)) = batch.last() else {
@@ -351,8 +356,8 @@ fn scan_each<E: Entity>(
         after = *last;
         for (_, bytes) in batch {
             let record: E::Record = codec::decode(&bytes)?;
-            if run.accepts::<E>(&record) {
-                f(record);
+            if run.accepts::<E>(&record) && !f(record) {
+                return Ok(());
             }
         }
     }
@@ -364,20 +369,9 @@ fn stream_by_id<E: Entity>(
     run: &Run<'_>,
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
-    let mut after = run.after_id();
-    loop {
-        let batch = tables.records_after(E::TABLE, after, BATCH)?;
-        let Some((last, _)) = batch.last() else {
-            return Ok(());
-        };
-        after = *last;
-        for (_, bytes) in batch {
-            let record: E::Record = codec::decode(&bytes)?;
-            if run.accepts::<E>(&record) && !out.push(run.position::<E>(&record), record) {
-                return Ok(());
-            }
-        }
-    }
+    scan_each::<E>(tables, run, run.after_id(), |record| {
+        out.push(run.position::<E>(&record), record)
+    })
 }
 
 /// Streams the candidates of an index whose ids come in ascending order.

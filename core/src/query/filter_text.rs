@@ -33,22 +33,8 @@ impl fmt::Display for Filter {
 
 fn write_filter(f: &mut fmt::Formatter<'_>, filter: &Filter, context: Context) -> fmt::Result {
     match filter {
-        Filter::And(parts) => match parts.as_slice() {
-            [] => f.write_str("true"),
-            [one] => write_filter(f, one, context),
-            many => {
-                let wrap = matches!(context, Context::Or | Context::Not);
-                write_joined(f, many, " and ", Context::And, wrap)
-            }
-        },
-        Filter::Or(parts) => match parts.as_slice() {
-            [] => f.write_str("false"),
-            [one] => write_filter(f, one, context),
-            many => {
-                let wrap = matches!(context, Context::And | Context::Not);
-                write_joined(f, many, " or ", Context::Or, wrap)
-            }
-        },
+        Filter::And(parts) => write_connective(f, parts, Context::And, context),
+        Filter::Or(parts) => write_connective(f, parts, Context::Or, context),
         Filter::Not(part) => {
             f.write_str("not ")?;
             write_filter(f, part, Context::Not)
@@ -95,21 +81,35 @@ fn write_filter(f: &mut fmt::Formatter<'_>, filter: &Filter, context: Context) -
     }
 }
 
-fn write_joined(
+/// The `and` (`own` is [`Context::And`]) or `or` (`own` is
+/// [`Context::Or`]) of `parts`, written in `context`: with no part, `true`
+/// or `false`; one part stands alone; more are joined, in parentheses
+/// inside the other connective or `not`.
+fn write_connective(
     f: &mut fmt::Formatter<'_>,
     parts: &[Filter],
-    separator: &str,
+    own: Context,
     context: Context,
-    wrap: bool,
 ) -> fmt::Result {
+    let (empty, separator) = if own == Context::And {
+        ("true", " and ")
+    } else {
+        ("false", " or ")
+    };
+    let many = match parts {
+        [] => return f.write_str(empty),
+        [one] => return write_filter(f, one, context),
+        many => many,
+    };
+    let wrap = context != Context::Top && context != own;
     if wrap {
         f.write_str("(")?;
     }
-    for (n, part) in parts.iter().enumerate() {
+    for (n, part) in many.iter().enumerate() {
         if n > 0 {
             f.write_str(separator)?;
         }
-        write_filter(f, part, context)?;
+        write_filter(f, part, own)?;
     }
     if wrap {
         f.write_str(")")?;

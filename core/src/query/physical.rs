@@ -158,6 +158,14 @@ impl PhysicalPlan {
         )
     }
 
+    /// The name of the first sort key's field; `""` when unsorted.
+    fn first_sort_field(&self) -> String {
+        self.sort
+            .first()
+            .map(|s| s.field.name())
+            .unwrap_or_default()
+    }
+
     /// The operators from the top of the tree down.
     fn nodes(&self) -> Vec<String> {
         let mut nodes = Vec::new();
@@ -180,14 +188,10 @@ impl PhysicalPlan {
             AccessPath::SortIndex {
                 sort_runs: true, ..
             } => {
-                let first = self
-                    .sort
-                    .first()
-                    .map(|s| s.field.name())
-                    .unwrap_or_default();
                 nodes.push(format!(
-                    "Sort {} (in memory, each run of equal {first})",
-                    keys()
+                    "Sort {} (in memory, each run of equal {})",
+                    keys(),
+                    self.first_sort_field()
                 ));
             }
             _ => {}
@@ -228,11 +232,7 @@ impl PhysicalPlan {
                 reason,
                 ..
             } => {
-                let first = self
-                    .sort
-                    .first()
-                    .map(|s| s.field.name())
-                    .unwrap_or_default();
+                let first = self.first_sort_field();
                 let direction = if *descending { "desc" } else { "asc" };
                 let mut line = format!("Index scan {index}, {first} {direction}");
                 if !within.is_empty() {

@@ -36,7 +36,10 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+    use crate::documents::json::Json;
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Sample {
@@ -86,5 +89,20 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn attributes_json_round_trips_in_order() {
+        let value = json!({"b": 1, "a": [true, null, -5, 2.5, u64::MAX, "Zoë"], "o": {"x": {}}});
+        let tree = Json::from(&value);
+        let bytes = encode(&tree).unwrap();
+        let back: Json = decode(&bytes).unwrap();
+        assert_eq!(back.to_value(), value);
+        let keys: Vec<_> = back.to_map().keys().cloned().collect();
+        assert_eq!(keys, ["b", "a", "o"]);
+        assert_eq!(
+            back.get("o").and_then(|o| o.get("x")),
+            Some(&Json::Obj(vec![]))
+        );
     }
 }

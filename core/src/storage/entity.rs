@@ -3,14 +3,16 @@
 //! change-log entries, each checking everything before writing anything.
 
 use serde::Serialize;
-use serde::de::DeserializeOwned;
+
+use crate::documents::header::Header;
+use crate::documents::record::Record;
 
 use crate::storage::changelog::{self, ChangeOp};
 use crate::storage::codec;
 use crate::storage::keys::{Key, trailing_u64};
 use crate::storage::schema::{MultiTable, RecordTable, UniqueTable};
 use crate::storage::tx::{Tables, WriteTx};
-use crate::{EntityKind, Error, Result, Role, Timestamp};
+use crate::{EntityKind, Error, Result, Role, Secret, Timestamp};
 
 /// One entry a record puts in a unique index.
 #[doc(hidden)]
@@ -19,6 +21,17 @@ pub struct UniqueKey {
     pub(crate) key: Vec<u8>,
     /// The document field reported when the key is taken.
     pub(crate) field: &'static str,
+}
+
+impl UniqueKey {
+    /// The entry `key` in `table`, reported as `field` when taken.
+    pub(crate) fn new(table: UniqueTable, field: &'static str, key: Key) -> UniqueKey {
+        UniqueKey {
+            table,
+            key: key.into_bytes(),
+            field,
+        }
+    }
 }
 
 /// One entry a record puts in a non-unique index.
@@ -31,7 +44,8 @@ pub struct MultiKey {
 /// A kind of record the store keeps: [`crate::User`], [`crate::Role`] or [`crate::Client`].
 ///
 /// Sealed: only rosterdb implements it. Its items are the storage binding of
-/// each kind and not part of the stable API.
+/// each kind and not part of the stable API; what a record holds is its
+/// [`Record`]'s (`documents::record`).
 pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
     /// The kind, as the change log and errors name it.
     const KIND: EntityKind;
@@ -40,61 +54,94 @@ pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
     const TABLE: RecordTable;
     /// The stored form of a record.
     #[doc(hidden)]
-    type Record: Serialize + DeserializeOwned + Clone + crate::documents::values::Queryable;
+    type Record: Record<Document = Self>;
 
     /// The record's header: id, tenant, timestamps and version.
     #[doc(hidden)]
-    fn header(record: &Self::Record) -> &crate::documents::header::Header;
-    /// The record's header, to change.
-    #[doc(hidden)]
-    fn header_mut(record: &mut Self::Record) -> &mut crate::documents::header::Header;
+    fn header(record: &Self::Record) -> &Header {
+        record.header()
+    }
     /// The record's id.
     #[doc(hidden)]
     fn id(record: &Self::Record) -> u64 {
-        Self::header(record).id
+        record.header().id
     }
     /// The record's version.
     #[doc(hidden)]
     fn version(record: &Self::Record) -> u64 {
-        Self::header(record).version
+        record.header().version
     }
     /// The record's tenant.
     #[doc(hidden)]
     fn tenant(record: &Self::Record) -> Option<&str> {
-        Self::header(record).tenant.as_deref()
+        record.header().tenant.as_deref()
     }
     /// Marks the record changed at `now`: `version` + 1 and `updatedAt`.
     #[doc(hidden)]
     fn touch(record: &mut Self::Record, now: Timestamp) {
-        Self::header_mut(record).touch(now);
+        record.header_mut().touch(now);
     }
     /// The role ids the record holds.
     #[doc(hidden)]
-    fn held_roles(_record: &Self::Record) -> &[u64] {
-        &[]
+    fn held_roles(record: &Self::Record) -> &[u64] {
+        record.held_roles()
     }
     /// Removes a role from the record; false when it did not hold it.
     #[doc(hidden)]
-    fn drop_role(_record: &mut Self::Record, _role: u64) -> bool {
-        false
+    fn drop_role(record: &mut Self::Record, role: u64) -> bool {
+        let Some(roles) = record.roles_mut() else {
+            return false;
+        };
+        let before = roles.len();
+        roles.retain(|&id| id != role);
+        roles.len() != before
     }
     /// Whether the record may log in (users and clients); sessions of a
     /// record that stops being enabled are revoked.
     #[doc(hidden)]
-    fn enabled(_record: &Self::Record) -> bool {
-        true
+    fn enabled(record: &Self::Record) -> bool {
+        record.enabled()
     }
     /// The stored credential hash, whose change ends the record's sessions.
     #[doc(hidden)]
-    fn credential(_record: &Self::Record) -> Option<&str> {
-        None
+    fn credential(record: &Self::Record) -> Option<&str> {
+        record.credential()
     }
     /// The record's unique-index entries.
     #[doc(hidden)]
     fn unique_keys(record: &Self::Record) -> Vec<UniqueKey>;
     /// The public document of a record, as seen at `now`.
     #[doc(hidden)]
-    fn document(record: &Self::Record, now: Timestamp) -> Result<Self>;
+    fn document(record: &Self::Record, now: Timestamp) -> Result<Self> {
+        Ok(record.document(now))
+    }
+}
+
+/// A kind whose documents can be updated (patch, merge, replace): every
+/// [`Entity`], its document serializable and its record rebuilt from its
+/// input form ([`Record::rebuilt`]).
+pub trait Editable: Entity + Serialize {
+    /// Takes a new password (plaintext) out of an input, if it carries one.
+    #[doc(hidden)]
+    fn take_password(new: &mut New<Self>) -> Option<Secret>;
+    /// The record `old` becomes with the writable fields of `new`; the
+    /// store's own fields (id, timestamps, version, secrets) are kept, and
+    /// `password_hash`, when given, replaces the stored one.
+    #[doc(hidden)]
+    fn rebuild(old: &Self::Record, new: New<Self>, password_hash: Option<String>) -> Self::Record;
+}
+
+/// The input form of kind `E` (e.g. [`crate::NewUser`]).
+type New<E> = <<E as Entity>::Record as Record>::New;
+
+impl<E: Entity + Serialize> Editable for E {
+    fn take_password(new: &mut New<E>) -> Option<Secret> {
+        E::Record::take_password(new)
+    }
+
+    fn rebuild(old: &E::Record, new: New<E>, password_hash: Option<String>) -> E::Record {
+        old.rebuilt(new, password_hash)
+    }
 }
 
 fn multi_keys<E: Entity>(record: &E::Record) -> Vec<MultiKey> {

@@ -9,6 +9,9 @@
 //! key per element. A trigram index holds (field number, three case-folded
 //! characters, id) for each distinct trigram of each text field.
 
+use std::fmt;
+use std::sync::LazyLock;
+
 use crate::documents::caseless::fold;
 use crate::documents::fields::FieldLists;
 use crate::documents::values::{FieldValue, Queryable};
@@ -17,11 +20,59 @@ use crate::storage::keys::Key;
 use crate::storage::schema::MultiTable;
 use crate::{EntityKind, Timestamp};
 
-pub use crate::documents::fields::IndexDef;
+/// An ordered index over one field.
+#[derive(Clone, Copy)]
+pub struct IndexDef {
+    /// The field's canonical name.
+    pub field: &'static str,
+    /// The table holding the index.
+    pub(crate) table: MultiTable,
+}
 
-/// The ordered indexes of a kind: one per indexed row of its field table.
+impl IndexDef {
+    /// The name of the table holding the index.
+    pub fn table_name(&self) -> &str {
+        redb::TableHandle::name(&self.table)
+    }
+}
+
+impl fmt::Debug for IndexDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}", self.field, self.table_name())
+    }
+}
+
+impl FieldLists {
+    /// The ordered indexes, one per indexed field, in table order.
+    pub fn indexes(&self) -> &'static [IndexDef] {
+        indexes(self.kind())
+    }
+}
+
+/// The ordered indexes of a kind: one per indexed row of its field table,
+/// in table order, each in the table `storage::schema` keeps for it.
 pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {
-    FieldLists::of(kind).indexes()
+    fn derive(kind: EntityKind) -> Vec<IndexDef> {
+        FieldLists::of(kind)
+            .table()
+            .iter()
+            .filter_map(|f| {
+                let table = f.index?.table()?;
+                Some(IndexDef {
+                    field: f.name,
+                    table: *table,
+                })
+            })
+            .collect()
+    }
+    static USER: LazyLock<Vec<IndexDef>> = LazyLock::new(|| derive(EntityKind::User));
+    static ROLE: LazyLock<Vec<IndexDef>> = LazyLock::new(|| derive(EntityKind::Role));
+    static CLIENT: LazyLock<Vec<IndexDef>> = LazyLock::new(|| derive(EntityKind::Client));
+    match kind {
+        EntityKind::User => &USER,
+        EntityKind::Role => &ROLE,
+        EntityKind::Client => &CLIENT,
+    }
 }
 
 /// The ordered index of a field, if it has one.
@@ -33,7 +84,8 @@ pub fn index_of(kind: EntityKind, field: &str) -> Option<&'static IndexDef> {
 /// fields), in field-number order.
 pub fn trigram_index(kind: EntityKind) -> Option<(MultiTable, &'static [&'static str])> {
     let lists = FieldLists::of(kind);
-    lists.trigrams().map(|t| (t.0, lists.searchable()))
+    let table = lists.trigrams()?.table()?;
+    Some((*table, lists.searchable()))
 }
 
 /// The marker of an absent value.

@@ -89,7 +89,7 @@ struct UserRecordV3 {
     failed_logins: u32,
     password_hash: Option<String>,
     version: u64,
-    totp: Option<crate::auth::totp::TotpState>,
+    totp: Option<crate::documents::credentials::TotpState>,
 }
 
 /// A role record as formats 1 to 3 wrote it.
@@ -828,7 +828,7 @@ mod tests {
             failed_logins: 5,
             password_hash: Some("$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA".into()),
             version: 6,
-            totp: Some(crate::auth::totp::TotpState {
+            totp: Some(crate::documents::credentials::TotpState {
                 secret: vec![1, 2, 3],
                 confirmed: true,
                 last_step: 99,

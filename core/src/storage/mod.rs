@@ -1,4 +1,4 @@
-//! Storage: how records are kept (tables, keys, encoding, indexes, writes, format, transactions); uses documents.
+//! Storage: how records are kept (tables, keys, encoding, indexes, writes, format, transactions, options); uses documents and settings.
 
 pub(crate) mod changelog;
 pub(crate) mod clock;

@@ -1,6 +1,13 @@
-//! The redb tables of a store file (SPEC §11).
+//! The redb tables of a store file (SPEC §11), and the table of each
+//! secondary index the field tables ask for ([`IndexTable`], named there by
+//! kind and field).
+
+use std::fmt;
 
 use redb::TableDefinition;
+
+use crate::EntityKind;
+use crate::documents::fields::IndexTable;
 
 /// Records of one kind: id → encoded record.
 pub(crate) type RecordTable = TableDefinition<'static, u64, &'static [u8]>;
@@ -37,7 +44,7 @@ pub(crate) const ROLE_NAME: UniqueTable = TableDefinition::new("idx.role.name");
 /// clientId → client id.
 pub(crate) const CLIENT_CLIENT_ID: UniqueTable = TableDefinition::new("idx.client.client_id");
 
-// Ordered secondary indexes (see `query::index` for their keys).
+// Ordered secondary indexes (see `storage::index` for their keys).
 pub(crate) const USER_TENANT: MultiTable = TableDefinition::new("idx.user.tenant");
 pub(crate) const USER_ENABLED: MultiTable = TableDefinition::new("idx.user.enabled");
 pub(crate) const USER_ROLES: MultiTable = TableDefinition::new("idx.user.roles");
@@ -88,10 +95,97 @@ pub(crate) const MULTI_TABLES: [MultiTable; 19] = [
     CLIENT_NAME,
 ];
 
+/// The table of each ordered index: (kind, indexed field, table).
+const ORDERED_TABLES: [(EntityKind, &str, MultiTable); 18] = [
+    (EntityKind::User, "tenant", USER_TENANT),
+    (EntityKind::User, "enabled", USER_ENABLED),
+    (EntityKind::User, "roles", USER_ROLES),
+    (EntityKind::User, "createdAt", USER_CREATED),
+    (EntityKind::User, "updatedAt", USER_UPDATED),
+    (EntityKind::User, "lastName", USER_LAST_NAME),
+    (EntityKind::User, "username", USER_USERNAME_ORDER),
+    (EntityKind::User, "email", USER_EMAIL_ORDER),
+    (EntityKind::Role, "tenant", ROLE_TENANT),
+    (EntityKind::Role, "name", ROLE_NAME_ORDER),
+    (EntityKind::Role, "createdAt", ROLE_CREATED),
+    (EntityKind::Role, "updatedAt", ROLE_UPDATED),
+    (EntityKind::Client, "tenant", CLIENT_TENANT),
+    (EntityKind::Client, "enabled", CLIENT_ENABLED),
+    (EntityKind::Client, "roles", CLIENT_ROLES),
+    (EntityKind::Client, "createdAt", CLIENT_CREATED),
+    (EntityKind::Client, "updatedAt", CLIENT_UPDATED),
+    (EntityKind::Client, "name", CLIENT_NAME),
+];
+
+/// The trigram index table of each kind that has one.
+const TRIGRAM_TABLES: [(EntityKind, MultiTable); 1] = [(EntityKind::User, USER_TRIGRAMS)];
+
+impl IndexTable {
+    /// The table holding the index; `None` only for an index the field
+    /// tables ask for and this module does not list (a test keeps the two
+    /// in step).
+    pub(crate) fn table(&self) -> Option<&'static MultiTable> {
+        match self.field {
+            Some(field) => ORDERED_TABLES
+                .iter()
+                .find(|(kind, f, _)| *kind == self.kind && *f == field)
+                .map(|(_, _, table)| table),
+            None => TRIGRAM_TABLES
+                .iter()
+                .find(|(kind, _)| *kind == self.kind)
+                .map(|(_, table)| table),
+        }
+    }
+
+    /// The table's name in the store file, e.g. `idx.user.tenant` (empty
+    /// for an index without a table).
+    pub fn name(&self) -> &'static str {
+        self.table().map_or("", |t| redb::TableHandle::name(t))
+    }
+}
+
+impl fmt::Debug for IndexTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Meta keys.
 pub(crate) mod meta {
     /// The store's format version.
     pub(crate) const FORMAT_VERSION: &str = "format_version";
     /// The last change-log sequence number handed out.
     pub(crate) const LAST_SEQ: &str = "last_seq.changes";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::fields::FieldLists;
+
+    #[test]
+    fn every_index_of_the_field_tables_has_a_store_table_used_once() {
+        let mut seen: Vec<&str> = Vec::new();
+        for kind in [EntityKind::User, EntityKind::Role, EntityKind::Client] {
+            let lists = FieldLists::of(kind);
+            let indexes = lists
+                .table()
+                .iter()
+                .filter_map(|f| f.index)
+                .chain(lists.trigrams().copied());
+            for index in indexes {
+                let name = index.name();
+                assert!(
+                    MULTI_TABLES
+                        .iter()
+                        .any(|t| redb::TableHandle::name(t) == name),
+                    "{index:?} of {kind:?} is not in MULTI_TABLES"
+                );
+                assert!(!seen.contains(&name), "{name} indexes two fields");
+                seen.push(name);
+            }
+        }
+        assert_eq!(seen.len(), MULTI_TABLES.len());
+        assert_eq!(seen.len(), ORDERED_TABLES.len() + TRIGRAM_TABLES.len());
+    }
 }

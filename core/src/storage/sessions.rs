@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::storage::codec;
 use crate::storage::keys::Key;
-use crate::storage::schema::{SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS};
+use crate::storage::schema::{MultiTable, SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS};
 use crate::storage::tx::{Tables, WriteTx};
 use crate::{EntityKind, Result, Timestamp};
 
@@ -37,20 +37,26 @@ fn expiry_key(expires_at: Timestamp, digest: &[u8]) -> Vec<u8> {
     Key::new().i64(expires_at.as_millis()).bytes_with(digest)
 }
 
+/// The index entries of a session stored under `digest`: by principal,
+/// and by expiry.
+fn index_entries(digest: &[u8], record: &SessionRecord) -> [(MultiTable, Vec<u8>); 2] {
+    [
+        (
+            SESSION_PRINCIPAL,
+            principal_prefix(record.kind, record.id).bytes_with(digest),
+        ),
+        (SESSION_EXPIRY, expiry_key(record.expires_at, digest)),
+    ]
+}
+
 /// Stores a session under the digest of its token, with its index entries.
 pub(crate) fn insert(tx: &WriteTx, digest: &[u8], record: &SessionRecord) -> Result<()> {
     tx.txn
         .open_table(SESSIONS)?
         .insert(digest, codec::encode(record)?.as_slice())?;
-    tx.txn.open_table(SESSION_PRINCIPAL)?.insert(
-        principal_prefix(record.kind, record.id)
-            .bytes_with(digest)
-            .as_slice(),
-        (),
-    )?;
-    tx.txn
-        .open_table(SESSION_EXPIRY)?
-        .insert(expiry_key(record.expires_at, digest).as_slice(), ())?;
+    for (table, key) in index_entries(digest, record) {
+        tx.txn.open_table(table)?.insert(key.as_slice(), ())?;
+    }
     Ok(())
 }
 
@@ -69,14 +75,9 @@ pub(crate) fn remove(tx: &WriteTx, digest: &[u8]) -> Result<bool> {
         return Ok(false);
     };
     tx.txn.open_table(SESSIONS)?.remove(digest)?;
-    tx.txn.open_table(SESSION_PRINCIPAL)?.remove(
-        principal_prefix(record.kind, record.id)
-            .bytes_with(digest)
-            .as_slice(),
-    )?;
-    tx.txn
-        .open_table(SESSION_EXPIRY)?
-        .remove(expiry_key(record.expires_at, digest).as_slice())?;
+    for (table, key) in index_entries(digest, &record) {
+        tx.txn.open_table(table)?.remove(key.as_slice())?;
+    }
     Ok(true)
 }
 

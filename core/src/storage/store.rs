@@ -5,9 +5,10 @@ use std::path::Path;
 use redb::backends::InMemoryBackend;
 use redb::{Database, Durability, ReadableDatabase};
 
+use crate::settings::{Argon2Params, Lockout};
 use crate::storage::format;
 use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
-use crate::{Argon2Params, Clock, Lockout, Result, Timestamp};
+use crate::{Clock, Result, Timestamp};
 
 /// Settings chosen when a store is opened, checked by [`Store::open`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,8 @@
 //! Transactions: the read side shared by snapshots and write transactions,
 //! and the write transaction itself.
 
+use std::ops::Bound;
+
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use crate::storage::keys::prefix_end;
@@ -53,6 +55,19 @@ pub trait Tables {
     fn sessions(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
 }
 
+/// The bounds of a range of index keys.
+type KeySpan<'k> = (Bound<&'k [u8]>, Bound<&'k [u8]>);
+
+/// The bounds of the keys in `[start, end)` (no `end`: to the last key),
+/// for a range read; `None` when no key can be in it.
+fn span<'k>(start: &'k [u8], end: Option<&'k [u8]>) -> Option<KeySpan<'k>> {
+    match end {
+        Some(end) if end <= start => None,
+        Some(end) => Some((Bound::Included(start), Bound::Excluded(end))),
+        None => Some((Bound::Included(start), Bound::Unbounded)),
+    }
+}
+
 macro_rules! impl_tables {
     ($txn:ty) => {
         impl Tables for $txn {
@@ -85,17 +100,8 @@ macro_rules! impl_tables {
             }
 
             fn keys_with_prefix(&self, table: MultiTable, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
-                let t = self.open_table(table)?;
                 let end = prefix_end(prefix);
-                let range = match &end {
-                    Some(end) => t.range::<&[u8]>(prefix..end.as_slice())?,
-                    None => t.range::<&[u8]>(prefix..)?,
-                };
-                let mut out = Vec::new();
-                for entry in range {
-                    out.push(entry?.0.value().to_vec());
-                }
-                Ok(out)
+                self.keys_in_range(table, prefix, end.as_deref(), usize::MAX, false)
             }
 
             fn keys_in_range(
@@ -107,22 +113,19 @@ macro_rules! impl_tables {
                 reverse: bool,
             ) -> Result<Vec<Vec<u8>>> {
                 let t = self.open_table(table)?;
-                let range = match end {
-                    Some(end) if end <= start => return Ok(Vec::new()),
-                    Some(end) => t.range::<&[u8]>(start..end)?,
-                    None => t.range::<&[u8]>(start..)?,
+                let Some(span) = span(start, end) else {
+                    return Ok(Vec::new());
                 };
-                let mut out = Vec::new();
-                if reverse {
-                    for entry in range.rev().take(limit) {
-                        out.push(entry?.0.value().to_vec());
-                    }
+                let range = t.range::<&[u8]>(span)?;
+                let entries: Box<dyn Iterator<Item = _>> = if reverse {
+                    Box::new(range.rev())
                 } else {
-                    for entry in range.take(limit) {
-                        out.push(entry?.0.value().to_vec());
-                    }
-                }
-                Ok(out)
+                    Box::new(range)
+                };
+                entries
+                    .take(limit)
+                    .map(|entry| Ok(entry?.0.value().to_vec()))
+                    .collect()
             }
 
             fn contains(&self, table: MultiTable, key: &[u8]) -> Result<bool> {
@@ -164,13 +167,11 @@ macro_rules! impl_tables {
                 end: Option<&[u8]>,
             ) -> Result<u64> {
                 let t = self.open_table(table)?;
-                let range = match end {
-                    Some(end) if end <= start => return Ok(0),
-                    Some(end) => t.range::<&[u8]>(start..end)?,
-                    None => t.range::<&[u8]>(start..)?,
+                let Some(span) = span(start, end) else {
+                    return Ok(0);
                 };
                 let mut n = 0_u64;
-                for entry in range {
+                for entry in t.range::<&[u8]>(span)? {
                     entry?;
                     n = n.saturating_add(1);
                 }

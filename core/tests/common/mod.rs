@@ -101,6 +101,27 @@ pub fn assert_auth_failed<T: std::fmt::Debug>(result: rosterdb::Result<T>) {
     }
 }
 
+/// Asserts that `result` is `NotFound`.
+#[track_caller]
+pub fn assert_not_found<T: std::fmt::Debug>(result: rosterdb::Result<T>) {
+    match result {
+        Err(Error::NotFound { .. }) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+/// The ids of the users on the page `q` lists.
+#[track_caller]
+pub fn user_ids(s: &Store, q: rosterdb::Query) -> Vec<u64> {
+    s.users()
+        .list(&q)
+        .unwrap()
+        .items
+        .iter()
+        .map(|u| u.id)
+        .collect()
+}
+
 /// Asserts that `result` is `InvalidToken`.
 #[track_caller]
 pub fn assert_invalid_token<T: std::fmt::Debug>(result: rosterdb::Result<T>) {

@@ -5,38 +5,24 @@ use crate::documents::caseless::fold;
 use crate::documents::role::RoleRecord;
 use crate::storage::entity::{Entity, UniqueKey};
 use crate::storage::keys::Key;
-use crate::storage::schema::{ROLE_NAME, ROLES};
-use crate::{EntityKind, Result, Role, Timestamp};
+use crate::storage::schema::{ROLE_NAME, ROLES, RecordTable};
+use crate::{EntityKind, Role};
 
 /// The unique key of a role name.
 pub(crate) fn name_key(tenant: Option<&str>, name: &str) -> Key {
     Key::new().tenant(tenant).str(&fold(name))
 }
 
-impl crate::storage::tx::sealed::Sealed for Role {}
-
 impl Entity for Role {
     const KIND: EntityKind = EntityKind::Role;
-    const TABLE: crate::storage::schema::RecordTable = ROLES;
+    const TABLE: RecordTable = ROLES;
     type Record = RoleRecord;
 
-    fn header(r: &RoleRecord) -> &crate::documents::header::Header {
-        &r.header
-    }
-
-    fn header_mut(r: &mut RoleRecord) -> &mut crate::documents::header::Header {
-        &mut r.header
-    }
-
     fn unique_keys(r: &RoleRecord) -> Vec<UniqueKey> {
-        vec![UniqueKey {
-            table: ROLE_NAME,
-            key: name_key(r.header.tenant.as_deref(), &r.name).into_bytes(),
-            field: "name",
-        }]
-    }
-
-    fn document(r: &RoleRecord, now: Timestamp) -> Result<Role> {
-        Ok(r.document(now))
+        vec![UniqueKey::new(
+            ROLE_NAME,
+            "name",
+            name_key(r.header.tenant.as_deref(), &r.name),
+        )]
     }
 }

@@ -5,8 +5,8 @@ use crate::documents::caseless::fold;
 use crate::documents::user::UserRecord;
 use crate::storage::entity::{Entity, UniqueKey};
 use crate::storage::keys::Key;
-use crate::storage::schema::{USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
-use crate::{EntityKind, Result, Timestamp, User};
+use crate::storage::schema::{RecordTable, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
+use crate::{EntityKind, User};
 
 /// The unique key of a username or email.
 pub(crate) fn folded_key(tenant: Option<&str>, value: &str) -> Key {
@@ -18,62 +18,24 @@ pub(crate) fn external_key(tenant: Option<&str>, kind: &str, value: &str) -> Key
     Key::new().tenant(tenant).str(&fold(kind)).str(&fold(value))
 }
 
-impl crate::storage::tx::sealed::Sealed for User {}
-
 impl Entity for User {
     const KIND: EntityKind = EntityKind::User;
-    const TABLE: crate::storage::schema::RecordTable = USERS;
+    const TABLE: RecordTable = USERS;
     type Record = UserRecord;
-
-    fn header(r: &UserRecord) -> &crate::documents::header::Header {
-        &r.header
-    }
-
-    fn header_mut(r: &mut UserRecord) -> &mut crate::documents::header::Header {
-        &mut r.header
-    }
-
-    fn enabled(r: &UserRecord) -> bool {
-        r.enabled
-    }
-
-    fn credential(r: &UserRecord) -> Option<&str> {
-        r.password_hash.as_deref()
-    }
-
-    fn held_roles(r: &UserRecord) -> &[u64] {
-        &r.roles
-    }
-
-    fn drop_role(r: &mut UserRecord, role: u64) -> bool {
-        let before = r.roles.len();
-        r.roles.retain(|&id| id != role);
-        r.roles.len() != before
-    }
 
     fn unique_keys(r: &UserRecord) -> Vec<UniqueKey> {
         let tenant = r.header.tenant.as_deref();
         let mut keys = vec![
-            UniqueKey {
-                table: USER_USERNAME,
-                key: folded_key(tenant, &r.username).into_bytes(),
-                field: "username",
-            },
-            UniqueKey {
-                table: USER_EMAIL,
-                key: folded_key(tenant, &r.email).into_bytes(),
-                field: "email",
-            },
+            UniqueKey::new(USER_USERNAME, "username", folded_key(tenant, &r.username)),
+            UniqueKey::new(USER_EMAIL, "email", folded_key(tenant, &r.email)),
         ];
-        keys.extend(r.external_ids.iter().map(|e| UniqueKey {
-            table: USER_EXTERNAL_ID,
-            key: external_key(tenant, &e.kind, &e.value).into_bytes(),
-            field: "externalIds",
+        keys.extend(r.external_ids.iter().map(|e| {
+            UniqueKey::new(
+                USER_EXTERNAL_ID,
+                "externalIds",
+                external_key(tenant, &e.kind, &e.value),
+            )
         }));
         keys
-    }
-
-    fn document(r: &UserRecord, now: Timestamp) -> Result<User> {
-        Ok(r.document(now))
     }
 }

@@ -1,0 +1,87 @@
+//! What a stored record is to the layers above: its header, the document it
+//! shows, the input form it is made from and rebuilt by an update, and the
+//! facts about it that writes and logins read (roles held, whether it may
+//! log in, its credential). Storage binds each kind to its tables
+//! (`storage::entity::Entity`).
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::documents::header::Header;
+use crate::documents::input::FromDocument;
+use crate::documents::values::Queryable;
+use crate::{Secret, Timestamp};
+
+/// The stored form of a kind of record.
+#[doc(hidden)]
+pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
+    /// The public document of the kind.
+    type Document: Serialize;
+    /// The input form of the kind.
+    type New: FromDocument;
+
+    /// The record's header: id, tenant, timestamps and version.
+    fn header(&self) -> &Header;
+    /// The record's header, to change.
+    fn header_mut(&mut self) -> &mut Header;
+
+    /// The role ids the record holds.
+    fn held_roles(&self) -> &[u64] {
+        &[]
+    }
+    /// The role ids the record holds, to change; `None` for a kind that holds none.
+    fn roles_mut(&mut self) -> Option<&mut Vec<u64>> {
+        None
+    }
+    /// Whether the record may log in (users and clients).
+    fn enabled(&self) -> bool {
+        true
+    }
+    /// The stored credential hash, whose change ends the record's sessions.
+    fn credential(&self) -> Option<&str> {
+        None
+    }
+
+    /// The public document of the record, as seen at `now`.
+    fn document(&self, now: Timestamp) -> Self::Document;
+
+    /// Takes a new password (plaintext) out of an input, if it carries one.
+    fn take_password(_new: &mut Self::New) -> Option<Secret> {
+        None
+    }
+
+    /// The record this one becomes with the writable fields of `new`; the
+    /// store's own fields (id, timestamps, version, secrets) are kept, and
+    /// `password_hash`, when given, replaces the stored one.
+    fn rebuilt(&self, new: Self::New, password_hash: Option<String>) -> Self;
+}
+
+/// The accessors of [`Record`] for a record whose header is its `header`
+/// field; with `roles`, also those of its `roles` and `enabled` fields.
+macro_rules! record_fields {
+    (header) => {
+        fn header(&self) -> &$crate::documents::header::Header {
+            &self.header
+        }
+
+        fn header_mut(&mut self) -> &mut $crate::documents::header::Header {
+            &mut self.header
+        }
+    };
+    (header, roles, enabled) => {
+        $crate::documents::record::record_fields!(header);
+
+        fn held_roles(&self) -> &[u64] {
+            &self.roles
+        }
+
+        fn roles_mut(&mut self) -> Option<&mut Vec<u64>> {
+            Some(&mut self.roles)
+        }
+
+        fn enabled(&self) -> bool {
+            self.enabled
+        }
+    };
+}
+pub(crate) use record_fields;
