@@ -2,7 +2,8 @@
 //! (`fuzzing/`): the query syntax tree, parsers and type checker, the
 //! physical plan `list`, `count` and `exists` run (with
 //! `Collection::{plan, list_with_plan, count_with_plan, exists_with_plan}`),
-//! cursor tokens, stored password hashes and the record codec.
+//! cursor tokens, stored password hashes and the record codec; and a record
+//! of the costly hashing credential checks do ([`work`]).
 //!
 //! Only with the `internals` cargo feature, which is off by default and
 //! enabled by `core/Cargo.toml`'s dev-dependency on the crate itself. None
@@ -126,5 +127,42 @@ pub mod records {
             reencoded: codec::encode(&record)?,
             document: Some(document),
         })
+    }
+}
+
+/// The costly hashing the credential checks did on the calling thread, so
+/// tests can show that a failed login does the same work whether or not
+/// the user exists (SPEC §6.1) without timing anything.
+pub mod work {
+    use std::cell::RefCell;
+
+    /// One costly hash computation: a hash made or a stored hash checked.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Hashing {
+        /// Argon2 (any variant) with these costs.
+        Argon2 {
+            /// Memory, in KiB.
+            memory_kib: u32,
+            /// Passes over memory.
+            iterations: u32,
+            /// Lanes.
+            parallelism: u32,
+        },
+        /// Another scheme (`bcrypt`, `pbkdf2`, `scrypt`).
+        Other(&'static str),
+    }
+
+    thread_local! {
+        static DONE: RefCell<Vec<Hashing>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// Notes one computation on this thread.
+    pub(crate) fn record(hashing: Hashing) {
+        DONE.with(|done| done.borrow_mut().push(hashing));
+    }
+
+    /// The computations done on this thread since the last call, oldest first.
+    pub fn take() -> Vec<Hashing> {
+        DONE.with(|done| std::mem::take(&mut *done.borrow_mut()))
     }
 }

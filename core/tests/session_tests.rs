@@ -355,3 +355,249 @@ fn client_logins_check_secret_enabled_and_allowlist() {
     s.clients().delete(open.client.id).unwrap();
     assert_invalid_token(s.authenticate(deleted.token.expose()));
 }
+
+// ---------------------------------------------------------------------------
+// Tokens are unguessable (SPEC §2.4).
+
+/// 10,000 session tokens: all distinct, each `rs_` and 43 base64url
+/// characters that decode to 32 bytes, sharing nothing but the tag, with
+/// every character and every bit about equally likely.
+#[test]
+fn session_tokens_are_random_and_unrelated() {
+    const N: usize = 10_000;
+    let (s, _clock) = store_with_clock(options());
+    s.users()
+        .create(user_with_password("ann", PASSWORD))
+        .unwrap();
+    let c = s.clients().create(NewClient::new("svc")).unwrap();
+    let mut tokens = Vec::with_capacity(N);
+    for i in 0..N {
+        // Both kinds of session, from user and client logins.
+        let token = if i % 2 == 0 {
+            s.login(&Credentials::new("ann", PASSWORD), TTL)
+                .unwrap()
+                .token
+        } else {
+            s.client_login(&c.client.client_id, &c.secret, None, TTL)
+                .unwrap()
+                .token
+        };
+        tokens.push(token.expose().to_owned());
+    }
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut chars = [0u64; 64];
+    let mut ones = [0u64; 256];
+    for t in &tokens {
+        let body = t.strip_prefix(rosterdb::TOKEN_PREFIX).expect("the rs_ tag");
+        assert_eq!(body.len(), 43, "{t}");
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(body)
+            .unwrap();
+        assert_eq!(bytes.len(), 32);
+        // The first 42 characters carry 6 random bits each (the last, 4).
+        for &ch in &body.as_bytes()[..42] {
+            let i = alphabet.iter().position(|&a| a == ch).expect("base64url");
+            chars[i] += 1;
+        }
+        for (i, byte) in bytes.iter().enumerate() {
+            for bit in 0..8 {
+                ones[i * 8 + bit] += u64::from(byte >> bit & 1);
+            }
+        }
+    }
+    let distinct: std::collections::BTreeSet<&String> = tokens.iter().collect();
+    assert_eq!(distinct.len(), N, "a token repeated");
+    // Sorted neighbours share the longest prefixes: with 6 random bits a
+    // character, 10,000 tokens share about 4 characters after the tag at
+    // most; 8 or more happens by chance with probability below 1e-6.
+    let sorted: Vec<&String> = distinct.into_iter().collect();
+    let longest = sorted
+        .windows(2)
+        .map(|w| {
+            w[0].bytes()
+                .zip(w[1].bytes())
+                .take_while(|(a, b)| a == b)
+                .count()
+        })
+        .max()
+        .unwrap();
+    assert!(longest < 3 + 8, "tokens share {longest} leading characters");
+    // Characters: a chi-square statistic with 63 degrees of freedom stays
+    // below 150 unless the distribution is skewed (p < 1e-8 by chance).
+    let total: u64 = chars.iter().sum();
+    let expected = total as f64 / 64.0;
+    let chi2: f64 = chars
+        .iter()
+        .map(|&c| (c as f64 - expected).powi(2) / expected)
+        .sum();
+    assert!(chi2 < 150.0, "character counts are skewed: chi2 = {chi2}");
+    // Bits: each of the 256 is set in half the tokens, within 6 standard
+    // deviations (0.005 for 10,000 tokens) — so every bit of the 32 bytes
+    // varies: 256 bits of randomness, well above 128.
+    for (i, &n) in ones.iter().enumerate() {
+        let p = n as f64 / N as f64;
+        assert!((p - 0.5).abs() < 0.03, "bit {i} is set in {p} of tokens");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A failed login does the same work whether or not the user exists (SPEC
+// §6.1): no wall-clock timing, but the same hashing, counted by the crate's
+// internals, and the same durable commits, counted by the storage backend.
+
+use rosterdb::internals::work::{self, Hashing};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// An in-memory backend that counts the syncs (durable commits) and writes
+/// the store makes.
+#[derive(Debug)]
+struct Counting {
+    inner: rosterdb::backends::InMemoryBackend,
+    syncs: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
+}
+
+impl rosterdb::StorageBackend for Counting {
+    fn len(&self) -> Result<u64, std::io::Error> {
+        self.inner.len()
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
+        self.inner.read(offset, out)
+    }
+    fn set_len(&self, len: u64) -> Result<(), std::io::Error> {
+        self.inner.set_len(len)
+    }
+    fn sync_data(&self) -> Result<(), std::io::Error> {
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        self.inner.sync_data()
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> Result<(), std::io::Error> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.write(offset, data)
+    }
+}
+
+/// What one failed attempt cost: the hashing done, and the syncs.
+#[derive(Debug, PartialEq, Eq)]
+struct Cost {
+    hashing: Vec<Hashing>,
+    syncs: u64,
+}
+
+#[test]
+fn failed_logins_cost_the_same_for_known_and_unknown_users() {
+    let syncs = Arc::new(AtomicU64::new(0));
+    let backend = Counting {
+        inner: rosterdb::backends::InMemoryBackend::new(),
+        syncs: Arc::clone(&syncs),
+        writes: Arc::new(AtomicU64::new(0)),
+    };
+    let clock =
+        rosterdb::ManualClock::new(rosterdb::Timestamp::parse("2026-01-01T00:00:00Z").unwrap());
+    let opts = options()
+        .with_clock(clock.clock())
+        .with_lockout(rosterdb::Lockout {
+            threshold: 0,
+            ..rosterdb::Lockout::default()
+        });
+    let s = rosterdb::Store::open_with_backend(backend, opts).unwrap();
+    s.users()
+        .create(user_with_password("ann", PASSWORD))
+        .unwrap();
+    s.users()
+        .create(NewUser {
+            password: None,
+            ..common::user("nopass")
+        })
+        .unwrap();
+    s.users().create(tenant_user("tom", "acme")).unwrap();
+    s.users()
+        .patch(
+            3,
+            &json!([{"op": "add", "path": "/password", "value": PASSWORD}]),
+            None,
+        )
+        .unwrap();
+    let attempt = |identifier: &str, password: &str, tenant: Option<&str>| {
+        work::take();
+        let before = syncs.load(Ordering::SeqCst);
+        let mut c = Credentials::new(identifier, password);
+        c.tenant = tenant.map(str::to_owned);
+        assert_auth_failed(s.login(&c, TTL));
+        Cost {
+            hashing: work::take(),
+            syncs: syncs.load(Ordering::SeqCst) - before,
+        }
+    };
+    let cheap = common::CHEAP;
+    let one = Hashing::Argon2 {
+        memory_kib: cheap.memory_kib,
+        iterations: cheap.iterations,
+        parallelism: cheap.parallelism,
+    };
+    // The reference: a known user, a wrong password.
+    let known = attempt("ann", "wrong password", None);
+    assert_eq!(known.hashing, vec![one], "{known:?}");
+    assert!(known.syncs >= 1, "a failed login is committed: {known:?}");
+    let long = "x".repeat(2000);
+    for (identifier, password, tenant) in [
+        ("nobody", "wrong password", None),
+        ("nobody@example.com", "wrong password", None),
+        ("ANN@example.com", "wrong password", None),
+        ("nopass", "wrong password", None),
+        ("tom", "wrong password", None),
+        ("tom", "wrong password", Some("globex")),
+        ("tom", "wrong password", Some("acme")),
+        ("ann", "wrong password", Some("not a tenant!")),
+        (long.as_str(), "wrong password", None),
+        ("", "wrong password", None),
+    ] {
+        assert_eq!(
+            attempt(identifier, password, tenant),
+            known,
+            "{identifier:?} in {tenant:?}"
+        );
+    }
+    // A password whose normalised form differs (a no-break space) is
+    // checked in both forms for a known user: an unknown user's check
+    // hashes as often (before this was fixed it hashed once, so a typed
+    // no-break space told whether the account existed).
+    let twice = attempt("ann", "wrong\u{a0}password", None);
+    assert_eq!(twice.hashing, vec![one, one], "{twice:?}");
+    for identifier in ["nobody", "nopass"] {
+        assert_eq!(
+            attempt(identifier, "wrong\u{a0}password", None),
+            twice,
+            "{identifier}"
+        );
+    }
+    // A password the profile refuses is hashed once either way.
+    let refused = attempt("ann", "bad\u{7}password", None);
+    assert_eq!(refused.hashing, vec![one]);
+    assert_eq!(attempt("nobody", "bad\u{7}password", None), refused);
+    // Client logins: an unknown client id, a wrong secret, an oversized
+    // secret: one hash of the store's cost and the same commits.
+    let c = s.clients().create(NewClient::new("svc")).unwrap();
+    let client_attempt = |id: &str, secret: &str| {
+        work::take();
+        let before = syncs.load(Ordering::SeqCst);
+        assert_auth_failed(s.client_login(id, &Secret::new(secret), None, TTL));
+        Cost {
+            hashing: work::take(),
+            syncs: syncs.load(Ordering::SeqCst) - before,
+        }
+    };
+    let wrong = client_attempt(&c.client.client_id, "wrong-secret");
+    assert_eq!(wrong.hashing, vec![one]);
+    assert_eq!(
+        client_attempt("rc_0000000000000000000000", "wrong-secret"),
+        wrong
+    );
+    assert_eq!(client_attempt(&"rc_".repeat(100), "wrong-secret"), wrong);
+    assert_eq!(
+        client_attempt(&c.client.client_id, &"s".repeat(5000)),
+        wrong
+    );
+}

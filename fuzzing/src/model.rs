@@ -1,6 +1,7 @@
 //! The `model` target: arbitrary sequences of writes against the store and
 //! against a small in-memory model of its documented semantics, which must
-//! agree after every step (as redb's `fuzz_redb.rs` does for its tables).
+//! agree after every step, on the fault-injecting disk of `rosterdb-faults`
+//! (as redb's `fuzz_redb.rs` does for its tables on a crashing backend).
 //!
 //! The input is read with `arbitrary` as a list of [`Op`]s (at most
 //! [`MAX_OPS`]). The model follows SPEC §2, §4, §5 and §8 for what the ops
@@ -13,15 +14,23 @@
 //! - every op's outcome (success or error kind) is the model's;
 //! - after every op every user and role document (id, names, tenant,
 //!   roles, attributes, version) is the model's;
+//! - a write with an I/O fault (a failed read, write, sync, `set_len` or
+//!   `len`, or a torn write and power loss) succeeds or fails as the model
+//!   says, or fails with `Storage`; after the power loss that follows, the
+//!   store opens, passes `check()` and holds the state after an
+//!   acknowledged write, before a refused one, and one of the two after a
+//!   `Storage` failure;
+//! - a power loss at any other moment loses nothing acknowledged;
 //! - `check()` finds nothing wrong.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use arbitrary::{Arbitrary, Unstructured};
 use rosterdb::{Collection, Error, NewRole, NewUser, Query, ReadContext, Store, WriteContext};
+use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
 use serde_json::json;
 
-use crate::{ErrorKind, violated};
+use crate::{ErrorKind, expect_error, violated};
 
 /// At most this many ops are run per input.
 pub const MAX_OPS: usize = 64;
@@ -124,8 +133,106 @@ pub enum Op {
         /// Whether the closure fails after them.
         abort: bool,
     },
+    /// A write with a fault armed for its duration (disarmed after it).
+    Faulty {
+        /// The write.
+        write: Write,
+        /// The fault.
+        fault: FaultSpec,
+        /// What of the unsynced writes survives the power loss that
+        /// follows when the fault fires.
+        survivors: SurvivorSpec,
+    },
+    /// The power goes out: the store is dropped and reopened from what the
+    /// disk kept.
+    Crash {
+        /// What of the unsynced writes survives.
+        survivors: SurvivorSpec,
+    },
     /// `check()`.
     Check,
+}
+
+/// A kind of backend call a fault hits.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum FaultCall {
+    /// `read`
+    Read,
+    /// `write`
+    Write,
+    /// `sync_data`
+    SyncData,
+    /// `set_len`
+    SetLen,
+    /// `len`
+    Len,
+}
+
+/// A fault of the `rosterdb-faults` disk, counted from the write's start.
+#[derive(Arbitrary, Clone, Copy, Debug)]
+pub enum FaultSpec {
+    /// Call number `nth % 16` of kind `call` fails.
+    Fail {
+        /// The kind of call.
+        call: FaultCall,
+        /// Which one.
+        nth: u8,
+    },
+    /// Write number `nth % 16` lands only its first `keep` bytes, then the
+    /// power goes out.
+    Tear {
+        /// Which write.
+        nth: u8,
+        /// How many of its bytes land.
+        keep: u16,
+    },
+}
+
+impl FaultSpec {
+    fn fault(self) -> Fault {
+        match self {
+            FaultSpec::Fail { call, nth } => Fault::Fail {
+                call: match call {
+                    FaultCall::Read => Call::Read,
+                    FaultCall::Write => Call::Write,
+                    FaultCall::SyncData => Call::SyncData,
+                    FaultCall::SetLen => Call::SetLen,
+                    FaultCall::Len => Call::Len,
+                },
+                nth: u64::from(nth.checked_rem(16).unwrap_or(0)),
+            },
+            FaultSpec::Tear { nth, keep } => Fault::Tear {
+                nth: u64::from(nth.checked_rem(16).unwrap_or(0)),
+                keep: usize::from(keep),
+            },
+        }
+    }
+}
+
+/// Which unsynced writes survive a power loss.
+#[derive(Arbitrary, Clone, Debug)]
+pub enum SurvivorSpec {
+    /// None of them.
+    None,
+    /// All of them.
+    All,
+    /// The oldest `n`.
+    Prefix(u8),
+    /// These positions (the disk reordered its writes).
+    Only(Vec<u8>),
+}
+
+impl SurvivorSpec {
+    fn survivors(&self) -> Survivors {
+        match self {
+            SurvivorSpec::None => Survivors::None,
+            SurvivorSpec::All => Survivors::All,
+            SurvivorSpec::Prefix(n) => Survivors::Prefix(usize::from(*n)),
+            SurvivorSpec::Only(positions) => {
+                Survivors::Only(positions.iter().map(|&p| usize::from(p)).collect())
+            }
+        }
+    }
 }
 
 /// A user as the model holds it.
@@ -367,58 +474,73 @@ fn compare(write: &Write, got: &rosterdb::Result<()>, expected: &Outcome) {
     }
 }
 
+/// Every user and role, as the model holds them.
+type State = (BTreeMap<u64, UserDoc>, BTreeMap<u64, RoleDoc>);
+
 /// The model's view of the store: every user and role.
 fn observe<C: ReadContext>(
     users: &Collection<'_, C, rosterdb::User>,
     roles: &Collection<'_, C, rosterdb::Role>,
-) -> (BTreeMap<u64, UserDoc>, BTreeMap<u64, RoleDoc>) {
+) -> rosterdb::Result<State> {
     let all = Query::all().page(1, rosterdb::query::MAX_PAGE_SIZE);
-    let read = || -> rosterdb::Result<_> {
-        let users = users
-            .list(&all)?
-            .items
-            .into_iter()
-            .map(|u| {
-                let attributes = u
-                    .attributes
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(i64::MIN)))
-                    .collect();
-                let doc = UserDoc {
-                    username: u.username,
-                    email: u.email,
-                    tenant: u.tenant,
-                    roles: u.roles.into_iter().collect(),
-                    attributes,
-                    version: u.version,
-                };
-                (u.id, doc)
-            })
-            .collect();
-        let roles = roles
-            .list(&all)?
-            .items
-            .into_iter()
-            .map(|r| {
-                let doc = RoleDoc {
-                    name: r.name,
-                    tenant: r.tenant,
-                    version: r.version,
-                };
-                (r.id, doc)
-            })
-            .collect();
-        Ok((users, roles))
-    };
-    match read() {
+    let users = users
+        .list(&all)?
+        .items
+        .into_iter()
+        .map(|u| {
+            let attributes = u
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_i64().unwrap_or(i64::MIN)))
+                .collect();
+            let doc = UserDoc {
+                username: u.username,
+                email: u.email,
+                tenant: u.tenant,
+                roles: u.roles.into_iter().collect(),
+                attributes,
+                version: u.version,
+            };
+            (u.id, doc)
+        })
+        .collect();
+    let roles = roles
+        .list(&all)?
+        .items
+        .into_iter()
+        .map(|r| {
+            let doc = RoleDoc {
+                name: r.name,
+                tenant: r.tenant,
+                version: r.version,
+            };
+            (r.id, doc)
+        })
+        .collect();
+    Ok((users, roles))
+}
+
+/// [`observe`], which must succeed.
+fn observed<C: ReadContext>(
+    users: &Collection<'_, C, rosterdb::User>,
+    roles: &Collection<'_, C, rosterdb::Role>,
+) -> State {
+    match observe(users, roles) {
         Ok(state) => state,
         Err(e) => violated(format!("reading every user and role: {e}")),
     }
 }
 
+impl Model {
+    /// Whether the store's `state` is this model's.
+    fn holds(&self, state: &State) -> bool {
+        state.0 == self.users && state.1 == self.roles
+    }
+}
+
 /// Panics unless the store holds exactly the model's documents.
 fn agree(store: &Store, model: &Model, after: &Op) {
-    let (users, roles) = observe(&store.users(), &store.roles());
+    let (users, roles) = observed(&store.users(), &store.roles());
     if users != model.users || roles != model.roles {
         violated(format!(
             "after {after:?} the store holds users {users:?} and roles {roles:?}, \
@@ -435,35 +557,143 @@ fn check(store: &Store) {
     }
 }
 
+/// Opens the store on `disk`, which must succeed (a crash never leaves a
+/// store that cannot be opened).
+fn open(disk: &FaultyDisk) -> Store {
+    match Store::open_with_backend(disk.clone(), crate::population::options()) {
+        Ok(store) => store,
+        Err(e) => violated(format!("opening the store on the disk: {e}")),
+    }
+}
+
+/// The store and the disk it lives on.
+struct Harness {
+    disk: FaultyDisk,
+    store: Store,
+}
+
+impl Harness {
+    /// Cuts the power: drops the store and reopens it from what the disk
+    /// kept of its unsynced writes; `check()` must pass.
+    fn crash(&mut self, survivors: &SurvivorSpec) {
+        let disk = self.disk.crash(&survivors.survivors());
+        // The old store, on the old disk, is dropped after the new one
+        // opens: nothing it still does reaches the new disk.
+        self.store = open(&disk);
+        self.disk = disk;
+        check(&self.store);
+    }
+}
+
+/// The ops an input holds: one after another until the bytes run out
+/// (the last, unfinished one dropped), at most [`MAX_OPS`].
+pub fn ops(data: &[u8]) -> Vec<Op> {
+    let mut input = Unstructured::new(data);
+    let mut ops = Vec::new();
+    while !input.is_empty() && ops.len() < MAX_OPS {
+        match input.arbitrary::<Op>() {
+            Ok(op) => ops.push(op),
+            Err(_) => break,
+        }
+    }
+    ops
+}
+
 /// Checks one input (see the module documentation).
 pub fn run(data: &[u8]) {
-    let mut input = Unstructured::new(data);
-    let ops: Vec<Op> = match input
-        .arbitrary_iter::<Op>()
-        .and_then(|ops| ops.take(MAX_OPS).collect())
-    {
-        Ok(ops) => ops,
-        Err(_) => return,
-    };
-    let store = match Store::memory_with(crate::population::options()) {
-        Ok(store) => store,
-        Err(e) => violated(format!("an empty store: {e}")),
+    let ops = ops(data);
+    let disk = FaultyDisk::new();
+    let mut harness = Harness {
+        store: open(&disk),
+        disk,
     };
     let mut model = Model::new();
     for op in &ops {
         match op {
             Op::Write(write) => {
+                let store = &harness.store;
                 let next = model.next();
                 let expected = model.apply(write);
                 let got = perform(&store.users(), &store.roles(), next, write);
                 compare(write, &got, &expected);
             }
-            Op::Transaction { writes, abort } => transaction(&store, &mut model, writes, *abort),
-            Op::Check => check(&store),
+            Op::Transaction { writes, abort } => {
+                transaction(&harness.store, &mut model, writes, *abort);
+            }
+            Op::Faulty {
+                write,
+                fault,
+                survivors,
+            } => faulty(&mut harness, &mut model, write, *fault, survivors),
+            Op::Crash { survivors } => harness.crash(survivors),
+            Op::Check => check(&harness.store),
         }
-        agree(&store, &model, op);
+        agree(&harness.store, &model, op);
     }
-    check(&store);
+    check(&harness.store);
+}
+
+/// Runs `write` with `fault` armed. When the fault did not fire, the write
+/// behaves as without it. When it fired: the write succeeded as the model
+/// says, failed as the model says, or failed with `Storage`; the store's
+/// reads, when they work, show the state before or after the write; then
+/// the power goes out and the reopened store holds the state after an
+/// acknowledged write, the state before a refused one, and one of the two
+/// after a `Storage` failure (which the model then follows).
+fn faulty(
+    harness: &mut Harness,
+    model: &mut Model,
+    write: &Write,
+    fault: FaultSpec,
+    survivors: &SurvivorSpec,
+) {
+    let next = model.next();
+    let mut after = model.clone();
+    let expected = after.apply(write);
+    let fired_before = harness.disk.fired();
+    harness.disk.arm(fault.fault());
+    let store = &harness.store;
+    let got = perform(&store.users(), &store.roles(), next, write);
+    harness.disk.disarm();
+    if harness.disk.fired() == fired_before {
+        compare(write, &got, &expected);
+        *model = after;
+        return;
+    }
+    let storage_failure = matches!(&got, Err(e) if ErrorKind::of(e) == ErrorKind::Storage);
+    if !storage_failure {
+        compare(write, &got, &expected);
+    }
+    match observe(&store.users(), &store.roles()) {
+        Ok(state) if model.holds(&state) || (expected.is_ok() && after.holds(&state)) => {}
+        Ok(state) => violated(format!(
+            "after {write:?} failed by {fault:?} ({got:?}) the store reads {state:?}"
+        )),
+        Err(e) => expect_error(&e, &[ErrorKind::Storage], "a read after a fault"),
+    }
+    harness.crash(survivors);
+    let state = observed(&harness.store.users(), &harness.store.roles());
+    let acknowledged = got.is_ok();
+    let kept_after = expected.is_ok() && after.holds(&state);
+    let kept_before = model.holds(&state);
+    let allowed = if acknowledged {
+        kept_after
+    } else if storage_failure {
+        kept_before || kept_after
+    } else {
+        kept_before
+    };
+    if !allowed {
+        violated(format!(
+            "{write:?} with {fault:?} gave {got:?}; after a crash keeping {survivors:?} the \
+             store holds {state:?}, the model before {:?} and after {:?}",
+            (&model.users, &model.roles),
+            (&after.users, &after.roles)
+        ));
+    }
+    if kept_after && !kept_before {
+        *model = after;
+    }
 }
 
 /// Runs `writes` in one `store.write`, failing it after them when `abort`.
@@ -475,7 +705,7 @@ fn transaction(store: &Store, model: &mut Model, writes: &[Write], abort: bool) 
             let expected = inside.apply(write);
             let got = perform(&tx.users(), &tx.roles(), next, write);
             compare(write, &got, &expected);
-            let (users, roles) = observe(&tx.users(), &tx.roles());
+            let (users, roles) = observed(&tx.users(), &tx.roles());
             if users != inside.users || roles != inside.roles {
                 violated(format!(
                     "inside a transaction after {write:?} it reads users {users:?} and \

@@ -268,12 +268,15 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
         &self,
         index: crate::storage::schema::UniqueTable,
         key: &crate::storage::keys::Key,
-        what: impl FnOnce() -> String,
+        what: impl Fn() -> String,
     ) -> Result<E> {
         self.ctx.with_tables(|t| {
-            let record = fetch_unique::<E>(t, index, key, what)?;
+            let record = fetch_unique::<E>(t, index, key, &what)?;
             if !entity::visible::<E>(&record, self.ctx.scope()) {
-                return Err(Error::not_found(E::KIND, format!("id {}", E::id(&record))));
+                // Another tenant's record is as absent as one that never
+                // was: the same error, naming the key asked for, never the
+                // record's id (SPEC §7).
+                return Err(Error::not_found(E::KIND, what()));
             }
             E::document(&record, self.ctx.now())
         })

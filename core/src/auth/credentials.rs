@@ -12,6 +12,12 @@ use crate::{Error, Result, Secret};
 impl Argon2Params {
     /// Hashes a password or secret with a fresh random salt into a PHC string.
     pub(crate) fn hash(&self, secret: &Secret) -> Result<String> {
+        #[cfg(feature = "internals")]
+        crate::internals::work::record(crate::internals::work::Hashing::Argon2 {
+            memory_kib: self.memory_kib,
+            iterations: self.iterations,
+            parallelism: self.parallelism,
+        });
         let hash = self
             .hasher()?
             .hash_password(secret.expose().as_bytes())
@@ -63,7 +69,12 @@ pub(crate) fn check_password(
     let given = password.expose();
     let hash = stored.and_then(|s| StoredHash::parse(s).ok());
     let (Some(hash), Some(normalized)) = (hash, normalize_password(given)) else {
+        // As many hashes as a failed check of a stored hash computes: the
+        // normalised form, then the form as given when it differs.
         dummy_work(params);
+        if normalize_password(given).is_some_and(|n| n != given) {
+            dummy_work(params);
+        }
         return Checked::NO;
     };
     let current = hash.is_current(params.memory_kib, params.iterations, params.parallelism);

@@ -22,6 +22,17 @@ impl StoredHash {
     ///
     /// bcrypt uses only the first 72 bytes of `password` (see the module documentation).
     pub fn verify(&self, password: &[u8]) -> bool {
+        #[cfg(feature = "internals")]
+        crate::internals::work::record(match &self.kind {
+            Kind::Argon2 { params, .. } => crate::internals::work::Hashing::Argon2 {
+                memory_kib: params.m_cost(),
+                iterations: params.t_cost(),
+                parallelism: params.p_cost(),
+            },
+            Kind::Bcrypt { .. } => crate::internals::work::Hashing::Other("bcrypt"),
+            Kind::Pbkdf2 { .. } => crate::internals::work::Hashing::Other("pbkdf2"),
+            Kind::Scrypt { .. } => crate::internals::work::Hashing::Other("scrypt"),
+        });
         match &self.kind {
             Kind::Argon2 {
                 algorithm,

@@ -332,8 +332,12 @@ pub(crate) fn client_login<C: WriteContext>(
 
 /// Ends a session seen from a view scoped to `scope`; anything else is a no-op.
 fn end_session(tx: &WriteTx, token: &str, scope: Option<&str>) -> Result<()> {
-    if scope.is_some() && principal(&tx.txn, token, tx.now(), scope).is_err() {
-        return Ok(());
+    if scope.is_some() {
+        match principal(&tx.txn, token, tx.now(), scope) {
+            Ok(_) => {}
+            Err(Error::InvalidToken) => return Ok(()),
+            Err(e) => return Err(e),
+        }
     }
     sessions::close(tx, token).map(|_| ())
 }
@@ -359,11 +363,12 @@ pub(crate) fn login<C: WriteContext>(
 pub(crate) fn logout<C: WriteContext>(ctx: &C, token: &str) -> Result<()> {
     let scope = ctx.scope().map(str::to_owned);
     let now = ctx.now();
-    if ctx
-        .with_tables(|t| sessions::find(t, token, now).map(|_| ()))
-        .is_err()
-    {
-        return Ok(());
+    // Only a token that names no live session is a no-op: a failed read
+    // must not report a session ended that is still live.
+    match ctx.with_tables(|t| sessions::find(t, token, now).map(|_| ())) {
+        Ok(()) => {}
+        Err(Error::InvalidToken) => return Ok(()),
+        Err(e) => return Err(e),
     }
     ctx.with_write(|tx| end_session(tx, token, scope.as_deref()))
 }

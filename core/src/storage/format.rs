@@ -3,7 +3,9 @@
 
 use std::fs::File;
 use std::io::Read;
+use std::ops::Bound;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::{Database, ReadableDatabase, TableHandle, WriteTransaction};
 
@@ -32,7 +34,8 @@ const MIGRATIONS: &[Migration] = &[
 const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
 
 /// Whether `path` is an existing, non-empty redb file; an error for any other
-/// non-empty file.
+/// non-empty file, except one an interrupted creation left (see
+/// [`interrupted_creation`]), which counts as empty.
 fn check_header(path: &Path) -> Result<bool> {
     let mut file = match File::open(path) {
         Ok(file) => file,
@@ -44,43 +47,233 @@ fn check_header(path: &Path) -> Result<bool> {
         .take(REDB_MAGIC.len() as u64)
         .read_to_end(&mut head)?;
     if head.is_empty() {
-        Ok(false)
-    } else if head == REDB_MAGIC {
-        Ok(true)
-    } else {
-        Err(Error::incompatible("not a rosterdb file"))
+        return Ok(false);
     }
+    if head == REDB_MAGIC {
+        return Ok(true);
+    }
+    let len = file.metadata()?.len();
+    if len <= MAX_INTERRUPTED_LEN {
+        let mut bytes = head;
+        file.read_to_end(&mut bytes)?;
+        if interrupted_creation(&bytes) {
+            return Ok(false);
+        }
+    }
+    Err(Error::incompatible("not a rosterdb file"))
 }
 
-/// Refuses a non-empty `backend` whose first bytes are not redb's.
+/// Refuses a non-empty `backend` whose first bytes are not redb's, unless
+/// an interrupted creation left it (see [`interrupted_creation`]).
 pub(crate) fn check_backend_header(backend: &impl redb::StorageBackend) -> Result<()> {
     let len = backend.len().map_err(backend_error)?;
     if len == 0 {
         return Ok(());
     }
     let mut head = [0u8; REDB_MAGIC.len()];
-    if len < head.len() as u64 {
-        return Err(Error::incompatible("not a rosterdb file"));
+    if len >= head.len() as u64 {
+        backend.read(0, &mut head).map_err(backend_error)?;
+        if head == REDB_MAGIC {
+            return Ok(());
+        }
     }
-    backend.read(0, &mut head).map_err(backend_error)?;
-    if head == REDB_MAGIC {
-        Ok(())
-    } else {
-        Err(Error::incompatible("not a rosterdb file"))
+    if left_by_interrupted_creation(backend, len)? {
+        return Ok(());
     }
+    Err(Error::incompatible("not a rosterdb file"))
 }
 
 fn backend_error(e: std::io::Error) -> Error {
     Error::storage_from(e)
 }
 
+/// The longest file an interrupted creation can leave: redb sizes a new
+/// file (73,728 bytes with its 4 KiB pages) before it writes a byte.
+const MAX_INTERRUPTED_LEN: u64 = 1 << 20;
+/// The length of redb's file header (`DB_HEADER_SIZE` in redb 4).
+const REDB_HEADER_LEN: usize = 320;
+/// Where redb's header keeps the page size (a little-endian `u32`).
+const REDB_PAGE_SIZE_AT: usize = 12;
+
+/// Whether `bytes`, a whole file, is what a crash while redb creates a
+/// file leaves: redb sizes the file, writes its header without the magic
+/// number, syncs, and only then writes the magic number. Such a file holds
+/// zeros, or a header whose magic number is missing or torn (a prefix of
+/// it, then zeros) and zeros after it; it holds no data, and redb refuses
+/// to open it, so a store created there could never be opened again.
+fn interrupted_creation(bytes: &[u8]) -> bool {
+    if bytes.iter().all(|&b| b == 0) {
+        return true;
+    }
+    let (Some(magic), Some(page_size), Some(rest)) = (
+        bytes.get(..REDB_MAGIC.len()),
+        bytes.get(REDB_PAGE_SIZE_AT..REDB_PAGE_SIZE_AT.saturating_add(4)),
+        bytes.get(REDB_HEADER_LEN..),
+    ) else {
+        return false;
+    };
+    let landed = magic
+        .iter()
+        .zip(REDB_MAGIC)
+        .take_while(|(b, m)| *b == m)
+        .count();
+    let torn_magic = landed < REDB_MAGIC.len()
+        && magic
+            .get(landed..)
+            .is_some_and(|tail| tail.iter().all(|&b| b == 0));
+    let page_size = page_size
+        .try_into()
+        .map(u32::from_le_bytes)
+        .is_ok_and(|p| p == 0 || (p.is_power_of_two() && (512..=65_536).contains(&p)));
+    torn_magic && page_size && rest.iter().all(|&b| b == 0)
+}
+
+/// [`interrupted_creation`] for the `len` bytes of a backend.
+fn left_by_interrupted_creation(backend: &impl redb::StorageBackend, len: u64) -> Result<bool> {
+    if len > MAX_INTERRUPTED_LEN {
+        return Ok(false);
+    }
+    let len = usize::try_from(len)
+        .map_err(|_| Error::internal(format!("a file of {len} bytes does not fit in memory")))?;
+    let mut bytes = vec![0u8; len];
+    backend.read(0, &mut bytes).map_err(backend_error)?;
+    Ok(interrupted_creation(&bytes))
+}
+
+/// Opens (creating it when missing) the redb database kept in `backend`,
+/// after emptying a file an interrupted creation left (see
+/// [`interrupted_creation`]).
+///
+/// Every page's checksum is verified as the file opens (redb's
+/// `set_check_integrity_on_open`): redb trusts a file it closed cleanly and
+/// may panic on one damaged since, where the check gives `Corrupted`
+/// (`IncompatibleFormat`). It costs what redb's recovery after a crash
+/// costs: a read of the whole file and a commit.
+pub(crate) fn create_database(backend: impl redb::StorageBackend) -> Result<Database> {
+    let mut builder = Database::builder();
+    builder.set_check_integrity_on_open(true);
+    Ok(builder.create_with_backend(FreshStart::new(backend))?)
+}
+
+/// The file at `path` as a redb backend, created when missing.
+pub(crate) fn file_backend(path: &Path) -> Result<redb::backends::FileBackend> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    Ok(redb::backends::FileBackend::new(file)?)
+}
+
+/// A backend that, at redb's first length query, empties a file an
+/// interrupted creation left, so that redb creates the store anew.
+///
+/// redb asks for the length only after it has taken the file's locks, so
+/// no other process can be creating the file at that moment.
+#[derive(Debug)]
+struct FreshStart<B> {
+    inner: B,
+    checked: AtomicBool,
+}
+
+impl<B> FreshStart<B> {
+    fn new(inner: B) -> Self {
+        FreshStart {
+            inner,
+            checked: AtomicBool::new(false),
+        }
+    }
+}
+
+impl<B: redb::StorageBackend> redb::StorageBackend for FreshStart<B> {
+    fn len(&self) -> std::io::Result<u64> {
+        let len = self.inner.len()?;
+        if len == 0 || self.checked.swap(true, Ordering::AcqRel) {
+            return Ok(len);
+        }
+        let mut head = [0u8; REDB_MAGIC.len()];
+        if len >= head.len() as u64 {
+            self.inner.read(0, &mut head)?;
+            if head == REDB_MAGIC {
+                return Ok(len);
+            }
+        }
+        if left_by_interrupted_creation(&self.inner, len).map_err(std::io::Error::other)? {
+            self.inner.set_len(0)?;
+            self.inner.sync_data()?;
+            return Ok(0);
+        }
+        Ok(len)
+    }
+
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        self.inner.read(offset, out)
+    }
+
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.inner.set_len(len)
+    }
+
+    fn sync_data(&self) -> std::io::Result<()> {
+        self.inner.sync_data()
+    }
+
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        self.inner.write(offset, data)
+    }
+
+    fn close(&self) -> std::io::Result<()> {
+        self.inner.close()
+    }
+
+    fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<bool> {
+        self.inner.try_lock_range(start, end)
+    }
+
+    fn try_lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<bool> {
+        self.inner.try_lock_shared_range(start, end)
+    }
+
+    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<()> {
+        self.inner.lock_range(start, end)
+    }
+
+    fn lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<()> {
+        self.inner.lock_shared_range(start, end)
+    }
+
+    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<()> {
+        self.inner.unlock_range(start, end)
+    }
+
+    fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<bool> {
+        self.inner.query_lock_range(start, end)
+    }
+}
+
+type BackendResult<T> = std::result::Result<T, redb::BackendError>;
+
 /// Refuses, without writing a byte, an existing file that is not a rosterdb
 /// store, that a newer release wrote, or whose migration would fail
 /// (`migrations::preflight`).
+///
+/// redb trusts a file it closed cleanly, and may panic reading one damaged
+/// since; the integrity check that turns that into an error cannot run on
+/// a read-only open. So a panic while reading here refuses the file as
+/// damaged (`IncompatibleFormat`), leaving it untouched.
 pub(crate) fn inspect(path: &Path) -> Result<()> {
     if !check_header(path)? {
         return Ok(());
     }
+    std::panic::catch_unwind(|| inspect_redb_file(path)).unwrap_or_else(|_| {
+        Err(Error::incompatible(
+            "a damaged file: the storage engine failed reading it",
+        ))
+    })
+}
+
+fn inspect_redb_file(path: &Path) -> Result<()> {
     match Database::builder().open_read_only(path) {
         Ok(db) => match classify(&db)? {
             Contents::Store(version) if version < FORMAT_VERSION => {
@@ -259,6 +452,114 @@ mod tests {
             Err(Error::IncompatibleFormat { .. })
         ));
         assert_eq!(version(&db), FORMAT_VERSION);
+    }
+
+    /// What a crash while redb creates a file can leave: the file sized,
+    /// then redb's header with `magic` bytes of its magic number (a new
+    /// file's header, here), then zeros.
+    fn interrupted(magic: usize) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.redb");
+        drop(Database::create(&path).unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[magic..REDB_MAGIC.len()].fill(0);
+        bytes[REDB_HEADER_LEN..].fill(0);
+        bytes.resize(73_728, 0);
+        bytes
+    }
+
+    #[test]
+    fn what_an_interrupted_creation_leaves_is_recognised() {
+        assert!(interrupted_creation(&[0; 73_728]));
+        assert!(interrupted_creation(&[0; 5]));
+        for magic in 0..REDB_MAGIC.len() {
+            assert!(interrupted_creation(&interrupted(magic)), "{magic}");
+        }
+        // A whole magic number is a redb file; data past the header, a
+        // page size redb never writes, or bytes that are not the magic
+        // number's are someone's data.
+        assert!(!interrupted_creation(&interrupted(REDB_MAGIC.len())));
+        let mut data = interrupted(0);
+        data[REDB_HEADER_LEN + 100] = 1;
+        assert!(!interrupted_creation(&data));
+        let mut page = interrupted(0);
+        page[REDB_PAGE_SIZE_AT..REDB_PAGE_SIZE_AT + 4].copy_from_slice(&3000u32.to_le_bytes());
+        assert!(!interrupted_creation(&page));
+        let mut other = interrupted(3);
+        other[1] = b'x';
+        assert!(!interrupted_creation(&other));
+        assert!(!interrupted_creation(b"red"));
+        assert!(!interrupted_creation(b"redb"));
+    }
+
+    #[test]
+    fn a_file_an_interrupted_creation_left_becomes_a_new_store() {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, bytes) in [vec![0; 73_728], interrupted(0), interrupted(4)]
+            .into_iter()
+            .enumerate()
+        {
+            let path = dir.path().join(format!("cut-{i}.redb"));
+            std::fs::write(&path, &bytes).unwrap();
+            let store = crate::Store::open(&path, crate::Options::default()).unwrap();
+            store.roles().create(crate::NewRole::new("admins")).unwrap();
+            drop(store);
+            let store = crate::Store::open(&path, crate::Options::default()).unwrap();
+            assert_eq!(store.roles().get(1).unwrap().name, "admins");
+
+            let backend = InMemoryBackend::new();
+            redb::StorageBackend::set_len(&backend, bytes.len() as u64).unwrap();
+            redb::StorageBackend::write(&backend, 0, &bytes).unwrap();
+            let store = crate::Store::open_with_backend(backend, crate::Options::default());
+            store
+                .unwrap()
+                .roles()
+                .create(crate::NewRole::new("admins"))
+                .unwrap();
+        }
+        // Anything else is refused and left as it is.
+        let mut data = interrupted(0);
+        data[REDB_HEADER_LEN] = 7;
+        let path = dir.path().join("data.bin");
+        std::fs::write(&path, &data).unwrap();
+        assert!(matches!(
+            crate::Store::open(&path, crate::Options::default()),
+            Err(Error::IncompatibleFormat { .. })
+        ));
+        assert!(std::fs::read(&path).unwrap() == data, "the file changed");
+    }
+
+    /// The format-3 fixture with bit 7 of byte 124,150 flipped: a `meta`
+    /// key that is no longer UTF-8, on which a plain redb open panics.
+    fn damaged_fixture() -> Vec<u8> {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/format-v3.redb");
+        let mut bytes = std::fs::read(fixture).unwrap();
+        bytes[124_150] ^= 0x80;
+        bytes
+    }
+
+    #[test]
+    fn a_file_damaged_since_redb_closed_it_is_refused_without_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("damaged.redb");
+        let bytes = damaged_fixture();
+        std::fs::write(&path, &bytes).unwrap();
+        let result = crate::Store::open(&path, crate::Options::default());
+        assert!(
+            matches!(result, Err(Error::IncompatibleFormat { .. })),
+            "{result:?}"
+        );
+        assert!(std::fs::read(&path).unwrap() == bytes, "the file changed");
+
+        let backend = InMemoryBackend::new();
+        redb::StorageBackend::set_len(&backend, bytes.len() as u64).unwrap();
+        redb::StorageBackend::write(&backend, 0, &bytes).unwrap();
+        let result = crate::Store::open_with_backend(backend, crate::Options::default());
+        assert!(
+            matches!(result, Err(Error::IncompatibleFormat { .. })),
+            "{result:?}"
+        );
     }
 
     #[test]

@@ -102,16 +102,21 @@ impl Store {
     /// Opens the store file at `path`, creating it (or initialising a 0-byte
     /// file) when needed.
     ///
+    /// Every open verifies the checksum of every page in use (a read of
+    /// the whole file, as after a crash). A file that a crash left while it
+    /// was being created (zeros, or redb's header without its magic number)
+    /// is created anew.
+    ///
     /// Fails with `Locked` when another store holds the file, and with
     /// `IncompatibleFormat`, leaving the file untouched, when it is not a
-    /// rosterdb file or comes from a newer release.
+    /// rosterdb file, comes from a newer release or is damaged.
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Store> {
         options.validate()?;
         let path = path.as_ref();
         format::inspect(path).map_err(|e| e.with_path(path))?;
-        let db = Database::builder()
-            .create(path)
-            .map_err(|e| crate::Error::from(e).with_path(path))?;
+        let db = format::file_backend(path)
+            .and_then(format::create_database)
+            .map_err(|e| e.with_path(path))?;
         Store::prepared(db, options).map_err(|e| e.with_path(path))
     }
 
@@ -119,8 +124,11 @@ impl Store {
     /// a file wrapper that counts or fails I/O, an encrypted or remote
     /// block store), creating it when the backend is empty.
     ///
+    /// Like [`Store::open`], it verifies every page in use and creates anew
+    /// what an interrupted creation left.
+    ///
     /// Fails with `IncompatibleFormat` when the backend holds something that
-    /// is not a rosterdb store or comes from a newer release, and with
+    /// is not a rosterdb store, comes from a newer release or is damaged, and with
     /// `Storage` when the backend's I/O fails. Unlike [`Store::open`], an
     /// older store whose migration fails may have had redb's crash recovery
     /// written to it before the migration is refused (the migration itself
@@ -131,7 +139,7 @@ impl Store {
     ) -> Result<Store> {
         options.validate()?;
         format::check_backend_header(&backend)?;
-        let db = Database::builder().create_with_backend(backend)?;
+        let db = format::create_database(backend)?;
         Store::prepared(db, options)
     }
 
