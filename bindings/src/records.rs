@@ -192,7 +192,7 @@ macro_rules! record_calls {
             $(#[$json_doc])*
             pub fn $create_json(&self, doc: UnicodeString) -> Result<String, RosterError> {
                 self.target().write(|c| {
-                    let new = json::new_document(&doc, <$core>::from_json)?;
+                    let new = json::new_document(&doc, |v| c.$collection().input_from_json(v))?;
                     $json(&c.$collection().create(new)?)
                 })
             }

@@ -642,6 +642,24 @@ fn field_errors_carry_the_code_of_each_rule() {
         })),
         codes(&[("tenant", V::TenantMismatch)])
     );
+    // Read from JSON in a view, the tenant rule and the document's own
+    // problems are reported together.
+    let acme = s.scoped("acme").unwrap();
+    assert_eq!(
+        field_codes(acme.users().input_from_json(&serde_json::json!({
+            "username": "bob", "email": "not an email", "firstName": "B",
+            "lastName": "L", "tenant": "other",
+        }))),
+        codes(&[("tenant", V::TenantMismatch), ("email", V::InvalidEmail)])
+    );
+    assert!(
+        acme.users()
+            .input_from_json(&serde_json::json!({
+                "username": "bob", "email": "bob@example.com", "firstName": "B",
+                "lastName": "L", "tenant": "acme",
+            }))
+            .is_ok()
+    );
     assert_eq!(
         field_codes(s.scoped("a b").map(|_| ())),
         codes(&[("tenant", V::InvalidCharacters)])

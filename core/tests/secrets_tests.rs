@@ -339,6 +339,15 @@ fn debug_of_inputs_hides_their_secrets() {
             "{shown}"
         );
     }
+    // An imported hash is a credential too: Debug shows that there is one.
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Ktbmx8Yb7Yb7xNHMqZ9M8bO2oE1n2JYd0dA3yC1zB2Q";
+    let imported = rosterdb::NewUser {
+        password_hash: Some(hash.to_owned()),
+        ..rosterdb::NewUser::new("ann", "ann@example.com", "A", "B")
+    };
+    let shown = format!("{imported:?}");
+    assert!(!shown.contains("c29tZXNhbHRzb21lc2FsdA"), "{shown}");
+    assert!(shown.contains(r#"password_hash: Some("***")"#), "{shown}");
     // A bad password's error says what is wrong with it, not what it is.
     for bad in [
         format!("{PASSWORD}\u{0}"),

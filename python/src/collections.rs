@@ -207,8 +207,11 @@ macro_rules! collection_classes {
 
             $(#[$create_doc])*
             fn create<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-                let new = crate::convert::new_document(py, doc, <$new>::from_json)?;
-                $created(py, &self.call(py, Write, |c| c.create(new))?)
+                let (value, problems) = crate::convert::create_document(doc)?;
+                let created = self.call(py, Write, |c| {
+                    c.create(crate::convert::new_document(&value, problems, |v| c.input_from_json(v))?)
+                })?;
+                $created(py, &created)
             }
         }
 

@@ -23,7 +23,7 @@ use rosterdb::{Error, FieldError, PatchCode, ValidationCode};
 use serde_json::{Map, Number, Value};
 
 use crate::args::type_name;
-use crate::errors::{IntoPyResult, to_py_err};
+use crate::errors::to_py_err;
 
 /// How deeply objects and arrays may nest under a document's top-level
 /// field (the field's own object or array is level 1, as for the core's
@@ -248,20 +248,25 @@ pub(crate) fn document(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> Py
     }
 }
 
+/// Converts the document of a create (`doc`): a dict (else `TypeError`),
+/// and every value in it JSON cannot hold, for [`new_document`].
+pub(crate) fn create_document(obj: &Bound<'_, PyAny>) -> PyResult<(Value, Vec<FieldError>)> {
+    convert_dict(obj, "doc")
+}
+
 /// Reads the document of a create with the core's `parse`. When it holds
-/// values JSON cannot, the `ValidationError` lists them together with what
-/// the core finds wrong with the rest of the document (its other
-/// top-level fields), as it lists every failing field.
+/// values JSON cannot (`problems`), the `Validation` error lists them
+/// together with what the core finds wrong with the rest of the document
+/// (its other top-level fields), as it lists every failing field.
 pub(crate) fn new_document<T>(
-    py: Python<'_>,
-    obj: &Bound<'_, PyAny>,
+    value: &Value,
+    problems: Vec<FieldError>,
     parse: impl FnOnce(&Value) -> rosterdb::Result<T>,
-) -> PyResult<T> {
-    let (value, problems) = convert_dict(obj, "doc")?;
+) -> rosterdb::Result<T> {
     if problems.is_empty() {
-        return parse(&value).or_raise(py);
+        return parse(value);
     }
-    let mut errors: Vec<FieldError> = match parse(&value) {
+    let mut errors: Vec<FieldError> = match parse(value) {
         Err(Error::Validation { errors }) => errors
             .into_iter()
             .filter(|e| {
@@ -273,7 +278,7 @@ pub(crate) fn new_document<T>(
         _ => Vec::new(),
     };
     errors.extend(problems);
-    Err(to_py_err(py, Error::Validation { errors }))
+    Err(Error::Validation { errors })
 }
 
 /// The steps of a JSON Pointer naming a place inside a field, as this

@@ -424,11 +424,10 @@ class Ops:
 
     @staticmethod
     def create_problems(fields: list[str], mismatch: bool) -> list[str]:
-        """A document's field problems are found when it is read (the JSON
-        entry point); the view's tenant is checked only after, so a
-        mismatch is reported alone. (The typed Rust create reports both
-        together, as model_tests.rs checks.)"""
-        return sorted(set(fields)) or (["tenant"] if mismatch else [])
+        """A document's field problems and a tenant other than the view's
+        are reported together (SPEC §9: every failing field at once), as
+        the typed Rust create does (model_tests.rs)."""
+        return sorted(set(fields) | ({"tenant"} if mismatch else set()))
 
     # -- creates
 

@@ -61,6 +61,11 @@ def test_creates_and_transactions_take_the_tenant(store: rosterdb.Store) -> None
     with pytest.raises(rosterdb.ValidationError) as info:
         acme.users.create(user("cid", tenant="globex"))
     assert info.value.errors[0]["field"] == "tenant"
+    # The view's tenant rule and the document's own problems come together.
+    with pytest.raises(rosterdb.ValidationError) as info:
+        acme.users.create(user("cid", tenant="globex", email="not an email"))
+    assert sorted(e["field"] for e in info.value.errors) == ["email", "tenant"]
+    assert acme.users.count() == 1
     with pytest.raises(rosterdb.ValidationError):
         store.scoped("not a tenant!")
 

@@ -7,6 +7,8 @@ use crate::api::edit;
 use crate::auth::credentials::{new_client_id, new_client_secret};
 use crate::documents::client::ClientRecord;
 use crate::documents::header::Header;
+use crate::documents::input::FromDocument;
+use crate::documents::record::Record;
 use crate::documents::role::RoleRecord;
 use crate::documents::rules::Problems;
 use crate::documents::update::Change;
@@ -244,6 +246,20 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     fn tenant<'t>(&'t self, given: Option<&'t str>) -> Result<Option<&'t str>> {
         crate::auth::login::named_tenant(self.ctx.scope(), given)
             .map_err(|()| Error::not_found(E::KIND, format!("tenant {:?}", given.unwrap_or(""))))
+    }
+
+    /// Reads the input of a create from its JSON document as this view
+    /// sees it: `Validation` naming, all at once (SPEC §9), every failing
+    /// field of the document and, in a scoped view, a `tenant` other than
+    /// the view's. What language bindings call before [`Collection::create`].
+    pub fn input_from_json(&self, doc: &Value) -> Result<<E::Record as Record>::New> {
+        let mut problems = Problems::new();
+        if let Some(given) = doc.get("tenant").and_then(Value::as_str) {
+            problems.absorb(self.create_tenant(&mut Some(given.to_owned())))?;
+        }
+        let new = problems.absorb(<E::Record as Record>::New::from_document(doc))?;
+        problems.into_result()?;
+        new.ok_or_else(|| Error::internal("a refused document reported no field"))
     }
 
     /// In a scoped view, the tenant a create must have: the view's, which

@@ -121,8 +121,9 @@ field_table! {
 /// The fields of a user to create.
 ///
 /// Build it with [`NewUser::new`] and struct-update syntax, or from JSON with
-/// [`NewUser::from_json`].
-#[derive(Clone, Debug, PartialEq)]
+/// [`NewUser::from_json`]. Its `Debug` output hides the password and an
+/// imported `password_hash` (`***`).
+#[derive(Clone, PartialEq)]
 pub struct NewUser {
     /// Required; 1–100 letters, ASCII digits and `@ . - _`.
     pub username: String,
@@ -152,6 +153,27 @@ pub struct NewUser {
     pub password: Option<Secret>,
     /// A PHC Argon2 hash imported from another system; not with `password`.
     pub password_hash: Option<String>,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("username", &self.username)
+            .field("email", &self.email)
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("nickname", &self.nickname)
+            .field("telephone_number", &self.telephone_number)
+            .field("mobile_number", &self.mobile_number)
+            .field("tenant", &self.tenant)
+            .field("enabled", &self.enabled)
+            .field("roles", &self.roles)
+            .field("external_ids", &self.external_ids)
+            .field("attributes", &self.attributes)
+            .field("password", &self.password)
+            .field("password_hash", &self.password_hash.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 impl NewUser {
