@@ -12,6 +12,14 @@ python3 tests/vectors/gen_validation.py --check
 python3 tests/vectors/gen_patches.py --check
 echo "== Rust tests"
 cargo test --workspace
+echo "== fuzz targets over their committed corpora (nightly, cargo-fuzz)"
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+cargo +nightly fuzz build
+for target in $(cargo +nightly fuzz list); do
+  cargo +nightly fuzz run "$target" "fuzz/corpus/$target" -- -runs=0
+done
 echo "== Kotlin and Swift bindings"
 bash bindings/scripts/test-kotlin.sh
 echo "== Python package and tests"

@@ -21,7 +21,7 @@ impl StoredHash {
     /// with respect to the hash comparison. Never panics, whatever the input (empty, 1 MB, NUL bytes).
     ///
     /// bcrypt uses only the first 72 bytes of `password` (see the module documentation).
-    pub(crate) fn verify(&self, password: &[u8]) -> bool {
+    pub fn verify(&self, password: &[u8]) -> bool {
         #[cfg(feature = "internals")]
         crate::internals::work::record(match &self.kind {
             Kind::Argon2 { params, .. } => crate::internals::work::Hashing::Argon2 {

@@ -58,7 +58,7 @@ const DJANGO_SALT_CHARS: std::ops::RangeInclusive<usize> = 1..=128;
 pub(crate) const OUTPUT_BYTES: std::ops::RangeInclusive<usize> = 16..=64;
 
 /// A stored password hash, parsed and bounds-checked; never Debug-prints the hash bytes.
-pub(crate) struct StoredHash {
+pub struct StoredHash {
     pub(crate) kind: Kind,
 }
 
@@ -114,7 +114,7 @@ impl StoredHash {
     /// Err(message) for anything else, malformed or out of bounds. The message is for a
     /// `Validation` error on field `passwordHash`: it names the rule (e.g. "argon2 memory must be at most 1048576 KiB",
     /// "not a supported password hash format") and NEVER echoes the hash text or any part of it.
-    pub(crate) fn parse(text: &str) -> Result<StoredHash, String> {
+    pub fn parse(text: &str) -> Result<StoredHash, String> {
         if text.len() > MAX_TEXT_BYTES {
             return Err(format!("must be at most {MAX_TEXT_BYTES} bytes"));
         }
@@ -147,7 +147,7 @@ impl StoredHash {
 
     /// The scheme's name for docs/tests: "argon2id", "argon2i", "argon2d", "bcrypt", "pbkdf2-sha256",
     /// "pbkdf2-sha512", "django-pbkdf2-sha256", "scrypt".
-    pub(crate) fn scheme(&self) -> &'static str {
+    pub fn scheme(&self) -> &'static str {
         match &self.kind {
             Kind::Argon2 { algorithm, .. } => match algorithm {
                 Algorithm::Argon2d => "argon2d",
@@ -171,8 +171,10 @@ impl StoredHash {
         }
     }
 
-    /// The cost parameters, for Debug: no salt or hash bytes.
-    fn cost(&self) -> String {
+    /// The cost parameters as `name=value` pairs joined by commas (argon2
+    /// `v=19,m=19456,t=2,p=1`, bcrypt `cost=12`, PBKDF2 `i=600000`, scrypt
+    /// `ln=15,r=8,p=1`), for Debug and the fuzzers: no salt or hash bytes.
+    pub fn cost(&self) -> String {
         match &self.kind {
             Kind::Argon2 {
                 version, params, ..

@@ -38,7 +38,7 @@ pub struct Change {
 
 /// The stored form of an entry; the sequence number is its key.
 #[derive(Serialize, Deserialize)]
-struct Entry {
+pub(crate) struct Entry {
     at: Timestamp,
     entity: EntityKind,
     id: u64,

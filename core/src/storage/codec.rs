@@ -15,11 +15,18 @@ pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Decodes a record, refusing envelopes of an unknown schema version.
+/// Decodes a record, refusing envelopes of an unknown schema version and
+/// bytes after the record (which the encoder never writes: damage).
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     match bytes.split_first() {
-        Some((&RECORD_SCHEMA, body)) => postcard::from_bytes(body)
-            .map_err(|e| Error::storage_with(format!("corrupt record: {e}"), e)),
+        Some((&RECORD_SCHEMA, body)) => match postcard::take_from_bytes(body) {
+            Ok((record, [])) => Ok(record),
+            Ok((_, rest)) => Err(Error::storage(format!(
+                "corrupt record: trailing data ({} bytes)",
+                rest.len()
+            ))),
+            Err(e) => Err(Error::storage_with(format!("corrupt record: {e}"), e)),
+        },
         Some((&schema, _)) => Err(Error::incompatible(format!(
             "record schema {schema} is not known to this release (which writes {RECORD_SCHEMA})"
         ))),
@@ -68,6 +75,20 @@ mod tests {
             decode::<Sample>(&[RECORD_SCHEMA, 0xFF]),
             Err(Error::Storage { .. })
         ));
+    }
+
+    #[test]
+    fn refuses_bytes_after_the_record() {
+        // Found by the `record` fuzz target (fuzz/regressions/record/):
+        // postcard ignored what followed a record, so damage there passed.
+        let mut bytes = encode(&7u64).unwrap();
+        bytes.push(0);
+        match decode::<u64>(&bytes) {
+            Err(Error::Storage { message, .. }) => {
+                assert!(message.contains("trailing data (1 bytes)"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
