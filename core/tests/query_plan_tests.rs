@@ -590,6 +590,52 @@ fn large(indexes: &str) -> String {
     format!("every index has 256 or more candidates: {indexes}")
 }
 
+/// An offset page with no filter passes over the skipped index keys
+/// without reading their records; it is the same page as the slice of the
+/// whole result, for one sort key or several, ascending or descending, and
+/// at an offset inside a run of equal values or at its edge.
+#[test]
+fn unfiltered_offset_pages_equal_the_slice_of_the_whole_result() {
+    type Order = dyn Fn(&User, &User) -> Ordering;
+    let (s, users) = big_store();
+    let first = |u: &User| fold(&u.first_name);
+    let orders: [(&str, Box<Order>); 4] = [
+        ("lastName", Box::new(by_last_name)),
+        ("lastName:desc", Box::new(|a, b| by_last_name(b, a))),
+        (
+            "lastName,firstName:desc",
+            Box::new(move |a, b| by_last_name(a, b).then_with(|| first(b).cmp(&first(a)))),
+        ),
+        (
+            "firstName:desc",
+            Box::new(move |a, b| first(b).cmp(&first(a))),
+        ),
+    ];
+    for (sort, order) in &orders {
+        let want = expect(&users, |_| true, order);
+        for offset in [
+            0usize,
+            1,
+            36,
+            37,
+            211,
+            500,
+            1000,
+            want.len() - 5,
+            want.len(),
+            want.len() + 3,
+        ] {
+            let page = s
+                .users()
+                .list(&Query::all().sort(sort).offset(offset as u64, 37))
+                .unwrap();
+            let end = (offset + 37).min(want.len());
+            let slice = want.get(offset..end).unwrap_or_default();
+            assert_eq!(ids(&page), slice, "sort {sort}, offset {offset}");
+        }
+    }
+}
+
 /// A conjunction of conditions that indexes answer exactly, with ids in
 /// order, is counted by merging the index keys: no record read, and the
 /// same number as checking every record.

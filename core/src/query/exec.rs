@@ -294,6 +294,21 @@ impl<'r, E: Entity> Collector<'r, E> {
         }
     }
 
+    /// Passes over `n` candidates without reading them when all of them
+    /// fall inside the offset and each is a match: an offset page with no
+    /// filter, whose every index key stands for one record of the result.
+    /// False (nothing skipped) otherwise.
+    fn skip_unread(&mut self, n: usize) -> bool {
+        let n = n as u64;
+        let unfiltered = self.run.plan.filter.is_none();
+        if unfiltered && matches!(self.run.plan.start, Start::Offset(_)) && n <= self.skip {
+            self.skip = self.skip.saturating_sub(n);
+            true
+        } else {
+            false
+        }
+    }
+
     /// Takes the next match; false once the page (and one more) is full.
     fn push(&mut self, position: Position, record: E::Record) -> bool {
         if let Start::After(after) = &self.run.plan.start
@@ -405,6 +420,9 @@ fn take_batch<E: Entity>(
     probes: &Probes,
     out: &mut Collector<'_, E>,
 ) -> Result<bool> {
+    if out.skip_unread(ids.len()) {
+        return Ok(true);
+    }
     for chunk in ids.chunks(TAKE) {
         let kept = probes.filter(tables, chunk)?;
         for bytes in tables.records_by_id(E::TABLE, &kept)?.into_iter().flatten() {
@@ -535,7 +553,7 @@ fn stream_run<E: Entity>(
             _ => break,
         }
     }
-    if !walk.sort_runs {
+    if !walk.sort_runs || out.skip_unread(all.len()) {
         return Ok(true);
     }
     let found = matching_among::<E>(tables, run, &all, probes)?;
