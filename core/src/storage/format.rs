@@ -2,7 +2,6 @@
 //! migrating an older one (SPEC §5, §11).
 
 use std::fs::File;
-use std::io::Read;
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,58 +32,78 @@ const MIGRATIONS: &[Migration] = &[
 /// The first bytes of every redb file.
 const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0A];
 
+/// What the first bytes of a file (or backend) say it holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Head {
+    /// Nothing, or what an interrupted creation left (see
+    /// [`interrupted_creation`]): a store is created there.
+    Blank,
+    /// A redb file.
+    Redb,
+    /// Something else.
+    Foreign,
+}
+
+/// Reads what the `len` bytes that `read(offset, buffer)` reads hold: the
+/// one test behind [`Store::open`](crate::Store::open),
+/// [`Store::open_with_backend`](crate::Store::open_with_backend) and the
+/// fresh start of an interrupted creation.
+fn first_bytes(
+    len: u64,
+    mut read: impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
+) -> std::io::Result<Head> {
+    if len == 0 {
+        return Ok(Head::Blank);
+    }
+    let mut head = [0u8; REDB_MAGIC.len()];
+    if len >= head.len() as u64 {
+        read(0, &mut head)?;
+        if head == REDB_MAGIC {
+            return Ok(Head::Redb);
+        }
+    }
+    if len > MAX_INTERRUPTED_LEN {
+        return Ok(Head::Foreign);
+    }
+    let mut bytes = vec![0u8; usize::try_from(len).map_err(std::io::Error::other)?];
+    read(0, &mut bytes)?;
+    Ok(if interrupted_creation(&bytes) {
+        Head::Blank
+    } else {
+        Head::Foreign
+    })
+}
+
 /// Whether `path` is an existing, non-empty redb file; an error for any other
 /// non-empty file, except one an interrupted creation left (see
 /// [`interrupted_creation`]), which counts as empty.
 fn check_header(path: &Path) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(Error::storage_from(e)),
     };
-    let mut head = Vec::with_capacity(REDB_MAGIC.len());
-    file.by_ref()
-        .take(REDB_MAGIC.len() as u64)
-        .read_to_end(&mut head)?;
-    if head.is_empty() {
-        return Ok(false);
-    }
-    if head == REDB_MAGIC {
-        return Ok(true);
-    }
     let len = file.metadata()?.len();
-    if len <= MAX_INTERRUPTED_LEN {
-        let mut bytes = head;
-        file.read_to_end(&mut bytes)?;
-        if interrupted_creation(&bytes) {
-            return Ok(false);
-        }
+    let read = |offset: u64, out: &mut [u8]| {
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(out)
+    };
+    match first_bytes(len, read)? {
+        Head::Blank => Ok(false),
+        Head::Redb => Ok(true),
+        Head::Foreign => Err(Error::incompatible("not a rosterdb file")),
     }
-    Err(Error::incompatible("not a rosterdb file"))
 }
 
 /// Refuses a non-empty `backend` whose first bytes are not redb's, unless
 /// an interrupted creation left it (see [`interrupted_creation`]).
 pub(crate) fn check_backend_header(backend: &impl redb::StorageBackend) -> Result<()> {
-    let len = backend.len().map_err(backend_error)?;
-    if len == 0 {
-        return Ok(());
+    let len = backend.len().map_err(Error::storage_from)?;
+    match first_bytes(len, |offset, out| backend.read(offset, out)).map_err(Error::storage_from)? {
+        Head::Foreign => Err(Error::incompatible("not a rosterdb file")),
+        Head::Blank | Head::Redb => Ok(()),
     }
-    let mut head = [0u8; REDB_MAGIC.len()];
-    if len >= head.len() as u64 {
-        backend.read(0, &mut head).map_err(backend_error)?;
-        if head == REDB_MAGIC {
-            return Ok(());
-        }
-    }
-    if left_by_interrupted_creation(backend, len)? {
-        return Ok(());
-    }
-    Err(Error::incompatible("not a rosterdb file"))
-}
-
-fn backend_error(e: std::io::Error) -> Error {
-    Error::storage_from(e)
 }
 
 /// The longest file an interrupted creation can leave: redb sizes a new
@@ -126,18 +145,6 @@ fn interrupted_creation(bytes: &[u8]) -> bool {
         .map(u32::from_le_bytes)
         .is_ok_and(|p| p == 0 || (p.is_power_of_two() && (512..=65_536).contains(&p)));
     torn_magic && page_size && rest.iter().all(|&b| b == 0)
-}
-
-/// [`interrupted_creation`] for the `len` bytes of a backend.
-fn left_by_interrupted_creation(backend: &impl redb::StorageBackend, len: u64) -> Result<bool> {
-    if len > MAX_INTERRUPTED_LEN {
-        return Ok(false);
-    }
-    let len = usize::try_from(len)
-        .map_err(|_| Error::internal(format!("a file of {len} bytes does not fit in memory")))?;
-    let mut bytes = vec![0u8; len];
-    backend.read(0, &mut bytes).map_err(backend_error)?;
-    Ok(interrupted_creation(&bytes))
 }
 
 /// Opens (creating it when missing) the redb database kept in `backend`,
@@ -192,14 +199,7 @@ impl<B: redb::StorageBackend> redb::StorageBackend for FreshStart<B> {
         if len == 0 || self.checked.swap(true, Ordering::AcqRel) {
             return Ok(len);
         }
-        let mut head = [0u8; REDB_MAGIC.len()];
-        if len >= head.len() as u64 {
-            self.inner.read(0, &mut head)?;
-            if head == REDB_MAGIC {
-                return Ok(len);
-            }
-        }
-        if left_by_interrupted_creation(&self.inner, len).map_err(std::io::Error::other)? {
+        if first_bytes(len, |offset, out| self.inner.read(offset, out))? == Head::Blank {
             self.inner.set_len(0)?;
             self.inner.sync_data()?;
             return Ok(0);
