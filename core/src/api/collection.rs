@@ -61,8 +61,10 @@ impl<'a, C, E> Collection<'a, C, E> {
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// The record with this id, or `NotFound`.
     pub fn get(&self, id: u64) -> Result<E> {
-        self.ctx
-            .with_tables(|t| E::document(&fetch_in::<E>(t, id, self.ctx.scope())?, self.ctx.now()))
+        self.ctx.with_tables(|t| {
+            let record = fetch_in::<E>(t, id, self.ctx.scope())?;
+            Ok(record.into_document(self.ctx.now()))
+        })
     }
 }
 
@@ -294,7 +296,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
                 // record's id (SPEC §7).
                 return Err(Error::not_found(E::KIND, what()));
             }
-            E::document(&record, self.ctx.now())
+            Ok(record.into_document(self.ctx.now()))
         })
     }
 }

@@ -60,6 +60,33 @@ impl Json {
         }
     }
 
+    /// Converts to a JSON object (members of a non-object are none),
+    /// moving the members' keys and strings instead of copying them.
+    pub fn into_map(self) -> Map<String, Value> {
+        match self {
+            Json::Obj(members) => members
+                .into_iter()
+                .map(|(k, v)| (k, v.into_value()))
+                .collect(),
+            _ => Map::new(),
+        }
+    }
+
+    /// Converts to a `serde_json::Value`, moving strings instead of
+    /// copying them.
+    pub fn into_value(self) -> Value {
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(b),
+            Json::U64(n) => Value::from(n),
+            Json::I64(n) => Value::from(n),
+            Json::F64(f) => Number::from_f64(f).map_or(Value::Null, Value::Number),
+            Json::Str(s) => Value::String(s),
+            Json::Arr(items) => Value::Array(items.into_iter().map(Json::into_value).collect()),
+            obj @ Json::Obj(_) => Value::Object(obj.into_map()),
+        }
+    }
+
     /// Converts to a `serde_json::Value`.
     pub fn to_value(&self) -> Value {
         match self {

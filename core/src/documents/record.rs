@@ -45,6 +45,13 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
     /// The public document of the record, as seen at `now`.
     fn document(&self, now: Timestamp) -> Self::Document;
 
+    /// The same document as [`Record::document`], made by moving the
+    /// record's strings and lists into it instead of copying them (for
+    /// reads that have no further use for the record).
+    fn into_document(self, now: Timestamp) -> Self::Document {
+        self.document(now)
+    }
+
     /// Takes a new password (plaintext) out of an input, if it carries one.
     fn take_password(_new: &mut Self::New) -> Option<Secret> {
         None

@@ -390,6 +390,10 @@ impl Record for UserRecord {
         UserRecord::create(new, self.header.clone(), hash).keeping(self)
     }
 
+    fn into_document(self, now: Timestamp) -> User {
+        self.moved_document(now)
+    }
+
     fn document(&self, now: Timestamp) -> User {
         User {
             id: self.header.id,
@@ -411,6 +415,37 @@ impl Record for UserRecord {
             locked_until: self.locked_until.filter(|&t| t > now),
             has_password: self.password_hash.is_some(),
             totp_enabled: self.totp_enabled(),
+            version: self.header.version,
+        }
+    }
+}
+
+impl UserRecord {
+    /// [`Record::into_document`] for users: the fields of
+    /// [`Record::document`], moved.
+    fn moved_document(self, now: Timestamp) -> User {
+        let has_password = self.password_hash.is_some();
+        let totp_enabled = self.totp_enabled();
+        User {
+            id: self.header.id,
+            username: self.username,
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            nickname: self.nickname,
+            telephone_number: self.telephone_number,
+            mobile_number: self.mobile_number,
+            tenant: self.header.tenant,
+            enabled: self.enabled,
+            roles: self.roles,
+            external_ids: self.external_ids,
+            attributes: self.attributes.into_map(),
+            created_at: self.header.created_at,
+            updated_at: self.header.updated_at,
+            last_login_at: self.last_login_at,
+            locked_until: self.locked_until.filter(|&t| t > now),
+            has_password,
+            totp_enabled,
             version: self.header.version,
         }
     }
@@ -513,5 +548,61 @@ impl UserRecord {
             totp,
             ..UserRecord::create(new, kept.header, hash)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::documents::credentials::TotpState;
+    use crate::documents::header::Header;
+
+    /// A record with every optional field set, attributes nested.
+    fn full_record(now: Timestamp) -> UserRecord {
+        let mut new = NewUser::new("zoë", "zoe@example.com", "Zoë", "Ångström");
+        new.nickname = Some("Z".into());
+        new.telephone_number = Some("+1 555".into());
+        new.mobile_number = Some("+1 556".into());
+        new.tenant = Some("acme".into());
+        new.roles = vec![3, 1];
+        new.external_ids = vec![ExternalId::new("github", "42")];
+        let Value::Object(attributes) = json!({
+            "b": 1, "a": [true, null, -5, 2.5, "x"], "o": {"k": {"z": "deep"}}
+        }) else {
+            unreachable!()
+        };
+        new.attributes = attributes;
+        let mut record = UserRecord::create(new, Header::new(7, now), Some("$argon2id$h".into()));
+        record.last_login_at = Some(now);
+        record
+    }
+
+    #[test]
+    fn the_moved_document_is_the_copied_one() {
+        let now = Timestamp::from_millis(1_700_000_000_000).unwrap();
+        let later = now.plus(std::time::Duration::from_secs(60));
+        let mut records = vec![full_record(now)];
+        let mut locked = full_record(now);
+        locked.locked_until = Some(later);
+        locked.totp = Some(TotpState::lost());
+        records.push(locked.clone());
+        locked.locked_until = Some(now);
+        locked.password_hash = None;
+        records.push(locked);
+        records.push(UserRecord::create(
+            NewUser::new("a", "a@b.cd", "A", "B"),
+            Header::new(1, now),
+            None,
+        ));
+        for record in records {
+            let copied = record.document(now);
+            let moved = record.into_document(now);
+            assert_eq!(moved, copied);
+            let keys: Vec<_> = moved.attributes.keys().cloned().collect();
+            let want: Vec<_> = copied.attributes.keys().cloned().collect();
+            assert_eq!(keys, want, "attribute order");
+        }
     }
 }

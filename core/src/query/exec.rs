@@ -12,6 +12,7 @@ use super::eval::matches;
 use super::page::Page;
 use super::physical::{AccessPath, Count, PhysicalPlan};
 use super::sort::{Position, SortValue, compare};
+use crate::documents::record::Record;
 use crate::storage::codec;
 use crate::storage::entity::Entity;
 use crate::storage::keys::{prefix_end, trailing_u64};
@@ -249,12 +250,13 @@ fn matching_among<E: Entity>(
 ) -> Result<Vec<(Position, E::Record)>> {
     let kept = probes.filter(tables, ids)?;
     let mut out = Vec::new();
-    for bytes in tables.records_by_id(E::TABLE, &kept)?.into_iter().flatten() {
-        let record: E::Record = codec::decode(&bytes)?;
+    tables.read_records_by_id(E::TABLE, &kept, &mut |bytes| {
+        let record: E::Record = codec::decode(bytes)?;
         if run.accepts::<E>(&record) {
             out.push((run.position::<E>(&record), record));
         }
-    }
+        Ok(true)
+    })?;
     Ok(out)
 }
 
@@ -294,19 +296,44 @@ impl<'r, E: Entity> Collector<'r, E> {
         }
     }
 
+    /// How many candidates may still be passed over without reading them:
+    /// those inside the offset of an offset page with no filter, whose
+    /// every index key stands for one record of the result; 0 otherwise.
+    fn unread_skippable(&self) -> u64 {
+        let unfiltered = self.run.plan.filter.is_none();
+        if unfiltered && matches!(self.run.plan.start, Start::Offset(_)) {
+            self.skip
+        } else {
+            0
+        }
+    }
+
     /// Passes over `n` candidates without reading them when all of them
-    /// fall inside the offset and each is a match: an offset page with no
-    /// filter, whose every index key stands for one record of the result.
-    /// False (nothing skipped) otherwise.
+    /// fall inside the offset and each is a match (see
+    /// [`Collector::unread_skippable`]). False (nothing skipped) otherwise.
     fn skip_unread(&mut self, n: usize) -> bool {
         let n = n as u64;
-        let unfiltered = self.run.plan.filter.is_none();
-        if unfiltered && matches!(self.run.plan.start, Start::Offset(_)) && n <= self.skip {
+        if n <= self.unread_skippable() {
             self.skip = self.skip.saturating_sub(n);
             true
         } else {
             false
         }
+    }
+
+    /// Passes over `n` candidates counted without being read, which
+    /// [`Collector::unread_skippable`] allowed.
+    fn pass_unread(&mut self, n: u64) {
+        self.skip = self.skip.saturating_sub(n);
+    }
+
+    /// Passes over as many of the first of `n` candidates as
+    /// [`Collector::skip_unread`] may (all of them, some or none); returns
+    /// how many.
+    fn skip_unread_prefix(&mut self, n: usize) -> usize {
+        let passed = usize::try_from(self.unread_skippable()).map_or(n, |k| k.min(n));
+        self.skip = self.skip.saturating_sub(passed as u64);
+        passed
     }
 
     /// Takes the next match; false once the page (and one more) is full.
@@ -332,11 +359,12 @@ impl<'r, E: Entity> Collector<'r, E> {
             Some((last, _)) if more => Some(self.run.next_cursor(last.clone())?),
             _ => None,
         };
+        let now = self.run.now;
         let items = self
             .items
-            .iter()
-            .map(|(_, r)| E::document(r, self.run.now))
-            .collect::<Result<_>>()?;
+            .into_iter()
+            .map(|(_, r)| r.into_document(now))
+            .collect();
         Ok(Page {
             items,
             total,
@@ -365,16 +393,19 @@ fn scan_each<E: Entity>(
     mut f: impl FnMut(E::Record) -> bool,
 ) -> Result<()> {
     loop {
-        let batch = tables.records_after(E::TABLE, after, BATCH)?;
-        let Some((last, _)) = batch.last() else {
-            return Ok(());
-        };
-        after = *last;
-        for (_, bytes) in batch {
-            let record: E::Record = codec::decode(&bytes)?;
+        let mut stopped = false;
+        let handed = tables.read_records_after(E::TABLE, after, BATCH, &mut |id, bytes| {
+            after = id;
+            let record: E::Record = codec::decode(bytes)?;
             if run.accepts::<E>(&record) && !f(record) {
-                return Ok(());
+                stopped = true;
+                return Ok(false);
             }
+            Ok(true)
+        })?;
+        // A batch short of `BATCH` read the table to its end.
+        if stopped || handed < BATCH {
+            return Ok(());
         }
     }
 }
@@ -420,16 +451,20 @@ fn take_batch<E: Entity>(
     probes: &Probes,
     out: &mut Collector<'_, E>,
 ) -> Result<bool> {
-    if out.skip_unread(ids.len()) {
-        return Ok(true);
-    }
-    for chunk in ids.chunks(TAKE) {
+    let passed = out.skip_unread_prefix(ids.len());
+    for chunk in ids.get(passed..).unwrap_or_default().chunks(TAKE) {
         let kept = probes.filter(tables, chunk)?;
-        for bytes in tables.records_by_id(E::TABLE, &kept)?.into_iter().flatten() {
-            let record: E::Record = codec::decode(&bytes)?;
+        let mut full = false;
+        tables.read_records_by_id(E::TABLE, &kept, &mut |bytes| {
+            let record: E::Record = codec::decode(bytes)?;
             if run.accepts::<E>(&record) && !out.push(run.position::<E>(&record), record) {
+                full = true;
                 return Ok(false);
             }
+            Ok(true)
+        })?;
+        if full {
+            return Ok(false);
         }
     }
     Ok(true)
@@ -477,6 +512,9 @@ fn stream_by_index<E: Entity>(
             start = cursor_run.clone();
         }
     }
+    if cursor.is_none() && !skip_runs(tables, walk, &mut start, &mut end, out)? {
+        return Ok(());
+    }
     loop {
         let Some(first) = tables
             .keys_in_range(table, &start, end.as_deref(), 1, walk.reverse)?
@@ -510,6 +548,51 @@ fn stream_by_index<E: Entity>(
             }
         }
     }
+}
+
+/// Passes over the offset of an unfiltered offset page walking the whole
+/// sort index, in one pass over its keys that reads no record and copies
+/// no key but the last: every run of equal values the offset covers whole
+/// is passed, and the walk (`start`, or `end` when it goes in reverse)
+/// resumes at the run holding the last key the offset covers, whose keys
+/// inside the offset are left to the run's own reading to pass over (a
+/// run streams by ascending id, or sorted by the other sort keys, whichever
+/// way the walk goes). Returns false when the offset covers every key:
+/// the page is empty. Passes nothing for any other page.
+fn skip_runs<E: Entity>(
+    tables: &dyn Tables,
+    walk: &IndexWalk,
+    start: &mut Vec<u8>,
+    end: &mut Option<Vec<u8>>,
+    out: &mut Collector<'_, E>,
+) -> Result<bool> {
+    let skippable = out.unread_skippable();
+    // Without a filter the planner bounds no range: the walk covers the
+    // whole index, so runs are never cut by the range's ends.
+    if skippable == 0 || !start.is_empty() || end.is_some() {
+        return Ok(true);
+    }
+    let table = walk.index.table();
+    let (passed, last) = tables.skip_keys(table, start, None, skippable, walk.reverse)?;
+    let Some(last) = last.filter(|_| passed == skippable) else {
+        out.pass_unread(passed);
+        return Ok(false);
+    };
+    let values = last.get(..last.len().saturating_sub(8)).unwrap_or_default();
+    let in_run = if walk.reverse {
+        let run_end = prefix_end(values);
+        let n = tables.count_range(table, &last, run_end.as_deref())?;
+        *end = run_end;
+        n
+    } else {
+        let mut through = last.clone();
+        through.push(0);
+        let n = tables.count_range(table, values, Some(&through))?;
+        *start = values.to_vec();
+        n
+    };
+    out.pass_unread(passed.saturating_sub(in_run));
+    Ok(true)
 }
 
 /// One run of a sort index: the keys of one value.

@@ -151,10 +151,7 @@ fn multi_keys<E: Entity>(record: &E::Record) -> Vec<MultiKey> {
 
 /// The record with this id, if there is one.
 pub(crate) fn load<E: Entity>(tables: &dyn Tables, id: u64) -> Result<Option<E::Record>> {
-    tables
-        .record(E::TABLE, id)?
-        .map(|bytes| codec::decode(&bytes))
-        .transpose()
+    crate::storage::tx::decoded_record(tables, E::TABLE, id)
 }
 
 /// The record with this id, or `NotFound`.

@@ -53,6 +53,65 @@ pub trait Tables {
     fn session(&self, digest: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Every session: (token digest, encoded session).
     fn sessions(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+
+    /// Hands the encoded record with this id to `read` as stored, without
+    /// copying it; false (and `read` not called) when there is none.
+    /// `read`'s error is returned as it is.
+    fn read_record(
+        &self,
+        table: RecordTable,
+        id: u64,
+        read: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<bool>;
+    /// Hands the encoded records with these ids, in the order of `ids` and
+    /// without copying them, to `read` (an absent id is passed over), until
+    /// `read` returns false (one table opening).
+    fn read_records_by_id(
+        &self,
+        table: RecordTable,
+        ids: &[u64],
+        read: &mut dyn FnMut(&[u8]) -> Result<bool>,
+    ) -> Result<()>;
+    /// Hands up to `limit` encoded records with ids above `after`, in id
+    /// order and without copying them, to `read` (id, record) until it
+    /// returns false; returns how many it was handed.
+    fn read_records_after(
+        &self,
+        table: RecordTable,
+        after: u64,
+        limit: usize,
+        read: &mut dyn FnMut(u64, &[u8]) -> Result<bool>,
+    ) -> Result<usize>;
+    /// Passes over up to `n` keys of a non-unique index in `[start, end)`
+    /// (no `end`: to the last key), ascending, or descending when
+    /// `reverse`, without copying them: returns how many it passed and the
+    /// last of them (`None` when it passed none).
+    fn skip_keys(
+        &self,
+        table: MultiTable,
+        start: &[u8],
+        end: Option<&[u8]>,
+        n: u64,
+        reverse: bool,
+    ) -> Result<(u64, Option<Vec<u8>>)>;
+}
+
+/// The record with this id in `table`, decoded straight from where the
+/// store holds it (no copy of its bytes); `None` when there is none.
+///
+/// Errors: `Storage` when the table cannot be read or the record is
+/// damaged; `IncompatibleFormat` for a record of an unknown schema.
+pub(crate) fn decoded_record<T: serde::de::DeserializeOwned>(
+    tables: &dyn Tables,
+    table: RecordTable,
+    id: u64,
+) -> Result<Option<T>> {
+    let mut out = None;
+    tables.read_record(table, id, &mut |bytes| {
+        out = Some(crate::storage::codec::decode(bytes)?);
+        Ok(())
+    })?;
+    Ok(out)
 }
 
 /// The bounds of a range of index keys.
@@ -201,6 +260,89 @@ macro_rules! impl_tables {
                     out.push((k.value().to_vec(), v.value().to_vec()));
                 }
                 Ok(out)
+            }
+
+            fn read_record(
+                &self,
+                table: RecordTable,
+                id: u64,
+                read: &mut dyn FnMut(&[u8]) -> Result<()>,
+            ) -> Result<bool> {
+                let t = self.open_table(table)?;
+                match t.get(id)? {
+                    Some(v) => {
+                        read(v.value())?;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
+
+            fn read_records_by_id(
+                &self,
+                table: RecordTable,
+                ids: &[u64],
+                read: &mut dyn FnMut(&[u8]) -> Result<bool>,
+            ) -> Result<()> {
+                let t = self.open_table(table)?;
+                for &id in ids {
+                    if let Some(v) = t.get(id)?
+                        && !read(v.value())?
+                    {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+
+            fn read_records_after(
+                &self,
+                table: RecordTable,
+                after: u64,
+                limit: usize,
+                read: &mut dyn FnMut(u64, &[u8]) -> Result<bool>,
+            ) -> Result<usize> {
+                let t = self.open_table(table)?;
+                let Some(start) = after.checked_add(1) else {
+                    return Ok(0);
+                };
+                let mut handed = 0_usize;
+                for entry in t.range(start..)?.take(limit) {
+                    let (k, v) = entry?;
+                    handed = handed.saturating_add(1);
+                    if !read(k.value(), v.value())? {
+                        break;
+                    }
+                }
+                Ok(handed)
+            }
+
+            fn skip_keys(
+                &self,
+                table: MultiTable,
+                start: &[u8],
+                end: Option<&[u8]>,
+                n: u64,
+                reverse: bool,
+            ) -> Result<(u64, Option<Vec<u8>>)> {
+                let t = self.open_table(table)?;
+                let Some(span) = span(start, end) else {
+                    return Ok((0, None));
+                };
+                let range = t.range::<&[u8]>(span)?;
+                let entries: Box<dyn Iterator<Item = _>> = if reverse {
+                    Box::new(range.rev())
+                } else {
+                    Box::new(range)
+                };
+                let mut passed = 0_u64;
+                // The entry passed last, held (not copied) until the end.
+                let mut last = None;
+                for entry in entries.take(usize::try_from(n).unwrap_or(usize::MAX)) {
+                    last = Some(entry?);
+                    passed = passed.saturating_add(1);
+                }
+                Ok((passed, last.map(|(k, _)| k.value().to_vec())))
             }
         }
     };
