@@ -8,7 +8,7 @@ use crate::auth::credentials::{new_client_id, new_client_secret};
 use crate::documents::client::ClientRecord;
 use crate::documents::header::Header;
 use crate::documents::input::FromDocument;
-use crate::documents::record::Record;
+use crate::documents::record::{Record, Stored};
 use crate::documents::role::RoleRecord;
 use crate::documents::rules::Problems;
 use crate::documents::update::Change;
@@ -16,9 +16,8 @@ use crate::documents::user::UserRecord;
 use crate::query::bind::Bound;
 use crate::query::physical::PhysicalPlan;
 use crate::query::{Page, Query, exec, plan};
-use crate::storage::entity::{
-    self, Editable, Entity, fetch_in, fetch_unique, holders, load, next_id,
-};
+use crate::storage::codec;
+use crate::storage::entity::{self, Editable, Entity, fetch_in, holders, load, next_id};
 use crate::storage::kinds::client::client_id_key;
 use crate::storage::kinds::user::{external_key, folded_key};
 use crate::storage::schema::{CLIENT_CLIENT_ID, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME};
@@ -61,9 +60,9 @@ impl<'a, C, E> Collection<'a, C, E> {
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// The record with this id, or `NotFound`.
     pub fn get(&self, id: u64) -> Result<E> {
-        self.ctx.with_tables(|t| {
-            let record = fetch_in::<E>(t, id, self.ctx.scope())?;
-            Ok(record.into_document(self.ctx.now()))
+        self.ctx.with_tables(|t| match self.read_document(t, id)? {
+            Read::Visible(doc) => Ok(doc),
+            Read::Missing | Read::Hidden => Err(Error::not_found(E::KIND, format!("id {id}"))),
         })
     }
 }
@@ -289,16 +288,49 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
         what: impl Fn() -> String,
     ) -> Result<E> {
         self.ctx.with_tables(|t| {
-            let record = fetch_unique::<E>(t, index, key, &what)?;
-            if !entity::visible::<E>(&record, self.ctx.scope()) {
+            let Some(id) = t.unique(index, key.bytes())? else {
+                return Err(Error::not_found(E::KIND, what()));
+            };
+            match self.read_document(t, id)? {
+                Read::Visible(doc) => Ok(doc),
+                Read::Missing => Err(Error::not_found(E::KIND, format!("id {id}"))),
                 // Another tenant's record is as absent as one that never
                 // was: the same error, naming the key asked for, never the
                 // record's id (SPEC §7).
-                return Err(Error::not_found(E::KIND, what()));
+                Read::Hidden => Err(Error::not_found(E::KIND, what())),
             }
-            Ok(record.into_document(self.ctx.now()))
         })
     }
+
+    /// The document of the record `id`, decoded straight from its stored
+    /// bytes (`Record::Stored`), as this collection's view sees it.
+    ///
+    /// Errors: `Storage` when the table cannot be read or the record is
+    /// damaged; `IncompatibleFormat` for a record of an unknown schema.
+    fn read_document(&self, t: &dyn Tables, id: u64) -> Result<Read<E>> {
+        let mut read = Read::Missing;
+        t.read_record(E::TABLE, id, &mut |bytes| {
+            let stored: <E::Record as Record>::Stored<'_> = codec::decode(bytes)?;
+            let scope = self.ctx.scope();
+            read = if scope.is_none() || stored.tenant() == scope {
+                Read::Visible(stored.into_document(self.ctx.now()))
+            } else {
+                Read::Hidden
+            };
+            Ok(())
+        })?;
+        Ok(read)
+    }
+}
+
+/// A record read for its document.
+enum Read<E> {
+    /// No record has the id.
+    Missing,
+    /// The record belongs to a tenant the view does not see.
+    Hidden,
+    /// The record's document.
+    Visible(E),
 }
 
 impl<C: ReadContext> Collection<'_, C, Client> {

@@ -185,6 +185,7 @@ impl ClientRecord {
 impl Record for ClientRecord {
     type Document = Client;
     type New = NewClient;
+    type Stored<'a> = Self;
 
     record_fields!(header, roles, enabled);
 

@@ -120,6 +120,116 @@ impl From<&Value> for Json {
     }
 }
 
+/// A stored [`Json`] value decoded straight into a `serde_json::Value`,
+/// without the `Json` tree in between: the same reads in the same order as
+/// decoding a `Json` (its variant index, then its content), so the same
+/// bytes give the same value, or the same error.
+pub(crate) struct AsValue(pub(crate) Value);
+
+/// The variants of [`Json`], in their stored order.
+const VARIANTS: &[&str] = &["Null", "Bool", "U64", "I64", "F64", "Str", "Arr", "Obj"];
+
+impl<'de> Deserialize<'de> for AsValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<AsValue, D::Error> {
+        d.deserialize_enum("Json", VARIANTS, ValueVisitor)
+            .map(AsValue)
+    }
+}
+
+/// Reads one stored [`Json`] value as a `serde_json::Value`.
+struct ValueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("enum Json")
+    }
+
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
+        use serde::de::VariantAccess;
+        let (index, variant) = data.variant::<u32>()?;
+        match index {
+            0 => variant.unit_variant().map(|()| Value::Null),
+            1 => variant.newtype_variant().map(Value::Bool),
+            2 => variant.newtype_variant::<u64>().map(Value::from),
+            3 => variant.newtype_variant::<i64>().map(Value::from),
+            4 => variant
+                .newtype_variant()
+                .map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            5 => variant.newtype_variant().map(Value::String),
+            6 => variant
+                .newtype_variant()
+                .map(|Items(items)| Value::Array(items)),
+            7 => variant
+                .newtype_variant()
+                .map(|Members(members)| Value::Object(members)),
+            other => Err(serde::de::Error::invalid_value(
+                serde::de::Unexpected::Unsigned(u64::from(other)),
+                &"variant index 0 <= i < 8",
+            )),
+        }
+    }
+}
+
+/// The items of a stored array ([`Json::Arr`]), as values.
+struct Items(Vec<Value>);
+
+impl<'de> Deserialize<'de> for Items {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Items, D::Error> {
+        struct Seq;
+        impl<'de> serde::de::Visitor<'de> for Seq {
+            type Value = Items;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Items, A::Error> {
+                let mut items = Vec::with_capacity(cautious(seq.size_hint()));
+                while let Some(AsValue(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Items(items))
+            }
+        }
+        d.deserialize_seq(Seq)
+    }
+}
+
+/// The members of a stored object ([`Json::Obj`]), in their order, as a map.
+struct Members(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+        struct Seq;
+        impl<'de> serde::de::Visitor<'de> for Seq {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = Map::with_capacity(cautious(seq.size_hint()));
+                while let Some((key, AsValue(value))) = seq.next_element::<(String, AsValue)>()? {
+                    members.insert(key, value);
+                }
+                Ok(Members(members))
+            }
+        }
+        d.deserialize_seq(Seq)
+    }
+}
+
+/// A capacity to reserve for a sequence of `hint` items read from stored
+/// bytes, bounded as serde bounds it (damaged bytes may claim any length).
+fn cautious(hint: Option<usize>) -> usize {
+    hint.unwrap_or(0).min(4096)
+}
+
 impl PartialEq for Json {
     fn eq(&self, other: &Json) -> bool {
         match (self, other) {

@@ -16,4 +16,5 @@ pub(crate) mod stored_hash;
 pub(crate) mod time;
 pub(crate) mod update;
 pub(crate) mod user;
+pub(crate) mod user_stored;
 pub(crate) mod values;

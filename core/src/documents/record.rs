@@ -4,8 +4,8 @@
 //! log in, its credential). Storage binds each kind to its tables
 //! (`storage::entity::Entity`).
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::documents::header::Header;
 use crate::documents::input::FromDocument;
@@ -19,6 +19,10 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
     type Document: Serialize;
     /// The input form of the kind.
     type New: FromDocument;
+    /// What a read decodes from the record's stored bytes to show its
+    /// document (see [`Stored`]): the record itself, or a lighter form of
+    /// it, read from the same bytes in the same way.
+    type Stored<'a>: Deserialize<'a> + Stored<Self::Document>;
 
     /// The record's header: id, tenant, timestamps and version.
     fn header(&self) -> &Header;
@@ -61,6 +65,26 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
     /// store's own fields (id, timestamps, version, secrets) are kept, and
     /// `password_hash`, when given, replaces the stored one.
     fn rebuilt(&self, new: Self::New, password_hash: Option<String>) -> Self;
+}
+
+/// A record as a read decodes it to show its document: whose tenant it
+/// is, and the document it shows.
+#[doc(hidden)]
+pub trait Stored<D> {
+    /// The tenant the record belongs to.
+    fn tenant(&self) -> Option<&str>;
+    /// The record's public document, as seen at `now`.
+    fn into_document(self, now: Timestamp) -> D;
+}
+
+impl<R: Record> Stored<R::Document> for R {
+    fn tenant(&self) -> Option<&str> {
+        self.header().tenant.as_deref()
+    }
+
+    fn into_document(self, now: Timestamp) -> R::Document {
+        Record::into_document(self, now)
+    }
 }
 
 /// The accessors of [`Record`] for a record whose header is its `header`

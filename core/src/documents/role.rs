@@ -147,6 +147,7 @@ impl RoleRecord {
 impl Record for RoleRecord {
     type Document = Role;
     type New = NewRole;
+    type Stored<'a> = Self;
 
     record_fields!(header);
 

@@ -372,6 +372,7 @@ impl UserRecord {
 impl Record for UserRecord {
     type Document = User;
     type New = NewUser;
+    type Stored<'a> = crate::documents::user_stored::StoredUser<'a>;
 
     record_fields!(header, roles, enabled);
 
@@ -560,7 +561,7 @@ mod tests {
     use crate::documents::header::Header;
 
     /// A record with every optional field set, attributes nested.
-    fn full_record(now: Timestamp) -> UserRecord {
+    pub(super) fn full_record(now: Timestamp) -> UserRecord {
         let mut new = NewUser::new("zoë", "zoe@example.com", "Zoë", "Ångström");
         new.nickname = Some("Z".into());
         new.telephone_number = Some("+1 555".into());
@@ -604,5 +605,108 @@ mod tests {
             let want: Vec<_> = copied.attributes.keys().cloned().collect();
             assert_eq!(keys, want, "attribute order");
         }
+    }
+}
+
+/// A read's decoding of a stored user (`StoredUser`) against the record's.
+#[cfg(test)]
+mod stored_tests {
+    use super::tests::full_record;
+    use super::*;
+    use crate::documents::credentials::TotpState;
+    use crate::documents::header::Header;
+    use crate::documents::record::Stored;
+    use crate::documents::user_stored::StoredUser;
+    use crate::storage::codec;
+
+    /// What `get` showed before reads decoded `StoredUser`: the record's
+    /// document, or the error, as text.
+    fn via_record(
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> std::result::Result<(User, Option<String>), String> {
+        codec::decode::<UserRecord>(bytes)
+            .map(|r| {
+                let tenant = r.header.tenant.clone();
+                (r.document(now), tenant)
+            })
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn via_stored(
+        bytes: &[u8],
+        now: Timestamp,
+    ) -> std::result::Result<(User, Option<String>), String> {
+        codec::decode::<StoredUser<'_>>(bytes)
+            .map(|s| {
+                let tenant = s.tenant().map(str::to_owned);
+                (s.into_document(now), tenant)
+            })
+            .map_err(|e| format!("{e:?}"))
+    }
+
+    fn records(now: Timestamp) -> Vec<UserRecord> {
+        let mut locked = full_record(now);
+        locked.locked_until = Some(now.plus(std::time::Duration::from_secs(9)));
+        locked.totp = Some(TotpState {
+            secret: vec![7; 20],
+            confirmed: false,
+            last_step: 3,
+            recovery: vec![[1; 32]],
+        });
+        let mut odd = UserRecord::create(
+            NewUser::new("a", "a@b.cd", "A", "B"),
+            Header::new(1, now),
+            None,
+        );
+        odd.attributes = crate::documents::json::Json::Arr(vec![]);
+        let mut floats = full_record(now);
+        floats.attributes = crate::documents::json::Json::Obj(vec![
+            ("x".into(), crate::documents::json::Json::F64(f64::NAN)),
+            ("y".into(), crate::documents::json::Json::F64(-0.5)),
+            ("x".into(), crate::documents::json::Json::I64(-3)),
+        ]);
+        vec![full_record(now), locked, odd, floats]
+    }
+
+    #[test]
+    fn stored_users_show_the_records_document() {
+        let now = Timestamp::from_millis(1_700_000_000_000).unwrap();
+        for record in records(now) {
+            let bytes = codec::encode(&record).unwrap();
+            let want = via_record(&bytes, now).unwrap();
+            assert_eq!(via_stored(&bytes, now).unwrap(), want);
+            let (got, _) = via_stored(&bytes, now).unwrap();
+            let keys: Vec<_> = got.attributes.keys().collect();
+            assert_eq!(keys, want.0.attributes.keys().collect::<Vec<_>>());
+        }
+    }
+
+    /// Damaged bytes (cut short, or one byte changed anywhere) give the
+    /// same document or the same error either way.
+    #[test]
+    fn damaged_stored_users_fail_as_records_do() {
+        let now = Timestamp::from_millis(1_700_000_000_000).unwrap();
+        let mut errors = 0;
+        for record in records(now) {
+            let bytes = codec::encode(&record).unwrap();
+            for end in 0..bytes.len() {
+                let cut = &bytes[..end];
+                assert_eq!(via_stored(cut, now), via_record(cut, now), "cut at {end}");
+                errors += usize::from(via_record(cut, now).is_err());
+            }
+            for at in 0..bytes.len() {
+                for value in [0x00, 0x01, 0x07, 0x7F, 0x80, 0xC3, 0xFF, bytes[at] ^ 1] {
+                    let mut damaged = bytes.clone();
+                    damaged[at] = value;
+                    assert_eq!(
+                        via_stored(&damaged, now),
+                        via_record(&damaged, now),
+                        "byte {at} set to {value:#x}"
+                    );
+                }
+            }
+        }
+        assert!(errors > 100, "{errors}");
     }
 }

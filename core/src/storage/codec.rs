@@ -1,7 +1,6 @@
 //! The one place records are encoded: a schema-version byte, then postcard.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
@@ -16,8 +15,9 @@ pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
 }
 
 /// Decodes a record, refusing envelopes of an unknown schema version and
-/// bytes after the record (which the encoder never writes: damage).
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+/// bytes after the record (which the encoder never writes: damage). `T`
+/// may borrow from `bytes`.
+pub(crate) fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
     match bytes.split_first() {
         Some((&RECORD_SCHEMA, body)) => match postcard::take_from_bytes(body) {
             Ok((record, [])) => Ok(record),

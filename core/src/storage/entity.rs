@@ -159,19 +159,6 @@ pub(crate) fn fetch<E: Entity>(tables: &dyn Tables, id: u64) -> Result<E::Record
     load::<E>(tables, id)?.ok_or_else(|| Error::not_found(E::KIND, format!("id {id}")))
 }
 
-/// The record a unique index holds for `key`, or `NotFound` naming `what`.
-pub(crate) fn fetch_unique<E: Entity>(
-    tables: &dyn Tables,
-    index: UniqueTable,
-    key: &Key,
-    what: impl FnOnce() -> String,
-) -> Result<E::Record> {
-    match tables.unique(index, key.bytes())? {
-        Some(id) => fetch::<E>(tables, id),
-        None => Err(Error::not_found(E::KIND, what())),
-    }
-}
-
 /// The ids of the records of kind `E` that hold `role`.
 pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u64>> {
     let Some(index) = crate::storage::index::index_of(E::KIND, "roles") else {
