@@ -431,12 +431,17 @@ pub(crate) fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, 
     })
 }
 
-/// Serialises a document and converts it to a Python dict.
+/// Converts a document to a Python dict, straight from its serde form
+/// (`to_python`): the objects [`to_py`] makes of its JSON value.
 pub(crate) fn doc_to_py<'py>(
     py: Python<'py>,
     doc: &impl serde::Serialize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let value = serde_json::to_value(doc)
-        .map_err(|e| to_py_err(py, Error::internal(format!("a document as JSON: {e}"))))?;
-    to_py(py, &value)
+    crate::to_python::to_python(py, doc).map_err(|e| match e {
+        crate::to_python::ToPyError::Python(e) => e,
+        crate::to_python::ToPyError::Json(message) => to_py_err(
+            py,
+            Error::internal(format!("a document as JSON: {message}")),
+        ),
+    })
 }

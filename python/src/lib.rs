@@ -9,6 +9,7 @@ mod convert;
 mod errors;
 mod query;
 mod store;
+mod to_python;
 
 use pyo3::prelude::*;
 

@@ -79,6 +79,43 @@ def test_roles_and_clients(store: rosterdb.Store) -> None:
     assert store.roles.get(role["id"]) == role
 
 
+def _same(a: object, b: object) -> bool:
+    """Equal, with the same types and the same key order all the way down."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        assert isinstance(b, list)
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def test_a_get_is_the_document_a_list_shows(store: rosterdb.Store) -> None:
+    """`get` builds its dict straight from the document; `list` goes through
+    JSON values: both give the same objects, types and key order."""
+    role = store.roles.create({"name": "ops", "permissions": ["b", "a"], "description": "d",
+                               "tenant": "acme"})
+    attributes = {
+        "unicode": "Zoë 李小龙 😀", "nested": {"l": [1, -2, 2.5, None, True, "x", {}]},
+        "max_u64": 2**64 - 1, "min_i64": -(2**63), "float": 1e-300, "whole": 3.0,
+    }
+    users = [
+        store.users.create(user("ann", nickname="", roles=[role["id"]], attributes=attributes,
+                                externalIds=[{"type": "github", "value": "42"}],
+                                password="analytical-engine", tenant="acme")),
+        store.users.create(user("bob", enabled=False, telephoneNumber="+1 555")),
+    ]
+    client = store.clients.create({"name": "deployer", "ipAllowlist": ["10.0.0.0/8"]})["client"]
+    for u in users:
+        listed = store.users.list(where=f"id eq {u['id']}").items[0]
+        for got in (store.users.get(u["id"]), store.users.get_by_email(u["email"], u.get("tenant")), u):
+            assert _same(got, listed), (got, listed)
+    assert _same(store.roles.get(role["id"]), store.roles.list().items[0])
+    assert _same(store.clients.get(client["id"]), store.clients.list().items[0])
+
+
 def test_delete_returns_the_last_document(store: rosterdb.Store) -> None:
     u = store.users.create(user())
     assert store.users.delete(u["id"]) == u
