@@ -360,11 +360,11 @@ impl<'r, E: Entity> Collector<'r, E> {
             _ => None,
         };
         let now = self.run.now;
-        let items = self
-            .items
-            .into_iter()
-            .map(|(_, r)| r.into_document(now))
-            .collect();
+        // A new vector, not one collected in place: documents are smaller
+        // than (position, record) pairs, and shrinking the pairs' buffer
+        // in place costs a reallocation and a copy of the page.
+        let mut items = Vec::with_capacity(self.items.len());
+        items.extend(self.items.into_iter().map(|(_, r)| r.into_document(now)));
         Ok(Page {
             items,
             total,
@@ -620,21 +620,28 @@ fn stream_run<E: Entity>(
     let mut from = same.values.to_vec();
     from.extend_from_slice(&first_id.to_be_bytes());
     let mut all = Vec::new();
+    let mut ids = Vec::with_capacity(BATCH);
+    let mut last = Vec::new();
     loop {
-        let keys = tables.keys_in_range(walk.index.table(), &from, same.end, BATCH, false)?;
-        let ids: Vec<u64> = keys.iter().filter_map(|k| trailing_u64(k)).collect();
+        ids.clear();
+        // The ids of the batch's keys, and its last key (whose next key
+        // the next batch starts at): no key is copied but that one.
+        let read = tables.read_keys(walk.index.table(), &from, same.end, BATCH, &mut |key| {
+            ids.extend(trailing_u64(key));
+            last.clear();
+            last.extend_from_slice(key);
+            Ok(())
+        })?;
         if walk.sort_runs {
-            all.extend(ids);
+            all.extend_from_slice(&ids);
         } else if !take_batch::<E>(tables, run, &ids, probes, out)? {
             return Ok(false);
         }
-        match keys.last() {
-            Some(last) if keys.len() == BATCH => {
-                from = last.clone();
-                from.push(0);
-            }
-            _ => break,
+        if read < BATCH {
+            break;
         }
+        std::mem::swap(&mut from, &mut last);
+        from.push(0);
     }
     if !walk.sort_runs || out.skip_unread(all.len()) {
         return Ok(true);

@@ -82,6 +82,17 @@ pub trait Tables {
         limit: usize,
         read: &mut dyn FnMut(u64, &[u8]) -> Result<bool>,
     ) -> Result<usize>;
+    /// Hands up to `limit` keys of a non-unique index in `[start, end)`
+    /// (no `end`: to the last key), ascending and without copying them, to
+    /// `read`; returns how many it was handed.
+    fn read_keys(
+        &self,
+        table: MultiTable,
+        start: &[u8],
+        end: Option<&[u8]>,
+        limit: usize,
+        read: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<usize>;
     /// Passes over up to `n` keys of a non-unique index in `[start, end)`
     /// (no `end`: to the last key), ascending, or descending when
     /// `reverse`, without copying them: returns how many it passed and the
@@ -313,6 +324,26 @@ macro_rules! impl_tables {
                     if !read(k.value(), v.value())? {
                         break;
                     }
+                }
+                Ok(handed)
+            }
+
+            fn read_keys(
+                &self,
+                table: MultiTable,
+                start: &[u8],
+                end: Option<&[u8]>,
+                limit: usize,
+                read: &mut dyn FnMut(&[u8]) -> Result<()>,
+            ) -> Result<usize> {
+                let t = self.open_table(table)?;
+                let Some(span) = span(start, end) else {
+                    return Ok(0);
+                };
+                let mut handed = 0_usize;
+                for entry in t.range::<&[u8]>(span)?.take(limit) {
+                    read(entry?.0.value())?;
+                    handed = handed.saturating_add(1);
                 }
                 Ok(handed)
             }
