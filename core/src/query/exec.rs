@@ -494,7 +494,7 @@ fn stream_by_index<E: Entity>(
     let table = walk.index.table();
     let (mut start, mut end) = (walk.start.clone(), walk.end.clone());
     // A cursor's walk resumes at the run holding its position.
-    let cursor = match &run.plan.start {
+    let mut cursor = match &run.plan.start {
         Start::After(position) => position
             .values
             .first()
@@ -512,8 +512,12 @@ fn stream_by_index<E: Entity>(
             start = cursor_run.clone();
         }
     }
-    if cursor.is_none() && !skip_runs(tables, walk, &mut start, &mut end, out)? {
-        return Ok(());
+    if cursor.is_none() {
+        match skip_runs(tables, walk, &mut start, &mut end, out)? {
+            Skipped::All => return Ok(()),
+            // Resumed like a cursor, after the last key passed.
+            Skipped::To(resume) => cursor = resume,
+        }
     }
     loop {
         let Some(first) = tables
@@ -550,35 +554,52 @@ fn stream_by_index<E: Entity>(
     }
 }
 
+/// Where an offset page's walk goes on after [`skip_runs`].
+enum Skipped {
+    /// The offset covers every key: the page is empty.
+    All,
+    /// At the walk's (moved) `start` or `end`; with a run's values and an
+    /// id, after that id in that run, as after a cursor's position.
+    To(Option<(Vec<u8>, u64)>),
+}
+
 /// Passes over the offset of an unfiltered offset page walking the whole
 /// sort index, in one pass over its keys that reads no record and copies
 /// no key but the last: every run of equal values the offset covers whole
-/// is passed, and the walk (`start`, or `end` when it goes in reverse)
-/// resumes at the run holding the last key the offset covers, whose keys
-/// inside the offset are left to the run's own reading to pass over (a
-/// run streams by ascending id, or sorted by the other sort keys, whichever
-/// way the walk goes). Returns false when the offset covers every key:
-/// the page is empty. Passes nothing for any other page.
+/// is passed. When a run streams in key order (one sort key, ascending:
+/// ids ascend within a run), the walk resumes right after the last key
+/// passed; otherwise (descending, where a run still streams by ascending
+/// id, or more sort keys, which sort each run) it resumes at the start of
+/// the run holding that key, whose keys inside the offset are left to the
+/// run's own reading to pass over. Passes nothing for any other page.
 fn skip_runs<E: Entity>(
     tables: &dyn Tables,
     walk: &IndexWalk,
     start: &mut Vec<u8>,
     end: &mut Option<Vec<u8>>,
     out: &mut Collector<'_, E>,
-) -> Result<bool> {
+) -> Result<Skipped> {
     let skippable = out.unread_skippable();
     // Without a filter the planner bounds no range: the walk covers the
     // whole index, so runs are never cut by the range's ends.
     if skippable == 0 || !start.is_empty() || end.is_some() {
-        return Ok(true);
+        return Ok(Skipped::To(None));
     }
     let table = walk.index.table();
     let (passed, last) = tables.skip_keys(table, start, None, skippable, walk.reverse)?;
     let Some(last) = last.filter(|_| passed == skippable) else {
         out.pass_unread(passed);
-        return Ok(false);
+        return Ok(Skipped::All);
     };
     let values = last.get(..last.len().saturating_sub(8)).unwrap_or_default();
+    if !walk.reverse && !walk.sort_runs {
+        let Some(id) = trailing_u64(&last) else {
+            return Ok(Skipped::To(None));
+        };
+        out.pass_unread(passed);
+        *start = values.to_vec();
+        return Ok(Skipped::To(Some((values.to_vec(), id))));
+    }
     let in_run = if walk.reverse {
         let run_end = prefix_end(values);
         let n = tables.count_range(table, &last, run_end.as_deref())?;
@@ -592,7 +613,7 @@ fn skip_runs<E: Entity>(
         n
     };
     out.pass_unread(passed.saturating_sub(in_run));
-    Ok(true)
+    Ok(Skipped::To(None))
 }
 
 /// One run of a sort index: the keys of one value.
