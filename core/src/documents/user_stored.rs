@@ -47,9 +47,8 @@ pub struct StoredUser<'a> {
     attributes: AsValue,
     last_login_at: Option<Timestamp>,
     locked_until: Option<Timestamp>,
-    /// Read (as the record is) and not shown.
-    #[allow(dead_code)]
-    failed_logins: u32,
+    /// `failed_logins`: read (as the record is) and not shown.
+    _failed_logins: u32,
     #[serde(borrow)]
     password_hash: Option<&'a str>,
     totp: Option<TotpState>,
