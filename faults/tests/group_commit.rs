@@ -392,3 +392,60 @@ fn a_reader_never_sees_a_commit_before_it_is_durable() {
     store.read(|r| r.users().get(a).map(drop)).unwrap();
     disk.release_syncs();
 }
+
+#[test]
+fn a_group_whose_last_writer_fails_or_panics_is_still_made_durable() {
+    for panics in [false, true] {
+        let disk = FaultyDisk::from_image(base());
+        let store = Arc::new(open(&disk));
+        let (a, b) = pair(0);
+        let (inside_tx, inside_rx) = mpsc::channel::<()>();
+        let (go_tx, go_rx) = mpsc::channel::<()>();
+        let (first_tx, first_rx) = mpsc::channel();
+        {
+            let store = Arc::clone(&store);
+            thread::spawn(move || {
+                let result = store.write(|tx| {
+                    tx.users().merge(a, &json!({"attributes": {"n": 1}}), None)?;
+                    inside_tx.send(()).unwrap();
+                    go_rx.recv_timeout(WATCHDOG).unwrap();
+                    Ok(())
+                });
+                first_tx.send(result).unwrap();
+            });
+        }
+        inside_rx.recv_timeout(WATCHDOG).unwrap();
+        let last = {
+            let store = Arc::clone(&store);
+            thread::spawn(move || {
+                store.write(|tx| {
+                    tx.users().merge(b, &json!({"attributes": {"n": 7}}), None)?;
+                    if panics {
+                        panic!("the last writer of the group panics");
+                    }
+                    Err::<(), _>(rosterdb::Error::storage("the last writer gives up"))
+                })
+            })
+        };
+        wait_for("the last writer to wait for the turn", || {
+            format!("{store:?}").contains("queued: 1")
+        });
+        go_tx.send(()).unwrap();
+        // The first writer's commit was not durable when it was made; the
+        // last writer, ending without a commit, made it durable.
+        first_rx
+            .recv_timeout(WATCHDOG)
+            .expect("the first writer waits for a durable commit nobody makes")
+            .unwrap();
+        match last.join() {
+            Ok(result) => assert!(!panics && result.is_err(), "{result:?}"),
+            Err(_) => assert!(panics),
+        }
+        let durable = open(&disk.crash(&Survivors::None));
+        let n = |id| durable.users().get(id).unwrap().attributes["n"].clone();
+        assert_eq!((n(a), n(b)), (json!(1), json!(0)), "panics: {panics}");
+        assert!(durable.check().unwrap().ok);
+        // The store goes on.
+        write_pair(&store, 1, 1).unwrap();
+    }
+}

@@ -202,10 +202,11 @@ impl Commits {
         let seen = state.exposed;
         let stale = seen > state.durable;
         drop(state);
-        let turn = Turn {
+        let mut turn = Turn {
             commits: Arc::clone(self),
             seen,
-            ended: false,
+            released: false,
+            committing: None,
         };
         if writer == Writer::Held && stale {
             turn.sync_empty()?;
@@ -247,8 +248,11 @@ pub(crate) struct Turn {
     /// The last non-durable commit when the turn began: what the
     /// transaction may have read.
     seen: u64,
-    /// Whether the turn was ended (committed or rolled back).
-    ended: bool,
+    /// Whether the turn was given back.
+    released: bool,
+    /// The number of the commit under way, while redb commits it: dropped
+    /// then, the commit panicked.
+    committing: Option<u64>,
 }
 
 impl Turn {
@@ -259,7 +263,6 @@ impl Turn {
     /// Fails with `Storage` when the commit fails, or when the durable
     /// commit that should cover it fails (its error).
     pub(crate) fn commit(mut self, mut txn: WriteTransaction) -> Result<()> {
-        self.ended = true;
         let commits = Arc::clone(&self.commits);
         let (seq, durability) = {
             let mut state = commits.lock();
@@ -275,29 +278,29 @@ impl Turn {
                 (seq, Durability::Immediate)
             }
         };
+        self.committing = Some(seq);
         let result = txn
             .set_durability(durability)
             .map_err(Error::from)
             .and_then(|()| txn.commit().map_err(Error::from));
+        self.committing = None;
+        let durable = matches!(durability, Durability::Immediate);
         let mut state = commits.lock();
-        match durability {
-            Durability::None => {
-                commits.release(&mut state);
-                match result {
-                    Ok(()) => commits.await_durable(state, seq),
-                    Err(err) => {
-                        // The next writer, which waits, makes the group
-                        // durable; what this one read must be first.
-                        let seen = self.seen;
-                        commits.await_durable(state, seen)?;
-                        Err(err)
-                    }
+        if durable {
+            commits.record_sync(&mut state, seq, &result);
+        }
+        commits.release(&mut state);
+        self.released = true;
+        match result {
+            Ok(()) if durable => Ok(()),
+            Ok(()) => commits.await_durable(state, seq),
+            Err(err) => {
+                // A failed non-durable commit: the writer waiting to follow
+                // makes the group durable; what this one read must be first.
+                if !durable {
+                    commits.await_durable(state, self.seen)?;
                 }
-            }
-            _ => {
-                commits.record_sync(&mut state, seq, &result);
-                commits.release(&mut state);
-                result
+                Err(err)
             }
         }
     }
@@ -311,27 +314,28 @@ impl Turn {
     /// Fails with `Storage` when that durable commit fails, or when one
     /// covering what the transaction read failed.
     pub(crate) fn end(mut self) -> Result<()> {
-        self.ended = true;
         self.finish()
     }
 
-    fn finish(&self) -> Result<()> {
-        let commits = &self.commits;
+    fn finish(&mut self) -> Result<()> {
+        let commits = Arc::clone(&self.commits);
         let state = commits.lock();
         let orphaned = state.exposed > state.durable && state.queued == 0;
         drop(state);
         let synced = if orphaned { self.sync_empty() } else { Ok(()) };
         let mut state = commits.lock();
         commits.release(&mut state);
+        self.released = true;
         synced?;
         commits.await_durable(state, self.seen)
     }
 
     /// Makes every commit so far durable with an empty durable commit,
     /// while holding the turn (no other write transaction is open).
-    fn sync_empty(&self) -> Result<()> {
-        let commits = &self.commits;
+    fn sync_empty(&mut self) -> Result<()> {
+        let commits = Arc::clone(&self.commits);
         let seq = commits.lock().number();
+        self.committing = Some(seq);
         let result = commits
             .db
             .begin_write()
@@ -341,6 +345,7 @@ impl Turn {
                 txn.commit()?;
                 Ok(())
             });
+        self.committing = None;
         commits.record_sync(&mut commits.lock(), seq, &result);
         result
     }
@@ -348,11 +353,26 @@ impl Turn {
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        if !self.ended {
+        if self.released {
+            return;
+        }
+        match self.committing {
+            // redb panicked while committing: its group cannot be known
+            // durable, so its writers and readers are told it failed.
+            Some(seq) => {
+                let commits = Arc::clone(&self.commits);
+                let mut state = commits.lock();
+                let failed = Err(Error::internal("a commit panicked"));
+                commits.record_sync(&mut state, seq, &failed);
+                commits.release(&mut state);
+                self.released = true;
+            }
             // Nobody is told: a rollback by drop has no caller to tell. A
             // failed durable commit is recorded for the readers and the
             // writers it concerns.
-            let _ = self.finish();
+            None => {
+                let _ = self.finish();
+            }
         }
     }
 }
