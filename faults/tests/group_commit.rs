@@ -406,7 +406,8 @@ fn a_group_whose_last_writer_fails_or_panics_is_still_made_durable() {
             let store = Arc::clone(&store);
             thread::spawn(move || {
                 let result = store.write(|tx| {
-                    tx.users().merge(a, &json!({"attributes": {"n": 1}}), None)?;
+                    tx.users()
+                        .merge(a, &json!({"attributes": {"n": 1}}), None)?;
                     inside_tx.send(()).unwrap();
                     go_rx.recv_timeout(WATCHDOG).unwrap();
                     Ok(())
@@ -419,7 +420,8 @@ fn a_group_whose_last_writer_fails_or_panics_is_still_made_durable() {
             let store = Arc::clone(&store);
             thread::spawn(move || {
                 store.write(|tx| {
-                    tx.users().merge(b, &json!({"attributes": {"n": 7}}), None)?;
+                    tx.users()
+                        .merge(b, &json!({"attributes": {"n": 7}}), None)?;
                     if panics {
                         panic!("the last writer of the group panics");
                     }

@@ -49,7 +49,7 @@ pub(crate) enum Writer {
 pub(crate) struct Commits {
     /// Kept here so that a writer dropped without committing can make the
     /// commits it leaves behind durable (see [`Turn`]'s drop).
-    db: Arc<Database>,
+    db: Database,
     state: Mutex<State>,
     /// Copies of `State::exposed` and `State::durable`, written under the
     /// lock, so that a snapshot taken while no group is in flight checks
@@ -110,7 +110,7 @@ impl Commits {
     /// before it durable.
     pub(crate) fn new(db: Database) -> Commits {
         Commits {
-            db: Arc::new(db),
+            db,
             state: Mutex::new(State::default()),
             exposed: AtomicU64::new(0),
             durable: AtomicU64::new(0),
@@ -124,10 +124,10 @@ impl Commits {
         &self.db
     }
 
-    /// The database to itself, when no write transaction is open (none
-    /// holds the turn); `None` otherwise.
-    pub(crate) fn db_mut(&mut self) -> Option<&mut Database> {
-        Arc::get_mut(&mut self.db)
+    /// The database to itself (the caller holds the only reference to
+    /// these commits, so no write transaction is open).
+    pub(crate) fn db_mut(&mut self) -> &mut Database {
+        &mut self.db
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {

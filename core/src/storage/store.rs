@@ -232,8 +232,10 @@ impl Store {
     /// Reclaims unused file space; needs the store to itself (no open
     /// transaction). Returns whether anything was reclaimed.
     pub fn compact(&mut self) -> Result<bool> {
+        // Open write transactions share the commits: then redb's own
+        // refusal, as before.
         let db = Arc::get_mut(&mut self.commits)
-            .and_then(Commits::db_mut)
+            .map(Commits::db_mut)
             .ok_or(redb::CompactionError::TransactionInProgress)?;
         Ok(db.compact()?)
     }
