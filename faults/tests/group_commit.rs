@@ -451,3 +451,52 @@ fn a_group_whose_last_writer_fails_or_panics_is_still_made_durable() {
         write_pair(&store, 1, 1).unwrap();
     }
 }
+
+#[test]
+fn closure_writers_and_held_transactions_mixed_all_commit_without_a_lost_wakeup() {
+    const EACH: u64 = 30;
+    let disk = FaultyDisk::from_image(base());
+    let store = Arc::new(open(&disk));
+    let jobs: Vec<Box<dyn FnOnce() + Send>> = (0..THREADS)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            Box::new(move || {
+                let (a, b) = pair(t);
+                for i in 1..=EACH {
+                    let change = json!({"attributes": {"n": i}});
+                    if t % 4 == 3 {
+                        // A held transaction; every other one rolled back
+                        // and redone, so rollbacks end turns too.
+                        for commit in [i % 2 == 0, true] {
+                            let tx = store.begin_write().unwrap();
+                            tx.users().merge(a, &change, None).unwrap();
+                            tx.users().merge(b, &change, None).unwrap();
+                            if commit {
+                                tx.commit().unwrap();
+                                break;
+                            }
+                            tx.rollback().unwrap();
+                        }
+                    } else {
+                        write_pair(&store, t, i).unwrap();
+                    }
+                    // Reads between writes.
+                    let n = store.users().get(a).unwrap().attributes["n"].clone();
+                    assert_eq!(n, json!(i));
+                }
+            }) as Box<dyn FnOnce() + Send>
+        })
+        .collect();
+    run_all(jobs);
+    let durable = open(&disk.crash(&Survivors::None));
+    for t in 0..THREADS {
+        let (a, b) = pair(t);
+        for id in [a, b] {
+            assert_eq!(
+                durable.users().get(id).unwrap().attributes["n"],
+                json!(EACH)
+            );
+        }
+    }
+    assert!(durable.check().unwrap().ok);
+}

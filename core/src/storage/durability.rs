@@ -56,8 +56,13 @@ pub(crate) struct Commits {
     /// them without taking it.
     exposed: AtomicU64,
     durable: AtomicU64,
-    /// Signalled when the turn is given back.
-    turn_free: Condvar,
+    /// Signalled (one waiter at a time, so that a release does not wake
+    /// every queued writer) when the turn is given back and a
+    /// [`Writer::Closure`] writer waits for it.
+    closure_turn: Condvar,
+    /// Signalled when the turn is given back and a [`Writer::Held`]
+    /// writer waits for it.
+    held_turn: Condvar,
     /// Signalled when `durable` moves or a durable commit fails.
     synced: Condvar,
 }
@@ -70,6 +75,8 @@ struct State {
     held: bool,
     /// [`Writer::Closure`] writers waiting for the turn.
     queued: usize,
+    /// [`Writer::Held`] writers waiting for the turn.
+    held_waiting: usize,
     /// The number given to the last commit (0: none yet).
     last: u64,
     /// Every commit numbered up to this one is durable.
@@ -114,7 +121,8 @@ impl Commits {
             state: Mutex::new(State::default()),
             exposed: AtomicU64::new(0),
             durable: AtomicU64::new(0),
-            turn_free: Condvar::new(),
+            closure_turn: Condvar::new(),
+            held_turn: Condvar::new(),
             synced: Condvar::new(),
         }
     }
@@ -135,10 +143,12 @@ impl Commits {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn wait_turn<'a>(&self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
-        self.turn_free
-            .wait(guard)
-            .unwrap_or_else(PoisonError::into_inner)
+    fn wait_turn<'a>(&self, guard: MutexGuard<'a, State>, writer: Writer) -> MutexGuard<'a, State> {
+        let turn = match writer {
+            Writer::Closure => &self.closure_turn,
+            Writer::Held => &self.held_turn,
+        };
+        turn.wait(guard).unwrap_or_else(PoisonError::into_inner)
     }
 
     fn wait_synced<'a>(&self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
@@ -188,14 +198,16 @@ impl Commits {
     /// tries to make them durable (and fails with the error if it cannot).
     pub(crate) fn begin(self: &Arc<Self>, writer: Writer) -> Result<(WriteTransaction, Turn)> {
         let mut state = self.lock();
-        if writer == Writer::Closure {
-            state.queued = state.queued.saturating_add(1);
+        match writer {
+            Writer::Closure => state.queued = state.queued.saturating_add(1),
+            Writer::Held => state.held_waiting = state.held_waiting.saturating_add(1),
         }
         while state.held || (writer == Writer::Held && state.unsynced > 0) {
-            state = self.wait_turn(state);
+            state = self.wait_turn(state, writer);
         }
-        if writer == Writer::Closure {
-            state.queued = state.queued.saturating_sub(1);
+        match writer {
+            Writer::Closure => state.queued = state.queued.saturating_sub(1),
+            Writer::Held => state.held_waiting = state.held_waiting.saturating_sub(1),
         }
         state.held = true;
         state.holder = Some(thread::current().id());
@@ -230,11 +242,19 @@ impl Commits {
         self.synced.notify_all();
     }
 
-    /// Gives the turn back and wakes the writers waiting for it.
+    /// Gives the turn back and wakes a writer waiting for it: one
+    /// [`Writer::Closure`] writer (each release wakes the next, and one
+    /// woken after another took the turn waits for that one's release),
+    /// and every [`Writer::Held`] one, whose wait also depends on the group.
     fn release(&self, state: &mut State) {
         state.held = false;
         state.holder = None;
-        self.turn_free.notify_all();
+        if state.queued > 0 {
+            self.closure_turn.notify_one();
+        }
+        if state.held_waiting > 0 {
+            self.held_turn.notify_all();
+        }
     }
 }
 
