@@ -14,10 +14,16 @@
 //! ([`FaultyDisk::arm`]), and crash ([`FaultyDisk::crash`]).
 //!
 //! A [`Fault`] either fails one call with an [`std::io::Error`] and changes
-//! nothing (later calls work again), or tears one write: only a prefix of
-//! its bytes lands, then the power goes out and this and every later call
-//! fails until the disk is crashed. Faults count calls of one kind from the
-//! moment they are armed: `nth: 0` is the next such call.
+//! nothing (later calls work again), cuts the power at one call (it and
+//! every later call fail until the disk is crashed), or tears one write:
+//! only a prefix of its bytes lands, then the power goes out. Faults count
+//! calls of one kind from the moment they are armed: `nth: 0` is the next
+//! such call.
+//!
+//! To test what concurrent callers see while a sync is under way, syncs
+//! can be held ([`FaultyDisk::hold_syncs`]: each waits until
+//! [`FaultyDisk::release_syncs`]) or slowed ([`FaultyDisk::set_sync_delay`],
+//! like a real disk's flush, so that concurrent writers pile up).
 //!
 //! What rosterdb does with a failed call (see `faults/tests/faults.rs`):
 //! the call that made it fails with `Error::Storage`, and redb latches the
@@ -55,7 +61,8 @@
 
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 /// A kind of call the store makes on its backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -166,6 +173,15 @@ pub enum Fault {
         /// Which one: 0 is the next call of that kind.
         nth: u64,
     },
+    /// The `nth` call of kind `call` after arming (0 = the next one) fails
+    /// and the power goes out: nothing of it lands, and it and every later
+    /// call fail until the disk is crashed (a power loss during that call).
+    PowerLoss {
+        /// The kind of call the power goes out at.
+        call: Call,
+        /// Which one: 0 is the next call of that kind.
+        nth: u64,
+    },
     /// The `nth` write after arming (0 = the next one) writes only its first
     /// `keep` bytes (all of them when it has fewer), then the power goes
     /// out: that write and every later call fail (see
@@ -215,6 +231,47 @@ pub enum Survivors {
 #[derive(Clone, Default)]
 pub struct FaultyDisk {
     state: Arc<Mutex<State>>,
+    /// Holds or slows syncs, apart from `state` so that other calls go on
+    /// while a sync waits.
+    syncs: Arc<SyncGate>,
+}
+
+/// Whether syncs are held, how many wait, and how long each takes.
+#[derive(Default)]
+struct SyncGate {
+    gate: Mutex<Gate>,
+    released: Condvar,
+}
+
+#[derive(Default)]
+struct Gate {
+    held: bool,
+    waiting: usize,
+    delay: Duration,
+}
+
+impl SyncGate {
+    fn lock(&self) -> MutexGuard<'_, Gate> {
+        self.gate.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits while syncs are held, then for the sync delay.
+    fn pass(&self) {
+        let mut gate = self.lock();
+        gate.waiting = gate.waiting.saturating_add(1);
+        while gate.held {
+            gate = self
+                .released
+                .wait(gate)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        gate.waiting = gate.waiting.saturating_sub(1);
+        let delay = gate.delay;
+        drop(gate);
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -263,6 +320,7 @@ impl FaultyDisk {
         };
         FaultyDisk {
             state: Arc::new(Mutex::new(state)),
+            syncs: Arc::default(),
         }
     }
 
@@ -281,11 +339,36 @@ impl FaultyDisk {
     pub fn arm(&self, fault: Fault) {
         let mut state = self.lock();
         let (call, nth) = match fault {
-            Fault::Fail { call, nth } => (call, nth),
+            Fault::Fail { call, nth } | Fault::PowerLoss { call, nth } => (call, nth),
             Fault::Tear { nth, .. } => (Call::Write, nth),
         };
         let at = state.counts.get(call).saturating_add(nth);
         state.armed.push((fault, at));
+    }
+
+    /// Holds every `sync_data` call made from now on until
+    /// [`FaultyDisk::release_syncs`]: each waits, having changed nothing
+    /// (not even the counts), while other calls go on.
+    pub fn hold_syncs(&self) {
+        self.syncs.lock().held = true;
+    }
+
+    /// Lets the held `sync_data` calls, and later ones, go on.
+    pub fn release_syncs(&self) {
+        self.syncs.lock().held = false;
+        self.syncs.released.notify_all();
+    }
+
+    /// How many `sync_data` calls are waiting (held, see
+    /// [`FaultyDisk::hold_syncs`]).
+    pub fn syncs_waiting(&self) -> usize {
+        self.syncs.lock().waiting
+    }
+
+    /// Makes every later `sync_data` call take `delay` (before it counts
+    /// and takes effect), as a real disk's flush takes time.
+    pub fn set_sync_delay(&self, delay: Duration) {
+        self.syncs.lock().delay = delay;
     }
 
     /// Removes every armed fault that has not fired.
@@ -361,7 +444,7 @@ impl State {
         let Some(position) = self.armed.iter().position(|(fault, at)| {
             *at == index
                 && match fault {
-                    Fault::Fail { call: c, .. } => *c == call,
+                    Fault::Fail { call: c, .. } | Fault::PowerLoss { call: c, .. } => *c == call,
                     Fault::Tear { .. } => call == Call::Write,
                 }
         }) else {
@@ -373,6 +456,12 @@ impl State {
             Fault::Fail { .. } => Err(io::Error::other(format!(
                 "rosterdb-faults: injected failure of {call} #{index}"
             ))),
+            Fault::PowerLoss { .. } => {
+                self.powered_off = true;
+                Err(io::Error::other(format!(
+                    "rosterdb-faults: the power went out at {call} #{index}"
+                )))
+            }
             Fault::Tear { keep, .. } => Ok(Some(keep)),
         }
     }
@@ -462,6 +551,7 @@ impl rosterdb::StorageBackend for FaultyDisk {
     }
 
     fn sync_data(&self) -> io::Result<()> {
+        self.syncs.pass();
         let mut state = self.lock();
         state.enter(Call::SyncData)?;
         state.durable = state.current.clone();
@@ -586,6 +676,45 @@ mod tests {
         assert_eq!(after.image(), b"ab\0\0\0\0");
         assert!(!after.is_powered_off());
         assert_eq!(after.len().unwrap(), 6);
+    }
+
+    #[test]
+    fn a_power_loss_fails_the_call_and_every_later_one() {
+        let disk = FaultyDisk::from_image(vec![0; 4]);
+        disk.write(0, b"a").unwrap();
+        disk.arm(Fault::PowerLoss {
+            call: Call::SyncData,
+            nth: 0,
+        });
+        assert!(disk.sync_data().is_err());
+        assert!(disk.is_powered_off());
+        assert!(disk.write(1, b"b").is_err());
+        assert_eq!(disk.durable_image(), vec![0; 4]);
+        assert_eq!(disk.unsynced().len(), 1);
+        assert_eq!(disk.crash(&Survivors::All).image(), b"a\0\0\0");
+    }
+
+    #[test]
+    fn a_held_sync_waits_for_its_release_while_other_calls_go_on() {
+        let disk = FaultyDisk::from_image(vec![0; 4]);
+        disk.write(0, b"a").unwrap();
+        disk.hold_syncs();
+        let syncing = disk.clone();
+        let sync = std::thread::spawn(move || syncing.sync_data());
+        while disk.syncs_waiting() == 0 {
+            std::thread::yield_now();
+        }
+        disk.write(1, b"b").unwrap();
+        assert_eq!(disk.image(), b"ab\0\0");
+        assert!(disk.durable_image().iter().all(|&b| b == 0));
+        assert_eq!(disk.counts().syncs, 0);
+        disk.release_syncs();
+        sync.join().unwrap().unwrap();
+        assert_eq!(disk.durable_image(), b"ab\0\0");
+        assert_eq!(disk.syncs_waiting(), 0);
+        disk.set_sync_delay(Duration::from_millis(1));
+        disk.sync_data().unwrap();
+        assert_eq!(disk.counts().syncs, 2);
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::storage::codec;
+use redb::ReadableTable;
+
 use crate::storage::schema::{CHANGES, meta};
 use crate::storage::tx::{Tables, WriteTx};
 use crate::{EntityKind, Error, Result, Timestamp};
@@ -62,8 +64,21 @@ pub(crate) struct Appended<'a> {
 }
 
 /// Appends an entry in the transaction of the write it describes.
+///
+/// Its sequence number follows the log's last key: entries are never
+/// removed, so the last key is the last number handed out, and a commit
+/// writes no counter beside the log (one page fewer). Only a log without
+/// entries falls back on the `last_seq.changes` counter that releases
+/// before format 5 kept in the meta table.
 pub(crate) fn append(tx: &WriteTx, change: Appended<'_>) -> Result<()> {
-    let seq = tx.bump(meta::LAST_SEQ)?;
+    let mut log = tx.txn.open_table(CHANGES)?;
+    let last = match log.last()? {
+        Some((seq, _)) => seq.value(),
+        None => tx.txn.meta(meta::LAST_SEQ)?.unwrap_or(0),
+    };
+    let seq = last
+        .checked_add(1)
+        .ok_or_else(|| Error::internal("the change log's sequence numbers are exhausted"))?;
     let entry = Entry {
         at: change.at,
         entity: change.entity,
@@ -72,9 +87,7 @@ pub(crate) fn append(tx: &WriteTx, change: Appended<'_>) -> Result<()> {
         version: change.version,
         tenant: change.tenant.map(str::to_owned),
     };
-    tx.txn
-        .open_table(CHANGES)?
-        .insert(seq, codec::encode(&entry)?.as_slice())?;
+    log.insert(seq, codec::encode(&entry)?.as_slice())?;
     Ok(())
 }
 

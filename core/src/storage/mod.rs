@@ -3,6 +3,7 @@
 pub(crate) mod changelog;
 pub(crate) mod clock;
 pub(crate) mod codec;
+pub(crate) mod durability;
 pub(crate) mod entity;
 pub(crate) mod format;
 pub(crate) mod index;

@@ -3,9 +3,12 @@
 use std::path::Path;
 
 use redb::backends::InMemoryBackend;
-use redb::{Database, Durability, ReadableDatabase};
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase};
 
 use crate::settings::{Argon2Params, Lockout};
+use crate::storage::durability::{Commits, Writer};
 use crate::storage::format;
 use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
 use crate::{Clock, Result, Timestamp};
@@ -83,17 +86,22 @@ impl Options {
 ///
 /// `Store` is `Send + Sync`: share it between threads (e.g. in an `Arc`).
 /// Any number of threads may read while one writes; each call is its own
-/// durable transaction unless grouped with [`Store::write`].
+/// durable transaction unless grouped with [`Store::write`]. Writers that
+/// commit while others wait share one durable commit (group commit,
+/// decision 0013); every write returns once it is durable, and no read
+/// returns data a crash could still lose.
 pub struct Store {
-    db: Database,
+    /// The database, with the turns and durability of its commits.
+    commits: Arc<Commits>,
     /// Shared with every transaction and snapshot, which read it per call.
-    options: std::sync::Arc<Options>,
+    options: Arc<Options>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store")
             .field("options", &self.options)
+            .field("commits", &self.commits)
             .finish_non_exhaustive()
     }
 }
@@ -158,8 +166,8 @@ impl Store {
     fn prepared(db: Database, options: Options) -> Result<Store> {
         format::prepare(&db)?;
         Ok(Store {
-            db,
-            options: std::sync::Arc::new(options),
+            commits: Arc::new(Commits::new(db)),
+            options: Arc::new(options),
         })
     }
 
@@ -170,8 +178,18 @@ impl Store {
 
     /// Runs `f` in one write transaction, committed durably when it returns
     /// `Ok` and rolled back entirely when it returns `Err` (or panics).
+    ///
+    /// Writers take turns; one that commits while others wait shares their
+    /// durable commit (decision 0013), and every call returns once its
+    /// commit is durable. `f` should not wait for another thread's read of
+    /// this store: while other writers' commits wait for a durable one,
+    /// that read waits for `f`'s transaction to end.
+    ///
+    /// Fails with `f`'s error, or `Storage` when the commit fails; when
+    /// `f` fails, it may instead fail with `Storage` when a commit it could
+    /// have read was lost (its durable commit failed).
     pub fn write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
-        let tx = self.begin_write()?;
+        let tx = self.begin(Writer::Closure)?;
         match f(&tx) {
             Ok(value) => {
                 tx.commit()?;
@@ -187,12 +205,21 @@ impl Store {
     /// Starts a write transaction to commit or roll back explicitly; while
     /// it is open, other writers wait. Prefer [`Store::write`] where a
     /// closure fits.
+    ///
+    /// It starts once no other write transaction is open and no group of
+    /// commits waits for its durable commit (decision 0013), so everything
+    /// it reads is durable. Fails with `Storage` when redb cannot start a
+    /// transaction (e.g. after a failed write to the disk).
     pub fn begin_write(&self) -> Result<WriteTx> {
-        let mut txn = self.db.begin_write()?;
-        txn.set_durability(Durability::Immediate)?;
+        self.begin(Writer::Held)
+    }
+
+    fn begin(&self, writer: Writer) -> Result<WriteTx> {
+        let (txn, turn) = self.commits.begin(writer)?;
         Ok(WriteTx {
             txn,
-            options: std::sync::Arc::clone(&self.options),
+            options: Arc::clone(&self.options),
+            turn,
         })
     }
 
@@ -205,16 +232,32 @@ impl Store {
     /// Reclaims unused file space; needs the store to itself (no open
     /// transaction). Returns whether anything was reclaimed.
     pub fn compact(&mut self) -> Result<bool> {
-        Ok(self.db.compact()?)
+        // Open write transactions share the commits: then redb's own
+        // refusal, as before.
+        let db = Arc::get_mut(&mut self.commits)
+            .map(Commits::db_mut)
+            .ok_or(redb::CompactionError::TransactionInProgress)?;
+        Ok(db.compact()?)
     }
 
     /// Runs `f` on a consistent snapshot of the store.
+    ///
+    /// The snapshot shows only durable commits: taken while a group of
+    /// commits waits for its durable commit, it waits for it (decision
+    /// 0013), and fails with `Storage` when that commit fails.
     pub fn read<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T>) -> Result<T> {
-        let txn = self.db.begin_read()?;
+        let txn = self.snapshot()?;
         f(&ReadTx {
             txn,
-            options: std::sync::Arc::clone(&self.options),
+            options: Arc::clone(&self.options),
         })
+    }
+
+    /// A read transaction showing only durable commits.
+    fn snapshot(&self) -> Result<redb::ReadTransaction> {
+        let txn = self.commits.db().begin_read()?;
+        self.commits.await_visible()?;
+        Ok(txn)
     }
 }
 
@@ -222,7 +265,7 @@ impl sealed::Sealed for Store {}
 
 impl ReadContext for Store {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
-        let txn = self.db.begin_read()?;
+        let txn = self.snapshot()?;
         f(&txn)
     }
 

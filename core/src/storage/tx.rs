@@ -5,10 +5,11 @@ use std::ops::Bound;
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
+use crate::storage::durability::Turn;
 use crate::storage::keys::prefix_end;
 use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
 use crate::storage::store::Options;
-use crate::{Error, Result, Timestamp};
+use crate::{Result, Timestamp};
 
 /// Reads a store's tables, from a snapshot or from inside a write transaction.
 pub trait Tables {
@@ -398,6 +399,9 @@ pub struct ReadTx {
 pub struct WriteTx {
     pub(crate) txn: WriteTransaction,
     pub(crate) options: std::sync::Arc<Options>,
+    /// This writer's turn (decision 0013). Declared after `txn`: dropped
+    /// open, the transaction rolls back before the turn passes on.
+    pub(crate) turn: Turn,
 }
 
 impl std::fmt::Debug for WriteTx {
@@ -413,33 +417,33 @@ impl std::fmt::Debug for ReadTx {
 }
 
 impl WriteTx {
-    /// Makes every write of the transaction durable, or none of them.
+    /// Makes every write of the transaction durable, or none of them;
+    /// returns once they are durable. While other writers wait, the commit
+    /// may be one of a group made durable together (decision 0013).
+    ///
+    /// Fails with `Storage` when the commit fails, or when the durable
+    /// commit of its group fails (then the writes may be lost).
     pub fn commit(self) -> Result<()> {
-        self.txn.commit()?;
-        Ok(())
+        let WriteTx { txn, turn, .. } = self;
+        turn.commit(txn)
     }
 
-    /// Discards every write of the transaction.
+    /// Discards every write of the transaction; returns once every commit
+    /// it could have read is durable.
+    ///
+    /// Fails with `Storage` when the rollback fails, or when a commit it
+    /// could have read was lost (its group's durable commit failed).
     pub fn rollback(self) -> Result<()> {
-        self.txn.abort()?;
-        Ok(())
+        let WriteTx { txn, turn, .. } = self;
+        let aborted = txn.abort();
+        let ended = turn.end();
+        aborted?;
+        ended
     }
 
     /// The store clock's reading, for writes made now.
     pub(crate) fn now(&self) -> Timestamp {
         self.options.clock.now()
-    }
-
-    /// Increments a meta counter and returns its new value.
-    pub(crate) fn bump(&self, key: &str) -> Result<u64> {
-        let next = self
-            .txn
-            .meta(key)?
-            .unwrap_or(0)
-            .checked_add(1)
-            .ok_or_else(|| Error::internal(format!("the counter {key} is at its largest value")))?;
-        self.set_meta(key, next)?;
-        Ok(next)
     }
 
     /// Sets a meta counter.

@@ -1,0 +1,412 @@
+//! Group commit (decision 0013): writers take turns, concurrent writers
+//! share one durable commit, and nothing a crash could lose is seen
+//! through the API.
+//!
+//! Every writer holds the turn while its redb write transaction is open.
+//! When it commits while other [`Writer::Closure`] writers wait for the
+//! turn, its commit is non-durable (`Durability::None`: visible, not yet on
+//! disk) and one of the waiting writers takes the turn; the writer that
+//! commits when none waits commits durably, which makes every non-durable
+//! commit before it durable too (redb persists them with it). Each writer
+//! returns only once its commit is durable, and a reader — or a writer
+//! that fails — waits until every commit it could have seen is durable, so
+//! no caller ever acts on data a crash could lose.
+//!
+//! Commits are numbered in turn order. The state keeps the last number
+//! handed out, the last durable one, and the last non-durable one
+//! (`exposed`): a snapshot may show commits up to `exposed`, and is safe to
+//! act on once `durable` reaches it. A durable commit that fails records
+//! its number and error: every commit up to it that was not durable then
+//! is reported failed (to its writer and to readers that could see it).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::{self, ThreadId};
+
+use redb::{Database, Durability, WriteTransaction};
+
+use crate::{Error, Result};
+
+/// The most non-durable commits one durable commit covers, so that a
+/// steady stream of writers still reaches the disk.
+const MAX_GROUP: u32 = 64;
+
+/// How a writer holds its transaction, which decides whether a non-durable
+/// commit may count on it to make the group durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Writer {
+    /// A [`crate::Store::write`] call: its closure runs at once and the
+    /// transaction ends with it, so the group's durable commit comes soon.
+    Closure,
+    /// A transaction from [`crate::Store::begin_write`], held for as long
+    /// as its caller wants: it takes the turn only when no group waits for
+    /// a durable commit.
+    Held,
+}
+
+/// The turns and durability of a store's commits, shared by the store and
+/// its open write transactions.
+pub(crate) struct Commits {
+    /// Kept here so that a writer dropped without committing can make the
+    /// commits it leaves behind durable (see [`Turn`]'s drop).
+    db: Database,
+    state: Mutex<State>,
+    /// Copies of `State::exposed` and `State::durable`, written under the
+    /// lock, so that a snapshot taken while no group is in flight checks
+    /// them without taking it.
+    exposed: AtomicU64,
+    durable: AtomicU64,
+    /// Signalled (one waiter at a time, so that a release does not wake
+    /// every queued writer) when the turn is given back and a
+    /// [`Writer::Closure`] writer waits for it.
+    closure_turn: Condvar,
+    /// Signalled when the turn is given back and a [`Writer::Held`]
+    /// writer waits for it.
+    held_turn: Condvar,
+    /// Signalled when `durable` moves or a durable commit fails.
+    synced: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    /// The thread whose writer holds the turn, when one does.
+    holder: Option<ThreadId>,
+    /// Whether a writer holds the turn.
+    held: bool,
+    /// [`Writer::Closure`] writers waiting for the turn.
+    queued: usize,
+    /// [`Writer::Held`] writers waiting for the turn.
+    held_waiting: usize,
+    /// The number given to the last commit (0: none yet).
+    last: u64,
+    /// Every commit numbered up to this one is durable.
+    durable: u64,
+    /// The number of the last non-durable commit: snapshots may show every
+    /// commit up to it.
+    exposed: u64,
+    /// Non-durable commits since the last durable one: the open group.
+    unsynced: u32,
+    /// The last durable commit that failed, and its error: the commits up
+    /// to it that were not durable then are lost to the API.
+    failed: Option<(u64, Error)>,
+}
+
+impl State {
+    /// What a caller that may have seen every commit up to `seen` learns:
+    /// `Some(Ok)` when they are all durable, `Some(Err)` when a durable
+    /// commit covering them failed, `None` while their group is in flight.
+    fn outcome(&self, seen: u64) -> Option<Result<()>> {
+        if seen <= self.durable {
+            return Some(Ok(()));
+        }
+        match &self.failed {
+            Some((at, err)) if *at >= seen => Some(Err(err.clone())),
+            _ => None,
+        }
+    }
+
+    /// Takes the next commit number.
+    fn number(&mut self) -> u64 {
+        self.last = self.last.saturating_add(1);
+        self.last
+    }
+}
+
+impl Commits {
+    /// The commit state of a store whose database is `db`, every commit
+    /// before it durable.
+    pub(crate) fn new(db: Database) -> Commits {
+        Commits {
+            db,
+            state: Mutex::new(State::default()),
+            exposed: AtomicU64::new(0),
+            durable: AtomicU64::new(0),
+            closure_turn: Condvar::new(),
+            held_turn: Condvar::new(),
+            synced: Condvar::new(),
+        }
+    }
+
+    /// The database, for reads (see [`Commits::await_visible`]).
+    pub(crate) fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// The database to itself (the caller holds the only reference to
+    /// these commits, so no write transaction is open).
+    pub(crate) fn db_mut(&mut self) -> &mut Database {
+        &mut self.db
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // No code panics while holding the lock: read through poison.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait_turn<'a>(&self, guard: MutexGuard<'a, State>, writer: Writer) -> MutexGuard<'a, State> {
+        let turn = match writer {
+            Writer::Closure => &self.closure_turn,
+            Writer::Held => &self.held_turn,
+        };
+        turn.wait(guard).unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait_synced<'a>(&self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+        self.synced
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until every commit up to `seen` is durable, or a durable
+    /// commit covering it failed (its error).
+    fn await_durable(&self, mut state: MutexGuard<'_, State>, seen: u64) -> Result<()> {
+        loop {
+            if let Some(outcome) = state.outcome(seen) {
+                return outcome;
+            }
+            state = self.wait_synced(state);
+        }
+    }
+
+    /// Called after a snapshot was taken: waits until every commit the
+    /// snapshot may show is durable. The thread holding the turn does not
+    /// wait (it is the writer the group waits for); a snapshot taken while
+    /// no group is in flight never waits.
+    ///
+    /// Fails with the error of a durable commit that failed when the
+    /// snapshot may show one of the commits it should have made durable.
+    pub(crate) fn await_visible(&self) -> Result<()> {
+        // A commit the snapshot shows set `exposed` before it committed,
+        // and redb's own lock orders that commit before the snapshot.
+        let exposed = self.exposed.load(Ordering::SeqCst);
+        if exposed <= self.durable.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let state = self.lock();
+        if state.held && state.holder == Some(thread::current().id()) {
+            return Ok(());
+        }
+        let seen = state.exposed;
+        self.await_durable(state, seen)
+    }
+
+    /// Waits for the turn and opens a write transaction in it.
+    ///
+    /// A [`Writer::Held`] transaction waits until no group waits for its
+    /// durable commit, and finds every commit it sees durable: when a
+    /// failed durable commit left non-durable commits visible, it first
+    /// tries to make them durable (and fails with the error if it cannot).
+    pub(crate) fn begin(self: &Arc<Self>, writer: Writer) -> Result<(WriteTransaction, Turn)> {
+        let mut state = self.lock();
+        match writer {
+            Writer::Closure => state.queued = state.queued.saturating_add(1),
+            Writer::Held => state.held_waiting = state.held_waiting.saturating_add(1),
+        }
+        while state.held || (writer == Writer::Held && state.unsynced > 0) {
+            state = self.wait_turn(state, writer);
+        }
+        match writer {
+            Writer::Closure => state.queued = state.queued.saturating_sub(1),
+            Writer::Held => state.held_waiting = state.held_waiting.saturating_sub(1),
+        }
+        state.held = true;
+        state.holder = Some(thread::current().id());
+        let seen = state.exposed;
+        let stale = seen > state.durable;
+        drop(state);
+        let mut turn = Turn {
+            commits: Arc::clone(self),
+            seen,
+            released: false,
+            committing: None,
+        };
+        if writer == Writer::Held && stale {
+            turn.sync_empty()?;
+        }
+        let mut txn = self.db.begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        Ok((txn, turn))
+    }
+
+    /// Records the result of the durable commit numbered `seq` and wakes
+    /// the callers waiting for it.
+    fn record_sync(&self, state: &mut State, seq: u64, result: &Result<()>) {
+        match result {
+            Ok(()) => {
+                state.durable = state.durable.max(seq);
+                self.durable.store(state.durable, Ordering::SeqCst);
+            }
+            Err(err) => state.failed = Some((seq, err.clone())),
+        }
+        state.unsynced = 0;
+        self.synced.notify_all();
+    }
+
+    /// Gives the turn back and wakes a writer waiting for it: one
+    /// [`Writer::Closure`] writer (each release wakes the next, and one
+    /// woken after another took the turn waits for that one's release),
+    /// and every [`Writer::Held`] one, whose wait also depends on the group.
+    fn release(&self, state: &mut State) {
+        state.held = false;
+        state.holder = None;
+        if state.queued > 0 {
+            self.closure_turn.notify_one();
+        }
+        if state.held_waiting > 0 {
+            self.held_turn.notify_all();
+        }
+    }
+}
+
+/// A writer's turn: held from [`Commits::begin`] until its transaction is
+/// committed ([`Turn::commit`]) or rolled back ([`Turn::end`]); dropped
+/// without either (a transaction dropped open, a panicking closure), it
+/// ends as a rollback does, after the transaction it belongs to has been
+/// dropped.
+pub(crate) struct Turn {
+    commits: Arc<Commits>,
+    /// The last non-durable commit when the turn began: what the
+    /// transaction may have read.
+    seen: u64,
+    /// Whether the turn was given back.
+    released: bool,
+    /// The number of the commit under way, while redb commits it: dropped
+    /// then, the commit panicked.
+    committing: Option<u64>,
+}
+
+impl Turn {
+    /// Commits `txn`, durably unless a [`Writer::Closure`] writer waits to
+    /// follow (then the last writer of the group makes it durable), gives
+    /// the turn back, and returns once the commit is durable.
+    ///
+    /// Fails with `Storage` when the commit fails, or when the durable
+    /// commit that should cover it fails (its error).
+    pub(crate) fn commit(mut self, mut txn: WriteTransaction) -> Result<()> {
+        let commits = Arc::clone(&self.commits);
+        let (seq, durability) = {
+            let mut state = commits.lock();
+            let seq = state.number();
+            if state.queued > 0 && state.unsynced < MAX_GROUP {
+                state.unsynced = state.unsynced.saturating_add(1);
+                // Before the commit shows it: a snapshot taken from now on
+                // waits for this number to be durable.
+                state.exposed = seq;
+                commits.exposed.store(seq, Ordering::SeqCst);
+                (seq, Durability::None)
+            } else {
+                (seq, Durability::Immediate)
+            }
+        };
+        self.committing = Some(seq);
+        let result = txn
+            .set_durability(durability)
+            .map_err(Error::from)
+            .and_then(|()| txn.commit().map_err(Error::from));
+        self.committing = None;
+        let durable = matches!(durability, Durability::Immediate);
+        let mut state = commits.lock();
+        if durable {
+            commits.record_sync(&mut state, seq, &result);
+        }
+        commits.release(&mut state);
+        self.released = true;
+        match result {
+            Ok(()) if durable => Ok(()),
+            Ok(()) => commits.await_durable(state, seq),
+            Err(err) => {
+                // A failed non-durable commit: the writer waiting to follow
+                // makes the group durable; what this one read must be first.
+                if !durable {
+                    commits.await_durable(state, self.seen)?;
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// Ends the turn of a transaction that was rolled back (and dropped):
+    /// when non-durable commits are visible and no writer waits to follow,
+    /// makes them durable with an empty durable commit; then gives the turn
+    /// back and waits until everything the transaction could have read is
+    /// durable.
+    ///
+    /// Fails with `Storage` when that durable commit fails, or when one
+    /// covering what the transaction read failed.
+    pub(crate) fn end(mut self) -> Result<()> {
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        let commits = Arc::clone(&self.commits);
+        let state = commits.lock();
+        let orphaned = state.exposed > state.durable && state.queued == 0;
+        drop(state);
+        let synced = if orphaned { self.sync_empty() } else { Ok(()) };
+        let mut state = commits.lock();
+        commits.release(&mut state);
+        self.released = true;
+        synced?;
+        commits.await_durable(state, self.seen)
+    }
+
+    /// Makes every commit so far durable with an empty durable commit,
+    /// while holding the turn (no other write transaction is open).
+    fn sync_empty(&mut self) -> Result<()> {
+        let commits = Arc::clone(&self.commits);
+        let seq = commits.lock().number();
+        self.committing = Some(seq);
+        let result = commits
+            .db
+            .begin_write()
+            .map_err(Error::from)
+            .and_then(|mut txn| {
+                txn.set_durability(Durability::Immediate)?;
+                txn.commit()?;
+                Ok(())
+            });
+        self.committing = None;
+        commits.record_sync(&mut commits.lock(), seq, &result);
+        result
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.released {
+            return;
+        }
+        match self.committing {
+            // redb panicked while committing: its group cannot be known
+            // durable, so its writers and readers are told it failed.
+            Some(seq) => {
+                let commits = Arc::clone(&self.commits);
+                let mut state = commits.lock();
+                let failed = Err(Error::internal("a commit panicked"));
+                commits.record_sync(&mut state, seq, &failed);
+                commits.release(&mut state);
+                self.released = true;
+            }
+            // Nobody is told: a rollback by drop has no caller to tell. A
+            // failed durable commit is recorded for the readers and the
+            // writers it concerns.
+            None => {
+                let _ = self.finish();
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Commits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Commits")
+            .field("held", &state.held)
+            .field("queued", &state.queued)
+            .field("last", &state.last)
+            .field("durable", &state.durable)
+            .field("exposed", &state.exposed)
+            .field("unsynced", &state.unsynced)
+            .finish_non_exhaustive()
+    }
+}
