@@ -15,6 +15,7 @@ use super::sort::{Position, SortValue, compare};
 use crate::storage::codec;
 use crate::storage::entity::Entity;
 use crate::storage::keys::{prefix_end, trailing_u64};
+use crate::storage::postings::IdSet;
 use crate::storage::tx::Tables;
 use crate::{Result, Timestamp};
 
@@ -85,6 +86,9 @@ pub(crate) fn count<E: Entity>(
     match &plan.count {
         Count::Table => tables.record_count(E::TABLE),
         Count::IndexKeys(access) => access.count(tables),
+        Count::Intersection(accesses) if accesses.iter().all(Access::is_postings) => {
+            super::intersect::count_postings(tables, accesses)
+        }
         Count::Intersection(accesses) => super::intersect::count(tables, accesses),
         Count::Filtered => match &plan.access {
             AccessPath::Candidates { ids, .. } => {
@@ -180,12 +184,45 @@ struct Probes {
     list: RefCell<Vec<ProbeState>>,
 }
 
-/// A probe: (index, key prefix), candidates tried, candidates passed.
+/// A probe: (index, key prefix), candidates tried, candidates passed,
+/// and for a posting table, its ids (read at the first check).
 struct ProbeState {
     index: IndexTable,
     prefix: Vec<u8>,
     tried: u64,
     passed: u64,
+    ids: Option<IdSet>,
+}
+
+impl ProbeState {
+    /// Which of `ids` the probe's index holds.
+    fn holds(&mut self, tables: &dyn Tables, ids: &[u64]) -> Result<Vec<bool>> {
+        if let IndexTable::Postings(table) = self.index {
+            if self.ids.is_none() {
+                let end = prefix_end(&self.prefix);
+                self.ids = Some(crate::storage::postings::read(
+                    tables,
+                    table,
+                    &self.prefix,
+                    end.as_deref(),
+                )?);
+            }
+            let set = self.ids.as_ref();
+            return Ok(ids
+                .iter()
+                .map(|&id| set.is_some_and(|s| s.contains(id)))
+                .collect());
+        }
+        let keys: Vec<Vec<u8>> = ids
+            .iter()
+            .map(|id| {
+                let mut key = self.prefix.clone();
+                key.extend_from_slice(&id.to_be_bytes());
+                key
+            })
+            .collect();
+        tables.contains_many(self.index.table()?, &keys)
+    }
 }
 
 impl Probes {
@@ -198,6 +235,7 @@ impl Probes {
                 prefix: p.prefix.clone(),
                 tried: 0,
                 passed: 0,
+                ids: None,
             })
             .collect();
         Probes {
@@ -213,15 +251,7 @@ impl Probes {
             if kept.is_empty() {
                 break;
             }
-            let keys: Vec<Vec<u8>> = kept
-                .iter()
-                .map(|id| {
-                    let mut key = probe.prefix.clone();
-                    key.extend_from_slice(&id.to_be_bytes());
-                    key
-                })
-                .collect();
-            let present = tables.contains_many(probe.index.table(), &keys)?;
+            let present = probe.holds(tables, &kept)?;
             probe.tried = probe.tried.saturating_add(kept.len() as u64);
             kept = kept
                 .into_iter()
@@ -399,6 +429,19 @@ fn stream_access<E: Entity>(
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
     let mut after = run.after_id();
+    // A posting access is read once, as a set, then walked.
+    if let Some(set) = access.id_set(tables)? {
+        loop {
+            let ids = set.ids_after(after, BATCH);
+            if !take_batch::<E>(tables, run, &ids, probes, out)? {
+                return Ok(());
+            }
+            match ids.last() {
+                Some(&last) if ids.len() == BATCH => after = last,
+                _ => return Ok(()),
+            }
+        }
+    }
     loop {
         let (ids, done) = access.ids_after(tables, after, BATCH)?;
         if !take_batch::<E>(tables, run, &ids, probes, out)? {
@@ -456,7 +499,7 @@ fn stream_by_index<E: Entity>(
     probes: &Probes,
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
-    let table = walk.index.table();
+    let table = walk.index.table()?;
     let (mut start, mut end) = (walk.start.clone(), walk.end.clone());
     // A cursor's walk resumes at the run holding its position.
     let cursor = match &run.plan.start {
@@ -538,7 +581,7 @@ fn stream_run<E: Entity>(
     from.extend_from_slice(&first_id.to_be_bytes());
     let mut all = Vec::new();
     loop {
-        let keys = tables.keys_in_range(walk.index.table(), &from, same.end, BATCH, false)?;
+        let keys = tables.keys_in_range(walk.index.table()?, &from, same.end, BATCH, false)?;
         let ids: Vec<u64> = keys.iter().filter_map(|k| trailing_u64(k)).collect();
         if walk.sort_runs {
             all.extend(ids);

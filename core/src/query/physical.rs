@@ -145,8 +145,9 @@ pub enum Count {
     /// One condition an index answers exactly: its keys, no record read.
     IndexKeys(Access),
     /// Every condition answered exactly by an index whose ids come in
-    /// ascending order: the ids all of them hold, found by merging the
-    /// index keys (leapfrog), no record read.
+    /// ascending order: the ids all of them hold, found by intersecting
+    /// their posting bitmaps when every one reads postings, else by merging
+    /// the index keys (leapfrog); no record read.
     Intersection(Vec<Access>),
     /// The matches of the access path: the candidates that pass the
     /// filter, or (on a streaming path) every record checked against it.
@@ -260,8 +261,13 @@ impl PhysicalPlan {
             }
             (Count::Intersection(accesses), _) => {
                 let names: Vec<String> = accesses.iter().map(ToString::to_string).collect();
+                let how = if accesses.iter().all(Access::is_postings) {
+                    "their posting bitmaps intersected"
+                } else {
+                    "merged from index keys"
+                };
                 format!(
-                    "ids in every one of {}, merged from index keys, no records read",
+                    "ids in every one of {}, {how}, no records read",
                     names.join(" and ")
                 )
             }

@@ -65,8 +65,12 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
         None => Count::Table,
         Some(filter) => match exact_access(kind, filter) {
             Some(access) => Count::IndexKeys(access),
-            // A few candidates are counted as read; more, from the index keys.
+            // A few candidates are counted as read, unless postings count
+            // them; more, from the index keys.
             None => match (&access, intersection(kind, filter)) {
+                (_, Some(accesses)) if accesses.iter().all(Access::is_postings) => {
+                    Count::Intersection(accesses)
+                }
                 (AccessPath::Candidates { .. }, _) | (_, None) => Count::Filtered,
                 (_, Some(accesses)) => Count::Intersection(accesses),
             },
@@ -133,22 +137,36 @@ fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Res
     let mut best: Option<(Vec<u64>, Access)> = None;
     let mut seen_large = Vec::new();
     let mut ordered = None;
+    let mut postings = Vec::new();
     for conjunct in conjuncts(filter) {
         let Some(access) = access(kind, conjunct) else {
             continue;
         };
-        for candidate in access.options() {
-            let (ids, complete) = candidate.ids(tables, SMALL)?;
-            if !complete {
-                if ordered.is_none() && candidate.is_ordered() {
-                    ordered = Some(candidate.clone());
-                }
-                seen_large.push(candidate);
-                continue;
+        if access.is_postings() {
+            postings.push(access);
+            continue;
+        }
+        let (ids, complete) = access.ids(tables, SMALL)?;
+        if !complete {
+            if ordered.is_none() && access.is_ordered() {
+                ordered = Some(access.clone());
             }
-            if best.as_ref().is_none_or(|(b, _)| ids.len() < b.len()) {
-                best = Some((ids, candidate));
-            }
+            seen_large.push(access);
+            continue;
+        }
+        if best.as_ref().is_none_or(|(b, _)| ids.len() < b.len()) {
+            best = Some((ids, access));
+        }
+    }
+    // The conditions that read postings are read together: their
+    // intersection, which streams in id order before any other.
+    if let Some(all) = all_of(postings) {
+        let (ids, complete) = all.ids(tables, SMALL)?;
+        if !complete {
+            ordered = Some(all.clone());
+            seen_large.push(all);
+        } else if best.as_ref().is_none_or(|(b, _)| ids.len() < b.len()) {
+            best = Some((ids, all));
         }
     }
     Ok(match best {
@@ -162,6 +180,23 @@ fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Res
             ordered,
         },
     })
+}
+
+/// The intersection of posting accesses (each intersection among them
+/// spliced in): the one access, or `None` for none.
+fn all_of(accesses: Vec<Access>) -> Option<Access> {
+    let mut parts = Vec::new();
+    for access in accesses {
+        match access {
+            Access::All(inner) => parts.extend(inner),
+            other => parts.push(other),
+        }
+    }
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Access::All(parts)),
+    }
 }
 
 /// The driver of a scoped view's query. It depends only on the tenant's own
@@ -189,7 +224,6 @@ fn choose_scoped(
         .into_iter()
         .filter(|c| !matches!(c, Filter::TenantIs(_)))
         .filter_map(|c| access(kind, c))
-        .flat_map(|a| a.options())
         .find(Access::is_ordered)
         .or(own);
     Ok(Driver::Stream {
@@ -261,7 +295,7 @@ fn probes(kind: EntityKind, filter: Option<&Filter>) -> Vec<Probe> {
             && let Some(key) = literal_key(def.ty, value)
         {
             out.push(Probe {
-                index: IndexTable::new(index.table),
+                index: IndexTable::of(index),
                 prefix: key.into_bytes(),
                 value: keyed(value),
             });

@@ -149,6 +149,11 @@ fn multi_keys<E: Entity>(record: &E::Record) -> Vec<MultiKey> {
     crate::storage::index::entries(E::KIND, E::id(record), record)
 }
 
+/// A record's posting terms, sorted and distinct.
+fn posting_keys<E: Entity>(record: &E::Record) -> Vec<crate::storage::index::PostingKey> {
+    crate::storage::index::posting_keys(E::KIND, record)
+}
+
 /// The record with this id, if there is one.
 pub(crate) fn load<E: Entity>(tables: &dyn Tables, id: u64) -> Result<Option<E::Record>> {
     tables
@@ -255,6 +260,9 @@ fn write_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .open_table(multi.table)?
             .insert(multi.key.as_slice(), ())?;
     }
+    for posting in posting_keys::<E>(record) {
+        tx.postings.add(posting.table.0, &posting.term, id);
+    }
     Ok(())
 }
 
@@ -268,6 +276,10 @@ fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
         tx.txn
             .open_table(multi.table)?
             .remove(multi.key.as_slice())?;
+    }
+    for posting in posting_keys::<E>(record) {
+        tx.postings
+            .remove(posting.table.0, &posting.term, E::id(record));
     }
     Ok(())
 }
@@ -301,6 +313,19 @@ fn move_indexes<E: Entity>(tx: &WriteTx, old: &E::Record, new: &E::Record) -> Re
         tx.txn
             .open_table(multi.table)?
             .insert(multi.key.as_slice(), ())?;
+    }
+    let (old_postings, new_postings) = (posting_keys::<E>(old), posting_keys::<E>(new));
+    for posting in old_postings
+        .iter()
+        .filter(|p| new_postings.binary_search(p).is_err())
+    {
+        tx.postings.remove(posting.table.0, &posting.term, id);
+    }
+    for posting in new_postings
+        .iter()
+        .filter(|p| old_postings.binary_search(p).is_err())
+    {
+        tx.postings.add(posting.table.0, &posting.term, id);
     }
     Ok(())
 }

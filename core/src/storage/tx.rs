@@ -6,6 +6,7 @@ use std::ops::Bound;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use crate::storage::keys::prefix_end;
+use crate::storage::postings::{Pending, PostingTable};
 use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
 use crate::storage::store::Options;
 use crate::{Error, Result, Timestamp};
@@ -53,7 +54,19 @@ pub trait Tables {
     fn session(&self, digest: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Every session: (token digest, encoded session).
     fn sessions(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Calls `each` with every (key, bitmap) entry of a posting table in
+    /// `[start, end)` (no `end`: to the last key), ascending.
+    fn postings(
+        &self,
+        table: PostingTable,
+        start: &[u8],
+        end: Option<&[u8]>,
+        each: &mut PostingVisitor<'_>,
+    ) -> Result<()>;
 }
+
+/// What [`Tables::postings`] calls with each (key, bitmap) entry.
+pub type PostingVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
 
 /// The bounds of a range of index keys.
 type KeySpan<'k> = (Bound<&'k [u8]>, Bound<&'k [u8]>);
@@ -202,6 +215,24 @@ macro_rules! impl_tables {
                 }
                 Ok(out)
             }
+
+            fn postings(
+                &self,
+                table: PostingTable,
+                start: &[u8],
+                end: Option<&[u8]>,
+                each: &mut PostingVisitor<'_>,
+            ) -> Result<()> {
+                let t = self.open_table(table)?;
+                let Some(span) = span(start, end) else {
+                    return Ok(());
+                };
+                for entry in t.range::<&[u8]>(span)? {
+                    let (k, v) = entry?;
+                    each(k.value(), v.value())?;
+                }
+                Ok(())
+            }
         }
     };
 }
@@ -225,6 +256,9 @@ pub struct ReadTx {
 pub struct WriteTx {
     pub(crate) txn: WriteTransaction,
     pub(crate) options: std::sync::Arc<Options>,
+    /// Posting changes not yet written, flushed before the transaction's
+    /// reads and its commit.
+    pub(crate) postings: Pending,
 }
 
 impl std::fmt::Debug for WriteTx {
@@ -242,6 +276,7 @@ impl std::fmt::Debug for ReadTx {
 impl WriteTx {
     /// Makes every write of the transaction durable, or none of them.
     pub fn commit(self) -> Result<()> {
+        self.postings.flush(&self.txn)?;
         self.txn.commit()?;
         Ok(())
     }
@@ -329,6 +364,7 @@ impl ReadContext for ReadTx {
 
 impl ReadContext for WriteTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
+        self.postings.flush(&self.txn)?;
         f(&self.txn)
     }
 

@@ -1,0 +1,346 @@
+//! Postings (SPEC §11, format 5): for each term of an index (a trigram of a
+//! text field, or one value of a low-cardinality field), the ids of the
+//! records that hold it, as compressed bitmaps.
+//!
+//! A posting table maps `term + chunk` to a serialized [`RoaringBitmap`] of
+//! the low [`CHUNK_BITS`] bits of the ids in that chunk, where the chunk is
+//! the id shifted right by [`CHUNK_BITS`] (8 bytes big-endian, so a term's
+//! chunks follow each other in id order). A change to one record rewrites
+//! one small entry; a write transaction gathers its changes in [`Pending`]
+//! and writes each touched entry once, when it is flushed (before the
+//! transaction's own reads and before its commit).
+//!
+//! Terms are index key prefixes (`storage::index`): the byte range of an
+//! ordered-index access selects the same terms in the posting table.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+use redb::{ReadableTable, TableDefinition, TableHandle, WriteTransaction};
+use roaring::RoaringBitmap;
+
+use crate::storage::keys::trailing_u64;
+use crate::storage::tx::Tables;
+use crate::{Error, Result};
+
+/// A posting table: `term + chunk` (8 bytes big-endian) → serialized bitmap
+/// of the low [`CHUNK_BITS`] bits of the ids of that chunk.
+pub(crate) type PostingTable = TableDefinition<'static, &'static [u8], &'static [u8]>;
+
+/// How many low bits of an id a chunk's bitmap holds.
+pub const CHUNK_BITS: u32 = 16;
+
+/// The mask of the low bits of an id a chunk's bitmap holds.
+const LOW_MASK: u64 = (1 << CHUNK_BITS) - 1;
+
+/// An id's chunk and its low bits.
+fn split(id: u64) -> (u64, u32) {
+    let low = u32::try_from(id & LOW_MASK).unwrap_or_default();
+    (id >> CHUNK_BITS, low)
+}
+
+/// The id of `low` in `chunk`.
+fn join(chunk: u64, low: u32) -> u64 {
+    (chunk << CHUNK_BITS) | u64::from(low)
+}
+
+/// The key of one chunk of a term.
+pub(crate) fn chunk_key(term: &[u8], chunk: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(term.len().saturating_add(8));
+    key.extend_from_slice(term);
+    key.extend_from_slice(&chunk.to_be_bytes());
+    key
+}
+
+/// The term of a posting key (everything before its chunk).
+pub(crate) fn term_of(key: &[u8]) -> &[u8] {
+    key.get(..key.len().saturating_sub(8)).unwrap_or_default()
+}
+
+/// Decodes a stored bitmap; `Storage` naming the table when it is damaged.
+pub(crate) fn decode(table: &str, bytes: &[u8]) -> Result<RoaringBitmap> {
+    RoaringBitmap::deserialize_from(bytes)
+        .map_err(|e| Error::internal(format!("{table}: a posting bitmap does not decode ({e})")))
+}
+
+/// Encodes a bitmap as stored.
+pub(crate) fn encode(bitmap: &RoaringBitmap) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bitmap.serialized_size());
+    bitmap
+        .serialize_into(&mut out)
+        .map_err(|e| Error::internal(format!("a posting bitmap does not encode ({e})")))?;
+    Ok(out)
+}
+
+/// A set of record ids: chunk → bitmap of the low bits (no empty bitmap).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IdSet(BTreeMap<u64, RoaringBitmap>);
+
+impl IdSet {
+    /// The empty set.
+    pub fn new() -> IdSet {
+        IdSet::default()
+    }
+
+    /// Adds one id.
+    pub fn insert(&mut self, id: u64) {
+        let (chunk, low) = split(id);
+        self.0.entry(chunk).or_default().insert(low);
+    }
+
+    /// Adds the ids of a stored chunk bitmap.
+    pub(crate) fn add_chunk(&mut self, chunk: u64, bitmap: RoaringBitmap) {
+        if bitmap.is_empty() {
+            return;
+        }
+        match self.0.entry(chunk) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(bitmap);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => *o.get_mut() |= bitmap,
+        }
+    }
+
+    /// Whether the set holds `id`.
+    pub fn contains(&self, id: u64) -> bool {
+        let (chunk, low) = split(id);
+        self.0.get(&chunk).is_some_and(|b| b.contains(low))
+    }
+
+    /// The number of ids.
+    pub fn len(&self) -> u64 {
+        self.0.values().map(RoaringBitmap::len).sum()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Keeps only the ids `other` holds too.
+    pub fn intersect_with(&mut self, other: &IdSet) {
+        self.0.retain(|chunk, bitmap| match other.0.get(chunk) {
+            Some(theirs) => {
+                *bitmap &= theirs;
+                !bitmap.is_empty()
+            }
+            None => false,
+        });
+    }
+
+    /// Adds every id of `other`.
+    pub fn union_with(&mut self, other: IdSet) {
+        for (chunk, bitmap) in other.0 {
+            self.add_chunk(chunk, bitmap);
+        }
+    }
+
+    /// The number of ids both sets hold, without building their intersection.
+    pub fn intersection_len(&self, other: &IdSet) -> u64 {
+        self.0
+            .iter()
+            .filter_map(|(chunk, mine)| Some(mine.intersection_len(other.0.get(chunk)?)))
+            .sum()
+    }
+
+    /// The ids in ascending order.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0
+            .iter()
+            .flat_map(|(&chunk, bitmap)| bitmap.iter().map(move |low| join(chunk, low)))
+    }
+
+    /// Up to `limit` ids above `after`, ascending.
+    pub fn ids_after(&self, after: u64, limit: usize) -> Vec<u64> {
+        let Some(first) = after.checked_add(1) else {
+            return Vec::new();
+        };
+        let (start_chunk, start_low) = split(first);
+        let mut out = Vec::new();
+        for (&chunk, bitmap) in self.0.range(start_chunk..) {
+            let from = if chunk == start_chunk { start_low } else { 0 };
+            for low in bitmap.range(from..) {
+                if out.len() >= limit {
+                    return out;
+                }
+                out.push(join(chunk, low));
+            }
+        }
+        out
+    }
+}
+
+/// Reads the union of the postings of every term in `[start, end)` (no
+/// `end`: to the last key) of `table`.
+///
+/// Errors: `Storage` when the table cannot be read, `Internal` when a
+/// bitmap does not decode.
+pub(crate) fn read(
+    tables: &dyn Tables,
+    table: PostingTable,
+    start: &[u8],
+    end: Option<&[u8]>,
+) -> Result<IdSet> {
+    let mut set = IdSet::new();
+    let name = table.name();
+    tables.postings(table, start, end, &mut |key, value| {
+        let chunk = trailing_u64(key).ok_or_else(|| {
+            Error::internal(format!("{name}: a posting key is shorter than its chunk"))
+        })?;
+        set.add_chunk(chunk, decode(name, value)?);
+        Ok(())
+    })?;
+    Ok(set)
+}
+
+/// The posting changes of one chunk: ids to add and ids to remove.
+#[derive(Default)]
+struct Delta {
+    add: RoaringBitmap,
+    remove: RoaringBitmap,
+}
+
+/// Pending changes: (table slot, chunk key) → the table and the chunk's changes.
+type Changes = BTreeMap<(usize, Vec<u8>), (PostingTable, Delta)>;
+
+/// An open posting table and its slot.
+type OpenTable<'t> = (usize, redb::Table<'t, &'static [u8], &'static [u8]>);
+
+/// The position of a posting table in `schema::POSTING_TABLES` (past the
+/// end for another table), which orders and tells tables apart.
+pub(crate) fn slot(table: &PostingTable) -> usize {
+    let name = table.name();
+    crate::storage::schema::POSTING_TABLES
+        .iter()
+        .position(|t| t.name() == name)
+        .unwrap_or(usize::MAX)
+}
+
+/// The posting changes a write transaction has made and not yet written:
+/// (table slot, chunk key) → the table and the chunk's changes, in key
+/// order, so a flush writes each table's entries in order.
+#[derive(Default)]
+pub struct Pending {
+    changes: Mutex<Changes>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending").finish_non_exhaustive()
+    }
+}
+
+impl Pending {
+    fn change(&self, table: PostingTable, term: &[u8], id: u64, add: bool) {
+        let (chunk, low) = split(id);
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let (_, delta) = changes
+            .entry((slot(&table), chunk_key(term, chunk)))
+            .or_insert_with(|| (table, Delta::default()));
+        if add {
+            delta.remove.remove(low);
+            delta.add.insert(low);
+        } else {
+            delta.add.remove(low);
+            delta.remove.insert(low);
+        }
+    }
+
+    /// Notes that `id` holds `term` in `table`.
+    pub(crate) fn add(&self, table: PostingTable, term: &[u8], id: u64) {
+        self.change(table, term, id, true);
+    }
+
+    /// Notes that `id` no longer holds `term` in `table`.
+    pub(crate) fn remove(&self, table: PostingTable, term: &[u8], id: u64) {
+        self.change(table, term, id, false);
+    }
+
+    /// Writes every pending change to `txn`: each touched chunk is read,
+    /// changed and written (or removed once empty) once.
+    ///
+    /// Errors: `Storage` when a table cannot be written, `Internal` when a
+    /// stored bitmap does not decode.
+    pub(crate) fn flush(&self, txn: &WriteTransaction) -> Result<()> {
+        let changes =
+            std::mem::take(&mut *self.changes.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut open: Option<OpenTable<'_>> = None;
+        for ((slot, key), (def, delta)) in changes {
+            if open.as_ref().is_none_or(|(n, _)| *n != slot) {
+                // One table open at a time: the last is closed before the next opens.
+                drop(open.take());
+                open = Some((slot, txn.open_table(def)?));
+            }
+            let Some((_, table)) = open.as_mut() else {
+                continue;
+            };
+            let name = def.name();
+            let mut bitmap = match table.get(key.as_slice())? {
+                Some(stored) => decode(name, stored.value())?,
+                None => RoaringBitmap::new(),
+            };
+            std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
+            bitmap |= delta.add;
+            if bitmap.is_empty() {
+                table.remove(key.as_slice())?;
+            } else {
+                table.insert(key.as_slice(), encode(&bitmap)?.as_slice())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::ReadableTableMetadata;
+
+    #[test]
+    fn id_sets_keep_ids_across_chunks_in_order() {
+        let mut set = IdSet::new();
+        for id in [5, 1 << 16, (1 << 16) + 7, 3, u64::from(u32::MAX) + 9] {
+            set.insert(id);
+        }
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [3, 5, 1 << 16, (1 << 16) + 7, u64::from(u32::MAX) + 9]
+        );
+        assert_eq!(set.len(), 5);
+        assert!(set.contains(65_543) && !set.contains(65_544));
+        assert_eq!(set.ids_after(5, 2), [1 << 16, (1 << 16) + 7]);
+        assert_eq!(set.ids_after(65_543, 10), [u64::from(u32::MAX) + 9]);
+        assert!(set.ids_after(u64::MAX, 10).is_empty());
+        let mut other = IdSet::new();
+        for id in [5, (1 << 16) + 7, 11] {
+            other.insert(id);
+        }
+        assert_eq!(set.intersection_len(&other), 2);
+        let mut both = set.clone();
+        both.intersect_with(&other);
+        assert_eq!(both.iter().collect::<Vec<_>>(), [5, (1 << 16) + 7]);
+        both.union_with(other);
+        assert_eq!(both.len(), 3);
+    }
+
+    #[test]
+    fn the_last_change_of_an_id_wins_and_empty_chunks_go() {
+        const T: PostingTable = TableDefinition::new("post.test");
+        let db = redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        let txn = db.begin_write().unwrap();
+        let pending = Pending::default();
+        pending.add(T, b"a", 1);
+        pending.add(T, b"a", 2);
+        pending.remove(T, b"a", 2);
+        pending.add(T, b"b", 70_000);
+        pending.flush(&txn).unwrap();
+        let read_all = |txn: &WriteTransaction| read(txn, T, b"", None).unwrap();
+        assert_eq!(read_all(&txn).iter().collect::<Vec<_>>(), [1, 70_000]);
+        pending.remove(T, b"a", 1);
+        pending.flush(&txn).unwrap();
+        assert_eq!(read_all(&txn).iter().collect::<Vec<_>>(), [70_000]);
+        assert_eq!(txn.open_table(T).unwrap().len().unwrap(), 1);
+    }
+}
