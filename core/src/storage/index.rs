@@ -155,15 +155,35 @@ pub fn trigrams(folded: &str) -> Vec<String> {
 /// The distinct trigrams the index holds for a case-folded text: those of
 /// the text followed by two [`END`] markers (none for an empty text), so
 /// each substring of one to three characters starts one of them.
+#[cfg(test)]
 pub fn indexed_trigrams(folded: &str) -> Vec<String> {
+    let padded = padded(folded);
+    grams_of(&padded).into_iter().map(str::to_owned).collect()
+}
+
+/// A case-folded text followed by two [`END`] markers; empty for an empty text.
+fn padded(folded: &str) -> String {
     if folded.is_empty() {
-        return Vec::new();
+        return String::new();
     }
     let mut padded = String::with_capacity(folded.len().saturating_add(2));
     padded.push_str(folded);
     padded.push(END);
     padded.push(END);
-    trigrams(&padded)
+    padded
+}
+
+/// The distinct three-character slices of a text, sorted.
+fn grams_of(text: &str) -> Vec<&str> {
+    let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    starts.push(text.len());
+    let mut out: Vec<&str> = starts
+        .windows(4)
+        .filter_map(|w| text.get(*w.first()?..*w.get(3)?))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// The key prefix of one trigram of one field in a trigram index.
@@ -247,30 +267,34 @@ impl Ord for PostingTableRef {
 pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey> {
     let now = index_instant();
     let mut out = Vec::new();
-    let mut push = |table: PostingTable, term: Vec<u8>| {
-        out.push(PostingKey {
-            slot: crate::storage::postings::slot(&table),
-            term,
-            table: PostingTableRef(table),
-        });
-    };
     for def in indexes(kind) {
         if let Some(table) = def.postings {
+            let slot = crate::storage::postings::slot(&table);
             for key in value_keys(&record.value(def.field, now)) {
-                push(table, key.into_bytes());
+                out.push(PostingKey {
+                    slot,
+                    term: key.into_bytes(),
+                    table: PostingTableRef(table),
+                });
             }
         }
     }
     if let Some((table, fields)) = trigram_index(kind) {
+        let slot = crate::storage::postings::slot(&table);
         for (n, field) in fields.iter().enumerate() {
             if let FieldValue::Str(text) = record.value(field, now) {
-                for trigram in indexed_trigrams(&fold(text)) {
-                    push(table, trigram_prefix(n, &trigram).into_bytes());
+                let padded = padded(&fold(text));
+                for trigram in grams_of(&padded) {
+                    out.push(PostingKey {
+                        slot,
+                        term: trigram_prefix(n, trigram).into_bytes(),
+                        table: PostingTableRef(table),
+                    });
                 }
             }
         }
     }
-    out.sort();
+    out.sort_unstable();
     out.dedup();
     out
 }
@@ -278,4 +302,28 @@ pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey
 /// The key prefix under which an ordered `roles` index lists the holders of `role`.
 pub fn holders_prefix(role: u64) -> Key {
     encode_int(Key::new().byte(PRESENT), role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_short_substring_starts_an_indexed_trigram() {
+        for text in ["", "a", "ab", "abc", "müller", "ab\u{3}c", "ивaн42"] {
+            let grams = indexed_trigrams(text);
+            let chars: Vec<char> = text.chars().collect();
+            for len in 1..=3 {
+                for start in 0..chars.len().saturating_sub(len - 1) {
+                    let needle: String = chars[start..start + len].iter().collect();
+                    assert!(
+                        grams.iter().any(|g| g.starts_with(&needle)),
+                        "{needle:?} of {text:?} starts none of {grams:?}"
+                    );
+                }
+            }
+        }
+        assert!(indexed_trigrams("").is_empty());
+        assert_eq!(indexed_trigrams("ab"), ["ab\u{3}", "b\u{3}\u{3}"]);
+    }
 }

@@ -357,7 +357,7 @@ pub(crate) fn v4_to_v5(txn: &WriteTransaction) -> Result<()> {
 
 /// Writes the posting terms of every record of `E`, a chunk of ids at a time.
 fn build_postings<E: Entity>(txn: &WriteTransaction) -> Result<()> {
-    let pending = crate::storage::postings::Pending::default();
+    let pending = crate::storage::pending::Pending::default();
     let mut gathered: u64 = 0;
     each_record(txn, E::TABLE, |id, bytes| {
         let record: E::Record = codec::decode(bytes)?;

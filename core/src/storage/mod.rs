@@ -10,6 +10,7 @@ pub(crate) mod integrity;
 pub(crate) mod keys;
 pub(crate) mod kinds;
 pub(crate) mod migrations;
+pub(crate) mod pending;
 pub(crate) mod postings;
 pub(crate) mod schema;
 pub(crate) mod sessions;

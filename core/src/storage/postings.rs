@@ -6,17 +6,15 @@
 //! the low [`CHUNK_BITS`] bits of the ids in that chunk, where the chunk is
 //! the id shifted right by [`CHUNK_BITS`] (8 bytes big-endian, so a term's
 //! chunks follow each other in id order). A change to one record rewrites
-//! one small entry; a write transaction gathers its changes in [`Pending`]
-//! and writes each touched entry once, when it is flushed (before the
-//! transaction's own reads and before its commit).
+//! one small entry; a write transaction gathers its changes
+//! (`storage::pending`) and writes each touched entry once.
 //!
 //! Terms are index key prefixes (`storage::index`): the byte range of an
 //! ordered-index access selects the same terms in the posting table.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
 
-use redb::{ReadableTable, TableDefinition, TableHandle, WriteTransaction};
+use redb::{TableDefinition, TableHandle};
 use roaring::RoaringBitmap;
 
 use crate::storage::keys::trailing_u64;
@@ -34,7 +32,7 @@ pub const CHUNK_BITS: u32 = 16;
 const LOW_MASK: u64 = (1 << CHUNK_BITS) - 1;
 
 /// An id's chunk and its low bits.
-fn split(id: u64) -> (u64, u32) {
+pub(crate) fn split(id: u64) -> (u64, u32) {
     let low = u32::try_from(id & LOW_MASK).unwrap_or_default();
     (id >> CHUNK_BITS, low)
 }
@@ -42,6 +40,16 @@ fn split(id: u64) -> (u64, u32) {
 /// The id of `low` in `chunk`.
 fn join(chunk: u64, low: u32) -> u64 {
     (chunk << CHUNK_BITS) | u64::from(low)
+}
+
+/// The position of a posting table in `schema::POSTING_TABLES` (past the
+/// end for another table), which orders and tells tables apart.
+pub(crate) fn slot(table: &PostingTable) -> usize {
+    let name = table.name();
+    crate::storage::schema::POSTING_TABLES
+        .iter()
+        .position(|t| t.name() == name)
+        .unwrap_or(usize::MAX)
 }
 
 /// The key of one chunk of a term.
@@ -193,108 +201,9 @@ pub(crate) fn read(
     Ok(set)
 }
 
-/// The posting changes of one chunk: ids to add and ids to remove.
-#[derive(Default)]
-struct Delta {
-    add: RoaringBitmap,
-    remove: RoaringBitmap,
-}
-
-/// Pending changes: (table slot, chunk key) → the table and the chunk's changes.
-type Changes = BTreeMap<(usize, Vec<u8>), (PostingTable, Delta)>;
-
-/// An open posting table and its slot.
-type OpenTable<'t> = (usize, redb::Table<'t, &'static [u8], &'static [u8]>);
-
-/// The position of a posting table in `schema::POSTING_TABLES` (past the
-/// end for another table), which orders and tells tables apart.
-pub(crate) fn slot(table: &PostingTable) -> usize {
-    let name = table.name();
-    crate::storage::schema::POSTING_TABLES
-        .iter()
-        .position(|t| t.name() == name)
-        .unwrap_or(usize::MAX)
-}
-
-/// The posting changes a write transaction has made and not yet written:
-/// (table slot, chunk key) → the table and the chunk's changes, in key
-/// order, so a flush writes each table's entries in order.
-#[derive(Default)]
-pub struct Pending {
-    changes: Mutex<Changes>,
-}
-
-impl std::fmt::Debug for Pending {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pending").finish_non_exhaustive()
-    }
-}
-
-impl Pending {
-    fn change(&self, table: PostingTable, term: &[u8], id: u64, add: bool) {
-        let (chunk, low) = split(id);
-        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
-        let (_, delta) = changes
-            .entry((slot(&table), chunk_key(term, chunk)))
-            .or_insert_with(|| (table, Delta::default()));
-        if add {
-            delta.remove.remove(low);
-            delta.add.insert(low);
-        } else {
-            delta.add.remove(low);
-            delta.remove.insert(low);
-        }
-    }
-
-    /// Notes that `id` holds `term` in `table`.
-    pub(crate) fn add(&self, table: PostingTable, term: &[u8], id: u64) {
-        self.change(table, term, id, true);
-    }
-
-    /// Notes that `id` no longer holds `term` in `table`.
-    pub(crate) fn remove(&self, table: PostingTable, term: &[u8], id: u64) {
-        self.change(table, term, id, false);
-    }
-
-    /// Writes every pending change to `txn`: each touched chunk is read,
-    /// changed and written (or removed once empty) once.
-    ///
-    /// Errors: `Storage` when a table cannot be written, `Internal` when a
-    /// stored bitmap does not decode.
-    pub(crate) fn flush(&self, txn: &WriteTransaction) -> Result<()> {
-        let changes =
-            std::mem::take(&mut *self.changes.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut open: Option<OpenTable<'_>> = None;
-        for ((slot, key), (def, delta)) in changes {
-            if open.as_ref().is_none_or(|(n, _)| *n != slot) {
-                // One table open at a time: the last is closed before the next opens.
-                drop(open.take());
-                open = Some((slot, txn.open_table(def)?));
-            }
-            let Some((_, table)) = open.as_mut() else {
-                continue;
-            };
-            let name = def.name();
-            let mut bitmap = match table.get(key.as_slice())? {
-                Some(stored) => decode(name, stored.value())?,
-                None => RoaringBitmap::new(),
-            };
-            std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
-            bitmap |= delta.add;
-            if bitmap.is_empty() {
-                table.remove(key.as_slice())?;
-            } else {
-                table.insert(key.as_slice(), encode(&bitmap)?.as_slice())?;
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use redb::ReadableTableMetadata;
 
     #[test]
     fn id_sets_keep_ids_across_chunks_in_order() {
@@ -321,26 +230,5 @@ mod tests {
         assert_eq!(both.iter().collect::<Vec<_>>(), [5, (1 << 16) + 7]);
         both.union_with(other);
         assert_eq!(both.len(), 3);
-    }
-
-    #[test]
-    fn the_last_change_of_an_id_wins_and_empty_chunks_go() {
-        const T: PostingTable = TableDefinition::new("post.test");
-        let db = redb::Database::builder()
-            .create_with_backend(redb::backends::InMemoryBackend::new())
-            .unwrap();
-        let txn = db.begin_write().unwrap();
-        let pending = Pending::default();
-        pending.add(T, b"a", 1);
-        pending.add(T, b"a", 2);
-        pending.remove(T, b"a", 2);
-        pending.add(T, b"b", 70_000);
-        pending.flush(&txn).unwrap();
-        let read_all = |txn: &WriteTransaction| read(txn, T, b"", None).unwrap();
-        assert_eq!(read_all(&txn).iter().collect::<Vec<_>>(), [1, 70_000]);
-        pending.remove(T, b"a", 1);
-        pending.flush(&txn).unwrap();
-        assert_eq!(read_all(&txn).iter().collect::<Vec<_>>(), [70_000]);
-        assert_eq!(txn.open_table(T).unwrap().len().unwrap(), 1);
     }
 }

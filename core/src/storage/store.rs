@@ -193,7 +193,7 @@ impl Store {
         Ok(WriteTx {
             txn,
             options: std::sync::Arc::clone(&self.options),
-            postings: crate::storage::postings::Pending::default(),
+            pending: crate::storage::pending::Pending::default(),
         })
     }
 

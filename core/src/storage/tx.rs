@@ -6,7 +6,8 @@ use std::ops::Bound;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use crate::storage::keys::prefix_end;
-use crate::storage::postings::{Pending, PostingTable};
+use crate::storage::pending::Pending;
+use crate::storage::postings::PostingTable;
 use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
 use crate::storage::store::Options;
 use crate::{Error, Result, Timestamp};
@@ -256,9 +257,9 @@ pub struct ReadTx {
 pub struct WriteTx {
     pub(crate) txn: WriteTransaction,
     pub(crate) options: std::sync::Arc<Options>,
-    /// Posting changes not yet written, flushed before the transaction's
-    /// reads and its commit.
-    pub(crate) postings: Pending,
+    /// Index changes not yet written (postings, ordered keys), flushed
+    /// before the transaction's reads and its commit.
+    pub(crate) pending: Pending,
 }
 
 impl std::fmt::Debug for WriteTx {
@@ -276,7 +277,7 @@ impl std::fmt::Debug for ReadTx {
 impl WriteTx {
     /// Makes every write of the transaction durable, or none of them.
     pub fn commit(self) -> Result<()> {
-        self.postings.flush(&self.txn)?;
+        self.pending.flush(&self.txn)?;
         self.txn.commit()?;
         Ok(())
     }
@@ -364,7 +365,7 @@ impl ReadContext for ReadTx {
 
 impl ReadContext for WriteTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
-        self.postings.flush(&self.txn)?;
+        self.pending.flush(&self.txn)?;
         f(&self.txn)
     }
 
