@@ -690,7 +690,6 @@ fn each_streaming_path_runs_the_plan_explain_prints() {
         &expr("roles eq 3").page(1, 50),
         &format!(
             "Limit 50 offset 0\n  Filter roles = 3\n    Fetch users by id\n      \
-             Index probes post.user.roles = 3\n        \
              Index scan post.user.roles = 3 (id order; {})\n\
              Count: index keys of post.user.roles = 3, no records read",
             large("post.user.roles = 3")
@@ -1111,4 +1110,88 @@ fn explain_writes_the_filter_as_expression_text() {
         ),
         "lastName like 'smi%' and enabled = true"
     );
+}
+
+/// Conditions that read postings (equalities on enabled and roles, a text
+/// needle's trigrams) are intersected: the intersection drives an unsorted
+/// page in id order, and checks each candidate of a sort-index walk before
+/// its record is read; needles of one or two characters use the trigrams
+/// they start. Every page is the one reading every record gives.
+#[test]
+fn posting_conditions_are_read_together() {
+    let (s, users) = big_store();
+    let users_of = s.users();
+    let sorted = expr("enabled = true and lastName co 'op'")
+        .sort("lastName")
+        .page(1, 40);
+    let (page, plan) = ran(
+        &users_of,
+        &sorted,
+        &format!(
+            "Limit 40 offset 0\n  Filter enabled = true and lastName co 'op'\n    \
+             Fetch users by id\n      \
+             Posting check (post.user.enabled = true) and \
+             (idx.user.trigrams lastName trigram prefix 'op')\n        \
+             Index scan idx.user.last_name, lastName asc ({})\n\
+             Count: table scan of users with the filter",
+            large(
+                "(post.user.enabled = true) and \
+                 (idx.user.trigrams lastName trigram prefix 'op')"
+            )
+        ),
+    );
+    assert!(plan.members.is_some() && plan.probes.is_empty());
+    let keep = |u: &User| u.enabled && fold(&u.last_name).contains("op");
+    let want = expect(&users, keep, by_last_name);
+    assert!(want.len() > 40);
+    assert_eq!(ids(&page), want[..40]);
+    assert_eq!(
+        walk(&s, sorted.clone(), 40),
+        want,
+        "a cursor walk of the whole result"
+    );
+
+    // Unsorted: the intersection streams in id order, read once.
+    let (page, plan) = ran(
+        &users_of,
+        &expr("email co '1@' and enabled = false").page(1, 10),
+        "Limit 10 offset 0\n  Sort id asc (in memory)\n    \
+         Filter email co '1@' and enabled = false\n      Fetch users by id\n        \
+         Index lookup (idx.user.trigrams email trigram prefix '1@') and \
+         (post.user.enabled = false) (36 ids)\n\
+         Count: the candidates that pass the filter",
+    );
+    assert!(matches!(plan.access, AccessPath::Candidates { .. }));
+    let want = expect(
+        &users,
+        |u| !u.enabled && u.email.contains("1@"),
+        |_, _| Ordering::Equal,
+    );
+    // Exact: a two-character needle's postings hold only its matches.
+    assert_eq!(want.len(), 36);
+    assert_eq!(ids(&page), want[..10]);
+    let (page, plan) = ran(
+        &users_of,
+        &expr("username co 'u1'").page(2, 30),
+        &format!(
+            "Limit 30 offset 30\n  Filter username co 'u1'\n    \
+             Fetch users by id\n      \
+             Index scan idx.user.trigrams username trigram prefix 'u1' (id order; {})\n\
+             Count: table scan of users with the filter",
+            large("idx.user.trigrams username trigram prefix 'u1'")
+        ),
+    );
+    assert!(matches!(
+        plan.access,
+        AccessPath::IndexIds { ids: Some(_), .. }
+    ));
+    let want = expect(
+        &users,
+        |u| u.username.contains("u1"),
+        |_, _| Ordering::Equal,
+    );
+    assert_eq!(ids(&page), want[30..60]);
+    // The empty needle matches every present value: no index narrows it.
+    let plan = users_of.explain(&expr("nickname co ''")).unwrap();
+    assert!(plan.contains("Table scan users"), "{plan}");
 }

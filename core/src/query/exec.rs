@@ -45,6 +45,9 @@ pub(crate) fn page<E: Entity>(
             let found = matching_among::<E>(tables, &run, ids, &probes)?;
             take_sorted(&run, found, &mut out);
         }
+        AccessPath::IndexIds { ids: Some(set), .. } => {
+            stream_set::<E>(tables, &run, set, &probes, &mut out)?
+        }
         AccessPath::IndexIds { access, .. } => {
             stream_access::<E>(tables, &run, access, &probes, &mut out)?;
         }
@@ -87,7 +90,19 @@ pub(crate) fn count<E: Entity>(
         Count::Table => tables.record_count(E::TABLE),
         Count::IndexKeys(access) => access.count(tables),
         Count::Intersection(accesses) if accesses.iter().all(Access::is_postings) => {
-            super::intersect::count_postings(tables, accesses)
+            match &plan.access {
+                // The planner read this intersection already.
+                AccessPath::IndexIds {
+                    access: Access::All(parts),
+                    ids: Some(set),
+                    ..
+                } if parts == accesses => Ok(set.len()),
+                AccessPath::Candidates {
+                    access: Access::All(parts),
+                    ids,
+                } if parts == accesses => Ok(ids.len() as u64),
+                _ => super::intersect::count_postings(tables, accesses),
+            }
         }
         Count::Intersection(accesses) => super::intersect::count(tables, accesses),
         Count::Filtered => match &plan.access {
@@ -178,10 +193,14 @@ impl<'p> Run<'p> {
     }
 }
 
-/// The plan's index checks of record ids, made before records are read.
-/// The checks that reject the most run first, learnt as candidates go by.
+/// The plan's index checks of record ids, made before records are read:
+/// membership in its posting set first, then the probes, those that reject
+/// the most first, learnt as candidates go by.
 struct Probes {
     list: RefCell<Vec<ProbeState>>,
+    members: Option<Access>,
+    /// The posting set's ids, read at the first check.
+    member_ids: RefCell<Option<IdSet>>,
 }
 
 /// A probe: (index, key prefix), candidates tried, candidates passed,
@@ -240,13 +259,30 @@ impl Probes {
             .collect();
         Probes {
             list: RefCell::new(list),
+            members: plan.members.as_ref().map(|m| m.access.clone()),
+            member_ids: RefCell::new(None),
+        }
+    }
+
+    /// The ids among `ids` in the plan's posting set (all without one).
+    fn members_of(&self, tables: &dyn Tables, ids: &[u64]) -> Result<Vec<u64>> {
+        let Some(access) = &self.members else {
+            return Ok(ids.to_vec());
+        };
+        let mut cached = self.member_ids.borrow_mut();
+        if cached.is_none() {
+            *cached = access.id_set(tables)?;
+        }
+        match cached.as_ref() {
+            Some(set) => Ok(ids.iter().copied().filter(|&id| set.contains(id)).collect()),
+            None => Ok(ids.to_vec()),
         }
     }
 
     /// The ids among `ids` that pass every probe (one table opening per probe).
     fn filter(&self, tables: &dyn Tables, ids: &[u64]) -> Result<Vec<u64>> {
+        let mut kept = self.members_of(tables, ids)?;
         let mut list = self.list.borrow_mut();
-        let mut kept = ids.to_vec();
         for probe in list.iter_mut() {
             if kept.is_empty() {
                 break;
@@ -418,6 +454,27 @@ fn stream_by_id<E: Entity>(
     scan_each::<E>(tables, run, run.after_id(), |record| {
         out.push(run.position::<E>(&record), record)
     })
+}
+
+/// Streams the ids of a posting set the planner read, from the page's start.
+fn stream_set<E: Entity>(
+    tables: &dyn Tables,
+    run: &Run<'_>,
+    set: &IdSet,
+    probes: &Probes,
+    out: &mut Collector<'_, E>,
+) -> Result<()> {
+    let mut after = run.after_id();
+    loop {
+        let ids = set.ids_after(after, TAKE);
+        if !take_batch::<E>(tables, run, &ids, probes, out)? {
+            return Ok(());
+        }
+        match ids.last() {
+            Some(&last) if ids.len() == TAKE => after = last,
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// Streams the candidates of an index whose ids come in ascending order.

@@ -15,9 +15,10 @@ use super::access::{Access, IndexTable, Span, access, keyed, literal_key, tenant
 use super::bind::{Bound, SortBy};
 use super::check::{Cmp, Field, Filter, Scalar};
 use super::pattern::Case;
-use super::physical::{AccessPath, Count, PhysicalPlan, Probe, Reason};
+use super::physical::{AccessPath, Count, Members, PhysicalPlan, Probe, Reason};
 use super::schema::{FieldType, search_fields};
 use crate::storage::index::{IndexDef, index_of};
+use crate::storage::postings::IdSet;
 use crate::storage::schema::MultiTable;
 use crate::storage::tx::Tables;
 use crate::{EntityKind, Result};
@@ -33,15 +34,29 @@ pub const SMALL: usize = 256;
 pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     let kind = bound.kind;
     let filter = bound.filter.as_ref();
-    let access = match choose(tables, kind, filter)? {
+    let chosen = choose(tables, kind, filter)?;
+    // The posting conditions, read together: what the driver is, or what
+    // each candidate of a sort-index walk is checked against.
+    let postings = chosen.postings;
+    let mut members = None;
+    let access = match chosen.driver {
         Driver::Small { ids, access } => AccessPath::Candidates { access, ids },
-        Driver::Stream { reason, ordered } => {
+        Driver::Stream {
+            reason,
+            ordered,
+            ordered_ids,
+        } => {
             if bound.sort.is_empty() {
                 match ordered {
-                    Some(access) => AccessPath::IndexIds { access, reason },
+                    Some(access) => AccessPath::IndexIds {
+                        access,
+                        reason,
+                        ids: ordered_ids,
+                    },
                     None => AccessPath::TableScan { reason },
                 }
             } else if let Some(index) = sort_index(kind, &bound.sort) {
+                members.clone_from(&postings);
                 let (start, end, within) = bounds(kind, filter, index.table);
                 AccessPath::SortIndex {
                     index: IndexTable::new(index.table),
@@ -57,9 +72,27 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
             }
         }
     };
+    let all_probes = probes(kind, filter);
+    // One condition that a probe checks needs no posting set besides.
+    let members = members.filter(|m| {
+        !matches!(m, Access::Range { index, start, .. }
+            if all_probes.iter().any(|p| p.index == *index && p.prefix == *start))
+    });
+    // Conditions the posting set checks need no probe of their own.
+    let covered = match (&access, &postings) {
+        (_, None) => false,
+        (AccessPath::Candidates { access, .. } | AccessPath::IndexIds { access, .. }, Some(p)) => {
+            access == p
+        }
+        (AccessPath::SortIndex { .. }, Some(_)) => members.is_some(),
+        _ => false,
+    };
     let probes = match access {
         AccessPath::TableScan { .. } | AccessPath::SortedTableScan { .. } => Vec::new(),
-        _ => probes(kind, filter),
+        _ => all_probes
+            .into_iter()
+            .filter(|p| !(covered && p.index.is_postings()))
+            .collect(),
     };
     let count = match filter {
         None => Count::Table,
@@ -79,6 +112,7 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     Ok(PhysicalPlan {
         kind,
         access,
+        members: members.map(|access| Members { access }),
         probes,
         filter: bound.filter.clone(),
         sort: bound.sort.clone(),
@@ -101,6 +135,13 @@ fn conjuncts(filter: &Filter) -> Vec<&Filter> {
     }
 }
 
+/// What [`choose`] found: the driver, and the intersection of the
+/// conditions that read postings (when any do).
+struct Chosen {
+    driver: Driver,
+    postings: Option<Access>,
+}
+
 /// The chosen way to find candidates.
 enum Driver {
     /// Few enough candidates to read whole: these ids, ascending.
@@ -117,22 +158,31 @@ enum Driver {
         /// An index whose ids come in ascending order and hold every match,
         /// to stream in id order instead of the whole record table.
         ordered: Option<Access>,
+        /// Its ids, when they were read whole while planning (postings).
+        ordered_ids: Option<IdSet>,
     },
 }
 
 /// Picks the driver: the access with the fewest candidates, if it has few.
-fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Result<Driver> {
+fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Result<Chosen> {
     let Some(filter) = filter else {
-        return Ok(Driver::Stream {
-            reason: Reason::NoFilter,
-            ordered: None,
+        return Ok(Chosen {
+            driver: Driver::Stream {
+                reason: Reason::NoFilter,
+                ordered: None,
+                ordered_ids: None,
+            },
+            postings: None,
         });
     };
     if let Some(tenant) = conjuncts(filter).into_iter().find_map(|c| match c {
         Filter::TenantIs(t) => Some(t),
         _ => None,
     }) {
-        return choose_scoped(tables, kind, filter, tenant);
+        return Ok(Chosen {
+            driver: choose_scoped(tables, kind, filter, tenant)?,
+            postings: None,
+        });
     }
     let mut best: Option<(Vec<u64>, Access)> = None;
     let mut seen_large = Vec::new();
@@ -160,25 +210,38 @@ fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Res
     }
     // The conditions that read postings are read together: their
     // intersection, which streams in id order before any other.
-    if let Some(all) = all_of(postings) {
-        let (ids, complete) = all.ids(tables, SMALL)?;
-        if !complete {
+    let all = all_of(postings);
+    let mut ordered_ids = None;
+    if let Some(all) = &all
+        && let Some(set) = all.id_set(tables)?
+    {
+        if set.len() > SMALL as u64 {
             ordered = Some(all.clone());
-            seen_large.push(all);
-        } else if best.as_ref().is_none_or(|(b, _)| ids.len() < b.len()) {
-            best = Some((ids, all));
+            ordered_ids = Some(set);
+            seen_large.push(all.clone());
+        } else if best
+            .as_ref()
+            .is_none_or(|(b, _)| (b.len() as u64) > set.len())
+        {
+            best = Some((set.iter().collect(), all.clone()));
         }
     }
-    Ok(match best {
+    let driver = match best {
         Some((ids, access)) => Driver::Small { ids, access },
         None if seen_large.is_empty() => Driver::Stream {
             reason: Reason::NoIndexedCondition,
             ordered: None,
+            ordered_ids: None,
         },
         None => Driver::Stream {
             reason: Reason::Large(seen_large),
             ordered,
+            ordered_ids,
         },
+    };
+    Ok(Chosen {
+        driver,
+        postings: all,
     })
 }
 
@@ -229,6 +292,7 @@ fn choose_scoped(
     Ok(Driver::Stream {
         reason: Reason::ScopedView,
         ordered,
+        ordered_ids: None,
     })
 }
 

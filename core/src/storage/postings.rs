@@ -189,15 +189,20 @@ pub(crate) fn read(
     start: &[u8],
     end: Option<&[u8]>,
 ) -> Result<IdSet> {
-    let mut set = IdSet::new();
+    // Many terms (a short needle's trigrams) are unioned per chunk at once.
+    let mut chunks: BTreeMap<u64, Vec<RoaringBitmap>> = BTreeMap::new();
     let name = table.name();
     tables.postings(table, start, end, &mut |key, value| {
         let chunk = trailing_u64(key).ok_or_else(|| {
             Error::internal(format!("{name}: a posting key is shorter than its chunk"))
         })?;
-        set.add_chunk(chunk, decode(name, value)?);
+        chunks.entry(chunk).or_default().push(decode(name, value)?);
         Ok(())
     })?;
+    let mut set = IdSet::new();
+    for (chunk, bitmaps) in chunks {
+        set.add_chunk(chunk, roaring::MultiOps::union(bitmaps));
+    }
     Ok(set)
 }
 
