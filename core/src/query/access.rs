@@ -241,7 +241,7 @@ impl Access {
     /// posting access reads them as a set).
     pub fn is_ordered(&self) -> bool {
         match self {
-            Access::Range { ordered, .. } => *ordered,
+            Access::Range { ordered, index, .. } => *ordered || index.is_postings(),
             Access::Union(parts) => parts.iter().all(Access::is_ordered),
             Access::All(_) => self.is_postings(),
         }
