@@ -204,33 +204,31 @@ struct Probes {
 }
 
 /// A probe: (index, key prefix), candidates tried, candidates passed,
-/// and for a posting table, its ids (read at the first check).
+/// and for a posting table, the chunks of its term read so far.
 struct ProbeState {
     index: IndexTable,
     prefix: Vec<u8>,
     tried: u64,
     passed: u64,
-    ids: Option<IdSet>,
+    chunks: IdSet,
+    read: std::collections::BTreeSet<u64>,
 }
 
 impl ProbeState {
     /// Which of `ids` the probe's index holds.
     fn holds(&mut self, tables: &dyn Tables, ids: &[u64]) -> Result<Vec<bool>> {
         if let IndexTable::Postings(table) = self.index {
-            if self.ids.is_none() {
-                let end = prefix_end(&self.prefix);
-                self.ids = Some(crate::storage::postings::read(
-                    tables,
-                    table,
-                    &self.prefix,
-                    end.as_deref(),
-                )?);
+            // Only the chunks of the candidates are read, each once.
+            for &id in ids {
+                let chunk = id >> crate::storage::postings::CHUNK_BITS;
+                if self.read.insert(chunk) {
+                    let key = crate::storage::postings::chunk_key(&self.prefix, chunk);
+                    let end = prefix_end(&key);
+                    let one = crate::storage::postings::read(tables, table, &key, end.as_deref())?;
+                    self.chunks.union_with(one);
+                }
             }
-            let set = self.ids.as_ref();
-            return Ok(ids
-                .iter()
-                .map(|&id| set.is_some_and(|s| s.contains(id)))
-                .collect());
+            return Ok(ids.iter().map(|&id| self.chunks.contains(id)).collect());
         }
         let keys: Vec<Vec<u8>> = ids
             .iter()
@@ -254,7 +252,8 @@ impl Probes {
                 prefix: p.prefix.clone(),
                 tried: 0,
                 passed: 0,
-                ids: None,
+                chunks: IdSet::new(),
+                read: std::collections::BTreeSet::new(),
             })
             .collect();
         Probes {

@@ -26,6 +26,9 @@ use crate::{EntityKind, Result};
 /// Drivers with fewer candidates than this are read whole and sorted.
 pub const SMALL: usize = 256;
 
+/// Drivers with at most this many candidates leave postings unread.
+const TINY: usize = 64;
+
 /// Plans a bound query: the one function behind `list`, `count`, `exists`
 /// and `explain`. Reads index keys (up to [`SMALL`] + 1 per access) to
 /// find a small driver; reads no record.
@@ -212,7 +215,10 @@ fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Res
     // intersection, which streams in id order before any other.
     let all = all_of(postings);
     let mut ordered_ids = None;
-    if let Some(all) = &all
+    // A driver of a few ids is not worth reading whole postings for: its
+    // candidates are probed (a chunk of a posting each) or checked.
+    let tiny = best.as_ref().is_some_and(|(b, _)| b.len() <= TINY);
+    if let Some(all) = all.as_ref().filter(|_| !tiny)
         && let Some(set) = all.id_set(tables)?
     {
         if set.len() > SMALL as u64 {
