@@ -201,9 +201,33 @@ pub(crate) fn read(
     })?;
     let mut set = IdSet::new();
     for (chunk, bitmaps) in chunks {
-        set.add_chunk(chunk, roaring::MultiOps::union(bitmaps));
+        set.add_chunk(chunk, union_of(bitmaps));
     }
     Ok(set)
+}
+
+/// The union of one chunk's bitmaps: a few merged directly, more through
+/// one plain bit set of the chunk (one pass over their ids, no
+/// intermediate containers).
+fn union_of(bitmaps: Vec<RoaringBitmap>) -> RoaringBitmap {
+    if bitmaps.len() <= 4 {
+        let mut all = RoaringBitmap::new();
+        for bitmap in bitmaps {
+            all |= bitmap;
+        }
+        return all;
+    }
+    let mut words = vec![0_u64; 1 << (CHUNK_BITS - 6)];
+    for bitmap in &bitmaps {
+        for low in bitmap {
+            let low = low as usize;
+            if let Some(word) = words.get_mut(low >> 6) {
+                *word |= 1_u64.wrapping_shl((low & 63) as u32);
+            }
+        }
+    }
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    RoaringBitmap::from_lsb0_bytes(0, &bytes)
 }
 
 #[cfg(test)]
@@ -235,5 +259,25 @@ mod tests {
         assert_eq!(both.iter().collect::<Vec<_>>(), [5, (1 << 16) + 7]);
         both.union_with(other);
         assert_eq!(both.len(), 3);
+    }
+
+    #[test]
+    fn unions_of_many_bitmaps_hold_every_id_once() {
+        let bitmaps: Vec<RoaringBitmap> = (0..9_u32)
+            .map(|k| (0..2000_u32).map(|i| (i * 31 + k * 7) % 65_536).collect())
+            .collect();
+        let mut want = RoaringBitmap::new();
+        for b in &bitmaps {
+            want |= b;
+        }
+        assert_eq!(union_of(bitmaps.clone()), want);
+        assert_eq!(
+            union_of(bitmaps[..3].to_vec()),
+            &bitmaps[0] | &bitmaps[1] | &bitmaps[2]
+        );
+        assert_eq!(
+            union_of(vec![RoaringBitmap::from_iter([65_535_u32])]).len(),
+            1
+        );
     }
 }
