@@ -259,7 +259,7 @@ impl Probes {
         Probes {
             list: RefCell::new(list),
             members: plan.members.as_ref().map(|m| m.access.clone()),
-            member_ids: RefCell::new(None),
+            member_ids: RefCell::new(plan.members.as_ref().and_then(|m| m.ids.clone())),
         }
     }
 

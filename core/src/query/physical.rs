@@ -124,6 +124,8 @@ pub enum AccessPath {
 pub struct Members {
     /// The access whose ids the candidates must be among.
     pub access: Access,
+    /// Its ids, when the planner read them whole.
+    pub ids: Option<IdSet>,
 }
 
 /// Why a plan streams rather than reading a few candidates whole.

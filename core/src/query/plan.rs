@@ -59,7 +59,10 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
                     None => AccessPath::TableScan { reason },
                 }
             } else if let Some(index) = sort_index(kind, &bound.sort) {
-                members.clone_from(&postings);
+                members = postings.clone().map(|access| Members {
+                    access,
+                    ids: ordered_ids,
+                });
                 let (start, end, within) = bounds(kind, filter, index.table);
                 AccessPath::SortIndex {
                     index: IndexTable::new(index.table),
@@ -78,7 +81,7 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     let all_probes = probes(kind, filter);
     // One condition that a probe checks needs no posting set besides.
     let members = members.filter(|m| {
-        !matches!(m, Access::Range { index, start, .. }
+        !matches!(&m.access, Access::Range { index, start, .. }
             if all_probes.iter().any(|p| p.index == *index && p.prefix == *start))
     });
     // Conditions the posting set checks need no probe of their own.
@@ -115,7 +118,7 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     Ok(PhysicalPlan {
         kind,
         access,
-        members: members.map(|access| Members { access }),
+        members,
         probes,
         filter: bound.filter.clone(),
         sort: bound.sort.clone(),
