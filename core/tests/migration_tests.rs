@@ -264,6 +264,7 @@ fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v2.redb")), 2);
     assert_eq!(format_version(&fixture("format-v2-fold-clash.redb")), 2);
     assert_eq!(format_version(&fixture("format-v3.redb")), 3);
+    assert_eq!(format_version(&fixture("format-v4.redb")), 4);
 }
 
 /// Opening migrates it to format 4 (records re-encoded with their header first).
@@ -368,7 +369,9 @@ fn exported(s: &Store) -> String {
 
 #[test]
 fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
-    assert_eq!(FORMAT_VERSION, 4);
+    // Format 5 (postings) changes no document either: the file goes through
+    // format 4 to the current one and must still export the same lines.
+    assert_eq!(FORMAT_VERSION, 5);
     let (_dir, path) = copy_of("format-v3.redb");
     assert_eq!(format_version(&path), 3);
     let expected = format_3_export();
@@ -446,4 +449,65 @@ fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
     assert_eq!(fresh.import_jsonl(&file).unwrap(), 7);
     assert_eq!(exported(&fresh), expected);
     assert!(fresh.check().unwrap().ok);
+}
+
+/// The users whose folded `field` text contains `needle`, by id, read
+/// without any index: what the postings must find.
+fn users_containing(s: &Store, needle: &str, field: fn(&rosterdb::User) -> &str) -> Vec<u64> {
+    let mut all = s.users().list(&Query::all()).unwrap().items;
+    all.retain(|u| rosterdb::fold(field(u)).contains(needle));
+    all.iter().map(|u| u.id).collect()
+}
+
+#[test]
+fn a_format_4_file_gains_postings_and_answers_as_before() {
+    let (_dir, path) = copy_of("format-v4.redb");
+    assert_eq!(format_version(&path), 4);
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        let users = s.users();
+        assert_eq!(users.count(&Query::default()).unwrap(), 13);
+        // What format 4 answered (see tests/fixtures/README.md).
+        assert_eq!(ids(&users, q("email co '42'")), [3, 4]);
+        assert_eq!(ids(&users, q("lastName co 'ller'")), [1, 2, 3, 6, 11]);
+        assert_eq!(
+            ids(&users, q("enabled = true and roles eq 1")),
+            [1, 3, 6, 7, 9, 10]
+        );
+        assert_eq!(users.count(&q("enabled = true and roles eq 1")).unwrap(), 6);
+        assert_eq!(ids(&users, q("tenant = 'acme'")), [13]);
+        // Every needle, short or long, finds what reading every record finds.
+        for needle in [
+            "", "4", "42", "e", "ll", "ller", "ö", "ив", "@example", "zz",
+        ] {
+            let want = users_containing(&s, needle, |u| &u.email);
+            let found = ids(&users, q(&format!("email co '{needle}'")));
+            assert_eq!(found, want, "email co '{needle}'");
+            let want = users_containing(&s, needle, |u| &u.last_name);
+            let found = ids(&users, q(&format!("lastName co '{needle}'")));
+            assert_eq!(found, want, "lastName co '{needle}'");
+        }
+        let plan = users.explain(&q("email co '42'")).unwrap();
+        assert!(
+            plan.contains("Index lookup idx.user.trigrams email trigram prefix '42'"),
+            "{plan}"
+        );
+        // Writes after the migration keep the postings in step.
+        let mut carl = common::user("carl42");
+        carl.last_name = "Stoller".into();
+        let carl = users.create(carl).unwrap();
+        users.delete(4).unwrap();
+        assert_eq!(ids(&users, q("email co '42'")), [3, carl.id]);
+        assert_eq!(
+            ids(&users, q("lastName co 'ller'")),
+            [1, 2, 3, 6, 11, carl.id]
+        );
+        assert!(s.check().unwrap().ok);
+    }
+    assert_eq!(format_version(&path), FORMAT_VERSION);
+    let s = Store::open(&path, options()).unwrap();
+    assert!(s.check().unwrap().ok);
+    assert_eq!(s.users().count(&q("email co '42'")).unwrap(), 2);
 }

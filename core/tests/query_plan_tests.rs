@@ -60,9 +60,9 @@ fn small_store() -> Store {
 fn explain_names_the_index_of_each_indexed_condition() {
     let s = small_store();
     for (expr, index) in [
-        ("tenant = 'acme'", "idx.user.tenant"),
-        ("enabled = false", "idx.user.enabled"),
-        ("roles eq 1", "idx.user.roles"),
+        ("tenant = 'acme'", "post.user.tenant"),
+        ("enabled = false", "post.user.enabled"),
+        ("roles eq 1", "post.user.roles"),
         ("createdAt > '2000-01-01'", "idx.user.created_at"),
         ("updatedAt <= '2999-01-01'", "idx.user.updated_at"),
         ("lastName = 'smith3'", "idx.user.last_name"),
@@ -74,7 +74,7 @@ fn explain_names_the_index_of_each_indexed_condition() {
             "idx.user.email.order",
         ),
         ("nickname is null", "scan"),
-        ("firstName co 'nn'", "scan"),
+        ("firstName co 'nn'", "idx.user.trigrams"),
         ("firstName co 'ann'", "idx.user.trigrams"),
         ("nickname like '%ick1%'", "idx.user.trigrams"),
         ("email ew 'ample.com'", "idx.user.trigrams"),
@@ -102,7 +102,7 @@ fn explain_names_the_index_of_each_indexed_condition() {
     assert!(search.contains("idx.user.trigrams"), "{search}");
     let count = explain_users(&s, "enabled = true");
     assert!(
-        count.ends_with("\nCount: index keys of idx.user.enabled = true, no records read"),
+        count.ends_with("\nCount: index keys of post.user.enabled = true, no records read"),
         "{count}"
     );
     let roles = s
@@ -118,7 +118,7 @@ fn explain_names_the_index_of_each_indexed_condition() {
         .explain(&Query::parse("roles eq 1").unwrap())
         .unwrap();
     assert!(
-        clients.contains("Index lookup idx.client.roles "),
+        clients.contains("Index lookup post.client.roles "),
         "{clients}"
     );
 }
@@ -637,8 +637,8 @@ fn unfiltered_offset_pages_equal_the_slice_of_the_whole_result() {
 }
 
 /// A conjunction of conditions that indexes answer exactly, with ids in
-/// order, is counted by merging the index keys: no record read, and the
-/// same number as checking every record.
+/// order, is counted by intersecting their postings: no record read, and
+/// the same number as checking every record.
 #[test]
 fn counts_of_exact_conjunctions_merge_index_keys() {
     let (s, users) = big_store();
@@ -664,7 +664,7 @@ fn counts_of_exact_conjunctions_merge_index_keys() {
         );
         assert!(
             plan.to_string()
-                .ends_with("merged from index keys, no records read"),
+                .ends_with("their posting bitmaps intersected, no records read"),
             "{plan}"
         );
         let want = users.iter().filter(|u| keep(u)).count() as u64;
@@ -690,10 +690,9 @@ fn each_streaming_path_runs_the_plan_explain_prints() {
         &expr("roles eq 3").page(1, 50),
         &format!(
             "Limit 50 offset 0\n  Filter roles = 3\n    Fetch users by id\n      \
-             Index probes idx.user.roles = 3\n        \
-             Index scan idx.user.roles = 3 (id order; {})\n\
-             Count: index keys of idx.user.roles = 3, no records read",
-            large("idx.user.roles = 3")
+             Index scan post.user.roles = 3 (id order; {})\n\
+             Count: index keys of post.user.roles = 3, no records read",
+            large("post.user.roles = 3")
         ),
     );
     assert!(matches!(plan.access, AccessPath::IndexIds { .. }));
@@ -786,8 +785,8 @@ fn each_streaming_path_runs_the_plan_explain_prints() {
         &format!(
             "Limit 20 offset 40\n  Sort firstName desc, id asc (in memory)\n    \
              Filter enabled = true\n      Table scan users ({})\n\
-             Count: index keys of idx.user.enabled = true, no records read",
-            large("idx.user.enabled = true")
+             Count: index keys of post.user.enabled = true, no records read",
+            large("post.user.enabled = true")
         ),
     );
     assert!(matches!(plan.access, AccessPath::SortedTableScan { .. }));
@@ -801,10 +800,10 @@ fn each_streaming_path_runs_the_plan_explain_prints() {
         .page(1, 29);
     let tail = format!(
         "  Filter lastName like 'ho%' and roles = 2\n    Fetch users by id\n      \
-         Index probes idx.user.roles = 2\n        \
+         Index probes post.user.roles = 2\n        \
          Index scan idx.user.last_name, lastName desc within prefix 'ho' ({})\n\
          Count: table scan of users with the filter",
-        large("idx.user.last_name prefix 'ho', idx.user.roles = 2")
+        large("idx.user.last_name prefix 'ho', post.user.roles = 2")
     );
     let (page, plan) = ran(&users_of, &bounded, &format!("Limit 29 offset 0\n{tail}"));
     assert!(matches!(
@@ -838,10 +837,10 @@ fn each_streaming_path_runs_the_plan_explain_prints() {
             "Project id, username, lastName\n  Limit 23 offset 0\n    \
              Sort lastName asc, firstName desc, id asc (in memory, each run of equal lastName)\n      \
              Filter enabled = false\n        Fetch users by id\n          \
-             Index probes idx.user.enabled = false\n            \
+             Index probes post.user.enabled = false\n            \
              Index scan idx.user.last_name, lastName asc ({})\n\
-             Count: index keys of idx.user.enabled = false, no records read",
-            large("idx.user.enabled = false")
+             Count: index keys of post.user.enabled = false, no records read",
+            large("post.user.enabled = false")
         ),
     );
     assert!(matches!(
@@ -874,7 +873,7 @@ fn reading_few_candidates_whole_runs_the_plan_explain_prints() {
         &format!(
             "Limit 10 offset 10\n  Sort lastName asc, id asc (in memory)\n    \
              Filter username sw 'u14' and enabled = true\n      Fetch users by id\n        \
-             Index probes idx.user.enabled = true\n          \
+             Index probes post.user.enabled = true\n          \
              Index lookup idx.user.username.order prefix 'u14' ({n} ids)\n\
              Total: the candidates that pass the filter"
         ),
@@ -903,7 +902,7 @@ fn reading_few_candidates_whole_runs_the_plan_explain_prints() {
         &expr("enabled = true and email in ('U5@example.com', 'u6@example.com', 'nobody@x.io')"),
         "Limit 100 offset 0\n  Sort id asc (in memory)\n    \
          Filter enabled = true and email in ('u5@example.com', 'u6@example.com', 'nobody@x.io')\n      \
-         Fetch users by id\n        Index probes idx.user.enabled = true\n          \
+         Fetch users by id\n        Index probes post.user.enabled = true\n          \
          Index lookup idx.user.email.order (= 'u5@example.com' or = 'u6@example.com' or = 'nobody@x.io') (2 ids)\n\
          Count: the candidates that pass the filter",
     );
@@ -951,9 +950,9 @@ fn each_scoped_path_runs_the_plan_explain_prints() {
         &acme.users(),
         &Query::all(),
         "Limit 100 offset 0\n  Filter tenant = 'acme' (view)\n    Fetch users by id\n      \
-         Index probes idx.user.tenant = 'acme'\n        \
-         Index scan idx.user.tenant = 'acme' (id order; scoped view)\n\
-         Count: index keys of idx.user.tenant = 'acme', no records read",
+         Index probes post.user.tenant = 'acme'\n        \
+         Index scan post.user.tenant = 'acme' (id order; scoped view)\n\
+         Count: index keys of post.user.tenant = 'acme', no records read",
     );
     assert!(matches!(
         &plan.access,
@@ -971,10 +970,10 @@ fn each_scoped_path_runs_the_plan_explain_prints() {
         &acme.users(),
         &expr("enabled = false"),
         "Limit 100 offset 0\n  Filter enabled = false and tenant = 'acme' (view)\n    \
-         Fetch users by id\n      Index probes idx.user.enabled = false, idx.user.tenant = 'acme'\n        \
-         Index scan idx.user.enabled = false (id order; scoped view)\n\
-         Count: ids in every one of idx.user.enabled = false and idx.user.tenant = 'acme', \
-         merged from index keys, no records read",
+         Fetch users by id\n      Index probes post.user.enabled = false, post.user.tenant = 'acme'\n        \
+         Index scan post.user.enabled = false (id order; scoped view)\n\
+         Count: ids in every one of post.user.enabled = false and post.user.tenant = 'acme', \
+         their posting bitmaps intersected, no records read",
     );
     let want = expect(&of("acme"), |u| !u.enabled, |_, _| Ordering::Equal);
     assert_eq!(ids(&page), want);
@@ -983,9 +982,9 @@ fn each_scoped_path_runs_the_plan_explain_prints() {
         &acme.users(),
         &Query::all().sort("lastName").page(1, 40),
         "Limit 40 offset 0\n  Filter tenant = 'acme' (view)\n    Fetch users by id\n      \
-         Index probes idx.user.tenant = 'acme'\n        \
+         Index probes post.user.tenant = 'acme'\n        \
          Index scan idx.user.last_name, lastName asc (scoped view)\n\
-         Count: index keys of idx.user.tenant = 'acme', no records read",
+         Count: index keys of post.user.tenant = 'acme', no records read",
     );
     assert!(matches!(plan.access, AccessPath::SortIndex { .. }));
     assert_eq!(
@@ -1003,9 +1002,10 @@ fn each_scoped_path_runs_the_plan_explain_prints() {
             .with_total(),
         "Limit 5 offset 5\n  Sort lastName desc, id asc (in memory)\n    \
          Filter enabled = true and tenant = 'globex' (view)\n      Fetch users by id\n        \
-         Index probes idx.user.enabled = true, idx.user.tenant = 'globex'\n          \
-         Index lookup idx.user.tenant = 'globex'\n\
-         Total: the candidates that pass the filter",
+         Index probes post.user.enabled = true, post.user.tenant = 'globex'\n          \
+         Index lookup post.user.tenant = 'globex'\n\
+         Total: ids in every one of post.user.enabled = true and \
+         post.user.tenant = 'globex', their posting bitmaps intersected, no records read",
     );
     assert!(matches!(&plan.access, AccessPath::Candidates { ids, .. } if ids.len() == 30));
     let want = expect(&of("globex"), |u| u.enabled, |a, b| by_last_name(b, a));
@@ -1017,9 +1017,9 @@ fn each_scoped_path_runs_the_plan_explain_prints() {
         &Query::all().sort("tenant:desc"),
         "Limit 100 offset 0\n  Sort tenant desc, id asc (in memory)\n    \
          Filter tenant = 'globex' (view)\n      Fetch users by id\n        \
-         Index probes idx.user.tenant = 'globex'\n          \
-         Index lookup idx.user.tenant = 'globex'\n\
-         Count: index keys of idx.user.tenant = 'globex', no records read",
+         Index probes post.user.tenant = 'globex'\n          \
+         Index lookup post.user.tenant = 'globex'\n\
+         Count: index keys of post.user.tenant = 'globex', no records read",
     );
     assert!(matches!(plan.access, AccessPath::Candidates { .. }));
     let (_, plan) = ran(
@@ -1110,4 +1110,88 @@ fn explain_writes_the_filter_as_expression_text() {
         ),
         "lastName like 'smi%' and enabled = true"
     );
+}
+
+/// Conditions that read postings (equalities on enabled and roles, a text
+/// needle's trigrams) are intersected: the intersection drives an unsorted
+/// page in id order, and checks each candidate of a sort-index walk before
+/// its record is read; needles of one or two characters use the trigrams
+/// they start. Every page is the one reading every record gives.
+#[test]
+fn posting_conditions_are_read_together() {
+    let (s, users) = big_store();
+    let users_of = s.users();
+    let sorted = expr("enabled = true and lastName co 'op'")
+        .sort("lastName")
+        .page(1, 40);
+    let (page, plan) = ran(
+        &users_of,
+        &sorted,
+        &format!(
+            "Limit 40 offset 0\n  Filter enabled = true and lastName co 'op'\n    \
+             Fetch users by id\n      \
+             Posting check (post.user.enabled = true) and \
+             (idx.user.trigrams lastName trigram prefix 'op')\n        \
+             Index scan idx.user.last_name, lastName asc ({})\n\
+             Count: table scan of users with the filter",
+            large(
+                "(post.user.enabled = true) and \
+                 (idx.user.trigrams lastName trigram prefix 'op')"
+            )
+        ),
+    );
+    assert!(plan.members.is_some() && plan.probes.is_empty());
+    let keep = |u: &User| u.enabled && fold(&u.last_name).contains("op");
+    let want = expect(&users, keep, by_last_name);
+    assert!(want.len() > 40);
+    assert_eq!(ids(&page), want[..40]);
+    assert_eq!(
+        walk(&s, sorted.clone(), 40),
+        want,
+        "a cursor walk of the whole result"
+    );
+
+    // Unsorted: the intersection streams in id order, read once.
+    let (page, plan) = ran(
+        &users_of,
+        &expr("email co '1@' and enabled = false").page(1, 10),
+        "Limit 10 offset 0\n  Sort id asc (in memory)\n    \
+         Filter email co '1@' and enabled = false\n      Fetch users by id\n        \
+         Index lookup (idx.user.trigrams email trigram prefix '1@') and \
+         (post.user.enabled = false) (36 ids)\n\
+         Count: the candidates that pass the filter",
+    );
+    assert!(matches!(plan.access, AccessPath::Candidates { .. }));
+    let want = expect(
+        &users,
+        |u| !u.enabled && u.email.contains("1@"),
+        |_, _| Ordering::Equal,
+    );
+    // Exact: a two-character needle's postings hold only its matches.
+    assert_eq!(want.len(), 36);
+    assert_eq!(ids(&page), want[..10]);
+    let (page, plan) = ran(
+        &users_of,
+        &expr("username co 'u1'").page(2, 30),
+        &format!(
+            "Limit 30 offset 30\n  Filter username co 'u1'\n    \
+             Fetch users by id\n      \
+             Index scan idx.user.trigrams username trigram prefix 'u1' (id order; {})\n\
+             Count: table scan of users with the filter",
+            large("idx.user.trigrams username trigram prefix 'u1'")
+        ),
+    );
+    assert!(matches!(
+        plan.access,
+        AccessPath::IndexIds { ids: Some(_), .. }
+    ));
+    let want = expect(
+        &users,
+        |u| u.username.contains("u1"),
+        |_, _| Ordering::Equal,
+    );
+    assert_eq!(ids(&page), want[30..60]);
+    // The empty needle matches every present value: no index narrows it.
+    let plan = users_of.explain(&expr("nickname co ''")).unwrap();
+    assert!(plan.contains("Table scan users"), "{plan}");
 }

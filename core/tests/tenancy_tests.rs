@@ -436,11 +436,11 @@ fn the_tenant_index_answers_exactly() {
     assert_eq!(count("tenant = 'ACME'"), 300);
     let plan = explain("tenant = 'acme'");
     assert!(
-        plan.contains("Index lookup idx.user.tenant = 'acme' (3 ids)"),
+        plan.contains("Index lookup post.user.tenant = 'acme' (3 ids)"),
         "{plan}"
     );
     assert!(
-        plan.contains("Count: index keys of idx.user.tenant = 'acme'"),
+        plan.contains("Count: index keys of post.user.tenant = 'acme'"),
         "{plan}"
     );
     assert_eq!(count("tenant in ('acme', 'nobody')"), 3);
@@ -451,7 +451,7 @@ fn the_tenant_index_answers_exactly() {
     assert_eq!(count("tenant > 'ACME'"), 3);
     assert_eq!(count("tenant = 'acme' and username sw 'v'"), 3);
     let prefix = explain("tenant sw 'a'");
-    assert!(prefix.contains("idx.user.tenant prefix 'a'"), "{prefix}");
+    assert!(prefix.contains("post.user.tenant prefix 'a'"), "{prefix}");
     assert!(!prefix.contains("Count: index keys"), "{prefix}");
     assert_eq!(
         s.users()

@@ -380,8 +380,8 @@ impl<C: WriteContext> Collection<'_, C, Role> {
     pub fn delete(&self, id: u64, cascade: bool) -> Result<Role> {
         self.ctx.with_write(|tx| {
             let role = fetch_in::<Role>(&tx.txn, id, self.ctx.scope())?;
-            let users = holders::<User>(&tx.txn, id)?;
-            let clients = holders::<Client>(&tx.txn, id)?;
+            let users = holders::<User>(tx, id)?;
+            let clients = holders::<Client>(tx, id)?;
             let count = users.len().saturating_add(clients.len()) as u64;
             if count > 0 && !cascade {
                 return Err(Error::InUse { id, count });

@@ -1,6 +1,11 @@
 //! Access paths into the secondary indexes (SPEC §3.4): for one condition,
 //! the index keys that hold every record it can match, and how to read
 //! their ids (counted, streamed in id order, or counted from keys alone).
+//!
+//! An access on a posting table (`storage::postings`: the trigram index,
+//! and the postings of tenant, enabled and roles) reads its ids as a bitmap
+//! set ([`IdSet`]): its ids come in order, its count and intersections
+//! with other posting accesses read no record and no per-id key.
 
 use std::fmt;
 
@@ -12,31 +17,60 @@ use super::sort::SortValue;
 use crate::documents::caseless::fold;
 use crate::storage::index::{
     ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
-    trigram_index, trigram_prefix, trigrams,
+    trigram_index, trigram_prefix, trigram_start, trigrams,
 };
 use crate::storage::keys::{Key, prefix_end, trailing_u64};
+use crate::storage::postings::{IdSet, PostingTable};
 use crate::storage::schema::MultiTable;
 use crate::storage::tx::Tables;
 use crate::{EntityKind, Error, Result, Timestamp};
 
-/// An index table, named in plans and compared by name.
+/// An index table, named in plans and compared by name: an ordered index
+/// (keys ending in ids) or a posting table (terms → id bitmaps).
 #[derive(Clone, Copy)]
-pub struct IndexTable(MultiTable);
+pub enum IndexTable {
+    /// An ordered index.
+    Ordered(MultiTable),
+    /// A posting table.
+    Postings(PostingTable),
+}
 
 impl IndexTable {
-    /// The table of an index.
+    /// The table of an ordered index.
     pub fn new(table: MultiTable) -> IndexTable {
-        IndexTable(table)
+        IndexTable::Ordered(table)
     }
 
-    /// The table, to read.
-    pub fn table(self) -> MultiTable {
-        self.0
+    /// The table an index condition reads: its postings when it has them.
+    pub fn of(def: &IndexDef) -> IndexTable {
+        match def.postings {
+            Some(postings) => IndexTable::Postings(postings),
+            None => IndexTable::Ordered(def.table),
+        }
+    }
+
+    /// The ordered table, to read; `Internal` for a posting table.
+    pub fn table(self) -> Result<MultiTable> {
+        match self {
+            IndexTable::Ordered(table) => Ok(table),
+            IndexTable::Postings(_) => Err(Error::internal(format!(
+                "{} holds postings, not index keys",
+                self.name()
+            ))),
+        }
+    }
+
+    /// Whether the table holds postings.
+    pub fn is_postings(&self) -> bool {
+        matches!(self, IndexTable::Postings(_))
     }
 
     /// The table's name, e.g. `idx.user.last_name`.
     pub fn name(&self) -> &str {
-        redb::TableHandle::name(&self.0)
+        match self {
+            IndexTable::Ordered(table) => redb::TableHandle::name(table),
+            IndexTable::Postings(table) => redb::TableHandle::name(table),
+        }
     }
 }
 
@@ -80,6 +114,15 @@ pub enum Span {
         /// The trigram.
         gram: String,
     },
+    /// The records holding a trigram that starts with these one or two
+    /// folded characters in a field (a text ends with two markers, so
+    /// every short substring starts a trigram).
+    TrigramPrefix {
+        /// The field.
+        field: &'static str,
+        /// The characters.
+        text: String,
+    },
 }
 
 impl fmt::Display for Span {
@@ -91,6 +134,9 @@ impl fmt::Display for Span {
             Span::Prefix(text) => write!(f, "prefix {}", Quoted(text)),
             Span::Compare(op, value) => write!(f, "{op} {value}"),
             Span::Trigram { field, gram } => write!(f, "{field} trigram {}", Quoted(gram)),
+            Span::TrigramPrefix { field, text } => {
+                write!(f, "{field} trigram prefix {}", Quoted(text))
+            }
         }
     }
 }
@@ -114,9 +160,9 @@ pub enum Access {
     },
     /// Any of several accesses.
     Union(Vec<Access>),
-    /// Alternatives that each find every match alone (the trigrams of a
-    /// pattern): the planner uses the smallest.
-    AnyOf(Vec<Access>),
+    /// The ids every one of several posting accesses holds (the trigrams of
+    /// a pattern, or several indexed conditions): their bitmaps intersected.
+    All(Vec<Access>),
 }
 
 impl fmt::Display for Access {
@@ -149,7 +195,26 @@ impl fmt::Display for Access {
                     _ => write_list(f, "", parts, " or ", ""),
                 }
             }
-            Access::AnyOf(parts) => write_list(f, "rarest of (", parts, "; ", ")"),
+            Access::All(parts) => {
+                // Parts on one index name it once: `idx (a and b)`.
+                let texts: Vec<String> = parts.iter().map(ToString::to_string).collect();
+                let index = match parts.first() {
+                    Some(Access::Range { index, .. }) => Some(index.name().to_owned()),
+                    Some(Access::Union(inner)) => match inner.first() {
+                        Some(Access::Range { index, .. }) => Some(index.name().to_owned()),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let lead = index.map(|name| format!("{name} "));
+                let rests: Option<Vec<&str>> = lead
+                    .as_deref()
+                    .and_then(|lead| texts.iter().map(|t| t.strip_prefix(lead)).collect());
+                match (lead, rests) {
+                    (Some(lead), Some(rests)) => write!(f, "{lead}({})", rests.join(" and ")),
+                    _ => write_list(f, "", parts, " and ", ""),
+                }
+            }
         }
     }
 }
@@ -172,24 +237,85 @@ fn write_list(
 }
 
 impl Access {
-    /// Whether its ids come in ascending order (a union merges them).
+    /// Whether its ids come in ascending order (a union merges them; a
+    /// posting access reads them as a set).
     pub fn is_ordered(&self) -> bool {
         match self {
-            Access::Range { ordered, .. } => *ordered,
+            Access::Range { ordered, index, .. } => *ordered || index.is_postings(),
             Access::Union(parts) => parts.iter().all(Access::is_ordered),
-            Access::AnyOf(_) => false,
+            Access::All(_) => self.is_postings(),
+        }
+    }
+
+    /// Whether it reads only posting tables (its ids are a bitmap set).
+    pub fn is_postings(&self) -> bool {
+        match self {
+            Access::Range { index, .. } => index.is_postings(),
+            Access::Union(parts) | Access::All(parts) => {
+                !parts.is_empty() && parts.iter().all(Access::is_postings)
+            }
+        }
+    }
+
+    /// Its ids as a bitmap set, when it reads only posting tables; `None`
+    /// otherwise (nothing read).
+    ///
+    /// Errors: `Storage` when a table cannot be read.
+    pub fn id_set(&self, tables: &dyn Tables) -> Result<Option<IdSet>> {
+        if !self.is_postings() {
+            return Ok(None);
+        }
+        self.read_set(tables).map(Some)
+    }
+
+    /// The ids of an access that reads only posting tables.
+    fn read_set(&self, tables: &dyn Tables) -> Result<IdSet> {
+        match self {
+            Access::Range {
+                index: IndexTable::Postings(table),
+                start,
+                end,
+                ..
+            } => crate::storage::postings::read(tables, *table, start, end.as_deref()),
+            Access::Union(parts) => {
+                let mut set = IdSet::new();
+                for part in parts {
+                    set.union_with(part.read_set(tables)?);
+                }
+                Ok(set)
+            }
+            Access::All(parts) => {
+                let mut set: Option<IdSet> = None;
+                for part in parts {
+                    let next = part.read_set(tables)?;
+                    match &mut set {
+                        None => set = Some(next),
+                        Some(set) => set.intersect_with(&next),
+                    }
+                    if set.as_ref().is_some_and(IdSet::is_empty) {
+                        break;
+                    }
+                }
+                Ok(set.unwrap_or_default())
+            }
+            _ => Err(Error::internal(format!("{self} was read as postings"))),
         }
     }
 
     /// The next ids above `after`, ascending (up to `limit` of them, or
     /// fewer where a union's parts must catch up), and whether there are
-    /// no more. Only for ordered accesses: an `AnyOf` is a `Storage` error.
+    /// no more. Only for ordered accesses: another is an `Internal` error.
     pub fn ids_after(
         &self,
         tables: &dyn Tables,
         after: u64,
         limit: usize,
     ) -> Result<(Vec<u64>, bool)> {
+        if let Some(set) = self.id_set(tables)? {
+            let ids = set.ids_after(after, limit);
+            let done = ids.len() < limit;
+            return Ok((ids, done));
+        }
         match self {
             Access::Range {
                 index, start, end, ..
@@ -200,7 +326,7 @@ impl Access {
                 let mut from = start.clone();
                 from.extend_from_slice(&next.to_be_bytes());
                 let keys =
-                    tables.keys_in_range(index.table(), &from, end.as_deref(), limit, false)?;
+                    tables.keys_in_range(index.table()?, &from, end.as_deref(), limit, false)?;
                 let done = keys.len() < limit;
                 Ok((keys.iter().filter_map(|k| trailing_u64(k)).collect(), done))
             }
@@ -222,26 +348,23 @@ impl Access {
                 }
                 Ok((all, bound.is_none()))
             }
-            Access::AnyOf(_) => Err(Error::internal("an unordered access was streamed")),
-        }
-    }
-
-    /// The alternatives this access offers.
-    pub fn options(&self) -> Vec<Access> {
-        match self {
-            Access::AnyOf(choices) => choices.clone(),
-            other => vec![other.clone()],
+            Access::All(_) => Err(Error::internal("an unordered access was streamed")),
         }
     }
 
     /// Up to `cap` candidate ids, ascending and distinct, and whether that is all of them.
     pub fn ids(&self, tables: &dyn Tables, cap: usize) -> Result<(Vec<u64>, bool)> {
+        if let Some(set) = self.id_set(tables)? {
+            let complete = set.len() <= cap as u64;
+            return Ok((set.iter().take(cap).collect(), complete));
+        }
         match self {
+            Access::All(_) => Err(Error::internal("an intersection of index keys was read")),
             Access::Range {
                 index, start, end, ..
             } => {
                 let keys = tables.keys_in_range(
-                    index.table(),
+                    index.table()?,
                     start,
                     end.as_deref(),
                     cap.saturating_add(1),
@@ -256,16 +379,6 @@ impl Access {
                 ids.sort_unstable();
                 ids.dedup();
                 Ok((ids, complete))
-            }
-            Access::AnyOf(_) => {
-                let mut best: Option<(Vec<u64>, bool)> = None;
-                for option in self.options() {
-                    let found = option.ids(tables, cap)?;
-                    if best.as_ref().is_none_or(|b| found.0.len() < b.0.len()) {
-                        best = Some(found);
-                    }
-                }
-                Ok(best.unwrap_or((Vec::new(), true)))
             }
             Access::Union(parts) => {
                 let mut all = Vec::new();
@@ -287,12 +400,16 @@ impl Access {
     }
 
     /// The number of keys in the access (for an exact access: of matches),
-    /// read from the index alone. An `AnyOf` is a `Storage` error.
+    /// read from the index alone. An intersection of index keys is an
+    /// `Internal` error.
     pub fn count(&self, tables: &dyn Tables) -> Result<u64> {
+        if let Some(set) = self.id_set(tables)? {
+            return Ok(set.len());
+        }
         match self {
             Access::Range {
                 index, start, end, ..
-            } => tables.count_range(index.table(), start, end.as_deref()),
+            } => tables.count_range(index.table()?, start, end.as_deref()),
             Access::Union(parts) => {
                 let mut n: u64 = 0;
                 for part in parts {
@@ -300,14 +417,14 @@ impl Access {
                 }
                 Ok(n)
             }
-            Access::AnyOf(_) => Err(Error::internal("an inexact access was counted")),
+            Access::All(_) => Err(Error::internal("an inexact access was counted")),
         }
     }
 }
 
 fn range(def: &IndexDef, start: Vec<u8>, end: Option<Vec<u8>>, span: Span) -> Access {
     Access::Range {
-        index: IndexTable::new(def.table),
+        index: IndexTable::of(def),
         start,
         end,
         span,
@@ -325,7 +442,7 @@ fn prefix(def: &IndexDef, prefix: Key, span: Span) -> Access {
 fn point(def: &IndexDef, prefix: Key, span: Span) -> Access {
     let end = prefix_end(prefix.bytes());
     Access::Range {
-        index: IndexTable::new(def.table),
+        index: IndexTable::of(def),
         start: prefix.into_bytes(),
         end,
         span,
@@ -492,63 +609,98 @@ fn compare_access(
 }
 
 /// Candidates for a text match through the trigram index: the records
-/// holding the rarest trigram of the pattern's literal text.
+/// holding every trigram of the pattern's literal text (runs of one or two
+/// characters: a trigram starting with them).
 fn trigram_access(kind: EntityKind, field: &str, runs: &[String]) -> Option<Access> {
     let (table, fields) = trigram_index(kind)?;
     let n = fields.iter().position(|f| *f == field)?;
-    let grams: Vec<String> = runs.iter().flat_map(|r| trigrams(r)).collect();
-    if grams.is_empty() {
-        return None;
-    }
-    Some(trigram_choice(table, fields, &[n], &grams))
+    trigram_all(table, fields, &[n], runs)
 }
 
-/// Candidates for `search`: for each term, the records holding one of its
-/// trigrams in any search field; the planner picks the rarest.
+/// Candidates for `search`: for each term, the records holding each of its
+/// trigrams in one of the search fields.
 fn search_access(kind: EntityKind, terms: &[String]) -> Option<Access> {
     let (table, fields) = trigram_index(kind)?;
-    let grams: Vec<String> = terms.iter().flat_map(|t| trigrams(t)).collect();
-    if grams.is_empty() {
-        return None;
-    }
     let all: Vec<usize> = (0..fields.len()).collect();
-    Some(trigram_choice(table, fields, &all, &grams))
+    trigram_all(table, fields, &all, terms)
 }
 
-/// One trigram access per trigram (each a union over `fields`), wrapped so
-/// the planner can pick the smallest: every matching record holds all of them.
-fn trigram_choice(
-    table: MultiTable,
+/// The intersection, over the needles' trigrams, of the records holding
+/// that trigram in one of `fields`; a needle of one or two characters
+/// stands for every trigram it starts. Needles of two or more characters
+/// are used when there are any (a single character matches too widely to
+/// narrow much); `None` when no needle has a character.
+fn trigram_all(
+    table: PostingTable,
     names: &'static [&'static str],
     fields: &[usize],
-    grams: &[String],
+    needles: &[String],
+) -> Option<Access> {
+    let long = needles.iter().any(|n| n.chars().nth(1).is_some());
+    let mut clauses = Vec::new();
+    for needle in needles {
+        let chars = needle.chars().count();
+        if chars == 0 || (long && chars < 2) {
+            continue;
+        }
+        if chars >= 3 {
+            for gram in trigrams(needle) {
+                clauses.push(gram_union(table, names, fields, &gram, true));
+            }
+        } else {
+            clauses.push(gram_union(table, names, fields, needle, false));
+        }
+    }
+    clauses.sort_by_key(ToString::to_string);
+    clauses.dedup();
+    match clauses.len() {
+        0 => None,
+        1 => clauses.pop(),
+        _ => Some(Access::All(clauses)),
+    }
+}
+
+/// The records holding a trigram (`whole`), or a trigram starting with
+/// `text`, in any of `fields`.
+fn gram_union(
+    table: PostingTable,
+    names: &'static [&'static str],
+    fields: &[usize],
+    text: &str,
+    whole: bool,
 ) -> Access {
-    let options = grams
-        .iter()
-        .map(|g| {
-            Access::Union(
-                fields
-                    .iter()
-                    .filter_map(|&f| {
-                        let field = names.get(f)?;
-                        let start = trigram_prefix(f, g);
-                        let end = prefix_end(start.bytes());
-                        Some(Access::Range {
-                            index: IndexTable::new(table),
-                            start: start.into_bytes(),
-                            end,
-                            span: Span::Trigram {
-                                field,
-                                gram: g.clone(),
-                            },
-                            ordered: true,
-                        })
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
-    Access::AnyOf(options)
+    Access::Union(
+        fields
+            .iter()
+            .filter_map(|&f| {
+                let field = names.get(f)?;
+                let start = if whole {
+                    trigram_prefix(f, text)
+                } else {
+                    trigram_start(f, text)
+                };
+                let end = prefix_end(start.bytes());
+                let span = if whole {
+                    Span::Trigram {
+                        field,
+                        gram: text.to_owned(),
+                    }
+                } else {
+                    Span::TrigramPrefix {
+                        field,
+                        text: text.to_owned(),
+                    }
+                };
+                Some(Access::Range {
+                    index: IndexTable::Postings(table),
+                    start: start.into_bytes(),
+                    end,
+                    span,
+                    ordered: true,
+                })
+            })
+            .collect(),
+    )
 }
 
 /// The index key (without the id) of a sort value of an indexed field.

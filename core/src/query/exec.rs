@@ -16,6 +16,7 @@ use crate::documents::record::Record;
 use crate::storage::codec;
 use crate::storage::entity::Entity;
 use crate::storage::keys::{prefix_end, trailing_u64};
+use crate::storage::postings::IdSet;
 use crate::storage::tx::Tables;
 use crate::{Result, Timestamp};
 
@@ -44,6 +45,9 @@ pub(crate) fn page<E: Entity>(
         AccessPath::Candidates { ids, .. } => {
             let found = matching_among::<E>(tables, &run, ids, &probes)?;
             take_sorted(&run, found, &mut out);
+        }
+        AccessPath::IndexIds { ids: Some(set), .. } => {
+            stream_set::<E>(tables, &run, set, &probes, &mut out)?
         }
         AccessPath::IndexIds { access, .. } => {
             stream_access::<E>(tables, &run, access, &probes, &mut out)?;
@@ -86,6 +90,21 @@ pub(crate) fn count<E: Entity>(
     match &plan.count {
         Count::Table => tables.record_count(E::TABLE),
         Count::IndexKeys(access) => access.count(tables),
+        Count::Intersection(accesses) if accesses.iter().all(Access::is_postings) => {
+            match &plan.access {
+                // The planner read this intersection already.
+                AccessPath::IndexIds {
+                    access: Access::All(parts),
+                    ids: Some(set),
+                    ..
+                } if parts == accesses => Ok(set.len()),
+                AccessPath::Candidates {
+                    access: Access::All(parts),
+                    ids,
+                } if parts == accesses => Ok(ids.len() as u64),
+                _ => super::intersect::count_postings(tables, accesses),
+            }
+        }
         Count::Intersection(accesses) => super::intersect::count(tables, accesses),
         Count::Filtered => match &plan.access {
             AccessPath::Candidates { ids, .. } => {
@@ -175,18 +194,53 @@ impl<'p> Run<'p> {
     }
 }
 
-/// The plan's index checks of record ids, made before records are read.
-/// The checks that reject the most run first, learnt as candidates go by.
+/// The plan's index checks of record ids, made before records are read:
+/// membership in its posting set first, then the probes, those that reject
+/// the most first, learnt as candidates go by.
 struct Probes {
     list: RefCell<Vec<ProbeState>>,
+    members: Option<Access>,
+    /// The posting set's ids, read at the first check.
+    member_ids: RefCell<Option<IdSet>>,
 }
 
-/// A probe: (index, key prefix), candidates tried, candidates passed.
+/// A probe: (index, key prefix), candidates tried, candidates passed,
+/// and for a posting table, the chunks of its term read so far.
 struct ProbeState {
     index: IndexTable,
     prefix: Vec<u8>,
     tried: u64,
     passed: u64,
+    chunks: IdSet,
+    read: std::collections::BTreeSet<u64>,
+}
+
+impl ProbeState {
+    /// Which of `ids` the probe's index holds.
+    fn holds(&mut self, tables: &dyn Tables, ids: &[u64]) -> Result<Vec<bool>> {
+        if let IndexTable::Postings(table) = self.index {
+            // Only the chunks of the candidates are read, each once.
+            for &id in ids {
+                let chunk = id >> crate::storage::postings::CHUNK_BITS;
+                if self.read.insert(chunk) {
+                    let key = crate::storage::postings::chunk_key(&self.prefix, chunk);
+                    let end = prefix_end(&key);
+                    let one = crate::storage::postings::read(tables, table, &key, end.as_deref())?;
+                    self.chunks.union_with(one);
+                }
+            }
+            return Ok(ids.iter().map(|&id| self.chunks.contains(id)).collect());
+        }
+        let keys: Vec<Vec<u8>> = ids
+            .iter()
+            .map(|id| {
+                let mut key = self.prefix.clone();
+                key.extend_from_slice(&id.to_be_bytes());
+                key
+            })
+            .collect();
+        tables.contains_many(self.index.table()?, &keys)
+    }
 }
 
 impl Probes {
@@ -199,30 +253,41 @@ impl Probes {
                 prefix: p.prefix.clone(),
                 tried: 0,
                 passed: 0,
+                chunks: IdSet::new(),
+                read: std::collections::BTreeSet::new(),
             })
             .collect();
         Probes {
             list: RefCell::new(list),
+            members: plan.members.as_ref().map(|m| m.access.clone()),
+            member_ids: RefCell::new(plan.members.as_ref().and_then(|m| m.ids.clone())),
+        }
+    }
+
+    /// The ids among `ids` in the plan's posting set (all without one).
+    fn members_of(&self, tables: &dyn Tables, ids: &[u64]) -> Result<Vec<u64>> {
+        let Some(access) = &self.members else {
+            return Ok(ids.to_vec());
+        };
+        let mut cached = self.member_ids.borrow_mut();
+        if cached.is_none() {
+            *cached = access.id_set(tables)?;
+        }
+        match cached.as_ref() {
+            Some(set) => Ok(ids.iter().copied().filter(|&id| set.contains(id)).collect()),
+            None => Ok(ids.to_vec()),
         }
     }
 
     /// The ids among `ids` that pass every probe (one table opening per probe).
     fn filter(&self, tables: &dyn Tables, ids: &[u64]) -> Result<Vec<u64>> {
+        let mut kept = self.members_of(tables, ids)?;
         let mut list = self.list.borrow_mut();
-        let mut kept = ids.to_vec();
         for probe in list.iter_mut() {
             if kept.is_empty() {
                 break;
             }
-            let keys: Vec<Vec<u8>> = kept
-                .iter()
-                .map(|id| {
-                    let mut key = probe.prefix.clone();
-                    key.extend_from_slice(&id.to_be_bytes());
-                    key
-                })
-                .collect();
-            let present = tables.contains_many(probe.index.table(), &keys)?;
+            let present = probe.holds(tables, &kept)?;
             probe.tried = probe.tried.saturating_add(kept.len() as u64);
             kept = kept
                 .into_iter()
@@ -421,6 +486,27 @@ fn stream_by_id<E: Entity>(
     })
 }
 
+/// Streams the ids of a posting set the planner read, from the page's start.
+fn stream_set<E: Entity>(
+    tables: &dyn Tables,
+    run: &Run<'_>,
+    set: &IdSet,
+    probes: &Probes,
+    out: &mut Collector<'_, E>,
+) -> Result<()> {
+    let mut after = run.after_id();
+    loop {
+        let ids = set.ids_after(after, TAKE);
+        if !take_batch::<E>(tables, run, &ids, probes, out)? {
+            return Ok(());
+        }
+        match ids.last() {
+            Some(&last) if ids.len() == TAKE => after = last,
+            _ => return Ok(()),
+        }
+    }
+}
+
 /// Streams the candidates of an index whose ids come in ascending order.
 fn stream_access<E: Entity>(
     tables: &dyn Tables,
@@ -430,6 +516,19 @@ fn stream_access<E: Entity>(
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
     let mut after = run.after_id();
+    // A posting access is read once, as a set, then walked.
+    if let Some(set) = access.id_set(tables)? {
+        loop {
+            let ids = set.ids_after(after, BATCH);
+            if !take_batch::<E>(tables, run, &ids, probes, out)? {
+                return Ok(());
+            }
+            match ids.last() {
+                Some(&last) if ids.len() == BATCH => after = last,
+                _ => return Ok(()),
+            }
+        }
+    }
     loop {
         let (ids, done) = access.ids_after(tables, after, BATCH)?;
         if !take_batch::<E>(tables, run, &ids, probes, out)? {
@@ -491,7 +590,7 @@ fn stream_by_index<E: Entity>(
     probes: &Probes,
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
-    let table = walk.index.table();
+    let table = walk.index.table()?;
     let (mut start, mut end) = (walk.start.clone(), walk.end.clone());
     // A cursor's walk resumes at the run holding its position.
     let mut cursor = match &run.plan.start {
@@ -585,7 +684,7 @@ fn skip_runs<E: Entity>(
     if skippable == 0 || !start.is_empty() || end.is_some() {
         return Ok(Skipped::To(None));
     }
-    let table = walk.index.table();
+    let table = walk.index.table()?;
     let (passed, last) = tables.skip_keys(table, start, None, skippable, walk.reverse)?;
     let Some(last) = last.filter(|_| passed == skippable) else {
         out.pass_unread(passed);
@@ -647,7 +746,7 @@ fn stream_run<E: Entity>(
         ids.clear();
         // The ids of the batch's keys, and its last key (whose next key
         // the next batch starts at): no key is copied but that one.
-        let read = tables.read_keys(walk.index.table(), &from, same.end, BATCH, &mut |key| {
+        let read = tables.read_keys(walk.index.table()?, &from, same.end, BATCH, &mut |key| {
             ids.extend(trailing_u64(key));
             last.clear();
             last.extend_from_slice(key);

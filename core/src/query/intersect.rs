@@ -1,5 +1,6 @@
 //! Counting the ids several ordered index accesses all hold, by merging
-//! their index keys (a leapfrog join), without reading a record.
+//! their index keys (a leapfrog join), or, when every access reads
+//! postings, by intersecting their bitmaps; without reading a record.
 
 use super::access::Access;
 use crate::Result;
@@ -75,4 +76,32 @@ pub(crate) fn count(tables: &dyn Tables, accesses: &[Access]) -> Result<u64> {
         }
     }
     Ok(n)
+}
+
+/// The number of ids every access holds, each access reading only posting
+/// tables (`Access::is_postings`): the cardinality of their bitmaps'
+/// intersection. An access that reads index keys is an `Internal` error.
+///
+/// Errors: `Storage` when a table cannot be read.
+pub(crate) fn count_postings(tables: &dyn Tables, accesses: &[Access]) -> Result<u64> {
+    let mut sets = Vec::with_capacity(accesses.len());
+    for access in accesses {
+        let set = access
+            .id_set(tables)?
+            .ok_or_else(|| crate::Error::internal(format!("{access} was read as postings")))?;
+        sets.push(set);
+    }
+    // The smallest first: each intersection is then at most its size.
+    sets.sort_by_key(super::super::storage::postings::IdSet::len);
+    let mut sets = sets.into_iter();
+    let Some(mut all) = sets.next() else {
+        return Ok(0);
+    };
+    let Some(last) = sets.next_back() else {
+        return Ok(all.len());
+    };
+    for set in sets {
+        all.intersect_with(&set);
+    }
+    Ok(all.intersection_len(&last))
 }

@@ -25,6 +25,7 @@ use super::check::{Filter, Scalar};
 use super::cursor::QueryParts;
 use super::plan::SMALL;
 use crate::EntityKind;
+use crate::storage::postings::IdSet;
 
 /// How a query's matches are produced, and what is read to count them.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +34,10 @@ pub struct PhysicalPlan {
     pub kind: EntityKind,
     /// Where the candidates come from, and in which order.
     pub access: AccessPath,
+    /// The posting set every candidate of a sort-index walk must be in,
+    /// checked before its record is read (the conditions that read
+    /// postings, intersected).
+    pub members: Option<Members>,
     /// Index checks of each candidate id before its record is read (only
     /// on paths that fetch records by id; the most rejecting runs first,
     /// learnt as candidates go by).
@@ -78,6 +83,8 @@ pub enum AccessPath {
         access: Access,
         /// Why no access was small enough to read whole.
         reason: Reason,
+        /// Its ids, when the planner read them whole (a posting access).
+        ids: Option<IdSet>,
     },
     /// The record table streamed in id order until the page is full.
     TableScan {
@@ -110,6 +117,15 @@ pub enum AccessPath {
         /// Why no access was small enough to read whole.
         reason: Reason,
     },
+}
+
+/// A posting set candidates are checked against before their records are read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Members {
+    /// The access whose ids the candidates must be among.
+    pub access: Access,
+    /// Its ids, when the planner read them whole.
+    pub ids: Option<IdSet>,
 }
 
 /// Why a plan streams rather than reading a few candidates whole.
@@ -145,8 +161,9 @@ pub enum Count {
     /// One condition an index answers exactly: its keys, no record read.
     IndexKeys(Access),
     /// Every condition answered exactly by an index whose ids come in
-    /// ascending order: the ids all of them hold, found by merging the
-    /// index keys (leapfrog), no record read.
+    /// ascending order: the ids all of them hold, found by intersecting
+    /// their posting bitmaps when every one reads postings, else by merging
+    /// the index keys (leapfrog); no record read.
     Intersection(Vec<Access>),
     /// The matches of the access path: the candidates that pass the
     /// filter, or (on a streaming path) every record checked against it.
@@ -205,6 +222,9 @@ impl PhysicalPlan {
         }
         if self.fetches_by_id() {
             nodes.push(format!("Fetch {}s by id", self.kind));
+            if let Some(members) = &self.members {
+                nodes.push(format!("Posting check {}", members.access));
+            }
             if !self.probes.is_empty() {
                 let probes: Vec<String> = self
                     .probes
@@ -220,7 +240,7 @@ impl PhysicalPlan {
                 (None, 1) => format!("Index lookup {access} (1 id)"),
                 (None, n) => format!("Index lookup {access} ({n} ids)"),
             },
-            AccessPath::IndexIds { access, reason } => {
+            AccessPath::IndexIds { access, reason, .. } => {
                 format!("Index scan {access} (id order; {reason})")
             }
             AccessPath::TableScan { reason } => {
@@ -260,8 +280,13 @@ impl PhysicalPlan {
             }
             (Count::Intersection(accesses), _) => {
                 let names: Vec<String> = accesses.iter().map(ToString::to_string).collect();
+                let how = if accesses.iter().all(Access::is_postings) {
+                    "their posting bitmaps intersected"
+                } else {
+                    "merged from index keys"
+                };
                 format!(
-                    "ids in every one of {}, merged from index keys, no records read",
+                    "ids in every one of {}, {how}, no records read",
                     names.join(" and ")
                 )
             }

@@ -15,15 +15,19 @@ use super::access::{Access, IndexTable, Span, access, keyed, literal_key, tenant
 use super::bind::{Bound, SortBy};
 use super::check::{Cmp, Field, Filter, Scalar};
 use super::pattern::Case;
-use super::physical::{AccessPath, Count, PhysicalPlan, Probe, Reason};
+use super::physical::{AccessPath, Count, Members, PhysicalPlan, Probe, Reason};
 use super::schema::{FieldType, search_fields};
 use crate::storage::index::{IndexDef, index_of};
+use crate::storage::postings::IdSet;
 use crate::storage::schema::MultiTable;
 use crate::storage::tx::Tables;
 use crate::{EntityKind, Result};
 
 /// Drivers with fewer candidates than this are read whole and sorted.
 pub const SMALL: usize = 256;
+
+/// Drivers with at most this many candidates leave postings unread.
+const TINY: usize = 64;
 
 /// Plans a bound query: the one function behind `list`, `count`, `exists`
 /// and `explain`. Reads index keys (up to [`SMALL`] + 1 per access) to
@@ -33,15 +37,32 @@ pub const SMALL: usize = 256;
 pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     let kind = bound.kind;
     let filter = bound.filter.as_ref();
-    let access = match choose(tables, kind, filter)? {
+    let chosen = choose(tables, kind, filter)?;
+    // The posting conditions, read together: what the driver is, or what
+    // each candidate of a sort-index walk is checked against.
+    let postings = chosen.postings;
+    let mut members = None;
+    let access = match chosen.driver {
         Driver::Small { ids, access } => AccessPath::Candidates { access, ids },
-        Driver::Stream { reason, ordered } => {
+        Driver::Stream {
+            reason,
+            ordered,
+            ordered_ids,
+        } => {
             if bound.sort.is_empty() {
                 match ordered {
-                    Some(access) => AccessPath::IndexIds { access, reason },
+                    Some(access) => AccessPath::IndexIds {
+                        access,
+                        reason,
+                        ids: ordered_ids,
+                    },
                     None => AccessPath::TableScan { reason },
                 }
             } else if let Some(index) = sort_index(kind, &bound.sort) {
+                members = postings.clone().map(|access| Members {
+                    access,
+                    ids: ordered_ids,
+                });
                 let (start, end, within) = bounds(kind, filter, index.table);
                 AccessPath::SortIndex {
                     index: IndexTable::new(index.table),
@@ -57,16 +78,38 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
             }
         }
     };
+    let all_probes = probes(kind, filter);
+    // One condition that a probe checks needs no posting set besides.
+    let members = members.filter(|m| {
+        !matches!(&m.access, Access::Range { index, start, .. }
+            if all_probes.iter().any(|p| p.index == *index && p.prefix == *start))
+    });
+    // Conditions the posting set checks need no probe of their own.
+    let covered = match (&access, &postings) {
+        (_, None) => false,
+        (AccessPath::Candidates { access, .. } | AccessPath::IndexIds { access, .. }, Some(p)) => {
+            access == p
+        }
+        (AccessPath::SortIndex { .. }, Some(_)) => members.is_some(),
+        _ => false,
+    };
     let probes = match access {
         AccessPath::TableScan { .. } | AccessPath::SortedTableScan { .. } => Vec::new(),
-        _ => probes(kind, filter),
+        _ => all_probes
+            .into_iter()
+            .filter(|p| !(covered && p.index.is_postings()))
+            .collect(),
     };
     let count = match filter {
         None => Count::Table,
         Some(filter) => match exact_access(kind, filter) {
             Some(access) => Count::IndexKeys(access),
-            // A few candidates are counted as read; more, from the index keys.
+            // A few candidates are counted as read, unless postings count
+            // them; more, from the index keys.
             None => match (&access, intersection(kind, filter)) {
+                (_, Some(accesses)) if accesses.iter().all(Access::is_postings) => {
+                    Count::Intersection(accesses)
+                }
                 (AccessPath::Candidates { .. }, _) | (_, None) => Count::Filtered,
                 (_, Some(accesses)) => Count::Intersection(accesses),
             },
@@ -75,6 +118,7 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     Ok(PhysicalPlan {
         kind,
         access,
+        members,
         probes,
         filter: bound.filter.clone(),
         sort: bound.sort.clone(),
@@ -97,6 +141,13 @@ fn conjuncts(filter: &Filter) -> Vec<&Filter> {
     }
 }
 
+/// What [`choose`] found: the driver, and the intersection of the
+/// conditions that read postings (when any do).
+struct Chosen {
+    driver: Driver,
+    postings: Option<Access>,
+}
+
 /// The chosen way to find candidates.
 enum Driver {
     /// Few enough candidates to read whole: these ids, ascending.
@@ -113,55 +164,111 @@ enum Driver {
         /// An index whose ids come in ascending order and hold every match,
         /// to stream in id order instead of the whole record table.
         ordered: Option<Access>,
+        /// Its ids, when they were read whole while planning (postings).
+        ordered_ids: Option<IdSet>,
     },
 }
 
 /// Picks the driver: the access with the fewest candidates, if it has few.
-fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Result<Driver> {
+fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Result<Chosen> {
     let Some(filter) = filter else {
-        return Ok(Driver::Stream {
-            reason: Reason::NoFilter,
-            ordered: None,
+        return Ok(Chosen {
+            driver: Driver::Stream {
+                reason: Reason::NoFilter,
+                ordered: None,
+                ordered_ids: None,
+            },
+            postings: None,
         });
     };
     if let Some(tenant) = conjuncts(filter).into_iter().find_map(|c| match c {
         Filter::TenantIs(t) => Some(t),
         _ => None,
     }) {
-        return choose_scoped(tables, kind, filter, tenant);
+        return Ok(Chosen {
+            driver: choose_scoped(tables, kind, filter, tenant)?,
+            postings: None,
+        });
     }
     let mut best: Option<(Vec<u64>, Access)> = None;
     let mut seen_large = Vec::new();
     let mut ordered = None;
+    let mut postings = Vec::new();
     for conjunct in conjuncts(filter) {
         let Some(access) = access(kind, conjunct) else {
             continue;
         };
-        for candidate in access.options() {
-            let (ids, complete) = candidate.ids(tables, SMALL)?;
-            if !complete {
-                if ordered.is_none() && candidate.is_ordered() {
-                    ordered = Some(candidate.clone());
-                }
-                seen_large.push(candidate);
-                continue;
+        if access.is_postings() {
+            postings.push(access);
+            continue;
+        }
+        let (ids, complete) = access.ids(tables, SMALL)?;
+        if !complete {
+            if ordered.is_none() && access.is_ordered() {
+                ordered = Some(access.clone());
             }
-            if best.as_ref().is_none_or(|(b, _)| ids.len() < b.len()) {
-                best = Some((ids, candidate));
-            }
+            seen_large.push(access);
+            continue;
+        }
+        if best.as_ref().is_none_or(|(b, _)| ids.len() < b.len()) {
+            best = Some((ids, access));
         }
     }
-    Ok(match best {
+    // The conditions that read postings are read together: their
+    // intersection, which streams in id order before any other.
+    let all = all_of(postings);
+    let mut ordered_ids = None;
+    // A driver of a few ids is not worth reading whole postings for: its
+    // candidates are probed (a chunk of a posting each) or checked.
+    let tiny = best.as_ref().is_some_and(|(b, _)| b.len() <= TINY);
+    if let Some(all) = all.as_ref().filter(|_| !tiny)
+        && let Some(set) = all.id_set(tables)?
+    {
+        if set.len() > SMALL as u64 {
+            ordered = Some(all.clone());
+            ordered_ids = Some(set);
+            seen_large.push(all.clone());
+        } else if best
+            .as_ref()
+            .is_none_or(|(b, _)| (b.len() as u64) > set.len())
+        {
+            best = Some((set.iter().collect(), all.clone()));
+        }
+    }
+    let driver = match best {
         Some((ids, access)) => Driver::Small { ids, access },
         None if seen_large.is_empty() => Driver::Stream {
             reason: Reason::NoIndexedCondition,
             ordered: None,
+            ordered_ids: None,
         },
         None => Driver::Stream {
             reason: Reason::Large(seen_large),
             ordered,
+            ordered_ids,
         },
+    };
+    Ok(Chosen {
+        driver,
+        postings: all,
     })
+}
+
+/// The intersection of posting accesses (each intersection among them
+/// spliced in): the one access, or `None` for none.
+fn all_of(accesses: Vec<Access>) -> Option<Access> {
+    let mut parts = Vec::new();
+    for access in accesses {
+        match access {
+            Access::All(inner) => parts.extend(inner),
+            other => parts.push(other),
+        }
+    }
+    match parts.len() {
+        0 => None,
+        1 => parts.pop(),
+        _ => Some(Access::All(parts)),
+    }
 }
 
 /// The driver of a scoped view's query. It depends only on the tenant's own
@@ -189,12 +296,12 @@ fn choose_scoped(
         .into_iter()
         .filter(|c| !matches!(c, Filter::TenantIs(_)))
         .filter_map(|c| access(kind, c))
-        .flat_map(|a| a.options())
         .find(Access::is_ordered)
         .or(own);
     Ok(Driver::Stream {
         reason: Reason::ScopedView,
         ordered,
+        ordered_ids: None,
     })
 }
 
@@ -261,7 +368,7 @@ fn probes(kind: EntityKind, filter: Option<&Filter>) -> Vec<Probe> {
             && let Some(key) = literal_key(def.ty, value)
         {
             out.push(Probe {
-                index: IndexTable::new(index.table),
+                index: IndexTable::of(index),
                 prefix: key.into_bytes(),
                 value: keyed(value),
             });

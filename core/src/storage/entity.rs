@@ -149,6 +149,20 @@ fn multi_keys<E: Entity>(record: &E::Record) -> Vec<MultiKey> {
     crate::storage::index::entries(E::KIND, E::id(record), record)
 }
 
+/// Writes the transaction's gathered index changes once they grow large
+/// (a long import), so its memory stays bounded.
+fn flush_if_large(tx: &WriteTx) -> Result<()> {
+    if tx.pending.is_large() {
+        tx.pending.flush(&tx.txn)?;
+    }
+    Ok(())
+}
+
+/// A record's posting terms, sorted and distinct.
+fn posting_keys<E: Entity>(record: &E::Record) -> Vec<crate::storage::index::PostingKey> {
+    crate::storage::index::posting_keys(E::KIND, record)
+}
+
 /// The record with this id, if there is one.
 pub(crate) fn load<E: Entity>(tables: &dyn Tables, id: u64) -> Result<Option<E::Record>> {
     crate::storage::tx::decoded_record(tables, E::TABLE, id)
@@ -159,8 +173,11 @@ pub(crate) fn fetch<E: Entity>(tables: &dyn Tables, id: u64) -> Result<E::Record
     load::<E>(tables, id)?.ok_or_else(|| Error::not_found(E::KIND, format!("id {id}")))
 }
 
-/// The ids of the records of kind `E` that hold `role`.
-pub(crate) fn holders<E: Entity>(tables: &dyn Tables, role: u64) -> Result<Vec<u64>> {
+/// The ids of the records of kind `E` that hold `role`, the transaction's
+/// gathered index changes written first.
+pub(crate) fn holders<E: Entity>(tx: &WriteTx, role: u64) -> Result<Vec<u64>> {
+    tx.pending.flush(&tx.txn)?;
+    let tables: &dyn Tables = &tx.txn;
     let Some(index) = crate::storage::index::index_of(E::KIND, "roles") else {
         return Ok(Vec::new());
     };
@@ -235,11 +252,10 @@ fn write_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .insert(unique.key.as_slice(), id)?;
     }
     for multi in multi_keys::<E>(record) {
-        tx.txn
-            .open_table(multi.table)?
-            .insert(multi.key.as_slice(), ())?;
+        tx.pending.ordered(&multi, true);
     }
-    Ok(())
+    tx.pending.apply(id, &posting_keys::<E>(record), &[]);
+    flush_if_large(tx)
 }
 
 fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
@@ -249,11 +265,11 @@ fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .remove(unique.key.as_slice())?;
     }
     for multi in multi_keys::<E>(record) {
-        tx.txn
-            .open_table(multi.table)?
-            .remove(multi.key.as_slice())?;
+        tx.pending.ordered(&multi, false);
     }
-    Ok(())
+    tx.pending
+        .apply(E::id(record), &[], &posting_keys::<E>(record));
+    flush_if_large(tx)
 }
 
 /// Moves a record's index entries from those of `old` to those of `new`
@@ -277,16 +293,22 @@ fn move_indexes<E: Entity>(tx: &WriteTx, old: &E::Record, new: &E::Record) -> Re
     let (old_multi, new_multi) = (multi_keys::<E>(old), multi_keys::<E>(new));
     let (gone, added) = difference(&old_multi, &new_multi, |m| (&m.table, &m.key));
     for multi in gone {
-        tx.txn
-            .open_table(multi.table)?
-            .remove(multi.key.as_slice())?;
+        tx.pending.ordered(multi, false);
     }
     for multi in added {
-        tx.txn
-            .open_table(multi.table)?
-            .insert(multi.key.as_slice(), ())?;
+        tx.pending.ordered(multi, true);
     }
-    Ok(())
+    let (old_postings, new_postings) = (posting_keys::<E>(old), posting_keys::<E>(new));
+    tx.pending.apply(
+        id,
+        new_postings
+            .iter()
+            .filter(|p| old_postings.binary_search(p).is_err()),
+        old_postings
+            .iter()
+            .filter(|p| new_postings.binary_search(p).is_err()),
+    );
+    flush_if_large(tx)
 }
 
 /// The entries of `old` that `new` lacks, and those of `new` that `old`

@@ -9,14 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use redb::{Database, ReadableDatabase, TableHandle, WriteTransaction};
 
 use crate::storage::schema::{
-    META, MULTI_TABLES, RECORD_TABLES, SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS, UNIQUE_TABLES,
-    meta,
+    META, MULTI_TABLES, POSTING_TABLES, RECORD_TABLES, SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS,
+    UNIQUE_TABLES, meta,
 };
 use crate::storage::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 4;
+pub const FORMAT_VERSION: u64 = 5;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
@@ -27,6 +27,7 @@ const MIGRATIONS: &[Migration] = &[
     crate::storage::migrations::v1_to_v2,
     crate::storage::migrations::v2_to_v3,
     crate::storage::migrations::v3_to_v4,
+    crate::storage::migrations::v4_to_v5,
 ];
 
 /// The first bytes of every redb file.
@@ -349,6 +350,9 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
         txn.open_table(table)?;
     }
     for table in MULTI_TABLES {
+        txn.open_table(table)?;
+    }
+    for table in POSTING_TABLES {
         txn.open_table(table)?;
     }
     txn.open_table(SESSIONS)?;

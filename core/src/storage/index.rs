@@ -6,8 +6,12 @@
 //! Values encode so that byte order is the sort order of SPEC §13:
 //! integers big-endian, booleans one byte, timestamps as sign-flipped
 //! integers, strings case-folded then exact. A list field (`roles`) puts one
-//! key per element. A trigram index holds (field number, three case-folded
-//! characters, id) for each distinct trigram of each text field.
+//! key per element. The low-cardinality fields (tenant, enabled, roles) also
+//! keep postings (`storage::postings`): each value part (marker and value,
+//! as in the ordered key) → the ids holding it. The trigram index is kept as
+//! postings: (field number, three case-folded characters) → ids, for each
+//! distinct trigram of each text field followed by two [`END`] markers, so
+//! that every substring of one or two characters starts some trigram.
 
 use std::fmt;
 use std::sync::LazyLock;
@@ -17,7 +21,8 @@ use crate::documents::fields::FieldLists;
 use crate::documents::values::{FieldValue, Queryable};
 use crate::storage::entity::MultiKey;
 use crate::storage::keys::Key;
-use crate::storage::schema::MultiTable;
+use crate::storage::postings::PostingTable;
+use crate::storage::schema::{MultiTable, postings_of};
 use crate::{EntityKind, Timestamp};
 
 /// An ordered index over one field.
@@ -27,6 +32,8 @@ pub struct IndexDef {
     pub field: &'static str,
     /// The table holding the index.
     pub(crate) table: MultiTable,
+    /// The posting table kept beside it (low-cardinality fields).
+    pub(crate) postings: Option<PostingTable>,
 }
 
 impl IndexDef {
@@ -61,6 +68,7 @@ pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {
                 Some(IndexDef {
                     field: f.name,
                     table: *table,
+                    postings: postings_of(*table),
                 })
             })
             .collect()
@@ -82,9 +90,9 @@ pub fn index_of(kind: EntityKind, field: &str) -> Option<&'static IndexDef> {
 
 /// The trigram index of a kind and the fields it covers (its searchable
 /// fields), in field-number order.
-pub fn trigram_index(kind: EntityKind) -> Option<(MultiTable, &'static [&'static str])> {
+pub fn trigram_index(kind: EntityKind) -> Option<(PostingTable, &'static [&'static str])> {
     let lists = FieldLists::of(kind);
-    let table = lists.trigrams()?.table()?;
+    let table = lists.trigrams()?.trigram_table()?;
     Some((*table, lists.searchable()))
 }
 
@@ -131,10 +139,48 @@ fn value_keys(value: &FieldValue<'_>) -> Vec<Key> {
     }
 }
 
-/// The distinct trigrams of a case-folded text.
+/// The marker that ends each indexed text (twice) before it is cut into
+/// trigrams. A text holding it only gains candidates, never loses any.
+pub const END: char = '\u{3}';
+
+/// The distinct trigrams of a case-folded text (of a needle: no markers).
 pub fn trigrams(folded: &str) -> Vec<String> {
     let chars: Vec<char> = folded.chars().collect();
     let mut out: Vec<String> = chars.windows(3).map(|w| w.iter().collect()).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The distinct trigrams the index holds for a case-folded text: those of
+/// the text followed by two [`END`] markers (none for an empty text), so
+/// each substring of one to three characters starts one of them.
+#[cfg(test)]
+pub fn indexed_trigrams(folded: &str) -> Vec<String> {
+    let padded = padded(folded);
+    grams_of(&padded).into_iter().map(str::to_owned).collect()
+}
+
+/// A case-folded text followed by two [`END`] markers; empty for an empty text.
+fn padded(folded: &str) -> String {
+    if folded.is_empty() {
+        return String::new();
+    }
+    let mut padded = String::with_capacity(folded.len().saturating_add(2));
+    padded.push_str(folded);
+    padded.push(END);
+    padded.push(END);
+    padded
+}
+
+/// The distinct three-character slices of a text, sorted.
+fn grams_of(text: &str) -> Vec<&str> {
+    let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    starts.push(text.len());
+    let mut out: Vec<&str> = starts
+        .windows(4)
+        .filter_map(|w| text.get(*w.first()?..*w.get(3)?))
+        .collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -147,10 +193,23 @@ pub fn trigram_prefix(field: usize, trigram: &str) -> Key {
         .str(trigram)
 }
 
-/// Every secondary-index entry of a record of `kind` with this `id`.
+/// The instant index values are read at: they do not depend on the clock
+/// (no indexed field is `lockedUntil`).
+fn index_instant() -> Timestamp {
+    Timestamp::from_millis(0).unwrap_or_else(Timestamp::now)
+}
+
+/// The start of the keys of every trigram that begins with `text` (one or
+/// two characters) in one field of a trigram index.
+pub fn trigram_start(field: usize, text: &str) -> Key {
+    Key::new()
+        .byte(u8::try_from(field).unwrap_or(u8::MAX))
+        .str_prefix(text)
+}
+
+/// Every ordered-index entry of a record of `kind` with this `id`.
 pub fn entries(kind: EntityKind, id: u64, record: &impl Queryable) -> Vec<MultiKey> {
-    // Index values do not depend on the clock: no indexed field is `lockedUntil`.
-    let now = Timestamp::from_millis(0).unwrap_or_else(Timestamp::now);
+    let now = index_instant();
     let mut out = Vec::new();
     for def in indexes(kind) {
         for key in value_keys(&record.value(def.field, now)) {
@@ -160,22 +219,111 @@ pub fn entries(kind: EntityKind, id: u64, record: &impl Queryable) -> Vec<MultiK
             });
         }
     }
+    out
+}
+
+/// One term a record holds in a posting table.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PostingKey {
+    /// The table's place among the posting tables (orders and tells terms apart).
+    pub(crate) slot: usize,
+    /// The term: a value part, or a field number and trigram.
+    pub(crate) term: Vec<u8>,
+    /// The table.
+    pub(crate) table: PostingTableRef,
+}
+
+/// A posting table, compared by name.
+#[derive(Clone, Copy)]
+pub struct PostingTableRef(pub(crate) PostingTable);
+
+impl fmt::Debug for PostingTableRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(redb::TableHandle::name(&self.0))
+    }
+}
+
+impl PartialEq for PostingTableRef {
+    fn eq(&self, other: &Self) -> bool {
+        redb::TableHandle::name(&self.0) == redb::TableHandle::name(&other.0)
+    }
+}
+
+impl Eq for PostingTableRef {}
+
+impl PartialOrd for PostingTableRef {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PostingTableRef {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        redb::TableHandle::name(&self.0).cmp(redb::TableHandle::name(&other.0))
+    }
+}
+
+/// Every posting term of a record of `kind`, sorted and distinct.
+pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey> {
+    let now = index_instant();
+    let mut out = Vec::new();
+    for def in indexes(kind) {
+        if let Some(table) = def.postings {
+            let slot = crate::storage::postings::slot(&table);
+            for key in value_keys(&record.value(def.field, now)) {
+                out.push(PostingKey {
+                    slot,
+                    term: key.into_bytes(),
+                    table: PostingTableRef(table),
+                });
+            }
+        }
+    }
     if let Some((table, fields)) = trigram_index(kind) {
+        let slot = crate::storage::postings::slot(&table);
         for (n, field) in fields.iter().enumerate() {
             if let FieldValue::Str(text) = record.value(field, now) {
-                for trigram in trigrams(&fold(text)) {
-                    out.push(MultiKey {
-                        table,
-                        key: trigram_prefix(n, &trigram).u64(id).into_bytes(),
+                let padded = padded(&fold(text));
+                for trigram in grams_of(&padded) {
+                    out.push(PostingKey {
+                        slot,
+                        term: trigram_prefix(n, trigram).into_bytes(),
+                        table: PostingTableRef(table),
                     });
                 }
             }
         }
     }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 
 /// The key prefix under which an ordered `roles` index lists the holders of `role`.
 pub fn holders_prefix(role: u64) -> Key {
     encode_int(Key::new().byte(PRESENT), role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_short_substring_starts_an_indexed_trigram() {
+        for text in ["", "a", "ab", "abc", "müller", "ab\u{3}c", "ивaн42"] {
+            let grams = indexed_trigrams(text);
+            let chars: Vec<char> = text.chars().collect();
+            for len in 1..=3 {
+                for start in 0..chars.len().saturating_sub(len - 1) {
+                    let needle: String = chars[start..start + len].iter().collect();
+                    assert!(
+                        grams.iter().any(|g| g.starts_with(&needle)),
+                        "{needle:?} of {text:?} starts none of {grams:?}"
+                    );
+                }
+            }
+        }
+        assert!(indexed_trigrams("").is_empty());
+        assert_eq!(indexed_trigrams("ab"), ["ab\u{3}", "b\u{3}\u{3}"]);
+    }
 }

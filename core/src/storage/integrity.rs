@@ -1,5 +1,6 @@
 //! `check()` (SPEC §8): every index entry matches its record and every
-//! record has its index entries; `compact()` lives on the store.
+//! record has its index entries, and every posting holds exactly the ids of
+//! the records holding its term; `compact()` lives on the store.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::storage::codec;
 use crate::storage::entity::{Entity, id_counter};
 use crate::storage::keys::trailing_u64;
-use crate::storage::schema::{MULTI_TABLES, UNIQUE_TABLES};
+use crate::storage::postings::IdSet;
+use crate::storage::schema::{MULTI_TABLES, POSTING_TABLES, UNIQUE_TABLES};
 use crate::storage::tx::Tables;
 use crate::{Client, Result, Role, User};
 
@@ -25,14 +27,29 @@ pub struct CheckReport {
 /// The entries every record should have: table name → key → record id.
 type Expected = BTreeMap<String, BTreeMap<Vec<u8>, u64>>;
 
+/// The postings the records should have: table name → term → ids.
+type ExpectedPostings = BTreeMap<String, BTreeMap<Vec<u8>, IdSet>>;
+
+/// What the records say the indexes should hold.
+#[derive(Default)]
+struct Wanted {
+    unique: Expected,
+    multi: Expected,
+    postings: ExpectedPostings,
+}
+
 /// Checks records against indexes and indexes against records.
 pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
     let mut problems = Vec::new();
-    let mut unique = Expected::new();
-    let mut multi = Expected::new();
-    expect::<User>(tables, &mut unique, &mut multi, &mut problems)?;
-    expect::<Role>(tables, &mut unique, &mut multi, &mut problems)?;
-    expect::<Client>(tables, &mut unique, &mut multi, &mut problems)?;
+    let mut wanted = Wanted::default();
+    expect::<User>(tables, &mut wanted, &mut problems)?;
+    expect::<Role>(tables, &mut wanted, &mut problems)?;
+    expect::<Client>(tables, &mut wanted, &mut problems)?;
+    let Wanted {
+        mut unique,
+        mut multi,
+        mut postings,
+    } = wanted;
     for table in UNIQUE_TABLES {
         let name = table.name();
         let mut wanted = unique.remove(name).unwrap_or_default();
@@ -62,6 +79,11 @@ pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
             problems.push(format!("{name}: record {id} has no entry"));
         }
     }
+    for table in POSTING_TABLES {
+        let name = table.name();
+        let terms = postings.remove(name).unwrap_or_default();
+        check_postings(tables, table, terms, &mut problems)?;
+    }
     crate::storage::sessions::check(tables, &mut problems)?;
     Ok(CheckReport {
         ok: problems.is_empty(),
@@ -69,13 +91,56 @@ pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
     })
 }
 
+/// Compares the stored postings of `table` with those the records call for.
+fn check_postings(
+    tables: &dyn Tables,
+    table: crate::storage::postings::PostingTable,
+    mut terms: BTreeMap<Vec<u8>, IdSet>,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let name = table.name();
+    let mut stored: BTreeMap<Vec<u8>, IdSet> = BTreeMap::new();
+    tables.postings(table, &[], None, &mut |key, value| {
+        let term = crate::storage::postings::term_of(key).to_vec();
+        match (
+            trailing_u64(key),
+            crate::storage::postings::decode(name, value),
+        ) {
+            (Some(chunk), Ok(bitmap)) if !bitmap.is_empty() => {
+                stored.entry(term).or_default().add_chunk(chunk, bitmap);
+            }
+            (Some(_), Ok(_)) => problems.push(format!("{name}: an empty posting is stored")),
+            (None, _) => problems.push(format!("{name}: a posting key has no chunk")),
+            (_, Err(e)) => problems.push(e.to_string()),
+        }
+        Ok(())
+    })?;
+    for (term, ids) in stored {
+        let want = terms.remove(&term).unwrap_or_default();
+        for id in ids.iter().filter(|&id| !want.contains(id)) {
+            problems.push(format!("{name}: a stray posting names record {id}"));
+        }
+        for id in want.iter().filter(|&id| !ids.contains(id)) {
+            problems.push(format!("{name}: record {id} has no posting"));
+        }
+    }
+    for id in terms.values().flat_map(IdSet::iter) {
+        problems.push(format!("{name}: record {id} has no posting"));
+    }
+    Ok(())
+}
+
 /// Reads every record of `E`, noting the index entries it should have.
 fn expect<E: Entity>(
     tables: &dyn Tables,
-    unique: &mut Expected,
-    multi: &mut Expected,
+    wanted: &mut Wanted,
     problems: &mut Vec<String>,
 ) -> Result<()> {
+    let Wanted {
+        unique,
+        multi,
+        postings,
+    } = wanted;
     let mut after = 0;
     let mut max_id = 0;
     let mut seen = BTreeSet::new();
@@ -113,6 +178,14 @@ fn expect<E: Entity>(
                     .entry(key.table.name().to_owned())
                     .or_default()
                     .insert(key.key, id);
+            }
+            for key in crate::storage::index::posting_keys(E::KIND, &record) {
+                postings
+                    .entry(key.table.0.name().to_owned())
+                    .or_default()
+                    .entry(key.term)
+                    .or_default()
+                    .insert(id);
             }
         }
     }

@@ -20,6 +20,16 @@
 //!   that order) instead of holding those fields at places of its own; the
 //!   other fields keep their order. Every record is re-encoded; values,
 //!   indexes, sessions and the change log do not change.
+//! - 5: postings (`crate::storage::postings`, decision 0014). The trigram
+//!   index `idx.user.trigrams` becomes a posting table: (field number,
+//!   trigram, chunk) → a compressed bitmap of ids, where each text is
+//!   followed by two end markers before it is cut into trigrams (so one- and
+//!   two-character needles use it). Tenant, enabled and roles of users and
+//!   clients, and the tenant of roles, gain posting tables
+//!   (`post.<kind>.<field>`) beside their ordered indexes, which stay. The
+//!   step deletes the old trigram table and builds every posting table from
+//!   the records; records, the other indexes, sessions and the change log
+//!   do not change.
 //!
 //! The `…V1` and `…V3` structs are frozen copies of the records those
 //! formats stored (postcard is positional: field order and types are the
@@ -35,7 +45,7 @@ use serde::Deserialize;
 use crate::documents::user::{ExternalId, UserRecord};
 use crate::storage::codec;
 use crate::storage::entity::{Entity, UniqueKey};
-use crate::storage::schema::{MULTI_TABLES, UNIQUE_TABLES, USERS};
+use crate::storage::schema::{MULTI_TABLES, MultiTable, POSTING_TABLES, UNIQUE_TABLES, USERS};
 use crate::storage::tx::Tables;
 use crate::{Client, EntityKind, Error, Result, Role, Timestamp, User};
 
@@ -325,6 +335,44 @@ pub(crate) fn v3_to_v4(txn: &WriteTransaction) -> Result<()> {
     to_header_layout::<Client>(txn)
 }
 
+/// The trigram index as formats 1 to 4 kept it: (field number, trigram,
+/// id) → nothing.
+const TRIGRAMS_V4: MultiTable = redb::TableDefinition::new("idx.user.trigrams");
+
+/// Records whose postings are gathered before they are written (a
+/// posting chunk's worth, so each chunk entry is written once).
+const POSTING_BATCH: u64 = 1 << crate::storage::postings::CHUNK_BITS;
+
+/// Format 4 → 5: the trigram table of formats 1–4 is deleted and every
+/// posting table is built from the records (which format 5 does not change).
+pub(crate) fn v4_to_v5(txn: &WriteTransaction) -> Result<()> {
+    txn.delete_table(TRIGRAMS_V4)?;
+    for table in POSTING_TABLES {
+        txn.delete_table(table)?;
+    }
+    build_postings::<User>(txn)?;
+    build_postings::<Role>(txn)?;
+    build_postings::<Client>(txn)
+}
+
+/// Writes the posting terms of every record of `E`, a chunk of ids at a time.
+fn build_postings<E: Entity>(txn: &WriteTransaction) -> Result<()> {
+    let pending = crate::storage::pending::Pending::default();
+    let mut gathered: u64 = 0;
+    each_record(txn, E::TABLE, |id, bytes| {
+        let record: E::Record = codec::decode(bytes)?;
+        for key in crate::storage::index::posting_keys(E::KIND, &record) {
+            pending.add(key.table.0, &key.term, id);
+        }
+        gathered = gathered.saturating_add(1);
+        if gathered.is_multiple_of(POSTING_BATCH) {
+            pending.flush(txn)?;
+        }
+        Ok(())
+    })?;
+    pending.flush(txn)
+}
+
 fn to_header_layout<E: Format3>(txn: &WriteTransaction) -> Result<()> {
     reencode(txn, E::TABLE, |old: E::V3| -> E::Record { old.into() })
 }
@@ -378,16 +426,25 @@ pub(crate) fn preflight(tables: &dyn Tables, version: u64) -> Result<()> {
         let record: UserRecord = if version == 1 {
             UserRecordV3::from(codec::decode::<UserRecordV1>(bytes)?).into()
         } else {
-            decode_v3::<User>(bytes)?
+            decode_at::<User>(version, bytes)?
         };
         claim::<User>(&mut claims, id, &record)
     })?;
     each_record(tables, Role::TABLE, |id, bytes| {
-        claim::<Role>(&mut claims, id, &decode_v3::<Role>(bytes)?)
+        claim::<Role>(&mut claims, id, &decode_at::<Role>(version, bytes)?)
     })?;
     each_record(tables, Client::TABLE, |id, bytes| {
-        claim::<Client>(&mut claims, id, &decode_v3::<Client>(bytes)?)
+        claim::<Client>(&mut claims, id, &decode_at::<Client>(version, bytes)?)
     })
+}
+
+/// Decodes a record stored by format `version` (2 or later) as the current record.
+fn decode_at<E: Format3>(version: u64, bytes: &[u8]) -> Result<E::Record> {
+    if version < 4 {
+        decode_v3::<E>(bytes)
+    } else {
+        codec::decode(bytes)
+    }
 }
 
 /// Claims the unique keys of `record`, when they are being checked.
@@ -898,7 +955,10 @@ mod tests {
         preflight(&db.begin_read().unwrap(), 3).unwrap();
         crate::storage::format::prepare(&db).unwrap();
         let read = db.begin_read().unwrap();
-        assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(4));
+        assert_eq!(
+            read.meta(meta::FORMAT_VERSION).unwrap(),
+            Some(crate::storage::format::FORMAT_VERSION)
+        );
 
         let user: UserRecord = codec::decode(&stored(&db, USERS, 41)).unwrap();
         let role: RoleRecord = codec::decode(&stored(&db, ROLES, 7)).unwrap();
@@ -951,7 +1011,10 @@ mod tests {
         );
         crate::storage::format::prepare(&db).unwrap();
         let read = db.begin_read().unwrap();
-        assert_eq!(read.meta(meta::FORMAT_VERSION).unwrap(), Some(4));
+        assert_eq!(
+            read.meta(meta::FORMAT_VERSION).unwrap(),
+            Some(crate::storage::format::FORMAT_VERSION)
+        );
         let u: UserRecord = codec::decode(&stored(&db, USERS, 1)).unwrap();
         assert_eq!((u.header.id, u.header.tenant.as_deref()), (1, Some("t1")));
         assert_eq!(u.last_name, "Last");

@@ -11,6 +11,8 @@ pub(crate) mod integrity;
 pub(crate) mod keys;
 pub(crate) mod kinds;
 pub(crate) mod migrations;
+pub(crate) mod pending;
+pub(crate) mod postings;
 pub(crate) mod schema;
 pub(crate) mod sessions;
 pub(crate) mod store;

@@ -1,6 +1,9 @@
 //! The redb tables of a store file (SPEC §11), and the table of each
 //! secondary index the field tables ask for ([`IndexTable`], named there by
-//! kind and field).
+//! kind and field): an ordered table per indexed field, a posting table
+//! (`storage::postings`) for the trigram index, and a posting table beside
+//! the ordered one of each low-cardinality field (tenant, enabled, roles),
+//! which equality, membership and counts read.
 
 use std::fmt;
 
@@ -8,6 +11,7 @@ use redb::TableDefinition;
 
 use crate::EntityKind;
 use crate::documents::fields::IndexTable;
+use crate::storage::postings::PostingTable;
 
 /// Records of one kind: id → encoded record.
 pub(crate) type RecordTable = TableDefinition<'static, u64, &'static [u8]>;
@@ -53,7 +57,8 @@ pub(crate) const USER_UPDATED: MultiTable = TableDefinition::new("idx.user.updat
 pub(crate) const USER_LAST_NAME: MultiTable = TableDefinition::new("idx.user.last_name");
 pub(crate) const USER_USERNAME_ORDER: MultiTable = TableDefinition::new("idx.user.username.order");
 pub(crate) const USER_EMAIL_ORDER: MultiTable = TableDefinition::new("idx.user.email.order");
-pub(crate) const USER_TRIGRAMS: MultiTable = TableDefinition::new("idx.user.trigrams");
+/// The trigram index, as postings: (field number, trigram) → ids.
+pub(crate) const USER_TRIGRAMS: PostingTable = TableDefinition::new("idx.user.trigrams");
 pub(crate) const ROLE_TENANT: MultiTable = TableDefinition::new("idx.role.tenant");
 pub(crate) const ROLE_NAME_ORDER: MultiTable = TableDefinition::new("idx.role.name.order");
 pub(crate) const ROLE_CREATED: MultiTable = TableDefinition::new("idx.role.created_at");
@@ -65,6 +70,48 @@ pub(crate) const CLIENT_CREATED: MultiTable = TableDefinition::new("idx.client.c
 pub(crate) const CLIENT_UPDATED: MultiTable = TableDefinition::new("idx.client.updated_at");
 pub(crate) const CLIENT_NAME: MultiTable = TableDefinition::new("idx.client.name");
 
+// Postings of low-cardinality fields: the ordered key's value part → ids.
+pub(crate) const USER_TENANT_POSTINGS: PostingTable = TableDefinition::new("post.user.tenant");
+pub(crate) const USER_ENABLED_POSTINGS: PostingTable = TableDefinition::new("post.user.enabled");
+pub(crate) const USER_ROLES_POSTINGS: PostingTable = TableDefinition::new("post.user.roles");
+pub(crate) const ROLE_TENANT_POSTINGS: PostingTable = TableDefinition::new("post.role.tenant");
+pub(crate) const CLIENT_TENANT_POSTINGS: PostingTable = TableDefinition::new("post.client.tenant");
+pub(crate) const CLIENT_ENABLED_POSTINGS: PostingTable =
+    TableDefinition::new("post.client.enabled");
+pub(crate) const CLIENT_ROLES_POSTINGS: PostingTable = TableDefinition::new("post.client.roles");
+
+/// Every posting table.
+pub(crate) const POSTING_TABLES: [PostingTable; 8] = [
+    USER_TRIGRAMS,
+    USER_TENANT_POSTINGS,
+    USER_ENABLED_POSTINGS,
+    USER_ROLES_POSTINGS,
+    ROLE_TENANT_POSTINGS,
+    CLIENT_TENANT_POSTINGS,
+    CLIENT_ENABLED_POSTINGS,
+    CLIENT_ROLES_POSTINGS,
+];
+
+/// The posting table kept beside an ordered index: (ordered table, postings).
+const POSTINGS_OF: [(MultiTable, PostingTable); 7] = [
+    (USER_TENANT, USER_TENANT_POSTINGS),
+    (USER_ENABLED, USER_ENABLED_POSTINGS),
+    (USER_ROLES, USER_ROLES_POSTINGS),
+    (ROLE_TENANT, ROLE_TENANT_POSTINGS),
+    (CLIENT_TENANT, CLIENT_TENANT_POSTINGS),
+    (CLIENT_ENABLED, CLIENT_ENABLED_POSTINGS),
+    (CLIENT_ROLES, CLIENT_ROLES_POSTINGS),
+];
+
+/// The posting table kept beside an ordered index, if it has one.
+pub(crate) fn postings_of(ordered: MultiTable) -> Option<PostingTable> {
+    let name = redb::TableHandle::name(&ordered);
+    POSTINGS_OF
+        .iter()
+        .find(|(o, _)| redb::TableHandle::name(o) == name)
+        .map(|(_, p)| *p)
+}
+
 pub(crate) const RECORD_TABLES: [RecordTable; 4] = [USERS, ROLES, CLIENTS, CHANGES];
 pub(crate) const UNIQUE_TABLES: [UniqueTable; 5] = [
     USER_USERNAME,
@@ -73,7 +120,7 @@ pub(crate) const UNIQUE_TABLES: [UniqueTable; 5] = [
     ROLE_NAME,
     CLIENT_CLIENT_ID,
 ];
-pub(crate) const MULTI_TABLES: [MultiTable; 19] = [
+pub(crate) const MULTI_TABLES: [MultiTable; 18] = [
     USER_TENANT,
     USER_ENABLED,
     USER_ROLES,
@@ -82,7 +129,6 @@ pub(crate) const MULTI_TABLES: [MultiTable; 19] = [
     USER_LAST_NAME,
     USER_USERNAME_ORDER,
     USER_EMAIL_ORDER,
-    USER_TRIGRAMS,
     ROLE_TENANT,
     ROLE_NAME_ORDER,
     ROLE_CREATED,
@@ -118,29 +164,39 @@ const ORDERED_TABLES: [(EntityKind, &str, MultiTable); 18] = [
 ];
 
 /// The trigram index table of each kind that has one.
-const TRIGRAM_TABLES: [(EntityKind, MultiTable); 1] = [(EntityKind::User, USER_TRIGRAMS)];
+const TRIGRAM_TABLES: [(EntityKind, PostingTable); 1] = [(EntityKind::User, USER_TRIGRAMS)];
 
 impl IndexTable {
-    /// The table holding the index; `None` only for an index the field
-    /// tables ask for and this module does not list (a test keeps the two
-    /// in step).
+    /// The table holding an ordered index; `None` for the trigram index,
+    /// and for an index the field tables ask for and this module does not
+    /// list (a test keeps the two in step).
     pub(crate) fn table(&self) -> Option<&'static MultiTable> {
-        match self.field {
-            Some(field) => ORDERED_TABLES
-                .iter()
-                .find(|(kind, f, _)| *kind == self.kind && *f == field)
-                .map(|(_, _, table)| table),
-            None => TRIGRAM_TABLES
-                .iter()
-                .find(|(kind, _)| *kind == self.kind)
-                .map(|(_, table)| table),
+        let field = self.field?;
+        ORDERED_TABLES
+            .iter()
+            .find(|(kind, f, _)| *kind == self.kind && *f == field)
+            .map(|(_, _, table)| table)
+    }
+
+    /// The posting table holding a trigram index; `None` for an ordered index.
+    pub(crate) fn trigram_table(&self) -> Option<&'static PostingTable> {
+        if self.field.is_some() {
+            return None;
         }
+        TRIGRAM_TABLES
+            .iter()
+            .find(|(kind, _)| *kind == self.kind)
+            .map(|(_, table)| table)
     }
 
     /// The table's name in the store file, e.g. `idx.user.tenant` (empty
     /// for an index without a table).
     pub fn name(&self) -> &'static str {
-        self.table().map_or("", |t| redb::TableHandle::name(t))
+        match (self.table(), self.trigram_table()) {
+            (Some(t), _) => redb::TableHandle::name(t),
+            (None, Some(t)) => redb::TableHandle::name(t),
+            (None, None) => "",
+        }
     }
 }
 
@@ -162,6 +218,7 @@ pub(crate) mod meta {
 mod tests {
     use super::*;
     use crate::documents::fields::FieldLists;
+    use redb::TableHandle;
 
     #[test]
     fn every_index_of_the_field_tables_has_a_store_table_used_once() {
@@ -178,14 +235,24 @@ mod tests {
                 assert!(
                     MULTI_TABLES
                         .iter()
-                        .any(|t| redb::TableHandle::name(t) == name),
-                    "{index:?} of {kind:?} is not in MULTI_TABLES"
+                        .any(|t| redb::TableHandle::name(t) == name)
+                        || POSTING_TABLES
+                            .iter()
+                            .any(|t| redb::TableHandle::name(t) == name),
+                    "{index:?} of {kind:?} is not in MULTI_TABLES or POSTING_TABLES"
                 );
                 assert!(!seen.contains(&name), "{name} indexes two fields");
                 seen.push(name);
             }
         }
-        assert_eq!(seen.len(), MULTI_TABLES.len());
+        assert_eq!(seen.len(), MULTI_TABLES.len() + TRIGRAM_TABLES.len());
         assert_eq!(seen.len(), ORDERED_TABLES.len() + TRIGRAM_TABLES.len());
+        for (ordered, _) in POSTINGS_OF {
+            assert!(MULTI_TABLES.iter().any(|t| t.name() == ordered.name()));
+        }
+        assert_eq!(
+            POSTING_TABLES.len(),
+            POSTINGS_OF.len() + TRIGRAM_TABLES.len()
+        );
     }
 }

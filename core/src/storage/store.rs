@@ -220,6 +220,7 @@ impl Store {
             txn,
             options: Arc::clone(&self.options),
             turn,
+            pending: crate::storage::pending::Pending::default(),
         })
     }
 

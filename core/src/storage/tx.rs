@@ -7,6 +7,8 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use crate::storage::durability::Turn;
 use crate::storage::keys::prefix_end;
+use crate::storage::pending::Pending;
+use crate::storage::postings::PostingTable;
 use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
 use crate::storage::store::Options;
 use crate::{Result, Timestamp};
@@ -106,6 +108,16 @@ pub trait Tables {
         n: u64,
         reverse: bool,
     ) -> Result<(u64, Option<Vec<u8>>)>;
+
+    /// Calls `each` with every (key, bitmap) entry of a posting table in
+    /// `[start, end)` (no `end`: to the last key), ascending.
+    fn postings(
+        &self,
+        table: PostingTable,
+        start: &[u8],
+        end: Option<&[u8]>,
+        each: &mut PostingVisitor<'_>,
+    ) -> Result<()>;
 }
 
 /// The record with this id in `table`, decoded straight from where the
@@ -125,6 +137,9 @@ pub(crate) fn decoded_record<T: serde::de::DeserializeOwned>(
     })?;
     Ok(out)
 }
+
+/// What [`Tables::postings`] calls with each (key, bitmap) entry.
+pub type PostingVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
 
 /// The bounds of a range of index keys.
 type KeySpan<'k> = (Bound<&'k [u8]>, Bound<&'k [u8]>);
@@ -376,6 +391,24 @@ macro_rules! impl_tables {
                 }
                 Ok((passed, last.map(|(k, _)| k.value().to_vec())))
             }
+
+            fn postings(
+                &self,
+                table: PostingTable,
+                start: &[u8],
+                end: Option<&[u8]>,
+                each: &mut PostingVisitor<'_>,
+            ) -> Result<()> {
+                let t = self.open_table(table)?;
+                let Some(span) = span(start, end) else {
+                    return Ok(());
+                };
+                for entry in t.range::<&[u8]>(span)? {
+                    let (k, v) = entry?;
+                    each(k.value(), v.value())?;
+                }
+                Ok(())
+            }
         }
     };
 }
@@ -399,6 +432,9 @@ pub struct ReadTx {
 pub struct WriteTx {
     pub(crate) txn: WriteTransaction,
     pub(crate) options: std::sync::Arc<Options>,
+    /// Index changes not yet written (postings, ordered keys), flushed
+    /// before the transaction's reads and its commit.
+    pub(crate) pending: Pending,
     /// This writer's turn (decision 0013). Declared after `txn`: dropped
     /// open, the transaction rolls back before the turn passes on.
     pub(crate) turn: Turn,
@@ -424,6 +460,7 @@ impl WriteTx {
     /// Fails with `Storage` when the commit fails, or when the durable
     /// commit of its group fails (then the writes may be lost).
     pub fn commit(self) -> Result<()> {
+        self.pending.flush(&self.txn)?;
         let WriteTx { txn, turn, .. } = self;
         turn.commit(txn)
     }
@@ -506,6 +543,7 @@ impl ReadContext for ReadTx {
 
 impl ReadContext for WriteTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
+        self.pending.flush(&self.txn)?;
         f(&self.txn)
     }
 
