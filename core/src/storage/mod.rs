@@ -13,5 +13,6 @@ pub(crate) mod kinds;
 pub(crate) mod migrations;
 pub(crate) mod schema;
 pub(crate) mod sessions;
+pub(crate) mod snapshot;
 pub(crate) mod store;
 pub(crate) mod tx;

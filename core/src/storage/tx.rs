@@ -8,6 +8,7 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use crate::storage::durability::Turn;
 use crate::storage::keys::prefix_end;
 use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
+use crate::storage::snapshot::Snapshot;
 use crate::storage::store::Options;
 use crate::{Result, Timestamp};
 
@@ -382,10 +383,12 @@ macro_rules! impl_tables {
 
 impl_tables!(ReadTransaction);
 impl_tables!(WriteTransaction);
+impl_tables!(Snapshot);
 
 /// A consistent, read-only snapshot of the store, given to [`crate::Store::read`].
 pub struct ReadTx {
-    pub(crate) txn: ReadTransaction,
+    /// Shared with the store's other reads while no commit started since.
+    pub(crate) snapshot: std::sync::Arc<Snapshot>,
     pub(crate) options: std::sync::Arc<Options>,
 }
 
@@ -496,7 +499,7 @@ impl sealed::Sealed for WriteTx {}
 
 impl ReadContext for ReadTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
-        f(&self.txn)
+        f(&*self.snapshot)
     }
 
     fn now(&self) -> Timestamp {
