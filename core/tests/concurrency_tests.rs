@@ -499,3 +499,129 @@ fn cursor_walks_during_writes_never_repeat_or_skip_a_lasting_record() {
     assert!(walks.load(Ordering::SeqCst) >= 2);
     assert!(store.check().unwrap().ok);
 }
+
+/// The attribute `n` of a user (0 when unset).
+fn n_of(user: &User) -> u64 {
+    user.attributes
+        .get("n")
+        .and_then(|n| n.as_u64())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_get_after_a_commit_sees_it_on_the_writing_thread_and_every_other() {
+    // Readers keep reading, so the store's kept snapshot is in use when
+    // each commit returns: a get that starts after a commit returned must
+    // see it, on any thread, and no reader sees `n` go back.
+    const COMMITS: u64 = 60;
+    let (_dir, store) = file_store();
+    let id = store.users().create(user("watched")).unwrap().id;
+    let committed = Arc::new(AtomicU64::new(0));
+    let mut jobs: Vec<Box<dyn FnOnce() + Send>> = Vec::new();
+    for _ in 0..3 {
+        let (store, committed) = (Arc::clone(&store), Arc::clone(&committed));
+        jobs.push(Box::new(move || {
+            let mut last = 0;
+            loop {
+                let before = committed.load(Ordering::SeqCst);
+                let n = n_of(&store.users().get(id).unwrap());
+                assert!(
+                    n >= before,
+                    "a get saw n = {n} after commit {before} returned"
+                );
+                assert!(n >= last, "n went back from {last} to {n}");
+                last = n;
+                let by_email = store.users().get_by_email("watched@example.com", None);
+                assert!(n_of(&by_email.unwrap()) >= n);
+                if before == COMMITS {
+                    break;
+                }
+            }
+        }));
+    }
+    let (store_w, committed_w) = (Arc::clone(&store), Arc::clone(&committed));
+    jobs.push(Box::new(move || {
+        for k in 1..=COMMITS {
+            // Warm the kept snapshot on this thread too.
+            assert_eq!(n_of(&store_w.users().get(id).unwrap()), k - 1);
+            store_w
+                .users()
+                .merge(id, &json!({"attributes": {"n": k}}), None)
+                .unwrap();
+            assert_eq!(n_of(&store_w.users().get(id).unwrap()), k);
+            store_w
+                .read(|r| {
+                    assert_eq!(n_of(&r.users().get(id)?), k);
+                    Ok(())
+                })
+                .unwrap();
+            committed_w.store(k, Ordering::SeqCst);
+        }
+    }));
+    run_all(jobs);
+    assert_eq!(n_of(&store.users().get(id).unwrap()), COMMITS);
+}
+
+#[test]
+fn a_get_after_a_commit_made_through_a_held_transaction_sees_it() {
+    let (_dir, store) = file_store();
+    let id = store.users().create(user("held")).unwrap().id;
+    for k in 1..=5 {
+        assert_eq!(n_of(&store.users().get(id).unwrap()), k - 1);
+        let tx = store.begin_write().unwrap();
+        tx.users()
+            .merge(id, &json!({"attributes": {"n": k}}), None)
+            .unwrap();
+        // Not committed yet: the store's reads do not see it.
+        assert_eq!(n_of(&store.users().get(id).unwrap()), k - 1);
+        tx.commit().unwrap();
+        let other = Arc::clone(&store);
+        let seen = thread::spawn(move || n_of(&other.users().get(id).unwrap()));
+        assert_eq!(seen.join().unwrap(), k);
+        assert_eq!(n_of(&store.users().get(id).unwrap()), k);
+    }
+    // A rolled-back transaction leaves the reads as they were.
+    let tx = store.begin_write().unwrap();
+    tx.users()
+        .merge(id, &json!({"attributes": {"n": 99}}), None)
+        .unwrap();
+    tx.rollback().unwrap();
+    assert_eq!(n_of(&store.users().get(id).unwrap()), 5);
+}
+
+#[test]
+fn reads_keep_no_snapshot_open_that_stops_a_compaction_or_grows_the_file() {
+    // Two stores get the same patches; one reads after each. The snapshot
+    // a read keeps is dropped as the next commit starts, so it holds no
+    // page that commit frees: both files end the same size.
+    let sizes: Vec<u64> = [false, true]
+        .into_iter()
+        .map(|reads| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("roster.redb");
+            let mut store = Store::open(&path, options()).unwrap();
+            let id = store.users().create(user("grown")).unwrap().id;
+            for k in 0..300_u64 {
+                let note = format!("{k:0>200}");
+                store
+                    .users()
+                    .merge(id, &json!({"attributes": {"n": k, "note": note}}), None)
+                    .unwrap();
+                if reads {
+                    assert_eq!(n_of(&store.users().get(id).unwrap()), k);
+                }
+            }
+            let size = std::fs::metadata(&path).unwrap().len();
+            // A compaction needs no read transaction open: the kept one
+            // is let go.
+            store.users().get(id).unwrap();
+            store.compact().unwrap();
+            assert_eq!(n_of(&store.users().get(id).unwrap()), 299);
+            size
+        })
+        .collect();
+    assert!(
+        sizes[1] <= sizes[0] + sizes[0] / 10,
+        "reading between commits grew the file: {sizes:?}"
+    );
+}

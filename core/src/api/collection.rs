@@ -313,7 +313,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
             let stored: <E::Record as Record>::Stored<'_> = codec::decode(bytes)?;
             let scope = self.ctx.scope();
             read = if scope.is_none() || stored.tenant() == scope {
-                Read::Visible(stored.into_document(self.ctx.now()))
+                Read::Visible(stored.into_document(&|| self.ctx.now()))
             } else {
                 Read::Hidden
             };

@@ -73,8 +73,9 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
 pub trait Stored<D> {
     /// The tenant the record belongs to.
     fn tenant(&self) -> Option<&str>;
-    /// The record's public document, as seen at `now`.
-    fn into_document(self, now: Timestamp) -> D;
+    /// The record's public document, as seen at the time `now` reads
+    /// (called only when the document depends on it, at most once).
+    fn into_document(self, now: &dyn Fn() -> Timestamp) -> D;
 }
 
 impl<R: Record> Stored<R::Document> for R {
@@ -82,8 +83,8 @@ impl<R: Record> Stored<R::Document> for R {
         self.header().tenant.as_deref()
     }
 
-    fn into_document(self, now: Timestamp) -> R::Document {
-        Record::into_document(self, now)
+    fn into_document(self, now: &dyn Fn() -> Timestamp) -> R::Document {
+        Record::into_document(self, now())
     }
 }
 

@@ -640,7 +640,7 @@ mod stored_tests {
         codec::decode::<StoredUser<'_>>(bytes)
             .map(|s| {
                 let tenant = s.tenant().map(str::to_owned);
-                (s.into_document(now), tenant)
+                (s.into_document(&|| now), tenant)
             })
             .map_err(|e| format!("{e:?}"))
     }

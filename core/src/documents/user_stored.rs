@@ -59,8 +59,9 @@ impl Stored<User> for StoredUser<'_> {
         self.header.tenant
     }
 
-    /// The document `UserRecord::document` shows.
-    fn into_document(self, now: Timestamp) -> User {
+    /// The document `UserRecord::document` shows; the time is read only
+    /// for a user locked out.
+    fn into_document(self, now: &dyn Fn() -> Timestamp) -> User {
         User {
             id: self.header.id,
             username: self.username.to_owned(),
@@ -83,7 +84,7 @@ impl Stored<User> for StoredUser<'_> {
             created_at: self.header.created_at,
             updated_at: self.header.updated_at,
             last_login_at: self.last_login_at,
-            locked_until: self.locked_until.filter(|&t| t > now),
+            locked_until: self.locked_until.filter(|&t| t > now()),
             has_password: self.password_hash.is_some(),
             totp_enabled: self.totp.as_ref().is_some_and(|t| t.confirmed),
             version: self.header.version,

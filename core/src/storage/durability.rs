@@ -25,6 +25,7 @@ use std::thread::{self, ThreadId};
 
 use redb::{Database, Durability, WriteTransaction};
 
+use crate::storage::snapshot::Snapshots;
 use crate::{Error, Result};
 
 /// The most non-durable commits one durable commit covers, so that a
@@ -47,6 +48,10 @@ pub(crate) enum Writer {
 /// The turns and durability of a store's commits, shared by the store and
 /// its open write transactions.
 pub(crate) struct Commits {
+    /// The snapshot kept for single-call reads, dropped as each commit
+    /// starts. Declared before `db`: dropped first, no read transaction is
+    /// open when the database closes.
+    snapshots: Snapshots,
     /// Kept here so that a writer dropped without committing can make the
     /// commits it leaves behind durable (see [`Turn`]'s drop).
     db: Database,
@@ -117,6 +122,7 @@ impl Commits {
     /// before it durable.
     pub(crate) fn new(db: Database) -> Commits {
         Commits {
+            snapshots: Snapshots::new(),
             db,
             state: Mutex::new(State::default()),
             exposed: AtomicU64::new(0),
@@ -132,9 +138,16 @@ impl Commits {
         &self.db
     }
 
+    /// The snapshot kept for single-call reads (see [`Snapshots`]).
+    pub(crate) fn snapshots(&self) -> &Snapshots {
+        &self.snapshots
+    }
+
     /// The database to itself (the caller holds the only reference to
-    /// these commits, so no write transaction is open).
+    /// these commits, so no write transaction is open), with no kept
+    /// snapshot open either.
     pub(crate) fn db_mut(&mut self) -> &mut Database {
+        self.snapshots.forget();
         &mut self.db
     }
 
@@ -173,21 +186,25 @@ impl Commits {
     /// wait (it is the writer the group waits for); a snapshot taken while
     /// no group is in flight never waits.
     ///
+    /// Returns whether every commit the snapshot may show is durable
+    /// (false only for the thread holding the turn, which may see its
+    /// group's non-durable commits: such a snapshot is not to be shared).
+    ///
     /// Fails with the error of a durable commit that failed when the
     /// snapshot may show one of the commits it should have made durable.
-    pub(crate) fn await_visible(&self) -> Result<()> {
+    pub(crate) fn await_visible(&self) -> Result<bool> {
         // A commit the snapshot shows set `exposed` before it committed,
         // and redb's own lock orders that commit before the snapshot.
         let exposed = self.exposed.load(Ordering::SeqCst);
         if exposed <= self.durable.load(Ordering::SeqCst) {
-            return Ok(());
+            return Ok(true);
         }
         let state = self.lock();
         if state.held && state.holder == Some(thread::current().id()) {
-            return Ok(());
+            return Ok(false);
         }
         let seen = state.exposed;
-        self.await_durable(state, seen)
+        self.await_durable(state, seen).map(|()| true)
     }
 
     /// Waits for the turn and opens a write transaction in it.
@@ -299,10 +316,12 @@ impl Turn {
             }
         };
         self.committing = Some(seq);
+        let under_way = commits.snapshots.commit_starts();
         let result = txn
             .set_durability(durability)
             .map_err(Error::from)
             .and_then(|()| txn.commit().map_err(Error::from));
+        drop(under_way);
         self.committing = None;
         let durable = matches!(durability, Durability::Immediate);
         let mut state = commits.lock();
@@ -356,6 +375,7 @@ impl Turn {
         let commits = Arc::clone(&self.commits);
         let seq = commits.lock().number();
         self.committing = Some(seq);
+        let under_way = commits.snapshots.commit_starts();
         let result = commits
             .db
             .begin_write()
@@ -365,6 +385,7 @@ impl Turn {
                 txn.commit()?;
                 Ok(())
             });
+        drop(under_way);
         self.committing = None;
         commits.record_sync(&mut commits.lock(), seq, &result);
         result

@@ -15,5 +15,6 @@ pub(crate) mod pending;
 pub(crate) mod postings;
 pub(crate) mod schema;
 pub(crate) mod sessions;
+pub(crate) mod snapshot;
 pub(crate) mod store;
 pub(crate) mod tx;

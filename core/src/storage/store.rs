@@ -10,6 +10,7 @@ use redb::{Database, ReadableDatabase};
 use crate::settings::{Argon2Params, Lockout};
 use crate::storage::durability::{Commits, Writer};
 use crate::storage::format;
+use crate::storage::snapshot::Snapshot;
 use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
 use crate::{Clock, Result, Timestamp};
 
@@ -247,18 +248,34 @@ impl Store {
     /// commits waits for its durable commit, it waits for it (decision
     /// 0013), and fails with `Storage` when that commit fails.
     pub fn read<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T>) -> Result<T> {
-        let txn = self.snapshot()?;
+        let snapshot = self.snapshot()?;
         f(&ReadTx {
-            txn,
+            snapshot,
             options: Arc::clone(&self.options),
         })
     }
 
-    /// A read transaction showing only durable commits.
-    fn snapshot(&self) -> Result<redb::ReadTransaction> {
+    /// A snapshot showing every commit that returned and only durable
+    /// ones: the one the store keeps while no commit has started since it
+    /// was taken, or a new one (then kept, when it may be shared).
+    ///
+    /// The kept snapshot is dropped as each commit starts, so it holds no
+    /// page a later commit frees; between commits it is the latest state,
+    /// which pins nothing a commit could reuse. A read that holds it (a
+    /// long [`Store::read`]) keeps it open as any read transaction does.
+    fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        let snapshots = self.commits.snapshots();
+        if let Some(latest) = snapshots.latest() {
+            return Ok(latest);
+        }
+        let tag = snapshots.tag();
         let txn = self.commits.db().begin_read()?;
-        self.commits.await_visible()?;
-        Ok(txn)
+        let durable = self.commits.await_visible()?;
+        let snapshot = Arc::new(Snapshot::new(txn));
+        if let Some(tag) = tag.filter(|_| durable) {
+            snapshots.keep(tag, &snapshot);
+        }
+        Ok(snapshot)
     }
 }
 
@@ -266,8 +283,8 @@ impl sealed::Sealed for Store {}
 
 impl ReadContext for Store {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
-        let txn = self.snapshot()?;
-        f(&txn)
+        let snapshot = self.snapshot()?;
+        f(&*snapshot)
     }
 
     fn now(&self) -> Timestamp {

@@ -10,6 +10,7 @@ use crate::storage::keys::prefix_end;
 use crate::storage::pending::Pending;
 use crate::storage::postings::PostingTable;
 use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
+use crate::storage::snapshot::Snapshot;
 use crate::storage::store::Options;
 use crate::{Result, Timestamp};
 
@@ -415,10 +416,12 @@ macro_rules! impl_tables {
 
 impl_tables!(ReadTransaction);
 impl_tables!(WriteTransaction);
+impl_tables!(Snapshot);
 
 /// A consistent, read-only snapshot of the store, given to [`crate::Store::read`].
 pub struct ReadTx {
-    pub(crate) txn: ReadTransaction,
+    /// Shared with the store's other reads while no commit started since.
+    pub(crate) snapshot: std::sync::Arc<Snapshot>,
     pub(crate) options: std::sync::Arc<Options>,
 }
 
@@ -533,7 +536,7 @@ impl sealed::Sealed for WriteTx {}
 
 impl ReadContext for ReadTx {
     fn with_tables<T>(&self, f: impl FnOnce(&dyn Tables) -> Result<T>) -> Result<T> {
-        f(&self.txn)
+        f(&*self.snapshot)
     }
 
     fn now(&self) -> Timestamp {
