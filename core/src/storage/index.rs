@@ -299,6 +299,104 @@ pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey
     out
 }
 
+/// What an update changes in a record's index entries: the ordered keys
+/// it removes and inserts, and the posting terms it loses and gains (each
+/// list of terms sorted and distinct).
+#[derive(Default)]
+pub struct IndexChanges {
+    /// Ordered-index keys the old record had and the new one lacks.
+    pub(crate) gone: Vec<MultiKey>,
+    /// Ordered-index keys the new record has and the old one lacked.
+    pub(crate) added: Vec<MultiKey>,
+    /// Posting terms the record loses.
+    pub(crate) lost: Vec<PostingKey>,
+    /// Posting terms the record gains.
+    pub(crate) gained: Vec<PostingKey>,
+}
+
+/// The index changes of the record `id` of `kind` going from `old` to
+/// `new`: only the fields whose values differ are encoded, and only the
+/// texts that differ are case-folded and cut into trigrams, so an update
+/// of an unindexed field costs a comparison per indexed field.
+pub fn changes<R: Queryable>(kind: EntityKind, id: u64, old: &R, new: &R) -> IndexChanges {
+    let now = index_instant();
+    let mut out = IndexChanges::default();
+    for def in indexes(kind) {
+        let (before, after) = (old.value(def.field, now), new.value(def.field, now));
+        if before == after {
+            continue;
+        }
+        let before: Vec<Vec<u8>> = value_keys(&before)
+            .into_iter()
+            .map(Key::into_bytes)
+            .collect();
+        let after: Vec<Vec<u8>> = value_keys(&after)
+            .into_iter()
+            .map(Key::into_bytes)
+            .collect();
+        let slot = def.postings.map(|t| crate::storage::postings::slot(&t));
+        let note = |part: &Vec<u8>, keys: &mut Vec<MultiKey>, terms: &mut Vec<PostingKey>| {
+            let mut key = Vec::with_capacity(part.len().saturating_add(8));
+            key.extend_from_slice(part);
+            key.extend_from_slice(&id.to_be_bytes());
+            keys.push(MultiKey {
+                table: def.table,
+                key,
+            });
+            if let (Some(table), Some(slot)) = (def.postings, slot) {
+                terms.push(PostingKey {
+                    slot,
+                    term: part.clone(),
+                    table: PostingTableRef(table),
+                });
+            }
+        };
+        for part in before.iter().filter(|p| !after.contains(p)) {
+            note(part, &mut out.gone, &mut out.lost);
+        }
+        for part in after.iter().filter(|p| !before.contains(p)) {
+            note(part, &mut out.added, &mut out.gained);
+        }
+    }
+    if let Some((table, fields)) = trigram_index(kind) {
+        let slot = crate::storage::postings::slot(&table);
+        for (n, field) in fields.iter().enumerate() {
+            let (before, after) = (old.value(field, now), new.value(field, now));
+            if before == after {
+                continue;
+            }
+            let folded = |value: &FieldValue<'_>| match value {
+                FieldValue::Str(text) => padded(&fold(text)),
+                _ => String::new(),
+            };
+            let (before, after) = (folded(&before), folded(&after));
+            let (before, after) = (grams_of(&before), grams_of(&after));
+            let term = |gram: &&str| PostingKey {
+                slot,
+                term: trigram_prefix(n, gram).into_bytes(),
+                table: PostingTableRef(table),
+            };
+            out.lost.extend(
+                before
+                    .iter()
+                    .filter(|g| after.binary_search(g).is_err())
+                    .map(term),
+            );
+            out.gained.extend(
+                after
+                    .iter()
+                    .filter(|g| before.binary_search(g).is_err())
+                    .map(term),
+            );
+        }
+    }
+    for terms in [&mut out.lost, &mut out.gained] {
+        terms.sort_unstable();
+        terms.dedup();
+    }
+    out
+}
+
 /// The key prefix under which an ordered `roles` index lists the holders of `role`.
 pub fn holders_prefix(role: u64) -> Key {
     encode_int(Key::new().byte(PRESENT), role)

@@ -87,6 +87,10 @@ fn multi_slot(table: &MultiTable) -> usize {
 pub struct Pending {
     changes: Mutex<Vec<TableChanges>>,
     ordered: Mutex<Ordered>,
+    /// Roles the transaction's writes found, each with its tenant, so that
+    /// a long import reads each held role once (a role's tenant never
+    /// changes; a deleted role is forgotten).
+    roles: Mutex<HashMap<u64, Option<String>>>,
 }
 
 /// Ordered-index keys to write: per table (by name), key → insert or remove.
@@ -130,6 +134,25 @@ impl Pending {
             .or_insert_with(|| (key.table, BTreeMap::new()))
             .1
             .insert(key.key.clone(), insert);
+    }
+
+    /// Whether `role`, as found earlier in the transaction, exists in
+    /// `tenant`: `None` when the transaction has not found it yet.
+    pub(crate) fn role_in(&self, role: u64, tenant: Option<&str>) -> Option<bool> {
+        let roles = self.roles.lock().unwrap_or_else(PoisonError::into_inner);
+        roles.get(&role).map(|t| t.as_deref() == tenant)
+    }
+
+    /// Remembers that `role` exists, in `tenant`.
+    pub(crate) fn remember_role(&self, role: u64, tenant: Option<String>) {
+        let mut roles = self.roles.lock().unwrap_or_else(PoisonError::into_inner);
+        roles.insert(role, tenant);
+    }
+
+    /// Forgets `role` (it is being deleted).
+    pub(crate) fn forget_role(&self, role: u64) {
+        let mut roles = self.roles.lock().unwrap_or_else(PoisonError::into_inner);
+        roles.remove(&role);
     }
 
     /// Whether the gathered changes have grown past the bound at which
