@@ -407,6 +407,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn changes_are_the_difference_of_the_whole_entries() {
+        use crate::documents::header::Header;
+        use crate::documents::input::FromDocument;
+        use crate::documents::user::UserRecord;
+        use serde_json::json;
+        let at = |ms| Timestamp::from_millis(ms).unwrap();
+        let user = |doc: serde_json::Value, updated| {
+            let mut header = Header::new(7, at(1_000));
+            header.touch(at(updated));
+            UserRecord::create(crate::NewUser::from_document(&doc).unwrap(), header, None)
+        };
+        let old = user(
+            json!({"username": "anna", "email": "anna@x.org", "firstName": "Anna", "lastName": "Müller",
+                   "roles": [1, 2], "attributes": {"title": "a"}}),
+            2_000,
+        );
+        let news = [
+            json!({"username": "anna", "email": "anna@x.org", "firstName": "Anna", "lastName": "Müller",
+                   "roles": [1, 2], "attributes": {"title": "b"}}),
+            json!({"username": "anne", "email": "anna@x.org", "firstName": "Anne", "lastName": "Müllers",
+                   "roles": [2, 3], "enabled": false}),
+            json!({"username": "anna", "email": "anna@x.org", "firstName": "Anna", "lastName": "Meier"}),
+        ];
+        for doc in news {
+            let new = user(doc, 3_000);
+            let changes = changes(EntityKind::User, 7, &old, &new);
+            let named =
+                |m: &MultiKey| (redb::TableHandle::name(&m.table).to_owned(), m.key.clone());
+            let keys = |r: &UserRecord| -> Vec<(String, Vec<u8>)> {
+                let mut k: Vec<_> = entries(EntityKind::User, 7, r).iter().map(named).collect();
+                k.sort();
+                k
+            };
+            let (before, after) = (keys(&old), keys(&new));
+            let mut gone: Vec<_> = changes.gone.iter().map(named).collect();
+            let mut added: Vec<_> = changes.added.iter().map(named).collect();
+            gone.sort();
+            added.sort();
+            let minus = |a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]| -> Vec<_> {
+                a.iter().filter(|k| !b.contains(k)).cloned().collect()
+            };
+            assert_eq!(gone, minus(&before, &after));
+            assert_eq!(added, minus(&after, &before));
+            let (before, after) = (
+                posting_keys(EntityKind::User, &old),
+                posting_keys(EntityKind::User, &new),
+            );
+            let minus = |a: &[PostingKey], b: &[PostingKey]| -> Vec<PostingKey> {
+                a.iter().filter(|k| !b.contains(k)).cloned().collect()
+            };
+            assert_eq!(changes.lost, minus(&before, &after));
+            assert_eq!(changes.gained, minus(&after, &before));
+        }
+    }
+
+    #[test]
     fn every_short_substring_starts_an_indexed_trigram() {
         for text in ["", "a", "ab", "abc", "müller", "ab\u{3}c", "ивaн42"] {
             let grams = indexed_trigrams(text);
