@@ -158,11 +158,6 @@ fn flush_if_large(tx: &WriteTx) -> Result<()> {
     Ok(())
 }
 
-/// A record's posting terms, sorted and distinct.
-fn posting_keys<E: Entity>(record: &E::Record) -> Vec<crate::storage::index::PostingKey> {
-    crate::storage::index::posting_keys(E::KIND, record)
-}
-
 /// The record with this id, if there is one.
 pub(crate) fn load<E: Entity>(tables: &dyn Tables, id: u64) -> Result<Option<E::Record>> {
     crate::storage::tx::decoded_record(tables, E::TABLE, id)
@@ -278,10 +273,10 @@ fn write_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .open_table(unique.table)?
             .insert(unique.key.as_slice(), id)?;
     }
-    for multi in multi_keys::<E>(record) {
-        tx.pending.ordered(&multi, true);
-    }
-    tx.pending.apply(id, &posting_keys::<E>(record), &[]);
+    tx.pending.ordered_all(multi_keys::<E>(record), true);
+    tx.pending.note_terms(id, true, |note| {
+        crate::storage::index::visit_postings(E::KIND, record, note);
+    });
     flush_if_large(tx)
 }
 
@@ -291,11 +286,10 @@ fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .open_table(unique.table)?
             .remove(unique.key.as_slice())?;
     }
-    for multi in multi_keys::<E>(record) {
-        tx.pending.ordered(&multi, false);
-    }
-    tx.pending
-        .apply(E::id(record), &[], &posting_keys::<E>(record));
+    tx.pending.ordered_all(multi_keys::<E>(record), false);
+    tx.pending.note_terms(E::id(record), false, |note| {
+        crate::storage::index::visit_postings(E::KIND, record, note);
+    });
     flush_if_large(tx)
 }
 
@@ -323,12 +317,8 @@ fn move_indexes<E: Entity>(
             .insert(unique.key.as_slice(), id)?;
     }
     let changes = crate::storage::index::changes(E::KIND, id, old, new);
-    for multi in &changes.gone {
-        tx.pending.ordered(multi, false);
-    }
-    for multi in &changes.added {
-        tx.pending.ordered(multi, true);
-    }
+    tx.pending.ordered_all(changes.gone, false);
+    tx.pending.ordered_all(changes.added, true);
     if !changes.gained.is_empty() || !changes.lost.is_empty() {
         tx.pending.apply(id, &changes.gained, &changes.lost);
     }

@@ -299,6 +299,47 @@ pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey
     out
 }
 
+/// Calls `note` with every posting term of a record of `kind` (table,
+/// the table's slot, term), without gathering them: a term may come more
+/// than once. One key buffer serves every trigram.
+pub fn visit_postings(
+    kind: EntityKind,
+    record: &impl Queryable,
+    note: &mut dyn FnMut(PostingTable, usize, &[u8]),
+) {
+    let now = index_instant();
+    for def in indexes(kind) {
+        if let Some(table) = def.postings {
+            let slot = crate::storage::postings::slot(&table);
+            for key in value_keys(&record.value(def.field, now)) {
+                note(table, slot, key.bytes());
+            }
+        }
+    }
+    if let Some((table, fields)) = trigram_index(kind) {
+        let slot = crate::storage::postings::slot(&table);
+        let mut term = Key::new();
+        let mut padded = String::new();
+        for (n, field) in fields.iter().enumerate() {
+            if let FieldValue::Str(text) = record.value(field, now) {
+                let folded = fold(text);
+                if folded.is_empty() {
+                    continue;
+                }
+                padded.clear();
+                padded.push_str(&folded);
+                padded.push(END);
+                padded.push(END);
+                for trigram in grams_of(&padded) {
+                    term.restart(u8::try_from(n).unwrap_or(u8::MAX));
+                    term.push_str(trigram);
+                    note(table, slot, term.bytes());
+                }
+            }
+        }
+    }
+}
+
 /// What an update changes in a record's index entries: the ordered keys
 /// it removes and inserts, and the posting terms it loses and gains (each
 /// list of terms sorted and distinct).

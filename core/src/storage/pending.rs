@@ -123,19 +123,6 @@ fn table_changes(changes: &mut Vec<TableChanges>, slot: usize, table: PostingTab
 }
 
 impl Pending {
-    /// Notes that an ordered index gains (`insert`) or loses a key.
-    pub(crate) fn ordered(&self, key: &MultiKey, insert: bool) {
-        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
-        ordered.gathered = ordered.gathered.saturating_add(1);
-        let slot = multi_slot(&key.table);
-        ordered
-            .tables
-            .entry(slot)
-            .or_insert_with(|| (key.table, BTreeMap::new()))
-            .1
-            .insert(key.key.clone(), insert);
-    }
-
     /// Whether `role`, as found earlier in the transaction, exists in
     /// `tenant`: `None` when the transaction has not found it yet.
     pub(crate) fn role_in(&self, role: u64, tenant: Option<&str>) -> Option<bool> {
@@ -163,6 +150,60 @@ impl Pending {
             .unwrap_or_else(PoisonError::into_inner)
             .gathered
             > FLUSH_AT
+    }
+
+    /// Notes, under one lock, that `id` gains (`add`) or loses each term
+    /// `visit` gives to the function it is called with (table, the table's
+    /// slot, term); a term given twice counts once.
+    pub(crate) fn note_terms(
+        &self,
+        id: u64,
+        add: bool,
+        visit: impl FnOnce(&mut dyn FnMut(PostingTable, usize, &[u8])),
+    ) {
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let changes = &mut *changes;
+        let mut current: Option<(usize, usize)> = None;
+        let mut count: usize = 0;
+        visit(&mut |table, slot, term| {
+            let at = match current {
+                Some((s, at)) if s == slot => at,
+                _ => table_changes(changes, slot, table),
+            };
+            current = Some((slot, at));
+            if let Some(table) = changes.get_mut(at) {
+                table.change(term, id, add);
+            }
+            count = count.saturating_add(1);
+        });
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        ordered.gathered = ordered.gathered.saturating_add(count);
+    }
+
+    /// Notes, under one lock, that the ordered indexes gain (`insert`) or
+    /// lose each of `keys`.
+    pub(crate) fn ordered_all(&self, keys: Vec<MultiKey>, insert: bool) {
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        let ordered = &mut *ordered;
+        ordered.gathered = ordered.gathered.saturating_add(keys.len());
+        // A run of keys of one table looks its slot up once: the same
+        // name (the same bytes at the same place) is the same table.
+        let mut current: Option<((*const u8, usize), usize)> = None;
+        for key in keys {
+            let name = key.table.name();
+            let name = (name.as_ptr(), name.len());
+            let slot = match current {
+                Some((n, slot)) if n == name => slot,
+                _ => multi_slot(&key.table),
+            };
+            current = Some((name, slot));
+            ordered
+                .tables
+                .entry(slot)
+                .or_insert_with(|| (key.table, BTreeMap::new()))
+                .1
+                .insert(key.key, insert);
+        }
     }
 
     /// Notes, under one lock, that `id` gains the terms `added` and loses
