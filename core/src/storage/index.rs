@@ -186,6 +186,21 @@ fn grams_of(text: &str) -> Vec<&str> {
     out
 }
 
+/// Calls `f` with each three-character slice of a text, in text order
+/// (a slice that recurs comes again), allocating nothing.
+fn each_gram(text: &str, mut f: impl FnMut(&str)) {
+    // The starts of the last two characters seen, once there are two.
+    let mut last: [Option<usize>; 2] = [None, None];
+    for (at, c) in text.char_indices() {
+        if let Some(start) = last[0]
+            && let Some(gram) = text.get(start..at.saturating_add(c.len_utf8()))
+        {
+            f(gram);
+        }
+        last = [last[1], Some(at)];
+    }
+}
+
 /// The key prefix of one trigram of one field in a trigram index.
 pub fn trigram_prefix(field: usize, trigram: &str) -> Key {
     Key::new()
@@ -330,11 +345,11 @@ pub fn visit_postings(
                 padded.push_str(&folded);
                 padded.push(END);
                 padded.push(END);
-                for trigram in grams_of(&padded) {
+                each_gram(&padded, |trigram| {
                     term.restart(u8::try_from(n).unwrap_or(u8::MAX));
                     term.push_str(trigram);
                     note(table, slot, term.bytes());
-                }
+                });
             }
         }
     }
@@ -500,6 +515,30 @@ mod tests {
             };
             assert_eq!(changes.lost, minus(&before, &after));
             assert_eq!(changes.gained, minus(&after, &before));
+        }
+    }
+
+    #[test]
+    fn each_gram_gives_the_slices_grams_of_gives() {
+        for text in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abab\u{3}\u{3}",
+            "müller\u{3}\u{3}",
+            "ивaн42",
+        ] {
+            let mut seen = Vec::new();
+            each_gram(text, |g| seen.push(g.to_owned()));
+            assert_eq!(
+                seen.len(),
+                text.chars().count().saturating_sub(2),
+                "{text:?}"
+            );
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen, grams_of(text), "{text:?}");
         }
     }
 
