@@ -1,6 +1,7 @@
 //! The index changes of a write transaction not yet written (SPEC §11):
 //! posting changes gathered per term and chunk, and ordered-index keys to
-//! insert or remove, gathered per table in key order. [`Pending::flush`]
+//! insert or remove, gathered per table in key order; and the roles the
+//! transaction's writes found, so each is read once. [`Pending::flush`]
 //! writes them, each posting chunk once and each table's keys in order;
 //! the transaction flushes before its own reads, before its commit, and
 //! whenever the gathered changes grow past a bound (a long import).
@@ -292,12 +293,16 @@ impl Pending {
             let mut table: OpenTable<'_> = txn.open_table(pending.table)?;
             let name = pending.table.name();
             for (key, delta) in entries {
-                let mut bitmap = match table.get(key.as_slice())? {
-                    Some(stored) => decode(name, stored.value())?,
-                    None => RoaringBitmap::new(),
+                // A chunk not stored yet is just the ids added to it.
+                let bitmap = match table.get(key.as_slice())? {
+                    Some(stored) => {
+                        let mut bitmap = decode(name, stored.value())?;
+                        std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
+                        bitmap |= delta.add;
+                        bitmap
+                    }
+                    None => delta.add,
                 };
-                std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
-                bitmap |= delta.add;
                 if bitmap.is_empty() {
                     table.remove(key.as_slice())?;
                 } else {
