@@ -2,6 +2,17 @@
 //! of the same transaction changed it: roles found, then deleted; unique
 //! keys given up, then taken; roles held before an update.
 
+// A test fails by panicking: unwraps, indexing and arithmetic on small
+// known values are how it says what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
+
 mod common;
 
 use common::{store, tenant_user, user};
