@@ -158,11 +158,6 @@ fn flush_if_large(tx: &WriteTx) -> Result<()> {
     Ok(())
 }
 
-/// A record's posting terms, sorted and distinct.
-fn posting_keys<E: Entity>(record: &E::Record) -> Vec<crate::storage::index::PostingKey> {
-    crate::storage::index::posting_keys(E::KIND, record)
-}
-
 /// The record with this id, if there is one.
 pub(crate) fn load<E: Entity>(tables: &dyn Tables, id: u64) -> Result<Option<E::Record>> {
     crate::storage::tx::decoded_record(tables, E::TABLE, id)
@@ -215,8 +210,17 @@ pub(crate) fn id_counter(kind: EntityKind) -> &'static str {
 /// Checks what a write of `record` needs from the rest of the store: its
 /// unique keys free (or its own) and its roles existing in its tenant.
 fn check<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
-    let id = E::id(record);
-    for unique in E::unique_keys(record) {
+    check_unique::<E>(tx, E::id(record), &E::unique_keys(record))?;
+    check_roles::<E>(tx, record, E::held_roles(record))
+}
+
+/// Checks that each of `keys` is free or already the record `id`'s.
+fn check_unique<'k, E: Entity>(
+    tx: &WriteTx,
+    id: u64,
+    keys: impl IntoIterator<Item = &'k UniqueKey>,
+) -> Result<()> {
+    for unique in keys {
         if let Some(owner) = tx.txn.unique(unique.table, &unique.key)?
             && owner != id
         {
@@ -226,10 +230,28 @@ fn check<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             });
         }
     }
+    Ok(())
+}
+
+/// Checks that each of `roles` (roles `record` holds) exists in the
+/// record's tenant. A role found once is remembered for the rest of the
+/// transaction (a role's tenant never changes; deleting a role forgets).
+fn check_roles<E: Entity>(tx: &WriteTx, record: &E::Record, roles: &[u64]) -> Result<()> {
+    let tenant = E::tenant(record);
     let mut missing = Vec::new();
-    for &role in E::held_roles(record) {
-        let found = load::<Role>(&tx.txn, role)?;
-        if found.is_none_or(|r| Role::tenant(&r) != E::tenant(record)) {
+    for &role in roles {
+        let found = match tx.pending.role_in(role, tenant) {
+            Some(found) => found,
+            None => {
+                let role_tenant = load::<Role>(&tx.txn, role)?.map(|r| r.header.tenant);
+                let found = role_tenant.as_ref().is_some_and(|t| t.as_deref() == tenant);
+                if let Some(role_tenant) = role_tenant {
+                    tx.pending.remember_role(role, role_tenant);
+                }
+                found
+            }
+        };
+        if !found {
             missing.push(role.to_string());
         }
     }
@@ -251,10 +273,10 @@ fn write_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .open_table(unique.table)?
             .insert(unique.key.as_slice(), id)?;
     }
-    for multi in multi_keys::<E>(record) {
-        tx.pending.ordered(&multi, true);
-    }
-    tx.pending.apply(id, &posting_keys::<E>(record), &[]);
+    tx.pending.ordered_all(multi_keys::<E>(record), true);
+    tx.pending.note_terms(id, true, |note| {
+        crate::storage::index::visit_postings(E::KIND, record, note);
+    });
     flush_if_large(tx)
 }
 
@@ -264,22 +286,26 @@ fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .open_table(unique.table)?
             .remove(unique.key.as_slice())?;
     }
-    for multi in multi_keys::<E>(record) {
-        tx.pending.ordered(&multi, false);
-    }
-    tx.pending
-        .apply(E::id(record), &[], &posting_keys::<E>(record));
+    tx.pending.ordered_all(multi_keys::<E>(record), false);
+    tx.pending.note_terms(E::id(record), false, |note| {
+        crate::storage::index::visit_postings(E::KIND, record, note);
+    });
     flush_if_large(tx)
 }
 
 /// Moves a record's index entries from those of `old` to those of `new`
 /// (the same record, updated), touching only the entries that differ: an
 /// entry both have is neither removed nor inserted again, so a commit
-/// writes no page of an index whose entries did not change.
-fn move_indexes<E: Entity>(tx: &WriteTx, old: &E::Record, new: &E::Record) -> Result<()> {
+/// writes no page of an index whose entries did not change. The unique
+/// keys given are those `old` lacks and `new` has, already checked.
+fn move_indexes<E: Entity>(
+    tx: &WriteTx,
+    old: &E::Record,
+    new: &E::Record,
+    unique: (Vec<&UniqueKey>, Vec<&UniqueKey>),
+) -> Result<()> {
     let id = E::id(new);
-    let (old_unique, new_unique) = (E::unique_keys(old), E::unique_keys(new));
-    let (gone, added) = difference(&old_unique, &new_unique, |u| (&u.table, &u.key));
+    let (gone, added) = unique;
     for unique in gone {
         tx.txn
             .open_table(unique.table)?
@@ -290,24 +316,12 @@ fn move_indexes<E: Entity>(tx: &WriteTx, old: &E::Record, new: &E::Record) -> Re
             .open_table(unique.table)?
             .insert(unique.key.as_slice(), id)?;
     }
-    let (old_multi, new_multi) = (multi_keys::<E>(old), multi_keys::<E>(new));
-    let (gone, added) = difference(&old_multi, &new_multi, |m| (&m.table, &m.key));
-    for multi in gone {
-        tx.pending.ordered(multi, false);
+    let changes = crate::storage::index::changes(E::KIND, id, old, new);
+    tx.pending.ordered_all(changes.gone, false);
+    tx.pending.ordered_all(changes.added, true);
+    if !changes.gained.is_empty() || !changes.lost.is_empty() {
+        tx.pending.apply(id, &changes.gained, &changes.lost);
     }
-    for multi in added {
-        tx.pending.ordered(multi, true);
-    }
-    let (old_postings, new_postings) = (posting_keys::<E>(old), posting_keys::<E>(new));
-    tx.pending.apply(
-        id,
-        new_postings
-            .iter()
-            .filter(|p| old_postings.binary_search(p).is_err()),
-        old_postings
-            .iter()
-            .filter(|p| new_postings.binary_search(p).is_err()),
-    );
     flush_if_large(tx)
 }
 
@@ -405,8 +419,20 @@ pub(crate) fn update<E: Entity>(
             "has reached 2^53 - 1, the largest a JSON client holds exactly",
         ));
     }
-    check::<E>(tx, new)?;
-    move_indexes::<E>(tx, old, new)?;
+    // Only what the update changes is checked: a unique key the record
+    // already had is its own, a role it already held exists in its tenant
+    // (the tenant never changes; deleting a role first updates its holders).
+    let (old_unique, new_unique) = (E::unique_keys(old), E::unique_keys(new));
+    let (gone, added) = difference(&old_unique, &new_unique, |u| (&u.table, &u.key));
+    check_unique::<E>(tx, E::id(new), added.iter().copied())?;
+    let held = E::held_roles(old);
+    let gained: Vec<u64> = E::held_roles(new)
+        .iter()
+        .copied()
+        .filter(|r| !held.contains(r))
+        .collect();
+    check_roles::<E>(tx, new, &gained)?;
+    move_indexes::<E>(tx, old, new, (gone, added))?;
     put::<E>(tx, new)?;
     if E::enabled(old) && !E::enabled(new) {
         crate::storage::sessions::revoke_all(tx, E::KIND, E::id(new))?;
@@ -423,6 +449,9 @@ pub(crate) fn bookkeep<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()
 
 /// Deletes a record and its index entries, with a `delete` change carrying its last version.
 pub(crate) fn remove<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
+    if E::KIND == EntityKind::Role {
+        tx.pending.forget_role(E::id(record));
+    }
     clear_indexes::<E>(tx, record)?;
     if E::KIND != EntityKind::Role {
         crate::storage::sessions::revoke_all(tx, E::KIND, E::id(record))?;

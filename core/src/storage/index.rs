@@ -186,6 +186,21 @@ fn grams_of(text: &str) -> Vec<&str> {
     out
 }
 
+/// Calls `f` with each three-character slice of a text, in text order
+/// (a slice that recurs comes again), allocating nothing.
+fn each_gram(text: &str, mut f: impl FnMut(&str)) {
+    // The starts of the last two characters seen, once there are two.
+    let mut last: [Option<usize>; 2] = [None, None];
+    for (at, c) in text.char_indices() {
+        if let Some(start) = last[0]
+            && let Some(gram) = text.get(start..at.saturating_add(c.len_utf8()))
+        {
+            f(gram);
+        }
+        last = [last[1], Some(at)];
+    }
+}
+
 /// The key prefix of one trigram of one field in a trigram index.
 pub fn trigram_prefix(field: usize, trigram: &str) -> Key {
     Key::new()
@@ -299,6 +314,145 @@ pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey
     out
 }
 
+/// Calls `note` with every posting term of a record of `kind` (table,
+/// the table's slot, term), without gathering them: a term may come more
+/// than once. One key buffer serves every trigram.
+pub fn visit_postings(
+    kind: EntityKind,
+    record: &impl Queryable,
+    note: &mut dyn FnMut(PostingTable, usize, &[u8]),
+) {
+    let now = index_instant();
+    for def in indexes(kind) {
+        if let Some(table) = def.postings {
+            let slot = crate::storage::postings::slot(&table);
+            for key in value_keys(&record.value(def.field, now)) {
+                note(table, slot, key.bytes());
+            }
+        }
+    }
+    if let Some((table, fields)) = trigram_index(kind) {
+        let slot = crate::storage::postings::slot(&table);
+        let mut term = Key::new();
+        let mut padded = String::new();
+        for (n, field) in fields.iter().enumerate() {
+            if let FieldValue::Str(text) = record.value(field, now) {
+                let folded = fold(text);
+                if folded.is_empty() {
+                    continue;
+                }
+                padded.clear();
+                padded.push_str(&folded);
+                padded.push(END);
+                padded.push(END);
+                each_gram(&padded, |trigram| {
+                    term.restart(u8::try_from(n).unwrap_or(u8::MAX));
+                    term.push_str(trigram);
+                    note(table, slot, term.bytes());
+                });
+            }
+        }
+    }
+}
+
+/// What an update changes in a record's index entries: the ordered keys
+/// it removes and inserts, and the posting terms it loses and gains (each
+/// list of terms sorted and distinct).
+#[derive(Default)]
+pub struct IndexChanges {
+    /// Ordered-index keys the old record had and the new one lacks.
+    pub(crate) gone: Vec<MultiKey>,
+    /// Ordered-index keys the new record has and the old one lacked.
+    pub(crate) added: Vec<MultiKey>,
+    /// Posting terms the record loses.
+    pub(crate) lost: Vec<PostingKey>,
+    /// Posting terms the record gains.
+    pub(crate) gained: Vec<PostingKey>,
+}
+
+/// The index changes of the record `id` of `kind` going from `old` to
+/// `new`: only the fields whose values differ are encoded, and only the
+/// texts that differ are case-folded and cut into trigrams, so an update
+/// of an unindexed field costs a comparison per indexed field.
+pub fn changes<R: Queryable>(kind: EntityKind, id: u64, old: &R, new: &R) -> IndexChanges {
+    let now = index_instant();
+    let mut out = IndexChanges::default();
+    for def in indexes(kind) {
+        let (before, after) = (old.value(def.field, now), new.value(def.field, now));
+        if before == after {
+            continue;
+        }
+        let before: Vec<Vec<u8>> = value_keys(&before)
+            .into_iter()
+            .map(Key::into_bytes)
+            .collect();
+        let after: Vec<Vec<u8>> = value_keys(&after)
+            .into_iter()
+            .map(Key::into_bytes)
+            .collect();
+        let slot = def.postings.map(|t| crate::storage::postings::slot(&t));
+        let note = |part: &Vec<u8>, keys: &mut Vec<MultiKey>, terms: &mut Vec<PostingKey>| {
+            let mut key = Vec::with_capacity(part.len().saturating_add(8));
+            key.extend_from_slice(part);
+            key.extend_from_slice(&id.to_be_bytes());
+            keys.push(MultiKey {
+                table: def.table,
+                key,
+            });
+            if let (Some(table), Some(slot)) = (def.postings, slot) {
+                terms.push(PostingKey {
+                    slot,
+                    term: part.clone(),
+                    table: PostingTableRef(table),
+                });
+            }
+        };
+        for part in before.iter().filter(|p| !after.contains(p)) {
+            note(part, &mut out.gone, &mut out.lost);
+        }
+        for part in after.iter().filter(|p| !before.contains(p)) {
+            note(part, &mut out.added, &mut out.gained);
+        }
+    }
+    if let Some((table, fields)) = trigram_index(kind) {
+        let slot = crate::storage::postings::slot(&table);
+        for (n, field) in fields.iter().enumerate() {
+            let (before, after) = (old.value(field, now), new.value(field, now));
+            if before == after {
+                continue;
+            }
+            let folded = |value: &FieldValue<'_>| match value {
+                FieldValue::Str(text) => padded(&fold(text)),
+                _ => String::new(),
+            };
+            let (before, after) = (folded(&before), folded(&after));
+            let (before, after) = (grams_of(&before), grams_of(&after));
+            let term = |gram: &&str| PostingKey {
+                slot,
+                term: trigram_prefix(n, gram).into_bytes(),
+                table: PostingTableRef(table),
+            };
+            out.lost.extend(
+                before
+                    .iter()
+                    .filter(|g| after.binary_search(g).is_err())
+                    .map(term),
+            );
+            out.gained.extend(
+                after
+                    .iter()
+                    .filter(|g| before.binary_search(g).is_err())
+                    .map(term),
+            );
+        }
+    }
+    for terms in [&mut out.lost, &mut out.gained] {
+        terms.sort_unstable();
+        terms.dedup();
+    }
+    out
+}
+
 /// The key prefix under which an ordered `roles` index lists the holders of `role`.
 pub fn holders_prefix(role: u64) -> Key {
     encode_int(Key::new().byte(PRESENT), role)
@@ -307,6 +461,86 @@ pub fn holders_prefix(role: u64) -> Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_are_the_difference_of_the_whole_entries() {
+        use crate::documents::header::Header;
+        use crate::documents::input::FromDocument;
+        use crate::documents::user::UserRecord;
+        use serde_json::json;
+        let at = |ms| Timestamp::from_millis(ms).unwrap();
+        let user = |doc: serde_json::Value, updated| {
+            let mut header = Header::new(7, at(1_000));
+            header.touch(at(updated));
+            UserRecord::create(crate::NewUser::from_document(&doc).unwrap(), header, None)
+        };
+        let old = user(
+            json!({"username": "anna", "email": "anna@x.org", "firstName": "Anna", "lastName": "Müller",
+                   "roles": [1, 2], "attributes": {"title": "a"}}),
+            2_000,
+        );
+        let news = [
+            json!({"username": "anna", "email": "anna@x.org", "firstName": "Anna", "lastName": "Müller",
+                   "roles": [1, 2], "attributes": {"title": "b"}}),
+            json!({"username": "anne", "email": "anna@x.org", "firstName": "Anne", "lastName": "Müllers",
+                   "roles": [2, 3], "enabled": false}),
+            json!({"username": "anna", "email": "anna@x.org", "firstName": "Anna", "lastName": "Meier"}),
+        ];
+        for doc in news {
+            let new = user(doc, 3_000);
+            let changes = changes(EntityKind::User, 7, &old, &new);
+            let named =
+                |m: &MultiKey| (redb::TableHandle::name(&m.table).to_owned(), m.key.clone());
+            let keys = |r: &UserRecord| -> Vec<(String, Vec<u8>)> {
+                let mut k: Vec<_> = entries(EntityKind::User, 7, r).iter().map(named).collect();
+                k.sort();
+                k
+            };
+            let (before, after) = (keys(&old), keys(&new));
+            let mut gone: Vec<_> = changes.gone.iter().map(named).collect();
+            let mut added: Vec<_> = changes.added.iter().map(named).collect();
+            gone.sort();
+            added.sort();
+            let minus = |a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]| -> Vec<_> {
+                a.iter().filter(|k| !b.contains(k)).cloned().collect()
+            };
+            assert_eq!(gone, minus(&before, &after));
+            assert_eq!(added, minus(&after, &before));
+            let (before, after) = (
+                posting_keys(EntityKind::User, &old),
+                posting_keys(EntityKind::User, &new),
+            );
+            let minus = |a: &[PostingKey], b: &[PostingKey]| -> Vec<PostingKey> {
+                a.iter().filter(|k| !b.contains(k)).cloned().collect()
+            };
+            assert_eq!(changes.lost, minus(&before, &after));
+            assert_eq!(changes.gained, minus(&after, &before));
+        }
+    }
+
+    #[test]
+    fn each_gram_gives_the_slices_grams_of_gives() {
+        for text in [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abab\u{3}\u{3}",
+            "müller\u{3}\u{3}",
+            "ивaн42",
+        ] {
+            let mut seen = Vec::new();
+            each_gram(text, |g| seen.push(g.to_owned()));
+            assert_eq!(
+                seen.len(),
+                text.chars().count().saturating_sub(2),
+                "{text:?}"
+            );
+            seen.sort();
+            seen.dedup();
+            assert_eq!(seen, grams_of(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn every_short_substring_starts_an_indexed_trigram() {

@@ -16,6 +16,12 @@ impl Key {
 
     /// Appends a string part.
     pub(crate) fn str(mut self, part: &str) -> Self {
+        self.push_str(part);
+        self
+    }
+
+    /// Appends a string part in place (a key buffer reused for many keys).
+    pub(crate) fn push_str(&mut self, part: &str) {
         for &byte in part.as_bytes() {
             self.0.push(byte);
             if byte == 0 {
@@ -23,7 +29,12 @@ impl Key {
             }
         }
         self.0.push(0);
-        self
+    }
+
+    /// Empties the key, keeping its buffer, and starts it with `part`.
+    pub(crate) fn restart(&mut self, part: u8) {
+        self.0.clear();
+        self.0.push(part);
     }
 
     /// Appends an optional tenant: no tenant is the empty string, which no tenant can be.

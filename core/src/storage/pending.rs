@@ -1,6 +1,7 @@
 //! The index changes of a write transaction not yet written (SPEC §11):
 //! posting changes gathered per term and chunk, and ordered-index keys to
-//! insert or remove, gathered per table in key order. [`Pending::flush`]
+//! insert or remove, gathered per table in key order; and the roles the
+//! transaction's writes found, so each is read once. [`Pending::flush`]
 //! writes them, each posting chunk once and each table's keys in order;
 //! the transaction flushes before its own reads, before its commit, and
 //! whenever the gathered changes grow past a bound (a long import).
@@ -87,6 +88,10 @@ fn multi_slot(table: &MultiTable) -> usize {
 pub struct Pending {
     changes: Mutex<Vec<TableChanges>>,
     ordered: Mutex<Ordered>,
+    /// Roles the transaction's writes found, each with its tenant, so that
+    /// a long import reads each held role once (a role's tenant never
+    /// changes; a deleted role is forgotten).
+    roles: Mutex<HashMap<u64, Option<String>>>,
 }
 
 /// Ordered-index keys to write: per table (by name), key → insert or remove.
@@ -119,17 +124,23 @@ fn table_changes(changes: &mut Vec<TableChanges>, slot: usize, table: PostingTab
 }
 
 impl Pending {
-    /// Notes that an ordered index gains (`insert`) or loses a key.
-    pub(crate) fn ordered(&self, key: &MultiKey, insert: bool) {
-        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
-        ordered.gathered = ordered.gathered.saturating_add(1);
-        let slot = multi_slot(&key.table);
-        ordered
-            .tables
-            .entry(slot)
-            .or_insert_with(|| (key.table, BTreeMap::new()))
-            .1
-            .insert(key.key.clone(), insert);
+    /// Whether `role`, as found earlier in the transaction, exists in
+    /// `tenant`: `None` when the transaction has not found it yet.
+    pub(crate) fn role_in(&self, role: u64, tenant: Option<&str>) -> Option<bool> {
+        let roles = self.roles.lock().unwrap_or_else(PoisonError::into_inner);
+        roles.get(&role).map(|t| t.as_deref() == tenant)
+    }
+
+    /// Remembers that `role` exists, in `tenant`.
+    pub(crate) fn remember_role(&self, role: u64, tenant: Option<String>) {
+        let mut roles = self.roles.lock().unwrap_or_else(PoisonError::into_inner);
+        roles.insert(role, tenant);
+    }
+
+    /// Forgets `role` (it is being deleted).
+    pub(crate) fn forget_role(&self, role: u64) {
+        let mut roles = self.roles.lock().unwrap_or_else(PoisonError::into_inner);
+        roles.remove(&role);
     }
 
     /// Whether the gathered changes have grown past the bound at which
@@ -140,6 +151,60 @@ impl Pending {
             .unwrap_or_else(PoisonError::into_inner)
             .gathered
             > FLUSH_AT
+    }
+
+    /// Notes, under one lock, that `id` gains (`add`) or loses each term
+    /// `visit` gives to the function it is called with (table, the table's
+    /// slot, term); a term given twice counts once.
+    pub(crate) fn note_terms(
+        &self,
+        id: u64,
+        add: bool,
+        visit: impl FnOnce(&mut dyn FnMut(PostingTable, usize, &[u8])),
+    ) {
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let changes = &mut *changes;
+        let mut current: Option<(usize, usize)> = None;
+        let mut count: usize = 0;
+        visit(&mut |table, slot, term| {
+            let at = match current {
+                Some((s, at)) if s == slot => at,
+                _ => table_changes(changes, slot, table),
+            };
+            current = Some((slot, at));
+            if let Some(table) = changes.get_mut(at) {
+                table.change(term, id, add);
+            }
+            count = count.saturating_add(1);
+        });
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        ordered.gathered = ordered.gathered.saturating_add(count);
+    }
+
+    /// Notes, under one lock, that the ordered indexes gain (`insert`) or
+    /// lose each of `keys`.
+    pub(crate) fn ordered_all(&self, keys: Vec<MultiKey>, insert: bool) {
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        let ordered = &mut *ordered;
+        ordered.gathered = ordered.gathered.saturating_add(keys.len());
+        // A run of keys of one table looks its slot up once: the same
+        // name (the same bytes at the same place) is the same table.
+        let mut current: Option<((*const u8, usize), usize)> = None;
+        for key in keys {
+            let name = key.table.name();
+            let name = (name.as_ptr(), name.len());
+            let slot = match current {
+                Some((n, slot)) if n == name => slot,
+                _ => multi_slot(&key.table),
+            };
+            current = Some((name, slot));
+            ordered
+                .tables
+                .entry(slot)
+                .or_insert_with(|| (key.table, BTreeMap::new()))
+                .1
+                .insert(key.key, insert);
+        }
     }
 
     /// Notes, under one lock, that `id` gains the terms `added` and loses
@@ -228,12 +293,16 @@ impl Pending {
             let mut table: OpenTable<'_> = txn.open_table(pending.table)?;
             let name = pending.table.name();
             for (key, delta) in entries {
-                let mut bitmap = match table.get(key.as_slice())? {
-                    Some(stored) => decode(name, stored.value())?,
-                    None => RoaringBitmap::new(),
+                // A chunk not stored yet is just the ids added to it.
+                let bitmap = match table.get(key.as_slice())? {
+                    Some(stored) => {
+                        let mut bitmap = decode(name, stored.value())?;
+                        std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
+                        bitmap |= delta.add;
+                        bitmap
+                    }
+                    None => delta.add,
                 };
-                std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
-                bitmap |= delta.add;
                 if bitmap.is_empty() {
                     table.remove(key.as_slice())?;
                 } else {
