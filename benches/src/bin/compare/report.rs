@@ -372,10 +372,11 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
 - **Kept by hand.** The profile notes and the Python section (written by
   `benches/python/compare.py`) sit between `<!-- … -->` markers that
   `compare` copies over unchanged, as it keeps the earlier figures.
-- **Noise.** The machine is a shared 2-core VM on which other jobs
-  (builds, tests) ran during the measurements, and `compare` itself ran
-  under `nice -n 10` so as not to starve them: ranges are wide, and
-  ratios under about ±20% are not significant.
+- **Noise.** The machine is a shared 2-core VM whose disk has moods:
+  the raw fdatasync median moved between ~0.1 and ~4 ms from one run to
+  the next during this work, so read each write row against the
+  fdatasync line of the same size; ranges show the spread, and ratios
+  within about ±20% of a line are not significant.
 
 Machine: {}. Versions: rosterdb {} (format {}), redb {}, rusqlite {} with
 SQLite {}. Peak resident set of the whole `compare` run: {}.
