@@ -210,7 +210,9 @@ impl fmt::Debug for IndexTable {
 pub(crate) mod meta {
     /// The store's format version.
     pub(crate) const FORMAT_VERSION: &str = "format_version";
-    /// The last change-log sequence number handed out.
+    /// The last change-log sequence number handed out, as formats before
+    /// 5 kept it; from format 5 the log's last key is the counter and this
+    /// is read only while the log has no entry (`changelog::append`).
     pub(crate) const LAST_SEQ: &str = "last_seq.changes";
 }
 
