@@ -145,10 +145,6 @@ impl<E: Entity + Serialize> Editable for E {
     }
 }
 
-fn multi_keys<E: Entity>(record: &E::Record) -> Vec<MultiKey> {
-    crate::storage::index::entries(E::KIND, E::id(record), record)
-}
-
 /// Writes the transaction's gathered index changes once they grow large
 /// (a long import), so its memory stays bounded.
 fn flush_if_large(tx: &WriteTx) -> Result<()> {
@@ -273,9 +269,11 @@ fn write_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .open_table(unique.table)?
             .insert(unique.key.as_slice(), id)?;
     }
-    tx.pending.ordered_all(multi_keys::<E>(record), true);
+    let mut folded = crate::storage::index::FoldedTexts::default();
+    let keys = crate::storage::index::entries_folded(E::KIND, id, record, &mut folded);
+    tx.pending.ordered_all(keys, true);
     tx.pending.note_terms(id, true, |note| {
-        crate::storage::index::visit_postings(E::KIND, record, note);
+        crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
     });
     flush_if_large(tx)
 }
@@ -286,9 +284,12 @@ fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
             .open_table(unique.table)?
             .remove(unique.key.as_slice())?;
     }
-    tx.pending.ordered_all(multi_keys::<E>(record), false);
-    tx.pending.note_terms(E::id(record), false, |note| {
-        crate::storage::index::visit_postings(E::KIND, record, note);
+    let id = E::id(record);
+    let mut folded = crate::storage::index::FoldedTexts::default();
+    let keys = crate::storage::index::entries_folded(E::KIND, id, record, &mut folded);
+    tx.pending.ordered_all(keys, false);
+    tx.pending.note_terms(id, false, |note| {
+        crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
     });
     flush_if_large(tx)
 }

@@ -121,14 +121,49 @@ pub fn encode_str(key: Key, value: &str) -> Key {
     key.str(&fold(value)).str(value)
 }
 
+/// The case-folded texts of one record, by field, each folded once and
+/// reused by the record's ordered keys, posting terms and trigrams.
+#[derive(Default)]
+pub struct FoldedTexts {
+    /// (field, folded text of its value), in the order first folded.
+    texts: Vec<(&'static str, String)>,
+}
+
+impl FoldedTexts {
+    /// The folded form of `text`, the value of `field`: folded on first
+    /// use, then taken from the cache.
+    fn get(&mut self, field: &'static str, text: &str) -> &str {
+        let at = match self.texts.iter().position(|(f, _)| *f == field) {
+            Some(at) => at,
+            None => {
+                self.texts.push((field, fold(text)));
+                self.texts.len().saturating_sub(1)
+            }
+        };
+        self.texts.get(at).map_or("", |(_, folded)| folded.as_str())
+    }
+}
+
 /// The value parts (marker and value, without the id) a field value puts in an index.
 fn value_keys(value: &FieldValue<'_>) -> Vec<Key> {
+    value_keys_folded(value, None)
+}
+
+/// [`value_keys`], taking the folded form of a single text value of
+/// `field` from `cache` (a list's texts are folded each time).
+fn value_keys_folded(
+    value: &FieldValue<'_>,
+    cache: Option<(&'static str, &mut FoldedTexts)>,
+) -> Vec<Key> {
     let present = || Key::new().byte(PRESENT);
     match value {
         FieldValue::Int(v) => vec![encode_int(present(), *v)],
         FieldValue::Bool(v) => vec![encode_bool(present(), *v)],
         FieldValue::Time(v) => vec![encode_time(present(), *v)],
-        FieldValue::Str(v) => vec![encode_str(present(), v)],
+        FieldValue::Str(v) => match cache {
+            Some((field, cache)) => vec![present().str(cache.get(field, v)).str(v)],
+            None => vec![encode_str(present(), v)],
+        },
         FieldValue::Ints(items) if !items.is_empty() => {
             items.iter().map(|v| encode_int(present(), *v)).collect()
         }
@@ -224,10 +259,21 @@ pub fn trigram_start(field: usize, text: &str) -> Key {
 
 /// Every ordered-index entry of a record of `kind` with this `id`.
 pub fn entries(kind: EntityKind, id: u64, record: &impl Queryable) -> Vec<MultiKey> {
+    entries_folded(kind, id, record, &mut FoldedTexts::default())
+}
+
+/// [`entries`], folding each text once into `folded` (which
+/// [`visit_postings_folded`] can then reuse for the same record).
+pub fn entries_folded(
+    kind: EntityKind,
+    id: u64,
+    record: &impl Queryable,
+    folded: &mut FoldedTexts,
+) -> Vec<MultiKey> {
     let now = index_instant();
     let mut out = Vec::new();
     for def in indexes(kind) {
-        for key in value_keys(&record.value(def.field, now)) {
+        for key in value_keys_folded(&record.value(def.field, now), Some((def.field, folded))) {
             out.push(MultiKey {
                 table: def.table,
                 key: key.u64(id).into_bytes(),
@@ -316,17 +362,20 @@ pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey
 
 /// Calls `note` with every posting term of a record of `kind` (table,
 /// the table's slot, term), without gathering them: a term may come more
-/// than once. One key buffer serves every trigram.
-pub fn visit_postings(
+/// than once. One key buffer serves every trigram. Each text's folded form
+/// comes from `folded` (the cache of the same record, e.g. filled by
+/// [`entries_folded`]); only the texts it lacks are folded.
+pub fn visit_postings_folded(
     kind: EntityKind,
     record: &impl Queryable,
+    folded: &mut FoldedTexts,
     note: &mut dyn FnMut(PostingTable, usize, &[u8]),
 ) {
     let now = index_instant();
     for def in indexes(kind) {
         if let Some(table) = def.postings {
             let slot = crate::storage::postings::slot(&table);
-            for key in value_keys(&record.value(def.field, now)) {
+            for key in value_keys_folded(&record.value(def.field, now), Some((def.field, folded))) {
                 note(table, slot, key.bytes());
             }
         }
@@ -337,12 +386,12 @@ pub fn visit_postings(
         let mut padded = String::new();
         for (n, field) in fields.iter().enumerate() {
             if let FieldValue::Str(text) = record.value(field, now) {
-                let folded = fold(text);
+                let folded = folded.get(field, text);
                 if folded.is_empty() {
                     continue;
                 }
                 padded.clear();
-                padded.push_str(&folded);
+                padded.push_str(folded);
                 padded.push(END);
                 padded.push(END);
                 each_gram(&padded, |trigram| {
@@ -515,6 +564,52 @@ mod tests {
             };
             assert_eq!(changes.lost, minus(&before, &after));
             assert_eq!(changes.gained, minus(&after, &before));
+        }
+    }
+
+    #[test]
+    fn a_shared_fold_cache_gives_the_entries_and_terms_of_each_record() {
+        use crate::documents::header::Header;
+        use crate::documents::input::FromDocument;
+        use crate::documents::user::UserRecord;
+        use serde_json::json;
+        let docs = [
+            json!({"username": "Anna", "email": "ANNA@x.org", "firstName": "Ånna", "lastName": "MÜLLER",
+                   "roles": [1, 2]}),
+            json!({"username": "ﬁ-straße", "email": "a@b.c", "firstName": "Ǆ", "lastName": "Ⅻ"}),
+        ];
+        for doc in docs {
+            let header = Header::new(9, Timestamp::from_millis(1_000).unwrap());
+            let record =
+                UserRecord::create(crate::NewUser::from_document(&doc).unwrap(), header, None);
+            let mut folded = FoldedTexts::default();
+            let named =
+                |m: &MultiKey| (redb::TableHandle::name(&m.table).to_owned(), m.key.clone());
+            let cached: Vec<_> = entries_folded(EntityKind::User, 9, &record, &mut folded)
+                .iter()
+                .map(named)
+                .collect();
+            let fresh: Vec<_> = entries(EntityKind::User, 9, &record)
+                .iter()
+                .map(named)
+                .collect();
+            assert_eq!(cached, fresh, "{doc}");
+            let mut seen = Vec::new();
+            visit_postings_folded(
+                EntityKind::User,
+                &record,
+                &mut folded,
+                &mut |t, slot, term| {
+                    seen.push(PostingKey {
+                        slot,
+                        term: term.to_vec(),
+                        table: PostingTableRef(t),
+                    });
+                },
+            );
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(seen, posting_keys(EntityKind::User, &record), "{doc}");
         }
     }
 

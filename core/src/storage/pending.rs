@@ -7,6 +7,8 @@
 //! whenever the gathered changes grow past a bound (a long import).
 
 use std::collections::{BTreeMap, HashMap};
+
+use foldhash::fast::RandomState;
 use std::sync::{Mutex, PoisonError};
 
 use redb::{ReadableTable, TableHandle, WriteTransaction};
@@ -32,7 +34,9 @@ struct Delta {
 struct TableChanges {
     slot: usize,
     table: PostingTable,
-    terms: HashMap<Vec<u8>, Vec<(u64, Delta)>>,
+    /// Keyed by a per-process seeded foldhash: terms come from user text,
+    /// so the seed keeps crafted terms from colliding on purpose.
+    terms: HashMap<Vec<u8>, Vec<(u64, Delta)>, RandomState>,
 }
 
 impl TableChanges {
@@ -116,7 +120,7 @@ fn table_changes(changes: &mut Vec<TableChanges>, slot: usize, table: PostingTab
             changes.push(TableChanges {
                 slot,
                 table,
-                terms: HashMap::new(),
+                terms: HashMap::default(),
             });
             changes.len().saturating_sub(1)
         }
