@@ -16,7 +16,7 @@ use crate::documents::record::Record;
 use crate::storage::codec;
 use crate::storage::entity::Entity;
 use crate::storage::keys::{prefix_end, trailing_u64};
-use crate::storage::postings::IdSet;
+use crate::storage::postings::{CHUNK_BITS, IdSet};
 use crate::storage::tx::Tables;
 use crate::{Result, Timestamp};
 
@@ -516,18 +516,29 @@ fn stream_access<E: Entity>(
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
     let mut after = run.after_id();
-    // A posting access is read once, as a set, then walked.
-    if let Some(set) = access.id_set(tables)? {
-        loop {
-            let ids = set.ids_after(after, BATCH);
-            if !take_batch::<E>(tables, run, &ids, probes, out)? {
-                return Ok(());
+    // A posting access is read once, then its union or intersection is
+    // built a chunk at a time in id order, until the page is full.
+    if let Some(chunked) = access.chunked(tables)? {
+        let mut from = after >> CHUNK_BITS;
+        while let Some(chunk) = chunked.next_chunk(from) {
+            let mut set = IdSet::new();
+            set.add_chunk(chunk, chunked.chunk(chunk)?);
+            loop {
+                let ids = set.ids_after(after, BATCH);
+                if !take_batch::<E>(tables, run, &ids, probes, out)? {
+                    return Ok(());
+                }
+                match ids.last() {
+                    Some(&last) if ids.len() == BATCH => after = last,
+                    _ => break,
+                }
             }
-            match ids.last() {
-                Some(&last) if ids.len() == BATCH => after = last,
-                _ => return Ok(()),
+            match chunk.checked_add(1) {
+                Some(next) => from = next,
+                None => return Ok(()),
             }
         }
+        return Ok(());
     }
     loop {
         let (ids, done) = access.ids_after(tables, after, BATCH)?;

@@ -37,7 +37,8 @@ const TINY: usize = 64;
 pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     let kind = bound.kind;
     let filter = bound.filter.as_ref();
-    let chosen = choose(tables, kind, filter)?;
+    let early = bound.sort.is_empty() && !bound.with_total;
+    let chosen = choose(tables, kind, filter, early)?;
     // The posting conditions, read together: what the driver is, or what
     // each candidate of a sort-index walk is checked against.
     let postings = chosen.postings;
@@ -170,7 +171,16 @@ enum Driver {
 }
 
 /// Picks the driver: the access with the fewest candidates, if it has few.
-fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Result<Chosen> {
+///
+/// With `early` (an unsorted page without a total), the posting set is
+/// read only as far as telling whether it is small: its first chunks in id
+/// order, until it holds more than [`SMALL`] ids.
+fn choose(
+    tables: &dyn Tables,
+    kind: EntityKind,
+    filter: Option<&Filter>,
+    early: bool,
+) -> Result<Chosen> {
     let Some(filter) = filter else {
         return Ok(Chosen {
             driver: Driver::Stream {
@@ -222,11 +232,16 @@ fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Res
     // candidates are probed (a chunk of a posting each) or checked.
     let tiny = best.as_ref().is_some_and(|(b, _)| b.len() <= TINY);
     if let Some(all) = all.as_ref().filter(|_| !tiny)
-        && let Some(set) = all.id_set(tables)?
+        && let Some((set, whole)) = if early {
+            all.first_ids(tables, SMALL as u64)?
+        } else {
+            all.id_set(tables)?.map(|set| (set, true))
+        }
     {
         if set.len() > SMALL as u64 {
             ordered = Some(all.clone());
-            ordered_ids = Some(set);
+            // Read in part, the ids are read again as the page streams.
+            ordered_ids = whole.then_some(set);
             seen_large.push(all.clone());
         } else if best
             .as_ref()
