@@ -46,7 +46,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     for (mut case, (name, _)) in times.into_iter().zip(&cases) {
         case.sort_by(f64::total_cmp);
-        let at = |q: usize| case.get(case.len() * q / 100).copied().unwrap_or_default();
+        let at = |q: usize| {
+            case.get(case.len().saturating_mul(q) / 100)
+                .copied()
+                .unwrap_or_default()
+        };
         println!(
             "{name}: median {:.0} µs (p10 {:.0}, p90 {:.0})",
             at(50),
