@@ -49,6 +49,7 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
             reason,
             ordered,
             ordered_ids,
+            ordered_partial,
         } => {
             if bound.sort.is_empty() {
                 match ordered {
@@ -56,13 +57,15 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
                         access,
                         reason,
                         ids: ordered_ids,
+                        partial: ordered_partial,
                     },
                     None => AccessPath::TableScan { reason },
                 }
             } else if let Some(index) = sort_index(kind, &bound.sort) {
                 members = postings.clone().map(|access| Members {
                     access,
-                    ids: ordered_ids,
+                    // Members are checked against the whole set.
+                    ids: ordered_ids.filter(|_| !ordered_partial),
                 });
                 let (start, end, within) = bounds(kind, filter, index.table);
                 AccessPath::SortIndex {
@@ -165,8 +168,10 @@ enum Driver {
         /// An index whose ids come in ascending order and hold every match,
         /// to stream in id order instead of the whole record table.
         ordered: Option<Access>,
-        /// Its ids, when they were read whole while planning (postings).
+        /// Its ids, when they were read while planning (postings).
         ordered_ids: Option<IdSet>,
+        /// Whether `ordered_ids` holds only the set's first chunks.
+        ordered_partial: bool,
     },
 }
 
@@ -187,6 +192,7 @@ fn choose(
                 reason: Reason::NoFilter,
                 ordered: None,
                 ordered_ids: None,
+                ordered_partial: false,
             },
             postings: None,
         });
@@ -228,6 +234,7 @@ fn choose(
     // intersection, which streams in id order before any other.
     let all = all_of(postings);
     let mut ordered_ids = None;
+    let mut ordered_partial = false;
     // A driver of a few ids is not worth reading whole postings for: its
     // candidates are probed (a chunk of a posting each) or checked.
     let tiny = best.as_ref().is_some_and(|(b, _)| b.len() <= TINY);
@@ -240,8 +247,9 @@ fn choose(
     {
         if set.len() > SMALL as u64 {
             ordered = Some(all.clone());
-            // Read in part, the ids are read again as the page streams.
-            ordered_ids = whole.then_some(set);
+            // Read in part, the rest is read as the page streams.
+            ordered_partial = !whole;
+            ordered_ids = Some(set);
             seen_large.push(all.clone());
         } else if best
             .as_ref()
@@ -256,11 +264,13 @@ fn choose(
             reason: Reason::NoIndexedCondition,
             ordered: None,
             ordered_ids: None,
+            ordered_partial: false,
         },
         None => Driver::Stream {
             reason: Reason::Large(seen_large),
             ordered,
             ordered_ids,
+            ordered_partial,
         },
     };
     Ok(Chosen {
@@ -317,6 +327,7 @@ fn choose_scoped(
         reason: Reason::ScopedView,
         ordered,
         ordered_ids: None,
+        ordered_partial: false,
     })
 }
 

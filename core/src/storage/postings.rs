@@ -158,6 +158,12 @@ impl IdSet {
             .flat_map(|(&chunk, bitmap)| bitmap.iter().map(move |low| join(chunk, low)))
     }
 
+    /// The largest id, if any.
+    pub fn last(&self) -> Option<u64> {
+        let (&chunk, bitmap) = self.0.iter().next_back()?;
+        bitmap.max().map(|low| join(chunk, low))
+    }
+
     /// Up to `limit` ids above `after`, ascending.
     pub fn ids_after(&self, after: u64, limit: usize) -> Vec<u64> {
         let Some(first) = after.checked_add(1) else {
