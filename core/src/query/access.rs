@@ -20,10 +20,11 @@ use crate::storage::index::{
     trigram_index, trigram_prefix, trigram_start, trigrams,
 };
 use crate::storage::keys::{Key, prefix_end, trailing_u64};
-use crate::storage::postings::{IdSet, PostingTable};
+use crate::storage::postings::{IdSet, PostingTable, RawPostings};
 use crate::storage::schema::MultiTable;
 use crate::storage::tx::Tables;
 use crate::{EntityKind, Error, Result, Timestamp};
+use roaring::RoaringBitmap;
 
 /// An index table, named in plans and compared by name: an ordered index
 /// (keys ending in ids) or a posting table (terms → id bitmaps).
@@ -268,6 +269,73 @@ impl Access {
         self.read_set(tables).map(Some)
     }
 
+    /// Its ids read once and decoded a chunk at a time, in id order, when
+    /// it reads only posting tables; `None` otherwise (nothing read).
+    ///
+    /// Errors: `Storage` when a table cannot be read.
+    pub(crate) fn chunked(&self, tables: &dyn Tables) -> Result<Option<ChunkedIds>> {
+        if !self.is_postings() {
+            return Ok(None);
+        }
+        self.read_chunked(tables).map(Some)
+    }
+
+    /// The undecoded entries of an access that reads only posting tables.
+    fn read_chunked(&self, tables: &dyn Tables) -> Result<ChunkedIds> {
+        match self {
+            Access::Range {
+                index: IndexTable::Postings(table),
+                start,
+                end,
+                ..
+            } => crate::storage::postings::read_raw(tables, *table, start, end.as_deref())
+                .map(ChunkedIds::Range),
+            Access::Union(parts) => parts
+                .iter()
+                .map(|p| p.read_chunked(tables))
+                .collect::<Result<Vec<_>>>()
+                .map(ChunkedIds::Union),
+            Access::All(parts) => parts
+                .iter()
+                .map(|p| p.read_chunked(tables))
+                .collect::<Result<Vec<_>>>()
+                .map(ChunkedIds::All),
+            _ => Err(Error::internal(format!("{self} was read as postings"))),
+        }
+    }
+
+    /// Its ids up to the first chunk (in id order) that brings their number
+    /// above `cap`, and whether that is all of them; `None` when it does
+    /// not read only posting tables. Later chunks are read but not decoded.
+    ///
+    /// Errors: `Storage` when a table cannot be read, `Internal` when a
+    /// bitmap does not decode.
+    pub(crate) fn first_ids(&self, tables: &dyn Tables, cap: u64) -> Result<Option<(IdSet, bool)>> {
+        let Some(chunked) = self.chunked(tables)? else {
+            return Ok(None);
+        };
+        let mut set = IdSet::new();
+        let mut len: u64 = 0;
+        let mut from = 0;
+        while let Some(chunk) = chunked.next_chunk(from) {
+            let bitmap = chunked.chunk(chunk)?;
+            len = len.saturating_add(bitmap.len());
+            set.add_chunk(chunk, bitmap);
+            if len > cap {
+                // Whole only when no later chunk can hold an id.
+                let whole = chunk
+                    .checked_add(1)
+                    .is_none_or(|next| chunked.next_chunk(next).is_none());
+                return Ok(Some((set, whole)));
+            }
+            match chunk.checked_add(1) {
+                Some(next) => from = next,
+                None => break,
+            }
+        }
+        Ok(Some((set, true)))
+    }
+
     /// The ids of an access that reads only posting tables.
     fn read_set(&self, tables: &dyn Tables) -> Result<IdSet> {
         match self {
@@ -418,6 +486,79 @@ impl Access {
                 Ok(n)
             }
             Access::All(_) => Err(Error::internal("an inexact access was counted")),
+        }
+    }
+}
+
+/// The ids of a posting access, read once (undecoded) and decoded a chunk
+/// at a time: a union or intersection built chunk by chunk in id order.
+pub(crate) enum ChunkedIds {
+    /// The entries of one posting range.
+    Range(RawPostings),
+    /// Any of several.
+    Union(Vec<ChunkedIds>),
+    /// Every one of several.
+    All(Vec<ChunkedIds>),
+}
+
+impl ChunkedIds {
+    /// The first chunk at or after `from` that may hold ids (every part of
+    /// an intersection has an entry there; the chunk may still be empty).
+    pub(crate) fn next_chunk(&self, from: u64) -> Option<u64> {
+        match self {
+            ChunkedIds::Range(raw) => raw.next_chunk(from),
+            ChunkedIds::Union(parts) => parts.iter().filter_map(|p| p.next_chunk(from)).min(),
+            ChunkedIds::All(parts) => {
+                if parts.is_empty() {
+                    return None;
+                }
+                // Leapfrog: the first chunk every part has an entry at.
+                let mut at = from;
+                loop {
+                    let mut furthest = at;
+                    for part in parts {
+                        furthest = furthest.max(part.next_chunk(at)?);
+                    }
+                    if furthest == at {
+                        return Some(at);
+                    }
+                    at = furthest;
+                }
+            }
+        }
+    }
+
+    /// The low bits of the ids of one chunk.
+    ///
+    /// Errors: `Internal` when a bitmap does not decode.
+    pub(crate) fn chunk(&self, chunk: u64) -> Result<RoaringBitmap> {
+        match self {
+            ChunkedIds::Range(raw) => raw.chunk(chunk),
+            ChunkedIds::Union(parts) => {
+                let mut all = RoaringBitmap::new();
+                for part in parts {
+                    all |= part.chunk(chunk)?;
+                }
+                Ok(all)
+            }
+            ChunkedIds::All(parts) => {
+                let mut all: Option<RoaringBitmap> = None;
+                for part in parts {
+                    let next = part.chunk(chunk)?;
+                    let both = match all {
+                        None => next,
+                        Some(mut so_far) => {
+                            so_far &= next;
+                            so_far
+                        }
+                    };
+                    if both.is_empty() {
+                        return Ok(both);
+                    }
+                    all = Some(both);
+                }
+                Ok(all.unwrap_or_default())
+            }
         }
     }
 }

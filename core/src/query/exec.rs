@@ -16,7 +16,7 @@ use crate::documents::record::Record;
 use crate::storage::codec;
 use crate::storage::entity::Entity;
 use crate::storage::keys::{prefix_end, trailing_u64};
-use crate::storage::postings::IdSet;
+use crate::storage::postings::{CHUNK_BITS, IdSet};
 use crate::storage::tx::Tables;
 use crate::{Result, Timestamp};
 
@@ -46,11 +46,29 @@ pub(crate) fn page<E: Entity>(
             let found = matching_among::<E>(tables, &run, ids, &probes)?;
             take_sorted(&run, found, &mut out);
         }
-        AccessPath::IndexIds { ids: Some(set), .. } => {
-            stream_set::<E>(tables, &run, set, &probes, &mut out)?
+        AccessPath::IndexIds {
+            ids: Some(set),
+            partial: false,
+            ..
+        } => {
+            stream_set::<E>(tables, &run, set, &probes, &mut out)?;
+        }
+        AccessPath::IndexIds {
+            ids: Some(set),
+            partial: true,
+            access,
+            ..
+        } => {
+            // The set's first chunks, then the chunks after them.
+            if stream_set::<E>(tables, &run, set, &probes, &mut out)?
+                && let Some(last) = set.last()
+            {
+                let from = (last >> CHUNK_BITS).saturating_add(1);
+                stream_access::<E>(tables, &run, access, from, &probes, &mut out)?;
+            }
         }
         AccessPath::IndexIds { access, .. } => {
-            stream_access::<E>(tables, &run, access, &probes, &mut out)?;
+            stream_access::<E>(tables, &run, access, 0, &probes, &mut out)?;
         }
         AccessPath::TableScan { .. } => stream_by_id::<E>(tables, &run, &mut out)?,
         AccessPath::SortedTableScan { .. } => {
@@ -96,6 +114,7 @@ pub(crate) fn count<E: Entity>(
                 AccessPath::IndexIds {
                     access: Access::All(parts),
                     ids: Some(set),
+                    partial: false,
                     ..
                 } if parts == accesses => Ok(set.len()),
                 AccessPath::Candidates {
@@ -486,48 +505,62 @@ fn stream_by_id<E: Entity>(
     })
 }
 
-/// Streams the ids of a posting set the planner read, from the page's start.
+/// Streams the ids of a posting set the planner read, from the page's
+/// start; false once the page is full.
 fn stream_set<E: Entity>(
     tables: &dyn Tables,
     run: &Run<'_>,
     set: &IdSet,
     probes: &Probes,
     out: &mut Collector<'_, E>,
-) -> Result<()> {
+) -> Result<bool> {
     let mut after = run.after_id();
     loop {
         let ids = set.ids_after(after, TAKE);
         if !take_batch::<E>(tables, run, &ids, probes, out)? {
-            return Ok(());
+            return Ok(false);
         }
         match ids.last() {
             Some(&last) if ids.len() == TAKE => after = last,
-            _ => return Ok(()),
+            _ => return Ok(true),
         }
     }
 }
 
-/// Streams the candidates of an index whose ids come in ascending order.
+/// Streams the candidates of an index whose ids come in ascending order
+/// (of a posting access: from chunk `first_chunk` on).
 fn stream_access<E: Entity>(
     tables: &dyn Tables,
     run: &Run<'_>,
     access: &Access,
+    first_chunk: u64,
     probes: &Probes,
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
     let mut after = run.after_id();
-    // A posting access is read once, as a set, then walked.
-    if let Some(set) = access.id_set(tables)? {
-        loop {
-            let ids = set.ids_after(after, BATCH);
-            if !take_batch::<E>(tables, run, &ids, probes, out)? {
-                return Ok(());
+    // A posting access is read once, then its union or intersection is
+    // built a chunk at a time in id order, until the page is full.
+    if let Some(chunked) = access.chunked(tables)? {
+        let mut from = (after >> CHUNK_BITS).max(first_chunk);
+        while let Some(chunk) = chunked.next_chunk(from) {
+            let mut set = IdSet::new();
+            set.add_chunk(chunk, chunked.chunk(chunk)?);
+            loop {
+                let ids = set.ids_after(after, BATCH);
+                if !take_batch::<E>(tables, run, &ids, probes, out)? {
+                    return Ok(());
+                }
+                match ids.last() {
+                    Some(&last) if ids.len() == BATCH => after = last,
+                    _ => break,
+                }
             }
-            match ids.last() {
-                Some(&last) if ids.len() == BATCH => after = last,
-                _ => return Ok(()),
+            match chunk.checked_add(1) {
+                Some(next) => from = next,
+                None => return Ok(()),
             }
         }
+        return Ok(());
     }
     loop {
         let (ids, done) = access.ids_after(tables, after, BATCH)?;

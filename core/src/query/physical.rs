@@ -83,8 +83,13 @@ pub enum AccessPath {
         access: Access,
         /// Why no access was small enough to read whole.
         reason: Reason,
-        /// Its ids, when the planner read them whole (a posting access).
+        /// Its ids, when the planner read them (a posting access): all of
+        /// them, or with `partial` those of its first chunks in id order.
         ids: Option<IdSet>,
+        /// Whether `ids` holds only the ids of the set's first chunks (each
+        /// of them whole): the ids of later chunks are read as the page
+        /// streams.
+        partial: bool,
     },
     /// The record table streamed in id order until the page is full.
     TableScan {

@@ -37,7 +37,8 @@ const TINY: usize = 64;
 pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     let kind = bound.kind;
     let filter = bound.filter.as_ref();
-    let chosen = choose(tables, kind, filter)?;
+    let early = bound.sort.is_empty() && !bound.with_total;
+    let chosen = choose(tables, kind, filter, early)?;
     // The posting conditions, read together: what the driver is, or what
     // each candidate of a sort-index walk is checked against.
     let postings = chosen.postings;
@@ -48,6 +49,7 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
             reason,
             ordered,
             ordered_ids,
+            ordered_partial,
         } => {
             if bound.sort.is_empty() {
                 match ordered {
@@ -55,13 +57,15 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
                         access,
                         reason,
                         ids: ordered_ids,
+                        partial: ordered_partial,
                     },
                     None => AccessPath::TableScan { reason },
                 }
             } else if let Some(index) = sort_index(kind, &bound.sort) {
                 members = postings.clone().map(|access| Members {
                     access,
-                    ids: ordered_ids,
+                    // Members are checked against the whole set.
+                    ids: ordered_ids.filter(|_| !ordered_partial),
                 });
                 let (start, end, within) = bounds(kind, filter, index.table);
                 AccessPath::SortIndex {
@@ -164,19 +168,31 @@ enum Driver {
         /// An index whose ids come in ascending order and hold every match,
         /// to stream in id order instead of the whole record table.
         ordered: Option<Access>,
-        /// Its ids, when they were read whole while planning (postings).
+        /// Its ids, when they were read while planning (postings).
         ordered_ids: Option<IdSet>,
+        /// Whether `ordered_ids` holds only the set's first chunks.
+        ordered_partial: bool,
     },
 }
 
 /// Picks the driver: the access with the fewest candidates, if it has few.
-fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Result<Chosen> {
+///
+/// With `early` (an unsorted page without a total), the posting set is
+/// read only as far as telling whether it is small: its first chunks in id
+/// order, until it holds more than [`SMALL`] ids.
+fn choose(
+    tables: &dyn Tables,
+    kind: EntityKind,
+    filter: Option<&Filter>,
+    early: bool,
+) -> Result<Chosen> {
     let Some(filter) = filter else {
         return Ok(Chosen {
             driver: Driver::Stream {
                 reason: Reason::NoFilter,
                 ordered: None,
                 ordered_ids: None,
+                ordered_partial: false,
             },
             postings: None,
         });
@@ -218,14 +234,21 @@ fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Res
     // intersection, which streams in id order before any other.
     let all = all_of(postings);
     let mut ordered_ids = None;
+    let mut ordered_partial = false;
     // A driver of a few ids is not worth reading whole postings for: its
     // candidates are probed (a chunk of a posting each) or checked.
     let tiny = best.as_ref().is_some_and(|(b, _)| b.len() <= TINY);
     if let Some(all) = all.as_ref().filter(|_| !tiny)
-        && let Some(set) = all.id_set(tables)?
+        && let Some((set, whole)) = if early {
+            all.first_ids(tables, SMALL as u64)?
+        } else {
+            all.id_set(tables)?.map(|set| (set, true))
+        }
     {
         if set.len() > SMALL as u64 {
             ordered = Some(all.clone());
+            // Read in part, the rest is read as the page streams.
+            ordered_partial = !whole;
             ordered_ids = Some(set);
             seen_large.push(all.clone());
         } else if best
@@ -241,11 +264,13 @@ fn choose(tables: &dyn Tables, kind: EntityKind, filter: Option<&Filter>) -> Res
             reason: Reason::NoIndexedCondition,
             ordered: None,
             ordered_ids: None,
+            ordered_partial: false,
         },
         None => Driver::Stream {
             reason: Reason::Large(seen_large),
             ordered,
             ordered_ids,
+            ordered_partial,
         },
     };
     Ok(Chosen {
@@ -302,6 +327,7 @@ fn choose_scoped(
         reason: Reason::ScopedView,
         ordered,
         ordered_ids: None,
+        ordered_partial: false,
     })
 }
 

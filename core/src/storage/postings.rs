@@ -158,6 +158,12 @@ impl IdSet {
             .flat_map(|(&chunk, bitmap)| bitmap.iter().map(move |low| join(chunk, low)))
     }
 
+    /// The largest id, if any.
+    pub fn last(&self) -> Option<u64> {
+        let (&chunk, bitmap) = self.0.iter().next_back()?;
+        bitmap.max().map(|low| join(chunk, low))
+    }
+
     /// Up to `limit` ids above `after`, ascending.
     pub fn ids_after(&self, after: u64, limit: usize) -> Vec<u64> {
         let Some(first) = after.checked_add(1) else {
@@ -204,6 +210,64 @@ pub(crate) fn read(
         set.add_chunk(chunk, union_of(bitmaps));
     }
     Ok(set)
+}
+
+/// The entries of a posting range grouped by chunk, their bitmaps not yet
+/// decoded: read in one pass (term by term), then decoded a chunk at a
+/// time in id order, so a page that fills in its first chunks decodes no
+/// other.
+pub(crate) struct RawPostings {
+    /// The table's name, for errors.
+    name: String,
+    /// Chunk → the serialized bitmaps of that chunk, one per term.
+    chunks: BTreeMap<u64, Vec<Vec<u8>>>,
+}
+
+impl RawPostings {
+    /// The first chunk at or after `from` that holds an entry.
+    pub(crate) fn next_chunk(&self, from: u64) -> Option<u64> {
+        self.chunks.range(from..).next().map(|(&chunk, _)| chunk)
+    }
+
+    /// The union of the range's bitmaps of one chunk (low bits of the ids).
+    ///
+    /// Errors: `Internal` when a bitmap does not decode.
+    pub(crate) fn chunk(&self, chunk: u64) -> Result<RoaringBitmap> {
+        let Some(entries) = self.chunks.get(&chunk) else {
+            return Ok(RoaringBitmap::new());
+        };
+        let bitmaps = entries
+            .iter()
+            .map(|bytes| decode(&self.name, bytes))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(union_of(bitmaps))
+    }
+}
+
+/// Reads the entries of every term in `[start, end)` (no `end`: to the
+/// last key) of `table`, grouped by chunk and left undecoded.
+///
+/// Errors: `Storage` when the table cannot be read, `Internal` when a key
+/// is shorter than its chunk.
+pub(crate) fn read_raw(
+    tables: &dyn Tables,
+    table: PostingTable,
+    start: &[u8],
+    end: Option<&[u8]>,
+) -> Result<RawPostings> {
+    let mut chunks: BTreeMap<u64, Vec<Vec<u8>>> = BTreeMap::new();
+    let name = table.name();
+    tables.postings(table, start, end, &mut |key, value| {
+        let chunk = trailing_u64(key).ok_or_else(|| {
+            Error::internal(format!("{name}: a posting key is shorter than its chunk"))
+        })?;
+        chunks.entry(chunk).or_default().push(value.to_vec());
+        Ok(())
+    })?;
+    Ok(RawPostings {
+        name: name.to_owned(),
+        chunks,
+    })
 }
 
 /// The union of one chunk's bitmaps: a few merged directly, more through

@@ -1,0 +1,62 @@
+//! How long the first unsorted page (100 users, id order) of a posting-set
+//! query takes on an existing store file, e.g. one built by
+//! `compare --build rosterdb FILE 1000000`.
+//!
+//! `cargo run --release -p rosterdb --example posting_page_timing FILE [ROUNDS]`
+//! (default 301 rounds). Each round runs every query once; the program
+//! prints each query's median, 10th and 90th percentile in microseconds.
+//! A measurement for the performance notes, not a test.
+
+use std::time::Instant;
+
+use rosterdb::{Options, Query, Store};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args
+        .next()
+        .ok_or("usage: posting_page_timing FILE [ROUNDS]")?;
+    let rounds: usize = match args.next() {
+        Some(n) => n.parse()?,
+        None => 301,
+    };
+    let store = Store::open(&path, Options::default())?;
+    let cases: Vec<(&str, Query)> = vec![
+        (
+            "email co '42', first page",
+            Query::parse("email co '42'")?.page(1, 100),
+        ),
+        (
+            "email co 'ller', first page",
+            Query::parse("email co 'ller'")?.page(1, 100),
+        ),
+        (
+            "search 'ller', first page",
+            Query::all().search("ller").page(1, 100),
+        ),
+    ];
+    let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
+    for _ in 0..rounds {
+        for (case, (_, query)) in times.iter_mut().zip(&cases) {
+            let start = Instant::now();
+            let page = store.users().list(query)?;
+            std::hint::black_box(page);
+            case.push(start.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    for (mut case, (name, _)) in times.into_iter().zip(&cases) {
+        case.sort_by(f64::total_cmp);
+        let at = |q: usize| {
+            case.get(case.len().saturating_mul(q) / 100)
+                .copied()
+                .unwrap_or_default()
+        };
+        println!(
+            "{name}: median {:.0} µs (p10 {:.0}, p90 {:.0})",
+            at(50),
+            at(10),
+            at(90)
+        );
+    }
+    Ok(())
+}

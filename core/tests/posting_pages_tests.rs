@@ -1,0 +1,196 @@
+//! Unsorted pages driven by posting sets (`co` on a trigram field,
+//! `search`) are built a 64Ki-id chunk at a time and stop once full
+//! (decision 0014): their pages, followed by cursor or by offset, hold
+//! exactly the matches in id order, whether a page fills in its first
+//! chunk or spans several.
+
+// A test fails by panicking: unwraps and indexing on small known values
+// are how it says what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
+
+mod common;
+
+use common::{Checked, store};
+use rosterdb::{NewUser, Query, User};
+
+/// Users 0..n: two of three with `42` in their email, one of four named
+/// Miller; stored under the ids `id_of(i)` (through an export, edited, and
+/// an import, which keeps ids).
+fn population(n: u64, id_of: impl Fn(u64) -> u64) -> Checked {
+    let src = store();
+    src.write(|tx| {
+        let users = tx.users();
+        for i in 0..n {
+            let name = if i % 3 == 0 {
+                format!("c{i}")
+            } else {
+                format!("a42b{i}")
+            };
+            let last = if i % 4 == 0 { "Miller" } else { "Hopper" };
+            users.create(NewUser::new(
+                &name,
+                format!("{name}@example.com"),
+                "First",
+                last,
+            ))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.jsonl");
+    src.export_jsonl(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+        if value["kind"] == "user" {
+            let id = value["doc"]["id"].as_u64().unwrap();
+            value["doc"]["id"] = id_of(id - 1).into();
+        }
+        out.push_str(&value.to_string());
+        out.push('\n');
+    }
+    std::fs::write(&path, out).unwrap();
+    let s = store();
+    s.import_jsonl(&path).unwrap();
+    s
+}
+
+/// The query of `expr`: a filter, or `search:TEXT` with an optional
+/// `|FILTER`.
+fn make(expr: &str) -> Query {
+    match expr.strip_prefix("search:") {
+        Some(rest) => {
+            let (text, filter) = rest.split_once('|').unwrap_or((rest, ""));
+            Query::parse(filter).unwrap().search(text)
+        }
+        None => Query::parse(expr).unwrap(),
+    }
+}
+
+fn ids(users: &[User]) -> Vec<u64> {
+    users.iter().map(|u| u.id).collect()
+}
+
+/// The ids matching `keep`, ascending: what every walk must yield.
+fn expected(s: &Checked, keep: impl Fn(&User) -> bool) -> Vec<u64> {
+    let mut all = Vec::new();
+    let mut query = Query::parse("").unwrap().page(1, 1000);
+    loop {
+        let page = s.users().list(&query).unwrap();
+        all.extend(page.items.iter().filter(|u| keep(u)).map(|u| u.id));
+        match page.next_cursor {
+            Some(token) => query = Query::parse("").unwrap().cursor(&token),
+            None => break,
+        }
+    }
+    all.sort_unstable();
+    all
+}
+
+/// Every page of `expr` (size `size`) followed by cursor, and the same
+/// pages by offset, and by a sort on id (which reads the whole set).
+fn walks(s: &Checked, expr: &str, size: usize) -> (Vec<Vec<u64>>, Vec<u64>, Vec<u64>) {
+    let mut pages = Vec::new();
+    let mut query = make(expr).page(1, size);
+    loop {
+        let page = s.users().list(&query).unwrap();
+        pages.push(ids(&page.items));
+        match page.next_cursor {
+            Some(token) => query = make(expr).cursor(&token),
+            None => break,
+        }
+    }
+    let mut by_offset = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = s.users().list(&make(expr).offset(offset, size)).unwrap();
+        if page.items.is_empty() {
+            break;
+        }
+        offset += page.items.len() as u64;
+        by_offset.extend(ids(&page.items));
+    }
+    let mut sorted = Vec::new();
+    let mut query = make(expr).sort("id").page(1, 1000);
+    loop {
+        let page = s.users().list(&query).unwrap();
+        sorted.extend(ids(&page.items));
+        match page.next_cursor {
+            Some(token) => query = make(expr).sort("id").cursor(&token),
+            None => break,
+        }
+    }
+    (pages, by_offset, sorted)
+}
+
+fn check(s: &Checked, expr: &str, want: &[u64]) {
+    assert!(
+        want.len() > 256,
+        "{expr}: the set must be too large to read whole"
+    );
+    let (pages, by_offset, sorted) = walks(s, expr, 100);
+    let first = pages.first().cloned().unwrap_or_default();
+    assert_eq!(first, want[..100], "{expr}: first page");
+    assert_eq!(pages.concat(), want, "{expr}: cursor walk");
+    assert!(pages.iter().all(|p| p.len() <= 100), "{expr}");
+    assert_eq!(by_offset, want, "{expr}: offset walk");
+    assert_eq!(sorted, want, "{expr}: sorted walk");
+    let count = s.users().count(&make(expr)).unwrap();
+    assert_eq!(count, want.len() as u64, "{expr}: count");
+    let total = s
+        .users()
+        .list(&make(expr).page(1, 100).with_total())
+        .unwrap();
+    assert_eq!(total.total, Some(want.len() as u64), "{expr}: total");
+    assert_eq!(ids(&total.items), want[..100], "{expr}: page with total");
+}
+
+#[test]
+fn a_first_page_spanning_several_chunks_holds_the_first_matches() {
+    // About 30 users per 64Ki-id chunk: a page of 100 spans 4 chunks.
+    let s = population(600, |i| 1 + i * 2_203);
+    let emails = expected(&s, |u| u.email.contains("42"));
+    assert!(*emails.last().unwrap() > 10 * 65_536);
+    let page = s
+        .users()
+        .list(&Query::parse("email co '42'").unwrap().page(1, 100))
+        .unwrap();
+    assert!(page.items.last().unwrap().id > 2 * 65_536);
+    check(&s, "email co '42'", &emails);
+    let emails_42b = expected(&s, |u| u.email.contains("42b"));
+    check(&s, "email co '42b'", &emails_42b);
+    let millers = expected(&s, |u| u.last_name == "Miller");
+    let millers_42 = expected(&s, |u| u.last_name == "Miller" && u.email.contains("42"));
+    assert!(millers.len() > 100 && millers.len() <= 256);
+    let (pages, by_offset, sorted) = walks(&s, "search:ller", 100);
+    assert_eq!(pages.concat(), millers);
+    assert_eq!(by_offset, millers);
+    assert_eq!(sorted, millers);
+    let (pages, _, sorted) = walks(&s, "search:ller|email co '42'", 30);
+    assert_eq!(pages.concat(), millers_42);
+    assert_eq!(sorted, millers_42);
+}
+
+#[test]
+fn a_first_page_filling_in_the_first_chunk_matches_the_whole_set() {
+    // 500 users in the first chunk, the rest far above it.
+    let s = population(1200, |i| if i < 500 { i + 1 } else { 200_000 + i * 977 });
+    let emails = expected(&s, |u| u.email.contains("42"));
+    assert!(emails.iter().filter(|&&id| id < 65_536).count() > 100);
+    assert!(*emails.last().unwrap() > 3 * 65_536);
+    check(&s, "email co '42'", &emails);
+    let emails_2b = expected(&s, |u| u.email.contains("2b"));
+    check(&s, "email co '2b'", &emails_2b);
+    let millers = expected(&s, |u| u.last_name == "Miller");
+    check(&s, "search:ller", &millers);
+    check(&s, "search:mil ller", &millers);
+}
