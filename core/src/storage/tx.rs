@@ -16,15 +16,31 @@ use crate::{Result, Timestamp};
 
 /// Reads a store's tables, from a snapshot or from inside a write transaction.
 pub trait Tables {
-    /// The encoded record with this id.
-    fn record(&self, table: RecordTable, id: u64) -> Result<Option<Vec<u8>>>;
-    /// Up to `limit` encoded records with ids above `after`, in id order.
+    /// The encoded record with this id, copied out of the store
+    /// ([`Tables::read_record`] without the copy).
+    fn record(&self, table: RecordTable, id: u64) -> Result<Option<Vec<u8>>> {
+        let mut out = None;
+        self.read_record(table, id, &mut |bytes| {
+            out = Some(bytes.to_vec());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+    /// Up to `limit` encoded records with ids above `after`, in id order,
+    /// copied out of the store ([`Tables::read_records_after`] without the copy).
     fn records_after(
         &self,
         table: RecordTable,
         after: u64,
         limit: usize,
-    ) -> Result<Vec<(u64, Vec<u8>)>>;
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        self.read_records_after(table, after, limit, &mut |id, bytes| {
+            out.push((id, bytes.to_vec()));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
     /// The record id a unique index holds for `key`.
     fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Option<u64>>;
     /// Every key of a non-unique index that starts with `prefix`.
@@ -45,8 +61,6 @@ pub trait Tables {
     fn unique_entries(&self, table: UniqueTable) -> Result<Vec<(Vec<u8>, u64)>>;
     /// Whether a non-unique index holds each of `keys` (one table opening).
     fn contains_many(&self, table: MultiTable, keys: &[Vec<u8>]) -> Result<Vec<bool>>;
-    /// The encoded records with these ids (one table opening).
-    fn records_by_id(&self, table: RecordTable, ids: &[u64]) -> Result<Vec<Option<Vec<u8>>>>;
     /// The number of keys of a non-unique index in `[start, end)`.
     fn count_range(&self, table: MultiTable, start: &[u8], end: Option<&[u8]>) -> Result<u64>;
     /// The number of records in a record table.
@@ -158,29 +172,6 @@ fn span<'k>(start: &'k [u8], end: Option<&'k [u8]>) -> Option<KeySpan<'k>> {
 macro_rules! impl_tables {
     ($txn:ty) => {
         impl Tables for $txn {
-            fn record(&self, table: RecordTable, id: u64) -> Result<Option<Vec<u8>>> {
-                let t = self.open_table(table)?;
-                Ok(t.get(id)?.map(|v| v.value().to_vec()))
-            }
-
-            fn records_after(
-                &self,
-                table: RecordTable,
-                after: u64,
-                limit: usize,
-            ) -> Result<Vec<(u64, Vec<u8>)>> {
-                let t = self.open_table(table)?;
-                let Some(start) = after.checked_add(1) else {
-                    return Ok(Vec::new());
-                };
-                let mut out = Vec::new();
-                for entry in t.range(start..)?.take(limit) {
-                    let (k, v) = entry?;
-                    out.push((k.value(), v.value().to_vec()));
-                }
-                Ok(out)
-            }
-
             fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Option<u64>> {
                 let t = self.open_table(table)?;
                 Ok(t.get(key)?.map(|v| v.value()))
@@ -233,17 +224,6 @@ macro_rules! impl_tables {
                 let t = self.open_table(table)?;
                 keys.iter()
                     .map(|k| Ok(t.get(k.as_slice())?.is_some()))
-                    .collect()
-            }
-
-            fn records_by_id(
-                &self,
-                table: RecordTable,
-                ids: &[u64],
-            ) -> Result<Vec<Option<Vec<u8>>>> {
-                let t = self.open_table(table)?;
-                ids.iter()
-                    .map(|&id| Ok(t.get(id)?.map(|v| v.value().to_vec())))
                     .collect()
             }
 
