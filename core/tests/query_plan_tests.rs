@@ -801,6 +801,7 @@ fn each_streaming_path_runs_the_plan_explain_prints() {
     let tail = format!(
         "  Filter lastName like 'ho%' and roles = 2\n    Fetch users by id\n      \
          Index probes post.user.roles = 2\n        \
+         Run check lastName like 'ho%' (once per run of equal lastName, from its index key)\n          \
          Index scan idx.user.last_name, lastName desc within prefix 'ho' ({})\n\
          Count: table scan of users with the filter",
         large("idx.user.last_name prefix 'ho', post.user.roles = 2")
@@ -1130,8 +1131,8 @@ fn posting_conditions_are_read_together() {
         &format!(
             "Limit 40 offset 0\n  Filter enabled = true and lastName co 'op'\n    \
              Fetch users by id\n      \
-             Posting check (post.user.enabled = true) and \
-             (idx.user.trigrams lastName trigram prefix 'op')\n        \
+             Index probes post.user.enabled = true\n        \
+             Run check lastName co 'op' (once per run of equal lastName, from its index key)\n          \
              Index scan idx.user.last_name, lastName asc ({})\n\
              Count: table scan of users with the filter",
             large(
@@ -1140,13 +1141,41 @@ fn posting_conditions_are_read_together() {
             )
         ),
     );
-    assert!(plan.members.is_some() && plan.probes.is_empty());
+    // The needle on the sort field is decided once per run of equal
+    // last names, the equality by a probe: no posting set besides.
+    assert!(plan.members.is_none() && plan.probes.len() == 1);
+    assert!(
+        matches!(&plan.access, AccessPath::SortIndex { run_check, .. } if run_check.len() == 1)
+    );
     let keep = |u: &User| u.enabled && fold(&u.last_name).contains("op");
     let want = expect(&users, keep, by_last_name);
     assert!(want.len() > 40);
     assert_eq!(ids(&page), want[..40]);
     assert_eq!(
         walk(&s, sorted.clone(), 40),
+        want,
+        "a cursor walk of the whole result"
+    );
+
+    // A needle on another field stays a posting check (decoded a chunk at
+    // a time as candidates come), beside the probe and the run check.
+    let mixed = expr("enabled = true and email co '1' and lastName co 'o'")
+        .sort("lastName:desc")
+        .page(1, 30);
+    let plan = users_of.plan(&mixed).unwrap();
+    let shown = plan.to_string();
+    assert!(
+        shown.contains("Posting check idx.user.trigrams email trigram prefix '1'")
+            && shown.contains("Index probes post.user.enabled = true")
+            && shown.contains("Run check lastName co 'o'"),
+        "{shown}"
+    );
+    let keep = |u: &User| u.enabled && u.email.contains('1') && fold(&u.last_name).contains('o');
+    let want = expect(&users, keep, |a, b| by_last_name(b, a));
+    assert!(want.len() > 30);
+    assert_eq!(ids(&users_of.list(&mixed).unwrap()), want[..30]);
+    assert_eq!(
+        walk(&s, mixed, 30),
         want,
         "a cursor walk of the whole result"
     );
@@ -1194,4 +1223,49 @@ fn posting_conditions_are_read_together() {
     // The empty needle matches every present value: no index narrows it.
     let plan = users_of.explain(&expr("nickname co ''")).unwrap();
     assert!(plan.contains("Table scan users"), "{plan}");
+}
+
+/// Conditions on the sort field are decided once per run of equal values
+/// from the run's index key: every page (ascending, descending, with a
+/// second sort key, by offset and by cursor) is the one the same filter
+/// gives when hidden from the run check (`not (not …)`).
+#[test]
+fn run_checks_keep_every_page() {
+    let (s, _) = big_store();
+    let users_of = s.users();
+    let filters = [
+        "lastName like 'Ho%'",
+        "lastName like '%o%' and enabled = true",
+        "lastName co 'PP' and roles eq 2",
+        "lastName = 'hopper'",
+        "lastName in ('hoare', 'knuth') and enabled = false",
+        "lastName > 'l' and lastName ne 'turing'",
+        "lastName ew 'er' and lastName is not null",
+        "lastName sw 'x'",
+        "lastName is null",
+    ];
+    for text in filters {
+        for sort in ["lastName", "lastName:desc", "lastName,firstName:desc"] {
+            let checked = expr(text).sort(sort);
+            let hidden = expr(&format!("not (not ({text}))")).sort(sort);
+            let plan = users_of.plan(&checked.clone().page(1, 17)).unwrap();
+            assert!(
+                matches!(&plan.access, AccessPath::SortIndex { run_check, .. } if !run_check.is_empty())
+                    || matches!(plan.access, AccessPath::Candidates { .. }),
+                "{text} by {sort}: {plan}"
+            );
+            let want = walk(&s, hidden.clone().page(1, 17), 17);
+            assert_eq!(
+                walk(&s, checked.clone().page(1, 17), 17),
+                want,
+                "{text} by {sort}"
+            );
+            for offset in [0, 5, 40, 400] {
+                let page = users_of.list(&checked.clone().offset(offset, 9)).unwrap();
+                let start = want.len().min(offset as usize);
+                let end = want.len().min(start + 9);
+                assert_eq!(ids(&page), want[start..end], "{text} by {sort} at {offset}");
+            }
+        }
+    }
 }

@@ -15,19 +15,12 @@ pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: T
         Filter::And(parts) => parts.iter().all(|p| matches(p, record, search, now)),
         Filter::Or(parts) => parts.iter().any(|p| matches(p, record, search, now)),
         Filter::Not(part) => !matches(part, record, search, now),
-        Filter::Present(field) => !is_absent(&read(field, record, now)),
-        Filter::Absent(field) => is_absent(&read(field, record, now)),
-        Filter::Cmp { field, op, value } => compare(&read(field, record, now), *op, value),
-        Filter::In {
-            field,
-            values,
-            null,
-        } => {
-            let v = read(field, record, now);
-            (*null && is_absent(&v)) || values.iter().any(|x| compare(&v, Cmp::Eq, x))
-        }
-        Filter::Match { field, pattern, .. } => {
-            any_text(&read(field, record, now), &mut |s| pattern.matches(s))
+        Filter::Present(field)
+        | Filter::Absent(field)
+        | Filter::Cmp { field, .. }
+        | Filter::In { field, .. }
+        | Filter::Match { field, .. } => {
+            value_matches(filter, &read(field, record, now)).unwrap_or(false)
         }
         Filter::TenantIs(tenant) => {
             matches!(record.value("tenant", now), FieldValue::Str(t) if t == tenant)
@@ -39,6 +32,23 @@ pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: T
             })
         }),
     }
+}
+
+/// Whether `value`, the value of the one field a condition names,
+/// satisfies it: for `Present`, `Absent`, `Cmp`, `In` and `Match` (what
+/// [`matches`] decides for a record holding that value); `None` for any
+/// other filter.
+pub(crate) fn value_matches(filter: &Filter, value: &FieldValue<'_>) -> Option<bool> {
+    Some(match filter {
+        Filter::Present(_) => !is_absent(value),
+        Filter::Absent(_) => is_absent(value),
+        Filter::Cmp { op, value: x, .. } => compare(value, *op, x),
+        Filter::In { values, null, .. } => {
+            (*null && is_absent(value)) || values.iter().any(|x| compare(value, Cmp::Eq, x))
+        }
+        Filter::Match { pattern, .. } => any_text(value, &mut |s| pattern.matches(s)),
+        _ => return None,
+    })
 }
 
 /// A field's value, reaching into `attributes` for [`Field::Attr`].

@@ -5,17 +5,20 @@
 use std::cell::RefCell;
 use std::cmp::Ordering;
 
-use super::access::{Access, IndexTable, sort_value_key};
+use super::access::{Access, ChunkedIds, IndexTable, sort_value_key};
 use super::bind::Start;
+use super::check::Filter;
 use super::cursor::Cursor;
-use super::eval::matches;
+use super::eval::{matches, value_matches};
 use super::page::Page;
 use super::physical::{AccessPath, Count, PhysicalPlan};
 use super::sort::{Position, SortValue, compare};
 use crate::documents::record::Record;
+use crate::documents::values::FieldValue;
 use crate::storage::codec;
 use crate::storage::entity::Entity;
-use crate::storage::keys::{prefix_end, trailing_u64};
+use crate::storage::index::{ABSENT, PRESENT};
+use crate::storage::keys::{prefix_end, read_str, trailing_u64};
 use crate::storage::postings::{CHUNK_BITS, IdSet};
 use crate::storage::tx::Tables;
 use crate::{Result, Timestamp};
@@ -81,6 +84,7 @@ pub(crate) fn page<E: Entity>(
             end,
             descending,
             sort_runs,
+            run_check,
             ..
         } => {
             let walk = IndexWalk {
@@ -89,6 +93,7 @@ pub(crate) fn page<E: Entity>(
                 end: end.clone(),
                 reverse: *descending,
                 sort_runs: *sort_runs,
+                run_check,
             };
             stream_by_index::<E>(tables, &run, &walk, &probes, &mut out)?;
         }
@@ -219,8 +224,12 @@ impl<'p> Run<'p> {
 struct Probes {
     list: RefCell<Vec<ProbeState>>,
     members: Option<Access>,
-    /// The posting set's ids, read at the first check.
+    /// The posting set's ids, when the planner read them whole.
     member_ids: RefCell<Option<IdSet>>,
+    /// Otherwise its entries, read at the first check and decoded a chunk
+    /// at a time: the chunks decoded so far, and their ids.
+    member_chunks: RefCell<Option<ChunkedIds>>,
+    member_decoded: RefCell<(std::collections::BTreeSet<u64>, IdSet)>,
 }
 
 /// A probe: (index, key prefix), candidates tried, candidates passed,
@@ -280,6 +289,8 @@ impl Probes {
             list: RefCell::new(list),
             members: plan.members.as_ref().map(|m| m.access.clone()),
             member_ids: RefCell::new(plan.members.as_ref().and_then(|m| m.ids.clone())),
+            member_chunks: RefCell::new(None),
+            member_decoded: RefCell::default(),
         }
     }
 
@@ -288,14 +299,26 @@ impl Probes {
         let Some(access) = &self.members else {
             return Ok(ids.to_vec());
         };
-        let mut cached = self.member_ids.borrow_mut();
-        if cached.is_none() {
-            *cached = access.id_set(tables)?;
+        if let Some(set) = self.member_ids.borrow().as_ref() {
+            return Ok(ids.iter().copied().filter(|&id| set.contains(id)).collect());
         }
-        match cached.as_ref() {
-            Some(set) => Ok(ids.iter().copied().filter(|&id| set.contains(id)).collect()),
-            None => Ok(ids.to_vec()),
+        let mut chunked = self.member_chunks.borrow_mut();
+        if chunked.is_none() {
+            *chunked = access.chunked(tables)?;
         }
+        let Some(chunked) = chunked.as_ref() else {
+            return Ok(ids.to_vec());
+        };
+        // Only the chunks of the candidates are decoded, each once.
+        let mut decoded = self.member_decoded.borrow_mut();
+        let (seen, set) = &mut *decoded;
+        for &id in ids {
+            let chunk = id >> CHUNK_BITS;
+            if seen.insert(chunk) {
+                set.add_chunk(chunk, chunked.chunk(chunk)?);
+            }
+        }
+        Ok(ids.iter().copied().filter(|&id| set.contains(id)).collect())
     }
 
     /// The ids among `ids` that pass every probe (one table opening per probe).
@@ -603,12 +626,38 @@ fn take_batch<E: Entity>(
 }
 
 /// The walk of a sort index a plan asks for.
-struct IndexWalk {
+struct IndexWalk<'p> {
     index: IndexTable,
     start: Vec<u8>,
     end: Option<Vec<u8>>,
     reverse: bool,
     sort_runs: bool,
+    /// Conditions on the sort field (a text field) decided per run.
+    run_check: &'p [Filter],
+}
+
+impl IndexWalk<'_> {
+    /// Whether the run whose key prefix (marker and value) is `values`
+    /// may hold matches: the value its key holds meets every run check.
+    /// A prefix that does not read as a text value passes (its records
+    /// are still checked).
+    fn run_may_match(&self, values: &[u8]) -> bool {
+        if self.run_check.is_empty() {
+            return true;
+        }
+        let exact = match values.split_first() {
+            Some((&ABSENT, [])) => None,
+            Some((&PRESENT, rest)) => match read_str(rest).and_then(|(_, r)| read_str(r)) {
+                Some((exact, [])) => Some(exact),
+                _ => return true,
+            },
+            _ => return true,
+        };
+        let value = exact.as_deref().map_or(FieldValue::Absent, FieldValue::Str);
+        self.run_check
+            .iter()
+            .all(|check| value_matches(check, &value).unwrap_or(true))
+    }
 }
 
 /// Streams records in the order of the index of the first sort key, one
@@ -619,7 +668,7 @@ struct IndexWalk {
 fn stream_by_index<E: Entity>(
     tables: &dyn Tables,
     run: &Run<'_>,
-    walk: &IndexWalk,
+    walk: &IndexWalk<'_>,
     probes: &Probes,
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
@@ -663,17 +712,20 @@ fn stream_by_index<E: Entity>(
             .unwrap_or_default()
             .to_vec();
         let values_end = prefix_end(&values);
-        let skip = match &cursor {
-            Some((cursor_run, id)) if *cursor_run == values && !walk.sort_runs => *id,
-            _ => 0,
-        };
-        let same = Same {
-            values: &values,
-            end: values_end.as_deref(),
-            skip,
-        };
-        if !stream_run::<E>(tables, run, walk, &same, probes, out)? {
-            return Ok(());
+        // A run whose value fails a condition on it is passed over unread.
+        if walk.run_may_match(&values) {
+            let skip = match &cursor {
+                Some((cursor_run, id)) if *cursor_run == values && !walk.sort_runs => *id,
+                _ => 0,
+            };
+            let same = Same {
+                values: &values,
+                end: values_end.as_deref(),
+                skip,
+            };
+            if !stream_run::<E>(tables, run, walk, &same, probes, out)? {
+                return Ok(());
+            }
         }
         if walk.reverse {
             end = Some(values);
@@ -706,7 +758,7 @@ enum Skipped {
 /// run's own reading to pass over. Passes nothing for any other page.
 fn skip_runs<E: Entity>(
     tables: &dyn Tables,
-    walk: &IndexWalk,
+    walk: &IndexWalk<'_>,
     start: &mut Vec<u8>,
     end: &mut Option<Vec<u8>>,
     out: &mut Collector<'_, E>,
@@ -762,7 +814,7 @@ struct Same<'a> {
 fn stream_run<E: Entity>(
     tables: &dyn Tables,
     run: &Run<'_>,
-    walk: &IndexWalk,
+    walk: &IndexWalk<'_>,
     same: &Same<'_>,
     probes: &Probes,
     out: &mut Collector<'_, E>,

@@ -114,6 +114,11 @@ pub enum AccessPath {
         end: Option<Vec<u8>>,
         /// The conditions on the sort field that bound the range.
         within: Vec<Span>,
+        /// Conditions on the sort field (a text field) decided once per
+        /// run from the value its index key holds: a run that fails one
+        /// is passed over without reading its ids (its records still meet
+        /// the whole filter when read).
+        run_check: Vec<Filter>,
         /// Whether the runs are walked from the last (a descending first key).
         descending: bool,
         /// Whether each run is sorted in memory by the other sort keys
@@ -238,6 +243,16 @@ impl PhysicalPlan {
                     .collect();
                 nodes.push(format!("Index probes {}", probes.join(", ")));
             }
+        }
+        if let AccessPath::SortIndex { run_check, .. } = &self.access
+            && !run_check.is_empty()
+        {
+            let checks: Vec<String> = run_check.iter().map(ToString::to_string).collect();
+            nodes.push(format!(
+                "Run check {} (once per run of equal {}, from its index key)",
+                checks.join(" and "),
+                self.first_sort_field()
+            ));
         }
         nodes.push(match &self.access {
             AccessPath::Candidates { access, ids } => match (&self.scope, ids.len()) {

@@ -16,7 +16,7 @@ use super::bind::{Bound, SortBy};
 use super::check::{Cmp, Field, Filter, Scalar};
 use super::pattern::Case;
 use super::physical::{AccessPath, Count, Members, PhysicalPlan, Probe, Reason};
-use super::schema::{FieldType, search_fields};
+use super::schema::{FieldDef, FieldType, search_fields};
 use crate::storage::index::{IndexDef, index_of};
 use crate::storage::postings::IdSet;
 use crate::storage::schema::MultiTable;
@@ -37,8 +37,12 @@ const TINY: usize = 64;
 pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
     let kind = bound.kind;
     let filter = bound.filter.as_ref();
-    let early = bound.sort.is_empty() && !bound.with_total;
+    // Without a total, a page that streams in id order or along a sort
+    // index needs only to know whether the posting set is small.
+    let early =
+        !bound.with_total && (bound.sort.is_empty() || sort_index(kind, &bound.sort).is_some());
     let chosen = choose(tables, kind, filter, early)?;
+    let all_probes = probes(kind, filter);
     // The posting conditions, read together: what the driver is, or what
     // each candidate of a sort-index walk is checked against.
     let postings = chosen.postings;
@@ -61,11 +65,27 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
                     },
                     None => AccessPath::TableScan { reason },
                 }
-            } else if let Some(index) = sort_index(kind, &bound.sort) {
-                members = postings.clone().map(|access| Members {
-                    access,
-                    // Members are checked against the whole set.
-                    ids: ordered_ids.filter(|_| !ordered_partial),
+            } else if let Some((index, def)) =
+                sort_index(kind, &bound.sort).zip(sort_def(&bound.sort))
+            {
+                let run_check = run_check(filter, def);
+                // The posting conditions neither a run check nor a probe
+                // decides: candidates are checked against their intersection
+                // (none in a scoped view, whose plan reads no posting set).
+                let parts: Vec<Access> = filter
+                    .filter(|_| postings.is_some())
+                    .map(conjuncts)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|c| !run_check.iter().any(|r| r == *c))
+                    .filter_map(|c| access(kind, c))
+                    .filter(|a| a.is_postings() && !probed(a, &all_probes))
+                    .collect();
+                members = all_of(parts).map(|access| {
+                    // The planner's set, when it read that very set whole.
+                    let ids = ordered_ids
+                        .filter(|_| !ordered_partial && postings.as_ref() == Some(&access));
+                    Members { access, ids }
                 });
                 let (start, end, within) = bounds(kind, filter, index.table);
                 AccessPath::SortIndex {
@@ -73,6 +93,7 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
                     start,
                     end,
                     within,
+                    run_check,
                     descending: bound.sort.first().is_some_and(|s| s.descending),
                     sort_runs: bound.sort.len() > 1,
                     reason,
@@ -82,19 +103,13 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
             }
         }
     };
-    let all_probes = probes(kind, filter);
-    // One condition that a probe checks needs no posting set besides.
-    let members = members.filter(|m| {
-        !matches!(&m.access, Access::Range { index, start, .. }
-            if all_probes.iter().any(|p| p.index == *index && p.prefix == *start))
-    });
-    // Conditions the posting set checks need no probe of their own.
+    // Conditions the posting set checks need no probe of their own (a
+    // sort-index walk's posting set leaves out what probes check).
     let covered = match (&access, &postings) {
         (_, None) => false,
         (AccessPath::Candidates { access, .. } | AccessPath::IndexIds { access, .. }, Some(p)) => {
             access == p
         }
-        (AccessPath::SortIndex { .. }, Some(_)) => members.is_some(),
         _ => false,
     };
     let probes = match access {
@@ -401,6 +416,45 @@ fn probes(kind: EntityKind, filter: Option<&Filter>) -> Vec<Probe> {
         }
     }
     out
+}
+
+/// Whether a probe checks exactly what `access` reads (one posting term).
+fn probed(access: &Access, probes: &[Probe]) -> bool {
+    matches!(access, Access::Range { index, start, .. }
+        if probes.iter().any(|p| p.index == *index && p.prefix == *start))
+}
+
+/// The declared field of the first sort key, if it is one.
+fn sort_def(sort: &[SortBy]) -> Option<&'static FieldDef> {
+    match sort.first().map(|s| &s.field) {
+        Some(Field::Def(def)) => Some(def),
+        _ => None,
+    }
+}
+
+/// The conjuncts of `filter` that a sort-index walk decides once per run
+/// of equal values from the run's key, before reading any of its ids:
+/// conditions on the sort field alone, when it is a text field (whose
+/// index keys hold the exact text after its folded form).
+fn run_check(filter: Option<&Filter>, sort: &FieldDef) -> Vec<Filter> {
+    if sort.ty != FieldType::Str {
+        return Vec::new();
+    }
+    let on_sort_field = |field: &Field| matches!(field, Field::Def(def) if def.name == sort.name);
+    filter
+        .map(conjuncts)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| match c {
+            Filter::Present(field)
+            | Filter::Absent(field)
+            | Filter::Cmp { field, .. }
+            | Filter::In { field, .. }
+            | Filter::Match { field, .. } => on_sort_field(field),
+            _ => false,
+        })
+        .cloned()
+        .collect()
 }
 
 /// The index that yields records in the order of the first sort key, if any.

@@ -87,6 +87,34 @@ impl Key {
     }
 }
 
+/// Reads a string part from the start of `bytes` (as [`Key::str`] wrote
+/// it: up to its terminator, an inner `0x00 0xFF` standing for `0x00`);
+/// returns the string and the bytes after its terminator, or `None` when
+/// the bytes hold no terminated UTF-8 string part. The part must be the
+/// last or followed by another string part: a terminator followed by an
+/// integer part starting `0xFF` would read as an inner `0x00` (no UTF-8
+/// text starts with `0xFF`).
+pub(crate) fn read_str(bytes: &[u8]) -> Option<(String, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        match *bytes.get(at)? {
+            0 if bytes.get(at.saturating_add(1)) == Some(&0xFF) => {
+                out.push(0);
+                at = at.saturating_add(2);
+            }
+            0 => {
+                let text = String::from_utf8(out).ok()?;
+                return Some((text, bytes.get(at.saturating_add(1)..)?));
+            }
+            byte => {
+                out.push(byte);
+                at = at.saturating_add(1);
+            }
+        }
+    }
+}
+
 /// Reads the trailing 8-byte integer part of an encoded key.
 pub(crate) fn trailing_u64(key: &[u8]) -> Option<u64> {
     let (_, tail) = key.split_last_chunk::<8>()?;
@@ -158,6 +186,19 @@ mod tests {
             Key::new().str("a\0").str("b"),
             Key::new().str("a").str("\0b")
         );
+    }
+
+    #[test]
+    fn string_parts_read_back() {
+        for (a, b) in [("", "x"), ("a\0b", "\0"), ("müller", "Müller"), ("a\0", "")] {
+            let key = Key::new().str(a).str(b).u64(7).into_bytes();
+            let (first, rest) = read_str(&key).unwrap();
+            let (second, rest) = read_str(rest).unwrap();
+            assert_eq!((first.as_str(), second.as_str()), (a, b));
+            assert_eq!(trailing_u64(rest), Some(7));
+        }
+        assert_eq!(read_str(b"abc"), None, "no terminator");
+        assert_eq!(read_str(&[0xC3, 0]), None, "not UTF-8");
     }
 
     #[test]
