@@ -265,6 +265,7 @@ fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v2-fold-clash.redb")), 2);
     assert_eq!(format_version(&fixture("format-v3.redb")), 3);
     assert_eq!(format_version(&fixture("format-v4.redb")), 4);
+    assert_eq!(format_version(&fixture("format-v5.redb")), 5);
 }
 
 /// Opening migrates it to format 4 (records re-encoded with their header first).
@@ -369,9 +370,10 @@ fn exported(s: &Store) -> String {
 
 #[test]
 fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
-    // Format 5 (postings) changes no document either: the file goes through
-    // format 4 to the current one and must still export the same lines.
-    assert_eq!(FORMAT_VERSION, 5);
+    // Formats 5 (postings) and 6 (run counts) change no document either:
+    // the file goes through format 4 to the current one and must still
+    // export the same lines.
+    assert_eq!(FORMAT_VERSION, 6);
     let (_dir, path) = copy_of("format-v3.redb");
     assert_eq!(format_version(&path), 3);
     let expected = format_3_export();
@@ -510,4 +512,67 @@ fn a_format_4_file_gains_postings_and_answers_as_before() {
     let s = Store::open(&path, options()).unwrap();
     assert!(s.check().unwrap().ok);
     assert_eq!(s.users().count(&q("email co '42'")).unwrap(), 2);
+}
+
+/// Opening a format-5 file counts the runs of its last-name index; offset
+/// pages sorted by last name (which pass runs by those counts) answer as
+/// format 5 did, and writes keep the counts in step (`check()`).
+#[test]
+fn a_format_5_file_gains_run_counts_and_answers_as_before() {
+    let (_dir, path) = copy_of("format-v5.redb");
+    assert_eq!(format_version(&path), 5);
+    // What format 5 answered (see tests/fixtures/README.md).
+    let by_name = [2, 3, 7, 9, 14, 16, 6, 13, 1, 8, 15, 4, 11, 10, 12, 17];
+    let mut by_name_desc = Vec::new();
+    for run in [
+        &[17][..],
+        &[12],
+        &[10],
+        &[4, 11],
+        &[1, 8, 15],
+        &[6, 13],
+        &[2, 3, 7, 9, 14, 16],
+    ] {
+        by_name_desc.extend_from_slice(run);
+    }
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        let users = s.users();
+        assert_eq!(users.count(&Query::default()).unwrap(), 16);
+        let all = Query::all().sort("lastName").page(1, 100);
+        assert_eq!(ids(&users, all), by_name);
+        for (sort, want) in [
+            ("lastName", &by_name[..]),
+            ("lastName:desc", &by_name_desc[..]),
+        ] {
+            for offset in 0..=17_usize {
+                let end = want.len().min(offset + 3);
+                let page = Query::all().sort(sort).offset(offset as u64, 3);
+                assert_eq!(
+                    ids(&users, page),
+                    want[want.len().min(offset)..end],
+                    "{sort} at {offset}"
+                );
+            }
+        }
+        // Writes after the migration keep the counts in step.
+        let ops = serde_json::json!([{"op": "replace", "path": "/lastName", "value": "Keller"}]);
+        users.patch(10, &ops, None).unwrap();
+        users.delete(2).unwrap();
+        let mut ann = common::user("ann");
+        ann.last_name = "Miller".into();
+        let ann = users.create(ann).unwrap();
+        // Keller 3, 7, 9, 10, 14, 16; MILLER 6, 13; Miller 1, 8, 15, ann; …
+        let page = Query::all().sort("lastName").offset(5, 4);
+        assert_eq!(ids(&users, page), [16, 6, 13, 1]);
+        let page = Query::all().sort("lastName").offset(9, 3);
+        assert_eq!(ids(&users, page), [8, 15, ann.id]);
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+    }
+    assert_eq!(format_version(&path), FORMAT_VERSION);
+    let s = Store::open(&path, options()).unwrap();
+    assert!(s.check().unwrap().ok);
 }

@@ -20,6 +20,7 @@ use crate::storage::entity::Entity;
 use crate::storage::index::{ABSENT, PRESENT};
 use crate::storage::keys::{prefix_end, read_str, trailing_u64};
 use crate::storage::postings::{CHUNK_BITS, IdSet};
+use crate::storage::run_counts;
 use crate::storage::tx::Tables;
 use crate::{Result, Timestamp};
 
@@ -770,6 +771,11 @@ fn skip_runs<E: Entity>(
         return Ok(Skipped::To(None));
     }
     let table = walk.index.table()?;
+    if let Some(counts) = run_counts::counts_of(&table)
+        && let Some(skipped) = skip_counted(tables, walk, counts, start, end, out)?
+    {
+        return Ok(skipped);
+    }
     let (passed, last) = tables.skip_keys(table, start, None, skippable, walk.reverse)?;
     let Some(last) = last.filter(|_| passed == skippable) else {
         out.pass_unread(passed);
@@ -798,6 +804,116 @@ fn skip_runs<E: Entity>(
     };
     out.pass_unread(passed.saturating_sub(in_run));
     Ok(Skipped::To(None))
+}
+
+/// [`skip_runs`] with the run counts of the index: whole runs are passed
+/// by their counts, then whole chunks of ids of the run the offset ends
+/// in, then the keys of one chunk, so a walk passes at most a chunk's
+/// keys of one value. `None` (nothing passed) when the counts disagree
+/// with the keys, for the walk over the keys to decide.
+fn skip_counted<E: Entity>(
+    tables: &dyn Tables,
+    walk: &IndexWalk<'_>,
+    counts: run_counts::CountTable,
+    start: &mut Vec<u8>,
+    end: &mut Option<Vec<u8>>,
+    out: &mut Collector<'_, E>,
+) -> Result<Option<Skipped>> {
+    let skippable = out.unread_skippable();
+    let mut passed: u64 = 0;
+    // The run being summed, and the run the offset ends in once found.
+    let mut run = CountedRun::default();
+    let mut found: Option<CountedRun> = None;
+    tables.counts(counts, &[], None, walk.reverse, &mut |key, count| {
+        let values = key.get(..key.len().saturating_sub(8)).unwrap_or_default();
+        if values != run.values.as_slice() {
+            if !run.chunks.is_empty() {
+                found = run.settle(skippable, &mut passed);
+                if found.is_some() {
+                    return Ok(false);
+                }
+            }
+            run.values.clear();
+            run.values.extend_from_slice(values);
+        }
+        run.chunks
+            .push((trailing_u64(key).unwrap_or_default(), count));
+        Ok(true)
+    })?;
+    if found.is_none() && !run.chunks.is_empty() {
+        found = run.settle(skippable, &mut passed);
+    }
+    let Some(CountedRun { values, mut chunks }) = found else {
+        out.pass_unread(passed);
+        return Ok(Some(Skipped::All));
+    };
+    // The walk goes on in that run; `left` of its keys are still to pass.
+    let left = skippable.saturating_sub(passed);
+    let run_end = prefix_end(&values);
+    let enter = |start: &mut Vec<u8>, end: &mut Option<Vec<u8>>| {
+        if walk.reverse {
+            *end = run_end.clone();
+        } else {
+            *start = values.clone();
+        }
+    };
+    if left == 0 || walk.sort_runs {
+        // A sorted run is read whole: its reading passes the rest.
+        out.pass_unread(passed);
+        enter(start, end);
+        return Ok(Some(Skipped::To(None)));
+    }
+    // The run's ids ascend whichever way the runs go.
+    chunks.sort_unstable();
+    let mut before: u64 = 0;
+    for (chunk, count) in chunks {
+        if before.saturating_add(count) < left {
+            before = before.saturating_add(count);
+            continue;
+        }
+        let mut from = values.clone();
+        from.extend_from_slice(&run_counts::chunk_start(chunk).to_be_bytes());
+        let n = left.saturating_sub(before);
+        let table = walk.index.table()?;
+        let (got, last) = tables.skip_keys(table, &from, run_end.as_deref(), n, false)?;
+        let id = last.as_deref().and_then(trailing_u64);
+        return Ok(match id.filter(|_| got == n) {
+            Some(id) => {
+                out.pass_unread(skippable);
+                enter(start, end);
+                Some(Skipped::To(Some((values, id))))
+            }
+            None => None,
+        });
+    }
+    Ok(None)
+}
+
+/// One run of a sort index as its counts tell it: its values and its
+/// (chunk, count) entries.
+#[derive(Default)]
+struct CountedRun {
+    values: Vec<u8>,
+    chunks: Vec<(u64, u64)>,
+}
+
+impl CountedRun {
+    /// Passes the whole run when the offset covers it (adding its keys to
+    /// `passed` and emptying it); otherwise the run the offset ends in,
+    /// taken out.
+    fn settle(&mut self, skippable: u64, passed: &mut u64) -> Option<CountedRun> {
+        let total = self
+            .chunks
+            .iter()
+            .fold(0_u64, |n, (_, c)| n.saturating_add(*c));
+        if passed.saturating_add(total) <= skippable {
+            *passed = passed.saturating_add(total);
+            self.chunks.clear();
+            None
+        } else {
+            Some(std::mem::take(self))
+        }
+    }
 }
 
 /// One run of a sort index: the keys of one value.

@@ -16,7 +16,7 @@ use crate::storage::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 5;
+pub const FORMAT_VERSION: u64 = 6;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
@@ -28,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
     crate::storage::migrations::v2_to_v3,
     crate::storage::migrations::v3_to_v4,
     crate::storage::migrations::v4_to_v5,
+    crate::storage::migrations::v5_to_v6,
 ];
 
 /// The first bytes of every redb file.
@@ -353,6 +354,9 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
         txn.open_table(table)?;
     }
     for table in POSTING_TABLES {
+        txn.open_table(table)?;
+    }
+    for (_, table) in crate::storage::run_counts::COUNTED {
         txn.open_table(table)?;
     }
     txn.open_table(SESSIONS)?;

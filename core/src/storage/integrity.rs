@@ -1,6 +1,7 @@
 //! `check()` (SPEC §8): every index entry matches its record and every
 //! record has its index entries, and every posting holds exactly the ids of
-//! the records holding its term; `compact()` lives on the store.
+//! the records holding its term, and every run count is the number of
+//! its index's keys it stands for; `compact()` lives on the store.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +12,7 @@ use crate::storage::codec;
 use crate::storage::entity::{Entity, id_counter};
 use crate::storage::keys::trailing_u64;
 use crate::storage::postings::IdSet;
+use crate::storage::run_counts;
 use crate::storage::schema::{MULTI_TABLES, POSTING_TABLES, UNIQUE_TABLES};
 use crate::storage::tx::Tables;
 use crate::{Client, Result, Role, User};
@@ -69,6 +71,10 @@ pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
     for table in MULTI_TABLES {
         let name = table.name();
         let mut wanted = multi.remove(name).unwrap_or_default();
+        if let Some(counts) = run_counts::counts_of(&table) {
+            let want = run_counts::counts_of_keys(wanted.keys().map(Vec::as_slice));
+            check_counts(tables, counts, want, &mut problems)?;
+        }
         for key in tables.keys_in_range(table, &[], None, usize::MAX, false)? {
             if wanted.remove(&key).is_none() {
                 let id = trailing_u64(&key).unwrap_or_default();
@@ -89,6 +95,30 @@ pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
         ok: problems.is_empty(),
         problems,
     })
+}
+
+/// Compares the stored run counts of `table` with those the records'
+/// index keys call for (count key → count).
+fn check_counts(
+    tables: &dyn Tables,
+    table: run_counts::CountTable,
+    mut want: BTreeMap<Vec<u8>, u64>,
+    problems: &mut Vec<String>,
+) -> Result<()> {
+    let name = table.name();
+    tables.counts(table, &[], None, false, &mut |key, stored| {
+        let wanted = want.remove(key).unwrap_or(0);
+        if wanted != stored {
+            problems.push(format!(
+                "{name}: a run count is {stored}, the records hold {wanted}"
+            ));
+        }
+        Ok(true)
+    })?;
+    for n in want.values() {
+        problems.push(format!("{name}: a run of {n} keys has no count"));
+    }
+    Ok(())
 }
 
 /// Compares the stored postings of `table` with those the records call for.

@@ -30,6 +30,11 @@
 //!   step deletes the old trigram table and builds every posting table from
 //!   the records; records, the other indexes, sessions and the change log
 //!   do not change.
+//! - 6: run counts (`crate::storage::run_counts`, decision 0015). Beside
+//!   `idx.user.last_name`, the table `count.user.last_name` holds, for each
+//!   value and chunk of 64Ki ids, how many of the index's keys it has, so
+//!   an offset page sorted by last name skips whole runs and chunks. The
+//!   step counts the index's keys; nothing else changes.
 //!
 //! The `…V1` and `…V3` structs are frozen copies of the records those
 //! formats stored (postcard is positional: field order and types are the
@@ -353,6 +358,12 @@ pub(crate) fn v4_to_v5(txn: &WriteTransaction) -> Result<()> {
     build_postings::<User>(txn)?;
     build_postings::<Role>(txn)?;
     build_postings::<Client>(txn)
+}
+
+/// Format 5 → 6: the run counts are counted from their indexes' keys
+/// (which format 6 does not change).
+pub(crate) fn v5_to_v6(txn: &WriteTransaction) -> Result<()> {
+    crate::storage::run_counts::rebuild(txn)
 }
 
 /// Writes the posting terms of every record of `E`, a chunk of ids at a time.

@@ -13,6 +13,7 @@ pub(crate) mod kinds;
 pub(crate) mod migrations;
 pub(crate) mod pending;
 pub(crate) mod postings;
+pub(crate) mod run_counts;
 pub(crate) mod schema;
 pub(crate) mod sessions;
 pub(crate) mod snapshot;

@@ -272,12 +272,20 @@ impl Pending {
             std::mem::take(&mut *self.ordered.lock().unwrap_or_else(PoisonError::into_inner));
         for (_, (def, keys)) in ordered.tables {
             let mut table = txn.open_table(def)?;
+            // Run counts follow the keys that came and went (format 6).
+            let mut counts = crate::storage::run_counts::CountDeltas::of(&def);
             for (key, insert) in keys {
-                if insert {
-                    table.insert(key.as_slice(), ())?;
+                let changed = if insert {
+                    table.insert(key.as_slice(), ())?.is_none()
                 } else {
-                    table.remove(key.as_slice())?;
+                    table.remove(key.as_slice())?.is_some()
+                };
+                if let Some(counts) = counts.as_mut().filter(|_| changed) {
+                    counts.note(&key, if insert { 1 } else { -1 });
                 }
+            }
+            if let Some(counts) = counts {
+                counts.write(txn)?;
             }
         }
         let mut changes =

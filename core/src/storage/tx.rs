@@ -9,6 +9,7 @@ use crate::storage::durability::Turn;
 use crate::storage::keys::prefix_end;
 use crate::storage::pending::Pending;
 use crate::storage::postings::PostingTable;
+use crate::storage::run_counts::CountTable;
 use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
 use crate::storage::snapshot::Snapshot;
 use crate::storage::store::Options;
@@ -132,6 +133,18 @@ pub trait Tables {
         start: &[u8],
         end: Option<&[u8]>,
         each: &mut PostingVisitor<'_>,
+    ) -> Result<()>;
+
+    /// Calls `each` with the (key, count) entries of a run-count table in
+    /// `[start, end)` (no `end`: to the last key), ascending, or descending
+    /// when `reverse`, until it returns false.
+    fn counts(
+        &self,
+        table: CountTable,
+        start: &[u8],
+        end: Option<&[u8]>,
+        reverse: bool,
+        each: &mut dyn FnMut(&[u8], u64) -> Result<bool>,
     ) -> Result<()>;
 }
 
@@ -387,6 +400,33 @@ macro_rules! impl_tables {
                 for entry in t.range::<&[u8]>(span)? {
                     let (k, v) = entry?;
                     each(k.value(), v.value())?;
+                }
+                Ok(())
+            }
+
+            fn counts(
+                &self,
+                table: CountTable,
+                start: &[u8],
+                end: Option<&[u8]>,
+                reverse: bool,
+                each: &mut dyn FnMut(&[u8], u64) -> Result<bool>,
+            ) -> Result<()> {
+                let t = self.open_table(table)?;
+                let Some(span) = span(start, end) else {
+                    return Ok(());
+                };
+                let range = t.range::<&[u8]>(span)?;
+                let entries: Box<dyn Iterator<Item = _>> = if reverse {
+                    Box::new(range.rev())
+                } else {
+                    Box::new(range)
+                };
+                for entry in entries {
+                    let (k, v) = entry?;
+                    if !each(k.value(), v.value())? {
+                        break;
+                    }
                 }
                 Ok(())
             }
