@@ -167,3 +167,68 @@ fn offset_pages_pass_runs_and_chunks_by_their_counts() {
         .unwrap();
     assert_pages(&s, "after writes");
 }
+
+/// `check()` finds a run count that differs from the index's keys, and a
+/// run without its count.
+#[test]
+fn check_finds_wrong_and_missing_run_counts() {
+    use redb::{ReadableTable, TableDefinition};
+    const COUNTS: TableDefinition<&[u8], u64> = TableDefinition::new("count.user.last_name");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("users.rdb");
+    {
+        let s = Store::open(&path, options()).unwrap();
+        for (n, last) in LAST.iter().enumerate() {
+            s.users()
+                .create(rosterdb::NewUser::new(
+                    format!("u{n}"),
+                    format!("u{n}@example.com"),
+                    "F",
+                    *last,
+                ))
+                .unwrap();
+        }
+        assert!(s.check().unwrap().ok);
+    }
+    type Edit = dyn Fn(&mut redb::Table<&[u8], u64>, Vec<u8>);
+    let edit = |change: &Edit| {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut t = txn.open_table(COUNTS).unwrap();
+            let first = t
+                .iter()
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .0
+                .value()
+                .to_vec();
+            change(&mut t, first);
+        }
+        txn.commit().unwrap();
+    };
+    edit(&|t, key| {
+        t.insert(key.as_slice(), 7).unwrap();
+    });
+    let report = Store::open(&path, options()).unwrap().check().unwrap();
+    assert!(!report.ok);
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.contains("count.user.last_name: a run count is 7")),
+        "{:?}",
+        report.problems
+    );
+    edit(&|t, key| {
+        t.remove(key.as_slice()).unwrap();
+    });
+    let report = Store::open(&path, options()).unwrap().check().unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("has no count")),
+        "{:?}",
+        report.problems
+    );
+}
