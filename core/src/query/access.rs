@@ -24,7 +24,7 @@ use crate::storage::postings::{IdSet, PostingTable, RawPostings};
 use crate::storage::schema::MultiTable;
 use crate::storage::tx::Tables;
 use crate::{EntityKind, Error, Result, Timestamp};
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 
 /// An index table, named in plans and compared by name: an ordered index
 /// (keys ending in ids) or a posting table (terms → id bitmaps).
@@ -538,13 +538,7 @@ impl ChunkedIds {
     pub(crate) fn chunk(&self, tables: &dyn Tables, chunk: u64) -> Result<RoaringBitmap> {
         match self {
             ChunkedIds::Range(raw) => raw.chunk(tables, chunk),
-            ChunkedIds::Union(parts) => {
-                let mut all = RoaringBitmap::new();
-                for part in parts {
-                    all |= part.chunk(tables, chunk)?;
-                }
-                Ok(all)
-            }
+            ChunkedIds::Union(parts) => parts.iter().map(|part| part.chunk(tables, chunk)).union(),
             ChunkedIds::All(parts) => {
                 let mut all: Option<RoaringBitmap> = None;
                 for part in parts {

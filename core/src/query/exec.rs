@@ -130,6 +130,12 @@ pub(crate) fn count<E: Entity>(
         }
         Count::Intersection(accesses) => super::intersect::count(tables, accesses),
         Count::Filtered => match &plan.access {
+            // Every candidate is a match: their number.
+            AccessPath::Candidates { ids, .. }
+                if run.residual.is_none() && plan.probes.is_empty() =>
+            {
+                Ok(ids.len() as u64)
+            }
             AccessPath::Candidates { ids, .. } => {
                 let probes = Probes::new(plan);
                 let found = matching_among::<E>(tables, &run, ids, &probes)?;

@@ -230,7 +230,7 @@ pub(crate) fn read(
 /// besides each term's first: a small range is read once, a large one (a
 /// common trigram, a short needle's many terms) first only as far as its
 /// lowest chunks, which is all a first page mostly needs.
-const EAGER_BYTES: usize = 16 * 1024;
+const EAGER_BYTES: usize = 8 * 1024;
 
 /// The serialized bitmaps of one chunk, one per term: the term (its place
 /// in the range's terms) and its bitmap, when it was copied.
