@@ -2,8 +2,9 @@
 //! query takes on an existing store file, e.g. one built by
 //! `compare --build rosterdb FILE 1000000`.
 //!
-//! `cargo run --release -p rosterdb --example posting_page_timing FILE [ROUNDS]`
-//! (default 301 rounds). Each round runs every query once; the program
+//! `cargo run --release -p rosterdb --example posting_page_timing FILE [ROUNDS] [ONLY]`
+//! (default 301 rounds; with ONLY, just the queries whose name holds it,
+//! e.g. `search` for a profile of one). Each round runs every query once; the program
 //! prints each query's median, 10th and 90th percentile in microseconds.
 //! A measurement for the performance notes, not a test.
 
@@ -20,8 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(n) => n.parse()?,
         None => 301,
     };
+    let only = args.next();
     let store = Store::open(&path, Options::default())?;
-    let cases: Vec<(&str, Query)> = vec![
+    let mut cases: Vec<(&str, Query)> = vec![
         (
             "email co '42', first page",
             Query::parse("email co '42'")?.page(1, 100),
@@ -35,6 +37,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Query::all().search("ller").page(1, 100),
         ),
     ];
+    if let Some(only) = &only {
+        cases.retain(|(name, _)| name.contains(only.as_str()));
+    }
     let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); cases.len()];
     for _ in 0..rounds {
         for (case, (_, query)) in times.iter_mut().zip(&cases) {

@@ -24,7 +24,7 @@ use crate::storage::postings::{IdSet, PostingTable, RawPostings};
 use crate::storage::schema::MultiTable;
 use crate::storage::tx::Tables;
 use crate::{EntityKind, Error, Result, Timestamp};
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 
 /// An index table, named in plans and compared by name: an ordered index
 /// (keys ending in ids) or a posting table (terms → id bitmaps).
@@ -269,8 +269,9 @@ impl Access {
         self.read_set(tables).map(Some)
     }
 
-    /// Its ids read once and decoded a chunk at a time, in id order, when
-    /// it reads only posting tables; `None` otherwise (nothing read).
+    /// Its ids, their keys read once and their bitmaps decoded (and, for a
+    /// large range, read) a chunk at a time, in id order, when it reads
+    /// only posting tables; `None` otherwise (nothing read).
     ///
     /// Errors: `Storage` when a table cannot be read.
     pub(crate) fn chunked(&self, tables: &dyn Tables) -> Result<Option<ChunkedIds>> {
@@ -318,7 +319,7 @@ impl Access {
         let mut len: u64 = 0;
         let mut from = 0;
         while let Some(chunk) = chunked.next_chunk(from) {
-            let bitmap = chunked.chunk(chunk)?;
+            let bitmap = chunked.chunk(tables, chunk)?;
             len = len.saturating_add(bitmap.len());
             set.add_chunk(chunk, bitmap);
             if len > cap {
@@ -490,8 +491,9 @@ impl Access {
     }
 }
 
-/// The ids of a posting access, read once (undecoded) and decoded a chunk
-/// at a time: a union or intersection built chunk by chunk in id order.
+/// The ids of a posting access, its keys read once and its bitmaps read
+/// (`RawPostings`) and decoded a chunk at a time: a union or intersection
+/// built chunk by chunk in id order.
 pub(crate) enum ChunkedIds {
     /// The entries of one posting range.
     Range(RawPostings),
@@ -528,23 +530,19 @@ impl ChunkedIds {
         }
     }
 
-    /// The low bits of the ids of one chunk.
+    /// The low bits of the ids of one chunk (reading, from `tables`, the
+    /// entries of that chunk that were not read with the keys).
     ///
-    /// Errors: `Internal` when a bitmap does not decode.
-    pub(crate) fn chunk(&self, chunk: u64) -> Result<RoaringBitmap> {
+    /// Errors: `Storage` when a table cannot be read, `Internal` when a
+    /// bitmap does not decode.
+    pub(crate) fn chunk(&self, tables: &dyn Tables, chunk: u64) -> Result<RoaringBitmap> {
         match self {
-            ChunkedIds::Range(raw) => raw.chunk(chunk),
-            ChunkedIds::Union(parts) => {
-                let mut all = RoaringBitmap::new();
-                for part in parts {
-                    all |= part.chunk(chunk)?;
-                }
-                Ok(all)
-            }
+            ChunkedIds::Range(raw) => raw.chunk(tables, chunk),
+            ChunkedIds::Union(parts) => parts.iter().map(|part| part.chunk(tables, chunk)).union(),
             ChunkedIds::All(parts) => {
                 let mut all: Option<RoaringBitmap> = None;
                 for part in parts {
-                    let next = part.chunk(chunk)?;
+                    let next = part.chunk(tables, chunk)?;
                     let both = match all {
                         None => next,
                         Some(mut so_far) => {

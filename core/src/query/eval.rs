@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 
 use super::check::{Cmp, Field, Filter, Scalar};
+use super::pattern::folded_contains;
 use crate::Timestamp;
 use crate::documents::caseless::fold;
 use crate::documents::json::Json;
@@ -25,12 +26,7 @@ pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: T
         Filter::TenantIs(tenant) => {
             matches!(record.value("tenant", now), FieldValue::Str(t) if t == tenant)
         }
-        Filter::Search(terms) => terms.iter().all(|term| {
-            search.iter().any(|name| match record.value(name, now) {
-                FieldValue::Str(s) => fold(s).contains(term.as_str()),
-                _ => false,
-            })
-        }),
+        Filter::Search(terms) => search_matches(terms, record, search, now),
     }
 }
 
@@ -48,6 +44,32 @@ pub(crate) fn value_matches(filter: &Filter, value: &FieldValue<'_>) -> Option<b
         }
         Filter::Match { pattern, .. } => any_text(value, &mut |s| pattern.matches(s)),
         _ => return None,
+    })
+}
+
+/// Whether every term (folded) occurs in the folded text of one of the
+/// `search` fields. For each term the fields whose text is ASCII, which
+/// folds without being folded, are looked in first: the order of the
+/// fields does not change the answer.
+fn search_matches(
+    terms: &[String],
+    record: &impl Queryable,
+    search: &[&str],
+    now: Timestamp,
+) -> bool {
+    let text = |name: &&str| match record.value(name, now) {
+        FieldValue::Str(s) => Some(s),
+        _ => None,
+    };
+    terms.iter().all(|term| {
+        search
+            .iter()
+            .filter_map(text)
+            .any(|s| s.is_ascii() && folded_contains(s, term))
+            || search
+                .iter()
+                .filter_map(text)
+                .any(|s| !s.is_ascii() && folded_contains(s, term))
     })
 }
 

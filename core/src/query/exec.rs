@@ -43,6 +43,9 @@ pub(crate) fn page<E: Entity>(
         None
     };
     let run = Run::new(plan, now);
+    if let Some(page) = proven_page::<E>(tables, &run, total)? {
+        return Ok(page);
+    }
     let mut out = Collector::<E>::new(&run);
     let probes = Probes::new(plan);
     match &plan.access {
@@ -132,12 +135,26 @@ pub(crate) fn count<E: Entity>(
         }
         Count::Intersection(accesses) => super::intersect::count(tables, accesses),
         Count::Filtered => match &plan.access {
+            // Every candidate is a match: their number.
+            AccessPath::Candidates { ids, .. }
+                if run.residual.is_none() && plan.probes.is_empty() =>
+            {
+                Ok(ids.len() as u64)
+            }
             AccessPath::Candidates { ids, .. } => {
                 let probes = Probes::new(plan);
                 let found = matching_among::<E>(tables, &run, ids, &probes)?;
                 Ok(found.len() as u64)
             }
+            // Every candidate of a posting access is a match: its size.
+            AccessPath::IndexIds { access, .. }
+                if run.residual.is_none() && plan.probes.is_empty() && access.is_postings() =>
+            {
+                Ok(access.id_set(tables)?.map_or(0, |set| set.len()))
+            }
             _ => {
+                // The record table, not the candidates: the whole filter.
+                let run = Run::checking_all(plan, now);
                 let mut n: u64 = 0;
                 scan_each::<E>(tables, &run, 0, |_| {
                     n = n.saturating_add(1);
@@ -164,6 +181,9 @@ pub(crate) fn exists<E: Entity>(
 /// positioned by.
 struct Run<'p> {
     plan: &'p PhysicalPlan,
+    /// The part of the plan's filter its candidates do not meet by
+    /// construction (`proof`): what each record read is checked against.
+    residual: Option<Filter>,
     descending: Vec<bool>,
     now: Timestamp,
 }
@@ -172,15 +192,24 @@ impl<'p> Run<'p> {
     fn new(plan: &'p PhysicalPlan, now: Timestamp) -> Run<'p> {
         Run {
             plan,
+            residual: super::proof::residual(plan),
             descending: plan.sort.iter().map(|s| s.descending).collect(),
             now,
         }
     }
 
+    /// The plan run on records that do not come from its candidates (a
+    /// scan of the record table): each is checked against the whole filter.
+    fn checking_all(plan: &'p PhysicalPlan, now: Timestamp) -> Run<'p> {
+        Run {
+            residual: plan.filter.clone(),
+            ..Run::new(plan, now)
+        }
+    }
+
     /// Whether a record passes the residual filter.
     fn accepts<E: Entity>(&self, record: &E::Record) -> bool {
-        self.plan
-            .filter
+        self.residual
             .as_ref()
             .is_none_or(|f| matches(f, record, self.plan.search_fields, self.now))
     }
@@ -316,7 +345,7 @@ impl Probes {
         for &id in ids {
             let chunk = id >> CHUNK_BITS;
             if seen.insert(chunk) {
-                set.add_chunk(chunk, chunked.chunk(chunk)?);
+                set.add_chunk(chunk, chunked.chunk(tables, chunk)?);
             }
         }
         Ok(ids.iter().copied().filter(|&id| set.contains(id)).collect())
@@ -408,7 +437,9 @@ impl<'r, E: Entity> Collector<'r, E> {
     /// those inside the offset of an offset page with no filter, whose
     /// every index key stands for one record of the result; 0 otherwise.
     fn unread_skippable(&self) -> u64 {
-        let unfiltered = self.run.plan.filter.is_none();
+        let plan = self.run.plan;
+        let unfiltered =
+            self.run.residual.is_none() && plan.probes.is_empty() && plan.members.is_none();
         if unfiltered && matches!(self.run.plan.start, Start::Offset(_)) {
             self.skip
         } else {
@@ -529,6 +560,104 @@ fn stream_by_id<E: Entity>(
     })
 }
 
+/// The page of a plan whose every candidate is a match (no residual
+/// filter, probe or posting set to check) streamed in id order from a
+/// posting access: its candidate ids are the page, so only the page's
+/// records are read (not the one after it, whose id alone tells that there
+/// is a next page), each decoded straight into its document
+/// (`Record::Stored`). `None` for any other plan, or when an id has no
+/// record (never in a sound store), to make the page the general way.
+///
+/// Errors: `Storage` when a table cannot be read or a record decoded.
+fn proven_page<E: Entity>(
+    tables: &dyn Tables,
+    run: &Run<'_>,
+    total: Option<u64>,
+) -> Result<Option<Page<E>>> {
+    let plan = run.plan;
+    let AccessPath::IndexIds {
+        access,
+        ids: read,
+        partial,
+        ..
+    } = &plan.access
+    else {
+        return Ok(None);
+    };
+    let checked = run.residual.is_some() || !plan.probes.is_empty() || plan.members.is_some();
+    if checked || !plan.sort.is_empty() || !access.is_postings() {
+        return Ok(None);
+    }
+    let mut skip = match plan.start {
+        Start::Offset(n) => n,
+        Start::After(_) => 0,
+    };
+    let want = plan.size.saturating_add(1);
+    let mut ids: Vec<u64> = Vec::with_capacity(want);
+    let mut take = |id: u64| {
+        if skip > 0 {
+            skip = skip.saturating_sub(1);
+        } else {
+            ids.push(id);
+        }
+        ids.len() < want
+    };
+    let after = run.after_id();
+    let mut open = true;
+    if let Some(set) = read {
+        open = set.iter_after(after).all(&mut take);
+    }
+    if open && (read.is_none() || *partial) {
+        // The chunks after those the planner read, decoded one at a time.
+        let first_chunk = read
+            .as_ref()
+            .and_then(IdSet::last)
+            .map_or(0, |last| (last >> CHUNK_BITS).saturating_add(1));
+        if let Some(chunked) = access.chunked(tables)? {
+            let mut from = (after >> CHUNK_BITS).max(first_chunk);
+            while let Some(chunk) = chunked.next_chunk(from) {
+                let mut set = IdSet::new();
+                set.add_chunk(chunk, chunked.chunk(tables, chunk)?);
+                if !set.iter_after(after).all(&mut take) {
+                    break;
+                }
+                match chunk.checked_add(1) {
+                    Some(next) => from = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    let more = ids.len() > plan.size;
+    ids.truncate(plan.size);
+    let now = run.now;
+    let mut items = Vec::with_capacity(ids.len());
+    tables.read_records_by_id(E::TABLE, &ids, &mut |bytes| {
+        let stored: <E::Record as Record>::Stored<'_> = codec::decode(bytes)?;
+        items.push(crate::documents::record::Stored::into_document(
+            stored,
+            &|| now,
+        ));
+        Ok(true)
+    })?;
+    if items.len() != ids.len() {
+        return Ok(None);
+    }
+    let next_cursor = match ids.last() {
+        Some(&id) if more => Some(run.next_cursor(Position {
+            values: Vec::new(),
+            id,
+        })?),
+        _ => None,
+    };
+    Ok(Some(Page {
+        items,
+        total,
+        next_cursor,
+        fields: plan.projection.clone(),
+    }))
+}
+
 /// Streams the ids of a posting set the planner read, from the page's
 /// start; false once the page is full.
 fn stream_set<E: Entity>(
@@ -568,7 +697,7 @@ fn stream_access<E: Entity>(
         let mut from = (after >> CHUNK_BITS).max(first_chunk);
         while let Some(chunk) = chunked.next_chunk(from) {
             let mut set = IdSet::new();
-            set.add_chunk(chunk, chunked.chunk(chunk)?);
+            set.add_chunk(chunk, chunked.chunk(tables, chunk)?);
             loop {
                 let ids = set.ids_after(after, BATCH);
                 if !take_batch::<E>(tables, run, &ids, probes, out)? {

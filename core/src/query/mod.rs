@@ -39,6 +39,7 @@ pub(crate) mod parser;
 pub(crate) mod pattern;
 pub(crate) mod physical;
 pub(crate) mod plan;
+mod proof;
 pub(crate) mod schema;
 pub(crate) mod sort;
 pub(crate) mod walk;

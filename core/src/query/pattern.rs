@@ -101,6 +101,17 @@ impl Pattern {
 
     /// Whether `value` matches (in any case, unless the pattern is [`Case::Exact`]).
     pub fn matches(&self, value: &str) -> bool {
+        // A literal run with `%` on one side or both is found as a string
+        // (a run of characters is where its UTF-8 is); an ASCII value, which
+        // folds to its lowercase, without folding it.
+        match self.tokens.as_slice() {
+            [Token::Any, Token::Text(chars), Token::Any] => {
+                return self.compare(value, chars, Place::Anywhere);
+            }
+            [Token::Text(chars), Token::Any] => return self.compare(value, chars, Place::Start),
+            [Token::Any, Token::Text(chars)] => return self.compare(value, chars, Place::End),
+            _ => {}
+        }
         let compared = match self.case {
             Case::Folded => fold(value),
             Case::Exact => value.to_owned(),
@@ -117,12 +128,40 @@ impl Pattern {
         matches_from(&self.tokens, &value)
     }
 
+    /// Whether `value` (folded unless the pattern is [`Case::Exact`])
+    /// holds the characters `chars` at `place`.
+    fn compare(&self, value: &str, chars: &[char], place: Place) -> bool {
+        let mut buf = [0; 4];
+        let mut literal = Vec::with_capacity(chars.len().saturating_mul(2));
+        for c in chars {
+            literal.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        match self.case {
+            Case::Exact => place.holds(value.as_bytes(), &literal, |b| b),
+            Case::Folded if value.is_ascii() => {
+                place.holds(value.as_bytes(), &literal, |b| b.to_ascii_lowercase())
+            }
+            Case::Folded => place.holds(fold(value).as_bytes(), &literal, |b| b),
+        }
+    }
+
     /// The text every match starts with (case-folded unless the pattern is
     /// [`Case::Exact`]), when the pattern is exactly "this text, then
     /// anything" (`sw`, or `like 'abc%'`).
     pub fn prefix(&self) -> Option<String> {
         match self.tokens.as_slice() {
             [Token::Text(chars), Token::Any] => Some(chars.iter().collect()),
+            _ => None,
+        }
+    }
+
+    /// The text every match contains and nothing more is asked of a match,
+    /// when the pattern is exactly "anything, this (non-empty) text,
+    /// anything" (`co`, or `like` without wildcards): case-folded unless
+    /// the pattern is [`Case::Exact`].
+    pub fn substring(&self) -> Option<String> {
+        match self.tokens.as_slice() {
+            [Token::Any, Token::Text(chars), Token::Any] => Some(chars.iter().collect()),
             _ => None,
         }
     }
@@ -160,6 +199,50 @@ impl std::fmt::Display for Pattern {
             }
         }
         Ok(())
+    }
+}
+
+/// Where a literal run stands in a value.
+#[derive(Clone, Copy)]
+enum Place {
+    /// Anywhere (`%run%`).
+    Anywhere,
+    /// At its start (`run%`).
+    Start,
+    /// At its end (`%run`).
+    End,
+}
+
+impl Place {
+    /// Whether the bytes `literal` stand at this place in `value`, each
+    /// byte of `value` compared as `map` makes it.
+    fn holds(self, value: &[u8], literal: &[u8], map: impl Fn(u8) -> u8) -> bool {
+        let same = |part: &[u8]| part.iter().zip(literal).all(|(&v, &l)| map(v) == l);
+        if literal.is_empty() {
+            return true;
+        }
+        match self {
+            Place::Anywhere => value.windows(literal.len()).any(same),
+            Place::Start => value.get(..literal.len()).is_some_and(same),
+            Place::End => value
+                .len()
+                .checked_sub(literal.len())
+                .and_then(|from| value.get(from..))
+                .is_some_and(same),
+        }
+    }
+}
+
+/// Whether the folded form of `value` (SPEC §2.5) contains `needle`, which
+/// is folded already: an ASCII value, which folds to its lowercase, is
+/// compared without being folded.
+pub(crate) fn folded_contains(value: &str, needle: &str) -> bool {
+    if value.is_ascii() {
+        Place::Anywhere.holds(value.as_bytes(), needle.as_bytes(), |b| {
+            b.to_ascii_lowercase()
+        })
+    } else {
+        fold(value).contains(needle)
     }
 }
 
@@ -403,6 +486,62 @@ mod tests {
         assert_eq!(Pattern::like("Ho%r").prefix(), None);
         assert_eq!(Pattern::like("Ho").prefix(), None); // a substring match
         assert_eq!(Pattern::like("%Ho%").prefix(), None);
+    }
+
+    #[test]
+    fn literal_shapes_compare_as_the_general_matcher_does() {
+        let exact = |kind, text| Pattern::new(kind, text, Case::Exact);
+        assert!(exact(MatchKind::Contains, "Ab").matches("xAbx"));
+        assert!(!exact(MatchKind::Contains, "Ab").matches("xabx"));
+        assert!(exact(MatchKind::StartsWith, "Ab").matches("Abc"));
+        assert!(!exact(MatchKind::StartsWith, "Ab").matches("abc"));
+        assert!(exact(MatchKind::EndsWith, "é").matches("café"));
+        assert!(!exact(MatchKind::EndsWith, "é").matches("cafe\u{301}"));
+        let cases = [
+            // ASCII values compared without folding, against folded text
+            (Pattern::contains("LL"), "MILLER", true),
+            (Pattern::contains("é"), "cafe", false),
+            (Pattern::starts_with("ǅ"), "DŽemal", true),
+            (Pattern::ends_with("SS"), "weiß", true),
+            // a combining mark composes with the letter before it
+            (Pattern::contains("e"), "cafe\u{301}", false),
+            (Pattern::contains("é"), "cafe\u{301}", true),
+            (Pattern::ends_with("e"), "cafe\u{301}", false),
+            (Pattern::starts_with("ab"), "a", false),
+            (Pattern::ends_with("ab"), "b", false),
+            (Pattern::contains("abc"), "ab", false),
+        ];
+        for (pattern, value, expected) in cases {
+            assert_eq!(pattern.matches(value), expected, "{pattern:?} ~ {value:?}");
+            // The general matcher (`%` made a one-step wildcard) agrees.
+            let general = Pattern {
+                tokens: pattern.tokens.iter().cloned().chain([Token::Any]).collect(),
+                case: pattern.case,
+            };
+            assert_eq!(general.matches(value), expected, "{general:?} ~ {value:?}");
+        }
+        assert!(folded_contains("MILLER", "ll"));
+        assert!(folded_contains("Müller", "müll"));
+        assert!(!folded_contains("cafe\u{301}", "e"));
+        assert!(folded_contains("abc", ""));
+        assert!(!folded_contains("", "a"));
+    }
+
+    #[test]
+    fn substrings_are_recognised() {
+        assert_eq!(Pattern::contains("AB").substring().as_deref(), Some("ab"));
+        assert_eq!(
+            Pattern::like("Straße").substring().as_deref(),
+            Some("strasse")
+        );
+        assert_eq!(Pattern::like("%ab%").substring().as_deref(), Some("ab"));
+        assert_eq!(Pattern::contains("").substring(), None);
+        assert_eq!(Pattern::like("a%b").substring(), None);
+        assert_eq!(Pattern::like("%a_b%").substring(), None);
+        assert_eq!(Pattern::starts_with("ab").substring(), None);
+        assert_eq!(Pattern::ends_with("ab").substring(), None);
+        // `%%ab%`: two wildcards before the text are still "anything".
+        assert_eq!(Pattern::like("%%ab%").substring(), None);
     }
 
     #[test]

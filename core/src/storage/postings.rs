@@ -12,10 +12,11 @@
 //! Terms are index key prefixes (`storage::index`): the byte range of an
 //! ordered-index access selects the same terms in the posting table.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use redb::{TableDefinition, TableHandle};
-use roaring::RoaringBitmap;
+use roaring::{MultiOps, RoaringBitmap};
 
 use crate::storage::keys::trailing_u64;
 use crate::storage::tx::Tables;
@@ -158,6 +159,19 @@ impl IdSet {
             .flat_map(|(&chunk, bitmap)| bitmap.iter().map(move |low| join(chunk, low)))
     }
 
+    /// The ids above `after`, ascending.
+    pub fn iter_after(&self, after: u64) -> impl Iterator<Item = u64> + '_ {
+        // No id is above `u64::MAX`: then start past every chunk (a chunk
+        // is an id shifted right, never `u64::MAX`).
+        let (start_chunk, start_low) = after.checked_add(1).map_or((u64::MAX, 0), split);
+        self.0
+            .range(start_chunk..)
+            .flat_map(move |(&chunk, bitmap)| {
+                let from = if chunk == start_chunk { start_low } else { 0 };
+                bitmap.range(from..).map(move |low| join(chunk, low))
+            })
+    }
+
     /// The largest id, if any.
     pub fn last(&self) -> Option<u64> {
         let (&chunk, bitmap) = self.0.iter().next_back()?;
@@ -212,40 +226,126 @@ pub(crate) fn read(
     Ok(set)
 }
 
+/// How many bytes of bitmaps [`read_raw`] copies in its pass over a range
+/// besides each term's first: a small range is read once, a large one (a
+/// common trigram, a short needle's many terms) first only as far as its
+/// lowest chunks, which is all a first page mostly needs.
+const EAGER_BYTES: usize = 8 * 1024;
+
+/// The serialized bitmaps of one chunk, one per term: the term (its place
+/// in the range's terms) and its bitmap, when it was copied.
+type ChunkEntries = Vec<(usize, Option<Vec<u8>>)>;
+
 /// The entries of a posting range grouped by chunk, their bitmaps not yet
-/// decoded: read in one pass (term by term), then decoded a chunk at a
-/// time in id order, so a page that fills in its first chunks decodes no
-/// other.
+/// decoded: every key read in one pass (term by term), but, for a range
+/// whose bitmaps are larger than [`EAGER_BYTES`], only each term's first
+/// bitmap copied. Chunks are then decoded one at a time in id order, so a
+/// page that fills in its first chunks decodes no other; the first chunk
+/// asked for whose bitmaps were not copied has the rest of the range read
+/// in one more pass.
 pub(crate) struct RawPostings {
-    /// The table's name, for errors.
-    name: String,
-    /// Chunk → the serialized bitmaps of that chunk, one per term.
-    chunks: BTreeMap<u64, Vec<Vec<u8>>>,
+    /// The table.
+    table: PostingTable,
+    /// The range: its first key, and the key after it (none: to the end).
+    start: Vec<u8>,
+    end: Option<Vec<u8>>,
+    /// Chunk → its entries.
+    chunks: RefCell<BTreeMap<u64, ChunkEntries>>,
 }
 
 impl RawPostings {
     /// The first chunk at or after `from` that holds an entry.
     pub(crate) fn next_chunk(&self, from: u64) -> Option<u64> {
-        self.chunks.range(from..).next().map(|(&chunk, _)| chunk)
+        self.chunks
+            .borrow()
+            .range(from..)
+            .next()
+            .map(|(&chunk, _)| chunk)
     }
 
-    /// The union of the range's bitmaps of one chunk (low bits of the ids).
+    /// The union of the range's bitmaps of one chunk (low bits of the ids),
+    /// reading from `tables` those not copied yet (with every other one
+    /// left, from this chunk on).
     ///
-    /// Errors: `Internal` when a bitmap does not decode.
-    pub(crate) fn chunk(&self, chunk: u64) -> Result<RoaringBitmap> {
-        let Some(entries) = self.chunks.get(&chunk) else {
+    /// Errors: `Storage` when the table cannot be read, `Internal` when a
+    /// bitmap does not decode or the range changed between two passes.
+    pub(crate) fn chunk(&self, tables: &dyn Tables, chunk: u64) -> Result<RoaringBitmap> {
+        let name = self.table.name();
+        let missing = self
+            .chunks
+            .borrow()
+            .get(&chunk)
+            .is_some_and(|entries| entries.iter().any(|(_, bytes)| bytes.is_none()));
+        if missing {
+            self.read_rest(tables, chunk)?;
+        }
+        let chunks = self.chunks.borrow();
+        let Some(entries) = chunks.get(&chunk) else {
             return Ok(RoaringBitmap::new());
         };
         let bitmaps = entries
             .iter()
-            .map(|bytes| decode(&self.name, bytes))
+            .map(|(_, bytes)| match bytes {
+                Some(bytes) => decode(name, bytes),
+                None => Err(Error::internal(format!(
+                    "{name}: a posting entry was not read"
+                ))),
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(union_of(bitmaps))
     }
+
+    /// Copies every bitmap of the range in chunks from `from` on that the
+    /// first pass left unread.
+    fn read_rest(&self, tables: &dyn Tables, from: u64) -> Result<()> {
+        let name = self.table.name();
+        let mut chunks = self.chunks.borrow_mut();
+        let mut term: Option<(Vec<u8>, usize)> = None;
+        let mut terms: usize = 0;
+        tables.postings(
+            self.table,
+            &self.start,
+            self.end.as_deref(),
+            &mut |key, value| {
+                let chunk = chunk_of(name, key)?;
+                let this = term_of(key);
+                let index = match &term {
+                    Some((last, index)) if last.as_slice() == this => *index,
+                    _ => {
+                        let index = terms;
+                        terms = terms.saturating_add(1);
+                        term = Some((this.to_vec(), index));
+                        index
+                    }
+                };
+                if chunk < from {
+                    return Ok(());
+                }
+                let entry = chunks
+                    .get_mut(&chunk)
+                    .and_then(|entries| entries.iter_mut().find(|(t, _)| *t == index))
+                    .ok_or_else(|| {
+                        Error::internal(format!("{name}: a posting entry appeared during a read"))
+                    })?;
+                if entry.1.is_none() {
+                    entry.1 = Some(value.to_vec());
+                }
+                Ok(())
+            },
+        )
+    }
 }
 
-/// Reads the entries of every term in `[start, end)` (no `end`: to the
-/// last key) of `table`, grouped by chunk and left undecoded.
+/// The chunk of a posting key; `Internal` naming the table when the key is
+/// shorter than a chunk.
+fn chunk_of(name: &str, key: &[u8]) -> Result<u64> {
+    trailing_u64(key)
+        .ok_or_else(|| Error::internal(format!("{name}: a posting key is shorter than its chunk")))
+}
+
+/// Reads the keys of every term in `[start, end)` (no `end`: to the last
+/// key) of `table`, grouped by chunk, with their bitmaps left undecoded
+/// (and, past [`EAGER_BYTES`], unread but each term's first).
 ///
 /// Errors: `Storage` when the table cannot be read, `Internal` when a key
 /// is shorter than its chunk.
@@ -255,43 +355,65 @@ pub(crate) fn read_raw(
     start: &[u8],
     end: Option<&[u8]>,
 ) -> Result<RawPostings> {
-    let mut chunks: BTreeMap<u64, Vec<Vec<u8>>> = BTreeMap::new();
+    let mut chunks: BTreeMap<u64, ChunkEntries> = BTreeMap::new();
+    let mut last_term: Vec<u8> = Vec::new();
+    let mut terms: usize = 0;
+    // Bytes copied of entries that are not their term's first; `None` once
+    // past the budget (then those copies are dropped and no more made).
+    let mut extra: Option<usize> = Some(0);
     let name = table.name();
     tables.postings(table, start, end, &mut |key, value| {
-        let chunk = trailing_u64(key).ok_or_else(|| {
-            Error::internal(format!("{name}: a posting key is shorter than its chunk"))
-        })?;
-        chunks.entry(chunk).or_default().push(value.to_vec());
+        let chunk = chunk_of(name, key)?;
+        let term = term_of(key);
+        let first = terms == 0 || last_term.as_slice() != term;
+        if first {
+            terms = terms.saturating_add(1);
+            last_term.clear();
+            last_term.extend_from_slice(term);
+        }
+        let copy = match extra {
+            _ if first => true,
+            Some(bytes) if bytes.saturating_add(value.len()) <= EAGER_BYTES => {
+                extra = Some(bytes.saturating_add(value.len()));
+                true
+            }
+            Some(_) => {
+                extra = None;
+                forget_later_entries(&mut chunks);
+                false
+            }
+            None => false,
+        };
+        chunks
+            .entry(chunk)
+            .or_default()
+            .push((terms.saturating_sub(1), copy.then(|| value.to_vec())));
         Ok(())
     })?;
     Ok(RawPostings {
-        name: name.to_owned(),
-        chunks,
+        table,
+        start: start.to_vec(),
+        end: end.map(<[u8]>::to_vec),
+        chunks: RefCell::new(chunks),
     })
 }
 
-/// The union of one chunk's bitmaps: a few merged directly, more through
-/// one plain bit set of the chunk (one pass over their ids, no
-/// intermediate containers).
-fn union_of(bitmaps: Vec<RoaringBitmap>) -> RoaringBitmap {
-    if bitmaps.len() <= 4 {
-        let mut all = RoaringBitmap::new();
-        for bitmap in bitmaps {
-            all |= bitmap;
-        }
-        return all;
-    }
-    let mut words = vec![0_u64; 1 << (CHUNK_BITS - 6)];
-    for bitmap in &bitmaps {
-        for low in bitmap {
-            let low = low as usize;
-            if let Some(word) = words.get_mut(low >> 6) {
-                *word |= 1_u64.wrapping_shl((low & 63) as u32);
+/// Drops the copied bitmaps of every entry but each term's first (the one
+/// in its lowest chunk).
+fn forget_later_entries(chunks: &mut BTreeMap<u64, ChunkEntries>) {
+    let mut seen = std::collections::HashSet::new();
+    for entries in chunks.values_mut() {
+        for (term, bytes) in entries.iter_mut() {
+            if !seen.insert(*term) {
+                *bytes = None;
             }
         }
     }
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    RoaringBitmap::from_lsb0_bytes(0, &bytes)
+}
+
+/// The union of one chunk's bitmaps (roaring's merge of many at once).
+fn union_of(bitmaps: Vec<RoaringBitmap>) -> RoaringBitmap {
+    bitmaps.union()
 }
 
 #[cfg(test)]
@@ -313,6 +435,12 @@ mod tests {
         assert_eq!(set.ids_after(5, 2), [1 << 16, (1 << 16) + 7]);
         assert_eq!(set.ids_after(65_543, 10), [u64::from(u32::MAX) + 9]);
         assert!(set.ids_after(u64::MAX, 10).is_empty());
+        assert_eq!(
+            set.iter_after(5).collect::<Vec<_>>(),
+            [1 << 16, (1 << 16) + 7, u64::from(u32::MAX) + 9]
+        );
+        assert_eq!(set.iter_after(0).next(), Some(3));
+        assert!(set.iter_after(u64::MAX).next().is_none());
         let mut other = IdSet::new();
         for id in [5, (1 << 16) + 7, 11] {
             other.insert(id);
