@@ -135,3 +135,46 @@ pub fn patches(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
         ))),
     }
 }
+
+/// `--import rosterdb|sqlite FILE FROM TO [CHUNK]`: imports users
+/// FROM..TO of the population into the store at FILE (created when new) in
+/// transactions of CHUNK users (default: all in one), and prints the time
+/// per user in ns, the users made outside the timing — the bulk-import
+/// workload (`0 10000` on a new file) or the tail of a large build, for
+/// profiling and for timing one binary against another.
+///
+/// # Errors
+///
+/// What opening or importing raises, or an unknown kind.
+pub fn import(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
+    let kind: String = arg(&mut args, "KIND")?;
+    let path: PathBuf = arg(&mut args, "FILE")?;
+    let from: u64 = arg(&mut args, "FROM")?;
+    let to: u64 = arg(&mut args, "TO")?;
+    let chunk: u64 = args
+        .next()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| to.saturating_sub(from))
+        .max(1);
+    fn go<W: Workloads>(store: &W, from: u64, to: u64, chunk: u64) -> BenchResult<()> {
+        let mut spent = std::time::Duration::ZERO;
+        let mut at = from;
+        while at < to {
+            let end = at.saturating_add(chunk).min(to);
+            let batch: Vec<_> = (at..end).map(user).collect();
+            let (done, took) = timed(|| store.import(batch));
+            done?;
+            spent = spent.saturating_add(took);
+            at = end;
+        }
+        println!("{:.0}", per_op(spent, to.saturating_sub(from)));
+        Ok(())
+    }
+    match kind.as_str() {
+        "rosterdb" => go(&RosterStore::open(&path)?, from, to, chunk),
+        "sqlite" => go(&SqliteStore::open(&path)?, from, to, chunk),
+        other => Err(BenchError::Missing(format!(
+            "KIND rosterdb or sqlite, not {other}"
+        ))),
+    }
+}
