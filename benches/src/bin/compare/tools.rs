@@ -139,7 +139,7 @@ pub fn patches(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
 /// `--import rosterdb|sqlite FILE FROM TO [CHUNK]`: imports users
 /// FROM..TO of the population into the store at FILE (created when new) in
 /// transactions of CHUNK users (default: all in one), and prints the time
-/// per user in ns, the users made outside the timing — the bulk-import
+/// per user in ns (each transaction's on stderr), the users made outside the timing — the bulk-import
 /// workload (`0 10000` on a new file) or the tail of a large build, for
 /// profiling and for timing one binary against another.
 ///
@@ -164,6 +164,10 @@ pub fn import(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
             let batch: Vec<_> = (at..end).map(user).collect();
             let (done, took) = timed(|| store.import(batch));
             done?;
+            eprintln!(
+                "{at}..{end}: {:.0} ns/user",
+                per_op(took, end.saturating_sub(at))
+            );
             spent = spent.saturating_add(took);
             at = end;
         }
