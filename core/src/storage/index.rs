@@ -34,6 +34,9 @@ pub struct IndexDef {
     pub(crate) table: MultiTable,
     /// The posting table kept beside it (low-cardinality fields).
     pub(crate) postings: Option<PostingTable>,
+    /// The table's place in `schema::MULTI_TABLES` (`storage::pending`
+    /// keeps a table's keys there).
+    pub(crate) slot: usize,
 }
 
 impl IndexDef {
@@ -69,6 +72,7 @@ pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {
                     field: f.name,
                     table: *table,
                     postings: postings_of(*table),
+                    slot: crate::storage::pending::multi_slot(table),
                 })
             })
             .collect()
@@ -132,7 +136,7 @@ pub struct FoldedTexts {
 impl FoldedTexts {
     /// The folded form of `text`, the value of `field`: folded on first
     /// use, then taken from the cache.
-    fn get(&mut self, field: &'static str, text: &str) -> &str {
+    pub(crate) fn get(&mut self, field: &'static str, text: &str) -> &str {
         let at = match self.texts.iter().position(|(f, _)| *f == field) {
             Some(at) => at,
             None => {
@@ -281,6 +285,84 @@ pub fn entries_folded(
         }
     }
     out
+}
+
+/// Calls `note` with every ordered-index entry of a record of `kind` with
+/// this `id` (the table's place in `schema::MULTI_TABLES`, the table, the
+/// key), the keys built in one reused buffer; each text folded once into
+/// `folded` (which [`visit_postings_folded`] can then reuse).
+pub fn visit_entries_folded(
+    kind: EntityKind,
+    id: u64,
+    record: &impl Queryable,
+    folded: &mut FoldedTexts,
+    note: &mut dyn FnMut(usize, MultiTable, &[u8]),
+) {
+    let now = index_instant();
+    let mut key = Vec::with_capacity(64);
+    let id = id.to_be_bytes();
+    let mut one = |def: &IndexDef, key: &mut Vec<u8>| {
+        key.extend_from_slice(&id);
+        note(def.slot, def.table, key);
+    };
+    for def in indexes(kind) {
+        key.clear();
+        match record.value(def.field, now) {
+            FieldValue::Int(v) => {
+                key.push(PRESENT);
+                key.extend_from_slice(&v.to_be_bytes());
+            }
+            FieldValue::Bool(v) => key.extend_from_slice(&[PRESENT, u8::from(v)]),
+            FieldValue::Time(v) => {
+                key.push(PRESENT);
+                let flipped = v.as_millis().cast_unsigned() ^ (1 << 63);
+                key.extend_from_slice(&flipped.to_be_bytes());
+            }
+            FieldValue::Str(v) => {
+                key.push(PRESENT);
+                push_str(&mut key, folded.get(def.field, v));
+                push_str(&mut key, v);
+            }
+            FieldValue::Ints(items) if !items.is_empty() => {
+                for v in items.iter() {
+                    key.clear();
+                    key.push(PRESENT);
+                    key.extend_from_slice(&v.to_be_bytes());
+                    one(def, &mut key);
+                }
+                continue;
+            }
+            FieldValue::Strs(items) if !items.is_empty() => {
+                for v in items.iter() {
+                    key.clear();
+                    key.push(PRESENT);
+                    push_str(&mut key, &fold(v));
+                    push_str(&mut key, v);
+                    one(def, &mut key);
+                }
+                continue;
+            }
+            _ => key.push(ABSENT),
+        }
+        one(def, &mut key);
+    }
+}
+
+/// Appends a string part to a key buffer, as [`Key::push_str`] does.
+fn push_str(key: &mut Vec<u8>, part: &str) {
+    let bytes = part.as_bytes();
+    if !bytes.contains(&0) {
+        key.extend_from_slice(bytes);
+        key.push(0);
+        return;
+    }
+    for &byte in bytes {
+        key.push(byte);
+        if byte == 0 {
+            key.push(0xFF);
+        }
+    }
+    key.push(0);
 }
 
 /// One term a record holds in a posting table.
@@ -594,6 +676,18 @@ mod tests {
                 .map(named)
                 .collect();
             assert_eq!(cached, fresh, "{doc}");
+            let mut visited = Vec::new();
+            visit_entries_folded(
+                EntityKind::User,
+                9,
+                &record,
+                &mut FoldedTexts::default(),
+                &mut |slot, table, key| {
+                    assert_eq!(slot, crate::storage::pending::multi_slot(&table));
+                    visited.push((redb::TableHandle::name(&table).to_owned(), key.to_vec()));
+                },
+            );
+            assert_eq!(visited, fresh, "{doc}");
             let mut seen = Vec::new();
             visit_postings_folded(
                 EntityKind::User,
@@ -610,6 +704,15 @@ mod tests {
             seen.sort_unstable();
             seen.dedup();
             assert_eq!(seen, posting_keys(EntityKind::User, &record), "{doc}");
+        }
+    }
+
+    #[test]
+    fn a_string_part_appends_as_the_key_builder_does() {
+        for text in ["", "abc", "a\0b", "\0", "ß\0\0x"] {
+            let mut key = vec![7];
+            push_str(&mut key, text);
+            assert_eq!(key, Key::new().byte(7).str(text).into_bytes(), "{text:?}");
         }
     }
 
