@@ -36,37 +36,26 @@ struct Delta {
     remove: RoaringBitmap,
 }
 
-/// How many bytes of a term a [`TermKey`] holds inline.
-const INLINE: usize = 23;
+/// How many bytes of a term a short key holds (every trigram term, and
+/// most value parts); the key's last byte is the term's length.
+const SHORT: usize = 23;
 
-/// A term as a hash key: up to [`INLINE`] bytes (every trigram term, and
-/// most value parts) held inline with their length in the last byte, so a
-/// lookup neither allocates nor follows a pointer; longer terms on the heap.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum TermKey {
-    Inline([u8; INLINE + 1]),
-    Heap(Box<[u8]>),
+/// A term of at most [`SHORT`] bytes as a hash key: its bytes, then its
+/// length, so that a lookup neither allocates nor follows a pointer, and a
+/// bucket (key and [`TermChanges`]) fills one cache line.
+type ShortKey = [u8; SHORT + 1];
+
+/// The short key of `term`, if it is short.
+fn short_key(term: &[u8]) -> Option<ShortKey> {
+    let mut key = [0; SHORT + 1];
+    key.get_mut(..term.len())?.copy_from_slice(term);
+    key[SHORT] = u8::try_from(term.len()).ok().filter(|&n| usize::from(n) <= SHORT)?;
+    Some(key)
 }
 
-impl TermKey {
-    fn new(term: &[u8]) -> TermKey {
-        let mut bytes = [0; INLINE + 1];
-        match (bytes.get_mut(..term.len()), u8::try_from(term.len())) {
-            (Some(head), Ok(len)) if term.len() <= INLINE => {
-                head.copy_from_slice(term);
-                bytes[INLINE] = len;
-                TermKey::Inline(bytes)
-            }
-            _ => TermKey::Heap(term.into()),
-        }
-    }
-
-    fn bytes(&self) -> &[u8] {
-        match self {
-            TermKey::Inline(bytes) => bytes.get(..usize::from(bytes[INLINE])).unwrap_or_default(),
-            TermKey::Heap(bytes) => bytes,
-        }
-    }
+/// The term a short key holds.
+fn short_term(key: &ShortKey) -> &[u8] {
+    key.get(..usize::from(key[SHORT])).unwrap_or_default()
 }
 
 /// The changes to one term of a posting table.
@@ -75,11 +64,22 @@ struct TermChanges {
     /// The chunk the ids of `adds` are in (meaningful once `adds` is not empty).
     chunk: u64,
     /// The low bits of ids of `chunk` that gain the term, in the order
-    /// noted (an id may repeat): the whole of the term's changes while
-    /// `general` is empty — the case of an import, whose ids ascend.
+    /// noted (an id may repeat). While the term has only gained ids, chunk
+    /// after chunk (an import, whose ids ascend), these and the earlier
+    /// chunks' lists of `rest` are its changes.
     adds: Vec<u16>,
+    /// The rest, rarely needed.
+    rest: Option<Box<Rest>>,
+}
+
+/// The changes to a term beyond additions to its latest chunk.
+#[derive(Default)]
+struct Rest {
+    /// The additions to earlier chunks (ascending), as `adds`.
+    earlier: Vec<(u64, Vec<u16>)>,
     /// Every change of the term once one is not an addition to the chunk
-    /// of `adds` (`adds` then moved in): per chunk, ids to add and remove.
+    /// of `adds` or a later one (`adds` and `earlier` then moved in): per
+    /// chunk, ids to add and remove.
     general: Vec<(u64, Delta)>,
 }
 
@@ -88,32 +88,47 @@ impl TermChanges {
     /// an id wins.
     fn change(&mut self, id: u64, add: bool) {
         let (chunk, low) = split(id);
-        if self.general.is_empty()
+        let general = self.rest.as_ref().is_some_and(|r| !r.general.is_empty());
+        if !general
             && add
-            && (self.adds.is_empty() || self.chunk == chunk)
             && let Ok(low) = u16::try_from(low)
         {
-            self.chunk = chunk;
-            if self.adds.last() != Some(&low) {
-                self.adds.push(low);
+            if self.adds.is_empty() || self.chunk == chunk {
+                self.chunk = chunk;
+                if self.adds.last() != Some(&low) {
+                    self.adds.push(low);
+                }
+                return;
             }
-            return;
+            if chunk > self.chunk {
+                let done = std::mem::take(&mut self.adds);
+                let rest = self.rest.get_or_insert_default();
+                rest.earlier.push((self.chunk, done));
+                self.chunk = chunk;
+                self.adds.push(low);
+                return;
+            }
         }
-        if !self.adds.is_empty() {
-            let adds = std::mem::take(&mut self.adds);
-            self.general.push((
-                self.chunk,
+        let adds = std::mem::take(&mut self.adds);
+        let rest = self.rest.get_or_insert_default();
+        let mut listed = std::mem::take(&mut rest.earlier);
+        if !adds.is_empty() {
+            listed.push((self.chunk, adds));
+        }
+        for (c, lows) in listed {
+            rest.general.push((
+                c,
                 Delta {
-                    add: bitmap_of(adds),
+                    add: bitmap_of(lows),
                     remove: RoaringBitmap::new(),
                 },
             ));
         }
-        let delta = match self.general.iter().position(|(c, _)| *c == chunk) {
-            Some(at) => self.general.get_mut(at).map(|(_, d)| d),
+        let delta = match rest.general.iter().position(|(c, _)| *c == chunk) {
+            Some(at) => rest.general.get_mut(at).map(|(_, d)| d),
             None => {
-                self.general.push((chunk, Delta::default()));
-                self.general.last_mut().map(|(_, d)| d)
+                rest.general.push((chunk, Delta::default()));
+                rest.general.last_mut().map(|(_, d)| d)
             }
         };
         let Some(delta) = delta else {
@@ -135,16 +150,25 @@ impl TermChanges {
 
     /// The changes per chunk: (chunk, delta).
     fn into_deltas(self) -> Vec<(u64, Delta)> {
-        if self.general.is_empty() && !self.adds.is_empty() {
-            return vec![(
-                self.chunk,
-                Delta {
-                    add: bitmap_of(self.adds),
-                    remove: RoaringBitmap::new(),
-                },
-            )];
+        let (earlier, general) = match self.rest {
+            Some(rest) => (rest.earlier, rest.general),
+            None => (Vec::new(), Vec::new()),
+        };
+        if !general.is_empty() {
+            return general;
         }
-        self.general
+        let latest = (!self.adds.is_empty()).then_some((self.chunk, self.adds));
+        earlier
+            .into_iter()
+            .chain(latest)
+            .map(|(chunk, lows)| {
+                let delta = Delta {
+                    add: bitmap_of(lows),
+                    remove: RoaringBitmap::new(),
+                };
+                (chunk, delta)
+            })
+            .collect()
     }
 }
 
@@ -167,16 +191,22 @@ struct TableChanges {
     table: PostingTable,
     /// Keyed by a per-process seeded foldhash: terms come from user text,
     /// so the seed keeps crafted terms from colliding on purpose.
-    terms: HashMap<TermKey, TermChanges, RandomState>,
+    short: HashMap<ShortKey, TermChanges, RandomState>,
+    /// The terms longer than [`SHORT`] bytes (long tenants).
+    long: HashMap<Box<[u8]>, TermChanges, RandomState>,
 }
 
 impl TableChanges {
     /// Notes that `id` gains (`add`) or loses `term`.
     fn change(&mut self, term: &[u8], id: u64, add: bool) {
-        self.terms
-            .entry(TermKey::new(term))
-            .or_default()
-            .change(id, add);
+        let changes = match short_key(term) {
+            Some(key) => self.short.entry(key).or_default(),
+            None => match self.long.get_mut(term) {
+                Some(changes) => changes,
+                None => self.long.entry(term.into()).or_default(),
+            },
+        };
+        changes.change(id, add);
     }
 }
 
@@ -317,7 +347,8 @@ fn table_changes(changes: &mut Vec<TableChanges>, slot: usize, table: PostingTab
             changes.push(TableChanges {
                 slot,
                 table,
-                terms: HashMap::default(),
+                short: HashMap::default(),
+                long: HashMap::default(),
             });
             changes.len().saturating_sub(1)
         }
@@ -554,16 +585,18 @@ impl Pending {
         let mut changes = take(&self.changes);
         changes.sort_by_key(|t| t.slot);
         for pending in changes {
-            let mut entries: Vec<(Vec<u8>, Delta)> = pending
-                .terms
-                .into_iter()
-                .flat_map(|(term, changes)| {
-                    changes
-                        .into_deltas()
-                        .into_iter()
-                        .map(move |(chunk, delta)| (chunk_key(term.bytes(), chunk), delta))
-                })
-                .collect();
+            let mut entries: Vec<(Vec<u8>, Delta)> = Vec::new();
+            let mut add = |term: &[u8], changes: TermChanges| {
+                for (chunk, delta) in changes.into_deltas() {
+                    entries.push((chunk_key(term, chunk), delta));
+                }
+            };
+            for (key, changes) in pending.short {
+                add(short_term(&key), changes);
+            }
+            for (term, changes) in pending.long {
+                add(&term, changes);
+            }
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut table: OpenTable<'_> = txn.open_table(pending.table)?;
             let name = pending.table.name();
@@ -666,9 +699,21 @@ mod tests {
             pending.add(T, b"t", id);
             pending.add(T, &long, id);
         }
+        for id in [1, 2, 65_537, 65_537, 131_073] {
+            pending.add(T, b"v", id);
+            pending.add(T, b"w", id);
+        }
+        pending.remove(T, b"w", 2);
+        pending.add(T, b"w", 70_000);
         pending.add(T, b"u", 4);
         pending.add(T, b"u", 2);
         pending.remove(T, b"u", 4);
+        for id in [1, 2, 65_537, 65_537, 131_073] {
+            pending.add(T, b"v", id);
+            pending.add(T, b"w", id);
+        }
+        pending.remove(T, b"w", 2);
+        pending.add(T, b"w", 70_000);
         pending.add(T, b"u", 4);
         pending.remove(T, b"u", 2);
         pending.flush(&txn).unwrap();
@@ -680,6 +725,8 @@ mod tests {
         assert_eq!(ids(b"t"), [3, 5, 7, 9, 131_073]);
         assert_eq!(ids(&long), [3, 5, 7, 9, 131_073]);
         assert_eq!(ids(b"u"), [4]);
+        assert_eq!(ids(b"v"), [1, 2, 65_537, 131_073]);
+        assert_eq!(ids(b"w"), [1, 65_537, 70_000, 131_073]);
     }
 
     #[test]
