@@ -454,7 +454,10 @@ pub(crate) fn fetch_in<E: Entity>(
 /// `Conflict` on `id`.
 pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
     let id = E::id(record);
-    if tx.txn.read_record(E::TABLE, id, &mut |_| Ok(()))? {
+    // Opened once for the check and the write (the checks below read
+    // other tables: roles hold no roles).
+    let mut records = tx.txn.open_table(E::TABLE)?;
+    if redb::ReadableTable::get(&records, id)?.is_some() {
         return Err(Error::Conflict {
             entity: E::KIND,
             field: "id".into(),
@@ -471,7 +474,10 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     let counter = id_counter(E::KIND);
     let last = tx.pending.id_counter(&tx.txn, counter)?;
     tx.pending.set_id_counter(counter, last.max(id));
-    put::<E>(tx, record)?;
+    let mut bytes = Vec::with_capacity(512);
+    codec::encode_into(record, &mut bytes)?;
+    records.insert(id, bytes.as_slice())?;
+    drop(records);
     write_indexes::<E>(tx, record, &unique, tables, folded)?;
     log::<E>(tx, record, ChangeOp::Create, at)
 }

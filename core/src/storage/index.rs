@@ -140,12 +140,45 @@ impl FoldedTexts {
         let at = match self.texts.iter().position(|(f, _)| *f == field) {
             Some(at) => at,
             None => {
-                self.texts.push((field, fold(text)));
+                self.texts.push((field, fold_remembered(text)));
                 self.texts.len().saturating_sub(1)
             }
         };
         self.texts.get(at).map_or("", |(_, folded)| folded.as_str())
     }
+}
+
+/// Texts beyond ASCII this thread folded lately, with their folded forms,
+/// at most [`REMEMBERED`]: names recur across records (an import's
+/// first and last names), and folding beyond ASCII (NFD, case folding,
+/// NFC) costs far more than a lookup.
+const REMEMBERED: usize = 4096;
+
+thread_local! {
+    static FOLDED: std::cell::RefCell<std::collections::HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>> =
+        std::cell::RefCell::new(std::collections::HashMap::default());
+}
+
+/// [`fold`], remembering the texts beyond ASCII (ASCII folds faster
+/// than a lookup); the set is emptied once it holds [`REMEMBERED`].
+fn fold_remembered(text: &str) -> String {
+    if text.is_ascii() {
+        return fold(text);
+    }
+    FOLDED.with(|cell| {
+        let Ok(mut known) = cell.try_borrow_mut() else {
+            return fold(text);
+        };
+        if let Some(folded) = known.get(text) {
+            return folded.to_string();
+        }
+        let folded = fold(text);
+        if known.len() >= REMEMBERED {
+            known.clear();
+        }
+        known.insert(text.into(), folded.as_str().into());
+        folded
+    })
 }
 
 /// The value parts (marker and value, without the id) a field value puts in an index.
@@ -705,6 +738,29 @@ mod tests {
             seen.dedup();
             assert_eq!(seen, posting_keys(EntityKind::User, &record), "{doc}");
         }
+    }
+
+    #[test]
+    fn remembered_folds_are_the_folds() {
+        let texts = [
+            "Müller",
+            "ΟΔΟΣ",
+            "ﬁ-straße",
+            "ǅemal",
+            "Ａｄｍｉｎ",
+            "plain",
+            "",
+        ];
+        for _ in 0..2 {
+            for text in texts {
+                assert_eq!(fold_remembered(text), fold(text), "{text:?}");
+            }
+        }
+        for n in 0..REMEMBERED + 10 {
+            let text = format!("Ä{n}");
+            assert_eq!(fold_remembered(&text), fold(&text));
+        }
+        assert_eq!(fold_remembered("ΟΔΟΣ"), fold("ΟΔΟΣ"));
     }
 
     #[test]

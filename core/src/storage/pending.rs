@@ -49,7 +49,9 @@ type ShortKey = [u8; SHORT + 1];
 fn short_key(term: &[u8]) -> Option<ShortKey> {
     let mut key = [0; SHORT + 1];
     key.get_mut(..term.len())?.copy_from_slice(term);
-    key[SHORT] = u8::try_from(term.len()).ok().filter(|&n| usize::from(n) <= SHORT)?;
+    key[SHORT] = u8::try_from(term.len())
+        .ok()
+        .filter(|&n| usize::from(n) <= SHORT)?;
     Some(key)
 }
 
