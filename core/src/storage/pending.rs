@@ -63,9 +63,11 @@ fn short_term(key: &ShortKey) -> &[u8] {
 /// The changes to one term of a posting table.
 #[derive(Default)]
 struct TermChanges {
-    /// The chunk the ids of `adds` are in (meaningful once `adds` is not empty).
-    chunk: u64,
-    /// The low bits of ids of `chunk` that gain the term, in the order
+    /// The id last added to `adds` (meaningful once `adds` is not empty):
+    /// its chunk is the chunk of `adds`. Kept here, beside the list, so
+    /// that noting an id reads no memory of the list's.
+    last: u64,
+    /// The low bits of ids of `last`'s chunk that gain the term, in the order
     /// noted (an id may repeat). While the term has only gained ids, chunk
     /// after chunk (an import, whose ids ascend), these and the earlier
     /// chunks' lists of `rest` are its changes.
@@ -90,24 +92,25 @@ impl TermChanges {
     /// an id wins.
     fn change(&mut self, id: u64, add: bool) {
         let (chunk, low) = split(id);
+        let (latest, _) = split(self.last);
         let general = self.rest.as_ref().is_some_and(|r| !r.general.is_empty());
         if !general
             && add
             && let Ok(low) = u16::try_from(low)
         {
-            if self.adds.is_empty() || self.chunk == chunk {
-                self.chunk = chunk;
-                if self.adds.last() != Some(&low) {
+            if self.adds.is_empty() || latest == chunk {
+                if self.adds.is_empty() || self.last != id {
                     self.adds.push(low);
+                    self.last = id;
                 }
                 return;
             }
-            if chunk > self.chunk {
+            if chunk > latest {
                 let done = std::mem::take(&mut self.adds);
                 let rest = self.rest.get_or_insert_default();
-                rest.earlier.push((self.chunk, done));
-                self.chunk = chunk;
+                rest.earlier.push((latest, done));
                 self.adds.push(low);
+                self.last = id;
                 return;
             }
         }
@@ -115,7 +118,7 @@ impl TermChanges {
         let rest = self.rest.get_or_insert_default();
         let mut listed = std::mem::take(&mut rest.earlier);
         if !adds.is_empty() {
-            listed.push((self.chunk, adds));
+            listed.push((latest, adds));
         }
         for (c, lows) in listed {
             rest.general.push((
@@ -159,7 +162,7 @@ impl TermChanges {
         if !general.is_empty() {
             return general;
         }
-        let latest = (!self.adds.is_empty()).then_some((self.chunk, self.adds));
+        let latest = (!self.adds.is_empty()).then_some((split(self.last).0, self.adds));
         earlier
             .into_iter()
             .chain(latest)
