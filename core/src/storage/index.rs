@@ -709,12 +709,27 @@ mod tests {
                 .map(named)
                 .collect();
             assert_eq!(cached, fresh, "{doc}");
+            // The cache a create fills first, with its unique keys.
+            let mut after_unique = FoldedTexts::default();
+            let unique = <crate::User as crate::storage::entity::Entity>::unique_keys_folded(
+                &record,
+                &mut after_unique,
+            );
+            let fresh_unique =
+                <crate::User as crate::storage::entity::Entity>::unique_keys(&record);
+            assert_eq!(
+                unique.iter().map(|u| u.key.clone()).collect::<Vec<_>>(),
+                fresh_unique
+                    .iter()
+                    .map(|u| u.key.clone())
+                    .collect::<Vec<_>>()
+            );
             let mut visited = Vec::new();
             visit_entries_folded(
                 EntityKind::User,
                 9,
                 &record,
-                &mut FoldedTexts::default(),
+                &mut after_unique,
                 &mut |slot, table, key| {
                     assert_eq!(slot, crate::storage::pending::multi_slot(&table));
                     visited.push((redb::TableHandle::name(&table).to_owned(), key.to_vec()));
