@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::storage::codec;
-use redb::ReadableTable;
 
 use crate::storage::schema::{CHANGES, meta};
 use crate::storage::tx::{Tables, WriteTx};
@@ -63,7 +62,21 @@ pub(crate) struct Appended<'a> {
     pub(crate) tenant: Option<&'a str>,
 }
 
-/// Appends an entry in the transaction of the write it describes.
+/// The stored form of an entry as an append encodes it: [`Entry`] with
+/// the tenant borrowed (the same encoding).
+#[derive(Serialize)]
+struct NewEntry<'a> {
+    at: Timestamp,
+    entity: EntityKind,
+    id: u64,
+    op: ChangeOp,
+    version: u64,
+    tenant: Option<&'a str>,
+}
+
+/// Appends an entry in the transaction of the write it describes; the
+/// transaction writes it with its other gathered writes (`Pending`), in
+/// sequence order.
 ///
 /// Its sequence number follows the log's last key: entries are never
 /// removed, so the last key is the last number handed out, and a commit
@@ -71,24 +84,19 @@ pub(crate) struct Appended<'a> {
 /// entries falls back on the `last_seq.changes` counter that releases
 /// before format 5 kept in the meta table.
 pub(crate) fn append(tx: &WriteTx, change: Appended<'_>) -> Result<()> {
-    let mut log = tx.txn.open_table(CHANGES)?;
-    let last = match log.last()? {
-        Some((seq, _)) => seq.value(),
-        None => tx.txn.meta(meta::LAST_SEQ)?.unwrap_or(0),
-    };
-    let seq = last
-        .checked_add(1)
-        .ok_or_else(|| Error::internal("the change log's sequence numbers are exhausted"))?;
-    let entry = Entry {
+    let entry = NewEntry {
         at: change.at,
         entity: change.entity,
         id: change.id,
         op: change.op,
         version: change.version,
-        tenant: change.tenant.map(str::to_owned),
+        tenant: change.tenant,
     };
-    log.insert(seq, codec::encode(&entry)?.as_slice())?;
-    Ok(())
+    tx.pending.append_change(
+        &tx.txn,
+        || Ok(tx.txn.meta(meta::LAST_SEQ)?.unwrap_or(0)),
+        |out| codec::encode_into(&entry, out),
+    )
 }
 
 /// Up to `limit` entries with a sequence number above `after`, oldest
@@ -130,6 +138,38 @@ pub(crate) fn read(
             if out.len() == limit {
                 return Ok(out);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_appended_entry_encodes_as_the_stored_one() {
+        let at = Timestamp::from_millis(1_234).unwrap();
+        for tenant in [None, Some("acme")] {
+            let stored = Entry {
+                at,
+                entity: EntityKind::User,
+                id: 7,
+                op: ChangeOp::Update,
+                version: 3,
+                tenant: tenant.map(str::to_owned),
+            };
+            let new = NewEntry {
+                at,
+                entity: EntityKind::User,
+                id: 7,
+                op: ChangeOp::Update,
+                version: 3,
+                tenant,
+            };
+            assert_eq!(
+                codec::encode(&stored).unwrap(),
+                codec::encode(&new).unwrap()
+            );
         }
     }
 }

@@ -9,9 +9,16 @@ pub(crate) const RECORD_SCHEMA: u8 = 1;
 
 /// Encodes a record inside its versioned envelope.
 pub(crate) fn encode<T: Serialize>(record: &T) -> Result<Vec<u8>> {
-    let mut out = vec![RECORD_SCHEMA];
-    postcard::to_io(record, &mut out).map_err(|e| Error::internal(format!("encode: {e}")))?;
+    let mut out = Vec::new();
+    encode_into(record, &mut out)?;
     Ok(out)
+}
+
+/// [`encode`], appending to `out` (a buffer reused for many records).
+pub(crate) fn encode_into<T: Serialize>(record: &T, out: &mut Vec<u8>) -> Result<()> {
+    out.push(RECORD_SCHEMA);
+    postcard::to_io(record, out).map_err(|e| Error::internal(format!("encode: {e}")))?;
+    Ok(())
 }
 
 /// Decodes a record, refusing envelopes of an unknown schema version and

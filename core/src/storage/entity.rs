@@ -10,6 +10,7 @@ use crate::documents::record::Record;
 
 use crate::storage::changelog::{self, ChangeOp};
 use crate::storage::codec;
+use crate::storage::index::FoldedTexts;
 use crate::storage::keys::{Key, trailing_u64};
 use crate::storage::schema::{MultiTable, RecordTable, UniqueTable};
 use crate::storage::tx::{Tables, WriteTx};
@@ -111,6 +112,14 @@ pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
     /// The record's unique-index entries.
     #[doc(hidden)]
     fn unique_keys(record: &Self::Record) -> Vec<UniqueKey>;
+    /// [`Entity::unique_keys`], taking each case-folded text from (or
+    /// folding it into) `folded`, the cache the record's ordered keys and
+    /// posting terms then reuse.
+    #[doc(hidden)]
+    fn unique_keys_folded(record: &Self::Record, folded: &mut FoldedTexts) -> Vec<UniqueKey> {
+        let _ = folded;
+        Self::unique_keys(record)
+    }
     /// The public document of a record, as seen at `now`.
     #[doc(hidden)]
     fn document(record: &Self::Record, now: Timestamp) -> Result<Self> {
@@ -183,7 +192,7 @@ pub(crate) fn holders<E: Entity>(tx: &WriteTx, role: u64) -> Result<Vec<u64>> {
 /// The id the next record of kind `E` gets: ids start at 1 and are never
 /// reused. [`insert`] takes it, so a create that fails its checks uses none.
 pub(crate) fn next_id<E: Entity>(tx: &WriteTx) -> Result<u64> {
-    let last = tx.txn.meta(id_counter(E::KIND))?.unwrap_or(0);
+    let last = tx.pending.id_counter(&tx.txn, id_counter(E::KIND))?;
     last.checked_add(1)
         .filter(|&id| id <= crate::documents::rules::MAX_SAFE_INTEGER)
         .ok_or_else(|| {
@@ -201,13 +210,6 @@ pub(crate) fn id_counter(kind: EntityKind) -> &'static str {
         EntityKind::Role => "last_id.role",
         EntityKind::Client => "last_id.client",
     }
-}
-
-/// Checks what a write of `record` needs from the rest of the store: its
-/// unique keys free (or its own) and its roles existing in its tenant.
-fn check<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
-    check_unique::<E>(tx, E::id(record), &E::unique_keys(record))?;
-    check_roles::<E>(tx, record, E::held_roles(record))
 }
 
 /// Checks that each of `keys` is free or already the record `id`'s.
@@ -262,16 +264,77 @@ fn check_roles<E: Entity>(tx: &WriteTx, record: &E::Record, roles: &[u64]) -> Re
     Ok(())
 }
 
-fn write_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
-    let id = E::id(record);
-    for unique in E::unique_keys(record) {
-        tx.txn
-            .open_table(unique.table)?
-            .insert(unique.key.as_slice(), id)?;
+/// The unique tables a new record's keys go in, each opened once to
+/// check its keys free and then to insert them.
+struct UniqueTables<'t> {
+    open: Vec<(UniqueTable, redb::Table<'t, &'static [u8], u64>)>,
+}
+
+impl<'t> UniqueTables<'t> {
+    /// The open table `table` (opened on first use).
+    fn get(
+        &mut self,
+        txn: &'t redb::WriteTransaction,
+        table: UniqueTable,
+    ) -> Result<&mut redb::Table<'t, &'static [u8], u64>> {
+        let at = match self.open.iter().position(|(t, _)| t.name() == table.name()) {
+            Some(at) => at,
+            None => {
+                self.open.push((table, txn.open_table(table)?));
+                self.open.len().saturating_sub(1)
+            }
+        };
+        self.open
+            .get_mut(at)
+            .map(|(_, t)| t)
+            .ok_or_else(|| Error::internal("an opened unique table went missing"))
     }
-    let mut folded = crate::storage::index::FoldedTexts::default();
-    let keys = crate::storage::index::entries_folded(E::KIND, id, record, &mut folded);
-    tx.pending.ordered_all(keys, true);
+}
+
+/// Checks that each of the unique `keys` of a new record `id` is free (or
+/// already its own), in `tables`.
+fn check_new_unique<'t, E: Entity>(
+    tx: &'t WriteTx,
+    tables: &mut UniqueTables<'t>,
+    id: u64,
+    keys: &[UniqueKey],
+) -> Result<()> {
+    for unique in keys {
+        let table = tables.get(&tx.txn, unique.table)?;
+        let owner = redb::ReadableTable::get(table, unique.key.as_slice())?.map(|v| v.value());
+        if let Some(owner) = owner
+            && owner != id
+        {
+            return Err(Error::Conflict {
+                entity: E::KIND,
+                field: unique.field.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new record's index entries: its unique keys (already checked,
+/// in `tables`) now, its ordered keys and posting terms gathered in the
+/// transaction's pending changes (`folded` holds the texts the unique
+/// keys folded).
+fn write_indexes<'t, E: Entity>(
+    tx: &'t WriteTx,
+    record: &E::Record,
+    unique: &[UniqueKey],
+    mut tables: UniqueTables<'t>,
+    mut folded: FoldedTexts,
+) -> Result<()> {
+    let id = E::id(record);
+    for key in unique {
+        tables
+            .get(&tx.txn, key.table)?
+            .insert(key.key.as_slice(), id)?;
+    }
+    drop(tables);
+    tx.pending.note_ordered(true, |note| {
+        crate::storage::index::visit_entries_folded(E::KIND, id, record, &mut folded, note);
+    });
     tx.pending.note_terms(id, true, |note| {
         crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
     });
@@ -391,18 +454,31 @@ pub(crate) fn fetch_in<E: Entity>(
 /// `Conflict` on `id`.
 pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp) -> Result<()> {
     let id = E::id(record);
-    if tx.txn.record(E::TABLE, id)?.is_some() {
+    // Opened once for the check and the write (the checks below read
+    // other tables: roles hold no roles).
+    let mut records = tx.txn.open_table(E::TABLE)?;
+    if redb::ReadableTable::get(&records, id)?.is_some() {
         return Err(Error::Conflict {
             entity: E::KIND,
             field: "id".into(),
         });
     }
-    check::<E>(tx, record)?;
+    // Everything is checked before anything is written: the unique keys
+    // free (or the record's own) and the roles existing in its tenant.
+    let mut folded = FoldedTexts::default();
+    let unique = E::unique_keys_folded(record, &mut folded);
+    let mut tables = UniqueTables { open: Vec::new() };
+    check_new_unique::<E>(tx, &mut tables, id, &unique)?;
+    check_roles::<E>(tx, record, E::held_roles(record))?;
     // The counter only moves forward: an import may bring ids in any order.
-    let last = tx.txn.meta(id_counter(E::KIND))?.unwrap_or(0);
-    tx.set_meta(id_counter(E::KIND), last.max(id))?;
-    put::<E>(tx, record)?;
-    write_indexes::<E>(tx, record)?;
+    let counter = id_counter(E::KIND);
+    let last = tx.pending.id_counter(&tx.txn, counter)?;
+    tx.pending.set_id_counter(counter, last.max(id));
+    let mut bytes = Vec::with_capacity(512);
+    codec::encode_into(record, &mut bytes)?;
+    records.insert(id, bytes.as_slice())?;
+    drop(records);
+    write_indexes::<E>(tx, record, &unique, tables, folded)?;
     log::<E>(tx, record, ChangeOp::Create, at)
 }
 

@@ -34,6 +34,9 @@ pub struct IndexDef {
     pub(crate) table: MultiTable,
     /// The posting table kept beside it (low-cardinality fields).
     pub(crate) postings: Option<PostingTable>,
+    /// The table's place in `schema::MULTI_TABLES` (`storage::pending`
+    /// keeps a table's keys there).
+    pub(crate) slot: usize,
 }
 
 impl IndexDef {
@@ -69,6 +72,7 @@ pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {
                     field: f.name,
                     table: *table,
                     postings: postings_of(*table),
+                    slot: crate::storage::pending::multi_slot(table),
                 })
             })
             .collect()
@@ -132,16 +136,49 @@ pub struct FoldedTexts {
 impl FoldedTexts {
     /// The folded form of `text`, the value of `field`: folded on first
     /// use, then taken from the cache.
-    fn get(&mut self, field: &'static str, text: &str) -> &str {
+    pub(crate) fn get(&mut self, field: &'static str, text: &str) -> &str {
         let at = match self.texts.iter().position(|(f, _)| *f == field) {
             Some(at) => at,
             None => {
-                self.texts.push((field, fold(text)));
+                self.texts.push((field, fold_remembered(text)));
                 self.texts.len().saturating_sub(1)
             }
         };
         self.texts.get(at).map_or("", |(_, folded)| folded.as_str())
     }
+}
+
+/// Texts beyond ASCII this thread folded lately, with their folded forms,
+/// at most [`REMEMBERED`]: names recur across records (an import's
+/// first and last names), and folding beyond ASCII (NFD, case folding,
+/// NFC) costs far more than a lookup.
+const REMEMBERED: usize = 4096;
+
+thread_local! {
+    static FOLDED: std::cell::RefCell<std::collections::HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>> =
+        std::cell::RefCell::new(std::collections::HashMap::default());
+}
+
+/// [`fold`], remembering the texts beyond ASCII (ASCII folds faster
+/// than a lookup); the set is emptied once it holds [`REMEMBERED`].
+fn fold_remembered(text: &str) -> String {
+    if text.is_ascii() {
+        return fold(text);
+    }
+    FOLDED.with(|cell| {
+        let Ok(mut known) = cell.try_borrow_mut() else {
+            return fold(text);
+        };
+        if let Some(folded) = known.get(text) {
+            return folded.to_string();
+        }
+        let folded = fold(text);
+        if known.len() >= REMEMBERED {
+            known.clear();
+        }
+        known.insert(text.into(), folded.as_str().into());
+        folded
+    })
 }
 
 /// The value parts (marker and value, without the id) a field value puts in an index.
@@ -281,6 +318,84 @@ pub fn entries_folded(
         }
     }
     out
+}
+
+/// Calls `note` with every ordered-index entry of a record of `kind` with
+/// this `id` (the table's place in `schema::MULTI_TABLES`, the table, the
+/// key), the keys built in one reused buffer; each text folded once into
+/// `folded` (which [`visit_postings_folded`] can then reuse).
+pub fn visit_entries_folded(
+    kind: EntityKind,
+    id: u64,
+    record: &impl Queryable,
+    folded: &mut FoldedTexts,
+    note: &mut dyn FnMut(usize, MultiTable, &[u8]),
+) {
+    let now = index_instant();
+    let mut key = Vec::with_capacity(64);
+    let id = id.to_be_bytes();
+    let mut one = |def: &IndexDef, key: &mut Vec<u8>| {
+        key.extend_from_slice(&id);
+        note(def.slot, def.table, key);
+    };
+    for def in indexes(kind) {
+        key.clear();
+        match record.value(def.field, now) {
+            FieldValue::Int(v) => {
+                key.push(PRESENT);
+                key.extend_from_slice(&v.to_be_bytes());
+            }
+            FieldValue::Bool(v) => key.extend_from_slice(&[PRESENT, u8::from(v)]),
+            FieldValue::Time(v) => {
+                key.push(PRESENT);
+                let flipped = v.as_millis().cast_unsigned() ^ (1 << 63);
+                key.extend_from_slice(&flipped.to_be_bytes());
+            }
+            FieldValue::Str(v) => {
+                key.push(PRESENT);
+                push_str(&mut key, folded.get(def.field, v));
+                push_str(&mut key, v);
+            }
+            FieldValue::Ints(items) if !items.is_empty() => {
+                for v in items.iter() {
+                    key.clear();
+                    key.push(PRESENT);
+                    key.extend_from_slice(&v.to_be_bytes());
+                    one(def, &mut key);
+                }
+                continue;
+            }
+            FieldValue::Strs(items) if !items.is_empty() => {
+                for v in items.iter() {
+                    key.clear();
+                    key.push(PRESENT);
+                    push_str(&mut key, &fold(v));
+                    push_str(&mut key, v);
+                    one(def, &mut key);
+                }
+                continue;
+            }
+            _ => key.push(ABSENT),
+        }
+        one(def, &mut key);
+    }
+}
+
+/// Appends a string part to a key buffer, as [`Key::push_str`] does.
+fn push_str(key: &mut Vec<u8>, part: &str) {
+    let bytes = part.as_bytes();
+    if !bytes.contains(&0) {
+        key.extend_from_slice(bytes);
+        key.push(0);
+        return;
+    }
+    for &byte in bytes {
+        key.push(byte);
+        if byte == 0 {
+            key.push(0xFF);
+        }
+    }
+    key.push(0);
 }
 
 /// One term a record holds in a posting table.
@@ -594,6 +709,33 @@ mod tests {
                 .map(named)
                 .collect();
             assert_eq!(cached, fresh, "{doc}");
+            // The cache a create fills first, with its unique keys.
+            let mut after_unique = FoldedTexts::default();
+            let unique = <crate::User as crate::storage::entity::Entity>::unique_keys_folded(
+                &record,
+                &mut after_unique,
+            );
+            let fresh_unique =
+                <crate::User as crate::storage::entity::Entity>::unique_keys(&record);
+            assert_eq!(
+                unique.iter().map(|u| u.key.clone()).collect::<Vec<_>>(),
+                fresh_unique
+                    .iter()
+                    .map(|u| u.key.clone())
+                    .collect::<Vec<_>>()
+            );
+            let mut visited = Vec::new();
+            visit_entries_folded(
+                EntityKind::User,
+                9,
+                &record,
+                &mut after_unique,
+                &mut |slot, table, key| {
+                    assert_eq!(slot, crate::storage::pending::multi_slot(&table));
+                    visited.push((redb::TableHandle::name(&table).to_owned(), key.to_vec()));
+                },
+            );
+            assert_eq!(visited, fresh, "{doc}");
             let mut seen = Vec::new();
             visit_postings_folded(
                 EntityKind::User,
@@ -610,6 +752,38 @@ mod tests {
             seen.sort_unstable();
             seen.dedup();
             assert_eq!(seen, posting_keys(EntityKind::User, &record), "{doc}");
+        }
+    }
+
+    #[test]
+    fn remembered_folds_are_the_folds() {
+        let texts = [
+            "Müller",
+            "ΟΔΟΣ",
+            "ﬁ-straße",
+            "ǅemal",
+            "Ａｄｍｉｎ",
+            "plain",
+            "",
+        ];
+        for _ in 0..2 {
+            for text in texts {
+                assert_eq!(fold_remembered(text), fold(text), "{text:?}");
+            }
+        }
+        for n in 0..REMEMBERED + 10 {
+            let text = format!("Ä{n}");
+            assert_eq!(fold_remembered(&text), fold(&text));
+        }
+        assert_eq!(fold_remembered("ΟΔΟΣ"), fold("ΟΔΟΣ"));
+    }
+
+    #[test]
+    fn a_string_part_appends_as_the_key_builder_does() {
+        for text in ["", "abc", "a\0b", "\0", "ß\0\0x"] {
+            let mut key = vec![7];
+            push_str(&mut key, text);
+            assert_eq!(key, Key::new().byte(7).str(text).into_bytes(), "{text:?}");
         }
     }
 

@@ -1,12 +1,18 @@
-//! The index changes of a write transaction not yet written (SPEC §11):
-//! posting changes gathered per term and chunk, and ordered-index keys to
-//! insert or remove, gathered per table in key order; and the roles the
-//! transaction's writes found, so each is read once. [`Pending::flush`]
-//! writes them, each posting chunk once and each table's keys in order;
-//! the transaction flushes before its own reads, before its commit, and
-//! whenever the gathered changes grow past a bound (a long import).
+//! The writes of a write transaction not yet made (SPEC §11): posting
+//! changes gathered per term and chunk; ordered-index keys to insert or
+//! remove, gathered per table; the id counters and change-log entries its
+//! creates moved on; and the roles the transaction's writes found, so each
+//! is read once. [`Pending::flush`] writes them, each posting chunk once,
+//! each table's keys sorted and the change log in order; the transaction
+//! flushes before its own reads, before its commit, and whenever the
+//! gathered changes grow past a bound (a long import).
+//!
+//! A bulk import is the case this is shaped for: its ids ascend, so each
+//! term gains ids of one chunk at a time, kept as a plain list of their low
+//! bits until the flush builds the bitmap; its keys are appended to one
+//! byte buffer per table, sorted once at the flush.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use foldhash::fast::RandomState;
 use std::sync::{Mutex, PoisonError};
@@ -14,11 +20,11 @@ use std::sync::{Mutex, PoisonError};
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 use roaring::RoaringBitmap;
 
-use crate::Result;
 use crate::storage::entity::MultiKey;
 use crate::storage::index::PostingKey;
 use crate::storage::postings::{PostingTable, chunk_key, decode, encode, slot, split};
-use crate::storage::schema::MultiTable;
+use crate::storage::schema::{CHANGES, META, MULTI_TABLES, MultiTable};
+use crate::{Error, Result};
 
 /// Gathered changes past which a transaction writes them out before going on.
 const FLUSH_AT: usize = 1 << 21;
@@ -30,28 +36,104 @@ struct Delta {
     remove: RoaringBitmap,
 }
 
-/// One posting table's pending changes: term → (chunk, changes) pairs.
-struct TableChanges {
-    slot: usize,
-    table: PostingTable,
-    /// Keyed by a per-process seeded foldhash: terms come from user text,
-    /// so the seed keeps crafted terms from colliding on purpose.
-    terms: HashMap<Vec<u8>, Vec<(u64, Delta)>, RandomState>,
+/// How many bytes of a term a short key holds (every trigram term, and
+/// most value parts); the key's last byte is the term's length.
+const SHORT: usize = 23;
+
+/// A term of at most [`SHORT`] bytes as a hash key: its bytes, then its
+/// length, so that a lookup neither allocates nor follows a pointer, and a
+/// bucket (key and [`TermChanges`]) fills one cache line.
+type ShortKey = [u8; SHORT + 1];
+
+/// The short key of `term`, if it is short.
+fn short_key(term: &[u8]) -> Option<ShortKey> {
+    let mut key = [0; SHORT + 1];
+    key.get_mut(..term.len())?.copy_from_slice(term);
+    key[SHORT] = u8::try_from(term.len())
+        .ok()
+        .filter(|&n| usize::from(n) <= SHORT)?;
+    Some(key)
 }
 
-impl TableChanges {
-    /// Notes that `id` gains (`add`) or loses `term`.
-    fn change(&mut self, term: &[u8], id: u64, add: bool) {
+/// The term a short key holds.
+fn short_term(key: &ShortKey) -> &[u8] {
+    key.get(..usize::from(key[SHORT])).unwrap_or_default()
+}
+
+/// The changes to one term of a posting table.
+#[derive(Default)]
+struct TermChanges {
+    /// The id last added to `adds` (meaningful once `adds` is not empty):
+    /// its chunk is the chunk of `adds`. Kept here, beside the list, so
+    /// that noting an id reads no memory of the list's.
+    last: u64,
+    /// The low bits of ids of `last`'s chunk that gain the term, in the order
+    /// noted (an id may repeat). While the term has only gained ids, chunk
+    /// after chunk (an import, whose ids ascend), these and the earlier
+    /// chunks' lists of `rest` are its changes.
+    adds: Vec<u16>,
+    /// The rest, rarely needed.
+    rest: Option<Box<Rest>>,
+}
+
+/// The changes to a term beyond additions to its latest chunk.
+#[derive(Default)]
+struct Rest {
+    /// The additions to earlier chunks (ascending), as `adds`.
+    earlier: Vec<(u64, Vec<u16>)>,
+    /// Every change of the term once one is not an addition to the chunk
+    /// of `adds` or a later one (`adds` and `earlier` then moved in): per
+    /// chunk, ids to add and remove.
+    general: Vec<(u64, Delta)>,
+}
+
+impl TermChanges {
+    /// Notes that `id` gains (`add`) or loses the term; the last change of
+    /// an id wins.
+    fn change(&mut self, id: u64, add: bool) {
         let (chunk, low) = split(id);
-        let chunks = match self.terms.get_mut(term) {
-            Some(chunks) => chunks,
-            None => self.terms.entry(term.to_vec()).or_default(),
-        };
-        let delta = match chunks.iter().position(|(c, _)| *c == chunk) {
-            Some(at) => chunks.get_mut(at).map(|(_, d)| d),
+        let (latest, _) = split(self.last);
+        let general = self.rest.as_ref().is_some_and(|r| !r.general.is_empty());
+        if !general
+            && add
+            && let Ok(low) = u16::try_from(low)
+        {
+            if self.adds.is_empty() || latest == chunk {
+                if self.adds.is_empty() || self.last != id {
+                    self.adds.push(low);
+                    self.last = id;
+                }
+                return;
+            }
+            if chunk > latest {
+                let done = std::mem::take(&mut self.adds);
+                let rest = self.rest.get_or_insert_default();
+                rest.earlier.push((latest, done));
+                self.adds.push(low);
+                self.last = id;
+                return;
+            }
+        }
+        let adds = std::mem::take(&mut self.adds);
+        let rest = self.rest.get_or_insert_default();
+        let mut listed = std::mem::take(&mut rest.earlier);
+        if !adds.is_empty() {
+            listed.push((latest, adds));
+        }
+        for (c, lows) in listed {
+            rest.general.push((
+                c,
+                Delta {
+                    add: bitmap_of(lows),
+                    remove: RoaringBitmap::new(),
+                },
+            ));
+        }
+        let delta = match rest.general.iter().position(|(c, _)| *c == chunk) {
+            Some(at) => rest.general.get_mut(at).map(|(_, d)| d),
             None => {
-                chunks.push((chunk, Delta::default()));
-                chunks.last_mut().map(|(_, d)| d)
+                rest.general.push((chunk, Delta::default()));
+                rest.general.last_mut().map(|(_, d)| d)
             }
         };
         let Some(delta) = delta else {
@@ -70,6 +152,67 @@ impl TableChanges {
             gains.insert(low);
         }
     }
+
+    /// The changes per chunk: (chunk, delta).
+    fn into_deltas(self) -> Vec<(u64, Delta)> {
+        let (earlier, general) = match self.rest {
+            Some(rest) => (rest.earlier, rest.general),
+            None => (Vec::new(), Vec::new()),
+        };
+        if !general.is_empty() {
+            return general;
+        }
+        let latest = (!self.adds.is_empty()).then_some((split(self.last).0, self.adds));
+        earlier
+            .into_iter()
+            .chain(latest)
+            .map(|(chunk, lows)| {
+                let delta = Delta {
+                    add: bitmap_of(lows),
+                    remove: RoaringBitmap::new(),
+                };
+                (chunk, delta)
+            })
+            .collect()
+    }
+}
+
+/// The bitmap of a list of low bits (in any order, repeats allowed).
+fn bitmap_of(mut lows: Vec<u16>) -> RoaringBitmap {
+    if !lows.is_sorted_by(|a, b| a < b) {
+        lows.sort_unstable();
+        lows.dedup();
+    }
+    let sorted = lows.iter().map(|&l| u32::from(l));
+    RoaringBitmap::from_sorted_iter(sorted).unwrap_or_else(|_| {
+        // Unreachable (the list is sorted and distinct); kept total.
+        lows.iter().map(|&l| u32::from(l)).collect()
+    })
+}
+
+/// One posting table's pending changes: term → changes.
+struct TableChanges {
+    slot: usize,
+    table: PostingTable,
+    /// Keyed by a per-process seeded foldhash: terms come from user text,
+    /// so the seed keeps crafted terms from colliding on purpose.
+    short: HashMap<ShortKey, TermChanges, RandomState>,
+    /// The terms longer than [`SHORT`] bytes (long tenants).
+    long: HashMap<Box<[u8]>, TermChanges, RandomState>,
+}
+
+impl TableChanges {
+    /// Notes that `id` gains (`add`) or loses `term`.
+    fn change(&mut self, term: &[u8], id: u64, add: bool) {
+        let changes = match short_key(term) {
+            Some(key) => self.short.entry(key).or_default(),
+            None => match self.long.get_mut(term) {
+                Some(changes) => changes,
+                None => self.long.entry(term.into()).or_default(),
+            },
+        };
+        changes.change(id, add);
+    }
 }
 
 /// An open posting table.
@@ -77,9 +220,9 @@ type OpenTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
 
 /// The position of an ordered-index table in `schema::MULTI_TABLES` (past
 /// the end for another table), which tells tables apart.
-fn multi_slot(table: &MultiTable) -> usize {
+pub(crate) fn multi_slot(table: &MultiTable) -> usize {
     let name = table.name();
-    crate::storage::schema::MULTI_TABLES
+    MULTI_TABLES
         .iter()
         .position(|t| t.name() == name)
         .unwrap_or(usize::MAX)
@@ -87,7 +230,7 @@ fn multi_slot(table: &MultiTable) -> usize {
 
 /// The index changes a write transaction has made and not yet written:
 /// posting changes per table (a handful), per term, per chunk; ordered
-/// keys per table, in key order (true: insert, false: remove).
+/// keys per table; id counters and change-log entries.
 #[derive(Default)]
 pub struct Pending {
     changes: Mutex<Vec<TableChanges>>,
@@ -96,14 +239,111 @@ pub struct Pending {
     /// a long import reads each held role once (a role's tenant never
     /// changes; a deleted role is forgotten).
     roles: Mutex<HashMap<u64, Option<String>>>,
+    /// The id counters the transaction read or moved.
+    counters: Mutex<Vec<Counter>>,
+    /// The change-log entries appended and not yet written.
+    log: Mutex<Log>,
 }
 
-/// Ordered-index keys to write: per table (by name), key → insert or remove.
+/// An id counter of the meta table as the transaction sees it.
+struct Counter {
+    key: &'static str,
+    value: u64,
+    /// Whether `value` is not written yet.
+    moved: bool,
+}
+
+/// Change-log entries appended and not yet written, and the last sequence
+/// number handed out (once the transaction has read or made one).
+#[derive(Default)]
+struct Log {
+    last: Option<u64>,
+    /// The encoded entries, one after the other.
+    bytes: Vec<u8>,
+    /// (sequence number, end of its entry in `bytes`), in order.
+    entries: Vec<(u64, usize)>,
+}
+
+/// Ordered-index keys to write: per table, by its place in `MULTI_TABLES`.
 #[derive(Default)]
 struct Ordered {
-    tables: BTreeMap<usize, (MultiTable, BTreeMap<Vec<u8>, bool>)>,
+    tables: Vec<Option<OrderedTable>>,
+    /// Keys of tables outside `MULTI_TABLES` (none today; kept total).
+    others: Vec<(MultiTable, Vec<u8>, bool)>,
     /// Gathered changes (posting and ordered) since the last flush.
     gathered: usize,
+}
+
+/// One table's keys to write, in the order noted.
+struct OrderedTable {
+    table: MultiTable,
+    /// The keys, one after the other.
+    bytes: Vec<u8>,
+    /// (start in `bytes`, length, insert (true) or remove), in the order noted.
+    keys: Vec<(usize, usize, bool)>,
+}
+
+impl Ordered {
+    /// Notes that the table at `slot` of `MULTI_TABLES` (`table`) gains
+    /// (`insert`) or loses `key`.
+    fn note(&mut self, slot: usize, table: MultiTable, key: &[u8], insert: bool) {
+        self.gathered = self.gathered.saturating_add(1);
+        if slot >= MULTI_TABLES.len() {
+            self.others.push((table, key.to_vec(), insert));
+            return;
+        }
+        if self.tables.len() <= slot {
+            self.tables.resize_with(slot.saturating_add(1), || None);
+        }
+        let Some(entry) = self.tables.get_mut(slot) else {
+            return;
+        };
+        let pending = entry.get_or_insert_with(|| OrderedTable {
+            table,
+            bytes: Vec::new(),
+            keys: Vec::new(),
+        });
+        let start = pending.bytes.len();
+        pending.bytes.extend_from_slice(key);
+        pending.keys.push((start, key.len(), insert));
+    }
+}
+
+impl OrderedTable {
+    /// Writes the keys to `txn`'s table in key order, each once: of the
+    /// changes noted to one key, the last wins.
+    fn write(mut self, txn: &WriteTransaction) -> Result<()> {
+        let bytes = &self.bytes;
+        let key = |&(start, len, _): &(usize, usize, bool)| {
+            bytes
+                .get(start..start.saturating_add(len))
+                .unwrap_or_default()
+        };
+        // Stable: of equal keys, the last noted stays last.
+        self.keys.sort_by(|a, b| key(a).cmp(key(b)));
+        let mut table = txn.open_table(self.table)?;
+        // Run counts follow the keys that came and went (format 6).
+        let mut counts = crate::storage::run_counts::CountDeltas::of(&self.table);
+        let mut at = self.keys.iter().peekable();
+        while let Some(entry) = at.next() {
+            let k = key(entry);
+            if at.peek().is_some_and(|next| key(next) == k) {
+                continue;
+            }
+            let changed = if entry.2 {
+                table.insert(k, ())?.is_none()
+            } else {
+                table.remove(k)?.is_some()
+            };
+            if let Some(counts) = counts.as_mut().filter(|_| changed) {
+                counts.note(k, if entry.2 { 1 } else { -1 });
+            }
+        }
+        if let Some(counts) = counts {
+            counts.write(txn)?;
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for Pending {
@@ -120,11 +360,17 @@ fn table_changes(changes: &mut Vec<TableChanges>, slot: usize, table: PostingTab
             changes.push(TableChanges {
                 slot,
                 table,
-                terms: HashMap::default(),
+                short: HashMap::default(),
+                long: HashMap::default(),
             });
             changes.len().saturating_sub(1)
         }
     }
+}
+
+/// Takes what a mutex guards, leaving its default (a poisoned lock's too).
+fn take<T: Default>(lock: &Mutex<T>) -> T {
+    std::mem::take(&mut *lock.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
 impl Pending {
@@ -157,6 +403,78 @@ impl Pending {
             > FLUSH_AT
     }
 
+    /// The id counter `key` of the meta table as the transaction sees it
+    /// (0 when never set): read from `txn` once, then kept.
+    ///
+    /// Errors: `Storage` when the meta table cannot be read.
+    pub(crate) fn id_counter(&self, txn: &WriteTransaction, key: &'static str) -> Result<u64> {
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = counters.iter().find(|c| c.key == key) {
+            return Ok(c.value);
+        }
+        let value = crate::storage::tx::Tables::meta(txn, key)?.unwrap_or(0);
+        counters.push(Counter {
+            key,
+            value,
+            moved: false,
+        });
+        Ok(value)
+    }
+
+    /// Moves the id counter `key` to `value`, written at the next flush.
+    pub(crate) fn set_id_counter(&self, key: &'static str, value: u64) {
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        match counters.iter_mut().find(|c| c.key == key) {
+            Some(c) => {
+                c.value = value;
+                c.moved = true;
+            }
+            None => counters.push(Counter {
+                key,
+                value,
+                moved: true,
+            }),
+        }
+    }
+
+    /// Appends a change-log entry (encoded by `encode` into the buffer it
+    /// is given) under the next sequence number, written at the next
+    /// flush: the number after the log's last key, read from `txn` once
+    /// (`fallback` when the log is empty), then counted on.
+    ///
+    /// Errors: `Storage` when the log cannot be read, `Internal` when the
+    /// sequence numbers are exhausted, and what `encode` raises.
+    pub(crate) fn append_change(
+        &self,
+        txn: &WriteTransaction,
+        fallback: impl FnOnce() -> Result<u64>,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+    ) -> Result<()> {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let last = match log.last {
+            Some(last) => last,
+            None => match txn.open_table(CHANGES)?.last()? {
+                Some((seq, _)) => seq.value(),
+                None => fallback()?,
+            },
+        };
+        let seq = last
+            .checked_add(1)
+            .ok_or_else(|| Error::internal("the change log's sequence numbers are exhausted"))?;
+        let start = log.bytes.len();
+        if let Err(e) = encode(&mut log.bytes) {
+            log.bytes.truncate(start);
+            return Err(e);
+        }
+        let end = log.bytes.len();
+        log.entries.push((seq, end));
+        log.last = Some(seq);
+        drop(log);
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        ordered.gathered = ordered.gathered.saturating_add(1);
+        Ok(())
+    }
+
     /// Notes, under one lock, that `id` gains (`add`) or loses each term
     /// `visit` gives to the function it is called with (table, the table's
     /// slot, term); a term given twice counts once.
@@ -186,28 +504,24 @@ impl Pending {
     }
 
     /// Notes, under one lock, that the ordered indexes gain (`insert`) or
+    /// lose each key `visit` gives to the function it is called with (the
+    /// table's place in `schema::MULTI_TABLES`, the table, the key).
+    pub(crate) fn note_ordered(
+        &self,
+        insert: bool,
+        visit: impl FnOnce(&mut dyn FnMut(usize, MultiTable, &[u8])),
+    ) {
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        let ordered = &mut *ordered;
+        visit(&mut |slot, table, key| ordered.note(slot, table, key, insert));
+    }
+
+    /// Notes, under one lock, that the ordered indexes gain (`insert`) or
     /// lose each of `keys`.
     pub(crate) fn ordered_all(&self, keys: Vec<MultiKey>, insert: bool) {
         let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
-        let ordered = &mut *ordered;
-        ordered.gathered = ordered.gathered.saturating_add(keys.len());
-        // A run of keys of one table looks its slot up once: the same
-        // name (the same bytes at the same place) is the same table.
-        let mut current: Option<((*const u8, usize), usize)> = None;
         for key in keys {
-            let name = key.table.name();
-            let name = (name.as_ptr(), name.len());
-            let slot = match current {
-                Some((n, slot)) if n == name => slot,
-                _ => multi_slot(&key.table),
-            };
-            current = Some((name, slot));
-            ordered
-                .tables
-                .entry(slot)
-                .or_insert_with(|| (key.table, BTreeMap::new()))
-                .1
-                .insert(key.key, insert);
+            ordered.note(multi_slot(&key.table), key.table, &key.key, insert);
         }
     }
 
@@ -263,44 +577,46 @@ impl Pending {
 
     /// Writes every pending change to `txn`, table by table in key order:
     /// the ordered keys, then the postings, each touched chunk read,
-    /// changed and written (or removed once empty) once.
+    /// changed and written (or removed once empty) once; then the moved id
+    /// counters and the appended change-log entries.
     ///
     /// Errors: `Storage` when a table cannot be written, `Internal` when a
     /// stored bitmap does not decode.
     pub(crate) fn flush(&self, txn: &WriteTransaction) -> Result<()> {
-        let ordered =
-            std::mem::take(&mut *self.ordered.lock().unwrap_or_else(PoisonError::into_inner));
-        for (_, (def, keys)) in ordered.tables {
+        let ordered = take(&self.ordered);
+        for table in ordered.tables.into_iter().flatten() {
+            table.write(txn)?;
+        }
+        for (def, key, insert) in ordered.others {
             let mut table = txn.open_table(def)?;
+            let changed = if insert {
+                table.insert(key.as_slice(), ())?.is_none()
+            } else {
+                table.remove(key.as_slice())?.is_some()
+            };
             // Run counts follow the keys that came and went (format 6).
-            let mut counts = crate::storage::run_counts::CountDeltas::of(&def);
-            for (key, insert) in keys {
-                let changed = if insert {
-                    table.insert(key.as_slice(), ())?.is_none()
-                } else {
-                    table.remove(key.as_slice())?.is_some()
-                };
-                if let Some(counts) = counts.as_mut().filter(|_| changed) {
-                    counts.note(&key, if insert { 1 } else { -1 });
-                }
-            }
-            if let Some(counts) = counts {
+            if let Some(mut counts) =
+                crate::storage::run_counts::CountDeltas::of(&def).filter(|_| changed)
+            {
+                counts.note(&key, if insert { 1 } else { -1 });
                 counts.write(txn)?;
             }
         }
-        let mut changes =
-            std::mem::take(&mut *self.changes.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut changes = take(&self.changes);
         changes.sort_by_key(|t| t.slot);
         for pending in changes {
-            let mut entries: Vec<(Vec<u8>, Delta)> = pending
-                .terms
-                .into_iter()
-                .flat_map(|(term, chunks)| {
-                    chunks
-                        .into_iter()
-                        .map(move |(chunk, delta)| (chunk_key(&term, chunk), delta))
-                })
-                .collect();
+            let mut entries: Vec<(Vec<u8>, Delta)> = Vec::new();
+            let mut add = |term: &[u8], changes: TermChanges| {
+                for (chunk, delta) in changes.into_deltas() {
+                    entries.push((chunk_key(term, chunk), delta));
+                }
+            };
+            for (key, changes) in pending.short {
+                add(short_term(&key), changes);
+            }
+            for (term, changes) in pending.long {
+                add(&term, changes);
+            }
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             let mut table: OpenTable<'_> = txn.open_table(pending.table)?;
             let name = pending.table.name();
@@ -322,6 +638,41 @@ impl Pending {
                 }
             }
         }
+        self.flush_counters(txn)?;
+        self.flush_log(txn)
+    }
+
+    /// Writes the id counters moved since the last flush.
+    fn flush_counters(&self, txn: &WriteTransaction) -> Result<()> {
+        let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
+        if !counters.iter().any(|c| c.moved) {
+            return Ok(());
+        }
+        let mut meta = txn.open_table(META)?;
+        for c in counters.iter_mut().filter(|c| c.moved) {
+            meta.insert(c.key, c.value)?;
+            c.moved = false;
+        }
+        Ok(())
+    }
+
+    /// Writes the change-log entries appended since the last flush, in
+    /// order (the log's last number is kept for the next appends).
+    fn flush_log(&self, txn: &WriteTransaction) -> Result<()> {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        if log.entries.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::take(&mut log.bytes);
+        let entries = std::mem::take(&mut log.entries);
+        drop(log);
+        let mut table = txn.open_table(CHANGES)?;
+        let mut start = 0;
+        for (seq, end) in entries {
+            let entry = bytes.get(start..end).unwrap_or_default();
+            table.insert(seq, entry)?;
+            start = end;
+        }
         Ok(())
     }
 }
@@ -332,12 +683,16 @@ mod tests {
     use crate::storage::postings::read;
     use redb::{ReadableTableMetadata, TableDefinition};
 
+    fn memory_db() -> redb::Database {
+        redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap()
+    }
+
     #[test]
     fn the_last_change_of_an_id_wins_and_empty_chunks_go() {
         const T: PostingTable = TableDefinition::new("post.test");
-        let db = redb::Database::builder()
-            .create_with_backend(redb::backends::InMemoryBackend::new())
-            .unwrap();
+        let db = memory_db();
         let txn = db.begin_write().unwrap();
         let pending = Pending::default();
         pending.add(T, b"a", 1);
@@ -351,5 +706,112 @@ mod tests {
         pending.flush(&txn).unwrap();
         assert_eq!(read_all(&txn).iter().collect::<Vec<_>>(), [70_000]);
         assert_eq!(txn.open_table(T).unwrap().len().unwrap(), 1);
+    }
+
+    #[test]
+    fn additions_out_of_order_repeated_across_chunks_and_then_removed_all_count() {
+        const T: PostingTable = TableDefinition::new("post.test");
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        let pending = Pending::default();
+        let long = [b'x'; 40];
+        for id in [5, 3, 5, 9, 3, 65_536 * 2 + 1, 7] {
+            pending.add(T, b"t", id);
+            pending.add(T, &long, id);
+        }
+        for id in [1, 2, 65_537, 65_537, 131_073] {
+            pending.add(T, b"v", id);
+            pending.add(T, b"w", id);
+        }
+        pending.remove(T, b"w", 2);
+        pending.add(T, b"w", 70_000);
+        pending.add(T, b"u", 4);
+        pending.add(T, b"u", 2);
+        pending.remove(T, b"u", 4);
+        for id in [1, 2, 65_537, 65_537, 131_073] {
+            pending.add(T, b"v", id);
+            pending.add(T, b"w", id);
+        }
+        pending.remove(T, b"w", 2);
+        pending.add(T, b"w", 70_000);
+        pending.add(T, b"u", 4);
+        pending.remove(T, b"u", 2);
+        pending.flush(&txn).unwrap();
+        let ids = |term: &[u8]| {
+            let end = crate::storage::keys::prefix_end(term);
+            let set = read(&txn, T, term, end.as_deref()).unwrap();
+            set.iter().collect::<Vec<_>>()
+        };
+        assert_eq!(ids(b"t"), [3, 5, 7, 9, 131_073]);
+        assert_eq!(ids(&long), [3, 5, 7, 9, 131_073]);
+        assert_eq!(ids(b"u"), [4]);
+        assert_eq!(ids(b"v"), [1, 2, 65_537, 131_073]);
+        assert_eq!(ids(b"w"), [1, 65_537, 70_000, 131_073]);
+    }
+
+    #[test]
+    fn ordered_keys_are_written_once_the_last_change_winning() {
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        let pending = Pending::default();
+        let table = MULTI_TABLES[0];
+        let slot = multi_slot(&table);
+        pending.note_ordered(true, |note| {
+            for key in [&b"c"[..], b"a", b"b", b"a"] {
+                note(slot, table, key);
+            }
+        });
+        pending.note_ordered(false, |note| note(slot, table, b"b"));
+        pending.flush(&txn).unwrap();
+        let t = txn.open_table(table).unwrap();
+        let keys: Vec<Vec<u8>> = t
+            .iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value().to_vec())
+            .collect();
+        assert_eq!(keys, [b"a".to_vec(), b"c".to_vec()]);
+    }
+
+    #[test]
+    fn counters_and_log_entries_wait_for_the_flush() {
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        let pending = Pending::default();
+        assert_eq!(pending.id_counter(&txn, "last_id.user").unwrap(), 0);
+        pending.set_id_counter("last_id.user", 7);
+        assert_eq!(pending.id_counter(&txn, "last_id.user").unwrap(), 7);
+        for n in 0..3_u8 {
+            pending
+                .append_change(
+                    &txn,
+                    || Ok(10),
+                    |out| {
+                        out.push(n);
+                        Ok(())
+                    },
+                )
+                .unwrap();
+        }
+        let failed = pending.append_change(&txn, || Ok(0), |_| Err(Error::internal("no")));
+        assert!(failed.is_err());
+        assert_eq!(
+            crate::storage::tx::Tables::meta(&txn, "last_id.user").unwrap(),
+            None
+        );
+        pending.flush(&txn).unwrap();
+        assert_eq!(
+            crate::storage::tx::Tables::meta(&txn, "last_id.user").unwrap(),
+            Some(7)
+        );
+        let log = txn.open_table(CHANGES).unwrap();
+        let entries: Vec<(u64, Vec<u8>)> = log
+            .iter()
+            .unwrap()
+            .map(|e| {
+                let (k, v) = e.unwrap();
+                (k.value(), v.value().to_vec())
+            })
+            .collect();
+        assert_eq!(entries, [(11, vec![0]), (12, vec![1]), (13, vec![2])]);
     }
 }

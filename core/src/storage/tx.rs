@@ -505,12 +505,6 @@ impl WriteTx {
     pub(crate) fn now(&self) -> Timestamp {
         self.options.clock.now()
     }
-
-    /// Sets a meta counter.
-    pub(crate) fn set_meta(&self, key: &str, value: u64) -> Result<()> {
-        self.txn.open_table(META)?.insert(key, value)?;
-        Ok(())
-    }
 }
 
 pub(crate) mod sealed {

@@ -18,7 +18,9 @@
 //! Lines (`--export-population USERS FILE`) and times the Rust `get` on a
 //! store file (`--time-get FILE USERS`). For profiling (`strace -c -f`,
 //! `perf`), `--build rosterdb|sqlite FILE USERS` makes a store and
-//! `--patches rosterdb|sqlite FILE COUNT` runs COUNT durable patches on it.
+//! `--patches rosterdb|sqlite FILE COUNT` runs COUNT durable patches on it;
+//! `--import rosterdb|sqlite FILE FROM TO [CHUNK]` times the import of
+//! users FROM..TO into it.
 
 mod chart;
 mod report;
@@ -96,6 +98,10 @@ fn main() -> std::process::ExitCode {
         Some("--patches") => {
             let _ = args.next();
             tools::patches(args)
+        }
+        Some("--import") => {
+            let _ = args.next();
+            tools::import(args)
         }
         _ => parse_args(args).and_then(compare),
     };

@@ -4,6 +4,7 @@
 use crate::documents::caseless::fold;
 use crate::documents::user::UserRecord;
 use crate::storage::entity::{Entity, UniqueKey};
+use crate::storage::index::FoldedTexts;
 use crate::storage::keys::Key;
 use crate::storage::schema::{RecordTable, USER_EMAIL, USER_EXTERNAL_ID, USER_USERNAME, USERS};
 use crate::{EntityKind, User};
@@ -24,10 +25,19 @@ impl Entity for User {
     type Record = UserRecord;
 
     fn unique_keys(r: &UserRecord) -> Vec<UniqueKey> {
+        Self::unique_keys_folded(r, &mut FoldedTexts::default())
+    }
+
+    fn unique_keys_folded(r: &UserRecord, folded: &mut FoldedTexts) -> Vec<UniqueKey> {
         let tenant = r.header.tenant.as_deref();
+        let key = |folded: &str| Key::new().tenant(tenant).str(folded);
         let mut keys = vec![
-            UniqueKey::new(USER_USERNAME, "username", folded_key(tenant, &r.username)),
-            UniqueKey::new(USER_EMAIL, "email", folded_key(tenant, &r.email)),
+            UniqueKey::new(
+                USER_USERNAME,
+                "username",
+                key(folded.get("username", &r.username)),
+            ),
+            UniqueKey::new(USER_EMAIL, "email", key(folded.get("email", &r.email))),
         ];
         keys.extend(r.external_ids.iter().map(|e| {
             UniqueKey::new(
