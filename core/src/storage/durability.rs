@@ -32,6 +32,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
+use std::time::Duration;
 
 use redb::{Database, Durability, WriteTransaction};
 
@@ -47,6 +48,11 @@ const MAX_GROUP: u32 = 64;
 /// that a member's wait (every later member's operation, then the commit)
 /// stays short.
 const MAX_MEMBERS: usize = 32;
+
+/// How long a grouped writer that finds nobody waiting to follow it waits
+/// for one before it commits, while members of the last group have not
+/// come back (decision 0016).
+const GATHER: Duration = Duration::from_micros(50);
 
 /// How a writer holds its transaction, which decides whether a non-durable
 /// commit may count on it to make the group durable.
@@ -89,6 +95,9 @@ pub(crate) struct Commits {
     /// group's transaction is passed on and a [`Writer::Grouped`] writer
     /// waits for it.
     grouped_turn: Condvar,
+    /// Signalled when a [`Writer::Grouped`] writer starts waiting for the
+    /// turn.
+    arrived: Condvar,
     /// Signalled when the turn is given back and a [`Writer::Held`]
     /// writer waits for it.
     held_turn: Condvar,
@@ -111,6 +120,10 @@ struct State {
     /// A group's open transaction, passed on by its last member for the
     /// next grouped writer (the turn stays held meanwhile).
     carried: Option<Carried>,
+    /// How many members of the last group that committed have not come
+    /// back as grouped writers since (an estimate: any grouped writer that
+    /// arrives counts one down).
+    returning: usize,
     /// [`Writer::Held`] writers waiting for the turn.
     held_waiting: usize,
     /// The number given to the last commit (0: none yet).
@@ -160,6 +173,7 @@ impl Commits {
             durable: AtomicU64::new(0),
             closure_turn: Condvar::new(),
             grouped_turn: Condvar::new(),
+            arrived: Condvar::new(),
             held_turn: Condvar::new(),
             synced: Condvar::new(),
         }
@@ -260,6 +274,8 @@ impl Commits {
             Writer::Grouped => {
                 state.queued = state.queued.saturating_add(1);
                 state.grouped = state.grouped.saturating_add(1);
+                state.returning = state.returning.saturating_sub(1);
+                self.arrived.notify_one();
             }
             Writer::Held => state.held_waiting = state.held_waiting.saturating_add(1),
         }
@@ -489,7 +505,19 @@ impl Turn {
     pub(crate) fn pass_on(mut self, txn: WriteTransaction, pending: Pending) -> Passed {
         let commits = Arc::clone(&self.commits);
         let mut state = commits.lock();
-        if state.grouped == 0 || self.members.len().saturating_add(1) >= MAX_MEMBERS {
+        let room = self.members.len().saturating_add(1) < MAX_MEMBERS;
+        if room && state.grouped == 0 && state.returning > 0 {
+            // Members of the last group are likely on their way back.
+            state = commits
+                .arrived
+                .wait_timeout_while(state, GATHER, |s| s.grouped == 0)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        if state.grouped == 0 || !room {
+            let members = self.members.len().saturating_add(1);
+            // A lone writer's next write is not waited for.
+            state.returning = if members > 1 { members } else { 0 };
             drop(state);
             return Passed::Back(Box::new(Kept {
                 txn,

@@ -87,10 +87,12 @@ impl Options {
 ///
 /// `Store` is `Send + Sync`: share it between threads (e.g. in an `Arc`).
 /// Any number of threads may read while one writes; each call is its own
-/// durable transaction unless grouped with [`Store::write`]. Writers that
-/// commit while others wait share one durable commit (group commit,
-/// decision 0013); every write returns once it is durable, and no read
-/// returns data a crash could still lose.
+/// all-or-nothing durable write unless grouped with [`Store::write`].
+/// Writers that commit while others wait share one durable commit (group
+/// commit, decision 0013), and calls made while others wait share one
+/// write transaction too (write groups, decision 0016); every write
+/// returns once it is durable, and no read returns data a crash could
+/// still lose.
 pub struct Store {
     /// The database, with the turns and durability of its commits.
     commits: Arc<Commits>,
