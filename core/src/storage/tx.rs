@@ -526,7 +526,10 @@ pub trait ReadContext: sealed::Sealed {
 /// Something collections can write through: the store itself (one durable
 /// transaction per call), a [`WriteTx`] or a writable view of either.
 pub trait WriteContext: ReadContext {
-    /// Runs `f` inside a write transaction.
+    /// Runs `f` (one operation: it checks before it writes) inside a
+    /// write transaction. On a store, `f` may share that transaction with
+    /// other threads' operations and run more than once (decision 0016):
+    /// only the run whose transaction commits counts.
     #[doc(hidden)]
     fn with_write<T>(&self, f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T>;
     /// The store's options.
