@@ -69,7 +69,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
         ctx.with_write(|tx| {
             let old = fetch_in::<User>(&tx.txn, id, ctx.scope())?;
             let new = UserRecord {
-                password_hash: Some(hash),
+                password_hash: Some(hash.clone()),
                 ..old.clone()
             };
             let now = tx.now();
@@ -217,7 +217,7 @@ impl<C: WriteContext> Collection<'_, C, Client> {
         ctx.with_write(|tx| {
             let old = fetch_in::<Client>(&tx.txn, id, ctx.scope())?;
             let new = ClientRecord {
-                secret_hash: hash,
+                secret_hash: hash.clone(),
                 ..old.clone()
             };
             save::<Client>(tx, &old, new, tx.now())?;

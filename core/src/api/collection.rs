@@ -190,7 +190,7 @@ impl<C: WriteContext, E: Entity> Collection<'_, C, E> {
 
     /// Stores the record `make` builds from its header (the next id of the
     /// kind, created now) in one write, returning its document.
-    fn insert_new(&self, make: impl FnOnce(Header) -> E::Record) -> Result<E> {
+    fn insert_new(&self, mut make: impl FnMut(Header) -> E::Record) -> Result<E> {
         self.ctx.with_write(|tx| {
             let now = tx.now();
             let record = make(Header::new(next_id::<E>(tx)?, now));
@@ -355,7 +355,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
             )?),
             (None, imported) => imported,
         };
-        self.insert_new(|header| UserRecord::create(new, header, password_hash))
+        self.insert_new(|header| UserRecord::create(new.clone(), header, password_hash.clone()))
     }
 
     /// Deletes a user, returning its last document.
@@ -369,7 +369,7 @@ impl<C: WriteContext> Collection<'_, C, Role> {
     pub fn create(&self, new: NewRole) -> Result<Role> {
         let mut new = new;
         self.check_new(&mut new, |n| &mut n.tenant, NewRole::validate)?;
-        self.insert_new(|header| RoleRecord::create(new, header))
+        self.insert_new(|header| RoleRecord::create(new.clone(), header))
     }
 
     /// Deletes a role, returning its last document.
@@ -422,8 +422,9 @@ impl<C: WriteContext> Collection<'_, C, Client> {
         let secret = new_client_secret()?;
         let secret_hash = self.ctx.options().argon2.hash(&secret)?;
         let client_id = new_client_id()?;
-        let client =
-            self.insert_new(|header| ClientRecord::create(new, header, client_id, secret_hash))?;
+        let client = self.insert_new(|header| {
+            ClientRecord::create(new.clone(), header, client_id.clone(), secret_hash.clone())
+        })?;
         Ok(CreatedClient { client, secret })
     }
 

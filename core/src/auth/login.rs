@@ -122,7 +122,7 @@ fn find_user(
 fn recheck<C: WriteContext, E: Entity, T>(
     ctx: &C,
     found: Option<E::Record>,
-    decide: impl FnOnce(&WriteTx, &E::Record, E::Record, Timestamp) -> Result<Result<T>>,
+    mut decide: impl FnMut(&WriteTx, &E::Record, E::Record, Timestamp) -> Result<Result<T>>,
 ) -> Result<T> {
     let Some(found) = found else {
         ctx.with_write(|_| Ok(()))?;

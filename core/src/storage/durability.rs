@@ -12,6 +12,16 @@
 //! that fails — waits until every commit it could have seen is durable, so
 //! no caller ever acts on data a crash could lose.
 //!
+//! Write groups: concurrent [`Writer::Grouped`] writers (the store's own
+//! single-operation calls) share one redb write transaction. The writer
+//! holding the turn runs its operation and, when another grouped writer
+//! waits, passes the open transaction on instead of committing
+//! ([`Turn::pass_on`]); the last one commits once for all and hands each
+//! member its outcome ([`Ticket`]). A member that fails, or a transaction
+//! that ends without committing, sends every earlier member back to run its
+//! operation again in a transaction of its own ([`Outcome::Retry`]), so an
+//! operation that fails leaves no trace and does not fail its siblings.
+//!
 //! Commits are numbered in turn order. The state keeps the last number
 //! handed out, the last durable one, and the last non-durable one
 //! (`exposed`): a snapshot may show commits up to `exposed`, and is safe to
@@ -22,15 +32,27 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
+use std::time::Duration;
 
 use redb::{Database, Durability, WriteTransaction};
 
+use crate::storage::pending::Pending;
 use crate::storage::snapshot::Snapshots;
 use crate::{Error, Result};
 
 /// The most non-durable commits one durable commit covers, so that a
 /// steady stream of writers still reaches the disk.
 const MAX_GROUP: u32 = 64;
+
+/// The most [`Writer::Grouped`] operations one write transaction holds, so
+/// that a member's wait (every later member's operation, then the commit)
+/// stays short.
+const MAX_MEMBERS: usize = 32;
+
+/// How long a grouped writer that finds nobody waiting to follow it waits
+/// for one before it commits, while members of the last group have not
+/// come back (decision 0016).
+const GATHER: Duration = Duration::from_micros(50);
 
 /// How a writer holds its transaction, which decides whether a non-durable
 /// commit may count on it to make the group durable.
@@ -39,6 +61,10 @@ pub(crate) enum Writer {
     /// A [`crate::Store::write`] call: its closure runs at once and the
     /// transaction ends with it, so the group's durable commit comes soon.
     Closure,
+    /// A single operation of the store's own (a store-level `patch`,
+    /// `create`, …): like [`Writer::Closure`], and it may share its write
+    /// transaction with other grouped writers; its closure can run again.
+    Grouped,
     /// A transaction from [`crate::Store::begin_write`], held for as long
     /// as its caller wants: it takes the turn only when no group waits for
     /// a durable commit.
@@ -65,6 +91,13 @@ pub(crate) struct Commits {
     /// every queued writer) when the turn is given back and a
     /// [`Writer::Closure`] writer waits for it.
     closure_turn: Condvar,
+    /// Signalled (one waiter at a time) when the turn is given back or a
+    /// group's transaction is passed on and a [`Writer::Grouped`] writer
+    /// waits for it.
+    grouped_turn: Condvar,
+    /// Signalled when a [`Writer::Grouped`] writer starts waiting for the
+    /// turn.
+    arrived: Condvar,
     /// Signalled when the turn is given back and a [`Writer::Held`]
     /// writer waits for it.
     held_turn: Condvar,
@@ -78,8 +111,19 @@ struct State {
     holder: Option<ThreadId>,
     /// Whether a writer holds the turn.
     held: bool,
-    /// [`Writer::Closure`] writers waiting for the turn.
+    /// [`Writer::Closure`] and [`Writer::Grouped`] writers waiting for the
+    /// turn.
     queued: usize,
+    /// [`Writer::Grouped`] writers waiting for the turn (counted in
+    /// `queued` too): they may take a passed-on transaction.
+    grouped: usize,
+    /// A group's open transaction, passed on by its last member for the
+    /// next grouped writer (the turn stays held meanwhile).
+    carried: Option<Carried>,
+    /// How many members of the last group that committed have not come
+    /// back as grouped writers since (an estimate: any grouped writer that
+    /// arrives counts one down).
+    returning: usize,
     /// [`Writer::Held`] writers waiting for the turn.
     held_waiting: usize,
     /// The number given to the last commit (0: none yet).
@@ -128,6 +172,8 @@ impl Commits {
             exposed: AtomicU64::new(0),
             durable: AtomicU64::new(0),
             closure_turn: Condvar::new(),
+            grouped_turn: Condvar::new(),
+            arrived: Condvar::new(),
             held_turn: Condvar::new(),
             synced: Condvar::new(),
         }
@@ -159,6 +205,7 @@ impl Commits {
     fn wait_turn<'a>(&self, guard: MutexGuard<'a, State>, writer: Writer) -> MutexGuard<'a, State> {
         let turn = match writer {
             Writer::Closure => &self.closure_turn,
+            Writer::Grouped => &self.grouped_turn,
             Writer::Held => &self.held_turn,
         };
         turn.wait(guard).unwrap_or_else(PoisonError::into_inner)
@@ -207,27 +254,69 @@ impl Commits {
         self.await_durable(state, seen).map(|()| true)
     }
 
-    /// Waits for the turn and opens a write transaction in it.
+    /// Waits for the turn and opens a write transaction in it, with the
+    /// index changes it holds so far (none in a new transaction).
+    ///
+    /// A [`Writer::Grouped`] writer may instead take the open transaction
+    /// of a group whose last member passed it on ([`Turn::pass_on`]).
     ///
     /// A [`Writer::Held`] transaction waits until no group waits for its
     /// durable commit, and finds every commit it sees durable: when a
     /// failed durable commit left non-durable commits visible, it first
     /// tries to make them durable (and fails with the error if it cannot).
-    pub(crate) fn begin(self: &Arc<Self>, writer: Writer) -> Result<(WriteTransaction, Turn)> {
+    pub(crate) fn begin(
+        self: &Arc<Self>,
+        writer: Writer,
+    ) -> Result<(WriteTransaction, Pending, Turn)> {
         let mut state = self.lock();
         match writer {
             Writer::Closure => state.queued = state.queued.saturating_add(1),
+            Writer::Grouped => {
+                state.queued = state.queued.saturating_add(1);
+                state.grouped = state.grouped.saturating_add(1);
+                state.returning = state.returning.saturating_sub(1);
+                self.arrived.notify_one();
+            }
             Writer::Held => state.held_waiting = state.held_waiting.saturating_add(1),
         }
-        while state.held || (writer == Writer::Held && state.unsynced > 0) {
+        let carried = loop {
+            if writer == Writer::Grouped
+                && let Some(carried) = state.carried.take()
+            {
+                break Some(carried);
+            }
+            if !(state.held || (writer == Writer::Held && state.unsynced > 0)) {
+                break None;
+            }
             state = self.wait_turn(state, writer);
-        }
+        };
         match writer {
             Writer::Closure => state.queued = state.queued.saturating_sub(1),
+            Writer::Grouped => {
+                state.queued = state.queued.saturating_sub(1);
+                state.grouped = state.grouped.saturating_sub(1);
+            }
             Writer::Held => state.held_waiting = state.held_waiting.saturating_sub(1),
         }
         state.held = true;
         state.holder = Some(thread::current().id());
+        if let Some(Carried {
+            txn,
+            pending,
+            seen,
+            members,
+        }) = carried
+        {
+            drop(state);
+            let turn = Turn {
+                commits: Arc::clone(self),
+                seen,
+                released: false,
+                committing: None,
+                members,
+            };
+            return Ok((txn, pending, turn));
+        }
         let seen = state.exposed;
         let stale = seen > state.durable;
         drop(state);
@@ -236,13 +325,33 @@ impl Commits {
             seen,
             released: false,
             committing: None,
+            members: Vec::new(),
         };
         if writer == Writer::Held && stale {
             turn.sync_empty()?;
         }
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
-        Ok((txn, turn))
+        Ok((txn, Pending::default(), turn))
+    }
+
+    /// What a writer whose commit numbered `seq` ended with `result`
+    /// (durably or not), in a transaction that could read every commit up
+    /// to `seen`, tells its caller: waits until that commit is durable
+    /// (`Ok`), or until what it read is (its own error).
+    fn settle(&self, seq: u64, durable: bool, result: Result<()>, seen: u64) -> Result<()> {
+        match result {
+            Ok(()) if durable => Ok(()),
+            Ok(()) => self.await_durable(self.lock(), seq),
+            Err(err) => {
+                // A failed non-durable commit: the writer waiting to follow
+                // makes the group durable; what this one read must be first.
+                if !durable {
+                    self.await_durable(self.lock(), seen)?;
+                }
+                Err(err)
+            }
+        }
     }
 
     /// Records the result of the durable commit numbered `seq` and wakes
@@ -266,8 +375,11 @@ impl Commits {
     fn release(&self, state: &mut State) {
         state.held = false;
         state.holder = None;
-        if state.queued > 0 {
+        if state.queued > state.grouped {
             self.closure_turn.notify_one();
+        }
+        if state.grouped > 0 {
+            self.grouped_turn.notify_one();
         }
         if state.held_waiting > 0 {
             self.held_turn.notify_all();
@@ -275,27 +387,176 @@ impl Commits {
     }
 }
 
+/// An open group's transaction while it passes from one member to the
+/// next (see [`Turn::pass_on`]).
+struct Carried {
+    txn: WriteTransaction,
+    pending: Pending,
+    /// What the group's transaction may have read (see [`Turn`]).
+    seen: u64,
+    /// The members that ran so far, waiting for the group's outcome.
+    members: Vec<Arc<Ticket>>,
+}
+
+/// How a group ended for one of its members that passed the transaction
+/// on.
+#[derive(Clone, Debug)]
+pub(crate) enum Outcome {
+    /// The group's commit, numbered `seq`, ended with `result`, durably
+    /// or not (then a later commit makes it durable).
+    Committed {
+        seq: u64,
+        durable: bool,
+        result: Result<()>,
+    },
+    /// The group's transaction ended without committing (a later member
+    /// failed or panicked, or its commit could not start): nothing of the
+    /// member's operation was written; it runs again on its own.
+    Retry,
+}
+
+/// Where a group member that passed its transaction on waits for the
+/// group's [`Outcome`].
+pub(crate) struct Ticket {
+    outcome: Mutex<Option<Outcome>>,
+    ready: Condvar,
+    /// What the group's transaction may have read.
+    seen: u64,
+}
+
+impl Ticket {
+    fn resolve(&self, outcome: Outcome) {
+        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        self.ready.notify_all();
+    }
+
+    /// Waits for the group's outcome: `Ok(true)` once the member's
+    /// operation is durable, `Ok(false)` when it must run again (nothing
+    /// of it was written), or the error of the group's commit.
+    pub(crate) fn wait(&self, commits: &Commits) -> Result<bool> {
+        let mut outcome = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        let outcome = loop {
+            if let Some(outcome) = outcome.take() {
+                break outcome;
+            }
+            outcome = self
+                .ready
+                .wait(outcome)
+                .unwrap_or_else(PoisonError::into_inner);
+        };
+        match outcome {
+            Outcome::Committed {
+                seq,
+                durable,
+                result,
+            } => commits
+                .settle(seq, durable, result, self.seen)
+                .map(|()| true),
+            Outcome::Retry => Ok(false),
+        }
+    }
+}
+
+/// What [`Turn::pass_on`] did with a group member's transaction.
+pub(crate) enum Passed {
+    /// Passed on to the next grouped writer: wait on the ticket.
+    On(Arc<Ticket>),
+    /// Kept, to be committed by this member for the whole group.
+    Back(Box<Kept>),
+}
+
+/// A group's transaction given back to its last member (see [`Passed`]).
+pub(crate) struct Kept {
+    pub(crate) txn: WriteTransaction,
+    pub(crate) pending: Pending,
+    pub(crate) turn: Turn,
+}
+
 /// A writer's turn: held from [`Commits::begin`] until its transaction is
-/// committed ([`Turn::commit`]) or rolled back ([`Turn::end`]); dropped
-/// without either (a transaction dropped open, a panicking closure), it
-/// ends as a rollback does, after the transaction it belongs to has been
-/// dropped.
+/// committed ([`Turn::commit`]), rolled back ([`Turn::end`]) or passed on
+/// to the next member of its group ([`Turn::pass_on`]); dropped without
+/// either (a transaction dropped open, a panicking closure), it ends as a
+/// rollback does, after the transaction it belongs to has been dropped.
 pub(crate) struct Turn {
     commits: Arc<Commits>,
-    /// The last non-durable commit when the turn began: what the
-    /// transaction may have read.
+    /// The last non-durable commit when the turn (or its group's first
+    /// turn) began: what the transaction may have read.
     seen: u64,
     /// Whether the turn was given back.
     released: bool,
     /// The number of the commit under way, while redb commits it: dropped
     /// then, the commit panicked.
     committing: Option<u64>,
+    /// The group members that ran in this transaction before this writer
+    /// and wait for its outcome.
+    members: Vec<Arc<Ticket>>,
 }
 
 impl Turn {
-    /// Commits `txn`, durably unless a [`Writer::Closure`] writer waits to
-    /// follow (then the last writer of the group makes it durable), gives
-    /// the turn back, and returns once the commit is durable.
+    /// Whether earlier members of a group ran in this transaction.
+    pub(crate) fn shared(&self) -> bool {
+        !self.members.is_empty()
+    }
+
+    /// After a [`Writer::Grouped`] writer's operation succeeded: passes the
+    /// open transaction on when another grouped writer waits and the group
+    /// has room ([`Passed::On`]: the turn goes with it), or gives it back
+    /// to be committed for the whole group ([`Passed::Back`]).
+    pub(crate) fn pass_on(mut self, txn: WriteTransaction, pending: Pending) -> Passed {
+        let commits = Arc::clone(&self.commits);
+        let mut state = commits.lock();
+        let room = self.members.len().saturating_add(1) < MAX_MEMBERS;
+        if room && state.grouped == 0 && state.returning > 0 {
+            // Members of the last group are likely on their way back.
+            state = commits
+                .arrived
+                .wait_timeout_while(state, GATHER, |s| s.grouped == 0)
+                .map(|(s, _)| s)
+                .unwrap_or_else(|e| e.into_inner().0);
+        }
+        if state.grouped == 0 || !room {
+            let members = self.members.len().saturating_add(1);
+            // A lone writer's next write is not waited for.
+            state.returning = if members > 1 { members } else { 0 };
+            drop(state);
+            return Passed::Back(Box::new(Kept {
+                txn,
+                pending,
+                turn: self,
+            }));
+        }
+        let ticket = Arc::new(Ticket {
+            outcome: Mutex::new(None),
+            ready: Condvar::new(),
+            seen: self.seen,
+        });
+        let mut members = std::mem::take(&mut self.members);
+        members.push(Arc::clone(&ticket));
+        state.carried = Some(Carried {
+            txn,
+            pending,
+            seen: self.seen,
+            members,
+        });
+        // The turn stays held: only a grouped writer may take it now.
+        state.holder = None;
+        commits.grouped_turn.notify_one();
+        self.released = true;
+        Passed::On(ticket)
+    }
+
+    /// Tells the group members that ran before this writer how the group
+    /// ended.
+    fn resolve_members(&mut self, outcome: &Outcome) {
+        for member in self.members.drain(..) {
+            member.resolve(outcome.clone());
+        }
+    }
+
+    /// Commits `txn`, durably unless a [`Writer::Closure`] or
+    /// [`Writer::Grouped`] writer waits to follow (then the last writer of
+    /// the group makes it durable), gives the turn back, tells the members
+    /// of its group, and returns once the commit is durable.
     ///
     /// Fails with `Storage` when the commit fails, or when the durable
     /// commit that should cover it fails (its error).
@@ -330,22 +591,18 @@ impl Turn {
         }
         commits.release(&mut state);
         self.released = true;
-        match result {
-            Ok(()) if durable => Ok(()),
-            Ok(()) => commits.await_durable(state, seq),
-            Err(err) => {
-                // A failed non-durable commit: the writer waiting to follow
-                // makes the group durable; what this one read must be first.
-                if !durable {
-                    commits.await_durable(state, self.seen)?;
-                }
-                Err(err)
-            }
-        }
+        drop(state);
+        self.resolve_members(&Outcome::Committed {
+            seq,
+            durable,
+            result: result.clone(),
+        });
+        commits.settle(seq, durable, result, self.seen)
     }
 
     /// Ends the turn of a transaction that was rolled back (and dropped):
-    /// when non-durable commits are visible and no writer waits to follow,
+    /// sends the group members that ran in it back to run again; when
+    /// non-durable commits are visible and no writer waits to follow,
     /// makes them durable with an empty durable commit; then gives the turn
     /// back and waits until everything the transaction could have read is
     /// durable.
@@ -365,8 +622,10 @@ impl Turn {
         let mut state = commits.lock();
         commits.release(&mut state);
         self.released = true;
+        drop(state);
+        self.resolve_members(&Outcome::Retry);
         synced?;
-        commits.await_durable(state, self.seen)
+        commits.await_durable(commits.lock(), self.seen)
     }
 
     /// Makes every commit so far durable with an empty durable commit,
@@ -407,10 +666,17 @@ impl Drop for Turn {
                 commits.record_sync(&mut state, seq, &failed);
                 commits.release(&mut state);
                 self.released = true;
+                drop(state);
+                self.resolve_members(&Outcome::Committed {
+                    seq,
+                    durable: true,
+                    result: failed,
+                });
             }
-            // Nobody is told: a rollback by drop has no caller to tell. A
-            // failed durable commit is recorded for the readers and the
-            // writers it concerns.
+            // Nobody is told: a rollback by drop has no caller to tell
+            // (the group members that ran in it run again). A failed
+            // durable commit is recorded for the readers and the writers it
+            // concerns.
             None => {
                 let _ = self.finish();
             }
@@ -424,6 +690,7 @@ impl std::fmt::Debug for Commits {
         f.debug_struct("Commits")
             .field("held", &state.held)
             .field("queued", &state.queued)
+            .field("grouped", &state.grouped)
             .field("last", &state.last)
             .field("durable", &state.durable)
             .field("exposed", &state.exposed)

@@ -87,10 +87,12 @@ impl Options {
 ///
 /// `Store` is `Send + Sync`: share it between threads (e.g. in an `Arc`).
 /// Any number of threads may read while one writes; each call is its own
-/// durable transaction unless grouped with [`Store::write`]. Writers that
-/// commit while others wait share one durable commit (group commit,
-/// decision 0013); every write returns once it is durable, and no read
-/// returns data a crash could still lose.
+/// all-or-nothing durable write unless grouped with [`Store::write`].
+/// Writers that commit while others wait share one durable commit (group
+/// commit, decision 0013), and calls made while others wait share one
+/// write transaction too (write groups, decision 0016); every write
+/// returns once it is durable, and no read returns data a crash could
+/// still lose.
 pub struct Store {
     /// The database, with the turns and durability of its commits.
     commits: Arc<Commits>,
@@ -216,13 +218,54 @@ impl Store {
     }
 
     fn begin(&self, writer: Writer) -> Result<WriteTx> {
-        let (txn, turn) = self.commits.begin(writer)?;
+        let (txn, pending, turn) = self.commits.begin(writer)?;
         Ok(WriteTx {
             txn,
             options: Arc::clone(&self.options),
             turn,
-            pending: crate::storage::pending::Pending::default(),
+            pending,
         })
+    }
+
+    /// Runs one operation of the store's own (`f`: it checks everything
+    /// before it writes anything) as [`Store::write`] does, in a write
+    /// group: while other such operations wait, they run one after another
+    /// in one write transaction, committed once for all (decision 0016).
+    ///
+    /// Returns once `f`'s writes are durable. When `f` fails while earlier
+    /// operations ran in the same transaction, or a later one fails before
+    /// the group commits, the transaction is rolled back and `f` runs again
+    /// in a transaction of its own: an operation that fails leaves no trace
+    /// and does not fail the others. `f` may therefore run more than once,
+    /// but only the run whose transaction commits is kept.
+    ///
+    /// Fails with `f`'s error (from a run in which no other operation
+    /// shared its transaction), or `Storage` when the commit fails.
+    fn write_grouped<T>(&self, mut f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T> {
+        let tx = self.begin(Writer::Grouped)?;
+        match f(&tx) {
+            Ok(value) => match tx.pass_on()? {
+                None => Ok(value),
+                Some(ticket) => {
+                    if ticket.wait(&self.commits)? {
+                        Ok(value)
+                    } else {
+                        self.write(&mut f)
+                    }
+                }
+            },
+            Err(err) => {
+                let shared = tx.turn.shared();
+                tx.rollback()?;
+                if shared {
+                    // What `f` saw included the rolled-back operations of
+                    // the earlier members: run it again on its own.
+                    self.write(&mut f)
+                } else {
+                    Err(err)
+                }
+            }
+        }
     }
 
     /// Verifies that every index entry matches its record and every record
@@ -293,8 +336,8 @@ impl ReadContext for Store {
 }
 
 impl WriteContext for Store {
-    fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
-        self.write(f)
+    fn with_write<T>(&self, f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T> {
+        self.write_grouped(f)
     }
 
     fn options(&self) -> &Options {
@@ -303,12 +346,4 @@ impl WriteContext for Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn store_is_send_and_sync() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<Store>();
-    }
-}
+mod tests;

@@ -5,7 +5,9 @@ use std::ops::Bound;
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
-use crate::storage::durability::Turn;
+use std::sync::Arc;
+
+use crate::storage::durability::{Kept, Passed, Ticket, Turn};
 use crate::storage::keys::prefix_end;
 use crate::storage::pending::Pending;
 use crate::storage::postings::PostingTable;
@@ -488,6 +490,32 @@ impl WriteTx {
         turn.commit(txn)
     }
 
+    /// After a grouped operation succeeded (see `Store::write_grouped`):
+    /// passes the open transaction on to the next grouped writer and
+    /// returns the ticket on which this one waits for the group's outcome,
+    /// or, when none waits or the group is full, commits it for the whole
+    /// group (`None`: durable).
+    ///
+    /// Fails as [`WriteTx::commit`] does.
+    pub(crate) fn pass_on(self) -> Result<Option<Arc<Ticket>>> {
+        let WriteTx {
+            txn, pending, turn, ..
+        } = self;
+        match turn.pass_on(txn, pending) {
+            Passed::On(ticket) => Ok(Some(ticket)),
+            Passed::Back(kept) => {
+                let Kept { txn, pending, turn } = *kept;
+                if let Err(err) = pending.flush(&txn) {
+                    // The transaction ends before its turn does.
+                    drop(txn);
+                    drop(turn);
+                    return Err(err);
+                }
+                turn.commit(txn).map(|()| None)
+            }
+        }
+    }
+
     /// Discards every write of the transaction; returns once every commit
     /// it could have read is durable.
     ///
@@ -532,9 +560,12 @@ pub trait ReadContext: sealed::Sealed {
 /// Something collections can write through: the store itself (one durable
 /// transaction per call), a [`WriteTx`] or a writable view of either.
 pub trait WriteContext: ReadContext {
-    /// Runs `f` inside a write transaction.
+    /// Runs `f` (one operation: it checks before it writes) inside a
+    /// write transaction. On a store, `f` may share that transaction with
+    /// other threads' operations and run more than once (decision 0016):
+    /// only the run whose transaction commits counts.
     #[doc(hidden)]
-    fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T>;
+    fn with_write<T>(&self, f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T>;
     /// The store's options.
     #[doc(hidden)]
     fn options(&self) -> &Options;
@@ -570,7 +601,7 @@ impl ReadContext for WriteTx {
 }
 
 impl WriteContext for WriteTx {
-    fn with_write<T>(&self, f: impl FnOnce(&WriteTx) -> Result<T>) -> Result<T> {
+    fn with_write<T>(&self, mut f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T> {
         f(self)
     }
 

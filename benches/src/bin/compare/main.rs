@@ -103,6 +103,10 @@ fn main() -> std::process::ExitCode {
             let _ = args.next();
             tools::import(args)
         }
+        Some("--concurrent") => {
+            let _ = args.next();
+            tools::concurrent(args)
+        }
         _ => parse_args(args).and_then(compare),
     };
     match outcome {

@@ -202,3 +202,45 @@ fn thread_cpu() -> BenchResult<std::time::Duration> {
         .map(std::time::Duration::from_nanos)
         .ok_or_else(|| BenchError::Missing("a CPU time in /proc/thread-self/schedstat".into()))
 }
+
+/// `--concurrent rosterdb|sqlite FILE PER_THREAD`: [`rosterdb_benches::WRITERS`]
+/// threads each patching PER_THREAD distinct users (thread `t` takes ids
+/// `t * PER_THREAD + 1 ..`) on an existing store, SQLite's threads sharing
+/// one connection; prints the wall time per patch in µs.
+///
+/// # Errors
+///
+/// What opening or patching raises, or an unknown kind.
+pub fn concurrent(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
+    let kind: String = arg(&mut args, "KIND")?;
+    let path: PathBuf = arg(&mut args, "FILE")?;
+    let per_thread: u64 = arg(&mut args, "PER_THREAD")?;
+    fn go<W: Workloads>(store: &W, per_thread: u64) -> BenchResult<f64> {
+        let writers = rosterdb_benches::WRITERS as u64;
+        let ids: Vec<Vec<u64>> = (0..writers)
+            .map(|t| {
+                (1..=per_thread)
+                    .map(|i| t.saturating_mul(per_thread).saturating_add(i))
+                    .collect()
+            })
+            .collect();
+        let run = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let start = std::time::Instant::now();
+        store.patch_concurrently(&ids, &format!("c{run}"))?;
+        let patches = per_thread.saturating_mul(writers).max(1);
+        Ok(start.elapsed().as_secs_f64() * 1e6 / patches as f64)
+    }
+    let per_patch = match kind.as_str() {
+        "rosterdb" => go(&RosterStore::open(&path)?, per_thread)?,
+        "sqlite" => go(&SqliteStore::open(&path)?, per_thread)?,
+        other => {
+            return Err(BenchError::Missing(format!(
+                "KIND rosterdb or sqlite, not {other}"
+            )));
+        }
+    };
+    println!("{per_patch:.1} us/patch");
+    Ok(())
+}
