@@ -102,7 +102,7 @@ def test_any_cache_size_from_one_mib_opens_and_reads(
     for cache_bytes in (2**20, 2**63):
         with opener(**CHEAP, cache_bytes=cache_bytes) as s:
             with s.transaction() as tx:
-                made = [tx.users.create(user(f"u{k}", attributes={"pad": "x" * 2000}))
+                made = [tx.users.create(user(f"u{k}-{cache_bytes}", attributes={"pad": "x" * 2000}))
                         for k in range(600)]
             assert [s.users.get(u["id"]) for u in made] == made
 
