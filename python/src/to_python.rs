@@ -106,9 +106,8 @@ fn key_slot(text: &str) -> usize {
     for (slot, byte) in tail.iter_mut().rev().zip(bytes.iter().rev()) {
         *slot = *byte;
     }
-    let mixed = u64::from_le_bytes(head)
-        ^ u64::from_le_bytes(tail).rotate_left(29)
-        ^ (bytes.len() as u64);
+    let mixed =
+        u64::from_le_bytes(head) ^ u64::from_le_bytes(tail).rotate_left(29) ^ (bytes.len() as u64);
     let slot = mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - KEY_SLOT_BITS);
     usize::try_from(slot).unwrap_or(0)
 }
