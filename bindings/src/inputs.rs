@@ -270,6 +270,11 @@ pub struct StoreOptions {
     /// `:` (default `rosterdb`).
     #[uniffi(default = None)]
     pub totp_issuer: Option<UnicodeString>,
+    /// The most memory, in bytes, the store's page cache holds: at least
+    /// 1,048,576 (default 4 GiB). It fills only as pages are read and never
+    /// holds more than the file.
+    #[uniffi(default = None)]
+    pub cache_bytes: Option<u64>,
 }
 
 impl TryFrom<StoreOptions> for rosterdb::Options {
@@ -285,10 +290,12 @@ impl TryFrom<StoreOptions> for rosterdb::Options {
             lockout_threshold,
             lockout_seconds,
             totp_issuer,
+            cache_bytes,
         } = o;
         let defaults = rosterdb::Options::default();
         let argon2 = defaults.argon2;
         let lockout = defaults.lockout;
+        let cache = cache_bytes.unwrap_or(defaults.cache_bytes);
         let issuer = match totp_issuer.map(UnicodeString::unicode) {
             None => defaults.totp_issuer.clone(),
             Some(Ok(issuer)) => issuer,
@@ -309,7 +316,8 @@ impl TryFrom<StoreOptions> for rosterdb::Options {
                 threshold: lockout_threshold.unwrap_or(lockout.threshold),
                 duration: lockout_seconds.map_or(lockout.duration, Duration::from_secs),
             })
-            .with_totp_issuer(issuer))
+            .with_totp_issuer(issuer)
+            .with_cache_bytes(cache))
     }
 }
 
@@ -500,6 +508,7 @@ pub(crate) mod tests {
             lockout_threshold: Some(0),
             lockout_seconds: Some(60),
             totp_issuer: Some("Acme".into()),
+            cache_bytes: Some(1 << 20),
         })
         .unwrap();
         assert_eq!(
@@ -518,6 +527,7 @@ pub(crate) mod tests {
             }
         );
         assert_eq!(options.totp_issuer, "Acme");
+        assert_eq!(options.cache_bytes, 1 << 20);
         // Any u64 converts; the core's check at open refuses what is out of range.
         let huge = rosterdb::Options::try_from(StoreOptions {
             lockout_seconds: Some(u64::MAX),
@@ -527,6 +537,15 @@ pub(crate) mod tests {
         assert!(matches!(
             huge.validate(),
             Err(rosterdb::Error::InvalidArgument { argument, .. }) if argument == "lockout_seconds"
+        ));
+        let tiny = rosterdb::Options::try_from(StoreOptions {
+            cache_bytes: Some((1 << 20) - 1),
+            ..StoreOptions::default()
+        })
+        .unwrap();
+        assert!(matches!(
+            tiny.validate(),
+            Err(rosterdb::Error::InvalidArgument { argument, .. }) if argument == "cache_bytes"
         ));
     }
 }

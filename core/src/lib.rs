@@ -63,7 +63,7 @@ pub use storage::entity::{Editable, Entity};
 pub use storage::format::FORMAT_VERSION;
 pub use storage::index::IndexDef;
 pub use storage::integrity::CheckReport;
-pub use storage::store::{Options, Store};
+pub use storage::store::{DEFAULT_CACHE_BYTES, MIN_CACHE_BYTES, Options, Store};
 pub use storage::tx::{ReadContext, ReadTx, WriteContext, WriteTx};
 
 /// The trait a backend implements to hold a store (see [`Store::open_with_backend`]).

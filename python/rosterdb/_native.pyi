@@ -157,6 +157,7 @@ class Store(_Logins):
         argon2_memory_kib: int = 19456,
         argon2_iterations: int = 2,
         argon2_parallelism: int = 1,
+        cache_bytes: int = 4294967296,
     ) -> Store: ...
     @classmethod
     def memory(
@@ -167,6 +168,7 @@ class Store(_Logins):
         argon2_memory_kib: int = 19456,
         argon2_iterations: int = 2,
         argon2_parallelism: int = 1,
+        cache_bytes: int = 4294967296,
     ) -> Store: ...
     @property
     def users(self) -> Users: ...

@@ -87,6 +87,7 @@ unsigned_args!(
     argon2_memory_kib: u32,
     argon2_iterations: u32,
     argon2_parallelism: u32,
+    cache_bytes: u64,
     ttl_seconds: u64,
     after: u64,
 );

@@ -16,15 +16,18 @@ use crate::errors::IntoPyResult;
 
 /// An open rosterdb store: `Store(path, *, lockout_threshold=5,
 /// lockout_seconds=900, argon2_memory_kib=19456, argon2_iterations=2,
-/// argon2_parallelism=1)`, also a context manager that closes it.
+/// argon2_parallelism=1, cache_bytes=4294967296)`, also a context manager
+/// that closes it.
 ///
 /// `lockout_threshold` failed password checks in a row (0: never) lock a
 /// user for `lockout_seconds` (1 to 31,536,000). New password and secret
 /// hashes use Argon2id with `argon2_memory_kib` KiB of memory,
 /// `argon2_iterations` passes and `argon2_parallelism` lanes (the defaults
-/// are the OWASP minimum). Each option is an `int`; a value that is not one,
-/// or out of range, raises `ArgumentError` naming it, before any file is
-/// created.
+/// are the OWASP minimum). The store keeps the file's pages it reads in a
+/// cache of at most `cache_bytes` bytes (at least 1 MiB; default 4 GiB),
+/// which fills only as pages are read and never holds more than the file.
+/// Each option is an `int`; a value that is not one, or out of range,
+/// raises `ArgumentError` naming it, before any file is created.
 #[pyclass(frozen, name = "Store", module = "rosterdb")]
 pub(crate) struct PyStore {
     /// The store, or a scoped view of it; the core keeps its rules.
@@ -56,8 +59,10 @@ macro_rules! constructors {
         #[pymethods]
         impl PyStore {$(
             $(#[$attr])*
+            #[allow(clippy::too_many_arguments, reason = "one per keyword option of the signature")]
             #[pyo3(signature = ($($signature)* lockout_threshold=5, lockout_seconds=900,
-                argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1))]
+                argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1,
+                cache_bytes=4_294_967_296))]
             fn $name(
                 $($params)*
                 py: Python<'_>,
@@ -66,6 +71,7 @@ macro_rules! constructors {
                 #[pyo3(from_py_with = args::argon2_memory_kib)] argon2_memory_kib: u32,
                 #[pyo3(from_py_with = args::argon2_iterations)] argon2_iterations: u32,
                 #[pyo3(from_py_with = args::argon2_parallelism)] argon2_parallelism: u32,
+                #[pyo3(from_py_with = args::cache_bytes)] cache_bytes: u64,
             ) -> PyResult<Self> {
                 let $options = Options::default()
                     .with_lockout(Lockout {
@@ -76,13 +82,17 @@ macro_rules! constructors {
                         memory_kib: argon2_memory_kib,
                         iterations: argon2_iterations,
                         parallelism: argon2_parallelism,
-                    });
+                    })
+                    .with_cache_bytes(cache_bytes);
                 let store = py.detach(|| $open).or_raise(py)?;
                 Ok(PyStore::wrap(store))
             }
         )+}
     };
 }
+
+// The default in the constructors' signature is the core's.
+const _: () = assert!(rosterdb::DEFAULT_CACHE_BYTES == 4_294_967_296);
 
 constructors! {
     #[new]

@@ -78,6 +78,52 @@ fn field_name<'py>(py: Python<'py>, name: &'static str) -> Bound<'py, PyString> 
     }
 }
 
+/// Slots of the cache of map keys: 2^[`KEY_SLOT_BITS`].
+const KEY_SLOTS: usize = 1 << KEY_SLOT_BITS;
+/// The bits of a key's hash that pick its slot.
+const KEY_SLOT_BITS: u32 = 9;
+/// The longest map key (in bytes) the cache keeps.
+const CACHED_KEY_LEN: usize = 32;
+
+/// The Python strings of map keys (attribute names, which repeat from one
+/// document to the next), so that a key is made and hashed once rather
+/// than for every document: a key of at most [`CACHED_KEY_LEN`] bytes
+/// takes the slot its hash picks, first come first served; a key whose
+/// slot another key holds is made afresh each time. The cache holds at
+/// most [`KEY_SLOTS`] short keys, and strings are immutable, so sharing
+/// them between documents shows nothing; statics are never dropped, so no
+/// string outlives Python.
+static MAP_KEYS: [PyOnceLock<(Box<str>, Py<PyString>)>; KEY_SLOTS] =
+    [const { PyOnceLock::new() }; KEY_SLOTS];
+
+/// A hash of a short key from its length and its first and last 8 bytes.
+fn key_slot(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let (mut head, mut tail) = ([0u8; 8], [0u8; 8]);
+    for (slot, byte) in head.iter_mut().zip(bytes) {
+        *slot = *byte;
+    }
+    for (slot, byte) in tail.iter_mut().rev().zip(bytes.iter().rev()) {
+        *slot = *byte;
+    }
+    let mixed =
+        u64::from_le_bytes(head) ^ u64::from_le_bytes(tail).rotate_left(29) ^ (bytes.len() as u64);
+    let slot = mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (u64::BITS - KEY_SLOT_BITS);
+    usize::try_from(slot).unwrap_or(0)
+}
+
+/// The Python string of a map key, made once while its slot is free.
+fn map_key<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
+    if text.len() > CACHED_KEY_LEN {
+        return PyString::new(py, text);
+    }
+    let cell = MAP_KEYS.get(key_slot(text));
+    match cell.map(|c| c.get_or_init(py, || (text.into(), PyString::new(py, text).unbind()))) {
+        Some((key, string)) if **key == *text => string.bind(py).clone(),
+        _ => PyString::new(py, text),
+    }
+}
+
 /// Text written by `Display` (a timestamp), kept on the stack while it is
 /// short.
 struct ShortText {
@@ -515,7 +561,7 @@ fn key_must_be_a_string() -> ToPyError {
 
 impl<'py> MapKey<'py> {
     fn text(self, text: &str) -> Result<Bound<'py, PyAny>, ToPyError> {
-        Ok(PyString::new(self.py, text).into_any())
+        Ok(map_key(self.py, text).into_any())
     }
 
     /// The key `serde_json` makes of `key` in a map, or its error.

@@ -44,6 +44,25 @@ def test_attributes_round_trip_exactly(store: rosterdb.Store) -> None:
     assert list(back) == list(attributes)  # insertion order is kept
 
 
+def test_attribute_names_are_each_their_own_whatever_the_binding_reuses(
+    store: rosterdb.Store,
+) -> None:
+    # More short names than the binding keeps made strings for (so that
+    # names share its slots), names that differ only in the middle, long
+    # names, and the same names again in another user and nested.
+    names = [f"k{n}" for n in range(700)]
+    names += [f"prefix-{n:04}-suffix" for n in range(100)]
+    names += ["a" * 32, "a" * 33, "é" * 16, "é" * 17, "😀" * 8, ""]
+    attributes = {name: n for n, name in enumerate(names)}
+    first = store.users.create(user(attributes=attributes))
+    second = store.users.create(user(attributes={"nested": dict(reversed(attributes.items()))}))
+    for _ in range(2):
+        got = store.users.get(first["id"])["attributes"]
+        assert got == attributes and list(got) == names
+        nested = store.users.get(second["id"])["attributes"]["nested"]
+        assert nested == attributes and list(nested) == names[::-1]
+
+
 def test_unicode_fields_are_kept_as_given(store: rosterdb.Store) -> None:
     u = store.users.create(user("Zoë", firstName=" Zoë ", lastName="李", nickname=""))
     assert (u["username"], u["firstName"], u["lastName"], u["nickname"]) == (

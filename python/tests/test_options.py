@@ -33,6 +33,8 @@ OUT_OF_RANGE = [
     ("argon2_iterations", 0),
     ("argon2_parallelism", 0),
     ("argon2_parallelism", 2**24),
+    ("cache_bytes", 0),
+    ("cache_bytes", 2**20 - 1),
 ]
 
 
@@ -78,6 +80,31 @@ def test_the_edges_of_the_ranges_open(opener: Callable[..., rosterdb.Store]) -> 
         {"lockout_seconds": 31_536_000},
     ):
         opener(**CHEAP, **options).close()
+
+
+@pytest.mark.parametrize(
+    "value", [-1, 2**64, 2**70, -(2**70), True, 1.0, 2.0**30, "1048576", None, b"5"], ids=repr
+)
+def test_cache_sizes_no_option_can_hold(
+    opener: Callable[..., rosterdb.Store], path: Path, value: Any
+) -> None:
+    with pytest.raises(rosterdb.ArgumentError) as info:
+        opener(**CHEAP, cache_bytes=value)
+    assert info.value.argument == "cache_bytes"
+    assert "cache_bytes" in str(info.value)
+    assert not path.exists()
+
+
+def test_any_cache_size_from_one_mib_opens_and_reads(
+    opener: Callable[..., rosterdb.Store],
+) -> None:
+    # The smallest cache evicts and rereads pages; the largest never fills.
+    for cache_bytes in (2**20, 2**63):
+        with opener(**CHEAP, cache_bytes=cache_bytes) as s:
+            with s.transaction() as tx:
+                made = [tx.users.create(user(f"u{k}-{cache_bytes}", attributes={"pad": "x" * 2000}))
+                        for k in range(600)]
+            assert [s.users.get(u["id"]) for u in made] == made
 
 
 def test_int_subclasses_are_ints(opener: Callable[..., rosterdb.Store]) -> None:

@@ -44,6 +44,7 @@ def test_signatures_are_those_of_the_spec() -> None:
         "argon2_memory_kib=19456",
         "argon2_iterations=2",
         "argon2_parallelism=1",
+        "cache_bytes=4294967296",
     ]
     assert params(rosterdb.Store) == ["path"] + options
     assert params(rosterdb.Store.memory) == options

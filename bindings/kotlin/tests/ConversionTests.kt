@@ -238,6 +238,8 @@ fun conversionTests() = Suite("conversions").apply {
             "lockoutSeconds" to StoreOptions(lockoutSeconds = 0uL),
             "lockoutSeconds" to StoreOptions(lockoutSeconds = 31_536_001uL),
             "lockoutSeconds" to StoreOptions(lockoutSeconds = ULong.MAX_VALUE),
+            "cacheBytes" to StoreOptions(cacheBytes = 0uL),
+            "cacheBytes" to StoreOptions(cacheBytes = 1_048_575uL),
             "totpIssuer" to StoreOptions(totpIssuer = ""),
             "totpIssuer" to StoreOptions(totpIssuer = "a:b"),
             "totpIssuer" to StoreOptions(totpIssuer = "a\u0000"),
@@ -255,6 +257,9 @@ fun conversionTests() = Suite("conversions").apply {
         }
         // Any lockout threshold is valid (0 never locks).
         RosterStore.memory(CHEAP.copy(lockoutThreshold = UInt.MAX_VALUE)).close()
+        // The smallest page cache, and one larger than any file, open.
+        RosterStore.memory(CHEAP.copy(cacheBytes = 1_048_576uL)).close()
+        RosterStore.memory(CHEAP.copy(cacheBytes = ULong.MAX_VALUE / 2uL)).close()
     }
 
     test("empty, NUL and 1 MB text is the core's typed error for each kind of argument") {

@@ -157,10 +157,17 @@ fn interrupted_creation(bytes: &[u8]) -> bool {
 /// `set_check_integrity_on_open`): redb trusts a file it closed cleanly and
 /// may panic on one damaged since, where the check gives `Corrupted`
 /// (`IncompatibleFormat`). It costs what redb's recovery after a crash
-/// costs: a read of the whole file and a commit.
-pub(crate) fn create_database(backend: impl redb::StorageBackend) -> Result<Database> {
+/// costs: a read of the whole file and a commit. redb empties its page
+/// cache after that check, so the cache of `cache_bytes` bytes fills only
+/// as later reads go through pages.
+pub(crate) fn create_database(
+    backend: impl redb::StorageBackend,
+    cache_bytes: usize,
+) -> Result<Database> {
     let mut builder = Database::builder();
-    builder.set_check_integrity_on_open(true);
+    builder
+        .set_check_integrity_on_open(true)
+        .set_cache_size(cache_bytes);
     Ok(builder.create_with_backend(FreshStart::new(backend))?)
 }
 

@@ -14,6 +14,13 @@ use crate::storage::snapshot::Snapshot;
 use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
 use crate::{Clock, Result, Timestamp};
 
+/// The page cache's size when [`Options`] does not choose one: 4 GiB,
+/// enough to hold a store of about 3.5 million users whole.
+pub const DEFAULT_CACHE_BYTES: u64 = 4 << 30;
+
+/// The smallest page cache [`Options::validate`] accepts: 1 MiB.
+pub const MIN_CACHE_BYTES: u64 = 1 << 20;
+
 /// Settings chosen when a store is opened, checked by [`Store::open`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -27,6 +34,16 @@ pub struct Options {
     /// The issuer named in TOTP enrolment URIs (default `rosterdb`): 1–100
     /// characters, no `:` (Key Uri Format).
     pub totp_issuer: String,
+    /// The most memory, in bytes, the store's page cache holds (default
+    /// [`DEFAULT_CACHE_BYTES`], at least [`MIN_CACHE_BYTES`]).
+    ///
+    /// The cache keeps the file's pages as they are read, least recently
+    /// used first out, so it never holds more than the pages read, and at
+    /// most the file's size: a store whose file is smaller than this ends
+    /// up wholly in memory once read, and gets read no page from the file.
+    /// A write transaction keeps up to half of it in pages written but not
+    /// yet in the file. Lower it where memory is short of the file's size.
+    pub cache_bytes: u64,
 }
 
 impl Default for Options {
@@ -36,6 +53,7 @@ impl Default for Options {
             lockout: Lockout::default(),
             clock: Clock::system(),
             totp_issuer: "rosterdb".into(),
+            cache_bytes: DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -65,6 +83,30 @@ impl Options {
         self
     }
 
+    /// These options with a page cache of at most `bytes` bytes (see
+    /// [`Options::cache_bytes`]).
+    pub fn with_cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = bytes;
+        self
+    }
+
+    /// The page cache size in bytes, once checked by [`Options::validate`].
+    pub(crate) fn cache_size(&self) -> Result<usize> {
+        usize::try_from(self.cache_bytes)
+            .ok()
+            .filter(|_| self.cache_bytes >= MIN_CACHE_BYTES)
+            .ok_or_else(|| {
+                crate::Error::argument(
+                    "cache_bytes",
+                    format!(
+                        "must be at least {MIN_CACHE_BYTES} bytes (1 MiB) and fit in this \
+                         machine's address space, not {}",
+                        self.cache_bytes
+                    ),
+                )
+            })
+    }
+
     /// Checks every option: `InvalidArgument` naming the first bad one.
     pub fn validate(&self) -> Result<()> {
         self.argon2.validate()?;
@@ -79,6 +121,7 @@ impl Options {
                 "must be 1 to 100 characters without ':' or control characters",
             ));
         }
+        self.cache_size()?;
         Ok(())
     }
 }
@@ -125,8 +168,9 @@ impl Store {
         options.validate()?;
         let path = path.as_ref();
         format::inspect(path).map_err(|e| e.with_path(path))?;
+        let cache = options.cache_size()?;
         let db = format::file_backend(path)
-            .and_then(format::create_database)
+            .and_then(|backend| format::create_database(backend, cache))
             .map_err(|e| e.with_path(path))?;
         Store::prepared(db, options).map_err(|e| e.with_path(path))
     }
@@ -150,7 +194,7 @@ impl Store {
     ) -> Result<Store> {
         options.validate()?;
         format::check_backend_header(&backend)?;
-        let db = format::create_database(backend)?;
+        let db = format::create_database(backend, options.cache_size()?)?;
         Store::prepared(db, options)
     }
 
@@ -162,7 +206,9 @@ impl Store {
     /// An in-memory store with these options.
     pub fn memory_with(options: Options) -> Result<Store> {
         options.validate()?;
-        let db = Database::builder().create_with_backend(InMemoryBackend::new())?;
+        let db = Database::builder()
+            .set_cache_size(options.cache_size()?)
+            .create_with_backend(InMemoryBackend::new())?;
         Store::prepared(db, options)
     }
 
