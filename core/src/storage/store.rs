@@ -14,9 +14,16 @@ use crate::storage::snapshot::Snapshot;
 use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
 use crate::{Clock, Result, Timestamp};
 
-/// The page cache's size when [`Options`] does not choose one: 4 GiB,
-/// enough to hold a store of about 3.5 million users whole.
-pub const DEFAULT_CACHE_BYTES: u64 = 4 << 30;
+/// The page cache's size when [`Options`] does not choose one: 4 GiB on
+/// 64-bit targets, enough to hold a store of about 3.5 million users whole
+/// (the cache fills only as pages are read, so a small store uses little of
+/// it); 512 MiB where the address space is 32 bits wide, so that the
+/// default always validates.
+pub const DEFAULT_CACHE_BYTES: u64 = if usize::BITS >= 64 {
+    4 << 30
+} else {
+    512 << 20
+};
 
 /// The smallest page cache [`Options::validate`] accepts: 1 MiB.
 pub const MIN_CACHE_BYTES: u64 = 1 << 20;
