@@ -96,7 +96,7 @@ fn writer(s: &Store, t: usize, shared: u64, start: &Barrier) -> Vec<Done> {
         // of its own: one of them wins.
         let by_email = NewUser::new(
             format!("t{t}m{i}"),
-            if t % 2 == 0 {
+            if t.is_multiple_of(2) {
                 format!("mail{i}@example.com")
             } else {
                 format!("MAIL{i}@EXAMPLE.com")
