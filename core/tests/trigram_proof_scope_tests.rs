@@ -284,3 +284,90 @@ fn searches_mixing_short_and_long_terms_are_checked() {
         );
     }
 }
+
+#[test]
+fn short_needles_on_roles_in_views_match_only_that_tenant() {
+    let s = store();
+    let mut n = 0_usize;
+    for tenant in TENANTS {
+        for (i, a) in PIECES.iter().enumerate() {
+            for b in &PIECES[i..] {
+                n += 1;
+                let name = format!("{a}{b}{n}");
+                if name.trim().is_empty() {
+                    continue;
+                }
+                s.roles()
+                    .create(rosterdb::NewRole {
+                        tenant: tenant.map(Into::into),
+                        description: (n % 3 == 0).then(|| format!("{b}{a}")),
+                        ..rosterdb::NewRole::new(name)
+                    })
+                    .unwrap();
+            }
+        }
+    }
+    let mut all = Vec::new();
+    let mut query = Query::all().page(1, 1000);
+    loop {
+        let page = s.roles().list(&query).unwrap();
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(token) => query = Query::all().cursor(&token),
+            None => break,
+        }
+    }
+    let ids = |roles: Vec<rosterdb::Role>| roles.iter().map(|r| r.id).collect::<Vec<_>>();
+    for &needle in NEEDLES {
+        let q = format!("name co '{needle}' or description co '{needle}'");
+        let keep = |r: &rosterdb::Role| {
+            has(&r.name, needle) || r.description.as_deref().is_some_and(|d| has(d, needle))
+        };
+        let only = format!("name co '{needle}'");
+        for tenant in TENANTS {
+            let want: Vec<u64> = all
+                .iter()
+                .filter(|r| tenant.is_none_or(|t| r.tenant.as_deref() == Some(t)) && keep(r))
+                .map(|r| r.id)
+                .collect();
+            let want_only: Vec<u64> = all
+                .iter()
+                .filter(|r| tenant.is_none_or(|t| r.tenant.as_deref() == Some(t)))
+                .filter(|r| has(&r.name, needle))
+                .map(|r| r.id)
+                .collect();
+            let (got, got_only, count) = match tenant {
+                Some(t) => {
+                    let v = s.scoped(t).unwrap();
+                    let list = |q: &str| {
+                        ids(v
+                            .roles()
+                            .list(&Query::parse(q).unwrap().page(1, 1000))
+                            .unwrap()
+                            .items)
+                    };
+                    let c = v.roles().count(&Query::parse(&only).unwrap()).unwrap();
+                    (list(&q), list(&only), c)
+                }
+                None => {
+                    let list = |q: &str| {
+                        ids(s
+                            .roles()
+                            .list(&Query::parse(q).unwrap().page(1, 1000))
+                            .unwrap()
+                            .items)
+                    };
+                    let c = s.roles().count(&Query::parse(&only).unwrap()).unwrap();
+                    (list(&q), list(&only), c)
+                }
+            };
+            assert_eq!(got, want, "{q} in {tenant:?}");
+            assert_eq!(got_only, want_only, "{only} in {tenant:?}");
+            assert_eq!(
+                count,
+                want_only.len() as u64,
+                "count of {only} in {tenant:?}"
+            );
+        }
+    }
+}
