@@ -300,7 +300,7 @@ fn short_needles_on_roles_in_views_match_only_that_tenant() {
                 s.roles()
                     .create(rosterdb::NewRole {
                         tenant: tenant.map(Into::into),
-                        description: (n % 3 == 0).then(|| format!("{b}{a}")),
+                        description: n.is_multiple_of(3).then(|| format!("{b}{a}")),
                         ..rosterdb::NewRole::new(name)
                     })
                     .unwrap();
