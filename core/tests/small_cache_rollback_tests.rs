@@ -90,3 +90,16 @@ fn spilled_writes_that_fail_leave_nothing_and_groups_commit_exactly() {
     let report = s.check().unwrap();
     assert!(report.ok, "{:?}", report.problems);
 }
+
+/// A cache larger than memory is a bound, not an allocation: a store opens
+/// with the largest `cache_bytes` and works.
+#[test]
+fn the_largest_cache_is_a_bound_not_an_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.redb");
+    let s = Store::open(&path, options().with_cache_bytes(u64::MAX)).unwrap();
+    let u = s.users().create(padded("one", 1)).unwrap();
+    assert_eq!(s.users().get(u.id).unwrap(), u);
+    let m = Store::memory_with(options().with_cache_bytes(u64::MAX)).unwrap();
+    m.users().create(padded("one", 1)).unwrap();
+}
