@@ -243,6 +243,9 @@ pub struct Pending {
     counters: Mutex<Vec<Counter>>,
     /// The change-log entries appended and not yet written.
     log: Mutex<Log>,
+    /// Set when a flush failed part-way: what it had taken is gone, so the
+    /// transaction may no longer flush or commit (it can only roll back).
+    broken: std::sync::atomic::AtomicBool,
 }
 
 /// An id counter of the meta table as the transaction sees it.
@@ -582,7 +585,29 @@ impl Pending {
     ///
     /// Errors: `Storage` when a table cannot be written, `Internal` when a
     /// stored bitmap does not decode.
+    ///
+    /// A flush that fails leaves the transaction broken: every later flush
+    /// (before a read, at commit) fails with `Internal`, so a caller that
+    /// goes on after the error can only roll back, never commit a
+    /// transaction whose index or change log lost the changes the failed
+    /// flush had taken.
     pub(crate) fn flush(&self, txn: &WriteTransaction) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if self.broken.load(Ordering::Acquire) {
+            return Err(Error::internal(
+                "an earlier write of this transaction failed to reach its tables; \
+                 roll the transaction back",
+            ));
+        }
+        let flushed = self.flush_taken(txn);
+        if flushed.is_err() {
+            self.broken.store(true, Ordering::Release);
+        }
+        flushed
+    }
+
+    /// [`Pending::flush`]'s work: takes every gathered change and writes it.
+    fn flush_taken(&self, txn: &WriteTransaction) -> Result<()> {
         let ordered = take(&self.ordered);
         for table in ordered.tables.into_iter().flatten() {
             table.write(txn)?;
@@ -706,6 +731,33 @@ mod tests {
         pending.flush(&txn).unwrap();
         assert_eq!(read_all(&txn).iter().collect::<Vec<_>>(), [70_000]);
         assert_eq!(txn.open_table(T).unwrap().len().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_failed_flush_breaks_the_transaction_for_every_later_flush() {
+        const T: PostingTable = TableDefinition::new("post.test");
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        // A stored chunk that does not decode as a bitmap.
+        txn.open_table(T)
+            .unwrap()
+            .insert(chunk_key(b"a", 0).as_slice(), b"not a bitmap".as_slice())
+            .unwrap();
+        let pending = Pending::default();
+        pending.add(T, b"a", 1);
+        pending.add(T, b"b", 2);
+        let first = pending.flush(&txn).unwrap_err();
+        assert!(matches!(first, Error::Internal { .. }), "{first:?}");
+        // What the failed flush had taken is gone: nothing more may be
+        // written or committed from this transaction, even with nothing
+        // left to flush.
+        let again = pending.flush(&txn).unwrap_err();
+        assert!(
+            again.to_string().contains("roll the transaction back"),
+            "{again}"
+        );
+        pending.add(T, b"c", 3);
+        assert!(pending.flush(&txn).is_err());
     }
 
     #[test]
