@@ -22,59 +22,12 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rosterdb::{Argon2Params, ChangeOp, NewUser, Options, Store, User};
+mod concurrent;
+
+use concurrent::{THREADS, WATCHDOG, new_user, open, run_all};
+use rosterdb::{ChangeOp, Store, User};
 use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
 use serde_json::json;
-
-/// Writer threads of the concurrent runs.
-const THREADS: usize = 8;
-/// How long a test's threads may run before the test calls it a deadlock.
-const WATCHDOG: Duration = Duration::from_secs(120);
-
-fn options() -> Options {
-    Options::default().with_argon2(Argon2Params {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    })
-}
-
-fn open(disk: &FaultyDisk) -> Store {
-    Store::open_with_backend(disk.clone(), options()).unwrap()
-}
-
-fn new_user(name: &str) -> NewUser {
-    NewUser {
-        attributes: json!({"n": 0}).as_object().cloned().unwrap(),
-        ..NewUser::new(name, format!("{name}@example.com"), "First", "Last")
-    }
-}
-
-/// Runs each job on its own thread and returns their results in order,
-/// failing the test when any is still running after [`WATCHDOG`].
-fn run_all<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> Vec<T> {
-    let (tx, rx) = mpsc::channel();
-    let count = jobs.len();
-    for (i, job) in jobs.into_iter().enumerate() {
-        let tx = tx.clone();
-        thread::spawn(move || {
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
-            let _ = tx.send((i, result));
-        });
-    }
-    let deadline = Instant::now() + WATCHDOG;
-    let mut out: Vec<Option<T>> = (0..count).map(|_| None).collect();
-    for _ in 0..count {
-        let (i, result) = rx
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .unwrap_or_else(|_| panic!("deadlock: threads still running after {WATCHDOG:?}"));
-        match result {
-            Ok(value) => out[i] = Some(value),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    }
-    out.into_iter().map(Option::unwrap).collect()
-}
 
 /// A store with two users per writer thread (`a{t}` and `b{t}`, each
 /// with attribute `n` = 0), as a disk image.
