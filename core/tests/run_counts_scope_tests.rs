@@ -47,19 +47,6 @@ fn population() -> Checked {
     s
 }
 
-fn everyone(s: &Checked) -> Vec<User> {
-    let mut all = Vec::new();
-    let mut query = Query::all().page(1, 1000);
-    loop {
-        let page = s.users().list(&query).unwrap();
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(token) => query = Query::all().cursor(&token),
-            None => return all,
-        }
-    }
-}
-
 /// The ids of `keep`'s users in last-name order (folded, exact, id).
 fn sorted(all: &[User], keep: &dyn Fn(&User) -> bool, descending: bool) -> Vec<u64> {
     let mut users: Vec<&User> = all.iter().filter(|u| keep(u)).collect();
@@ -94,7 +81,7 @@ fn assert_pages(
 }
 
 fn check_all(s: &Checked, label: &str) {
-    let all = everyone(s);
+    let all = common::every_user(s);
     let ids = |users: Vec<User>| users.iter().map(|u| u.id).collect::<Vec<_>>();
     for tenant in ["acme", "beta"] {
         let view = s.scoped(tenant).unwrap();

@@ -68,19 +68,6 @@ fn population(n: u64) -> Checked {
     s
 }
 
-fn everyone(s: &Checked) -> Vec<User> {
-    let mut all = Vec::new();
-    let mut query = Query::all().page(1, 1000);
-    loop {
-        let page = s.users().list(&query).unwrap();
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(token) => query = Query::all().cursor(&token),
-            None => return all,
-        }
-    }
-}
-
 fn has(text: &str, needle: &str) -> bool {
     fold(text).contains(&fold(needle))
 }
@@ -179,7 +166,7 @@ const NEEDLES: &[&str] = &[
 #[test]
 fn short_needles_in_views_of_a_tenant_match_only_that_tenant() {
     let s = population(800);
-    let all = everyone(&s);
+    let all = common::every_user(&s);
     for &needle in NEEDLES {
         let q = needle.replace('\'', "''");
         let co = format!("firstName co '{q}'");
@@ -206,7 +193,7 @@ fn short_needles_in_views_of_a_tenant_match_only_that_tenant() {
 #[test]
 fn short_needles_inside_or_and_not_are_checked() {
     let s = population(600);
-    let all = everyone(&s);
+    let all = common::every_user(&s);
     for (a, b) in [
         ("a", "b"),
         ("ß", "x"),
@@ -265,7 +252,7 @@ fn short_needles_inside_or_and_not_are_checked() {
 #[test]
 fn searches_mixing_short_and_long_terms_are_checked() {
     let s = population(600);
-    let all = everyone(&s);
+    let all = common::every_user(&s);
     for text in [
         "a ab", "ß abc", "ss a", "ﬁ ab", "İ ab", "σ ab", "a b c", "x ßa", "é ab", "a hab", "b m1",
         "ﬁ", "ßß a", "ab ab", "a \u{3}", "ab \u{0}", "\u{3} a",

@@ -86,21 +86,6 @@ fn population(n: u64) -> Checked {
     s
 }
 
-/// Every user, by id.
-fn everyone(s: &Checked) -> Vec<User> {
-    let mut all = Vec::new();
-    let mut query = Query::all().page(1, 1000);
-    loop {
-        let page = s.users().list(&query).unwrap();
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(token) => query = Query::all().cursor(&token),
-            None => break,
-        }
-    }
-    all
-}
-
 /// The ids of every page of `make()` (size 100) followed by cursor, then
 /// by offset; its count and its total.
 fn run(s: &Checked, make: &dyn Fn() -> Query) -> (Vec<u64>, Vec<u64>, u64, Option<u64>) {
@@ -186,7 +171,7 @@ const NEEDLES: &[&str] = &[
 #[test]
 fn short_substrings_match_exactly_what_their_records_hold() {
     let s = population(1500);
-    let all = everyone(&s);
+    let all = common::every_user(&s);
     for &needle in NEEDLES {
         let quoted = format!("'{needle}'");
         let co = format!("firstName co {quoted}");
@@ -216,7 +201,7 @@ fn short_substrings_match_exactly_what_their_records_hold() {
 #[test]
 fn searches_match_exactly_what_their_records_hold() {
     let s = population(1500);
-    let all = everyone(&s);
+    let all = common::every_user(&s);
     let mut texts: Vec<String> = NEEDLES.iter().map(|n| (*n).to_owned()).collect();
     // Several terms, each in any field; one-character terms beside longer
     // ones (left out of the trigram access, so checked on the records).
@@ -256,7 +241,7 @@ fn needles_with_the_end_marker_or_nul_match_nothing_they_do_not_hold() {
     // characters: such needles are checked on the records, and no text
     // holds a control character.
     let s = population(600);
-    let all = everyone(&s);
+    let all = common::every_user(&s);
     for text in [
         "a\u{3}",
         "b\u{3}\u{3}",

@@ -54,20 +54,6 @@ fn whole_log(s: &Store) -> Vec<Change> {
     }
 }
 
-/// Every user, in id order.
-fn everyone(s: &Store) -> Vec<User> {
-    let mut all = Vec::new();
-    let mut query = Query::all().page(1, 1000);
-    loop {
-        let page = s.users().list(&query).unwrap();
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(token) => query = Query::all().cursor(&token),
-            None => return all,
-        }
-    }
-}
-
 fn rename(last: &str) -> serde_json::Value {
     json!([{"op": "replace", "path": "/lastName", "value": last}])
 }
@@ -202,7 +188,10 @@ fn grouped_writers_commit_each_operation_once_in_order() {
     for c in &log {
         per_id.entry(c.id).or_default().push(c);
     }
-    let alive: BTreeMap<u64, User> = everyone(&s).into_iter().map(|u| (u.id, u)).collect();
+    let alive: BTreeMap<u64, User> = common::every_user(&s)
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
     for (id, changes) in &per_id {
         assert_eq!(changes[0].op, ChangeOp::Create, "user {id}");
         for (n, c) in changes.iter().enumerate() {
@@ -313,7 +302,7 @@ fn a_write_reads_its_own_ids_and_changes_before_they_are_written() {
         log.iter().map(|c| c.seq).collect::<Vec<_>>(),
         [1, 2, 3, 4, 5, 6]
     );
-    let ids: BTreeSet<u64> = everyone(&s).iter().map(|u| u.id).collect();
+    let ids: BTreeSet<u64> = common::every_user(&s).iter().map(|u| u.id).collect();
     assert_eq!(ids.len(), 4);
     // A rolled-back write: its numbers and ids are handed out again (never
     // committed), nothing of it is read afterwards.
@@ -393,7 +382,7 @@ fn spread_store() -> Arc<Checked> {
 
 /// Every user's id in last-name order (folded, then exact, then id).
 fn by_last_name(s: &Store, descending: bool) -> Vec<u64> {
-    let mut all = everyone(s);
+    let mut all = common::every_user(s);
     let key = |u: &User| (fold(&u.last_name), u.last_name.clone());
     all.sort_by(|a, b| {
         let o = key(a).cmp(&key(b));
@@ -437,7 +426,7 @@ fn assert_offset_pages(s: &Store, label: &str) {
 fn run_counts_hold_after_grouped_renames_and_deletes_across_chunks() {
     let s = spread_store();
     assert_offset_pages(&s, "imported");
-    let ids: Vec<u64> = everyone(&s).iter().map(|u| u.id).collect();
+    let ids: Vec<u64> = common::every_user(&s).iter().map(|u| u.id).collect();
     let ids = Arc::new(ids);
     let start = Arc::new(Barrier::new(THREADS));
     let threads: Vec<_> = (0..THREADS)
@@ -497,11 +486,11 @@ fn an_export_after_grouped_writes_imports_into_an_equal_store() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.jsonl");
     let n = s.export_jsonl(&file).unwrap();
-    let before = everyone(&s);
+    let before = common::every_user(&s);
     assert_eq!(n, before.len() as u64);
     let t = store();
     assert_eq!(t.import_jsonl(&file).unwrap(), n);
-    let after = everyone(&t);
+    let after = common::every_user(&t);
     assert_eq!(
         serde_json::to_value(&after).unwrap(),
         serde_json::to_value(&before).unwrap()

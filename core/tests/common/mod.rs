@@ -3,7 +3,9 @@
 
 pub mod regressions;
 
-use rosterdb::{Argon2Params, Error, ManualClock, NewRole, NewUser, Options, Store, Timestamp};
+use rosterdb::{
+    Argon2Params, Error, ManualClock, NewRole, NewUser, Options, Query, Store, Timestamp, User,
+};
 
 /// Argon2 parameters that make hashing take microseconds, for tests.
 pub const CHEAP: Argon2Params = Argon2Params {
@@ -191,4 +193,18 @@ pub fn totp_user(
         .totp_confirm(id, &totp_code(&secret, clock.now()))
         .unwrap();
     (id, secret, codes)
+}
+
+/// Every user of `s`, in id order, read page by page by cursor.
+pub fn every_user(s: &Store) -> Vec<User> {
+    let mut all = Vec::new();
+    let mut query = Query::all().page(1, 1000);
+    loop {
+        let page = s.users().list(&query).unwrap();
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(token) => query = Query::all().cursor(&token),
+            None => return all,
+        }
+    }
 }
