@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 mod concurrent;
 
-use concurrent::{THREADS, WATCHDOG, new_user, open, run_all};
+use concurrent::{THREADS, Told, WATCHDOG, new_user, open, run_all};
 use rosterdb::{ChangeOp, Store, User};
 use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
 use serde_json::json;
@@ -58,14 +58,6 @@ fn write_pair(store: &Store, t: usize, i: u64) -> rosterdb::Result<()> {
         tx.users().merge(b, &change, None)?;
         Ok(())
     })
-}
-
-/// What one writer thread was told: the last write acknowledged, and
-/// the last one attempted.
-#[derive(Clone, Copy, Debug)]
-struct Told {
-    acknowledged: u64,
-    attempted: u64,
 }
 
 /// Runs `each` writes per thread on `THREADS` threads at once.
@@ -171,43 +163,16 @@ fn check_after_crash(store: &Store, told: &[Told], what: &str) {
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{what}: {seqs:?}");
 }
 
-/// For each sync of a concurrent run in turn (until the run makes no more
-/// syncs), runs it again from the same image with `fault` at that sync,
-/// then crashes the disk keeping none, all, or every other unsynced write,
-/// and checks the store; returns how many syncs were faulted.
+/// [`concurrent::fault_every_sync`] over this file's run.
 fn fault_every_sync(fault: impl Fn(u64) -> Fault, each: u64) -> u64 {
-    let image = base();
-    let mut nth = 0;
-    loop {
-        let disk = FaultyDisk::from_image(image.clone());
-        let store = Arc::new(open(&disk));
-        disk.arm(fault(nth));
-        let told = concurrent_run(&store, each);
-        if disk.fired() == 0 {
-            // The run ended before reaching that sync: every sync was tried.
-            assert!(told.iter().all(|t| t.acknowledged == each), "{told:?}");
-            return nth;
-        }
-        let lost = told.iter().filter(|t| t.acknowledged < t.attempted).count();
-        assert!(lost > 0, "sync {nth}: no write failed");
-        drop(store);
-        let every_other = (0..disk.unsynced().len()).step_by(2).collect();
-        for survivors in [
-            Survivors::None,
-            Survivors::All,
-            Survivors::Only(every_other),
-        ] {
-            let what = format!(
-                "{:?} at sync {nth}, crash keeping {survivors:?}",
-                fault(nth)
-            );
-            let reopened = open(&disk.crash(&survivors));
-            check_after_crash(&reopened, &told, &what);
-            write_pair(&reopened, 0, each + 1)
-                .unwrap_or_else(|e| panic!("{what}: a new write failed: {e:?}"));
-        }
-        nth += 1;
-    }
+    concurrent::fault_every_sync(
+        &base(),
+        fault,
+        each,
+        concurrent_run,
+        check_after_crash,
+        |store, n| write_pair(store, 0, n),
+    )
 }
 
 #[test]

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 mod concurrent;
 
-use concurrent::{THREADS, WATCHDOG, new_user, open, run_all};
+use concurrent::{THREADS, Told, WATCHDOG, new_user, open, run_all};
 use rosterdb::{ChangeOp, Error, NewUser, Store};
 use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
 use serde_json::json;
@@ -186,14 +186,6 @@ fn a_failing_operation_in_a_group_leaves_no_trace_and_does_not_fail_the_others()
     assert!(durable.check().unwrap().ok);
 }
 
-/// What one writer thread was told: the last write acknowledged, and the
-/// last one attempted.
-#[derive(Clone, Copy, Debug)]
-struct Told {
-    acknowledged: u64,
-    attempted: u64,
-}
-
 /// `each` grouped writes per thread on `THREADS` threads at once: thread
 /// `t` sets `n` = `i` on user `t + 1`, and before every third write tries
 /// one that must fail (a stale expected version, `n` = 1000 + `i`).
@@ -277,44 +269,21 @@ fn eight_grouped_writers_share_syncs() {
     check_after_crash(&store, &told, "no crash");
 }
 
-/// For each sync of a concurrent run in turn (until the run makes no more
-/// syncs), runs it again from the same image with `fault` at that sync,
-/// then crashes the disk keeping none, all, or every other unsynced write,
-/// and checks the store; returns how many syncs were faulted.
+/// [`concurrent::fault_every_sync`] over this file's run.
 fn fault_every_sync(fault: impl Fn(u64) -> Fault, each: u64) -> u64 {
-    let image = base();
-    let mut nth = 0;
-    loop {
-        let disk = FaultyDisk::from_image(image.clone());
-        let store = Arc::new(open(&disk));
-        disk.arm(fault(nth));
-        let told = concurrent_run(&store, each);
-        if disk.fired() == 0 {
-            assert!(told.iter().all(|t| t.acknowledged == each), "{told:?}");
-            return nth;
-        }
-        let lost = told.iter().filter(|t| t.acknowledged < t.attempted).count();
-        assert!(lost > 0, "sync {nth}: no write failed");
-        drop(store);
-        let every_other = (0..disk.unsynced().len()).step_by(2).collect();
-        for survivors in [
-            Survivors::None,
-            Survivors::All,
-            Survivors::Only(every_other),
-        ] {
-            let what = format!(
-                "{:?} at sync {nth}, crash keeping {survivors:?}",
-                fault(nth)
-            );
-            let reopened = open(&disk.crash(&survivors));
-            check_after_crash(&reopened, &told, &what);
-            reopened
+    concurrent::fault_every_sync(
+        &base(),
+        fault,
+        each,
+        concurrent_run,
+        check_after_crash,
+        |store, n| {
+            store
                 .users()
-                .merge(1, &json!({"attributes": {"n": each + 1}}), None)
-                .unwrap_or_else(|e| panic!("{what}: a new write failed: {e:?}"));
-        }
-        nth += 1;
-    }
+                .merge(1, &json!({"attributes": {"n": n}}), None)
+                .map(|_| ())
+        },
+    )
 }
 
 #[test]

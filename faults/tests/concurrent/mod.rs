@@ -1,13 +1,13 @@
 //! What the concurrent fault tests (`group_commit`, `write_groups`) share:
-//! cheap store options, the stored user they start from, and a runner that
-//! calls a hang a deadlock.
+//! cheap store options, the stored user they start from, a runner that
+//! calls a hang a deadlock, and the loop that faults each sync of a run.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use rosterdb::{Argon2Params, NewUser, Options, Store};
-use rosterdb_faults::FaultyDisk;
+use rosterdb_faults::{Fault, FaultyDisk, Survivors};
 use serde_json::json;
 
 /// Writer threads of the concurrent runs.
@@ -62,4 +62,58 @@ pub fn run_all<T: Send + 'static>(jobs: Vec<Box<dyn FnOnce() -> T + Send>>) -> V
         }
     }
     out.into_iter().map(Option::unwrap).collect()
+}
+
+/// What one writer thread was told: the last write acknowledged, and the
+/// last one attempted.
+#[derive(Clone, Copy, Debug)]
+pub struct Told {
+    pub acknowledged: u64,
+    pub attempted: u64,
+}
+
+/// For each sync of a concurrent run in turn (until the run makes no more
+/// syncs), runs it again from `image` with `fault` at that sync, then
+/// crashes the disk keeping none, all, or every other unsynced write; each
+/// reopened store must pass `check` and take `write_after`. Returns how
+/// many syncs were faulted.
+pub fn fault_every_sync(
+    image: &[u8],
+    fault: impl Fn(u64) -> Fault,
+    each: u64,
+    run: impl Fn(&Arc<Store>, u64) -> Vec<Told>,
+    check: impl Fn(&Store, &[Told], &str),
+    write_after: impl Fn(&Store, u64) -> rosterdb::Result<()>,
+) -> u64 {
+    let mut nth = 0;
+    loop {
+        let disk = FaultyDisk::from_image(image.to_vec());
+        let store = Arc::new(open(&disk));
+        disk.arm(fault(nth));
+        let told = run(&store, each);
+        if disk.fired() == 0 {
+            // The run ended before reaching that sync: every sync was tried.
+            assert!(told.iter().all(|t| t.acknowledged == each), "{told:?}");
+            return nth;
+        }
+        let lost = told.iter().filter(|t| t.acknowledged < t.attempted).count();
+        assert!(lost > 0, "sync {nth}: no write failed");
+        drop(store);
+        let every_other = (0..disk.unsynced().len()).step_by(2).collect();
+        for survivors in [
+            Survivors::None,
+            Survivors::All,
+            Survivors::Only(every_other),
+        ] {
+            let what = format!(
+                "{:?} at sync {nth}, crash keeping {survivors:?}",
+                fault(nth)
+            );
+            let reopened = open(&disk.crash(&survivors));
+            check(&reopened, &told, &what);
+            write_after(&reopened, each + 1)
+                .unwrap_or_else(|e| panic!("{what}: a new write failed: {e:?}"));
+        }
+        nth += 1;
+    }
 }
