@@ -1,13 +1,15 @@
-//! How long the sorted pages of the benchmark take on an existing store
-//! file, e.g. one built by `compare --build rosterdb FILE 1000000`: the
+//! How long the benchmark's pages take on an existing store file, e.g. one
+//! built by `compare --build rosterdb FILE 1000000`: the first unsorted
+//! page (100 users, id order) of posting-set queries (`co`, `search`), the
 //! filtered page sorted by lastName, page 100 via offset sorted by
-//! lastName, and the first and a deeper descending offset page.
+//! lastName, and a deep descending offset page.
 //!
-//! `cargo run --release -p rosterdb --example sorted_page_timing FILE [ROUNDS] [explain|N]`
-//! (default 201 rounds; N: only the Nth query, from 0). Each round runs every query once; the program
-//! prints each query's median, 10th and 90th percentile in microseconds
-//! (and with `explain`, each query's plan first). A measurement for the
-//! performance notes, not a test.
+//! `cargo run --release -p rosterdb --example page_timing FILE [ROUNDS] [ONLY] [explain]`
+//! (default 301 rounds; with ONLY, just the queries whose name holds it,
+//! e.g. `search` for a profile of one, `-` for all; with `explain`, each
+//! query's plan is printed first). Each round runs every query once; the
+//! program prints each query's median, 10th and 90th percentile in
+//! microseconds. A measurement for the performance notes, not a test.
 
 use std::time::Instant;
 
@@ -17,16 +19,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args
         .next()
-        .ok_or("usage: sorted_page_timing FILE [ROUNDS] [explain]")?;
+        .ok_or("usage: page_timing FILE [ROUNDS] [ONLY] [explain]")?;
     let rounds: usize = match args.next() {
         Some(n) => n.parse()?,
-        None => 201,
+        None => 301,
     };
-    let third = args.next();
-    let explain = third.as_deref() == Some("explain");
-    let only: Option<usize> = third.as_deref().and_then(|a| a.parse().ok());
+    let only = args.next().filter(|o| o != "-");
+    let explain = args.next().as_deref() == Some("explain");
     let store = Store::open(&path, Options::default())?;
     let mut cases: Vec<(&str, Query)> = vec![
+        (
+            "email co '42', first page",
+            Query::parse("email co '42'")?.page(1, 100),
+        ),
+        (
+            "email co 'ller', first page",
+            Query::parse("email co 'ller'")?.page(1, 100),
+        ),
+        (
+            "search 'ller', first page",
+            Query::all().search("ller").page(1, 100),
+        ),
         (
             "filtered sorted page",
             Query::parse("enabled = true and roles eq 3 and lastName like '%er%'")?
@@ -42,8 +55,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Query::all().sort("lastName:desc").offset(250_000, 100),
         ),
     ];
-    if let Some(n) = only {
-        cases = cases.into_iter().skip(n).take(1).collect();
+    if let Some(only) = &only {
+        cases.retain(|(name, _)| name.contains(only.as_str()));
     }
     if explain {
         for (name, query) in &cases {
