@@ -267,12 +267,11 @@ struct Log {
     entries: Vec<(u64, usize)>,
 }
 
-/// Ordered-index keys to write: per table, by its place in `MULTI_TABLES`.
+/// Ordered-index keys to write: per table, by its place in `MULTI_TABLES`
+/// (a table outside it, none today, after them).
 #[derive(Default)]
 struct Ordered {
     tables: Vec<Option<OrderedTable>>,
-    /// Keys of tables outside `MULTI_TABLES` (none today; kept total).
-    others: Vec<(MultiTable, Vec<u8>, bool)>,
     /// Gathered changes (posting and ordered) since the last flush.
     gathered: usize,
 }
@@ -291,10 +290,14 @@ impl Ordered {
     /// (`insert`) or loses `key`.
     fn note(&mut self, slot: usize, table: MultiTable, key: &[u8], insert: bool) {
         self.gathered = self.gathered.saturating_add(1);
-        if slot >= MULTI_TABLES.len() {
-            self.others.push((table, key.to_vec(), insert));
-            return;
-        }
+        let slot = if slot < MULTI_TABLES.len() {
+            slot
+        } else {
+            let name = table.name();
+            (MULTI_TABLES.len()..self.tables.len())
+                .find(|&at| matches!(self.tables.get(at), Some(Some(t)) if t.table.name() == name))
+                .unwrap_or_else(|| self.tables.len().max(MULTI_TABLES.len()))
+        };
         if self.tables.len() <= slot {
             self.tables.resize_with(slot.saturating_add(1), || None);
         }
@@ -612,21 +615,6 @@ impl Pending {
         for table in ordered.tables.into_iter().flatten() {
             table.write(txn)?;
         }
-        for (def, key, insert) in ordered.others {
-            let mut table = txn.open_table(def)?;
-            let changed = if insert {
-                table.insert(key.as_slice(), ())?.is_none()
-            } else {
-                table.remove(key.as_slice())?.is_some()
-            };
-            // Run counts follow the keys that came and went (format 6).
-            if let Some(mut counts) =
-                crate::storage::run_counts::CountDeltas::of(&def).filter(|_| changed)
-            {
-                counts.note(&key, if insert { 1 } else { -1 });
-                counts.write(txn)?;
-            }
-        }
         let mut changes = take(&self.changes);
         changes.sort_by_key(|t| t.slot);
         for pending in changes {
@@ -799,6 +787,31 @@ mod tests {
         assert_eq!(ids(b"u"), [4]);
         assert_eq!(ids(b"v"), [1, 2, 65_537, 131_073]);
         assert_eq!(ids(b"w"), [1, 65_537, 70_000, 131_073]);
+    }
+
+    #[test]
+    fn ordered_keys_of_tables_outside_multi_tables_go_to_their_own_table() {
+        const X: MultiTable = TableDefinition::new("idx.test.x");
+        const Y: MultiTable = TableDefinition::new("idx.test.y");
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        let pending = Pending::default();
+        pending.note_ordered(true, |note| {
+            note(multi_slot(&X), X, b"x2");
+            note(multi_slot(&Y), Y, b"y1");
+            note(multi_slot(&X), X, b"x1");
+        });
+        pending.note_ordered(false, |note| note(multi_slot(&X), X, b"x2"));
+        pending.flush(&txn).unwrap();
+        let keys = |def: MultiTable| -> Vec<Vec<u8>> {
+            let t = txn.open_table(def).unwrap();
+            t.iter()
+                .unwrap()
+                .map(|e| e.unwrap().0.value().to_vec())
+                .collect()
+        };
+        assert_eq!(keys(X), [b"x1".to_vec()]);
+        assert_eq!(keys(Y), [b"y1".to_vec()]);
     }
 
     #[test]
