@@ -266,6 +266,7 @@ fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v3.redb")), 3);
     assert_eq!(format_version(&fixture("format-v4.redb")), 4);
     assert_eq!(format_version(&fixture("format-v5.redb")), 5);
+    assert_eq!(format_version(&fixture("format-v6.redb")), 6);
 }
 
 /// Opening migrates it to format 4 (records re-encoded with their header first).
@@ -370,10 +371,10 @@ fn exported(s: &Store) -> String {
 
 #[test]
 fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
-    // Formats 5 (postings) and 6 (run counts) change no document either:
-    // the file goes through format 4 to the current one and must still
-    // export the same lines.
-    assert_eq!(FORMAT_VERSION, 6);
+    // Formats 5 (postings), 6 (run counts) and 7 (the write-ahead log's
+    // epoch) change no document either: the file goes through format 4 to
+    // the current one and must still export the same lines.
+    assert_eq!(FORMAT_VERSION, 7);
     let (_dir, path) = copy_of("format-v3.redb");
     assert_eq!(format_version(&path), 3);
     let expected = format_3_export();
@@ -574,5 +575,37 @@ fn a_format_5_file_gains_run_counts_and_answers_as_before() {
     }
     assert_eq!(format_version(&path), FORMAT_VERSION);
     let s = Store::open(&path, options()).unwrap();
+    assert!(s.check().unwrap().ok);
+}
+
+/// Format 7 adds only the write-ahead log's epoch to the meta table: a
+/// format-6 file (the format-5 fixture migrated, user 19 `yara` created,
+/// user 2 patched; see tests/fixtures/README.md) opens with every record,
+/// index and count as it was, takes writes, and gets its log beside it.
+#[test]
+fn a_format_6_file_opens_at_format_7_with_its_log() {
+    let (dir, path) = copy_of("format-v6.redb");
+    assert_eq!(format_version(&path), 6);
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        let users = s.users();
+        assert_eq!(users.count(&Query::default()).unwrap(), 17);
+        let yara = users.get(19).unwrap();
+        assert_eq!(
+            (yara.username.as_str(), yara.last_name.as_str()),
+            ("yara", "Ng")
+        );
+        assert_eq!(users.get(2).unwrap().attributes["city"], "Graz");
+        assert_eq!(s.changes(0, 100).unwrap().len(), 27);
+        let next = users.create(common::user("newcomer")).unwrap();
+        assert_eq!(next.id, 20);
+        assert!(s.check().unwrap().ok);
+    }
+    assert_eq!(format_version(&path), FORMAT_VERSION);
+    assert!(dir.path().join("format-v6.redb-wal").exists());
+    let s = Store::open(&path, options()).unwrap();
+    assert_eq!(s.users().get(20).unwrap().username, "newcomer");
     assert!(s.check().unwrap().ok);
 }

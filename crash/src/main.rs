@@ -117,8 +117,12 @@ fn dispatch(args: &[String]) -> Result<ExitCode> {
         }
     };
     let db = dir.join(DB_FILE);
-    if db.exists() {
-        std::fs::remove_file(&db).map_err(error::io(format!("removing {}", db.display())))?;
+    // The store file and its write-ahead log (decision 0018).
+    for file in [db.clone(), dir.join(format!("{DB_FILE}-wal"))] {
+        if file.exists() {
+            std::fs::remove_file(&file)
+                .map_err(error::io(format!("removing {}", file.display())))?;
+        }
     }
     let exe = std::env::current_exe().map_err(error::io("finding the harness binary"))?;
     let config = parent::Config {

@@ -418,3 +418,176 @@ fn closure_writers_and_held_transactions_mixed_all_commit_without_a_lost_wakeup(
     }
     assert!(durable.check().unwrap().ok);
 }
+
+// With a write-ahead log (decision 0018): each commit is made durable by
+// its record in the log, concurrent commits share the log's syncs, and the
+// store disk is synced only at checkpoints.
+
+/// A store disk and its log disk.
+struct Logged {
+    store: FaultyDisk,
+    log: FaultyDisk,
+}
+
+impl Logged {
+    fn from_images((store, log): &(Vec<u8>, Vec<u8>)) -> Logged {
+        Logged {
+            store: FaultyDisk::from_image(store.clone()),
+            log: FaultyDisk::from_image(log.clone()),
+        }
+    }
+
+    fn open(&self) -> Store {
+        Store::open_with_backend_and_log(
+            self.store.clone(),
+            self.log.clone(),
+            concurrent::options(),
+        )
+        .unwrap()
+    }
+
+    /// Both disks after a power loss, each keeping its own survivors.
+    fn crash(&self, store: &Survivors, log: &Survivors) -> Logged {
+        Logged {
+            store: self.store.crash(store),
+            log: self.log.crash(log),
+        }
+    }
+}
+
+/// [`base`] with a log: the store and log images after a clean close.
+fn logged_base() -> (Vec<u8>, Vec<u8>) {
+    let disks = Logged {
+        store: FaultyDisk::new(),
+        log: FaultyDisk::new(),
+    };
+    let store = disks.open();
+    for t in 0..THREADS {
+        store.users().create(new_user(&format!("a{t}"))).unwrap();
+        store.users().create(new_user(&format!("b{t}"))).unwrap();
+    }
+    drop(store);
+    (disks.store.image(), disks.log.image())
+}
+
+#[test]
+fn eight_writers_share_log_syncs_and_never_sync_the_store_disk() {
+    const EACH: u64 = 25;
+    let disks = Logged::from_images(&logged_base());
+    let store = Arc::new(disks.open());
+    disks.log.set_sync_delay(Duration::from_millis(2));
+    let (store_start, log_start) = (disks.store.counts(), disks.log.counts());
+    let told = concurrent_run(&store, EACH);
+    let (store_cost, log_cost) = (
+        disks.store.counts().since(&store_start),
+        disks.log.counts().since(&log_start),
+    );
+    let writes = THREADS as u64 * EACH;
+    assert!(told.iter().all(|t| t.acknowledged == EACH), "{told:?}");
+    eprintln!(
+        "{writes} concurrent writes with a log: {} log syncs ({:.2} per write), {} store syncs",
+        log_cost.syncs,
+        log_cost.syncs as f64 / writes as f64,
+        store_cost.syncs
+    );
+    assert_eq!(store_cost.syncs, 0, "a commit synced the store disk");
+    assert!(
+        log_cost.syncs * 2 <= writes,
+        "{} log syncs for {writes} writes",
+        log_cost.syncs
+    );
+    // Nothing is lost when the power goes before any checkpoint.
+    let durable = disks.crash(&Survivors::None, &Survivors::None).open();
+    check_after_crash(&durable, &told, "power loss after the run");
+    for t in 0..THREADS {
+        let (a, _) = pair(t);
+        assert_eq!(durable.users().get(a).unwrap().attributes["n"], json!(EACH));
+    }
+}
+
+/// For each sync of the log in a concurrent run in turn (until the run
+/// makes no more), runs it again from [`logged_base`] with `fault` at that
+/// sync, then crashes both disks keeping none, all, or every other
+/// unsynced write of each; each reopened store must keep every
+/// acknowledged write, apply no write by halves, and take a new write.
+/// Returns how many syncs were faulted.
+fn fault_every_log_sync(fault: impl Fn(u64) -> Fault, each: u64) -> u64 {
+    let images = logged_base();
+    let mut nth = 0;
+    loop {
+        let disks = Logged::from_images(&images);
+        let store = Arc::new(disks.open());
+        disks.log.arm(fault(nth));
+        let told = concurrent_run(&store, each);
+        if disks.log.fired() == 0 {
+            assert!(told.iter().all(|t| t.acknowledged == each), "{told:?}");
+            return nth;
+        }
+        let lost = told.iter().filter(|t| t.acknowledged < t.attempted).count();
+        assert!(lost > 0, "log sync {nth}: no write failed");
+        // The store refuses writes once its log failed.
+        assert!(write_pair(&store, 0, each + 1).is_err());
+        drop(store);
+        let every_other =
+            |disk: &FaultyDisk| Survivors::Only((0..disk.unsynced().len()).step_by(2).collect());
+        for (on_store, on_log) in [
+            (Survivors::None, Survivors::None),
+            (Survivors::All, Survivors::All),
+            (every_other(&disks.store), every_other(&disks.log)),
+            (Survivors::All, Survivors::None),
+        ] {
+            let what = format!(
+                "{:?} at log sync {nth}, crash keeping {on_store:?} of the store, {on_log:?} of the log",
+                fault(nth)
+            );
+            let reopened = disks.crash(&on_store, &on_log).open();
+            check_after_crash(&reopened, &told, &what);
+            write_pair(&reopened, 0, each + 1)
+                .unwrap_or_else(|e| panic!("{what}: a new write failed: {e:?}"));
+        }
+        nth += 1;
+    }
+}
+
+#[test]
+fn a_power_loss_at_any_log_sync_of_concurrent_writers_keeps_every_acknowledged_write() {
+    let syncs = fault_every_log_sync(
+        |nth| Fault::PowerLoss {
+            call: Call::SyncData,
+            nth,
+        },
+        12,
+    );
+    eprintln!("power loss at each of {syncs} log syncs of a concurrent run");
+    assert!(syncs > 0);
+}
+
+#[test]
+fn a_failed_log_sync_of_concurrent_writers_fails_its_group_and_keeps_every_acknowledged_write() {
+    let syncs = fault_every_log_sync(
+        |nth| Fault::Fail {
+            call: Call::SyncData,
+            nth,
+        },
+        12,
+    );
+    eprintln!("a failed log sync at each of {syncs} log syncs of a concurrent run");
+    assert!(syncs > 0);
+}
+
+#[test]
+fn a_torn_log_write_keeps_every_acknowledged_write() {
+    let images = logged_base();
+    for nth in [0, 1, 3] {
+        for keep in [0, 5, 40] {
+            let disks = Logged::from_images(&images);
+            let store = Arc::new(disks.open());
+            disks.log.arm(Fault::Tear { nth, keep });
+            let told = concurrent_run(&store, 6);
+            drop(store);
+            let what = format!("log write {nth} torn after {keep} bytes");
+            let reopened = disks.crash(&Survivors::All, &Survivors::All).open();
+            check_after_crash(&reopened, &told, &what);
+        }
+    }
+}

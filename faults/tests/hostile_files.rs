@@ -280,6 +280,12 @@ fn try_file(bytes: &[u8], what: &str, dir: &Path, also_backend: bool, out: &mut 
     out.cases += 1;
     let path = dir.join("hostile.redb");
     std::fs::write(&path, bytes).unwrap();
+    // The store file is the case; the write-ahead log an earlier case's
+    // open left beside it is not part of it.
+    let log = dir.join("hostile.redb-wal");
+    if log.exists() {
+        std::fs::remove_file(&log).unwrap();
+    }
     let mut opens: Vec<(&str, Opener<'_>)> =
         vec![("file", Box::new(|| Store::open(&path, options())))];
     if also_backend {

@@ -38,6 +38,8 @@ use redb::{Database, Durability, WriteTransaction};
 
 use crate::storage::pending::Pending;
 use crate::storage::snapshot::Snapshots;
+use crate::storage::wal::Wal;
+use crate::storage::wal::journal::{Captured, Journal};
 use crate::{Error, Result};
 
 /// The most non-durable commits one durable commit covers, so that a
@@ -103,6 +105,9 @@ pub(crate) struct Commits {
     held_turn: Condvar,
     /// Signalled when `durable` moves or a durable commit fails.
     synced: Condvar,
+    /// The write-ahead log of a file store (decision 0018): each commit is
+    /// made in redb without durability and made durable by its log record.
+    wal: Option<Wal>,
 }
 
 #[derive(Default)]
@@ -164,8 +169,9 @@ impl State {
 impl Commits {
     /// The commit state of a store whose database is `db`, every commit
     /// before it durable.
-    pub(crate) fn new(db: Database) -> Commits {
+    pub(crate) fn new(db: Database, wal: Option<Wal>) -> Commits {
         Commits {
+            wal,
             snapshots: Snapshots::new(),
             db,
             state: Mutex::new(State::default()),
@@ -176,6 +182,17 @@ impl Commits {
             arrived: Condvar::new(),
             held_turn: Condvar::new(),
             synced: Condvar::new(),
+        }
+    }
+
+    /// Makes every commit so far durable in the store file and empties the
+    /// write-ahead log (when the store keeps one), e.g. before compaction.
+    ///
+    /// Errors: `Storage` when the durable commit or the log's reset fails.
+    pub(crate) fn checkpoint(&mut self) -> Result<()> {
+        match &self.wal {
+            Some(wal) => wal.checkpoint(&self.db),
+            None => Ok(()),
         }
     }
 
@@ -268,6 +285,9 @@ impl Commits {
         self: &Arc<Self>,
         writer: Writer,
     ) -> Result<(WriteTransaction, Pending, Turn)> {
+        if let Some(err) = self.wal.as_ref().and_then(Wal::failure) {
+            return Err(err);
+        }
         let mut state = self.lock();
         match writer {
             Writer::Closure => state.queued = state.queued.saturating_add(1),
@@ -332,7 +352,11 @@ impl Commits {
         }
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
-        Ok((txn, Pending::default(), turn))
+        let mut pending = Pending::default();
+        if self.wal.is_some() {
+            pending.journal = Journal::recording();
+        }
+        Ok((txn, pending, turn))
     }
 
     /// What a writer whose commit numbered `seq` ended with `result`
@@ -362,7 +386,12 @@ impl Commits {
                 state.durable = state.durable.max(seq);
                 self.durable.store(state.durable, Ordering::SeqCst);
             }
-            Err(err) => state.failed = Some((seq, err.clone())),
+            Err(err) => {
+                // The latest failure covers every earlier one.
+                if state.failed.as_ref().is_none_or(|(at, _)| seq >= *at) {
+                    state.failed = Some((seq, err.clone()));
+                }
+            }
         }
         state.unsynced = 0;
         self.synced.notify_all();
@@ -560,8 +589,11 @@ impl Turn {
     ///
     /// Fails with `Storage` when the commit fails, or when the durable
     /// commit that should cover it fails (its error).
-    pub(crate) fn commit(mut self, mut txn: WriteTransaction) -> Result<()> {
+    pub(crate) fn commit(mut self, mut txn: WriteTransaction, changes: Captured) -> Result<()> {
         let commits = Arc::clone(&self.commits);
+        if let Some(wal) = &commits.wal {
+            return self.commit_logged(wal, txn, changes);
+        }
         let (seq, durability) = {
             let mut state = commits.lock();
             let seq = state.number();
@@ -600,6 +632,66 @@ impl Turn {
         commits.settle(seq, durable, result, self.seen)
     }
 
+    /// [`Turn::commit`] for a store that keeps a write-ahead log: the
+    /// commit is made in redb without durability and its record appended
+    /// to the log while the turn is held (so records follow commit order),
+    /// then, the turn given back, the log is synced (one sync for every
+    /// record appended meanwhile, see [`Wal::sync`]). A transaction too
+    /// large to log, or one that finds the log past its bound, commits as a
+    /// checkpoint instead (durably in redb, the log emptied).
+    fn commit_logged(mut self, wal: &Wal, txn: WriteTransaction, changes: Captured) -> Result<()> {
+        let commits = Arc::clone(&self.commits);
+        if let Some(err) = wal.failure() {
+            drop(txn);
+            self.finish()?;
+            return Err(err);
+        }
+        let record = match changes {
+            Captured::Changes(bytes) if !wal.wants_checkpoint() => Some(bytes),
+            _ => None,
+        };
+        let seq = {
+            let mut state = commits.lock();
+            let seq = state.number();
+            if record.is_some() {
+                // Before the commit shows it: a snapshot taken from now on
+                // waits for this number to be durable.
+                state.exposed = seq;
+                commits.exposed.store(seq, Ordering::SeqCst);
+            }
+            seq
+        };
+        self.committing = Some(seq);
+        let under_way = commits.snapshots.commit_starts();
+        let result = match &record {
+            Some(bytes) => {
+                let lsn = wal.next_lsn();
+                commit_none(txn, lsn).and_then(|()| wal.append(seq, lsn, bytes))
+            }
+            None => wal.checkpoint_commit(txn, seq),
+        };
+        drop(under_way);
+        self.committing = None;
+        let durable = record.is_none();
+        let mut state = commits.lock();
+        if durable || result.is_err() {
+            commits.record_sync(&mut state, seq, &result);
+        }
+        commits.release(&mut state);
+        self.released = true;
+        drop(state);
+        self.resolve_members(&Outcome::Committed {
+            seq,
+            durable,
+            result: result.clone(),
+        });
+        if !durable && result.is_ok() {
+            // Its outcome is recorded in the state, which `settle` reads.
+            let _ = commits.sync_log(wal, seq);
+        }
+        commits.settle(seq, durable, result, self.seen)
+    }
+
     /// Ends the turn of a transaction that was rolled back (and dropped):
     /// sends the group members that ran in it back to run again; when
     /// non-durable commits are visible and no writer waits to follow,
@@ -632,6 +724,10 @@ impl Turn {
     /// while holding the turn (no other write transaction is open).
     fn sync_empty(&mut self) -> Result<()> {
         let commits = Arc::clone(&self.commits);
+        if let Some(wal) = &commits.wal {
+            let seq = commits.lock().exposed;
+            return commits.sync_log(wal, seq);
+        }
         let seq = commits.lock().number();
         self.committing = Some(seq);
         let under_way = commits.snapshots.commit_starts();
@@ -681,6 +777,49 @@ impl Drop for Turn {
                 let _ = self.finish();
             }
         }
+    }
+}
+
+/// Commits `txn`, whose log record is numbered `lsn`, without durability
+/// (visible, not yet on disk); the store's meta table notes `lsn` as its
+/// last logged commit.
+fn commit_none(mut txn: WriteTransaction, lsn: u64) -> Result<()> {
+    txn.open_table(crate::storage::schema::META)?
+        .insert(crate::storage::wal::WAL_LSN, lsn)?;
+    txn.set_durability(Durability::None)?;
+    txn.commit()?;
+    Ok(())
+}
+
+impl Commits {
+    /// Syncs the log until the commit numbered `seq` is durable (see
+    /// [`Wal::sync`]) and records the outcome: the last commit known
+    /// durable, or the failure at `seq`.
+    fn sync_log(&self, wal: &Wal, seq: u64) -> Result<()> {
+        let synced = wal.sync(seq);
+        let mut state = self.lock();
+        match synced {
+            Ok(upto) => {
+                self.record_sync(&mut state, upto, &Ok(()));
+                Ok(())
+            }
+            Err(err) => {
+                let failed = Err(err);
+                self.record_sync(&mut state, seq, &failed);
+                failed
+            }
+        }
+    }
+}
+
+impl Drop for Commits {
+    /// A store closed cleanly checkpoints (decision 0018): its file holds
+    /// every commit durably and its log is emptied. A failure cannot be
+    /// reported here; the log keeps the commits and the next open replays
+    /// them.
+    fn drop(&mut self) {
+        self.snapshots.forget();
+        let _ = self.checkpoint();
     }
 }
 

@@ -327,6 +327,7 @@ fn write_indexes<'t, E: Entity>(
 ) -> Result<()> {
     let id = E::id(record);
     for key in unique {
+        tx.journal().insert(&key.table, &key.key.as_slice(), &id);
         tables
             .get(&tx.txn, key.table)?
             .insert(key.key.as_slice(), id)?;
@@ -343,6 +344,7 @@ fn write_indexes<'t, E: Entity>(
 
 fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     for unique in E::unique_keys(record) {
+        tx.journal().remove(&unique.table, &unique.key.as_slice());
         tx.txn
             .open_table(unique.table)?
             .remove(unique.key.as_slice())?;
@@ -371,11 +373,14 @@ fn move_indexes<E: Entity>(
     let id = E::id(new);
     let (gone, added) = unique;
     for unique in gone {
+        tx.journal().remove(&unique.table, &unique.key.as_slice());
         tx.txn
             .open_table(unique.table)?
             .remove(unique.key.as_slice())?;
     }
     for unique in added {
+        tx.journal()
+            .insert(&unique.table, &unique.key.as_slice(), &id);
         tx.txn
             .open_table(unique.table)?
             .insert(unique.key.as_slice(), id)?;
@@ -410,6 +415,8 @@ fn difference<'a, T, D: TableHandle + 'a>(
 
 fn put<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
     let bytes = codec::encode(record)?;
+    tx.journal()
+        .insert(&E::TABLE, &E::id(record), &bytes.as_slice());
     tx.txn
         .open_table(E::TABLE)?
         .insert(E::id(record), bytes.as_slice())?;
@@ -476,6 +483,7 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     tx.pending.set_id_counter(counter, last.max(id));
     let mut bytes = Vec::with_capacity(512);
     codec::encode_into(record, &mut bytes)?;
+    tx.journal().insert(&E::TABLE, &id, &bytes.as_slice());
     records.insert(id, bytes.as_slice())?;
     drop(records);
     write_indexes::<E>(tx, record, &unique, tables, folded)?;
@@ -533,6 +541,7 @@ pub(crate) fn remove<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     if E::KIND != EntityKind::Role {
         crate::storage::sessions::revoke_all(tx, E::KIND, E::id(record))?;
     }
+    tx.journal().remove(&E::TABLE, &E::id(record));
     tx.txn.open_table(E::TABLE)?.remove(E::id(record))?;
     log::<E>(tx, record, ChangeOp::Delete, at)
 }

@@ -16,7 +16,7 @@ use crate::storage::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 6;
+pub const FORMAT_VERSION: u64 = 7;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
@@ -29,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
     crate::storage::migrations::v3_to_v4,
     crate::storage::migrations::v4_to_v5,
     crate::storage::migrations::v5_to_v6,
+    crate::storage::migrations::v6_to_v7,
 ];
 
 /// The first bytes of every redb file.
@@ -342,8 +343,12 @@ pub(crate) fn prepare(db: &Database) -> Result<()> {
 fn initialise(db: &Database) -> Result<()> {
     let txn = db.begin_write()?;
     create_tables(&txn)?;
-    txn.open_table(META)?
-        .insert(meta::FORMAT_VERSION, FORMAT_VERSION)?;
+    let mut meta = txn.open_table(META)?;
+    meta.insert(meta::FORMAT_VERSION, FORMAT_VERSION)?;
+    meta.insert(crate::storage::wal::WAL_EPOCH, 0)?;
+    meta.insert(crate::storage::wal::WAL_LSN, 0)?;
+    meta.insert(crate::storage::wal::WAL_ID, crate::storage::wal::new_id()?)?;
+    drop(meta);
     txn.commit()?;
     Ok(())
 }

@@ -35,6 +35,16 @@
 //!   value and chunk of 64Ki ids, how many of the index's keys it has, so
 //!   an offset page sorted by last name skips whole runs and chunks. The
 //!   step counts the index's keys; nothing else changes.
+//! - 7: the write-ahead log (`crate::storage::wal`, decision 0018). The
+//!   meta table holds `wal_epoch`, the epoch of the log beside the store
+//!   file (`<file>-wal`): records of an older epoch are already in the
+//!   store; and `wal_id`, drawn at random, which the log's header repeats
+//!   (a log left beside another store is refused); and `wal_lsn`, the
+//!   sequence number of the last logged commit the file holds (replay
+//!   skips the records up to it). The step sets the epoch and the number
+//!   to 0 and draws the id; nothing else changes. A release before
+//!   format 7 refuses the file, so that it never opens a store whose
+//!   latest commits are only in its log.
 //!
 //! The `…V1` and `…V3` structs are frozen copies of the records those
 //! formats stored (postcard is positional: field order and types are the
@@ -364,6 +374,16 @@ pub(crate) fn v4_to_v5(txn: &WriteTransaction) -> Result<()> {
 /// (which format 6 does not change).
 pub(crate) fn v5_to_v6(txn: &WriteTransaction) -> Result<()> {
     crate::storage::run_counts::rebuild(txn)
+}
+
+/// Format 6 → 7: the store's log epoch starts at 0 (no log yet), and
+/// its log id is drawn.
+pub(crate) fn v6_to_v7(txn: &WriteTransaction) -> Result<()> {
+    let mut meta = txn.open_table(crate::storage::schema::META)?;
+    meta.insert(crate::storage::wal::WAL_EPOCH, 0)?;
+    meta.insert(crate::storage::wal::WAL_LSN, 0)?;
+    meta.insert(crate::storage::wal::WAL_ID, crate::storage::wal::new_id()?)?;
+    Ok(())
 }
 
 /// Writes the posting terms of every record of `E`, a chunk of ids at a time.

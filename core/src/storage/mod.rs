@@ -19,3 +19,4 @@ pub(crate) mod sessions;
 pub(crate) mod snapshot;
 pub(crate) mod store;
 pub(crate) mod tx;
+pub(crate) mod wal;

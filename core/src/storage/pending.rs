@@ -24,6 +24,7 @@ use crate::storage::entity::MultiKey;
 use crate::storage::index::PostingKey;
 use crate::storage::postings::{PostingTable, chunk_key, decode, encode, slot, split};
 use crate::storage::schema::{CHANGES, META, MULTI_TABLES, MultiTable};
+use crate::storage::wal::journal::Journal;
 use crate::{Error, Result};
 
 /// Gathered changes past which a transaction writes them out before going on.
@@ -246,6 +247,9 @@ pub struct Pending {
     /// Set when a flush failed part-way: what it had taken is gone, so the
     /// transaction may no longer flush or commit (it can only roll back).
     broken: std::sync::atomic::AtomicBool,
+    /// Every table write of the transaction, for the write-ahead log
+    /// (recording only when the store keeps one; decision 0018).
+    pub(crate) journal: Journal,
 }
 
 /// An id counter of the meta table as the transaction sees it.
@@ -318,7 +322,7 @@ impl Ordered {
 impl OrderedTable {
     /// Writes the keys to `txn`'s table in key order, each once: of the
     /// changes noted to one key, the last wins.
-    fn write(mut self, txn: &WriteTransaction) -> Result<()> {
+    fn write(mut self, txn: &WriteTransaction, journal: &Journal) -> Result<()> {
         let bytes = &self.bytes;
         let key = |&(start, len, _): &(usize, usize, bool)| {
             bytes
@@ -337,8 +341,10 @@ impl OrderedTable {
                 continue;
             }
             let changed = if entry.2 {
+                journal.insert(&self.table, &k, &());
                 table.insert(k, ())?.is_none()
             } else {
+                journal.remove(&self.table, &k);
                 table.remove(k)?.is_some()
             };
             if let Some(counts) = counts.as_mut().filter(|_| changed) {
@@ -346,7 +352,7 @@ impl OrderedTable {
             }
         }
         if let Some(counts) = counts {
-            counts.write(txn)?;
+            counts.write(txn, journal)?;
         }
         Ok(())
     }
@@ -613,7 +619,7 @@ impl Pending {
     fn flush_taken(&self, txn: &WriteTransaction) -> Result<()> {
         let ordered = take(&self.ordered);
         for table in ordered.tables.into_iter().flatten() {
-            table.write(txn)?;
+            table.write(txn, &self.journal)?;
         }
         let mut changes = take(&self.changes);
         changes.sort_by_key(|t| t.slot);
@@ -645,9 +651,13 @@ impl Pending {
                     None => delta.add,
                 };
                 if bitmap.is_empty() {
+                    self.journal.remove(&pending.table, &key.as_slice());
                     table.remove(key.as_slice())?;
                 } else {
-                    table.insert(key.as_slice(), encode(&bitmap)?.as_slice())?;
+                    let bytes = encode(&bitmap)?;
+                    self.journal
+                        .insert(&pending.table, &key.as_slice(), &bytes.as_slice());
+                    table.insert(key.as_slice(), bytes.as_slice())?;
                 }
             }
         }
@@ -663,6 +673,7 @@ impl Pending {
         }
         let mut meta = txn.open_table(META)?;
         for c in counters.iter_mut().filter(|c| c.moved) {
+            self.journal.insert(&META, &c.key, &c.value);
             meta.insert(c.key, c.value)?;
             c.moved = false;
         }
@@ -683,6 +694,7 @@ impl Pending {
         let mut start = 0;
         for (seq, end) in entries {
             let entry = bytes.get(start..end).unwrap_or_default();
+            self.journal.insert(&CHANGES, &seq, &entry);
             table.insert(seq, entry)?;
             start = end;
         }

@@ -22,6 +22,7 @@ use redb::{ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 use crate::storage::keys::trailing_u64;
 use crate::storage::postings::CHUNK_BITS;
 use crate::storage::schema::{MultiTable, USER_LAST_NAME};
+use crate::storage::wal::journal::Journal;
 use crate::{Error, Result};
 
 /// A count table: `values + chunk` (8 bytes big-endian) → the number of
@@ -90,7 +91,7 @@ impl CountDeltas {
     ///
     /// Errors: `Storage` when the table cannot be written, `Internal` when
     /// a count would go below zero (the counts and the index disagree).
-    pub(crate) fn write(self, txn: &WriteTransaction) -> Result<()> {
+    pub(crate) fn write(self, txn: &WriteTransaction, journal: &Journal) -> Result<()> {
         if self.deltas.values().all(|d| *d == 0) {
             return Ok(());
         }
@@ -108,8 +109,10 @@ impl CountDeltas {
                 ))
             })?;
             if count == 0 {
+                journal.remove(&self.table, &key.as_slice());
                 table.remove(key.as_slice())?;
             } else {
+                journal.insert(&self.table, &key.as_slice(), &count);
                 table.insert(key.as_slice(), count)?;
             }
         }
@@ -199,7 +202,7 @@ mod tests {
             deltas.note(&key(id), 1);
         }
         deltas.note(&key(2), -1);
-        deltas.write(&txn).unwrap();
+        deltas.write(&txn, &Journal::default()).unwrap();
         let stored = |txn: &WriteTransaction| -> Vec<u64> {
             let t = txn.open_table(USER_LAST_NAME_COUNTS).unwrap();
             t.iter().unwrap().map(|e| e.unwrap().1.value()).collect()
@@ -207,10 +210,13 @@ mod tests {
         assert_eq!(stored(&txn), [2, 1]);
         let mut deltas = CountDeltas::of(&USER_LAST_NAME).unwrap();
         deltas.note(&key(70_000), -1);
-        deltas.write(&txn).unwrap();
+        deltas.write(&txn, &Journal::default()).unwrap();
         assert_eq!(stored(&txn), [2]);
         let mut deltas = CountDeltas::of(&USER_LAST_NAME).unwrap();
         deltas.note(&key(70_000), -1);
-        assert!(deltas.write(&txn).is_err(), "below zero");
+        assert!(
+            deltas.write(&txn, &Journal::default()).is_err(),
+            "below zero"
+        );
     }
 }

@@ -51,10 +51,13 @@ fn index_entries(digest: &[u8], record: &SessionRecord) -> [(MultiTable, Vec<u8>
 
 /// Stores a session under the digest of its token, with its index entries.
 pub(crate) fn insert(tx: &WriteTx, digest: &[u8], record: &SessionRecord) -> Result<()> {
+    let bytes = codec::encode(record)?;
+    tx.journal().insert(&SESSIONS, &digest, &bytes.as_slice());
     tx.txn
         .open_table(SESSIONS)?
-        .insert(digest, codec::encode(record)?.as_slice())?;
+        .insert(digest, bytes.as_slice())?;
     for (table, key) in index_entries(digest, record) {
+        tx.journal().insert(&table, &key.as_slice(), &());
         tx.txn.open_table(table)?.insert(key.as_slice(), ())?;
     }
     Ok(())
@@ -74,8 +77,10 @@ pub(crate) fn remove(tx: &WriteTx, digest: &[u8]) -> Result<bool> {
     let Some(record) = get(&tx.txn, digest)? else {
         return Ok(false);
     };
+    tx.journal().remove(&SESSIONS, &digest);
     tx.txn.open_table(SESSIONS)?.remove(digest)?;
     for (table, key) in index_entries(digest, &record) {
+        tx.journal().remove(&table, &key.as_slice());
         tx.txn.open_table(table)?.remove(key.as_slice())?;
     }
     Ok(true)

@@ -12,6 +12,7 @@ use crate::storage::durability::{Commits, Writer};
 use crate::storage::format;
 use crate::storage::snapshot::Snapshot;
 use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
+use crate::storage::wal::Wal;
 use crate::{Clock, Result, Timestamp};
 
 /// The page cache's size when [`Options`] does not choose one: 4 GiB on
@@ -179,7 +180,42 @@ impl Store {
         let db = format::file_backend(path)
             .and_then(|backend| format::create_database(backend, cache))
             .map_err(|e| e.with_path(path))?;
-        Store::prepared(db, options).map_err(|e| e.with_path(path))
+        // redb holds the store file's lock: no other store uses the log.
+        let log_path = crate::storage::wal::path_of(path);
+        let log = open_log_file(&log_path).map_err(|e| e.with_path(&log_path))?;
+        Wal::precheck(&db, &log, Some(&log_path))?;
+        format::prepare(&db).map_err(|e| e.with_path(path))?;
+        let wal = Wal::open(&db, Box::new(log), Some(log_path))?;
+        Ok(Store::assembled(db, Some(wal), options))
+    }
+
+    /// Opens the store kept in `backend` as [`Store::open_with_backend`]
+    /// does, with a write-ahead log kept in `log` (decision 0018), as
+    /// [`Store::open`] keeps one beside a store file: each commit is made
+    /// durable by appending its changes to the log and syncing it; the
+    /// store is checkpointed (its commits made durable in `backend`, the
+    /// log emptied) when the log grows past 4 MiB, when a transaction is
+    /// too large to log, and when the store is dropped. On open, what the
+    /// log holds is replayed into the store.
+    ///
+    /// For tests of failures of either (e.g. a simulated disk that fails
+    /// or loses unsynced writes); `log` must belong to this store only.
+    ///
+    /// Fails as [`Store::open_with_backend`] does, and with
+    /// `IncompatibleFormat` when `log` is not a rosterdb write-ahead log or
+    /// belongs to another copy of the store (its epoch is newer).
+    pub fn open_with_backend_and_log(
+        backend: impl redb::StorageBackend,
+        log: impl redb::StorageBackend,
+        options: Options,
+    ) -> Result<Store> {
+        options.validate()?;
+        format::check_backend_header(&backend)?;
+        let db = format::create_database(backend, options.cache_size()?)?;
+        Wal::precheck(&db, &log, None)?;
+        format::prepare(&db)?;
+        let wal = Wal::open(&db, Box::new(log), None)?;
+        Ok(Store::assembled(db, Some(wal), options))
     }
 
     /// Opens the store kept in `backend` (any redb [`redb::StorageBackend`]:
@@ -221,10 +257,20 @@ impl Store {
 
     fn prepared(db: Database, options: Options) -> Result<Store> {
         format::prepare(&db)?;
-        Ok(Store {
-            commits: Arc::new(Commits::new(db)),
+        Ok(Store::assembled(db, None, options))
+    }
+
+    fn assembled(db: Database, wal: Option<Wal>, options: Options) -> Store {
+        Store {
+            commits: Arc::new(Commits::new(db, wal)),
             options: Arc::new(options),
-        })
+        }
+    }
+
+    /// The database, for tests that read its tables directly.
+    #[cfg(test)]
+    pub(crate) fn db_for_tests(&self) -> &Database {
+        self.commits.db()
     }
 
     /// The options the store was opened with.
@@ -332,10 +378,11 @@ impl Store {
     pub fn compact(&mut self) -> Result<bool> {
         // Open write transactions share the commits: then redb's own
         // refusal, as before.
-        let db = Arc::get_mut(&mut self.commits)
-            .map(Commits::db_mut)
-            .ok_or(redb::CompactionError::TransactionInProgress)?;
-        Ok(db.compact()?)
+        let commits =
+            Arc::get_mut(&mut self.commits).ok_or(redb::CompactionError::TransactionInProgress)?;
+        // Every commit durable in the file first, the log emptied.
+        commits.checkpoint()?;
+        Ok(commits.db_mut().compact()?)
     }
 
     /// Runs `f` on a consistent snapshot of the store.
@@ -400,3 +447,25 @@ impl WriteContext for Store {
 
 #[cfg(test)]
 mod tests;
+
+/// Opens (or creates) the write-ahead log file at `path`; a new file's
+/// directory entry is made durable, so that a crash cannot lose the log
+/// of commits acknowledged through it.
+fn open_log_file(path: &Path) -> Result<redb::backends::FileBackend> {
+    let existed = path.exists();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    if !existed {
+        file.sync_all()?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(redb::backends::FileBackend::new(file)?)
+}

@@ -486,8 +486,16 @@ impl WriteTx {
     /// commit of its group fails (then the writes may be lost).
     pub fn commit(self) -> Result<()> {
         self.pending.flush(&self.txn)?;
+        let changes = self.pending.journal.take();
         let WriteTx { txn, turn, .. } = self;
-        turn.commit(txn)
+        turn.commit(txn, changes)
+    }
+
+    /// Where the transaction's table writes are recorded for the
+    /// write-ahead log (decision 0018): every insert and remove goes
+    /// through it.
+    pub(crate) fn journal(&self) -> &crate::storage::wal::journal::Journal {
+        &self.pending.journal
     }
 
     /// After a grouped operation succeeded (see `Store::write_grouped`):
@@ -511,7 +519,8 @@ impl WriteTx {
                     drop(turn);
                     return Err(err);
                 }
-                turn.commit(txn).map(|()| None)
+                let changes = pending.journal.take();
+                turn.commit(txn, changes).map(|()| None)
             }
         }
     }

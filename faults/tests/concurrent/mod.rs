@@ -17,7 +17,7 @@ pub const WATCHDOG: Duration = Duration::from_secs(120);
 
 /// Store options with the cheapest Argon2id cost, so tests spend no time
 /// hashing.
-fn options() -> Options {
+pub fn options() -> Options {
     Options::default().with_argon2(Argon2Params {
         memory_kib: 8,
         iterations: 1,

@@ -1,0 +1,494 @@
+//! The write-ahead log (decision 0018): a file beside a file store,
+//! `<store path>-wal`, to which each commit appends one record of the
+//! table changes it made, so that a durable commit costs one sequential
+//! append and one `fdatasync` instead of redb's durable commit.
+//!
+//! A commit is made in redb without durability (visible, not yet on disk),
+//! its record appended here in commit order, and the log synced; commits
+//! whose records wait while another writer syncs share the next sync. A
+//! checkpoint (a durable redb commit that also moves the store's log
+//! epoch) persists every earlier commit and empties the log. On open, a
+//! log of the store's epoch is replayed into the store and checkpointed.
+//!
+//! The log's I/O goes through a [`redb::StorageBackend`] (a file, or a
+//! simulated disk in the fault tests).
+
+pub(crate) mod frame;
+pub(crate) mod journal;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use redb::{Database, Durability, StorageBackend, WriteTransaction};
+
+use crate::storage::schema::META;
+use crate::{Error, Result};
+
+/// The log's length past which the next commit checkpoints: 4 MiB.
+pub(crate) const CHECKPOINT_BYTES: u64 = 4 << 20;
+
+/// The meta key holding the store's log epoch: records of older epochs
+/// are already in the store.
+pub(crate) const WAL_EPOCH: &str = "wal_epoch";
+
+/// The meta key holding the sequence number of the last logged commit
+/// the store holds (written by each logged commit, in its transaction):
+/// replay skips the records up to it, so a store file that is ahead of
+/// its log (redb persisted commits whose log records were lost) is never
+/// set back.
+pub(crate) const WAL_LSN: &str = "wal_lsn";
+
+/// The meta key holding the store's log id, drawn at random when the
+/// store is made: a log whose header names another id is not its log.
+pub(crate) const WAL_ID: &str = "wal_id";
+
+/// A new store's log id.
+///
+/// Errors: `Internal` when the system has no randomness to give.
+pub(crate) fn new_id() -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::internal(format!("no randomness for the log id: {e}")))?;
+    Ok(u64::from_le_bytes(bytes))
+}
+
+/// The path of the log of the store file at `store`: `<store>-wal`.
+pub(crate) fn path_of(store: &Path) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
+}
+
+/// An open log, shared by the store's writers.
+pub(crate) struct Wal {
+    file: Box<dyn StorageBackend>,
+    /// The log file's path, for errors (none for a simulated disk).
+    path: Option<PathBuf>,
+    state: Mutex<LogState>,
+    /// Signalled when a sync or reset ends.
+    done: Condvar,
+}
+
+struct LogState {
+    /// The store's log id, written in the header.
+    id: u64,
+    /// The epoch records are written in (the store's).
+    epoch: u64,
+    /// Records appended and not yet written to the file.
+    buffer: Vec<u8>,
+    /// The number of the last commit whose record was appended.
+    appended: u64,
+    /// The sequence number the next logged commit takes.
+    next_lsn: u64,
+    /// Every commit numbered up to this one is durable (synced, or
+    /// persisted by a checkpoint).
+    synced: u64,
+    /// Where the next write goes: the file's length once written.
+    end: u64,
+    /// Whether a sync or reset is under way (it owns the file meanwhile).
+    busy: bool,
+    /// The error of a failed write or sync: the log holds less than was
+    /// committed, so no further commit is accepted until the store is
+    /// reopened (the error is returned to each).
+    failed: Option<Error>,
+    /// Whether records were appended since the log was last emptied: a
+    /// store that only read has nothing to checkpoint (and writes nothing
+    /// at close).
+    dirty: bool,
+}
+
+impl std::fmt::Debug for Wal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wal")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An error naming the log at `path` (or "the write-ahead log").
+fn damaged(path: Option<&Path>, why: &str) -> Error {
+    let at = path.map_or_else(
+        || "the write-ahead log".to_owned(),
+        |p| p.display().to_string(),
+    );
+    Error::incompatible(format!("{at}: {why}"))
+}
+
+/// Every byte of the log in `file`.
+///
+/// Errors: `IncompatibleFormat` when it is too large to hold in memory;
+/// `Storage` when it cannot be read.
+fn read_all(file: &dyn StorageBackend, path: Option<&Path>) -> Result<Vec<u8>> {
+    let len = file.len()?;
+    let len = usize::try_from(len).map_err(|_| damaged(path, "it is too large to read"))?;
+    let mut bytes = vec![0u8; len];
+    if len > 0 {
+        file.read(0, &mut bytes)?;
+    }
+    Ok(bytes)
+}
+
+/// Whether a log whose header is `header` may be the log of the store
+/// with log id `id` in `epoch` (a missing header may: nothing follows it).
+///
+/// Errors: `IncompatibleFormat` naming the log when the header is
+/// damaged, names another store, or an epoch newer than the store's.
+fn judge(path: Option<&Path>, header: &frame::Header, id: u64, epoch: u64) -> Result<()> {
+    match *header {
+        frame::Header::Missing => Ok(()),
+        frame::Header::Damaged(why) => Err(damaged(
+            path,
+            &format!("not a rosterdb write-ahead log ({why})"),
+        )),
+        frame::Header::Of { id: other, .. } if other != id => Err(damaged(
+            path,
+            &format!(
+                "it is the log of another store (log id {other:#x}, the store's is {id:#x}); \
+                 if the store file was replaced, remove the log"
+            ),
+        )),
+        frame::Header::Of { epoch: e, .. } if e > epoch => Err(damaged(
+            path,
+            &format!(
+                "its epoch {e} is newer than the store's ({epoch}): the log belongs to another \
+                 copy of the store"
+            ),
+        )),
+        frame::Header::Of { .. } => Ok(()),
+    }
+}
+
+/// The store's log id, epoch and last logged commit.
+///
+/// Errors: `IncompatibleFormat` when the meta table lacks one (format 7
+/// always has them); `Storage` when it cannot be read.
+fn store_log(db: &Database) -> Result<(u64, u64, u64)> {
+    let txn = redb::ReadableDatabase::begin_read(db)?;
+    let meta = txn.open_table(META)?;
+    let read = |key: &str| -> Result<u64> {
+        meta.get(key)?
+            .map(|v| v.value())
+            .ok_or_else(|| Error::incompatible(format!("the store's meta table has no {key}")))
+    };
+    Ok((read(WAL_ID)?, read(WAL_EPOCH)?, read(WAL_LSN)?))
+}
+
+impl Wal {
+    fn lock(&self) -> MutexGuard<'_, LogState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, guard: MutexGuard<'a, LogState>) -> MutexGuard<'a, LogState> {
+        self.done
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn named(&self, err: Error) -> Error {
+        match &self.path {
+            Some(path) => err.with_path(path),
+            None => err,
+        }
+    }
+
+    fn damaged(&self, why: &str) -> Error {
+        damaged(self.path.as_deref(), why)
+    }
+
+    /// Checks, before the store is prepared (created or migrated), that
+    /// the log in `file` may belong to the store `db`: its header whole
+    /// and naming the store's log id, its epoch not newer than the
+    /// store's; a store of a format before 7 (no log id yet) has no log,
+    /// so a log with records is another store's. Refusing here leaves the
+    /// store file as it was.
+    ///
+    /// Errors: `IncompatibleFormat` naming the log, as [`Wal::open`];
+    /// `Storage` when either cannot be read.
+    pub(crate) fn precheck(
+        db: &Database,
+        file: &dyn StorageBackend,
+        path: Option<&Path>,
+    ) -> Result<()> {
+        let store = store_log(db).ok();
+        let bytes = read_all(file, path)?;
+        let parsed = frame::parse(&bytes);
+        match (store, &parsed.header) {
+            (None, frame::Header::Of { .. }) if !parsed.records.is_empty() => Err(damaged(
+                path,
+                "it holds records, but the store has never had a log: it is the log of \
+                 another store; if the store file was replaced, remove the log",
+            )),
+            (None, frame::Header::Of { .. }) => Ok(()),
+            (Some((id, epoch, _)), header) => judge(path, header, id, epoch),
+            (None, header) => judge(path, header, 0, 0).or_else(|e| match header {
+                frame::Header::Damaged(_) => Err(e),
+                _ => Ok(()),
+            }),
+        }
+    }
+
+    /// Opens the log kept in `file` for the store `db` (whose file lock is
+    /// held): replays the records of the store's epoch into the store, in
+    /// order, up to the first torn or damaged one, and checkpoints (the
+    /// store's epoch moves on, the log is emptied). An empty or new log is
+    /// given its header.
+    ///
+    /// Errors: `IncompatibleFormat` naming the log when its header is
+    /// damaged, when its epoch is newer than the store's (the log belongs
+    /// to another copy of the store) or when a record does not apply;
+    /// `Storage` when the log or the store cannot be read or written.
+    pub(crate) fn open(
+        db: &Database,
+        file: Box<dyn StorageBackend>,
+        path: Option<PathBuf>,
+    ) -> Result<Wal> {
+        let (id, epoch, lsn) = store_log(db)?;
+        let wal = Wal {
+            file,
+            path,
+            state: Mutex::new(LogState {
+                id,
+                epoch,
+                buffer: Vec::new(),
+                appended: 0,
+                next_lsn: lsn.saturating_add(1),
+                synced: 0,
+                end: 0,
+                busy: false,
+                failed: None,
+                dirty: false,
+            }),
+            done: Condvar::new(),
+        };
+        wal.recover(db, id, epoch, lsn).map_err(|e| wal.named(e))?;
+        Ok(wal)
+    }
+
+    fn recover(&self, db: &Database, id: u64, epoch: u64, lsn: u64) -> Result<()> {
+        let bytes = read_all(self.file.as_ref(), self.path.as_deref())?;
+        let len = bytes.len();
+        let parsed = frame::parse(&bytes);
+        judge(self.path.as_deref(), &parsed.header, id, epoch)?;
+        let records = match parsed.header {
+            frame::Header::Of { epoch: e, .. } if e == epoch => parsed.records,
+            _ => Vec::new(),
+        };
+        let clean = matches!(parsed.header, frame::Header::Of { epoch: e, .. } if e == epoch)
+            && records.is_empty()
+            && parsed.valid_len == len;
+        if clean {
+            self.lock().end = u64::try_from(len).unwrap_or(u64::MAX);
+            return Ok(());
+        }
+        // Records the store holds already (it may be ahead of its log).
+        let records: Vec<_> = records.into_iter().filter(|r| r.lsn > lsn).collect();
+        if records.is_empty() {
+            // A new log, one cut before its header, one of an older epoch
+            // (already in the store), one the store is ahead of, or one
+            // with a torn first record: nothing to replay.
+            return self.reset(epoch, 0);
+        }
+        let txn = db.begin_write()?;
+        let mut last = lsn;
+        for (n, record) in records.iter().enumerate() {
+            last = last.max(record.lsn);
+            journal::replay(&txn, record.payload).map_err(|e| match e {
+                Error::IncompatibleFormat { reason } => {
+                    self.damaged(&format!("record {}: {reason}", n.saturating_add(1)))
+                }
+                other => other,
+            })?;
+        }
+        txn.open_table(META)?.insert(WAL_LSN, last)?;
+        self.lock().next_lsn = last.saturating_add(1);
+        self.checkpoint_commit(txn, 0)
+    }
+
+    /// The epoch the next records are written in.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// The error of a failed write or sync of the log, if one failed: the
+    /// store accepts no further commit.
+    pub(crate) fn failure(&self) -> Option<Error> {
+        self.lock().failed.clone()
+    }
+
+    /// Whether the log has outgrown [`CHECKPOINT_BYTES`].
+    pub(crate) fn wants_checkpoint(&self) -> bool {
+        let state = self.lock();
+        state
+            .end
+            .saturating_add(u64::try_from(state.buffer.len()).unwrap_or(u64::MAX))
+            > CHECKPOINT_BYTES
+    }
+
+    /// Takes the sequence number of the next logged commit, which writes
+    /// it to the store's meta table (`WAL_LSN`) in its transaction. Called
+    /// while holding the write turn, then [`Wal::append`].
+    pub(crate) fn next_lsn(&self) -> u64 {
+        let mut state = self.lock();
+        let lsn = state.next_lsn;
+        state.next_lsn = lsn.saturating_add(1);
+        lsn
+    }
+
+    /// Appends the record numbered `lsn` of the commit numbered `seq`
+    /// (made in redb without durability, in this commit order), to be
+    /// written and synced by [`Wal::sync`].
+    ///
+    /// Errors: the log's failure, when it failed; `Internal` when the
+    /// record is 4 GiB or longer.
+    pub(crate) fn append(&self, seq: u64, lsn: u64, payload: &[u8]) -> Result<()> {
+        let mut state = self.lock();
+        if let Some(err) = &state.failed {
+            return Err(err.clone());
+        }
+        let epoch = state.epoch;
+        frame::append_record(&mut state.buffer, epoch, lsn, payload)
+            .ok_or_else(|| Error::internal("a write-ahead log record of 4 GiB or more"))?;
+        state.appended = seq;
+        state.dirty = true;
+        Ok(())
+    }
+
+    /// Returns once the record of the commit numbered `seq` is durable:
+    /// writes every record appended so far and syncs the log, unless
+    /// another writer's sync (under way, or done since) covers it. Returns
+    /// the number of the last commit known durable.
+    ///
+    /// Errors: the error of the failed write or sync (from then on, every
+    /// commit fails with it).
+    pub(crate) fn sync(&self, seq: u64) -> Result<u64> {
+        let mut state = self.lock();
+        loop {
+            if state.synced >= seq {
+                return Ok(state.synced);
+            }
+            if let Some(err) = &state.failed {
+                return Err(err.clone());
+            }
+            if !state.busy {
+                break;
+            }
+            state = self.wait(state);
+        }
+        state.busy = true;
+        let buffer = std::mem::take(&mut state.buffer);
+        let upto = state.appended;
+        let at = state.end;
+        drop(state);
+        let written = if buffer.is_empty() {
+            Ok(())
+        } else {
+            self.file.write(at, &buffer)
+        };
+        let result = written.and_then(|()| self.file.sync_data()).map_err(|e| {
+            self.named(Error::storage_with(
+                "the write-ahead log could not be written",
+                e,
+            ))
+        });
+        let mut state = self.lock();
+        state.busy = false;
+        let outcome = match result {
+            Ok(()) => {
+                state.end = at.saturating_add(u64::try_from(buffer.len()).unwrap_or(u64::MAX));
+                state.synced = state.synced.max(upto);
+                Ok(state.synced)
+            }
+            Err(err) => {
+                state.failed = Some(err.clone());
+                Err(err)
+            }
+        };
+        drop(state);
+        self.done.notify_all();
+        outcome
+    }
+
+    /// Commits `txn` as a checkpoint: durably, with the store's log epoch
+    /// moved on, then empties the log into that epoch. Every commit before
+    /// it (numbered up to `seq`, the checkpoint's own number) is durable
+    /// once it returns.
+    ///
+    /// Errors: `Storage` when the commit fails (nothing of it, nor of the
+    /// commits it would have persisted, is known durable), or when the log
+    /// cannot be emptied (the commit is durable; the log fails from then
+    /// on, and the store's newer epoch makes its records be passed over).
+    pub(crate) fn checkpoint_commit(&self, mut txn: WriteTransaction, seq: u64) -> Result<()> {
+        let epoch = self.epoch().saturating_add(1);
+        txn.open_table(META)?.insert(WAL_EPOCH, epoch)?;
+        txn.set_durability(Durability::Immediate)?;
+        txn.commit()?;
+        self.reset(epoch, seq)
+    }
+
+    /// Empties the log into `epoch` (header first, in place: a crash
+    /// between the two leaves records of the old epoch after the new
+    /// header, which are not read), once no sync is under way. Every
+    /// commit up to `seq` is then durable.
+    fn reset(&self, epoch: u64, seq: u64) -> Result<()> {
+        let mut state = self.lock();
+        while state.busy {
+            state = self.wait(state);
+        }
+        state.busy = true;
+        let header = frame::header(state.id, epoch);
+        drop(state);
+        let len = u64::try_from(header.len()).unwrap_or(u64::MAX);
+        let result = self
+            .file
+            .write(0, &header)
+            .and_then(|()| self.file.set_len(len))
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| {
+                self.named(Error::storage_with(
+                    "the write-ahead log could not be reset",
+                    e,
+                ))
+            });
+        let mut state = self.lock();
+        state.busy = false;
+        let outcome = match result {
+            Ok(()) => {
+                state.epoch = epoch;
+                state.dirty = false;
+                state.buffer.clear();
+                state.end = len;
+                state.synced = state.synced.max(seq).max(state.appended);
+                Ok(())
+            }
+            Err(err) => {
+                state.failed = Some(err.clone());
+                Err(err)
+            }
+        };
+        drop(state);
+        self.done.notify_all();
+        outcome
+    }
+
+    /// A checkpoint of its own (at close, before compaction): an empty
+    /// durable commit moving the epoch on. Nothing is done when no record
+    /// was appended since the log was last emptied, nor when the log
+    /// failed (the store file then keeps what redb made durable, and a
+    /// reopen replays what the log holds beyond it).
+    ///
+    /// Errors: as [`Wal::checkpoint_commit`].
+    pub(crate) fn checkpoint(&self, db: &Database) -> Result<()> {
+        let seq = {
+            let state = self.lock();
+            if state.failed.is_some() || !state.dirty {
+                return Ok(());
+            }
+            state.appended
+        };
+        let txn = db.begin_write()?;
+        self.checkpoint_commit(txn, seq)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,307 @@
+//! The write-ahead log end to end: what a crash leaves (the store file and
+//! its log copied while the store is open) reopens to every acknowledged
+//! commit, table by table; checkpoints; logs that do not belong.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use redb::ReadableDatabase;
+
+use super::journal::dump;
+use super::{frame, path_of};
+use crate::{
+    Argon2Params, Credentials, Error, NewClient, NewRole, NewUser, Options, Secret, Store,
+};
+
+type Tables = BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>;
+
+fn options() -> Options {
+    Options::default().with_argon2(Argon2Params {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    })
+}
+
+/// Every table of the store, as bytes, but the log epoch (which a
+/// reopen's checkpoint moves on).
+fn tables(db: &redb::Database) -> Tables {
+    let txn = db.begin_read().unwrap();
+    let mut out = Tables::new();
+    for handle in txn.list_tables().unwrap() {
+        let name = redb::TableHandle::name(&handle).to_owned();
+        let mut rows = dump(&txn, &name)
+            .unwrap_or_else(|| panic!("{name} is not in the replay registry"))
+            .unwrap();
+        if name == "meta" {
+            rows.retain(|(k, _)| k.as_slice() != super::WAL_EPOCH.as_bytes());
+        }
+        out.insert(name, rows);
+    }
+    out
+}
+
+/// Copies the store file and its log as a crash would leave them (what
+/// the process wrote, synced or not).
+fn crash_copy(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+    std::fs::copy(path_of(from), path_of(to)).unwrap();
+}
+
+fn log_len(store: &Path) -> u64 {
+    std::fs::metadata(path_of(store)).unwrap().len()
+}
+
+struct Run {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+    store: Store,
+    /// (copy of the files, the tables then).
+    copies: Vec<(PathBuf, Tables)>,
+}
+
+impl Run {
+    fn new() -> Run {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        let store = Store::open(&path, options()).unwrap();
+        Run {
+            dir,
+            path,
+            store,
+            copies: Vec::new(),
+        }
+    }
+
+    /// Copies the files as a crash would now, with the tables they must
+    /// reopen to.
+    fn crash_here(&mut self) {
+        let to = self
+            .dir
+            .path()
+            .join(format!("copy-{}.redb", self.copies.len()));
+        crash_copy(&self.path, &to);
+        let want = tables(self.store.db_for_tests());
+        self.copies.push((to, want));
+    }
+}
+
+#[test]
+fn every_acknowledged_commit_is_in_the_store_after_a_crash() {
+    let mut run = Run::new();
+    let s = &run.store;
+    let admins = s.roles().create(NewRole::new("admins")).unwrap();
+    let readers = s
+        .roles()
+        .create(NewRole {
+            permissions: vec!["users:read".into()],
+            ..NewRole::new("readers")
+        })
+        .unwrap();
+    let mut ids = Vec::new();
+    for (i, name) in ["ann", "bob", "cai", "dee", "eve"].iter().enumerate() {
+        let mut new = NewUser::new(*name, format!("{name}@example.com"), "First", "Müller");
+        new.roles = if i % 2 == 0 {
+            vec![admins.id]
+        } else {
+            vec![admins.id, readers.id]
+        };
+        new.password = Some(Secret::new("correct horse battery"));
+        ids.push(s.users().create(new).unwrap().id);
+    }
+    run.crash_here();
+    let s = &run.store;
+    let ops = serde_json::json!([
+        {"op": "add", "path": "/attributes/city", "value": "Köln"},
+        {"op": "replace", "path": "/lastName", "value": "Keller"}
+    ]);
+    s.users().patch(ids[1], &ops, None).unwrap();
+    let login = s
+        .login(
+            &Credentials::new("ann", "correct horse battery"),
+            Duration::from_secs(600),
+        )
+        .unwrap();
+    let client = s
+        .clients()
+        .create(NewClient {
+            roles: vec![readers.id],
+            ..NewClient::new("sync job")
+        })
+        .unwrap();
+    run.crash_here();
+    let s = &run.store;
+    s.users().delete(ids[2]).unwrap();
+    s.logout(login.token.expose()).unwrap();
+    // Deleting a role updates its holders in the same transaction.
+    s.roles().delete(readers.id, true).unwrap();
+    s.write(|tx| {
+        for name in ["fay", "gus"] {
+            tx.users()
+                .create(NewUser::new(name, format!("{name}@example.com"), "F", "Ng"))?;
+        }
+        tx.clients().delete(client.client.id)?;
+        Ok(())
+    })
+    .unwrap();
+    run.crash_here();
+    assert!(
+        log_len(&run.path) > frame::HEADER_LEN as u64,
+        "the commits were logged"
+    );
+    for (copy, want) in &run.copies {
+        let reopened = Store::open(copy, options()).unwrap();
+        assert_eq!(&tables(reopened.db_for_tests()), want, "{}", copy.display());
+        let report = reopened.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        // The replayed log was checkpointed: emptied into a newer epoch.
+        assert_eq!(log_len(copy), frame::HEADER_LEN as u64);
+        // Ids go on from the replayed counters.
+        let next = reopened
+            .users()
+            .create(NewUser::new("zed", "zed@example.com", "Z", "Z"))
+            .unwrap();
+        assert!(next.id > ids[4], "{}", next.id);
+    }
+}
+
+#[test]
+fn a_clean_close_checkpoints_and_a_reopen_has_nothing_to_replay() {
+    let run = Run::new();
+    run.store.roles().create(NewRole::new("admins")).unwrap();
+    assert!(log_len(&run.path) > frame::HEADER_LEN as u64);
+    let Run {
+        path, store, dir, ..
+    } = run;
+    let want = tables(store.db_for_tests());
+    drop(store);
+    assert_eq!(log_len(&path), frame::HEADER_LEN as u64);
+    // The store file alone holds everything: a log removed after a clean
+    // close loses nothing.
+    std::fs::remove_file(path_of(&path)).unwrap();
+    let s = Store::open(&path, options()).unwrap();
+    assert_eq!(tables(s.db_for_tests()), want);
+    drop(s);
+    drop(dir);
+}
+
+#[test]
+fn a_transaction_too_large_to_log_commits_as_a_checkpoint() {
+    let mut run = Run::new();
+    run.store.roles().create(NewRole::new("admins")).unwrap();
+    let big = "x".repeat(4000);
+    run.store
+        .write(|tx| {
+            for i in 0..400 {
+                let mut new = NewUser::new(format!("u{i}"), format!("u{i}@example.com"), "F", "L");
+                new.attributes.insert("blob".into(), serde_json::json!(big));
+                tx.users().create(new)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Durable in the store file, the log emptied (older records too).
+    assert_eq!(log_len(&run.path), frame::HEADER_LEN as u64);
+    run.store
+        .users()
+        .create(NewUser::new("after", "after@example.com", "F", "L"))
+        .unwrap();
+    run.crash_here();
+    let (copy, want) = &run.copies[0];
+    let reopened = Store::open(copy, options()).unwrap();
+    assert_eq!(&tables(reopened.db_for_tests()), want);
+    assert!(reopened.check().unwrap().ok);
+}
+
+#[test]
+fn a_log_that_does_not_belong_to_the_store_is_refused_by_name() {
+    let run = Run::new();
+    run.store.roles().create(NewRole::new("admins")).unwrap();
+    let Run {
+        path, store, dir, ..
+    } = run;
+    drop(store);
+    let log = path_of(&path);
+    let (id, epoch) = header_of(&log);
+    // A newer epoch: the log of another copy of the store.
+    std::fs::write(&log, frame::header(id, epoch + 1)).unwrap();
+    let err = Store::open(&path, options()).unwrap_err();
+    assert!(
+        matches!(&err, Error::IncompatibleFormat { reason } if reason.contains("store.redb-wal") && reason.contains("newer")),
+        "{err:?}"
+    );
+    // The log of another store (same epoch, another id).
+    std::fs::write(&log, frame::header(id ^ 1, epoch)).unwrap();
+    let err = Store::open(&path, options()).unwrap_err();
+    assert!(
+        matches!(&err, Error::IncompatibleFormat { reason } if reason.contains("store.redb-wal") && reason.contains("another store")),
+        "{err:?}"
+    );
+    // A damaged header.
+    let mut bad = frame::header(id, epoch).to_vec();
+    bad[0] = b'x';
+    std::fs::write(&log, &bad).unwrap();
+    let err = Store::open(&path, options()).unwrap_err();
+    assert!(
+        matches!(&err, Error::IncompatibleFormat { reason } if reason.contains("store.redb-wal")),
+        "{err:?}"
+    );
+    // An older epoch's records are already in the store: passed over.
+    let mut old = frame::header(id, epoch - 1).to_vec();
+    frame::append_record(&mut old, epoch - 1, u64::MAX, b"\x09 not a journal").unwrap();
+    std::fs::write(&log, &old).unwrap();
+    let s = Store::open(&path, options()).unwrap();
+    assert_eq!(s.roles().count(&crate::Query::default()).unwrap(), 1);
+    drop(s);
+    // A torn record of the store's epoch is cut off.
+    let (_, epoch) = header_of(&log);
+    let mut torn = frame::header(id, epoch).to_vec();
+    frame::append_record(&mut torn, epoch, u64::MAX, b"\x09 not a journal").unwrap();
+    std::fs::write(&log, &torn[..torn.len() - 3]).unwrap();
+    let s = Store::open(&path, options()).unwrap();
+    assert_eq!(s.roles().count(&crate::Query::default()).unwrap(), 1);
+    assert_eq!(log_len(&path), frame::HEADER_LEN as u64);
+    drop(s);
+    // A whole record that does not apply is refused, never passed over.
+    let (_, epoch) = header_of(&log);
+    let mut whole = frame::header(id, epoch).to_vec();
+    frame::append_record(&mut whole, epoch, u64::MAX, b"\x09 not a journal").unwrap();
+    std::fs::write(&log, &whole).unwrap();
+    let err = Store::open(&path, options()).unwrap_err();
+    assert!(
+        matches!(&err, Error::IncompatibleFormat { reason } if reason.contains("store.redb-wal")),
+        "{err:?}"
+    );
+    drop(dir);
+}
+
+/// The (log id, epoch) a log's header names.
+fn header_of(log: &Path) -> (u64, u64) {
+    match frame::parse(&std::fs::read(log).unwrap()).header {
+        frame::Header::Of { id, epoch } => (id, epoch),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_log_left_beside_a_new_store_file_is_not_replayed_into_it() {
+    let run = Run::new();
+    run.store.roles().create(NewRole::new("admins")).unwrap();
+    let Run {
+        path, store, dir, ..
+    } = run;
+    let other = dir.path().join("other.redb");
+    crash_copy(&path, &other);
+    drop(store);
+    // The store file replaced by a new one; its old log stays.
+    std::fs::remove_file(&other).unwrap();
+    let err = Store::open(&other, options()).unwrap_err();
+    assert!(
+        matches!(&err, Error::IncompatibleFormat { reason } if reason.contains("another store")),
+        "{err:?}"
+    );
+    std::fs::remove_file(path_of(&other)).unwrap();
+    let s = Store::open(&other, options()).unwrap();
+    assert_eq!(s.roles().count(&crate::Query::default()).unwrap(), 0);
+}
