@@ -194,7 +194,7 @@ impl Store {
     /// [`Store::open`] keeps one beside a store file: each commit is made
     /// durable by appending its changes to the log and syncing it; the
     /// store is checkpointed (its commits made durable in `backend`, the
-    /// log emptied) when the log grows past 4 MiB, when a transaction is
+    /// log emptied) when the log grows past 2 MiB, when a transaction is
     /// too large to log, and when the store is dropped. On open, what the
     /// log holds is replayed into the store.
     ///

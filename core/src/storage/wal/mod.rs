@@ -24,8 +24,12 @@ use redb::{Database, Durability, StorageBackend, WriteTransaction};
 use crate::storage::schema::META;
 use crate::{Error, Result};
 
-/// The log's length past which the next commit checkpoints: 4 MiB.
-pub(crate) const CHECKPOINT_BYTES: u64 = 4 << 20;
+/// The log's length past which the next commit checkpoints: 2 MiB.
+pub(crate) const CHECKPOINT_BYTES: u64 = 2 << 20;
+
+/// How long a file log is made when it is opened (see
+/// [`Wal::preallocate`]): as long as it grows between checkpoints.
+const PREALLOCATED: u64 = CHECKPOINT_BYTES;
 
 /// The meta key holding the store's log epoch: records of older epochs
 /// are already in the store.
@@ -72,8 +76,11 @@ pub(crate) struct Wal {
 struct LogState {
     /// The store's log id, written in the header.
     id: u64,
-    /// The epoch records are written in (the store's).
+    /// The store's epoch, which the header names.
     epoch: u64,
+    /// The salt of the log's current generation, which every record
+    /// written now carries.
+    salt: u64,
     /// Records appended and not yet written to the file.
     buffer: Vec<u8>,
     /// The number of the last commit whose record was appended.
@@ -140,21 +147,21 @@ fn judge(path: Option<&Path>, header: &frame::Header, id: u64, epoch: u64) -> Re
             path,
             &format!("not a rosterdb write-ahead log ({why})"),
         )),
-        frame::Header::Of { id: other, .. } if other != id => Err(damaged(
+        frame::Header::Of(frame::Names { id: other, .. }) if other != id => Err(damaged(
             path,
             &format!(
                 "it is the log of another store (log id {other:#x}, the store's is {id:#x}); \
                  if the store file was replaced, remove the log"
             ),
         )),
-        frame::Header::Of { epoch: e, .. } if e > epoch => Err(damaged(
+        frame::Header::Of(frame::Names { epoch: e, .. }) if e > epoch => Err(damaged(
             path,
             &format!(
                 "its epoch {e} is newer than the store's ({epoch}): the log belongs to another \
                  copy of the store"
             ),
         )),
-        frame::Header::Of { .. } => Ok(()),
+        frame::Header::Of(_) => Ok(()),
     }
 }
 
@@ -213,12 +220,12 @@ impl Wal {
         let bytes = read_all(file, path)?;
         let parsed = frame::parse(&bytes);
         match (store, &parsed.header) {
-            (None, frame::Header::Of { .. }) if !parsed.records.is_empty() => Err(damaged(
+            (None, frame::Header::Of(_)) if !parsed.records.is_empty() => Err(damaged(
                 path,
                 "it holds records, but the store has never had a log: it is the log of \
                  another store; if the store file was replaced, remove the log",
             )),
-            (None, frame::Header::Of { .. }) => Ok(()),
+            (None, frame::Header::Of(_)) => Ok(()),
             (Some((id, epoch, _)), header) => judge(path, header, id, epoch),
             (None, header) => judge(path, header, 0, 0).or_else(|e| match header {
                 frame::Header::Damaged(_) => Err(e),
@@ -249,6 +256,7 @@ impl Wal {
             state: Mutex::new(LogState {
                 id,
                 epoch,
+                salt: 0,
                 buffer: Vec::new(),
                 appended: 0,
                 next_lsn: lsn.saturating_add(1),
@@ -261,31 +269,27 @@ impl Wal {
             done: Condvar::new(),
         };
         wal.recover(db, id, epoch, lsn).map_err(|e| wal.named(e))?;
+        if wal.path.is_some() {
+            wal.preallocate().map_err(|e| wal.named(e))?;
+        }
         Ok(wal)
     }
 
     fn recover(&self, db: &Database, id: u64, epoch: u64, lsn: u64) -> Result<()> {
         let bytes = read_all(self.file.as_ref(), self.path.as_deref())?;
-        let len = bytes.len();
         let parsed = frame::parse(&bytes);
         judge(self.path.as_deref(), &parsed.header, id, epoch)?;
         let records = match parsed.header {
-            frame::Header::Of { epoch: e, .. } if e == epoch => parsed.records,
+            frame::Header::Of(names) if names.epoch == epoch => parsed.records,
             _ => Vec::new(),
         };
-        let clean = matches!(parsed.header, frame::Header::Of { epoch: e, .. } if e == epoch)
-            && records.is_empty()
-            && parsed.valid_len == len;
-        if clean {
-            self.lock().end = u64::try_from(len).unwrap_or(u64::MAX);
-            return Ok(());
-        }
         // Records the store holds already (it may be ahead of its log).
         let records: Vec<_> = records.into_iter().filter(|r| r.lsn > lsn).collect();
         if records.is_empty() {
             // A new log, one cut before its header, one of an older epoch
-            // (already in the store), one the store is ahead of, or one
-            // with a torn first record: nothing to replay.
+            // (already in the store), one the store is ahead of, one with
+            // a torn first record: nothing to replay. A new generation
+            // (salt) makes whatever the file holds past the header stale.
             return self.reset(epoch, 0);
         }
         let txn = db.begin_write()?;
@@ -302,6 +306,29 @@ impl Wal {
         txn.open_table(META)?.insert(WAL_LSN, last)?;
         self.lock().next_lsn = last.saturating_add(1);
         self.checkpoint_commit(txn, 0)
+    }
+
+    /// Writes zeros past the end of a file log up to [`PREALLOCATED`]
+    /// bytes and syncs, so that appends overwrite blocks the file already
+    /// has and a sync need not record a new length (about 90 µs less per
+    /// sync on this project's disk). The zeros hold no record.
+    fn preallocate(&self) -> Result<()> {
+        let len = self.file.len()?;
+        if len >= PREALLOCATED {
+            return Ok(());
+        }
+        let zeros = vec![0u8; 1 << 20];
+        let mut at = len;
+        while at < PREALLOCATED {
+            let n = (PREALLOCATED - at).min(u64::try_from(zeros.len()).unwrap_or(0));
+            let chunk = zeros
+                .get(..usize::try_from(n).unwrap_or(0))
+                .unwrap_or_default();
+            self.file.write(at, chunk)?;
+            at = at.saturating_add(n);
+        }
+        self.file.sync_data()?;
+        Ok(())
     }
 
     /// The epoch the next records are written in.
@@ -345,8 +372,8 @@ impl Wal {
         if let Some(err) = &state.failed {
             return Err(err.clone());
         }
-        let epoch = state.epoch;
-        frame::append_record(&mut state.buffer, epoch, lsn, payload)
+        let salt = state.salt;
+        frame::append_record(&mut state.buffer, salt, lsn, payload)
             .ok_or_else(|| Error::internal("a write-ahead log record of 4 GiB or more"))?;
         state.appended = seq;
         state.dirty = true;
@@ -425,23 +452,32 @@ impl Wal {
         self.reset(epoch, seq)
     }
 
-    /// Empties the log into `epoch` (header first, in place: a crash
-    /// between the two leaves records of the old epoch after the new
-    /// header, which are not read), once no sync is under way. Every
-    /// commit up to `seq` is then durable.
+    /// Empties the log into `epoch`, once no sync is under way: a new
+    /// header with a new salt is written in place and synced, and records
+    /// are written from just after it again. The file keeps its length
+    /// (its blocks are reused); what it holds past the header belongs to
+    /// earlier generations, whose salt no longer matches. Every commit up
+    /// to `seq` is then durable.
+    ///
+    /// Errors: `Storage` when the header cannot be written or synced (the
+    /// log fails from then on), `Internal` when no salt can be drawn.
     fn reset(&self, epoch: u64, seq: u64) -> Result<()> {
+        let salt = new_id()?;
         let mut state = self.lock();
         while state.busy {
             state = self.wait(state);
         }
         state.busy = true;
-        let header = frame::header(state.id, epoch);
+        let header = frame::header(frame::Names {
+            id: state.id,
+            epoch,
+            salt,
+        });
         drop(state);
         let len = u64::try_from(header.len()).unwrap_or(u64::MAX);
         let result = self
             .file
             .write(0, &header)
-            .and_then(|()| self.file.set_len(len))
             .and_then(|()| self.file.sync_data())
             .map_err(|e| {
                 self.named(Error::storage_with(
@@ -454,6 +490,7 @@ impl Wal {
         let outcome = match result {
             Ok(()) => {
                 state.epoch = epoch;
+                state.salt = salt;
                 state.dirty = false;
                 state.buffer.clear();
                 state.end = len;

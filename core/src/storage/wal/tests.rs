@@ -49,8 +49,11 @@ fn crash_copy(from: &Path, to: &Path) {
     std::fs::copy(path_of(from), path_of(to)).unwrap();
 }
 
-fn log_len(store: &Path) -> u64 {
-    std::fs::metadata(path_of(store)).unwrap().len()
+/// How many records the log of the store at `store` holds.
+fn log_records(store: &Path) -> usize {
+    frame::parse(&std::fs::read(path_of(store)).unwrap())
+        .records
+        .len()
 }
 
 struct Run {
@@ -146,17 +149,14 @@ fn every_acknowledged_commit_is_in_the_store_after_a_crash() {
     })
     .unwrap();
     run.crash_here();
-    assert!(
-        log_len(&run.path) > frame::HEADER_LEN as u64,
-        "the commits were logged"
-    );
+    assert!(log_records(&run.path) > 0, "the commits were logged");
     for (copy, want) in &run.copies {
         let reopened = Store::open(copy, options()).unwrap();
         assert_eq!(&tables(reopened.db_for_tests()), want, "{}", copy.display());
         let report = reopened.check().unwrap();
         assert!(report.ok, "{:?}", report.problems);
         // The replayed log was checkpointed: emptied into a newer epoch.
-        assert_eq!(log_len(copy), frame::HEADER_LEN as u64);
+        assert_eq!(log_records(copy), 0);
         // Ids go on from the replayed counters.
         let next = reopened
             .users()
@@ -170,13 +170,13 @@ fn every_acknowledged_commit_is_in_the_store_after_a_crash() {
 fn a_clean_close_checkpoints_and_a_reopen_has_nothing_to_replay() {
     let run = Run::new();
     run.store.roles().create(NewRole::new("admins")).unwrap();
-    assert!(log_len(&run.path) > frame::HEADER_LEN as u64);
+    assert!(log_records(&run.path) > 0);
     let Run {
         path, store, dir, ..
     } = run;
     let want = tables(store.db_for_tests());
     drop(store);
-    assert_eq!(log_len(&path), frame::HEADER_LEN as u64);
+    assert_eq!(log_records(&path), 0);
     // The store file alone holds everything: a log removed after a clean
     // close loses nothing.
     std::fs::remove_file(path_of(&path)).unwrap();
@@ -202,7 +202,7 @@ fn a_transaction_too_large_to_log_commits_as_a_checkpoint() {
         })
         .unwrap();
     // Durable in the store file, the log emptied (older records too).
-    assert_eq!(log_len(&run.path), frame::HEADER_LEN as u64);
+    assert_eq!(log_records(&run.path), 0);
     run.store
         .users()
         .create(NewUser::new("after", "after@example.com", "F", "L"))
@@ -223,23 +223,28 @@ fn a_log_that_does_not_belong_to_the_store_is_refused_by_name() {
     } = run;
     drop(store);
     let log = path_of(&path);
-    let (id, epoch) = header_of(&log);
+    let frame::Names { id, epoch, .. } = header_of(&log);
+    let names = |id, epoch| frame::Names {
+        id,
+        epoch,
+        salt: 77,
+    };
     // A newer epoch: the log of another copy of the store.
-    std::fs::write(&log, frame::header(id, epoch + 1)).unwrap();
+    std::fs::write(&log, frame::header(names(id, epoch + 1))).unwrap();
     let err = Store::open(&path, options()).unwrap_err();
     assert!(
         matches!(&err, Error::IncompatibleFormat { reason } if reason.contains("store.redb-wal") && reason.contains("newer")),
         "{err:?}"
     );
     // The log of another store (same epoch, another id).
-    std::fs::write(&log, frame::header(id ^ 1, epoch)).unwrap();
+    std::fs::write(&log, frame::header(names(id ^ 1, epoch))).unwrap();
     let err = Store::open(&path, options()).unwrap_err();
     assert!(
         matches!(&err, Error::IncompatibleFormat { reason } if reason.contains("store.redb-wal") && reason.contains("another store")),
         "{err:?}"
     );
     // A damaged header.
-    let mut bad = frame::header(id, epoch).to_vec();
+    let mut bad = frame::header(names(id, epoch)).to_vec();
     bad[0] = b'x';
     std::fs::write(&log, &bad).unwrap();
     let err = Store::open(&path, options()).unwrap_err();
@@ -248,25 +253,25 @@ fn a_log_that_does_not_belong_to_the_store_is_refused_by_name() {
         "{err:?}"
     );
     // An older epoch's records are already in the store: passed over.
-    let mut old = frame::header(id, epoch - 1).to_vec();
-    frame::append_record(&mut old, epoch - 1, u64::MAX, b"\x09 not a journal").unwrap();
+    let mut old = frame::header(names(id, epoch - 1)).to_vec();
+    frame::append_record(&mut old, 77, u64::MAX, b"\x09 not a journal").unwrap();
     std::fs::write(&log, &old).unwrap();
     let s = Store::open(&path, options()).unwrap();
     assert_eq!(s.roles().count(&crate::Query::default()).unwrap(), 1);
     drop(s);
     // A torn record of the store's epoch is cut off.
-    let (_, epoch) = header_of(&log);
-    let mut torn = frame::header(id, epoch).to_vec();
-    frame::append_record(&mut torn, epoch, u64::MAX, b"\x09 not a journal").unwrap();
+    let epoch = header_of(&log).epoch;
+    let mut torn = frame::header(names(id, epoch)).to_vec();
+    frame::append_record(&mut torn, 77, u64::MAX, b"\x09 not a journal").unwrap();
     std::fs::write(&log, &torn[..torn.len() - 3]).unwrap();
     let s = Store::open(&path, options()).unwrap();
     assert_eq!(s.roles().count(&crate::Query::default()).unwrap(), 1);
-    assert_eq!(log_len(&path), frame::HEADER_LEN as u64);
+    assert_eq!(log_records(&path), 0);
     drop(s);
     // A whole record that does not apply is refused, never passed over.
-    let (_, epoch) = header_of(&log);
-    let mut whole = frame::header(id, epoch).to_vec();
-    frame::append_record(&mut whole, epoch, u64::MAX, b"\x09 not a journal").unwrap();
+    let epoch = header_of(&log).epoch;
+    let mut whole = frame::header(names(id, epoch)).to_vec();
+    frame::append_record(&mut whole, 77, u64::MAX, b"\x09 not a journal").unwrap();
     std::fs::write(&log, &whole).unwrap();
     let err = Store::open(&path, options()).unwrap_err();
     assert!(
@@ -276,10 +281,10 @@ fn a_log_that_does_not_belong_to_the_store_is_refused_by_name() {
     drop(dir);
 }
 
-/// The (log id, epoch) a log's header names.
-fn header_of(log: &Path) -> (u64, u64) {
+/// What a log's header names.
+fn header_of(log: &Path) -> frame::Names {
     match frame::parse(&std::fs::read(log).unwrap()).header {
-        frame::Header::Of { id, epoch } => (id, epoch),
+        frame::Header::Of(names) => names,
         other => panic!("{other:?}"),
     }
 }
