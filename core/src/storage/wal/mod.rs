@@ -320,7 +320,9 @@ impl Wal {
         let zeros = vec![0u8; 1 << 20];
         let mut at = len;
         while at < PREALLOCATED {
-            let n = (PREALLOCATED - at).min(u64::try_from(zeros.len()).unwrap_or(0));
+            let n = PREALLOCATED
+                .saturating_sub(at)
+                .min(u64::try_from(zeros.len()).unwrap_or(0));
             let chunk = zeros
                 .get(..usize::try_from(n).unwrap_or(0))
                 .unwrap_or_default();
