@@ -134,7 +134,8 @@ impl Options {
     }
 }
 
-/// An open rosterdb store: users, roles and clients in one redb file.
+/// An open rosterdb store: users, roles and clients in one redb file (and,
+/// for a file store, the write-ahead log beside it, decision 0018).
 ///
 /// `Store` is `Send + Sync`: share it between threads (e.g. in an `Arc`).
 /// Any number of threads may read while one writes; each call is its own
@@ -162,7 +163,13 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens the store file at `path`, creating it (or initialising a 0-byte
-    /// file) when needed.
+    /// file) when needed, with its write-ahead log `<path>-wal` beside it
+    /// (decision 0018): each commit is made durable by appending its
+    /// changes to the log and syncing it, and the store file is brought up
+    /// to date by checkpoints (every 2 MiB of log, for a transaction too
+    /// large to log, when the store is dropped). What the log holds beyond
+    /// the store file is replayed here. Copy or back up a store after
+    /// dropping it, or copy both files together.
     ///
     /// Every open verifies the checksum of every page in use (a read of
     /// the whole file, as after a crash). A file that a crash left while it
@@ -171,7 +178,9 @@ impl Store {
     ///
     /// Fails with `Locked` when another store holds the file, and with
     /// `IncompatibleFormat`, leaving the file untouched, when it is not a
-    /// rosterdb file, comes from a newer release or is damaged.
+    /// rosterdb file, comes from a newer release or is damaged, or when the
+    /// log beside it is damaged or belongs to another store (the error
+    /// names the log); `Storage` when the log cannot be read or written.
     pub fn open(path: impl AsRef<Path>, options: Options) -> Result<Store> {
         options.validate()?;
         let path = path.as_ref();
