@@ -22,6 +22,12 @@
 //! operation again in a transaction of its own ([`Outcome::Retry`]), so an
 //! operation that fails leaves no trace and does not fail its siblings.
 //!
+//! With a write-ahead log (a file store, decision 0018), every commit is
+//! non-durable in redb and its record is appended to the log under the
+//! turn; the turn is given back before the log is synced, and writers
+//! whose records wait share the next sync ([`Wal::sync`]). "Durable" then
+//! means "its log record is synced"; the rules below are the same.
+//!
 //! Commits are numbered in turn order. The state keeps the last number
 //! handed out, the last durable one, and the last non-durable one
 //! (`exposed`): a snapshot may show commits up to `exposed`, and is safe to
