@@ -21,8 +21,10 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
     type New: FromDocument;
     /// What a read decodes from the record's stored bytes to show its
     /// document (see [`Stored`]): the record itself, or a lighter form of
-    /// it, read from the same bytes in the same way.
-    type Stored<'a>: Deserialize<'a> + Stored<Self::Document>;
+    /// it, read from the same bytes in the same way. Queries check it as
+    /// they check the record: every field reads the same value, but a
+    /// lighter form may not answer [`Queryable::attributes`] (then `None`).
+    type Stored<'a>: Deserialize<'a> + Stored<Self::Document> + Queryable;
 
     /// The record's header: id, tenant, timestamps and version.
     fn header(&self) -> &Header;
@@ -71,6 +73,8 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
 /// is, and the document it shows.
 #[doc(hidden)]
 pub trait Stored<D> {
+    /// The record's id.
+    fn id(&self) -> u64;
     /// The tenant the record belongs to.
     fn tenant(&self) -> Option<&str>;
     /// The record's public document, as seen at the time `now` reads
@@ -79,6 +83,10 @@ pub trait Stored<D> {
 }
 
 impl<R: Record> Stored<R::Document> for R {
+    fn id(&self) -> u64 {
+        self.header().id
+    }
+
     fn tenant(&self) -> Option<&str> {
         self.header().tenant.as_deref()
     }

@@ -682,6 +682,31 @@ mod stored_tests {
         }
     }
 
+    /// Queries read every field of a stored user as they read the
+    /// record's (its `attributes` aside, which it does not answer), also
+    /// for a user locked out until after `now` or before it.
+    #[test]
+    fn stored_users_read_every_field_as_records_do() {
+        use crate::documents::fields::FieldId;
+        use crate::documents::values::Queryable;
+        let now = Timestamp::from_millis(1_700_000_000_000).unwrap();
+        let later = now.plus(std::time::Duration::from_secs(60));
+        let mut fields_read = 0;
+        for record in records(now) {
+            let bytes = codec::encode(&record).unwrap();
+            let stored = codec::decode::<StoredUser<'_>>(&bytes).unwrap();
+            assert_eq!(Stored::<User>::id(&stored), record.header.id);
+            for &field in UserField::ALL {
+                for at in [now, later] {
+                    assert_eq!(stored.get(field, at), record.get(field, at), "{field:?}");
+                    fields_read += 1;
+                }
+            }
+            assert!(stored.attributes().is_none());
+        }
+        assert!(fields_read > 100, "{fields_read}");
+    }
+
     /// Damaged bytes (cut short, or one byte changed anywhere) give the
     /// same document or the same error either way.
     #[test]

@@ -12,7 +12,8 @@ use crate::Timestamp;
 use crate::documents::credentials::TotpState;
 use crate::documents::json::AsValue;
 use crate::documents::record::Stored;
-use crate::documents::user::{ExternalId, User};
+use crate::documents::user::{ExternalId, User, UserField};
+use crate::documents::values::{FieldValue, Queryable};
 
 /// A stored user's header (`Header`), its tenant borrowed.
 #[derive(Deserialize)]
@@ -55,6 +56,10 @@ pub struct StoredUser<'a> {
 }
 
 impl Stored<User> for StoredUser<'_> {
+    fn id(&self) -> u64 {
+        self.header.id
+    }
+
     fn tenant(&self) -> Option<&str> {
         self.header.tenant
     }
@@ -88,6 +93,49 @@ impl Stored<User> for StoredUser<'_> {
             has_password: self.password_hash.is_some(),
             totp_enabled: self.totp.as_ref().is_some_and(|t| t.confirmed),
             version: self.header.version,
+        }
+    }
+}
+
+/// What queries read of a stored user: the values `UserRecord` gives for
+/// every field, but no `attributes` to reach into (the attributes are
+/// decoded into the document's JSON, not the stored `Json` tree), so a
+/// query that reads one checks the record instead.
+impl Queryable for StoredUser<'_> {
+    type Field = UserField;
+
+    fn get(&self, field: UserField, now: Timestamp) -> FieldValue<'_> {
+        use FieldValue as V;
+        use UserField as F;
+        match field {
+            F::Id => V::Int(self.header.id),
+            F::Tenant => V::opt_str(self.header.tenant),
+            F::CreatedAt => V::Time(self.header.created_at),
+            F::UpdatedAt => V::Time(self.header.updated_at),
+            F::Version => V::Int(self.header.version),
+            F::Username => V::Str(self.username),
+            F::Email => V::Str(self.email),
+            F::FirstName => V::Str(self.first_name),
+            F::LastName => V::Str(self.last_name),
+            F::Nickname => V::opt_str(self.nickname),
+            F::TelephoneNumber => V::opt_str(self.telephone_number),
+            F::MobileNumber => V::opt_str(self.mobile_number),
+            F::Enabled => V::Bool(self.enabled),
+            F::Roles => V::Ints(&self.roles),
+            F::ExternalIds if self.external_ids.is_empty() => V::Absent,
+            F::ExternalIds | F::Attributes => V::Present,
+            F::ExternalIdType => {
+                V::Strs(self.external_ids.iter().map(|e| e.kind.as_str()).collect())
+            }
+            F::ExternalIdValue => {
+                V::Strs(self.external_ids.iter().map(|e| e.value.as_str()).collect())
+            }
+            F::LastLoginAt => V::opt_time(self.last_login_at),
+            F::LockedUntil => V::opt_time(self.locked_until.filter(|&t| t > now)),
+            F::HasPassword => V::Bool(self.password_hash.is_some()),
+            F::TotpEnabled => V::Bool(self.totp.as_ref().is_some_and(|t| t.confirmed)),
+            // Write-only: never read back.
+            F::Password | F::PasswordHash => V::Absent,
         }
     }
 }

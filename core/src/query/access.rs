@@ -14,6 +14,7 @@ use super::filter_text::Quoted;
 use super::pattern::Case;
 use super::schema::FieldType;
 use super::sort::SortValue;
+use super::term_postings::{self, TermPostings};
 use crate::documents::caseless::fold;
 use crate::storage::index::{
     ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
@@ -284,6 +285,33 @@ impl Access {
     /// The undecoded entries of an access that reads only posting tables.
     fn read_chunked(&self, tables: &dyn Tables) -> Result<ChunkedIds> {
         match self {
+            // A whole trigram's range holds one term (`start`, terminated,
+            // so no other term starts with it): read a chunk at a time.
+            Access::Range {
+                index: IndexTable::Postings(table),
+                start,
+                end,
+                span: Span::Trigram { .. },
+                ..
+            } => Ok(ChunkedIds::Term(TermPostings::new(
+                *table,
+                start,
+                end.as_deref(),
+            ))),
+            // Every trigram a short needle starts: terms found in one pass,
+            // each then read a chunk at a time.
+            Access::Range {
+                index: IndexTable::Postings(table),
+                start,
+                end,
+                span: Span::TrigramPrefix { .. },
+                ..
+            } => Ok(ChunkedIds::Union(
+                term_postings::terms_in(tables, *table, start, end.as_deref())?
+                    .into_iter()
+                    .map(ChunkedIds::Term)
+                    .collect(),
+            )),
             Access::Range {
                 index: IndexTable::Postings(table),
                 start,
@@ -318,15 +346,16 @@ impl Access {
         let mut set = IdSet::new();
         let mut len: u64 = 0;
         let mut from = 0;
-        while let Some(chunk) = chunked.next_chunk(from) {
+        while let Some(chunk) = chunked.next_chunk(tables, from)? {
             let bitmap = chunked.chunk(tables, chunk)?;
             len = len.saturating_add(bitmap.len());
             set.add_chunk(chunk, bitmap);
             if len > cap {
                 // Whole only when no later chunk can hold an id.
-                let whole = chunk
-                    .checked_add(1)
-                    .is_none_or(|next| chunked.next_chunk(next).is_none());
+                let whole = match chunk.checked_add(1) {
+                    Some(next) => chunked.next_chunk(tables, next)?.is_none(),
+                    None => true,
+                };
                 return Ok(Some((set, whole)));
             }
             match chunk.checked_add(1) {
@@ -497,6 +526,8 @@ impl Access {
 pub(crate) enum ChunkedIds {
     /// The entries of one posting range.
     Range(RawPostings),
+    /// The entries of one term, read a few chunks at a time.
+    Term(TermPostings),
     /// Any of several.
     Union(Vec<ChunkedIds>),
     /// Every one of several.
@@ -505,24 +536,40 @@ pub(crate) enum ChunkedIds {
 
 impl ChunkedIds {
     /// The first chunk at or after `from` that may hold ids (every part of
-    /// an intersection has an entry there; the chunk may still be empty).
-    pub(crate) fn next_chunk(&self, from: u64) -> Option<u64> {
+    /// an intersection has an entry there; the chunk may still be empty),
+    /// reading from `tables` the entries of a term not read yet.
+    ///
+    /// Errors: `Storage` when a table cannot be read, `Internal` when a
+    /// posting key is damaged.
+    pub(crate) fn next_chunk(&self, tables: &dyn Tables, from: u64) -> Result<Option<u64>> {
         match self {
-            ChunkedIds::Range(raw) => raw.next_chunk(from),
-            ChunkedIds::Union(parts) => parts.iter().filter_map(|p| p.next_chunk(from)).min(),
+            ChunkedIds::Range(raw) => Ok(raw.next_chunk(from)),
+            ChunkedIds::Term(term) => term.next_chunk(tables, from),
+            ChunkedIds::Union(parts) => {
+                let mut first: Option<u64> = None;
+                for part in parts {
+                    if let Some(chunk) = part.next_chunk(tables, from)? {
+                        first = Some(first.map_or(chunk, |f| f.min(chunk)));
+                    }
+                }
+                Ok(first)
+            }
             ChunkedIds::All(parts) => {
                 if parts.is_empty() {
-                    return None;
+                    return Ok(None);
                 }
                 // Leapfrog: the first chunk every part has an entry at.
                 let mut at = from;
                 loop {
                     let mut furthest = at;
                     for part in parts {
-                        furthest = furthest.max(part.next_chunk(at)?);
+                        match part.next_chunk(tables, at)? {
+                            Some(chunk) => furthest = furthest.max(chunk),
+                            None => return Ok(None),
+                        }
                     }
                     if furthest == at {
-                        return Some(at);
+                        return Ok(Some(at));
                     }
                     at = furthest;
                 }
@@ -538,6 +585,7 @@ impl ChunkedIds {
     pub(crate) fn chunk(&self, tables: &dyn Tables, chunk: u64) -> Result<RoaringBitmap> {
         match self {
             ChunkedIds::Range(raw) => raw.chunk(tables, chunk),
+            ChunkedIds::Term(term) => term.chunk(tables, chunk),
             ChunkedIds::Union(parts) => parts.iter().map(|part| part.chunk(tables, chunk)).union(),
             ChunkedIds::All(parts) => {
                 let mut all: Option<RoaringBitmap> = None;

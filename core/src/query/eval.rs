@@ -30,6 +30,21 @@ pub fn matches(filter: &Filter, record: &impl Queryable, search: &[&str], now: T
     }
 }
 
+/// Whether checking `filter` reads a record's `attributes` (a condition on
+/// an `attributes.…` path).
+pub(crate) fn reads_attributes(filter: &Filter) -> bool {
+    match filter {
+        Filter::And(parts) | Filter::Or(parts) => parts.iter().any(reads_attributes),
+        Filter::Not(part) => reads_attributes(part),
+        Filter::Present(field)
+        | Filter::Absent(field)
+        | Filter::Cmp { field, .. }
+        | Filter::In { field, .. }
+        | Filter::Match { field, .. } => matches!(field, Field::Attr(_)),
+        Filter::TenantIs(_) | Filter::Search(_) => false,
+    }
+}
+
 /// Whether `value`, the value of the one field a condition names,
 /// satisfies it: for `Present`, `Absent`, `Cmp`, `In` and `Match` (what
 /// [`matches`] decides for a record holding that value); `None` for any

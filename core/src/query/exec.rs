@@ -7,14 +7,14 @@ use std::cmp::Ordering;
 
 use super::access::{Access, ChunkedIds, IndexTable, sort_value_key};
 use super::bind::Start;
-use super::check::Filter;
+use super::check::{Field, Filter};
 use super::cursor::Cursor;
-use super::eval::{matches, value_matches};
+use super::eval::{matches, reads_attributes, value_matches};
 use super::page::Page;
 use super::physical::{AccessPath, Count, PhysicalPlan};
 use super::sort::{Position, SortValue, compare};
-use crate::documents::record::Record;
-use crate::documents::values::FieldValue;
+use crate::documents::record::{Record, Stored};
+use crate::documents::values::{FieldValue, Queryable};
 use crate::storage::codec;
 use crate::storage::entity::Entity;
 use crate::storage::index::{ABSENT, PRESENT};
@@ -184,31 +184,42 @@ struct Run<'p> {
     /// The part of the plan's filter its candidates do not meet by
     /// construction (`proof`): what each record read is checked against.
     residual: Option<Filter>,
+    /// Whether candidates may be checked and positioned in the form a read
+    /// decodes to show the document (`Record::Stored`), then made into
+    /// their documents straight from it: when neither the residual filter
+    /// nor the sort reaches into `attributes`, which that form may not
+    /// answer.
+    stored: bool,
     descending: Vec<bool>,
     now: Timestamp,
 }
 
 impl<'p> Run<'p> {
     fn new(plan: &'p PhysicalPlan, now: Timestamp) -> Run<'p> {
-        Run {
-            plan,
-            residual: super::proof::residual(plan),
-            descending: plan.sort.iter().map(|s| s.descending).collect(),
-            now,
-        }
+        Run::checking(plan, now, super::proof::residual(plan))
     }
 
     /// The plan run on records that do not come from its candidates (a
     /// scan of the record table): each is checked against the whole filter.
     fn checking_all(plan: &'p PhysicalPlan, now: Timestamp) -> Run<'p> {
+        Run::checking(plan, now, plan.filter.clone())
+    }
+
+    fn checking(plan: &'p PhysicalPlan, now: Timestamp, residual: Option<Filter>) -> Run<'p> {
+        let stored = !residual.as_ref().is_some_and(reads_attributes)
+            && plan.sort.iter().all(|s| matches!(s.field, Field::Def(_)));
         Run {
-            residual: plan.filter.clone(),
-            ..Run::new(plan, now)
+            plan,
+            residual,
+            stored,
+            descending: plan.sort.iter().map(|s| s.descending).collect(),
+            now,
         }
     }
 
-    /// Whether a record passes the residual filter.
-    fn accepts<E: Entity>(&self, record: &E::Record) -> bool {
+    /// Whether a record (or its stored form, see [`Run::stored`]) passes
+    /// the residual filter.
+    fn accepts(&self, record: &impl Queryable) -> bool {
         self.residual
             .as_ref()
             .is_none_or(|f| matches(f, record, self.plan.search_fields, self.now))
@@ -216,6 +227,12 @@ impl<'p> Run<'p> {
 
     /// A record's position in the result order.
     fn position<E: Entity>(&self, record: &E::Record) -> Position {
+        self.position_of(record, E::id(record))
+    }
+
+    /// The position of the record `id` (or of its stored form, see
+    /// [`Run::stored`]) in the result order.
+    fn position_of(&self, record: &impl Queryable, id: u64) -> Position {
         Position {
             values: self
                 .plan
@@ -223,7 +240,7 @@ impl<'p> Run<'p> {
                 .iter()
                 .map(|s| SortValue::of(&s.field, record, self.now))
                 .collect(),
-            id: E::id(record),
+            id,
         }
     }
 
@@ -389,7 +406,7 @@ fn matching_among<E: Entity>(
     let mut out = Vec::new();
     tables.read_records_by_id(E::TABLE, &kept, &mut |bytes| {
         let record: E::Record = codec::decode(bytes)?;
-        if run.accepts::<E>(&record) {
+        if run.accepts(&record) {
             out.push((run.position::<E>(&record), record));
         }
         Ok(true)
@@ -413,11 +430,14 @@ fn take_sorted<E: Entity>(
     true
 }
 
-/// Collects a page from matches arriving in result order.
+/// Collects a page from matches arriving in result order, each made into
+/// its document as it is kept.
 struct Collector<'r, E: Entity> {
     run: &'r Run<'r>,
     skip: u64,
-    items: Vec<(Position, E::Record)>,
+    items: Vec<(Position, E)>,
+    /// Whether a match came after the page was full.
+    more: bool,
 }
 
 impl<'r, E: Entity> Collector<'r, E> {
@@ -430,6 +450,7 @@ impl<'r, E: Entity> Collector<'r, E> {
             run,
             skip,
             items: Vec::new(),
+            more: false,
         }
     }
 
@@ -477,6 +498,13 @@ impl<'r, E: Entity> Collector<'r, E> {
 
     /// Takes the next match; false once the page (and one more) is full.
     fn push(&mut self, position: Position, record: E::Record) -> bool {
+        let now = self.run.now;
+        self.push_with(position, || Record::into_document(record, now))
+    }
+
+    /// Takes the next match, its document made by `document` only when the
+    /// page keeps it; false once the page (and one more) is full.
+    fn push_with(&mut self, position: Position, document: impl FnOnce() -> E) -> bool {
         if let Start::After(after) = &self.run.plan.start
             && compare(&position, after, &self.run.descending) != Ordering::Greater
         {
@@ -486,24 +514,24 @@ impl<'r, E: Entity> Collector<'r, E> {
             self.skip = self.skip.saturating_sub(1);
             return true;
         }
-        self.items.push((position, record));
-        self.items.len() <= self.run.plan.size
+        if self.items.len() >= self.run.plan.size {
+            self.more = true;
+            return false;
+        }
+        self.items.push((position, document()));
+        true
     }
 
-    fn finish(mut self, total: Option<u64>) -> Result<Page<E>> {
-        let size = self.run.plan.size;
-        let more = self.items.len() > size;
-        self.items.truncate(size);
+    fn finish(self, total: Option<u64>) -> Result<Page<E>> {
         let next_cursor = match self.items.last() {
-            Some((last, _)) if more => Some(self.run.next_cursor(last.clone())?),
+            Some((last, _)) if self.more => Some(self.run.next_cursor(last.clone())?),
             _ => None,
         };
-        let now = self.run.now;
         // A new vector, not one collected in place: documents are smaller
-        // than (position, record) pairs, and shrinking the pairs' buffer
+        // than (position, document) pairs, and shrinking the pairs' buffer
         // in place costs a reallocation and a copy of the page.
         let mut items = Vec::with_capacity(self.items.len());
-        items.extend(self.items.into_iter().map(|(_, r)| r.into_document(now)));
+        items.extend(self.items.into_iter().map(|(_, document)| document));
         Ok(Page {
             items,
             total,
@@ -536,7 +564,7 @@ fn scan_each<E: Entity>(
         let handed = tables.read_records_after(E::TABLE, after, BATCH, &mut |id, bytes| {
             after = id;
             let record: E::Record = codec::decode(bytes)?;
-            if run.accepts::<E>(&record) && !f(record) {
+            if run.accepts(&record) && !f(record) {
                 stopped = true;
                 return Ok(false);
             }
@@ -615,7 +643,7 @@ fn proven_page<E: Entity>(
             .map_or(0, |last| (last >> CHUNK_BITS).saturating_add(1));
         if let Some(chunked) = access.chunked(tables)? {
             let mut from = (after >> CHUNK_BITS).max(first_chunk);
-            while let Some(chunk) = chunked.next_chunk(from) {
+            while let Some(chunk) = chunked.next_chunk(tables, from)? {
                 let mut set = IdSet::new();
                 set.add_chunk(chunk, chunked.chunk(tables, chunk)?);
                 if !set.iter_after(after).all(&mut take) {
@@ -695,7 +723,7 @@ fn stream_access<E: Entity>(
     // built a chunk at a time in id order, until the page is full.
     if let Some(chunked) = access.chunked(tables)? {
         let mut from = (after >> CHUNK_BITS).max(first_chunk);
-        while let Some(chunk) = chunked.next_chunk(from) {
+        while let Some(chunk) = chunked.next_chunk(tables, from)? {
             let mut set = IdSet::new();
             set.add_chunk(chunk, chunked.chunk(tables, chunk)?);
             loop {
@@ -740,13 +768,24 @@ fn take_batch<E: Entity>(
     for chunk in ids.get(passed..).unwrap_or_default().chunks(TAKE) {
         let kept = probes.filter(tables, chunk)?;
         let mut full = false;
+        let now = run.now;
         tables.read_records_by_id(E::TABLE, &kept, &mut |bytes| {
-            let record: E::Record = codec::decode(bytes)?;
-            if run.accepts::<E>(&record) && !out.push(run.position::<E>(&record), record) {
+            let open = if run.stored {
+                // Checked in the form a read shows, made into its document
+                // straight from the stored bytes (no record in between).
+                let stored: <E::Record as Record>::Stored<'_> = codec::decode(bytes)?;
+                !run.accepts(&stored)
+                    || out.push_with(run.position_of(&stored, stored.id()), || {
+                        stored.into_document(&|| now)
+                    })
+            } else {
+                let record: E::Record = codec::decode(bytes)?;
+                !run.accepts(&record) || out.push(run.position::<E>(&record), record)
+            };
+            if !open {
                 full = true;
-                return Ok(false);
             }
-            Ok(true)
+            Ok(open)
         })?;
         if full {
             return Ok(false);

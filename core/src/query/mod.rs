@@ -42,6 +42,7 @@ pub(crate) mod plan;
 mod proof;
 pub(crate) mod schema;
 pub(crate) mod sort;
+mod term_postings;
 pub(crate) mod walk;
 
 pub use builder::Query;

@@ -22,11 +22,15 @@ impl Key {
 
     /// Appends a string part in place (a key buffer reused for many keys).
     pub(crate) fn push_str(&mut self, part: &str) {
-        for &byte in part.as_bytes() {
-            self.0.push(byte);
-            if byte == 0 {
-                self.0.push(0xFF);
-            }
+        self.0.reserve(part.len().saturating_add(1));
+        // Copied a run between inner `0x00`s at a time.
+        let mut runs = part.as_bytes().split(|&byte| byte == 0);
+        if let Some(first) = runs.next() {
+            self.0.extend_from_slice(first);
+        }
+        for run in runs {
+            self.0.extend_from_slice(&[0, 0xFF]);
+            self.0.extend_from_slice(run);
         }
         self.0.push(0);
     }

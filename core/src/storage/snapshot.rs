@@ -18,16 +18,19 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use redb::{Key, ReadOnlyTable, ReadTransaction, TableDefinition, TableError, TableHandle, Value};
 
 use crate::storage::schema::{
-    CLIENT_CLIENT_ID, CLIENTS, META, ROLE_NAME, ROLES, SESSIONS, USER_EMAIL, USER_EXTERNAL_ID,
-    USER_USERNAME, USERS,
+    CLIENT_CLIENT_ID, CLIENTS, META, ROLE_NAME, ROLES, SESSIONS, USER_EMAIL, USER_ENABLED_POSTINGS,
+    USER_EXTERNAL_ID, USER_ROLES_POSTINGS, USER_TENANT_POSTINGS, USER_TRIGRAMS, USER_USERNAME,
+    USERS,
 };
 
 /// How many tables a snapshot keeps open (see [`kept_slot`]).
-const KEPT_TABLES: usize = 10;
+const KEPT_TABLES: usize = 14;
 
 /// The slot of a table a snapshot keeps open once opened: the tables the
-/// single-record reads open (records, unique indexes, meta, sessions).
-/// Other tables are opened on every use.
+/// single-record reads open (records, unique indexes, meta, sessions),
+/// then the users' posting tables, which a page's plan reads a range of
+/// several times (once per term or chunk). Other tables are opened on
+/// every use.
 fn kept_slot(name: &str) -> Option<usize> {
     let kept: [&str; KEPT_TABLES] = [
         USERS.name(),
@@ -40,6 +43,10 @@ fn kept_slot(name: &str) -> Option<usize> {
         CLIENT_CLIENT_ID.name(),
         META.name(),
         SESSIONS.name(),
+        USER_TRIGRAMS.name(),
+        USER_ENABLED_POSTINGS.name(),
+        USER_ROLES_POSTINGS.name(),
+        USER_TENANT_POSTINGS.name(),
     ];
     kept.iter().position(|k| *k == name)
 }

@@ -137,6 +137,15 @@ pub trait Tables {
         each: &mut PostingVisitor<'_>,
     ) -> Result<()>;
 
+    /// [`Tables::postings`] until `each` returns false.
+    fn postings_until(
+        &self,
+        table: PostingTable,
+        start: &[u8],
+        end: Option<&[u8]>,
+        each: &mut PostingUntil<'_>,
+    ) -> Result<()>;
+
     /// Calls `each` with the (key, count) entries of a run-count table in
     /// `[start, end)` (no `end`: to the last key), ascending, or descending
     /// when `reverse`, until it returns false.
@@ -170,6 +179,10 @@ pub(crate) fn decoded_record<T: serde::de::DeserializeOwned>(
 
 /// What [`Tables::postings`] calls with each (key, bitmap) entry.
 pub type PostingVisitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
+/// What [`Tables::postings_until`] calls with each (key, bitmap) entry:
+/// true to go on.
+pub type PostingUntil<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
 
 /// The bounds of a range of index keys.
 type KeySpan<'k> = (Bound<&'k [u8]>, Bound<&'k [u8]>);
@@ -402,6 +415,26 @@ macro_rules! impl_tables {
                 for entry in t.range::<&[u8]>(span)? {
                     let (k, v) = entry?;
                     each(k.value(), v.value())?;
+                }
+                Ok(())
+            }
+
+            fn postings_until(
+                &self,
+                table: PostingTable,
+                start: &[u8],
+                end: Option<&[u8]>,
+                each: &mut PostingUntil<'_>,
+            ) -> Result<()> {
+                let t = self.open_table(table)?;
+                let Some(span) = span(start, end) else {
+                    return Ok(());
+                };
+                for entry in t.range::<&[u8]>(span)? {
+                    let (k, v) = entry?;
+                    if !each(k.value(), v.value())? {
+                        break;
+                    }
                 }
                 Ok(())
             }

@@ -1,0 +1,202 @@
+//! What a `get` costs above redb's own lookup, on an existing store file
+//! (e.g. one built by `compare --build rosterdb FILE 1000000`).
+//!
+//! `cargo run --release -p rosterdb --example get_floor FILE [ROUNDS]`
+//! (default 5 rounds of 1,000,000 lookups each; a third argument `store`
+//! times the store's gets only, for a profile of them). First, with the file
+//! opened by redb alone (the page cache as large as rosterdb's default):
+//! the users table's `get` of an id, then the e-mail index's `get` of a
+//! key followed by the users table's `get` of its id — the two tree walks
+//! a `get` cannot avoid. Then, with the file opened as a store:
+//! `users().get(id)` and `users().get_by_email(..)` on the same ids and
+//! e-mails. Ids are visited as `compare` visits them (`k * 7919 mod N`,
+//! spread over the whole store); e-mails cycle over 256 users, as in
+//! `compare`. Each round times every case once; the program prints each
+//! case's median time per lookup in nanoseconds. A measurement for the
+//! performance notes, not a test.
+
+use std::time::Instant;
+
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use rosterdb::{Options, Store};
+
+/// The users table as the store keeps it: id → encoded record.
+const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
+/// The unique e-mail index: tenant and folded e-mail → id.
+const USER_EMAIL: TableDefinition<&[u8], u64> = TableDefinition::new("idx.user.email");
+
+/// How many e-mails the e-mail cases cycle over (as `compare`).
+const EMAILS: usize = 256;
+
+/// The `k`th id `compare` visits in a store of `n` users.
+fn id_at(k: u64, n: u64) -> u64 {
+    k.wrapping_mul(7_919)
+        .checked_rem(n)
+        .unwrap_or(0)
+        .saturating_add(1)
+}
+
+/// The place of the `k`th lookup in a list of `len` (cycling over it).
+fn cycle(k: u64, len: usize) -> usize {
+    usize::try_from(k)
+        .unwrap_or(0)
+        .checked_rem(len)
+        .unwrap_or(0)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or_default()
+}
+
+/// Times `lookups` calls of `f(k)`, k = 0, 1, …: ns per call.
+fn timed(lookups: u64, mut f: impl FnMut(u64) -> usize) -> f64 {
+    let start = Instant::now();
+    let mut sum = 0_usize;
+    for k in 0..lookups {
+        sum = sum.wrapping_add(f(k));
+    }
+    std::hint::black_box(sum);
+    start.elapsed().as_secs_f64() * 1e9 / lookups as f64
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().ok_or("usage: get_floor FILE [ROUNDS]")?;
+    let rounds: usize = match args.next() {
+        Some(n) => n.parse()?,
+        None => 5,
+    };
+    // `store`: time the store's gets only (for a profile of them).
+    let raw_rounds = if args.next().as_deref() == Some("store") {
+        0
+    } else {
+        rounds
+    };
+    let lookups = 1_000_000_u64;
+
+    let (n, keys, raw_id, raw_email, raw_touched, raw_copied) = {
+        let db = redb::Database::builder()
+            .set_cache_size(4 << 30)
+            .open(&path)?;
+        let txn = db.begin_read()?;
+        let users = txn.open_table(USERS)?;
+        let emails = txn.open_table(USER_EMAIL)?;
+        let n = users.len()?;
+        // Warm: every page of both trees in redb's cache.
+        let mut bytes = 0_usize;
+        for entry in users.iter()? {
+            bytes = bytes.wrapping_add(entry?.1.value().len());
+        }
+        let stride = usize::try_from(n)?.checked_div(EMAILS).unwrap_or(1).max(1);
+        let mut keys: Vec<(Vec<u8>, u64)> = Vec::with_capacity(EMAILS);
+        for (i, entry) in emails.iter()?.enumerate() {
+            let (key, id) = entry?;
+            if i.checked_rem(stride) == Some(0) && keys.len() < EMAILS {
+                keys.push((key.value().to_vec(), id.value()));
+            }
+        }
+        println!(
+            "mean record: {} bytes",
+            bytes.checked_div(usize::try_from(n)?).unwrap_or(0)
+        );
+        let (mut by_id, mut by_email, mut touched, mut copied) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..raw_rounds {
+            by_id.push(timed(lookups, |k| {
+                users
+                    .get(id_at(k, n))
+                    .ok()
+                    .flatten()
+                    .map_or(0, |v| v.value().len())
+            }));
+            touched.push(timed(lookups, |k| {
+                users.get(id_at(k, n)).ok().flatten().map_or(0, |v| {
+                    // One byte of each cache line: the memory the record
+                    // spans, not the work of reading it.
+                    v.value()
+                        .iter()
+                        .step_by(64)
+                        .fold(0_usize, |s, b| s.wrapping_add(usize::from(*b)))
+                })
+            }));
+            by_email.push(timed(lookups, |k| {
+                let Some((key, _)) = keys.get(cycle(k, keys.len())) else {
+                    return 0;
+                };
+                let id = emails
+                    .get(key.as_slice())
+                    .ok()
+                    .flatten()
+                    .map_or(0, |v| v.value());
+                users.get(id).ok().flatten().map_or(0, |v| v.value().len())
+            }));
+            copied.push(timed(lookups, |k| {
+                let Some((key, _)) = keys.get(cycle(k, keys.len())) else {
+                    return 0;
+                };
+                let id = emails
+                    .get(key.as_slice())
+                    .ok()
+                    .flatten()
+                    .map_or(0, |v| v.value());
+                let bytes = users
+                    .get(id)
+                    .ok()
+                    .flatten()
+                    .map_or_else(Vec::new, |v| v.value().to_vec());
+                std::hint::black_box(bytes).len()
+            }));
+        }
+        (
+            n,
+            keys,
+            median(by_id),
+            median(by_email),
+            median(touched),
+            median(copied),
+        )
+    };
+
+    let store = Store::open(&path, Options::default())?;
+    let mut addresses = Vec::with_capacity(keys.len());
+    for (_, id) in &keys {
+        addresses.push(store.users().get(*id)?.email);
+    }
+    for k in 1..=n {
+        std::hint::black_box(store.users().get(k)?);
+    }
+    let (mut by_id, mut by_email) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        by_id.push(timed(lookups, |k| {
+            store
+                .users()
+                .get(id_at(k, n))
+                .map_or(0, |u| u.username.len())
+        }));
+        by_email.push(timed(lookups, |k| {
+            let Some(email) = addresses.get(cycle(k, addresses.len())) else {
+                return 0;
+            };
+            store
+                .users()
+                .get_by_email(email, None)
+                .map_or(0, |u| u.username.len())
+        }));
+    }
+    let (store_id, store_email) = (median(by_id), median(by_email));
+    println!("users: {n}; median ns per lookup over {rounds} rounds of {lookups}");
+    println!("redb users.get(id)                 {raw_id:8.0}");
+    println!("redb users.get(id), record touched  {raw_touched:8.0}");
+    println!(
+        "store users().get(id)              {store_id:8.0}  (+{:.0})",
+        store_id - raw_id
+    );
+    println!("redb email index get + users.get   {raw_email:8.0}");
+    println!("redb email + users.get, value copied {raw_copied:8.0}");
+    println!(
+        "store users().get_by_email         {store_email:8.0}  (+{:.0})",
+        store_email - raw_email
+    );
+    Ok(())
+}
