@@ -18,4 +18,5 @@ pub(crate) mod schema;
 pub(crate) mod sessions;
 pub(crate) mod snapshot;
 pub(crate) mod store;
+pub(crate) mod term_notes;
 pub(crate) mod tx;
