@@ -482,6 +482,137 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     log::<E>(tx, record, ChangeOp::Create, at)
 }
 
+/// Writes new records (ids from [`next_id`] onwards, or from an import)
+/// as [`insert`] writes each, all checked before any is written: for each
+/// record in order, its id free, its unique keys free in the store and
+/// among the records before it, its roles existing in its tenant; the
+/// first that fails is the error (`Conflict` or `Validation`), and nothing
+/// is written. Then the records go in a cursor run when their ids ascend
+/// past the table's last, each unique table's keys in key order, and the
+/// ordered keys, posting terms and `create` changes as [`insert`] gathers
+/// them.
+pub(crate) fn insert_many<E: Entity>(
+    tx: &WriteTx,
+    records: &[E::Record],
+    at: Timestamp,
+) -> Result<()> {
+    use std::collections::{HashMap, HashSet};
+    let mut checked: Vec<(Vec<UniqueKey>, FoldedTexts)> = Vec::with_capacity(records.len());
+    let ascending = records
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if E::id(a) < E::id(b)));
+    {
+        let table = tx.txn.open_table(E::TABLE)?;
+        let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
+        let mut ids: HashSet<u64> = HashSet::new();
+        // By field: each of a kind's unique tables has its own.
+        let mut taken: HashMap<(&'static str, Vec<u8>), u64> = HashMap::new();
+        let mut tables = UniqueTables { open: Vec::new() };
+        for record in records {
+            let id = E::id(record);
+            let past_stored = stored_last.is_none_or(|last| id > last);
+            let repeated = !ascending && !ids.insert(id);
+            if repeated || (!past_stored && redb::ReadableTable::get(&table, id)?.is_some()) {
+                return Err(Error::Conflict {
+                    entity: E::KIND,
+                    field: "id".into(),
+                });
+            }
+            let mut folded = FoldedTexts::default();
+            let unique = E::unique_keys_folded(record, &mut folded);
+            check_new_unique::<E>(tx, &mut tables, id, &unique)?;
+            for key in &unique {
+                let owner = *taken.entry((key.field, key.key.clone())).or_insert(id);
+                if owner != id {
+                    return Err(Error::Conflict {
+                        entity: E::KIND,
+                        field: key.field.to_owned(),
+                    });
+                }
+            }
+            check_roles::<E>(tx, record, E::held_roles(record))?;
+            checked.push((unique, folded));
+        }
+    }
+    let Some(last_id) = records.iter().map(|r| E::id(r)).max() else {
+        return Ok(());
+    };
+    let counter = id_counter(E::KIND);
+    let last = tx.pending.id_counter(&tx.txn, counter)?;
+    tx.pending.set_id_counter(counter, last.max(last_id));
+    {
+        let mut bytes = Vec::with_capacity(records.len().saturating_mul(512));
+        let mut ends = Vec::with_capacity(records.len());
+        for record in records {
+            codec::encode_into(record, &mut bytes)?;
+            ends.push(bytes.len());
+        }
+        let mut table = tx.txn.open_table(E::TABLE)?;
+        let mut start = 0;
+        let encoded = records.iter().zip(ends).map(|(record, end)| {
+            let entry = bytes.get(start..end).unwrap_or_default();
+            start = end;
+            (E::id(record), entry)
+        });
+        if ascending {
+            crate::storage::sorted_writes::append_u64(&mut table, encoded, "new records")?;
+        } else {
+            for (id, entry) in encoded {
+                table.insert(id, entry)?;
+            }
+        }
+    }
+    write_unique_sorted::<E>(tx, records, &checked)?;
+    for (record, (_, mut folded)) in records.iter().zip(checked) {
+        let id = E::id(record);
+        tx.pending.note_ordered(true, |note| {
+            crate::storage::index::visit_entries_folded(E::KIND, id, record, &mut folded, note);
+        });
+        tx.pending.note_terms(id, true, |note| {
+            crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
+        });
+        log::<E>(tx, record, ChangeOp::Create, at)?;
+        flush_if_large(tx)?;
+    }
+    Ok(())
+}
+
+/// Entries of one unique table: (key, owner id).
+type UniqueEntries<'k> = Vec<(&'k [u8], u64)>;
+
+/// Inserts the unique keys of new records (checked free), each table's in
+/// key order through cursor runs.
+fn write_unique_sorted<E: Entity>(
+    tx: &WriteTx,
+    records: &[E::Record],
+    checked: &[(Vec<UniqueKey>, FoldedTexts)],
+) -> Result<()> {
+    let mut by_table: Vec<(UniqueTable, UniqueEntries<'_>)> = Vec::new();
+    for (record, (unique, _)) in records.iter().zip(checked) {
+        for key in unique {
+            let name = key.table.name();
+            let at = match by_table.iter().position(|(t, _)| t.name() == name) {
+                Some(at) => at,
+                None => {
+                    by_table.push((key.table, Vec::new()));
+                    by_table.len().saturating_sub(1)
+                }
+            };
+            if let Some((_, keys)) = by_table.get_mut(at) {
+                keys.push((key.key.as_slice(), E::id(record)));
+            }
+        }
+    }
+    for (table, mut keys) in by_table {
+        keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // A record may give one key twice (its own: no conflict).
+        keys.dedup_by(|a, b| a.0 == b.0);
+        let mut open = tx.txn.open_table(table)?;
+        crate::storage::sorted_writes::insert_new(&mut open, &keys, "new unique keys")?;
+    }
+    Ok(())
+}
+
 /// Replaces `old` by `new` (same id), moving index entries, with an `update` change.
 pub(crate) fn update<E: Entity>(
     tx: &WriteTx,

@@ -23,6 +23,7 @@ use crate::storage::entity::MultiKey;
 use crate::storage::index::PostingKey;
 use crate::storage::postings::{PostingTable, decode, encode, slot};
 use crate::storage::schema::{CHANGES, META, MULTI_TABLES, MultiTable};
+use crate::storage::sorted_writes::{append_u64, insert_run};
 use crate::storage::term_notes::TermNotes;
 use crate::{Error, Result};
 
@@ -174,72 +175,25 @@ impl OrderedTable {
                 .unwrap_or_default()
                 .iter()
                 .take_while(|(_, insert)| *insert);
-            let added = insert_run(&mut table, run)?;
-            if added.count == 0 {
+            let run = run.map(|&(k, _)| (k, ()));
+            let added = insert_run(&mut table, run, "an ordered-index flush")?;
+            if added == 0 {
                 // The first key is stored already: nothing changes.
                 at = at.saturating_add(1);
                 continue;
             }
             if let Some(counts) = counts.as_mut() {
-                for &(k, _) in last
-                    .get(at..at.saturating_add(added.count))
-                    .unwrap_or_default()
-                {
+                for &(k, _) in last.get(at..at.saturating_add(added)).unwrap_or_default() {
                     counts.note(k, 1);
                 }
             }
-            at = at.saturating_add(added.count);
+            at = at.saturating_add(added);
         }
         if let Some(counts) = counts {
             counts.write(txn)?;
         }
         Ok(())
     }
-}
-
-/// How many keys of a run [`insert_run`] inserted.
-struct Inserted {
-    count: usize,
-}
-
-/// Inserts the leading keys of `run` (ascending, distinct) that fall in
-/// the gap of `table` before the first key's successor, through one
-/// cursor that buffers them and splices them leaf by leaf; stops at the
-/// first key not before that successor. None is inserted when the first
-/// key is stored already.
-///
-/// Errors: `Storage` when the table cannot be read or written, `Internal`
-/// when redb refuses a key as out of order (the keys were not ascending).
-fn insert_run<'k>(
-    table: &mut redb::Table<'_, &'static [u8], ()>,
-    mut run: impl Iterator<Item = &'k (&'k [u8], bool)>,
-) -> Result<Inserted> {
-    let mut count = 0;
-    let Some(&(first, _)) = run.next() else {
-        return Ok(Inserted { count });
-    };
-    let mut cursor = table.lower_bound_mut(std::ops::Bound::Included(first))?;
-    let next: Option<Vec<u8>> = cursor.peek_next()?.map(|(k, _)| k.value().to_vec());
-    if next.as_deref() == Some(first) {
-        return Ok(Inserted { count });
-    }
-    let refused = |e: redb::CursorError| match e {
-        redb::CursorError::Storage(e) => Error::from(e),
-        other => Error::internal(format!(
-            "an ordered-index key was refused at a flush ({other}): keys out of order"
-        )),
-    };
-    cursor.insert_before(first, ()).map_err(refused)?;
-    count = count.saturating_add(1);
-    for &(k, _) in run {
-        if next.as_deref().is_some_and(|next| k >= next) {
-            break;
-        }
-        cursor.insert_before(k, ()).map_err(refused)?;
-        count = count.saturating_add(1);
-    }
-    cursor.close()?;
-    Ok(Inserted { count })
 }
 
 impl std::fmt::Debug for Pending {
@@ -555,12 +509,12 @@ impl Pending {
         drop(log);
         let mut table = txn.open_table(CHANGES)?;
         let mut start = 0;
-        for (seq, end) in entries {
+        let entries = entries.into_iter().map(|(seq, end)| {
             let entry = bytes.get(start..end).unwrap_or_default();
-            table.insert(seq, entry)?;
             start = end;
-        }
-        Ok(())
+            (seq, entry)
+        });
+        append_u64(&mut table, entries, "a change-log flush")
     }
 }
 
