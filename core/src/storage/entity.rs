@@ -541,24 +541,29 @@ pub(crate) fn insert_many<E: Entity>(
     let last = tx.pending.id_counter(&tx.txn, counter)?;
     tx.pending.set_id_counter(counter, last.max(last_id));
     {
-        let mut bytes = Vec::with_capacity(records.len().saturating_mul(512));
-        let mut ends = Vec::with_capacity(records.len());
-        for record in records {
-            codec::encode_into(record, &mut bytes)?;
-            ends.push(bytes.len());
-        }
+        // Encoded a slice at a time, so the buffer stays small.
         let mut table = tx.txn.open_table(E::TABLE)?;
-        let mut start = 0;
-        let encoded = records.iter().zip(ends).map(|(record, end)| {
-            let entry = bytes.get(start..end).unwrap_or_default();
-            start = end;
-            (E::id(record), entry)
-        });
-        if ascending {
-            crate::storage::sorted_writes::append_u64(&mut table, encoded, "new records")?;
-        } else {
-            for (id, entry) in encoded {
-                table.insert(id, entry)?;
+        let mut bytes = Vec::with_capacity(512 * 1024);
+        let mut ends = Vec::with_capacity(1024);
+        for slice in records.chunks(1024) {
+            bytes.clear();
+            ends.clear();
+            for record in slice {
+                codec::encode_into(record, &mut bytes)?;
+                ends.push(bytes.len());
+            }
+            let mut start = 0;
+            let encoded = slice.iter().zip(&ends).map(|(record, &end)| {
+                let entry = bytes.get(start..end).unwrap_or_default();
+                start = end;
+                (E::id(record), entry)
+            });
+            if ascending {
+                crate::storage::sorted_writes::append_u64(&mut table, encoded, "new records")?;
+            } else {
+                for (id, entry) in encoded {
+                    table.insert(id, entry)?;
+                }
             }
         }
     }
