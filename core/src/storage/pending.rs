@@ -24,7 +24,7 @@ use crate::storage::index::PostingKey;
 use crate::storage::postings::{PostingTable, decode, encode, slot};
 use crate::storage::schema::{CHANGES, META, MULTI_TABLES, MultiTable};
 use crate::storage::sorted_writes::{append_u64, insert_run};
-use crate::storage::term_notes::TermNotes;
+use crate::storage::term_notes::{ChunkChange, TermNotes, encode_lows};
 use crate::{Error, Result};
 
 /// Gathered changes past which a transaction writes them out before going on.
@@ -458,24 +458,38 @@ impl Pending {
         changes.sort_by_key(|t| t.slot);
         for pending in changes {
             let table_def = pending.table;
-            let entries = pending.into_entries();
+            let chunks = pending.into_entries();
             let mut table: OpenTable<'_> = txn.open_table(table_def)?;
             let name = table_def.name();
-            for (key, delta) in entries {
-                // A chunk not stored yet is just the ids added to it.
-                let bitmap = match table.get(key.as_slice())? {
-                    Some(stored) => {
-                        let mut bitmap = decode(name, stored.value())?;
-                        std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
-                        bitmap |= delta.add;
+            for (key, change) in chunks.iter() {
+                let stored = match table.get(key)? {
+                    Some(stored) => Some(decode(name, stored.value())?),
+                    None => None,
+                };
+                let bitmap = match (stored, change) {
+                    // A chunk not stored yet is just the ids added to it.
+                    (None, ChunkChange::Added(lows)) => {
+                        if let Some(encoded) = encode_lows(lows) {
+                            table.insert(key, encoded.as_slice())?;
+                            continue;
+                        }
+                        lows.iter().map(|&l| u32::from(l)).collect()
+                    }
+                    (Some(mut bitmap), ChunkChange::Added(lows)) => {
+                        bitmap.extend(lows.iter().map(|&l| u32::from(l)));
                         bitmap
                     }
-                    None => delta.add,
+                    (stored, ChunkChange::Delta(delta)) => {
+                        let mut bitmap = stored.unwrap_or_default();
+                        std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
+                        bitmap |= &delta.add;
+                        bitmap
+                    }
                 };
                 if bitmap.is_empty() {
-                    table.remove(key.as_slice())?;
+                    table.remove(key)?;
                 } else {
-                    table.insert(key.as_slice(), encode(&bitmap)?.as_slice())?;
+                    table.insert(key, encode(&bitmap)?.as_slice())?;
                 }
             }
         }

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use foldhash::fast::RandomState;
 use roaring::RoaringBitmap;
 
-use crate::storage::postings::{PostingTable, chunk_key, split};
+use crate::storage::postings::{PostingTable, split};
 
 /// The posting changes of one chunk: ids to add and ids to remove.
 #[derive(Default)]
@@ -117,9 +117,8 @@ impl TermNotes {
         self.notes.push((number, flagged));
     }
 
-    /// The changes as (chunk key, delta), one per touched chunk of each
-    /// term, sorted by key.
-    pub(crate) fn into_entries(self) -> Vec<(Vec<u8>, Delta)> {
+    /// The changes per touched chunk of each term, sorted by posting key.
+    pub(crate) fn into_entries(self) -> ChunkChanges {
         let terms = self.spans.len();
         // A counting sort by term number; stable, so each term's changes
         // stay in the order noted.
@@ -145,8 +144,14 @@ impl TermNotes {
                 *at = at.saturating_add(1);
             }
         }
+        drop(next);
         drop(self.notes);
-        let mut entries = Vec::with_capacity(terms);
+        let mut out = ChunkChanges {
+            keys: Vec::with_capacity(self.bytes.len().saturating_add(terms.saturating_mul(8))),
+            lows: Vec::with_capacity(grouped.len()),
+            deltas: Vec::new(),
+            entries: Vec::with_capacity(terms),
+        };
         for (number, &(start, len)) in self.spans.iter().enumerate() {
             let term = self
                 .bytes
@@ -156,80 +161,169 @@ impl TermNotes {
                 starts.get(number).copied().unwrap_or(0),
                 starts.get(number.saturating_add(1)).copied().unwrap_or(0),
             );
-            let changes = grouped.get(from..to).unwrap_or_default();
-            for (chunk, delta) in deltas(changes) {
-                entries.push((chunk_key(term, chunk), delta));
-            }
+            out.add_term(term, grouped.get(from..to).unwrap_or_default());
         }
-        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        entries
+        let keys = &out.keys;
+        let key = |e: &ChunkEntry| keys.get(e.key.0..e.key.1).unwrap_or_default();
+        out.entries.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+        out
     }
 }
 
-/// The per-chunk deltas of one term's changes (ids flagged with [`ADD`]
-/// for additions), in the order made: the last change of an id wins.
-fn deltas(changes: &[u64]) -> Vec<(u64, Delta)> {
-    let additions_ascending = changes.iter().all(|&c| c & ADD != 0)
-        && changes.is_sorted_by(|a, b| (a & !ADD) <= (b & !ADD));
-    if additions_ascending {
-        // The import's case: each chunk's ids are a sorted run.
-        let mut out: Vec<(u64, Delta)> = Vec::new();
-        let mut lows: Vec<u32> = Vec::new();
-        let mut current: Option<u64> = None;
-        let mut finish = |chunk: Option<u64>, lows: &mut Vec<u32>| {
-            if let Some(chunk) = chunk {
-                lows.dedup();
-                let add = RoaringBitmap::from_sorted_iter(lows.drain(..))
-                    .unwrap_or_else(|_| RoaringBitmap::new());
-                out.push((
-                    chunk,
-                    Delta {
-                        add,
-                        remove: RoaringBitmap::new(),
-                    },
-                ));
+/// The posting changes of a table gathered for a flush, one entry per
+/// touched chunk of each term, sorted by posting key.
+pub(crate) struct ChunkChanges {
+    /// The posting keys, one after the other.
+    keys: Vec<u8>,
+    /// The low bits of the ids added to chunks that only gained ids, each
+    /// chunk's sorted and distinct, one chunk's after the other.
+    lows: Vec<u16>,
+    /// The changes of chunks that also lost ids, or whose ids came out of
+    /// order.
+    deltas: Vec<Delta>,
+    entries: Vec<ChunkEntry>,
+}
+
+/// One touched chunk: its key's range in `keys`, and its change.
+struct ChunkEntry {
+    key: (usize, usize),
+    change: ChangeAt,
+}
+
+/// Where a chunk's change is kept.
+enum ChangeAt {
+    /// Ids added only: the range of their low bits in `lows`.
+    Added(usize, usize),
+    /// The delta at this place of `deltas`.
+    Delta(usize),
+}
+
+/// The change of one chunk.
+pub(crate) enum ChunkChange<'c> {
+    /// Only ids added: their low bits, sorted and distinct (none empty).
+    Added(&'c [u16]),
+    /// Ids added and removed.
+    Delta(&'c Delta),
+}
+
+impl ChunkChanges {
+    /// Appends the entries of one term's changes (ids flagged with [`ADD`]
+    /// for additions, in the order made: the last change of an id wins).
+    fn add_term(&mut self, term: &[u8], changes: &[u64]) {
+        let additions_ascending = changes.iter().all(|&c| c & ADD != 0)
+            && changes.is_sorted_by(|a, b| (a & !ADD) <= (b & !ADD));
+        if additions_ascending {
+            // The import's case: each chunk's ids are a sorted run.
+            let mut at = 0;
+            while let Some(&first) = changes.get(at) {
+                let (chunk, _) = split(first & !ADD);
+                let start = self.lows.len();
+                let mut last: Option<u16> = None;
+                while let Some(&c) = changes.get(at) {
+                    let (c_chunk, low) = split(c & !ADD);
+                    if c_chunk != chunk {
+                        break;
+                    }
+                    let low = u16::try_from(low).unwrap_or(u16::MAX);
+                    if last != Some(low) {
+                        self.lows.push(low);
+                        last = Some(low);
+                    }
+                    at = at.saturating_add(1);
+                }
+                let key = self.push_key(term, chunk);
+                self.entries.push(ChunkEntry {
+                    key,
+                    change: ChangeAt::Added(start, self.lows.len()),
+                });
             }
-        };
+            return;
+        }
+        let mut deltas: Vec<(u64, Delta)> = Vec::new();
         for &c in changes {
             let (chunk, low) = split(c & !ADD);
-            if current != Some(chunk) {
-                finish(current, &mut lows);
-                current = Some(chunk);
+            let at = match deltas.iter().position(|(k, _)| *k == chunk) {
+                Some(at) => at,
+                None => {
+                    deltas.push((chunk, Delta::default()));
+                    deltas.len().saturating_sub(1)
+                }
+            };
+            let Some((_, delta)) = deltas.get_mut(at) else {
+                continue;
+            };
+            let (gains, loses) = if c & ADD != 0 {
+                (&mut delta.add, &mut delta.remove)
+            } else {
+                (&mut delta.remove, &mut delta.add)
+            };
+            loses.remove(low);
+            if gains.try_push(low).is_err() {
+                gains.insert(low);
             }
-            lows.push(low);
         }
-        finish(current, &mut lows);
-        return out;
-    }
-    let mut out: Vec<(u64, Delta)> = Vec::new();
-    for &c in changes {
-        let (chunk, low) = split(c & !ADD);
-        let at = match out.iter().position(|(k, _)| *k == chunk) {
-            Some(at) => at,
-            None => {
-                out.push((chunk, Delta::default()));
-                out.len().saturating_sub(1)
-            }
-        };
-        let Some((_, delta)) = out.get_mut(at) else {
-            continue;
-        };
-        let (gains, loses) = if c & ADD != 0 {
-            (&mut delta.add, &mut delta.remove)
-        } else {
-            (&mut delta.remove, &mut delta.add)
-        };
-        loses.remove(low);
-        if gains.try_push(low).is_err() {
-            gains.insert(low);
+        for (chunk, delta) in deltas {
+            let key = self.push_key(term, chunk);
+            self.entries.push(ChunkEntry {
+                key,
+                change: ChangeAt::Delta(self.deltas.len()),
+            });
+            self.deltas.push(delta);
         }
     }
-    out
+
+    /// Appends the posting key of `term`'s `chunk` to `keys`; its range.
+    fn push_key(&mut self, term: &[u8], chunk: u64) -> (usize, usize) {
+        let start = self.keys.len();
+        self.keys.extend_from_slice(term);
+        self.keys.extend_from_slice(&chunk.to_be_bytes());
+        (start, self.keys.len())
+    }
+
+    /// Each touched chunk's posting key and change, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], ChunkChange<'_>)> {
+        self.entries.iter().map(|e| {
+            let key = self.keys.get(e.key.0..e.key.1).unwrap_or_default();
+            let change = match e.change {
+                ChangeAt::Added(from, to) => {
+                    ChunkChange::Added(self.lows.get(from..to).unwrap_or_default())
+                }
+                ChangeAt::Delta(at) => match self.deltas.get(at) {
+                    Some(delta) => ChunkChange::Delta(delta),
+                    None => ChunkChange::Added(&[]),
+                },
+            };
+            (key, change)
+        })
+    }
+}
+
+/// The stored form (`postings::encode`) of the bitmap of `lows` (sorted,
+/// distinct, at most 4,096: an array container), written without building
+/// the bitmap: roaring's portable format without run containers — the
+/// cookie 12346 and a count of 1, the container's key 0 and cardinality
+/// less one, its offset (16), then the values; all little-endian. `None`
+/// for an empty or larger set.
+pub(crate) fn encode_lows(lows: &[u16]) -> Option<Vec<u8>> {
+    let less_one = u16::try_from(lows.len().checked_sub(1)?)
+        .ok()
+        .filter(|&n| n < 4096)?;
+    let mut out = Vec::with_capacity(16_usize.saturating_add(lows.len().saturating_mul(2)));
+    out.extend_from_slice(&12_346_u32.to_le_bytes());
+    out.extend_from_slice(&1_u32.to_le_bytes());
+    out.extend_from_slice(&0_u16.to_le_bytes());
+    out.extend_from_slice(&less_one.to_le_bytes());
+    out.extend_from_slice(&16_u32.to_le_bytes());
+    for low in lows {
+        out.extend_from_slice(&low.to_le_bytes());
+    }
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::storage::postings::chunk_key;
     use redb::TableDefinition;
 
     const T: PostingTable = TableDefinition::new("post.test");
@@ -245,6 +339,27 @@ mod tests {
         assert_eq!(pack_small(b"abcdefgh"), None);
         assert_ne!(pack_medium(b"abcdefgh"), pack_medium(b"abcdefgh\0"));
         assert_eq!(pack_medium(&[7; 16]), None);
+    }
+
+    #[test]
+    fn lows_encode_as_roaring_encodes_their_bitmap() {
+        let sets: Vec<Vec<u16>> = vec![
+            vec![0],
+            vec![7],
+            vec![1, 2, 3, 65_535],
+            (0..4096).map(|n| n * 16).collect(),
+            (0..100_u32).map(|n| (n * 613 % 65_536) as u16).collect(),
+        ];
+        for mut lows in sets {
+            lows.sort_unstable();
+            lows.dedup();
+            let bitmap: RoaringBitmap = lows.iter().map(|&l| u32::from(l)).collect();
+            let want = crate::storage::postings::encode(&bitmap).unwrap();
+            assert_eq!(encode_lows(&lows).unwrap(), want, "{} lows", lows.len());
+        }
+        assert_eq!(encode_lows(&[]), None);
+        let many: Vec<u16> = (0..4097).collect();
+        assert_eq!(encode_lows(&many), None);
     }
 
     #[test]
@@ -266,14 +381,25 @@ mod tests {
             notes.change(b"w", id, true);
         }
         let entries = notes.into_entries();
-        let keys: Vec<Vec<u8>> = entries.iter().map(|(k, _)| k.clone()).collect();
+        let listed: Vec<(Vec<u8>, Vec<u32>, Vec<u32>)> = entries
+            .iter()
+            .map(|(key, change)| match change {
+                ChunkChange::Added(lows) => (
+                    key.to_vec(),
+                    lows.iter().map(|&l| u32::from(l)).collect(),
+                    Vec::new(),
+                ),
+                ChunkChange::Delta(d) => (key.to_vec(), ids(&d.add), ids(&d.remove)),
+            })
+            .collect();
+        let keys: Vec<Vec<u8>> = listed.iter().map(|(k, _, _)| k.clone()).collect();
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
         let find = |term: &[u8], chunk: u64| {
             let key = chunk_key(term, chunk);
-            let (_, d) = entries.iter().find(|(k, _)| *k == key).unwrap();
-            (ids(&d.add), ids(&d.remove))
+            let (_, add, remove) = listed.iter().find(|(k, _, _)| *k == key).unwrap();
+            (add.clone(), remove.clone())
         };
         assert_eq!(find(b"t", 0), (vec![5, 9], vec![3]));
         assert_eq!(find(b"t", 1), (vec![70_000 - 65_536], vec![]));
@@ -283,6 +409,6 @@ mod tests {
         assert_eq!(find(b"v", 0), (vec![], vec![2]));
         assert_eq!(find(b"w", 0), (vec![1, 2], vec![]));
         assert_eq!(find(b"w", 1), (vec![1], vec![]));
-        assert_eq!(entries.len(), 10);
+        assert_eq!(listed.len(), 10);
     }
 }
