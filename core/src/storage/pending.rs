@@ -23,12 +23,16 @@ use crate::storage::entity::MultiKey;
 use crate::storage::index::PostingKey;
 use crate::storage::postings::{PostingTable, decode, encode, slot};
 use crate::storage::schema::{CHANGES, META, MULTI_TABLES, MultiTable};
-use crate::storage::sorted_writes::{append_u64, insert_run};
+use crate::storage::sorted_writes::{append_u64, insert_new, insert_run};
 use crate::storage::term_notes::{ChunkChange, TermNotes, encode_lows};
 use crate::{Error, Result};
 
 /// Gathered changes past which a transaction writes them out before going on.
 const FLUSH_AT: usize = 1 << 21;
+
+/// A posting chunk's write at a flush: its key, its new value's range in
+/// the flush's value buffer (`None`: remove it), whether it is stored.
+type ChunkWrite<'k> = (&'k [u8], Option<(usize, usize)>, bool);
 
 /// An open posting table.
 type OpenTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
@@ -140,8 +144,13 @@ impl OrderedTable {
                 .get(start..start.saturating_add(len))
                 .unwrap_or_default()
         };
-        // Stable: of equal keys, the last noted stays last.
-        self.keys.sort_by(|a, b| key(a).cmp(key(b)));
+        // Of equal keys, the last noted stays last: its place in `bytes`
+        // breaks the tie. Keys noted in order (ids ascending under one
+        // value) need no sort.
+        if !self.keys.is_sorted_by(|a, b| key(a) <= key(b)) {
+            self.keys
+                .sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.0.cmp(&b.0)));
+        }
         let mut table = txn.open_table(self.table)?;
         // Run counts follow the keys that came and went (format 6).
         let mut counts = crate::storage::run_counts::CountDeltas::of(&self.table);
@@ -461,16 +470,23 @@ impl Pending {
             let chunks = pending.into_entries();
             let mut table: OpenTable<'_> = txn.open_table(table_def)?;
             let name = table_def.name();
+            // The new value of each touched chunk (`None`: remove it),
+            // and whether it is stored already.
+            let mut values: Vec<u8> = Vec::new();
+            let mut writes: Vec<ChunkWrite<'_>> = Vec::new();
             for (key, change) in chunks.iter() {
                 let stored = match table.get(key)? {
                     Some(stored) => Some(decode(name, stored.value())?),
                     None => None,
                 };
+                let present = stored.is_some();
                 let bitmap = match (stored, change) {
                     // A chunk not stored yet is just the ids added to it.
                     (None, ChunkChange::Added(lows)) => {
                         if let Some(encoded) = encode_lows(lows) {
-                            table.insert(key, encoded.as_slice())?;
+                            let start = values.len();
+                            values.extend_from_slice(&encoded);
+                            writes.push((key, Some((start, values.len())), false));
                             continue;
                         }
                         lows.iter().map(|&l| u32::from(l)).collect()
@@ -487,11 +503,37 @@ impl Pending {
                     }
                 };
                 if bitmap.is_empty() {
-                    table.remove(key)?;
+                    if present {
+                        writes.push((key, None, true));
+                    }
                 } else {
-                    table.insert(key, encode(&bitmap)?.as_slice())?;
+                    let start = values.len();
+                    values.extend_from_slice(&encode(&bitmap)?);
+                    writes.push((key, Some((start, values.len())), present));
                 }
             }
+            // Runs of new chunks go in through a cursor; stored chunks
+            // are replaced or removed one by one.
+            let value = |range: (usize, usize)| values.get(range.0..range.1).unwrap_or_default();
+            let mut run: Vec<(&[u8], &[u8])> = Vec::new();
+            for (key, new, present) in writes {
+                match (new, present) {
+                    (Some(range), false) => run.push((key, value(range))),
+                    (new, _) => {
+                        insert_new(&mut table, &run, "a posting flush")?;
+                        run.clear();
+                        match new {
+                            Some(range) => {
+                                table.insert(key, value(range))?;
+                            }
+                            None => {
+                                table.remove(key)?;
+                            }
+                        }
+                    }
+                }
+            }
+            insert_new(&mut table, &run, "a posting flush")?;
         }
         self.flush_counters(txn)?;
         self.flush_log(txn)

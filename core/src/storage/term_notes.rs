@@ -51,6 +51,9 @@ fn pack_medium(term: &[u8]) -> Option<u128> {
     Some(packed | (len << 120))
 }
 
+/// The changes one block of [`TermNotes`]'s list holds.
+const BLOCK: usize = 1 << 14;
+
 /// One posting table's pending changes.
 pub(crate) struct TermNotes {
     /// The table's place among the posting tables.
@@ -68,8 +71,11 @@ pub(crate) struct TermNotes {
     spans: Vec<(usize, usize)>,
     bytes: Vec<u8>,
     /// The changes in the order noted: (term number, id, with [`ADD`] set
-    /// for an addition).
-    notes: Vec<(u32, u64)>,
+    /// for an addition), in blocks of [`BLOCK`] (a list that grows by
+    /// blocks never copies what it holds).
+    notes: Vec<Vec<(u32, u64)>>,
+    /// How many changes `notes` holds.
+    noted: usize,
 }
 
 impl TermNotes {
@@ -84,6 +90,7 @@ impl TermNotes {
             spans: Vec::new(),
             bytes: Vec::new(),
             notes: Vec::new(),
+            noted: 0,
         }
     }
 
@@ -114,7 +121,18 @@ impl TermNotes {
     pub(crate) fn change(&mut self, term: &[u8], id: u64, add: bool) {
         let number = self.number(term);
         let flagged = if add { id | ADD } else { id & !ADD };
-        self.notes.push((number, flagged));
+        let block = match self.notes.last_mut() {
+            Some(block) if block.len() < BLOCK => block,
+            _ => {
+                self.notes.push(Vec::with_capacity(BLOCK));
+                match self.notes.last_mut() {
+                    Some(block) => block,
+                    None => return,
+                }
+            }
+        };
+        block.push((number, flagged));
+        self.noted = self.noted.saturating_add(1);
     }
 
     /// The changes per touched chunk of each term, sorted by posting key.
@@ -123,7 +141,7 @@ impl TermNotes {
         // A counting sort by term number; stable, so each term's changes
         // stay in the order noted.
         let mut starts = vec![0_usize; terms.saturating_add(1)];
-        for &(term, _) in &self.notes {
+        for &(term, _) in self.notes.iter().flatten() {
             if let Some(count) = starts.get_mut((term as usize).saturating_add(1)) {
                 *count = count.saturating_add(1);
             }
@@ -135,8 +153,8 @@ impl TermNotes {
             }
         }
         let mut next = starts.clone();
-        let mut grouped = vec![0_u64; self.notes.len()];
-        for &(term, id) in &self.notes {
+        let mut grouped = vec![0_u64; self.noted];
+        for &(term, id) in self.notes.iter().flatten() {
             if let Some(at) = next.get_mut(term as usize)
                 && let Some(slot) = grouped.get_mut(*at)
             {
