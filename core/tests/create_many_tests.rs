@@ -247,3 +247,60 @@ fn a_user_may_repeat_its_own_key_and_an_empty_batch_writes_nothing() {
         Vec::<u64>::new()
     );
 }
+
+#[test]
+fn an_import_of_users_in_any_id_order_is_the_exported_store() {
+    let (s, _clock) = store_with_clock(options());
+    let roles = with_roles(&s);
+    let ids = s.users().create_many(population(&roles)).unwrap();
+    for id in ids.iter().filter(|id| *id % 11 == 0) {
+        s.users().delete(*id).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exported = dir.path().join("out.jsonl");
+    s.export_jsonl(&exported).unwrap();
+    // Users in descending id order: the bulk insert takes ids as given.
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let (users, others): (Vec<&str>, Vec<&str>) =
+        text.lines().partition(|l| l.contains("\"kind\":\"user\""));
+    let mut lines: Vec<&str> = others;
+    lines.extend(users.iter().rev());
+    let reordered = dir.path().join("reordered.jsonl");
+    std::fs::write(&reordered, lines.join("\n")).unwrap();
+    let (copy, _c) = store_with_clock(options());
+    copy.import_jsonl(&reordered).unwrap();
+    let all = |st: &Store| {
+        let page = st.users().list(&Query::all().page(1, 1_000)).unwrap();
+        serde_json::to_string(&page.items).unwrap()
+    };
+    assert_eq!(all(&s), all(&copy));
+    for q in ["lastName co 'ller'", "enabled = true and roles eq 2"] {
+        let query = Query::parse(q).unwrap().sort("lastName").page(1, 1_000);
+        let ids = |st: &Store| -> Vec<u64> {
+            st.users()
+                .list(&query)
+                .unwrap()
+                .items
+                .iter()
+                .map(|u| u.id)
+                .collect()
+        };
+        assert_eq!(ids(&s), ids(&copy), "{q}");
+    }
+    assert_eq!(
+        s.users().create(user("later")).unwrap().id,
+        copy.users().create(user("later")).unwrap().id
+    );
+    // A user line given twice is a conflict on its id, and nothing stays.
+    let mut twice: Vec<&str> = text.lines().collect();
+    let first_user = *users.first().unwrap();
+    twice.push(first_user);
+    let doubled = dir.path().join("twice.jsonl");
+    std::fs::write(&doubled, twice.join("\n")).unwrap();
+    let empty = store();
+    match empty.import_jsonl(&doubled) {
+        Err(Error::Conflict { field, .. }) => assert_eq!(field, "id"),
+        other => panic!("expected a Conflict on id, got {other:?}"),
+    }
+    assert_eq!(empty.users().count(&Query::all()).unwrap(), 0);
+}
