@@ -495,7 +495,10 @@ pub(crate) fn insert_many<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],
     at: Timestamp,
-) -> Result<()> {
+) -> Result<()>
+where
+    E::Record: Sync,
+{
     use std::collections::{HashMap, HashSet};
     let mut checked: Vec<(Vec<UniqueKey>, FoldedTexts)> = Vec::with_capacity(records.len());
     let ascending = records
@@ -568,18 +571,78 @@ pub(crate) fn insert_many<E: Entity>(
         }
     }
     write_unique_sorted::<E>(tx, records, &checked)?;
-    for (record, (_, mut folded)) in records.iter().zip(checked) {
-        let id = E::id(record);
-        tx.pending.note_ordered(true, |note| {
-            crate::storage::index::visit_entries_folded(E::KIND, id, record, &mut folded, note);
+    let mut folded: Vec<FoldedTexts> = checked.into_iter().map(|(_, f)| f).collect();
+    let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    for (slice, folded) in records.chunks(SLICE).zip(folded.chunks_mut(SLICE)) {
+        // The posting terms of a slice are gathered on another thread
+        // while this one gathers its ordered keys and change-log entries.
+        let terms = tx.pending.take_terms();
+        let own = |record: &E::Record| -> Result<()> {
+            let id = E::id(record);
+            let mut texts = FoldedTexts::default();
+            tx.pending.note_ordered(true, |note| {
+                crate::storage::index::visit_entries_folded(E::KIND, id, record, &mut texts, note);
+            });
+            log::<E>(tx, record, ChangeOp::Create, at)
+        };
+        // Shared with the other thread through a lock it holds while it
+        // works: a thread that cannot start leaves them here.
+        let work = std::sync::Mutex::new((terms, folded));
+        let gather = || {
+            let mut guard = work
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (terms, folded) = &mut *guard;
+            note_slice_terms::<E>(terms, slice, folded)
+        };
+        let noted: Result<usize> = std::thread::scope(|scope| {
+            let worker = (parallel && slice.len() >= 64)
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("rosterdb-terms".into())
+                        .spawn_scoped(scope, gather)
+                        .ok()
+                })
+                .flatten();
+            let written = slice.iter().try_for_each(own);
+            let noted = match worker {
+                Some(worker) => worker
+                    .join()
+                    .map_err(|_| Error::internal("the thread gathering posting terms failed")),
+                None => Ok(gather()),
+            };
+            written.and(noted)
         });
-        tx.pending.note_terms(id, true, |note| {
-            crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
-        });
-        log::<E>(tx, record, ChangeOp::Create, at)?;
+        let (terms, _) = work
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = noted.as_ref().map_or(0, |n| *n);
+        tx.pending.restore_terms(terms, count);
+        noted?;
         flush_if_large(tx)?;
     }
     Ok(())
+}
+
+/// Records a bulk insert gathers index changes for at a time (a slice's
+/// posting terms on a second thread).
+const SLICE: usize = 4096;
+
+/// Notes into `terms` the posting terms of each record of `slice` (each
+/// text folded once into its `folded`); returns how many.
+fn note_slice_terms<E: Entity>(
+    terms: &mut Vec<crate::storage::term_notes::TermNotes>,
+    slice: &[E::Record],
+    folded: &mut [FoldedTexts],
+) -> usize {
+    let mut count: usize = 0;
+    for (record, folded) in slice.iter().zip(folded) {
+        let noted = crate::storage::pending::note_into(terms, E::id(record), true, |note| {
+            crate::storage::index::visit_postings_folded(E::KIND, record, folded, note);
+        });
+        count = count.saturating_add(noted);
+    }
+    count
 }
 
 /// Entries of one unique table: (key, owner id).

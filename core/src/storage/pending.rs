@@ -222,6 +222,30 @@ fn table_changes(changes: &mut Vec<TermNotes>, slot: usize, table: PostingTable)
     }
 }
 
+/// Notes into `changes` that `id` gains (`add`) or loses each term
+/// `visit` gives (table, the table's slot, term); returns how many.
+pub(crate) fn note_into(
+    changes: &mut Vec<TermNotes>,
+    id: u64,
+    add: bool,
+    visit: impl FnOnce(&mut dyn FnMut(PostingTable, usize, &[u8])),
+) -> usize {
+    let mut current: Option<(usize, usize)> = None;
+    let mut count: usize = 0;
+    visit(&mut |table, slot, term| {
+        let at = match current {
+            Some((s, at)) if s == slot => at,
+            _ => table_changes(changes, slot, table),
+        };
+        current = Some((slot, at));
+        if let Some(table) = changes.get_mut(at) {
+            table.change(term, id, add);
+        }
+        count = count.saturating_add(1);
+    });
+    count
+}
+
 /// Takes what a mutex guards, leaving its default (a poisoned lock's too).
 fn take<T: Default>(lock: &Mutex<T>) -> T {
     std::mem::take(&mut *lock.lock().unwrap_or_else(PoisonError::into_inner))
@@ -339,20 +363,33 @@ impl Pending {
         visit: impl FnOnce(&mut dyn FnMut(PostingTable, usize, &[u8])),
     ) {
         let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
-        let changes = &mut *changes;
-        let mut current: Option<(usize, usize)> = None;
-        let mut count: usize = 0;
-        visit(&mut |table, slot, term| {
-            let at = match current {
-                Some((s, at)) if s == slot => at,
-                _ => table_changes(changes, slot, table),
-            };
-            current = Some((slot, at));
+        let count = note_into(&mut changes, id, add, visit);
+        drop(changes);
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        ordered.gathered = ordered.gathered.saturating_add(count);
+    }
+
+    /// Takes the gathered posting changes out, so that another thread can
+    /// note more into them ([`note_into`]) while this transaction writes
+    /// other things; [`Pending::restore_terms`] gives them back.
+    pub(crate) fn take_terms(&self) -> Vec<TermNotes> {
+        take(&self.changes)
+    }
+
+    /// Gives back the posting changes [`Pending::take_terms`] took, with
+    /// the `count` changes noted into them meanwhile (for the bound at
+    /// which changes are written out).
+    pub(crate) fn restore_terms(&self, terms: Vec<TermNotes>, count: usize) {
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let noted = std::mem::replace(&mut *changes, terms);
+        for notes in noted {
+            // Nothing notes terms while they are taken; kept total anyway.
+            let at = table_changes(&mut changes, notes.slot, notes.table);
             if let Some(table) = changes.get_mut(at) {
-                table.change(term, id, add);
+                table.absorb(notes);
             }
-            count = count.saturating_add(1);
-        });
+        }
+        drop(changes);
         let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
         ordered.gathered = ordered.gathered.saturating_add(count);
     }

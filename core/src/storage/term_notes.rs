@@ -121,6 +121,11 @@ impl TermNotes {
     pub(crate) fn change(&mut self, term: &[u8], id: u64, add: bool) {
         let number = self.number(term);
         let flagged = if add { id | ADD } else { id & !ADD };
+        self.push(number, flagged);
+    }
+
+    /// Appends one change (a flagged id) of the term numbered `number`.
+    fn push(&mut self, number: u32, flagged: u64) {
         let block = match self.notes.last_mut() {
             Some(block) if block.len() < BLOCK => block,
             _ => {
@@ -133,6 +138,27 @@ impl TermNotes {
         };
         block.push((number, flagged));
         self.noted = self.noted.saturating_add(1);
+    }
+
+    /// Appends the changes of `other` (of the same table) after this
+    /// one's, in their order.
+    pub(crate) fn absorb(&mut self, other: TermNotes) {
+        let numbers: Vec<u32> = other
+            .spans
+            .iter()
+            .map(|&(start, len)| {
+                let term = other
+                    .bytes
+                    .get(start..start.saturating_add(len))
+                    .unwrap_or_default();
+                self.number(term)
+            })
+            .collect();
+        for &(term, id) in other.notes.iter().flatten() {
+            if let Some(&number) = numbers.get(term as usize) {
+                self.push(number, id);
+            }
+        }
     }
 
     /// The changes per touched chunk of each term, sorted by posting key.
