@@ -61,12 +61,7 @@ impl Workloads for RosterStore {
     }
 
     fn import(&self, users: Vec<NewUser>) -> BenchResult<()> {
-        self.store.write(|tx| {
-            for u in users {
-                tx.users().create(u)?;
-            }
-            Ok(())
-        })?;
+        self.store.users().create_many(users)?;
         Ok(())
     }
 

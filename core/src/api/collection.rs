@@ -358,6 +358,53 @@ impl<C: WriteContext> Collection<'_, C, User> {
         self.insert_new(|header| UserRecord::create(new.clone(), header, password_hash.clone()))
     }
 
+    /// Creates users in one write, all or none, and returns their ids in
+    /// input order: what a bulk import calls instead of one
+    /// [`create`](Self::create) per user. Each input is checked as
+    /// `create` checks it, then the users get consecutive ids in input
+    /// order and are checked in that order as `create` would check them
+    /// one after the other (their unique keys against the store and each
+    /// other, their roles); the first that fails is the error
+    /// (`Validation`, `Conflict`), and nothing is written.
+    pub fn create_many(&self, users: Vec<NewUser>) -> Result<Vec<u64>> {
+        let mut records = Vec::with_capacity(users.len());
+        for mut new in users {
+            self.check_new(&mut new, |n| &mut n.tenant, NewUser::validate)?;
+            let password_hash = match (new.password.take(), new.password_hash.take()) {
+                (Some(password), _) => Some(crate::auth::credentials::hash_password(
+                    &self.ctx.options().argon2,
+                    &password,
+                )?),
+                (None, imported) => imported,
+            };
+            // The header is set once the write knows the ids and the time.
+            let header = Header::new(0, Timestamp::clamped(0));
+            records.push(UserRecord::create(new, header, password_hash));
+        }
+        self.ctx.with_write(|tx| {
+            let now = tx.now();
+            let first = next_id::<User>(tx)?;
+            let count = u64::try_from(records.len()).unwrap_or(u64::MAX);
+            let last = first
+                .checked_add(count.saturating_sub(1))
+                .filter(|&id| id <= crate::documents::rules::MAX_SAFE_INTEGER)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "id",
+                        crate::ValidationCode::LimitReached,
+                        "user ids are exhausted (the last is 2^53 - 1)",
+                    )
+                })?;
+            for (id, record) in (first..=last).zip(records.iter_mut()) {
+                record.header.id = id;
+                record.header.created_at = now;
+                record.header.updated_at = now;
+            }
+            entity::insert_many::<User>(tx, &records, now)?;
+            Ok(records.iter().map(|r| r.header.id).collect())
+        })
+    }
+
     /// Deletes a user, returning its last document.
     pub fn delete(&self, id: u64) -> Result<User> {
         self.delete_record(id)

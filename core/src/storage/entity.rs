@@ -490,6 +490,208 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     log::<E>(tx, record, ChangeOp::Create, at)
 }
 
+/// Writes new records (ids from [`next_id`] onwards, or from an import)
+/// as [`insert`] writes each, all checked before any is written: for each
+/// record in order, its id free, its unique keys free in the store and
+/// among the records before it, its roles existing in its tenant; the
+/// first that fails is the error (`Conflict` or `Validation`), and nothing
+/// is written. Then the records go in a cursor run when their ids ascend
+/// past the table's last, each unique table's keys in key order, and the
+/// ordered keys, posting terms and `create` changes as [`insert`] gathers
+/// them.
+pub(crate) fn insert_many<E: Entity>(
+    tx: &WriteTx,
+    records: &[E::Record],
+    at: Timestamp,
+) -> Result<()>
+where
+    E::Record: Sync,
+{
+    use std::collections::{HashMap, HashSet};
+    let mut checked: Vec<(Vec<UniqueKey>, FoldedTexts)> = Vec::with_capacity(records.len());
+    let ascending = records
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if E::id(a) < E::id(b)));
+    {
+        let table = tx.txn.open_table(E::TABLE)?;
+        let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
+        let mut ids: HashSet<u64> = HashSet::new();
+        // By field: each of a kind's unique tables has its own.
+        let mut taken: HashMap<(&'static str, Vec<u8>), u64> = HashMap::new();
+        let mut tables = UniqueTables { open: Vec::new() };
+        for record in records {
+            let id = E::id(record);
+            let past_stored = stored_last.is_none_or(|last| id > last);
+            let repeated = !ascending && !ids.insert(id);
+            if repeated || (!past_stored && redb::ReadableTable::get(&table, id)?.is_some()) {
+                return Err(Error::Conflict {
+                    entity: E::KIND,
+                    field: "id".into(),
+                });
+            }
+            let mut folded = FoldedTexts::default();
+            let unique = E::unique_keys_folded(record, &mut folded);
+            check_new_unique::<E>(tx, &mut tables, id, &unique)?;
+            for key in &unique {
+                let owner = *taken.entry((key.field, key.key.clone())).or_insert(id);
+                if owner != id {
+                    return Err(Error::Conflict {
+                        entity: E::KIND,
+                        field: key.field.to_owned(),
+                    });
+                }
+            }
+            check_roles::<E>(tx, record, E::held_roles(record))?;
+            checked.push((unique, folded));
+        }
+    }
+    let Some(last_id) = records.iter().map(|r| E::id(r)).max() else {
+        return Ok(());
+    };
+    let counter = id_counter(E::KIND);
+    let last = tx.pending.id_counter(&tx.txn, counter)?;
+    tx.pending.set_id_counter(counter, last.max(last_id));
+    {
+        // Encoded a slice at a time, so the buffer stays small.
+        let mut table = tx.txn.open_table(E::TABLE)?;
+        let mut bytes = Vec::with_capacity(512 * 1024);
+        let mut ends = Vec::with_capacity(1024);
+        for slice in records.chunks(1024) {
+            bytes.clear();
+            ends.clear();
+            for record in slice {
+                codec::encode_into(record, &mut bytes)?;
+                ends.push(bytes.len());
+            }
+            let mut start = 0;
+            let encoded = slice.iter().zip(&ends).map(|(record, &end)| {
+                let entry = bytes.get(start..end).unwrap_or_default();
+                start = end;
+                (E::id(record), entry)
+            });
+            if ascending {
+                let log = (tx.journal(), E::TABLE);
+                crate::storage::sorted_writes::append_u64(&mut table, log, encoded, "new records")?;
+            } else {
+                for (id, entry) in encoded {
+                    tx.journal().insert(&E::TABLE, &id, &entry);
+                    table.insert(id, entry)?;
+                }
+            }
+        }
+    }
+    write_unique_sorted::<E>(tx, records, &checked)?;
+    let mut folded: Vec<FoldedTexts> = checked.into_iter().map(|(_, f)| f).collect();
+    let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    for (slice, folded) in records.chunks(SLICE).zip(folded.chunks_mut(SLICE)) {
+        // The posting terms of a slice are gathered on another thread
+        // while this one gathers its ordered keys and change-log entries.
+        let terms = tx.pending.take_terms();
+        let own = |record: &E::Record| -> Result<()> {
+            let id = E::id(record);
+            let mut texts = FoldedTexts::default();
+            tx.pending.note_ordered(true, |note| {
+                crate::storage::index::visit_entries_folded(E::KIND, id, record, &mut texts, note);
+            });
+            log::<E>(tx, record, ChangeOp::Create, at)
+        };
+        // Shared with the other thread through a lock it holds while it
+        // works: a thread that cannot start leaves them here.
+        let work = std::sync::Mutex::new((terms, folded));
+        let gather = || {
+            let mut guard = work
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let (terms, folded) = &mut *guard;
+            note_slice_terms::<E>(terms, slice, folded)
+        };
+        let noted: Result<usize> = std::thread::scope(|scope| {
+            let worker = (parallel && slice.len() >= 64)
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("rosterdb-terms".into())
+                        .spawn_scoped(scope, gather)
+                        .ok()
+                })
+                .flatten();
+            let written = slice.iter().try_for_each(own);
+            let noted = match worker {
+                Some(worker) => worker
+                    .join()
+                    .map_err(|_| Error::internal("the thread gathering posting terms failed")),
+                None => Ok(gather()),
+            };
+            written.and(noted)
+        });
+        let (terms, _) = work
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = noted.as_ref().map_or(0, |n| *n);
+        tx.pending.restore_terms(terms, count);
+        noted?;
+        flush_if_large(tx)?;
+    }
+    Ok(())
+}
+
+/// Records a bulk insert gathers index changes for at a time (a slice's
+/// posting terms on a second thread).
+const SLICE: usize = 4096;
+
+/// Notes into `terms` the posting terms of each record of `slice` (each
+/// text folded once into its `folded`); returns how many.
+fn note_slice_terms<E: Entity>(
+    terms: &mut Vec<crate::storage::term_notes::TermNotes>,
+    slice: &[E::Record],
+    folded: &mut [FoldedTexts],
+) -> usize {
+    let mut count: usize = 0;
+    for (record, folded) in slice.iter().zip(folded) {
+        let noted = crate::storage::pending::note_into(terms, E::id(record), true, |note| {
+            crate::storage::index::visit_postings_folded(E::KIND, record, folded, note);
+        });
+        count = count.saturating_add(noted);
+    }
+    count
+}
+
+/// Entries of one unique table: (key, owner id).
+type UniqueEntries<'k> = Vec<(&'k [u8], u64)>;
+
+/// Inserts the unique keys of new records (checked free), each table's in
+/// key order through cursor runs.
+fn write_unique_sorted<E: Entity>(
+    tx: &WriteTx,
+    records: &[E::Record],
+    checked: &[(Vec<UniqueKey>, FoldedTexts)],
+) -> Result<()> {
+    let mut by_table: Vec<(UniqueTable, UniqueEntries<'_>)> = Vec::new();
+    for (record, (unique, _)) in records.iter().zip(checked) {
+        for key in unique {
+            let name = key.table.name();
+            let at = match by_table.iter().position(|(t, _)| t.name() == name) {
+                Some(at) => at,
+                None => {
+                    by_table.push((key.table, Vec::new()));
+                    by_table.len().saturating_sub(1)
+                }
+            };
+            if let Some((_, keys)) = by_table.get_mut(at) {
+                keys.push((key.key.as_slice(), E::id(record)));
+            }
+        }
+    }
+    for (table, mut keys) in by_table {
+        keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // A record may give one key twice (its own: no conflict).
+        keys.dedup_by(|a, b| a.0 == b.0);
+        let mut open = tx.txn.open_table(table)?;
+        let log = (tx.journal(), table);
+        crate::storage::sorted_writes::insert_new(&mut open, log, &keys, "new unique keys")?;
+    }
+    Ok(())
+}
+
 /// Replaces `old` by `new` (same id), moving index entries, with an `update` change.
 pub(crate) fn update<E: Entity>(
     tx: &WriteTx,

@@ -165,6 +165,11 @@ fn fold_remembered(text: &str) -> String {
     if text.is_ascii() {
         return fold(text);
     }
+    if folds_to_itself(text) {
+        // Most texts beyond ASCII (lower-case names with accents) fold to
+        // themselves: two quick checks instead of normalising twice.
+        return text.to_owned();
+    }
     FOLDED.with(|cell| {
         let Ok(mut known) = cell.try_borrow_mut() else {
             return fold(text);
@@ -179,6 +184,28 @@ fn fold_remembered(text: &str) -> String {
         known.insert(text.into(), folded.as_str().into());
         folded
     })
+}
+
+/// Whether `text` is its own fold (`documents::caseless::fold`): it is in
+/// NFC, and folding keeps every character of its NFD (ASCII other than
+/// A–Z, or a character that Changes_When_NFKC_Casefolded does not mark).
+/// `fold` maps each character of the NFD and composes the result to NFC,
+/// so then it gives NFC(NFD(text)), which is `text`. False says nothing.
+fn folds_to_itself(text: &str) -> bool {
+    use icu_normalizer::{ComposingNormalizerBorrowed, DecomposingNormalizerBorrowed};
+    use icu_properties::CodePointSetData;
+    use icu_properties::props::ChangesWhenNfkcCasefolded;
+    let changes = CodePointSetData::new::<ChangesWhenNfkcCasefolded>();
+    ComposingNormalizerBorrowed::new_nfc().is_normalized(text)
+        && DecomposingNormalizerBorrowed::new_nfd()
+            .normalize_iter(text.chars())
+            .all(|c| {
+                if c.is_ascii() {
+                    !c.is_ascii_uppercase()
+                } else {
+                    !changes.contains(c)
+                }
+            })
 }
 
 /// The value parts (marker and value, without the id) a field value puts in an index.
@@ -776,6 +803,59 @@ mod tests {
             assert_eq!(fold_remembered(&text), fold(&text));
         }
         assert_eq!(fold_remembered("ΟΔΟΣ"), fold("ΟΔΟΣ"));
+    }
+
+    #[test]
+    fn a_text_said_to_fold_to_itself_does() {
+        let mut said = 0;
+        let texts = [
+            "jörg.müller12",
+            "Jörg",
+            "J\u{30C}",
+            "j\u{30C}",
+            "\u{1F0}",
+            "u\u{308}",
+            "ΟΔΟΣ",
+            "οδος",
+            "ς",
+            "ﬁ",
+            "ι\u{345}",
+            "α\u{345}",
+            "李王",
+            "ǅ",
+            "straße",
+            "Ａｄｍｉｎ",
+            "\u{212B}",
+            "å",
+        ];
+        let singles = (0..=0x10FFFF_u32)
+            .filter_map(char::from_u32)
+            .map(|c| c.to_string());
+        let marks = (0x300..0x370_u32)
+            .filter_map(char::from_u32)
+            .flat_map(|m| ["J", "j", "A", "a", "ı", "I"].map(|base| format!("{base}{m}")));
+        for text in texts
+            .iter()
+            .map(|t| (*t).to_owned())
+            .chain(singles)
+            .chain(marks)
+        {
+            if folds_to_itself(&text) {
+                said += 1;
+                assert_eq!(
+                    fold(&text),
+                    text,
+                    "{text:?} {:?}",
+                    text.chars().collect::<Vec<_>>()
+                );
+            }
+            if !text.is_ascii() && text.len() > 3 {
+                assert_eq!(fold_remembered(&text), fold(&text), "{text:?}");
+            }
+        }
+        assert!(said > 100_000, "{said}");
+        assert!(folds_to_itself("jörg.müller12"));
+        assert!(!folds_to_itself("J\u{30C}"));
     }
 
     #[test]

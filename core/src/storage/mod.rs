@@ -17,6 +17,8 @@ pub(crate) mod run_counts;
 pub(crate) mod schema;
 pub(crate) mod sessions;
 pub(crate) mod snapshot;
+pub(crate) mod sorted_writes;
 pub(crate) mod store;
+pub(crate) mod term_notes;
 pub(crate) mod tx;
 pub(crate) mod wal;

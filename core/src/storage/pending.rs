@@ -7,214 +7,36 @@
 //! flushes before its own reads, before its commit, and whenever the
 //! gathered changes grow past a bound (a long import).
 //!
-//! A bulk import is the case this is shaped for: its ids ascend, so each
-//! term gains ids of one chunk at a time, kept as a plain list of their low
-//! bits until the flush builds the bitmap; its keys are appended to one
-//! byte buffer per table, sorted once at the flush.
+//! A bulk import is the case this is shaped for: its posting changes are
+//! appended to one flat list per table (`storage::term_notes`), grouped by
+//! term at the flush; its keys are appended to one byte buffer per table,
+//! sorted once at the flush and written a run at a time through a cursor
+//! that splices each run into the table leaf by leaf.
 
 use std::collections::HashMap;
 
-use foldhash::fast::RandomState;
 use std::sync::{Mutex, PoisonError};
 
 use redb::{ReadableTable, TableHandle, WriteTransaction};
-use roaring::RoaringBitmap;
 
 use crate::storage::entity::MultiKey;
 use crate::storage::index::PostingKey;
-use crate::storage::postings::{PostingTable, chunk_key, decode, encode, slot, split};
+use crate::storage::postings::{PostingTable, decode, encode, slot};
 use crate::storage::schema::{CHANGES, META, MULTI_TABLES, MultiTable};
+use crate::storage::sorted_writes::{append_u64, insert_new, insert_run};
+use crate::storage::term_notes::{ChunkChange, TermNotes, encode_lows};
 use crate::storage::wal::journal::Journal;
 use crate::{Error, Result};
 
-/// Gathered changes past which a transaction writes them out before going on.
-const FLUSH_AT: usize = 1 << 21;
+/// Gathered changes past which a transaction writes them out before going
+/// on: some 100,000 imported users (~80 changes each), ~150 MB gathered.
+/// Each flush into tables already holding keys writes them one gap at a
+/// time, so fewer, larger flushes make a long import cheaper.
+const FLUSH_AT: usize = 1 << 23;
 
-/// The posting changes of one chunk: ids to add and ids to remove.
-#[derive(Default)]
-struct Delta {
-    add: RoaringBitmap,
-    remove: RoaringBitmap,
-}
-
-/// How many bytes of a term a short key holds (every trigram term, and
-/// most value parts); the key's last byte is the term's length.
-const SHORT: usize = 23;
-
-/// A term of at most [`SHORT`] bytes as a hash key: its bytes, then its
-/// length, so that a lookup neither allocates nor follows a pointer, and a
-/// bucket (key and [`TermChanges`]) fills one cache line.
-type ShortKey = [u8; SHORT + 1];
-
-/// The short key of `term`, if it is short.
-fn short_key(term: &[u8]) -> Option<ShortKey> {
-    let mut key = [0; SHORT + 1];
-    key.get_mut(..term.len())?.copy_from_slice(term);
-    key[SHORT] = u8::try_from(term.len())
-        .ok()
-        .filter(|&n| usize::from(n) <= SHORT)?;
-    Some(key)
-}
-
-/// The term a short key holds.
-fn short_term(key: &ShortKey) -> &[u8] {
-    key.get(..usize::from(key[SHORT])).unwrap_or_default()
-}
-
-/// The changes to one term of a posting table.
-#[derive(Default)]
-struct TermChanges {
-    /// The id last added to `adds` (meaningful once `adds` is not empty):
-    /// its chunk is the chunk of `adds`. Kept here, beside the list, so
-    /// that noting an id reads no memory of the list's.
-    last: u64,
-    /// The low bits of ids of `last`'s chunk that gain the term, in the order
-    /// noted (an id may repeat). While the term has only gained ids, chunk
-    /// after chunk (an import, whose ids ascend), these and the earlier
-    /// chunks' lists of `rest` are its changes.
-    adds: Vec<u16>,
-    /// The rest, rarely needed.
-    rest: Option<Box<Rest>>,
-}
-
-/// The changes to a term beyond additions to its latest chunk.
-#[derive(Default)]
-struct Rest {
-    /// The additions to earlier chunks (ascending), as `adds`.
-    earlier: Vec<(u64, Vec<u16>)>,
-    /// Every change of the term once one is not an addition to the chunk
-    /// of `adds` or a later one (`adds` and `earlier` then moved in): per
-    /// chunk, ids to add and remove.
-    general: Vec<(u64, Delta)>,
-}
-
-impl TermChanges {
-    /// Notes that `id` gains (`add`) or loses the term; the last change of
-    /// an id wins.
-    fn change(&mut self, id: u64, add: bool) {
-        let (chunk, low) = split(id);
-        let (latest, _) = split(self.last);
-        let general = self.rest.as_ref().is_some_and(|r| !r.general.is_empty());
-        if !general
-            && add
-            && let Ok(low) = u16::try_from(low)
-        {
-            if self.adds.is_empty() || latest == chunk {
-                if self.adds.is_empty() || self.last != id {
-                    self.adds.push(low);
-                    self.last = id;
-                }
-                return;
-            }
-            if chunk > latest {
-                let done = std::mem::take(&mut self.adds);
-                let rest = self.rest.get_or_insert_default();
-                rest.earlier.push((latest, done));
-                self.adds.push(low);
-                self.last = id;
-                return;
-            }
-        }
-        let adds = std::mem::take(&mut self.adds);
-        let rest = self.rest.get_or_insert_default();
-        let mut listed = std::mem::take(&mut rest.earlier);
-        if !adds.is_empty() {
-            listed.push((latest, adds));
-        }
-        for (c, lows) in listed {
-            rest.general.push((
-                c,
-                Delta {
-                    add: bitmap_of(lows),
-                    remove: RoaringBitmap::new(),
-                },
-            ));
-        }
-        let delta = match rest.general.iter().position(|(c, _)| *c == chunk) {
-            Some(at) => rest.general.get_mut(at).map(|(_, d)| d),
-            None => {
-                rest.general.push((chunk, Delta::default()));
-                rest.general.last_mut().map(|(_, d)| d)
-            }
-        };
-        let Some(delta) = delta else {
-            return;
-        };
-        let (gains, loses) = if add {
-            (&mut delta.add, &mut delta.remove)
-        } else {
-            (&mut delta.remove, &mut delta.add)
-        };
-        if !loses.is_empty() {
-            loses.remove(low);
-        }
-        // Ids mostly arrive in ascending order: appending is the cheap case.
-        if gains.try_push(low).is_err() {
-            gains.insert(low);
-        }
-    }
-
-    /// The changes per chunk: (chunk, delta).
-    fn into_deltas(self) -> Vec<(u64, Delta)> {
-        let (earlier, general) = match self.rest {
-            Some(rest) => (rest.earlier, rest.general),
-            None => (Vec::new(), Vec::new()),
-        };
-        if !general.is_empty() {
-            return general;
-        }
-        let latest = (!self.adds.is_empty()).then_some((split(self.last).0, self.adds));
-        earlier
-            .into_iter()
-            .chain(latest)
-            .map(|(chunk, lows)| {
-                let delta = Delta {
-                    add: bitmap_of(lows),
-                    remove: RoaringBitmap::new(),
-                };
-                (chunk, delta)
-            })
-            .collect()
-    }
-}
-
-/// The bitmap of a list of low bits (in any order, repeats allowed).
-fn bitmap_of(mut lows: Vec<u16>) -> RoaringBitmap {
-    if !lows.is_sorted_by(|a, b| a < b) {
-        lows.sort_unstable();
-        lows.dedup();
-    }
-    let sorted = lows.iter().map(|&l| u32::from(l));
-    RoaringBitmap::from_sorted_iter(sorted).unwrap_or_else(|_| {
-        // Unreachable (the list is sorted and distinct); kept total.
-        lows.iter().map(|&l| u32::from(l)).collect()
-    })
-}
-
-/// One posting table's pending changes: term → changes.
-struct TableChanges {
-    slot: usize,
-    table: PostingTable,
-    /// Keyed by a per-process seeded foldhash: terms come from user text,
-    /// so the seed keeps crafted terms from colliding on purpose.
-    short: HashMap<ShortKey, TermChanges, RandomState>,
-    /// The terms longer than [`SHORT`] bytes (long tenants).
-    long: HashMap<Box<[u8]>, TermChanges, RandomState>,
-}
-
-impl TableChanges {
-    /// Notes that `id` gains (`add`) or loses `term`.
-    fn change(&mut self, term: &[u8], id: u64, add: bool) {
-        let changes = match short_key(term) {
-            Some(key) => self.short.entry(key).or_default(),
-            None => match self.long.get_mut(term) {
-                Some(changes) => changes,
-                None => self.long.entry(term.into()).or_default(),
-            },
-        };
-        changes.change(id, add);
-    }
-}
+/// A posting chunk's write at a flush: its key, its new value's range in
+/// the flush's value buffer (`None`: remove it), whether it is stored.
+type ChunkWrite<'k> = (&'k [u8], Option<(usize, usize)>, bool);
 
 /// An open posting table.
 type OpenTable<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
@@ -234,7 +56,7 @@ pub(crate) fn multi_slot(table: &MultiTable) -> usize {
 /// keys per table; id counters and change-log entries.
 #[derive(Default)]
 pub struct Pending {
-    changes: Mutex<Vec<TableChanges>>,
+    changes: Mutex<Vec<TermNotes>>,
     ordered: Mutex<Ordered>,
     /// Roles the transaction's writes found, each with its tenant, so that
     /// a long import reads each held role once (a role's tenant never
@@ -329,27 +151,61 @@ impl OrderedTable {
                 .get(start..start.saturating_add(len))
                 .unwrap_or_default()
         };
-        // Stable: of equal keys, the last noted stays last.
-        self.keys.sort_by(|a, b| key(a).cmp(key(b)));
+        // Of equal keys, the last noted stays last: its place in `bytes`
+        // breaks the tie. Keys noted in order (ids ascending under one
+        // value) need no sort.
+        if !self.keys.is_sorted_by(|a, b| key(a) <= key(b)) {
+            self.keys
+                .sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.0.cmp(&b.0)));
+        }
         let mut table = txn.open_table(self.table)?;
         // Run counts follow the keys that came and went (format 6).
         let mut counts = crate::storage::run_counts::CountDeltas::of(&self.table);
-        let mut at = self.keys.iter().peekable();
-        while let Some(entry) = at.next() {
-            let k = key(entry);
-            if at.peek().is_some_and(|next| key(next) == k) {
+        // Of the changes noted to one key, the last wins.
+        let last: Vec<(&[u8], bool)> = {
+            let mut at = self.keys.iter().peekable();
+            let mut out = Vec::with_capacity(self.keys.len());
+            while let Some(entry) = at.next() {
+                let k = key(entry);
+                if at.peek().is_none_or(|next| key(next) != k) {
+                    out.push((k, entry.2));
+                }
+            }
+            out
+        };
+        let mut at = 0;
+        while let Some(&(k, insert)) = last.get(at) {
+            if !insert {
+                journal.remove(&self.table, &k);
+                if table.remove(k)?.is_some()
+                    && let Some(counts) = counts.as_mut()
+                {
+                    counts.note(k, -1);
+                }
+                at = at.saturating_add(1);
                 continue;
             }
-            let changed = if entry.2 {
-                journal.insert(&self.table, &k, &());
-                table.insert(k, ())?.is_none()
-            } else {
-                journal.remove(&self.table, &k);
-                table.remove(k)?.is_some()
-            };
-            if let Some(counts) = counts.as_mut().filter(|_| changed) {
-                counts.note(k, if entry.2 { 1 } else { -1 });
+            // A run of inserts that fall in one gap of the table goes in
+            // through one cursor, which splices them leaf by leaf.
+            let run = last
+                .get(at..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|(_, insert)| *insert);
+            let run = run.map(|&(k, _)| (k, ()));
+            let log = (journal, self.table);
+            let added = insert_run(&mut table, log, run, "an ordered-index flush")?;
+            if added == 0 {
+                // The first key is stored already: nothing changes.
+                at = at.saturating_add(1);
+                continue;
             }
+            if let Some(counts) = counts.as_mut() {
+                for &(k, _) in last.get(at..at.saturating_add(added)).unwrap_or_default() {
+                    counts.note(k, 1);
+                }
+            }
+            at = at.saturating_add(added);
         }
         if let Some(counts) = counts {
             counts.write(txn, journal)?;
@@ -365,19 +221,38 @@ impl std::fmt::Debug for Pending {
 }
 
 /// The changes of `table` among `changes`, added when missing.
-fn table_changes(changes: &mut Vec<TableChanges>, slot: usize, table: PostingTable) -> usize {
+fn table_changes(changes: &mut Vec<TermNotes>, slot: usize, table: PostingTable) -> usize {
     match changes.iter().position(|t| t.slot == slot) {
         Some(at) => at,
         None => {
-            changes.push(TableChanges {
-                slot,
-                table,
-                short: HashMap::default(),
-                long: HashMap::default(),
-            });
+            changes.push(TermNotes::new(slot, table));
             changes.len().saturating_sub(1)
         }
     }
+}
+
+/// Notes into `changes` that `id` gains (`add`) or loses each term
+/// `visit` gives (table, the table's slot, term); returns how many.
+pub(crate) fn note_into(
+    changes: &mut Vec<TermNotes>,
+    id: u64,
+    add: bool,
+    visit: impl FnOnce(&mut dyn FnMut(PostingTable, usize, &[u8])),
+) -> usize {
+    let mut current: Option<(usize, usize)> = None;
+    let mut count: usize = 0;
+    visit(&mut |table, slot, term| {
+        let at = match current {
+            Some((s, at)) if s == slot => at,
+            _ => table_changes(changes, slot, table),
+        };
+        current = Some((slot, at));
+        if let Some(table) = changes.get_mut(at) {
+            table.change(term, id, add);
+        }
+        count = count.saturating_add(1);
+    });
+    count
 }
 
 /// Takes what a mutex guards, leaving its default (a poisoned lock's too).
@@ -497,20 +372,33 @@ impl Pending {
         visit: impl FnOnce(&mut dyn FnMut(PostingTable, usize, &[u8])),
     ) {
         let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
-        let changes = &mut *changes;
-        let mut current: Option<(usize, usize)> = None;
-        let mut count: usize = 0;
-        visit(&mut |table, slot, term| {
-            let at = match current {
-                Some((s, at)) if s == slot => at,
-                _ => table_changes(changes, slot, table),
-            };
-            current = Some((slot, at));
+        let count = note_into(&mut changes, id, add, visit);
+        drop(changes);
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        ordered.gathered = ordered.gathered.saturating_add(count);
+    }
+
+    /// Takes the gathered posting changes out, so that another thread can
+    /// note more into them ([`note_into`]) while this transaction writes
+    /// other things; [`Pending::restore_terms`] gives them back.
+    pub(crate) fn take_terms(&self) -> Vec<TermNotes> {
+        take(&self.changes)
+    }
+
+    /// Gives back the posting changes [`Pending::take_terms`] took, with
+    /// the `count` changes noted into them meanwhile (for the bound at
+    /// which changes are written out).
+    pub(crate) fn restore_terms(&self, terms: Vec<TermNotes>, count: usize) {
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let noted = std::mem::replace(&mut *changes, terms);
+        for notes in noted {
+            // Nothing notes terms while they are taken; kept total anyway.
+            let at = table_changes(&mut changes, notes.slot, notes.table);
             if let Some(table) = changes.get_mut(at) {
-                table.change(term, id, add);
+                table.absorb(notes);
             }
-            count = count.saturating_add(1);
-        });
+        }
+        drop(changes);
         let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
         ordered.gathered = ordered.gathered.saturating_add(count);
     }
@@ -624,42 +512,77 @@ impl Pending {
         let mut changes = take(&self.changes);
         changes.sort_by_key(|t| t.slot);
         for pending in changes {
-            let mut entries: Vec<(Vec<u8>, Delta)> = Vec::new();
-            let mut add = |term: &[u8], changes: TermChanges| {
-                for (chunk, delta) in changes.into_deltas() {
-                    entries.push((chunk_key(term, chunk), delta));
-                }
-            };
-            for (key, changes) in pending.short {
-                add(short_term(&key), changes);
-            }
-            for (term, changes) in pending.long {
-                add(&term, changes);
-            }
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-            let mut table: OpenTable<'_> = txn.open_table(pending.table)?;
-            let name = pending.table.name();
-            for (key, delta) in entries {
-                // A chunk not stored yet is just the ids added to it.
-                let bitmap = match table.get(key.as_slice())? {
-                    Some(stored) => {
-                        let mut bitmap = decode(name, stored.value())?;
-                        std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
-                        bitmap |= delta.add;
+            let table_def = pending.table;
+            let chunks = pending.into_entries();
+            let mut table: OpenTable<'_> = txn.open_table(table_def)?;
+            let name = table_def.name();
+            // The new value of each touched chunk (`None`: remove it),
+            // and whether it is stored already.
+            let mut values: Vec<u8> = Vec::new();
+            let mut writes: Vec<ChunkWrite<'_>> = Vec::new();
+            for (key, change) in chunks.iter() {
+                let stored = match table.get(key)? {
+                    Some(stored) => Some(decode(name, stored.value())?),
+                    None => None,
+                };
+                let present = stored.is_some();
+                let bitmap = match (stored, change) {
+                    // A chunk not stored yet is just the ids added to it.
+                    (None, ChunkChange::Added(lows)) => {
+                        if let Some(encoded) = encode_lows(lows) {
+                            let start = values.len();
+                            values.extend_from_slice(&encoded);
+                            writes.push((key, Some((start, values.len())), false));
+                            continue;
+                        }
+                        lows.iter().map(|&l| u32::from(l)).collect()
+                    }
+                    (Some(mut bitmap), ChunkChange::Added(lows)) => {
+                        bitmap.extend(lows.iter().map(|&l| u32::from(l)));
                         bitmap
                     }
-                    None => delta.add,
+                    (stored, ChunkChange::Delta(delta)) => {
+                        let mut bitmap = stored.unwrap_or_default();
+                        std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
+                        bitmap |= &delta.add;
+                        bitmap
+                    }
                 };
                 if bitmap.is_empty() {
-                    self.journal.remove(&pending.table, &key.as_slice());
-                    table.remove(key.as_slice())?;
+                    if present {
+                        writes.push((key, None, true));
+                    }
                 } else {
-                    let bytes = encode(&bitmap)?;
-                    self.journal
-                        .insert(&pending.table, &key.as_slice(), &bytes.as_slice());
-                    table.insert(key.as_slice(), bytes.as_slice())?;
+                    let start = values.len();
+                    values.extend_from_slice(&encode(&bitmap)?);
+                    writes.push((key, Some((start, values.len())), present));
                 }
             }
+            // Runs of new chunks go in through a cursor; stored chunks
+            // are replaced or removed one by one.
+            let value = |range: (usize, usize)| values.get(range.0..range.1).unwrap_or_default();
+            let mut run: Vec<(&[u8], &[u8])> = Vec::new();
+            let log = (&self.journal, table_def);
+            for (key, new, present) in writes {
+                match (new, present) {
+                    (Some(range), false) => run.push((key, value(range))),
+                    (new, _) => {
+                        insert_new(&mut table, log, &run, "a posting flush")?;
+                        run.clear();
+                        match new {
+                            Some(range) => {
+                                self.journal.insert(&table_def, &key, &value(range));
+                                table.insert(key, value(range))?;
+                            }
+                            None => {
+                                self.journal.remove(&table_def, &key);
+                                table.remove(key)?;
+                            }
+                        }
+                    }
+                }
+            }
+            insert_new(&mut table, log, &run, "a posting flush")?;
         }
         self.flush_counters(txn)?;
         self.flush_log(txn)
@@ -692,20 +615,24 @@ impl Pending {
         drop(log);
         let mut table = txn.open_table(CHANGES)?;
         let mut start = 0;
-        for (seq, end) in entries {
+        let entries = entries.into_iter().map(|(seq, end)| {
             let entry = bytes.get(start..end).unwrap_or_default();
-            self.journal.insert(&CHANGES, &seq, &entry);
-            table.insert(seq, entry)?;
             start = end;
-        }
-        Ok(())
+            (seq, entry)
+        });
+        append_u64(
+            &mut table,
+            (&self.journal, CHANGES),
+            entries,
+            "a change-log flush",
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::postings::read;
+    use crate::storage::postings::{chunk_key, read};
     use redb::{ReadableTableMetadata, TableDefinition};
 
     fn memory_db() -> redb::Database {

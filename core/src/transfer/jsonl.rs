@@ -116,16 +116,24 @@ pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
                 });
             }
         }
-        // Insertion keeps ids and moves each id counter past them.
+        // Insertion keeps ids and moves each id counter past them. A run
+        // of user lines goes in as one bulk insert (`entity::insert_many`).
+        let mut users = Vec::new();
         for (line, value) in &lines {
             let (kind, doc) = split_line(*line, value)?;
+            if kind != EntityKind::User && !users.is_empty() {
+                entity::insert_many::<User>(tx, &users, tx.now())?;
+                users.clear();
+            }
             match kind {
                 EntityKind::Role => {
                     insert::<Role>(tx, *line, doc, crate::documents::role::RoleRecord::import)?
                 }
-                EntityKind::User => {
-                    insert::<User>(tx, *line, doc, crate::documents::user::UserRecord::import)?
-                }
+                EntityKind::User => users.push(build::<User>(
+                    *line,
+                    doc,
+                    crate::documents::user::UserRecord::import,
+                )?),
                 EntityKind::Client => insert::<Client>(
                     tx,
                     *line,
@@ -134,6 +142,7 @@ pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
                 )?,
             }
         }
+        entity::insert_many::<User>(tx, &users, tx.now())?;
         Ok(lines.len() as u64)
     })
 }
@@ -185,9 +194,19 @@ fn insert<E: Entity>(
     tx: &WriteTx,
     line: usize,
     doc: &Value,
-    build: fn(&Value) -> Result<E::Record>,
+    make: fn(&Value) -> Result<E::Record>,
 ) -> Result<()> {
-    let record = build(doc).map_err(|e| match e {
+    let record = build::<E>(line, doc, make)?;
+    entity::insert::<E>(tx, &record, tx.now())
+}
+
+/// The record of one line's document, a refusal naming the line.
+fn build<E: Entity>(
+    line: usize,
+    doc: &Value,
+    build: fn(&Value) -> Result<E::Record>,
+) -> Result<E::Record> {
+    build(doc).map_err(|e| match e {
         Error::Validation { errors } => Error::Validation {
             errors: errors
                 .into_iter()
@@ -195,6 +214,5 @@ fn insert<E: Entity>(
                 .collect(),
         },
         other => other,
-    })?;
-    entity::insert::<E>(tx, &record, tx.now())
+    })
 }

@@ -310,3 +310,60 @@ fn a_log_left_beside_a_new_store_file_is_not_replayed_into_it() {
     let s = Store::open(&other, options()).unwrap();
     assert_eq!(s.roles().count(&crate::Query::default()).unwrap(), 0);
 }
+
+#[test]
+fn bulk_creates_and_imports_are_logged_key_by_key() {
+    // An export to import: users in several scripts, with roles.
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = Store::memory_with(options()).unwrap();
+    let staff = source.roles().create(NewRole::new("staff")).unwrap();
+    let names = ["Müller", "Øster", "Παππάς", "Иванов", "김", "Ng"];
+    for (i, last) in names.iter().enumerate() {
+        let mut new = NewUser::new(format!("src{i}"), format!("src{i}@example.com"), "A", *last);
+        new.roles = vec![staff.id];
+        source.users().create(new).unwrap();
+    }
+    let export = source_dir.path().join("export.jsonl");
+    source.export_jsonl(&export).unwrap();
+
+    let mut run = Run::new();
+    run.store.import_jsonl(&export).unwrap();
+    run.crash_here();
+    // A bulk create into tables that already hold keys and posting
+    // chunks: new ordered keys go in by cursor runs, stored chunks are
+    // replaced.
+    let batch: Vec<NewUser> = (0..40)
+        .map(|i| {
+            let last = names[i % names.len()];
+            let mut new = NewUser::new(format!("b{i}"), format!("b{i}@example.com"), "B", last);
+            new.roles = vec![staff.id];
+            new.attributes
+                .insert("city".into(), serde_json::json!(format!("city {i}")));
+            new
+        })
+        .collect();
+    let ids = run.store.users().create_many(batch).unwrap();
+    assert_eq!(ids.len(), 40);
+    run.crash_here();
+    // A batch that conflicts writes nothing, and the next one goes on.
+    let clash = vec![
+        NewUser::new("fresh", "fresh@example.com", "F", "Ng"),
+        NewUser::new("b3", "other@example.com", "F", "Ng"),
+    ];
+    assert!(matches!(
+        run.store.users().create_many(clash),
+        Err(Error::Conflict { .. })
+    ));
+    run.store
+        .users()
+        .create_many(vec![NewUser::new("last", "last@example.com", "L", "Ng")])
+        .unwrap();
+    run.crash_here();
+    assert!(log_records(&run.path) > 0, "the bulk writes were logged");
+    for (copy, want) in &run.copies {
+        let reopened = Store::open(copy, options()).unwrap();
+        assert_eq!(&tables(reopened.db_for_tests()), want, "{}", copy.display());
+        let report = reopened.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+    }
+}

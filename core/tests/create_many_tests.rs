@@ -1,0 +1,306 @@
+//! `create_many`, the bulk-import path: the same store as one `create`
+//! per user (records, indexes, change log, query answers), and all or
+//! nothing when any input fails as `create` would fail on it.
+
+// A test fails by panicking: unwraps, indexing and arithmetic on small
+// known values are how it says what it expects.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    missing_docs
+)]
+
+mod common;
+
+use common::{options, store, store_with_clock, user};
+use rosterdb::{Error, ExternalId, NewRole, NewUser, Query, Store, ValidationCode};
+use serde_json::json;
+
+/// Varied users: names beyond ASCII, tenants, roles, external ids,
+/// attributes, optional fields.
+fn population(roles: &[u64]) -> Vec<NewUser> {
+    let first = ["Anna", "Jörg", "Ωμέγα", "Иван", "李", "Zoë"];
+    let last = ["Müller", "Smith", "Παπαδόπουλος", "Петров", "王", "Núñez"];
+    (0..300_u64)
+        .map(|n| {
+            let f = first[(n % 6) as usize];
+            let l = last[(n / 6 % 6) as usize];
+            NewUser {
+                tenant: (n % 5 == 0).then(|| format!("t{}", n % 3)),
+                nickname: (n % 4 == 0).then(|| f.to_string()),
+                telephone_number: (n % 2 == 0).then(|| format!("+44 20 7946 {n:04}")),
+                enabled: n % 3 != 0,
+                roles: if n % 5 == 0 {
+                    Vec::new()
+                } else {
+                    vec![roles[(n % 3) as usize]]
+                },
+                external_ids: if n % 7 == 0 {
+                    vec![ExternalId::new("github", format!("{}", 9_000 + n))]
+                } else {
+                    Vec::new()
+                },
+                attributes: json!({"n": n, "tag": format!("x{}", n % 9)})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                password_hash: None,
+                ..NewUser::new(
+                    format!("{}.{}{n}", f.to_lowercase(), l.to_lowercase()),
+                    format!("u{n}@example.org"),
+                    f,
+                    l,
+                )
+            }
+        })
+        .collect()
+}
+
+fn with_roles(s: &Store) -> Vec<u64> {
+    (0..3)
+        .map(|r| s.roles().create(NewRole::new(format!("r{r}"))).unwrap().id)
+        .collect()
+}
+
+/// What a store answers: every user's document, queries, the change log.
+fn answers(s: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    let all = s.users().list(&Query::all().page(1, 1_000)).unwrap();
+    out.push(serde_json::to_string(&all.items).unwrap());
+    for q in [
+        "lastName co 'ller'",
+        "email co '42'",
+        "enabled = true and roles eq 2",
+        "username sw 'an'",
+        "firstName eq 'Jörg'",
+    ] {
+        let query = Query::parse(q).unwrap().sort("lastName").page(1, 1_000);
+        let page = s.users().list(&query).unwrap();
+        out.push(format!(
+            "{q}: {:?}",
+            page.items.iter().map(|u| u.id).collect::<Vec<_>>()
+        ));
+    }
+    let search = Query::all().search("ller").page(1, 1_000);
+    let page = s.users().list(&search).unwrap();
+    out.push(format!(
+        "{:?}",
+        page.items.iter().map(|u| u.id).collect::<Vec<_>>()
+    ));
+    for change in s.changes(0, 1_000).unwrap() {
+        out.push(format!("{change:?}"));
+    }
+    out
+}
+
+#[test]
+fn a_bulk_create_makes_the_store_one_create_per_user_makes() {
+    let (one, _c1) = store_with_clock(options());
+    let (many, _c2) = store_with_clock(options());
+    let roles = with_roles(&one);
+    assert_eq!(with_roles(&many), roles);
+    // Some users first, so the bulk create meets stored keys and ids.
+    for u in population(&roles).into_iter().take(10) {
+        one.users().create(u.clone()).unwrap();
+        many.users().create(u).unwrap();
+    }
+    let rest: Vec<NewUser> = population(&roles).into_iter().skip(10).collect();
+    one.write(|tx| {
+        for u in rest.clone() {
+            tx.users().create(u)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let ids = many.users().create_many(rest).unwrap();
+    assert_eq!(ids, (11..=300).collect::<Vec<u64>>());
+    assert_eq!(answers(&one), answers(&many));
+    let next = user("after");
+    assert_eq!(
+        one.users().create(next.clone()).unwrap().id,
+        many.users().create(next).unwrap().id
+    );
+}
+
+#[test]
+fn inside_a_transaction_the_created_users_are_seen_and_roll_back() {
+    let s = store();
+    let roles = with_roles(&s);
+    let users = population(&roles);
+    let _ = s.write(|tx| -> rosterdb::Result<()> {
+        let ids = tx.users().create_many(users.clone())?;
+        assert_eq!(tx.users().get(ids[5])?.username, users[5].username);
+        let by_email = tx.users().get_by_email("u42@example.org", None)?;
+        assert_eq!(by_email.id, ids[42]);
+        assert_eq!(tx.users().count(&Query::all())?, 300);
+        Err(Error::internal("roll back"))
+    });
+    assert_eq!(s.users().count(&Query::all()).unwrap(), 0);
+    assert!(
+        s.changes(0, 10)
+            .unwrap()
+            .iter()
+            .all(|c| c.entity != rosterdb::EntityKind::User)
+    );
+}
+
+/// Whether nothing of a failed bulk create is in the store: no user, no
+/// change of a user, ids not moved.
+fn nothing_written(s: &Store) {
+    assert_eq!(s.users().count(&Query::all()).unwrap(), 1);
+    let users: Vec<_> = s
+        .changes(0, 100)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.entity == rosterdb::EntityKind::User)
+        .collect();
+    assert_eq!(users.len(), 1);
+    assert_eq!(s.users().create(user("next")).unwrap().id, 2);
+}
+
+#[test]
+fn a_key_taken_in_the_store_or_in_the_batch_fails_the_whole_batch() {
+    for (batch, field) in [
+        (vec![user("a"), user("taken")], "username"),
+        (
+            vec![
+                user("a"),
+                NewUser {
+                    email: "A@example.com".into(),
+                    ..user("b")
+                },
+            ],
+            "email",
+        ),
+        (
+            vec![
+                NewUser {
+                    external_ids: vec![ExternalId::new("gh", "1")],
+                    ..user("a")
+                },
+                NewUser {
+                    external_ids: vec![ExternalId::new("gh", "1")],
+                    ..user("b")
+                },
+            ],
+            "externalIds",
+        ),
+    ] {
+        let s = store();
+        s.users().create(user("taken")).unwrap();
+        match s.users().create_many(batch) {
+            Err(Error::Conflict { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("expected a Conflict on {field}, got {other:?}"),
+        }
+        nothing_written(&s);
+    }
+}
+
+#[test]
+fn an_invalid_input_or_a_missing_role_fails_the_whole_batch() {
+    let s = store();
+    s.users().create(user("first")).unwrap();
+    let bad_email = NewUser {
+        email: "not an address".into(),
+        ..user("b")
+    };
+    assert!(matches!(
+        s.users().create_many(vec![user("a"), bad_email]),
+        Err(Error::Validation { .. })
+    ));
+    nothing_written(&s);
+    let s = store();
+    s.users().create(user("first")).unwrap();
+    let missing_role = NewUser {
+        roles: vec![77],
+        ..user("b")
+    };
+    match s.users().create_many(vec![user("a"), missing_role]) {
+        Err(Error::Validation { errors }) => {
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.code == ValidationCode::RoleNotFound)
+            );
+        }
+        other => panic!("expected Validation, got {other:?}"),
+    }
+    nothing_written(&s);
+}
+
+#[test]
+fn a_user_may_repeat_its_own_key_and_an_empty_batch_writes_nothing() {
+    let s = store();
+    let twice = NewUser {
+        external_ids: vec![ExternalId::new("gh", "1"), ExternalId::new("gh", "1")],
+        ..user("a")
+    };
+    let one_by_one = store();
+    let single = one_by_one.users().create(twice.clone()).map(|u| u.id);
+    let bulk = s.users().create_many(vec![twice]).map(|ids| ids[0]);
+    assert_eq!(single.is_ok(), bulk.is_ok(), "{single:?} {bulk:?}");
+    assert_eq!(
+        s.users().create_many(Vec::new()).unwrap(),
+        Vec::<u64>::new()
+    );
+}
+
+#[test]
+fn an_import_of_users_in_any_id_order_is_the_exported_store() {
+    let (s, _clock) = store_with_clock(options());
+    let roles = with_roles(&s);
+    let ids = s.users().create_many(population(&roles)).unwrap();
+    for id in ids.iter().filter(|id| *id % 11 == 0) {
+        s.users().delete(*id).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let exported = dir.path().join("out.jsonl");
+    s.export_jsonl(&exported).unwrap();
+    // Users in descending id order: the bulk insert takes ids as given.
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let (users, others): (Vec<&str>, Vec<&str>) =
+        text.lines().partition(|l| l.contains("\"kind\":\"user\""));
+    let mut lines: Vec<&str> = others;
+    lines.extend(users.iter().rev());
+    let reordered = dir.path().join("reordered.jsonl");
+    std::fs::write(&reordered, lines.join("\n")).unwrap();
+    let (copy, _c) = store_with_clock(options());
+    copy.import_jsonl(&reordered).unwrap();
+    let all = |st: &Store| {
+        let page = st.users().list(&Query::all().page(1, 1_000)).unwrap();
+        serde_json::to_string(&page.items).unwrap()
+    };
+    assert_eq!(all(&s), all(&copy));
+    for q in ["lastName co 'ller'", "enabled = true and roles eq 2"] {
+        let query = Query::parse(q).unwrap().sort("lastName").page(1, 1_000);
+        let ids = |st: &Store| -> Vec<u64> {
+            st.users()
+                .list(&query)
+                .unwrap()
+                .items
+                .iter()
+                .map(|u| u.id)
+                .collect()
+        };
+        assert_eq!(ids(&s), ids(&copy), "{q}");
+    }
+    assert_eq!(
+        s.users().create(user("later")).unwrap().id,
+        copy.users().create(user("later")).unwrap().id
+    );
+    // A user line given twice is a conflict on its id, and nothing stays.
+    let mut twice: Vec<&str> = text.lines().collect();
+    let first_user = *users.first().unwrap();
+    twice.push(first_user);
+    let doubled = dir.path().join("twice.jsonl");
+    std::fs::write(&doubled, twice.join("\n")).unwrap();
+    let empty = store();
+    match empty.import_jsonl(&doubled) {
+        Err(Error::Conflict { field, .. }) => assert_eq!(field, "id"),
+        other => panic!("expected a Conflict on id, got {other:?}"),
+    }
+    assert_eq!(empty.users().count(&Query::all()).unwrap(), 0);
+}
