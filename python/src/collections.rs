@@ -327,6 +327,30 @@ impl PyUsers {
             &self.call_record(py, Write, id, |users, id| users.delete(id))?,
         )
     }
+
+    /// Creates users from `docs`, a list of user documents (dicts, each
+    /// read as `create` reads one; in a scoped view each gets the view's
+    /// tenant), in one write, all or nothing; returns their ids (a list of
+    /// `int`), in the order of `docs`. Nothing is written when any document
+    /// fails: `TypeError` when `docs` is not a list or an item not a dict
+    /// (naming it: `docs[3]`); `ValidationError` for an invalid document,
+    /// its fields named inside the item (`docs[3].email`), or for a role
+    /// no record has (`roles`); `ConflictError` when a username, email or
+    /// external id is taken in the store or by an earlier document of the
+    /// list. Inside a transaction, the users are part of it.
+    fn create_many(&self, py: Python<'_>, docs: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
+        let docs = crate::convert::create_documents(docs)?;
+        self.call(py, Write, |users| {
+            let mut new = Vec::with_capacity(docs.len());
+            for (index, (value, problems)) in docs.into_iter().enumerate() {
+                let user =
+                    crate::convert::new_document(&value, problems, |v| users.input_from_json(v))
+                        .map_err(|e| crate::convert::in_item("docs", index, e))?;
+                new.push(user);
+            }
+            users.create_many(new)
+        })
+    }
 }
 
 #[pymethods]
