@@ -280,6 +280,32 @@ impl RosterError {
     ) -> Self {
         rosterdb::Error::invalid(field, code, message).into()
     }
+
+    /// This error about the item at `index` of the list argument `what`: a
+    /// `Validation` error names its fields inside the item (`email` of the
+    /// fourth of `users` is `users[3].email`; the item itself, `users[3]`).
+    /// Any other error is returned as it is.
+    pub(crate) fn in_item(self, what: &str, index: usize) -> Self {
+        match self {
+            RosterError::Validation { errors } => {
+                let item = format!("{what}[{index}]");
+                RosterError::Validation {
+                    errors: errors
+                        .into_iter()
+                        .map(|e| FieldError {
+                            field: if e.field.is_empty() {
+                                item.clone()
+                            } else {
+                                format!("{item}.{}", e.field)
+                            },
+                            ..e
+                        })
+                        .collect(),
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 impl From<rosterdb::Error> for RosterError {

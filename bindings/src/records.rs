@@ -135,6 +135,33 @@ macro_rules! record_calls {
                 })
             }
 
+            /// Creates users in one write, all or none, and returns their ids
+            /// in the order of `users`: what a bulk import calls instead of one
+            /// `createUser` per user. Each is read as `createUser` reads it:
+            /// text that is not Unicode, or `attributes` that are not a JSON
+            /// object, is a `Validation` error naming the fields inside the
+            /// list (`users[3].attributes`). Then the users get consecutive ids
+            /// and are checked one after the other as `createUser` checks one
+            /// (its field rules and tenant: `Validation` naming the field, as
+            /// `createUser` does; its unique keys against the store and the
+            /// users before it: `Conflict`; its roles: `Validation` on
+            /// `roles`); the first that fails is the error, and nothing is
+            /// written. Passwords are stored only as Argon2id hashes. In a
+            /// scoped view every user gets the view's tenant; in a transaction
+            /// the users are part of it.
+            pub fn create_users(&self, users: Vec<NewUser>) -> Result<Vec<u64>, RosterError> {
+                self.target().write(|c| {
+                    let users = users
+                        .into_iter()
+                        .enumerate()
+                        .map(|(index, user)| {
+                            rosterdb::NewUser::try_from(user).map_err(|e| e.in_item("users", index))
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok(c.users().create_many(users)?)
+                })
+            }
+
             /// Deletes a user, returning its last document.
             pub fn delete_user(&self, id: u64) -> Result<User, RosterError> {
                 self.target().write(|c| out(c.users().delete(id)))

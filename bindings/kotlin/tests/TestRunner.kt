@@ -20,6 +20,7 @@ fun main(args: Array<String>) {
     val suites = listOf(
         storeTests(), errorTests(), conversionTests(), jsonTests(), queryTests(), updateTests(), tenancyTests(), transferTests(),
         authTests(), sessionTests(), walkTests(), transactionTests(), lifetimeTests(), vectorTests(), docsTests(),
+        createManyTests(),
     )
     var passed = 0
     var failed = 0
