@@ -531,3 +531,6 @@ impl Wal {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod every_write_tests;
