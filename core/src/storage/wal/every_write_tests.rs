@@ -64,16 +64,16 @@ fn log_epoch(store: &Path) -> u64 {
 fn totp_code(secret_base32: &str, at: Timestamp) -> String {
     use hmac::{Hmac, KeyInit, Mac};
     let mut bits = 0u64;
-    let mut n = 0;
+    let mut n = 0u32;
     let mut key = Vec::new();
     for c in secret_base32.trim_end_matches('=').chars() {
         let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
             .find(c.to_ascii_uppercase())
             .unwrap() as u64;
         bits = (bits << 5) | v;
-        n += 5;
+        n = n.wrapping_add(5);
         if n >= 8 {
-            n -= 8;
+            n = n.wrapping_sub(8);
             key.push((bits >> n) as u8);
         }
     }
