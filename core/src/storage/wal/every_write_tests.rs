@@ -128,6 +128,16 @@ impl Run {
         self.base_epoch = log_epoch(&self.path);
     }
 
+    /// After a write: when it was a checkpoint (the log's epoch moved on),
+    /// the store file is durable now and becomes the base; returns 1 then.
+    fn rebase_after_checkpoint(&mut self) -> u32 {
+        if log_epoch(&self.path) == self.base_epoch {
+            return 0;
+        }
+        self.rebase();
+        1
+    }
+
     /// Closes and reopens the store (a clean close checkpoints).
     fn reopen(&mut self, options: Options) {
         drop(self.store.take());
@@ -595,4 +605,32 @@ fn a_handle_and_its_transactions_write_through_the_log() {
     assert_eq!(reopened.roles().count(&Query::default()).unwrap(), 1);
     assert!(reopened.check().unwrap().ok);
     handle.close();
+}
+
+#[test]
+fn writes_across_log_size_checkpoints_are_in_what_a_crash_leaves() {
+    let mut run = Run::new(Options::default().with_argon2(argon(1)));
+    let blob = "y".repeat(3000);
+    let mut checkpoints = 0_u32;
+    let mut i = 0_u32;
+    while checkpoints < 2 {
+        let mut new = user(&format!("big{i}"));
+        new.attributes.insert("blob".into(), json!(blob));
+        let u = run.s().users().create(new).unwrap();
+        checkpoints = checkpoints.wrapping_add(run.rebase_after_checkpoint());
+        if i % 3 == 0 {
+            run.s()
+                .users()
+                .merge(u.id, &json!({"attributes": {"blob": "short"}}), None)
+                .unwrap();
+            checkpoints = checkpoints.wrapping_add(run.rebase_after_checkpoint());
+        }
+        if i % 97 == 0 {
+            run.crash_here(&format!("after big{i}"));
+        }
+        i = i.wrapping_add(1);
+        assert!(i < 5000, "no checkpoint after {i} writes");
+    }
+    run.crash_here("the end");
+    run.verify();
 }
