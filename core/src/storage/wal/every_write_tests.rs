@@ -474,7 +474,7 @@ fn every_public_write_is_in_what_a_crash_leaves() {
                     s.users()
                         .merge(u.id, &json!({"nickname": format!("n{i}")}), None)
                         .unwrap();
-                    if i % 3 == 0 {
+                    if i.is_multiple_of(3) {
                         s.users().delete(u.id).unwrap();
                     }
                 }
@@ -618,14 +618,14 @@ fn writes_across_log_size_checkpoints_are_in_what_a_crash_leaves() {
         new.attributes.insert("blob".into(), json!(blob));
         let u = run.s().users().create(new).unwrap();
         checkpoints = checkpoints.wrapping_add(run.rebase_after_checkpoint());
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             run.s()
                 .users()
                 .merge(u.id, &json!({"attributes": {"blob": "short"}}), None)
                 .unwrap();
             checkpoints = checkpoints.wrapping_add(run.rebase_after_checkpoint());
         }
-        if i % 97 == 0 {
+        if i.is_multiple_of(97) {
             run.crash_here(&format!("after big{i}"));
         }
         i = i.wrapping_add(1);
