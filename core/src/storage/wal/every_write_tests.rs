@@ -469,7 +469,7 @@ fn every_public_write_is_in_what_a_crash_leaves() {
     thread::scope(|scope| {
         for t in 0..4 {
             scope.spawn(move || {
-                for i in 0..10 {
+                for i in 0..10_u32 {
                     let u = s.users().create(user(&format!("t{t}u{i}"))).unwrap();
                     s.users()
                         .merge(u.id, &json!({"nickname": format!("n{i}")}), None)
