@@ -42,7 +42,7 @@ pub struct Target {
 }
 
 /// Every target, in the order the README lists them.
-pub const TARGETS: [Target; 7] = [
+pub const TARGETS: [Target; 8] = [
     Target {
         name: "expr",
         run: expr::run,
@@ -70,6 +70,10 @@ pub const TARGETS: [Target; 7] = [
     Target {
         name: "model",
         run: model::run,
+    },
+    Target {
+        name: "model_wal",
+        run: model::run_with_log,
     },
 ];
 

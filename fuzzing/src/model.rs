@@ -559,8 +559,16 @@ fn check(store: &Store) {
 
 /// Opens the store on `disk`, which must succeed (a crash never leaves a
 /// store that cannot be opened).
-fn open(disk: &FaultyDisk) -> Store {
-    match Store::open_with_backend(disk.clone(), crate::population::options()) {
+fn open(disk: &FaultyDisk, log: Option<&FaultyDisk>) -> Store {
+    let opened = match log {
+        Some(log) => Store::open_with_backend_and_log(
+            disk.clone(),
+            log.clone(),
+            crate::population::options(),
+        ),
+        None => Store::open_with_backend(disk.clone(), crate::population::options()),
+    };
+    match opened {
         Ok(store) => store,
         Err(e) => violated(format!("opening the store on the disk: {e}")),
     }
@@ -569,18 +577,29 @@ fn open(disk: &FaultyDisk) -> Store {
 /// The store and the disk it lives on.
 struct Harness {
     disk: FaultyDisk,
+    /// The disk of the store's write-ahead log, when it keeps one
+    /// ([`run_with_log`]): then faults are armed on it, the disk each
+    /// commit syncs.
+    log: Option<FaultyDisk>,
     store: Store,
 }
 
 impl Harness {
+    /// The disk faults are armed on: the log's when the store keeps one.
+    fn faulty_disk(&self) -> &FaultyDisk {
+        self.log.as_ref().unwrap_or(&self.disk)
+    }
+
     /// Cuts the power: drops the store and reopens it from what the disk
     /// kept of its unsynced writes; `check()` must pass.
     fn crash(&mut self, survivors: &SurvivorSpec) {
         let disk = self.disk.crash(&survivors.survivors());
-        // The old store, on the old disk, is dropped after the new one
-        // opens: nothing it still does reaches the new disk.
-        self.store = open(&disk);
+        let log = self.log.as_ref().map(|l| l.crash(&survivors.survivors()));
+        // The old store, on the old disks, is dropped after the new one
+        // opens: nothing it still does reaches the new disks.
+        self.store = open(&disk, log.as_ref());
         self.disk = disk;
+        self.log = log;
         check(&self.store);
     }
 }
@@ -601,11 +620,25 @@ pub fn ops(data: &[u8]) -> Vec<Op> {
 
 /// Checks one input (see the module documentation).
 pub fn run(data: &[u8]) {
+    run_on(data, false);
+}
+
+/// Checks one input as [`run`] does, on a store that keeps a write-ahead
+/// log on a second faulty disk (`Store::open_with_backend_and_log`, as a
+/// file store does beside its file): faults are armed on the log's disk,
+/// and a power loss crashes both disks keeping the same unsynced writes.
+pub fn run_with_log(data: &[u8]) {
+    run_on(data, true);
+}
+
+fn run_on(data: &[u8], with_log: bool) {
     let ops = ops(data);
     let disk = FaultyDisk::new();
+    let log = with_log.then(FaultyDisk::new);
     let mut harness = Harness {
-        store: open(&disk),
+        store: open(&disk, log.as_ref()),
         disk,
+        log,
     };
     let mut model = Model::new();
     for op in &ops {
@@ -650,12 +683,12 @@ fn faulty(
     let next = model.next();
     let mut after = model.clone();
     let expected = after.apply(write);
-    let fired_before = harness.disk.fired();
-    harness.disk.arm(fault.fault());
+    let fired_before = harness.faulty_disk().fired();
+    harness.faulty_disk().arm(fault.fault());
     let store = &harness.store;
     let got = perform(&store.users(), &store.roles(), next, write);
-    harness.disk.disarm();
-    if harness.disk.fired() == fired_before {
+    harness.faulty_disk().disarm();
+    if harness.faulty_disk().fired() == fired_before {
         compare(write, &got, &expected);
         *model = after;
         return;

@@ -164,7 +164,8 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens the store file at `path`, creating it (or initialising a 0-byte
     /// file) when needed, with its write-ahead log `<path>-wal` beside it
-    /// (decision 0018): each commit is made durable by appending its
+    /// (decision 0018; beside the real file when `path` is a symlink, so
+    /// that every name of the store finds it): each commit is made durable by appending its
     /// changes to the log and syncing it, and the store file is brought up
     /// to date by checkpoints (every 2 MiB of log, for a transaction too
     /// large to log, when the store is dropped). What the log holds beyond
@@ -190,7 +191,12 @@ impl Store {
             .and_then(|backend| format::create_database(backend, cache))
             .map_err(|e| e.with_path(path))?;
         // redb holds the store file's lock: no other store uses the log.
-        let log_path = crate::storage::wal::path_of(path);
+        // The log lies beside the real file, symlinks resolved (as SQLite
+        // places its `-wal`): a store opened through a link and then by
+        // its real name, or through another link, finds the same log.
+        let real = std::fs::canonicalize(path)
+            .map_err(|e| crate::Error::storage_from(e).with_path(path))?;
+        let log_path = crate::storage::wal::path_of(&real);
         let log = open_log_file(&log_path).map_err(|e| e.with_path(&log_path))?;
         Wal::precheck(&db, &log, Some(&log_path))?;
         format::prepare(&db).map_err(|e| e.with_path(path))?;

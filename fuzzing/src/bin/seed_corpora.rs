@@ -218,6 +218,7 @@ fn main() -> Result<(), Failure> {
         &hash_seeds(&vectors("password_hashes.json")?),
     )?;
     write("model", &model_seeds())?;
+    write("model_wal", &model_seeds())?;
 
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("seed.rosterdb");

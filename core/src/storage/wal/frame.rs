@@ -146,6 +146,16 @@ pub(crate) fn parse(bytes: &[u8]) -> Parsed<'_> {
     if crc != crc32fast::hash(head.get(..32).unwrap_or_default()) {
         return none(Header::Damaged("its header's checksum does not match"));
     }
+    Parsed {
+        header: Header::Of(Names { id, epoch, salt }),
+        records: records_from(bytes, salt),
+    }
+}
+
+/// The records of generation `salt` from just after the header, in
+/// order, up to the first short, torn, damaged, other-generation or
+/// not-rising one.
+fn records_from(bytes: &[u8], salt: u64) -> Vec<Record<'_>> {
     let mut records: Vec<Record<'_>> = Vec::new();
     let mut at = HEADER_LEN;
     while let Some(record) = record_at(bytes, at, salt) {
@@ -157,10 +167,24 @@ pub(crate) fn parse(bytes: &[u8]) -> Parsed<'_> {
             .saturating_add(record.payload.len());
         records.push(record);
     }
-    Parsed {
-        header: Header::Of(Names { id, epoch, salt }),
-        records,
+    records
+}
+
+/// For a log that starts with the magic number but whose header's
+/// checksum does not match (as a header rewritten in place and torn by a
+/// power loss leaves it: the magic number and the log id are the same in
+/// the old and the new header): the log id its header names, and the
+/// records that follow it, read in the generation the first of them
+/// names. `None` when the bytes do not start with the magic number.
+pub(crate) fn salvage(bytes: &[u8]) -> Option<(u64, Vec<Record<'_>>)> {
+    if bytes.get(..MAGIC.len()) != Some(MAGIC.as_slice()) {
+        return None;
     }
+    let id = u64_at(bytes, 8)?;
+    let records = u64_at(bytes, HEADER_LEN.saturating_add(8))
+        .map(|salt| records_from(bytes, salt))
+        .unwrap_or_default();
+    Some((id, records))
 }
 
 /// The whole record of the generation of `salt` at `at`, if there is one.

@@ -165,6 +165,18 @@ fn judge(path: Option<&Path>, header: &frame::Header, id: u64, epoch: u64) -> Re
     }
 }
 
+/// Whether `bytes`, a log whose header is damaged, is a header rewrite
+/// of the log of the store with log id `id` torn by a power loss: the
+/// header is only ever rewritten when the store holds everything the log
+/// does (after a checkpoint, or when there was nothing to replay), so the
+/// records that follow it are numbered no higher than the store's last
+/// logged commit `lsn`. Such a log is emptied like a new one; any other
+/// damaged header is refused.
+fn torn_rewrite(bytes: &[u8], id: u64, lsn: u64) -> bool {
+    frame::salvage(bytes)
+        .is_some_and(|(named, records)| named == id && records.iter().all(|r| r.lsn <= lsn))
+}
+
 /// The store's log id, epoch and last logged commit.
 ///
 /// Errors: `IncompatibleFormat` when the meta table lacks one (format 7
@@ -226,6 +238,9 @@ impl Wal {
                  another store; if the store file was replaced, remove the log",
             )),
             (None, frame::Header::Of(_)) => Ok(()),
+            (Some((id, _, lsn)), frame::Header::Damaged(_)) if torn_rewrite(&bytes, id, lsn) => {
+                Ok(())
+            }
             (Some((id, epoch, _)), header) => judge(path, header, id, epoch),
             (None, header) => judge(path, header, 0, 0).or_else(|e| match header {
                 frame::Header::Damaged(_) => Err(e),
@@ -278,6 +293,10 @@ impl Wal {
     fn recover(&self, db: &Database, id: u64, epoch: u64, lsn: u64) -> Result<()> {
         let bytes = read_all(self.file.as_ref(), self.path.as_deref())?;
         let parsed = frame::parse(&bytes);
+        if matches!(parsed.header, frame::Header::Damaged(_)) && torn_rewrite(&bytes, id, lsn) {
+            // A torn header rewrite: the store holds everything the log does.
+            return self.reset(epoch, 0);
+        }
         judge(self.path.as_deref(), &parsed.header, id, epoch)?;
         let records = match parsed.header {
             frame::Header::Of(names) if names.epoch == epoch => parsed.records,
@@ -531,3 +550,6 @@ impl Wal {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod every_write_tests;
