@@ -28,6 +28,11 @@ use crate::errors::IntoPyResult;
 /// which fills only as pages are read and never holds more than the file.
 /// Each option is an `int`; a value that is not one, or out of range,
 /// raises `ArgumentError` naming it, before any file is created.
+///
+/// Commits are appended to a write-ahead log beside the file
+/// (`<path>-wal`), which a clean close folds into the file: back a store up
+/// after closing it, or copy both files together. A file another process
+/// holds raises `StoreLockedError`.
 #[pyclass(frozen, name = "Store", module = "rosterdb")]
 pub(crate) struct PyStore {
     /// The store, or a scoped view of it; the core keeps its rules.
