@@ -135,7 +135,12 @@ pub trait Tables {
         start: &[u8],
         end: Option<&[u8]>,
         each: &mut PostingVisitor<'_>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.postings_until(table, start, end, &mut |k, v| {
+            each(k, v)?;
+            Ok(true)
+        })
+    }
 
     /// [`Tables::postings`] until `each` returns false.
     fn postings_until(
@@ -399,24 +404,6 @@ macro_rules! impl_tables {
                     passed = passed.saturating_add(1);
                 }
                 Ok((passed, last.map(|(k, _)| k.value().to_vec())))
-            }
-
-            fn postings(
-                &self,
-                table: PostingTable,
-                start: &[u8],
-                end: Option<&[u8]>,
-                each: &mut PostingVisitor<'_>,
-            ) -> Result<()> {
-                let t = self.open_table(table)?;
-                let Some(span) = span(start, end) else {
-                    return Ok(());
-                };
-                for entry in t.range::<&[u8]>(span)? {
-                    let (k, v) = entry?;
-                    each(k.value(), v.value())?;
-                }
-                Ok(())
             }
 
             fn postings_until(

@@ -8,22 +8,18 @@
 //! non-durable page writes: only the log can bring the commits back). A
 //! table write that is not journalled is lost in the second copy.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use redb::ReadableDatabase;
 use serde_json::json;
 
-use super::journal::dump;
+use super::tests::{Tables, tables};
 use super::{frame, path_of};
 use crate::{
     Argon2Params, Credentials, Error, Lockout, ManualClock, NewClient, NewRole, NewUser, Options,
     Query, Secret, Store, StoreHandle, Timestamp,
 };
-
-type Tables = BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -35,23 +31,6 @@ fn argon(iterations: u32) -> Argon2Params {
     }
 }
 
-/// Every table of the store, as bytes, but the log epoch.
-fn tables(db: &redb::Database) -> Tables {
-    let txn = db.begin_read().unwrap();
-    let mut out = Tables::new();
-    for handle in txn.list_tables().unwrap() {
-        let name = redb::TableHandle::name(&handle).to_owned();
-        let mut rows = dump(&txn, &name)
-            .unwrap_or_else(|| panic!("{name} is not in the replay registry"))
-            .unwrap();
-        if name == "meta" {
-            rows.retain(|(k, _)| k.as_slice() != super::WAL_EPOCH.as_bytes());
-        }
-        out.insert(name, rows);
-    }
-    out
-}
-
 /// The epoch the log's header names.
 fn log_epoch(store: &Path) -> u64 {
     match frame::parse(&std::fs::read(path_of(store)).unwrap()).header {
@@ -60,30 +39,10 @@ fn log_epoch(store: &Path) -> u64 {
     }
 }
 
-/// An RFC 6238 code of a base32 secret at `at` (as core/tests/common).
+/// The RFC 6238 code of a base32 secret at `at`.
 fn totp_code(secret_base32: &str, at: Timestamp) -> String {
-    use hmac::{Hmac, KeyInit, Mac};
-    let mut bits = 0u64;
-    let mut n = 0u32;
-    let mut key = Vec::new();
-    for c in secret_base32.trim_end_matches('=').chars() {
-        let v = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-            .find(c.to_ascii_uppercase())
-            .unwrap() as u64;
-        bits = (bits << 5) | v;
-        n = n.wrapping_add(5);
-        if n >= 8 {
-            n = n.wrapping_sub(8);
-            key.push((bits >> n) as u8);
-        }
-    }
-    let counter = (at.as_millis() / 1000 / 30) as u64;
-    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(&key).unwrap();
-    mac.update(&counter.to_be_bytes());
-    let hash = mac.finalize().into_bytes();
-    let offset = usize::from(hash[19] & 0x0f);
-    let value = u32::from_be_bytes(hash[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
-    format!("{:06}", value % 1_000_000)
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).unwrap();
+    crate::auth::totp::code_at(&secret, (at.as_millis() / 1000) as u64, 6)
 }
 
 struct Run {

@@ -14,7 +14,8 @@ use crate::{
     Argon2Params, Credentials, Error, NewClient, NewRole, NewUser, Options, Secret, Store,
 };
 
-type Tables = BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>;
+/// Every table's rows as bytes, by table name.
+pub(super) type Tables = BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>;
 
 fn options() -> Options {
     Options::default().with_argon2(Argon2Params {
@@ -26,7 +27,7 @@ fn options() -> Options {
 
 /// Every table of the store, as bytes, but the log epoch (which a
 /// reopen's checkpoint moves on).
-fn tables(db: &redb::Database) -> Tables {
+pub(super) fn tables(db: &redb::Database) -> Tables {
     let txn = db.begin_read().unwrap();
     let mut out = Tables::new();
     for handle in txn.list_tables().unwrap() {
