@@ -286,24 +286,9 @@ impl RosterError {
     /// fourth of `users` is `users[3].email`; the item itself, `users[3]`).
     /// Any other error is returned as it is.
     pub(crate) fn in_item(self, what: &str, index: usize) -> Self {
-        match self {
-            RosterError::Validation { errors } => {
-                let item = format!("{what}[{index}]");
-                RosterError::Validation {
-                    errors: errors
-                        .into_iter()
-                        .map(|e| FieldError {
-                            field: if e.field.is_empty() {
-                                item.clone()
-                            } else {
-                                format!("{item}.{}", e.field)
-                            },
-                            ..e
-                        })
-                        .collect(),
-                }
-            }
-            other => other,
+        match self.to_core() {
+            Some(core) => core.in_item(what, index).into(),
+            None => self,
         }
     }
 }

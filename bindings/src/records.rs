@@ -142,8 +142,8 @@ macro_rules! record_calls {
             /// object, is a `Validation` error naming the fields inside the
             /// list (`users[3].attributes`). Then the users get consecutive ids
             /// and are checked one after the other as `createUser` checks one
-            /// (its field rules and tenant: `Validation` naming the field, as
-            /// `createUser` does; its unique keys against the store and the
+            /// (its field rules and tenant: `Validation` naming the field
+            /// inside its item, `users[3].email`; its unique keys against the store and the
             /// users before it: `Conflict`; its roles: `Validation` on
             /// `roles`); the first that fails is the error, and nothing is
             /// written. Passwords are stored only as Argon2id hashes. In a

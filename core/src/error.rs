@@ -285,6 +285,33 @@ impl Error {
         self
     }
 
+    /// This error about the item at `index` (from 0) of the list argument
+    /// `what`: a `Validation` error names its fields inside the item (the
+    /// `email` of the fourth of `users` becomes `users[3].email`; an error
+    /// about the item as a whole, with an empty field, `users[3]`). Any
+    /// other error is returned unchanged.
+    pub fn in_item(self, what: &str, index: usize) -> Self {
+        match self {
+            Error::Validation { errors } => {
+                let item = format!("{what}[{index}]");
+                Error::Validation {
+                    errors: errors
+                        .into_iter()
+                        .map(|e| FieldError {
+                            field: if e.field.is_empty() {
+                                item.clone()
+                            } else {
+                                format!("{item}.{}", e.field)
+                            },
+                            ..e
+                        })
+                        .collect(),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// An `InvalidPatch` error for operation `op_index`.
     pub fn patch(op_index: usize, code: PatchCode, message: impl Into<String>) -> Self {
         Error::InvalidPatch {

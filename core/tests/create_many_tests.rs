@@ -207,10 +207,14 @@ fn an_invalid_input_or_a_missing_role_fails_the_whole_batch() {
         email: "not an address".into(),
         ..user("b")
     };
-    assert!(matches!(
-        s.users().create_many(vec![user("a"), bad_email]),
-        Err(Error::Validation { .. })
-    ));
+    match s.users().create_many(vec![user("a"), bad_email]) {
+        // The field is named inside its item: the second of `users`.
+        Err(Error::Validation { errors }) => {
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["users[1].email"]);
+        }
+        other => panic!("expected Validation, got {other:?}"),
+    }
     nothing_written(&s);
     let s = store();
     s.users().create(user("first")).unwrap();

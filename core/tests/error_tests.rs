@@ -859,3 +859,32 @@ fn storage_errors_keep_their_source_and_name_the_file() {
     assert!(Error::storage("x").io_error().is_none());
     assert!(Error::storage("x").source().is_none());
 }
+
+#[test]
+fn errors_about_a_list_item_name_the_item() {
+    let whole = Error::invalid("", ValidationCode::ObjectType, "not a document");
+    let field = Error::Validation {
+        errors: vec![
+            FieldError::new("email", ValidationCode::StringType, "bad"),
+            FieldError::new("attributes.level", ValidationCode::JsonType, "bad"),
+        ],
+    };
+    let names = |e: Error| match e {
+        Error::Validation { errors } => errors.into_iter().map(|e| e.field).collect::<Vec<_>>(),
+        other => panic!("expected Validation, got {other:?}"),
+    };
+    assert_eq!(names(whole.in_item("users", 3)), ["users[3]"]);
+    assert_eq!(
+        names(field.in_item("docs", 0)),
+        ["docs[0].email", "docs[0].attributes.level"]
+    );
+    // Any other error is left as it is.
+    let conflict = Error::Conflict {
+        entity: rosterdb::EntityKind::User,
+        field: "email".into(),
+    };
+    assert!(matches!(
+        conflict.in_item("users", 1),
+        Error::Conflict { field, .. } if field == "email"
+    ));
+}

@@ -345,7 +345,7 @@ impl PyUsers {
             for (index, (value, problems)) in docs.into_iter().enumerate() {
                 let user =
                     crate::convert::new_document(&value, problems, |v| users.input_from_json(v))
-                        .map_err(|e| crate::convert::in_item("docs", index, e))?;
+                        .map_err(|e| e.in_item("docs", index))?;
                 new.push(user);
             }
             users.create_many(new)

@@ -257,7 +257,7 @@ pub(crate) fn create_document(obj: &Bound<'_, PyAny>) -> PyResult<(Value, Vec<Fi
 /// Converts the documents of a bulk create (`docs`): a list (else
 /// `TypeError`) of dicts (else `TypeError` naming the item, `docs[3]`),
 /// each converted as [`create_document`] converts one, for
-/// [`new_document`] and [`in_item`].
+/// [`new_document`] and [`rosterdb::Error::in_item`].
 pub(crate) fn create_documents(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(Value, Vec<FieldError>)>> {
     let Ok(list) = obj.cast::<PyList>() else {
         return Err(PyTypeError::new_err(format!(
@@ -269,32 +269,6 @@ pub(crate) fn create_documents(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(Value, V
         .enumerate()
         .map(|(index, item)| convert_dict(&item, &format!("docs[{index}]")))
         .collect()
-}
-
-/// A core error about the item at `index` of the list argument `what`:
-/// a `Validation` error names its fields inside the item (`email` of the
-/// fourth of `docs` is `docs[3].email`; the item itself, `docs[3]`).
-/// Other errors are returned as they are.
-pub(crate) fn in_item(what: &str, index: usize, err: Error) -> Error {
-    match err {
-        Error::Validation { errors } => {
-            let item = format!("{what}[{index}]");
-            Error::Validation {
-                errors: errors
-                    .into_iter()
-                    .map(|e| FieldError {
-                        field: if e.field.is_empty() {
-                            item.clone()
-                        } else {
-                            format!("{item}.{}", e.field)
-                        },
-                        ..e
-                    })
-                    .collect(),
-            }
-        }
-        other => other,
-    }
 }
 
 /// Reads the document of a create with the core's `parse`. When it holds

@@ -81,8 +81,9 @@ fun createManyTests() = Suite("createUsers").apply {
                 store.createUsers(listOf(NewUser("a\uD800", "no", "", "L")) + good)
             }
             assertTrue(both.toString().contains("users[0].email"), both.toString())
-            // What the core finds when it checks the users, as createUser reports it.
-            assertInvalid("email") { store.createUsers(good + person("b", email = "not an email")) }
+            // What the core finds when it checks each user, named inside its item;
+            // a missing role is found for the whole batch.
+            assertInvalid("users[2].email") { store.createUsers(good + person("b", email = "not an email")) }
             assertInvalid("roles") { store.createUsers(good + person("b").copy(roles = listOf(77uL))) }
             assertEquals(0uL to 0, written(store))
         }
@@ -112,7 +113,7 @@ fun createManyTests() = Suite("createUsers").apply {
             store.scoped("acme").use { acme ->
                 val ids = acme.createUsers(listOf(person("ann"), person("bob", tenant = "acme")))
                 assertEquals(listOf("acme", "acme"), ids.map { store.getUser(it).tenant })
-                assertInvalid("tenant") { acme.createUsers(listOf(person("cid", tenant = "globex"))) }
+                assertInvalid("users[0].tenant") { acme.createUsers(listOf(person("cid", tenant = "globex"))) }
             }
             assertEquals(2uL, store.count(EntityKind.USER))
         }

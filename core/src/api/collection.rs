@@ -364,12 +364,16 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// `create` checks it, then the users get consecutive ids in input
     /// order and are checked in that order as `create` would check them
     /// one after the other (their unique keys against the store and each
-    /// other, their roles); the first that fails is the error
-    /// (`Validation`, `Conflict`), and nothing is written.
+    /// other, their roles); the first that fails is the error, and nothing
+    /// is written: `Validation` naming the fields inside the item
+    /// (`users[3].email`, see [`Error::in_item`]) when an input breaks a
+    /// field rule, `Conflict` when a unique key is taken, `Validation` on
+    /// `roles` when a role does not exist.
     pub fn create_many(&self, users: Vec<NewUser>) -> Result<Vec<u64>> {
         let mut records = Vec::with_capacity(users.len());
-        for mut new in users {
-            self.check_new(&mut new, |n| &mut n.tenant, NewUser::validate)?;
+        for (index, mut new) in users.into_iter().enumerate() {
+            self.check_new(&mut new, |n| &mut n.tenant, NewUser::validate)
+                .map_err(|e| e.in_item("users", index))?;
             let password_hash = match (new.password.take(), new.password_hash.take()) {
                 (Some(password), _) => Some(crate::auth::credentials::hash_password(
                     &self.ctx.options().argon2,
