@@ -7,7 +7,8 @@
 //! Every table write of a write transaction goes through a [`Journal`]:
 //! entity records and unique keys (`storage::entity`), ordered keys,
 //! postings, id counters and change-log entries (`storage::pending`), run
-//! counts (`storage::run_counts`) and sessions (`storage::sessions`).
+//! counts (`storage::run_counts`), sessions (`storage::sessions`) and the
+//! cursor writes of flushes and bulk creates (`storage::sorted_writes`).
 //! Writes made while a store opens (format creation and migration) are
 //! durable redb commits of their own and are not logged.
 //!
