@@ -623,9 +623,25 @@ impl Turn {
         drop(under_way);
         self.committing = None;
         let durable = matches!(durability, Durability::Immediate);
+        self.hand_back(&commits, seq, durable, durable, &result);
+        commits.settle(seq, durable, result, self.seen)
+    }
+
+    /// After the commit numbered `seq` (`durable` or not) ended with
+    /// `result`: records it as a sync's outcome when `synced` says it
+    /// decides durability, gives the turn back, and tells the group's
+    /// members how their commit went.
+    fn hand_back(
+        &mut self,
+        commits: &Commits,
+        seq: u64,
+        durable: bool,
+        synced: bool,
+        result: &Result<()>,
+    ) {
         let mut state = commits.lock();
-        if durable {
-            commits.record_sync(&mut state, seq, &result);
+        if synced {
+            commits.record_sync(&mut state, seq, result);
         }
         commits.release(&mut state);
         self.released = true;
@@ -635,7 +651,6 @@ impl Turn {
             durable,
             result: result.clone(),
         });
-        commits.settle(seq, durable, result, self.seen)
     }
 
     /// [`Turn::commit`] for a store that keeps a write-ahead log: the
@@ -679,18 +694,7 @@ impl Turn {
         drop(under_way);
         self.committing = None;
         let durable = record.is_none();
-        let mut state = commits.lock();
-        if durable || result.is_err() {
-            commits.record_sync(&mut state, seq, &result);
-        }
-        commits.release(&mut state);
-        self.released = true;
-        drop(state);
-        self.resolve_members(&Outcome::Committed {
-            seq,
-            durable,
-            result: result.clone(),
-        });
+        self.hand_back(&commits, seq, durable, durable || result.is_err(), &result);
         if !durable && result.is_ok() {
             // Its outcome is recorded in the state, which `settle` reads.
             let _ = commits.sync_log(wal, seq);

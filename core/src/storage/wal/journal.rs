@@ -16,6 +16,7 @@
 //! and the name, the key's length (u32 LE) and bytes, and for an insert
 //! the value's length (u32 LE) and bytes.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use redb::{Key, TableDefinition, TableHandle, Value, WriteTransaction};
@@ -39,6 +40,11 @@ const REMOVE: u8 = 2;
 /// when its store keeps a write-ahead log).
 #[derive(Debug, Default)]
 pub(crate) struct Journal {
+    /// Whether a table write is to be recorded now: the store keeps a log
+    /// and the changes have not outgrown [`MAX_JOURNAL`]. Read before
+    /// anything else on every table write, so that a store without a log,
+    /// or a bulk import past the bound, takes no lock and encodes nothing.
+    recording: AtomicBool,
     inner: Mutex<Capture>,
 }
 
@@ -67,12 +73,26 @@ impl Journal {
     /// A journal that records (for a store that keeps a log).
     pub(crate) fn recording() -> Journal {
         Journal {
+            recording: AtomicBool::new(true),
             inner: Mutex::new(Capture {
                 on: true,
                 overflow: false,
                 bytes: Vec::new(),
             }),
         }
+    }
+
+    /// Whether table writes are recorded now.
+    fn is_recording(&self) -> bool {
+        self.recording.load(Ordering::Relaxed)
+    }
+
+    /// Notes that the changes outgrew what a record holds: none is kept
+    /// from now on, and the commit becomes a checkpoint.
+    fn overflow(&self, c: &mut Capture) {
+        c.overflow = true;
+        c.bytes = Vec::new();
+        self.recording.store(false, Ordering::Relaxed);
     }
 
     fn record(&self, kind: u8, table: &str, key: &[u8], value: Option<&[u8]>) {
@@ -82,13 +102,13 @@ impl Journal {
         }
         let (Ok(name_len), Ok(key_len)) = (u8::try_from(table.len()), u32::try_from(key.len()))
         else {
-            c.overflow = true;
+            self.overflow(&mut c);
             return;
         };
         let value_len = match value.map(|v| u32::try_from(v.len())) {
             Some(Ok(n)) => Some(n),
             Some(Err(_)) => {
-                c.overflow = true;
+                self.overflow(&mut c);
                 return;
             }
             None => None,
@@ -104,8 +124,7 @@ impl Journal {
             b.extend_from_slice(v);
         }
         if c.bytes.len() > MAX_JOURNAL {
-            c.overflow = true;
-            c.bytes = Vec::new();
+            self.overflow(&mut c);
         }
     }
 
@@ -116,6 +135,9 @@ impl Journal {
         key: &K::SelfType<'_>,
         value: &V::SelfType<'_>,
     ) {
+        if !self.is_recording() {
+            return;
+        }
         let key = K::as_bytes(key);
         let value = V::as_bytes(value);
         self.record(INSERT, table.name(), key.as_ref(), Some(value.as_ref()));
@@ -127,6 +149,9 @@ impl Journal {
         table: &TableDefinition<'static, K, V>,
         key: &K::SelfType<'_>,
     ) {
+        if !self.is_recording() {
+            return;
+        }
         let key = K::as_bytes(key);
         self.record(REMOVE, table.name(), key.as_ref(), None);
     }
