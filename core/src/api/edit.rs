@@ -4,7 +4,7 @@
 //! when its credential changes.
 
 use crate::auth::credentials::hash_password;
-use crate::documents::update::{Change, changed, too_deep};
+use crate::documents::update::{Change, changed_record, too_deep};
 use crate::storage::entity::{self, Editable, fetch_in};
 use crate::storage::sessions;
 use crate::{Error, Result, WriteTx};
@@ -29,7 +29,7 @@ where
         return Err(Error::VersionConflict { expected, actual });
     }
     let now = tx.now();
-    let mut new = changed::<E::Record>(&E::document(&old, now)?, change)?;
+    let mut new = changed_record::<E::Record>(&old, change, || E::document(&old, now))?;
     let password_hash = match E::take_password(&mut new) {
         Some(password) => Some(hash_password(&tx.options.argon2, &password)?),
         None => None,
@@ -37,7 +37,7 @@ where
     let changed_password = password_hash.is_some();
     let mut record = E::rebuild(&old, new, password_hash);
     if record == old && !changed_password {
-        return E::document(&old, now);
+        return E::into_document(old, now);
     }
     E::touch(&mut record, now);
     entity::update::<E>(tx, &old, &record, now)?;
@@ -45,5 +45,5 @@ where
         // A new password (or an imported hash) ends the sessions the old one opened.
         sessions::revoke_all(tx, E::KIND, id)?;
     }
-    E::document(&record, now)
+    E::into_document(record, now)
 }

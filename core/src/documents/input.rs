@@ -202,6 +202,39 @@ pub(crate) trait Input: Sized {
 
     /// Every field rule of the kind (SPEC §2) that this input breaks.
     fn problems(&self) -> Problems;
+
+    /// The member `key` of the document this input reads back from, as
+    /// JSON, moved out of the input (`Some(None)`: absent), so that a patch
+    /// touching only some members need not build the whole document;
+    /// `None` when `key` is not a member [`Input::read_member`] reads.
+    fn take_member(&mut self, key: &str) -> Option<Option<Value>> {
+        let _ = key;
+        None
+    }
+
+    /// Reads the member `key` from `f` into this input as [`Input::read`]
+    /// reads it; false when `key` is not one it reads on its own.
+    fn read_member(&mut self, f: &mut Fields<'_>, key: &str) -> bool {
+        let _ = (f, key);
+        false
+    }
+}
+
+/// `input` with each of the members `keys` read from `doc` (an object
+/// holding at most those keys; one absent reads as absent) as [`parse`]
+/// reads them; `None` when a key is not one the input reads on its own, or
+/// when any field, read so, has a problem (the caller then reads the whole
+/// document, which reports every problem).
+pub(crate) fn with_members<I: Input>(mut input: I, keys: &[String], doc: &Value) -> Option<I> {
+    let mut f = Fields::of(doc).ok()?;
+    for key in keys {
+        if !input.read_member(&mut f, key) {
+            return None;
+        }
+    }
+    let mut problems = f.finish();
+    problems.merge(input.problems());
+    problems.into_result().ok().map(|()| input)
 }
 
 /// Reads an input form from its JSON document: `Validation` naming every
@@ -221,6 +254,20 @@ pub(crate) fn parse<I: Input>(doc: &Value) -> Result<I> {
 pub trait FromDocument: Sized {
     /// Reads the form: `Validation` naming every bad field at once.
     fn from_document(doc: &Value) -> Result<Self>;
+
+    /// The member `key` of this form's document as JSON, moved out of the
+    /// form (`Some(None)`: absent); `None` when the form does not read
+    /// `key` on its own (see [`FromDocument::with_members`]).
+    fn take_member(&mut self, key: &str) -> Option<Option<Value>>;
+
+    /// This form with each of the members `keys` read from `doc` (an
+    /// object holding at most those keys) as [`FromDocument::from_document`]
+    /// reads them, its other fields kept: what `from_document` reads from
+    /// the whole document when this form's own document differs only in
+    /// those members. `None` when a key is not one the form reads on its
+    /// own, or when the form, read so, breaks any rule: then the whole
+    /// document must be read, which names every problem.
+    fn with_members(self, keys: &[String], doc: &Value) -> Option<Self>;
 }
 
 /// The public `from_json` and `validate` of an input form, and its
@@ -250,6 +297,14 @@ macro_rules! input_methods {
         impl $crate::documents::input::FromDocument for $New {
             fn from_document(doc: &serde_json::Value) -> $crate::Result<Self> {
                 $New::from_json(doc)
+            }
+
+            fn take_member(&mut self, key: &str) -> Option<Option<serde_json::Value>> {
+                $crate::documents::input::Input::take_member(self, key)
+            }
+
+            fn with_members(self, keys: &[String], doc: &serde_json::Value) -> Option<Self> {
+                $crate::documents::input::with_members(self, keys, doc)
             }
         }
     };

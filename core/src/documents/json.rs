@@ -49,6 +49,26 @@ impl Json {
         )
     }
 
+    /// [`Json::from_map`], moving the members' keys and strings instead
+    /// of copying them.
+    pub fn from_owned_map(map: Map<String, Value>) -> Json {
+        Json::Obj(
+            map.into_iter()
+                .map(|(k, v)| (k, Json::from_owned(v)))
+                .collect(),
+        )
+    }
+
+    /// `Json::from(&value)`, moving strings instead of copying them.
+    pub fn from_owned(value: Value) -> Json {
+        match value {
+            Value::String(s) => Json::Str(s),
+            Value::Array(items) => Json::Arr(items.into_iter().map(Json::from_owned).collect()),
+            Value::Object(map) => Json::from_owned_map(map),
+            other => Json::from(&other),
+        }
+    }
+
     /// Converts to a JSON object (members of a non-object are none).
     pub fn to_map(&self) -> Map<String, Value> {
         match self {
@@ -356,6 +376,21 @@ pub(crate) fn safe_integer(value: &Value) -> Option<u64> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Moving a JSON object in gives the very tree copying it does:
+    /// the same variants, numbers, members and member order.
+    #[test]
+    fn owned_objects_convert_as_borrowed_ones() {
+        let Value::Object(map) = json!({
+            "z": 1, "a": [-1, 2.5, "s", null, true, {"k": [{}], "j": u64::MAX}],
+            "m": {"b": "x", "a": -0.0}, "": i64::MIN
+        }) else {
+            unreachable!()
+        };
+        let copied = format!("{:?}", Json::from_map(&map));
+        assert_eq!(format!("{:?}", Json::from_owned_map(map)), copied);
+        assert!(copied.contains("I64(-9223372036854775808)"), "{copied}");
+    }
 
     #[test]
     fn numbers_compare_by_value_and_exactly() {

@@ -63,6 +63,15 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
         None
     }
 
+    /// The input form whose [`Record::rebuilt`] record is this one: its
+    /// writable fields as its document shows them (what
+    /// [`FromDocument::from_document`] reads back from it, read-only keys
+    /// left out), no password; `None` for a kind whose updates always read
+    /// the whole document.
+    fn writable(&self) -> Option<Self::New> {
+        None
+    }
+
     /// The record this one becomes with the writable fields of `new`; the
     /// store's own fields (id, timestamps, version, secrets) are kept, and
     /// `password_hash`, when given, replaces the stored one.

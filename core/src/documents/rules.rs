@@ -348,19 +348,47 @@ pub(crate) fn too_deep_message() -> String {
 /// Whether `value` nests objects and arrays deeper than `max` (checked
 /// without recursion, so any depth is safe to check).
 pub(crate) fn too_deep(value: &serde_json::Value, max: usize) -> bool {
-    let mut stack = vec![(value, 0)];
+    use serde_json::Value;
+    let nests = |v: &Value| matches!(v, Value::Array(_) | Value::Object(_));
+    if !nests(value) {
+        return false;
+    }
+    // Only arrays and objects are stacked: scalars nest nothing.
+    let mut stack = vec![(value, 0usize)];
     while let Some((v, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &serde_json::Value>> = match v {
-            serde_json::Value::Array(items) => Box::new(items.iter()),
-            serde_json::Value::Object(map) => Box::new(map.values()),
-            _ => continue,
-        };
         if depth >= max {
             return true;
         }
-        stack.extend(children.map(|c| (c, depth.saturating_add(1))));
+        let below = depth.saturating_add(1);
+        match v {
+            Value::Array(items) => {
+                stack.extend(items.iter().filter(|c| nests(c)).map(|c| (c, below)))
+            }
+            Value::Object(map) => {
+                stack.extend(map.values().filter(|c| nests(c)).map(|c| (c, below)))
+            }
+            _ => {}
+        }
     }
     false
+}
+
+/// The length of `value` as compact JSON, counted as it is written
+/// (`usize::MAX` when it cannot be written).
+fn json_size(value: &serde_json::Map<String, serde_json::Value>) -> usize {
+    /// Counts the bytes written to it.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(usize::MAX, |()| count.0)
 }
 
 /// At most 16 KiB as compact JSON, nested at most 32 levels.
@@ -371,7 +399,7 @@ pub(crate) fn attributes(value: &serde_json::Map<String, serde_json::Value>) -> 
     {
         return Err((ValidationCode::TooDeep, too_deep_message()));
     }
-    let size = serde_json::to_vec(value).map_or(usize::MAX, |v| v.len());
+    let size = json_size(value);
     if size <= MAX_ATTRIBUTES_BYTES {
         Ok(())
     } else {

@@ -298,6 +298,51 @@ impl Input for NewUser {
         }
         p
     }
+
+    /// The writable members a user document shows as `User` serializes
+    /// them; not the tenant (create-only) nor the write-only secrets.
+    fn take_member(&mut self, key: &str) -> Option<Option<Value>> {
+        use std::mem::take;
+        let text = |s: &mut String| Some(Some(Value::String(take(s))));
+        let optional = |s: &mut Option<String>| Some(s.take().map(Value::String));
+        match key {
+            "username" => text(&mut self.username),
+            "email" => text(&mut self.email),
+            "firstName" => text(&mut self.first_name),
+            "lastName" => text(&mut self.last_name),
+            "nickname" => optional(&mut self.nickname),
+            "telephoneNumber" => optional(&mut self.telephone_number),
+            "mobileNumber" => optional(&mut self.mobile_number),
+            "enabled" => Some(Some(Value::Bool(self.enabled))),
+            "roles" => Some(Some(Value::Array(
+                take(&mut self.roles).into_iter().map(Value::from).collect(),
+            ))),
+            "externalIds" => serde_json::to_value(take(&mut self.external_ids))
+                .ok()
+                .map(Some),
+            "attributes" => Some(Some(Value::Object(take(&mut self.attributes)))),
+            _ => None,
+        }
+    }
+
+    /// Each member [`NewUser::take_member`] gives, read as `read` reads it.
+    fn read_member(&mut self, f: &mut Fields<'_>, key: &str) -> bool {
+        match key {
+            "username" => self.username = f.required_string("username"),
+            "email" => self.email = f.required_string("email"),
+            "firstName" => self.first_name = f.required_string("firstName"),
+            "lastName" => self.last_name = f.required_string("lastName"),
+            "nickname" => self.nickname = f.optional_string("nickname"),
+            "telephoneNumber" => self.telephone_number = f.optional_string("telephoneNumber"),
+            "mobileNumber" => self.mobile_number = f.optional_string("mobileNumber"),
+            "enabled" => self.enabled = f.bool_or("enabled", true),
+            "roles" => self.roles = f.ids("roles"),
+            "externalIds" => self.external_ids = external_ids(f),
+            "attributes" => self.attributes = f.object("attributes"),
+            _ => return false,
+        }
+        true
+    }
 }
 
 fn external_ids(f: &mut Fields<'_>) -> Vec<ExternalId> {
@@ -359,7 +404,7 @@ impl UserRecord {
             enabled: new.enabled,
             roles: crate::documents::role::normalize_ids(new.roles),
             external_ids: new.external_ids,
-            attributes: crate::documents::json::Json::from_map(&new.attributes),
+            attributes: crate::documents::json::Json::from_owned_map(new.attributes),
             last_login_at: None,
             locked_until: None,
             failed_logins: 0,
@@ -382,6 +427,25 @@ impl Record for UserRecord {
 
     fn credential(&self) -> Option<&str> {
         self.password_hash.as_deref()
+    }
+
+    fn writable(&self) -> Option<NewUser> {
+        Some(NewUser {
+            username: self.username.clone(),
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            nickname: self.nickname.clone(),
+            telephone_number: self.telephone_number.clone(),
+            mobile_number: self.mobile_number.clone(),
+            tenant: self.header.tenant.clone(),
+            enabled: self.enabled,
+            roles: self.roles.clone(),
+            external_ids: self.external_ids.clone(),
+            attributes: self.attributes.to_map(),
+            password: None,
+            password_hash: None,
+        })
     }
 
     fn rebuilt(&self, mut new: NewUser, password_hash: Option<String>) -> UserRecord {

@@ -24,4 +24,8 @@ impl Entity for Client {
             client_id_key(&r.client_id),
         )]
     }
+
+    fn same_unique_keys(old: &ClientRecord, new: &ClientRecord) -> bool {
+        old.client_id == new.client_id
+    }
 }

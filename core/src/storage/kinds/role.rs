@@ -25,4 +25,8 @@ impl Entity for Role {
             name_key(r.header.tenant.as_deref(), &r.name),
         )]
     }
+
+    fn same_unique_keys(old: &RoleRecord, new: &RoleRecord) -> bool {
+        old.header.tenant == new.header.tenant && old.name == new.name
+    }
 }

@@ -48,4 +48,61 @@ impl Entity for User {
         }));
         keys
     }
+
+    fn same_unique_keys(old: &UserRecord, new: &UserRecord) -> bool {
+        old.header.tenant == new.header.tenant
+            && old.username == new.username
+            && old.email == new.email
+            && old.external_ids == new.external_ids
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::header::Header;
+    use crate::{ExternalId, NewUser, Timestamp};
+
+    /// Users told to have the same unique keys have them, and a change
+    /// of any field a key is made of is never told so.
+    #[test]
+    fn same_unique_keys_means_the_same_keys() {
+        let now = Timestamp::from_millis(1_700_000_000_000).unwrap();
+        let user = |edit: &dyn Fn(&mut NewUser)| {
+            let mut new = NewUser::new("anna", "anna@x.org", "Anna", "Müller");
+            new.tenant = Some("acme".into());
+            new.external_ids = vec![ExternalId::new("github", "42")];
+            edit(&mut new);
+            UserRecord::create(new, Header::new(7, now), None)
+        };
+        let keys = |r: &UserRecord| -> Vec<(String, Vec<u8>)> {
+            User::unique_keys(r)
+                .into_iter()
+                .map(|k| (k.field.to_owned(), k.key))
+                .collect()
+        };
+        let base = user(&|_| {});
+        let same = [
+            user(&|n| n.first_name = "Anne".into()),
+            user(&|n| {
+                n.attributes.insert("a".into(), 1.into());
+            }),
+            user(&|n| n.roles = vec![1]),
+        ];
+        for other in &same {
+            assert!(User::same_unique_keys(&base, other));
+            assert_eq!(keys(&base), keys(other));
+        }
+        let changed = [
+            user(&|n| n.username = "anne".into()),
+            user(&|n| n.email = "anne@x.org".into()),
+            user(&|n| n.tenant = None),
+            user(&|n| n.external_ids.push(ExternalId::new("gitlab", "1"))),
+            user(&|n| n.external_ids = vec![ExternalId::new("github", "43")]),
+        ];
+        for other in &changed {
+            assert!(!User::same_unique_keys(&base, other));
+            assert_ne!(keys(&base), keys(other));
+        }
+    }
 }
