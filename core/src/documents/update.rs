@@ -59,22 +59,52 @@ pub(crate) fn changed<R: Record>(current: &R::Document, change: Change<'_>) -> R
 /// [`changed`] for the record `current` as read now, whose document
 /// `document` makes: a patch whose operations only add, remove, replace
 /// or test members the kind's input form reads on its own
-/// ([`FromDocument::take_member`]) is applied to those members alone, the
-/// other fields taken from the record as they are; any other update, and
-/// such a patch that fails or gives a document with any problem, goes
-/// through the whole document, so every error is the one [`changed`]
-/// names.
+/// ([`FromDocument::take_member`]), or a merge patch that names only such
+/// members, is applied to those members alone, the other fields taken
+/// from the record as they are; any other update, and such a patch that
+/// fails or gives a document with any problem, goes through the whole
+/// document, so every error is the one [`changed`] names.
 pub(crate) fn changed_record<R: Record>(
     current: &R,
     change: Change<'_>,
     document: impl FnOnce() -> Result<R::Document>,
 ) -> Result<R::New> {
-    if let Change::Patch(ops) = change
-        && let Some(new) = patched_members(current, ops)
-    {
-        return Ok(new);
+    let members = match change {
+        Change::Patch(ops) => patched_members(current, ops),
+        Change::Merge(partial) => merged_members(current, partial),
+        Change::Replace(_) => None,
+    };
+    match members {
+        Some(new) => Ok(new),
+        None => changed::<R>(&document()?, change),
     }
-    changed::<R>(&document()?, change)
+}
+
+/// The members `keys` of `current`'s input form, taken out of it as its
+/// document shows them (an absent one left out); `None` when one is not
+/// a member the form reads on its own.
+fn take_members<N: FromDocument>(base: &mut N, keys: &[String]) -> Option<Map<String, Value>> {
+    let mut members = Map::new();
+    for key in keys {
+        if let Some(value) = base.take_member(key)? {
+            members.insert(key.clone(), value);
+        }
+    }
+    Some(members)
+}
+
+/// The input form the merge patch `partial` makes of `current` by merging
+/// only the members it names (see [`changed_record`]); `None` when the
+/// whole document must be read instead.
+fn merged_members<R: Record>(current: &R, partial: &Value) -> Option<R::New> {
+    let Value::Object(given) = partial else {
+        return None;
+    };
+    let touched: Vec<String> = given.keys().cloned().collect();
+    let mut base = current.writable()?;
+    let mut doc = Value::Object(take_members(&mut base, &touched)?);
+    json_patch::merge(&mut doc, partial);
+    base.with_members(&touched, &doc)
 }
 
 /// The input form the patch `ops` makes of `current` by patching only the
@@ -97,12 +127,7 @@ fn patched_members<R: Record>(current: &R, ops: &Value) -> Option<R::New> {
         }
     }
     let mut base = current.writable()?;
-    let mut members = Map::new();
-    for key in &touched {
-        if let Some(value) = base.take_member(key)? {
-            members.insert(key.clone(), value);
-        }
-    }
+    let members = take_members(&mut base, &touched)?;
     let read_only = <R::Field as FieldId>::lists().read_only();
     let members = patched(&members, ops, read_only).ok()?;
     base.with_members(&touched, &Value::Object(members))
@@ -693,5 +718,51 @@ mod tests {
         }
         assert!(short >= 20, "{short}");
         assert!(failed >= 30, "{failed}");
+    }
+
+    /// A merge patch of some members gives what the whole document gives.
+    #[test]
+    fn member_merges_read_as_the_whole_document() {
+        let now = Timestamp::from_millis(1_700_000_000_000).unwrap();
+        let merges = [
+            json!({}),
+            json!({"attributes": {"title": "x", "b": null}}),
+            json!({"attributes": {"o": {"k": null, "n": [1]}}}),
+            json!({"attributes": null}),
+            json!({"attributes": 5}),
+            json!({"nickname": null, "firstName": "Y"}),
+            json!({"firstName": null}),
+            json!({"username": "bad name!", "email": 3}),
+            json!({"enabled": null}),
+            json!({"enabled": false, "roles": [4, 4, 2]}),
+            json!({"roles": ["x"]}),
+            json!({"externalIds": [{"type": "a", "value": "b"}, {"type": "A", "value": "B"}]}),
+            json!({"externalIds": [{"type": "a"}]}),
+            json!({"mobileNumber": "+1 2", "telephoneNumber": ""}),
+            json!({"attributes": {"deep": (0..40).fold(json!(1), |v, _| json!([v]))}}),
+            // The whole document: read-only, create-only, write-only or unknown keys.
+            json!({"version": 1}),
+            json!({"id": 99}),
+            json!({"tenant": "other"}),
+            json!({"password": "secret-enough"}),
+            json!({"passwordHash": 1}),
+            json!({"foo": 1}),
+            json!([1]),
+            json!("x"),
+        ];
+        let mut short = 0;
+        let mut failed = 0;
+        for record in records(now) {
+            for partial in &merges {
+                let whole = changed::<UserRecord>(&record.document(now), Change::Merge(partial));
+                let got =
+                    changed_record(&record, Change::Merge(partial), || Ok(record.document(now)));
+                assert_eq!(got, whole, "{partial}");
+                failed += usize::from(whole.is_err());
+                short += usize::from(merged_members(&record, partial).is_some());
+            }
+        }
+        assert!(short >= 12, "{short}");
+        assert!(failed >= 14, "{failed}");
     }
 }
