@@ -281,5 +281,26 @@ mod tests {
             logged,
             [(5, 50), (6, 60), (1, 10), (7, 70), (8, 80), (9, 90)]
         );
+        // More than SMALL_RUN entries past the last key go through one
+        // cursor; more than SMALL_RUN with one before it, one by one.
+        let past: Vec<(u64, u64)> = (10..10 + SMALL_RUN as u64 * 2).map(|k| (k, k)).collect();
+        append_u64(&mut table, (&journal, T), past.iter().copied(), "u").unwrap();
+        let mut mixed: Vec<(u64, u64)> = vec![(2, 20)];
+        mixed.extend((100..100 + SMALL_RUN as u64).map(|k| (k, k)));
+        append_u64(&mut table, (&journal, T), mixed.iter().copied(), "u").unwrap();
+        let logged: Vec<u64> = journaled(&journal, "u")
+            .into_iter()
+            .map(|(k, _)| u64::from_le_bytes(k.try_into().unwrap()))
+            .collect();
+        let want: Vec<u64> = past.iter().chain(&mixed).map(|&(k, _)| k).collect();
+        assert_eq!(logged, want);
+        let keys: Vec<u64> = table
+            .iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value())
+            .collect();
+        let mut all: Vec<u64> = [1, 5, 6, 7, 8, 9].into_iter().chain(want).collect();
+        all.sort_unstable();
+        assert_eq!(keys, all);
     }
 }
