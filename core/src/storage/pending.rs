@@ -23,7 +23,7 @@ use crate::storage::entity::MultiKey;
 use crate::storage::index::PostingKey;
 use crate::storage::postings::{PostingTable, decode, encode, slot};
 use crate::storage::schema::{CHANGES, META, MULTI_TABLES, MultiTable};
-use crate::storage::sorted_writes::{append_u64, insert_new, insert_run};
+use crate::storage::sorted_writes::{SMALL_RUN, append_u64, insert_new, insert_run};
 use crate::storage::term_notes::{ChunkChange, TermNotes, encode_lows};
 use crate::storage::wal::journal::Journal;
 use crate::{Error, Result};
@@ -173,6 +173,28 @@ impl OrderedTable {
             }
             out
         };
+        if last.len() <= SMALL_RUN {
+            // A small transaction's few keys: one insert or remove each.
+            for &(k, insert) in &last {
+                let changed = if insert {
+                    let added = table.insert(k, ())?.is_none();
+                    if added {
+                        journal.insert(&self.table, &k, &());
+                    }
+                    added
+                } else {
+                    journal.remove(&self.table, &k);
+                    table.remove(k)?.is_some()
+                };
+                if changed && let Some(counts) = counts.as_mut() {
+                    counts.note(k, if insert { 1 } else { -1 });
+                }
+            }
+            if let Some(counts) = counts {
+                counts.write(txn, journal)?;
+            }
+            return Ok(());
+        }
         let mut at = 0;
         while let Some(&(k, insert)) = last.get(at) {
             if !insert {

@@ -12,6 +12,12 @@ use redb::{ReadableTable, TableDefinition, Value};
 use crate::storage::wal::journal::Journal;
 use crate::{Error, Result};
 
+/// Writes of at most this many keys go in one `insert` each: a cursor
+/// (a descent, a buffered run, a splice at its close) pays off only for
+/// longer runs, and a single small transaction (one patch) writes runs of
+/// one or two keys.
+pub(crate) const SMALL_RUN: usize = 8;
+
 /// The error of a key redb refused at a cursor: storage, or out of order
 /// (the caller's keys were not ascending), naming `what` was written.
 fn refused(what: &'static str) -> impl Fn(redb::CursorError) -> Error {
@@ -60,7 +66,8 @@ pub(crate) fn insert_run<'k, V: Value + 'static>(
 }
 
 /// Inserts `entries` (keys ascending and distinct, none stored yet) into
-/// `table`, each run of keys that share a gap through one cursor.
+/// `table`: each run of keys that share a gap through one cursor, or, for
+/// at most [`SMALL_RUN`] entries, one insert each.
 ///
 /// Errors: `Storage` when the table cannot be read or written, `Internal`
 /// (naming `what`) when a key is stored already or out of order.
@@ -73,6 +80,18 @@ pub(crate) fn insert_new<'k, V: Value + 'static>(
 where
     V::SelfType<'k>: Copy,
 {
+    if entries.len() <= SMALL_RUN {
+        let (journal, def) = log;
+        for &(k, value) in entries {
+            if table.insert(k, value)?.is_some() {
+                return Err(Error::internal(format!(
+                    "{what}: a key checked free is stored already"
+                )));
+            }
+            journal.insert(&def, &k, &value);
+        }
+        return Ok(());
+    }
     let mut at = 0;
     while at < entries.len() {
         let run = entries.get(at..).unwrap_or_default().iter().copied();
@@ -88,8 +107,8 @@ where
 }
 
 /// Appends `entries` (keys ascending) to a table keyed by `u64`: through
-/// one cursor at the table's end when every key is past its last one,
-/// else one insert each.
+/// one cursor at the table's end when every key is past its last one and
+/// there are more than [`SMALL_RUN`] of them, else one insert each.
 ///
 /// Errors: `Storage` when the table cannot be read or written, `Internal`
 /// (naming `what`) when redb refuses a key.
@@ -103,8 +122,8 @@ pub(crate) fn append_u64<'v, V: Value + 'static>(
     let Some(&(first, _)) = entries.peek() else {
         return Ok(());
     };
-    let last = table.last()?.map(|(k, _)| k.value());
-    if last.is_some_and(|last| last >= first) {
+    let few = entries.size_hint().1.is_some_and(|n| n <= SMALL_RUN);
+    if few || table.last()?.is_some_and(|(last, _)| last.value() >= first) {
         for (k, value) in entries {
             journal.insert(&def, &k, &value);
             table.insert(k, value)?;
@@ -197,6 +216,40 @@ mod tests {
     }
 
     #[test]
+    fn few_and_many_new_keys_are_all_written_and_journaled() {
+        const T: TableDefinition<&[u8], u64> = TableDefinition::new("t");
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        let mut table = txn.open_table(T).unwrap();
+        let journal = Journal::recording();
+        table.insert(b"k10".as_slice(), 0).unwrap();
+        // More than SMALL_RUN keys (cursor runs, split by the stored
+        // "k10"), then a few (one insert each).
+        let many: Vec<Vec<u8>> = (0..SMALL_RUN as u64 * 3)
+            .map(|n| format!("k{n:02}").into_bytes())
+            .filter(|k| k.as_slice() != b"k10")
+            .collect();
+        let entries: Vec<(&[u8], u64)> = many.iter().map(|k| (k.as_slice(), 1)).collect();
+        insert_new(&mut table, (&journal, T), &entries, "t").unwrap();
+        let few: [(&[u8], u64); 2] = [(b"a", 2), (b"z", 3)];
+        insert_new(&mut table, (&journal, T), &few, "t").unwrap();
+        assert_eq!(table.len().unwrap(), entries.len() as u64 + 3);
+        let logged: Vec<Vec<u8>> = journaled(&journal, "t")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        let mut want: Vec<Vec<u8>> = many.clone();
+        want.extend([b"a".to_vec(), b"z".to_vec()]);
+        assert_eq!(logged, want);
+        // A stored key among a few or among many is refused.
+        let again: [(&[u8], u64); 1] = [(b"a", 4)];
+        assert!(insert_new(&mut table, (&journal, T), &again, "t").is_err());
+        let mut clash = entries.clone();
+        clash.truncate(SMALL_RUN + 1);
+        assert!(insert_new(&mut table, (&journal, T), &clash, "t").is_err());
+    }
+
+    #[test]
     fn appends_past_the_last_key_or_inserts_one_by_one() {
         const T: TableDefinition<u64, u64> = TableDefinition::new("u");
         let db = memory_db();
@@ -228,5 +281,26 @@ mod tests {
             logged,
             [(5, 50), (6, 60), (1, 10), (7, 70), (8, 80), (9, 90)]
         );
+        // More than SMALL_RUN entries past the last key go through one
+        // cursor; more than SMALL_RUN with one before it, one by one.
+        let past: Vec<(u64, u64)> = (10..10 + SMALL_RUN as u64 * 2).map(|k| (k, k)).collect();
+        append_u64(&mut table, (&journal, T), past.iter().copied(), "u").unwrap();
+        let mut mixed: Vec<(u64, u64)> = vec![(2, 20)];
+        mixed.extend((100..100 + SMALL_RUN as u64).map(|k| (k, k)));
+        append_u64(&mut table, (&journal, T), mixed.iter().copied(), "u").unwrap();
+        let logged: Vec<u64> = journaled(&journal, "u")
+            .into_iter()
+            .map(|(k, _)| u64::from_le_bytes(k.try_into().unwrap()))
+            .collect();
+        let want: Vec<u64> = past.iter().chain(&mixed).map(|&(k, _)| k).collect();
+        assert_eq!(logged, want);
+        let keys: Vec<u64> = table
+            .iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value())
+            .collect();
+        let mut all: Vec<u64> = [1, 5, 6, 7, 8, 9].into_iter().chain(want).collect();
+        all.sort_unstable();
+        assert_eq!(keys, all);
     }
 }

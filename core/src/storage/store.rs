@@ -167,7 +167,7 @@ impl Store {
     /// (decision 0018; beside the real file when `path` is a symlink, so
     /// that every name of the store finds it): each commit is made durable by appending its
     /// changes to the log and syncing it, and the store file is brought up
-    /// to date by checkpoints (every 2 MiB of log, for a transaction too
+    /// to date by checkpoints (every 8 MiB of log, for a transaction too
     /// large to log, when the store is dropped). What the log holds beyond
     /// the store file is replayed here. Copy or back up a store after
     /// dropping it, or copy both files together.
@@ -209,7 +209,7 @@ impl Store {
     /// [`Store::open`] keeps one beside a store file: each commit is made
     /// durable by appending its changes to the log and syncing it; the
     /// store is checkpointed (its commits made durable in `backend`, the
-    /// log emptied) when the log grows past 2 MiB, when a transaction is
+    /// log emptied) when the log grows past 8 MiB, when a transaction is
     /// too large to log, and when the store is dropped. On open, what the
     /// log holds is replayed into the store.
     ///

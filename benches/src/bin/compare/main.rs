@@ -18,7 +18,8 @@
 //! Lines (`--export-population USERS FILE`) and times the Rust `get` on a
 //! store file (`--time-get FILE USERS`). For profiling (`strace -c -f`,
 //! `perf`), `--build rosterdb|sqlite FILE USERS` makes a store and
-//! `--patches rosterdb|sqlite FILE COUNT` runs COUNT durable patches on it;
+//! `--patches rosterdb|sqlite FILE COUNT [STRIDE USERS]` runs COUNT
+//! durable patches on it (ids 1, 2, …, or spread by STRIDE over USERS);
 //! `--import rosterdb|sqlite FILE FROM TO [CHUNK]` times the import of
 //! users FROM..TO into it.
 

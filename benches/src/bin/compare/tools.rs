@@ -121,8 +121,13 @@ pub fn build_store(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     }
 }
 
-/// `--patches rosterdb|sqlite FILE COUNT`: COUNT durable patches of one
-/// attribute of users 1, 2, … on an existing store (values new on every run).
+/// `--patches rosterdb|sqlite FILE COUNT [STRIDE USERS]`: COUNT durable
+/// patches of one attribute of users 1, 2, … on an existing store (values
+/// new on every run); with STRIDE and USERS (the store's users), the `k`th
+/// patch (from 0) touches user `k * STRIDE mod USERS + 1` instead, ids
+/// spread over the store as the benchmark's (STRIDE 7919). Prints the
+/// wall time per patch and the patching thread's CPU time per patch (in
+/// µs; the open not included).
 ///
 /// # Errors
 ///
@@ -131,18 +136,44 @@ pub fn patches(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let kind: String = arg(&mut args, "KIND")?;
     let path: PathBuf = arg(&mut args, "FILE")?;
     let count: u64 = arg(&mut args, "COUNT")?;
-    fn go<W: Workloads>(store: &W, count: u64) -> BenchResult<()> {
+    let stride: Option<(u64, u64)> = match args.next() {
+        Some(stride) => {
+            let stride = stride
+                .parse()
+                .map_err(|_| BenchError::Missing(format!("a STRIDE number, not {stride}")))?;
+            Some((stride, arg(&mut args, "USERS")?))
+        }
+        None => None,
+    };
+    fn go<W: Workloads>(store: &W, count: u64, stride: Option<(u64, u64)>) -> BenchResult<()> {
         let run = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        for id in 1..=count {
+        let start = std::time::Instant::now();
+        let cpu_before = thread_cpu()?;
+        for k in 0..count {
+            let id = match stride {
+                Some((stride, users)) => k
+                    .wrapping_mul(stride)
+                    .checked_rem(users)
+                    .unwrap_or(0)
+                    .saturating_add(1),
+                None => k.saturating_add(1),
+            };
             store.patch_attribute(id, "title", &format!("p{id}-{run}"))?;
         }
+        let cpu = thread_cpu()?.saturating_sub(cpu_before);
+        let n = count.max(1);
+        println!(
+            "{:.1} us/patch, {:.1} us/patch on the CPU",
+            per_op(start.elapsed(), n) / 1e3,
+            per_op(cpu, n) / 1e3
+        );
         Ok(())
     }
     match kind.as_str() {
-        "rosterdb" => go(&RosterStore::open(&path)?, count),
-        "sqlite" => go(&SqliteStore::open(&path)?, count),
+        "rosterdb" => go(&RosterStore::open(&path)?, count, stride),
+        "sqlite" => go(&SqliteStore::open(&path)?, count, stride),
         other => Err(BenchError::Missing(format!(
             "KIND rosterdb or sqlite, not {other}"
         ))),

@@ -216,6 +216,58 @@ fn a_transaction_too_large_to_log_commits_as_a_checkpoint() {
 }
 
 #[test]
+fn a_log_is_lengthened_in_steps_and_checkpointed_past_its_bound() {
+    let mut run = Run::new();
+    let step = super::PREALLOCATED;
+    let log_len = |path: &Path| std::fs::metadata(path_of(path)).unwrap().len();
+    assert_eq!(log_len(&run.path), step);
+    let big = "x".repeat(4000);
+    let mut batch = 0;
+    let mut write_batch = |store: &Store| {
+        store
+            .write(|tx| {
+                for i in 0..40 {
+                    let name = format!("u{batch}-{i}");
+                    let mut new = NewUser::new(&name, format!("{name}@example.com"), "F", "L");
+                    new.attributes.insert("blob".into(), serde_json::json!(big));
+                    tx.users().create(new)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        batch += 1;
+    };
+    // Past the preallocated length: the log grows by whole steps, and
+    // every record stays readable.
+    let mut logged = 0;
+    while log_len(&run.path) == step {
+        write_batch(&run.store);
+        logged += 1;
+        assert_eq!(log_records(&run.path), logged);
+    }
+    assert_eq!(log_len(&run.path), 2 * step);
+    run.crash_here();
+    // Past the checkpoint bound, the next commit checkpoints: the log is
+    // emptied and keeps its length.
+    let mut more = 0;
+    while log_records(&run.path) > 0 {
+        write_batch(&run.store);
+        more += 1;
+        assert!(more < 200, "no checkpoint after {more} more batches");
+    }
+    let len = log_len(&run.path);
+    assert!(len > super::CHECKPOINT_BYTES && len % step == 0, "{len}");
+    write_batch(&run.store);
+    assert_eq!(log_len(&run.path), len);
+    run.crash_here();
+    for (copy, want) in &run.copies {
+        let reopened = Store::open(copy, options()).unwrap();
+        assert_eq!(&tables(reopened.db_for_tests()), want);
+        assert!(reopened.check().unwrap().ok);
+    }
+}
+
+#[test]
 fn a_log_that_does_not_belong_to_the_store_is_refused_by_name() {
     let run = Run::new();
     run.store.roles().create(NewRole::new("admins")).unwrap();
