@@ -16,7 +16,8 @@
 //!
 //! For `benches/python/compare.py` it also writes the population as JSON
 //! Lines (`--export-population USERS FILE`) and times the Rust `get` on a
-//! store file (`--time-get FILE USERS`). For profiling (`strace -c -f`,
+//! store file (`--time-get FILE USERS [REPS] [WORKLOAD]`, any read
+//! workload by its short id). For profiling (`strace -c -f`,
 //! `perf`), `--build rosterdb|sqlite FILE USERS` makes a store and
 //! `--patches rosterdb|sqlite FILE COUNT [STRIDE USERS]` runs COUNT
 //! durable patches on it (ids 1, 2, …, or spread by STRIDE over USERS);

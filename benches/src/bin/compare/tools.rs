@@ -60,16 +60,21 @@ pub fn export_population(mut args: impl Iterator<Item = String>) -> BenchResult<
     Ok(())
 }
 
-/// `--time-get FILE USERS [REPS] [id|email]`: prints the median time (ns)
-/// of `get` by id (default) or by e-mail on the rosterdb store at FILE over
-/// REPS (default 5) batches of about 100 ms, and the range, as
-/// `median min max`. Before timing it gets every user once by id, so that
-/// the timed gets find the store's page cache as a long-running process
-/// has it.
+/// `--time-get FILE USERS [REPS] [WORKLOAD] [cpu]`: prints the median time
+/// (ns) of one read workload on the rosterdb store at FILE over REPS
+/// (default 5) batches of about 100 ms, and the range, as `median min max`;
+/// with `cpu`, the thread's CPU time instead of the wall-clock time (for
+/// comparisons on a machine other work keeps busy). WORKLOAD is
+/// `id` (default: `get` by id), `email` (`get_by_email`), or the short id of
+/// another read workload (`search`, `email_co`, `filtered_page`,
+/// `cursor_page_1`, `cursor_page_deep`, `count`, `offset_page_100`). Before
+/// timing it gets every user once by id, so that the timed reads find the
+/// store's page cache as a long-running process has it.
 ///
 /// # Errors
 ///
-/// What opening or reading the store raises.
+/// What opening or reading the store raises, or an unknown or writing
+/// workload.
 pub fn time_get(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let path: PathBuf = arg(&mut args, "FILE")?;
     let n: u64 = arg(&mut args, "USERS")?;
@@ -77,20 +82,30 @@ pub fn time_get(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let workload = match args.next().as_deref() {
         None | Some("id") => Workload::GetById,
         Some("email") => Workload::GetByEmail,
-        Some(other) => {
-            return Err(BenchError::Missing(format!(
-                "a get kind id or email, not {other}"
-            )));
-        }
+        Some(other) => Workload::ALL
+            .into_iter()
+            .find(|w| w.id() == other && !w.writes())
+            .ok_or_else(|| {
+                BenchError::Missing(format!(
+                    "a read workload (id, email, search, email_co, …), not {other}"
+                ))
+            })?,
     };
+    let cpu = args.next().as_deref() == Some("cpu");
     let store = RosterStore::open(&path)?;
     let fx = Fixture::new(&store, n)?;
     run(&store, &fx, Workload::GetById, n)?;
     let batch = crate::calibrate(&store, &fx, workload)?;
     let mut samples = Vec::new();
     for _ in 0..reps {
+        let before = thread_cpu()?;
         let (done, took) = timed(|| run(&store, &fx, workload, batch));
         done?;
+        let took = if cpu {
+            thread_cpu()?.saturating_sub(before)
+        } else {
+            took
+        };
         samples.push(per_op(took, batch));
     }
     let s = Stats::of(&samples);
