@@ -388,54 +388,68 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// The records of the inputs of a bulk create, each checked as
     /// [`create`](Self::create) checks it (the first failing input, in
     /// input order, is the error); their headers are set by the write.
-    /// Inputs of a large batch are checked and hashed in two halves, the
-    /// second on another thread.
+    /// The inputs of a large batch are checked, and their passwords
+    /// hashed, in two halves, the second on another thread; that thread
+    /// only reads them (it frees nothing this one allocated, which would
+    /// contend for the allocator's lock).
     fn prepared_users(&self, users: Vec<NewUser>) -> Result<Vec<UserRecord>> {
         let scope = self.ctx.scope();
         let argon2 = &self.ctx.options().argon2;
-        let prepare = |from: usize, users: Vec<NewUser>| -> Result<Vec<UserRecord>> {
-            users
-                .into_iter()
-                .enumerate()
-                .map(|(at, new)| {
-                    prepared_user(new, scope, argon2)
-                        .map_err(|e| e.in_item("users", from.saturating_add(at)))
-                })
-                .collect()
+        let mut users = users;
+        if let Some(scope) = scope {
+            // The view's tenant, given to each input that names none (one
+            // naming another is refused by its check below).
+            for new in users.iter_mut().filter(|n| n.tenant.is_none()) {
+                new.tenant = Some(scope.to_owned());
+            }
+        }
+        let check = |from: usize, users: &[NewUser]| -> Result<Vec<Option<String>>> {
+            let mut hashes = Vec::with_capacity(users.len());
+            for (at, new) in users.iter().enumerate() {
+                let hash = checked_input(new, scope, argon2)
+                    .map_err(|e| e.in_item("users", from.saturating_add(at)))?;
+                hashes.push(hash);
+            }
+            Ok(hashes)
         };
         let parallel = users.len() >= PARALLEL_INPUTS
             && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-        if !parallel {
-            return prepare(0, users);
-        }
-        let mut head = users;
-        let half = head.len() / 2;
-        // Shared through a lock the other thread takes: a thread that
-        // cannot start leaves the second half here.
-        let tail = std::sync::Mutex::new(Some(head.split_off(half)));
-        let take_tail = || {
-            tail.lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
-                .unwrap_or_default()
+        let hashes = if parallel {
+            let (head, tail) = users.split_at(users.len() / 2);
+            std::thread::scope(|threads| {
+                let worker = std::thread::Builder::new()
+                    .name("rosterdb-inputs".into())
+                    .spawn_scoped(threads, || check(head.len(), tail))
+                    .ok();
+                let first = check(0, head);
+                let second = match worker {
+                    Some(worker) => worker
+                        .join()
+                        .map_err(|_| Error::internal("the thread checking inputs failed"))
+                        .and_then(|r| r),
+                    None => check(head.len(), tail),
+                };
+                let mut hashes = first?;
+                hashes.extend(second?);
+                Ok::<_, Error>(hashes)
+            })?
+        } else {
+            check(0, &users)?
         };
-        std::thread::scope(|threads| {
-            let worker = std::thread::Builder::new()
-                .name("rosterdb-inputs".into())
-                .spawn_scoped(threads, || prepare(half, take_tail()))
-                .ok();
-            let first = prepare(0, head);
-            let second = match worker {
-                Some(worker) => worker
-                    .join()
-                    .map_err(|_| Error::internal("the thread checking inputs failed"))
-                    .and_then(|r| r),
-                None => prepare(half, take_tail()),
-            };
-            let mut records = first?;
-            records.extend(second?);
-            Ok(records)
-        })
+        let records = users
+            .into_iter()
+            .zip(hashes)
+            .map(|(mut new, hashed)| {
+                let password_hash = match (new.password.take(), new.password_hash.take()) {
+                    (Some(_), _) => hashed,
+                    (None, imported) => imported,
+                };
+                // The header is set once the write knows the ids and the time.
+                let header = Header::new(0, Timestamp::clamped(0));
+                UserRecord::create(new, header, password_hash)
+            })
+            .collect();
+        Ok(records)
     }
 
     /// Deletes a user, returning its last document.
@@ -464,44 +478,48 @@ fn free_aside<T: Send + 'static>(items: Vec<T>) {
 /// Inputs of a bulk create from which they are checked on two threads.
 const PARALLEL_INPUTS: usize = 512;
 
-/// The record of one input of a bulk create, checked as
-/// [`Collection::create`] checks it: the tenant a view scoped to `scope`
-/// gives it, the field rules, then its password hashed with `argon2` (or
-/// its imported hash kept). The header is a placeholder the write sets.
-fn prepared_user(
-    mut new: NewUser,
+/// Checks one input of a bulk create as [`Collection::create`] checks
+/// it, its tenant already the one a view scoped to `scope` gives it
+/// (`Validation` on `tenant` when it names another, with every failing
+/// field of the input); then hashes its password, if it has one, with
+/// `argon2`.
+fn checked_input(
+    new: &NewUser,
     scope: Option<&str>,
     argon2: &crate::settings::Argon2Params,
-) -> Result<UserRecord> {
+) -> Result<Option<String>> {
     let mut problems = Problems::new();
-    problems.absorb(tenant_of_create(scope, &mut new.tenant))?;
+    problems.absorb(tenant_named(scope, new.tenant.as_deref()))?;
     problems.absorb(new.validate())?;
     problems.into_result()?;
-    let password_hash = match (new.password.take(), new.password_hash.take()) {
-        (Some(password), _) => Some(crate::auth::credentials::hash_password(argon2, &password)?),
-        (None, imported) => imported,
-    };
-    let header = Header::new(0, Timestamp::clamped(0));
-    Ok(UserRecord::create(new, header, password_hash))
+    new.password
+        .as_ref()
+        .map(|password| crate::auth::credentials::hash_password(argon2, password))
+        .transpose()
 }
 
 /// In a view scoped to `scope`, the tenant a create must have: the
 /// view's, which `given` may repeat but not contradict (`Validation` on
 /// `tenant`).
 fn tenant_of_create(scope: Option<&str>, given: &mut Option<String>) -> Result<()> {
+    tenant_named(scope, given.as_deref())?;
     if let Some(scope) = scope {
-        match given {
-            Some(t) if t != scope => {
-                return Err(Error::invalid(
-                    "tenant",
-                    crate::ValidationCode::TenantMismatch,
-                    "must be the tenant of the scoped view",
-                ));
-            }
-            _ => *given = Some(scope.to_owned()),
-        }
+        *given = Some(scope.to_owned());
     }
     Ok(())
+}
+
+/// `Validation` on `tenant` when a create in a view scoped to `scope`
+/// names another tenant than the view's.
+fn tenant_named(scope: Option<&str>, given: Option<&str>) -> Result<()> {
+    match (scope, given) {
+        (Some(scope), Some(given)) if given != scope => Err(Error::invalid(
+            "tenant",
+            crate::ValidationCode::TenantMismatch,
+            "must be the tenant of the scoped view",
+        )),
+        _ => Ok(()),
+    }
 }
 
 impl<C: WriteContext> Collection<'_, C, Role> {
