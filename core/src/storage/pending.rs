@@ -210,8 +210,11 @@ impl OrderedTable {
                 .unwrap_or_default()
         };
         if !self.keys.is_sorted_by(|a, b| key(a) <= key(b)) {
+            // A stable sort, though the place in `bytes` already orders
+            // equal keys: it merges runs sorted apart (a bulk insert's
+            // keys, gathered by two threads) in one pass.
             self.keys
-                .sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.0.cmp(&b.0)));
+                .sort_by(|a, b| key(a).cmp(key(b)).then(a.0.cmp(&b.0)));
         }
     }
 
