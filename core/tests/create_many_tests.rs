@@ -307,6 +307,20 @@ fn an_import_of_users_in_any_id_order_is_the_exported_store() {
         other => panic!("expected a Conflict on id, got {other:?}"),
     }
     assert_eq!(empty.users().count(&Query::all()).unwrap(), 0);
+    // The first user that fails is the error: a new id with a taken
+    // username before a taken id.
+    let mut renamed: serde_json::Value = serde_json::from_str(first_user).unwrap();
+    renamed["doc"]["id"] = json!(1_000_000);
+    let renamed = renamed.to_string();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.push(&renamed);
+    lines.push(users[1]);
+    let both = dir.path().join("both.jsonl");
+    std::fs::write(&both, lines.join("\n")).unwrap();
+    match store().import_jsonl(&both) {
+        Err(Error::Conflict { field, .. }) => assert_eq!(field, "username"),
+        other => panic!("expected a Conflict on username, got {other:?}"),
+    }
 }
 
 /// `population`, `n` users long (usernames and e-mails kept distinct).

@@ -500,13 +500,13 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
 /// ordered keys, posting terms and `create` changes as [`insert`] gathers
 /// them.
 ///
-/// The posting terms (some 65 per user) and ordered keys (12) are
-/// gathered on a second thread from the start, a slice of [`SLICE`]
-/// records at a time into changes of their own (the keys sorted as the
-/// flush wants them), while this thread checks and writes; each slice's
-/// changes join the transaction's only once every record has passed its
-/// checks (a failed call leaves the transaction's gathered changes as
-/// they were).
+/// The posting terms (some 65 per user) and the ordered keys (12) of the
+/// second half of each slice of [`SLICE`] records are gathered on a second
+/// thread from the start, into changes of their own (the keys sorted as
+/// the flush wants them), while this thread checks and writes, then
+/// gathers the first half's ordered keys; each slice's changes join the
+/// transaction's only once every record has passed its checks (a failed
+/// call leaves the transaction's gathered changes as they were).
 pub(crate) fn insert_many<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],
@@ -620,26 +620,14 @@ fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<
     let ascending = records
         .windows(2)
         .all(|w| matches!(w, [a, b] if E::id(a) < E::id(b)));
-    let table = tx.txn.open_table(E::TABLE)?;
-    let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
-    let mut ids: HashSet<u64> = HashSet::new();
-    for record in records {
-        let id = E::id(record);
-        let past_stored = stored_last.is_none_or(|last| id > last);
-        let repeated = !ascending && !ids.insert(id);
-        if repeated || (!past_stored && redb::ReadableTable::get(&table, id)?.is_some()) {
-            return Err(Error::Conflict {
-                entity: E::KIND,
-                field: "id".into(),
-            });
-        }
-    }
-    drop(table);
     // Every record's keys first, so the check below can borrow them.
     let checked: Vec<Vec<UniqueKey>> = records
         .iter()
         .map(|record| E::unique_keys_folded(record, &mut FoldedTexts::default()))
         .collect();
+    let table = tx.txn.open_table(E::TABLE)?;
+    let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
+    let mut ids: HashSet<u64> = HashSet::new();
     {
         // By field: each of a kind's unique tables has its own.
         let mut taken: HashMap<(&'static str, &[u8]), u64, foldhash::fast::RandomState> =
@@ -648,8 +636,17 @@ fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<
                 foldhash::fast::RandomState::default(),
             );
         let mut tables = UniqueTables { open: Vec::new() };
+        // Record by record, as one insert after the other would check them.
         for (record, unique) in records.iter().zip(&checked) {
             let id = E::id(record);
+            let past_stored = stored_last.is_none_or(|last| id > last);
+            let repeated = !ascending && !ids.insert(id);
+            if repeated || (!past_stored && redb::ReadableTable::get(&table, id)?.is_some()) {
+                return Err(Error::Conflict {
+                    entity: E::KIND,
+                    field: "id".into(),
+                });
+            }
             check_new_unique::<E>(tx, &mut tables, id, unique)?;
             for key in unique {
                 let owner = *taken.entry((key.field, key.key.as_slice())).or_insert(id);
