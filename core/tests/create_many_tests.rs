@@ -307,4 +307,120 @@ fn an_import_of_users_in_any_id_order_is_the_exported_store() {
         other => panic!("expected a Conflict on id, got {other:?}"),
     }
     assert_eq!(empty.users().count(&Query::all()).unwrap(), 0);
+    // The first user that fails is the error: a new id with a taken
+    // username before a taken id.
+    let mut renamed: serde_json::Value = serde_json::from_str(first_user).unwrap();
+    renamed["doc"]["id"] = json!(1_000_000);
+    let renamed = renamed.to_string();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.push(&renamed);
+    lines.push(users[1]);
+    let both = dir.path().join("both.jsonl");
+    std::fs::write(&both, lines.join("\n")).unwrap();
+    match store().import_jsonl(&both) {
+        Err(Error::Conflict { field, .. }) => assert_eq!(field, "username"),
+        other => panic!("expected a Conflict on username, got {other:?}"),
+    }
+}
+
+/// `population`, `n` users long (usernames and e-mails kept distinct).
+fn population_of(roles: &[u64], n: usize) -> Vec<NewUser> {
+    let base = population(roles);
+    (0..n)
+        .map(|i| {
+            let mut u = base[i % base.len()].clone();
+            u.username = format!("{}.{i}", u.username);
+            u.email = format!("n{i}.{}", u.email);
+            for e in &mut u.external_ids {
+                *e = ExternalId::new("github", format!("{i}"));
+            }
+            u
+        })
+        .collect()
+}
+
+/// Every user's document, page by page, and the whole change log.
+fn all_answers(s: &Store) -> Vec<String> {
+    let mut out = Vec::new();
+    for page in 1.. {
+        let items = s
+            .users()
+            .list(&Query::all().page(page, 1_000))
+            .unwrap()
+            .items;
+        if items.is_empty() {
+            break;
+        }
+        out.push(serde_json::to_string(&items).unwrap());
+    }
+    for q in ["lastName co 'ller'", "enabled = true and roles eq 2"] {
+        let query = Query::parse(q).unwrap().sort("lastName").page(1, 1_000);
+        let page = s.users().list(&query).unwrap();
+        let ids: Vec<u64> = page.items.iter().map(|u| u.id).collect();
+        out.push(format!(
+            "{q}: {ids:?} of {:?}",
+            s.users().count(&query).unwrap()
+        ));
+    }
+    let mut after = 0;
+    loop {
+        let changes = s.changes(after, 1_000).unwrap();
+        let Some(last) = changes.last() else {
+            break;
+        };
+        after = last.seq;
+        out.extend(changes.iter().map(|c| format!("{c:?}")));
+    }
+    out
+}
+
+#[test]
+fn a_large_bulk_create_checked_and_gathered_on_several_threads_is_the_same_store() {
+    // Large enough that the inputs are checked in two halves and the
+    // flush groups the posting changes on a second thread.
+    let (one, _c1) = store_with_clock(options());
+    let (many, _c2) = store_with_clock(options());
+    let roles = with_roles(&one);
+    assert_eq!(with_roles(&many), roles);
+    let users = population_of(&roles, 3_000);
+    one.write(|tx| {
+        for u in users.clone() {
+            tx.users().create(u)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let ids = many.users().create_many(users).unwrap();
+    assert_eq!(ids, (1..=3_000).collect::<Vec<u64>>());
+    assert_eq!(all_answers(&one), all_answers(&many));
+    let report = many.check().unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+}
+
+#[test]
+fn in_a_large_batch_the_first_failing_input_is_the_error() {
+    let s = store();
+    s.users().create(user("first")).unwrap();
+    let roles = with_roles(&s);
+    let mut users = population_of(&roles, 2_000);
+    // Failing inputs in both halves: the earlier one is reported.
+    for at in [1_700, 1_200] {
+        users[at].email = "not an address".into();
+    }
+    match s.users().create_many(users.clone()) {
+        Err(Error::Validation { errors }) => {
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["users[1200].email"]);
+        }
+        other => panic!("expected Validation, got {other:?}"),
+    }
+    users[600].email = "no address either".into();
+    match s.users().create_many(users) {
+        Err(Error::Validation { errors }) => {
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["users[600].email"]);
+        }
+        other => panic!("expected Validation, got {other:?}"),
+    }
+    nothing_written(&s);
 }

@@ -513,6 +513,14 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
 /// past the table's last, each unique table's keys in key order, and the
 /// ordered keys, posting terms and `create` changes as [`insert`] gathers
 /// them.
+///
+/// The posting terms (some 65 per user) and the ordered keys (12) of the
+/// second half of each slice of [`SLICE`] records are gathered on a second
+/// thread from the start, into changes of their own (the keys sorted as
+/// the flush wants them), while this thread checks and writes, then
+/// gathers the first half's ordered keys; each slice's changes join the
+/// transaction's only once every record has passed its checks (a failed
+/// call leaves the transaction's gathered changes as they were).
 pub(crate) fn insert_many<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],
@@ -521,19 +529,129 @@ pub(crate) fn insert_many<E: Entity>(
 where
     E::Record: Sync,
 {
+    let parallel =
+        records.len() >= 64 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<SliceNotes>(1);
+        let worker = parallel
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("rosterdb-index".into())
+                    .spawn_scoped(scope, move || gather_notes::<E>(records, &send))
+                    .ok()
+            })
+            .flatten();
+        let source = match worker {
+            Some(_) => TermSource::Thread(receive),
+            None => TermSource::Here,
+        };
+        // Returning drops the receiver, so a worker still gathering stops
+        // at its next slice.
+        let written = write_many::<E>(tx, records, at, source);
+        match worker.map(std::thread::ScopedJoinHandle::join) {
+            Some(Err(_)) if written.is_ok() => {
+                Err(Error::internal("the thread gathering index changes failed"))
+            }
+            _ => written,
+        }
+    })
+}
+
+/// The index changes of one slice of records, gathered apart from the
+/// transaction's.
+struct SliceNotes {
+    /// Posting terms gained.
+    terms: Vec<crate::storage::term_notes::TermNotes>,
+    /// How many terms `terms` holds.
+    count: usize,
+    /// Ordered-index keys inserted, each table's sorted.
+    ordered: crate::storage::pending::Ordered,
+}
+
+/// Where a bulk insert takes each slice's index changes from.
+enum TermSource {
+    /// From the thread gathering them, a slice at a time in order.
+    Thread(std::sync::mpsc::Receiver<SliceNotes>),
+    /// Gathered by the writing thread itself (one core, or no thread).
+    Here,
+}
+
+/// Gathers the index changes of `records`, a slice of [`SLICE`] at a
+/// time, and sends each slice's; stops when the receiver is gone.
+fn gather_notes<E: Entity>(records: &[E::Record], send: &std::sync::mpsc::SyncSender<SliceNotes>) {
+    for slice in records.chunks(SLICE) {
+        if send.send(slice_notes::<E>(slice, shared(slice))).is_err() {
+            return;
+        }
+    }
+}
+
+/// [`insert_many`]'s work on this thread: the checks, then the writes,
+/// each slice's ordered keys and posting terms taken from `terms`.
+fn write_many<E: Entity>(
+    tx: &WriteTx,
+    records: &[E::Record],
+    at: Timestamp,
+    terms: TermSource,
+) -> Result<()> {
+    let checked = check_many::<E>(tx, records)?;
+    let Some(last_id) = records.iter().map(|r| E::id(r)).max() else {
+        return Ok(());
+    };
+    let counter = id_counter(E::KIND);
+    let last = tx.pending.id_counter(&tx.txn, counter)?;
+    tx.pending.set_id_counter(counter, last.max(last_id));
+    write_records::<E>(tx, records)?;
+    write_unique_sorted::<E>(tx, records, &checked)?;
+    drop(checked);
+    for slice in records.chunks(SLICE) {
+        for record in slice {
+            log::<E>(tx, record, ChangeOp::Create, at)?;
+        }
+        let notes = match &terms {
+            TermSource::Thread(receive) => {
+                // This thread gathers the ordered keys of the slice's
+                // first part meanwhile, so the two finish together.
+                let own = ordered_notes::<E>(slice.get(..shared(slice)).unwrap_or_default());
+                tx.pending.append_ordered(own);
+                receive
+                    .recv()
+                    .map_err(|_| Error::internal("the thread gathering index changes stopped"))?
+            }
+            TermSource::Here => slice_notes::<E>(slice, 0),
+        };
+        tx.pending.append_ordered(notes.ordered);
+        tx.pending.append_terms(notes.terms, notes.count);
+        flush_if_large(tx)?;
+    }
+    Ok(())
+}
+
+/// Checks new records as [`insert_many`] describes; each record's unique
+/// keys.
+fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<UniqueKey>>> {
     use std::collections::{HashMap, HashSet};
-    let mut checked: Vec<(Vec<UniqueKey>, FoldedTexts)> = Vec::with_capacity(records.len());
     let ascending = records
         .windows(2)
         .all(|w| matches!(w, [a, b] if E::id(a) < E::id(b)));
+    // Every record's keys first, so the check below can borrow them.
+    let checked: Vec<Vec<UniqueKey>> = records
+        .iter()
+        .map(|record| E::unique_keys_folded(record, &mut FoldedTexts::default()))
+        .collect();
+    let table = tx.txn.open_table(E::TABLE)?;
+    let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
+    let mut ids: HashSet<u64> = HashSet::new();
     {
-        let table = tx.txn.open_table(E::TABLE)?;
-        let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
-        let mut ids: HashSet<u64> = HashSet::new();
         // By field: each of a kind's unique tables has its own.
-        let mut taken: HashMap<(&'static str, Vec<u8>), u64> = HashMap::new();
+        let mut taken: HashMap<(&'static str, &[u8]), u64, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(
+                records.len().saturating_mul(2),
+                foldhash::fast::RandomState::default(),
+            );
         let mut tables = UniqueTables { open: Vec::new() };
-        for record in records {
+        // Record by record, as one insert after the other would check them.
+        for (record, unique) in records.iter().zip(&checked) {
             let id = E::id(record);
             let past_stored = stored_last.is_none_or(|last| id > last);
             let repeated = !ascending && !ids.insert(id);
@@ -543,11 +661,9 @@ where
                     field: "id".into(),
                 });
             }
-            let mut folded = FoldedTexts::default();
-            let unique = E::unique_keys_folded(record, &mut folded);
-            check_new_unique::<E>(tx, &mut tables, id, &unique)?;
-            for key in &unique {
-                let owner = *taken.entry((key.field, key.key.clone())).or_insert(id);
+            check_new_unique::<E>(tx, &mut tables, id, unique)?;
+            for key in unique {
+                let owner = *taken.entry((key.field, key.key.as_slice())).or_insert(id);
                 if owner != id {
                     return Err(Error::Conflict {
                         entity: E::KIND,
@@ -556,117 +672,107 @@ where
                 }
             }
             check_roles::<E>(tx, record, E::held_roles(record))?;
-            checked.push((unique, folded));
         }
     }
-    let Some(last_id) = records.iter().map(|r| E::id(r)).max() else {
-        return Ok(());
-    };
-    let counter = id_counter(E::KIND);
-    let last = tx.pending.id_counter(&tx.txn, counter)?;
-    tx.pending.set_id_counter(counter, last.max(last_id));
-    {
-        // Encoded a slice at a time, so the buffer stays small.
-        let mut table = tx.txn.open_table(E::TABLE)?;
-        let mut bytes = Vec::with_capacity(512 * 1024);
-        let mut ends = Vec::with_capacity(1024);
-        for slice in records.chunks(1024) {
-            bytes.clear();
-            ends.clear();
-            for record in slice {
-                codec::encode_into(record, &mut bytes)?;
-                ends.push(bytes.len());
-            }
-            let mut start = 0;
-            let encoded = slice.iter().zip(&ends).map(|(record, &end)| {
-                let entry = bytes.get(start..end).unwrap_or_default();
-                start = end;
-                (E::id(record), entry)
-            });
-            if ascending {
-                let log = (tx.journal(), E::TABLE);
-                crate::storage::sorted_writes::append_u64(&mut table, log, encoded, "new records")?;
-            } else {
-                for (id, entry) in encoded {
-                    tx.journal().insert(&E::TABLE, &id, &entry);
-                    table.insert(id, entry)?;
-                }
-            }
+    Ok(checked)
+}
+
+/// Writes new records (checked): through one cursor at the table's end
+/// when their ids ascend, encoded a slice at a time so the buffer stays
+/// small.
+fn write_records<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<()> {
+    let ascending = records
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if E::id(a) < E::id(b)));
+    let mut table = tx.txn.open_table(E::TABLE)?;
+    let mut bytes = Vec::with_capacity(512 * 1024);
+    let mut ends = Vec::with_capacity(1024);
+    for slice in records.chunks(1024) {
+        bytes.clear();
+        ends.clear();
+        for record in slice {
+            codec::encode_into(record, &mut bytes)?;
+            ends.push(bytes.len());
         }
-    }
-    write_unique_sorted::<E>(tx, records, &checked)?;
-    let mut folded: Vec<FoldedTexts> = checked.into_iter().map(|(_, f)| f).collect();
-    let parallel = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-    for (slice, folded) in records.chunks(SLICE).zip(folded.chunks_mut(SLICE)) {
-        // The posting terms of a slice are gathered on another thread
-        // while this one gathers its ordered keys and change-log entries.
-        let terms = tx.pending.take_terms();
-        let own = |record: &E::Record| -> Result<()> {
-            let id = E::id(record);
-            let mut texts = FoldedTexts::default();
-            tx.pending.note_ordered(true, |note| {
-                crate::storage::index::visit_entries_folded(E::KIND, id, record, &mut texts, note);
-            });
-            log::<E>(tx, record, ChangeOp::Create, at)
-        };
-        // Shared with the other thread through a lock it holds while it
-        // works: a thread that cannot start leaves them here.
-        let work = std::sync::Mutex::new((terms, folded));
-        let gather = || {
-            let mut guard = work
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let (terms, folded) = &mut *guard;
-            note_slice_terms::<E>(terms, slice, folded)
-        };
-        let noted: Result<usize> = std::thread::scope(|scope| {
-            let worker = (parallel && slice.len() >= 64)
-                .then(|| {
-                    std::thread::Builder::new()
-                        .name("rosterdb-terms".into())
-                        .spawn_scoped(scope, gather)
-                        .ok()
-                })
-                .flatten();
-            let written = slice.iter().try_for_each(own);
-            let noted = match worker {
-                Some(worker) => worker
-                    .join()
-                    .map_err(|_| Error::internal("the thread gathering posting terms failed")),
-                None => Ok(gather()),
-            };
-            written.and(noted)
+        let mut start = 0;
+        let encoded = slice.iter().zip(&ends).map(|(record, &end)| {
+            let entry = bytes.get(start..end).unwrap_or_default();
+            start = end;
+            (E::id(record), entry)
         });
-        let (terms, _) = work
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = noted.as_ref().map_or(0, |n| *n);
-        tx.pending.restore_terms(terms, count);
-        noted?;
-        flush_if_large(tx)?;
+        if ascending {
+            let log = (tx.journal(), E::TABLE);
+            crate::storage::sorted_writes::append_u64(&mut table, log, encoded, "new records")?;
+        } else {
+            for (id, entry) in encoded {
+                tx.journal().insert(&E::TABLE, &id, &entry);
+                table.insert(id, entry)?;
+            }
+        }
     }
     Ok(())
 }
 
 /// Records a bulk insert gathers index changes for at a time (a slice's
-/// posting terms on a second thread).
-const SLICE: usize = 4096;
+/// posting terms on a second thread): a batch of the usual size (10,000)
+/// is one slice, and at most two slices' terms wait beside the
+/// transaction's.
+const SLICE: usize = 16_384;
 
-/// Notes into `terms` the posting terms of each record of `slice` (each
-/// text folded once into its `folded`); returns how many.
-fn note_slice_terms<E: Entity>(
-    terms: &mut Vec<crate::storage::term_notes::TermNotes>,
-    slice: &[E::Record],
-    folded: &mut [FoldedTexts],
-) -> usize {
-    let mut count: usize = 0;
-    for (record, folded) in slice.iter().zip(folded) {
-        let noted = crate::storage::pending::note_into(terms, E::id(record), true, |note| {
-            crate::storage::index::visit_postings_folded(E::KIND, record, folded, note);
+/// The posting terms of each record of `slice`, and the ordered keys of
+/// those from `from` on (each text folded once), noted into changes of
+/// their own, the keys sorted.
+fn slice_notes<E: Entity>(slice: &[E::Record], from: usize) -> SliceNotes {
+    let mut notes = SliceNotes {
+        terms: Vec::new(),
+        count: 0,
+        ordered: crate::storage::pending::Ordered::default(),
+    };
+    for (at, record) in slice.iter().enumerate() {
+        let id = E::id(record);
+        let mut folded = FoldedTexts::default();
+        if at >= from {
+            let ordered = &mut notes.ordered;
+            crate::storage::index::visit_entries_folded(
+                E::KIND,
+                id,
+                record,
+                &mut folded,
+                &mut |slot, table, key| ordered.note(slot, table, key, true),
+            );
+        }
+        let noted = crate::storage::pending::note_into(&mut notes.terms, id, true, |note| {
+            crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
         });
-        count = count.saturating_add(noted);
+        notes.count = notes.count.saturating_add(noted);
     }
-    count
+    notes.ordered.sort();
+    notes
+}
+
+/// The ordered keys of each record of `slice`, noted into changes of
+/// their own and sorted.
+fn ordered_notes<E: Entity>(slice: &[E::Record]) -> crate::storage::pending::Ordered {
+    let mut ordered = crate::storage::pending::Ordered::default();
+    for record in slice {
+        crate::storage::index::visit_entries_folded(
+            E::KIND,
+            E::id(record),
+            record,
+            &mut FoldedTexts::default(),
+            &mut |slot, table, key| ordered.note(slot, table, key, true),
+        );
+    }
+    ordered.sort();
+    ordered
+}
+
+/// How many records at the start of `slice` have their ordered keys
+/// gathered by the writing thread while the other gathers the rest and
+/// every posting term: half, which balances the two threads' work best
+/// (measured against a third and none).
+fn shared(slice: &[impl Sized]) -> usize {
+    slice.len() / 2
 }
 
 /// Entries of one unique table: (key, owner id).
@@ -677,10 +783,10 @@ type UniqueEntries<'k> = Vec<(&'k [u8], u64)>;
 fn write_unique_sorted<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],
-    checked: &[(Vec<UniqueKey>, FoldedTexts)],
+    checked: &[Vec<UniqueKey>],
 ) -> Result<()> {
     let mut by_table: Vec<(UniqueTable, UniqueEntries<'_>)> = Vec::new();
-    for (record, (unique, _)) in records.iter().zip(checked) {
+    for (record, unique) in records.iter().zip(checked) {
         for key in unique {
             let name = key.table.name();
             let at = match by_table.iter().position(|(t, _)| t.name() == name) {

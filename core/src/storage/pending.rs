@@ -24,7 +24,7 @@ use crate::storage::index::PostingKey;
 use crate::storage::postings::{PostingTable, decode, encode, slot};
 use crate::storage::schema::{CHANGES, META, MULTI_TABLES, MultiTable};
 use crate::storage::sorted_writes::{SMALL_RUN, append_u64, insert_new, insert_run};
-use crate::storage::term_notes::{ChunkChange, TermNotes, encode_lows};
+use crate::storage::term_notes::{ChunkChange, ChunkChanges, TermNotes, encode_lows};
 use crate::storage::wal::journal::Journal;
 use crate::{Error, Result};
 
@@ -33,6 +33,10 @@ use crate::{Error, Result};
 /// Each flush into tables already holding keys writes them one gap at a
 /// time, so fewer, larger flushes make a long import cheaper.
 const FLUSH_AT: usize = 1 << 23;
+
+/// Posting changes from which a flush groups them by chunk on a second
+/// thread while it writes the ordered keys.
+const GROUP_APART: usize = 1 << 16;
 
 /// A posting chunk's write at a flush: its key, its new value's range in
 /// the flush's value buffer (`None`: remove it), whether it is stored.
@@ -94,9 +98,11 @@ struct Log {
 }
 
 /// Ordered-index keys to write: per table, by its place in `MULTI_TABLES`
-/// (a table outside it, none today, after them).
+/// (a table outside it, none today, after them). A transaction keeps one;
+/// a bulk insert gathers others on a second thread
+/// ([`Pending::append_ordered`]).
 #[derive(Default)]
-struct Ordered {
+pub(crate) struct Ordered {
     tables: Vec<Option<OrderedTable>>,
     /// Gathered changes (posting and ordered) since the last flush.
     gathered: usize,
@@ -114,7 +120,7 @@ struct OrderedTable {
 impl Ordered {
     /// Notes that the table at `slot` of `MULTI_TABLES` (`table`) gains
     /// (`insert`) or loses `key`.
-    fn note(&mut self, slot: usize, table: MultiTable, key: &[u8], insert: bool) {
+    pub(crate) fn note(&mut self, slot: usize, table: MultiTable, key: &[u8], insert: bool) {
         self.gathered = self.gathered.saturating_add(1);
         let slot = if slot < MULTI_TABLES.len() {
             slot
@@ -139,25 +145,89 @@ impl Ordered {
         pending.bytes.extend_from_slice(key);
         pending.keys.push((start, key.len(), insert));
     }
+
+    /// Sorts each table's keys as its write does (of equal keys, the
+    /// last noted stays last), so that the write finds them sorted: what
+    /// the thread gathering a bulk insert's keys does before handing
+    /// them over.
+    pub(crate) fn sort(&mut self) {
+        for table in self.tables.iter_mut().flatten() {
+            table.sort();
+        }
+    }
+
+    /// Appends the keys of `other` after this one's, in their order.
+    fn append(&mut self, other: Ordered) {
+        let gathered = self.gathered.saturating_add(other.gathered);
+        let known = MULTI_TABLES.len().min(other.tables.len());
+        if self.tables.len() < known {
+            self.tables.resize_with(known, || None);
+        }
+        for (at, theirs) in other.tables.into_iter().enumerate() {
+            let Some(theirs) = theirs else {
+                continue;
+            };
+            if at >= MULTI_TABLES.len() {
+                // Tables outside `MULTI_TABLES` are placed by name.
+                for &(start, len, insert) in &theirs.keys {
+                    let key = theirs
+                        .bytes
+                        .get(start..start.saturating_add(len))
+                        .unwrap_or_default();
+                    self.note(at, theirs.table, key, insert);
+                }
+                continue;
+            }
+            let Some(entry) = self.tables.get_mut(at) else {
+                continue;
+            };
+            match entry {
+                None => *entry = Some(theirs),
+                Some(ours) => {
+                    let shift = ours.bytes.len();
+                    ours.bytes.extend_from_slice(&theirs.bytes);
+                    ours.keys.extend(
+                        theirs.keys.iter().map(|&(start, len, insert)| {
+                            (start.saturating_add(shift), len, insert)
+                        }),
+                    );
+                }
+            }
+        }
+        self.gathered = gathered;
+    }
 }
 
 impl OrderedTable {
-    /// Writes the keys to `txn`'s table in key order, each once: of the
-    /// changes noted to one key, the last wins.
-    fn write(mut self, txn: &WriteTransaction, journal: &Journal) -> Result<()> {
+    /// Sorts the keys by their bytes; of equal keys, the last noted stays
+    /// last (its place in `bytes` breaks the tie). Keys noted in order
+    /// (ids ascending under one value) need no sort.
+    fn sort(&mut self) {
         let bytes = &self.bytes;
         let key = |&(start, len, _): &(usize, usize, bool)| {
             bytes
                 .get(start..start.saturating_add(len))
                 .unwrap_or_default()
         };
-        // Of equal keys, the last noted stays last: its place in `bytes`
-        // breaks the tie. Keys noted in order (ids ascending under one
-        // value) need no sort.
         if !self.keys.is_sorted_by(|a, b| key(a) <= key(b)) {
+            // A stable sort, though the place in `bytes` already orders
+            // equal keys: it merges runs sorted apart (a bulk insert's
+            // keys, gathered by two threads) in one pass.
             self.keys
-                .sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.0.cmp(&b.0)));
+                .sort_by(|a, b| key(a).cmp(key(b)).then(a.0.cmp(&b.0)));
         }
+    }
+
+    /// Writes the keys to `txn`'s table in key order, each once: of the
+    /// changes noted to one key, the last wins.
+    fn write(mut self, txn: &WriteTransaction, journal: &Journal) -> Result<()> {
+        self.sort();
+        let bytes = &self.bytes;
+        let key = |&(start, len, _): &(usize, usize, bool)| {
+            bytes
+                .get(start..start.saturating_add(len))
+                .unwrap_or_default()
+        };
         let mut table = txn.open_table(self.table)?;
         // Run counts follow the keys that came and went (format 6).
         let mut counts = crate::storage::run_counts::CountDeltas::of(&self.table);
@@ -400,29 +470,30 @@ impl Pending {
         ordered.gathered = ordered.gathered.saturating_add(count);
     }
 
-    /// Takes the gathered posting changes out, so that another thread can
-    /// note more into them ([`note_into`]) while this transaction writes
-    /// other things; [`Pending::restore_terms`] gives them back.
-    pub(crate) fn take_terms(&self) -> Vec<TermNotes> {
-        take(&self.changes)
-    }
-
-    /// Gives back the posting changes [`Pending::take_terms`] took, with
-    /// the `count` changes noted into them meanwhile (for the bound at
-    /// which changes are written out).
-    pub(crate) fn restore_terms(&self, terms: Vec<TermNotes>, count: usize) {
+    /// Appends posting changes noted elsewhere (by [`note_into`], on
+    /// another thread) after the transaction's own, in their order, with
+    /// the `count` changes they hold (for the bound at which changes are
+    /// written out). A table the transaction has no changes to yet takes
+    /// them whole, without copying.
+    pub(crate) fn append_terms(&self, terms: Vec<TermNotes>, count: usize) {
         let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
-        let noted = std::mem::replace(&mut *changes, terms);
-        for notes in noted {
-            // Nothing notes terms while they are taken; kept total anyway.
-            let at = table_changes(&mut changes, notes.slot, notes.table);
-            if let Some(table) = changes.get_mut(at) {
-                table.absorb(notes);
+        for notes in terms {
+            match changes.iter_mut().find(|t| t.slot == notes.slot) {
+                Some(table) => table.absorb(notes),
+                None => changes.push(notes),
             }
         }
         drop(changes);
         let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
         ordered.gathered = ordered.gathered.saturating_add(count);
+    }
+
+    /// Appends ordered-index keys noted elsewhere (on another thread)
+    /// after the transaction's own, in their order; a table the
+    /// transaction has no keys for yet takes them whole, without copying.
+    pub(crate) fn append_ordered(&self, keys: Ordered) {
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        ordered.append(keys);
     }
 
     /// Notes, under one lock, that the ordered indexes gain (`insert`) or
@@ -528,14 +599,54 @@ impl Pending {
     /// [`Pending::flush`]'s work: takes every gathered change and writes it.
     fn flush_taken(&self, txn: &WriteTransaction) -> Result<()> {
         let ordered = take(&self.ordered);
-        for table in ordered.tables.into_iter().flatten() {
-            table.write(txn, &self.journal)?;
-        }
         let mut changes = take(&self.changes);
         changes.sort_by_key(|t| t.slot);
-        for pending in changes {
-            let table_def = pending.table;
-            let chunks = pending.into_entries();
+        let noted = changes
+            .iter()
+            .fold(0_usize, |n, t| n.saturating_add(t.noted()));
+        let parallel =
+            noted >= GROUP_APART && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        // Many posting changes (a bulk import's) are grouped by chunk on
+        // a second thread while this one writes the ordered keys.
+        let group = move || -> Vec<(PostingTable, ChunkChanges)> {
+            changes
+                .into_iter()
+                .map(|t| (t.table, t.into_entries()))
+                .collect()
+        };
+        // Taken by the thread grouping them; a thread that cannot start
+        // leaves the work here.
+        let work = Mutex::new(Some(group));
+        let run = || {
+            let group = work.lock().unwrap_or_else(PoisonError::into_inner).take();
+            group.map(|group| group())
+        };
+        let grouped = std::thread::scope(|scope| -> Result<_> {
+            let worker = parallel
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("rosterdb-postings".into())
+                        .spawn_scoped(scope, run)
+                        .ok()
+                })
+                .flatten();
+            let written = ordered
+                .tables
+                .into_iter()
+                .flatten()
+                .try_for_each(|table| table.write(txn, &self.journal));
+            // Joined before any error returns, so a failing thread is an
+            // error, never a panic of the scope.
+            let grouped = match worker {
+                Some(worker) => worker
+                    .join()
+                    .map_err(|_| Error::internal("the thread grouping posting changes failed")),
+                None => Ok(run()),
+            };
+            written?;
+            grouped?.ok_or_else(|| Error::internal("posting changes went missing"))
+        })?;
+        for (table_def, chunks) in grouped {
             let mut table: OpenTable<'_> = txn.open_table(table_def)?;
             let name = table_def.name();
             // The new value of each touched chunk (`None`: remove it),
@@ -680,6 +791,78 @@ mod tests {
         pending.flush(&txn).unwrap();
         assert_eq!(read_all(&txn).iter().collect::<Vec<_>>(), [70_000]);
         assert_eq!(txn.open_table(T).unwrap().len().unwrap(), 1);
+    }
+
+    #[test]
+    fn changes_gathered_apart_come_after_the_transactions_own() {
+        const T: PostingTable = TableDefinition::new("post.test");
+        const X: MultiTable = TableDefinition::new("idx.test.x");
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        let pending = Pending::default();
+        let table = MULTI_TABLES[0];
+        let at = multi_slot(&table);
+        // The transaction's own: term "a" loses 1, gains 2; key "k1" goes.
+        pending.add(T, b"a", 2);
+        pending.remove(T, b"a", 1);
+        pending.note_ordered(false, |note| {
+            note(at, table, b"k1");
+            note(multi_slot(&X), X, b"x1");
+        });
+        pending.note_ordered(true, |note| note(at, table, b"k2"));
+        // Gathered apart, after: "a" gains 1 and loses 2; "k1" comes
+        // back and "k2" goes; a table outside MULTI_TABLES is kept apart.
+        let mut terms = Vec::new();
+        let added = note_into(&mut terms, 1, true, |note| note(T, slot(&T), b"a"));
+        let removed = note_into(&mut terms, 2, false, |note| note(T, slot(&T), b"a"));
+        let mut ordered = Ordered::default();
+        ordered.note(at, table, b"k2", false);
+        ordered.note(at, table, b"k1", true);
+        ordered.note(multi_slot(&X), X, b"x1", true);
+        ordered.sort();
+        pending.append_terms(terms, added + removed);
+        pending.append_ordered(ordered);
+        pending.flush(&txn).unwrap();
+        let ids: Vec<u64> = read(&txn, T, b"a", None).unwrap().iter().collect();
+        assert_eq!(ids, [1]);
+        let keys = |def: MultiTable| -> Vec<Vec<u8>> {
+            let t = txn.open_table(def).unwrap();
+            t.iter()
+                .unwrap()
+                .map(|e| e.unwrap().0.value().to_vec())
+                .collect()
+        };
+        assert_eq!(keys(table), [b"k1".to_vec()]);
+        assert_eq!(keys(X), [b"x1".to_vec()]);
+    }
+
+    #[test]
+    fn many_posting_changes_are_grouped_apart_and_written_alike() {
+        const T: PostingTable = TableDefinition::new("post.test");
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        let pending = Pending::default();
+        let terms: Vec<[u8; 2]> = (0..40_u8).map(|n| [b'a', n]).collect();
+        let count = GROUP_APART / terms.len() + 10;
+        for id in 1..=count as u64 {
+            for term in &terms {
+                pending.add(T, term, id * 3);
+            }
+            pending.add(T, b"u", id);
+        }
+        pending.note_ordered(true, |note| note(0, MULTI_TABLES[0], b"key"));
+        pending.flush(&txn).unwrap();
+        let want: Vec<u64> = (1..=count as u64).map(|id| id * 3).collect();
+        for term in &terms {
+            let end = crate::storage::keys::prefix_end(term);
+            let ids: Vec<u64> = read(&txn, T, term, end.as_deref())
+                .unwrap()
+                .iter()
+                .collect();
+            assert!(ids == want, "term {term:?}: {} ids", ids.len());
+        }
+        let ids: Vec<u64> = read(&txn, T, b"u", None).unwrap().iter().collect();
+        assert!(ids.iter().copied().eq(1..=count as u64));
     }
 
     #[test]

@@ -94,6 +94,11 @@ impl TermNotes {
         }
     }
 
+    /// How many changes are noted.
+    pub(crate) fn noted(&self) -> usize {
+        self.noted
+    }
+
     /// The number of `term`, given it when new.
     fn number(&mut self, term: &[u8]) -> u32 {
         let next = u32::try_from(self.spans.len()).unwrap_or(u32::MAX);
