@@ -768,6 +768,15 @@ mod tests {
     use crate::storage::postings::{chunk_key, read};
     use redb::{ReadableTableMetadata, TableDefinition};
 
+    /// The keys of an ordered table, in order.
+    fn keys_of(txn: &WriteTransaction, def: MultiTable) -> Vec<Vec<u8>> {
+        let t = txn.open_table(def).unwrap();
+        t.iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value().to_vec())
+            .collect()
+    }
+
     fn memory_db() -> redb::Database {
         redb::Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
@@ -825,13 +834,7 @@ mod tests {
         pending.flush(&txn).unwrap();
         let ids: Vec<u64> = read(&txn, T, b"a", None).unwrap().iter().collect();
         assert_eq!(ids, [1]);
-        let keys = |def: MultiTable| -> Vec<Vec<u8>> {
-            let t = txn.open_table(def).unwrap();
-            t.iter()
-                .unwrap()
-                .map(|e| e.unwrap().0.value().to_vec())
-                .collect()
-        };
+        let keys = |def: MultiTable| keys_of(&txn, def);
         assert_eq!(keys(table), [b"k1".to_vec()]);
         assert_eq!(keys(X), [b"x1".to_vec()]);
     }
@@ -947,13 +950,7 @@ mod tests {
         });
         pending.note_ordered(false, |note| note(multi_slot(&X), X, b"x2"));
         pending.flush(&txn).unwrap();
-        let keys = |def: MultiTable| -> Vec<Vec<u8>> {
-            let t = txn.open_table(def).unwrap();
-            t.iter()
-                .unwrap()
-                .map(|e| e.unwrap().0.value().to_vec())
-                .collect()
-        };
+        let keys = |def: MultiTable| keys_of(&txn, def);
         assert_eq!(keys(X), [b"x1".to_vec()]);
         assert_eq!(keys(Y), [b"y1".to_vec()]);
     }
