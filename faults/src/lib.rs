@@ -64,6 +64,27 @@ use std::io;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+/// Store options with the cheapest Argon2id cost (8 KiB, one pass, one
+/// lane), so tests on a faulty disk spend no time hashing.
+pub fn cheap_options() -> rosterdb::Options {
+    rosterdb::Options::default().with_argon2(rosterdb::Argon2Params {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    })
+}
+
+/// A store on the faulty disk `store` with its write-ahead log on the
+/// faulty disk `log` ([`rosterdb::Store::open_with_backend_and_log`]),
+/// with [`cheap_options`].
+///
+/// # Errors
+///
+/// What opening the store raises.
+pub fn open_with_log(store: &FaultyDisk, log: &FaultyDisk) -> rosterdb::Result<rosterdb::Store> {
+    rosterdb::Store::open_with_backend_and_log(store.clone(), log.clone(), cheap_options())
+}
+
 /// A kind of call the store makes on its backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Call {

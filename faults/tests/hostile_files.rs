@@ -32,8 +32,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use rosterdb::{
-    Argon2Params, Credentials, DEFAULT_SESSION_TTL, Error, FORMAT_VERSION, NewClient, NewRole,
-    NewUser, Options, Query, Secret, Store,
+    Credentials, DEFAULT_SESSION_TTL, Error, FORMAT_VERSION, NewClient, NewRole, NewUser, Query,
+    Secret, Store,
 };
 use rosterdb_faults::FaultyDisk;
 
@@ -88,13 +88,7 @@ static ALLOCATOR: Capped = Capped;
 
 const ALICE_PASSWORD: &str = "alice-password-Qx7";
 
-fn options() -> Options {
-    Options::default().with_argon2(Argon2Params {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    })
-}
+use rosterdb_faults::cheap_options as options;
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")

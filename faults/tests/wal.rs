@@ -20,21 +20,11 @@
     missing_docs
 )]
 
-use rosterdb::{Argon2Params, NewUser, Options, Query, Store};
+use rosterdb::{NewUser, Query, Store};
 use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
 use serde_json::json;
 
-fn options() -> Options {
-    Options::default().with_argon2(Argon2Params {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    })
-}
-
-fn open(store: &FaultyDisk, log: &FaultyDisk) -> rosterdb::Result<Store> {
-    Store::open_with_backend_and_log(store.clone(), log.clone(), options())
-}
+use rosterdb_faults::open_with_log as open;
 
 /// Users created by the large write number `i`: enough bytes that the
 /// transaction is not logged but committed as a checkpoint.

@@ -14,20 +14,10 @@
     missing_docs
 )]
 
-use rosterdb::{Argon2Params, NewUser, Options, Query, Store};
+use rosterdb::{NewUser, Query};
 use rosterdb_faults::{Fault, FaultyDisk, Survivors};
 
-fn options() -> Options {
-    Options::default().with_argon2(Argon2Params {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    })
-}
-
-fn open(store: &FaultyDisk, log: &FaultyDisk) -> rosterdb::Result<Store> {
-    Store::open_with_backend_and_log(store.clone(), log.clone(), options())
-}
+use rosterdb_faults::open_with_log as open;
 
 #[test]
 fn a_torn_header_rewrite_at_the_close_checkpoint_keeps_the_store_openable() {

@@ -182,10 +182,8 @@ impl<C: WriteContext, E: Entity> Collection<'_, C, E> {
         tenant: fn(&mut N) -> &mut Option<String>,
         validate: fn(&N) -> Result<()>,
     ) -> Result<()> {
-        let mut problems = Problems::new();
-        problems.absorb(self.create_tenant(tenant(new)))?;
-        problems.absorb(validate(new))?;
-        problems.into_result()
+        let tenant = self.create_tenant(tenant(new));
+        checked_create(tenant, || validate(new))
     }
 
     /// Stores the record `make` builds from its header (the next id of the
@@ -488,14 +486,23 @@ fn checked_input(
     scope: Option<&str>,
     argon2: &crate::settings::Argon2Params,
 ) -> Result<Option<String>> {
-    let mut problems = Problems::new();
-    problems.absorb(tenant_named(scope, new.tenant.as_deref()))?;
-    problems.absorb(new.validate())?;
-    problems.into_result()?;
+    checked_create(tenant_named(scope, new.tenant.as_deref()), || {
+        new.validate()
+    })?;
     new.password
         .as_ref()
         .map(|password| crate::auth::credentials::hash_password(argon2, password))
         .transpose()
+}
+
+/// The outcome of a create's checks: the check of its `tenant`, then
+/// its `fields` (every field rule); `Validation` listing the problems of
+/// both, or the first error that is not a validation problem.
+fn checked_create(tenant: Result<()>, fields: impl FnOnce() -> Result<()>) -> Result<()> {
+    let mut problems = Problems::new();
+    problems.absorb(tenant)?;
+    problems.absorb(fields())?;
+    problems.into_result()
 }
 
 /// In a view scoped to `scope`, the tenant a create must have: the

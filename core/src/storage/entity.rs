@@ -631,9 +631,7 @@ fn write_many<E: Entity>(
 /// keys.
 fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<UniqueKey>>> {
     use std::collections::{HashMap, HashSet};
-    let ascending = records
-        .windows(2)
-        .all(|w| matches!(w, [a, b] if E::id(a) < E::id(b)));
+    let ascending = ids_ascend::<E>(records);
     // Every record's keys first, so the check below can borrow them.
     let checked: Vec<Vec<UniqueKey>> = records
         .iter()
@@ -681,9 +679,7 @@ fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<
 /// when their ids ascend, encoded a slice at a time so the buffer stays
 /// small.
 fn write_records<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<()> {
-    let ascending = records
-        .windows(2)
-        .all(|w| matches!(w, [a, b] if E::id(a) < E::id(b)));
+    let ascending = ids_ascend::<E>(records);
     let mut table = tx.txn.open_table(E::TABLE)?;
     let mut bytes = Vec::with_capacity(512 * 1024);
     let mut ends = Vec::with_capacity(1024);
@@ -732,14 +728,7 @@ fn slice_notes<E: Entity>(slice: &[E::Record], from: usize) -> SliceNotes {
         let id = E::id(record);
         let mut folded = FoldedTexts::default();
         if at >= from {
-            let ordered = &mut notes.ordered;
-            crate::storage::index::visit_entries_folded(
-                E::KIND,
-                id,
-                record,
-                &mut folded,
-                &mut |slot, table, key| ordered.note(slot, table, key, true),
-            );
+            note_ordered::<E>(record, &mut folded, &mut notes.ordered);
         }
         let noted = crate::storage::pending::note_into(&mut notes.terms, id, true, |note| {
             crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
@@ -755,16 +744,34 @@ fn slice_notes<E: Entity>(slice: &[E::Record], from: usize) -> SliceNotes {
 fn ordered_notes<E: Entity>(slice: &[E::Record]) -> crate::storage::pending::Ordered {
     let mut ordered = crate::storage::pending::Ordered::default();
     for record in slice {
-        crate::storage::index::visit_entries_folded(
-            E::KIND,
-            E::id(record),
-            record,
-            &mut FoldedTexts::default(),
-            &mut |slot, table, key| ordered.note(slot, table, key, true),
-        );
+        note_ordered::<E>(record, &mut FoldedTexts::default(), &mut ordered);
     }
     ordered.sort();
     ordered
+}
+
+/// Notes into `ordered` the ordered-index keys `record` gains, each of
+/// its texts folded once into `folded`.
+fn note_ordered<E: Entity>(
+    record: &E::Record,
+    folded: &mut FoldedTexts,
+    ordered: &mut crate::storage::pending::Ordered,
+) {
+    crate::storage::index::visit_entries_folded(
+        E::KIND,
+        E::id(record),
+        record,
+        folded,
+        &mut |slot, table, key| ordered.note(slot, table, key, true),
+    );
+}
+
+/// Whether the ids of `records` ascend strictly (new records then go in
+/// through cursors, and no id can repeat).
+fn ids_ascend<E: Entity>(records: &[E::Record]) -> bool {
+    records
+        .windows(2)
+        .all(|w| matches!(w, [a, b] if E::id(a) < E::id(b)))
 }
 
 /// How many records at the start of `slice` have their ordered keys

@@ -243,28 +243,8 @@ impl OrderedTable {
             }
             out
         };
-        if last.len() <= SMALL_RUN {
-            // A small transaction's few keys: one insert or remove each.
-            for &(k, insert) in &last {
-                let changed = if insert {
-                    let added = table.insert(k, ())?.is_none();
-                    if added {
-                        journal.insert(&self.table, &k, &());
-                    }
-                    added
-                } else {
-                    journal.remove(&self.table, &k);
-                    table.remove(k)?.is_some()
-                };
-                if changed && let Some(counts) = counts.as_mut() {
-                    counts.note(k, if insert { 1 } else { -1 });
-                }
-            }
-            if let Some(counts) = counts {
-                counts.write(txn, journal)?;
-            }
-            return Ok(());
-        }
+        // Cursors pay off only for longer runs.
+        let few = last.len() <= SMALL_RUN;
         let mut at = 0;
         while let Some(&(k, insert)) = last.get(at) {
             if !insert {
@@ -277,16 +257,25 @@ impl OrderedTable {
                 at = at.saturating_add(1);
                 continue;
             }
-            // A run of inserts that fall in one gap of the table goes in
-            // through one cursor, which splices them leaf by leaf.
-            let run = last
-                .get(at..)
-                .unwrap_or_default()
-                .iter()
-                .take_while(|(_, insert)| *insert);
-            let run = run.map(|&(k, _)| (k, ()));
-            let log = (journal, self.table);
-            let added = insert_run(&mut table, log, run, "an ordered-index flush")?;
+            let added = if few {
+                // A small transaction's few keys: one insert each.
+                let added = table.insert(k, ())?.is_none();
+                if added {
+                    journal.insert(&self.table, &k, &());
+                }
+                usize::from(added)
+            } else {
+                // A run of inserts that fall in one gap of the table goes
+                // in through one cursor, which splices them leaf by leaf.
+                let run = last
+                    .get(at..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|(_, insert)| *insert);
+                let run = run.map(|&(k, _)| (k, ()));
+                let log = (journal, self.table);
+                insert_run(&mut table, log, run, "an ordered-index flush")?
+            };
             if added == 0 {
                 // The first key is stored already: nothing changes.
                 at = at.saturating_add(1);

@@ -6,7 +6,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rosterdb::{Argon2Params, NewUser, Options, Store};
+use rosterdb::{NewUser, Store};
 use rosterdb_faults::{Fault, FaultyDisk, Survivors};
 use serde_json::json;
 
@@ -15,15 +15,8 @@ pub const THREADS: usize = 8;
 /// How long a test's threads may run before the test calls it a deadlock.
 pub const WATCHDOG: Duration = Duration::from_secs(120);
 
-/// Store options with the cheapest Argon2id cost, so tests spend no time
-/// hashing.
-pub fn options() -> Options {
-    Options::default().with_argon2(Argon2Params {
-        memory_kib: 8,
-        iterations: 1,
-        parallelism: 1,
-    })
-}
+/// Store options with the cheapest Argon2id cost.
+pub use rosterdb_faults::cheap_options as options;
 
 /// A store on `disk` with [`options`].
 pub fn open(disk: &FaultyDisk) -> Store {
