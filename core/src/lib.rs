@@ -19,6 +19,16 @@
 //! assert_eq!(store.users().get_by_email("ALICE@example.com", None)?.id, alice.id);
 //! # Ok::<(), rosterdb::Error>(())
 //! ```
+//!
+//! # Performance
+//!
+//! A store's page cache is one heap allocation per 4 KiB page, and every
+//! write allocates and frees a few. On glibc's `malloc` a process that has
+//! imported a large store can then spend half of a write in the allocator;
+//! programs that hold stores of 100,000 users or more should set
+//! [mimalloc](https://docs.rs/mimalloc) (or jemalloc) as their
+//! `#[global_allocator]`, as rosterdb's Python extension does (decision
+//! 0020 in `docs/decisions`; measurements in `docs/BENCHMARKS.md`).
 
 mod api;
 mod auth;

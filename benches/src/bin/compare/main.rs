@@ -24,6 +24,11 @@
 //! `--import rosterdb|sqlite FILE FROM TO [CHUNK]` times the import of
 //! users FROM..TO into it.
 
+/// rosterdb's side runs on mimalloc, as the Python extension does
+/// (decision 0020); SQLite's C code keeps the C library's `malloc`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod chart;
 mod report;
 mod tools;
