@@ -25,8 +25,10 @@
 //! With a write-ahead log (a file store, decision 0018), every commit is
 //! non-durable in redb and its record is appended to the log under the
 //! turn; the turn is given back before the log is synced, and writers
-//! whose records wait share the next sync ([`Wal::sync`]). "Durable" then
-//! means "its log record is synced"; the rules below are the same.
+//! whose records wait share the next sync ([`Wal::sync`]). A group's
+//! members are told its outcome once its record is synced, so each waits
+//! once, on its ticket. "Durable" then means "its log record is synced";
+//! the rules below are the same.
 //!
 //! Commits are numbered in turn order. The state keeps the last number
 //! handed out, the last durable one, and the last non-durable one
@@ -104,7 +106,7 @@ pub(crate) struct Commits {
     /// waits for it.
     grouped_turn: Condvar,
     /// Signalled when a [`Writer::Grouped`] writer starts waiting for the
-    /// turn.
+    /// turn while the writer holding it gathers (`State::gathering`).
     arrived: Condvar,
     /// Signalled when the turn is given back and a [`Writer::Held`]
     /// writer waits for it.
@@ -137,6 +139,10 @@ struct State {
     returning: usize,
     /// [`Writer::Held`] writers waiting for the turn.
     held_waiting: usize,
+    /// Whether the writer holding the turn waits for another grouped
+    /// writer to arrive (see [`Turn::pass_on`]): only then is an arrival
+    /// signalled.
+    gathering: bool,
     /// The number given to the last commit (0: none yet).
     last: u64,
     /// Every commit numbered up to this one is durable.
@@ -301,7 +307,9 @@ impl Commits {
                 state.queued = state.queued.saturating_add(1);
                 state.grouped = state.grouped.saturating_add(1);
                 state.returning = state.returning.saturating_sub(1);
-                self.arrived.notify_one();
+                if state.gathering {
+                    self.arrived.notify_one();
+                }
             }
             Writer::Held => state.held_waiting = state.held_waiting.saturating_add(1),
         }
@@ -543,11 +551,13 @@ impl Turn {
         let room = self.members.len().saturating_add(1) < MAX_MEMBERS;
         if room && state.grouped == 0 && state.returning > 0 {
             // Members of the last group are likely on their way back.
+            state.gathering = true;
             state = commits
                 .arrived
                 .wait_timeout_while(state, GATHER, |s| s.grouped == 0)
                 .map(|(s, _)| s)
                 .unwrap_or_else(|e| e.into_inner().0);
+            state.gathering = false;
         }
         if state.grouped == 0 || !room {
             let members = self.members.len().saturating_add(1);
@@ -623,34 +633,25 @@ impl Turn {
         drop(under_way);
         self.committing = None;
         let durable = matches!(durability, Durability::Immediate);
-        self.hand_back(&commits, seq, durable, durable, &result);
+        self.hand_back(&commits, seq, durable, &result);
+        self.resolve_members(&Outcome::Committed {
+            seq,
+            durable,
+            result: result.clone(),
+        });
         commits.settle(seq, durable, result, self.seen)
     }
 
-    /// After the commit numbered `seq` (`durable` or not) ended with
-    /// `result`: records it as a sync's outcome when `synced` says it
-    /// decides durability, gives the turn back, and tells the group's
-    /// members how their commit went.
-    fn hand_back(
-        &mut self,
-        commits: &Commits,
-        seq: u64,
-        durable: bool,
-        synced: bool,
-        result: &Result<()>,
-    ) {
+    /// After the commit numbered `seq` ended with `result`: records it as
+    /// a sync's outcome when `synced` says it decides durability, and gives
+    /// the turn back (the group's members are told by the caller).
+    fn hand_back(&mut self, commits: &Commits, seq: u64, synced: bool, result: &Result<()>) {
         let mut state = commits.lock();
         if synced {
             commits.record_sync(&mut state, seq, result);
         }
         commits.release(&mut state);
         self.released = true;
-        drop(state);
-        self.resolve_members(&Outcome::Committed {
-            seq,
-            durable,
-            result: result.clone(),
-        });
     }
 
     /// [`Turn::commit`] for a store that keeps a write-ahead log: the
@@ -694,12 +695,25 @@ impl Turn {
         drop(under_way);
         self.committing = None;
         let durable = record.is_none();
-        self.hand_back(&commits, seq, durable, durable || result.is_err(), &result);
-        if !durable && result.is_ok() {
-            // Its outcome is recorded in the state, which `settle` reads.
-            let _ = commits.sync_log(wal, seq);
+        let decided = durable || result.is_err();
+        self.hand_back(&commits, seq, decided, &result);
+        if decided {
+            self.resolve_members(&Outcome::Committed {
+                seq,
+                durable,
+                result: result.clone(),
+            });
+            return commits.settle(seq, durable, result, self.seen);
         }
-        commits.settle(seq, durable, result, self.seen)
+        // The members are told once the log is synced, so that each waits
+        // for one wake-up (its ticket's) rather than two.
+        let synced = commits.sync_log(wal, seq);
+        self.resolve_members(&Outcome::Committed {
+            seq,
+            durable: true,
+            result: synced.clone(),
+        });
+        synced
     }
 
     /// Ends the turn of a transaction that was rolled back (and dropped):
@@ -760,6 +774,13 @@ impl Turn {
 impl Drop for Turn {
     fn drop(&mut self) {
         if self.released {
+            // Given back before its members were told (a panic while the
+            // log was synced): their commit cannot be known durable.
+            self.resolve_members(&Outcome::Committed {
+                seq: 0,
+                durable: true,
+                result: Err(Error::internal("a group's log sync panicked")),
+            });
             return;
         }
         match self.committing {

@@ -22,7 +22,8 @@
 //! `--patches rosterdb|sqlite FILE COUNT [STRIDE USERS]` runs COUNT
 //! durable patches on it (ids 1, 2, …, or spread by STRIDE over USERS);
 //! `--import rosterdb|sqlite FILE FROM TO [CHUNK]` times the import of
-//! users FROM..TO into it.
+//! users FROM..TO into it; `--concurrent rosterdb|sqlite FILE PER_THREAD
+//! [STRIDE USERS]` runs the 8 writers' patches on it.
 
 /// rosterdb's side runs on mimalloc, as the Python extension does
 /// (decision 0020); SQLite's C code keeps the C library's `malloc`.

@@ -262,10 +262,33 @@ fn thread_cpu() -> BenchResult<std::time::Duration> {
         .ok_or_else(|| BenchError::Missing("a CPU time in /proc/thread-self/schedstat".into()))
 }
 
-/// `--concurrent rosterdb|sqlite FILE PER_THREAD`: [`rosterdb_benches::WRITERS`]
-/// threads each patching PER_THREAD distinct users (thread `t` takes ids
-/// `t * PER_THREAD + 1 ..`) on an existing store, SQLite's threads sharing
-/// one connection; prints the wall time per patch in µs.
+/// The CPU time the whole process has used so far, its ended threads
+/// included (Linux: user plus system time from `/proc/self/stat`, in clock
+/// ticks of 10 ms: measure runs of a second or more).
+fn process_cpu() -> BenchResult<std::time::Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The fields after the command name, which is in parentheses.
+    let after = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| BenchError::Missing("a command name in /proc/self/stat".into()))?;
+    let mut fields = after.split_whitespace().skip(11);
+    let mut ticks = || -> Option<u64> { fields.next().and_then(|v| v.parse().ok()) };
+    let total = ticks()
+        .zip(ticks())
+        .map(|(user, system)| user.saturating_add(system))
+        .ok_or_else(|| BenchError::Missing("utime and stime in /proc/self/stat".into()))?;
+    Ok(std::time::Duration::from_millis(total.saturating_mul(10)))
+}
+
+/// `--concurrent rosterdb|sqlite FILE PER_THREAD [STRIDE USERS]`:
+/// [`rosterdb_benches::WRITERS`] threads each patching PER_THREAD distinct
+/// users on an existing store, SQLite's threads sharing one connection;
+/// prints the wall time per patch in µs and the process's CPU time per
+/// patch (10 ms ticks: use a few thousand patches). Thread `t` takes ids
+/// `t * PER_THREAD + 1 ..`, or with STRIDE the `k`th of those numbers
+/// spread over the store as `k * STRIDE % USERS + 1` (as the compare run's
+/// workloads spread theirs, with a STRIDE of 7919).
 ///
 /// # Errors
 ///
@@ -274,32 +297,58 @@ pub fn concurrent(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let kind: String = arg(&mut args, "KIND")?;
     let path: PathBuf = arg(&mut args, "FILE")?;
     let per_thread: u64 = arg(&mut args, "PER_THREAD")?;
-    fn go<W: Workloads>(store: &W, per_thread: u64) -> BenchResult<f64> {
+    let stride: Option<(u64, u64)> = match args.next() {
+        Some(stride) => {
+            let stride = stride
+                .parse()
+                .map_err(|_| BenchError::Missing(format!("a STRIDE number, not {stride}")))?;
+            Some((stride, arg(&mut args, "USERS")?))
+        }
+        None => None,
+    };
+    fn go<W: Workloads>(
+        store: &W,
+        per_thread: u64,
+        stride: Option<(u64, u64)>,
+    ) -> BenchResult<(f64, f64)> {
         let writers = rosterdb_benches::WRITERS as u64;
         let ids: Vec<Vec<u64>> = (0..writers)
             .map(|t| {
                 (1..=per_thread)
-                    .map(|i| t.saturating_mul(per_thread).saturating_add(i))
+                    .map(|i| {
+                        let k = t.saturating_mul(per_thread).saturating_add(i);
+                        match stride {
+                            Some((stride, users)) => k
+                                .wrapping_mul(stride)
+                                .checked_rem(users)
+                                .unwrap_or(0)
+                                .saturating_add(1),
+                            None => k,
+                        }
+                    })
                     .collect()
             })
             .collect();
         let run = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        let cpu_before = process_cpu()?;
         let start = std::time::Instant::now();
         store.patch_concurrently(&ids, &format!("c{run}"))?;
+        let wall = start.elapsed();
+        let cpu = process_cpu()?.saturating_sub(cpu_before);
         let patches = per_thread.saturating_mul(writers).max(1);
-        Ok(start.elapsed().as_secs_f64() * 1e6 / patches as f64)
+        Ok((per_op(wall, patches) / 1e3, per_op(cpu, patches) / 1e3))
     }
-    let per_patch = match kind.as_str() {
-        "rosterdb" => go(&RosterStore::open(&path)?, per_thread)?,
-        "sqlite" => go(&SqliteStore::open(&path)?, per_thread)?,
+    let (wall, cpu) = match kind.as_str() {
+        "rosterdb" => go(&RosterStore::open(&path)?, per_thread, stride)?,
+        "sqlite" => go(&SqliteStore::open(&path)?, per_thread, stride)?,
         other => {
             return Err(BenchError::Missing(format!(
                 "KIND rosterdb or sqlite, not {other}"
             )));
         }
     };
-    println!("{per_patch:.1} us/patch");
+    println!("{wall:.1} us/patch, {cpu:.1} us/patch of process CPU");
     Ok(())
 }
