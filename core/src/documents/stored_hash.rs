@@ -273,22 +273,24 @@ fn to_u32(value: u64) -> u32 {
 /// `rest` follows `$argon2<variant>$`: `[v=N$]m=..,t=..,p=..$salt$hash`.
 fn parse_argon2(algorithm: Algorithm, rest: &str) -> Result<Kind, String> {
     const MALFORMED: &str = "argon2 hash is malformed: expected an optional version, the m, t and p parameters, a salt and a hash";
-    let mut fields: Vec<&str> = rest.split('$').collect();
+    let mut fields = rest.split('$').peekable();
     // The reference implementation reads a hash without a version field
     // (made before argon2 1.3) as version 0x10.
-    let version = match fields.first() {
-        Some(first) if first.starts_with("v=") => {
-            let version = match decimal(&first[2..]) {
+    let version = match fields.peek().and_then(|first| first.strip_prefix("v=")) {
+        Some(number) => {
+            let version = match decimal(number) {
                 Some(0x10) => Version::V0x10,
                 Some(0x13) => Version::V0x13,
                 _ => return Err("argon2 version must be 16 or 19".into()),
             };
-            fields.remove(0);
+            fields.next();
             version
         }
-        _ => Version::V0x10,
+        None => Version::V0x10,
     };
-    let [params, salt, hash] = fields[..] else {
+    let (Some(params), Some(salt), Some(hash), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
         return Err(MALFORMED.into());
     };
     let [Some(m), Some(t), Some(p)] = named_params(params, ["m", "t", "p"], "argon2")? else {

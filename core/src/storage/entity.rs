@@ -307,21 +307,21 @@ impl<'t> UniqueTables<'t> {
 
 /// Checks that each of the unique `keys` of a new record `id` is free (or
 /// already its own), in `tables`.
-fn check_new_unique<'t, E: Entity>(
+fn check_new_unique<'t, 'k, E: Entity>(
     tx: &'t WriteTx,
     tables: &mut UniqueTables<'t>,
     id: u64,
-    keys: &[UniqueKey],
+    keys: impl IntoIterator<Item = (UniqueTable, &'static str, &'k [u8])>,
 ) -> Result<()> {
-    for unique in keys {
-        let table = tables.get(&tx.txn, unique.table)?;
-        let owner = redb::ReadableTable::get(table, unique.key.as_slice())?.map(|v| v.value());
+    for (table, field, key) in keys {
+        let table = tables.get(&tx.txn, table)?;
+        let owner = redb::ReadableTable::get(table, key)?.map(|v| v.value());
         if let Some(owner) = owner
             && owner != id
         {
             return Err(Error::Conflict {
                 entity: E::KIND,
-                field: unique.field.to_owned(),
+                field: field.to_owned(),
             });
         }
     }
@@ -489,7 +489,8 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     let mut folded = FoldedTexts::default();
     let unique = E::unique_keys_folded(record, &mut folded);
     let mut tables = UniqueTables { open: Vec::new() };
-    check_new_unique::<E>(tx, &mut tables, id, &unique)?;
+    let keys = unique.iter().map(|u| (u.table, u.field, u.key.as_slice()));
+    check_new_unique::<E>(tx, &mut tables, id, keys)?;
     check_roles::<E>(tx, record, E::held_roles(record))?;
     // The counter only moves forward: an import may bring ids in any order.
     let counter = id_counter(E::KIND);
@@ -594,7 +595,8 @@ fn write_many<E: Entity>(
     at: Timestamp,
     terms: TermSource,
 ) -> Result<()> {
-    let checked = check_many::<E>(tx, records)?;
+    let keep = matches!(terms, TermSource::Thread(_));
+    let (checked, mut folded) = check_many::<E>(tx, records, keep)?;
     let Some(last_id) = records.iter().map(|r| E::id(r)).max() else {
         return Ok(());
     };
@@ -604,6 +606,7 @@ fn write_many<E: Entity>(
     write_records::<E>(tx, records)?;
     write_unique_sorted::<E>(tx, records, &checked)?;
     drop(checked);
+    let mut folded = folded.drain(..);
     for slice in records.chunks(SLICE) {
         for record in slice {
             log::<E>(tx, record, ChangeOp::Create, at)?;
@@ -611,8 +614,10 @@ fn write_many<E: Entity>(
         let notes = match &terms {
             TermSource::Thread(receive) => {
                 // This thread gathers the ordered keys of the slice's
-                // first part meanwhile, so the two finish together.
-                let own = ordered_notes::<E>(slice.get(..shared(slice)).unwrap_or_default());
+                // first part meanwhile, so the two finish together,
+                // with the texts its unique keys folded.
+                let own = slice.get(..shared(slice)).unwrap_or_default();
+                let own = ordered_notes::<E>(own, folded.by_ref().take(own.len()));
                 tx.pending.append_ordered(own);
                 receive
                     .recv()
@@ -627,16 +632,80 @@ fn write_many<E: Entity>(
     Ok(())
 }
 
-/// Checks new records as [`insert_many`] describes; each record's unique
-/// keys.
-fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<UniqueKey>>> {
+/// The unique keys of new records, one after the other in one buffer
+/// (a bulk insert's tens of thousands of keys make no allocation each).
+#[derive(Default)]
+struct NewKeys {
+    /// The keys' bytes, one after the other.
+    bytes: Vec<u8>,
+    /// Each key's table, field (as [`UniqueKey`]) and end in `bytes`, the
+    /// records' keys in record order.
+    keys: Vec<(UniqueTable, &'static str, usize)>,
+    /// The end in `keys` of each record's keys.
+    ends: Vec<usize>,
+}
+
+impl NewKeys {
+    /// Appends the keys of the next record.
+    fn push(&mut self, unique: Vec<UniqueKey>) {
+        for key in unique {
+            self.bytes.extend_from_slice(&key.key);
+            self.keys.push((key.table, key.field, self.bytes.len()));
+        }
+        self.ends.push(self.keys.len());
+    }
+
+    /// The keys of each record in order: (table, field, key bytes).
+    fn per_record(
+        &self,
+    ) -> impl Iterator<Item = impl Iterator<Item = (UniqueTable, &'static str, &[u8])> + Clone>
+    {
+        let mut key_start = 0;
+        let mut byte_start = 0;
+        self.ends.iter().map(move |&end| {
+            let keys = self.keys.get(key_start..end).unwrap_or_default();
+            key_start = end;
+            let first_byte = byte_start;
+            byte_start = keys.last().map_or(byte_start, |&(_, _, e)| e);
+            let mut from = first_byte;
+            keys.iter().map(move |&(table, field, end)| {
+                let key = self.bytes.get(from..end).unwrap_or_default();
+                from = end;
+                (table, field, key)
+            })
+        })
+    }
+}
+
+/// Checks new records as [`insert_many`] describes; returns each
+/// record's unique keys and, with `keep`, the texts they folded of the
+/// records whose ordered keys this thread gathers (the first part of
+/// each slice of [`SLICE`], [`shared`]), in record order.
+fn check_many<E: Entity>(
+    tx: &WriteTx,
+    records: &[E::Record],
+    keep: bool,
+) -> Result<(NewKeys, Vec<FoldedTexts>)> {
     use std::collections::{HashMap, HashSet};
     let ascending = ids_ascend::<E>(records);
-    // Every record's keys first, so the check below can borrow them.
-    let checked: Vec<Vec<UniqueKey>> = records
-        .iter()
-        .map(|record| E::unique_keys_folded(record, &mut FoldedTexts::default()))
-        .collect();
+    // Every record's keys first, so the check below can borrow them; each
+    // record's own list freed at once, so the next reuses its memory.
+    let mut checked = NewKeys {
+        bytes: Vec::with_capacity(records.len().saturating_mul(64)),
+        keys: Vec::with_capacity(records.len().saturating_mul(2)),
+        ends: Vec::with_capacity(records.len()),
+    };
+    let mut kept = Vec::new();
+    for slice in records.chunks(SLICE) {
+        let own = if keep { shared(slice) } else { 0 };
+        for (at, record) in slice.iter().enumerate() {
+            let mut folded = FoldedTexts::default();
+            checked.push(E::unique_keys_folded(record, &mut folded));
+            if at < own {
+                kept.push(folded);
+            }
+        }
+    }
     let table = tx.txn.open_table(E::TABLE)?;
     let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
     let mut ids: HashSet<u64> = HashSet::new();
@@ -644,12 +713,12 @@ fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<
         // By field: each of a kind's unique tables has its own.
         let mut taken: HashMap<(&'static str, &[u8]), u64, foldhash::fast::RandomState> =
             HashMap::with_capacity_and_hasher(
-                records.len().saturating_mul(2),
+                checked.keys.len(),
                 foldhash::fast::RandomState::default(),
             );
         let mut tables = UniqueTables { open: Vec::new() };
         // Record by record, as one insert after the other would check them.
-        for (record, unique) in records.iter().zip(&checked) {
+        for (record, unique) in records.iter().zip(checked.per_record()) {
             let id = E::id(record);
             let past_stored = stored_last.is_none_or(|last| id > last);
             let repeated = !ascending && !ids.insert(id);
@@ -659,20 +728,20 @@ fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<
                     field: "id".into(),
                 });
             }
-            check_new_unique::<E>(tx, &mut tables, id, unique)?;
-            for key in unique {
-                let owner = *taken.entry((key.field, key.key.as_slice())).or_insert(id);
+            check_new_unique::<E>(tx, &mut tables, id, unique.clone())?;
+            for (_, field, key) in unique {
+                let owner = *taken.entry((field, key)).or_insert(id);
                 if owner != id {
                     return Err(Error::Conflict {
                         entity: E::KIND,
-                        field: key.field.to_owned(),
+                        field: field.to_owned(),
                     });
                 }
             }
             check_roles::<E>(tx, record, E::held_roles(record))?;
         }
     }
-    Ok(checked)
+    Ok((checked, kept))
 }
 
 /// Writes new records (checked): through one cursor at the table's end
@@ -740,11 +809,16 @@ fn slice_notes<E: Entity>(slice: &[E::Record], from: usize) -> SliceNotes {
 }
 
 /// The ordered keys of each record of `slice`, noted into changes of
-/// their own and sorted.
-fn ordered_notes<E: Entity>(slice: &[E::Record]) -> crate::storage::pending::Ordered {
+/// their own and sorted; each record's texts taken from the next of
+/// `folded` (those its unique keys folded), or folded anew.
+fn ordered_notes<E: Entity>(
+    slice: &[E::Record],
+    mut folded: impl Iterator<Item = FoldedTexts>,
+) -> crate::storage::pending::Ordered {
     let mut ordered = crate::storage::pending::Ordered::default();
     for record in slice {
-        note_ordered::<E>(record, &mut FoldedTexts::default(), &mut ordered);
+        let mut texts = folded.next().unwrap_or_default();
+        note_ordered::<E>(record, &mut texts, &mut ordered);
     }
     ordered.sort();
     ordered
@@ -790,21 +864,21 @@ type UniqueEntries<'k> = Vec<(&'k [u8], u64)>;
 fn write_unique_sorted<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],
-    checked: &[Vec<UniqueKey>],
+    checked: &NewKeys,
 ) -> Result<()> {
     let mut by_table: Vec<(UniqueTable, UniqueEntries<'_>)> = Vec::new();
-    for (record, unique) in records.iter().zip(checked) {
-        for key in unique {
-            let name = key.table.name();
+    for (record, unique) in records.iter().zip(checked.per_record()) {
+        for (table, _, key) in unique {
+            let name = table.name();
             let at = match by_table.iter().position(|(t, _)| t.name() == name) {
                 Some(at) => at,
                 None => {
-                    by_table.push((key.table, Vec::new()));
+                    by_table.push((table, Vec::with_capacity(records.len())));
                     by_table.len().saturating_sub(1)
                 }
             };
             if let Some((_, keys)) = by_table.get_mut(at) {
-                keys.push((key.key.as_slice(), E::id(record)));
+                keys.push((key, E::id(record)));
             }
         }
     }

@@ -165,17 +165,19 @@ fn fold_remembered(text: &str) -> String {
     if text.is_ascii() {
         return fold(text);
     }
-    if folds_to_itself(text) {
-        // Most texts beyond ASCII (lower-case names with accents) fold to
-        // themselves: two quick checks instead of normalising twice.
-        return text.to_owned();
-    }
     FOLDED.with(|cell| {
         let Ok(mut known) = cell.try_borrow_mut() else {
             return fold(text);
         };
+        // A recurring text (a first or last name) is looked up before
+        // anything else: one hash instead of the checks below.
         if let Some(folded) = known.get(text) {
             return folded.to_string();
+        }
+        if folds_to_itself(text) {
+            // Most texts beyond ASCII (lower-case names with accents) fold
+            // to themselves: two quick checks instead of normalising twice.
+            return text.to_owned();
         }
         let folded = fold(text);
         if known.len() >= REMEMBERED {
@@ -196,7 +198,10 @@ fn folds_to_itself(text: &str) -> bool {
     use icu_properties::CodePointSetData;
     use icu_properties::props::ChangesWhenNfkcCasefolded;
     let changes = CodePointSetData::new::<ChangesWhenNfkcCasefolded>();
-    ComposingNormalizerBorrowed::new_nfc().is_normalized(text)
+    // An ASCII capital (a capitalised name) stays in the NFD and folds:
+    // a byte scan says so before any normalising.
+    !text.bytes().any(|b| b.is_ascii_uppercase())
+        && ComposingNormalizerBorrowed::new_nfc().is_normalized(text)
         && DecomposingNormalizerBorrowed::new_nfd()
             .normalize_iter(text.chars())
             .all(|c| {
