@@ -596,7 +596,8 @@ fn write_many<E: Entity>(
     terms: TermSource,
 ) -> Result<()> {
     let keep = matches!(terms, TermSource::Thread(_));
-    let (checked, mut folded) = check_many::<E>(tx, records, keep)?;
+    let mut keys = NewKeys::default();
+    let (checked, mut folded) = check_many::<E>(tx, records, &mut keys, keep)?;
     let Some(last_id) = records.iter().map(|r| E::id(r)).max() else {
         return Ok(());
     };
@@ -604,8 +605,7 @@ fn write_many<E: Entity>(
     let last = tx.pending.id_counter(&tx.txn, counter)?;
     tx.pending.set_id_counter(counter, last.max(last_id));
     write_records::<E>(tx, records)?;
-    write_unique_sorted::<E>(tx, records, &checked)?;
-    drop(checked);
+    write_unique_sorted::<E>(tx, records, checked)?;
     let mut folded = folded.drain(..);
     for slice in records.chunks(SLICE) {
         for record in slice {
@@ -655,6 +655,45 @@ impl NewKeys {
         self.ends.push(self.keys.len());
     }
 
+    /// The keys by field, each field's sorted ([`FieldKeys`]).
+    ///
+    /// Errors: `Internal` when one field's keys name two tables, or
+    /// records or keys are too many to number.
+    fn by_field(&self) -> Result<Vec<FieldKeys<'_>>> {
+        let mut fields: Vec<FieldKeys<'_>> = Vec::new();
+        let too_many = || Error::internal("too many new records or keys to number");
+        for (record, keys) in self.per_record().enumerate() {
+            let record = u32::try_from(record).map_err(|_| too_many())?;
+            for (at, (table, field, key)) in keys.enumerate() {
+                let at = u32::try_from(at).map_err(|_| too_many())?;
+                let place = match fields.iter().position(|f| f.field == field) {
+                    Some(place) => place,
+                    None => {
+                        fields.push(FieldKeys {
+                            table,
+                            field,
+                            entries: Vec::with_capacity(self.ends.len()),
+                        });
+                        fields.len().saturating_sub(1)
+                    }
+                };
+                let Some(into) = fields.get_mut(place) else {
+                    continue;
+                };
+                if into.table.name() != table.name() {
+                    return Err(Error::internal(format!(
+                        "the unique keys of {field} name two tables"
+                    )));
+                }
+                into.entries.push((key, record, at));
+            }
+        }
+        for field in &mut fields {
+            field.entries.sort_unstable();
+        }
+        Ok(fields)
+    }
+
     /// The keys of each record in order: (table, field, key bytes).
     fn per_record(
         &self,
@@ -681,20 +720,19 @@ impl NewKeys {
 /// record's unique keys and, with `keep`, the texts they folded of the
 /// records whose ordered keys this thread gathers (the first part of
 /// each slice of [`SLICE`], [`shared`]), in record order.
-fn check_many<E: Entity>(
+fn check_many<'k, E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],
+    checked: &'k mut NewKeys,
     keep: bool,
-) -> Result<(NewKeys, Vec<FoldedTexts>)> {
-    use std::collections::{HashMap, HashSet};
+) -> Result<(Vec<FieldKeys<'k>>, Vec<FoldedTexts>)> {
+    use std::collections::HashSet;
     let ascending = ids_ascend::<E>(records);
     // Every record's keys first, so the check below can borrow them; each
     // record's own list freed at once, so the next reuses its memory.
-    let mut checked = NewKeys {
-        bytes: Vec::with_capacity(records.len().saturating_mul(64)),
-        keys: Vec::with_capacity(records.len().saturating_mul(2)),
-        ends: Vec::with_capacity(records.len()),
-    };
+    checked.bytes.reserve(records.len().saturating_mul(64));
+    checked.keys.reserve(records.len().saturating_mul(2));
+    checked.ends.reserve(records.len());
     let mut kept = Vec::new();
     for slice in records.chunks(SLICE) {
         let own = if keep { shared(slice) } else { 0 };
@@ -706,42 +744,60 @@ fn check_many<E: Entity>(
             }
         }
     }
+    let by_field = checked.by_field()?;
+    // Each record's first key that an earlier record gives too: (record,
+    // key) at the first record's place in `first_repeat`.
+    let mut first_repeat: std::collections::BTreeMap<usize, usize> = Default::default();
+    for field in &by_field {
+        for run in field.entries.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(_, first, _)) = run.first() else {
+                continue;
+            };
+            for &(_, record, key) in run.iter().filter(|(_, record, _)| *record != first) {
+                let known = first_repeat.entry(record as usize).or_insert(key as usize);
+                *known = (*known).min(key as usize);
+            }
+        }
+    }
     let table = tx.txn.open_table(E::TABLE)?;
     let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
     let mut ids: HashSet<u64> = HashSet::new();
-    {
-        // By field: each of a kind's unique tables has its own.
-        let mut taken: HashMap<(&'static str, &[u8]), u64, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(
-                checked.keys.len(),
-                foldhash::fast::RandomState::default(),
-            );
-        let mut tables = UniqueTables { open: Vec::new() };
-        // Record by record, as one insert after the other would check them.
-        for (record, unique) in records.iter().zip(checked.per_record()) {
-            let id = E::id(record);
-            let past_stored = stored_last.is_none_or(|last| id > last);
-            let repeated = !ascending && !ids.insert(id);
-            if repeated || (!past_stored && redb::ReadableTable::get(&table, id)?.is_some()) {
-                return Err(Error::Conflict {
-                    entity: E::KIND,
-                    field: "id".into(),
-                });
-            }
-            check_new_unique::<E>(tx, &mut tables, id, unique.clone())?;
-            for (_, field, key) in unique {
-                let owner = *taken.entry((field, key)).or_insert(id);
-                if owner != id {
-                    return Err(Error::Conflict {
-                        entity: E::KIND,
-                        field: field.to_owned(),
-                    });
-                }
-            }
-            check_roles::<E>(tx, record, E::held_roles(record))?;
+    let mut tables = UniqueTables { open: Vec::new() };
+    // Record by record, as one insert after the other would check them:
+    // its id, its keys in the store, its keys among those of the records
+    // before it (ids are distinct by then, so a key is taken when an
+    // earlier record gives it), its roles.
+    for (at, (record, unique)) in records.iter().zip(checked.per_record()).enumerate() {
+        let id = E::id(record);
+        let past_stored = stored_last.is_none_or(|last| id > last);
+        let repeated = !ascending && !ids.insert(id);
+        if repeated || (!past_stored && redb::ReadableTable::get(&table, id)?.is_some()) {
+            return Err(Error::Conflict {
+                entity: E::KIND,
+                field: "id".into(),
+            });
         }
+        check_new_unique::<E>(tx, &mut tables, id, unique.clone())?;
+        if let Some(&key) = first_repeat.get(&at)
+            && let Some((_, field, _)) = unique.clone().nth(key)
+        {
+            return Err(Error::Conflict {
+                entity: E::KIND,
+                field: field.to_owned(),
+            });
+        }
+        check_roles::<E>(tx, record, E::held_roles(record))?;
     }
-    Ok((checked, kept))
+    Ok((by_field, kept))
+}
+
+/// The unique keys of new records in one field (so in one table), sorted
+/// by key, then by record and by the key's place among the record's.
+struct FieldKeys<'k> {
+    table: UniqueTable,
+    field: &'static str,
+    /// (key, record's place, key's place among the record's keys).
+    entries: Vec<(&'k [u8], u32, u32)>,
 }
 
 /// Writes new records (checked): through one cursor at the table's end
@@ -856,38 +912,27 @@ fn shared(slice: &[impl Sized]) -> usize {
     slice.len() / 2
 }
 
-/// Entries of one unique table: (key, owner id).
-type UniqueEntries<'k> = Vec<(&'k [u8], u64)>;
-
-/// Inserts the unique keys of new records (checked free), each table's in
-/// key order through cursor runs.
+/// Inserts the unique keys of new records (checked free, sorted by
+/// field), each table's in key order through cursor runs.
 fn write_unique_sorted<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],
-    checked: &NewKeys,
+    checked: Vec<FieldKeys<'_>>,
 ) -> Result<()> {
-    let mut by_table: Vec<(UniqueTable, UniqueEntries<'_>)> = Vec::new();
-    for (record, unique) in records.iter().zip(checked.per_record()) {
-        for (table, _, key) in unique {
-            let name = table.name();
-            let at = match by_table.iter().position(|(t, _)| t.name() == name) {
-                Some(at) => at,
-                None => {
-                    by_table.push((table, Vec::with_capacity(records.len())));
-                    by_table.len().saturating_sub(1)
-                }
-            };
-            if let Some((_, keys)) = by_table.get_mut(at) {
-                keys.push((key, E::id(record)));
+    for field in checked {
+        let mut keys: Vec<(&[u8], u64)> = Vec::with_capacity(field.entries.len());
+        for (key, record, _) in field.entries {
+            // A record may give one key twice (its own: no conflict).
+            if keys.last().is_some_and(|(last, _)| *last == key) {
+                continue;
             }
+            let record = records
+                .get(record as usize)
+                .ok_or_else(|| Error::internal("a new unique key names no record"))?;
+            keys.push((key, E::id(record)));
         }
-    }
-    for (table, mut keys) in by_table {
-        keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        // A record may give one key twice (its own: no conflict).
-        keys.dedup_by(|a, b| a.0 == b.0);
-        let mut open = tx.txn.open_table(table)?;
-        let log = (tx.journal(), table);
+        let mut open = tx.txn.open_table(field.table)?;
+        let log = (tx.journal(), field.table);
         crate::storage::sorted_writes::insert_new(&mut open, log, &keys, "new unique keys")?;
     }
     Ok(())
