@@ -617,7 +617,7 @@ fn write_many<E: Entity>(
                 // first part meanwhile, so the two finish together,
                 // with the texts its unique keys folded.
                 let own = slice.get(..shared(slice)).unwrap_or_default();
-                let own = ordered_notes::<E>(own, folded.by_ref().take(own.len()));
+                let own = ordered_notes::<E>(own, folded.by_ref().take(own.len()), slice.len());
                 tx.pending.append_ordered(own);
                 receive
                     .recv()
@@ -854,6 +854,10 @@ fn slice_notes<E: Entity>(slice: &[E::Record], from: usize) -> SliceNotes {
         let mut folded = FoldedTexts::default();
         if at >= from {
             note_ordered::<E>(record, &mut folded, &mut notes.ordered);
+            if at.saturating_sub(from).saturating_add(1) == JUDGED {
+                let room = slice.len().saturating_sub(from);
+                notes.ordered.reserve_for(JUDGED, room);
+            }
         }
         let noted = crate::storage::pending::note_into(&mut notes.terms, id, true, |note| {
             crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
@@ -864,17 +868,26 @@ fn slice_notes<E: Entity>(slice: &[E::Record], from: usize) -> SliceNotes {
     notes
 }
 
+/// The records whose ordered keys judge how much room a bulk insert's
+/// keys take ([`crate::storage::pending::Ordered::reserve_for`]).
+const JUDGED: usize = 32;
+
 /// The ordered keys of each record of `slice`, noted into changes of
-/// their own and sorted; each record's texts taken from the next of
-/// `folded` (those its unique keys folded), or folded anew.
+/// their own and sorted, with room for the keys of `room` records; each
+/// record's texts taken from the next of `folded` (those its unique keys
+/// folded), or folded anew.
 fn ordered_notes<E: Entity>(
     slice: &[E::Record],
     mut folded: impl Iterator<Item = FoldedTexts>,
+    room: usize,
 ) -> crate::storage::pending::Ordered {
     let mut ordered = crate::storage::pending::Ordered::default();
-    for record in slice {
+    for (at, record) in slice.iter().enumerate() {
         let mut texts = folded.next().unwrap_or_default();
         note_ordered::<E>(record, &mut texts, &mut ordered);
+        if at.saturating_add(1) == JUDGED {
+            ordered.reserve_for(JUDGED, room);
+        }
     }
     ordered.sort();
     ordered

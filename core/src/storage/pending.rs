@@ -146,6 +146,28 @@ impl Ordered {
         pending.keys.push((start, key.len(), insert));
     }
 
+    /// Makes room in each table for the keys of `total` records, judged
+    /// from those of the `noted` records noted so far (a quarter more, for
+    /// longer texts): a bulk insert's keys then grow no buffer, nor does
+    /// appending the keys another thread gathered for the rest of the
+    /// records ([`Pending::append_ordered`]).
+    pub(crate) fn reserve_for(&mut self, noted: usize, total: usize) {
+        if noted == 0 || total <= noted {
+            return;
+        }
+        let grown = |len: usize| {
+            let each = len.checked_div(noted).unwrap_or(0).saturating_add(1);
+            let each = each.saturating_add(each.checked_div(4).unwrap_or(0));
+            each.saturating_mul(total)
+        };
+        for table in self.tables.iter_mut().flatten() {
+            let bytes = grown(table.bytes.len()).saturating_sub(table.bytes.len());
+            let keys = grown(table.keys.len()).saturating_sub(table.keys.len());
+            table.bytes.reserve(bytes);
+            table.keys.reserve(keys);
+        }
+    }
+
     /// Sorts each table's keys as its write does (of equal keys, the
     /// last noted stays last), so that the write finds them sorted: what
     /// the thread gathering a bulk insert's keys does before handing
@@ -826,6 +848,47 @@ mod tests {
         let keys = |def: MultiTable| keys_of(&txn, def);
         assert_eq!(keys(table), [b"k1".to_vec()]);
         assert_eq!(keys(X), [b"x1".to_vec()]);
+    }
+
+    /// Room made for the keys of more records holds them and the keys
+    /// appended from elsewhere without growing, and changes no key.
+    #[test]
+    fn room_for_more_records_holds_their_keys() {
+        let table = MULTI_TABLES[0];
+        let at = multi_slot(&table);
+        let key = |n: u32| format!("key{n:05}").into_bytes();
+        let mut ours = Ordered::default();
+        let mut theirs = Ordered::default();
+        for n in 0..4 {
+            ours.note(at, table, &key(n), true);
+        }
+        ours.reserve_for(4, 200);
+        for n in 100..200 {
+            theirs.note(at, table, &key(n), true);
+        }
+        let capacity = |o: &Ordered| {
+            let t = o.tables.get(at).and_then(Option::as_ref).unwrap();
+            (t.bytes.capacity(), t.keys.capacity())
+        };
+        let before = capacity(&ours);
+        assert!(before.0 >= 200 * 8 && before.1 >= 200, "{before:?}");
+        for n in 4..100 {
+            ours.note(at, table, &key(n), true);
+        }
+        ours.append(theirs);
+        assert_eq!(capacity(&ours), before);
+        let t = ours.tables.get(at).and_then(Option::as_ref).unwrap();
+        let noted: Vec<Vec<u8>> = t
+            .keys
+            .iter()
+            .map(|&(start, len, _)| t.bytes[start..start + len].to_vec())
+            .collect();
+        assert_eq!(noted, (0..200).map(key).collect::<Vec<_>>());
+        // No room is made from no records, nor for fewer than noted.
+        let mut none = Ordered::default();
+        none.reserve_for(0, 100);
+        ours.reserve_for(300, 10);
+        assert_eq!(capacity(&ours), before);
     }
 
     #[test]
