@@ -244,9 +244,18 @@ fn decode(
     sizes: &std::ops::RangeInclusive<usize>,
     what: &str,
 ) -> Result<Vec<u8>, String> {
-    let bytes = engine
-        .decode(text)
-        .map_err(|_| format!("{what} is not valid base64"))?;
+    let invalid = || format!("{what} is not valid base64");
+    // Sizes accepted decode into a buffer here (a larger decoded text,
+    // refused below, is decoded again into one of its own): no zeroed
+    // allocation for each hash checked.
+    let mut buffer = [0_u8; 96];
+    let bytes = match engine.decode_slice(text, &mut buffer) {
+        Ok(len) => buffer.get(..len).unwrap_or_default().to_vec(),
+        Err(base64::DecodeSliceError::DecodeError(_)) => return Err(invalid()),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+            engine.decode(text).map_err(|_| invalid())?
+        }
+    };
     if !sizes.contains(&bytes.len()) {
         return Err(format!(
             "{what} must be {} to {} bytes",
@@ -476,4 +485,39 @@ fn parse_scrypt(rest: &str) -> Result<Kind, String> {
         salt,
         hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    /// A field decodes to its bytes when their size is accepted; a larger
+    /// one (even past the buffer on the stack) is refused for its size,
+    /// and text that is not base64 is refused as such however long.
+    #[test]
+    fn fields_decode_within_their_sizes() {
+        let field = |n: usize| STANDARD_NO_PAD.encode(vec![7_u8; n]);
+        for n in [8, 33, 64] {
+            assert_eq!(
+                decode(&STANDARD_NO_PAD, &field(n), &SALT_BYTES, "salt"),
+                Ok(vec![7_u8; n])
+            );
+        }
+        for n in [0, 7, 65, 96, 97, 700] {
+            assert_eq!(
+                decode(&STANDARD_NO_PAD, &field(n), &SALT_BYTES, "salt"),
+                Err("salt must be 8 to 64 bytes".to_owned()),
+                "{n}"
+            );
+        }
+        for n in [8, 64, 97, 700] {
+            let bad = format!("{}*", field(n));
+            assert_eq!(
+                decode(&STANDARD_NO_PAD, &bad, &SALT_BYTES, "salt"),
+                Err("salt is not valid base64".to_owned()),
+                "{n}"
+            );
+        }
+    }
 }

@@ -607,6 +607,7 @@ fn write_many<E: Entity>(
     write_records::<E>(tx, records)?;
     write_unique_sorted::<E>(tx, records, checked)?;
     let mut folded = folded.drain(..);
+    tx.pending.reserve_changes(records.len());
     for slice in records.chunks(SLICE) {
         for record in slice {
             log::<E>(tx, record, ChangeOp::Create, at)?;

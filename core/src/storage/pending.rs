@@ -38,6 +38,10 @@ const FLUSH_AT: usize = 1 << 23;
 /// thread while it writes the ordered keys.
 const GROUP_APART: usize = 1 << 16;
 
+/// The room made for each change-log entry of a bulk insert, in bytes:
+/// an entry without a tenant takes some 20.
+const CHANGE_BYTES: usize = 32;
+
 /// A posting chunk's write at a flush: its key, its new value's range in
 /// the flush's value buffer (`None`: remove it), whether it is stored.
 type ChunkWrite<'k> = (&'k [u8], Option<(usize, usize)>, bool);
@@ -463,6 +467,14 @@ impl Pending {
         let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
         ordered.gathered = ordered.gathered.saturating_add(1);
         Ok(())
+    }
+
+    /// Makes room for `count` more change-log entries (a bulk insert's,
+    /// one per record), so appending them grows no buffer.
+    pub(crate) fn reserve_changes(&self, count: usize) {
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        log.entries.reserve(count);
+        log.bytes.reserve(count.saturating_mul(CHANGE_BYTES));
     }
 
     /// Notes, under one lock, that `id` gains (`add`) or loses each term
