@@ -424,3 +424,78 @@ fn in_a_large_batch_the_first_failing_input_is_the_error() {
     }
     nothing_written(&s);
 }
+
+/// The error of creating `batch` one user after the other in one
+/// transaction (rolled back), as a short text: what `create_many` must
+/// fail with.
+fn one_by_one_error(s: &Store, batch: &[NewUser]) -> String {
+    let outcome = s.write(|tx| -> rosterdb::Result<()> {
+        for new in batch {
+            tx.users().create(new.clone())?;
+        }
+        Err(Error::internal("all created"))
+    });
+    format!("{:?}", outcome.unwrap_err())
+}
+
+/// Batches whose users repeat keys of the store and of each other, in
+/// several fields and places: the error is the one the first failing
+/// user gets when the users are created one after the other (a key
+/// taken in the store before one repeated in the batch, the earlier
+/// field of the user before the later).
+#[test]
+fn keys_repeated_in_a_batch_fail_as_one_create_after_the_other() {
+    let ext = |value: &str| ExternalId::new("gh", value);
+    let with = |name: &str, email: &str, ids: &[&str]| NewUser {
+        email: email.into(),
+        external_ids: ids.iter().map(|v| ext(v)).collect(),
+        ..user(name)
+    };
+    let batches = [
+        // A repeated email, then a later user whose username is taken in
+        // the store and whose email repeats an earlier one.
+        vec![
+            with("a", "a@x.org", &[]),
+            with("b", "A@X.org", &[]),
+            with("taken", "b@x.org", &[]),
+        ],
+        vec![
+            with("a", "a@x.org", &["1"]),
+            with("taken", "A@x.org", &["1"]),
+        ],
+        // A later user repeating an external id and, after it, an email.
+        vec![
+            with("a", "a@x.org", &["1", "2"]),
+            with("b", "b@x.org", &["3"]),
+            with("c", "B@x.org", &["2", "4"]),
+        ],
+        // A user repeating an earlier one's external id in its second
+        // place, before a later user's repeated email.
+        vec![
+            with("a", "a@x.org", &["1"]),
+            with("b", "b@x.org", &["5", "1"]),
+            with("c", "A@x.org", &[]),
+        ],
+        // Usernames repeated case-insensitively, far apart.
+        (0..40)
+            .map(|n| with(&format!("u{n}"), &format!("u{n}@x.org"), &[]))
+            .chain([with("U7", "other@x.org", &["9"])])
+            .collect(),
+        // No repeat at all but the store's external id.
+        vec![with("a", "a@x.org", &["taken"])],
+    ];
+    for batch in batches {
+        let s = store();
+        s.users()
+            .create(NewUser {
+                external_ids: vec![ext("taken")],
+                ..user("taken")
+            })
+            .unwrap();
+        let expected = one_by_one_error(&s, &batch);
+        let got = format!("{:?}", s.users().create_many(batch.clone()).unwrap_err());
+        assert_eq!(got, expected, "{batch:?}");
+        assert!(got.contains("Conflict"), "{got}");
+        nothing_written(&s);
+    }
+}

@@ -139,6 +139,11 @@ impl Problems {
 pub(crate) type Checked = Result<(), (ValidationCode, String)>;
 
 fn length(value: &str, min: usize, max: usize) -> Checked {
+    // A character is 1 to 4 bytes: a text of at most `max` bytes and at
+    // least `4 * min` has a length in range without counting.
+    if value.len() <= max && value.len() >= min.saturating_mul(4) {
+        return Ok(());
+    }
     let n = value.chars().count();
     let code = if n < min {
         ValidationCode::StringTooShort
@@ -431,6 +436,24 @@ mod tests {
         }
         assert!(username(&"a".repeat(100)).is_ok());
         assert!(username(&"a".repeat(101)).is_err());
+    }
+
+    /// The length rule counts characters, not bytes, on both sides of
+    /// the bounds, for texts of one- to four-byte characters.
+    #[test]
+    fn lengths_count_characters() {
+        for c in ["a", "é", "李", "😀"] {
+            for n in 0..=12 {
+                let text = c.repeat(n);
+                for (min, max) in [(0, 3), (1, 4), (2, 8), (3, 10), (5, 12), (1, 100)] {
+                    assert_eq!(
+                        length(&text, min, max).is_ok(),
+                        (min..=max).contains(&n),
+                        "{n} × {c:?} in {min}..={max}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -244,9 +244,18 @@ fn decode(
     sizes: &std::ops::RangeInclusive<usize>,
     what: &str,
 ) -> Result<Vec<u8>, String> {
-    let bytes = engine
-        .decode(text)
-        .map_err(|_| format!("{what} is not valid base64"))?;
+    let invalid = || format!("{what} is not valid base64");
+    // Sizes accepted decode into a buffer here (a larger decoded text,
+    // refused below, is decoded again into one of its own): no zeroed
+    // allocation for each hash checked.
+    let mut buffer = [0_u8; 96];
+    let bytes = match engine.decode_slice(text, &mut buffer) {
+        Ok(len) => buffer.get(..len).unwrap_or_default().to_vec(),
+        Err(base64::DecodeSliceError::DecodeError(_)) => return Err(invalid()),
+        Err(base64::DecodeSliceError::OutputSliceTooSmall) => {
+            engine.decode(text).map_err(|_| invalid())?
+        }
+    };
     if !sizes.contains(&bytes.len()) {
         return Err(format!(
             "{what} must be {} to {} bytes",
@@ -273,22 +282,24 @@ fn to_u32(value: u64) -> u32 {
 /// `rest` follows `$argon2<variant>$`: `[v=N$]m=..,t=..,p=..$salt$hash`.
 fn parse_argon2(algorithm: Algorithm, rest: &str) -> Result<Kind, String> {
     const MALFORMED: &str = "argon2 hash is malformed: expected an optional version, the m, t and p parameters, a salt and a hash";
-    let mut fields: Vec<&str> = rest.split('$').collect();
+    let mut fields = rest.split('$').peekable();
     // The reference implementation reads a hash without a version field
     // (made before argon2 1.3) as version 0x10.
-    let version = match fields.first() {
-        Some(first) if first.starts_with("v=") => {
-            let version = match decimal(&first[2..]) {
+    let version = match fields.peek().and_then(|first| first.strip_prefix("v=")) {
+        Some(number) => {
+            let version = match decimal(number) {
                 Some(0x10) => Version::V0x10,
                 Some(0x13) => Version::V0x13,
                 _ => return Err("argon2 version must be 16 or 19".into()),
             };
-            fields.remove(0);
+            fields.next();
             version
         }
-        _ => Version::V0x10,
+        None => Version::V0x10,
     };
-    let [params, salt, hash] = fields[..] else {
+    let (Some(params), Some(salt), Some(hash), None) =
+        (fields.next(), fields.next(), fields.next(), fields.next())
+    else {
         return Err(MALFORMED.into());
     };
     let [Some(m), Some(t), Some(p)] = named_params(params, ["m", "t", "p"], "argon2")? else {
@@ -474,4 +485,39 @@ fn parse_scrypt(rest: &str) -> Result<Kind, String> {
         salt,
         hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    /// A field decodes to its bytes when their size is accepted; a larger
+    /// one (even past the buffer on the stack) is refused for its size,
+    /// and text that is not base64 is refused as such however long.
+    #[test]
+    fn fields_decode_within_their_sizes() {
+        let field = |n: usize| STANDARD_NO_PAD.encode(vec![7_u8; n]);
+        for n in [8, 33, 64] {
+            assert_eq!(
+                decode(&STANDARD_NO_PAD, &field(n), &SALT_BYTES, "salt"),
+                Ok(vec![7_u8; n])
+            );
+        }
+        for n in [0, 7, 65, 96, 97, 700] {
+            assert_eq!(
+                decode(&STANDARD_NO_PAD, &field(n), &SALT_BYTES, "salt"),
+                Err("salt must be 8 to 64 bytes".to_owned()),
+                "{n}"
+            );
+        }
+        for n in [8, 64, 97, 700] {
+            let bad = format!("{}*", field(n));
+            assert_eq!(
+                decode(&STANDARD_NO_PAD, &bad, &SALT_BYTES, "salt"),
+                Err("salt is not valid base64".to_owned()),
+                "{n}"
+            );
+        }
+    }
 }

@@ -307,21 +307,21 @@ impl<'t> UniqueTables<'t> {
 
 /// Checks that each of the unique `keys` of a new record `id` is free (or
 /// already its own), in `tables`.
-fn check_new_unique<'t, E: Entity>(
+fn check_new_unique<'t, 'k, E: Entity>(
     tx: &'t WriteTx,
     tables: &mut UniqueTables<'t>,
     id: u64,
-    keys: &[UniqueKey],
+    keys: impl IntoIterator<Item = (UniqueTable, &'static str, &'k [u8])>,
 ) -> Result<()> {
-    for unique in keys {
-        let table = tables.get(&tx.txn, unique.table)?;
-        let owner = redb::ReadableTable::get(table, unique.key.as_slice())?.map(|v| v.value());
+    for (table, field, key) in keys {
+        let table = tables.get(&tx.txn, table)?;
+        let owner = redb::ReadableTable::get(table, key)?.map(|v| v.value());
         if let Some(owner) = owner
             && owner != id
         {
             return Err(Error::Conflict {
                 entity: E::KIND,
-                field: unique.field.to_owned(),
+                field: field.to_owned(),
             });
         }
     }
@@ -489,7 +489,8 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     let mut folded = FoldedTexts::default();
     let unique = E::unique_keys_folded(record, &mut folded);
     let mut tables = UniqueTables { open: Vec::new() };
-    check_new_unique::<E>(tx, &mut tables, id, &unique)?;
+    let keys = unique.iter().map(|u| (u.table, u.field, u.key.as_slice()));
+    check_new_unique::<E>(tx, &mut tables, id, keys)?;
     check_roles::<E>(tx, record, E::held_roles(record))?;
     // The counter only moves forward: an import may bring ids in any order.
     let counter = id_counter(E::KIND);
@@ -594,7 +595,9 @@ fn write_many<E: Entity>(
     at: Timestamp,
     terms: TermSource,
 ) -> Result<()> {
-    let checked = check_many::<E>(tx, records)?;
+    let keep = matches!(terms, TermSource::Thread(_));
+    let mut keys = NewKeys::default();
+    let (checked, mut folded) = check_many::<E>(tx, records, &mut keys, keep)?;
     let Some(last_id) = records.iter().map(|r| E::id(r)).max() else {
         return Ok(());
     };
@@ -602,8 +605,9 @@ fn write_many<E: Entity>(
     let last = tx.pending.id_counter(&tx.txn, counter)?;
     tx.pending.set_id_counter(counter, last.max(last_id));
     write_records::<E>(tx, records)?;
-    write_unique_sorted::<E>(tx, records, &checked)?;
-    drop(checked);
+    write_unique_sorted::<E>(tx, records, checked)?;
+    let mut folded = folded.drain(..);
+    tx.pending.reserve_changes(records.len());
     for slice in records.chunks(SLICE) {
         for record in slice {
             log::<E>(tx, record, ChangeOp::Create, at)?;
@@ -611,8 +615,10 @@ fn write_many<E: Entity>(
         let notes = match &terms {
             TermSource::Thread(receive) => {
                 // This thread gathers the ordered keys of the slice's
-                // first part meanwhile, so the two finish together.
-                let own = ordered_notes::<E>(slice.get(..shared(slice)).unwrap_or_default());
+                // first part meanwhile, so the two finish together,
+                // with the texts its unique keys folded.
+                let own = slice.get(..shared(slice)).unwrap_or_default();
+                let own = ordered_notes::<E>(own, folded.by_ref().take(own.len()), slice.len());
                 tx.pending.append_ordered(own);
                 receive
                     .recv()
@@ -627,52 +633,172 @@ fn write_many<E: Entity>(
     Ok(())
 }
 
-/// Checks new records as [`insert_many`] describes; each record's unique
-/// keys.
-fn check_many<E: Entity>(tx: &WriteTx, records: &[E::Record]) -> Result<Vec<Vec<UniqueKey>>> {
-    use std::collections::{HashMap, HashSet};
+/// The unique keys of new records, one after the other in one buffer
+/// (a bulk insert's tens of thousands of keys make no allocation each).
+#[derive(Default)]
+struct NewKeys {
+    /// The keys' bytes, one after the other.
+    bytes: Vec<u8>,
+    /// Each key's table, field (as [`UniqueKey`]) and end in `bytes`, the
+    /// records' keys in record order.
+    keys: Vec<(UniqueTable, &'static str, usize)>,
+    /// The end in `keys` of each record's keys.
+    ends: Vec<usize>,
+}
+
+impl NewKeys {
+    /// Appends the keys of the next record.
+    fn push(&mut self, unique: Vec<UniqueKey>) {
+        for key in unique {
+            self.bytes.extend_from_slice(&key.key);
+            self.keys.push((key.table, key.field, self.bytes.len()));
+        }
+        self.ends.push(self.keys.len());
+    }
+
+    /// The keys by field, each field's sorted ([`FieldKeys`]).
+    ///
+    /// Errors: `Internal` when one field's keys name two tables, or
+    /// records or keys are too many to number.
+    fn by_field(&self) -> Result<Vec<FieldKeys<'_>>> {
+        let mut fields: Vec<FieldKeys<'_>> = Vec::new();
+        let too_many = || Error::internal("too many new records or keys to number");
+        for (record, keys) in self.per_record().enumerate() {
+            let record = u32::try_from(record).map_err(|_| too_many())?;
+            for (at, (table, field, key)) in keys.enumerate() {
+                let at = u32::try_from(at).map_err(|_| too_many())?;
+                let place = match fields.iter().position(|f| f.field == field) {
+                    Some(place) => place,
+                    None => {
+                        fields.push(FieldKeys {
+                            table,
+                            field,
+                            entries: Vec::with_capacity(self.ends.len()),
+                        });
+                        fields.len().saturating_sub(1)
+                    }
+                };
+                let Some(into) = fields.get_mut(place) else {
+                    continue;
+                };
+                if into.table.name() != table.name() {
+                    return Err(Error::internal(format!(
+                        "the unique keys of {field} name two tables"
+                    )));
+                }
+                into.entries.push((key, record, at));
+            }
+        }
+        for field in &mut fields {
+            field.entries.sort_unstable();
+        }
+        Ok(fields)
+    }
+
+    /// The keys of each record in order: (table, field, key bytes).
+    fn per_record(
+        &self,
+    ) -> impl Iterator<Item = impl Iterator<Item = (UniqueTable, &'static str, &[u8])> + Clone>
+    {
+        let mut key_start = 0;
+        let mut byte_start = 0;
+        self.ends.iter().map(move |&end| {
+            let keys = self.keys.get(key_start..end).unwrap_or_default();
+            key_start = end;
+            let first_byte = byte_start;
+            byte_start = keys.last().map_or(byte_start, |&(_, _, e)| e);
+            let mut from = first_byte;
+            keys.iter().map(move |&(table, field, end)| {
+                let key = self.bytes.get(from..end).unwrap_or_default();
+                from = end;
+                (table, field, key)
+            })
+        })
+    }
+}
+
+/// Checks new records as [`insert_many`] describes; returns each
+/// record's unique keys and, with `keep`, the texts they folded of the
+/// records whose ordered keys this thread gathers (the first part of
+/// each slice of [`SLICE`], [`shared`]), in record order.
+fn check_many<'k, E: Entity>(
+    tx: &WriteTx,
+    records: &[E::Record],
+    checked: &'k mut NewKeys,
+    keep: bool,
+) -> Result<(Vec<FieldKeys<'k>>, Vec<FoldedTexts>)> {
+    use std::collections::HashSet;
     let ascending = ids_ascend::<E>(records);
-    // Every record's keys first, so the check below can borrow them.
-    let checked: Vec<Vec<UniqueKey>> = records
-        .iter()
-        .map(|record| E::unique_keys_folded(record, &mut FoldedTexts::default()))
-        .collect();
+    // Every record's keys first, so the check below can borrow them; each
+    // record's own list freed at once, so the next reuses its memory.
+    checked.bytes.reserve(records.len().saturating_mul(64));
+    checked.keys.reserve(records.len().saturating_mul(2));
+    checked.ends.reserve(records.len());
+    let mut kept = Vec::new();
+    for slice in records.chunks(SLICE) {
+        let own = if keep { shared(slice) } else { 0 };
+        for (at, record) in slice.iter().enumerate() {
+            let mut folded = FoldedTexts::default();
+            checked.push(E::unique_keys_folded(record, &mut folded));
+            if at < own {
+                kept.push(folded);
+            }
+        }
+    }
+    let by_field = checked.by_field()?;
+    // Each record's first key that an earlier record gives too: (record,
+    // key) at the first record's place in `first_repeat`.
+    let mut first_repeat: std::collections::BTreeMap<usize, usize> = Default::default();
+    for field in &by_field {
+        for run in field.entries.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(_, first, _)) = run.first() else {
+                continue;
+            };
+            for &(_, record, key) in run.iter().filter(|(_, record, _)| *record != first) {
+                let known = first_repeat.entry(record as usize).or_insert(key as usize);
+                *known = (*known).min(key as usize);
+            }
+        }
+    }
     let table = tx.txn.open_table(E::TABLE)?;
     let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
     let mut ids: HashSet<u64> = HashSet::new();
-    {
-        // By field: each of a kind's unique tables has its own.
-        let mut taken: HashMap<(&'static str, &[u8]), u64, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(
-                records.len().saturating_mul(2),
-                foldhash::fast::RandomState::default(),
-            );
-        let mut tables = UniqueTables { open: Vec::new() };
-        // Record by record, as one insert after the other would check them.
-        for (record, unique) in records.iter().zip(&checked) {
-            let id = E::id(record);
-            let past_stored = stored_last.is_none_or(|last| id > last);
-            let repeated = !ascending && !ids.insert(id);
-            if repeated || (!past_stored && redb::ReadableTable::get(&table, id)?.is_some()) {
-                return Err(Error::Conflict {
-                    entity: E::KIND,
-                    field: "id".into(),
-                });
-            }
-            check_new_unique::<E>(tx, &mut tables, id, unique)?;
-            for key in unique {
-                let owner = *taken.entry((key.field, key.key.as_slice())).or_insert(id);
-                if owner != id {
-                    return Err(Error::Conflict {
-                        entity: E::KIND,
-                        field: key.field.to_owned(),
-                    });
-                }
-            }
-            check_roles::<E>(tx, record, E::held_roles(record))?;
+    let mut tables = UniqueTables { open: Vec::new() };
+    // Record by record, as one insert after the other would check them:
+    // its id, its keys in the store, its keys among those of the records
+    // before it (ids are distinct by then, so a key is taken when an
+    // earlier record gives it), its roles.
+    for (at, (record, unique)) in records.iter().zip(checked.per_record()).enumerate() {
+        let id = E::id(record);
+        let past_stored = stored_last.is_none_or(|last| id > last);
+        let repeated = !ascending && !ids.insert(id);
+        if repeated || (!past_stored && redb::ReadableTable::get(&table, id)?.is_some()) {
+            return Err(Error::Conflict {
+                entity: E::KIND,
+                field: "id".into(),
+            });
         }
+        check_new_unique::<E>(tx, &mut tables, id, unique.clone())?;
+        if let Some(&key) = first_repeat.get(&at)
+            && let Some((_, field, _)) = unique.clone().nth(key)
+        {
+            return Err(Error::Conflict {
+                entity: E::KIND,
+                field: field.to_owned(),
+            });
+        }
+        check_roles::<E>(tx, record, E::held_roles(record))?;
     }
-    Ok(checked)
+    Ok((by_field, kept))
+}
+
+/// The unique keys of new records in one field (so in one table), sorted
+/// by key, then by record and by the key's place among the record's.
+struct FieldKeys<'k> {
+    table: UniqueTable,
+    field: &'static str,
+    /// (key, record's place, key's place among the record's keys).
+    entries: Vec<(&'k [u8], u32, u32)>,
 }
 
 /// Writes new records (checked): through one cursor at the table's end
@@ -729,6 +855,10 @@ fn slice_notes<E: Entity>(slice: &[E::Record], from: usize) -> SliceNotes {
         let mut folded = FoldedTexts::default();
         if at >= from {
             note_ordered::<E>(record, &mut folded, &mut notes.ordered);
+            if at.saturating_sub(from).saturating_add(1) == JUDGED {
+                let room = slice.len().saturating_sub(from);
+                notes.ordered.reserve_for(JUDGED, room);
+            }
         }
         let noted = crate::storage::pending::note_into(&mut notes.terms, id, true, |note| {
             crate::storage::index::visit_postings_folded(E::KIND, record, &mut folded, note);
@@ -739,12 +869,26 @@ fn slice_notes<E: Entity>(slice: &[E::Record], from: usize) -> SliceNotes {
     notes
 }
 
+/// The records whose ordered keys judge how much room a bulk insert's
+/// keys take ([`crate::storage::pending::Ordered::reserve_for`]).
+const JUDGED: usize = 32;
+
 /// The ordered keys of each record of `slice`, noted into changes of
-/// their own and sorted.
-fn ordered_notes<E: Entity>(slice: &[E::Record]) -> crate::storage::pending::Ordered {
+/// their own and sorted, with room for the keys of `room` records; each
+/// record's texts taken from the next of `folded` (those its unique keys
+/// folded), or folded anew.
+fn ordered_notes<E: Entity>(
+    slice: &[E::Record],
+    mut folded: impl Iterator<Item = FoldedTexts>,
+    room: usize,
+) -> crate::storage::pending::Ordered {
     let mut ordered = crate::storage::pending::Ordered::default();
-    for record in slice {
-        note_ordered::<E>(record, &mut FoldedTexts::default(), &mut ordered);
+    for (at, record) in slice.iter().enumerate() {
+        let mut texts = folded.next().unwrap_or_default();
+        note_ordered::<E>(record, &mut texts, &mut ordered);
+        if at.saturating_add(1) == JUDGED {
+            ordered.reserve_for(JUDGED, room);
+        }
     }
     ordered.sort();
     ordered
@@ -782,38 +926,27 @@ fn shared(slice: &[impl Sized]) -> usize {
     slice.len() / 2
 }
 
-/// Entries of one unique table: (key, owner id).
-type UniqueEntries<'k> = Vec<(&'k [u8], u64)>;
-
-/// Inserts the unique keys of new records (checked free), each table's in
-/// key order through cursor runs.
+/// Inserts the unique keys of new records (checked free, sorted by
+/// field), each table's in key order through cursor runs.
 fn write_unique_sorted<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],
-    checked: &[Vec<UniqueKey>],
+    checked: Vec<FieldKeys<'_>>,
 ) -> Result<()> {
-    let mut by_table: Vec<(UniqueTable, UniqueEntries<'_>)> = Vec::new();
-    for (record, unique) in records.iter().zip(checked) {
-        for key in unique {
-            let name = key.table.name();
-            let at = match by_table.iter().position(|(t, _)| t.name() == name) {
-                Some(at) => at,
-                None => {
-                    by_table.push((key.table, Vec::new()));
-                    by_table.len().saturating_sub(1)
-                }
-            };
-            if let Some((_, keys)) = by_table.get_mut(at) {
-                keys.push((key.key.as_slice(), E::id(record)));
+    for field in checked {
+        let mut keys: Vec<(&[u8], u64)> = Vec::with_capacity(field.entries.len());
+        for (key, record, _) in field.entries {
+            // A record may give one key twice (its own: no conflict).
+            if keys.last().is_some_and(|(last, _)| *last == key) {
+                continue;
             }
+            let record = records
+                .get(record as usize)
+                .ok_or_else(|| Error::internal("a new unique key names no record"))?;
+            keys.push((key, E::id(record)));
         }
-    }
-    for (table, mut keys) in by_table {
-        keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        // A record may give one key twice (its own: no conflict).
-        keys.dedup_by(|a, b| a.0 == b.0);
-        let mut open = tx.txn.open_table(table)?;
-        let log = (tx.journal(), table);
+        let mut open = tx.txn.open_table(field.table)?;
+        let log = (tx.journal(), field.table);
         crate::storage::sorted_writes::insert_new(&mut open, log, &keys, "new unique keys")?;
     }
     Ok(())

@@ -148,10 +148,11 @@ impl FoldedTexts {
     }
 }
 
-/// Texts beyond ASCII this thread folded lately, with their folded forms,
-/// at most [`REMEMBERED`]: names recur across records (an import's
-/// first and last names), and folding beyond ASCII (NFD, case folding,
-/// NFC) costs far more than a lookup.
+/// Pieces of text beyond ASCII this thread folded lately
+/// ([`fold_remembered`]), with their folded forms, at most
+/// [`REMEMBERED`]: names and the pieces of usernames recur across records
+/// (an import's), and folding beyond ASCII (NFD, case folding, NFC)
+/// costs far more than a lookup.
 const REMEMBERED: usize = 4096;
 
 thread_local! {
@@ -159,31 +160,96 @@ thread_local! {
         std::cell::RefCell::new(std::collections::HashMap::default());
 }
 
-/// [`fold`], remembering the texts beyond ASCII (ASCII folds faster
-/// than a lookup); the set is emptied once it holds [`REMEMBERED`].
+/// [`fold`], a piece at a time, remembering the folds of the pieces
+/// beyond ASCII; the set is emptied once it holds [`REMEMBERED`].
+///
+/// A text beyond ASCII is cut before each ASCII character that does not
+/// precede one beyond ASCII (see [`fold_pieces`]): `fold(x + y)` is
+/// `fold(x) + fold(y)` when `y` starts with an ASCII character, since
+/// NFD reorders no mark across it (it is a starter), the mapping goes a
+/// character at a time, and NFC composes nothing across it (no
+/// canonical composition has an ASCII second character, and it blocks
+/// what follows from what precedes it). So `jörg.müller12` folds as
+/// `jö`, `rg.`, `mü`, `ller12`: the two short pieces with letters
+/// beyond ASCII recur in other names and are looked up.
 fn fold_remembered(text: &str) -> String {
     if text.is_ascii() {
         return fold(text);
-    }
-    if folds_to_itself(text) {
-        // Most texts beyond ASCII (lower-case names with accents) fold to
-        // themselves: two quick checks instead of normalising twice.
-        return text.to_owned();
     }
     FOLDED.with(|cell| {
         let Ok(mut known) = cell.try_borrow_mut() else {
             return fold(text);
         };
-        if let Some(folded) = known.get(text) {
-            return folded.to_string();
-        }
-        let folded = fold(text);
-        if known.len() >= REMEMBERED {
-            known.clear();
-        }
-        known.insert(text.into(), folded.as_str().into());
-        folded
+        let mut out = String::with_capacity(text.len());
+        fold_pieces(text, &mut |piece| {
+            if piece.is_ascii() {
+                out.extend(piece.chars().map(|c| c.to_ascii_lowercase()));
+                return;
+            }
+            if let Some(folded) = known.get(piece) {
+                out.push_str(folded);
+                return;
+            }
+            // Most pieces beyond ASCII (lower-case letters with accents)
+            // fold to themselves: two quick checks instead of normalising
+            // twice.
+            let folded: Box<str> = if folds_to_itself(piece) {
+                piece.into()
+            } else {
+                fold(piece).into()
+            };
+            out.push_str(&folded);
+            if known.len() >= REMEMBERED {
+                known.clear();
+            }
+            known.insert(piece.into(), folded);
+        });
+        out
     })
+}
+
+/// Calls `piece` with the pieces of `text`, in order: each run of ASCII
+/// characters but the last before a character beyond ASCII, and each run
+/// of characters beyond ASCII with the ASCII character before it (if
+/// any), which an accent may combine with. Every piece after the first
+/// starts with an ASCII character, so the folds of the pieces, one after
+/// the other, are the fold of `text` ([`fold_remembered`]).
+fn fold_pieces(text: &str, piece: &mut dyn FnMut(&str)) {
+    let bytes = text.as_bytes();
+    let ascii_from = |at: usize| {
+        bytes
+            .get(at..)
+            .and_then(|rest| rest.iter().position(u8::is_ascii))
+            .map_or(bytes.len(), |n| at.saturating_add(n))
+    };
+    let beyond_from = |at: usize| {
+        bytes
+            .get(at..)
+            .and_then(|rest| rest.iter().position(|b| !b.is_ascii()))
+            .map_or(bytes.len(), |n| at.saturating_add(n))
+    };
+    let mut at = 0;
+    while at < bytes.len() {
+        // The ASCII run from `at` (perhaps empty), then the run beyond
+        // ASCII after it (perhaps empty: the text's end).
+        let beyond = beyond_from(at);
+        if beyond >= bytes.len() {
+            piece(text.get(at..).unwrap_or_default());
+            return;
+        }
+        // The run's last character goes with the run beyond ASCII.
+        let split = if beyond > at {
+            beyond.saturating_sub(1)
+        } else {
+            at
+        };
+        if split > at {
+            piece(text.get(at..split).unwrap_or_default());
+        }
+        let end = ascii_from(beyond);
+        piece(text.get(split..end).unwrap_or_default());
+        at = end;
+    }
 }
 
 /// Whether `text` is its own fold (`documents::caseless::fold`): it is in
@@ -196,7 +262,10 @@ fn folds_to_itself(text: &str) -> bool {
     use icu_properties::CodePointSetData;
     use icu_properties::props::ChangesWhenNfkcCasefolded;
     let changes = CodePointSetData::new::<ChangesWhenNfkcCasefolded>();
-    ComposingNormalizerBorrowed::new_nfc().is_normalized(text)
+    // An ASCII capital (a capitalised name) stays in the NFD and folds:
+    // a byte scan says so before any normalising.
+    !text.bytes().any(|b| b.is_ascii_uppercase())
+        && ComposingNormalizerBorrowed::new_nfc().is_normalized(text)
         && DecomposingNormalizerBorrowed::new_nfd()
             .normalize_iter(text.chars())
             .all(|c| {
@@ -856,6 +925,56 @@ mod tests {
         assert!(said > 100_000, "{said}");
         assert!(folds_to_itself("jörg.müller12"));
         assert!(!folds_to_itself("J\u{30C}"));
+    }
+
+    /// Folding a piece at a time gives the fold of the whole text, for
+    /// texts that put characters of every kind (marks, letters that fold
+    /// to several, ypogegrammeni, Hangul jamo, ...) next to ASCII ones, the
+    /// pieces looked up once remembered.
+    #[test]
+    fn texts_folded_by_pieces_fold_as_a_whole() {
+        let chars = (0x80..0x3000_u32)
+            .step_by(3)
+            .chain((0x3000..=0x10FFFF_u32).step_by(31))
+            .chain([
+                0x300, 0x301, 0x308, 0x30C, 0x338, 0x345, 0x1161, 0x11A8, 0x3099, 0x212A,
+            ])
+            .filter_map(char::from_u32);
+        let mut checked = 0_usize;
+        for c in chars {
+            for text in [
+                format!("a{c}"),
+                format!("Ab{c}c"),
+                format!("{c}{c}x{c}.Z"),
+                format!("K{c}\u{301}é"),
+                format!("<{c}\u{338}e\u{301}\u{345}"),
+            ] {
+                let whole = fold(&text);
+                assert_eq!(fold_remembered(&text), whole, "{text:?}");
+                assert_eq!(fold_remembered(&text), whole, "{text:?}, remembered");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100_000, "{checked}");
+    }
+
+    /// The pieces a text is folded in make it up, and each after the
+    /// first starts with an ASCII character.
+    #[test]
+    fn fold_pieces_cut_before_ascii() {
+        for (text, expected) in [
+            ("jörg.müller12", vec!["jö", "rg.", "mü", "ller12"]),
+            ("Ελένη", vec!["Ελένη"]),
+            ("Ελένη.x", vec!["Ελένη", ".x"]),
+            ("ab", vec!["ab"]),
+            ("aé", vec!["aé"]),
+            ("éa", vec!["é", "a"]),
+            ("e\u{301}\u{345}x", vec!["e\u{301}\u{345}", "x"]),
+        ] {
+            let mut pieces = Vec::new();
+            fold_pieces(text, &mut |p| pieces.push(p.to_owned()));
+            assert_eq!(pieces, expected, "{text:?}");
+        }
     }
 
     #[test]
