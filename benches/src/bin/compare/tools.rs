@@ -136,6 +136,32 @@ pub fn build_store(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     }
 }
 
+/// The optional `STRIDE USERS` pair of the write tool modes.
+fn stride_arg(args: &mut impl Iterator<Item = String>) -> BenchResult<Option<(u64, u64)>> {
+    match args.next() {
+        Some(stride) => {
+            let stride = stride
+                .parse()
+                .map_err(|_| BenchError::Missing(format!("a STRIDE number, not {stride}")))?;
+            Ok(Some((stride, arg(args, "USERS")?)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The user id (from 1) of the `k`th write: `k` itself, or with `STRIDE
+/// USERS`, `k * STRIDE mod USERS + 1`.
+fn spread(k: u64, stride: Option<(u64, u64)>) -> u64 {
+    match stride {
+        Some((stride, users)) => k
+            .wrapping_mul(stride)
+            .checked_rem(users)
+            .unwrap_or(0)
+            .saturating_add(1),
+        None => k,
+    }
+}
+
 /// `--patches rosterdb|sqlite FILE COUNT [STRIDE USERS]`: COUNT durable
 /// patches of one attribute of users 1, 2, … on an existing store (values
 /// new on every run); with STRIDE and USERS (the store's users), the `k`th
@@ -151,15 +177,7 @@ pub fn patches(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let kind: String = arg(&mut args, "KIND")?;
     let path: PathBuf = arg(&mut args, "FILE")?;
     let count: u64 = arg(&mut args, "COUNT")?;
-    let stride: Option<(u64, u64)> = match args.next() {
-        Some(stride) => {
-            let stride = stride
-                .parse()
-                .map_err(|_| BenchError::Missing(format!("a STRIDE number, not {stride}")))?;
-            Some((stride, arg(&mut args, "USERS")?))
-        }
-        None => None,
-    };
+    let stride = stride_arg(&mut args)?;
     fn go<W: Workloads>(store: &W, count: u64, stride: Option<(u64, u64)>) -> BenchResult<()> {
         let run = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -167,13 +185,10 @@ pub fn patches(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
         let start = std::time::Instant::now();
         let cpu_before = thread_cpu()?;
         for k in 0..count {
-            let id = match stride {
-                Some((stride, users)) => k
-                    .wrapping_mul(stride)
-                    .checked_rem(users)
-                    .unwrap_or(0)
-                    .saturating_add(1),
-                None => k.saturating_add(1),
+            let id = if stride.is_some() {
+                spread(k, stride)
+            } else {
+                k.saturating_add(1)
             };
             store.patch_attribute(id, "title", &format!("p{id}-{run}"))?;
         }
@@ -297,15 +312,7 @@ pub fn concurrent(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let kind: String = arg(&mut args, "KIND")?;
     let path: PathBuf = arg(&mut args, "FILE")?;
     let per_thread: u64 = arg(&mut args, "PER_THREAD")?;
-    let stride: Option<(u64, u64)> = match args.next() {
-        Some(stride) => {
-            let stride = stride
-                .parse()
-                .map_err(|_| BenchError::Missing(format!("a STRIDE number, not {stride}")))?;
-            Some((stride, arg(&mut args, "USERS")?))
-        }
-        None => None,
-    };
+    let stride = stride_arg(&mut args)?;
     fn go<W: Workloads>(
         store: &W,
         per_thread: u64,
@@ -317,14 +324,7 @@ pub fn concurrent(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
                 (1..=per_thread)
                     .map(|i| {
                         let k = t.saturating_mul(per_thread).saturating_add(i);
-                        match stride {
-                            Some((stride, users)) => k
-                                .wrapping_mul(stride)
-                                .checked_rem(users)
-                                .unwrap_or(0)
-                                .saturating_add(1),
-                            None => k,
-                        }
+                        spread(k, stride)
                     })
                     .collect()
             })
