@@ -193,7 +193,7 @@ impl<C: WriteContext, E: Entity> Collection<'_, C, E> {
             let now = tx.now();
             let record = make(Header::new(next_id::<E>(tx)?, now));
             entity::insert::<E>(tx, &record, now)?;
-            E::document(&record, now)
+            E::into_document(record, now)
         })
     }
 
@@ -203,7 +203,7 @@ impl<C: WriteContext, E: Entity> Collection<'_, C, E> {
             let record = fetch_in::<E>(&tx.txn, id, self.ctx.scope())?;
             let now = tx.now();
             entity::remove::<E>(tx, &record, now)?;
-            E::document(&record, now)
+            E::into_document(record, now)
         })
     }
 }

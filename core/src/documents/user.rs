@@ -460,34 +460,14 @@ impl Record for UserRecord {
     }
 
     fn document(&self, now: Timestamp) -> User {
-        User {
-            id: self.header.id,
-            username: self.username.clone(),
-            email: self.email.clone(),
-            first_name: self.first_name.clone(),
-            last_name: self.last_name.clone(),
-            nickname: self.nickname.clone(),
-            telephone_number: self.telephone_number.clone(),
-            mobile_number: self.mobile_number.clone(),
-            tenant: self.header.tenant.clone(),
-            enabled: self.enabled,
-            roles: self.roles.clone(),
-            external_ids: self.external_ids.clone(),
-            attributes: self.attributes.to_map(),
-            created_at: self.header.created_at,
-            updated_at: self.header.updated_at,
-            last_login_at: self.last_login_at,
-            locked_until: self.locked_until.filter(|&t| t > now),
-            has_password: self.password_hash.is_some(),
-            totp_enabled: self.totp_enabled(),
-            version: self.header.version,
-        }
+        // One field list: the moved form, of a copy.
+        self.clone().moved_document(now)
     }
 }
 
 impl UserRecord {
-    /// [`Record::into_document`] for users: the fields of
-    /// [`Record::document`], moved.
+    /// [`Record::into_document`] for users (and, of a copy,
+    /// [`Record::document`]): the record's fields moved into the document.
     fn moved_document(self, now: Timestamp) -> User {
         let has_password = self.password_hash.is_some();
         let totp_enabled = self.totp_enabled();
