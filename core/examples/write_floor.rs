@@ -1,0 +1,276 @@
+//! What redb alone costs to write what a bulk import writes: the floor of
+//! the import line of SPEC §12 on this engine.
+//!
+//! `cargo run --release -p rosterdb --example write_floor FILE [ROUNDS] [each]`,
+//! where FILE is a store made by one bulk import (e.g.
+//! `compare --import rosterdb FILE 0 10000`). The program reads every
+//! table of FILE into memory, then, ROUNDS times (default 5), writes into a
+//! new redb file next to it, in one durable transaction:
+//!
+//! - `all tables`: every table with the same keys and values, in key
+//!   order — the bytes rosterdb's import writes, with none of the work of
+//!   making them (documents, folding, trigrams, postings);
+//! - `records only`: the `users` table alone — what any layout that keeps
+//!   one record per user must write, with no index at all;
+//! - `records and log`: `users` and `changes`.
+//!
+//! With a third argument `each`, it then times each table alone; with
+//! `merged`, the keys of the unique and ordered indexes written to their
+//! tables against the same keys, each prefixed by its table's number, in
+//! one table. It
+//! prints each case's median time per user in nanoseconds. Compare them
+//! with `compare --import sqlite FILE2 0 10000` (SQLite's whole import, its
+//! indexes included): while `records only` takes more than half of
+//! SQLite's time, no layout on redb imports at 2× SQLite's rate. A
+//! measurement for the performance notes, not a test.
+
+use std::path::Path;
+use std::time::Instant;
+
+use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
+
+/// A record table: id → encoded record.
+type Records = TableDefinition<'static, u64, &'static [u8]>;
+/// A unique index (key → id) or a run-count table (key → count).
+type Unique = TableDefinition<'static, &'static [u8], u64>;
+/// An ordered index: key → nothing.
+type Multi = TableDefinition<'static, &'static [u8], ()>;
+/// A posting table: key → encoded ids.
+type Postings = TableDefinition<'static, &'static [u8], &'static [u8]>;
+
+/// The rows of one table, by its kind of key and value.
+enum Rows {
+    Records(Vec<(u64, Vec<u8>)>),
+    Unique(Vec<(Vec<u8>, u64)>),
+    Multi(Vec<Vec<u8>>),
+    Postings(Vec<(Vec<u8>, Vec<u8>)>),
+    Meta(Vec<(String, u64)>),
+}
+
+/// Which kind of table `name` is (the names of the store's schema).
+fn kind(name: &str) -> &'static str {
+    match name {
+        "users" | "roles" | "clients" | "changes" => "records",
+        "meta" => "meta",
+        "sessions" | "idx.user.trigrams" => "postings",
+        n if n.starts_with("post.") => "postings",
+        "idx.user.username"
+        | "idx.user.email"
+        | "idx.user.external_id"
+        | "idx.role.name"
+        | "idx.client.client_id" => "unique",
+        n if n.starts_with("count.") => "unique",
+        _ => "multi",
+    }
+}
+
+fn read_all(path: &Path) -> Result<Vec<(String, Rows)>, Box<dyn std::error::Error>> {
+    let db = redb::Database::open(path)?;
+    let txn = db.begin_read()?;
+    let mut tables = Vec::new();
+    for handle in txn.list_tables()? {
+        let name = handle.name().to_owned();
+        let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+        let rows = match kind(&name) {
+            "records" => {
+                let t = txn.open_table(Records::new(leaked))?;
+                let mut rows = Vec::new();
+                for e in t.iter()? {
+                    let (k, v) = e?;
+                    rows.push((k.value(), v.value().to_vec()));
+                }
+                Rows::Records(rows)
+            }
+            "unique" => {
+                let t = txn.open_table(Unique::new(leaked))?;
+                let mut rows = Vec::new();
+                for e in t.iter()? {
+                    let (k, v) = e?;
+                    rows.push((k.value().to_vec(), v.value()));
+                }
+                Rows::Unique(rows)
+            }
+            "multi" => {
+                let t = txn.open_table(Multi::new(leaked))?;
+                let mut rows = Vec::new();
+                for e in t.iter()? {
+                    rows.push(e?.0.value().to_vec());
+                }
+                Rows::Multi(rows)
+            }
+            "postings" => {
+                let t = txn.open_table(Postings::new(leaked))?;
+                let mut rows = Vec::new();
+                for e in t.iter()? {
+                    let (k, v) = e?;
+                    rows.push((k.value().to_vec(), v.value().to_vec()));
+                }
+                Rows::Postings(rows)
+            }
+            _ => {
+                let t = txn.open_table(TableDefinition::<&str, u64>::new(leaked))?;
+                let mut rows = Vec::new();
+                for e in t.iter()? {
+                    let (k, v) = e?;
+                    rows.push((k.value().to_owned(), v.value()));
+                }
+                Rows::Meta(rows)
+            }
+        };
+        tables.push((leaked.to_owned(), rows));
+    }
+    Ok(tables)
+}
+
+/// Writes `tables` (those `keep` accepts) into a new file at `out` in one
+/// durable transaction; the time taken.
+fn write(
+    out: &Path,
+    tables: &[(String, Rows)],
+    keep: impl Fn(&str) -> bool,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let _ = std::fs::remove_file(out);
+    let db = redb::Database::create(out)?;
+    let start = Instant::now();
+    let txn = db.begin_write()?;
+    for (name, rows) in tables.iter().filter(|(n, _)| keep(n)) {
+        let name: &'static str = Box::leak(name.clone().into_boxed_str());
+        match rows {
+            Rows::Records(rows) => {
+                let mut t = txn.open_table(Records::new(name))?;
+                for (k, v) in rows {
+                    t.insert(k, v.as_slice())?;
+                }
+            }
+            Rows::Unique(rows) => {
+                let mut t = txn.open_table(Unique::new(name))?;
+                for (k, v) in rows {
+                    t.insert(k.as_slice(), v)?;
+                }
+            }
+            Rows::Multi(rows) => {
+                let mut t = txn.open_table(Multi::new(name))?;
+                for k in rows {
+                    t.insert(k.as_slice(), ())?;
+                }
+            }
+            Rows::Postings(rows) => {
+                let mut t = txn.open_table(Postings::new(name))?;
+                for (k, v) in rows {
+                    t.insert(k.as_slice(), v.as_slice())?;
+                }
+            }
+            Rows::Meta(rows) => {
+                let mut t = txn.open_table(TableDefinition::<&str, u64>::new(name))?;
+                for (k, v) in rows {
+                    t.insert(k.as_str(), v)?;
+                }
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Which tables a case writes, by name.
+type Keep = fn(&str) -> bool;
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs.get(xs.len() / 2).copied().unwrap_or_default()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().ok_or("usage: write_floor FILE [ROUNDS]")?;
+    let rounds: usize = match args.next() {
+        Some(n) => n.parse()?,
+        None => 5,
+    };
+    let path = Path::new(&path);
+    let tables = read_all(path)?;
+    let users = tables
+        .iter()
+        .find_map(|(n, rows)| match (n.as_str(), rows) {
+            ("users", Rows::Records(rows)) => Some(rows.len()),
+            _ => None,
+        })
+        .ok_or("no users table")?;
+    let out = path.with_extension("floor");
+    let cases: [(&str, Keep); 3] = [
+        ("all tables", |_| true),
+        ("records only", |n| n == "users"),
+        ("records and log", |n| n == "users" || n == "changes"),
+    ];
+    println!("users: {users}; median ns per user over {rounds} rounds");
+    for (label, keep) in cases {
+        let mut times = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            times.push(write(&out, &tables, keep)?);
+        }
+        println!(
+            "{label:16} {:8.0}",
+            median(times) * 1e9 / users.max(1) as f64
+        );
+    }
+    let extra = args.next();
+    if extra.as_deref() == Some("merged") {
+        // Every key of the unique and ordered indexes in one table, each
+        // prefixed by its table's number: the same keys in one tree.
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        for (number, (_, rows)) in tables.iter().enumerate() {
+            let prefix = u8::try_from(number)?;
+            let mut push = |k: &[u8]| {
+                let mut key = Vec::with_capacity(k.len().saturating_add(9));
+                key.push(prefix);
+                key.extend_from_slice(k);
+                keys.push(key);
+            };
+            match rows {
+                Rows::Unique(rows) => rows.iter().for_each(|(k, v)| {
+                    let mut k = k.clone();
+                    k.extend_from_slice(&v.to_be_bytes());
+                    push(&k);
+                }),
+                Rows::Multi(rows) => rows.iter().for_each(|k| push(k)),
+                _ => {}
+            }
+        }
+        keys.sort();
+        println!(
+            "index keys per user {:.1}",
+            keys.len() as f64 / users.max(1) as f64
+        );
+        let single = [("idx.merged".to_owned(), Rows::Multi(keys))];
+        let mut times = Vec::with_capacity(rounds);
+        let mut separate = Vec::with_capacity(rounds);
+        for _ in 0..rounds {
+            times.push(write(&out, &single, |_| true)?);
+            separate.push(write(&out, &tables, |n| {
+                matches!(kind(n), "unique" | "multi")
+            })?);
+        }
+        println!(
+            "index keys in their tables {:8.0}",
+            median(separate) * 1e9 / users.max(1) as f64
+        );
+        println!(
+            "index keys in one table    {:8.0}",
+            median(times) * 1e9 / users.max(1) as f64
+        );
+    }
+    if extra.as_deref() == Some("each") {
+        for (name, _) in &tables {
+            let mut times = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                times.push(write(&out, &tables, |n| n == name)?);
+            }
+            println!(
+                "  {name:28} {:8.0}",
+                median(times) * 1e9 / users.max(1) as f64
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&out);
+    Ok(())
+}
