@@ -16,21 +16,26 @@ pub enum Unit {
     Bytes,
 }
 
-/// A bar of `len` units saying `what`; hidden unless stderr is a terminal
-/// and not `quiet` (it still counts, so the same code runs either way).
-pub fn bar(len: u64, unit: Unit, what: &'static str, quiet: bool) -> ProgressBar {
+/// A bar of `len` units saying `what` (a spinner and a count when the
+/// length is not known); hidden unless stderr is a terminal and not
+/// `quiet` (it still counts, so the same code runs either way).
+pub fn bar(len: Option<u64>, unit: Unit, what: &'static str, quiet: bool) -> ProgressBar {
     let target = if !quiet && std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
     };
-    let template = match unit {
-        Unit::Records => {
+    let template = match (unit, len) {
+        (Unit::Records, Some(_)) => {
             "{spinner} {msg} [{bar:40}] {human_pos}/{human_len} records, {elapsed} ({eta} left)"
         }
-        Unit::Bytes => "{spinner} {msg} [{bar:40}] {bytes}/{total_bytes}, {elapsed} ({eta} left)",
+        (Unit::Bytes, Some(_)) => {
+            "{spinner} {msg} [{bar:40}] {bytes}/{total_bytes}, {elapsed} ({eta} left)"
+        }
+        (Unit::Records, None) => "{spinner} {msg} {human_pos} records, {elapsed}",
+        (Unit::Bytes, None) => "{spinner} {msg} {bytes}, {elapsed}",
     };
-    let bar = ProgressBar::with_draw_target(Some(len), target);
+    let bar = ProgressBar::with_draw_target(len, target);
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -94,7 +99,7 @@ mod tests {
 
     #[test]
     fn counters_count_lines_written_and_bytes_read() {
-        let lines = super::bar(3, Unit::Records, "export", true);
+        let lines = super::bar(Some(3), Unit::Records, "export", true);
         let mut w = LineCounter {
             inner: Vec::new(),
             bar: lines.clone(),
@@ -103,7 +108,7 @@ mod tests {
         assert_eq!(lines.position(), 3);
         assert_eq!(w.inner, b"a\nb\nc\n");
 
-        let bytes = super::bar(5, Unit::Bytes, "import", true);
+        let bytes = super::bar(None, Unit::Bytes, "import", true);
         let mut r = ByteCounter {
             inner: &b"hello"[..],
             bar: bytes.clone(),

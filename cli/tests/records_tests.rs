@@ -189,6 +189,22 @@ fn table_aligns_the_requested_or_all_fields() {
          1   mary      mary@example.com\n\
          2   bob       bob@example.com\n"
     );
+    // Every page of --all in one table, aligned as one.
+    let walked = d
+        .run(&[
+            "users",
+            "list",
+            "--all",
+            "--page-size",
+            "1",
+            "--fields",
+            "username,email",
+            "--format",
+            "table",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(walked, table);
     let wide = d.run(&["roles", "list", "--format", "table"]).ok().stdout;
     let header: Vec<&str> = wide.lines().next().unwrap().split_whitespace().collect();
     assert_eq!(

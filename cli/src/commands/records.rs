@@ -263,24 +263,27 @@ fn list(view: &View<'_>, kind: Kind, args: &ListArgs, out: &mut Out) -> Result<(
             return out.text(&c.explain(&query)?);
         }
         let mut walk = Walk::new(query);
+        // JSON Lines stream page by page; JSON and a table (its columns
+        // as wide as their widest cell) are printed once all is read.
         let mut everything: Vec<Value> = Vec::new();
-        let mut first = true;
+        let mut columns: Option<Vec<&'static str>> = None;
         while let Some(page) = walk.next_page(|q| c.list(q))? {
             let items = page.items_json()?;
-            let columns = page.fields.as_deref();
-            let total = page.total;
             if !args.all {
-                return out.page(&items, columns, total, page.next_cursor.as_deref());
+                let cursor = page.next_cursor.as_deref();
+                return out.page(&items, page.fields.as_deref(), page.total, cursor);
             }
-            if out.format() == Format::Json {
-                everything.extend(items);
+            if out.format() == Format::Jsonl {
+                out.items(&items, None, false)?;
             } else {
-                out.items(&items, columns, first)?;
-                first = false;
+                everything.extend(items);
+                columns = page.fields;
             }
         }
-        if out.format() == Format::Json {
-            out.page(&everything, None, None, None)?;
+        match out.format() {
+            Format::Json => out.page(&everything, None, None, None)?,
+            Format::Table => out.items(&everything, columns.as_deref(), true)?,
+            Format::Jsonl => {}
         }
         out.flush()
     })

@@ -24,7 +24,7 @@ pub fn export(store: &Store, to: &str, quiet: bool, out: &mut Out) -> Result<(),
     ]
     .iter()
     .fold(0_u64, |a, n| a.saturating_add(*n));
-    let bar = progress::bar(records, Unit::Records, "export", quiet);
+    let bar = progress::bar(Some(records), Unit::Records, "export", quiet);
     if to == "-" {
         let stdout = std::io::stdout();
         let n = store.export_jsonl_to(LineCounter {
@@ -66,7 +66,7 @@ pub fn export(store: &Store, to: &str, quiet: bool, out: &mut Out) -> Result<(),
 /// Loads `from` (`-`: stdin) into the store, which must be empty; all or nothing.
 pub fn import(store: &Store, from: &str, quiet: bool, out: &mut Out) -> Result<(), CliError> {
     let n = if from == "-" {
-        let bar = progress::bar(0, Unit::Bytes, "import", quiet);
+        let bar = progress::bar(None, Unit::Bytes, "import", quiet);
         let reader = ByteCounter {
             inner: std::io::stdin().lock(),
             bar: bar.clone(),
@@ -78,7 +78,7 @@ pub fn import(store: &Store, from: &str, quiet: bool, out: &mut Out) -> Result<(
     } else {
         let path = Path::new(from);
         let file = File::open(path).map_err(file_error(path))?;
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let len = file.metadata().ok().map(|m| m.len());
         let bar = progress::bar(len, Unit::Bytes, "import", quiet);
         let reader = ByteCounter {
             inner: file,
