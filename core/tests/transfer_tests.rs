@@ -156,6 +156,82 @@ fn import_needs_an_empty_store_and_is_all_or_nothing() {
     ));
 }
 
+/// A writer that takes `room` bytes, then fails.
+struct Full {
+    room: usize,
+}
+
+impl std::io::Write for Full {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::Error::other("disk full"));
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A reader that gives `text`, then fails.
+struct Broken<'a> {
+    text: &'a [u8],
+}
+
+impl std::io::Read for Broken<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.text.is_empty() {
+            return Err(std::io::Error::other("connection reset"));
+        }
+        let n = buf.len().min(self.text.len());
+        buf[..n].copy_from_slice(&self.text[..n]);
+        self.text = &self.text[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn export_to_a_writer_and_import_from_a_reader_match_the_file_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = populated(&dir.path().join("a.redb"));
+    let file = dir.path().join("x.jsonl");
+    assert_eq!(s.export_jsonl(&file).unwrap(), 5);
+    let mut streamed = Vec::new();
+    assert_eq!(s.export_jsonl_to(&mut streamed).unwrap(), 5);
+    assert_eq!(streamed, std::fs::read(&file).unwrap());
+
+    let t = Store::memory_with(options()).unwrap();
+    assert_eq!(t.import_jsonl_from(streamed.as_slice()).unwrap(), 5);
+    assert_eq!(t.users().get(1).unwrap(), s.users().get(1).unwrap());
+    assert!(matches!(
+        t.import_jsonl_from(streamed.as_slice()),
+        Err(Error::Conflict { .. })
+    ));
+
+    // A failing writer or reader is `Storage` (naming no file), and a
+    // failed read imports nothing.
+    assert!(matches!(
+        s.export_jsonl_to(Full { room: 100 }),
+        Err(Error::Storage { path: None, .. })
+    ));
+    let u = Store::memory_with(options()).unwrap();
+    let reader = std::io::BufReader::new(Broken { text: &streamed });
+    assert!(matches!(
+        u.import_jsonl_from(reader),
+        Err(Error::Storage { path: None, .. })
+    ));
+    assert_eq!(u.roles().count(&Query::all()).unwrap(), 0);
+    match u.import_jsonl_from("{\"kind\": \"user\"}\n".as_bytes()) {
+        Err(Error::Validation { errors }) => {
+            assert!(errors[0].message.starts_with("line 1:"), "{errors:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn check_finds_damaged_indexes_and_compact_keeps_the_data() {
     let dir = tempfile::tempdir().unwrap();

@@ -112,4 +112,22 @@ impl Store {
     pub fn import_jsonl(&self, path: impl AsRef<Path>) -> Result<u64> {
         jsonl::import(self, path.as_ref())
     }
+
+    /// Writes what [`Store::export_jsonl`] writes to a file to `out`
+    /// instead (buffered here, flushed at the end; not synced), from one
+    /// snapshot, and returns the count. For a caller that streams the
+    /// export (to a pipe, through a progress meter) or places the file
+    /// itself. Write failures are `Storage`.
+    pub fn export_jsonl_to(&self, mut out: impl std::io::Write) -> Result<u64> {
+        jsonl::export_to(self, &mut out)
+    }
+
+    /// Loads lines as [`Store::export_jsonl`] writes them, read from
+    /// `input` to its end, into this empty store as
+    /// [`Store::import_jsonl`] loads a file: all or nothing, otherwise
+    /// `Conflict`; a line that is not a record is `Validation` naming the
+    /// line; a failed read is `Storage`. Returns how many records were read.
+    pub fn import_jsonl_from(&self, mut input: impl std::io::BufRead) -> Result<u64> {
+        jsonl::import_from(self, &mut input)
+    }
 }

@@ -22,31 +22,33 @@ fn file_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 /// Writes every role, user and client of the store to `path` (replacing
-/// it) and returns how many records were written.
+/// it), syncs it, and returns how many records were written.
 pub(crate) fn export(store: &Store, path: &Path) -> Result<u64> {
+    let mut file = File::create(path).map_err(file_error(path))?;
+    let n = export_to(store, &mut file).map_err(|e| e.with_path(path))?;
+    file.sync_all().map_err(file_error(path))?;
+    Ok(n)
+}
+
+/// Writes every role, user and client of the store to `out`, one line
+/// each, from one snapshot, and returns how many records were written.
+pub(crate) fn export_to(store: &Store, out: &mut dyn Write) -> Result<u64> {
     store.read(|r| {
-        let file = File::create(path).map_err(file_error(path))?;
-        let mut out = BufWriter::new(file);
-        let mut n = 0_u64;
+        let mut out = BufWriter::new(out);
         let now = r.now();
-        r.with_tables(|t| {
-            let roles = export_kind::<Role>(t, now, &mut out, path, |_, _| {})?;
-            let users = export_kind::<User>(t, now, &mut out, path, |record, doc| {
+        let n = r.with_tables(|t| {
+            let roles = export_kind::<Role>(t, now, &mut out, |_, _| {})?;
+            let users = export_kind::<User>(t, now, &mut out, |record, doc| {
                 if let Some(hash) = &record.password_hash {
                     doc.insert("passwordHash".into(), json!(hash));
                 }
             })?;
-            let clients = export_kind::<Client>(t, now, &mut out, path, |record, doc| {
+            let clients = export_kind::<Client>(t, now, &mut out, |record, doc| {
                 doc.insert("secretHash".into(), json!(record.secret_hash));
             })?;
-            n = roles.saturating_add(users).saturating_add(clients);
-            Ok(())
+            Ok(roles.saturating_add(users).saturating_add(clients))
         })?;
-        out.flush().map_err(file_error(path))?;
-        out.into_inner()
-            .map_err(|e| file_error(path)(e.into_error()))?
-            .sync_all()
-            .map_err(file_error(path))?;
+        out.flush().map_err(Error::storage_from)?;
         Ok(n)
     })
 }
@@ -55,7 +57,6 @@ fn export_kind<E: Entity + serde::Serialize>(
     tables: &dyn Tables,
     now: Timestamp,
     out: &mut impl Write,
-    path: &Path,
     secrets: impl Fn(&E::Record, &mut Map<String, Value>),
 ) -> Result<u64> {
     let mut n = 0;
@@ -75,8 +76,9 @@ fn export_kind<E: Entity + serde::Serialize>(
             };
             secrets(&record, &mut doc);
             let line = json!({"kind": E::KIND.as_str(), "doc": doc});
-            serde_json::to_writer(&mut *out, &line).map_err(|e| file_error(path)(e.into()))?;
-            out.write_all(b"\n").map_err(file_error(path))?;
+            serde_json::to_writer(&mut *out, &line)
+                .map_err(|e| Error::storage_from(std::io::Error::from(e)))?;
+            out.write_all(b"\n").map_err(Error::storage_from)?;
             n = n.saturating_add(1);
         }
     }
@@ -86,9 +88,15 @@ fn export_kind<E: Entity + serde::Serialize>(
 /// and returns how many records were read.
 pub(crate) fn import(store: &Store, path: &Path) -> Result<u64> {
     let file = File::open(path).map_err(file_error(path))?;
+    import_from(store, &mut BufReader::new(file)).map_err(|e| e.with_path(path))
+}
+
+/// Loads the lines [`export_to`] wrote, read from `input` to its end, into
+/// an empty store, all or nothing, and returns how many records were read.
+pub(crate) fn import_from(store: &Store, input: &mut dyn BufRead) -> Result<u64> {
     let mut lines = Vec::new();
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(file_error(path))?;
+    for (i, line) in input.lines().enumerate() {
+        let line = line.map_err(Error::storage_from)?;
         if line.trim().is_empty() {
             continue;
         }
