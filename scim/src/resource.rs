@@ -1,0 +1,120 @@
+//! What Users and Groups share: reading a resource body's attributes,
+//! `meta`, and versions as weak ETags.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::error::ScimError;
+use crate::schema::{Mutability, Resource};
+
+/// The writable attributes of a resource body, by their schema names.
+/// Read-only attributes (`id`, `meta`, `groups`) and `schemas` are
+/// ignored, as RFC 7643 §7 says of read-only values in input; an unknown
+/// attribute is `invalidValue` naming it.
+pub(crate) struct Fields<'v> {
+    found: BTreeMap<&'static str, &'v Value>,
+}
+
+impl<'v> Fields<'v> {
+    pub fn read(body: &'v Value, resource: Resource) -> Result<Fields<'v>, ScimError> {
+        let Value::Object(map) = body else {
+            return Err(ScimError::invalid_syntax(format!(
+                "a {} must be a JSON object",
+                resource.name()
+            )));
+        };
+        let mut found = BTreeMap::new();
+        for (key, value) in map {
+            if key.eq_ignore_ascii_case("schemas") {
+                continue;
+            }
+            let Some(attr) = resource.attr(key) else {
+                return Err(ScimError::invalid_value(format!(
+                    "{key:?} is not an attribute of a {} in rosterdb",
+                    resource.name()
+                )));
+            };
+            if attr.mutability == Mutability::ReadOnly {
+                continue;
+            }
+            if found.insert(attr.name, value).is_some() {
+                return Err(ScimError::invalid_syntax(format!(
+                    "attribute {} is given twice",
+                    attr.name
+                )));
+            }
+        }
+        Ok(Fields { found })
+    }
+
+    /// The value of the attribute `name` (as the schema spells it).
+    pub fn get(&self, name: &str) -> Option<&'v Value> {
+        self.found.get(name).copied()
+    }
+}
+
+/// A string attribute's value, or `invalidValue` naming it.
+pub(crate) fn text(value: &Value, name: &str) -> Result<String, ScimError> {
+    match value {
+        Value::String(s) => Ok(s.clone()),
+        _ => Err(ScimError::invalid_value(format!("{name} must be a string"))),
+    }
+}
+
+/// A version as a weak ETag, `W/"3"`.
+pub(crate) fn etag(version: u64) -> String {
+    format!("W/\"{version}\"")
+}
+
+/// The version an `If-Match` header names: `None` for `*` (any version);
+/// a header naming something else than one of our ETags is 412, since no
+/// version of the resource can match it.
+pub(crate) fn expected_version(if_match: Option<&str>) -> Result<Option<u64>, ScimError> {
+    let Some(header) = if_match.map(str::trim) else {
+        return Ok(None);
+    };
+    if header == "*" {
+        return Ok(None);
+    }
+    let tag = header.strip_prefix("W/").unwrap_or(header);
+    tag.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(|| ScimError::new(412, None, "If-Match names no version of this resource"))
+}
+
+/// The `meta` of a resource.
+pub(crate) fn meta(
+    resource: Resource,
+    id: u64,
+    version: u64,
+    created: &rosterdb::Timestamp,
+    updated: &rosterdb::Timestamp,
+    base_url: &str,
+) -> Value {
+    json!({
+        "resourceType": resource.name(),
+        "created": created.to_string(),
+        "lastModified": updated.to_string(),
+        "location": location(resource, id, base_url),
+        "version": etag(version),
+    })
+}
+
+/// The URL of a resource.
+pub(crate) fn location(resource: Resource, id: u64, base_url: &str) -> String {
+    format!("{base_url}{}/{id}", resource.endpoint())
+}
+
+/// The id in a resource URL's last segment: `404` when it cannot be an id.
+pub(crate) fn parse_id(segment: &str, resource: Resource) -> Result<u64, ScimError> {
+    segment
+        .parse::<u64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            ScimError::not_found(format!("{} not found: id {segment:?}", resource.name()))
+        })
+}
