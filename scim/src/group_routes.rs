@@ -7,12 +7,12 @@ use rosterdb::{NewRole, Role, View};
 use serde_json::{Value, json};
 
 use crate::error::ScimError;
-use crate::groups::{self, holders, set_members};
+use crate::groups::{self, group_tag, holders, set_members};
 use crate::list::{self, ListParams};
 use crate::patch;
 use crate::projection::Projection;
 use crate::request::{ScimRequest, ScimResponse};
-use crate::resource::expected_version;
+use crate::resource::{check_tag, if_match};
 use crate::router::{Endpoints, body, in_read, in_write, resource_response};
 use crate::schema::Resource;
 
@@ -30,23 +30,31 @@ pub(crate) const ENDPOINTS: Endpoints = Endpoints {
     create,
     get,
     update,
-    version: |tx, id| Ok(tx.roles().get(id)?.version),
+    tag,
     delete: |tx, id| tx.roles().delete(id, true).map(drop),
 };
 
-/// The SCIM Group of `role`, its members read only when returned.
+/// The SCIM Group of `role` and its version tag. Its holders are read
+/// when the members or the version are returned.
 fn render<A>(
     view: &View<'_, A>,
     role: &Role,
     projection: &Projection,
     base_url: &str,
-) -> Result<Value, ScimError> {
-    let members = if projection.wants("members") {
-        Some(holders(view, role.id).map_err(store)?)
+) -> Result<(Value, String), ScimError> {
+    let members = if projection.wants("members") || projection.wants("meta") {
+        holders(view, role.id).map_err(store)?
     } else {
-        None
+        Vec::new()
     };
-    Ok(projection.apply(groups::to_scim(role, members.as_deref(), base_url)))
+    let doc = projection.apply(groups::to_scim(role, &members, base_url));
+    Ok((doc, group_tag(role.version, &members)))
+}
+
+/// The version tag of group `id`, as `If-Match` must name it.
+fn tag(view: &View<'_>, id: u64) -> Result<String, rosterdb::Error> {
+    let role = view.roles().get(id)?;
+    Ok(group_tag(role.version, &holders(view, id)?))
 }
 
 fn search(
@@ -61,7 +69,7 @@ fn search(
             params,
             &|q| r.roles().list(q),
             &|q| r.roles().count(q),
-            &mut |role| render(r, role, &projection, request.base_url),
+            &mut |role| Ok(render(r, role, &projection, request.base_url)?.0),
         )
     })?;
     Ok(ScimResponse::json(200, body))
@@ -74,19 +82,11 @@ fn get(
     id: u64,
 ) -> Result<ScimResponse, ScimError> {
     let projection = params.projection(R)?;
-    let (doc, version) = in_read(view, R, |r| {
+    let (doc, tag) = in_read(view, R, |r| {
         let role = r.roles().get(id).map_err(store)?;
-        Ok((
-            render(r, &role, &projection, request.base_url)?,
-            role.version,
-        ))
+        render(r, &role, &projection, request.base_url)
     })?;
-    Ok(resource_response(
-        200,
-        doc,
-        (R, id, version),
-        request.base_url,
-    ))
+    Ok(resource_response(200, doc, (R, id, tag), request.base_url))
 }
 
 fn create(
@@ -99,17 +99,13 @@ fn create(
     let name = input
         .name
         .ok_or_else(|| ScimError::invalid_value("displayName: required"))?;
-    let (doc, role) = in_write(view, R, |tx| {
+    let (doc, tag, id) = in_write(view, R, |tx| {
         let role = tx.roles().create(NewRole::new(name)).map_err(store)?;
         set_members(tx, role.id, &[], &input.members.unwrap_or_default())?;
-        Ok((render(tx, &role, &projection, request.base_url)?, role))
+        let (doc, tag) = render(tx, &role, &projection, request.base_url)?;
+        Ok((doc, tag, role.id))
     })?;
-    Ok(resource_response(
-        201,
-        doc,
-        (R, role.id, role.version),
-        request.base_url,
-    ))
+    Ok(resource_response(201, doc, (R, id, tag), request.base_url))
 }
 
 /// PUT (`patch` false) or PATCH: renames the role and sets its holders,
@@ -122,13 +118,14 @@ fn update(
     patch: bool,
 ) -> Result<ScimResponse, ScimError> {
     let projection = params.projection(R)?;
-    let expected = expected_version(request.if_match)?;
+    let wanted_tag = if_match(request.if_match);
     let given = body(request)?;
-    let (doc, role) = in_write(view, R, |tx| {
+    let (doc, tag) = in_write(view, R, |tx| {
         let current = tx.roles().get(id).map_err(store)?;
         let members = holders(tx, id).map_err(store)?;
+        check_tag(wanted_tag.as_deref(), &group_tag(current.version, &members))?;
         let scim = if patch {
-            let doc = groups::to_scim(&current, Some(&members), request.base_url);
+            let doc = groups::to_scim(&current, &members, request.base_url);
             patch::patched(R, doc, &given)?
         } else {
             given
@@ -137,7 +134,6 @@ fn update(
         let name = input
             .name
             .ok_or_else(|| ScimError::invalid_value("displayName: required"))?;
-        // A merge that changes nothing still checks the version.
         let change = if name == current.name {
             json!({})
         } else {
@@ -145,16 +141,11 @@ fn update(
         };
         let role = tx
             .roles()
-            .merge(id, &change, Some(expected.unwrap_or(current.version)))
+            .merge(id, &change, Some(current.version))
             .map_err(store)?;
         let wanted: BTreeSet<u64> = input.members.unwrap_or_default();
         set_members(tx, id, &members, &wanted)?;
-        Ok((render(tx, &role, &projection, request.base_url)?, role))
+        render(tx, &role, &projection, request.base_url)
     })?;
-    Ok(resource_response(
-        200,
-        doc,
-        (R, id, role.version),
-        request.base_url,
-    ))
+    Ok(resource_response(200, doc, (R, id, tag), request.base_url))
 }

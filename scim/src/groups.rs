@@ -12,13 +12,26 @@ use crate::resource::{Fields, location, meta, text};
 use crate::schema::{GROUP_SCHEMA, Resource};
 use crate::users::element_value;
 
-/// The SCIM Group of `role`, with `members` when given.
-pub(crate) fn to_scim(role: &rosterdb::Role, members: Option<&[u64]>, base_url: &str) -> Value {
+/// The version tag of a group: the role's version and a digest of its
+/// holders, since a change of members changes the group but not the role
+/// record (FNV-1a over the sorted ids, so it is the same in every build).
+pub(crate) fn group_tag(version: u64, members: &[u64]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for id in members {
+        for byte in id.to_le_bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{version}.{hash:016x}")
+}
+
+/// The SCIM Group of `role`, held by `members`.
+pub(crate) fn to_scim(role: &rosterdb::Role, members: &[u64], base_url: &str) -> Value {
     let mut out = Map::new();
     out.insert("schemas".into(), json!([GROUP_SCHEMA]));
     out.insert("id".into(), Value::String(role.id.to_string()));
     out.insert("displayName".into(), Value::String(role.name.clone()));
-    if let Some(members) = members.filter(|m| !m.is_empty()) {
+    if !members.is_empty() {
         let list: Vec<Value> = members
             .iter()
             .map(|id| {
@@ -36,7 +49,7 @@ pub(crate) fn to_scim(role: &rosterdb::Role, members: Option<&[u64]>, base_url: 
         meta(
             Resource::Group,
             role.id,
-            role.version,
+            &group_tag(role.version, members),
             &role.created_at,
             &role.updated_at,
             base_url,

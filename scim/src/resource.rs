@@ -62,34 +62,40 @@ pub(crate) fn text(value: &Value, name: &str) -> Result<String, ScimError> {
     }
 }
 
-/// A version as a weak ETag, `W/"3"`.
-pub(crate) fn etag(version: u64) -> String {
-    format!("W/\"{version}\"")
+/// A version tag as a weak ETag: `W/"3"`.
+pub(crate) fn etag(tag: &str) -> String {
+    format!("W/\"{tag}\"")
 }
 
-/// The version an `If-Match` header names: `None` for `*` (any version);
-/// a header naming something else than one of our ETags is 412, since no
-/// version of the resource can match it.
-pub(crate) fn expected_version(if_match: Option<&str>) -> Result<Option<u64>, ScimError> {
-    let Some(header) = if_match.map(str::trim) else {
-        return Ok(None);
-    };
+/// The tag an `If-Match` header names (without `W/` and quotes); `None`
+/// when there is no header or it is `*` (any version).
+pub(crate) fn if_match(header: Option<&str>) -> Option<String> {
+    let header = header?.trim();
     if header == "*" {
-        return Ok(None);
+        return None;
     }
     let tag = header.strip_prefix("W/").unwrap_or(header);
-    tag.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse::<u64>().ok())
-        .map(Some)
-        .ok_or_else(|| ScimError::new(412, None, "If-Match names no version of this resource"))
+    let inner = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+    Some(inner.unwrap_or(tag).to_owned())
+}
+
+/// `412` unless `wanted` (from `If-Match`) is absent or names `actual`.
+pub(crate) fn check_tag(wanted: Option<&str>, actual: &str) -> Result<(), ScimError> {
+    match wanted {
+        Some(wanted) if wanted != actual => Err(ScimError::new(
+            412,
+            None,
+            format!("If-Match names version {wanted:?}; the resource is at version {actual:?}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The `meta` of a resource.
 pub(crate) fn meta(
     resource: Resource,
     id: u64,
-    version: u64,
+    tag: &str,
     created: &rosterdb::Timestamp,
     updated: &rosterdb::Timestamp,
     base_url: &str,
@@ -99,7 +105,7 @@ pub(crate) fn meta(
         "created": created.to_string(),
         "lastModified": updated.to_string(),
         "location": location(resource, id, base_url),
-        "version": etag(version),
+        "version": etag(tag),
     })
 }
 

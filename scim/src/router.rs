@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::error::ScimError;
 use crate::list::ListParams;
 use crate::request::{Method, ScimRequest, ScimResponse};
-use crate::resource::{etag, expected_version, location, parse_id};
+use crate::resource::{check_tag, etag, if_match, location, parse_id};
 use crate::schema::Resource;
 use crate::{discovery, group_routes, user_routes};
 
@@ -94,8 +94,8 @@ pub(crate) struct Endpoints {
     /// PUT (`false`) or PATCH (`true`) of one resource.
     pub update:
         fn(&View<'_>, &ScimRequest<'_>, &ListParams, u64, bool) -> Result<ScimResponse, ScimError>,
-    /// The version of one record, in a transaction.
-    pub version: fn(&View<'_>, u64) -> Result<u64, rosterdb::Error>,
+    /// The version tag (ETag) of one resource, in a transaction.
+    pub tag: fn(&View<'_>, u64) -> Result<String, rosterdb::Error>,
     /// Deletes one record, in a transaction.
     pub delete: fn(&View<'_>, u64) -> Result<(), rosterdb::Error>,
 }
@@ -136,15 +136,10 @@ fn delete(
     endpoints: &Endpoints,
 ) -> Result<ScimResponse, ScimError> {
     let resource = endpoints.resource;
-    let expected = expected_version(request.if_match)?;
+    let wanted = if_match(request.if_match);
     in_write(view, resource, |tx| {
         let store = |e| ScimError::from_store(e, resource);
-        let actual = (endpoints.version)(tx, id).map_err(store)?;
-        if let Some(expected) = expected
-            && expected != actual
-        {
-            return Err(store(rosterdb::Error::VersionConflict { expected, actual }));
-        }
+        check_tag(wanted.as_deref(), &(endpoints.tag)(tx, id).map_err(store)?)?;
         (endpoints.delete)(tx, id).map_err(store)
     })?;
     Ok(ScimResponse::empty(204))
@@ -228,10 +223,10 @@ pub(crate) fn in_read<T>(
 pub(crate) fn resource_response(
     status: u16,
     body: Value,
-    (resource, id, version): (Resource, u64, u64),
+    (resource, id, tag): (Resource, u64, String),
     base_url: &str,
 ) -> ScimResponse {
-    let response = ScimResponse::json(status, body).with_header("ETag", etag(version));
+    let response = ScimResponse::json(status, body).with_header("ETag", etag(&tag));
     if status == 201 {
         response.with_header("Location", location(resource, id, base_url))
     } else {

@@ -9,7 +9,7 @@ use crate::error::ScimError;
 use crate::list::{self, ListParams};
 use crate::patch;
 use crate::request::{ScimRequest, ScimResponse};
-use crate::resource::expected_version;
+use crate::resource::{check_tag, if_match};
 use crate::router::{Endpoints, body, in_read, in_write, resource_response};
 use crate::schema::Resource;
 use crate::users;
@@ -23,7 +23,7 @@ pub(crate) const ENDPOINTS: Endpoints = Endpoints {
     create,
     get,
     update,
-    version: |tx, id| Ok(tx.users().get(id)?.version),
+    tag: |tx, id| Ok(tx.users().get(id)?.version.to_string()),
     delete: |tx, id| tx.users().delete(id).map(drop),
 };
 
@@ -88,7 +88,7 @@ fn get(
     Ok(resource_response(
         200,
         projection.apply(doc),
-        (R, id, version),
+        (R, id, version.to_string()),
         request.base_url,
     ))
 }
@@ -112,7 +112,7 @@ fn create(
     Ok(resource_response(
         201,
         projection.apply(out),
-        (R, user.id, user.version),
+        (R, user.id, user.version.to_string()),
         request.base_url,
     ))
 }
@@ -128,11 +128,12 @@ fn update(
     patch: bool,
 ) -> Result<ScimResponse, ScimError> {
     let projection = params.projection(R)?;
-    let expected = expected_version(request.if_match)?;
+    let wanted_tag = if_match(request.if_match);
     let input = body(request)?;
     let (out, user) = in_write(view, R, |tx| {
         let store = |e| ScimError::from_store(e, R);
         let current = tx.users().get(id).map_err(store)?;
+        check_tag(wanted_tag.as_deref(), &current.version.to_string())?;
         let mut names = HashMap::new();
         let scim = if patch {
             patch::patched(
@@ -146,14 +147,14 @@ fn update(
         let doc = users::from_scim(&scim, Some(&current))?;
         let user = tx
             .users()
-            .replace(id, &doc, Some(expected.unwrap_or(current.version)))
+            .replace(id, &doc, Some(current.version))
             .map_err(store)?;
         Ok((render(tx, &user, &mut names, request.base_url)?, user))
     })?;
     Ok(resource_response(
         200,
         projection.apply(out),
-        (R, id, user.version),
+        (R, id, user.version.to_string()),
         request.base_url,
     ))
 }

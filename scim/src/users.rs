@@ -68,7 +68,7 @@ pub(crate) fn to_scim(
         meta(
             Resource::User,
             user.id,
-            user.version,
+            &user.version.to_string(),
             &user.created_at,
             &user.updated_at,
             base_url,

@@ -23,7 +23,9 @@ fn groups_are_roles_and_members_are_holders() {
         json!({"value": ann, "$ref": format!("{BASE}/Users/{ann}"), "type": "User"})
     );
     assert_eq!(b["meta"]["resourceType"], "Group");
-    assert_eq!(r.header("ETag"), Some("W/\"1\""));
+    let tag = r.header("ETag").unwrap().to_owned();
+    assert!(tag.starts_with("W/\"1."), "{tag}");
+    assert_eq!(b["meta"]["version"], tag);
     let user = get(&view, &format!("/Users/{ann}"), &[]);
     assert_eq!(body(&user)["groups"][0]["display"], "admins");
     let list = get(
@@ -36,17 +38,28 @@ fn groups_are_roles_and_members_are_holders() {
     );
     assert_eq!(body(&list)["totalResults"], 1);
     assert!(body(&list)["Resources"][0].get("members").is_none());
-    // PUT sets the holders exactly.
-    let r = call(
-        &view,
-        Method::Put,
-        &format!("/Groups/{group}"),
-        &[],
-        Some(json!({"displayName": "admins", "members": [{"value": bob}]})),
-        Some("W/\"1\""),
-    );
+    // PUT sets the holders exactly; a change of members changes the ETag.
+    let put = |members, if_match| {
+        let doc = json!({"displayName": "admins", "members": members});
+        let path = format!("/Groups/{group}");
+        call(&view, Method::Put, &path, &[], Some(doc), Some(if_match))
+    };
+    let r = put(json!([{"value": bob}]), &tag);
     assert_eq!(r.status, 200, "{:?}", r.body);
     assert_eq!(store.users().get(1).unwrap().roles, Vec::<u64>::new());
+    let new_tag = r.header("ETag").unwrap().to_owned();
+    assert_ne!(new_tag, tag);
+    assert!(
+        new_tag.starts_with("W/\"1."),
+        "the role record is unchanged: {new_tag}"
+    );
+    assert_eq!(error(&put(json!([]), &tag)).0, 412);
+    let path = format!("/Groups/{group}");
+    assert_eq!(
+        error(&call(&view, Method::Delete, &path, &[], None, Some(&tag))).0,
+        412
+    );
+    assert_eq!(store.users().get(2).unwrap().roles, [1]);
     // Deleting the group ends its memberships.
     assert_eq!(
         call(
