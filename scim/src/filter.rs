@@ -65,8 +65,10 @@ pub(crate) struct AttrPath {
 /// A filter tree.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Filter {
-    And(Box<Filter>, Box<Filter>),
-    Or(Box<Filter>, Box<Filter>),
+    /// Every one of two or more filters.
+    And(Vec<Filter>),
+    /// Any of two or more filters.
+    Or(Vec<Filter>),
     Not(Box<Filter>),
     Compare {
         path: AttrPath,
@@ -156,6 +158,7 @@ pub(crate) fn parse(text: &str, strip: &dyn Fn(&str) -> String) -> Result<Filter
     let mut parser = Parser {
         tokens,
         at: 0,
+        depth: 0,
         end: text.chars().count(),
         strip,
     };
@@ -253,9 +256,15 @@ fn split_path(text: &str, position: usize) -> Option<AttrPath> {
     })
 }
 
+/// How deeply parentheses, `not` and value filters may nest: the
+/// compiled expression nests at most about three times as deep, within
+/// rosterdb's own limit of 64.
+pub const MAX_DEPTH: usize = 16;
+
 struct Parser<'s> {
     tokens: Vec<(Tok, usize)>,
     at: usize,
+    depth: usize,
     end: usize,
     strip: &'s dyn Fn(&str) -> String,
 }
@@ -276,42 +285,73 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Filter, ScimError> {
-        let mut left = self.and()?;
+        let mut terms = vec![self.and()?];
         while self.keyword("or") {
             self.at = self.at.saturating_add(1);
-            left = Filter::Or(Box::new(left), Box::new(self.and()?));
+            terms.push(self.and()?);
         }
-        Ok(left)
+        Ok(match terms.len() {
+            1 => terms.remove(0),
+            _ => Filter::Or(terms),
+        })
     }
 
     fn and(&mut self) -> Result<Filter, ScimError> {
-        let mut left = self.unary()?;
+        let mut terms = vec![self.unary()?];
         while self.keyword("and") {
             self.at = self.at.saturating_add(1);
-            left = Filter::And(Box::new(left), Box::new(self.unary()?));
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(match terms.len() {
+            1 => terms.remove(0),
+            _ => Filter::And(terms),
+        })
+    }
+
+    /// Runs `inner` one nesting level deeper (a parenthesis, `not` or a
+    /// value filter), refusing to go past [`MAX_DEPTH`].
+    fn deeper(
+        &mut self,
+        position: usize,
+        inner: impl FnOnce(&mut Self) -> Result<Filter, ScimError>,
+    ) -> Result<Filter, ScimError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(ScimError::invalid_filter(
+                position,
+                format!("the filter nests more than {MAX_DEPTH} levels deep"),
+            ));
+        }
+        self.depth = self.depth.saturating_add(1);
+        let out = inner(self);
+        self.depth = self.depth.saturating_sub(1);
+        out
     }
 
     fn unary(&mut self) -> Result<Filter, ScimError> {
         if self.keyword("not") {
+            let position = self.peek().map_or(self.end, |(_, p)| p);
             self.at = self.at.saturating_add(1);
             return match self.peek() {
-                Some((Tok::Open, _)) => Ok(Filter::Not(Box::new(self.unary()?))),
+                Some((Tok::Open, _)) => {
+                    self.deeper(position, |p| Ok(Filter::Not(Box::new(p.unary()?))))
+                }
                 found => Err(self.expected("'(' after 'not'", found.map(|(_, p)| p))),
             };
         }
         match self.next() {
-            Some((Tok::Open, _)) => {
-                let inner = self.or()?;
-                match self.next() {
-                    Some((Tok::Close, _)) => Ok(inner),
-                    found => Err(self.expected("')'", found.map(|(_, p)| p))),
-                }
-            }
+            Some((Tok::Open, position)) => self.deeper(position, |p| p.parenthesized()),
             Some((Tok::Word(word), pos)) => self.test(&word, pos),
             Some((_, pos)) => Err(self.expected("an attribute path", Some(pos))),
             None => Err(self.expected("an attribute path", None)),
+        }
+    }
+
+    /// The rest of `( filter )` after its `(`.
+    fn parenthesized(&mut self) -> Result<Filter, ScimError> {
+        let inner = self.or()?;
+        match self.next() {
+            Some((Tok::Close, _)) => Ok(inner),
+            found => Err(self.expected("')'", found.map(|(_, p)| p))),
         }
     }
 
@@ -332,17 +372,19 @@ impl Parser<'_> {
     }
 
     fn test(&mut self, word: &str, pos: usize) -> Result<Filter, ScimError> {
-        if let Some((Tok::OpenBracket, _)) = self.peek() {
+        if let Some((Tok::OpenBracket, open)) = self.peek() {
             self.at = self.at.saturating_add(1);
             let attr = self.path(word, pos)?;
-            let filter = self.or()?;
-            return match self.next() {
-                Some((Tok::CloseBracket, _)) => Ok(Filter::ValuePath {
-                    attr,
-                    filter: Box::new(filter),
-                }),
-                found => Err(self.expected("']'", found.map(|(_, p)| p))),
-            };
+            return self.deeper(open, |p| {
+                let filter = p.or()?;
+                match p.next() {
+                    Some((Tok::CloseBracket, _)) => Ok(Filter::ValuePath {
+                        attr,
+                        filter: Box::new(filter),
+                    }),
+                    found => Err(p.expected("']'", found.map(|(_, p)| p))),
+                }
+            });
         }
         let path = self.path(word, pos)?;
         let (op_word, op_pos) = match self.next() {
@@ -389,8 +431,8 @@ fn literal(word: &str) -> Option<Value> {
 /// strings compare case-insensitively.
 pub(crate) fn matches(filter: &Filter, element: &Value) -> bool {
     match filter {
-        Filter::And(a, b) => matches(a, element) && matches(b, element),
-        Filter::Or(a, b) => matches(a, element) || matches(b, element),
+        Filter::And(all) => all.iter().all(|f| matches(f, element)),
+        Filter::Or(any) => any.iter().any(|f| matches(f, element)),
         Filter::Not(a) => !matches(a, element),
         Filter::Present(path) => {
             sub_value(element, path).is_some_and(|v| !v.is_null() && v != &Value::Array(vec![]))

@@ -114,16 +114,19 @@ fn emit(
     out: &mut Compiled,
 ) -> Result<(), ScimError> {
     match filter {
-        Filter::And(a, b) | Filter::Or(a, b) => {
+        Filter::And(terms) | Filter::Or(terms) => {
             let word = if matches!(filter, Filter::And(..)) {
                 " and "
             } else {
                 " or "
             };
             out.expr.push('(');
-            emit(a, resource, within, out)?;
-            out.expr.push_str(word);
-            emit(b, resource, within, out)?;
+            for (i, term) in terms.iter().enumerate() {
+                if i > 0 {
+                    out.expr.push_str(word);
+                }
+                emit(term, resource, within, out)?;
+            }
             out.expr.push(')');
         }
         Filter::Not(a) => {

@@ -267,3 +267,25 @@ fn search_with_a_post_body() {
     assert_eq!(error(&bad).0, 400);
     let _: Value = body(&r).clone();
 }
+
+#[test]
+fn deep_or_long_filters_are_errors_not_crashes() {
+    let store = store_of_five();
+    let view = View::whole(&store);
+    let deep = format!("{}userName eq \"ann\"{}", "(".repeat(17), ")".repeat(17));
+    let (status, kind, detail) = error(&get(&view, "/Users", &[("filter", &deep)]));
+    assert_eq!((status, kind.as_deref()), (400, Some("invalidFilter")));
+    assert!(detail.contains("position 16"), "{detail}");
+    // `not (` nests twice: eight of them reach the limit, and cancel out.
+    let nested_not = format!("{}userName eq \"ann\"{}", "not (".repeat(8), ")".repeat(8));
+    assert_eq!(filtered(&view, &nested_not), ["ann"]);
+    let ok = format!("{}userName eq \"ann\"{}", "(".repeat(16), ")".repeat(16));
+    assert_eq!(filtered(&view, &ok), ["ann"]);
+    let long = vec!["userName eq \"ann\""; 2000].join(" or ");
+    assert_eq!(filtered(&view, &long), ["ann"]);
+    let deep_value = format!("emails[{}value eq \"x\"{}]", "(".repeat(16), ")".repeat(16));
+    assert_eq!(
+        error(&get(&view, "/Users", &[("filter", &deep_value)])).0,
+        400
+    );
+}
