@@ -2,9 +2,13 @@
 //! in-memory store, for running a SCIM compliance tool against:
 //!
 //! ```text
-//! cargo run -p rosterdb-scim --example scim_harness -- 127.0.0.1:8099
+//! cargo run -p rosterdb-scim --example scim_harness -- 127.0.0.1:8099 [TENANT]
 //! scim2 --url http://127.0.0.1:8099/scim/v2 test
 //! ```
+//!
+//! With a TENANT, every request goes through a view scoped to it (as the
+//! HTTP server scopes a tenant's principal), after a user of another
+//! tenant is stored, which the run must never see.
 //!
 //! One request per connection (`Connection: close`), no authentication:
 //! a test harness, not a server (the rosterdb HTTP server mounts `handle`).
@@ -27,18 +31,36 @@ fn main() {
     let addr = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:8099".into());
+    let tenant = std::env::args().nth(2);
     let store = Store::memory().expect("an in-memory store");
+    if tenant.is_some() {
+        let other = store.scoped("someone-else").expect("a tenant");
+        other
+            .users()
+            .create(rosterdb::NewUser::new(
+                "hidden",
+                "hidden@example.com",
+                "H",
+                "H",
+            ))
+            .expect("a user of another tenant");
+    }
     let listener = TcpListener::bind(&addr).expect("bind");
     eprintln!("SCIM harness on http://{addr}{PREFIX}");
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
-        if let Err(e) = serve(&store, stream, &addr) {
+        if let Err(e) = serve(&store, tenant.as_deref(), stream, &addr) {
             eprintln!("connection: {e}");
         }
     }
 }
 
-fn serve(store: &Store, stream: TcpStream, addr: &str) -> std::io::Result<()> {
+fn serve(
+    store: &Store,
+    tenant: Option<&str>,
+    stream: TcpStream,
+    addr: &str,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -77,7 +99,7 @@ fn serve(store: &Store, stream: TcpStream, addr: &str) -> std::io::Result<()> {
     let path = decode(path);
     let response = match path.strip_prefix(PREFIX) {
         Some(rest) => {
-            let view = View::whole(store);
+            let view = View::of(store, tenant).expect("a valid tenant");
             let base_url = format!("http://{addr}{PREFIX}");
             let response = handle(
                 &view,

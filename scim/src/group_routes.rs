@@ -3,12 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use rosterdb::{NewRole, Role, View};
+use rosterdb::{NewRole, Query, ReadOnly, Role, View};
 use serde_json::{Value, json};
 
 use crate::error::ScimError;
 use crate::groups::{self, group_tag, holders, set_members};
-use crate::list::{self, ListParams};
+use crate::list::{ListParams, Lister};
 use crate::patch;
 use crate::projection::Projection;
 use crate::request::{ScimRequest, ScimResponse};
@@ -26,7 +26,11 @@ fn store(e: rosterdb::Error) -> ScimError {
 /// (cascade), as SCIM expects.
 pub(crate) const ENDPOINTS: Endpoints = Endpoints {
     resource: R,
-    search,
+    lister: Lister {
+        resource: R,
+        count: |r, q| r.roles().count(q),
+        page,
+    },
     create,
     get,
     update,
@@ -57,22 +61,21 @@ fn tag(view: &View<'_>, id: u64) -> Result<String, rosterdb::Error> {
     Ok(group_tag(role.version, &holders(view, id)?))
 }
 
-fn search(
-    view: &View<'_>,
-    request: &ScimRequest<'_>,
-    params: &ListParams,
-) -> Result<ScimResponse, ScimError> {
-    let projection = params.projection(R)?;
-    let body = in_read(view, R, |r| {
-        list::run(
-            R,
-            params,
-            &|q| r.roles().list(q),
-            &|q| r.roles().count(q),
-            &mut |role| Ok(render(r, role, &projection, request.base_url)?.0),
-        )
-    })?;
-    Ok(ScimResponse::json(200, body))
+/// One page of groups, rendered.
+fn page(
+    r: &View<'_, ReadOnly>,
+    query: &Query,
+    projection: &Projection,
+    base_url: &str,
+    map_error: &dyn Fn(rosterdb::Error) -> ScimError,
+) -> Result<(Vec<Value>, u64), ScimError> {
+    let page = r.roles().list(query).map_err(map_error)?;
+    let items = page
+        .items
+        .iter()
+        .map(|role| Ok(render(r, role, projection, base_url)?.0))
+        .collect::<Result<Vec<_>, ScimError>>()?;
+    Ok((items, page.total.unwrap_or(0)))
 }
 
 fn get(

@@ -19,11 +19,13 @@ pub(crate) struct Projection {
 
 impl Projection {
     /// The projection of comma lists `attributes` and `excluded` (at most
-    /// one of them); an unknown attribute is `invalidValue`.
-    pub fn new<S: AsRef<str>>(
+    /// one of them); an unknown attribute is `invalidValue`, or, when
+    /// `lenient` (a search over several resource types), left out.
+    pub fn new<S: AsRef<str>, T: AsRef<str>>(
         resource: Resource,
         attributes: &[S],
-        excluded: &[S],
+        excluded: &[T],
+        lenient: bool,
     ) -> Result<Projection, ScimError> {
         if !attributes.is_empty() && !excluded.is_empty() {
             return Err(ScimError::invalid_value(
@@ -33,11 +35,11 @@ impl Projection {
         let include = if attributes.is_empty() {
             None
         } else {
-            Some(named(resource, attributes, "attributes")?)
+            Some(named(resource, attributes, "attributes", lenient)?)
         };
         Ok(Projection {
             include,
-            exclude: named(resource, excluded, "excludedAttributes")?,
+            exclude: named(resource, excluded, "excludedAttributes", lenient)?,
         })
     }
 
@@ -112,6 +114,7 @@ fn named<S: AsRef<str>>(
     resource: Resource,
     items: &[S],
     param: &str,
+    lenient: bool,
 ) -> Result<Vec<Named>, ScimError> {
     let mut out = Vec::new();
     for item in items {
@@ -130,12 +133,15 @@ fn named<S: AsRef<str>>(
                     resource.name()
                 ))
             };
-            let attr = resource.attr(top).ok_or_else(unknown)?;
-            let sub = match parts.next() {
-                None => None,
-                Some(sub) => Some(attr.sub_attr(sub).ok_or_else(unknown)?.name),
-            };
-            out.push((attr.name, sub));
+            let found = resource.attr(top).and_then(|attr| match parts.next() {
+                None => Some((attr.name, None)),
+                Some(sub) => attr.sub_attr(sub).map(|s| (attr.name, Some(s.name))),
+            });
+            match found {
+                Some(named) => out.push(named),
+                None if lenient => {}
+                None => return Err(unknown()),
+            }
         }
     }
     Ok(out)

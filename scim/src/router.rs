@@ -5,7 +5,7 @@ use rosterdb::{ReadOnly, View};
 use serde_json::Value;
 
 use crate::error::ScimError;
-use crate::list::ListParams;
+use crate::list::{self, ListParams, Lister};
 use crate::request::{Method, ScimRequest, ScimResponse};
 use crate::resource::{check_tag, etag, if_match, location, parse_id};
 use crate::schema::Resource;
@@ -73,10 +73,24 @@ fn route(view: &View<'_>, request: &ScimRequest<'_>) -> Result<ScimResponse, Sci
         }
         ("Users", rest) => collection(view, request, rest, &user_routes::ENDPOINTS),
         ("Groups", rest) => collection(view, request, rest, &group_routes::ENDPOINTS),
-        (".search", None) | ("Bulk", None) | ("Me", None) => Err(ScimError::new(
+        (".search", None) => {
+            if method != Method::Post {
+                return Err(method_not_allowed());
+            }
+            let params = ListParams::from_search(&body(request)?)?;
+            let listers = [
+                &user_routes::ENDPOINTS.lister,
+                &group_routes::ENDPOINTS.lister,
+            ];
+            Ok(ScimResponse::json(
+                200,
+                list::search(view, &listers, &params, base)?,
+            ))
+        }
+        ("Bulk", None) | ("Me", None) => Err(ScimError::new(
             501,
             None,
-            format!("/{first} is not supported: search /Users or /Groups"),
+            format!("/{first} is not supported"),
         )),
         _ => Err(ScimError::not_found(format!("no SCIM endpoint {path:?}"))),
     }
@@ -85,8 +99,8 @@ fn route(view: &View<'_>, request: &ScimRequest<'_>) -> Result<ScimResponse, Sci
 /// A resource type's endpoints: what [`collection`] calls.
 pub(crate) struct Endpoints {
     pub resource: Resource,
-    /// GET of the collection, or POST of `.search`.
-    pub search: fn(&View<'_>, &ScimRequest<'_>, &ListParams) -> Result<ScimResponse, ScimError>,
+    /// How the collection is listed (GET, or POST of `.search`).
+    pub lister: Lister,
     /// POST of the collection.
     pub create: fn(&View<'_>, &ScimRequest<'_>, &ListParams) -> Result<ScimResponse, ScimError>,
     /// GET of one resource.
@@ -109,10 +123,11 @@ fn collection(
 ) -> Result<ScimResponse, ScimError> {
     let params = ListParams::from_query(request.query)?;
     match (rest, request.method) {
-        (None, Method::Get) => (endpoints.search)(view, request, &params),
+        (None, Method::Get) => search(view, request, &params, endpoints),
         (None, Method::Post) => (endpoints.create)(view, request, &params),
         (Some(".search"), Method::Post) => {
-            (endpoints.search)(view, request, &ListParams::from_search(&body(request)?)?)
+            let params = ListParams::from_search(&body(request)?)?;
+            search(view, request, &params, endpoints)
         }
         (None | Some(".search"), _) => Err(method_not_allowed()),
         (Some(id), method) => {
@@ -126,6 +141,17 @@ fn collection(
             }
         }
     }
+}
+
+/// A search of one collection: `200` with a `ListResponse`.
+fn search(
+    view: &View<'_>,
+    request: &ScimRequest<'_>,
+    params: &ListParams,
+    endpoints: &Endpoints,
+) -> Result<ScimResponse, ScimError> {
+    let body = list::search(view, &[&endpoints.lister], params, request.base_url)?;
+    Ok(ScimResponse::json(200, body))
 }
 
 /// DELETE of one resource, checked against `If-Match`: `204`.

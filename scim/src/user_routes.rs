@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
-use rosterdb::{User, View};
+use rosterdb::{Query, ReadOnly, User, View};
 use serde_json::Value;
 
 use crate::error::ScimError;
-use crate::list::{self, ListParams};
+use crate::list::{ListParams, Lister};
 use crate::patch;
+use crate::projection::Projection;
 use crate::request::{ScimRequest, ScimResponse};
 use crate::resource::{check_tag, if_match};
 use crate::router::{Endpoints, body, in_read, in_write, resource_response};
@@ -19,7 +20,11 @@ const R: Resource = Resource::User;
 /// The `/Users` endpoints.
 pub(crate) const ENDPOINTS: Endpoints = Endpoints {
     resource: R,
-    search,
+    lister: Lister {
+        resource: R,
+        count: |r, q| r.users().count(q),
+        page,
+    },
     create,
     get,
     update,
@@ -52,23 +57,22 @@ fn render<A>(
     ))
 }
 
-fn search(
-    view: &View<'_>,
-    request: &ScimRequest<'_>,
-    params: &ListParams,
-) -> Result<ScimResponse, ScimError> {
-    let projection = params.projection(R)?;
-    let body = in_read(view, R, |r| {
-        let mut names = HashMap::new();
-        list::run(
-            R,
-            params,
-            &|q| r.users().list(q),
-            &|q| r.users().count(q),
-            &mut |user| Ok(projection.apply(render(r, user, &mut names, request.base_url)?)),
-        )
-    })?;
-    Ok(ScimResponse::json(200, body))
+/// One page of users, rendered.
+fn page(
+    r: &View<'_, ReadOnly>,
+    query: &Query,
+    projection: &Projection,
+    base_url: &str,
+    map_error: &dyn Fn(rosterdb::Error) -> ScimError,
+) -> Result<(Vec<Value>, u64), ScimError> {
+    let page = r.users().list(query).map_err(map_error)?;
+    let mut names = HashMap::new();
+    let items = page
+        .items
+        .iter()
+        .map(|user| Ok(projection.apply(render(r, user, &mut names, base_url)?)))
+        .collect::<Result<Vec<_>, ScimError>>()?;
+    Ok((items, page.total.unwrap_or(0)))
 }
 
 fn get(

@@ -102,9 +102,10 @@ fn unknown_endpoints_and_methods_are_scim_errors() {
         405
     );
     assert_eq!(
-        error(&call(&view, Method::Post, "/.search", &[], None, None)).0,
+        error(&call(&view, Method::Post, "/Bulk", &[], None, None)).0,
         501
     );
+    assert_eq!(error(&get(&view, "/.search", &[])).0, 405);
     let (status, kind, _) = error(&call(&view, Method::Post, "/Users", &[], None, None));
     assert_eq!((status, kind.as_deref()), (400, Some("invalidSyntax")));
 }

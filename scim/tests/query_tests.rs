@@ -289,3 +289,57 @@ fn deep_or_long_filters_are_errors_not_crashes() {
         400
     );
 }
+
+#[test]
+fn a_search_at_the_root_spans_users_and_groups() {
+    let store = store_of_five();
+    let view = View::whole(&store);
+    common::create_group(&view, "admins", &["1"]);
+    common::create_group(&view, "auditors", &[]);
+    let search = |request: Value| call(&view, Method::Post, "/.search", &[], Some(request), None);
+    let r = search(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}));
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    assert_eq!(body(&r)["totalResults"], 8);
+    let kinds: Vec<&str> = body(&r)["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["meta"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "User", "User", "User", "User", "User", "User", "Group", "Group"
+        ]
+    );
+    // Paging runs across the two: users 6, then groups.
+    let r = search(json!({"startIndex": 6, "count": 2, "attributes": ["members"]}));
+    let page = &body(&r)["Resources"];
+    assert_eq!(body(&r)["itemsPerPage"], 2);
+    assert_eq!(
+        page[0],
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "6"})
+    );
+    assert_eq!(page[1]["members"][0]["value"], "1");
+    // A filter one type cannot run leaves that type out.
+    let r = search(json!({"filter": "userName sw \"a\""}));
+    assert_eq!(body(&r)["totalResults"], 1);
+    let r = search(json!({"filter": "displayName sw \"a\"", "count": 0}));
+    assert_eq!(body(&r)["totalResults"], 2);
+    assert_eq!(
+        error(&search(json!({"filter": "shoeSize eq 1"})))
+            .1
+            .as_deref(),
+        Some("invalidFilter")
+    );
+    assert_eq!(
+        error(&search(json!({"attributes": ["shoeSize"]})))
+            .1
+            .as_deref(),
+        Some("invalidValue")
+    );
+    assert_eq!(
+        error(&search(json!({"sortBy": "id"}))).1.as_deref(),
+        Some("invalidValue")
+    );
+}
