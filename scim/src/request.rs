@@ -56,6 +56,29 @@ pub struct ScimRequest<'a> {
     pub base_url: &'a str,
 }
 
+impl ScimRequest<'_> {
+    /// The permissions (SPEC §14) a principal needs for this request, all
+    /// of them: `users:read` to read Users, `roles:read` to read Groups,
+    /// `users:write` to write Users, and `roles:write` plus `users:write`
+    /// to write Groups (a change of members adds or removes the role on
+    /// users). A search at the root reads both; the discovery endpoints
+    /// and unknown paths need none (they describe the service, or answer
+    /// 404).
+    pub fn permissions(&self) -> &'static [&'static str] {
+        let path = self.path.trim_matches('/');
+        let (first, rest) = path.split_once('/').unwrap_or((path, ""));
+        let reads = self.method == Method::Get || rest == ".search";
+        match (first, reads) {
+            ("Users", true) => &["users:read"],
+            ("Users", false) => &["users:write"],
+            ("Groups", true) => &["roles:read"],
+            ("Groups", false) => &["roles:write", "users:write"],
+            (".search", _) => &["users:read", "roles:read"],
+            _ => &[],
+        }
+    }
+}
+
 /// The answer to a [`ScimRequest`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScimResponse {

@@ -109,3 +109,32 @@ fn unknown_endpoints_and_methods_are_scim_errors() {
     let (status, kind, _) = error(&call(&view, Method::Post, "/Users", &[], None, None));
     assert_eq!((status, kind.as_deref()), (400, Some("invalidSyntax")));
 }
+
+#[test]
+fn permissions_each_request_needs() {
+    let request = |method, path: &'static str| rosterdb_scim::ScimRequest {
+        method,
+        path,
+        query: &[],
+        body: b"",
+        if_match: None,
+        base_url: BASE,
+    };
+    for (method, path, wanted) in [
+        (Method::Get, "/Users", &["users:read"][..]),
+        (Method::Post, "/Users/.search", &["users:read"]),
+        (Method::Patch, "/Users/3", &["users:write"]),
+        (Method::Get, "/Groups/3", &["roles:read"]),
+        (Method::Patch, "/Groups/3", &["roles:write", "users:write"]),
+        (Method::Delete, "/Groups/3", &["roles:write", "users:write"]),
+        (Method::Post, "/.search", &["users:read", "roles:read"]),
+        (Method::Get, "/Schemas", &[]),
+        (Method::Get, "/ServiceProviderConfig", &[]),
+    ] {
+        assert_eq!(
+            request(method, path).permissions(),
+            wanted,
+            "{method:?} {path}"
+        );
+    }
+}
