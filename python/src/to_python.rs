@@ -9,7 +9,8 @@
 //! bytes are `list`s, `None` and `()` are `None`, integers are `int`s
 //! (beyond 64 bits an error, as in `serde_json`), floats are `float`s (not
 //! finite: `None`), enum variants are their name or a one-key `dict`.
-//! Struct field names are made into Python strings once and then reused.
+//! Struct field names are made into Python strings once and then reused;
+//! text is made by [`text`] (short non-ASCII text in one allocation).
 
 use std::fmt;
 
