@@ -9,7 +9,7 @@ use rosterdb::{Credentials, Secret};
 use crate::args;
 use crate::collections::Access::{Read, Write};
 use crate::collections::{PyClients, PyCollection, PyUsers};
-use crate::convert::doc_to_py;
+use crate::convert::{doc_to_py, record_to_py};
 
 /// Login credentials from the converted arguments.
 pub(crate) fn credentials(
@@ -39,13 +39,13 @@ impl PyUsers {
     ) -> PyResult<Bound<'py, PyAny>> {
         let user =
             self.call_record(py, Write, id, |users, id| users.set_password(id, &password))?;
-        doc_to_py(py, &user)
+        record_to_py(py, &user)
     }
 
     /// Clears a user's lockout and failure count (SPEC §6.2); returns the
     /// user, without `lockedUntil`.
     fn unlock<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        doc_to_py(
+        record_to_py(
             py,
             &self.call_record(py, Write, id, |users, id| users.unlock(id))?,
         )
@@ -70,7 +70,7 @@ impl PyUsers {
     ) -> PyResult<Bound<'py, PyAny>> {
         let credentials = credentials(identifier, password, tenant, totp_code);
         let user = self.call(py, Write, |users| users.verify_password(&credentials))?;
-        doc_to_py(py, &user)
+        record_to_py(py, &user)
     }
 
     /// Starts a TOTP enrolment (RFC 6238: SHA-1, 6 digits, 30-second
@@ -111,7 +111,7 @@ impl PyUsers {
         py: Python<'py>,
         id: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        doc_to_py(
+        record_to_py(
             py,
             &self.call_record(py, Write, id, |users, id| users.totp_disable(id))?,
         )

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use self::Access::{Read, Write};
 use crate::args::{lookup_key, lookup_tenant, type_name};
-use crate::convert::{doc_to_py, document, patch_ops};
+use crate::convert::{RecordToPy, document, patch_ops, record_to_py};
 use crate::errors::{IntoPyResult, to_py_err};
 
 /// Where a collection's calls go.
@@ -40,6 +40,14 @@ pub(crate) enum Access {
 
 impl Target {
     /// Runs `f` with the GIL released.
+    ///
+    /// Even a `get` of about a microsecond releases it (that costs some
+    /// 50 ns): a read may wait on disk when the page is not cached, and a
+    /// read that drops the last hold on a store another thread closed
+    /// closes the file (folding its log in); holding the GIL through either
+    /// would stall every other Python thread. In a transaction, a call may
+    /// wait for a lock a thread holding the GIL owns, so there it must be
+    /// released.
     pub(crate) fn call<T: Send>(
         &self,
         py: Python<'_>,
@@ -87,7 +95,7 @@ pub(crate) type Records<'c, 'a, D> = Collection<'c, Context<'a>, D>;
 /// its methods share.
 pub(crate) trait PyCollection {
     /// The core's document of the kind.
-    type Doc: Editable<Record: PartialEq> + Send;
+    type Doc: Editable<Record: PartialEq> + RecordToPy + Send;
 
     /// The class, for the calls going to `target`.
     fn new(target: Target) -> Self;
@@ -138,7 +146,7 @@ fn update<'py, K: PyCollection>(
     let id = record_id(py, K::Doc::KIND, id)?;
     let value = read(py, arg)?;
     let doc = collection.call(py, Write, |c| apply(c, id, &value, expected_version))?;
-    doc_to_py(py, &doc)
+    record_to_py(py, &doc)
 }
 
 /// The `ops` of `patch`: a list of operation dicts (else `TypeError`).
@@ -158,7 +166,7 @@ fn created_client_to_py<'py>(
     created: &rosterdb::CreatedClient,
 ) -> PyResult<Bound<'py, PyAny>> {
     let out = PyDict::new(py);
-    out.set_item("client", doc_to_py(py, &created.client)?)?;
+    out.set_item("client", record_to_py(py, &created.client)?)?;
     out.set_item("secret", created.secret.expose())?;
     Ok(out.into_any())
 }
@@ -202,7 +210,7 @@ macro_rules! collection_classes {
         impl $class {
             /// The record with this id; `NotFoundError` when there is none.
             fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-                doc_to_py(py, &self.call_record(py, Read, id, |c, id| c.get(id))?)
+                record_to_py(py, &self.call_record(py, Read, id, |c, id| c.get(id))?)
             }
 
             $(#[$create_doc])*
@@ -251,13 +259,13 @@ collection_classes! {
     /// The users of a store or transaction.
     PyUsers "Users" of User in users {
         /// Creates a user from its document and returns the stored document.
-        fn create(rosterdb::NewUser) => doc_to_py;
+        fn create(rosterdb::NewUser) => record_to_py;
     }
 
     /// The roles of a store or transaction.
     PyRoles "Roles" of Role in roles {
         /// Creates a role from its document and returns the stored document.
-        fn create(rosterdb::NewRole) => doc_to_py;
+        fn create(rosterdb::NewRole) => record_to_py;
     }
 
     /// The app-clients of a store or transaction.
@@ -283,7 +291,7 @@ impl PyUsers {
         let user = self.call(py, Read, |users| {
             users.get_by_username(&username, tenant.as_deref())
         })?;
-        doc_to_py(py, &user)
+        record_to_py(py, &user)
     }
 
     /// The user with this email (any case) in `tenant`.
@@ -299,7 +307,7 @@ impl PyUsers {
         let user = self.call(py, Read, |users| {
             users.get_by_email(&email, tenant.as_deref())
         })?;
-        doc_to_py(py, &user)
+        record_to_py(py, &user)
     }
 
     /// The user with this external id in `tenant`.
@@ -317,12 +325,12 @@ impl PyUsers {
         let user = self.call(py, Read, |users| {
             users.get_by_external_id(&kind, &value, tenant.as_deref())
         })?;
-        doc_to_py(py, &user)
+        record_to_py(py, &user)
     }
 
     /// Deletes a user and returns its last document.
     fn delete<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        doc_to_py(
+        record_to_py(
             py,
             &self.call_record(py, Write, id, |users, id| users.delete(id))?,
         )
@@ -364,7 +372,7 @@ impl PyRoles {
         id: &Bound<'py, PyAny>,
         #[pyo3(from_py_with = crate::args::cascade)] cascade: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        doc_to_py(
+        record_to_py(
             py,
             &self.call_record(py, Write, id, |roles, id| roles.delete(id, cascade))?,
         )
@@ -381,12 +389,12 @@ impl PyClients {
     ) -> PyResult<Bound<'py, PyAny>> {
         let client_id = lookup_key(client_id, "client_id", "clientId", EntityKind::Client)?;
         let client = self.call(py, Read, |clients| clients.get_by_client_id(&client_id))?;
-        doc_to_py(py, &client)
+        record_to_py(py, &client)
     }
 
     /// Deletes a client and returns its last document.
     fn delete<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        doc_to_py(
+        record_to_py(
             py,
             &self.call_record(py, Write, id, |clients, id| clients.delete(id))?,
         )

@@ -454,11 +454,51 @@ pub(crate) fn doc_to_py<'py>(
     py: Python<'py>,
     doc: &impl serde::Serialize,
 ) -> PyResult<Bound<'py, PyAny>> {
-    crate::to_python::to_python(py, doc).map_err(|e| match e {
+    converted(py, crate::to_python::to_python(py, doc))
+}
+
+/// A conversion's result as a call returns it: a value JSON cannot hold
+/// is an internal error.
+fn converted<'py>(
+    py: Python<'py>,
+    result: Result<Bound<'py, PyAny>, crate::to_python::ToPyError>,
+) -> PyResult<Bound<'py, PyAny>> {
+    result.map_err(|e| match e {
         crate::to_python::ToPyError::Python(e) => e,
         crate::to_python::ToPyError::Json(message) => to_py_err(
             py,
             Error::internal(format!("a document as JSON: {message}")),
         ),
     })
+}
+
+/// A record document of one of the three kinds, as calls return it: the
+/// dict [`doc_to_py`] makes of it (a user's made directly, see
+/// [`crate::user_dict`]).
+pub(crate) trait RecordToPy: serde::Serialize {
+    /// The document's dict.
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>>
+    where
+        Self: Sized,
+    {
+        doc_to_py(py, self)
+    }
+}
+
+impl RecordToPy for rosterdb::User {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        converted(py, crate::user_dict::user_to_py(py, self))
+    }
+}
+
+impl RecordToPy for rosterdb::Role {}
+
+impl RecordToPy for rosterdb::Client {}
+
+/// A record document's dict (see [`RecordToPy`]).
+pub(crate) fn record_to_py<'py>(
+    py: Python<'py>,
+    doc: &impl RecordToPy,
+) -> PyResult<Bound<'py, PyAny>> {
+    doc.to_py(py)
 }

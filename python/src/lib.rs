@@ -10,6 +10,7 @@ mod errors;
 mod query;
 mod store;
 mod to_python;
+mod user_dict;
 
 use pyo3::prelude::*;
 

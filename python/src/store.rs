@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
+use pyo3::pyclass_init::PyClassInitializer;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyType};
 use rosterdb::{Argon2Params, Lockout, Options, Store, StoreHandle, TxHandle};
 
@@ -37,6 +39,8 @@ use crate::errors::IntoPyResult;
 pub(crate) struct PyStore {
     /// The store, or a scoped view of it; the core keeps its rules.
     handle: StoreHandle,
+    /// `users`, `roles` and `clients`.
+    collections: Collections,
 }
 
 impl PyStore {
@@ -48,6 +52,7 @@ impl PyStore {
     fn wrap(store: Store) -> Self {
         PyStore {
             handle: StoreHandle::new(store),
+            collections: Collections::default(),
         }
     }
 }
@@ -110,6 +115,36 @@ constructors! {
     fn memory(_cls: &Bound<'_, PyType>,) [*,] |options| Store::memory_with(options);
 }
 
+/// The collection objects of a store (or scoped view) or transaction,
+/// each made on first use and then handed out again: `store.users.get(i)`
+/// makes no object but the result (the objects hold no state but where
+/// their calls go).
+#[derive(Default)]
+struct Collections {
+    users: Made<PyUsers>,
+    roles: Made<PyRoles>,
+    clients: Made<PyClients>,
+}
+
+/// One collection object, made on first use.
+struct Made<K>(PyOnceLock<Py<K>>);
+
+impl<K> Default for Made<K> {
+    fn default() -> Self {
+        Made(PyOnceLock::new())
+    }
+}
+
+impl<K: PyCollection + pyo3::PyClass + Into<PyClassInitializer<K>>> Made<K> {
+    /// The object, made for the calls going to `target()` the first time.
+    fn get(&self, py: Python<'_>, target: impl FnOnce() -> Target) -> PyResult<Py<K>> {
+        let made = self
+            .0
+            .get_or_try_init(py, || Py::new(py, K::new(target())))?;
+        Ok(made.clone_ref(py))
+    }
+}
+
 /// The collections and the change log, the same on a store (or scoped
 /// view) and a transaction, each described `$within` it.
 macro_rules! collections {
@@ -118,20 +153,20 @@ macro_rules! collections {
         impl $class {
             #[doc = concat!("The users", $within, ".")]
             #[getter]
-            fn users(&self) -> PyUsers {
-                PyUsers::new(self.target())
+            fn users(&self, py: Python<'_>) -> PyResult<Py<PyUsers>> {
+                self.collections.users.get(py, || self.target())
             }
 
             #[doc = concat!("The roles", $within, ".")]
             #[getter]
-            fn roles(&self) -> PyRoles {
-                PyRoles::new(self.target())
+            fn roles(&self, py: Python<'_>) -> PyResult<Py<PyRoles>> {
+                self.collections.roles.get(py, || self.target())
             }
 
             #[doc = concat!("The app-clients", $within, ".")]
             #[getter]
-            fn clients(&self) -> PyClients {
-                PyClients::new(self.target())
+            fn clients(&self, py: Python<'_>) -> PyResult<Py<PyClients>> {
+                self.collections.clients.get(py, || self.target())
             }
 
             $(#[$changes])*
@@ -197,6 +232,7 @@ impl PyStore {
     fn transaction(&self) -> PyTransaction {
         PyTransaction {
             tx: Arc::new(self.handle.transaction()),
+            collections: Collections::default(),
         }
     }
 
@@ -209,6 +245,7 @@ impl PyStore {
     ) -> PyResult<PyStore> {
         Ok(PyStore {
             handle: self.handle.scoped(&tenant).or_raise(py)?,
+            collections: Collections::default(),
         })
     }
 
@@ -255,6 +292,8 @@ impl PyStore {
 pub(crate) struct PyTransaction {
     /// Shared with the transaction's collections.
     tx: Arc<TxHandle>,
+    /// `users`, `roles` and `clients`.
+    collections: Collections,
 }
 
 #[pymethods]

@@ -9,7 +9,8 @@
 //! bytes are `list`s, `None` and `()` are `None`, integers are `int`s
 //! (beyond 64 bits an error, as in `serde_json`), floats are `float`s (not
 //! finite: `None`), enum variants are their name or a one-key `dict`.
-//! Struct field names are made into Python strings once and then reused.
+//! Struct field names are made into Python strings once and then reused;
+//! text is made by [`text`] (short non-ASCII text in one allocation).
 
 use std::fmt;
 
@@ -113,7 +114,7 @@ fn key_slot(text: &str) -> usize {
 }
 
 /// The Python string of a map key, made once while its slot is free.
-fn map_key<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
+pub(crate) fn map_key<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
     if text.len() > CACHED_KEY_LEN {
         return PyString::new(py, text);
     }
@@ -124,9 +125,52 @@ fn map_key<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
     }
 }
 
+/// The most characters [`text`] hands over as wide characters.
+const WIDE_MAX: usize = 64;
+
+/// A Python `str` of `s`, made in one allocation when it can be.
+///
+/// CPython's UTF-8 decoder makes a string with a non-ASCII character in
+/// steps: it starts an ASCII string, and on the first other character
+/// allocates a wider one, copies what it has so far, and shrinks the
+/// result at the end. Most names in a user document (`Émilie`, `Øvergård`,
+/// `Ζωή`, `Анна`) are such text. Short non-ASCII text (at most
+/// [`WIDE_MAX`] bytes, so at most as many characters) is instead written
+/// on the stack as C wide characters (one code point each) and handed to
+/// `PyUnicode_FromWideChar`, which finds the widest character first and
+/// makes the string once. Where a `wchar_t` cannot hold a character (a
+/// 16-bit `wchar_t` and a character past U+FFFF) the text takes the UTF-8
+/// way; either way the `str` is the same.
+pub(crate) fn text<'py>(py: Python<'py>, s: &str) -> PyResult<Bound<'py, PyAny>> {
+    if s.is_ascii() || s.len() > WIDE_MAX {
+        return Ok(PyString::new(py, s).into_any());
+    }
+    let mut wide: [libc::wchar_t; WIDE_MAX] = [0; WIDE_MAX];
+    let mut len = 0;
+    for c in s.chars() {
+        // At most one character per byte: `len` stays below WIDE_MAX.
+        match (libc::wchar_t::try_from(u32::from(c)), wide.get_mut(len)) {
+            (Ok(w), Some(slot)) => *slot = w,
+            _ => return Ok(PyString::new(py, s).into_any()),
+        }
+        len = len.saturating_add(1);
+    }
+    let size = pyo3::ffi::Py_ssize_t::try_from(len).unwrap_or_default();
+    // SAFETY: `wide` is a live, initialised buffer of WIDE_MAX wide
+    // characters of which the first `size` (≤ WIDE_MAX) are read, and only
+    // read; each is a code point of a `&str` (never a surrogate), so the
+    // call cannot fail on its content. We hold the GIL (`py`). The call
+    // returns a new reference, or NULL with an exception set (out of
+    // memory), and `from_owned_ptr_or_err` takes over either.
+    unsafe {
+        let string = pyo3::ffi::PyUnicode_FromWideChar(wide.as_ptr(), size);
+        Bound::from_owned_ptr_or_err(py, string)
+    }
+}
+
 /// Text written by `Display` (a timestamp), kept on the stack while it is
 /// short.
-struct ShortText {
+pub(crate) struct ShortText {
     buf: [u8; 64],
     len: usize,
     /// The whole text once it outgrew `buf`.
@@ -134,7 +178,8 @@ struct ShortText {
 }
 
 impl ShortText {
-    fn of<T: fmt::Display + ?Sized>(value: &T) -> Result<ShortText, ToPyError> {
+    /// The `Display` text of `value`.
+    pub(crate) fn of<T: fmt::Display + ?Sized>(value: &T) -> Result<ShortText, ToPyError> {
         let mut text = ShortText {
             buf: [0; 64],
             len: 0,
@@ -145,7 +190,8 @@ impl ShortText {
         Ok(text)
     }
 
-    fn as_str(&self) -> &str {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
         match &self.long {
             Some(long) => long,
             // Only whole `&str`s are copied in, so the bytes are UTF-8.
@@ -299,7 +345,7 @@ impl<'py> ser::Serializer for ToPython<'py> {
     }
 
     fn serialize_str(self, v: &str) -> Result<Self::Ok, ToPyError> {
-        Ok(PyString::new(self.py, v).into_any())
+        Ok(text(self.py, v)?)
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<Self::Ok, ToPyError> {

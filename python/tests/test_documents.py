@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 import rosterdb
-from conftest import user
+from conftest import PASSWORD, user
 
 
 def test_a_created_user_has_defaults_and_no_password(store: rosterdb.Store) -> None:
@@ -133,6 +137,43 @@ def test_a_get_is_the_document_a_list_shows(store: rosterdb.Store) -> None:
             assert _same(got, listed), (got, listed)
     assert _same(store.roles.get(role["id"]), store.roles.list().items[0])
     assert _same(store.clients.get(client["id"]), store.clients.list().items[0])
+
+
+def test_a_user_with_every_optional_field_and_text_of_every_width_gets_as_listed(
+    mem: rosterdb.Store,
+) -> None:
+    """Text is made per width (ASCII, Latin-1, the BMP, beyond it) and per
+    length (short non-ASCII text is made in one step): every kind, either
+    side of the length where that changes, and a user with every optional
+    field set (a login, a lockout, an update) is the same through `get`
+    and through `list`."""
+    texts = ["plain", "Zoë", "Øvergård", "Ζωή", "李小龙", "😀", "a😀é李", "é" * 32, "é" * 33,
+             "a" * 63 + "é", "a" * 62 + "é", "😀" * 16, "😀" * 17, " é ", "\u00ff\u0100\uffff"]
+    for n, text in enumerate(texts):
+        name = text[-50:]  # names hold 50 characters; the longer texts differ at the end
+        u = mem.users.create(user(f"u{n}", firstName=name, lastName=name[::-1],
+                                  nickname=name, telephoneNumber="+1 555", mobileNumber="+1 556",
+                                  externalIds=[{"type": "t", "value": text}],
+                                  attributes={text: [text, {text: text}]}))
+        got = mem.users.get(u["id"])
+        assert (got["firstName"], got["nickname"]) == (name, name)
+        assert got["externalIds"][0]["value"] == text and got["attributes"][text] == [text, {text: text}]
+        listed = mem.users.list(where=f"id eq {u['id']}").items[0]
+        assert _same(got, listed), (got, listed)
+    u = mem.users.create(user("every", password=PASSWORD, nickname="n", tenant="acme",
+                              telephoneNumber="1", mobileNumber="2", roles=[]))
+    mem.users.verify_password("every", PASSWORD, tenant="acme")
+    time.sleep(0.002)
+    mem.users.merge(u["id"], {"nickname": "m"})
+    for _ in range(3):
+        with pytest.raises(rosterdb.AuthenticationError):
+            mem.users.verify_password("every", "wrong password", tenant="acme")
+    got = mem.users.get(u["id"])
+    assert {"nickname", "telephoneNumber", "mobileNumber", "tenant", "lastLoginAt",
+            "lockedUntil"} <= set(got)
+    assert got["updatedAt"] != got["createdAt"]
+    assert _same(got, mem.users.list(where=f"id eq {u['id']}").items[0])
+    assert _same(mem.users.get_by_username("every", tenant="acme"), got)
 
 
 def test_delete_returns_the_last_document(store: rosterdb.Store) -> None:
