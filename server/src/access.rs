@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::StatusCode;
 use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use rosterdb::{EntityKind, Principal, Secret, Store, View};
 
 use crate::problem::{Problem, challenge};
@@ -32,9 +32,16 @@ pub(crate) struct Caller {
 }
 
 /// What an `Authorization` header carries. `Debug` shows no secret.
-enum Credential {
+pub(crate) enum Credential {
+    /// `Bearer <token>`.
     Bearer(String),
-    ApiKey { client_id: String, secret: Secret },
+    /// `Apikey <clientId>:<secret>`.
+    ApiKey {
+        /// The public client id.
+        client_id: String,
+        /// The client's secret.
+        secret: Secret,
+    },
 }
 
 impl Caller {
@@ -80,8 +87,8 @@ impl Caller {
 
 /// The `Authorization` header read: `Bearer <token>` or `Apikey
 /// <clientId>:<secret>` (schemes in any case). `None` when there is none.
-fn credential(parts: &Parts) -> Result<Option<Credential>, Problem> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+pub(crate) fn credential(headers: &HeaderMap) -> Result<Option<Credential>, Problem> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
     let unreadable = || {
@@ -131,7 +138,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let Some(credential) = credential(parts)? else {
+        let Some(credential) = credential(&parts.headers)? else {
             return Err(Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "AuthenticationRequired",
@@ -139,10 +146,7 @@ impl FromRequestParts<AppState> for Caller {
             )
             .with_header(header::WWW_AUTHENTICATE, challenge()));
         };
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let ip = peer_ip(&parts.extensions);
         let principal = state
             .run(move |store| principal_of(store, credential, ip))
             .await?;
@@ -152,6 +156,13 @@ impl FromRequestParts<AppState> for Caller {
         }
         Ok(caller)
     }
+}
+
+/// The address of the connection's peer, when the server provides it.
+pub(crate) fn peer_ip(extensions: &Extensions) -> Option<String> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
 }
 
 /// `no-store`, for answers that carry a token or a secret.

@@ -236,16 +236,24 @@ fn detail_of(status: StatusCode) -> &'static str {
     }
 }
 
+/// The media types of error bodies that describe themselves: problems,
+/// and the SCIM error bodies (RFC 7644 §3.12) a SCIM route answers with.
+const ERROR_BODIES: [&str; 2] = [PROBLEM_JSON, "application/scim+json"];
+
 /// Turns every error response that is not a problem already (axum's own
 /// 405, tower-http's 408, an extractor's refusal) into one, keeping its
 /// status and headers (such as `Allow`).
 pub(crate) async fn ensure_problem(response: axum::response::Response) -> axum::response::Response {
     let status = response.status();
-    let is_problem = response
+    let described = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_some_and(|v| {
+            ERROR_BODIES
+                .iter()
+                .any(|kind| v.as_bytes().starts_with(kind.as_bytes()))
+        });
+    if !(status.is_client_error() || status.is_server_error()) || described {
         return response;
     }
     let (mut parts, _) = response.into_parts();

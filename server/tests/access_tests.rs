@@ -335,3 +335,74 @@ async fn api_keys_of_disabled_clients_and_refused_addresses() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_client_exchanges_its_api_key_for_a_bearer_token() {
+    let server = Server::start().await;
+    let make = |allow: &str| {
+        let created = server
+            .store
+            .clients()
+            .create(NewClient {
+                roles: vec![1],
+                ip_allowlist: vec![allow.to_owned()],
+                ..NewClient::new("svc")
+            })
+            .unwrap();
+        format!(
+            "Apikey {}:{}",
+            created.client.client_id,
+            created.secret.expose()
+        )
+    };
+    let (here, elsewhere) = (make("127.0.0.1"), make("192.0.2.0/24"));
+    let url = server.url("/v1/authentication");
+    let login = server
+        .http
+        .post(&url)
+        .header("authorization", &here)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let body: Value = login.json().await.unwrap();
+    assert_eq!(
+        (body["client"]["id"].as_u64(), body["expiresIn"].as_u64()),
+        (Some(1), Some(900))
+    );
+    let token = body["token"].as_str().unwrap();
+    assert_eq!(
+        server
+            .call(Method::GET, "/v1/clients/1", token)
+            .await
+            .status(),
+        200
+    );
+
+    let refused = server
+        .http
+        .post(&url)
+        .header("authorization", &elsewhere)
+        .send()
+        .await
+        .unwrap();
+    problem(refused, 401, "AuthenticationFailed").await;
+    let with_body = server
+        .http
+        .post(&url)
+        .header("authorization", &here)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    problem(with_body, 422, "Validation").await;
+    // Logging out needs the bearer token, not the key.
+    let logout = server
+        .http
+        .delete(&url)
+        .header("authorization", &here)
+        .send()
+        .await
+        .unwrap();
+    problem(logout, 401, "AuthenticationRequired").await;
+}

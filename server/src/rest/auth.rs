@@ -1,7 +1,7 @@
 //! `/v1/authentication`: a login that opens a 15-minute session (POST),
 //! and its end (DELETE).
 
-use axum::extract::State;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap};
 use axum::response::{IntoResponse, Response};
@@ -9,7 +9,7 @@ use rosterdb::{Credentials, DEFAULT_SESSION_TTL, Error, FieldError, Secret, Vali
 use serde_json::{Value, json};
 
 use super::resource::{json_response, to_json};
-use crate::access::no_store;
+use crate::access::{Credential, credential, no_store, peer_ip};
 use crate::body::JsonDoc;
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -101,25 +101,85 @@ fn credentials(doc: &Value) -> Result<Credentials, Error> {
     }
 }
 
-/// `POST /v1/authentication`: checks the credentials (lockout and second
-/// factor as the store does) and answers `{"token", "tokenType":
-/// "Bearer", "expiresAt", "expiresIn", "user"}`; any failure is the same
-/// `401 AuthenticationFailed`. Needs no principal.
+/// `POST /v1/authentication`: a user's login, or a client's.
+///
+/// A user sends `{"username" | "email" | "identifier", "password",
+/// "tenant"?, "totpCode"?}` (lockout and second factor as the store
+/// does) and gets `{"token", "tokenType": "Bearer", "expiresAt",
+/// "expiresIn", "user"}`. A client sends `Authorization: Apikey
+/// <clientId>:<secret>` and no body, from an address its `ipAllowlist`
+/// allows, and gets the same with `client` instead of `user`: a bearer
+/// token saves it an Argon2 check on each later request. Any failure is
+/// the same `401 AuthenticationFailed`. Needs no principal.
 pub(crate) async fn login(
     State(state): State<AppState>,
-    JsonDoc(doc): JsonDoc,
+    req: Request,
 ) -> Result<Response, Problem> {
+    if let Some(Credential::ApiKey { client_id, secret }) = credential(req.headers())? {
+        return client_login(state, client_id, secret, peer_ip(req.extensions()), req).await;
+    }
+    let JsonDoc(doc) = JsonDoc::from_request(req, &state).await?;
     let credentials = credentials(&doc)?;
     let login = state
         .run(move |store| Ok(store.login(&credentials, DEFAULT_SESSION_TTL)?))
         .await?;
-    let body = json!({
-        "token": login.token.expose(),
+    session_response(
+        &login.token,
+        login.expires_at,
+        "user",
+        to_json(&login.principal)?,
+    )
+}
+
+/// The client login of `POST /v1/authentication` (its body must be empty).
+async fn client_login(
+    state: AppState,
+    client_id: String,
+    secret: Secret,
+    ip: Option<String>,
+    req: Request,
+) -> Result<Response, Problem> {
+    let body = http_body_util::BodyExt::collect(http_body_util::Limited::new(req.into_body(), 1))
+        .await
+        .map(|b| b.to_bytes());
+    if !body.is_ok_and(|b| b.is_empty()) {
+        return Err(Error::invalid(
+            "",
+            ValidationCode::NotAllowed,
+            "a client's login sends its API key in the Authorization header and no body",
+        )
+        .into());
+    }
+    let login = state
+        .run(move |store| {
+            Ok(store.client_login(&client_id, &secret, ip.as_deref(), DEFAULT_SESSION_TTL)?)
+        })
+        .await?;
+    session_response(
+        &login.token,
+        login.expires_at,
+        "client",
+        to_json(&login.principal)?,
+    )
+}
+
+/// The answer to a login: the token, its lifetime, and the principal's
+/// document under `who` (`user` or `client`).
+fn session_response(
+    token: &Secret,
+    expires_at: rosterdb::Timestamp,
+    who: &str,
+    principal: Value,
+) -> Result<Response, Problem> {
+    let mut body = json!({
+        "token": token.expose(),
         "tokenType": "Bearer",
-        "expiresAt": to_json(&login.expires_at)?,
+        "expiresAt": to_json(&expires_at)?,
         "expiresIn": DEFAULT_SESSION_TTL.as_secs(),
-        "user": to_json(&login.principal)?,
     });
+    if let Some(object) = body.as_object_mut() {
+        object.insert(who.to_owned(), principal);
+    }
     Ok(json_response(StatusCode::OK, &body, [no_store()]))
 }
 
@@ -130,20 +190,14 @@ pub(crate) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned())
-        .ok_or_else(|| {
-            Problem::new(
-                StatusCode::UNAUTHORIZED,
-                "AuthenticationRequired",
-                "logging out needs the session's `Authorization: Bearer <token>`",
-            )
-            .with_header(header::WWW_AUTHENTICATE, crate::problem::challenge())
-        })?;
+    let Some(Credential::Bearer(token)) = credential(&headers)? else {
+        return Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "AuthenticationRequired",
+            "logging out needs the session's `Authorization: Bearer <token>`",
+        )
+        .with_header(header::WWW_AUTHENTICATE, crate::problem::challenge()));
+    };
     state.run(move |store| Ok(store.logout(&token)?)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
