@@ -406,3 +406,29 @@ async fn a_client_exchanges_its_api_key_for_a_bearer_token() {
         .unwrap();
     problem(logout, 401, "AuthenticationRequired").await;
 }
+
+#[tokio::test]
+async fn lockout_over_http_answers_as_any_failure() {
+    let server = Server::start().await;
+    let url = server.url("/v1/authentication");
+    for _ in 0..5 {
+        let wrong = server
+            .http
+            .post(&url)
+            .json(&json!({"username": "admin", "password": "not it at all"}))
+            .send()
+            .await
+            .unwrap();
+        problem(wrong, 401, "AuthenticationFailed").await;
+    }
+    // Locked now: the right password fails the same way.
+    let right = server
+        .http
+        .post(&url)
+        .json(&json!({"username": "admin", "password": common::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    problem(right, 401, "AuthenticationFailed").await;
+    assert!(server.store.users().get(1).unwrap().locked_until.is_some());
+}
