@@ -32,6 +32,7 @@ pub fn router(store: Arc<Store>, config: Config) -> Router {
     };
     let max_header_bytes = limits.max_header_bytes;
     crate::rest::routes()
+        .merge(crate::scim::routes())
         .fallback(no_route)
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(

@@ -1,5 +1,5 @@
-//! rosterdb over HTTP (SPEC §14): the `/v1` REST API over one
-//! [`rosterdb::Store`], as an axum [`Router`](axum::Router) a Rust program
+//! rosterdb over HTTP (SPEC §14): the `/v1` REST API and SCIM 2.0 Users
+//! (`/scim/v2`) over one [`rosterdb::Store`], as an axum [`Router`](axum::Router) a Rust program
 //! can mount ([`router`]) or as a server of its own ([`serve_blocking`],
 //! [`serve`]).
 //!
@@ -38,6 +38,7 @@ mod log;
 mod params;
 pub mod problem;
 mod rest;
+mod scim;
 mod serve;
 mod state;
 
