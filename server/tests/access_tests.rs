@@ -432,3 +432,35 @@ async fn lockout_over_http_answers_as_any_failure() {
     problem(right, 401, "AuthenticationFailed").await;
     assert!(server.store.users().get(1).unwrap().locked_until.is_some());
 }
+
+#[tokio::test]
+async fn a_second_factor_is_asked_for_at_login() {
+    let server = Server::start().await;
+    let enrolment = server.store.users().totp_enroll(1).unwrap();
+    let totp = totp_rs::Totp::from_url(enrolment.uri.expose()).unwrap();
+    let code = totp.generate_current().to_string();
+    let recovery = server.store.users().totp_confirm(1, &code).unwrap();
+    let url = server.url("/v1/authentication");
+    let login = |code: Option<&str>| {
+        let mut body = json!({"username": "admin", "password": common::ADMIN_PASSWORD});
+        if let Some(code) = code {
+            body["totpCode"] = json!(code);
+        }
+        server.http.post(&url).json(&body).send()
+    };
+    problem(login(None).await.unwrap(), 401, "AuthenticationFailed").await;
+    problem(
+        login(Some("000000x")).await.unwrap(),
+        401,
+        "AuthenticationFailed",
+    )
+    .await;
+    let code = recovery[0].expose();
+    assert_eq!(login(Some(code)).await.unwrap().status(), 200);
+    problem(
+        login(Some(code)).await.unwrap(),
+        401,
+        "AuthenticationFailed",
+    )
+    .await;
+}
