@@ -1,0 +1,84 @@
+//! The router mounted in an application of its own (served by
+//! `axum::serve`), and `serve_blocking`'s refusals.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use rosterdb::NewClient;
+use rosterdb_server::{Config, ServeError, ServeOptions};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn nested_under_a_prefix_with_connect_info() {
+    let store = common::store();
+    common::seed_admin(&store);
+    let created = store
+        .clients()
+        .create(NewClient {
+            roles: vec![1],
+            ip_allowlist: vec!["127.0.0.1".into()],
+            ..NewClient::new("svc")
+        })
+        .unwrap();
+    let apikey = format!(
+        "Apikey {}:{}",
+        created.client.client_id,
+        created.secret.expose()
+    );
+    let app = axum::Router::new().nest(
+        "/api",
+        rosterdb_server::router(Arc::clone(&store), Config::default()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let http = reqwest::Client::new();
+    let created = http
+        .post(format!("http://{addr}/api/v1/roles"))
+        .header("authorization", &apikey)
+        .json(&json!({"name": "mounted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    assert_eq!(created.headers()["location"], "/api/v1/roles/2");
+    let missing = http
+        .get(format!("http://{addr}/api/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let body: Value = missing.json().await.unwrap();
+    assert_eq!(body["kind"], "NotFound");
+}
+
+#[test]
+fn serve_blocking_reports_an_address_in_use() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let options = ServeOptions {
+        addr,
+        ..ServeOptions::default()
+    };
+    let err = rosterdb_server::serve_blocking(common::store(), options).unwrap_err();
+    assert!(
+        matches!(err, ServeError::Bind { addr: a, .. } if a == addr),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&addr.to_string()));
+}
