@@ -104,13 +104,25 @@ impl ScimError {
                 Some("uniqueness"),
                 format!("{} {} is already taken", resource.name(), name(&field)),
             ),
-            E::Validation { errors } => Self::invalid_value(
-                errors
+            E::Validation { errors } => {
+                let detail = errors
                     .iter()
                     .map(|e| format!("{}: {}", name(&e.field), e.message))
                     .collect::<Vec<_>>()
-                    .join("; "),
-            ),
+                    .join("; ");
+                // A field the request may not set is RFC 7644's `mutability`.
+                let fixed = errors.iter().any(|e| {
+                    matches!(
+                        e.code,
+                        rosterdb::ValidationCode::ReadOnly | rosterdb::ValidationCode::Immutable
+                    )
+                });
+                if fixed {
+                    Self::mutability(detail)
+                } else {
+                    Self::invalid_value(detail)
+                }
+            }
             E::InvalidQuery { message, field, .. } => Self::new(
                 400,
                 Some("invalidFilter"),
@@ -127,6 +139,13 @@ impl ScimError {
             ),
             E::InUse { .. } => Self::new(409, None, error.to_string()),
             E::InvalidArgument { .. } => Self::invalid_value(error.to_string()),
+            // Another process holds the file, the store is closing, or a
+            // writer is in the way: the request may succeed later.
+            E::Locked | E::Closed { .. } | E::Busy { .. } => Self::new(
+                503,
+                None,
+                "the store cannot serve the request now; try again",
+            ),
             other => Self::new(500, None, other.to_string()),
         }
     }
@@ -153,4 +172,30 @@ fn scim_name(field: &str, resource: Resource) -> String {
         (_, other) => other,
     };
     mapped.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rosterdb::{Error, FieldError, ValidationCode};
+
+    #[test]
+    fn an_unavailable_store_is_503() {
+        let busy = ScimError::from_store(Error::Locked, Resource::User);
+        assert_eq!((busy.status, busy.scim_type), (503, None));
+    }
+
+    #[test]
+    fn a_read_only_field_is_mutability() {
+        let error = Error::Validation {
+            errors: vec![FieldError {
+                field: "createdAt".into(),
+                code: ValidationCode::ReadOnly,
+                message: "is read-only".into(),
+            }],
+        };
+        let scim = ScimError::from_store(error, Resource::User);
+        assert_eq!((scim.status, scim.scim_type), (400, Some("mutability")));
+        assert_eq!(scim.detail, "meta.created: is read-only");
+    }
 }

@@ -1,5 +1,6 @@
-//! The router: the REST routes, then the layers every request passes
-//! (outermost first): the access log, problem bodies for every error,
+//! The router: the REST and SCIM routes, then the layers every request
+//! passes (outermost first): the access log, an error body for every error
+//! (a problem, or a SCIM error under `/scim/v2`),
 //! panics caught, the header-size limit, the request timeout.
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::problem::{Problem, ensure_problem};
 use crate::state::AppState;
 
 /// The HTTP API over `store` (SPEC §14): `/v1` users, roles, clients and
-/// authentication. Mount it in an axum application (`merge` or `nest`),
+/// authentication, and SCIM 2.0 Users and Groups under `/scim/v2`. Mount it in an axum application (`merge` or `nest`),
 /// or serve it with [`crate::serve`]. A connection's peer address, which
 /// API-key logins check against a client's `ipAllowlist`, comes from
 /// axum's `ConnectInfo<SocketAddr>` ([`crate::serve`] provides it; with
@@ -46,8 +47,21 @@ pub fn router(store: Arc<Store>, config: Config) -> Router {
             tracing::error!("a request handler panicked");
             Problem::internal().into_response()
         }))
-        .layer(middleware::map_response(ensure_problem))
+        .layer(middleware::from_fn(error_bodies))
         .layer(middleware::from_fn(crate::log::access_log))
+}
+
+/// Every error response in its path's format: a SCIM error body under
+/// `/scim/v2`, a problem elsewhere (RFC 9457), whoever made it (a route,
+/// a layer, axum itself).
+async fn error_bodies(req: Request, next: Next) -> Response {
+    let scim = crate::scim::is_scim(req.uri().path());
+    let response = next.run(req).await;
+    if scim {
+        crate::scim::scim_error_body(response)
+    } else {
+        ensure_problem(response).await
+    }
 }
 
 /// `404` for a path no route serves.

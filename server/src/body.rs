@@ -1,10 +1,10 @@
 //! Request bodies: the media type checked, the size limited, the JSON
 //! parsed; each failure a problem (415, 413, 400).
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
 use axum::http::header::{self, HeaderValue};
+use axum::http::{HeaderMap, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::Value;
 
@@ -30,14 +30,14 @@ pub(crate) enum PatchDoc {
 }
 
 /// The media type of the request, lowercased, without parameters.
-fn media_type(req: &Request) -> Option<String> {
-    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().ok()?;
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     let essence = value.split(';').next().unwrap_or("").trim();
     Some(essence.to_ascii_lowercase())
 }
 
 /// `415 Unsupported Media Type` naming what is accepted.
-fn unsupported(accepted: &[&str]) -> Problem {
+pub(crate) fn unsupported(accepted: &[&str]) -> Problem {
     let mut problem = Problem::new(
         StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "UnsupportedMediaType",
@@ -65,25 +65,31 @@ fn too_large(limit: usize) -> Problem {
     .with("limit", limit)
 }
 
-/// The body of `req` as JSON, at most `limit` bytes: refused at once when
-/// its `Content-Length` says it is larger, else read up to the limit.
-async fn json_body(body: Body, declared: Option<u64>, limit: usize) -> Result<Value, Problem> {
+/// The bytes of `body`, at most `limit`: refused at once when the
+/// `Content-Length` the request declares is larger, else read up to the
+/// limit.
+pub(crate) async fn limited_bytes(
+    body: Body,
+    declared: Option<u64>,
+    limit: usize,
+) -> Result<Bytes, Problem> {
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large(limit));
     }
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
-            return Err(too_large(limit));
-        }
-        Err(_) => {
-            return Err(Problem::new(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "the request body could not be read",
-            ));
-        }
-    };
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(limit)),
+        Err(_) => Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "the request body could not be read",
+        )),
+    }
+}
+
+/// The body of `req` as JSON, at most `limit` bytes ([`limited_bytes`]).
+async fn json_body(body: Body, declared: Option<u64>, limit: usize) -> Result<Value, Problem> {
+    let bytes = limited_bytes(body, declared, limit).await?;
     serde_json::from_slice(&bytes).map_err(|err| {
         Problem::new(
             StatusCode::BAD_REQUEST,
@@ -96,8 +102,8 @@ async fn json_body(body: Body, declared: Option<u64>, limit: usize) -> Result<Va
 }
 
 /// The `Content-Length` the request declares, if any.
-fn declared_length(req: &Request) -> Option<u64> {
-    req.headers()
+pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)?
         .to_str()
         .ok()?
@@ -109,10 +115,10 @@ impl FromRequest<AppState> for JsonDoc {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
-        if media_type(&req).as_deref() != Some(JSON) {
+        if media_type(req.headers()).as_deref() != Some(JSON) {
             return Err(unsupported(&[JSON]));
         }
-        let declared = declared_length(&req);
+        let declared = declared_length(req.headers());
         let limit = state.config.limits.max_body_bytes;
         Ok(JsonDoc(json_body(req.into_body(), declared, limit).await?))
     }
@@ -122,12 +128,12 @@ impl FromRequest<AppState> for PatchDoc {
     type Rejection = Problem;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Problem> {
-        let wrap: fn(Value) -> PatchDoc = match media_type(&req).as_deref() {
+        let wrap: fn(Value) -> PatchDoc = match media_type(req.headers()).as_deref() {
             Some(JSON_PATCH) => PatchDoc::Json,
             Some(MERGE_PATCH) => PatchDoc::Merge,
             _ => return Err(unsupported(&[JSON_PATCH, MERGE_PATCH])),
         };
-        let declared = declared_length(&req);
+        let declared = declared_length(req.headers());
         let limit = state.config.limits.max_body_bytes;
         Ok(wrap(json_body(req.into_body(), declared, limit).await?))
     }

@@ -1,5 +1,6 @@
 //! rosterdb over HTTP (SPEC §14): the `/v1` REST API and SCIM 2.0 Users
-//! (`/scim/v2`) over one [`rosterdb::Store`], as an axum [`Router`](axum::Router) a Rust program
+//! and Groups (`/scim/v2`, served by the `rosterdb-scim` crate) over one
+//! [`rosterdb::Store`], as an axum [`Router`](axum::Router) a Rust program
 //! can mount ([`router`]) or as a server of its own ([`serve_blocking`],
 //! [`serve`]).
 //!
@@ -14,7 +15,8 @@
 //! `rosterdb` CLI or the library: a role with `*`, a user holding it).
 //!
 //! Errors are RFC 9457 `application/problem+json` bodies carrying the
-//! store's error kind ([`problem`]).
+//! store's error kind ([`problem`]); under `/scim/v2` they are SCIM error
+//! bodies (RFC 7644 §3.12).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -44,4 +46,4 @@ mod state;
 
 pub use app::router;
 pub use config::{Config, Limits, ServeOptions};
-pub use serve::{ServeError, serve, serve_blocking};
+pub use serve::{ServeError, serve, serve_blocking, serve_blocking_on};

@@ -117,6 +117,9 @@ impl IntoResponse for Problem {
         let body = self.to_json().to_string();
         let mut response = Response::new(axum::body::Body::from(body));
         *response.status_mut() = self.0.status;
+        response
+            .extensions_mut()
+            .insert(Described(self.0.detail.clone()));
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         for (name, value) in self.0.headers {
@@ -202,6 +205,11 @@ impl From<Error> for Problem {
     }
 }
 
+/// The detail of a problem, kept in its response's extensions for a
+/// layer that answers in another error format (SCIM's, on SCIM paths).
+#[derive(Clone, Debug)]
+pub(crate) struct Described(pub(crate) String);
+
 /// The `WWW-Authenticate` challenge of a 401: the two schemes accepted.
 pub(crate) fn challenge() -> HeaderValue {
     HeaderValue::from_static("Bearer, Apikey")
@@ -226,7 +234,7 @@ fn kind_of(status: StatusCode) -> &'static str {
 }
 
 /// The detail of a problem made from a bare status.
-fn detail_of(status: StatusCode) -> &'static str {
+pub(crate) fn detail_of(status: StatusCode) -> &'static str {
     match status {
         StatusCode::METHOD_NOT_ALLOWED => "the resource does not allow this method",
         StatusCode::REQUEST_TIMEOUT => "the request took too long",
@@ -236,24 +244,23 @@ fn detail_of(status: StatusCode) -> &'static str {
     }
 }
 
-/// The media types of error bodies that describe themselves: problems,
-/// and the SCIM error bodies (RFC 7644 §3.12) a SCIM route answers with.
-const ERROR_BODIES: [&str; 2] = [PROBLEM_JSON, "application/scim+json"];
+/// Whether `response` is an error whose body is not of `media_type`
+/// already (and so needs one of that type).
+pub(crate) fn undescribed_error(response: &axum::response::Response, media_type: &str) -> bool {
+    let status = response.status();
+    let described = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(media_type.as_bytes()));
+    (status.is_client_error() || status.is_server_error()) && !described
+}
 
 /// Turns every error response that is not a problem already (axum's own
 /// 405, tower-http's 408, an extractor's refusal) into one, keeping its
 /// status and headers (such as `Allow`).
 pub(crate) async fn ensure_problem(response: axum::response::Response) -> axum::response::Response {
     let status = response.status();
-    let described = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| {
-            ERROR_BODIES
-                .iter()
-                .any(|kind| v.as_bytes().starts_with(kind.as_bytes()))
-        });
-    if !(status.is_client_error() || status.is_server_error()) || described {
+    if !undescribed_error(&response, PROBLEM_JSON) {
         return response;
     }
     let (mut parts, _) = response.into_parts();

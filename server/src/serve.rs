@@ -41,19 +41,33 @@ pub enum ServeError {
 /// and returns. It builds a multi-threaded tokio runtime of its own; the
 /// store calls run on its blocking pool.
 pub fn serve_blocking(store: Arc<Store>, options: ServeOptions) -> Result<(), ServeError> {
+    let listener =
+        std::net::TcpListener::bind(options.addr).map_err(|source| ServeError::Bind {
+            addr: options.addr,
+            source,
+        })?;
+    serve_blocking_on(store, listener, options)
+}
+
+/// [`serve_blocking`] on a listener bound already (`options.addr` is not
+/// used): a caller that binds port 0 learns the port from
+/// `listener.local_addr()` before serving.
+pub fn serve_blocking_on(
+    store: Arc<Store>,
+    listener: std::net::TcpListener,
+    options: ServeOptions,
+) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("rosterdb-server")
         .build()
         .map_err(ServeError::Start)?;
     runtime.block_on(async move {
-        let listener =
-            TcpListener::bind(options.addr)
-                .await
-                .map_err(|source| ServeError::Bind {
-                    addr: options.addr,
-                    source,
-                })?;
+        let addr = listener.local_addr().unwrap_or(options.addr);
+        let listener = listener
+            .set_nonblocking(true)
+            .and_then(|()| TcpListener::from_std(listener))
+            .map_err(|source| ServeError::Bind { addr, source })?;
         let signal = shutdown_signal().map_err(ServeError::Start)?;
         let app = crate::router(store, options.config.clone());
         serve(listener, app, &options, signal).await;

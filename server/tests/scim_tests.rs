@@ -1,5 +1,8 @@
-//! SCIM 2.0 Users over HTTP: discovery, CRUD, filters, paging, PATCH,
-//! ETags, and SCIM error bodies.
+//! SCIM 2.0 over HTTP: `rosterdb_scim::handle` mounted under `/scim/v2`,
+//! behind the server's access control (bearer / API key, permissions,
+//! tenant scoping) and limits, with SCIM error bodies for every failure.
+//! What SCIM itself does (filters, PATCH paths, schemas) is tested in the
+//! `rosterdb-scim` crate; here, that the HTTP side carries it whole.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,12 +12,14 @@
 
 mod common;
 
-use common::Server;
+use common::{Server, options};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const SCIM: &str = "application/scim+json";
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Asserts `response` is a SCIM error of `status` (and `scim_type`); returns its body.
 async fn scim_error(response: reqwest::Response, status: u16, scim_type: Option<&str>) -> Value {
@@ -30,41 +35,58 @@ async fn scim_error(response: reqwest::Response, status: u16, scim_type: Option<
     body
 }
 
+/// `method path` with `token` and `body` as `application/scim+json`.
+async fn send(
+    server: &Server,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: &Value,
+) -> reqwest::Response {
+    server
+        .send_as(method, path, token, SCIM, body.to_string())
+        .await
+}
+
 fn bjensen() -> Value {
     json!({"schemas": [USER], "userName": "bjensen", "externalId": "ext-1",
            "name": {"givenName": "Barbara", "familyName": "Jensen"},
            "emails": [{"value": "bjensen@example.com", "primary": true}],
-           "phoneNumbers": [{"value": "555-0100"}], "active": true, "password": "t1meMachine!"})
+           "phoneNumbers": [{"value": "555-0100", "type": "work"}], "active": true,
+           "password": "t1meMachine!"})
 }
 
 #[tokio::test]
-async fn discovery_describes_users() {
+async fn discovery_describes_users_and_groups() {
     let server = Server::start().await;
     let token = server.admin().await;
     let config = server
         .get_json("/scim/v2/ServiceProviderConfig", &token)
         .await;
     assert_eq!(config["patch"]["supported"], true);
-    let types = server.get_json("/scim/v2/ResourceTypes", &token).await;
-    assert_eq!(types["Resources"][0]["endpoint"], "/Users");
-    let schema = server
-        .get_json(&format!("/scim/v2/Schemas/{USER}"), &token)
-        .await;
     assert!(
-        schema["attributes"]
-            .as_array()
+        config["meta"]["location"]
+            .as_str()
             .unwrap()
-            .iter()
-            .any(|a| a["name"] == "userName")
+            .starts_with(&format!("{}/scim/v2/", server.base)),
+        "{config}"
     );
-    scim_error(
-        server
-            .call(Method::GET, "/scim/v2/Schemas/nope", &token)
-            .await,
-        404,
-        None,
-    )
-    .await;
+    let types = server.get_json("/scim/v2/ResourceTypes", &token).await;
+    let endpoints: Vec<&str> = types["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["endpoint"].as_str().unwrap())
+        .collect();
+    assert_eq!(endpoints, ["/Users", "/Groups"]);
+    // A schema URN in the path, percent-encoded or not.
+    for path in [
+        format!("/scim/v2/Schemas/{USER}"),
+        format!("/scim/v2/Schemas/{}", USER.replace(':', "%3A")),
+    ] {
+        let schema = server.get_json(&path, &token).await;
+        assert_eq!(schema["id"], USER);
+    }
     scim_error(
         server.call(Method::GET, "/scim/v2/Nothing", &token).await,
         404,
@@ -78,8 +100,8 @@ async fn discovery_describes_users() {
     )
     .await;
     scim_error(
-        server.call(Method::DELETE, "/scim/v2/Users", &token).await,
-        405,
+        server.call(Method::GET, "/scim/v2/Bulk", &token).await,
+        501,
         None,
     )
     .await;
@@ -89,22 +111,12 @@ async fn discovery_describes_users() {
 async fn users_round_trip() {
     let server = Server::start().await;
     let token = server.admin().await;
-    let created = server
-        .send_as(
-            Method::POST,
-            "/scim/v2/Users",
-            &token,
-            SCIM,
-            bjensen().to_string(),
-        )
-        .await;
+    let created = send(&server, Method::POST, "/scim/v2/Users", &token, &bjensen()).await;
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["etag"], "W/\"1\"");
-    assert!(
-        created.headers()["location"]
-            .to_str()
-            .unwrap()
-            .ends_with("/scim/v2/Users/2")
+    assert_eq!(
+        created.headers()["location"],
+        format!("{}/scim/v2/Users/2", server.base).as_str()
     );
     let user: Value = created.json().await.unwrap();
     assert_eq!(
@@ -123,135 +135,82 @@ async fn users_round_trip() {
     // The SCIM password logs in.
     server.login("bjensen", "t1meMachine!").await;
 
-    // Filters, paging, attributes.
-    let page = server
-        .get_json("/scim/v2/Users?filter=userName%20eq%20%22BJENSEN%22&attributes=userName,name.familyName", &token)
-        .await;
-    assert_eq!(page["totalResults"], 1);
-    assert_eq!(
-        page["Resources"][0],
-        json!({"schemas": [USER], "id": "2", "userName": "bjensen", "name": {"familyName": "Jensen"}})
-    );
+    // A filter and a projection from the query string (percent-decoded).
     let page = server
         .get_json(
-            "/scim/v2/Users?startIndex=2&count=1&sortBy=userName&sortOrder=descending",
+            "/scim/v2/Users?filter=userName%20eq%20%22BJENSEN%22&attributes=userName,name.familyName",
             &token,
         )
         .await;
-    assert_eq!(
-        (page["totalResults"].as_u64(), page["startIndex"].as_u64()),
-        (Some(2), Some(2))
-    );
-    assert_eq!(page["Resources"][0]["userName"], "admin");
+    assert_eq!(page["totalResults"], 1);
+    assert_eq!(page["Resources"][0]["name"]["familyName"], "Jensen");
+    assert!(page["Resources"][0].get("emails").is_none(), "{page}");
     let search = server
         .send_as(
             Method::POST,
             "/scim/v2/Users/.search",
             &token,
-            SCIM,
+            "application/json",
             json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-                   "filter": "emails[value co \"jensen\"] and active eq true", "excludedAttributes": ["emails"]})
+                   "filter": "emails[value co \"jensen\"] and active eq true"})
             .to_string(),
         )
         .await;
+    assert_eq!(search.status(), 200);
     let search: Value = search.json().await.unwrap();
     assert_eq!(search["totalResults"], 1);
-    assert!(search["Resources"][0].get("emails").is_none());
     scim_error(
         server
-            .call(
-                Method::GET,
-                "/scim/v2/Users?filter=title%20eq%20%22x%22",
-                &token,
-            )
+            .call(Method::GET, "/scim/v2/Users?filter=userName%20eq", &token)
             .await,
         400,
         Some("invalidFilter"),
     )
     .await;
 
-    // PATCH: whole or nothing, with If-Match.
-    let ops = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
-        {"op": "replace", "path": "name.givenName", "value": "Babs"},
-        {"op": "remove", "path": "phoneNumbers"},
-        {"op": "add", "value": {"nickName": "B"}}]});
-    let patched = server
-        .req(Method::PATCH, "/scim/v2/Users/2", &token)
-        .header("content-type", SCIM)
-        .header("if-match", "W/\"1\"")
-        .body(ops.to_string())
-        .send()
-        .await
-        .unwrap();
+    // PATCH with If-Match; the same If-Match again is 412.
+    let ops = json!({"schemas": [PATCH_OP], "Operations": [
+        {"op": "replace", "path": "name.givenName", "value": "Babs"}]});
+    let patch = |if_match: &'static str| {
+        server
+            .req(Method::PATCH, "/scim/v2/Users/2", &token)
+            .header("content-type", SCIM)
+            .header("if-match", if_match)
+            .body(ops.to_string())
+            .send()
+    };
+    let patched = patch("W/\"1\"").await.unwrap();
     assert_eq!(patched.status(), 200);
+    assert_eq!(patched.headers()["etag"], "W/\"2\"");
     let user: Value = patched.json().await.unwrap();
-    assert_eq!(
-        (
-            user["name"]["givenName"].as_str(),
-            user["nickName"].as_str()
-        ),
-        (Some("Babs"), Some("B"))
-    );
-    assert!(user.get("phoneNumbers").is_none());
-    let stale = server
-        .req(Method::PATCH, "/scim/v2/Users/2", &token)
-        .header("content-type", SCIM)
-        .header("if-match", "W/\"1\"")
-        .body(ops.to_string())
-        .send()
-        .await
-        .unwrap();
-    scim_error(stale, 412, None).await;
-    let bad = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
-        {"op": "replace", "path": "nickName", "value": "C"}, {"op": "replace", "path": "title", "value": "x"}]});
+    assert_eq!(user["name"]["givenName"], "Babs");
+    scim_error(patch("W/\"1\"").await.unwrap(), 412, None).await;
+
+    // A body that is not JSON, and one sent as another media type.
+    scim_error(
+        server
+            .send_as(Method::POST, "/scim/v2/Users", &token, SCIM, "{")
+            .await,
+        400,
+        Some("invalidSyntax"),
+    )
+    .await;
     scim_error(
         server
             .send_as(
-                Method::PATCH,
-                "/scim/v2/Users/2",
+                Method::POST,
+                "/scim/v2/Users",
                 &token,
-                SCIM,
-                bad.to_string(),
+                "text/plain",
+                bjensen().to_string(),
             )
             .await,
-        400,
-        Some("invalidValue"),
+        415,
+        None,
     )
     .await;
-    assert_eq!(
-        server.store.users().get(2).unwrap().nickname.as_deref(),
-        Some("B"),
-        "nothing of a refused patch"
-    );
-
-    // PUT keeps what SCIM does not name (roles).
-    server
-        .store
-        .users()
-        .merge(2, &json!({"roles": [1]}), None)
-        .unwrap();
-    let mut replaced = bjensen();
-    replaced["userName"] = json!("barbara");
-    let put = server
-        .send_as(
-            Method::PUT,
-            "/scim/v2/Users/2",
-            &token,
-            SCIM,
-            replaced.to_string(),
-        )
-        .await;
-    assert_eq!(put.status(), 200);
-    assert_eq!(server.store.users().get(2).unwrap().roles, vec![1]);
-
-    // Conflicts and deletes.
-    let mut taken = bjensen();
-    taken["emails"] = json!([{"value": "other@example.com"}]);
-    taken["userName"] = json!("BARBARA");
     scim_error(
-        server
-            .send_json(Method::POST, "/scim/v2/Users", &token, &taken)
-            .await,
+        send(&server, Method::POST, "/scim/v2/Users", &token, &bjensen()).await,
         409,
         Some("uniqueness"),
     )
@@ -272,19 +231,90 @@ async fn users_round_trip() {
 }
 
 #[tokio::test]
-async fn scim_access_is_the_rest_apis() {
+async fn groups_round_trip() {
     let server = Server::start().await;
+    let token = server.admin().await;
+    let user = send(&server, Method::POST, "/scim/v2/Users", &token, &bjensen()).await;
+    assert_eq!(user.status(), 201);
+    let created = send(
+        &server,
+        Method::POST,
+        "/scim/v2/Groups",
+        &token,
+        &json!({"schemas": [GROUP], "displayName": "editors", "members": [{"value": "2"}]}),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{}/scim/v2/Groups/", server.base)),
+        "{location}"
+    );
+    let group: Value = created.json().await.unwrap();
+    let id: u64 = group["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(group["members"][0]["value"], "2");
+    // The group is the role; its members hold it.
+    assert_eq!(server.store.roles().get(id).unwrap().name, "editors");
+    assert_eq!(server.store.users().get(2).unwrap().roles, vec![id]);
+    let list = server
+        .get_json(
+            "/scim/v2/Groups?filter=displayName%20eq%20%22EDITORS%22",
+            &token,
+        )
+        .await;
+    assert_eq!(list["totalResults"], 1);
+    // PATCH the members away.
+    let path = format!("/scim/v2/Groups/{id}");
+    let patched = send(
+        &server,
+        Method::PATCH,
+        &path,
+        &token,
+        &json!({"schemas": [PATCH_OP], "Operations": [
+                {"op": "remove", "path": "members[value eq \"2\"]"}]}),
+    )
+    .await;
+    assert_eq!(patched.status(), 200);
+    assert!(server.store.users().get(2).unwrap().roles.is_empty());
+    // POST /.search reads Users and Groups.
+    let search = send(
+        &server,
+        Method::POST,
+        "/scim/v2/.search",
+        &token,
+        &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]}),
+    )
+    .await;
+    assert_eq!(search.status(), 200);
+    let search: Value = search.json().await.unwrap();
+    // admin and bjensen; the admin role and editors.
+    assert_eq!(search["totalResults"], 4, "{search}");
+    assert_eq!(
+        server.call(Method::DELETE, &path, &token).await.status(),
+        204
+    );
+    assert!(server.store.roles().get(id).is_err());
+}
+
+#[tokio::test]
+async fn access_is_the_rest_apis() {
+    let server = Server::start().await;
+    // No credentials, and a token that is no session: 401 with the challenge.
+    let anonymous = server
+        .http
+        .get(server.url("/scim/v2/Users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer, Apikey");
+    scim_error(anonymous, 401, None).await;
     scim_error(
-        server
-            .http
-            .get(server.url("/scim/v2/Users"))
-            .send()
-            .await
-            .unwrap(),
+        server.call(Method::GET, "/scim/v2/Users", "rs_nope").await,
         401,
         None,
     )
     .await;
+    // Each request needs every permission `ScimRequest::permissions` names.
     let reader = server.principal("reader", &["users:read"], None).await;
     assert_eq!(
         server
@@ -293,21 +323,91 @@ async fn scim_access_is_the_rest_apis() {
             .status(),
         200
     );
-    scim_error(
-        server
-            .send_json(Method::POST, "/scim/v2/Users", &reader, &bjensen())
-            .await,
+    let body = scim_error(
+        send(&server, Method::POST, "/scim/v2/Users", &reader, &bjensen()).await,
         403,
         None,
     )
     .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("users:write"),
+        "{body}"
+    );
+    scim_error(
+        server.call(Method::GET, "/scim/v2/Groups", &reader).await,
+        403,
+        None,
+    )
+    .await;
+    // Writing a group's members writes users too.
+    let roles_only = server
+        .principal("roler", &["roles:read", "roles:write"], None)
+        .await;
+    scim_error(
+        send(
+            &server,
+            Method::POST,
+            "/scim/v2/Groups",
+            &roles_only,
+            &json!({"schemas": [GROUP], "displayName": "x"}),
+        )
+        .await,
+        403,
+        None,
+    )
+    .await;
+    // Roles 1 to 3 are the admin's, the reader's and this one's: no fourth.
+    assert!(server.store.roles().get(4).is_err());
+    // A principal of a tenant sees its tenant only.
     let acme = server.principal("acme", &["*"], Some("acme")).await;
     let page = server.get_json("/scim/v2/Users", &acme).await;
     assert_eq!(page["totalResults"], 1, "a tenant sees itself only: {page}");
+    assert_eq!(page["Resources"][0]["userName"], "acme");
+    let groups = server.get_json("/scim/v2/Groups", &acme).await;
+    assert_eq!(groups["totalResults"], 1, "{groups}");
     scim_error(
         server.call(Method::GET, "/scim/v2/Users/1", &acme).await,
         404,
         None,
+    )
+    .await;
+    let created = send(&server, Method::POST, "/scim/v2/Users", &acme, &bjensen()).await;
+    assert_eq!(created.status(), 201);
+    let id: u64 = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        server.store.users().get(id).unwrap().tenant.as_deref(),
+        Some("acme")
+    );
+}
+
+#[tokio::test]
+async fn limits_answer_with_scim_errors() {
+    let mut options = options();
+    options.config.limits.max_body_bytes = 256;
+    let store = common::store();
+    common::seed_admin(&store);
+    let server = Server::with(store, options).await;
+    let token = server.admin().await;
+    let mut big = bjensen();
+    big["name"]["givenName"] = json!("B".repeat(400));
+    let body = scim_error(
+        send(&server, Method::POST, "/scim/v2/Users", &token, &big).await,
+        413,
+        None,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("256"), "{body}");
+    // The REST API's errors stay problems.
+    common::problem(
+        server
+            .send_json(Method::POST, "/v1/users", &token, &big)
+            .await,
+        413,
+        "PayloadTooLarge",
     )
     .await;
 }
