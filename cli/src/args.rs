@@ -21,7 +21,8 @@ Examples:
   rosterdb store.redb passwd mary                              # asks twice, without echo
   rosterdb store.redb export backup.jsonl
   rosterdb new.redb import backup.jsonl
-  rosterdb store.redb changes --since 100 --follow";
+  rosterdb store.redb changes --since 100 --follow
+  rosterdb store.redb serve --addr 127.0.0.1:8080             # the HTTP API, until Ctrl-C";
 
 /// A terminal to a rosterdb store file: inspect, query, fix, back up and
 /// restore users, roles and app-clients.
@@ -114,6 +115,37 @@ pub enum Command {
     /// Sets a user's password, read from the terminal without echo (or
     /// from stdin with --password-stdin). It is never printed.
     Passwd(PasswdArgs),
+    /// Serves the store over HTTP (the /v1 REST API and SCIM 2.0 under
+    /// /scim/v2) until SIGTERM or Ctrl-C, which drain the requests in
+    /// flight. Logs one line per request on stderr.
+    #[command(after_help = SERVE_HELP)]
+    Serve(ServeArgs),
+}
+
+/// The help after `serve --help`: the first principal, and an example.
+const SERVE_HELP: &str = "\
+Nothing is served without credentials: make a first principal before
+serving, a role granting every permission and a user holding it:
+  rosterdb store.redb roles create '{\"name\":\"admins\",\"permissions\":[\"*\"]}'
+  rosterdb store.redb users create '{\"username\":\"admin\",\"email\":\"admin@example.com\",\"firstName\":\"Ada\",\"lastName\":\"Admin\",\"roles\":[1]}'
+  rosterdb store.redb passwd admin              # asks twice, without echo
+
+Examples:
+  rosterdb store.redb serve --addr 127.0.0.1:8080
+  curl -s http://127.0.0.1:8080/v1/authentication -H 'Content-Type: application/json' \\
+    -d '{\"username\":\"admin\",\"password\":\"…\"}'     # {\"token\": \"rs_…\", …}
+  curl -s http://127.0.0.1:8080/v1/users -H \"Authorization: Bearer rs_…\"
+
+Port 0 picks a free port; the address served is printed on stderr
+(`rosterdb: serving http://127.0.0.1:PORT`). RUST_LOG sets the log filter
+(default info; warn with --quiet).";
+
+/// The arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (IP:PORT; port 0 picks a free one).
+    #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
 }
 
 /// The subcommands of `users`.

@@ -37,6 +37,8 @@ pub mod code {
     pub const STORAGE: u8 = 11;
     /// `check` found integrity problems.
     pub const PROBLEMS: u8 = 12;
+    /// `serve` could not listen on its address or start the server.
+    pub const SERVE: u8 = 13;
 }
 
 /// The exit-code table as `--help` and the README show it.
@@ -54,7 +56,8 @@ Exit codes:
   9   Locked (another process holds the file), Busy
   10  IncompatibleFormat (not a rosterdb file, newer, or damaged)
   11  Storage (I/O error, unreadable or unwritable file)
-  12  check found integrity problems";
+  12  check found integrity problems
+  13  serve cannot listen on --addr (in use, not allowed) or start";
 
 /// Every way a command fails.
 #[derive(Debug)]
@@ -85,6 +88,8 @@ pub enum CliError {
     BrokenPipe,
     /// Standard output or input failed.
     Stdio(std::io::Error),
+    /// `serve` could not listen or start.
+    Serve(rosterdb_server::ServeError),
 }
 
 impl From<rosterdb::Error> for CliError {
@@ -132,6 +137,7 @@ impl CliError {
             CliError::Problems(_) => "IntegrityProblems",
             CliError::Usage(_) => "Usage",
             CliError::BrokenPipe => "BrokenPipe",
+            CliError::Serve(_) => "Serve",
         }
     }
 
@@ -150,6 +156,7 @@ impl CliError {
             "IntegrityProblems" => code::PROBLEMS,
             "Usage" | "InvalidArgument" => code::USAGE,
             "BrokenPipe" => code::OK,
+            "Serve" => code::SERVE,
             _ => code::INTERNAL,
         }
     }
@@ -170,6 +177,7 @@ impl CliError {
             CliError::Usage(message) => message.clone(),
             CliError::BrokenPipe => "standard output was closed".into(),
             CliError::Stdio(e) => format!("standard input or output: {e}"),
+            CliError::Serve(e) => e.to_string(),
         };
         text.replace(['\n', '\r'], " ")
     }

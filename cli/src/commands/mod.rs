@@ -5,6 +5,7 @@ mod changes;
 mod maintenance;
 mod passwd;
 mod records;
+mod serve;
 mod transfer;
 
 use rosterdb::{Store, View};
@@ -74,6 +75,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let mut out = Out::new(format, false, quiet);
             let store = open::open(&file, Mode::Existing)?.store;
             passwd::run(&view(&store, tenant)?, &args, &mut out)
+        }
+        Command::Serve(args) => {
+            no_tenant(tenant, "serve")?;
+            let store = open::open(&file, Mode::Existing)?.store;
+            serve::run(store, &args, quiet)
         }
     }
 }
