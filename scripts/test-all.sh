@@ -25,5 +25,7 @@ bash bindings/scripts/test-kotlin.sh
 echo "== Python package and tests"
 bash scripts/python-env.sh
 .venv/bin/pytest -q python/tests
+echo "== SCIM 2.0 compliance: scim2-tester against rosterdb FILE serve"
+bash scripts/scim-compliance.sh
 echo "== JSON Patch conformance suite (RFC 6902) counts"
 cargo test -q -p rosterdb-conformance --test json_patch_suite -- --nocapture 2>&1 | grep "json-patch suite"
