@@ -65,6 +65,31 @@ async fn nested_under_a_prefix_with_connect_info() {
     assert_eq!(missing.status(), 404);
     let body: Value = missing.json().await.unwrap();
     assert_eq!(body["kind"], "NotFound");
+    // SCIM sees the prefix too: its Location, and its error bodies.
+    let user = http
+        .post(format!("http://{addr}/api/scim/v2/Users"))
+        .header("authorization", &apikey)
+        .header("content-type", "application/scim+json")
+        .body(
+            json!({"userName": "mounted", "name": {"givenName": "M", "familyName": "N"},
+                   "emails": [{"value": "m@example.com"}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(user.status(), 201);
+    assert_eq!(
+        user.headers()["location"],
+        format!("http://{addr}/api/scim/v2/Users/2").as_str()
+    );
+    let anonymous = http
+        .get(format!("http://{addr}/api/scim/v2/Users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(anonymous.headers()["content-type"], "application/scim+json");
 }
 
 #[test]
