@@ -77,6 +77,9 @@ pub struct Role {
     pub name: String,
     /// Optional description.
     pub description: Option<String>,
+    /// The id another system (a SCIM client) keeps for the role: compared
+    /// exactly, not unique.
+    pub external_id: Option<String>,
     /// Permission strings, deduplicated and sorted.
     pub permissions: Vec<String>,
     /// The tenant the role belongs to; fixed at creation.
@@ -90,7 +93,7 @@ pub struct Role {
 }
 
 convert_fields!(rosterdb::Role => Role {
-    id, name, description, permissions, tenant, created_at, updated_at, version,
+    id, name, description, external_id, permissions, tenant, created_at, updated_at, version,
 });
 
 /// An app-client, as the store returns it (SPEC §2.3). Its secret is never part of it.

@@ -162,6 +162,10 @@ pub struct NewRole {
     /// 0–500 characters.
     #[uniffi(default = None)]
     pub description: Option<UnicodeString>,
+    /// The id another system (a SCIM client) keeps for the role: 1–255
+    /// characters, no control characters; compared exactly, not unique.
+    #[uniffi(default = None)]
+    pub external_id: Option<UnicodeString>,
     /// Each 1–100 characters of `[A-Za-z0-9:._*-]`; deduplicated and sorted.
     #[uniffi(default = [])]
     pub permissions: Vec<UnicodeString>,
@@ -237,7 +241,8 @@ new_records! {
     }
     NewRole by RoleField {
         name: text(Name), description: optional(Description),
-        permissions: list(Permissions), tenant: optional(Tenant),
+        external_id: optional(ExternalId), permissions: list(Permissions),
+        tenant: optional(Tenant),
     }
     NewClient by ClientField {
         name: text(Name), description: optional(Description), tenant: optional(Tenant),
@@ -423,13 +428,14 @@ pub(crate) mod tests {
         let role = NewRole {
             name: "r".into(),
             description: None,
+            external_id: Some(lone_surrogate()),
             permissions: vec!["a:read".into(), lone_surrogate()],
             tenant: Some(lone_surrogate()),
         };
         match rosterdb::NewRole::try_from(role) {
             Err(RosterError::Validation { errors }) => {
                 let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
-                assert_eq!(fields, ["permissions[1]", "tenant"]);
+                assert_eq!(fields, ["externalId", "permissions[1]", "tenant"]);
                 assert!(errors.iter().all(|e| e.message == NOT_UNICODE));
             }
             other => panic!("{other:?}"),

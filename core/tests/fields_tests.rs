@@ -57,6 +57,8 @@ const ROLE_FIELDS: &[(&str, FieldType, bool)] = &[
     ("id", Int, true),
     ("name", Str, true),
     ("description", Str, true),
+    // Format 8 (decision 0022): compared exactly, like the tenant.
+    ("externalId", Ident, true),
     ("permissions", Strs, true),
     ("tenant", Ident, true),
     ("createdAt", Time, true),
@@ -269,6 +271,7 @@ fn full_store() -> (Store, [Map<String, Value>; 3]) {
         .roles()
         .create(NewRole {
             description: Some("Operators".into()),
+            external_id: Some("grp-1".into()),
             permissions: vec!["ops:read".into()],
             tenant: Some("acme".into()),
             ..NewRole::new("ops")

@@ -267,6 +267,7 @@ fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v4.redb")), 4);
     assert_eq!(format_version(&fixture("format-v5.redb")), 5);
     assert_eq!(format_version(&fixture("format-v6.redb")), 6);
+    assert_eq!(format_version(&fixture("format-v7.redb")), 7);
 }
 
 /// Opening migrates it to format 4 (records re-encoded with their header first).
@@ -371,10 +372,12 @@ fn exported(s: &Store) -> String {
 
 #[test]
 fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
-    // Formats 5 (postings), 6 (run counts) and 7 (the write-ahead log's
-    // epoch) change no document either: the file goes through format 4 to
-    // the current one and must still export the same lines.
-    assert_eq!(FORMAT_VERSION, 7);
+    // Formats 5 (postings), 6 (run counts), 7 (the write-ahead log's
+    // epoch) and 8 (roles' `externalId`, absent on every migrated role,
+    // so left out of their documents) change no document either: the file
+    // goes through format 4 to the current one and must still export the
+    // same lines.
+    assert_eq!(FORMAT_VERSION, 8);
     let (_dir, path) = copy_of("format-v3.redb");
     assert_eq!(format_version(&path), 3);
     let expected = format_3_export();
@@ -607,5 +610,120 @@ fn a_format_6_file_opens_at_format_7_with_its_log() {
     assert!(dir.path().join("format-v6.redb-wal").exists());
     let s = Store::open(&path, options()).unwrap();
     assert_eq!(s.users().get(20).unwrap().username, "newcomer");
+    assert!(s.check().unwrap().ok);
+}
+
+/// Format 8 gives role records an optional `externalId`: a format-7 file
+/// (see tests/fixtures/README.md) opens with every role as it was, the
+/// field absent from their documents, and takes external ids afterwards.
+#[test]
+fn a_format_7_file_opens_at_format_8_with_its_roles_unchanged() {
+    let (_dir, path) = copy_of("format-v7.redb");
+    assert_eq!(format_version(&path), 7);
+    let clock = ManualClock::new(Timestamp::parse("2026-12-03T00:00:00Z").unwrap());
+    {
+        let s = Store::open(&path, options().with_clock(clock.clock())).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        let roles = s.roles();
+        assert_eq!(roles.count(&Query::default()).unwrap(), 3);
+        assert_eq!(ids(&roles, q("tenant eq 'acme'")), [3]);
+        let admins = roles.get(1).unwrap();
+        assert_eq!(
+            (
+                admins.name.as_str(),
+                admins.description.as_deref(),
+                admins.permissions.clone(),
+                admins.external_id.as_deref(),
+            ),
+            (
+                "admins",
+                Some("Administrators"),
+                vec!["users:read".to_owned(), "users:write".to_owned()],
+                None
+            )
+        );
+        let readers = roles.get(2).unwrap();
+        assert_eq!(
+            (readers.description.as_deref(), readers.version),
+            (Some("Read-only"), 2)
+        );
+        assert_eq!(
+            readers.created_at,
+            Timestamp::parse("2026-12-02T12:00:01Z").unwrap()
+        );
+        let owners = roles.get(3).unwrap();
+        assert_eq!(
+            (owners.tenant.as_deref(), owners.permissions.clone()),
+            (Some("acme"), vec!["*".to_owned()])
+        );
+        assert!(matches!(roles.get(4), Err(Error::NotFound { .. })));
+        // An absent field is left out of the document (SPEC §2).
+        let doc = serde_json::to_value(&admins).unwrap();
+        assert!(doc.get("externalId").is_none(), "{doc}");
+        assert_eq!(roles.count(&q("externalId pr")).unwrap(), 0);
+        assert_eq!(s.users().get(1).unwrap().roles, [1, 2]);
+        assert_eq!(s.clients().get(1).unwrap().roles, [2]);
+        assert_eq!(s.changes(0, 100).unwrap().len(), 9);
+        // The new field is written like any other, and ids go on.
+        let merged = roles
+            .merge(2, &serde_json::json!({"externalId": "grp-7"}), Some(2))
+            .unwrap();
+        assert_eq!(
+            (merged.external_id.as_deref(), merged.version),
+            (Some("grp-7"), 3)
+        );
+        assert_eq!(ids(&roles, q("externalId eq 'grp-7'")), [2]);
+        assert_eq!(roles.create(NewRole::new("new")).unwrap().id, 5);
+        assert!(s.check().unwrap().ok);
+    }
+    assert_eq!(format_version(&path), FORMAT_VERSION);
+    let s = Store::open(&path, options()).unwrap();
+    assert_eq!(
+        s.roles().get(2).unwrap().external_id.as_deref(),
+        Some("grp-7")
+    );
+    assert!(s.check().unwrap().ok);
+}
+
+/// A format-7 store file whose last commits are only in its log (copied
+/// with its `-wal` while open; see tests/fixtures/README.md): the log
+/// holds format-7 role records, so it is replayed before the file is
+/// migrated, and every role reads whole afterwards.
+#[test]
+fn a_format_7_log_is_replayed_before_the_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("format-v7-log.redb");
+    std::fs::copy(fixture("format-v7-log.redb"), &path).unwrap();
+    std::fs::copy(
+        fixture("format-v7-log.redb-wal"),
+        dir.path().join("format-v7-log.redb-wal"),
+    )
+    .unwrap();
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        let roles = s.roles();
+        assert_eq!(
+            roles.get(1).unwrap().permissions,
+            ["users:read", "users:write"]
+        );
+        let auditors = roles.get(3).unwrap();
+        assert_eq!(
+            (
+                auditors.name.as_str(),
+                auditors.description.as_deref(),
+                auditors.external_id.as_deref()
+            ),
+            ("auditors", Some("Audit"), None)
+        );
+        assert_eq!(roles.count(&Query::default()).unwrap(), 3);
+        assert_eq!(s.users().get(2).unwrap().roles, [3]);
+        assert_eq!(s.changes(0, 100).unwrap().len(), 6);
+    }
+    assert_eq!(format_version(&path), FORMAT_VERSION);
+    let s = Store::open(&path, options()).unwrap();
+    assert_eq!(s.roles().get(3).unwrap().name, "auditors");
     assert!(s.check().unwrap().ok);
 }

@@ -102,6 +102,15 @@ def test_roles_and_clients(store: rosterdb.Store) -> None:
     assert store.roles.get(role["id"]) == role
 
 
+def test_a_role_external_id(store: rosterdb.Store) -> None:
+    role = store.roles.create({"name": "ops", "externalId": "Grp-1"})
+    assert role["externalId"] == "Grp-1"
+    assert "externalId" not in store.roles.create({"name": "staff"})
+    assert [r["id"] for r in store.roles.list(where="externalId = 'Grp-1'").items] == [role["id"]]
+    assert store.roles.list(where="externalId = 'grp-1'").items == []
+    assert "externalId" not in store.roles.merge(role["id"], {"externalId": None})
+
+
 def _same(a: object, b: object) -> bool:
     """Equal, with the same types and the same key order all the way down."""
     if type(a) is not type(b):

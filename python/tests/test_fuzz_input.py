@@ -33,8 +33,8 @@ SCALARS: list[Any] = [
 KEYS: list[Any] = [
     "username", "email", "firstName", "lastName", "nickname", "tenant", "enabled", "roles",
     "externalIds", "attributes", "password", "passwordHash", "name", "description",
-    "permissions", "ipAllowlist", "id", "version", "createdAt", "type", "value", "x", "",
-    "\ud800", 1, None, (1, 2), 1.5, True,
+    "externalId", "permissions", "ipAllowlist", "id", "version", "createdAt", "type", "value",
+    "x", "", "\ud800", 1, None, (1, 2), 1.5, True,
 ]
 FIELDS = ["id", "username", "email", "lastName", "enabled", "roles", "createdAt",
           "attributes.x", "name", "nickname", "\ud800", "nope", "password"]

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use rosterdb::{NewRole, Query, ReadOnly, Role, View};
-use serde_json::{Value, json};
+use rosterdb::{Query, ReadOnly, Role, View};
+use serde_json::Value;
 
 use crate::error::ScimError;
 use crate::groups::{self, group_tag, holders, set_members};
@@ -98,21 +98,18 @@ fn create(
     params: &ListParams,
 ) -> Result<ScimResponse, ScimError> {
     let projection = params.projection(R)?;
-    let input = groups::from_scim(&body(request)?)?;
-    let name = input
-        .name
-        .ok_or_else(|| ScimError::invalid_value("displayName: required"))?;
+    let (new, members) = groups::from_scim(&body(request)?)?.new_role()?;
     let (doc, tag, id) = in_write(view, R, |tx| {
-        let role = tx.roles().create(NewRole::new(name)).map_err(store)?;
-        set_members(tx, role.id, &[], &input.members.unwrap_or_default())?;
+        let role = tx.roles().create(new).map_err(store)?;
+        set_members(tx, role.id, &[], &members.unwrap_or_default())?;
         let (doc, tag) = render(tx, &role, &projection, request.base_url)?;
         Ok((doc, tag, role.id))
     })?;
     Ok(resource_response(201, doc, (R, id, tag), request.base_url))
 }
 
-/// PUT (`patch` false) or PATCH: renames the role and sets its holders,
-/// in one transaction, checked against `If-Match`.
+/// PUT (`patch` false) or PATCH: renames the role, sets its external id
+/// and its holders, in one transaction, checked against `If-Match`.
 fn update(
     view: &View<'_>,
     request: &ScimRequest<'_>,
@@ -133,20 +130,12 @@ fn update(
         } else {
             given
         };
-        let input = groups::from_scim(&scim)?;
-        let name = input
-            .name
-            .ok_or_else(|| ScimError::invalid_value("displayName: required"))?;
-        let change = if name == current.name {
-            json!({})
-        } else {
-            json!({ "name": name })
-        };
+        let (change, wanted) = groups::from_scim(&scim)?.change(&current)?;
         let role = tx
             .roles()
             .merge(id, &change, Some(current.version))
             .map_err(store)?;
-        let wanted: BTreeSet<u64> = input.members.unwrap_or_default();
+        let wanted: BTreeSet<u64> = wanted.unwrap_or_default();
         set_members(tx, id, &members, &wanted)?;
         render(tx, &role, &projection, request.base_url)
     })?;

@@ -1,10 +1,11 @@
 //! SCIM Groups ↔ rosterdb roles: a role's name is the group's
-//! displayName and the users holding it are its members; writing members
-//! adds or removes the role on those users, in the caller's transaction.
+//! displayName, its `externalId` the group's, and the users holding it
+//! are its members; writing members adds or removes the role on those
+//! users, in the caller's transaction.
 
 use std::collections::BTreeSet;
 
-use rosterdb::{Query, View, Walk};
+use rosterdb::{NewRole, Query, View, Walk};
 use serde_json::{Map, Value, json};
 
 use crate::error::ScimError;
@@ -30,6 +31,9 @@ pub(crate) fn to_scim(role: &rosterdb::Role, members: &[u64], base_url: &str) ->
     let mut out = Map::new();
     out.insert("schemas".into(), json!([GROUP_SCHEMA]));
     out.insert("id".into(), Value::String(role.id.to_string()));
+    if let Some(external_id) = &role.external_id {
+        out.insert("externalId".into(), Value::String(external_id.clone()));
+    }
     out.insert("displayName".into(), Value::String(role.name.clone()));
     if !members.is_empty() {
         let list: Vec<Value> = members
@@ -58,21 +62,55 @@ pub(crate) fn to_scim(role: &rosterdb::Role, members: &[u64], base_url: &str) ->
     Value::Object(out)
 }
 
-/// What a SCIM Group body writes: the role's name and, when `members` is
-/// given, the user ids that must hold it.
+/// What a SCIM Group body writes: the role's name, its external id
+/// (absent or `null`: none) and, when `members` is given, the user ids
+/// that must hold it.
 pub(crate) struct GroupInput {
     pub name: Option<String>,
+    pub external_id: Option<String>,
     pub members: Option<BTreeSet<u64>>,
+}
+
+impl GroupInput {
+    /// The role the body creates; `displayName` is required.
+    pub(crate) fn new_role(self) -> Result<(NewRole, Option<BTreeSet<u64>>), ScimError> {
+        let name = self
+            .name
+            .ok_or_else(|| ScimError::invalid_value("displayName: required"))?;
+        let role = NewRole {
+            external_id: self.external_id,
+            ..NewRole::new(name)
+        };
+        Ok((role, self.members))
+    }
+
+    /// The merge patch that makes `current` what the body describes (a PUT
+    /// replaces the Group: an external id it leaves out is removed), and
+    /// the members it names.
+    pub(crate) fn change(
+        self,
+        current: &rosterdb::Role,
+    ) -> Result<(Value, Option<BTreeSet<u64>>), ScimError> {
+        let (wanted, members) = self.new_role()?;
+        let mut change = Map::new();
+        if wanted.name != current.name {
+            change.insert("name".into(), Value::String(wanted.name));
+        }
+        if wanted.external_id != current.external_id {
+            change.insert("externalId".into(), json!(wanted.external_id));
+        }
+        Ok((Value::Object(change), members))
+    }
 }
 
 /// Reads a Group body.
 pub(crate) fn from_scim(scim: &Value) -> Result<GroupInput, ScimError> {
     let fields = Fields::read(scim, Resource::Group)?;
-    if fields.get("externalId").is_some_and(|v| !v.is_null()) {
-        return Err(ScimError::invalid_value(
-            "externalId: rosterdb roles keep no external id",
-        ));
-    }
+    let external_id = fields
+        .get("externalId")
+        .filter(|v| !v.is_null())
+        .map(|v| text(v, "externalId"))
+        .transpose()?;
     let name = fields
         .get("displayName")
         .map(|v| text(v, "displayName"))
@@ -88,7 +126,11 @@ pub(crate) fn from_scim(scim: &Value) -> Result<GroupInput, ScimError> {
         ),
         Some(_) => return Err(ScimError::invalid_value("members must be a list")),
     };
-    Ok(GroupInput { name, members })
+    Ok(GroupInput {
+        name,
+        external_id,
+        members,
+    })
 }
 
 /// The user id of one `members` element.

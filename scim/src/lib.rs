@@ -11,8 +11,9 @@
 //! `emails` = `email`, `phoneNumbers` = `telephoneNumber` (work) and
 //! `mobileNumber` (mobile), `active` = `enabled`, `externalId` = the
 //! external id of type `scim`, `password` write-only, `groups` the roles
-//! held). Groups are roles (`displayName` = `name`; `members` = the users
-//! holding the role). `/Schemas` declares exactly these attributes.
+//! held). Groups are roles (`displayName` = `name`, `externalId` = the
+//! role's `externalId`; `members` = the users holding the role).
+//! `/Schemas` declares exactly these attributes.
 //! Filters compile to rosterdb's query language (SPEC §3.2); every write is
 //! one transaction; `meta.version` and `ETag` are the record's version as a
 //! weak ETag, and `If-Match` maps to rosterdb's expected version.

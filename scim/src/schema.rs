@@ -260,7 +260,8 @@ pub(crate) static COMMON_ATTRS: &[Attr] = &[
     attr(
         "externalId",
         Str,
-        "The provisioning client's id (a rosterdb externalId of type scim).",
+        "The provisioning client's id (a User's rosterdb externalIds entry of type scim, \
+         a Group's role externalId).",
     )
     .case_exact(),
     attr("meta", Complex, "Resource metadata.")

@@ -49,6 +49,8 @@ fn target(resource: Resource, path: &AttrPath) -> Result<Target, ScimError> {
         (Resource::User, "externalid", None) => Some(Target::Field("externalIds.value", Kind::Str)),
         (Resource::User, "groups", None | Some("value")) => Some(Target::Field("roles", Kind::Id)),
         (Resource::Group, "displayname", None) => Some(Target::Field("name", Kind::Str)),
+        // Compared exactly (caseExact), as rosterdb compares it.
+        (Resource::Group, "externalid", None) => Some(Target::Field("externalId", Kind::Str)),
         _ => None,
     };
     found.ok_or_else(|| {

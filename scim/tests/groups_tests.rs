@@ -103,12 +103,15 @@ fn group_input_errors() {
         .as_deref(),
         Some("invalidValue")
     );
-    assert_eq!(
-        error(&post(json!({"displayName": "x", "externalId": "e"})))
-            .1
-            .as_deref(),
-        Some("invalidValue")
-    );
+    for bad in [json!(""), json!(7), json!("a\u{0}b")] {
+        assert_eq!(
+            error(&post(json!({"displayName": "x", "externalId": bad})))
+                .1
+                .as_deref(),
+            Some("invalidValue"),
+            "{bad}"
+        );
+    }
     assert_eq!(
         error(&post(json!({"members": []}))).1.as_deref(),
         Some("invalidValue")
@@ -179,4 +182,67 @@ fn a_scoped_view_sees_only_its_tenant() {
             .unwrap(),
         3
     );
+}
+
+#[test]
+fn a_group_keeps_its_external_id() {
+    let store = Store::memory().unwrap();
+    let view = View::whole(&store);
+    let post = |doc| call(&view, Method::Post, "/Groups", &[], Some(doc), None);
+    let r = post(json!({"displayName": "admins", "externalId": "G-1"}));
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    assert_eq!(body(&r)["externalId"], "G-1");
+    let id = body(&r)["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        store.roles().get(1).unwrap().external_id.as_deref(),
+        Some("G-1")
+    );
+    let other = post(json!({"displayName": "staff"}));
+    assert!(body(&other).get("externalId").is_none());
+    // Not unique: another group may carry the same one.
+    assert_eq!(
+        post(json!({"displayName": "copies", "externalId": "G-1"})).status,
+        201
+    );
+    // Filters compare it exactly (caseExact), and it sorts.
+    let ids = |filter: &str| -> Vec<String> {
+        let list = get(
+            &view,
+            "/Groups",
+            &[("filter", filter), ("sortBy", "externalId")],
+        );
+        body(&list)["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("externalId eq \"G-1\""), ["1", "3"]);
+    assert_eq!(ids("externalId eq \"g-1\""), Vec::<String>::new());
+    assert_eq!(ids("not (externalId pr)"), ["2"]);
+    // PATCH replaces and removes it; PUT without it removes it.
+    let path = format!("/Groups/{id}");
+    let patch = |ops| {
+        let doc = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                         "Operations": ops});
+        call(&view, Method::Patch, &path, &[], Some(doc), None)
+    };
+    let r = patch(json!([{"op": "replace", "path": "externalId", "value": "G-2"}]));
+    assert_eq!(body(&r)["externalId"], "G-2", "{:?}", r.body);
+    let r = patch(json!([{"op": "remove", "path": "externalId"}]));
+    assert!(body(&r).get("externalId").is_none(), "{:?}", r.body);
+    let r = patch(json!([{"op": "add", "value": {"externalId": "G-3"}}]));
+    assert_eq!(body(&r)["externalId"], "G-3");
+    let put = |doc| call(&view, Method::Put, &path, &[], Some(doc), None);
+    let r = put(json!({"displayName": "admins", "externalId": "G-3"}));
+    assert_eq!(
+        store.roles().get(1).unwrap().version,
+        4,
+        "an unchanged PUT writes nothing: {:?}",
+        r.body
+    );
+    let r = put(json!({"displayName": "admins"}));
+    assert!(body(&r).get("externalId").is_none());
+    assert_eq!(store.roles().get(1).unwrap().external_id, None);
 }

@@ -933,6 +933,20 @@ patch(
 patch(
     "remove the description", R, [op("remove", "/description")], result(2, description=None), document=EDITORS
 )
+patch("add an externalId", R, [op("add", "/externalId", "grp-7")], result(2, externalId="grp-7"))
+patch(
+    "test and remove the externalId",
+    R,
+    [op("test", "/externalId", "grp-7"), op("remove", "/externalId")],
+    result(2, externalId=None),
+    document=doc(R, externalId="grp-7"),
+)
+patch(
+    "an empty externalId fails validation",
+    R,
+    [op("add", "/externalId", "")],
+    validation("externalId"),
+)
 patch("replace /id fails: read-only", R, [op("replace", "/id", 7)], invalid_patch(0))
 patch("pointer: a ~ at the end fails", R, [op("add", "/permissions/~", "x")], invalid_patch(0))
 patch(
@@ -991,6 +1005,20 @@ merge(
     result(1, name="editors"),
     document=EDITORS,
 )
+merge(
+    "null removes the externalId",
+    R,
+    {"externalId": None},
+    result(2, externalId=None),
+    document=doc(R, externalId="grp-7"),
+)
+merge(
+    "an externalId is compared exactly: another case is a change",
+    R,
+    {"externalId": "GRP-7"},
+    result(2, externalId="GRP-7"),
+    document=doc(R, externalId="grp-7"),
+)
 merge("a missing role is not found", R, {"name": "x"}, NOT_FOUND, id=99)
 replace(
     "absent fields are cleared",
@@ -1005,6 +1033,13 @@ replace(
     {"name": "writers"},
     result(2, tenant="acme"),
     document=doc(R, tenant="acme"),
+)
+replace(
+    "an absent externalId is cleared",
+    R,
+    {"name": "editors"},
+    result(2, externalId=None),
+    document=doc(R, externalId="grp-7"),
 )
 replace("a missing name fails validation", R, {"description": "d"}, validation("name"))
 

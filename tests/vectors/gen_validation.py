@@ -473,7 +473,13 @@ ok("minimal document passes", R, doc(R))
 ok(
     "every writable field passes",
     R,
-    doc(R, description="Can edit content", permissions=["users:read", "users:write", "*"], tenant="acme"),
+    doc(
+        R,
+        description="Can edit content",
+        externalId="grp-7",
+        permissions=["users:read", "users:write", "*"],
+        tenant="acme",
+    ),
 )
 bad("empty object fails on name", R, {}, "name")
 ok("name of 1 char passes", R, field(R, "name", "a"))
@@ -491,6 +497,15 @@ bad("description of 501 chars fails", R, field(R, "description", "d" * 501), "de
 ok("description of 500 two-byte letters passes", R, field(R, "description", "é" * 500))
 bad("description of 501 two-byte letters fails", R, field(R, "description", "é" * 501), "description")
 ok("null description passes as absent", R, field(R, "description", None))
+ok("externalId of 1 char passes", R, field(R, "externalId", "7"))
+ok("externalId of 255 chars passes", R, field(R, "externalId", "x" * 255))
+bad("externalId of 256 chars fails", R, field(R, "externalId", "x" * 256), "externalId")
+ok("externalId of 255 two-byte letters passes", R, field(R, "externalId", "é" * 255))
+bad("externalId of 256 two-byte letters fails", R, field(R, "externalId", "é" * 256), "externalId")
+bad("empty externalId fails", R, field(R, "externalId", ""), "externalId")
+bad("externalId with a newline fails", R, field(R, "externalId", "a\nb"), "externalId")
+bad("numeric externalId fails", R, field(R, "externalId", 7), "externalId")
+ok("null externalId passes as absent", R, field(R, "externalId", None))
 ok("empty permissions pass", R, field(R, "permissions", []))
 ok("permissions with every allowed character pass", R, field(R, "permissions", ["A-Za-z0-9:._*", "users:*"]))
 ok("permission of 100 chars passes", R, field(R, "permissions", ["p" * 100]))
@@ -526,9 +541,18 @@ bad("enabled is unknown on a role", R, field(R, "enabled", True), "enabled")
 bad(
     "several bad fields are all reported",
     R,
-    {"name": "", "description": "d" * 501, "permissions": ["a b"], "tenant": "", "version": 1, "x": 0},
+    {
+        "name": "",
+        "description": "d" * 501,
+        "externalId": "",
+        "permissions": ["a b"],
+        "tenant": "",
+        "version": 1,
+        "x": 0,
+    },
     "name",
     "description",
+    "externalId",
     "permissions[0]",
     "tenant",
     "version",

@@ -11,6 +11,7 @@ import kotlin.test.assertTrue
 import rosterdb.ChangeOp
 import rosterdb.EntityKind
 import rosterdb.ExternalId
+import rosterdb.ListQuery
 import rosterdb.NewClient
 import rosterdb.NewRole
 import rosterdb.NewUser
@@ -92,6 +93,22 @@ fun storeTests() = Suite("store").apply {
             assertEquals(role, store.deleteRole(role.id, cascade = true))
             assertEquals(emptyList(), store.getUser(user.id).roles)
             assertEquals(emptyList(), store.getClient(client.id).roles)
+        }
+    }
+
+    test("a role's externalId crosses both ways") {
+        memoryStore().use { store ->
+            val role = store.createRole(NewRole("ops", externalId = "Grp-1"))
+            assertEquals("Grp-1", role.externalId)
+            assertNull(store.createRole(NewRole("staff")).externalId, "absent unless set")
+            assertEquals(role, store.getRole(role.id))
+            val query = ListQuery(filter = "externalId eq 'Grp-1'")
+            assertEquals(listOf(role.id), store.listRoles(query).items.map { it.id })
+            assertEquals(emptyList(), store.listRoles(query.copy(filter = "externalId eq 'grp-1'")).items, "compared exactly")
+            assertEquals("Grp-2", store.mergeRole(role.id, """{"externalId": "Grp-2"}""", null).externalId)
+            assertNull(store.patchRole(role.id, """[{"op": "remove", "path": "/externalId"}]""", null).externalId)
+            val bad = assertFailsWith<RosterException.Validation> { store.createRole(NewRole("x", externalId = "")) }
+            assertEquals(listOf("externalId"), bad.errors.map { it.field })
         }
     }
 

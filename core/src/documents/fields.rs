@@ -456,6 +456,7 @@ mod tests {
     fn full_role() -> RoleRecord {
         let new = NewRole {
             description: Some("Operators".into()),
+            external_id: Some("grp-1".into()),
             permissions: vec!["ops:*".into()],
             tenant: Some("acme".into()),
             ..NewRole::new("ops")

@@ -21,6 +21,10 @@ pub struct Role {
     /// Optional description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// The id another system (a SCIM client) keeps for the role: compared
+    /// exactly, not unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     /// Permission strings, deduplicated and sorted.
     pub permissions: Vec<String>,
     /// The tenant the role belongs to; fixed at creation.
@@ -44,6 +48,7 @@ field_table! {
     Id => FieldSpec::read_only("id", Int),
     Name => FieldSpec::read_write("name", Str).indexed().search(),
     Description => FieldSpec::read_write("description", Str).search(),
+    ExternalId => FieldSpec::read_write("externalId", Ident),
     Permissions => FieldSpec::read_write("permissions", Strs),
     Tenant => FieldSpec::create_only("tenant", Ident).indexed(),
     CreatedAt => FieldSpec::read_only("createdAt", Time).indexed(),
@@ -58,6 +63,8 @@ pub struct NewRole {
     pub name: String,
     /// 0–500 characters.
     pub description: Option<String>,
+    /// 1–255 characters, no control characters; compared exactly, not unique.
+    pub external_id: Option<String>,
     /// Each 1–100 characters of `[A-Za-z0-9:._*-]`; deduplicated and sorted.
     pub permissions: Vec<String>,
     /// 1–64 characters of `[A-Za-z0-9._:-]`.
@@ -83,6 +90,7 @@ impl Input for NewRole {
         NewRole {
             name: f.required_string("name"),
             description: f.optional_string("description"),
+            external_id: f.optional_string("externalId"),
             permissions: f.strings("permissions"),
             tenant: f.optional_string("tenant"),
         }
@@ -95,6 +103,11 @@ impl Input for NewRole {
             "description",
             self.description.as_deref(),
             rules::description,
+        );
+        p.check_opt(
+            "externalId",
+            self.external_id.as_deref(),
+            rules::role_external_id,
         );
         if p.bounded(
             "permissions",
@@ -125,6 +138,8 @@ pub struct RoleRecord {
     pub(crate) header: crate::documents::header::Header,
     pub(crate) name: String,
     pub(crate) description: Option<String>,
+    /// Absent unless set (format 8).
+    pub(crate) external_id: Option<String>,
     pub(crate) permissions: Vec<String>,
 }
 
@@ -139,6 +154,7 @@ impl RoleRecord {
             header: header.in_tenant(new.tenant),
             name: new.name,
             description: new.description,
+            external_id: new.external_id,
             permissions,
         }
     }
@@ -160,6 +176,7 @@ impl Record for RoleRecord {
             id: self.header.id,
             name: self.name.clone(),
             description: self.description.clone(),
+            external_id: self.external_id.clone(),
             permissions: self.permissions.clone(),
             tenant: self.header.tenant.clone(),
             created_at: self.header.created_at,
@@ -181,6 +198,7 @@ impl crate::documents::values::Queryable for RoleRecord {
             }
             F::Name => V::Str(&self.name),
             F::Description => V::opt_str(self.description.as_deref()),
+            F::ExternalId => V::opt_str(self.external_id.as_deref()),
             F::Permissions => V::Strs(self.permissions.iter().map(String::as_str).collect()),
         }
     }

@@ -196,6 +196,7 @@ text_rules! {
     mobile_number: 1..=30;
     external_id_type: 1..=50;
     external_id_value: 1..=255;
+    role_external_id: 1..=255;
     entity_name: 1..=100;
     description: 0..=500, multiline;
 }

@@ -16,7 +16,7 @@ use crate::storage::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 7;
+pub const FORMAT_VERSION: u64 = 8;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     crate::storage::migrations::v4_to_v5,
     crate::storage::migrations::v5_to_v6,
     crate::storage::migrations::v6_to_v7,
+    crate::storage::migrations::v7_to_v8,
 ];
 
 /// The first bytes of every redb file.
@@ -329,6 +330,16 @@ fn newer(version: u64, current: u64) -> Error {
     Error::incompatible(format!(
         "format version {version} is newer than this release supports ({current})"
     ))
+}
+
+/// The first format whose stores keep a write-ahead log (decision 0018).
+const LOGGED_FORMAT: u64 = 7;
+
+/// Whether `db` is a store that keeps a write-ahead log already (format 7
+/// or later); `IncompatibleFormat` as [`prepare`] for a foreign file or
+/// one of a newer format.
+pub(crate) fn keeps_log(db: &Database) -> Result<bool> {
+    Ok(matches!(classify(db)?, Contents::Store(version) if version >= LOGGED_FORMAT))
 }
 
 /// Makes `db` a rosterdb store of the current format: creates the tables of

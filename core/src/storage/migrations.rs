@@ -45,8 +45,13 @@
 //!   to 0 and draws the id; nothing else changes. A release before
 //!   format 7 refuses the file, so that it never opens a store whose
 //!   latest commits are only in its log.
+//! - 8: role records gain `externalId` (decision 0022), an optional string
+//!   after `description`. Every role record is re-encoded with it absent;
+//!   users, clients, indexes, sessions and the change log do not change. A
+//!   format-7 store's log holds format-7 role records: it is replayed into
+//!   the store before the migration (`Store::open`), never after.
 //!
-//! The `…V1` and `…V3` structs are frozen copies of the records those
+//! The `…V1`, `…V3` and `…V7` structs are frozen copies of the records those
 //! formats stored (postcard is positional: field order and types are the
 //! layout). Never change them; a new format adds new copies.
 
@@ -57,6 +62,7 @@ use std::ops::Bound;
 use redb::{ReadableTable, TableHandle, WriteTransaction};
 use serde::Deserialize;
 
+use crate::documents::role::RoleRecord;
 use crate::documents::user::{ExternalId, UserRecord};
 use crate::storage::codec;
 use crate::storage::entity::{Entity, UniqueKey};
@@ -226,9 +232,20 @@ impl From<UserRecordV3> for UserRecord {
     }
 }
 
-impl From<RoleRecordV3> for crate::documents::role::RoleRecord {
-    fn from(old: RoleRecordV3) -> crate::documents::role::RoleRecord {
-        crate::documents::role::RoleRecord {
+/// A role record as formats 4 to 7 wrote it: the header, then format
+/// 3's other fields.
+#[derive(serde::Serialize, Deserialize)]
+#[cfg_attr(test, derive(Clone, PartialEq))]
+struct RoleRecordV7 {
+    header: crate::documents::header::Header,
+    name: String,
+    description: Option<String>,
+    permissions: Vec<String>,
+}
+
+impl From<RoleRecordV3> for RoleRecordV7 {
+    fn from(old: RoleRecordV3) -> RoleRecordV7 {
+        RoleRecordV7 {
             header: header(
                 old.id,
                 old.tenant,
@@ -238,6 +255,19 @@ impl From<RoleRecordV3> for crate::documents::role::RoleRecord {
             ),
             name: old.name,
             description: old.description,
+            permissions: old.permissions,
+        }
+    }
+}
+
+impl From<RoleRecordV7> for RoleRecord {
+    /// A role of format 7 or before has no external id.
+    fn from(old: RoleRecordV7) -> RoleRecord {
+        RoleRecord {
+            header: old.header,
+            name: old.name,
+            description: old.description,
+            external_id: None,
             permissions: old.permissions,
         }
     }
@@ -265,27 +295,39 @@ impl From<ClientRecordV3> for crate::documents::client::ClientRecord {
     }
 }
 
-/// A kind and the record struct formats 2 and 3 stored for it.
-trait Format3: Entity {
-    /// The frozen format-3 record, which holds everything the current one does.
-    type V3: serde::de::DeserializeOwned + Into<Self::Record>;
+/// A kind and the record structs older formats stored for it.
+trait Layouts: Entity {
+    /// The record formats 2 and 3 stored.
+    type V3: serde::de::DeserializeOwned + Into<Self::V7>;
+    /// The record formats 4 to 7 stored (the header first): the current
+    /// record for users and clients, which format 8 did not change.
+    type V7: serde::de::DeserializeOwned + serde::Serialize + Into<Self::Record>;
 }
 
-impl Format3 for User {
+impl Layouts for User {
     type V3 = UserRecordV3;
+    type V7 = UserRecord;
 }
 
-impl Format3 for Role {
+impl Layouts for Role {
     type V3 = RoleRecordV3;
+    type V7 = RoleRecordV7;
 }
 
-impl Format3 for Client {
+impl Layouts for Client {
     type V3 = ClientRecordV3;
+    type V7 = crate::documents::client::ClientRecord;
 }
 
 /// Decodes a record of a format-2 or format-3 file as the current record.
-fn decode_v3<E: Format3>(bytes: &[u8]) -> Result<E::Record> {
-    Ok(codec::decode::<E::V3>(bytes)?.into())
+fn decode_v3<E: Layouts>(bytes: &[u8]) -> Result<E::Record> {
+    let v7: E::V7 = codec::decode::<E::V3>(bytes)?.into();
+    Ok(v7.into())
+}
+
+/// Decodes a record of a file of format 4 to 7 as the current record.
+fn decode_v7<E: Layouts>(bytes: &[u8]) -> Result<E::Record> {
+    Ok(codec::decode::<E::V7>(bytes)?.into())
 }
 
 /// Format 1 → 2: every user record is re-encoded with no second factor.
@@ -343,7 +385,8 @@ pub(crate) fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
 }
 
 /// Format 3 → 4: every user, role and client record is re-encoded with its
-/// header first; nothing else changes.
+/// header first (in format 4's layout, which later steps read); nothing
+/// else changes.
 pub(crate) fn v3_to_v4(txn: &WriteTransaction) -> Result<()> {
     to_header_layout::<User>(txn)?;
     to_header_layout::<Role>(txn)?;
@@ -386,12 +429,19 @@ pub(crate) fn v6_to_v7(txn: &WriteTransaction) -> Result<()> {
     Ok(())
 }
 
-/// Writes the posting terms of every record of `E`, a chunk of ids at a time.
-fn build_postings<E: Entity>(txn: &WriteTransaction) -> Result<()> {
+/// Format 7 → 8: every role record is re-encoded with no external id
+/// (its indexes, postings and counts do not change).
+pub(crate) fn v7_to_v8(txn: &WriteTransaction) -> Result<()> {
+    reencode(txn, Role::TABLE, |old: RoleRecordV7| RoleRecord::from(old))
+}
+
+/// Writes the posting terms of every record of `E`, stored in format 4's
+/// layout, a chunk of ids at a time.
+fn build_postings<E: Layouts>(txn: &WriteTransaction) -> Result<()> {
     let pending = crate::storage::pending::Pending::default();
     let mut gathered: u64 = 0;
     each_record(txn, E::TABLE, |id, bytes| {
-        let record: E::Record = codec::decode(bytes)?;
+        let record = decode_v7::<E>(bytes)?;
         for key in crate::storage::index::posting_keys(E::KIND, &record) {
             pending.add(key.table.0, &key.term, id);
         }
@@ -404,13 +454,13 @@ fn build_postings<E: Entity>(txn: &WriteTransaction) -> Result<()> {
     pending.flush(txn)
 }
 
-fn to_header_layout<E: Format3>(txn: &WriteTransaction) -> Result<()> {
-    reencode(txn, E::TABLE, |old: E::V3| -> E::Record { old.into() })
+fn to_header_layout<E: Layouts>(txn: &WriteTransaction) -> Result<()> {
+    reencode(txn, E::TABLE, |old: E::V3| -> E::V7 { old.into() })
 }
 
 /// Writes the unique and secondary index entries of every record of `E`,
 /// stored in its format-3 layout.
-fn rebuild<E: Format3>(txn: &WriteTransaction) -> Result<()> {
+fn rebuild<E: Layouts>(txn: &WriteTransaction) -> Result<()> {
     let mut after = 0;
     loop {
         let batch = txn.records_after(E::TABLE, after, BATCH)?;
@@ -470,9 +520,11 @@ pub(crate) fn preflight(tables: &dyn Tables, version: u64) -> Result<()> {
 }
 
 /// Decodes a record stored by format `version` (2 or later) as the current record.
-fn decode_at<E: Format3>(version: u64, bytes: &[u8]) -> Result<E::Record> {
+fn decode_at<E: Layouts>(version: u64, bytes: &[u8]) -> Result<E::Record> {
     if version < 4 {
         decode_v3::<E>(bytes)
+    } else if version < 8 {
+        decode_v7::<E>(bytes)
     } else {
         codec::decode(bytes)
     }
@@ -552,7 +604,6 @@ mod tests {
     use super::*;
     use crate::documents::client::ClientRecord;
     use crate::documents::header::Header;
-    use crate::documents::role::RoleRecord;
     use crate::storage::schema::{CLIENTS, ROLES, USER_USERNAME, meta};
     use crate::{NewRole, NewUser};
 
@@ -1050,6 +1101,39 @@ mod tests {
         assert_eq!((u.header.id, u.header.tenant.as_deref()), (1, Some("t1")));
         assert_eq!(u.last_name, "Last");
         assert!(crate::storage::integrity::check(&read).unwrap().ok);
+    }
+
+    #[test]
+    fn the_7_to_8_step_gives_every_role_an_absent_external_id() {
+        let (u, r, c) = full_records();
+        let db = format_3_layout(3, &[u], std::slice::from_ref(&r), &[c]);
+        // Steps 2 → 7 by hand: a format-7 file, its indexes built.
+        let txn = db.begin_write().unwrap();
+        for step in [v2_to_v3, v3_to_v4, v4_to_v5, v5_to_v6, v6_to_v7] {
+            step(&txn).unwrap();
+        }
+        txn.open_table(crate::storage::schema::META)
+            .unwrap()
+            .insert(meta::FORMAT_VERSION, 7)
+            .unwrap();
+        txn.commit().unwrap();
+        let before = stored(&db, ROLES, 7);
+        let v7: RoleRecordV7 = codec::decode(&before).unwrap();
+        assert!(v7 == RoleRecordV7::from(r.clone()));
+        // Postcard is positional: format 8 cannot read a format-7 role.
+        assert!(codec::decode::<RoleRecord>(&before).is_err());
+        preflight(&db.begin_read().unwrap(), 7).unwrap();
+        crate::storage::format::prepare(&db).unwrap();
+        let read = db.begin_read().unwrap();
+        assert_eq!(
+            read.meta(meta::FORMAT_VERSION).unwrap(),
+            Some(crate::storage::format::FORMAT_VERSION)
+        );
+        let role: RoleRecord = codec::decode(&stored(&db, ROLES, 7)).unwrap();
+        assert_eq!(role.external_id, None);
+        assert!(RoleRecordV3::from(&role) == r);
+        let report = crate::storage::integrity::check(&read).unwrap();
+        assert!(report.ok, "{:?}", report.problems);
     }
 
     #[test]

@@ -199,8 +199,7 @@ impl Store {
         let log_path = crate::storage::wal::path_of(&real);
         let log = open_log_file(&log_path).map_err(|e| e.with_path(&log_path))?;
         Wal::precheck(&db, &log, Some(&log_path))?;
-        format::prepare(&db).map_err(|e| e.with_path(path))?;
-        let wal = Wal::open(&db, Box::new(log), Some(log_path))?;
+        let wal = prepared_with_log(&db, Box::new(log), Some(log_path), |e| e.with_path(path))?;
         Ok(Store::assembled(db, Some(wal), options))
     }
 
@@ -228,8 +227,7 @@ impl Store {
         format::check_backend_header(&backend)?;
         let db = format::create_database(backend, options.cache_size()?)?;
         Wal::precheck(&db, &log, None)?;
-        format::prepare(&db)?;
-        let wal = Wal::open(&db, Box::new(log), None)?;
+        let wal = prepared_with_log(&db, Box::new(log), None, |e| e)?;
         Ok(Store::assembled(db, Some(wal), options))
     }
 
@@ -462,6 +460,28 @@ impl WriteContext for Store {
 
 #[cfg(test)]
 mod tests;
+
+/// Prepares `db` (creates or migrates it, `named` naming its errors) and
+/// opens its log `file`. A log holds commits in the format of the store
+/// file it was written beside, so a store that keeps one already (format
+/// 7 on) has it replayed first and is migrated after; a new store, or one
+/// of a format before the log, is prepared first, which gives it its log
+/// id. (A failed migration then leaves the file with its log replayed.)
+fn prepared_with_log(
+    db: &Database,
+    file: Box<dyn redb::StorageBackend>,
+    path: Option<std::path::PathBuf>,
+    named: impl Fn(crate::Error) -> crate::Error,
+) -> Result<Wal> {
+    if format::keeps_log(db).map_err(&named)? {
+        let wal = Wal::open(db, file, path)?;
+        format::prepare(db).map_err(named)?;
+        Ok(wal)
+    } else {
+        format::prepare(db).map_err(named)?;
+        Wal::open(db, file, path)
+    }
+}
 
 /// Opens (or creates) the write-ahead log file at `path`; a new file's
 /// directory entry is made durable, so that a crash cannot lose the log
