@@ -12,7 +12,7 @@ use super::cursor::Cursor;
 use super::eval::{matches, reads_attributes, value_matches};
 use super::page::Page;
 use super::physical::{AccessPath, Count, PhysicalPlan};
-use super::sort::{Position, SortValue, compare};
+use super::sort::{FoldMemo, Position, SortValue, compare};
 use crate::documents::record::{Record, Stored};
 use crate::documents::values::{FieldValue, Queryable};
 use crate::storage::codec;
@@ -192,6 +192,9 @@ struct Run<'p> {
     stored: bool,
     descending: Vec<bool>,
     now: Timestamp,
+    /// One memo of the last folded text per sort key (see
+    /// [`SortValue::remembering`]).
+    folds: RefCell<Vec<FoldMemo>>,
 }
 
 impl<'p> Run<'p> {
@@ -214,6 +217,7 @@ impl<'p> Run<'p> {
             stored,
             descending: plan.sort.iter().map(|s| s.descending).collect(),
             now,
+            folds: RefCell::new(plan.sort.iter().map(|_| FoldMemo::default()).collect()),
         }
     }
 
@@ -233,12 +237,14 @@ impl<'p> Run<'p> {
     /// The position of the record `id` (or of its stored form, see
     /// [`Run::stored`]) in the result order.
     fn position_of(&self, record: &impl Queryable, id: u64) -> Position {
+        let mut folds = self.folds.borrow_mut();
         Position {
             values: self
                 .plan
                 .sort
                 .iter()
-                .map(|s| SortValue::of(&s.field, record, self.now))
+                .zip(folds.iter_mut())
+                .map(|(s, memo)| SortValue::remembering(&s.field, record, self.now, memo))
                 .collect(),
             id,
         }

@@ -69,19 +69,27 @@ impl SortValue {
         }
     }
 
-    /// The sort value of `field` in `record`.
-    pub fn of(field: &Field, record: &impl Queryable, now: Timestamp) -> SortValue {
+    /// The sort value of `field` in `record`, folding a text through
+    /// `memo`: records read in sort order repeat their sort text in runs
+    /// (every user of one last name), and folding text beyond ASCII is
+    /// most of what positioning them costs.
+    pub(crate) fn remembering(
+        field: &Field,
+        record: &impl Queryable,
+        now: Timestamp,
+        memo: &mut FoldMemo,
+    ) -> SortValue {
         match read(field, record, now) {
             FieldValue::Str(s) if matches!(field, Field::Def(def) if def.ty == FieldType::Ident) => {
                 SortValue::Ident(s.to_owned())
             }
             FieldValue::Int(v) => SortValue::Int(v),
-            FieldValue::Str(s) => SortValue::Str(fold(s), s.to_owned()),
+            FieldValue::Str(s) => SortValue::Str(memo.fold(s), s.to_owned()),
             FieldValue::Bool(b) => SortValue::Bool(b),
             FieldValue::Time(t) => SortValue::Time(t.as_millis()),
             FieldValue::Json(json) => match json {
                 Json::Bool(b) => SortValue::Bool(*b),
-                Json::Str(s) => SortValue::Str(fold(s), s.clone()),
+                Json::Str(s) => SortValue::Str(memo.fold(s), s.clone()),
                 Json::Arr(_) | Json::Obj(_) => SortValue::Other(json.to_value().to_string()),
                 number => {
                     as_number(number).map_or(SortValue::Absent, |n| SortValue::Num(NumKey::from(n)))
@@ -89,6 +97,24 @@ impl SortValue {
             },
             _ => SortValue::Absent,
         }
+    }
+}
+
+/// The last text folded for one sort key, and its folded form.
+#[derive(Debug, Default)]
+pub(crate) struct FoldMemo {
+    exact: String,
+    folded: String,
+}
+
+impl FoldMemo {
+    /// `fold(text)`, from the memo when `text` is the text it folded last.
+    fn fold(&mut self, text: &str) -> String {
+        if self.exact != text {
+            self.folded = fold(text);
+            text.clone_into(&mut self.exact);
+        }
+        self.folded.clone()
     }
 }
 
@@ -129,4 +155,30 @@ pub fn compare(a: &Position, b: &Position, descending: &[bool]) -> Ordering {
         }
     }
     a.id.cmp(&b.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FoldMemo;
+    use crate::documents::caseless::fold;
+
+    #[test]
+    fn a_fold_memo_folds_every_text_as_fold_does() {
+        let mut memo = FoldMemo::default();
+        let texts = [
+            "Ärger",
+            "Ärger",
+            "STRASSE",
+            "straße",
+            "straße",
+            "ΟΔΟΣ",
+            "",
+            "",
+            "ａｄｍｉｎ",
+            "Ärger",
+        ];
+        for text in texts {
+            assert_eq!(memo.fold(text), fold(text), "{text:?}");
+        }
+    }
 }
