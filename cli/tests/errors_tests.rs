@@ -244,6 +244,25 @@ fn input_files_that_cannot_be_read_are_storage_errors() {
     );
 }
 
+/// Input without an end (`@/dev/zero`, a password line on `/dev/zero`)
+/// is refused after a bound, not read until memory runs out.
+#[cfg(unix)]
+#[test]
+fn endless_input_is_refused_after_a_bound() {
+    let d = Dir::sample();
+    let stderr = fails_unchanged(&d, &["users", "create", "@/dev/zero"], 5, "larger than");
+    assert!(stderr.contains("InvalidJson"), "{stderr}");
+    let before = d.snapshot();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_rosterdb"))
+        .args(["s.redb", "passwd", "mary", "--password-stdin"])
+        .current_dir(d.dir.path())
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(5), "{run:?}");
+    assert_eq!(d.snapshot(), before);
+}
+
 #[test]
 fn a_store_held_by_another_process_is_locked() {
     let d = Dir::sample();
