@@ -109,13 +109,7 @@ fn scim_path(path: &str) -> Result<String, Problem> {
     percent_encoding::percent_decode_str(rest)
         .decode_utf8()
         .map(|p| p.into_owned())
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "the path is not UTF-8 once percent-decoded",
-            )
-        })
+        .map_err(|_| crate::params::not_utf8_path())
 }
 
 /// The absolute URL of `/scim/v2` as the client reached it: `http://`,
