@@ -222,6 +222,19 @@ fn a_missing_store_file_is_not_created_by_reads() {
         assert!(run.stderr.contains("no store file s.redb"), "{run:?}");
     }
     assert_eq!(std::fs::read_dir(d.dir.path()).unwrap().count(), 0);
+    // Nor is an empty file (`touch s.redb`) made a store by a read; a
+    // create makes it one.
+    std::fs::write(d.path("s.redb"), "").unwrap();
+    for args in [&["info"][..], &["users", "list"], &["check"], &["compact"]] {
+        let run = d.run(args).fails(3);
+        assert!(run.stderr.contains("no store file s.redb"), "{run:?}");
+    }
+    assert_eq!(std::fs::read(d.path("s.redb")).unwrap(), b"");
+    assert!(!d.path("s.redb-wal").exists());
+    d.run(&["roles", "create", r#"{"name":"r"}"#]).ok();
+    assert_eq!(d.json(&["info"])["roles"], 1);
+    std::fs::remove_file(d.path("s.redb")).unwrap();
+    std::fs::remove_file(d.path("s.redb-wal")).unwrap();
     // A create that fails leaves no new store behind either.
     d.run(&["users", "create", r#"{"username":"x"}"#]).fails(5);
     d.run(&["users", "create", "{"]).fails(5);
