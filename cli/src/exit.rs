@@ -47,7 +47,7 @@ Exit codes:
   0   success
   1   Internal (a bug; please report it)
   2   usage: bad arguments or options, InvalidArgument
-  3   NotFound (no such record; a store file that does not exist)
+  3   NotFound (no such record; a store file that does not exist or is empty)
   4   Conflict (unique field taken; import into a non-empty store), InUse
   5   Validation (bad document), InvalidJson (input that is not JSON)
   6   InvalidQuery, InvalidPatch

@@ -10,7 +10,7 @@ use crate::exit::CliError;
 /// Whether a command may create the store file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// The file must exist (`NotFound` otherwise).
+    /// The file must exist and not be empty (`NotFound` otherwise).
     Existing,
     /// A missing file becomes a new, empty store.
     Create,
@@ -30,7 +30,10 @@ pub fn open(path: &Path, mode: Mode) -> Result<Opened, CliError> {
         path: path.to_path_buf(),
         error,
     })?;
-    if !exists && mode == Mode::Existing {
+    // An empty file (`touch s.redb`) holds no store yet: reads must not
+    // turn it into one (the store would initialise it, and add a log).
+    let empty = exists && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0);
+    if (!exists || empty) && mode == Mode::Existing {
         return Err(CliError::NoStore(path.to_path_buf()));
     }
     let store = Store::open(path, Options::default())?;

@@ -216,19 +216,25 @@ fn top_level_fields(items: &[Value]) -> Vec<String> {
 fn cell(value: Option<&Value>) -> String {
     match value {
         None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => {
-            let mut out = String::with_capacity(s.len());
-            for c in s.chars() {
-                if c.is_control() {
-                    out.extend(c.escape_default());
-                } else {
-                    out.push(c);
-                }
-            }
-            out
-        }
-        Some(other) => other.to_string(),
+        Some(Value::String(s)) => printable(s),
+        // JSON escapes C0 controls but not C1 (U+0080–U+009F, e.g. the
+        // 8-bit CSI U+009B that some terminals obey) in nested strings.
+        Some(other) => printable(&other.to_string()),
     }
+}
+
+/// `text` with every control character escaped (`\n`, `\u{9b}`), so a
+/// cell is one line and cannot drive the terminal.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -243,6 +249,14 @@ mod tests {
         assert_eq!(cell(Some(&json!(null))), "");
         assert_eq!(cell(Some(&json!([1, 2]))), "[1,2]");
         assert_eq!(cell(Some(&json!(true))), "true");
+    }
+
+    #[test]
+    fn no_control_character_reaches_the_terminal_raw() {
+        assert_eq!(cell(Some(&json!("a\u{9b}31m"))), "a\\u{9b}31m");
+        let nested = cell(Some(&json!({"k": "\u{1b}]0;t\u{7}\u{9b}2J"})));
+        assert!(!nested.chars().any(char::is_control), "{nested}");
+        assert_eq!(nested, r#"{"k":"\u001b]0;t\u0007\u{9b}2J"}"#);
     }
 
     #[test]

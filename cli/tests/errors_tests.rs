@@ -222,6 +222,19 @@ fn a_missing_store_file_is_not_created_by_reads() {
         assert!(run.stderr.contains("no store file s.redb"), "{run:?}");
     }
     assert_eq!(std::fs::read_dir(d.dir.path()).unwrap().count(), 0);
+    // Nor is an empty file (`touch s.redb`) made a store by a read; a
+    // create makes it one.
+    std::fs::write(d.path("s.redb"), "").unwrap();
+    for args in [&["info"][..], &["users", "list"], &["check"], &["compact"]] {
+        let run = d.run(args).fails(3);
+        assert!(run.stderr.contains("no store file s.redb"), "{run:?}");
+    }
+    assert_eq!(std::fs::read(d.path("s.redb")).unwrap(), b"");
+    assert!(!d.path("s.redb-wal").exists());
+    d.run(&["roles", "create", r#"{"name":"r"}"#]).ok();
+    assert_eq!(d.json(&["info"])["roles"], 1);
+    std::fs::remove_file(d.path("s.redb")).unwrap();
+    std::fs::remove_file(d.path("s.redb-wal")).unwrap();
     // A create that fails leaves no new store behind either.
     d.run(&["users", "create", r#"{"username":"x"}"#]).fails(5);
     d.run(&["users", "create", "{"]).fails(5);
@@ -242,6 +255,25 @@ fn input_files_that_cannot_be_read_are_storage_errors() {
         std::fs::read(d.path("text.redb")).unwrap(),
         b"hello, I am not a store"
     );
+}
+
+/// Input without an end (`@/dev/zero`, a password line on `/dev/zero`)
+/// is refused after a bound, not read until memory runs out.
+#[cfg(unix)]
+#[test]
+fn endless_input_is_refused_after_a_bound() {
+    let d = Dir::sample();
+    let stderr = fails_unchanged(&d, &["users", "create", "@/dev/zero"], 5, "larger than");
+    assert!(stderr.contains("InvalidJson"), "{stderr}");
+    let before = d.snapshot();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_rosterdb"))
+        .args(["s.redb", "passwd", "mary", "--password-stdin"])
+        .current_dir(d.dir.path())
+        .stdin(std::fs::File::open("/dev/zero").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(5), "{run:?}");
+    assert_eq!(d.snapshot(), before);
 }
 
 #[test]

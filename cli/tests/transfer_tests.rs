@@ -141,3 +141,56 @@ fn check_reports_and_compact_keeps_the_data() {
     assert_eq!(d.snapshot(), before);
     d.run(&["check", "--format", "table"]).ok();
 }
+
+/// An export through a symbolic link replaces the file it names and keeps
+/// the link; one to a FIFO writes into it, leaving it a FIFO (renaming over
+/// it — or over `/dev/null` — would replace it with a regular file).
+#[cfg(unix)]
+#[test]
+fn exports_follow_links_and_write_into_what_is_not_a_file() {
+    use std::os::unix::fs::FileTypeExt;
+
+    let d = Dir::sample();
+    let text = d.snapshot();
+    std::fs::write(d.path("real.jsonl"), "old").unwrap();
+    std::os::unix::fs::symlink("real.jsonl", d.path("link.jsonl")).unwrap();
+    d.run(&["export", "link.jsonl"]).ok();
+    assert!(d.path("link.jsonl").is_symlink());
+    assert_eq!(std::fs::read_to_string(d.path("real.jsonl")).unwrap(), text);
+
+    let fifo = d.path("pipe.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    d.run(&["export", "pipe.jsonl"]).ok();
+    assert_eq!(reader.join().unwrap(), text);
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "{kind:?}");
+}
+
+/// `export -` into a pipe its reader closed ends quietly with exit 0, as
+/// every command does when its output goes away (`rosterdb … | head`).
+#[test]
+fn an_export_to_a_closed_pipe_exits_quietly() {
+    let d = Dir::new();
+    std::fs::write(d.path("in.jsonl"), export_of(2000)).unwrap();
+    d.run(&["import", "in.jsonl"]).ok();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rosterdb"))
+        .args(["s.redb", "export", "-", "--quiet"])
+        .current_dir(d.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("Storage"), "{stderr}");
+}

@@ -38,14 +38,29 @@ impl ListParams {
     /// other names are left to the HTTP layer).
     pub fn from_query(pairs: &[(String, String)]) -> Result<ListParams, ScimError> {
         let mut out = ListParams::default();
+        let mut seen: Vec<String> = Vec::new();
         for (name, value) in pairs {
+            let key = name.to_ascii_lowercase();
+            let single = matches!(
+                key.as_str(),
+                "filter" | "sortby" | "sortorder" | "startindex" | "count"
+            );
+            if single {
+                // Which of two values counts is ambiguous: neither does.
+                if seen.contains(&key) {
+                    return Err(ScimError::invalid_value(format!(
+                        "{name} is given more than once"
+                    )));
+                }
+                seen.push(key.clone());
+            }
             let number = || {
                 value
                     .trim()
                     .parse::<i64>()
                     .map_err(|_| ScimError::invalid_value(format!("{name} must be an integer")))
             };
-            match name.to_ascii_lowercase().as_str() {
+            match key.as_str() {
                 "filter" => out.filter = Some(value.clone()),
                 "sortby" => out.sort_by = Some(value.clone()),
                 "sortorder" => out.sort_order = Some(value.clone()),

@@ -39,15 +39,41 @@ use crate::{discovery, group_routes, user_routes};
 pub fn handle(view: &View<'_>, request: ScimRequest<'_>) -> ScimResponse {
     match route(view, &request) {
         Ok(response) => response,
-        Err(error) => ScimResponse::json(error.status, error.body()),
+        Err(error) => {
+            let response = ScimResponse::json(error.status, error.body());
+            match (error.status, allowed(request.path)) {
+                (405, Some(methods)) => response.with_header("Allow", methods.into()),
+                _ => response,
+            }
+        }
+    }
+}
+
+/// A path's endpoint name and what follows it: `/Users/3` is
+/// (`Users`, `3`), `/Users/` (`Users`, none).
+fn endpoint(path: &str) -> (&str, Option<&str>) {
+    let mut segments = path
+        .trim_end_matches('/')
+        .trim_start_matches('/')
+        .splitn(2, '/');
+    (segments.next().unwrap_or(""), segments.next())
+}
+
+/// The methods the endpoint at `path` answers, for the `Allow` header a
+/// `405` carries (RFC 9110 §15.5.6); `None` for a path no endpoint serves.
+fn allowed(path: &str) -> Option<&'static str> {
+    match endpoint(path) {
+        ("ServiceProviderConfig", None) | ("ResourceTypes" | "Schemas", _) => Some("GET"),
+        ("Users" | "Groups", None) => Some("GET, POST"),
+        ("Users" | "Groups", Some(".search")) | (".search", None) => Some("POST"),
+        ("Users" | "Groups", Some(_)) => Some("GET, PUT, PATCH, DELETE"),
+        _ => None,
     }
 }
 
 fn route(view: &View<'_>, request: &ScimRequest<'_>) -> Result<ScimResponse, ScimError> {
     let path = request.path.trim_end_matches('/');
-    let mut segments = path.trim_start_matches('/').splitn(2, '/');
-    let first = segments.next().unwrap_or("");
-    let rest = segments.next();
+    let (first, rest) = endpoint(path);
     let method = request.method;
     let base = request.base_url;
     match (first, rest) {

@@ -138,3 +138,27 @@ fn permissions_each_request_needs() {
         );
     }
 }
+
+/// A `405` names the methods its endpoint answers in `Allow` (RFC 9110
+/// §15.5.6); a `404` names none.
+#[test]
+fn a_405_names_the_allowed_methods() {
+    let store = Store::memory().unwrap();
+    let view = View::whole(&store);
+    for (method, path, allowed) in [
+        (Method::Post, "/ServiceProviderConfig", "GET"),
+        (Method::Delete, "/Schemas", "GET"),
+        (Method::Put, "/ResourceTypes/User", "GET"),
+        (Method::Delete, "/Users", "GET, POST"),
+        (Method::Other, "/Groups/", "GET, POST"),
+        (Method::Get, "/Users/.search", "POST"),
+        (Method::Get, "/.search", "POST"),
+        (Method::Post, "/Users/1", "GET, PUT, PATCH, DELETE"),
+    ] {
+        let answer = call(&view, method, path, &[], None, None);
+        assert_eq!(answer.status, 405, "{method:?} {path}");
+        assert_eq!(answer.header("Allow"), Some(allowed), "{method:?} {path}");
+    }
+    let missing = get(&view, "/Devices", &[]);
+    assert_eq!((missing.status, missing.header("Allow")), (404, None));
+}

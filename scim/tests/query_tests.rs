@@ -343,3 +343,30 @@ fn a_search_at_the_root_spans_users_and_groups() {
         Some("invalidValue")
     );
 }
+
+/// A single-valued list parameter given twice (in any case) is refused:
+/// which value counts would be a guess. `attributes` may repeat.
+#[test]
+fn a_list_parameter_given_twice_is_refused() {
+    let store = store_of_five();
+    let view = View::whole(&store);
+    for query in [
+        [("count", "1"), ("count", "2")],
+        [
+            ("filter", "userName eq \"a\""),
+            ("FILTER", "active eq true"),
+        ],
+        [("startIndex", "1"), ("startindex", "2")],
+        [("sortBy", "userName"), ("sortBy", "name.familyName")],
+    ] {
+        let (status, scim_type, detail) = error(&get(&view, "/Users", &query));
+        assert_eq!((status, scim_type.as_deref()), (400, Some("invalidValue")));
+        assert!(detail.contains("more than once"), "{detail}");
+    }
+    let both = get(
+        &view,
+        "/Users",
+        &[("attributes", "userName"), ("attributes", "active")],
+    );
+    assert_eq!(both.status, 200);
+}

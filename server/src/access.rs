@@ -86,11 +86,20 @@ impl Caller {
 }
 
 /// The `Authorization` header read: `Bearer <token>` or `Apikey
-/// <clientId>:<secret>` (schemes in any case). `None` when there is none.
+/// <clientId>:<secret>` (schemes in any case). `None` when there is none;
+/// `400 InvalidHeader` when there are several (which one a proxy in front
+/// checked is not known).
 pub(crate) fn credential(headers: &HeaderMap) -> Result<Option<Credential>, Problem> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(Problem::invalid_header(
+            "Authorization",
+            "send one Authorization header, not several",
+        ));
+    }
     let unreadable = || {
         Problem::new(
             StatusCode::UNAUTHORIZED,

@@ -1,10 +1,37 @@
 //! What a request says besides its body: the query string as §3.1
 //! (name, value) pairs, ids in paths, `If-Match` and `ETag`.
 
+use axum::extract::{FromRequestParts, Path};
+use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
 use rosterdb::{EntityKind, Error, QueryCode};
 
 use crate::problem::Problem;
+
+/// The `{id}` (or `{key}`) segment of a route's path, percent-decoded.
+pub(crate) struct Key(pub(crate) String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Key {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(key)| Key(key))
+            .map_err(|_| not_utf8_path())
+    }
+}
+
+/// `400 BadRequest`: a path segment whose percent-decoding is not UTF-8
+/// (`%FF`, the overlong `%C0%AE`).
+pub(crate) fn not_utf8_path() -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        "the path is not UTF-8 once percent-decoded",
+    )
+}
 
 /// The query string's pairs, decoded, in order (duplicates kept, so that
 /// the store can refuse them). Over HTTP, `offset` with `pageSize` and no

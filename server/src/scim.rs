@@ -3,7 +3,8 @@
 //! Every request is authenticated as the REST API's are (bearer session or
 //! API key), must hold every permission [`ScimRequest::permissions`]
 //! names, and sees the store through a view scoped to its principal's
-//! tenant; the store call runs on the blocking pool. What SCIM is — routes,
+//! tenant; the store call runs on the blocking pool. HEAD is answered as
+//! GET, without the body. What SCIM is — routes,
 //! schemas, filters, PATCH, ETags — is the `rosterdb-scim` crate's. Errors
 //! on these paths, the server's own included (401, 403, 408, 413, 415,
 //! 431, 500), are SCIM error bodies ([`scim_error_body`]).
@@ -45,7 +46,12 @@ pub(crate) fn is_scim(path: &str) -> bool {
 async fn scim(State(state): State<AppState>, req: Request) -> Result<Response, Problem> {
     let (mut parts, body) = req.into_parts();
     let caller = Caller::from_request_parts(&mut parts, &state).await?;
-    let method = rosterdb_scim::Method::parse(parts.method.as_str());
+    // HEAD is GET without the body (hyper sends none for HEAD).
+    let method = if parts.method == axum::http::Method::HEAD {
+        rosterdb_scim::Method::Get
+    } else {
+        rosterdb_scim::Method::parse(parts.method.as_str())
+    };
     let path = scim_path(parts.uri.path())?;
     let query: Vec<(String, String)> =
         form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
@@ -103,13 +109,7 @@ fn scim_path(path: &str) -> Result<String, Problem> {
     percent_encoding::percent_decode_str(rest)
         .decode_utf8()
         .map(|p| p.into_owned())
-        .map_err(|_| {
-            Problem::new(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "the path is not UTF-8 once percent-decoded",
-            )
-        })
+        .map_err(|_| crate::params::not_utf8_path())
 }
 
 /// The absolute URL of `/scim/v2` as the client reached it: `http://`,
@@ -156,9 +156,15 @@ fn to_http(mut answer: ScimResponse) -> Response {
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     for (name, value) in &answer.headers {
+        // Where GET is allowed, so is HEAD (this server answers it as GET).
+        let value = if name.eq_ignore_ascii_case("allow") && value.split(", ").any(|m| m == "GET") {
+            format!("{value}, HEAD")
+        } else {
+            value.clone()
+        };
         match (
             HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
+            HeaderValue::from_str(&value),
         ) {
             (Ok(name), Ok(value)) => {
                 headers.insert(name, value);

@@ -52,6 +52,24 @@ async fn nothing_is_open_without_credentials() {
             .unwrap();
         assert_eq!(response.status(), 401, "{header}");
     }
+    // Two Authorization headers, even one of them valid: which one counts
+    // is ambiguous (a proxy may have checked the other), so neither does.
+    let token = server.admin().await;
+    for path in ["/v1/users", "/scim/v2/Users"] {
+        let response = server
+            .http
+            .get(server.url(path))
+            .header("authorization", format!("Bearer {token}"))
+            .header("authorization", "Bearer junk")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        if path == "/v1/users" {
+            let body = problem(response, 400, "InvalidHeader").await;
+            assert_eq!(body["header"], "Authorization");
+        }
+    }
     // A garbage bearer token, and one of the right shape that names no session.
     for token in [
         "garbage",

@@ -603,3 +603,25 @@ async fn authentication_and_logout() {
     )
     .await;
 }
+
+/// A path segment that is not UTF-8 once percent-decoded (`%FF`, the
+/// overlong `%C0%AE`) is a problem that says so, on every route with one.
+#[tokio::test]
+async fn a_path_that_is_not_utf8_is_a_problem_saying_so() {
+    let server = Server::start().await;
+    let token = server.admin().await;
+    for (method, path) in [
+        (Method::GET, "/v1/users/%FF"),
+        (Method::GET, "/v1/users/%C0%AE%C0%AE"),
+        (Method::DELETE, "/v1/roles/%FF"),
+        (Method::GET, "/v1/clients/%C0%AE"),
+        (Method::POST, "/v1/clients/%FF/secret"),
+    ] {
+        let response = server.call(method.clone(), path, &token).await;
+        let body = problem(response, 400, "BadRequest").await;
+        assert_eq!(
+            body["detail"], "the path is not UTF-8 once percent-decoded",
+            "{method} {path}"
+        );
+    }
+}

@@ -411,3 +411,53 @@ async fn limits_answer_with_scim_errors() {
     )
     .await;
 }
+
+/// HEAD is GET without the body on every SCIM endpoint that answers GET
+/// (with GET's status and headers, and GET's permission); a `405` names
+/// the allowed methods, HEAD among them where GET is.
+#[tokio::test]
+async fn head_is_get_without_a_body_and_405s_say_what_is_allowed() {
+    let server = Server::start().await;
+    let token = server.admin().await;
+    for path in [
+        "/scim/v2/ServiceProviderConfig",
+        "/scim/v2/Schemas",
+        "/scim/v2/ResourceTypes/User",
+        "/scim/v2/Users",
+        "/scim/v2/Users/1",
+        "/scim/v2/Groups",
+    ] {
+        let get = server.call(Method::GET, path, &token).await;
+        let head = server.call(Method::HEAD, path, &token).await;
+        assert_eq!((head.status(), path), (get.status(), path));
+        assert_eq!(head.headers().get("etag"), get.headers().get("etag"));
+        assert_eq!(head.headers()["content-type"], SCIM);
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    let missing = server.call(Method::HEAD, "/scim/v2/Users/99", &token).await;
+    assert_eq!(missing.status(), 404);
+    assert!(missing.bytes().await.unwrap().is_empty());
+    // HEAD needs what GET needs.
+    let refused = server
+        .http
+        .head(server.url("/scim/v2/Users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+
+    for (method, path, allowed) in [
+        (Method::POST, "/scim/v2/Schemas", "GET, HEAD"),
+        (Method::DELETE, "/scim/v2/Users", "GET, POST, HEAD"),
+        (
+            Method::OPTIONS,
+            "/scim/v2/Users/1",
+            "GET, PUT, PATCH, DELETE, HEAD",
+        ),
+        (Method::GET, "/scim/v2/Users/.search", "POST"),
+    ] {
+        let response = server.call(method.clone(), path, &token).await;
+        assert_eq!(response.headers()["allow"], allowed, "{method} {path}");
+        scim_error(response, 405, None).await;
+    }
+}

@@ -14,7 +14,10 @@ use crate::progress::{self, ByteCounter, LineCounter, Unit};
 
 /// Writes the store to `to` (`-`: stdout). A file is written beside its
 /// place under a temporary name, synced, then renamed into place, so a
-/// failed export leaves what was there before.
+/// failed export leaves what was there before. A symbolic link is
+/// followed (the file it names is replaced, not the link), and what is not
+/// a regular file (a device, a FIFO) is written in place: renaming over it
+/// would replace it with a file.
 pub fn export(store: &Store, to: &str, quiet: bool, out: &mut Out) -> Result<(), CliError> {
     let all = Query::all();
     let records = [
@@ -30,12 +33,36 @@ pub fn export(store: &Store, to: &str, quiet: bool, out: &mut Out) -> Result<(),
         let n = store.export_jsonl_to(LineCounter {
             inner: stdout.lock(),
             bar: bar.clone(),
-        })?;
+        });
         bar.finish_and_clear();
+        let n = n.map_err(closed_output)?;
         out.note(&format!("exported {n} records"));
         return Ok(());
     }
-    let path = PathBuf::from(to);
+    let given = PathBuf::from(to);
+    let path = std::fs::canonicalize(&given).unwrap_or(given);
+    if std::fs::metadata(&path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let written = (|| {
+            let file = File::options()
+                .write(true)
+                .open(&path)
+                .map_err(file_error(&path))?;
+            let mut counter = LineCounter {
+                inner: BufWriter::with_capacity(1 << 16, file),
+                bar: bar.clone(),
+            };
+            let n = store
+                .export_jsonl_to(&mut counter)
+                .map_err(|e| e.with_path(&path))?;
+            counter
+                .inner
+                .into_inner()
+                .map_err(|e| file_error(&path)(e.into_error()))?;
+            Ok::<_, CliError>(n)
+        })();
+        bar.finish_and_clear();
+        return out.doc(&json!({"exported": written?, "file": to}));
+    }
     let temp = temporary(&path);
     let written = (|| {
         let file = File::create(&temp).map_err(file_error(&temp))?;
@@ -102,6 +129,21 @@ fn temporary(path: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.partial", std::process::id()))
+}
+
+/// The error of an export to stdout: [`CliError::BrokenPipe`] (a quiet
+/// exit, as every command's) when the reader went away, else the store's.
+fn closed_output(error: rosterdb::Error) -> CliError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = cause {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        {
+            return CliError::BrokenPipe;
+        }
+        cause = e.source();
+    }
+    error.into()
 }
 
 /// A `File` error naming `path`.

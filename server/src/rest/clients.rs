@@ -1,7 +1,7 @@
 //! `/v1/clients`: the app-clients, and their secrets (shown once: at
 //! creation and rotation).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use rosterdb::{Client, Collection, EntityKind, Error, View};
@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::resource::{Resource, json_response};
 use crate::access::{Caller, Permission, no_store};
-use crate::params::{etag, id};
+use crate::params::{Key, etag, id};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -50,7 +50,7 @@ impl Resource for Client {
 pub(crate) async fn rotate_secret(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    Key(key): Key,
 ) -> Result<Response, Problem> {
     caller.require(Client::WRITE)?;
     let id = id(EntityKind::Client, &key)?;

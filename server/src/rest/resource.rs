@@ -2,7 +2,7 @@
 //! get, replace, patch, delete — each a store call on the caller's view,
 //! run off the executor.
 
-use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::access::{Caller, Permission};
 use crate::body::{JsonDoc, PatchDoc};
-use crate::params::{etag, id, if_match, none_match, only, query_pairs, single};
+use crate::params::{Key, etag, id, if_match, none_match, only, query_pairs, single};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -184,7 +184,7 @@ pub(crate) async fn create<R: Resource>(
 pub(crate) async fn get<R: Resource>(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    Key(key): Key,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
@@ -222,7 +222,7 @@ enum Update {
 pub(crate) async fn put<R: Resource>(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    Key(key): Key,
     headers: HeaderMap,
     JsonDoc(doc): JsonDoc,
 ) -> Result<Response, Problem>
@@ -237,7 +237,7 @@ where
 pub(crate) async fn patch<R: Resource>(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    Key(key): Key,
     headers: HeaderMap,
     body: PatchDoc,
 ) -> Result<Response, Problem>
@@ -281,7 +281,7 @@ where
 pub(crate) async fn delete<R: Resource>(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    Key(key): Key,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {

@@ -1,6 +1,6 @@
 //! `/v1/users`: the users, fetched by id or email, looked up by external id.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::header::HeaderMap;
 use axum::response::Response;
 use rosterdb::{Collection, Error, QueryCode, User, View};
@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::resource::{Resource, answer_get};
 use crate::access::{Caller, Permission};
-use crate::params::{id, only, query_pairs, single};
+use crate::params::{Key, id, only, query_pairs, single};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -47,7 +47,7 @@ impl Resource for User {
 pub(crate) async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    Key(key): Key,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Problem> {
