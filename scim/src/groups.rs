@@ -154,8 +154,9 @@ pub(crate) fn member_id(item: &Value) -> Result<u64, ScimError> {
         .map_err(|_| ScimError::invalid_value(format!("members.value {value:?} is not a user id")))
 }
 
-/// The ids of the users holding role `role`, in id order.
-pub(crate) fn holders<A>(view: &View<'_, A>, role: u64) -> Result<Vec<u64>, rosterdb::Error> {
+/// The ids of the users holding role `role` (the members of that Group),
+/// in id order.
+pub fn holders<A>(view: &View<'_, A>, role: u64) -> Result<Vec<u64>, rosterdb::Error> {
     let query = Query::parse(&format!("roles = {role}"))?
         .select(&["id"])
         .page(1, rosterdb::query::MAX_PAGE_SIZE);

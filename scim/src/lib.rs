@@ -35,6 +35,7 @@ mod user_routes;
 mod users;
 
 pub use error::{ERROR_SCHEMA, ScimError};
+pub use groups::holders;
 pub use list::{DEFAULT_COUNT, LIST_SCHEMA, SEARCH_SCHEMA};
 pub use patch::PATCH_SCHEMA;
 pub use request::{Method, SCIM_MEDIA_TYPE, ScimRequest, ScimResponse};

@@ -45,14 +45,22 @@ pub(crate) enum Credential {
 }
 
 impl Caller {
-    /// `403 Forbidden` unless the principal's roles grant `permission`.
-    pub(crate) fn require(&self, permission: Permission) -> Result<(), Problem> {
-        let granted = self
-            .principal
+    /// Whether the principal's roles grant `permission`.
+    pub(crate) fn holds(&self, permission: &str) -> bool {
+        self.principal
             .permissions
             .iter()
-            .any(|p| p == ALL || p == permission.0);
-        if granted {
+            .any(|p| p == ALL || p == permission)
+    }
+
+    /// Whether the principal's roles grant `*`, every permission.
+    pub(crate) fn holds_all(&self) -> bool {
+        self.principal.permissions.iter().any(|p| p == ALL)
+    }
+
+    /// `403 Forbidden` unless the principal's roles grant `permission`.
+    pub(crate) fn require(&self, permission: Permission) -> Result<(), Problem> {
+        if self.holds(permission.0) {
             Ok(())
         } else {
             Err(Problem::new(

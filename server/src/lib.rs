@@ -36,6 +36,7 @@ mod access;
 mod app;
 mod body;
 mod config;
+mod grant;
 mod log;
 mod params;
 pub mod problem;

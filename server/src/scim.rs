@@ -3,7 +3,10 @@
 //! Every request is authenticated as the REST API's are (bearer session or
 //! API key), must hold every permission [`ScimRequest::permissions`]
 //! names, and sees the store through a view scoped to its principal's
-//! tenant; the store call runs on the blocking pool. HEAD is answered as
+//! tenant; the store call runs on the blocking pool. A PUT or PATCH of a
+//! Group by a principal without `*` runs in one write transaction, rolled
+//! back (`403`) when it adds members to a role granting a permission the
+//! principal lacks ([`crate::grant`]). HEAD is answered as
 //! GET, without the body. What SCIM is — routes,
 //! schemas, filters, PATCH, ETags — is the `rosterdb-scim` crate's. Errors
 //! on these paths, the server's own included (401, 403, 408, 413, 415,
@@ -88,7 +91,6 @@ async fn scim(State(state): State<AppState>, req: Request) -> Result<Response, P
     let base_url = base_url(&parts);
     let answer = state
         .run(move |store| {
-            let view = caller.view(store)?;
             let request = ScimRequest {
                 method,
                 path: &path,
@@ -97,10 +99,50 @@ async fn scim(State(state): State<AppState>, req: Request) -> Result<Response, P
                 if_match: if_match.as_deref(),
                 base_url: &base_url,
             };
-            Ok(rosterdb_scim::handle(&view, request))
+            match group_written(method, &path) {
+                Some(role) if !caller.holds_all() => caller.write_if(
+                    store,
+                    |tx| members_given(&caller, tx, role, request),
+                    |answer| (200..300).contains(&answer.status),
+                ),
+                _ => Ok(rosterdb_scim::handle(&caller.view(store)?, request)),
+            }
         })
         .await?;
     Ok(to_http(answer))
+}
+
+/// The role whose members a PUT or PATCH of `/Groups/{id}` may change.
+/// (A POST makes a new role, which grants nothing yet.)
+fn group_written(method: rosterdb_scim::Method, path: &str) -> Option<u64> {
+    use rosterdb_scim::Method::{Patch, Put};
+    let id = path.trim_end_matches('/').strip_prefix("/Groups/")?;
+    match method {
+        Put | Patch => id.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Answers `request` (a PUT or PATCH of the Group `role`) in `tx`, then
+/// `403` naming the role when it added members and the role grants a
+/// permission the caller does not hold: giving a user a Group is giving
+/// it the role (see [`crate::grant`]).
+fn members_given(
+    caller: &Caller,
+    tx: &rosterdb::View<'_>,
+    role: u64,
+    request: ScimRequest<'_>,
+) -> Result<ScimResponse, Problem> {
+    // No such role (or another tenant's): no holders, and SCIM answers 404.
+    let before = rosterdb_scim::holders(tx, role)?;
+    let answer = rosterdb_scim::handle(tx, request);
+    if (200..300).contains(&answer.status) {
+        let after = rosterdb_scim::holders(tx, role)?;
+        if after.iter().any(|id| !before.contains(id)) {
+            caller.may_give_roles(tx, &[], &[role])?;
+        }
+    }
+    Ok(answer)
 }
 
 /// The path after `/scim/v2`, percent-decoded (`/Users/3`, or empty).

@@ -43,6 +43,16 @@ impl Resource for Client {
     fn delete(view: &View<'_>, id: u64, _cascade: bool) -> Result<Client, Error> {
         view.clients().delete(id)
     }
+
+    /// The roles added must grant only what the caller holds.
+    fn may_write(
+        caller: &Caller,
+        view: &View<'_>,
+        before: Option<&Client>,
+        after: &Client,
+    ) -> Result<(), Problem> {
+        caller.may_give_roles(view, before.map_or(&[], |b| &b.roles), &after.roles)
+    }
 }
 
 /// `POST /v1/clients/{id}/secret`: a new secret, `{"secret": "…"}`, shown

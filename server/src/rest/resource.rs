@@ -41,6 +41,16 @@ pub(crate) trait Resource: Editable + Send + 'static {
     /// Deletes the record `id`; `cascade` (roles only) removes a role from
     /// its holders.
     fn delete(view: &View<'_>, id: u64, cascade: bool) -> Result<Self, Error>;
+
+    /// `403` when what a write made of the record (`after`, from `before`,
+    /// or from nothing for a create) gives more than `caller` may: a role
+    /// or a permission it does not hold (see [`crate::grant`]).
+    fn may_write(
+        caller: &Caller,
+        view: &View<'_>,
+        before: Option<&Self>,
+        after: &Self,
+    ) -> Result<(), Problem>;
 }
 
 /// A document as a JSON value.
@@ -163,8 +173,11 @@ pub(crate) async fn create<R: Resource>(
     caller.require(R::WRITE)?;
     let (body, record) = state
         .run(move |store| {
-            let view = caller.view(store)?;
-            Ok(R::create(&view, &doc)?)
+            caller.write(store, |tx| {
+                let (body, record) = R::create(tx, &doc)?;
+                R::may_write(&caller, tx, None, &record)?;
+                Ok((body, record))
+            })
         })
         .await?;
     let location = format!("{}/{}", uri.path().trim_end_matches('/'), record.id());
@@ -263,12 +276,18 @@ where
     let expected = if_match(headers)?;
     let record = state
         .run(move |store| {
-            let view = caller.view(store)?;
-            let records = R::of(&view);
-            Ok(match &change {
-                Update::Replace(doc) => records.replace(id, doc, expected)?,
-                Update::Patch(PatchDoc::Json(ops)) => records.patch(id, ops, expected)?,
-                Update::Patch(PatchDoc::Merge(partial)) => records.merge(id, partial, expected)?,
+            caller.write(store, |tx| {
+                let records = R::of(tx);
+                let before = records.get(id)?;
+                let after = match &change {
+                    Update::Replace(doc) => records.replace(id, doc, expected)?,
+                    Update::Patch(PatchDoc::Json(ops)) => records.patch(id, ops, expected)?,
+                    Update::Patch(PatchDoc::Merge(partial)) => {
+                        records.merge(id, partial, expected)?
+                    }
+                };
+                R::may_write(&caller, tx, Some(&before), &after)?;
+                Ok(after)
             })
         })
         .await?;

@@ -4,7 +4,8 @@ use rosterdb::{Collection, Error, Role, View};
 use serde_json::Value;
 
 use super::resource::Resource;
-use crate::access::Permission;
+use crate::access::{Caller, Permission};
+use crate::problem::Problem;
 
 impl Resource for Role {
     const READ: Permission = Permission("roles:read");
@@ -35,5 +36,16 @@ impl Resource for Role {
     /// holders too; without it a held role is `409 InUse`.
     fn delete(view: &View<'_>, id: u64, cascade: bool) -> Result<Role, Error> {
         view.roles().delete(id, cascade)
+    }
+
+    /// The permissions added must be ones the caller holds.
+    fn may_write(
+        caller: &Caller,
+        _view: &View<'_>,
+        before: Option<&Role>,
+        after: &Role,
+    ) -> Result<(), Problem> {
+        let before = before.map_or(&[][..], |b| &b.permissions);
+        caller.may_grant(&after.name, before, &after.permissions)
     }
 }

@@ -39,6 +39,16 @@ impl Resource for User {
     fn delete(view: &View<'_>, id: u64, _cascade: bool) -> Result<User, Error> {
         view.users().delete(id)
     }
+
+    /// The roles added must grant only what the caller holds.
+    fn may_write(
+        caller: &Caller,
+        view: &View<'_>,
+        before: Option<&User>,
+        after: &User,
+    ) -> Result<(), Problem> {
+        caller.may_give_roles(view, before.map_or(&[], |b| &b.roles), &after.roles)
+    }
 }
 
 /// `GET /v1/users/{id or email}`: by id when the key is a whole number,

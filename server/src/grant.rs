@@ -1,0 +1,107 @@
+//! What a principal may give (SPEC §14 "Access"): a role whose every
+//! permission it holds itself, and permissions it holds. A principal
+//! holding `users:write` may not give anyone (itself included) a role
+//! granting `*`, nor may one holding `roles:write` add `*` to a role.
+//!
+//! The checks compare a record before and after a write made in one write
+//! transaction ([`Caller::write`]): what was added must be within the
+//! caller's permissions, or the transaction is rolled back and the answer
+//! is `403 Forbidden` naming the role. Removing is not restricted.
+
+use axum::http::StatusCode;
+use rosterdb::{Store, View};
+
+use crate::access::Caller;
+use crate::problem::Problem;
+
+impl Caller {
+    /// Runs `f` in one write transaction of the caller's view, committed
+    /// when `f` returns `Ok` and `keep` accepts its value, else rolled
+    /// back: nothing `f` wrote stays when it refuses.
+    pub(crate) fn write_if<T>(
+        &self,
+        store: &Store,
+        f: impl FnOnce(&View<'_>) -> Result<T, Problem>,
+        keep: impl FnOnce(&T) -> bool,
+    ) -> Result<T, Problem> {
+        let tx = store.begin_write()?;
+        let outcome = View::of(&tx, self.tenant())
+            .map_err(Problem::from)
+            .and_then(|view| f(&view));
+        match outcome {
+            Ok(value) if keep(&value) => {
+                tx.commit()?;
+                Ok(value)
+            }
+            other => {
+                tx.rollback()?;
+                other
+            }
+        }
+    }
+
+    /// [`Caller::write_if`] that keeps every `Ok`.
+    pub(crate) fn write<T>(
+        &self,
+        store: &Store,
+        f: impl FnOnce(&View<'_>) -> Result<T, Problem>,
+    ) -> Result<T, Problem> {
+        self.write_if(store, f, |_| true)
+    }
+
+    /// `403 Forbidden` naming the role when a role in `after` but not in
+    /// `before` grants a permission the caller does not hold.
+    pub(crate) fn may_give_roles(
+        &self,
+        view: &View<'_>,
+        before: &[u64],
+        after: &[u64],
+    ) -> Result<(), Problem> {
+        if self.holds_all() {
+            return Ok(());
+        }
+        for &id in after.iter().filter(|id| !before.contains(id)) {
+            let role = view.roles().get(id)?;
+            if let Some(missing) = role.permissions.iter().find(|p| !self.holds(p)) {
+                return Err(refused(
+                    &role.name,
+                    missing,
+                    format!(
+                        "the caller may not give the role {:?} (id {id}): it grants {missing:?}, which the caller's roles do not",
+                        role.name
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `403 Forbidden` naming the role when `after` (the role `name`'s
+    /// permissions after a write) adds to `before` a permission the caller
+    /// does not hold.
+    pub(crate) fn may_grant(
+        &self,
+        name: &str,
+        before: &[String],
+        after: &[String],
+    ) -> Result<(), Problem> {
+        let added = after.iter().filter(|p| !before.contains(p));
+        match added.into_iter().find(|p| !self.holds(p)) {
+            None => Ok(()),
+            Some(missing) => Err(refused(
+                name,
+                missing,
+                format!(
+                    "the caller may not add {missing:?} to the role {name:?}: its roles do not grant it"
+                ),
+            )),
+        }
+    }
+}
+
+/// The `403` of a refused gift.
+fn refused(role: &str, permission: &str, detail: String) -> Problem {
+    Problem::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+        .with("role", role)
+        .with("permission", permission)
+}
