@@ -7,9 +7,15 @@
 //! transaction ([`Caller::write`]): what was added must be within the
 //! caller's permissions, or the transaction is rolled back and the answer
 //! is `403 Forbidden` naming the role. Removing is not restricted.
+//!
+//! Nor may a principal without `*` act on a record holding more than it
+//! does: update, replace, delete (or rotate the secret of) a user or client
+//! whose roles grant a permission it lacks, or update or delete such a
+//! role ([`Caller::may_act_on`], [`Caller::may_change_role`]). The target
+//! is read in the write's own transaction, before the write.
 
 use axum::http::StatusCode;
-use rosterdb::{Store, View};
+use rosterdb::{Role, Store, View};
 
 use crate::access::Caller;
 use crate::problem::Problem;
@@ -97,6 +103,57 @@ impl Caller {
             )),
         }
     }
+}
+
+impl Caller {
+    /// `403 Forbidden` naming `target` (e.g. `user 1 "admin"`) when one of
+    /// `roles`, the target's roles as they are in `view`, grants a
+    /// permission the caller does not hold: a principal acts only on
+    /// records holding no more than it does (itself included, which
+    /// always passes).
+    pub(crate) fn may_act_on(
+        &self,
+        view: &View<'_>,
+        target: &str,
+        roles: &[u64],
+    ) -> Result<(), Problem> {
+        if self.holds_all() {
+            return Ok(());
+        }
+        for id in roles {
+            let role = view.roles().get(*id)?;
+            if let Some(missing) = role.permissions.iter().find(|p| !self.holds(p)) {
+                return Err(beyond(target, missing));
+            }
+        }
+        Ok(())
+    }
+
+    /// `403 Forbidden` naming the role when it grants a permission the
+    /// caller does not hold: only such a role may be updated or deleted.
+    pub(crate) fn may_change_role(&self, role: &Role) -> Result<(), Problem> {
+        match role.permissions.iter().find(|p| !self.holds(p)) {
+            None => Ok(()),
+            Some(missing) => Err(beyond(
+                &format!("role {} {:?}", role.id, role.name),
+                missing,
+            )),
+        }
+    }
+}
+
+/// The `403` of a write to a record holding `permission`, which the
+/// caller does not.
+fn beyond(target: &str, permission: &str) -> Problem {
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "Forbidden",
+        format!(
+            "the caller may not change or delete {target}: it holds {permission:?}, which the caller's roles do not grant"
+        ),
+    )
+    .with("target", target)
+    .with("permission", permission)
 }
 
 /// The `403` of a refused gift.

@@ -3,9 +3,10 @@
 //! Every request is authenticated as the REST API's are (bearer session or
 //! API key), must hold every permission [`ScimRequest::permissions`]
 //! names, and sees the store through a view scoped to its principal's
-//! tenant; the store call runs on the blocking pool. A PUT or PATCH of a
-//! Group by a principal without `*` runs in one write transaction, rolled
-//! back (`403`) when it adds members to a role granting a permission the
+//! tenant; the store call runs on the blocking pool. A PUT, PATCH or
+//! DELETE of a user or Group by a principal without `*` runs in one write
+//! transaction, refused (`403`, rolled back) when the user, the Group's
+//! role or a user whose membership it changes holds a permission the
 //! principal lacks ([`crate::grant`]). HEAD is answered as
 //! GET, without the body. What SCIM is — routes,
 //! schemas, filters, PATCH, ETags — is the `rosterdb-scim` crate's. Errors
@@ -99,10 +100,10 @@ async fn scim(State(state): State<AppState>, req: Request) -> Result<Response, P
                 if_match: if_match.as_deref(),
                 base_url: &base_url,
             };
-            match group_written(method, &path) {
-                Some(role) if !caller.holds_all() => caller.write_if(
+            match written(method, &path) {
+                Some(target) if !caller.holds_all() => caller.write_if(
                     store,
-                    |tx| members_given(&caller, tx, role, request),
+                    |tx| guarded(&caller, tx, target, request),
                     |answer| (200..300).contains(&answer.status),
                 ),
                 _ => Ok(rosterdb_scim::handle(&caller.view(store)?, request)),
@@ -112,37 +113,83 @@ async fn scim(State(state): State<AppState>, req: Request) -> Result<Response, P
     Ok(to_http(answer))
 }
 
-/// The role whose members a PUT or PATCH of `/Groups/{id}` may change.
-/// (A POST makes a new role, which grants nothing yet.)
-fn group_written(method: rosterdb_scim::Method, path: &str) -> Option<u64> {
-    use rosterdb_scim::Method::{Patch, Put};
-    let id = path.trim_end_matches('/').strip_prefix("/Groups/")?;
-    match method {
-        Put | Patch => id.parse().ok(),
+/// The user or Group a PUT, PATCH or DELETE writes.
+#[derive(Clone, Copy)]
+enum Written {
+    /// `/Users/{id}`.
+    User(u64),
+    /// `/Groups/{id}`: a role.
+    Group(u64),
+}
+
+/// What a PUT, PATCH or DELETE of `/Users/{id}` or `/Groups/{id}` writes,
+/// its path split as `rosterdb_scim` routes it. (A POST makes a new user,
+/// or a role which grants nothing yet.)
+fn written(method: rosterdb_scim::Method, path: &str) -> Option<Written> {
+    use rosterdb_scim::Method::{Delete, Patch, Put};
+    if !matches!(method, Put | Patch | Delete) {
+        return None;
+    }
+    let path = path.trim_end_matches('/').trim_start_matches('/');
+    let (collection, id) = path.split_once('/')?;
+    let id = id.parse().ok()?;
+    match collection {
+        "Users" => Some(Written::User(id)),
+        "Groups" => Some(Written::Group(id)),
         _ => None,
     }
 }
 
-/// Answers `request` (a PUT or PATCH of the Group `role`) in `tx`, then
-/// `403` naming the role when it added members and the role grants a
-/// permission the caller does not hold: giving a user a Group is giving
-/// it the role (see [`crate::grant`]).
-fn members_given(
+/// Answers `request` in `tx` once the caller may act on what it writes:
+/// a user whose roles grant only what the caller holds, or a Group whose
+/// role does; a PUT or PATCH of a Group must also change the membership
+/// only of such users. Else `403` naming the target (see [`crate::grant`]).
+fn guarded(
     caller: &Caller,
     tx: &rosterdb::View<'_>,
-    role: u64,
+    written: Written,
     request: ScimRequest<'_>,
 ) -> Result<ScimResponse, Problem> {
-    // No such role (or another tenant's): no holders, and SCIM answers 404.
-    let before = rosterdb_scim::holders(tx, role)?;
-    let answer = rosterdb_scim::handle(tx, request);
-    if (200..300).contains(&answer.status) {
-        let after = rosterdb_scim::holders(tx, role)?;
-        if after.iter().any(|id| !before.contains(id)) {
-            caller.may_give_roles(tx, &[], &[role])?;
+    // No such record (or another tenant's): nothing to check, SCIM answers 404.
+    match written {
+        Written::User(id) => {
+            if let Some(user) = found(tx.users().get(id))? {
+                caller.may_act_on(tx, &user_target(&user), &user.roles)?;
+            }
+            Ok(rosterdb_scim::handle(tx, request))
+        }
+        Written::Group(role) => {
+            if let Some(role) = found(tx.roles().get(role))? {
+                caller.may_change_role(&role)?;
+            }
+            let deleting = request.method == rosterdb_scim::Method::Delete;
+            let before = rosterdb_scim::holders(tx, role)?;
+            let answer = rosterdb_scim::handle(tx, request);
+            if (200..300).contains(&answer.status) && !deleting {
+                let after = rosterdb_scim::holders(tx, role)?;
+                let changed = before.iter().filter(|id| !after.contains(id));
+                for &id in changed.chain(after.iter().filter(|id| !before.contains(id))) {
+                    let user = tx.users().get(id)?;
+                    caller.may_act_on(tx, &user_target(&user), &user.roles)?;
+                }
+            }
+            Ok(answer)
         }
     }
-    Ok(answer)
+}
+
+/// How a refusal names a user.
+fn user_target(user: &rosterdb::User) -> String {
+    format!("user {} {:?}", user.id, user.username)
+}
+
+/// The record `got` found, `None` when there is none.
+fn found<T>(got: Result<T, rosterdb::Error>) -> Result<Option<T>, rosterdb::Error> {
+    match got {
+        Ok(record) => Ok(Some(record)),
+        Err(rosterdb::Error::NotFound { .. }) => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 /// The path after `/scim/v2`, percent-decoded (`/Users/3`, or empty).

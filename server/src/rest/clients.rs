@@ -53,6 +53,15 @@ impl Resource for Client {
     ) -> Result<(), Problem> {
         caller.may_give_roles(view, before.map_or(&[], |b| &b.roles), &after.roles)
     }
+
+    /// Its roles must grant only what the caller holds.
+    fn may_act_on(caller: &Caller, view: &View<'_>, record: &Client) -> Result<(), Problem> {
+        caller.may_act_on(
+            view,
+            &format!("client {} {:?}", record.id, record.name),
+            &record.roles,
+        )
+    }
 }
 
 /// `POST /v1/clients/{id}/secret`: a new secret, `{"secret": "…"}`, shown
@@ -66,11 +75,11 @@ pub(crate) async fn rotate_secret(
     let id = id(EntityKind::Client, &key)?;
     let (secret, version) = state
         .run(move |store| {
-            let view = caller.view(store)?;
-            Ok(view.write(|tx| {
+            caller.write(store, |tx| {
+                Client::may_act_on(&caller, tx, &tx.clients().get(id)?)?;
                 let secret = tx.clients().rotate_secret(id)?;
                 Ok((secret, tx.clients().get(id)?.version))
-            })?)
+            })
         })
         .await?;
     let body = json!({"secret": secret.expose()});

@@ -51,6 +51,11 @@ pub(crate) trait Resource: Editable + Send + 'static {
         before: Option<&Self>,
         after: &Self,
     ) -> Result<(), Problem>;
+
+    /// `403` when the record (as it is before a write to it, or its
+    /// deletion) holds a permission `caller` does not (see
+    /// [`crate::grant`]).
+    fn may_act_on(caller: &Caller, view: &View<'_>, record: &Self) -> Result<(), Problem>;
 }
 
 /// A document as a JSON value.
@@ -279,6 +284,7 @@ where
             caller.write(store, |tx| {
                 let records = R::of(tx);
                 let before = records.get(id)?;
+                R::may_act_on(&caller, tx, &before)?;
                 let after = match &change {
                     Update::Replace(doc) => records.replace(id, doc, expected)?,
                     Update::Patch(PatchDoc::Json(ops)) => records.patch(id, ops, expected)?,
@@ -312,17 +318,17 @@ pub(crate) async fn delete<R: Resource>(
     let expected = if_match(&headers)?;
     state
         .run(move |store| {
-            let view = caller.view(store)?;
-            let deleted = view.write(|tx| {
+            caller.write(store, |tx| {
+                let record = R::of(tx).get(id)?;
                 if let Some(expected) = expected {
-                    let actual = R::of(tx).get(id)?.version();
+                    let actual = record.version();
                     if actual != expected {
-                        return Err(Error::VersionConflict { expected, actual });
+                        return Err(Error::VersionConflict { expected, actual }.into());
                     }
                 }
-                R::delete(tx, id, cascade)
-            });
-            Ok(deleted.map(drop)?)
+                R::may_act_on(&caller, tx, &record)?;
+                Ok(R::delete(tx, id, cascade).map(drop)?)
+            })
         })
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -48,4 +48,9 @@ impl Resource for Role {
         let before = before.map_or(&[][..], |b| &b.permissions);
         caller.may_grant(&after.name, before, &after.permissions)
     }
+
+    /// It must grant only what the caller holds.
+    fn may_act_on(caller: &Caller, _view: &View<'_>, record: &Role) -> Result<(), Problem> {
+        caller.may_change_role(record)
+    }
 }

@@ -49,6 +49,15 @@ impl Resource for User {
     ) -> Result<(), Problem> {
         caller.may_give_roles(view, before.map_or(&[], |b| &b.roles), &after.roles)
     }
+
+    /// Its roles must grant only what the caller holds.
+    fn may_act_on(caller: &Caller, view: &View<'_>, record: &User) -> Result<(), Problem> {
+        caller.may_act_on(
+            view,
+            &format!("user {} {:?}", record.id, record.username),
+            &record.roles,
+        )
+    }
 }
 
 /// `GET /v1/users/{id or email}`: by id when the key is a whole number,
