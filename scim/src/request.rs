@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::schema::Resource;
+
 /// The media type of SCIM bodies (RFC 7644 §3.1).
 pub const SCIM_MEDIA_TYPE: &str = "application/scim+json";
 
@@ -65,9 +67,8 @@ impl ScimRequest<'_> {
     /// and unknown paths need none (they describe the service, or answer
     /// 404).
     pub fn permissions(&self) -> &'static [&'static str] {
-        let path = self.path.trim_matches('/');
-        let (first, rest) = path.split_once('/').unwrap_or((path, ""));
-        let reads = self.method == Method::Get || rest == ".search";
+        let (first, rest) = crate::router::endpoint(self.path);
+        let reads = self.method == Method::Get || rest == Some(".search");
         match (first, reads) {
             ("Users", true) => &["users:read"],
             ("Users", false) => &["users:write"],
@@ -76,6 +77,24 @@ impl ScimRequest<'_> {
             (".search", _) => &["users:read", "roles:read"],
             _ => &[],
         }
+    }
+
+    /// The one User or Group a PUT, PATCH or DELETE writes, as the router
+    /// reads its path (`/Users/3`: `(User, 3)`); `None` for any other
+    /// request, or an id no resource can have (the router answers `404`).
+    /// A server that checks who may write a record reads it from here.
+    pub fn target(&self) -> Option<(Resource, u64)> {
+        if !matches!(self.method, Method::Put | Method::Patch | Method::Delete) {
+            return None;
+        }
+        let resource = match crate::router::endpoint(self.path) {
+            ("Users", Some(id)) => (Resource::User, id),
+            ("Groups", Some(id)) => (Resource::Group, id),
+            _ => return None,
+        };
+        crate::resource::parse_id(resource.1, resource.0)
+            .ok()
+            .map(|id| (resource.0, id))
     }
 }
 
@@ -122,5 +141,57 @@ impl ScimResponse {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Method, ScimRequest};
+    use crate::schema::Resource;
+
+    fn request(method: Method, path: &str) -> ScimRequest<'_> {
+        ScimRequest {
+            method,
+            path,
+            query: &[],
+            body: b"",
+            if_match: None,
+            base_url: "http://localhost/scim/v2",
+        }
+    }
+
+    #[test]
+    fn the_target_is_the_one_resource_a_write_names() {
+        let cases = [
+            (Method::Put, "/Users/3", Some((Resource::User, 3))),
+            (Method::Patch, "/Groups/7/", Some((Resource::Group, 7))),
+            (Method::Delete, "Users/12", Some((Resource::User, 12))),
+            (Method::Get, "/Users/3", None),
+            (Method::Post, "/Users", None),
+            (Method::Post, "/Users/.search", None),
+            (Method::Delete, "/Users/0", None),
+            (Method::Delete, "/Users/x", None),
+            (Method::Put, "/Schemas/3", None),
+        ];
+        for (method, path, want) in cases {
+            assert_eq!(request(method, path).target(), want, "{method:?} {path}");
+        }
+    }
+
+    #[test]
+    fn a_search_reads_whatever_its_method() {
+        assert_eq!(
+            request(Method::Post, "/Users/.search").permissions(),
+            ["users:read"]
+        );
+        assert_eq!(
+            request(Method::Post, "/.search").permissions(),
+            ["users:read", "roles:read"]
+        );
+        assert_eq!(
+            request(Method::Patch, "/Groups/2").permissions(),
+            ["roles:write", "users:write"]
+        );
+        assert!(request(Method::Get, "/Schemas").permissions().is_empty());
     }
 }

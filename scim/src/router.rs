@@ -51,7 +51,7 @@ pub fn handle(view: &View<'_>, request: ScimRequest<'_>) -> ScimResponse {
 
 /// A path's endpoint name and what follows it: `/Users/3` is
 /// (`Users`, `3`), `/Users/` (`Users`, none).
-fn endpoint(path: &str) -> (&str, Option<&str>) {
+pub(crate) fn endpoint(path: &str) -> (&str, Option<&str>) {
     let mut segments = path
         .trim_end_matches('/')
         .trim_start_matches('/')

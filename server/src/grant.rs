@@ -63,23 +63,18 @@ impl Caller {
         before: &[u64],
         after: &[u64],
     ) -> Result<(), Problem> {
-        if self.holds_all() {
-            return Ok(());
+        let added = after.iter().copied().filter(|id| !before.contains(id));
+        match self.first_beyond(view, added)? {
+            None => Ok(()),
+            Some((role, missing)) => Err(refused(
+                &role.name,
+                &missing,
+                format!(
+                    "the caller may not give the role {:?} (id {}): it grants {missing:?}, which the caller's roles do not",
+                    role.name, role.id
+                ),
+            )),
         }
-        for &id in after.iter().filter(|id| !before.contains(id)) {
-            let role = view.roles().get(id)?;
-            if let Some(missing) = role.permissions.iter().find(|p| !self.holds(p)) {
-                return Err(refused(
-                    &role.name,
-                    missing,
-                    format!(
-                        "the caller may not give the role {:?} (id {id}): it grants {missing:?}, which the caller's roles do not",
-                        role.name
-                    ),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// `403 Forbidden` naming the role when `after` (the role `name`'s
@@ -91,8 +86,7 @@ impl Caller {
         before: &[String],
         after: &[String],
     ) -> Result<(), Problem> {
-        let added = after.iter().filter(|p| !before.contains(p));
-        match added.into_iter().find(|p| !self.holds(p)) {
+        match self.lacking(after.iter().filter(|p| !before.contains(p))) {
             None => Ok(()),
             Some(missing) => Err(refused(
                 name,
@@ -103,9 +97,7 @@ impl Caller {
             )),
         }
     }
-}
 
-impl Caller {
     /// `403 Forbidden` naming `target` (e.g. `user 1 "admin"`) when one of
     /// `roles`, the target's roles as they are in `view`, grants a
     /// permission the caller does not hold: a principal acts only on
@@ -117,28 +109,47 @@ impl Caller {
         target: &str,
         roles: &[u64],
     ) -> Result<(), Problem> {
-        if self.holds_all() {
-            return Ok(());
+        match self.first_beyond(view, roles.iter().copied())? {
+            None => Ok(()),
+            Some((_, missing)) => Err(beyond(target, &missing)),
         }
-        for id in roles {
-            let role = view.roles().get(*id)?;
-            if let Some(missing) = role.permissions.iter().find(|p| !self.holds(p)) {
-                return Err(beyond(target, missing));
-            }
-        }
-        Ok(())
     }
 
     /// `403 Forbidden` naming the role when it grants a permission the
     /// caller does not hold: only such a role may be updated or deleted.
     pub(crate) fn may_change_role(&self, role: &Role) -> Result<(), Problem> {
-        match role.permissions.iter().find(|p| !self.holds(p)) {
+        match self.lacking(&role.permissions) {
             None => Ok(()),
             Some(missing) => Err(beyond(
                 &format!("role {} {:?}", role.id, role.name),
                 missing,
             )),
         }
+    }
+
+    /// The first of `permissions` the caller does not hold.
+    fn lacking<'p>(&self, permissions: impl IntoIterator<Item = &'p String>) -> Option<&'p String> {
+        permissions.into_iter().find(|p| !self.holds(p))
+    }
+
+    /// The first of the roles `ids` (as they are in `view`) that grants a
+    /// permission the caller does not hold, and that permission; `None`
+    /// for a caller holding `*`.
+    fn first_beyond(
+        &self,
+        view: &View<'_>,
+        ids: impl IntoIterator<Item = u64>,
+    ) -> Result<Option<(Role, String)>, Problem> {
+        if self.holds_all() {
+            return Ok(None);
+        }
+        for id in ids {
+            let role = view.roles().get(id)?;
+            if let Some(missing) = self.lacking(&role.permissions).cloned() {
+                return Ok(Some((role, missing)));
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -20,7 +20,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use rosterdb_scim::{SCIM_MEDIA_TYPE, ScimError, ScimRequest, ScimResponse};
+use rosterdb_scim::{Resource, SCIM_MEDIA_TYPE, ScimError, ScimRequest, ScimResponse};
 
 use crate::access::{Caller, Permission};
 use crate::body::{JSON, declared_length, limited_bytes, media_type, unsupported};
@@ -100,7 +100,7 @@ async fn scim(State(state): State<AppState>, req: Request) -> Result<Response, P
                 if_match: if_match.as_deref(),
                 base_url: &base_url,
             };
-            match written(method, &path) {
+            match request.target() {
                 Some(target) if !caller.holds_all() => caller.write_if(
                     store,
                     |tx| guarded(&caller, tx, target, request),
@@ -113,33 +113,6 @@ async fn scim(State(state): State<AppState>, req: Request) -> Result<Response, P
     Ok(to_http(answer))
 }
 
-/// The user or Group a PUT, PATCH or DELETE writes.
-#[derive(Clone, Copy)]
-enum Written {
-    /// `/Users/{id}`.
-    User(u64),
-    /// `/Groups/{id}`: a role.
-    Group(u64),
-}
-
-/// What a PUT, PATCH or DELETE of `/Users/{id}` or `/Groups/{id}` writes,
-/// its path split as `rosterdb_scim` routes it. (A POST makes a new user,
-/// or a role which grants nothing yet.)
-fn written(method: rosterdb_scim::Method, path: &str) -> Option<Written> {
-    use rosterdb_scim::Method::{Delete, Patch, Put};
-    if !matches!(method, Put | Patch | Delete) {
-        return None;
-    }
-    let path = path.trim_end_matches('/').trim_start_matches('/');
-    let (collection, id) = path.split_once('/')?;
-    let id = id.parse().ok()?;
-    match collection {
-        "Users" => Some(Written::User(id)),
-        "Groups" => Some(Written::Group(id)),
-        _ => None,
-    }
-}
-
 /// Answers `request` in `tx` once the caller may act on what it writes:
 /// a user whose roles grant only what the caller holds, or a Group whose
 /// role does; a PUT or PATCH of a Group must also change the membership
@@ -147,18 +120,19 @@ fn written(method: rosterdb_scim::Method, path: &str) -> Option<Written> {
 fn guarded(
     caller: &Caller,
     tx: &rosterdb::View<'_>,
-    written: Written,
+    (resource, id): (Resource, u64),
     request: ScimRequest<'_>,
 ) -> Result<ScimResponse, Problem> {
     // No such record (or another tenant's): nothing to check, SCIM answers 404.
-    match written {
-        Written::User(id) => {
+    match resource {
+        Resource::User => {
             if let Some(user) = found(tx.users().get(id))? {
                 caller.may_act_on(tx, &user_target(&user), &user.roles)?;
             }
             Ok(rosterdb_scim::handle(tx, request))
         }
-        Written::Group(role) => {
+        Resource::Group => {
+            let role = id;
             if let Some(role) = found(tx.roles().get(role))? {
                 caller.may_change_role(&role)?;
             }
