@@ -1,4 +1,4 @@
-//! Every SPEC §12 workload on rosterdb and on SQLite, with criterion, on file
+//! Every benchmark workload (docs/BENCHMARKS.md) on rosterdb and on SQLite, with criterion, on file
 //! stores in a temporary directory (the `compare` binary gives the
 //! interleaved side-by-side report; this gives criterion's statistics):
 //!

@@ -1,4 +1,4 @@
-//! The bulk-import workload of SPEC §12 (users in one transaction into a
+//! The bulk-import benchmark workload (docs/BENCHMARKS.md; users in one transaction into a
 //! fresh store, pre-hashed passwords) repeated, for profiling the import
 //! alone: the users are made once, outside the timing, and each
 //! repetition imports a copy of them into a new store file; prints each

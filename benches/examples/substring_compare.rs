@@ -1,4 +1,4 @@
-//! The substring workloads of SPEC §12 (`search` and `email co`, first
+//! The substring benchmark workloads (docs/BENCHMARKS.md: `search` and `email co`, first
 //! page of 100) side by side on existing store files, as `compare` runs
 //! them: after the workloads that come before them in `compare` (gets and
 //! the filtered page, one batch each), batches of about 100 ms per

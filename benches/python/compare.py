@@ -331,7 +331,7 @@ def main() -> int:
         f"rosterdb wheel built by `maturin build {os.environ.get('ROSTERDB_WHEEL_FLAGS', '--release')}`.",
         "Ratio = sqlite3 time / rosterdb time.",
         "",
-        "| workload | rosterdb (Python) | sqlite3 | ratio | §12 target | met |",
+        "| workload | rosterdb (Python) | sqlite3 | ratio | target | met |",
         "|---|---|---|---|---|---|",
     ]
     for name, rt, st, target, ratio in rows:
@@ -343,7 +343,7 @@ def main() -> int:
         "",
         f"Python call overhead on `get` by id: Python median {fmt(py_get)} − Rust median "
         f"{fmt(rust_get[0])} (range {fmt(rust_get[1])}–{fmt(rust_get[2])}, `compare --time-get` on the same file) "
-        f"= **{fmt(overhead)}** (§12 target ≤ 2 µs: {'met' if overhead <= 2000 else 'not met'}).",
+        f"= **{fmt(overhead)}** (target ≤ 2 µs: {'met' if overhead <= 2000 else 'not met'}).",
         END,
     ]
     section = "\n".join(lines) + "\n"

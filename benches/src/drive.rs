@@ -1,4 +1,4 @@
-//! The workloads as the harness runs them: their names, their §12 targets,
+//! The workloads as the harness runs them: their names, their targets (docs/BENCHMARKS.md),
 //! fixed parameters, and one driver that runs any of them on any store.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +23,7 @@ pub const OFFSET_PAGE: u64 = 100;
 /// Deepest cursor page measured (fewer on smaller stores: half the pages).
 pub const CURSOR_DEPTH: u64 = 1_000;
 
-/// A timed workload of SPEC §12 (bulk import is timed by the caller, which
+/// A timed benchmark workload (docs/BENCHMARKS.md; bulk import is timed by the caller, which
 /// needs a fresh store per run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Workload {
@@ -114,7 +114,7 @@ impl Workload {
         }
     }
 
-    /// The SPEC §12 target, as the report states it.
+    /// The workload's target, as the report states it.
     pub fn target(self) -> &'static str {
         match self {
             Workload::GetById => "≥ 3× (≤ 1 µs at 1M)",

@@ -1,4 +1,4 @@
-//! rosterdb's benchmarks side by side with SQLite (SPEC §12): a seeded
+//! rosterdb's benchmarks side by side with SQLite (docs/BENCHMARKS.md): a seeded
 //! population ([`population`]), the workloads as one trait ([`Workloads`])
 //! implemented by a rosterdb store ([`RosterStore`]) and by "SQLite plus a
 //! users table" ([`SqliteStore`]), and the measuring tools of the `compare`

@@ -1,4 +1,4 @@
-//! The SPEC §12 workloads as one trait, so the harness runs both stores alike.
+//! The benchmark workloads (docs/BENCHMARKS.md) as one trait, so the harness runs both stores alike.
 
 use rosterdb::NewUser;
 
@@ -63,7 +63,7 @@ impl From<std::io::Error> for BenchError {
 /// A benchmark step's result.
 pub type BenchResult<T> = std::result::Result<T, BenchError>;
 
-/// The SPEC §12 workloads over a store holding a seeded population (see
+/// The benchmark workloads (docs/BENCHMARKS.md) over a store holding a seeded population (see
 /// [`crate::population`]) and roles `1..=ROLES`. Every read returns the
 /// ids it found (after decoding whole documents, as an application would),
 /// so that a test can check both stores give the same answers.

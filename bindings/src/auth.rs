@@ -1,4 +1,4 @@
-//! Credentials and sessions (SPEC §6): password checks, logins, session
+//! Credentials and sessions (docs/reference/credentials.md): password checks, logins, session
 //! tokens, TOTP second factors and client secrets, each one call into the
 //! core, on a store or a scoped view of it, and (but for the password and
 //! secret checks) in a transaction.
@@ -151,7 +151,7 @@ pub struct Session {
 
 convert_fields!(rosterdb::Session => Session { created_at, expires_at });
 
-/// A pending TOTP enrolment (SPEC §6.3): what an authenticator app needs,
+/// A pending TOTP enrolment (docs/reference/credentials.md, "Second factor (TOTP)"): what an authenticator app needs,
 /// shown only once. Both values are secrets: anyone holding either can make
 /// the user's codes.
 #[derive(Clone, Debug, uniffi::Record)]
@@ -185,7 +185,7 @@ fn secrets(secrets: Vec<rosterdb::Secret>) -> Vec<Arc<Secret>> {
 #[uniffi::export]
 impl RosterStore {
     /// Checks a user's password, and second factor when one is enabled, and
-    /// returns the user with `lastLoginAt` set (SPEC §6.1). `identifier` is
+    /// returns the user with `lastLoginAt` set (docs/reference/credentials.md, Passwords). `identifier` is
     /// a username or an email (case-insensitive) in `tenant` (`null`/`nil`:
     /// users without one; a scoped view uses its own). `totpCode` is a
     /// current 6-digit code or an unused recovery code.

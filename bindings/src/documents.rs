@@ -17,7 +17,7 @@ pub struct ExternalId {
 
 convert_fields!(rosterdb::ExternalId => ExternalId { kind, value });
 
-/// A user, as the store returns it (SPEC §2.1).
+/// A user, as the store returns it (docs/reference/documents.md, Users).
 #[derive(Clone, Debug, PartialEq, uniffi::Record)]
 pub struct User {
     /// Assigned by the store, from 1, never reused.
@@ -56,7 +56,7 @@ pub struct User {
     pub locked_until: Option<Timestamp>,
     /// Whether the user has a password.
     pub has_password: bool,
-    /// Whether logins need a TOTP or recovery code (SPEC §6.3).
+    /// Whether logins need a TOTP or recovery code (docs/reference/credentials.md, "Second factor (TOTP)").
     pub totp_enabled: bool,
     /// 1 at creation, + 1 on every change.
     pub version: u64,
@@ -68,7 +68,7 @@ convert_fields!(rosterdb::User => User {
     last_login_at, locked_until, has_password, totp_enabled, version,
 });
 
-/// A role (permission group), as the store returns it (SPEC §2.2).
+/// A role (permission group), as the store returns it (docs/reference/documents.md, Roles).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Role {
     /// Assigned by the store, from 1, never reused.
@@ -96,7 +96,7 @@ convert_fields!(rosterdb::Role => Role {
     id, name, description, external_id, permissions, tenant, created_at, updated_at, version,
 });
 
-/// An app-client, as the store returns it (SPEC §2.3). Its secret is never part of it.
+/// An app-client, as the store returns it (docs/reference/documents.md, Clients). Its secret is never part of it.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Client {
     /// Assigned by the store, from 1, never reused.
@@ -149,7 +149,7 @@ impl From<rosterdb::CreatedClient> for CreatedClient {
     }
 }
 
-/// One entry of the change log (SPEC §8).
+/// One entry of the change log (docs/reference/changes-and-export.md).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Change {
     /// Strictly increasing sequence number, starting at 1.
@@ -168,7 +168,7 @@ pub struct Change {
 
 convert_fields!(rosterdb::Change => Change { seq, at, entity, id, op, version });
 
-/// What `check()` found (SPEC §8): whether every index entry matches its
+/// What `check()` found (docs/reference/changes-and-export.md): whether every index entry matches its
 /// record and every record has its index entries.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct CheckReport {

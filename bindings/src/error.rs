@@ -68,7 +68,7 @@ fn patch_code(code: &str) -> PatchCode {
     PatchCode::parse(code).unwrap_or(PatchCode::InvalidOperation)
 }
 
-/// Every way a rosterdb call can fail (SPEC §9).
+/// Every way a rosterdb call can fail (docs/reference/errors.md).
 ///
 /// Kotlin sees a sealed class `RosterException` with one subclass per
 /// variant (`RosterException.NotFound`, …); `toString()` gives the core's

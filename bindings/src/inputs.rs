@@ -11,7 +11,7 @@ use rosterdb::FieldId as _;
 use crate::json::NOT_UNICODE;
 use crate::{ExternalId, FieldError, JsonObject, RosterError, Secret, UnicodeString};
 
-/// The fields of a user to create (SPEC §2.1). Every field but the four
+/// The fields of a user to create (docs/reference/documents.md, Users). Every field but the four
 /// required ones has a default, so Kotlin can name only what it sets:
 /// `NewUser(username = "ada", email = "ada@example.com", firstName = "Ada", lastName = "Lovelace")`.
 #[derive(Clone, Debug, uniffi::Record)]
@@ -154,7 +154,7 @@ impl Fields {
     }
 }
 
-/// The fields of a role to create (SPEC §2.2).
+/// The fields of a role to create (docs/reference/documents.md, Roles).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct NewRole {
     /// Required; 1–100 characters, unique per tenant.
@@ -174,7 +174,7 @@ pub struct NewRole {
     pub tenant: Option<UnicodeString>,
 }
 
-/// The fields of an app-client to create (SPEC §2.3); the store generates
+/// The fields of an app-client to create (docs/reference/documents.md, Clients); the store generates
 /// its client id and secret.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct NewClient {

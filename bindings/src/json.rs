@@ -3,7 +3,7 @@
 //! The reader is iterative, so no text, however deeply nested, can exhaust
 //! the stack; it stops building values [`MAX_NESTING`] levels down. Text
 //! that is not JSON is one error for the whole argument. A value JSON
-//! cannot hold (SPEC §9) is instead a problem at its place
+//! cannot hold (docs/reference/errors.md) is instead a problem at its place
 //! (`attributes.level`, `roles[0]`), as the Python binding reports it for a
 //! `dict`: `NaN`, `Infinity` and `-Infinity` (as Gson and kotlinx write
 //! them), a number beyond the range of a double (`1e400`), an integer

@@ -1,5 +1,5 @@
 //! The query calls that a store, a scoped view and a transaction share
-//! (SPEC §3): one page as records or JSON, counts, existence, plans, and
+//! (docs/reference/queries.md): one page as records or JSON, counts, existence, plans, and
 //! walks over every match. Each is one call into the core, through
 //! [`Calls`].
 

@@ -1,4 +1,4 @@
-//! Queries (SPEC §3): the `ListQuery` record, which becomes the core's
+//! Queries (docs/reference/queries.md): the `ListQuery` record, which becomes the core's
 //! typed query arguments (`rosterdb::QueryArgs`: lists stay lists, numbers
 //! stay numbers), and the pages the store returns. The core reads, checks
 //! and runs them; nothing here builds or joins query text.
@@ -22,15 +22,15 @@ fn not_unicode(name: &str, position: Option<usize>) -> RosterError {
     }
 }
 
-/// What to list, count, test or explain (SPEC §3). Every field has a
+/// What to list, count, test or explain (docs/reference/queries.md). Every field has a
 /// default, so `ListQuery()` is every record, first page (100), by id.
 ///
-/// Each field is one parameter of the parameter form (SPEC §3.1), and the
+/// Each field is one parameter of the parameter form (docs/reference/queries.md, Parameter form), and the
 /// core checks them all: a bad value is `InvalidQuery` naming the parameter,
 /// or the position in `filter`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
 pub struct ListQuery {
-    /// An expression (SPEC §3.2), e.g. `enabled = true and lastName sw 'ho'`;
+    /// An expression (docs/reference/queries.md, Expression form), e.g. `enabled = true and lastName sw 'ho'`;
     /// the parameter `where`, a reserved word in Swift.
     #[uniffi(default = None)]
     pub filter: Option<UnicodeString>,

@@ -1,6 +1,6 @@
 //! The record calls that a store, a scoped view and a transaction share:
 //! create, get, look up and delete users, roles and clients, patch, merge
-//! and replace them (SPEC §4), and read the change log. Each is one call
+//! and replace them (docs/reference/updates.md), and read the change log. Each is one call
 //! into the core, through [`Calls`].
 
 use crate::RosterStore;
@@ -59,7 +59,7 @@ macro_rules! record_calls {
         record_calls!(@kind $ty, users {
             /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
             fn create_user(user: NewUser) -> User;
-            /// Creates a user from its JSON document (camelCase keys, SPEC §2.1,
+            /// Creates a user from its JSON document (camelCase keys, docs/reference/documents.md, Users,
             /// `password` included) and returns the created document as JSON.
             fn create_user_json(rosterdb::NewUser) => to_json;
             /// The user with this id, or `NotFound`.
@@ -232,7 +232,7 @@ macro_rules! record_calls {
     };
 }
 
-/// `patch_*`, `merge_*` and `replace_*` (SPEC §4) for the records of each
+/// `patch_*`, `merge_*` and `replace_*` (docs/reference/updates.md) for the records of each
 /// collection, as methods of `$ty`.
 macro_rules! update_calls {
     ($($ty:ty),+) => {$(

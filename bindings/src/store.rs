@@ -81,7 +81,7 @@ impl RosterStore {
         })
     }
 
-    /// A view of `tenant` with the whole API of the store (SPEC §7):
+    /// A view of `tenant` with the whole API of the store (docs/reference/tenancy.md):
     /// creates set the tenant (naming another is `Validation` on `tenant`),
     /// lookups use it, lists, counts, plans, cursors, walks, transactions
     /// and `changes` see only its records, and any other tenant's record is
@@ -120,7 +120,7 @@ impl RosterStore {
 
     /// Writes every role, user and client to the file at `path` (created or
     /// truncated) as JSON Lines, roles first, with credential hashes and
-    /// never plaintext (SPEC §8); returns how many records were written.
+    /// never plaintext (docs/reference/changes-and-export.md); returns how many records were written.
     pub fn export_jsonl(&self, path: UnicodeString) -> Result<u64, RosterError> {
         guard(|| {
             let path = self::path(path)?;

@@ -151,7 +151,7 @@ pub struct ServeArgs {
 /// The subcommands of `users`.
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// One page of users matching the §3.1 parameters.
+    /// One page of users matching the query parameters.
     List(ListArgs),
     /// One user, by id, username or email.
     Get(UserKey),
@@ -179,7 +179,7 @@ pub enum UsersCommand {
 /// The subcommands of `roles`.
 #[derive(Debug, Subcommand)]
 pub enum RolesCommand {
-    /// One page of roles matching the §3.1 parameters.
+    /// One page of roles matching the query parameters.
     List(ListArgs),
     /// One role, by id.
     Get(IdArg),
@@ -205,7 +205,7 @@ pub enum RolesCommand {
 /// The subcommands of `clients`.
 #[derive(Debug, Subcommand)]
 pub enum ClientsCommand {
-    /// One page of clients matching the §3.1 parameters.
+    /// One page of clients matching the query parameters.
     List(ListArgs),
     /// One client, by id or client id (`rc_…`).
     Get(ClientKey),
@@ -221,7 +221,7 @@ pub enum ClientsCommand {
     Delete(ClientKey),
 }
 
-/// The query of a `list`: the §3.1 parameters as options and `-q` pairs,
+/// The query of a `list`: the query parameters as options and `-q` pairs,
 /// read by the store's own parser (errors name the parameter).
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -257,7 +257,7 @@ pub struct ListArgs {
     pub with_total: bool,
     /// A parameter as a query string carries it: a field filter
     /// (`enabled=true`, `lastName=like:ab%`, `roles=in:1,2`,
-    /// `filter[email]=a@b.c`) or any parameter above by its §3.1 name
+    /// `filter[email]=a@b.c`) or any parameter above by its query-parameter name
     /// (`pageSize=50`). Repeatable.
     #[arg(short = 'q', long = "param", value_name = "NAME=VALUE", value_parser = param_pair)]
     pub params: Vec<(String, String)>,

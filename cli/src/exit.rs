@@ -109,7 +109,7 @@ impl From<std::io::Error> for CliError {
 }
 
 impl CliError {
-    /// The error's kind, as SPEC §9 names it (or the command's own).
+    /// The error's kind, as docs/reference/errors.md names it (or the command's own).
     pub fn kind(&self) -> &'static str {
         use rosterdb::Error as E;
         match self {

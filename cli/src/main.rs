@@ -1,4 +1,4 @@
-//! `rosterdb`: a terminal to a rosterdb store file (SPEC §14), as
+//! `rosterdb`: a terminal to a rosterdb store file (docs/reference/cli.md), as
 //! `sqlite3` is to a SQLite file. See `rosterdb --help` and the crate's
 //! README for the subcommands, output formats and exit codes.
 

@@ -111,7 +111,7 @@ pub fn field_name<'a>(steps: impl IntoIterator<Item = PathStep<'a>>) -> String {
 
 /// Every way a rosterdb call can fail.
 ///
-/// The kinds are those of the product specification (§9). No variant ever
+/// The kinds are those of docs/reference/errors.md. No variant ever
 /// carries a password, a client secret or a session token.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]

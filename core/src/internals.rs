@@ -16,12 +16,12 @@ pub mod ast {
     pub use crate::query::ast::*;
 }
 
-/// The parameter form of a query (SPEC §3.1).
+/// The parameter form of a query (docs/reference/queries.md, Parameter form).
 pub mod params {
     pub use crate::query::params::*;
 }
 
-/// The expression form of a query (SPEC §3.2).
+/// The expression form of a query (docs/reference/queries.md, Expression form).
 pub mod parser {
     pub use crate::query::parser::*;
 }
@@ -132,7 +132,7 @@ pub mod records {
 
 /// The costly hashing the credential checks did on the calling thread, so
 /// tests can show that a failed login does the same work whether or not
-/// the user exists (SPEC §6.1) without timing anything.
+/// the user exists (docs/reference/credentials.md, Passwords) without timing anything.
 pub mod work {
     use std::cell::RefCell;
 

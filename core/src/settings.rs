@@ -10,7 +10,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use crate::error::{Error, Result};
 
 /// Each Argon2id option and its range, as `InvalidArgument` states them
-/// (the upper bounds are those every stored hash keeps, SPEC §6.1).
+/// (the upper bounds are those every stored hash keeps, docs/reference/credentials.md, Passwords).
 const MEMORY: (&str, &str) = (
     "argon2_memory_kib",
     "must be 8 KiB per lane (argon2_parallelism) to 1048576 KiB",
@@ -41,7 +41,7 @@ impl Default for Argon2Params {
 
 impl Argon2Params {
     /// Checks the parameters are ones Argon2 accepts and within the bounds
-    /// every stored hash must keep (SPEC §6.1: m ≤ 1,048,576 KiB, t ≤ 100,
+    /// every stored hash must keep (docs/reference/credentials.md, Passwords: m ≤ 1,048,576 KiB, t ≤ 100,
     /// p ≤ 64): `InvalidArgument` naming the bad option
     /// (`argon2_memory_kib`, `argon2_iterations`, `argon2_parallelism`)
     /// otherwise.
@@ -77,7 +77,7 @@ impl Argon2Params {
 /// The longest lockout a store accepts: one year.
 pub const MAX_LOCKOUT_SECONDS: u64 = 31_536_000;
 
-/// When and for how long failed password checks lock a user out (SPEC §6.2).
+/// When and for how long failed password checks lock a user out (docs/reference/credentials.md, Lockout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lockout {
     /// Consecutive failures that lock the user (default 5); 0 never locks.

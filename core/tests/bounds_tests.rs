@@ -1,4 +1,4 @@
-//! Bounds and characters (SPEC §2.6): no list grows without bound, checking
+//! Bounds and characters (docs/reference/documents.md, Bounds and characters): no list grows without bound, checking
 //! a document costs O(n log n), ids and versions fit a JSON double, no
 //! control characters in typed strings.
 

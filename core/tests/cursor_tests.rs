@@ -1,4 +1,4 @@
-//! A cursor carries its query (SPEC §13): a query given again with a cursor
+//! A cursor carries its query (docs/reference/queries.md, "Results, paging and planning"): a query given again with a cursor
 //! may leave its parts out (they come from the cursor) or repeat them
 //! unchanged (compared by meaning, not by text); page size and totals may
 //! change; a part that differs is `InvalidQuery` naming that part.

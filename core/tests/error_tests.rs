@@ -205,7 +205,7 @@ fn conflicts_name_the_field_not_the_value() {
     assert_eq!(err.to_string(), "user username is already taken");
 }
 
-/// Number literals in queries (SPEC §9, §13): one that is out of range says
+/// Number literals in queries (docs/reference/errors.md): one that is out of range says
 /// so, which way, and gives the range, distinct from one that is no number;
 /// paging values out of range are `InvalidQuery` too.
 #[test]
@@ -445,7 +445,7 @@ fn fields_are_named_as_paths() {
 }
 
 /// Every code string is pinned: changing one, or adding a code without
-/// pinning it here, fails (the strings are API, SPEC §9 and docs/errors.md).
+/// pinning it here, fails (the strings are API, docs/reference/errors.md and docs/errors.md).
 #[test]
 fn every_code_string_is_pinned() {
     let validation = [

@@ -1,4 +1,4 @@
-//! Tenant isolation under random queries (SPEC §7, §3.4, §13): nothing a
+//! Tenant isolation under random queries (docs/reference/tenancy.md; docs/reference/queries.md, "Results, paging and planning"): nothing a
 //! scoped view returns — documents, totals, counts, `exists`, cursors,
 //! `explain`, error kinds and messages, logins, the change log — depends on
 //! another tenant's records.
@@ -141,7 +141,7 @@ impl UserSpec {
     }
 }
 
-/// A random query in the parameter form (SPEC §3.1), without paging.
+/// A random query in the parameter form (docs/reference/queries.md, Parameter form), without paging.
 fn query_params() -> impl Strategy<Value = Vec<(String, String)>> {
     let value = prop_oneof![
         prop::sample::select(USERNAMES).prop_map(|s| format!("'{s}'")),
@@ -455,7 +455,7 @@ impl Side {
                     self.check_cursor(&cursor);
                     pages += 1;
                     assert!(pages < 100, "a cursor walk does not end");
-                    // The whole query again with the cursor (SPEC §13).
+                    // The whole query again with the cursor (docs/reference/queries.md).
                     let mut again = params.clone();
                     again.push(("cursor".into(), cursor));
                     page = Query::from_params(&again).and_then(|q| view.users().list(&q));

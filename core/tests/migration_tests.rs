@@ -1,4 +1,4 @@
-//! Files of every released format open, migrate and pass `check()` (SPEC §11).
+//! Files of every released format open, migrate and pass `check()` (docs/reference/storage.md).
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.
@@ -658,7 +658,7 @@ fn a_format_7_file_opens_at_format_8_with_its_roles_unchanged() {
             (Some("acme"), vec!["*".to_owned()])
         );
         assert!(matches!(roles.get(4), Err(Error::NotFound { .. })));
-        // An absent field is left out of the document (SPEC §2).
+        // An absent field is left out of the document (docs/reference/documents.md).
         let doc = serde_json::to_value(&admins).unwrap();
         assert!(doc.get("externalId").is_none(), "{doc}");
         assert_eq!(roles.count(&q("externalId pr")).unwrap(), 0);

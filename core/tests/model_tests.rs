@@ -1,14 +1,14 @@
 //! Model-based property test: random sequences of operations run against the
 //! real store and against a small in-memory model (BTreeMaps), which must
-//! agree after every step (SPEC §2, §4, §5, §7, §8, §13).
+//! agree after every step (docs/reference/documents.md; docs/reference/updates.md; docs/reference/transactions.md; docs/reference/tenancy.md; docs/reference/changes-and-export.md).
 //!
 //! The model follows the documented semantics:
 //! - ids per kind start at 1, grow by one per successful create, are never
 //!   reused; a failed create consumes no id;
 //! - username and email are unique per tenant under `rosterdb::fold`
-//!   (NFKC_Casefold, SPEC §2.5; tested on its own in `caseless.rs`)
+//!   (NFKC_Casefold, docs/reference/documents.md, Caseless matching; tested on its own in `caseless.rs`)
 //!   (username checked first), and so are role names; external ids (tenant,
-//!   type, value) are likewise case-folded (docs/design.md: SPEC §2's general
+//!   type, value) are likewise case-folded (docs/design.md: docs/reference/documents.md's general
 //!   rule), for uniqueness, lookups and duplicates within one user;
 //! - a user's roles must exist in the user's tenant (`Validation` on `roles`),
 //!   and are stored sorted and deduplicated;
@@ -17,7 +17,7 @@
 //!   change each);
 //! - patch (RFC 6902), merge (RFC 7396) and replace re-validate the whole
 //!   resulting document like a create: every failing field of the document
-//!   is listed (SPEC §9), a changed `tenant` and a read-only key given with
+//!   is listed (docs/reference/errors.md), a changed `tenant` and a read-only key given with
 //!   another value than the stored one among them; then uniqueness
 //!   (`Conflict`), then role integrity (`Validation` on `roles`), as for a
 //!   create. Before any of that: another tenant's record or a missing one is
@@ -28,7 +28,7 @@
 //!   failed `test`, a missing path) is `InvalidPatch` naming it. An update
 //!   that changes nothing keeps the version and logs nothing; any other
 //!   bumps the version and logs one `update`;
-//! - a scoped view (SPEC §7) sees one tenant: its creates take the view's
+//! - a scoped view (docs/reference/tenancy.md) sees one tenant: its creates take the view's
 //!   tenant (another one is `Validation` on `tenant`), every other tenant's
 //!   record is `NotFound`, lookups use the view's tenant whatever tenant is
 //!   named, lists and counts hold only its records, and its change log only

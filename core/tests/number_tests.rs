@@ -1,4 +1,4 @@
-//! JSON numbers compare by value wherever values are compared (SPEC §13):
+//! JSON numbers compare by value wherever values are compared (docs/reference/queries.md, Semantics):
 //! JSON Patch `test`, "an update that changes nothing", and queries.
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small

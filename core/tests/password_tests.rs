@@ -1,4 +1,4 @@
-//! Password checks (SPEC §6.1) and lockout (§6.2).
+//! Password checks (docs/reference/credentials.md, Passwords) and lockout (§6.2).
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.

@@ -1,5 +1,5 @@
 //! A write transaction gathers its index changes (postings, ordered keys)
-//! and writes them later (SPEC §11, decision 0014): reads through the
+//! and writes them later (docs/reference/storage.md, decision 0014): reads through the
 //! transaction, role holders and the committed store see every one.
 
 // A test fails by panicking: unwraps and indexing on small known values

@@ -1,4 +1,4 @@
-//! Differential property test of the query engine (SPEC §3, §13 "Queries").
+//! Differential property test of the query engine (docs/reference/queries.md "Queries").
 //!
 //! Random populations of users, roles and clients are created in a real
 //! store; random queries are run through both front ends (an expression for
@@ -8,10 +8,10 @@
 //! equal a naive full-scan evaluation written here, from the spec alone, on
 //! the JSON documents (`serde_json::to_value(&doc)`).
 //!
-//! The oracle's rules (SPEC §3.3, §13):
+//! The oracle's rules (docs/reference/queries.md, Semantics):
 //! - field names are case-insensitive (keys inside `attributes` are not);
 //! - strings compare in their caseless form (`rosterdb::fold`, NFKC_Casefold,
-//!   SPEC §2.5, tested on its own in `caseless.rs`) for `= != in like co sw
+//!   docs/reference/documents.md, Caseless matching, tested on its own in `caseless.rs`) for `= != in like co sw
 //!   ew` and for `< <= > >=`; timestamps compare as instants (a date is
 //!   midnight UTC); numbers numerically; booleans `false < true`;
 //! - `like`: `%` any run of characters, `_` one extended grapheme cluster
@@ -52,8 +52,8 @@
 //!   planner's "small" candidate limit, so that index streaming, index-ordered
 //!   pages and index-key counts run; then a walk with writes;
 //! - `cursors_continue_only_their_own_query` and
-//!   `malformed_queries_are_invalid_query_errors`: the cursor rules of §13 and
-//!   "no input may panic" (§9).
+//!   `malformed_queries_are_invalid_query_errors`: the cursor rules of
+//!   docs/reference/queries.md and "no input may panic" (docs/reference/errors.md).
 //!
 //! Set `PROPTEST_CASES` for a longer run (e.g. `PROPTEST_CASES=5000 cargo test
 //! --release -p rosterdb --test query_model_tests`).
@@ -244,7 +244,7 @@ proptest! {
     }
 }
 
-/// The cursor rules of SPEC §3.4 and §13: a cursor continues its own query
+/// The cursor rules of docs/reference/queries.md, "Results, paging and planning": a cursor continues its own query
 /// in its own collection; the same query may be given again, a different one
 /// is refused naming the part that differs; a damaged token is refused;
 /// none of it panics.
@@ -389,7 +389,7 @@ proptest! {
     #![proptest_config(config(256))]
 
     /// Malformed queries fail with `InvalidQuery`, never a panic or another
-    /// kind of error (SPEC §3.3, §9).
+    /// kind of error (docs/reference/queries.md, Semantics; docs/reference/errors.md).
     #[test]
     fn malformed_queries_are_invalid_query_errors(
         tokens in prop::collection::vec(prop::sample::select(JUNK), 0..10),

@@ -317,7 +317,7 @@ fn streamed_plans_equal_a_scan() {
     );
 }
 
-/// Names whose caseless form (SPEC §2.5) is longer than, or written
+/// Names whose caseless form (docs/reference/documents.md, Caseless matching) is longer than, or written
 /// differently from, the stored text, so that index prefixes, trigrams and
 /// sort runs all come from `fold`.
 const CASELESS: &[&str] = &[

@@ -1,4 +1,4 @@
-//! Edge cases of SPEC §13 the vectors cannot pin (they depend on stored times).
+//! Edge cases of docs/reference/queries.md the vectors cannot pin (they depend on stored times).
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.

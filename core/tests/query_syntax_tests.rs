@@ -1,4 +1,4 @@
-//! Fuzz-style property tests of the two query front ends (SPEC §3.1, §3.2,
+//! Fuzz-style property tests of the two query front ends (docs/reference/queries.md, Parameter form,
 //! §9: no input, however malformed, may panic).
 //!
 //! - Random bytes, token soups and parameter lists never panic: every call

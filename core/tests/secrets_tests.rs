@@ -1,6 +1,6 @@
 //! No password, client secret, TOTP secret, recovery code or session token
 //! appears in a document, an export, the change log, an error, or Debug and
-//! Display output (SPEC §2.1, §6).
+//! Display output (docs/reference/documents.md, Users; docs/reference/credentials.md).
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.
@@ -275,7 +275,7 @@ fn no_secret_reaches_the_store_file() {
     }
 }
 
-/// Write-only fields cannot be filtered, sorted or projected (SPEC §3.3):
+/// Write-only fields cannot be filtered, sorted or projected (docs/reference/queries.md, Semantics):
 /// the refusal names the field and never repeats the value a caller put
 /// there (which may be a password).
 #[test]

@@ -1,4 +1,4 @@
-//! Sessions (SPEC §2.4, §6.4) and client logins (§6.5).
+//! Sessions (docs/reference/documents.md, Sessions; docs/reference/credentials.md, Sessions) and client logins (§6.5).
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.
@@ -357,7 +357,7 @@ fn client_logins_check_secret_enabled_and_allowlist() {
 }
 
 // ---------------------------------------------------------------------------
-// Tokens are unguessable (SPEC §2.4).
+// Tokens are unguessable (docs/reference/documents.md, Sessions).
 
 /// 10,000 session tokens: all distinct, each `rs_` and 43 base64url
 /// characters that decode to 32 bytes, sharing nothing but the tag, with
@@ -442,8 +442,8 @@ fn session_tokens_are_random_and_unrelated() {
 }
 
 // ---------------------------------------------------------------------------
-// A failed login does the same work whether or not the user exists (SPEC
-// §6.1): no wall-clock timing, but the same hashing, counted by the crate's
+// A failed login does the same work whether or not the user exists
+// (docs/reference/credentials.md, Passwords): no wall-clock timing, but the same hashing, counted by the crate's
 // internals, and the same durable commits, counted by the storage backend.
 
 use rosterdb::internals::work::{self, Hashing};

@@ -148,7 +148,7 @@ fn case_folding_covers_other_scripts() {
     );
 }
 
-/// SPEC §2.5: uniqueness and lookups use the compatibility caseless form
+/// docs/reference/documents.md, Caseless matching: uniqueness and lookups use the compatibility caseless form
 /// (NFKC_Casefold). Each pair is one user name to the store; the first of
 /// each pair is created, the second is then found and refused.
 const SAME_NAME: &[(&str, &str)] = &[

@@ -1,4 +1,4 @@
-//! Scoped views (SPEC §7): one tenant's records only, through every path.
+//! Scoped views (docs/reference/tenancy.md): one tenant's records only, through every path.
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.
@@ -276,7 +276,7 @@ fn transactions_in_a_view() {
     .unwrap();
 }
 
-/// Tenants are identifiers (SPEC §2.5): every query compares them exactly,
+/// Tenants are identifiers (docs/reference/documents.md, Caseless matching): every query compares them exactly,
 /// case-sensitively, as scoping does. `ACME`, `Acme` and `acme` are three
 /// tenants.
 #[test]

@@ -1,4 +1,4 @@
-//! The second factor (SPEC §6.3).
+//! The second factor (docs/reference/credentials.md, "Second factor (TOTP)").
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.

@@ -1,4 +1,4 @@
-//! patch, merge and replace (SPEC §4, §13): semantics, versions, failures.
+//! patch, merge and replace (docs/reference/updates.md): semantics, versions, failures.
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.

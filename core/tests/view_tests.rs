@@ -1,4 +1,4 @@
-//! Views (SPEC §7): one type over the store, a write transaction or a
+//! Views (docs/reference/tenancy.md): one type over the store, a write transaction or a
 //! snapshot, seeing every record or one tenant's.
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small

@@ -3,7 +3,7 @@
 //! store-level writes — creates, some of them refused (a username or an
 //! e-mail another thread took), patches with a stale `expected_version`,
 //! deletes, deletes of deleted users — give unique ids handed out in
-//! commit order, and a change log (SPEC §8) that holds every committed
+//! commit order, and a change log (docs/reference/changes-and-export.md) that holds every committed
 //! operation exactly once, in commit order, under gap-free sequence
 //! numbers, and no refused one; a `Store::write` closure reads back its
 //! own ids and change-log entries before they are written; run counts

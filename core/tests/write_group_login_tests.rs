@@ -1,7 +1,7 @@
 //! Login bookkeeping in write groups (decision 0016): failed logins made
 //! by 8 threads, grouped with creates that fail (and so send the group's
 //! earlier members to run again), are counted exactly once each — a user
-//! locks at exactly the threshold (SPEC §6.2), not before — and every
+//! locks at exactly the threshold (docs/reference/credentials.md, Lockout), not before — and every
 //! token a grouped successful login returns is one that committed. The
 //! bookkeeping writes nothing to the change log.
 

@@ -1,4 +1,4 @@
-//! The `cursor` target: page cursors (SPEC §3.4, §13), opaque tokens that
+//! The `cursor` target: page cursors (docs/reference/queries.md, "Results, paging and planning"), opaque tokens that
 //! must continue exactly the query they came from or be refused.
 //!
 //! The first byte chooses the form of the rest: even, the token text as a

@@ -1,4 +1,4 @@
-//! The `expr` target: the expression form of a filter (SPEC §3.2).
+//! The `expr` target: the expression form of a filter (docs/reference/queries.md, Expression form).
 //!
 //! Properties, for any text:
 //! - `parse_expr` returns a tree or an `InvalidQuery` whose position lies

@@ -4,7 +4,7 @@
 //! (as redb's `fuzz_redb.rs` does for its tables on a crashing backend).
 //!
 //! The input is read with `arbitrary` as a list of [`Op`]s (at most
-//! [`MAX_OPS`]). The model follows SPEC §2, §4, §5 and §8 for what the ops
+//! [`MAX_OPS`]). The model follows docs/reference/documents.md; docs/reference/updates.md; docs/reference/transactions.md; docs/reference/changes-and-export.md for what the ops
 //! touch: ids per kind start at 1 and grow by one per successful create; a
 //! username and an email are unique per tenant; a user's roles must exist
 //! in its tenant; deleting a held role is `InUse` unless cascading, which

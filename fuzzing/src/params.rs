@@ -1,4 +1,4 @@
-//! The `params` target: the parameter form of a query (SPEC §3.1, §13).
+//! The `params` target: the parameter form of a query (docs/reference/queries.md, Parameter form).
 //!
 //! The input is `name=value` lines (split at the first `=`; a line without
 //! one is a name with an empty value). Properties:

@@ -1,5 +1,5 @@
 //! The `password_hash` target: stored password hashes imported from other
-//! systems (SPEC §6.1), parsed with `StoredHash::parse` and checked with
+//! systems (docs/reference/credentials.md, Passwords), parsed with `StoredHash::parse` and checked with
 //! `StoredHash::verify`.
 //!
 //! The input is the hash text, then a line break, then the password

@@ -1,5 +1,5 @@
 //! The `patch` target: JSON Patch (RFC 6902) and merge patch (RFC 7396)
-//! applied to stored documents (SPEC §4).
+//! applied to stored documents (docs/reference/updates.md).
 //!
 //! The first byte chooses the record and the call: bits 0–1 the record
 //! (user 1, user 4 of tenant `t1`, role 1, client 1), bit 2 whether an

@@ -1,4 +1,4 @@
-//! An expression's syntax tree written back as expression text (SPEC §3.2),
+//! An expression's syntax tree written back as expression text (docs/reference/queries.md, Expression form),
 //! for the `expr` target's round trip: [`print`] of a tree the parser made
 //! parses back to the same tree (positions aside).
 //!

@@ -1,5 +1,5 @@
 //! SCIM errors (RFC 7644 §3.12): an HTTP status, a `scimType` and a
-//! detail, and how rosterdb's error kinds (SPEC §9) map to them.
+//! detail, and how rosterdb's error kinds (docs/reference/errors.md) map to them.
 
 use serde_json::{Value, json};
 

@@ -59,7 +59,7 @@ pub struct ScimRequest<'a> {
 }
 
 impl ScimRequest<'_> {
-    /// The permissions (SPEC §14) a principal needs for this request, all
+    /// The permissions (docs/reference/http.md) a principal needs for this request, all
     /// of them: `users:read` to read Users, `roles:read` to read Groups,
     /// `users:write` to write Users, and `roles:write` plus `users:write`
     /// to write Groups (a change of members adds or removes the role on

@@ -1,4 +1,4 @@
-//! Who calls (SPEC §14 "Access"): the principal an `Authorization` header
+//! Who calls (server/README.md, "Access"): the principal an `Authorization` header
 //! names, the permissions its roles grant, and the tenant it sees.
 
 use std::net::SocketAddr;

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::problem::{Problem, ensure_problem};
 use crate::state::AppState;
 
-/// The HTTP API over `store` (SPEC §14): `/v1` users, roles, clients and
+/// The HTTP API over `store` (docs/reference/http.md): `/v1` users, roles, clients and
 /// authentication, and SCIM 2.0 Users and Groups under `/scim/v2`. Mount it in an axum application (`merge` or `nest`),
 /// or serve it with [`crate::serve`]. A connection's peer address, which
 /// API-key logins check against a client's `ipAllowlist`, comes from

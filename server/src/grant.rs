@@ -1,4 +1,4 @@
-//! What a principal may give (SPEC §14 "Access"): a role whose every
+//! What a principal may give (server/README.md, "Access"): a role whose every
 //! permission it holds itself, and permissions it holds. A principal
 //! holding `users:write` may not give anyone (itself included) a role
 //! granting `*`, nor may one holding `roles:write` add `*` to a role.

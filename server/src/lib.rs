@@ -1,4 +1,4 @@
-//! rosterdb over HTTP (SPEC §14): the `/v1` REST API and SCIM 2.0 Users
+//! rosterdb over HTTP (docs/reference/http.md): the `/v1` REST API and SCIM 2.0 Users
 //! and Groups (`/scim/v2`, served by the `rosterdb-scim` crate) over one
 //! [`rosterdb::Store`], as an axum [`Router`](axum::Router) a Rust program
 //! can mount ([`router`]) or as a server of its own ([`serve_blocking`],

@@ -1,5 +1,5 @@
-//! What a request says besides its body: the query string as §3.1
-//! (name, value) pairs, ids in paths, `If-Match` and `ETag`.
+//! What a request says besides its body: the query string as
+//! (name, value) pairs of the parameter form (docs/reference/queries.md), ids in paths, `If-Match` and `ETag`.
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
@@ -35,7 +35,7 @@ pub(crate) fn not_utf8_path() -> Problem {
 
 /// The query string's pairs, decoded, in order (duplicates kept, so that
 /// the store can refuse them). Over HTTP, `offset` with `pageSize` and no
-/// `page` (the Cloud Elements style, SPEC §14) means `offset` with `limit`.
+/// `page` (the Cloud Elements style, docs/reference/http.md) means `offset` with `limit`.
 pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
     let mut pairs: Vec<(String, String)> = form_urlencoded::parse(raw.unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -85,7 +85,7 @@ pub(crate) fn single<'a>(
 }
 
 /// The id in a path: a whole number, else `NotFound` (an id that cannot
-/// exist is not found, SPEC §9).
+/// exist is not found, docs/reference/errors.md).
 pub(crate) fn id(kind: EntityKind, text: &str) -> Result<u64, Problem> {
     text.parse::<u64>()
         .ok()

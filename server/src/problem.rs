@@ -6,7 +6,7 @@
 //!  "detail": "user email is already taken", "kind": "Conflict", "field": "email"}
 //! ```
 //!
-//! `kind` is the store's error kind (SPEC §9: `NotFound` 404, `Conflict`
+//! `kind` is the store's error kind (docs/reference/errors.md: `NotFound` 404, `Conflict`
 //! and `InUse` 409, `Validation` 422, `InvalidQuery` and `InvalidPatch`
 //! 400, `VersionConflict` 412, `AuthenticationFailed` and `InvalidToken`
 //! 401) or one of the server's own: `AuthenticationRequired` 401,

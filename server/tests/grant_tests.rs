@@ -1,4 +1,4 @@
-//! No escalation (SPEC §14 "Access"): a principal gives only roles whose
+//! No escalation (server/README.md, "Access"): a principal gives only roles whose
 //! every permission it holds, and adds to a role only permissions it
 //! holds — over REST (POST, PUT, both PATCHes) and SCIM Group members —
 //! and changes, deletes or rotates the secret of no user, client or role

@@ -137,7 +137,7 @@ fn run(record: &Value, attributes: Map<String, Value>, ops: &Value) -> Result<()
             if actual != *expected {
                 return Err(format!("expected attributes {expected}, got {actual}"));
             }
-            // §13: an update that changes nothing is not a write.
+            // docs/reference/updates.md: an update that changes nothing is not a write.
             let version = if *expected == Value::Object(created.attributes) {
                 1
             } else {

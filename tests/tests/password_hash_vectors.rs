@@ -2,7 +2,7 @@
 //! by independent tools (argon2-cffi, pyca bcrypt, passlib, Django, Python's
 //! hashlib) are accepted as `passwordHash`, check the passwords they should,
 //! and are upgraded to the store's Argon2id at the first successful check as
-//! bookkeeping (SPEC §6.1, §13). Malformed or out-of-bounds hashes are
+//! bookkeeping (docs/reference/credentials.md, Passwords). Malformed or out-of-bounds hashes are
 //! `Validation` on `passwordHash` and never echoed.
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small

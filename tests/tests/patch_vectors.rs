@@ -1,5 +1,5 @@
 //! Runs the update vectors of `tests/vectors/patches.json`: patch, merge and
-//! replace on users, roles and clients (SPEC §4, §13).
+//! replace on users, roles and clients (docs/reference/updates.md).
 //!
 //! Each case runs on a fresh in-memory store: its `before` records are
 //! created, then `doc`, then the update is applied. Every case runs; all

@@ -1,4 +1,4 @@
-//! Runs the query vectors of `tests/vectors/queries.json` (SPEC §3, §13).
+//! Runs the query vectors of `tests/vectors/queries.json` (docs/reference/queries.md).
 //!
 //! The population is created once, in order, on a fresh in-memory store; every
 //! case then runs against it through the parameter form (`Query::from_params`)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates password_hashes.json: imported password hashes (SPEC §6.1) made by other tools.
+"""Generates password_hashes.json: imported password hashes (docs/reference/credentials.md, Passwords) made by other tools.
 
     python3 tests/vectors/gen_password_hashes.py          # rewrite password_hashes.json
     python3 tests/vectors/gen_password_hashes.py --check  # exit 1 if it is out of date
@@ -77,7 +77,7 @@ VERSIONS["python"] = sys.version.split()[0]
 VERSIONS["openssl"] = __import__("ssl").OPENSSL_VERSION
 
 DESCRIPTION = (
-    "Password hashes made by other systems, for importing users (SPEC section 6.1). "
+    "Password hashes made by other systems, for importing users (docs/reference/credentials.md, Passwords). "
     "valid: StoredHash::parse accepts `hash`, scheme() is `scheme`, verify() is true for "
     "every string in `matches` (UTF-8 bytes; `password` is the one that was hashed) and "
     "false for every string in `rejects`. Argon2 vectors also give version/m/t/p, for "
@@ -298,7 +298,7 @@ passlib_bcrypt(SPACED, "bcrypt-2b", 5, "2b")
 # is the store's, not the hash's. `store_matches` lists passwords the store
 # accepts although the tool does not. A hash another system made from the
 # unnormalised text still matches, because the store then tries the password
-# as typed (SPEC §6.1).
+# as typed (docs/reference/credentials.md, Passwords).
 NFD_TYPED = "cafe\u0301 au lait\u00a0noir"
 NFC_FORM = "caf\u00e9 au lait noir"
 pyca(NFD_TYPED, "bcrypt-nfd", 4, rejects=[NFC_FORM],

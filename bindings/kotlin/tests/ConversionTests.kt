@@ -1,4 +1,4 @@
-// Every bad input is a typed RosterException (SPEC §9), row by row of the
+// Every bad input is a typed RosterException (docs/reference/errors.md), row by row of the
 // table "Errors from bad input" in bindings/README.md: ids and versions,
 // paging, options and lifetimes, empty, NUL, 1 MB and lone-surrogate text
 // in every kind of String argument, and JSON text (not JSON, values JSON

@@ -1,4 +1,4 @@
-// Scoped views (SPEC §7) and the whole-store operations (SPEC §8) through the
+// Scoped views (docs/reference/tenancy.md) and the whole-store operations (docs/reference/changes-and-export.md) through the
 // binding: scoped() gives a view whose calls go to its tenant, which outlives
 // the store object, and which refuses export, import, check and compact;
 // export, import, check and compact take their paths and return their

@@ -1,4 +1,4 @@
-// Updates through the binding (SPEC §4, §13): patchX, mergeX and replaceX of
+// Updates through the binding (docs/reference/updates.md): patchX, mergeX and replaceX of
 // every kind with their JSON text and expectedVersion, InvalidPatch with its
 // index, VersionConflict with both versions, malformed JSON as typed
 // exceptions, a patched password never shown. The update rules themselves

@@ -1,4 +1,4 @@
-//! Credentials through a collection (SPEC §6): checking a password, and
+//! Credentials through a collection (docs/reference/credentials.md): checking a password, and
 //! their administration: setting passwords, unlocking, enrolling a second
 //! factor, listing and revoking sessions, rotating client secrets. Each
 //! administration that changes the document is an update (version bump,
@@ -36,12 +36,12 @@ fn save<E: Entity>(tx: &WriteTx, old: &E::Record, mut new: E::Record, now: Times
 
 impl<C: WriteContext> Collection<'_, C, User> {
     /// Checks a user's password (and second factor, when one is enabled)
-    /// and returns the user, with `lastLoginAt` set (SPEC §6.1).
+    /// and returns the user, with `lastLoginAt` set (docs/reference/credentials.md, Passwords).
     ///
     /// An unknown user, a wrong password, a disabled or locked user and a
     /// missing or wrong second factor all fail with the same
     /// `AuthenticationFailed`, in similar time. A failure counts towards
-    /// the lockout (SPEC §6.2) unless the user is disabled or already
+    /// the lockout (docs/reference/credentials.md, Lockout) unless the user is disabled or already
     /// locked; a success resets the count and re-hashes a password whose
     /// hash is not the store's current Argon2id. That bookkeeping is no
     /// update: no version bump, no change-log entry.
@@ -79,7 +79,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
         })
     }
 
-    /// Clears a user's lockout and failure count (SPEC §6.2). Clearing a
+    /// Clears a user's lockout and failure count (docs/reference/credentials.md, Lockout). Clearing a
     /// lock in force is an update; with none in force nothing is written
     /// but the count.
     pub fn unlock(&self, id: u64) -> Result<User> {
@@ -103,7 +103,7 @@ impl<C: WriteContext> Collection<'_, C, User> {
         })
     }
 
-    /// Starts a TOTP enrolment (SPEC §6.3): a new secret, pending until
+    /// Starts a TOTP enrolment (docs/reference/credentials.md, "Second factor (TOTP)"): a new secret, pending until
     /// [`Collection::totp_confirm`]; an earlier pending one is replaced.
     /// `Validation` on `totpEnabled` when a confirmed second factor exists
     /// (disable it first).

@@ -248,7 +248,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     }
 
     /// Reads the input of a create from its JSON document as this view
-    /// sees it: `Validation` naming, all at once (SPEC §9), every failing
+    /// sees it: `Validation` naming, all at once (docs/reference/errors.md), every failing
     /// field of the document and, in a scoped view, a `tenant` other than
     /// the view's. What language bindings call before [`Collection::create`].
     pub fn input_from_json(&self, doc: &Value) -> Result<<E::Record as Record>::New> {
@@ -282,7 +282,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
                 Read::Missing => Err(Error::not_found(E::KIND, format!("id {id}"))),
                 // Another tenant's record is as absent as one that never
                 // was: the same error, naming the key asked for, never the
-                // record's id (SPEC §7).
+                // record's id (docs/reference/tenancy.md).
                 Read::Hidden => Err(Error::not_found(E::KIND, what())),
             }
         })

@@ -1,4 +1,4 @@
-//! The write of an update (SPEC §4): the record a patch, merge or replace
+//! The write of an update (docs/reference/updates.md): the record a patch, merge or replace
 //! makes, checked against the expected version, stored with its index
 //! entries (nothing when nothing changes), ending the record's sessions
 //! when its credential changes.

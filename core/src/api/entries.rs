@@ -69,7 +69,7 @@ macro_rules! login_handles {
             /// lies in its `ipAllowlist` (any address when the list is
             /// empty; an IPv4-mapped IPv6 address counts as its IPv4
             /// address), sets `lastUsedAt` (bookkeeping) and opens a session
-            /// of `ttl` (SPEC §6.5). Every failure is `AuthenticationFailed`;
+            /// of `ttl` (docs/reference/credentials.md, Client logins). Every failure is `AuthenticationFailed`;
             /// inside a transaction it is `InvalidArgument`, as for `login`.
             pub fn client_login(
                 &self,
@@ -94,7 +94,7 @@ login_handles!(Store, WriteTx, View<'_>);
 
 impl Store {
     /// A view of one tenant: creates set the tenant, and every other
-    /// tenant's records are `NotFound` (SPEC §7). Fails with `Validation`
+    /// tenant's records are `NotFound` (docs/reference/tenancy.md). Fails with `Validation`
     /// naming `tenant` when it is not a valid tenant.
     pub fn scoped(&self, tenant: &str) -> Result<View<'_>> {
         View::new(self, tenant)

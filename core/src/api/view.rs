@@ -1,4 +1,4 @@
-//! Views (SPEC §7): where calls go (the store, a read snapshot or a write
+//! Views (docs/reference/tenancy.md): where calls go (the store, a read snapshot or a write
 //! transaction) and the one tenant they see, if any.
 
 use std::marker::PhantomData;

@@ -1,4 +1,4 @@
-//! Client IP allowlists (SPEC §6.5): addresses and CIDR blocks of IPv4 and
+//! Client IP allowlists (docs/reference/credentials.md, Client logins): addresses and CIDR blocks of IPv4 and
 //! IPv6, where an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291
 //! §2.5.5.2) stands for its IPv4 address.
 

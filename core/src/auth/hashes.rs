@@ -1,4 +1,4 @@
-//! Checking a password against a stored hash (SPEC §6.1): the store's own
+//! Checking a password against a stored hash (docs/reference/credentials.md, Passwords): the store's own
 //! argon2id and the formats imported from other systems, parsed and bounded
 //! by [`StoredHash::parse`] (see `documents::stored_hash`).
 //!

@@ -1,4 +1,4 @@
-//! Lockout after repeated failed password checks (SPEC §6.2): the count a
+//! Lockout after repeated failed password checks (docs/reference/credentials.md, Lockout): the count a
 //! user record keeps, under the policy of [`crate::settings::Lockout`].
 
 use crate::Timestamp;

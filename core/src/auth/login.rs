@@ -1,4 +1,4 @@
-//! Logins (SPEC §6.1–6.5): password checks with lockout and a second factor,
+//! Logins (docs/reference/credentials.md, Passwords): password checks with lockout and a second factor,
 //! client logins, and the sessions they open.
 //!
 //! Every check runs in two steps. The costly hash comparison runs on a

@@ -1,4 +1,4 @@
-//! Sessions (SPEC §2.4, §6.4): opaque bearer tokens, kept only as their
+//! Sessions (docs/reference/documents.md, Sessions; docs/reference/credentials.md, Sessions): opaque bearer tokens, kept only as their
 //! SHA-256 digests, each naming the user or client it belongs to.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The second factor (SPEC §6.3): time-based one-time passwords (RFC 6238,
+//! The second factor (docs/reference/credentials.md, "Second factor (TOTP)"): time-based one-time passwords (RFC 6238,
 //! HMAC-SHA-1, 30 s steps, 6 digits, ±1 step) and one-time recovery codes.
 //!
 //! The RFC 6238 arithmetic is `totp-rs`'s; the state a user record keeps

@@ -1,4 +1,4 @@
-//! The canonical caseless form of SPEC §2.5: `fold`, the toNFKC_Casefold
+//! The canonical caseless form of docs/reference/documents.md, Caseless matching: `fold`, the toNFKC_Casefold
 //! mapping of Unicode §3.13 (R5), and nothing else.
 //!
 //! Every case-insensitive comparison of the store goes through [`fold`]:
@@ -32,7 +32,7 @@ use icu_properties::props::{ChangesWhenNfkcCasefolded, DefaultIgnorableCodePoint
 /// stable after two (a test checks all of them).
 const MAX_ROUNDS: usize = 4;
 
-/// The canonical caseless form of `value` (SPEC §2.5): toNFKC_Casefold of
+/// The canonical caseless form of `value` (docs/reference/documents.md, Caseless matching): toNFKC_Casefold of
 /// its NFD, so that canonically equivalent texts fold alike.
 ///
 /// ```
@@ -117,7 +117,7 @@ mod tests {
     #[test]
     fn the_examples_of_the_spec_and_the_issue() {
         let same = [
-            // SPEC §2.5
+            // docs/reference/documents.md, Caseless matching
             ("straße", "STRASSE", "strasse"),
             ("ａｄｍｉｎ", "admin", "admin"),
             ("ΟΔΟΣ", "οδοσ", "οδοσ"),

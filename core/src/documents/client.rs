@@ -1,4 +1,4 @@
-//! App-clients (SPEC §2.3): service identities with a generated id and secret.
+//! App-clients (docs/reference/documents.md, Clients): service identities with a generated id and secret.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -104,7 +104,7 @@ impl NewClient {
     }
 }
 
-input_methods!(NewClient, "a client", "SPEC §2.3");
+input_methods!(NewClient, "a client", "docs/reference/documents.md, Clients");
 
 impl Input for NewClient {
     type Field = ClientField;
@@ -241,7 +241,7 @@ impl crate::documents::values::Queryable for ClientRecord {
 }
 
 impl ClientRecord {
-    /// A record from an exported document (SPEC §8).
+    /// A record from an exported document (docs/reference/changes-and-export.md).
     pub(crate) fn import(doc: &Value) -> Result<ClientRecord> {
         let mut kept = crate::documents::header::Kept::take(doc)?;
         let last_used_at = kept.time("lastUsedAt")?;

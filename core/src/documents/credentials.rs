@@ -11,7 +11,7 @@ use precis_core::profile::PrecisFastInvocation;
 use precis_profiles::OpaqueString;
 use serde::{Deserialize, Serialize};
 
-/// The longest password a check looks at (SPEC §2.1: 1024 characters).
+/// The longest password a check looks at (docs/reference/documents.md, Users: 1024 characters).
 pub(crate) const MAX_PASSWORD_CHARS: usize = 1024;
 
 /// Why a password that [`normalize_password`] refuses is invalid.
@@ -41,7 +41,7 @@ pub(crate) fn is_argon2_phc(text: &str) -> bool {
     }
 }
 
-/// What a user record keeps of its second factor (SPEC §6.3); made and
+/// What a user record keeps of its second factor (docs/reference/credentials.md, "Second factor (TOTP)"); made and
 /// checked by `auth::totp`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TotpState {

@@ -24,7 +24,7 @@ pub enum FieldType {
     Int,
     /// A string, compared case-insensitively.
     Str,
-    /// An identifier (`tenant`, SPEC §2.5): a string compared exactly,
+    /// An identifier (`tenant`, docs/reference/documents.md, Caseless matching): a string compared exactly,
     /// case-sensitively, and ordered by its characters (Unicode code points).
     Ident,
     /// A boolean.
@@ -83,7 +83,7 @@ pub enum Access {
     WriteOnly,
 }
 
-/// A secondary index table (SPEC §3.4), named by what it indexes: the
+/// A secondary index table (docs/reference/queries.md, "Results, paging and planning"), named by what it indexes: the
 /// ordered index of one field of a kind, or a kind's trigram index over its
 /// searchable fields. Storage derives the table from it (`storage::schema`,
 /// which also gives its name, like `idx.user.tenant`, and its `Debug` form).
@@ -265,9 +265,9 @@ macro_rules! field_table {
             fn spec(self) -> &'static $crate::documents::fields::FieldSpec {
                 match self {
                     $($Enum::$Variant => {
-                        const SPEC: &$crate::documents::fields::FieldSpec =
+                        const FIELD_SPEC: &$crate::documents::fields::FieldSpec =
                             &$spec.in_kind($kind);
-                        SPEC
+                        FIELD_SPEC
                     })+
                 }
             }

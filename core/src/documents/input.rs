@@ -200,7 +200,7 @@ pub(crate) trait Input: Sized {
     /// mistyped field reads as its default and is a problem of `f`).
     fn read(f: &mut Fields<'_>) -> Self;
 
-    /// Every field rule of the kind (SPEC §2) that this input breaks.
+    /// Every field rule of the kind (docs/reference/documents.md) that this input breaks.
     fn problems(&self) -> Problems;
 
     /// The member `key` of the document this input reads back from, as
@@ -273,7 +273,7 @@ pub trait FromDocument: Sized {
 /// The public `from_json` and `validate` of an input form, and its
 /// [`FromDocument`]: `$New` is the
 /// form, `$what` names what it creates (`"a user"`), `$rules` the rules
-/// `validate` checks (`"SPEC §2.2"`).
+/// `validate` checks (`"docs/reference/documents.md, Roles"`).
 macro_rules! input_methods {
     ($New:ident, $what:literal, $rules:literal) => {
         impl $New {

@@ -8,7 +8,7 @@ use serde_json::{Map, Number, Value};
 
 /// A stored JSON value; object members keep their order.
 ///
-/// Equality is JSON's value equality (SPEC §13): numbers compare by value
+/// Equality is JSON's value equality (docs/reference/queries.md, Semantics): numbers compare by value
 /// (`1` = `1.0`, exactly for integers a double cannot hold) and object
 /// members in any order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -297,7 +297,7 @@ pub(crate) fn number_of(n: &Number) -> Num {
 }
 
 /// The one comparison of JSON numbers, used by queries, sorting, JSON Patch
-/// `test` and "an update that changes nothing" (SPEC §13): by value, so
+/// `test` and "an update that changes nothing" (docs/reference/updates.md): by value, so
 /// `1` = `1.0` and `-0.0` = `0`, and exactly when an integer meets a float
 /// (`9007199254740993` > `9007199254740992.0`, which `as f64` would miss).
 pub(crate) fn number_cmp(a: Num, b: Num) -> Ordering {
@@ -332,7 +332,7 @@ fn int_float_cmp(i: i128, f: f64) -> Ordering {
     })
 }
 
-/// JSON value equality (RFC 6902 §4.6 for `test`; SPEC §13): numbers by
+/// JSON value equality (RFC 6902 §4.6 for `test`; docs/reference/queries.md, Semantics): numbers by
 /// value, objects regardless of member order, arrays element by element.
 pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -352,7 +352,7 @@ pub(crate) fn values_equal(a: &Value, b: &Value) -> bool {
 }
 
 /// A JSON number that is a whole number from 0 to 2^53 − 1 (`7`, `7.0`,
-/// `7e0`), as an id or a version must be (SPEC §2.6).
+/// `7e0`), as an id or a version must be (docs/reference/documents.md, Bounds and characters).
 pub(crate) fn safe_integer(value: &Value) -> Option<u64> {
     let Value::Number(n) = value else {
         return None;

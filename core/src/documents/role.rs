@@ -1,4 +1,4 @@
-//! Roles (SPEC §2.2): permission groups held by users and clients.
+//! Roles (docs/reference/documents.md, Roles): permission groups held by users and clients.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -81,7 +81,7 @@ impl NewRole {
     }
 }
 
-input_methods!(NewRole, "a role", "SPEC §2.2");
+input_methods!(NewRole, "a role", "docs/reference/documents.md, Roles");
 
 impl Input for NewRole {
     type Field = RoleField;
@@ -205,7 +205,7 @@ impl crate::documents::values::Queryable for RoleRecord {
 }
 
 impl RoleRecord {
-    /// A record from an exported document (SPEC §8).
+    /// A record from an exported document (docs/reference/changes-and-export.md).
     pub(crate) fn import(doc: &Value) -> Result<RoleRecord> {
         let kept = crate::documents::header::Kept::take(doc)?;
         let new = NewRole::from_json(&kept.rest)?;

@@ -1,4 +1,4 @@
-//! The field rules of SPEC §2, as pure functions, and a collector for their failures.
+//! The field rules of docs/reference/documents.md, as pure functions, and a collector for their failures.
 //!
 //! Lengths count Unicode scalar values. Messages name the rule, never the value.
 
@@ -92,20 +92,20 @@ impl Problems {
     }
 }
 
-/// The most `externalIds` a user may have (SPEC §2.6).
+/// The most `externalIds` a user may have (docs/reference/documents.md, Bounds and characters).
 pub(crate) const MAX_EXTERNAL_IDS: usize = 100;
-/// The most `roles` a user or client may hold (SPEC §2.6).
+/// The most `roles` a user or client may hold (docs/reference/documents.md, Bounds and characters).
 pub(crate) const MAX_ROLES: usize = 1000;
-/// The most `permissions` a role may grant (SPEC §2.6).
+/// The most `permissions` a role may grant (docs/reference/documents.md, Bounds and characters).
 pub(crate) const MAX_PERMISSIONS: usize = 1000;
-/// The most `ipAllowlist` entries a client may have (SPEC §2.6).
+/// The most `ipAllowlist` entries a client may have (docs/reference/documents.md, Bounds and characters).
 pub(crate) const MAX_IP_ALLOWLIST: usize = 100;
-/// The largest id or version: 2^53 − 1, so every JSON client holds it exactly (SPEC §2.6).
+/// The largest id or version: 2^53 − 1, so every JSON client holds it exactly (docs/reference/documents.md, Bounds and characters).
 pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 impl Problems {
     /// Checks a `roles` list: at most [`MAX_ROLES`] ids, each at most
-    /// 2^53 − 1 (SPEC §2.6).
+    /// 2^53 − 1 (docs/reference/documents.md, Bounds and characters).
     pub(crate) fn role_ids(&mut self, roles: &[u64]) {
         if self.bounded("roles", roles.len(), MAX_ROLES)
             && roles.iter().any(|&id| id > MAX_SAFE_INTEGER)
@@ -159,7 +159,7 @@ fn length(value: &str, min: usize, max: usize) -> Checked {
     }
 }
 
-/// Refuses control characters (Unicode Cc, SPEC §2.6); `multiline` lets
+/// Refuses control characters (Unicode Cc, docs/reference/documents.md, Bounds and characters); `multiline` lets
 /// tab and newline through (only `description` is multiline).
 fn no_controls(value: &str, multiline: bool) -> Checked {
     let allowed = |c: char| multiline && matches!(c, '\t' | '\n');
@@ -292,7 +292,7 @@ pub(crate) fn password(value: &str) -> Checked {
     }
 }
 
-/// A password hash of a format SPEC §6.1 accepts, with bounded cost.
+/// A password hash of a format docs/reference/credentials.md, Passwords accepts, with bounded cost.
 pub(crate) fn password_hash(value: &str) -> Checked {
     crate::documents::stored_hash::StoredHash::parse(value)
         .map(|_| ())

@@ -1,5 +1,5 @@
 //! The formats of a stored password hash, the store's own and those
-//! imported from other systems (SPEC §6.1): what a `passwordHash` may hold.
+//! imported from other systems (docs/reference/credentials.md, Passwords): what a `passwordHash` may hold.
 //! Checking a password against one is auth's (`auth::hashes`).
 //!
 //! A user's `passwordHash` may come from another system: PHC argon2

@@ -1,4 +1,4 @@
-//! Updates (SPEC §4): JSON Patch, JSON Merge Patch and replace, each turned
+//! Updates (docs/reference/updates.md): JSON Patch, JSON Merge Patch and replace, each turned
 //! into a whole new document that is validated like a create (`api::edit`
 //! writes it, with optimistic concurrency and no write when nothing changes,
 //! for any kind that is `storage::entity::Editable`).
@@ -136,7 +136,7 @@ fn patched_members<R: Record>(current: &R, ops: &Value) -> Option<R::New> {
 /// Refuses, before anything clones or walks it, an update nested deeper
 /// than any valid document (so no input can exhaust the stack):
 /// `Validation` naming the field a too-deep patch operation targets, or
-/// the too-deep member of a merge or replacement (SPEC §9); `InvalidPatch`
+/// the too-deep member of a merge or replacement (docs/reference/errors.md); `InvalidPatch`
 /// for a too-deep operation without a usable path.
 pub(crate) fn too_deep(change: Change<'_>) -> Result<()> {
     use crate::documents::rules::{MAX_ATTRIBUTES_DEPTH, too_deep_member, too_deep_message};
@@ -176,7 +176,7 @@ pub(crate) fn too_deep(change: Change<'_>) -> Result<()> {
 }
 
 /// The document's writable keys, after checking that every read-only key
-/// given equals the stored value (§13: a fetched document can be sent back).
+/// given equals the stored value (a fetched document can be sent back: docs/reference/updates.md).
 fn writable(
     given: Map<String, Value>,
     current: &Map<String, Value>,
@@ -447,7 +447,7 @@ fn patched(
     let mut doc = start();
     for (index, op) in ops.iter().enumerate() {
         // `test` compares by JSON value (RFC 6902 §4.6: numbers are equal
-        // when their values are; SPEC §13), with the one number comparison
+        // when their values are; docs/reference/updates.md), with the one number comparison
         // queries use; a path that resolves to nothing is explained below.
         if let json_patch::PatchOperation::Test(test) = op
             && let Some(found) = doc.pointer(test.path.as_str())

@@ -1,4 +1,4 @@
-//! Users (SPEC §2.1): the document, its input form and its stored record.
+//! Users (docs/reference/documents.md, Users): the document, its input form and its stored record.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -78,7 +78,7 @@ pub struct User {
     pub locked_until: Option<Timestamp>,
     /// Whether the user has a password.
     pub has_password: bool,
-    /// Whether a confirmed TOTP second factor is required at login (SPEC §6.3).
+    /// Whether a confirmed TOTP second factor is required at login (docs/reference/credentials.md, "Second factor (TOTP)").
     pub totp_enabled: bool,
     /// 1 at creation, + 1 on every change.
     pub version: u64,
@@ -206,7 +206,7 @@ impl NewUser {
 input_methods!(
     NewUser,
     "a user",
-    "SPEC §2.1 that need nothing from the store"
+    "docs/reference/documents.md, Users that need nothing from the store"
 );
 
 impl Input for NewUser {
@@ -556,7 +556,7 @@ impl UserRecord {
 }
 
 impl UserRecord {
-    /// A record from an exported document (SPEC §8).
+    /// A record from an exported document (docs/reference/changes-and-export.md).
     pub(crate) fn import(doc: &Value) -> Result<UserRecord> {
         let mut kept = crate::documents::header::Kept::take(doc)?;
         let last_login_at = kept.time("lastLoginAt")?;

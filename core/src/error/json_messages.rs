@@ -1,4 +1,4 @@
-//! What the bindings say about a value JSON cannot hold (SPEC §9): the
+//! What the bindings say about a value JSON cannot hold (docs/reference/errors.md): the
 //! messages of the field errors their conversions report, one wording for
 //! Python, Kotlin and Swift. Each goes with the [`ValidationCode`] its
 //! constant names. No message quotes the value (it may be a password).

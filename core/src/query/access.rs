@@ -1,4 +1,4 @@
-//! Access paths into the secondary indexes (SPEC §3.4): for one condition,
+//! Access paths into the secondary indexes (docs/reference/queries.md, "Results, paging and planning"): for one condition,
 //! the index keys that hold every record it can match, and how to read
 //! their ids (counted, streamed in id order, or counted from keys alone).
 //!

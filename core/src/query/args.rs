@@ -20,7 +20,7 @@ pub enum ListArg {
 /// or `false`) when not given; [`QueryArgs::query`] reads them into a
 /// [`Query`].
 ///
-/// Each argument is one parameter of the parameter form (SPEC §3.1) and
+/// Each argument is one parameter of the parameter form (docs/reference/queries.md, Parameter form) and
 /// follows its rules: `page` and `page_size`, or `offset` and `limit`, or
 /// `cursor` with at most one of `page_size` and `limit`; numbers out of
 /// their range (`page` ≥ 1, `offset` ≥ 0, sizes 1–1000) are `InvalidQuery`
@@ -54,7 +54,7 @@ pub enum ListArg {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueryArgs {
-    /// An expression (SPEC §3.2), the parameter `where`; errors carry the
+    /// An expression (docs/reference/queries.md, Expression form), the parameter `where`; errors carry the
     /// position in its text.
     pub filter: Option<String>,
     /// Free text, the parameter `search`: every whitespace-separated term

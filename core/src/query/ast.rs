@@ -149,7 +149,7 @@ pub struct FieldFilter {
 ///
 /// Each part is `None` (or empty) when it was not given, so that a query
 /// continued from a cursor can tell a part left out (it comes from the
-/// cursor) from a part given again (it must equal the cursor's, SPEC §13).
+/// cursor) from a part given again (it must equal the cursor's: docs/reference/queries.md).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RawQuery {
     /// The expression (`where`, [`Query::parse`](crate::Query::parse),

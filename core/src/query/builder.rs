@@ -6,7 +6,7 @@ use super::bind::{Bound, bind};
 use super::{params, parser};
 use crate::{EntityKind, Error, QueryCode, Result};
 
-/// A query over one collection (SPEC §3).
+/// A query over one collection (docs/reference/queries.md).
 ///
 /// ```
 /// use rosterdb::Query;
@@ -37,7 +37,7 @@ impl Query {
         Query::default()
     }
 
-    /// The records matching an expression (SPEC §3.2); blank text matches all.
+    /// The records matching an expression (docs/reference/queries.md, Expression form); blank text matches all.
     pub fn parse(expr: &str) -> Result<Query> {
         Ok(Query {
             raw: RawQuery {
@@ -48,7 +48,7 @@ impl Query {
         })
     }
 
-    /// A query in the parameter form (SPEC §3.1), as a query string carries it.
+    /// A query in the parameter form (docs/reference/queries.md, Parameter form), as a query string carries it.
     pub fn from_params<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<Query> {
         Ok(Query {
             raw: params::parse_params(pairs)?,
@@ -135,7 +135,7 @@ impl Query {
     /// The page after a previous page's `next_cursor`, of the query the
     /// cursor carries. The query's own filter, search, sort and fields may
     /// be left out or be the cursor's query again (compared by meaning, not
-    /// by text; a different one is `InvalidQuery` naming the part, SPEC §13);
+    /// by text; a different one is `InvalidQuery` naming the part, docs/reference/queries.md);
     /// the page size and [`with_total`](Query::with_total) may change.
     pub fn cursor(self, token: &str) -> Query {
         self.step(|raw| {

@@ -207,7 +207,7 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
     if let Some(kind) = kind {
         let text = match (&value.literal, &field) {
             (Literal::Str(s) | Literal::Text(s), _) => s,
-            // Inside attributes a literal of another type matches nothing (§13).
+            // Inside attributes a literal of another type matches nothing (docs/reference/queries.md, Semantics).
             (_, Field::Attr(_)) => return Ok(Filter::Or(Vec::new())),
             _ => return Err(mismatch(path, value, "a text pattern needs a string")),
         };
@@ -224,7 +224,8 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
                 ),
             ));
         }
-        // Identifiers match case-sensitively, like every comparison of them (§2.5).
+        // Identifiers match case-sensitively, like every comparison of them
+        // (docs/reference/documents.md, Caseless matching).
         let case = match &field {
             Field::Def(def) if def.ty == FieldType::Ident => Case::Exact,
             _ => Case::Folded,
@@ -253,7 +254,8 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
         None => match cmp {
             Cmp::Eq => Ok(Filter::Absent(field)),
             Cmp::Ne => Ok(Filter::Present(field)),
-            // Ordering against null inside attributes: another type, false (§13).
+            // Ordering against null inside attributes: another type, false
+            // (docs/reference/queries.md, Semantics).
             _ if matches!(field, Field::Attr(_)) => Ok(Filter::Or(Vec::new())),
             _ => Err(mismatch(
                 path,
@@ -343,7 +345,7 @@ fn json_literal(literal: &Literal) -> std::result::Result<Option<Scalar>, String
         Literal::Num(n) => json_number(n),
         Literal::Str(s) => Json::Str(fold(s)),
         Literal::Text(t) => match t.to_ascii_lowercase().as_str() {
-            // Like every keyword in a query, case-insensitive (§13).
+            // Like every keyword in a query, case-insensitive (docs/reference/queries.md).
             "null" => return Ok(None),
             "true" => Json::Bool(true),
             "false" => Json::Bool(false),

@@ -1,4 +1,4 @@
-//! Opaque, self-contained page cursors (SPEC §3.4, §13).
+//! Opaque, self-contained page cursors (docs/reference/queries.md, "Results, paging and planning").
 //!
 //! A cursor carries the whole query (so `list(cursor=c)` continues it), the
 //! page size, the kind and tenant scope it belongs to, and the position of

@@ -1,4 +1,4 @@
-//! Evaluating a typed filter on one record (SPEC §3.3): the residual filter
+//! Evaluating a typed filter on one record (docs/reference/queries.md, Semantics): the residual filter
 //! of every plan, and the whole of a scan.
 
 use std::cmp::Ordering;
@@ -159,7 +159,8 @@ fn compare(value: &FieldValue<'_>, op: Cmp, literal: &Scalar) -> bool {
         (FieldValue::Int(v), Scalar::Int(x)) => holds(op, v.cmp(x)),
         (FieldValue::Ints(items), Scalar::Int(x)) => items.iter().any(|v| holds(op, v.cmp(x))),
         (FieldValue::Str(v), Scalar::Str(x)) => holds(op, fold(v).as_str().cmp(x.as_str())),
-        // Identifiers compare exactly, by their characters (§2.5).
+        // Identifiers compare exactly, by their characters
+        // (docs/reference/documents.md, Caseless matching).
         (FieldValue::Str(v), Scalar::Ident(x)) => holds(op, (*v).cmp(x.as_str())),
         (FieldValue::Strs(items), Scalar::Str(x)) => items
             .iter()

@@ -1,4 +1,4 @@
-//! A typed filter written back as expression text (SPEC §3.2), for
+//! A typed filter written back as expression text (docs/reference/queries.md, Expression form), for
 //! `explain`: `lastName = 'hopper' and (enabled = true or roles in (1, 2))`.
 //!
 //! Literals appear as the checker typed them: strings case-folded (exact

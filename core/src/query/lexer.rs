@@ -1,4 +1,4 @@
-//! The tokens of the expression form (SPEC §3.2): names and dotted paths,
+//! The tokens of the expression form (docs/reference/queries.md, Expression form): names and dotted paths,
 //! keywords, operators, parentheses, commas, quoted strings and JSON numbers.
 //!
 //! Every position is a 0-based character index (Unicode scalar values, not

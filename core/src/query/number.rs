@@ -1,4 +1,4 @@
-//! Number literals in queries (SPEC §9, §13): what a text or a literal reads
+//! Number literals in queries (docs/reference/errors.md): what a text or a literal reads
 //! as, and errors that tell "not a number" from "out of range", giving the
 //! range.
 //!

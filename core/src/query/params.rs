@@ -1,4 +1,4 @@
-//! The parameter form of a query (SPEC §3.1, §13): (name, value) string
+//! The parameter form of a query (docs/reference/queries.md, Parameter form): (name, value) string
 //! pairs as a query string carries them, read into a [`RawQuery`].
 //!
 //! The reserved names are matched exactly as the spec spells them: `page`,
@@ -50,7 +50,7 @@ const PREFIXES: [(&str, Option<CompareOp>); 8] = [
 ///   number as not a number.
 /// - with `cursor`, the other parts (`where`, `search`, field filters,
 ///   `sort`, `fields`) may be left out or given unchanged: the query checks
-///   them against the cursor's when it runs (SPEC §13).
+///   them against the cursor's when it runs (docs/reference/queries.md).
 /// - `sort`, `fields`: comma lists ([`parse_sort`], [`parse_fields`]); blank
 ///   is as if not given.
 /// - `search`, `where`: blank is as if not given; `where` errors carry the

@@ -1,5 +1,5 @@
-//! The expression form of a filter (SPEC §3.2), and the comma lists of
-//! `sort` and `fields` (§3.1), read into the syntax tree of [`super::ast`].
+//! The expression form of a filter (docs/reference/queries.md, Expression form), and the comma lists of
+//! `sort` and `fields` (the parameter form), read into the syntax tree of [`super::ast`].
 //!
 //! ```text
 //! expr  := or
@@ -21,7 +21,7 @@ use crate::{Error, Result};
 /// How deeply `not` and parentheses may nest, counted together; deeper is `InvalidQuery`.
 pub const MAX_DEPTH: usize = 64;
 
-/// Reads a filter expression (SPEC §3.2).
+/// Reads a filter expression (docs/reference/queries.md, Expression form).
 ///
 /// Empty or whitespace-only text is no filter (`Ok(None)`). `= null` and
 /// `eq null` give [`Expr::IsNull`]; `!= null`, `<> null` and `ne null` give
@@ -174,7 +174,7 @@ pub fn without_positions(expr: &Expr) -> Expr {
     }
 }
 
-/// `= null` is `is null` and `!= null` is `is not null` (SPEC §13).
+/// `= null` is `is null` and `!= null` is `is not null` (docs/reference/queries.md, Expression form).
 fn compare(path: Path, op: CompareOp, value: Value) -> Expr {
     match (op, &value.literal) {
         (CompareOp::Eq, Literal::Null) => Expr::IsNull(path),

@@ -1,8 +1,8 @@
 //! `like`, `co`, `sw` and `ew` patterns, matched against case-folded text
 //! (or, for identifiers such as `tenant`, against the exact text).
 //!
-//! Both sides are compared in their canonical caseless form (`fold`, SPEC
-//! §2.5): each literal run of a pattern is folded on its own, the value as a
+//! Both sides are compared in their canonical caseless form (`fold`,
+//! docs/reference/documents.md, Caseless matching): each literal run of a pattern is folded on its own, the value as a
 //! whole. Literal runs and `%` work on characters (Unicode scalar values) of
 //! the folded value, as `co`, `sw` and `ew` do, so the trigram and prefix
 //! indexes answer them; `_` is one user-perceived character: one whole
@@ -28,7 +28,7 @@ enum Token {
 /// How a pattern compares characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Case {
-    /// On the case-folded text (SPEC §2.5): every string field.
+    /// On the case-folded text (docs/reference/documents.md, Caseless matching): every string field.
     Folded,
     /// On the exact text: identifiers (`tenant`).
     Exact,
@@ -46,8 +46,8 @@ impl Pattern {
     /// characters as `case` says. A `like` pattern: `%` any run, `_` one
     /// user-perceived character (an extended grapheme cluster of the
     /// compared value), `\` makes the next character literal (a trailing `\` is
-    /// itself); with no unescaped wildcard it matches as a substring (SPEC
-    /// §13). `co`, `sw` and `ew` take their text literally.
+    /// itself); with no unescaped wildcard it matches as a substring
+    /// (docs/reference/queries.md, Semantics). `co`, `sw` and `ew` take their text literally.
     pub fn new(kind: MatchKind, text: &str, case: Case) -> Pattern {
         match kind {
             MatchKind::Like => Pattern::like_in(text, case),
@@ -233,7 +233,7 @@ impl Place {
     }
 }
 
-/// Whether the folded form of `value` (SPEC §2.5) contains `needle`, which
+/// Whether the folded form of `value` (docs/reference/documents.md, Caseless matching) contains `needle`, which
 /// is folded already: an ASCII value, which folds to its lowercase, is
 /// compared without being folded.
 pub(crate) fn folded_contains(value: &str, needle: &str) -> bool {

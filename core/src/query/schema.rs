@@ -1,4 +1,4 @@
-//! The fields queries may name (SPEC §2, §3.3): a kind's queryable and
+//! The fields queries may name (docs/reference/documents.md; docs/reference/queries.md, Semantics): a kind's queryable and
 //! searchable fields, from its field table (`documents::fields`); their
 //! values are `documents::values`.
 

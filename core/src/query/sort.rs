@@ -1,5 +1,5 @@
-//! Sort keys (SPEC §3.1, §13): strings ordered case-folded then exact
-//! (identifiers, `tenant`, exactly: §2.5), absent first ascending and last
+//! Sort keys (docs/reference/queries.md, Parameter form): strings ordered case-folded then exact
+//! (identifiers, `tenant`, exactly: docs/reference/documents.md), absent first ascending and last
 //! descending, `id` always the final ascending tie-breaker.
 
 use std::cmp::Ordering;

@@ -1,4 +1,4 @@
-//! The one clock a store reads (SPEC §6.4): the system's, or one that tests
+//! The one clock a store reads (docs/reference/credentials.md, Sessions): the system's, or one that tests
 //! move by hand so that expiry and lockout are tested without sleeping.
 
 use std::fmt;

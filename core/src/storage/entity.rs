@@ -991,7 +991,7 @@ pub(crate) fn update<E: Entity>(
     log::<E>(tx, new, ChangeOp::Update, at)
 }
 
-/// Rewrites a record after login bookkeeping (SPEC §13: last login, failure
+/// Rewrites a record after login bookkeeping (docs/reference/updates.md: last login, failure
 /// count, lockout, re-hash, second-factor use): no version, no change-log
 /// entry, and no index entry moves, since none of those fields is indexed.
 pub(crate) fn bookkeep<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {

@@ -1,5 +1,5 @@
 //! The store file's format: recognising a rosterdb file, creating one, and
-//! migrating an older one (SPEC §5, §11).
+//! migrating an older one (docs/reference/transactions.md; docs/reference/storage.md).
 
 use std::fs::File;
 use std::ops::Bound;

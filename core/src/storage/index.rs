@@ -1,9 +1,9 @@
-//! Secondary indexes (SPEC §3.4): which fields each kind indexes, the keys a
+//! Secondary indexes (docs/reference/queries.md, "Results, paging and planning"): which fields each kind indexes, the keys a
 //! record puts in them, and the key prefixes the planner scans.
 //!
 //! An ordered index holds one key per value of its field: `0x00` + id when
 //! the field is absent (or an empty list), else `0x01` + the value + id.
-//! Values encode so that byte order is the sort order of SPEC §13:
+//! Values encode so that byte order is the sort order of docs/reference/queries.md:
 //! integers big-endian, booleans one byte, timestamps as sign-flipped
 //! integers, strings case-folded then exact. A list field (`roles`) puts one
 //! key per element. The low-cardinality fields (tenant, enabled, roles) also

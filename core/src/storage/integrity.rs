@@ -1,4 +1,4 @@
-//! `check()` (SPEC §8): every index entry matches its record and every
+//! `check()` (docs/reference/changes-and-export.md): every index entry matches its record and every
 //! record has its index entries, and every posting holds exactly the ids of
 //! the records holding its term, and every run count is the number of
 //! its index's keys it stands for; `compact()` lives on the store.

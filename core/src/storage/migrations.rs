@@ -1,5 +1,5 @@
-//! The steps that bring an older store file to the current format (SPEC
-//! §11). Each runs inside the opening transaction; any error leaves the file
+//! The steps that bring an older store file to the current format 
+//! (docs/reference/storage.md). Each runs inside the opening transaction; any error leaves the file
 //! as it was.
 //!
 //! Format history:
@@ -7,7 +7,7 @@
 //! - 2: user records gain their second factor (`totp`); the `sessions`,
 //!   `idx.session.principal` and `idx.session.expires_at` tables appear.
 //! - 3: `fold`, the caseless form of every index key and comparison, is
-//!   NFKC_Casefold (SPEC §2.5) instead of `str::to_lowercase`: every unique
+//!   NFKC_Casefold (docs/reference/documents.md, Caseless matching) instead of `str::to_lowercase`: every unique
 //!   and secondary index is rebuilt from the records. Records do not change.
 //!   Texts that were distinct before may now be the same (`straße` and
 //!   `STRASSE`, `ΟΔΟΣ` and `οδοσ`, `ａｄｍｉｎ` and `admin`); when two records
@@ -591,7 +591,7 @@ pub(crate) fn clash(kind: EntityKind, first: u64, second: u64, field: &str) -> E
     };
     Error::incompatible(format!(
         "cannot migrate the file to format 3: {what} under format 3's caseless form \
-         (NFKC_Casefold, SPEC §2.5); the file was not changed. Open it with the previous \
+         (NFKC_Casefold, docs/reference/documents.md, Caseless matching); the file was not changed. Open it with the previous \
          release, {fix}, then open it with this release again"
     ))
 }

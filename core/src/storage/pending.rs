@@ -1,4 +1,4 @@
-//! The writes of a write transaction not yet made (SPEC §11): posting
+//! The writes of a write transaction not yet made (docs/reference/storage.md): posting
 //! changes gathered per term and chunk; ordered-index keys to insert or
 //! remove, gathered per table; the id counters and change-log entries its
 //! creates moved on; and the roles the transaction's writes found, so each

@@ -1,4 +1,4 @@
-//! Postings (SPEC §11, format 5): for each term of an index (a trigram of a
+//! Postings (docs/reference/storage.md, format 5): for each term of an index (a trigram of a
 //! text field, or one value of a low-cardinality field), the ids of the
 //! records that hold it, as compressed bitmaps.
 //!

@@ -1,4 +1,4 @@
-//! The redb tables of a store file (SPEC §11), and the table of each
+//! The redb tables of a store file (docs/reference/storage.md), and the table of each
 //! secondary index the field tables ask for ([`IndexTable`], named there by
 //! kind and field): an ordered table per indexed field, a posting table
 //! (`storage::postings`) for the trigram index, and a posting table beside

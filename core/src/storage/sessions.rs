@@ -1,4 +1,4 @@
-//! Session records (SPEC §2.4): the sessions table, keyed by the digest of
+//! Session records (docs/reference/documents.md, Sessions): the sessions table, keyed by the digest of
 //! each token, and its two indexes (by principal, by expiry).
 
 use serde::{Deserialize, Serialize};

@@ -35,7 +35,7 @@ pub const MIN_CACHE_BYTES: u64 = 1 << 20;
 pub struct Options {
     /// Argon2id parameters for new password and client-secret hashes.
     pub argon2: Argon2Params,
-    /// When failed password checks lock a user out (SPEC §6.2).
+    /// When failed password checks lock a user out (docs/reference/credentials.md, Lockout).
     pub lockout: Lockout,
     /// Where the store reads the time.
     pub clock: Clock,

@@ -1,4 +1,4 @@
-//! Export and import as JSON Lines (SPEC §8): one `{"kind", "doc"}` per
+//! Export and import as JSON Lines (docs/reference/changes-and-export.md): one `{"kind", "doc"}` per
 //! line, roles first; documents carry their ids, timestamps, versions and
 //! credential hashes (never plaintext), so a round trip is lossless.
 

@@ -20,7 +20,7 @@ pub fn options() -> Options {
 }
 
 /// An in-memory store with cheap hashing that, when the test is done,
-/// checks its indexes against its records (SPEC §8 `check()`).
+/// checks its indexes against its records (docs/reference/changes-and-export.md `check()`).
 pub fn store() -> Checked {
     Checked(Store::memory_with(options()).expect("memory store"))
 }

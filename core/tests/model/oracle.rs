@@ -1,6 +1,6 @@
 //! The oracle: an in-memory model of the store (BTreeMaps) that follows the
 //! documented semantics (the rules are listed in `model_tests.rs`), and the
-//! SPEC's field rules it validates with.
+//! reference's field rules (docs/reference/documents.md) it validates with.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +16,7 @@ use crate::generators::{
 };
 
 // ---------------------------------------------------------------------------
-// The SPEC's field rules.
+// The field rules of docs/reference/documents.md.
 
 pub fn fold(s: &str) -> String {
     rosterdb::fold(s)
@@ -30,7 +30,7 @@ pub fn chars_in(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.chars().count())
 }
 
-/// SPEC §2.1 username rule. `char::is_alphabetic` stands in for `\p{L}`: they
+/// docs/reference/documents.md, Users username rule. `char::is_alphabetic` stands in for `\p{L}`: they
 /// agree on every character the pools can produce (see `pool_assumptions`).
 pub fn valid_username(s: &str) -> bool {
     chars_in(s, 1, 100)
@@ -38,7 +38,7 @@ pub fn valid_username(s: &str) -> bool {
             .all(|c| c.is_alphabetic() || c.is_ascii_digit() || matches!(c, '@' | '.' | '-' | '_'))
 }
 
-/// SPEC §13 email rule.
+/// The email rule of docs/reference/documents.md, Users.
 pub fn valid_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
@@ -78,7 +78,7 @@ pub struct ModelUser {
 }
 
 impl ModelUser {
-    /// The fields that break SPEC §2.1's rules (store lookups aside).
+    /// The fields that break docs/reference/documents.md, Users's rules (store lookups aside).
     pub fn problems(&self) -> Vec<String> {
         let mut fields = Vec::new();
         if !valid_username(&self.username) {
@@ -103,7 +103,7 @@ impl ModelUser {
         if self.tenant.as_deref().is_some_and(|t| !valid_tenant(t)) {
             fields.push("tenant".to_owned());
         }
-        // SPEC §2.6: ids are at most 2^53 - 1.
+        // docs/reference/documents.md, Bounds and characters: ids are at most 2^53 - 1.
         if self.roles.iter().any(|&r| r > (1 << 53) - 1) {
             fields.push("roles".to_owned());
         }

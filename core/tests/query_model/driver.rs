@@ -191,7 +191,7 @@ pub fn check_query_walking(w: &World, q: &Q, max_steps: usize) -> Result<(), Tes
             let (query, new_size) = match variant {
                 0 => (Query::all().cursor(&token), None),
                 1 => (original.clone().cursor(&token), None),
-                // The whole query again, written differently (SPEC §13: a
+                // The whole query again, written differently (docs/reference/queries.md: a
                 // part sent again must mean the same, not read the same).
                 4 => (resent(q, front, &token)?, None),
                 2 => {
@@ -290,7 +290,7 @@ pub fn resent(q: &Q, front: &str, token: &str) -> Result<Query, TestCaseError> {
 /// Every page must be the first matches after the last item returned so far
 /// (its sort position at the time), in the store's current state; and the
 /// matches that existed unchanged for the whole walk appear exactly once, in
-/// order (SPEC §3.4).
+/// order (docs/reference/queries.md, "Results, paging and planning").
 pub fn walk_with_writes(
     w: &mut World,
     g: &GQuery,

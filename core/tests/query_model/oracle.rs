@@ -1,5 +1,5 @@
 //! The oracle: a naive full-scan evaluator over the JSON documents
-//! (`serde_json::to_value(&doc)`), written from the SPEC alone; the rules
+//! (`serde_json::to_value(&doc)`), written from docs/reference/ alone; the rules
 //! are listed in `query_model_tests.rs`.
 
 use std::cmp::Ordering;

@@ -1,4 +1,4 @@
-//! The schema the oracle knows (SPEC §2): per kind, the fields a filter
+//! The schema the oracle knows (docs/reference/documents.md): per kind, the fields a filter
 //! may name and their types, the sortable keys, the top-level keys a
 //! projection may pick, and the searchable fields.
 
@@ -12,7 +12,7 @@ pub enum Ent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ty {
     Str,
-    /// `tenant`: an identifier, compared exactly (SPEC §2.5).
+    /// `tenant`: an identifier, compared exactly (docs/reference/documents.md, Caseless matching).
     Ident,
     Int,
     Bool,

@@ -318,7 +318,7 @@ impl World {
         self.model.docs.entry(Ent::User).or_default().remove(&id);
     }
 
-    /// Changes some fields of a user with a merge patch (SPEC §4); a
+    /// Changes some fields of a user with a merge patch (docs/reference/updates.md); a
     /// refused change (a username taken) leaves it as it was.
     pub fn update_user(&mut self, id: u64, g: &UserGen, mask: u8) {
         let tenant = self.model.docs[&Ent::User][&id]

@@ -1,4 +1,4 @@
-//! The `/v1` REST API (SPEC §14): one module per resource, the handlers
+//! The `/v1` REST API (docs/reference/http.md): one module per resource, the handlers
 //! they share in [`resource`].
 
 mod auth;

@@ -97,7 +97,7 @@ pub(crate) fn record_response<R: Resource>(
 }
 
 /// Runs `f` on the caller's collection of `R` with the query its query
-/// string names (§3.1 parameters), once `R::READ` is granted.
+/// string names (the parameter form, docs/reference/queries.md), once `R::READ` is granted.
 async fn queried<R: Resource, T: Send + 'static>(
     state: &AppState,
     caller: Caller,
@@ -115,7 +115,7 @@ async fn queried<R: Resource, T: Send + 'static>(
         .await
 }
 
-/// `GET /v1/{kind}`: a page of the records matching every §3.1 parameter,
+/// `GET /v1/{kind}`: a page of the records matching every parameter of the parameter form,
 /// `{"items", "total"?, "nextCursor"?}`; with `withTotal=true` the total
 /// is also in `X-Total-Count`.
 pub(crate) async fn list<R: Resource>(

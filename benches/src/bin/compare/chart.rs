@@ -119,7 +119,7 @@ pub fn svg(reports: &[SizeReport]) -> String {
     }
     let _ = writeln!(
         s,
-        r##"<line x1="{0:.1}" y1="{1:.1}" x2="{0:.1}" y2="{2:.1}" stroke="#d62728" stroke-width="2"/><text x="{3:.1}" y="{2:.1}">§12 target</text>"##,
+        r##"<line x1="{0:.1}" y1="{1:.1}" x2="{0:.1}" y2="{2:.1}" stroke="#d62728" stroke-width="2"/><text x="{3:.1}" y="{2:.1}">target</text>"##,
         LEFT + WIDTH + 20.0,
         60.0 + 16.0 * reports.len() as f64,
         70.0 + 16.0 * reports.len() as f64,

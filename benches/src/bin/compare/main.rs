@@ -1,4 +1,4 @@
-//! `compare`: rosterdb and SQLite side by side on the SPEC §12 workloads,
+//! `compare`: rosterdb and SQLite side by side on the benchmark workloads (docs/BENCHMARKS.md),
 //! written to `docs/BENCHMARKS.md` with an SVG chart of the ratios.
 //!
 //! ```sh

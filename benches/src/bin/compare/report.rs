@@ -146,7 +146,7 @@ fn mib(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / 1_048_576.0)
 }
 
-/// Absolute SPEC §12 bounds (ns), which hold at 1M users.
+/// The absolute bounds of docs/BENCHMARKS.md (ns), which hold at 1M users.
 fn bound(w: Workload) -> Option<f64> {
     match w {
         Workload::GetById => Some(1e3),
@@ -209,7 +209,7 @@ fn size_section(out: &mut String, rep: &SizeReport) {
     let _ = writeln!(out, "## {} users\n", rep.users);
     let _ = writeln!(
         out,
-        "| workload | rosterdb median (min–max) | SQLite median (min–max) | ratio SQLite/rosterdb | §12 target | met |"
+        "| workload | rosterdb median (min–max) | SQLite median (min–max) | ratio SQLite/rosterdb | target | met |"
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for r in &rep.rows {
@@ -336,7 +336,7 @@ pub fn write(path: &Path, reports: &[SizeReport], peak_kib: Option<u64>) -> Benc
         out,
         "# Benchmarks
 
-rosterdb side by side with \"SQLite plus a users table\" (SPEC §12), measured
+rosterdb side by side with \"SQLite plus a users table\" (each workload's target is in its row), measured
 by the `compare` binary in one process on the same seeded data, never by
 timed tests:
 
@@ -368,7 +368,7 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   rosterdb, …), 5 repetitions per store, each a batch sized for about
   100 ms; the tables give the median and the range of the time per
   operation. Ratio = SQLite time / rosterdb time: above 1, rosterdb is
-  faster. Absolute §12 bounds (get ≤ 1 µs, …) are judged at 1M users only.
+  faster. Absolute bounds (get ≤ 1 µs, …) are judged at 1M users only.
 - **Kept by hand.** The profile notes and the Python section (written by
   `benches/python/compare.py`) sit between `<!-- … -->` markers that
   `compare` copies over unchanged, as it keeps the earlier figures.

@@ -58,7 +58,7 @@ impl StoreHandle {
         }
     }
 
-    /// A view of `tenant` sharing this store (SPEC §7): creates set the
+    /// A view of `tenant` sharing this store (docs/reference/tenancy.md): creates set the
     /// tenant, lookups, lists, counts, cursors and changes see only its
     /// records, whole-store operations are refused. Called on a view, it
     /// gives a view of `tenant`. `Validation` on `tenant` for an invalid
