@@ -1,4 +1,5 @@
-//! The benchmark workloads (docs/BENCHMARKS.md) as one trait, so the harness runs both stores alike.
+//! The benchmark workloads (docs/BENCHMARKS.md) as one trait, so the harness runs both stores
+//! alike.
 
 use rosterdb::NewUser;
 

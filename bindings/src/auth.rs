@@ -151,9 +151,9 @@ pub struct Session {
 
 convert_fields!(rosterdb::Session => Session { created_at, expires_at });
 
-/// A pending TOTP enrolment (docs/reference/credentials.md, "Second factor (TOTP)"): what an authenticator app needs,
-/// shown only once. Both values are secrets: anyone holding either can make
-/// the user's codes.
+/// A pending TOTP enrolment (docs/reference/credentials.md, "Second factor (TOTP)"): what an
+/// authenticator app needs, shown only once. Both values are secrets: anyone holding either can
+/// make the user's codes.
 #[derive(Clone, Debug, uniffi::Record)]
 pub struct TotpEnrollment {
     /// The shared secret in base32 (RFC 4648, no padding), for typing into an app.
@@ -185,8 +185,8 @@ fn secrets(secrets: Vec<rosterdb::Secret>) -> Vec<Arc<Secret>> {
 #[uniffi::export]
 impl RosterStore {
     /// Checks a user's password, and second factor when one is enabled, and
-    /// returns the user with `lastLoginAt` set (docs/reference/credentials.md, Passwords). `identifier` is
-    /// a username or an email (case-insensitive) in `tenant` (`null`/`nil`:
+    /// returns the user with `lastLoginAt` set (docs/reference/credentials.md, Passwords).
+    /// `identifier` is a username or an email (case-insensitive) in `tenant` (`null`/`nil`:
     /// users without one; a scoped view uses its own). `totpCode` is a
     /// current 6-digit code or an unused recovery code.
     ///

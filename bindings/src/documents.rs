@@ -56,7 +56,8 @@ pub struct User {
     pub locked_until: Option<Timestamp>,
     /// Whether the user has a password.
     pub has_password: bool,
-    /// Whether logins need a TOTP or recovery code (docs/reference/credentials.md, "Second factor (TOTP)").
+    /// Whether logins need a TOTP or recovery code (docs/reference/credentials.md, "Second factor
+    /// (TOTP)").
     pub totp_enabled: bool,
     /// 1 at creation, + 1 on every change.
     pub version: u64,
@@ -96,7 +97,8 @@ convert_fields!(rosterdb::Role => Role {
     id, name, description, external_id, permissions, tenant, created_at, updated_at, version,
 });
 
-/// An app-client, as the store returns it (docs/reference/documents.md, Clients). Its secret is never part of it.
+/// An app-client, as the store returns it (docs/reference/documents.md, Clients). Its secret is
+/// never part of it.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Client {
     /// Assigned by the store, from 1, never reused.
@@ -168,8 +170,8 @@ pub struct Change {
 
 convert_fields!(rosterdb::Change => Change { seq, at, entity, id, op, version });
 
-/// What `check()` found (docs/reference/changes-and-export.md): whether every index entry matches its
-/// record and every record has its index entries.
+/// What `check()` found (docs/reference/changes-and-export.md): whether every index entry matches
+/// its record and every record has its index entries.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct CheckReport {
     /// True when nothing is wrong.

@@ -174,8 +174,8 @@ pub struct NewRole {
     pub tenant: Option<UnicodeString>,
 }
 
-/// The fields of an app-client to create (docs/reference/documents.md, Clients); the store generates
-/// its client id and secret.
+/// The fields of an app-client to create (docs/reference/documents.md, Clients); the store
+/// generates its client id and secret.
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct NewClient {
     /// Required; 1–100 characters.

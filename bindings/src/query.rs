@@ -25,13 +25,13 @@ fn not_unicode(name: &str, position: Option<usize>) -> RosterError {
 /// What to list, count, test or explain (docs/reference/queries.md). Every field has a
 /// default, so `ListQuery()` is every record, first page (100), by id.
 ///
-/// Each field is one parameter of the parameter form (docs/reference/queries.md, Parameter form), and the
-/// core checks them all: a bad value is `InvalidQuery` naming the parameter,
+/// Each field is one parameter of the parameter form (docs/reference/queries.md, Parameter form),
+/// and the core checks them all: a bad value is `InvalidQuery` naming the parameter,
 /// or the position in `filter`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, uniffi::Record)]
 pub struct ListQuery {
-    /// An expression (docs/reference/queries.md, Expression form), e.g. `enabled = true and lastName sw 'ho'`;
-    /// the parameter `where`, a reserved word in Swift.
+    /// An expression (docs/reference/queries.md, Expression form), e.g. `enabled = true and
+    /// lastName sw 'ho'`; the parameter `where`, a reserved word in Swift.
     #[uniffi(default = None)]
     pub filter: Option<UnicodeString>,
     /// Free text: every whitespace-separated term must occur in a searchable field.

@@ -59,8 +59,8 @@ macro_rules! record_calls {
         record_calls!(@kind $ty, users {
             /// Creates a user. Its password, if any, is stored only as an Argon2id hash.
             fn create_user(user: NewUser) -> User;
-            /// Creates a user from its JSON document (camelCase keys, docs/reference/documents.md, Users,
-            /// `password` included) and returns the created document as JSON.
+            /// Creates a user from its JSON document (camelCase keys, docs/reference/documents.md,
+            /// Users, `password` included) and returns the created document as JSON.
             fn create_user_json(rosterdb::NewUser) => to_json;
             /// The user with this id, or `NotFound`.
             fn get_user -> User;

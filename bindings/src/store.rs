@@ -120,7 +120,8 @@ impl RosterStore {
 
     /// Writes every role, user and client to the file at `path` (created or
     /// truncated) as JSON Lines, roles first, with credential hashes and
-    /// never plaintext (docs/reference/changes-and-export.md); returns how many records were written.
+    /// never plaintext (docs/reference/changes-and-export.md); returns how many records were
+    /// written.
     pub fn export_jsonl(&self, path: UnicodeString) -> Result<u64, RosterError> {
         guard(|| {
             let path = self::path(path)?;

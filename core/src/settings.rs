@@ -41,8 +41,8 @@ impl Default for Argon2Params {
 
 impl Argon2Params {
     /// Checks the parameters are ones Argon2 accepts and within the bounds
-    /// every stored hash must keep (docs/reference/credentials.md, Passwords: m ≤ 1,048,576 KiB, t ≤ 100,
-    /// p ≤ 64): `InvalidArgument` naming the bad option
+    /// every stored hash must keep (docs/reference/credentials.md, Passwords: m ≤ 1,048,576 KiB, t
+    /// ≤ 100, p ≤ 64): `InvalidArgument` naming the bad option
     /// (`argon2_memory_kib`, `argon2_iterations`, `argon2_parallelism`)
     /// otherwise.
     pub fn validate(&self) -> Result<()> {
@@ -77,7 +77,8 @@ impl Argon2Params {
 /// The longest lockout a store accepts: one year.
 pub const MAX_LOCKOUT_SECONDS: u64 = 31_536_000;
 
-/// When and for how long failed password checks lock a user out (docs/reference/credentials.md, Lockout).
+/// When and for how long failed password checks lock a user out (docs/reference/credentials.md,
+/// Lockout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Lockout {
     /// Consecutive failures that lock the user (default 5); 0 never locks.

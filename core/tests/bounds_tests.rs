@@ -1,5 +1,5 @@
-//! Bounds and characters (docs/reference/documents.md, Bounds and characters): no list grows without bound, checking
-//! a document costs O(n log n), ids and versions fit a JSON double, no
+//! Bounds and characters (docs/reference/documents.md, Bounds and characters): no list grows
+//! without bound, checking a document costs O(n log n), ids and versions fit a JSON double, no
 //! control characters in typed strings.
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small

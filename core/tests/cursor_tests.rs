@@ -1,5 +1,5 @@
-//! A cursor carries its query (docs/reference/queries.md, "Results, paging and planning"): a query given again with a cursor
-//! may leave its parts out (they come from the cursor) or repeat them
+//! A cursor carries its query (docs/reference/queries.md, "Results, paging and planning"): a query
+//! given again with a cursor may leave its parts out (they come from the cursor) or repeat them
 //! unchanged (compared by meaning, not by text); page size and totals may
 //! change; a part that differs is `InvalidQuery` naming that part.
 

@@ -1,6 +1,6 @@
-//! Tenant isolation under random queries (docs/reference/tenancy.md; docs/reference/queries.md, "Results, paging and planning"): nothing a
-//! scoped view returns — documents, totals, counts, `exists`, cursors,
-//! `explain`, error kinds and messages, logins, the change log — depends on
+//! Tenant isolation under random queries (docs/reference/tenancy.md; docs/reference/queries.md,
+//! "Results, paging and planning"): nothing a scoped view returns — documents, totals, counts,
+//! `exists`, cursors, `explain`, error kinds and messages, logins, the change log — depends on
 //! another tenant's records.
 //!
 //! The main property is non-interference. Two stores run the same sequence:
@@ -141,7 +141,8 @@ impl UserSpec {
     }
 }
 
-/// A random query in the parameter form (docs/reference/queries.md, Parameter form), without paging.
+/// A random query in the parameter form (docs/reference/queries.md, Parameter form), without
+/// paging.
 fn query_params() -> impl Strategy<Value = Vec<(String, String)>> {
     let value = prop_oneof![
         prop::sample::select(USERNAMES).prop_map(|s| format!("'{s}'")),

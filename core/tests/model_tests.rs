@@ -1,13 +1,15 @@
 //! Model-based property test: random sequences of operations run against the
 //! real store and against a small in-memory model (BTreeMaps), which must
-//! agree after every step (docs/reference/documents.md; docs/reference/updates.md; docs/reference/transactions.md; docs/reference/tenancy.md; docs/reference/changes-and-export.md).
+//! agree after every step (docs/reference/documents.md; docs/reference/updates.md;
+//! docs/reference/transactions.md; docs/reference/tenancy.md;
+//! docs/reference/changes-and-export.md).
 //!
 //! The model follows the documented semantics:
 //! - ids per kind start at 1, grow by one per successful create, are never
 //!   reused; a failed create consumes no id;
 //! - username and email are unique per tenant under `rosterdb::fold`
-//!   (NFKC_Casefold, docs/reference/documents.md, Caseless matching; tested on its own in `caseless.rs`)
-//!   (username checked first), and so are role names; external ids (tenant,
+//!   (NFKC_Casefold, docs/reference/documents.md, Caseless matching; tested on its own in
+//!   `caseless.rs`) (username checked first), and so are role names; external ids (tenant,
 //!   type, value) are likewise case-folded (docs/design.md: docs/reference/documents.md's general
 //!   rule), for uniqueness, lookups and duplicates within one user;
 //! - a user's roles must exist in the user's tenant (`Validation` on `roles`),

@@ -1,5 +1,5 @@
-//! JSON numbers compare by value wherever values are compared (docs/reference/queries.md, Semantics):
-//! JSON Patch `test`, "an update that changes nothing", and queries.
+//! JSON numbers compare by value wherever values are compared (docs/reference/queries.md,
+//! Semantics): JSON Patch `test`, "an update that changes nothing", and queries.
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.

@@ -1,4 +1,5 @@
-//! Password checks (docs/reference/credentials.md, Passwords) and lockout (§6.2).
+//! Password checks and lockout (docs/reference/credentials.md, Passwords
+//! and Lockout).
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.

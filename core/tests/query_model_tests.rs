@@ -5,14 +5,14 @@
 //! `Query::parse` and `and_where`, and the parameter pairs of
 //! `Query::from_params`), and every result — ids in order, totals, counts,
 //! `exists`, projected documents, `nextCursor`, and whole cursor walks — must
-//! equal a naive full-scan evaluation written here, from the spec alone, on
+//! equal a naive full-scan evaluation written here, from docs/reference/ alone, on
 //! the JSON documents (`serde_json::to_value(&doc)`).
 //!
 //! The oracle's rules (docs/reference/queries.md, Semantics):
 //! - field names are case-insensitive (keys inside `attributes` are not);
 //! - strings compare in their caseless form (`rosterdb::fold`, NFKC_Casefold,
-//!   docs/reference/documents.md, Caseless matching, tested on its own in `caseless.rs`) for `= != in like co sw
-//!   ew` and for `< <= > >=`; timestamps compare as instants (a date is
+//!   docs/reference/documents.md, Caseless matching, tested on its own in `caseless.rs`) for `= !=
+//!   in like co sw ew` and for `< <= > >=`; timestamps compare as instants (a date is
 //!   midnight UTC); numbers numerically; booleans `false < true`;
 //! - `like`: `%` any run of characters, `_` one extended grapheme cluster
 //!   of the folded value (starting where a cluster starts), `\` makes the
@@ -244,9 +244,9 @@ proptest! {
     }
 }
 
-/// The cursor rules of docs/reference/queries.md, "Results, paging and planning": a cursor continues its own query
-/// in its own collection; the same query may be given again, a different one
-/// is refused naming the part that differs; a damaged token is refused;
+/// The cursor rules of docs/reference/queries.md, "Results, paging and planning": a cursor
+/// continues its own query in its own collection; the same query may be given again, a different
+/// one is refused naming the part that differs; a damaged token is refused;
 /// none of it panics.
 #[test]
 fn cursors_continue_only_their_own_query() {

@@ -317,8 +317,8 @@ fn streamed_plans_equal_a_scan() {
     );
 }
 
-/// Names whose caseless form (docs/reference/documents.md, Caseless matching) is longer than, or written
-/// differently from, the stored text, so that index prefixes, trigrams and
+/// Names whose caseless form (docs/reference/documents.md, Caseless matching) is longer than, or
+/// written differently from, the stored text, so that index prefixes, trigrams and
 /// sort runs all come from `fold`.
 const CASELESS: &[&str] = &[
     "ΟΣΟΣ",

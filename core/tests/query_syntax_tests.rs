@@ -1,5 +1,6 @@
-//! Fuzz-style property tests of the two query front ends (docs/reference/queries.md, Parameter form,
-//! §9: no input, however malformed, may panic).
+//! Fuzz-style property tests of the two query front ends (docs/reference/queries.md, Parameter
+//! form and Expression form; docs/reference/errors.md: no input, however
+//! malformed, may panic).
 //!
 //! - Random bytes, token soups and parameter lists never panic: every call
 //!   returns `Ok` or an `InvalidQuery` whose position lies within the input.

@@ -275,8 +275,8 @@ fn no_secret_reaches_the_store_file() {
     }
 }
 
-/// Write-only fields cannot be filtered, sorted or projected (docs/reference/queries.md, Semantics):
-/// the refusal names the field and never repeats the value a caller put
+/// Write-only fields cannot be filtered, sorted or projected (docs/reference/queries.md,
+/// Semantics): the refusal names the field and never repeats the value a caller put
 /// there (which may be a password).
 #[test]
 fn queries_on_write_only_fields_do_not_repeat_the_value() {

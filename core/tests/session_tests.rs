@@ -1,4 +1,5 @@
-//! Sessions (docs/reference/documents.md, Sessions; docs/reference/credentials.md, Sessions) and client logins (§6.5).
+//! Sessions and client logins (docs/reference/credentials.md, Sessions and
+//! Client logins).
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.
@@ -443,8 +444,8 @@ fn session_tokens_are_random_and_unrelated() {
 
 // ---------------------------------------------------------------------------
 // A failed login does the same work whether or not the user exists
-// (docs/reference/credentials.md, Passwords): no wall-clock timing, but the same hashing, counted by the crate's
-// internals, and the same durable commits, counted by the storage backend.
+// (docs/reference/credentials.md, Passwords): no wall-clock timing, but the same hashing, counted
+// by the crate's internals, and the same durable commits, counted by the storage backend.
 
 use rosterdb::internals::work::{self, Hashing};
 use std::sync::Arc;

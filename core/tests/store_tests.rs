@@ -148,8 +148,8 @@ fn case_folding_covers_other_scripts() {
     );
 }
 
-/// docs/reference/documents.md, Caseless matching: uniqueness and lookups use the compatibility caseless form
-/// (NFKC_Casefold). Each pair is one user name to the store; the first of
+/// docs/reference/documents.md, Caseless matching: uniqueness and lookups use the compatibility
+/// caseless form (NFKC_Casefold). Each pair is one user name to the store; the first of
 /// each pair is created, the second is then found and refused.
 const SAME_NAME: &[(&str, &str)] = &[
     ("ΟΔΟΣ", "οδοσ"), // the issue: accepted as two users under to_lowercase

@@ -276,8 +276,8 @@ fn transactions_in_a_view() {
     .unwrap();
 }
 
-/// Tenants are identifiers (docs/reference/documents.md, Caseless matching): every query compares them exactly,
-/// case-sensitively, as scoping does. `ACME`, `Acme` and `acme` are three
+/// Tenants are identifiers (docs/reference/documents.md, Caseless matching): every query compares
+/// them exactly, case-sensitively, as scoping does. `ACME`, `Acme` and `acme` are three
 /// tenants.
 #[test]
 fn queries_compare_tenants_exactly() {

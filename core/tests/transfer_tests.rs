@@ -1,4 +1,5 @@
-//! export_jsonl / import_jsonl round trips, check() and compact() (docs/reference/changes-and-export.md).
+//! export_jsonl / import_jsonl round trips, check() and compact()
+//! (docs/reference/changes-and-export.md).
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.

@@ -1,5 +1,5 @@
-//! The `cursor` target: page cursors (docs/reference/queries.md, "Results, paging and planning"), opaque tokens that
-//! must continue exactly the query they came from or be refused.
+//! The `cursor` target: page cursors (docs/reference/queries.md, "Results, paging and planning"),
+//! opaque tokens that must continue exactly the query they came from or be refused.
 //!
 //! The first byte chooses the form of the rest: even, the token text as a
 //! client would send it back; odd, the JSON body of a token, which the

@@ -4,11 +4,11 @@
 //! (as redb's `fuzz_redb.rs` does for its tables on a crashing backend).
 //!
 //! The input is read with `arbitrary` as a list of [`Op`]s (at most
-//! [`MAX_OPS`]). The model follows docs/reference/documents.md; docs/reference/updates.md; docs/reference/transactions.md; docs/reference/changes-and-export.md for what the ops
-//! touch: ids per kind start at 1 and grow by one per successful create; a
-//! username and an email are unique per tenant; a user's roles must exist
-//! in its tenant; deleting a held role is `InUse` unless cascading, which
-//! removes it from each holder as an update; an update that changes nothing
+//! [`MAX_OPS`]). The model follows docs/reference/documents.md; docs/reference/updates.md;
+//! docs/reference/transactions.md; docs/reference/changes-and-export.md for what the ops touch: ids
+//! per kind start at 1 and grow by one per successful create; a username and an email are unique
+//! per tenant; a user's roles must exist in its tenant; deleting a held role is `InUse` unless
+//! cascading, which removes it from each holder as an update; an update that changes nothing
 //! keeps the version, any other adds one; `store.write` commits all or
 //! nothing and an op that failed inside it leaves no trace. Properties:
 //! - every op's outcome (success or error kind) is the model's;

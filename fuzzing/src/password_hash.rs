@@ -1,6 +1,6 @@
 //! The `password_hash` target: stored password hashes imported from other
-//! systems (docs/reference/credentials.md, Passwords), parsed with `StoredHash::parse` and checked with
-//! `StoredHash::verify`.
+//! systems (docs/reference/credentials.md, Passwords), parsed with `StoredHash::parse` and checked
+//! with `StoredHash::verify`.
 //!
 //! The input is the hash text, then a line break, then the password
 //! (bytes as given). Properties:

@@ -14,8 +14,8 @@
 //! held). Groups are roles (`displayName` = `name`, `externalId` = the
 //! role's `externalId`; `members` = the users holding the role).
 //! `/Schemas` declares exactly these attributes.
-//! Filters compile to rosterdb's query language (docs/reference/queries.md, Expression form); every write is
-//! one transaction; `meta.version` and `ETag` are the record's version as a
+//! Filters compile to rosterdb's query language (docs/reference/queries.md, Expression form); every
+//! write is one transaction; `meta.version` and `ETag` are the record's version as a
 //! weak ETag, and `If-Match` maps to rosterdb's expected version.
 
 mod discovery;

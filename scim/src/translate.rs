@@ -1,6 +1,6 @@
 //! SCIM filters and `sortBy` compiled to rosterdb's expression language
-//! (docs/reference/queries.md, Expression form): attribute paths become rosterdb field names, values are
-//! checked against the attribute's type, and rosterdb's own errors are
+//! (docs/reference/queries.md, Expression form): attribute paths become rosterdb field names,
+//! values are checked against the attribute's type, and rosterdb's own errors are
 //! mapped back to the position of the SCIM test they come from.
 
 use serde_json::Value;

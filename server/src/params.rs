@@ -1,5 +1,6 @@
 //! What a request says besides its body: the query string as
-//! (name, value) pairs of the parameter form (docs/reference/queries.md), ids in paths, `If-Match` and `ETag`.
+//! (name, value) pairs of the parameter form (docs/reference/queries.md), ids in paths, `If-Match`
+//! and `ETag`.
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;

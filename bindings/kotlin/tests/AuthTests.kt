@@ -1,4 +1,5 @@
-// Password checks through the binding (docs/reference/credentials.md, Passwords): each argument of
+// Password checks through the binding (docs/reference/credentials.md: Passwords, Lockout, Second factor
+// (TOTP)): each argument of
 // verifyPassword, login, setUserPassword, unlockUser and the TOTP calls
 // reaching the core (the lockout and issuer options too), their records and
 // Secrets coming back, secrets kept out of toString(), and malformed or

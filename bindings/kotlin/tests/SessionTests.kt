@@ -1,4 +1,5 @@
-// Sessions through the binding (docs/reference/credentials.md, Sessions): tokens as Secrets, the
+// Sessions through the binding (docs/reference/credentials.md, Sessions and Client
+// logins): tokens as Secrets, the
 // Principal and Session records, ttlSeconds and ip reaching the core,
 // userSessions, revokeUserSessions, rotateClientSecret, a scoped view's
 // session calls, and logins from many threads. What ends a session, the

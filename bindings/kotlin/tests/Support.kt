@@ -123,8 +123,8 @@ fun assertInvalid(vararg fields: String, body: () -> Unit): RosterException.Vali
 /**
  * The tests' `use` for stores (it shadows Kotlin's for this package): runs
  * [block], then, when it succeeded, checks that the store's indexes match
- * its records (docs/reference/changes-and-export.md `check()`), and closes the store either way. Scoped
- * views, which refuse `check()`, are only closed.
+ * its records (docs/reference/changes-and-export.md `check()`), and closes the store either way.
+ * Scoped views, which refuse `check()`, are only closed.
  */
 inline fun <R> RosterStore.use(block: (RosterStore) -> R): R {
     try {

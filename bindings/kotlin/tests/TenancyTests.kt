@@ -1,7 +1,7 @@
-// Scoped views (docs/reference/tenancy.md) and the whole-store operations (docs/reference/changes-and-export.md) through the
-// binding: scoped() gives a view whose calls go to its tenant, which outlives
-// the store object, and which refuses export, import, check and compact;
-// export, import, check and compact take their paths and return their
+// Scoped views (docs/reference/tenancy.md) and the whole-store operations
+// (docs/reference/changes-and-export.md) through the binding: scoped() gives a view whose calls go
+// to its tenant, which outlives the store object, and which refuses export, import, check and
+// compact; export, import, check and compact take their paths and return their
 // counts. What a view sees and refuses record by record, and what an import
 // accepts, are tested in Rust: core/tests/tenancy_tests.rs,
 // handle_tests.rs and transfer_tests.rs.

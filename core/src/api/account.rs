@@ -79,8 +79,8 @@ impl<C: WriteContext> Collection<'_, C, User> {
         })
     }
 
-    /// Clears a user's lockout and failure count (docs/reference/credentials.md, Lockout). Clearing a
-    /// lock in force is an update; with none in force nothing is written
+    /// Clears a user's lockout and failure count (docs/reference/credentials.md, Lockout). Clearing
+    /// a lock in force is an update; with none in force nothing is written
     /// but the count.
     pub fn unlock(&self, id: u64) -> Result<User> {
         let ctx = self.ctx();
@@ -103,8 +103,8 @@ impl<C: WriteContext> Collection<'_, C, User> {
         })
     }
 
-    /// Starts a TOTP enrolment (docs/reference/credentials.md, "Second factor (TOTP)"): a new secret, pending until
-    /// [`Collection::totp_confirm`]; an earlier pending one is replaced.
+    /// Starts a TOTP enrolment (docs/reference/credentials.md, "Second factor (TOTP)"): a new
+    /// secret, pending until [`Collection::totp_confirm`]; an earlier pending one is replaced.
     /// `Validation` on `totpEnabled` when a confirmed second factor exists
     /// (disable it first).
     pub fn totp_enroll(&self, id: u64) -> Result<TotpEnrollment> {

@@ -69,8 +69,9 @@ macro_rules! login_handles {
             /// lies in its `ipAllowlist` (any address when the list is
             /// empty; an IPv4-mapped IPv6 address counts as its IPv4
             /// address), sets `lastUsedAt` (bookkeeping) and opens a session
-            /// of `ttl` (docs/reference/credentials.md, Client logins). Every failure is `AuthenticationFailed`;
-            /// inside a transaction it is `InvalidArgument`, as for `login`.
+            /// of `ttl` (docs/reference/credentials.md, Client logins). Every failure is
+            /// `AuthenticationFailed`; inside a transaction it is `InvalidArgument`, as for
+            /// `login`.
             pub fn client_login(
                 &self,
                 client_id: &str,

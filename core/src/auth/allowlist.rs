@@ -1,5 +1,5 @@
-//! Client IP allowlists (docs/reference/credentials.md, Client logins): addresses and CIDR blocks of IPv4 and
-//! IPv6, where an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291
+//! Client IP allowlists (docs/reference/credentials.md, Client logins): addresses and CIDR blocks
+//! of IPv4 and IPv6, where an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291
 //! §2.5.5.2) stands for its IPv4 address.
 
 use std::net::IpAddr;

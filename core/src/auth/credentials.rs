@@ -57,8 +57,8 @@ impl Checked {
 
 /// Checks a password against a stored hash (`None`: the user has none or
 /// does not exist). The normalised form is checked first, then the password
-/// as given when that differs (docs/reference/credentials.md, Passwords: an imported hash may be of the
-/// unnormalised text; a match that way re-hashes the normalised form). Where there
+/// as given when that differs (docs/reference/credentials.md, Passwords: an imported hash may be of
+/// the unnormalised text; a match that way re-hashes the normalised form). Where there
 /// is nothing to check against, a hash of the same cost is computed anyway so
 /// that every failure takes similar time.
 pub(crate) fn check_password(

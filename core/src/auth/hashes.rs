@@ -1,5 +1,5 @@
-//! Checking a password against a stored hash (docs/reference/credentials.md, Passwords): the store's own
-//! argon2id and the formats imported from other systems, parsed and bounded
+//! Checking a password against a stored hash (docs/reference/credentials.md, Passwords): the
+//! store's own argon2id and the formats imported from other systems, parsed and bounded
 //! by [`StoredHash::parse`] (see `documents::stored_hash`).
 //!
 //! [`StoredHash::verify`] recomputes the hash with the scheme's own crate

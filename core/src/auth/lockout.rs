@@ -1,5 +1,5 @@
-//! Lockout after repeated failed password checks (docs/reference/credentials.md, Lockout): the count a
-//! user record keeps, under the policy of [`crate::settings::Lockout`].
+//! Lockout after repeated failed password checks (docs/reference/credentials.md, Lockout): the
+//! count a user record keeps, under the policy of [`crate::settings::Lockout`].
 
 use crate::Timestamp;
 use crate::settings::Lockout;

@@ -1,5 +1,5 @@
-//! Logins (docs/reference/credentials.md, Passwords): password checks with lockout and a second factor,
-//! client logins, and the sessions they open.
+//! Logins (docs/reference/credentials.md): password checks with lockout and a second
+//! factor, client logins, and the sessions they open.
 //!
 //! Every check runs in two steps. The costly hash comparison runs on a
 //! snapshot, holding no lock; then one write transaction re-reads the record

@@ -1,5 +1,6 @@
-//! Sessions (docs/reference/documents.md, Sessions; docs/reference/credentials.md, Sessions): opaque bearer tokens, kept only as their
-//! SHA-256 digests, each naming the user or client it belongs to.
+//! Sessions (docs/reference/documents.md, Sessions; docs/reference/credentials.md, Sessions):
+//! opaque bearer tokens, kept only as their SHA-256 digests, each naming the user or client it
+//! belongs to.
 
 use std::time::Duration;
 

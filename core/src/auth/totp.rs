@@ -1,5 +1,5 @@
-//! The second factor (docs/reference/credentials.md, "Second factor (TOTP)"): time-based one-time passwords (RFC 6238,
-//! HMAC-SHA-1, 30 s steps, 6 digits, ±1 step) and one-time recovery codes.
+//! The second factor (docs/reference/credentials.md, "Second factor (TOTP)"): time-based one-time
+//! passwords (RFC 6238, HMAC-SHA-1, 30 s steps, 6 digits, ±1 step) and one-time recovery codes.
 //!
 //! The RFC 6238 arithmetic is `totp-rs`'s; the state a user record keeps
 //! (secret, confirmation, the last accepted step so that no code is accepted

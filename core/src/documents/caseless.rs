@@ -1,5 +1,5 @@
-//! The canonical caseless form of docs/reference/documents.md, Caseless matching: `fold`, the toNFKC_Casefold
-//! mapping of Unicode §3.13 (R5), and nothing else.
+//! The canonical caseless form of docs/reference/documents.md, Caseless matching: `fold`, the
+//! toNFKC_Casefold mapping of Unicode §3.13 (R5), and nothing else.
 //!
 //! Every case-insensitive comparison of the store goes through [`fold`]:
 //! unique keys (usernames, emails, external ids, role names), the ordered
@@ -7,7 +7,7 @@
 //! ordering of strings. Stored values are never changed.
 //!
 //! `fold(X)` = toNFKC_Casefold(NFD(X)), the form that Unicode's *identifier
-//! caseless match* compares (§3.13). toNFKC_Casefold maps each character to
+//! caseless match* compares (Unicode §3.13). toNFKC_Casefold maps each character to
 //! its NFKC_Casefold value and normalises the result to NFC; decomposing
 //! first makes the result the same for canonically equivalent inputs (it
 //! only matters for U+0345 COMBINING GREEK YPOGEGRAMMENI, the one combining
@@ -32,8 +32,8 @@ use icu_properties::props::{ChangesWhenNfkcCasefolded, DefaultIgnorableCodePoint
 /// stable after two (a test checks all of them).
 const MAX_ROUNDS: usize = 4;
 
-/// The canonical caseless form of `value` (docs/reference/documents.md, Caseless matching): toNFKC_Casefold of
-/// its NFD, so that canonically equivalent texts fold alike.
+/// The canonical caseless form of `value` (docs/reference/documents.md, Caseless matching):
+/// toNFKC_Casefold of its NFD, so that canonically equivalent texts fold alike.
 ///
 /// ```
 /// use rosterdb::fold;

@@ -1,4 +1,5 @@
-//! App-clients (docs/reference/documents.md, Clients): service identities with a generated id and secret.
+//! App-clients (docs/reference/documents.md, Clients): service identities with a generated id and
+//! secret.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -104,7 +105,11 @@ impl NewClient {
     }
 }
 
-input_methods!(NewClient, "a client", "docs/reference/documents.md, Clients");
+input_methods!(
+    NewClient,
+    "a client",
+    "docs/reference/documents.md (Clients)"
+);
 
 impl Input for NewClient {
     type Field = ClientField;

@@ -41,8 +41,8 @@ pub(crate) fn is_argon2_phc(text: &str) -> bool {
     }
 }
 
-/// What a user record keeps of its second factor (docs/reference/credentials.md, "Second factor (TOTP)"); made and
-/// checked by `auth::totp`.
+/// What a user record keeps of its second factor (docs/reference/credentials.md, "Second factor
+/// (TOTP)"); made and checked by `auth::totp`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct TotpState {
     /// The shared HMAC key: 20 random bytes (RFC 4226 §4 recommends 160

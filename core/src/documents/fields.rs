@@ -24,8 +24,8 @@ pub enum FieldType {
     Int,
     /// A string, compared case-insensitively.
     Str,
-    /// An identifier (`tenant`, docs/reference/documents.md, Caseless matching): a string compared exactly,
-    /// case-sensitively, and ordered by its characters (Unicode code points).
+    /// An identifier (`tenant`, docs/reference/documents.md, Caseless matching): a string compared
+    /// exactly, case-sensitively, and ordered by its characters (Unicode code points).
     Ident,
     /// A boolean.
     Bool,
@@ -83,8 +83,8 @@ pub enum Access {
     WriteOnly,
 }
 
-/// A secondary index table (docs/reference/queries.md, "Results, paging and planning"), named by what it indexes: the
-/// ordered index of one field of a kind, or a kind's trigram index over its
+/// A secondary index table (docs/reference/queries.md, "Results, paging and planning"), named by
+/// what it indexes: the ordered index of one field of a kind, or a kind's trigram index over its
 /// searchable fields. Storage derives the table from it (`storage::schema`,
 /// which also gives its name, like `idx.user.tenant`, and its `Debug` form).
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -19,7 +19,8 @@ pub struct Header {
     pub(crate) tenant: Option<String>,
     /// When the record was created.
     pub(crate) created_at: Timestamp,
-    /// When the record was last changed (docs/reference/documents.md, Bounds and characters: by a versioned change).
+    /// When the record was last changed (docs/reference/documents.md, Bounds and characters: by a
+    /// versioned change).
     pub(crate) updated_at: Timestamp,
     /// 1 at creation, + 1 on every change.
     pub(crate) version: u64,
@@ -66,8 +67,8 @@ impl Header {
     }
 
     /// Takes `id`, `createdAt`, `updatedAt` and `version` out of an exported
-    /// document (docs/reference/changes-and-export.md). The tenant stays in it, to be validated with the
-    /// rest of the document by the kind's input form; the header has none
+    /// document (docs/reference/changes-and-export.md). The tenant stays in it, to be validated
+    /// with the rest of the document by the kind's input form; the header has none
     /// until the record's `create` gives it that input's.
     ///
     /// Errors: `Validation` naming the field: `id` or `version` absent or
@@ -89,7 +90,8 @@ impl Header {
     }
 }
 
-/// An id or version: a whole number from 1 to 2^53 − 1 (docs/reference/documents.md, Bounds and characters).
+/// An id or version: a whole number from 1 to 2^53 − 1 (docs/reference/documents.md, Bounds and
+/// characters).
 fn take_u64(map: &mut Map<String, Value>, key: &str) -> Result<u64> {
     map.remove(key)
         .as_ref()

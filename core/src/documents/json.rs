@@ -8,8 +8,8 @@ use serde_json::{Map, Number, Value};
 
 /// A stored JSON value; object members keep their order.
 ///
-/// Equality is JSON's value equality (docs/reference/queries.md, Semantics): numbers compare by value
-/// (`1` = `1.0`, exactly for integers a double cannot hold) and object
+/// Equality is JSON's value equality (docs/reference/queries.md, Semantics): numbers compare by
+/// value (`1` = `1.0`, exactly for integers a double cannot hold) and object
 /// members in any order.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Json {

@@ -81,7 +81,7 @@ impl NewRole {
     }
 }
 
-input_methods!(NewRole, "a role", "docs/reference/documents.md, Roles");
+input_methods!(NewRole, "a role", "docs/reference/documents.md (Roles)");
 
 impl Input for NewRole {
     type Field = RoleField;

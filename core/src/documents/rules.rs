@@ -1,4 +1,5 @@
-//! The field rules of docs/reference/documents.md, as pure functions, and a collector for their failures.
+//! The field rules of docs/reference/documents.md, as pure functions, and a collector for their
+//! failures.
 //!
 //! Lengths count Unicode scalar values. Messages name the rule, never the value.
 
@@ -98,9 +99,11 @@ pub(crate) const MAX_EXTERNAL_IDS: usize = 100;
 pub(crate) const MAX_ROLES: usize = 1000;
 /// The most `permissions` a role may grant (docs/reference/documents.md, Bounds and characters).
 pub(crate) const MAX_PERMISSIONS: usize = 1000;
-/// The most `ipAllowlist` entries a client may have (docs/reference/documents.md, Bounds and characters).
+/// The most `ipAllowlist` entries a client may have (docs/reference/documents.md, Bounds and
+/// characters).
 pub(crate) const MAX_IP_ALLOWLIST: usize = 100;
-/// The largest id or version: 2^53 − 1, so every JSON client holds it exactly (docs/reference/documents.md, Bounds and characters).
+/// The largest id or version: 2^53 − 1, so every JSON client holds it exactly
+/// (docs/reference/documents.md, Bounds and characters).
 pub(crate) const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 
 impl Problems {
@@ -159,8 +162,8 @@ fn length(value: &str, min: usize, max: usize) -> Checked {
     }
 }
 
-/// Refuses control characters (Unicode Cc, docs/reference/documents.md, Bounds and characters); `multiline` lets
-/// tab and newline through (only `description` is multiline).
+/// Refuses control characters (Unicode Cc, docs/reference/documents.md, Bounds and characters);
+/// `multiline` lets tab and newline through (only `description` is multiline).
 fn no_controls(value: &str, multiline: bool) -> Checked {
     let allowed = |c: char| multiline && matches!(c, '\t' | '\n');
     if value.chars().any(|c| c.is_control() && !allowed(c)) {

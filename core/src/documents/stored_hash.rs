@@ -1,6 +1,6 @@
 //! The formats of a stored password hash, the store's own and those
-//! imported from other systems (docs/reference/credentials.md, Passwords): what a `passwordHash` may hold.
-//! Checking a password against one is auth's (`auth::hashes`).
+//! imported from other systems (docs/reference/credentials.md, Passwords): what a `passwordHash`
+//! may hold. Checking a password against one is auth's (`auth::hashes`).
 //!
 //! A user's `passwordHash` may come from another system: PHC argon2
 //! (`$argon2id$`, `$argon2i$`, `$argon2d$`), bcrypt (`$2a$`, `$2b$`, `$2y$`),

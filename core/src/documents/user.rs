@@ -78,7 +78,8 @@ pub struct User {
     pub locked_until: Option<Timestamp>,
     /// Whether the user has a password.
     pub has_password: bool,
-    /// Whether a confirmed TOTP second factor is required at login (docs/reference/credentials.md, "Second factor (TOTP)").
+    /// Whether a confirmed TOTP second factor is required at login (docs/reference/credentials.md,
+    /// "Second factor (TOTP)").
     pub totp_enabled: bool,
     /// 1 at creation, + 1 on every change.
     pub version: u64,
@@ -206,7 +207,7 @@ impl NewUser {
 input_methods!(
     NewUser,
     "a user",
-    "docs/reference/documents.md, Users that need nothing from the store"
+    "docs/reference/documents.md (Users) that need nothing from the store"
 );
 
 impl Input for NewUser {

@@ -1,5 +1,6 @@
 //! What a record's fields hold, read by field id: the values queries
-//! filter and sort on and indexes encode (docs/reference/documents.md; docs/reference/queries.md, Semantics).
+//! filter and sort on and indexes encode (docs/reference/documents.md; docs/reference/queries.md,
+//! Semantics).
 
 use crate::Timestamp;
 use crate::documents::fields::FieldId;

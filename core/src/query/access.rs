@@ -1,6 +1,6 @@
-//! Access paths into the secondary indexes (docs/reference/queries.md, "Results, paging and planning"): for one condition,
-//! the index keys that hold every record it can match, and how to read
-//! their ids (counted, streamed in id order, or counted from keys alone).
+//! Access paths into the secondary indexes (docs/reference/queries.md, "Results, paging and
+//! planning"): for one condition, the index keys that hold every record it can match, and how to
+//! read their ids (counted, streamed in id order, or counted from keys alone).
 //!
 //! An access on a posting table (`storage::postings`: the trigram index,
 //! and the postings of tenant, enabled and roles) reads its ids as a bitmap

@@ -20,8 +20,8 @@ pub enum ListArg {
 /// or `false`) when not given; [`QueryArgs::query`] reads them into a
 /// [`Query`].
 ///
-/// Each argument is one parameter of the parameter form (docs/reference/queries.md, Parameter form) and
-/// follows its rules: `page` and `page_size`, or `offset` and `limit`, or
+/// Each argument is one parameter of the parameter form (docs/reference/queries.md, Parameter form)
+/// and follows its rules: `page` and `page_size`, or `offset` and `limit`, or
 /// `cursor` with at most one of `page_size` and `limit`; numbers out of
 /// their range (`page` ≥ 1, `offset` ≥ 0, sizes 1–1000) are `InvalidQuery`
 /// naming the parameter (`page`, `pageSize`, `offset`, `limit`), whatever
@@ -54,8 +54,8 @@ pub enum ListArg {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueryArgs {
-    /// An expression (docs/reference/queries.md, Expression form), the parameter `where`; errors carry the
-    /// position in its text.
+    /// An expression (docs/reference/queries.md, Expression form), the parameter `where`; errors
+    /// carry the position in its text.
     pub filter: Option<String>,
     /// Free text, the parameter `search`: every whitespace-separated term
     /// must occur in a searchable field; blank is as if not given.

@@ -253,8 +253,8 @@ fn projection(
 }
 
 /// The query a cursor continues, after checking the parts given with it
-/// (docs/reference/queries.md, "Results, paging and planning"): a part left out comes from the cursor; a part given must
-/// mean what the cursor's does, compared in compiled form, or it is
+/// (docs/reference/queries.md, "Results, paging and planning"): a part left out comes from the
+/// cursor; a part given must mean what the cursor's does, compared in compiled form, or it is
 /// `InvalidQuery` naming it (`where`, `filters`, `search`, `sort`,
 /// `fields`). `with_total`, when given, replaces the cursor's.
 ///

@@ -37,7 +37,8 @@ impl Query {
         Query::default()
     }
 
-    /// The records matching an expression (docs/reference/queries.md, Expression form); blank text matches all.
+    /// The records matching an expression (docs/reference/queries.md, Expression form); blank text
+    /// matches all.
     pub fn parse(expr: &str) -> Result<Query> {
         Ok(Query {
             raw: RawQuery {
@@ -48,7 +49,8 @@ impl Query {
         })
     }
 
-    /// A query in the parameter form (docs/reference/queries.md, Parameter form), as a query string carries it.
+    /// A query in the parameter form (docs/reference/queries.md, Parameter form), as a query string
+    /// carries it.
     pub fn from_params<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<Query> {
         Ok(Query {
             raw: params::parse_params(pairs)?,

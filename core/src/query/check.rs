@@ -207,7 +207,8 @@ fn compare(field: Field, path: &Path, op: CompareOp, value: &Value) -> Result<Fi
     if let Some(kind) = kind {
         let text = match (&value.literal, &field) {
             (Literal::Str(s) | Literal::Text(s), _) => s,
-            // Inside attributes a literal of another type matches nothing (docs/reference/queries.md, Semantics).
+            // Inside attributes a literal of another type matches nothing
+            // (docs/reference/queries.md, Semantics).
             (_, Field::Attr(_)) => return Ok(Filter::Or(Vec::new())),
             _ => return Err(mismatch(path, value, "a text pattern needs a string")),
         };

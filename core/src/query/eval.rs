@@ -1,5 +1,5 @@
-//! Evaluating a typed filter on one record (docs/reference/queries.md, Semantics): the residual filter
-//! of every plan, and the whole of a scan.
+//! Evaluating a typed filter on one record (docs/reference/queries.md, Semantics): the residual
+//! filter of every plan, and the whole of a scan.
 
 use std::cmp::Ordering;
 

@@ -1,5 +1,5 @@
-//! The tokens of the expression form (docs/reference/queries.md, Expression form): names and dotted paths,
-//! keywords, operators, parentheses, commas, quoted strings and JSON numbers.
+//! The tokens of the expression form (docs/reference/queries.md, Expression form): names and dotted
+//! paths, keywords, operators, parentheses, commas, quoted strings and JSON numbers.
 //!
 //! Every position is a 0-based character index (Unicode scalar values, not
 //! bytes). A name holds letters, digits and `_` (any script); the first name

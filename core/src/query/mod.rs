@@ -1,4 +1,5 @@
-//! Queries (docs/reference/queries.md): reading, binding, planning and running filters, sorts and pages; uses storage and documents.
+//! Queries (docs/reference/queries.md): reading, binding, planning and running filters, sorts and
+//! pages; uses storage and documents.
 //!
 //! Two front ends, one filter tree, a type checker, an evaluator, a planner
 //! that makes a plan value over the indexes of `storage::index`, and an

@@ -1,6 +1,6 @@
-//! Number literals in queries (docs/reference/errors.md): what a text or a literal reads
-//! as, and errors that tell "not a number" from "out of range", giving the
-//! range.
+//! Number literals in queries (docs/reference/queries.md, Semantics; docs/reference/errors.md):
+//! what a text or a literal reads as, and errors that tell "not a number"
+//! from "out of range", giving the range.
 //!
 //! - A whole number in a query (expression form, or parameter text for an
 //!   `attributes` path) is a 64-bit integer: from −2^63 to 2^64 − 1.

@@ -1,7 +1,7 @@
 //! The parameter form of a query (docs/reference/queries.md, Parameter form): (name, value) string
 //! pairs as a query string carries them, read into a [`RawQuery`].
 //!
-//! The reserved names are matched exactly as the spec spells them: `page`,
+//! The reserved names are matched exactly as docs/reference/queries.md spells them: `page`,
 //! `pageSize`, `offset`, `limit`, `cursor`, `sort`, `fields`, `search`,
 //! `where`, `withTotal`. Any other name is a field filter, and so is
 //! `filter[name]` whatever `name` is. Errors name the parameter at fault in
@@ -14,7 +14,8 @@ use super::page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::parser::{parse_expr, parse_fields, parse_sort};
 use crate::{Error, QueryCode, Result};
 
-/// The reserved parameter names, as the spec spells them; any other name is a field filter.
+/// The reserved parameter names, as docs/reference/queries.md spells them; any other name is a
+/// field filter.
 pub const RESERVED_NAMES: [&str; 10] = [
     "page",
     "pageSize",

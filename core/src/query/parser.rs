@@ -1,5 +1,5 @@
-//! The expression form of a filter (docs/reference/queries.md, Expression form), and the comma lists of
-//! `sort` and `fields` (the parameter form), read into the syntax tree of [`super::ast`].
+//! The expression form of a filter (docs/reference/queries.md, Expression form), and the comma
+//! lists of `sort` and `fields` (the parameter form), read into the syntax tree of [`super::ast`].
 //!
 //! ```text
 //! expr  := or
@@ -174,7 +174,8 @@ pub fn without_positions(expr: &Expr) -> Expr {
     }
 }
 
-/// `= null` is `is null` and `!= null` is `is not null` (docs/reference/queries.md, Expression form).
+/// `= null` is `is null` and `!= null` is `is not null` (docs/reference/queries.md, Expression
+/// form).
 fn compare(path: Path, op: CompareOp, value: Value) -> Expr {
     match (op, &value.literal) {
         (CompareOp::Eq, Literal::Null) => Expr::IsNull(path),

@@ -2,8 +2,8 @@
 //! (or, for identifiers such as `tenant`, against the exact text).
 //!
 //! Both sides are compared in their canonical caseless form (`fold`,
-//! docs/reference/documents.md, Caseless matching): each literal run of a pattern is folded on its own, the value as a
-//! whole. Literal runs and `%` work on characters (Unicode scalar values) of
+//! docs/reference/documents.md, Caseless matching): each literal run of a pattern is folded on its
+//! own, the value as a whole. Literal runs and `%` work on characters (Unicode scalar values) of
 //! the folded value, as `co`, `sw` and `ew` do, so the trigram and prefix
 //! indexes answer them; `_` is one user-perceived character: one whole
 //! extended grapheme cluster of the folded value (UAX #29,
@@ -28,7 +28,8 @@ enum Token {
 /// How a pattern compares characters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Case {
-    /// On the case-folded text (docs/reference/documents.md, Caseless matching): every string field.
+    /// On the case-folded text (docs/reference/documents.md, Caseless matching): every string
+    /// field.
     Folded,
     /// On the exact text: identifiers (`tenant`).
     Exact,
@@ -233,8 +234,8 @@ impl Place {
     }
 }
 
-/// Whether the folded form of `value` (docs/reference/documents.md, Caseless matching) contains `needle`, which
-/// is folded already: an ASCII value, which folds to its lowercase, is
+/// Whether the folded form of `value` (docs/reference/documents.md, Caseless matching) contains
+/// `needle`, which is folded already: an ASCII value, which folds to its lowercase, is
 /// compared without being folded.
 pub(crate) fn folded_contains(value: &str, needle: &str) -> bool {
     if value.is_ascii() {

@@ -1,5 +1,5 @@
-//! The planner (docs/reference/queries.md, "Results, paging and planning"): a bound query becomes a [`PhysicalPlan`] —
-//! which index finds the candidates, in which order they are read, what is
+//! The planner (docs/reference/queries.md, "Results, paging and planning"): a bound query becomes a
+//! [`PhysicalPlan`] — which index finds the candidates, in which order they are read, what is
 //! left to check on each record, and how matches are counted.
 //!
 //! Every indexable conjunct of the filter gets an *access* (`access`): the
@@ -460,7 +460,8 @@ fn run_check(filter: Option<&Filter>, sort: &FieldDef) -> Vec<Filter> {
 /// The index that yields records in the order of the first sort key, if any.
 ///
 /// Not for identifiers (`tenant`): their index is in folded order, their
-/// sort exact (docs/reference/documents.md, Caseless matching), so a page sorted by one reads every match and sorts.
+/// sort exact (docs/reference/documents.md, Caseless matching), so a page sorted by one reads every
+/// match and sorts.
 fn sort_index(kind: EntityKind, sort: &[SortBy]) -> Option<&'static IndexDef> {
     match sort.first().map(|s| &s.field) {
         Some(Field::Def(def)) if def.ty != FieldType::Ident => {

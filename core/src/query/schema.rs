@@ -1,5 +1,5 @@
-//! The fields queries may name (docs/reference/documents.md; docs/reference/queries.md, Semantics): a kind's queryable and
-//! searchable fields, from its field table (`documents::fields`); their
+//! The fields queries may name (docs/reference/documents.md; docs/reference/queries.md, Semantics):
+//! a kind's queryable and searchable fields, from its field table (`documents::fields`); their
 //! values are `documents::values`.
 
 use crate::EntityKind;

@@ -1,4 +1,5 @@
-//! The change log (docs/reference/changes-and-export.md): one entry per committed write, in the same transaction.
+//! The change log (docs/reference/changes-and-export.md): one entry per committed write, in the
+//! same transaction.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,5 @@
-//! The one clock a store reads (docs/reference/credentials.md, Sessions): the system's, or one that tests
-//! move by hand so that expiry and lockout are tested without sleeping.
+//! The one clock a store reads (docs/reference/credentials.md, Sessions): the system's, or one that
+//! tests move by hand so that expiry and lockout are tested without sleeping.
 
 use std::fmt;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
-//! Secondary indexes (docs/reference/queries.md, "Results, paging and planning"): which fields each kind indexes, the keys a
-//! record puts in them, and the key prefixes the planner scans.
+//! Secondary indexes (docs/reference/queries.md, "Results, paging and planning"): which fields each
+//! kind indexes, the keys a record puts in them, and the key prefixes the planner scans.
 //!
 //! An ordered index holds one key per value of its field: `0x00` + id when
 //! the field is absent (or an empty list), else `0x01` + the value + id.

@@ -1,14 +1,14 @@
-//! The steps that bring an older store file to the current format 
-//! (docs/reference/storage.md). Each runs inside the opening transaction; any error leaves the file
-//! as it was.
+//! The steps that bring an older store file to the current format
+//! (docs/reference/storage.md). Each runs inside the opening transaction;
+//! any error leaves the file as it was.
 //!
 //! Format history:
 //! - 1: the first release.
 //! - 2: user records gain their second factor (`totp`); the `sessions`,
 //!   `idx.session.principal` and `idx.session.expires_at` tables appear.
 //! - 3: `fold`, the caseless form of every index key and comparison, is
-//!   NFKC_Casefold (docs/reference/documents.md, Caseless matching) instead of `str::to_lowercase`: every unique
-//!   and secondary index is rebuilt from the records. Records do not change.
+//!   NFKC_Casefold (docs/reference/documents.md, Caseless matching) instead of `str::to_lowercase`:
+//!   every unique and secondary index is rebuilt from the records. Records do not change.
 //!   Texts that were distinct before may now be the same (`straße` and
 //!   `STRASSE`, `ΟΔΟΣ` and `οδοσ`, `ａｄｍｉｎ` and `admin`); when two records
 //!   of one tenant would then share a unique key, the file cannot be
@@ -591,8 +591,9 @@ pub(crate) fn clash(kind: EntityKind, first: u64, second: u64, field: &str) -> E
     };
     Error::incompatible(format!(
         "cannot migrate the file to format 3: {what} under format 3's caseless form \
-         (NFKC_Casefold, docs/reference/documents.md, Caseless matching); the file was not changed. Open it with the previous \
-         release, {fix}, then open it with this release again"
+         (NFKC_Casefold: docs/reference/documents.md, Caseless matching); the file was not \
+         changed. Open it with the previous release, {fix}, then open it with this release \
+         again"
     ))
 }
 

@@ -1,5 +1,5 @@
-//! Session records (docs/reference/documents.md, Sessions): the sessions table, keyed by the digest of
-//! each token, and its two indexes (by principal, by expiry).
+//! Session records (docs/reference/documents.md, Sessions): the sessions table, keyed by the digest
+//! of each token, and its two indexes (by principal, by expiry).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,5 @@
-//! Export and import as JSON Lines (docs/reference/changes-and-export.md): one `{"kind", "doc"}` per
-//! line, roles first; documents carry their ids, timestamps, versions and
+//! Export and import as JSON Lines (docs/reference/changes-and-export.md): one `{"kind", "doc"}`
+//! per line, roles first; documents carry their ids, timestamps, versions and
 //! credential hashes (never plaintext), so a round trip is lossless.
 
 use std::fs::File;

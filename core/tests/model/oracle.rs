@@ -30,8 +30,8 @@ pub fn chars_in(s: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&s.chars().count())
 }
 
-/// docs/reference/documents.md, Users username rule. `char::is_alphabetic` stands in for `\p{L}`: they
-/// agree on every character the pools can produce (see `pool_assumptions`).
+/// docs/reference/documents.md, Users username rule. `char::is_alphabetic` stands in for `\p{L}`:
+/// they agree on every character the pools can produce (see `pool_assumptions`).
 pub fn valid_username(s: &str) -> bool {
     chars_in(s, 1, 100)
         && s.chars()

@@ -12,7 +12,8 @@ use crate::schema::Ent;
 // ---------------------------------------------------------------------------
 // Populations.
 
-/// `T1` and `t1` are different tenants (docs/reference/documents.md, Caseless matching): exact comparisons show.
+/// `T1` and `t1` are different tenants (docs/reference/documents.md, Caseless matching): exact
+/// comparisons show.
 pub const TENANTS: &[Option<&str>] = &[None, Some("t1"), Some("t2"), Some("T1")];
 pub const USERNAMES: &[&str] = &[
     "ann",

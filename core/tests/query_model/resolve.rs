@@ -269,7 +269,8 @@ pub fn derive_str(s: &str, op: Op, a: &Index, b: &Index, style: u8) -> String {
 /// Shifts applied to stored timestamps to make literals near them.
 ///
 /// Sub-millisecond shifts (±1 ns, [`SUB_MS_LITERALS`]) check that timestamp
-/// literals keep their full precision (docs/reference/queries.md, Semantics) against stored milliseconds.
+/// literals keep their full precision (docs/reference/queries.md, Semantics) against stored
+/// milliseconds.
 pub const TS_DELTAS: &[i128] = &[
     0,
     0,

@@ -336,7 +336,7 @@ pub fn write(path: &Path, reports: &[SizeReport], peak_kib: Option<u64>) -> Benc
         out,
         "# Benchmarks
 
-rosterdb side by side with \"SQLite plus a users table\" (each workload's target is in its row), measured
+rosterdb side by side with \"SQLite plus a users table\" against each row's target, measured
 by the `compare` binary in one process on the same seeded data, never by
 timed tests:
 
