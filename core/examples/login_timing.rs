@@ -1,6 +1,6 @@
 //! How long a failed login takes for a user that exists and for one that
-//! does not (SPEC §6.1: "in similar time"), on a store file with the default
-//! Argon2id parameters and durable commits.
+//! does not (docs/reference/credentials.md, Passwords: "Similar time"), on
+//! a store file with the default Argon2id parameters and durable commits.
 //!
 //! `cargo run --release -p rosterdb --example login_timing [ROUNDS]`
 //! (default 41 rounds). Each round runs every case once, starting from a

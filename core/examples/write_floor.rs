@@ -1,5 +1,5 @@
 //! What redb alone costs to write what a bulk import writes: the floor of
-//! the import line of SPEC §12 on this engine.
+//! the import line of docs/BENCHMARKS.md on this engine.
 //!
 //! `cargo run --release -p rosterdb --example write_floor FILE [ROUNDS] [each]`,
 //! where FILE is a store made by one bulk import (e.g.
