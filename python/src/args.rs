@@ -1,8 +1,9 @@
 //! Python arguments → core values, for the options and the credential calls.
 //!
 //! Numbers: an `int` (not a `bool`) that fits the core's type; anything else
-//! is `ArgumentError` naming the argument (SPEC §9: no bare `OverflowError`
-//! or `TypeError` from a conversion), and the core checks the range.
+//! is `ArgumentError` naming the argument (docs/reference/errors.md: no
+//! bare `OverflowError` or `TypeError` from a conversion), and the core
+//! checks the range.
 //!
 //! Text: a `str`, else `TypeError` naming the argument (the binding's
 //! convention for wrong types). A `str` can hold lone surrogates, which no

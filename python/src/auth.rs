@@ -1,4 +1,4 @@
-//! Sessions (SPEC §6.4, §6.5): `login` and `client_login` on a store or a
+//! Sessions (docs/reference/credentials.md, Sessions and Client logins): `login` and `client_login` on a store or a
 //! scoped view, `authenticate` and `logout` also on a transaction. The core does the
 //! work without the GIL; this module converts arguments and results.
 
@@ -89,12 +89,38 @@ fn logout(py: Python<'_>, target: &Target, token: String) -> PyResult<()> {
 /// undo their failure count.
 #[pymethods]
 impl PyStore {
-    /// Checks credentials like `users.verify_password` and opens a
-    /// session of `ttl_seconds` (1 to 2,592,000; default 900):
-    /// `{"token": str, "expiresAt": str, "user": dict}`. The bearer
-    /// token (`rs_` + 43 base64url characters) is shown only here.
-    /// `AuthenticationError` for any failed check; `ArgumentError`
-    /// naming `ttl_seconds` for a bad lifetime.
+    /// Checks a user's credentials and opens a session.
+    ///
+    /// The checks are those of ``users.verify_password`` (password, second
+    /// factor, enabled, not locked; failures count towards the lockout).
+    /// See docs/reference/credentials.md, Sessions.
+    ///
+    /// Args:
+    ///     identifier (str): a username or an email (any case).
+    ///     password (str): the password, normalised as an RFC 8265 §4.2
+    ///         OpaqueString before it is checked.
+    ///     tenant (str | None): the user's tenant; ``None`` means users
+    ///         without one (a scoped view uses its own).
+    ///     ttl_seconds (int): the session's lifetime in seconds (1 to
+    ///         2,592,000, 30 days; default 900).
+    ///     totp_code (str | None): for a user with ``totpEnabled``, a
+    ///         current RFC 6238 code or an unused recovery code.
+    ///
+    /// Returns:
+    ///     dict: ``{"token": str, "expiresAt": str (RFC 3339 UTC), "user":
+    ///     dict}``; the bearer token (``rs_`` + 43 base64url characters) is
+    ///     shown only here, and ``user`` is the user document with
+    ///     ``lastLoginAt`` set.
+    ///
+    /// Raises:
+    ///     AuthenticationError: any failed check (unknown user, wrong
+    ///         password, disabled or locked user, missing or wrong code),
+    ///         all alike.
+    ///     ArgumentError: ``ttl_seconds`` is not an ``int`` from 1 to
+    ///         2,592,000.
+    ///     TypeError: a text argument is not a ``str``.
+    ///     BusyError: this thread has a transaction open.
+    ///     ClosedError: the store is closed.
     #[pyo3(signature = (identifier, password, tenant=None, ttl_seconds=900, totp_code=None))]
     fn login<'py>(
         &self,
@@ -116,11 +142,36 @@ impl PyStore {
         )
     }
 
-    /// Checks an app-client's secret, that it is enabled and that
-    /// `ip` (an IPv4 or IPv6 address) is in its non-empty
-    /// `ipAllowlist` (`None` then fails), and opens a session of
-    /// `ttl_seconds`: `{"token": str, "expiresAt": str, "client":
-    /// dict}`. `AuthenticationError` for any failed check.
+    /// Checks an app-client's secret and opens a session for it.
+    ///
+    /// The client must be enabled and, when its ``ipAllowlist`` is not
+    /// empty, ``ip`` must match an entry (an IPv4-mapped IPv6 address
+    /// ``::ffff:a.b.c.d`` matches as ``a.b.c.d``). Sets ``lastUsedAt``
+    /// (bookkeeping: no version bump). See docs/reference/credentials.md,
+    /// Client logins.
+    ///
+    /// Args:
+    ///     client_id (str): the client's public ``clientId`` (``rc_`` + 22
+    ///         base62 characters).
+    ///     secret (str): the secret ``clients.create`` or
+    ///         ``clients.rotate_secret`` returned.
+    ///     ip (str | None): the caller's IPv4 or IPv6 address; ``None``
+    ///         fails against a non-empty allowlist.
+    ///     ttl_seconds (int): the session's lifetime in seconds (1 to
+    ///         2,592,000; default 900).
+    ///
+    /// Returns:
+    ///     dict: ``{"token": str, "expiresAt": str (RFC 3339 UTC),
+    ///     "client": dict}``; the token is shown only here.
+    ///
+    /// Raises:
+    ///     AuthenticationError: any failed check (unknown client, wrong
+    ///         secret, disabled, address not allowed), all alike.
+    ///     ArgumentError: ``ttl_seconds`` is not an ``int`` from 1 to
+    ///         2,592,000.
+    ///     TypeError: a text argument is not a ``str``.
+    ///     BusyError: this thread has a transaction open.
+    ///     ClosedError: the store is closed.
     #[pyo3(signature = (client_id, secret, ip=None, ttl_seconds=900))]
     fn client_login<'py>(
         &self,
@@ -139,13 +190,27 @@ macro_rules! session_methods {
     ($class:ident) => {
         #[pymethods]
         impl $class {
-            /// Who a session token stands for: `{"kind": "user"|"client",
-            /// "id": int, "tenant": str|None, "roles": [int], "permissions":
-            /// [str], "expiresAt": str}`, with the permissions of the roles
-            /// as they are now. `InvalidTokenError` for a malformed, unknown,
-            /// expired or revoked token, or one whose user or client was
-            /// deleted or disabled (or belongs to another tenant than a
-            /// scoped view's).
+            /// Who a session token stands for, with the permissions of their roles now.
+            ///
+            /// Role changes take effect at once. See
+            /// docs/reference/credentials.md, Sessions.
+            ///
+            /// Args:
+            ///     token (str): a token ``login`` or ``client_login`` returned.
+            ///
+            /// Returns:
+            ///     dict: ``{"kind": "user" | "client", "id": int, "tenant":
+            ///     str | None, "roles": [int], "permissions": [str],
+            ///     "expiresAt": str (RFC 3339 UTC)}``.
+            ///
+            /// Raises:
+            ///     InvalidTokenError: the token is malformed, unknown,
+            ///         expired or revoked, or its user or client was
+            ///         deleted or disabled (or belongs to another tenant
+            ///         than a scoped view's).
+            ///     TypeError: ``token`` is not a ``str``.
+            ///     ClosedError: the store is closed (in a transaction: or
+            ///         the transaction is not open).
             fn authenticate<'py>(
                 &self,
                 py: Python<'py>,
@@ -154,8 +219,17 @@ macro_rules! session_methods {
                 authenticate(py, &self.target(), token)
             }
 
-            /// Ends the session of `token`; an unknown, expired or
-            /// malformed token is a no-op.
+            /// Ends the session of a token; an unknown, expired or malformed token is a no-op.
+            ///
+            /// Args:
+            ///     token (str): a token ``login`` or ``client_login`` returned.
+            ///
+            /// Raises:
+            ///     TypeError: ``token`` is not a ``str``.
+            ///     BusyError: on the store, this thread has a transaction
+            ///         open (log out through it).
+            ///     ClosedError: the store is closed (in a transaction: or
+            ///         the transaction is not open).
             fn logout(
                 &self,
                 py: Python<'_>,

@@ -179,7 +179,7 @@ fn created_client_to_py<'py>(
 macro_rules! collection_classes {
     ($(
         $(#[$attr:meta])*
-        $class:ident $name:tt of $doc:ident in $collection:ident {
+        $class:ident $name:tt of $doc:ident in $collection:ident, $kind:literal {
             $(#[$create_doc:meta])*
             fn create($new:ty) => $created:path;
         }
@@ -208,7 +208,19 @@ macro_rules! collection_classes {
 
         #[pymethods]
         impl $class {
-            /// The record with this id; `NotFoundError` when there is none.
+            #[doc = concat!("The ", $kind, " with this id.")]
+            ///
+            /// Args:
+            #[doc = concat!("    id (int): the ", $kind, "'s id (assigned by the store, from 1).")]
+            ///
+            /// Returns:
+            #[doc = concat!("    dict: the ", $kind, " document (its keys: ``help(rosterdb.", $name, ")``).")]
+            ///
+            /// Raises:
+            #[doc = concat!("    NotFoundError: no ", $kind, " has this id (in a scoped view: in its tenant).")]
+            ///     TypeError: ``id`` is not an ``int``.
+            ///     ClosedError: the store is closed (or the transaction the
+            ///         call goes through is not open).
             fn get<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
                 record_to_py(py, &self.call_record(py, Read, id, |c, id| c.get(id))?)
             }
@@ -224,21 +236,90 @@ macro_rules! collection_classes {
         }
 
         collection_classes!(@update $class,
-            /// Applies a JSON Patch (a list of operation dicts), all or nothing.
-            fn patch(ops) = ops_arg);
+            /// Applies an RFC 6902 JSON Patch to a record, all or nothing.
+            ///
+            /// Operations: ``add``, ``remove``, ``replace``, ``move``,
+            /// ``copy`` and ``test`` on the camelCase document; read-only
+            /// fields may only be read by ``test``, and ``add`` or
+            /// ``replace`` on ``/password`` sets a user's password. A failed
+            /// operation or a result that breaks the field rules leaves the
+            /// record as it was. See docs/reference/updates.md.
+            ///
+            ///     store.users.patch(7, [
+            ///         {"op": "test", "path": "/version", "value": 3},
+            ///         {"op": "replace", "path": "/lastName", "value": "Byron"},
+            ///     ])
+            fn patch(ops) = ops_arg;
+            args {
+                ///     ops (list[dict]): the operations, each ``{"op": str,
+                ///         "path": str, ...}`` (with ``"value"`` or ``"from"``
+                ///         as the operation needs).
+            }
+            raises {
+                ///     PatchError: an operation is malformed, names a
+                ///         read-only field or fails (``op_index`` names it,
+                ///         ``code`` the problem).
+            });
         collection_classes!(@update $class,
-            /// Applies a JSON Merge Patch: `None` removes an optional field.
-            fn merge(partial) = |py, partial| document(py, partial, "partial"));
+            /// Applies an RFC 7396 JSON Merge Patch to a record.
+            ///
+            /// Keys of ``partial`` replace the document's (objects such as
+            /// ``attributes`` are merged key by key); ``None`` removes an
+            /// optional field. Read-only fields are accepted only when equal
+            /// to the stored value, so a fetched document can be sent back.
+            /// See docs/reference/updates.md.
+            fn merge(partial) = |py, partial| document(py, partial, "partial");
+            args {
+                ///     partial (dict): the fields to change, camelCase keys.
+            }
+            raises {});
         collection_classes!(@update $class,
-            /// Replaces the writable fields; the tenant and password are kept unless given.
-            fn replace(doc) = |py, doc| document(py, doc, "doc"));
+            /// Replaces every writable field of a record (a PUT).
+            ///
+            /// Absent optional fields are cleared and absent defaulted ones
+            /// take their defaults; the tenant and a user's password are
+            /// kept unless given. Read-only fields are accepted only when
+            /// equal to the stored value. See docs/reference/updates.md.
+            fn replace(doc) = |py, doc| document(py, doc, "doc");
+            args {
+                ///     doc (dict): the whole document, camelCase keys.
+            }
+            raises {});
 
         crate::query::query_methods!($class);
     )+};
-    (@update $class:ident, $(#[$attr:meta])* fn $name:ident($arg:ident) = $read:expr) => {
+    (@update $class:ident, $(#[$attr:meta])* fn $name:ident($arg:ident) = $read:expr;
+        args { $(#[$args:meta])* } raises { $(#[$raises:meta])* }) => {
         #[pymethods]
         impl $class {
             $(#[$attr])*
+            ///
+            /// Args:
+            ///     id (int): the record's id.
+            $(#[$args])*
+            ///     expected_version (int | None): when given, change the record
+            ///         only if its ``version`` is this one (optimistic
+            ///         concurrency, like HTTP If-Match).
+            ///
+            /// Returns:
+            ///     dict: the record's document after the update; an update
+            ///     that changes nothing writes nothing (no version bump).
+            ///
+            /// Raises:
+            ///     ValidationError: the result breaks the field rules
+            ///         (``errors`` lists every failing field).
+            $(#[$raises])*
+            ///     ConflictError: a unique value is taken (``field``
+            ///         names it).
+            ///     VersionConflictError: the record's ``version`` is not
+            ///         ``expected_version``; nothing changed.
+            ///     NotFoundError: no record of the collection has this id.
+            ///     ArgumentError: ``expected_version`` is not ``None`` or an
+            ///         ``int`` from 0 to 2**64 - 1.
+            #[doc = concat!("    TypeError: ``id`` is not an ``int``, or ``", stringify!($arg), "`` is of the wrong type.")]
+            ///     BusyError: this thread has a transaction open (use it).
+            ///     ClosedError: the store is closed (or the transaction the
+            ///         call goes through is not open).
             #[pyo3(signature = (id, $arg, expected_version=None))]
             fn $name<'py>(
                 &self,
@@ -256,29 +337,185 @@ macro_rules! collection_classes {
 }
 
 collection_classes! {
-    /// The users of a store or transaction.
-    PyUsers "Users" of User in users {
-        /// Creates a user from its document and returns the stored document.
+    /// The users of a store, scoped view or transaction: ``store.users``.
+    ///
+    /// A user is a dict with camelCase keys (see
+    /// docs/reference/documents.md, Users). Lengths count characters;
+    /// strings are stored as given and compared caselessly (NFKC_Casefold).
+    ///
+    /// - ``id`` (int): read-only, assigned by the store from 1.
+    /// - ``username`` (str): required; 1-100 letters of any script, ASCII
+    ///   digits and ``@ . - _``; unique per tenant, case-insensitively.
+    /// - ``email`` (str): required; 5-255, ``local@domain.tld``; unique per
+    ///   tenant, case-insensitively.
+    /// - ``firstName``, ``lastName`` (str): required; 1-50.
+    /// - ``nickname`` (str): optional; 0-50. ``telephoneNumber`` (str):
+    ///   optional; 1-100. ``mobileNumber`` (str): optional; 1-30.
+    /// - ``tenant`` (str): optional; 1-64 of ``[A-Za-z0-9._:-]``; set at
+    ///   creation, immutable, compared exactly.
+    /// - ``enabled`` (bool): default true.
+    /// - ``roles`` (list[int]): role ids of the same tenant; default [];
+    ///   kept sorted, without duplicates; at most 1,000.
+    /// - ``externalIds`` (list[dict]): ``{"type": str (1-50), "value": str
+    ///   (1-255)}``; (tenant, type, value) unique; default []; at most 100.
+    /// - ``attributes`` (dict): free-form JSON object, at most 16 KiB as
+    ///   JSON; default {}.
+    /// - ``password`` (str): write-only; 8-1024; stored as an Argon2id hash,
+    ///   never returned. ``passwordHash`` (str): write-only; another
+    ///   system's hash to import (docs/reference/credentials.md, Passwords).
+    /// - read-only: ``createdAt``, ``updatedAt``, ``lastLoginAt``,
+    ///   ``lockedUntil`` (str, RFC 3339 UTC; the last two only when set),
+    ///   ``hasPassword``, ``totpEnabled`` (bool), ``version`` (int, +1 on
+    ///   every change).
+    ///
+    /// Absent optional fields are left out of documents; unknown fields are
+    /// a ``ValidationError``.
+    ///
+    /// Queries (``list``, ``iter``, ``count``, ``exists``, ``explain``) take a
+    /// parameter-form ``filters`` dict (``{"lastName": "like:Ho%", "roles":
+    /// "in:1,2"}``), an expression ``where="enabled = true and username sw
+    /// 'fr'"``, or free-text ``search``; see docs/reference/queries.md.
+    PyUsers "Users" of User in users, "user" {
+        /// Creates a user from its document.
+        ///
+        /// Args:
+        ///     doc (dict): the user document (``help(rosterdb.Users)`` lists
+        ///         the fields); required: ``username``, ``email``,
+        ///         ``firstName``, ``lastName``. In a scoped view the tenant
+        ///         is the view's.
+        ///
+        /// Returns:
+        ///     dict: the stored user document, with ``id``, ``version`` 1
+        ///     and the timestamps; never the password.
+        ///
+        /// Raises:
+        ///     ValidationError: the document breaks the field rules, names
+        ///         a read-only or unknown field, or a role no record has
+        ///         (``errors`` lists every failing field).
+        ///     ConflictError: the username, email or an external id is
+        ///         taken (``field`` names it).
+        ///     TypeError: ``doc`` is not a ``dict`` with ``str`` keys.
+        ///     BusyError: this thread has a transaction open (use it).
+        ///     ClosedError: the store is closed (or the transaction the
+        ///         call goes through is not open).
         fn create(rosterdb::NewUser) => record_to_py;
     }
 
-    /// The roles of a store or transaction.
-    PyRoles "Roles" of Role in roles {
-        /// Creates a role from its document and returns the stored document.
+    /// The roles (permission groups) of a store: ``store.roles``.
+    ///
+    /// Also ``view.roles`` of a scoped view and ``tx.roles`` of a
+    /// transaction. A role is a dict with camelCase keys (see
+    /// docs/reference/documents.md, Roles):
+    ///
+    /// - ``id`` (int): read-only, assigned by the store from 1.
+    /// - ``name`` (str): required; 1-100 characters; unique per tenant,
+    ///   case-insensitively.
+    /// - ``description`` (str): optional; 0-500 (tab and newline allowed).
+    /// - ``externalId`` (str): optional; 1-255; another system's id for the
+    ///   role (SCIM), compared exactly, not unique.
+    /// - ``permissions`` (list[str]): each 1-100 of ``[A-Za-z0-9:._*-]``;
+    ///   deduplicated and sorted; default []; at most 1,000.
+    /// - ``tenant`` (str): optional; set at creation, immutable.
+    /// - read-only: ``createdAt``, ``updatedAt`` (str, RFC 3339 UTC),
+    ///   ``version`` (int).
+    ///
+    /// Queries (``list``, ``iter``, ``count``, ``exists``, ``explain``) take a
+    /// parameter-form ``filters`` dict (``{"name": "like:adm%"}``), an
+    /// expression ``where="permissions = 'users:write'"``, or free-text
+    /// ``search``; see docs/reference/queries.md.
+    PyRoles "Roles" of Role in roles, "role" {
+        /// Creates a role from its document.
+        ///
+        /// Args:
+        ///     doc (dict): the role document (``help(rosterdb.Roles)`` lists
+        ///         the fields); required: ``name``. In a scoped view the
+        ///         tenant is the view's.
+        ///
+        /// Returns:
+        ///     dict: the stored role document, with ``id``, ``version`` 1
+        ///     and the timestamps.
+        ///
+        /// Raises:
+        ///     ValidationError: the document breaks the field rules or
+        ///         names a read-only or unknown field (``errors`` lists
+        ///         every failing field).
+        ///     ConflictError: the name is taken in the tenant (``field`` is
+        ///         ``name``).
+        ///     TypeError: ``doc`` is not a ``dict`` with ``str`` keys.
+        ///     BusyError: this thread has a transaction open (use it).
+        ///     ClosedError: the store is closed (or the transaction the
+        ///         call goes through is not open).
         fn create(rosterdb::NewRole) => record_to_py;
     }
 
-    /// The app-clients of a store or transaction.
-    PyClients "Clients" of Client in clients {
-        /// Creates a client; returns `{"client": dict, "secret": str}`. The
-        /// secret is shown only here.
+    /// The app-clients (service identities) of a store: ``store.clients``.
+    ///
+    /// Also ``view.clients`` of a scoped view and ``tx.clients`` of a
+    /// transaction. A client is a dict with camelCase keys (see
+    /// docs/reference/documents.md, Clients):
+    ///
+    /// - ``id`` (int): read-only, assigned by the store from 1.
+    /// - ``clientId`` (str): read-only; ``rc_`` + 22 random base62
+    ///   characters; unique; what ``client_login`` takes.
+    /// - ``name`` (str): required; 1-100 characters.
+    /// - ``description`` (str): optional; 0-500.
+    /// - ``tenant`` (str): optional; set at creation, immutable.
+    /// - ``enabled`` (bool): default true.
+    /// - ``roles`` (list[int]): role ids, as for users.
+    /// - ``ipAllowlist`` (list[str]): IPv4/IPv6 addresses or CIDR blocks;
+    ///   default [] (any address); at most 100.
+    /// - read-only: ``createdAt``, ``updatedAt``, ``lastUsedAt`` (str,
+    ///   RFC 3339 UTC; the last only once used), ``version`` (int).
+    ///
+    /// The secret (32 random bytes, base64url) is stored only as a hash and
+    /// returned once, by ``create`` and ``rotate_secret``.
+    ///
+    /// Queries (``list``, ``iter``, ``count``, ``exists``, ``explain``) take a
+    /// parameter-form ``filters`` dict (``{"enabled": "true", "roles":
+    /// "in:1,2"}``), an expression ``where="name sw 'ci' and not (roles eq
+    /// 3)"``, or free-text ``search``; see docs/reference/queries.md.
+    PyClients "Clients" of Client in clients, "client" {
+        /// Creates an app-client with a new secret.
+        ///
+        /// Args:
+        ///     doc (dict): the client document (``help(rosterdb.Clients)``
+        ///         lists the fields); required: ``name``. In a scoped view
+        ///         the tenant is the view's.
+        ///
+        /// Returns:
+        ///     dict: ``{"client": dict, "secret": str}``: the stored client
+        ///     document and its secret (32 random bytes, base64url), shown
+        ///     only here.
+        ///
+        /// Raises:
+        ///     ValidationError: the document breaks the field rules, names
+        ///         a read-only or unknown field, or a role no record has
+        ///         (``errors`` lists every failing field).
+        ///     TypeError: ``doc`` is not a ``dict`` with ``str`` keys.
+        ///     BusyError: this thread has a transaction open (use it).
+        ///     ClosedError: the store is closed (or the transaction the
+        ///         call goes through is not open).
         fn create(rosterdb::NewClient) => created_client_to_py;
     }
 }
 
 #[pymethods]
 impl PyUsers {
-    /// The user with this username (any case) in `tenant`.
+    /// The user with this username, compared caselessly.
+    ///
+    /// Args:
+    ///     username (str): the username, in any case.
+    ///     tenant (str | None): the tenant to look in; ``None`` means users
+    ///         without one (a scoped view always uses its own).
+    ///
+    /// Returns:
+    ///     dict: the user document (its keys: ``help(rosterdb.Users)``).
+    ///
+    /// Raises:
+    ///     NotFoundError: no user matches (never ``None``).
+    ///     TypeError: an argument is not a ``str`` (``tenant``: or ``None``).
+    ///     ClosedError: the store is closed (or the transaction the call
+    ///         goes through is not open).
     #[pyo3(signature = (username, tenant=None))]
     fn get_by_username<'py>(
         &self,
@@ -294,7 +531,21 @@ impl PyUsers {
         record_to_py(py, &user)
     }
 
-    /// The user with this email (any case) in `tenant`.
+    /// The user with this email, compared caselessly.
+    ///
+    /// Args:
+    ///     email (str): the email, in any case.
+    ///     tenant (str | None): the tenant to look in; ``None`` means users
+    ///         without one (a scoped view always uses its own).
+    ///
+    /// Returns:
+    ///     dict: the user document (its keys: ``help(rosterdb.Users)``).
+    ///
+    /// Raises:
+    ///     NotFoundError: no user matches (never ``None``).
+    ///     TypeError: an argument is not a ``str`` (``tenant``: or ``None``).
+    ///     ClosedError: the store is closed (or the transaction the call
+    ///         goes through is not open).
     #[pyo3(signature = (email, tenant=None))]
     fn get_by_email<'py>(
         &self,
@@ -310,7 +561,22 @@ impl PyUsers {
         record_to_py(py, &user)
     }
 
-    /// The user with this external id in `tenant`.
+    /// The user with this external id (an entry of ``externalIds``).
+    ///
+    /// Args:
+    ///     type (str): the external id's ``type`` (e.g. ``"ldap"``).
+    ///     value (str): its ``value``.
+    ///     tenant (str | None): the tenant to look in; ``None`` means users
+    ///         without one (a scoped view always uses its own).
+    ///
+    /// Returns:
+    ///     dict: the user document (its keys: ``help(rosterdb.Users)``).
+    ///
+    /// Raises:
+    ///     NotFoundError: no user matches (never ``None``).
+    ///     TypeError: an argument is not a ``str`` (``tenant``: or ``None``).
+    ///     ClosedError: the store is closed (or the transaction the call
+    ///         goes through is not open).
     #[pyo3(signature = (r#type, value, tenant=None))]
     fn get_by_external_id<'py>(
         &self,
@@ -328,7 +594,20 @@ impl PyUsers {
         record_to_py(py, &user)
     }
 
-    /// Deletes a user and returns its last document.
+    /// Deletes a user and ends its sessions.
+    ///
+    /// Args:
+    ///     id (int): the user's id.
+    ///
+    /// Returns:
+    ///     dict: the user's last document.
+    ///
+    /// Raises:
+    ///     NotFoundError: no user has this id.
+    ///     TypeError: ``id`` is not an ``int``.
+    ///     BusyError: this thread has a transaction open (use it).
+    ///     ClosedError: the store is closed (or the transaction the call
+    ///         goes through is not open).
     fn delete<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         record_to_py(
             py,
@@ -336,16 +615,29 @@ impl PyUsers {
         )
     }
 
-    /// Creates users from `docs`, a list of user documents (dicts, each
-    /// read as `create` reads one; in a scoped view each gets the view's
-    /// tenant), in one write, all or nothing; returns their ids (a list of
-    /// `int`), in the order of `docs`. Nothing is written when any document
-    /// fails: `TypeError` when `docs` is not a list or an item not a dict
-    /// (naming it: `docs[3]`); `ValidationError` for an invalid document,
-    /// its fields named inside the item (`docs[3].email`), or for a role
-    /// no record has (`roles`); `ConflictError` when a username, email or
-    /// external id is taken in the store or by an earlier document of the
-    /// list. Inside a transaction, the users are part of it.
+    /// Creates many users in one write, all or nothing.
+    ///
+    /// Faster than ``create`` in a loop. Inside a transaction, the users
+    /// are part of it.
+    ///
+    /// Args:
+    ///     docs (list[dict]): user documents, each read as ``create`` reads
+    ///         one (in a scoped view each gets the view's tenant).
+    ///
+    /// Returns:
+    ///     list[int]: the new users' ids, in the order of ``docs``.
+    ///
+    /// Raises:
+    ///     ValidationError: a document is invalid, its fields named inside
+    ///         the item (``docs[3].email``), or names a role no record has;
+    ///         nothing is written.
+    ///     ConflictError: a username, email or external id is taken in the
+    ///         store or by an earlier document of the list.
+    ///     TypeError: ``docs`` is not a ``list`` or an item not a ``dict``
+    ///         (naming it: ``docs[3]``).
+    ///     BusyError: this thread has a transaction open (use it).
+    ///     ClosedError: the store is closed (or the transaction the call
+    ///         goes through is not open).
     fn create_many(&self, py: Python<'_>, docs: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
         let docs = crate::convert::create_documents(docs)?;
         self.call(py, Write, |users| {
@@ -363,8 +655,24 @@ impl PyUsers {
 
 #[pymethods]
 impl PyRoles {
-    /// Deletes a role and returns its last document; with `cascade`, also
-    /// removes it from every user and client holding it.
+    /// Deletes a role.
+    ///
+    /// Args:
+    ///     id (int): the role's id.
+    ///     cascade (bool): also remove the role from every user and client
+    ///         holding it, in the same transaction (default ``False``).
+    ///
+    /// Returns:
+    ///     dict: the role's last document.
+    ///
+    /// Raises:
+    ///     InUseError: users or clients hold the role and ``cascade`` is
+    ///         false (``count`` says how many).
+    ///     NotFoundError: no role has this id.
+    ///     TypeError: ``id`` is not an ``int`` or ``cascade`` not a ``bool``.
+    ///     BusyError: this thread has a transaction open (use it).
+    ///     ClosedError: the store is closed (or the transaction the call
+    ///         goes through is not open).
     #[pyo3(signature = (id, cascade=false))]
     fn delete<'py>(
         &self,
@@ -381,7 +689,19 @@ impl PyRoles {
 
 #[pymethods]
 impl PyClients {
-    /// The client with this public client id.
+    /// The app-client with this public client id (compared exactly).
+    ///
+    /// Args:
+    ///     client_id (str): the ``clientId`` (``rc_`` + 22 base62 characters).
+    ///
+    /// Returns:
+    ///     dict: the client document (its keys: ``help(rosterdb.Clients)``).
+    ///
+    /// Raises:
+    ///     NotFoundError: no client has this client id.
+    ///     TypeError: ``client_id`` is not a ``str``.
+    ///     ClosedError: the store is closed (or the transaction the call
+    ///         goes through is not open).
     fn get_by_client_id<'py>(
         &self,
         py: Python<'py>,
@@ -392,7 +712,20 @@ impl PyClients {
         record_to_py(py, &client)
     }
 
-    /// Deletes a client and returns its last document.
+    /// Deletes an app-client and ends its sessions.
+    ///
+    /// Args:
+    ///     id (int): the client's id.
+    ///
+    /// Returns:
+    ///     dict: the client's last document.
+    ///
+    /// Raises:
+    ///     NotFoundError: no client has this id.
+    ///     TypeError: ``id`` is not an ``int``.
+    ///     BusyError: this thread has a transaction open (use it).
+    ///     ClosedError: the store is closed (or the transaction the call
+    ///         goes through is not open).
     fn delete<'py>(&self, py: Python<'py>, id: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         record_to_py(
             py,

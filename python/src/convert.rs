@@ -4,8 +4,8 @@
 //! JSON; `bool` is checked before `int` (Python's `True` is an `int`), and
 //! integers keep their full 64 bits. Only a document's top-level argument
 //! of the wrong type (`doc` not a `dict`, `ops` not a `list`) is a
-//! `TypeError`. A value inside a document that JSON cannot hold (SPEC §9)
-//! is `ValidationError` naming where it is (`attributes.level`,
+//! `TypeError`. A value inside a document that JSON cannot hold
+//! (docs/reference/errors.md) is `ValidationError` naming where it is (`attributes.level`,
 //! `roles[0]`): NaN and infinity, an int beyond 64 bits, a `str` holding
 //! lone surrogates, a key that is not a `str`, an object of any other type,
 //! and nesting deeper than [`MAX_LEVELS`]. The conversion stops descending

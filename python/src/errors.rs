@@ -7,7 +7,7 @@ use rosterdb::Error;
 
 static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
-/// The Python exception for a core error, with the attributes of SPEC §13.
+/// The Python exception for a core error, with the attributes docs/reference/errors.md lists.
 pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     build(py, &err).unwrap_or_else(|failure| failure)
 }

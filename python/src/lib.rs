@@ -21,9 +21,15 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The native part of the `rosterdb` package; import `rosterdb` instead.
+/// The native part of the ``rosterdb`` package; import ``rosterdb`` instead.
 #[pymodule]
 mod _native {
+    /// The package's version, the Cargo version it was built from
+    /// (`rosterdb.__version__`).
+    #[allow(non_upper_case_globals, reason = "Python's name for it")]
+    #[pymodule_export]
+    const __version__: &str = env!("CARGO_PKG_VERSION");
+
     #[pymodule_export]
     use crate::collections::{PyClients, PyRoles, PyUsers};
     #[pymodule_export]

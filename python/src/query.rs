@@ -123,6 +123,78 @@ pub(crate) fn read<K: PyCollection, T: Send>(
     collection.call(py, Read, move |c| f(c, &query))
 }
 
+/// The docstring lines every query method shares: where the rules are.
+macro_rules! doc_query_see {
+    () => {
+        concat!(
+            "Field names are caseless; strings compare caselessly.\n",
+            "See docs/reference/queries.md.",
+        )
+    };
+}
+/// The docstring lines of the `where`, `search` and `filters` arguments.
+macro_rules! doc_filter_args {
+    () => {
+        concat!(
+            "    where (str | None): an expression, e.g. ``\"enabled = true and\n",
+            "        (lastName like 'ho%' or roles in (1, 2))\"``: tests ``=\n",
+            "        != < <= > >= like co sw ew in pr``, ``is [not] null``,\n",
+            "        joined by ``and``/``or``/``not`` and parentheses\n",
+            "        (SQL- and SCIM-style operators alike).\n",
+            "    search (str | None): free text; every whitespace-separated\n",
+            "        term must occur, caselessly, in a searchable text field.\n",
+            "    filters (dict | None): the parameter form, ``{field: value}``\n",
+            "        ANDed, each value a ``str``, ``int`` or ``bool``: ``x``\n",
+            "        (equals), ``\"in:x,y\"``, ``\"like:Ho%\"``, or ``\"eq:\"``,\n",
+            "        ``\"ne:\"``, ``\"gt:\"``, ``\"ge:\"``, ``\"lt:\"``, ``\"le:\"`` and a\n",
+            "        value, e.g. ``{\"lastName\": \"like:Ho%\", \"roles\": \"in:1,2\"}``.",
+        )
+    };
+}
+/// The docstring lines of the `sort` and `fields` arguments.
+macro_rules! doc_sort_args {
+    () => {
+        concat!(
+            "    sort (str | list[str] | None): keys, each optionally ``:asc``\n",
+            "        or ``:desc`` (``\"lastName,firstName:desc\"`` or a list);\n",
+            "        default ``id``, which always breaks ties.\n",
+            "    fields (str | list[str] | None): the top-level fields to\n",
+            "        return (``\"id,username\"`` or a list); ``id`` always is.",
+        )
+    };
+}
+/// The docstring lines of the paging arguments of `list` and `explain`.
+macro_rules! doc_paging_args {
+    () => {
+        concat!(
+            "    page (int | None): the page number, from 1 (default 1).\n",
+            "    page_size (int | None): documents per page, 1 to 1000\n",
+            "        (default 100).\n",
+            "    offset (int | None): documents to skip (0 or more), with\n",
+            "        ``limit`` instead of ``page``/``page_size``.\n",
+            "    limit (int | None): documents to return, 1 to 1000.\n",
+            "    cursor (str | None): a previous page's ``next_cursor``; it\n",
+            "        carries its query, so ``cursor=`` alone continues it.\n",
+            "    with_total (bool): also count every match (``Page.total``).",
+        )
+    };
+}
+/// The docstring lines of the errors every query method raises.
+macro_rules! doc_query_raises {
+    () => {
+        concat!(
+            "    QueryError: a syntax error, unknown field, type mismatch,\n",
+            "        bad paging value or cursor (``code``, and ``position`` or\n",
+            "        ``field`` name it).\n",
+            "    TypeError: an argument is of the wrong type.\n",
+            "    ClosedError: the store is closed (or the transaction the\n",
+            "        call goes through is not open).",
+        )
+    };
+}
+
+pub(crate) use {doc_filter_args, doc_paging_args, doc_query_raises, doc_query_see, doc_sort_args};
+
 /// `list`, `iter`, `count`, `exists` and `explain` for one collection class.
 /// Each keyword list is written once: `@listing` declares a method taking
 /// every keyword of `list` (as `explain` does), `@filtering` one taking
@@ -131,20 +203,88 @@ macro_rules! query_methods {
     ($class:ident) => {
         $crate::query::query_methods!(@listing $class,
             /// One page of the matching documents.
+            ///
+            #[doc = $crate::query::doc_query_see!()]
+            ///
+            /// Args:
+            #[doc = $crate::query::doc_filter_args!()]
+            #[doc = $crate::query::doc_sort_args!()]
+            #[doc = $crate::query::doc_paging_args!()]
+            ///
+            /// Returns:
+            ///     Page: ``items`` (the documents, projected to ``fields``),
+            ///     ``total`` (with ``with_total``) and ``next_cursor``.
+            ///
+            /// Raises:
+            #[doc = $crate::query::doc_query_raises!()]
             fn list -> $crate::query::PyPage = list);
         $crate::query::query_methods!(@listing $class,
-            /// How the query would run: the index used, the order, the checks.
+            /// How a ``list`` with these arguments would run, without running it.
+            ///
+            #[doc = $crate::query::doc_query_see!()]
+            ///
+            /// Args:
+            #[doc = $crate::query::doc_filter_args!()]
+            #[doc = $crate::query::doc_sort_args!()]
+            #[doc = $crate::query::doc_paging_args!()]
+            ///
+            /// Returns:
+            ///     str: the plan as text: the index used, the order, the
+            ///     checks left for each candidate.
+            ///
+            /// Raises:
+            #[doc = $crate::query::doc_query_raises!()]
             fn explain -> String = read(|c, q| c.explain(q)));
         $crate::query::query_methods!(@filtering $class,
             /// The number of matching documents.
+            ///
+            #[doc = $crate::query::doc_query_see!()]
+            ///
+            /// Args:
+            #[doc = $crate::query::doc_filter_args!()]
+            ///
+            /// Returns:
+            ///     int: how many documents match.
+            ///
+            /// Raises:
+            #[doc = $crate::query::doc_query_raises!()]
             fn count -> u64 = read(|c, q| c.count(q)));
         $crate::query::query_methods!(@filtering $class,
             /// Whether any document matches.
+            ///
+            #[doc = $crate::query::doc_query_see!()]
+            ///
+            /// Args:
+            #[doc = $crate::query::doc_filter_args!()]
+            ///
+            /// Returns:
+            ///     bool: ``True`` when at least one document matches.
+            ///
+            /// Raises:
+            #[doc = $crate::query::doc_query_raises!()]
             fn exists -> bool = read(|c, q| c.exists(q)));
 
         #[::pyo3::pymethods]
         impl $class {
-            /// Every matching document, fetched `page_size` at a time.
+            /// Every matching document, fetched ``page_size`` at a time.
+            ///
+            /// The walk pages with cursors: it never skips or repeats a
+            /// document that exists unchanged for the whole walk.
+            ///
+            #[doc = $crate::query::doc_query_see!()]
+            ///
+            /// Args:
+            #[doc = $crate::query::doc_filter_args!()]
+            #[doc = $crate::query::doc_sort_args!()]
+            ///     page_size (int | None): documents per fetch, 1 to 1000
+            ///         (default 100).
+            ///
+            /// Returns:
+            ///     PageWalk: an iterator of the documents (dicts); each fetch
+            ///     may raise the errors below.
+            ///
+            /// Raises:
+            #[doc = $crate::query::doc_query_raises!()]
             #[pyo3(signature = (*, r#where=None, search=None, filters=None, sort=None, fields=None,
                 page_size=None))]
             #[allow(clippy::too_many_arguments)]
@@ -278,8 +418,17 @@ fn param_text(name: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     }
 }
 
-/// One page of results: `items`, `total` (with `with_total=True`) and
-/// `next_cursor`; iterable, with `len()`.
+/// One page of a query's results, as ``list`` returns it.
+///
+/// Iterating it yields its documents, and ``len(page)`` counts them:
+///
+///     page = store.users.list(sort="lastName", page_size=50, with_total=True)
+///     while True:
+///         for user in page: ...
+///         if page.next_cursor is None: break
+///         page = store.users.list(cursor=page.next_cursor)
+///
+/// See docs/reference/queries.md, Results, paging and planning.
 #[pyclass(frozen, name = "Page", module = "rosterdb")]
 pub(crate) struct PyPage {
     items: Py<PyList>,
@@ -289,19 +438,22 @@ pub(crate) struct PyPage {
 
 #[pymethods]
 impl PyPage {
-    /// The documents of the page.
+    /// list[dict]: the documents of the page, projected to ``fields`` when given.
     #[getter]
     fn items(&self, py: Python<'_>) -> Py<PyList> {
         self.items.clone_ref(py)
     }
 
-    /// The number of all matches, when asked for.
+    /// int | None: the number of all matches with ``with_total=True``; else ``None``.
     #[getter]
     fn total(&self) -> Option<u64> {
         self.total
     }
 
-    /// The token of the next page; `None` on the last page.
+    /// str | None: the opaque cursor of the next page; ``None`` on the last page.
+    ///
+    /// ``list(cursor=...)`` continues the query; a cursor stays valid
+    /// across writes.
     #[getter]
     fn next_cursor(&self) -> Option<String> {
         self.next_cursor.clone()
@@ -364,8 +516,13 @@ pub(crate) fn page_to_py(py: Python<'_>, page: Page<Value>) -> PyResult<PyPage> 
 /// Lists the page of a query, for a walk.
 pub(crate) type FetchPage = fn(&Target, Python<'_>, &Query) -> PyResult<Page<Value>>;
 
-/// Walks every match of a query, a page at a time: the core's walk, each
-/// page listed through `fetch` on `target`.
+/// An iterator of every match of a query, as ``iter`` returns it.
+///
+/// It fetches ``page_size`` documents at a time with cursors, so it never
+/// skips or repeats a document that exists unchanged for the whole walk.
+/// Each fetch may raise the errors of ``list`` (``ClosedError`` once the
+/// store is closed). See docs/reference/queries.md, Results, paging and
+/// planning.
 #[pyclass(name = "PageWalk", module = "rosterdb")]
 pub(crate) struct PyWalk {
     walk: Walk<Value>,

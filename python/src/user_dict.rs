@@ -2,8 +2,8 @@
 //! [`crate::to_python`] makes of it (same keys, in the same order, same
 //! values and types; `test_documents.py` compares them). `get` and every
 //! call returning a user go through here: a user's dict is most of what a
-//! Python call adds to the core's read (SPEC §12: at most 2 µs over the
-//! Rust call).
+//! Python call adds to the core's read (docs/BENCHMARKS.md: at most 2 µs
+//! over the Rust call).
 //!
 //! What it saves over the serde path: the key strings are made once, as
 //! interned strings in one table (no cache lookup per field); the dict

@@ -1,5 +1,6 @@
 """Password checks, lockout and password administration through the binding
-(SPEC §6.1, §6.2): conversions, errors, threads and transactions."""
+(docs/reference/credentials.md, Passwords and Lockout): conversions, errors,
+threads and transactions."""
 
 from __future__ import annotations
 
@@ -269,8 +270,9 @@ def test_bad_identifiers_and_passwords_fail_authentication(text: str) -> None:
 
 
 def test_identifiers_match_in_their_caseless_form() -> None:
-    # fold (NFKC_Casefold, SPEC §2.5) drops invisible format characters and
-    # folds compatibility forms, so look-alikes name the same user.
+    # fold (NFKC_Casefold; docs/reference/documents.md, Caseless matching)
+    # drops invisible format characters and folds compatibility forms, so
+    # look-alikes name the same user.
     with rosterdb.Store.memory(**CHEAP) as s:
         s.users.create(user("ann", password=PASSWORD))
         for spelling in ("\u202eann", "a\u200dnn", "ＡＮＮ", "ANN"):

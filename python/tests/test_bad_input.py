@@ -1,11 +1,12 @@
-"""Every bad input is a typed error (SPEC §9): the decisions, row by row.
+"""Every bad input is a typed error (docs/reference/errors.md): the decisions,
+row by row.
 
-A wrong Python *type* for a top-level argument is a ``TypeError`` naming
-the argument, the binding's convention (mypy and the stubs catch these).
-Every other bad input reaches Python as a :class:`rosterdb.RosterError`
-of the kind §9 names: never a bare ``OverflowError``, ``ValueError``,
-``UnicodeEncodeError``, ``RecursionError`` or ``SystemError``, never a
-crash, and never an exception that carries the offending string.
+A wrong Python *type* for a top-level argument is a ``TypeError`` naming the
+argument, the binding's convention (mypy and the stubs catch these). Every
+other bad input reaches Python as a :class:`rosterdb.RosterError` of the kind
+docs/reference/errors.md names: never a bare ``OverflowError``, ``ValueError``,
+``UnicodeEncodeError``, ``RecursionError`` or ``SystemError``, never a crash,
+and never an exception that carries the offending string.
 
 =========================  ============================  ====================================
 argument (calls)           wrong Python type             bad value

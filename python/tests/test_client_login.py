@@ -1,5 +1,5 @@
-"""App-client logins through the binding (SPEC §6.5): secrets, allowlists,
-rotation, sessions of clients."""
+"""App-client logins through the binding (docs/reference/credentials.md, Client
+logins): secrets, allowlists, rotation, sessions of clients."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Docs are tests: the README's Python blocks and the quickstart example run."""
+"""Docs are tests: the READMEs' Python blocks and the quickstart example run."""
 
 from __future__ import annotations
 
@@ -17,15 +17,27 @@ def python_blocks(markdown: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", markdown.read_text(encoding="utf-8"), re.S)
 
 
-@pytest.mark.parametrize("index", range(len(python_blocks(ROOT / "README.md"))))
-def test_readme_python_block_runs(index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+#: The READMEs whose Python blocks run: the repository's and the package's
+#: (python/README.md, the long description of the wheel).
+READMES = ("README.md", "python/README.md")
+
+
+@pytest.mark.parametrize(
+    ("readme", "index"),
+    [(r, i) for r in READMES for i in range(len(python_blocks(ROOT / r)))],
+)
+def test_readme_python_block_runs(
+    readme: str, index: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    code = python_blocks(ROOT / "README.md")[index]
-    exec(compile(code, f"README.md python block {index}", "exec"), {"__name__": "__readme__"})
+    code = python_blocks(ROOT / readme)[index]
+    name = f"{readme} python block {index}"
+    exec(compile(code, name, "exec"), {"__name__": "__readme__"})
 
 
-def test_the_readme_has_a_python_quick_start() -> None:
-    assert python_blocks(ROOT / "README.md")
+@pytest.mark.parametrize("readme", READMES)
+def test_the_readme_has_a_python_example(readme: str) -> None:
+    assert python_blocks(ROOT / readme)
 
 
 def test_quickstart_example_runs(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Random Python values into every document and query call (SPEC §9).
+"""Random Python values into every document and query call (docs/reference/errors.md).
 
 Whatever goes in, what comes out is a result, a :class:`rosterdb.RosterError`,
 or a ``TypeError`` when (and only when) a top-level argument has the wrong

@@ -1,5 +1,6 @@
-"""Tenant isolation under random queries through the Python API (SPEC §7,
-§3.4, §13), the twin of core/tests/isolation_tests.rs.
+"""Tenant isolation under random queries through the Python API
+(docs/reference/tenancy.md; docs/reference/queries.md, Results, paging and
+planning), the twin of core/tests/isolation_tests.rs.
 
 Non-interference: two stores run the same steps. The steps of the tenant
 under test (``t1``, through ``store.scoped("t1")``) are the same in both; the

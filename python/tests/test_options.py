@@ -1,5 +1,5 @@
 """Store options and numeric arguments: every bad value is an ArgumentError
-naming it (SPEC §9), whether the binding or the core finds it."""
+naming it (docs/reference/errors.md), whether the binding or the core finds it."""
 
 from __future__ import annotations
 

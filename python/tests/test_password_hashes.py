@@ -1,9 +1,9 @@
-"""Imported password hashes (SPEC §6.1): runs tests/vectors/password_hashes.json
-through the binding. Each valid hash, given as a user's `passwordHash`,
-verifies its `matches` and refuses its `rejects`; the first success upgrades
-it to the store's Argon2id as login bookkeeping (no version bump, no
-change-log entry). Each invalid hash is a ValidationError on `passwordHash`
-that does not quote it."""
+"""Imported password hashes (docs/reference/credentials.md, Passwords): runs
+tests/vectors/password_hashes.json through the binding. Each valid hash, given
+as a user's `passwordHash`, verifies its `matches` and refuses its `rejects`;
+the first success upgrades it to the store's Argon2id as login bookkeeping (no
+version bump, no change-log entry). Each invalid hash is a ValidationError on
+`passwordHash` that does not quote it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""list, iter, count, exists and explain with the keyword arguments of SPEC §10."""
+"""list, iter, count, exists and explain with the keyword arguments of
+docs/reference/api.md (Python)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""No secret leaks (SPEC §2.1, §2.3, §2.4, §6): passwords, client secrets,
-TOTP secrets, recovery codes and session tokens appear only in the one
-result that hands them out, never in another result, a repr, an exception
-(message or attribute), an export or the change log."""
+"""No secret leaks (docs/reference/documents.md,
+docs/reference/credentials.md): passwords, client secrets, TOTP secrets,
+recovery codes and session tokens appear only in the one result that hands them
+out, never in another result, a repr, an exception (message or attribute), an
+export or the change log."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""No secret in the store file or in the repr of any object the package
-returns (SPEC §2.1, §2.3, §2.4): passwords and client secrets are kept only
-as Argon2id hashes, session tokens only as their SHA-256 digests."""
+"""No secret in the store file or in the repr of any object the package returns
+(docs/reference/documents.md, Users, Clients and Sessions): passwords and
+client secrets are kept only as Argon2id hashes, session tokens only as their
+SHA-256 digests."""
 
 from __future__ import annotations
 

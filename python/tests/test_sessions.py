@@ -1,5 +1,6 @@
-"""Sessions through the binding (SPEC §6.4): login, authenticate, logout,
-revocation, lifetimes, scoped views and transactions."""
+"""Sessions through the binding (docs/reference/credentials.md, Sessions):
+login, authenticate, logout, revocation, lifetimes, scoped views and
+transactions."""
 
 from __future__ import annotations
 

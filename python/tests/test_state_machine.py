@@ -1,5 +1,6 @@
 """A hypothesis state machine that mirrors the Rust model test
-(core/tests/model_tests.rs) through the Python API (SPEC §2, §4–§8, §13).
+(core/tests/model_tests.rs) through the Python API (docs/reference: documents,
+updates, transactions, credentials, tenancy, changes-and-export).
 
 Random sequences of operations run against a real in-memory store and a
 pure-Python oracle (dicts), through the store itself and through scoped views:
@@ -79,7 +80,8 @@ TIMES = ("createdAt", "updatedAt", "lastLoginAt", "lastUsedAt", "lockedUntil")
 
 
 def fold(s: str) -> str:
-    """The canonical caseless form (SPEC §2.5) of every string in the pools."""
+    """The canonical caseless form (docs/reference/documents.md, Caseless
+    matching) of every string in the pools."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", s).casefold())
 
 
@@ -425,8 +427,8 @@ class Ops:
     @staticmethod
     def create_problems(fields: list[str], mismatch: bool) -> list[str]:
         """A document's field problems and a tenant other than the view's
-        are reported together (SPEC §9: every failing field at once), as
-        the typed Rust create does (model_tests.rs)."""
+        are reported together (docs/reference/errors.md: every failing
+        field at once), as the typed Rust create does (model_tests.rs)."""
         return sorted(set(fields) | ({"tenant"} if mismatch else set()))
 
     # -- creates
@@ -1287,9 +1289,9 @@ TestStoreMachine = StoreMachine.TestCase
 
 
 def test_fold_agrees_with_the_pools() -> None:
-    """The oracle's fold puts the pools' spellings in the classes SPEC §2.5
-    names: the store agrees (a username taken in one spelling is taken in
-    every other)."""
+    """The oracle's fold puts the pools' spellings in the classes
+    docs/reference/documents.md, Caseless matching, names: the store agrees (a
+    username taken in one spelling is taken in every other)."""
     classes = [["ann", "ANN", "ａｎｎ"], ["straße", "STRASSE", "strasse"],
                ["ΟΔΟΣ", "οδοσ", "οδος"]]
     with rosterdb.Store.memory(**CHEAP) as store:

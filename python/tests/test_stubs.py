@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +97,92 @@ def test_all_lists_the_public_names() -> None:
     for name in rosterdb.__all__:
         assert hasattr(rosterdb, name), name
     assert set(rosterdb.__all__) >= {"Store", "RosterError", "StorageError"}
+
+
+# The stub carries the extension's docstrings, so that editors, which read
+# the stub and not the compiled module, show them. The extension's `///`
+# comments are the source; to copy them into the stub after changing one,
+# build the wheel and run
+#     ROSTERDB_UPDATE_STUB=1 .venv/bin/pytest -q python/tests/test_stubs.py
+# which rewrites python/rosterdb/_native.pyi of the checkout.
+STUB_SOURCE = Path(__file__).resolve().parents[1] / "rosterdb" / "_native.pyi"
+
+
+def stub_docstrings(source: str) -> list[tuple[ast.ClassDef | ast.FunctionDef, str]]:
+    """Each class and method of the stub with a runtime counterpart, with the
+    runtime docstring it must carry. A method of a private base class (such
+    as ``_Queryable``) stands for that method of every public class deriving
+    from it, whose docstrings must then agree."""
+    tree = ast.parse(source)
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+
+    def derived(name: str) -> list[str]:
+        out = []
+        for other, node in classes.items():
+            bases = [b.id for b in node.bases if isinstance(b, ast.Name)]
+            if name in bases:
+                out += [other] if not other.startswith("_") else derived(other)
+        return out
+
+    found: list[tuple[ast.ClassDef | ast.FunctionDef, str]] = []
+    for name, node in classes.items():
+        public = [name] if not name.startswith("_") else derived(name)
+        if name.startswith("_") and not any(isinstance(i, ast.FunctionDef) for i in node.body):
+            continue  # a TypedDict of a result
+        runtime = [getattr(rosterdb._native, c) for c in public]
+        if not name.startswith("_"):
+            found.append((node, inspect.cleandoc(runtime[0].__doc__ or "")))
+        for item in node.body:
+            if not isinstance(item, ast.FunctionDef) or item.name.startswith("__"):
+                continue
+            docs = {inspect.cleandoc(getattr(r, item.name).__doc__ or "") for r in runtime}
+            assert len(docs) == 1, f"{name}.{item.name}: the classes' docstrings differ"
+            found.append((item, docs.pop()))
+    return found
+
+
+def with_docstrings(source: str) -> str:
+    """The stub with each docstring set to the runtime one."""
+    lines = source.splitlines()
+    edits = sorted(stub_docstrings(source), key=lambda e: e[0].lineno, reverse=True)
+    for node, doc in edits:
+        assert doc and '"""' not in doc and "\\" not in doc, node.name
+        indent = " " * (node.col_offset + 4)
+        text = doc.splitlines()
+        if len(text) == 1 and not doc.endswith('"'):
+            block = [f'{indent}"""{doc}"""']
+        else:
+            block = [f'{indent}"""{text[0]}']
+            block += [f"{indent}{line}" if line else "" for line in text[1:]]
+            block += [f'{indent}"""']
+        first = node.body[0]
+        if (
+            isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)
+        ):
+            lines[first.lineno - 1 : first.end_lineno] = block
+        else:
+            # `def f(...) -> T: ...`: the docstring becomes the body.
+            row = first.lineno - 1
+            head = lines[row][: first.col_offset].rstrip()
+            assert lines[row][first.col_offset :].strip() == "...", node.name
+            lines[row : row + 1] = [head, *block]
+    return "\n".join(lines) + "\n"
+
+
+def test_the_stub_has_the_extensions_docstrings() -> None:
+    source = STUB_SOURCE.read_text(encoding="utf-8")
+    expected = with_docstrings(source)
+    if os.environ.get("ROSTERDB_UPDATE_STUB") == "1":
+        STUB_SOURCE.write_text(expected, encoding="utf-8")
+        source = expected
+    assert len(stub_docstrings(source)) > 60
+    for node, doc in stub_docstrings(source):
+        assert ast.get_docstring(node) == doc, (
+            f"{node.name}: the stub's docstring is not the extension's; "
+            "run ROSTERDB_UPDATE_STUB=1 pytest python/tests/test_stubs.py"
+        )
+    # The installed stub is the checkout's.
+    installed = Path(rosterdb.__file__).parent / "_native.pyi"
+    assert installed.read_text(encoding="utf-8") == source, "rebuild the wheel"

@@ -1,4 +1,4 @@
-"""store.scoped(tenant): the whole API, one tenant (SPEC §7)."""
+"""store.scoped(tenant): the whole API, one tenant (docs/reference/tenancy.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The TOTP second factor end to end (SPEC §6.3, RFC 6238), with codes made
-by an independent implementation, pyotp, from the enrolment's secret."""
+"""The TOTP second factor end to end (docs/reference/credentials.md, Second
+factor (TOTP); RFC 6238), with codes made by an independent implementation,
+pyotp, from the enrolment's secret."""
 
 from __future__ import annotations
 

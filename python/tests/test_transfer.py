@@ -1,4 +1,5 @@
-"""export_jsonl, import_jsonl, check and compact (SPEC §8, §10)."""
+"""export_jsonl, import_jsonl, check and compact
+(docs/reference/changes-and-export.md, docs/reference/api.md)."""
 
 from __future__ import annotations
 

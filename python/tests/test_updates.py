@@ -1,4 +1,5 @@
-"""patch, merge and replace with expected_version (SPEC §4, §10)."""
+"""patch, merge and replace with expected_version (docs/reference/updates.md,
+docs/reference/api.md)."""
 
 from __future__ import annotations
 
