@@ -22,6 +22,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pyotp  # stands in for the user's authenticator app
 
@@ -70,10 +71,11 @@ def arguments() -> Path:
                      " pass --overwrite to replace, or choose another PATH")
     for file in taken:
         file.unlink()
-    return args.path
+    path: Path = args.path
+    return path
 
 
-def show(label: str, doc: dict) -> None:
+def show(label: str, doc: dict[str, Any]) -> None:
     print(f"{label}: {json.dumps(doc, ensure_ascii=False)}")
 
 
@@ -180,6 +182,7 @@ def main(path: Path) -> None:
               f" permissions {who['permissions']}")
         enrolment = store.users.totp_enroll(ada["id"])
         app = pyotp.parse_uri(enrolment["uri"])  # what scanning the QR code does
+        assert isinstance(app, pyotp.TOTP), "an otpauth://totp/ URI"
         recovery = store.users.totp_confirm(ada["id"], app.now())
         print(f"ada enrolled TOTP ({app.issuer}) and got {len(recovery)} one-time recovery codes")
         try:

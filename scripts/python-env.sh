@@ -9,7 +9,7 @@
 #   bash scripts/python-env.sh [--release] [--without-test-tools]
 #
 #   --release             build with cargo's release profile: a wheel of about
-#                         3 MB instead of 13 MB, and faster; the default debug
+#                         3 MB instead of 22 MB, and faster; the default debug
 #                         build, which test-all.sh uses, compiles faster
 #   --without-test-tools  install only what building and the demo need
 #
