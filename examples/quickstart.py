@@ -3,31 +3,85 @@ app-client; lookups; refused duplicates; an all-or-nothing transaction;
 queries and pages; a guarded patch; a tenant's view; logins with a second
 factor, sessions, a lockout and client logins; an export; and the change log.
 
-Run it with ``bash scripts/demo.sh`` (which builds the package into .venv),
-or ``python examples/quickstart.py [PATH]`` once ``rosterdb`` is installed.
+Run it with ``bash scripts/demo.sh [--overwrite] [PATH]`` (which builds the
+package into .venv first), or ``python examples/quickstart.py [--overwrite]
+[PATH]`` once ``rosterdb`` and ``pyotp`` are installed.
+
+PATH is the store file to create; its write-ahead log (PATH-wal) and its
+export (PATH with the suffix .jsonl) are written beside it. An existing PATH,
+log or export is refused (exit code 2) unless --overwrite is given. Without
+PATH the store is target/demo/quickstart.redb in this repository, replacing
+the previous run's (or, when this script is not in a checkout of the
+repository, a file in a new temporary directory).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pyotp  # stands in for the user's authenticator app
 
 import rosterdb
 
+REPO = Path(__file__).resolve().parents[1]
 
-def show(label: str, doc: dict) -> None:
+
+def files_of(store: Path) -> list[Path]:
+    """The store file, its write-ahead log and the demo's export of it."""
+    return [store, Path(f"{store}-wal"), store.with_suffix(".jsonl")]
+
+
+def default_store() -> Path:
+    """target/demo/quickstart.redb in the repository, whose files (the last
+    run's) are removed; a new temporary directory outside a checkout."""
+    if not (REPO / "Cargo.toml").is_file():
+        return Path(tempfile.mkdtemp(prefix="rosterdb-quickstart-")) / "quickstart.redb"
+    store = REPO / "target" / "demo" / "quickstart.redb"
+    store.parent.mkdir(parents=True, exist_ok=True)
+    for file in files_of(store):
+        file.unlink(missing_ok=True)
+    return store
+
+
+def arguments() -> Path:
+    parser = argparse.ArgumentParser(
+        description="A first session with rosterdb, in a new store file.")
+    parser.add_argument(
+        "path", nargs="?", type=Path, metavar="PATH",
+        help="the store file to create (default: target/demo/quickstart.redb in the"
+             " repository, replacing the previous run's); its log PATH-wal and its"
+             " export PATH.jsonl go beside it")
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="remove an existing PATH, PATH-wal and PATH.jsonl first"
+             " (without it, any of them existing is an error, exit code 2)")
+    args = parser.parse_args()
+    if args.path is None:
+        return default_store()
+    if args.path.is_dir():
+        parser.error(f"{args.path} is a directory; PATH names the store file to create")
+    taken = [file for file in files_of(args.path) if file.exists()]
+    if taken and not args.overwrite:
+        parser.error(f"{', '.join(map(str, taken))} already exist{'s' if len(taken) == 1 else ''};"
+                     " pass --overwrite to replace, or choose another PATH")
+    for file in taken:
+        file.unlink()
+    path: Path = args.path
+    return path
+
+
+def show(label: str, doc: dict[str, Any]) -> None:
     print(f"{label}: {json.dumps(doc, ensure_ascii=False)}")
 
 
 def main(path: Path) -> None:
-    path.unlink(missing_ok=True)
+    print(f"store file: {path}")
     with rosterdb.Store(path) as store:
-        print(f"opened {path}")
 
         admins = store.roles.create({
             "name": "admins",
@@ -121,13 +175,14 @@ def main(path: Path) -> None:
         print(f"client secret: {len(created['secret'])} characters, handed over once;"
               " the store keeps only its Argon2id hash")
 
-        # Logins (SPEC §6): a session token, then a second factor.
+        # Logins (docs/reference/credentials.md): a session token, then a second factor.
         login = store.login("ada@example.com", "analytical-engine-1843")
         who = store.authenticate(login["token"])
         print(f"ada logged in: a {len(login['token'])}-character token until {login['expiresAt']};"
               f" permissions {who['permissions']}")
         enrolment = store.users.totp_enroll(ada["id"])
         app = pyotp.parse_uri(enrolment["uri"])  # what scanning the QR code does
+        assert isinstance(app, pyotp.TOTP), "an otpauth://totp/ URI"
         recovery = store.users.totp_confirm(ada["id"], app.now())
         print(f"ada enrolled TOTP ({app.issuer}) and got {len(recovery)} one-time recovery codes")
         try:
@@ -179,6 +234,8 @@ def main(path: Path) -> None:
             print("  " + json.dumps(change))
 
 
+    print(f"store file: {path} (export: {export})")
+
+
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.gettempdir()) / "rosterdb-quickstart.redb"
-    main(target)
+    main(arguments())
