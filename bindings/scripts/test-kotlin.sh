@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the rosterdb-ffi cdylib, generates the Kotlin and Swift bindings
 # (library mode, into bindings/generated/), compiles the generated Kotlin and
-# the Kotlin shipped beside it (bindings/kotlin/src/) with the Kotlin test suite and runs it on the JVM through JNA, against the host
-# cdylib. Installs what it needs: Debian's libjna-java and the npm package
-# kotlin-compiler (into bindings/kotlin/.tools/). The suite ends by printing
+# the Kotlin shipped beside it (bindings/kotlin/src/) with the Kotlin test
+# suite and runs it on the JVM through JNA, against the host cdylib (in
+# $CARGO_TARGET_DIR/debug when that is set, else target/debug). Installs
+# what it needs: Debian's libjna-java and the npm package kotlin-compiler
+# (into bindings/kotlin/.tools/). The suite ends by printing
 # "N passed, N failed"; the script fails when any test fails.
 #
 #   bash bindings/scripts/test-kotlin.sh [name filter]
@@ -15,7 +17,8 @@ TOOLS=bindings/kotlin/.tools
 GENERATED=bindings/generated
 BUILD=bindings/kotlin/build
 JNA_JAR=/usr/share/java/jna.jar
-LIBRARY=target/debug/librosterdb_ffi.so
+DEBUG_DIR=${CARGO_TARGET_DIR:-target}/debug
+LIBRARY=$DEBUG_DIR/librosterdb_ffi.so
 started=$SECONDS
 
 step() { echo "== bindings: $* ($((SECONDS - started)) s)"; }
@@ -45,7 +48,7 @@ cargo build --workspace --quiet
 step "generate Kotlin and Swift"
 rm -rf "$GENERATED/kotlin" "$GENERATED/swift"
 for language in kotlin swift; do
-    target/debug/uniffi-bindgen generate "$LIBRARY" --language "$language" \
+    "$DEBUG_DIR/uniffi-bindgen" generate "$LIBRARY" --language "$language" \
         --out-dir "$GENERATED/$language" --no-format --metadata-no-deps
 done
 for file in kotlin/rosterdb/rosterdb.kt swift/RosterDB.swift swift/RosterDBFFI.h swift/RosterDBFFI.modulemap; do
@@ -76,6 +79,6 @@ mapfile -t readme_files < <(find "$BUILD/docs" -name '*.kt')
     "${readme_files[@]}"
 
 step "run the Kotlin tests on the JVM"
-ROSTERDB_VECTORS=tests/vectors java -Djna.library.path=target/debug \
+ROSTERDB_VECTORS=tests/vectors java -Djna.library.path="$DEBUG_DIR" \
     -cp "$BUILD/tests.jar:$KOTLIN_LIB/kotlin-stdlib.jar:$KOTLIN_LIB/kotlin-test.jar:$JNA_JAR" \
     rosterdb.tests.TestRunnerKt "$@"
