@@ -14,7 +14,10 @@
 //! - (d) a link with an `#anchor` into a Markdown file of the repository
 //!   whose anchor matches none of the target's headings (GitHub's rule:
 //!   lowercase, spaces to `-`, punctuation other than `-` and `_` dropped,
-//!   a repeated heading gets `-1`, `-2`, …).
+//!   a repeated heading gets `-1`, `-2`, …);
+//! - (e) a citation of a section of the reference, written as the file, a
+//!   comma and the heading (`docs/reference/queries.md, Parameter form`, the
+//!   heading quoted when it holds a comma), whose file has no such heading.
 //!
 //! Build directories, virtual environments, tool caches, fuzzing corpora
 //! and binary files are skipped.
@@ -383,6 +386,68 @@ fn docs_mentions(root: &Path, file: &str, text: &str) -> Vec<Problem> {
     problems
 }
 
+/// The headings of a Markdown text, without their `#`s and backticks.
+fn headings(text: &str) -> Vec<String> {
+    prose_lines(text)
+        .into_iter()
+        .filter_map(|(_, line)| {
+            let hashes = line.chars().take_while(|&c| c == '#').count();
+            let title = line[hashes..].strip_prefix(' ')?;
+            (1..=6)
+                .contains(&hashes)
+                .then(|| title.trim().trim_end_matches('#').trim().replace('`', ""))
+        })
+        .collect()
+}
+
+/// (e): citations of a section of the reference (the path of a page under
+/// `docs/reference/`, a comma, and `Heading` or `"Heading"`) that name no
+/// heading of that page. The text after
+/// the comma must start with a heading; when it ends the line (the comment
+/// wraps), it must start one. A comma followed by anything but a capital
+/// letter or a quote is prose, not a citation.
+fn reference_sections(file: &str, text: &str, texts: &BTreeMap<&str, &str>) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        for (at, _) in line.match_indices("docs/reference/") {
+            let token: String = line[at..]
+                .chars()
+                .take_while(|&c| is_path_char(c))
+                .collect();
+            let Some(page) = token.split_once(".md").map(|(p, _)| format!("{p}.md")) else {
+                continue;
+            };
+            let Some(after) = line[at + page.len()..].strip_prefix(", ") else {
+                continue;
+            };
+            let quoted = after.starts_with('"');
+            let rest = after.trim_start_matches('"').replace('`', "");
+            if !(quoted || rest.starts_with(|c: char| c.is_uppercase())) {
+                continue;
+            }
+            let Some(target) = texts.get(page.as_str()) else {
+                continue; // a missing file is (c)'s to report
+            };
+            let rest = rest.trim_end();
+            let known = headings(target)
+                .iter()
+                .any(|h| rest.starts_with(h.as_str()) || h.starts_with(rest));
+            if !known {
+                problems.push(Problem {
+                    file: file.to_owned(),
+                    line: index + 1,
+                    message: format!(
+                        "cites the section `{}` of `{page}`, which has no such heading: \
+                         name one of its headings as written (quoted when it holds a comma)",
+                        rest.chars().take(40).collect::<String>()
+                    ),
+                });
+            }
+        }
+    }
+    problems
+}
+
 /// Every problem of the repository under `root`, sorted.
 fn problems_under(root: &Path) -> Vec<Problem> {
     let files = text_files(root);
@@ -394,6 +459,7 @@ fn problems_under(root: &Path) -> Vec<Problem> {
     for (file, text) in &files {
         problems.extend(specification_citations(file, text));
         problems.extend(docs_mentions(root, file, text));
+        problems.extend(reference_sections(file, text, &texts));
         if file.ends_with(".md") {
             problems.extend(markdown_links(root, file, text, &texts));
         }
@@ -515,6 +581,32 @@ fn anchors_that_match_no_heading_are_found() {
             ("guide/guide.md", guide)
         ]),
         ["guide/guide.md:2", "guide/guide.md:3", "guide/guide.md:4"]
+    );
+}
+
+#[test]
+fn sections_the_reference_lacks_are_found() {
+    let code = "// REF, Parameter form: ok\n\
+                // REF, \"Results, paging and planning\": ok\n\
+                // as REF, Results, paging and\n\
+                // planning says (wrapped): ok\n\
+                // REF, which is prose: ok\n\
+                // REF, Parameter forms: ok, it starts with one\n\
+                // REF, Expression form: no such heading\n\
+                // REF, \"Paging\": no such heading\n\
+                // REF, Results, sorting\n"
+        // Written with a stand-in, so that this file cites nothing itself.
+        .replace("REF", &format!("{DOCS}/reference/queries.md"));
+    assert_eq!(
+        places(&[
+            ("docs/reference/queries.md", REFERENCE),
+            ("core/src/query.rs", &code)
+        ]),
+        [
+            "core/src/query.rs:7",
+            "core/src/query.rs:8",
+            "core/src/query.rs:9"
+        ]
     );
 }
 
