@@ -1,7 +1,8 @@
 //! The write-ahead log (decision 0018) under faults of the store disk:
 //! with a log, the store disk is synced only at checkpoints (on open,
-//! when a transaction is too large to log, and on close) and when redb
-//! grows the file. A power loss or
+//! when a transaction is too large to log, and on close); the syncs redb
+//! asks for after growing the file wait for the next checkpoint's header
+//! write (decision 0023). A power loss or
 //! a failed sync at each of those keeps every acknowledged write and
 //! applies no write by halves; a failed checkpoint at close loses nothing
 //! (the log still holds the commits).
@@ -155,7 +156,8 @@ fn without_a_fault_the_run_syncs_the_store_disk_only_at_checkpoints_and_growth()
         write(&store, i).unwrap();
     }
     let (s1, l1) = (store_disk.counts().since(&s0), log_disk.counts().since(&l0));
-    // redb syncs the store disk only when it grows the file.
+    // Only growth could sync the store disk (decision 0023 defers even
+    // that to the next checkpoint).
     assert!(
         s1.syncs <= s1.set_lens,
         "small writes synced the store disk: {s1:?}"

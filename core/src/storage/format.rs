@@ -2,12 +2,11 @@
 //! migrating an older one (docs/reference/transactions.md; docs/reference/storage.md).
 
 use std::fs::File;
-use std::ops::Bound;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use redb::{Database, ReadableDatabase, TableHandle, WriteTransaction};
 
+use crate::storage::backend::StoreBackend;
 use crate::storage::schema::{
     META, MULTI_TABLES, POSTING_TABLES, RECORD_TABLES, SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS,
     UNIQUE_TABLES, meta,
@@ -38,7 +37,7 @@ const REDB_MAGIC: [u8; 9] = [b'r', b'e', b'd', b'b', 0x1A, 0x0A, 0xA9, 0x0D, 0x0
 
 /// What the first bytes of a file (or backend) say it holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Head {
+pub(crate) enum Head {
     /// Nothing, or what an interrupted creation left (see
     /// [`interrupted_creation`]): a store is created there.
     Blank,
@@ -52,7 +51,7 @@ enum Head {
 /// one test behind [`Store::open`](crate::Store::open),
 /// [`Store::open_with_backend`](crate::Store::open_with_backend) and the
 /// fresh start of an interrupted creation.
-fn first_bytes(
+pub(crate) fn first_bytes(
     len: u64,
     mut read: impl FnMut(u64, &mut [u8]) -> std::io::Result<()>,
 ) -> std::io::Result<Head> {
@@ -170,7 +169,7 @@ pub(crate) fn create_database(
     builder
         .set_check_integrity_on_open(true)
         .set_cache_size(cache_bytes);
-    Ok(builder.create_with_backend(FreshStart::new(backend))?)
+    Ok(builder.create_with_backend(StoreBackend::new(backend))?)
 }
 
 /// The file at `path` as a redb backend, created when missing.
@@ -183,87 +182,6 @@ pub(crate) fn file_backend(path: &Path) -> Result<redb::backends::FileBackend> {
         .open(path)?;
     Ok(redb::backends::FileBackend::new(file)?)
 }
-
-/// A backend that, at redb's first length query, empties a file an
-/// interrupted creation left, so that redb creates the store anew.
-///
-/// redb asks for the length only after it has taken the file's locks, so
-/// no other process can be creating the file at that moment.
-#[derive(Debug)]
-struct FreshStart<B> {
-    inner: B,
-    checked: AtomicBool,
-}
-
-impl<B> FreshStart<B> {
-    fn new(inner: B) -> Self {
-        FreshStart {
-            inner,
-            checked: AtomicBool::new(false),
-        }
-    }
-}
-
-impl<B: redb::StorageBackend> redb::StorageBackend for FreshStart<B> {
-    fn len(&self) -> std::io::Result<u64> {
-        let len = self.inner.len()?;
-        if len == 0 || self.checked.swap(true, Ordering::AcqRel) {
-            return Ok(len);
-        }
-        if first_bytes(len, |offset, out| self.inner.read(offset, out))? == Head::Blank {
-            self.inner.set_len(0)?;
-            self.inner.sync_data()?;
-            return Ok(0);
-        }
-        Ok(len)
-    }
-
-    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
-        self.inner.read(offset, out)
-    }
-
-    fn set_len(&self, len: u64) -> std::io::Result<()> {
-        self.inner.set_len(len)
-    }
-
-    fn sync_data(&self) -> std::io::Result<()> {
-        self.inner.sync_data()
-    }
-
-    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
-        self.inner.write(offset, data)
-    }
-
-    fn close(&self) -> std::io::Result<()> {
-        self.inner.close()
-    }
-
-    fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<bool> {
-        self.inner.try_lock_range(start, end)
-    }
-
-    fn try_lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<bool> {
-        self.inner.try_lock_shared_range(start, end)
-    }
-
-    fn lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<()> {
-        self.inner.lock_range(start, end)
-    }
-
-    fn lock_shared_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<()> {
-        self.inner.lock_shared_range(start, end)
-    }
-
-    fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<()> {
-        self.inner.unlock_range(start, end)
-    }
-
-    fn query_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<bool> {
-        self.inner.query_lock_range(start, end)
-    }
-}
-
-type BackendResult<T> = std::result::Result<T, redb::BackendError>;
 
 /// Refuses, without writing a byte, an existing file that is not a rosterdb
 /// store, that a newer release wrote, or whose migration would fail
