@@ -19,7 +19,7 @@
 //!   of a deferred growth is space no durable header refers to.
 
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::storage::format::{Head, first_bytes};
 
@@ -31,15 +31,25 @@ const HEADER_END: u64 = 4096;
 
 /// A redb backend with the fresh start and the deferred growth syncs of
 /// the module's documentation.
+///
+/// Growths and writes are counted when they complete; a real sync records
+/// the counts it read before it started, once it succeeded. So a growth or
+/// write racing with a sync counts as not covered by it, and a header
+/// write on another thread while a sync is under way syncs again rather
+/// than trusting the sync in flight.
 #[derive(Debug)]
 pub(crate) struct StoreBackend<B> {
     inner: B,
     /// Whether the fresh-start check has run (at the first length query).
     checked: AtomicBool,
-    /// Set by a growth whose sync was put off; cleared by a real sync.
-    growth_unsynced: AtomicBool,
-    /// Set by every write; cleared by a real sync.
-    written: AtomicBool,
+    /// Growths of the file made so far.
+    growths: AtomicU64,
+    /// Of those, how many a successful sync covers.
+    synced_growths: AtomicU64,
+    /// Writes made so far.
+    writes: AtomicU64,
+    /// Of those, how many a successful sync covers.
+    synced_writes: AtomicU64,
 }
 
 impl<B> StoreBackend<B> {
@@ -48,24 +58,34 @@ impl<B> StoreBackend<B> {
         StoreBackend {
             inner,
             checked: AtomicBool::new(false),
-            growth_unsynced: AtomicBool::new(false),
-            written: AtomicBool::new(false),
+            growths: AtomicU64::new(0),
+            synced_growths: AtomicU64::new(0),
+            writes: AtomicU64::new(0),
+            synced_writes: AtomicU64::new(0),
         }
+    }
+
+    /// Whether a growth is not yet covered by a successful sync.
+    fn growth_unsynced(&self) -> bool {
+        self.growths.load(Ordering::Acquire) > self.synced_growths.load(Ordering::Acquire)
+    }
+
+    /// Whether a write is not yet covered by a successful sync.
+    fn written(&self) -> bool {
+        self.writes.load(Ordering::Acquire) > self.synced_writes.load(Ordering::Acquire)
     }
 }
 
 impl<B: redb::StorageBackend> StoreBackend<B> {
-    /// Syncs `inner`, clearing both marks first so that a write racing
-    /// with the sync marks again; on failure the growth stays unsynced.
+    /// Syncs `inner`; on success, records the growths and writes that had
+    /// completed before it started as covered.
     fn sync_inner(&self) -> std::io::Result<()> {
-        let growth = self.growth_unsynced.swap(false, Ordering::AcqRel);
-        self.written.store(false, Ordering::Release);
-        self.inner.sync_data().inspect_err(|_| {
-            if growth {
-                self.growth_unsynced.store(true, Ordering::Release);
-            }
-            self.written.store(true, Ordering::Release);
-        })
+        let growths = self.growths.load(Ordering::Acquire);
+        let writes = self.writes.load(Ordering::Acquire);
+        self.inner.sync_data()?;
+        self.synced_growths.fetch_max(growths, Ordering::AcqRel);
+        self.synced_writes.fetch_max(writes, Ordering::AcqRel);
+        Ok(())
     }
 }
 
@@ -91,13 +111,13 @@ impl<B: redb::StorageBackend> redb::StorageBackend for StoreBackend<B> {
         let grows = len > self.inner.len()?;
         self.inner.set_len(len)?;
         if grows {
-            self.growth_unsynced.store(true, Ordering::Release);
+            self.growths.fetch_add(1, Ordering::AcqRel);
         }
         Ok(())
     }
 
     fn sync_data(&self) -> std::io::Result<()> {
-        if self.growth_unsynced.load(Ordering::Acquire) && !self.written.load(Ordering::Acquire) {
+        if self.growth_unsynced() && !self.written() {
             // Only growth since the last sync: put off until the header's
             // next write (module documentation).
             return Ok(());
@@ -106,11 +126,12 @@ impl<B: redb::StorageBackend> redb::StorageBackend for StoreBackend<B> {
     }
 
     fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
-        if offset < HEADER_END && self.growth_unsynced.load(Ordering::Acquire) {
+        if offset < HEADER_END && self.growth_unsynced() {
             self.sync_inner()?;
         }
-        self.written.store(true, Ordering::Release);
-        self.inner.write(offset, data)
+        self.inner.write(offset, data)?;
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     fn close(&self) -> std::io::Result<()> {
@@ -143,3 +164,168 @@ impl<B: redb::StorageBackend> redb::StorageBackend for StoreBackend<B> {
 }
 
 type BackendResult<T> = std::result::Result<T, redb::BackendError>;
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )]
+
+    use std::sync::{Arc, Mutex, Weak};
+
+    use redb::StorageBackend;
+
+    use super::*;
+
+    /// What the disk under the wrapper saw, in order.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Event {
+        Grow,
+        SyncStarted,
+        SyncDone,
+        Write(u64),
+    }
+
+    /// A disk that records its calls; its first sync runs `during_sync` on
+    /// the wrapper above it, as another thread would while the sync is
+    /// under way.
+    #[derive(Debug, Default)]
+    struct Disk {
+        len: Mutex<u64>,
+        events: Arc<Mutex<Vec<Event>>>,
+        above: Arc<Mutex<Option<Weak<StoreBackend<Disk>>>>>,
+        syncs: Mutex<u32>,
+    }
+
+    impl Disk {
+        fn log(&self, e: Event) {
+            self.events.lock().unwrap().push(e);
+        }
+    }
+
+    impl redb::StorageBackend for Disk {
+        fn len(&self) -> std::io::Result<u64> {
+            Ok(*self.len.lock().unwrap())
+        }
+        fn read(&self, _offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+            out.fill(0);
+            Ok(())
+        }
+        fn set_len(&self, len: u64) -> std::io::Result<()> {
+            let mut l = self.len.lock().unwrap();
+            if len > *l {
+                self.log(Event::Grow);
+            }
+            *l = len;
+            Ok(())
+        }
+        fn sync_data(&self) -> std::io::Result<()> {
+            self.log(Event::SyncStarted);
+            let first = {
+                let mut n = self.syncs.lock().unwrap();
+                *n += 1;
+                *n == 1
+            };
+            if first {
+                // Another thread, while this sync is under way, writes
+                // redb's header.
+                let above = self.above.lock().unwrap().clone();
+                let above = above.and_then(|w| w.upgrade()).expect("the wrapper");
+                above.write(0, &[1]).unwrap();
+            }
+            self.log(Event::SyncDone);
+            Ok(())
+        }
+        fn write(&self, offset: u64, _data: &[u8]) -> std::io::Result<()> {
+            self.log(Event::Write(offset));
+            Ok(())
+        }
+    }
+
+    /// Every write below [`HEADER_END`] comes after a sync that started
+    /// after the last growth before it and had completed.
+    fn header_writes_follow_a_completed_sync(events: &[Event]) -> Result<(), String> {
+        let mut last_growth = None;
+        let mut durable = true;
+        // The start of each sync under way (they nest when one runs
+        // during another).
+        let mut started = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            match e {
+                Event::Grow => {
+                    last_growth = Some(i);
+                    durable = false;
+                }
+                Event::SyncStarted => started.push(i),
+                Event::SyncDone => {
+                    let start = started.pop().ok_or("a sync done that never started")?;
+                    if last_growth.is_none_or(|g| start > g) {
+                        durable = true;
+                    }
+                }
+                Event::Write(offset) if *offset < HEADER_END && !durable => {
+                    return Err(format!(
+                        "header write at event {i} before the growth was synced: {events:?}"
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A sync under way when the header is written may not have made the
+    /// growth durable yet: the header write syncs on its own first.
+    #[test]
+    fn a_header_write_during_a_sync_does_not_count_on_that_sync() {
+        let disk = Disk::default();
+        let events = Arc::clone(&disk.events);
+        let above = Arc::clone(&disk.above);
+        let backend = Arc::new(StoreBackend::new(disk));
+        *above.lock().unwrap() = Some(Arc::downgrade(&backend));
+        backend.set_len(4096).unwrap();
+        backend.write(4096, &[0]).unwrap();
+        // A sync after a growth and a write (so not deferred), during which
+        // another thread writes the header (see `Disk::sync_data`).
+        backend.sync_data().unwrap();
+        let events = events.lock().unwrap().clone();
+        header_writes_follow_a_completed_sync(&events).unwrap();
+        assert!(
+            events.contains(&Event::Write(0)),
+            "the header was written: {events:?}"
+        );
+    }
+
+    #[test]
+    fn a_sync_after_only_growth_waits_for_the_header_write() {
+        let disk = Disk::default();
+        *disk.syncs.lock().unwrap() = 1; // no re-entry
+        let events = Arc::clone(&disk.events);
+        let backend = StoreBackend::new(disk);
+        backend.write(4096, &[0]).unwrap();
+        backend.sync_data().unwrap();
+        let before = events.lock().unwrap().len();
+        backend.set_len(8192).unwrap();
+        backend.sync_data().unwrap(); // only growth: deferred
+        assert_eq!(
+            events.lock().unwrap()[before..],
+            [Event::Grow],
+            "no sync for a growth alone"
+        );
+        backend.write(0, &[1]).unwrap();
+        let events = events.lock().unwrap().clone();
+        assert_eq!(
+            events[before..],
+            [
+                Event::Grow,
+                Event::SyncStarted,
+                Event::SyncDone,
+                Event::Write(0)
+            ]
+        );
+        header_writes_follow_a_completed_sync(&events).unwrap();
+    }
+}
