@@ -603,9 +603,15 @@ class Store(_Logins):
         cache_bytes (int): the most bytes of file pages kept in memory (at
             least 1 MiB, 1,048,576; default 4 GiB, 4,294,967,296); the cache
             fills only as pages are read and never holds more than the file.
+        totp_issuer (str | None): the issuer that authenticator apps show
+            for this store's TOTP secrets, in the ``otpauth://`` URI that
+            ``users.totp_enroll`` returns (1 to 100 characters, no ``:`` and
+            no control characters; ``None``, the default, is ``"rosterdb"``). See
+            docs/reference/credentials.md, Second factor (TOTP).
 
     Raises:
-        ArgumentError: an option is not an ``int`` or is out of its range
+        ArgumentError: an option has the wrong type (``totp_issuer`` not a
+            ``str``, any other not an ``int``) or is out of its range
             (``argument`` names it), checked before any file is created.
         TypeError: ``path`` is not a ``str``, ``bytes`` or ``os.PathLike``.
         StoreLockedError: another process or open store holds the file.
@@ -625,6 +631,7 @@ class Store(_Logins):
         argon2_iterations: int = 2,
         argon2_parallelism: int = 1,
         cache_bytes: int = 4294967296,
+        totp_issuer: Optional[str] = None,
     ) -> Store: ...
     @classmethod
     def memory(
@@ -636,6 +643,7 @@ class Store(_Logins):
         argon2_iterations: int = 2,
         argon2_parallelism: int = 1,
         cache_bytes: int = 4294967296,
+        totp_issuer: Optional[str] = None,
     ) -> Store:
         """An in-memory store, for tests and examples; gone when closed.
 
@@ -646,12 +654,13 @@ class Store(_Logins):
             argon2_iterations (int): as for ``Store(path, ...)``.
             argon2_parallelism (int): as for ``Store(path, ...)``.
             cache_bytes (int): as for ``Store(path, ...)``, in bytes.
+            totp_issuer (str | None): as for ``Store(path, ...)``.
 
         Returns:
             Store: a new, empty store.
 
         Raises:
-            ArgumentError: an option is not an ``int`` or is out of its
+            ArgumentError: an option has the wrong type or is out of its
                 range (``argument`` names it).
         """
     @property

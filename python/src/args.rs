@@ -93,6 +93,31 @@ unsigned_args!(
     after: u64,
 );
 
+/// The `totp_issuer` option: `None` (the core's default) or a `str`, else
+/// `ArgumentError` naming it (as for every store option). A lone surrogate
+/// is `ArgumentError` too; the core checks the length and the characters.
+pub(crate) fn totp_issuer(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if obj.is_none() {
+        return Ok(None);
+    }
+    let text = obj.cast::<PyString>().map_err(|_| {
+        argument_error(
+            obj.py(),
+            "totp_issuer",
+            format!("must be a str, not {}", type_name(obj)),
+        )
+    })?;
+    text.to_cow()
+        .map(|issuer| Some(issuer.into_owned()))
+        .map_err(|_| {
+            argument_error(
+                obj.py(),
+                "totp_issuer",
+                "must be valid Unicode (it holds a lone surrogate)".to_owned(),
+            )
+        })
+}
+
 /// The `limit` of `changes`: an `int` (not a `bool`). The core checks its
 /// range (1–1000) and names it in a `QueryError`, so an int beyond `usize`
 /// in either direction is handed over as the nearest value it can hold,

@@ -45,9 +45,15 @@ use crate::errors::IntoPyResult;
 ///     cache_bytes (int): the most bytes of file pages kept in memory (at
 ///         least 1 MiB, 1,048,576; default 4 GiB, 4,294,967,296); the cache
 ///         fills only as pages are read and never holds more than the file.
+///     totp_issuer (str | None): the issuer that authenticator apps show
+///         for this store's TOTP secrets, in the ``otpauth://`` URI that
+///         ``users.totp_enroll`` returns (1 to 100 characters, no ``:`` and
+///         no control characters; ``None``, the default, is ``"rosterdb"``). See
+///         docs/reference/credentials.md, Second factor (TOTP).
 ///
 /// Raises:
-///     ArgumentError: an option is not an ``int`` or is out of its range
+///     ArgumentError: an option has the wrong type (``totp_issuer`` not a
+///         ``str``, any other not an ``int``) or is out of its range
 ///         (``argument`` names it), checked before any file is created.
 ///     TypeError: ``path`` is not a ``str``, ``bytes`` or ``os.PathLike``.
 ///     StoreLockedError: another process or open store holds the file.
@@ -92,7 +98,7 @@ macro_rules! constructors {
             #[allow(clippy::too_many_arguments, reason = "one per keyword option of the signature")]
             #[pyo3(signature = ($($signature)* lockout_threshold=5, lockout_seconds=900,
                 argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1,
-                cache_bytes=4_294_967_296))]
+                cache_bytes=4_294_967_296, totp_issuer=None))]
             fn $name(
                 $($params)*
                 py: Python<'_>,
@@ -102,8 +108,11 @@ macro_rules! constructors {
                 #[pyo3(from_py_with = args::argon2_iterations)] argon2_iterations: u32,
                 #[pyo3(from_py_with = args::argon2_parallelism)] argon2_parallelism: u32,
                 #[pyo3(from_py_with = args::cache_bytes)] cache_bytes: u64,
+                #[pyo3(from_py_with = args::totp_issuer)] totp_issuer: Option<String>,
             ) -> PyResult<Self> {
-                let $options = Options::default()
+                let defaults = Options::default();
+                let issuer = totp_issuer.unwrap_or_else(|| defaults.totp_issuer.clone());
+                let $options = defaults
                     .with_lockout(Lockout {
                         threshold: lockout_threshold,
                         duration: Duration::from_secs(lockout_seconds),
@@ -113,7 +122,8 @@ macro_rules! constructors {
                         iterations: argon2_iterations,
                         parallelism: argon2_parallelism,
                     })
-                    .with_cache_bytes(cache_bytes);
+                    .with_cache_bytes(cache_bytes)
+                    .with_totp_issuer(issuer);
                 let store = py.detach(|| $open).or_raise(py)?;
                 Ok(PyStore::wrap(store))
             }
@@ -138,12 +148,13 @@ constructors! {
     ///     argon2_iterations (int): as for ``Store(path, ...)``.
     ///     argon2_parallelism (int): as for ``Store(path, ...)``.
     ///     cache_bytes (int): as for ``Store(path, ...)``, in bytes.
+    ///     totp_issuer (str | None): as for ``Store(path, ...)``.
     ///
     /// Returns:
     ///     Store: a new, empty store.
     ///
     /// Raises:
-    ///     ArgumentError: an option is not an ``int`` or is out of its
+    ///     ArgumentError: an option has the wrong type or is out of its
     ///         range (``argument`` names it).
     #[classmethod]
     fn memory(_cls: &Bound<'_, PyType>,) [*,] |options| Store::memory_with(options);

@@ -214,3 +214,39 @@ def test_expected_version_out_of_range(mem: rosterdb.Store, value: Any) -> None:
     with pytest.raises(rosterdb.VersionConflictError):
         mem.users.merge(u["id"], {"lastName": "X"}, expected_version=2**64 - 1)
     assert mem.users.merge(u["id"], {"lastName": "X"}, expected_version=None)["version"] == 2
+
+
+def test_the_totp_issuer_names_the_store_in_enrolment_uris(
+    opener: Callable[..., rosterdb.Store],
+) -> None:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    for options, issuer in (
+        ({}, "rosterdb"),
+        ({"totp_issuer": None}, "rosterdb"),
+        ({"totp_issuer": "Acme Corp"}, "Acme Corp"),
+    ):
+        # The file opener reopens one file: a user per store opened.
+        name = f"ada{len(options)}{issuer[0]}"
+        with opener(**CHEAP, **options) as s:
+            made = s.users.create(user(name))
+            uri = urlsplit(s.users.totp_enroll(made["id"])["uri"])
+            assert uri.scheme == "otpauth" and uri.netloc == "totp"
+            assert unquote(uri.path) == f"/{issuer}:{name}"
+            assert parse_qs(uri.query)["issuer"] == [issuer]
+
+
+@pytest.mark.parametrize(
+    "value", ["", "a" * 101, "Acme:Corp", "Acme\nCorp", "\ud800", 5, b"Acme"], ids=repr
+)
+def test_issuers_the_core_or_the_binding_refuses(
+    opener: Callable[..., rosterdb.Store], path: Path, value: Any
+) -> None:
+    with pytest.raises(rosterdb.ArgumentError) as info:
+        opener(**CHEAP, totp_issuer=value)
+    assert info.value.argument == "totp_issuer"
+    assert not path.exists()
+
+
+def test_the_longest_issuer_opens(opener: Callable[..., rosterdb.Store]) -> None:
+    opener(**CHEAP, totp_issuer="é" * 100).close()

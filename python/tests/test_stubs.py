@@ -47,6 +47,8 @@ def test_signatures_are_those_of_the_spec() -> None:
         "argon2_iterations=2",
         "argon2_parallelism=1",
         "cache_bytes=4294967296",
+        # Decision 0024: the TOTP issuer, as in Rust and Kotlin.
+        "totp_issuer=None",
     ]
     assert params(rosterdb.Store) == ["path"] + options
     assert params(rosterdb.Store.memory) == options
