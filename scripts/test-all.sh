@@ -104,6 +104,8 @@ suite_checks() {
   cargo fmt --all -- --check
   echo "== lints"
   cargo clippy --workspace --all-targets --quiet -- -D warnings
+  echo "== documentation (rustdoc, warnings denied: broken or private links)"
+  RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
   echo "== test vectors are up to date with their generators"
   python3 tests/vectors/gen_validation.py --check
   python3 tests/vectors/gen_patches.py --check
@@ -231,7 +233,7 @@ main() {
   mkdir -p "$LOGS"
   local suites=(checks rust fuzz kotlin python scim json_patch outside)
   local -A titles=(
-    [checks]="formatting and lints" [rust]="Rust tests" [fuzz]="fuzz corpora"
+    [checks]="formatting, lints, docs" [rust]="Rust tests" [fuzz]="fuzz corpora"
     [kotlin]="Kotlin" [python]="Python" [scim]="SCIM compliance"
     [json_patch]="JSON Patch suite" [outside]="outside the repo"
   )

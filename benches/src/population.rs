@@ -153,8 +153,8 @@ pub fn password_hashes() -> &'static [String] {
 /// The `n`th user (from 0) of a population; deterministic in `n`.
 ///
 /// Users are enabled unless `n % 4 == 0`; hold role `n % 10 + 1`, plus
-/// `(n / 10) % 10 + 1` when `n % 3 == 0`; have names drawn from [`FIRST`]
-/// and [`LAST`], a unique username and e-mail, an imported password hash,
+/// `(n / 10) % 10 + 1` when `n % 3 == 0`; have names drawn from `FIRST`
+/// and `LAST`, a unique username and e-mail, an imported password hash,
 /// 2–6 attributes, and sometimes a nickname, telephone number and external id.
 pub fn user(n: u64) -> NewUser {
     let mix = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 29;

@@ -1,5 +1,5 @@
 //! An expression's syntax tree written back as expression text (docs/reference/queries.md,
-//! Expression form), for the `expr` target's round trip: [`print`] of a tree the parser made
+//! Expression form), for the `expr` target's round trip: [`print()`] of a tree the parser made
 //! parses back to the same tree (positions aside).
 //!
 //! Parentheses are written only where the tree needs them (an `or` inside

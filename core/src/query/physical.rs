@@ -67,7 +67,7 @@ pub struct PhysicalPlan {
 /// Where a plan's candidates come from, and in which order they arrive.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AccessPath {
-    /// Few candidates (fewer than [`SMALL`]), their ids read from an index
+    /// Few candidates (fewer than `SMALL`), their ids read from an index
     /// while planning: their records are fetched, checked, and sorted in
     /// memory (by the sort keys, else by id).
     Candidates {
@@ -145,9 +145,9 @@ pub enum Reason {
     NoFilter,
     /// No condition of the filter has an index.
     NoIndexedCondition,
-    /// Every indexed condition has [`SMALL`] candidates or more: these.
+    /// Every indexed condition has `SMALL` candidates or more: these.
     Large(Vec<Access>),
-    /// A scoped view with [`SMALL`] records or more (its plan never looks
+    /// A scoped view with `SMALL` records or more (its plan never looks
     /// at other tenants' records).
     ScopedView,
 }

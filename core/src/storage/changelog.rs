@@ -50,7 +50,8 @@ pub(crate) struct Entry {
     tenant: Option<String>,
 }
 
-/// The largest number of entries one call to [`read`] returns.
+/// The largest number of entries one call to `changes` returns (its
+/// `limit`, 1 to this).
 pub const MAX_CHANGES_PER_CALL: usize = 1000;
 
 /// One change to append.

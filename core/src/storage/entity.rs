@@ -47,7 +47,7 @@ pub struct MultiKey {
 ///
 /// Sealed: only rosterdb implements it. Its items are the storage binding of
 /// each kind and not part of the stable API; what a record holds is its
-/// [`Record`]'s (`documents::record`).
+/// `Record`'s (`documents::record`).
 pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
     /// The kind, as the change log and errors name it.
     const KIND: EntityKind;
@@ -143,7 +143,7 @@ pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
 
 /// A kind whose documents can be updated (patch, merge, replace): every
 /// [`Entity`], its document serializable and its record rebuilt from its
-/// input form ([`Record::rebuilt`]).
+/// input form (`Record::rebuilt`).
 pub trait Editable: Entity + Serialize {
     /// Takes a new password (plaintext) out of an input, if it carries one.
     #[doc(hidden)]
