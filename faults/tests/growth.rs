@@ -32,6 +32,8 @@
     missing_docs
 )]
 
+use std::sync::{Arc, Mutex};
+
 use rosterdb::{NewUser, Query, Store};
 use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors, Unsynced};
 use serde_json::json;
@@ -42,20 +44,7 @@ use rosterdb_faults::open_with_log as open;
 const USERS: usize = 1500;
 
 fn import(store: &Store) -> rosterdb::Result<Vec<u64>> {
-    let users = (0..USERS)
-        .map(|i| {
-            let mut new = NewUser::new(
-                format!("user{i}"),
-                format!("user{i}@example.com"),
-                "Ada",
-                format!("Lovelace{i}"),
-            );
-            new.attributes
-                .insert("note".into(), json!(format!("{i:0>200}")));
-            new
-        })
-        .collect();
-    store.users().create_many(users)
+    store.users().create_many(users_named("user", USERS, 200))
 }
 
 /// The images of a new, empty store and its log, closed.
@@ -97,6 +86,12 @@ fn a_bulk_import_into_a_new_store_syncs_the_store_disk_a_few_times_not_once_per_
     );
 }
 
+/// Whether `change` is a write that ends past `durable` bytes (into space
+/// a growth made).
+fn write_past(change: &Unsynced, durable: u64) -> bool {
+    matches!(change, Unsynced::Write { offset, data } if offset + data.len() as u64 > durable)
+}
+
 /// The positions of the unsynced writes that land inside the durable
 /// image: the header and pages the import rewrote, never the growth nor
 /// what lies past the durable length.
@@ -105,9 +100,8 @@ fn writes_inside(disk: &FaultyDisk) -> Vec<usize> {
     disk.unsynced()
         .iter()
         .enumerate()
-        .filter_map(|(i, change)| match change {
-            Unsynced::Write { offset, data } if offset + data.len() as u64 <= durable => Some(i),
-            _ => None,
+        .filter_map(|(i, change)| {
+            (matches!(change, Unsynced::Write { .. }) && !write_past(change, durable)).then_some(i)
         })
         .collect()
 }
@@ -160,12 +154,8 @@ fn a_crash_at_any_store_sync_of_an_import_that_keeps_the_header_but_not_the_grow
     assert!(nth >= 2, "the import's commit syncs the store disk: {nth}");
 }
 
-// ---------------------------------------------------------------------
-// Review of decision 0023: more ways to reach a header write or a crash
-// while a growth is deferred.
-// ---------------------------------------------------------------------
-
-use std::sync::{Arc, Mutex};
+// More ways to reach a header write or a crash while a growth is
+// deferred.
 
 /// A backend that forwards to a [`FaultyDisk`] and records the offset of
 /// every `write`, in call order: a dry run finds which writes are redb's
@@ -431,12 +421,7 @@ fn power_loss_at_every_sync_and_header_write(scenario: &Scenario) -> usize {
             continue;
         }
         let durable = disk.durable_image().len() as u64;
-        let past = disk
-            .unsynced()
-            .iter()
-            .filter(|c| matches!(c, Unsynced::Write { offset, data } if offset + data.len() as u64 > durable))
-            .count();
-        if past > 0 {
+        if disk.unsynced().iter().any(|c| write_past(c, durable)) {
             cases_past_durable += 1;
         }
         for (what, survivors) in survivor_sets(&disk, k as u64) {

@@ -100,22 +100,15 @@ pub(crate) fn totp_issuer(obj: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     if obj.is_none() {
         return Ok(None);
     }
-    let text = obj.cast::<PyString>().map_err(|_| {
-        argument_error(
-            obj.py(),
-            "totp_issuer",
-            format!("must be a str, not {}", type_name(obj)),
-        )
-    })?;
-    text.to_cow()
-        .map(|issuer| Some(issuer.into_owned()))
-        .map_err(|_| {
-            argument_error(
-                obj.py(),
-                "totp_issuer",
-                "must be valid Unicode (it holds a lone surrogate)".to_owned(),
-            )
-        })
+    let refuse = |message: String| argument_error(obj.py(), "totp_issuer", message);
+    let text = obj
+        .cast::<PyString>()
+        .map_err(|_| refuse(format!("must be a str, not {}", type_name(obj))))?;
+    unicode(text).map(Some).map_err(|at| {
+        refuse(format!(
+            "must be Unicode text (a lone surrogate at code point {at})"
+        ))
+    })
 }
 
 /// The `limit` of `changes`: an `int` (not a `bool`). The core checks its

@@ -110,9 +110,7 @@ macro_rules! constructors {
                 #[pyo3(from_py_with = args::cache_bytes)] cache_bytes: u64,
                 #[pyo3(from_py_with = args::totp_issuer)] totp_issuer: Option<String>,
             ) -> PyResult<Self> {
-                let defaults = Options::default();
-                let issuer = totp_issuer.unwrap_or_else(|| defaults.totp_issuer.clone());
-                let $options = defaults
+                let options = Options::default()
                     .with_lockout(Lockout {
                         threshold: lockout_threshold,
                         duration: Duration::from_secs(lockout_seconds),
@@ -122,8 +120,12 @@ macro_rules! constructors {
                         iterations: argon2_iterations,
                         parallelism: argon2_parallelism,
                     })
-                    .with_cache_bytes(cache_bytes)
-                    .with_totp_issuer(issuer);
+                    .with_cache_bytes(cache_bytes);
+                // `None` keeps the core's default issuer.
+                let $options = match totp_issuer {
+                    Some(issuer) => options.with_totp_issuer(issuer),
+                    None => options,
+                };
                 let store = py.detach(|| $open).or_raise(py)?;
                 Ok(PyStore::wrap(store))
             }

@@ -253,12 +253,8 @@ fn slug(heading: &str) -> String {
 fn anchors(text: &str) -> BTreeSet<String> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut anchors = BTreeSet::new();
-    for (_, line) in prose_lines(text) {
-        let hashes = line.chars().take_while(|&c| c == '#').count();
-        if !(1..=6).contains(&hashes) || !line[hashes..].starts_with(' ') {
-            continue;
-        }
-        let base = slug(line[hashes..].trim().trim_end_matches('#'));
+    for heading in headings(text) {
+        let base = slug(&heading);
         let count = seen.entry(base.clone()).or_insert(0);
         anchors.insert(if *count == 0 {
             base.clone()
@@ -406,7 +402,7 @@ fn headings(text: &str) -> Vec<String> {
 /// the comma must start with a heading; when it ends the line (the comment
 /// wraps), it must start one. A comma followed by anything but a capital
 /// letter or a quote is prose, not a citation.
-fn reference_sections(file: &str, text: &str, texts: &BTreeMap<&str, &str>) -> Vec<Problem> {
+fn reference_sections(file: &str, text: &str, pages: &BTreeMap<&str, Vec<String>>) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (index, line) in text.lines().enumerate() {
         for (at, _) in line.match_indices("docs/reference/") {
@@ -425,11 +421,11 @@ fn reference_sections(file: &str, text: &str, texts: &BTreeMap<&str, &str>) -> V
             if !(quoted || rest.starts_with(|c: char| c.is_uppercase())) {
                 continue;
             }
-            let Some(target) = texts.get(page.as_str()) else {
+            let Some(page_headings) = pages.get(page.as_str()) else {
                 continue; // a missing file is (c)'s to report
             };
             let rest = rest.trim_end();
-            let known = headings(target)
+            let known = page_headings
                 .iter()
                 .any(|h| rest.starts_with(h.as_str()) || h.starts_with(rest));
             if !known {
@@ -455,11 +451,17 @@ fn problems_under(root: &Path) -> Vec<Problem> {
         .iter()
         .map(|(path, text)| (path.as_str(), text.as_str()))
         .collect();
+    // The headings of each reference page, read once for every citation.
+    let pages: BTreeMap<&str, Vec<String>> = texts
+        .iter()
+        .filter(|(path, _)| path.starts_with("docs/reference/"))
+        .map(|(&path, &text)| (path, headings(text)))
+        .collect();
     let mut problems = Vec::new();
     for (file, text) in &files {
         problems.extend(specification_citations(file, text));
         problems.extend(docs_mentions(root, file, text));
-        problems.extend(reference_sections(file, text, &texts));
+        problems.extend(reference_sections(file, text, &pages));
         if file.ends_with(".md") {
             problems.extend(markdown_links(root, file, text, &texts));
         }
