@@ -188,7 +188,7 @@ impl<C: WriteContext, E: Entity> Collection<'_, C, E> {
 
     /// Stores the record `make` builds from its header (the next id of the
     /// kind, created now) in one write, returning its document.
-    fn insert_new(&self, mut make: impl FnMut(Header) -> E::Record) -> Result<E> {
+    fn insert_new(&self, mut make: impl FnMut(Header) -> E::Record + Send) -> Result<E> {
         self.ctx.with_write(|tx| {
             let now = tx.now();
             let record = make(Header::new(next_id::<E>(tx)?, now));

@@ -239,7 +239,7 @@ impl<A> ReadContext for View<'_, A> {
 const READ_ONLY: &str = "a writable view over a read snapshot";
 
 impl WriteContext for View<'_, ReadWrite> {
-    fn with_write<T>(&self, mut f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T> {
+    fn with_write<T: Send>(&self, mut f: impl FnMut(&WriteTx) -> Result<T> + Send) -> Result<T> {
         match self.via {
             Via::Store(store) => store.with_write(f),
             Via::Write(tx) => f(tx),

@@ -119,10 +119,10 @@ fn find_user(
 /// write of nothing, so that an unknown name costs what a known one's
 /// bookkeeping costs; a record gone since is `AuthenticationFailed` too.
 /// `decide` returns `Ok(Err(_))` for a failure whose bookkeeping commits.
-fn recheck<C: WriteContext, E: Entity, T>(
+fn recheck<C: WriteContext, E: Entity, T: Send>(
     ctx: &C,
     found: Option<E::Record>,
-    mut decide: impl FnMut(&WriteTx, &E::Record, E::Record, Timestamp) -> Result<Result<T>>,
+    mut decide: impl FnMut(&WriteTx, &E::Record, E::Record, Timestamp) -> Result<Result<T>> + Send,
 ) -> Result<T> {
     let Some(found) = found else {
         ctx.with_write(|_| Ok(()))?;

@@ -12,15 +12,17 @@
 //! that fails — waits until every commit it could have seen is durable, so
 //! no caller ever acts on data a crash could lose.
 //!
-//! Write groups: concurrent [`Writer::Grouped`] writers (the store's own
-//! single-operation calls) share one redb write transaction. The writer
-//! holding the turn runs its operation and, when another grouped writer
-//! waits, passes the open transaction on instead of committing
-//! ([`Turn::pass_on`]); the last one commits once for all and hands each
-//! member its outcome ([`Ticket`]). A member that fails, or a transaction
-//! that ends without committing, sends every earlier member back to run its
-//! operation again in a transaction of its own ([`Outcome::Retry`]), so an
-//! operation that fails leaves no trace and does not fail its siblings.
+//! Write groups: concurrent grouped writers (the store's own
+//! single-operation calls) share one redb write transaction, and the
+//! writer holding the turn runs them all (flat combining, decision 0025).
+//! A grouped writer that finds the turn taken publishes its operation
+//! ([`Request`]) and waits on its [`Ticket`]; the writer holding the turn
+//! runs its own operation, then the published ones, one after another in
+//! its transaction ([`Turn::next_request`]), commits once for all and hands
+//! each member its outcome. A member that fails, or a transaction that ends
+//! without committing, sends every member back to run its operation again
+//! in a transaction of its own ([`Outcome::Retry`]), so an operation that
+//! fails leaves no trace and does not fail its siblings.
 //!
 //! With a write-ahead log (a file store, decision 0018), every commit is
 //! non-durable in redb and its record is appended to the log under the
@@ -37,6 +39,7 @@
 //! its number and error: every commit up to it that was not durable then
 //! is reported failed (to its writer and to readers that could see it).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, ThreadId};
@@ -46,6 +49,7 @@ use redb::{Database, Durability, WriteTransaction};
 
 use crate::storage::pending::Pending;
 use crate::storage::snapshot::Snapshots;
+use crate::storage::tx::WriteTx;
 use crate::storage::wal::Wal;
 use crate::storage::wal::journal::{Captured, Journal};
 use crate::{Error, Result};
@@ -54,10 +58,10 @@ use crate::{Error, Result};
 /// steady stream of writers still reaches the disk.
 const MAX_GROUP: u32 = 64;
 
-/// The most [`Writer::Grouped`] operations one write transaction holds, so
+/// The most grouped operations one write transaction holds, so
 /// that a member's wait (every later member's operation, then the commit)
 /// stays short.
-const MAX_MEMBERS: usize = 32;
+pub(crate) const MAX_MEMBERS: usize = 32;
 
 /// How long a grouped writer that finds nobody waiting to follow it waits
 /// for one before it commits, while members of the last group have not
@@ -68,13 +72,10 @@ const GATHER: Duration = Duration::from_micros(50);
 /// commit may count on it to make the group durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Writer {
-    /// A [`crate::Store::write`] call: its closure runs at once and the
+    /// A [`crate::Store::write`] call, or a grouped writer leading its
+    /// group ([`Commits::join`]): its closure runs at once and the
     /// transaction ends with it, so the group's durable commit comes soon.
     Closure,
-    /// A single operation of the store's own (a store-level `patch`,
-    /// `create`, …): like [`Writer::Closure`], and it may share its write
-    /// transaction with other grouped writers; its closure can run again.
-    Grouped,
     /// A transaction from [`crate::Store::begin_write`], held for as long
     /// as its caller wants: it takes the turn only when no group waits for
     /// a durable commit.
@@ -101,12 +102,8 @@ pub(crate) struct Commits {
     /// every queued writer) when the turn is given back and a
     /// [`Writer::Closure`] writer waits for it.
     closure_turn: Condvar,
-    /// Signalled (one waiter at a time) when the turn is given back or a
-    /// group's transaction is passed on and a [`Writer::Grouped`] writer
-    /// waits for it.
-    grouped_turn: Condvar,
-    /// Signalled when a [`Writer::Grouped`] writer starts waiting for the
-    /// turn while the writer holding it gathers (`State::gathering`).
+    /// Signalled when a grouped writer publishes its operation while the
+    /// writer holding the turn gathers (`State::gathering`).
     arrived: Condvar,
     /// Signalled when the turn is given back and a [`Writer::Held`]
     /// writer waits for it.
@@ -124,15 +121,13 @@ struct State {
     holder: Option<ThreadId>,
     /// Whether a writer holds the turn.
     held: bool,
-    /// [`Writer::Closure`] and [`Writer::Grouped`] writers waiting for the
-    /// turn.
+    /// [`Writer::Closure`] writers and published grouped operations
+    /// waiting for the turn.
     queued: usize,
-    /// [`Writer::Grouped`] writers waiting for the turn (counted in
-    /// `queued` too): they may take a passed-on transaction.
-    grouped: usize,
-    /// A group's open transaction, passed on by its last member for the
-    /// next grouped writer (the turn stays held meanwhile).
-    carried: Option<Carried>,
+    /// The operations grouped writers published while the turn was taken,
+    /// in arrival order (counted in `queued` too): the writer holding the
+    /// turn runs them, or the first is woken to take the turn.
+    requests: VecDeque<Arc<Request>>,
     /// How many members of the last group that committed have not come
     /// back as grouped writers since (an estimate: any grouped writer that
     /// arrives counts one down).
@@ -140,8 +135,8 @@ struct State {
     /// [`Writer::Held`] writers waiting for the turn.
     held_waiting: usize,
     /// Whether the writer holding the turn waits for another grouped
-    /// writer to arrive (see [`Turn::pass_on`]): only then is an arrival
-    /// signalled.
+    /// writer to arrive (see [`Turn::next_request`]): only then is an
+    /// arrival signalled.
     gathering: bool,
     /// The number given to the last commit (0: none yet).
     last: u64,
@@ -190,7 +185,6 @@ impl Commits {
             exposed: AtomicU64::new(0),
             durable: AtomicU64::new(0),
             closure_turn: Condvar::new(),
-            grouped_turn: Condvar::new(),
             arrived: Condvar::new(),
             held_turn: Condvar::new(),
             synced: Condvar::new(),
@@ -234,7 +228,6 @@ impl Commits {
     fn wait_turn<'a>(&self, guard: MutexGuard<'a, State>, writer: Writer) -> MutexGuard<'a, State> {
         let turn = match writer {
             Writer::Closure => &self.closure_turn,
-            Writer::Grouped => &self.grouped_turn,
             Writer::Held => &self.held_turn,
         };
         turn.wait(guard).unwrap_or_else(PoisonError::into_inner)
@@ -286,9 +279,6 @@ impl Commits {
     /// Waits for the turn and opens a write transaction in it, with the
     /// index changes it holds so far (none in a new transaction).
     ///
-    /// A [`Writer::Grouped`] writer may instead take the open transaction
-    /// of a group whose last member passed it on ([`Turn::pass_on`]).
-    ///
     /// A [`Writer::Held`] transaction waits until no group waits for its
     /// durable commit, and finds every commit it sees durable: when a
     /// failed durable commit left non-durable commits visible, it first
@@ -303,54 +293,71 @@ impl Commits {
         let mut state = self.lock();
         match writer {
             Writer::Closure => state.queued = state.queued.saturating_add(1),
-            Writer::Grouped => {
-                state.queued = state.queued.saturating_add(1);
-                state.grouped = state.grouped.saturating_add(1);
-                state.returning = state.returning.saturating_sub(1);
-                if state.gathering {
-                    self.arrived.notify_one();
-                }
-            }
             Writer::Held => state.held_waiting = state.held_waiting.saturating_add(1),
         }
-        let carried = loop {
-            if writer == Writer::Grouped
-                && let Some(carried) = state.carried.take()
-            {
-                break Some(carried);
-            }
-            if !(state.held || (writer == Writer::Held && state.unsynced > 0)) {
-                break None;
-            }
+        while state.held || (writer == Writer::Held && state.unsynced > 0) {
             state = self.wait_turn(state, writer);
-        };
+        }
         match writer {
             Writer::Closure => state.queued = state.queued.saturating_sub(1),
-            Writer::Grouped => {
-                state.queued = state.queued.saturating_sub(1);
-                state.grouped = state.grouped.saturating_sub(1);
-            }
             Writer::Held => state.held_waiting = state.held_waiting.saturating_sub(1),
         }
+        self.open(state, writer == Writer::Held)
+    }
+
+    /// A grouped writer's way in (decision 0025): takes the turn when it is
+    /// free ([`Joined::Lead`], with a new write transaction), else
+    /// publishes `request` for the writer holding the turn to run and
+    /// waits until it ran and its group ended ([`Joined::Ran`]: its ticket
+    /// holds the outcome), or until the turn is given back while the
+    /// request still waits (then it takes the turn itself).
+    ///
+    /// Fails as [`Commits::begin`] does.
+    pub(crate) fn join(self: &Arc<Self>, request: &Arc<Request>) -> Result<Joined> {
+        if let Some(err) = self.wal.as_ref().and_then(Wal::failure) {
+            return Err(err);
+        }
+        let mut state = self.lock();
+        state.returning = state.returning.saturating_sub(1);
+        if !state.held {
+            let (txn, pending, turn) = self.open(state, false)?;
+            return Ok(Joined::Lead(Box::new((txn, pending, turn))));
+        }
+        state.queued = state.queued.saturating_add(1);
+        state.requests.push_back(Arc::clone(request));
+        if state.gathering {
+            self.arrived.notify_one();
+        }
+        drop(state);
+        loop {
+            if request.ticket.await_signal() {
+                return Ok(Joined::Ran);
+            }
+            // Woken: the turn was given back while the request waited.
+            let mut state = self.lock();
+            let Some(at) = state.requests.iter().position(|r| Arc::ptr_eq(r, request)) else {
+                // Taken by the writer that took the turn first: it runs it.
+                continue;
+            };
+            if state.held {
+                continue;
+            }
+            state.requests.remove(at);
+            state.queued = state.queued.saturating_sub(1);
+            let (txn, pending, turn) = self.open(state, false)?;
+            return Ok(Joined::Lead(Box::new((txn, pending, turn))));
+        }
+    }
+
+    /// Takes the free turn (`state` locked) and opens a write transaction
+    /// in it; `held` for a [`Writer::Held`] transaction.
+    fn open(
+        self: &Arc<Self>,
+        mut state: MutexGuard<'_, State>,
+        held: bool,
+    ) -> Result<(WriteTransaction, Pending, Turn)> {
         state.held = true;
         state.holder = Some(thread::current().id());
-        if let Some(Carried {
-            txn,
-            pending,
-            seen,
-            members,
-        }) = carried
-        {
-            drop(state);
-            let turn = Turn {
-                commits: Arc::clone(self),
-                seen,
-                released: false,
-                committing: None,
-                members,
-            };
-            return Ok((txn, pending, turn));
-        }
         let seen = state.exposed;
         let stale = seen > state.durable;
         drop(state);
@@ -361,7 +368,7 @@ impl Commits {
             committing: None,
             members: Vec::new(),
         };
-        if writer == Writer::Held && stale {
+        if held && stale {
             turn.sync_empty()?;
         }
         let mut txn = self.db.begin_write()?;
@@ -412,17 +419,18 @@ impl Commits {
     }
 
     /// Gives the turn back and wakes a writer waiting for it: one
-    /// [`Writer::Closure`] writer (each release wakes the next, and one
-    /// woken after another took the turn waits for that one's release),
-    /// and every [`Writer::Held`] one, whose wait also depends on the group.
+    /// [`Writer::Closure`] writer and the first published grouped
+    /// operation's writer (each release wakes the next, and one woken after
+    /// another took the turn waits for that one's release), and every
+    /// [`Writer::Held`] one, whose wait also depends on the group.
     fn release(&self, state: &mut State) {
         state.held = false;
         state.holder = None;
-        if state.queued > state.grouped {
+        if state.queued > state.requests.len() {
             self.closure_turn.notify_one();
         }
-        if state.grouped > 0 {
-            self.grouped_turn.notify_one();
+        if let Some(first) = state.requests.front() {
+            first.ticket.wake();
         }
         if state.held_waiting > 0 {
             self.held_turn.notify_all();
@@ -430,19 +438,8 @@ impl Commits {
     }
 }
 
-/// An open group's transaction while it passes from one member to the
-/// next (see [`Turn::pass_on`]).
-struct Carried {
-    txn: WriteTransaction,
-    pending: Pending,
-    /// What the group's transaction may have read (see [`Turn`]).
-    seen: u64,
-    /// The members that ran so far, waiting for the group's outcome.
-    members: Vec<Arc<Ticket>>,
-}
-
-/// How a group ended for one of its members that passed the transaction
-/// on.
+/// How a group ended for a member whose operation the writer holding the
+/// turn ran.
 #[derive(Clone, Debug)]
 pub(crate) enum Outcome {
     /// The group's commit, numbered `seq`, ended with `result`, durably
@@ -458,136 +455,232 @@ pub(crate) enum Outcome {
     Retry,
 }
 
-/// Where a group member that passed its transaction on waits for the
-/// group's [`Outcome`].
+/// Where a grouped writer that published its operation waits: for the
+/// group's [`Outcome`], or to be woken when the turn is given back while
+/// its operation still waits.
 pub(crate) struct Ticket {
-    outcome: Mutex<Option<Outcome>>,
+    signal: Mutex<Signal>,
     ready: Condvar,
-    /// What the group's transaction may have read.
+}
+
+#[derive(Default)]
+struct Signal {
+    outcome: Option<Outcome>,
+    /// The turn was given back while the operation waited.
+    woken: bool,
+    /// What the group's transaction may have read (set when the writer
+    /// holding the turn takes the operation).
     seen: u64,
 }
 
 impl Ticket {
+    fn lock(&self) -> MutexGuard<'_, Signal> {
+        self.signal.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn resolve(&self, outcome: Outcome) {
-        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        self.lock().outcome = Some(outcome);
         self.ready.notify_all();
+    }
+
+    fn wake(&self) {
+        self.lock().woken = true;
+        self.ready.notify_all();
+    }
+
+    /// Waits for an outcome (`true`, left for [`Ticket::wait`]) or a wake
+    /// (`false`, consumed).
+    fn await_signal(&self) -> bool {
+        let mut signal = self.lock();
+        loop {
+            if signal.outcome.is_some() {
+                return true;
+            }
+            if std::mem::take(&mut signal.woken) {
+                return false;
+            }
+            signal = self
+                .ready
+                .wait(signal)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
     }
 
     /// Waits for the group's outcome: `Ok(true)` once the member's
     /// operation is durable, `Ok(false)` when it must run again (nothing
     /// of it was written), or the error of the group's commit.
     pub(crate) fn wait(&self, commits: &Commits) -> Result<bool> {
-        let mut outcome = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
-        let outcome = loop {
-            if let Some(outcome) = outcome.take() {
-                break outcome;
+        let mut signal = self.lock();
+        let (outcome, seen) = loop {
+            if let Some(outcome) = signal.outcome.take() {
+                break (outcome, signal.seen);
             }
-            outcome = self
+            signal = self
                 .ready
-                .wait(outcome)
+                .wait(signal)
                 .unwrap_or_else(PoisonError::into_inner);
         };
+        drop(signal);
         match outcome {
             Outcome::Committed {
                 seq,
                 durable,
                 result,
-            } => commits
-                .settle(seq, durable, result, self.seen)
-                .map(|()| true),
+            } => commits.settle(seq, durable, result, seen).map(|()| true),
             Outcome::Retry => Ok(false),
         }
     }
 }
 
-/// What [`Turn::pass_on`] did with a group member's transaction.
-pub(crate) enum Passed {
-    /// Passed on to the next grouped writer: wait on the ticket.
-    On(Arc<Ticket>),
-    /// Kept, to be committed by this member for the whole group.
-    Back(Box<Kept>),
+/// A grouped writer's operation, published for the writer holding the
+/// turn to run in its transaction (flat combining, decision 0025).
+///
+/// The operation is the publishing writer's closure, borrowed from its
+/// stack: that writer stays blocked in [`Commits::join`] until its request
+/// is out of the queue and, when another writer took it, until that one
+/// resolved its ticket, which it does only after the last call. The
+/// closure is `Send`, and it reports through what it borrows (its result,
+/// a panic caught on the running thread), so running it on another thread
+/// is a scoped call, as `std::thread::scope` makes one.
+pub(crate) struct Request {
+    ticket: Arc<Ticket>,
+    op: Operation,
 }
 
-/// A group's transaction given back to its last member (see [`Passed`]).
-pub(crate) struct Kept {
-    pub(crate) txn: WriteTransaction,
-    pub(crate) pending: Pending,
-    pub(crate) turn: Turn,
+/// A grouped operation with its borrow's lifetime erased: runs it in the
+/// transaction and returns whether it succeeded.
+type ErasedOp = dyn FnMut(&WriteTx) -> bool + Send;
+
+struct Operation(*mut ErasedOp);
+
+// SAFETY: the pointee is `Send`; the pointer is dereferenced by one thread
+// at a time, the writer holding the turn, while its owner waits (see
+// `Request`).
+unsafe impl Send for Operation {}
+// SAFETY: as above: shared references to a request only reach the pointer
+// through `Request::run`, which only the writer that took the request out
+// of the queue calls.
+unsafe impl Sync for Operation {}
+
+impl Request {
+    /// A request for `op`.
+    ///
+    /// # Safety
+    ///
+    /// The caller must not let `op` go (return, unwind, or use it) while
+    /// the request is queued or taken: it waits in [`Commits::join`] until
+    /// that returns, then, for [`Joined::Ran`], resolves nothing further
+    /// through `op` (the taker is done with it).
+    pub(crate) unsafe fn new<'a>(
+        op: &'a mut (dyn FnMut(&WriteTx) -> bool + Send + 'a),
+    ) -> Arc<Request> {
+        let op: *mut (dyn FnMut(&WriteTx) -> bool + Send + 'a) = op;
+        // SAFETY: only the lifetime is erased (same layout); see above.
+        let op: *mut ErasedOp = unsafe { std::mem::transmute(op) };
+        Arc::new(Request {
+            ticket: Arc::new(Ticket {
+                signal: Mutex::new(Signal::default()),
+                ready: Condvar::new(),
+            }),
+            op: Operation(op),
+        })
+    }
+
+    /// The ticket on which the request's writer learns its group's outcome.
+    pub(crate) fn ticket(&self) -> &Ticket {
+        &self.ticket
+    }
+
+    /// Runs the operation in `tx`; whether it succeeded.
+    ///
+    /// # Safety
+    ///
+    /// Only by the writer holding the turn that took the request out of
+    /// the queue ([`Turn::next_request`]), before it resolves the ticket.
+    pub(crate) unsafe fn run(&self, tx: &WriteTx) -> bool {
+        // SAFETY: the owner waits and nobody else runs it (see `Request`).
+        unsafe { (*self.op.0)(tx) }
+    }
+}
+
+/// How a grouped writer got in ([`Commits::join`]).
+pub(crate) enum Joined {
+    /// It holds the turn, in a new transaction: it runs its operation and
+    /// those published meanwhile, then commits for the group.
+    Lead(Box<(WriteTransaction, Pending, Turn)>),
+    /// The writer holding the turn ran its operation and its group ended:
+    /// [`Ticket::wait`] gives the outcome.
+    Ran,
 }
 
 /// A writer's turn: held from [`Commits::begin`] until its transaction is
-/// committed ([`Turn::commit`]), rolled back ([`Turn::end`]) or passed on
-/// to the next member of its group ([`Turn::pass_on`]); dropped without
-/// either (a transaction dropped open, a panicking closure), it ends as a
-/// rollback does, after the transaction it belongs to has been dropped.
+/// committed ([`Turn::commit`]) or rolled back ([`Turn::end`]); dropped
+/// without either (a transaction dropped open, a panicking closure), it
+/// ends as a rollback does, after the transaction it belongs to has been
+/// dropped.
 pub(crate) struct Turn {
     commits: Arc<Commits>,
-    /// The last non-durable commit when the turn (or its group's first
-    /// turn) began: what the transaction may have read.
+    /// The last non-durable commit when the turn began: what the
+    /// transaction may have read.
     seen: u64,
     /// Whether the turn was given back.
     released: bool,
     /// The number of the commit under way, while redb commits it: dropped
     /// then, the commit panicked.
     committing: Option<u64>,
-    /// The group members that ran in this transaction before this writer
-    /// and wait for its outcome.
+    /// The group members whose operations ran in this transaction after
+    /// this writer's, waiting for its outcome.
     members: Vec<Arc<Ticket>>,
 }
 
 impl Turn {
-    /// Whether earlier members of a group ran in this transaction.
-    pub(crate) fn shared(&self) -> bool {
-        !self.members.is_empty()
-    }
-
-    /// After a [`Writer::Grouped`] writer's operation succeeded: passes the
-    /// open transaction on when another grouped writer waits and the group
-    /// has room ([`Passed::On`]: the turn goes with it), or gives it back
-    /// to be committed for the whole group ([`Passed::Back`]).
-    pub(crate) fn pass_on(mut self, txn: WriteTransaction, pending: Pending) -> Passed {
+    /// The next published grouped operation for this group to run, taken
+    /// out of the queue (its ticket told what the transaction may have
+    /// read), or `None` when none waits or the group is full: then the
+    /// group commits. When none waits but members of the last group are
+    /// likely on their way back, waits up to [`GATHER`] for one.
+    pub(crate) fn next_request(&mut self) -> Option<Arc<Request>> {
         let commits = Arc::clone(&self.commits);
         let mut state = commits.lock();
         let room = self.members.len().saturating_add(1) < MAX_MEMBERS;
-        if room && state.grouped == 0 && state.returning > 0 {
-            // Members of the last group are likely on their way back.
+        if room && state.requests.is_empty() && state.returning > 0 {
             state.gathering = true;
             state = commits
                 .arrived
-                .wait_timeout_while(state, GATHER, |s| s.grouped == 0)
+                .wait_timeout_while(state, GATHER, |s| s.requests.is_empty())
                 .map(|(s, _)| s)
                 .unwrap_or_else(|e| e.into_inner().0);
             state.gathering = false;
         }
-        if state.grouped == 0 || !room {
-            let members = self.members.len().saturating_add(1);
-            // A lone writer's next write is not waited for.
-            state.returning = if members > 1 { members } else { 0 };
-            drop(state);
-            return Passed::Back(Box::new(Kept {
-                txn,
-                pending,
-                turn: self,
-            }));
+        let next = if room {
+            state.requests.pop_front()
+        } else {
+            None
+        };
+        match &next {
+            Some(request) => {
+                state.queued = state.queued.saturating_sub(1);
+                request.ticket.lock().seen = self.seen;
+            }
+            None => {
+                let members = self.members.len().saturating_add(1);
+                // A lone writer's next write is not waited for.
+                state.returning = if members > 1 { members } else { 0 };
+            }
         }
-        let ticket = Arc::new(Ticket {
-            outcome: Mutex::new(None),
-            ready: Condvar::new(),
-            seen: self.seen,
-        });
-        let mut members = std::mem::take(&mut self.members);
-        members.push(Arc::clone(&ticket));
-        state.carried = Some(Carried {
-            txn,
-            pending,
-            seen: self.seen,
-            members,
-        });
-        // The turn stays held: only a grouped writer may take it now.
-        state.holder = None;
-        commits.grouped_turn.notify_one();
-        self.released = true;
-        Passed::On(ticket)
+        next
+    }
+
+    /// Counts `request`, whose operation succeeded in this transaction, as
+    /// a member of the group: told the group's outcome.
+    pub(crate) fn add_member(&mut self, request: &Request) {
+        self.members.push(Arc::clone(&request.ticket));
+    }
+
+    /// Tells `request`, whose operation failed in this transaction (or was
+    /// taken and cannot run), to run again on its own.
+    pub(crate) fn send_back(request: &Request) {
+        request.ticket.resolve(Outcome::Retry);
     }
 
     /// Tells the group members that ran before this writer how the group
@@ -598,9 +691,9 @@ impl Turn {
         }
     }
 
-    /// Commits `txn`, durably unless a [`Writer::Closure`] or
-    /// [`Writer::Grouped`] writer waits to follow (then the last writer of
-    /// the group makes it durable), gives the turn back, tells the members
+    /// Commits `txn`, durably unless a [`Writer::Closure`] writer or a
+    /// grouped operation waits to follow (then the last writer of the
+    /// group makes it durable), gives the turn back, tells the members
     /// of its group, and returns once the commit is durable.
     ///
     /// Fails with `Storage` when the commit fails, or when the durable
@@ -860,7 +953,7 @@ impl std::fmt::Debug for Commits {
         f.debug_struct("Commits")
             .field("held", &state.held)
             .field("queued", &state.queued)
-            .field("grouped", &state.grouped)
+            .field("grouped", &state.requests.len())
             .field("last", &state.last)
             .field("durable", &state.durable)
             .field("exposed", &state.exposed)

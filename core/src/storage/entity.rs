@@ -48,7 +48,7 @@ pub struct MultiKey {
 /// Sealed: only rosterdb implements it. Its items are the storage binding of
 /// each kind and not part of the stable API; what a record holds is its
 /// `Record`'s (`documents::record`).
-pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
+pub trait Entity: crate::storage::tx::sealed::Sealed + Sized + Send + Sync {
     /// The kind, as the change log and errors name it.
     const KIND: EntityKind;
     /// The table its records live in.
@@ -56,7 +56,7 @@ pub trait Entity: crate::storage::tx::sealed::Sealed + Sized {
     const TABLE: RecordTable;
     /// The stored form of a record.
     #[doc(hidden)]
-    type Record: Record<Document = Self>;
+    type Record: Record<Document = Self> + Send + Sync;
 
     /// The record's header: id, tenant, timestamps and version.
     #[doc(hidden)]

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use redb::{Database, ReadableDatabase};
 
 use crate::settings::{Argon2Params, Lockout};
-use crate::storage::durability::{Commits, Writer};
+use crate::storage::durability::{Commits, Joined, Request, Turn, Writer};
 use crate::storage::format;
 use crate::storage::snapshot::Snapshot;
 use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sealed};
 use crate::storage::wal::Wal;
-use crate::{Clock, Result, Timestamp};
+use crate::{Clock, Error, Result, Timestamp};
 
 /// The page cache's size when [`Options`] does not choose one: 4 GiB on
 /// 64-bit targets, enough to hold a store of about 3.5 million users whole
@@ -341,42 +341,96 @@ impl Store {
 
     /// Runs one operation of the store's own (`f`: it checks everything
     /// before it writes anything) as [`Store::write`] does, in a write
-    /// group: while other such operations wait, they run one after another
-    /// in one write transaction, committed once for all (decision 0016).
+    /// group: while other such operations wait, the writer holding the turn
+    /// runs them one after another in its write transaction, committed once
+    /// for all (decisions 0016 and 0025).
     ///
     /// Returns once `f`'s writes are durable. When `f` fails while earlier
     /// operations ran in the same transaction, or a later one fails before
     /// the group commits, the transaction is rolled back and `f` runs again
     /// in a transaction of its own: an operation that fails leaves no trace
     /// and does not fail the others. `f` may therefore run more than once,
-    /// but only the run whose transaction commits is kept.
+    /// on this thread or on the thread holding the turn, but only the run
+    /// whose transaction commits is kept; a panic in it panics this thread.
     ///
     /// Fails with `f`'s error (from a run in which no other operation
     /// shared its transaction), or `Storage` when the commit fails.
-    fn write_grouped<T>(&self, mut f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T> {
-        let tx = self.begin(Writer::Grouped)?;
-        match f(&tx) {
-            Ok(value) => match tx.pass_on()? {
-                None => Ok(value),
-                Some(ticket) => {
-                    if ticket.wait(&self.commits)? {
-                        Ok(value)
-                    } else {
-                        self.write(&mut f)
-                    }
+    fn write_grouped<T: Send>(&self, mut f: impl FnMut(&WriteTx) -> Result<T> + Send) -> Result<T> {
+        let mut value: Option<Result<T>> = None;
+        let mut panicked: Option<Box<dyn std::any::Any + Send>> = None;
+        let mut run = |tx: &WriteTx| -> bool {
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(tx))) {
+                Ok(result) => {
+                    let ok = result.is_ok();
+                    value = Some(result);
+                    ok
                 }
-            },
-            Err(err) => {
-                let shared = tx.turn.shared();
-                tx.rollback()?;
-                if shared {
-                    // What `f` saw included the rolled-back operations of
-                    // the earlier members: run it again on its own.
-                    self.write(&mut f)
-                } else {
-                    Err(err)
+                Err(payload) => {
+                    panicked = Some(payload);
+                    false
                 }
             }
+        };
+        // SAFETY: `join` returns only once the request is out of the queue
+        // and, when another writer ran it, that writer is done with it; the
+        // request is dropped before `run`'s captures are read.
+        let request = unsafe { Request::new(&mut run) };
+        let joined = self.commits.join(&request);
+        let lead = match joined {
+            Ok(Joined::Lead(led)) => {
+                let (txn, pending, turn) = *led;
+                Some(WriteTx {
+                    txn,
+                    options: Arc::clone(&self.options),
+                    turn,
+                    pending,
+                })
+            }
+            Ok(Joined::Ran) => None,
+            Err(err) => return Err(err),
+        };
+        let Some(mut tx) = lead else {
+            let durable = request.ticket().wait(&self.commits);
+            drop(request);
+            if let Some(payload) = panicked {
+                std::panic::resume_unwind(payload);
+            }
+            return match (durable?, value) {
+                (true, Some(Ok(value))) => Ok(value),
+                _ => self.write(&mut f),
+            };
+        };
+        drop(request);
+        if run(&tx) {
+            // The operations other grouped writers published meanwhile.
+            while let Some(next) = tx.turn.next_request() {
+                // SAFETY: taken out of the queue by this writer, which
+                // holds the turn; its ticket is not resolved yet.
+                if unsafe { next.run(&tx) } {
+                    tx.turn.add_member(&next);
+                    continue;
+                }
+                // It failed after the others wrote: nothing of the group
+                // is kept, and each runs again on its own.
+                Turn::send_back(&next);
+                tx.rollback()?;
+                return self.write(&mut f);
+            }
+            tx.commit()?;
+            return match value {
+                Some(Ok(value)) => Ok(value),
+                _ => Err(Error::internal("a grouped operation left no result")),
+            };
+        }
+        // It failed first in its transaction: nothing else ran in it.
+        let rolled_back = tx.rollback();
+        if let Some(payload) = panicked {
+            std::panic::resume_unwind(payload);
+        }
+        rolled_back?;
+        match value {
+            Some(Err(err)) => Err(err),
+            _ => Err(Error::internal("a grouped operation left no result")),
         }
     }
 
@@ -449,7 +503,7 @@ impl ReadContext for Store {
 }
 
 impl WriteContext for Store {
-    fn with_write<T>(&self, f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T> {
+    fn with_write<T: Send>(&self, f: impl FnMut(&WriteTx) -> Result<T> + Send) -> Result<T> {
         self.write_grouped(f)
     }
 

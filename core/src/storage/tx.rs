@@ -5,9 +5,7 @@ use std::ops::Bound;
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
-use std::sync::Arc;
-
-use crate::storage::durability::{Kept, Passed, Ticket, Turn};
+use crate::storage::durability::Turn;
 use crate::storage::keys::prefix_end;
 use crate::storage::pending::Pending;
 use crate::storage::postings::PostingTable;
@@ -518,33 +516,6 @@ impl WriteTx {
         &self.pending.journal
     }
 
-    /// After a grouped operation succeeded (see `Store::write_grouped`):
-    /// passes the open transaction on to the next grouped writer and
-    /// returns the ticket on which this one waits for the group's outcome,
-    /// or, when none waits or the group is full, commits it for the whole
-    /// group (`None`: durable).
-    ///
-    /// Fails as [`WriteTx::commit`] does.
-    pub(crate) fn pass_on(self) -> Result<Option<Arc<Ticket>>> {
-        let WriteTx {
-            txn, pending, turn, ..
-        } = self;
-        match turn.pass_on(txn, pending) {
-            Passed::On(ticket) => Ok(Some(ticket)),
-            Passed::Back(kept) => {
-                let Kept { txn, pending, turn } = *kept;
-                if let Err(err) = pending.flush(&txn) {
-                    // The transaction ends before its turn does.
-                    drop(txn);
-                    drop(turn);
-                    return Err(err);
-                }
-                let changes = pending.journal.take();
-                turn.commit(txn, changes).map(|()| None)
-            }
-        }
-    }
-
     /// Discards every write of the transaction; returns once every commit
     /// it could have read is durable.
     ///
@@ -588,13 +559,16 @@ pub trait ReadContext: sealed::Sealed {
 
 /// Something collections can write through: the store itself (one durable
 /// transaction per call), a [`WriteTx`] or a writable view of either.
-pub trait WriteContext: ReadContext {
+pub trait WriteContext: ReadContext + Sync {
     /// Runs `f` (one operation: it checks before it writes) inside a
     /// write transaction. On a store, `f` may share that transaction with
     /// other threads' operations and run more than once (decision 0016):
-    /// only the run whose transaction commits counts.
+    /// only the run whose transaction commits counts. It may run on the
+    /// thread of the writer leading its group (decision 0025), hence
+    /// `Send`; it must not read thread-locals or have effects outside the
+    /// transaction.
     #[doc(hidden)]
-    fn with_write<T>(&self, f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T>;
+    fn with_write<T: Send>(&self, f: impl FnMut(&WriteTx) -> Result<T> + Send) -> Result<T>;
     /// The store's options.
     #[doc(hidden)]
     fn options(&self) -> &Options;
@@ -630,7 +604,7 @@ impl ReadContext for WriteTx {
 }
 
 impl WriteContext for WriteTx {
-    fn with_write<T>(&self, mut f: impl FnMut(&WriteTx) -> Result<T>) -> Result<T> {
+    fn with_write<T: Send>(&self, mut f: impl FnMut(&WriteTx) -> Result<T> + Send) -> Result<T> {
         f(self)
     }
 

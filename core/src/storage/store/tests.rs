@@ -1,5 +1,6 @@
-//! Write groups (decision 0016) seen from inside: which runs of a grouped
-//! operation commit when one member of its group fails or panics.
+//! Write groups (decisions 0016 and 0025) seen from inside: which runs of
+//! a grouped operation commit when one member of its group fails or
+//! panics, and which thread runs them.
 
 // A test fails by panicking.
 #![allow(
@@ -10,7 +11,7 @@
     clippy::arithmetic_side_effects
 )]
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -150,14 +151,13 @@ fn a_member_that_panics_after_writing_leaves_no_trace_and_its_group_commits() {
     failing_member(Failure::Panic);
 }
 
-#[test]
-fn grouped_writers_waiting_together_commit_once() {
-    const WRITERS: usize = 6;
-    let store = Arc::new(Store::memory().unwrap());
+/// A `Store::write` closure holding the turn (writing meta key
+/// "blocker") until the returned sender says go.
+fn hold_turn(store: &Arc<Store>) -> (thread::JoinHandle<Result<()>>, mpsc::Sender<()>) {
     let (inside_tx, inside_rx) = mpsc::channel::<()>();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let blocker = {
-        let store = Arc::clone(&store);
+        let store = Arc::clone(store);
         thread::spawn(move || {
             store.write(|tx| {
                 put(tx, "blocker", 1)?;
@@ -168,13 +168,64 @@ fn grouped_writers_waiting_together_commit_once() {
         })
     };
     inside_rx.recv_timeout(WAIT).unwrap();
-    let runs = Arc::new(AtomicUsize::new(0));
+    (blocker, go_tx)
+}
+
+#[test]
+fn grouped_writers_waiting_together_commit_once() {
+    const WRITERS: usize = 6;
+    let store = Arc::new(Store::memory().unwrap());
+    let (blocker, go_tx) = hold_turn(&store);
+    let runs: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|i| {
+            let (store, runs) = (Arc::clone(&store), Arc::clone(&runs));
+            thread::spawn(move || {
+                let value = store.write_grouped(|tx| {
+                    runs.lock().unwrap().push(thread::current().id());
+                    put(tx, &format!("w{i}"), i as u64)?;
+                    Ok(i * 10)
+                });
+                (thread::current().id(), value)
+            })
+        })
+        .collect();
+    wait_state(&store, &format!("grouped: {WRITERS}"));
+    let before = last_commit(&store);
+    go_tx.send(()).unwrap();
+    blocker.join().unwrap().unwrap();
+    let mut callers = Vec::new();
+    for (i, w) in writers.into_iter().enumerate() {
+        let (id, value) = w.join().unwrap();
+        // Each caller gets its own operation's value.
+        assert_eq!(value.unwrap(), i * 10);
+        callers.push(id);
+    }
+    // The blocker's commit and one for the whole group.
+    assert_eq!(last_commit(&store), before + 2);
+    let runs = runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), WRITERS);
+    // Flat combining (decision 0025): the writer that took the turn ran
+    // every operation, its own and the five others', on its thread.
+    assert!(runs.iter().all(|t| *t == runs[0]), "{runs:?}");
+    assert!(callers.contains(&runs[0]));
+    for i in 0..WRITERS {
+        assert_eq!(meta(&store, &format!("w{i}")), Some(i as u64));
+    }
+}
+
+#[test]
+fn a_full_group_commits_and_the_next_writer_waiting_leads_the_rest() {
+    const WRITERS: usize = super::super::durability::MAX_MEMBERS + 8;
+    let store = Arc::new(Store::memory().unwrap());
+    let (blocker, go_tx) = hold_turn(&store);
+    let runs: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
     let writers: Vec<_> = (0..WRITERS)
         .map(|i| {
             let (store, runs) = (Arc::clone(&store), Arc::clone(&runs));
             thread::spawn(move || {
                 store.write_grouped(|tx| {
-                    runs.fetch_add(1, Ordering::SeqCst);
+                    runs.lock().unwrap().push(thread::current().id());
                     put(tx, &format!("w{i}"), i as u64)
                 })
             })
@@ -187,10 +238,16 @@ fn grouped_writers_waiting_together_commit_once() {
     for w in writers {
         w.join().unwrap().unwrap();
     }
-    // The blocker's commit and one for the whole group.
-    assert_eq!(last_commit(&store), before + 2);
-    assert_eq!(runs.load(Ordering::SeqCst), WRITERS);
+    // The blocker's commit, a full group, and one for the other eight.
+    assert_eq!(last_commit(&store), before + 3);
+    let runs = runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), WRITERS);
+    let full = super::super::durability::MAX_MEMBERS;
+    assert!(runs[..full].iter().all(|t| *t == runs[0]), "{runs:?}");
+    assert!(runs[full..].iter().all(|t| *t == runs[full]), "{runs:?}");
+    assert_ne!(runs[0], runs[full], "the second group has its own leader");
     for i in 0..WRITERS {
         assert_eq!(meta(&store, &format!("w{i}")), Some(i as u64));
     }
+    assert!(format!("{store:?}").contains("grouped: 0"));
 }
