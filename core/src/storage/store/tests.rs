@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use redb::ReadableTable;
+
 use super::*;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -250,4 +252,245 @@ fn a_full_group_commits_and_the_next_writer_waiting_leads_the_rest() {
         assert_eq!(meta(&store, &format!("w{i}")), Some(i as u64));
     }
     assert!(format!("{store:?}").contains("grouped: 0"));
+}
+
+/// What one operation of [`mixed_writers`] is: a grouped operation, a
+/// `Store::write` closure or a held transaction, that commits, fails or
+/// panics after writing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Grouped,
+    GroupedFails,
+    GroupedPanics,
+    Closure,
+    ClosureFails,
+    ClosurePanics,
+    HeldCommits,
+    HeldRollsBack,
+    HeldDropped,
+}
+
+impl Op {
+    /// Operation `i` of thread `t`: a fixed pseudo-random mix, mostly
+    /// grouped.
+    fn of(t: usize, i: usize) -> Op {
+        let mut x = ((t as u64) << 32) | i as u64;
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^= x >> 31;
+        match x % 100 {
+            0..55 => Op::Grouped,
+            55..65 => Op::GroupedFails,
+            65..70 => Op::GroupedPanics,
+            70..80 => Op::Closure,
+            80..84 => Op::ClosureFails,
+            84..86 => Op::ClosurePanics,
+            86..93 => Op::HeldCommits,
+            93..97 => Op::HeldRollsBack,
+            _ => Op::HeldDropped,
+        }
+    }
+
+    /// Whether its writes are to be kept.
+    fn commits(self) -> bool {
+        matches!(self, Op::Grouped | Op::Closure | Op::HeldCommits)
+    }
+}
+
+/// The panic message of the operations that panic on purpose.
+const PANICS: &str = "mixed_writers panics on purpose";
+
+/// Keeps the test's output readable: the operations that panic on
+/// purpose print nothing; every other panic is printed as before.
+fn quiet_planned_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<&str>() != Some(&PANICS) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Operation `key`'s writes: counts itself in meta "mix.count" and
+/// writes its place in that count under its own key; returns the place.
+fn count_in(tx: &WriteTx, key: &str) -> Result<u64> {
+    let mut table = tx.txn.open_table(crate::storage::schema::META)?;
+    let place = table.get("mix.count")?.map_or(0, |v| v.value()) + 1;
+    table.insert("mix.count", place)?;
+    table.insert(key, place)?;
+    Ok(place)
+}
+
+/// Runs [`Op::of`]`(t, i)` as operation `key` on `store`; returns the
+/// place it committed at (`None` for one that must leave no trace),
+/// checking that it ended as its kind says.
+fn run_op(store: &Store, t: usize, i: usize, key: &str) -> Option<u64> {
+    let op = Op::of(t, i);
+    let fails = || crate::Error::internal(format!("{key} fails"));
+    let failed = |result: Result<u64>| match result {
+        Err(crate::Error::Internal { message }) if message == format!("{key} fails") => None,
+        other => panic!("{key} ({op:?}): {other:?}"),
+    };
+    let panicked = |result: std::thread::Result<Result<u64>>| match result {
+        Err(payload) if payload.downcast_ref::<&str>() == Some(&PANICS) => None,
+        Err(_) => panic!("{key} ({op:?}): another panic"),
+        Ok(other) => panic!("{key} ({op:?}): did not panic: {other:?}"),
+    };
+    let catch =
+        |f: &dyn Fn() -> Result<u64>| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let place = match op {
+        Op::Grouped => Some(store.write_grouped(|tx| count_in(tx, key)).unwrap()),
+        Op::GroupedFails => failed(store.write_grouped(|tx| {
+            count_in(tx, key)?;
+            Err(fails())
+        })),
+        Op::GroupedPanics => panicked(catch(&|| {
+            store.write_grouped(|tx| {
+                count_in(tx, key)?;
+                std::panic::panic_any(PANICS)
+            })
+        })),
+        Op::Closure => Some(store.write(|tx| count_in(tx, key)).unwrap()),
+        Op::ClosureFails => failed(store.write(|tx| {
+            count_in(tx, key)?;
+            Err(fails())
+        })),
+        Op::ClosurePanics => panicked(catch(&|| {
+            store.write(|tx| {
+                count_in(tx, key)?;
+                std::panic::panic_any(PANICS)
+            })
+        })),
+        Op::HeldCommits | Op::HeldRollsBack | Op::HeldDropped => {
+            let tx = store.begin_write().unwrap();
+            let place = count_in(&tx, key).unwrap();
+            match op {
+                Op::HeldCommits => {
+                    tx.commit().unwrap();
+                    Some(place)
+                }
+                Op::HeldRollsBack => {
+                    tx.rollback().unwrap();
+                    None
+                }
+                _ => {
+                    drop(tx);
+                    None
+                }
+            }
+        }
+    };
+    assert_eq!(place.is_some(), op.commits(), "{key} ({op:?})");
+    // What returned is durable and seen by the writer's next read.
+    assert_eq!(meta(store, key), place, "{key} ({op:?})");
+    place
+}
+
+/// Writer threads of [`mixed_writers`], and operations each.
+const MIX_THREADS: usize = 16;
+const MIX_EACH: usize = 250;
+
+/// [`MIX_THREADS`] threads each run [`MIX_EACH`] operations of
+/// [`Op::of`]'s mix on `store` at once: grouped operations (some failing,
+/// some panicking after they wrote), `Store::write` closures and held
+/// transactions (committed, rolled back, dropped). Checks that nobody
+/// waits forever and what [`check_mix`] checks; returns the place each
+/// operation committed at (`None`: it must have left nothing).
+fn mixed_writers(store: Arc<Store>) -> Vec<Vec<Option<u64>>> {
+    quiet_planned_panics();
+    let (done_tx, done_rx) = mpsc::channel::<(usize, thread::Result<Vec<Option<u64>>>)>();
+    let start = Arc::new(std::sync::Barrier::new(MIX_THREADS));
+    let writers: Vec<_> = (0..MIX_THREADS)
+        .map(|t| {
+            let (store, done_tx, start) = (Arc::clone(&store), done_tx.clone(), Arc::clone(&start));
+            thread::spawn(move || {
+                let places = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    start.wait();
+                    (0..MIX_EACH)
+                        .map(|i| run_op(&store, t, i, &format!("mix.{t}.{i}")))
+                        .collect()
+                }));
+                drop(store);
+                let _ = done_tx.send((t, places));
+            })
+        })
+        .collect();
+    // The watchdog: a hang (a lost wake-up, a deadlock) fails the test
+    // instead of stalling it; no speed is asserted.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut places: Vec<Vec<Option<u64>>> = vec![Vec::new(); MIX_THREADS];
+    for _ in 0..MIX_THREADS {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let (t, result) = done_rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("deadlock: writers still waiting; {store:?}"));
+        match result {
+            Ok(got) => places[t] = got,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let kinds: Vec<Op> = (0..MIX_THREADS)
+        .flat_map(|t| (0..MIX_EACH).map(move |i| Op::of(t, i)))
+        .collect();
+    for kind in [
+        Op::Grouped,
+        Op::GroupedFails,
+        Op::GroupedPanics,
+        Op::HeldDropped,
+    ] {
+        assert!(kinds.contains(&kind), "the mix has no {kind:?}");
+    }
+    eprintln!(
+        "{} operations, {} committed, in {} commits",
+        kinds.len(),
+        places.iter().flatten().flatten().count(),
+        last_commit(&store)
+    );
+    assert!(format!("{store:?}").contains("grouped: 0"), "{store:?}");
+    check_mix(&store, &places);
+    places
+}
+
+/// Every operation of [`mixed_writers`] that returned a place is in
+/// `store` exactly once, at that place (so no run of it but the committed
+/// one left a trace, and each caller got its own run's result); every
+/// other left nothing.
+fn check_mix(store: &Store, places: &[Vec<Option<u64>>]) {
+    let mut committed: Vec<u64> = places.iter().flatten().flatten().copied().collect();
+    committed.sort_unstable();
+    let count = meta(store, "mix.count").unwrap_or(0);
+    assert_eq!(
+        committed,
+        (1..=count).collect::<Vec<_>>(),
+        "each committed operation counted once, and nothing else"
+    );
+    for (t, places) in places.iter().enumerate() {
+        for (i, place) in places.iter().enumerate() {
+            assert_eq!(meta(store, &format!("mix.{t}.{i}")), *place, "mix.{t}.{i}");
+        }
+    }
+    assert!(store.check().unwrap().ok);
+}
+
+#[test]
+fn grouped_closure_and_held_writers_mixed_with_failures_and_panics_on_a_memory_store() {
+    mixed_writers(Arc::new(Store::memory().unwrap()));
+}
+
+#[test]
+fn grouped_closure_and_held_writers_mixed_with_failures_and_panics_on_a_file_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mix.redb");
+    let store = Arc::new(Store::open(&path, Options::default()).unwrap());
+    let places = mixed_writers(Arc::clone(&store));
+    drop(Arc::into_inner(store).expect("the writers let the store go"));
+    // Reopened (its write-ahead log replayed or checkpointed): the same.
+    check_mix(&Store::open(&path, Options::default()).unwrap(), &places);
 }
