@@ -133,6 +133,10 @@ pub mod records {
 /// The costly hashing the credential checks did on the calling thread, so
 /// tests can show that a failed login does the same work whether or not
 /// the user exists (docs/reference/credentials.md, Passwords) without timing anything.
+///
+/// A check made inside a store-level write while other writes wait may run
+/// on the thread of the writer leading its write group (decision 0025),
+/// and is then counted there: measure on a store no other thread writes.
 pub mod work {
     use std::cell::RefCell;
 
