@@ -173,15 +173,22 @@ fn hold_turn(store: &Arc<Store>) -> (thread::JoinHandle<Result<()>>, mpsc::Sende
     (blocker, go_tx)
 }
 
-#[test]
-fn grouped_writers_waiting_together_commit_once() {
-    const WRITERS: usize = 6;
-    let store = Arc::new(Store::memory().unwrap());
-    let (blocker, go_tx) = hold_turn(&store);
+/// The threads of the grouped operations a test runs: which thread ran
+/// the operation, and what its caller got.
+type Grouped = thread::JoinHandle<(thread::ThreadId, Result<usize>)>;
+
+/// `n` grouped writers, writer `i` setting meta key `w{i}` to `i` and
+/// returning `i * 10`, started while the turn is held and returned once
+/// all of them wait; the threads that ran their operations are noted in
+/// run order.
+fn grouped_writers(
+    store: &Arc<Store>,
+    n: usize,
+) -> (Arc<Mutex<Vec<thread::ThreadId>>>, Vec<Grouped>) {
     let runs: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
-    let writers: Vec<_> = (0..WRITERS)
+    let writers = (0..n)
         .map(|i| {
-            let (store, runs) = (Arc::clone(&store), Arc::clone(&runs));
+            let (store, runs) = (Arc::clone(store), Arc::clone(&runs));
             thread::spawn(move || {
                 let value = store.write_grouped(|tx| {
                     runs.lock().unwrap().push(thread::current().id());
@@ -192,7 +199,16 @@ fn grouped_writers_waiting_together_commit_once() {
             })
         })
         .collect();
-    wait_state(&store, &format!("grouped: {WRITERS}"));
+    wait_state(store, &format!("grouped: {n}"));
+    (runs, writers)
+}
+
+#[test]
+fn grouped_writers_waiting_together_commit_once() {
+    const WRITERS: usize = 6;
+    let store = Arc::new(Store::memory().unwrap());
+    let (blocker, go_tx) = hold_turn(&store);
+    let (runs, writers) = grouped_writers(&store, WRITERS);
     let before = last_commit(&store);
     go_tx.send(()).unwrap();
     blocker.join().unwrap().unwrap();
@@ -221,24 +237,12 @@ fn a_full_group_commits_and_the_next_writer_waiting_leads_the_rest() {
     const WRITERS: usize = super::super::durability::MAX_MEMBERS + 8;
     let store = Arc::new(Store::memory().unwrap());
     let (blocker, go_tx) = hold_turn(&store);
-    let runs: Arc<Mutex<Vec<thread::ThreadId>>> = Arc::default();
-    let writers: Vec<_> = (0..WRITERS)
-        .map(|i| {
-            let (store, runs) = (Arc::clone(&store), Arc::clone(&runs));
-            thread::spawn(move || {
-                store.write_grouped(|tx| {
-                    runs.lock().unwrap().push(thread::current().id());
-                    put(tx, &format!("w{i}"), i as u64)
-                })
-            })
-        })
-        .collect();
-    wait_state(&store, &format!("grouped: {WRITERS}"));
+    let (runs, writers) = grouped_writers(&store, WRITERS);
     let before = last_commit(&store);
     go_tx.send(()).unwrap();
     blocker.join().unwrap().unwrap();
-    for w in writers {
-        w.join().unwrap().unwrap();
+    for (i, w) in writers.into_iter().enumerate() {
+        assert_eq!(w.join().unwrap().1.unwrap(), i * 10);
     }
     // The blocker's commit, a full group, and one for the other eight.
     assert_eq!(last_commit(&store), before + 3);
