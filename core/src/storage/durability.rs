@@ -320,8 +320,7 @@ impl Commits {
         let mut state = self.lock();
         state.returning = state.returning.saturating_sub(1);
         if !state.held {
-            let (txn, pending, turn) = self.open(state, false)?;
-            return Ok(Joined::Lead(Box::new((txn, pending, turn))));
+            return Ok(Joined::Lead(Box::new(self.open(state, false)?)));
         }
         state.queued = state.queued.saturating_add(1);
         state.requests.push_back(Arc::clone(request));
@@ -344,8 +343,7 @@ impl Commits {
             }
             state.requests.remove(at);
             state.queued = state.queued.saturating_sub(1);
-            let (txn, pending, turn) = self.open(state, false)?;
-            return Ok(Joined::Lead(Box::new((txn, pending, turn))));
+            return Ok(Joined::Lead(Box::new(self.open(state, false)?)));
         }
     }
 
@@ -488,37 +486,32 @@ impl Ticket {
         self.ready.notify_all();
     }
 
+    /// Waits until `ready` says the signal holds what is awaited.
+    fn wait_for(&self, mut ready: impl FnMut(&mut Signal) -> bool) -> MutexGuard<'_, Signal> {
+        self.ready
+            .wait_while(self.lock(), |signal| !ready(signal))
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Waits for an outcome (`true`, left for [`Ticket::wait`]) or a wake
     /// (`false`, consumed).
     fn await_signal(&self) -> bool {
-        let mut signal = self.lock();
-        loop {
-            if signal.outcome.is_some() {
-                return true;
-            }
-            if std::mem::take(&mut signal.woken) {
-                return false;
-            }
-            signal = self
-                .ready
-                .wait(signal)
-                .unwrap_or_else(PoisonError::into_inner);
+        let mut signal = self.wait_for(|s| s.outcome.is_some() || s.woken);
+        if signal.outcome.is_some() {
+            return true;
         }
+        signal.woken = false;
+        false
     }
 
     /// Waits for the group's outcome: `Ok(true)` once the member's
     /// operation is durable, `Ok(false)` when it must run again (nothing
     /// of it was written), or the error of the group's commit.
     pub(crate) fn wait(&self, commits: &Commits) -> Result<bool> {
-        let mut signal = self.lock();
-        let (outcome, seen) = loop {
-            if let Some(outcome) = signal.outcome.take() {
-                break (outcome, signal.seen);
-            }
-            signal = self
-                .ready
-                .wait(signal)
-                .unwrap_or_else(PoisonError::into_inner);
+        let mut signal = self.wait_for(|s| s.outcome.is_some());
+        let seen = signal.seen;
+        let Some(outcome) = signal.outcome.take() else {
+            return Err(Error::internal("a write group's ticket lost its outcome"));
         };
         drop(signal);
         match outcome {
@@ -543,7 +536,7 @@ impl Ticket {
 /// a panic caught on the running thread), so running it on another thread
 /// is a scoped call, as `std::thread::scope` makes one.
 pub(crate) struct Request {
-    ticket: Arc<Ticket>,
+    ticket: Ticket,
     op: Operation,
 }
 
@@ -578,10 +571,10 @@ impl Request {
         // SAFETY: only the lifetime is erased (same layout); see above.
         let op: *mut ErasedOp = unsafe { std::mem::transmute(op) };
         Arc::new(Request {
-            ticket: Arc::new(Ticket {
+            ticket: Ticket {
                 signal: Mutex::new(Signal::default()),
                 ready: Condvar::new(),
-            }),
+            },
             op: Operation(op),
         })
     }
@@ -630,7 +623,7 @@ pub(crate) struct Turn {
     committing: Option<u64>,
     /// The group members whose operations ran in this transaction after
     /// this writer's, waiting for its outcome.
-    members: Vec<Arc<Ticket>>,
+    members: Vec<Arc<Request>>,
 }
 
 impl Turn {
@@ -673,8 +666,8 @@ impl Turn {
 
     /// Counts `request`, whose operation succeeded in this transaction, as
     /// a member of the group: told the group's outcome.
-    pub(crate) fn add_member(&mut self, request: &Request) {
-        self.members.push(Arc::clone(&request.ticket));
+    pub(crate) fn add_member(&mut self, request: &Arc<Request>) {
+        self.members.push(Arc::clone(request));
     }
 
     /// Tells `request`, whose operation failed in this transaction (or was
@@ -687,7 +680,7 @@ impl Turn {
     /// ended.
     fn resolve_members(&mut self, outcome: &Outcome) {
         for member in self.members.drain(..) {
-            member.resolve(outcome.clone());
+            member.ticket.resolve(outcome.clone());
         }
     }
 

@@ -417,10 +417,7 @@ impl Store {
                 return self.write(&mut f);
             }
             tx.commit()?;
-            return match value {
-                Some(Ok(value)) => Ok(value),
-                _ => Err(Error::internal("a grouped operation left no result")),
-            };
+            return value.unwrap_or_else(no_result);
         }
         // It failed first in its transaction: nothing else ran in it.
         let rolled_back = tx.rollback();
@@ -428,10 +425,7 @@ impl Store {
             std::panic::resume_unwind(payload);
         }
         rolled_back?;
-        match value {
-            Some(Err(err)) => Err(err),
-            _ => Err(Error::internal("a grouped operation left no result")),
-        }
+        value.unwrap_or_else(no_result)
     }
 
     /// Verifies that every index entry matches its record and every record
@@ -514,6 +508,12 @@ impl WriteContext for Store {
 
 #[cfg(test)]
 mod tests;
+
+/// What a grouped operation that ran reports when it stored no result
+/// (unreachable: its run stores one or panics).
+fn no_result<T>() -> Result<T> {
+    Err(Error::internal("a grouped operation left no result"))
+}
 
 /// Prepares `db` (creates or migrates it, `named` naming its errors) and
 /// opens its log `file`. A log holds commits in the format of the store

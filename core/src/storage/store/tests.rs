@@ -346,29 +346,22 @@ fn run_op(store: &Store, t: usize, i: usize, key: &str) -> Option<u64> {
     };
     let catch =
         |f: &dyn Fn() -> Result<u64>| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    // What a failing and a panicking operation do, grouped or in a closure.
+    let fail = |tx: &WriteTx| -> Result<u64> {
+        count_in(tx, key)?;
+        Err(fails())
+    };
+    let panic = |tx: &WriteTx| -> Result<u64> {
+        count_in(tx, key)?;
+        std::panic::panic_any(PANICS)
+    };
     let place = match op {
         Op::Grouped => Some(store.write_grouped(|tx| count_in(tx, key)).unwrap()),
-        Op::GroupedFails => failed(store.write_grouped(|tx| {
-            count_in(tx, key)?;
-            Err(fails())
-        })),
-        Op::GroupedPanics => panicked(catch(&|| {
-            store.write_grouped(|tx| {
-                count_in(tx, key)?;
-                std::panic::panic_any(PANICS)
-            })
-        })),
+        Op::GroupedFails => failed(store.write_grouped(fail)),
+        Op::GroupedPanics => panicked(catch(&|| store.write_grouped(panic))),
         Op::Closure => Some(store.write(|tx| count_in(tx, key)).unwrap()),
-        Op::ClosureFails => failed(store.write(|tx| {
-            count_in(tx, key)?;
-            Err(fails())
-        })),
-        Op::ClosurePanics => panicked(catch(&|| {
-            store.write(|tx| {
-                count_in(tx, key)?;
-                std::panic::panic_any(PANICS)
-            })
-        })),
+        Op::ClosureFails => failed(store.write(fail)),
+        Op::ClosurePanics => panicked(catch(&|| store.write(panic))),
         Op::HeldCommits | Op::HeldRollsBack | Op::HeldDropped => {
             let tx = store.begin_write().unwrap();
             let place = count_in(&tx, key).unwrap();
