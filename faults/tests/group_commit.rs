@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 mod concurrent;
 
-use concurrent::{THREADS, Told, WATCHDOG, new_user, open, run_all};
+use concurrent::{SLOW_SYNC, THREADS, Told, WATCHDOG, new_user, open, run_all};
 use rosterdb::{ChangeOp, Store, User};
 use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
 use serde_json::json;
@@ -88,8 +88,7 @@ fn eight_writers_share_syncs() {
     const EACH: u64 = 25;
     let disk = FaultyDisk::from_image(base());
     let store = Arc::new(open(&disk));
-    // A flush takes time on a real disk; meanwhile the other writers wait.
-    disk.set_sync_delay(Duration::from_millis(2));
+    disk.set_sync_delay(SLOW_SYNC);
     let start = disk.counts();
     let told = concurrent_run(&store, EACH);
     let cost = disk.counts().since(&start);
@@ -475,7 +474,7 @@ fn eight_writers_share_log_syncs_and_never_sync_the_store_disk() {
     const EACH: u64 = 25;
     let disks = Logged::from_images(&logged_base());
     let store = Arc::new(disks.open());
-    disks.log.set_sync_delay(Duration::from_millis(2));
+    disks.log.set_sync_delay(SLOW_SYNC);
     let (store_start, log_start) = (disks.store.counts(), disks.log.counts());
     let told = concurrent_run(&store, EACH);
     let (store_cost, log_cost) = (

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 mod concurrent;
 
-use concurrent::{THREADS, Told, WATCHDOG, new_user, open, run_all};
+use concurrent::{SLOW_SYNC, THREADS, Told, WATCHDOG, new_user, open, run_all};
 use rosterdb::{ChangeOp, Error, NewUser, Store};
 use rosterdb_faults::{Call, Fault, FaultyDisk, Survivors};
 use serde_json::json;
@@ -249,7 +249,7 @@ fn eight_grouped_writers_share_syncs() {
     const EACH: u64 = 25;
     let disk = FaultyDisk::from_image(base());
     let store = Arc::new(open(&disk));
-    disk.set_sync_delay(Duration::from_millis(2));
+    disk.set_sync_delay(SLOW_SYNC);
     let start = disk.counts();
     let told = concurrent_run(&store, EACH);
     let cost = disk.counts().since(&start);

@@ -14,6 +14,12 @@ use serde_json::json;
 pub const THREADS: usize = 8;
 /// How long a test's threads may run before the test calls it a deadlock.
 pub const WATCHDOG: Duration = Duration::from_secs(120);
+/// How long a sync takes in the runs that count shared syncs, as a real
+/// disk's flush takes time. Long against a write's CPU time even in a
+/// debug build on a loaded 2-core machine (a 2 ms flush once let a CI run
+/// form groups of 1.8 writers on average), so that while one group's sync
+/// runs, the other writers reach the next group.
+pub const SLOW_SYNC: Duration = Duration::from_millis(10);
 
 /// Store options with the cheapest Argon2id cost.
 pub use rosterdb_faults::cheap_options as options;
