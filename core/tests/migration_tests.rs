@@ -373,11 +373,12 @@ fn exported(s: &Store) -> String {
 #[test]
 fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
     // Formats 5 (postings), 6 (run counts), 7 (the write-ahead log's
-    // epoch) and 8 (roles' `externalId`, absent on every migrated role,
-    // so left out of their documents) change no document either: the file
-    // goes through format 4 to the current one and must still export the
-    // same lines.
-    assert_eq!(FORMAT_VERSION, 8);
+    // epoch), 8 (roles' `externalId`, absent on every migrated role, so
+    // left out of their documents) and 9 (the low-cardinality fields'
+    // ordered indexes deleted) change no document either: the file goes
+    // through format 4 to the current one and must still export the same
+    // lines.
+    assert_eq!(FORMAT_VERSION, 9);
     let (_dir, path) = copy_of("format-v3.redb");
     assert_eq!(format_version(&path), 3);
     let expected = format_3_export();
@@ -726,4 +727,152 @@ fn a_format_7_log_is_replayed_before_the_migration() {
     let s = Store::open(&path, options()).unwrap();
     assert_eq!(s.roles().get(3).unwrap().name, "auditors");
     assert!(s.check().unwrap().ok);
+}
+
+/// The ordered indexes format 9 deletes (decision 0026).
+const RETIRED_IN_9: [&str; 7] = [
+    "idx.user.tenant",
+    "idx.user.enabled",
+    "idx.user.roles",
+    "idx.role.tenant",
+    "idx.client.tenant",
+    "idx.client.enabled",
+    "idx.client.roles",
+];
+
+/// The format version and the names of the tables of the store file at
+/// `path` (opened for writing, so that redb may repair a file copied
+/// while open; only a copy should be given).
+fn version_and_tables(path: &Path) -> (u64, Vec<String>) {
+    let db = Database::open(path).unwrap();
+    let read = db.begin_read().unwrap();
+    let version = read
+        .open_table(META)
+        .unwrap()
+        .get("format_version")
+        .unwrap()
+        .unwrap()
+        .value();
+    let names = read
+        .list_tables()
+        .unwrap()
+        .map(|t| redb::TableHandle::name(&t).to_owned())
+        .collect();
+    (version, names)
+}
+
+/// Format 9 keeps tenant, enabled and roles as postings only. A format-8
+/// store whose last commits are only in its log (see
+/// tests/fixtures/README.md), some of which changed those fields: the log
+/// is replayed (into the ordered indexes format 8 had), then the migration
+/// deletes those indexes, and every query on the fields answers from the
+/// postings, which the replay kept up to date.
+#[test]
+fn a_format_8_log_is_replayed_and_the_ordered_indexes_of_posting_fields_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("format-v8-log.redb");
+    std::fs::copy(fixture("format-v8-log.redb"), &path).unwrap();
+    std::fs::copy(
+        fixture("format-v8-log.redb-wal"),
+        dir.path().join("format-v8-log.redb-wal"),
+    )
+    .unwrap();
+    let scratch = dir.path().join("scratch.redb");
+    std::fs::copy(&path, &scratch).unwrap();
+    let (version, before) = version_and_tables(&scratch);
+    assert_eq!(version, 8);
+    for name in RETIRED_IN_9 {
+        assert!(before.iter().any(|t| t == name), "{name} in {before:?}");
+    }
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        let users = s.users();
+        assert_eq!(users.count(&Query::default()).unwrap(), 4);
+        // User 4 and user 1's change are only in the log.
+        assert_eq!(ids(&users, q("enabled eq false")), [1, 3]);
+        assert_eq!(ids(&users, q("roles eq 2")), [1, 4]);
+        assert_eq!(ids(&users, q("roles eq 1")), [1]);
+        assert_eq!(ids(&users, q("tenant eq 'acme'")), [2]);
+        assert_eq!(users.count(&q("enabled eq true")).unwrap(), 2);
+        let sorted = |sort: &str| -> Vec<u64> {
+            let page = users.list(&Query::all().sort(sort)).unwrap();
+            page.items.iter().map(|u| u.id).collect()
+        };
+        assert_eq!(sorted("enabled"), [1, 3, 2, 4]);
+        assert_eq!(sorted("enabled:desc"), [2, 4, 1, 3]);
+        let client = s.clients().get(1).unwrap();
+        assert_eq!(
+            (
+                client.tenant.as_deref(),
+                client.enabled,
+                client.roles.as_slice()
+            ),
+            (Some("acme"), false, [3].as_slice())
+        );
+        assert_eq!(s.clients().count(&q("enabled eq false")).unwrap(), 1);
+        assert_eq!(ids(&s.roles(), q("tenant eq 'acme'")), [3]);
+        // A role's holders are read from the postings.
+        assert!(matches!(
+            s.roles().delete(2, false),
+            Err(Error::InUse { .. })
+        ));
+        assert_eq!(s.changes(0, 100).unwrap().len(), 9);
+        let next = users
+            .create(NewUser {
+                enabled: false,
+                roles: vec![2],
+                ..NewUser::new("erin", "erin@example.com", "Erin", "Berg")
+            })
+            .unwrap();
+        assert_eq!(next.id, 5);
+        assert_eq!(ids(&users, q("enabled eq false and roles eq 2")), [1, 5]);
+        assert!(s.check().unwrap().ok);
+    }
+    let (version, after) = version_and_tables(&path);
+    assert_eq!(version, FORMAT_VERSION);
+    for name in RETIRED_IN_9 {
+        assert!(!after.iter().any(|t| t == name), "{name} in {after:?}");
+    }
+    let s = Store::open(&path, options()).unwrap();
+    assert_eq!(ids(&s.users(), q("roles eq 2")), [1, 4, 5]);
+    assert!(s.check().unwrap().ok);
+}
+
+/// A closed format-8 store (see tests/fixtures/README.md) opens at
+/// format 9 without the ordered indexes of tenant, enabled and roles, and
+/// answers from their postings as before.
+#[test]
+fn a_format_8_file_opens_at_format_9_without_the_retired_indexes() {
+    let (dir, path) = copy_of("format-v8.redb");
+    let scratch = dir.path().join("scratch.redb");
+    std::fs::copy(&path, &scratch).unwrap();
+    let (version, before) = version_and_tables(&scratch);
+    assert_eq!(version, 8);
+    assert!(
+        RETIRED_IN_9
+            .iter()
+            .all(|name| before.iter().any(|t| t == name))
+    );
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        let users = s.users();
+        assert_eq!(ids(&users, q("enabled eq false")), [1, 3]);
+        assert_eq!(ids(&users, q("roles eq 2")), [1, 4]);
+        assert_eq!(ids(&users, q("tenant eq 'acme'")), [2]);
+        let page = users.list(&Query::all().sort("enabled")).unwrap();
+        let order: Vec<u64> = page.items.iter().map(|u| u.id).collect();
+        assert_eq!(order, [1, 3, 2, 4]);
+        assert_eq!(s.clients().count(&q("roles eq 3")).unwrap(), 1);
+    }
+    let (version, after) = version_and_tables(&path);
+    assert_eq!(version, FORMAT_VERSION);
+    assert!(
+        RETIRED_IN_9
+            .iter()
+            .all(|name| !after.iter().any(|t| t == name))
+    );
 }

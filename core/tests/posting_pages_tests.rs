@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::{Checked, store};
+use common::{Checked, store, with_user_ids};
 use rosterdb::{NewUser, Query, User};
 
 /// Users 0..n: two of three with `42` in their email, one of four named
@@ -44,24 +44,7 @@ fn population(n: u64, id_of: impl Fn(u64) -> u64) -> Checked {
         Ok(())
     })
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.jsonl");
-    src.export_jsonl(&path).unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut out = String::new();
-    for line in text.lines() {
-        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
-        if value["kind"] == "user" {
-            let id = value["doc"]["id"].as_u64().unwrap();
-            value["doc"]["id"] = id_of(id - 1).into();
-        }
-        out.push_str(&value.to_string());
-        out.push('\n');
-    }
-    std::fs::write(&path, out).unwrap();
-    let s = store();
-    s.import_jsonl(&path).unwrap();
-    s
+    with_user_ids(&src, id_of)
 }
 
 /// The query of `expr`: a filter, or `search:TEXT` with an optional
@@ -212,24 +195,7 @@ fn named(n: u64, id_of: impl Fn(u64) -> u64, last: impl Fn(u64) -> String) -> Ch
         Ok(())
     })
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.jsonl");
-    src.export_jsonl(&path).unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut out = String::new();
-    for line in text.lines() {
-        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
-        if value["kind"] == "user" {
-            let id = value["doc"]["id"].as_u64().unwrap();
-            value["doc"]["id"] = id_of(id - 1).into();
-        }
-        out.push_str(&value.to_string());
-        out.push('\n');
-    }
-    std::fs::write(&path, out).unwrap();
-    let s = store();
-    s.import_jsonl(&path).unwrap();
-    s
+    with_user_ids(&src, id_of)
 }
 
 #[test]

@@ -264,10 +264,11 @@ fn check_finds_damaged_indexes_and_compact_keeps_the_data() {
                 .to_vec();
             t.remove(key.as_slice()).unwrap();
             let mut e = txn
-                .open_table(TableDefinition::<&[u8], ()>::new("idx.user.enabled"))
+                .open_table(TableDefinition::<&[u8], ()>::new("idx.user.created_at"))
                 .unwrap();
-            e.insert([1u8, 1, 0, 0, 0, 0, 0, 0, 0, 99].as_slice(), ())
-                .unwrap();
+            // createdAt 1970-01-01T00:00:00Z (sign-flipped), id 99.
+            let stray = [1u8, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 99];
+            e.insert(stray.as_slice(), ()).unwrap();
         }
         txn.commit().unwrap();
     }
@@ -285,6 +286,6 @@ fn check_finds_damaged_indexes_and_compact_keeps_the_data() {
         report
             .problems
             .iter()
-            .any(|p| p.contains("idx.user.enabled") && p.contains("stray") && p.contains("99"))
+            .any(|p| p.contains("idx.user.created_at") && p.contains("stray") && p.contains("99"))
     );
 }

@@ -17,8 +17,8 @@ use super::sort::SortValue;
 use super::term_postings::{self, TermPostings};
 use crate::documents::caseless::fold;
 use crate::storage::index::{
-    ABSENT, IndexDef, PRESENT, encode_bool, encode_int, encode_str, encode_time, index_of,
-    trigram_index, trigram_prefix, trigram_start, trigrams,
+    ABSENT, IndexDef, IndexStore, PRESENT, encode_bool, encode_int, encode_str, encode_time,
+    index_of, trigram_index, trigram_prefix, trigram_start, trigrams,
 };
 use crate::storage::keys::{Key, prefix_end, trailing_u64};
 use crate::storage::postings::{IdSet, PostingTable, RawPostings};
@@ -38,16 +38,12 @@ pub enum IndexTable {
 }
 
 impl IndexTable {
-    /// The table of an ordered index.
-    pub fn new(table: MultiTable) -> IndexTable {
-        IndexTable::Ordered(table)
-    }
-
-    /// The table an index condition reads: its postings when it has them.
+    /// The table an index condition reads: the field's ordered index or
+    /// its postings.
     pub fn of(def: &IndexDef) -> IndexTable {
-        match def.postings {
-            Some(postings) => IndexTable::Postings(postings),
-            None => IndexTable::Ordered(def.table),
+        match def.store {
+            IndexStore::Ordered { table, .. } => IndexTable::Ordered(table),
+            IndexStore::Postings { table, .. } => IndexTable::Postings(table),
         }
     }
 

@@ -24,6 +24,8 @@ use crate::storage::run_counts;
 use crate::storage::tx::Tables;
 use crate::{Result, Timestamp};
 
+mod posting_walk;
+
 /// Index keys and records are read this many at a time.
 const BATCH: usize = 256;
 /// Candidates are checked this many at a time (a page needs about its size).
@@ -847,7 +849,12 @@ fn stream_by_index<E: Entity>(
     probes: &Probes,
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
-    let table = walk.index.table()?;
+    let table = match walk.index {
+        IndexTable::Ordered(table) => table,
+        IndexTable::Postings(table) => {
+            return posting_walk::stream::<E>(tables, run, walk, table, probes, out);
+        }
+    };
     let (mut start, mut end) = (walk.start.clone(), walk.end.clone());
     // A cursor's walk resumes at the run holding its position.
     let mut cursor = match &run.plan.start {

@@ -7,7 +7,7 @@
 //!   Sort lastName asc, id asc (in memory)
 //!     Filter enabled = true and lastName like 'ho%'
 //!       Fetch users by id
-//!         Index probes idx.user.enabled = true
+//!         Index probes post.user.enabled = true
 //!           Index lookup idx.user.last_name prefix 'ho' (150 ids)
 //! Total: the candidates that pass the filter
 //! ```

@@ -19,7 +19,6 @@ use super::physical::{AccessPath, Count, Members, PhysicalPlan, Probe, Reason};
 use super::schema::{FieldDef, FieldType, search_fields};
 use crate::storage::index::{IndexDef, index_of};
 use crate::storage::postings::IdSet;
-use crate::storage::schema::MultiTable;
 use crate::storage::tx::Tables;
 use crate::{EntityKind, Result};
 
@@ -87,9 +86,10 @@ pub fn plan(tables: &dyn Tables, bound: &Bound) -> Result<PhysicalPlan> {
                         .filter(|_| !ordered_partial && postings.as_ref() == Some(&access));
                     Members { access, ids }
                 });
-                let (start, end, within) = bounds(kind, filter, index.table);
+                let index = IndexTable::of(index);
+                let (start, end, within) = bounds(kind, filter, index);
                 AccessPath::SortIndex {
-                    index: IndexTable::new(index.table),
+                    index,
                     start,
                     end,
                     within,
@@ -352,9 +352,8 @@ fn choose_scoped(
 fn bounds(
     kind: EntityKind,
     filter: Option<&Filter>,
-    table: MultiTable,
+    wanted: IndexTable,
 ) -> (Vec<u8>, Option<Vec<u8>>, Vec<Span>) {
-    let wanted = IndexTable::new(table);
     let mut start: Vec<u8> = Vec::new();
     let mut end: Option<Vec<u8>> = None;
     let mut within = Vec::new();

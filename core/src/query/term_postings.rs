@@ -105,6 +105,11 @@ impl TermPostings {
         }
     }
 
+    /// The term: every key of its range is it followed by a chunk.
+    pub(crate) fn term(&self) -> &[u8] {
+        &self.term
+    }
+
     /// The first chunk at or after `from` that holds an entry.
     ///
     /// Errors: `Storage` when the table cannot be read, `Internal` when a

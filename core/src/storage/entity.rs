@@ -196,8 +196,17 @@ pub(crate) fn holders<E: Entity>(tx: &WriteTx, role: u64) -> Result<Vec<u64>> {
         return Ok(Vec::new());
     };
     let prefix = crate::storage::index::holders_prefix(role);
+    if let Some(table) = index.postings() {
+        let end = crate::storage::keys::prefix_end(prefix.bytes());
+        let holders =
+            crate::storage::postings::read(tables, table, prefix.bytes(), end.as_deref())?;
+        return Ok(holders.iter().collect());
+    }
+    let Some(table) = index.ordered() else {
+        return Ok(Vec::new());
+    };
     Ok(tables
-        .keys_with_prefix(index.table, prefix.bytes())?
+        .keys_with_prefix(table, prefix.bytes())?
         .iter()
         .filter_map(|k| trailing_u64(k))
         .collect())

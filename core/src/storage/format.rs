@@ -15,7 +15,7 @@ use crate::storage::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 8;
+pub const FORMAT_VERSION: u64 = 9;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
@@ -30,6 +30,7 @@ const MIGRATIONS: &[Migration] = &[
     crate::storage::migrations::v5_to_v6,
     crate::storage::migrations::v6_to_v7,
     crate::storage::migrations::v7_to_v8,
+    crate::storage::migrations::v8_to_v9,
 ];
 
 /// The first bytes of every redb file.

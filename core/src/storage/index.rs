@@ -6,9 +6,11 @@
 //! Values encode so that byte order is the sort order of docs/reference/queries.md:
 //! integers big-endian, booleans one byte, timestamps as sign-flipped
 //! integers, strings case-folded then exact. A list field (`roles`) puts one
-//! key per element. The low-cardinality fields (tenant, enabled, roles) also
-//! keep postings (`storage::postings`): each value part (marker and value,
-//! as in the ordered key) → the ids holding it. The trigram index is kept as
+//! key per element. The low-cardinality fields (tenant, enabled, roles) keep
+//! postings instead (`storage::postings`, format 9): each value part
+//! (marker and value, as an ordered key would start) → the ids holding it,
+//! which read in the order an ordered index would give (values, then ids
+//! ascending). The trigram index is kept as
 //! postings: (field number, three case-folded characters) → ids, for each
 //! distinct trigram of each text field followed by two [`END`] markers, so
 //! that every substring of one or two characters starts some trigram.
@@ -22,27 +24,63 @@ use crate::documents::values::{FieldValue, Queryable};
 use crate::storage::entity::MultiKey;
 use crate::storage::keys::Key;
 use crate::storage::postings::PostingTable;
-use crate::storage::schema::{MultiTable, postings_of};
+use crate::storage::schema::MultiTable;
 use crate::{EntityKind, Timestamp};
 
-/// An ordered index over one field.
+/// The index over one field: ordered keys (value, id) in a table of its
+/// own, or, for a low-cardinality field, postings (value → ids).
 #[derive(Clone, Copy)]
 pub struct IndexDef {
     /// The field's canonical name.
     pub field: &'static str,
-    /// The table holding the index.
-    pub(crate) table: MultiTable,
-    /// The posting table kept beside it (low-cardinality fields).
-    pub(crate) postings: Option<PostingTable>,
-    /// The table's place in `schema::MULTI_TABLES` (`storage::pending`
-    /// keeps a table's keys there).
-    pub(crate) slot: usize,
+    /// Where the index is kept.
+    pub(crate) store: IndexStore,
+}
+
+/// Where one field's index is kept.
+#[derive(Clone, Copy)]
+pub(crate) enum IndexStore {
+    /// Ordered keys, each a value part then the id.
+    Ordered {
+        /// The table.
+        table: MultiTable,
+        /// Its place in `schema::MULTI_TABLES` (`storage::pending` keeps
+        /// a table's keys there).
+        slot: usize,
+    },
+    /// Postings: each value part → the ids holding it.
+    Postings {
+        /// The table.
+        table: PostingTable,
+        /// Its place in `schema::POSTING_TABLES`.
+        slot: usize,
+    },
 }
 
 impl IndexDef {
-    /// The name of the table holding the index.
+    /// The name of the table holding the index, e.g. `idx.user.last_name`
+    /// or `post.user.enabled`.
     pub fn table_name(&self) -> &str {
-        redb::TableHandle::name(&self.table)
+        match &self.store {
+            IndexStore::Ordered { table, .. } => redb::TableHandle::name(table),
+            IndexStore::Postings { table, .. } => redb::TableHandle::name(table),
+        }
+    }
+
+    /// The ordered table, for an index kept as ordered keys.
+    pub(crate) fn ordered(&self) -> Option<MultiTable> {
+        match self.store {
+            IndexStore::Ordered { table, .. } => Some(table),
+            IndexStore::Postings { .. } => None,
+        }
+    }
+
+    /// The posting table, for an index kept as postings.
+    pub(crate) fn postings(&self) -> Option<PostingTable> {
+        match self.store {
+            IndexStore::Postings { table, .. } => Some(table),
+            IndexStore::Ordered { .. } => None,
+        }
     }
 }
 
@@ -53,13 +91,13 @@ impl fmt::Debug for IndexDef {
 }
 
 impl FieldLists {
-    /// The ordered indexes, one per indexed field, in table order.
+    /// The field indexes, one per indexed field, in table order.
     pub fn indexes(&self) -> &'static [IndexDef] {
         indexes(self.kind())
     }
 }
 
-/// The ordered indexes of a kind: one per indexed row of its field table,
+/// The field indexes of a kind: one per indexed row of its field table,
 /// in table order, each in the table `storage::schema` keeps for it.
 pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {
     fn derive(kind: EntityKind) -> Vec<IndexDef> {
@@ -67,12 +105,21 @@ pub fn indexes(kind: EntityKind) -> &'static [IndexDef] {
             .table()
             .iter()
             .filter_map(|f| {
-                let table = f.index?.table()?;
+                let index = f.index?;
+                let store = match (index.table(), index.postings()) {
+                    (Some(table), _) => IndexStore::Ordered {
+                        table: *table,
+                        slot: crate::storage::pending::multi_slot(table),
+                    },
+                    (None, Some(table)) => IndexStore::Postings {
+                        table: *table,
+                        slot: crate::storage::postings::slot(table),
+                    },
+                    (None, None) => return None,
+                };
                 Some(IndexDef {
                     field: f.name,
-                    table: *table,
-                    postings: postings_of(*table),
-                    slot: crate::storage::pending::multi_slot(table),
+                    store,
                 })
             })
             .collect()
@@ -406,9 +453,12 @@ pub fn entries_folded(
     let now = index_instant();
     let mut out = Vec::new();
     for def in indexes(kind) {
+        let Some(table) = def.ordered() else {
+            continue;
+        };
         for key in value_keys_folded(&record.value(def.field, now), Some((def.field, folded))) {
             out.push(MultiKey {
-                table: def.table,
+                table,
                 key: key.u64(id).into_bytes(),
             });
         }
@@ -430,11 +480,14 @@ pub fn visit_entries_folded(
     let now = index_instant();
     let mut key = Vec::with_capacity(64);
     let id = id.to_be_bytes();
-    let mut one = |def: &IndexDef, key: &mut Vec<u8>| {
+    let mut one = |slot: usize, table: MultiTable, key: &mut Vec<u8>| {
         key.extend_from_slice(&id);
-        note(def.slot, def.table, key);
+        note(slot, table, key);
     };
     for def in indexes(kind) {
+        let IndexStore::Ordered { table, slot } = def.store else {
+            continue;
+        };
         key.clear();
         match record.value(def.field, now) {
             FieldValue::Int(v) => {
@@ -457,7 +510,7 @@ pub fn visit_entries_folded(
                     key.clear();
                     key.push(PRESENT);
                     key.extend_from_slice(&v.to_be_bytes());
-                    one(def, &mut key);
+                    one(slot, table, &mut key);
                 }
                 continue;
             }
@@ -467,13 +520,13 @@ pub fn visit_entries_folded(
                     key.push(PRESENT);
                     push_str(&mut key, &fold(v));
                     push_str(&mut key, v);
-                    one(def, &mut key);
+                    one(slot, table, &mut key);
                 }
                 continue;
             }
             _ => key.push(ABSENT),
         }
-        one(def, &mut key);
+        one(slot, table, &mut key);
     }
 }
 
@@ -540,8 +593,7 @@ pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey
     let now = index_instant();
     let mut out = Vec::new();
     for def in indexes(kind) {
-        if let Some(table) = def.postings {
-            let slot = crate::storage::postings::slot(&table);
+        if let IndexStore::Postings { table, slot } = def.store {
             for key in value_keys(&record.value(def.field, now)) {
                 out.push(PostingKey {
                     slot,
@@ -584,8 +636,7 @@ pub fn visit_postings_folded(
 ) {
     let now = index_instant();
     for def in indexes(kind) {
-        if let Some(table) = def.postings {
-            let slot = crate::storage::postings::slot(&table);
+        if let IndexStore::Postings { table, slot } = def.store {
             for key in value_keys_folded(&record.value(def.field, now), Some((def.field, folded))) {
                 note(table, slot, key.bytes());
             }
@@ -650,22 +701,20 @@ pub fn changes<R: Queryable>(kind: EntityKind, id: u64, old: &R, new: &R) -> Ind
             .into_iter()
             .map(Key::into_bytes)
             .collect();
-        let slot = def.postings.map(|t| crate::storage::postings::slot(&t));
-        let note = |part: &Vec<u8>, keys: &mut Vec<MultiKey>, terms: &mut Vec<PostingKey>| {
-            let mut key = Vec::with_capacity(part.len().saturating_add(8));
-            key.extend_from_slice(part);
-            key.extend_from_slice(&id.to_be_bytes());
-            keys.push(MultiKey {
-                table: def.table,
-                key,
-            });
-            if let (Some(table), Some(slot)) = (def.postings, slot) {
-                terms.push(PostingKey {
-                    slot,
-                    term: part.clone(),
-                    table: PostingTableRef(table),
-                });
+        let note = |part: &Vec<u8>, keys: &mut Vec<MultiKey>, terms: &mut Vec<PostingKey>| match def
+            .store
+        {
+            IndexStore::Ordered { table, .. } => {
+                let mut key = Vec::with_capacity(part.len().saturating_add(8));
+                key.extend_from_slice(part);
+                key.extend_from_slice(&id.to_be_bytes());
+                keys.push(MultiKey { table, key });
             }
+            IndexStore::Postings { table, slot } => terms.push(PostingKey {
+                slot,
+                term: part.clone(),
+                table: PostingTableRef(table),
+            }),
         };
         for part in before.iter().filter(|p| !after.contains(p)) {
             note(part, &mut out.gone, &mut out.lost);

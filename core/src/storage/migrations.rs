@@ -50,6 +50,14 @@
 //!   users, clients, indexes, sessions and the change log do not change. A
 //!   format-7 store's log holds format-7 role records: it is replayed into
 //!   the store before the migration (`Store::open`), never after.
+//! - 9: the low-cardinality fields (tenant, enabled, roles of users and
+//!   clients; tenant of roles) are kept as postings only (decision 0026):
+//!   the step deletes their ordered indexes (`idx.<kind>.<field>`,
+//!   `schema::RETIRED_IN_9`), whose keys the postings beside them already
+//!   held; a page sorted by `enabled` walks the postings' terms instead.
+//!   Records, the other indexes, postings, counts, sessions and the change
+//!   log do not change. A format-8 store's log may name those tables: it is
+//!   replayed into them before the migration, which then deletes them.
 //!
 //! The `…V1`, `…V3` and `…V7` structs are frozen copies of the records those
 //! formats stored (postcard is positional: field order and types are the
@@ -433,6 +441,15 @@ pub(crate) fn v6_to_v7(txn: &WriteTransaction) -> Result<()> {
 /// (its indexes, postings and counts do not change).
 pub(crate) fn v7_to_v8(txn: &WriteTransaction) -> Result<()> {
     reencode(txn, Role::TABLE, |old: RoleRecordV7| RoleRecord::from(old))
+}
+
+/// Format 8 → 9: the ordered indexes of the fields kept as postings are
+/// deleted (their postings, which format 9 keeps, do not change).
+pub(crate) fn v8_to_v9(txn: &WriteTransaction) -> Result<()> {
+    for table in crate::storage::schema::RETIRED_IN_9 {
+        txn.delete_table(table)?;
+    }
+    Ok(())
 }
 
 /// Writes the posting terms of every record of `E`, stored in format 4's

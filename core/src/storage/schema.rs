@@ -1,9 +1,9 @@
 //! The redb tables of a store file (docs/reference/storage.md), and the table of each
 //! secondary index the field tables ask for ([`IndexTable`], named there by
-//! kind and field): an ordered table per indexed field, a posting table
-//! (`storage::postings`) for the trigram index, and a posting table beside
-//! the ordered one of each low-cardinality field (tenant, enabled, roles),
-//! which equality, membership and counts read.
+//! kind and field): an ordered table per indexed field, except the
+//! low-cardinality ones (tenant, enabled, roles), which are kept as
+//! posting tables only (`storage::postings`, format 9), as is the trigram
+//! index.
 
 use std::fmt;
 
@@ -49,9 +49,6 @@ pub(crate) const ROLE_NAME: UniqueTable = TableDefinition::new("idx.role.name");
 pub(crate) const CLIENT_CLIENT_ID: UniqueTable = TableDefinition::new("idx.client.client_id");
 
 // Ordered secondary indexes (see `storage::index` for their keys).
-pub(crate) const USER_TENANT: MultiTable = TableDefinition::new("idx.user.tenant");
-pub(crate) const USER_ENABLED: MultiTable = TableDefinition::new("idx.user.enabled");
-pub(crate) const USER_ROLES: MultiTable = TableDefinition::new("idx.user.roles");
 pub(crate) const USER_CREATED: MultiTable = TableDefinition::new("idx.user.created_at");
 pub(crate) const USER_UPDATED: MultiTable = TableDefinition::new("idx.user.updated_at");
 pub(crate) const USER_LAST_NAME: MultiTable = TableDefinition::new("idx.user.last_name");
@@ -59,18 +56,29 @@ pub(crate) const USER_USERNAME_ORDER: MultiTable = TableDefinition::new("idx.use
 pub(crate) const USER_EMAIL_ORDER: MultiTable = TableDefinition::new("idx.user.email.order");
 /// The trigram index, as postings: (field number, trigram) → ids.
 pub(crate) const USER_TRIGRAMS: PostingTable = TableDefinition::new("idx.user.trigrams");
-pub(crate) const ROLE_TENANT: MultiTable = TableDefinition::new("idx.role.tenant");
 pub(crate) const ROLE_NAME_ORDER: MultiTable = TableDefinition::new("idx.role.name.order");
 pub(crate) const ROLE_CREATED: MultiTable = TableDefinition::new("idx.role.created_at");
 pub(crate) const ROLE_UPDATED: MultiTable = TableDefinition::new("idx.role.updated_at");
-pub(crate) const CLIENT_TENANT: MultiTable = TableDefinition::new("idx.client.tenant");
-pub(crate) const CLIENT_ENABLED: MultiTable = TableDefinition::new("idx.client.enabled");
-pub(crate) const CLIENT_ROLES: MultiTable = TableDefinition::new("idx.client.roles");
 pub(crate) const CLIENT_CREATED: MultiTable = TableDefinition::new("idx.client.created_at");
 pub(crate) const CLIENT_UPDATED: MultiTable = TableDefinition::new("idx.client.updated_at");
 pub(crate) const CLIENT_NAME: MultiTable = TableDefinition::new("idx.client.name");
 
-// Postings of low-cardinality fields: the ordered key's value part → ids.
+/// The ordered indexes of the low-cardinality fields that formats 1 to 8
+/// kept beside their postings (format 9 deletes them, `migrations`): a
+/// format-8 log's records still name them, and are replayed before the
+/// migration (`wal::journal`).
+pub(crate) const RETIRED_IN_9: [MultiTable; 7] = [
+    TableDefinition::new("idx.user.tenant"),
+    TableDefinition::new("idx.user.enabled"),
+    TableDefinition::new("idx.user.roles"),
+    TableDefinition::new("idx.role.tenant"),
+    TableDefinition::new("idx.client.tenant"),
+    TableDefinition::new("idx.client.enabled"),
+    TableDefinition::new("idx.client.roles"),
+];
+
+// Postings of low-cardinality fields: (marker, value) as an ordered key
+// would start → ids.
 pub(crate) const USER_TENANT_POSTINGS: PostingTable = TableDefinition::new("post.user.tenant");
 pub(crate) const USER_ENABLED_POSTINGS: PostingTable = TableDefinition::new("post.user.enabled");
 pub(crate) const USER_ROLES_POSTINGS: PostingTable = TableDefinition::new("post.user.roles");
@@ -92,25 +100,16 @@ pub(crate) const POSTING_TABLES: [PostingTable; 8] = [
     CLIENT_ROLES_POSTINGS,
 ];
 
-/// The posting table kept beside an ordered index: (ordered table, postings).
-const POSTINGS_OF: [(MultiTable, PostingTable); 7] = [
-    (USER_TENANT, USER_TENANT_POSTINGS),
-    (USER_ENABLED, USER_ENABLED_POSTINGS),
-    (USER_ROLES, USER_ROLES_POSTINGS),
-    (ROLE_TENANT, ROLE_TENANT_POSTINGS),
-    (CLIENT_TENANT, CLIENT_TENANT_POSTINGS),
-    (CLIENT_ENABLED, CLIENT_ENABLED_POSTINGS),
-    (CLIENT_ROLES, CLIENT_ROLES_POSTINGS),
+/// The posting table of each low-cardinality field: (kind, field, table).
+const FIELD_POSTINGS: [(EntityKind, &str, PostingTable); 7] = [
+    (EntityKind::User, "tenant", USER_TENANT_POSTINGS),
+    (EntityKind::User, "enabled", USER_ENABLED_POSTINGS),
+    (EntityKind::User, "roles", USER_ROLES_POSTINGS),
+    (EntityKind::Role, "tenant", ROLE_TENANT_POSTINGS),
+    (EntityKind::Client, "tenant", CLIENT_TENANT_POSTINGS),
+    (EntityKind::Client, "enabled", CLIENT_ENABLED_POSTINGS),
+    (EntityKind::Client, "roles", CLIENT_ROLES_POSTINGS),
 ];
-
-/// The posting table kept beside an ordered index, if it has one.
-pub(crate) fn postings_of(ordered: MultiTable) -> Option<PostingTable> {
-    let name = redb::TableHandle::name(&ordered);
-    POSTINGS_OF
-        .iter()
-        .find(|(o, _)| redb::TableHandle::name(o) == name)
-        .map(|(_, p)| *p)
-}
 
 pub(crate) const RECORD_TABLES: [RecordTable; 4] = [USERS, ROLES, CLIENTS, CHANGES];
 pub(crate) const UNIQUE_TABLES: [UniqueTable; 5] = [
@@ -120,44 +119,30 @@ pub(crate) const UNIQUE_TABLES: [UniqueTable; 5] = [
     ROLE_NAME,
     CLIENT_CLIENT_ID,
 ];
-pub(crate) const MULTI_TABLES: [MultiTable; 18] = [
-    USER_TENANT,
-    USER_ENABLED,
-    USER_ROLES,
+pub(crate) const MULTI_TABLES: [MultiTable; 11] = [
     USER_CREATED,
     USER_UPDATED,
     USER_LAST_NAME,
     USER_USERNAME_ORDER,
     USER_EMAIL_ORDER,
-    ROLE_TENANT,
     ROLE_NAME_ORDER,
     ROLE_CREATED,
     ROLE_UPDATED,
-    CLIENT_TENANT,
-    CLIENT_ENABLED,
-    CLIENT_ROLES,
     CLIENT_CREATED,
     CLIENT_UPDATED,
     CLIENT_NAME,
 ];
 
 /// The table of each ordered index: (kind, indexed field, table).
-const ORDERED_TABLES: [(EntityKind, &str, MultiTable); 18] = [
-    (EntityKind::User, "tenant", USER_TENANT),
-    (EntityKind::User, "enabled", USER_ENABLED),
-    (EntityKind::User, "roles", USER_ROLES),
+const ORDERED_TABLES: [(EntityKind, &str, MultiTable); 11] = [
     (EntityKind::User, "createdAt", USER_CREATED),
     (EntityKind::User, "updatedAt", USER_UPDATED),
     (EntityKind::User, "lastName", USER_LAST_NAME),
     (EntityKind::User, "username", USER_USERNAME_ORDER),
     (EntityKind::User, "email", USER_EMAIL_ORDER),
-    (EntityKind::Role, "tenant", ROLE_TENANT),
     (EntityKind::Role, "name", ROLE_NAME_ORDER),
     (EntityKind::Role, "createdAt", ROLE_CREATED),
     (EntityKind::Role, "updatedAt", ROLE_UPDATED),
-    (EntityKind::Client, "tenant", CLIENT_TENANT),
-    (EntityKind::Client, "enabled", CLIENT_ENABLED),
-    (EntityKind::Client, "roles", CLIENT_ROLES),
     (EntityKind::Client, "createdAt", CLIENT_CREATED),
     (EntityKind::Client, "updatedAt", CLIENT_UPDATED),
     (EntityKind::Client, "name", CLIENT_NAME),
@@ -168,11 +153,21 @@ const TRIGRAM_TABLES: [(EntityKind, PostingTable); 1] = [(EntityKind::User, USER
 
 impl IndexTable {
     /// The table holding an ordered index; `None` for the trigram index,
-    /// and for an index the field tables ask for and this module does not
-    /// list (a test keeps the two in step).
+    /// for a field kept as postings, and for an index the field tables ask
+    /// for and this module does not list (a test keeps the two in step).
     pub(crate) fn table(&self) -> Option<&'static MultiTable> {
         let field = self.field?;
         ORDERED_TABLES
+            .iter()
+            .find(|(kind, f, _)| *kind == self.kind && *f == field)
+            .map(|(_, _, table)| table)
+    }
+
+    /// The posting table holding the index of a low-cardinality field;
+    /// `None` for any other index.
+    pub(crate) fn postings(&self) -> Option<&'static PostingTable> {
+        let field = self.field?;
+        FIELD_POSTINGS
             .iter()
             .find(|(kind, f, _)| *kind == self.kind && *f == field)
             .map(|(_, _, table)| table)
@@ -189,10 +184,10 @@ impl IndexTable {
             .map(|(_, table)| table)
     }
 
-    /// The table's name in the store file, e.g. `idx.user.tenant` (empty
-    /// for an index without a table).
+    /// The table's name in the store file, e.g. `idx.user.last_name` or
+    /// `post.user.tenant` (empty for an index without a table).
     pub fn name(&self) -> &'static str {
-        match (self.table(), self.trigram_table()) {
+        match (self.table(), self.postings().or(self.trigram_table())) {
             (Some(t), _) => redb::TableHandle::name(t),
             (None, Some(t)) => redb::TableHandle::name(t),
             (None, None) => "",
@@ -247,14 +242,17 @@ mod tests {
                 seen.push(name);
             }
         }
-        assert_eq!(seen.len(), MULTI_TABLES.len() + TRIGRAM_TABLES.len());
-        assert_eq!(seen.len(), ORDERED_TABLES.len() + TRIGRAM_TABLES.len());
-        for (ordered, _) in POSTINGS_OF {
-            assert!(MULTI_TABLES.iter().any(|t| t.name() == ordered.name()));
-        }
+        assert_eq!(seen.len(), MULTI_TABLES.len() + POSTING_TABLES.len());
         assert_eq!(
-            POSTING_TABLES.len(),
-            POSTINGS_OF.len() + TRIGRAM_TABLES.len()
+            seen.len(),
+            ORDERED_TABLES.len() + FIELD_POSTINGS.len() + TRIGRAM_TABLES.len()
         );
+        for retired in RETIRED_IN_9 {
+            assert!(
+                !seen.contains(&retired.name()),
+                "{} is retired",
+                retired.name()
+            );
+        }
     }
 }

@@ -282,7 +282,8 @@ mod tests {
             .unwrap()
             .insert(7, b"x".as_slice())
             .unwrap();
-        txn.open_table(crate::storage::schema::USER_ROLES).unwrap();
+        txn.open_table(crate::storage::schema::USER_LAST_NAME)
+            .unwrap();
         txn.commit().unwrap();
         let snap = snapshot(&db);
         let first = snap.open_table(USERS).unwrap();
@@ -293,7 +294,8 @@ mod tests {
         ));
         assert_eq!(second.get(7).unwrap().unwrap().value(), b"x");
         assert!(matches!(
-            snap.open_table(crate::storage::schema::USER_ROLES).unwrap(),
+            snap.open_table(crate::storage::schema::USER_LAST_NAME)
+                .unwrap(),
             Opened::Once(_)
         ));
     }

@@ -23,8 +23,8 @@ use redb::{Key, TableDefinition, TableHandle, Value, WriteTransaction};
 
 use crate::storage::run_counts::COUNTED;
 use crate::storage::schema::{
-    META, MULTI_TABLES, POSTING_TABLES, RECORD_TABLES, SESSION_EXPIRY, SESSION_PRINCIPAL, SESSIONS,
-    UNIQUE_TABLES,
+    META, MULTI_TABLES, POSTING_TABLES, RECORD_TABLES, RETIRED_IN_9, SESSION_EXPIRY,
+    SESSION_PRINCIPAL, SESSIONS, UNIQUE_TABLES,
 };
 use crate::{Error, Result};
 
@@ -245,6 +245,10 @@ pub(crate) fn with_table<T: TableVisit>(name: &str, visit: T) -> Option<T::Out> 
         return Some(visit.visit(*t));
     }
     if let Some(t) = MULTI_TABLES.iter().find(|t| t.name() == name) {
+        return Some(visit.visit(*t));
+    }
+    // A format-8 log, replayed before the migration that deletes them.
+    if let Some(t) = RETIRED_IN_9.iter().find(|t| t.name() == name) {
         return Some(visit.visit(*t));
     }
     if let Some(t) = POSTING_TABLES.iter().find(|t| t.name() == name) {
