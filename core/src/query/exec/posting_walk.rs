@@ -64,18 +64,19 @@ pub(super) fn stream<E: Entity>(
             continue;
         }
         if skippable > 0 {
-            let len = term_len(tables, term)?;
-            if len <= skippable {
-                out.pass_unread(len);
-                skippable = skippable.saturating_sub(len);
-                continue;
-            }
-            if !walk.sort_runs {
-                // The run's first `skippable` ids are passed unread.
-                if let Some(id) = nth_id(tables, term, skippable)? {
+            match skip_into(tables, term, skippable)? {
+                Skip::Whole(len) => {
+                    out.pass_unread(len);
+                    skippable = skippable.saturating_sub(len);
+                    continue;
+                }
+                // The run's first `skippable` ids are passed unread (a run
+                // sorted by more keys is read whole and passes its own).
+                Skip::At(id) if !walk.sort_runs => {
                     out.pass_unread(skippable);
                     after = id;
                 }
+                Skip::At(_) => {}
             }
             skippable = 0;
         }
@@ -102,9 +103,13 @@ fn stream_term<E: Entity>(
     };
     let mut all = Vec::new();
     let mut ids = Vec::with_capacity(BATCH);
-    let mut from = first >> CHUNK_BITS;
-    while let Some(chunk) = term.next_chunk(tables, from)? {
-        for id in chunk_ids(chunk, &term.chunk(tables, chunk)?).filter(|&id| id >= first) {
+    let mut full = false;
+    each_chunk(tables, term, first >> CHUNK_BITS, |chunk, bitmap| {
+        let base = chunk << CHUNK_BITS;
+        for id in bitmap.iter().map(|low| base | u64::from(low)) {
+            if id < first {
+                continue;
+            }
             if walk.sort_runs {
                 all.push(id);
                 continue;
@@ -112,17 +117,15 @@ fn stream_term<E: Entity>(
             ids.push(id);
             if ids.len() == BATCH {
                 if !take_batch::<E>(tables, run, &ids, probes, out)? {
+                    full = true;
                     return Ok(false);
                 }
                 ids.clear();
             }
         }
-        match chunk.checked_add(1) {
-            Some(next) => from = next,
-            None => break,
-        }
-    }
-    if !ids.is_empty() && !take_batch::<E>(tables, run, &ids, probes, out)? {
+        Ok(true)
+    })?;
+    if full || (!ids.is_empty() && !take_batch::<E>(tables, run, &ids, probes, out)?) {
         return Ok(false);
     }
     if !walk.sort_runs || out.skip_unread(all.len()) {
@@ -132,45 +135,61 @@ fn stream_term<E: Entity>(
     Ok(take_sorted(run, found, out))
 }
 
-/// The ids of one chunk's bitmap, ascending.
-fn chunk_ids(chunk: u64, bitmap: &RoaringBitmap) -> impl Iterator<Item = u64> + '_ {
-    let base = chunk << CHUNK_BITS;
-    bitmap.iter().map(move |low| base | u64::from(low))
-}
-
-/// How many ids `term` holds.
-fn term_len(tables: &dyn Tables, term: &TermPostings) -> Result<u64> {
-    let mut len: u64 = 0;
-    let mut from = 0;
+/// Calls `f` with each chunk of `term` from chunk `from` on, in order,
+/// and its bitmap, until `f` returns false.
+fn each_chunk(
+    tables: &dyn Tables,
+    term: &TermPostings,
+    from: u64,
+    mut f: impl FnMut(u64, RoaringBitmap) -> Result<bool>,
+) -> Result<()> {
+    let mut from = from;
     while let Some(chunk) = term.next_chunk(tables, from)? {
-        len = len.saturating_add(term.chunk(tables, chunk)?.len());
+        if !f(chunk, term.chunk(tables, chunk)?)? {
+            return Ok(());
+        }
         match chunk.checked_add(1) {
             Some(next) => from = next,
-            None => break,
+            None => return Ok(()),
         }
     }
-    Ok(len)
+    Ok(())
 }
 
-/// The `n`th id of `term` (counting from 1), ascending; `None` when it
-/// holds fewer.
-fn nth_id(tables: &dyn Tables, term: &TermPostings, n: u64) -> Result<Option<u64>> {
-    let mut left = n;
-    let mut from = 0;
-    while let Some(chunk) = term.next_chunk(tables, from)? {
-        let bitmap = term.chunk(tables, chunk)?;
-        let len = bitmap.len();
-        if left <= len {
+/// Where an offset of `n` ids lands in a term.
+enum Skip {
+    /// The term holds this many ids, no more than `n`: all are passed.
+    Whole(u64),
+    /// The term holds more than `n` ids: the offset ends at its `n`th (counting
+    /// from 1, ascending).
+    At(u64),
+}
+
+/// Where an offset of `n` ids lands in `term`, its chunks read once.
+fn skip_into(tables: &dyn Tables, term: &TermPostings, n: u64) -> Result<Skip> {
+    let mut passed: u64 = 0;
+    let mut found = None;
+    // The last id of the chunks passed so far.
+    let mut last = None;
+    each_chunk(tables, term, 0, |chunk, bitmap| {
+        let left = n.saturating_sub(passed);
+        if left == 0 {
+            // The offset ended with the chunk before, and the term goes on.
+            found = last;
+            return Ok(false);
+        }
+        if left < bitmap.len() {
             let at = u32::try_from(left.saturating_sub(1)).unwrap_or(u32::MAX);
-            return Ok(bitmap
+            found = bitmap
                 .select(at)
-                .map(|low| (chunk << CHUNK_BITS) | u64::from(low)));
+                .map(|low| (chunk << CHUNK_BITS) | u64::from(low));
+            return Ok(found.is_none());
         }
-        left = left.saturating_sub(len);
-        match chunk.checked_add(1) {
-            Some(next) => from = next,
-            None => break,
-        }
-    }
-    Ok(None)
+        passed = passed.saturating_add(bitmap.len());
+        last = bitmap
+            .max()
+            .map(|low| (chunk << CHUNK_BITS) | u64::from(low));
+        Ok(true)
+    })?;
+    Ok(found.map_or(Skip::Whole(passed), Skip::At))
 }
