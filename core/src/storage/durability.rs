@@ -740,13 +740,15 @@ impl Turn {
         self.released = true;
     }
 
-    /// [`Turn::commit`] for a store that keeps a write-ahead log: the
-    /// commit is made in redb without durability and its record appended
-    /// to the log while the turn is held (so records follow commit order),
-    /// then, the turn given back, the log is synced (one sync for every
-    /// record appended meanwhile, see [`Wal::sync`]). A transaction too
-    /// large to log, or one that finds the log past its bound, commits as a
-    /// checkpoint instead (durably in redb, the log emptied).
+    /// [`Turn::commit`] for a store that keeps a write-ahead log: while the
+    /// turn is held (so records follow commit order), the commit's record
+    /// is written to the log, its write-back started, and the commit made
+    /// in redb without durability (a failed commit takes its record back,
+    /// and the log fails); then, the turn given back, the log is synced
+    /// (one sync for every record written meanwhile, see [`Wal::sync`]). A
+    /// transaction too large to log, or one that finds the log past its
+    /// bound, commits as a checkpoint instead (durably in redb, the log
+    /// emptied).
     fn commit_logged(mut self, wal: &Wal, txn: WriteTransaction, changes: Captured) -> Result<()> {
         let commits = Arc::clone(&self.commits);
         if let Some(err) = wal.failure() {
@@ -773,8 +775,33 @@ impl Turn {
         let under_way = commits.snapshots.commit_starts();
         let result = match &record {
             Some(bytes) => {
+                // The record is written (its write-back started) before the
+                // commit, so that the disk works while redb commits; a
+                // commit that fails takes it back.
                 let lsn = wal.next_lsn();
-                commit_none(txn, lsn).and_then(|()| wal.append(seq, lsn, bytes))
+                wal.write_ahead(seq, lsn, bytes).and_then(|()| {
+                    #[cfg(test)]
+                    let committed = match failing_commit::take() {
+                        Some(how) => {
+                            if how != failing_commit::How::Fails {
+                                wal.sync(seq)?;
+                            }
+                            drop(txn);
+                            if how == failing_commit::How::Panics {
+                                std::panic::panic_any(failing_commit::error());
+                            }
+                            Err(failing_commit::error())
+                        }
+                        None => commit_none(txn, lsn),
+                    };
+                    #[cfg(not(test))]
+                    let committed = commit_none(txn, lsn);
+                    match &committed {
+                        Ok(()) => wal.confirm(seq),
+                        Err(err) => wal.revoke(seq, err),
+                    }
+                    committed
+                })
             }
             None => wal.checkpoint_commit(txn, seq),
         };
@@ -874,8 +901,12 @@ impl Drop for Turn {
             // durable, so its writers and readers are told it failed.
             Some(seq) => {
                 let commits = Arc::clone(&self.commits);
+                let panicked = Error::internal("a commit panicked");
+                if let Some(wal) = &commits.wal {
+                    wal.revoke(seq, &panicked);
+                }
                 let mut state = commits.lock();
-                let failed = Err(Error::internal("a commit panicked"));
+                let failed = Err(panicked);
                 commits.record_sync(&mut state, seq, &failed);
                 commits.release(&mut state);
                 self.released = true;
@@ -952,5 +983,45 @@ impl std::fmt::Debug for Commits {
             .field("exposed", &state.exposed)
             .field("unsynced", &state.unsynced)
             .finish_non_exhaustive()
+    }
+}
+
+/// A test aid: makes the next logged commit on this thread fail (or
+/// panic) in redb, after its record was written.
+#[cfg(test)]
+pub(crate) mod failing_commit {
+    use std::cell::Cell;
+
+    use crate::Error;
+
+    /// How the commit fails.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub(crate) enum How {
+        /// With [`error`], its record written, not yet synced.
+        Fails,
+        /// With [`error`], after a sync made its record durable.
+        FailsSynced,
+        /// Panics (with [`error`] as the payload), after a sync made its
+        /// record durable.
+        Panics,
+    }
+
+    thread_local! {
+        static ARMED: Cell<Option<How>> = const { Cell::new(None) };
+    }
+
+    /// Arms the failure of this thread's next logged commit.
+    pub(crate) fn arm(how: How) {
+        ARMED.with(|a| a.set(Some(how)));
+    }
+
+    /// Disarms, returning how it was armed.
+    pub(super) fn take() -> Option<How> {
+        ARMED.with(Cell::take)
+    }
+
+    /// The error the failing commit reports.
+    pub(crate) fn error() -> Error {
+        Error::storage("a commit failed in redb (test)")
     }
 }

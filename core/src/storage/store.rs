@@ -197,9 +197,10 @@ impl Store {
         let real = std::fs::canonicalize(path)
             .map_err(|e| crate::Error::storage_from(e).with_path(path))?;
         let log_path = crate::storage::wal::path_of(&real);
-        let log = open_log_file(&log_path).map_err(|e| e.with_path(&log_path))?;
+        let (log, writeback) = open_log_file(&log_path).map_err(|e| e.with_path(&log_path))?;
         Wal::precheck(&db, &log, Some(&log_path))?;
-        let wal = prepared_with_log(&db, Box::new(log), Some(log_path), |e| e.with_path(path))?;
+        let mut wal = prepared_with_log(&db, Box::new(log), Some(log_path), |e| e.with_path(path))?;
+        wal.set_writeback(writeback);
         Ok(Store::assembled(db, Some(wal), options))
     }
 
@@ -539,8 +540,9 @@ fn prepared_with_log(
 
 /// Opens (or creates) the write-ahead log file at `path`; a new file's
 /// directory entry is made durable, so that a crash cannot lose the log
-/// of commits acknowledged through it.
-fn open_log_file(path: &Path) -> Result<redb::backends::FileBackend> {
+/// of commits acknowledged through it. Returns the log's backend and a
+/// second handle of the file, through which record write-backs start.
+fn open_log_file(path: &Path) -> Result<(redb::backends::FileBackend, std::fs::File)> {
     let existed = path.exists();
     let file = std::fs::OpenOptions::new()
         .read(true)
@@ -556,5 +558,6 @@ fn open_log_file(path: &Path) -> Result<redb::backends::FileBackend> {
             .unwrap_or(Path::new("."));
         std::fs::File::open(dir)?.sync_all()?;
     }
-    Ok(redb::backends::FileBackend::new(file)?)
+    let writeback = file.try_clone()?;
+    Ok((redb::backends::FileBackend::new(file)?, writeback))
 }

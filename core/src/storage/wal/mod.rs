@@ -3,9 +3,12 @@
 //! table changes it made, so that a durable commit costs one sequential
 //! append and one `fdatasync` instead of redb's durable commit.
 //!
-//! A commit is made in redb without durability (visible, not yet on disk),
-//! its record appended here in commit order, and the log synced; commits
-//! whose records wait while another writer syncs share the next sync. A
+//! A commit's record is written here first, in commit order, and its
+//! write-back to the disk started; the commit is then made in redb without
+//! durability (visible, not yet on disk) while the disk writes, and the log
+//! is synced. A commit that fails in redb takes its record back (zeros
+//! over it) and fails the log. Commits whose records are written while
+//! another writer syncs share the next sync. A
 //! checkpoint (a durable redb commit that also moves the store's log
 //! epoch) persists every earlier commit and empties the log. On open, a
 //! log of the store's epoch is replayed into the store and checkpointed.
@@ -15,6 +18,7 @@
 
 pub(crate) mod frame;
 pub(crate) mod journal;
+mod writeback;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -71,6 +75,10 @@ pub(crate) fn path_of(store: &Path) -> PathBuf {
 /// An open log, shared by the store's writers.
 pub(crate) struct Wal {
     file: Box<dyn StorageBackend>,
+    /// The log file itself, when it is one, through which a record's
+    /// write-back to the disk is started before its commit (see
+    /// [`Wal::write_ahead`]).
+    writeback: Option<std::fs::File>,
     /// The log file's path, for errors (none for a simulated disk).
     path: Option<PathBuf>,
     state: Mutex<LogState>,
@@ -86,22 +94,28 @@ struct LogState {
     /// The salt of the log's current generation, which every record
     /// written now carries.
     salt: u64,
-    /// Records appended and not yet written to the file.
-    buffer: Vec<u8>,
-    /// The number of the last commit whose record was appended.
-    appended: u64,
+    /// Where the next record is framed (kept for its allocation).
+    frame: Vec<u8>,
+    /// The number of the last commit whose record is wholly written to
+    /// the file (not yet synced, perhaps).
+    written: u64,
+    /// The last record written whose commit has not yet been confirmed
+    /// (see [`Wal::confirm`] and [`Wal::revoke`]).
+    unconfirmed: Option<Unconfirmed>,
     /// The sequence number the next logged commit takes.
     next_lsn: u64,
     /// Every commit numbered up to this one is durable (synced, or
     /// persisted by a checkpoint).
     synced: u64,
-    /// Where the next write goes: the file's length once written.
+    /// Where the next record is written: the end of the last one.
     end: u64,
     /// How long a file log is (its zeros included), so that a sync that
     /// would write past it lengthens it first (see [`Wal::lengthen`]);
     /// `None` for a log on a simulated disk, which is never lengthened.
     allocated: Option<u64>,
-    /// Whether a sync or reset is under way (it owns the file meanwhile).
+    /// Whether a sync or reset is under way (one at a time; records are
+    /// written meanwhile, by the writer holding the turn, past the ones
+    /// the sync covers).
     busy: bool,
     /// The error of a failed write or sync: the log holds less than was
     /// committed, so no further commit is accepted until the store is
@@ -111,6 +125,15 @@ struct LogState {
     /// store that only read has nothing to checkpoint (and writes nothing
     /// at close).
     dirty: bool,
+}
+
+/// A record written ahead of its commit: the commit's number and the
+/// bytes of the file the record takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Unconfirmed {
+    seq: u64,
+    at: u64,
+    end: u64,
 }
 
 impl std::fmt::Debug for Wal {
@@ -276,13 +299,15 @@ impl Wal {
         let (id, epoch, lsn) = store_log(db)?;
         let wal = Wal {
             file,
+            writeback: None,
             path,
             state: Mutex::new(LogState {
                 id,
                 epoch,
                 salt: 0,
-                buffer: Vec::new(),
-                appended: 0,
+                frame: Vec::new(),
+                written: 0,
+                unconfirmed: None,
                 next_lsn: lsn.saturating_add(1),
                 synced: 0,
                 end: 0,
@@ -402,16 +427,19 @@ impl Wal {
 
     /// Whether the log has outgrown [`CHECKPOINT_BYTES`].
     pub(crate) fn wants_checkpoint(&self) -> bool {
-        let state = self.lock();
-        state
-            .end
-            .saturating_add(u64::try_from(state.buffer.len()).unwrap_or(u64::MAX))
-            > CHECKPOINT_BYTES
+        self.lock().end > CHECKPOINT_BYTES
+    }
+
+    /// Gives the log the file it is kept in, through which each record's
+    /// write-back to the disk is started as soon as it is written (see
+    /// [`Wal::write_ahead`]); a log on any other backend is only synced.
+    pub(crate) fn set_writeback(&mut self, file: std::fs::File) {
+        self.writeback = Some(file);
     }
 
     /// Takes the sequence number of the next logged commit, which writes
     /// it to the store's meta table (`WAL_LSN`) in its transaction. Called
-    /// while holding the write turn, then [`Wal::append`].
+    /// while holding the write turn, then [`Wal::write_ahead`].
     pub(crate) fn next_lsn(&self) -> u64 {
         let mut state = self.lock();
         let lsn = state.next_lsn;
@@ -419,32 +447,123 @@ impl Wal {
         lsn
     }
 
-    /// Appends the record numbered `lsn` of the commit numbered `seq`
-    /// (made in redb without durability, in this commit order), to be
-    /// written and synced by [`Wal::sync`].
+    /// Writes the record numbered `lsn` of the commit numbered `seq` to
+    /// the log, ahead of that commit (made next in redb without
+    /// durability, in this commit order, by the writer holding the turn),
+    /// and starts its write-back to the disk, so that the disk works while
+    /// redb commits and [`Wal::sync`] finds the write under way or done.
+    /// The commit then either succeeds ([`Wal::confirm`]) or fails
+    /// ([`Wal::revoke`] takes the record back).
     ///
     /// Errors: the log's failure, when it failed; `Internal` when the
-    /// record is 4 GiB or longer.
-    pub(crate) fn append(&self, seq: u64, lsn: u64, payload: &[u8]) -> Result<()> {
-        let mut state = self.lock();
-        if let Some(err) = &state.failed {
-            return Err(err.clone());
-        }
-        let salt = state.salt;
-        frame::append_record(&mut state.buffer, salt, lsn, payload)
+    /// record is 4 GiB or longer; `Storage` when it cannot be written (the
+    /// log fails from then on, and a torn record ends what a replay reads).
+    pub(crate) fn write_ahead(&self, seq: u64, lsn: u64, payload: &[u8]) -> Result<()> {
+        let (salt, at, allocated, mut frame) = {
+            let mut state = self.lock();
+            if let Some(err) = &state.failed {
+                return Err(err.clone());
+            }
+            let frame = std::mem::take(&mut state.frame);
+            (state.salt, state.end, state.allocated, frame)
+        };
+        frame.clear();
+        frame::append_record(&mut frame, salt, lsn, payload)
             .ok_or_else(|| Error::internal("a write-ahead log record of 4 GiB or more"))?;
-        state.appended = seq;
-        state.dirty = true;
-        Ok(())
+        let len = u64::try_from(frame.len()).unwrap_or(u64::MAX);
+        let end = at.saturating_add(len);
+        // Only the writer holding the turn writes records (and resets the
+        // log), so nothing else writes at `at` meanwhile; a sync under
+        // way covers the records written before it began.
+        let written = self
+            .lengthen(allocated, end)
+            .and_then(|allocated| self.file.write(at, &frame).map(|()| allocated));
+        if written.is_ok()
+            && let Some(file) = &self.writeback
+        {
+            writeback::start(file, at, len);
+        }
+        let mut state = self.lock();
+        state.frame = frame;
+        match written {
+            Ok(allocated) => {
+                state.end = end;
+                state.allocated = allocated;
+                state.written = seq;
+                state.unconfirmed = Some(Unconfirmed { seq, at, end });
+                state.dirty = true;
+                Ok(())
+            }
+            Err(e) => {
+                let err = self.named(Error::storage_with(
+                    "the write-ahead log could not be written",
+                    e,
+                ));
+                state.failed = Some(err.clone());
+                Err(err)
+            }
+        }
     }
 
-    /// Returns once the record of the commit numbered `seq` is durable:
-    /// writes every record appended so far and syncs the log, unless
-    /// another writer's sync (under way, or done since) covers it. Returns
-    /// the number of the last commit known durable.
+    /// The commit numbered `seq`, whose record [`Wal::write_ahead`] wrote,
+    /// succeeded: its record stands.
+    pub(crate) fn confirm(&self, seq: u64) {
+        let mut state = self.lock();
+        if state.unconfirmed.is_some_and(|u| u.seq == seq) {
+            state.unconfirmed = None;
+        }
+    }
+
+    /// The commit numbered `seq`, whose record [`Wal::write_ahead`] wrote,
+    /// failed with `err` (or panicked): its record is overwritten with
+    /// zeros and the log synced, once no other sync is under way, so that
+    /// no replay applies it (a replay ends at the first record that is not
+    /// whole), and the log fails with `err`: the store accepts no further
+    /// commit until it is opened again. Nothing is done for a commit whose
+    /// record was not written.
     ///
-    /// Errors: the error of the failed write or sync (from then on, every
-    /// commit fails with it).
+    /// A sync of the log by an earlier commit may have made the record
+    /// durable already; should the zeros not reach the disk either (their
+    /// write or sync failing too), a crash can leave the record to be
+    /// replayed when the store is next opened.
+    pub(crate) fn revoke(&self, seq: u64, err: &Error) {
+        let mut state = self.lock();
+        let Some(record) = state.unconfirmed.filter(|u| u.seq == seq) else {
+            return;
+        };
+        state.unconfirmed = None;
+        if state.failed.is_none() {
+            state.failed = Some(err.clone());
+        }
+        while state.busy {
+            state = self.wait(state);
+        }
+        state.busy = true;
+        drop(state);
+        let len = usize::try_from(record.end.saturating_sub(record.at)).unwrap_or(0);
+        let zeros = vec![0u8; len];
+        // Best effort: the log has failed already, and its error is what
+        // every later commit gets.
+        let _ = self
+            .file
+            .write(record.at, &zeros)
+            .and_then(|()| self.file.sync_data());
+        let mut state = self.lock();
+        state.busy = false;
+        state.end = record.at;
+        drop(state);
+        self.done.notify_all();
+    }
+
+    /// Returns once the record of the commit numbered `seq` (written by
+    /// [`Wal::write_ahead`]) is durable: syncs the log, unless another
+    /// writer's sync (under way, or done since) covers it. A sync covers
+    /// every record written before it began, whatever their commits'
+    /// outcome (a failed one is revoked). Returns the number of the last
+    /// commit whose record is known durable.
+    ///
+    /// Errors: the error of the failed sync (from then on, every commit
+    /// fails with it), or the log's earlier failure.
     pub(crate) fn sync(&self, seq: u64) -> Result<u64> {
         let mut state = self.lock();
         loop {
@@ -460,22 +579,9 @@ impl Wal {
             state = self.wait(state);
         }
         state.busy = true;
-        let buffer = std::mem::take(&mut state.buffer);
-        let upto = state.appended;
-        let at = state.end;
-        let allocated = state.allocated;
+        let upto = state.written;
         drop(state);
-        let end = at.saturating_add(u64::try_from(buffer.len()).unwrap_or(u64::MAX));
-        let mut lengthened = allocated;
-        let written = if buffer.is_empty() {
-            Ok(())
-        } else {
-            self.lengthen(allocated, end).and_then(|len| {
-                lengthened = len;
-                self.file.write(at, &buffer)
-            })
-        };
-        let result = written.and_then(|()| self.file.sync_data()).map_err(|e| {
+        let result = self.file.sync_data().map_err(|e| {
             self.named(Error::storage_with(
                 "the write-ahead log could not be written",
                 e,
@@ -485,8 +591,6 @@ impl Wal {
         state.busy = false;
         let outcome = match result {
             Ok(()) => {
-                state.end = end;
-                state.allocated = lengthened;
                 state.synced = state.synced.max(upto);
                 Ok(state.synced)
             }
@@ -557,9 +661,9 @@ impl Wal {
                 state.epoch = epoch;
                 state.salt = salt;
                 state.dirty = false;
-                state.buffer.clear();
+                state.unconfirmed = None;
                 state.end = len;
-                state.synced = state.synced.max(seq).max(state.appended);
+                state.synced = state.synced.max(seq).max(state.written);
                 Ok(())
             }
             Err(err) => {
@@ -585,7 +689,7 @@ impl Wal {
             if state.failed.is_some() || !state.dirty {
                 return Ok(());
             }
-            state.appended
+            state.written
         };
         let txn = db.begin_write()?;
         self.checkpoint_commit(txn, seq)

@@ -420,3 +420,82 @@ fn bulk_creates_and_imports_are_logged_key_by_key() {
         assert!(report.ok, "{:?}", report.problems);
     }
 }
+
+/// A commit that fails (or panics) in redb after its record was written
+/// ahead (and, unless `how` is `Fails`, after another sync made that
+/// record durable): the call fails with `Storage` (or panics), the store
+/// refuses further writes, the record is zeros in the log, and neither a
+/// crash copy nor a reopen after close shows the commit, while every
+/// earlier one is there.
+fn a_failed_commit_takes_its_record_back(how: crate::storage::durability::failing_commit::How) {
+    use crate::storage::durability::failing_commit;
+    let mut run = Run::new();
+    let admins = run.store.roles().create(NewRole::new("admins")).unwrap();
+    let before = tables(run.store.db_for_tests());
+    let records = log_records(&run.path);
+    let log_before = std::fs::read(path_of(&run.path)).unwrap();
+
+    failing_commit::arm(how);
+    let store = &run.store;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.roles().create(NewRole::new("readers"))
+    }));
+    match (how, outcome) {
+        (failing_commit::How::Panics, Err(payload)) => {
+            let payload = payload.downcast::<Error>().unwrap();
+            assert_eq!(payload.to_string(), failing_commit::error().to_string());
+        }
+        (_, Ok(Err(err @ Error::Storage { .. }))) => {
+            assert_eq!(err.to_string(), failing_commit::error().to_string());
+        }
+        (_, other) => panic!("{how:?}: {other:?}"),
+    }
+    // The log failed (with the commit's error, or `Internal` for a
+    // panic): no further commit, and the failed one is not visible.
+    let later = run.store.roles().create(NewRole::new("writers"));
+    match how {
+        failing_commit::How::Panics => {
+            assert!(matches!(later, Err(Error::Internal { .. })), "{later:?}");
+        }
+        _ => assert!(matches!(later, Err(Error::Storage { .. })), "{later:?}"),
+    }
+    assert_eq!(tables(run.store.db_for_tests()), before);
+    // The record's bytes are zeros again: the log reads as it did before.
+    assert_eq!(log_records(&run.path), records);
+    assert_eq!(std::fs::read(path_of(&run.path)).unwrap(), log_before);
+
+    run.crash_here();
+    let (copy, _) = &run.copies[0];
+    let reopened = Store::open(copy, options()).unwrap();
+    assert_eq!(tables(reopened.db_for_tests()), before);
+    drop(reopened);
+
+    // Closed (its log failed, so not checkpointed) and opened again.
+    let Run {
+        path, store, dir, ..
+    } = run;
+    drop(store);
+    let reopened = Store::open(&path, options()).unwrap();
+    assert_eq!(tables(reopened.db_for_tests()), before);
+    assert!(reopened.roles().get(admins.id).is_ok());
+    reopened.roles().create(NewRole::new("readers")).unwrap();
+    drop(reopened);
+    drop(dir);
+}
+
+#[test]
+fn a_commit_failing_after_its_record_was_written_leaves_no_trace() {
+    a_failed_commit_takes_its_record_back(crate::storage::durability::failing_commit::How::Fails);
+}
+
+#[test]
+fn a_commit_failing_after_its_record_was_synced_leaves_no_trace() {
+    a_failed_commit_takes_its_record_back(
+        crate::storage::durability::failing_commit::How::FailsSynced,
+    );
+}
+
+#[test]
+fn a_commit_panicking_after_its_record_was_synced_leaves_no_trace() {
+    a_failed_commit_takes_its_record_back(crate::storage::durability::failing_commit::How::Panics);
+}
