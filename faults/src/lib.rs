@@ -23,7 +23,9 @@
 //! To test what concurrent callers see while a sync is under way, syncs
 //! can be held ([`FaultyDisk::hold_syncs`]: each waits until
 //! [`FaultyDisk::release_syncs`]) or slowed ([`FaultyDisk::set_sync_delay`],
-//! like a real disk's flush, so that concurrent writers pile up).
+//! like a real disk's flush, so that concurrent writers pile up). A sync
+//! makes durable only the changes made before it was called, as
+//! `fdatasync` promises: one made while it waits stays unsynced.
 //!
 //! What rosterdb does with a failed call (see `faults/tests/faults.rs`):
 //! the call that made it fails with `Error::Storage`, and redb latches the
@@ -303,6 +305,11 @@ struct State {
     current: Vec<u8>,
     /// Writes and length changes since the last successful sync, oldest first.
     unsynced: Vec<Unsynced>,
+    /// How many changes were ever recorded, and how many of them a sync
+    /// has made durable (or a crash dropped): a sync covers the changes
+    /// recorded before it was called, not those made while it waits.
+    recorded: u64,
+    flushed: u64,
     counts: Counts,
     /// Armed faults, each with the absolute index of the call it hits.
     armed: Vec<(Fault, u64)>,
@@ -491,6 +498,7 @@ impl State {
     fn change(&mut self, change: Unsynced) {
         apply(&mut self.current, &change);
         self.unsynced.push(change);
+        self.recorded = self.recorded.saturating_add(1);
     }
 }
 
@@ -571,12 +579,24 @@ impl rosterdb::StorageBackend for FaultyDisk {
         Ok(())
     }
 
+    /// Makes durable the changes made before the call, as `fdatasync`
+    /// promises: a write made while the sync waits (held or slowed) stays
+    /// unsynced, since a real disk may flush it or not.
     fn sync_data(&self) -> io::Result<()> {
+        let covered = self.lock().recorded;
         self.syncs.pass();
         let mut state = self.lock();
         state.enter(Call::SyncData)?;
-        state.durable = state.current.clone();
-        state.unsynced.clear();
+        let n = usize::try_from(covered.saturating_sub(state.flushed))
+            .unwrap_or(usize::MAX)
+            .min(state.unsynced.len());
+        let done: Vec<Unsynced> = state.unsynced.drain(..n).collect();
+        for change in &done {
+            apply(&mut state.durable, change);
+        }
+        state.flushed = state
+            .flushed
+            .saturating_add(u64::try_from(done.len()).unwrap_or(u64::MAX));
         Ok(())
     }
 
@@ -731,10 +751,14 @@ mod tests {
         assert_eq!(disk.counts().syncs, 0);
         disk.release_syncs();
         sync.join().unwrap().unwrap();
-        assert_eq!(disk.durable_image(), b"ab\0\0");
+        // The sync covers the write made before it was called, not the one
+        // made while it waited.
+        assert_eq!(disk.durable_image(), b"a\0\0\0");
+        assert_eq!(disk.unsynced().len(), 1);
         assert_eq!(disk.syncs_waiting(), 0);
         disk.set_sync_delay(Duration::from_millis(1));
         disk.sync_data().unwrap();
+        assert_eq!(disk.durable_image(), b"ab\0\0");
         assert_eq!(disk.counts().syncs, 2);
     }
 

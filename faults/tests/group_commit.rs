@@ -548,6 +548,50 @@ fn fault_every_log_sync(fault: impl Fn(u64) -> Fault, each: u64) -> u64 {
     }
 }
 
+/// A record written while another writer's log sync is under way is not
+/// covered by that sync (`fdatasync` covers the writes made before it was
+/// called): its writer returns only after a sync that began after its
+/// record was written, so a power loss right after both returned keeps
+/// both writes.
+#[test]
+fn a_record_written_while_a_log_sync_waits_is_acknowledged_only_by_a_later_sync() {
+    let disks = Logged::from_images(&logged_base());
+    let store = Arc::new(disks.open());
+    disks.log.hold_syncs();
+    let first = {
+        let store = Arc::clone(&store);
+        thread::spawn(move || write_pair(&store, 0, 1))
+    };
+    wait_for("the first writer's log sync", || {
+        disks.log.syncs_waiting() == 1
+    });
+    let writes = disks.log.counts().get(Call::Write);
+    let second = {
+        let store = Arc::clone(&store);
+        thread::spawn(move || write_pair(&store, 1, 1))
+    };
+    // The second writer's record is written while the first writer's sync
+    // waits; time for it to note the record written and reach its sync.
+    wait_for("the second writer's record", || {
+        disks.log.counts().get(Call::Write) > writes
+    });
+    thread::sleep(Duration::from_millis(100));
+    disks.log.release_syncs();
+    first.join().unwrap().unwrap();
+    second.join().unwrap().unwrap();
+    let durable = disks.crash(&Survivors::None, &Survivors::None).open();
+    for t in [0, 1] {
+        let (a, b) = pair(t);
+        for id in [a, b] {
+            assert_eq!(
+                durable.users().get(id).unwrap().attributes["n"],
+                json!(1),
+                "thread {t}'s acknowledged write was lost"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_power_loss_at_any_log_sync_of_concurrent_writers_keeps_every_acknowledged_write() {
     let syncs = fault_every_log_sync(
