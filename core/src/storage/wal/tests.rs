@@ -499,3 +499,47 @@ fn a_commit_failing_after_its_record_was_synced_leaves_no_trace() {
 fn a_commit_panicking_after_its_record_was_synced_leaves_no_trace() {
     a_failed_commit_takes_its_record_back(crate::storage::durability::failing_commit::How::Panics);
 }
+
+/// A commit that fails in redb after an earlier commit's record was
+/// written, and before that commit's writer synced: the revoke's sync
+/// makes the earlier record durable (a reopen replays it), so its writer
+/// is told it is durable, not the later commit's failure.
+#[test]
+fn a_revoked_record_does_not_fail_the_earlier_commits_its_sync_made_durable() {
+    let run = Run::new();
+    run.store.roles().create(NewRole::new("admins")).unwrap();
+    let Run {
+        path, store, dir, ..
+    } = run;
+    drop(store);
+    let db = redb::Database::open(&path).unwrap();
+    let log = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path_of(&path))
+        .unwrap();
+    let wal = super::Wal::open(
+        &db,
+        Box::new(redb::backends::FileBackend::new(log).unwrap()),
+        Some(path_of(&path)),
+    )
+    .unwrap();
+    // Commit 1 made, its record written; its writer gave the turn back.
+    let one = wal.next_lsn();
+    wal.write_ahead(1, one, b"one").unwrap();
+    wal.confirm(1);
+    // Commit 2 fails in redb: its record is taken back, the log fails.
+    let two = wal.next_lsn();
+    wal.write_ahead(2, two, b"two").unwrap();
+    wal.revoke(2, &Error::storage("a commit failed in redb (test)"));
+    assert!(wal.write_ahead(3, wal.next_lsn(), b"three").is_err());
+    // Commit 1's record stands, synced by the revoke: a reopen replays it.
+    let bytes = std::fs::read(path_of(&path)).unwrap();
+    let lsns: Vec<u64> = frame::parse(&bytes).records.iter().map(|r| r.lsn).collect();
+    assert_eq!(lsns, vec![one]);
+    // So commit 1's writer, syncing now, is told it is durable.
+    assert_eq!(wal.sync(1).ok(), Some(1));
+    drop(wal);
+    drop(db);
+    drop(dir);
+}
