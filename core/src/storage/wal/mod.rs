@@ -127,13 +127,15 @@ struct LogState {
     dirty: bool,
 }
 
-/// A record written ahead of its commit: the commit's number and the
-/// bytes of the file the record takes.
+/// A record written ahead of its commit: the commit's number, the bytes
+/// of the file the record takes, and the last commit whose record was
+/// written before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Unconfirmed {
     seq: u64,
     at: u64,
     end: u64,
+    before: u64,
 }
 
 impl std::fmt::Debug for Wal {
@@ -489,8 +491,14 @@ impl Wal {
             Ok(allocated) => {
                 state.end = end;
                 state.allocated = allocated;
+                let before = state.written;
                 state.written = seq;
-                state.unconfirmed = Some(Unconfirmed { seq, at, end });
+                state.unconfirmed = Some(Unconfirmed {
+                    seq,
+                    at,
+                    end,
+                    before,
+                });
                 state.dirty = true;
                 Ok(())
             }
@@ -522,6 +530,10 @@ impl Wal {
     /// commit until it is opened again. Nothing is done for a commit whose
     /// record was not written.
     ///
+    /// The sync also makes every record written before this one durable:
+    /// their commits, made in redb, are told so (see [`Wal::sync`]) rather
+    /// than failing with `err`.
+    ///
     /// A sync of the log by an earlier commit may have made the record
     /// durable already; should the zeros not reach the disk either (their
     /// write or sync failing too), a crash can leave the record to be
@@ -544,13 +556,17 @@ impl Wal {
         let zeros = vec![0u8; len];
         // Best effort: the log has failed already, and its error is what
         // every later commit gets.
-        let _ = self
+        let zeroed = self
             .file
             .write(record.at, &zeros)
             .and_then(|()| self.file.sync_data());
         let mut state = self.lock();
         state.busy = false;
         state.end = record.at;
+        state.written = record.before;
+        if zeroed.is_ok() {
+            state.synced = state.synced.max(record.before);
+        }
         drop(state);
         self.done.notify_all();
     }
