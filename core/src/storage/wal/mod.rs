@@ -36,8 +36,8 @@ use crate::{Error, Result};
 pub(crate) const CHECKPOINT_BYTES: u64 = 8 << 20;
 
 /// How long a file log is made when it is opened, and the step by which a
-/// sync that would write past its length first lengthens it with zeros
-/// (see [`Wal::preallocate`]).
+/// record that would be written past its length first lengthens it with
+/// zeros (see [`Wal::preallocate`] and [`Wal::lengthen`]).
 const PREALLOCATED: u64 = 2 << 20;
 
 /// The meta key holding the store's log epoch: records of older epochs
@@ -109,11 +109,12 @@ struct LogState {
     synced: u64,
     /// Where the next record is written: the end of the last one.
     end: u64,
-    /// How long a file log is (its zeros included), so that a sync that
-    /// would write past it lengthens it first (see [`Wal::lengthen`]);
+    /// How long a file log is (its zeros included), so that a record
+    /// that would be written past it lengthens it first (see
+    /// [`Wal::lengthen`]);
     /// `None` for a log on a simulated disk, which is never lengthened.
     allocated: Option<u64>,
-    /// Whether a sync or reset is under way (one at a time; records are
+    /// Whether a sync, reset or revoke is under way (one at a time; records are
     /// written meanwhile, by the writer holding the turn, past the ones
     /// the sync covers).
     busy: bool,
@@ -395,12 +396,13 @@ impl Wal {
         Ok(())
     }
 
-    /// Before a write of the log up to `end` by the sync that owns the
-    /// file: when that passes the file's length `allocated`, lengthens the
-    /// file with zeros to the next multiple of [`PREALLOCATED`] at or past
-    /// `end`, so that the sync records a new length once per step rather
-    /// than once per record (the write's own sync makes the zeros durable;
-    /// they hold no record). Returns the file's length after.
+    /// Before a record is written up to `end` (by [`Wal::write_ahead`],
+    /// under the write turn): when that passes the file's length
+    /// `allocated`, lengthens the file with zeros to the next multiple of
+    /// [`PREALLOCATED`] at or past `end`, so that a sync records a new
+    /// length once per step rather than once per record (the next sync
+    /// makes the zeros durable with the record; they hold no record).
+    /// Returns the file's length after.
     ///
     /// Errors: what writing the zeros raises.
     fn lengthen(&self, allocated: Option<u64>, end: u64) -> std::io::Result<Option<u64>> {

@@ -10,14 +10,15 @@
 use std::fs::File;
 
 /// Asks the kernel to start writing bytes `[at, at + len)` of `file` to
-/// the disk, without waiting for them (Linux and Android:
-/// `sync_file_range(2)` with `SYNC_FILE_RANGE_WRITE`, which neither waits
-/// for nor makes anything durable). Elsewhere it does nothing, and the
-/// sync writes the record as before.
+/// the disk, without waiting for them (Linux: `sync_file_range(2)` with
+/// `SYNC_FILE_RANGE_WRITE`, which neither waits for nor makes anything
+/// durable). Elsewhere it does nothing, and the sync writes the record as
+/// before (Android too: the `libc` crate binds neither `sync_file_range`
+/// nor its flags there).
 ///
 /// Never fails: a write-back that cannot start is the sync's to report.
 pub(super) fn start(file: &File, at: u64, len: u64) {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;
         let (Ok(at), Ok(len)) = (libc::off64_t::try_from(at), libc::off64_t::try_from(len)) else {
@@ -30,6 +31,6 @@ pub(super) fn start(file: &File, at: u64, len: u64) {
             libc::sync_file_range(file.as_raw_fd(), at, len, libc::SYNC_FILE_RANGE_WRITE)
         };
     }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    #[cfg(not(target_os = "linux"))]
     let _ = (file, at, len);
 }
