@@ -24,12 +24,12 @@
 //! in a transaction of its own ([`Outcome::Retry`]), so an operation that
 //! fails leaves no trace and does not fail its siblings.
 //!
-//! With a write-ahead log (a file store, decision 0018), every commit's
-//! record is written to the log under the turn, then the commit is made
-//! non-durable in redb (a commit that fails takes its record back and
-//! fails the log); the turn is given back before the log is synced, and
-//! writers whose records were written meanwhile share the next sync
-//! ([`Wal::sync`]). A group's
+//! With a write-ahead log (a file store, decision 0018), every commit is
+//! non-durable in redb; under the turn its record is written to the log
+//! first, its write-back started, and then redb commits (decision 0027: a
+//! commit that fails takes its record back). The turn is given back before
+//! the log is synced, and writers whose records were written meanwhile
+//! share the next sync ([`Wal::sync`]). A group's
 //! members are told its outcome once its record is synced, so each waits
 //! once, on its ticket. "Durable" then means "its log record is synced";
 //! the rules below are the same.
@@ -786,7 +786,8 @@ impl Turn {
                     let committed = match failing_commit::take() {
                         Some(how) => {
                             if how != failing_commit::How::Fails {
-                                wal.sync(seq)?;
+                                // A failed sync fails the log; the revoke still runs.
+                                let _ = wal.sync(seq);
                             }
                             drop(txn);
                             if how == failing_commit::How::Panics {

@@ -114,7 +114,8 @@ pub fn time_get(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
 }
 
 /// `--build rosterdb|sqlite FILE USERS`: makes a store of the population
-/// (for profiling the other workloads on it).
+/// (for profiling the other workloads on it) and prints the time the
+/// imports took, as the build row times them: `BUILD <ns per user>`.
 ///
 /// # Errors
 ///
@@ -123,17 +124,22 @@ pub fn build_store(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let kind: String = arg(&mut args, "KIND")?;
     let path: PathBuf = arg(&mut args, "FILE")?;
     let n: u64 = arg(&mut args, "USERS")?;
-    match kind.as_str() {
-        "rosterdb" => crate::build(&RosterStore::open(&path)?, n).map(|_| ()),
+    let took = match kind.as_str() {
+        "rosterdb" => crate::build(&RosterStore::open(&path)?, n)?,
         "sqlite" => {
             let s = SqliteStore::open(&path)?;
-            crate::build(&s, n)?;
-            s.checkpoint()
+            let took = crate::build(&s, n)?;
+            s.checkpoint()?;
+            took
         }
-        other => Err(BenchError::Missing(format!(
-            "KIND rosterdb or sqlite, not {other}"
-        ))),
-    }
+        other => {
+            return Err(BenchError::Missing(format!(
+                "KIND rosterdb or sqlite, not {other}"
+            )));
+        }
+    };
+    println!("BUILD {:.0}", per_op(took, n));
+    Ok(())
 }
 
 /// The optional `STRIDE USERS` pair of the write tool modes.

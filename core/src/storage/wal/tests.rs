@@ -543,3 +543,80 @@ fn a_revoked_record_does_not_fail_the_earlier_commits_its_sync_made_durable() {
     drop(db);
     drop(dir);
 }
+
+/// A log on a disk that keeps what its last sync made durable apart from
+/// what was written since (as `fdatasync` does).
+#[derive(Clone, Debug, Default)]
+struct SyncedDisk {
+    /// (the file as written, the file as the last sync left it durable).
+    images: std::sync::Arc<std::sync::Mutex<(Vec<u8>, Vec<u8>)>>,
+}
+
+impl SyncedDisk {
+    fn durable(&self) -> Vec<u8> {
+        self.images.lock().unwrap().1.clone()
+    }
+}
+
+impl redb::StorageBackend for SyncedDisk {
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(self.images.lock().unwrap().0.len() as u64)
+    }
+    fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
+        let images = self.images.lock().unwrap();
+        let at = offset as usize;
+        out.copy_from_slice(&images.0[at..at.saturating_add(out.len())]);
+        Ok(())
+    }
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        self.images.lock().unwrap().0.resize(len as usize, 0);
+        Ok(())
+    }
+    fn sync_data(&self) -> std::io::Result<()> {
+        let mut images = self.images.lock().unwrap();
+        images.1 = images.0.clone();
+        Ok(())
+    }
+    fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+        let mut images = self.images.lock().unwrap();
+        let end = (offset as usize).saturating_add(data.len());
+        if images.0.len() < end {
+            images.0.resize(end, 0);
+        }
+        images.0[offset as usize..end].copy_from_slice(data);
+        Ok(())
+    }
+}
+
+/// What the revoke's own sync is for: a commit whose record another sync
+/// made durable, and which then failed in redb, leaves zeros in what the
+/// disk holds durably, not only in what was written (a power loss right
+/// after the failure cannot bring it back).
+#[test]
+fn a_revoked_record_is_zeros_on_the_disk_not_only_in_the_file() {
+    use crate::storage::durability::failing_commit;
+    let log = SyncedDisk::default();
+    let store = Store::open_with_backend_and_log(
+        redb::backends::InMemoryBackend::new(),
+        log.clone(),
+        options(),
+    )
+    .unwrap();
+    store.roles().create(NewRole::new("admins")).unwrap();
+    let durable_before = frame::parse(&log.durable())
+        .records
+        .iter()
+        .map(|r| r.lsn)
+        .collect::<Vec<_>>();
+    assert_eq!(durable_before.len(), 1);
+    failing_commit::arm(failing_commit::How::FailsSynced);
+    assert!(store.roles().create(NewRole::new("readers")).is_err());
+    let durable = log.durable();
+    let lsns: Vec<u64> = frame::parse(&durable)
+        .records
+        .iter()
+        .map(|r| r.lsn)
+        .collect();
+    assert_eq!(lsns, durable_before);
+    drop(store);
+}
