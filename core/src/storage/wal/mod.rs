@@ -549,28 +549,44 @@ impl Wal {
         if state.failed.is_none() {
             state.failed = Some(err.clone());
         }
+        let len = usize::try_from(record.end.saturating_sub(record.at)).unwrap_or(0);
+        // Best effort: the log has failed already, and its error is what
+        // every later commit gets.
+        self.write_synced(state, record.at, &vec![0u8; len], |state, zeroed| {
+            state.end = record.at;
+            state.written = record.before;
+            if zeroed.is_ok() {
+                state.synced = state.synced.max(record.before);
+            }
+        });
+    }
+
+    /// Writes `bytes` at `at` and syncs the log, once no other sync,
+    /// reset or revoke is under way (waiting with `state`, the log's lock,
+    /// held), then runs `after` on the log's state with the outcome,
+    /// before any waiting sync may start, and wakes the waiters.
+    fn write_synced<R>(
+        &self,
+        mut state: MutexGuard<'_, LogState>,
+        at: u64,
+        bytes: &[u8],
+        after: impl FnOnce(&mut LogState, std::io::Result<()>) -> R,
+    ) -> R {
         while state.busy {
             state = self.wait(state);
         }
         state.busy = true;
         drop(state);
-        let len = usize::try_from(record.end.saturating_sub(record.at)).unwrap_or(0);
-        let zeros = vec![0u8; len];
-        // Best effort: the log has failed already, and its error is what
-        // every later commit gets.
-        let zeroed = self
+        let result = self
             .file
-            .write(record.at, &zeros)
+            .write(at, bytes)
             .and_then(|()| self.file.sync_data());
         let mut state = self.lock();
         state.busy = false;
-        state.end = record.at;
-        state.written = record.before;
-        if zeroed.is_ok() {
-            state.synced = state.synced.max(record.before);
-        }
+        let outcome = after(&mut state, result);
         drop(state);
         self.done.notify_all();
+        outcome
     }
 
     /// Returns once the record of the commit numbered `seq` (written by
@@ -650,31 +666,14 @@ impl Wal {
     /// log fails from then on), `Internal` when no salt can be drawn.
     fn reset(&self, epoch: u64, seq: u64) -> Result<()> {
         let salt = new_id()?;
-        let mut state = self.lock();
-        while state.busy {
-            state = self.wait(state);
-        }
-        state.busy = true;
+        let state = self.lock();
         let header = frame::header(frame::Names {
             id: state.id,
             epoch,
             salt,
         });
-        drop(state);
         let len = u64::try_from(header.len()).unwrap_or(u64::MAX);
-        let result = self
-            .file
-            .write(0, &header)
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| {
-                self.named(Error::storage_with(
-                    "the write-ahead log could not be reset",
-                    e,
-                ))
-            });
-        let mut state = self.lock();
-        state.busy = false;
-        let outcome = match result {
+        self.write_synced(state, 0, &header, |state, result| match result {
             Ok(()) => {
                 state.epoch = epoch;
                 state.salt = salt;
@@ -684,14 +683,15 @@ impl Wal {
                 state.synced = state.synced.max(seq).max(state.written);
                 Ok(())
             }
-            Err(err) => {
+            Err(e) => {
+                let err = self.named(Error::storage_with(
+                    "the write-ahead log could not be reset",
+                    e,
+                ));
                 state.failed = Some(err.clone());
                 Err(err)
             }
-        };
-        drop(state);
-        self.done.notify_all();
-        outcome
+        })
     }
 
     /// A checkpoint of its own (at close, before compaction): an empty

@@ -57,6 +57,17 @@ fn log_records(store: &Path) -> usize {
         .len()
 }
 
+/// A store with one role, closed: its directory (kept alive) and path.
+fn closed_store_with_a_role() -> (tempfile::TempDir, PathBuf) {
+    let run = Run::new();
+    run.store.roles().create(NewRole::new("admins")).unwrap();
+    let Run {
+        path, store, dir, ..
+    } = run;
+    drop(store);
+    (dir, path)
+}
+
 struct Run {
     dir: tempfile::TempDir,
     path: PathBuf,
@@ -269,12 +280,7 @@ fn a_log_is_lengthened_in_steps_and_checkpointed_past_its_bound() {
 
 #[test]
 fn a_log_that_does_not_belong_to_the_store_is_refused_by_name() {
-    let run = Run::new();
-    run.store.roles().create(NewRole::new("admins")).unwrap();
-    let Run {
-        path, store, dir, ..
-    } = run;
-    drop(store);
+    let (dir, path) = closed_store_with_a_role();
     let log = path_of(&path);
     let frame::Names { id, epoch, .. } = header_of(&log);
     let names = |id, epoch| frame::Names {
@@ -506,12 +512,7 @@ fn a_commit_panicking_after_its_record_was_synced_leaves_no_trace() {
 /// is told it is durable, not the later commit's failure.
 #[test]
 fn a_revoked_record_does_not_fail_the_earlier_commits_its_sync_made_durable() {
-    let run = Run::new();
-    run.store.roles().create(NewRole::new("admins")).unwrap();
-    let Run {
-        path, store, dir, ..
-    } = run;
-    drop(store);
+    let (dir, path) = closed_store_with_a_role();
     let db = redb::Database::open(&path).unwrap();
     let log = std::fs::OpenOptions::new()
         .read(true)
