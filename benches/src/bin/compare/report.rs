@@ -35,6 +35,8 @@ pub struct Row {
     pub id: Option<Workload>,
     /// Whether it is a single measurement (no range).
     pub single: bool,
+    /// The chart's label of a row that is no [`Workload`] (the build row).
+    pub name: Option<&'static str>,
 }
 
 impl Row {
@@ -53,6 +55,7 @@ impl Row {
             min_ratio,
             id: None,
             single: false,
+            name: None,
         }
     }
 
@@ -75,6 +78,12 @@ impl Row {
         }
     }
 
+    /// The row under `name` in the chart (a row that is no [`Workload`]).
+    pub fn named(mut self, name: &'static str) -> Row {
+        self.name = Some(name);
+        self
+    }
+
     pub fn with_id(mut self, w: Workload) -> Row {
         self.id = Some(w);
         self
@@ -93,8 +102,7 @@ impl Row {
     pub fn short(&self) -> String {
         match self.id {
             Some(w) => w.id().to_string(),
-            None if self.single => "build".into(),
-            None => "bulk_import".into(),
+            None => self.name.unwrap_or("bulk_import").into(),
         }
     }
 }
