@@ -81,3 +81,35 @@ fn timestamp_literals_keep_their_full_precision() {
         );
     }
 }
+
+#[test]
+fn attribute_keys_with_a_hyphen_are_queried_and_sorted() {
+    // SCIM's attribute names hold '-' (RFC 7643 §2.1), and so do the keys
+    // of many stored attributes: `cost-center`, `employee-id`.
+    let s = store();
+    for (name, center) in [("ann", "b-2"), ("bob", "a-1"), ("cy", "b-2")] {
+        let attributes = json!({"cost-center": center, "x-1": 1})
+            .as_object()
+            .cloned()
+            .unwrap();
+        s.users()
+            .create(NewUser {
+                attributes,
+                ..user(name)
+            })
+            .unwrap();
+    }
+    let by_expr = Query::parse("attributes.cost-center = 'b-2' and attributes.x-1 > -1").unwrap();
+    assert_eq!(ids(&s, by_expr), vec![1, 3]);
+    let by_param = Query::from_params(&[("filter[attributes.cost-center]", "a-1")]).unwrap();
+    assert_eq!(ids(&s, by_param), vec![2]);
+    let sorted = Query::all().sort("attributes.cost-center:desc,username");
+    assert_eq!(ids(&s, sorted), vec![1, 3, 2]);
+    // A name still starts with a letter or '_', and a later one not with '-'.
+    for bad in ["-x = 1", "attributes.-x = 1"] {
+        assert!(
+            matches!(Query::parse(bad), Err(Error::InvalidQuery { .. })),
+            "{bad}"
+        );
+    }
+}

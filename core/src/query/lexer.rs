@@ -2,9 +2,10 @@
 //! paths, keywords, operators, parentheses, commas, quoted strings and JSON numbers.
 //!
 //! Every position is a 0-based character index (Unicode scalar values, not
-//! bytes). A name holds letters, digits and `_` (any script); the first name
-//! of a path starts with a letter or `_`, later ones may start with a digit
-//! (`attributes.2fa`). Keywords are recognised case-insensitively, and only
+//! bytes). A name holds letters, digits, `_` and `-` (any script; `-` as
+//! in SCIM's attribute names, RFC 7643 §2.1, so `attributes.cost-center`
+//! is a path); the first name of a path starts with a letter or `_`,
+//! later ones may start with a digit (`attributes.2fa`). Keywords are recognised case-insensitively, and only
 //! as a whole one-name word: `attributes.in` is a path.
 
 use serde_json::Number;
@@ -105,7 +106,7 @@ pub(crate) fn path(text: &str, base: usize) -> Result<Path> {
         return Err(syntax_error(
             lexer.at(lexer.pos),
             format!(
-                "unexpected {} in a field name (names hold letters, digits and '_', joined by '.')",
+                "unexpected {} in a field name (names hold letters, digits, '_' and '-', joined by '.')",
                 show_char(c)
             ),
         ));
@@ -120,8 +121,10 @@ fn is_name_start(c: char) -> bool {
     c.is_alphabetic() || c == '_'
 }
 
+/// A character a name may hold after its first: a letter, a digit, `_`,
+/// or `-` (SCIM's `nameChar`, RFC 7643 §2.1: `cost-center`).
 fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    c.is_alphanumeric() || c == '_' || c == '-'
 }
 
 /// A character for a message: printable ones quoted, others as `U+XXXX`.
@@ -255,8 +258,11 @@ impl Lexer {
         let mut segments = Vec::new();
         loop {
             let from = self.pos;
-            while self.peek(0).is_some_and(is_name_char) {
-                self.advance(1);
+            // A later name starts with any name character but '-'.
+            if self.peek(0) != Some('-') {
+                while self.peek(0).is_some_and(is_name_char) {
+                    self.advance(1);
+                }
             }
             if self.pos == from {
                 return Err(self.error(self.pos, "expected a name after '.'"));
@@ -653,6 +659,19 @@ mod tests {
         assert_eq!(one("attributes.2fa"), path_kind(&["attributes", "2fa"]));
         assert_eq!(one("attributes.in"), path_kind(&["attributes", "in"]));
         assert_eq!(one("a.b.c"), path_kind(&["a", "b", "c"]));
+        // '-' inside a name, as in SCIM's attribute names (RFC 7643 §2.1).
+        assert_eq!(
+            one("attributes.cost-center"),
+            path_kind(&["attributes", "cost-center"])
+        );
+        assert_eq!(
+            kinds("attributes.x-1 = -1"),
+            vec![
+                path_kind(&["attributes", "x-1"]),
+                TokenKind::Op(CompareOp::Eq),
+                TokenKind::Num(Number::from(-1)),
+            ]
+        );
         // Letters of any script; keywords only as whole words.
         assert_eq!(one("straße.ΟΔΟΣ"), path_kind(&["straße", "ΟΔΟΣ"]));
         assert_eq!(one("android"), path_kind(&["android"]));
@@ -666,7 +685,14 @@ mod tests {
         let (position, message) = lex_error("x = a.-");
         assert_eq!(position, 6);
         assert_eq!(message, "expected a name after '.'");
-        assert_eq!(lex_error("a-b").0, 2); // '-' starts a number: "expected a digit"
+        // A name starts with a letter or '_': '-' there starts a number.
+        let (position, message) = lex_error("-a = 1");
+        assert_eq!(
+            (position, message.as_str()),
+            (1, "expected a digit after '-'")
+        );
+        // A number is not a name: '-' right after one is no part of it.
+        assert_eq!(lex_error("x = 1-2").0, 5);
         let (position, message) = lex_error("a = 1 . b");
         assert_eq!(
             (position, message.as_str()),
@@ -841,7 +867,9 @@ mod tests {
         assert_eq!(error("").0, 10);
         assert_eq!(error("1a").0, 10);
         assert_eq!(error("a b").0, 11);
-        assert_eq!(error("a-b").0, 11);
+        assert_eq!(error("a+b").0, 11);
+        assert_eq!(error("a.-b").0, 12);
+        assert_eq!(path("a-b.c-", 0).unwrap().segments, vec!["a-b", "c-"]);
         assert_eq!(error("ab.").0, 13);
         assert!(error("a b").1.contains("U+0020"));
     }

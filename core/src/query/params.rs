@@ -815,7 +815,7 @@ mod tests {
             })
         );
         for bad in [
-            "a-b",
+            "a+b",
             "a b",
             "a.",
             "1a",
