@@ -103,7 +103,7 @@ fn token() -> impl Strategy<Value = String> {
         4 => keyword(),
         3 => prop::sample::select(&["=", "!=", "<>", "<", "<=", ">", ">=", "!", "(", ")", ",", ".", ":", "-", "\\"][..])
             .prop_map(str::to_owned),
-        3 => "[a-zA-Z_ßé][a-zA-Z0-9_é]{0,5}(\\.[a-zA-Z0-9_]{0,3}){0,2}",
+        3 => "[a-zA-Z_ßé][a-zA-Z0-9_é]{0,5}(\\.[a-zA-Z0-9_-]{0,3}){0,2}",
         2 => "'([^']|'')*'?",
         2 => "\"([^\"\\\\]|\\\\[\"\\\\/bfnrtux]|\\\\u[0-9a-fA-F]{0,4}|\\\\u[dD][89abAB][0-9a-fA-F]{2})*\"?",
         2 => "-?[0-9]{1,22}(\\.[0-9]{0,3})?([eE][+-]?[0-9]{0,4})?",
@@ -164,7 +164,8 @@ fn first_name() -> impl Strategy<Value = String> {
 fn path() -> impl Strategy<Value = Path> {
     (
         first_name(),
-        prop::collection::vec("[a-zA-Z0-9_é]{1,5}", 0..3),
+        // Later names may hold '-' after their first character (RFC 7643 §2.1).
+        prop::collection::vec("[a-zA-Z0-9_é][a-zA-Z0-9_é-]{0,4}", 0..3),
     )
         .prop_filter("a lone keyword is not a path", |(first, rest)| {
             !rest.is_empty() || !KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(first))

@@ -2,11 +2,13 @@
 //! paths, keywords, operators, parentheses, commas, quoted strings and JSON numbers.
 //!
 //! Every position is a 0-based character index (Unicode scalar values, not
-//! bytes). A name holds letters, digits, `_` and `-` (any script; `-` as
-//! in SCIM's attribute names, RFC 7643 §2.1, so `attributes.cost-center`
-//! is a path); the first name of a path starts with a letter or `_`,
-//! later ones may start with a digit (`attributes.2fa`). Keywords are recognised case-insensitively, and only
-//! as a whole one-name word: `attributes.in` is a path.
+//! bytes). A name holds letters, digits and `_` (any script); the first name
+//! of a path starts with a letter or `_`, later ones may start with a digit
+//! (`attributes.2fa`) and may also hold `-` after their first character,
+//! as SCIM's attribute names do (RFC 7643 §2.1): `attributes.cost-center`.
+//! The first name holds no `-`, so an operator word before a negative
+//! number stays one (`x gt-1`). Keywords are recognised case-insensitively,
+//! and only as a whole one-name word: `attributes.in` is a path.
 
 use serde_json::Number;
 
@@ -106,7 +108,7 @@ pub(crate) fn path(text: &str, base: usize) -> Result<Path> {
         return Err(syntax_error(
             lexer.at(lexer.pos),
             format!(
-                "unexpected {} in a field name (names hold letters, digits, '_' and '-', joined by '.')",
+                "unexpected {} in a field name (names hold letters, digits and '_', joined by '.'; names after the first may hold '-')",
                 show_char(c)
             ),
         ));
@@ -121,10 +123,15 @@ fn is_name_start(c: char) -> bool {
     c.is_alphabetic() || c == '_'
 }
 
-/// A character a name may hold after its first: a letter, a digit, `_`,
-/// or `-` (SCIM's `nameChar`, RFC 7643 §2.1: `cost-center`).
 fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '-'
+    c.is_alphanumeric() || c == '_'
+}
+
+/// A character a name after a path's first may hold after its own first:
+/// a name character or `-` (SCIM's `nameChar`, RFC 7643 §2.1:
+/// `attributes.cost-center`).
+fn is_later_name_char(c: char) -> bool {
+    is_name_char(c) || c == '-'
 }
 
 /// A character for a message: printable ones quoted, others as `U+XXXX`.
@@ -255,12 +262,17 @@ impl Lexer {
 
     /// `name ("." name)*`, starting at a character that may start a name.
     fn segments(&mut self) -> Result<Vec<String>> {
-        let mut segments = Vec::new();
+        let mut segments: Vec<String> = Vec::new();
         loop {
             let from = self.pos;
-            // A later name starts with any name character but '-'.
-            if self.peek(0) != Some('-') {
-                while self.peek(0).is_some_and(is_name_char) {
+            // A name starts with a name character ('-' only inside a later one).
+            if self.peek(0).is_some_and(is_name_char) {
+                let inside = if segments.is_empty() {
+                    is_name_char
+                } else {
+                    is_later_name_char
+                };
+                while self.peek(0).is_some_and(inside) {
                     self.advance(1);
                 }
             }
@@ -691,8 +703,17 @@ mod tests {
             (position, message.as_str()),
             (1, "expected a digit after '-'")
         );
-        // A number is not a name: '-' right after one is no part of it.
-        assert_eq!(lex_error("x = 1-2").0, 5);
+        // The first name holds no '-': an operator word before a negative
+        // number stays an operator.
+        assert_eq!(
+            kinds("x gt-1"),
+            vec![
+                path_kind(&["x"]),
+                TokenKind::Op(CompareOp::Gt),
+                TokenKind::Num(Number::from(-1)),
+            ]
+        );
+        assert_eq!(lex_error("x-y = 1").0, 2); // '-' starts a number: "expected a digit"
         let (position, message) = lex_error("a = 1 . b");
         assert_eq!(
             (position, message.as_str()),
@@ -869,7 +890,11 @@ mod tests {
         assert_eq!(error("a b").0, 11);
         assert_eq!(error("a+b").0, 11);
         assert_eq!(error("a.-b").0, 12);
-        assert_eq!(path("a-b.c-", 0).unwrap().segments, vec!["a-b", "c-"]);
+        assert_eq!(error("a-b.c").0, 11);
+        assert_eq!(
+            path("a.b-c.d-", 0).unwrap().segments,
+            vec!["a", "b-c", "d-"]
+        );
         assert_eq!(error("ab.").0, 13);
         assert!(error("a b").1.contains("U+0020"));
     }

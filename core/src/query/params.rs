@@ -816,6 +816,7 @@ mod tests {
         );
         for bad in [
             "a+b",
+            "a-b",
             "a b",
             "a.",
             "1a",

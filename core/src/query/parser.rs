@@ -898,6 +898,7 @@ mod tests {
             ("a:desc:asc", 2, "not 'desc:asc'"),
             ("é,b c", 3, "unexpected U+0020 in a field name"),
             ("a+b", 1, "unexpected '+'"),
+            ("a-b", 1, "unexpected '-'"),
             (":desc", 0, "found nothing"),
             ("1a", 0, "starts with a letter or '_'"),
         ];

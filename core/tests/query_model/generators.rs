@@ -168,7 +168,8 @@ pub struct UserGen {
     pub enabled: bool,
     pub roles: Vec<Index>,
     pub external: Vec<Index>,
-    /// dept, rank, tags, office, pct (each optional / varied).
+    /// dept, rank, tags, office, pct-off (each optional / varied; a key with
+    /// a `-`, RFC 7643 §2.1 nameChar).
     pub attrs: [Option<Index>; 5],
     pub password: bool,
 }

@@ -49,7 +49,7 @@ pub const USER_FIELDS: &[(&str, Ty)] = &[
     ("attributes.office", Ty::Json),
     ("attributes.office.floor", Ty::Json),
     ("attributes.office.city", Ty::Json),
-    ("attributes.pct", Ty::Json),
+    ("attributes.pct-off", Ty::Json),
     ("attributes.Dept", Ty::Json),
     ("attributes.missing", Ty::Json),
 ];
@@ -100,7 +100,7 @@ pub const USER_SORT: &[&str] = &[
     "attributes.dept",
     "attributes.rank",
     "attributes.office.floor",
-    "attributes.pct",
+    "attributes.pct-off",
     "attributes.Dept",
 ];
 pub const ROLE_SORT: &[&str] = &[

@@ -49,7 +49,7 @@ pub fn unique_keys(doc: &Value) -> Vec<(String, String)> {
 }
 
 /// The value of one of the generated `attributes` keys: dept, rank, tags,
-/// office or pct (slot 0–4).
+/// office or pct-off (slot 0–4).
 pub fn attr_value(slot: usize, i: &Index) -> (&'static str, Value) {
     match slot {
         0 => ("dept", json!(pick(DEPTS, i))),
@@ -82,7 +82,7 @@ pub fn attr_value(slot: usize, i: &Index) -> (&'static str, Value) {
             };
             ("office", value)
         }
-        _ => ("pct", json!(pick(PCTS, i))),
+        _ => ("pct-off", json!(pick(PCTS, i))),
     }
 }
 
