@@ -78,6 +78,7 @@ fn serve_answers_http_and_stops_on_sigterm() {
     let child = Command::new(env!("CARGO_BIN_EXE_rosterdb"))
         .current_dir(d.dir.path())
         .args(["s.redb", "serve", "--addr", "127.0.0.1:0"])
+        .args(["--public-url", "https://id.example.com/"])
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -109,9 +110,12 @@ fn serve_answers_http_and_stops_on_sigterm() {
     assert_eq!(status, 401);
     let (status, body) = http(&addr, "GET", "/scim/v2/Users", Some(&token), "");
     assert_eq!(status, 200, "{body}");
+    let users: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(users["totalResults"], 1);
+    // SCIM's absolute URLs start with the public URL, not http://{Host}.
     assert_eq!(
-        serde_json::from_str::<Value>(&body).unwrap()["totalResults"],
-        1
+        users["Resources"][0]["meta"]["location"],
+        "https://id.example.com/scim/v2/Users/1"
     );
 
     let pid = server.0.id().to_string();
@@ -151,4 +155,18 @@ fn serve_needs_an_existing_store() {
     let run = d.run(&["serve", "--addr", "127.0.0.1:0"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(!d.path("s.redb").exists());
+}
+
+#[test]
+fn serve_refuses_a_public_url_that_is_no_http_url() {
+    let d = Dir::sample();
+    for (url, says) in [
+        ("ftp://id.example.com", "http or https"),
+        ("https://id.example.com/?x=1", "query"),
+        ("id.example.com", "relative URL"),
+    ] {
+        let run = d.run(&["serve", "--addr", "127.0.0.1:0", "--public-url", url]);
+        assert_eq!(run.code, 2, "{url}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{url}: {}", run.stderr);
+    }
 }

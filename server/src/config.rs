@@ -1,7 +1,9 @@
 //! What a router and a server are configured with: limits, timeouts, the
-//! address to listen on.
+//! address to listen on, the URL clients reach it at.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// Limits on each request.
@@ -34,6 +36,69 @@ impl Default for Limits {
 pub struct Config {
     /// The limits on each request.
     pub limits: Limits,
+    /// The URL at which clients reach the router's root, when it differs
+    /// from what the request shows (a proxy in front terminates TLS, or
+    /// maps a path prefix): SCIM's absolute URLs (`meta.location` and
+    /// `Location`, RFC 7644 §3.1) start with it. `None` (the default):
+    /// `http://`, the request's `Host` header and the prefix the router is
+    /// mounted under.
+    pub public_url: Option<PublicUrl>,
+}
+
+/// An absolute `http` or `https` URL without user information, query or
+/// fragment, as [`Config::public_url`] takes it: `https://id.example.com`
+/// or `https://example.com/identity`. Its trailing `/` is dropped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+/// Why a text is no [`PublicUrl`]; the message names the part at fault.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid public URL: {0}")]
+pub struct InvalidPublicUrl(String);
+
+impl PublicUrl {
+    /// The URL, without a trailing `/`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for PublicUrl {
+    type Err = InvalidPublicUrl;
+
+    /// Parses `text` as a URL (WHATWG URL Standard, the `url` crate) and
+    /// checks it: scheme `http` or `https`, a host, no user name or
+    /// password, no query, no fragment.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidPublicUrl`] naming the first of those that fails.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |what: &str| InvalidPublicUrl(what.to_owned());
+        let url = url::Url::parse(text).map_err(|e| InvalidPublicUrl(e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(bad("the scheme must be http or https"));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("it names no host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("it may not hold a user name or password"));
+        }
+        if url.query().is_some() {
+            return Err(bad("it may not hold a query ('?')"));
+        }
+        if url.fragment().is_some() {
+            return Err(bad("it may not hold a fragment ('#')"));
+        }
+        Ok(PublicUrl(url.as_str().trim_end_matches('/').to_owned()))
+    }
+}
+
+impl fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// How [`crate::serve_blocking`] and [`crate::serve`] run the server.
@@ -57,6 +122,40 @@ impl Default for ServeOptions {
             config: Config::default(),
             header_read_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_absolute_http_urls_without_a_trailing_slash() {
+        let ok = |text: &str| text.parse::<PublicUrl>().map(|u| u.to_string());
+        assert_eq!(
+            ok("https://id.example.com").unwrap(),
+            "https://id.example.com"
+        );
+        assert_eq!(
+            ok("https://id.example.com/").unwrap(),
+            "https://id.example.com"
+        );
+        assert_eq!(
+            ok("HTTPS://Example.com:8443/identity/").unwrap(),
+            "https://example.com:8443/identity"
+        );
+        assert_eq!(ok("http://[::1]:8080").unwrap(), "http://[::1]:8080");
+        for (text, names) in [
+            ("id.example.com", "relative URL"),
+            ("ftp://example.com", "http or https"),
+            ("https://user:pw@example.com", "user name or password"),
+            ("https://example.com/?a=1", "query"),
+            ("https://example.com/#x", "fragment"),
+            ("https://", "host"),
+        ] {
+            let err = text.parse::<PublicUrl>().unwrap_err().to_string();
+            assert!(err.contains(names), "{text}: {err}");
         }
     }
 }

@@ -46,5 +46,5 @@ mod serve;
 mod state;
 
 pub use app::router;
-pub use config::{Config, Limits, ServeOptions};
+pub use config::{Config, InvalidPublicUrl, Limits, PublicUrl, ServeOptions};
 pub use serve::{ServeError, serve, serve_blocking, serve_blocking_on};

@@ -24,6 +24,7 @@ use rosterdb_scim::{Resource, SCIM_MEDIA_TYPE, ScimError, ScimRequest, ScimRespo
 
 use crate::access::{Caller, Permission};
 use crate::body::{JSON, declared_length, limited_bytes, media_type, unsupported};
+use crate::config::PublicUrl;
 use crate::problem::{Described, Problem, undescribed_error};
 use crate::state::AppState;
 
@@ -89,7 +90,7 @@ async fn scim(State(state): State<AppState>, req: Request) -> Result<Response, P
             return Err(unsupported(&[SCIM_MEDIA_TYPE, JSON]));
         }
     }
-    let base_url = base_url(&parts);
+    let base_url = base_url(&parts, state.config.public_url.as_ref());
     let answer = state
         .run(move |store| {
             let request = ScimRequest {
@@ -175,10 +176,13 @@ fn scim_path(path: &str) -> Result<String, Problem> {
         .map_err(|_| crate::params::not_utf8_path())
 }
 
-/// The absolute URL of `/scim/v2` as the client reached it: `http://`,
-/// the `Host` header and any prefix the router is mounted under, for
-/// `meta.location` and `Location`.
-fn base_url(parts: &Parts) -> String {
+/// The absolute URL of `/scim/v2` as the client reached it, for
+/// `meta.location` and `Location`: the configured public URL, else
+/// `http://`, the `Host` header and any prefix the router is mounted under.
+fn base_url(parts: &Parts, public: Option<&PublicUrl>) -> String {
+    if let Some(public) = public {
+        return format!("{public}{BASE}");
+    }
     let host = parts
         .headers
         .get(header::HOST)

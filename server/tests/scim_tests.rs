@@ -461,3 +461,28 @@ async fn head_is_get_without_a_body_and_405s_say_what_is_allowed() {
         scim_error(response, 405, None).await;
     }
 }
+
+#[tokio::test]
+async fn a_public_url_makes_the_absolute_urls() {
+    // Behind a proxy that terminates TLS and maps a path prefix, the
+    // server is told the URL its clients reach it at.
+    let store = common::store();
+    common::seed_admin(&store);
+    let mut opts = options();
+    opts.config.public_url = Some("https://id.example.com/identity/".parse().unwrap());
+    let server = Server::with(store, opts).await;
+    let token = server.admin().await;
+    let created = send(&server, Method::POST, "/scim/v2/Users", &token, &bjensen()).await;
+    assert_eq!(created.status(), 201);
+    let expected = "https://id.example.com/identity/scim/v2/Users/2";
+    assert_eq!(created.headers()["location"], expected);
+    let user: Value = created.json().await.unwrap();
+    assert_eq!(user["meta"]["location"], expected);
+    let config = server
+        .get_json("/scim/v2/ServiceProviderConfig", &token)
+        .await;
+    assert_eq!(
+        config["meta"]["location"],
+        "https://id.example.com/identity/scim/v2/ServiceProviderConfig"
+    );
+}

@@ -27,10 +27,11 @@ pub fn run(store: Store, args: &ServeArgs, quiet: bool) -> Result<(), CliError> 
         writeln!(err, "rosterdb: serving http://{addr}")?;
         err.flush()?;
     }
-    let options = ServeOptions {
+    let mut options = ServeOptions {
         addr,
         ..ServeOptions::default()
     };
+    options.config.public_url.clone_from(&args.public_url);
     rosterdb_server::serve_blocking_on(Arc::new(store), listener, options).map_err(CliError::Serve)
 }
 
