@@ -146,10 +146,11 @@ pub struct ServeArgs {
     /// The address to listen on (IP:PORT; port 0 picks a free one).
     #[arg(long, value_name = "IP:PORT", default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
-    /// The URL clients reach the server at, when a proxy in front
-    /// terminates TLS or maps a path prefix (e.g.
-    /// https://id.example.com): SCIM's absolute URLs (meta.location,
-    /// Location) start with it instead of http://{Host}.
+    /// The server's root as clients reach it, when a proxy in front
+    /// terminates TLS or maps a path prefix (e.g. https://id.example.com,
+    /// not the SCIM base): SCIM's URLs become URL/scim/v2/… and REST's
+    /// Location URL/v1/…, instead of http://{Host}/scim/v2/… and a
+    /// relative path.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<rosterdb_server::PublicUrl>,
 }

@@ -46,8 +46,10 @@ pub struct Config {
 }
 
 /// An absolute `http` or `https` URL without user information, query or
-/// fragment, as [`Config::public_url`] takes it: `https://id.example.com`
-/// or `https://example.com/identity`. Its trailing `/` is dropped.
+/// fragment, as [`Config::public_url`] takes it: the server's root as its
+/// clients reach it, `https://id.example.com` or
+/// `https://example.com/identity`, not the SCIM base (`…/scim/v2` is
+/// refused). Its trailing `/` is dropped.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicUrl(String);
 
@@ -66,21 +68,24 @@ impl PublicUrl {
 impl FromStr for PublicUrl {
     type Err = InvalidPublicUrl;
 
-    /// Parses `text` as a URL (WHATWG URL Standard, the `url` crate) and
-    /// checks it: scheme `http` or `https`, a host, no user name or
-    /// password, no query, no fragment.
+    /// Parses `text` as a URL (WHATWG URL Standard, the `url` crate, which
+    /// refuses an `http` or `https` URL without a host, lowercases the
+    /// scheme and host, and drops a default port) and checks it: scheme
+    /// `http` or `https`, no user name or password, no query or fragment
+    /// (an empty `?` or `#` included), a path not ending in `/scim/v2`.
     ///
     /// # Errors
     ///
     /// [`InvalidPublicUrl`] naming the first of those that fails.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let bad = |what: &str| InvalidPublicUrl(what.to_owned());
-        let url = url::Url::parse(text).map_err(|e| InvalidPublicUrl(e.to_string()))?;
+        let url = url::Url::parse(text).map_err(|e| {
+            InvalidPublicUrl(format!("{e} (an absolute URL: https://id.example.com)"))
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(bad("the scheme must be http or https"));
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(bad("it names no host"));
+            return Err(bad(
+                "the scheme must be http or https (https://id.example.com)",
+            ));
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(bad("it may not hold a user name or password"));
@@ -91,7 +96,13 @@ impl FromStr for PublicUrl {
         if url.fragment().is_some() {
             return Err(bad("it may not hold a fragment ('#')"));
         }
-        Ok(PublicUrl(url.as_str().trim_end_matches('/').to_owned()))
+        let root = url.as_str().trim_end_matches('/');
+        if root.ends_with("/scim/v2") {
+            return Err(bad(
+                "give the server's root, without /scim/v2 (the server adds it)",
+            ));
+        }
+        Ok(PublicUrl(root.to_owned()))
     }
 }
 
@@ -146,13 +157,28 @@ mod tests {
             "https://example.com:8443/identity"
         );
         assert_eq!(ok("http://[::1]:8080").unwrap(), "http://[::1]:8080");
+        // The url crate's normal form: trimmed, dot segments resolved, the
+        // host in IDNA, a default port dropped, repeated trailing '/' gone.
+        assert_eq!(ok(" https://x.com ").unwrap(), "https://x.com");
+        assert_eq!(ok("https://x.com/a/../b").unwrap(), "https://x.com/b");
+        assert_eq!(
+            ok("https://bücher.example").unwrap(),
+            "https://xn--bcher-kva.example"
+        );
+        assert_eq!(ok("https://x.com:443/").unwrap(), "https://x.com");
+        assert_eq!(ok("https://x.com//").unwrap(), "https://x.com");
         for (text, names) in [
             ("id.example.com", "relative URL"),
+            ("localhost:8080", "http or https"),
             ("ftp://example.com", "http or https"),
             ("https://user:pw@example.com", "user name or password"),
             ("https://example.com/?a=1", "query"),
+            ("https://example.com?", "query"),
             ("https://example.com/#x", "fragment"),
-            ("https://", "host"),
+            ("https://example.com#", "fragment"),
+            ("https://", "empty host"),
+            ("https://id.example.com/scim/v2", "without /scim/v2"),
+            ("https://id.example.com/scim/v2/", "without /scim/v2"),
         ] {
             let err = text.parse::<PublicUrl>().unwrap_err().to_string();
             assert!(err.contains(names), "{text}: {err}");

@@ -92,6 +92,58 @@ async fn nested_under_a_prefix_with_connect_info() {
     assert_eq!(anonymous.headers()["content-type"], "application/scim+json");
 }
 
+#[tokio::test]
+async fn a_public_url_replaces_the_mount_prefix() {
+    // A proxy maps https://id.example.com/identity/… to this app's /api/…:
+    // both REST's and SCIM's Location name what the clients reach.
+    let store = common::store();
+    common::seed_admin(&store);
+    let config = Config {
+        public_url: Some("https://id.example.com/identity".parse().unwrap()),
+        ..Config::default()
+    };
+    let app = axum::Router::new().nest("/api", rosterdb_server::router(Arc::clone(&store), config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("http://{addr}/api/v1/authentication"))
+        .json(&json!({"username": "admin", "password": common::ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let token: Value = login.json().await.unwrap();
+    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    let role = http
+        .post(format!("http://{addr}/api/v1/roles"))
+        .header("authorization", &bearer)
+        .json(&json!({"name": "proxied"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role.status(), 201);
+    assert_eq!(
+        role.headers()["location"],
+        "https://id.example.com/identity/v1/roles/2"
+    );
+    let group = http
+        .get(format!("http://{addr}/api/scim/v2/Groups/2"))
+        .header("authorization", &bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(group.status(), 200);
+    let group: Value = group.json().await.unwrap();
+    assert_eq!(
+        group["meta"]["location"],
+        "https://id.example.com/identity/scim/v2/Groups/2"
+    );
+}
+
 #[test]
 fn serve_blocking_reports_an_address_in_use() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

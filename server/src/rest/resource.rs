@@ -3,8 +3,8 @@
 //! run off the executor.
 
 use axum::extract::{OriginalUri, RawQuery, State};
-use axum::http::StatusCode;
 use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use rosterdb::{Collection, Editable, Error, Query, View};
 use serde::Serialize;
@@ -168,13 +168,21 @@ pub(crate) async fn head<R: Resource>(
         .into_response())
 }
 
-/// `POST /v1/{kind}`: `201 Created` with `Location` and `ETag`.
+/// `POST /v1/{kind}`: `201 Created` with `Location` and `ETag`. The
+/// `Location` is the request's path and the new id; with a public URL
+/// configured, that URL and the path the router sees (the proxy in front
+/// maps the prefix).
 pub(crate) async fn create<R: Resource>(
     State(state): State<AppState>,
     caller: Caller,
     OriginalUri(uri): OriginalUri,
+    inner: Uri,
     JsonDoc(doc): JsonDoc,
 ) -> Result<Response, Problem> {
+    let collection = match &state.config.public_url {
+        Some(public) => format!("{public}{}", inner.path().trim_end_matches('/')),
+        None => uri.path().trim_end_matches('/').to_owned(),
+    };
     caller.require(R::WRITE)?;
     let (body, record) = state
         .run(move |store| {
@@ -185,7 +193,7 @@ pub(crate) async fn create<R: Resource>(
             })
         })
         .await?;
-    let location = format!("{}/{}", uri.path().trim_end_matches('/'), record.id());
+    let location = format!("{collection}/{}", record.id());
     let location = HeaderValue::from_str(&location).map_err(|_| Problem::internal())?;
     Ok(json_response(
         StatusCode::CREATED,
