@@ -87,6 +87,14 @@ async fn one_line_per_request_and_no_secret() {
         .await
         .unwrap();
     assert_eq!(apikey.status(), 200);
+    // A user got by e-mail: the address is personal data, not logged.
+    for path in [
+        "/v1/users/admin@example.com",
+        "/v1/users/admin%40example.com",
+    ] {
+        let by_email = server.call(Method::GET, path, &token).await;
+        assert_eq!(by_email.status(), 200, "{path}");
+    }
     let patched = server
         .send_as(
             Method::PATCH,
@@ -116,6 +124,8 @@ async fn one_line_per_request_and_no_secret() {
         "rs_garbage-token-value",
         "Bearer",
         "Apikey",
+        "admin@example.com",
+        "admin%40example.com",
     ] {
         assert!(!log.contains(secret), "the log holds {secret:?}:\n{log}");
     }
@@ -123,7 +133,13 @@ async fn one_line_per_request_and_no_secret() {
         .lines()
         .filter(|l| l.contains("rosterdb_server::access"))
         .collect();
-    assert_eq!(access.len(), 7, "{log}");
+    assert_eq!(access.len(), 9, "{log}");
+    assert!(
+        access[5..7]
+            .iter()
+            .all(|l| l.contains("path=/v1/users/{email} status=200")),
+        "{log}"
+    );
     assert!(
         access[0].contains("method=POST")
             && access[0].contains("path=/v1/authentication")
