@@ -427,6 +427,18 @@ impl Lexer {
                 return Err(self.error(start, "a number cannot start with 0 (write 7, not 07)"));
             }
         } else if self.digits() == 0 {
+            // `cost-center`: a '-' glued to a name is no number.
+            let glued = start
+                .checked_sub(1)
+                .and_then(|before| self.char_at(before))
+                .is_some_and(is_name_char);
+            if glued {
+                return Err(self.error(
+                    start,
+                    "the first name of a field holds no '-' (names after it may: \
+                     attributes.cost-center)",
+                ));
+            }
             return Err(self.error(self.pos, "expected a digit after '-'"));
         }
         let mut integer = true;
@@ -713,7 +725,14 @@ mod tests {
                 TokenKind::Num(Number::from(-1)),
             ]
         );
-        assert_eq!(lex_error("x-y = 1").0, 2); // '-' starts a number: "expected a digit"
+        let (position, message) = lex_error("cost-center = 1");
+        assert_eq!(position, 4);
+        assert!(message.contains("holds no '-'"), "{message}");
+        // Before a digit, it is a number: `x-1` lexes as `x` and `-1`.
+        assert_eq!(
+            kinds("x-1"),
+            vec![path_kind(&["x"]), TokenKind::Num(Number::from(-1))]
+        );
         let (position, message) = lex_error("a = 1 . b");
         assert_eq!(
             (position, message.as_str()),
