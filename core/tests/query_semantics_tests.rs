@@ -17,19 +17,21 @@ use common::{store, user, user_ids as ids};
 use rosterdb::{Error, NewUser, Query};
 use serde_json::json;
 
-#[test]
-fn literals_of_another_type_inside_attributes_match_nothing() {
-    let s = store();
-    let attributes = json!({"x": 3, "flag": true, "name": "Ann"})
-        .as_object()
-        .cloned()
-        .unwrap();
+/// Creates the user `name` with `attributes` (a JSON object).
+fn create_with_attributes(s: &rosterdb::Store, name: &str, attributes: serde_json::Value) {
+    let attributes = attributes.as_object().cloned().unwrap();
     s.users()
         .create(NewUser {
             attributes,
-            ..user("ann")
+            ..user(name)
         })
         .unwrap();
+}
+
+#[test]
+fn literals_of_another_type_inside_attributes_match_nothing() {
+    let s = store();
+    create_with_attributes(&s, "ann", json!({"x": 3, "flag": true, "name": "Ann"}));
     for expr in [
         "attributes.x > null",
         "attributes.x <= null",
@@ -88,16 +90,7 @@ fn attribute_keys_with_a_hyphen_are_queried_and_sorted() {
     // of many stored attributes: `cost-center`, `employee-id`.
     let s = store();
     for (name, center) in [("ann", "b-2"), ("bob", "a-1"), ("cy", "b-2")] {
-        let attributes = json!({"cost-center": center, "x-1": 1})
-            .as_object()
-            .cloned()
-            .unwrap();
-        s.users()
-            .create(NewUser {
-                attributes,
-                ..user(name)
-            })
-            .unwrap();
+        create_with_attributes(&s, name, json!({"cost-center": center, "x-1": 1}));
     }
     let by_expr = Query::parse("attributes.cost-center = 'b-2' and attributes.x-1 > -1").unwrap();
     assert_eq!(ids(&s, by_expr), vec![1, 3]);

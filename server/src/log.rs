@@ -41,6 +41,10 @@ fn logged_path(path: &str) -> String {
                 .windows(3)
                 .any(|w| w.eq_ignore_ascii_case(b"%40"))
     };
+    if !holds_email(path) {
+        // Most paths: no segment to redact, nothing to split.
+        return path.chars().take(MAX_LOGGED_PATH).collect();
+    }
     path.split('/')
         .map(|segment| {
             if holds_email(segment) {

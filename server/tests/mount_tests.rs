@@ -16,6 +16,23 @@ use rosterdb::NewClient;
 use rosterdb_server::{Config, ServeError, ServeOptions};
 use serde_json::{Value, json};
 
+/// Serves the router over `store` with `config`, nested under `/api` in an
+/// application of its own (with connection info); returns its address.
+async fn serve_under_api(store: &Arc<rosterdb::Store>, config: Config) -> SocketAddr {
+    let app = axum::Router::new().nest("/api", rosterdb_server::router(Arc::clone(store), config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
+}
+
 #[tokio::test]
 async fn nested_under_a_prefix_with_connect_info() {
     let store = common::store();
@@ -33,20 +50,7 @@ async fn nested_under_a_prefix_with_connect_info() {
         created.client.client_id,
         created.secret.expose()
     );
-    let app = axum::Router::new().nest(
-        "/api",
-        rosterdb_server::router(Arc::clone(&store), Config::default()),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let addr = serve_under_api(&store, Config::default()).await;
     let http = reqwest::Client::new();
     let created = http
         .post(format!("http://{addr}/api/v1/roles"))
@@ -102,12 +106,7 @@ async fn a_public_url_replaces_the_mount_prefix() {
         public_url: Some("https://id.example.com/identity".parse().unwrap()),
         ..Config::default()
     };
-    let app = axum::Router::new().nest("/api", rosterdb_server::router(Arc::clone(&store), config));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
+    let addr = serve_under_api(&store, config).await;
     let http = reqwest::Client::new();
     let login = http
         .post(format!("http://{addr}/api/v1/authentication"))
