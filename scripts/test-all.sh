@@ -228,7 +228,21 @@ minutes() {
   printf '%dm%02ds' $(($1 / 60)) $(($1 % 60))
 }
 
+# "target/ 6.1G, 40G free": what the run left in target/ and the room
+# left on its disk, for the summary (a full disk once failed a CI run).
+disk_use() {
+  local used free
+  used=$(du -sh target 2>/dev/null | cut -f1)
+  free=$(df -h --output=avail . 2>/dev/null | tail -n 1 | tr -d ' ')
+  echo "target/ ${used:-?}, ${free:-?} free"
+}
+
 main() {
+  # A CI run builds once on a clean clone: incremental state (4.4 GB on
+  # stop 28's run) would only fill its disk.
+  if [ "${CI:-}" = true ]; then
+    export CARGO_INCREMENTAL=0
+  fi
   rm -rf "$LOGS"
   mkdir -p "$LOGS"
   local suites=(checks rust fuzz kotlin python scim json_patch outside)
@@ -261,6 +275,7 @@ main() {
   echo "== summary ($(minutes $((SECONDS - started))); logs in $LOGS/)"
   printf '%s\n' "${lines[@]}"
   printf '%-26s%s\n' "total" "$total_passed passed, $total_failed failed"
+  printf '%-26s%s\n' "disk" "$(disk_use)"
   if [ "$failures" -gt 0 ]; then
     echo "$failures of ${#suites[@]} suites FAILED"
     exit 1
