@@ -165,8 +165,54 @@ fn bound(w: Workload) -> Option<f64> {
     }
 }
 
-/// Whether the row meets its target: "yes", "no" or "—".
+/// `[decision N](decisions/FILE)`, a link relative to docs/.
+macro_rules! decision {
+    ($n:literal, $file:literal) => {
+        concat!("[decision ", $n, "](decisions/", $file, ")")
+    };
+}
+
+/// The decision that judges `r`'s line against the storage engine, for
+/// the rows that have one: a "no" there is explained by the decision's
+/// profile, not open work.
+fn judged_by(r: &Row) -> Option<&'static str> {
+    Some(match r.id {
+        // The import and build rows.
+        None | Some(Workload::Concurrent) => {
+            decision!("0021", "0021-write-lines-at-the-engine-floor.md")
+        }
+        Some(Workload::GetById | Workload::Search | Workload::EmailContains) => {
+            decision!("0019", "0019-read-lines-below-the-engine-floor.md")
+        }
+        Some(Workload::GetByEmail) => concat!(
+            decision!("0019", "0019-read-lines-below-the-engine-floor.md"),
+            ", amendment 1"
+        ),
+        Some(Workload::Patch) => decision!("0028", "0028-durable-patch-at-sqlites-speed.md"),
+        _ => return None,
+    })
+}
+
+/// Whether the row meets its target: "yes", "no" or "—"; a "no" that a
+/// decision judges against the engine names it, and so does a durable
+/// patch slower than SQLite that meets its lines.
 fn verdict(r: &Row, report: &SizeReport) -> String {
+    let plain = plain_verdict(r, report);
+    let judged = judged_by(r);
+    let slower = r.ratio() < 1.0;
+    match (r.id, judged) {
+        (Some(Workload::Patch), Some(link)) if slower && plain.starts_with("yes") => {
+            format!("{plain}; at SQLite's speed, {link}")
+        }
+        (_, Some(link)) if plain == "no" && !slower => {
+            format!("no: judged against the engine, {link}")
+        }
+        _ => plain,
+    }
+}
+
+/// [`verdict`] without the decisions.
+fn plain_verdict(r: &Row, report: &SizeReport) -> String {
     let ratio_ok = r.min_ratio.map(|m| r.ratio() >= m);
     let mut ok = ratio_ok;
     match r.id {
@@ -415,4 +461,103 @@ SQLite {}. Peak resident set of the whole `compare` run: {}.
     out.push_str(&earlier);
     std::fs::write(path, out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(ns: f64) -> Stats {
+        Stats {
+            median: ns,
+            min: ns,
+            max: ns,
+        }
+    }
+
+    fn row(w: Option<Workload>, roster: f64, sqlite: f64, min_ratio: f64) -> Row {
+        let r = Row::new("row", stats(roster), stats(sqlite), "line", Some(min_ratio));
+        match w {
+            Some(w) => r.with_id(w),
+            None => r,
+        }
+    }
+
+    fn report(users: u64, fsync_ns: f64) -> SizeReport {
+        SizeReport {
+            users,
+            rows: Vec::new(),
+            fsync: stats(fsync_ns),
+            depth: 0,
+            memory: Memory {
+                roster_kib: None,
+                sqlite_kib: None,
+                roster_file: 0,
+                sqlite_file: 0,
+            },
+        }
+    }
+
+    /// Fails unless `verdict` is a "no" judged by decision `n`.
+    fn assert_judged(verdict: &str, n: &str) {
+        let judged = format!("no: judged against the engine, [decision {n}]");
+        assert!(verdict.starts_with(&judged), "{verdict}");
+    }
+
+    #[test]
+    fn a_line_met_is_yes_without_a_decision() {
+        let r = row(Some(Workload::Search), 100.0, 1_100.0, 10.0);
+        assert_eq!(verdict(&r, &report(10_000, 80_000.0)), "yes");
+    }
+
+    #[test]
+    fn a_ratio_below_its_line_names_the_decision_that_judges_it() {
+        let search = row(Some(Workload::Search), 100.0, 780.0, 10.0);
+        assert_judged(&verdict(&search, &report(1_000_000, 80_000.0)), "0019");
+        let email = row(Some(Workload::GetByEmail), 4_500.0, 11_000.0, 3.0);
+        let v = verdict(&email, &report(1_000_000, 80_000.0));
+        assert!(
+            v.contains("0019-read-lines") && v.ends_with(", amendment 1"),
+            "{v}"
+        );
+        let import = row(None, 7.0, 12.0, 2.0);
+        assert_judged(&verdict(&import, &report(10_000, 80_000.0)), "0021");
+    }
+
+    #[test]
+    fn the_get_bound_at_1m_names_its_decision_even_with_the_ratio_met() {
+        let r = row(Some(Workload::GetById), 2_500.0, 10_000.0, 3.0);
+        assert_judged(&verdict(&r, &report(1_000_000, 80_000.0)), "0019");
+        // Below 1M the bound is not judged.
+        assert_eq!(verdict(&r, &report(100_000, 80_000.0)), "yes");
+    }
+
+    #[test]
+    fn a_row_slower_than_sqlite_is_a_plain_no() {
+        let r = row(None, 12.0, 10.0, 2.0);
+        assert_eq!(verdict(&r, &report(100_000, 80_000.0)), "no");
+        let count = row(Some(Workload::Count), 10.0, 15.0, 2.0);
+        assert_eq!(verdict(&count, &report(100_000, 80_000.0)), "no");
+    }
+
+    #[test]
+    fn a_patch_slower_than_sqlite_meeting_its_lines_names_decision_0028() {
+        let slower = row(Some(Workload::Patch), 160_000.0, 150_000.0, 0.6);
+        assert_eq!(
+            verdict(&slower, &report(1_000_000, 80_000.0)),
+            "yes (50% of raw fdatasync rate); at SQLite's speed, \
+             [decision 0028](decisions/0028-durable-patch-at-sqlites-speed.md)"
+        );
+        let faster = row(Some(Workload::Patch), 140_000.0, 150_000.0, 0.6);
+        assert_eq!(
+            verdict(&faster, &report(1_000_000, 70_000.0)),
+            "yes (50% of raw fdatasync rate)"
+        );
+        // Below 40% of the raw rate the line is missed, whatever the ratio.
+        let slow_disk = row(Some(Workload::Patch), 200_000.0, 150_000.0, 0.6);
+        assert_eq!(
+            verdict(&slow_disk, &report(1_000_000, 60_000.0)),
+            "no (30% of raw fdatasync rate)"
+        );
+    }
 }
