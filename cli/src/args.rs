@@ -57,6 +57,24 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Whether a command line clap refused asked for `--format json` (as
+/// `--format json` or `--format=json`, before any `--`), so that its
+/// usage error is told as JSON too. The first argument is the program.
+pub fn json_requested(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<std::ffi::OsString> = args.into_iter().skip(1).collect();
+    let mut wanted = false;
+    let mut words = args.iter().map(|a| a.to_str());
+    while let Some(word) = words.next() {
+        match word {
+            Some("--") => break,
+            Some("--format") => wanted = words.next().flatten() == Some("json"),
+            Some(w) if w.starts_with("--format=") => wanted = w == "--format=json",
+            _ => {}
+        }
+    }
+    wanted
+}
+
 /// How documents are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -393,4 +411,35 @@ pub struct PasswdArgs {
     /// Read the password from the first line of stdin instead of the terminal.
     #[arg(long)]
     pub password_stdin: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_requested;
+
+    fn asks(args: &[&str]) -> bool {
+        json_requested(
+            std::iter::once("rosterdb")
+                .chain(args.iter().copied())
+                .map(Into::into),
+        )
+    }
+
+    #[test]
+    fn json_is_requested_by_the_last_format_before_a_double_dash() {
+        assert!(asks(&["s.redb", "users", "list", "--format", "json"]));
+        assert!(asks(&["--format=json", "s.redb", "users", "list"]));
+        assert!(!asks(&["s.redb", "users", "list"]));
+        assert!(!asks(&["s.redb", "users", "list", "--format", "jsonl"]));
+        assert!(!asks(&["s.redb", "users", "list", "--format=xml"]));
+        assert!(!asks(&[
+            "s.redb", "users", "list", "--format", "json", "--format", "table"
+        ]));
+        assert!(!asks(&[
+            "s.redb", "users", "create", "--", "--format", "json"
+        ]));
+        // The program's own name is skipped, and a dangling --format asks nothing.
+        assert!(!json_requested(["--format=json"].map(Into::into)));
+        assert!(!asks(&["s.redb", "users", "list", "--format"]));
+    }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 
 /// The exit codes, one per kind of error (the table of `--help` and the
-/// crate's README). Usage errors are clap's, 2.
+/// crate's README). A command line clap refuses is `Usage`, 2, as clap's own code.
 pub mod code {
     /// The command did what it was asked.
     pub const OK: u8 = 0;
@@ -46,7 +46,7 @@ pub const TABLE: &str = "\
 Exit codes:
   0   success
   1   Internal (a bug; please report it)
-  2   usage: bad arguments or options, InvalidArgument
+  2   Usage (bad arguments or options), InvalidArgument
   3   NotFound (no such record; a store file that does not exist or is empty)
   4   Conflict (unique field taken; import into a non-empty store), InUse
   5   Validation (bad document), InvalidJson (input that is not JSON)
@@ -203,6 +203,52 @@ impl CliError {
     }
 }
 
+/// clap's rendered refusal of a command line as one line: its error, its
+/// notes and tips, then the usage line, joined by `; `. The rendering
+/// `error: unexpected argument '--x' found` / `tip: …` / `Usage: rosterdb
+/// users list [OPTIONS]` / `For more information, try '--help'.` becomes
+/// `unexpected argument '--x' found; tip: …; usage: rosterdb users list
+/// [OPTIONS]; see --help`.
+pub fn clap_message(rendered: &str) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut usage = None;
+    // Whether the last part is a heading whose indented list follows.
+    let mut listing = false;
+    for raw in rendered.lines() {
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("Usage:") {
+            usage = Some(rest.trim().to_string());
+            listing = false;
+            continue;
+        }
+        if line.starts_with("For more information") {
+            continue;
+        }
+        let line = line.strip_prefix("error:").unwrap_or(line).trim();
+        // A list under a heading (`… not provided:` / `  <DOC>` / `  <ID>`)
+        // and a bracketed note (`[possible values: …]`) continue their line.
+        let item = listing && raw.starts_with(' ') && !line.starts_with("tip:");
+        match parts.last_mut() {
+            Some(last) if item || line.starts_with('[') => {
+                last.push(' ');
+                last.push_str(line);
+            }
+            _ => {
+                listing = line.ends_with(':');
+                parts.push(line.to_string());
+            }
+        }
+    }
+    if let Some(usage) = usage {
+        parts.push(format!("usage: {usage}"));
+    }
+    parts.push("see --help".into());
+    parts.join("; ")
+}
+
 /// The data a store error carries, as JSON members.
 fn store_details(e: &rosterdb::Error) -> Value {
     use rosterdb::Error as E;
@@ -245,6 +291,28 @@ pub fn report(error: &CliError, as_json: bool) {
 mod tests {
     use super::*;
     use rosterdb::{EntityKind, Error, PatchCode, QueryCode};
+
+    /// clap's renderings, each made one line.
+    #[test]
+    fn clap_renderings_become_one_line() {
+        let cases = [
+            (
+                "error: unexpected argument '--x' found\n\n  tip: to pass '--x' as a value, use '-- --x'\n\nUsage: rosterdb users list [OPTIONS]\n\nFor more information, try '--help'.\n",
+                "unexpected argument '--x' found; tip: to pass '--x' as a value, use '-- --x'; usage: rosterdb users list [OPTIONS]; see --help",
+            ),
+            (
+                "error: the following required arguments were not provided:\n  <DOC>\n  <ID>\n\nUsage: rosterdb users create <DOC>\n",
+                "the following required arguments were not provided: <DOC> <ID>; usage: rosterdb users create <DOC>; see --help",
+            ),
+            (
+                "error: invalid value 'xml' for '--format <FORMAT>'\n  [possible values: json, jsonl, table]\n\nFor more information, try '--help'.\n",
+                "invalid value 'xml' for '--format <FORMAT>' [possible values: json, jsonl, table]; see --help",
+            ),
+        ];
+        for (rendered, line) in cases {
+            assert_eq!(clap_message(rendered), line);
+        }
+    }
 
     /// Every kind's code, as the table says.
     #[test]

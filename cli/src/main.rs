@@ -13,6 +13,7 @@ mod progress;
 use std::process::ExitCode;
 
 use clap::Parser;
+use clap::error::ErrorKind;
 
 /// Large stores allocate many small pages; the core recommends mimalloc
 /// (decision 0020).
@@ -20,13 +21,36 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let json_errors = cli.format == Some(args::Format::Json);
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(exit::CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(error) => {
             exit::report(&error, json_errors);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// Ends a command line clap refused: `--help` and `--version` print as
+/// clap prints them; any other refusal is a `Usage` error told as every
+/// error is (one line, or one JSON object with `--format json`), exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Nothing to add if the terminal is gone.
+            let _ = e.print();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::code::USAGE))
+        }
+        _ => {
+            let error = exit::CliError::Usage(exit::clap_message(&e.render().to_string()));
+            exit::report(&error, args::json_requested(std::env::args_os()));
             ExitCode::from(error.exit_code())
         }
     }

@@ -148,13 +148,77 @@ fn each_kind_has_its_exit_code_and_names_what_is_wrong() {
         7,
         "expected version 7, found 1",
     );
-    // Usage: clap's 2.
-    let usage = d.run(&["users", "list", "-q", "enabled"]);
-    assert_eq!(usage.code, 2, "{usage:?}");
-    assert!(usage.stderr.contains("NAME=VALUE"), "{usage:?}");
-    assert_eq!(d.run(&["users", "frobnicate"]).code, 2);
-    assert_eq!(d.run(&["roles", "get", "abc"]).code, 2);
-    assert_eq!(d.raw(&[]).code, 2);
+    // Usage: clap's refusals, 2, one line as every error.
+    fails_unchanged(
+        &d,
+        &["users", "list", "-q", "enabled"],
+        2,
+        "rosterdb: Usage: invalid value 'enabled' for '--param <NAME=VALUE>': must be NAME=VALUE",
+    );
+    fails_unchanged(&d, &["users", "frobnicate"], 2, "'frobnicate'");
+    fails_unchanged(&d, &["roles", "get", "abc"], 2, "'abc'");
+    // No arguments at all: clap's help, on stderr, and 2.
+    let bare = d.raw(&[]);
+    assert_eq!(bare.code, 2, "{bare:?}");
+    assert!(bare.stderr.contains("Usage: rosterdb"), "{bare:?}");
+}
+
+#[test]
+fn a_refused_command_line_is_one_usage_line_or_one_json_object() {
+    let d = Dir::sample();
+    let text = fails_unchanged(&d, &["users", "list", "--bogus"], 2, "--bogus");
+    assert_eq!(
+        text.trim_end(),
+        "rosterdb: Usage: unexpected argument '--bogus' found; \
+         usage: rosterdb users list [OPTIONS]; see --help"
+    );
+    // clap's tip comes along.
+    fails_unchanged(
+        &d,
+        &["users", "list", "--sortt", "x"],
+        2,
+        "tip: a similar argument exists: '--sort'",
+    );
+    // A list under a heading stays on its line.
+    fails_unchanged(
+        &d,
+        &["users", "create"],
+        2,
+        "the following required arguments were not provided: <DOC>; usage:",
+    );
+    // With --format json (either spelling, before or after the
+    // subcommand), the refusal is JSON too.
+    for args in [
+        &["users", "list", "--bogus", "--format", "json"][..],
+        &["--format=json", "users", "list", "--bogus"],
+    ] {
+        let run = d.run(args).fails(2);
+        let error: serde_json::Value = serde_json::from_str(&run.stderr).unwrap();
+        assert_eq!(
+            error,
+            json!({
+                "kind": "Usage",
+                "message": "unexpected argument '--bogus' found; \
+                            usage: rosterdb users list [OPTIONS]; see --help",
+                "exitCode": 2,
+            }),
+            "{args:?}"
+        );
+    }
+    // A bad format is no request for JSON.
+    let run = d.run(&["users", "list", "--format", "xml"]).fails(2);
+    assert!(
+        run.stderr
+            .starts_with("rosterdb: Usage: invalid value 'xml' for '--format <FORMAT>' [possible values: json, jsonl, table]"),
+        "{run:?}"
+    );
+    // Help and version are no errors.
+    let help = d.run(&["users", "list", "--help"]);
+    assert_eq!(help.code, 0, "{help:?}");
+    assert!(help.stdout.contains("Usage: rosterdb"), "{help:?}");
+    let version = d.raw(&["--version"]);
+    assert_eq!(version.code, 0, "{version:?}");
+    assert!(version.stdout.starts_with("rosterdb "), "{version:?}");
 }
 
 #[test]
