@@ -23,6 +23,8 @@ fn both() -> (tempfile::TempDir, RosterStore, SqliteStore) {
     let s = SqliteStore::open(&dir.path().join("s.sqlite")).unwrap();
     r.import(users(USERS)).unwrap();
     s.import(users(USERS)).unwrap();
+    // As `compare` runs SQLite: with its planner's statistics.
+    s.analyze().unwrap();
     (dir, r, s)
 }
 
