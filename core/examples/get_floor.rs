@@ -10,10 +10,19 @@
 //! a `get` cannot avoid. Then, with the file opened as a store:
 //! `users().get(id)` and `users().get_by_email(..)` on the same ids and
 //! e-mails. Ids are visited as `compare` visits them (`k * 7919 mod N`,
-//! spread over the whole store); e-mails cycle over 256 users, as in
-//! `compare`. Each round times every case once; the program prints each
-//! case's median time per lookup in nanoseconds. A measurement for the
-//! performance notes, not a test.
+//! spread over the whole store); e-mails cycle over 65,536 users spread
+//! over the e-mail index, as `compare`'s (`drive::EMAILS`). Each round
+//! times every case once; the program prints each case's median time per
+//! lookup in nanoseconds. A measurement for the performance notes, not a
+//! test.
+//!
+//! The `hashed` case weighs a fixed-width unique e-mail index (decision
+//! 0019, amendment 1): every key of the e-mail index is hashed to 8 bytes
+//! (foldhash, fixed seed) into a table `hash → id` of a new redb file next
+//! to FILE (`FILE.hashed-probe`, removed after), and the lookup of a hash
+//! and then of its id in the users table is timed on the same e-mails as
+//! the e-mail index's case. (A real index would also check the record's
+//! e-mail against the one asked for, after the record is read.)
 
 use std::time::Instant;
 
@@ -25,8 +34,17 @@ const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 /// The unique e-mail index: tenant and folded e-mail → id.
 const USER_EMAIL: TableDefinition<&[u8], u64> = TableDefinition::new("idx.user.email");
 
-/// How many e-mails the e-mail cases cycle over (as `compare`).
-const EMAILS: usize = 256;
+/// How many e-mails the e-mail cases cycle over (as `compare`'s
+/// `drive::EMAILS`).
+const EMAILS: usize = 1 << 16;
+/// The fixed-width index of the `hashed` case: hash of the key → id.
+const HASHED: TableDefinition<u64, u64> = TableDefinition::new("hashed");
+
+/// The 8-byte key of the `hashed` case.
+fn hash_of(key: &[u8]) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0).hash_one(key)
+}
 
 /// The `k`th id `compare` visits in a store of `n` users.
 fn id_at(k: u64, n: u64) -> u64 {
@@ -75,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let lookups = 1_000_000_u64;
 
-    let (n, keys, raw_id, raw_email, raw_touched, raw_copied) = {
+    let (n, keys, raw_id, raw_email, raw_touched, raw_copied, raw_hashed) = {
         let db = redb::Database::builder()
             .set_cache_size(4 << 30)
             .open(&path)?;
@@ -88,20 +106,51 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for entry in users.iter()? {
             bytes = bytes.wrapping_add(entry?.1.value().len());
         }
-        let stride = usize::try_from(n)?.checked_div(EMAILS).unwrap_or(1).max(1);
-        let mut keys: Vec<(Vec<u8>, u64)> = Vec::with_capacity(EMAILS);
-        for (i, entry) in emails.iter()?.enumerate() {
+        let mut all: Vec<(Vec<u8>, u64)> = Vec::with_capacity(usize::try_from(n)?);
+        for entry in emails.iter()? {
             let (key, id) = entry?;
-            if i.checked_rem(stride) == Some(0) && keys.len() < EMAILS {
-                keys.push((key.value().to_vec(), id.value()));
+            all.push((key.value().to_vec(), id.value()));
+        }
+        // EMAILS keys spread over the index, visited in a spread order.
+        let step = all.len().checked_div(EMAILS).unwrap_or(1).max(1);
+        let mut keys: Vec<(Vec<u8>, u64)> =
+            all.iter().step_by(step).take(EMAILS).cloned().collect();
+        let len = keys.len().max(1);
+        keys = (0..keys.len())
+            .filter_map(|k| {
+                keys.get(k.wrapping_mul(7_919).checked_rem(len).unwrap_or(0))
+                    .cloned()
+            })
+            .collect();
+        // The `hashed` case's table, in a file of its own.
+        let probe_path = format!("{path}.hashed-probe");
+        let probe = redb::Database::builder()
+            .set_cache_size(1 << 30)
+            .create(&probe_path)?;
+        {
+            let mut hashed: Vec<(u64, u64)> = all.iter().map(|(k, id)| (hash_of(k), *id)).collect();
+            hashed.sort_unstable();
+            let w = probe.begin_write()?;
+            {
+                let mut table = w.open_table(HASHED)?;
+                for (h, id) in &hashed {
+                    table.insert(h, id)?;
+                }
             }
+            w.commit()?;
+        }
+        drop(all);
+        let probe_txn = probe.begin_read()?;
+        let hashed = probe_txn.open_table(HASHED)?;
+        for entry in hashed.iter()? {
+            std::hint::black_box(entry?.1.value());
         }
         println!(
             "mean record: {} bytes",
             bytes.checked_div(usize::try_from(n)?).unwrap_or(0)
         );
-        let (mut by_id, mut by_email, mut touched, mut copied) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut by_id, mut by_email, mut touched, mut copied, mut by_hash) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..raw_rounds {
             by_id.push(timed(lookups, |k| {
                 users
@@ -131,6 +180,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map_or(0, |v| v.value());
                 users.get(id).ok().flatten().map_or(0, |v| v.value().len())
             }));
+            by_hash.push(timed(lookups, |k| {
+                let Some((key, _)) = keys.get(cycle(k, keys.len())) else {
+                    return 0;
+                };
+                let id = hashed
+                    .get(hash_of(key))
+                    .ok()
+                    .flatten()
+                    .map_or(0, |v| v.value());
+                users.get(id).ok().flatten().map_or(0, |v| v.value().len())
+            }));
             copied.push(timed(lookups, |k| {
                 let Some((key, _)) = keys.get(cycle(k, keys.len())) else {
                     return 0;
@@ -148,6 +208,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 std::hint::black_box(bytes).len()
             }));
         }
+        drop(hashed);
+        drop(probe_txn);
+        drop(probe);
+        std::fs::remove_file(&probe_path)?;
         (
             n,
             keys,
@@ -155,6 +219,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             median(by_email),
             median(touched),
             median(copied),
+            median(by_hash),
         )
     };
 
@@ -194,6 +259,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("redb email index get + users.get   {raw_email:8.0}");
     println!("redb email + users.get, value copied {raw_copied:8.0}");
+    println!("redb hashed e-mail get + users.get {raw_hashed:8.0}");
     println!(
         "store users().get_by_email         {store_email:8.0}  (+{:.0})",
         store_email - raw_email
