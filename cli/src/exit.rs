@@ -203,6 +203,38 @@ impl CliError {
     }
 }
 
+/// The message of a command line clap refused (`args`, the program
+/// first): [`clap_message`] of clap's rendering, unless the arguments
+/// forbid repeating them. When one mentions a password (`passwd`, a
+/// `--password…` option, a document with a `password` member), clap's
+/// rendering could repeat a secret; when one holds a line break, its text
+/// would be taken for the rendering's own lines. Then the message is the
+/// kind of refusal and the usage line alone, which clap makes from the
+/// command's definition, never from the arguments.
+pub fn usage_message(e: &clap::Error, args: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let secret = args.iter().any(|a| a.to_lowercase().contains("passw"));
+    let broken = args.iter().any(|a| a.contains(['\n', '\r']));
+    if !secret && !broken {
+        return clap_message(&e.render().to_string());
+    }
+    let what = e.kind().as_str().unwrap_or("the command line was refused");
+    let why = if secret {
+        "the arguments are not repeated: one may hold a password"
+    } else {
+        "the arguments are not repeated: one holds a line break"
+    };
+    let mut parts = vec![format!("{what} ({why})")];
+    if let Some(ContextValue::StyledStr(usage)) = e.get(ContextKind::Usage) {
+        let usage = usage.to_string();
+        let usage = usage.trim();
+        let usage = usage.strip_prefix("Usage:").unwrap_or(usage).trim();
+        parts.push(format!("usage: {}", usage.replace(['\n', '\r'], " ")));
+    }
+    parts.push("see --help".into());
+    parts.join("; ")
+}
+
 /// clap's rendered refusal of a command line as one line: its error, its
 /// notes and tips, then the usage line, joined by `; `. The rendering
 /// `error: unexpected argument '--x' found` / `tip: …` / `Usage: rosterdb

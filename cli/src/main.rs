@@ -49,7 +49,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::code::USAGE))
         }
         _ => {
-            let error = exit::CliError::Usage(exit::clap_message(&e.render().to_string()));
+            let args: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let error = exit::CliError::Usage(exit::usage_message(e, &args));
             exit::report(&error, args::json_requested(std::env::args_os()));
             ExitCode::from(error.exit_code())
         }

@@ -212,6 +212,42 @@ fn a_refused_command_line_is_one_usage_line_or_one_json_object() {
             .starts_with("rosterdb: Usage: invalid value 'xml' for '--format <FORMAT>' [possible values: json, jsonl, table]"),
         "{run:?}"
     );
+    // A refusal that could repeat a password, or an argument's line
+    // breaks, names the kind of refusal and the usage line only.
+    for args in [
+        &["passwd", "mary", "hunter2"][..],
+        &["passwd", "--password-stdin=hunter2", "mary"],
+        &["users", "create", "mary", r#"{"password":"hunter2"}"#],
+    ] {
+        let run = d.run(args).fails(2);
+        assert!(!run.stderr.contains("hunter2"), "{args:?}: {run:?}");
+        assert!(
+            run.stderr.contains(
+                "(the arguments are not repeated: one may hold a password); usage: rosterdb"
+            ),
+            "{run:?}"
+        );
+    }
+    let run = d
+        .run(&["users", "list", "--format", "x\nUsage: evil"])
+        .fails(2);
+    assert!(!run.stderr.contains("evil"), "{run:?}");
+    assert!(run.stderr.contains("one holds a line break"), "{run:?}");
+    let run = d
+        .run(&[
+            "users",
+            "list",
+            "--x\nFor more information\nz",
+            "--format",
+            "json",
+        ])
+        .fails(2);
+    let error: serde_json::Value = serde_json::from_str(&run.stderr).unwrap();
+    assert_eq!(
+        error["message"],
+        "unexpected argument found (the arguments are not repeated: one holds a line break); \
+         usage: rosterdb users list [OPTIONS]; see --help"
+    );
     // Help and version are no errors.
     let help = d.run(&["users", "list", "--help"]);
     assert_eq!(help.code, 0, "{help:?}");
