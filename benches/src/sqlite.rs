@@ -239,9 +239,10 @@ impl SqliteStore {
 
     /// Gathers the statistics SQLite's query planner chooses indexes by
     /// (`ANALYZE`), as a developer does once a table holds its data (SQLite
-    /// recommends `PRAGMA optimize`, which runs it when needed). Without
-    /// them the planner drives the filtered page from the `enabled` index
-    /// and sorts every match, instead of walking the lastName index.
+    /// recommends `PRAGMA optimize`, which runs it when needed). With them
+    /// SQLite counts `enabled` holders of a role faster; the bundled SQLite
+    /// (3.54) keeps its plan for the filtered page, where Python's 3.40
+    /// turns to the lastName index (docs/BENCHMARKS.md, round 13).
     ///
     /// # Errors
     ///

@@ -60,15 +60,14 @@ pub struct Cli {
 /// Whether a command line clap refused asked for `--format json` (as
 /// `--format json` or `--format=json`, before any `--`), so that its
 /// usage error is told as JSON too. The first argument is the program.
-pub fn json_requested(args: impl IntoIterator<Item = std::ffi::OsString>) -> bool {
-    let args: Vec<std::ffi::OsString> = args.into_iter().skip(1).collect();
+pub fn json_requested(args: &[String]) -> bool {
     let mut wanted = false;
-    let mut words = args.iter().map(|a| a.to_str());
+    let mut words = args.iter().skip(1).map(String::as_str);
     while let Some(word) = words.next() {
         match word {
-            Some("--") => break,
-            Some("--format") => wanted = words.next().flatten() == Some("json"),
-            Some(w) if w.starts_with("--format=") => wanted = w == "--format=json",
+            "--" => break,
+            "--format" => wanted = words.next() == Some("json"),
+            w if w.starts_with("--format=") => wanted = w == "--format=json",
             _ => {}
         }
     }
@@ -418,11 +417,11 @@ mod tests {
     use super::json_requested;
 
     fn asks(args: &[&str]) -> bool {
-        json_requested(
-            std::iter::once("rosterdb")
-                .chain(args.iter().copied())
-                .map(Into::into),
-        )
+        let line: Vec<String> = std::iter::once("rosterdb")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        json_requested(&line)
     }
 
     #[test]
@@ -439,7 +438,7 @@ mod tests {
             "s.redb", "users", "create", "--", "--format", "json"
         ]));
         // The program's own name is skipped, and a dangling --format asks nothing.
-        assert!(!json_requested(["--format=json"].map(Into::into)));
+        assert!(!json_requested(&["--format=json".to_string()]));
         assert!(!asks(&["s.redb", "users", "list", "--format"]));
     }
 }

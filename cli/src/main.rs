@@ -53,7 +53,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
             let error = exit::CliError::Usage(exit::usage_message(e, &args));
-            exit::report(&error, args::json_requested(std::env::args_os()));
+            exit::report(&error, args::json_requested(&args));
             ExitCode::from(error.exit_code())
         }
     }

@@ -377,19 +377,19 @@ fn interleaved<R: Workloads, S: Workloads>(
     let sb = calibrate(s, fs, w)?;
     let (mut rt, mut st) = (Vec::new(), Vec::new());
     let ops = w.ops_per_iteration();
+    let roster = |rt: &mut Vec<f64>| -> BenchResult<()> {
+        let (done, took) = timed(|| run(r, fr, w, rb));
+        done?;
+        rt.push(per_op(took, rb.saturating_mul(ops)));
+        Ok(())
+    };
+    let sqlite = |st: &mut Vec<f64>| -> BenchResult<()> {
+        let (done, took) = timed(|| run(s, fs, w, sb));
+        done?;
+        st.push(per_op(took, sb.saturating_mul(ops)));
+        Ok(())
+    };
     for rep in 0..reps {
-        let roster = |rt: &mut Vec<f64>| -> BenchResult<()> {
-            let (done, took) = timed(|| run(r, fr, w, rb));
-            done?;
-            rt.push(per_op(took, rb.saturating_mul(ops)));
-            Ok(())
-        };
-        let sqlite = |st: &mut Vec<f64>| -> BenchResult<()> {
-            let (done, took) = timed(|| run(s, fs, w, sb));
-            done?;
-            st.push(per_op(took, sb.saturating_mul(ops)));
-            Ok(())
-        };
         // Each store goes first in every other repetition, so that neither
         // alone runs after the other's work (a write's pages written back,
         // a read's caches filled).
