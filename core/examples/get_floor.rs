@@ -5,47 +5,34 @@
 //! (default 5 rounds of 1,000,000 lookups each; a third argument `store`
 //! times the store's gets only, for a profile of them). First, with the file
 //! opened by redb alone (the page cache as large as rosterdb's default):
-//! the users table's `get` of an id, then the e-mail index's `get` of a
-//! key followed by the users table's `get` of its id — the two tree walks
-//! a `get` cannot avoid. Then, with the file opened as a store:
+//! the users table's `get` of an id, then the hashed e-mail index's
+//! entries under a key's hash (format 10, decision 0029) followed by the
+//! users table's `get` of the id found — the two tree walks a `get`
+//! cannot avoid. Then, with the file opened as a store:
 //! `users().get(id)` and `users().get_by_email(..)` on the same ids and
 //! e-mails. Ids are visited as `compare` visits them (`k * 7919 mod N`,
 //! spread over the whole store); e-mails cycle over 65,536 users spread
-//! over the e-mail index, as `compare`'s (`drive::EMAILS`). Each round
+//! over the ids, as `compare`'s (`drive::EMAILS`); their keys are made as
+//! the store makes them for users without a tenant (an empty tenant part,
+//! then the folded e-mail: the population's e-mails are ASCII, whose fold
+//! is their lower case). Each round
 //! times every case once; the program prints each case's median time per
 //! lookup in nanoseconds. A measurement for the performance notes, not a
 //! test.
 //!
-//! The `hashed` case weighs a fixed-width unique e-mail index (decision
-//! 0019, amendment 1): every key of the e-mail index is hashed to 8 bytes
-//! (foldhash, fixed seed) into a table `hash → id` of a new redb file next
-//! to FILE (`FILE.hashed-probe`, removed after), and the lookup of a hash
-//! and then of its id in the users table is timed on the same e-mails as
-//! the e-mail index's case. (A real index would also check the record's
-//! e-mail against the one asked for, after the record is read.)
-
 use std::time::Instant;
 
-use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use rosterdb::{Options, Store};
 
 /// The users table as the store keeps it: id → encoded record.
 const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
-/// The unique e-mail index: tenant and folded e-mail → id.
-const USER_EMAIL: TableDefinition<&[u8], u64> = TableDefinition::new("idx.user.email");
+/// The unique e-mail index: (XXH3-64 of the tenant and folded e-mail, id) → nothing.
+const USER_EMAIL: TableDefinition<(u64, u64), ()> = TableDefinition::new("idx.user.email.hash");
 
 /// How many e-mails the e-mail cases cycle over (as `compare`'s
 /// `drive::EMAILS`).
 const EMAILS: usize = 1 << 16;
-/// The fixed-width index of the `hashed` case: hash of the key → id.
-const HASHED: TableDefinition<u64, u64> = TableDefinition::new("hashed");
-
-/// The 8-byte key of the `hashed` case.
-fn hash_of(key: &[u8]) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(0).hash_one(key)
-}
-
 /// The `k`th id `compare` visits in a store of `n` users.
 fn id_at(k: u64, n: u64) -> u64 {
     k.wrapping_mul(7_919)
@@ -93,64 +80,53 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let lookups = 1_000_000_u64;
 
-    let (n, keys, raw_id, raw_email, raw_touched, raw_copied, raw_hashed) = {
+    // The e-mails and keys of EMAILS users spread over the ids, read
+    // through the store (then closed).
+    let (n, addresses, keys) = {
+        let store = Store::open(&path, Options::default())?;
+        let n = store.users().count(&rosterdb::Query::default())?;
+        let mut addresses = Vec::with_capacity(EMAILS);
+        let mut keys = Vec::with_capacity(EMAILS);
+        for k in 0..EMAILS as u64 {
+            let user = store.users().get(id_at(k, n))?;
+            let mut key = vec![0_u8];
+            key.extend_from_slice(user.email.to_ascii_lowercase().as_bytes());
+            key.push(0);
+            keys.push((xxhash_rust::xxh3::xxh3_64(&key), user.id));
+            addresses.push(user.email);
+        }
+        (n, addresses, keys)
+    };
+    let (raw_id, raw_email, raw_touched, raw_copied) = {
         let db = redb::Database::builder()
             .set_cache_size(4 << 30)
             .open(&path)?;
         let txn = db.begin_read()?;
         let users = txn.open_table(USERS)?;
         let emails = txn.open_table(USER_EMAIL)?;
-        let n = users.len()?;
         // Warm: every page of both trees in redb's cache.
         let mut bytes = 0_usize;
         for entry in users.iter()? {
             bytes = bytes.wrapping_add(entry?.1.value().len());
         }
-        let mut all: Vec<(Vec<u8>, u64)> = Vec::with_capacity(usize::try_from(n)?);
         for entry in emails.iter()? {
-            let (key, id) = entry?;
-            all.push((key.value().to_vec(), id.value()));
-        }
-        // EMAILS keys spread over the index, visited in a spread order.
-        let step = all.len().checked_div(EMAILS).unwrap_or(1).max(1);
-        let mut keys: Vec<(Vec<u8>, u64)> =
-            all.iter().step_by(step).take(EMAILS).cloned().collect();
-        let len = keys.len().max(1);
-        keys = (0..keys.len())
-            .filter_map(|k| {
-                keys.get(k.wrapping_mul(7_919).checked_rem(len).unwrap_or(0))
-                    .cloned()
-            })
-            .collect();
-        // The `hashed` case's table, in a file of its own.
-        let probe_path = format!("{path}.hashed-probe");
-        let probe = redb::Database::builder()
-            .set_cache_size(1 << 30)
-            .create(&probe_path)?;
-        {
-            let mut hashed: Vec<(u64, u64)> = all.iter().map(|(k, id)| (hash_of(k), *id)).collect();
-            hashed.sort_unstable();
-            let w = probe.begin_write()?;
-            {
-                let mut table = w.open_table(HASHED)?;
-                for (h, id) in &hashed {
-                    table.insert(h, id)?;
-                }
-            }
-            w.commit()?;
-        }
-        drop(all);
-        let probe_txn = probe.begin_read()?;
-        let hashed = probe_txn.open_table(HASHED)?;
-        for entry in hashed.iter()? {
-            std::hint::black_box(entry?.1.value());
+            std::hint::black_box(entry?.0.value());
         }
         println!(
             "mean record: {} bytes",
             bytes.checked_div(usize::try_from(n)?).unwrap_or(0)
         );
-        let (mut by_id, mut by_email, mut touched, mut copied, mut by_hash) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // The id under a hash (the store then checks the record's e-mail).
+        let id_of = |hash: u64| {
+            emails
+                .range((hash, 0)..=(hash, u64::MAX))
+                .ok()
+                .and_then(|mut entries| entries.next())
+                .and_then(Result::ok)
+                .map_or(0, |(key, _)| key.value().1)
+        };
+        let (mut by_id, mut by_email, mut touched, mut copied) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..raw_rounds {
             by_id.push(timed(lookups, |k| {
                 users
@@ -170,36 +146,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
             }));
             by_email.push(timed(lookups, |k| {
-                let Some((key, _)) = keys.get(cycle(k, keys.len())) else {
+                let Some((hash, _)) = keys.get(cycle(k, keys.len())) else {
                     return 0;
                 };
-                let id = emails
-                    .get(key.as_slice())
-                    .ok()
-                    .flatten()
-                    .map_or(0, |v| v.value());
-                users.get(id).ok().flatten().map_or(0, |v| v.value().len())
-            }));
-            by_hash.push(timed(lookups, |k| {
-                let Some((key, _)) = keys.get(cycle(k, keys.len())) else {
-                    return 0;
-                };
-                let id = hashed
-                    .get(hash_of(key))
-                    .ok()
-                    .flatten()
-                    .map_or(0, |v| v.value());
+                let id = id_of(*hash);
                 users.get(id).ok().flatten().map_or(0, |v| v.value().len())
             }));
             copied.push(timed(lookups, |k| {
-                let Some((key, _)) = keys.get(cycle(k, keys.len())) else {
+                let Some((hash, _)) = keys.get(cycle(k, keys.len())) else {
                     return 0;
                 };
-                let id = emails
-                    .get(key.as_slice())
-                    .ok()
-                    .flatten()
-                    .map_or(0, |v| v.value());
+                let id = id_of(*hash);
                 let bytes = users
                     .get(id)
                     .ok()
@@ -208,26 +165,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 std::hint::black_box(bytes).len()
             }));
         }
-        drop(hashed);
-        drop(probe_txn);
-        drop(probe);
-        std::fs::remove_file(&probe_path)?;
         (
-            n,
-            keys,
             median(by_id),
             median(by_email),
             median(touched),
             median(copied),
-            median(by_hash),
         )
     };
 
     let store = Store::open(&path, Options::default())?;
-    let mut addresses = Vec::with_capacity(keys.len());
-    for (_, id) in &keys {
-        addresses.push(store.users().get(*id)?.email);
-    }
     for k in 1..=n {
         std::hint::black_box(store.users().get(k)?);
     }
@@ -257,9 +203,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "store users().get(id)              {store_id:8.0}  (+{:.0})",
         store_id - raw_id
     );
-    println!("redb email index get + users.get   {raw_email:8.0}");
+    println!("redb email index + users.get       {raw_email:8.0}");
     println!("redb email + users.get, value copied {raw_copied:8.0}");
-    println!("redb hashed e-mail get + users.get {raw_hashed:8.0}");
     println!(
         "store users().get_by_email         {store_email:8.0}  (+{:.0})",
         store_email - raw_email

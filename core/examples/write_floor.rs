@@ -42,6 +42,8 @@ type Postings = TableDefinition<'static, &'static [u8], &'static [u8]>;
 enum Rows {
     Records(Vec<(u64, Vec<u8>)>),
     Unique(Vec<(Vec<u8>, u64)>),
+    /// A hashed unique index (format 10): (hash, id) keys.
+    Hashed(Vec<(u64, u64)>),
     Multi(Vec<Vec<u8>>),
     Postings(Vec<(Vec<u8>, Vec<u8>)>),
     Meta(Vec<(String, u64)>),
@@ -54,11 +56,8 @@ fn kind(name: &str) -> &'static str {
         "meta" => "meta",
         "sessions" | "idx.user.trigrams" => "postings",
         n if n.starts_with("post.") => "postings",
-        "idx.user.username"
-        | "idx.user.email"
-        | "idx.user.external_id"
-        | "idx.role.name"
-        | "idx.client.client_id" => "unique",
+        "idx.user.username.hash" | "idx.user.email.hash" => "hashed",
+        "idx.user.external_id" | "idx.role.name" | "idx.client.client_id" => "unique",
         n if n.starts_with("count.") => "unique",
         _ => "multi",
     }
@@ -89,6 +88,14 @@ fn read_all(path: &Path) -> Result<Vec<(String, Rows)>, Box<dyn std::error::Erro
                     rows.push((k.value().to_vec(), v.value()));
                 }
                 Rows::Unique(rows)
+            }
+            "hashed" => {
+                let t = txn.open_table(TableDefinition::<(u64, u64), ()>::new(leaked))?;
+                let mut rows = Vec::new();
+                for e in t.iter()? {
+                    rows.push(e?.0.value());
+                }
+                Rows::Hashed(rows)
             }
             "multi" => {
                 let t = txn.open_table(Multi::new(leaked))?;
@@ -146,6 +153,12 @@ fn write(
                 let mut t = txn.open_table(Unique::new(name))?;
                 for (k, v) in rows {
                     t.insert(k.as_slice(), v)?;
+                }
+            }
+            Rows::Hashed(rows) => {
+                let mut t = txn.open_table(TableDefinition::<(u64, u64), ()>::new(name))?;
+                for k in rows {
+                    t.insert(k, ())?;
                 }
             }
             Rows::Multi(rows) => {
@@ -230,6 +243,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Rows::Unique(rows) => rows.iter().for_each(|(k, v)| {
                     let mut k = k.clone();
                     k.extend_from_slice(&v.to_be_bytes());
+                    push(&k);
+                }),
+                Rows::Hashed(rows) => rows.iter().for_each(|(hash, id)| {
+                    let mut k = hash.to_be_bytes().to_vec();
+                    k.extend_from_slice(&id.to_be_bytes());
                     push(&k);
                 }),
                 Rows::Multi(rows) => rows.iter().for_each(|k| push(k)),

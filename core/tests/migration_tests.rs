@@ -268,6 +268,8 @@ fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v5.redb")), 5);
     assert_eq!(format_version(&fixture("format-v6.redb")), 6);
     assert_eq!(format_version(&fixture("format-v7.redb")), 7);
+    assert_eq!(format_version(&fixture("format-v8.redb")), 8);
+    assert_eq!(format_version(&fixture("format-v9.redb")), 9);
 }
 
 /// Opening migrates it to format 4 (records re-encoded with their header first).
@@ -375,10 +377,10 @@ fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
     // Formats 5 (postings), 6 (run counts), 7 (the write-ahead log's
     // epoch), 8 (roles' `externalId`, absent on every migrated role, so
     // left out of their documents) and 9 (the low-cardinality fields'
-    // ordered indexes deleted) change no document either: the file goes
-    // through format 4 to the current one and must still export the same
-    // lines.
-    assert_eq!(FORMAT_VERSION, 9);
+    // ordered indexes deleted) and 10 (the username and e-mail indexes
+    // hashed) change no document either: the file goes through format 4
+    // to the current one and must still export the same lines.
+    assert_eq!(FORMAT_VERSION, 10);
     let (_dir, path) = copy_of("format-v3.redb");
     assert_eq!(format_version(&path), 3);
     let expected = format_3_export();
@@ -729,6 +731,12 @@ fn a_format_7_log_is_replayed_before_the_migration() {
     assert!(s.check().unwrap().ok);
 }
 
+/// The whole unique indexes format 10 keeps hashed (decision 0029): before, then after.
+const HASHED_IN_10: [(&str, &str); 2] = [
+    ("idx.user.username", "idx.user.username.hash"),
+    ("idx.user.email", "idx.user.email.hash"),
+];
+
 /// The ordered indexes format 9 deletes (decision 0026).
 const RETIRED_IN_9: [&str; 7] = [
     "idx.user.tenant",
@@ -761,6 +769,21 @@ fn version_and_tables(path: &Path) -> (u64, Vec<String>) {
     (version, names)
 }
 
+/// A copy of the fixture `name` and its log (`name-wal`) in a new
+/// directory, with the format version and the tables of a scratch copy of
+/// the store file (as [`version_and_tables`] reads them).
+fn copy_with_log(name: &str) -> (tempfile::TempDir, PathBuf, (u64, Vec<String>)) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::copy(fixture(name), &path).unwrap();
+    let log = format!("{name}-wal");
+    std::fs::copy(fixture(&log), dir.path().join(&log)).unwrap();
+    let scratch = dir.path().join("scratch.redb");
+    std::fs::copy(&path, &scratch).unwrap();
+    let seen = version_and_tables(&scratch);
+    (dir, path, seen)
+}
+
 /// Format 9 keeps tenant, enabled and roles as postings only. A format-8
 /// store whose last commits are only in its log (see
 /// tests/fixtures/README.md), some of which changed those fields: the log
@@ -769,17 +792,7 @@ fn version_and_tables(path: &Path) -> (u64, Vec<String>) {
 /// postings, which the replay kept up to date.
 #[test]
 fn a_format_8_log_is_replayed_and_the_ordered_indexes_of_posting_fields_go() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("format-v8-log.redb");
-    std::fs::copy(fixture("format-v8-log.redb"), &path).unwrap();
-    std::fs::copy(
-        fixture("format-v8-log.redb-wal"),
-        dir.path().join("format-v8-log.redb-wal"),
-    )
-    .unwrap();
-    let scratch = dir.path().join("scratch.redb");
-    std::fs::copy(&path, &scratch).unwrap();
-    let (version, before) = version_and_tables(&scratch);
+    let (_dir, path, (version, before)) = copy_with_log("format-v8-log.redb");
     assert_eq!(version, 8);
     for name in RETIRED_IN_9 {
         assert!(before.iter().any(|t| t == name), "{name} in {before:?}");
@@ -835,8 +848,27 @@ fn a_format_8_log_is_replayed_and_the_ordered_indexes_of_posting_fields_go() {
     for name in RETIRED_IN_9 {
         assert!(!after.iter().any(|t| t == name), "{name} in {after:?}");
     }
+    // The log's user (4) went into the whole username and e-mail
+    // indexes, which format 10 then hashed.
+    for (whole, hashed) in HASHED_IN_10 {
+        assert!(before.iter().any(|t| t == whole), "{whole} in {before:?}");
+        assert!(!after.iter().any(|t| t == whole), "{whole} in {after:?}");
+        assert!(after.iter().any(|t| t == hashed), "{hashed} in {after:?}");
+    }
     let s = Store::open(&path, options()).unwrap();
     assert_eq!(ids(&s.users(), q("roles eq 2")), [1, 4, 5]);
+    let users = s.users();
+    assert_eq!(users.get_by_email("DAVE@example.com", None).unwrap().id, 4);
+    assert_eq!(users.get_by_username("Erin", None).unwrap().id, 5);
+    assert_eq!(users.get_by_username("bob", Some("acme")).unwrap().id, 2);
+    assert!(matches!(
+        users.get_by_username("bob", None),
+        Err(Error::NotFound { .. })
+    ));
+    assert!(matches!(
+        users.create(NewUser::new("DAVE", "d2@example.com", "D", "O")),
+        Err(Error::Conflict { .. })
+    ));
     assert!(s.check().unwrap().ok);
 }
 
@@ -875,4 +907,109 @@ fn a_format_8_file_opens_at_format_9_without_the_retired_indexes() {
             .iter()
             .all(|name| !after.iter().any(|t| t == name))
     );
+}
+
+/// The lookups every format-9 fixture answers once at format 10 (see
+/// tests/fixtures/README.md): by username and e-mail, caselessly, per
+/// tenant, through the hashed indexes.
+fn format_9_lookups(s: &Store) {
+    let users = s.users();
+    let by_email =
+        |email: &str, tenant: Option<&str>| users.get_by_email(email, tenant).map(|u| u.id);
+    let by_name =
+        |name: &str, tenant: Option<&str>| users.get_by_username(name, tenant).map(|u| u.id);
+    assert_eq!(by_email("ALICE.MILLER@example.com", None).unwrap(), 1);
+    // Alice's first e-mail, changed in the log, is no one's.
+    assert!(matches!(
+        by_email("alice@example.com", None),
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(by_name("Alice", None).unwrap(), 1);
+    assert_eq!(by_name("bob", Some("acme")).unwrap(), 2);
+    assert!(matches!(by_name("bob", None), Err(Error::NotFound { .. })));
+    // NFKC_Casefold: `Weiß` is `weiss`, `STRASSE` is `strasse`.
+    assert_eq!(by_email("WEISS@example.com", None).unwrap(), 3);
+    assert_eq!(by_name("straße", None).unwrap(), 3);
+    assert_eq!(by_name("DAVE", None).unwrap(), 4);
+    assert_eq!(by_email("émilie@EXAMPLE.com", Some("acme")).unwrap(), 5);
+    assert_eq!(by_name("ÉMILIE", Some("acme")).unwrap(), 5);
+    assert_eq!(users.count(&Query::default()).unwrap(), 5);
+    // Taken keys are taken; the old e-mail is free again.
+    assert!(matches!(
+        users.create(NewUser::new("Straße", "x@example.com", "X", "Y")),
+        Err(Error::Conflict { .. })
+    ));
+    assert!(matches!(
+        users.create(NewUser::new("x", "weiss@EXAMPLE.COM", "X", "Y")),
+        Err(Error::Conflict { .. })
+    ));
+    let erin = users
+        .create(NewUser::new("erin", "alice@example.com", "Erin", "Berg"))
+        .unwrap();
+    assert_eq!(erin.id, 6);
+    assert_eq!(by_email("Alice@Example.com", None).unwrap(), 6);
+}
+
+/// Format 10 keeps the username and e-mail indexes hashed (decision
+/// 0029). A format-9 store whose last commits are only in its log (see
+/// tests/fixtures/README.md), which wrote the whole indexes: the log is
+/// replayed into them, then the migration hashes them.
+#[test]
+fn a_format_9_log_is_replayed_then_the_username_and_email_indexes_hashed() {
+    let (_dir, path, (version, before)) = copy_with_log("format-v9-log.redb");
+    assert_eq!(version, 9);
+    for (whole, hashed) in HASHED_IN_10 {
+        assert!(before.iter().any(|t| t == whole), "{whole} in {before:?}");
+        assert!(
+            !before.iter().any(|t| t == hashed),
+            "{hashed} in {before:?}"
+        );
+    }
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        // Users 4 and 5 and user 1's new e-mail are only in the log.
+        format_9_lookups(&s);
+        assert_eq!(s.changes(0, 100).unwrap().len(), 9);
+        assert!(s.check().unwrap().ok);
+    }
+    let (version, after) = version_and_tables(&path);
+    assert_eq!(version, FORMAT_VERSION);
+    for (whole, hashed) in HASHED_IN_10 {
+        assert!(!after.iter().any(|t| t == whole), "{whole} in {after:?}");
+        assert!(after.iter().any(|t| t == hashed), "{hashed} in {after:?}");
+    }
+    let s = Store::open(&path, options()).unwrap();
+    assert_eq!(
+        s.users()
+            .get_by_email("alice@example.com", None)
+            .unwrap()
+            .id,
+        6
+    );
+    assert!(s.check().unwrap().ok);
+}
+
+/// A closed format-9 store (see tests/fixtures/README.md) opens at
+/// format 10 with its username and e-mail indexes hashed.
+#[test]
+fn a_format_9_file_opens_at_format_10_with_hashed_indexes() {
+    let (dir, path) = copy_of("format-v9.redb");
+    let scratch = dir.path().join("scratch.redb");
+    std::fs::copy(&path, &scratch).unwrap();
+    let (version, _) = version_and_tables(&scratch);
+    assert_eq!(version, 9);
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        format_9_lookups(&s);
+    }
+    let (version, after) = version_and_tables(&path);
+    assert_eq!(version, FORMAT_VERSION);
+    for (whole, hashed) in HASHED_IN_10 {
+        assert!(!after.iter().any(|t| t == whole), "{whole} in {after:?}");
+        assert!(after.iter().any(|t| t == hashed), "{hashed} in {after:?}");
+    }
 }

@@ -250,19 +250,14 @@ fn check_finds_damaged_indexes_and_compact_keeps_the_data() {
         let db = Database::create(&path).unwrap();
         let txn = db.begin_write().unwrap();
         {
+            // The username index is hashed (format 10): (hash, id) → ().
             let mut t = txn
-                .open_table(TableDefinition::<&[u8], u64>::new("idx.user.username"))
+                .open_table(TableDefinition::<(u64, u64), ()>::new(
+                    "idx.user.username.hash",
+                ))
                 .unwrap();
-            let key = t
-                .iter()
-                .unwrap()
-                .next()
-                .unwrap()
-                .unwrap()
-                .0
-                .value()
-                .to_vec();
-            t.remove(key.as_slice()).unwrap();
+            let key = t.iter().unwrap().next().unwrap().unwrap().0.value();
+            t.remove(key).unwrap();
             let mut e = txn
                 .open_table(TableDefinition::<&[u8], ()>::new("idx.user.created_at"))
                 .unwrap();

@@ -451,7 +451,9 @@ const CLIENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("clients");
 const CHANGES: TableDefinition<u64, &[u8]> = TableDefinition::new("changes");
 const SESSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("sessions");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const USER_USERNAME: TableDefinition<&[u8], u64> = TableDefinition::new("idx.user.username");
+/// The username index of format 10: (hash of the key, id) → nothing.
+const USER_USERNAME: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("idx.user.username.hash");
 const USER_LAST_NAME: TableDefinition<&[u8], ()> = TableDefinition::new("idx.user.last_name");
 
 /// Record bytes no release wrote: empty, an unknown schema, cut short,
@@ -577,40 +579,25 @@ fn garbage_in_rosterdb_tables_gives_errors_not_panics() {
             "a username entry naming a missing user",
             Box::new(|txn| {
                 let mut t = txn.open_table(USER_USERNAME).unwrap();
-                let key = t
-                    .iter()
-                    .unwrap()
-                    .next()
-                    .unwrap()
-                    .unwrap()
-                    .0
-                    .value()
-                    .to_vec();
-                t.insert(&key[..], 99).unwrap();
+                let (hash, _) = t.iter().unwrap().next().unwrap().unwrap().0.value();
+                t.insert((hash, 99), ()).unwrap();
             }),
         ),
         (
             "a username entry naming another user",
             Box::new(|txn| {
                 let mut t = txn.open_table(USER_USERNAME).unwrap();
-                let key = t
-                    .iter()
-                    .unwrap()
-                    .next()
-                    .unwrap()
-                    .unwrap()
-                    .0
-                    .value()
-                    .to_vec();
-                t.insert(&key[..], 3).unwrap();
+                let (hash, id) = t.iter().unwrap().next().unwrap().unwrap().0.value();
+                t.remove((hash, id)).unwrap();
+                t.insert((hash, 3), ()).unwrap();
             }),
         ),
         (
             "garbage username index keys",
             Box::new(|txn| {
                 let mut t = txn.open_table(USER_USERNAME).unwrap();
-                t.insert(&[][..], 1).unwrap();
-                t.insert(&[0xFF; 300][..], 2).unwrap();
+                t.insert((0, 1), ()).unwrap();
+                t.insert((u64::MAX, u64::MAX), ()).unwrap();
             }),
         ),
         (
@@ -677,7 +664,7 @@ fn garbage_in_rosterdb_tables_gives_errors_not_panics() {
             "an index table of another type",
             Box::new(|txn| {
                 txn.delete_table(USER_USERNAME).unwrap();
-                txn.open_table(TableDefinition::<u64, u64>::new("idx.user.username"))
+                txn.open_table(TableDefinition::<u64, u64>::new("idx.user.username.hash"))
                     .unwrap()
                     .insert(1, 1)
                     .unwrap();

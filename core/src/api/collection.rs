@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 
 use crate::api::edit;
 use crate::auth::credentials::{new_client_id, new_client_secret};
+use crate::documents::caseless::fold;
 use crate::documents::client::ClientRecord;
 use crate::documents::header::Header;
 use crate::documents::input::FromDocument;
@@ -212,16 +213,22 @@ impl<C: ReadContext> Collection<'_, C, User> {
     /// The user with this username (case-insensitively) in `tenant`
     /// (`None`: users without a tenant).
     pub fn get_by_username(&self, username: &str, tenant: Option<&str>) -> Result<User> {
-        let key = folded_key(self.tenant(tenant)?, username);
-        self.get_unique(USER_USERNAME, &key, || {
+        let tenant = self.tenant(tenant)?;
+        let key = folded_key(tenant, username);
+        let holds = |user: &User| same_text(tenant, username, user, &user.username);
+        self.get_unique(USER_USERNAME, &key, holds, || {
             format!("username {:?}", shown(username))
         })
     }
 
     /// The user with this email (case-insensitively) in `tenant`.
     pub fn get_by_email(&self, email: &str, tenant: Option<&str>) -> Result<User> {
-        let key = folded_key(self.tenant(tenant)?, email);
-        self.get_unique(USER_EMAIL, &key, || format!("email {:?}", shown(email)))
+        let tenant = self.tenant(tenant)?;
+        let key = folded_key(tenant, email);
+        let holds = |user: &User| same_text(tenant, email, user, &user.email);
+        self.get_unique(USER_EMAIL, &key, holds, || {
+            format!("email {:?}", shown(email))
+        })
     }
 
     /// The user with this external id in `tenant`.
@@ -232,10 +239,20 @@ impl<C: ReadContext> Collection<'_, C, User> {
         tenant: Option<&str>,
     ) -> Result<User> {
         let key = external_key(self.tenant(tenant)?, kind, value);
-        self.get_unique(USER_EXTERNAL_ID, &key, || {
+        // A whole index: its record holds the key (never called).
+        let holds = |_: &User| true;
+        self.get_unique(USER_EXTERNAL_ID, &key, holds, || {
             format!("external id {:?}/{:?}", shown(kind), shown(value))
         })
     }
+}
+
+/// Whether `user` (of a hashed index's candidates) is the user of
+/// `tenant` whose username or e-mail, `stored`, is `asked` caselessly: the
+/// same text at once, else the same folded text (docs/reference/documents.md,
+/// Caseless matching).
+fn same_text(tenant: Option<&str>, asked: &str, user: &User, stored: &str) -> bool {
+    user.tenant.as_deref() == tenant && (stored == asked || fold(stored) == fold(asked))
 }
 
 impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
@@ -267,24 +284,33 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
         tenant_of_create(self.ctx.scope(), given)
     }
 
+    /// The record `index` holds for `key`, as this view sees it; `holds`
+    /// says whether a document holds the key, asked of a hashed index's
+    /// candidates (`storage::unique`). `NotFound` naming `what()`.
     fn get_unique(
         &self,
         index: crate::storage::schema::UniqueTable,
         key: &crate::storage::keys::Key,
+        holds: impl Fn(&E) -> bool,
         what: impl Fn() -> String,
     ) -> Result<E> {
         self.ctx.with_tables(|t| {
-            let Some(id) = t.unique(index, key.bytes())? else {
-                return Err(Error::not_found(E::KIND, what()));
-            };
-            match self.read_document(t, id)? {
-                Read::Visible(doc) => Ok(doc),
-                Read::Missing => Err(Error::not_found(E::KIND, format!("id {id}"))),
-                // Another tenant's record is as absent as one that never
-                // was: the same error, naming the key asked for, never the
-                // record's id (docs/reference/tenancy.md).
-                Read::Hidden => Err(Error::not_found(E::KIND, what())),
+            let owners = t.unique(index, key.bytes())?;
+            for id in owners.ids() {
+                match self.read_document(t, id)? {
+                    Read::Visible(doc) if owners.is_exact() || holds(&doc) => return Ok(doc),
+                    // Another key of the same hash.
+                    Read::Visible(_) => {}
+                    Read::Missing if owners.is_exact() => {
+                        return Err(Error::not_found(E::KIND, format!("id {id}")));
+                    }
+                    // Another tenant's record is as absent as one that
+                    // never was: the same error, naming the key asked for,
+                    // never the record's id (docs/reference/tenancy.md).
+                    Read::Missing | Read::Hidden => {}
+                }
             }
+            Err(Error::not_found(E::KIND, what()))
         })
     }
 
@@ -323,7 +349,9 @@ impl<C: ReadContext> Collection<'_, C, Client> {
     /// The client with this public client id.
     pub fn get_by_client_id(&self, client_id: &str) -> Result<Client> {
         let key = client_id_key(client_id);
-        self.get_unique(CLIENT_CLIENT_ID, &key, || {
+        // A whole index: its record holds the key (never called).
+        let holds = |_: &Client| true;
+        self.get_unique(CLIENT_CLIENT_ID, &key, holds, || {
             format!("clientId {:?}", shown(client_id))
         })
     }

@@ -106,8 +106,16 @@ fn find_user(
     }
     let key = folded_key(tenant, identifier);
     for index in [USER_USERNAME, USER_EMAIL] {
-        if let Some(id) = tables.unique(index, key.bytes())? {
-            return load::<User>(tables, id);
+        let owners = tables.unique(index, key.bytes())?;
+        for id in owners.ids() {
+            let Some(record) = load::<User>(tables, id)? else {
+                continue;
+            };
+            // A hashed index names every record of the key's hash: the
+            // record's own key says whether it is the one.
+            if owners.is_exact() || entity::holds_key::<User>(&record, index, key.bytes()) {
+                return Ok(Some(record));
+            }
         }
     }
     Ok(None)
@@ -293,7 +301,8 @@ pub(crate) fn client_login<C: WriteContext>(
             return Ok(None);
         }
         let key = crate::storage::kinds::client::client_id_key(client_id);
-        match t.unique(CLIENT_CLIENT_ID, key.bytes())? {
+        // A whole index (`storage::unique`): its one record holds the key.
+        match t.unique(CLIENT_CLIENT_ID, key.bytes())?.ids().next() {
             Some(id) => Ok(load::<Client>(t, id)?.filter(|c| visible::<Client>(c, ctx.scope()))),
             None => Ok(None),
         }

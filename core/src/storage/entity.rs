@@ -14,6 +14,7 @@ use crate::storage::index::FoldedTexts;
 use crate::storage::keys::{Key, trailing_u64};
 use crate::storage::schema::{MultiTable, RecordTable, UniqueTable};
 use crate::storage::tx::{Tables, WriteTx};
+use crate::storage::unique::{Owners, UniqueTables};
 use crate::{EntityKind, Error, Result, Role, Secret, Timestamp};
 
 /// One entry a record puts in a unique index.
@@ -242,9 +243,9 @@ fn check_unique<'k, E: Entity>(
     keys: impl IntoIterator<Item = &'k UniqueKey>,
 ) -> Result<()> {
     for unique in keys {
-        if let Some(owner) = tx.txn.unique(unique.table, &unique.key)?
-            && owner != id
-        {
+        let owners = tx.txn.unique(unique.table, &unique.key)?;
+        let mut read = |owner| tx.txn.record(E::TABLE, owner);
+        if taken::<E>(&owners, id, unique.table, &unique.key, &mut read)? {
             return Err(Error::Conflict {
                 entity: E::KIND,
                 field: unique.field.to_owned(),
@@ -252,6 +253,38 @@ fn check_unique<'k, E: Entity>(
         }
     }
     Ok(())
+}
+
+/// Whether a record other than `id` among `owners` (what `table` names for
+/// `key`) holds `key`: any of them for a whole index; for a hashed one,
+/// one whose record (read by `read`) has the key itself, not another of
+/// its hash (`storage::unique`).
+fn taken<E: Entity>(
+    owners: &Owners,
+    id: u64,
+    table: UniqueTable,
+    key: &[u8],
+    read: &mut dyn FnMut(u64) -> Result<Option<Vec<u8>>>,
+) -> Result<bool> {
+    for owner in owners.ids().filter(|&owner| owner != id) {
+        if owners.is_exact() {
+            return Ok(true);
+        }
+        if let Some(bytes) = read(owner)? {
+            let record: E::Record = codec::decode(&bytes)?;
+            if holds_key::<E>(&record, table, key) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Whether `record` puts `key` in the unique index `table`.
+pub(crate) fn holds_key<E: Entity>(record: &E::Record, table: UniqueTable, key: &[u8]) -> bool {
+    E::unique_keys(record)
+        .iter()
+        .any(|k| k.table.name() == table.name() && k.key == key)
 }
 
 /// Checks that each of `roles` (roles `record` holds) exists in the
@@ -287,47 +320,19 @@ fn check_roles<E: Entity>(tx: &WriteTx, record: &E::Record, roles: &[u64]) -> Re
     Ok(())
 }
 
-/// The unique tables a new record's keys go in, each opened once to
-/// check its keys free and then to insert them.
-struct UniqueTables<'t> {
-    open: Vec<(UniqueTable, redb::Table<'t, &'static [u8], u64>)>,
-}
-
-impl<'t> UniqueTables<'t> {
-    /// The open table `table` (opened on first use).
-    fn get(
-        &mut self,
-        txn: &'t redb::WriteTransaction,
-        table: UniqueTable,
-    ) -> Result<&mut redb::Table<'t, &'static [u8], u64>> {
-        let at = match self.open.iter().position(|(t, _)| t.name() == table.name()) {
-            Some(at) => at,
-            None => {
-                self.open.push((table, txn.open_table(table)?));
-                self.open.len().saturating_sub(1)
-            }
-        };
-        self.open
-            .get_mut(at)
-            .map(|(_, t)| t)
-            .ok_or_else(|| Error::internal("an opened unique table went missing"))
-    }
-}
-
 /// Checks that each of the unique `keys` of a new record `id` is free (or
-/// already its own), in `tables`.
+/// already its own), in `tables`; a hashed index's candidates are read
+/// from `records`, the kind's record table.
 fn check_new_unique<'t, 'k, E: Entity>(
-    tx: &'t WriteTx,
     tables: &mut UniqueTables<'t>,
+    records: &impl redb::ReadableTable<u64, &'static [u8]>,
     id: u64,
     keys: impl IntoIterator<Item = (UniqueTable, &'static str, &'k [u8])>,
 ) -> Result<()> {
     for (table, field, key) in keys {
-        let table = tables.get(&tx.txn, table)?;
-        let owner = redb::ReadableTable::get(table, key)?.map(|v| v.value());
-        if let Some(owner) = owner
-            && owner != id
-        {
+        let owners = tables.owners(table, key)?;
+        let mut read = |owner| Ok(records.get(owner)?.map(|v| v.value().to_vec()));
+        if taken::<E>(&owners, id, table, key, &mut read)? {
             return Err(Error::Conflict {
                 entity: E::KIND,
                 field: field.to_owned(),
@@ -350,10 +355,7 @@ fn write_indexes<'t, E: Entity>(
 ) -> Result<()> {
     let id = E::id(record);
     for key in unique {
-        tx.journal().insert(&key.table, &key.key.as_slice(), &id);
-        tables
-            .get(&tx.txn, key.table)?
-            .insert(key.key.as_slice(), id)?;
+        tables.insert(tx.journal(), key.table, &key.key, id)?;
     }
     drop(tables);
     tx.pending.note_ordered(true, |note| {
@@ -366,13 +368,12 @@ fn write_indexes<'t, E: Entity>(
 }
 
 fn clear_indexes<E: Entity>(tx: &WriteTx, record: &E::Record) -> Result<()> {
-    for unique in E::unique_keys(record) {
-        tx.journal().remove(&unique.table, &unique.key.as_slice());
-        tx.txn
-            .open_table(unique.table)?
-            .remove(unique.key.as_slice())?;
-    }
     let id = E::id(record);
+    let mut tables = UniqueTables::new(&tx.txn);
+    for unique in E::unique_keys(record) {
+        tables.remove(tx.journal(), unique.table, &unique.key, id)?;
+    }
+    drop(tables);
     let mut folded = crate::storage::index::FoldedTexts::default();
     let keys = crate::storage::index::entries_folded(E::KIND, id, record, &mut folded);
     tx.pending.ordered_all(keys, false);
@@ -395,19 +396,14 @@ fn move_indexes<E: Entity>(
 ) -> Result<()> {
     let id = E::id(new);
     let (gone, added) = unique;
+    let mut tables = UniqueTables::new(&tx.txn);
     for unique in gone {
-        tx.journal().remove(&unique.table, &unique.key.as_slice());
-        tx.txn
-            .open_table(unique.table)?
-            .remove(unique.key.as_slice())?;
+        tables.remove(tx.journal(), unique.table, &unique.key, id)?;
     }
     for unique in added {
-        tx.journal()
-            .insert(&unique.table, &unique.key.as_slice(), &id);
-        tx.txn
-            .open_table(unique.table)?
-            .insert(unique.key.as_slice(), id)?;
+        tables.insert(tx.journal(), unique.table, &unique.key, id)?;
     }
+    drop(tables);
     let changes = crate::storage::index::changes(E::KIND, id, old, new);
     tx.pending.ordered_all(changes.gone, false);
     tx.pending.ordered_all(changes.added, true);
@@ -497,9 +493,9 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     // free (or the record's own) and the roles existing in its tenant.
     let mut folded = FoldedTexts::default();
     let unique = E::unique_keys_folded(record, &mut folded);
-    let mut tables = UniqueTables { open: Vec::new() };
+    let mut tables = UniqueTables::new(&tx.txn);
     let keys = unique.iter().map(|u| (u.table, u.field, u.key.as_slice()));
-    check_new_unique::<E>(tx, &mut tables, id, keys)?;
+    check_new_unique::<E>(&mut tables, &records, id, keys)?;
     check_roles::<E>(tx, record, E::held_roles(record))?;
     // The counter only moves forward: an import may bring ids in any order.
     let counter = id_counter(E::KIND);
@@ -772,7 +768,7 @@ fn check_many<'k, E: Entity>(
     let table = tx.txn.open_table(E::TABLE)?;
     let stored_last = redb::ReadableTable::last(&table)?.map(|(k, _)| k.value());
     let mut ids: HashSet<u64> = HashSet::new();
-    let mut tables = UniqueTables { open: Vec::new() };
+    let mut tables = UniqueTables::new(&tx.txn);
     // Record by record, as one insert after the other would check them:
     // its id, its keys in the store, its keys among those of the records
     // before it (ids are distinct by then, so a key is taken when an
@@ -787,7 +783,7 @@ fn check_many<'k, E: Entity>(
                 field: "id".into(),
             });
         }
-        check_new_unique::<E>(tx, &mut tables, id, unique.clone())?;
+        check_new_unique::<E>(&mut tables, &table, id, unique.clone())?;
         if let Some(&key) = first_repeat.get(&at)
             && let Some((_, field, _)) = unique.clone().nth(key)
         {
@@ -942,6 +938,7 @@ fn write_unique_sorted<E: Entity>(
     records: &[E::Record],
     checked: Vec<FieldKeys<'_>>,
 ) -> Result<()> {
+    let mut tables = UniqueTables::new(&tx.txn);
     for field in checked {
         let mut keys: Vec<(&[u8], u64)> = Vec::with_capacity(field.entries.len());
         for (key, record, _) in field.entries {
@@ -954,9 +951,7 @@ fn write_unique_sorted<E: Entity>(
                 .ok_or_else(|| Error::internal("a new unique key names no record"))?;
             keys.push((key, E::id(record)));
         }
-        let mut open = tx.txn.open_table(field.table)?;
-        let log = (tx.journal(), field.table);
-        crate::storage::sorted_writes::insert_new(&mut open, log, &keys, "new unique keys")?;
+        tables.insert_sorted(tx.journal(), field.table, &keys, "new unique keys")?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use crate::storage::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 9;
+pub const FORMAT_VERSION: u64 = 10;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
@@ -31,6 +31,7 @@ const MIGRATIONS: &[Migration] = &[
     crate::storage::migrations::v6_to_v7,
     crate::storage::migrations::v7_to_v8,
     crate::storage::migrations::v8_to_v9,
+    crate::storage::migrations::v9_to_v10,
 ];
 
 /// The first bytes of every redb file.
@@ -290,7 +291,10 @@ fn create_tables(txn: &WriteTransaction) -> Result<()> {
         txn.open_table(table)?;
     }
     for table in UNIQUE_TABLES {
-        txn.open_table(table)?;
+        match crate::storage::unique::hashed(&table) {
+            Some(hashed) => drop(txn.open_table(hashed)?),
+            None => drop(txn.open_table(table)?),
+        }
     }
     for table in MULTI_TABLES {
         txn.open_table(table)?;

@@ -53,8 +53,13 @@ pub(crate) fn check(tables: &dyn Tables) -> Result<CheckReport> {
         mut postings,
     } = wanted;
     for table in UNIQUE_TABLES {
-        let name = table.name();
-        let mut wanted = unique.remove(name).unwrap_or_default();
+        let mut wanted = unique.remove(table.name()).unwrap_or_default();
+        // Problems name the table the file holds.
+        let hashed = crate::storage::unique::hashed(&table);
+        let name = match &hashed {
+            Some(hashed) => hashed.name(),
+            None => table.name(),
+        };
         for (key, id) in tables.unique_entries(table)? {
             match wanted.remove(&key) {
                 Some(owner) if owner == id => {}
@@ -201,7 +206,10 @@ fn expect<E: Entity>(
                 unique
                     .entry(key.table.name().to_owned())
                     .or_default()
-                    .insert(key.key, id);
+                    .insert(
+                        crate::storage::unique::stored_key(&key.table, &key.key, id),
+                        id,
+                    );
             }
             for key in crate::storage::index::entries(E::KIND, id, &record) {
                 multi

@@ -58,6 +58,15 @@
 //!   Records, the other indexes, postings, counts, sessions and the change
 //!   log do not change. A format-8 store's log may name those tables: it is
 //!   replayed into them before the migration, which then deletes them.
+//! - 10: the unique username and e-mail indexes are hashed (decision
+//!   0029, `crate::storage::unique`): `idx.user.username.hash` and
+//!   `idx.user.email.hash` hold (XXH3-64 of the key the whole index held,
+//!   user id) → nothing, and every reader checks the record's own key. The
+//!   step hashes each entry of `idx.user.username` and `idx.user.email`
+//!   and deletes those tables. Records, the other indexes, postings,
+//!   counts, sessions and the change log do not change. A format-9 store's
+//!   log names the whole tables: it is replayed into them before the
+//!   migration, as a format-8 log is.
 //!
 //! The `…V1`, `…V3` and `…V7` structs are frozen copies of the records those
 //! formats stored (postcard is positional: field order and types are the
@@ -448,6 +457,30 @@ pub(crate) fn v7_to_v8(txn: &WriteTransaction) -> Result<()> {
 pub(crate) fn v8_to_v9(txn: &WriteTransaction) -> Result<()> {
     for table in crate::storage::schema::RETIRED_IN_9 {
         txn.delete_table(table)?;
+    }
+    Ok(())
+}
+
+/// Format 9 → 10: the username and e-mail indexes are kept hashed
+/// (`storage::unique`, decision 0029): each key of `idx.user.username` and
+/// `idx.user.email` becomes the entry (XXH3-64 of the key, id) of
+/// `idx.user.username.hash` and `idx.user.email.hash`, and the two tables
+/// are deleted. Records, the other indexes, postings, counts, sessions and
+/// the change log do not change.
+pub(crate) fn v9_to_v10(txn: &WriteTransaction) -> Result<()> {
+    for (whole, hashed) in crate::storage::schema::HASHED_TABLES {
+        let mut entries: Vec<(u64, u64)> = Vec::new();
+        for entry in txn.open_table(whole)?.iter()? {
+            let (key, id) = entry?;
+            entries.push((crate::storage::unique::hash(key.value()), id.value()));
+        }
+        entries.sort_unstable();
+        let mut table = txn.open_table(hashed)?;
+        for entry in entries {
+            table.insert(entry, ())?;
+        }
+        drop(table);
+        txn.delete_table(whole)?;
     }
     Ok(())
 }
@@ -944,13 +977,11 @@ mod tests {
         crate::storage::format::prepare(&db).unwrap();
         let read = db.begin_read().unwrap();
         let entries = read.unique_entries(USER_USERNAME).unwrap();
+        let weiss = crate::storage::keys::Key::new().tenant(None).str("weiss");
         assert_eq!(
             entries,
             [(
-                crate::storage::keys::Key::new()
-                    .tenant(None)
-                    .str("weiss")
-                    .into_bytes(),
+                crate::storage::unique::stored_key(&USER_USERNAME, weiss.bytes(), 1),
                 1
             )]
         );
@@ -1046,7 +1077,32 @@ mod tests {
                     .unwrap(),
             )
         };
-        let indexes_before = indexes(&db);
+        // The username index as format 3 keeps it (whole), and the
+        // entries format 10 hashes it to.
+        let whole: Vec<(Vec<u8>, u64)> = {
+            let read = db.begin_read().unwrap();
+            let table = read.open_table(USER_USERNAME).unwrap();
+            table
+                .iter()
+                .unwrap()
+                .map(|e| {
+                    let (k, v) = e.unwrap();
+                    (k.value().to_vec(), v.value())
+                })
+                .collect()
+        };
+        assert_eq!(whole.len(), 1);
+        let mut hashed: Vec<(Vec<u8>, u64)> = whole
+            .iter()
+            .map(|(k, id)| {
+                (
+                    crate::storage::unique::stored_key(&USER_USERNAME, k, *id),
+                    *id,
+                )
+            })
+            .collect();
+        hashed.sort();
+        let indexes_before = (hashed, indexes(&db).1);
         let before = [
             stored(&db, USERS, 41),
             stored(&db, ROLES, 7),

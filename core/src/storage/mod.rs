@@ -22,4 +22,5 @@ pub(crate) mod sorted_writes;
 pub(crate) mod store;
 pub(crate) mod term_notes;
 pub(crate) mod tx;
+pub(crate) mod unique;
 pub(crate) mod wal;

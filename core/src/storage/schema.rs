@@ -19,6 +19,9 @@ pub(crate) type RecordTable = TableDefinition<'static, u64, &'static [u8]>;
 pub(crate) type UniqueTable = TableDefinition<'static, &'static [u8], u64>;
 /// A non-unique index: encoded key ending in the record id → nothing.
 pub(crate) type MultiTable = TableDefinition<'static, &'static [u8], ()>;
+/// A hashed unique index (format 10, `storage::unique`): (XXH3-64 of the
+/// encoded key, record id) → nothing.
+pub(crate) type HashedTable = TableDefinition<'static, (u64, u64), ()>;
 
 pub(crate) const USERS: RecordTable = TableDefinition::new("users");
 pub(crate) const ROLES: RecordTable = TableDefinition::new("roles");
@@ -37,10 +40,24 @@ pub(crate) const SESSION_PRINCIPAL: MultiTable = TableDefinition::new("idx.sessi
 /// (expiresAt, token digest) → nothing: expired sessions, oldest first.
 pub(crate) const SESSION_EXPIRY: MultiTable = TableDefinition::new("idx.session.expires_at");
 
-/// (tenant, case-folded username) → user id.
+/// (tenant, case-folded username) → user id: the unique username index
+/// as formats 1 to 9 kept it, and the name by which the code asks for
+/// it; format 10 keeps it as [`USER_USERNAME_HASHED`].
 pub(crate) const USER_USERNAME: UniqueTable = TableDefinition::new("idx.user.username");
-/// (tenant, case-folded email) → user id.
+/// (tenant, case-folded email) → user id, as formats 1 to 9 kept it;
+/// format 10 keeps it as [`USER_EMAIL_HASHED`].
 pub(crate) const USER_EMAIL: UniqueTable = TableDefinition::new("idx.user.email");
+/// The unique username index of format 10: (XXH3-64 of the key
+/// [`USER_USERNAME`] held, user id) → nothing.
+pub(crate) const USER_USERNAME_HASHED: HashedTable = TableDefinition::new("idx.user.username.hash");
+/// The unique e-mail index of format 10: (XXH3-64 of the key
+/// [`USER_EMAIL`] held, user id) → nothing.
+pub(crate) const USER_EMAIL_HASHED: HashedTable = TableDefinition::new("idx.user.email.hash");
+/// The unique indexes format 10 keeps hashed: (the index, its table).
+pub(crate) const HASHED_TABLES: [(UniqueTable, HashedTable); 2] = [
+    (USER_USERNAME, USER_USERNAME_HASHED),
+    (USER_EMAIL, USER_EMAIL_HASHED),
+];
 /// (tenant, external id type, value) → user id.
 pub(crate) const USER_EXTERNAL_ID: UniqueTable = TableDefinition::new("idx.user.external_id");
 /// (tenant, case-folded name) → role id.
@@ -112,6 +129,10 @@ const FIELD_POSTINGS: [(EntityKind, &str, PostingTable); 7] = [
 ];
 
 pub(crate) const RECORD_TABLES: [RecordTable; 4] = [USERS, ROLES, CLIENTS, CHANGES];
+/// Every unique index, by the name the code asks for it; those of
+/// [`HASHED_TABLES`] are kept hashed from format 10, the others as
+/// tables of this type (formats 1 to 9 kept all five so, and the
+/// migrations up to format 10 write them so).
 pub(crate) const UNIQUE_TABLES: [UniqueTable; 5] = [
     USER_USERNAME,
     USER_EMAIL,

@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use redb::{Key, ReadOnlyTable, ReadTransaction, TableDefinition, TableError, TableHandle, Value};
 
 use crate::storage::schema::{
-    CLIENT_CLIENT_ID, CLIENTS, META, ROLE_NAME, ROLES, SESSIONS, USER_EMAIL, USER_ENABLED_POSTINGS,
-    USER_EXTERNAL_ID, USER_ROLES_POSTINGS, USER_TENANT_POSTINGS, USER_TRIGRAMS, USER_USERNAME,
-    USERS,
+    CLIENT_CLIENT_ID, CLIENTS, META, ROLE_NAME, ROLES, SESSIONS, USER_EMAIL_HASHED,
+    USER_ENABLED_POSTINGS, USER_EXTERNAL_ID, USER_ROLES_POSTINGS, USER_TENANT_POSTINGS,
+    USER_TRIGRAMS, USER_USERNAME_HASHED, USERS,
 };
 
 /// How many tables a snapshot keeps open (see [`kept_slot`]).
@@ -34,8 +34,8 @@ const KEPT_TABLES: usize = 14;
 fn kept_slot(name: &str) -> Option<usize> {
     let kept: [&str; KEPT_TABLES] = [
         USERS.name(),
-        USER_EMAIL.name(),
-        USER_USERNAME.name(),
+        USER_EMAIL_HASHED.name(),
+        USER_USERNAME_HASHED.name(),
         USER_EXTERNAL_ID.name(),
         ROLES.name(),
         CLIENTS.name(),

@@ -13,6 +13,7 @@ use crate::storage::run_counts::CountTable;
 use crate::storage::schema::{META, MultiTable, RecordTable, UniqueTable};
 use crate::storage::snapshot::Snapshot;
 use crate::storage::store::Options;
+use crate::storage::unique::Owners;
 use crate::{Result, Timestamp};
 
 /// Reads a store's tables, from a snapshot or from inside a write transaction.
@@ -42,8 +43,10 @@ pub trait Tables {
         })?;
         Ok(out)
     }
-    /// The record id a unique index holds for `key`.
-    fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Option<u64>>;
+    /// The records a unique index names for `key`: for a hashed index
+    /// (usernames, e-mails) every record under the key's hash, whose own
+    /// key the caller must check ([`Owners::is_exact`]).
+    fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Owners>;
     /// Every key of a non-unique index that starts with `prefix`.
     fn keys_with_prefix(&self, table: MultiTable, prefix: &[u8]) -> Result<Vec<Vec<u8>>>;
     /// Up to `limit` keys of a non-unique index in `[start, end)` (no `end`:
@@ -58,7 +61,8 @@ pub trait Tables {
     ) -> Result<Vec<Vec<u8>>>;
     /// Whether a non-unique index holds `key`.
     fn contains(&self, table: MultiTable, key: &[u8]) -> Result<bool>;
-    /// Every entry of a unique index.
+    /// Every entry of a unique index: (key, id) of a whole one, (hash and
+    /// id as 16 bytes, id) of a hashed one (`storage::unique::stored_key`).
     fn unique_entries(&self, table: UniqueTable) -> Result<Vec<(Vec<u8>, u64)>>;
     /// Whether a non-unique index holds each of `keys` (one table opening).
     fn contains_many(&self, table: MultiTable, keys: &[Vec<u8>]) -> Result<Vec<bool>>;
@@ -203,9 +207,19 @@ fn span<'k>(start: &'k [u8], end: Option<&'k [u8]>) -> Option<KeySpan<'k>> {
 macro_rules! impl_tables {
     ($txn:ty) => {
         impl Tables for $txn {
-            fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Option<u64>> {
-                let t = self.open_table(table)?;
-                Ok(t.get(key)?.map(|v| v.value()))
+            fn unique(&self, table: UniqueTable, key: &[u8]) -> Result<Owners> {
+                match crate::storage::unique::hashed(&table) {
+                    Some(hashed) => {
+                        let t = self.open_table(hashed)?;
+                        crate::storage::unique::owners_in(
+                            t.range(crate::storage::unique::span(key))?,
+                        )
+                    }
+                    None => {
+                        let t = self.open_table(table)?;
+                        Ok(Owners::exact(t.get(key)?.map(|v| v.value())))
+                    }
+                }
             }
 
             fn keys_with_prefix(&self, table: MultiTable, prefix: &[u8]) -> Result<Vec<Vec<u8>>> {
@@ -242,6 +256,15 @@ macro_rules! impl_tables {
             }
 
             fn unique_entries(&self, table: UniqueTable) -> Result<Vec<(Vec<u8>, u64)>> {
+                if let Some(hashed) = crate::storage::unique::hashed(&table) {
+                    let t = self.open_table(hashed)?;
+                    let mut out = Vec::new();
+                    for entry in t.iter()? {
+                        let (hash, id) = entry?.0.value();
+                        out.push((crate::storage::unique::hashed_entry(hash, id), id));
+                    }
+                    return Ok(out);
+                }
                 let t = self.open_table(table)?;
                 let mut out = Vec::new();
                 for entry in t.iter()? {

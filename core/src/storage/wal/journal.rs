@@ -23,7 +23,7 @@ use redb::{Key, TableDefinition, TableHandle, Value, WriteTransaction};
 
 use crate::storage::run_counts::COUNTED;
 use crate::storage::schema::{
-    META, MULTI_TABLES, POSTING_TABLES, RECORD_TABLES, RETIRED_IN_9, SESSION_EXPIRY,
+    HASHED_TABLES, META, MULTI_TABLES, POSTING_TABLES, RECORD_TABLES, RETIRED_IN_9, SESSION_EXPIRY,
     SESSION_PRINCIPAL, SESSIONS, UNIQUE_TABLES,
 };
 use crate::{Error, Result};
@@ -241,7 +241,12 @@ pub(crate) fn with_table<T: TableVisit>(name: &str, visit: T) -> Option<T::Out> 
     if let Some(t) = RECORD_TABLES.iter().find(|t| t.name() == name) {
         return Some(visit.visit(*t));
     }
+    // The whole username and e-mail tables too: a format-9 log, replayed
+    // before the migration that hashes them.
     if let Some(t) = UNIQUE_TABLES.iter().find(|t| t.name() == name) {
+        return Some(visit.visit(*t));
+    }
+    if let Some((_, t)) = HASHED_TABLES.iter().find(|(_, t)| t.name() == name) {
         return Some(visit.visit(*t));
     }
     if let Some(t) = MULTI_TABLES.iter().find(|t| t.name() == name) {
