@@ -932,7 +932,7 @@ fn shared(slice: &[impl Sized]) -> usize {
 }
 
 /// Inserts the unique keys of new records (checked free, sorted by
-/// field), each table's in key order through cursor runs.
+/// field), each table's in key order (`UniqueTables::insert_sorted`).
 fn write_unique_sorted<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],

@@ -3,7 +3,7 @@
 //! the records holding its term, and every run count is the number of
 //! its index's keys it stands for; `compact()` lives on the store.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use redb::TableHandle;
 use serde::{Deserialize, Serialize};
@@ -179,6 +179,7 @@ fn expect<E: Entity>(
     let mut after = 0;
     let mut max_id = 0;
     let mut seen = BTreeSet::new();
+    let mut holders: HashMap<(String, Vec<u8>), u64> = HashMap::new();
     loop {
         let batch = tables.records_after(E::TABLE, after, 256)?;
         let Some((last, _)) = batch.last() else {
@@ -203,6 +204,16 @@ fn expect<E: Entity>(
             }
             seen.insert(id);
             for key in E::unique_keys(&record) {
+                // Two records holding one key: a hashed index would hold
+                // both entries (its key has the id), so only the keys tell.
+                let whole = (key.table.name().to_owned(), key.key.clone());
+                if let Some(other) = holders.insert(whole, id) {
+                    problems.push(format!(
+                        "{}: records {other} and {id} both hold one {} key",
+                        E::KIND,
+                        key.field
+                    ));
+                }
                 unique
                     .entry(key.table.name().to_owned())
                     .or_default()

@@ -208,8 +208,11 @@ impl<'t> UniqueTables<'t> {
     }
 
     /// Inserts the entries `keys` (key and record id; each key checked
-    /// free, the keys ascending and distinct) into `table`, in runs
-    /// through cursors (`sorted_writes`).
+    /// free, the keys ascending and distinct) into `table`: a whole
+    /// table's in runs through cursors (`sorted_writes`); a hashed one's
+    /// one insert each, in (hash, id) order — hashes spread a batch's keys
+    /// over the whole tree, so a cursor run would hold one key (measured:
+    /// a 300,000-user build 60% slower so).
     pub(crate) fn insert_sorted(
         &mut self,
         journal: &Journal,
@@ -249,11 +252,13 @@ mod tests {
     use crate::storage::schema::{
         CLIENT_CLIENT_ID, USER_EMAIL, USER_EMAIL_HASHED, USER_USERNAME, USER_USERNAME_HASHED,
     };
+    use crate::storage::tx::Tables;
     use crate::{Argon2Params, Credentials, Error, NewUser, Options, Store};
 
     /// Puts the record `id` under the hash of `username` and `email` too,
-    /// as a second key of the same hash would: a collision, which no two
-    /// real keys are known to make.
+    /// as a second key of the same hash would. XXH3 is not built to resist
+    /// collisions (a pair takes about 2^32 hashes to find); a forged entry
+    /// tests the same rule without searching for one.
     fn collide(store: &Store, id: u64, username: &str, email: &str) {
         store
             .write(|tx| {
@@ -277,6 +282,41 @@ mod tests {
             parallelism: 1,
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn check_reports_two_records_holding_one_key() {
+        let store = store();
+        let mary = store
+            .users()
+            .create(NewUser::new("mary", "mary@example.com", "Mary", "Major"))
+            .unwrap();
+        // A copy of Mary's record as user 99, with its hashed entries: a
+        // hashed index holds both, and only the keys show the clash.
+        store
+            .write(|tx| {
+                let bytes = tx.txn.record(crate::storage::schema::USERS, mary.id)?;
+                let mut record: crate::documents::user::UserRecord =
+                    crate::storage::codec::decode(&bytes.unwrap_or_default())?;
+                record.header.id = 99;
+                let copy = crate::storage::codec::encode(&record)?;
+                tx.txn
+                    .open_table(crate::storage::schema::USERS)?
+                    .insert(99, copy.as_slice())?;
+                Ok(())
+            })
+            .unwrap();
+        collide(&store, 99, "mary", "mary@example.com");
+        let report = store.check().unwrap();
+        assert!(!report.ok);
+        for field in ["username", "email"] {
+            let clash = format!("records {} and 99 both hold one {field} key", mary.id);
+            assert!(
+                report.problems.iter().any(|p| p.contains(&clash)),
+                "{clash}: {:?}",
+                report.problems
+            );
+        }
     }
 
     #[test]
