@@ -970,6 +970,8 @@ fn a_format_9_log_is_replayed_then_the_username_and_email_indexes_hashed() {
         let report = s.check().unwrap();
         assert!(report.ok, "{:?}", report.problems);
         // Users 4 and 5 and user 1's new e-mail are only in the log.
+        // Eight entries replayed (tests/fixtures/README.md), then the
+        // lookups' own create of user 6.
         format_9_lookups(&s);
         assert_eq!(s.changes(0, 100).unwrap().len(), 9);
         assert!(s.check().unwrap().ok);
