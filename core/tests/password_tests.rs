@@ -30,6 +30,36 @@ fn creds(identifier: &str, password: &str) -> Credentials {
     Credentials::new(identifier, password)
 }
 
+/// An identifier is a username first, then an e-mail: when one user's
+/// username is, caselessly, another's e-mail, it names the first user,
+/// and the other logs in by username (docs/reference/credentials.md).
+#[test]
+fn an_identifier_that_is_one_users_username_and_anothers_email_names_the_first() {
+    let s = store();
+    let users = s.users();
+    let named = users
+        .create(NewUser {
+            password: Some("first password 1".into()),
+            ..NewUser::new("bob@x.com", "a@x.com", "Bob", "Named")
+        })
+        .unwrap();
+    let mailed = users
+        .create(NewUser {
+            password: Some("second password 2".into()),
+            ..NewUser::new("bee", "BOB@x.com", "Bee", "Mailed")
+        })
+        .unwrap();
+    let who = |identifier: &str, password: &str| {
+        users
+            .verify_password(&creds(identifier, password))
+            .map(|u| u.id)
+    };
+    assert_eq!(who("BOB@X.COM", "first password 1").unwrap(), named.id);
+    assert_auth_failed(who("BOB@X.COM", "second password 2"));
+    assert_eq!(who("bee", "second password 2").unwrap(), mailed.id);
+    assert_eq!(users.get_by_email("bob@x.com", None).unwrap().id, mailed.id);
+}
+
 #[test]
 fn a_right_password_by_username_or_email_logs_in_and_sets_last_login() {
     let (s, clock) = store_with_clock(options());
