@@ -803,27 +803,32 @@ mod tests {
         }
     }
 
+    /// The entries of the username index as formats 1 to 9 keep it, whole
+    /// (none when the table is absent).
+    fn whole_usernames(db: &Database) -> Vec<(Vec<u8>, u64)> {
+        let read = db.begin_read().unwrap();
+        match read.open_table(USER_USERNAME) {
+            Ok(table) => table
+                .iter()
+                .unwrap()
+                .map(|e| {
+                    let (k, v) = e.unwrap();
+                    (k.value().to_vec(), v.value())
+                })
+                .collect(),
+            Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
     /// Runs the preflight on a snapshot and the real migration, which must
     /// agree; returns the migration's error and checks it changed nothing.
     fn migrate_fails(db: &Database) -> String {
         // The username index, whole as format 2 keeps it (none in these
         // made-up files: `format_3_layout` writes records only) and hashed.
-        type Entries = Vec<(Vec<u8>, u64)>;
-        let usernames = |db: &Database| -> (Entries, Entries) {
-            let read = db.begin_read().unwrap();
-            let whole = match read.open_table(USER_USERNAME) {
-                Ok(table) => table
-                    .iter()
-                    .unwrap()
-                    .map(|e| {
-                        let (k, v) = e.unwrap();
-                        (k.value().to_vec(), v.value())
-                    })
-                    .collect(),
-                Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
-                Err(e) => panic!("{e}"),
-            };
-            (whole, read.unique_entries(USER_USERNAME).unwrap())
+        let usernames = |db: &Database| {
+            let hashed = db.begin_read().unwrap().unique_entries(USER_USERNAME);
+            (whole_usernames(db), hashed.unwrap())
         };
         let before = usernames(db);
         let first = reason(preflight(&db.begin_read().unwrap(), 2));
@@ -1094,18 +1099,7 @@ mod tests {
         };
         // The username index as format 3 keeps it (whole), and the
         // entries format 10 hashes it to.
-        let whole: Vec<(Vec<u8>, u64)> = {
-            let read = db.begin_read().unwrap();
-            let table = read.open_table(USER_USERNAME).unwrap();
-            table
-                .iter()
-                .unwrap()
-                .map(|e| {
-                    let (k, v) = e.unwrap();
-                    (k.value().to_vec(), v.value())
-                })
-                .collect()
-        };
+        let whole = whole_usernames(&db);
         assert_eq!(whole.len(), 1);
         let mut hashed: Vec<(Vec<u8>, u64)> = whole
             .iter()

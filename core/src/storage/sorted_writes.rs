@@ -7,7 +7,7 @@
 
 use std::ops::Bound;
 
-use redb::{ReadableTable, TableDefinition, Value};
+use redb::{Key, ReadableTable, TableDefinition, Value};
 
 use crate::storage::wal::journal::Journal;
 use crate::{Error, Result};
@@ -65,6 +65,30 @@ pub(crate) fn insert_run<'k, V: Value + 'static>(
     Ok(count)
 }
 
+/// Inserts `entries` (none stored yet) into `table`, one insert each: what
+/// [`insert_new`] does with a short run, and what keys that a batch
+/// spreads over the whole tree (hashes) take, where runs of a gap would
+/// hold one key each.
+///
+/// Errors: `Storage` when the table cannot be read or written, `Internal`
+/// (naming `what`) when a key is stored already.
+pub(crate) fn insert_each<'k, K: Key + 'static, V: Value + 'static>(
+    table: &mut redb::Table<'_, K, V>,
+    (journal, def): (&Journal, TableDefinition<'static, K, V>),
+    entries: impl IntoIterator<Item = (K::SelfType<'k>, V::SelfType<'k>)>,
+    what: &'static str,
+) -> Result<()> {
+    for (k, value) in entries {
+        if table.insert(&k, &value)?.is_some() {
+            return Err(Error::internal(format!(
+                "{what}: a key checked free is stored already"
+            )));
+        }
+        journal.insert(&def, &k, &value);
+    }
+    Ok(())
+}
+
 /// Inserts `entries` (keys ascending and distinct, none stored yet) into
 /// `table`: each run of keys that share a gap through one cursor, or, for
 /// at most [`SMALL_RUN`] entries, one insert each.
@@ -81,16 +105,7 @@ where
     V::SelfType<'k>: Copy,
 {
     if entries.len() <= SMALL_RUN {
-        let (journal, def) = log;
-        for &(k, value) in entries {
-            if table.insert(k, value)?.is_some() {
-                return Err(Error::internal(format!(
-                    "{what}: a key checked free is stored already"
-                )));
-            }
-            journal.insert(&def, &k, &value);
-        }
-        return Ok(());
+        return insert_each(table, log, entries.iter().copied(), what);
     }
     let mut at = 0;
     while at < entries.len() {
