@@ -168,13 +168,10 @@ impl Converter {
     }
 
     fn object(&mut self, dict: &Bound<'_, PyDict>, level: usize) -> Value {
-        let mut map = Map::new();
-        // A snapshot of the items: conversion runs no Python code, yet a
-        // dict must never change size under an iterator (a panic).
-        for item in dict.items().iter() {
-            if let Ok((k, v)) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()
-                && let Some((key, value)) = self.entry(&k, &v, level)
-            {
+        let items = snapshot(dict);
+        let mut map = Map::with_capacity(items.len());
+        for (k, v) in &items {
+            if let Some((key, value)) = self.entry(k, v, level) {
                 map.insert(key, value);
             }
         }
@@ -218,6 +215,18 @@ impl Converter {
 }
 
 /// The top-level field of a path (`attributes` of `attributes.a[1]`).
+/// The items of `dict`, copied out before any is converted: conversion
+/// runs no Python code, yet a dict must never change size under an
+/// iterator (a panic), and the copy takes none of the tuples and list
+/// `dict.items()` would make (and the collector would then walk).
+pub(crate) fn snapshot<'py>(
+    dict: &Bound<'py, PyDict>,
+) -> Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let mut items = Vec::with_capacity(dict.len());
+    items.extend(dict.iter());
+    items
+}
+
 fn top_level(field: &str) -> &str {
     field.split(['.', '[']).next().unwrap_or_default()
 }
@@ -338,11 +347,9 @@ pub(crate) fn patch_ops(py: Python<'_>, ops: &Bound<'_, PyList>) -> PyResult<Val
         };
         let mut members = Converter::default();
         let mut given_value = None;
-        let mut map = Map::new();
-        for item in dict.items().iter() {
-            let Ok((k, v)) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>() else {
-                continue;
-            };
+        let items = snapshot(dict);
+        let mut map = Map::with_capacity(items.len());
+        for (k, v) in items {
             if k.cast::<PyString>()
                 .is_ok_and(|k| k.to_cow().is_ok_and(|k| k == "value"))
             {

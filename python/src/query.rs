@@ -27,8 +27,7 @@ pub(crate) fn filter_args(
     let mut pairs = Vec::new();
     if let Some(filters) = filters {
         // A snapshot: reading an int subclass may run its `__index__`.
-        for item in filters.items().iter() {
-            let (name, value) = item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>()?;
+        for (name, value) in crate::convert::snapshot(filters) {
             let name = name
                 .cast::<PyString>()
                 .map_err(|_| PyTypeError::new_err("filters keys must be str"))?;
