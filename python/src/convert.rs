@@ -214,11 +214,13 @@ impl Converter {
     }
 }
 
-/// The top-level field of a path (`attributes` of `attributes.a[1]`).
 /// The items of `dict`, copied out before any is converted: conversion
 /// runs no Python code, yet a dict must never change size under an
 /// iterator (a panic), and the copy takes none of the tuples and list
-/// `dict.items()` would make (and the collector would then walk).
+/// `dict.items()` would make (and the collector would then walk). The
+/// copy itself runs no Python code either, and the GIL is held, so the
+/// dict cannot change while it is taken (the extension is built for
+/// Python with a GIL: `abi3-py39`).
 pub(crate) fn snapshot<'py>(
     dict: &Bound<'py, PyDict>,
 ) -> Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
@@ -227,6 +229,7 @@ pub(crate) fn snapshot<'py>(
     items
 }
 
+/// The top-level field of a path (`attributes` of `attributes.a[1]`).
 fn top_level(field: &str) -> &str {
     field.split(['.', '[']).next().unwrap_or_default()
 }
