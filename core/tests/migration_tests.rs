@@ -769,6 +769,15 @@ fn version_and_tables(path: &Path) -> (u64, Vec<String>) {
     (version, names)
 }
 
+/// The format version and the tables of the store file at `path`, read
+/// from a scratch copy in `dir` (as [`version_and_tables`] reads them), so
+/// that `path` itself opens unmigrated afterwards.
+fn scratch_view(dir: &Path, path: &Path) -> (u64, Vec<String>) {
+    let scratch = dir.join("scratch.redb");
+    std::fs::copy(path, &scratch).unwrap();
+    version_and_tables(&scratch)
+}
+
 /// A copy of the fixture `name` and its log (`name-wal`) in a new
 /// directory, with the format version and the tables of a scratch copy of
 /// the store file (as [`version_and_tables`] reads them).
@@ -778,9 +787,7 @@ fn copy_with_log(name: &str) -> (tempfile::TempDir, PathBuf, (u64, Vec<String>))
     std::fs::copy(fixture(name), &path).unwrap();
     let log = format!("{name}-wal");
     std::fs::copy(fixture(&log), dir.path().join(&log)).unwrap();
-    let scratch = dir.path().join("scratch.redb");
-    std::fs::copy(&path, &scratch).unwrap();
-    let seen = version_and_tables(&scratch);
+    let seen = scratch_view(dir.path(), &path);
     (dir, path, seen)
 }
 
@@ -878,9 +885,7 @@ fn a_format_8_log_is_replayed_and_the_ordered_indexes_of_posting_fields_go() {
 #[test]
 fn a_format_8_file_opens_at_format_9_without_the_retired_indexes() {
     let (dir, path) = copy_of("format-v8.redb");
-    let scratch = dir.path().join("scratch.redb");
-    std::fs::copy(&path, &scratch).unwrap();
-    let (version, before) = version_and_tables(&scratch);
+    let (version, before) = scratch_view(dir.path(), &path);
     assert_eq!(version, 8);
     assert!(
         RETIRED_IN_9
@@ -998,9 +1003,7 @@ fn a_format_9_log_is_replayed_then_the_username_and_email_indexes_hashed() {
 #[test]
 fn a_format_9_file_opens_at_format_10_with_hashed_indexes() {
     let (dir, path) = copy_of("format-v9.redb");
-    let scratch = dir.path().join("scratch.redb");
-    std::fs::copy(&path, &scratch).unwrap();
-    let (version, _) = version_and_tables(&scratch);
+    let (version, _) = scratch_view(dir.path(), &path);
     assert_eq!(version, 9);
     {
         let s = Store::open(&path, options()).unwrap();
