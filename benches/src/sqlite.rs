@@ -88,8 +88,10 @@ pub struct SqlUser {
     pub mobile_number: Option<String>,
     /// Whether the user may log in.
     pub enabled: bool,
-    /// Parsed attributes.
-    pub attributes: Map<String, Value>,
+    /// The attributes as stored: JSON text, parsed by
+    /// [`SqlUser::attributes`] when read (as rosterdb's documents decode
+    /// theirs when first read).
+    pub attributes_json: String,
     /// Whether a password hash is stored.
     pub has_password: bool,
     /// Milliseconds since the Unix epoch.
@@ -108,9 +110,19 @@ pub struct SqlUser {
     pub external_ids: Vec<Value>,
 }
 
+impl SqlUser {
+    /// The attributes, parsed from their JSON text.
+    ///
+    /// # Errors
+    ///
+    /// When the stored text is not a JSON object.
+    pub fn attributes(&self) -> serde_json::Result<Map<String, Value>> {
+        serde_json::from_str(&self.attributes_json)
+    }
+}
+
 /// Decodes a row of [`COLUMNS`].
 fn decode(row: &Row<'_>) -> rusqlite::Result<SqlUser> {
-    let attributes: String = row.get(10)?;
     let roles: Option<String> = row.get(17)?;
     let external: String = row.get(18)?;
     let json_err = |i: usize, e: serde_json::Error| {
@@ -133,7 +145,7 @@ fn decode(row: &Row<'_>) -> rusqlite::Result<SqlUser> {
         telephone_number: row.get(7)?,
         mobile_number: row.get(8)?,
         enabled: row.get(9)?,
-        attributes: serde_json::from_str(&attributes).map_err(|e| json_err(10, e))?,
+        attributes_json: row.get(10)?,
         has_password: row.get(11)?,
         created_at: row.get(12)?,
         updated_at: row.get(13)?,
@@ -272,13 +284,35 @@ impl SqliteStore {
     }
 
     fn one(&self, sql: &str, params: impl rusqlite::Params, what: &str) -> BenchResult<u64> {
+        self.one_user(sql, params, what).map(|u| u.id)
+    }
+
+    /// The user a query of [`COLUMNS`] finds.
+    fn one_user(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        what: &str,
+    ) -> BenchResult<SqlUser> {
         let conn = locked(&self.main)?;
         let user = conn
             .prepare_cached(sql)?
             .query_row(params, decode)
             .optional()?;
-        user.map(|u| u.id)
-            .ok_or_else(|| BenchError::Missing(format!("SQLite user {what}")))
+        user.ok_or_else(|| BenchError::Missing(format!("SQLite user {what}")))
+    }
+
+    /// The user `id`, as the reads decode it.
+    ///
+    /// # Errors
+    ///
+    /// When SQLite fails or no user has the id.
+    pub fn user(&self, id: u64) -> BenchResult<SqlUser> {
+        self.one_user(
+            &format!("SELECT {COLUMNS} FROM users u WHERE u.id = ?1"),
+            [id],
+            &id.to_string(),
+        )
     }
 }
 
@@ -356,11 +390,7 @@ impl Workloads for SqliteStore {
     }
 
     fn get_by_id(&self, id: u64) -> BenchResult<u64> {
-        self.one(
-            &format!("SELECT {COLUMNS} FROM users u WHERE u.id = ?1"),
-            [id],
-            &id.to_string(),
-        )
+        self.user(id).map(|u| u.id)
     }
 
     fn get_by_email(&self, email: &str) -> BenchResult<u64> {

@@ -92,6 +92,9 @@ fn every_workload_runs_on_both_stores() {
     }
     r.patch_attribute(7, "title", "Chief").unwrap();
     s.patch_attribute(7, "title", "Chief").unwrap();
-    let title = r.store().users().get(7).unwrap().attributes["title"].clone();
-    assert_eq!(title, "Chief");
+    let ours = r.store().users().get(7).unwrap().attributes;
+    assert_eq!(ours["title"], "Chief");
+    let theirs = s.user(7).unwrap().attributes().unwrap();
+    assert_eq!(ours, theirs, "both stores keep the same attributes");
+    assert!(theirs.len() > 1, "{theirs:?}");
 }

@@ -37,6 +37,13 @@ impl From<serde_json::Map<String, serde_json::Value>> for JsonObject {
     }
 }
 
+impl From<rosterdb::Attributes> for JsonObject {
+    /// A user's attributes as compact JSON text.
+    fn from(attributes: rosterdb::Attributes) -> Self {
+        attributes.into_map().into()
+    }
+}
+
 /// Text as callers send it: a `String` in Kotlin and Swift.
 ///
 /// It crosses as bytes, so that no text is refused before the call: Swift

@@ -49,9 +49,11 @@ pub use auth::login::Credentials;
 pub use auth::sessions::{
     DEFAULT_SESSION_TTL, Login, MAX_SESSION_TTL, Principal, Session, TOKEN_PREFIX,
 };
+pub use documents::attributes::Attributes;
 pub use documents::caseless::fold;
 pub use documents::client::{Client, ClientField, CreatedClient, NewClient};
 pub use documents::fields::{Access, FieldId, FieldLists, FieldSpec, FieldType, IndexTable};
+pub use documents::json_build::JsonBuilder;
 pub use documents::pointer::{PointerStep, field_steps};
 pub use documents::role::{NewRole, Role, RoleField};
 pub use documents::rules::MAX_ATTRIBUTES_DEPTH;

@@ -54,7 +54,7 @@ fn each_patch_operation() {
     assert_eq!(after.first_name, "Anna");
     assert_eq!(after.nickname, None);
     assert_eq!(
-        Value::Object(after.attributes.clone()),
+        Value::Object(after.attributes.clone().into()),
         json!({"department": "R&D", "tags": ["a", "b"], "unit": "R&D"})
     );
     assert_eq!(after.version, 2);
@@ -231,7 +231,7 @@ fn merge_semantics() {
         .merge(u.id, &json!({"attributes": {"a": {"c": 2}}}), None)
         .unwrap();
     assert_eq!(
-        Value::Object(after.attributes.clone()),
+        Value::Object(after.attributes.clone().into()),
         json!({"a": {"b": 1, "c": 2}})
     );
     // A fetched document can be sent back: equal read-only fields are accepted.

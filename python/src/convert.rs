@@ -479,6 +479,7 @@ fn converted<'py>(
             py,
             Error::internal(format!("a document as JSON: {message}")),
         ),
+        crate::to_python::ToPyError::Store(e) => to_py_err(py, e),
     })
 }
 

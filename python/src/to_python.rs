@@ -28,6 +28,9 @@ pub(crate) enum ToPyError {
     Python(PyErr),
     /// The document has a value JSON cannot hold.
     Json(String),
+    /// The store could not read part of the document (a user's stored
+    /// attributes, see `rosterdb::Attributes::build`).
+    Store(rosterdb::Error),
 }
 
 impl fmt::Display for ToPyError {
@@ -35,6 +38,7 @@ impl fmt::Display for ToPyError {
         match self {
             ToPyError::Python(e) => write!(f, "{e}"),
             ToPyError::Json(message) => f.write_str(message),
+            ToPyError::Store(e) => write!(f, "{e}"),
         }
     }
 }
@@ -44,6 +48,12 @@ impl std::error::Error for ToPyError {}
 impl ser::Error for ToPyError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         ToPyError::Json(msg.to_string())
+    }
+}
+
+impl From<rosterdb::Error> for ToPyError {
+    fn from(e: rosterdb::Error) -> Self {
+        ToPyError::Store(e)
     }
 }
 

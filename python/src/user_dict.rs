@@ -17,8 +17,7 @@ use std::convert::Infallible;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
-use rosterdb::{ExternalId, Timestamp, User};
-use serde_json::{Map, Value};
+use rosterdb::{ExternalId, JsonBuilder, Timestamp, User};
 
 use crate::to_python::{ShortText, ToPyError, map_key, text};
 
@@ -174,7 +173,7 @@ pub(crate) fn user_to_py<'py>(
         &keys.external_ids,
         external_ids(py, keys, &user.external_ids)?,
     )?;
-    set(&keys.attributes, object_to_py(py, &user.attributes)?)?;
+    set(&keys.attributes, user.attributes.build(&mut PyJson { py })?)?;
     let created = timestamp(py, &user.created_at)?;
     let updated = if user.updated_at == user.created_at {
         created.clone()
@@ -230,40 +229,58 @@ fn external_ids<'py>(
     Ok(list.into_any())
 }
 
-/// A JSON object as a `dict`, keys from the cache of map keys, as the
-/// serde path makes it.
-fn object_to_py<'py>(
+/// Builds a user's attributes as Python objects, as the serde path makes
+/// them: `null` is `None`, a number an `int` or a `float`, arrays `list`s,
+/// objects `dict`s (keys from the cache of map keys).
+struct PyJson<'py> {
     py: Python<'py>,
-    map: &Map<String, Value>,
-) -> Result<Bound<'py, PyAny>, ToPyError> {
-    let dict = PyDict::new(py);
-    for (key, value) in map {
-        dict.set_item(map_key(py, key), value_to_py(py, value)?)?;
-    }
-    Ok(dict.into_any())
 }
 
-/// A JSON value as the serde path makes it: `null` is `None`, a number
-/// an `int` (non-negative ones through `u64`, as `serde_json` gives them)
-/// or a `float`, arrays `list`s, objects `dict`s.
-fn value_to_py<'py>(py: Python<'py>, value: &Value) -> Result<Bound<'py, PyAny>, ToPyError> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => bool_to_py(py, *b),
-        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
-            (Some(u), _, _) => int(py, u),
-            (None, Some(i), _) => int(py, i),
-            (None, None, Some(f)) if f.is_finite() => PyFloat::new(py, f).into_any(),
-            _ => py.None().into_bound(py),
-        },
-        Value::String(s) => text(py, s)?,
-        Value::Array(items) => {
-            let list = PyList::empty(py);
-            for item in items {
-                list.append(value_to_py(py, item)?)?;
-            }
-            list.into_any()
-        }
-        Value::Object(map) => object_to_py(py, map)?,
-    })
+impl<'py> JsonBuilder for PyJson<'py> {
+    type Out = Bound<'py, PyAny>;
+    type Array = Bound<'py, PyList>;
+    type Object = Bound<'py, PyDict>;
+    type Error = ToPyError;
+
+    fn null(&mut self) -> Result<Self::Out, ToPyError> {
+        Ok(self.py.None().into_bound(self.py))
+    }
+    fn bool(&mut self, value: bool) -> Result<Self::Out, ToPyError> {
+        Ok(bool_to_py(self.py, value))
+    }
+    fn u64(&mut self, value: u64) -> Result<Self::Out, ToPyError> {
+        Ok(int(self.py, value))
+    }
+    fn i64(&mut self, value: i64) -> Result<Self::Out, ToPyError> {
+        Ok(int(self.py, value))
+    }
+    fn f64(&mut self, value: f64) -> Result<Self::Out, ToPyError> {
+        Ok(PyFloat::new(self.py, value).into_any())
+    }
+    fn str(&mut self, value: &str) -> Result<Self::Out, ToPyError> {
+        Ok(text(self.py, value)?)
+    }
+    fn array(&mut self, _len: usize) -> Result<Self::Array, ToPyError> {
+        Ok(PyList::empty(self.py))
+    }
+    fn item(&mut self, array: &mut Self::Array, item: Self::Out) -> Result<(), ToPyError> {
+        Ok(array.append(item)?)
+    }
+    fn end_array(&mut self, array: Self::Array) -> Result<Self::Out, ToPyError> {
+        Ok(array.into_any())
+    }
+    fn object(&mut self, _len: usize) -> Result<Self::Object, ToPyError> {
+        Ok(PyDict::new(self.py))
+    }
+    fn member(
+        &mut self,
+        object: &mut Self::Object,
+        key: &str,
+        value: Self::Out,
+    ) -> Result<(), ToPyError> {
+        Ok(object.set_item(map_key(self.py, key), value)?)
+    }
+    fn end_object(&mut self, object: Self::Object) -> Result<Self::Out, ToPyError> {
+        Ok(object.into_any())
+    }
 }

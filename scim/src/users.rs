@@ -133,7 +133,10 @@ pub(crate) fn from_scim(
     doc.insert("externalIds".into(), Value::Array(external_ids));
     if let Some(user) = current {
         doc.insert("roles".into(), json!(user.roles));
-        doc.insert("attributes".into(), Value::Object(user.attributes.clone()));
+        doc.insert(
+            "attributes".into(),
+            Value::Object(user.attributes.clone().into_map()),
+        );
     }
     Ok(Value::Object(doc))
 }

@@ -133,12 +133,12 @@ fn run(record: &Value, attributes: Map<String, Value>, ops: &Value) -> Result<()
             let Some(expected) = record.get("expected") else {
                 return Ok(());
             };
-            let actual = Value::Object(user.attributes);
+            let actual = Value::Object(user.attributes.into());
             if actual != *expected {
                 return Err(format!("expected attributes {expected}, got {actual}"));
             }
             // docs/reference/updates.md: an update that changes nothing is not a write.
-            let version = if *expected == Value::Object(created.attributes) {
+            let version = if *expected == Value::Object(created.attributes.into()) {
                 1
             } else {
                 2
@@ -151,7 +151,7 @@ fn run(record: &Value, attributes: Map<String, Value>, ops: &Value) -> Result<()
         (None, Err(e)) => Err(format!("expected success, got {e:?}")),
         (Some(why), Ok(user)) => Err(format!(
             "expected an error ({why}), but it succeeded with attributes {}",
-            Value::Object(user.attributes)
+            Value::Object(user.attributes.into())
         )),
         (Some(_), Err(e)) if refused(&e) => {
             if stored == created {

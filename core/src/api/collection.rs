@@ -322,7 +322,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     fn read_document(&self, t: &dyn Tables, id: u64) -> Result<Read<E>> {
         let mut read = Read::Missing;
         t.read_record(E::TABLE, id, &mut |bytes| {
-            let stored: <E::Record as Record>::Stored<'_> = codec::decode(bytes)?;
+            let stored: <E::Record as Record>::Stored<'_> = codec::decode_stored(bytes)?;
             let scope = self.ctx.scope();
             read = if scope.is_none() || stored.tenant() == scope {
                 Read::Visible(stored.into_document(&|| self.ctx.now()))

@@ -187,6 +187,8 @@ impl ClientRecord {
     }
 }
 
+crate::documents::record::decode_whole!(ClientRecord);
+
 impl Record for ClientRecord {
     type Document = Client;
     type New = NewClient;

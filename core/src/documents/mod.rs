@@ -1,5 +1,6 @@
 //! Documents: what a record is (its fields, rules, input, JSON, updates, timestamps, credential formats); uses only `error`.
 
+pub(crate) mod attributes;
 pub(crate) mod caseless;
 pub(crate) mod client;
 pub(crate) mod credentials;
@@ -7,6 +8,7 @@ pub(crate) mod fields;
 pub(crate) mod header;
 pub(crate) mod input;
 pub(crate) mod json;
+pub(crate) mod json_build;
 pub(crate) mod pointer;
 pub(crate) mod record;
 pub(crate) mod role;

@@ -4,8 +4,8 @@
 //! log in, its credential). Storage binds each kind to its tables
 //! (`storage::entity::Entity`).
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::documents::header::Header;
 use crate::documents::input::FromDocument;
@@ -24,7 +24,7 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
     /// it, read from the same bytes in the same way. Queries check it as
     /// they check the record: every field reads the same value, but a
     /// lighter form may not answer [`Queryable::attributes`] (then `None`).
-    type Stored<'a>: Deserialize<'a> + Stored<Self::Document> + Queryable;
+    type Stored<'a>: Decode<'a> + Stored<Self::Document> + Queryable;
 
     /// The record's header: id, tenant, timestamps and version.
     fn header(&self) -> &Header;
@@ -77,6 +77,27 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Queryable {
     /// `password_hash`, when given, replaces the stored one.
     fn rebuilt(&self, new: Self::New, password_hash: Option<String>) -> Self;
 }
+
+/// How a record's stored form is read from a record's body (its bytes
+/// after the schema byte).
+#[doc(hidden)]
+pub trait Decode<'a>: Sized {
+    /// The value at the start of `body` and the bytes after it (postcard's
+    /// `take_from_bytes`).
+    fn take(body: &'a [u8]) -> postcard::Result<(Self, &'a [u8])>;
+}
+
+/// `Decode` for a record kind whose stored form is the record itself.
+macro_rules! decode_whole {
+    ($record:ty) => {
+        impl<'a> $crate::documents::record::Decode<'a> for $record {
+            fn take(body: &'a [u8]) -> postcard::Result<(Self, &'a [u8])> {
+                postcard::take_from_bytes(body)
+            }
+        }
+    };
+}
+pub(crate) use decode_whole;
 
 /// A record as a read decodes it to show its document: whose tenant it
 /// is, and the document it shows.

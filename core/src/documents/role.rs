@@ -160,6 +160,8 @@ impl RoleRecord {
     }
 }
 
+crate::documents::record::decode_whole!(RoleRecord);
+
 impl Record for RoleRecord {
     type Document = Role;
     type New = NewRole;

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::documents::attributes::Attributes;
 use crate::documents::caseless::fold;
 use crate::documents::fields::FieldType::{Bool, Ident, Int, Ints, Object, Str, Strs, Time};
 use crate::documents::fields::{FieldId, FieldSpec, field_table};
@@ -64,8 +65,9 @@ pub struct User {
     pub roles: Vec<u64>,
     /// Identities of the user in other systems.
     pub external_ids: Vec<ExternalId>,
-    /// Free-form profile fields.
-    pub attributes: Map<String, Value>,
+    /// Free-form profile fields: a JSON object, decoded from the stored
+    /// record when first read ([`Attributes`]).
+    pub attributes: Attributes,
     /// When the user was created.
     pub created_at: Timestamp,
     /// When the user was last changed.
@@ -485,7 +487,7 @@ impl UserRecord {
             enabled: self.enabled,
             roles: self.roles,
             external_ids: self.external_ids,
-            attributes: self.attributes.into_map(),
+            attributes: self.attributes.into_map().into(),
             created_at: self.header.created_at,
             updated_at: self.header.updated_at,
             last_login_at: self.last_login_at,
@@ -682,7 +684,7 @@ mod stored_tests {
         bytes: &[u8],
         now: Timestamp,
     ) -> std::result::Result<(User, Option<String>), String> {
-        codec::decode::<StoredUser<'_>>(bytes)
+        codec::decode_stored::<StoredUser<'_>>(bytes)
             .map(|s| {
                 let tenant = s.tenant().map(str::to_owned);
                 (s.into_document(&|| now), tenant)
@@ -739,7 +741,7 @@ mod stored_tests {
         let mut fields_read = 0;
         for record in records(now) {
             let bytes = codec::encode(&record).unwrap();
-            let stored = codec::decode::<StoredUser<'_>>(&bytes).unwrap();
+            let stored = codec::decode_stored::<StoredUser<'_>>(&bytes).unwrap();
             assert_eq!(Stored::<User>::id(&stored), record.header.id);
             for &field in UserField::ALL {
                 for at in [now, later] {

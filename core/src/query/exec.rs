@@ -669,7 +669,7 @@ fn proven_page<E: Entity>(
     let now = run.now;
     let mut items = Vec::with_capacity(ids.len());
     tables.read_records_by_id(E::TABLE, &ids, &mut |bytes| {
-        let stored: <E::Record as Record>::Stored<'_> = codec::decode(bytes)?;
+        let stored: <E::Record as Record>::Stored<'_> = codec::decode_stored(bytes)?;
         items.push(crate::documents::record::Stored::into_document(
             stored,
             &|| now,
@@ -781,7 +781,7 @@ fn take_batch<E: Entity>(
             let open = if run.stored {
                 // Checked in the form a read shows, made into its document
                 // straight from the stored bytes (no record in between).
-                let stored: <E::Record as Record>::Stored<'_> = codec::decode(bytes)?;
+                let stored: <E::Record as Record>::Stored<'_> = codec::decode_stored(bytes)?;
                 !run.accepts(&stored)
                     || out.push_with(run.position_of(&stored, stored.id()), || {
                         stored.into_document(&|| now)

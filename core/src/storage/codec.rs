@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::documents::record::Decode;
 use crate::{Error, Result};
 
 /// The record schema version written by this release.
@@ -25,8 +26,25 @@ pub(crate) fn encode_into<T: Serialize>(record: &T, out: &mut Vec<u8>) -> Result
 /// bytes after the record (which the encoder never writes: damage). `T`
 /// may borrow from `bytes`.
 pub(crate) fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
+    decode_with(bytes, postcard::take_from_bytes)
+}
+
+/// A record's stored form ([`Record::Stored`](crate::documents::record::Record::Stored))
+/// decoded from its bytes, as [`decode`] decodes a record.
+///
+/// Errors: as [`decode`].
+pub(crate) fn decode_stored<'de, T: Decode<'de>>(bytes: &'de [u8]) -> Result<T> {
+    decode_with(bytes, T::take)
+}
+
+/// The value `take` reads from a record's body, checked as [`decode`]
+/// documents.
+fn decode_with<'de, T>(
+    bytes: &'de [u8],
+    take: impl FnOnce(&'de [u8]) -> postcard::Result<(T, &'de [u8])>,
+) -> Result<T> {
     match bytes.split_first() {
-        Some((&RECORD_SCHEMA, body)) => match postcard::take_from_bytes(body) {
+        Some((&RECORD_SCHEMA, body)) => match take(body) {
             Ok((record, [])) => Ok(record),
             Ok((_, rest)) => Err(Error::storage(format!(
                 "corrupt record: trailing data ({} bytes)",

@@ -226,7 +226,7 @@ pub fn user_view(u: &User) -> Box<UserView> {
         enabled: u.enabled,
         roles: u.roles.clone(),
         external_ids: u.external_ids.clone(),
-        attributes: Value::Object(u.attributes.clone()),
+        attributes: Value::Object(u.attributes.clone().into()),
         has_password: u.has_password,
         version: u.version,
     })
