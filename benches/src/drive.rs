@@ -214,12 +214,13 @@ impl<C: Clone> Fixture<C> {
         self.depth
     }
 
-    fn next(&self) -> u64 {
+    /// The next step's number (each call one more, from 0).
+    pub fn next(&self) -> u64 {
         self.step.fetch_add(1, Ordering::Relaxed)
     }
 
     /// A user id (from 1) that the `k`th step visits, spread over the store.
-    fn id(&self, k: u64) -> u64 {
+    pub fn id(&self, k: u64) -> u64 {
         k.wrapping_mul(7_919)
             .checked_rem(self.users)
             .unwrap_or(0)

@@ -65,7 +65,9 @@ pub fn export_population(mut args: impl Iterator<Item = String>) -> BenchResult<
 /// (default 5) batches of about 100 ms, and the range, as `median min max`;
 /// with `cpu`, the thread's CPU time instead of the wall-clock time (for
 /// comparisons on a machine other work keeps busy). WORKLOAD is
-/// `id` (default: `get` by id), `email` (`get_by_email`), or the short id of
+/// `id` (default: `get` by id), `id_whole` (`get` by id, then the document's
+/// attributes read: the whole document, as a binding builds it), `email`
+/// (`get_by_email`), or the short id of
 /// another read workload (`search`, `email_co`, `filtered_page`,
 /// `cursor_page_1`, `cursor_page_deep`, `count`, `offset_page_100`). Before
 /// timing it gets every user once by id, so that the timed reads find the
@@ -79,8 +81,13 @@ pub fn time_get(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let path: PathBuf = arg(&mut args, "FILE")?;
     let n: u64 = arg(&mut args, "USERS")?;
     let reps: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5);
-    let workload = match args.next().as_deref() {
-        None | Some("id") => Workload::GetById,
+    let named = args.next();
+    // `id_whole`: get by id, then read the document's attributes, which a
+    // document decodes when first read: the whole document, as the Python
+    // binding's `get` builds it (the base of its call overhead).
+    let whole = named.as_deref() == Some("id_whole");
+    let workload = match named.as_deref() {
+        None | Some("id" | "id_whole") => Workload::GetById,
         Some("email") => Workload::GetByEmail,
         Some(other) => Workload::ALL
             .into_iter()
@@ -99,7 +106,13 @@ pub fn time_get(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let mut samples = Vec::new();
     for _ in 0..reps {
         let before = thread_cpu()?;
-        let (done, took) = timed(|| run(&store, &fx, workload, batch));
+        let (done, took) = timed(|| {
+            if whole {
+                whole_gets(&store, &fx, batch)
+            } else {
+                run(&store, &fx, workload, batch)
+            }
+        });
         done?;
         let took = if cpu {
             thread_cpu()?.saturating_sub(before)
@@ -111,6 +124,18 @@ pub fn time_get(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let s = Stats::of(&samples);
     println!("{:.0} {:.0} {:.0}", s.median, s.min, s.max);
     Ok(())
+}
+
+/// `iterations` gets by id (the fixture's ids, as the get workload takes
+/// them), each document's attributes read; the sum of their ids.
+fn whole_gets(store: &RosterStore, fx: &Fixture<String>, iterations: u64) -> BenchResult<u64> {
+    let mut acc = 0_u64;
+    for _ in 0..iterations {
+        let user = store.store().users().get(fx.id(fx.next()))?;
+        let read = std::hint::black_box(user.attributes.len());
+        acc = acc.wrapping_add(user.id).wrapping_add(read as u64);
+    }
+    Ok(acc)
 }
 
 /// `--build rosterdb|sqlite FILE USERS`: makes a store of the population
