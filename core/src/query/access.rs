@@ -827,8 +827,28 @@ fn trigram_all(
             continue;
         }
         if chars >= 3 {
-            for gram in trigrams(needle) {
-                clauses.push(gram_union(table, names, fields, &gram, true));
+            let grams = trigrams(needle);
+            if fields.len() > 1 && grams.len() > 1 {
+                // A needle lies within one field's text, so all of its
+                // trigrams are in that field: per field, the intersection
+                // of its trigrams (small), then their union; tighter and
+                // cheaper than intersecting unions over the fields.
+                clauses.push(Access::Union(
+                    fields
+                        .iter()
+                        .filter_map(|&f| {
+                            let each: Option<Vec<Access>> = grams
+                                .iter()
+                                .map(|gram| gram_range(table, names, f, gram, true))
+                                .collect();
+                            each.map(Access::All)
+                        })
+                        .collect(),
+                ));
+            } else {
+                for gram in grams {
+                    clauses.push(gram_union(table, names, fields, &gram, true));
+                }
             }
         } else {
             clauses.push(gram_union(table, names, fields, needle, false));
@@ -855,35 +875,46 @@ fn gram_union(
     Access::Union(
         fields
             .iter()
-            .filter_map(|&f| {
-                let field = names.get(f)?;
-                let start = if whole {
-                    trigram_prefix(f, text)
-                } else {
-                    trigram_start(f, text)
-                };
-                let end = prefix_end(start.bytes());
-                let span = if whole {
-                    Span::Trigram {
-                        field,
-                        gram: text.to_owned(),
-                    }
-                } else {
-                    Span::TrigramPrefix {
-                        field,
-                        text: text.to_owned(),
-                    }
-                };
-                Some(Access::Range {
-                    index: IndexTable::Postings(table),
-                    start: start.into_bytes(),
-                    end,
-                    span,
-                    ordered: true,
-                })
-            })
+            .filter_map(|&f| gram_range(table, names, f, text, whole))
             .collect(),
     )
+}
+
+/// The records holding a trigram (`whole`), or a trigram starting with
+/// `text`, in the field numbered `f` of the trigram index; `None` for a
+/// number the index has no field for.
+fn gram_range(
+    table: PostingTable,
+    names: &'static [&'static str],
+    f: usize,
+    text: &str,
+    whole: bool,
+) -> Option<Access> {
+    let field = names.get(f)?;
+    let start = if whole {
+        trigram_prefix(f, text)
+    } else {
+        trigram_start(f, text)
+    };
+    let end = prefix_end(start.bytes());
+    let span = if whole {
+        Span::Trigram {
+            field,
+            gram: text.to_owned(),
+        }
+    } else {
+        Span::TrigramPrefix {
+            field,
+            text: text.to_owned(),
+        }
+    };
+    Some(Access::Range {
+        index: IndexTable::Postings(table),
+        start: start.into_bytes(),
+        end,
+        span,
+        ordered: true,
+    })
 }
 
 /// The index key (without the id) of a sort value of an indexed field.

@@ -389,8 +389,11 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   attributes as JSON text; `ANALYZE` after the build (untimed), so that
   SQLite's planner has its statistics. Each store keeps its default page
   cache: SQLite 2 MiB of its own over the OS's file cache, rosterdb up to
-  4 GiB (decision 0017). Every read decodes whole users (attributes
-  parsed, roles and external ids gathered) as rosterdb returns them.
+  4 GiB (decision 0017). Every read decodes whole users as rosterdb
+  returns them: every field, roles and external ids gathered, and the
+  attributes kept as their stored JSON text, parsed when read, as a
+  rosterdb document keeps its stored attributes and decodes them when first
+  read (`rosterdb::Attributes`, since round 16).
   `benches/tests/same_answers.rs` checks that both stores return the same
   ids for every workload. Concurrent writers: SQLite's threads either share
   one connection behind a mutex (its one writer at a time, without waits) or
