@@ -178,6 +178,36 @@ fn a_first_page_filling_in_the_first_chunk_matches_the_whole_set() {
     check(&s, "search:mil ller", &millers);
 }
 
+#[test]
+fn a_first_page_planned_on_the_first_quarter_of_a_chunk_continues_past_it() {
+    // 400 users in the first quarter of the first chunk (ids below
+    // 16,384: more than 256 of them match `co '42'`, so the page is
+    // planned on that quarter alone), 500 more in the rest of the same
+    // chunk, and 600 in later chunks.
+    let s = population(1500, |i| match i {
+        0..400 => i + 1,
+        400..900 => 20_000 + (i - 400) * 50,
+        _ => 100_000 + (i - 900) * 300,
+    });
+    let emails = expected(&s, |u| u.email.contains("42"));
+    assert!(emails.iter().filter(|&&id| id < 16_384).count() > 256);
+    assert!(
+        emails
+            .iter()
+            .filter(|&&id| (16_384..65_536).contains(&id))
+            .count()
+            > 300
+    );
+    check(&s, "email co '42'", &emails);
+    check(&s, "search:42", &emails);
+    let emails_42b = expected(&s, |u| u.email.contains("42b"));
+    check(&s, "email co '42b'", &emails_42b);
+    // Four characters: candidates checked on their records.
+    let emails_a42b = expected(&s, |u| u.email.contains("a42b"));
+    check(&s, "email co 'a42b'", &emails_a42b);
+    check(&s, "search:a42b", &emails_a42b);
+}
+
 /// Users 0..n stored under the ids `id_of(i)`, each with the last name
 /// `last(i)` (through an export, edited, and an import, which keeps ids).
 fn named(n: u64, id_of: impl Fn(u64) -> u64, last: impl Fn(u64) -> String) -> Checked {

@@ -28,8 +28,8 @@ const EMPTY_OBJECT: [u8; 2] = [7, 0];
 /// their maps. The stored bytes were checked as the record was read, by
 /// the same reads the decoding does, so decoding cannot fail later.
 ///
-/// Equality compares the maps (member order counts, as
-/// `serde_json::Map`'s does).
+/// Equality compares the maps as `serde_json::Map` does (the same
+/// members, in any order).
 #[derive(Default)]
 pub struct Attributes {
     /// The map, once decoded (or given).
@@ -46,7 +46,7 @@ impl Attributes {
     }
 
     /// Attributes kept in their stored form (a postcard-encoded `Json`
-    /// value that a read has checked with `json::SkipJson`), decoded on
+    /// value that a read has checked with `json_build::SkipJson`), decoded on
     /// first use.
     pub(crate) fn stored(bytes: &[u8]) -> Self {
         // A record's attributes are an object; anything else shows none (as
@@ -98,7 +98,7 @@ impl Attributes {
 /// The map that stored bytes hold: their object's members, or none when
 /// they hold another JSON value (as `Json::to_map` shows one).
 ///
-/// The bytes were read once already, by `json::SkipJson`, which makes the
+/// The bytes were read once already, by `json_build::SkipJson`, which makes the
 /// same reads as `AsValue` in the same order; so they decode here. Were
 /// they ever not to, the attributes would show as empty rather than take
 /// the process down (a debug build stops there).

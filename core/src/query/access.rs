@@ -329,9 +329,11 @@ impl Access {
         }
     }
 
-    /// Its ids up to the first chunk (in id order) that brings their number
-    /// above `cap`, and whether that is all of them; `None` when it does
-    /// not read only posting tables. Later chunks are read but not decoded.
+    /// Its ids in id order until their number is above `cap` (the ids of
+    /// whole chunks; or, when those of the first chunk's first quarter are
+    /// above `cap` already, only those), and whether that is all of them; `None` when it does not read only
+    /// posting tables. Later chunks are read but not decoded. Every id
+    /// up to the set's last one is in it, so the ids after it continue it.
     ///
     /// Errors: `Storage` when a table cannot be read, `Internal` when a
     /// bitmap does not decode.
@@ -342,7 +344,17 @@ impl Access {
         let mut set = IdSet::new();
         let mut len: u64 = 0;
         let mut from = 0;
+        let mut first = true;
         while let Some(chunk) = chunked.next_chunk(tables, from)? {
+            // Only the first chunk's start is tried alone: for sparse ids,
+            // which take many chunks, that reads one chunk twice at most.
+            if std::mem::take(&mut first) {
+                let start = chunked.chunk_below(tables, chunk, FIRST_PART)?;
+                if start.len() > cap {
+                    set.add_chunk(chunk, start);
+                    return Ok(Some((set, false)));
+                }
+            }
             let bitmap = chunked.chunk(tables, chunk)?;
             len = len.saturating_add(bitmap.len());
             set.add_chunk(chunk, bitmap);
@@ -530,6 +542,13 @@ pub(crate) enum ChunkedIds {
     All(Vec<ChunkedIds>),
 }
 
+/// The low bits of every id of a chunk lie below this.
+const WHOLE_CHUNK: u32 = 1 << crate::storage::postings::CHUNK_BITS;
+
+/// How far into a chunk [`Access::first_ids`] plans first: a quarter of
+/// it, whose candidates are usually enough for a page.
+const FIRST_PART: u32 = WHOLE_CHUNK / 4;
+
 impl ChunkedIds {
     /// The first chunk at or after `from` that may hold ids (every part of
     /// an intersection has an entry there; the chunk may still be empty),
@@ -579,14 +598,37 @@ impl ChunkedIds {
     /// Errors: `Storage` when a table cannot be read, `Internal` when a
     /// bitmap does not decode.
     pub(crate) fn chunk(&self, tables: &dyn Tables, chunk: u64) -> Result<RoaringBitmap> {
+        self.chunk_below(tables, chunk, WHOLE_CHUNK)
+    }
+
+    /// [`ChunkedIds::chunk`], only the low bits below `below` (each part's
+    /// bitmap cut before it is merged, so a first page planned on the
+    /// start of a chunk merges only that start).
+    ///
+    /// Errors: as [`ChunkedIds::chunk`].
+    pub(crate) fn chunk_below(
+        &self,
+        tables: &dyn Tables,
+        chunk: u64,
+        below: u32,
+    ) -> Result<RoaringBitmap> {
+        let cut = |mut bitmap: RoaringBitmap| {
+            if below < WHOLE_CHUNK {
+                bitmap.remove_range(below..);
+            }
+            bitmap
+        };
         match self {
-            ChunkedIds::Range(raw) => raw.chunk(tables, chunk),
-            ChunkedIds::Term(term) => term.chunk(tables, chunk),
-            ChunkedIds::Union(parts) => parts.iter().map(|part| part.chunk(tables, chunk)).union(),
+            ChunkedIds::Range(raw) => raw.chunk(tables, chunk).map(cut),
+            ChunkedIds::Term(term) => term.chunk(tables, chunk).map(cut),
+            ChunkedIds::Union(parts) => parts
+                .iter()
+                .map(|part| part.chunk_below(tables, chunk, below))
+                .union(),
             ChunkedIds::All(parts) => {
                 let mut all: Option<RoaringBitmap> = None;
                 for part in parts {
-                    let next = part.chunk(tables, chunk)?;
+                    let next = part.chunk_below(tables, chunk, below)?;
                     let both = match all {
                         None => next,
                         Some(mut so_far) => {
@@ -800,7 +842,7 @@ fn trigram_access(kind: EntityKind, field: &str, runs: &[String]) -> Option<Acce
     trigram_all(table, fields, &[n], runs)
 }
 
-/// Candidates for `search`: for each term, the records holding each of its
+/// Candidates for `search`: for each term, the records holding all of its
 /// trigrams in one of the search fields.
 fn search_access(kind: EntityKind, terms: &[String]) -> Option<Access> {
     let (table, fields) = trigram_index(kind)?;
@@ -808,9 +850,11 @@ fn search_access(kind: EntityKind, terms: &[String]) -> Option<Access> {
     trigram_all(table, fields, &all, terms)
 }
 
-/// The intersection, over the needles' trigrams, of the records holding
-/// that trigram in one of `fields`; a needle of one or two characters
-/// stands for every trigram it starts. Needles of two or more characters
+/// The intersection, over the needles, of the records holding the
+/// needle's trigrams in one of `fields`: per field, all of a needle's
+/// trigrams there (when it has several and there are several fields),
+/// else each trigram in any of the fields; a needle of one or two
+/// characters stands for every trigram it starts. Needles of two or more characters
 /// are used when there are any (a single character matches too widely to
 /// narrow much); `None` when no needle has a character.
 fn trigram_all(

@@ -68,12 +68,12 @@ pub(crate) fn page<E: Entity>(
             access,
             ..
         } => {
-            // The set's first chunks, then the chunks after them.
+            // The set's ids (every candidate up to its last), then the ids
+            // after them.
             if stream_set::<E>(tables, &run, set, &probes, &mut out)?
                 && let Some(last) = set.last()
             {
-                let from = (last >> CHUNK_BITS).saturating_add(1);
-                stream_access::<E>(tables, &run, access, from, &probes, &mut out)?;
+                stream_access::<E>(tables, &run, access, last, &probes, &mut out)?;
             }
         }
         AccessPath::IndexIds { access, .. } => {
@@ -644,13 +644,14 @@ fn proven_page<E: Entity>(
         open = set.iter_after(after).all(&mut take);
     }
     if open && (read.is_none() || *partial) {
-        // The chunks after those the planner read, decoded one at a time.
-        let first_chunk = read
+        // The ids after those the planner read (it read every candidate up
+        // to its set's last), decoded a chunk at a time.
+        let after = read
             .as_ref()
             .and_then(IdSet::last)
-            .map_or(0, |last| (last >> CHUNK_BITS).saturating_add(1));
+            .map_or(after, |last| after.max(last));
         if let Some(chunked) = access.chunked(tables)? {
-            let mut from = (after >> CHUNK_BITS).max(first_chunk);
+            let mut from = after >> CHUNK_BITS;
             while let Some(chunk) = chunked.next_chunk(tables, from)? {
                 let mut set = IdSet::new();
                 set.add_chunk(chunk, chunked.chunk(tables, chunk)?);
@@ -716,21 +717,21 @@ fn stream_set<E: Entity>(
     }
 }
 
-/// Streams the candidates of an index whose ids come in ascending order
-/// (of a posting access: from chunk `first_chunk` on).
+/// Streams the candidates above `floor` (0: all) of an index whose ids
+/// come in ascending order.
 fn stream_access<E: Entity>(
     tables: &dyn Tables,
     run: &Run<'_>,
     access: &Access,
-    first_chunk: u64,
+    floor: u64,
     probes: &Probes,
     out: &mut Collector<'_, E>,
 ) -> Result<()> {
-    let mut after = run.after_id();
+    let mut after = run.after_id().max(floor);
     // A posting access is read once, then its union or intersection is
     // built a chunk at a time in id order, until the page is full.
     if let Some(chunked) = access.chunked(tables)? {
-        let mut from = (after >> CHUNK_BITS).max(first_chunk);
+        let mut from = after >> CHUNK_BITS;
         while let Some(chunk) = chunked.next_chunk(tables, from)? {
             let mut set = IdSet::new();
             set.add_chunk(chunk, chunked.chunk(tables, chunk)?);

@@ -84,11 +84,11 @@ pub enum AccessPath {
         /// Why no access was small enough to read whole.
         reason: Reason,
         /// Its ids, when the planner read them (a posting access): all of
-        /// them, or with `partial` those of its first chunks in id order.
+        /// them, or with `partial` its first ones in id order.
         ids: Option<IdSet>,
-        /// Whether `ids` holds only the ids of the set's first chunks (each
-        /// of them whole): the ids of later chunks are read as the page
-        /// streams.
+        /// Whether `ids` holds only the set's first ids: every id up to its
+        /// last (whole chunks, or the start of the first chunk); the ids
+        /// after it are read as the page streams.
         partial: bool,
     },
     /// The record table streamed in id order until the page is full.

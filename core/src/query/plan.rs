@@ -185,7 +185,8 @@ enum Driver {
         ordered: Option<Access>,
         /// Its ids, when they were read while planning (postings).
         ordered_ids: Option<IdSet>,
-        /// Whether `ordered_ids` holds only the set's first chunks.
+        /// Whether `ordered_ids` holds only the set's first ids (every id
+        /// up to its last; the rest come after it).
         ordered_partial: bool,
     },
 }
