@@ -613,6 +613,11 @@ fn write_many<E: Entity>(
     write_unique_sorted::<E>(tx, records, checked)?;
     let mut folded = folded.drain(..);
     tx.pending.reserve_changes(records.len());
+    // Whether the ordered keys the transaction holds unwritten are only
+    // this insert's, none of them appended yet (at its start, or after a
+    // flush): room is then made after the next slice's, judged from them.
+    let mut judge = !tx.pending.has_ordered();
+    let mut rest = records.len();
     for slice in records.chunks(SLICE) {
         for record in slice {
             log::<E>(tx, record, ChangeOp::Create, at)?;
@@ -633,7 +638,14 @@ fn write_many<E: Entity>(
         };
         tx.pending.append_ordered(notes.ordered);
         tx.pending.append_terms(notes.terms, notes.count);
-        flush_if_large(tx)?;
+        rest = rest.saturating_sub(slice.len());
+        if tx.pending.is_large() {
+            tx.pending.flush(&tx.txn)?;
+            judge = true;
+        } else if judge {
+            tx.pending.reserve_ordered(slice.len(), rest);
+            judge = false;
+        }
     }
     Ok(())
 }

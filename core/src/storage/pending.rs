@@ -469,6 +469,38 @@ impl Pending {
         Ok(())
     }
 
+    /// Whether any ordered-index key is gathered unwritten.
+    pub(crate) fn has_ordered(&self) -> bool {
+        self.ordered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .tables
+            .iter()
+            .flatten()
+            .any(|t| !t.keys.is_empty())
+    }
+
+    /// Makes room in the ordered keys for those of a bulk insert's next
+    /// `rest` records, judged from the `noted` records whose keys are all
+    /// the transaction holds (none written out since): as many records
+    /// as fit under the bound at which gathered changes are written out.
+    /// The keys then grow no buffer as each slice's are appended, and
+    /// memory is touched only as keys fill it.
+    pub(crate) fn reserve_ordered(&self, noted: usize, rest: usize) {
+        let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
+        let each = ordered
+            .gathered
+            .checked_div(noted)
+            .unwrap_or(0)
+            .saturating_add(1);
+        let until_flush = FLUSH_AT
+            .saturating_sub(ordered.gathered)
+            .checked_div(each)
+            .unwrap_or(0)
+            .saturating_add(1);
+        ordered.reserve_for(noted, noted.saturating_add(rest.min(until_flush)));
+    }
+
     /// Makes room for `count` more change-log entries (a bulk insert's,
     /// one per record), so appending them grows no buffer.
     pub(crate) fn reserve_changes(&self, count: usize) {

@@ -1,14 +1,18 @@
 //! The posting changes a write transaction gathers for one posting table
 //! before its flush (`storage::pending`): each term noted once in a small
 //! hash map that gives it a number, and every change appended, in the
-//! order made, to one flat list of (term number, id, add or remove).
+//! order made, to a list of 8-byte notes (term number; the id's low 31
+//! bits and whether it adds), in blocks that each keep the high bits their
+//! ids share.
 //!
 //! Shaped for a bulk import, which notes some 65 trigram terms per user:
 //! noting a change costs one probe of a map keyed by the term packed into
 //! an integer (a trigram term is 5–14 bytes) and one append, and touches
-//! no per-term memory. The flush groups the list by term with one
-//! counting sort (stable, so each term's changes keep their order) and
-//! builds each touched chunk's bitmaps from them.
+//! no per-term memory; the notes are the import's largest gathered memory,
+//! so each takes 8 bytes, and changes gathered on other threads are
+//! appended by reference to their blocks, never copied. The flush groups
+//! the list by term with one counting sort (stable, so each term's changes
+//! keep their order) and builds each touched chunk's bitmaps from them.
 
 use std::collections::HashMap;
 
@@ -51,8 +55,60 @@ fn pack_medium(term: &[u8]) -> Option<u128> {
     Some(packed | (len << 120))
 }
 
-/// The changes one block of [`TermNotes`]'s list holds.
+/// The changes one full block of [`TermNotes`]'s list holds.
 const BLOCK: usize = 1 << 14;
+
+/// The room a block starts with when it begins because the high bits of
+/// the ids changed (rare: ids from 2^31 on), so that ids alternating
+/// between far ranges cost little memory.
+const SMALL_BLOCK: usize = 16;
+
+/// How many low bits of an id a note keeps; the block keeps the rest.
+const LOW_BITS: u32 = 31;
+
+/// The low bits of an id a note keeps.
+const LOW_MASK: u64 = (1 << LOW_BITS) - 1;
+
+/// The bit of a note's second half that says the change adds its id.
+const NOTE_ADD: u32 = 1 << LOW_BITS;
+
+/// Changes in the order noted, as (term number, the id's low [`LOW_BITS`]
+/// bits with [`NOTE_ADD`] for an addition), all of ids whose high bits are
+/// `high`.
+struct Block {
+    high: u64,
+    notes: Vec<(u32, u32)>,
+}
+
+/// A run of blocks noted under one numbering of the terms: this table's
+/// own (`renumber` empty), or another [`TermNotes`]'s, appended whole,
+/// with each of its term numbers' number here.
+#[derive(Default)]
+struct Segment {
+    renumber: Vec<u32>,
+    blocks: Vec<Block>,
+}
+
+impl Segment {
+    /// The segment's changes in their order: (term number here, id with
+    /// [`ADD`] set for an addition).
+    fn changes(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.blocks.iter().flat_map(move |block| {
+            block.notes.iter().map(move |&(term, low)| {
+                let term = if self.renumber.is_empty() {
+                    term
+                } else {
+                    self.renumber
+                        .get(term as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX)
+                };
+                let id = (block.high << LOW_BITS) | u64::from(low & !NOTE_ADD);
+                (term, if low & NOTE_ADD != 0 { id | ADD } else { id })
+            })
+        })
+    }
+}
 
 /// One posting table's pending changes.
 pub(crate) struct TermNotes {
@@ -70,11 +126,10 @@ pub(crate) struct TermNotes {
     /// Each numbered term's bytes: (start, length) in `bytes`.
     spans: Vec<(usize, usize)>,
     bytes: Vec<u8>,
-    /// The changes in the order noted: (term number, id, with [`ADD`] set
-    /// for an addition), in blocks of [`BLOCK`] (a list that grows by
-    /// blocks never copies what it holds).
-    notes: Vec<Vec<(u32, u64)>>,
-    /// How many changes `notes` holds.
+    /// The changes in the order noted, segment after segment (a list that
+    /// grows by blocks never copies what it holds).
+    segments: Vec<Segment>,
+    /// How many changes `segments` hold.
     noted: usize,
 }
 
@@ -89,7 +144,7 @@ impl TermNotes {
             long: HashMap::default(),
             spans: Vec::new(),
             bytes: Vec::new(),
-            notes: Vec::new(),
+            segments: Vec::new(),
             noted: 0,
         }
     }
@@ -125,28 +180,43 @@ impl TermNotes {
     /// noted to one id and term, the last wins.
     pub(crate) fn change(&mut self, term: &[u8], id: u64, add: bool) {
         let number = self.number(term);
-        let flagged = if add { id | ADD } else { id & !ADD };
-        self.push(number, flagged);
-    }
-
-    /// Appends one change (a flagged id) of the term numbered `number`.
-    fn push(&mut self, number: u32, flagged: u64) {
-        let block = match self.notes.last_mut() {
-            Some(block) if block.len() < BLOCK => block,
+        let high = (id & !ADD) >> LOW_BITS;
+        // The low bits fit in 31 bits by the mask.
+        let low = u32::try_from(id & LOW_MASK).unwrap_or(0) | if add { NOTE_ADD } else { 0 };
+        let own = match self.segments.last_mut() {
+            Some(segment) if segment.renumber.is_empty() => segment,
             _ => {
-                self.notes.push(Vec::with_capacity(BLOCK));
-                match self.notes.last_mut() {
+                self.segments.push(Segment::default());
+                match self.segments.last_mut() {
+                    Some(segment) => segment,
+                    None => return,
+                }
+            }
+        };
+        let block = match own.blocks.last_mut() {
+            Some(block) if block.high == high && block.notes.len() < BLOCK => block,
+            last => {
+                let room = match last {
+                    Some(block) if block.notes.len() < BLOCK => SMALL_BLOCK,
+                    _ => BLOCK,
+                };
+                own.blocks.push(Block {
+                    high,
+                    notes: Vec::with_capacity(room),
+                });
+                match own.blocks.last_mut() {
                     Some(block) => block,
                     None => return,
                 }
             }
         };
-        block.push((number, flagged));
+        block.notes.push((number, low));
         self.noted = self.noted.saturating_add(1);
     }
 
     /// Appends the changes of `other` (of the same table) after this
-    /// one's, in their order.
+    /// one's, in their order: its blocks are kept as they are, with its
+    /// term numbers' numbers here.
     pub(crate) fn absorb(&mut self, other: TermNotes) {
         let numbers: Vec<u32> = other
             .spans
@@ -159,20 +229,54 @@ impl TermNotes {
                 self.number(term)
             })
             .collect();
-        for &(term, id) in other.notes.iter().flatten() {
-            if let Some(&number) = numbers.get(term as usize) {
-                self.push(number, id);
-            }
+        for mut segment in other.segments {
+            segment.renumber = if segment.renumber.is_empty() {
+                numbers.clone()
+            } else {
+                segment
+                    .renumber
+                    .iter()
+                    .map(|&n| numbers.get(n as usize).copied().unwrap_or(u32::MAX))
+                    .collect()
+            };
+            self.segments.push(segment);
         }
+        self.noted = self.noted.saturating_add(other.noted);
+    }
+
+    /// Every change in the order noted: (term number, id with [`ADD`]
+    /// set for an addition).
+    fn changes(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.segments.iter().flat_map(Segment::changes)
     }
 
     /// The changes per touched chunk of each term, sorted by posting key.
-    pub(crate) fn into_entries(self) -> ChunkChanges {
-        let terms = self.spans.len();
-        // A counting sort by term number; stable, so each term's changes
-        // stay in the order noted.
-        let mut starts = vec![0_usize; terms.saturating_add(1)];
-        for &(term, _) in self.notes.iter().flatten() {
+    pub(crate) fn into_entries(mut self) -> ChunkChanges {
+        let starts = self.term_starts();
+        // Every id below 2^31 (the blocks' high bits all zero): the
+        // grouped changes take 4 bytes each instead of 8.
+        let narrow = self
+            .segments
+            .iter()
+            .flat_map(|s| &s.blocks)
+            .all(|b| b.high == 0);
+        if narrow {
+            let grouped: Vec<u32> = self.grouped(&starts);
+            self.segments = Vec::new();
+            self.entries_of(&starts, &grouped)
+        } else {
+            let grouped: Vec<u64> = self.grouped(&starts);
+            self.segments = Vec::new();
+            self.entries_of(&starts, &grouped)
+        }
+    }
+
+    /// Where each term's changes start in the grouped list (the term
+    /// numbers' places; one more at the end, the total): the counts of a
+    /// counting sort by term number.
+    fn term_starts(&self) -> Vec<usize> {
+        let mut starts = vec![0_usize; self.spans.len().saturating_add(1)];
+        for (term, _) in self.changes() {
             if let Some(count) = starts.get_mut((term as usize).saturating_add(1)) {
                 *count = count.saturating_add(1);
             }
@@ -183,18 +287,28 @@ impl TermNotes {
                 *start = start.saturating_add(before);
             }
         }
-        let mut next = starts.clone();
-        let mut grouped = vec![0_u64; self.noted];
-        for &(term, id) in self.notes.iter().flatten() {
+        starts
+    }
+
+    /// Every change placed by its term (`starts`); stable, so each term's
+    /// changes stay in the order noted.
+    fn grouped<C: Change>(&self, starts: &[usize]) -> Vec<C> {
+        let mut next = starts.to_vec();
+        let mut grouped = vec![C::default(); self.noted];
+        for (term, id) in self.changes() {
             if let Some(at) = next.get_mut(term as usize)
                 && let Some(slot) = grouped.get_mut(*at)
             {
-                *slot = id;
+                *slot = C::from_flagged(id);
                 *at = at.saturating_add(1);
             }
         }
-        drop(next);
-        drop(self.notes);
+        grouped
+    }
+
+    /// The entries of every term's `grouped` changes, sorted by posting key.
+    fn entries_of<C: Change>(&self, starts: &[usize], grouped: &[C]) -> ChunkChanges {
+        let terms = self.spans.len();
         let mut out = ChunkChanges {
             keys: Vec::with_capacity(self.bytes.len().saturating_add(terms.saturating_mul(8))),
             lows: Vec::with_capacity(grouped.len()),
@@ -216,6 +330,48 @@ impl TermNotes {
         let key = |e: &ChunkEntry| keys.get(e.key.0..e.key.1).unwrap_or_default();
         out.entries.sort_unstable_by(|a, b| key(a).cmp(key(b)));
         out
+    }
+}
+
+/// A change as [`TermNotes::into_entries`] groups it: an id and whether
+/// the change adds it.
+trait Change: Copy + Default {
+    /// The change of an id flagged with [`ADD`] for an addition.
+    fn from_flagged(flagged: u64) -> Self;
+    /// The id.
+    fn id(self) -> u64;
+    /// Whether the change adds the id.
+    fn adds(self) -> bool;
+}
+
+/// Any id, flagged with [`ADD`].
+impl Change for u64 {
+    fn from_flagged(flagged: u64) -> u64 {
+        flagged
+    }
+    fn id(self) -> u64 {
+        self & !ADD
+    }
+    fn adds(self) -> bool {
+        self & ADD != 0
+    }
+}
+
+/// An id below 2^31, flagged with [`NOTE_ADD`].
+impl Change for u32 {
+    fn from_flagged(flagged: u64) -> u32 {
+        let low = u32::try_from(flagged & LOW_MASK).unwrap_or(0);
+        if flagged & ADD != 0 {
+            low | NOTE_ADD
+        } else {
+            low
+        }
+    }
+    fn id(self) -> u64 {
+        u64::from(self & !NOTE_ADD)
+    }
+    fn adds(self) -> bool {
+        self & NOTE_ADD != 0
     }
 }
 
@@ -258,18 +414,18 @@ pub(crate) enum ChunkChange<'c> {
 impl ChunkChanges {
     /// Appends the entries of one term's changes (ids flagged with [`ADD`]
     /// for additions, in the order made: the last change of an id wins).
-    fn add_term(&mut self, term: &[u8], changes: &[u64]) {
-        let additions_ascending = changes.iter().all(|&c| c & ADD != 0)
-            && changes.is_sorted_by(|a, b| (a & !ADD) <= (b & !ADD));
+    fn add_term<C: Change>(&mut self, term: &[u8], changes: &[C]) {
+        let additions_ascending =
+            changes.iter().all(|c| c.adds()) && changes.is_sorted_by(|a, b| a.id() <= b.id());
         if additions_ascending {
             // The import's case: each chunk's ids are a sorted run.
             let mut at = 0;
             while let Some(&first) = changes.get(at) {
-                let (chunk, _) = split(first & !ADD);
+                let (chunk, _) = split(first.id());
                 let start = self.lows.len();
                 let mut last: Option<u16> = None;
                 while let Some(&c) = changes.get(at) {
-                    let (c_chunk, low) = split(c & !ADD);
+                    let (c_chunk, low) = split(c.id());
                     if c_chunk != chunk {
                         break;
                     }
@@ -290,7 +446,7 @@ impl ChunkChanges {
         }
         let mut deltas: Vec<(u64, Delta)> = Vec::new();
         for &c in changes {
-            let (chunk, low) = split(c & !ADD);
+            let (chunk, low) = split(c.id());
             let at = match deltas.iter().position(|(k, _)| *k == chunk) {
                 Some(at) => at,
                 None => {
@@ -301,7 +457,7 @@ impl ChunkChanges {
             let Some((_, delta)) = deltas.get_mut(at) else {
                 continue;
             };
-            let (gains, loses) = if c & ADD != 0 {
+            let (gains, loses) = if c.adds() {
                 (&mut delta.add, &mut delta.remove)
             } else {
                 (&mut delta.remove, &mut delta.add)
@@ -429,18 +585,7 @@ mod tests {
         for id in [1, 2, 2, 65_537] {
             notes.change(b"w", id, true);
         }
-        let entries = notes.into_entries();
-        let listed: Vec<(Vec<u8>, Vec<u32>, Vec<u32>)> = entries
-            .iter()
-            .map(|(key, change)| match change {
-                ChunkChange::Added(lows) => (
-                    key.to_vec(),
-                    lows.iter().map(|&l| u32::from(l)).collect(),
-                    Vec::new(),
-                ),
-                ChunkChange::Delta(d) => (key.to_vec(), ids(&d.add), ids(&d.remove)),
-            })
-            .collect();
+        let listed = listing(&notes.into_entries());
         let keys: Vec<Vec<u8>> = listed.iter().map(|(k, _, _)| k.clone()).collect();
         let mut sorted = keys.clone();
         sorted.sort();
@@ -459,5 +604,95 @@ mod tests {
         assert_eq!(find(b"w", 0), (vec![1, 2], vec![]));
         assert_eq!(find(b"w", 1), (vec![1], vec![]));
         assert_eq!(listed.len(), 10);
+    }
+
+    /// Every touched chunk's key with the ids added and removed.
+    fn listing(entries: &ChunkChanges) -> Vec<(Vec<u8>, Vec<u32>, Vec<u32>)> {
+        entries
+            .iter()
+            .map(|(key, change)| match change {
+                ChunkChange::Added(lows) => (
+                    key.to_vec(),
+                    lows.iter().map(|&l| u32::from(l)).collect(),
+                    Vec::new(),
+                ),
+                ChunkChange::Delta(d) => (key.to_vec(), ids(&d.add), ids(&d.remove)),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn notes_split_absorbed_and_of_high_ids_list_as_noted_in_one() {
+        // Ids below 2^31 and far above it (a block keeps the high bits),
+        // alternating; changes noted into three lists, the last absorbed
+        // into the second and that into the first, against all noted in
+        // one list in the same order.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let terms: [&[u8]; 4] = [b"abc", b"bcd", &[b'm'; 12], &[b'l'; 30]];
+        let bases = [0_u64, (1 << 31) - 8, 1 << 40, (1 << 53) - 70_000];
+        let mut parts = [
+            TermNotes::new(0, T),
+            TermNotes::new(0, T),
+            TermNotes::new(0, T),
+        ];
+        let mut whole = TermNotes::new(0, T);
+        for n in 0..3_000_u64 {
+            let term = terms[(next() % 4) as usize];
+            let id = bases[(next() % 4) as usize] + next() % 70_000;
+            let add = next() % 3 != 0;
+            whole.change(term, id, add);
+            parts[(n * 3 / 3_000) as usize].change(term, id, add);
+        }
+        let [mut first, mut second, third] = parts;
+        second.absorb(third);
+        first.absorb(second);
+        assert_eq!(first.noted(), whole.noted());
+        let got = listing(&first.into_entries());
+        assert_eq!(got, listing(&whole.into_entries()));
+        assert!(
+            got.iter()
+                .any(|(_, add, remove)| !add.is_empty() && !remove.is_empty())
+        );
+    }
+
+    #[test]
+    fn narrow_and_wide_grouping_agree() {
+        // The same changes of ids below 2^31, once alone (grouped in 4
+        // bytes each) and once beside one high id's change of another term
+        // (grouped in 8).
+        let mut narrow = TermNotes::new(0, T);
+        let mut wide = TermNotes::new(0, T);
+        for notes in [&mut narrow, &mut wide] {
+            for id in [(1 << 31) - 1, 7, 70_000, 7, 3] {
+                notes.change(b"t", id, id != 3);
+            }
+            notes.change(b"t", 7, false);
+        }
+        wide.change(b"z", 1 << 45, true);
+        let narrow = listing(&narrow.into_entries());
+        let mut wide = listing(&wide.into_entries());
+        let z = wide
+            .iter()
+            .position(|(k, _, _)| k.starts_with(b"z"))
+            .unwrap();
+        let (_, added, _) = wide.remove(z);
+        assert_eq!(added, vec![0]);
+        assert_eq!(narrow, wide);
+        let find = |chunk: u64| {
+            let key = chunk_key(b"t", chunk);
+            narrow
+                .iter()
+                .find(|(k, _, _)| *k == key)
+                .map(|(_, a, r)| (a.clone(), r.clone()))
+        };
+        assert_eq!(find(0), Some((vec![], vec![3, 7])));
+        assert_eq!(find(1), Some((vec![70_000 - 65_536], vec![])));
+        assert_eq!(find(((1 << 31) - 1) >> 16), Some((vec![65_535], vec![])));
     }
 }
