@@ -535,6 +535,8 @@ pub(crate) fn insert_many<E: Entity>(
 where
     E::Record: Sync,
 {
+    tx.journal()
+        .expect_at_least(records.len().saturating_mul(LEAST_LOGGED));
     let parallel =
         records.len() >= 64 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
     std::thread::scope(|scope| {
@@ -562,6 +564,13 @@ where
         }
     })
 }
+
+/// The fewest bytes a new record of any kind adds to its transaction's
+/// journal (`storage::wal::journal`): the record's own entry (its table's
+/// name, an 8-byte id and a value of some 30 bytes or more, with lengths:
+/// over 50 bytes) and a unique key's (over 30), before its change-log entry and
+/// index keys.
+const LEAST_LOGGED: usize = 80;
 
 /// The index changes of one slice of records, gathered apart from the
 /// transaction's.
@@ -1026,4 +1035,56 @@ pub(crate) fn remove<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
     tx.journal().remove(&E::TABLE, &E::id(record));
     tx.txn.open_table(E::TABLE)?.remove(E::id(record))?;
     log::<E>(tx, record, ChangeOp::Delete, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::user::UserRecord;
+    use crate::storage::schema::{USER_EMAIL_HASHED, USER_USERNAME_HASHED, USERS};
+    use crate::storage::wal::journal::{Captured, Journal};
+    use crate::{NewUser, User};
+
+    /// The smallest user a bulk insert can bring (one-letter username,
+    /// the shortest e-mail, empty names, id 1) journals more than
+    /// [`LEAST_LOGGED`] bytes with its record and unique keys alone, so
+    /// a bulk insert judged too large for the journal always is.
+    #[test]
+    fn the_smallest_user_journals_at_least_least_logged_bytes() {
+        let now = Timestamp::from_millis(0).unwrap();
+        let record =
+            UserRecord::create(NewUser::new("a", "a@b", "", ""), Header::new(1, now), None);
+        let journal = Journal::recording();
+        let bytes = codec::encode(&record).unwrap();
+        journal.insert(&USERS, &1, &bytes.as_slice());
+        for (key, hashed) in User::unique_keys(&record)
+            .iter()
+            .zip([USER_USERNAME_HASHED, USER_EMAIL_HASHED])
+        {
+            let entry = (crate::storage::unique::hash(&key.key), 1_u64);
+            journal.insert(&hashed, &entry, &());
+        }
+        let Captured::Changes(logged) = journal.take() else {
+            panic!("a journal that records keeps its changes");
+        };
+        assert!(
+            logged.len() > LEAST_LOGGED,
+            "{} bytes journalled, LEAST_LOGGED is {LEAST_LOGGED}",
+            logged.len()
+        );
+    }
+
+    /// A journal told that more than it holds is coming stops recording
+    /// at once, and its commit becomes a checkpoint.
+    #[test]
+    fn a_bulk_insert_too_large_for_the_journal_is_not_recorded() {
+        let journal = Journal::recording();
+        journal.expect_at_least(1_000);
+        journal.insert(&USERS, &1, &[1_u8, 2, 3].as_slice());
+        assert!(matches!(journal.take(), Captured::Changes(b) if !b.is_empty()));
+        let journal = Journal::recording();
+        journal.expect_at_least(crate::storage::wal::journal::MAX_JOURNAL + 1);
+        journal.insert(&USERS, &1, &[1_u8, 2, 3].as_slice());
+        assert_eq!(journal.take(), Captured::TooLarge);
+    }
 }

@@ -156,6 +156,21 @@ impl Journal {
         self.record(REMOVE, table.name(), key.as_ref(), None);
     }
 
+    /// Notes that at least `bytes` more bytes of changes are coming (a
+    /// bulk insert's, judged from its records alone): when they cannot fit
+    /// in [`MAX_JOURNAL`], recording stops now instead of after
+    /// [`MAX_JOURNAL`] bytes were encoded only to be dropped; the commit
+    /// is a checkpoint either way.
+    pub(crate) fn expect_at_least(&self, bytes: usize) {
+        if !self.is_recording() {
+            return;
+        }
+        let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        if c.on && !c.overflow && c.bytes.len().saturating_add(bytes) > MAX_JOURNAL {
+            self.overflow(&mut c);
+        }
+    }
+
     /// Takes the changes recorded so far.
     pub(crate) fn take(&self) -> Captured {
         let mut c = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
