@@ -565,11 +565,12 @@ where
     })
 }
 
-/// The fewest bytes a new record of any kind adds to its transaction's
-/// journal (`storage::wal::journal`): the record's own entry (its table's
-/// name, an 8-byte id and a value of some 30 bytes or more, with lengths:
-/// over 50 bytes) and a unique key's (over 30), before its change-log entry and
-/// index keys.
+/// The fewest bytes a new user (the only kind inserted in bulk) adds to
+/// its transaction's journal (`storage::wal::journal`): its record's entry
+/// (the table's name, an 8-byte id and a value of some 30 bytes or more,
+/// with lengths: over 50 bytes) and its username's and e-mail's hashed
+/// keys (over 30 each), before its change-log entry and index keys. An
+/// estimate too high would only make a commit a checkpoint.
 const LEAST_LOGGED: usize = 80;
 
 /// The index changes of one slice of records, gathered apart from the
@@ -622,10 +623,10 @@ fn write_many<E: Entity>(
     write_unique_sorted::<E>(tx, records, checked)?;
     let mut folded = folded.drain(..);
     tx.pending.reserve_changes(records.len());
-    // Whether the ordered keys the transaction holds unwritten are only
-    // this insert's, none of them appended yet (at its start, or after a
-    // flush): room is then made after the next slice's, judged from them.
-    let mut judge = !tx.pending.has_ordered();
+    // The records whose ordered keys wait unwritten (since the start or
+    // the last flush), and those still to come: room for the rest is
+    // judged from the former after each slice (once made, it holds).
+    let mut held = 0_usize;
     let mut rest = records.len();
     for slice in records.chunks(SLICE) {
         for record in slice {
@@ -647,13 +648,13 @@ fn write_many<E: Entity>(
         };
         tx.pending.append_ordered(notes.ordered);
         tx.pending.append_terms(notes.terms, notes.count);
+        held = held.saturating_add(slice.len());
         rest = rest.saturating_sub(slice.len());
         if tx.pending.is_large() {
             tx.pending.flush(&tx.txn)?;
-            judge = true;
-        } else if judge {
-            tx.pending.reserve_ordered(slice.len(), rest);
-            judge = false;
+            held = 0;
+        } else {
+            tx.pending.reserve_ordered(held, rest);
         }
     }
     Ok(())

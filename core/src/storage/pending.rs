@@ -469,23 +469,13 @@ impl Pending {
         Ok(())
     }
 
-    /// Whether any ordered-index key is gathered unwritten.
-    pub(crate) fn has_ordered(&self) -> bool {
-        self.ordered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .tables
-            .iter()
-            .flatten()
-            .any(|t| !t.keys.is_empty())
-    }
-
     /// Makes room in the ordered keys for those of a bulk insert's next
-    /// `rest` records, judged from the `noted` records whose keys are all
-    /// the transaction holds (none written out since): as many records
-    /// as fit under the bound at which gathered changes are written out.
-    /// The keys then grow no buffer as each slice's are appended, and
-    /// memory is touched only as keys fill it.
+    /// `rest` records, judged from the `noted` records whose keys wait
+    /// unwritten (with any the transaction gathered before them, which
+    /// only enlarge the room): as many records as fit under the bound at
+    /// which gathered changes are written out. The keys then grow no
+    /// buffer as each slice's are appended (room already made is kept),
+    /// and memory is touched only as keys fill it.
     pub(crate) fn reserve_ordered(&self, noted: usize, rest: usize) {
         let mut ordered = self.ordered.lock().unwrap_or_else(PoisonError::into_inner);
         let each = ordered

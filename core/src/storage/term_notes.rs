@@ -251,7 +251,7 @@ impl TermNotes {
     }
 
     /// The changes per touched chunk of each term, sorted by posting key.
-    pub(crate) fn into_entries(mut self) -> ChunkChanges {
+    pub(crate) fn into_entries(self) -> ChunkChanges {
         let starts = self.term_starts();
         // Every id below 2^31 (the blocks' high bits all zero): the
         // grouped changes take 4 bytes each instead of 8.
@@ -261,14 +261,18 @@ impl TermNotes {
             .flat_map(|s| &s.blocks)
             .all(|b| b.high == 0);
         if narrow {
-            let grouped: Vec<u32> = self.grouped(&starts);
-            self.segments = Vec::new();
-            self.entries_of(&starts, &grouped)
+            self.entries_grouped::<u32>(&starts)
         } else {
-            let grouped: Vec<u64> = self.grouped(&starts);
-            self.segments = Vec::new();
-            self.entries_of(&starts, &grouped)
+            self.entries_grouped::<u64>(&starts)
         }
+    }
+
+    /// The entries, the changes grouped as `C`s; the notes are dropped
+    /// once grouped.
+    fn entries_grouped<C: Change>(mut self, starts: &[usize]) -> ChunkChanges {
+        let grouped: Vec<C> = self.grouped(starts);
+        self.segments = Vec::new();
+        self.entries_of(starts, &grouped)
     }
 
     /// Where each term's changes start in the grouped list (the term
