@@ -660,6 +660,28 @@ fn field_errors_carry_the_code_of_each_rule() {
             }))
             .is_ok()
     );
+    // Without the view, `from_json_in` reads as the view would: the same
+    // problems for the same scope, and another tenant is no problem for
+    // the whole store.
+    let other_tenant = serde_json::json!({
+        "username": "bob", "email": "not an email", "firstName": "B",
+        "lastName": "L", "tenant": "other",
+    });
+    assert_eq!(
+        field_codes(NewUser::from_json_in(&other_tenant, Some("acme"))),
+        codes(&[("tenant", V::TenantMismatch), ("email", V::InvalidEmail)])
+    );
+    assert_eq!(
+        field_codes(NewUser::from_json_in(&other_tenant, None)),
+        codes(&[("email", V::InvalidEmail)])
+    );
+    assert_eq!(
+        field_codes(rosterdb::NewRole::from_json_in(
+            &serde_json::json!({"name": "staff", "tenant": "other", "x": 1}),
+            Some("acme"),
+        )),
+        codes(&[("tenant", V::TenantMismatch), ("x", V::UnknownField)])
+    );
     assert_eq!(
         field_codes(s.scoped("a b").map(|_| ())),
         codes(&[("tenant", V::InvalidCharacters)])

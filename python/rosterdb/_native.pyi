@@ -1021,7 +1021,8 @@ class Users(_Queryable, _Updatable):
         """Creates many users in one write, all or nothing.
 
         Faster than ``create`` in a loop. Inside a transaction, the users
-        are part of it.
+        are part of it. The documents are read with the GIL held, so no
+        other thread can change one mid-call; the write releases it.
 
         Args:
             docs (list[dict]): user documents, each read as ``create`` reads

@@ -39,6 +39,14 @@ pub(crate) enum Access {
 }
 
 impl Target {
+    /// The tenant of the scoped view the calls go to; `None` for the whole store.
+    pub(crate) fn tenant(&self) -> Option<&str> {
+        match self {
+            Target::Store(store) => store.tenant(),
+            Target::Transaction(tx) => tx.tenant(),
+        }
+    }
+
     /// Runs `f` with the GIL released.
     ///
     /// Even a `get` of about a microsecond releases it (that costs some
@@ -618,7 +626,8 @@ impl PyUsers {
     /// Creates many users in one write, all or nothing.
     ///
     /// Faster than ``create`` in a loop. Inside a transaction, the users
-    /// are part of it.
+    /// are part of it. The documents are read with the GIL held, so no
+    /// other thread can change one mid-call; the write releases it.
     ///
     /// Args:
     ///     docs (list[dict]): user documents, each read as ``create`` reads
@@ -639,17 +648,8 @@ impl PyUsers {
     ///     ClosedError: the store is closed (or the transaction the call
     ///         goes through is not open).
     fn create_many(&self, py: Python<'_>, docs: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
-        let docs = crate::convert::create_documents(docs)?;
-        self.call(py, Write, |users| {
-            let mut new = Vec::with_capacity(docs.len());
-            for (index, (value, problems)) in docs.into_iter().enumerate() {
-                let user =
-                    crate::convert::new_document(&value, problems, |v| users.input_from_json(v))
-                        .map_err(|e| e.in_item("docs", index))?;
-                new.push(user);
-            }
-            users.create_many(new)
-        })
+        let new = crate::bulk::new_users(py, docs, self.target.tenant())?;
+        self.call(py, Write, |users| users.create_many(new))
     }
 }
 

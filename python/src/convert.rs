@@ -243,9 +243,7 @@ fn convert_dict(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(Value, Vec<Fiel
             type_name(obj)
         )));
     }
-    let mut converter = Converter::default();
-    let value = converter.value(obj, 0);
-    Ok((value, converter.problems))
+    Ok(create_document_unchecked(obj))
 }
 
 /// Converts the document argument `what` of a merge or replace: a dict
@@ -266,21 +264,13 @@ pub(crate) fn create_document(obj: &Bound<'_, PyAny>) -> PyResult<(Value, Vec<Fi
     convert_dict(obj, "doc")
 }
 
-/// Converts the documents of a bulk create (`docs`): a list (else
-/// `TypeError`) of dicts (else `TypeError` naming the item, `docs[3]`),
-/// each converted as [`create_document`] converts one, for
-/// [`new_document`] and [`rosterdb::Error::in_item`].
-pub(crate) fn create_documents(obj: &Bound<'_, PyAny>) -> PyResult<Vec<(Value, Vec<FieldError>)>> {
-    let Ok(list) = obj.cast::<PyList>() else {
-        return Err(PyTypeError::new_err(format!(
-            "docs must be a list of dicts, not {}",
-            type_name(obj)
-        )));
-    };
-    list.iter()
-        .enumerate()
-        .map(|(index, item)| convert_dict(&item, &format!("docs[{index}]")))
-        .collect()
+/// Converts an item of a bulk create's `docs` already known to be a dict
+/// (anything else converts to a value the core refuses as not an object),
+/// as [`create_document`] converts one, for [`new_document`].
+pub(crate) fn create_document_unchecked(obj: &Bound<'_, PyAny>) -> (Value, Vec<FieldError>) {
+    let mut converter = Converter::default();
+    let value = converter.value(obj, 0);
+    (value, converter.problems)
 }
 
 /// Reads the document of a create with the core's `parse`. When it holds

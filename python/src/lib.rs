@@ -4,6 +4,7 @@
 mod account;
 mod args;
 mod auth;
+mod bulk;
 mod collections;
 mod convert;
 mod errors;

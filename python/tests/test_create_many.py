@@ -194,3 +194,66 @@ def test_the_signature_is_docs() -> None:
     for users in (s.users, s.scoped("acme").users, s.transaction().users):
         assert list(inspect.signature(users.create_many).parameters) == ["docs"]
     assert "all or nothing" in (rosterdb.Users.create_many.__doc__ or "")
+
+
+# A batch of 512 documents or more is read on a second thread while the
+# next chunk converts (python/src/bulk.rs); it must answer as a small one.
+LARGE = 1500
+
+
+def many(n: int, **changes: Any) -> list[dict[str, Any]]:
+    return [user(f"u{i}", attributes={"i": i, "tags": ["a", i]}, **changes) for i in range(n)]
+
+
+@pytest.mark.parametrize("n", [3, LARGE])
+def test_a_large_batch_creates_every_user_in_input_order(store: rosterdb.Store, n: int) -> None:
+    docs = many(n)
+    ids = store.users.create_many(docs)
+    assert ids == list(range(1, n + 1))
+    for i in (0, n // 2, n - 1):
+        got = store.users.get(ids[i])
+        assert got["username"] == f"u{i}" and got["attributes"] == {"i": i, "tags": ["a", i]}
+
+
+@pytest.mark.parametrize("n", [3, LARGE])
+def test_in_a_large_batch_the_first_invalid_item_in_input_order_is_named(
+    store: rosterdb.Store, n: int
+) -> None:
+    docs = many(n)
+    first, later = n // 2, n - 1
+    docs[first] = user("bad", email="not an email", attributes={"x": math.nan})
+    docs[later] = user("worse", unknown=1)
+    with pytest.raises(rosterdb.ValidationError) as info:
+        store.users.create_many(docs)
+    assert sorted(e["field"] for e in info.value.errors) == [
+        f"docs[{first}].attributes.x",
+        f"docs[{first}].email",
+    ]
+    assert written(store) == (0, 0)
+
+
+@pytest.mark.parametrize("n", [3, LARGE])
+def test_in_a_large_batch_an_item_not_a_dict_comes_before_any_invalid_one(
+    store: rosterdb.Store, n: int
+) -> None:
+    docs: list[Any] = many(n)
+    docs[0] = user("bad", email="not an email")
+    docs[n - 1] = ["not", "a", "dict"]
+    with pytest.raises(TypeError, match=rf"docs\[{n - 1}\] must be a dict, not list"):
+        store.users.create_many(docs)
+    assert written(store) == (0, 0)
+
+
+@pytest.mark.parametrize("n", [3, LARGE])
+def test_in_a_large_batch_a_scoped_view_refuses_another_tenant_by_position(
+    store: rosterdb.Store, n: int
+) -> None:
+    acme = store.scoped("acme")
+    docs = many(n)
+    docs[n - 2] = user("eve", tenant="globex", unknown=1)
+    with pytest.raises(rosterdb.ValidationError) as info:
+        acme.users.create_many(docs)
+    assert sorted(e["field"] for e in info.value.errors) == [f"docs[{n - 2}].tenant", f"docs[{n - 2}].unknown"]
+    assert written(store) == (0, 0)
+    assert acme.users.create_many(many(n)) == list(range(1, n + 1))
+    assert store.users.get(n)["tenant"] == "acme"

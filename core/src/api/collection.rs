@@ -269,13 +269,7 @@ impl<C: ReadContext, E: Entity> Collection<'_, C, E> {
     /// field of the document and, in a scoped view, a `tenant` other than
     /// the view's. What language bindings call before [`Collection::create`].
     pub fn input_from_json(&self, doc: &Value) -> Result<<E::Record as Record>::New> {
-        let mut problems = Problems::new();
-        if let Some(given) = doc.get("tenant").and_then(Value::as_str) {
-            problems.absorb(self.create_tenant(&mut Some(given.to_owned())))?;
-        }
-        let new = problems.absorb(<E::Record as Record>::New::from_document(doc))?;
-        problems.into_result()?;
-        new.ok_or_else(|| Error::internal("a refused document reported no field"))
+        input_in_scope(self.ctx.scope(), doc)
     }
 
     /// In a scoped view, the tenant a create must have: the view's, which
@@ -531,6 +525,21 @@ fn checked_create(tenant: Result<()>, fields: impl FnOnce() -> Result<()>) -> Re
     problems.absorb(tenant)?;
     problems.absorb(fields())?;
     problems.into_result()
+}
+
+/// Reads the input of a create from its JSON document as a view scoped
+/// to `scope` (`None`: the whole store) reads it: `Validation` naming, all
+/// at once, every failing field of the document and a `tenant` other than
+/// `scope`. What [`Collection::input_from_json`] and the input forms'
+/// `from_json_in` call.
+pub(crate) fn input_in_scope<N: FromDocument>(scope: Option<&str>, doc: &Value) -> Result<N> {
+    let mut problems = Problems::new();
+    if let Some(given) = doc.get("tenant").and_then(Value::as_str) {
+        problems.absorb(tenant_named(scope, Some(given)))?;
+    }
+    let new = problems.absorb(N::from_document(doc))?;
+    problems.into_result()?;
+    new.ok_or_else(|| Error::internal("a refused document reported no field"))
 }
 
 /// In a view scoped to `scope`, the tenant a create must have: the

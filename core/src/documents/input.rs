@@ -286,6 +286,17 @@ macro_rules! input_methods {
             }
 
             #[doc = concat!(
+                        "Reads ", $what, " to create from its JSON document as a view scoped to ",
+                        "`scope` (`None`: the whole store) reads it, which is what ",
+                        "[`Collection::input_from_json`](crate::Collection::input_from_json) ",
+                        "does without the view: `Validation` naming every field [`Self::from_json`] ",
+                        "refuses and, at once, a `tenant` other than `scope`."
+                    )]
+            pub fn from_json_in(doc: &serde_json::Value, scope: Option<&str>) -> $crate::Result<Self> {
+                $crate::api::collection::input_in_scope(scope, doc)
+            }
+
+            #[doc = concat!(
                         "Checks every field rule of ", $rules,
                         ": `Validation` naming every failing field at once."
                     )]
