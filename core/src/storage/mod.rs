@@ -1,6 +1,7 @@
 //! Storage: how records are kept (tables, keys, encoding, indexes, writes, format, transactions, options); uses documents and settings.
 
 pub(crate) mod backend;
+pub(crate) mod bitmap_form;
 pub(crate) mod changelog;
 pub(crate) mod clock;
 pub(crate) mod codec;
