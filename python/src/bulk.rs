@@ -22,7 +22,7 @@ use rosterdb::{Error, FieldError, NewUser};
 use serde_json::Value;
 
 use crate::args::type_name;
-use crate::convert::{create_document_unchecked, new_document};
+use crate::convert::{convert_document, new_document};
 use crate::errors::IntoPyResult;
 
 /// Documents converted before a chunk is handed to the reading thread.
@@ -73,7 +73,7 @@ pub(crate) fn new_users(
     let one_by_one = || {
         list.iter()
             .enumerate()
-            .map(|(index, item)| read(index, create_document_unchecked(&item)))
+            .map(|(index, item)| read(index, convert_document(&item)))
             .collect::<rosterdb::Result<Vec<_>>>()
     };
     if !threaded {
@@ -99,7 +99,7 @@ pub(crate) fn new_users(
         };
         let mut chunk = Vec::with_capacity(CHUNK);
         for item in list.iter() {
-            chunk.push(create_document_unchecked(&item));
+            chunk.push(convert_document(&item));
             if chunk.len() == CHUNK {
                 let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                 if send.send(full).is_err() {

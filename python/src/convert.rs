@@ -243,7 +243,7 @@ fn convert_dict(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(Value, Vec<Fiel
             type_name(obj)
         )));
     }
-    Ok(create_document_unchecked(obj))
+    Ok(convert_document(obj))
 }
 
 /// Converts the document argument `what` of a merge or replace: a dict
@@ -264,10 +264,11 @@ pub(crate) fn create_document(obj: &Bound<'_, PyAny>) -> PyResult<(Value, Vec<Fi
     convert_dict(obj, "doc")
 }
 
-/// Converts an item of a bulk create's `docs` already known to be a dict
-/// (anything else converts to a value the core refuses as not an object),
-/// as [`create_document`] converts one, for [`new_document`].
-pub(crate) fn create_document_unchecked(obj: &Bound<'_, PyAny>) -> (Value, Vec<FieldError>) {
+/// Converts a document already known to be a dict (anything else converts
+/// to a value the core refuses as not an object): the JSON object, and
+/// every value in it JSON cannot hold, for [`new_document`]. What every
+/// document argument and each item of a bulk create's `docs` go through.
+pub(crate) fn convert_document(obj: &Bound<'_, PyAny>) -> (Value, Vec<FieldError>) {
     let mut converter = Converter::default();
     let value = converter.value(obj, 0);
     (value, converter.problems)

@@ -72,15 +72,15 @@ pub(crate) fn term_of(key: &[u8]) -> &[u8] {
 /// spends longer on, then read without those checks.
 pub(crate) fn decode(table: &str, bytes: &[u8]) -> Result<RoaringBitmap> {
     use crate::storage::bitmap_form::{Form, well_formed};
-    let damaged = |e: &dyn std::fmt::Display| {
-        Error::internal(format!("{table}: a posting bitmap does not decode ({e})"))
-    };
-    match well_formed(bytes) {
+    let read = match well_formed(bytes) {
         Form::WellFormed => RoaringBitmap::deserialize_unchecked_from(bytes),
-        Form::Damaged => return Err(damaged(&"a container is damaged")),
         Form::Other => RoaringBitmap::deserialize_from(bytes),
-    }
-    .map_err(|e| damaged(&e))
+        Form::Damaged => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "a container is damaged",
+        )),
+    };
+    read.map_err(|e| Error::internal(format!("{table}: a posting bitmap does not decode ({e})")))
 }
 
 /// Encodes a bitmap as stored.
