@@ -30,6 +30,9 @@ mod posting_walk;
 const BATCH: usize = 256;
 /// Candidates are checked this many at a time (a page needs about its size).
 const TAKE: usize = 64;
+/// The most documents a page's vector is made with room for before the
+/// first is read (a larger page grows it as it fills).
+const PAGE_ROOM: usize = 1024;
 
 /// One page of the plan's results, with its total when the plan counts one.
 ///
@@ -443,7 +446,10 @@ fn take_sorted<E: Entity>(
 struct Collector<'r, E: Entity> {
     run: &'r Run<'r>,
     skip: u64,
-    items: Vec<(Position, E)>,
+    /// The page's documents, in result order.
+    items: Vec<E>,
+    /// The position of the last document kept (the next page's cursor).
+    last: Option<Position>,
     /// Whether a match came after the page was full.
     more: bool,
 }
@@ -457,7 +463,10 @@ impl<'r, E: Entity> Collector<'r, E> {
         Collector {
             run,
             skip,
-            items: Vec::new(),
+            // Room for the page up front: a document is a few hundred
+            // bytes, and growing the vector would copy the page each time.
+            items: Vec::with_capacity(run.plan.size.min(PAGE_ROOM)),
+            last: None,
             more: false,
         }
     }
@@ -526,22 +535,18 @@ impl<'r, E: Entity> Collector<'r, E> {
             self.more = true;
             return false;
         }
-        self.items.push((position, document()));
+        self.items.push(document());
+        self.last = Some(position);
         true
     }
 
     fn finish(self, total: Option<u64>) -> Result<Page<E>> {
-        let next_cursor = match self.items.last() {
-            Some((last, _)) if self.more => Some(self.run.next_cursor(last.clone())?),
+        let next_cursor = match self.last {
+            Some(last) if self.more => Some(self.run.next_cursor(last)?),
             _ => None,
         };
-        // A new vector, not one collected in place: documents are smaller
-        // than (position, document) pairs, and shrinking the pairs' buffer
-        // in place costs a reallocation and a copy of the page.
-        let mut items = Vec::with_capacity(self.items.len());
-        items.extend(self.items.into_iter().map(|(_, document)| document));
         Ok(Page {
-            items,
+            items: self.items,
             total,
             next_cursor,
             fields: self.run.plan.projection.clone(),
