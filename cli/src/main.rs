@@ -16,7 +16,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 /// Large stores allocate many small pages; the core recommends mimalloc
-/// (decision 0020).
+/// (decision 0020), built without its transparent-huge-page advice
+/// (decision 0030).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

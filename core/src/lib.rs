@@ -28,7 +28,11 @@
 //! programs that hold stores of 100,000 users or more should set
 //! [mimalloc](https://docs.rs/mimalloc) (or jemalloc) as their
 //! `#[global_allocator]`, as rosterdb's Python extension does (decision
-//! 0020 in `docs/decisions`; measurements in `docs/BENCHMARKS.md`).
+//! 0020 in `docs/decisions`; measurements in `docs/BENCHMARKS.md`). On
+//! Linux, build mimalloc with its `no_thp` feature: otherwise it asks for
+//! transparent huge pages on all its memory, and on a virtual machine that
+//! hands freed memory back to its host, a bulk import in a new process can
+//! then spend most of its time zeroing fresh 2 MiB pages (decision 0030).
 
 mod api;
 mod auth;

@@ -19,6 +19,8 @@ use pyo3::prelude::*;
 /// `malloc`: redb's page cache holds a store as thousands of 4 KiB pages,
 /// and after a large import glibc's free lists made a patch spend ~half its
 /// CPU in `malloc` (decision 0020). Python's own objects are unaffected.
+/// It is built without its transparent-huge-page advice, so the process
+/// keeps the system's policy (decision 0030).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -28,7 +28,8 @@
 //! [STRIDE USERS]` runs the 8 writers' patches on it.
 
 /// rosterdb's side runs on mimalloc, as the Python extension does
-/// (decision 0020); SQLite's C code keeps the C library's `malloc`.
+/// (decision 0020; built with the workspace's `no_thp` feature, decision
+/// 0030); SQLite's C code keeps the C library's `malloc`.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
