@@ -10,7 +10,7 @@ use super::bind::Start;
 use super::check::{Field, Filter};
 use super::cursor::Cursor;
 use super::eval::{matches, reads_attributes, value_matches};
-use super::page::Page;
+use super::page::{MAX_PAGE_SIZE, Page};
 use super::physical::{AccessPath, Count, PhysicalPlan};
 use super::sort::{FoldMemo, Position, SortValue, compare};
 use crate::documents::record::{Record, Stored};
@@ -30,9 +30,6 @@ mod posting_walk;
 const BATCH: usize = 256;
 /// Candidates are checked this many at a time (a page needs about its size).
 const TAKE: usize = 64;
-/// The most documents a page's vector is made with room for before the
-/// first is read (a larger page grows it as it fills).
-const PAGE_ROOM: usize = 1024;
 
 /// One page of the plan's results, with its total when the plan counts one.
 ///
@@ -465,7 +462,7 @@ impl<'r, E: Entity> Collector<'r, E> {
             skip,
             // Room for the page up front: a document is a few hundred
             // bytes, and growing the vector would copy the page each time.
-            items: Vec::with_capacity(run.plan.size.min(PAGE_ROOM)),
+            items: Vec::with_capacity(run.plan.size.min(MAX_PAGE_SIZE)),
             last: None,
             more: false,
         }
@@ -545,8 +542,14 @@ impl<'r, E: Entity> Collector<'r, E> {
             Some(last) if self.more => Some(self.run.next_cursor(last)?),
             _ => None,
         };
+        let mut items = self.items;
+        // A page with far fewer matches than its size gives back the room
+        // it did not use (a copy of the few documents it holds).
+        if items.len() < items.capacity() / 2 {
+            items.shrink_to_fit();
+        }
         Ok(Page {
-            items: self.items,
+            items,
             total,
             next_cursor,
             fields: self.run.plan.projection.clone(),
