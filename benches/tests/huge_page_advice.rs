@@ -41,6 +41,8 @@ fn the_allocator_leaves_huge_pages_to_the_system() {
     let dir = tempfile::tempdir().unwrap();
     let store = RosterStore::open(&dir.path().join("r.rdb")).unwrap();
     store.import(users(1_000)).unwrap();
+    // And one allocation too large for mimalloc's small pages, which it
+    // places in an arena span of its own.
     let big = vec![1u8; 64 << 20];
     assert_eq!(big.iter().map(|&b| usize::from(b)).sum::<usize>(), 64 << 20);
     let advised = advised_huge();

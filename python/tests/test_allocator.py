@@ -26,10 +26,12 @@ def advised_huge() -> list[str]:
     advised: list[str] = []
     mapping = ""
     for line in SMAPS.read_text(encoding="utf-8").splitlines():
-        if line.startswith("VmFlags:"):
-            if "hg" in line.split()[1:]:
+        first, *rest = line.split()
+        if first == "VmFlags:":
+            if "hg" in rest:
                 advised.append(mapping)
-        elif "-" in line.split(maxsplit=1)[0] and not line.split()[0].endswith(":"):
+        elif "-" in first and not first.endswith(":"):
+            # A mapping's header: "start-end perms offset dev inode path".
             mapping = line
     return advised
 
