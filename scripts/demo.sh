@@ -11,7 +11,7 @@
 # unless --overwrite is given. The demo prints the store file's path first
 # and last.
 #
-# Needs a Rust toolchain and Python 3.9+ with venv; installs maturin and
+# Needs a Rust toolchain and Python 3.10+ with venv; installs maturin and
 # pyotp from PyPI into .venv (see scripts/python-env.sh). maturin's output
 # goes to target/maturin-build.log.
 set -euo pipefail

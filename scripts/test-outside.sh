@@ -49,7 +49,7 @@ block() {
 step_python() {
   # The wheel test-all.sh has just built (scripts/python-env.sh: maturin
   # build, debug) rather than the README's `maturin build --release`: the
-  # same files and tag (cp39-abi3-manylinux_2_34), and the release build
+  # same files and tag (cp310-abi3-manylinux_2_34), and the release build
   # took 3 minutes more on 2 cores (December 2026), with CI at about 20 of
   # its 30. What this step checks is what a newcomer does with the wheel.
   local wheels=("$ROOT"/target/wheels/rosterdb-*.whl)

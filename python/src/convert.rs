@@ -83,7 +83,18 @@ impl Converter {
 
     /// Converts `obj`, an object or array at nesting `level` when it is one.
     fn value(&mut self, obj: &Bound<'_, PyAny>, level: usize) -> Value {
-        if obj.is_none() {
+        // Text first: most values of a document are strings, and each
+        // type check is a call into the interpreter under the stable ABI.
+        if let Ok(s) = obj.cast::<PyString>() {
+            match s.to_cow() {
+                Ok(text) => Value::String(text.into_owned()),
+                Err(_) => {
+                    let field = self.field();
+                    self.problem(field, ValidationCode::StringUnicode, NOT_UNICODE);
+                    Value::Null
+                }
+            }
+        } else if obj.is_none() {
             Value::Null
         } else if let Ok(b) = obj.cast::<PyBool>() {
             Value::Bool(b.is_true())
@@ -106,15 +117,6 @@ impl Converter {
                 },
                 Value::Number,
             )
-        } else if let Ok(s) = obj.cast::<PyString>() {
-            match s.to_cow() {
-                Ok(text) => Value::String(text.into_owned()),
-                Err(_) => {
-                    let field = self.field();
-                    self.problem(field, ValidationCode::StringUnicode, NOT_UNICODE);
-                    Value::Null
-                }
-            }
         } else if obj.is_instance_of::<PyDict>()
             || obj.is_instance_of::<PyList>()
             || obj.is_instance_of::<PyTuple>()
@@ -220,7 +222,7 @@ impl Converter {
 /// `dict.items()` would make (and the collector would then walk). The
 /// copy itself runs no Python code either, and the GIL is held, so the
 /// dict cannot change while it is taken (the extension is built for
-/// Python with a GIL: `abi3-py39`).
+/// Python with a GIL: `abi3-py310`).
 pub(crate) fn snapshot<'py>(
     dict: &Bound<'py, PyDict>,
 ) -> Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {

@@ -54,7 +54,7 @@ def test_metadata_describes_the_package() -> None:
     assert meta["License"] == "MIT OR Apache-2.0"
     keywords = meta["Keywords"].split(",")
     assert "identity" in keywords and "authentication" in keywords
-    assert meta["Requires-Python"] == ">=3.9"
+    assert meta["Requires-Python"] == ">=3.10"
     assert "Typing :: Typed" in meta.get_all("Classifier")
 
 
