@@ -31,34 +31,44 @@ fn refused(what: &'static str) -> impl Fn(redb::CursorError) -> Error {
 /// fall in the gap of `table` before the first key's successor, through
 /// one cursor, and returns how many it inserted: it stops at the first
 /// key not before that successor, and inserts none when the first key is
-/// stored already.
+/// stored already. Keys compare as the table orders them (`K::compare`).
 ///
 /// Errors: `Storage` when the table cannot be read or written, `Internal`
 /// (naming `what`) when redb refuses a key as out of order.
-pub(crate) fn insert_run<'k, V: Value + 'static>(
-    table: &mut redb::Table<'_, &'static [u8], V>,
-    (journal, def): (&Journal, TableDefinition<'static, &'static [u8], V>),
-    mut run: impl Iterator<Item = (&'k [u8], V::SelfType<'k>)>,
+pub(crate) fn insert_run<'k, K: Key + 'static, V: Value + 'static>(
+    table: &mut redb::Table<'_, K, V>,
+    (journal, def): (&Journal, TableDefinition<'static, K, V>),
+    mut run: impl Iterator<Item = (K::SelfType<'k>, V::SelfType<'k>)>,
     what: &'static str,
 ) -> Result<usize> {
     let mut count: usize = 0;
     let Some((first, value)) = run.next() else {
         return Ok(count);
     };
-    let mut cursor = table.lower_bound_mut(Bound::Included(first))?;
-    let next: Option<Vec<u8>> = cursor.peek_next()?.map(|(k, _)| k.value().to_vec());
-    if next.as_deref() == Some(first) {
+    let mut cursor = table.lower_bound_mut(Bound::Included(&first))?;
+    let next: Option<Vec<u8>> = cursor
+        .peek_next()?
+        .map(|(k, _)| K::as_bytes(&k.value()).as_ref().to_vec());
+    let before_next = |k: &K::SelfType<'k>| {
+        next.as_deref()
+            .is_none_or(|next| K::compare(K::as_bytes(k).as_ref(), next).is_lt())
+    };
+    if !before_next(&first) {
+        // The first key is stored already (the gap's successor is at or
+        // before it only when it is that key).
         return Ok(count);
     }
     journal.insert(&def, &first, &value);
-    cursor.insert_before(first, value).map_err(refused(what))?;
+    cursor
+        .insert_before(&first, &value)
+        .map_err(refused(what))?;
     count = count.saturating_add(1);
     for (k, value) in run {
-        if next.as_deref().is_some_and(|next| k >= next) {
+        if !before_next(&k) {
             break;
         }
         journal.insert(&def, &k, &value);
-        cursor.insert_before(k, value).map_err(refused(what))?;
+        cursor.insert_before(&k, &value).map_err(refused(what))?;
         count = count.saturating_add(1);
     }
     cursor.close()?;
@@ -95,13 +105,14 @@ pub(crate) fn insert_each<'k, K: Key + 'static, V: Value + 'static>(
 ///
 /// Errors: `Storage` when the table cannot be read or written, `Internal`
 /// (naming `what`) when a key is stored already or out of order.
-pub(crate) fn insert_new<'k, V: Value + 'static>(
-    table: &mut redb::Table<'_, &'static [u8], V>,
-    log: (&Journal, TableDefinition<'static, &'static [u8], V>),
-    entries: &[(&'k [u8], V::SelfType<'k>)],
+pub(crate) fn insert_new<'k, K: Key + 'static, V: Value + 'static>(
+    table: &mut redb::Table<'_, K, V>,
+    log: (&Journal, TableDefinition<'static, K, V>),
+    entries: &[(K::SelfType<'k>, V::SelfType<'k>)],
     what: &'static str,
 ) -> Result<()>
 where
+    K::SelfType<'k>: Copy,
     V::SelfType<'k>: Copy,
 {
     if entries.len() <= SMALL_RUN {

@@ -15,7 +15,9 @@
 //!   ([`Owners::is_exact`]). A hash never decides that two keys are the
 //!   same.
 
-use redb::{ReadableTable, TableHandle, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, TableHandle, WriteTransaction};
+
+use crate::storage::sorted_writes::{SMALL_RUN, insert_each, insert_new};
 
 use crate::Result;
 use crate::storage::schema::{HASHED_TABLES, HashedTable, UniqueTable};
@@ -144,10 +146,13 @@ impl<'t> UniqueTables<'t> {
             .ok_or_else(|| crate::Error::internal("an opened unique table went missing"))
     }
 
-    /// The records `table` names for `key`.
+    /// The records `table` names for `key`. An empty hashed table names
+    /// none without a range read (its length is in its header): the keys
+    /// of a new store's first import are all checked against empty tables.
     pub(crate) fn owners(&mut self, table: UniqueTable, key: &[u8]) -> Result<Owners> {
         match self.get(table)? {
             Open::Whole(t) => Ok(Owners::exact(t.get(key)?.map(|v| v.value()))),
+            Open::Hashed(_, t) if t.len()? == 0 => Ok(Owners::default()),
             Open::Hashed(_, t) => owners_in(t.range(span(key))?),
         }
     }
@@ -209,10 +214,14 @@ impl<'t> UniqueTables<'t> {
 
     /// Inserts the entries `keys` (key and record id; each key checked
     /// free, the keys ascending and distinct) into `table`: a whole
-    /// table's in runs through cursors (`sorted_writes::insert_new`); a
-    /// hashed one's one insert each, in (hash, id) order (`insert_each`) — hashes spread a batch's keys
-    /// over the whole tree, so a cursor run would hold one key (measured:
-    /// a 300,000-user build 60% slower so).
+    /// table's in runs through cursors (`sorted_writes::insert_new`). A
+    /// hashed one's go in (hash, id) order: hashes spread a batch's keys
+    /// over the whole tree, so into a table holding more than a
+    /// [`SMALL_RUN`]th as many entries as the batch, where a cursor run
+    /// would hold few keys, one insert each (`insert_each`; runs there
+    /// made a 300,000-user build 60% slower); into one holding fewer (a
+    /// new store's import), runs through cursors, the whole batch one run
+    /// into an empty table.
     pub(crate) fn insert_sorted(
         &mut self,
         journal: &Journal,
@@ -221,14 +230,18 @@ impl<'t> UniqueTables<'t> {
         what: &'static str,
     ) -> Result<()> {
         match self.get(table)? {
-            Open::Whole(t) => {
-                crate::storage::sorted_writes::insert_new(t, (journal, table), keys, what)
-            }
+            Open::Whole(t) => insert_new(t, (journal, table), keys, what),
             Open::Hashed(def, t) => {
                 let mut entries: Vec<((u64, u64), ())> =
                     keys.iter().map(|(k, id)| ((hash(k), *id), ())).collect();
                 entries.sort_unstable_by_key(|(entry, ())| *entry);
-                crate::storage::sorted_writes::insert_each(t, (journal, *def), entries, what)
+                let batch = u64::try_from(entries.len()).unwrap_or(u64::MAX);
+                let sparse = t.len()?.saturating_mul(SMALL_RUN as u64) < batch;
+                if sparse {
+                    insert_new(t, (journal, *def), &entries, what)
+                } else {
+                    insert_each(t, (journal, *def), entries, what)
+                }
             }
         }
     }
@@ -403,5 +416,103 @@ mod tests {
         assert_eq!(stored.get(..8), Some(hash(key).to_be_bytes().as_slice()));
         assert_eq!(stored.get(8..), Some(7u64.to_be_bytes().as_slice()));
         assert_eq!(stored_key(&CLIENT_CLIENT_ID, key, 7), key.to_vec());
+    }
+
+    /// Every entry of the hashed username table, in key order.
+    fn hashed_entries(txn: &WriteTransaction) -> Vec<(u64, u64)> {
+        txn.open_table(USER_USERNAME_HASHED)
+            .unwrap()
+            .iter()
+            .unwrap()
+            .map(|e| e.unwrap().0.value())
+            .collect()
+    }
+
+    #[test]
+    fn hashed_keys_go_in_by_runs_into_a_sparse_table_and_one_by_one_into_a_full_one() {
+        use crate::storage::wal::journal::{Captured, entries};
+        let db = redb::Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .unwrap();
+        let txn = db.begin_write().unwrap();
+        let journal = Journal::recording();
+        let names: Vec<Vec<u8>> = (0..3_000)
+            .map(|n| folded_key(None, &format!("user{n}")).bytes().to_vec())
+            .collect();
+        let keys = |ids: std::ops::Range<usize>| -> Vec<(&[u8], u64)> {
+            let mut keys: Vec<(&[u8], u64)> =
+                ids.map(|n| (names[n].as_slice(), n as u64 + 1)).collect();
+            keys.sort_unstable();
+            keys
+        };
+        // Into an empty table (runs through cursors), then 10 more into
+        // its 100 (one insert each: 100 * SMALL_RUN > 10), then 2,000
+        // into its 110 (runs again: 110 * SMALL_RUN < 2,000).
+        let steps = [0..100, 100..110, 110..2_110];
+        for ids in steps.clone() {
+            let mut tables = UniqueTables::new(&txn);
+            tables
+                .insert_sorted(&journal, USER_USERNAME, &keys(ids), "test keys")
+                .unwrap();
+        }
+        let mut want: Vec<(u64, u64)> = (0..2_110)
+            .map(|n| (hash(&names[n]), n as u64 + 1))
+            .collect();
+        want.sort_unstable();
+        assert_eq!(hashed_entries(&txn), want);
+        // Each key finds its record, and one never written finds none.
+        let mut tables = UniqueTables::new(&txn);
+        for n in [0, 99, 100, 109, 110, 2_109] {
+            let owners = tables.owners(USER_USERNAME, &names[n]).unwrap();
+            assert_eq!(owners.ids().collect::<Vec<_>>(), [n as u64 + 1]);
+        }
+        let none = tables.owners(USER_USERNAME, &names[2_999]).unwrap();
+        assert_eq!(none.ids().count(), 0);
+        // The journal holds every entry once, each step's in (hash, id)
+        // order, whichever way the step wrote them.
+        let Captured::Changes(bytes) = journal.take() else {
+            panic!("the journal records");
+        };
+        let logged: Vec<(u64, u64)> = entries(&bytes)
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                assert_eq!(e.table, USER_USERNAME_HASHED.name());
+                let hash = u64::from_le_bytes(e.key[..8].try_into().unwrap());
+                let id = u64::from_le_bytes(e.key[8..].try_into().unwrap());
+                (hash, id)
+            })
+            .collect();
+        let mut steps_want = Vec::new();
+        for ids in steps {
+            let mut step: Vec<(u64, u64)> = ids.map(|n| (hash(&names[n]), n as u64 + 1)).collect();
+            step.sort_unstable();
+            steps_want.extend(step);
+        }
+        assert_eq!(logged, steps_want);
+    }
+
+    #[test]
+    fn an_empty_hashed_table_names_no_owner_and_a_written_one_does() {
+        let store = store();
+        store
+            .write(|tx| {
+                let mut tables = UniqueTables::new(&tx.txn);
+                let key = folded_key(None, "mary");
+                assert_eq!(
+                    tables.owners(USER_USERNAME, key.bytes())?,
+                    Owners::default()
+                );
+                tables.insert(tx.journal(), USER_USERNAME, key.bytes(), 7)?;
+                assert_eq!(
+                    tables
+                        .owners(USER_USERNAME, key.bytes())?
+                        .ids()
+                        .collect::<Vec<_>>(),
+                    [7]
+                );
+                Ok(())
+            })
+            .unwrap();
     }
 }
