@@ -168,28 +168,13 @@ pub(crate) fn append_u64<'v, V: Value + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::wal::journal::{Captured, entries};
+    use crate::storage::wal::journal::journaled;
     use redb::ReadableTableMetadata;
 
     fn memory_db() -> redb::Database {
         redb::Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .unwrap()
-    }
-
-    /// The (key, value) pairs `journal` recorded as inserts into `name`.
-    fn journaled(journal: &Journal, name: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let Captured::Changes(bytes) = journal.take() else {
-            panic!("the journal records");
-        };
-        entries(&bytes)
-            .unwrap()
-            .into_iter()
-            .map(|e| {
-                assert_eq!(e.table, name);
-                (e.key.to_vec(), e.value.expect("an insert").to_vec())
-            })
-            .collect()
     }
 
     #[test]

@@ -431,7 +431,7 @@ mod tests {
 
     #[test]
     fn hashed_keys_go_in_by_runs_into_a_sparse_table_and_one_by_one_into_a_full_one() {
-        use crate::storage::wal::journal::{Captured, entries};
+        use crate::storage::wal::journal::journaled;
         let db = redb::Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .unwrap();
@@ -471,16 +471,11 @@ mod tests {
         assert_eq!(none.ids().count(), 0);
         // The journal holds every entry once, each step's in (hash, id)
         // order, whichever way the step wrote them.
-        let Captured::Changes(bytes) = journal.take() else {
-            panic!("the journal records");
-        };
-        let logged: Vec<(u64, u64)> = entries(&bytes)
-            .unwrap()
+        let logged: Vec<(u64, u64)> = journaled(&journal, USER_USERNAME_HASHED.name())
             .into_iter()
-            .map(|e| {
-                assert_eq!(e.table, USER_USERNAME_HASHED.name());
-                let hash = u64::from_le_bytes(e.key[..8].try_into().unwrap());
-                let id = u64::from_le_bytes(e.key[8..].try_into().unwrap());
+            .map(|(key, _)| {
+                let hash = u64::from_le_bytes(key[..8].try_into().unwrap());
+                let id = u64::from_le_bytes(key[8..].try_into().unwrap());
                 (hash, id)
             })
             .collect();

@@ -353,6 +353,25 @@ pub(crate) fn replay(txn: &WriteTransaction, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 pub(crate) type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
+/// The (key, value) pairs `journal` recorded, all inserts into the table
+/// named `name`, in the order recorded (for tests of the writes that
+/// record them). Panics when the journal holds anything else.
+#[cfg(test)]
+#[allow(clippy::panic, clippy::expect_used, reason = "a test helper")]
+pub(crate) fn journaled(journal: &Journal, name: &str) -> Rows {
+    let Captured::Changes(bytes) = journal.take() else {
+        panic!("the journal records");
+    };
+    entries(&bytes)
+        .expect("the journal's entries read back")
+        .into_iter()
+        .map(|e| {
+            assert_eq!(e.table, name);
+            (e.key.to_vec(), e.value.expect("an insert").to_vec())
+        })
+        .collect()
+}
+
 /// Every (key, value) of the table named `name` as bytes, in key order
 /// (for tests comparing stores table by table).
 #[cfg(test)]
