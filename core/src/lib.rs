@@ -64,6 +64,7 @@ pub use documents::rules::MAX_ATTRIBUTES_DEPTH;
 pub use documents::secret::Secret;
 pub use documents::time::Timestamp;
 pub use documents::user::{ExternalId, NewUser, User, UserField};
+pub use documents::validated::Validated;
 pub use error::json_messages;
 pub use error::{
     EntityKind, Error, ErrorSource, FieldError, PatchCode, PathStep, QueryCode, Result,

@@ -222,17 +222,22 @@ fn an_invalid_input_or_a_missing_role_fails_the_whole_batch() {
         roles: vec![77],
         ..user("b")
     };
-    match s.users().create_many(vec![user("a"), missing_role]) {
+    refused_for(
+        s.users().create_many(vec![user("a"), missing_role]),
+        ValidationCode::RoleNotFound,
+    );
+    nothing_written(&s);
+}
+
+/// Asserts that a bulk create failed with a `Validation` error holding
+/// `code`.
+fn refused_for(outcome: rosterdb::Result<Vec<u64>>, code: ValidationCode) {
+    match outcome {
         Err(Error::Validation { errors }) => {
-            assert!(
-                errors
-                    .iter()
-                    .any(|e| e.code == ValidationCode::RoleNotFound)
-            );
+            assert!(errors.iter().any(|e| e.code == code), "{errors:?}");
         }
         other => panic!("expected Validation, got {other:?}"),
     }
-    nothing_written(&s);
 }
 
 #[test]
@@ -498,4 +503,123 @@ fn keys_repeated_in_a_batch_fail_as_one_create_after_the_other() {
         assert!(got.contains("Conflict"), "{got}");
         nothing_written(&s);
     }
+}
+
+/// Inputs validated once (`NewUser::validated`, or read from JSON by
+/// `validated_from_json`) make, through `create_many_validated`, the store
+/// `create_many` makes of the same inputs.
+#[test]
+fn validated_inputs_make_the_store_checked_inputs_make() {
+    let (checked, _c1) = store_with_clock(options());
+    let (validated, _c2) = store_with_clock(options());
+    let roles = with_roles(&checked);
+    assert_eq!(with_roles(&validated), roles);
+    // Large enough for the checked inputs' two halves.
+    let users = population_of(&roles, 2_000);
+    let ids = checked.users().create_many(users.clone()).unwrap();
+    let inputs: Vec<rosterdb::Validated<NewUser>> =
+        users.into_iter().map(|u| u.validated().unwrap()).collect();
+    assert_eq!(
+        validated.users().create_many_validated(inputs).unwrap(),
+        ids
+    );
+    assert_eq!(all_answers(&checked), all_answers(&validated));
+    let report = validated.check().unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+
+    // Read from JSON documents, which the read consumes.
+    let s = store();
+    let docs = [
+        json!({"username": "ann", "email": "ann@example.org", "firstName": "Ann",
+               "lastName": "Lee", "attributes": {"team": ["a", "b"], "level": 3},
+               "externalIds": [{"type": "github", "value": "17"}]}),
+        json!({"username": "bo", "email": "bo@example.org", "firstName": "Bo",
+               "lastName": "Ng", "enabled": false}),
+    ];
+    let inputs = docs
+        .iter()
+        .map(|d| NewUser::validated_from_json(d.clone(), None).unwrap())
+        .collect();
+    let ids = s.users().create_many_validated(inputs).unwrap();
+    for (id, doc) in ids.into_iter().zip(&docs) {
+        let user = serde_json::to_value(s.users().get(id).unwrap()).unwrap();
+        for (key, value) in doc.as_object().unwrap() {
+            assert_eq!(&user[key], value, "{key} of user {id}");
+        }
+    }
+}
+
+/// A validated input is not checked by its field rules again, but still
+/// by what needs the store or the view: the tenant a scoped view gives,
+/// its unique keys, its roles. The first failing input is the error, and
+/// nothing is written.
+#[test]
+fn validated_inputs_still_meet_the_checks_of_the_store_and_the_view() {
+    let valid = |u: NewUser| u.validated().unwrap();
+    // A store with one user, for each failing batch (`nothing_written`
+    // then creates a second).
+    let fresh = || {
+        let s = store();
+        s.users().create(user("first")).unwrap();
+        s
+    };
+    let s = fresh();
+    let acme = s.scoped("acme").unwrap();
+    let elsewhere = NewUser {
+        tenant: Some("other".into()),
+        ..user("b")
+    };
+    match acme
+        .users()
+        .create_many_validated(vec![valid(user("a")), valid(elsewhere)])
+    {
+        Err(Error::Validation { errors }) => {
+            let fields: Vec<(&str, ValidationCode)> =
+                errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+            assert_eq!(
+                fields,
+                [("users[1].tenant", ValidationCode::TenantMismatch)]
+            );
+        }
+        other => panic!("expected Validation, got {other:?}"),
+    }
+    nothing_written(&s);
+    let s = fresh();
+    match s
+        .users()
+        .create_many_validated(vec![valid(user("a")), valid(user("first"))])
+    {
+        Err(Error::Conflict { field, .. }) => assert_eq!(field, "username"),
+        other => panic!("expected a Conflict on username, got {other:?}"),
+    }
+    nothing_written(&s);
+    let s = fresh();
+    let missing_role = NewUser {
+        roles: vec![77],
+        ..user("b")
+    };
+    refused_for(
+        s.users()
+            .create_many_validated(vec![valid(user("a")), valid(missing_role)]),
+        ValidationCode::RoleNotFound,
+    );
+    nothing_written(&s);
+    // In the view, an input naming no tenant gets the view's.
+    let s = fresh();
+    let acme = s.scoped("acme").unwrap();
+    let ids = acme
+        .users()
+        .create_many_validated(vec![valid(user("a"))])
+        .unwrap();
+    assert_eq!(
+        s.users().get(ids[0]).unwrap().tenant.as_deref(),
+        Some("acme")
+    );
+    // `validated` refuses what `validate` refuses, with the same error.
+    let bad = NewUser {
+        email: "not an address".into(),
+        ..user("c")
+    };
+    assert_eq!(bad.validate(), bad.clone().validated().map(|_| ()));
+    assert!(bad.validated().is_err());
 }

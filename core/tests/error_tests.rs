@@ -910,3 +910,51 @@ fn errors_about_a_list_item_name_the_item() {
         Error::Conflict { field, .. } if field == "email"
     ));
 }
+
+/// A document's unknown members are named in document order, among the
+/// other problems, however many members it has (up to 32 are found by
+/// scanning, more by hashing) and whether it is borrowed or consumed.
+#[test]
+fn unknown_members_are_named_in_document_order_in_documents_of_any_size() {
+    use ValidationCode as V;
+    // 3 known members, the extra ones and `id`: 5, 32 (the most scanned), 33 and 44.
+    for extra in [1_usize, 28, 29, 40] {
+        let mut doc = json!({"username": "bob", "email": "b@example.com", "firstName": "B"});
+        for i in 0..extra {
+            doc[format!("x{i:02}")] = json!(i);
+        }
+        // A read-only member and a missing one, after the unknown ones.
+        doc["id"] = json!(7);
+        let mut expected: Vec<(String, V)> = (0..extra)
+            .map(|i| (format!("x{i:02}"), V::UnknownField))
+            .collect();
+        expected.push(("id".into(), V::ReadOnly));
+        expected.push(("lastName".into(), V::Missing));
+        let in_order = |result: rosterdb::Result<NewUser>| match result {
+            Err(Error::Validation { errors }) => {
+                let mut got: Vec<(String, V)> =
+                    errors.into_iter().map(|e| (e.field, e.code)).collect();
+                // The unknown members come in document order; the rest
+                // as the reader meets them.
+                let (unknown, mut rest): (Vec<_>, Vec<_>) =
+                    got.drain(..).partition(|(_, c)| *c == V::UnknownField);
+                rest.sort();
+                unknown.into_iter().chain(rest).collect::<Vec<_>>()
+            }
+            other => panic!("expected Validation, got {other:?}"),
+        };
+        let mut sorted_tail = expected.split_off(extra);
+        sorted_tail.sort();
+        expected.extend(sorted_tail);
+        assert_eq!(
+            in_order(NewUser::from_json(&doc)),
+            expected,
+            "{extra} extra"
+        );
+        assert_eq!(
+            in_order(NewUser::validated_from_json(doc, None).map(rosterdb::Validated::into_input)),
+            expected,
+            "{extra} extra, consumed"
+        );
+    }
+}

@@ -237,7 +237,7 @@ macro_rules! collection_classes {
             fn create<'py>(&self, py: Python<'py>, doc: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
                 let (value, problems) = crate::convert::create_document(doc)?;
                 let created = self.call(py, Write, |c| {
-                    c.create(crate::convert::new_document(&value, problems, |v| c.input_from_json(v))?)
+                    c.create(crate::convert::new_document(value, problems, |v| c.input_from_json(&v))?)
                 })?;
                 $created(py, &created)
             }
@@ -649,7 +649,7 @@ impl PyUsers {
     ///         goes through is not open).
     fn create_many(&self, py: Python<'_>, docs: &Bound<'_, PyAny>) -> PyResult<Vec<u64>> {
         let new = crate::bulk::new_users(py, docs, self.target.tenant())?;
-        self.call(py, Write, |users| users.create_many(new))
+        self.call(py, Write, |users| users.create_many_validated(new))
     }
 }
 

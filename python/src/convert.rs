@@ -281,9 +281,9 @@ pub(crate) fn convert_document(obj: &Bound<'_, PyAny>) -> (Value, Vec<FieldError
 /// together with what the core finds wrong with the rest of the document
 /// (its other top-level fields), as it lists every failing field.
 pub(crate) fn new_document<T>(
-    value: &Value,
+    value: Value,
     problems: Vec<FieldError>,
-    parse: impl FnOnce(&Value) -> rosterdb::Result<T>,
+    parse: impl FnOnce(Value) -> rosterdb::Result<T>,
 ) -> rosterdb::Result<T> {
     if problems.is_empty() {
         return parse(value);

@@ -1,7 +1,10 @@
 //! Runs the document-validation vectors of `tests/vectors/validation.json`.
 //!
 //! Each case is read with `from_json` and, when that succeeds, created in a
-//! fresh in-memory store. Every case runs; all failures are reported together.
+//! fresh in-memory store. Each is also read with `validated_from_json`,
+//! which consumes its document, in the whole store and in a view's scope:
+//! the same input or the same error as `from_json_in`. Every case runs;
+//! all failures are reported together.
 
 // A test fails by panicking: unwraps, indexing and arithmetic on small
 // known values are how it says what it expects.
@@ -40,6 +43,9 @@ enum Expected {
 /// Checks the case's own shape, runs it, and compares the outcome.
 fn run_case(case: &Value) -> Result<(), String> {
     let (entity, doc, expected) = parse_case(case)?;
+    for scope in [None, Some("acme")] {
+        owned_read_agrees(entity, doc, scope)?;
+    }
     match (create(entity, doc)?, expected) {
         (Ok(created), Expected::Valid) => round_trip(entity, doc, &created),
         (Err(e), Expected::Valid) => Err(format!("expected valid, got {}", describe(&e))),
@@ -98,6 +104,43 @@ fn parse_case(case: &Value) -> Result<(&str, &Value, Expected), String> {
         }
     };
     Ok((entity, doc, expected))
+}
+
+/// Reads `doc` as a new `entity` in `scope` both ways, borrowed
+/// (`from_json_in`) and consumed (`validated_from_json`), and compares the
+/// outcomes: the same input, or the same error with the same fields,
+/// codes and messages in the same order.
+fn owned_read_agrees(entity: &str, doc: &Value, scope: Option<&str>) -> Result<(), String> {
+    fn same<N: PartialEq + std::fmt::Debug>(
+        borrowed: rosterdb::Result<N>,
+        owned: rosterdb::Result<rosterdb::Validated<N>>,
+    ) -> Result<(), String> {
+        let owned = owned.map(rosterdb::Validated::into_input);
+        if borrowed == owned {
+            Ok(())
+        } else {
+            Err(format!(
+                "read borrowed: {borrowed:?}; read from the owned document: {owned:?}"
+            ))
+        }
+    }
+    let owned = doc.clone();
+    match entity {
+        "user" => same(
+            NewUser::from_json_in(doc, scope),
+            NewUser::validated_from_json(owned, scope),
+        ),
+        "role" => same(
+            NewRole::from_json_in(doc, scope),
+            NewRole::validated_from_json(owned, scope),
+        ),
+        "client" => same(
+            NewClient::from_json_in(doc, scope),
+            NewClient::validated_from_json(owned, scope),
+        ),
+        other => Err(format!("unknown entity {other:?}")),
+    }
+    .map_err(|e| format!("in scope {scope:?}: {e}"))
 }
 
 /// Reads `doc` as a new `entity` and creates it in a fresh store, returning

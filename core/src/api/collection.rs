@@ -14,6 +14,7 @@ use crate::documents::role::RoleRecord;
 use crate::documents::rules::Problems;
 use crate::documents::update::Change;
 use crate::documents::user::UserRecord;
+use crate::documents::validated::Validated;
 use crate::query::bind::Bound;
 use crate::query::physical::PhysicalPlan;
 use crate::query::{Page, Query, exec, plan};
@@ -378,7 +379,24 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// field rule, `Conflict` when a unique key is taken, `Validation` on
     /// `roles` when a role does not exist.
     pub fn create_many(&self, users: Vec<NewUser>) -> Result<Vec<u64>> {
-        let mut records = self.prepared_users(users)?;
+        self.create_users(users, false)
+    }
+
+    /// [`create_many`](Self::create_many) of inputs whose field rules
+    /// were checked when they were made ([`NewUser::validated`],
+    /// [`NewUser::validated_from_json`]): the same errors, in the same
+    /// order, without checking those rules again. What a binding that
+    /// reads its documents into inputs ahead of the write calls.
+    pub fn create_many_validated(&self, users: Vec<Validated<NewUser>>) -> Result<Vec<u64>> {
+        // A `Validated` holds its input alone: this takes no copy.
+        let users = users.into_iter().map(Validated::into_input).collect();
+        self.create_users(users, true)
+    }
+
+    /// The bulk create of `users`, whose field rules are checked here
+    /// unless they are `validated` already.
+    fn create_users(&self, users: Vec<NewUser>, validated: bool) -> Result<Vec<u64>> {
+        let mut records = self.prepared_users(users, validated)?;
         let ids = self.ctx.with_write(|tx| {
             let now = tx.now();
             let first = next_id::<User>(tx)?;
@@ -407,12 +425,13 @@ impl<C: WriteContext> Collection<'_, C, User> {
 
     /// The records of the inputs of a bulk create, each checked as
     /// [`create`](Self::create) checks it (the first failing input, in
-    /// input order, is the error); their headers are set by the write.
+    /// input order, is the error; of inputs `validated` already, only
+    /// the tenant the view gives); their headers are set by the write.
     /// The inputs of a large batch are checked, and their passwords
     /// hashed, in two halves, the second on another thread; that thread
     /// only reads them (it frees nothing this one allocated, which would
     /// contend for the allocator's lock).
-    fn prepared_users(&self, users: Vec<NewUser>) -> Result<Vec<UserRecord>> {
+    fn prepared_users(&self, users: Vec<NewUser>, validated: bool) -> Result<Vec<UserRecord>> {
         let scope = self.ctx.scope();
         let argon2 = &self.ctx.options().argon2;
         let mut users = users;
@@ -426,13 +445,16 @@ impl<C: WriteContext> Collection<'_, C, User> {
         let check = |from: usize, users: &[NewUser]| -> Result<Vec<Option<String>>> {
             let mut hashes = Vec::with_capacity(users.len());
             for (at, new) in users.iter().enumerate() {
-                let hash = checked_input(new, scope, argon2)
+                let hash = checked_input(new, scope, argon2, validated)
                     .map_err(|e| e.in_item("users", from.saturating_add(at)))?;
                 hashes.push(hash);
             }
             Ok(hashes)
         };
+        // Validated inputs without passwords leave a tenant comparison
+        // each: no work for a second thread.
         let parallel = users.len() >= PARALLEL_INPUTS
+            && (!validated || users.iter().any(|new| new.password.is_some()))
             && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
         let hashes = if parallel {
             let (head, tail) = users.split_at(users.len() / 2);
@@ -501,16 +523,20 @@ const PARALLEL_INPUTS: usize = 512;
 /// Checks one input of a bulk create as [`Collection::create`] checks
 /// it, its tenant already the one a view scoped to `scope` gives it
 /// (`Validation` on `tenant` when it names another, with every failing
-/// field of the input); then hashes its password, if it has one, with
-/// `argon2`.
+/// field of the input, unless the input is `validated` already); then
+/// hashes its password, if it has one, with `argon2`.
 fn checked_input(
     new: &NewUser,
     scope: Option<&str>,
     argon2: &crate::settings::Argon2Params,
+    validated: bool,
 ) -> Result<Option<String>> {
-    checked_create(tenant_named(scope, new.tenant.as_deref()), || {
-        new.validate()
-    })?;
+    let tenant = tenant_named(scope, new.tenant.as_deref());
+    if validated {
+        tenant?;
+    } else {
+        checked_create(tenant, || new.validate())?;
+    }
     new.password
         .as_ref()
         .map(|password| crate::auth::credentials::hash_password(argon2, password))
@@ -533,11 +559,31 @@ fn checked_create(tenant: Result<()>, fields: impl FnOnce() -> Result<()>) -> Re
 /// `scope`. What [`Collection::input_from_json`] and the input forms'
 /// `from_json_in` call.
 pub(crate) fn input_in_scope<N: FromDocument>(scope: Option<&str>, doc: &Value) -> Result<N> {
-    let mut problems = Problems::new();
-    if let Some(given) = doc.get("tenant").and_then(Value::as_str) {
-        problems.absorb(tenant_named(scope, Some(given)))?;
+    read_in_scope(tenant_in_scope(scope, doc), || N::from_document(doc))
+}
+
+/// [`input_in_scope`] of a document it consumes, moving its strings,
+/// lists and objects into the input: what the input forms'
+/// `validated_from_json` calls.
+pub(crate) fn owned_input_in_scope<N: FromDocument>(scope: Option<&str>, doc: Value) -> Result<N> {
+    read_in_scope(tenant_in_scope(scope, &doc), || N::from_owned_document(doc))
+}
+
+/// The check of the `tenant` a create's JSON document names, if it
+/// names one as text, against a view scoped to `scope`.
+fn tenant_in_scope(scope: Option<&str>, doc: &Value) -> Result<()> {
+    match doc.get("tenant").and_then(Value::as_str) {
+        Some(given) => tenant_named(scope, Some(given)),
+        None => Ok(()),
     }
-    let new = problems.absorb(N::from_document(doc))?;
+}
+
+/// The input `read` reads, once `tenant` (its check against the view)
+/// passed: `Validation` naming the problems of both at once.
+fn read_in_scope<N>(tenant: Result<()>, read: impl FnOnce() -> Result<N>) -> Result<N> {
+    let mut problems = Problems::new();
+    problems.absorb(tenant)?;
+    let new = problems.absorb(read())?;
     problems.into_result()?;
     new.ok_or_else(|| Error::internal("a refused document reported no field"))
 }

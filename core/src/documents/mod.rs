@@ -19,4 +19,5 @@ pub(crate) mod time;
 pub(crate) mod update;
 pub(crate) mod user;
 pub(crate) mod user_stored;
+pub(crate) mod validated;
 pub(crate) mod values;

@@ -350,8 +350,8 @@ impl Input for NewUser {
 
 fn external_ids(f: &mut Fields<'_>) -> Vec<ExternalId> {
     let mut out = Vec::new();
-    for (i, item) in f.objects("externalIds").into_iter().enumerate() {
-        let Ok(mut g) = Fields::of(item) else {
+    for (i, mut item) in f.objects("externalIds").into_iter().enumerate() {
+        let Ok(mut g) = Fields::of_item(&mut item) else {
             continue;
         };
         let ext = ExternalId::new(g.required_string("type"), g.required_string("value"));
