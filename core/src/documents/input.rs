@@ -407,8 +407,10 @@ macro_rules! input_methods {
                         "as [`Self::from_json_in`] reads it (the same `Validation` errors), ",
                         "moving the document's strings, lists and objects into the form ",
                         "instead of copying them; the form comes back ",
-                        "[`Validated`](crate::Validated), so that a create of it does not ",
-                        "check its field rules again."
+                        "[`Validated`](crate::Validated). Of the creates, only the users' bulk ",
+                        "create ([`Collection::create_many_validated`](crate::Collection::create_many_validated)) ",
+                        "takes one and leaves its field rules unchecked; every other create ",
+                        "takes the plain form (`into_input`) and checks it."
                     )]
             pub fn validated_from_json(
                 doc: serde_json::Value,

@@ -5,10 +5,14 @@
 /// [`NewClient`](crate::NewClient)) that passed every field rule of its
 /// kind that needs nothing from the store (its `validate`). Only the core
 /// makes one: `validated` checks a form, `validated_from_json` reads and
-/// checks one from its JSON document. A create of validated forms
+/// checks one from its JSON document. The users' bulk create of validated
+/// forms
 /// ([`Collection::create_many_validated`](crate::Collection::create_many_validated))
-/// checks only what needs the store or the view: the tenant a scoped view
-/// gives, the unique keys, the roles.
+/// does not check those rules again; it still checks what needs the store
+/// or the view (the tenant a scoped view gives, the unique keys, the
+/// roles), hashes passwords, and fails when the user ids run out, as
+/// `create_many` does. Every other create takes the plain form
+/// ([`Validated::into_input`]) and checks it.
 ///
 /// The form is read-only inside, so it stays as checked.
 #[derive(Clone, PartialEq)]
