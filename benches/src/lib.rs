@@ -2,13 +2,14 @@
 //! population ([`population`]), the workloads as one trait ([`Workloads`])
 //! implemented by a rosterdb store ([`RosterStore`]) and by "SQLite plus a
 //! users table" ([`SqliteStore`]), and the measuring tools of the `compare`
-//! binary ([`measure`]).
+//! binary ([`measure`], [`table_stats`]).
 
 pub mod drive;
 pub mod measure;
 pub mod population;
 pub mod roster;
 pub mod sqlite;
+pub mod table_stats;
 pub mod workloads;
 
 pub use population::{user, users};

@@ -25,7 +25,9 @@
 //! durable patches on it (ids 1, 2, …, or spread by STRIDE over USERS);
 //! `--import rosterdb|sqlite FILE FROM TO [CHUNK]` times the import of
 //! users FROM..TO into it; `--concurrent rosterdb|sqlite FILE PER_THREAD
-//! [STRIDE USERS]` runs the 8 writers' patches on it.
+//! [STRIDE USERS]` runs the 8 writers' patches on it. `--table-stats
+//! FILE` lists the pages and bytes of each table of a closed rosterdb
+//! file, largest first.
 
 /// rosterdb's side runs on mimalloc, as the Python extension does
 /// (decision 0020; built with the workspace's `no_thp` feature, decision
@@ -110,6 +112,10 @@ fn main() -> std::process::ExitCode {
         Some("--build") => {
             let _ = args.next();
             tools::build_store(args)
+        }
+        Some("--table-stats") => {
+            let _ = args.next();
+            tools::table_stats(args)
         }
         Some("--patches") => {
             let _ = args.next();

@@ -383,3 +383,34 @@ pub fn concurrent(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     println!("{wall:.1} us/patch, {cpu:.1} us/patch of process CPU");
     Ok(())
 }
+
+/// `--table-stats FILE`: the pages and bytes of each table of a closed
+/// rosterdb file, the most pages first, then the total
+/// ([`rosterdb_benches::table_stats::table_sizes`]).
+pub fn table_stats(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
+    let path: PathBuf = arg(&mut args, "FILE")?;
+    let sizes = rosterdb_benches::table_stats::table_sizes(&path)?;
+    let mib = |pages: u64| pages as f64 * 4096.0 / f64::from(1 << 20);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<32} {:>8} {:>9} {:>10} {:>12} {:>10} {:>10}",
+        "table", "pages", "MiB", "entries", "stored B", "meta B", "unused B"
+    )?;
+    for t in &sizes {
+        writeln!(
+            out,
+            "{:<32} {:>8} {:>9.2} {:>10} {:>12} {:>10} {:>10}",
+            t.name,
+            t.pages,
+            mib(t.pages),
+            t.entries,
+            t.stored_bytes,
+            t.metadata_bytes,
+            t.unused_bytes
+        )?;
+    }
+    let total: u64 = sizes.iter().map(|t| t.pages).sum();
+    writeln!(out, "{:<32} {total:>8} {:>9.2}", "total", mib(total))?;
+    Ok(())
+}
