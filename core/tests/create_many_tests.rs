@@ -65,6 +65,21 @@ fn with_roles(s: &Store) -> Vec<u64> {
         .collect()
 }
 
+/// Two stores on clocks of their own (kept by the caller until the end)
+/// holding the same three roles, whose ids it returns: what a test
+/// comparing two ways of making the same store starts from.
+fn twin_stores() -> (
+    (common::Checked, rosterdb::ManualClock),
+    (common::Checked, rosterdb::ManualClock),
+    Vec<u64>,
+) {
+    let one = store_with_clock(options());
+    let two = store_with_clock(options());
+    let roles = with_roles(&one.0);
+    assert_eq!(with_roles(&two.0), roles);
+    (one, two, roles)
+}
+
 /// What a store answers: every user's document, queries, the change log.
 fn answers(s: &Store) -> Vec<String> {
     let mut out = Vec::new();
@@ -98,10 +113,7 @@ fn answers(s: &Store) -> Vec<String> {
 
 #[test]
 fn a_bulk_create_makes_the_store_one_create_per_user_makes() {
-    let (one, _c1) = store_with_clock(options());
-    let (many, _c2) = store_with_clock(options());
-    let roles = with_roles(&one);
-    assert_eq!(with_roles(&many), roles);
+    let ((one, _c1), (many, _c2), roles) = twin_stores();
     // Some users first, so the bulk create meets stored keys and ids.
     for u in population(&roles).into_iter().take(10) {
         one.users().create(u.clone()).unwrap();
@@ -383,10 +395,7 @@ fn all_answers(s: &Store) -> Vec<String> {
 fn a_large_bulk_create_checked_and_gathered_on_several_threads_is_the_same_store() {
     // Large enough that the inputs are checked in two halves and the
     // flush groups the posting changes on a second thread.
-    let (one, _c1) = store_with_clock(options());
-    let (many, _c2) = store_with_clock(options());
-    let roles = with_roles(&one);
-    assert_eq!(with_roles(&many), roles);
+    let ((one, _c1), (many, _c2), roles) = twin_stores();
     let users = population_of(&roles, 3_000);
     one.write(|tx| {
         for u in users.clone() {
@@ -510,10 +519,7 @@ fn keys_repeated_in_a_batch_fail_as_one_create_after_the_other() {
 /// `create_many` makes of the same inputs.
 #[test]
 fn validated_inputs_make_the_store_checked_inputs_make() {
-    let (checked, _c1) = store_with_clock(options());
-    let (validated, _c2) = store_with_clock(options());
-    let roles = with_roles(&checked);
-    assert_eq!(with_roles(&validated), roles);
+    let ((checked, _c1), (validated, _c2), roles) = twin_stores();
     // Large enough for the checked inputs' two halves.
     let users = population_of(&roles, 2_000);
     let ids = checked.users().create_many(users.clone()).unwrap();

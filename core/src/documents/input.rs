@@ -129,8 +129,8 @@ impl<'a> Fields<'a> {
 
     /// A required string; `""` when it is missing or not a string.
     pub(crate) fn required_string(&mut self, key: &'static str) -> String {
-        match self.take(key) {
-            None | Some(Cow::Borrowed(Value::Null) | Cow::Owned(Value::Null)) => {
+        match self.take_nullable(key) {
+            None => {
                 self.problems
                     .add(key, ValidationCode::Missing, "is required");
                 String::new()
@@ -192,17 +192,18 @@ impl<'a> Fields<'a> {
         item: impl Fn(Cow<'a, Value>) -> Option<T>,
         message: &str,
     ) -> Vec<T> {
-        let items: Option<Option<Vec<T>>> = match self.take(key) {
-            None => Some(Some(Vec::new())),
+        // `None`: not a list, or an item `item` refuses.
+        let items: Option<Vec<T>> = match self.take(key) {
+            None => return Vec::new(),
             Some(Cow::Borrowed(Value::Array(values))) => {
-                Some(values.iter().map(|v| item(Cow::Borrowed(v))).collect())
+                values.iter().map(|v| item(Cow::Borrowed(v))).collect()
             }
             Some(Cow::Owned(Value::Array(values))) => {
-                Some(values.into_iter().map(|v| item(Cow::Owned(v))).collect())
+                values.into_iter().map(|v| item(Cow::Owned(v))).collect()
             }
             Some(_) => None,
         };
-        items.flatten().unwrap_or_else(|| {
+        items.unwrap_or_else(|| {
             self.problems.add(key, ValidationCode::ListType, message);
             Vec::new()
         })
