@@ -5,7 +5,7 @@
 //! `sync_data` made durable) and the *current* image (the durable one plus
 //! every write and length change made since, in order: what reads see).
 //! A power loss keeps the durable image and any subset of the writes not
-//! yet synced, which is what [`FaultyDisk::crash`] hands back, as a fresh
+//! yet synced, each write's 4 KiB sectors apart ([`SECTOR`]), which is what [`FaultyDisk::crash`] hands back, as a fresh
 //! disk to reopen the store from.
 //!
 //! The disk is a cloneable handle: give one clone to
@@ -218,7 +218,14 @@ pub enum Fault {
     },
 }
 
-/// A change made since the last sync, kept apart from the durable image.
+/// The unit a power loss keeps or loses: each write is recorded as one
+/// [`Unsynced::Write`] per 4 KiB sector it touches (rosterdb's store
+/// writes runs of adjacent pages in one call, of which a disk may keep
+/// any pages).
+pub const SECTOR: u64 = 4096;
+
+/// A change made since the last sync, kept apart from the durable image:
+/// a write's bytes within one [`SECTOR`], or a length change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unsynced {
     /// `data` written at byte `offset`.
@@ -608,10 +615,20 @@ impl rosterdb::StorageBackend for FaultyDisk {
             Some(keep) => data.get(..keep).unwrap_or(data),
             None => data,
         };
-        state.change(Unsynced::Write {
-            offset,
-            data: landed.to_vec(),
-        });
+        // One change per sector the write touches: a disk may keep any of
+        // a write's sectors and lose the others.
+        let mut at = offset;
+        let mut rest = landed;
+        while !rest.is_empty() {
+            let room = SECTOR.saturating_sub(at.checked_rem(SECTOR).unwrap_or(0));
+            let (piece, after) = rest.split_at(rest.len().min(room as usize));
+            state.change(Unsynced::Write {
+                offset: at,
+                data: piece.to_vec(),
+            });
+            at = at.saturating_add(room);
+            rest = after;
+        }
         if tear.is_some() {
             state.powered_off = true;
             return Err(io::Error::other(format!(
@@ -669,6 +686,30 @@ mod tests {
         let fresh = disk.crash(&Survivors::All);
         assert_eq!(fresh.counts(), Counts::default());
         assert_eq!(fresh.durable_image(), b"ab00\0\0c");
+    }
+
+    #[test]
+    fn a_crash_may_keep_any_sector_of_a_write() {
+        let sector = SECTOR as usize;
+        let disk = FaultyDisk::from_image(vec![0; 4 * sector]);
+        // From the middle of sector 0 to the end of sector 2: three changes.
+        let data = vec![9; 2 * sector + sector / 2];
+        disk.write(SECTOR / 2, &data).unwrap();
+        let offsets: Vec<u64> = disk
+            .unsynced()
+            .iter()
+            .map(|c| match c {
+                Unsynced::Write { offset, .. } => *offset,
+                Unsynced::SetLen(_) => panic!("a length change"),
+            })
+            .collect();
+        assert_eq!(offsets, [SECTOR / 2, SECTOR, 2 * SECTOR]);
+        assert_eq!(disk.image()[sector / 2..3 * sector], data[..]);
+        // Only the middle sector survives.
+        let image = disk.crash(&Survivors::Only(vec![1])).image();
+        assert!(image[..sector].iter().all(|&b| b == 0));
+        assert!(image[sector..2 * sector].iter().all(|&b| b == 9));
+        assert!(image[2 * sector..].iter().all(|&b| b == 0));
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! The backend every store's redb database runs on: the caller's backend
-//! (a file, a simulated disk, …) with two duties added.
+//! (a file, a simulated disk, …) with three duties added.
 //!
+//! - **Writes in runs.** Whole-page writes are held until the next sync
+//!   and then written with adjacent pages together, one call a run
+//!   (`write_runs`).
 //! - **Fresh start.** At redb's first length query, a file that an
 //!   interrupted creation left is emptied, so that redb creates the store
 //!   anew (see `format::first_bytes`).
@@ -22,6 +25,7 @@ use std::ops::Bound;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::storage::format::{Head, first_bytes};
+use crate::storage::write_runs::WriteRuns;
 
 /// Writes below this offset may be redb's header: it is the first 4 KiB
 /// page's opening bytes (rosterdb's stores keep redb's default page size;
@@ -29,8 +33,8 @@ use crate::storage::format::{Head, first_bytes};
 /// costs a sync).
 const HEADER_END: u64 = 4096;
 
-/// A redb backend with the fresh start and the deferred growth syncs of
-/// the module's documentation.
+/// A redb backend with the writes in runs, the fresh start and the
+/// deferred growth syncs of the module's documentation.
 ///
 /// Growths and writes are counted when they complete; a real sync records
 /// the counts it read before it started, once it succeeded. So a growth or
@@ -40,6 +44,8 @@ const HEADER_END: u64 = 4096;
 #[derive(Debug)]
 pub(crate) struct StoreBackend<B> {
     inner: B,
+    /// Whole-page writes held until the next sync.
+    runs: WriteRuns,
     /// Whether the fresh-start check has run (at the first length query).
     checked: AtomicBool,
     /// Growths of the file made so far.
@@ -53,10 +59,11 @@ pub(crate) struct StoreBackend<B> {
 }
 
 impl<B> StoreBackend<B> {
-    /// `inner` with the two duties added.
+    /// `inner` with the three duties added.
     pub(crate) fn new(inner: B) -> Self {
         StoreBackend {
             inner,
+            runs: WriteRuns::default(),
             checked: AtomicBool::new(false),
             growths: AtomicU64::new(0),
             synced_growths: AtomicU64::new(0),
@@ -77,12 +84,14 @@ impl<B> StoreBackend<B> {
 }
 
 impl<B: redb::StorageBackend> StoreBackend<B> {
-    /// Syncs `inner`; on success, records the growths and writes that had
-    /// completed before it started as covered.
+    /// Writes the held writes and syncs `inner`; on success, records the
+    /// growths and writes that had completed before it started as covered.
     fn sync_inner(&self) -> std::io::Result<()> {
         let growths = self.growths.load(Ordering::Acquire);
         let writes = self.writes.load(Ordering::Acquire);
+        self.runs.write_out(&self.inner)?;
         self.inner.sync_data()?;
+        self.runs.synced();
         self.synced_growths.fetch_max(growths, Ordering::AcqRel);
         self.synced_writes.fetch_max(writes, Ordering::AcqRel);
         Ok(())
@@ -104,11 +113,15 @@ impl<B: redb::StorageBackend> redb::StorageBackend for StoreBackend<B> {
     }
 
     fn read(&self, offset: u64, out: &mut [u8]) -> std::io::Result<()> {
-        self.inner.read(offset, out)
+        self.runs.read(offset, out, &self.inner)
     }
 
     fn set_len(&self, len: u64) -> std::io::Result<()> {
         let grows = len > self.inner.len()?;
+        if !grows {
+            // Held writes beyond the new end must not land after it.
+            self.runs.write_out(&self.inner)?;
+        }
         self.inner.set_len(len)?;
         if grows {
             self.growths.fetch_add(1, Ordering::AcqRel);
@@ -126,15 +139,22 @@ impl<B: redb::StorageBackend> redb::StorageBackend for StoreBackend<B> {
     }
 
     fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
-        if offset < HEADER_END && self.growth_unsynced() {
-            self.sync_inner()?;
+        if self.runs.holding() && WriteRuns::holds(offset, data.len(), HEADER_END) {
+            self.runs.hold(offset, data, &self.inner)?;
+        } else {
+            if offset < HEADER_END && self.growth_unsynced() {
+                self.sync_inner()?;
+            }
+            // No write moves across one that is not held.
+            self.runs.write_out(&self.inner)?;
+            self.inner.write(offset, data)?;
         }
-        self.inner.write(offset, data)?;
         self.writes.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 
     fn close(&self) -> std::io::Result<()> {
+        self.runs.write_out(&self.inner)?;
         self.inner.close()
     }
 
@@ -296,6 +316,71 @@ mod tests {
         assert!(
             events.contains(&Event::Write(0)),
             "the header was written: {events:?}"
+        );
+    }
+
+    /// Whole pages are held: the disk sees them, adjacent ones as one
+    /// write, before the next sync and before a write that is not held
+    /// (redb's header), and reads see them meanwhile.
+    #[test]
+    fn held_pages_reach_the_disk_before_a_sync_and_before_the_header() {
+        let disk = Disk::default();
+        *disk.syncs.lock().unwrap() = 1; // no re-entry
+        let events = Arc::clone(&disk.events);
+        let backend = StoreBackend::new(disk);
+        backend.write(8192, &[7; 4096]).unwrap();
+        backend.write(4096, &[6; 4096]).unwrap();
+        assert_eq!(events.lock().unwrap()[..], [], "both held");
+        let mut out = [0; 4096];
+        backend.read(8192, &mut out).unwrap();
+        assert_eq!(out, [7; 4096], "a read sees a held page");
+        backend.sync_data().unwrap();
+        assert_eq!(
+            events.lock().unwrap()[..],
+            [Event::Write(4096), Event::SyncStarted, Event::SyncDone],
+            "one write for the two adjacent pages, then the sync"
+        );
+        backend.write(12288, &[8; 4096]).unwrap();
+        backend.write(0, &[1; 320]).unwrap();
+        assert_eq!(
+            events.lock().unwrap()[3..],
+            [Event::Write(12288), Event::Write(0)],
+            "the held page before the header"
+        );
+        backend.read(8192, &mut out).unwrap();
+        assert_eq!(out, [0; 4096], "written out, reads go to the disk");
+    }
+
+    /// Past the held bound, a commit's later pages go straight to the
+    /// disk, one write each, until the sync; the next commit is held again.
+    #[test]
+    fn a_commit_past_the_held_bound_writes_the_rest_as_it_comes() {
+        let disk = Disk::default();
+        *disk.syncs.lock().unwrap() = 1; // no re-entry
+        let events = Arc::clone(&disk.events);
+        let backend = StoreBackend::new(disk);
+        let page = [3; 4096];
+        let bound = 32 << 20; // write_runs::HELD_MAX
+        let mut offset = 4096;
+        while offset <= bound + 4096 {
+            backend.write(offset, &page).unwrap();
+            offset += 4096;
+        }
+        let before = events.lock().unwrap().len();
+        assert!(before > 0, "the held pages went out at the bound");
+        backend.write(offset + 8192, &page).unwrap();
+        backend.write(offset, &page).unwrap();
+        assert_eq!(
+            events.lock().unwrap()[before..],
+            [Event::Write(offset + 8192), Event::Write(offset)],
+            "after the bound, each write as it comes"
+        );
+        backend.sync_data().unwrap();
+        backend.write(4096, &page).unwrap();
+        assert_eq!(
+            events.lock().unwrap()[before + 2..],
+            [Event::SyncStarted, Event::SyncDone],
+            "after the sync, held again"
         );
     }
 

@@ -25,3 +25,4 @@ pub(crate) mod term_notes;
 pub(crate) mod tx;
 pub(crate) mod unique;
 pub(crate) mod wal;
+pub(crate) mod write_runs;
