@@ -242,8 +242,11 @@ impl Rng {
 }
 
 /// The faults to try on one operation that made `cost` calls: every call
-/// of every kind failing, and every write torn (alternately 7 bytes and half
-/// a page landing).
+/// of every kind failing, and every write torn twice: inside its first
+/// page (alternately 7 bytes and half a page landing), and past its first
+/// page and 7 bytes of the next (a write of several adjacent pages, which
+/// the store makes since decision 0032, torn between them; a write of
+/// one page lands whole before the power goes out).
 fn faults(cost: &Counts) -> Vec<Fault> {
     let mut all = Vec::new();
     for call in Call::ALL {
@@ -254,6 +257,10 @@ fn faults(cost: &Counts) -> Vec<Fault> {
     for nth in 0..cost.writes {
         let keep = if nth % 2 == 0 { 7 } else { 2048 };
         all.push(Fault::Tear { nth, keep });
+        all.push(Fault::Tear {
+            nth,
+            keep: 4096 + 7,
+        });
     }
     all
 }
