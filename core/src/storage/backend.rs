@@ -154,8 +154,11 @@ impl<B: redb::StorageBackend> redb::StorageBackend for StoreBackend<B> {
     }
 
     fn close(&self) -> std::io::Result<()> {
-        self.runs.write_out(&self.inner)?;
-        self.inner.close()
+        // Closed even when the held writes fail to land, so that the
+        // file's handle and lock are let go.
+        let written = self.runs.write_out(&self.inner);
+        let closed = self.inner.close();
+        written.and(closed)
     }
 
     fn try_lock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<bool> {
@@ -175,6 +178,11 @@ impl<B: redb::StorageBackend> redb::StorageBackend for StoreBackend<B> {
     }
 
     fn unlock_range(&self, start: Bound<u64>, end: Bound<u64>) -> BackendResult<()> {
+        // Held writes land while the range is still this process's (redb's
+        // shared-writer modes hand the file to others at unlock).
+        self.runs
+            .write_out(&self.inner)
+            .map_err(redb::BackendError::from)?;
         self.inner.unlock_range(start, end)
     }
 

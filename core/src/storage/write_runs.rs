@@ -17,11 +17,12 @@
 //! same bytes at the same offsets by each sync, with no write moved across
 //! a sync, a shrink or a write that is not whole pages (redb's header),
 //! all of which write the held pages first. Reads see held pages over the
-//! backend's bytes.
+//! backend's bytes, on any thread (redb's readers push pages out of its
+//! cache too), and a write that fails leaves its pages held.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The unit held writes come in: a write is held when its offset and
 /// length are whole multiples of it (redb's pages, at rosterdb's default
@@ -48,9 +49,13 @@ const RUN_MAX: usize = 64 << 10;
 /// Writes held between syncs (module documentation).
 #[derive(Debug, Default)]
 pub(crate) struct WriteRuns {
-    held: Mutex<Held>,
-    /// Whether any write is held: reads go straight to the backend when
-    /// not, without the lock.
+    /// Written under the write lock; read (by `read`) under the read lock,
+    /// so that reads on several threads overlay held pages at once.
+    held: RwLock<Held>,
+    /// Whether any write is held, or held writes are being written: reads
+    /// and `write_out` go straight on without the lock when not. It is
+    /// cleared only once the held writes are in the backend, so a caller
+    /// that finds it clear finds their bytes there.
     any: AtomicBool,
     /// Whether more than [`HELD_MAX`] bytes were held since the last sync:
     /// writes go straight to the backend until the next.
@@ -87,8 +92,12 @@ impl WriteRuns {
         self.passing.store(false, Ordering::Release);
     }
 
-    fn lock(&self) -> MutexGuard<'_, Held> {
-        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> RwLockWriteGuard<'_, Held> {
+        self.held.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_read(&self) -> RwLockReadGuard<'_, Held> {
+        self.held.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Holds a copy of `data` for `offset` (a write [`WriteRuns::holds`]
@@ -143,7 +152,7 @@ impl WriteRuns {
         if !self.any.load(Ordering::Acquire) {
             return inner.read(offset, out);
         }
-        let held = self.lock();
+        let held = self.lock_read();
         inner.read(offset, out)?;
         let end = offset.saturating_add(out.len() as u64);
         for (&start, data) in held.writes.range(..end).rev() {
@@ -168,38 +177,58 @@ impl WriteRuns {
         Ok(())
     }
 
-    /// Writes `held` out in runs; what a failed write leaves is dropped,
-    /// as a backend that failed a write holds no promise for its bytes.
+    /// Writes `held` out in runs, in offset order. A failed write returns
+    /// its error and leaves its run and every later one held (reads still
+    /// see them, and the next `write_out` tries them again): redb may go
+    /// on after a failed write it made to free memory, and the pages it
+    /// handed over must not be lost.
     fn write_held(
         &self,
         held: &mut Held,
         inner: &impl redb::StorageBackend,
     ) -> std::io::Result<()> {
-        let writes = std::mem::take(&mut held.writes);
-        held.bytes = 0;
-        self.any.store(false, Ordering::Release);
-        let run = &mut held.run;
+        let Held { writes, bytes, run } = held;
         run.clear();
         let mut run_start = 0_u64;
-        for (offset, data) in writes {
+        let mut failed = None;
+        for (&offset, data) in writes.iter() {
             let adjacent = run_start.saturating_add(run.len() as u64) == offset;
             if !run.is_empty() && (!adjacent || run.len().saturating_add(data.len()) > RUN_MAX) {
-                inner.write(run_start, run)?;
+                if let Err(e) = inner.write(run_start, run) {
+                    failed = Some((run_start, e));
+                    break;
+                }
                 run.clear();
             }
             if run.is_empty() {
                 run_start = offset;
             }
-            run.extend_from_slice(&data);
+            run.extend_from_slice(data);
         }
-        if !run.is_empty() {
-            inner.write(run_start, run)?;
+        if failed.is_none()
+            && !run.is_empty()
+            && let Err(e) = inner.write(run_start, run)
+        {
+            failed = Some((run_start, e));
         }
         run.clear();
         if run.capacity() > RUN_MAX {
             run.shrink_to(RUN_MAX);
         }
-        Ok(())
+        match failed {
+            None => {
+                writes.clear();
+                *bytes = 0;
+                self.any.store(false, Ordering::Release);
+                Ok(())
+            }
+            Some((from, e)) => {
+                // The runs before `from` are in the backend.
+                *writes = writes.split_off(&from);
+                *bytes = writes.values().map(|d| d.len()).sum();
+                Err(e)
+            }
+        }
     }
 }
 
@@ -248,13 +277,19 @@ mod tests {
 
     use std::sync::Mutex;
 
+    use redb::StorageBackend;
+
     use super::*;
 
-    /// A disk that keeps its bytes and the writes it was given, in order.
+    /// A disk that keeps its bytes and the writes it was given, in order;
+    /// it can fail the next write at one offset, and announce a write and
+    /// take its time before its bytes land.
     #[derive(Debug, Default)]
     struct Disk {
         bytes: Mutex<Vec<u8>>,
         writes: Mutex<Vec<(u64, usize)>>,
+        fail_at: Mutex<Option<u64>>,
+        announce: Mutex<Option<std::sync::mpsc::Sender<()>>>,
     }
 
     impl Disk {
@@ -284,6 +319,14 @@ mod tests {
             Ok(())
         }
         fn write(&self, offset: u64, data: &[u8]) -> std::io::Result<()> {
+            if *self.fail_at.lock().unwrap() == Some(offset) {
+                *self.fail_at.lock().unwrap() = None;
+                return Err(std::io::Error::other("the disk failed a write"));
+            }
+            if let Some(started) = self.announce.lock().unwrap().take() {
+                started.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
             let mut bytes = self.bytes.lock().unwrap();
             let start = offset as usize;
             if bytes.len() < start + data.len() {
@@ -360,7 +403,7 @@ mod tests {
     #[test]
     fn reads_see_held_pages_over_the_backends_bytes() {
         let disk = Disk::default();
-        redb::StorageBackend::write(&disk, 0, &pages(4, 0xAA)).unwrap();
+        disk.write(0, &pages(4, 0xAA)).unwrap();
         let runs = WriteRuns::default();
         runs.hold(at(1), &pages(1, 0x11), &disk).unwrap();
         runs.hold(at(3), &pages(1, 0x33), &disk).unwrap();
@@ -445,5 +488,47 @@ mod tests {
         assert!(!runs.holding(), "the rest of the commit is not held");
         runs.synced();
         assert!(runs.holding(), "the next commit is");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_its_run_and_the_later_ones_held() {
+        let disk = Disk::default();
+        disk.set_len(at(10)).unwrap();
+        let runs = WriteRuns::default();
+        runs.hold(at(1), &pages(2, 1), &disk).unwrap();
+        runs.hold(at(5), &pages(1, 5), &disk).unwrap();
+        runs.hold(at(9), &pages(1, 9), &disk).unwrap();
+        *disk.fail_at.lock().unwrap() = Some(at(5));
+        assert!(runs.write_out(&disk).is_err());
+        assert_eq!(disk.writes(), [(at(1), 2 * P)], "the run before landed");
+        let mut out = vec![0; P];
+        runs.read(at(5), &mut out, &disk).unwrap();
+        assert!(out.iter().all(|&b| b == 5), "the failed run is still read");
+        runs.read(at(9), &mut out, &disk).unwrap();
+        assert!(out.iter().all(|&b| b == 9), "and the one after it");
+        runs.write_out(&disk).unwrap();
+        assert_eq!(disk.writes()[1..], [(at(5), P), (at(9), P)], "tried again");
+        runs.write_out(&disk).unwrap();
+        assert_eq!(disk.writes().len(), 3, "then nothing is held");
+    }
+
+    /// A read on another thread while held writes are being written waits
+    /// for them, then finds their bytes in the backend.
+    #[test]
+    fn a_read_during_a_write_out_sees_the_written_bytes() {
+        let disk = Disk::default();
+        disk.write(0, &pages(4, 0xAA)).unwrap();
+        let runs = WriteRuns::default();
+        runs.hold(at(2), &pages(1, 0x22), &disk).unwrap();
+        let (started, write_began) = std::sync::mpsc::channel();
+        *disk.announce.lock().unwrap() = Some(started);
+        std::thread::scope(|threads| {
+            let writer = threads.spawn(|| runs.write_out(&disk));
+            write_began.recv().unwrap();
+            let mut out = vec![0; P];
+            runs.read(at(2), &mut out, &disk).unwrap();
+            assert!(out.iter().all(|&b| b == 0x22), "not the disk's old bytes");
+            writer.join().unwrap().unwrap();
+        });
     }
 }
