@@ -125,6 +125,10 @@ fn main() -> std::process::ExitCode {
             let _ = args.next();
             tools::import(args)
         }
+        Some("--import-after") => {
+            let _ = args.next();
+            tools::import_after(args)
+        }
         Some("--concurrent") => {
             let _ = args.next();
             tools::concurrent(args)

@@ -414,3 +414,45 @@ pub fn table_stats(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     writeln!(out, "{:<32} {total:>8} {:>9.2}", "total", mib(total))?;
     Ok(())
 }
+
+/// `--import-after FILE N REPS`: builds `N` users into the store `FILE`
+/// in this process (in transactions of 50,000, as `compare` does) and
+/// keeps it open, waits 3 s (time to attach a profiler: `perf record -p`),
+/// then imports 10,000 users into a new store beside it, `REPS` times,
+/// printing each import's wall and calling-thread CPU time per user in
+/// ns. It isolates the import row at 1M users, which `compare` runs in a
+/// process holding the 1M stores, from the same import in a new process
+/// (`--import`).
+///
+/// # Errors
+///
+/// What opening, building or importing raises.
+pub fn import_after(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
+    let path: PathBuf = arg(&mut args, "FILE")?;
+    let n: u64 = arg(&mut args, "N")?;
+    let reps: u64 = arg(&mut args, "REPS")?;
+    let keep = RosterStore::open(&path)?;
+    if n > 0 {
+        crate::build(&keep, n)?;
+    }
+    eprintln!("built {n} users; importing in 3 s");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    for rep in 0..reps {
+        let fresh = path.with_extension(format!("fresh{rep}"));
+        let _ = std::fs::remove_file(&fresh);
+        let store = RosterStore::open(&fresh)?;
+        let batch: Vec<_> = (0..10_000).map(user).collect();
+        let cpu_before = thread_cpu()?;
+        let (done, took) = timed(|| store.import(batch));
+        done?;
+        let used = thread_cpu()?.saturating_sub(cpu_before);
+        println!("{:.0} {:.0}", per_op(took, 10_000), per_op(used, 10_000));
+        drop(store);
+        let _ = std::fs::remove_file(&fresh);
+        let mut log = fresh.into_os_string();
+        log.push("-wal");
+        let _ = std::fs::remove_file(PathBuf::from(log));
+    }
+    drop(keep);
+    Ok(())
+}
