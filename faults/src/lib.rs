@@ -5,8 +5,9 @@
 //! `sync_data` made durable) and the *current* image (the durable one plus
 //! every write and length change made since, in order: what reads see).
 //! A power loss keeps the durable image and any subset of the writes not
-//! yet synced, each write's 4 KiB sectors apart ([`SECTOR`]), which is what [`FaultyDisk::crash`] hands back, as a fresh
-//! disk to reopen the store from.
+//! yet synced, each write's 4 KiB sectors apart ([`SECTOR`]), which is
+//! what [`FaultyDisk::crash`] hands back, as a fresh disk to reopen the
+//! store from.
 //!
 //! The disk is a cloneable handle: give one clone to
 //! [`rosterdb::Store::open_with_backend`] and keep another to count calls

@@ -4,8 +4,8 @@
 //! Converting a dict needs the GIL; reading the JSON into an input (the
 //! core's `validated_from_json`, which moves the JSON's strings and
 //! objects into the input and checks its field rules once, so that
-//! `create_many_validated` need not) does not. A large batch is read on a second
-//! thread while this one converts the next chunk, and each chunk's JSON is
+//! `create_many_validated` need not) does not. A large batch is read on
+//! a second thread while this one converts the next chunk, and each chunk's JSON is
 //! dropped once read, so the batch's JSON is never all held at once (a
 //! 20,000-user `create_many` spent 30% of its conversion in the kernel
 //! zeroing fresh pages for it). The GIL is held from the first document to

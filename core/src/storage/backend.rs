@@ -368,7 +368,7 @@ mod tests {
         let events = Arc::clone(&disk.events);
         let backend = StoreBackend::new(disk);
         let page = [3; 4096];
-        let bound = 32 << 20; // write_runs::HELD_MAX
+        let bound = crate::storage::write_runs::HELD_MAX as u64;
         let mut offset = 4096;
         while offset <= bound + 4096 {
             backend.write(offset, &page).unwrap();

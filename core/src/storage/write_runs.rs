@@ -38,7 +38,7 @@ const PAGE: u64 = 4096;
 /// writes went out in 468,820 calls, and the build took 16.4–16.6 µs a
 /// user against 15.0–15.1 without holding; round 22). A 20,000-user
 /// import (about 15 MiB of pages) is held whole.
-const HELD_MAX: usize = 32 << 20;
+pub(crate) const HELD_MAX: usize = 32 << 20;
 
 /// The most bytes one write call carries. Runs of 256 KiB and 1 MiB made
 /// the same commits faster at some moments and twice as slow at others
@@ -189,29 +189,39 @@ impl WriteRuns {
     ) -> std::io::Result<()> {
         let Held { writes, bytes, run } = held;
         run.clear();
-        let mut run_start = 0_u64;
+        // The run being gathered: where it starts, its length, and its
+        // one write while it has one (written as held, without a copy).
+        let mut start = 0_u64;
+        let mut len = 0_usize;
+        let mut one: Option<&[u8]> = None;
         let mut failed = None;
         for (&offset, data) in writes.iter() {
-            let adjacent = run_start.saturating_add(run.len() as u64) == offset;
-            if !run.is_empty() && (!adjacent || run.len().saturating_add(data.len()) > RUN_MAX) {
-                if let Err(e) = inner.write(run_start, run) {
-                    failed = Some((run_start, e));
+            let joins = start.saturating_add(len as u64) == offset
+                && len.saturating_add(data.len()) <= RUN_MAX;
+            if len > 0 && !joins {
+                if let Err(e) = send(inner, start, one.take(), run) {
+                    failed = Some((start, e));
                     break;
                 }
-                run.clear();
+                len = 0;
             }
-            if run.is_empty() {
-                run_start = offset;
+            if len == 0 {
+                start = offset;
+                one = Some(data);
+            } else {
+                if let Some(first) = one.take() {
+                    run.extend_from_slice(first);
+                }
+                run.extend_from_slice(data);
             }
-            run.extend_from_slice(data);
+            len = len.saturating_add(data.len());
         }
         if failed.is_none()
-            && !run.is_empty()
-            && let Err(e) = inner.write(run_start, run)
+            && len > 0
+            && let Err(e) = send(inner, start, one.take(), run)
         {
-            failed = Some((run_start, e));
+            failed = Some((start, e));
         }
-        run.clear();
         if run.capacity() > RUN_MAX {
             run.shrink_to(RUN_MAX);
         }
@@ -230,6 +240,19 @@ impl WriteRuns {
             }
         }
     }
+}
+
+/// Writes the run that starts at `start`: its `one` write as it is held,
+/// or else the writes gathered in `run` (emptied after).
+fn send(
+    inner: &impl redb::StorageBackend,
+    start: u64,
+    one: Option<&[u8]>,
+    run: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    let sent = inner.write(start, one.unwrap_or(run));
+    run.clear();
+    sent
 }
 
 /// How a write of `[offset, end)` meets the held writes.
@@ -350,6 +373,11 @@ mod tests {
         n * PAGE
     }
 
+    /// Whether every byte of `bytes` is `byte`.
+    fn filled(bytes: &[u8], byte: u8) -> bool {
+        bytes.iter().all(|&b| b == byte)
+    }
+
     #[test]
     fn only_whole_pages_past_the_floor_are_held() {
         assert!(WriteRuns::holds(at(1), P, at(1)));
@@ -372,10 +400,7 @@ mod tests {
         assert_eq!(disk.writes(), [(at(1), 3 * P), (at(7), 2 * P)]);
         let bytes = disk.bytes();
         for (n, byte) in [(1, 1), (2, 2), (3, 3), (7, 7), (8, 8)] {
-            assert!(
-                bytes[n * P..(n + 1) * P].iter().all(|&b| b == byte),
-                "page {n}"
-            );
+            assert!(filled(&bytes[n * P..(n + 1) * P], byte), "page {n}");
         }
         runs.write_out(&disk).unwrap();
         assert_eq!(disk.writes().len(), 2, "a second write_out writes nothing");
@@ -411,26 +436,17 @@ mod tests {
         let mut out = vec![0; 3 * P];
         runs.read(at(0) + P as u64 / 2, &mut out, &disk).unwrap();
         let half = P / 2;
+        assert!(filled(&out[..half], 0xAA), "page 0 from the disk");
+        assert!(filled(&out[half..half + P], 0x11), "page 1 held");
         assert!(
-            out[..half].iter().all(|&b| b == 0xAA),
-            "page 0 from the disk"
-        );
-        assert!(
-            out[half..half + P].iter().all(|&b| b == 0x11),
-            "page 1 held"
-        );
-        assert!(
-            out[half + P..half + 2 * P].iter().all(|&b| b == 0xAA),
+            filled(&out[half + P..half + 2 * P], 0xAA),
             "page 2 from the disk"
         );
-        assert!(
-            out[half + 2 * P..].iter().all(|&b| b == 0x33),
-            "page 3 held"
-        );
+        assert!(filled(&out[half + 2 * P..], 0x33), "page 3 held");
         // A read inside one held page.
         let mut inside = vec![0; 100];
         runs.read(at(1) + 10, &mut inside, &disk).unwrap();
-        assert!(inside.iter().all(|&b| b == 0x11));
+        assert!(filled(&inside, 0x11));
     }
 
     #[test]
@@ -441,7 +457,7 @@ mod tests {
         runs.hold(at(2), &pages(2, 2), &disk).unwrap();
         runs.write_out(&disk).unwrap();
         assert_eq!(disk.writes(), [(at(2), 2 * P)]);
-        assert!(disk.bytes()[2 * P..].iter().all(|&b| b == 2));
+        assert!(filled(&disk.bytes()[2 * P..], 2));
     }
 
     #[test]
@@ -457,8 +473,8 @@ mod tests {
         runs.write_out(&disk).unwrap();
         assert_eq!(disk.writes().last(), Some(&(at(3), P)));
         let bytes = disk.bytes();
-        assert!(bytes[2 * P..3 * P].iter().all(|&b| b == 1));
-        assert!(bytes[3 * P..4 * P].iter().all(|&b| b == 2));
+        assert!(filled(&bytes[2 * P..3 * P], 1));
+        assert!(filled(&bytes[3 * P..4 * P], 2));
         // Two pages over two held pages: the held ones go out (as one
         // run), then the two.
         let before = disk.writes().len();
@@ -467,7 +483,7 @@ mod tests {
         runs.hold(at(5), &pages(2, 8), &disk).unwrap();
         runs.write_out(&disk).unwrap();
         assert_eq!(disk.writes()[before..], [(at(5), 2 * P), (at(5), 2 * P)]);
-        assert!(disk.bytes()[5 * P..7 * P].iter().all(|&b| b == 8));
+        assert!(filled(&disk.bytes()[5 * P..7 * P], 8));
     }
 
     #[test]
@@ -503,9 +519,9 @@ mod tests {
         assert_eq!(disk.writes(), [(at(1), 2 * P)], "the run before landed");
         let mut out = vec![0; P];
         runs.read(at(5), &mut out, &disk).unwrap();
-        assert!(out.iter().all(|&b| b == 5), "the failed run is still read");
+        assert!(filled(&out, 5), "the failed run is still read");
         runs.read(at(9), &mut out, &disk).unwrap();
-        assert!(out.iter().all(|&b| b == 9), "and the one after it");
+        assert!(filled(&out, 9), "and the one after it");
         runs.write_out(&disk).unwrap();
         assert_eq!(disk.writes()[1..], [(at(5), P), (at(9), P)], "tried again");
         runs.write_out(&disk).unwrap();
@@ -527,7 +543,7 @@ mod tests {
             write_began.recv().unwrap();
             let mut out = vec![0; P];
             runs.read(at(2), &mut out, &disk).unwrap();
-            assert!(out.iter().all(|&b| b == 0x22), "not the disk's old bytes");
+            assert!(filled(&out, 0x22), "not the disk's old bytes");
             writer.join().unwrap().unwrap();
         });
     }

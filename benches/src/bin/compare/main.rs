@@ -307,7 +307,7 @@ fn build_child(kind: &str, file: &Path, n: u64) -> BenchResult<f64> {
 }
 
 /// Deletes a store file and its `-wal` and `-shm` companions, if present.
-fn remove_store(path: &Path) {
+pub(crate) fn remove_store(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.to_path_buf().into_os_string();
         file.push(suffix);

@@ -269,11 +269,7 @@ pub fn import(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
         let mut at = from;
         while at < to {
             let end = at.saturating_add(chunk).min(to);
-            let batch: Vec<_> = (at..end).map(user).collect();
-            let cpu_before = thread_cpu()?;
-            let (done, took) = timed(|| store.import(batch));
-            done?;
-            let used = thread_cpu()?.saturating_sub(cpu_before);
+            let (took, used) = timed_import(store, at..end)?;
             let n = end.saturating_sub(at);
             eprintln!(
                 "{at}..{end}: {:.0} ns/user, {:.0} ns/user on the CPU",
@@ -295,6 +291,19 @@ pub fn import(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
             "KIND rosterdb or sqlite, not {other}"
         ))),
     }
+}
+
+/// Imports the population's users `ids` into `store` (made outside the
+/// timing): the wall time and the calling thread's CPU time it took.
+fn timed_import<W: Workloads>(
+    store: &W,
+    ids: std::ops::Range<u64>,
+) -> BenchResult<(std::time::Duration, std::time::Duration)> {
+    let batch: Vec<_> = ids.map(user).collect();
+    let cpu_before = thread_cpu()?;
+    let (done, took) = timed(|| store.import(batch));
+    done?;
+    Ok((took, thread_cpu()?.saturating_sub(cpu_before)))
 }
 
 /// The CPU time the calling thread has used (Linux: the first field of
@@ -439,19 +448,12 @@ pub fn import_after(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     std::thread::sleep(std::time::Duration::from_secs(3));
     for rep in 0..reps {
         let fresh = path.with_extension(format!("fresh{rep}"));
-        let _ = std::fs::remove_file(&fresh);
+        crate::remove_store(&fresh);
         let store = RosterStore::open(&fresh)?;
-        let batch: Vec<_> = (0..10_000).map(user).collect();
-        let cpu_before = thread_cpu()?;
-        let (done, took) = timed(|| store.import(batch));
-        done?;
-        let used = thread_cpu()?.saturating_sub(cpu_before);
+        let (took, used) = timed_import(&store, 0..10_000)?;
         println!("{:.0} {:.0}", per_op(took, 10_000), per_op(used, 10_000));
         drop(store);
-        let _ = std::fs::remove_file(&fresh);
-        let mut log = fresh.into_os_string();
-        log.push("-wal");
-        let _ = std::fs::remove_file(PathBuf::from(log));
+        crate::remove_store(&fresh);
     }
     drop(keep);
     Ok(())
