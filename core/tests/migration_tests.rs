@@ -16,7 +16,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{conflict_field, options, totp_code};
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use rosterdb::{
     Credentials, DEFAULT_SESSION_TTL, EntityKind, Error, FORMAT_VERSION, ManualClock, NewRole,
     NewUser, Query, Secret, Store, Timestamp,
@@ -270,6 +270,7 @@ fn the_fixtures_are_untouched_by_the_tests() {
     assert_eq!(format_version(&fixture("format-v7.redb")), 7);
     assert_eq!(format_version(&fixture("format-v8.redb")), 8);
     assert_eq!(format_version(&fixture("format-v9.redb")), 9);
+    assert_eq!(format_version(&fixture("format-v10.redb")), 10);
 }
 
 /// Opening migrates it to format 4 (records re-encoded with their header first).
@@ -377,10 +378,11 @@ fn migrating_to_format_4_keeps_every_document_as_format_3_exported_it() {
     // Formats 5 (postings), 6 (run counts), 7 (the write-ahead log's
     // epoch), 8 (roles' `externalId`, absent on every migrated role, so
     // left out of their documents) and 9 (the low-cardinality fields'
-    // ordered indexes deleted) and 10 (the username and e-mail indexes
-    // hashed) change no document either: the file goes through format 4
-    // to the current one and must still export the same lines.
-    assert_eq!(FORMAT_VERSION, 10);
+    // ordered indexes deleted), 10 (the username and e-mail indexes
+    // hashed) and 11 (shorter text keys) change no document either: the
+    // file goes through format 4 to the current one and must still export
+    // the same lines.
+    assert_eq!(FORMAT_VERSION, 11);
     let (_dir, path) = copy_of("format-v3.redb");
     assert_eq!(format_version(&path), 3);
     let expected = format_3_export();
@@ -1017,4 +1019,131 @@ fn a_format_9_file_opens_at_format_10_with_hashed_indexes() {
         assert!(!after.iter().any(|t| t == whole), "{whole} in {after:?}");
         assert!(after.iter().any(|t| t == hashed), "{hashed} in {after:?}");
     }
+}
+
+/// The lookups, sorts and key layout every format-10 fixture shows once at
+/// format 11 (see tests/fixtures/README.md): last names that fold alike
+/// (`NG`, `ng`; `Weiss`, `weiß`) sort folded then exact, and a text that
+/// is its own folded form keeps one tag byte for its exact form.
+fn format_10_answers(s: &Store, path_checked: bool) {
+    let users = s.users();
+    assert_eq!(users.count(&Query::default()).unwrap(), 5);
+    let sorted = |sort: &str| -> Vec<u64> {
+        let page = users.list(&Query::all().sort(sort)).unwrap();
+        page.items.iter().map(|u| u.id).collect()
+    };
+    // ng: NG (3), ng (2); weiss: Weiss (5), weiß (4); then ñg (1).
+    assert_eq!(sorted("lastName"), [3, 2, 5, 4, 1]);
+    assert_eq!(sorted("lastName:desc"), [1, 4, 5, 2, 3]);
+    assert_eq!(sorted("username"), [1, 2, 3, 4, 5]);
+    assert_eq!(sorted("email"), [1, 2, 3, 4, 5]);
+    assert_eq!(ids(&users, q("lastName eq 'NG'")), [2, 3]);
+    assert_eq!(ids(&users, q("lastName eq 'WEISS'")), [4, 5]);
+    assert_eq!(ids(&users, q("lastName sw 'ñ'")), [1]);
+    assert_eq!(ids(&users, q("tenant eq 'acme'")), [2]);
+    assert_eq!(ids(&s.roles(), q("tenant eq 'acme'")), [2]);
+    let roles: Vec<String> = s
+        .roles()
+        .list(&Query::all().sort("name"))
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(roles, ["Admins", "owners"]);
+    // A cursor walks the run of equal folded names a page at a time.
+    let first = users
+        .list(&Query::all().sort("lastName").page(1, 2))
+        .unwrap();
+    let ids_of = |page: &rosterdb::Page<rosterdb::User>| -> Vec<u64> {
+        page.items.iter().map(|u| u.id).collect()
+    };
+    assert_eq!(ids_of(&first), [3, 2]);
+    let token = first.next_cursor.clone().unwrap();
+    let next = users.list(&Query::all().cursor(&token)).unwrap();
+    assert_eq!(ids_of(&next), [5, 4]);
+    assert_eq!(
+        users
+            .get_by_email("BOB@example.com", Some("acme"))
+            .unwrap()
+            .id,
+        2
+    );
+    assert!(path_checked || s.check().unwrap().ok);
+}
+
+/// The keys of `table` in the store file at `path`, in key order.
+fn index_keys(path: &Path, table: &str) -> Vec<Vec<u8>> {
+    let db = Database::open(path).unwrap();
+    let read = db.begin_read().unwrap();
+    let def: TableDefinition<&[u8], ()> = TableDefinition::new(table);
+    let t = read.open_table(def).unwrap();
+    t.iter()
+        .unwrap()
+        .map(|e| e.unwrap().0.value().to_vec())
+        .collect()
+}
+
+/// The e-mail index of a format-11 file: alice's address is its own
+/// folded form (tag 2, nothing after), Bob's is not (tag 1, then the
+/// exact form).
+fn assert_format_11_email_keys(path: &Path) {
+    let keys = index_keys(path, "idx.user.email.order");
+    let key = |parts: &[&[u8]], id: u64| -> Vec<u8> {
+        let mut k: Vec<u8> = parts.concat();
+        k.extend_from_slice(&id.to_be_bytes());
+        k
+    };
+    assert_eq!(keys.len(), 5);
+    assert_eq!(keys[0], key(&[b"\x01alice@example.com\0\x02"], 1));
+    assert_eq!(
+        keys[1],
+        key(&[b"\x01bob@example.com\0\x01Bob@Example.com\0"], 2)
+    );
+}
+
+/// Format 11 writes a text's exact form only when it is not its folded
+/// form (decision 0033). A format-10 store whose last commits are only in
+/// its log (see tests/fixtures/README.md), which wrote format-10 keys into
+/// the ordered indexes and the tenant postings: the log is replayed into
+/// them, then the migration writes those tables again from the records.
+#[test]
+fn a_format_10_log_is_replayed_then_the_text_keys_written_again() {
+    let (_dir, path, (version, before)) = copy_with_log("format-v10-log.redb");
+    assert_eq!(version, 10);
+    assert!(before.iter().any(|t| t == "idx.user.last_name"));
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        // Users 4 and 5 and user 1's new last name are only in the log.
+        format_10_answers(&s, false);
+        assert_eq!(s.changes(0, 100).unwrap().len(), 8);
+    }
+    assert_eq!(version_and_tables(&path).0, FORMAT_VERSION);
+    assert_format_11_email_keys(&path);
+    let s = Store::open(&path, options()).unwrap();
+    format_10_answers(&s, false);
+}
+
+/// A closed format-10 store (see tests/fixtures/README.md) opens at
+/// format 11 with its text keys in the shorter layout, answering and
+/// sorting as before.
+#[test]
+fn a_format_10_file_opens_at_format_11_with_shorter_text_keys() {
+    let (dir, path) = copy_of("format-v10.redb");
+    let (version, _) = scratch_view(dir.path(), &path);
+    assert_eq!(version, 10);
+    // Format 10 held both forms of alice's address whole.
+    let scratch = dir.path().join("scratch.redb");
+    let old = index_keys(&scratch, "idx.user.email.order");
+    assert!(old[0].starts_with(b"\x01alice@example.com\0alice@example.com\0"));
+    {
+        let s = Store::open(&path, options()).unwrap();
+        let report = s.check().unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+        format_10_answers(&s, true);
+    }
+    assert_eq!(version_and_tables(&path).0, FORMAT_VERSION);
+    assert_format_11_email_keys(&path);
 }

@@ -18,7 +18,7 @@ use crate::documents::values::{FieldValue, Queryable};
 use crate::storage::codec;
 use crate::storage::entity::Entity;
 use crate::storage::index::{ABSENT, PRESENT};
-use crate::storage::keys::{prefix_end, read_str, trailing_u64};
+use crate::storage::keys::{prefix_end, read_text, trailing_u64};
 use crate::storage::postings::{CHUNK_BITS, IdSet};
 use crate::storage::run_counts;
 use crate::storage::tx::Tables;
@@ -833,8 +833,8 @@ impl IndexWalk<'_> {
         }
         let exact = match values.split_first() {
             Some((&ABSENT, [])) => None,
-            Some((&PRESENT, rest)) => match read_str(rest).and_then(|(_, r)| read_str(r)) {
-                Some((exact, [])) => Some(exact),
+            Some((&PRESENT, rest)) => match read_text(rest) {
+                Some((_, exact, [])) => Some(exact),
                 _ => return true,
             },
             _ => return true,

@@ -15,7 +15,7 @@ use crate::storage::tx::Tables;
 use crate::{Error, Result};
 
 /// The format version this release writes.
-pub const FORMAT_VERSION: u64 = 10;
+pub const FORMAT_VERSION: u64 = 11;
 
 /// A step from format version `n` to `n + 1`, run inside the opening transaction.
 pub(crate) type Migration = fn(&WriteTransaction) -> Result<()>;
@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
     crate::storage::migrations::v7_to_v8,
     crate::storage::migrations::v8_to_v9,
     crate::storage::migrations::v9_to_v10,
+    crate::storage::migrations::v10_to_v11,
 ];
 
 /// The first bytes of every redb file.

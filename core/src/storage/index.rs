@@ -5,7 +5,9 @@
 //! the field is absent (or an empty list), else `0x01` + the value + id.
 //! Values encode so that byte order is the sort order of docs/reference/queries.md:
 //! integers big-endian, booleans one byte, timestamps as sign-flipped
-//! integers, strings case-folded then exact. A list field (`roles`) puts one
+//! integers, strings case-folded then exact (the exact form only when it
+//! differs from the folded one: [`crate::storage::keys::push_text`],
+//! format 11). A list field (`roles`) puts one
 //! key per element. The low-cardinality fields (tenant, enabled, roles) keep
 //! postings instead (`storage::postings`, format 9): each value part
 //! (marker and value, as an ordered key would start) → the ids holding it,
@@ -22,7 +24,7 @@ use crate::documents::caseless::fold;
 use crate::documents::fields::FieldLists;
 use crate::documents::values::{FieldValue, Queryable};
 use crate::storage::entity::MultiKey;
-use crate::storage::keys::Key;
+use crate::storage::keys::{Key, push_text};
 use crate::storage::postings::PostingTable;
 use crate::storage::schema::MultiTable;
 use crate::{EntityKind, Timestamp};
@@ -167,9 +169,10 @@ pub fn encode_bool(key: Key, value: bool) -> Key {
     key.byte(u8::from(value))
 }
 
-/// Appends an encoded string: case-folded, then exact.
+/// Appends an encoded string: case-folded, then exact
+/// ([`crate::storage::keys::push_text`]).
 pub fn encode_str(key: Key, value: &str) -> Key {
-    key.str(&fold(value)).str(value)
+    key.text(&fold(value), value)
 }
 
 /// The case-folded texts of one record, by field, each folded once and
@@ -341,7 +344,7 @@ fn value_keys_folded(
         FieldValue::Bool(v) => vec![encode_bool(present(), *v)],
         FieldValue::Time(v) => vec![encode_time(present(), *v)],
         FieldValue::Str(v) => match cache {
-            Some((field, cache)) => vec![present().str(cache.get(field, v)).str(v)],
+            Some((field, cache)) => vec![present().text(cache.get(field, v), v)],
             None => vec![encode_str(present(), v)],
         },
         FieldValue::Ints(items) if !items.is_empty() => {
@@ -502,8 +505,7 @@ pub fn visit_entries_folded(
             }
             FieldValue::Str(v) => {
                 key.push(PRESENT);
-                push_str(&mut key, folded.get(def.field, v));
-                push_str(&mut key, v);
+                push_text(&mut key, folded.get(def.field, v), v);
             }
             FieldValue::Ints(items) if !items.is_empty() => {
                 for v in items.iter() {
@@ -518,8 +520,7 @@ pub fn visit_entries_folded(
                 for v in items.iter() {
                     key.clear();
                     key.push(PRESENT);
-                    push_str(&mut key, &fold(v));
-                    push_str(&mut key, v);
+                    push_text(&mut key, &fold(v), v);
                     one(slot, table, &mut key);
                 }
                 continue;
@@ -528,23 +529,6 @@ pub fn visit_entries_folded(
         }
         one(slot, table, &mut key);
     }
-}
-
-/// Appends a string part to a key buffer, as [`Key::push_str`] does.
-fn push_str(key: &mut Vec<u8>, part: &str) {
-    let bytes = part.as_bytes();
-    if !bytes.contains(&0) {
-        key.extend_from_slice(bytes);
-        key.push(0);
-        return;
-    }
-    for &byte in bytes {
-        key.push(byte);
-        if byte == 0 {
-            key.push(0xFF);
-        }
-    }
-    key.push(0);
 }
 
 /// One term a record holds in a posting table.
@@ -1023,15 +1007,6 @@ mod tests {
             let mut pieces = Vec::new();
             fold_pieces(text, &mut |p| pieces.push(p.to_owned()));
             assert_eq!(pieces, expected, "{text:?}");
-        }
-    }
-
-    #[test]
-    fn a_string_part_appends_as_the_key_builder_does() {
-        for text in ["", "abc", "a\0b", "\0", "ß\0\0x"] {
-            let mut key = vec![7];
-            push_str(&mut key, text);
-            assert_eq!(key, Key::new().byte(7).str(text).into_bytes(), "{text:?}");
         }
     }
 

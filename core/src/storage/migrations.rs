@@ -68,6 +68,17 @@
 //!   log names the whole tables: it is replayed into them before the
 //!   migration, as a format-8 log is.
 //!
+//! - 11: a text value in an index key (the ordered indexes of lastName,
+//!   username, e-mail, role and client names; the tenant postings; the
+//!   run counts) holds its folded form, then one tag byte, then its exact
+//!   form only when the exact form differs from the folded one (decision
+//!   0033, `crate::storage::keys::push_text`), instead of both forms
+//!   whole: the order of the keys does not change. The step deletes those
+//!   tables and writes them again from the records, then counts the run
+//!   counts again. Records, the other indexes, sessions and the change log
+//!   do not change. A format-10 store's log names those tables: it is
+//!   replayed into them before the migration, which then rebuilds them.
+//!
 //! The `…V1`, `…V3` and `…V7` structs are frozen copies of the records those
 //! formats stored (postcard is positional: field order and types are the
 //! layout). Never change them; a new format adds new copies.
@@ -390,15 +401,22 @@ fn reencode<Old: serde::de::DeserializeOwned, New: serde::Serialize>(
 /// key is the error of [`clash`]. Reads records in their format-3 layout
 /// (which format 3 did not change).
 pub(crate) fn v2_to_v3(txn: &WriteTransaction) -> Result<()> {
-    for table in UNIQUE_TABLES {
-        txn.delete_table(table)?;
-    }
-    for table in MULTI_TABLES {
-        txn.delete_table(table)?;
-    }
+    delete_tables(txn, UNIQUE_TABLES)?;
+    delete_tables(txn, MULTI_TABLES)?;
     rebuild::<User>(txn)?;
     rebuild::<Role>(txn)?;
     rebuild::<Client>(txn)
+}
+
+/// Deletes each of `tables` (a table not in the file is no error).
+fn delete_tables<K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &WriteTransaction,
+    tables: impl IntoIterator<Item = redb::TableDefinition<'static, K, V>>,
+) -> Result<()> {
+    for table in tables {
+        txn.delete_table(table)?;
+    }
+    Ok(())
 }
 
 /// Format 3 → 4: every user, role and client record is re-encoded with its
@@ -485,16 +503,90 @@ pub(crate) fn v9_to_v10(txn: &WriteTransaction) -> Result<()> {
     Ok(())
 }
 
-/// Writes the posting terms of every record of `E`, stored in format 4's
-/// layout, a chunk of ids at a time.
-fn build_postings<E: Layouts>(txn: &WriteTransaction) -> Result<()> {
+/// The ordered indexes and posting tables whose keys hold text values,
+/// which format 11 writes in its shorter layout (`storage::keys::push_text`).
+const TEXT_TABLES_IN_11: [MultiTable; 5] = [
+    crate::storage::schema::USER_LAST_NAME,
+    crate::storage::schema::USER_USERNAME_ORDER,
+    crate::storage::schema::USER_EMAIL_ORDER,
+    crate::storage::schema::ROLE_NAME_ORDER,
+    crate::storage::schema::CLIENT_NAME,
+];
+
+/// The posting tables of text values (the tenants), as [`TEXT_TABLES_IN_11`].
+const TEXT_POSTINGS_IN_11: [crate::storage::postings::PostingTable; 3] = [
+    crate::storage::schema::USER_TENANT_POSTINGS,
+    crate::storage::schema::ROLE_TENANT_POSTINGS,
+    crate::storage::schema::CLIENT_TENANT_POSTINGS,
+];
+
+/// Format 10 → 11: a text value in an index key keeps its exact form
+/// only when it differs from its folded form (`storage::keys::push_text`,
+/// decision 0033). The ordered indexes of text fields and the posting
+/// tables of tenants are deleted and written again from the records, and
+/// the run counts counted again from the new keys. Records, the other
+/// indexes and postings, sessions and the change log do not change. The
+/// tables are built from the records rather than by rewriting their keys,
+/// so the step holds whichever layout the steps before it wrote (a
+/// migration from format 2 or 4 builds indexes with the current code).
+pub(crate) fn v10_to_v11(txn: &WriteTransaction) -> Result<()> {
+    delete_tables(txn, TEXT_TABLES_IN_11)?;
+    delete_tables(txn, TEXT_POSTINGS_IN_11)?;
+    text_keys::<User>(txn)?;
+    text_keys::<Role>(txn)?;
+    text_keys::<Client>(txn)?;
+    crate::storage::run_counts::rebuild(txn)
+}
+
+/// Writes the keys of every record of `E` in [`TEXT_TABLES_IN_11`] and
+/// [`TEXT_POSTINGS_IN_11`]: each table's ordered keys gathered and sorted
+/// first, so each goes in in key order.
+fn text_keys<E: Entity>(txn: &WriteTransaction) -> Result<()> {
+    let mut ordered: Vec<Vec<Vec<u8>>> = vec![Vec::new(); TEXT_TABLES_IN_11.len()];
+    with_postings::<E>(
+        txn,
+        |bytes| codec::decode(bytes),
+        |id, record, pending| {
+            for key in crate::storage::index::entries(E::KIND, id, record) {
+                let at = TEXT_TABLES_IN_11
+                    .iter()
+                    .position(|t| t.name() == key.table.name());
+                if let Some(keys) = at.and_then(|at| ordered.get_mut(at)) {
+                    keys.push(key.key);
+                }
+            }
+            for key in crate::storage::index::posting_keys(E::KIND, record) {
+                if TEXT_POSTINGS_IN_11
+                    .iter()
+                    .any(|t| t.name() == redb::TableHandle::name(&key.table.0))
+                {
+                    pending.add(key.table.0, &key.term, id);
+                }
+            }
+        },
+    )?;
+    for (def, mut keys) in TEXT_TABLES_IN_11.into_iter().zip(ordered) {
+        keys.sort_unstable();
+        let mut table = txn.open_table(def)?;
+        for key in keys {
+            table.insert(key.as_slice(), ())?;
+        }
+    }
+    Ok(())
+}
+
+/// Calls `visit` with every record of `E` (decoded by `decode`, in id
+/// order) and the posting changes it notes into, which are written a
+/// chunk of ids at a time.
+fn with_postings<E: Entity>(
+    txn: &WriteTransaction,
+    decode: impl Fn(&[u8]) -> Result<E::Record>,
+    mut visit: impl FnMut(u64, &E::Record, &crate::storage::pending::Pending),
+) -> Result<()> {
     let pending = crate::storage::pending::Pending::default();
     let mut gathered: u64 = 0;
     each_record(txn, E::TABLE, |id, bytes| {
-        let record = decode_v7::<E>(bytes)?;
-        for key in crate::storage::index::posting_keys(E::KIND, &record) {
-            pending.add(key.table.0, &key.term, id);
-        }
+        visit(id, &decode(bytes)?, &pending);
         gathered = gathered.saturating_add(1);
         if gathered.is_multiple_of(POSTING_BATCH) {
             pending.flush(txn)?;
@@ -502,6 +594,16 @@ fn build_postings<E: Layouts>(txn: &WriteTransaction) -> Result<()> {
         Ok(())
     })?;
     pending.flush(txn)
+}
+
+/// Writes the posting terms of every record of `E`, stored in format 4's
+/// layout, a chunk of ids at a time.
+fn build_postings<E: Layouts>(txn: &WriteTransaction) -> Result<()> {
+    with_postings::<E>(txn, decode_v7::<E>, |id, record, pending| {
+        for key in crate::storage::index::posting_keys(E::KIND, record) {
+            pending.add(key.table.0, &key.term, id);
+        }
+    })
 }
 
 fn to_header_layout<E: Layouts>(txn: &WriteTransaction) -> Result<()> {
