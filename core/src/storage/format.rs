@@ -286,7 +286,7 @@ fn initialise(db: &Database) -> Result<()> {
 }
 
 /// Opens every table once, which creates the missing ones.
-fn create_tables(txn: &WriteTransaction) -> Result<()> {
+pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(META)?;
     for table in RECORD_TABLES {
         txn.open_table(table)?;

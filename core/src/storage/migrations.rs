@@ -532,17 +532,24 @@ const TEXT_POSTINGS_IN_11: [crate::storage::postings::PostingTable; 3] = [
 pub(crate) fn v10_to_v11(txn: &WriteTransaction) -> Result<()> {
     delete_tables(txn, TEXT_TABLES_IN_11)?;
     delete_tables(txn, TEXT_POSTINGS_IN_11)?;
-    text_keys::<User>(txn)?;
-    text_keys::<Role>(txn)?;
-    text_keys::<Client>(txn)?;
+    text_keys::<User>(txn, ORDERED_BATCH)?;
+    text_keys::<Role>(txn, ORDERED_BATCH)?;
+    text_keys::<Client>(txn, ORDERED_BATCH)?;
     crate::storage::run_counts::rebuild(txn)
 }
 
+/// Records whose ordered keys [`text_keys`] gathers before it sorts and
+/// writes them: the keys held at once stay bounded (some 80 MiB of three
+/// text keys a user) whatever the store's size.
+const ORDERED_BATCH: usize = 1 << 18;
+
 /// Writes the keys of every record of `E` in [`TEXT_TABLES_IN_11`] and
-/// [`TEXT_POSTINGS_IN_11`]: each table's ordered keys gathered and sorted
-/// first, so each goes in in key order.
-fn text_keys<E: Entity>(txn: &WriteTransaction) -> Result<()> {
+/// [`TEXT_POSTINGS_IN_11`]: the ordered keys of each `batch` records
+/// ([`ORDERED_BATCH`]) gathered and sorted first, so each table's go in
+/// in key order.
+fn text_keys<E: Entity>(txn: &WriteTransaction, batch: usize) -> Result<()> {
     let mut ordered: Vec<Vec<Vec<u8>>> = vec![Vec::new(); TEXT_TABLES_IN_11.len()];
+    let mut held = 0_usize;
     with_postings::<E>(
         txn,
         |bytes| codec::decode(bytes),
@@ -563,9 +570,22 @@ fn text_keys<E: Entity>(txn: &WriteTransaction) -> Result<()> {
                     pending.add(key.table.0, &key.term, id);
                 }
             }
+            held = held.saturating_add(1);
+            if held >= batch {
+                held = 0;
+                write_sorted(txn, &mut ordered)?;
+            }
+            Ok(())
         },
     )?;
-    for (def, mut keys) in TEXT_TABLES_IN_11.into_iter().zip(ordered) {
+    write_sorted(txn, &mut ordered)
+}
+
+/// Sorts the keys gathered for each of [`TEXT_TABLES_IN_11`] (`ordered`,
+/// in that order) and writes them, leaving `ordered` empty.
+fn write_sorted(txn: &WriteTransaction, ordered: &mut [Vec<Vec<u8>>]) -> Result<()> {
+    for (def, keys) in TEXT_TABLES_IN_11.into_iter().zip(ordered) {
+        let mut keys = std::mem::take(keys);
         keys.sort_unstable();
         let mut table = txn.open_table(def)?;
         for key in keys {
@@ -581,12 +601,12 @@ fn text_keys<E: Entity>(txn: &WriteTransaction) -> Result<()> {
 fn with_postings<E: Entity>(
     txn: &WriteTransaction,
     decode: impl Fn(&[u8]) -> Result<E::Record>,
-    mut visit: impl FnMut(u64, &E::Record, &crate::storage::pending::Pending),
+    mut visit: impl FnMut(u64, &E::Record, &crate::storage::pending::Pending) -> Result<()>,
 ) -> Result<()> {
     let pending = crate::storage::pending::Pending::default();
     let mut gathered: u64 = 0;
     each_record(txn, E::TABLE, |id, bytes| {
-        visit(id, &decode(bytes)?, &pending);
+        visit(id, &decode(bytes)?, &pending)?;
         gathered = gathered.saturating_add(1);
         if gathered.is_multiple_of(POSTING_BATCH) {
             pending.flush(txn)?;
@@ -603,6 +623,7 @@ fn build_postings<E: Layouts>(txn: &WriteTransaction) -> Result<()> {
         for key in crate::storage::index::posting_keys(E::KIND, record) {
             pending.add(key.table.0, &key.term, id);
         }
+        Ok(())
     })
 }
 
@@ -1108,6 +1129,70 @@ mod tests {
             )]
         );
         assert!(crate::storage::integrity::check(&read).unwrap().ok);
+    }
+
+    /// The keys of every table format 11 writes again (ordered, then
+    /// tenant postings), by table.
+    fn text_tables(db: &Database) -> Vec<Vec<Vec<u8>>> {
+        let read = db.begin_write().unwrap();
+        let mut out = Vec::new();
+        for def in TEXT_TABLES_IN_11 {
+            let t = read.open_table(def).unwrap();
+            out.push(
+                t.iter()
+                    .unwrap()
+                    .map(|e| e.unwrap().0.value().to_vec())
+                    .collect(),
+            );
+        }
+        for def in TEXT_POSTINGS_IN_11 {
+            let t = read.open_table(def).unwrap();
+            out.push(
+                t.iter()
+                    .unwrap()
+                    .map(|e| e.unwrap().0.value().to_vec())
+                    .collect(),
+            );
+        }
+        read.abort().unwrap();
+        out
+    }
+
+    #[test]
+    fn the_10_to_11_step_writes_the_same_keys_in_batches_of_any_size() {
+        let names = ["Weiß", "weiss", "Ng", "ng", "NG", "ñg", "a", "A", "ａ"];
+        let users: Vec<UserRecordV3> = (1..=9)
+            .map(|id| {
+                let name = names[usize::try_from(id - 1).unwrap()];
+                let tenant = (id % 3 == 0).then_some("acme");
+                let mut u = user(
+                    id,
+                    &format!("{name}{id}"),
+                    &format!("{name}{id}@x.io"),
+                    tenant,
+                );
+                u.last_name = name.into();
+                u
+            })
+            .collect();
+        let db = format_2(&users, &[]);
+        crate::storage::format::prepare(&db).unwrap();
+        let whole = text_tables(&db);
+        assert_eq!(whole[0].len(), 9, "one last-name key a user");
+        for batch in [1, 2, 4, 9, 100] {
+            let txn = db.begin_write().unwrap();
+            delete_tables(&txn, TEXT_TABLES_IN_11).unwrap();
+            delete_tables(&txn, TEXT_POSTINGS_IN_11).unwrap();
+            text_keys::<User>(&txn, batch).unwrap();
+            text_keys::<Role>(&txn, batch).unwrap();
+            text_keys::<Client>(&txn, batch).unwrap();
+            // As opening does after the steps: a table left empty is made.
+            crate::storage::format::create_tables(&txn).unwrap();
+            txn.commit().unwrap();
+            assert_eq!(text_tables(&db), whole, "batches of {batch}");
+            let read = db.begin_read().unwrap();
+            assert!(crate::storage::integrity::check(&read).unwrap().ok);
+        }
     }
 
     /// A format-3 user, role and client with every field set (none at its

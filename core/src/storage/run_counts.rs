@@ -169,22 +169,17 @@ mod tests {
 
     #[test]
     fn count_keys_hold_the_values_and_the_chunk() {
-        let key = Key::new()
-            .byte(1)
-            .str("ng")
-            .str("Ng")
-            .u64(70_000)
-            .into_bytes();
+        let key = Key::new().byte(1).text("ng", "Ng").u64(70_000).into_bytes();
         let count = count_key(&key).unwrap();
         assert_eq!(
             count,
-            Key::new().byte(1).str("ng").str("Ng").u64(1).into_bytes()
+            Key::new().byte(1).text("ng", "Ng").u64(1).into_bytes()
         );
         assert_eq!(count_key(&[1, 2, 3]), None);
         assert_eq!(chunk_start(2), 131_072);
         let keys: Vec<Vec<u8>> = [1_u64, 2, 65_536, 3]
             .iter()
-            .map(|&id| Key::new().byte(1).str("a").str("A").u64(id).into_bytes())
+            .map(|&id| Key::new().byte(1).text("a", "A").u64(id).into_bytes())
             .collect();
         let counts = counts_of_keys(keys.iter().map(Vec::as_slice));
         assert_eq!(counts.values().copied().collect::<Vec<_>>(), [3, 1]);
@@ -196,7 +191,7 @@ mod tests {
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .unwrap();
         let txn = db.begin_write().unwrap();
-        let key = |id: u64| Key::new().byte(1).str("a").str("A").u64(id).into_bytes();
+        let key = |id: u64| Key::new().byte(1).text("a", "A").u64(id).into_bytes();
         let mut deltas = CountDeltas::of(&USER_LAST_NAME).unwrap();
         for id in [1, 2, 3, 70_000] {
             deltas.note(&key(id), 1);
