@@ -1134,27 +1134,20 @@ mod tests {
     /// The keys of every table format 11 writes again (ordered, then
     /// tenant postings), by table.
     fn text_tables(db: &Database) -> Vec<Vec<Vec<u8>>> {
-        let read = db.begin_write().unwrap();
-        let mut out = Vec::new();
-        for def in TEXT_TABLES_IN_11 {
-            let t = read.open_table(def).unwrap();
-            out.push(
-                t.iter()
-                    .unwrap()
-                    .map(|e| e.unwrap().0.value().to_vec())
-                    .collect(),
-            );
+        fn keys<V: redb::Value + 'static>(
+            txn: &WriteTransaction,
+            def: redb::TableDefinition<'static, &'static [u8], V>,
+        ) -> Vec<Vec<u8>> {
+            let t = txn.open_table(def).unwrap();
+            t.iter()
+                .unwrap()
+                .map(|e| e.unwrap().0.value().to_vec())
+                .collect()
         }
-        for def in TEXT_POSTINGS_IN_11 {
-            let t = read.open_table(def).unwrap();
-            out.push(
-                t.iter()
-                    .unwrap()
-                    .map(|e| e.unwrap().0.value().to_vec())
-                    .collect(),
-            );
-        }
-        read.abort().unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut out: Vec<Vec<Vec<u8>>> = TEXT_TABLES_IN_11.map(|d| keys(&txn, d)).to_vec();
+        out.extend(TEXT_POSTINGS_IN_11.map(|d| keys(&txn, d)));
+        txn.abort().unwrap();
         out
     }
 
