@@ -539,9 +539,12 @@ pub(crate) fn v10_to_v11(txn: &WriteTransaction) -> Result<()> {
 }
 
 /// Records whose ordered keys [`text_keys`] gathers before it sorts and
-/// writes them: the keys held at once stay bounded (some 80 MiB of three
-/// text keys a user) whatever the store's size.
-const ORDERED_BATCH: usize = 1 << 18;
+/// writes them: the keys held at once stay bounded (some 300 MiB of three
+/// text keys a user) whatever the store's size. A store of up to this
+/// many users is written in one sorted pass, which fills its pages; each
+/// later batch goes in among the keys before it, which splits pages (a
+/// 1M-user store in batches of 2^18 took 194,399 pages, in one 170,864).
+const ORDERED_BATCH: usize = 1 << 20;
 
 /// Writes the keys of every record of `E` in [`TEXT_TABLES_IN_11`] and
 /// [`TEXT_POSTINGS_IN_11`]: the ordered keys of each `batch` records
