@@ -445,6 +445,40 @@ pub fn entries(kind: EntityKind, id: u64, record: &impl Queryable) -> Vec<MultiK
     entries_folded(kind, id, record, &mut FoldedTexts::default())
 }
 
+/// The ordered-index entries and posting terms of a record of `kind`
+/// with this `id` in the index tables `keep` accepts (by table name), as
+/// [`entries`] and [`posting_keys`] give them: what a migration that
+/// writes some tables again needs, without computing the others' keys
+/// (the trigrams above all).
+pub(crate) fn keys_in(
+    kind: EntityKind,
+    id: u64,
+    record: &impl Queryable,
+    keep: impl Fn(&str) -> bool,
+) -> (Vec<MultiKey>, Vec<PostingKey>) {
+    let now = index_instant();
+    let (mut ordered, mut terms) = (Vec::new(), Vec::new());
+    for def in indexes(kind).iter().filter(|d| keep(d.table_name())) {
+        let values = value_keys(&record.value(def.field, now));
+        match def.store {
+            IndexStore::Ordered { table, .. } => {
+                ordered.extend(values.into_iter().map(|key| MultiKey {
+                    table,
+                    key: key.u64(id).into_bytes(),
+                }));
+            }
+            IndexStore::Postings { table, slot } => {
+                terms.extend(values.into_iter().map(|key| PostingKey {
+                    slot,
+                    term: key.into_bytes(),
+                    table: PostingTableRef(table),
+                }));
+            }
+        }
+    }
+    (ordered, terms)
+}
+
 /// [`entries`], folding each text once into `folded` (which
 /// [`visit_postings_folded`] can then reuse for the same record).
 pub fn entries_folded(

@@ -557,7 +557,12 @@ fn text_keys<E: Entity>(txn: &WriteTransaction, batch: usize) -> Result<()> {
         txn,
         |bytes| codec::decode(bytes),
         |id, record, pending| {
-            for key in crate::storage::index::entries(E::KIND, id, record) {
+            let text_table = |name: &str| {
+                TEXT_TABLES_IN_11.iter().any(|t| t.name() == name)
+                    || TEXT_POSTINGS_IN_11.iter().any(|t| t.name() == name)
+            };
+            let (entries, terms) = crate::storage::index::keys_in(E::KIND, id, record, text_table);
+            for key in entries {
                 let at = TEXT_TABLES_IN_11
                     .iter()
                     .position(|t| t.name() == key.table.name());
@@ -565,13 +570,8 @@ fn text_keys<E: Entity>(txn: &WriteTransaction, batch: usize) -> Result<()> {
                     keys.push(key.key);
                 }
             }
-            for key in crate::storage::index::posting_keys(E::KIND, record) {
-                if TEXT_POSTINGS_IN_11
-                    .iter()
-                    .any(|t| t.name() == redb::TableHandle::name(&key.table.0))
-                {
-                    pending.add(key.table.0, &key.term, id);
-                }
+            for term in terms {
+                pending.add(term.table.0, &term.term, id);
             }
             held = held.saturating_add(1);
             if held >= batch {
