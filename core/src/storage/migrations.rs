@@ -553,14 +553,14 @@ const ORDERED_BATCH: usize = 1 << 20;
 fn text_keys<E: Entity>(txn: &WriteTransaction, batch: usize) -> Result<()> {
     let mut ordered: Vec<Vec<Vec<u8>>> = vec![Vec::new(); TEXT_TABLES_IN_11.len()];
     let mut held = 0_usize;
+    let text_table = |name: &str| {
+        TEXT_TABLES_IN_11.iter().any(|t| t.name() == name)
+            || TEXT_POSTINGS_IN_11.iter().any(|t| t.name() == name)
+    };
     with_postings::<E>(
         txn,
         |bytes| codec::decode(bytes),
         |id, record, pending| {
-            let text_table = |name: &str| {
-                TEXT_TABLES_IN_11.iter().any(|t| t.name() == name)
-                    || TEXT_POSTINGS_IN_11.iter().any(|t| t.name() == name)
-            };
             let (entries, terms) = crate::storage::index::keys_in(E::KIND, id, record, text_table);
             for key in entries {
                 let at = TEXT_TABLES_IN_11
