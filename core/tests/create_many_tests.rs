@@ -211,6 +211,58 @@ fn a_key_taken_in_the_store_or_in_the_batch_fails_the_whole_batch() {
     }
 }
 
+/// A batch into a store holding many users names the first record, in
+/// input order, that gives a taken key, whatever order the store's
+/// indexes are searched in (by hash for usernames and e-mails).
+#[test]
+fn a_large_batch_names_the_first_taken_key_in_input_order() {
+    let stored: Vec<NewUser> = (0..500).map(|n| user(&format!("s{n}"))).collect();
+    let batch = |takes: &[(usize, &str)]| -> Vec<NewUser> {
+        (0..400)
+            .map(|n| {
+                let mut new = user(&format!("n{n}"));
+                for &(at, field) in takes {
+                    if at == n && field == "username" {
+                        new.username = format!("S{}", n + 7);
+                    }
+                    if at == n && field == "email" {
+                        new.email = format!("s{}@EXAMPLE.com", n + 11);
+                    }
+                }
+                new
+            })
+            .collect()
+    };
+    for (takes, first) in [
+        (
+            vec![(40, "email"), (150, "username"), (399, "email")],
+            "email",
+        ),
+        (
+            vec![(41, "username"), (42, "email"), (390, "username")],
+            "username",
+        ),
+        (vec![(399, "email")], "email"),
+        (vec![(0, "username")], "username"),
+    ] {
+        let s = store();
+        s.users().create_many(stored.clone()).unwrap();
+        match s.users().create_many(batch(&takes)) {
+            Err(Error::Conflict { field, .. }) => assert_eq!(field, first, "{takes:?}"),
+            other => panic!("{takes:?}: expected a Conflict on {first}, got {other:?}"),
+        }
+        assert_eq!(s.users().count(&Query::all()).unwrap(), 500);
+        // With no key taken, the whole batch goes in, each user found by
+        // its keys.
+        let ids = s.users().create_many(batch(&[])).unwrap();
+        assert_eq!(ids.len(), 400);
+        for (n, id) in ids.iter().enumerate().step_by(37) {
+            let by_email = s.users().get_by_email(&format!("N{n}@example.com"), None);
+            assert_eq!(by_email.unwrap().id, *id);
+        }
+    }
+}
+
 #[test]
 fn an_invalid_input_or_a_missing_role_fails_the_whole_batch() {
     let s = store();

@@ -358,6 +358,27 @@ mod tests {
             users.get_by_email("mary@example.com", None).unwrap().id,
             mary.id
         );
+        // A bulk create checks so too: Mary's keys are taken (her own
+        // entry), and a batch giving one of them fails whole.
+        let batch = |name: &str| {
+            vec![
+                NewUser::new("ann", "ann@example.com", "A", "B"),
+                NewUser::new(name, format!("{name}.2@example.com"), "C", "D"),
+            ]
+        };
+        let bulk = users.create_many(batch("MARY"));
+        assert!(
+            matches!(&bulk, Err(Error::Conflict { field, .. }) if field == "username"),
+            "{bulk:?}"
+        );
+        assert!(not_found(users.get_by_username("ann", None)));
+        // And a batch giving keys under whose hashes Mary is forged goes
+        // in: her record does not hold them.
+        collide(&store, mary.id, "jane", "jane@example.com");
+        let ids = users.create_many(batch("jane")).unwrap();
+        assert_eq!(users.get_by_username("JANE", None).unwrap().id, ids[1]);
+        users.delete(ids[0]).unwrap();
+        users.delete(ids[1]).unwrap();
         // Now taken, by John, whatever Mary's entry says.
         let again = users.create(NewUser::new("JOHN", "other@example.com", "J", "D"));
         assert!(
