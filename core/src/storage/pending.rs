@@ -652,7 +652,8 @@ impl Pending {
         let parallel =
             noted >= GROUP_APART && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
         // Many posting changes (a bulk import's) are grouped by chunk on
-        // a second thread while this one writes the ordered keys.
+        // a second thread while this one writes the ordered keys; that
+        // thread then writes ordered tables too.
         let group = move || -> Vec<(PostingTable, ChunkChanges)> {
             changes
                 .into_iter()
@@ -666,30 +667,55 @@ impl Pending {
             let group = work.lock().unwrap_or_else(PoisonError::into_inner).take();
             group.map(|group| group())
         };
+        // The ordered tables, the one with most keys last: each thread
+        // takes the next (the largest left) until none is left, the
+        // grouping thread once it has grouped, so that the second core
+        // writes tables too. redb lets the tables of one transaction be
+        // written on several threads at once (cberner/redb#523); the
+        // journal keeps each table's changes in their order, and no two
+        // of these tables share a count table. A 1M-user build took 7%
+        // less time, a 10,000-user import 4% (round 24).
+        let mut tables: Vec<OrderedTable> = ordered.tables.into_iter().flatten().collect();
+        tables.sort_by_key(|t| t.keys.len());
+        let tables = Mutex::new(tables);
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let write_tables = || -> Result<()> {
+            while !failed.load(std::sync::atomic::Ordering::Acquire) {
+                let next = tables.lock().unwrap_or_else(PoisonError::into_inner).pop();
+                let Some(table) = next else {
+                    return Ok(());
+                };
+                if let Err(e) = table.write(txn, &self.journal) {
+                    failed.store(true, std::sync::atomic::Ordering::Release);
+                    return Err(e);
+                }
+            }
+            Ok(())
+        };
         let grouped = std::thread::scope(|scope| -> Result<_> {
             let worker = parallel
                 .then(|| {
                     std::thread::Builder::new()
                         .name("rosterdb-postings".into())
-                        .spawn_scoped(scope, run)
+                        .spawn_scoped(scope, || {
+                            let grouped = run();
+                            (grouped, write_tables())
+                        })
                         .ok()
                 })
                 .flatten();
-            let written = ordered
-                .tables
-                .into_iter()
-                .flatten()
-                .try_for_each(|table| table.write(txn, &self.journal));
+            let written = write_tables();
             // Joined before any error returns, so a failing thread is an
             // error, never a panic of the scope.
-            let grouped = match worker {
+            let (grouped, written_there) = match worker {
                 Some(worker) => worker
                     .join()
-                    .map_err(|_| Error::internal("the thread grouping posting changes failed")),
-                None => Ok(run()),
+                    .map_err(|_| Error::internal("the thread grouping posting changes failed"))?,
+                None => (run(), Ok(())),
             };
             written?;
-            grouped?.ok_or_else(|| Error::internal("posting changes went missing"))
+            written_there?;
+            grouped.ok_or_else(|| Error::internal("posting changes went missing"))
         })?;
         for (table_def, chunks) in grouped {
             let mut table: OpenTable<'_> = txn.open_table(table_def)?;
@@ -1020,6 +1046,82 @@ mod tests {
         assert_eq!(ids(b"u"), [4]);
         assert_eq!(ids(b"v"), [1, 2, 65_537, 131_073]);
         assert_eq!(ids(b"w"), [1, 65_537, 70_000, 131_073]);
+    }
+
+    /// Notes `GROUP_APART` posting changes, so that a flush groups them
+    /// on a second thread, which then writes ordered tables too.
+    fn enough_to_flush_apart(pending: &Pending) {
+        const T: PostingTable = TableDefinition::new("post.test");
+        for id in 1..=GROUP_APART as u64 {
+            pending.add(T, b"t", id);
+        }
+    }
+
+    #[test]
+    fn ordered_tables_written_by_two_threads_hold_every_key() {
+        let tables: Vec<MultiTable> = (0..7)
+            .map(|n| {
+                TableDefinition::new(
+                    [
+                        "idx.t0", "idx.t1", "idx.t2", "idx.t3", "idx.t4", "idx.t5", "idx.t6",
+                    ][n],
+                )
+            })
+            .collect();
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        let pending = Pending::default();
+        enough_to_flush_apart(&pending);
+        // Tables of different sizes, keys noted out of order.
+        let keys = |n: usize| -> Vec<Vec<u8>> {
+            (0..(n + 1) * 3_000)
+                .map(|k| format!("{:06}", (k * 7_919) % ((n + 1) * 3_000)).into_bytes())
+                .collect()
+        };
+        pending.note_ordered(true, |note| {
+            for (n, table) in tables.iter().enumerate() {
+                for key in keys(n) {
+                    note(multi_slot(table), *table, &key);
+                }
+            }
+        });
+        pending.flush(&txn).unwrap();
+        for (n, table) in tables.iter().enumerate() {
+            let mut want = keys(n);
+            want.sort();
+            assert_eq!(keys_of(&txn, *table), want, "{}", table.name());
+        }
+    }
+
+    #[test]
+    fn a_table_failing_on_either_thread_fails_the_flush() {
+        let good: MultiTable = TableDefinition::new("idx.good");
+        let bad: MultiTable = TableDefinition::new("idx.bad");
+        for bad_is_large in [true, false] {
+            let db = memory_db();
+            let txn = db.begin_write().unwrap();
+            // A table of that name but other types: opening it fails.
+            const OTHER: TableDefinition<'static, u64, u64> = TableDefinition::new("idx.bad");
+            txn.open_table(OTHER).unwrap().insert(1, 1).unwrap();
+            let pending = Pending::default();
+            enough_to_flush_apart(&pending);
+            let (large, small) = if bad_is_large {
+                (bad, good)
+            } else {
+                (good, bad)
+            };
+            // This thread takes the large table first; the other, once
+            // it has grouped the postings, the small one.
+            pending.note_ordered(true, |note| {
+                for k in 0..200_000_u32 {
+                    note(multi_slot(&large), large, &k.to_be_bytes());
+                }
+                note(multi_slot(&small), small, b"one");
+            });
+            let failed = pending.flush(&txn).unwrap_err();
+            assert!(matches!(failed, Error::Storage { .. }), "{failed:?}");
+            assert!(pending.flush(&txn).is_err());
+        }
     }
 
     #[test]
