@@ -651,30 +651,34 @@ impl Pending {
             .fold(0_usize, |n, t| n.saturating_add(t.noted()));
         let parallel =
             noted >= GROUP_APART && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-        // Many posting changes (a bulk import's) are grouped by chunk on
-        // a second thread while this one writes the ordered keys; that
-        // thread then writes ordered tables too.
-        let group = move || -> Vec<(PostingTable, ChunkChanges)> {
-            changes
-                .into_iter()
-                .map(|t| (t.table, t.into_entries()))
-                .collect()
+        // Many posting changes (a bulk import's) are grouped by chunk and
+        // written on a second thread while this one writes the ordered
+        // keys; that thread then writes ordered tables too.
+        let postings = move || -> Result<()> {
+            for t in changes {
+                self.write_postings(txn, t.table, t.into_entries())?;
+            }
+            Ok(())
         };
-        // Taken by the thread grouping them; a thread that cannot start
+        // Taken by the thread writing them; a thread that cannot start
         // leaves the work here.
-        let work = Mutex::new(Some(group));
-        let run = || {
-            let group = work.lock().unwrap_or_else(PoisonError::into_inner).take();
-            group.map(|group| group())
+        let work = Mutex::new(Some(postings));
+        let run = || -> Result<()> {
+            let postings = work.lock().unwrap_or_else(PoisonError::into_inner).take();
+            postings.map_or_else(
+                || Err(Error::internal("posting changes went missing")),
+                |p| p(),
+            )
         };
         // The ordered tables, the one with most keys last: each thread
         // takes the next (the largest left) until none is left, the
-        // grouping thread once it has grouped, so that the second core
-        // writes tables too. redb lets the tables of one transaction be
-        // written on several threads at once (cberner/redb#523); the
-        // journal keeps each table's changes in their order, and no two
-        // of these tables share a count table. A 1M-user build took 7%
-        // less time, a 10,000-user import 4% (round 24).
+        // posting thread once it has written the postings, so that the
+        // second core writes tables too. redb lets the tables of one
+        // transaction be written on several threads at once
+        // (cberner/redb#523); the journal keeps each table's changes in
+        // their order, and no two of these tables share a count table.
+        // A 1M-user build took 7% less time, a 10,000-user import 4%, with
+        // the ordered tables shared (round 24).
         let mut tables: Vec<OrderedTable> = ordered.tables.into_iter().flatten().collect();
         tables.sort_by_key(|t| t.keys.len());
         let tables = Mutex::new(tables);
@@ -692,14 +696,17 @@ impl Pending {
             }
             Ok(())
         };
-        let grouped = std::thread::scope(|scope| -> Result<_> {
+        std::thread::scope(|scope| -> Result<()> {
             let worker = parallel
                 .then(|| {
                     std::thread::Builder::new()
                         .name("rosterdb-postings".into())
                         .spawn_scoped(scope, || {
-                            let grouped = run();
-                            (grouped, write_tables())
+                            let posted = run();
+                            if posted.is_err() {
+                                failed.store(true, std::sync::atomic::Ordering::Release);
+                            }
+                            (posted, write_tables())
                         })
                         .ok()
                 })
@@ -707,89 +714,101 @@ impl Pending {
             let written = write_tables();
             // Joined before any error returns, so a failing thread is an
             // error, never a panic of the scope.
-            let (grouped, written_there) = match worker {
+            let (posted, written_there) = match worker {
                 Some(worker) => worker
                     .join()
-                    .map_err(|_| Error::internal("the thread grouping posting changes failed"))?,
-                None => (run(), Ok(())),
+                    .map_err(|_| Error::internal("the thread writing posting changes failed"))?,
+                None => (
+                    written.as_ref().map_err(Clone::clone).and_then(|()| run()),
+                    Ok(()),
+                ),
             };
             written?;
-            written_there?;
-            grouped.ok_or_else(|| Error::internal("posting changes went missing"))
+            posted?;
+            written_there
         })?;
-        for (table_def, chunks) in grouped {
-            let mut table: OpenTable<'_> = txn.open_table(table_def)?;
-            let name = table_def.name();
-            // The new value of each touched chunk (`None`: remove it),
-            // and whether it is stored already.
-            let mut values: Vec<u8> = Vec::new();
-            let mut writes: Vec<ChunkWrite<'_>> = Vec::new();
-            for (key, change) in chunks.iter() {
-                let stored = match table.get(key)? {
-                    Some(stored) => Some(decode(name, stored.value())?),
-                    None => None,
-                };
-                let present = stored.is_some();
-                let bitmap = match (stored, change) {
-                    // A chunk not stored yet is just the ids added to it.
-                    (None, ChunkChange::Added(lows)) => {
-                        if let Some(encoded) = encode_lows(lows) {
-                            let start = values.len();
-                            values.extend_from_slice(&encoded);
-                            writes.push((key, Some((start, values.len())), false));
-                            continue;
-                        }
-                        lows.iter().map(|&l| u32::from(l)).collect()
-                    }
-                    (Some(mut bitmap), ChunkChange::Added(lows)) => {
-                        bitmap.extend(lows.iter().map(|&l| u32::from(l)));
-                        bitmap
-                    }
-                    (stored, ChunkChange::Delta(delta)) => {
-                        let mut bitmap = stored.unwrap_or_default();
-                        std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
-                        bitmap |= &delta.add;
-                        bitmap
-                    }
-                };
-                if bitmap.is_empty() {
-                    if present {
-                        writes.push((key, None, true));
-                    }
-                } else {
-                    let start = values.len();
-                    values.extend_from_slice(&encode(&bitmap)?);
-                    writes.push((key, Some((start, values.len())), present));
-                }
-            }
-            // Runs of new chunks go in through a cursor; stored chunks
-            // are replaced or removed one by one.
-            let value = |range: (usize, usize)| values.get(range.0..range.1).unwrap_or_default();
-            let mut run: Vec<(&[u8], &[u8])> = Vec::new();
-            let log = (&self.journal, table_def);
-            for (key, new, present) in writes {
-                match (new, present) {
-                    (Some(range), false) => run.push((key, value(range))),
-                    (new, _) => {
-                        insert_new(&mut table, log, &run, "a posting flush")?;
-                        run.clear();
-                        match new {
-                            Some(range) => {
-                                self.journal.insert(&table_def, &key, &value(range));
-                                table.insert(key, value(range))?;
-                            }
-                            None => {
-                                self.journal.remove(&table_def, &key);
-                                table.remove(key)?;
-                            }
-                        }
-                    }
-                }
-            }
-            insert_new(&mut table, log, &run, "a posting flush")?;
-        }
         self.flush_counters(txn)?;
         self.flush_log(txn)
+    }
+
+    /// Writes the grouped changes of the posting table `table_def`: each
+    /// touched chunk read, changed and written (or removed) once.
+    fn write_postings(
+        &self,
+        txn: &WriteTransaction,
+        table_def: PostingTable,
+        chunks: ChunkChanges,
+    ) -> Result<()> {
+        let mut table: OpenTable<'_> = txn.open_table(table_def)?;
+        let name = table_def.name();
+        // The new value of each touched chunk (`None`: remove it),
+        // and whether it is stored already.
+        let mut values: Vec<u8> = Vec::new();
+        let mut writes: Vec<ChunkWrite<'_>> = Vec::new();
+        for (key, change) in chunks.iter() {
+            let stored = match table.get(key)? {
+                Some(stored) => Some(decode(name, stored.value())?),
+                None => None,
+            };
+            let present = stored.is_some();
+            let bitmap = match (stored, change) {
+                // A chunk not stored yet is just the ids added to it.
+                (None, ChunkChange::Added(lows)) => {
+                    if let Some(encoded) = encode_lows(lows) {
+                        let start = values.len();
+                        values.extend_from_slice(&encoded);
+                        writes.push((key, Some((start, values.len())), false));
+                        continue;
+                    }
+                    lows.iter().map(|&l| u32::from(l)).collect()
+                }
+                (Some(mut bitmap), ChunkChange::Added(lows)) => {
+                    bitmap.extend(lows.iter().map(|&l| u32::from(l)));
+                    bitmap
+                }
+                (stored, ChunkChange::Delta(delta)) => {
+                    let mut bitmap = stored.unwrap_or_default();
+                    std::ops::SubAssign::sub_assign(&mut bitmap, &delta.remove);
+                    bitmap |= &delta.add;
+                    bitmap
+                }
+            };
+            if bitmap.is_empty() {
+                if present {
+                    writes.push((key, None, true));
+                }
+            } else {
+                let start = values.len();
+                values.extend_from_slice(&encode(&bitmap)?);
+                writes.push((key, Some((start, values.len())), present));
+            }
+        }
+        // Runs of new chunks go in through a cursor; stored chunks
+        // are replaced or removed one by one.
+        let value = |range: (usize, usize)| values.get(range.0..range.1).unwrap_or_default();
+        let mut run: Vec<(&[u8], &[u8])> = Vec::new();
+        let log = (&self.journal, table_def);
+        for (key, new, present) in writes {
+            match (new, present) {
+                (Some(range), false) => run.push((key, value(range))),
+                (new, _) => {
+                    insert_new(&mut table, log, &run, "a posting flush")?;
+                    run.clear();
+                    match new {
+                        Some(range) => {
+                            self.journal.insert(&table_def, &key, &value(range));
+                            table.insert(key, value(range))?;
+                        }
+                        None => {
+                            self.journal.remove(&table_def, &key);
+                            table.remove(key)?;
+                        }
+                    }
+                }
+            }
+        }
+        insert_new(&mut table, log, &run, "a posting flush")?;
+        Ok(())
     }
 
     /// Writes the id counters moved since the last flush.
@@ -980,16 +999,22 @@ mod tests {
         assert!(ids.iter().copied().eq(1..=count as u64));
     }
 
+    /// Stores, in `post.test`, a first chunk of `term` that does not
+    /// decode as a bitmap.
+    fn store_bad_chunk(txn: &WriteTransaction, term: &[u8]) {
+        const T: PostingTable = TableDefinition::new("post.test");
+        txn.open_table(T)
+            .unwrap()
+            .insert(chunk_key(term, 0).as_slice(), b"not a bitmap".as_slice())
+            .unwrap();
+    }
+
     #[test]
     fn a_failed_flush_breaks_the_transaction_for_every_later_flush() {
         const T: PostingTable = TableDefinition::new("post.test");
         let db = memory_db();
         let txn = db.begin_write().unwrap();
-        // A stored chunk that does not decode as a bitmap.
-        txn.open_table(T)
-            .unwrap()
-            .insert(chunk_key(b"a", 0).as_slice(), b"not a bitmap".as_slice())
-            .unwrap();
+        store_bad_chunk(&txn, b"a");
         let pending = Pending::default();
         pending.add(T, b"a", 1);
         pending.add(T, b"b", 2);
@@ -1122,6 +1147,24 @@ mod tests {
             assert!(matches!(failed, Error::Storage { .. }), "{failed:?}");
             assert!(pending.flush(&txn).is_err());
         }
+    }
+
+    #[test]
+    fn a_posting_table_failing_on_the_second_thread_fails_the_flush() {
+        let db = memory_db();
+        let txn = db.begin_write().unwrap();
+        store_bad_chunk(&txn, b"t");
+        let pending = Pending::default();
+        enough_to_flush_apart(&pending);
+        let table = MULTI_TABLES[0];
+        pending.note_ordered(true, |note| {
+            for k in 0..5_000_u32 {
+                note(multi_slot(&table), table, &k.to_be_bytes());
+            }
+        });
+        let failed = pending.flush(&txn).unwrap_err();
+        assert!(matches!(failed, Error::Internal { .. }), "{failed:?}");
+        assert!(pending.flush(&txn).is_err());
     }
 
     #[test]
