@@ -233,13 +233,20 @@ fn a_large_batch_names_the_first_taken_key_in_input_order() {
             })
             .collect()
     };
+    // Later conflicts in the other field, so that reporting the last one,
+    // or by field, or in hash order, names the wrong one.
     for (takes, first) in [
         (
-            vec![(40, "email"), (150, "username"), (399, "email")],
+            vec![(40, "email"), (150, "username"), (399, "username")],
             "email",
         ),
         (
-            vec![(41, "username"), (42, "email"), (390, "username")],
+            vec![
+                (41, "username"),
+                (42, "email"),
+                (43, "email"),
+                (390, "email"),
+            ],
             "username",
         ),
         (vec![(399, "email")], "email"),

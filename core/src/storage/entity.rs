@@ -889,9 +889,13 @@ fn stored_owners(
     Ok(owners)
 }
 
+/// Keys of a field from which [`fields_apart`] uses a second thread.
+const APART_FROM: usize = 64;
+
 /// Runs `work` on the fields of `by_field` in two parts at once, the
 /// second part (every other field) on a thread of its own when there are
-/// two fields or more and a second core, and returns both parts' results.
+/// two fields or more, [`APART_FROM`] keys or more in the first, and a
+/// second core, and returns both parts' results.
 /// Each field has a table of its own, and redb writes a transaction's
 /// tables apart (cberner/redb#523). The first error wins; a thread that
 /// cannot start leaves its part to this one.
@@ -906,8 +910,11 @@ fn fields_apart<'f, 'k, T: Send>(
             .filter(move |(at, _)| at % 2 == which)
             .map(|(_, field)| field)
     };
-    let apart =
-        by_field.len() > 1 && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+    // A thread costs tens of µs: small batches stay on this one.
+    let keys = by_field.first().map_or(0, |f| f.entries.len());
+    let apart = by_field.len() > 1
+        && keys >= APART_FROM
+        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
     if !apart {
         return Ok([work(&mut part(0))?, work(&mut part(1))?]);
     }
@@ -1166,7 +1173,8 @@ mod tests {
     use crate::storage::wal::journal::{Captured, Journal};
     use crate::{NewUser, User};
 
-    /// Fields of no keys, named `f0`, `f1`, … in tables of those names.
+    /// Fields of [`APART_FROM`] keys each (enough for a second thread),
+    /// named `f0`, `f1`, … in tables of those names.
     fn fields(n: usize) -> Vec<FieldKeys<'static>> {
         const NAMES: [&str; 5] = ["f0", "f1", "f2", "f3", "f4"];
         NAMES[..n]
@@ -1175,7 +1183,7 @@ mod tests {
                 table: redb::TableDefinition::new(name),
                 field: name,
                 hashed: false,
-                entries: Vec::new(),
+                entries: vec![(0, b"k".as_slice(), 0, 0); APART_FROM],
             })
             .collect()
     }

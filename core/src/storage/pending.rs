@@ -1136,7 +1136,10 @@ mod tests {
                 (good, bad)
             };
             // This thread takes the large table first; the other, once
-            // it has grouped the postings, the small one.
+            // it has written the postings, the small one, unless this one
+            // is done first (then it fails here): either way the flush
+            // must fail. In practice the small one fails on the other
+            // thread: dropping that thread's error fails this test.
             pending.note_ordered(true, |note| {
                 for k in 0..200_000_u32 {
                     note(multi_slot(&large), large, &k.to_be_bytes());
