@@ -445,6 +445,28 @@ pub fn entries(kind: EntityKind, id: u64, record: &impl Queryable) -> Vec<MultiK
     entries_folded(kind, id, record, &mut FoldedTexts::default())
 }
 
+/// The entries of the ordered index `table` that `values` give the
+/// record `id`.
+fn multi_keys(table: MultiTable, id: u64, values: Vec<Key>) -> impl Iterator<Item = MultiKey> {
+    values.into_iter().map(move |key| MultiKey {
+        table,
+        key: key.u64(id).into_bytes(),
+    })
+}
+
+/// The terms of the posting table `table` (at `slot`) that `values` give.
+fn terms_of(
+    table: PostingTable,
+    slot: usize,
+    values: Vec<Key>,
+) -> impl Iterator<Item = PostingKey> {
+    values.into_iter().map(move |key| PostingKey {
+        slot,
+        term: key.into_bytes(),
+        table: PostingTableRef(table),
+    })
+}
+
 /// The ordered-index entries and posting terms of a record of `kind`
 /// with this `id` in the index tables `keep` accepts (by table name), as
 /// [`entries`] and [`posting_keys`] give them: what a migration that
@@ -461,19 +483,8 @@ pub(crate) fn keys_in(
     for def in indexes(kind).iter().filter(|d| keep(d.table_name())) {
         let values = value_keys(&record.value(def.field, now));
         match def.store {
-            IndexStore::Ordered { table, .. } => {
-                ordered.extend(values.into_iter().map(|key| MultiKey {
-                    table,
-                    key: key.u64(id).into_bytes(),
-                }));
-            }
-            IndexStore::Postings { table, slot } => {
-                terms.extend(values.into_iter().map(|key| PostingKey {
-                    slot,
-                    term: key.into_bytes(),
-                    table: PostingTableRef(table),
-                }));
-            }
+            IndexStore::Ordered { table, .. } => ordered.extend(multi_keys(table, id, values)),
+            IndexStore::Postings { table, slot } => terms.extend(terms_of(table, slot, values)),
         }
     }
     (ordered, terms)
@@ -493,12 +504,8 @@ pub fn entries_folded(
         let Some(table) = def.ordered() else {
             continue;
         };
-        for key in value_keys_folded(&record.value(def.field, now), Some((def.field, folded))) {
-            out.push(MultiKey {
-                table,
-                key: key.u64(id).into_bytes(),
-            });
-        }
+        let values = value_keys_folded(&record.value(def.field, now), Some((def.field, folded)));
+        out.extend(multi_keys(table, id, values));
     }
     out
 }
@@ -612,13 +619,11 @@ pub fn posting_keys(kind: EntityKind, record: &impl Queryable) -> Vec<PostingKey
     let mut out = Vec::new();
     for def in indexes(kind) {
         if let IndexStore::Postings { table, slot } = def.store {
-            for key in value_keys(&record.value(def.field, now)) {
-                out.push(PostingKey {
-                    slot,
-                    term: key.into_bytes(),
-                    table: PostingTableRef(table),
-                });
-            }
+            out.extend(terms_of(
+                table,
+                slot,
+                value_keys(&record.value(def.field, now)),
+            ));
         }
     }
     if let Some((table, fields)) = trigram_index(kind) {

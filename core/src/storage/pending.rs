@@ -714,18 +714,19 @@ impl Pending {
             let written = write_tables();
             // Joined before any error returns, so a failing thread is an
             // error, never a panic of the scope.
-            let (posted, written_there) = match worker {
-                Some(worker) => worker
-                    .join()
-                    .map_err(|_| Error::internal("the thread writing posting changes failed"))?,
-                None => (
-                    written.as_ref().map_err(Clone::clone).and_then(|()| run()),
-                    Ok(()),
-                ),
-            };
+            let there = worker
+                .map(|worker| {
+                    worker
+                        .join()
+                        .map_err(|_| Error::internal("the thread writing posting changes failed"))
+                })
+                .transpose()?;
             written?;
-            posted?;
-            written_there
+            match there {
+                Some((posted, written_there)) => posted.and(written_there),
+                // No second thread: the postings after the ordered tables.
+                None => run(),
+            }
         })?;
         self.flush_counters(txn)?;
         self.flush_log(txn)
