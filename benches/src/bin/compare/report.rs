@@ -33,8 +33,6 @@ pub struct Row {
     pub target: String,
     pub min_ratio: Option<f64>,
     pub id: Option<Workload>,
-    /// Whether it is a single measurement (no range).
-    pub single: bool,
     /// The chart's label of a row that is no [`Workload`] (the build row).
     pub name: Option<&'static str>,
 }
@@ -54,27 +52,7 @@ impl Row {
             target: target.into(),
             min_ratio,
             id: None,
-            single: false,
             name: None,
-        }
-    }
-
-    /// A row of one run per store.
-    pub fn single(
-        label: impl Into<String>,
-        roster: f64,
-        sqlite: f64,
-        target: &str,
-        min_ratio: Option<f64>,
-    ) -> Row {
-        let one = |x| Stats {
-            median: x,
-            min: x,
-            max: x,
-        };
-        Row {
-            single: true,
-            ..Row::new(label, one(roster), one(sqlite), target, min_ratio)
         }
     }
 
@@ -137,17 +115,13 @@ pub fn duration(ns: f64) -> String {
     }
 }
 
-fn cell(s: &Stats, single: bool) -> String {
-    if single {
-        duration(s.median)
-    } else {
-        format!(
-            "{} ({}–{})",
-            duration(s.median),
-            duration(s.min),
-            duration(s.max)
-        )
-    }
+fn cell(s: &Stats) -> String {
+    format!(
+        "{} ({}–{})",
+        duration(s.median),
+        duration(s.min),
+        duration(s.max)
+    )
 }
 
 fn mib(bytes: f64) -> String {
@@ -252,8 +226,8 @@ fn size_section(out: &mut String, rep: &SizeReport) {
             out,
             "| {} | {} | {} | {:.2} | {} | {} |",
             r.label,
-            cell(&r.roster, r.single),
-            cell(&r.sqlite, r.single),
+            cell(&r.roster),
+            cell(&r.sqlite),
             r.ratio(),
             r.target,
             verdict(r, rep)
@@ -406,7 +380,7 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   as `password_hash`, so imports do not measure Argon2.
 - **Method.** Per size, in a temporary directory on the same disk, the
   build row times each store's build in a process of its own (three
-  alternated pairs below 1M users, one at 1M); the stores the workloads
+  alternated pairs at every size, since round 25); the stores the workloads
   run on are then built again in `compare`'s process, untimed, so their
   pages are in rosterdb's page cache as a long-running process has them.
   Each workload runs interleaved, each store first in every other
