@@ -427,8 +427,10 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// [`create`](Self::create) checks it (the first failing input, in
     /// input order, is the error; of inputs `validated` already, only
     /// the tenant the view gives); their headers are set by the write.
-    /// The inputs of a large batch are checked, their passwords hashed and
-    /// their records made in two halves, the second on another thread.
+    /// The inputs of a large batch are checked, and their passwords
+    /// hashed, in two halves, the second on another thread; that thread
+    /// only reads them (it frees nothing this one allocated, which would
+    /// contend for the allocator's lock).
     fn prepared_users(&self, users: Vec<NewUser>, validated: bool) -> Result<Vec<UserRecord>> {
         let scope = self.ctx.scope();
         let argon2 = &self.ctx.options().argon2;
@@ -440,54 +442,56 @@ impl<C: WriteContext> Collection<'_, C, User> {
                 new.tenant = Some(scope.to_owned());
             }
         }
-        let make = |from: usize, users: Vec<NewUser>| -> Result<Vec<UserRecord>> {
-            let mut records = Vec::with_capacity(users.len());
-            for (at, mut new) in users.into_iter().enumerate() {
-                let hashed = checked_input(&new, scope, argon2, validated)
+        let check = |from: usize, users: &[NewUser]| -> Result<Vec<Option<String>>> {
+            let mut hashes = Vec::with_capacity(users.len());
+            for (at, new) in users.iter().enumerate() {
+                let hash = checked_input(new, scope, argon2, validated)
                     .map_err(|e| e.in_item("users", from.saturating_add(at)))?;
+                hashes.push(hash);
+            }
+            Ok(hashes)
+        };
+        // Validated inputs without passwords leave a tenant comparison
+        // each: no work for a second thread.
+        let parallel = users.len() >= PARALLEL_INPUTS
+            && (!validated || users.iter().any(|new| new.password.is_some()))
+            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+        let hashes = if parallel {
+            let (head, tail) = users.split_at(users.len() / 2);
+            std::thread::scope(|threads| {
+                let worker = std::thread::Builder::new()
+                    .name("rosterdb-inputs".into())
+                    .spawn_scoped(threads, || check(head.len(), tail))
+                    .ok();
+                let first = check(0, head);
+                let second = match worker {
+                    Some(worker) => worker
+                        .join()
+                        .map_err(|_| Error::internal("the thread checking inputs failed"))
+                        .and_then(|r| r),
+                    None => check(head.len(), tail),
+                };
+                let mut hashes = first?;
+                hashes.extend(second?);
+                Ok::<_, Error>(hashes)
+            })?
+        } else {
+            check(0, &users)?
+        };
+        let records = users
+            .into_iter()
+            .zip(hashes)
+            .map(|(mut new, hashed)| {
                 let password_hash = match (new.password.take(), new.password_hash.take()) {
                     (Some(_), _) => hashed,
                     (None, imported) => imported,
                 };
                 // The header is set once the write knows the ids and the time.
                 let header = Header::new(0, Timestamp::clamped(0));
-                records.push(UserRecord::create(new, header, password_hash));
-            }
-            Ok(records)
-        };
-        let parallel = users.len() >= PARALLEL_INPUTS
-            && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-        if !parallel {
-            return make(0, users);
-        }
-        let from = users.len() / 2;
-        // The second half, taken by the thread, or by this one when the
-        // thread cannot start.
-        let tail = std::sync::Mutex::new(users.split_off(from));
-        let take = || {
-            std::mem::take(
-                &mut *tail
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner),
-            )
-        };
-        std::thread::scope(|threads| {
-            let worker = std::thread::Builder::new()
-                .name("rosterdb-inputs".into())
-                .spawn_scoped(threads, || make(from, take()))
-                .ok();
-            let first = make(0, users);
-            let second = match worker {
-                Some(worker) => worker
-                    .join()
-                    .map_err(|_| Error::internal("the thread checking inputs failed"))
-                    .and_then(|r| r),
-                None => make(from, take()),
-            };
-            let mut records = first?;
-            records.extend(second?);
-            Ok(records)
-        })
+                UserRecord::create(new, header, password_hash)
+            })
+            .collect();
+        Ok(records)
     }
 
     /// Deletes a user, returning its last document.
