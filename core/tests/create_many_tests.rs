@@ -688,3 +688,53 @@ fn validated_inputs_still_meet_the_checks_of_the_store_and_the_view() {
     assert_eq!(bad.validate(), bad.clone().validated().map(|_| ()));
     assert!(bad.validated().is_err());
 }
+
+/// A large batch of validated inputs meets the view as checked inputs
+/// do: in a scoped view, the first input naming another tenant, in input
+/// order, is the error wherever it lies (early or late, in either half of
+/// the batch), nothing is written, and a batch without one creates every
+/// user in the view's tenant.
+#[test]
+fn a_large_validated_batch_meets_the_view_in_input_order() {
+    let s = store();
+    s.users().create(user("first")).unwrap();
+    let acme = s.scoped("acme").unwrap();
+    let batch = |others: &[usize]| -> Vec<rosterdb::Validated<NewUser>> {
+        // Role ids only fill `population`'s slots: every role is cleared.
+        population_of(&[0, 0, 0], 2_000)
+            .into_iter()
+            .enumerate()
+            .map(|(at, mut u)| {
+                u.roles.clear();
+                u.tenant = others.contains(&at).then(|| "other".into());
+                u.validated().unwrap()
+            })
+            .collect()
+    };
+    for (others, first) in [
+        (&[1_700, 1_200][..], "users[1200].tenant"),
+        (&[1_700, 600][..], "users[600].tenant"),
+    ] {
+        match acme.users().create_many_validated(batch(others)) {
+            Err(Error::Validation { errors }) => {
+                let fields: Vec<(&str, ValidationCode)> =
+                    errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+                assert_eq!(fields, [(first, ValidationCode::TenantMismatch)]);
+            }
+            other => panic!("expected Validation, got {other:?}"),
+        }
+    }
+    nothing_written(&s);
+    let ids = acme.users().create_many_validated(batch(&[])).unwrap();
+    assert_eq!(ids.len(), 2_000);
+    assert_eq!(acme.users().count(&Query::all()).unwrap(), 2_000);
+    for at in [0, 999, 1_000, 1_999] {
+        let created = acme.users().get(ids[at]).unwrap();
+        assert_eq!(created.tenant.as_deref(), Some("acme"));
+        assert!(
+            created.username.ends_with(&format!(".{at}")),
+            "{}",
+            created.username
+        );
+    }
+}

@@ -430,7 +430,10 @@ impl<C: WriteContext> Collection<'_, C, User> {
     /// The inputs of a large batch are checked, and their passwords
     /// hashed, in two halves, the second on another thread; that thread
     /// only reads them (it frees nothing this one allocated, which would
-    /// contend for the allocator's lock).
+    /// contend for the allocator's lock: making each half's records on
+    /// its thread, which frees the inputs' attribute maps there, took a
+    /// 10,000-user import from 5.6 to 6.5 µs a user under the C library's
+    /// `malloc` in round 25, ten alternated pairs).
     fn prepared_users(&self, users: Vec<NewUser>, validated: bool) -> Result<Vec<UserRecord>> {
         let scope = self.ctx.scope();
         let argon2 = &self.ctx.options().argon2;

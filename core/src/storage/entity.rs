@@ -533,11 +533,12 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
 /// ordered keys, posting terms and `create` changes as [`insert`] gathers
 /// them.
 ///
-/// The posting terms (some 65 per user) and the ordered keys (12) of the
-/// second half of each slice of [`SLICE`] records are gathered on a second
-/// thread from the start, into changes of their own (the keys sorted as
-/// the flush wants them), while this thread checks and writes, then
-/// gathers the first half's ordered keys; each slice's changes join the
+/// The posting terms (some 65 per user) of each slice of [`SLICE`]
+/// records, and the ordered keys (12) of its last quarter ([`shared`]),
+/// are gathered on a second thread from the start, into changes of their
+/// own (the keys sorted as the flush wants them), while this thread checks
+/// and writes, then gathers the first three quarters' ordered keys; each
+/// slice's changes join the
 /// transaction's only once every record has passed its checks (a failed
 /// call leaves the transaction's gathered changes as they were).
 pub(crate) fn insert_many<E: Entity>(
