@@ -538,9 +538,9 @@ pub(crate) fn insert<E: Entity>(tx: &WriteTx, record: &E::Record, at: Timestamp)
 /// are gathered on a second thread from the start, into changes of their
 /// own (the keys sorted as the flush wants them), while this thread checks
 /// and writes, then gathers the first three quarters' ordered keys; each
-/// slice's changes join the
-/// transaction's only once every record has passed its checks (a failed
-/// call leaves the transaction's gathered changes as they were).
+/// slice's changes join the transaction's only once every record has
+/// passed its checks (a failed call leaves the transaction's gathered
+/// changes as they were).
 pub(crate) fn insert_many<E: Entity>(
     tx: &WriteTx,
     records: &[E::Record],

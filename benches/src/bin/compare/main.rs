@@ -8,8 +8,8 @@
 //!
 //! Per size, in a temporary directory on the disk, it times the builds of
 //! both stores in child processes of their own (`--build`; three
-//! alternated pairs), builds the stores the
-//! workloads run on again in this process (untimed), then runs every
+//! alternated pairs), builds the stores the workloads run on again in
+//! this process (untimed), then runs every
 //! workload interleaved (rosterdb, SQLite, rosterdb, …), each repetition a batch sized for about 100 ms, and keeps the median and
 //! range of the time per operation. It measures the disk's raw 4 KiB
 //! write+fdatasync latency in the same directory, and the resident memory
@@ -54,7 +54,7 @@ use crate::report::{Memory, Row, SizeReport};
 /// next to the bulk import workload, and the stores the workloads run on).
 const BUILD_CHUNK: u64 = 50_000;
 /// Builds of each store per size in the build row. At 1M users too
-/// (a pair takes about 40 s): single 1M builds of one rosterdb binary in
+/// (a pair takes some 35 s): single 1M builds of one rosterdb binary in
 /// `compare` took 10.8 to 13.4 µs a user within an hour (round 25), where
 /// the median of alternated pairs holds.
 const BUILD_RUNS: usize = 3;
@@ -246,10 +246,9 @@ fn one_size(n: u64, reps: usize) -> BenchResult<SizeReport> {
 /// work of a fresh process: [`BUILD_RUNS`] pairs, each store first in
 /// every other pair. The files are deleted after.
 fn build_row(dir: &Path, n: u64) -> BenchResult<Row> {
-    let runs = BUILD_RUNS;
     let (rpath, spath) = (dir.join("build.rdb"), dir.join("build.sqlite"));
     let (mut rt, mut st) = (Vec::new(), Vec::new());
-    for run in 0..runs {
+    for run in 0..BUILD_RUNS {
         let roster_first = run % 2 == 0;
         if roster_first {
             rt.push(build_child("rosterdb", &rpath, n)?);
@@ -263,11 +262,11 @@ fn build_row(dir: &Path, n: u64) -> BenchResult<Row> {
     }
     let (rs, ss) = (Stats::of(&rt), Stats::of(&st));
     eprintln!(
-        "built in new processes: rosterdb {:.0} ns/user, SQLite {:.0} ns/user ({runs} runs each)",
+        "built in new processes: rosterdb {:.0} ns/user, SQLite {:.0} ns/user ({BUILD_RUNS} runs each)",
         rs.median, ss.median
     );
     let label = format!(
-        "build {n} users (transactions of {BUILD_CHUNK}), per user; each store built by a new process, {runs} runs"
+        "build {n} users (transactions of {BUILD_CHUNK}), per user; each store built by a new process, {BUILD_RUNS} runs"
     );
     let row = Row::new(label, rs, ss, "≥ 2×", Some(2.0));
     Ok(row.named("build"))
