@@ -380,7 +380,8 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   as `password_hash`, so imports do not measure Argon2.
 - **Method.** Per size, in a temporary directory on the same disk, the
   build row times each store's build in a process of its own (three
-  alternated pairs at every size, since round 25); the stores the workloads
+  pairs at every size, SQLite's build first in each since round 26, so
+  that every rosterdb build follows a SQLite build); the stores the workloads
   run on are then built again in `compare`'s process, untimed, so their
   pages are in rosterdb's page cache as a long-running process has them.
   Each workload runs interleaved, each store first in every other
