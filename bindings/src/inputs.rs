@@ -276,8 +276,8 @@ pub struct StoreOptions {
     #[uniffi(default = None)]
     pub totp_issuer: Option<UnicodeString>,
     /// The most memory, in bytes, the store's page cache holds: at least
-    /// 1,048,576 (default 4 GiB). It fills only as pages are read and never
-    /// holds more than the file.
+    /// 1,048,576 (default 256 MiB). It fills as pages are read or written and
+    /// never holds more than the file.
     #[uniffi(default = None)]
     pub cache_bytes: Option<u64>,
 }

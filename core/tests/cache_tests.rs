@@ -31,7 +31,7 @@ fn refused_on_cache_bytes(result: rosterdb::Result<Store>) {
 #[test]
 fn the_default_cache_is_the_documented_one() {
     assert_eq!(options().cache_bytes, DEFAULT_CACHE_BYTES);
-    assert_eq!(DEFAULT_CACHE_BYTES, 4 << 30);
+    assert_eq!(DEFAULT_CACHE_BYTES, 256 << 20);
     assert_eq!(MIN_CACHE_BYTES, 1 << 20);
 }
 

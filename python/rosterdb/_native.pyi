@@ -601,8 +601,9 @@ class Store(_Logins):
         argon2_iterations (int): Argon2id passes (1 to 100; default 2).
         argon2_parallelism (int): Argon2id lanes (1 to 64; default 1).
         cache_bytes (int): the most bytes of file pages kept in memory (at
-            least 1 MiB, 1,048,576; default 4 GiB, 4,294,967,296); the cache
-            fills only as pages are read and never holds more than the file.
+            least 1 MiB, 1,048,576; default 256 MiB, 268,435,456); the cache
+            fills as pages are read or written and never holds more than the
+            file.
         totp_issuer (str | None): the issuer that authenticator apps show
             for this store's TOTP secrets, in the ``otpauth://`` URI that
             ``users.totp_enroll`` returns (1 to 100 characters, no ``:`` and
@@ -630,7 +631,7 @@ class Store(_Logins):
         argon2_memory_kib: int = 19456,
         argon2_iterations: int = 2,
         argon2_parallelism: int = 1,
-        cache_bytes: int = 4294967296,
+        cache_bytes: int = 268435456,
         totp_issuer: Optional[str] = None,
     ) -> Store: ...
     @classmethod
@@ -642,7 +643,7 @@ class Store(_Logins):
         argon2_memory_kib: int = 19456,
         argon2_iterations: int = 2,
         argon2_parallelism: int = 1,
-        cache_bytes: int = 4294967296,
+        cache_bytes: int = 268435456,
         totp_issuer: Optional[str] = None,
     ) -> Store:
         """An in-memory store, for tests and examples; gone when closed.

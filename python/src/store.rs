@@ -43,8 +43,9 @@ use crate::errors::IntoPyResult;
 ///     argon2_iterations (int): Argon2id passes (1 to 100; default 2).
 ///     argon2_parallelism (int): Argon2id lanes (1 to 64; default 1).
 ///     cache_bytes (int): the most bytes of file pages kept in memory (at
-///         least 1 MiB, 1,048,576; default 4 GiB, 4,294,967,296); the cache
-///         fills only as pages are read and never holds more than the file.
+///         least 1 MiB, 1,048,576; default 256 MiB, 268,435,456); the cache
+///         fills as pages are read or written and never holds more than the
+///         file.
 ///     totp_issuer (str | None): the issuer that authenticator apps show
 ///         for this store's TOTP secrets, in the ``otpauth://`` URI that
 ///         ``users.totp_enroll`` returns (1 to 100 characters, no ``:`` and
@@ -98,7 +99,7 @@ macro_rules! constructors {
             #[allow(clippy::too_many_arguments, reason = "one per keyword option of the signature")]
             #[pyo3(signature = ($($signature)* lockout_threshold=5, lockout_seconds=900,
                 argon2_memory_kib=19456, argon2_iterations=2, argon2_parallelism=1,
-                cache_bytes=4_294_967_296, totp_issuer=None))]
+                cache_bytes=268_435_456, totp_issuer=None))]
             fn $name(
                 $($params)*
                 py: Python<'_>,
@@ -134,7 +135,7 @@ macro_rules! constructors {
 }
 
 // The default in the constructors' signature is the core's.
-const _: () = assert!(rosterdb::DEFAULT_CACHE_BYTES == 4_294_967_296);
+const _: () = assert!(rosterdb::DEFAULT_CACHE_BYTES == 268_435_456);
 
 constructors! {
     #[new]

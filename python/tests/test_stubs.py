@@ -46,7 +46,7 @@ def test_signatures_are_those_of_the_spec() -> None:
         "argon2_memory_kib=19456",
         "argon2_iterations=2",
         "argon2_parallelism=1",
-        "cache_bytes=4294967296",
+        "cache_bytes=268435456",
         # Decision 0024: the TOTP issuer, as in Rust and Kotlin.
         "totp_issuer=None",
     ]

@@ -15,16 +15,13 @@ use crate::storage::tx::{ReadContext, ReadTx, Tables, WriteContext, WriteTx, sea
 use crate::storage::wal::Wal;
 use crate::{Clock, Error, Result, Timestamp};
 
-/// The page cache's size when [`Options`] does not choose one: 4 GiB on
-/// 64-bit targets, enough to hold a store of about 3.5 million users whole
-/// (the cache fills only as pages are read, so a small store uses little of
-/// it); 512 MiB where the address space is 32 bits wide, so that the
-/// default always validates.
-pub const DEFAULT_CACHE_BYTES: u64 = if usize::BITS >= 64 {
-    4 << 30
-} else {
-    512 << 20
-};
+/// The page cache's size when [`Options`] does not choose one: 256 MiB,
+/// enough to hold a store of about 230,000 users whole (the cache fills
+/// only as pages are read or written, so a small store uses little of
+/// it). A larger store keeps its most recently used pages here and the
+/// rest in the operating system's file cache, which serves them through a
+/// read call (decision 0017, amendment 1).
+pub const DEFAULT_CACHE_BYTES: u64 = 256 << 20;
 
 /// The smallest page cache [`Options::validate`] accepts: 1 MiB.
 pub const MIN_CACHE_BYTES: u64 = 1 << 20;
@@ -45,12 +42,18 @@ pub struct Options {
     /// The most memory, in bytes, the store's page cache holds (default
     /// [`DEFAULT_CACHE_BYTES`], at least [`MIN_CACHE_BYTES`]).
     ///
-    /// The cache keeps the file's pages as they are read, least recently
-    /// used first out, so it never holds more than the pages read, and at
-    /// most the file's size: a store whose file is smaller than this ends
-    /// up wholly in memory once read, and gets read no page from the file.
+    /// The cache keeps the file's pages as they are read or written (the
+    /// pages a write commits stay in it), least recently used first out,
+    /// so it never holds more than the pages read or written, and at most
+    /// the file's size: a store whose file is smaller than this ends up
+    /// wholly in memory once read, and gets read no page from the file.
     /// A write transaction keeps up to half of it in pages written but not
-    /// yet in the file. Lower it where memory is short of the file's size.
+    /// yet in the file. Pages beyond it are read from the operating
+    /// system's file cache when needed again. Raise it for a store much
+    /// larger than it that is read at random, so that its pages stay in
+    /// memory (4 GiB held a 1M-user store whole); a larger cache also
+    /// means more memory first touched while a large store is written
+    /// (decision 0017, amendment 1).
     pub cache_bytes: u64,
 }
 

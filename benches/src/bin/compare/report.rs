@@ -363,7 +363,8 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   attributes as JSON text; `ANALYZE` after the build (untimed), so that
   SQLite's planner has its statistics. Each store keeps its default page
   cache: SQLite 2 MiB of its own over the OS's file cache, rosterdb up to
-  4 GiB (decision 0017). Every read decodes whole users as rosterdb
+  256 MiB over it (decision 0017, amendment 1; 4 GiB before round 26).
+  Every read decodes whole users as rosterdb
   returns them: every field, roles and external ids gathered, and the
   attributes kept as their stored JSON text, parsed when read, as a
   rosterdb document keeps its stored attributes and decodes them when first
