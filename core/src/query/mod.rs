@@ -8,7 +8,7 @@
 //! The path of a query: `lexer`/`parser` and `params` make the untyped tree
 //! (`ast`); `bind` checks it against a kind (`check`), resolves its cursor
 //! and paging and adds a scoped view's tenant; `plan` turns the bound query
-//! into a [`PhysicalPlan`](physical::PhysicalPlan) (with `access` paths
+//! into a `PhysicalPlan` (module `physical`, with `access` paths
 //! into the indexes); `exec` runs that plan into a [`Page`], a count or a
 //! yes/no, and `explain` prints it.
 //!

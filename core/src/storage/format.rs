@@ -163,7 +163,7 @@ fn interrupted_creation(bytes: &[u8]) -> bool {
 /// (`IncompatibleFormat`). It costs what redb's recovery after a crash
 /// costs: a read of the whole file and a commit. redb empties its page
 /// cache after that check, so the cache of `cache_bytes` bytes fills only
-/// as later reads go through pages.
+/// as later reads and writes go through pages.
 pub(crate) fn create_database(
     backend: impl redb::StorageBackend,
     cache_bytes: usize,

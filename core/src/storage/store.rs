@@ -49,8 +49,8 @@ pub struct Options {
     /// wholly in memory once read, and gets read no page from the file.
     /// A write transaction keeps up to half of it in pages written but not
     /// yet in the file. Pages beyond it are read from the operating
-    /// system's file cache when needed again. Raise it for a store much
-    /// larger than it that is read at random, so that its pages stay in
+    /// system's file cache when needed again. Raise it when a store much
+    /// larger than the cache is read at random, so that its pages stay in
     /// memory (4 GiB held a 1M-user store whole); a larger cache also
     /// means more memory first touched while a large store is written
     /// (decision 0017, amendment 1).

@@ -188,8 +188,10 @@ fn one_size(n: u64, reps: usize) -> BenchResult<SizeReport> {
     let depth = {
         // The stores the workloads run on are built again here, untimed:
         // a store this process wrote has its pages in rosterdb's page
-        // cache, as a long-running process has them, where one another
-        // process built would be read from the file at first.
+        // cache (the whole store below its 256 MiB, the most recently used
+        // pages above) and the rest in the OS's file cache, as a
+        // long-running process has them, where one another process built
+        // would be read from the file at first.
         let r = RosterStore::open(&rpath)?;
         let s = SqliteStore::open(&spath)?;
         build(&r, n)?;
@@ -245,9 +247,10 @@ fn one_size(n: u64, reps: usize) -> BenchResult<SizeReport> {
 /// memory the other or the parent touched first: [`BUILD_RUNS`] pairs,
 /// SQLite's build first in each, so that every rosterdb build follows a
 /// SQLite build. A rosterdb build straight after another found the memory
-/// the last one freed not yet taken back by this VM's host, and took some
-/// 10% less time (round 26 notes in docs/BENCHMARKS.md); a user's build
-/// does not come after one. The files are deleted after.
+/// the last one freed not yet taken back by this VM's host, and took
+/// 11–12% less time (round 26 notes in docs/BENCHMARKS.md); an
+/// application's build does not follow another process that just freed
+/// 1.3 GiB. The files are deleted after.
 fn build_row(dir: &Path, n: u64) -> BenchResult<Row> {
     let (rpath, spath) = (dir.join("build.rdb"), dir.join("build.sqlite"));
     let (mut rt, mut st) = (Vec::new(), Vec::new());

@@ -384,7 +384,9 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   pairs at every size, SQLite's build first in each since round 26, so
   that every rosterdb build follows a SQLite build); the stores the workloads
   run on are then built again in `compare`'s process, untimed, so their
-  pages are in rosterdb's page cache as a long-running process has them.
+  pages are in rosterdb's page cache (the whole store below its 256 MiB,
+  the most recently used pages above) and the rest in the OS's file
+  cache, as a long-running process has them.
   Each workload runs interleaved, each store first in every other
   repetition (rosterdb, SQLite; SQLite, rosterdb; …), 5 repetitions per
   store, each a batch sized for about 100 ms; gets read
