@@ -188,8 +188,9 @@ fn one_size(n: u64, reps: usize) -> BenchResult<SizeReport> {
     let depth = {
         // The stores the workloads run on are built again here, untimed:
         // a store this process wrote has its pages in rosterdb's page
-        // cache (the whole store below its 256 MiB, the most recently used
-        // pages above) and the rest in the OS's file cache, as a
+        // cache (the whole store below its default size,
+        // `rosterdb::DEFAULT_CACHE_BYTES`, the most recently used pages
+        // above) and the rest in the OS's file cache, as a
         // long-running process has them, where one another process built
         // would be read from the file at first.
         let r = RosterStore::open(&rpath)?;

@@ -340,6 +340,8 @@ pub fn write(path: &Path, reports: &[SizeReport], peak_kib: Option<u64>) -> Benc
     let svg_path = path.with_file_name(svg_name);
     std::fs::write(&svg_path, chart::svg(reports))?;
     let sizes: Vec<String> = reports.iter().map(|r| r.users.to_string()).collect();
+    // The default the stores run on (`RosterStore` keeps it), in MiB.
+    let cache_mib = rosterdb::DEFAULT_CACHE_BYTES >> 20;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -363,7 +365,7 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   attributes as JSON text; `ANALYZE` after the build (untimed), so that
   SQLite's planner has its statistics. Each store keeps its default page
   cache: SQLite 2 MiB of its own over the OS's file cache, rosterdb up to
-  256 MiB over it (decision 0017, amendment 1; 4 GiB before round 26).
+  {cache_mib} MiB over it (decision 0017, amendment 1; 4 GiB before round 26).
   Every read decodes whole users as rosterdb
   returns them: every field, roles and external ids gathered, and the
   attributes kept as their stored JSON text, parsed when read, as a
@@ -384,7 +386,7 @@ cargo run --release -p rosterdb-benches --bin compare -- --sizes {} --out docs/B
   pairs at every size, SQLite's build first in each since round 26, so
   that every rosterdb build follows a SQLite build); the stores the workloads
   run on are then built again in `compare`'s process, untimed, so their
-  pages are in rosterdb's page cache (the whole store below its 256 MiB,
+  pages are in rosterdb's page cache (the whole store below its {cache_mib} MiB,
   the most recently used pages above) and the rest in the OS's file
   cache, as a long-running process has them.
   Each workload runs interleaved, each store first in every other
