@@ -140,18 +140,46 @@ fn bound(w: Workload) -> Option<f64> {
 }
 
 /// The decision that judges the gets' absolute bounds against the engine
-/// (a link relative to docs/). Every ratio line below its target is open
-/// work (the import: decision 0021, amendment 1; get by e-mail: 0019,
-/// amendment 3; `search` / `co`: 0019, amendment 2), so a "no" there is
-/// plain.
+/// (a link relative to docs/).
 const GET_BOUNDS: &str = "[decision 0019](decisions/0019-read-lines-below-the-engine-floor.md)";
 /// The decision that judges the durable patch at SQLite's speed.
 const PATCH_SPEED: &str = "[decision 0028](decisions/0028-durable-patch-at-sqlites-speed.md)";
+/// The decision that gives, for each line issue 13 left short in some or
+/// all runs, the profile that shows why and what was tried.
+const SHORT_LINES: &str = "[decision 0034](decisions/0034-benchmark-lines-left-short.md)";
+
+/// Whether a row's line is one of those decision 0034 accounts for when
+/// it falls short: the build and the bulk import (the rows that are no
+/// [`Workload`]), the get by e-mail's ratio, `search` and `co`, the
+/// durable patch and 8 writers — and only while rosterdb is still faster
+/// than SQLite (the patch: at least 0.6× its speed, its own line). Any
+/// other shortfall is a plain "no": nothing explains it yet.
+fn short_line_explained(r: &Row) -> bool {
+    let floor = if r.id == Some(Workload::Patch) {
+        0.6
+    } else {
+        1.0
+    };
+    r.ratio() >= floor
+        && match r.id {
+            None => true,
+            Some(w) => matches!(
+                w,
+                Workload::GetByEmail
+                    | Workload::Search
+                    | Workload::EmailContains
+                    | Workload::Patch
+                    | Workload::Concurrent
+                    | Workload::ConcurrentOwnConnections
+            ),
+        }
+}
 
 /// Whether the row meets its target: "yes", "no" or "—"; a get whose
 /// ratio holds but whose absolute bound does not names the decision that
 /// judges the bound, and so does a durable patch slower than SQLite that
-/// meets its lines.
+/// meets its lines; a line decision 0034 accounts for, short in this run,
+/// names that decision.
 fn verdict(r: &Row, report: &SizeReport) -> String {
     let plain = plain_verdict(r, report);
     let ratio_ok = r.min_ratio.is_none_or(|m| r.ratio() >= m);
@@ -161,6 +189,9 @@ fn verdict(r: &Row, report: &SizeReport) -> String {
         }
         Some(Workload::GetById | Workload::GetByEmail) if plain == "no" && ratio_ok => {
             format!("no: the bound judged against the engine, {GET_BOUNDS}")
+        }
+        _ if plain.starts_with("no") && short_line_explained(r) => {
+            format!("{plain}; why, and what was tried: {SHORT_LINES}")
         }
         _ => plain,
     }
@@ -478,15 +509,39 @@ mod tests {
         assert_eq!(verdict(&r, &report(10_000, 80_000.0)), "yes");
     }
 
+    /// What a short line that decision 0034 accounts for reads, after
+    /// its plain verdict.
+    const EXPLAINED: &str = "; why, and what was tried: \
+         [decision 0034](decisions/0034-benchmark-lines-left-short.md)";
+
     #[test]
-    fn a_ratio_below_its_line_is_a_plain_no() {
-        // Open work: `search` at 10×, get by e-mail at 3×, the import at 2×.
+    fn a_short_line_decision_0034_accounts_for_names_it() {
+        // `search` and `co` at 10×, get by e-mail at 3×, the import and
+        // the build at 2× (rows that are no workload), 8 writers at 2×.
         let search = row(Some(Workload::Search), 100.0, 780.0, 10.0);
-        assert_eq!(verdict(&search, &report(1_000_000, 80_000.0)), "no");
+        let no = format!("no{EXPLAINED}");
+        assert_eq!(verdict(&search, &report(1_000_000, 80_000.0)), no);
+        let co = row(Some(Workload::EmailContains), 60.0, 390.0, 10.0);
+        assert_eq!(verdict(&co, &report(100_000, 80_000.0)), no);
         let email = row(Some(Workload::GetByEmail), 4_500.0, 11_000.0, 3.0);
-        assert_eq!(verdict(&email, &report(1_000_000, 80_000.0)), "no");
+        assert_eq!(verdict(&email, &report(1_000_000, 80_000.0)), no);
         let import = row(None, 7.0, 12.0, 2.0);
-        assert_eq!(verdict(&import, &report(10_000, 80_000.0)), "no");
+        assert_eq!(verdict(&import, &report(10_000, 80_000.0)), no);
+        let writers = row(Some(Workload::Concurrent), 60.0, 110.0, 2.0);
+        assert_eq!(verdict(&writers, &report(1_000_000, 80_000.0)), no);
+        // The same rows meeting their lines stay a plain "yes".
+        let met = row(Some(Workload::GetByEmail), 3_000.0, 11_000.0, 3.0);
+        assert_eq!(verdict(&met, &report(100_000, 80_000.0)), "yes");
+    }
+
+    #[test]
+    fn a_short_line_nothing_accounts_for_is_a_plain_no() {
+        // The get by id's 3× and the filtered page's have held in every
+        // run: a shortfall there is news, not a known gap.
+        let id = row(Some(Workload::GetById), 4_000.0, 10_000.0, 3.0);
+        assert_eq!(verdict(&id, &report(1_000_000, 80_000.0)), "no");
+        let page = row(Some(Workload::FilteredPage), 1_000.0, 2_000.0, 3.0);
+        assert_eq!(verdict(&page, &report(10_000, 80_000.0)), "no");
     }
 
     #[test]
@@ -501,8 +556,15 @@ mod tests {
 
     #[test]
     fn a_row_slower_than_sqlite_is_a_plain_no() {
+        // Even on a line decision 0034 accounts for: it explains a gap
+        // to the line, never a loss to SQLite.
         let r = row(None, 12.0, 10.0, 2.0);
         assert_eq!(verdict(&r, &report(100_000, 80_000.0)), "no");
+        let patch = row(Some(Workload::Patch), 300_000.0, 150_000.0, 0.6);
+        assert_eq!(
+            verdict(&patch, &report(100_000, 80_000.0)),
+            "no (27% of raw fdatasync rate)"
+        );
         let count = row(Some(Workload::Count), 10.0, 15.0, 2.0);
         assert_eq!(verdict(&count, &report(100_000, 80_000.0)), "no");
     }
@@ -524,7 +586,7 @@ mod tests {
         let slow_disk = row(Some(Workload::Patch), 200_000.0, 150_000.0, 0.6);
         assert_eq!(
             verdict(&slow_disk, &report(1_000_000, 60_000.0)),
-            "no (30% of raw fdatasync rate)"
+            format!("no (30% of raw fdatasync rate){EXPLAINED}")
         );
     }
 }
