@@ -1,7 +1,7 @@
 """The "met" cells of the Python benchmark table (benches/python/compare.py):
 a line met is "yes"; a ratio below its line names decision 0034 where that
-decision accounts for the line and rosterdb is still faster, and is a plain
-"no" elsewhere; a patch at SQLite's speed that meets its line names decision
+decision accounts for the line (the import) and rosterdb is still at least as
+fast, and is a plain "no" elsewhere; a patch at SQLite's speed that meets its line names decision
 0028."""
 
 from __future__ import annotations
@@ -26,10 +26,9 @@ _EXPLAINED = (
 )
 
 
-def test_the_short_lines_decision_0034_accounts_for_name_it() -> None:
+def test_the_short_import_names_decision_0034() -> None:
     name = "import 20000 users, one transaction, per user (each repetition into new stores)"
     assert compare.verdict(name, 1.99, 2.0) == _EXPLAINED
-    assert compare.verdict("get by email", 2.5, 3.0) == _EXPLAINED
     # At sqlite3's speed exactly, still a gap to the line, not a loss.
     assert compare.verdict(name, 1.0, 2.0) == _EXPLAINED
 
@@ -39,6 +38,7 @@ def test_other_shortfalls_and_losses_to_sqlite3_are_a_plain_no() -> None:
     assert compare.verdict("import 20000 users, one transaction", 0.9, 2.0) == "no"
     assert compare.verdict("get by email", 0.8, 3.0) == "no"
     # Lines that have held in every run: a shortfall there is news.
+    assert compare.verdict("get by email", 2.5, 3.0) == "no"
     assert compare.verdict("get by id", 2.5, 3.0) == "no"
     assert compare.verdict("count enabled and roles eq 4", 1.5, 2.0) == "no"
 

@@ -27,7 +27,9 @@
 //! users FROM..TO into it; `--concurrent rosterdb|sqlite FILE PER_THREAD
 //! [STRIDE USERS]` runs the 8 writers' patches on it. `--table-stats
 //! FILE` lists the pages and bytes of each table of a closed rosterdb
-//! file, largest first.
+//! file, largest first. `--import-after FILE N REPS [sqlite]` times
+//! 10,000-user imports in a process that has just built `N` users (with
+//! `sqlite`, through the import row's own steps and order).
 
 /// rosterdb's side runs on mimalloc, as the Python extension does
 /// (decision 0020; built with the workspace's `no_thp` feature, decision
@@ -322,17 +324,23 @@ fn import_row(dir: &Path, reps: usize) -> BenchResult<Row> {
         if !roster_first {
             rt.push(import_into(&RosterStore::open(&rpath)?)?);
         }
+        // Each repetition's pair in the log, in the order they ran.
+        let (r, s) = (rt.last().copied(), st.last().copied());
+        let (r, s) = (r.unwrap_or_default() / 1e3, s.unwrap_or_default() / 1e3);
+        let order = if roster_first { "R S" } else { "S R" };
+        eprintln!("bulk import {rep} ({order}): rosterdb {r:.2} µs, SQLite {s:.2} µs a user");
         remove_store(&rpath);
         remove_store(&spath);
     }
     eprintln!("bulk import done");
-    Ok(Row::new(
+    let row = Row::new(
         format!("bulk import of {IMPORT_BATCH} users, one transaction, per user"),
         Stats::of(&rt),
         Stats::of(&st),
         "≥ 2×",
         Some(2.0),
-    ))
+    );
+    Ok(row.named("bulk_import"))
 }
 
 /// The time per user of importing [`IMPORT_BATCH`] users into `store` in

@@ -424,14 +424,19 @@ pub fn table_stats(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     Ok(())
 }
 
-/// `--import-after FILE N REPS`: builds `N` users into the store `FILE`
-/// in this process (in transactions of 50,000, as `compare` does) and
-/// keeps it open, waits 3 s (time to attach a profiler: `perf record -p`),
-/// then imports 10,000 users into a new store beside it, `REPS` times,
-/// printing each import's wall and calling-thread CPU time per user in
-/// ns. It isolates the import row at 1M users, which `compare` runs in a
-/// process holding the 1M stores, from the same import in a new process
-/// (`--import`).
+/// `--import-after FILE N REPS [sqlite]`: builds `N` users into the store
+/// `FILE` in this process (in transactions of 50,000, as `compare` does)
+/// and keeps it open, waits 3 s (time to attach a profiler: `perf record
+/// -p`), then imports 10,000 users into a new store beside it, `REPS`
+/// times, printing each import's wall and calling-thread CPU time per user
+/// in ns. It isolates the import row at 1M users, which `compare` runs in
+/// a process holding the 1M stores, from the same import in a new process
+/// (`--import`). With `sqlite`, it goes through the row's own steps: a
+/// SQLite store of `N` users built beside `FILE` and kept open, `ANALYZE`,
+/// both files synced, then each repetition a SQLite import beside the
+/// rosterdb one, each store first in every other repetition (rosterdb
+/// first in the first), printing SQLite's wall time per user as a third
+/// number.
 ///
 /// # Errors
 ///
@@ -440,21 +445,61 @@ pub fn import_after(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let path: PathBuf = arg(&mut args, "FILE")?;
     let n: u64 = arg(&mut args, "N")?;
     let reps: u64 = arg(&mut args, "REPS")?;
+    let with_sqlite = args.next().as_deref() == Some("sqlite");
     let keep = RosterStore::open(&path)?;
+    let spath = path.with_extension("sqlite");
+    let sqlite = if with_sqlite {
+        crate::remove_store(&spath);
+        Some(SqliteStore::open(&spath)?)
+    } else {
+        None
+    };
     if n > 0 {
         crate::build(&keep, n)?;
+        if let Some(s) = &sqlite {
+            crate::build(s, n)?;
+            s.analyze()?;
+        }
+    }
+    if with_sqlite {
+        for file in [&path, &spath] {
+            std::fs::File::open(file)?.sync_all()?;
+        }
     }
     eprintln!("built {n} users; importing in 3 s");
     std::thread::sleep(std::time::Duration::from_secs(3));
     for rep in 0..reps {
         let fresh = path.with_extension(format!("fresh{rep}"));
+        let fresh_sqlite = path.with_extension(format!("fresh{rep}.sqlite"));
         crate::remove_store(&fresh);
+        crate::remove_store(&fresh_sqlite);
+        let sqlite_import = |on: bool| -> BenchResult<Option<f64>> {
+            if !on {
+                return Ok(None);
+            }
+            let store = SqliteStore::open(&fresh_sqlite)?;
+            let (took, _) = timed_import(&store, 0..10_000)?;
+            Ok(Some(per_op(took, 10_000)))
+        };
+        let sqlite_first = with_sqlite && rep % 2 == 1;
+        let before = sqlite_import(sqlite_first)?;
         let store = RosterStore::open(&fresh)?;
         let (took, used) = timed_import(&store, 0..10_000)?;
-        println!("{:.0} {:.0}", per_op(took, 10_000), per_op(used, 10_000));
         drop(store);
+        let after = sqlite_import(with_sqlite && !sqlite_first)?;
+        match before.or(after) {
+            Some(s) => println!(
+                "{:.0} {:.0} {s:.0}",
+                per_op(took, 10_000),
+                per_op(used, 10_000)
+            ),
+            None => println!("{:.0} {:.0}", per_op(took, 10_000), per_op(used, 10_000)),
+        }
         crate::remove_store(&fresh);
+        crate::remove_store(&fresh_sqlite);
     }
     drop(keep);
+    drop(sqlite);
+    crate::remove_store(&spath);
     Ok(())
 }
