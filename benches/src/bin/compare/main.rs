@@ -29,7 +29,8 @@
 //! FILE` lists the pages and bytes of each table of a closed rosterdb
 //! file, largest first. `--import-after FILE N REPS [sqlite]` times
 //! 10,000-user imports in a process that has just built `N` users (with
-//! `sqlite`, through the import row's own steps and order).
+//! `sqlite`, through the import row's steps and order, without the build
+//! row before them).
 
 /// rosterdb's side runs on mimalloc, as the Python extension does
 /// (decision 0020; built with the workspace's `no_thp` feature, decision
@@ -204,15 +205,7 @@ fn one_size(n: u64, reps: usize) -> BenchResult<SizeReport> {
         // The builds leave ~1.5 GiB of dirty pages at 1M that the kernel
         // writes back over the next seconds; flushed first, so that the
         // import row measures the imports and not that write-back.
-        for path in [&rpath, &spath] {
-            for suffix in ["", "-wal"] {
-                let mut file = path.clone().into_os_string();
-                file.push(suffix);
-                if let Ok(file) = std::fs::File::open(PathBuf::from(file)) {
-                    file.sync_all()?;
-                }
-            }
-        }
+        sync_stores(&[&rpath, &spath])?;
         rows.push(import_row(dir.path(), reps)?);
         let fr = Fixture::new(&r, n)?;
         let fs = Fixture::new(&s, n)?;
@@ -299,6 +292,21 @@ fn build_child(kind: &str, file: &Path, n: u64) -> BenchResult<f64> {
 }
 
 /// Deletes a store file and its `-wal` and `-shm` companions, if present.
+/// Syncs each store file of `paths` and its `-wal` beside it (a file
+/// that is not there is skipped).
+pub(crate) fn sync_stores(paths: &[&Path]) -> BenchResult<()> {
+    for path in paths {
+        for suffix in ["", "-wal"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            if let Ok(file) = std::fs::File::open(PathBuf::from(file)) {
+                file.sync_all()?;
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn remove_store(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.to_path_buf().into_os_string();

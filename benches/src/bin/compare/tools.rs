@@ -424,30 +424,44 @@ pub fn table_stats(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     Ok(())
 }
 
-/// `--import-after FILE N REPS [sqlite]`: builds `N` users into the store
-/// `FILE` in this process (in transactions of 50,000, as `compare` does)
-/// and keeps it open, waits 3 s (time to attach a profiler: `perf record
-/// -p`), then imports 10,000 users into a new store beside it, `REPS`
-/// times, printing each import's wall and calling-thread CPU time per user
-/// in ns. It isolates the import row at 1M users, which `compare` runs in
-/// a process holding the 1M stores, from the same import in a new process
-/// (`--import`). With `sqlite`, it goes through the row's own steps: a
-/// SQLite store of `N` users built beside `FILE` and kept open, `ANALYZE`,
-/// both files synced, then each repetition a SQLite import beside the
-/// rosterdb one, each store first in every other repetition (rosterdb
-/// first in the first), printing SQLite's wall time per user as a third
-/// number.
+/// `--import-after FILE N REPS [sqlite]`: builds `N` users into a new
+/// store `FILE` in this process (in transactions of 50,000, as `compare`
+/// does) and keeps it open, waits 3 s (time to attach a profiler: `perf
+/// record -p`), then imports 10,000 users into a new store beside it,
+/// `REPS` times, printing each import's wall and calling-thread CPU time
+/// per user in ns. It isolates the import row at 1M users, which `compare`
+/// runs in a process holding the 1M stores, from the same import in a new
+/// process (`--import`). With `sqlite`, it goes through the row's steps
+/// (without the build row that comes before them in `compare`, and with
+/// the 3 s pause): a SQLite store of `N` users built beside `FILE`
+/// (`FILE.sqlite`) and kept open, `ANALYZE`, both stores' files and logs
+/// synced, then each repetition a SQLite import beside the rosterdb one,
+/// each store first in every other repetition (rosterdb first in the
+/// first), printing SQLite's wall time per user as a third number. The
+/// stores are removed at the end.
 ///
 /// # Errors
 ///
-/// What opening, building or importing raises.
+/// What opening, building or importing raises, or a fourth argument
+/// other than `sqlite`.
 pub fn import_after(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     let path: PathBuf = arg(&mut args, "FILE")?;
     let n: u64 = arg(&mut args, "N")?;
     let reps: u64 = arg(&mut args, "REPS")?;
-    let with_sqlite = args.next().as_deref() == Some("sqlite");
+    let with_sqlite = match args.next().as_deref() {
+        None => false,
+        Some("sqlite") => true,
+        Some(other) => {
+            return Err(BenchError::Missing(format!(
+                "a fourth argument `sqlite` or none, not {other}"
+            )));
+        }
+    };
+    crate::remove_store(&path);
+    let mut spath = path.clone().into_os_string();
+    spath.push(".sqlite");
+    let spath = PathBuf::from(spath);
     let keep = RosterStore::open(&path)?;
-    let spath = path.with_extension("sqlite");
     let sqlite = if with_sqlite {
         crate::remove_store(&spath);
         Some(SqliteStore::open(&spath)?)
@@ -462,9 +476,7 @@ pub fn import_after(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
         }
     }
     if with_sqlite {
-        for file in [&path, &spath] {
-            std::fs::File::open(file)?.sync_all()?;
-        }
+        crate::sync_stores(&[&path, &spath])?;
     }
     eprintln!("built {n} users; importing in 3 s");
     std::thread::sleep(std::time::Duration::from_secs(3));
@@ -500,6 +512,7 @@ pub fn import_after(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
     }
     drop(keep);
     drop(sqlite);
+    crate::remove_store(&path);
     crate::remove_store(&spath);
     Ok(())
 }
