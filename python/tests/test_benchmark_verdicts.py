@@ -1,8 +1,8 @@
 """The "met" cells of the Python benchmark table (benches/python/compare.py):
 a line met is "yes"; a ratio below its line names decision 0034 where that
 decision accounts for the line (the import) and rosterdb is still at least as
-fast, and is a plain "no" elsewhere; a patch at SQLite's speed that meets its line names decision
-0028."""
+fast, and is a plain "no" elsewhere; a patch at SQLite's speed that meets its
+line names decision 0028."""
 
 from __future__ import annotations
 

@@ -291,15 +291,20 @@ fn build_child(kind: &str, file: &Path, n: u64) -> BenchResult<f64> {
     }
 }
 
-/// Deletes a store file and its `-wal` and `-shm` companions, if present.
+/// `path` with `suffix` appended to its file name (`users.rdb` and
+/// `-wal`: `users.rdb-wal`), as a store's companion files are named.
+pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut file = path.as_os_str().to_owned();
+    file.push(suffix);
+    PathBuf::from(file)
+}
+
 /// Syncs each store file of `paths` and its `-wal` beside it (a file
 /// that is not there is skipped).
 pub(crate) fn sync_stores(paths: &[&Path]) -> BenchResult<()> {
     for path in paths {
         for suffix in ["", "-wal"] {
-            let mut file = path.as_os_str().to_owned();
-            file.push(suffix);
-            if let Ok(file) = std::fs::File::open(PathBuf::from(file)) {
+            if let Ok(file) = std::fs::File::open(with_suffix(path, suffix)) {
                 file.sync_all()?;
             }
         }
@@ -307,11 +312,10 @@ pub(crate) fn sync_stores(paths: &[&Path]) -> BenchResult<()> {
     Ok(())
 }
 
+/// Deletes a store file and its `-wal` and `-shm` companions, if present.
 pub(crate) fn remove_store(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
-        let mut file = path.to_path_buf().into_os_string();
-        file.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(file));
+        let _ = std::fs::remove_file(with_suffix(path, suffix));
     }
 }
 
@@ -333,10 +337,11 @@ fn import_row(dir: &Path, reps: usize) -> BenchResult<Row> {
             rt.push(import_into(&RosterStore::open(&rpath)?)?);
         }
         // Each repetition's pair in the log, in the order they ran.
-        let (r, s) = (rt.last().copied(), st.last().copied());
-        let (r, s) = (r.unwrap_or_default() / 1e3, s.unwrap_or_default() / 1e3);
-        let order = if roster_first { "R S" } else { "S R" };
-        eprintln!("bulk import {rep} ({order}): rosterdb {r:.2} µs, SQLite {s:.2} µs a user");
+        if let (Some(r), Some(s)) = (rt.last(), st.last()) {
+            let order = if roster_first { "R S" } else { "S R" };
+            let (r, s) = (r / 1e3, s / 1e3);
+            eprintln!("bulk import {rep} ({order}): rosterdb {r:.2} µs, SQLite {s:.2} µs a user");
+        }
         remove_store(&rpath);
         remove_store(&spath);
     }

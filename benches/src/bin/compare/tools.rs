@@ -458,9 +458,7 @@ pub fn import_after(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
         }
     };
     crate::remove_store(&path);
-    let mut spath = path.clone().into_os_string();
-    spath.push(".sqlite");
-    let spath = PathBuf::from(spath);
+    let spath = crate::with_suffix(&path, ".sqlite");
     let keep = RosterStore::open(&path)?;
     let sqlite = if with_sqlite {
         crate::remove_store(&spath);
@@ -499,14 +497,13 @@ pub fn import_after(mut args: impl Iterator<Item = String>) -> BenchResult<()> {
         let (took, used) = timed_import(&store, 0..10_000)?;
         drop(store);
         let after = sqlite_import(with_sqlite && !sqlite_first)?;
-        match before.or(after) {
-            Some(s) => println!(
-                "{:.0} {:.0} {s:.0}",
-                per_op(took, 10_000),
-                per_op(used, 10_000)
-            ),
-            None => println!("{:.0} {:.0}", per_op(took, 10_000), per_op(used, 10_000)),
-        }
+        let sqlite_column = before.or(after).map(|s| format!(" {s:.0}"));
+        println!(
+            "{:.0} {:.0}{}",
+            per_op(took, 10_000),
+            per_op(used, 10_000),
+            sqlite_column.unwrap_or_default()
+        );
         crate::remove_store(&fresh);
         crate::remove_store(&fresh_sqlite);
     }
